@@ -1,0 +1,24 @@
+// How a client proves who it is to the kernel: a service token when it has one, else the
+// operator's admin cookie, which the kernel writes beside its socket at every start.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace lattice::client {
+
+// The trimmed content of the admin cookie at `cookie_path`. UNAUTHENTICATED, with a message
+// naming the path and the reason, when it is missing, unreadable or empty.
+absl::StatusOr<std::string> ReadAdminCookie(const std::string& cookie_path);
+
+// The secret to send as "authorization: Bearer <secret>": `token` when not empty, else the
+// admin cookie beside `socket_path`. INVALID_ARGUMENT when the secret holds characters that
+// cannot travel in a gRPC header.
+absl::StatusOr<std::string> ResolveSecret(const std::string& token, const std::string& socket_path);
+
+// $LATTICE_TOKEN, or an empty string. Daemons started by the ServiceManager find their
+// scoped token there.
+std::string TokenFromEnvironment();
+
+}  // namespace lattice::client

@@ -1,0 +1,39 @@
+// Every size and count that comes from outside the kernel, named in one place.
+// Errors that enforce them name the limit (see LimitExceeded in status.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace lattice::limits {
+
+inline constexpr size_t kMaxKeyBytes = 4 * 1024;
+inline constexpr size_t kMaxValueBytes = 1024 * 1024;
+inline constexpr size_t kMaxBatchOps = 1024;
+inline constexpr size_t kMaxBatchBytes = 4 * 1024 * 1024;
+inline constexpr size_t kMaxPayloadBytes = 4 * 1024 * 1024 + 64 * 1024;
+inline constexpr size_t kMaxIntentionBytes = kMaxPayloadBytes + 8 * 1024;
+inline constexpr size_t kMaxDeps = 64;
+inline constexpr size_t kMaxOpTypeBytes = 32;
+inline constexpr size_t kMaxFloatingPerAuthor = 10'000;
+inline constexpr size_t kMaxIngestPerCall = 1024;
+
+inline constexpr size_t kMaxChannelBytes = 200;
+inline constexpr size_t kMaxChatTextBytes = 16 * 1024;
+inline constexpr size_t kMaxSenderBytes = 64;
+inline constexpr size_t kMaxEmojiBytes = 64;
+inline constexpr uint32_t kMaxHistoryLimit = 1000;
+
+inline constexpr size_t kMaxStoreNameBytes = 128;
+inline constexpr size_t kMaxNodeNameBytes = 128;
+inline constexpr size_t kMaxTokenNameBytes = 128;
+inline constexpr size_t kMaxTokenScopes = 64;
+inline constexpr size_t kMaxScanPageEntries = 4096;
+
+// gRPC's own ceiling on one message, above every limit of a single request.
+inline constexpr int kMaxRpcMessageBytes = 16 * 1024 * 1024;
+
+// Intentions stamped further than this into the future wait until the clock catches up.
+inline constexpr uint64_t kMaxClockDriftMs = 60 * 60 * 1000;
+
+}  // namespace lattice::limits

@@ -1,0 +1,26 @@
+// Where a kernel's socket and admin cookie live by default (DESIGN §6), shared by the
+// kernel and its clients so both find the same path.
+#pragma once
+
+#include <string>
+
+namespace lattice {
+
+// $LATTICE_DATA_DIR, else /var/lib/lattice when run by systemd (STATE_DIRECTORY),
+// else $XDG_DATA_HOME/lattice, else ~/.local/share/lattice.
+std::string DefaultDataDir();
+
+// $LATTICE_SOCKET, else $RUNTIME_DIRECTORY/kernel.sock under systemd, else
+// $XDG_RUNTIME_DIR/lattice/kernel.sock, else <data_dir>/kernel.sock.
+std::string DefaultSocketPath(const std::string& data_dir);
+
+// The admin cookie sits beside the socket.
+std::string CookiePathForSocket(const std::string& socket_path);
+
+}  // namespace lattice
+
+namespace lattice {
+// What a client dials when not told: $LATTICE_SOCKET, else the systemd unit's
+// /run/lattice/kernel.sock when it exists, else DefaultSocketPath(DefaultDataDir()).
+std::string DefaultClientSocketPath();
+}  // namespace lattice

@@ -1,0 +1,213 @@
+#include "cli.h"
+
+#include <ostream>
+
+#include <CLI/CLI.hpp>
+
+#include "errors.h"
+#include "lattice/client.h"
+
+namespace lattice::ctl {
+namespace {
+
+constexpr char kDescription[] =
+    "Operate a Lattice kernel through its local socket.\n"
+    "STORE is a store's name or id. Output is for people unless --json is given.";
+
+// Adds a subcommand whose callback records which command was chosen.
+CLI::App* AddCommand(CLI::App* parent, const std::string& name, const std::string& help,
+                     Command command, Arguments* args) {
+  CLI::App* sub = parent->add_subcommand(name, help);
+  sub->callback([args, command] { args->command = command; });
+  return sub;
+}
+
+void AddStore(CLI::App* sub, Arguments* args) {
+  sub->add_option("STORE", args->store, "store name or id")->required();
+}
+
+void BuildStoreCommands(CLI::App* app, Arguments* args) {
+  CLI::App* store = app->add_subcommand("store", "create, list and archive stores");
+  store->require_subcommand(1);
+
+  CLI::App* create =
+      AddCommand(store, "create", "create a store and print its id", Command::kStoreCreate, args);
+  create->add_option("NAME", args->name, "name of the new store")->required();
+  create->add_option("--type", args->type, "kv or chat")
+      ->required()
+      ->check(CLI::IsMember({"kv", "chat"}));
+
+  CLI::App* list = AddCommand(store, "list", "list stores", Command::kStoreList, args);
+  list->add_flag("--all,-a", args->all, "include archived stores");
+
+  AddStore(AddCommand(store, "archive", "archive a store", Command::kStoreArchive, args), args);
+  AddStore(AddCommand(store, "unarchive", "make an archived store active again",
+                      Command::kStoreUnarchive, args),
+           args);
+}
+
+void AddWatchOptions(CLI::App* sub, Arguments* args) {
+  sub->add_option("--from", args->from,
+                  "deliver events after this cursor (0 = from the beginning); "
+                  "default: only new events");
+  sub->add_option("--count", args->count, "exit after N events");
+}
+
+void BuildKvCommands(CLI::App* app, Arguments* args) {
+  CLI::App* kv = app->add_subcommand("kv", "read and write key-value stores");
+  kv->require_subcommand(1);
+
+  CLI::App* put = AddCommand(kv, "put", "set KEY to VALUE", Command::kKvPut, args);
+  AddStore(put, args);
+  put->add_option("KEY", args->key)->required();
+  put->add_option("VALUE", args->value, "the value; - reads it from stdin (binary-safe)")
+      ->required();
+
+  CLI::App* get = AddCommand(kv, "get", "print the value of KEY (exit 1 when absent)",
+                             Command::kKvGet, args);
+  AddStore(get, args);
+  get->add_option("KEY", args->key)->required();
+
+  CLI::App* del = AddCommand(kv, "del", "delete KEY", Command::kKvDel, args);
+  AddStore(del, args);
+  del->add_option("KEY", args->key)->required();
+
+  CLI::App* scan = AddCommand(kv, "scan", "list keys and values, in key order", Command::kKvScan,
+                              args);
+  AddStore(scan, args);
+  scan->add_option("PREFIX", args->prefix, "only keys starting with PREFIX");
+  scan->add_option("--limit", args->limit, "at most N entries");
+
+  CLI::App* inspect = AddCommand(kv, "inspect", "show every concurrent head of KEY",
+                                 Command::kKvInspect, args);
+  AddStore(inspect, args);
+  inspect->add_option("KEY", args->key)->required();
+
+  CLI::App* batch = AddCommand(kv, "batch", "apply several writes atomically",
+                               Command::kKvBatch, args);
+  AddStore(batch, args);
+  batch->add_option("OP", args->ops, "put:KEY=VALUE or del:KEY")->required();
+
+  CLI::App* watch = AddCommand(kv, "watch", "print changes as they happen, one line each",
+                               Command::kKvWatch, args);
+  AddStore(watch, args);
+  watch->add_option("PREFIX", args->prefix, "only keys starting with PREFIX");
+  AddWatchOptions(watch, args);
+}
+
+void BuildChatCommands(CLI::App* app, Arguments* args) {
+  CLI::App* chat = app->add_subcommand("chat", "post to and read chat stores");
+  chat->require_subcommand(1);
+
+  CLI::App* post = AddCommand(chat, "post", "post TEXT to CHANNEL and print the message hash",
+                              Command::kChatPost, args);
+  AddStore(post, args);
+  post->add_option("CHANNEL", args->channel)->required();
+  post->add_option("TEXT", args->text)->required();
+  post->add_option("--sender", args->sender, "display name of the sender");
+  post->add_flag("--action", args->action, "an action (/me)");
+
+  CLI::App* history = AddCommand(chat, "history", "print the latest messages of CHANNEL",
+                                 Command::kChatHistory, args);
+  AddStore(history, args);
+  history->add_option("CHANNEL", args->channel)->required();
+  history->add_option("--limit", args->limit, "at most N messages (default 50)");
+  history->add_option("--before", args->before, "page token printed by an earlier call");
+
+  CLI::App* topic = AddCommand(chat, "topic", "show the topic of CHANNEL, or set it to TEXT",
+                               Command::kChatTopic, args);
+  AddStore(topic, args);
+  topic->add_option("CHANNEL", args->channel)->required();
+  topic->add_option("TEXT", args->topic, "the new topic");
+  topic->add_option("--sender", args->sender, "display name of who sets it");
+
+  AddStore(AddCommand(chat, "channels", "list channels", Command::kChatChannels, args), args);
+
+  CLI::App* watch = AddCommand(chat, "watch", "print messages as they arrive, one line each",
+                               Command::kChatWatch, args);
+  AddStore(watch, args);
+  watch->add_option("CHANNEL", args->channel, "only this channel");
+  AddWatchOptions(watch, args);
+}
+
+void BuildTokenCommands(CLI::App* app, Arguments* args) {
+  CLI::App* token = app->add_subcommand("token", "service tokens for daemons");
+  token->require_subcommand(1);
+
+  CLI::App* create = AddCommand(token, "create", "create a scoped token and print it once",
+                                Command::kTokenCreate, args);
+  create->add_option("NAME", args->name, "what the token is for")->required();
+  create->add_option("--store", args->stores, "a store the token may use (repeatable)")
+      ->required()
+      ->allow_extra_args(false);
+  create->add_option("--prefix", args->prefixes, "restrict to keys under P (repeatable)")
+      ->allow_extra_args(false);
+  create->add_option("--rights", args->rights, "comma-separated: read,write,watch")->required();
+  create->add_option("--ttl", args->ttl, "expire after DURATION (90s, 15m, 12h, 30d, 2w)");
+
+  AddCommand(token, "list", "list tokens", Command::kTokenList, args);
+
+  CLI::App* revoke = AddCommand(token, "revoke", "revoke a token", Command::kTokenRevoke, args);
+  revoke->add_option("ID", args->id)->required();
+}
+
+void BuildDebugCommands(CLI::App* app, Arguments* args) {
+  CLI::App* debug = app->add_subcommand("debug", "checks and tools for developers");
+  debug->require_subcommand(1);
+
+  AddStore(AddCommand(debug, "verify",
+                      "replay a store and compare with its state (exit 1 when not ok)",
+                      Command::kDebugVerify, args),
+           args);
+
+  CLI::App* ingest =
+      AddCommand(debug, "ingest", "hand signed intentions to the kernel's ingest path",
+                 Command::kDebugIngest, args);
+  AddStore(ingest, args);
+  ingest->add_option("FILE", args->file,
+                     "one hex-encoded SignedIntention per line (# comments); - reads stdin")
+      ->required();
+
+  AddStore(AddCommand(debug, "forks", "list forked authors of a store", Command::kDebugForks,
+                      args),
+           args);
+}
+
+}  // namespace
+
+std::optional<int> ParseCommandLine(int argc, const char* const* argv, Arguments* args,
+                                    std::ostream& out, std::ostream& err) {
+  CLI::App app(kDescription, "lattice-ctl");
+  // Global options are accepted after the command too: `lattice-ctl kv get s k --json`.
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("lattice-ctl ") + client::ClientVersion());
+  app.add_option("--socket", args->global.socket,
+                 "the kernel's socket (default: $LATTICE_SOCKET or the standard path)");
+  app.add_option("--token", args->global.token,
+                 "a service token (default: $LATTICE_TOKEN, else the admin cookie)");
+  app.add_flag("--json", args->global.json, "print JSON for scripts");
+
+  AddCommand(&app, "status", "show the node's health at a glance", Command::kStatus, args);
+  BuildStoreCommands(&app, args);
+  BuildKvCommands(&app, args);
+  BuildChatCommands(&app, args);
+  BuildTokenCommands(&app, args);
+  BuildDebugCommands(&app, args);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::ParseError& e) {
+    err << "lattice-ctl: " << DescribeStatus(UsageError(e.what())) << " (see --help)\n";
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
+}  // namespace lattice::ctl

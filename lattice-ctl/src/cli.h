@@ -1,0 +1,85 @@
+// The command line of lattice-ctl: every command and option, parsed into one plain struct
+// that the commands read. Parsing never talks to the kernel.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lattice::ctl {
+
+enum class Command {
+  kNone,
+  kStatus,
+  kStoreCreate,
+  kStoreList,
+  kStoreArchive,
+  kStoreUnarchive,
+  kKvPut,
+  kKvGet,
+  kKvDel,
+  kKvScan,
+  kKvInspect,
+  kKvBatch,
+  kKvWatch,
+  kChatPost,
+  kChatHistory,
+  kChatTopic,
+  kChatChannels,
+  kChatWatch,
+  kTokenCreate,
+  kTokenList,
+  kTokenRevoke,
+  kDebugVerify,
+  kDebugIngest,
+  kDebugForks,
+};
+
+struct GlobalOptions {
+  std::string socket;  // empty: the default socket
+  std::string token;   // empty: $LATTICE_TOKEN, else the admin cookie
+  bool json = false;
+};
+
+// Everything any command takes; each command reads only its own fields.
+struct Arguments {
+  GlobalOptions global;
+  Command command = Command::kNone;
+
+  std::string store;
+  std::string name;    // store create, token create
+  std::string type;    // store create
+  bool all = false;    // store list
+
+  std::string key;
+  std::string value;   // kv put; "-" reads stdin
+  std::string prefix;  // kv scan, kv watch
+  std::vector<std::string> ops;  // kv batch
+  std::optional<uint64_t> from;  // kv/chat watch: resume after this cursor
+  uint64_t count = 0;            // kv/chat watch: stop after N events; 0 = never
+  uint64_t limit = 0;            // kv scan, chat history; 0 = the kernel's default
+
+  std::string channel;
+  std::string text;
+  std::optional<std::string> topic;  // chat topic: set when given, shown when absent
+  std::string sender;
+  bool action = false;
+  std::string before;  // chat history page token
+
+  std::vector<std::string> stores;    // token create --store
+  std::vector<std::string> prefixes;  // token create --prefix
+  std::string rights;                 // token create --rights
+  std::string ttl;                    // token create --ttl
+  std::string id;                     // token revoke
+
+  std::string file;  // debug ingest; "-" reads stdin
+};
+
+// Parses argv into `args`. Returns nullopt when a command should run; otherwise the process
+// exit code, after writing help or version to `out` (0) or one usage-error line to `err` (2).
+std::optional<int> ParseCommandLine(int argc, const char* const* argv, Arguments* args,
+                                    std::ostream& out, std::ostream& err);
+
+}  // namespace lattice::ctl

@@ -1,0 +1,55 @@
+#include "commands.h"
+
+#include "errors.h"
+#include "lattice/client/credentials.h"
+
+namespace lattice::ctl {
+
+client::ClientOptions ClientOptionsFor(const GlobalOptions& global) {
+  client::ClientOptions options;
+  options.socket_path = global.socket;
+  options.token = global.token.empty() ? client::TokenFromEnvironment() : global.token;
+  options.service_id = "lattice-ctl";
+  return options;
+}
+
+absl::StatusOr<client::Client*> Session::client() {
+  if (client_ == nullptr) {
+    auto connected = client::Client::Connect(ClientOptionsFor(args_.global));
+    if (!connected.ok()) return connected.status();
+    client_ = std::move(*connected);
+  }
+  return client_.get();
+}
+
+absl::Status RunCommand(Session& session) {
+  switch (session.args().command) {
+    case Command::kNone: return UsageError("no command given");
+    case Command::kStatus: return RunStatus(session);
+    case Command::kStoreCreate: return RunStoreCreate(session);
+    case Command::kStoreList: return RunStoreList(session);
+    case Command::kStoreArchive: return RunStoreArchive(session, true);
+    case Command::kStoreUnarchive: return RunStoreArchive(session, false);
+    case Command::kKvPut: return RunKvPut(session);
+    case Command::kKvGet: return RunKvGet(session);
+    case Command::kKvDel: return RunKvDel(session);
+    case Command::kKvScan: return RunKvScan(session);
+    case Command::kKvInspect: return RunKvInspect(session);
+    case Command::kKvBatch: return RunKvBatch(session);
+    case Command::kKvWatch: return RunKvWatch(session);
+    case Command::kChatPost: return RunChatPost(session);
+    case Command::kChatHistory: return RunChatHistory(session);
+    case Command::kChatTopic: return RunChatTopic(session);
+    case Command::kChatChannels: return RunChatChannels(session);
+    case Command::kChatWatch: return RunChatWatch(session);
+    case Command::kTokenCreate: return RunTokenCreate(session);
+    case Command::kTokenList: return RunTokenList(session);
+    case Command::kTokenRevoke: return RunTokenRevoke(session);
+    case Command::kDebugVerify: return RunDebugVerify(session);
+    case Command::kDebugIngest: return RunDebugIngest(session);
+    case Command::kDebugForks: return RunDebugForks(session);
+  }
+  return UsageError("unknown command");
+}
+
+}  // namespace lattice::ctl

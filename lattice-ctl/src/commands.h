@@ -1,0 +1,68 @@
+// The commands of lattice-ctl. Each reads its Arguments, builds its requests (usage errors
+// surface before any connection is made), calls the kernel through the Session and prints
+// through the Printer.
+#pragma once
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cli.h"
+#include "lattice/client.h"
+#include "output.h"
+
+namespace lattice::ctl {
+
+// The ClientOptions for lattice-ctl: --socket, and --token else $LATTICE_TOKEN (an empty
+// token means the admin cookie).
+client::ClientOptions ClientOptionsFor(const GlobalOptions& global);
+
+// What a running command works with. Connects to the kernel on first use of client().
+// Lives on the main thread.
+class Session {
+ public:
+  Session(const Arguments& args, Printer& printer) : args_(args), printer_(printer) {}
+
+  const Arguments& args() const { return args_; }
+  Printer& printer() { return printer_; }
+  bool json() const { return printer_.json(); }
+
+  absl::StatusOr<client::Client*> client();
+
+ private:
+  const Arguments& args_;
+  Printer& printer_;
+  std::unique_ptr<client::Client> client_;
+};
+
+// Runs the command chosen in session.args().
+absl::Status RunCommand(Session& session);
+
+absl::Status RunStatus(Session& session);
+absl::Status RunStoreCreate(Session& session);
+absl::Status RunStoreList(Session& session);
+absl::Status RunStoreArchive(Session& session, bool archive);
+
+absl::Status RunKvPut(Session& session);
+absl::Status RunKvGet(Session& session);
+absl::Status RunKvDel(Session& session);
+absl::Status RunKvScan(Session& session);
+absl::Status RunKvInspect(Session& session);
+absl::Status RunKvBatch(Session& session);
+absl::Status RunKvWatch(Session& session);
+
+absl::Status RunChatPost(Session& session);
+absl::Status RunChatHistory(Session& session);
+absl::Status RunChatTopic(Session& session);
+absl::Status RunChatChannels(Session& session);
+absl::Status RunChatWatch(Session& session);
+
+absl::Status RunTokenCreate(Session& session);
+absl::Status RunTokenList(Session& session);
+absl::Status RunTokenRevoke(Session& session);
+
+absl::Status RunDebugVerify(Session& session);
+absl::Status RunDebugIngest(Session& session);
+absl::Status RunDebugForks(Session& session);
+
+}  // namespace lattice::ctl

@@ -1,0 +1,62 @@
+#include "errors.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "absl/strings/cord.h"
+
+namespace lattice::ctl {
+namespace {
+
+constexpr char kUsagePayload[] = "type.lattice.dev/ctl.usage";
+constexpr char kStdoutClosedPayload[] = "type.lattice.dev/ctl.stdout-closed";
+
+absl::Status Marked(absl::Status status, const char* payload_url) {
+  status.SetPayload(payload_url, absl::Cord("1"));
+  return status;
+}
+
+// Messages are one line on stderr, whatever the kernel or a parser put in them.
+std::string OneLine(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  std::replace(text.begin(), text.end(), '\r', ' ');
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+absl::Status UsageError(const std::string& message) {
+  return Marked(absl::InvalidArgumentError(message), kUsagePayload);
+}
+
+bool IsUsageError(const absl::Status& status) {
+  return status.GetPayload(kUsagePayload).has_value();
+}
+
+absl::Status StdoutClosedError() {
+  return Marked(absl::CancelledError("stdout was closed"), kStdoutClosedPayload);
+}
+
+bool IsStdoutClosed(const absl::Status& status) {
+  return status.GetPayload(kStdoutClosedPayload).has_value();
+}
+
+std::string DescribeStatus(const absl::Status& status) {
+  std::string message(status.message());
+  if (IsUsageError(status)) return OneLine(message);
+  std::string code = absl::StatusCodeToString(status.code());
+  std::transform(code.begin(), code.end(), code.begin(), [](unsigned char c) {
+    return c == '_' ? ' ' : static_cast<char>(std::tolower(c));
+  });
+  if (message.empty()) return code;
+  return OneLine(code + ": " + message);
+}
+
+int ExitCodeFor(const absl::Status& status) {
+  if (status.ok() || IsStdoutClosed(status)) return kExitOk;
+  if (IsUsageError(status)) return kExitUsage;
+  return kExitFailure;
+}
+
+}  // namespace lattice::ctl

@@ -1,0 +1,102 @@
+#include "format_chat.h"
+
+#include <fmt/format.h>
+
+#include "output.h"
+
+namespace lattice::ctl {
+namespace {
+
+constexpr size_t kShortHash = 8;
+
+std::string SenderOf(const v1::ChatMessage& message) {
+  if (!message.sender().empty()) return EscapeForLine(message.sender());
+  return AbbreviateId(message.author(), kShortHash);
+}
+
+}  // namespace
+
+std::string ChatMessageLine(const v1::ChatMessage& message) {
+  std::string head = fmt::format("{} {} [{}]", FormatTimeMs(message.hlc().wall_ms()),
+                                 EscapeForLine(message.channel()),
+                                 AbbreviateId(message.hash(), kShortHash));
+  std::string sender = SenderOf(message);
+  std::string text = EscapeForLine(message.text());
+  std::string ref = AbbreviateId(message.ref(), kShortHash);
+  const std::string& kind = message.kind();
+  if (kind == "reply") return fmt::format("{} {} (reply to {}): {}", head, sender, ref, text);
+  if (kind == "react") return fmt::format("{} {} reacted {} to {}", head, sender, text, ref);
+  if (kind == "topic") return fmt::format("{} {} set the topic: {}", head, sender, text);
+  if (message.action()) return fmt::format("{} * {} {}", head, sender, text);
+  return fmt::format("{} {}: {}", head, sender, text);
+}
+
+nlohmann::json ChatMessageJson(const v1::ChatMessage& message) {
+  nlohmann::json out = {
+      {"hash", message.hash()},     {"channel", message.channel()},
+      {"kind", message.kind()},     {"text", message.text()},
+      {"sender", message.sender()}, {"author", message.author()},
+      {"hlc", HlcJson(message.hlc())}, {"cursor", message.cursor()},
+  };
+  if (!message.ref().empty()) out["ref"] = message.ref();
+  if (message.action()) out["action"] = true;
+  return out;
+}
+
+std::string ChatWatchLine(const v1::ChatMessage& message) {
+  return fmt::format("{} {}", message.cursor(), ChatMessageLine(message));
+}
+
+std::string HistoryText(const v1::HistoryResponse& response) {
+  std::string out;
+  for (const auto& message : response.messages()) out += ChatMessageLine(message) + "\n";
+  if (!response.next_before().empty()) {
+    out += fmt::format("(older messages: --before {})\n", response.next_before());
+  }
+  return out;
+}
+
+nlohmann::json HistoryJson(const v1::HistoryResponse& response) {
+  nlohmann::json messages = nlohmann::json::array();
+  for (const auto& message : response.messages()) messages.push_back(ChatMessageJson(message));
+  return nlohmann::json{{"messages", std::move(messages)},
+                        {"next_before", response.next_before()}};
+}
+
+std::string TopicText(const v1::Topic& topic) {
+  if (!topic.set()) return "(no topic)\n";
+  std::string by = topic.sender().empty() ? AbbreviateId(topic.author(), kShortHash)
+                                          : EscapeForLine(topic.sender());
+  return fmt::format("{}\n(set by {} at {})\n", EscapeForLine(topic.text()), by,
+                     FormatTimeMs(topic.hlc().wall_ms()));
+}
+
+nlohmann::json TopicJson(const v1::Topic& topic) {
+  return nlohmann::json{{"set", topic.set()},
+                        {"text", topic.text()},
+                        {"sender", topic.sender()},
+                        {"author", topic.author()},
+                        {"hlc", HlcJson(topic.hlc())}};
+}
+
+std::string ChannelsText(const v1::ListChannelsResponse& response) {
+  if (response.channels().empty()) return "(no channels)\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& channel : response.channels()) {
+    rows.push_back({EscapeForLine(channel.name()), std::to_string(channel.messages()),
+                    channel.topic().set() ? EscapeForLine(channel.topic().text()) : ""});
+  }
+  return FormatTable({"CHANNEL", "MESSAGES", "TOPIC"}, rows);
+}
+
+nlohmann::json ChannelsJson(const v1::ListChannelsResponse& response) {
+  nlohmann::json channels = nlohmann::json::array();
+  for (const auto& channel : response.channels()) {
+    channels.push_back({{"name", channel.name()},
+                        {"messages", channel.messages()},
+                        {"topic", TopicJson(channel.topic())}});
+  }
+  return nlohmann::json{{"channels", std::move(channels)}};
+}
+
+}  // namespace lattice::ctl

@@ -1,0 +1,192 @@
+#include "requests.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "errors.h"
+#include "lattice/common/duration.h"
+#include "lattice/common/hex.h"
+#include "lattice/common/limits.h"
+
+namespace lattice::ctl {
+namespace {
+
+constexpr std::string_view kPut = "put:";
+constexpr std::string_view kDel = "del:";
+const std::vector<std::string> kKnownRights = {"read", "write", "watch"};
+
+bool StartsWith(const std::string& text, std::string_view prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+std::string TrimmedLine(const std::string& line) {
+  size_t begin = line.find_first_not_of(" \t\r");
+  if (begin == std::string::npos) return "";
+  size_t end = line.find_last_not_of(" \t\r");
+  return line.substr(begin, end - begin + 1);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::BatchOp> ParseBatchOp(const std::string& text) {
+  v1::BatchOp op;
+  if (StartsWith(text, kPut)) {
+    std::string rest = text.substr(kPut.size());
+    size_t equals = rest.find('=');
+    if (equals == std::string::npos) {
+      return UsageError(fmt::format("batch op \"{}\" needs a value: put:KEY=VALUE", text));
+    }
+    if (equals == 0) return UsageError(fmt::format("batch op \"{}\" has an empty key", text));
+    op.set_key(rest.substr(0, equals));
+    op.set_value(rest.substr(equals + 1));
+    return op;
+  }
+  if (StartsWith(text, kDel)) {
+    std::string key = text.substr(kDel.size());
+    if (key.empty()) return UsageError(fmt::format("batch op \"{}\" has an empty key", text));
+    op.set_key(key);
+    op.set_delete_(true);
+    return op;
+  }
+  return UsageError(
+      fmt::format("batch op \"{}\" must be put:KEY=VALUE or del:KEY", text));
+}
+
+absl::StatusOr<v1::BatchRequest> BuildBatchRequest(const std::string& store,
+                                                   const std::vector<std::string>& ops) {
+  if (ops.empty()) return UsageError("kv batch needs at least one OP");
+  v1::BatchRequest request;
+  request.set_store(store);
+  for (const auto& text : ops) {
+    auto op = ParseBatchOp(text);
+    if (!op.ok()) return op.status();
+    *request.add_ops() = std::move(*op);
+  }
+  return request;
+}
+
+absl::StatusOr<std::vector<std::string>> ParseRights(const std::string& text) {
+  std::vector<std::string> rights;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string right = TrimmedLine(text.substr(start, comma - start));
+    start = comma + 1;
+    if (right.empty()) continue;
+    if (std::find(kKnownRights.begin(), kKnownRights.end(), right) == kKnownRights.end()) {
+      return UsageError(
+          fmt::format("unknown right \"{}\" (use read, write and watch, comma-separated)", right));
+    }
+    if (std::find(rights.begin(), rights.end(), right) == rights.end()) rights.push_back(right);
+  }
+  if (rights.empty()) return UsageError("--rights needs at least one of read, write, watch");
+  return rights;
+}
+
+absl::StatusOr<v1::CreateTokenRequest> BuildCreateTokenRequest(const Arguments& args) {
+  v1::CreateTokenRequest request;
+  if (args.name.empty()) return UsageError("the token needs a NAME");
+  request.set_name(args.name);
+  if (args.stores.empty()) return UsageError("the token needs at least one --store");
+  for (const auto& store : args.stores) request.add_stores(store);
+  for (const auto& prefix : args.prefixes) request.add_prefixes(prefix);
+  auto rights = ParseRights(args.rights);
+  if (!rights.ok()) return rights.status();
+  for (const auto& right : *rights) request.add_rights(right);
+  if (!args.ttl.empty()) {
+    auto seconds = ParseDurationSeconds(args.ttl);
+    if (!seconds.ok()) return UsageError("--ttl: " + std::string(seconds.status().message()));
+    if (*seconds == 0) return UsageError("--ttl must be longer than zero");
+    request.set_ttl_seconds(*seconds);
+  }
+  return request;
+}
+
+v1::ScanRequest BuildScanRequest(const Arguments& args) {
+  v1::ScanRequest request;
+  request.set_store(args.store);
+  request.set_prefix(args.prefix);
+  request.set_limit(args.limit);
+  return request;
+}
+
+v1::KvWatchRequest BuildKvWatchRequest(const Arguments& args) {
+  v1::KvWatchRequest request;
+  request.set_store(args.store);
+  request.set_prefix(args.prefix);
+  if (args.from.has_value()) {
+    request.set_from_cursor(*args.from);
+  } else {
+    request.set_from_now(true);
+  }
+  return request;
+}
+
+v1::ChatWatchRequest BuildChatWatchRequest(const Arguments& args) {
+  v1::ChatWatchRequest request;
+  request.set_store(args.store);
+  request.set_channel(args.channel);
+  if (args.from.has_value()) {
+    request.set_from_cursor(*args.from);
+  } else {
+    request.set_from_now(true);
+  }
+  return request;
+}
+
+absl::StatusOr<v1::HistoryRequest> BuildHistoryRequest(const Arguments& args) {
+  if (args.limit > limits::kMaxHistoryLimit) {
+    return UsageError(fmt::format("--limit {} is above the maximum of {}", args.limit,
+                                  limits::kMaxHistoryLimit));
+  }
+  v1::HistoryRequest request;
+  request.set_store(args.store);
+  request.set_channel(args.channel);
+  request.set_limit(static_cast<uint32_t>(args.limit));
+  request.set_before(args.before);
+  return request;
+}
+
+absl::StatusOr<std::vector<v1::SignedIntention>> ParseIngestText(const std::string& text,
+                                                                 const std::string& source) {
+  std::vector<v1::SignedIntention> intentions;
+  size_t line_number = 0;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = TrimmedLine(text.substr(start, end - start));
+    start = end + 1;
+    ++line_number;
+    if (line.empty() || line[0] == '#') continue;
+    auto bytes = FromHex(line);
+    if (!bytes.has_value()) {
+      return absl::InvalidArgumentError(
+          fmt::format("{}:{}: not a hex-encoded SignedIntention", source, line_number));
+    }
+    v1::SignedIntention intention;
+    if (!intention.ParseFromString(*bytes)) {
+      return absl::InvalidArgumentError(
+          fmt::format("{}:{}: the bytes do not parse as a SignedIntention", source, line_number));
+    }
+    intentions.push_back(std::move(intention));
+  }
+  return intentions;
+}
+
+std::vector<v1::IngestRequest> BuildIngestRequests(
+    const std::string& store, const std::vector<v1::SignedIntention>& intentions) {
+  std::vector<v1::IngestRequest> requests;
+  for (size_t i = 0; i < intentions.size(); ++i) {
+    if (i % limits::kMaxIngestPerCall == 0) {
+      requests.emplace_back();
+      requests.back().set_store(store);
+    }
+    *requests.back().add_intentions() = intentions[i];
+  }
+  return requests;
+}
+
+}  // namespace lattice::ctl

@@ -1,0 +1,43 @@
+// From command-line arguments to protocol requests: parsing of batch ops, rights, durations
+// and ingest files. Pure functions; their errors are usage errors (exit 2) unless noted.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cli.h"
+#include "lattice/v1/store_protocol.pb.h"
+
+namespace lattice::ctl {
+
+// "put:KEY=VALUE" (the first '=' ends the key; VALUE may be empty) or "del:KEY".
+absl::StatusOr<v1::BatchOp> ParseBatchOp(const std::string& text);
+absl::StatusOr<v1::BatchRequest> BuildBatchRequest(const std::string& store,
+                                                   const std::vector<std::string>& ops);
+
+// "read,write,watch" in any order and combination; duplicates collapse.
+absl::StatusOr<std::vector<std::string>> ParseRights(const std::string& text);
+
+absl::StatusOr<v1::CreateTokenRequest> BuildCreateTokenRequest(const Arguments& args);
+
+v1::ScanRequest BuildScanRequest(const Arguments& args);
+
+// Without --from the watch starts at the current end of the log; --from N delivers the
+// events after cursor N (so --from 0 replays everything).
+v1::KvWatchRequest BuildKvWatchRequest(const Arguments& args);
+v1::ChatWatchRequest BuildChatWatchRequest(const Arguments& args);
+
+absl::StatusOr<v1::HistoryRequest> BuildHistoryRequest(const Arguments& args);
+
+// The intentions in an ingest file: one hex-encoded serialized SignedIntention per line;
+// blank lines and lines starting with '#' are skipped. INVALID_ARGUMENT naming `source` and
+// the line for anything else (a bad file is a failure, exit 1, not a usage error).
+absl::StatusOr<std::vector<v1::SignedIntention>> ParseIngestText(const std::string& text,
+                                                                 const std::string& source);
+
+// One or more requests of at most limits::kMaxIngestPerCall intentions each, in order.
+std::vector<v1::IngestRequest> BuildIngestRequests(
+    const std::string& store, const std::vector<v1::SignedIntention>& intentions);
+
+}  // namespace lattice::ctl

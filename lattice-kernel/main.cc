@@ -1,0 +1,81 @@
+// lattice-kernel: owns the data directory, the node identity and every store, and serves
+// the Store Protocol on a Unix socket until SIGTERM or SIGINT.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+
+#include "lattice/common/status.h"
+#include "config/kernel_config.h"
+#include "lattice/common/crypto.h"
+#include "lattice/common/ids.h"
+#include "lattice/common/logging.h"
+#include "node/node.h"
+#include "rpc/server.h"
+#include "sys/notify.h"
+
+using namespace lattice;
+using namespace lattice::kernel;
+
+int main(int argc, char** argv) {
+  int exit_code = -1;
+  auto config = LoadKernelConfig(argc, argv, &exit_code);
+  if (exit_code >= 0) return exit_code;
+  SetupLogging("kernel", config.ok() ? config->log_level : "info");
+  if (!config.ok()) {
+    spdlog::critical("{}", config.status().message());
+    return 2;
+  }
+  InitCrypto();
+
+  // Signals are taken synchronously by this thread, so no handler runs inside gRPC or LevelDB.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  SystemdNotifier notifier;
+  NodeOptions options{config->data_dir, config->name, config->min_free_bytes};
+  auto node = Node::Open(options);
+  if (!node.ok()) {
+    spdlog::critical("cannot open data directory {}: {}", config->data_dir, node.status().message());
+    return 1;
+  }
+  auto server = StoreProtocolServer::Start(**node, config->socket);
+  if (!server.ok()) {
+    spdlog::critical("cannot serve: {}", server.status().message());
+    return 1;
+  }
+  spdlog::info("node {} ({}) serving on {} with data in {}", (*node)->node_id_hex(),
+               (*node)->name(), config->socket, config->data_dir);
+  (void)notifier.NotifyReady();
+  (void)notifier.NotifyStatus("serving on " + config->socket);
+  Node* node_ptr = node->get();
+  auto watchdog = notifier.StartWatchdog([node_ptr] {
+    // A node whose own root store cannot be read is wedged.
+    Store* root = node_ptr->StoreById(node_ptr->own_mesh_id());
+    return root != nullptr && root->db().Get("M/health").ok();
+  });
+  if (!watchdog.ok()) spdlog::warn("watchdog not started: {}", watchdog.status().message());
+
+  int signal_number = 0;
+  while (true) {
+    sigwait(&signals, &signal_number);
+    if (signal_number == SIGHUP) {
+      spdlog::info("SIGHUP: nothing to reload yet");
+      continue;
+    }
+    break;
+  }
+  spdlog::info("received signal {}, shutting down", signal_number);
+  (void)notifier.NotifyStopping();
+  notifier.StopWatchdog();
+  (*server)->Shutdown(std::chrono::milliseconds(1000));
+  server->reset();
+  node->reset();  // every store drains its queue and closes its database
+  spdlog::info("stopped cleanly");
+  return 0;
+}

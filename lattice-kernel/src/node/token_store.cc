@@ -1,0 +1,125 @@
+#include "node/token_store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "lattice/common/crypto.h"
+#include "lattice/common/hex.h"
+#include "lattice/common/limits.h"
+#include "lattice/common/status.h"
+#include "storage/keys.h"
+
+namespace lattice::kernel {
+namespace {
+
+constexpr std::string_view kTokenPrefix = "lt1.";
+constexpr size_t kIdBytes = 8;
+constexpr size_t kSecretBytes = 32;
+
+std::string TokenKey(std::string_view id) { return "tok/" + std::string(id); }
+
+absl::Status Put(Database& db, const std::string& key, const std::string& value) {
+  leveldb::WriteBatch batch;
+  batch.Put(key, value);
+  return db.Write(&batch, /*sync=*/true);
+}
+
+}  // namespace
+
+std::string_view RightName(Right right) {
+  switch (right) {
+    case Right::kRead: return "read";
+    case Right::kWrite: return "write";
+    case Right::kWatch: return "watch";
+  }
+  return "unknown";
+}
+
+bool TokenHasRight(const v1::TokenRecord& token, Right right) {
+  return std::find(token.rights().begin(), token.rights().end(), RightName(right)) !=
+         token.rights().end();
+}
+
+absl::StatusOr<NewToken> TokenStore::Create(const std::string& name,
+                                            std::vector<std::string> store_ids,
+                                            std::vector<std::string> prefixes,
+                                            std::vector<std::string> rights, uint64_t ttl_seconds,
+                                            uint64_t now_ms) {
+  if (name.empty() || name.size() > limits::kMaxTokenNameBytes) {
+    return absl::InvalidArgumentError("a token needs a name of 1 to 128 bytes");
+  }
+  if (store_ids.empty()) return absl::InvalidArgumentError("a token must name at least one store");
+  if (store_ids.size() > limits::kMaxTokenScopes || prefixes.size() > limits::kMaxTokenScopes) {
+    return LimitExceeded("token scope", std::max(store_ids.size(), prefixes.size()),
+                         limits::kMaxTokenScopes, "entries");
+  }
+  if (rights.empty()) return absl::InvalidArgumentError("a token needs at least one right");
+  for (const auto& right : rights) {
+    if (right != "read" && right != "write" && right != "watch") {
+      return absl::InvalidArgumentError(
+          fmt::format("unknown right \"{}\" (use read, write, watch)", right));
+    }
+  }
+  NewToken token;
+  std::string id = ToHex(RandomBytes(kIdBytes));
+  std::string secret = RandomBytes(kSecretBytes);
+  token.record.set_id(id);
+  token.record.set_name(name);
+  token.record.set_secret_hash(Blake2b256(secret));
+  for (auto& s : store_ids) token.record.add_stores(std::move(s));
+  for (auto& p : prefixes) token.record.add_prefixes(std::move(p));
+  for (auto& r : rights) token.record.add_rights(std::move(r));
+  token.record.set_created_ms(now_ms);
+  if (ttl_seconds > 0) token.record.set_expires_ms(now_ms + ttl_seconds * 1000);
+  LATTICE_RETURN_IF_ERROR(Put(db_, TokenKey(id), token.record.SerializeAsString()));
+  token.secret = fmt::format("{}{}.{}", kTokenPrefix, id, ToHex(secret));
+  return token;
+}
+
+absl::StatusOr<v1::TokenRecord> TokenStore::Authenticate(std::string_view token,
+                                                         uint64_t now_ms) const {
+  const auto invalid = absl::UnauthenticatedError("the token is not valid");
+  if (token.substr(0, kTokenPrefix.size()) != kTokenPrefix) return invalid;
+  token.remove_prefix(kTokenPrefix.size());
+  size_t dot = token.find('.');
+  if (dot != kIdBytes * 2) return invalid;
+  std::string id(token.substr(0, dot));
+  auto secret = FromHex(token.substr(dot + 1));
+  if (!secret || secret->size() != kSecretBytes) return invalid;
+  LATTICE_ASSIGN_OR_RETURN(auto stored, db_.Get(TokenKey(id)));
+  v1::TokenRecord record;
+  if (!stored || !record.ParseFromString(*stored)) return invalid;
+  if (!ConstantTimeEquals(Blake2b256(*secret), record.secret_hash())) return invalid;
+  if (record.revoked()) return absl::UnauthenticatedError(fmt::format("token {} was revoked", id));
+  if (record.expires_ms() != 0 && now_ms >= record.expires_ms()) {
+    return absl::UnauthenticatedError(fmt::format("token {} has expired", id));
+  }
+  return record;
+}
+
+absl::StatusOr<std::vector<v1::TokenRecord>> TokenStore::List() const {
+  std::vector<v1::TokenRecord> tokens;
+  LATTICE_RETURN_IF_ERROR(db_.Scan("tok/", keys::PrefixEnd("tok/"),
+                                   [&](std::string_view, std::string_view v) {
+                                     v1::TokenRecord record;
+                                     if (record.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
+                                       tokens.push_back(std::move(record));
+                                     }
+                                     return true;
+                                   }));
+  return tokens;
+}
+
+absl::StatusOr<v1::TokenRecord> TokenStore::Revoke(const std::string& id) {
+  LATTICE_ASSIGN_OR_RETURN(auto stored, db_.Get(TokenKey(id)));
+  v1::TokenRecord record;
+  if (!stored || !record.ParseFromString(*stored)) {
+    return absl::NotFoundError(fmt::format("no token with id {}", id));
+  }
+  record.set_revoked(true);
+  LATTICE_RETURN_IF_ERROR(Put(db_, TokenKey(id), record.SerializeAsString()));
+  return record;
+}
+
+}  // namespace lattice::kernel

@@ -1,0 +1,204 @@
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "lattice/common/hex.h"
+#include "lattice/common/ids.h"
+#include "lattice/common/limits.h"
+#include "lattice/common/status.h"
+#include "rpc/services.h"
+
+namespace lattice::kernel {
+namespace {
+
+#define LATTICE_REQUIRE_ADMIN(ctx, context)                           \
+  do {                                                                \
+    auto caller_ = (ctx).auth.Authenticate(*(context));               \
+    if (!caller_.ok()) return ToGrpc(caller_.status());               \
+    if (auto s_ = RequireAdmin(*caller_); !s_.ok()) return ToGrpc(s_); \
+  } while (false)
+
+void FillTokenInfo(const v1::TokenRecord& record, v1::TokenInfo* out) {
+  out->set_id(record.id());
+  out->set_name(record.name());
+  for (const auto& s : record.stores()) out->add_stores(s);
+  for (const auto& p : record.prefixes()) out->add_prefixes(p);
+  for (const auto& r : record.rights()) out->add_rights(r);
+  out->set_created_ms(record.created_ms());
+  out->set_expires_ms(record.expires_ms());
+  out->set_revoked(record.revoked());
+}
+
+}  // namespace
+
+grpc::Status AdminService::Status(grpc::ServerContext* context, const v1::StatusRequest*,
+                                  v1::StatusResponse* response) {
+  LATTICE_REQUIRE_ADMIN(ctx_, context);
+  auto* node = response->mutable_node();
+  node->set_node_id(ctx_.node.node_id_hex());
+  node->set_name(ctx_.node.name());
+  node->set_root_store_id(FormatStoreId(ctx_.node.own_mesh_id()));
+  node->set_version(LATTICE_VERSION);
+  response->set_uptime_ms(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    std::chrono::steady_clock::now() - ctx_.started)
+                                                    .count()));
+  for (const auto& d : ctx_.node.ListStores(true)) FillStoreInfo(ctx_.node, d, response->add_stores());
+  response->set_data_dir(ctx_.node.data_dir());
+  response->set_socket(ctx_.socket_path);
+  for (auto& author : ctx_.node.ForkedAuthors()) response->add_forked_authors(author);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::CreateStore(grpc::ServerContext* context,
+                                       const v1::CreateStoreRequest* request,
+                                       v1::StoreInfo* response) {
+  LATTICE_REQUIRE_ADMIN(ctx_, context);
+  auto type = ParseStoreType(request->type());
+  if (!type || *type == StoreType::kRoot) {
+    return ToGrpc(absl::InvalidArgumentError(
+        fmt::format("store type \"{}\" is not one of kv, chat", request->type())));
+  }
+  std::string mesh = ctx_.node.own_mesh_id();
+  if (!request->mesh().empty()) {
+    auto root = ctx_.node.Resolve(request->mesh());
+    if (!root.ok()) return ToGrpc(root.status());
+    mesh = root->mesh_id;
+  }
+  auto created = ctx_.node.CreateStore(request->name(), *type, mesh);
+  if (!created.ok()) return ToGrpc(created.status());
+  FillStoreInfo(ctx_.node, *created, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::ListStores(grpc::ServerContext* context,
+                                      const v1::ListStoresRequest* request,
+                                      v1::ListStoresResponse* response) {
+  LATTICE_REQUIRE_ADMIN(ctx_, context);
+  for (const auto& d : ctx_.node.ListStores(request->include_archived())) {
+    FillStoreInfo(ctx_.node, d, response->add_stores());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::SetStatus(grpc::ServerContext* context, const v1::StoreRef* request,
+                                     v1::StoreInfo* response, const char* status) {
+  LATTICE_REQUIRE_ADMIN(ctx_, context);
+  auto d = ctx_.node.SetStoreStatus(request->store(), status);
+  if (!d.ok()) return ToGrpc(d.status());
+  FillStoreInfo(ctx_.node, *d, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::ArchiveStore(grpc::ServerContext* context, const v1::StoreRef* request,
+                                        v1::StoreInfo* response) {
+  return SetStatus(context, request, response, "archived");
+}
+
+grpc::Status AdminService::UnarchiveStore(grpc::ServerContext* context,
+                                          const v1::StoreRef* request, v1::StoreInfo* response) {
+  return SetStatus(context, request, response, "active");
+}
+
+grpc::Status AdminService::CreateToken(grpc::ServerContext* context,
+                                       const v1::CreateTokenRequest* request,
+                                       v1::CreateTokenResponse* response) {
+  LATTICE_REQUIRE_ADMIN(ctx_, context);
+  std::vector<std::string> stores;
+  for (const auto& name : request->stores()) {
+    auto d = ctx_.node.Resolve(name);
+    if (!d.ok()) return ToGrpc(d.status());
+    stores.push_back(FormatStoreId(d->id));
+  }
+  for (const auto& prefix : request->prefixes()) {
+    if (prefix.size() > limits::kMaxKeyBytes) {
+      return ToGrpc(LimitExceeded("token prefix", prefix.size(), limits::kMaxKeyBytes));
+    }
+  }
+  auto token = ctx_.node.tokens().Create(
+      request->name(), std::move(stores), {request->prefixes().begin(), request->prefixes().end()},
+      {request->rights().begin(), request->rights().end()}, request->ttl_seconds(),
+      ctx_.node.clock().WallMs());
+  if (!token.ok()) return ToGrpc(token.status());
+  FillTokenInfo(token->record, response->mutable_info());
+  response->set_token(token->secret);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::ListTokens(grpc::ServerContext* context, const v1::ListTokensRequest*,
+                                      v1::ListTokensResponse* response) {
+  LATTICE_REQUIRE_ADMIN(ctx_, context);
+  auto tokens = ctx_.node.tokens().List();
+  if (!tokens.ok()) return ToGrpc(tokens.status());
+  for (const auto& record : *tokens) FillTokenInfo(record, response->add_tokens());
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::RevokeToken(grpc::ServerContext* context,
+                                       const v1::RevokeTokenRequest* request,
+                                       v1::TokenInfo* response) {
+  LATTICE_REQUIRE_ADMIN(ctx_, context);
+  auto record = ctx_.node.tokens().Revoke(request->id());
+  if (!record.ok()) return ToGrpc(record.status());
+  FillTokenInfo(*record, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::VerifyStore(grpc::ServerContext* context, const v1::StoreRef* request,
+                                       v1::VerifyResponse* response) {
+  LATTICE_REQUIRE_ADMIN(ctx_, context);
+  auto d = ctx_.node.Resolve(request->store());
+  if (!d.ok()) return ToGrpc(d.status());
+  Store* store = ctx_.node.StoreById(d->id);
+  if (store == nullptr) return ToGrpc(absl::UnavailableError("store is not open"));
+  std::string scratch = fmt::format("{}/tmp/verify-{}", ctx_.node.data_dir(), FormatStoreId(d->id));
+  VerifyReport report = store->Verify(scratch);
+  response->set_ok(report.ok);
+  response->set_intentions(report.intentions);
+  response->set_noops(report.noops);
+  response->set_state_hash(report.state_hash);
+  response->set_replayed_hash(report.replayed_hash);
+  for (auto& problem : report.problems) response->add_problems(std::move(problem));
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Ingest(grpc::ServerContext* context, const v1::IngestRequest* request,
+                                  v1::IngestResponse* response) {
+  LATTICE_REQUIRE_ADMIN(ctx_, context);
+  if (static_cast<size_t>(request->intentions_size()) > limits::kMaxIngestPerCall) {
+    return ToGrpc(LimitExceeded("ingest", request->intentions_size(), limits::kMaxIngestPerCall,
+                                "intentions"));
+  }
+  auto d = ctx_.node.Resolve(request->store());
+  if (!d.ok()) return ToGrpc(d.status());
+  Store* store = ctx_.node.StoreById(d->id);
+  if (store == nullptr) return ToGrpc(absl::UnavailableError("store is not open"));
+  std::vector<v1::SignedIntention> intentions(request->intentions().begin(), request->intentions().end());
+  for (const auto& outcome : store->Ingest(intentions)) {
+    auto* out = response->add_outcomes();
+    out->set_hash(ToHex(outcome.hash));
+    out->set_result(std::string(IngestKindName(outcome.kind)));
+    out->set_reason(outcome.reason);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Forks(grpc::ServerContext* context, const v1::StoreRef* request,
+                                 v1::ForksResponse* response) {
+  LATTICE_REQUIRE_ADMIN(ctx_, context);
+  auto d = ctx_.node.Resolve(request->store());
+  if (!d.ok()) return ToGrpc(d.status());
+  Store* store = ctx_.node.StoreById(d->id);
+  if (store == nullptr) return ToGrpc(absl::UnavailableError("store is not open"));
+  auto proofs = store->ForkProofs();
+  if (!proofs.ok()) return ToGrpc(proofs.status());
+  std::set<std::string> authors;
+  for (auto& proof : *proofs) {
+    v1::Intention body;
+    if (body.ParseFromString(proof.first().body())) authors.insert(ToHex(body.author()));
+    *response->add_proofs() = std::move(proof);
+  }
+  for (const auto& author : authors) response->add_authors(author);
+  return grpc::Status::OK;
+}
+
+}  // namespace lattice::kernel

@@ -1,0 +1,149 @@
+#include <fmt/format.h>
+
+#include "lattice/common/status.h"
+#include "lattice/common/hex.h"
+#include "lattice/common/ids.h"
+#include "lattice/common/limits.h"
+#include "rpc/services.h"
+#include "state/chat_state.h"
+
+namespace lattice::kernel {
+namespace {
+
+AccessRequest ChatAccess(const std::string& store, Right right, std::string_view channel) {
+  KeyScope scope{channel.empty() ? KeyScope::Kind::kPrefix : KeyScope::Kind::kKey, channel};
+  return AccessRequest{store, right, StoreType::kChat, scope, {}};
+}
+
+absl::StatusOr<std::string> ParseRef(const std::string& hex) {
+  auto ref = ParseHash(hex);
+  if (!ref) return absl::InvalidArgumentError(fmt::format("\"{}\" is not a message hash", hex));
+  return *ref;
+}
+
+}  // namespace
+
+grpc::Status ChatService::Write(grpc::ServerContext* context, const std::string& store,
+                                std::string_view channel, v1::ChatPayload payload,
+                                v1::WriteResult* out) {
+  auto access = OpenForCall(*context, ctx_.node, ctx_.auth, ChatAccess(store, Right::kWrite, channel));
+  if (!access.ok()) return ToGrpc(access.status());
+  auto receipt = access->store->WriteChat(std::move(payload));
+  if (!receipt.ok()) return ToGrpc(receipt.status());
+  FillReceipt(*receipt, out);
+  return grpc::Status::OK;
+}
+
+grpc::Status ChatService::Post(grpc::ServerContext* context, const v1::PostRequest* request,
+                               v1::WriteResult* response) {
+  v1::ChatPayload payload;
+  auto* post = payload.mutable_post();
+  post->set_channel(request->channel());
+  post->set_text(request->text());
+  post->set_sender(request->sender());
+  post->set_action(request->action());
+  return Write(context, request->store(), request->channel(), std::move(payload), response);
+}
+
+grpc::Status ChatService::Reply(grpc::ServerContext* context, const v1::ReplyRequest* request,
+                                v1::WriteResult* response) {
+  auto ref = ParseRef(request->ref());
+  if (!ref.ok()) return ToGrpc(ref.status());
+  v1::ChatPayload payload;
+  payload.mutable_reply()->set_ref(*ref);
+  payload.mutable_reply()->set_text(request->text());
+  payload.mutable_reply()->set_sender(request->sender());
+  return Write(context, request->store(), {}, std::move(payload), response);
+}
+
+grpc::Status ChatService::React(grpc::ServerContext* context, const v1::ReactRequest* request,
+                                v1::WriteResult* response) {
+  auto ref = ParseRef(request->ref());
+  if (!ref.ok()) return ToGrpc(ref.status());
+  v1::ChatPayload payload;
+  payload.mutable_react()->set_ref(*ref);
+  payload.mutable_react()->set_emoji(request->emoji());
+  payload.mutable_react()->set_sender(request->sender());
+  return Write(context, request->store(), {}, std::move(payload), response);
+}
+
+grpc::Status ChatService::SetTopic(grpc::ServerContext* context, const v1::SetTopicRequest* request,
+                                   v1::WriteResult* response) {
+  v1::ChatPayload payload;
+  payload.mutable_topic()->set_channel(request->channel());
+  payload.mutable_topic()->set_text(request->text());
+  payload.mutable_topic()->set_sender(request->sender());
+  return Write(context, request->store(), request->channel(), std::move(payload), response);
+}
+
+grpc::Status ChatService::GetTopic(grpc::ServerContext* context, const v1::GetTopicRequest* request,
+                                   v1::Topic* response) {
+  auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
+                            ChatAccess(request->store(), Right::kRead, request->channel()));
+  if (!access.ok()) return ToGrpc(access.status());
+  auto topic = ReadTopic(access->store->db(), request->channel());
+  if (!topic.ok()) return ToGrpc(topic.status());
+  *response = *std::move(topic);
+  return grpc::Status::OK;
+}
+
+grpc::Status ChatService::History(grpc::ServerContext* context, const v1::HistoryRequest* request,
+                                  v1::HistoryResponse* response) {
+  if (request->channel().empty()) return ToGrpc(absl::InvalidArgumentError("history needs a channel"));
+  auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
+                            ChatAccess(request->store(), Right::kRead, request->channel()));
+  if (!access.ok()) return ToGrpc(access.status());
+  uint32_t limit = request->limit() == 0 ? 50 : std::min(request->limit(), limits::kMaxHistoryLimit);
+  auto page = ReadChatHistory(access->store->db(), request->channel(), limit, request->before());
+  if (!page.ok()) return ToGrpc(page.status());
+  for (auto& message : page->messages) *response->add_messages() = std::move(message);
+  response->set_next_before(page->next_before);
+  return grpc::Status::OK;
+}
+
+grpc::Status ChatService::ListChannels(grpc::ServerContext* context,
+                                       const v1::ListChannelsRequest* request,
+                                       v1::ListChannelsResponse* response) {
+  auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
+                            AccessRequest{request->store(), Right::kRead, StoreType::kChat, {}, {}});
+  if (!access.ok()) return ToGrpc(access.status());
+  auto channels = ReadChannels(access->store->db());
+  if (!channels.ok()) return ToGrpc(channels.status());
+  for (auto& channel : *channels) *response->add_channels() = std::move(channel);
+  return grpc::Status::OK;
+}
+
+grpc::Status ChatService::Watch(grpc::ServerContext* context, const v1::ChatWatchRequest* request,
+                                grpc::ServerWriter<v1::ChatWatchResponse>* writer) {
+  auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
+                            ChatAccess(request->store(), Right::kWatch, request->channel()));
+  if (!access.ok()) return ToGrpc(access.status());
+  Store* store = access->store;
+  uint64_t cursor = request->from_now() ? store->last_witness() : request->from_cursor();
+  while (!context->IsCancelled()) {
+    if (store->last_witness() <= cursor) {
+      store->WaitForWitness(cursor, std::chrono::steady_clock::now() + kWatchPollInterval);
+      continue;
+    }
+    v1::ChatWatchResponse response;
+    uint64_t scanned = cursor;
+    absl::Status s = store->ReadLog(cursor, kWatchLogPage,
+                                    [&](uint64_t witness, const DecodedIntention& intention, bool noop) {
+      scanned = witness;
+      if (noop) return true;
+      auto message = ReadChatMessage(store->db(), intention.hash);
+      if (!message.ok()) return true;
+      if (!request->channel().empty() && message->channel() != request->channel()) return true;
+      message->set_cursor(witness);
+      *response.add_messages() = *std::move(message);
+      return true;
+    });
+    if (!s.ok()) return ToGrpc(s);
+    cursor = scanned;
+    response.set_cursor(cursor);
+    if (response.messages_size() > 0 && !writer->Write(response)) break;
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace lattice::kernel

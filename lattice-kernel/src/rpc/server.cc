@@ -1,0 +1,67 @@
+#include "lattice/common/status.h"
+#include "rpc/server.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "lattice/common/crypto.h"
+#include "lattice/common/files.h"
+#include "lattice/common/hex.h"
+#include "lattice/common/limits.h"
+#include "lattice/common/paths.h"
+
+namespace lattice::kernel {
+
+absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
+    Node& node, const std::string& socket_path) {
+  std::unique_ptr<StoreProtocolServer> server(new StoreProtocolServer());
+  server->socket_path_ = socket_path;
+  std::string dir = std::filesystem::path(socket_path).parent_path().string();
+  if (auto s = MakeDirsDurable(dir, 0750); !s.ok()) return s;
+
+  std::string cookie = ToHex(RandomBytes(32));
+  if (auto s = WriteFileAtomic(CookiePathForSocket(socket_path), cookie + "\n", 0600); !s.ok()) {
+    return s;
+  }
+  server->auth_ = std::make_unique<Authenticator>(cookie, node.tokens(), node.clock());
+  server->context_ = std::make_unique<ServiceContext>(
+      ServiceContext{node, *server->auth_, socket_path, std::chrono::steady_clock::now()});
+  server->controller_ = std::make_unique<ControllerService>(*server->context_);
+  server->kv_ = std::make_unique<KvService>(*server->context_);
+  server->chat_ = std::make_unique<ChatService>(*server->context_);
+  server->admin_ = std::make_unique<AdminService>(*server->context_);
+
+  // The data directory lock is already held, so a socket left here is stale.
+  ::unlink(socket_path.c_str());
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
+  builder.SetMaxReceiveMessageSize(limits::kMaxRpcMessageBytes);
+  builder.SetMaxSendMessageSize(limits::kMaxRpcMessageBytes);
+  builder.RegisterService(server->controller_.get());
+  builder.RegisterService(server->kv_.get());
+  builder.RegisterService(server->chat_.get());
+  builder.RegisterService(server->admin_.get());
+  server->server_ = builder.BuildAndStart();
+  if (!server->server_) {
+    return absl::UnavailableError(fmt::format("cannot listen on unix socket {}", socket_path));
+  }
+  if (::chmod(socket_path.c_str(), 0660) != 0) {
+    return ErrnoStatus(errno, "chmod " + socket_path);
+  }
+  return server;
+}
+
+void StoreProtocolServer::Shutdown(std::chrono::milliseconds grace) {
+  if (!server_) return;
+  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  server_->Wait();
+  server_.reset();
+  ::unlink(socket_path_.c_str());
+}
+
+StoreProtocolServer::~StoreProtocolServer() { Shutdown(std::chrono::milliseconds(0)); }
+
+}  // namespace lattice::kernel

@@ -1,0 +1,38 @@
+// The gRPC server on the kernel's Unix socket: socket mode 0660, a fresh admin cookie
+// (0600) beside it at every start.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "node/node.h"
+#include "rpc/services.h"
+
+namespace lattice::kernel {
+
+class StoreProtocolServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<StoreProtocolServer>> Start(Node& node,
+                                                                    const std::string& socket_path);
+  ~StoreProtocolServer();
+
+  // Stops accepting calls; open watches end within `grace`.
+  void Shutdown(std::chrono::milliseconds grace);
+
+ private:
+  StoreProtocolServer() = default;
+
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<ServiceContext> context_;
+  std::unique_ptr<ControllerService> controller_;
+  std::unique_ptr<KvService> kv_;
+  std::unique_ptr<ChatService> chat_;
+  std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string socket_path_;
+};
+
+}  // namespace lattice::kernel

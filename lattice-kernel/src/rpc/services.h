@@ -1,0 +1,99 @@
+// The Store Protocol services (DESIGN §6). Each borrows the node and the authenticator,
+// which outlive the gRPC server.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "lattice/v1/store_protocol.grpc.pb.h"
+#include "node/node.h"
+#include "rpc/call_context.h"
+
+namespace lattice::kernel {
+
+struct ServiceContext {
+  Node& node;
+  const Authenticator& auth;
+  std::string socket_path;
+  std::chrono::steady_clock::time_point started;
+};
+
+class ControllerService final : public v1::Controller::Service {
+ public:
+  explicit ControllerService(ServiceContext& ctx) : ctx_(ctx) {}
+  grpc::Status Connect(grpc::ServerContext*, const v1::ConnectRequest*, v1::ConnectResponse*) override;
+  grpc::Status OpenStore(grpc::ServerContext*, const v1::OpenStoreRequest*, v1::StoreInfo*) override;
+
+ private:
+  ServiceContext& ctx_;
+};
+
+class KvService final : public v1::Kv::Service {
+ public:
+  explicit KvService(ServiceContext& ctx) : ctx_(ctx) {}
+  grpc::Status Get(grpc::ServerContext*, const v1::GetRequest*, v1::GetResponse*) override;
+  grpc::Status Put(grpc::ServerContext*, const v1::PutRequest*, v1::WriteResult*) override;
+  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::WriteResult*) override;
+  grpc::Status Batch(grpc::ServerContext*, const v1::BatchRequest*, v1::WriteResult*) override;
+  grpc::Status Scan(grpc::ServerContext*, const v1::ScanRequest*,
+                    grpc::ServerWriter<v1::ScanPage>*) override;
+  grpc::Status Watch(grpc::ServerContext*, const v1::KvWatchRequest*,
+                     grpc::ServerWriter<v1::KvWatchResponse>*) override;
+  grpc::Status Inspect(grpc::ServerContext*, const v1::InspectRequest*, v1::InspectResponse*) override;
+
+ private:
+  ServiceContext& ctx_;
+};
+
+class ChatService final : public v1::Chat::Service {
+ public:
+  explicit ChatService(ServiceContext& ctx) : ctx_(ctx) {}
+  grpc::Status Post(grpc::ServerContext*, const v1::PostRequest*, v1::WriteResult*) override;
+  grpc::Status Reply(grpc::ServerContext*, const v1::ReplyRequest*, v1::WriteResult*) override;
+  grpc::Status React(grpc::ServerContext*, const v1::ReactRequest*, v1::WriteResult*) override;
+  grpc::Status SetTopic(grpc::ServerContext*, const v1::SetTopicRequest*, v1::WriteResult*) override;
+  grpc::Status GetTopic(grpc::ServerContext*, const v1::GetTopicRequest*, v1::Topic*) override;
+  grpc::Status History(grpc::ServerContext*, const v1::HistoryRequest*, v1::HistoryResponse*) override;
+  grpc::Status ListChannels(grpc::ServerContext*, const v1::ListChannelsRequest*,
+                            v1::ListChannelsResponse*) override;
+  grpc::Status Watch(grpc::ServerContext*, const v1::ChatWatchRequest*,
+                     grpc::ServerWriter<v1::ChatWatchResponse>*) override;
+
+ private:
+  grpc::Status Write(grpc::ServerContext* context, const std::string& store,
+                     std::string_view channel, v1::ChatPayload payload, v1::WriteResult* out);
+  ServiceContext& ctx_;
+};
+
+class AdminService final : public v1::Admin::Service {
+ public:
+  explicit AdminService(ServiceContext& ctx) : ctx_(ctx) {}
+  grpc::Status Status(grpc::ServerContext*, const v1::StatusRequest*, v1::StatusResponse*) override;
+  grpc::Status CreateStore(grpc::ServerContext*, const v1::CreateStoreRequest*, v1::StoreInfo*) override;
+  grpc::Status ListStores(grpc::ServerContext*, const v1::ListStoresRequest*,
+                          v1::ListStoresResponse*) override;
+  grpc::Status ArchiveStore(grpc::ServerContext*, const v1::StoreRef*, v1::StoreInfo*) override;
+  grpc::Status UnarchiveStore(grpc::ServerContext*, const v1::StoreRef*, v1::StoreInfo*) override;
+  grpc::Status CreateToken(grpc::ServerContext*, const v1::CreateTokenRequest*,
+                           v1::CreateTokenResponse*) override;
+  grpc::Status ListTokens(grpc::ServerContext*, const v1::ListTokensRequest*,
+                          v1::ListTokensResponse*) override;
+  grpc::Status RevokeToken(grpc::ServerContext*, const v1::RevokeTokenRequest*, v1::TokenInfo*) override;
+  grpc::Status VerifyStore(grpc::ServerContext*, const v1::StoreRef*, v1::VerifyResponse*) override;
+  grpc::Status Ingest(grpc::ServerContext*, const v1::IngestRequest*, v1::IngestResponse*) override;
+  grpc::Status Forks(grpc::ServerContext*, const v1::StoreRef*, v1::ForksResponse*) override;
+
+ private:
+  grpc::Status SetStatus(grpc::ServerContext*, const v1::StoreRef*, v1::StoreInfo*, const char* status);
+  ServiceContext& ctx_;
+};
+
+// Fills a StoreInfo from a descriptor and the open store's counters.
+void FillStoreInfo(Node& node, const StoreDescriptor& d, v1::StoreInfo* out);
+void FillReceipt(const WriteReceipt& receipt, v1::WriteResult* out);
+
+// How long a watch waits for news before checking whether its client is gone.
+inline constexpr auto kWatchPollInterval = std::chrono::milliseconds(250);
+inline constexpr size_t kWatchLogPage = 256;
+
+}  // namespace lattice::kernel

@@ -1,0 +1,274 @@
+#include "state/chat_state.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "lattice/common/hex.h"
+#include "lattice/common/ids.h"
+#include "lattice/common/limits.h"
+#include "lattice/common/status.h"
+#include "storage/keys.h"
+
+namespace lattice::kernel {
+namespace {
+
+constexpr char kLogTable = 'c';      // S c channel \0 be64(wall) be32(counter) hash -> ChatMessage
+constexpr char kByHashTable = 'h';   // S h hash -> the log key of its entry
+constexpr char kTopicTable = 't';    // S t channel -> Topic (with the hash that set it)
+constexpr char kCountTable = 'n';    // S n channel -> be64(entries)
+
+std::string TableKey(char table, std::string_view rest) {
+  std::string k{keys::kState, table};
+  k.append(rest);
+  return k;
+}
+
+std::string ChannelPrefix(std::string_view channel) {
+  std::string k = TableKey(kLogTable, channel);
+  k.push_back('\0');
+  return k;
+}
+
+HlcStamp OrderAfter(HlcStamp parent) {
+  if (parent.counter == std::numeric_limits<uint32_t>::max()) return {parent.wall_ms + 1, 0};
+  return {parent.wall_ms, parent.counter + 1};
+}
+
+std::string LogKey(std::string_view channel, HlcStamp order, std::string_view hash) {
+  std::string k = ChannelPrefix(channel);
+  keys::AppendBigEndian64(&k, order.wall_ms);
+  keys::AppendBigEndian32(&k, order.counter);
+  k.append(hash);
+  return k;
+}
+
+// The order stamp is encoded right after the channel prefix.
+HlcStamp OrderOfLogKey(std::string_view log_key, size_t prefix_size) {
+  std::string_view rest = log_key.substr(prefix_size);
+  return {keys::ReadBigEndian64(rest), keys::ReadBigEndian32(rest.substr(8))};
+}
+
+absl::Status CheckText(std::string_view what, std::string_view text, size_t limit) {
+  if (text.size() > limit) return LimitExceeded(what, text.size(), limit);
+  return absl::OkStatus();
+}
+
+absl::Status CheckChannel(std::string_view channel) {
+  if (channel.empty()) return absl::InvalidArgumentError("chat channel must not be empty");
+  if (channel.find('\0') != std::string_view::npos) {
+    return absl::InvalidArgumentError("chat channel must not contain NUL");
+  }
+  return CheckText("chat channel", channel, limits::kMaxChannelBytes);
+}
+
+// Concurrent topic changes resolve by (hlc, author, hash), the same on every node.
+bool TopicNewer(const v1::ChatMessage& a, const v1::ChatMessage& b) {
+  return std::make_tuple(a.hlc().wall_ms(), a.hlc().counter(), a.author(), a.hash()) >
+         std::make_tuple(b.hlc().wall_ms(), b.hlc().counter(), b.author(), b.hash());
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ChatPayload> ParseChatPayload(std::string_view payload) {
+  v1::ChatPayload parsed;
+  if (!parsed.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return absl::InvalidArgumentError("chat payload is not a valid ChatPayload message");
+  }
+  switch (parsed.op_case()) {
+    case v1::ChatPayload::kPost:
+      LATTICE_RETURN_IF_ERROR(CheckChannel(parsed.post().channel()));
+      LATTICE_RETURN_IF_ERROR(CheckText("chat text", parsed.post().text(),
+                                        limits::kMaxChatTextBytes));
+      LATTICE_RETURN_IF_ERROR(CheckText("chat sender", parsed.post().sender(),
+                                        limits::kMaxSenderBytes));
+      return parsed;
+    case v1::ChatPayload::kReply:
+      if (parsed.reply().ref().size() != kHashBytes) {
+        return absl::InvalidArgumentError("chat reply must name a 32-byte parent hash");
+      }
+      LATTICE_RETURN_IF_ERROR(CheckText("chat text", parsed.reply().text(),
+                                        limits::kMaxChatTextBytes));
+      LATTICE_RETURN_IF_ERROR(CheckText("chat sender", parsed.reply().sender(),
+                                        limits::kMaxSenderBytes));
+      return parsed;
+    case v1::ChatPayload::kReact:
+      if (parsed.react().ref().size() != kHashBytes) {
+        return absl::InvalidArgumentError("chat reaction must name a 32-byte parent hash");
+      }
+      if (parsed.react().emoji().empty()) {
+        return absl::InvalidArgumentError("chat reaction must not be empty");
+      }
+      LATTICE_RETURN_IF_ERROR(CheckText("chat reaction", parsed.react().emoji(),
+                                        limits::kMaxEmojiBytes));
+      LATTICE_RETURN_IF_ERROR(CheckText("chat sender", parsed.react().sender(),
+                                        limits::kMaxSenderBytes));
+      return parsed;
+    case v1::ChatPayload::kTopic:
+      LATTICE_RETURN_IF_ERROR(CheckChannel(parsed.topic().channel()));
+      LATTICE_RETURN_IF_ERROR(CheckText("chat topic", parsed.topic().text(),
+                                        limits::kMaxChatTextBytes));
+      LATTICE_RETURN_IF_ERROR(CheckText("chat sender", parsed.topic().sender(),
+                                        limits::kMaxSenderBytes));
+      return parsed;
+    case v1::ChatPayload::OP_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError("chat payload names no operation");
+}
+
+std::string_view ChatStateMachine::op_type() const { return kOpChat; }
+
+absl::Status ChatStateMachine::Apply(BatchView& view, const DecodedIntention& intention) {
+  if (intention.body.op_type() != kOpChat) {
+    return absl::InvalidArgumentError(fmt::format(
+        "op_type \"{}\" is not understood by a chat store", intention.body.op_type()));
+  }
+  LATTICE_ASSIGN_OR_RETURN(v1::ChatPayload payload, ParseChatPayload(intention.body.payload()));
+
+  v1::ChatMessage message;
+  message.set_hash(ToHex(intention.hash));
+  message.set_author(ToHex(intention.body.author()));
+  *message.mutable_hlc() = intention.body.hlc();
+  HlcStamp order = intention.hlc();
+
+  auto attach_to_parent = [&](const std::string& ref) -> absl::Status {
+    // The parent must be a causal dependency, so every node has applied it first.
+    bool cited = std::find(intention.body.deps().begin(), intention.body.deps().end(), ref) !=
+                 intention.body.deps().end();
+    if (!cited) return absl::InvalidArgumentError("chat reply or reaction does not cite its parent");
+    auto parent_key = view.Get(TableKey(kByHashTable, ref));
+    if (!parent_key) return absl::InvalidArgumentError("chat reply or reaction to an unknown message");
+    std::string_view log_key = *parent_key;
+    size_t channel_end = log_key.find('\0', 2);
+    if (channel_end == std::string_view::npos) return absl::DataLossError("chat index is corrupt");
+    message.set_channel(std::string(log_key.substr(2, channel_end - 2)));
+    message.set_ref(ToHex(ref));
+    order = std::max(order, OrderAfter(OrderOfLogKey(log_key, channel_end + 1)));
+    return absl::OkStatus();
+  };
+
+  switch (payload.op_case()) {
+    case v1::ChatPayload::kPost:
+      message.set_kind("post");
+      message.set_channel(payload.post().channel());
+      message.set_text(payload.post().text());
+      message.set_sender(payload.post().sender());
+      message.set_action(payload.post().action());
+      break;
+    case v1::ChatPayload::kReply:
+      message.set_kind("reply");
+      message.set_text(payload.reply().text());
+      message.set_sender(payload.reply().sender());
+      LATTICE_RETURN_IF_ERROR(attach_to_parent(payload.reply().ref()));
+      break;
+    case v1::ChatPayload::kReact:
+      message.set_kind("react");
+      message.set_text(payload.react().emoji());
+      message.set_sender(payload.react().sender());
+      LATTICE_RETURN_IF_ERROR(attach_to_parent(payload.react().ref()));
+      break;
+    case v1::ChatPayload::kTopic: {
+      message.set_kind("topic");
+      message.set_channel(payload.topic().channel());
+      message.set_text(payload.topic().text());
+      message.set_sender(payload.topic().sender());
+      std::string topic_key = TableKey(kTopicTable, message.channel());
+      bool replace = true;
+      if (auto stored = view.Get(topic_key)) {
+        v1::ChatMessage current;
+        current.ParseFromString(*stored);
+        replace = TopicNewer(message, current);
+      }
+      if (replace) view.Put(topic_key, message.SerializeAsString());
+      break;
+    }
+    case v1::ChatPayload::OP_NOT_SET:
+      return absl::InvalidArgumentError("chat payload names no operation");
+  }
+
+  std::string log_key = LogKey(message.channel(), order, intention.hash);
+  view.Put(log_key, message.SerializeAsString());
+  view.Put(TableKey(kByHashTable, intention.hash), log_key);
+  std::string count_key = TableKey(kCountTable, message.channel());
+  uint64_t count = 0;
+  if (auto stored = view.Get(count_key)) count = keys::ReadBigEndian64(*stored);
+  std::string encoded;
+  keys::AppendBigEndian64(&encoded, count + 1);
+  view.Put(count_key, encoded);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::ChatMessage> ReadChatMessage(const Database& db, std::string_view hash) {
+  LATTICE_ASSIGN_OR_RETURN(auto log_key, db.Get(TableKey(kByHashTable, hash)));
+  if (!log_key) return absl::NotFoundError("no chat entry for that hash");
+  LATTICE_ASSIGN_OR_RETURN(auto stored, db.Get(*log_key));
+  v1::ChatMessage message;
+  if (!stored || !message.ParseFromString(*stored)) {
+    return absl::DataLossError("chat index names a missing entry");
+  }
+  return message;
+}
+
+absl::StatusOr<ChatPage> ReadChatHistory(const Database& db, std::string_view channel,
+                                         uint32_t limit, std::string_view before) {
+  std::string prefix = ChannelPrefix(channel);
+  std::string end = keys::PrefixEnd(prefix);
+  if (!before.empty()) {
+    auto raw = FromHex(before);
+    if (!raw) return absl::InvalidArgumentError("history page token is malformed");
+    end = prefix + *raw;
+  }
+  ChatPage page;
+  std::string oldest_key;
+  bool more = false;
+  LATTICE_RETURN_IF_ERROR(db.ScanReverse(prefix, end, [&](std::string_view k, std::string_view v) {
+    if (page.messages.size() == limit) {
+      more = true;
+      return false;
+    }
+    v1::ChatMessage message;
+    message.ParseFromArray(v.data(), static_cast<int>(v.size()));
+    page.messages.push_back(std::move(message));
+    oldest_key.assign(k);
+    return true;
+  }));
+  std::reverse(page.messages.begin(), page.messages.end());
+  if (more) page.next_before = ToHex(std::string_view(oldest_key).substr(prefix.size()));
+  return page;
+}
+
+absl::StatusOr<v1::Topic> ReadTopic(const Database& db, std::string_view channel) {
+  LATTICE_ASSIGN_OR_RETURN(auto stored, db.Get(TableKey(kTopicTable, channel)));
+  v1::Topic topic;
+  if (!stored) return topic;
+  v1::ChatMessage message;
+  if (!message.ParseFromString(*stored)) return absl::DataLossError("stored topic does not parse");
+  topic.set_set(true);
+  topic.set_text(message.text());
+  topic.set_sender(message.sender());
+  topic.set_author(message.author());
+  *topic.mutable_hlc() = message.hlc();
+  return topic;
+}
+
+absl::StatusOr<std::vector<v1::ChannelInfo>> ReadChannels(const Database& db) {
+  std::vector<v1::ChannelInfo> channels;
+  std::string prefix = TableKey(kCountTable, "");
+  LATTICE_RETURN_IF_ERROR(
+      db.Scan(prefix, keys::PrefixEnd(prefix), [&](std::string_view k, std::string_view v) {
+        v1::ChannelInfo info;
+        info.set_name(std::string(k.substr(prefix.size())));
+        info.set_messages(keys::ReadBigEndian64(v));
+        channels.push_back(std::move(info));
+        return true;
+      }));
+  for (auto& info : channels) {
+    LATTICE_ASSIGN_OR_RETURN(v1::Topic topic, ReadTopic(db, info.name()));
+    *info.mutable_topic() = std::move(topic);
+  }
+  return channels;
+}
+
+}  // namespace lattice::kernel

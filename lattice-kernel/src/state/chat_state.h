@@ -1,0 +1,42 @@
+// The chat state machine (op_type chat.v1): per channel, an append-only log of posts,
+// replies, reactions and topic changes, ordered causally (a reply or reaction after its
+// parent) and then by (hlc, hash); plus each channel's current topic.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lattice/v1/store_protocol.pb.h"
+#include "state/state_machine.h"
+#include "storage/database.h"
+
+namespace lattice::kernel {
+
+class ChatStateMachine final : public StateMachine {
+ public:
+  std::string_view op_type() const override;
+  absl::Status Apply(BatchView& view, const DecodedIntention& intention) override;
+};
+
+absl::StatusOr<v1::ChatPayload> ParseChatPayload(std::string_view payload);
+
+// The committed log entry an intention produced; NOT_FOUND for no-ops and non-chat hashes.
+// The message's cursor is left for the caller to fill.
+absl::StatusOr<v1::ChatMessage> ReadChatMessage(const Database& db, std::string_view hash);
+
+struct ChatPage {
+  std::vector<v1::ChatMessage> messages;  // oldest first
+  std::string next_before;                // opaque; empty when nothing older remains
+};
+
+// The newest `limit` entries of `channel` strictly older than `before` (empty = newest).
+absl::StatusOr<ChatPage> ReadChatHistory(const Database& db, std::string_view channel,
+                                         uint32_t limit, std::string_view before);
+
+absl::StatusOr<v1::Topic> ReadTopic(const Database& db, std::string_view channel);
+
+absl::StatusOr<std::vector<v1::ChannelInfo>> ReadChannels(const Database& db);
+
+}  // namespace lattice::kernel

@@ -1,0 +1,45 @@
+#include "storage/batch_view.h"
+
+#include "storage/keys.h"
+
+namespace lattice::kernel {
+
+std::optional<std::string> BatchView::Get(std::string_view key) {
+  if (auto it = overlay_.find(key); it != overlay_.end()) return it->second;
+  auto value = db_.Get(key);
+  if (!value.ok()) {
+    if (status_.ok()) status_ = value.status();
+    return std::nullopt;
+  }
+  return *value;
+}
+
+void BatchView::Put(std::string_view key, std::string_view value) {
+  batch_.Put(leveldb::Slice(key.data(), key.size()), leveldb::Slice(value.data(), value.size()));
+  overlay_[std::string(key)] = std::string(value);
+}
+
+void BatchView::Delete(std::string_view key) {
+  batch_.Delete(leveldb::Slice(key.data(), key.size()));
+  overlay_[std::string(key)] = std::nullopt;
+}
+
+void BatchView::ScanPrefix(std::string_view prefix,
+                           const std::function<bool(std::string_view, std::string_view)>& visit) {
+  std::map<std::string, std::string, std::less<>> merged;
+  std::string end = keys::PrefixEnd(prefix);
+  absl::Status s = db_.Scan(prefix, end, [&](std::string_view k, std::string_view v) {
+    merged.emplace(std::string(k), std::string(v));
+    return true;
+  });
+  if (!s.ok() && status_.ok()) status_ = s;
+  for (auto it = overlay_.lower_bound(prefix); it != overlay_.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    if (it->second) merged[it->first] = *it->second; else merged.erase(it->first);
+  }
+  for (const auto& [k, v] : merged) {
+    if (!visit(k, v)) break;
+  }
+}
+
+}  // namespace lattice::kernel

@@ -1,0 +1,46 @@
+// A WriteBatch being built, readable through: Get and ScanPrefix see the batch's own puts
+// and deletes over the database. The writer applies many intentions into one view and
+// commits it with one fsync (group commit).
+#pragma once
+
+#include <leveldb/write_batch.h>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "storage/database.h"
+
+namespace lattice::kernel {
+
+// Owned by one thread.
+class BatchView {
+ public:
+  explicit BatchView(const Database& db) : db_(db) {}
+
+  // A read error is remembered in status() and reads as absent; the owner checks status()
+  // before committing, so a failed read can never lead to a committed wrong write.
+  std::optional<std::string> Get(std::string_view key);
+  bool Contains(std::string_view key) { return Get(key).has_value(); }
+  void Put(std::string_view key, std::string_view value);
+  void Delete(std::string_view key);
+
+  // Visits keys starting with `prefix`, merged from the batch and the database, in order.
+  void ScanPrefix(std::string_view prefix,
+                  const std::function<bool(std::string_view, std::string_view)>& visit);
+
+  leveldb::WriteBatch* batch() { return &batch_; }
+  const absl::Status& status() const { return status_; }
+  size_t ApproximateSize() const { return batch_.ApproximateSize(); }
+
+ private:
+  const Database& db_;
+  leveldb::WriteBatch batch_;
+  std::map<std::string, std::optional<std::string>, std::less<>> overlay_;
+  absl::Status status_;
+};
+
+}  // namespace lattice::kernel

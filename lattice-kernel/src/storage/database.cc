@@ -1,0 +1,130 @@
+#include "lattice/common/status.h"
+#include "storage/database.h"
+
+#include <fmt/format.h>
+#include <sys/statvfs.h>
+
+#include <mutex>
+
+#include "lattice/common/files.h"
+#include "storage/durable_env.h"
+
+namespace lattice::kernel {
+
+absl::Status FromLevelDb(const leveldb::Status& s, std::string_view context) {
+  if (s.ok()) return absl::OkStatus();
+  std::string message = fmt::format("{}: {}", context, s.ToString());
+  if (message.find("No space left") != std::string::npos ||
+      message.find("Disk quota") != std::string::npos) {
+    return absl::ResourceExhaustedError(
+        fmt::format("{}: the disk is full ({})", context, s.ToString()));
+  }
+  if (s.IsCorruption()) return absl::DataLossError(message);
+  if (s.IsNotFound()) return absl::NotFoundError(message);
+  return absl::UnavailableError(message);
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& dir) {
+  if (auto s = MakeDirsDurable(dir); !s.ok()) return s;
+  std::unique_ptr<Database> db(new Database(dir));
+  if (auto s = db->OpenLocked(); !s.ok()) return s;
+  return db;
+}
+
+Database::~Database() = default;
+
+absl::Status Database::OpenLocked() {
+  leveldb::Options options;
+  options.create_if_missing = true;
+  options.env = DurableEnv();
+  options.write_buffer_size = 8 << 20;
+  options.max_open_files = 256;
+  leveldb::DB* raw = nullptr;
+  leveldb::Status s = leveldb::DB::Open(options, dir_, &raw);
+  if (!s.ok()) return FromLevelDb(s, "open database " + dir_);
+  db_.reset(raw);
+  needs_reopen_ = false;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> Database::Get(std::string_view key) const {
+  std::shared_lock lock(mutex_);
+  if (!db_) return absl::UnavailableError("database " + dir_ + " is closed after an error");
+  std::string value;
+  leveldb::Status s = db_->Get(leveldb::ReadOptions(), leveldb::Slice(key.data(), key.size()),
+                               &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromLevelDb(s, "read " + dir_);
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::Status Database::Scan(std::string_view start, std::string_view end,
+                            const Visitor& visit) const {
+  std::shared_lock lock(mutex_);
+  if (!db_) return absl::UnavailableError("database " + dir_ + " is closed after an error");
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek(leveldb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    if (!end.empty() && key >= end) break;
+    if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;
+  }
+  return FromLevelDb(it->status(), "scan " + dir_);
+}
+
+absl::Status Database::ScanReverse(std::string_view start, std::string_view end,
+                                   const Visitor& visit) const {
+  std::shared_lock lock(mutex_);
+  if (!db_) return absl::UnavailableError("database " + dir_ + " is closed after an error");
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  if (end.empty()) {
+    it->SeekToLast();
+  } else {
+    it->Seek(leveldb::Slice(end.data(), end.size()));
+    if (it->Valid()) it->Prev(); else it->SeekToLast();
+  }
+  for (; it->Valid(); it->Prev()) {
+    std::string_view key(it->key().data(), it->key().size());
+    if (key < start) break;
+    if (!end.empty() && key >= end) continue;
+    if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;
+  }
+  return FromLevelDb(it->status(), "scan " + dir_);
+}
+
+absl::Status Database::CheckFreeSpace() const {
+  if (min_free_bytes_ == 0) return absl::OkStatus();
+  struct statvfs fs {};
+  if (::statvfs(dir_.c_str(), &fs) != 0) return absl::OkStatus();
+  uint64_t available = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (available < min_free_bytes_) {
+    return absl::ResourceExhaustedError(fmt::format(
+        "the disk holding {} is full: {} bytes free, writes need at least {}", dir_, available,
+        min_free_bytes_));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Database::Write(leveldb::WriteBatch* batch, bool sync) {
+  std::lock_guard write_lock(write_mutex_);
+  if (auto s = CheckFreeSpace(); !s.ok()) return s;
+  if (needs_reopen_) {
+    std::unique_lock lock(mutex_);
+    db_.reset();
+    if (auto s = OpenLocked(); !s.ok()) return s;
+  }
+  leveldb::WriteOptions options;
+  options.sync = sync;
+  leveldb::Status s;
+  {
+    std::shared_lock lock(mutex_);
+    if (!db_) return absl::UnavailableError("database " + dir_ + " is closed after an error");
+    s = db_->Write(options, batch);
+  }
+  if (!s.ok()) {
+    needs_reopen_ = true;
+    return FromLevelDb(s, "write " + dir_);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace lattice::kernel

@@ -1,0 +1,63 @@
+// One LevelDB database (a store's or the node's) opened on the durable Env. Reads may run on
+// any thread; writes come from one owner at a time. After a failed write LevelDB refuses all
+// further writes until reopened, so Write reopens the database on its next call.
+#pragma once
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace lattice::kernel {
+
+// Maps a LevelDB status to an absl::Status; running out of space is RESOURCE_EXHAUSTED.
+absl::Status FromLevelDb(const leveldb::Status& s, std::string_view context);
+
+// Thread-safe.
+class Database {
+ public:
+  // Creates the directory (durably) when missing.
+  static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& dir);
+  ~Database();
+
+  const std::string& dir() const { return dir_; }
+
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const;
+
+  // Calls `visit(key, value)` for keys in [start, end) in order (end empty = no bound),
+  // until it returns false.
+  using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
+  absl::Status Scan(std::string_view start, std::string_view end, const Visitor& visit) const;
+  // The same, from the last key before `end` (or the last of all) down to `start`.
+  absl::Status ScanReverse(std::string_view start, std::string_view end,
+                           const Visitor& visit) const;
+
+  absl::Status Write(leveldb::WriteBatch* batch, bool sync);
+
+  // Refuses writes (RESOURCE_EXHAUSTED) while the file system holding the database has less
+  // than `bytes` available, so LevelDB itself never meets a full disk in the common case.
+  void set_min_free_bytes(uint64_t bytes) { min_free_bytes_ = bytes; }
+
+ private:
+  explicit Database(std::string dir) : dir_(std::move(dir)) {}
+  absl::Status OpenLocked();
+  absl::Status CheckFreeSpace() const;
+
+  std::string dir_;
+  mutable std::shared_mutex mutex_;  // exclusive only to swap db_ on reopen
+  std::mutex write_mutex_;           // serializes writers around the reopen logic
+  std::unique_ptr<leveldb::DB> db_;
+  bool needs_reopen_ = false;
+  uint64_t min_free_bytes_ = 0;
+};
+
+}  // namespace lattice::kernel

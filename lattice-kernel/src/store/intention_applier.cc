@@ -1,0 +1,232 @@
+#include "lattice/common/status.h"
+#include "store/intention_applier.h"
+
+#include <fmt/format.h>
+
+#include <deque>
+
+#include "lattice/common/hex.h"
+#include "lattice/common/ids.h"
+#include "lattice/common/limits.h"
+#include "storage/keys.h"
+
+namespace lattice::kernel {
+namespace {
+
+IngestOutcome Outcome(IngestOutcome::Kind kind, const std::string& hash, std::string reason = {}) {
+  return IngestOutcome{kind, hash, std::move(reason)};
+}
+
+std::string EncodeTip(uint64_t seq, std::string_view hash) {
+  std::string value;
+  keys::AppendBigEndian64(&value, seq);
+  value.append(hash);
+  return value;
+}
+
+}  // namespace
+
+std::vector<std::string> IntentionApplier::MissingDeps(const DecodedIntention& intention) {
+  std::vector<std::string> missing;
+  auto check = [&](const std::string& dep) {
+    if (!view_.Contains(keys::Intention(dep))) missing.push_back(dep);
+  };
+  if (!intention.body.prev().empty()) check(intention.body.prev());
+  for (const auto& dep : intention.body.deps()) check(dep);
+  return missing;
+}
+
+IngestOutcome IntentionApplier::Ingest(const DecodedIntention& intention) {
+  const std::string& hash = intention.hash;
+  if (intention.body.store_id() != store_id_) {
+    return Outcome(IngestOutcome::Kind::kRejected, hash, "intention belongs to another store");
+  }
+  if (view_.Contains(keys::Intention(hash))) return Outcome(IngestOutcome::Kind::kDuplicate, hash);
+  if (view_.Contains(keys::Pending(hash))) {
+    return Outcome(IngestOutcome::Kind::kDuplicate, hash, "already floating");
+  }
+  if (intention.body.hlc().wall_ms() > clock_.WallMs() + limits::kMaxClockDriftMs) {
+    return Hold(intention);
+  }
+  std::vector<std::string> missing = MissingDeps(intention);
+  if (!missing.empty()) return Park(intention, missing);
+  IngestOutcome outcome = ApplyReady(intention);
+  if (outcome.kind == IngestOutcome::Kind::kApplied) ReleaseWaitingOn(hash);
+  return outcome;
+}
+
+IngestOutcome IntentionApplier::Park(const DecodedIntention& intention,
+                                     const std::vector<std::string>& missing) {
+  const std::string& author = intention.body.author();
+  uint64_t& parked = state_.floating_by_author[author];
+  if (parked >= limits::kMaxFloatingPerAuthor) {
+    return Outcome(IngestOutcome::Kind::kRejected, intention.hash,
+                   fmt::format("author {} already has {} floating intentions, the limit",
+                               ShortHex(author), limits::kMaxFloatingPerAuthor));
+  }
+  ++parked;
+  ++state_.floating_total;
+  view_.Put(keys::Pending(intention.hash), intention.signed_intention.SerializeAsString());
+  view_.Put(keys::PendingByAuthor(author, intention.hash), "");
+  for (const auto& dep : missing) view_.Put(keys::Missing(dep, intention.hash), "");
+  return Outcome(IngestOutcome::Kind::kFloating, intention.hash,
+                 fmt::format("waiting for {} missing dependencies, first {}", missing.size(),
+                             ToHex(missing.front())));
+}
+
+IngestOutcome IntentionApplier::Hold(const DecodedIntention& intention) {
+  const std::string& author = intention.body.author();
+  uint64_t& parked = state_.floating_by_author[author];
+  if (parked >= limits::kMaxFloatingPerAuthor) {
+    return Outcome(IngestOutcome::Kind::kRejected, intention.hash,
+                   "too many floating intentions from this author");
+  }
+  ++parked;
+  ++state_.floating_total;
+  view_.Put(keys::Pending(intention.hash), intention.signed_intention.SerializeAsString());
+  view_.Put(keys::PendingByAuthor(author, intention.hash), "");
+  view_.Put(keys::Held(intention.body.hlc().wall_ms(), intention.hash), "");
+  return Outcome(IngestOutcome::Kind::kHeld, intention.hash,
+                 "stamped more than the allowed drift into the future; held until then");
+}
+
+void IntentionApplier::Unpark(std::string_view hash, std::string_view author) {
+  view_.Delete(keys::Pending(hash));
+  view_.Delete(keys::PendingByAuthor(author, hash));
+  auto it = state_.floating_by_author.find(std::string(author));
+  if (it != state_.floating_by_author.end() && it->second > 0 && --it->second == 0) {
+    state_.floating_by_author.erase(it);
+  }
+  if (state_.floating_total > 0) --state_.floating_total;
+}
+
+absl::Status IntentionApplier::CheckChain(const DecodedIntention& intention) {
+  if (intention.body.seq() == 1) return absl::OkStatus();
+  auto stored = view_.Get(keys::Intention(intention.body.prev()));
+  v1::StoredIntention prev_record;
+  v1::Intention prev;
+  if (!stored || !prev_record.ParseFromString(*stored) ||
+      !prev.ParseFromString(prev_record.intention().body())) {
+    return absl::DataLossError("the previous intention of the chain cannot be read");
+  }
+  if (prev.author() != intention.body.author() || prev.seq() + 1 != intention.body.seq()) {
+    return absl::InvalidArgumentError(fmt::format(
+        "broken chain: seq {} names as prev an intention of another author or seq {}",
+        intention.body.seq(), prev.seq()));
+  }
+  return absl::OkStatus();
+}
+
+void IntentionApplier::RecordForkIfAny(const DecodedIntention& intention) {
+  const std::string& author = intention.body.author();
+  uint64_t seq = intention.body.seq();
+  std::string other;
+  view_.ScanPrefix(keys::AuthorSeq(author, seq), [&](std::string_view k, std::string_view) {
+    std::string_view hash = k.substr(1 + kNodeIdBytes + 8);
+    if (hash != intention.hash) {
+      other.assign(hash);
+      return false;
+    }
+    return true;
+  });
+  if (other.empty()) return;
+  std::string fork_key = keys::Fork(author, seq);
+  if (view_.Contains(fork_key)) return;
+  v1::StoredIntention first;
+  if (auto stored = view_.Get(keys::Intention(other))) first.ParseFromString(*stored);
+  v1::ForkProof proof;
+  *proof.mutable_first() = first.intention();
+  *proof.mutable_second() = intention.signed_intention;
+  view_.Put(fork_key, proof.SerializeAsString());
+}
+
+IngestOutcome IntentionApplier::ApplyReady(const DecodedIntention& intention, uint64_t* witness) {
+  const std::string& hash = intention.hash;
+  const std::string& author = intention.body.author();
+  if (auto s = CheckChain(intention); !s.ok()) {
+    return Outcome(IngestOutcome::Kind::kRejected, hash, std::string(s.message()));
+  }
+  if (may_write_ && !may_write_(author)) {
+    return Outcome(IngestOutcome::Kind::kRejected, hash,
+                   fmt::format("author {} is not an active member of this store's mesh",
+                               ShortHex(author)));
+  }
+  RecordForkIfAny(intention);
+
+  v1::StoredIntention record;
+  *record.mutable_intention() = intention.signed_intention;
+  record.set_witness(++state_.last_witness);
+  if (auto s = state_machine_.Apply(view_, intention); !s.ok()) {
+    record.set_noop_reason(std::string(s.message()));
+  }
+  view_.Put(keys::Intention(hash), record.SerializeAsString());
+  view_.Put(keys::Witness(record.witness()), hash);
+  view_.Put(keys::AuthorSeq(author, intention.body.seq()) + hash, "");
+  view_.Put(keys::Sync(intention.body.hlc().wall_ms(), hash), "");
+
+  auto tip = view_.Get(keys::AuthorTip(author));
+  if (!tip || keys::ReadBigEndian64(*tip) < intention.body.seq()) {
+    view_.Put(keys::AuthorTip(author), EncodeTip(intention.body.seq(), hash));
+  }
+  auto cite = [&](const std::string& dep) {
+    if (state_.frontier.erase(dep) > 0) view_.Delete(keys::Frontier(dep));
+  };
+  if (!intention.body.prev().empty()) cite(intention.body.prev());
+  for (const auto& dep : intention.body.deps()) cite(dep);
+  state_.frontier.insert(hash);
+  view_.Put(keys::Frontier(hash), "");
+  clock_.Observe(intention.hlc());
+  if (witness != nullptr) *witness = record.witness();
+  return Outcome(IngestOutcome::Kind::kApplied, hash, record.noop_reason());
+}
+
+void IntentionApplier::ReleaseWaitingOn(const std::string& applied_hash) {
+  // Iterative on purpose: a long parked chain must not recurse once per link.
+  std::deque<std::string> ready{applied_hash};
+  while (!ready.empty()) {
+    std::string hash = std::move(ready.front());
+    ready.pop_front();
+    std::vector<std::string> waiting;
+    std::string prefix = keys::MissingPrefix(hash);
+    view_.ScanPrefix(prefix, [&](std::string_view k, std::string_view) {
+      waiting.emplace_back(k.substr(prefix.size()));
+      return true;
+    });
+    for (const auto& waiter : waiting) {
+      view_.Delete(keys::Missing(hash, waiter));
+      auto stored = view_.Get(keys::Pending(waiter));
+      if (!stored) continue;
+      v1::SignedIntention signed_intention;
+      signed_intention.ParseFromString(*stored);
+      auto decoded = DecodeTrusted(signed_intention);
+      if (!decoded.ok()) continue;
+      if (!MissingDeps(*decoded).empty()) continue;
+      Unpark(waiter, decoded->body.author());
+      if (ApplyReady(*decoded).kind == IngestOutcome::Kind::kApplied) ready.push_back(waiter);
+    }
+  }
+}
+
+void IntentionApplier::ReleaseHeld() {
+  uint64_t horizon = clock_.WallMs() + limits::kMaxClockDriftMs;
+  std::vector<std::string> due;
+  view_.ScanPrefix(keys::Table(keys::kHeld), [&](std::string_view k, std::string_view) {
+    if (keys::ReadBigEndian64(k.substr(1)) > horizon) return false;
+    due.emplace_back(k);
+    return true;
+  });
+  for (const auto& held_key : due) {
+    view_.Delete(held_key);
+    std::string hash = held_key.substr(1 + 8);
+    auto stored = view_.Get(keys::Pending(hash));
+    if (!stored) continue;
+    v1::SignedIntention signed_intention;
+    signed_intention.ParseFromString(*stored);
+    auto decoded = DecodeTrusted(signed_intention);
+    if (!decoded.ok()) continue;
+    Unpark(hash, decoded->body.author());
+    Ingest(*decoded);
+  }
+}
+
+}  // namespace lattice::kernel

@@ -1,0 +1,54 @@
+// The DAG rules of DESIGN §3 applied to one group of intentions: validate the chain and the
+// author, apply the ready ones through the state machine, park the ones whose dependencies
+// are missing (the floating index), release parked ones when their last dependency arrives
+// (iteratively), and record equivocations as fork proofs while applying both branches.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dag/hlc.h"
+#include "dag/intention.h"
+#include "state/state_machine.h"
+#include "storage/batch_view.h"
+#include "store/store.h"
+#include "store/writer_state.h"
+
+namespace lattice::kernel {
+
+// Lives for one group on the writer thread.
+class IntentionApplier {
+ public:
+  IntentionApplier(std::string_view store_id, BatchView& view, WriterState& state,
+                   StateMachine& state_machine, HybridClock& clock, const AuthorPolicy& may_write)
+      : store_id_(store_id), view_(view), state_(state), state_machine_(state_machine),
+        clock_(clock), may_write_(may_write) {}
+
+  // A foreign intention whose signature was verified.
+  IngestOutcome Ingest(const DecodedIntention& intention);
+
+  // Applies an intention whose dependencies are all present; `witness` gets its number.
+  IngestOutcome ApplyReady(const DecodedIntention& intention, uint64_t* witness = nullptr);
+
+  // Re-ingests held intentions whose time has come.
+  void ReleaseHeld();
+
+ private:
+  std::vector<std::string> MissingDeps(const DecodedIntention& intention);
+  IngestOutcome Park(const DecodedIntention& intention, const std::vector<std::string>& missing);
+  IngestOutcome Hold(const DecodedIntention& intention);
+  absl::Status CheckChain(const DecodedIntention& intention);
+  void RecordForkIfAny(const DecodedIntention& intention);
+  void ReleaseWaitingOn(const std::string& applied_hash);
+  void Unpark(std::string_view hash, std::string_view author);
+
+  std::string_view store_id_;
+  BatchView& view_;
+  WriterState& state_;
+  StateMachine& state_machine_;
+  HybridClock& clock_;
+  const AuthorPolicy& may_write_;
+};
+
+}  // namespace lattice::kernel

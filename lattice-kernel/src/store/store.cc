@@ -1,0 +1,510 @@
+#include "store/store.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "lattice/common/hex.h"
+#include "lattice/common/ids.h"
+#include "lattice/common/limits.h"
+#include "lattice/common/status.h"
+#include "state/chat_state.h"
+#include "state/kv_state.h"
+#include "storage/keys.h"
+#include "store/intention_applier.h"
+
+namespace lattice::kernel {
+namespace {
+
+// A group is cut at this many requests so one fsync never waits on an unbounded queue.
+constexpr size_t kMaxGroupRequests = 512;
+constexpr size_t kMaxGroupBytes = 16 << 20;
+constexpr auto kHeldRetryInterval = std::chrono::seconds(1);
+
+std::unique_ptr<StateMachine> MakeStateMachine(StoreType type) {
+  if (type == StoreType::kChat) return std::make_unique<ChatStateMachine>();
+  return std::make_unique<KvStateMachine>();
+}
+
+}  // namespace
+
+std::string_view IngestKindName(IngestOutcome::Kind kind) {
+  switch (kind) {
+    case IngestOutcome::Kind::kApplied: return "applied";
+    case IngestOutcome::Kind::kFloating: return "floating";
+    case IngestOutcome::Kind::kHeld: return "held";
+    case IngestOutcome::Kind::kDuplicate: return "duplicate";
+    case IngestOutcome::Kind::kRejected: return "rejected";
+  }
+  return "unknown";
+}
+
+struct Store::Request {
+  enum class Kind { kLocalKv, kLocalChat, kForeign, kVerify };
+  Kind kind;
+  std::vector<KvWrite> kv;
+  v1::ChatPayload chat;
+  std::vector<DecodedIntention> foreign;
+  std::string scratch_dir;
+  size_t bytes = 0;
+
+  std::promise<absl::StatusOr<WriteReceipt>> local_done;
+  std::promise<std::vector<IngestOutcome>> foreign_done;
+  std::promise<VerifyReport> verify_done;
+
+  // Filled while the group is processed, delivered after the commit.
+  absl::StatusOr<WriteReceipt> local_result = absl::UnknownError("not processed");
+  std::vector<IngestOutcome> foreign_results;
+};
+
+Store::Store(Options options) : options_(std::move(options)) {}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(Options options) {
+  std::unique_ptr<Store> store(new Store(std::move(options)));
+  LATTICE_ASSIGN_OR_RETURN(store->db_, Database::Open(store->options_.dir));
+  store->db_->set_min_free_bytes(store->options_.min_free_bytes);
+  store->state_machine_ = MakeStateMachine(store->options_.type);
+  LATTICE_RETURN_IF_ERROR(store->LoadWriterState());
+  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  return store;
+}
+
+Store::~Store() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  witness_cv_.notify_all();
+}
+
+absl::Status Store::LoadWriterState() {
+  LATTICE_RETURN_IF_ERROR(state_.Load(*db_, options_.identity->public_key));
+  last_witness_.store(state_.last_witness);
+  floating_count_.store(state_.floating_total);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WriteReceipt> Store::WriteKv(std::vector<KvWrite> ops) {
+  if (ops.empty()) return absl::InvalidArgumentError("a write needs at least one operation");
+  if (ops.size() > limits::kMaxBatchOps) {
+    return LimitExceeded("batch", ops.size(), limits::kMaxBatchOps, "operations");
+  }
+  size_t bytes = 0;
+  std::set<std::string_view> seen;
+  for (const auto& op : ops) {
+    if (op.key.empty()) return absl::InvalidArgumentError("key must not be empty");
+    if (op.key.size() > limits::kMaxKeyBytes) {
+      return LimitExceeded("key", op.key.size(), limits::kMaxKeyBytes);
+    }
+    if (op.value.size() > limits::kMaxValueBytes) {
+      return LimitExceeded("value", op.value.size(), limits::kMaxValueBytes);
+    }
+    if (!seen.insert(op.key).second) {
+      return absl::InvalidArgumentError("a batch may write each key once; \"" + op.key +
+                                        "\" appears twice");
+    }
+    bytes += op.key.size() + op.value.size();
+  }
+  if (bytes > limits::kMaxBatchBytes) return LimitExceeded("batch", bytes, limits::kMaxBatchBytes);
+  auto request = std::make_unique<Request>();
+  request->kind = Request::Kind::kLocalKv;
+  request->kv = std::move(ops);
+  request->bytes = bytes;
+  return SubmitLocal(std::move(request));
+}
+
+absl::StatusOr<WriteReceipt> Store::WriteChat(v1::ChatPayload op) {
+  LATTICE_RETURN_IF_ERROR(ParseChatPayload(op.SerializeAsString()).status());
+  auto request = std::make_unique<Request>();
+  request->kind = Request::Kind::kLocalChat;
+  request->bytes = op.ByteSizeLong();
+  request->chat = std::move(op);
+  return SubmitLocal(std::move(request));
+}
+
+absl::StatusOr<WriteReceipt> Store::SubmitLocal(std::unique_ptr<Request> request) {
+  auto done = request->local_done.get_future();
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) return absl::UnavailableError("the store is closing");
+    queue_.push_back(std::move(request));
+  }
+  queue_cv_.notify_one();
+  return done.get();
+}
+
+std::vector<IngestOutcome> Store::Ingest(const std::vector<v1::SignedIntention>& intentions) {
+  std::vector<IngestOutcome> outcomes(intentions.size());
+  auto request = std::make_unique<Request>();
+  request->kind = Request::Kind::kForeign;
+  std::vector<size_t> positions;
+  // Signature checks are the expensive part; they run here, in parallel across callers.
+  for (size_t i = 0; i < intentions.size(); ++i) {
+    auto decoded = DecodeAndVerify(intentions[i]);
+    if (!decoded.ok()) {
+      outcomes[i].kind = IngestOutcome::Kind::kRejected;
+      outcomes[i].hash = Blake2b256(intentions[i].body());
+      outcomes[i].reason = std::string(decoded.status().message());
+      continue;
+    }
+    request->bytes += intentions[i].ByteSizeLong();
+    request->foreign.push_back(*std::move(decoded));
+    positions.push_back(i);
+  }
+  if (request->foreign.empty()) return outcomes;
+  auto done = request->foreign_done.get_future();
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) {
+      for (size_t i : positions) outcomes[i].reason = "the store is closing";
+      return outcomes;
+    }
+    queue_.push_back(std::move(request));
+  }
+  queue_cv_.notify_one();
+  std::vector<IngestOutcome> applied = done.get();
+  for (size_t j = 0; j < positions.size() && j < applied.size(); ++j) {
+    outcomes[positions[j]] = std::move(applied[j]);
+  }
+  return outcomes;
+}
+
+VerifyReport Store::Verify(const std::string& scratch_dir) {
+  auto request = std::make_unique<Request>();
+  request->kind = Request::Kind::kVerify;
+  request->scratch_dir = scratch_dir;
+  auto done = request->verify_done.get_future();
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) {
+      VerifyReport report;
+      report.problems.push_back("the store is closing");
+      return report;
+    }
+    queue_.push_back(std::move(request));
+  }
+  queue_cv_.notify_one();
+  return done.get();
+}
+
+void Store::WriterLoop() {
+  while (true) {
+    std::deque<std::unique_ptr<Request>> group;
+    {
+      std::unique_lock lock(queue_mutex_);
+      bool woken = queue_cv_.wait_for(lock, kHeldRetryInterval,
+                                      [&] { return stopping_ || !queue_.empty(); });
+      if (!woken) {
+        lock.unlock();
+        RetryHeld();
+        continue;
+      }
+      if (queue_.empty() && stopping_) break;
+      size_t bytes = 0;
+      while (!queue_.empty() && group.size() < kMaxGroupRequests &&
+             (group.empty() || bytes + queue_.front()->bytes <= kMaxGroupBytes)) {
+        bytes += queue_.front()->bytes;
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    ProcessGroup(group);
+  }
+}
+
+void Store::RetryHeld() {
+  BatchView view(*db_);
+  IntentionApplier applier(options_.id, view, state_, *state_machine_, *options_.clock,
+                           options_.may_write);
+  applier.ReleaseHeld();
+  if (view.batch()->ApproximateSize() <= leveldb::WriteBatch().ApproximateSize()) return;
+  absl::Status s = view.status();
+  if (s.ok()) s = db_->Write(view.batch(), /*sync=*/true);
+  if (!s.ok()) {
+    spdlog::warn("store {}: releasing held intentions failed: {}", FormatStoreId(options_.id),
+                 s.message());
+    (void)LoadWriterState();
+    return;
+  }
+  last_witness_.store(state_.last_witness);
+  floating_count_.store(state_.floating_total);
+  witness_cv_.notify_all();
+}
+
+namespace {
+
+// Builds the body of this node's next intention in the store: the author chain continues
+// from the node's tip and the deps cite the frontier, so the new intention causally follows
+// everything applied here (including every head a kv write replaces).
+v1::Intention NextLocalBody(const std::string& store_id, const KeyPair& identity,
+                            const WriterState& state, HlcStamp hlc, std::string_view op_type,
+                            std::string payload, const std::string& must_cite) {
+  v1::Intention body;
+  body.set_store_id(store_id);
+  body.set_author(identity.public_key);
+  body.set_seq(state.own_seq + 1);
+  body.set_prev(state.own_tip);
+  body.mutable_hlc()->set_wall_ms(hlc.wall_ms);
+  body.mutable_hlc()->set_counter(hlc.counter);
+  if (!must_cite.empty() && must_cite != state.own_tip) body.add_deps(must_cite);
+  for (const auto& tip : state.frontier) {
+    if (static_cast<size_t>(body.deps_size()) >= limits::kMaxDeps) break;
+    if (tip == state.own_tip || tip == must_cite) continue;
+    body.add_deps(tip);
+  }
+  body.set_op_type(std::string(op_type));
+  body.set_payload(std::move(payload));
+  return body;
+}
+
+}  // namespace
+
+void Store::ProcessGroup(std::deque<std::unique_ptr<Request>>& group) {
+  BatchView view(*db_);
+  IntentionApplier applier(options_.id, view, state_, *state_machine_, *options_.clock,
+                           options_.may_write);
+  std::vector<Request*> verifies;
+  bool wrote = false;
+
+  for (auto& request : group) {
+    switch (request->kind) {
+      case Request::Kind::kVerify:
+        verifies.push_back(request.get());
+        break;
+      case Request::Kind::kForeign:
+        for (const auto& intention : request->foreign) {
+          request->foreign_results.push_back(applier.Ingest(intention));
+        }
+        wrote = true;
+        break;
+      case Request::Kind::kLocalKv:
+      case Request::Kind::kLocalChat: {
+        std::string payload;
+        std::string must_cite;
+        std::string_view op_type;
+        if (request->kind == Request::Kind::kLocalKv) {
+          op_type = kOpKv;
+          v1::KvPayload kv;
+          for (const auto& write : request->kv) {
+            v1::KvOp* op = kv.add_ops();
+            op->set_key(write.key);
+            op->set_value(write.value);
+            op->set_tombstone(write.tombstone);
+            v1::KvHeads heads = ReadHeads(view, write.key);
+            for (const auto& head : heads.heads()) op->add_replaces(head.hash());
+          }
+          payload = kv.SerializeAsString();
+        } else {
+          op_type = kOpChat;
+          const auto& chat = request->chat;
+          if (chat.has_reply()) must_cite = chat.reply().ref();
+          if (chat.has_react()) must_cite = chat.react().ref();
+          if (!must_cite.empty() && !view.Contains(keys::Intention(must_cite))) {
+            request->local_result = absl::NotFoundError(
+                fmt::format("no message {} in this store", ToHex(must_cite)));
+            break;
+          }
+          payload = chat.SerializeAsString();
+        }
+        HlcStamp hlc = options_.clock->Now();
+        DecodedIntention intention =
+            SignIntention(*options_.identity,
+                          NextLocalBody(options_.id, *options_.identity, state_, hlc, op_type,
+                                        std::move(payload), must_cite));
+        uint64_t witness = 0;
+        IngestOutcome outcome = applier.ApplyReady(intention, &witness);
+        if (outcome.kind != IngestOutcome::Kind::kApplied) {
+          request->local_result = absl::FailedPreconditionError(outcome.reason);
+          break;
+        }
+        if (!outcome.reason.empty()) {
+          // Our own write was validated before it was built; a no-op here is a bug.
+          request->local_result = absl::InternalError("local write became a no-op: " + outcome.reason);
+        } else {
+          request->local_result = WriteReceipt{intention.hash, witness, hlc};
+        }
+        state_.own_seq = intention.body.seq();
+        state_.own_tip = intention.hash;
+        wrote = true;
+        break;
+      }
+    }
+  }
+
+  absl::Status commit = view.status();
+  if (commit.ok() && wrote) commit = db_->Write(view.batch(), /*sync=*/true);
+  if (!commit.ok()) {
+    spdlog::error("store {}: commit of {} requests failed: {}", FormatStoreId(options_.id),
+                  group.size(), commit.message());
+    if (auto s = LoadWriterState(); !s.ok()) {
+      spdlog::error("store {}: reloading writer state failed: {}", FormatStoreId(options_.id),
+                    s.message());
+    }
+  } else {
+    last_witness_.store(state_.last_witness);
+    floating_count_.store(state_.floating_total);
+    {
+      // Taken between the store and the notify so a waiter cannot check, miss, then sleep.
+      std::lock_guard lock(witness_mutex_);
+    }
+    witness_cv_.notify_all();
+  }
+
+  for (auto& request : group) {
+    switch (request->kind) {
+      case Request::Kind::kVerify:
+        break;
+      case Request::Kind::kForeign:
+        if (!commit.ok()) {
+          for (auto& outcome : request->foreign_results) {
+            outcome.kind = IngestOutcome::Kind::kRejected;
+            outcome.reason = std::string(commit.message());
+          }
+        }
+        request->foreign_done.set_value(std::move(request->foreign_results));
+        break;
+      case Request::Kind::kLocalKv:
+      case Request::Kind::kLocalChat:
+        if (!commit.ok() && request->local_result.ok()) request->local_result = commit;
+        request->local_done.set_value(std::move(request->local_result));
+        break;
+    }
+  }
+  // Verification runs after the commit, against a quiet store.
+  for (Request* request : verifies) request->verify_done.set_value(VerifyOnWriter(request->scratch_dir));
+}
+
+uint64_t Store::WaitForWitness(uint64_t after,
+                               std::chrono::steady_clock::time_point deadline) const {
+  std::unique_lock lock(witness_mutex_);
+  witness_cv_.wait_until(lock, deadline, [&] { return last_witness_.load() > after; });
+  return last_witness_.load();
+}
+
+absl::Status Store::ReadLog(uint64_t after, size_t max, const LogVisitor& visit) const {
+  std::vector<std::pair<uint64_t, std::string>> hashes;
+  LATTICE_RETURN_IF_ERROR(db_->Scan(keys::Witness(after + 1), keys::PrefixEnd(keys::Table(keys::kWitness)),
+                                    [&](std::string_view k, std::string_view v) {
+                                      hashes.emplace_back(keys::ReadBigEndian64(k.substr(1)),
+                                                          std::string(v));
+                                      return hashes.size() < max;
+                                    }));
+  for (const auto& [witness, hash] : hashes) {
+    LATTICE_ASSIGN_OR_RETURN(auto stored, db_->Get(keys::Intention(hash)));
+    v1::StoredIntention record;
+    if (!stored || !record.ParseFromString(*stored)) {
+      return absl::DataLossError(fmt::format("witness {} names a missing intention", witness));
+    }
+    LATTICE_ASSIGN_OR_RETURN(DecodedIntention decoded, DecodeTrusted(record.intention()));
+    if (!visit(witness, decoded, !record.noop_reason().empty())) break;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::ForkProof>> Store::ForkProofs() const {
+  std::vector<v1::ForkProof> proofs;
+  std::string prefix = keys::Table(keys::kFork);
+  LATTICE_RETURN_IF_ERROR(db_->Scan(prefix, keys::PrefixEnd(prefix),
+                                    [&](std::string_view, std::string_view v) {
+                                      v1::ForkProof proof;
+                                      if (proof.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
+                                        proofs.push_back(std::move(proof));
+                                      }
+                                      return true;
+                                    }));
+  return proofs;
+}
+
+namespace {
+absl::StatusOr<std::string> HashStateTable(const Database& db) {
+  Blake2bHasher hasher;
+  std::string prefix = keys::Table(keys::kState);
+  LATTICE_RETURN_IF_ERROR(db.Scan(prefix, keys::PrefixEnd(prefix),
+                                  [&](std::string_view k, std::string_view v) {
+                                    hasher.UpdateField(k);
+                                    hasher.UpdateField(v);
+                                    return true;
+                                  }));
+  return ToHex(hasher.Finish());
+}
+}  // namespace
+
+absl::StatusOr<std::string> Store::StateHash() const { return HashStateTable(*db_); }
+
+VerifyReport Store::VerifyOnWriter(const std::string& scratch_dir) {
+  VerifyReport report;
+  std::error_code ignored;
+  std::filesystem::remove_all(scratch_dir, ignored);
+  auto scratch = Database::Open(scratch_dir);
+  if (!scratch.ok()) {
+    report.problems.push_back("cannot open scratch database: " + std::string(scratch.status().message()));
+    return report;
+  }
+  auto replay_machine = MakeStateMachine(options_.type);
+  auto view = std::make_unique<BatchView>(**scratch);
+  uint64_t expected_witness = 0;
+  auto flush = [&] {
+    if (auto s = (*scratch)->Write(view->batch(), false); !s.ok()) {
+      report.problems.push_back("scratch write failed: " + std::string(s.message()));
+    }
+    view = std::make_unique<BatchView>(**scratch);
+  };
+  std::string witness_prefix = keys::Table(keys::kWitness);
+  absl::Status scan = db_->Scan(witness_prefix, keys::PrefixEnd(witness_prefix),
+                                [&](std::string_view k, std::string_view hash) {
+    uint64_t witness = keys::ReadBigEndian64(k.substr(1));
+    if (witness != ++expected_witness) {
+      report.problems.push_back(fmt::format("witness log jumps from {} to {}", expected_witness - 1, witness));
+      expected_witness = witness;
+    }
+    auto stored = db_->Get(keys::Intention(hash));
+    v1::StoredIntention record;
+    if (!stored.ok() || !*stored || !record.ParseFromString(**stored)) {
+      report.problems.push_back(fmt::format("witness {} names a missing intention {}", witness, ToHex(hash)));
+      return report.problems.size() < 100;
+    }
+    auto decoded = DecodeAndVerify(record.intention());
+    if (!decoded.ok()) {
+      report.problems.push_back(fmt::format("intention {}: {}", ToHex(hash), decoded.status().message()));
+      return report.problems.size() < 100;
+    }
+    if (decoded->hash != hash) {
+      report.problems.push_back(fmt::format("intention stored under {} hashes to {}", ToHex(hash), ToHex(decoded->hash)));
+    }
+    for (const auto& dep : decoded->body.deps()) {
+      if (!view->Contains(keys::Intention(dep))) {
+        report.problems.push_back(fmt::format("intention {} was witnessed before its dependency {}", ToHex(hash), ToHex(dep)));
+      }
+    }
+    absl::Status applied = replay_machine->Apply(*view, *decoded);
+    bool noop = !applied.ok();
+    if (noop != !record.noop_reason().empty()) {
+      report.problems.push_back(fmt::format("intention {}: replay {} but it was recorded {}", ToHex(hash),
+                                            noop ? "is a no-op" : "applies", noop ? "as applied" : "as a no-op"));
+    }
+    if (noop) ++report.noops;
+    view->Put(keys::Intention(hash), "");
+    ++report.intentions;
+    if (view->ApproximateSize() > (4 << 20)) flush();
+    return true;
+  });
+  if (!scan.ok()) report.problems.push_back("reading the witness log failed: " + std::string(scan.message()));
+  flush();
+  auto live = HashStateTable(*db_);
+  auto replayed = HashStateTable(**scratch);
+  if (live.ok()) report.state_hash = *live;
+  if (replayed.ok()) report.replayed_hash = *replayed;
+  if (!live.ok() || !replayed.ok() || *live != *replayed) {
+    report.problems.push_back("the live state differs from the state recomputed from the intentions");
+  }
+  scratch->reset();
+  std::filesystem::remove_all(scratch_dir, ignored);
+  report.ok = report.problems.empty();
+  return report;
+}
+
+}  // namespace lattice::kernel

@@ -1,0 +1,143 @@
+// One store: its LevelDB, its state machine and its single writer. Local writes and foreign
+// intentions queue to the writer, which applies a group of them into one WriteBatch and makes
+// it durable with one fsync (group commit) before any of them is acknowledged.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dag/hlc.h"
+#include "dag/intention.h"
+#include "lattice/v1/store_protocol.pb.h"
+#include "state/state_machine.h"
+#include "storage/batch_view.h"
+#include "storage/database.h"
+#include "store/store_type.h"
+#include "store/writer_state.h"
+
+namespace lattice::kernel {
+
+struct WriteReceipt {
+  std::string hash;
+  uint64_t witness = 0;
+  HlcStamp hlc;
+};
+
+struct KvWrite {
+  std::string key;
+  std::string value;
+  bool tombstone = false;
+};
+
+struct IngestOutcome {
+  enum class Kind { kApplied, kFloating, kHeld, kDuplicate, kRejected };
+  Kind kind = Kind::kRejected;
+  std::string hash;
+  std::string reason;
+};
+std::string_view IngestKindName(IngestOutcome::Kind kind);
+
+struct VerifyReport {
+  bool ok = false;
+  uint64_t intentions = 0;
+  uint64_t noops = 0;
+  std::string state_hash;
+  std::string replayed_hash;
+  std::vector<std::string> problems;
+};
+
+// Decides whether `author` may write to this store (membership of its mesh). Called on the
+// writer thread; must not call back into the same store's writer.
+using AuthorPolicy = std::function<bool(std::string_view author)>;
+
+// Thread-safe: every public method may be called from any thread.
+class Store {
+ public:
+  struct Options {
+    std::string dir;
+    std::string id;                  // 16 raw bytes
+    StoreType type = StoreType::kKv;
+    const KeyPair* identity = nullptr;   // not owned; outlives the store
+    HybridClock* clock = nullptr;        // not owned; outlives the store
+    AuthorPolicy may_write;              // empty: every author may write
+    uint64_t min_free_bytes = 0;
+  };
+
+  static absl::StatusOr<std::unique_ptr<Store>> Open(Options options);
+  ~Store();
+
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& id() const { return options_.id; }
+  StoreType type() const { return options_.type; }
+
+  // Signs and applies one intention holding `ops` as an atomic batch; returns once durable.
+  absl::StatusOr<WriteReceipt> WriteKv(std::vector<KvWrite> ops);
+  absl::StatusOr<WriteReceipt> WriteChat(v1::ChatPayload op);
+
+  // Validates foreign intentions (signature first, on the caller's thread) and applies,
+  // parks or refuses each; returns once every outcome is durable.
+  std::vector<IngestOutcome> Ingest(const std::vector<v1::SignedIntention>& intentions);
+
+  // Recomputes the state from the stored intentions and compares it with the live state.
+  // Writes wait while it runs.
+  VerifyReport Verify(const std::string& scratch_dir);
+
+  const Database& db() const { return *db_; }
+  uint64_t last_witness() const { return last_witness_.load(); }
+  uint64_t floating_count() const { return floating_count_.load(); }
+
+  // Blocks until last_witness() > after, the deadline passes or the store closes.
+  uint64_t WaitForWitness(uint64_t after, std::chrono::steady_clock::time_point deadline) const;
+
+  // Visits witnessed intentions with witness numbers in (after, after + max], in order.
+  using LogVisitor = std::function<bool(uint64_t witness, const DecodedIntention& intention,
+                                        bool noop)>;
+  absl::Status ReadLog(uint64_t after, size_t max, const LogVisitor& visit) const;
+
+  absl::StatusOr<std::vector<v1::ForkProof>> ForkProofs() const;
+  absl::StatusOr<std::string> StateHash() const;
+
+ private:
+  struct Request;
+
+  explicit Store(Options options);
+  absl::Status LoadWriterState();
+  void WriterLoop();
+  void ProcessGroup(std::deque<std::unique_ptr<Request>>& group);
+  void RetryHeld();
+  VerifyReport VerifyOnWriter(const std::string& scratch_dir);
+  absl::StatusOr<WriteReceipt> SubmitLocal(std::unique_ptr<Request> request);
+
+  Options options_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<StateMachine> state_machine_;
+
+  WriterState state_;  // writer thread only; reloaded from the database after a failed commit
+
+  std::atomic<uint64_t> last_witness_{0};
+  std::atomic<uint64_t> floating_count_{0};
+  mutable std::mutex witness_mutex_;
+  mutable std::condition_variable witness_cv_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<Request>> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+}  // namespace lattice::kernel

@@ -1,0 +1,21 @@
+#include "store/store_type.h"
+
+namespace lattice::kernel {
+
+std::string_view StoreTypeName(StoreType type) {
+  switch (type) {
+    case StoreType::kRoot: return "root";
+    case StoreType::kKv: return "kv";
+    case StoreType::kChat: return "chat";
+  }
+  return "unknown";
+}
+
+std::optional<StoreType> ParseStoreType(std::string_view name) {
+  if (name == "root") return StoreType::kRoot;
+  if (name == "kv") return StoreType::kKv;
+  if (name == "chat") return StoreType::kChat;
+  return std::nullopt;
+}
+
+}  // namespace lattice::kernel

@@ -1,0 +1,14 @@
+// The type of a store, fixed at creation.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace lattice::kernel {
+
+enum class StoreType { kRoot, kKv, kChat };
+
+std::string_view StoreTypeName(StoreType type);
+std::optional<StoreType> ParseStoreType(std::string_view name);
+
+}  // namespace lattice::kernel

@@ -1,0 +1,28 @@
+// What a store's writer keeps in memory between groups: counters and the small sets that
+// make building and applying intentions cheap. All of it is derived from the database.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "absl/status/status.h"
+#include "storage/database.h"
+
+namespace lattice::kernel {
+
+struct WriterState {
+  uint64_t last_witness = 0;
+  uint64_t own_seq = 0;          // this node's highest seq in the store
+  std::string own_tip;           // hash of that intention
+  std::set<std::string> frontier;  // applied intentions no applied intention cites yet
+  std::unordered_map<std::string, uint64_t> floating_by_author;
+  uint64_t floating_total = 0;
+
+  // Rebuilds everything from `db`. Cost grows with the frontier and floating sets, which
+  // are bounded by limits, never with history.
+  absl::Status Load(const Database& db, std::string_view self);
+};
+
+}  // namespace lattice::kernel

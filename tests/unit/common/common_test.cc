@@ -1,0 +1,65 @@
+// lattice-common: encodings, ids, durations and the crypto wrappers.
+#include <gtest/gtest.h>
+
+#include "lattice/common/crypto.h"
+#include "lattice/common/duration.h"
+#include "lattice/common/hex.h"
+#include "lattice/common/ids.h"
+
+namespace lattice {
+namespace {
+
+TEST(Hex, RoundTripsAndRejectsGarbage) {
+  std::string bytes("\x00\x01\xfe\xff", 4);
+  EXPECT_EQ(ToHex(bytes), "0001feff");
+  EXPECT_EQ(FromHex("0001FEff"), bytes);
+  EXPECT_FALSE(FromHex("abc").has_value());
+  EXPECT_FALSE(FromHex("zz").has_value());
+}
+
+TEST(StoreIds, FormatAndParseAreInverse) {
+  std::string id = NewStoreId();
+  std::string text = FormatStoreId(id);
+  EXPECT_EQ(text.size(), 36u);
+  EXPECT_EQ(text[14], '4');  // version 4
+  EXPECT_EQ(ParseStoreId(text), id);
+  EXPECT_FALSE(ParseStoreId("not-a-uuid").has_value());
+  EXPECT_FALSE(ParseStoreId(text.substr(0, 35) + "g").has_value());
+}
+
+TEST(Duration, ParsesUnits) {
+  EXPECT_EQ(*ParseDurationSeconds("90"), 90u);
+  EXPECT_EQ(*ParseDurationSeconds("15m"), 900u);
+  EXPECT_EQ(*ParseDurationSeconds("2h"), 7200u);
+  EXPECT_EQ(*ParseDurationSeconds("30d"), 30u * 86400);
+  EXPECT_FALSE(ParseDurationSeconds("5y").ok());
+  EXPECT_FALSE(ParseDurationSeconds("h").ok());
+}
+
+TEST(Crypto, SignaturesBindContextMessageAndKey) {
+  KeyPair key = GenerateKeyPair();
+  std::string sig = Sign(key, "ctx/", "message");
+  EXPECT_TRUE(Verify(key.public_key, "ctx/", "message", sig));
+  EXPECT_FALSE(Verify(key.public_key, "ctx/", "messagf", sig));
+  EXPECT_FALSE(Verify(key.public_key, "other/", "message", sig));
+  EXPECT_FALSE(Verify(GenerateKeyPair().public_key, "ctx/", "message", sig));
+  KeyPair restored;
+  ASSERT_TRUE(KeyPairFromSecret(key.secret_key, &restored));
+  EXPECT_EQ(restored.public_key, key.public_key);
+  std::string corrupt = key.secret_key;
+  corrupt[40] ^= 1;
+  EXPECT_FALSE(KeyPairFromSecret(corrupt, &restored));
+}
+
+TEST(Crypto, IncrementalHashSeparatesFields) {
+  Blake2bHasher a, b;
+  a.UpdateField("ab");
+  a.UpdateField("c");
+  b.UpdateField("a");
+  b.UpdateField("bc");
+  EXPECT_NE(a.Finish(), b.Finish());
+  EXPECT_EQ(Blake2b256("x").size(), 32u);
+}
+
+}  // namespace
+}  // namespace lattice

@@ -1,0 +1,180 @@
+#include "cli.h"
+
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace lattice::ctl {
+namespace {
+
+struct Parsed {
+  std::optional<int> exit_code;
+  Arguments args;
+  std::string out;
+  std::string err;
+};
+
+Parsed Parse(std::vector<std::string> words) {
+  words.insert(words.begin(), "lattice-ctl");
+  std::vector<const char*> argv;
+  for (const auto& word : words) argv.push_back(word.c_str());
+  Parsed parsed;
+  std::ostringstream out;
+  std::ostringstream err;
+  parsed.exit_code = ParseCommandLine(static_cast<int>(argv.size()), argv.data(), &parsed.args,
+                                      out, err);
+  parsed.out = out.str();
+  parsed.err = err.str();
+  return parsed;
+}
+
+TEST(Cli, KvPutTakesStoreKeyAndValue) {
+  Parsed p = Parse({"kv", "put", "notes", "greeting", "hello world"});
+  ASSERT_FALSE(p.exit_code.has_value()) << p.err;
+  EXPECT_EQ(p.args.command, Command::kKvPut);
+  EXPECT_EQ(p.args.store, "notes");
+  EXPECT_EQ(p.args.key, "greeting");
+  EXPECT_EQ(p.args.value, "hello world");
+}
+
+TEST(Cli, DashValueMeansStdinAndDoubleDashAllowsLeadingDashes) {
+  EXPECT_EQ(Parse({"kv", "put", "s", "k", "-"}).args.value, "-");
+  EXPECT_EQ(Parse({"kv", "put", "s", "k", "--", "-5"}).args.value, "-5");
+}
+
+TEST(Cli, GlobalOptionsWorkBeforeAndAfterTheCommand) {
+  Parsed before = Parse({"--socket", "/tmp/k.sock", "--token", "t", "--json", "kv", "get", "s",
+                         "k"});
+  ASSERT_FALSE(before.exit_code.has_value()) << before.err;
+  EXPECT_EQ(before.args.global.socket, "/tmp/k.sock");
+  EXPECT_EQ(before.args.global.token, "t");
+  EXPECT_TRUE(before.args.global.json);
+
+  Parsed after = Parse({"kv", "get", "s", "k", "--json", "--socket", "/x.sock"});
+  ASSERT_FALSE(after.exit_code.has_value()) << after.err;
+  EXPECT_EQ(after.args.command, Command::kKvGet);
+  EXPECT_TRUE(after.args.global.json);
+  EXPECT_EQ(after.args.global.socket, "/x.sock");
+}
+
+TEST(Cli, StoreCommands) {
+  Parsed create = Parse({"store", "create", "notes", "--type", "kv"});
+  ASSERT_FALSE(create.exit_code.has_value()) << create.err;
+  EXPECT_EQ(create.args.command, Command::kStoreCreate);
+  EXPECT_EQ(create.args.name, "notes");
+  EXPECT_EQ(create.args.type, "kv");
+
+  Parsed list = Parse({"store", "list", "--all"});
+  EXPECT_EQ(list.args.command, Command::kStoreList);
+  EXPECT_TRUE(list.args.all);
+  EXPECT_FALSE(Parse({"store", "list"}).args.all);
+
+  EXPECT_EQ(Parse({"store", "archive", "notes"}).args.command, Command::kStoreArchive);
+  EXPECT_EQ(Parse({"store", "unarchive", "notes"}).args.command, Command::kStoreUnarchive);
+}
+
+TEST(Cli, StoreTypeMustBeKvOrChat) {
+  Parsed p = Parse({"store", "create", "x", "--type", "fs"});
+  EXPECT_EQ(p.exit_code, 2);
+  Parsed missing = Parse({"store", "create", "x"});
+  EXPECT_EQ(missing.exit_code, 2);
+}
+
+TEST(Cli, WatchStartsNowUnlessFromIsGiven) {
+  Parsed now = Parse({"kv", "watch", "s"});
+  ASSERT_FALSE(now.exit_code.has_value()) << now.err;
+  EXPECT_FALSE(now.args.from.has_value());
+  EXPECT_EQ(now.args.count, 0u);
+
+  Parsed from = Parse({"kv", "watch", "s", "users/", "--from", "0", "--count", "3"});
+  ASSERT_FALSE(from.exit_code.has_value()) << from.err;
+  EXPECT_EQ(from.args.command, Command::kKvWatch);
+  EXPECT_EQ(from.args.prefix, "users/");
+  ASSERT_TRUE(from.args.from.has_value());
+  EXPECT_EQ(*from.args.from, 0u);
+  EXPECT_EQ(from.args.count, 3u);
+
+  EXPECT_EQ(Parse({"kv", "watch", "s", "--count", "many"}).exit_code, 2);
+}
+
+TEST(Cli, BatchCollectsEveryOp) {
+  Parsed p = Parse({"kv", "batch", "s", "put:a=1", "del:b", "put:c="});
+  ASSERT_FALSE(p.exit_code.has_value()) << p.err;
+  EXPECT_EQ(p.args.ops, (std::vector<std::string>{"put:a=1", "del:b", "put:c="}));
+  EXPECT_EQ(Parse({"kv", "batch", "s"}).exit_code, 2);
+}
+
+TEST(Cli, ChatTopicShowsWithoutTextAndSetsWithIt) {
+  Parsed show = Parse({"chat", "topic", "c", "general"});
+  ASSERT_FALSE(show.exit_code.has_value()) << show.err;
+  EXPECT_EQ(show.args.command, Command::kChatTopic);
+  EXPECT_FALSE(show.args.topic.has_value());
+
+  Parsed set = Parse({"chat", "topic", "c", "general", "release day", "--sender", "ops"});
+  ASSERT_FALSE(set.exit_code.has_value()) << set.err;
+  ASSERT_TRUE(set.args.topic.has_value());
+  EXPECT_EQ(*set.args.topic, "release day");
+  EXPECT_EQ(set.args.sender, "ops");
+
+  Parsed empty = Parse({"chat", "topic", "c", "general", ""});
+  ASSERT_TRUE(empty.args.topic.has_value());
+  EXPECT_EQ(*empty.args.topic, "");
+}
+
+TEST(Cli, ChatPostAndHistory) {
+  Parsed post = Parse({"chat", "post", "c", "general", "hi", "--sender", "alice"});
+  ASSERT_FALSE(post.exit_code.has_value()) << post.err;
+  EXPECT_EQ(post.args.channel, "general");
+  EXPECT_EQ(post.args.text, "hi");
+  EXPECT_EQ(post.args.sender, "alice");
+
+  Parsed history = Parse({"chat", "history", "c", "general", "--limit", "10"});
+  EXPECT_EQ(history.args.command, Command::kChatHistory);
+  EXPECT_EQ(history.args.limit, 10u);
+}
+
+TEST(Cli, TokenCreateTakesRepeatedStoresAndPrefixes) {
+  Parsed p = Parse({"token", "create", "irc", "--store", "chat1", "--store", "chat2", "--prefix",
+                    "a/", "--prefix", "b/", "--rights", "read,watch", "--ttl", "30d"});
+  ASSERT_FALSE(p.exit_code.has_value()) << p.err;
+  EXPECT_EQ(p.args.command, Command::kTokenCreate);
+  EXPECT_EQ(p.args.name, "irc");
+  EXPECT_EQ(p.args.stores, (std::vector<std::string>{"chat1", "chat2"}));
+  EXPECT_EQ(p.args.prefixes, (std::vector<std::string>{"a/", "b/"}));
+  EXPECT_EQ(p.args.rights, "read,watch");
+  EXPECT_EQ(p.args.ttl, "30d");
+
+  EXPECT_EQ(Parse({"token", "create", "irc", "--rights", "read"}).exit_code, 2);
+}
+
+TEST(Cli, DebugCommands) {
+  EXPECT_EQ(Parse({"debug", "verify", "s"}).args.command, Command::kDebugVerify);
+  Parsed ingest = Parse({"debug", "ingest", "s", "intentions.hex"});
+  EXPECT_EQ(ingest.args.command, Command::kDebugIngest);
+  EXPECT_EQ(ingest.args.file, "intentions.hex");
+}
+
+TEST(Cli, HelpGoesToStdoutAndExitsZero) {
+  Parsed p = Parse({"--help"});
+  EXPECT_EQ(p.exit_code, 0);
+  EXPECT_NE(p.out.find("Usage:"), std::string::npos);
+  EXPECT_NE(p.out.find("kv"), std::string::npos);
+  EXPECT_TRUE(p.err.empty());
+
+  Parsed sub = Parse({"kv", "watch", "--help"});
+  EXPECT_EQ(sub.exit_code, 0);
+  EXPECT_NE(sub.out.find("--count"), std::string::npos);
+}
+
+TEST(Cli, UsageErrorsAreOneLineAndExitTwo) {
+  for (const auto& words : std::vector<std::vector<std::string>>{
+           {}, {"kv"}, {"kv", "put", "s", "k"}, {"frobnicate"}, {"kv", "get", "s", "k", "x"}}) {
+    Parsed p = Parse(words);
+    EXPECT_EQ(p.exit_code, 2);
+    EXPECT_EQ(p.err.rfind("lattice-ctl: ", 0), 0u) << p.err;
+    EXPECT_EQ(std::count(p.err.begin(), p.err.end(), '\n'), 1) << p.err;
+  }
+}
+
+}  // namespace
+}  // namespace lattice::ctl
