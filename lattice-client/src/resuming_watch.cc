@@ -104,6 +104,16 @@ absl::Status ResumingWatch<Traits>::Run(const EventCallback& on_event) {
     if (connected_before) ++reconnects_;
     connected_before = true;
 
+    if (!has_position_) {
+      // Pin "now" to a cursor before watching, so a break before the first event cannot
+      // open a gap: a store's intention count is its last witness number. A token without
+      // the read right cannot open the store; it falls back to from_now.
+      auto store = (*client)->OpenStore(request_.store());
+      if (store.ok()) {
+        cursor_.store(store->intentions());
+        has_position_ = true;
+      }
+    }
     Request request = request_;
     if (has_position_) {
       request.set_from_cursor(cursor_.load());

@@ -22,6 +22,16 @@ absl::StatusOr<client::Client*> Session::client() {
   return client_.get();
 }
 
+absl::Status ExplainBrokenStream(const absl::Status& status) {
+  // Our own stops (--count, Ctrl-C) return OK, so a cancellation came from the kernel's side.
+  if (status.code() != absl::StatusCode::kUnavailable &&
+      status.code() != absl::StatusCode::kCancelled) {
+    return status;
+  }
+  return absl::UnavailableError("lost the connection to the kernel: " +
+                                std::string(status.message()));
+}
+
 absl::Status RunCommand(Session& session) {
   switch (session.args().command) {
     case Command::kNone: return UsageError("no command given");

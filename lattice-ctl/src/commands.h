@@ -35,6 +35,9 @@ class Session {
   std::unique_ptr<client::Client> client_;
 };
 
+// A watch that ended with UNAVAILABLE or CANCELLED lost the kernel mid-stream; say so.
+absl::Status ExplainBrokenStream(const absl::Status& status);
+
 // Runs the command chosen in session.args().
 absl::Status RunCommand(Session& session);
 

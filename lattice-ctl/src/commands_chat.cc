@@ -70,7 +70,7 @@ absl::Status RunChatWatch(Session& session) {
       },
       &canceller);
   LATTICE_RETURN_IF_ERROR(write_status);
-  return status;
+  return ExplainBrokenStream(status);
 }
 
 }  // namespace lattice::ctl

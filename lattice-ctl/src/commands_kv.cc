@@ -101,7 +101,7 @@ absl::Status RunKvWatch(Session& session) {
       },
       &canceller);
   LATTICE_RETURN_IF_ERROR(write_status);
-  return status;
+  return ExplainBrokenStream(status);
 }
 
 }  // namespace lattice::ctl

@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "lattice/common/status.h"
 
 namespace lattice::ctl {
 
@@ -16,7 +15,10 @@ absl::StatusOr<std::string> ReadStream(std::FILE* stream, size_t max_bytes,
   while (true) {
     size_t n = std::fread(buffer, 1, sizeof buffer, stream);
     data.append(buffer, n);
-    if (data.size() > max_bytes) return LimitExceeded(what, data.size(), max_bytes);
+    if (data.size() > max_bytes) {
+      return absl::ResourceExhaustedError(
+          fmt::format("{} is larger than the {} byte limit", what, max_bytes));
+    }
     if (n < sizeof buffer) {
       if (std::ferror(stream)) {
         return absl::UnavailableError(

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -46,6 +47,10 @@ void WaitForSignals(sigset_t signals) {
 }  // namespace
 
 void InstallInterruptHandling() {
+  // A shell starts background jobs with SIGINT ignored, and an ignored signal is discarded
+  // even while blocked; scripts that stop a watch with `kill -INT` must still reach us.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   sigset_t signals = InterruptSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::thread(WaitForSignals, signals).detach();

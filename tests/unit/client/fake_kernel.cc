@@ -47,6 +47,10 @@ class ControllerService final : public v1::Controller::Service {
     response->set_admin(true);
     return grpc::Status::OK;
   }
+  grpc::Status OpenStore(grpc::ServerContext* context, const v1::OpenStoreRequest* request,
+                         v1::StoreInfo* response) override {
+    return RunUnary(kernel_, context, kernel_->hooks().open_store, *request, response);
+  }
 
  private:
   FakeKernel* kernel_;

@@ -29,6 +29,7 @@ using StreamHook = std::function<grpc::Status(grpc::ServerContext*, const Reques
 struct FakeKernelHooks {
   std::set<std::string> tokens;  // service tokens accepted besides the admin cookie
   UnaryHook<v1::ConnectRequest, v1::ConnectResponse> connect;
+  UnaryHook<v1::OpenStoreRequest, v1::StoreInfo> open_store;
   UnaryHook<v1::GetRequest, v1::GetResponse> get;
   UnaryHook<v1::PutRequest, v1::WriteResult> put;
   UnaryHook<v1::BatchRequest, v1::WriteResult> batch;

@@ -243,6 +243,44 @@ TEST_F(ResumingWatchTest, AServiceTokenThatIsRefusedIsFinal) {
   EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated);
 }
 
+TEST_F(ResumingWatchTest, FromNowIsPinnedToTheStoresCursorBeforeWatching) {
+  WatchLog log;
+  FakeKernelHooks hooks;
+  hooks.open_store = [](const v1::OpenStoreRequest& request, v1::StoreInfo* info) {
+    if (request.store() != "notes") return grpc::Status(grpc::StatusCode::NOT_FOUND, "no store");
+    info->set_intentions(30);
+    return grpc::Status::OK;
+  };
+  hooks.kv_watch = [&log](grpc::ServerContext* context, const v1::KvWatchRequest& request,
+                          grpc::ServerWriter<v1::KvWatchResponse>* writer) {
+    log.Add(request);
+    if (log.Get().size() == 1) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "gone");
+    writer->Write(Events({31}));
+    lattice::testing::WaitUntilCancelled(context);
+    return grpc::Status::OK;
+  };
+  kernel_ = FakeKernel::Start(socket_, "cookie", hooks);
+  ASSERT_NE(kernel_, nullptr);
+  v1::KvWatchRequest request;
+  request.set_store("notes");
+  request.set_from_now(true);
+  ResumingKvWatch watch(Options(), request, FastRetries());
+  std::vector<uint64_t> seen;
+  absl::Status status = watch.Run([&](const v1::KvEvent& event) {
+    seen.push_back(event.cursor());
+    return false;
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(seen, (std::vector<uint64_t>{31}));
+  auto requests = log.Get();
+  ASSERT_EQ(requests.size(), 2u);
+  for (const auto& sent : requests) {
+    EXPECT_FALSE(sent.from_now());
+    EXPECT_EQ(sent.from_cursor(), 30u);
+  }
+}
+
+// Without OpenStore (a token lacking the read right), the first response's cursor pins it.
 TEST_F(ResumingWatchTest, FromNowResumesFromTheFirstCursorTheKernelReports) {
   WatchLog log;
   FakeKernelHooks hooks;

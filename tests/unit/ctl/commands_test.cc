@@ -308,5 +308,15 @@ TEST_F(CommandsTest, TokenFromTheEnvironmentIsUsed) {
   EXPECT_EQ(kernel_->authorizations().back(), "Bearer env-token");
 }
 
+TEST(ExplainBrokenStream, SaysTheKernelWentAway) {
+  EXPECT_EQ(DescribeStatus(ExplainBrokenStream(absl::UnavailableError("Socket closed"))),
+            "unavailable: lost the connection to the kernel: Socket closed");
+  EXPECT_EQ(ExplainBrokenStream(absl::CancelledError("Cancelled")).code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(ExplainBrokenStream(absl::OkStatus()).ok());
+  EXPECT_EQ(ExplainBrokenStream(absl::PermissionDeniedError("no")).code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
 }  // namespace
 }  // namespace lattice::ctl

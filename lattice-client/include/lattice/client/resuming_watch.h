@@ -46,10 +46,12 @@ struct ResumingWatchOptions {
 // disconnections.
 //
 // Delivery: events are handed to the consumer in cursor order; an event whose cursor is not
-// above the last one delivered is dropped, so a resume never shows an event twice. When the
-// request starts `from_now` and the stream breaks before the kernel sent any response, the
-// watch can only resume from the kernel's current end (a possible gap); a kernel that sends
-// a first, possibly empty, response carrying its cursor closes that gap.
+// above the last one delivered is dropped, so a resume never shows an event twice. A request
+// `from_now` is pinned to a cursor first (Controller.OpenStore: a store's intention count is
+// its last witness number), so a break before the first event loses nothing. Only a token
+// without the read right, which cannot open the store, watches `from_now` unpinned; if that
+// stream breaks before its first response it resumes from the kernel's end then (a possible
+// gap).
 //
 // Retries: a stream that ends with UNAVAILABLE, with CANCELLED that this side did not ask
 // for, or without error (a watch never ends by itself) is resumed after a backoff delay

@@ -1,0 +1,103 @@
+#include "floor_service.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "lattice/common/limits.h"
+
+namespace lattice::bench {
+namespace {
+
+// 64 hex characters, the size of the kernel's hashes and node ids on the wire.
+const std::string kHexId(64, 'a');
+
+}  // namespace
+
+FloorController::FloorController() {
+  connect_.set_session_id(std::string(32, 'b'));
+  connect_.set_admin(true);
+  connect_.mutable_node()->set_node_id(kHexId);
+  connect_.mutable_node()->set_name("floor");
+  connect_.mutable_node()->set_version("floor");
+}
+
+grpc::Status FloorController::Connect(grpc::ServerContext*, const v1::ConnectRequest*,
+                                      v1::ConnectResponse* response) {
+  *response = connect_;
+  return grpc::Status::OK;
+}
+
+grpc::Status FloorController::OpenStore(grpc::ServerContext*, const v1::OpenStoreRequest* request,
+                                        v1::StoreInfo* response) {
+  response->set_id(request->store());
+  response->set_name(request->store());
+  response->set_type("kv");
+  response->set_status("active");
+  return grpc::Status::OK;
+}
+
+FloorKv::FloorKv(size_t value_bytes) {
+  uint64_t now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch()).count());
+  get_.set_found(true);
+  get_.set_value(std::string(value_bytes, 'v'));
+  get_.mutable_hlc()->set_wall_ms(now_ms);
+  get_.mutable_hlc()->set_counter(1);
+  get_.set_author(kHexId);
+  write_.set_hash(kHexId);
+  write_.set_cursor(123456);
+  write_.mutable_hlc()->set_wall_ms(now_ms);
+  write_.mutable_hlc()->set_counter(1);
+}
+
+grpc::Status FloorKv::Get(grpc::ServerContext*, const v1::GetRequest*, v1::GetResponse* response) {
+  *response = get_;
+  return grpc::Status::OK;
+}
+
+grpc::Status FloorKv::Put(grpc::ServerContext*, const v1::PutRequest*, v1::WriteResult* response) {
+  *response = write_;
+  return grpc::Status::OK;
+}
+
+grpc::Status FloorKv::Batch(grpc::ServerContext*, const v1::BatchRequest*,
+                            v1::WriteResult* response) {
+  *response = write_;
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<std::unique_ptr<FloorServer>> FloorServer::Start(const std::string& socket_path,
+                                                                size_t value_bytes) {
+  std::unique_ptr<FloorServer> server(new FloorServer());
+  server->socket_path_ = socket_path;
+  server->controller_ = std::make_unique<FloorController>();
+  server->kv_ = std::make_unique<FloorKv>(value_bytes);
+  ::unlink(socket_path.c_str());
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
+  builder.SetMaxReceiveMessageSize(limits::kMaxRpcMessageBytes);
+  builder.SetMaxSendMessageSize(limits::kMaxRpcMessageBytes);
+  builder.RegisterService(server->controller_.get());
+  builder.RegisterService(server->kv_.get());
+  server->server_ = builder.BuildAndStart();
+  if (!server->server_) {
+    return absl::UnavailableError(fmt::format("cannot listen on unix socket {}", socket_path));
+  }
+  ::chmod(socket_path.c_str(), 0660);
+  return server;
+}
+
+void FloorServer::Shutdown() {
+  if (!server_) return;
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  server_->Wait();
+  server_.reset();
+  ::unlink(socket_path_.c_str());
+}
+
+FloorServer::~FloorServer() { Shutdown(); }
+
+}  // namespace lattice::bench

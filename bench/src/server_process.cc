@@ -1,0 +1,159 @@
+#include "server_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace lattice::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool IsSocket(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 && S_ISSOCK(info.st_mode);
+}
+
+absl::StatusOr<uint64_t> ProcStatusKib(pid_t pid, std::string_view field) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  if (!in) return absl::NotFoundError(fmt::format("no /proc/{}/status", pid));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.compare(0, field.size(), field) == 0 && line.size() > field.size() &&
+        line[field.size()] == ':') {
+      std::istringstream value(line.substr(field.size() + 1));
+      uint64_t kib = 0;
+      value >> kib;
+      return kib * 1024;
+    }
+  }
+  return absl::NotFoundError(fmt::format("no {} in /proc/{}/status", field, pid));
+}
+
+std::string DescribeExit(int status) {
+  if (WIFEXITED(status)) return fmt::format("exit code {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return fmt::format("signal {}", WTERMSIG(status));
+  return "unknown status";
+}
+
+}  // namespace
+
+std::string FileTail(const std::string& path, size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string all = buffer.str();
+  return all.size() > max_bytes ? all.substr(all.size() - max_bytes) : all;
+}
+
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const ServerOptions& options,
+                                                                    bool check_status) {
+  std::unique_ptr<ServerProcess> server(new ServerProcess());
+  server->options_ = options;
+  if (options.argv.empty()) return absl::InvalidArgumentError("no server binary given");
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, options.log_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<char*> argv;
+  for (const auto& arg : options.argv) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+
+  Clock::time_point spawned = Clock::now();
+  pid_t pid = -1;
+  int err = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) {
+    return absl::UnavailableError(fmt::format("cannot start {}: {}", options.argv[0], std::strerror(err)));
+  }
+  server->pid_ = pid;
+
+  Clock::time_point deadline = spawned + options.ready_deadline;
+  std::string last_error = "the socket never appeared";
+  while (Clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      server->pid_ = -1;
+      return absl::UnavailableError(fmt::format("{} exited ({}) before serving; its log ends:\n{}",
+                                                options.argv[0], DescribeExit(status),
+                                                FileTail(options.log_path)));
+    }
+    if (IsSocket(options.socket)) {
+      auto client = server->Connect();
+      if (client.ok() && check_status) {
+        auto status_reply = (*client)->NodeStatus();
+        if (!status_reply.ok()) client = status_reply.status();
+      }
+      if (client.ok()) {
+        server->startup_time_ = Clock::now() - spawned;
+        return server;
+      }
+      last_error = client.status().ToString();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return absl::DeadlineExceededError(fmt::format(
+      "{} did not serve on {} within {} ms ({}); its log ends:\n{}", options.argv[0],
+      options.socket, options.ready_deadline.count(), last_error, FileTail(options.log_path)));
+}
+
+ServerProcess::~ServerProcess() { (void)Stop(); }
+
+absl::StatusOr<std::unique_ptr<client::Client>> ServerProcess::Connect() const {
+  client::ClientOptions client_options;
+  client_options.socket_path = options_.socket;
+  client_options.token = options_.token;
+  client_options.service_id = "lattice-kernel-bench";
+  client_options.default_deadline = std::chrono::milliseconds(60'000);
+  return client::Client::Connect(client_options);
+}
+
+absl::StatusOr<uint64_t> ServerProcess::ResidentBytes() const { return ProcStatusKib(pid_, "VmRSS"); }
+absl::StatusOr<uint64_t> ServerProcess::PeakResidentBytes() const {
+  return ProcStatusKib(pid_, "VmHWM");
+}
+
+absl::Status ServerProcess::Stop(std::chrono::milliseconds grace) {
+  if (pid_ <= 0) return absl::OkStatus();
+  ::kill(pid_, SIGTERM);
+  Clock::time_point deadline = Clock::now() + grace;
+  int status = 0;
+  while (true) {
+    pid_t done = ::waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) break;
+    if (done < 0 && errno != EINTR) {
+      pid_ = -1;
+      return absl::UnavailableError(fmt::format("waitpid: {}", std::strerror(errno)));
+    }
+    if (Clock::now() >= deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      pid_ = -1;
+      return absl::DeadlineExceededError(fmt::format(
+          "{} ignored SIGTERM for {} ms and was killed", options_.argv[0], grace.count()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  pid_ = -1;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
+  return absl::InternalError(fmt::format("{} stopped with {}; its log ends:\n{}", options_.argv[0],
+                                         DescribeExit(status), FileTail(options_.log_path)));
+}
+
+}  // namespace lattice::bench

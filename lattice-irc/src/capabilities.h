@@ -1,0 +1,33 @@
+// IRCv3 capability negotiation (CAP LS 302 / LIST / REQ / END): the capabilities this
+// gateway offers and the parsing of a client's request.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace lattice::irc {
+
+enum Capability : uint32_t {
+  kCapServerTime = 1u << 0,   // @time on messages, with the original time of stored ones
+  kCapMessageTags = 1u << 1,  // @msgid (the message hash) and client-only tags
+  kCapEchoMessage = 1u << 2,  // a client's own PRIVMSG/NOTICE come back to it
+  kCapBatch = 1u << 3,        // history playback arrives in a chathistory batch
+};
+using CapSet = uint32_t;
+
+inline constexpr CapSet kAllCaps = kCapServerTime | kCapMessageTags | kCapEchoMessage | kCapBatch;
+
+// "server-time message-tags echo-message batch": the CAP LS / LIST payload.
+std::string CapNames(CapSet caps);
+
+struct CapRequest {
+  bool ok = false;     // false: some name is unknown, the whole request is refused (NAK)
+  CapSet enable = 0;
+  CapSet disable = 0;  // "-name" entries
+};
+
+// Parses the space-separated list of a CAP REQ.
+CapRequest ParseCapRequest(std::string_view list);
+
+}  // namespace lattice::irc

@@ -1,0 +1,61 @@
+// What the IRC server needs from the kernel, as asynchronous calls. KernelBackend
+// (kernel_backend.h) implements it over the Store Protocol; tests use a fake. Every
+// completion runs on the event loop thread, in the order the backend produced it, on the
+// same queue as watch events (the server relies on that order to attribute its own posts).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "lattice/v1/store_protocol.pb.h"
+
+namespace lattice::irc {
+
+struct PostOutcome {
+  absl::Status status;  // OK: applied; otherwise why it was not (and will not be) posted
+  std::string hash;     // hex hash of the message, when OK
+};
+
+struct ChannelSnapshot {
+  absl::Status status;     // not OK: the kernel could not be read in time
+  v1::Topic topic;
+  std::vector<v1::ChatMessage> history;  // oldest first
+  // A witness number at or above every message in `history`: watch events with a higher
+  // cursor are certainly not in it.
+  uint64_t horizon = 0;
+};
+
+struct ChannelList {
+  absl::Status status;
+  std::vector<v1::ChannelInfo> channels;
+};
+
+struct TopicAnswer {
+  absl::Status status;
+  v1::Topic topic;
+};
+
+class ChatBackend {
+ public:
+  virtual ~ChatBackend() = default;
+
+  // Writes are applied in the order they are submitted and retried while the kernel is
+  // unreachable; `done` reports the final outcome.
+  virtual void Post(const v1::PostRequest& request, std::function<void(PostOutcome)> done) = 0;
+  virtual void SetTopic(const v1::SetTopicRequest& request,
+                        std::function<void(PostOutcome)> done) = 0;
+  // `ref` (hex) names the message replied or reacted to.
+  virtual void Reply(const v1::ReplyRequest& request, std::function<void(PostOutcome)> done) = 0;
+  virtual void React(const v1::ReactRequest& request, std::function<void(PostOutcome)> done) = 0;
+
+  // Reads give up after a deadline and say so.
+  virtual void FetchChannel(const std::string& channel, uint32_t history_limit,
+                            std::function<void(ChannelSnapshot)> done) = 0;
+  virtual void FetchTopic(const std::string& channel, std::function<void(TopicAnswer)> done) = 0;
+  virtual void ListChannels(std::function<void(ChannelList)> done) = 0;
+};
+
+}  // namespace lattice::irc

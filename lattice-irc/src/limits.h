@@ -1,0 +1,69 @@
+// Every size, count and rate an IRC client can push against, named in one place. The gateway
+// enforces each of them; the errors that do so name the limit.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace lattice::irc::limits {
+
+// ---- Lines (RFC 1459 §2.3, IRCv3 message-tags) ----
+// The command part of a line: prefix, command and parameters, including the final CR LF.
+inline constexpr size_t kMaxLineBytes = 512;
+// The tags part of a line: from the leading '@' up to and including its separating space.
+inline constexpr size_t kMaxTagsBytes = 8191;
+// A line as it arrives: both parts together. Longer input is discarded up to the next LF.
+inline constexpr size_t kMaxInputLineBytes = kMaxTagsBytes + kMaxLineBytes;
+// RFC 1459: at most 15 parameters.
+inline constexpr size_t kMaxParams = 15;
+
+// ---- Names ----
+inline constexpr size_t kMaxNickBytes = 30;
+inline constexpr size_t kMaxUserBytes = 16;
+inline constexpr size_t kMaxRealnameBytes = 128;
+// Includes the leading '#'. The chat store allows longer channel names; IRC clients do not.
+inline constexpr size_t kMaxChannelNameBytes = 64;
+inline constexpr size_t kMaxTopicBytes = 390;
+inline constexpr size_t kMaxAwayBytes = 200;
+inline constexpr size_t kMaxQuitBytes = 200;
+inline constexpr size_t kMaxChannelsPerClient = 50;
+// Comma-separated targets of one PRIVMSG, NOTICE, JOIN or PART.
+inline constexpr size_t kMaxTargets = 4;
+
+// ---- Buffers ----
+// Bytes received but not yet handled (flood backlog). Beyond it: "Excess Flood".
+inline constexpr size_t kMaxRecvQueueBytes = 16 * 1024;
+// Bytes queued for a client that does not read. Beyond it the client is disconnected.
+inline constexpr size_t kMaxSendQueueBytes = 1024 * 1024;
+// Bytes read from one socket per readiness event, so one client cannot monopolise the loop.
+inline constexpr size_t kReadChunkBytes = 16 * 1024;
+inline constexpr size_t kMaxClients = 4096;
+
+// ---- Flood control (token bucket, one token per line) ----
+inline constexpr double kFloodBurstLines = 20;
+inline constexpr double kFloodLinesPerSecond = 4;
+
+// ---- Timers ----
+inline constexpr int64_t kRegistrationTimeoutMs = 60'000;
+// A client silent this long is sent a PING ...
+inline constexpr int64_t kPingIntervalMs = 90'000;
+// ... and is disconnected when it has not answered this long after.
+inline constexpr int64_t kPingTimeoutMs = 60'000;
+// A remote user that has not spoken for this long is shown as leaving the channel.
+inline constexpr int64_t kRemoteIdlePartMs = 60 * 60 * 1000;
+
+// ---- Kernel side ----
+// Messages waiting to be posted while the kernel is away, per client and in all.
+inline constexpr size_t kMaxPendingPostsPerClient = 500;
+inline constexpr size_t kMaxPendingPosts = 20'000;
+// Watch events waiting for the event loop; the watch thread waits beyond it.
+inline constexpr size_t kMaxQueuedWatchEvents = 10'000;
+// Live messages held back for a client while its JOIN's history is being fetched.
+inline constexpr size_t kMaxHeldJoinMessages = 2'000;
+// How long a JOIN waits for the channel's topic and history before going ahead without.
+inline constexpr int64_t kJoinFetchDeadlineMs = 5'000;
+inline constexpr uint32_t kMaxHistoryPlayback = 1'000;
+// Messages a gateway posted whose watch event it still expects; older ones are forgotten.
+inline constexpr size_t kMaxRememberedOwnPosts = 100'000;
+
+}  // namespace lattice::irc::limits

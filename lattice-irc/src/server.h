@@ -1,0 +1,189 @@
+// The IRC server of the gateway: registration, channels, messages and queries for the
+// clients of this gateway, with the channels of one chat store behind them. It owns no
+// socket and no thread: the transport hands it lines and the backend hands it kernel
+// answers and watch events, all on the event loop thread.
+//
+// Delivery model: a client's PRIVMSG to a channel is posted to the kernel and shown to
+// nobody directly. It comes back on the gateway's watch like every other message, and is
+// then delivered to the channel's clients (and to its sender under echo-message), so every
+// client sees every message once and in the store's order. The gateway tells its own posts
+// apart by the hash the kernel returns; a watch event of this node whose post has not
+// answered yet is held until the next write answers (see DrainEvents).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "capabilities.h"
+#include "chat_backend.h"
+#include "message.h"
+#include "nick_directory.h"
+#include "outgoing.h"
+#include "registration.h"
+#include "transport.h"
+
+namespace lattice::irc {
+
+struct ServerOptions {
+  std::string server_name = "irc.lattice";  // the prefix of numerics
+  std::string network_name = "Lattice";
+  std::string version = "0.0.0";
+  std::string store;    // the chat store, as named on the command line
+  std::string node_id;  // this node, hex
+  std::string password;  // empty: none
+  uint32_t history_limit = 50;
+  std::vector<std::string> motd;  // empty: ERR_NOMOTD
+  int64_t registration_timeout_ms = 60'000;
+  int64_t ping_interval_ms = 90'000;
+  int64_t ping_timeout_ms = 60'000;
+  int64_t remote_idle_part_ms = 60 * 60 * 1000;
+  // Unix milliseconds, for server-time on messages the gateway makes up (JOIN, QUIT, ...).
+  std::function<uint64_t()> wall_clock_ms;
+};
+
+// Single-threaded: every method runs on the event loop thread.
+class IrcServer {
+ public:
+  IrcServer(ServerOptions options, ClientTransport& transport, ChatBackend& backend);
+  ~IrcServer();
+  IrcServer(const IrcServer&) = delete;
+  IrcServer& operator=(const IrcServer&) = delete;
+
+  // ---- From the transport; `now_ms` is a steady clock ----
+  void OnConnect(ClientId id, int64_t now_ms);
+  // One line without its terminator, after flood control.
+  void OnLine(ClientId id, std::string_view line, int64_t now_ms);
+  // The client sent a line longer than the limit; it was discarded.
+  void OnLineTooLong(ClientId id);
+  // The connection is gone (closed by us or the peer); `reason` goes into the QUIT.
+  void OnDisconnect(ClientId id, std::string_view reason);
+  // Pings idle clients, drops silent ones, expires registrations and idle remote users.
+  void OnTick(int64_t now_ms);
+
+  // ---- From the watch, in cursor order ----
+  void OnChatMessage(v1::ChatMessage message);
+  // The watch stopped for good (e.g. the token was revoked): tell everyone why.
+  void OnWatchFailed(std::string_view reason);
+
+  size_t client_count() const { return clients_.size(); }
+  size_t held_event_count() const { return held_events_.size(); }
+
+ private:
+  struct Delivery;
+  struct Membership;
+  struct LocalClient;
+  struct Channel;
+  struct OwnWrite;
+
+  // ---- server.cc: connection, registration, dispatch ----
+  LocalClient* FindClient(ClientId id);
+  LocalClient* FindClientByNick(std::string_view nick);
+  void Dispatch(LocalClient& client, const Message& message, int64_t now_ms);
+  void HandleCap(LocalClient& client, const Message& message);
+  void HandlePass(LocalClient& client, const Message& message);
+  void HandleNick(LocalClient& client, const Message& message);
+  void HandleUser(LocalClient& client, const Message& message);
+  void HandlePing(LocalClient& client, const Message& message);
+  void HandleQuit(LocalClient& client, const Message& message);
+  void MaybeCompleteRegistration(LocalClient& client);
+  void SendWelcome(LocalClient& client);
+  void SendMotd(LocalClient& client);
+  void ChangeNick(LocalClient& client, const std::string& nick);
+  void CloseClient(LocalClient& client, std::string_view reason);
+
+  // ---- server_channels.cc ----
+  void HandleJoin(LocalClient& client, const Message& message);
+  void JoinOne(LocalClient& client, const std::string& name);
+  void CompleteJoin(ClientId id, const std::string& key, ChannelSnapshot snapshot);
+  void HandlePart(LocalClient& client, const Message& message);
+  void PartOne(LocalClient& client, const std::string& key, std::string_view reason,
+               bool announce);
+  void HandleTopic(LocalClient& client, const Message& message);
+  void SendTopic(LocalClient& client, const Channel& channel, bool on_join);
+  void HandleNames(LocalClient& client, const Message& message);
+  void SendNames(LocalClient& client, const Channel& channel);
+  void HandleList(LocalClient& client, const Message& message);
+  void PlayHistory(LocalClient& client, Membership& membership, const Channel& channel,
+                   const std::vector<v1::ChatMessage>& history);
+  Channel& ChannelFor(const std::string& key);
+  void DropChannelIfUnused(const std::string& key);
+  bool UpdateTopic(Channel& channel, const v1::Topic& topic);
+
+  // ---- server_messages.cc ----
+  void HandleMessage(LocalClient& client, const Message& message, bool notice);
+  void HandleTagMsg(LocalClient& client, const Message& message);
+  void PostToChannel(LocalClient& client, const std::string& key, std::string text,
+                     bool action, bool notice, const Message& message);
+  void SubmitWrite(LocalClient& client, const std::string& channel_name, bool notice,
+                   const std::function<void(std::function<void(PostOutcome)>)>& submit);
+  void OnWriteDone(ClientId id, const std::string& channel_name, bool notice,
+                   const std::string& prefix, PostOutcome outcome);
+  void DrainEvents();
+  void DeliverEvent(const v1::ChatMessage& message);
+  void DeliverTopicEvent(const v1::ChatMessage& message, const std::string& key,
+                         const std::string& source);
+  // The hostmask a stored message is shown from, for live delivery or history.
+  std::string SourceOf(const v1::ChatMessage& message, ClientId* local_sender, bool* notice,
+                       ExternalUser** external);
+  void EnsurePresent(Channel& channel, ExternalUser& user, int64_t now_ms);
+  void SendDelivery(LocalClient& client, const Delivery& delivery,
+                    std::vector<Outgoing>* rendered);
+  std::vector<Outgoing> RenderDelivery(const Delivery& delivery, const std::string& batch);
+
+  // ---- server_queries.cc ----
+  void HandleWho(LocalClient& client, const Message& message);
+  void HandleWhois(LocalClient& client, const Message& message);
+  void HandleMode(LocalClient& client, const Message& message);
+  void HandleAway(LocalClient& client, const Message& message);
+  void HandleIson(LocalClient& client, const Message& message);
+  void HandleUserhost(LocalClient& client, const Message& message);
+
+  // ---- output helpers (server.cc) ----
+  void Send(LocalClient& client, const std::string& line);
+  void Send(LocalClient& client, Outgoing& message);
+  // ":<server> <code> <nick> <params...>", the last parameter as trailing text.
+  void Numeric(LocalClient& client, int code, std::vector<std::string> params);
+  // A message from `source` (a hostmask) made now, with @time for server-time clients.
+  Outgoing Event(const std::string& source, std::string command,
+                 std::vector<std::string> params, bool trailing = true);
+  // Sends `message` to every fully joined local member of `channel`, except `except`.
+  void Broadcast(Channel& channel, Outgoing& message, ClientId except = 0);
+  // Sends to `client` and every client sharing a channel with it, once each.
+  void BroadcastToPeers(LocalClient& client, Outgoing& message, bool include_self);
+  void Notice(LocalClient& client, const std::string& text);
+  std::string Target(const LocalClient& client) const;
+  uint64_t NowWallMs() const;
+
+  ServerOptions options_;
+  ClientTransport& transport_;
+  ChatBackend& backend_;
+  int64_t now_ms_ = 0;  // steady time of the event being handled
+
+  std::unordered_map<ClientId, std::unique_ptr<LocalClient>> clients_;
+  std::unordered_map<std::string, ClientId> nicks_;  // folded nick -> client
+  std::map<std::string, Channel> channels_;           // folded "#name" -> channel
+  NickDirectory directory_;
+
+  // Writes submitted and not yet answered; answers seen so far.
+  size_t writes_in_flight_ = 0;
+  uint64_t writes_answered_ = 0;
+  // Hashes of messages this gateway wrote, until their watch event arrives.
+  std::unordered_map<std::string, OwnWrite> own_writes_;
+  std::deque<std::string> own_write_order_;
+  // Watch events not delivered yet, and the answer count the head waits for (0: none).
+  std::deque<v1::ChatMessage> held_events_;
+  uint64_t hold_until_answers_ = 0;
+  uint64_t batch_counter_ = 0;
+  std::string created_;
+};
+
+}  // namespace lattice::irc

@@ -1,0 +1,72 @@
+// The plain state behind IrcServer, shared by its server*.cc files only.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "flood_gate.h"
+#include "server.h"
+
+namespace lattice::irc {
+
+// A stored message on its way to clients: who it is shown from and as what.
+struct IrcServer::Delivery {
+  v1::ChatMessage message;
+  std::string channel;   // IRC channel name
+  std::string source;    // hostmask
+  bool notice = false;   // a NOTICE this gateway posted
+};
+
+struct IrcServer::Membership {
+  // Topic and history are being fetched: nothing has been sent about the channel yet and
+  // live messages wait in `held`.
+  bool joining = true;
+  std::vector<Delivery> held;
+  // Hashes of the history played back, and the witness number at or above all of them:
+  // a watch event at or below `horizon` in `played` was already shown.
+  std::unordered_set<std::string> played;
+  uint64_t horizon = 0;
+};
+
+struct IrcServer::LocalClient {
+  ClientId id = 0;
+  Registration registration;
+  std::string nick;  // "" until a NICK was accepted
+  std::string user;
+  std::string realname;
+  std::string host;
+  CapSet caps = 0;
+  std::map<std::string, Membership> channels;  // folded channel name
+  std::string away;
+  int64_t connected_ms = 0;
+  int64_t last_input_ms = 0;
+  int64_t last_message_ms = 0;  // for WHOIS idle time
+  uint64_t signon_unix = 0;
+  int64_t ping_sent_ms = 0;     // 0: no PING outstanding
+  size_t pending_writes = 0;
+  bool utf8_warned = false;
+  bool closing = false;
+
+  std::string Prefix() const { return nick + "!" + user + "@" + host; }
+};
+
+struct IrcServer::Channel {
+  std::string name;           // "#general", folded
+  std::string store_channel;  // "general"
+  std::set<ClientId> members;
+  // Users of other nodes (or other tools) shown as present, and when they last spoke.
+  std::map<ExternalUser*, int64_t> remote;
+  bool topic_known = false;
+  v1::Topic topic;
+};
+
+struct IrcServer::OwnWrite {
+  ClientId client = 0;
+  std::string prefix;  // the writer's hostmask when it wrote
+  bool notice = false;
+};
+
+}  // namespace lattice::irc

@@ -1,0 +1,74 @@
+#include "harness/kernel_process.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+namespace lattice::testing {
+
+std::string KernelBinary() { return LATTICE_KERNEL_BIN; }
+std::string CtlBinary() { return LATTICE_CTL_BIN; }
+
+ScratchDir::ScratchDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "lattice-it-XXXXXX").string();
+  path_ = ::mkdtemp(pattern.data());
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+KernelProcess::KernelProcess(std::string dir, std::vector<std::string> extra_args)
+    : dir_(std::move(dir)), extra_args_(std::move(extra_args)) {}
+
+KernelProcess::~KernelProcess() {
+  if (running()) Stop();
+}
+
+absl::Status KernelProcess::Start() {
+  std::vector<std::string> argv{KernelBinary(), "--data-dir", data_dir(), "--socket", socket(),
+                                "--log-level", "debug"};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+  process_ = std::make_unique<ChildProcess>();
+  if (!process_->Start(argv, log_path())) return absl::InternalError("cannot start the kernel");
+  absl::Status last = absl::UnavailableError("not started");
+  bool up = WaitFor([&] {
+    if (!process_->running()) return true;
+    auto client = Connect();
+    last = client.status();
+    return client.ok();
+  }, std::chrono::seconds(30));
+  if (!process_->running()) return absl::InternalError("the kernel exited during start-up; see " + log_path());
+  if (!up) return absl::DeadlineExceededError("the kernel did not serve in time: " + std::string(last.message()));
+  return absl::OkStatus();
+}
+
+int KernelProcess::Stop() {
+  if (!process_) return -1;
+  process_->Signal(SIGTERM);
+  return process_->Wait(std::chrono::seconds(30));
+}
+
+void KernelProcess::Kill() {
+  if (!process_) return;
+  process_->Signal(SIGKILL);
+  process_->Wait();
+}
+
+absl::StatusOr<std::unique_ptr<client::Client>> KernelProcess::Connect(const std::string& token) {
+  client::ClientOptions options;
+  options.socket_path = socket();
+  options.token = token;
+  options.service_id = "integration-test";
+  return client::Client::Connect(options);
+}
+
+CommandResult KernelProcess::Ctl(const std::vector<std::string>& args, const std::string& input) {
+  std::vector<std::string> argv{CtlBinary(), "--socket", socket()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, input);
+}
+
+}  // namespace lattice::testing

@@ -1,0 +1,212 @@
+// End to end through the real binaries: a kernel on a temporary directory, driven by
+// lattice-ctl and by the client library.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "harness/kernel_process.h"
+#include "lattice/client/resuming_watch.h"
+#include "lattice/common/files.h"
+#include "lattice/common/paths.h"
+
+namespace lattice::testing {
+namespace {
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+class KernelE2E : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(kernel_.Start().ok()) << ReadLog(); }
+
+  std::string ReadLog() {
+    auto log = ReadFile(kernel_.log_path());
+    return log.ok() ? *log : "";
+  }
+
+  CommandResult CtlOk(const std::vector<std::string>& args, const std::string& input = "") {
+    CommandResult r = kernel_.Ctl(args, input);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    return r;
+  }
+
+  ScratchDir dir_;
+  KernelProcess kernel_{dir_.path()};
+};
+
+TEST_F(KernelE2E, StoresAndKeysThroughCtl) {
+  std::string id = Trim(CtlOk({"store", "create", "notes", "--type", "kv"}).out);
+  EXPECT_EQ(id.size(), 36u) << id;
+  EXPECT_NE(CtlOk({"store", "list"}).out.find("notes"), std::string::npos);
+
+  CtlOk({"kv", "put", "notes", "greeting", "hello"});
+  EXPECT_EQ(Trim(CtlOk({"kv", "get", "notes", "greeting"}).out), "hello");
+  EXPECT_EQ(Trim(CtlOk({"kv", "get", id, "greeting"}).out), "hello");  // by id too
+
+  CommandResult missing = kernel_.Ctl({"kv", "get", "notes", "nope"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("not found"), std::string::npos) << missing.err;
+
+  CtlOk({"kv", "put", "notes", "from-stdin", "-"}, std::string("bin\0ary\n", 8));
+  auto json = nlohmann::json::parse(CtlOk({"--json", "kv", "get", "notes", "from-stdin"}).out);
+  EXPECT_EQ(json["value"].get<std::string>().size(), 8u);
+
+  CtlOk({"kv", "batch", "notes", "put:a/1=x", "put:a/2=y", "put:b/1=z"});
+  std::string scan = CtlOk({"kv", "scan", "notes", "a/"}).out;
+  EXPECT_NE(scan.find("a/1"), std::string::npos);
+  EXPECT_NE(scan.find("a/2"), std::string::npos);
+  EXPECT_EQ(scan.find("b/1"), std::string::npos);
+
+  CtlOk({"kv", "del", "notes", "a/1"});
+  EXPECT_EQ(kernel_.Ctl({"kv", "get", "notes", "a/1"}).exit_code, 1);
+  std::string inspect = CtlOk({"kv", "inspect", "notes", "a/2"}).out;
+  EXPECT_NE(inspect.find("y"), std::string::npos);
+
+  CtlOk({"debug", "verify", "notes"});
+}
+
+TEST_F(KernelE2E, ChatHistoryThroughCtlIsInOrder) {
+  CtlOk({"store", "create", "talk", "--type", "chat"});
+  for (const char* text : {"one", "two", "three"}) CtlOk({"chat", "post", "talk", "#general", text});
+  auto client = kernel_.Connect();
+  ASSERT_TRUE(client.ok());
+  auto history = (*client)->History("talk", "#general");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->messages_size(), 3);
+  auto reply = (*client)->Reply("talk", history->messages(0).hash(), "re: one", "bob");
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  std::string out = CtlOk({"chat", "history", "talk", "#general"}).out;
+  size_t one = out.find("one"), re = out.find("re: one"), two = out.find("two");
+  ASSERT_NE(re, std::string::npos) << out;
+  EXPECT_LT(one, re);
+  EXPECT_LT(two, re);  // the reply is newest by clock, and after its parent
+}
+
+TEST_F(KernelE2E, WatcherSeesEveryChangeAndResumesWithoutGapsOrRepeats) {
+  auto client = kernel_.Connect();
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->CreateStore("w", "kv").ok());
+  std::vector<std::string> seen;
+  uint64_t cursor = 0;
+  // First connection: read the first 20 changes, then disconnect.
+  std::thread writer([&] {
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE((*client)->Put("w", "k" + std::to_string(i), "v").ok());
+  });
+  v1::KvWatchRequest request;
+  request.set_store("w");
+  ASSERT_TRUE((*client)->WatchKv(request, [&](const v1::KvWatchResponse& response) {
+    for (const auto& event : response.events()) {
+      if (seen.size() == 20) return false;
+      seen.push_back(event.key());
+      cursor = event.cursor();
+    }
+    return seen.size() < 20;
+  }).ok());
+  writer.join();
+  for (int i = 50; i < 60; ++i) ASSERT_TRUE((*client)->Put("w", "k" + std::to_string(i), "v").ok());
+  ASSERT_TRUE((*client)->Delete("w", "k0").ok());
+  // Second connection: resume from the cursor.
+  request.set_from_cursor(cursor);
+  ASSERT_TRUE((*client)->WatchKv(request, [&](const v1::KvWatchResponse& response) {
+    for (const auto& event : response.events()) seen.push_back(event.deleted() ? "del:" + event.key() : event.key());
+    return seen.size() < 61;
+  }).ok());
+  ASSERT_EQ(seen.size(), 61u);
+  for (int i = 0; i < 60; ++i) EXPECT_EQ(seen[i], "k" + std::to_string(i));
+  EXPECT_EQ(seen[60], "del:k0");
+
+  // The same through lattice-ctl: one line per event with its cursor.
+  CommandResult watch = CtlOk({"kv", "watch", "w", "k5", "--from", "0", "--count", "11"});
+  EXPECT_EQ(std::count(watch.out.begin(), watch.out.end(), '\n'), 11) << watch.out;
+}
+
+TEST_F(KernelE2E, ResumingWatchSurvivesAKernelKill) {
+  auto client = kernel_.Connect();
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->CreateStore("r", "kv").ok());
+  v1::KvWatchRequest request;
+  request.set_store("r");
+  client::ClientOptions options;
+  options.socket_path = kernel_.socket();
+  client::ResumingWatch<client::KvWatchTraits> watch(options, request);
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  std::thread consumer([&] {
+    auto status = watch.Run([&](const v1::KvEvent& event) {
+      std::lock_guard lock(mutex);
+      seen.push_back(event.key());
+      return seen.size() < 40;
+    });
+    EXPECT_TRUE(status.ok()) << status;
+  });
+  auto count = [&] { std::lock_guard lock(mutex); return seen.size(); };
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE((*client)->Put("r", "k" + std::to_string(i), "v").ok());
+  ASSERT_TRUE(WaitFor([&] { return count() == 20; }));
+  kernel_.Kill();
+  ASSERT_TRUE(kernel_.Start().ok());
+  auto again = kernel_.Connect();
+  ASSERT_TRUE(again.ok());
+  for (int i = 20; i < 40; ++i) ASSERT_TRUE((*again)->Put("r", "k" + std::to_string(i), "v").ok());
+  consumer.join();
+  ASSERT_EQ(seen.size(), 40u);
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(seen[i], "k" + std::to_string(i));
+}
+
+TEST_F(KernelE2E, ArchivedStoreRefusesWritesButServesReads) {
+  CtlOk({"store", "create", "old", "--type", "kv"});
+  CtlOk({"kv", "put", "old", "k", "v"});
+  CtlOk({"store", "archive", "old"});
+  CommandResult refused = kernel_.Ctl({"kv", "put", "old", "k", "w"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("archived"), std::string::npos) << refused.err;
+  EXPECT_EQ(Trim(CtlOk({"kv", "get", "old", "k"}).out), "v");
+  EXPECT_EQ(CtlOk({"store", "list"}).out.find("old"), std::string::npos);
+  CtlOk({"store", "unarchive", "old"});
+  CtlOk({"kv", "put", "old", "k", "w"});
+}
+
+TEST_F(KernelE2E, IdentityStoresAndFileModesPersistAcrossRestart) {
+  auto status = nlohmann::json::parse(CtlOk({"--json", "status"}).out);
+  std::string node_id = status.dump();
+  CtlOk({"store", "create", "keep", "--type", "kv"});
+  CtlOk({"kv", "put", "keep", "k", "v"});
+  std::string cookie_before = *ReadFile(CookiePathForSocket(kernel_.socket()));
+  EXPECT_EQ(kernel_.Stop(), 0);
+  ASSERT_TRUE(kernel_.Start().ok());
+  EXPECT_EQ(Trim(CtlOk({"kv", "get", "keep", "k"}).out), "v");
+  auto after = CtlOk({"status"}).out;
+  auto client = kernel_.Connect();
+  ASSERT_TRUE(client.ok());
+  EXPECT_NE(node_id.find((*client)->session().node().node_id()), std::string::npos);
+  EXPECT_NE(*ReadFile(CookiePathForSocket(kernel_.socket())), cookie_before);
+
+  struct stat st {};
+  ASSERT_EQ(::stat((kernel_.data_dir() + "/identity.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat(kernel_.socket().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  ASSERT_EQ(::stat(CookiePathForSocket(kernel_.socket()).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(KernelStart, RefusesAnIdentityKeyReadableByOthers) {
+  ScratchDir dir;
+  {
+    KernelProcess kernel(dir.path());
+    ASSERT_TRUE(kernel.Start().ok());
+    EXPECT_EQ(kernel.Stop(), 0);
+  }
+  ASSERT_EQ(::chmod((dir.path() + "/data/identity.key").c_str(), 0644), 0);
+  KernelProcess kernel(dir.path());
+  EXPECT_FALSE(kernel.Start().ok());
+  auto log = ReadFile(kernel.log_path());
+  EXPECT_NE(log->find("chmod 600"), std::string::npos) << *log;
+}
+
+}  // namespace
+}  // namespace lattice::testing
