@@ -152,7 +152,24 @@ IngestOutcome IntentionApplier::ApplyReady(const DecodedIntention& intention, ui
                                ShortHex(author)));
   }
   RecordForkIfAny(intention);
+  auto tip = view_.Get(keys::AuthorTip(author));
+  if (!tip || keys::ReadBigEndian64(*tip) < intention.body.seq()) {
+    view_.Put(keys::AuthorTip(author), EncodeTip(intention.body.seq(), hash));
+  }
+  return Record(intention, witness);
+}
 
+IngestOutcome IntentionApplier::ApplyOwn(const DecodedIntention& intention, uint64_t* witness) {
+  view_.Put(keys::AuthorTip(intention.body.author()),
+            EncodeTip(intention.body.seq(), intention.hash));
+  return Record(intention, witness);
+}
+
+// Writes what every applied intention leaves: its record, witness number, chain and sync
+// index entries, the frontier, and the state machine's effects (or the no-op reason).
+IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64_t* witness) {
+  const std::string& hash = intention.hash;
+  const std::string& author = intention.body.author();
   v1::StoredIntention record;
   *record.mutable_intention() = intention.signed_intention;
   record.set_witness(++state_.last_witness);
@@ -163,11 +180,6 @@ IngestOutcome IntentionApplier::ApplyReady(const DecodedIntention& intention, ui
   view_.Put(keys::Witness(record.witness()), hash);
   view_.Put(keys::AuthorSeq(author, intention.body.seq()) + hash, "");
   view_.Put(keys::Sync(intention.body.hlc().wall_ms(), hash), "");
-
-  auto tip = view_.Get(keys::AuthorTip(author));
-  if (!tip || keys::ReadBigEndian64(*tip) < intention.body.seq()) {
-    view_.Put(keys::AuthorTip(author), EncodeTip(intention.body.seq(), hash));
-  }
   auto cite = [&](const std::string& dep) {
     if (state_.frontier.erase(dep) > 0) view_.Delete(keys::Frontier(dep));
   };

@@ -31,6 +31,10 @@ class IntentionApplier {
   // Applies an intention whose dependencies are all present; `witness` gets its number.
   IngestOutcome ApplyReady(const DecodedIntention& intention, uint64_t* witness = nullptr);
 
+  // Applies this node's own next intention, built by the writer from its tip and frontier:
+  // its chain, authorship and uniqueness hold by construction, so they are not re-read.
+  IngestOutcome ApplyOwn(const DecodedIntention& intention, uint64_t* witness);
+
   // Re-ingests held intentions whose time has come.
   void ReleaseHeld();
 
@@ -42,6 +46,7 @@ class IntentionApplier {
   void RecordForkIfAny(const DecodedIntention& intention);
   void ReleaseWaitingOn(const std::string& applied_hash);
   void Unpark(std::string_view hash, std::string_view author);
+  IngestOutcome Record(const DecodedIntention& intention, uint64_t* witness);
 
   std::string_view store_id_;
   BatchView& view_;

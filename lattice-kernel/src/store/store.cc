@@ -316,7 +316,7 @@ void Store::ProcessGroup(std::deque<std::unique_ptr<Request>>& group) {
                           NextLocalBody(options_.id, *options_.identity, state_, hlc, op_type,
                                         std::move(payload), must_cite));
         uint64_t witness = 0;
-        IngestOutcome outcome = applier.ApplyReady(intention, &witness);
+        IngestOutcome outcome = applier.ApplyOwn(intention, &witness);
         if (outcome.kind != IngestOutcome::Kind::kApplied) {
           request->local_result = absl::FailedPreconditionError(outcome.reason);
           break;
