@@ -5,6 +5,7 @@
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
 #include "rpc/services.h"
+#include "rpc/watch_loop.h"
 #include "state/chat_state.h"
 
 namespace lattice::kernel {
@@ -118,32 +119,19 @@ grpc::Status ChatService::Watch(grpc::ServerContext* context, const v1::ChatWatc
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
                             ChatAccess(request->store(), Right::kWatch, request->channel()));
   if (!access.ok()) return ToGrpc(access.status());
-  Store* store = access->store;
-  uint64_t cursor = request->from_now() ? store->last_witness() : request->from_cursor();
-  while (!context->IsCancelled()) {
-    if (store->last_witness() <= cursor) {
-      store->WaitForWitness(cursor, std::chrono::steady_clock::now() + kWatchPollInterval);
-      continue;
-    }
-    v1::ChatWatchResponse response;
-    uint64_t scanned = cursor;
-    absl::Status s = store->ReadLog(cursor, kWatchLogPage,
-                                    [&](uint64_t witness, const DecodedIntention& intention, bool noop) {
-      scanned = witness;
-      if (noop) return true;
-      auto message = ReadChatMessage(store->db(), intention.hash);
-      if (!message.ok()) return true;
-      if (!request->channel().empty() && message->channel() != request->channel()) return true;
-      message->set_cursor(witness);
-      *response.add_messages() = *std::move(message);
-      return true;
-    });
-    if (!s.ok()) return ToGrpc(s);
-    cursor = scanned;
-    response.set_cursor(cursor);
-    if (response.messages_size() > 0 && !writer->Write(response)) break;
-  }
-  return grpc::Status::OK;
+  const Store& store = *access->store;
+  const std::string& channel = request->channel();
+  uint64_t cursor = request->from_now() ? store.last_witness() : request->from_cursor();
+  return RunWatchLoop<v1::ChatWatchResponse>(
+      context, store, cursor, writer,
+      [&](v1::ChatWatchResponse& response, uint64_t witness, const DecodedIntention& intention, bool noop) {
+        if (noop) return;
+        auto message = ReadChatMessage(store.db(), intention.hash);
+        if (!message.ok()) return;
+        if (!channel.empty() && message->channel() != channel) return;
+        message->set_cursor(witness);
+        *response.add_messages() = *std::move(message);
+      });
 }
 
 }  // namespace lattice::kernel

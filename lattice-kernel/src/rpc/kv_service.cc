@@ -5,6 +5,7 @@
 #include "state/kv_state.h"
 #include "storage/keys.h"
 #include "rpc/services.h"
+#include "rpc/watch_loop.h"
 
 namespace lattice::kernel {
 namespace {
@@ -116,41 +117,26 @@ grpc::Status KvService::Watch(grpc::ServerContext* context, const v1::KvWatchReq
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
                             KvAccess(request->store(), Right::kWatch, KeyScope::Kind::kPrefix, request->prefix()));
   if (!access.ok()) return ToGrpc(access.status());
-  Store* store = access->store;
   const std::string& prefix = request->prefix();
-  uint64_t cursor = request->from_now() ? store->last_witness() : request->from_cursor();
-  while (!context->IsCancelled()) {
-    if (store->last_witness() <= cursor) {
-      store->WaitForWitness(cursor, std::chrono::steady_clock::now() + kWatchPollInterval);
-      continue;
-    }
-    v1::KvWatchResponse response;
-    uint64_t scanned = cursor;
-    absl::Status s = store->ReadLog(cursor, kWatchLogPage,
-                                    [&](uint64_t witness, const DecodedIntention& intention, bool noop) {
-      scanned = witness;
-      if (noop || intention.body.op_type() != kOpKv) return true;
-      auto payload = ParseKvPayload(intention.body.payload());
-      if (!payload.ok()) return true;
-      for (const auto& op : payload->ops()) {
-        if (op.key().compare(0, prefix.size(), prefix) != 0) continue;
-        auto* event = response.add_events();
-        event->set_cursor(witness);
-        event->set_key(op.key());
-        event->set_value(op.value());
-        event->set_deleted(op.tombstone());
-        event->set_author(ToHex(intention.body.author()));
-        *event->mutable_hlc() = intention.body.hlc();
-        event->set_hash(ToHex(intention.hash));
-      }
-      return true;
-    });
-    if (!s.ok()) return ToGrpc(s);
-    cursor = scanned;
-    response.set_cursor(cursor);
-    if (response.events_size() > 0 && !writer->Write(response)) break;
-  }
-  return grpc::Status::OK;
+  uint64_t cursor = request->from_now() ? access->store->last_witness() : request->from_cursor();
+  return RunWatchLoop<v1::KvWatchResponse>(
+      context, *access->store, cursor, writer,
+      [&](v1::KvWatchResponse& response, uint64_t witness, const DecodedIntention& intention, bool noop) {
+        if (noop || intention.body.op_type() != kOpKv) return;
+        auto payload = ParseKvPayload(intention.body.payload());
+        if (!payload.ok()) return;
+        for (const auto& op : payload->ops()) {
+          if (op.key().compare(0, prefix.size(), prefix) != 0) continue;
+          auto* event = response.add_events();
+          event->set_cursor(witness);
+          event->set_key(op.key());
+          event->set_value(op.value());
+          event->set_deleted(op.tombstone());
+          event->set_author(ToHex(intention.body.author()));
+          *event->mutable_hlc() = intention.body.hlc();
+          event->set_hash(ToHex(intention.hash));
+        }
+      });
 }
 
 grpc::Status KvService::Inspect(grpc::ServerContext* context, const v1::InspectRequest* request,

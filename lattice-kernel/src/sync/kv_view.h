@@ -1,0 +1,34 @@
+// The key-value view RangeIndex reads and writes through, so the index knows nothing of
+// the kernel's Database or BatchView: the kernel adapts those to these two interfaces.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace lattice::kernel::sync {
+
+// Reads of an ordered key-value store. For one reconciliation message the reads should
+// see one state (a snapshot, or a store no one writes meanwhile); see RangeIndexReader.
+class KvReader {
+ public:
+  virtual ~KvReader() = default;
+  virtual absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const = 0;
+  // Calls `visit(key, value)` for the keys in [start, end) in order until it returns false.
+  using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
+  virtual absl::Status Scan(std::string_view start, std::string_view end,
+                            const Visitor& visit) const = 0;
+};
+
+// A write batch being built: Put is buffered into it, and Get and Scan through the same
+// writer see those puts over the committed state.
+class KvWriter : public KvReader {
+ public:
+  virtual void Put(std::string_view key, std::string_view value) = 0;
+};
+
+}  // namespace lattice::kernel::sync

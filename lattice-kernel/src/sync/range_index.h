@@ -1,0 +1,116 @@
+// The persistent range index behind Negentropy: the (wall_ms, hash) items of a store's
+// witnessed intentions with counts and 256-bit id sums kept in a trie of buckets inside
+// the store's LevelDB, updated in the intention's own WriteBatch. A range's fingerprint,
+// its count, and the bounds that cut it into parts of equal counts come from a descent of
+// the trie, never from a scan of the range's items; nothing is loaded at start-up.
+//
+// Design. An item is the 40-byte key K = be64(timestamp) || id, and the index is a trie
+// over the bits of K. A bucket is a prefix of K: the first 8, 16, 24 or 32 bits (one byte a
+// level at the top, where real timestamps share their high bits and a level is one short
+// chain), then every further 4 bits down to all 320 (fanout 16). Each bucket stores the
+// count and the id sum of the items under it, and whether it is split. A bucket is a leaf
+// until it holds more than kLeafCapacity items; the Add that pushes it over splits it,
+// writing its children's aggregates from its (at most kLeafCapacity + 1) items, so no leaf
+// ever holds more than kLeafCapacity items and the trie is only as deep as the data makes
+// it. The items themselves are a table of their own (one key each, no value).
+//
+// Costs. Add reads and rewrites the buckets on its item's path: ~log16(N / 64) levels plus
+// the short chain on top (about 8 buckets for a million items spread over a year), and a
+// split now and then reads at most kLeafCapacity + 1 items. Below(bound) walks the same
+// path, summing at each level the siblings left of it (at most 15, or 255 in the four byte
+// levels), then at most kLeafCapacity items of one leaf: O(levels x fanout), independent of
+// how many items lie in the range. AtRank descends by counts the same way. Only ItemsIn
+// reads items, and the engine uses it for ranges it is about to list or check (small).
+//
+// Worst cases. Bursty timestamps and "all items in one millisecond": the trie continues
+// below the millisecond into the id bits, which are uniform hashes, so a burst of M items
+// in one millisecond adds ~log16(M / 64) levels and no leaf ever exceeds kLeafCapacity.
+// Timestamps far in the future or the past (any u64): the top levels have fanout 256, so a
+// descent reads at most 4 x 255 + 72 x 15 sibling records whatever the spread; the
+// depth is bounded by 76 levels since keys are distinct. Stamps of 2^64 - 1 (Negentropy's
+// infinity) are stored as 2^64 - 2. Items are never removed; adding one twice is a no-op.
+//
+// Why not the alternatives: fixed time buckets need unbounded edge scans for bursts; an
+// in-memory B-tree (the authors' choice) must be rebuilt at start (~1 s per million items);
+// a persistent B-tree rewrites whole nodes (kilobytes) per insert, and keeps node layout
+// logic that a trie gets from the key bits for free.
+//
+// Layout under `prefix` (one table byte, 'n' by default, outside the state machine's 'S'):
+//   prefix 'i' K                      -> ""                     (the items)
+//   prefix 'a' level path-bytes       -> flags, varint count, 32-byte sum LE (buckets)
+// where path-bytes are the bucket's bits of K, padded with zero bits to whole bytes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sync/item_source.h"
+#include "sync/kv_view.h"
+
+namespace lattice::kernel::sync {
+
+inline constexpr char kDefaultIndexTable = 'n';
+
+struct RangeIndexOptions {
+  // The key prefix of the index's table in the store's LevelDB.
+  std::string prefix = std::string(1, kDefaultIndexTable);
+};
+
+// Writes the index. Stateless apart from its options: thread-safe, but each KvWriter
+// belongs to one batch and one thread.
+class RangeIndex {
+ public:
+  // Items a leaf bucket holds at most (edge scans read no more than this).
+  static constexpr uint64_t kLeafCapacity = 64;
+
+  explicit RangeIndex(RangeIndexOptions options = {}) : options_(std::move(options)) {}
+
+  // Adds the item (timestamp, id) through `batch`, in the same batch as the intention.
+  // Adding an item already present changes nothing. Errors are the view's read errors or
+  // DATA_LOSS for a bucket record this code cannot parse; then nothing must be committed.
+  absl::Status Add(KvWriter& batch, uint64_t timestamp, const ItemId& id) const;
+
+  const RangeIndexOptions& options() const { return options_; }
+
+ private:
+  RangeIndexOptions options_;
+};
+
+// Reads the index as an ItemSource for one reconciliation message: make one per message
+// over a KvReader that sees one state (a LevelDB snapshot, or no concurrent writer). It
+// caches the buckets it reads (bounded), so the many descents of one message share their
+// upper levels. Owned by one thread.
+class RangeIndexReader : public ItemSource {
+ public:
+  explicit RangeIndexReader(const KvReader& kv, RangeIndexOptions options = {});
+  ~RangeIndexReader() override;
+
+  absl::StatusOr<Aggregate> Total() override;
+  absl::StatusOr<Aggregate> Below(const Bound& bound) override;
+  absl::StatusOr<RankedItem> AtRank(uint64_t rank) override;
+  absl::Status ItemsIn(const Bound& lower, const Bound& upper, size_t limit,
+                       std::vector<Item>* out) override;
+
+  // Reads of the underlying view so far (for tests and benchmarks).
+  uint64_t reads() const { return reads_; }
+
+ private:
+  struct Node;
+  struct Children;
+  absl::StatusOr<const Node*> Root();
+  absl::StatusOr<const Children*> ChildrenOf(int level, const std::string& path_key);
+  absl::StatusOr<const std::vector<Item>*> LeafItems(int level, const std::string& path_key);
+
+  const KvReader& kv_;
+  RangeIndexOptions options_;
+  std::unique_ptr<Node> root_;
+  bool root_loaded_ = false;
+  std::unordered_map<std::string, std::unique_ptr<Children>> children_cache_;
+  std::unordered_map<std::string, std::unique_ptr<std::vector<Item>>> leaf_cache_;
+  uint64_t reads_ = 0;
+};
+
+}  // namespace lattice::kernel::sync

@@ -1,0 +1,17 @@
+# lattice_kernel_sync: Negentropy V1 set reconciliation and its persistent range index.
+# Included from lattice-kernel/CMakeLists.txt; paths are relative to this file.
+# Code includes "sync/negentropy.h" (include root: lattice-kernel/src). The index reads and
+# writes through the KvReader/KvWriter interfaces of sync/kv_view.h, so this library does
+# not depend on lattice_kernel_core (the kernel adapts its Database and BatchView to them).
+add_library(lattice_kernel_sync STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/index_batch.cc
+  ${CMAKE_CURRENT_LIST_DIR}/leveldb_kv.cc
+  ${CMAKE_CURRENT_LIST_DIR}/negentropy.cc
+  ${CMAKE_CURRENT_LIST_DIR}/negentropy_codec.cc
+  ${CMAKE_CURRENT_LIST_DIR}/range_index.cc
+  ${CMAKE_CURRENT_LIST_DIR}/sorted_items.cc)
+target_include_directories(lattice_kernel_sync PUBLIC ${CMAKE_CURRENT_LIST_DIR}/..)
+target_link_libraries(lattice_kernel_sync
+  PUBLIC lattice_common leveldb::leveldb absl::status absl::statusor
+  PRIVATE PkgConfig::SODIUM fmt::fmt)
+lattice_warnings(lattice_kernel_sync)
