@@ -14,7 +14,7 @@ namespace lattice::kernel {
 namespace {
 
 IngestOutcome Outcome(IngestOutcome::Kind kind, const std::string& hash, std::string reason = {}) {
-  return IngestOutcome{kind, hash, std::move(reason)};
+  return IngestOutcome{kind, hash, std::move(reason), {}};
 }
 
 std::string EncodeTip(uint64_t seq, std::string_view hash) {
@@ -69,9 +69,11 @@ IngestOutcome IntentionApplier::Park(const DecodedIntention& intention,
   view_.Put(keys::Pending(intention.hash), intention.signed_intention.SerializeAsString());
   view_.Put(keys::PendingByAuthor(author, intention.hash), "");
   for (const auto& dep : missing) view_.Put(keys::Missing(dep, intention.hash), "");
-  return Outcome(IngestOutcome::Kind::kFloating, intention.hash,
-                 fmt::format("waiting for {} missing dependencies, first {}", missing.size(),
-                             ToHex(missing.front())));
+  IngestOutcome outcome = Outcome(IngestOutcome::Kind::kFloating, intention.hash,
+                                  fmt::format("waiting for {} missing dependencies, first {}",
+                                              missing.size(), ToHex(missing.front())));
+  outcome.missing = missing;
+  return outcome;
 }
 
 IngestOutcome IntentionApplier::Hold(const DecodedIntention& intention) {
@@ -189,6 +191,7 @@ IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64
   view_.Put(keys::Frontier(hash), "");
   clock_.Observe(intention.hlc());
   if (witness != nullptr) *witness = record.witness();
+  state_.applied_in_group.push_back(hash);
   return Outcome(IngestOutcome::Kind::kApplied, hash, record.noop_reason());
 }
 

@@ -217,6 +217,7 @@ void Store::WriterLoop() {
 }
 
 void Store::RetryHeld() {
+  state_.applied_in_group.clear();
   BatchView view(*db_);
   IntentionApplier applier(options_.id, view, state_, *state_machine_, *options_.clock,
                            options_.may_write);
@@ -232,6 +233,10 @@ void Store::RetryHeld() {
   }
   last_witness_.store(state_.last_witness);
   floating_count_.store(state_.floating_total);
+  NotifyApplied();
+  {
+    std::lock_guard lock(witness_mutex_);
+  }
   witness_cv_.notify_all();
 }
 
@@ -263,7 +268,53 @@ v1::Intention NextLocalBody(const std::string& store_id, const KeyPair& identity
 
 }  // namespace
 
+void Store::NotifyApplied() {
+  std::vector<std::string> hashes = std::move(state_.applied_in_group);
+  state_.applied_in_group.clear();
+  if (hashes.empty()) return;
+  std::lock_guard lock(listeners_mutex_);
+  if (listeners_.empty()) return;
+  std::vector<DecodedIntention> applied;
+  applied.reserve(hashes.size());
+  for (const auto& hash : hashes) {
+    auto found = FindIntention(hash);
+    if (!found.ok()) continue;
+    auto decoded = DecodeTrusted(*found);
+    if (decoded.ok()) applied.push_back(*std::move(decoded));
+  }
+  for (const auto& [id, listener] : listeners_) listener(applied);
+}
+
+uint64_t Store::Subscribe(AppliedListener listener) {
+  std::lock_guard lock(listeners_mutex_);
+  uint64_t id = next_listener_id_++;
+  listeners_.emplace(id, std::move(listener));
+  return id;
+}
+
+void Store::Unsubscribe(uint64_t id) {
+  std::lock_guard lock(listeners_mutex_);
+  listeners_.erase(id);
+}
+
+absl::StatusOr<v1::SignedIntention> Store::FindIntention(std::string_view hash) const {
+  LATTICE_ASSIGN_OR_RETURN(auto stored, db_->Get(keys::Intention(hash)));
+  if (stored) {
+    v1::StoredIntention record;
+    if (!record.ParseFromString(*stored)) return absl::DataLossError("stored intention does not parse");
+    return record.intention();
+  }
+  LATTICE_ASSIGN_OR_RETURN(auto pending, db_->Get(keys::Pending(hash)));
+  if (pending) {
+    v1::SignedIntention signed_intention;
+    if (!signed_intention.ParseFromString(*pending)) return absl::DataLossError("floating intention does not parse");
+    return signed_intention;
+  }
+  return absl::NotFoundError(fmt::format("no intention {}", ToHex(hash)));
+}
+
 void Store::ProcessGroup(std::deque<std::unique_ptr<Request>>& group) {
+  state_.applied_in_group.clear();
   BatchView view(*db_);
   IntentionApplier applier(options_.id, view, state_, *state_machine_, *options_.clock,
                            options_.may_write);
@@ -347,6 +398,7 @@ void Store::ProcessGroup(std::deque<std::unique_ptr<Request>>& group) {
   } else {
     last_witness_.store(state_.last_witness);
     floating_count_.store(state_.floating_total);
+    NotifyApplied();
     {
       // Taken between the store and the notify so a waiter cannot check, miss, then sleep.
       std::lock_guard lock(witness_mutex_);

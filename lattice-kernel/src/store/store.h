@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -46,6 +47,7 @@ struct IngestOutcome {
   Kind kind = Kind::kRejected;
   std::string hash;
   std::string reason;
+  std::vector<std::string> missing;  // for kFloating: the dependencies to fetch
 };
 std::string_view IngestKindName(IngestOutcome::Kind kind);
 
@@ -109,6 +111,16 @@ class Store {
   absl::Status ReadLog(uint64_t after, size_t max, const LogVisitor& visit) const;
 
   absl::StatusOr<std::vector<v1::ForkProof>> ForkProofs() const;
+
+  // The stored signed intention with this hash, witnessed or floating; NOT_FOUND otherwise.
+  absl::StatusOr<v1::SignedIntention> FindIntention(std::string_view hash) const;
+
+  // Called on the writer thread after each durable commit with the intentions it applied,
+  // in witness order (replication pushes them to peers). Must be quick and must not call
+  // back into this store's writer. Returns an id for Unsubscribe.
+  using AppliedListener = std::function<void(const std::vector<DecodedIntention>& applied)>;
+  uint64_t Subscribe(AppliedListener listener);
+  void Unsubscribe(uint64_t id);
   absl::StatusOr<std::string> StateHash() const;
 
  private:
@@ -119,6 +131,7 @@ class Store {
   void WriterLoop();
   void ProcessGroup(std::deque<std::unique_ptr<Request>>& group);
   void RetryHeld();
+  void NotifyApplied();
   VerifyReport VerifyOnWriter(const std::string& scratch_dir);
   absl::StatusOr<WriteReceipt> SubmitLocal(std::unique_ptr<Request> request);
 
@@ -132,6 +145,10 @@ class Store {
   std::atomic<uint64_t> floating_count_{0};
   mutable std::mutex witness_mutex_;
   mutable std::condition_variable witness_cv_;
+
+  std::mutex listeners_mutex_;
+  std::map<uint64_t, AppliedListener> listeners_;
+  uint64_t next_listener_id_ = 1;
 
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;

@@ -19,6 +19,8 @@ struct WriterState {
   std::set<std::string> frontier;  // applied intentions no applied intention cites yet
   std::unordered_map<std::string, uint64_t> floating_by_author;
   uint64_t floating_total = 0;
+  // Applied since the group began; handed to listeners after the commit. Not persisted.
+  std::vector<std::string> applied_in_group;
 
   // Rebuilds everything from `db`. Cost grows with the frontier and floating sets, which
   // are bounded by limits, never with history.

@@ -112,6 +112,31 @@ TEST_F(StoreTest, MissingDependenciesFloatUntilTheyArrive) {
   EXPECT_EQ(Heads("k").heads_size(), 1);
 }
 
+TEST_F(StoreTest, ListenersHearEveryAppliedIntentionOnceInWitnessOrder) {
+  ForeignAuthor other(store_id_);
+  members_.insert(other.id());
+  std::vector<std::string> heard;
+  std::mutex mutex;
+  uint64_t id = store_->Subscribe([&](const std::vector<DecodedIntention>& applied) {
+    std::lock_guard lock(mutex);
+    for (const auto& d : applied) heard.push_back(d.hash);
+  });
+  auto local = store_->WriteKv({{"a", "1"}});
+  ASSERT_TRUE(local.ok());
+  DecodedIntention i1 = other.NextKv("k", "1");
+  DecodedIntention i2 = other.NextKv("k", "2", {i1.hash});
+  auto floating = IngestOne(i2);
+  ASSERT_EQ(floating.kind, Kind::kFloating);
+  ASSERT_EQ(floating.missing, std::vector<std::string>{i1.hash});
+  EXPECT_TRUE(store_->FindIntention(i2.hash).ok());  // floating ones can be served too
+  IngestOne(i1);
+  store_->Unsubscribe(id);
+  ASSERT_TRUE(store_->WriteKv({{"b", "2"}}).ok());
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(heard, (std::vector<std::string>{local->hash, i1.hash, i2.hash}));
+  EXPECT_EQ(store_->FindIntention(Blake2b256("nothing")).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(StoreTest, FloatingSurvivesReopen) {
   ForeignAuthor other(store_id_);
   members_.insert(other.id());
