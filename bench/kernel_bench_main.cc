@@ -1,32 +1,35 @@
 // lattice-kernel-bench: the single-node kernel's benchmarks (issue 6). In each round it
 // measures this machine's baselines (LevelDB sync writes, Ed25519, the gRPC floor) next to
 // the real lattice-kernel process driven through its socket, then prints every figure's
-// median over the rounds and the ratios the targets are stated in. Optionally it fills a
-// store with N intentions and measures the kernel's start-up time and resident memory.
+// median over the rounds and the ratios the targets are stated in. With --startup-sizes it
+// also measures the kernel's start-up time and memory on stores of that many intentions.
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
+#include <stdlib.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <cstdio>
-#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <set>
-#include <thread>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "baselines.h"
+#include "bench_options.h"
+#include "client_loads.h"
 #include "cpu_time.h"
 #include "in_process_node.h"
-#include "lattice/client.h"
 #include "lattice/common/crypto.h"
 #include "lattice/common/status.h"
 #include "load_generator.h"
+#include "progress.h"
 #include "results.h"
 #include "server_process.h"
+#include "startup_bench.h"
 #include "watch_latency.h"
 
 #ifndef LATTICE_KERNEL_BINARY
@@ -39,44 +42,13 @@
 namespace lattice::bench {
 namespace {
 
-using std::chrono::milliseconds;
-
-const std::set<std::string> kSections = {"leveldb", "crypto", "floor", "kernel", "watch",
-                                         "inprocess"};
-
-struct Flags {
-  double duration_s = 3;
-  int warmup_ms = 300;
-  int rounds = 3;
-  int clients = 16;
-  size_t value_bytes = 128;
-  size_t key_bytes = 24;
-  size_t batch_rows = 64;
-  uint64_t get_keys = 10'000;
-  std::string work_dir = "/tmp";
-  bool keep = false;
-  std::vector<std::string> only;
-  std::vector<uint64_t> startup_sizes;
-  int startup_restarts = 3;
-  int fill_threads = 64;
-  std::string kernel_binary = LATTICE_KERNEL_BINARY;
-  std::string floor_binary = LATTICE_FLOOR_BINARY;
-  std::string json_path;
-
-  LoadOptions Load(int clients_for_run) const {
-    LoadOptions load;
-    load.clients = clients_for_run;
-    load.warmup = milliseconds(warmup_ms);
-    load.duration = milliseconds(static_cast<int64_t>(duration_s * 1000));
-    return load;
-  }
-  bool Runs(const std::string& section) const {
-    return only.empty() || std::find(only.begin(), only.end(), section) != only.end();
-  }
-};
+constexpr char kFloorGroup[] = "gRPC floor (do-nothing Kv on a Unix socket)";
+constexpr char kKernelGroup[] = "lattice-kernel through its socket";
+constexpr char kInProcessGroup[] = "kernel store without RPC";
 
 [[noreturn]] void Fail(const std::string& what, const absl::Status& status) {
-  fmt::print(stderr, "lattice-kernel-bench: {}: {}\n", what, std::string(status.message()));
+  std::fprintf(stderr, "lattice-kernel-bench: %s: %s\n", what.c_str(),
+               std::string(status.message()).c_str());
   std::exit(1);
 }
 
@@ -84,11 +56,6 @@ template <typename T>
 T OrFail(absl::StatusOr<T> value, const std::string& what) {
   if (!value.ok()) Fail(what, value.status());
   return *std::move(value);
-}
-
-void Note(const std::string& line) {
-  fmt::print(stderr, "[bench] {}\n", line);
-  std::fflush(stderr);
 }
 
 std::vector<std::string> SplitList(const std::string& list) {
@@ -103,499 +70,311 @@ std::vector<std::string> SplitList(const std::string& list) {
   return out;
 }
 
-std::string PaddedKey(std::string key, size_t bytes) {
-  if (key.size() < bytes) key.append(bytes - key.size(), 'k');
-  return key;
-}
-
-// Adds the rate (times `rows_per_op`) and the p50/p99 latencies of `result` as `name`.
-void Record(Results& results, const std::string& name, const LoadResult& result,
-            double rows_per_op = 1) {
-  results.Add(name, result.rate() * rows_per_op);
-  results.Add(name + " p50", result.PercentileUs(50));
-  results.Add(name + " p99", result.PercentileUs(99));
-  if (result.errors > 0) {
-    Note(fmt::format("{}: {} failed calls, the first: {}", name, result.errors, result.first_error));
-  }
-}
-
 void DeclareLoad(Results& results, const std::string& name, const std::string& unit,
-                 const std::string& group) {
+                 const std::string& group, bool two_processes) {
   results.Declare(name, unit, group);
   results.Declare(name + " p50", "us", group);
   results.Declare(name + " p99", "us", group);
+  if (two_processes) {
+    results.Declare(name + " server cpu/op", "us", group);
+    results.Declare(name + " client cpu/op", "us", group);
+  } else {
+    results.Declare(name + " cpu/op", "us", group);
+  }
 }
 
-// The CPU a server process and this (client) process spent per call in a window.
-struct CpuMeter {
-  pid_t server = -1;
-  double server_start = 0, server_end = 0, self_start = 0, self_end = 0;
-
-  void Attach(LoadOptions& load) {
-    load.at_window_start = [this] {
-      self_start = SelfCpuSeconds();
-      if (server > 0) server_start = ProcessCpuSeconds(server).value_or(0);
-    };
-    load.at_window_end = [this] {
-      self_end = SelfCpuSeconds();
-      if (server > 0) server_end = ProcessCpuSeconds(server).value_or(0);
-    };
-  }
-  void Record(Results& results, const std::string& name, const LoadResult& result) const {
-    if (result.ops == 0) return;
+// Adds the rate (times `rows_per_op`), the p50/p99 latencies and the CPU per call of
+// `result` as `name`.
+void Record(Results& results, const std::string& name, const LoadResult& result,
+            const CpuWindow& cpu, double rows_per_op = 1) {
+  results.Add(name, result.rate() * rows_per_op);
+  results.Add(name + " p50", result.PercentileUs(50));
+  results.Add(name + " p99", result.PercentileUs(99));
+  if (result.ops > 0) {
     double ops = static_cast<double>(result.ops);
-    if (server > 0) results.Add(name + " server cpu/op", (server_end - server_start) / ops * 1e6);
-    results.Add(name + " client cpu/op", (self_end - self_start) / ops * 1e6);
+    if (cpu.has_server()) {
+      results.Add(name + " server cpu/op", cpu.server_seconds() / ops * 1e6);
+      results.Add(name + " client cpu/op", cpu.self_seconds() / ops * 1e6);
+    } else {
+      results.Add(name + " cpu/op", cpu.self_seconds() / ops * 1e6);
+    }
+  }
+  if (result.errors > 0) {
+    Progress(fmt::format("{}: {} failed calls, the first: {}", name, result.errors,
+                         result.first_error));
+  }
+}
+
+// The names of a run's figures, fixed by its options.
+struct FigureNames {
+  explicit FigureNames(const BenchOptions& o)
+      : many(std::to_string(o.clients)), rows(std::to_string(o.batch_rows)) {}
+  std::string many, rows;
+
+  std::string LevelDbPut1() const { return "leveldb sync put 1 thread"; }
+  std::string LevelDbPutMany() const { return "leveldb sync put " + many + " threads"; }
+  std::string LevelDbBatch() const { return "leveldb sync batch" + rows + " 1 thread"; }
+  std::string Floor(const std::string& op, int clients) const {
+    return fmt::format("floor {} {}c", op, clients);
+  }
+  std::string Kernel(const std::string& op, int clients) const {
+    return fmt::format("kernel {} {}c", op, clients);
+  }
+  std::string KernelBatch() const { return "kernel batch" + rows + " " + many + "c"; }
+  std::string InProcess(int threads) const {
+    return threads == 1 ? "in-process Store::WriteKv 1 thread"
+                        : fmt::format("in-process Store::WriteKv {} threads", threads);
   }
 };
 
-// Everything that talks to one server (kernel or floor) through lattice::client.
-struct ClientLoads {
-  const ServerProcess* server;
-  std::string store;
-  const Flags* flags;
-  std::string value;
-
-  // Each client connects on its own thread, with its own channel.
-  absl::StatusOr<LoadResult> Puts(int clients, const std::string& prefix, CpuMeter* cpu) const {
-    LoadOptions load = flags->Load(clients);
-    if (cpu) cpu->Attach(load);
-    return RunLoad(load, [&](int index) -> absl::StatusOr<Operation> {
-      std::shared_ptr<client::Client> c = OrFailConnect();
-      if (!c) return absl::UnavailableError("connect failed");
-      auto seq = std::make_shared<uint64_t>(0);
-      std::string key_prefix = fmt::format("{}/{:03}/", prefix, index);
-      return Operation([c, seq, key_prefix, this]() -> absl::Status {
-        return c->Put(store, PaddedKey(fmt::format("{}{:010}", key_prefix, (*seq)++), flags->key_bytes),
-                      value).status();
-      });
-    });
-  }
-
-  absl::StatusOr<LoadResult> Batches(int clients, const std::string& prefix, CpuMeter* cpu) const {
-    LoadOptions load = flags->Load(clients);
-    if (cpu) cpu->Attach(load);
-    return RunLoad(load, [&](int index) -> absl::StatusOr<Operation> {
-      std::shared_ptr<client::Client> c = OrFailConnect();
-      if (!c) return absl::UnavailableError("connect failed");
-      auto request = std::make_shared<v1::BatchRequest>();
-      request->set_store(store);
-      for (size_t r = 0; r < flags->batch_rows; ++r) request->add_ops()->set_value(value);
-      auto seq = std::make_shared<uint64_t>(0);
-      std::string key_prefix = fmt::format("{}/{:03}/", prefix, index);
-      return Operation([c, seq, request, key_prefix, this]() -> absl::Status {
-        for (auto& op : *request->mutable_ops()) {
-          op.set_key(PaddedKey(fmt::format("{}{:010}", key_prefix, (*seq)++), flags->key_bytes));
-        }
-        return c->Batch(*request).status();
-      });
-    });
-  }
-
-  // Gets of keys "get/<n>" for n uniformly in [0, flags->get_keys).
-  absl::StatusOr<LoadResult> Gets(int clients, CpuMeter* cpu) const {
-    LoadOptions load = flags->Load(clients);
-    if (cpu) cpu->Attach(load);
-    return RunLoad(load, [&](int index) -> absl::StatusOr<Operation> {
-      std::shared_ptr<client::Client> c = OrFailConnect();
-      if (!c) return absl::UnavailableError("connect failed");
-      auto state = std::make_shared<uint64_t>(0x9E3779B97F4A7C15ull * static_cast<uint64_t>(index + 1));
-      uint64_t keys = std::max<uint64_t>(flags->get_keys, 1);
-      return Operation([c, state, keys, this]() -> absl::Status {
-        uint64_t& x = *state;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        auto reply = c->Get(store, PaddedKey(fmt::format("get/{:010}", x % keys), flags->key_bytes));
-        if (!reply.ok()) return reply.status();
-        if (!reply->found()) return absl::NotFoundError("a prefilled key was not found");
-        return absl::OkStatus();
-      });
-    });
-  }
-
-  std::shared_ptr<client::Client> OrFailConnect() const {
-    auto c = server->Connect();
-    if (!c.ok()) {
-      Note(fmt::format("connect: {}", std::string(c.status().message())));
-      return nullptr;
-    }
-    return std::shared_ptr<client::Client>(std::move(*c));
-  }
-};
-
-std::vector<std::string> KernelArgs(const Flags& flags, const std::string& data_dir,
-                                    const std::string& socket, const std::string& name) {
-  return {flags.kernel_binary, "--data-dir", data_dir, "--socket", socket, "--name", name,
-          "--log-level", "warn"};
-}
-
-// Writes "get/<n>" for n in [0, count) in batches so Get has something to find.
-absl::Status PrefillGetKeys(client::Client& c, const std::string& store, const Flags& flags,
-                            const std::string& value) {
-  constexpr uint64_t kPerBatch = 1000;
-  for (uint64_t first = 0; first < flags.get_keys; first += kPerBatch) {
-    v1::BatchRequest request;
-    request.set_store(store);
-    for (uint64_t n = first; n < std::min(flags.get_keys, first + kPerBatch); ++n) {
-      auto* op = request.add_ops();
-      op->set_key(PaddedKey(fmt::format("get/{:010}", n), flags.key_bytes));
-      op->set_value(value);
-    }
-    LATTICE_RETURN_IF_ERROR(c.Batch(request).status());
-  }
-  return absl::OkStatus();
-}
-
-void DeclareFigures(Results& r, const Flags& flags) {
-  std::string many = std::to_string(flags.clients);
-  std::string rows = std::to_string(flags.batch_rows);
-  DeclareLoad(r, "leveldb sync put 1 thread", "writes/s", "baselines");
-  DeclareLoad(r, "leveldb sync put " + many + " threads", "writes/s", "baselines");
-  DeclareLoad(r, "leveldb sync batch" + rows + " 1 thread", "rows/s", "baselines");
+void DeclareFigures(Results& r, const BenchOptions& o) {
+  FigureNames n(o);
+  DeclareLoad(r, n.LevelDbPut1(), "writes/s", "baselines", false);
+  DeclareLoad(r, n.LevelDbPutMany(), "writes/s", "baselines", false);
+  DeclareLoad(r, n.LevelDbBatch(), "rows/s", "baselines", false);
   r.Declare("ed25519 sign (200 B)", "ops/s", "baselines");
   r.Declare("ed25519 verify (200 B)", "ops/s", "baselines");
   for (const char* op : {"put", "get"}) {
-    for (const std::string& n : {std::string("1"), many}) {
-      std::string name = fmt::format("floor {} {}c", op, n);
-      DeclareLoad(r, name, "calls/s", "gRPC floor (do-nothing Kv on a Unix socket)");
-      r.Declare(name + " server cpu/op", "us", "gRPC floor (do-nothing Kv on a Unix socket)");
-      r.Declare(name + " client cpu/op", "us", "gRPC floor (do-nothing Kv on a Unix socket)");
-    }
+    for (int clients : {1, o.clients}) DeclareLoad(r, n.Floor(op, clients), "calls/s", kFloorGroup, true);
   }
-  std::vector<std::string> kernel_runs = {"kernel put 1c", "kernel put " + many + "c",
-                                          "kernel batch" + rows + " " + many + "c",
-                                          "kernel get 1c", "kernel get " + many + "c"};
-  for (const auto& name : kernel_runs) {
-    bool batch = name.find("batch") != std::string::npos;
-    DeclareLoad(r, name, batch ? "rows/s" : "calls/s", "lattice-kernel through its socket");
-    r.Declare(name + " server cpu/op", "us", "lattice-kernel through its socket");
-    r.Declare(name + " client cpu/op", "us", "lattice-kernel through its socket");
-  }
-  r.Declare("kernel put->watch event p50", "us", "lattice-kernel through its socket");
-  r.Declare("kernel put->watch event p99", "us", "lattice-kernel through its socket");
-  DeclareLoad(r, "in-process Store::WriteKv 1 thread", "writes/s", "kernel store without RPC");
-  DeclareLoad(r, "in-process Store::WriteKv " + many + " threads", "writes/s",
-              "kernel store without RPC");
-  r.Declare("in-process Store::WriteKv " + many + " threads cpu/op", "us",
-            "kernel store without RPC");
+  DeclareLoad(r, n.Kernel("put", 1), "calls/s", kKernelGroup, true);
+  DeclareLoad(r, n.Kernel("put", o.clients), "calls/s", kKernelGroup, true);
+  DeclareLoad(r, n.KernelBatch(), "rows/s", kKernelGroup, true);
+  DeclareLoad(r, n.Kernel("get", 1), "calls/s", kKernelGroup, true);
+  DeclareLoad(r, n.Kernel("get", o.clients), "calls/s", kKernelGroup, true);
+  r.Declare("kernel put->watch event p50", "us", kKernelGroup);
+  r.Declare("kernel put->watch event p99", "us", kKernelGroup);
+  r.Declare("kernel put->watch: the put call itself p50", "us", kKernelGroup);
+  DeclareLoad(r, n.InProcess(1), "writes/s", kInProcessGroup, false);
+  DeclareLoad(r, n.InProcess(o.clients), "writes/s", kInProcessGroup, false);
 
-  r.AddRatio({"put 1c / leveldb sync put 1t", "kernel put 1c", "leveldb sync put 1 thread", 0.65});
-  r.AddRatio({"put " + many + "c / floor put " + many + "c", "kernel put " + many + "c",
-              "floor put " + many + "c", 0.6});
-  r.AddRatio({"batch" + rows + " rows " + many + "c / leveldb batch" + rows,
-              "kernel batch" + rows + " " + many + "c", "leveldb sync batch" + rows + " 1 thread",
-              0.5});
-  r.AddRatio({"get " + many + "c / floor get " + many + "c", "kernel get " + many + "c",
-              "floor get " + many + "c", 0.8});
-  r.AddRatio({"(info) put " + many + "c / leveldb put " + many + "t", "kernel put " + many + "c",
-              "leveldb sync put " + many + " threads", NAN});
-  r.AddRatio({"(info) put 1c / floor put 1c", "kernel put 1c", "floor put 1c", NAN});
-  r.AddRatio({"(info) get 1c / floor get 1c", "kernel get 1c", "floor get 1c", NAN});
-  r.AddRatio({"(info) in-process 1t / leveldb sync put 1t", "in-process Store::WriteKv 1 thread",
-              "leveldb sync put 1 thread", NAN});
-  r.AddRatio({"(info) in-process " + many + "t / floor put " + many + "c",
-              "in-process Store::WriteKv " + many + " threads", "floor put " + many + "c", NAN});
+  // The targets of issue 6.
+  r.AddRatio({"put 1c / leveldb sync put 1t", n.Kernel("put", 1), n.LevelDbPut1(), 0.65});
+  r.AddRatio({fmt::format("put {0}c / floor put {0}c", o.clients), n.Kernel("put", o.clients),
+              n.Floor("put", o.clients), 0.6});
+  r.AddRatio({fmt::format("batch{} rows {}c / leveldb batch{}", n.rows, o.clients, n.rows),
+              n.KernelBatch(), n.LevelDbBatch(), 0.5});
+  r.AddRatio({fmt::format("get {0}c / floor get {0}c", o.clients), n.Kernel("get", o.clients),
+              n.Floor("get", o.clients), 0.8});
+  // Context for reading them.
+  r.AddRatio({fmt::format("(info) put {0}c / leveldb put {0}t", o.clients),
+              n.Kernel("put", o.clients), n.LevelDbPutMany(), NAN});
+  r.AddRatio({"(info) put 1c / floor put 1c", n.Kernel("put", 1), n.Floor("put", 1), NAN});
+  r.AddRatio({"(info) get 1c / floor get 1c", n.Kernel("get", 1), n.Floor("get", 1), NAN});
+  r.AddRatio({"(info) in-process 1t / leveldb sync put 1t", n.InProcess(1), n.LevelDbPut1(), NAN});
+  r.AddRatio({fmt::format("(info) in-process {0}t / floor put {0}c", o.clients),
+              n.InProcess(o.clients), n.Floor("put", o.clients), NAN});
 }
+
+// What one round measures against.
+struct Targets {
+  const ServerProcess* floor = nullptr;   // null when the floor section is off
+  const ServerProcess* kernel = nullptr;  // null when neither kernel nor watch runs
+  std::string kernel_store;
+  InProcessNode* in_process = nullptr;    // null when the inprocess section is off
+  std::string scratch;                    // for the LevelDB baselines
+};
 
 // One round: every baseline next to the kernel figure it is compared with.
-void RunRound(int round, const Flags& flags, Results& r, const ServerProcess* floor,
-              const ServerProcess* kernel, const std::string& kernel_store,
-              InProcessNode* in_process, const std::string& scratch) {
-  const std::string many = std::to_string(flags.clients);
-  const std::string rows = std::to_string(flags.batch_rows);
-  const std::string value = Filler(flags.value_bytes, 42);
-  auto leveldb = [&](int threads, size_t batch_rows) {
+void RunRound(int round, const BenchOptions& o, const Targets& t, Results& r) {
+  FigureNames n(o);
+  const std::string tag = fmt::format("r{}", round);
+  ClientLoadShape shape{t.kernel_store, Filler(o.value_bytes, 42), o.key_bytes, o.batch_rows,
+                        o.get_keys};
+  ClientLoads on_kernel(t.kernel, shape);
+  shape.store = "bench";
+  ClientLoads on_floor(t.floor, shape);
+
+  auto report = [&](const std::string& name, const LoadResult& result, const CpuWindow& cpu,
+                    double rows_per_op = 1) {
+    Record(r, name, result, cpu, rows_per_op);
+    Progress(fmt::format("round {}: {} = {:.0f}", round, name, result.rate() * rows_per_op));
+  };
+  auto leveldb = [&](const std::string& name, int threads, size_t rows) {
+    if (!o.Runs("leveldb")) return;
     LevelDbBaselineOptions options;
-    options.dir = scratch + "/leveldb-baseline";
+    options.dir = t.scratch + "/leveldb-baseline";
     options.threads = threads;
-    options.rows_per_write = batch_rows;
-    options.key_bytes = flags.key_bytes;
-    options.value_bytes = flags.value_bytes;
-    options.load = flags.Load(threads);
-    return OrFail(MeasureLevelDbSyncWrites(options), "LevelDB baseline");
+    options.rows_per_write = rows;
+    options.key_bytes = o.key_bytes;
+    options.value_bytes = o.value_bytes;
+    options.load = o.Load(threads);
+    CpuWindow cpu;
+    cpu.Attach(options.load);
+    report(name, OrFail(MeasureLevelDbSyncWrites(options), name), cpu, static_cast<double>(rows));
   };
-  ClientLoads on_kernel{kernel, kernel_store, &flags, value};
-  ClientLoads on_floor{floor, "bench", &flags, value};
-  std::string tag = fmt::format("r{}", round);
+  // `measure(load)` runs one figure against `server` (skipped when it is null).
+  auto served = [&](const std::string& name, const ServerProcess* server, int clients,
+                    auto&& measure, double rows_per_op = 1) {
+    if (server == nullptr) return;
+    CpuWindow cpu(server->pid());
+    LoadOptions load = o.Load(clients);
+    cpu.Attach(load);
+    report(name, OrFail(measure(load), name), cpu, rows_per_op);
+  };
+  const ServerProcess* kernel = o.Runs("kernel") ? t.kernel : nullptr;
+  const int many = o.clients;
 
-  auto run_kernel = [&](const std::string& name, auto&& measure, double rows_per_op = 1) {
-    if (!kernel || !flags.Runs("kernel")) return;
-    CpuMeter cpu{kernel->pid()};
-    LoadResult result = OrFail(measure(&cpu), name);
-    Record(r, name, result, rows_per_op);
-    // Per call (a batch is one call).
-    cpu.Record(r, name, result);
-    Note(fmt::format("round {}: {} = {:.0f}", round, name, result.rate() * rows_per_op));
-  };
-  auto run_floor = [&](const std::string& name, auto&& measure) {
-    if (!floor) return;
-    CpuMeter cpu{floor->pid()};
-    LoadResult result = OrFail(measure(&cpu), name);
-    Record(r, name, result);
-    cpu.Record(r, name, result);
-    Note(fmt::format("round {}: {} = {:.0f}", round, name, result.rate()));
-  };
-  auto run_leveldb = [&](const std::string& name, int threads, size_t batch_rows) {
-    if (!flags.Runs("leveldb")) return;
-    LoadResult result = leveldb(threads, batch_rows);
-    Record(r, name, result, static_cast<double>(batch_rows));
-    Note(fmt::format("round {}: {} = {:.0f}", round, name,
-                     result.rate() * static_cast<double>(batch_rows)));
-  };
+  leveldb(n.LevelDbPut1(), 1, 1);
+  served(n.Kernel("put", 1), kernel, 1, [&](LoadOptions l) { return on_kernel.Puts(l, "put1/" + tag); });
+  served(n.Floor("put", many), t.floor, many, [&](LoadOptions l) { return on_floor.Puts(l, "put"); });
+  served(n.Kernel("put", many), kernel, many, [&](LoadOptions l) { return on_kernel.Puts(l, "putN/" + tag); });
+  leveldb(n.LevelDbBatch(), 1, o.batch_rows);
+  served(n.KernelBatch(), kernel, many,
+         [&](LoadOptions l) { return on_kernel.Batches(l, "batch/" + tag); },
+         static_cast<double>(o.batch_rows));
+  served(n.Floor("get", 1), t.floor, 1, [&](LoadOptions l) { return on_floor.Gets(l); });
+  served(n.Kernel("get", 1), kernel, 1, [&](LoadOptions l) { return on_kernel.Gets(l); });
+  served(n.Floor("get", many), t.floor, many, [&](LoadOptions l) { return on_floor.Gets(l); });
+  served(n.Kernel("get", many), kernel, many, [&](LoadOptions l) { return on_kernel.Gets(l); });
+  served(n.Floor("put", 1), t.floor, 1, [&](LoadOptions l) { return on_floor.Puts(l, "put"); });
+  leveldb(n.LevelDbPutMany(), many, 1);
 
-  run_leveldb("leveldb sync put 1 thread", 1, 1);
-  run_kernel("kernel put 1c", [&](CpuMeter* cpu) { return on_kernel.Puts(1, "put1/" + tag, cpu); });
-  run_floor("floor put " + many + "c",
-            [&](CpuMeter* cpu) { return on_floor.Puts(flags.clients, "put", cpu); });
-  run_kernel("kernel put " + many + "c",
-             [&](CpuMeter* cpu) { return on_kernel.Puts(flags.clients, "putN/" + tag, cpu); });
-  run_leveldb("leveldb sync batch" + rows + " 1 thread", 1, flags.batch_rows);
-  run_kernel("kernel batch" + rows + " " + many + "c",
-             [&](CpuMeter* cpu) { return on_kernel.Batches(flags.clients, "batch/" + tag, cpu); },
-             static_cast<double>(flags.batch_rows));
-  run_floor("floor get 1c", [&](CpuMeter* cpu) { return on_floor.Gets(1, cpu); });
-  run_kernel("kernel get 1c", [&](CpuMeter* cpu) { return on_kernel.Gets(1, cpu); });
-  run_floor("floor get " + many + "c", [&](CpuMeter* cpu) { return on_floor.Gets(flags.clients, cpu); });
-  run_kernel("kernel get " + many + "c",
-             [&](CpuMeter* cpu) { return on_kernel.Gets(flags.clients, cpu); });
-  run_floor("floor put 1c", [&](CpuMeter* cpu) { return on_floor.Puts(1, "put", cpu); });
-  run_leveldb("leveldb sync put " + many + " threads", flags.clients, 1);
-
-  if (flags.Runs("crypto")) {
-    auto crypto_duration = milliseconds(static_cast<int64_t>(std::min(flags.duration_s, 1.0) * 1000));
-    r.Add("ed25519 sign (200 B)", MeasureEd25519SignRate(crypto_duration));
-    r.Add("ed25519 verify (200 B)", MeasureEd25519VerifyRate(crypto_duration));
+  if (o.Runs("crypto")) {
+    auto duration = std::chrono::milliseconds(static_cast<int64_t>(std::min(o.duration_s, 1.0) * 1000));
+    r.Add("ed25519 sign (200 B)", MeasureEd25519SignRate(duration));
+    r.Add("ed25519 verify (200 B)", MeasureEd25519VerifyRate(duration));
   }
 
-  if (kernel && flags.Runs("watch")) {
-    auto watch = OrFail(MeasureWatchLatency([&] { return kernel->Connect(); }, kernel_store,
-                                            flags.value_bytes, milliseconds(flags.warmup_ms),
-                                            flags.Load(1).duration),
+  if (t.kernel != nullptr && o.Runs("watch")) {
+    auto watch = OrFail(MeasureWatchLatency([&] { return t.kernel->Connect(); }, t.kernel_store,
+                                            o.value_bytes, std::chrono::milliseconds(o.warmup_ms),
+                                            o.Load(1).duration),
                         "watch latency");
-    std::vector<double> samples = watch.latencies_us;
-    r.Add("kernel put->watch event p50", Percentile(samples, 50));
-    r.Add("kernel put->watch event p99", Percentile(samples, 99));
-    Note(fmt::format("round {}: put->watch p50 {:.0f} us over {} samples ({} lost)", round,
-                     Percentile(samples, 50), samples.size(), watch.lost));
+    r.Add("kernel put->watch event p50", Percentile(watch.latencies_us, 50));
+    r.Add("kernel put->watch event p99", Percentile(watch.latencies_us, 99));
+    r.Add("kernel put->watch: the put call itself p50", Percentile(watch.put_us, 50));
+    Progress(fmt::format("round {}: put->watch p50 {:.0f} us over {} samples ({} lost)", round,
+                         Percentile(watch.latencies_us, 50), watch.latencies_us.size(), watch.lost));
   }
 
-  if (in_process) {
-    for (int threads : {1, flags.clients}) {
-      std::string name = threads == 1 ? "in-process Store::WriteKv 1 thread"
-                                      : "in-process Store::WriteKv " + many + " threads";
-      CpuMeter cpu;  // this process only: the writer thread and the callers
-      LoadOptions load = flags.Load(threads);
+  if (t.in_process != nullptr) {
+    for (int threads : {1, many}) {
+      CpuWindow cpu;  // this process only: the store's writer thread and the callers
+      LoadOptions load = o.Load(threads);
       cpu.Attach(load);
-      LoadResult result = OrFail(in_process->MeasureWrites(load, flags.value_bytes,
-                                                           fmt::format("w{}/{}", threads, tag)),
-                                 name);
-      Record(r, name, result);
-      if (threads != 1 && result.ops > 0) {
-        r.Add(name + " cpu/op", (cpu.self_end - cpu.self_start) / static_cast<double>(result.ops) * 1e6);
-      }
-      Note(fmt::format("round {}: {} = {:.0f}", round, name, result.rate()));
+      std::string name = n.InProcess(threads);
+      report(name,
+             OrFail(t.in_process->MeasureWrites(load, o.value_bytes, fmt::format("w{}/{}", threads, tag)), name),
+             cpu);
     }
   }
 }
 
-// Fills a store to each size in turn and measures the real kernel's start-up on it.
-void RunStartup(const Flags& flags, Results& r, const std::string& dir) {
-  const std::string data_dir = dir + "/data";
-  const std::string socket = dir + "/kernel.sock";
-  const std::string node_name = "bench-startup";
-  std::vector<uint64_t> sizes = flags.startup_sizes;
-  std::sort(sizes.begin(), sizes.end());
-  for (uint64_t size : sizes) {
-    std::string label = fmt::format("{}k", size / 1000);
-    r.Declare("startup " + label + ": fill", "intentions/s", "start-up");
-    r.Declare("startup " + label + ": first start after fill", "ms", "start-up");
-    r.Declare("startup " + label + ": start", "ms", "start-up");
-    r.Declare("startup " + label + ": VmRSS at ready", "MiB", "start-up");
-    r.Declare("startup " + label + ": VmRSS 1 s later", "MiB", "start-up");
-    r.Declare("startup " + label + ": VmHWM", "MiB", "start-up");
-    r.Declare("startup " + label + ": store on disk", "MiB", "start-up");
-  }
-  for (uint64_t size : sizes) {
-    std::string label = fmt::format("{}k", size / 1000);
-    {
-      auto node = OrFail(InProcessNode::Open(data_dir, node_name, "bench"), "open in-process node");
-      uint64_t before = node->store().last_witness();
-      Note(fmt::format("startup: filling store to {} intentions (has {}), {} writers", size,
-                       before, flags.fill_threads));
-      auto started = std::chrono::steady_clock::now();
-      absl::Status filled = node->FillTo(size, flags.fill_threads, flags.value_bytes,
-                                         [](uint64_t n) { Note(fmt::format("startup: {} intentions", n)); });
-      if (!filled.ok()) Fail("fill", filled);
-      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      if (size > before) {
-        r.Add("startup " + label + ": fill", static_cast<double>(size - before) / seconds);
-      }
-    }
-    uint64_t disk = 0;
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(data_dir)) {
-      if (entry.is_regular_file()) disk += entry.file_size();
-    }
-    r.Add("startup " + label + ": store on disk", static_cast<double>(disk) / (1 << 20));
-
+// Starts what the rounds need, runs them and stops it again.
+void RunRounds(const BenchOptions& o, const std::string& dir, Results& results) {
+  Targets targets;
+  targets.scratch = dir;
+  std::unique_ptr<ServerProcess> floor, kernel;
+  std::unique_ptr<InProcessNode> in_process;
+  if (o.Runs("floor")) {
+    std::filesystem::create_directories(dir + "/floor");
     ServerOptions options;
-    options.argv = KernelArgs(flags, data_dir, socket, node_name);
-    options.socket = socket;
-    options.log_path = dir + "/kernel.log";
-    options.ready_deadline = milliseconds(300'000);
-    for (int start = 0; start <= flags.startup_restarts; ++start) {
-      auto kernel = OrFail(ServerProcess::Start(options, /*check_status=*/true), "start kernel");
-      double ms = kernel->startup_time().count() * 1000;
-      double rss = static_cast<double>(kernel->ResidentBytes().value_or(0)) / (1 << 20);
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-      double rss_later = static_cast<double>(kernel->ResidentBytes().value_or(0)) / (1 << 20);
-      double hwm = static_cast<double>(kernel->PeakResidentBytes().value_or(0)) / (1 << 20);
-      auto status = OrFail(OrFail(kernel->Connect(), "connect")->NodeStatus(), "status");
-      uint64_t intentions = 0;
-      for (const auto& store : status.stores()) {
-        if (store.name() == "bench") intentions = store.intentions();
-      }
-      if (intentions != size) {
-        Fail("startup", absl::InternalError(fmt::format(
-                            "the kernel reports {} intentions in the store, expected {}", intentions, size)));
-      }
-      absl::Status stopped = kernel->Stop();
-      if (!stopped.ok()) Fail("stop kernel", stopped);
-      Note(fmt::format("startup {}: {} {:.1f} ms, VmRSS {:.1f} MiB (1 s later {:.1f}), VmHWM {:.1f}",
-                       label, start == 0 ? "first start" : "start", ms, rss, rss_later, hwm));
-      if (start == 0) {
-        r.Add("startup " + label + ": first start after fill", ms);
-        continue;
-      }
-      r.Add("startup " + label + ": start", ms);
-      r.Add("startup " + label + ": VmRSS at ready", rss);
-      r.Add("startup " + label + ": VmRSS 1 s later", rss_later);
-      r.Add("startup " + label + ": VmHWM", hwm);
-    }
+    options.socket = dir + "/floor/floor.sock";
+    options.argv = {o.floor_binary, "--socket", options.socket, "--value-bytes",
+                    std::to_string(o.value_bytes)};
+    options.token = "floor";  // the floor checks nothing; any bearer will do
+    options.log_path = dir + "/floor/floor.log";
+    floor = OrFail(ServerProcess::Start(options, /*check_status=*/false), "start the floor");
+    targets.floor = floor.get();
   }
-  if (sizes.size() >= 2) {
-    std::string small = fmt::format("{}k", sizes.front() / 1000);
-    std::string large = fmt::format("{}k", sizes.back() / 1000);
-    for (const char* figure : {"start", "first start after fill", "VmRSS at ready",
-                               "VmRSS 1 s later", "VmHWM"}) {
-      r.AddRatio({fmt::format("startup {} {} / {}", figure, large, small),
-                  fmt::format("startup {}: {}", large, figure),
-                  fmt::format("startup {}: {}", small, figure), 1.5, /*at_most=*/true});
-    }
+  if (o.Runs("kernel") || o.Runs("watch")) {
+    std::filesystem::create_directories(dir + "/kernel");
+    ServerOptions options;
+    options.socket = dir + "/kernel/kernel.sock";
+    options.argv = KernelArgv(o.kernel_binary, dir + "/kernel/data", options.socket, "bench");
+    options.log_path = dir + "/kernel/kernel.log";
+    kernel = OrFail(ServerProcess::Start(options, /*check_status=*/true), "start the kernel");
+    Progress(fmt::format("kernel up in {:.0f} ms", kernel->startup_time().count() * 1000));
+    auto admin = OrFail(kernel->Connect(), "connect to the kernel");
+    targets.kernel_store = OrFail(admin->CreateStore("bench", "kv"), "create the bench store").id();
+    ClientLoadShape shape{targets.kernel_store, Filler(o.value_bytes, 42), o.key_bytes,
+                          o.batch_rows, o.get_keys};
+    if (absl::Status s = PrefillGetKeys(*admin, shape); !s.ok()) Fail("write the keys Get reads", s);
+    targets.kernel = kernel.get();
+  }
+  if (o.Runs("inprocess")) {
+    in_process = OrFail(InProcessNode::Open(dir + "/inprocess", "bench-inprocess", "bench"),
+                        "open the in-process node");
+    targets.in_process = in_process.get();
+  }
+  for (int round = 1; round <= o.rounds; ++round) RunRound(round, o, targets, results);
+  if (kernel) {
+    if (absl::Status s = kernel->Stop(); !s.ok()) Progress("kernel stop: " + std::string(s.message()));
   }
 }
 
 int Main(int argc, char** argv) {
-  Flags flags;
-  std::string only;
-  std::string startup_sizes;
+  BenchOptions o;
+  o.kernel_binary = LATTICE_KERNEL_BINARY;
+  o.floor_binary = LATTICE_FLOOR_BINARY;
+  std::string only, startup_sizes;
   CLI::App app{"lattice-kernel-bench: the single-node kernel against this machine's own baselines"};
-  app.add_option("--duration", flags.duration_s, "measured seconds per figure")->capture_default_str();
-  app.add_option("--warmup-ms", flags.warmup_ms, "uncounted warm-up before each figure")->capture_default_str();
-  app.add_option("--rounds", flags.rounds, "rounds; figures are medians over them")->capture_default_str();
-  app.add_option("--clients", flags.clients, "the 'many clients' count")->capture_default_str();
-  app.add_option("--value-bytes", flags.value_bytes, "value size of every write")->capture_default_str();
-  app.add_option("--key-bytes", flags.key_bytes, "key size (keys are padded to it)")->capture_default_str();
-  app.add_option("--batch-rows", flags.batch_rows, "rows per Batch call and per LevelDB batch")->capture_default_str();
-  app.add_option("--get-keys", flags.get_keys, "keys written before the Get figures")->capture_default_str();
-  app.add_option("--work-dir", flags.work_dir, "where the temporary directory is made (same disk as a real data directory)")->capture_default_str();
-  app.add_flag("--keep", flags.keep, "keep the temporary directory");
+  app.add_option("--duration", o.duration_s, "measured seconds per figure")->capture_default_str();
+  app.add_option("--warmup-ms", o.warmup_ms, "uncounted warm-up before each figure")->capture_default_str();
+  app.add_option("--rounds", o.rounds, "rounds; figures are medians over them (0: none)")->capture_default_str();
+  app.add_option("--clients", o.clients, "the 'many clients' count")->capture_default_str();
+  app.add_option("--value-bytes", o.value_bytes, "value size of every write")->capture_default_str();
+  app.add_option("--key-bytes", o.key_bytes, "key size (keys are padded to it)")->capture_default_str();
+  app.add_option("--batch-rows", o.batch_rows, "rows per Batch call and per LevelDB batch")->capture_default_str();
+  app.add_option("--get-keys", o.get_keys, "keys written before the Get figures")->capture_default_str();
+  app.add_option("--work-dir", o.work_dir, "where the temporary directory is made (the disk measured)")->capture_default_str();
+  app.add_flag("--keep", o.keep, "keep the temporary directory");
   app.add_option("--only", only, "comma list of sections: leveldb,crypto,floor,kernel,watch,inprocess (default: all)");
   app.add_option("--startup-sizes", startup_sizes, "comma list of store sizes in intentions for the start-up figures, e.g. 100000,1000000 (default: none)");
-  app.add_option("--startup-restarts", flags.startup_restarts, "measured starts per size")->capture_default_str();
-  app.add_option("--fill-threads", flags.fill_threads, "writers filling the start-up store")->capture_default_str();
-  app.add_option("--kernel", flags.kernel_binary, "lattice-kernel binary")->capture_default_str();
-  app.add_option("--floor", flags.floor_binary, "lattice-bench-floor binary")->capture_default_str();
-  app.add_option("--json", flags.json_path, "also write the figures as JSON here");
+  app.add_option("--startup-restarts", o.startup_restarts, "measured starts per size")->capture_default_str();
+  app.add_option("--fill-threads", o.fill_threads, "writers filling the start-up store")->capture_default_str();
+  app.add_option("--kernel", o.kernel_binary, "lattice-kernel binary")->capture_default_str();
+  app.add_option("--floor", o.floor_binary, "lattice-bench-floor binary")->capture_default_str();
+  app.add_option("--json", o.json_path, "also write the figures as JSON here");
   CLI11_PARSE(app, argc, argv);
   for (const auto& section : SplitList(only)) {
-    if (kSections.count(section) == 0) {
-      fmt::print(stderr, "lattice-kernel-bench: unknown section \"{}\"\n", section);
+    if (std::find(kBenchSections.begin(), kBenchSections.end(), section) == kBenchSections.end()) {
+      std::fprintf(stderr, "lattice-kernel-bench: --only: unknown section \"%s\"\n", section.c_str());
       return 2;
     }
-    flags.only.push_back(section);
+    o.only.push_back(section);
   }
   for (const auto& size : SplitList(startup_sizes)) {
     try {
-      flags.startup_sizes.push_back(std::stoull(size));
+      o.startup_sizes.push_back(std::stoull(size));
     } catch (const std::exception&) {
-      fmt::print(stderr, "lattice-kernel-bench: --startup-sizes: \"{}\" is not a count\n", size);
+      std::fprintf(stderr, "lattice-kernel-bench: --startup-sizes: \"%s\" is not a count\n", size.c_str());
       return 2;
     }
   }
 
   InitCrypto();
-  spdlog::set_level(spdlog::level::warn);
+  spdlog::set_level(spdlog::level::warn);  // the in-process node logs like a kernel
   ::signal(SIGPIPE, SIG_IGN);
 
-  std::string pattern = flags.work_dir + "/lattice-bench-XXXXXX";
-  std::vector<char> buffer(pattern.begin(), pattern.end());
-  buffer.push_back('\0');
-  if (::mkdtemp(buffer.data()) == nullptr) {
+  std::string pattern = o.work_dir + "/lattice-bench-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
     Fail("mkdtemp", absl::UnavailableError(pattern + ": " + std::strerror(errno)));
   }
-  const std::string dir = buffer.data();
-  Note(fmt::format("working in {}", dir));
+  const std::string dir = pattern;
+  Progress("working in " + dir);
 
   Results results;
-  DeclareFigures(results, flags);
-
-  if (flags.rounds > 0) {
-    std::unique_ptr<ServerProcess> floor, kernel;
-    std::string kernel_store;
-    if (flags.Runs("floor")) {
-      std::filesystem::create_directories(dir + "/floor");
-      ServerOptions options;
-      options.argv = {flags.floor_binary, "--socket", dir + "/floor/floor.sock", "--value-bytes",
-                      std::to_string(flags.value_bytes)};
-      options.socket = dir + "/floor/floor.sock";
-      options.token = "floor";
-      options.log_path = dir + "/floor/floor.log";
-      floor = OrFail(ServerProcess::Start(options, /*check_status=*/false), "start the floor");
-    }
-    if (flags.Runs("kernel") || flags.Runs("watch")) {
-      std::filesystem::create_directories(dir + "/kernel");
-      ServerOptions options;
-      options.argv = KernelArgs(flags, dir + "/kernel/data", dir + "/kernel/kernel.sock", "bench");
-      options.socket = dir + "/kernel/kernel.sock";
-      options.log_path = dir + "/kernel/kernel.log";
-      kernel = OrFail(ServerProcess::Start(options, /*check_status=*/true), "start the kernel");
-      Note(fmt::format("kernel up in {:.0f} ms", kernel->startup_time().count() * 1000));
-      auto admin = OrFail(kernel->Connect(), "connect to the kernel");
-      auto store = OrFail(admin->CreateStore("bench", "kv"), "create the bench store");
-      kernel_store = store.id();
-      absl::Status prefilled = PrefillGetKeys(*admin, kernel_store, flags, Filler(flags.value_bytes, 42));
-      if (!prefilled.ok()) Fail("prefill", prefilled);
-    }
-    std::unique_ptr<InProcessNode> in_process;
-    if (flags.Runs("inprocess")) {
-      in_process = OrFail(InProcessNode::Open(dir + "/inprocess", "bench-inprocess", "bench"),
-                          "open in-process node");
-    }
-    for (int round = 1; round <= flags.rounds; ++round) {
-      RunRound(round, flags, results, floor.get(), kernel.get(), kernel_store, in_process.get(), dir);
-    }
-    if (kernel) {
-      absl::Status stopped = kernel->Stop();
-      if (!stopped.ok()) Note("kernel stop: " + std::string(stopped.message()));
-    }
-  }
-  if (!flags.startup_sizes.empty()) {
+  DeclareFigures(results, o);
+  if (o.rounds > 0) RunRounds(o, dir, results);
+  if (!o.startup_sizes.empty()) {
     std::filesystem::create_directories(dir + "/startup");
-    RunStartup(flags, results, dir + "/startup");
+    if (absl::Status s = MeasureStartup(o, dir + "/startup", results); !s.ok()) Fail("start-up", s);
   }
 
   results.Print(stdout);
   std::fflush(stdout);
-  if (!flags.json_path.empty()) {
-    std::ofstream out(flags.json_path);
+  if (!o.json_path.empty()) {
+    std::ofstream out(o.json_path);
     out << results.ToJson().dump(2) << "\n";
+    if (!out) Progress("could not write " + o.json_path);
   }
-  if (!flags.keep) {
+  if (o.keep) {
+    Progress("kept " + dir);
+  } else {
     std::error_code ignored;
     std::filesystem::remove_all(dir, ignored);
-  } else {
-    Note("kept " + dir);
   }
   return 0;
 }

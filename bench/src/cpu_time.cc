@@ -39,3 +39,18 @@ double SelfCpuSeconds() {
 }
 
 }  // namespace lattice::bench
+
+namespace lattice::bench {
+
+void CpuWindow::Attach(LoadOptions& load) {
+  load.at_window_start = [this] {
+    self_start_ = SelfCpuSeconds();
+    if (server_ > 0) server_start_ = ProcessCpuSeconds(server_).value_or(0);
+  };
+  load.at_window_end = [this] {
+    self_end_ = SelfCpuSeconds();
+    if (server_ > 0) server_end_ = ProcessCpuSeconds(server_).value_or(0);
+  };
+}
+
+}  // namespace lattice::bench

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "absl/status/statusor.h"
+#include "load_generator.h"
 
 namespace lattice::bench {
 
@@ -13,5 +14,26 @@ absl::StatusOr<double> ProcessCpuSeconds(pid_t pid);
 
 // The same for this process, from getrusage (microsecond resolution).
 double SelfCpuSeconds();
+
+// The CPU time a server process (when given) and this process spend inside one load
+// generator's measured window. Not thread-safe: attach it to one run at a time.
+class CpuWindow {
+ public:
+  explicit CpuWindow(pid_t server = -1) : server_(server) {}
+  CpuWindow(const CpuWindow&) = delete;
+  CpuWindow& operator=(const CpuWindow&) = delete;
+
+  // Makes `load` read the clocks as its window opens and closes; this object must outlive
+  // the run.
+  void Attach(LoadOptions& load);
+
+  bool has_server() const { return server_ > 0; }
+  double server_seconds() const { return server_end_ - server_start_; }
+  double self_seconds() const { return self_end_ - self_start_; }
+
+ private:
+  pid_t server_;
+  double server_start_ = 0, server_end_ = 0, self_start_ = 0, self_end_ = 0;
+};
 
 }  // namespace lattice::bench

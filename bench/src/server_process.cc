@@ -51,6 +51,12 @@ std::string DescribeExit(int status) {
 
 }  // namespace
 
+std::vector<std::string> KernelArgv(const std::string& binary, const std::string& data_dir,
+                                    const std::string& socket, const std::string& node_name) {
+  return {binary, "--data-dir", data_dir, "--socket", socket, "--name", node_name,
+          "--log-level", "warn"};
+}
+
 std::string FileTail(const std::string& path, size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream buffer;

@@ -69,6 +69,7 @@ absl::StatusOr<WatchLatencyResult> MeasureWatchLatency(
     std::string key = fmt::format("{}{:012}", prefix, i);
     Clock::time_point begin = Clock::now();
     auto put = (*writer)->Put(store, key, value);
+    Clock::time_point returned = Clock::now();
     if (!put.ok()) {
       failure = put.status();
       break;
@@ -89,6 +90,7 @@ absl::StatusOr<WatchLatencyResult> MeasureWatchLatency(
     if (begin >= measure_start) {
       result.latencies_us.push_back(
           std::chrono::duration<double, std::micro>(arrival - begin).count());
+      result.put_us.push_back(std::chrono::duration<double, std::micro>(returned - begin).count());
     }
   }
   canceller.Cancel();

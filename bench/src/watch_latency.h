@@ -15,7 +15,8 @@
 namespace lattice::bench {
 
 struct WatchLatencyResult {
-  std::vector<double> latencies_us;  // one per counted put
+  std::vector<double> latencies_us;  // one per counted put: Put call start to event arrival
+  std::vector<double> put_us;        // the same puts' own call durations
   uint64_t lost = 0;                 // puts whose event did not arrive within the timeout
 };
 

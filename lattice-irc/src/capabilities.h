@@ -22,7 +22,7 @@ inline constexpr CapSet kAllCaps = kCapServerTime | kCapMessageTags | kCapEchoMe
 std::string CapNames(CapSet caps);
 
 struct CapRequest {
-  bool ok = false;     // false: some name is unknown, the whole request is refused (NAK)
+  bool ok = false;  // false: some name is unknown, the whole request is refused (NAK)
   CapSet enable = 0;
   CapSet disable = 0;  // "-name" entries
 };

@@ -10,11 +10,16 @@ namespace {
 char Fold(char c) {
   if (c >= 'A' && c <= 'Z') return static_cast<char>(c - 'A' + 'a');
   switch (c) {
-    case '[': return '{';
-    case ']': return '}';
-    case '\\': return '|';
-    case '~': return '^';
-    default: return c;
+    case '[':
+      return '{';
+    case ']':
+      return '}';
+    case '\\':
+      return '|';
+    case '~':
+      return '^';
+    default:
+      return c;
   }
 }
 
@@ -23,7 +28,15 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f'); }
 bool IsNickSpecial(char c) {
   switch (c) {
-    case '[': case ']': case '\\': case '`': case '_': case '^': case '{': case '|': case '}':
+    case '[':
+    case ']':
+    case '\\':
+    case '`':
+    case '_':
+    case '^':
+    case '{':
+    case '|':
+    case '}':
       return true;
     default:
       return false;
@@ -93,6 +106,18 @@ std::string IrcChannelFor(std::string_view store_channel) {
   std::string name = "#" + FoldCase(store_channel);
   if (!IsValidChannelName(name)) return {};
   return name;
+}
+
+std::vector<std::string> SplitCommaList(std::string_view list) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t end = list.find(',', pos);
+    if (end == std::string_view::npos) end = list.size();
+    if (end > pos) out.emplace_back(list.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
 }
 
 }  // namespace lattice::irc

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lattice::irc {
 
@@ -28,5 +29,8 @@ std::string StoreChannelFor(std::string_view irc_channel);
 // The IRC channel for a chat channel: "#" + the folded name. Empty when the chat channel's
 // name cannot be an IRC channel (it holds a space, a comma, ...).
 std::string IrcChannelFor(std::string_view store_channel);
+
+// The non-empty items of a comma-separated target list ("#a,#b").
+std::vector<std::string> SplitCommaList(std::string_view list);
 
 }  // namespace lattice::irc

@@ -1,7 +1,7 @@
 // What the IRC server needs from the kernel, as asynchronous calls. KernelBackend
 // (kernel_backend.h) implements it over the Store Protocol; tests use a fake. Every
 // completion runs on the event loop thread, in the order the backend produced it, on the
-// same queue as watch events (the server relies on that order to attribute its own posts).
+// same queue as watch events.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +20,7 @@ struct PostOutcome {
 };
 
 struct ChannelSnapshot {
-  absl::Status status;     // not OK: the kernel could not be read in time
+  absl::Status status;  // not OK: the kernel could not be read in time
   v1::Topic topic;
   std::vector<v1::ChatMessage> history;  // oldest first
   // A witness number at or above every message in `history`: watch events with a higher
@@ -42,14 +42,18 @@ class ChatBackend {
  public:
   virtual ~ChatBackend() = default;
 
-  // Writes are applied in the order they are submitted and retried while the kernel is
-  // unreachable; `done` reports the final outcome.
-  virtual void Post(const v1::PostRequest& request, std::function<void(PostOutcome)> done) = 0;
-  virtual void SetTopic(const v1::SetTopicRequest& request,
+  // Writes with the same `order` key (the client that makes them) are applied in the order
+  // they are submitted; writes of different keys may be applied concurrently. They are
+  // retried while the kernel is unreachable; `done` reports the final outcome.
+  virtual void Post(const v1::PostRequest& request, uint64_t order,
+                    std::function<void(PostOutcome)> done) = 0;
+  virtual void SetTopic(const v1::SetTopicRequest& request, uint64_t order,
                         std::function<void(PostOutcome)> done) = 0;
   // `ref` (hex) names the message replied or reacted to.
-  virtual void Reply(const v1::ReplyRequest& request, std::function<void(PostOutcome)> done) = 0;
-  virtual void React(const v1::ReactRequest& request, std::function<void(PostOutcome)> done) = 0;
+  virtual void Reply(const v1::ReplyRequest& request, uint64_t order,
+                     std::function<void(PostOutcome)> done) = 0;
+  virtual void React(const v1::ReactRequest& request, uint64_t order,
+                     std::function<void(PostOutcome)> done) = 0;
 
   // Reads give up after a deadline and say so.
   virtual void FetchChannel(const std::string& channel, uint32_t history_limit,

@@ -35,6 +35,10 @@ inline constexpr size_t kMaxTargets = 4;
 inline constexpr size_t kMaxRecvQueueBytes = 16 * 1024;
 // Bytes queued for a client that does not read. Beyond it the client is disconnected.
 inline constexpr size_t kMaxSendQueueBytes = 1024 * 1024;
+// The kernel's send buffer of a client socket (SO_SNDBUF; Linux doubles it). Fixed, so what a
+// client that does not read can hold back is this plus kMaxSendQueueBytes, not the 4 MiB
+// that TCP autotuning would allow.
+inline constexpr int kSocketSendBufferBytes = 32 * 1024;
 // Bytes read from one socket per readiness event, so one client cannot monopolise the loop.
 inline constexpr size_t kReadChunkBytes = 16 * 1024;
 inline constexpr size_t kMaxClients = 4096;

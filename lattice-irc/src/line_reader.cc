@@ -5,9 +5,7 @@
 
 namespace lattice::irc {
 
-void LineReader::Append(std::string_view bytes) {
-  buffer_.append(bytes.data(), bytes.size());
-}
+void LineReader::Append(std::string_view bytes) { buffer_.append(bytes.data(), bytes.size()); }
 
 void LineReader::Compact() {
   if (start_ == 0) return;

@@ -58,13 +58,20 @@ const std::string* Message::FindTag(std::string_view key) const {
 
 const char* DescribeParseError(ParseError error) {
   switch (error) {
-    case ParseError::kNone: return "no error";
-    case ParseError::kEmpty: return "empty line";
-    case ParseError::kTagsTooLong: return "the tags of the line exceed 8191 bytes";
-    case ParseError::kLineTooLong: return "the line exceeds 512 bytes";
-    case ParseError::kNoCommand: return "the line has no command";
-    case ParseError::kBadCommand: return "the command is neither a word nor a numeric";
-    case ParseError::kTooManyParams: return "the line has more than 15 parameters";
+    case ParseError::kNone:
+      return "no error";
+    case ParseError::kEmpty:
+      return "empty line";
+    case ParseError::kTagsTooLong:
+      return "the tags of the line exceed 8191 bytes";
+    case ParseError::kLineTooLong:
+      return "the line exceeds 512 bytes";
+    case ParseError::kNoCommand:
+      return "the line has no command";
+    case ParseError::kBadCommand:
+      return "the command is neither a word nor a numeric";
+    case ParseError::kTooManyParams:
+      return "the line has more than 15 parameters";
   }
   return "unknown error";
 }
@@ -93,13 +100,25 @@ std::string EscapeTagValue(std::string_view value) {
   out.reserve(value.size());
   for (char c : value) {
     switch (c) {
-      case ';': out += "\\:"; break;
-      case ' ': out += "\\s"; break;
-      case '\\': out += "\\\\"; break;
-      case '\r': out += "\\r"; break;
-      case '\n': out += "\\n"; break;
-      case '\0': break;
-      default: out.push_back(c);
+      case ';':
+        out += "\\:";
+        break;
+      case ' ':
+        out += "\\s";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\0':
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -116,12 +135,23 @@ std::string UnescapeTagValue(std::string_view value) {
     }
     if (++i == value.size()) break;  // a lone trailing backslash is dropped
     switch (value[i]) {
-      case ':': out.push_back(';'); break;
-      case 's': out.push_back(' '); break;
-      case '\\': out.push_back('\\'); break;
-      case 'r': out.push_back('\r'); break;
-      case 'n': out.push_back('\n'); break;
-      default: out.push_back(value[i]);
+      case ':':
+        out.push_back(';');
+        break;
+      case 's':
+        out.push_back(' ');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      default:
+        out.push_back(value[i]);
     }
   }
   return out;

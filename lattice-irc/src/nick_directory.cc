@@ -10,9 +10,9 @@ namespace lattice::irc {
 namespace {
 
 bool IsNickChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '[' || c == ']' || c == '\\' || c == '`' || c == '_' || c == '^' ||
-         c == '{' || c == '|' || c == '}';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '[' || c == ']' || c == '\\' || c == '`' || c == '_' || c == '^' || c == '{' ||
+         c == '|' || c == '}';
 }
 
 std::string ShortNode(std::string_view author_hex) {

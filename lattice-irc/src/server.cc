@@ -1,13 +1,16 @@
 // IrcServer: connections, registration, command dispatch and timers (see server.h).
 #include <fmt/format.h>
 
+#include <cctype>
 #include <chrono>
+#include <ctime>
 
 #include "casemap.h"
 #include "isupport.h"
 #include "limits.h"
 #include "numerics.h"
 #include "server_state.h"
+#include "text_lines.h"
 #include "utf8.h"
 
 namespace lattice::irc {
@@ -321,8 +324,10 @@ void IrcServer::HandleNick(LocalClient& client, const Message& m) {
   auto holder = nicks_.find(folded);
   if (holder != nicks_.end()) {
     if (holder->second == client.id) {
-      if (nick != client.nick && client.registration.registered()) ChangeNick(client, nick);
-      else if (!client.registration.registered()) client.nick = nick;
+      if (nick != client.nick && client.registration.registered())
+        ChangeNick(client, nick);
+      else if (!client.registration.registered())
+        client.nick = nick;
       return;
     }
     Numeric(client, kErrNicknameInUse, {nick, "Nickname is already in use"});
@@ -337,8 +342,8 @@ void IrcServer::HandleNick(LocalClient& client, const Message& m) {
     // every later message are unambiguous.
     if (auto moved = directory_.YieldNick(nick)) {
       auto [user, old_nick] = *moved;
-      Outgoing rename = Event(old_nick + "!" + user->user + "@" + user->host, "NICK",
-                              {user->nick});
+      Outgoing rename = Event(old_nick + "!" + user->user + "@" + user->host, "NICK", {user->nick},
+                              /*trailing=*/false);
       for (auto& [key, channel] : channels_) {
         if (channel.remote.count(user) != 0) Broadcast(channel, rename);
       }
@@ -358,15 +363,15 @@ void IrcServer::ChangeNick(LocalClient& client, const std::string& nick) {
     nicks_[folded] = client.id;
     if (auto moved = directory_.YieldNick(nick)) {
       auto [user, old_nick] = *moved;
-      Outgoing rename = Event(old_nick + "!" + user->user + "@" + user->host, "NICK",
-                              {user->nick});
+      Outgoing rename = Event(old_nick + "!" + user->user + "@" + user->host, "NICK", {user->nick},
+                              /*trailing=*/false);
       for (auto& [key, channel] : channels_) {
         if (channel.remote.count(user) != 0) Broadcast(channel, rename);
       }
     }
   }
   client.nick = nick;
-  Outgoing change = Event(old_prefix, "NICK", {nick});
+  Outgoing change = Event(old_prefix, "NICK", {nick}, /*trailing=*/false);
   BroadcastToPeers(client, change, /*include_self=*/true);
 }
 
@@ -402,9 +407,9 @@ void IrcServer::MaybeCompleteRegistration(LocalClient& client) {
 }
 
 void IrcServer::SendWelcome(LocalClient& client) {
-  Numeric(client, kRplWelcome,
-          {fmt::format("Welcome to the {} IRC gateway, {}", options_.network_name,
-                       client.Prefix())});
+  Numeric(
+      client, kRplWelcome,
+      {fmt::format("Welcome to the {} IRC gateway, {}", options_.network_name, client.Prefix())});
   Numeric(client, kRplYourHost,
           {fmt::format("Your host is {}, running lattice-irc {}", options_.server_name,
                        options_.version)});
@@ -456,6 +461,13 @@ void IrcServer::HandleQuit(LocalClient& client, const Message& m) {
   CloseClient(client, reason);
 }
 
+void IrcServer::OnWatchFailed(std::string_view reason) {
+  for (auto& [id, client] : clients_) {
+    Notice(*client,
+           fmt::format("The gateway lost the chat store for good and is stopping: {}", reason));
+  }
+}
+
 // ---- Timers --------------------------------------------------------------------------------
 
 void IrcServer::OnTick(int64_t now_ms) {
@@ -470,9 +482,8 @@ void IrcServer::OnTick(int64_t now_ms) {
     }
     if (client->ping_sent_ms != 0) {
       if (now_ms - client->ping_sent_ms >= options_.ping_timeout_ms) {
-        CloseClient(*client,
-                    fmt::format("Ping timeout: {} seconds",
-                                (now_ms - client->last_input_ms) / 1000));
+        CloseClient(*client, fmt::format("Ping timeout: {} seconds",
+                                         (now_ms - client->last_input_ms) / 1000));
       }
     } else if (now_ms - client->last_input_ms >= options_.ping_interval_ms) {
       client->ping_sent_ms = now_ms;

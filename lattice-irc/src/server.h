@@ -7,8 +7,8 @@
 // nobody directly. It comes back on the gateway's watch like every other message, and is
 // then delivered to the channel's clients (and to its sender under echo-message), so every
 // client sees every message once and in the store's order. The gateway tells its own posts
-// apart by the hash the kernel returns; a watch event of this node whose post has not
-// answered yet is held until the next write answers (see DrainEvents).
+// apart by the hash the kernel returns; a watch event of this node that no answered write
+// produced is held until every write submitted before it has answered (see DrainEvents).
 #pragma once
 
 #include <cstdint>
@@ -37,8 +37,8 @@ struct ServerOptions {
   std::string server_name = "irc.lattice";  // the prefix of numerics
   std::string network_name = "Lattice";
   std::string version = "0.0.0";
-  std::string store;    // the chat store, as named on the command line
-  std::string node_id;  // this node, hex
+  std::string store;     // the chat store, as named on the command line
+  std::string node_id;   // this node, hex
   std::string password;  // empty: none
   uint32_t history_limit = 50;
   std::vector<std::string> motd;  // empty: ERR_NOMOTD
@@ -70,7 +70,7 @@ class IrcServer {
   void OnTick(int64_t now_ms);
 
   // ---- From the watch, in cursor order ----
-  void OnChatMessage(v1::ChatMessage message);
+  void OnChatMessage(v1::ChatMessage message, int64_t now_ms);
   // The watch stopped for good (e.g. the token was revoked): tell everyone why.
   void OnWatchFailed(std::string_view reason);
 
@@ -105,8 +105,7 @@ class IrcServer {
   void JoinOne(LocalClient& client, const std::string& name);
   void CompleteJoin(ClientId id, const std::string& key, ChannelSnapshot snapshot);
   void HandlePart(LocalClient& client, const Message& message);
-  void PartOne(LocalClient& client, const std::string& key, std::string_view reason,
-               bool announce);
+  void PartOne(LocalClient& client, const std::string& key, std::string_view reason, bool announce);
   void HandleTopic(LocalClient& client, const Message& message);
   void SendTopic(LocalClient& client, const Channel& channel, bool on_join);
   void HandleNames(LocalClient& client, const Message& message);
@@ -121,22 +120,25 @@ class IrcServer {
   // ---- server_messages.cc ----
   void HandleMessage(LocalClient& client, const Message& message, bool notice);
   void HandleTagMsg(LocalClient& client, const Message& message);
-  void PostToChannel(LocalClient& client, const std::string& key, std::string text,
-                     bool action, bool notice, const Message& message);
-  void SubmitWrite(LocalClient& client, const std::string& channel_name, bool notice,
+  void PostToChannel(LocalClient& client, const std::string& key, std::string text, bool action,
+                     bool notice, const Message& message);
+  enum class WriteKind { kMessage, kNotice, kTopic };
+  void SubmitWrite(LocalClient& client, const std::string& channel_name, WriteKind kind,
                    const std::function<void(std::function<void(PostOutcome)>)>& submit);
-  void OnWriteDone(ClientId id, const std::string& channel_name, bool notice,
+  void OnWriteDone(uint64_t seq, ClientId id, const std::string& channel_name, WriteKind kind,
                    const std::string& prefix, PostOutcome outcome);
   void DrainEvents();
   void DeliverEvent(const v1::ChatMessage& message);
   void DeliverTopicEvent(const v1::ChatMessage& message, const std::string& key,
                          const std::string& source);
   // The hostmask a stored message is shown from, for live delivery or history.
-  std::string SourceOf(const v1::ChatMessage& message, ClientId* local_sender, bool* notice,
-                       ExternalUser** external);
+  // `consume` (live delivery) forgets the gateway's record of its own write.
+  std::string SourceOf(const v1::ChatMessage& message, bool consume, ClientId* local_sender,
+                       bool* notice, ExternalUser** external);
+  // The nick shown as having set a topic.
+  std::string TopicSetter(const v1::Topic& topic);
   void EnsurePresent(Channel& channel, ExternalUser& user, int64_t now_ms);
-  void SendDelivery(LocalClient& client, const Delivery& delivery,
-                    std::vector<Outgoing>* rendered);
+  void SendDelivery(LocalClient& client, const Delivery& delivery, std::vector<Outgoing>* rendered);
   std::vector<Outgoing> RenderDelivery(const Delivery& delivery, const std::string& batch);
 
   // ---- server_queries.cc ----
@@ -153,8 +155,8 @@ class IrcServer {
   // ":<server> <code> <nick> <params...>", the last parameter as trailing text.
   void Numeric(LocalClient& client, int code, std::vector<std::string> params);
   // A message from `source` (a hostmask) made now, with @time for server-time clients.
-  Outgoing Event(const std::string& source, std::string command,
-                 std::vector<std::string> params, bool trailing = true);
+  Outgoing Event(const std::string& source, std::string command, std::vector<std::string> params,
+                 bool trailing = true);
   // Sends `message` to every fully joined local member of `channel`, except `except`.
   void Broadcast(Channel& channel, Outgoing& message, ClientId except = 0);
   // Sends to `client` and every client sharing a channel with it, once each.
@@ -170,18 +172,19 @@ class IrcServer {
 
   std::unordered_map<ClientId, std::unique_ptr<LocalClient>> clients_;
   std::unordered_map<std::string, ClientId> nicks_;  // folded nick -> client
-  std::map<std::string, Channel> channels_;           // folded "#name" -> channel
+  std::map<std::string, Channel> channels_;          // folded "#name" -> channel
   NickDirectory directory_;
 
-  // Writes submitted and not yet answered; answers seen so far.
-  size_t writes_in_flight_ = 0;
-  uint64_t writes_answered_ = 0;
+  // Writes are numbered as submitted; those not answered yet.
+  uint64_t last_write_seq_ = 0;
+  std::set<uint64_t> unanswered_writes_;
   // Hashes of messages this gateway wrote, until their watch event arrives.
   std::unordered_map<std::string, OwnWrite> own_writes_;
-  std::deque<std::string> own_write_order_;
-  // Watch events not delivered yet, and the answer count the head waits for (0: none).
+  // Watch events not delivered yet. While the head is held, it waits for every write
+  // numbered up to hold_until_seq_ to answer.
   std::deque<v1::ChatMessage> held_events_;
-  uint64_t hold_until_answers_ = 0;
+  bool holding_ = false;
+  uint64_t hold_until_seq_ = 0;
   uint64_t batch_counter_ = 0;
   std::string created_;
 };

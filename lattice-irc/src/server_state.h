@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "flood_gate.h"
+#include "lattice/common/status.h"
 #include "server.h"
 
 namespace lattice::irc {
@@ -15,9 +16,9 @@ namespace lattice::irc {
 // A stored message on its way to clients: who it is shown from and as what.
 struct IrcServer::Delivery {
   v1::ChatMessage message;
-  std::string channel;   // IRC channel name
-  std::string source;    // hostmask
-  bool notice = false;   // a NOTICE this gateway posted
+  std::string channel;  // IRC channel name
+  std::string source;   // hostmask
+  bool notice = false;  // a NOTICE this gateway posted
 };
 
 struct IrcServer::Membership {
@@ -41,11 +42,12 @@ struct IrcServer::LocalClient {
   CapSet caps = 0;
   std::map<std::string, Membership> channels;  // folded channel name
   std::string away;
+  std::string modes;  // user modes set, of "iw"
   int64_t connected_ms = 0;
   int64_t last_input_ms = 0;
   int64_t last_message_ms = 0;  // for WHOIS idle time
   uint64_t signon_unix = 0;
-  int64_t ping_sent_ms = 0;     // 0: no PING outstanding
+  int64_t ping_sent_ms = 0;  // 0: no PING outstanding
   size_t pending_writes = 0;
   bool utf8_warned = false;
   bool closing = false;

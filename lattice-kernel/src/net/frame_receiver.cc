@@ -35,6 +35,7 @@ absl::Status FrameReceiver::Feed(std::string_view bytes,
       peer_reason_ = PeerText(payload);
       continue;
     }
+    ++frames_received_;
     deliver(std::move(payload));
   }
   return absl::OkStatus();

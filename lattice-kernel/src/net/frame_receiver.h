@@ -27,12 +27,14 @@ class FrameReceiver {
   bool peer_closed() const { return peer_closed_; }
   // The reason the peer gave in its close frame (made safe to log).
   const std::string& peer_reason() const { return peer_reason_; }
-  uint64_t frames_received() const { return opener_.frames_opened(); }
+  // Payload frames delivered (the close frame and handshake frames not counted).
+  uint64_t frames_received() const { return frames_received_; }
   size_t buffered_bytes() const { return decoder_.buffered_bytes(); }
 
  private:
   FrameOpener opener_;
   FrameDecoder decoder_;
+  uint64_t frames_received_ = 0;
   bool peer_closed_ = false;
   std::string peer_reason_;
   absl::Status failure_;

@@ -70,16 +70,17 @@ void HandshakeGate::Run(Pending* pending, std::unique_ptr<ByteStream> stream,
     pending->stream = nullptr;
     --running_;
   }
-  absl::StatusOr<std::shared_ptr<Link>> link = session.status();
-  if (session.ok()) {
+  absl::StatusOr<std::shared_ptr<Link>> link = absl::UnknownError("no session");
+  if (!session.ok()) {
+    link = session.status();
+  } else {
     StreamLinkOptions options;
     options.limits = config_->limits;
     options.drop_outgoing = std::move(drop_outgoing);
     link = MakeStreamLink(std::move(stream), *std::move(session), std::move(options),
                           registry_.get());
-  } else {
-    stream->Shutdown();
   }
+  if (stream) stream->Shutdown();
   if (link.ok()) {
     if (handlers_.on_link) handlers_.on_link(*std::move(link));
   } else {

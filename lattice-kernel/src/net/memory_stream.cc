@@ -7,9 +7,14 @@
 namespace lattice::kernel::net {
 
 std::pair<std::unique_ptr<MemoryStream>, std::unique_ptr<MemoryStream>> MemoryPipe::Connect(
-    std::shared_ptr<MemoryPipe>* pipe, std::string name0, std::string name1, size_t capacity) {
+    std::shared_ptr<MemoryPipe>* pipe, std::string name0, std::string name1, Options options) {
   *pipe = std::make_shared<MemoryPipe>();
-  (*pipe)->capacity_ = std::max<size_t>(capacity, 1);
+  // Not shared yet: no lock needed.
+  (*pipe)->capacity_ = std::max<size_t>(options.capacity, 1);
+  for (int side = 0; side < 2; ++side) {
+    (*pipe)->direction_[side].delay = options.delay[side];
+    (*pipe)->direction_[side].tap = std::move(options.tap[side]);
+  }
   std::unique_ptr<MemoryStream> end0(new MemoryStream(*pipe, 0, name1));
   std::unique_ptr<MemoryStream> end1(new MemoryStream(*pipe, 1, name0));
   return {std::move(end0), std::move(end1)};
@@ -38,11 +43,6 @@ void MemoryPipe::Cut(const std::string& reason) {
 uint64_t MemoryPipe::bytes_written(int side) const {
   std::lock_guard lock(mu_);
   return direction_[side].written;
-}
-
-bool MemoryPipe::ended() const {
-  std::lock_guard lock(mu_);
-  return shut_[0] && shut_[1];
 }
 
 MemoryStream::MemoryStream(std::shared_ptr<MemoryPipe> pipe, int side, std::string remote)
@@ -129,6 +129,7 @@ void MemoryStream::FinishWrites() {
 void MemoryStream::Shutdown() {
   std::lock_guard lock(pipe_->mu_);
   pipe_->shut_[side_] = true;
+  if (pipe_->shut_[1 - side_]) pipe_->ended_ = true;
   pipe_->direction_[side_].finished = true;
   // Like a closed socket: what the peer sent and this side never read is gone.
   MemoryPipe::Direction& in = pipe_->direction_[1 - side_];

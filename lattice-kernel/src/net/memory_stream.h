@@ -4,6 +4,7 @@
 // network. A MemoryPipe outlives its two ends, so a test network can still reach it.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -19,19 +20,27 @@ namespace lattice::kernel::net {
 
 class MemoryStream;
 
+// Sees the bytes one side of a pipe writes, in order, on the writer's thread (under the
+// pipe's lock: it must not call back into the pipe).
+using MemoryTap = std::function<void(std::string_view bytes)>;
+
+struct MemoryPipeOptions {
+  size_t capacity = 256 * 1024;   // bytes in flight per direction
+  Clock::duration delay[2] = {};  // per writing side, as MemoryPipe::SetDelay
+  MemoryTap tap[2];               // per writing side, as MemoryPipe::SetTap
+};
+
 // Thread-safe.
 class MemoryPipe {
  public:
-  // Sees the bytes one side writes, in order, on the writer's thread (under the pipe's
-  // lock: it must not call back into the pipe).
-  using Tap = std::function<void(std::string_view bytes)>;
+  using Tap = MemoryTap;
+  using Options = MemoryPipeOptions;
 
-  // A pipe and its two ends, side 0 and side 1: what one writes the other reads.
-  // `capacity` bounds the bytes in flight per direction; each end's remote_address() is the
-  // other side's name.
+  // A pipe and its two ends, side 0 and side 1: what one writes the other reads. Each end's
+  // remote_address() is the other side's name.
   static std::pair<std::unique_ptr<MemoryStream>, std::unique_ptr<MemoryStream>> Connect(
       std::shared_ptr<MemoryPipe>* pipe, std::string name0, std::string name1,
-      size_t capacity = 256 * 1024);
+      MemoryPipeOptions options = {});
 
   // Bytes `side` writes from now on reach the other side `delay` later (order is kept).
   void SetDelay(int side, Clock::duration delay);
@@ -40,8 +49,8 @@ class MemoryPipe {
   // UNAVAILABLE carrying `reason`. Idempotent.
   void Cut(const std::string& reason);
   uint64_t bytes_written(int side) const;
-  // Both ends were destroyed or shut down.
-  bool ended() const;
+  // Both ends were destroyed or shut down. Lock-free, so a caller may hold its own locks.
+  bool ended() const { return ended_.load(); }
 
  private:
   friend class MemoryStream;
@@ -66,6 +75,7 @@ class MemoryPipe {
   Direction direction_[2];
   bool shut_[2] = {false, false};
   std::optional<std::string> cut_reason_;
+  std::atomic<bool> ended_{false};
 };
 
 class MemoryStream : public ByteStream {

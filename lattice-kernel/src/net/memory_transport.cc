@@ -125,21 +125,25 @@ absl::StatusOr<InMemoryNetwork::Connection> InMemoryNetwork::Connect(const std::
                     owner));
   }
   std::erase_if(pipes_, [](const PipeEntry& entry) { return entry.pipe->ended(); });
-  std::shared_ptr<MemoryPipe> pipe;
-  auto [dialer_end, listener_end] = MemoryPipe::Connect(&pipe, dialer, address);
+  // The pipe is set up before anyone else can reach it, so its lock is never taken under
+  // the network's (the taps take the network's lock under the pipe's).
+  MemoryPipe::Options options;
   std::weak_ptr<InMemoryNetwork> self = weak_from_this();
-  pipe->SetTap(0, [self, from = dialer, to = owner](std::string_view bytes) {
+  options.tap[0] = [self, from = dialer, to = owner](std::string_view bytes) {
     if (auto network = self.lock()) network->CountBytes(from, to, bytes.size(), bytes);
-  });
-  pipe->SetTap(1, [self, from = owner, to = dialer](std::string_view bytes) {
+  };
+  options.tap[1] = [self, from = owner, to = dialer](std::string_view bytes) {
     if (auto network = self.lock()) network->CountBytes(from, to, bytes.size(), bytes);
-  });
+  };
   if (auto delay = delays_.find({dialer, owner}); delay != delays_.end()) {
-    pipe->SetDelay(0, delay->second);
+    options.delay[0] = delay->second;
   }
   if (auto delay = delays_.find({owner, dialer}); delay != delays_.end()) {
-    pipe->SetDelay(1, delay->second);
+    options.delay[1] = delay->second;
   }
+  std::shared_ptr<MemoryPipe> pipe;
+  auto [dialer_end, listener_end] =
+      MemoryPipe::Connect(&pipe, dialer, address, std::move(options));
   pipes_.push_back(PipeEntry{{dialer, owner}, pipe});
   Connection connection;
   connection.dialer_end = std::move(dialer_end);

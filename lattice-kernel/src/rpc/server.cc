@@ -40,6 +40,10 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
   builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(limits::kMaxRpcMessageBytes);
   builder.SetMaxSendMessageSize(limits::kMaxRpcMessageBytes);
+  // Writers block in their handler until the group commit; keep enough pollers around that
+  // gRPC does not spawn and retire a thread for every few calls.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 4);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
   builder.RegisterService(server->controller_.get());
   builder.RegisterService(server->kv_.get());
   builder.RegisterService(server->chat_.get());

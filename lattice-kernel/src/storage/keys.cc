@@ -45,7 +45,6 @@ std::string AuthorSeq(std::string_view author, uint64_t seq) {
 }
 
 std::string AuthorTip(std::string_view author) { return Key(kAuthorTip, author); }
-std::string Frontier(std::string_view hash) { return Key(kFrontier, hash); }
 std::string Pending(std::string_view hash) { return Key(kPending, hash); }
 std::string Missing(std::string_view missing, std::string_view waiting) {
   return Key(kMissing, missing, waiting);

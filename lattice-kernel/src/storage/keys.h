@@ -10,9 +10,8 @@ namespace lattice::kernel::keys {
 
 inline constexpr char kIntention = 'i';        // i hash -> StoredIntention
 inline constexpr char kWitness = 'w';          // w be64(witness) -> hash
-inline constexpr char kAuthorSeq = 'a';        // a author be64(seq) hash -> ""
+inline constexpr char kAuthorSeq = 'a';        // a author be64(seq) -> hash first seen there
 inline constexpr char kAuthorTip = 't';        // t author -> be64(seq) hash (highest seq seen)
-inline constexpr char kFrontier = 'f';         // f hash -> "" (applied, cited by nothing yet)
 inline constexpr char kPending = 'p';          // p hash -> SignedIntention (floating or held)
 inline constexpr char kMissing = 'm';          // m missing-hash waiting-hash -> ""
 inline constexpr char kPendingByAuthor = 'q';  // q author hash -> ""
@@ -31,7 +30,6 @@ std::string Intention(std::string_view hash);
 std::string Witness(uint64_t witness);
 std::string AuthorSeq(std::string_view author, uint64_t seq);
 std::string AuthorTip(std::string_view author);
-std::string Frontier(std::string_view hash);
 std::string Pending(std::string_view hash);
 std::string Missing(std::string_view missing, std::string_view waiting);
 std::string MissingPrefix(std::string_view missing);

@@ -122,20 +122,12 @@ absl::Status IntentionApplier::CheckChain(const DecodedIntention& intention) {
 void IntentionApplier::RecordForkIfAny(const DecodedIntention& intention) {
   const std::string& author = intention.body.author();
   uint64_t seq = intention.body.seq();
-  std::string other;
-  view_.ScanPrefix(keys::AuthorSeq(author, seq), [&](std::string_view k, std::string_view) {
-    std::string_view hash = k.substr(1 + kNodeIdBytes + 8);
-    if (hash != intention.hash) {
-      other.assign(hash);
-      return false;
-    }
-    return true;
-  });
-  if (other.empty()) return;
+  auto other = view_.Get(keys::AuthorSeq(author, seq));
+  if (!other || *other == intention.hash) return;
   std::string fork_key = keys::Fork(author, seq);
   if (view_.Contains(fork_key)) return;
   v1::StoredIntention first;
-  if (auto stored = view_.Get(keys::Intention(other))) first.ParseFromString(*stored);
+  if (auto stored = view_.Get(keys::Intention(*other))) first.ParseFromString(*stored);
   v1::ForkProof proof;
   *proof.mutable_first() = first.intention();
   *proof.mutable_second() = intention.signed_intention;
@@ -180,15 +172,14 @@ IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64
   }
   view_.Put(keys::Intention(hash), record.SerializeAsString());
   view_.Put(keys::Witness(record.witness()), hash);
-  view_.Put(keys::AuthorSeq(author, intention.body.seq()) + hash, "");
+  std::string author_seq = keys::AuthorSeq(author, intention.body.seq());
+  if (!view_.Contains(author_seq)) view_.Put(author_seq, hash);
   view_.Put(keys::Sync(intention.body.hlc().wall_ms(), hash), "");
-  auto cite = [&](const std::string& dep) {
-    if (state_.frontier.erase(dep) > 0) view_.Delete(keys::Frontier(dep));
-  };
+  auto cite = [&](const std::string& dep) { state_.frontier.erase(dep); };
   if (!intention.body.prev().empty()) cite(intention.body.prev());
   for (const auto& dep : intention.body.deps()) cite(dep);
   state_.frontier.insert(hash);
-  view_.Put(keys::Frontier(hash), "");
+  state_.frontier_dirty = true;
   clock_.Observe(intention.hlc());
   if (witness != nullptr) *witness = record.witness();
   state_.applied_in_group.push_back(hash);

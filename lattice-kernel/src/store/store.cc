@@ -222,6 +222,7 @@ void Store::RetryHeld() {
   IntentionApplier applier(options_.id, view, state_, *state_machine_, *options_.clock,
                            options_.may_write);
   applier.ReleaseHeld();
+  state_.FlushFrontier(view);
   if (view.batch()->ApproximateSize() <= leveldb::WriteBatch().ApproximateSize()) return;
   absl::Status s = view.status();
   if (s.ok()) s = db_->Write(view.batch(), /*sync=*/true);
@@ -386,6 +387,7 @@ void Store::ProcessGroup(std::deque<std::unique_ptr<Request>>& group) {
     }
   }
 
+  state_.FlushFrontier(view);
   absl::Status commit = view.status();
   if (commit.ok() && wrote) commit = db_->Write(view.batch(), /*sync=*/true);
   if (!commit.ok()) {

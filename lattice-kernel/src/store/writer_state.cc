@@ -2,6 +2,7 @@
 
 #include "lattice/common/ids.h"
 #include "lattice/common/status.h"
+#include "storage/batch_view.h"
 #include "storage/keys.h"
 
 namespace lattice::kernel {
@@ -19,12 +20,12 @@ absl::Status WriterState::Load(const Database& db, std::string_view self) {
     own_seq = keys::ReadBigEndian64(*tip);
     own_tip = tip->substr(8);
   }
-  std::string frontier_prefix = keys::Table(keys::kFrontier);
-  LATTICE_RETURN_IF_ERROR(db.Scan(frontier_prefix, keys::PrefixEnd(frontier_prefix),
-                                  [&](std::string_view k, std::string_view) {
-                                    frontier.emplace(k.substr(1));
-                                    return true;
-                                  }));
+  LATTICE_ASSIGN_OR_RETURN(auto frontier_record, db.Get(keys::Meta("frontier")));
+  if (frontier_record) {
+    for (size_t at = 0; at + kHashBytes <= frontier_record->size(); at += kHashBytes) {
+      frontier.insert(frontier_record->substr(at, kHashBytes));
+    }
+  }
   std::string pending_prefix = keys::Table(keys::kPendingByAuthor);
   LATTICE_RETURN_IF_ERROR(db.Scan(pending_prefix, keys::PrefixEnd(pending_prefix),
                                   [&](std::string_view k, std::string_view) {
@@ -33,6 +34,15 @@ absl::Status WriterState::Load(const Database& db, std::string_view self) {
                                     return true;
                                   }));
   return absl::OkStatus();
+}
+
+void WriterState::FlushFrontier(BatchView& view) {
+  if (!frontier_dirty) return;
+  std::string record;
+  record.reserve(frontier.size() * kHashBytes);
+  for (const auto& hash : frontier) record.append(hash);
+  view.Put(keys::Meta("frontier"), record);
+  frontier_dirty = false;
 }
 
 }  // namespace lattice::kernel

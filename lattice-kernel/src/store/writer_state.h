@@ -16,7 +16,11 @@ struct WriterState {
   uint64_t last_witness = 0;
   uint64_t own_seq = 0;          // this node's highest seq in the store
   std::string own_tip;           // hash of that intention
-  std::set<std::string> frontier;  // applied intentions no applied intention cites yet
+  // Applied intentions no applied intention cites yet. Kept as one record (Meta "frontier"),
+  // rewritten once per group: per-hash keys would leave a tombstone per write that every
+  // later seek in the store has to step over.
+  std::set<std::string> frontier;
+  bool frontier_dirty = false;
   std::unordered_map<std::string, uint64_t> floating_by_author;
   uint64_t floating_total = 0;
   // Applied since the group began; handed to listeners after the commit. Not persisted.
@@ -25,6 +29,9 @@ struct WriterState {
   // Rebuilds everything from `db`. Cost grows with the frontier and floating sets, which
   // are bounded by limits, never with history.
   absl::Status Load(const Database& db, std::string_view self);
+
+  // Puts the frontier record into `view` when it changed in this group.
+  void FlushFrontier(class BatchView& view);
 };
 
 }  // namespace lattice::kernel

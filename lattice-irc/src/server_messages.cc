@@ -1,0 +1,408 @@
+// IrcServer: PRIVMSG, NOTICE and TAGMSG from clients, and delivery of the chat store's
+// messages as they come off the watch (see server.h for the delivery model).
+#include <fmt/format.h>
+
+#include "casemap.h"
+#include "limits.h"
+#include "numerics.h"
+#include "server_state.h"
+#include "text_lines.h"
+#include "utf8.h"
+
+namespace lattice::irc {
+
+using namespace numeric;
+
+namespace {
+
+bool IsHashHex(std::string_view text) {
+  if (text.size() != 64) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// The client-only tags (those starting with '+') of `message`, to relay.
+std::vector<Tag> ClientTags(const Message& message) {
+  std::vector<Tag> tags;
+  for (const auto& tag : message.tags) {
+    if (!tag.key.empty() && tag.key[0] == '+') tags.push_back(tag);
+  }
+  return tags;
+}
+
+}  // namespace
+
+// ---- From clients ----------------------------------------------------------------------------
+
+void IrcServer::HandleMessage(LocalClient& client, const Message& m, bool notice) {
+  const char* command = notice ? "NOTICE" : "PRIVMSG";
+  // RFC 2812 §3.3.2: no automatic replies to a NOTICE, errors included.
+  auto error = [&](int code, std::vector<std::string> params) {
+    if (!notice) Numeric(client, code, std::move(params));
+  };
+  if (m.params.empty() || m.params[0].empty()) {
+    error(kErrNoRecipient, {fmt::format("No recipient given ({})", command)});
+    return;
+  }
+  if (m.params.size() < 2 || m.params[1].empty()) {
+    error(kErrNoTextToSend, {"No text to send"});
+    return;
+  }
+  std::vector<std::string> targets = SplitCommaList(m.params[0]);
+  if (targets.size() > limits::kMaxTargets) {
+    error(kErrTooManyTargets,
+          {m.params[0], fmt::format("Too many recipients (at most {})", limits::kMaxTargets)});
+    return;
+  }
+  const std::string& text = m.params[1];
+  for (const auto& target : targets) {
+    if (target[0] == '#') {
+      if (!IsValidChannelName(target)) {
+        error(kErrNoSuchChannel, {target, "No such channel"});
+        continue;
+      }
+      std::string key = FoldCase(target);
+      if (client.channels.count(key) == 0) {
+        error(kErrCannotSendToChan, {target, "Cannot send to channel (join it first)"});
+        continue;
+      }
+      std::string body = text;
+      bool action = false;
+      if (!body.empty() && body[0] == '\x01') {
+        std::string_view inner(body);
+        inner.remove_prefix(1);
+        if (!inner.empty() && inner.back() == '\x01') inner.remove_suffix(1);
+        // Only actions are chat; other CTCP to a channel (VERSION, ...) is not stored.
+        if (notice || inner.substr(0, 6) != "ACTION") continue;
+        inner.remove_prefix(6);
+        if (!inner.empty() && inner[0] == ' ') inner.remove_prefix(1);
+        body = std::string(inner);
+        action = true;
+      }
+      PostToChannel(client, key, std::move(body), action, notice, m);
+      continue;
+    }
+    LocalClient* peer = FindClientByNick(target);
+    if (peer != nullptr && peer->registration.registered() && !peer->closing) {
+      Message out;
+      out.prefix = client.Prefix();
+      out.command = command;
+      out.params = {peer->nick, text};
+      Outgoing message(std::move(out), true, NowWallMs(), "", "", ClientTags(m));
+      Send(*peer, message);
+      if ((client.caps & kCapEchoMessage) != 0) Send(client, message);
+      if (!notice && !peer->away.empty()) Numeric(client, kRplAway, {peer->nick, peer->away});
+      continue;
+    }
+    if (directory_.FindByNick(target) != nullptr) {
+      error(kErrNoSuchNick, {target,
+                             "is on another node: private messages do not cross nodes, talk in a "
+                             "channel"});
+      continue;
+    }
+    error(kErrNoSuchNick, {target, "No such nick/channel"});
+  }
+}
+
+void IrcServer::PostToChannel(LocalClient& client, const std::string& key, std::string text,
+                              bool action, bool notice, const Message& m) {
+  if (client.pending_writes >= limits::kMaxPendingPostsPerClient ||
+      unanswered_writes_.size() >= limits::kMaxPendingPosts) {
+    Numeric(client, kErrCannotSendToChan,
+            {key, fmt::format("Message not sent: the kernel is not answering and {} of your "
+                              "messages are waiting",
+                              client.pending_writes)});
+    return;
+  }
+  const std::string* reply =
+      (client.caps & kCapMessageTags) != 0 ? m.FindTag("+draft/reply") : nullptr;
+  if (reply != nullptr && IsHashHex(*reply) && !action && !notice) {
+    v1::ReplyRequest request;
+    request.set_store(options_.store);
+    request.set_ref(*reply);
+    request.set_text(text);
+    request.set_sender(client.nick);
+    SubmitWrite(client, key, WriteKind::kMessage, [&](std::function<void(PostOutcome)> done) {
+      backend_.Reply(request, client.id, std::move(done));
+    });
+    return;
+  }
+  v1::PostRequest request;
+  request.set_store(options_.store);
+  request.set_channel(StoreChannelFor(key));
+  request.set_text(std::move(text));
+  request.set_sender(client.nick);
+  request.set_action(action);
+  SubmitWrite(client, key, notice ? WriteKind::kNotice : WriteKind::kMessage,
+              [&](std::function<void(PostOutcome)> done) {
+                backend_.Post(request, client.id, std::move(done));
+              });
+}
+
+void IrcServer::HandleTagMsg(LocalClient& client, const Message& m) {
+  if (m.params.empty() || m.params[0].empty()) {
+    Numeric(client, kErrNeedMoreParams, {"TAGMSG", "Not enough parameters"});
+    return;
+  }
+  const std::string& target = m.params[0];
+  const std::string* react = m.FindTag("+draft/react");
+  const std::string* reply = m.FindTag("+draft/reply");
+  if (target[0] == '#') {
+    std::string key = FoldCase(target);
+    auto channel = channels_.find(key);
+    if (channel == channels_.end() || client.channels.count(key) == 0) {
+      Numeric(client, kErrCannotSendToChan, {target, "Cannot send to channel (join it first)"});
+      return;
+    }
+    if (react != nullptr && reply != nullptr && IsHashHex(*reply) && !react->empty()) {
+      v1::ReactRequest request;
+      request.set_store(options_.store);
+      request.set_ref(*reply);
+      request.set_emoji(std::string(TruncateUtf8(*react, 64)));
+      request.set_sender(client.nick);
+      SubmitWrite(client, key, WriteKind::kMessage, [&](std::function<void(PostOutcome)> done) {
+        backend_.React(request, client.id, std::move(done));
+      });
+      return;
+    }
+    // Other client-only tags (typing notifications, ...) are relayed here and not stored.
+    Message out;
+    out.prefix = client.Prefix();
+    out.command = "TAGMSG";
+    out.params = {channel->second.name};
+    Outgoing message(std::move(out), false, NowWallMs(), "", "", ClientTags(m));
+    for (ClientId id : channel->second.members) {
+      LocalClient* member = FindClient(id);
+      if (member == nullptr || (member->caps & kCapMessageTags) == 0) continue;
+      if (member == &client && (client.caps & kCapEchoMessage) == 0) continue;
+      Send(*member, message);
+    }
+    return;
+  }
+  LocalClient* peer = FindClientByNick(target);
+  if (peer == nullptr) {
+    Numeric(client, kErrNoSuchNick, {target, "No such nick/channel"});
+    return;
+  }
+  if ((peer->caps & kCapMessageTags) == 0) return;
+  Message out;
+  out.prefix = client.Prefix();
+  out.command = "TAGMSG";
+  out.params = {peer->nick};
+  Outgoing message(std::move(out), false, NowWallMs(), "", "", ClientTags(m));
+  Send(*peer, message);
+}
+
+// ---- Writes to the kernel ---------------------------------------------------------------------
+
+void IrcServer::SubmitWrite(LocalClient& client, const std::string& channel_name, WriteKind kind,
+                            const std::function<void(std::function<void(PostOutcome)>)>& submit) {
+  uint64_t seq = ++last_write_seq_;
+  unanswered_writes_.insert(seq);
+  ++client.pending_writes;
+  ClientId id = client.id;
+  std::string prefix = client.Prefix();
+  submit([this, seq, id, channel_name, kind, prefix](PostOutcome outcome) {
+    OnWriteDone(seq, id, channel_name, kind, prefix, std::move(outcome));
+  });
+}
+
+void IrcServer::OnWriteDone(uint64_t seq, ClientId id, const std::string& channel_name,
+                            WriteKind kind, const std::string& prefix, PostOutcome outcome) {
+  unanswered_writes_.erase(seq);
+  LocalClient* client = FindClient(id);
+  if (client != nullptr && client->pending_writes > 0) --client->pending_writes;
+  if (outcome.status.ok()) {
+    if (own_writes_.size() >= limits::kMaxRememberedOwnPosts) own_writes_.clear();
+    own_writes_[outcome.hash] = OwnWrite{id, prefix, kind == WriteKind::kNotice};
+  } else if (client != nullptr) {
+    if (kind == WriteKind::kTopic) {
+      Numeric(*client, kErrUnknownError,
+              {"TOPIC", fmt::format("The topic of {} was not set: {}", channel_name,
+                                    outcome.status.message())});
+    } else {
+      Numeric(*client, kErrCannotSendToChan,
+              {channel_name, fmt::format("Message not delivered: {}", outcome.status.message())});
+    }
+  }
+  DrainEvents();
+}
+
+// ---- From the watch ---------------------------------------------------------------------------
+
+void IrcServer::OnChatMessage(v1::ChatMessage message, int64_t now_ms) {
+  now_ms_ = now_ms;
+  held_events_.push_back(std::move(message));
+  DrainEvents();
+}
+
+void IrcServer::DrainEvents() {
+  while (!held_events_.empty()) {
+    const v1::ChatMessage& head = held_events_.front();
+    // A message of this node that none of our answered writes produced may still be ours:
+    // the write that made it was submitted before the message reached us, so once every
+    // write submitted until then has answered, we know.
+    bool maybe_ours = head.author() == options_.node_id && !unanswered_writes_.empty() &&
+                      own_writes_.count(head.hash()) == 0 &&
+                      held_events_.size() <= limits::kMaxQueuedWatchEvents;
+    if (maybe_ours) {
+      if (!holding_) {
+        holding_ = true;
+        hold_until_seq_ = last_write_seq_;
+      }
+      if (*unanswered_writes_.begin() <= hold_until_seq_) return;
+    }
+    holding_ = false;
+    v1::ChatMessage message = std::move(held_events_.front());
+    held_events_.pop_front();
+    DeliverEvent(message);
+  }
+}
+
+std::string IrcServer::SourceOf(const v1::ChatMessage& message, bool consume,
+                                ClientId* local_sender, bool* notice, ExternalUser** external) {
+  *local_sender = 0;
+  *notice = false;
+  *external = nullptr;
+  auto own = own_writes_.find(message.hash());
+  if (own != own_writes_.end()) {
+    LocalClient* writer = FindClient(own->second.client);
+    std::string prefix = writer != nullptr ? writer->Prefix() : own->second.prefix;
+    *local_sender = own->second.client;
+    *notice = own->second.notice;
+    if (consume) own_writes_.erase(own);
+    return prefix;
+  }
+  // The same nick on the same node is the same person (a message written through another
+  // tool, or before a reconnect).
+  if (message.author() == options_.node_id && !message.sender().empty()) {
+    LocalClient* local = FindClientByNick(message.sender());
+    if (local != nullptr && local->registration.registered()) return local->Prefix();
+  }
+  ExternalUser& user = directory_.Resolve(message.author(), message.sender());
+  *external = &user;
+  return user.Prefix();
+}
+
+void IrcServer::EnsurePresent(Channel& channel, ExternalUser& user, int64_t now_ms) {
+  auto [it, inserted] = channel.remote.emplace(&user, now_ms);
+  it->second = now_ms;
+  if (!inserted) return;
+  Outgoing join = Event(user.Prefix(), "JOIN", {channel.name}, /*trailing=*/false);
+  Broadcast(channel, join);
+}
+
+void IrcServer::DeliverEvent(const v1::ChatMessage& message) {
+  ClientId sender = 0;
+  bool notice = false;
+  ExternalUser* external = nullptr;
+  std::string source = SourceOf(message, /*consume=*/true, &sender, &notice, &external);
+  std::string key = IrcChannelFor(message.channel());
+  if (key.empty()) return;  // a chat channel no IRC channel can name
+  auto found = channels_.find(key);
+  if (found == channels_.end()) return;  // nobody here is in it
+  Channel& channel = found->second;
+
+  if (message.kind() == "topic") {
+    DeliverTopicEvent(message, key, source);
+    return;
+  }
+  if (external != nullptr) EnsurePresent(channel, *external, now_ms_);
+
+  Delivery delivery;
+  delivery.message = message;
+  delivery.channel = channel.name;
+  delivery.source = std::move(source);
+  delivery.notice = notice;
+  std::vector<Outgoing> rendered;
+  for (ClientId id : channel.members) {
+    LocalClient* member = FindClient(id);
+    if (member == nullptr) continue;
+    if (id == sender && (member->caps & kCapEchoMessage) == 0) continue;
+    auto it = member->channels.find(key);
+    if (it == member->channels.end()) continue;
+    Membership& membership = it->second;
+    if (membership.joining) {
+      if (membership.held.size() < limits::kMaxHeldJoinMessages) {
+        membership.held.push_back(delivery);
+      }
+      continue;
+    }
+    if (!membership.played.empty()) {
+      if (message.cursor() <= membership.horizon) {
+        if (membership.played.count(message.hash()) != 0) continue;
+      } else {
+        membership.played.clear();
+      }
+    }
+    SendDelivery(*member, delivery, &rendered);
+  }
+}
+
+void IrcServer::DeliverTopicEvent(const v1::ChatMessage& message, const std::string& key,
+                                  const std::string& source) {
+  Channel& channel = channels_.at(key);
+  v1::Topic topic;
+  topic.set_set(true);
+  topic.set_text(message.text());
+  topic.set_sender(message.sender());
+  topic.set_author(message.author());
+  *topic.mutable_hlc() = message.hlc();
+  if (!UpdateTopic(channel, topic)) return;  // an older concurrent change
+  Message out;
+  out.prefix = source;
+  out.command = "TOPIC";
+  out.params = {channel.name,
+                std::string(TruncateUtf8(ScrubUtf8(message.text()), limits::kMaxTopicBytes))};
+  Outgoing change(std::move(out), true, message.hlc().wall_ms(), message.hash());
+  Broadcast(channel, change);
+}
+
+std::vector<Outgoing> IrcServer::RenderDelivery(const Delivery& delivery,
+                                                const std::string& batch) {
+  const v1::ChatMessage& message = delivery.message;
+  std::string command = delivery.notice ? "NOTICE" : "PRIVMSG";
+  std::string text = message.text();
+  bool action = message.action();
+  std::vector<Tag> client_tags;
+  if (message.kind() == "reply") {
+    client_tags.push_back({"+draft/reply", message.ref()});
+  } else if (message.kind() == "react") {
+    client_tags.push_back({"+draft/reply", message.ref()});
+    client_tags.push_back({"+draft/react", message.text()});
+    text = "reacted with " + message.text();
+    action = true;
+  }
+  // ":source PRIVMSG #channel :" + CTCP framing + CR LF must fit in 512 bytes.
+  size_t overhead = 1 + delivery.source.size() + 1 + command.size() + 1 + delivery.channel.size() +
+                    2 + 2 + (action ? 9 : 0);
+  size_t room = overhead + 64 < limits::kMaxLineBytes ? limits::kMaxLineBytes - overhead : 64;
+  std::vector<Outgoing> out;
+  std::vector<std::string> pieces = SplitForIrc(text, room);
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    Message m;
+    m.prefix = delivery.source;
+    m.command = command;
+    std::string body = action ? "\x01"
+                                "ACTION " +
+                                    pieces[i] + "\x01"
+                              : pieces[i];
+    m.params = {delivery.channel, std::move(body)};
+    out.emplace_back(std::move(m), true, message.hlc().wall_ms(),
+                     i == 0 ? message.hash() : std::string(), batch,
+                     i == 0 ? client_tags : std::vector<Tag>{});
+  }
+  return out;
+}
+
+void IrcServer::SendDelivery(LocalClient& client, const Delivery& delivery,
+                             std::vector<Outgoing>* rendered) {
+  std::vector<Outgoing> local;
+  if (rendered == nullptr) rendered = &local;
+  if (rendered->empty()) *rendered = RenderDelivery(delivery, "");
+  for (auto& line : *rendered) Send(client, line);
+}
+
+}  // namespace lattice::irc

@@ -1,0 +1,237 @@
+// IrcServer: WHO, WHOIS, MODE, AWAY, ISON and USERHOST (see server.h).
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "casemap.h"
+#include "limits.h"
+#include "numerics.h"
+#include "server_state.h"
+#include "utf8.h"
+
+namespace lattice::irc {
+
+using namespace numeric;
+
+void IrcServer::HandleWho(LocalClient& client, const Message& m) {
+  std::string mask = m.params.empty() ? "*" : m.params[0];
+  auto reply_local = [&](const std::string& channel, const LocalClient& who) {
+    Numeric(client, kRplWhoReply,
+            {channel, who.user, who.host, options_.server_name, who.nick,
+             who.away.empty() ? "H" : "G", "0 " + who.realname});
+  };
+  auto reply_external = [&](const std::string& channel, const ExternalUser& who) {
+    Numeric(client, kRplWhoReply,
+            {channel, who.user, who.host, who.host, who.nick, "H",
+             "1 " + (who.sender.empty() ? who.nick : who.sender)});
+  };
+  if (!mask.empty() && mask[0] == '#') {
+    auto channel = channels_.find(FoldCase(mask));
+    if (channel != channels_.end()) {
+      for (ClientId id : channel->second.members) {
+        LocalClient* member = FindClient(id);
+        if (member == nullptr) continue;
+        auto it = member->channels.find(channel->first);
+        if (member != &client && (it == member->channels.end() || it->second.joining)) continue;
+        reply_local(channel->second.name, *member);
+      }
+      for (const auto& [user, last_seen] : channel->second.remote) {
+        reply_external(channel->second.name, *user);
+      }
+    }
+  } else if (LocalClient* who = FindClientByNick(mask);
+             who != nullptr && who->registration.registered()) {
+    reply_local("*", *who);
+  } else if (ExternalUser* external = directory_.FindByNick(mask)) {
+    reply_external("*", *external);
+  }
+  // Masks that would list everyone ("*", "0", globs) answer with nothing: this gateway
+  // does not enumerate its users.
+  Numeric(client, kRplEndOfWho, {mask, "End of /WHO list."});
+}
+
+void IrcServer::HandleWhois(LocalClient& client, const Message& m) {
+  if (m.params.empty() || m.params.back().empty()) {
+    Numeric(client, kErrNoNicknameGiven, {"No nickname given"});
+    return;
+  }
+  // "WHOIS server nick" and "WHOIS nick" both name the nick last; only the first of a list.
+  std::vector<std::string> nicks = SplitCommaList(m.params.back());
+  std::string nick = nicks.empty() ? m.params.back() : nicks.front();
+  if (LocalClient* who = FindClientByNick(nick); who != nullptr && who->registration.registered()) {
+    Numeric(client, kRplWhoisUser, {who->nick, who->user, who->host, "*", who->realname});
+    std::string channels;
+    for (const auto& [key, membership] : who->channels) {
+      if (membership.joining) continue;
+      if (!channels.empty()) channels.push_back(' ');
+      channels += key;
+    }
+    if (!channels.empty()) Numeric(client, kRplWhoisChannels, {who->nick, channels});
+    Numeric(client, kRplWhoisServer,
+            {who->nick, options_.server_name,
+             fmt::format("Lattice IRC gateway of node {}", options_.node_id.substr(0, 8))});
+    if (!who->away.empty()) Numeric(client, kRplAway, {who->nick, who->away});
+    Numeric(client, kRplWhoisIdle,
+            {who->nick, std::to_string(std::max<int64_t>(0, now_ms_ - who->last_message_ms) / 1000),
+             std::to_string(who->signon_unix), "seconds idle, signon time"});
+    Numeric(client, kRplEndOfWhois, {who->nick, "End of /WHOIS list."});
+    return;
+  }
+  if (ExternalUser* who = directory_.FindByNick(nick)) {
+    Numeric(client, kRplWhoisUser,
+            {who->nick, who->user, who->host, "*", who->sender.empty() ? who->nick : who->sender});
+    std::string channels;
+    for (const auto& [key, channel] : channels_) {
+      if (channel.remote.count(who) == 0) continue;
+      if (!channels.empty()) channels.push_back(' ');
+      channels += key;
+    }
+    if (!channels.empty()) Numeric(client, kRplWhoisChannels, {who->nick, channels});
+    bool same_node = who->author == options_.node_id;
+    Numeric(client, kRplWhoisServer,
+            {who->nick, who->host,
+             same_node ? fmt::format("writes on this node ({}) without this gateway", who->author)
+                       : fmt::format("a user of node {}", who->author)});
+    Numeric(client, kRplEndOfWhois, {who->nick, "End of /WHOIS list."});
+    return;
+  }
+  Numeric(client, kErrNoSuchNick, {nick, "No such nick/channel"});
+  Numeric(client, kRplEndOfWhois, {nick, "End of /WHOIS list."});
+}
+
+void IrcServer::HandleMode(LocalClient& client, const Message& m) {
+  if (m.params.empty() || m.params[0].empty()) {
+    Numeric(client, kErrNeedMoreParams, {"MODE", "Not enough parameters"});
+    return;
+  }
+  const std::string& target = m.params[0];
+  if (target[0] == '#') {
+    auto channel = channels_.find(FoldCase(target));
+    if (!IsValidChannelName(target) || channel == channels_.end()) {
+      Numeric(client, kErrNoSuchChannel, {target, "No such channel"});
+      return;
+    }
+    const std::string& name = channel->second.name;
+    if (m.params.size() == 1) {
+      Numeric(client, kRplChannelModeIs, {name, "+nt"});
+      return;
+    }
+    std::string modes = m.params[1];
+    if (m.params.size() == 2 && (modes == "b" || modes == "+b")) {
+      Numeric(client, kRplEndOfBanList, {name, "End of channel ban list"});
+      return;
+    }
+    if (m.params.size() == 2 && (modes == "e" || modes == "+e")) {
+      Numeric(client, 349, {name, "End of channel exception list"});
+      return;
+    }
+    if (m.params.size() == 2 && (modes == "I" || modes == "+I")) {
+      Numeric(client, 347, {name, "End of channel invite list"});
+      return;
+    }
+    Numeric(client, kErrChanOPrivsNeeded,
+            {name, "Channel modes are fixed on this gateway (+nt); nobody is an operator"});
+    return;
+  }
+  if (!EqualsFolded(target, client.nick)) {
+    if (FindClientByNick(target) != nullptr || directory_.FindByNick(target) != nullptr) {
+      Numeric(client, kErrUsersDontMatch, {"Can't change mode for other users"});
+    } else {
+      Numeric(client, kErrNoSuchNick, {target, "No such nick/channel"});
+    }
+    return;
+  }
+  if (m.params.size() == 1) {
+    Numeric(client, kRplUmodeIs, {"+" + client.modes});
+    return;
+  }
+  bool adding = true;
+  std::string added, removed;
+  bool unknown = false;
+  for (char c : m.params[1]) {
+    if (c == '+' || c == '-') {
+      adding = c == '+';
+      continue;
+    }
+    if (c != 'i' && c != 'w') {
+      unknown = true;
+      continue;
+    }
+    bool has = client.modes.find(c) != std::string::npos;
+    if (adding && !has) {
+      client.modes.push_back(c);
+      added.push_back(c);
+    } else if (!adding && has) {
+      client.modes.erase(client.modes.find(c), 1);
+      removed.push_back(c);
+    }
+  }
+  if (unknown) Numeric(client, kErrUmodeUnknownFlag, {"Unknown MODE flag"});
+  if (!added.empty() || !removed.empty()) {
+    std::string change;
+    if (!added.empty()) change += "+" + added;
+    if (!removed.empty()) change += "-" + removed;
+    Message out;
+    out.prefix = client.Prefix();
+    out.command = "MODE";
+    out.params = {client.nick, change};
+    Send(client, Render(out, true));
+  }
+}
+
+void IrcServer::HandleAway(LocalClient& client, const Message& m) {
+  if (m.params.empty() || m.params[0].empty()) {
+    client.away.clear();
+    Numeric(client, kRplUnaway, {"You are no longer marked as being away"});
+    return;
+  }
+  client.away = std::string(TruncateUtf8(m.params[0], limits::kMaxAwayBytes));
+  Numeric(client, kRplNowAway, {"You have been marked as being away"});
+}
+
+void IrcServer::HandleIson(LocalClient& client, const Message& m) {
+  if (m.params.empty()) {
+    Numeric(client, kErrNeedMoreParams, {"ISON", "Not enough parameters"});
+    return;
+  }
+  std::string online;
+  for (const auto& param : m.params) {
+    size_t pos = 0;
+    while (pos < param.size()) {
+      size_t end = param.find(' ', pos);
+      if (end == std::string::npos) end = param.size();
+      std::string nick = param.substr(pos, end - pos);
+      pos = end + 1;
+      if (nick.empty()) continue;
+      std::string shown;
+      if (LocalClient* who = FindClientByNick(nick);
+          who != nullptr && who->registration.registered()) {
+        shown = who->nick;
+      } else if (ExternalUser* external = directory_.FindByNick(nick)) {
+        shown = external->nick;
+      }
+      if (shown.empty()) continue;
+      if (!online.empty()) online.push_back(' ');
+      online += shown;
+    }
+  }
+  Numeric(client, kRplIson, {online});
+}
+
+void IrcServer::HandleUserhost(LocalClient& client, const Message& m) {
+  if (m.params.empty()) {
+    Numeric(client, kErrNeedMoreParams, {"USERHOST", "Not enough parameters"});
+    return;
+  }
+  std::string reply;
+  for (size_t i = 0; i < m.params.size() && i < 5; ++i) {
+    LocalClient* who = FindClientByNick(m.params[i]);
+    if (who == nullptr || !who->registration.registered()) continue;
+    if (!reply.empty()) reply.push_back(' ');
+    reply +=
+        fmt::format("{}={}{}@{}", who->nick, who->away.empty() ? '+' : '-', who->user, who->host);
+  }
+  Numeric(client, kRplUserhost, {reply});
+}
+
+}  // namespace lattice::irc

@@ -1,0 +1,914 @@
+#!/usr/bin/python3
+"""End-to-end tests of lattice-irc: a real lattice-kernel in a temporary directory, a chat
+store and a service token made with lattice-ctl, a real lattice-irc, and IRC clients talking
+to it: python3-irc (Debian's IRC client library) for ordinary clients, raw sockets where a
+test needs exact bytes (capabilities, tags, hostile input).
+
+Usage: irc_gateway_test.py --kernel K --ctl C --irc I --remote-author R SCENARIO
+Each scenario starts its own kernel and gateway; ctest runs one scenario per test.
+Nothing sleeps to wait: every wait polls for the awaited thing with a deadline and fails
+naming what did not happen.
+"""
+
+import argparse
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import irc.client
+import irc.connection
+
+DEADLINE = 20.0  # seconds for anything that should happen "soon"
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise TestFailure(message)
+
+
+# ---- Processes ---------------------------------------------------------------------------------
+
+
+class Kernel:
+    """A lattice-kernel on a data directory that survives restarts."""
+
+    def __init__(self, args, root):
+        self.binary = args.kernel
+        self.ctl_binary = args.ctl
+        self.data = os.path.join(root, "data")
+        self.socket = os.path.join(root, "kernel.sock")
+        self.log_path = os.path.join(root, "kernel.log")
+        self.process = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [self.binary, "--data-dir", self.data, "--socket", self.socket, "--name", "testnode"],
+            stdout=log, stderr=log)
+        wait_until(lambda: self.ctl_ok("status"), "the kernel to answer on its socket")
+
+    def ctl_ok(self, *args):
+        if self.process.poll() is not None:
+            raise TestFailure("the kernel exited: " + tail(self.log_path))
+        return subprocess.run([self.ctl_binary, "--socket", self.socket, *args],
+                              capture_output=True).returncode == 0
+
+    def ctl(self, *args):
+        done = subprocess.run([self.ctl_binary, "--socket", self.socket, *args],
+                              capture_output=True, text=True, timeout=30)
+        check(done.returncode == 0, "lattice-ctl %s failed: %s" % (" ".join(args), done.stderr))
+        return done.stdout
+
+    def kill9(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Gateway:
+    """A lattice-irc on a free loopback port."""
+
+    def __init__(self, args, kernel, root, store, token, extra=(), command=None, env=None):
+        self.log_path = os.path.join(root, "irc-%d.log" % time.monotonic_ns())
+        if env is None:
+            env = dict(os.environ, LATTICE_TOKEN=token)
+            env.pop("LATTICE_SOCKET", None)
+        if command is None:
+            command = [args.irc, "--store", store, "--socket", kernel.socket,
+                       "--listen", "127.0.0.1:0", "--log-level", "debug", *extra]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
+                                        stderr=open(self.log_path, "ab"), env=env)
+        line = read_line(self.process.stdout, "lattice-irc to print its port", self.log_path)
+        match = re.match(r"lattice-irc listening on 127\.0\.0\.1:(\d+)", line)
+        check(match, "unexpected first line from lattice-irc: %r" % line)
+        self.port = int(match.group(1))
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        check(self.process.returncode == 0,
+              "lattice-irc exited with %s: %s" % (self.process.returncode, tail(self.log_path)))
+
+
+def read_line(stream, what, log_path):
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([stream], [], [], 0.1)
+        if ready:
+            line = stream.readline().decode()
+            if line:
+                return line.strip()
+            raise TestFailure("stream closed before %s: %s" % (what, tail(log_path)))
+    raise TestFailure("timed out waiting for %s: %s" % (what, tail(log_path)))
+
+
+def tail(path, lines=30):
+    try:
+        with open(path, errors="replace") as f:
+            return "\n" + "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+# ---- Waiting ------------------------------------------------------------------------------------
+
+PUMPS = []  # callables that make progress on every client while a test waits
+
+
+def pump_all(timeout=0.02):
+    for pump in PUMPS:
+        pump(timeout)
+
+
+def wait_until(predicate, what, deadline=DEADLINE):
+    end = time.monotonic() + deadline
+    while True:
+        pump_all()
+        if predicate():
+            return
+        if time.monotonic() > end:
+            raise TestFailure("timed out after %.0fs waiting for %s" % (deadline, what))
+        if not PUMPS:
+            time.sleep(0.02)
+
+
+# ---- Clients ------------------------------------------------------------------------------------
+
+REACTOR = irc.client.IRC()
+CLIENTS_BY_CONNECTION = {}
+
+
+def _dispatch(connection, event):
+    client = CLIENTS_BY_CONNECTION.get(connection)
+    if client is not None:
+        client.on_event(event)
+
+
+REACTOR.add_global_handler("all_events", _dispatch)
+PUMPS.append(lambda timeout: REACTOR.process_once(timeout))
+
+
+class IrcClient:
+    """An ordinary client made with python3-irc; records every event and raw line."""
+
+    def __init__(self, port, nick, password=None, caps=None):
+        self.nick = nick
+        self.events = []
+        self.raw = []
+        self.disconnected = False
+        self.connection = REACTOR.server()
+        CLIENTS_BY_CONNECTION[self.connection] = self
+        factory = irc.connection.Factory()
+        if caps:
+            # CAP LS before NICK/USER, as capability-aware clients do.
+            plain = factory
+
+            def factory(address):
+                sock = plain(address)
+                sock.sendall(b"CAP LS 302\r\n")
+                return sock
+            self.caps = caps
+        else:
+            self.caps = None
+        self.connection.connect("127.0.0.1", port, nick, password=password, username=nick,
+                                ircname=nick.capitalize() + " Tester", connect_factory=factory)
+        wait_until(lambda: self.has("welcome") or self.disconnected, nick + " to be welcomed")
+
+    def on_event(self, event):
+        if event.type == "all_raw_messages":
+            self.raw.append(event.arguments[0])
+            line = event.arguments[0]
+            if self.caps and " CAP " in line and " LS " in line:
+                self.connection.send_raw("CAP REQ :" + " ".join(self.caps))
+            elif self.caps and " CAP " in line and (" ACK " in line or " NAK " in line):
+                self.connection.send_raw("CAP END")
+            return
+        if event.type == "disconnect":
+            self.disconnected = True
+        self.events.append(event)
+
+    def has(self, kind, predicate=lambda e: True):
+        return any(e.type == kind and predicate(e) for e in self.events)
+
+    def of(self, kind):
+        return [e for e in self.events if e.type == kind]
+
+    def channel_texts(self, channel):
+        return [(e.source.nick, e.arguments[0]) for e in self.events
+                if e.type == "pubmsg" and e.target.lower() == channel.lower()]
+
+    def join(self, channel):
+        self.connection.join(channel)
+        wait_until(lambda: self.has("endofnames",
+                                    lambda e: e.arguments[0].lower() == channel.lower()),
+                   "%s to join %s" % (self.nick, channel))
+
+    def say(self, channel, text):
+        self.connection.privmsg(channel, text)
+
+    def close(self):
+        CLIENTS_BY_CONNECTION.pop(self.connection, None)
+        try:
+            self.connection.close()
+        except Exception:
+            pass
+
+
+class RawClient:
+    """A socket speaking IRC line by line, for exact bytes."""
+
+    def __init__(self, port, rcvbuf=None):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.connect(("127.0.0.1", port))
+        self.sock.setblocking(False)
+        self.buffer = b""
+        self.lines = []
+        self.closed = False
+        self.reading = True
+        PUMPS.append(self.pump)
+
+    def pump(self, timeout=0):
+        if self.closed or not self.reading:
+            return
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except BlockingIOError:
+                return
+            except ConnectionError:
+                self.closed = True
+                return
+            if not data:
+                self.closed = True
+                return
+            self.buffer += data
+            while b"\r\n" in self.buffer:
+                line, self.buffer = self.buffer.split(b"\r\n", 1)
+                self.lines.append(line.decode("utf-8"))
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.setblocking(True)
+        self.sock.settimeout(DEADLINE)
+        try:
+            self.sock.sendall(data)
+        finally:
+            self.sock.setblocking(False)
+
+    def line(self, text):
+        self.send(text.encode() + b"\r\n")
+
+    def register(self, nick, caps=()):
+        if caps:
+            self.line("CAP LS 302")
+            self.line("CAP REQ :" + " ".join(caps))
+        self.line("NICK " + nick)
+        self.line("USER %s 0 * :%s" % (nick, nick))
+        if caps:
+            self.line("CAP END")
+        self.wait_for(lambda l: " 001 " + nick + " " in l, nick + " to be welcomed")
+
+    def wait_for(self, predicate, what, deadline=DEADLINE):
+        wait_until(lambda: any(predicate(l) for l in self.lines), what, deadline)
+        return next(l for l in self.lines if predicate(l))
+
+    def close(self):
+        self.closed = True
+        self.sock.close()
+
+
+# ---- Fixture ------------------------------------------------------------------------------
+
+
+class World:
+    def __init__(self, args):
+        self.args = args
+        self.root = tempfile.mkdtemp(prefix="lattice-irc-test-")
+        self.kernel = Kernel(args, self.root)
+        self.gateways = []
+        try:
+            self.setup()
+        except BaseException:
+            self.kernel.stop()
+            raise
+
+    def setup(self):
+        self.kernel.start()
+        self.store = "chat1"
+        self.kernel.ctl("store", "create", self.store, "--type", "chat")
+        out = self.kernel.ctl("token", "create", "irc", "--store", self.store,
+                              "--rights", "read,write,watch")
+        self.token = re.search(r"token:\s*(\S+)", out).group(1)
+        self.node_id = json.loads(self.kernel.ctl("--json", "status"))["node"]["id"]
+
+    def gateway(self, *extra, command=None, env=None):
+        gateway = Gateway(self.args, self.kernel, self.root, self.store, self.token, extra,
+                          command, env)
+        self.gateways.append(gateway)
+        return gateway
+
+    def history(self, channel):
+        out = json.loads(self.kernel.ctl("--json", "chat", "history", self.store, channel,
+                                         "--limit", "1000"))
+        return out["messages"]
+
+    def remote(self, state, sender, channel, *texts, kind="post"):
+        command = [self.args.remote_author, "--socket", self.kernel.socket, "--store", self.store,
+                   "--state", os.path.join(self.root, state), "--sender", sender,
+                   "--channel", channel, "--kind", kind]
+        for text in texts:
+            command += ["--text", text]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+        check(done.returncode == 0, "irc_remote_author failed: " + done.stderr)
+        return done.stdout.split()[0]
+
+    def close(self, ok):
+        for client in list(CLIENTS_BY_CONNECTION.values()):
+            client.close()
+        for gateway in self.gateways:
+            if ok:
+                gateway.stop()
+            elif gateway.alive():
+                gateway.process.kill()
+        self.kernel.stop()
+        if ok:
+            shutil.rmtree(self.root, ignore_errors=True)
+        else:
+            print("kept " + self.root + " for inspection", file=sys.stderr)
+            for gateway in self.gateways:
+                print("gateway log:" + tail(gateway.log_path, 60), file=sys.stderr)
+
+
+def short(node_id):
+    return node_id[:8]
+
+
+# ---- Scenarios ----------------------------------------------------------------------------
+
+
+def register_join_talk(world):
+    """Two ordinary clients register, join, and talk; each line arrives once, in order, with
+    the sender's hostmask; a third client with echo-message sees its own lines once."""
+    gw = world.gateway()
+    alice = IrcClient(gw.port, "alice")
+    bob = IrcClient(gw.port, "bob")
+    check(alice.has("welcome"), "alice was not welcomed")
+    check(alice.has("featurelist"), "no 005 ISUPPORT")
+    check(alice.has("nomotd") or alice.has("endofmotd"), "no MOTD or 422")
+    alice.join("#general")
+    bob.join("#General")
+    wait_until(lambda: alice.has("join", lambda e: e.source.nick == "bob"), "alice to see bob join")
+
+    for i in range(5):
+        alice.say("#general", "hello %d from alice" % i)
+    bob.say("#general", "hi alice")
+    wait_until(lambda: len(bob.channel_texts("#general")) >= 5, "bob to get alice's lines")
+    wait_until(lambda: len(alice.channel_texts("#general")) >= 1, "alice to get bob's line")
+    check(bob.channel_texts("#general") == [("alice", "hello %d from alice" % i) for i in range(5)],
+          "bob got %r" % bob.channel_texts("#general"))
+    check(alice.channel_texts("#general") == [("bob", "hi alice")],
+          "alice got %r (her own lines must not echo without echo-message)"
+          % alice.channel_texts("#general"))
+    source = [e.source for e in bob.of("pubmsg")][0]
+    check(source == "alice!alice@%s.lattice" % short(world.node_id), "hostmask %s" % source)
+
+    carol = RawClient(gw.port)
+    carol.register("carol", caps=["echo-message", "server-time"])
+    carol.line("JOIN #general")
+    carol.wait_for(lambda l: " 366 carol #general " in l, "carol to join")
+    carol.line("PRIVMSG #general :carol here")
+    wait_until(lambda: ("carol", "carol here") in alice.channel_texts("#general"),
+               "alice to get carol's line")
+    carol.wait_for(lambda l: l.endswith("PRIVMSG #general :carol here"), "carol's echo")
+    wait_until(lambda: ("carol", "carol here") in bob.channel_texts("#general"), "bob")
+    mine = [l for l in carol.lines if "PRIVMSG #general :carol here" in l]
+    check(len(mine) == 1, "carol's echo came %d times" % len(mine))
+    check(mine[0].startswith("@time="), "echo without server-time tag: " + mine[0])
+
+    # A private message between two local users.
+    alice.connection.privmsg("bob", "psst")
+    wait_until(lambda: bob.has("privmsg", lambda e: e.arguments[0] == "psst"),
+               "bob's private message")
+    # The store holds each channel line exactly once, each sender's lines in order (alice's
+    # and bob's were sent concurrently).
+    texts = [m["text"] for m in world.history("general")]
+    expected = ["hello %d from alice" % i for i in range(5)] + ["hi alice", "carol here"]
+    check(sorted(texts) == sorted(expected), "store history %r" % texts)
+    check([t for t in texts if t.startswith("hello")] == expected[:5], "alice's order %r" % texts)
+    alice.connection.quit("bye now")
+    wait_until(lambda: bob.has("quit", lambda e: e.source.nick == "alice"), "bob to see alice quit")
+
+
+def topic_names_queries(world):
+    """TOPIC is written to the store and shown to everyone; a later joiner gets the topic,
+    the names, WHO, WHOIS, LIST and MODE answers clients expect."""
+    gw = world.gateway()
+    alice = IrcClient(gw.port, "alice")
+    bob = IrcClient(gw.port, "bob")
+    alice.join("#dev")
+    bob.join("#dev")
+    alice.connection.topic("#dev", "Release on Friday")
+    wait_until(lambda: bob.has("topic", lambda e: e.arguments[0] == "Release on Friday"),
+               "bob to see the topic change")
+    wait_until(lambda: alice.has("topic", lambda e: e.arguments[0] == "Release on Friday"),
+               "alice to see her topic change")
+    shown = world.kernel.ctl("chat", "topic", world.store, "dev")
+    check("Release on Friday" in shown, "the store's topic is %r" % shown)
+
+    carol = IrcClient(gw.port, "carol")
+    carol.join("#dev")
+    topic = carol.of("currenttopic")
+    check(topic and topic[0].arguments == ["#dev", "Release on Friday"], "332: %r" % topic)
+    check(carol.has("topicinfo", lambda e: e.arguments[1] == "alice"), "333 names alice")
+    names = " ".join(e.arguments[2] for e in carol.of("namreply"))
+    check(set(names.split()) == {"alice", "bob", "carol"}, "names: %r" % names)
+
+    carol.connection.who("#dev")
+    wait_until(lambda: carol.has("endofwho"), "end of WHO")
+    check({e.arguments[4] for e in carol.of("whoreply")} == {"alice", "bob", "carol"}, "WHO")
+    carol.connection.whois(["alice"])
+    wait_until(lambda: carol.has("endofwhois"), "end of WHOIS")
+    user = carol.of("whoisuser")[0]
+    check(user.arguments[:3] == ["alice", "alice", short(world.node_id) + ".lattice"],
+          "WHOIS user %r" % user.arguments)
+    check(carol.has("whoischannels", lambda e: "#dev" in e.arguments[1]), "WHOIS channels")
+    carol.connection.list()
+    wait_until(lambda: carol.has("listend"), "end of LIST")
+    rows = {e.arguments[0]: e.arguments[1:] for e in carol.of("list")}
+    check(rows.get("#dev") == ["3", "Release on Friday"], "LIST: %r" % rows)
+    carol.connection.mode("#dev", "")
+    wait_until(lambda: carol.has("channelmodeis"), "324")
+    carol.connection.send_raw("MODE #dev +o carol")
+    wait_until(lambda: carol.has("chanoprivsneeded"), "482 for a mode change")
+    carol.connection.send_raw("AWAY :lunch")
+    wait_until(lambda: carol.has("nowaway"), "306")
+    bob.connection.privmsg("carol", "you there?")
+    wait_until(lambda: bob.has("away", lambda e: e.arguments[1] == "lunch"), "301 for bob")
+    carol.connection.send_raw("FROBNICATE now")
+    wait_until(lambda: carol.has("unknowncommand"), "421")
+    carol.connection.send_raw("JOIN")
+    wait_until(lambda: carol.has("needmoreparams"), "461")
+    carol.connection.privmsg("#elsewhere", "x")
+    wait_until(lambda: carol.has("cannotsendtochan"), "404")
+    carol.connection.part(["#dev"], "later")
+    wait_until(lambda: alice.has("part", lambda e: e.source.nick == "carol"),
+               "alice sees carol part")
+
+
+def history_on_join(world):
+    """A client joining later gets the last N messages in a chathistory batch, each with its
+    original time as stored (server-time), then live messages without duplicates."""
+    gw = world.gateway()
+    alice = IrcClient(gw.port, "alice")
+    alice.join("#general")
+    for i in range(8):
+        alice.say("#general", "old %d" % i)
+    wait_until(lambda: len(world.history("general")) == 8, "8 messages in the store")
+    stored = world.history("general")
+
+    carol = RawClient(gw.port)
+    carol.register("carol", caps=["server-time", "batch", "message-tags"])
+    carol.line("JOIN #general")
+    wait_until(lambda: batch_ref(carol.lines) is not None and any(
+        l.endswith(" BATCH -" + batch_ref(carol.lines)) for l in carol.lines),
+        "the end of the history batch")
+    ref = batch_ref(carol.lines)
+    played = [l for l in carol.lines if ("batch=" + ref) in l and " PRIVMSG " in l]
+    check(len(played) == 8, "played %d lines: %r" % (len(played), played))
+    for line, message in zip(played, stored):
+        tags = dict(t.split("=", 1) for t in line[1:line.index(" ")].split(";"))
+        check(tags["time"] == iso_ms(message["hlc"]["wall_ms"]),
+              "time tag %s for a message stored at %s" % (tags["time"], message["hlc"]["wall_ms"]))
+        check(tags["msgid"] == message["hash"], "msgid")
+        check(line.endswith("PRIVMSG #general :" + message["text"]), line)
+    # Order: JOIN, names, then the batch.
+    joined = next(i for i, l in enumerate(carol.lines) if " JOIN #general" in l)
+    names_end = next(i for i, l in enumerate(carol.lines) if " 366 carol #general" in l)
+    start = next(i for i, l in enumerate(carol.lines)
+                 if ("BATCH +" + ref + " chathistory #general") in l)
+    check(joined < names_end < start, "JOIN, 366 and BATCH out of order")
+    alice.say("#general", "live one")
+    carol.wait_for(lambda l: l.endswith(":live one"), "a live message after the history")
+    check(sum(1 for l in carol.lines if l.endswith(":old 7")) == 1, "old 7 played twice")
+
+    # --history N limits the playback; a client without batch gets plain lines.
+    gw3 = world.gateway("--history", "3")
+    dave = RawClient(gw3.port)
+    dave.register("dave", caps=["server-time"])
+    dave.line("JOIN #general")
+    dave.wait_for(lambda l: l.endswith(":live one"), "dave's playback")
+    plain = [l for l in dave.lines if " PRIVMSG #general " in l]
+    check([l.rsplit(":", 1)[1] for l in plain] == ["old 6", "old 7", "live one"],
+          "dave got %r" % plain)
+    check(all(l.startswith("@time=") and "batch=" not in l for l in plain),
+          "dave's tags %r" % plain)
+    # python3-irc, which negotiates nothing, gets the history as ordinary messages.
+    erin = IrcClient(gw3.port, "erin")
+    erin.join("#general")
+    wait_until(lambda: len(erin.channel_texts("#general")) == 3, "erin's playback")
+
+
+def batch_ref(lines):
+    for line in lines:
+        match = re.search(r" BATCH \+(\S+) chathistory ", line)
+        if match:
+            return match.group(1)
+    return None
+
+
+def iso_ms(ms):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
+
+
+def ctl_post_reaches_irc(world):
+    """Messages and topics written with lattice-ctl (outside IRC) reach IRC clients."""
+    gw = world.gateway()
+    alice = IrcClient(gw.port, "alice")
+    alice.join("#ops")
+    world.kernel.ctl("chat", "post", world.store, "ops", "deploy finished", "--sender", "deploybot")
+    wait_until(lambda: ("deploybot", "deploy finished") in alice.channel_texts("#ops"),
+               "the lattice-ctl post")
+    join = [e for e in alice.of("join") if e.source.nick == "deploybot"]
+    check(join and join[0].source == "deploybot!deploybot@%s.lattice" % short(world.node_id),
+          "deploybot's JOIN %r" % [str(e.source) for e in join])
+    world.kernel.ctl("chat", "post", world.store, "ops", "anonymous note")
+    anonymous = "node-" + short(world.node_id)
+    wait_until(lambda: (anonymous, "anonymous note") in alice.channel_texts("#ops"),
+               "a post without a sender")
+    world.kernel.ctl("chat", "post", world.store, "ops", "stretches", "--sender", "deploybot",
+                     "--action")
+    wait_until(lambda: alice.has("action", lambda e: e.arguments[0] == "stretches"), "an action")
+    world.kernel.ctl("chat", "topic", world.store, "ops", "Maintenance at 18:00",
+                     "--sender", "deploybot")
+    wait_until(lambda: alice.has("topic", lambda e: e.arguments[0] == "Maintenance at 18:00"),
+               "the topic from lattice-ctl")
+    # A sender whose name is a local nick on this node is that user.
+    world.kernel.ctl("chat", "post", world.store, "ops", "written elsewhere", "--sender", "alice")
+    wait_until(lambda: ("alice", "written elsewhere") in alice.channel_texts("#ops"),
+               "a post as alice from lattice-ctl")
+
+
+def kernel_restart_loses_nothing(world):
+    """kill -9 the kernel under a running gateway, talk meanwhile, restart it on the same
+    data and socket: clients stay connected and every message arrives once, in order."""
+    gw = world.gateway()
+    alice = IrcClient(gw.port, "alice")
+    bob = IrcClient(gw.port, "bob")
+    alice.join("#general")
+    bob.join("#general")
+    alice.say("#general", "before")
+    wait_until(lambda: ("alice", "before") in bob.channel_texts("#general"), "the first line")
+
+    world.kernel.kill9()
+    sent_by_alice = ["while down %d" % i for i in range(6)]
+    sent_by_bob = ["bob while down %d" % i for i in range(3)]
+    for text in sent_by_alice:
+        alice.say("#general", text)
+    for text in sent_by_bob:
+        bob.say("#general", text)
+    # Give the gateway's writer and watch time to notice: poll until it has logged the loss.
+    wait_until(lambda: "retrying" in tail(gw.log_path, 200)
+               or "interrupted" in tail(gw.log_path, 200),
+               "the gateway to notice the kernel is gone")
+    check(not alice.disconnected and not bob.disconnected, "a client was disconnected")
+    check(gw.alive(), "the gateway died with the kernel")
+
+    world.kernel.start()
+    wait_until(lambda: len(bob.channel_texts("#general")) >= 1 + len(sent_by_alice),
+               "bob to receive alice's lines after the restart", deadline=60)
+    wait_until(lambda: len(alice.channel_texts("#general")) >= len(sent_by_bob),
+               "alice to receive bob's lines after the restart", deadline=60)
+    world.kernel.ctl("chat", "post", world.store, "general", "after restart", "--sender", "ops")
+    wait_until(lambda: ("ops", "after restart") in bob.channel_texts("#general"),
+               "a post made after the restart")
+    wait_until(lambda: ("ops", "after restart") in alice.channel_texts("#general"), "alice too")
+
+    got_bob = [t for n, t in bob.channel_texts("#general") if n == "alice"]
+    got_alice = [t for n, t in alice.channel_texts("#general") if n == "bob"]
+    check(got_bob == ["before"] + sent_by_alice, "bob got %r" % got_bob)
+    check(got_alice == sent_by_bob, "alice got %r" % got_alice)
+    check(not alice.disconnected and not bob.disconnected, "a client was disconnected")
+    texts = [m["text"] for m in world.history("general")]
+    for text in ["before"] + sent_by_alice + sent_by_bob:
+        check(texts.count(text) == 1, "%r is stored %d times" % (text, texts.count(text)))
+    alice_stored = [t for t in texts if t in sent_by_alice]
+    check(alice_stored == sent_by_alice, "alice's lines stored out of order: %r" % alice_stored)
+
+
+def hostile_client(world):
+    """One client floods garbage, oversized lines and invalid UTF-8; another pair keeps
+    chatting normally and notices nothing; the flooder gets numerics, then an ERROR."""
+    gw = world.gateway()
+    alice = IrcClient(gw.port, "alice")
+    bob = IrcClient(gw.port, "bob")
+    alice.join("#general")
+    bob.join("#general")
+
+    eve = RawClient(gw.port)
+    eve.register("eve")
+    eve.line("JOIN #general")
+    eve.wait_for(lambda l: " 366 eve #general " in l, "eve to join")
+    eve.send(b"PRIVMSG #general :caf\xe9 \xff\xfe\r\n")
+    eve.wait_for(lambda l: "UTF-8 only" in l, "the UTF-8 notice")
+    wait_until(lambda: any("caf\ufffd" in t for n, t in bob.channel_texts("#general")),
+               "the repaired line")
+    eve.send(b"PRIVMSG #general :" + b"x" * 600 + b"\r\n")
+    eve.wait_for(lambda l: " 417 eve " in l, "417 for an oversized line")
+    eve.send(b"@" + b"t" * 9000 + b" PING x\r\n")
+    wait_until(lambda: len([l for l in eve.lines if " 417 eve " in l]) >= 2,
+               "417 for oversized tags")
+    eve.send(b"\x00\x01\x02 garbage\r\nNOTACOMMAND\r\n:prefix\r\n\r\n\r\n")
+    eve.wait_for(lambda l: " 421 eve NOTACOMMAND " in l, "421")
+
+    # The flood: far more than the burst, as fast as the socket takes it.
+    flood = b"".join(b"PRIVMSG #general :flood %d\r\n" % i for i in range(3000))
+    flood += b"A" * 20000  # and an endless line
+    try:
+        eve.send(flood)
+    except (ConnectionError, socket.timeout):
+        pass
+    for i in range(10):
+        alice.say("#general", "normal %d" % i)
+        bob.say("#general", "reply %d" % i)
+    wait_until(lambda: eve.closed, "the flooder to be disconnected")
+    check(any(l.startswith("ERROR :Closing link") and "Excess Flood" in l for l in eve.lines),
+          "no ERROR for the flooder: %r" % eve.lines[-3:])
+    wait_until(lambda: len([t for n, t in bob.channel_texts("#general") if n == "alice"]) == 10,
+               "bob to get alice's 10 lines")
+    wait_until(lambda: len([t for n, t in alice.channel_texts("#general") if n == "bob"]) == 10,
+               "alice to get bob's 10 lines")
+    check([t for n, t in bob.channel_texts("#general") if n == "alice"] ==
+          ["normal %d" % i for i in range(10)], "alice's lines out of order")
+    flood_seen = len([t for n, t in bob.channel_texts("#general") if t.startswith("flood")])
+    check(flood_seen <= 40, "%d flood lines got through the flood control" % flood_seen)
+    wait_until(lambda: bob.has("quit", lambda e: e.source.nick == "eve"), "eve's QUIT")
+    check(gw.alive(), "the gateway died")
+
+
+def slow_reader(world):
+    """A client that never reads does not stall anyone: its send queue fills up to the limit
+    and it is disconnected, while the others keep getting every line."""
+    gw = world.gateway("--flood-burst", "1000", "--flood-rate", "1000", "--sendq-bytes", "65536")
+    alice = IrcClient(gw.port, "alice")
+    bob = IrcClient(gw.port, "bob")
+    alice.join("#general")
+    bob.join("#general")
+    sloth = RawClient(gw.port, rcvbuf=4096)
+    sloth.register("sloth")
+    sloth.line("JOIN #general")
+    sloth.wait_for(lambda l: " 366 sloth #general " in l, "sloth to join")
+    sloth.reading = False  # from now on it never reads
+    text = "y" * 400
+    sent = 0
+    # Talk until the gateway gives up on the slow reader (a few hundred lines), checking
+    # after each round that alice and bob were never held up by it.
+    while not bob.has("quit", lambda e: e.source.nick == "sloth"):
+        check(sent < 3000, "3000 lines and the slow reader is still connected")
+        for i in range(sent, sent + 100):
+            alice.say("#general", "%d %s" % (i, text))
+        sent += 100
+        wait_until(lambda: len(bob.channel_texts("#general")) == sent,
+                   "bob to get line %d" % (sent - 1), 60)
+    check([int(t.split()[0]) for n, t in bob.channel_texts("#general")] == list(range(sent)),
+          "bob's lines out of order")
+    quit = [e for e in bob.of("quit") if e.source.nick == "sloth"][0]
+    check("SendQ exceeded" in quit.arguments[0], "quit reason %r" % quit.arguments)
+    check(gw.alive(), "the gateway died")
+
+
+def remote_authors(world):
+    """Messages signed by other nodes (ingested as replication would deliver them) show the
+    author's node in the hostmask, appear with a JOIN, never collide with local nicks, and
+    the topic they set is shared."""
+    gw = world.gateway()
+    alice = IrcClient(gw.port, "alice")
+    alice.join("#general")
+    node_x = world.remote("x.state", "dave", "general", "hello from node x")
+    wait_until(lambda: ("dave", "hello from node x") in alice.channel_texts("#general"),
+               "dave's message")
+    dave_join = [e for e in alice.of("join") if e.source.nick == "dave"]
+    check(len(dave_join) == 1 and dave_join[0].source == "dave!dave@%s.lattice" % short(node_x),
+          "dave's JOIN: %r" % [str(e.source) for e in dave_join])
+
+    # Same nick as a local user, and the same nick on two remote nodes.
+    world.remote("x.state", "alice", "general", "i am alice of x")
+    node_y = world.remote("y.state", "dave", "general", "i am dave of y")
+    alice_x = "alice|" + short(node_x)
+    dave_y = "dave|" + short(node_y)
+    wait_until(lambda: (alice_x, "i am alice of x") in alice.channel_texts("#general"), alice_x)
+    wait_until(lambda: (dave_y, "i am dave of y") in alice.channel_texts("#general"), dave_y)
+    check(alice.has("join", lambda e: e.source == "%s!alice@%s.lattice" % (alice_x, short(node_x))),
+          "alice|x JOIN")
+    alice.connection.names(["#general"])
+    wait_until(lambda: len(alice.of("endofnames")) >= 2, "NAMES")
+    names = set(" ".join(e.arguments[2] for e in alice.of("namreply")).split())
+    check({"alice", "dave", alice_x, dave_y} <= names, "names %r" % names)
+    alice.connection.whois(["dave"])
+    wait_until(lambda: alice.has("endofwhois"), "WHOIS dave")
+    check(alice.has("whoisserver", lambda e: node_x in e.arguments[2]), "WHOIS shows the node")
+
+    # A local client taking a remote nick: the remote user is renamed, visibly.
+    bob = IrcClient(gw.port, "dave")
+    wait_until(lambda: alice.has("nick", lambda e: e.source.nick == "dave"
+                                 and e.target == "dave|" + short(node_x)),
+               "the remote dave to become dave|" + short(node_x))
+    bob.join("#general")
+    world.remote("x.state", "dave", "general", "still dave of x")
+    wait_until(lambda: ("dave|" + short(node_x), "still dave of x")
+               in bob.channel_texts("#general"),
+               "bob to see the remote dave under its new nick")
+
+    # A topic set on another node.
+    world.remote("y.state", "dave", "general", "Topic from node y", kind="topic")
+    wait_until(lambda: bob.has("topic", lambda e: e.arguments[0] == "Topic from node y"
+                               and e.source.nick == dave_y), "the remote topic")
+
+    # History on join shows remote users with their node in the hostmask.
+    carol = RawClient(gw.port)
+    carol.register("carol", caps=["batch", "server-time"])
+    carol.line("JOIN #general")
+    carol.wait_for(lambda l: l.endswith(":still dave of x"), "carol's history")
+    wanted = "%s!alice@%s.lattice PRIVMSG #general :i am alice of x" % (alice_x, short(node_x))
+    check(any(wanted in l for l in carol.lines), "history hostmask for alice of x")
+
+
+def connection_policies(world):
+    """PASS is required when configured; idle clients are pinged and a client that does
+    not answer is dropped, while a client that answers (python3-irc does) stays."""
+    gw = world.gateway("--password", "s3cret", "--ping-interval", "1", "--ping-timeout", "2")
+    nopass = RawClient(gw.port)
+    nopass.line("NICK nopass")
+    nopass.line("USER nopass 0 * :x")
+    nopass.wait_for(lambda l: " 464 " in l, "464 without PASS")
+    wait_until(lambda: nopass.closed, "the client without PASS to be closed")
+
+    good = IrcClient(gw.port, "good", password="s3cret")
+    check(good.has("welcome"), "a client with the password was not welcomed")
+    mute = RawClient(gw.port)
+    mute.line("PASS s3cret")
+    mute.register("mute")
+    mute.wait_for(lambda l: l.startswith("PING "), "the server's PING")
+    wait_until(lambda: mute.closed, "the silent client to be dropped", 15)
+    check(any("Ping timeout" in l for l in mute.lines),
+          "no ping timeout ERROR: %r" % mute.lines[-3:])
+    check(not good.disconnected, "the answering client was dropped")
+    good.connection.ping("still-here")
+    wait_until(lambda: good.has("pong", lambda e: "still-here" in e.arguments), "PONG")
+
+
+def irssi_smoke(world):
+    """irssi, driven in tmux, registers, joins and talks with a python3-irc client."""
+    if not shutil.which("irssi") or not shutil.which("tmux"):
+        print("irssi or tmux is not installed; skipping")
+        sys.exit(77)
+    gw = world.gateway()
+    alice = IrcClient(gw.port, "alice")
+    alice.join("#general")
+    home = os.path.join(world.root, "irssi")
+    os.makedirs(home)
+    session = "lattice-irc-%d" % os.getpid()
+    tmux = ["tmux", "-L", session]
+    subprocess.run(tmux + ["new-session", "-d", "-s", session, "-x", "200", "-y", "50",
+                           "irssi --home=%s -n ircuser -c 127.0.0.1 -p %d" % (home, gw.port)],
+                   check=True)
+    try:
+        def screen():
+            return subprocess.run(tmux + ["capture-pane", "-p", "-t", session],
+                                  capture_output=True, text=True).stdout
+
+        def type_line(text):
+            subprocess.run(tmux + ["send-keys", "-t", session, "-l", text], check=True)
+            subprocess.run(tmux + ["send-keys", "-t", session, "Enter"], check=True)
+
+        wait_until(lambda: "Welcome to the Lattice IRC gateway" in screen()
+                   or "ircuser" in screen() and "422" in screen(), "irssi to register")
+        type_line("/join #general")
+        wait_until(lambda: alice.has("join", lambda e: e.source.nick == "ircuser"),
+                   "irssi's JOIN")
+        type_line("hello from irssi")
+        wait_until(lambda: ("ircuser", "hello from irssi") in alice.channel_texts("#general"),
+                   "irssi's line")
+        alice.say("#general", "hello irssi")
+        wait_until(lambda: "hello irssi" in screen(), "alice's line on irssi's screen")
+        type_line("/quit")
+        wait_until(lambda: alice.has("quit", lambda e: e.source.nick == "ircuser"), "irssi's QUIT")
+    finally:
+        subprocess.run(tmux + ["kill-server"], capture_output=True)
+
+
+def service_descriptor(world):
+    """deploy/services/lattice.irc-gateway.toml starts a working gateway the way the
+    ServiceManager will: the store flag, the fixed arguments, each setting's default as its
+    flag or environment variable, and a clean environment with only LATTICE_SOCKET and
+    LATTICE_TOKEN."""
+    import tomllib
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy",
+                        "services", "lattice.irc-gateway.toml")
+    with open(path, "rb") as f:
+        descriptor = tomllib.load(f)
+    check(descriptor["id"] == "lattice.irc-gateway", "id")
+    check(descriptor["binary"] == "lattice-irc", "binary")
+    check(descriptor["store_type"] == "chat", "store_type")
+    check(sorted(descriptor["token"]["rights"]) == ["read", "watch", "write"], "rights")
+    settings = {s["name"]: s for s in descriptor["settings"]}
+    check(settings["port"]["default"] == 6667 and settings["port"]["min"] == 1
+          and settings["port"]["max"] == 65535, "port setting")
+    check(settings["bind"]["default"] == "127.0.0.1", "bind setting")
+    check(settings["history"]["default"] == 50, "history setting")
+    check("default" not in settings["password"] and settings["password"].get("secret"),
+          "password setting")
+    for setting in descriptor["settings"]:
+        check(("flag" in setting) != ("env" in setting), setting["name"] + ": one of flag/env")
+        if "default" in setting and "pattern" in setting:
+            check(re.fullmatch(setting["pattern"], str(setting["default"])),
+                  setting["name"] + ": default does not match its pattern")
+
+    # The values a node would use: defaults, the port left to the OS (allow_zero), and a
+    # password set by the mesh.
+    values = {name: s.get("default") for name, s in settings.items()}
+    check(descriptor["ports"]["allow_zero"], "allow_zero")
+    values["port"] = 0
+    values["password"] = "mesh-secret"
+    invocation = descriptor["invocation"]
+    command = [world.args.irc, invocation["store_flag"], world.store, *invocation["args"]]
+    env = {"LATTICE_SOCKET": world.kernel.socket, "LATTICE_TOKEN": world.token}
+    for name, setting in settings.items():
+        if values.get(name) is None:
+            continue
+        if "flag" in setting:
+            command += [setting["flag"], str(values[name])]
+        else:
+            env[setting["env"]] = str(values[name])
+    gw = world.gateway(command=command, env=env)
+    client = IrcClient(gw.port, "alice", password="mesh-secret")
+    check(client.has("welcome"), "not welcomed with the declared password")
+    client.join("#general")
+    intruder = RawClient(gw.port)
+    intruder.line("NICK intruder")
+    intruder.line("USER intruder 0 * :x")
+    intruder.wait_for(lambda l: " 464 " in l, "464 without the password")
+    check("mesh-secret" not in " ".join(gw.process.args), "the password is in argv")
+
+
+SCENARIOS = {f.__name__: f for f in [
+    register_join_talk, topic_names_queries, history_on_join, ctl_post_reaches_irc,
+    kernel_restart_loses_nothing, hostile_client, slow_reader, remote_authors,
+    connection_policies, irssi_smoke, service_descriptor]}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--kernel", required=True)
+    parser.add_argument("--ctl", required=True)
+    parser.add_argument("--irc", required=True)
+    parser.add_argument("--remote-author", required=True)
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    args = parser.parse_args()
+    world = World(args)
+    ok = False
+    try:
+        SCENARIOS[args.scenario](world)
+        ok = True
+    except TestFailure as failure:
+        print("FAIL %s: %s" % (args.scenario, failure), file=sys.stderr)
+        traceback.print_exc()
+    finally:
+        world.close(ok)
+    print("%s %s" % ("PASS" if ok else "FAIL", args.scenario))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

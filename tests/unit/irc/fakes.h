@@ -1,0 +1,114 @@
+// Stand-ins for the IRC server's two neighbours: a transport that records what each client
+// was sent, and a chat backend whose answers the test gives by hand, so a test decides the
+// order in which writes answer and watch events arrive.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "src/chat_backend.h"
+#include "src/transport.h"
+
+namespace lattice::irc::testing {
+
+class FakeTransport final : public ClientTransport {
+ public:
+  void Send(ClientId id, std::string_view bytes) override { output[id].append(bytes); }
+  void Close(ClientId id, std::string_view reason) override { closed[id] = std::string(reason); }
+
+  // The lines sent to `id` since the last call, without CR LF.
+  std::vector<std::string> Take(ClientId id) {
+    std::vector<std::string> lines;
+    std::string& out = output[id];
+    size_t pos = 0;
+    while (true) {
+      size_t end = out.find("\r\n", pos);
+      if (end == std::string::npos) break;
+      lines.push_back(out.substr(pos, end - pos));
+      pos = end + 2;
+    }
+    out.erase(0, pos);
+    return lines;
+  }
+
+  std::map<ClientId, std::string> output;
+  std::map<ClientId, std::string> closed;
+};
+
+class FakeBackend final : public ChatBackend {
+ public:
+  struct Write {
+    std::string kind;  // post | topic | reply | react
+    std::string channel;
+    std::string text;
+    std::string sender;
+    bool action = false;
+    uint64_t order = 0;
+    std::function<void(PostOutcome)> done;
+  };
+  struct Fetch {
+    std::string channel;
+    uint32_t limit;
+    std::function<void(ChannelSnapshot)> done;
+  };
+
+  void Post(const v1::PostRequest& r, uint64_t order,
+            std::function<void(PostOutcome)> done) override {
+    writes.push_back(
+        {"post", r.channel(), r.text(), r.sender(), r.action(), order, std::move(done)});
+  }
+  void SetTopic(const v1::SetTopicRequest& r, uint64_t order,
+                std::function<void(PostOutcome)> done) override {
+    writes.push_back({"topic", r.channel(), r.text(), r.sender(), false, order, std::move(done)});
+  }
+  void Reply(const v1::ReplyRequest& r, uint64_t order,
+             std::function<void(PostOutcome)> done) override {
+    writes.push_back({"reply", r.ref(), r.text(), r.sender(), false, order, std::move(done)});
+  }
+  void React(const v1::ReactRequest& r, uint64_t order,
+             std::function<void(PostOutcome)> done) override {
+    writes.push_back({"react", r.ref(), r.emoji(), r.sender(), false, order, std::move(done)});
+  }
+  void FetchChannel(const std::string& channel, uint32_t limit,
+                    std::function<void(ChannelSnapshot)> done) override {
+    fetches.push_back({channel, limit, std::move(done)});
+  }
+  void FetchTopic(const std::string& channel, std::function<void(TopicAnswer)> done) override {
+    TopicAnswer answer;
+    auto it = topics.find(channel);
+    if (it != topics.end()) answer.topic = it->second;
+    done(answer);
+  }
+  void ListChannels(std::function<void(ChannelList)> done) override {
+    ChannelList list;
+    list.channels = channels;
+    done(list);
+  }
+
+  // Answers the oldest unanswered write (or the one at `index`) with `hash` (or the error)
+  // and forgets it.
+  Write AnswerWrite(const std::string& hash, absl::Status status = absl::OkStatus(),
+                    size_t index = 0) {
+    Write write = std::move(writes[index]);
+    writes.erase(writes.begin() + static_cast<std::ptrdiff_t>(index));
+    write.done(PostOutcome{status, hash});
+    return write;
+  }
+  // Answers the oldest fetch with `snapshot`.
+  void AnswerFetch(ChannelSnapshot snapshot) {
+    Fetch fetch = std::move(fetches.front());
+    fetches.pop_front();
+    fetch.done(std::move(snapshot));
+  }
+
+  std::deque<Write> writes;
+  std::deque<Fetch> fetches;
+  std::map<std::string, v1::Topic> topics;
+  std::vector<v1::ChannelInfo> channels;
+};
+
+}  // namespace lattice::irc::testing

@@ -1,0 +1,146 @@
+// Registration, flood control, capabilities and ISUPPORT: the small state machines.
+#include <gtest/gtest.h>
+
+#include "src/capabilities.h"
+#include "src/flood_gate.h"
+#include "src/isupport.h"
+#include "src/limits.h"
+#include "src/registration.h"
+
+namespace lattice::irc {
+namespace {
+
+using State = Registration::State;
+
+TEST(Registration, NickAndUserInEitherOrder) {
+  Registration a;
+  EXPECT_EQ(a.state(), State::kPending);
+  a.OnNick("alice");
+  EXPECT_EQ(a.state(), State::kPending);
+  a.OnUser("alice", "Alice");
+  EXPECT_EQ(a.state(), State::kReady);
+
+  Registration b;
+  b.OnUser("bob", "Bob");
+  EXPECT_EQ(b.state(), State::kPending);
+  b.OnNick("bob");
+  EXPECT_EQ(b.state(), State::kReady);
+  b.MarkRegistered();
+  EXPECT_EQ(b.state(), State::kRegistered);
+}
+
+TEST(Registration, CapNegotiationSuspendsUntilEnd) {
+  Registration r;
+  r.OnCapStart();
+  r.OnNick("n");
+  r.OnUser("u", "r");
+  EXPECT_EQ(r.state(), State::kPending);
+  r.OnCapEnd();
+  EXPECT_EQ(r.state(), State::kReady);
+}
+
+TEST(Registration, CapAfterRegistrationDoesNotSuspend) {
+  Registration r;
+  r.OnNick("n");
+  r.OnUser("u", "r");
+  r.MarkRegistered();
+  r.OnCapStart();
+  EXPECT_EQ(r.state(), State::kRegistered);
+}
+
+TEST(Registration, PasswordMustMatch) {
+  Registration missing("s3cret");
+  missing.OnNick("n");
+  missing.OnUser("u", "r");
+  EXPECT_EQ(missing.state(), State::kPasswordMismatch);
+
+  Registration wrong("s3cret");
+  wrong.OnPass("guess");
+  wrong.OnNick("n");
+  wrong.OnUser("u", "r");
+  EXPECT_EQ(wrong.state(), State::kPasswordMismatch);
+
+  Registration right("s3cret");
+  right.OnPass("guess");
+  right.OnPass("s3cret");  // the last PASS counts
+  right.OnNick("n");
+  right.OnUser("u", "r");
+  EXPECT_EQ(right.state(), State::kReady);
+}
+
+TEST(Registration, UserNameIsCleanedForHostmasks) {
+  Registration r;
+  r.OnUser("we!rd@user name that is long", "Real \xff Name");
+  EXPECT_EQ(r.user(), "we_rd_user_name_");
+  EXPECT_EQ(r.user().size(), limits::kMaxUserBytes);
+  EXPECT_EQ(r.realname(), "Real \xEF\xBF\xBD Name");
+  Registration empty;
+  empty.OnUser("", "");
+  EXPECT_EQ(empty.user(), "user");
+}
+
+TEST(FloodGate, BurstThenSteadyRate) {
+  FloodGate gate(5, 2, /*now_ms=*/0);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(gate.TryTake(0)) << i;
+  EXPECT_FALSE(gate.TryTake(0));
+  EXPECT_EQ(gate.MsUntilToken(0), 500);
+  EXPECT_FALSE(gate.TryTake(499));
+  EXPECT_TRUE(gate.TryTake(500));
+  EXPECT_FALSE(gate.TryTake(500));
+  // A long pause refills to the burst, not beyond.
+  EXPECT_EQ(gate.MsUntilToken(100'000), 0);
+  int taken = 0;
+  while (gate.TryTake(100'000)) ++taken;
+  EXPECT_EQ(taken, 5);
+}
+
+TEST(FloodGate, ClockGoingBackwardsGrantsNothing) {
+  FloodGate gate(1, 1, 1000);
+  EXPECT_TRUE(gate.TryTake(1000));
+  EXPECT_FALSE(gate.TryTake(0));
+  EXPECT_FALSE(gate.TryTake(1500));
+  EXPECT_TRUE(gate.TryTake(2000));
+}
+
+TEST(Capabilities, LsListsAllFour) {
+  EXPECT_EQ(CapNames(kAllCaps), "server-time message-tags echo-message batch");
+  EXPECT_EQ(CapNames(0), "");
+}
+
+TEST(Capabilities, RequestsAreAllOrNothing) {
+  CapRequest ok = ParseCapRequest("server-time  batch -echo-message");
+  ASSERT_TRUE(ok.ok);
+  EXPECT_EQ(ok.enable, kCapServerTime | kCapBatch);
+  EXPECT_EQ(ok.disable, static_cast<CapSet>(kCapEchoMessage));
+  EXPECT_FALSE(ParseCapRequest("server-time sasl").ok);
+  EXPECT_FALSE(ParseCapRequest("").ok);
+  EXPECT_FALSE(ParseCapRequest("-").ok);
+}
+
+TEST(Isupport, AdvertisesTheConventionsClientsRelyOn) {
+  std::vector<std::string> tokens = IsupportTokens("Lattice");
+  auto has = [&](const std::string& token) {
+    return std::find(tokens.begin(), tokens.end(), token) != tokens.end();
+  };
+  EXPECT_TRUE(has("CHANTYPES=#"));
+  EXPECT_TRUE(has("CASEMAPPING=rfc1459"));
+  EXPECT_TRUE(has("NICKLEN=" + std::to_string(limits::kMaxNickBytes)));
+  EXPECT_TRUE(has("CHANNELLEN=" + std::to_string(limits::kMaxChannelNameBytes)));
+  EXPECT_TRUE(has("LINELEN=512"));
+  EXPECT_TRUE(has("TOPICLEN=" + std::to_string(limits::kMaxTopicBytes)));
+  EXPECT_TRUE(has("NETWORK=Lattice"));
+  EXPECT_TRUE(has("UTF8ONLY"));
+  EXPECT_TRUE(has("PREFIX="));
+  for (const auto& token : tokens) EXPECT_EQ(token.find(' '), std::string::npos) << token;
+}
+
+TEST(Isupport, LinesHoldAtMostThirteenTokens) {
+  std::vector<std::string> tokens(30, "T");
+  auto lines = IsupportLines(tokens);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].size(), 13u);
+  EXPECT_EQ(lines[2].size(), 4u);
+}
+
+}  // namespace
+}  // namespace lattice::irc

@@ -1,0 +1,761 @@
+// The IRC server's behaviour, client lines in and client lines out, with a hand-driven chat
+// backend: registration and numerics, the delivery model (posted messages come back from the
+// watch once), history playback, users of other nodes and their nicks, topics, timeouts.
+#include "src/server.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "fakes.h"
+#include "src/limits.h"
+
+namespace lattice::irc {
+namespace {
+
+using testing::FakeBackend;
+using testing::FakeTransport;
+
+const std::string kSelf = "5e1f5e1f" + std::string(56, '0');
+const std::string kNodeA = "a1b2c3d4" + std::string(56, '1');
+const std::string kNodeB = "b5b6b7b8" + std::string(56, '2');
+
+bool HasLine(const std::vector<std::string>& lines, const std::string& wanted) {
+  return std::find(lines.begin(), lines.end(), wanted) != lines.end();
+}
+
+// The numeric of a server line (":irc.test 433 ..."), or "".
+std::string CodeOf(const std::string& line) {
+  if (line.rfind(":irc.test ", 0) != 0 || line.size() < 13) return "";
+  return line.substr(10, 3);
+}
+
+std::vector<std::string> Codes(const std::vector<std::string>& lines) {
+  std::vector<std::string> codes;
+  for (const auto& line : lines) {
+    std::string code = CodeOf(line);
+    if (!code.empty() && std::isdigit(static_cast<unsigned char>(code[0]))) codes.push_back(code);
+  }
+  return codes;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  ServerTest() { Restart(ServerOptions{}); }
+
+  void Restart(ServerOptions options) {
+    options.server_name = "irc.test";
+    options.store = "chat1";
+    options.node_id = kSelf;
+    options.wall_clock_ms = [this] { return wall_ms_; };
+    server_ = std::make_unique<IrcServer>(options, transport_, backend_);
+  }
+
+  ClientId Open() {
+    ClientId id = next_id_++;
+    server_->OnConnect(id, now_ms_);
+    return id;
+  }
+
+  // A registered client; `caps` are requested during registration.
+  ClientId Connect(const std::string& nick, const std::string& caps = "") {
+    ClientId id = Open();
+    if (!caps.empty()) {
+      Line(id, "CAP LS 302");
+      Line(id, "CAP REQ :" + caps);
+    }
+    Line(id, "NICK " + nick);
+    Line(id, "USER " + nick + " 0 * :" + nick + " Realname");
+    if (!caps.empty()) Line(id, "CAP END");
+    auto codes = Codes(Take(id));
+    EXPECT_TRUE(!codes.empty() && codes.front() == "001") << nick;
+    return id;
+  }
+
+  void Line(ClientId id, const std::string& text) { server_->OnLine(id, text, now_ms_); }
+  std::vector<std::string> Take(ClientId id) { return transport_.Take(id); }
+
+  // JOIN, answered at once with `snapshot`.
+  void Join(ClientId id, const std::string& channel, ChannelSnapshot snapshot = {}) {
+    Line(id, "JOIN " + channel);
+    ASSERT_FALSE(backend_.fetches.empty());
+    backend_.AnswerFetch(std::move(snapshot));
+  }
+
+  static v1::ChatMessage Chat(const std::string& hash, const std::string& channel,
+                              const std::string& text, const std::string& sender,
+                              const std::string& author, uint64_t cursor,
+                              uint64_t wall_ms = 1714566896789) {
+    v1::ChatMessage m;
+    m.set_hash(hash);
+    m.set_channel(channel);
+    m.set_kind("post");
+    m.set_text(text);
+    m.set_sender(sender);
+    m.set_author(author);
+    m.set_cursor(cursor);
+    m.mutable_hlc()->set_wall_ms(wall_ms);
+    return m;
+  }
+
+  void Watch(v1::ChatMessage m) { server_->OnChatMessage(std::move(m), now_ms_); }
+
+  FakeTransport transport_;
+  FakeBackend backend_;
+  std::unique_ptr<IrcServer> server_;
+  ClientId next_id_ = 1;
+  int64_t now_ms_ = 1'000'000;
+  uint64_t wall_ms_ = 1'700'000'000'000;
+};
+
+// ---- Registration and numerics -------------------------------------------------------------
+
+TEST_F(ServerTest, RegistrationSends001To005ThenNoMotd) {
+  ClientId id = Open();
+  Line(id, "NICK alice");
+  EXPECT_TRUE(Take(id).empty());
+  Line(id, "USER alice 0 * :Alice Liddell");
+  auto lines = Take(id);
+  auto codes = Codes(lines);
+  ASSERT_GE(codes.size(), 7u);
+  EXPECT_EQ(std::vector<std::string>(codes.begin(), codes.begin() + 5),
+            (std::vector<std::string>{"001", "002", "003", "004", "005"}));
+  EXPECT_EQ(codes.back(), "422");
+  EXPECT_EQ(lines[0],
+            ":irc.test 001 alice :Welcome to the Lattice IRC gateway, "
+            "alice!alice@5e1f5e1f.lattice");
+  bool chantypes = false;
+  for (const auto& line : lines) {
+    if (CodeOf(line) == "005" && line.find("CHANTYPES=#") != std::string::npos) chantypes = true;
+  }
+  EXPECT_TRUE(chantypes);
+}
+
+TEST_F(ServerTest, MotdWhenConfigured) {
+  ServerOptions options;
+  options.motd = {"Welcome to the mesh"};
+  Restart(options);
+  ClientId id = Open();
+  Line(id, "NICK a");
+  Line(id, "USER a 0 * :A");
+  auto codes = Codes(Take(id));
+  EXPECT_EQ(std::vector<std::string>(codes.end() - 3, codes.end()),
+            (std::vector<std::string>{"375", "372", "376"}));
+}
+
+TEST_F(ServerTest, CommandsBeforeRegistrationGet451ButPingWorks) {
+  ClientId id = Open();
+  Line(id, "JOIN #c");
+  Line(id, "PRIVMSG #c :hi");
+  EXPECT_EQ(Codes(Take(id)), (std::vector<std::string>{"451", "451"}));
+  Line(id, "PING :abc");
+  EXPECT_EQ(Take(id), (std::vector<std::string>{":irc.test PONG irc.test :abc"}));
+  EXPECT_TRUE(backend_.fetches.empty());
+}
+
+TEST_F(ServerTest, NickErrors) {
+  ClientId alice = Connect("alice");
+  ClientId id = Open();
+  Line(id, "NICK");
+  Line(id, "NICK 9lives");
+  Line(id, "NICK ALICE");
+  Line(id, "NICK bob|a1b2c3d4");
+  EXPECT_EQ(Codes(Take(id)), (std::vector<std::string>{"431", "432", "433", "432"}));
+  Line(alice, "NICK Alice");  // a case change of one's own nick is fine
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice NICK Alice"}));
+}
+
+TEST_F(ServerTest, ReregisteringGets462) {
+  ClientId id = Connect("alice");
+  Line(id, "USER again 0 * :x");
+  Line(id, "PASS late");
+  EXPECT_EQ(Codes(Take(id)), (std::vector<std::string>{"462", "462"}));
+}
+
+TEST_F(ServerTest, WrongPasswordGets464AndIsClosed) {
+  ServerOptions options;
+  options.password = "s3cret";
+  Restart(options);
+  ClientId bad = Open();
+  Line(bad, "PASS nope");
+  Line(bad, "NICK a");
+  Line(bad, "USER a 0 * :A");
+  EXPECT_EQ(Codes(Take(bad)), (std::vector<std::string>{"464"}));
+  EXPECT_EQ(transport_.closed[bad], "Bad password");
+
+  ClientId good = Open();
+  Line(good, "PASS s3cret");
+  Line(good, "NICK b");
+  Line(good, "USER b 0 * :B");
+  EXPECT_EQ(Codes(Take(good)).front(), "001");
+  EXPECT_EQ(transport_.closed.count(good), 0u);
+}
+
+TEST_F(ServerTest, CapNegotiationHoldsRegistrationUntilCapEnd) {
+  ClientId id = Open();
+  Line(id, "CAP LS 302");
+  EXPECT_EQ(Take(id), (std::vector<std::string>{
+                          ":irc.test CAP * LS :server-time message-tags echo-message batch"}));
+  Line(id, "NICK alice");
+  Line(id, "USER alice 0 * :A");
+  EXPECT_TRUE(Take(id).empty());
+  Line(id, "CAP REQ :server-time sasl");
+  EXPECT_EQ(Take(id), (std::vector<std::string>{":irc.test CAP alice NAK :server-time sasl"}));
+  Line(id, "CAP REQ :server-time echo-message");
+  EXPECT_EQ(Take(id),
+            (std::vector<std::string>{":irc.test CAP alice ACK :server-time echo-message"}));
+  Line(id, "CAP LIST");
+  EXPECT_EQ(Take(id),
+            (std::vector<std::string>{":irc.test CAP alice LIST :server-time echo-message"}));
+  Line(id, "CAP END");
+  EXPECT_EQ(Codes(Take(id)).front(), "001");
+  Line(id, "CAP BOGUS");
+  EXPECT_EQ(Codes(Take(id)), (std::vector<std::string>{"410"}));
+}
+
+TEST_F(ServerTest, ErrorNumericsForBadCommands) {
+  ClientId id = Connect("alice");
+  Line(id, "FROB x");
+  Line(id, "JOIN");
+  Line(id, "PRIVMSG");
+  Line(id, "PRIVMSG #c");
+  Line(id, "PRIVMSG #c :not joined");
+  Line(id, "PRIVMSG nobody :hi");
+  Line(id, "JOIN nochan");
+  Line(id, "PART #c");
+  Line(id, "TOPIC");
+  Line(id, "MODE #nowhere");
+  Line(id, "WHOIS ghost");
+  Line(id, "PING");
+  Line(id, "PRIVMSG a,b,c,d,e :too many");
+  EXPECT_EQ(Codes(Take(id)),
+            (std::vector<std::string>{"421", "461", "411", "412", "404", "401", "403", "442", "461",
+                                      "403", "401", "318", "409", "407"}));
+  // No automatic replies to NOTICE, errors included.
+  Line(id, "NOTICE nobody :hi");
+  EXPECT_TRUE(Take(id).empty());
+}
+
+TEST_F(ServerTest, MalformedAndOverlongLines) {
+  ClientId id = Connect("alice");
+  Line(id, "BAD-COMMAND x");
+  Line(id, "PRIVMSG #c :" + std::string(600, 'x'));
+  server_->OnLineTooLong(id);
+  Line(id, "");
+  EXPECT_EQ(Codes(Take(id)), (std::vector<std::string>{"400", "417", "417"}));
+}
+
+// ---- The delivery model ------------------------------------------------------------------------
+
+TEST_F(ServerTest, APostComesBackFromTheWatchOnceForEveryMember) {
+  ClientId alice = Connect("alice");
+  ClientId bob = Connect("bob");
+  ClientId carol = Connect("carol", "echo-message");
+  Join(alice, "#c");
+  Join(bob, "#C");  // the same channel
+  Join(carol, "#c");
+  Take(alice), Take(bob), Take(carol);
+
+  Line(alice, "PRIVMSG #c :hello");
+  ASSERT_EQ(backend_.writes.size(), 1u);
+  EXPECT_EQ(backend_.writes[0].kind, "post");
+  EXPECT_EQ(backend_.writes[0].channel, "c");
+  EXPECT_EQ(backend_.writes[0].sender, "alice");
+  // Nobody sees it before the kernel has it.
+  EXPECT_TRUE(Take(bob).empty());
+  backend_.AnswerWrite("h1");
+  EXPECT_TRUE(Take(bob).empty());
+
+  Watch(Chat("h1", "c", "hello", "alice", kSelf, 7));
+  const std::string expected = ":alice!alice@5e1f5e1f.lattice PRIVMSG #c :hello";
+  EXPECT_EQ(Take(bob), (std::vector<std::string>{expected}));
+  EXPECT_EQ(Take(carol), (std::vector<std::string>{expected}));
+  EXPECT_TRUE(Take(alice).empty());  // no echo-message
+
+  // Carol asked for echo-message and sees her own line back.
+  Line(carol,
+       "PRIVMSG #c :\x01"
+       "ACTION waves\x01");
+  EXPECT_TRUE(backend_.writes[0].action);
+  EXPECT_EQ(backend_.writes[0].text, "waves");
+  backend_.AnswerWrite("h2");
+  auto action = Chat("h2", "c", "waves", "carol", kSelf, 8);
+  action.set_action(true);
+  Watch(action);
+  EXPECT_EQ(Take(carol), (std::vector<std::string>{":carol!carol@5e1f5e1f.lattice PRIVMSG #c :\x01"
+                                                   "ACTION waves\x01"}));
+  EXPECT_EQ(Take(alice).size(), 1u);
+}
+
+TEST_F(ServerTest, AnEventOfOurOwnWriteThatArrivesBeforeItsAnswerWaitsForIt) {
+  ClientId alice = Connect("alice");
+  ClientId bob = Connect("bob");
+  Join(alice, "#c");
+  Join(bob, "#c");
+  Take(alice), Take(bob);
+
+  Line(alice, "PRIVMSG #c :mine");
+  // The watch is faster than the answer to Post.
+  Watch(Chat("h1", "c", "mine", "alice", kSelf, 7));
+  Watch(Chat("h2", "c", "from afar", "dave", kNodeA, 8));
+  EXPECT_TRUE(Take(alice).empty());
+  EXPECT_TRUE(Take(bob).empty());
+  EXPECT_EQ(server_->held_event_count(), 2u);
+
+  backend_.AnswerWrite("h1");
+  EXPECT_EQ(server_->held_event_count(), 0u);
+  // Alice (without echo-message) is not sent her own line; order is kept for everyone.
+  EXPECT_EQ(Take(bob),
+            (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :mine",
+                                      ":dave!dave@a1b2c3d4.lattice JOIN #c",
+                                      ":dave!dave@a1b2c3d4.lattice PRIVMSG #c :from afar"}));
+  EXPECT_EQ(Take(alice),
+            (std::vector<std::string>{":dave!dave@a1b2c3d4.lattice JOIN #c",
+                                      ":dave!dave@a1b2c3d4.lattice PRIVMSG #c :from afar"}));
+}
+
+TEST_F(ServerTest, AMessageOfThisNodeFromAnotherToolIsReleasedByTheNextAnswer) {
+  ClientId alice = Connect("alice");
+  Join(alice, "#c");
+  Take(alice);
+  Line(alice, "PRIVMSG #c :mine");
+  Watch(Chat("hx", "c", "from lattice-ctl", "ops", kSelf, 7));
+  EXPECT_TRUE(Take(alice).empty());
+  backend_.AnswerWrite("h1");
+  EXPECT_EQ(Take(alice),
+            (std::vector<std::string>{":ops!ops@5e1f5e1f.lattice JOIN #c",
+                                      ":ops!ops@5e1f5e1f.lattice PRIVMSG #c :from lattice-ctl"}));
+  Watch(Chat("h1", "c", "mine", "alice", kSelf, 8));
+  EXPECT_TRUE(Take(alice).empty());
+}
+
+TEST_F(ServerTest, WritesOfDifferentClientsMayAnswerOutOfOrder) {
+  ClientId alice = Connect("alice");
+  ClientId bob = Connect("bob");
+  ClientId carol = Connect("carol");
+  Join(alice, "#c");
+  Join(bob, "#c");
+  Join(carol, "#c");
+  Take(alice), Take(bob), Take(carol);
+  Line(alice, "PRIVMSG #c :from alice");
+  Line(bob, "PRIVMSG #c :from bob");
+  ASSERT_EQ(backend_.writes.size(), 2u);
+  EXPECT_NE(backend_.writes[0].order, backend_.writes[1].order);  // one ordering key each
+  // Bob's write is applied and answered first, while alice's is still on its way.
+  Watch(Chat("hb", "c", "from bob", "bob", kSelf, 7));
+  backend_.AnswerWrite("hb", absl::OkStatus(), /*index=*/1);
+  EXPECT_EQ(Take(carol),
+            (std::vector<std::string>{":bob!bob@5e1f5e1f.lattice PRIVMSG #c :from bob"}));
+  // A message of this node nobody here wrote waits for alice's write too, then goes out.
+  Watch(Chat("hx", "c", "via ctl", "ops", kSelf, 8));
+  EXPECT_TRUE(Take(carol).empty());
+  backend_.AnswerWrite("ha");
+  auto lines = Take(carol);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1], ":ops!ops@5e1f5e1f.lattice PRIVMSG #c :via ctl");
+  Watch(Chat("ha", "c", "from alice", "alice", kSelf, 9));
+  EXPECT_EQ(Take(carol),
+            (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :from alice"}));
+  EXPECT_TRUE(Take(alice).size() == 3u);  // bob's, ops' JOIN and line; not her own
+}
+
+TEST_F(ServerTest, AFailedWriteIsReportedTo404) {
+  ClientId alice = Connect("alice");
+  Join(alice, "#c");
+  Take(alice);
+  Line(alice, "PRIVMSG #c :x");
+  backend_.AnswerWrite("", absl::PermissionDeniedError("token lacks the write right"));
+  auto lines = Take(alice);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], ":irc.test 404 alice #c :Message not delivered: token lacks the write right");
+}
+
+TEST_F(ServerTest, PendingWritesAreBoundedPerClient) {
+  ClientId alice = Connect("alice");
+  Join(alice, "#c");
+  Take(alice);
+  for (size_t i = 0; i < limits::kMaxPendingPostsPerClient; ++i) Line(alice, "PRIVMSG #c :m");
+  EXPECT_TRUE(Take(alice).empty());
+  Line(alice, "PRIVMSG #c :one too many");
+  EXPECT_EQ(Codes(Take(alice)), (std::vector<std::string>{"404"}));
+  EXPECT_EQ(backend_.writes.size(), limits::kMaxPendingPostsPerClient);
+}
+
+TEST_F(ServerTest, StoredTextCannotInjectCommands) {
+  ClientId alice = Connect("alice");
+  Join(alice, "#c");
+  Take(alice);
+  Watch(Chat("h1", "c", "line one\r\nQUIT :pwned\nline three", "eve", kNodeA, 3));
+  auto lines = Take(alice);
+  ASSERT_EQ(lines.size(), 4u);  // JOIN + three PRIVMSGs
+  EXPECT_EQ(lines[2], ":eve!eve@a1b2c3d4.lattice PRIVMSG #c :QUIT :pwned");
+}
+
+TEST_F(ServerTest, LongStoredTextIsSplitWithin512Bytes) {
+  ClientId alice = Connect("alice", "server-time message-tags");
+  Join(alice, "#c");
+  Take(alice);
+  Watch(Chat("h1", "c", std::string(3000, 'y'), "eve", kNodeA, 3));
+  auto lines = Take(alice);
+  ASSERT_GE(lines.size(), 8u);
+  size_t total = 0;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::string line = lines[i];
+    size_t space = line.find(' ');
+    std::string without_tags = line.substr(space + 1);
+    EXPECT_LE(without_tags.size() + 2, limits::kMaxLineBytes);
+    total += std::count(line.begin(), line.end(), 'y');
+  }
+  EXPECT_EQ(total, 3000u);
+}
+
+TEST_F(ServerTest, InvalidUtf8IsReplacedAndTheClientToldOnce) {
+  ClientId alice = Connect("alice");
+  Join(alice, "#c");
+  Take(alice);
+  Line(alice, "PRIVMSG #c :caf\xe9");
+  Line(alice, "PRIVMSG #c :\xff\xfe");
+  auto lines = Take(alice);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("NOTICE alice :This server speaks UTF-8 only"), std::string::npos);
+  ASSERT_EQ(backend_.writes.size(), 2u);
+  EXPECT_EQ(backend_.writes[0].text, "caf\xEF\xBF\xBD");
+  EXPECT_EQ(backend_.writes[1].text, "\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST_F(ServerTest, PrivateMessagesBetweenLocalUsers) {
+  ClientId alice = Connect("alice", "echo-message");
+  ClientId bob = Connect("bob");
+  Line(bob, "AWAY :lunch");
+  Take(bob);
+  Line(alice, "PRIVMSG Bob :psst");
+  EXPECT_EQ(Take(bob),
+            (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG bob :psst"}));
+  auto lines = Take(alice);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], ":alice!alice@5e1f5e1f.lattice PRIVMSG bob :psst");
+  EXPECT_EQ(lines[1], ":irc.test 301 alice bob :lunch");
+  EXPECT_TRUE(backend_.writes.empty());  // private messages are not stored
+}
+
+// ---- JOIN and history ---------------------------------------------------------------------------
+
+TEST_F(ServerTest, JoinPlaysHistoryInABatchWithOriginalTimes) {
+  ClientId alice = Connect("alice", "server-time batch message-tags");
+  ChannelSnapshot snapshot;
+  snapshot.topic.set_set(true);
+  snapshot.topic.set_text("Plans");
+  snapshot.topic.set_sender("dave");
+  snapshot.topic.set_author(kNodeA);
+  snapshot.topic.mutable_hlc()->set_wall_ms(1714566000000);
+  snapshot.history = {Chat("h1", "c", "first", "dave", kNodeA, 3, 1714566896789),
+                      Chat("h2", "c", "second", "alice", kSelf, 4, 1714566897000)};
+  snapshot.horizon = 4;
+  Line(alice, "JOIN #c");
+  ASSERT_EQ(backend_.fetches.size(), 1u);
+  EXPECT_EQ(backend_.fetches[0].channel, "c");
+  EXPECT_EQ(backend_.fetches[0].limit, 50u);
+  EXPECT_TRUE(Take(alice).empty());  // the JOIN completes with the kernel's answer
+  backend_.AnswerFetch(snapshot);
+  auto lines = Take(alice);
+  ASSERT_EQ(lines.size(), 9u);
+  EXPECT_EQ(lines[0], "@time=2023-11-14T22:13:20.000Z :alice!alice@5e1f5e1f.lattice JOIN #c");
+  EXPECT_EQ(lines[1], ":irc.test 332 alice #c :Plans");
+  EXPECT_EQ(lines[2], ":irc.test 333 alice #c dave :1714566000");
+  EXPECT_EQ(lines[3], ":irc.test 353 alice = #c :alice");
+  EXPECT_EQ(lines[4], ":irc.test 366 alice #c :End of /NAMES list.");
+  EXPECT_EQ(lines[5], ":irc.test BATCH +history1 chathistory #c");
+  EXPECT_EQ(lines[6],
+            "@batch=history1;time=2024-05-01T12:34:56.789Z;msgid=h1 "
+            ":dave!dave@a1b2c3d4.lattice PRIVMSG #c :first");
+  EXPECT_EQ(lines[7],
+            "@batch=history1;time=2024-05-01T12:34:57.000Z;msgid=h2 "
+            ":alice!alice@5e1f5e1f.lattice PRIVMSG #c :second");
+  EXPECT_EQ(lines[8], ":irc.test BATCH -history1");
+}
+
+TEST_F(ServerTest, HistoryWithoutCapabilitiesIsPlainLines) {
+  ClientId alice = Connect("alice");
+  ChannelSnapshot snapshot;
+  snapshot.history = {Chat("h1", "c", "first", "dave", kNodeA, 3)};
+  snapshot.horizon = 3;
+  Join(alice, "#c", snapshot);
+  auto lines = Take(alice);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[3], ":dave!dave@a1b2c3d4.lattice PRIVMSG #c :first");
+}
+
+TEST_F(ServerTest, MessagesDuringAJoinAreHeldAndNeverShownTwice) {
+  ClientId alice = Connect("alice");
+  Line(alice, "JOIN #c");
+  // Arrives while the history is being read, and is part of it.
+  Watch(Chat("h1", "c", "one", "dave", kNodeA, 5));
+  // Arrives while the history is being read, and is newer.
+  Watch(Chat("h2", "c", "two", "dave", kNodeA, 6));
+  EXPECT_TRUE(Take(alice).empty());
+  ChannelSnapshot snapshot;
+  snapshot.history = {Chat("h0", "c", "zero", "dave", kNodeA, 4),
+                      Chat("h1", "c", "one", "dave", kNodeA, 5)};
+  snapshot.horizon = 5;
+  backend_.AnswerFetch(snapshot);
+  // A late watch event for a message the history already showed.
+  Watch(Chat("h0", "c", "zero", "dave", kNodeA, 4));
+  Watch(Chat("h3", "c", "three", "dave", kNodeA, 7));
+  std::vector<std::string> texts;
+  for (const auto& line : Take(alice)) {
+    size_t at = line.find(" PRIVMSG #c :");
+    if (at != std::string::npos) texts.push_back(line.substr(at + 13));
+  }
+  EXPECT_EQ(texts, (std::vector<std::string>{"zero", "one", "two", "three"}));
+}
+
+TEST_F(ServerTest, JoinWithoutTheKernelStillJoinsAndSaysWhy) {
+  ClientId alice = Connect("alice");
+  ChannelSnapshot snapshot;
+  snapshot.status = absl::UnavailableError("no kernel socket");
+  Join(alice, "#c", snapshot);
+  auto lines = Take(alice);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_NE(lines[0].find("JOIN #c"), std::string::npos);
+  EXPECT_NE(lines[3].find("history is not available right now (no kernel socket)"),
+            std::string::npos);
+}
+
+TEST_F(ServerTest, JoinPartAndQuitAreSeenByTheOthers) {
+  ClientId alice = Connect("alice");
+  ClientId bob = Connect("bob");
+  Join(alice, "#c");
+  Take(alice);
+  Join(bob, "#c");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":bob!bob@5e1f5e1f.lattice JOIN #c"}));
+  auto names = Take(bob);
+  EXPECT_TRUE(HasLine(names, ":irc.test 353 bob = #c :alice bob"));
+  Line(bob, "PART #c :bye");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":bob!bob@5e1f5e1f.lattice PART #c :bye"}));
+  EXPECT_EQ(Take(bob), (std::vector<std::string>{":bob!bob@5e1f5e1f.lattice PART #c :bye"}));
+  Join(bob, "#c");
+  Take(alice), Take(bob);
+  Line(bob, "QUIT :gone home");
+  EXPECT_EQ(transport_.closed[bob], "Quit: gone home");
+  server_->OnDisconnect(bob, "Quit: gone home");
+  EXPECT_EQ(Take(alice),
+            (std::vector<std::string>{":bob!bob@5e1f5e1f.lattice QUIT :Quit: gone home"}));
+  EXPECT_EQ(server_->client_count(), 1u);
+}
+
+// ---- Users of other nodes
+// ------------------------------------------------------------------------
+
+TEST_F(ServerTest, RemoteSendersJoinWhenTheyFirstSpeakWithTheirNodeInTheHostmask) {
+  ClientId alice = Connect("alice");
+  Join(alice, "#c");
+  Take(alice);
+  Watch(Chat("h1", "c", "hi", "dave", kNodeA, 3));
+  Watch(Chat("h2", "c", "again", "dave", kNodeA, 4));
+  EXPECT_EQ(Take(alice),
+            (std::vector<std::string>{":dave!dave@a1b2c3d4.lattice JOIN #c",
+                                      ":dave!dave@a1b2c3d4.lattice PRIVMSG #c :hi",
+                                      ":dave!dave@a1b2c3d4.lattice PRIVMSG #c :again"}));
+  Line(alice, "NAMES #c");
+  EXPECT_TRUE(HasLine(Take(alice), ":irc.test 353 alice = #c :alice dave"));
+  Line(alice, "WHOIS dave");
+  auto whois = Take(alice);
+  EXPECT_TRUE(HasLine(whois, ":irc.test 311 alice dave dave a1b2c3d4.lattice * :dave"));
+  EXPECT_TRUE(
+      HasLine(whois, ":irc.test 312 alice dave a1b2c3d4.lattice :a user of node " + kNodeA));
+  Line(alice, "PRIVMSG dave :private?");
+  auto refused = Take(alice);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(CodeOf(refused[0]), "401");
+}
+
+TEST_F(ServerTest, TheSameNickOnThreeNodesStaysApart) {
+  ClientId alice = Connect("alice");
+  Join(alice, "#c");
+  Take(alice);
+  Watch(Chat("h1", "c", "from a", "alice", kNodeA, 3));
+  Watch(Chat("h2", "c", "from b", "alice", kNodeB, 4));
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{
+                             ":alice|a1b2c3d4!alice@a1b2c3d4.lattice JOIN #c",
+                             ":alice|a1b2c3d4!alice@a1b2c3d4.lattice PRIVMSG #c :from a",
+                             ":alice|b5b6b7b8!alice@b5b6b7b8.lattice JOIN #c",
+                             ":alice|b5b6b7b8!alice@b5b6b7b8.lattice PRIVMSG #c :from b"}));
+}
+
+TEST_F(ServerTest, ALocalClientTakingARemoteNickRenamesTheRemoteUser) {
+  ClientId alice = Connect("alice");
+  Join(alice, "#c");
+  Take(alice);
+  Watch(Chat("h1", "c", "hi", "carol", kNodeA, 3));
+  Take(alice);
+  ClientId carol = Connect("carol");
+  EXPECT_EQ(Take(alice),
+            (std::vector<std::string>{":carol!carol@a1b2c3d4.lattice NICK carol|a1b2c3d4"}));
+  Join(carol, "#c");
+  EXPECT_TRUE(HasLine(Take(carol), ":irc.test 353 carol = #c :alice carol carol|a1b2c3d4"));
+  Watch(Chat("h2", "c", "still me", "carol", kNodeA, 4));
+  EXPECT_EQ(
+      Take(carol),
+      (std::vector<std::string>{":carol|a1b2c3d4!carol@a1b2c3d4.lattice PRIVMSG #c :still me"}));
+}
+
+TEST_F(ServerTest, QuietRemoteUsersPartAfterTheIdleTime) {
+  ServerOptions options;
+  options.remote_idle_part_ms = 60'000;
+  Restart(options);
+  ClientId alice = Connect("alice");
+  Join(alice, "#c");
+  Take(alice);
+  Watch(Chat("h1", "c", "hi", "dave", kNodeA, 3));
+  Take(alice);
+  now_ms_ += 59'000;
+  server_->OnTick(now_ms_);
+  Take(alice);  // may include a PING; no PART yet
+  now_ms_ += 2'000;
+  Line(alice, "PONG x");
+  server_->OnTick(now_ms_);
+  EXPECT_TRUE(HasLine(Take(alice), ":dave!dave@a1b2c3d4.lattice PART #c :idle"));
+}
+
+// ---- Topics
+// ----------------------------------------------------------------------------------------
+
+TEST_F(ServerTest, TopicIsWrittenToTheStoreAndShownFromTheWatch) {
+  ClientId alice = Connect("alice");
+  ClientId bob = Connect("bob");
+  Join(alice, "#c");
+  Join(bob, "#c");
+  Take(alice), Take(bob);
+  Line(alice, "TOPIC #c :Release on Friday");
+  ASSERT_EQ(backend_.writes.size(), 1u);
+  EXPECT_EQ(backend_.writes[0].kind, "topic");
+  EXPECT_EQ(backend_.writes[0].text, "Release on Friday");
+  backend_.AnswerWrite("t1");
+  EXPECT_TRUE(Take(alice).empty());
+  auto change = Chat("t1", "c", "Release on Friday", "alice", kSelf, 9, 1714566000000);
+  change.set_kind("topic");
+  Watch(change);
+  const std::string expected = ":alice!alice@5e1f5e1f.lattice TOPIC #c :Release on Friday";
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{expected}));  // the setter sees it too
+  EXPECT_EQ(Take(bob), (std::vector<std::string>{expected}));
+  Line(bob, "TOPIC #c");
+  EXPECT_EQ(Take(bob), (std::vector<std::string>{":irc.test 332 bob #c :Release on Friday",
+                                                 ":irc.test 333 bob #c alice :1714566000"}));
+  // An older concurrent change from another node loses, as it does in the store.
+  auto older = Chat("t0", "c", "stale", "dave", kNodeA, 10, 1714565000000);
+  older.set_kind("topic");
+  Watch(older);
+  EXPECT_TRUE(Take(bob).empty());
+  // Setting a topic needs membership.
+  ClientId carol = Connect("carol");
+  Line(carol, "TOPIC #c :mine");
+  EXPECT_EQ(Codes(Take(carol)), (std::vector<std::string>{"442"}));
+}
+
+TEST_F(ServerTest, TopicOfAChannelNobodyHereIsInIsAskedFromTheKernel) {
+  ClientId alice = Connect("alice");
+  backend_.topics["far"].set_set(true);
+  backend_.topics["far"].set_text("Remote topic");
+  backend_.topics["far"].set_sender("dave");
+  backend_.topics["far"].set_author(kNodeA);
+  Line(alice, "TOPIC #far");
+  auto lines = Take(alice);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], ":irc.test 332 alice #far :Remote topic");
+  Line(alice, "TOPIC #empty");
+  EXPECT_EQ(Codes(Take(alice)), (std::vector<std::string>{"331"}));
+}
+
+TEST_F(ServerTest, ListMergesStoreChannelsWithLocalOnes) {
+  ClientId alice = Connect("alice");
+  Join(alice, "#here");
+  Take(alice);
+  v1::ChannelInfo info;
+  info.set_name("General");
+  info.mutable_topic()->set_set(true);
+  info.mutable_topic()->set_text("all hands");
+  backend_.channels.push_back(info);
+  info.Clear();
+  info.set_name("has space");
+  backend_.channels.push_back(info);
+  Line(alice, "LIST");
+  EXPECT_EQ(
+      Take(alice),
+      (std::vector<std::string>{
+          ":irc.test 321 alice Channel :Users  Name", ":irc.test 322 alice #general 0 :all hands",
+          ":irc.test 322 alice #here 1 :", ":irc.test 323 alice :End of /LIST"}));
+}
+
+// ---- Queries
+// -----------------------------------------------------------------------------------------
+
+TEST_F(ServerTest, ModeWhoAwayIson) {
+  ClientId alice = Connect("alice");
+  ClientId bob = Connect("bob");
+  Join(alice, "#c");
+  Join(bob, "#c");
+  Take(alice), Take(bob);
+  Line(alice, "MODE #c");
+  Line(alice, "MODE #c b");
+  Line(alice, "MODE #c +o bob");
+  Line(alice, "MODE bob +i");
+  Line(alice, "MODE alice");
+  EXPECT_EQ(Codes(Take(alice)), (std::vector<std::string>{"324", "368", "482", "502", "221"}));
+  Line(alice, "MODE alice +iz");
+  auto mode = Take(alice);
+  EXPECT_TRUE(HasLine(mode, ":alice!alice@5e1f5e1f.lattice MODE alice :+i"));
+  EXPECT_EQ(Codes(mode), (std::vector<std::string>{"501"}));
+  Line(bob, "AWAY :brb");
+  Line(bob, "AWAY");
+  EXPECT_EQ(Codes(Take(bob)), (std::vector<std::string>{"306", "305"}));
+  Line(bob, "AWAY :brb");
+  Take(bob);
+  Line(alice, "WHO #c");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{
+                             ":irc.test 352 alice #c alice 5e1f5e1f.lattice irc.test alice H "
+                             ":0 alice Realname",
+                             ":irc.test 352 alice #c bob 5e1f5e1f.lattice irc.test bob G :0 bob "
+                             "Realname",
+                             ":irc.test 315 alice #c :End of /WHO list."}));
+  Line(alice, "ISON bob nobody ALICE");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test 303 alice :bob alice"}));
+}
+
+// ---- Timers
+// ----------------------------------------------------------------------------------------
+
+TEST_F(ServerTest, IdleClientsArePingedAndDroppedWhenSilent) {
+  ServerOptions options;
+  options.ping_interval_ms = 10'000;
+  options.ping_timeout_ms = 5'000;
+  Restart(options);
+  ClientId alice = Connect("alice");
+  ClientId bob = Connect("bob");
+  now_ms_ += 10'000;
+  server_->OnTick(now_ms_);
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{"PING :irc.test"}));
+  EXPECT_EQ(Take(bob), (std::vector<std::string>{"PING :irc.test"}));
+  now_ms_ += 1'000;
+  Line(bob, "PONG :irc.test");
+  now_ms_ += 4'000;
+  server_->OnTick(now_ms_);
+  EXPECT_EQ(transport_.closed[alice], "Ping timeout: 15 seconds");
+  EXPECT_EQ(transport_.closed.count(bob), 0u);
+}
+
+TEST_F(ServerTest, UnregisteredConnectionsTimeOut) {
+  ServerOptions options;
+  options.registration_timeout_ms = 30'000;
+  Restart(options);
+  ClientId lurker = Open();
+  Line(lurker, "NICK lurker");
+  now_ms_ += 29'000;
+  server_->OnTick(now_ms_);
+  EXPECT_EQ(transport_.closed.count(lurker), 0u);
+  now_ms_ += 1'000;
+  server_->OnTick(now_ms_);
+  EXPECT_EQ(transport_.closed[lurker], "Registration timed out");
+}
+
+}  // namespace
+}  // namespace lattice::irc
