@@ -14,6 +14,16 @@ absl::Status FromLevelDb(const leveldb::Status& s, std::string_view what) {
 
 }  // namespace
 
+LevelDbKv::~LevelDbKv() {
+  if (owns_snapshot_) db_->ReleaseSnapshot(snapshot_);
+}
+
+std::unique_ptr<LevelDbKv> LevelDbKv::Pinned(leveldb::DB* db) {
+  auto kv = std::make_unique<LevelDbKv>(db, db->GetSnapshot());
+  kv->owns_snapshot_ = true;
+  return kv;
+}
+
 absl::StatusOr<std::optional<std::string>> LevelDbKv::Get(std::string_view key) const {
   leveldb::ReadOptions options;
   options.snapshot = snapshot_;

@@ -4,15 +4,22 @@
 
 #include <leveldb/db.h>
 
+#include <memory>
+
 #include "sync/kv_view.h"
 
 namespace lattice::kernel::sync {
 
-// Thread-safe as LevelDB reads are. Borrows `db` (and `snapshot`, which may be null).
+// Borrows `db` (and `snapshot`, which may be null). Thread-safe as LevelDB reads are.
 class LevelDbKv : public KvReader {
  public:
   explicit LevelDbKv(leveldb::DB* db, const leveldb::Snapshot* snapshot = nullptr)
       : db_(db), snapshot_(snapshot) {}
+  ~LevelDbKv() override;
+
+  // A reader for one reconciliation message: it holds a snapshot taken now (released
+  // when it is destroyed), so all its reads see one state of the database.
+  static std::unique_ptr<LevelDbKv> Pinned(leveldb::DB* db);
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
   absl::Status Scan(std::string_view start, std::string_view end,
@@ -21,6 +28,7 @@ class LevelDbKv : public KvReader {
  private:
   leveldb::DB* db_;
   const leveldb::Snapshot* snapshot_;
+  bool owns_snapshot_ = false;
 };
 
 }  // namespace lattice::kernel::sync

@@ -14,13 +14,19 @@ namespace {
 
 // Room kept free in a limited frame for the Skip and the Fingerprint of what did not fit.
 constexpr size_t kTruncationReserve = 64;
-// The first message is this much wider than the plan's later cuts: paid once per sync.
+// The first message is this much wider than the plan's later cuts (it is paid once per
+// sync, not per difference), up to kMaxFirstMessageParts: every part of it costs each side
+// an index descent even when nothing differs.
 constexpr uint64_t kFirstMessageWidening = 4;
+constexpr uint64_t kMaxFirstMessageParts = 64;
 // With dense differences the plan's final ranges hold about this many differences.
-constexpr double kDifferencesPerFinalRange = 0.5;
+constexpr double kDifferencesPerFinalRange = 0.1;
 constexpr uint64_t kMinFinalRange = 4;
+// A density estimate from cut ranges counts only when their parents held this many
+// differences on average (below, every parent's one difference explains the mismatches).
+constexpr double kConditionedDensityFloor = 2.0;
 // Past the plan, a responder whose test found no single difference of its own cuts a
-// range in this many parts for the initiator to test its own.
+// sparse range in this many parts for the initiator to test its own.
 constexpr uint64_t kPastPlanResponderParts = 4;
 
 struct Piece {
@@ -162,6 +168,7 @@ class MessageRound {
     whole.count = total_.count;
     LATTICE_ASSIGN_OR_RETURN(auto pieces, Cut(whole, Bound::Infinity(), total_.count));
     LATTICE_RETURN_IF_ERROR(AppendOrTruncate(whole, pieces));
+    RecordSentRanges();
     return out_.Take();
   }
 
@@ -197,15 +204,6 @@ class MessageRound {
       lower_aggregate = state.upper_aggregate;
     }
     UpdateDensity(fingerprints, mismatches, fingerprint_items);
-    if (getenv("NEG_DEBUG")) {
-      uint64_t idl = 0;
-      for (auto& r : ranges) idl += r.mode == Mode::kIdList;
-      fprintf(stderr, "m=%lu role=%d ranges=%zu fps=%lu mism=%lu idlists=%lu density=%g T=%lu\n",
-              (unsigned long)message_index_, (int)session_.role_, ranges.size(),
-              (unsigned long)fingerprints, (unsigned long)mismatches, (unsigned long)idl,
-              session_.density_, (unsigned long)session_.planned_round_trips_);
-      for (size_t i = 0; i < ranges.size(); ++i) if (ranges[i].mode == Mode::kFingerprint && !states[i].fingerprint_matches && message_index_ >= 4) fprintf(stderr, "  unresolved n=%lu\n", (unsigned long)states[i].count);
-    }
 
     for (size_t i = 0; i < ranges.size(); ++i) {
       const ReceivedRange& range = ranges[i];
@@ -228,6 +226,7 @@ class MessageRound {
       if (absl::IsResourceExhausted(appended)) break;  // truncated: the rest waits
       LATTICE_RETURN_IF_ERROR(appended);
     }
+    RecordSentRanges();
     if (session_.role_ == Role::kInitiator && out_.empty()) return std::nullopt;
     return out_.Take();
   }
@@ -243,12 +242,19 @@ class MessageRound {
     return 8;
   }
 
+  // Estimates differences per item from the share of the peer's fingerprints that
+  // mismatched. The peer's ranges cut ranges of ours that it found different, so each
+  // parent holds a difference: when parents held few differences (density x parent size
+  // small) the share only reflects that, and the earlier estimate stands.
   void UpdateDensity(uint64_t fingerprints, uint64_t mismatches, uint64_t items) {
     if (fingerprints < 4 || items == 0) return;
     double fraction = static_cast<double>(mismatches) / static_cast<double>(fingerprints);
     fraction = std::min(fraction, 1.0 - 0.5 / static_cast<double>(fingerprints));
     double mean_items = static_cast<double>(items) / static_cast<double>(fingerprints);
-    session_.density_ = -std::log1p(-fraction) / std::max(1.0, mean_items);
+    double estimate = -std::log1p(-fraction) / std::max(1.0, mean_items);
+    double parent = session_.last_sent_range_items_;
+    if (parent > 0 && estimate * parent < kConditionedDensityFloor) return;
+    session_.density_ = estimate;
   }
 
   // The size the plan aims for at its end: what single-difference detection covers, or
@@ -279,7 +285,10 @@ class MessageRound {
       double cuts_left = static_cast<double>(last_cut - message_index_ + 1);
       double ratio = std::max(1.0, static_cast<double>(n) / final_size);
       parts = static_cast<uint64_t>(std::ceil(std::pow(ratio, 1.0 / cuts_left)));
-      if (message_index_ == 0) parts *= kFirstMessageWidening;
+      if (message_index_ == 0) {
+        parts = std::min(parts * kFirstMessageWidening,
+                         std::max(parts, kMaxFirstMessageParts));
+      }
       if (message_index_ == last_cut && initiator && expected_differences >= 2 &&
           n <= 4 * session_.options_.detect_max_items) {
         return {true, 0};  // dense: the parts would nearly all differ and be listed anyway
@@ -289,12 +298,15 @@ class MessageRound {
       if (static_cast<double>(n) <= 2 * final_size) return {true, 0};
       parts = static_cast<uint64_t>(std::ceil(std::sqrt(static_cast<double>(n) / final_size)));
     } else {
-      if (n <= kPastPlanResponderParts || expected_differences >= 0.5) {
-        if (n <= 4 * session_.options_.detect_max_items) return {true, 0};
+      // Past the plan, our own single difference was ruled out. Cut small parts for the
+      // initiator to test its own, unless differences are dense (the plan's final ranges
+      // were sized by density): then a list settles the range without another round trip.
+      const bool dense = final_size < static_cast<double>(session_.options_.detect_max_items);
+      if ((n <= kPastPlanResponderParts || dense) && n <= 4 * session_.options_.detect_max_items) {
+        return {true, 0};
       }
-      parts = expected_differences >= 0.5
-                  ? static_cast<uint64_t>(std::ceil(static_cast<double>(n) / final_size))
-                  : kPastPlanResponderParts;
+      parts = dense ? static_cast<uint64_t>(std::ceil(static_cast<double>(n) / final_size))
+                    : kPastPlanResponderParts;
     }
     uint64_t widest = session_.options_.max_plan_parts * kFirstMessageWidening;
     parts = std::clamp<uint64_t>(parts, 2, std::max<uint64_t>(2, widest));
@@ -357,6 +369,8 @@ class MessageRound {
       Bound bound = Bound::Between(previous, ranked.item);
       Piece piece{lower, bound, Mode::kFingerprint, {}, {}};
       piece.fingerprint = FingerprintOf(Aggregate::Difference(ranked.before, lower_aggregate));
+      sent_fingerprints_ += 1;
+      sent_fingerprint_items_ += ranked.before.count - lower_aggregate.count;
       pieces.push_back(std::move(piece));
       lower = bound;
       lower_aggregate = ranked.before;
@@ -367,6 +381,8 @@ class MessageRound {
     } else {
       last.fingerprint =
           FingerprintOf(Aggregate::Difference(state.upper_aggregate, lower_aggregate));
+      sent_fingerprints_ += 1;
+      sent_fingerprint_items_ += state.upper_aggregate.count - lower_aggregate.count;
     }
     pieces.push_back(std::move(last));
     return pieces;
@@ -493,6 +509,14 @@ class MessageRound {
     return absl::ResourceExhaustedError("frame full");
   }
 
+  // Remembers the size of the ranges this message sends, for the next density estimate.
+  void RecordSentRanges() {
+    session_.last_sent_range_items_ =
+        sent_fingerprints_ == 0 ? 0
+                                : static_cast<double>(sent_fingerprint_items_) /
+                                      static_cast<double>(sent_fingerprints_);
+  }
+
   void Report(const ItemId& id, bool have) {
     if (!session_.reported_.insert(id).second) return;
     (have ? result_->have : result_->need).push_back(id);
@@ -504,6 +528,8 @@ class MessageRound {
   OutgoingMessage out_;
   uint64_t message_index_;
   Aggregate total_;
+  uint64_t sent_fingerprints_ = 0;
+  uint64_t sent_fingerprint_items_ = 0;
 };
 
 absl::StatusOr<NegentropySession> NegentropySession::Create(Role role,

@@ -86,8 +86,9 @@ class NegentropySession {
 
   // Processes the peer's message. Errors: INVALID_ARGUMENT (malformed message, or one the
   // protocol does not allow now), RESOURCE_EXHAUSTED (a limit), FAILED_PRECONDITION (the
-  // peer speaks another protocol version; the initiator cannot downgrade), and the item
-  // source's errors. After an error the session is finished.
+  // peer speaks another protocol version; the initiator cannot downgrade), ABORTED (the
+  // item source did not show one state during the call: retry on a snapshot), and the
+  // item source's errors. After an error the session is finished.
   absl::StatusOr<ReconcileResult> Reconcile(ItemSource& items, std::string_view message);
 
   Role role() const { return role_; }
@@ -109,6 +110,9 @@ class NegentropySession {
   uint64_t next_message_index_;  // of our next message: 0 = the initiator's first, 1 = its reply
   uint64_t planned_round_trips_ = 0;
   double density_ = 0;  // estimated differences per item
+  // Mean count of our items in the fingerprint ranges of our last message: the parents of
+  // the peer's next ranges, used to tell whether its mismatches say anything about density.
+  double last_sent_range_items_ = 0;
   NegentropyStats stats_;
   std::unordered_set<ItemId, IdHash> reported_;
 

@@ -57,7 +57,6 @@ unsigned ChildIndex(const Key& key, int child_level) {
   return depth % 8 == 0 ? byte >> 4 : byte & 0x0f;
 }
 
-unsigned MaxChildIndex(int child_level) { return child_level <= 4 ? 0xff : 0x0f; }
 
 // REQUIRES: `path` has zero bits from DepthBits(child_level - 1) on.
 void SetChild(Key* path, int child_level, unsigned child) {
@@ -109,21 +108,37 @@ std::pair<std::string, std::string> BucketItemRange(const std::string& prefix, i
   return {start, ItemKey(prefix, end)};
 }
 
+unsigned Fanout(int child_level) { return child_level <= 4 ? 256 : 16; }
+
+// Which children of a split bucket exist, one bit per child index.
+using ChildSet = std::array<uint64_t, 4>;
+bool HasChild(const ChildSet& set, unsigned child) { return (set[child / 64] >> (child % 64)) & 1; }
+void AddChild(ChildSet* set, unsigned child) { (*set)[child / 64] |= uint64_t{1} << (child % 64); }
+
 struct BucketRecord {
   bool split = false;
   Aggregate aggregate;
+  ChildSet children{};  // split buckets only
 };
 
-std::string EncodeRecord(const BucketRecord& record) {
+// flags (format | split), varint count, 32-byte sum, and for a split bucket the bitmap of
+// its children (2 bytes, or 32 for the byte levels): readers fetch children by key, which
+// stays fast however many overwritten versions of hot buckets LevelDB still holds.
+std::string EncodeRecord(const BucketRecord& record, int level) {
   std::string out;
   out.push_back(static_cast<char>(kRecordFormat | (record.split ? kSplitFlag : 0)));
   AppendVarint(&out, record.aggregate.count);
   ItemId sum = record.aggregate.sum.Bytes();
   out.append(IdBytes(sum));
+  if (record.split) {
+    for (unsigned byte = 0; byte < Fanout(level + 1) / 8; ++byte) {
+      out.push_back(static_cast<char>(record.children[byte / 8] >> (8 * (byte % 8))));
+    }
+  }
   return out;
 }
 
-absl::StatusOr<BucketRecord> DecodeRecord(std::string_view value) {
+absl::StatusOr<BucketRecord> DecodeRecord(std::string_view value, int level) {
   if (value.empty() || (static_cast<uint8_t>(value[0]) & 0xf0) != kRecordFormat) {
     return absl::DataLossError("range index bucket record has an unknown format");
   }
@@ -131,17 +146,24 @@ absl::StatusOr<BucketRecord> DecodeRecord(std::string_view value) {
   record.split = (static_cast<uint8_t>(value[0]) & kSplitFlag) != 0;
   value.remove_prefix(1);
   auto count = ReadVarint(&value);
-  if (!count.ok() || value.size() != kIdBytes) {
+  size_t bitmap_bytes = record.split ? Fanout(level + 1) / 8 : 0;
+  if (!count.ok() || value.size() != kIdBytes + bitmap_bytes) {
     return absl::DataLossError("range index bucket record is truncated");
   }
   record.aggregate.count = *count;
-  record.aggregate.sum = IdSum::FromBytes(IdFromBytes(value));
+  record.aggregate.sum = IdSum::FromBytes(IdFromBytes(value.substr(0, kIdBytes)));
+  for (size_t byte = 0; byte < bitmap_bytes; ++byte) {
+    record.children[byte / 8] |= uint64_t{static_cast<uint8_t>(value[kIdBytes + byte])}
+                                 << (8 * (byte % 8));
+  }
   return record;
 }
 
-// Writes the children of a bucket at `level` that is being split, from its sorted items.
-void WriteChildren(KvWriter& batch, const std::string& prefix, int level,
-                   std::span<const Item> items) {
+// Writes the children of a bucket at `level` that is being split, from its sorted items,
+// and returns which children exist.
+ChildSet WriteChildren(KvWriter& batch, const std::string& prefix, int level,
+                       std::span<const Item> items) {
+  ChildSet created{};
   size_t begin = 0;
   while (begin < items.size()) {
     Key first = KeyOfItem(items[begin]);
@@ -151,11 +173,15 @@ void WriteChildren(KvWriter& batch, const std::string& prefix, int level,
     BucketRecord record;
     for (size_t i = begin; i < end; ++i) record.aggregate.Add(items[i]);
     record.split = record.aggregate.count > RangeIndex::kLeafCapacity && level + 2 < kLevels;
+    if (record.split) {
+      record.children = WriteChildren(batch, prefix, level + 1, items.subspan(begin, end - begin));
+    }
     batch.Put(NodeKey(prefix, level + 1, MaskTo(first, DepthBits(level + 1))),
-              EncodeRecord(record));
-    if (record.split) WriteChildren(batch, prefix, level + 1, items.subspan(begin, end - begin));
+              EncodeRecord(record, level + 1));
+    AddChild(&created, child);
     begin = end;
   }
+  return created;
 }
 
 }  // namespace
@@ -175,11 +201,12 @@ absl::Status RangeIndex::Add(KvWriter& batch, uint64_t timestamp, const ItemId& 
     LATTICE_ASSIGN_OR_RETURN(auto raw, batch.Get(node_key));
     BucketRecord record;
     if (raw.has_value()) {
-      LATTICE_ASSIGN_OR_RETURN(record, DecodeRecord(*raw));
+      LATTICE_ASSIGN_OR_RETURN(record, DecodeRecord(*raw, level));
     }
     record.aggregate.Add(item);
     if (record.split) {
-      batch.Put(node_key, EncodeRecord(record));
+      AddChild(&record.children, ChildIndex(key, level + 1));
+      batch.Put(node_key, EncodeRecord(record, level));
       continue;
     }
     if (record.aggregate.count > kLeafCapacity && level + 1 < kLevels) {
@@ -195,10 +222,10 @@ absl::Status RangeIndex::Add(KvWriter& batch, uint64_t timestamp, const ItemId& 
             "range index bucket at level {} counts {} items but holds {}", level,
             record.aggregate.count, items.size()));
       }
-      WriteChildren(batch, prefix, level, items);
+      record.children = WriteChildren(batch, prefix, level, items);
       record.split = true;
     }
-    batch.Put(node_key, EncodeRecord(record));
+    batch.Put(node_key, EncodeRecord(record, level));
     return absl::OkStatus();
   }
   return absl::OkStatus();
@@ -207,10 +234,7 @@ absl::Status RangeIndex::Add(KvWriter& batch, uint64_t timestamp, const ItemId& 
 struct RangeIndexReader::Node {
   bool split = false;
   Aggregate aggregate;
-};
-
-struct RangeIndexReader::Children {
-  std::vector<std::pair<unsigned, Node>> nodes;  // by child index
+  ChildSet children{};
 };
 
 RangeIndexReader::RangeIndexReader(const KvReader& kv, RangeIndexOptions options)
@@ -223,55 +247,40 @@ absl::StatusOr<const RangeIndexReader::Node*> RangeIndexReader::Root() {
     ++reads_;
     LATTICE_ASSIGN_OR_RETURN(auto raw, kv_.Get(NodeKey(options_.prefix, 0, Key{})));
     if (raw.has_value()) {
-      LATTICE_ASSIGN_OR_RETURN(BucketRecord record, DecodeRecord(*raw));
-      root_ = std::make_unique<Node>(Node{record.split, record.aggregate});
+      LATTICE_ASSIGN_OR_RETURN(BucketRecord record, DecodeRecord(*raw, 0));
+      root_ = std::make_unique<Node>(Node{record.split, record.aggregate, record.children});
     }
     root_loaded_ = true;
   }
   return root_.get();
 }
 
-absl::StatusOr<const RangeIndexReader::Children*> RangeIndexReader::ChildrenOf(
-    int level, const std::string& path_key) {
-  auto cached = children_cache_.find(path_key);
-  if (cached != children_cache_.end()) return cached->second.get();
-  Key path{};
-  std::memcpy(path.data(), path_key.data() + options_.prefix.size() + 2,
-              path_key.size() - options_.prefix.size() - 2);
-  Key last = path;
-  SetChild(&last, level + 1, MaxChildIndex(level + 1));
-  std::string start = NodeKey(options_.prefix, level + 1, path);
-  std::string end = NodeKey(options_.prefix, level + 1, last);
-  end.push_back('\0');
-  auto children = std::make_unique<Children>();
-  absl::Status parse_error;
+absl::StatusOr<const RangeIndexReader::Node*> RangeIndexReader::ChildOf(int level,
+                                                                        const Key& path,
+                                                                        unsigned child) {
+  Key child_path = path;
+  SetChild(&child_path, level + 1, child);
+  std::string key = NodeKey(options_.prefix, level + 1, child_path);
+  auto cached = node_cache_.find(key);
+  if (cached != node_cache_.end()) return cached->second.get();
   ++reads_;
-  size_t skip = options_.prefix.size() + 2;
-  LATTICE_RETURN_IF_ERROR(kv_.Scan(start, end, [&](std::string_view k, std::string_view v) {
-    auto record = DecodeRecord(v);
-    if (!record.ok()) {
-      parse_error = record.status();
-      return false;
-    }
-    Key child_path{};
-    std::memcpy(child_path.data(), k.data() + skip, std::min(k.size() - skip, kKeyBytes));
-    children->nodes.emplace_back(ChildIndex(child_path, level + 1),
-                                 Node{record->split, record->aggregate});
-    return true;
-  }));
-  LATTICE_RETURN_IF_ERROR(parse_error);
-  const Children* out = children.get();
-  children_cache_.emplace(path_key, std::move(children));
+  LATTICE_ASSIGN_OR_RETURN(auto raw, kv_.Get(key));
+  if (!raw.has_value()) {
+    return absl::DataLossError(
+        fmt::format("range index bucket at level {} lacks a child it lists", level));
+  }
+  LATTICE_ASSIGN_OR_RETURN(BucketRecord record, DecodeRecord(*raw, level + 1));
+  auto node = std::make_unique<Node>(Node{record.split, record.aggregate, record.children});
+  const Node* out = node.get();
+  node_cache_.emplace(std::move(key), std::move(node));
   return out;
 }
 
-absl::StatusOr<const std::vector<Item>*> RangeIndexReader::LeafItems(
-    int level, const std::string& path_key) {
+absl::StatusOr<const std::vector<Item>*> RangeIndexReader::LeafItems(int level,
+                                                                     const Key& path) {
+  std::string path_key = NodeKey(options_.prefix, level, path);
   auto cached = leaf_cache_.find(path_key);
   if (cached != leaf_cache_.end()) return cached->second.get();
-  Key path{};
-  std::memcpy(path.data(), path_key.data() + options_.prefix.size() + 2,
-              path_key.size() - options_.prefix.size() - 2);
   auto [start, end] = BucketItemRange(options_.prefix, level, path);
   auto items = std::make_unique<std::vector<Item>>();
   ++reads_;
@@ -285,8 +294,15 @@ absl::StatusOr<const std::vector<Item>*> RangeIndexReader::LeafItems(
         fmt::format("range index leaf at level {} holds more than {} items", level, kMaxLeafScan));
   }
   const std::vector<Item>* out = items.get();
-  leaf_cache_.emplace(path_key, std::move(items));
+  leaf_cache_.emplace(std::move(path_key), std::move(items));
   return out;
+}
+
+void RangeIndexReader::TrimCache() {
+  if (node_cache_.size() + leaf_cache_.size() > kMaxCachedBuckets) {
+    node_cache_.clear();
+    leaf_cache_.clear();
+  }
 }
 
 absl::StatusOr<Aggregate> RangeIndexReader::Total() {
@@ -295,10 +311,7 @@ absl::StatusOr<Aggregate> RangeIndexReader::Total() {
 }
 
 absl::StatusOr<Aggregate> RangeIndexReader::Below(const Bound& bound) {
-  if (children_cache_.size() + leaf_cache_.size() > kMaxCachedBuckets) {
-    children_cache_.clear();
-    leaf_cache_.clear();
-  }
+  TrimCache();
   if (bound.is_infinity()) return Total();
   LATTICE_ASSIGN_OR_RETURN(const Node* root, Root());
   Aggregate below;
@@ -306,27 +319,44 @@ absl::StatusOr<Aggregate> RangeIndexReader::Below(const Bound& bound) {
   Key target = KeyOfBound(bound);
   Key path{};
   int level = 0;
-  Node node = *root;
-  while (node.split) {
-    LATTICE_ASSIGN_OR_RETURN(const Children* children,
-                             ChildrenOf(level, NodeKey(options_.prefix, level, path)));
+  const Node* node = root;
+  while (node->split) {
     unsigned index = ChildIndex(target, level + 1);
+    unsigned fanout = Fanout(level + 1);
+    // The children left of `index` add up to the bucket less those from `index` on:
+    // read whichever side has fewer children.
+    unsigned left = 0, right = 0;
+    for (unsigned c = 0; c < fanout; ++c) {
+      if (HasChild(node->children, c)) (c < index ? left : right) += 1;
+    }
     const Node* next = nullptr;
-    for (const auto& [child_index, child] : children->nodes) {
-      if (child_index < index) {
-        below.Add(child.aggregate);
-        continue;
+    if (HasChild(node->children, index)) {
+      LATTICE_ASSIGN_OR_RETURN(next, ChildOf(level, path, index));
+    }
+    if (left <= right) {
+      for (unsigned c = 0; c < index; ++c) {
+        if (!HasChild(node->children, c)) continue;
+        LATTICE_ASSIGN_OR_RETURN(const Node* child, ChildOf(level, path, c));
+        below.Add(child->aggregate);
       }
-      if (child_index == index) next = &child;
-      break;
+    } else {
+      Aggregate from_index;
+      for (unsigned c = index; c < fanout; ++c) {
+        if (!HasChild(node->children, c)) continue;
+        LATTICE_ASSIGN_OR_RETURN(const Node* child, ChildOf(level, path, c));
+        from_index.Add(child->aggregate);
+      }
+      if (from_index.count > node->aggregate.count) {
+        return absl::DataLossError("range index bucket counts disagree with their children");
+      }
+      below.Add(Aggregate::Difference(node->aggregate, from_index));
     }
     if (next == nullptr) return below;
     ++level;
     SetChild(&path, level, index);
-    node = *next;
+    node = next;
   }
-  LATTICE_ASSIGN_OR_RETURN(const std::vector<Item>* items,
-                           LeafItems(level, NodeKey(options_.prefix, level, path)));
+  LATTICE_ASSIGN_OR_RETURN(const std::vector<Item>* items, LeafItems(level, path));
   for (const Item& item : *items) {
     if (!ItemBelow(item, bound)) break;
     below.Add(item);
@@ -335,10 +365,7 @@ absl::StatusOr<Aggregate> RangeIndexReader::Below(const Bound& bound) {
 }
 
 absl::StatusOr<RankedItem> RangeIndexReader::AtRank(uint64_t rank) {
-  if (children_cache_.size() + leaf_cache_.size() > kMaxCachedBuckets) {
-    children_cache_.clear();
-    leaf_cache_.clear();
-  }
+  TrimCache();
   LATTICE_ASSIGN_OR_RETURN(const Node* root, Root());
   if (root == nullptr || rank >= root->aggregate.count) {
     return absl::OutOfRangeError(fmt::format("rank {} is beyond the indexed set", rank));
@@ -346,30 +373,54 @@ absl::StatusOr<RankedItem> RangeIndexReader::AtRank(uint64_t rank) {
   Aggregate before;
   Key path{};
   int level = 0;
-  Node node = *root;
-  while (node.split) {
-    LATTICE_ASSIGN_OR_RETURN(const Children* children,
-                             ChildrenOf(level, NodeKey(options_.prefix, level, path)));
+  const Node* node = root;
+  while (node->split) {
+    unsigned fanout = Fanout(level + 1);
     const Node* next = nullptr;
     unsigned next_index = 0;
-    for (const auto& [child_index, child] : children->nodes) {
-      if (rank < child.aggregate.count) {
-        next = &child;
-        next_index = child_index;
-        break;
+    if (rank < node->aggregate.count / 2) {
+      // From the left: skip whole children until the rank falls inside one.
+      for (unsigned c = 0; c < fanout && next == nullptr; ++c) {
+        if (!HasChild(node->children, c)) continue;
+        LATTICE_ASSIGN_OR_RETURN(const Node* child, ChildOf(level, path, c));
+        if (rank < child->aggregate.count) {
+          next = child;
+          next_index = c;
+        } else {
+          rank -= child->aggregate.count;
+          before.Add(child->aggregate);
+        }
       }
-      rank -= child.aggregate.count;
-      before.Add(child.aggregate);
+    } else {
+      // From the right, counting the items at or after the rank.
+      uint64_t from_end = node->aggregate.count - rank;
+      Aggregate after;
+      for (unsigned c = fanout; c-- > 0 && next == nullptr;) {
+        if (!HasChild(node->children, c)) continue;
+        LATTICE_ASSIGN_OR_RETURN(const Node* child, ChildOf(level, path, c));
+        if (from_end <= child->aggregate.count) {
+          next = child;
+          next_index = c;
+          rank = child->aggregate.count - from_end;
+          after.Add(child->aggregate);
+        } else {
+          from_end -= child->aggregate.count;
+          after.Add(child->aggregate);
+        }
+      }
+      if (next != nullptr) {
+        if (after.count > node->aggregate.count) next = nullptr;
+        else before.Add(Aggregate::Difference(node->aggregate, after));
+      }
     }
     if (next == nullptr) {
       return absl::DataLossError("range index bucket counts disagree with their children");
     }
     ++level;
     SetChild(&path, level, next_index);
-    node = *next;
+    node = next;
   }
-  LATTICE_ASSIGN_OR_RETURN(const std::vector<Item>* items,
-                           LeafItems(level, NodeKey(options_.prefix, level, path)));
+  LATTICE_ASSIGN_OR_RETURN(const std::vector<Item>* items, LeafItems(level, path));
   if (rank >= items->size()) {
     return absl::DataLossError("range index leaf holds fewer items than it counts");
   }

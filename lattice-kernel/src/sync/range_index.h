@@ -8,39 +8,43 @@
 // over the bits of K. A bucket is a prefix of K: the first 8, 16, 24 or 32 bits (one byte a
 // level at the top, where real timestamps share their high bits and a level is one short
 // chain), then every further 4 bits down to all 320 (fanout 16). Each bucket stores the
-// count and the id sum of the items under it, and whether it is split. A bucket is a leaf
-// until it holds more than kLeafCapacity items; the Add that pushes it over splits it,
-// writing its children's aggregates from its (at most kLeafCapacity + 1) items, so no leaf
-// ever holds more than kLeafCapacity items and the trie is only as deep as the data makes
-// it. The items themselves are a table of their own (one key each, no value).
+// count and the id sum of the items under it, whether it is split, and if so a bitmap of
+// its children. A bucket is a leaf until it holds more than kLeafCapacity items; the Add
+// that pushes it over splits it, writing its children's aggregates from its (at most
+// kLeafCapacity + 1) items, so no leaf ever holds more than kLeafCapacity items and the
+// trie is only as deep as the data makes it. The items are a table of their own (one key
+// each, no value).
 //
-// Costs. Add reads and rewrites the buckets on its item's path: ~log16(N / 64) levels plus
-// the short chain on top (about 8 buckets for a million items spread over a year), and a
-// split now and then reads at most kLeafCapacity + 1 items. Below(bound) walks the same
-// path, summing at each level the siblings left of it (at most 15, or 255 in the four byte
-// levels), then at most kLeafCapacity items of one leaf: O(levels x fanout), independent of
-// how many items lie in the range. AtRank descends by counts the same way. Only ItemsIn
-// reads items, and the engine uses it for ranges it is about to list or check (small).
+// Costs. Add reads and rewrites the buckets on its item's path (~50 bytes each): about
+// log16(N / 64) levels plus the short chain on top, ~8 buckets for a million items spread
+// over a year; a split now and then reads at most kLeafCapacity + 1 items. Below(bound)
+// walks the same path and, at each level, adds up the children left of it, each read by
+// key (at most 15, or 255 in the four byte levels; Gets, not scans, so the overwritten
+// versions of hot buckets that LevelDB keeps until compaction cost nothing), then reads
+// at most kLeafCapacity items of one leaf: O(levels x fanout) reads, independent of the
+// number of items in the range or in the store. AtRank descends by counts the same way.
+// Only ItemsIn reads items, and the engine uses it for small ranges it lists or tests.
 //
 // Worst cases. Bursty timestamps and "all items in one millisecond": the trie continues
 // below the millisecond into the id bits, which are uniform hashes, so a burst of M items
 // in one millisecond adds ~log16(M / 64) levels and no leaf ever exceeds kLeafCapacity.
-// Timestamps far in the future or the past (any u64): the top levels have fanout 256, so a
-// descent reads at most 4 x 255 + 72 x 15 sibling records whatever the spread; the
+// Timestamps far in the future or the past (any u64): fanout is bounded at every level, so
+// a descent reads at most 4 x 255 + 72 x 15 sibling records whatever the spread, and the
 // depth is bounded by 76 levels since keys are distinct. Stamps of 2^64 - 1 (Negentropy's
 // infinity) are stored as 2^64 - 2. Items are never removed; adding one twice is a no-op.
 //
 // Why not the alternatives: fixed time buckets need unbounded edge scans for bursts; an
 // in-memory B-tree (the authors' choice) must be rebuilt at start (~1 s per million items);
-// a persistent B-tree rewrites whole nodes (kilobytes) per insert, and keeps node layout
-// logic that a trie gets from the key bits for free.
+// a persistent B-tree, or buckets that hold their children's sums, rewrite whole nodes
+// (hundreds of bytes to kilobytes) per insert, where a trie bucket is one 50-byte record.
 //
 // Layout under `prefix` (one table byte, 'n' by default, outside the state machine's 'S'):
-//   prefix 'i' K                      -> ""                     (the items)
-//   prefix 'a' level path-bytes       -> flags, varint count, 32-byte sum LE (buckets)
+//   prefix 'i' K                 -> ""   (the items)
+//   prefix 'a' level path-bytes  -> flags, varint count, 32-byte sum LE [, child bitmap]
 // where path-bytes are the bucket's bits of K, padded with zero bits to whole bytes.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -99,16 +103,18 @@ class RangeIndexReader : public ItemSource {
 
  private:
   struct Node;
-  struct Children;
+  using Key = std::array<uint8_t, 40>;  // be64(timestamp) || id
   absl::StatusOr<const Node*> Root();
-  absl::StatusOr<const Children*> ChildrenOf(int level, const std::string& path_key);
-  absl::StatusOr<const std::vector<Item>*> LeafItems(int level, const std::string& path_key);
+  // The child `child` of the split bucket at `level` holding `path`.
+  absl::StatusOr<const Node*> ChildOf(int level, const Key& path, unsigned child);
+  absl::StatusOr<const std::vector<Item>*> LeafItems(int level, const Key& path);
+  void TrimCache();  // between descents only: descents hold pointers into the caches
 
   const KvReader& kv_;
   RangeIndexOptions options_;
   std::unique_ptr<Node> root_;
   bool root_loaded_ = false;
-  std::unordered_map<std::string, std::unique_ptr<Children>> children_cache_;
+  std::unordered_map<std::string, std::unique_ptr<Node>> node_cache_;
   std::unordered_map<std::string, std::unique_ptr<std::vector<Item>>> leaf_cache_;
   uint64_t reads_ = 0;
 };
