@@ -126,14 +126,19 @@ absl::StatusOr<WriteReceipt> Store::WriteChat(v1::ChatPayload op) {
   return SubmitLocal(std::move(request));
 }
 
-absl::StatusOr<WriteReceipt> Store::SubmitLocal(std::unique_ptr<Request> request) {
-  auto done = request->local_done.get_future();
+bool Store::Enqueue(std::unique_ptr<Request> request) {
   {
     std::lock_guard lock(queue_mutex_);
-    if (stopping_) return absl::UnavailableError("the store is closing");
+    if (stopping_) return false;
     queue_.push_back(std::move(request));
   }
   queue_cv_.notify_one();
+  return true;
+}
+
+absl::StatusOr<WriteReceipt> Store::SubmitLocal(std::unique_ptr<Request> request) {
+  auto done = request->local_done.get_future();
+  if (!Enqueue(std::move(request))) return absl::UnavailableError("the store is closing");
   return done.get();
 }
 
@@ -157,15 +162,10 @@ std::vector<IngestOutcome> Store::Ingest(const std::vector<v1::SignedIntention>&
   }
   if (request->foreign.empty()) return outcomes;
   auto done = request->foreign_done.get_future();
-  {
-    std::lock_guard lock(queue_mutex_);
-    if (stopping_) {
-      for (size_t i : positions) outcomes[i].reason = "the store is closing";
-      return outcomes;
-    }
-    queue_.push_back(std::move(request));
+  if (!Enqueue(std::move(request))) {
+    for (size_t i : positions) outcomes[i].reason = "the store is closing";
+    return outcomes;
   }
-  queue_cv_.notify_one();
   std::vector<IngestOutcome> applied = done.get();
   for (size_t j = 0; j < positions.size() && j < applied.size(); ++j) {
     outcomes[positions[j]] = std::move(applied[j]);
@@ -178,16 +178,11 @@ VerifyReport Store::Verify(const std::string& scratch_dir) {
   request->kind = Request::Kind::kVerify;
   request->scratch_dir = scratch_dir;
   auto done = request->verify_done.get_future();
-  {
-    std::lock_guard lock(queue_mutex_);
-    if (stopping_) {
-      VerifyReport report;
-      report.problems.push_back("the store is closing");
-      return report;
-    }
-    queue_.push_back(std::move(request));
+  if (!Enqueue(std::move(request))) {
+    VerifyReport report;
+    report.problems.push_back("the store is closing");
+    return report;
   }
-  queue_cv_.notify_one();
   return done.get();
 }
 

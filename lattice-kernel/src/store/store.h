@@ -133,6 +133,8 @@ class Store {
   void RetryHeld();
   void NotifyApplied();
   VerifyReport VerifyOnWriter(const std::string& scratch_dir);
+  // Queues `request` for the writer; false when the store is closing.
+  bool Enqueue(std::unique_ptr<Request> request);
   absl::StatusOr<WriteReceipt> SubmitLocal(std::unique_ptr<Request> request);
 
   Options options_;
