@@ -227,10 +227,15 @@ void Store::RetryHeld() {
     (void)LoadWriterState();
     return;
   }
+  PublishCommit();
+}
+
+void Store::PublishCommit() {
   last_witness_.store(state_.last_witness);
   floating_count_.store(state_.floating_total);
   NotifyApplied();
   {
+    // Taken between the store and the notify so a waiter cannot check, miss, then sleep.
     std::lock_guard lock(witness_mutex_);
   }
   witness_cv_.notify_all();
@@ -393,14 +398,7 @@ void Store::ProcessGroup(std::deque<std::unique_ptr<Request>>& group) {
                     s.message());
     }
   } else {
-    last_witness_.store(state_.last_witness);
-    floating_count_.store(state_.floating_total);
-    NotifyApplied();
-    {
-      // Taken between the store and the notify so a waiter cannot check, miss, then sleep.
-      std::lock_guard lock(witness_mutex_);
-    }
-    witness_cv_.notify_all();
+    PublishCommit();
   }
 
   for (auto& request : group) {

@@ -132,6 +132,8 @@ class Store {
   void ProcessGroup(std::deque<std::unique_ptr<Request>>& group);
   void RetryHeld();
   void NotifyApplied();
+  // After a durable commit: publishes the counters, tells listeners, wakes watchers.
+  void PublishCommit();
   VerifyReport VerifyOnWriter(const std::string& scratch_dir);
   // Queues `request` for the writer; false when the store is closing.
   bool Enqueue(std::unique_ptr<Request> request);
