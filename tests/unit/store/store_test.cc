@@ -401,6 +401,9 @@ TEST_F(ChatStoreTest, HistoryIsInCausalOrderWithRepliesAfterParents) {
   ForeignAuthor other(store_id_);
   members_.insert(other.id());
   WriteReceipt first = Post("#general", "hello");
+  // "second" is stamped a few ms later; in the same ms it would tie with the reply's slot
+  // right after its parent and the two concurrent entries would order by hash.
+  clock_.Observe({first.hlc.wall_ms + 5, 0});
   Post("#general", "second");
   // A reply from a node whose clock is far behind still sorts after its parent.
   v1::ChatPayload reply;
