@@ -32,8 +32,14 @@ class BatchView {
   void ScanPrefix(std::string_view prefix,
                   const std::function<bool(std::string_view, std::string_view)>& visit);
 
+  const Database& db() const { return db_; }
   leveldb::WriteBatch* batch() { return &batch_; }
   const absl::Status& status() const { return status_; }
+  // Records an error of work done for this batch elsewhere (say, the sync index), so the
+  // owner will not commit it.
+  void Fail(const absl::Status& status) {
+    if (status_.ok()) status_ = status;
+  }
   size_t ApproximateSize() const { return batch_.ApproximateSize(); }
 
  private:

@@ -8,6 +8,7 @@
 
 #include "lattice/common/files.h"
 #include "storage/durable_env.h"
+#include "sync/leveldb_kv.h"
 
 namespace lattice::kernel {
 
@@ -89,6 +90,36 @@ absl::Status Database::ScanReverse(std::string_view start, std::string_view end,
     if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;
   }
   return FromLevelDb(it->status(), "scan " + dir_);
+}
+
+namespace {
+
+// Holds the database's shared lock for as long as the snapshot lives, so a reopen cannot
+// free the LevelDB instance under it.
+class PinnedReader : public sync::KvReader {
+ public:
+  PinnedReader(std::shared_lock<std::shared_mutex> lock, leveldb::DB* db)
+      : lock_(std::move(lock)), kv_(sync::LevelDbKv::Pinned(db)) {}
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
+    return kv_->Get(key);
+  }
+  absl::Status Scan(std::string_view start, std::string_view end,
+                    const Visitor& visit) const override {
+    return kv_->Scan(start, end, visit);
+  }
+
+ private:
+  std::shared_lock<std::shared_mutex> lock_;
+  std::unique_ptr<sync::LevelDbKv> kv_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<sync::KvReader>> Database::Pin() const {
+  std::shared_lock lock(mutex_);
+  if (!db_) return absl::UnavailableError("database " + dir_ + " is closed after an error");
+  leveldb::DB* db = db_.get();
+  return std::make_unique<PinnedReader>(std::move(lock), db);
 }
 
 absl::Status Database::CheckFreeSpace() const {

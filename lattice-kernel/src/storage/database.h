@@ -16,32 +16,39 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "sync/kv_view.h"
 
 namespace lattice::kernel {
 
 // Maps a LevelDB status to an absl::Status; running out of space is RESOURCE_EXHAUSTED.
 absl::Status FromLevelDb(const leveldb::Status& s, std::string_view context);
 
-// Thread-safe.
-class Database {
+// Thread-safe. It is also the committed view the sync index reads (sync::KvReader).
+class Database : public sync::KvReader {
  public:
   // Creates the directory (durably) when missing.
   static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& dir);
-  ~Database();
+  ~Database() override;
 
   const std::string& dir() const { return dir_; }
 
-  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const;
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
 
   // Calls `visit(key, value)` for keys in [start, end) in order (end empty = no bound),
   // until it returns false.
-  using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
-  absl::Status Scan(std::string_view start, std::string_view end, const Visitor& visit) const;
+  absl::Status Scan(std::string_view start, std::string_view end,
+                    const Visitor& visit) const override;
   // The same, from the last key before `end` (or the last of all) down to `start`.
   absl::Status ScanReverse(std::string_view start, std::string_view end,
                            const Visitor& visit) const;
 
   absl::Status Write(leveldb::WriteBatch* batch, bool sync);
+
+  // A reader pinned to a snapshot taken now, so all its reads see one state (one
+  // reconciliation message reads the sync index through it). While it lives the database
+  // cannot be reopened after a write error, so keep it short-lived.
+  // UNAVAILABLE when the database is closed after an error.
+  absl::StatusOr<std::unique_ptr<sync::KvReader>> Pin() const;
 
   // Refuses writes (RESOURCE_EXHAUSTED) while the file system holding the database has less
   // than `bytes` available, so LevelDB itself never meets a full disk in the common case.

@@ -64,13 +64,6 @@ std::string Held(uint64_t wall_ms, std::string_view hash) {
   return key;
 }
 
-std::string Sync(uint64_t wall_ms, std::string_view hash) {
-  std::string key(1, kSync);
-  AppendBigEndian64(&key, wall_ms);
-  key.append(hash);
-  return key;
-}
-
 std::string Fork(std::string_view author, uint64_t seq) {
   std::string key = Key(kFork, author);
   AppendBigEndian64(&key, seq);

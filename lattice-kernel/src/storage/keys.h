@@ -16,7 +16,7 @@ inline constexpr char kPending = 'p';          // p hash -> SignedIntention (flo
 inline constexpr char kMissing = 'm';          // m missing-hash waiting-hash -> ""
 inline constexpr char kPendingByAuthor = 'q';  // q author hash -> ""
 inline constexpr char kHeld = 'h';             // h be64(wall_ms) hash -> "" (stamped in future)
-inline constexpr char kSync = 's';             // s be64(wall_ms) hash -> ""
+// 'n' is the sync index's table (sync/range_index.h), written in the intention's batch.
 inline constexpr char kFork = 'k';             // k author be64(seq) -> ForkProof
 inline constexpr char kMeta = 'M';             // M name -> value
 inline constexpr char kState = 'S';            // S ... -> the state machine's tables
@@ -36,7 +36,6 @@ std::string MissingPrefix(std::string_view missing);
 std::string PendingByAuthor(std::string_view author, std::string_view hash);
 std::string PendingByAuthorPrefix(std::string_view author);
 std::string Held(uint64_t wall_ms, std::string_view hash);
-std::string Sync(uint64_t wall_ms, std::string_view hash);
 std::string Fork(std::string_view author, uint64_t seq);
 std::string Meta(std::string_view name);
 std::string Table(char table);  // a one-byte prefix

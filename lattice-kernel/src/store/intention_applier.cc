@@ -174,7 +174,10 @@ IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64
   view_.Put(keys::Witness(record.witness()), hash);
   std::string author_seq = keys::AuthorSeq(author, intention.body.seq());
   if (!view_.Contains(author_seq)) view_.Put(author_seq, hash);
-  view_.Put(keys::Sync(intention.body.hlc().wall_ms(), hash), "");
+  if (auto s = sync_index_.Add(sync_batch_, intention.body.hlc().wall_ms(), sync::IdFromBytes(hash));
+      !s.ok()) {
+    view_.Fail(s);
+  }
   auto cite = [&](const std::string& dep) { state_.frontier.erase(dep); };
   if (!intention.body.prev().empty()) cite(intention.body.prev());
   for (const auto& dep : intention.body.deps()) cite(dep);

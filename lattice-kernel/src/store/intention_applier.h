@@ -12,6 +12,8 @@
 #include "dag/intention.h"
 #include "state/state_machine.h"
 #include "storage/batch_view.h"
+#include "sync/index_batch.h"
+#include "sync/range_index.h"
 #include "store/store.h"
 #include "store/writer_state.h"
 
@@ -23,7 +25,8 @@ class IntentionApplier {
   IntentionApplier(std::string_view store_id, BatchView& view, WriterState& state,
                    StateMachine& state_machine, HybridClock& clock, const AuthorPolicy& may_write)
       : store_id_(store_id), view_(view), state_(state), state_machine_(state_machine),
-        clock_(clock), may_write_(may_write) {}
+        clock_(clock), may_write_(may_write),
+        sync_batch_(view.db(), [&view](std::string_view k, std::string_view v) { view.Put(k, v); }) {}
 
   // A foreign intention whose signature was verified.
   IngestOutcome Ingest(const DecodedIntention& intention);
@@ -54,6 +57,9 @@ class IntentionApplier {
   StateMachine& state_machine_;
   HybridClock& clock_;
   const AuthorPolicy& may_write_;
+  // The sync index's writes of this group, in the group's own batch (through view_).
+  sync::IndexBatch sync_batch_;
+  sync::RangeIndex sync_index_;
 };
 
 }  // namespace lattice::kernel

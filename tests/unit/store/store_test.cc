@@ -9,6 +9,7 @@
 #include "state/chat_state.h"
 #include "state/kv_state.h"
 #include "storage/keys.h"
+#include "store/sync_snapshot.h"
 #include "unit/store/test_store.h"
 
 namespace lattice::kernel::testing {
@@ -356,6 +357,7 @@ TEST(StoreConvergence, EveryDeliveryOrderGivesTheSameState) {
   for (auto& [hash, s] : everything) all.push_back(s);
 
   std::set<std::string> state_hashes;
+  std::set<sync::Fingerprint> fingerprints;
   bool saw_conflict = false;
   for (int permutation = 0; permutation < 12; ++permutation) {
     std::shuffle(all.begin(), all.end(), rng);
@@ -366,12 +368,20 @@ TEST(StoreConvergence, EveryDeliveryOrderGivesTheSameState) {
     EXPECT_EQ(fresh->last_witness(), all.size());
     EXPECT_EQ(fresh->floating_count(), 0u);
     state_hashes.insert(*fresh->StateHash());
+    // The sync index holds exactly the witnessed set, whatever order built it.
+    auto snapshot = SyncSnapshot::Open(fresh->db());
+    ASSERT_TRUE(snapshot.ok());
+    auto total = (*snapshot)->Total();
+    ASSERT_TRUE(total.ok());
+    EXPECT_EQ(total->count, all.size());
+    fingerprints.insert(sync::FingerprintOf(*total));
     for (int k = 0; k < 6; ++k) {
       auto heads = ReadHeads(fresh->db(), "k" + std::to_string(k));
       saw_conflict |= heads.ok() && heads->heads_size() > 1;
     }
   }
   EXPECT_EQ(state_hashes.size(), 1u);
+  EXPECT_EQ(fingerprints.size(), 1u);
   EXPECT_TRUE(saw_conflict) << "the scenario should produce at least one conflicted key";
 }
 
