@@ -1,5 +1,6 @@
 #include "net/tcp_stream.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -102,8 +103,40 @@ absl::StatusOr<std::unique_ptr<TcpStream>> TcpStream::Adopt(UniqueFd fd,
       new TcpStream(std::move(fd), *std::move(wake), std::move(remote_address)));
 }
 
+namespace {
+
+// Binds `fd` to `source_ip` with an ephemeral port, when the address is of `family`.
+absl::Status BindSource(int fd, int family, const std::string& source_ip) {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  if (family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&storage);
+    in->sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source_ip.c_str(), &in->sin_addr) != 1) {
+      return absl::InvalidArgumentError(fmt::format("source address {} is not IPv4", source_ip));
+    }
+    length = sizeof(sockaddr_in);
+  } else if (family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    in6->sin6_family = AF_INET6;
+    if (::inet_pton(AF_INET6, source_ip.c_str(), &in6->sin6_addr) != 1) {
+      return absl::InvalidArgumentError(fmt::format("source address {} is not IPv6", source_ip));
+    }
+    length = sizeof(sockaddr_in6);
+  } else {
+    return absl::InvalidArgumentError("unsupported address family");
+  }
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+    return absl::UnavailableError(fmt::format("bind to source {}: {}", source_ip, ErrnoText(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<TcpStream>> TcpStream::Connect(const HostPort& address,
-                                                              Clock::time_point deadline) {
+                                                              Clock::time_point deadline,
+                                                              const std::string& source_ip) {
   auto resolved = Resolve(address, /*passive=*/false);
   if (!resolved.ok()) return resolved.status();
   std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> results(*resolved, &::freeaddrinfo);
@@ -116,6 +149,12 @@ absl::StatusOr<std::unique_ptr<TcpStream>> TcpStream::Connect(const HostPort& ad
       continue;
     }
     std::string remote = FormatSockaddr(ai->ai_addr, ai->ai_addrlen);
+    if (!source_ip.empty()) {
+      if (auto bound = BindSource(fd.get(), ai->ai_family, source_ip); !bound.ok()) {
+        last_error = fmt::format("{}: {}", remote, bound.message());
+        continue;
+      }
+    }
     if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0) {
       if (errno != EINPROGRESS) {
         last_error = fmt::format("{}: {}", remote, ErrnoText(errno));

@@ -34,9 +34,12 @@ class UniqueFd {
 class TcpStream : public ByteStream {
  public:
   // Connects to `address` (resolved with getaddrinfo, each result tried in turn) by
-  // `deadline`. UNAVAILABLE with the reason when no address answers.
+  // `deadline`. UNAVAILABLE with the reason when no address answers. A non-empty
+  // `source_ip` (a numeric address of this host) is bound first, so the connection leaves
+  // from it (multi-homed hosts; loopback tests where each node has its own 127.x address).
   static absl::StatusOr<std::unique_ptr<TcpStream>> Connect(const HostPort& address,
-                                                            Clock::time_point deadline);
+                                                            Clock::time_point deadline,
+                                                            const std::string& source_ip = "");
 
   // Takes a connected socket (made non-blocking here).
   static absl::StatusOr<std::unique_ptr<TcpStream>> Adopt(UniqueFd fd,

@@ -84,7 +84,7 @@ absl::StatusOr<std::shared_ptr<Link>> TcpTransport::Dial(const DialRequest& requ
   auto host_port = ParseHostPort(request.address);
   if (!host_port.ok()) return host_port.status();
   auto deadline = Clock::now() + config_->limits.handshake_timeout;
-  auto stream = TcpStream::Connect(*host_port, deadline);
+  auto stream = TcpStream::Connect(*host_port, deadline, config_->source_ip);
   if (!stream.ok()) return stream.status();
   auto session = RunHandshake(**stream, *handshake, deadline);
   if (!session.ok()) {

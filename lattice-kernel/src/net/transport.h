@@ -116,6 +116,8 @@ struct TransportConfig {
   const KeyPair* identity = nullptr;  // this node's key; not owned, outlives the transport
   AdmitPeerFn admit;                  // the listener's admission rule; empty refuses all
   LinkLimits limits;
+  // TCP: dial from this numeric IP of the host ("" lets the OS choose).
+  std::string source_ip;
 };
 
 struct DialRequest {

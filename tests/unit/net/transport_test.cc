@@ -747,3 +747,43 @@ TEST_P(TransportTest, APeerThatKeepsSendingInvalidDataIsDisconnected) {
 
 }  // namespace
 }  // namespace lattice::kernel::net
+
+namespace lattice::kernel::net {
+namespace {
+
+TEST(TcpTransportSource, DialLeavesFromTheConfiguredSourceAddress) {
+  KeyPair a_key = GenerateKeyPair();
+  KeyPair b_key = GenerateKeyPair();
+  AcceptLog accepted;
+  TransportConfig a_config;
+  a_config.identity = &a_key;
+  a_config.admit = [](const std::string&, const std::optional<InviteProof>&) {
+    return absl::OkStatus();
+  };
+  TcpTransport a(std::move(a_config));
+  auto listener = a.Listen("127.0.0.1:0", accepted.handlers());
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  TransportConfig b_config;
+  b_config.identity = &b_key;
+  b_config.source_ip = "127.0.0.23";
+  TcpTransport b(std::move(b_config));
+  DialRequest request;
+  request.address = (*listener)->address();
+  request.expected_node_id = a_key.public_key;
+  auto link = b.Dial(request);
+  ASSERT_TRUE(link.ok()) << link.status();
+  auto at_a = accepted.NextLink(std::chrono::seconds(5));
+  ASSERT_NE(at_a, nullptr);
+  EXPECT_EQ(at_a->remote_address().rfind("127.0.0.23:", 0), 0u) << at_a->remote_address();
+
+  TransportConfig bad_config;
+  bad_config.identity = &b_key;
+  bad_config.source_ip = "not-an-ip";
+  TcpTransport bad(std::move(bad_config));
+  auto refused = bad.Dial(request);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr("not-an-ip"));
+}
+
+}  // namespace
+}  // namespace lattice::kernel::net
