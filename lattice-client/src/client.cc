@@ -1,9 +1,11 @@
 // Client: one gRPC channel to the kernel's socket and a stub per service. Every call carries
-// the bearer secret; unary calls get the default deadline, streams none.
+// the bearer secret; unary calls get the default deadline (calls that wait in the kernel, their
+// wait plus a margin), streams none.
 #include "lattice/client.h"
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -28,6 +30,10 @@ namespace {
 // second growing to two minutes.
 constexpr int kReconnectInitialMs = 50;
 constexpr int kReconnectMaxMs = 2000;
+
+// A wait longer than this is cut to it when computing a deadline, so the deadline stays a
+// representable time point.
+constexpr std::chrono::milliseconds kMaxCallWait = std::chrono::hours(24 * 365);
 
 // UNAVAILABLE when nothing could be listening at `path`, with a reason a person can act on.
 absl::Status CheckSocket(const std::string& path) {
@@ -80,18 +86,38 @@ struct Client::Impl {
   std::unique_ptr<v1::Admin::Stub> admin;
   v1::ConnectResponse session;
 
-  void Prepare(grpc::ClientContext* context, bool with_deadline) const {
+  // `deadline` is relative to now; zero means none.
+  void Prepare(grpc::ClientContext* context, std::chrono::milliseconds deadline) const {
     context->AddMetadata("authorization", authorization);
-    if (with_deadline && options.default_deadline.count() > 0) {
-      context->set_deadline(std::chrono::system_clock::now() + options.default_deadline);
+    if (deadline.count() > 0) {
+      context->set_deadline(std::chrono::system_clock::now() + deadline);
     }
   }
 
-  // Runs one unary call: `call(context, response)` returns the grpc::Status.
+  // The deadline of a call that the kernel may keep for `timeout_ms` (0: its default).
+  std::chrono::milliseconds WaitingDeadline(uint64_t timeout_ms) const {
+    if (options.default_deadline.count() <= 0) return std::chrono::milliseconds(0);
+    std::chrono::milliseconds wait = Client::kDefaultKernelWait;
+    if (timeout_ms != 0) {
+      wait = timeout_ms >= static_cast<uint64_t>(kMaxCallWait.count())
+                 ? kMaxCallWait
+                 : std::chrono::milliseconds(static_cast<int64_t>(timeout_ms));
+    }
+    return std::max(options.default_deadline, wait + Client::kLongCallMargin);
+  }
+
+  // Runs one unary call with the default deadline: `call(context, response)` returns the
+  // grpc::Status.
   template <typename Response, typename Call>
   absl::StatusOr<Response> Unary(Call&& call) const {
+    return UnaryWithin<Response>(options.default_deadline, std::forward<Call>(call));
+  }
+
+  // The same with its own deadline (zero: none).
+  template <typename Response, typename Call>
+  absl::StatusOr<Response> UnaryWithin(std::chrono::milliseconds deadline, Call&& call) const {
     grpc::ClientContext context;
-    Prepare(&context, /*with_deadline=*/true);
+    Prepare(&context, deadline);
     Response response;
     grpc::Status status = call(&context, &response);
     if (!status.ok()) return FromGrpcStatus(status);
@@ -104,7 +130,7 @@ struct Client::Impl {
   absl::Status Stream(Start&& start, const Callback& on_message,
                       WatchCanceller* canceller) const {
     grpc::ClientContext context;
-    Prepare(&context, /*with_deadline=*/false);
+    Prepare(&context, /*deadline=*/std::chrono::milliseconds(0));
     if (canceller != nullptr && !canceller->Attach(&context)) return absl::OkStatus();
     bool stopped = false;
     grpc::Status status;
@@ -472,6 +498,110 @@ absl::StatusOr<v1::ForksResponse> Client::Forks(const std::string& store) {
   return impl_->Unary<v1::ForksResponse>([&](auto* context, auto* response) {
     return impl_->admin->Forks(context, request, response);
   });
+}
+
+absl::StatusOr<v1::FloatingResponse> Client::Floating(const std::string& store) {
+  v1::StoreRef request;
+  request.set_store(store);
+  return impl_->Unary<v1::FloatingResponse>([&](auto* context, auto* response) {
+    return impl_->admin->Floating(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::StoreStatusResponse> Client::StoreStatus(const std::string& store) {
+  v1::StoreRef request;
+  request.set_store(store);
+  return impl_->Unary<v1::StoreStatusResponse>([&](auto* context, auto* response) {
+    return impl_->admin->StoreStatus(context, request, response);
+  });
+}
+
+// ---- Admin: replication and peers ----
+
+absl::StatusOr<v1::SyncStoreResponse> Client::SyncStore(const v1::SyncStoreRequest& request) {
+  return impl_->UnaryWithin<v1::SyncStoreResponse>(
+      impl_->WaitingDeadline(request.timeout_ms()), [&](auto* context, auto* response) {
+        return impl_->admin->SyncStore(context, request, response);
+      });
+}
+
+absl::StatusOr<v1::SyncStoreResponse> Client::SyncStore(const std::string& store,
+                                                        const std::string& peer,
+                                                        std::chrono::milliseconds timeout) {
+  v1::SyncStoreRequest request;
+  request.set_store(store);
+  request.set_peer(peer);
+  request.set_timeout_ms(static_cast<uint64_t>(std::max<int64_t>(timeout.count(), 0)));
+  return SyncStore(request);
+}
+
+absl::StatusOr<v1::JoinMeshResponse> Client::JoinMesh(const v1::JoinMeshRequest& request) {
+  return impl_->UnaryWithin<v1::JoinMeshResponse>(
+      impl_->WaitingDeadline(request.timeout_ms()), [&](auto* context, auto* response) {
+        return impl_->admin->JoinMesh(context, request, response);
+      });
+}
+
+absl::StatusOr<v1::JoinMeshResponse> Client::JoinMesh(const std::string& token,
+                                                      const std::string& name,
+                                                      std::chrono::milliseconds timeout) {
+  v1::JoinMeshRequest request;
+  request.set_token(token);
+  request.set_name(name);
+  request.set_timeout_ms(static_cast<uint64_t>(std::max<int64_t>(timeout.count(), 0)));
+  return JoinMesh(request);
+}
+
+absl::StatusOr<v1::InvitePeerResponse> Client::InvitePeer(const v1::InvitePeerRequest& request) {
+  return impl_->Unary<v1::InvitePeerResponse>([&](auto* context, auto* response) {
+    return impl_->admin->InvitePeer(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::InvitePeerResponse> Client::InvitePeer(const std::string& mesh,
+                                                          uint64_t ttl_seconds) {
+  v1::InvitePeerRequest request;
+  request.set_mesh(mesh);
+  request.set_ttl_seconds(ttl_seconds);
+  return InvitePeer(request);
+}
+
+absl::StatusOr<v1::ListPeersResponse> Client::ListPeers(const std::string& mesh) {
+  v1::ListPeersRequest request;
+  request.set_mesh(mesh);
+  return impl_->Unary<v1::ListPeersResponse>([&](auto* context, auto* response) {
+    return impl_->admin->ListPeers(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::ListPeersResponse> Client::RevokePeer(const v1::PeerRef& request) {
+  return impl_->Unary<v1::ListPeersResponse>([&](auto* context, auto* response) {
+    return impl_->admin->RevokePeer(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::ListPeersResponse> Client::RevokePeer(const std::string& node,
+                                                         const std::string& mesh) {
+  v1::PeerRef request;
+  request.set_node(node);
+  request.set_mesh(mesh);
+  return RevokePeer(request);
+}
+
+absl::StatusOr<v1::ListPeersResponse> Client::RenamePeer(const v1::RenamePeerRequest& request) {
+  return impl_->Unary<v1::ListPeersResponse>([&](auto* context, auto* response) {
+    return impl_->admin->RenamePeer(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::ListPeersResponse> Client::RenamePeer(const std::string& node,
+                                                         const std::string& name,
+                                                         const std::string& mesh) {
+  v1::RenamePeerRequest request;
+  request.set_node(node);
+  request.set_name(name);
+  request.set_mesh(mesh);
+  return RenamePeer(request);
 }
 
 }  // namespace lattice::client

@@ -1,6 +1,7 @@
 // The C++ client of the Lattice Store Protocol (DESIGN §6): one connection to the kernel's
-// Unix socket, typed calls for every RPC of Controller, Kv, Chat and Admin, and streams for
-// scans and watches. Used by lattice-ctl, the daemons and the tests.
+// Unix socket, typed calls for every RPC of Controller, Kv, Chat and Admin (peers and
+// replication included), and streams for scans and watches. Used by lattice-ctl, the daemons
+// and the tests.
 #pragma once
 
 #include <chrono>
@@ -133,6 +134,47 @@ class Client {
   absl::StatusOr<v1::IngestResponse> Ingest(const std::string& store,
                                             const std::vector<v1::SignedIntention>& intentions);
   absl::StatusOr<v1::ForksResponse> Forks(const std::string& store);
+  // The intentions parked in `store` for a missing dependency or a clock too far ahead.
+  absl::StatusOr<v1::FloatingResponse> Floating(const std::string& store);
+  // Counts, hashes and per-peer sync state of one store.
+  absl::StatusOr<v1::StoreStatusResponse> StoreStatus(const std::string& store);
+
+  // ---- Admin: replication and peers (admin cookie only) ----
+  // These two wait in the kernel for up to their timeout (0: the kernel's default,
+  // kDefaultKernelWait), so their deadline is that wait plus kLongCallMargin instead of the
+  // default deadline (never shorter than it; none when options.default_deadline is zero).
+  static constexpr std::chrono::milliseconds kDefaultKernelWait{30'000};
+  static constexpr std::chrono::milliseconds kLongCallMargin{10'000};
+
+  // Reconciles `store` now with `peer` (empty: every connected peer of its mesh) and returns
+  // one result per peer; a peer that failed is a result with ok=false, not an error.
+  absl::StatusOr<v1::SyncStoreResponse> SyncStore(const v1::SyncStoreRequest& request);
+  absl::StatusOr<v1::SyncStoreResponse> SyncStore(
+      const std::string& store, const std::string& peer = "",
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  // Joins the mesh of an invite token: reaches the inviter, proves the secret, and returns
+  // once admitted (bootstrap continues in the background; see NodeStatus().bootstraps).
+  absl::StatusOr<v1::JoinMeshResponse> JoinMesh(const v1::JoinMeshRequest& request);
+  absl::StatusOr<v1::JoinMeshResponse> JoinMesh(
+      const std::string& token, const std::string& name = "",
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+
+  // A single-use invite into `mesh` (empty: the node's own); the response holds the token,
+  // which the kernel shows only this once. ttl_seconds 0 means the kernel's default.
+  absl::StatusOr<v1::InvitePeerResponse> InvitePeer(const v1::InvitePeerRequest& request);
+  absl::StatusOr<v1::InvitePeerResponse> InvitePeer(const std::string& mesh = "",
+                                                    uint64_t ttl_seconds = 0);
+  // The peers of `mesh` (empty: of every mesh of this node), this node included (self=true).
+  absl::StatusOr<v1::ListPeersResponse> ListPeers(const std::string& mesh = "");
+  // `node` is a node id, a unique prefix of at least 8 hex digits, or a name; an empty `mesh`
+  // means every mesh that knows the node. Both return the entries they changed.
+  absl::StatusOr<v1::ListPeersResponse> RevokePeer(const v1::PeerRef& request);
+  absl::StatusOr<v1::ListPeersResponse> RevokePeer(const std::string& node,
+                                                   const std::string& mesh = "");
+  absl::StatusOr<v1::ListPeersResponse> RenamePeer(const v1::RenamePeerRequest& request);
+  absl::StatusOr<v1::ListPeersResponse> RenamePeer(const std::string& node,
+                                                   const std::string& name,
+                                                   const std::string& mesh = "");
 
  private:
   struct Impl;

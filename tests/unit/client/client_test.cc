@@ -14,6 +14,7 @@ namespace {
 
 using lattice::testing::FakeKernel;
 using lattice::testing::FakeKernelHooks;
+using lattice::testing::Latest;
 
 class ClientTest : public ::testing::Test {
  protected:
@@ -257,6 +258,253 @@ TEST_F(ClientTest, WatchReportsAKernelThatWentAway) {
   stopper.join();
   EXPECT_FALSE(status.ok());
   EXPECT_TRUE(IsResumableStreamEnd(status, false)) << status;
+}
+
+TEST_F(ClientTest, FloatingAndStoreStatusAskAboutTheNamedStore) {
+  Latest<v1::StoreRef> floating_seen;
+  Latest<v1::StoreRef> status_seen;
+  FakeKernelHooks hooks;
+  hooks.floating = [&](const v1::StoreRef& request, v1::FloatingResponse* response) {
+    floating_seen.Set(request);
+    auto* parked = response->add_intentions();
+    parked->set_hash("h1");
+    parked->add_missing("d1");
+    return grpc::Status::OK;
+  };
+  hooks.store_status = [&](const v1::StoreRef& request, v1::StoreStatusResponse* response) {
+    status_seen.Set(request);
+    response->set_witnessed(42);
+    response->add_peers()->set_node_id("peer-1");
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  auto client = Client::Connect(Options());
+  ASSERT_TRUE(client.ok()) << client.status();
+
+  auto floating = (*client)->Floating("notes");
+  ASSERT_TRUE(floating.ok()) << floating.status();
+  EXPECT_EQ(floating_seen.Get().store(), "notes");
+  ASSERT_EQ(floating->intentions_size(), 1);
+  EXPECT_EQ(floating->intentions(0).missing(0), "d1");
+
+  auto status = (*client)->StoreStatus("talk");
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status_seen.Get().store(), "talk");
+  EXPECT_EQ(status->witnessed(), 42u);
+  EXPECT_EQ(status->peers(0).node_id(), "peer-1");
+}
+
+TEST_F(ClientTest, SyncStoreCarriesPeerAndTimeoutAndReturnsEveryResult) {
+  Latest<v1::SyncStoreRequest> seen;
+  FakeKernelHooks hooks;
+  hooks.sync_store = [&](const v1::SyncStoreRequest& request, v1::SyncStoreResponse* response) {
+    seen.Set(request);
+    auto* good = response->add_results();
+    good->set_node_id("p1");
+    good->set_ok(true);
+    good->set_fetched(3);
+    auto* bad = response->add_results();
+    bad->set_node_id("p2");
+    bad->set_error("timed out");
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  auto client = Client::Connect(Options());
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto synced = (*client)->SyncStore("notes", "p1", std::chrono::seconds(2));
+  ASSERT_TRUE(synced.ok()) << synced.status();
+  EXPECT_EQ(seen.Get().store(), "notes");
+  EXPECT_EQ(seen.Get().peer(), "p1");
+  EXPECT_EQ(seen.Get().timeout_ms(), 2000u);
+  ASSERT_EQ(synced->results_size(), 2);
+  EXPECT_EQ(synced->results(0).fetched(), 3u);
+  EXPECT_FALSE(synced->results(1).ok());
+  EXPECT_EQ(synced->results(1).error(), "timed out");
+}
+
+// The time the fake kernel saw left for its latest call is `expected`, give or take the time
+// in transit and gRPC's rounding up of the timeout it sends (to whole seconds for long ones).
+void ExpectBudget(const FakeKernel& kernel, std::chrono::milliseconds expected) {
+  const auto slack = std::chrono::seconds(2);
+  std::chrono::milliseconds budget = kernel.last_call_budget();
+  EXPECT_LE(budget.count(), (expected + slack).count());
+  EXPECT_GE(budget.count(), (expected - slack).count());
+}
+
+TEST_F(ClientTest, WaitingCallsGetTheirTimeoutPlusAMarginAsDeadline) {
+  FakeKernelHooks hooks;
+  hooks.sync_store = [](const v1::SyncStoreRequest&, v1::SyncStoreResponse*) {
+    return grpc::Status::OK;
+  };
+  hooks.join_mesh = [](const v1::JoinMeshRequest&, v1::JoinMeshResponse*) {
+    return grpc::Status::OK;
+  };
+  hooks.list_peers = [](const v1::ListPeersRequest&, v1::ListPeersResponse*) {
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  auto client = Client::Connect(Options());  // default deadline: 5 s
+  ASSERT_TRUE(client.ok()) << client.status();
+
+  ASSERT_TRUE((*client)->SyncStore("s", "", std::chrono::seconds(60)).ok());
+  ExpectBudget(*kernel_, std::chrono::seconds(60) + Client::kLongCallMargin);
+  ASSERT_TRUE((*client)->SyncStore("s").ok());
+  ExpectBudget(*kernel_, Client::kDefaultKernelWait + Client::kLongCallMargin);
+  ASSERT_TRUE((*client)->JoinMesh("token", "", std::chrono::minutes(3)).ok());
+  ExpectBudget(*kernel_, std::chrono::minutes(3) + Client::kLongCallMargin);
+  // Other calls keep the default deadline.
+  ASSERT_TRUE((*client)->ListPeers().ok());
+  ExpectBudget(*kernel_, std::chrono::seconds(5));
+}
+
+TEST_F(ClientTest, AWaitingCallOutlivesTheDefaultDeadline) {
+  const auto kernel_work = std::chrono::milliseconds(600);
+  FakeKernelHooks hooks;
+  hooks.sync_store = [&](const v1::SyncStoreRequest&, v1::SyncStoreResponse* response) {
+    std::this_thread::sleep_for(kernel_work);
+    response->add_results()->set_ok(true);
+    return grpc::Status::OK;
+  };
+  hooks.status = [&](const v1::StatusRequest&, v1::StatusResponse*) {
+    std::this_thread::sleep_for(kernel_work);
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  ClientOptions options = Options();
+  options.default_deadline = std::chrono::milliseconds(200);
+  auto client = Client::Connect(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  // The same work in an ordinary call runs out of time...
+  EXPECT_EQ((*client)->NodeStatus().status().code(), absl::StatusCode::kDeadlineExceeded);
+  // ...but a sync may take its timeout.
+  auto synced = (*client)->SyncStore("s", "", std::chrono::seconds(1));
+  ASSERT_TRUE(synced.ok()) << synced.status();
+  EXPECT_TRUE(synced->results(0).ok());
+}
+
+TEST_F(ClientTest, WithoutADefaultDeadlineWaitingCallsHaveNoneEither) {
+  FakeKernelHooks hooks;
+  hooks.sync_store = [](const v1::SyncStoreRequest&, v1::SyncStoreResponse*) {
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  ClientOptions options = Options();
+  options.default_deadline = std::chrono::milliseconds(0);
+  auto client = Client::Connect(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE((*client)->SyncStore("s", "", std::chrono::seconds(1)).ok());
+  EXPECT_EQ(kernel_->last_call_budget(), std::chrono::milliseconds::max());
+}
+
+TEST_F(ClientTest, JoinMeshSendsTokenNameAndTimeoutAndPassesRefusalsOn) {
+  Latest<v1::JoinMeshRequest> seen;
+  FakeKernelHooks hooks;
+  hooks.join_mesh = [&](const v1::JoinMeshRequest& request, v1::JoinMeshResponse* response) {
+    seen.Set(request);
+    if (request.token() == "used") {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "invite already used");
+    }
+    response->set_mesh_id("mesh-1");
+    response->set_inviter_name("desk");
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  auto client = Client::Connect(Options());
+  ASSERT_TRUE(client.ok()) << client.status();
+
+  auto joined = (*client)->JoinMesh("tok", "laptop", std::chrono::seconds(45));
+  ASSERT_TRUE(joined.ok()) << joined.status();
+  EXPECT_EQ(joined->mesh_id(), "mesh-1");
+  EXPECT_EQ(joined->inviter_name(), "desk");
+  EXPECT_EQ(seen.Get().token(), "tok");
+  EXPECT_EQ(seen.Get().name(), "laptop");
+  EXPECT_EQ(seen.Get().timeout_ms(), 45'000u);
+
+  auto refused = (*client)->JoinMesh("used");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.status().message(), "invite already used");
+  EXPECT_EQ(seen.Get().timeout_ms(), 0u);
+}
+
+TEST_F(ClientTest, InvitePeerSendsMeshAndTtlAndReturnsTheToken) {
+  Latest<v1::InvitePeerRequest> seen;
+  FakeKernelHooks hooks;
+  hooks.invite_peer = [&](const v1::InvitePeerRequest& request,
+                          v1::InvitePeerResponse* response) {
+    seen.Set(request);
+    response->set_token("invite-secret");
+    response->add_addresses("192.0.2.1:7470");
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  auto client = Client::Connect(Options());
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto invite = (*client)->InvitePeer("home", 3600);
+  ASSERT_TRUE(invite.ok()) << invite.status();
+  EXPECT_EQ(invite->token(), "invite-secret");
+  EXPECT_EQ(invite->addresses(0), "192.0.2.1:7470");
+  EXPECT_EQ(seen.Get().mesh(), "home");
+  EXPECT_EQ(seen.Get().ttl_seconds(), 3600u);
+
+  ASSERT_TRUE((*client)->InvitePeer().ok());
+  EXPECT_EQ(seen.Get().mesh(), "");
+  EXPECT_EQ(seen.Get().ttl_seconds(), 0u);
+}
+
+TEST_F(ClientTest, ListRevokeAndRenamePeersCarryNodeNameAndMesh) {
+  Latest<v1::ListPeersRequest> list_seen;
+  Latest<v1::PeerRef> revoke_seen;
+  Latest<v1::RenamePeerRequest> rename_seen;
+  FakeKernelHooks hooks;
+  hooks.list_peers = [&](const v1::ListPeersRequest& request, v1::ListPeersResponse* response) {
+    list_seen.Set(request);
+    response->add_peers()->set_node_id("n1");
+    response->add_peers()->set_node_id("n2");
+    return grpc::Status::OK;
+  };
+  hooks.revoke_peer = [&](const v1::PeerRef& request, v1::ListPeersResponse* response) {
+    revoke_seen.Set(request);
+    if (request.node() == "nobody") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no peer matches nobody");
+    }
+    auto* peer = response->add_peers();
+    peer->set_node_id(request.node());
+    peer->set_status("revoked");
+    return grpc::Status::OK;
+  };
+  hooks.rename_peer = [&](const v1::RenamePeerRequest& request,
+                          v1::ListPeersResponse* response) {
+    rename_seen.Set(request);
+    auto* peer = response->add_peers();
+    peer->set_node_id(request.node());
+    peer->set_name(request.name());
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  auto client = Client::Connect(Options());
+  ASSERT_TRUE(client.ok()) << client.status();
+
+  auto peers = (*client)->ListPeers("home");
+  ASSERT_TRUE(peers.ok()) << peers.status();
+  EXPECT_EQ(peers->peers_size(), 2);
+  EXPECT_EQ(list_seen.Get().mesh(), "home");
+
+  auto revoked = (*client)->RevokePeer("1a2b3c4d", "home");
+  ASSERT_TRUE(revoked.ok()) << revoked.status();
+  EXPECT_EQ(revoked->peers(0).status(), "revoked");
+  EXPECT_EQ(revoke_seen.Get().node(), "1a2b3c4d");
+  EXPECT_EQ(revoke_seen.Get().mesh(), "home");
+  auto unknown = (*client)->RevokePeer("nobody");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(revoke_seen.Get().mesh(), "");
+
+  auto renamed = (*client)->RenamePeer("1a2b3c4d", "laptop");
+  ASSERT_TRUE(renamed.ok()) << renamed.status();
+  EXPECT_EQ(renamed->peers(0).name(), "laptop");
+  EXPECT_EQ(rename_seen.Get().node(), "1a2b3c4d");
+  EXPECT_EQ(rename_seen.Get().name(), "laptop");
+  EXPECT_EQ(rename_seen.Get().mesh(), "");
 }
 
 }  // namespace

@@ -115,6 +115,38 @@ class AdminService final : public v1::Admin::Service {
                       v1::IngestResponse* response) override {
     return RunUnary(kernel_, context, kernel_->hooks().ingest, *request, response);
   }
+  grpc::Status Floating(grpc::ServerContext* context, const v1::StoreRef* request,
+                        v1::FloatingResponse* response) override {
+    return RunUnary(kernel_, context, kernel_->hooks().floating, *request, response);
+  }
+  grpc::Status StoreStatus(grpc::ServerContext* context, const v1::StoreRef* request,
+                           v1::StoreStatusResponse* response) override {
+    return RunUnary(kernel_, context, kernel_->hooks().store_status, *request, response);
+  }
+  grpc::Status SyncStore(grpc::ServerContext* context, const v1::SyncStoreRequest* request,
+                         v1::SyncStoreResponse* response) override {
+    return RunUnary(kernel_, context, kernel_->hooks().sync_store, *request, response);
+  }
+  grpc::Status InvitePeer(grpc::ServerContext* context, const v1::InvitePeerRequest* request,
+                          v1::InvitePeerResponse* response) override {
+    return RunUnary(kernel_, context, kernel_->hooks().invite_peer, *request, response);
+  }
+  grpc::Status JoinMesh(grpc::ServerContext* context, const v1::JoinMeshRequest* request,
+                        v1::JoinMeshResponse* response) override {
+    return RunUnary(kernel_, context, kernel_->hooks().join_mesh, *request, response);
+  }
+  grpc::Status ListPeers(grpc::ServerContext* context, const v1::ListPeersRequest* request,
+                         v1::ListPeersResponse* response) override {
+    return RunUnary(kernel_, context, kernel_->hooks().list_peers, *request, response);
+  }
+  grpc::Status RevokePeer(grpc::ServerContext* context, const v1::PeerRef* request,
+                          v1::ListPeersResponse* response) override {
+    return RunUnary(kernel_, context, kernel_->hooks().revoke_peer, *request, response);
+  }
+  grpc::Status RenamePeer(grpc::ServerContext* context, const v1::RenamePeerRequest* request,
+                          v1::ListPeersResponse* response) override {
+    return RunUnary(kernel_, context, kernel_->hooks().rename_peer, *request, response);
+  }
 
  private:
   FakeKernel* kernel_;
@@ -160,9 +192,15 @@ grpc::Status FakeKernel::Authenticate(grpc::ServerContext* context) {
   if (found != context->client_metadata().end()) {
     authorization.assign(found->second.data(), found->second.size());
   }
+  std::chrono::milliseconds budget = std::chrono::milliseconds::max();
+  if (context->deadline() != std::chrono::system_clock::time_point::max()) {
+    budget = std::chrono::duration_cast<std::chrono::milliseconds>(
+        context->deadline() - std::chrono::system_clock::now());
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     authorizations_.push_back(authorization);
+    last_call_budget_ = budget;
   }
   const std::string bearer = "Bearer ";
   if (authorization.rfind(bearer, 0) != 0) {
@@ -181,6 +219,11 @@ void FakeKernel::RecordConnect(const v1::ConnectRequest& request) {
 std::vector<std::string> FakeKernel::authorizations() const {
   std::lock_guard<std::mutex> lock(mu_);
   return authorizations_;
+}
+
+std::chrono::milliseconds FakeKernel::last_call_budget() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_call_budget_;
 }
 
 std::vector<v1::ConnectRequest> FakeKernel::connects() const {

@@ -40,6 +40,14 @@ struct FakeKernelHooks {
   UnaryHook<v1::CreateTokenRequest, v1::CreateTokenResponse> create_token;
   UnaryHook<v1::StoreRef, v1::VerifyResponse> verify;
   UnaryHook<v1::IngestRequest, v1::IngestResponse> ingest;
+  UnaryHook<v1::StoreRef, v1::FloatingResponse> floating;
+  UnaryHook<v1::StoreRef, v1::StoreStatusResponse> store_status;
+  UnaryHook<v1::SyncStoreRequest, v1::SyncStoreResponse> sync_store;
+  UnaryHook<v1::InvitePeerRequest, v1::InvitePeerResponse> invite_peer;
+  UnaryHook<v1::JoinMeshRequest, v1::JoinMeshResponse> join_mesh;
+  UnaryHook<v1::ListPeersRequest, v1::ListPeersResponse> list_peers;
+  UnaryHook<v1::PeerRef, v1::ListPeersResponse> revoke_peer;
+  UnaryHook<v1::RenamePeerRequest, v1::ListPeersResponse> rename_peer;
 };
 
 // Thread-safe. Hooks run on gRPC's server threads.
@@ -57,6 +65,9 @@ class FakeKernel {
   std::vector<std::string> authorizations() const;
   // Every Controller.Connect request received.
   std::vector<v1::ConnectRequest> connects() const;
+  // How long the client gave the latest call, seen when it arrived (max() when it set no
+  // deadline).
+  std::chrono::milliseconds last_call_budget() const;
 
   // Called by the services.
   grpc::Status Authenticate(grpc::ServerContext* context);
@@ -72,7 +83,26 @@ class FakeKernel {
   std::unique_ptr<grpc::Server> server_;
   mutable std::mutex mu_;
   std::vector<std::string> authorizations_;
+  std::chrono::milliseconds last_call_budget_{0};
   std::vector<v1::ConnectRequest> connects_;
+};
+
+// The latest value a hook saw, set on a server thread and read by the test. Thread-safe.
+template <typename T>
+class Latest {
+ public:
+  void Set(const T& value) {
+    std::lock_guard<std::mutex> lock(mu_);
+    value_ = value;
+  }
+  T Get() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return value_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  T value_{};
 };
 
 // Blocks a stream handler until its call is cancelled (client gone or server shut down).
