@@ -12,7 +12,9 @@ namespace {
 
 constexpr char kDescription[] =
     "Operate a Lattice kernel through its local socket.\n"
-    "STORE is a store's name or id. Output is for people unless --json is given.";
+    "STORE is a store's name or id; NODE is a node id, a unique prefix of at least 8 of its\n"
+    "hex digits, or a peer's name. DURATION is 90s, 15m, 12h, 30d, 2w or plain seconds.\n"
+    "Output is for people unless --json is given.";
 
 // Adds a subcommand whose callback records which command was chosen.
 CLI::App* AddCommand(CLI::App* parent, const std::string& name, const std::string& help,
@@ -26,8 +28,17 @@ void AddStore(CLI::App* sub, Arguments* args) {
   sub->add_option("STORE", args->store, "store name or id")->required();
 }
 
+void AddMesh(CLI::App* sub, Arguments* args, const std::string& help) {
+  sub->add_option("--mesh", args->mesh, help);
+}
+
+void AddTimeout(CLI::App* sub, Arguments* args, const std::string& help) {
+  sub->add_option("--timeout", args->timeout, help);
+}
+
 void BuildStoreCommands(CLI::App* app, Arguments* args) {
-  CLI::App* store = app->add_subcommand("store", "create, list and archive stores");
+  CLI::App* store =
+      app->add_subcommand("store", "create, list, archive, inspect and synchronise stores");
   store->require_subcommand(1);
 
   CLI::App* create =
@@ -44,6 +55,55 @@ void BuildStoreCommands(CLI::App* app, Arguments* args) {
   AddStore(AddCommand(store, "unarchive", "make an archived store active again",
                       Command::kStoreUnarchive, args),
            args);
+
+  AddStore(AddCommand(store, "status",
+                      "counts, hashes and each peer's sync state (connected, lag, errors)",
+                      Command::kStoreStatus, args),
+           args);
+
+  CLI::App* sync = AddCommand(
+      store, "sync", "reconcile with peers now (exit 1 when any peer's result is not ok)",
+      Command::kStoreSync, args);
+  AddStore(sync, args);
+  sync->add_option("--peer", args->node, "only this peer (default: every connected peer)");
+  // Required, checked when the request is built (with a better message than the parser's).
+  sync->add_flag("--wait", args->wait, "wait for the result (required: the only mode there is)");
+  AddTimeout(sync, args, "give up on a peer after DURATION (default: the kernel's, 30s)");
+}
+
+void BuildPeerCommands(CLI::App* app, Arguments* args) {
+  CLI::App* peer = app->add_subcommand("peer", "invite, join, list, revoke and rename peers");
+  peer->require_subcommand(1);
+
+  CLI::App* invite = AddCommand(
+      peer, "invite",
+      "create a single-use invite; only its token goes to stdout",
+      Command::kPeerInvite, args);
+  AddMesh(invite, args, "invite into this mesh (its root store; default: this node's own)");
+  invite->add_option("--ttl", args->ttl, "expire after DURATION (default: the kernel's, 24h)");
+
+  CLI::App* join = AddCommand(peer, "join", "join the mesh of an invite TOKEN",
+                              Command::kPeerJoin, args);
+  join->add_option("TOKEN", args->invite, "the token printed by peer invite")->required();
+  join->add_option("--name", args->name,
+                   "this node's name in the joined mesh (default: its own name)");
+  AddTimeout(join, args, "how long to try to reach the inviter (default: the kernel's, 30s)");
+
+  CLI::App* list = AddCommand(peer, "list", "list peers, this node included",
+                              Command::kPeerList, args);
+  AddMesh(list, args, "only this mesh (default: every mesh of this node)");
+
+  CLI::App* revoke = AddCommand(peer, "revoke",
+                                "revoke NODE: every node drops it and refuses its new writes",
+                                Command::kPeerRevoke, args);
+  revoke->add_option("NODE", args->node)->required();
+  AddMesh(revoke, args, "only in this mesh (default: every mesh that knows NODE)");
+
+  CLI::App* rename = AddCommand(peer, "rename", "set the name of NODE", Command::kPeerRename,
+                                args);
+  rename->add_option("NODE", args->node)->required();
+  rename->add_option("NAME", args->name, "the new name")->required();
+  AddMesh(rename, args, "only in this mesh (default: every mesh that knows NODE)");
 }
 
 void AddWatchOptions(CLI::App* sub, Arguments* args) {
@@ -171,6 +231,11 @@ void BuildDebugCommands(CLI::App* app, Arguments* args) {
   AddStore(AddCommand(debug, "forks", "list forked authors of a store", Command::kDebugForks,
                       args),
            args);
+
+  AddStore(AddCommand(debug, "floating",
+                      "list intentions waiting for a missing dependency or for the clock",
+                      Command::kDebugFloating, args),
+           args);
 }
 
 }  // namespace
@@ -190,6 +255,7 @@ std::optional<int> ParseCommandLine(int argc, const char* const* argv, Arguments
 
   AddCommand(&app, "status", "show the node's health at a glance", Command::kStatus, args);
   BuildStoreCommands(&app, args);
+  BuildPeerCommands(&app, args);
   BuildKvCommands(&app, args);
   BuildChatCommands(&app, args);
   BuildTokenCommands(&app, args);

@@ -17,6 +17,8 @@ enum class Command {
   kStoreList,
   kStoreArchive,
   kStoreUnarchive,
+  kStoreStatus,
+  kStoreSync,
   kKvPut,
   kKvGet,
   kKvDel,
@@ -35,6 +37,12 @@ enum class Command {
   kDebugVerify,
   kDebugIngest,
   kDebugForks,
+  kDebugFloating,
+  kPeerInvite,
+  kPeerJoin,
+  kPeerList,
+  kPeerRevoke,
+  kPeerRename,
 };
 
 struct GlobalOptions {
@@ -49,7 +57,7 @@ struct Arguments {
   Command command = Command::kNone;
 
   std::string store;
-  std::string name;    // store create, token create
+  std::string name;    // store create, token create, peer join --name, peer rename
   std::string type;    // store create
   bool all = false;    // store list
 
@@ -71,8 +79,14 @@ struct Arguments {
   std::vector<std::string> stores;    // token create --store
   std::vector<std::string> prefixes;  // token create --prefix
   std::string rights;                 // token create --rights
-  std::string ttl;                    // token create --ttl
+  std::string ttl;                    // token create --ttl, peer invite --ttl
   std::string id;                     // token revoke
+
+  std::string mesh;     // peer invite, list, revoke, rename: --mesh (empty: the default)
+  std::string node;     // peer revoke, rename: NODE; store sync --peer
+  std::string invite;   // peer join: the TOKEN printed by peer invite
+  std::string timeout;  // peer join, store sync: --timeout DURATION
+  bool wait = false;    // store sync --wait
 
   std::string file;  // debug ingest; "-" reads stdin
 };

@@ -1,5 +1,7 @@
 #include "commands.h"
 
+#include <chrono>
+
 #include "errors.h"
 #include "lattice/client/credentials.h"
 
@@ -32,6 +34,12 @@ absl::Status ExplainBrokenStream(const absl::Status& status) {
                                 std::string(status.message()));
 }
 
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
 absl::Status RunCommand(Session& session) {
   switch (session.args().command) {
     case Command::kNone: return UsageError("no command given");
@@ -40,6 +48,13 @@ absl::Status RunCommand(Session& session) {
     case Command::kStoreList: return RunStoreList(session);
     case Command::kStoreArchive: return RunStoreArchive(session, true);
     case Command::kStoreUnarchive: return RunStoreArchive(session, false);
+    case Command::kStoreStatus: return RunStoreStatus(session);
+    case Command::kStoreSync: return RunStoreSync(session);
+    case Command::kPeerInvite: return RunPeerInvite(session);
+    case Command::kPeerJoin: return RunPeerJoin(session);
+    case Command::kPeerList: return RunPeerList(session);
+    case Command::kPeerRevoke: return RunPeerRevoke(session);
+    case Command::kPeerRename: return RunPeerRename(session);
     case Command::kKvPut: return RunKvPut(session);
     case Command::kKvGet: return RunKvGet(session);
     case Command::kKvDel: return RunKvDel(session);
@@ -58,6 +73,7 @@ absl::Status RunCommand(Session& session) {
     case Command::kDebugVerify: return RunDebugVerify(session);
     case Command::kDebugIngest: return RunDebugIngest(session);
     case Command::kDebugForks: return RunDebugForks(session);
+    case Command::kDebugFloating: return RunDebugFloating(session);
   }
   return UsageError("unknown command");
 }

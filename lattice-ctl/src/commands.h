@@ -3,7 +3,9 @@
 // through the Printer.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -38,6 +40,14 @@ class Session {
 // A watch that ended with UNAVAILABLE or CANCELLED lost the kernel mid-stream; say so.
 absl::Status ExplainBrokenStream(const absl::Status& status);
 
+// This machine's clock, in milliseconds since the epoch (for "5m ago" and expiry).
+uint64_t NowMs();
+
+// How store sync ends: OK when every peer's result is ok; UNAVAILABLE naming the first peer
+// that failed, its error and how many more failed; FAILED_PRECONDITION when there was no
+// peer to sync with (nothing was reconciled).
+absl::Status SyncVerdict(const std::string& store, const v1::SyncStoreResponse& response);
+
 // Runs the command chosen in session.args().
 absl::Status RunCommand(Session& session);
 
@@ -45,6 +55,14 @@ absl::Status RunStatus(Session& session);
 absl::Status RunStoreCreate(Session& session);
 absl::Status RunStoreList(Session& session);
 absl::Status RunStoreArchive(Session& session, bool archive);
+absl::Status RunStoreStatus(Session& session);
+absl::Status RunStoreSync(Session& session);
+
+absl::Status RunPeerInvite(Session& session);
+absl::Status RunPeerJoin(Session& session);
+absl::Status RunPeerList(Session& session);
+absl::Status RunPeerRevoke(Session& session);
+absl::Status RunPeerRename(Session& session);
 
 absl::Status RunKvPut(Session& session);
 absl::Status RunKvGet(Session& session);
@@ -67,5 +85,6 @@ absl::Status RunTokenRevoke(Session& session);
 absl::Status RunDebugVerify(Session& session);
 absl::Status RunDebugIngest(Session& session);
 absl::Status RunDebugForks(Session& session);
+absl::Status RunDebugFloating(Session& session);
 
 }  // namespace lattice::ctl

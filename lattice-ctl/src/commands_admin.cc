@@ -1,23 +1,13 @@
-// Node administration commands: status, store *, token *.
-#include <chrono>
-
+// Node administration commands: status, store * (sync included), token *.
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "format_admin.h"
+#include "format_sync.h"
 #include "lattice/common/status.h"
 #include "requests.h"
 
 namespace lattice::ctl {
-namespace {
-
-uint64_t NowMs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
-}  // namespace
 
 absl::Status RunStatus(Session& session) {
   LATTICE_ASSIGN_OR_RETURN(client::Client * client, session.client());
@@ -49,6 +39,46 @@ absl::Status RunStoreArchive(Session& session, bool archive) {
                                                         : client->UnarchiveStore(name));
   if (session.json()) return session.printer().Json(StoreInfoJson(store));
   return absl::OkStatus();
+}
+
+absl::Status RunStoreStatus(Session& session) {
+  LATTICE_ASSIGN_OR_RETURN(client::Client * client, session.client());
+  LATTICE_ASSIGN_OR_RETURN(v1::StoreStatusResponse status,
+                           client->StoreStatus(session.args().store));
+  if (session.json()) return session.printer().Json(StoreStatusJson(status));
+  return session.printer().Write(StoreStatusText(status, NowMs()));
+}
+
+absl::Status SyncVerdict(const std::string& store, const v1::SyncStoreResponse& response) {
+  if (response.results().empty()) {
+    return absl::FailedPreconditionError(
+        fmt::format("store {}: no connected peer to sync with", store));
+  }
+  const v1::PeerSyncResult* first_failed = nullptr;
+  int failed = 0;
+  for (const auto& result : response.results()) {
+    if (result.ok()) continue;
+    if (first_failed == nullptr) first_failed = &result;
+    ++failed;
+  }
+  if (first_failed == nullptr) return absl::OkStatus();
+  std::string why = first_failed->error().empty() ? "" : ": " + first_failed->error();
+  std::string more = failed == 1 ? ""
+                                 : fmt::format(" (and {} more peer{} failed)", failed - 1,
+                                               failed == 2 ? "" : "s");
+  return absl::UnavailableError(fmt::format("store {}: sync with peer {} failed{}{}", store,
+                                            AbbreviateId(first_failed->node_id()), why, more));
+}
+
+absl::Status RunStoreSync(Session& session) {
+  const Arguments& args = session.args();
+  LATTICE_ASSIGN_OR_RETURN(v1::SyncStoreRequest request, BuildSyncStoreRequest(args));
+  LATTICE_ASSIGN_OR_RETURN(client::Client * client, session.client());
+  LATTICE_ASSIGN_OR_RETURN(v1::SyncStoreResponse response, client->SyncStore(request));
+  LATTICE_RETURN_IF_ERROR(session.json()
+                              ? session.printer().Json(SyncResultsJson(args.store, response))
+                              : session.printer().Write(SyncResultsText(response)));
+  return SyncVerdict(args.store, response);
 }
 
 absl::Status RunTokenCreate(Session& session) {

@@ -1,8 +1,9 @@
-// Developer commands: debug verify, ingest, forks.
+// Developer commands: debug verify, ingest, forks, floating.
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "format_admin.h"
+#include "format_sync.h"
 #include "input.h"
 #include "lattice/common/limits.h"
 #include "lattice/common/status.h"
@@ -55,6 +56,14 @@ absl::Status RunDebugForks(Session& session) {
   LATTICE_ASSIGN_OR_RETURN(v1::ForksResponse forks, client->Forks(session.args().store));
   if (session.json()) return session.printer().Json(ForksJson(forks));
   return session.printer().Write(ForksText(forks));
+}
+
+absl::Status RunDebugFloating(Session& session) {
+  LATTICE_ASSIGN_OR_RETURN(client::Client * client, session.client());
+  LATTICE_ASSIGN_OR_RETURN(v1::FloatingResponse floating,
+                           client->Floating(session.args().store));
+  if (session.json()) return session.printer().Json(FloatingJson(floating));
+  return session.printer().Write(FloatingText(floating));
 }
 
 }  // namespace lattice::ctl

@@ -7,26 +7,23 @@
 namespace lattice::ctl {
 namespace {
 
-std::string Joined(const google::protobuf::RepeatedPtrField<std::string>& items,
-                   const char* separator, bool escape) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += escape ? EscapeForLine(item) : item;
-  }
-  return out;
-}
-
-nlohmann::json StringArray(const google::protobuf::RepeatedPtrField<std::string>& items) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& item : items) out.push_back(item);
-  return out;
-}
-
 nlohmann::json BytesArray(const google::protobuf::RepeatedPtrField<std::string>& items) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& item : items) out.push_back(BytesJson(item));
   return out;
+}
+
+std::string ListOrNone(const google::protobuf::RepeatedPtrField<std::string>& items) {
+  return items.empty() ? "none" : Joined(items, ", ", true);
+}
+
+nlohmann::json BootstrapJson(const v1::BootstrapProgress& bootstrap) {
+  return nlohmann::json{{"store_id", bootstrap.store_id()},
+                        {"store_name", bootstrap.store_name()},
+                        {"source", bootstrap.source()},
+                        {"received", bootstrap.received()},
+                        {"total", bootstrap.total()},
+                        {"done", bootstrap.done()}};
 }
 
 std::string TokenState(const v1::TokenInfo& token, uint64_t now_ms) {
@@ -48,16 +45,34 @@ std::string StatusText(const v1::StatusResponse& status) {
       {"data dir", status.data_dir()},
       {"socket", status.socket()},
       {"uptime", FormatDurationMs(status.uptime_ms())},
+      {"listen", ListOrNone(status.listen_addresses())},
+      {"advertised", ListOrNone(status.advertised_addresses())},
+      {"peers", fmt::format("{} connected, {} known", status.peers_connected(),
+                            status.peers_known())},
+      {"meshes", ListOrNone(status.meshes())},
       {"stores", std::to_string(status.stores_size())},
       {"forked authors", forked},
   });
   for (const auto& author : status.forked_authors()) out += "  " + author + "\n";
+  for (const auto& bootstrap : status.bootstraps()) {
+    if (!bootstrap.done()) out += BootstrapLine(bootstrap) + "\n";
+  }
   return out;
+}
+
+std::string BootstrapLine(const v1::BootstrapProgress& bootstrap) {
+  std::string store = bootstrap.store_name().empty() ? bootstrap.store_id()
+                                                     : EscapeForLine(bootstrap.store_name());
+  std::string total = bootstrap.total() == 0 ? "?" : std::to_string(bootstrap.total());
+  return fmt::format("bootstrap {} from {}: {}/{}", store, AbbreviateId(bootstrap.source()),
+                     bootstrap.received(), total);
 }
 
 nlohmann::json StatusJson(const v1::StatusResponse& status) {
   nlohmann::json stores = nlohmann::json::array();
   for (const auto& store : status.stores()) stores.push_back(StoreInfoJson(store));
+  nlohmann::json bootstraps = nlohmann::json::array();
+  for (const auto& bootstrap : status.bootstraps()) bootstraps.push_back(BootstrapJson(bootstrap));
   return nlohmann::json{
       {"node",
        {{"id", status.node().node_id()},
@@ -70,6 +85,12 @@ nlohmann::json StatusJson(const v1::StatusResponse& status) {
       {"store_count", status.stores_size()},
       {"stores", std::move(stores)},
       {"forked_authors", StringArray(status.forked_authors())},
+      {"listen_addresses", StringArray(status.listen_addresses())},
+      {"advertised_addresses", StringArray(status.advertised_addresses())},
+      {"peers_connected", status.peers_connected()},
+      {"peers_known", status.peers_known()},
+      {"meshes", StringArray(status.meshes())},
+      {"bootstraps", std::move(bootstraps)},
   };
 }
 

@@ -11,8 +11,11 @@
 
 namespace lattice::ctl {
 
+// The node's fields, then one line per forked author and per bootstrap still running.
 std::string StatusText(const v1::StatusResponse& status);
 nlohmann::json StatusJson(const v1::StatusResponse& status);
+// "bootstrap <store name or id> from <source, short>: <received>/<total or ?>"
+std::string BootstrapLine(const v1::BootstrapProgress& bootstrap);
 
 nlohmann::json StoreInfoJson(const v1::StoreInfo& store);
 std::string StoreListText(const v1::ListStoresResponse& response);

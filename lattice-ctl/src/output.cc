@@ -167,8 +167,34 @@ std::string FormatDurationMs(uint64_t ms) {
   return fmt::format("{}s", secs);
 }
 
+std::string FormatAgoMs(uint64_t then_ms, uint64_t now_ms) {
+  if (then_ms == 0) return "never";
+  if (then_ms + 1000 > now_ms) return "just now";
+  uint64_t seconds = (now_ms - then_ms) / 1000;
+  if (seconds < 60) return fmt::format("{}s ago", seconds);
+  if (seconds < 3600) return fmt::format("{}m ago", seconds / 60);
+  if (seconds < 2 * 86400) return fmt::format("{}h ago", seconds / 3600);
+  return fmt::format("{}d ago", seconds / 86400);
+}
+
 std::string AbbreviateId(const std::string& hex, size_t n) {
   return hex.size() <= n ? hex : hex.substr(0, n);
+}
+
+std::string Joined(const google::protobuf::RepeatedPtrField<std::string>& items,
+                   const char* separator, bool escape) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += escape ? EscapeForLine(item) : item;
+  }
+  return out;
+}
+
+nlohmann::json StringArray(const google::protobuf::RepeatedPtrField<std::string>& items) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& item : items) out.push_back(item);
+  return out;
 }
 
 std::string FormatTable(const std::vector<std::string>& header,

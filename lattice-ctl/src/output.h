@@ -66,8 +66,20 @@ std::string FormatTimeMs(uint64_t ms_since_epoch);
 // "3d 4h 5m 6s", "2m 0s", "850ms".
 std::string FormatDurationMs(uint64_t ms);
 
+// "3s ago", "5m ago", "2h ago", "4d ago" for a moment `then_ms` before `now_ms`; "never" when
+// `then_ms` is 0 and "just now" when it is less than a second before `now_ms` or after it
+// (another node's clock).
+std::string FormatAgoMs(uint64_t then_ms, uint64_t now_ms);
+
 // The first `n` characters of a hex id, for tables and message lines.
 std::string AbbreviateId(const std::string& hex, size_t n = 12);
+
+// `items` joined by `separator`, each escaped for one line when `escape`.
+std::string Joined(const google::protobuf::RepeatedPtrField<std::string>& items,
+                   const char* separator, bool escape);
+
+// `items` (UTF-8 text such as ids and addresses) as a JSON array of strings.
+nlohmann::json StringArray(const google::protobuf::RepeatedPtrField<std::string>& items);
 
 // Left-aligned columns separated by two spaces, a header row first; no trailing spaces.
 std::string FormatTable(const std::vector<std::string>& header,

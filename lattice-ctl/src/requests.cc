@@ -1,6 +1,7 @@
 #include "requests.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 
@@ -8,6 +9,7 @@
 #include "lattice/common/duration.h"
 #include "lattice/common/hex.h"
 #include "lattice/common/limits.h"
+#include "lattice/common/status.h"
 
 namespace lattice::ctl {
 namespace {
@@ -25,6 +27,23 @@ std::string TrimmedLine(const std::string& line) {
   if (begin == std::string::npos) return "";
   size_t end = line.find_last_not_of(" \t\r");
   return line.substr(begin, end - begin + 1);
+}
+
+absl::Status CheckNode(const std::string& node) {
+  if (node.empty()) return UsageError("NODE is empty (give a node id, a prefix of it, or a name)");
+  return absl::OkStatus();
+}
+
+// A peer's name: `what` names it in errors; an empty name is refused when `required`.
+absl::Status CheckNodeName(const std::string& what, const std::string& name, bool required) {
+  if (name.empty()) {
+    return required ? UsageError(what + " is empty") : absl::OkStatus();
+  }
+  if (name.size() > limits::kMaxNodeNameBytes) {
+    return UsageError(fmt::format("{} is {} bytes, above the limit of {}", what, name.size(),
+                                  limits::kMaxNodeNameBytes));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -96,11 +115,85 @@ absl::StatusOr<v1::CreateTokenRequest> BuildCreateTokenRequest(const Arguments& 
   if (!rights.ok()) return rights.status();
   for (const auto& right : *rights) request.add_rights(right);
   if (!args.ttl.empty()) {
-    auto seconds = ParseDurationSeconds(args.ttl);
-    if (!seconds.ok()) return UsageError("--ttl: " + std::string(seconds.status().message()));
-    if (*seconds == 0) return UsageError("--ttl must be longer than zero");
+    auto seconds = ParseDurationOption("--ttl", args.ttl);
+    if (!seconds.ok()) return seconds.status();
     request.set_ttl_seconds(*seconds);
   }
+  return request;
+}
+
+absl::StatusOr<uint64_t> ParseDurationOption(const std::string& flag, const std::string& text) {
+  auto seconds = ParseDurationSeconds(text);
+  if (!seconds.ok()) return UsageError(flag + ": " + std::string(seconds.status().message()));
+  if (*seconds == 0) return UsageError(flag + " must be longer than zero");
+  return *seconds;
+}
+
+absl::StatusOr<uint64_t> ParseTimeoutMs(const std::string& text) {
+  if (text.empty()) return 0;
+  LATTICE_ASSIGN_OR_RETURN(uint64_t seconds, ParseDurationOption("--timeout", text));
+  if (seconds > kMaxTimeoutSeconds) {
+    return UsageError(fmt::format("--timeout {} is longer than the maximum of {}h", text,
+                                  kMaxTimeoutSeconds / 3600));
+  }
+  return seconds * 1000;
+}
+
+absl::StatusOr<v1::InvitePeerRequest> BuildInvitePeerRequest(const Arguments& args) {
+  v1::InvitePeerRequest request;
+  request.set_mesh(args.mesh);
+  if (!args.ttl.empty()) {
+    LATTICE_ASSIGN_OR_RETURN(uint64_t seconds, ParseDurationOption("--ttl", args.ttl));
+    request.set_ttl_seconds(seconds);
+  }
+  return request;
+}
+
+absl::StatusOr<v1::JoinMeshRequest> BuildJoinMeshRequest(const Arguments& args) {
+  // Tokens hold no blanks; a pasted one may be wrapped or padded.
+  std::string token = args.invite;
+  token.erase(std::remove_if(token.begin(), token.end(),
+                             [](unsigned char c) { return std::isspace(c) != 0; }),
+              token.end());
+  if (token.empty()) return UsageError("TOKEN is empty (it is what peer invite printed)");
+  LATTICE_RETURN_IF_ERROR(CheckNodeName("--name", args.name, /*required=*/false));
+  LATTICE_ASSIGN_OR_RETURN(uint64_t timeout_ms, ParseTimeoutMs(args.timeout));
+  v1::JoinMeshRequest request;
+  request.set_token(token);
+  request.set_name(args.name);
+  request.set_timeout_ms(timeout_ms);
+  return request;
+}
+
+absl::StatusOr<v1::PeerRef> BuildRevokePeerRequest(const Arguments& args) {
+  LATTICE_RETURN_IF_ERROR(CheckNode(args.node));
+  v1::PeerRef request;
+  request.set_node(args.node);
+  request.set_mesh(args.mesh);
+  return request;
+}
+
+absl::StatusOr<v1::RenamePeerRequest> BuildRenamePeerRequest(const Arguments& args) {
+  LATTICE_RETURN_IF_ERROR(CheckNode(args.node));
+  LATTICE_RETURN_IF_ERROR(CheckNodeName("NAME", args.name, /*required=*/true));
+  v1::RenamePeerRequest request;
+  request.set_node(args.node);
+  request.set_name(args.name);
+  request.set_mesh(args.mesh);
+  return request;
+}
+
+absl::StatusOr<v1::SyncStoreRequest> BuildSyncStoreRequest(const Arguments& args) {
+  if (!args.wait) {
+    return UsageError(
+        "store sync needs --wait: it always waits for the result (there is no sync that "
+        "returns at once)");
+  }
+  LATTICE_ASSIGN_OR_RETURN(uint64_t timeout_ms, ParseTimeoutMs(args.timeout));
+  v1::SyncStoreRequest request;
+  request.set_store(args.store);
+  request.set_peer(args.node);
+  request.set_timeout_ms(timeout_ms);
   return request;
 }
 

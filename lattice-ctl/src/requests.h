@@ -19,7 +19,28 @@ absl::StatusOr<v1::BatchRequest> BuildBatchRequest(const std::string& store,
 // "read,write,watch" in any order and combination; duplicates collapse.
 absl::StatusOr<std::vector<std::string>> ParseRights(const std::string& text);
 
+// The seconds of a DURATION option such as --ttl or --timeout ("90s", "15m", "12h", "30d",
+// "2w", plain seconds); `flag` names it in errors. Zero is refused.
+absl::StatusOr<uint64_t> ParseDurationOption(const std::string& flag, const std::string& text);
+
+// --timeout in milliseconds: 0 (the kernel's default) when not given, at most
+// kMaxTimeoutSeconds.
+inline constexpr uint64_t kMaxTimeoutSeconds = 24 * 3600;
+absl::StatusOr<uint64_t> ParseTimeoutMs(const std::string& text);
+
 absl::StatusOr<v1::CreateTokenRequest> BuildCreateTokenRequest(const Arguments& args);
+
+// peer invite [--mesh] [--ttl]
+absl::StatusOr<v1::InvitePeerRequest> BuildInvitePeerRequest(const Arguments& args);
+// peer join TOKEN [--name] [--timeout]: the token without surrounding blanks (a pasted token
+// often carries some).
+absl::StatusOr<v1::JoinMeshRequest> BuildJoinMeshRequest(const Arguments& args);
+// peer revoke NODE [--mesh]
+absl::StatusOr<v1::PeerRef> BuildRevokePeerRequest(const Arguments& args);
+// peer rename NODE NAME [--mesh]
+absl::StatusOr<v1::RenamePeerRequest> BuildRenamePeerRequest(const Arguments& args);
+// store sync STORE [--peer] --wait [--timeout]
+absl::StatusOr<v1::SyncStoreRequest> BuildSyncStoreRequest(const Arguments& args);
 
 v1::ScanRequest BuildScanRequest(const Arguments& args);
 

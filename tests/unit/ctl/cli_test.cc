@@ -154,6 +154,89 @@ TEST(Cli, DebugCommands) {
   EXPECT_EQ(ingest.args.file, "intentions.hex");
 }
 
+TEST(Cli, PeerInviteTakesAnOptionalMeshAndTtl) {
+  Parsed plain = Parse({"peer", "invite"});
+  ASSERT_FALSE(plain.exit_code.has_value()) << plain.err;
+  EXPECT_EQ(plain.args.command, Command::kPeerInvite);
+  EXPECT_EQ(plain.args.mesh, "");
+  EXPECT_EQ(plain.args.ttl, "");
+
+  Parsed full = Parse({"peer", "invite", "--mesh", "home", "--ttl", "2h"});
+  ASSERT_FALSE(full.exit_code.has_value()) << full.err;
+  EXPECT_EQ(full.args.mesh, "home");
+  EXPECT_EQ(full.args.ttl, "2h");
+
+  EXPECT_EQ(Parse({"peer", "invite", "extra"}).exit_code, 2);
+  EXPECT_EQ(Parse({"peer", "invite", "--mesh"}).exit_code, 2);
+}
+
+TEST(Cli, PeerJoinNeedsATokenAndTakesNameAndTimeout) {
+  Parsed p = Parse({"peer", "join", "TOKEN123", "--name", "laptop", "--timeout", "1m"});
+  ASSERT_FALSE(p.exit_code.has_value()) << p.err;
+  EXPECT_EQ(p.args.command, Command::kPeerJoin);
+  EXPECT_EQ(p.args.invite, "TOKEN123");
+  EXPECT_EQ(p.args.name, "laptop");
+  EXPECT_EQ(p.args.timeout, "1m");
+
+  EXPECT_EQ(Parse({"peer", "join"}).exit_code, 2);
+  EXPECT_EQ(Parse({"peer", "join", "t1", "t2"}).exit_code, 2);
+}
+
+TEST(Cli, PeerListRevokeAndRename) {
+  Parsed list = Parse({"peer", "list", "--mesh", "home"});
+  ASSERT_FALSE(list.exit_code.has_value()) << list.err;
+  EXPECT_EQ(list.args.command, Command::kPeerList);
+  EXPECT_EQ(list.args.mesh, "home");
+
+  Parsed revoke = Parse({"peer", "revoke", "1a2b3c4d"});
+  ASSERT_FALSE(revoke.exit_code.has_value()) << revoke.err;
+  EXPECT_EQ(revoke.args.command, Command::kPeerRevoke);
+  EXPECT_EQ(revoke.args.node, "1a2b3c4d");
+  EXPECT_EQ(revoke.args.mesh, "");
+
+  Parsed rename = Parse({"peer", "rename", "1a2b3c4d", "laptop", "--mesh", "home"});
+  ASSERT_FALSE(rename.exit_code.has_value()) << rename.err;
+  EXPECT_EQ(rename.args.command, Command::kPeerRename);
+  EXPECT_EQ(rename.args.node, "1a2b3c4d");
+  EXPECT_EQ(rename.args.name, "laptop");
+  EXPECT_EQ(rename.args.mesh, "home");
+
+  EXPECT_EQ(Parse({"peer", "revoke"}).exit_code, 2);
+  EXPECT_EQ(Parse({"peer", "rename", "1a2b3c4d"}).exit_code, 2);
+  EXPECT_EQ(Parse({"peer"}).exit_code, 2);
+  EXPECT_EQ(Parse({"peer", "befriend", "x"}).exit_code, 2);
+}
+
+TEST(Cli, StoreStatusAndSync) {
+  Parsed status = Parse({"store", "status", "notes"});
+  ASSERT_FALSE(status.exit_code.has_value()) << status.err;
+  EXPECT_EQ(status.args.command, Command::kStoreStatus);
+  EXPECT_EQ(status.args.store, "notes");
+  EXPECT_EQ(Parse({"store", "status"}).exit_code, 2);
+
+  Parsed sync = Parse({"store", "sync", "notes", "--peer", "laptop", "--wait", "--timeout", "45s"});
+  ASSERT_FALSE(sync.exit_code.has_value()) << sync.err;
+  EXPECT_EQ(sync.args.command, Command::kStoreSync);
+  EXPECT_EQ(sync.args.store, "notes");
+  EXPECT_EQ(sync.args.node, "laptop");
+  EXPECT_TRUE(sync.args.wait);
+  EXPECT_EQ(sync.args.timeout, "45s");
+
+  // --wait is checked when the request is built, with a message that explains it.
+  Parsed no_wait = Parse({"store", "sync", "notes"});
+  ASSERT_FALSE(no_wait.exit_code.has_value()) << no_wait.err;
+  EXPECT_FALSE(no_wait.args.wait);
+  EXPECT_EQ(Parse({"store", "sync", "--wait"}).exit_code, 2);
+}
+
+TEST(Cli, DebugFloatingNeedsAStore) {
+  Parsed p = Parse({"debug", "floating", "notes"});
+  ASSERT_FALSE(p.exit_code.has_value()) << p.err;
+  EXPECT_EQ(p.args.command, Command::kDebugFloating);
+  EXPECT_EQ(p.args.store, "notes");
+  EXPECT_EQ(Parse({"debug", "floating"}).exit_code, 2);
+}
+
 TEST(Cli, HelpGoesToStdoutAndExitsZero) {
   Parsed p = Parse({"--help"});
   EXPECT_EQ(p.exit_code, 0);
@@ -164,11 +247,30 @@ TEST(Cli, HelpGoesToStdoutAndExitsZero) {
   Parsed sub = Parse({"kv", "watch", "--help"});
   EXPECT_EQ(sub.exit_code, 0);
   EXPECT_NE(sub.out.find("--count"), std::string::npos);
+
+  EXPECT_NE(p.out.find("peer"), std::string::npos);
+  Parsed peer = Parse({"peer", "--help"});
+  EXPECT_EQ(peer.exit_code, 0);
+  for (const char* command : {"invite", "join", "list", "revoke", "rename"}) {
+    EXPECT_NE(peer.out.find(command), std::string::npos) << command << "\n" << peer.out;
+  }
+  Parsed sync = Parse({"store", "sync", "--help"});
+  EXPECT_EQ(sync.exit_code, 0);
+  EXPECT_NE(sync.out.find("--wait"), std::string::npos);
+  EXPECT_NE(sync.out.find("--timeout"), std::string::npos);
 }
 
 TEST(Cli, UsageErrorsAreOneLineAndExitTwo) {
   for (const auto& words : std::vector<std::vector<std::string>>{
-           {}, {"kv"}, {"kv", "put", "s", "k"}, {"frobnicate"}, {"kv", "get", "s", "k", "x"}}) {
+           {},
+           {"kv"},
+           {"kv", "put", "s", "k"},
+           {"frobnicate"},
+           {"kv", "get", "s", "k", "x"},
+           {"peer", "join"},
+           {"peer", "rename", "n"},
+           {"store", "status"},
+           {"debug", "floating"}}) {
     Parsed p = Parse(words);
     EXPECT_EQ(p.exit_code, 2);
     EXPECT_EQ(p.err.rfind("lattice-ctl: ", 0), 0u) << p.err;

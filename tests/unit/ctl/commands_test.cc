@@ -308,6 +308,370 @@ TEST_F(CommandsTest, TokenFromTheEnvironmentIsUsed) {
   EXPECT_EQ(kernel_->authorizations().back(), "Bearer env-token");
 }
 
+using lattice::testing::Latest;
+
+TEST_F(CommandsTest, PeerInvitePrintsOnlyTheTokenOnStdoutAndDetailsOnStderr) {
+  Latest<v1::InvitePeerRequest> seen;
+  FakeKernelHooks hooks;
+  hooks.invite_peer = [&](const v1::InvitePeerRequest& request,
+                          v1::InvitePeerResponse* response) {
+    seen.Set(request);
+    response->set_token("lat1secret");
+    response->set_invite_id("inv-1");
+    response->set_mesh_id("mesh-1");
+    response->add_addresses("192.0.2.1:7470");
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  Arguments args;
+  args.command = Command::kPeerInvite;
+  args.mesh = "home";
+  args.ttl = "1h";
+  Outcome outcome = Run(args);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.out, "lat1secret\n");
+  EXPECT_NE(outcome.err.find("invite inv-1 into mesh mesh-1"), std::string::npos) << outcome.err;
+  EXPECT_NE(outcome.err.find("the joiner will dial 192.0.2.1:7470"), std::string::npos);
+  EXPECT_EQ(outcome.err.find("lat1secret"), std::string::npos);
+  EXPECT_EQ(seen.Get().mesh(), "home");
+  EXPECT_EQ(seen.Get().ttl_seconds(), 3600u);
+
+  args.global.json = true;
+  Outcome json = Run(args);
+  ASSERT_TRUE(json.status.ok()) << json.status;
+  EXPECT_EQ(nlohmann::json::parse(json.out)["token"], "lat1secret");
+  EXPECT_EQ(json.err, "");
+}
+
+TEST_F(CommandsTest, PeerInviteWithABadTtlFailsBeforeConnecting) {
+  Arguments args;  // no kernel at all
+  args.command = Command::kPeerInvite;
+  args.ttl = "0";
+  EXPECT_EQ(ExitCodeFor(Run(args).status), 2);
+}
+
+TEST_F(CommandsTest, PeerJoinSendsTheTokenAndSaysWhichMeshItJoined) {
+  Latest<v1::JoinMeshRequest> seen;
+  FakeKernelHooks hooks;
+  hooks.join_mesh = [&](const v1::JoinMeshRequest& request, v1::JoinMeshResponse* response) {
+    seen.Set(request);
+    if (request.token() != "lat1secret") {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "invite expired");
+    }
+    response->set_mesh_id("mesh-1");
+    response->set_inviter_id(std::string(64, 'a'));
+    response->set_inviter_name("desk");
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  Arguments args;
+  args.command = Command::kPeerJoin;
+  args.invite = "lat1secret\n";
+  args.name = "laptop";
+  args.timeout = "90s";
+  Outcome outcome = Run(args);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.out, "joined mesh mesh-1, invited by desk (aaaaaaaaaaaa)\n");
+  EXPECT_EQ(seen.Get().token(), "lat1secret");
+  EXPECT_EQ(seen.Get().name(), "laptop");
+  EXPECT_EQ(seen.Get().timeout_ms(), 90'000u);
+
+  args.invite = "lat1old";
+  Outcome refused = Run(args);
+  EXPECT_EQ(ExitCodeFor(refused.status), 1);
+  EXPECT_EQ(DescribeStatus(refused.status), "permission denied: invite expired");
+  EXPECT_EQ(refused.out, "");
+}
+
+FakeKernelHooks PeersOfOneMesh(Latest<v1::ListPeersRequest>* seen) {
+  FakeKernelHooks hooks;
+  hooks.list_peers = [seen](const v1::ListPeersRequest& request,
+                            v1::ListPeersResponse* response) {
+    seen->Set(request);
+    auto* self = response->add_peers();
+    self->set_node_id(std::string(64, 'a'));
+    self->set_name("desk");
+    self->set_status("active");
+    self->set_self(true);
+    auto* laptop = response->add_peers();
+    laptop->set_node_id(std::string(64, 'b'));
+    laptop->set_name("laptop");
+    laptop->set_status("active");
+    laptop->set_connected(true);
+    return grpc::Status::OK;
+  };
+  return hooks;
+}
+
+TEST_F(CommandsTest, PeerListPrintsATableOrJson) {
+  Latest<v1::ListPeersRequest> seen;
+  StartKernel(PeersOfOneMesh(&seen));
+  Arguments args;
+  args.command = Command::kPeerList;
+  args.mesh = "home";
+  Outcome outcome = Run(args);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(seen.Get().mesh(), "home");
+  EXPECT_EQ(outcome.out.rfind("NODE", 0), 0u) << outcome.out;
+  EXPECT_EQ(std::count(outcome.out.begin(), outcome.out.end(), '\n'), 3) << outcome.out;
+  EXPECT_NE(outcome.out.find("aaaaaaaaaaaa  desk"), std::string::npos) << outcome.out;
+  EXPECT_NE(outcome.out.find("bbbbbbbbbbbb  laptop"), std::string::npos) << outcome.out;
+
+  args.global.json = true;
+  Outcome json = Run(args);
+  ASSERT_TRUE(json.status.ok()) << json.status;
+  nlohmann::json document = nlohmann::json::parse(json.out);
+  ASSERT_EQ(document["peers"].size(), 2u);
+  EXPECT_EQ(document["peers"][0]["self"], true);
+  EXPECT_EQ(document["peers"][1]["node_id"], std::string(64, 'b'));
+}
+
+TEST_F(CommandsTest, PeerRevokeSaysWhatItRevokedAndFailsWhenNothingMatched) {
+  Latest<v1::PeerRef> seen;
+  FakeKernelHooks hooks;
+  hooks.revoke_peer = [&](const v1::PeerRef& request, v1::ListPeersResponse* response) {
+    seen.Set(request);
+    if (request.node() == "laptop") {
+      auto* peer = response->add_peers();
+      peer->set_node_id(std::string(64, 'b'));
+      peer->set_name("laptop");
+      peer->set_status("revoked");
+      peer->set_mesh_id("3f2a1b4c-0000-4000-8000-000000000001");
+    }
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  Arguments args;
+  args.command = Command::kPeerRevoke;
+  args.node = "laptop";
+  args.mesh = "home";
+  Outcome outcome = Run(args);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.out, "revoked bbbbbbbbbbbb (laptop) in mesh 3f2a1b4c\n");
+  EXPECT_EQ(seen.Get().node(), "laptop");
+  EXPECT_EQ(seen.Get().mesh(), "home");
+
+  args.node = "phone";
+  Outcome unmatched = Run(args);
+  EXPECT_EQ(ExitCodeFor(unmatched.status), 1);
+  EXPECT_EQ(DescribeStatus(unmatched.status), "not found: no peer matches phone");
+
+  args.node = "";
+  EXPECT_EQ(ExitCodeFor(Run(args).status), 2);
+}
+
+TEST_F(CommandsTest, PeerRenameSendsNodeAndNameAndPrintsJson) {
+  Latest<v1::RenamePeerRequest> seen;
+  FakeKernelHooks hooks;
+  hooks.rename_peer = [&](const v1::RenamePeerRequest& request,
+                          v1::ListPeersResponse* response) {
+    seen.Set(request);
+    auto* peer = response->add_peers();
+    peer->set_node_id(std::string(64, 'b'));
+    peer->set_name(request.name());
+    peer->set_mesh_id("3f2a1b4c-0000-4000-8000-000000000001");
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  Arguments args;
+  args.command = Command::kPeerRename;
+  args.node = "bbbbbbbb";
+  args.name = "old laptop";
+  Outcome outcome = Run(args);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.out, "renamed bbbbbbbbbbbb to old laptop in mesh 3f2a1b4c\n");
+  EXPECT_EQ(seen.Get().node(), "bbbbbbbb");
+  EXPECT_EQ(seen.Get().name(), "old laptop");
+  EXPECT_EQ(seen.Get().mesh(), "");
+
+  args.global.json = true;
+  Outcome json = Run(args);
+  ASSERT_TRUE(json.status.ok()) << json.status;
+  EXPECT_EQ(nlohmann::json::parse(json.out)["peers"][0]["name"], "old laptop");
+}
+
+TEST_F(CommandsTest, StoreStatusAsksAboutTheStoreAndShowsItsPeers) {
+  Latest<v1::StoreRef> seen;
+  FakeKernelHooks hooks;
+  hooks.store_status = [&](const v1::StoreRef& request, v1::StoreStatusResponse* response) {
+    seen.Set(request);
+    response->mutable_store()->set_name(request.store());
+    response->set_witnessed(12);
+    auto* peer = response->add_peers();
+    peer->set_node_id(std::string(64, 'b'));
+    peer->set_last_error("handshake refused");
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  Arguments args;
+  args.command = Command::kStoreStatus;
+  args.store = "notes";
+  Outcome outcome = Run(args);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(seen.Get().store(), "notes");
+  EXPECT_EQ(outcome.out.rfind("store:       notes\n", 0), 0u) << outcome.out;
+  EXPECT_NE(outcome.out.find("\nwitnessed:   12\n"), std::string::npos) << outcome.out;
+  EXPECT_NE(outcome.out.find("handshake refused"), std::string::npos) << outcome.out;
+
+  args.global.json = true;
+  Outcome json = Run(args);
+  ASSERT_TRUE(json.status.ok()) << json.status;
+  nlohmann::json document = nlohmann::json::parse(json.out);
+  EXPECT_EQ(document["witnessed"], 12);
+  EXPECT_EQ(document["peers"][0]["last_error"], "handshake refused");
+}
+
+// A sync with one result per (node id, error) of `peers`: ok when the error is empty.
+FakeKernelHooks SyncWith(std::vector<std::pair<std::string, std::string>> peers,
+                         Latest<v1::SyncStoreRequest>* seen) {
+  FakeKernelHooks hooks;
+  hooks.sync_store = [peers, seen](const v1::SyncStoreRequest& request,
+                                   v1::SyncStoreResponse* response) {
+    seen->Set(request);
+    for (const auto& [node, error] : peers) {
+      auto* result = response->add_results();
+      result->set_node_id(node);
+      result->set_ok(error.empty());
+      result->set_error(error);
+      result->set_fetched(error.empty() ? 4 : 0);
+    }
+    return grpc::Status::OK;
+  };
+  return hooks;
+}
+
+Arguments SyncArguments() {
+  Arguments args;
+  args.command = Command::kStoreSync;
+  args.store = "notes";
+  args.wait = true;
+  return args;
+}
+
+TEST_F(CommandsTest, StoreSyncThatSucceedsEverywhereExitsZero) {
+  Latest<v1::SyncStoreRequest> seen;
+  StartKernel(SyncWith({{std::string(64, 'b'), ""}, {std::string(64, 'c'), ""}}, &seen));
+  Arguments args = SyncArguments();
+  args.node = "laptop";
+  args.timeout = "5s";
+  Outcome outcome = Run(args);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(seen.Get().store(), "notes");
+  EXPECT_EQ(seen.Get().peer(), "laptop");
+  EXPECT_EQ(seen.Get().timeout_ms(), 5'000u);
+  EXPECT_NE(outcome.out.find("bbbbbbbbbbbb  ok"), std::string::npos) << outcome.out;
+  EXPECT_NE(outcome.out.find("cccccccccccc  ok"), std::string::npos) << outcome.out;
+}
+
+TEST_F(CommandsTest, StoreSyncFailsNamingThePeerThatFailed) {
+  Latest<v1::SyncStoreRequest> seen;
+  StartKernel(SyncWith({{std::string(64, 'b'), ""}, {std::string(64, 'c'), "timed out"}}, &seen));
+  Arguments args = SyncArguments();
+  Outcome outcome = Run(args);
+  EXPECT_EQ(ExitCodeFor(outcome.status), 1);
+  EXPECT_EQ(DescribeStatus(outcome.status),
+            "unavailable: store notes: sync with peer cccccccccccc failed: timed out");
+  // The results are printed all the same.
+  EXPECT_NE(outcome.out.find("cccccccccccc  FAILED"), std::string::npos) << outcome.out;
+
+  args.global.json = true;
+  Outcome json = Run(args);
+  EXPECT_EQ(ExitCodeFor(json.status), 1);
+  nlohmann::json document = nlohmann::json::parse(json.out);
+  EXPECT_EQ(document["ok"], false);
+  EXPECT_EQ(document["results"][1]["error"], "timed out");
+}
+
+TEST_F(CommandsTest, StoreSyncWithNoPeerToSyncWithFails) {
+  Latest<v1::SyncStoreRequest> seen;
+  StartKernel(SyncWith({}, &seen));
+  Outcome outcome = Run(SyncArguments());
+  EXPECT_EQ(ExitCodeFor(outcome.status), 1);
+  EXPECT_EQ(DescribeStatus(outcome.status),
+            "failed precondition: store notes: no connected peer to sync with");
+  EXPECT_EQ(outcome.out, "");
+}
+
+TEST_F(CommandsTest, StoreSyncWithoutWaitIsAUsageErrorBeforeConnecting) {
+  Arguments args = SyncArguments();  // no kernel at all
+  args.wait = false;
+  Outcome outcome = Run(args);
+  EXPECT_EQ(ExitCodeFor(outcome.status), 2);
+  EXPECT_NE(DescribeStatus(outcome.status).find("--wait"), std::string::npos);
+}
+
+TEST(SyncVerdict, CountsTheOtherFailures) {
+  v1::SyncStoreResponse response;
+  for (char c : {'b', 'c', 'd', 'e'}) {
+    auto* result = response.add_results();
+    result->set_node_id(std::string(64, c));
+    result->set_ok(c == 'b');
+    if (c == 'c') result->set_error("connection reset");
+  }
+  EXPECT_EQ(DescribeStatus(SyncVerdict("notes", response)),
+            "unavailable: store notes: sync with peer cccccccccccc failed: connection reset "
+            "(and 2 more peers failed)");
+  response.mutable_results()->RemoveLast();
+  EXPECT_EQ(DescribeStatus(SyncVerdict("notes", response)),
+            "unavailable: store notes: sync with peer cccccccccccc failed: connection reset "
+            "(and 1 more peer failed)");
+  response.mutable_results()->RemoveLast();
+  response.mutable_results(1)->clear_error();
+  EXPECT_EQ(DescribeStatus(SyncVerdict("notes", response)),
+            "unavailable: store notes: sync with peer cccccccccccc failed");
+  response.mutable_results()->RemoveLast();
+  EXPECT_TRUE(SyncVerdict("notes", response).ok());
+}
+
+TEST_F(CommandsTest, DebugFloatingListsTheParkedIntentions) {
+  Latest<v1::StoreRef> seen;
+  FakeKernelHooks hooks;
+  hooks.floating = [&](const v1::StoreRef& request, v1::FloatingResponse* response) {
+    seen.Set(request);
+    auto* parked = response->add_intentions();
+    parked->set_hash("h1");
+    parked->set_author(std::string(64, 'a'));
+    parked->set_seq(2);
+    parked->add_missing("d1");
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  Arguments args;
+  args.command = Command::kDebugFloating;
+  args.store = "notes";
+  Outcome outcome = Run(args);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(seen.Get().store(), "notes");
+  EXPECT_EQ(outcome.out, "h1 aaaaaaaaaaaa seq 2 missing d1\n");
+
+  args.global.json = true;
+  Outcome json = Run(args);
+  ASSERT_TRUE(json.status.ok()) << json.status;
+  EXPECT_EQ(nlohmann::json::parse(json.out)["intentions"][0]["missing"][0], "d1");
+}
+
+TEST_F(CommandsTest, StatusShowsPeersAndBootstrapProgress) {
+  FakeKernelHooks hooks;
+  hooks.status = [](const v1::StatusRequest&, v1::StatusResponse* response) {
+    response->set_peers_connected(1);
+    response->set_peers_known(2);
+    auto* bootstrap = response->add_bootstraps();
+    bootstrap->set_store_name("notes");
+    bootstrap->set_source(std::string(64, 'b'));
+    bootstrap->set_received(10);
+    bootstrap->set_total(40);
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  Arguments args;
+  args.command = Command::kStatus;
+  Outcome outcome = Run(args);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_NE(outcome.out.find("1 connected, 2 known"), std::string::npos) << outcome.out;
+  EXPECT_NE(outcome.out.find("bootstrap notes from bbbbbbbbbbbb: 10/40\n"), std::string::npos)
+      << outcome.out;
+}
+
 TEST(ExplainBrokenStream, SaysTheKernelWentAway) {
   EXPECT_EQ(DescribeStatus(ExplainBrokenStream(absl::UnavailableError("Socket closed"))),
             "unavailable: lost the connection to the kernel: Socket closed");

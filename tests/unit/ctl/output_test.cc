@@ -67,6 +67,21 @@ TEST(FormatDurationMs, ReadsLikeAnUptime) {
   EXPECT_EQ(FormatDurationMs(2 * 86'400'000ull + 3'600'000), "2d 1h 0m 0s");
 }
 
+TEST(FormatAgoMs, TheLargestWholeUnitBeforeNow) {
+  const uint64_t now = 1'700'000'000'000;
+  EXPECT_EQ(FormatAgoMs(0, now), "never");
+  EXPECT_EQ(FormatAgoMs(now, now), "just now");
+  EXPECT_EQ(FormatAgoMs(now - 999, now), "just now");
+  EXPECT_EQ(FormatAgoMs(now + 60'000, now), "just now");  // another node's clock ahead
+  EXPECT_EQ(FormatAgoMs(now - 1'000, now), "1s ago");
+  EXPECT_EQ(FormatAgoMs(now - 59'999, now), "59s ago");
+  EXPECT_EQ(FormatAgoMs(now - 60'000, now), "1m ago");
+  EXPECT_EQ(FormatAgoMs(now - 3'599'000, now), "59m ago");
+  EXPECT_EQ(FormatAgoMs(now - 3'600'000, now), "1h ago");
+  EXPECT_EQ(FormatAgoMs(now - 47 * 3'600'000ull, now), "47h ago");
+  EXPECT_EQ(FormatAgoMs(now - 48 * 3'600'000ull, now), "2d ago");
+}
+
 TEST(FormatTable, AlignsColumnsWithoutTrailingSpaces) {
   std::string table = FormatTable({"ID", "NAME"}, {{"1", "notes"}, {"1234", ""}});
   EXPECT_EQ(table, "ID    NAME\n1     notes\n1234\n");

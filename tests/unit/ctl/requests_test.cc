@@ -110,6 +110,147 @@ TEST(BuildCreateTokenRequest, BadTtlIsAUsageError) {
   }
 }
 
+TEST(ParseDurationOption, NamesTheFlagInErrorsAndRefusesZero) {
+  auto hours = ParseDurationOption("--ttl", "2h");
+  ASSERT_TRUE(hours.ok()) << hours.status();
+  EXPECT_EQ(*hours, 7200u);
+  auto bad = ParseDurationOption("--timeout", "soon");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(IsUsageError(bad.status()));
+  EXPECT_EQ(std::string(bad.status().message()).rfind("--timeout: ", 0), 0u) << bad.status();
+  auto zero = ParseDurationOption("--ttl", "0s");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.status().message(), "--ttl must be longer than zero");
+}
+
+TEST(ParseTimeoutMs, AbsentIsTheKernelsDefaultAndTheMaximumHolds) {
+  EXPECT_EQ(*ParseTimeoutMs(""), 0u);
+  EXPECT_EQ(*ParseTimeoutMs("90s"), 90'000u);
+  EXPECT_EQ(*ParseTimeoutMs("24h"), kMaxTimeoutSeconds * 1000);
+  for (const char* text : {"25h", "2d", "0", "fast"}) {
+    auto timeout = ParseTimeoutMs(text);
+    ASSERT_FALSE(timeout.ok()) << text;
+    EXPECT_TRUE(IsUsageError(timeout.status())) << text;
+  }
+  EXPECT_NE(std::string(ParseTimeoutMs("2d").status().message()).find("maximum of 24h"),
+            std::string::npos);
+}
+
+TEST(BuildInvitePeerRequest, MapsMeshAndTtl) {
+  Arguments args;
+  auto plain = BuildInvitePeerRequest(args);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->mesh(), "");
+  EXPECT_EQ(plain->ttl_seconds(), 0u);
+
+  args.mesh = "home";
+  args.ttl = "30m";
+  auto full = BuildInvitePeerRequest(args);
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_EQ(full->mesh(), "home");
+  EXPECT_EQ(full->ttl_seconds(), 1800u);
+
+  for (const char* ttl : {"0", "tomorrow", "3y"}) {
+    args.ttl = ttl;
+    EXPECT_TRUE(IsUsageError(BuildInvitePeerRequest(args).status())) << ttl;
+  }
+}
+
+TEST(BuildJoinMeshRequest, StripsBlanksFromThePastedTokenAndMapsOptions) {
+  Arguments args;
+  args.invite = "  lat1abc\n def\t\r\n";
+  args.name = "laptop";
+  args.timeout = "2m";
+  auto request = BuildJoinMeshRequest(args);
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->token(), "lat1abcdef");
+  EXPECT_EQ(request->name(), "laptop");
+  EXPECT_EQ(request->timeout_ms(), 120'000u);
+
+  args.timeout = "";
+  args.name = "";
+  auto defaults = BuildJoinMeshRequest(args);
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->timeout_ms(), 0u);
+  EXPECT_EQ(defaults->name(), "");
+}
+
+TEST(BuildJoinMeshRequest, BlankTokenLongNameAndBadTimeoutAreUsageErrors) {
+  Arguments args;
+  args.invite = " \n";
+  auto blank = BuildJoinMeshRequest(args);
+  EXPECT_TRUE(IsUsageError(blank.status()));
+  EXPECT_NE(std::string(blank.status().message()).find("TOKEN is empty"), std::string::npos);
+
+  args.invite = "tok";
+  args.name = std::string(limits::kMaxNodeNameBytes + 1, 'n');
+  auto long_name = BuildJoinMeshRequest(args);
+  EXPECT_TRUE(IsUsageError(long_name.status()));
+  EXPECT_NE(std::string(long_name.status().message()).find("--name"), std::string::npos);
+  args.name = std::string(limits::kMaxNodeNameBytes, 'n');
+  EXPECT_TRUE(BuildJoinMeshRequest(args).ok());
+
+  args.timeout = "forever";
+  EXPECT_TRUE(IsUsageError(BuildJoinMeshRequest(args).status()));
+}
+
+TEST(BuildRevokePeerRequest, MapsNodeAndMeshAndNeedsANode) {
+  Arguments args;
+  args.node = "1a2b3c4d";
+  args.mesh = "home";
+  auto request = BuildRevokePeerRequest(args);
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->node(), "1a2b3c4d");
+  EXPECT_EQ(request->mesh(), "home");
+  args.node = "";
+  EXPECT_TRUE(IsUsageError(BuildRevokePeerRequest(args).status()));
+}
+
+TEST(BuildRenamePeerRequest, NeedsANodeAndANameWithinTheLimit) {
+  Arguments args;
+  args.node = "laptop";
+  args.name = "old laptop";
+  auto request = BuildRenamePeerRequest(args);
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->node(), "laptop");
+  EXPECT_EQ(request->name(), "old laptop");
+  EXPECT_EQ(request->mesh(), "");
+
+  args.name = "";
+  EXPECT_TRUE(IsUsageError(BuildRenamePeerRequest(args).status()));
+  args.name = std::string(limits::kMaxNodeNameBytes + 1, 'x');
+  EXPECT_TRUE(IsUsageError(BuildRenamePeerRequest(args).status()));
+  args.name = "n";
+  args.node = "";
+  EXPECT_TRUE(IsUsageError(BuildRenamePeerRequest(args).status()));
+}
+
+TEST(BuildSyncStoreRequest, NeedsWaitAndMapsPeerAndTimeout) {
+  Arguments args;
+  args.store = "notes";
+  auto no_wait = BuildSyncStoreRequest(args);
+  ASSERT_FALSE(no_wait.ok());
+  EXPECT_TRUE(IsUsageError(no_wait.status()));
+  EXPECT_NE(std::string(no_wait.status().message()).find("--wait"), std::string::npos);
+
+  args.wait = true;
+  auto every_peer = BuildSyncStoreRequest(args);
+  ASSERT_TRUE(every_peer.ok()) << every_peer.status();
+  EXPECT_EQ(every_peer->store(), "notes");
+  EXPECT_EQ(every_peer->peer(), "");
+  EXPECT_EQ(every_peer->timeout_ms(), 0u);
+
+  args.node = "laptop";
+  args.timeout = "10s";
+  auto one_peer = BuildSyncStoreRequest(args);
+  ASSERT_TRUE(one_peer.ok()) << one_peer.status();
+  EXPECT_EQ(one_peer->peer(), "laptop");
+  EXPECT_EQ(one_peer->timeout_ms(), 10'000u);
+
+  args.timeout = "-5s";
+  EXPECT_TRUE(IsUsageError(BuildSyncStoreRequest(args).status()));
+}
+
 TEST(BuildWatchRequests, FromNowUnlessACursorIsGiven) {
   Arguments args;
   args.store = "s";
