@@ -10,7 +10,9 @@
 #include "lattice/common/crypto.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/logging.h"
+#include "net/tcp_transport.h"
 #include "node/node.h"
+#include "replication/replicator.h"
 #include "rpc/server.h"
 #include "sys/notify.h"
 
@@ -44,7 +46,19 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot open data directory {}: {}", config->data_dir, node.status().message());
     return 1;
   }
-  auto server = StoreProtocolServer::Start(**node, config->socket);
+  replication::ReplicatorOptions replication_options;
+  replication_options.listen_address = config->listen;
+  replication_options.advertise = config->advertise;
+  replication_options.sync_interval = std::chrono::milliseconds(config->sync_interval_ms);
+  auto replicator = replication::Replicator::Start(
+      **node, replication_options, [](net::TransportConfig transport_config) {
+        return std::make_unique<net::TcpTransport>(std::move(transport_config));
+      });
+  if (!replicator.ok()) {
+    spdlog::critical("cannot start replication: {}", replicator.status().message());
+    return 1;
+  }
+  auto server = StoreProtocolServer::Start(**node, config->socket, replicator->get());
   if (!server.ok()) {
     spdlog::critical("cannot serve: {}", server.status().message());
     return 1;
@@ -75,6 +89,7 @@ int main(int argc, char** argv) {
   notifier.StopWatchdog();
   (*server)->Shutdown(std::chrono::milliseconds(1000));
   server->reset();
+  replicator->reset();  // closes every peer link before the stores close
   node->reset();  // every store drains its queue and closes its database
   spdlog::info("stopped cleanly");
   return 0;

@@ -41,7 +41,7 @@ struct Harness {
     options.type = type;
     options.identity = &self;
     options.clock = &clock;
-    options.may_write = [this](std::string_view author) {
+    options.may_write = [this](std::string_view author, BatchView&) {
       return author == self.public_key || author == member.public_key;
     };
     auto store = Store::Open(std::move(options));

@@ -17,6 +17,18 @@ void FromEnv(const char* name, std::string* out) {
   if (const char* value = std::getenv(name); value != nullptr && *value != '\0') *out = value;
 }
 
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
 absl::Status ApplyToml(const std::string& path, KernelConfig* config) {
   toml::table table;
   try {
@@ -33,6 +45,19 @@ absl::Status ApplyToml(const std::string& path, KernelConfig* config) {
     else if (k == "log_level" && value.is_string()) config->log_level = *value.value<std::string>();
     else if (k == "min_free_bytes" && value.is_integer() && *value.value<int64_t>() >= 0) {
       config->min_free_bytes = static_cast<uint64_t>(*value.value<int64_t>());
+    } else if (k == "listen" && value.is_string()) {
+      config->listen = *value.value<std::string>();
+    } else if (k == "advertise" && value.is_array()) {
+      config->advertise.clear();
+      for (const auto& item : *value.as_array()) {
+        if (!item.is_string()) {
+          return absl::InvalidArgumentError(
+              fmt::format("config {}: \"advertise\" must be a list of \"HOST:PORT\" strings", path));
+        }
+        config->advertise.push_back(*item.value<std::string>());
+      }
+    } else if (k == "sync_interval_ms" && value.is_integer() && *value.value<int64_t>() > 0) {
+      config->sync_interval_ms = static_cast<uint64_t>(*value.value<int64_t>());
     } else {
       return absl::InvalidArgumentError(fmt::format(
           "config {}: unknown key or wrong type: \"{}\"", path, k));
@@ -48,12 +73,23 @@ absl::StatusOr<KernelConfig> LoadKernelConfig(int argc, char** argv, int* exit_c
   CLI::App app{"lattice-kernel: the Lattice node process (stores, identity, Store Protocol)"};
   std::string config_path, data_dir, socket, name, log_level;
   int64_t min_free_bytes = -1;
+  std::string listen;
+  bool listen_given = false;
+  std::vector<std::string> advertise;
+  int64_t sync_interval_ms = -1;
   app.add_option("--config", config_path, "TOML configuration file");
   app.add_option("--data-dir", data_dir, "data directory (default: $LATTICE_DATA_DIR or ~/.local/share/lattice)");
   app.add_option("--socket", socket, "Unix socket of the Store Protocol");
   app.add_option("--name", name, "this node's human name");
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error");
   app.add_option("--min-free-bytes", min_free_bytes, "refuse writes when less disk is free");
+  auto* listen_option = app.add_option(
+      "--listen", listen, "HOST:PORT to accept peer links on (default 0.0.0.0:7470; \"\" = none)");
+  app.add_option("--advertise", advertise,
+                 "HOST:PORT peers should dial (repeatable; default: the listen address)");
+  app.add_option("--sync-interval-ms", sync_interval_ms,
+                 "period of anti-entropy with each peer, in milliseconds (default 30000)")
+      ->check(CLI::PositiveNumber);
   app.set_version_flag("--version", LATTICE_VERSION);
   try {
     app.parse(argc, argv);
@@ -66,6 +102,7 @@ absl::StatusOr<KernelConfig> LoadKernelConfig(int argc, char** argv, int* exit_c
     return absl::InvalidArgumentError(e.what());
   }
 
+  listen_given = listen_option->count() > 0;
   KernelConfig config;
   FromEnv("LATTICE_CONFIG", &config_path);
   if (!config_path.empty()) {
@@ -75,11 +112,18 @@ absl::StatusOr<KernelConfig> LoadKernelConfig(int argc, char** argv, int* exit_c
   FromEnv("LATTICE_SOCKET", &config.socket);
   FromEnv("LATTICE_NAME", &config.name);
   FromEnv("LATTICE_LOG_LEVEL", &config.log_level);
+  FromEnv("LATTICE_LISTEN", &config.listen);
+  std::string advertise_env;
+  FromEnv("LATTICE_ADVERTISE", &advertise_env);
+  if (!advertise_env.empty()) config.advertise = SplitCommas(advertise_env);
   if (!data_dir.empty()) config.data_dir = data_dir;
   if (!socket.empty()) config.socket = socket;
   if (!name.empty()) config.name = name;
   if (!log_level.empty()) config.log_level = log_level;
   if (min_free_bytes >= 0) config.min_free_bytes = static_cast<uint64_t>(min_free_bytes);
+  if (listen_given) config.listen = listen;
+  if (!advertise.empty()) config.advertise = advertise;
+  if (sync_interval_ms > 0) config.sync_interval_ms = static_cast<uint64_t>(sync_interval_ms);
   if (config.data_dir.empty()) config.data_dir = DefaultDataDir();
   if (config.socket.empty()) config.socket = DefaultSocketPath(config.data_dir);
   return config;

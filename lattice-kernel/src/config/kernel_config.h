@@ -16,6 +16,11 @@ struct KernelConfig {
   std::string name;
   std::string log_level = "info";
   uint64_t min_free_bytes = 64ull << 20;
+  // The peer transport (DESIGN §7): where to listen ("" = not at all), what to announce to
+  // peers (empty: the listen address when it names a host), and the anti-entropy period.
+  std::string listen = "0.0.0.0:7470";
+  std::vector<std::string> advertise;
+  uint64_t sync_interval_ms = 30'000;
 };
 
 // Parses argv (CLI11). Returns the config, or a status whose message is the usage error;

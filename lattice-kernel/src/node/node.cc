@@ -62,6 +62,12 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
 }
 
 Node::~Node() {
+  {
+    std::lock_guard lock(enforce_mutex_);
+    enforce_stopping_ = true;
+  }
+  enforce_cv_.notify_all();
+  if (enforcer_.joinable()) enforcer_.join();
   std::unique_lock lock(mutex_);
   stores_.clear();  // each store drains its writer before closing
 }
@@ -127,6 +133,14 @@ absl::Status Node::Start() {
   }
   if (!announce.empty()) LATTICE_RETURN_IF_ERROR(root->WriteKv(std::move(announce)).status());
   RefreshRegistry();
+  enforcer_ = std::thread([this] { EnforceLoop(); });
+  // A revocation applied just before a crash may not have been enforced yet: look again.
+  for (const auto& mesh : meshes) {
+    auto id = *ParseStoreId(mesh.root_store_id());
+    for (const auto& member : Members(id)) {
+      if (member.status == "revoked") QueueEnforcement(id, member.node_id);
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -142,6 +156,8 @@ absl::Status Node::OpenMesh(const v1::MeshRecord& mesh) {
 
 absl::StatusOr<Store*> Node::OpenStore(const std::string& id, StoreType type,
                                        const std::string& mesh_id) {
+  // One opener at a time: two threads refreshing the registry must not both open it.
+  std::lock_guard open_lock(open_mutex_);
   {
     std::shared_lock lock(mutex_);
     if (auto it = stores_.find(id); it != stores_.end()) return it->second.get();
@@ -153,8 +169,15 @@ absl::StatusOr<Store*> Node::OpenStore(const std::string& id, StoreType type,
   options.identity = &identity_;
   options.clock = &clock_;
   options.min_free_bytes = options_.min_free_bytes;
-  options.may_write = [this, mesh_id](std::string_view author) { return IsMember(mesh_id, author); };
+  options.may_write = [this, mesh_id, id](std::string_view author, BatchView& own) {
+    return RightsOf(mesh_id, id, author, id == mesh_id ? &own : nullptr);
+  };
   LATTICE_ASSIGN_OR_RETURN(auto store, Store::Open(std::move(options)));
+  if (type == StoreType::kRoot) {
+    store->Subscribe([this, mesh_id](const std::vector<DecodedIntention>& applied) {
+      OnRootApplied(mesh_id, applied);
+    });
+  }
   std::unique_lock lock(mutex_);
   auto [it, inserted] = stores_.emplace(id, std::move(store));
   return it->second.get();
@@ -180,13 +203,15 @@ bool Node::IsMember(const std::string& mesh_id, std::string_view author) {
     if (it == meshes_.end()) return false;
     mesh = it->second;
   }
-  if (author == mesh.creator()) return true;
   Store* root = RootOf(mesh_id);
   if (root == nullptr) return false;
-  return ReadRootValue(*root, fmt::format("/nodes/{}/status", ToHex(author))) == "active";
+  auto status = ReadRootValue(*root, fmt::format("/nodes/{}/status", ToHex(author)));
+  if (status) return *status == "active";
+  return author == mesh.creator() || (!mesh.inviter().empty() && author == mesh.inviter());
 }
 
-void Node::RefreshRegistry() {
+std::vector<StoreDescriptor> Node::RefreshRegistry() {
+  std::vector<StoreDescriptor> opened;
   std::vector<std::string> mesh_ids;
   {
     std::shared_lock lock(mutex_);
@@ -231,6 +256,8 @@ void Node::RefreshRegistry() {
       if (!StoreById(id)) {
         if (auto s = OpenStore(id, d.type, mesh_id); !s.ok()) {
           spdlog::error("cannot open store {}: {}", FormatStoreId(id), s.status().message());
+        } else {
+          opened.push_back(d);
         }
       }
     }
@@ -241,6 +268,7 @@ void Node::RefreshRegistry() {
     registry_.merge(found);
     registry_witness_[mesh_id] = witness;
   }
+  return opened;
 }
 
 std::vector<StoreDescriptor> Node::ListStores(bool include_archived) {
@@ -331,6 +359,282 @@ std::vector<std::string> Node::ForkedAuthors() {
     }
   }
   return {authors.begin(), authors.end()};
+}
+
+}  // namespace lattice::kernel
+
+namespace lattice::kernel {
+namespace {
+
+std::vector<std::string> SplitList(std::string_view text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string_view item = text.substr(start, comma - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<v1::MeshRecord> Node::Meshes() const {
+  std::shared_lock lock(mutex_);
+  std::vector<v1::MeshRecord> out;
+  for (const auto& [id, mesh] : meshes_) out.push_back(mesh);
+  return out;
+}
+
+absl::Status Node::AddMesh(const v1::MeshRecord& mesh) {
+  auto id = ParseStoreId(mesh.root_store_id());
+  if (!id) return absl::InvalidArgumentError("malformed mesh id");
+  {
+    std::shared_lock lock(mutex_);
+    if (meshes_.count(*id)) {
+      return absl::AlreadyExistsError(
+          fmt::format("this node is already in mesh {}", mesh.root_store_id()));
+    }
+  }
+  v1::MeshRecord record = mesh;
+  record.set_own(false);
+  leveldb::WriteBatch batch;
+  batch.Put(MeshKey(*id), record.SerializeAsString());
+  LATTICE_RETURN_IF_ERROR(node_db_->Write(&batch, /*sync=*/true));
+  LATTICE_RETURN_IF_ERROR(OpenMesh(record));
+  spdlog::info("joined mesh {}", mesh.root_store_id());
+  return absl::OkStatus();
+}
+
+std::optional<v1::MeshRecord> Node::MeshRecordOf(const std::string& mesh_id) const {
+  std::shared_lock lock(mutex_);
+  auto it = meshes_.find(mesh_id);
+  if (it == meshes_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Node::MeshOfStore(const std::string& store_id) {
+  {
+    std::shared_lock lock(mutex_);
+    if (meshes_.count(store_id)) return store_id;
+    if (auto it = registry_.find(store_id); it != registry_.end()) return it->second.mesh_id;
+  }
+  RefreshRegistry();
+  std::shared_lock lock(mutex_);
+  if (auto it = registry_.find(store_id); it != registry_.end()) return it->second.mesh_id;
+  return {};
+}
+
+std::vector<StoreDescriptor> Node::StoresOfMesh(const std::string& mesh_id) {
+  RefreshRegistry();
+  std::shared_lock lock(mutex_);
+  std::vector<StoreDescriptor> out;
+  if (auto it = registry_.find(mesh_id); it != registry_.end()) out.push_back(it->second);
+  for (const auto& [id, d] : registry_) {
+    if (d.mesh_id == mesh_id && id != mesh_id) out.push_back(d);
+  }
+  return out;
+}
+
+std::vector<MemberInfo> Node::Members(const std::string& mesh_id) {
+  std::vector<MemberInfo> out;
+  Store* root = RootOf(mesh_id);
+  if (root == nullptr) return out;
+  std::map<std::string, MemberInfo> by_id;
+  std::string prefix = KvHeadsKey("/nodes/");
+  (void)root->db().Scan(prefix, keys::PrefixEnd(prefix), [&](std::string_view k, std::string_view v) {
+    std::string_view path = k.substr(prefix.size());  // "{hex}/{field}"
+    size_t slash = path.find('/');
+    if (slash == std::string_view::npos) return true;
+    auto id = ParseNodeId(path.substr(0, slash));
+    if (!id) return true;
+    std::string_view field = path.substr(slash + 1);
+    if (field != "status" && field != "name" && field != "addrs" && field != "tags") return true;
+    v1::KvHeads heads;
+    if (!heads.ParseFromArray(v.data(), static_cast<int>(v.size()))) return true;
+    KvRead read = ResolveHeads(heads);
+    if (!read.found) return true;
+    MemberInfo& m = by_id[*id];
+    m.node_id = *id;
+    const std::string& value = read.winner.value();
+    if (field == "status") m.status = value;
+    if (field == "name") m.name = value;
+    if (field == "addrs") m.addresses = SplitList(value);
+    if (field == "tags") m.tags = SplitList(value);
+    return true;
+  });
+  for (auto& [id, m] : by_id) {
+    if (!m.status.empty()) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::optional<MemberInfo> Node::Member(const std::string& mesh_id, const std::string& node_id) {
+  for (auto& m : Members(mesh_id)) {
+    if (m.node_id == node_id) return m;
+  }
+  return std::nullopt;
+}
+
+}  // namespace lattice::kernel
+
+namespace lattice::kernel {
+namespace {
+
+constexpr std::string_view kNodesPrefix = "/nodes/";
+
+std::string VoidKey(std::string_view node_id, std::string_view store_id) {
+  return fmt::format("/nodes/{}/void/{}", ToHex(node_id), FormatStoreId(store_id));
+}
+
+// "A-B,C-": the seqs after A and before B, and every seq after C.
+std::vector<SeqRange> ParseVoidRanges(std::string_view text) {
+  std::vector<SeqRange> out;
+  for (const auto& item : SplitList(text)) {
+    size_t dash = item.find('-');
+    if (dash == std::string::npos) continue;
+    SeqRange range;
+    try {
+      range.after = std::stoull(item.substr(0, dash));
+      if (dash + 1 < item.size()) range.before = std::stoull(item.substr(dash + 1));
+    } catch (const std::exception&) {
+      continue;
+    }
+    out.push_back(range);
+  }
+  return out;
+}
+
+std::string FormatVoidRanges(const std::vector<SeqRange>& ranges) {
+  std::string out;
+  for (const auto& range : ranges) {
+    if (!out.empty()) out += ",";
+    out += std::to_string(range.after) + "-";
+    if (range.before != UINT64_MAX) out += std::to_string(range.before);
+  }
+  return out;
+}
+
+}  // namespace
+
+AuthorRights Node::RightsOf(const std::string& mesh_id, const std::string& store_id,
+                            std::string_view author, BatchView* root_batch) {
+  std::optional<v1::MeshRecord> mesh = MeshRecordOf(mesh_id);
+  Store* root = RootOf(mesh_id);
+  if (!mesh || (root == nullptr && root_batch == nullptr)) return AuthorRights(false);
+  auto read = [&](const std::string& key) -> std::optional<std::string> {
+    if (root_batch == nullptr) return ReadRootValue(*root, key);
+    KvRead value = ResolveHeads(ReadHeads(*root_batch, key));
+    if (!value.found) return std::nullopt;
+    return value.winner.value();
+  };
+  auto status = read(fmt::format("/nodes/{}/status", ToHex(author)));
+  if (!status) {
+    return AuthorRights(author == mesh->creator() ||
+                        (!mesh->inviter().empty() && author == mesh->inviter()));
+  }
+  if (*status != "active" && *status != "revoked") return AuthorRights(false);
+  AuthorRights rights(true);
+  if (auto ranges = read(VoidKey(author, store_id))) {
+    rights.void_ranges = ParseVoidRanges(*ranges);
+  }
+  bool open = std::any_of(rights.void_ranges.begin(), rights.void_ranges.end(),
+                          [](const SeqRange& r) { return r.before == UINT64_MAX; });
+  // Revoked without a range for this store (one its revoker did not know): nothing counts.
+  if (*status == "revoked" && !open) rights.void_ranges.push_back(SeqRange{0, UINT64_MAX});
+  return rights;
+}
+
+absl::Status Node::SetMemberStatus(const std::string& mesh_id, const std::string& node_id,
+                                   const std::string& status) {
+  if (status != "active" && status != "revoked") {
+    return absl::InvalidArgumentError("a member's status is active or revoked");
+  }
+  Store* root = RootOf(mesh_id);
+  if (root == nullptr) return absl::NotFoundError("this node is in no such mesh");
+  std::vector<KvWrite> writes;
+  writes.push_back({fmt::format("/nodes/{}/status", ToHex(node_id)), status, false});
+  for (const auto& d : StoresOfMesh(mesh_id)) {
+    Store* store = StoreById(d.id);
+    if (store == nullptr) continue;
+    std::string key = VoidKey(node_id, d.id);
+    std::vector<SeqRange> ranges = ParseVoidRanges(ReadRootValue(*root, key).value_or(""));
+    auto open = std::find_if(ranges.begin(), ranges.end(),
+                             [](const SeqRange& r) { return r.before == UINT64_MAX; });
+    uint64_t tip = store->TipSeqOf(node_id);
+    if (status == "revoked" && open == ranges.end()) {
+      ranges.push_back(SeqRange{tip, UINT64_MAX});
+    } else if (status == "active" && open != ranges.end()) {
+      open->before = tip + 1;
+    } else {
+      continue;
+    }
+    writes.push_back({key, FormatVoidRanges(ranges), false});
+  }
+  if (writes.size() > limits::kMaxBatchOps) {
+    return LimitExceeded("status change", writes.size(), limits::kMaxBatchOps, "stores");
+  }
+  return root->WriteKv(std::move(writes)).status();
+}
+
+void Node::OnRootApplied(const std::string& mesh_id, const std::vector<DecodedIntention>& applied) {
+  // On the root's writer: find the members whose standing may have changed, nothing more.
+  for (const auto& intention : applied) {
+    if (intention.body.op_type() != kOpKv) continue;
+    v1::KvPayload payload;
+    if (!payload.ParseFromString(intention.body.payload())) continue;
+    for (const auto& op : payload.ops()) {
+      std::string_view key = op.key();
+      if (key.substr(0, kNodesPrefix.size()) != kNodesPrefix) continue;
+      std::string_view rest = key.substr(kNodesPrefix.size());
+      size_t slash = rest.find('/');
+      if (slash == std::string_view::npos) continue;
+      std::string_view field = rest.substr(slash + 1);
+      if (field != "status" && field.substr(0, 5) != "void/") continue;
+      if (auto id = ParseNodeId(rest.substr(0, slash))) QueueEnforcement(mesh_id, *id);
+    }
+  }
+}
+
+void Node::QueueEnforcement(const std::string& mesh_id, const std::string& node_id) {
+  {
+    std::lock_guard lock(enforce_mutex_);
+    auto item = std::make_pair(mesh_id, node_id);
+    if (std::find(enforce_queue_.begin(), enforce_queue_.end(), item) == enforce_queue_.end()) {
+      enforce_queue_.push_back(std::move(item));
+    }
+  }
+  enforce_cv_.notify_one();
+}
+
+void Node::EnforceLoop() {
+  while (true) {
+    std::pair<std::string, std::string> item;
+    {
+      std::unique_lock lock(enforce_mutex_);
+      enforce_cv_.wait(lock, [&] { return enforce_stopping_ || !enforce_queue_.empty(); });
+      if (enforce_stopping_) return;
+      item = std::move(enforce_queue_.front());
+      enforce_queue_.pop_front();
+    }
+    const auto& [mesh_id, node_id] = item;
+    for (const auto& d : StoresOfMesh(mesh_id)) {
+      Store* store = StoreById(d.id);
+      if (store == nullptr) continue;
+      auto changed = store->Reexamine(node_id, RightsOf(mesh_id, d.id, node_id));
+      if (!changed.ok()) {
+        spdlog::error("store {}: enforcing the standing of {} failed: {}", FormatStoreId(d.id),
+                      ShortHex(node_id), changed.status().message());
+      } else if (*changed > 0) {
+        spdlog::info("store {}: {} intentions of {} changed standing", FormatStoreId(d.id),
+                     *changed, ShortHex(node_id));
+      }
+    }
+  }
 }
 
 }  // namespace lattice::kernel

@@ -3,7 +3,11 @@
 // registry replicates with the mesh; the node database only remembers which meshes it is in.
 #pragma once
 
+#include <condition_variable>
+#include <deque>
 #include <map>
+#include <optional>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -31,6 +35,15 @@ struct StoreDescriptor {
   StoreType type = StoreType::kKv;
   std::string status;   // active | archived
   std::string mesh_id;  // 16 raw bytes of the mesh's root store
+};
+
+// A member of a mesh as its root store records it under /nodes/{node}/.
+struct MemberInfo {
+  std::string node_id;                 // 32 raw bytes
+  std::string name;
+  std::string status;                  // active | revoked
+  std::vector<std::string> addresses;  // /nodes/{node}/addrs, comma-separated HOST:PORT
+  std::vector<std::string> tags;       // /nodes/{node}/tags, comma-separated
 };
 
 // Thread-safe.
@@ -61,15 +74,54 @@ class Node {
   // Authors of any store that equivocated, as hex.
   std::vector<std::string> ForkedAuthors();
 
+  // ---- meshes (replication) ----
+  std::vector<v1::MeshRecord> Meshes() const;
+  std::optional<v1::MeshRecord> MeshRecordOf(const std::string& mesh_id) const;
+  // Remembers a joined mesh durably and opens its root store (empty until bootstrapped).
+  // ALREADY_EXISTS when this node is in the mesh already.
+  absl::Status AddMesh(const v1::MeshRecord& mesh);
+  Store* RootOf(const std::string& mesh_id);
+  // The mesh `store_id` belongs to, or "" when the store is unknown here.
+  std::string MeshOfStore(const std::string& store_id);
+  // The stores of a mesh, its root first, archived ones included (they replicate too).
+  std::vector<StoreDescriptor> StoresOfMesh(const std::string& mesh_id);
+  // Members recorded in the mesh's root store, in node id order.
+  std::vector<MemberInfo> Members(const std::string& mesh_id);
+  std::optional<MemberInfo> Member(const std::string& mesh_id, const std::string& node_id);
+  // True when `node_id` (raw) may write to the mesh: an active member, or the mesh's
+  // creator or this node's inviter unless the root store says they were revoked (until the
+  // root store is bootstrapped they are the only members this node knows of).
+  bool IsMember(const std::string& mesh_id, std::string_view node_id);
+  // Re-reads the store registries of every mesh whose root changed and opens new stores.
+  // Returns the stores opened by this call.
+  std::vector<StoreDescriptor> RefreshRegistry();
+  Database& node_db() { return *node_db_; }
+
+  // What `author` may write to `store_id` of `mesh_id`, from the root store: members write;
+  // a revoked member's writes after the seq its revoker had seen are void (and so are those
+  // a re-admission did not cover); anyone else is refused.
+  // `root_batch`, when given, is the root store's batch being built: it is read instead of
+  // the committed root (the root deciding on its own writers within one group).
+  AuthorRights RightsOf(const std::string& mesh_id, const std::string& store_id,
+                        std::string_view author, BatchView* root_batch = nullptr);
+  // Records `node_id` as "revoked" or "active" in the mesh's root store, with the void
+  // ranges of each store (DESIGN §7 Revocation): a revocation voids the node's writes after
+  // the last seq this node has of it in each store; a re-admission ends that range after
+  // the last seq this node has then.
+  absl::Status SetMemberStatus(const std::string& mesh_id, const std::string& node_id,
+                               const std::string& status);
+
  private:
   explicit Node(NodeOptions options) : options_(std::move(options)) {}
   absl::Status Start();
   absl::Status OpenMesh(const v1::MeshRecord& mesh);
   absl::StatusOr<Store*> OpenStore(const std::string& id, StoreType type,
                                    const std::string& mesh_id);
-  bool IsMember(const std::string& mesh_id, std::string_view author);
-  void RefreshRegistry();
-  Store* RootOf(const std::string& mesh_id);
+  // Revocations: a root store's changes to /nodes/{n}/status or /void/ queue (mesh, n) for
+  // the enforcer thread, which re-examines every store of the mesh (not on the root's writer).
+  void OnRootApplied(const std::string& mesh_id, const std::vector<DecodedIntention>& applied);
+  void QueueEnforcement(const std::string& mesh_id, const std::string& node_id);
+  void EnforceLoop();
 
   NodeOptions options_;
   KeyPair identity_;
@@ -84,6 +136,13 @@ class Node {
   std::map<std::string, StoreDescriptor> registry_;              // by store id
   std::map<std::string, uint64_t> registry_witness_;             // root witness it reflects
   std::mutex create_mutex_;
+  std::mutex open_mutex_;
+
+  std::mutex enforce_mutex_;
+  std::condition_variable enforce_cv_;
+  std::deque<std::pair<std::string, std::string>> enforce_queue_;  // (mesh, node)
+  bool enforce_stopping_ = false;
+  std::thread enforcer_;
 };
 
 }  // namespace lattice::kernel

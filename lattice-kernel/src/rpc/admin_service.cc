@@ -6,17 +6,11 @@
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
 #include "lattice/common/status.h"
+#include "replication/replicator.h"
 #include "rpc/services.h"
 
 namespace lattice::kernel {
 namespace {
-
-#define LATTICE_REQUIRE_ADMIN(ctx, context)                           \
-  do {                                                                \
-    auto caller_ = (ctx).auth.Authenticate(*(context));               \
-    if (!caller_.ok()) return ToGrpc(caller_.status());               \
-    if (auto s_ = RequireAdmin(*caller_); !s_.ok()) return ToGrpc(s_); \
-  } while (false)
 
 void FillTokenInfo(const v1::TokenRecord& record, v1::TokenInfo* out) {
   out->set_id(record.id());
@@ -46,6 +40,28 @@ grpc::Status AdminService::Status(grpc::ServerContext* context, const v1::Status
   response->set_data_dir(ctx_.node.data_dir());
   response->set_socket(ctx_.socket_path);
   for (auto& author : ctx_.node.ForkedAuthors()) response->add_forked_authors(author);
+  for (const auto& mesh : ctx_.node.Meshes()) response->add_meshes(mesh.root_store_id());
+  if (ctx_.replicator == nullptr) return grpc::Status::OK;
+  if (auto address = ctx_.replicator->listen_address(); !address.empty()) {
+    response->add_listen_addresses(address);
+  }
+  for (const auto& address : ctx_.replicator->advertised()) response->add_advertised_addresses(address);
+  response->set_peers_connected(static_cast<uint32_t>(ctx_.replicator->connected_count()));
+  std::set<std::string> known;
+  for (const auto& view : ctx_.replicator->Peers("")) {
+    if (!view.self && view.member.status == "active") known.insert(view.member.node_id);
+  }
+  response->set_peers_known(static_cast<uint32_t>(known.size()));
+  for (const auto& record : ctx_.replicator->Bootstraps()) {
+    auto* out = response->add_bootstraps();
+    out->set_store_id(FormatStoreId(record.store_id()));
+    auto d = ctx_.node.Resolve(FormatStoreId(record.store_id()));
+    if (d.ok()) out->set_store_name(d->name);
+    out->set_source(ToHex(record.source()));
+    out->set_received(record.received());
+    out->set_total(record.total());
+    out->set_done(record.done());
+  }
   return grpc::Status::OK;
 }
 

@@ -16,7 +16,7 @@
 namespace lattice::kernel {
 
 absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
-    Node& node, const std::string& socket_path) {
+    Node& node, const std::string& socket_path, replication::Replicator* replicator) {
   std::unique_ptr<StoreProtocolServer> server(new StoreProtocolServer());
   server->socket_path_ = socket_path;
   std::string dir = std::filesystem::path(socket_path).parent_path().string();
@@ -28,7 +28,7 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
   }
   server->auth_ = std::make_unique<Authenticator>(cookie, node.tokens(), node.clock());
   server->context_ = std::make_unique<ServiceContext>(
-      ServiceContext{node, *server->auth_, socket_path, std::chrono::steady_clock::now()});
+      ServiceContext{node, *server->auth_, socket_path, std::chrono::steady_clock::now(), replicator});
   server->controller_ = std::make_unique<ControllerService>(*server->context_);
   server->kv_ = std::make_unique<KvService>(*server->context_);
   server->chat_ = std::make_unique<ChatService>(*server->context_);

@@ -15,8 +15,9 @@ namespace lattice::kernel {
 
 class StoreProtocolServer {
  public:
-  static absl::StatusOr<std::unique_ptr<StoreProtocolServer>> Start(Node& node,
-                                                                    const std::string& socket_path);
+  // `replicator` may be null (a node that does not replicate); it outlives the server.
+  static absl::StatusOr<std::unique_ptr<StoreProtocolServer>> Start(
+      Node& node, const std::string& socket_path, replication::Replicator* replicator = nullptr);
   ~StoreProtocolServer();
 
   // Stops accepting calls; open watches end within `grace`.

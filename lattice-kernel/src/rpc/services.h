@@ -11,12 +11,25 @@
 
 namespace lattice::kernel {
 
+namespace replication {
+class Replicator;
+}
+
 struct ServiceContext {
   Node& node;
   const Authenticator& auth;
   std::string socket_path;
   std::chrono::steady_clock::time_point started;
+  replication::Replicator* replicator = nullptr;  // null when the node does not replicate
 };
+
+// Returns from an Admin handler unless the caller holds the admin cookie.
+#define LATTICE_REQUIRE_ADMIN(ctx, context)                            \
+  do {                                                                 \
+    auto caller_ = (ctx).auth.Authenticate(*(context));                \
+    if (!caller_.ok()) return ToGrpc(caller_.status());                \
+    if (auto s_ = RequireAdmin(*caller_); !s_.ok()) return ToGrpc(s_); \
+  } while (false)
 
 class ControllerService final : public v1::Controller::Service {
  public:
@@ -82,9 +95,27 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status VerifyStore(grpc::ServerContext*, const v1::StoreRef*, v1::VerifyResponse*) override;
   grpc::Status Ingest(grpc::ServerContext*, const v1::IngestRequest*, v1::IngestResponse*) override;
   grpc::Status Forks(grpc::ServerContext*, const v1::StoreRef*, v1::ForksResponse*) override;
+  grpc::Status Floating(grpc::ServerContext*, const v1::StoreRef*, v1::FloatingResponse*) override;
+  grpc::Status StoreStatus(grpc::ServerContext*, const v1::StoreRef*,
+                           v1::StoreStatusResponse*) override;
+  // Peers (admin_peers.cc).
+  grpc::Status SyncStore(grpc::ServerContext*, const v1::SyncStoreRequest*,
+                         v1::SyncStoreResponse*) override;
+  grpc::Status InvitePeer(grpc::ServerContext*, const v1::InvitePeerRequest*,
+                          v1::InvitePeerResponse*) override;
+  grpc::Status JoinMesh(grpc::ServerContext*, const v1::JoinMeshRequest*,
+                        v1::JoinMeshResponse*) override;
+  grpc::Status ListPeers(grpc::ServerContext*, const v1::ListPeersRequest*,
+                         v1::ListPeersResponse*) override;
+  grpc::Status RevokePeer(grpc::ServerContext*, const v1::PeerRef*, v1::ListPeersResponse*) override;
+  grpc::Status RenamePeer(grpc::ServerContext*, const v1::RenamePeerRequest*,
+                          v1::ListPeersResponse*) override;
 
  private:
   grpc::Status SetStatus(grpc::ServerContext*, const v1::StoreRef*, v1::StoreInfo*, const char* status);
+  // The mesh a request names (a root store's id or name, or a store of the mesh), or the
+  // node's own mesh when `mesh` is empty.
+  absl::StatusOr<std::string> ResolveMesh(const std::string& mesh);
   ServiceContext& ctx_;
 };
 

@@ -26,6 +26,10 @@ std::string EncodeTip(uint64_t seq, std::string_view hash) {
 
 }  // namespace
 
+std::string VoidIntentionReason(std::string_view author) {
+  return fmt::format("void: its author {} was revoked before writing it", ShortHex(author));
+}
+
 std::vector<std::string> IntentionApplier::MissingDeps(const DecodedIntention& intention) {
   std::vector<std::string> missing;
   auto check = [&](const std::string& dep) {
@@ -39,7 +43,10 @@ std::vector<std::string> IntentionApplier::MissingDeps(const DecodedIntention& i
 IngestOutcome IntentionApplier::Ingest(const DecodedIntention& intention) {
   const std::string& hash = intention.hash;
   if (intention.body.store_id() != store_id_) {
-    return Outcome(IngestOutcome::Kind::kRejected, hash, "intention belongs to another store");
+    IngestOutcome outcome =
+        Outcome(IngestOutcome::Kind::kRejected, hash, "intention belongs to another store");
+    outcome.malformed = true;
+    return outcome;
   }
   if (view_.Contains(keys::Intention(hash))) return Outcome(IngestOutcome::Kind::kDuplicate, hash);
   if (view_.Contains(keys::Pending(hash))) {
@@ -138,9 +145,12 @@ IngestOutcome IntentionApplier::ApplyReady(const DecodedIntention& intention, ui
   const std::string& hash = intention.hash;
   const std::string& author = intention.body.author();
   if (auto s = CheckChain(intention); !s.ok()) {
-    return Outcome(IngestOutcome::Kind::kRejected, hash, std::string(s.message()));
+    IngestOutcome outcome = Outcome(IngestOutcome::Kind::kRejected, hash, std::string(s.message()));
+    outcome.malformed = s.code() == absl::StatusCode::kInvalidArgument;
+    return outcome;
   }
-  if (may_write_ && !may_write_(author)) {
+  AuthorRights rights = may_write_ ? may_write_(author, view_) : AuthorRights(true);
+  if (!rights.member) {
     return Outcome(IngestOutcome::Kind::kRejected, hash,
                    fmt::format("author {} is not an active member of this store's mesh",
                                ShortHex(author)));
@@ -150,7 +160,7 @@ IngestOutcome IntentionApplier::ApplyReady(const DecodedIntention& intention, ui
   if (!tip || keys::ReadBigEndian64(*tip) < intention.body.seq()) {
     view_.Put(keys::AuthorTip(author), EncodeTip(intention.body.seq(), hash));
   }
-  return Record(intention, witness);
+  return Record(intention, witness, rights.Voids(intention.body.seq()));
 }
 
 IngestOutcome IntentionApplier::ApplyOwn(const DecodedIntention& intention, uint64_t* witness) {
@@ -161,14 +171,23 @@ IngestOutcome IntentionApplier::ApplyOwn(const DecodedIntention& intention, uint
 
 // Writes what every applied intention leaves: its record, witness number, chain and sync
 // index entries, the frontier, and the state machine's effects (or the no-op reason).
-IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64_t* witness) {
+IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64_t* witness,
+                                       bool is_void) {
   const std::string& hash = intention.hash;
   const std::string& author = intention.body.author();
   v1::StoredIntention record;
   *record.mutable_intention() = intention.signed_intention;
   record.set_witness(++state_.last_witness);
-  if (auto s = state_machine_.Apply(view_, intention); !s.ok()) {
+  if (is_void) {
+    // Kept (others may depend on it and it replicates like any intention) but void.
+    record.set_revoked(true);
+    record.set_noop_reason(VoidIntentionReason(author));
+  } else if (auto s = state_machine_.Apply(view_, intention); !s.ok()) {
     record.set_noop_reason(std::string(s.message()));
+  }
+  if (!record.noop_reason().empty()) {
+    ++state_.noops;
+    state_.noops_dirty = true;
   }
   view_.Put(keys::Intention(hash), record.SerializeAsString());
   view_.Put(keys::Witness(record.witness()), hash);

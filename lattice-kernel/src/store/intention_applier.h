@@ -19,6 +19,9 @@
 
 namespace lattice::kernel {
 
+// The no-op reason recorded for an intention that is void because its author was revoked.
+std::string VoidIntentionReason(std::string_view author);
+
 // Lives for one group on the writer thread.
 class IntentionApplier {
  public:
@@ -49,7 +52,8 @@ class IntentionApplier {
   void RecordForkIfAny(const DecodedIntention& intention);
   void ReleaseWaitingOn(const std::string& applied_hash);
   void Unpark(std::string_view hash, std::string_view author);
-  IngestOutcome Record(const DecodedIntention& intention, uint64_t* witness);
+  // `is_void`: its author was revoked before it; recorded, but the state never sees it.
+  IngestOutcome Record(const DecodedIntention& intention, uint64_t* witness, bool is_void = false);
 
   std::string_view store_id_;
   BatchView& view_;

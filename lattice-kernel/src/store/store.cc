@@ -30,6 +30,13 @@ std::unique_ptr<StateMachine> MakeStateMachine(StoreType type) {
 
 }  // namespace
 
+bool AuthorRights::Voids(uint64_t seq) const {
+  for (const auto& range : void_ranges) {
+    if (seq > range.after && seq < range.before) return true;
+  }
+  return false;
+}
+
 std::string_view IngestKindName(IngestOutcome::Kind kind) {
   switch (kind) {
     case IngestOutcome::Kind::kApplied: return "applied";
@@ -42,17 +49,20 @@ std::string_view IngestKindName(IngestOutcome::Kind kind) {
 }
 
 struct Store::Request {
-  enum class Kind { kLocalKv, kLocalChat, kForeign, kVerify };
+  enum class Kind { kLocalKv, kLocalChat, kForeign, kVerify, kReexamine };
   Kind kind;
   std::vector<KvWrite> kv;
   v1::ChatPayload chat;
   std::vector<DecodedIntention> foreign;
   std::string scratch_dir;
+  std::string author;
+  AuthorRights rights;
   size_t bytes = 0;
 
   std::promise<absl::StatusOr<WriteReceipt>> local_done;
   std::promise<std::vector<IngestOutcome>> foreign_done;
   std::promise<VerifyReport> verify_done;
+  std::promise<absl::StatusOr<uint64_t>> reexamine_done;
 
   // Filled while the group is processed, delivered after the commit.
   absl::StatusOr<WriteReceipt> local_result = absl::UnknownError("not processed");
@@ -85,6 +95,7 @@ absl::Status Store::LoadWriterState() {
   LATTICE_RETURN_IF_ERROR(state_.Load(*db_, options_.identity->public_key));
   last_witness_.store(state_.last_witness);
   floating_count_.store(state_.floating_total);
+  noop_count_.store(state_.noops);
   return absl::OkStatus();
 }
 
@@ -154,6 +165,7 @@ std::vector<IngestOutcome> Store::Ingest(const std::vector<v1::SignedIntention>&
       outcomes[i].kind = IngestOutcome::Kind::kRejected;
       outcomes[i].hash = Blake2b256(intentions[i].body());
       outcomes[i].reason = std::string(decoded.status().message());
+      outcomes[i].malformed = true;
       continue;
     }
     request->bytes += intentions[i].ByteSizeLong();
@@ -183,6 +195,16 @@ VerifyReport Store::Verify(const std::string& scratch_dir) {
     report.problems.push_back("the store is closing");
     return report;
   }
+  return done.get();
+}
+
+absl::StatusOr<uint64_t> Store::Reexamine(const std::string& author, const AuthorRights& rights) {
+  auto request = std::make_unique<Request>();
+  request->kind = Request::Kind::kReexamine;
+  request->author = author;
+  request->rights = rights;
+  auto done = request->reexamine_done.get_future();
+  if (!Enqueue(std::move(request))) return absl::UnavailableError("the store is closing");
   return done.get();
 }
 
@@ -233,6 +255,7 @@ void Store::RetryHeld() {
 void Store::PublishCommit() {
   last_witness_.store(state_.last_witness);
   floating_count_.store(state_.floating_total);
+  noop_count_.store(state_.noops);
   NotifyApplied();
   {
     // Taken between the store and the notify so a waiter cannot check, miss, then sleep.
@@ -314,18 +337,98 @@ absl::StatusOr<v1::SignedIntention> Store::FindIntention(std::string_view hash) 
   return absl::NotFoundError(fmt::format("no intention {}", ToHex(hash)));
 }
 
+absl::Status Store::FindInWitnessOrder(const std::vector<std::string>& hashes,
+                                       std::vector<v1::SignedIntention>* found,
+                                       std::vector<std::string>* unknown) const {
+  std::vector<std::pair<uint64_t, v1::SignedIntention>> witnessed;
+  std::vector<v1::SignedIntention> floating;
+  for (const auto& hash : hashes) {
+    LATTICE_ASSIGN_OR_RETURN(auto stored, db_->Get(keys::Intention(hash)));
+    if (stored) {
+      v1::StoredIntention record;
+      if (!record.ParseFromString(*stored)) return absl::DataLossError("stored intention does not parse");
+      witnessed.emplace_back(record.witness(), std::move(*record.mutable_intention()));
+      continue;
+    }
+    LATTICE_ASSIGN_OR_RETURN(auto pending, db_->Get(keys::Pending(hash)));
+    v1::SignedIntention signed_intention;
+    if (pending && signed_intention.ParseFromString(*pending)) {
+      floating.push_back(std::move(signed_intention));
+    } else {
+      unknown->push_back(hash);
+    }
+  }
+  std::sort(witnessed.begin(), witnessed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [witness, intention] : witnessed) found->push_back(std::move(intention));
+  for (auto& intention : floating) found->push_back(std::move(intention));
+  return absl::OkStatus();
+}
+
+uint64_t Store::TipSeqOf(std::string_view author) const {
+  auto tip = db_->Get(keys::AuthorTip(author));
+  if (!tip.ok() || !*tip || (*tip)->size() < 8) return 0;
+  return keys::ReadBigEndian64(**tip);
+}
+
+std::vector<std::string> Store::MissingDependencies(size_t max) const {
+  std::vector<std::string> missing;
+  std::string prefix = keys::Table(keys::kMissing);
+  (void)db_->Scan(prefix, keys::PrefixEnd(prefix), [&](std::string_view k, std::string_view) {
+    std::string hash(k.substr(1, kHashBytes));
+    if (missing.empty() || missing.back() != hash) missing.push_back(std::move(hash));
+    return missing.size() < max;
+  });
+  return missing;
+}
+
+std::vector<Store::FloatingInfo> Store::Floating(size_t max) const {
+  std::vector<FloatingInfo> out;
+  std::string prefix = keys::Table(keys::kPending);
+  (void)db_->Scan(prefix, keys::PrefixEnd(prefix), [&](std::string_view, std::string_view v) {
+    v1::SignedIntention signed_intention;
+    if (!signed_intention.ParseFromArray(v.data(), static_cast<int>(v.size()))) return true;
+    auto decoded = DecodeTrusted(signed_intention);
+    if (!decoded.ok()) return true;
+    FloatingInfo info;
+    info.hash = decoded->hash;
+    info.author = decoded->body.author();
+    info.seq = decoded->body.seq();
+    info.wall_ms = decoded->body.hlc().wall_ms();
+    auto is_missing = [&](const std::string& dep) {
+      auto present = db_->Get(keys::Intention(dep));
+      return present.ok() && !*present;
+    };
+    if (!decoded->body.prev().empty() && is_missing(decoded->body.prev())) {
+      info.missing.push_back(decoded->body.prev());
+    }
+    for (const auto& dep : decoded->body.deps()) {
+      if (is_missing(dep)) info.missing.push_back(dep);
+    }
+    auto held = db_->Get(keys::Held(info.wall_ms, info.hash));
+    info.held = held.ok() && held->has_value();
+    out.push_back(std::move(info));
+    return out.size() < max;
+  });
+  return out;
+}
+
 void Store::ProcessGroup(std::deque<std::unique_ptr<Request>>& group) {
   state_.applied_in_group.clear();
   BatchView view(*db_);
   IntentionApplier applier(options_.id, view, state_, *state_machine_, *options_.clock,
                            options_.may_write);
   std::vector<Request*> verifies;
+  std::vector<Request*> reexamines;
   bool wrote = false;
 
   for (auto& request : group) {
     switch (request->kind) {
       case Request::Kind::kVerify:
         verifies.push_back(request.get());
+        break;
+      case Request::Kind::kReexamine:
+        reexamines.push_back(request.get());
         break;
       case Request::Kind::kForeign:
         for (const auto& intention : request->foreign) {
@@ -404,6 +507,7 @@ void Store::ProcessGroup(std::deque<std::unique_ptr<Request>>& group) {
   for (auto& request : group) {
     switch (request->kind) {
       case Request::Kind::kVerify:
+      case Request::Kind::kReexamine:
         break;
       case Request::Kind::kForeign:
         if (!commit.ok()) {
@@ -421,7 +525,10 @@ void Store::ProcessGroup(std::deque<std::unique_ptr<Request>>& group) {
         break;
     }
   }
-  // Verification runs after the commit, against a quiet store.
+  // Verification and re-examination run after the commit, against a quiet store.
+  for (Request* request : reexamines) {
+    request->reexamine_done.set_value(ReexamineOnWriter(request->author, request->rights));
+  }
   for (Request* request : verifies) request->verify_done.set_value(VerifyOnWriter(request->scratch_dir));
 }
 
@@ -482,6 +589,90 @@ absl::StatusOr<std::string> HashStateTable(const Database& db) {
 
 absl::StatusOr<std::string> Store::StateHash() const { return HashStateTable(*db_); }
 
+absl::StatusOr<uint64_t> Store::ReexamineOnWriter(const std::string& author,
+                                                  const AuthorRights& rights) {
+  // Every applied intention of the author: the first at each seq, and the other branch of
+  // each fork.
+  std::vector<std::pair<uint64_t, std::string>> written;
+  std::string seq_prefix = keys::AuthorSeq(author, 0).substr(0, 1 + kNodeIdBytes);
+  LATTICE_RETURN_IF_ERROR(db_->Scan(seq_prefix, keys::PrefixEnd(seq_prefix),
+                                    [&](std::string_view k, std::string_view v) {
+                                      written.emplace_back(keys::ReadBigEndian64(k.substr(seq_prefix.size())),
+                                                           std::string(v));
+                                      return true;
+                                    }));
+  LATTICE_ASSIGN_OR_RETURN(auto proofs, ForkProofs());
+  for (const auto& proof : proofs) {
+    auto second = DecodeTrusted(proof.second());
+    if (second.ok() && second->body.author() == author) {
+      written.emplace_back(second->body.seq(), second->hash);
+    }
+  }
+  std::set<std::string> flips;
+  for (const auto& [seq, hash] : written) {
+    LATTICE_ASSIGN_OR_RETURN(auto stored, db_->Get(keys::Intention(hash)));
+    v1::StoredIntention record;
+    if (!stored || !record.ParseFromString(*stored)) continue;  // floating: judged on arrival
+    bool should_be_void = !rights.member || rights.Voids(seq);
+    if (record.revoked() != should_be_void) flips.insert(hash);
+  }
+  if (flips.empty()) return 0;
+
+  // Rebuild the state from the witness log with the new verdicts, in one batch.
+  spdlog::info("store {}: {} intentions of {} change standing; rebuilding the state",
+               FormatStoreId(options_.id), flips.size(), ShortHex(author));
+  BatchView view(*db_);
+  std::vector<std::string> state_keys;
+  view.ScanPrefix(keys::Table(keys::kState), [&](std::string_view k, std::string_view) {
+    state_keys.emplace_back(k);
+    return true;
+  });
+  for (const auto& key : state_keys) view.Delete(key);
+  auto machine = MakeStateMachine(options_.type);
+  uint64_t noops = 0;
+  std::string witness_prefix = keys::Table(keys::kWitness);
+  absl::Status replay_error;
+  LATTICE_RETURN_IF_ERROR(db_->Scan(witness_prefix, keys::PrefixEnd(witness_prefix),
+                                    [&](std::string_view, std::string_view hash) {
+    auto stored = db_->Get(keys::Intention(hash));
+    v1::StoredIntention record;
+    if (!stored.ok() || !*stored || !record.ParseFromString(**stored)) {
+      replay_error = absl::DataLossError(fmt::format("witness log names a missing intention {}", ToHex(hash)));
+      return false;
+    }
+    auto decoded = DecodeTrusted(record.intention());
+    if (!decoded.ok()) {
+      replay_error = decoded.status();
+      return false;
+    }
+    v1::StoredIntention updated = record;
+    if (flips.count(std::string(hash))) updated.set_revoked(!record.revoked());
+    if (updated.revoked()) {
+      updated.set_noop_reason(VoidIntentionReason(decoded->body.author()));
+    } else {
+      absl::Status applied = machine->Apply(view, *decoded);
+      updated.set_noop_reason(applied.ok() ? "" : std::string(applied.message()));
+    }
+    if (!updated.noop_reason().empty()) ++noops;
+    if (updated.revoked() != record.revoked() || updated.noop_reason() != record.noop_reason()) {
+      view.Put(keys::Intention(hash), updated.SerializeAsString());
+    }
+    return true;
+  }));
+  LATTICE_RETURN_IF_ERROR(replay_error);
+  state_.noops = noops;
+  state_.noops_dirty = true;
+  state_.FlushFrontier(view);
+  absl::Status commit = view.status();
+  if (commit.ok()) commit = db_->Write(view.batch(), /*sync=*/true);
+  if (!commit.ok()) {
+    (void)LoadWriterState();
+    return commit;
+  }
+  noop_count_.store(state_.noops);
+  return flips.size();
+}
+
 VerifyReport Store::VerifyOnWriter(const std::string& scratch_dir) {
   VerifyReport report;
   std::error_code ignored;
@@ -527,7 +718,8 @@ VerifyReport Store::VerifyOnWriter(const std::string& scratch_dir) {
         report.problems.push_back(fmt::format("intention {} was witnessed before its dependency {}", ToHex(hash), ToHex(dep)));
       }
     }
-    absl::Status applied = replay_machine->Apply(*view, *decoded);
+    absl::Status applied = record.revoked() ? absl::PermissionDeniedError("author revoked")
+                                            : replay_machine->Apply(*view, *decoded);
     bool noop = !applied.ok();
     if (noop != !record.noop_reason().empty()) {
       report.problems.push_back(fmt::format("intention {}: replay {} but it was recorded {}", ToHex(hash),

@@ -48,6 +48,10 @@ struct IngestOutcome {
   std::string hash;
   std::string reason;
   std::vector<std::string> missing;  // for kFloating: the dependencies to fetch
+  // For kRejected: the intention itself is unusable (undecodable, forged signature, broken
+  // chain, another store's), as opposed to refused by policy (its author is not a member
+  // yet, too many floating). A peer that sends malformed intentions is misbehaving.
+  bool malformed = false;
 };
 std::string_view IngestKindName(IngestOutcome::Kind kind);
 
@@ -60,9 +64,29 @@ struct VerifyReport {
   std::vector<std::string> problems;
 };
 
-// Decides whether `author` may write to this store (membership of its mesh). Called on the
-// writer thread; must not call back into the same store's writer.
-using AuthorPolicy = std::function<bool(std::string_view author)>;
+// Sequence numbers of one author's chain that are void: after `after` and before `before`
+// (both exclusive). A revocation opens a range at the author's last seq the revoking node
+// knew; a re-admission closes it.
+struct SeqRange {
+  uint64_t after = 0;
+  uint64_t before = UINT64_MAX;
+  bool operator==(const SeqRange&) const = default;
+};
+
+// What an author may write to a store, as the mesh's root store says.
+struct AuthorRights {
+  AuthorRights(bool is_member = false) : member(is_member) {}  // NOLINT: a bool reads naturally
+  bool member;                        // a member now or once (revoked): may have written here
+  std::vector<SeqRange> void_ranges;  // of those, the writes that count for nothing
+  bool Voids(uint64_t seq) const;
+  bool operator==(const AuthorRights&) const = default;
+};
+
+// Decides what `author` may write to this store. `own` is the store's batch being built, so
+// a policy that reads the store itself (a root store deciding its own writers) sees the
+// intentions applied earlier in the same group. Called on the writer thread; must not call
+// back into the same store's writer.
+using AuthorPolicy = std::function<AuthorRights(std::string_view author, BatchView& own)>;
 
 // Thread-safe: every public method may be called from any thread.
 class Store {
@@ -98,6 +122,12 @@ class Store {
   // Writes wait while it runs.
   VerifyReport Verify(const std::string& scratch_dir);
 
+  // Brings the applied intentions of `author` in line with `rights` (a revocation or
+  // re-admission in the mesh's root store): an intention whose void status changes makes
+  // the store rebuild its state from the witness log, in one batch. Returns how many
+  // intentions changed status. Writes wait while it runs; cheap when nothing changes.
+  absl::StatusOr<uint64_t> Reexamine(const std::string& author, const AuthorRights& rights);
+
   const Database& db() const { return *db_; }
   uint64_t last_witness() const { return last_witness_.load(); }
   uint64_t floating_count() const { return floating_count_.load(); }
@@ -114,6 +144,32 @@ class Store {
 
   // The stored signed intention with this hash, witnessed or floating; NOT_FOUND otherwise.
   absl::StatusOr<v1::SignedIntention> FindIntention(std::string_view hash) const;
+
+  // The intentions of `hashes` this store has witnessed, in witness order (so dependencies
+  // come first), then the floating ones; the hashes it holds neither way go to `unknown`.
+  absl::Status FindInWitnessOrder(const std::vector<std::string>& hashes,
+                                  std::vector<v1::SignedIntention>* found,
+                                  std::vector<std::string>* unknown) const;
+
+  // Dependencies that floating intentions wait for, at most `max` of them.
+  std::vector<std::string> MissingDependencies(size_t max) const;
+
+  struct FloatingInfo {
+    std::string hash;
+    std::string author;
+    uint64_t seq = 0;
+    uint64_t wall_ms = 0;
+    bool held = false;
+    std::vector<std::string> missing;
+  };
+  // The floating (and held) intentions, at most `max`.
+  std::vector<FloatingInfo> Floating(size_t max) const;
+
+  // The highest seq of `author` applied here (0: none).
+  uint64_t TipSeqOf(std::string_view author) const;
+
+  // Applied intentions that were recorded no-ops.
+  uint64_t noop_count() const { return noop_count_.load(); }
 
   // Called on the writer thread after each durable commit with the intentions it applied,
   // in witness order (replication pushes them to peers). Must be quick and must not call
@@ -135,6 +191,7 @@ class Store {
   // After a durable commit: publishes the counters, tells listeners, wakes watchers.
   void PublishCommit();
   VerifyReport VerifyOnWriter(const std::string& scratch_dir);
+  absl::StatusOr<uint64_t> ReexamineOnWriter(const std::string& author, const AuthorRights& rights);
   // Queues `request` for the writer; false when the store is closing.
   bool Enqueue(std::unique_ptr<Request> request);
   absl::StatusOr<WriteReceipt> SubmitLocal(std::unique_ptr<Request> request);
@@ -147,6 +204,7 @@ class Store {
 
   std::atomic<uint64_t> last_witness_{0};
   std::atomic<uint64_t> floating_count_{0};
+  std::atomic<uint64_t> noop_count_{0};
   mutable std::mutex witness_mutex_;
   mutable std::condition_variable witness_cv_;
 

@@ -26,6 +26,8 @@ absl::Status WriterState::Load(const Database& db, std::string_view self) {
       frontier.insert(frontier_record->substr(at, kHashBytes));
     }
   }
+  LATTICE_ASSIGN_OR_RETURN(auto noops_record, db.Get(keys::Meta("noops")));
+  if (noops_record && noops_record->size() == 8) noops = keys::ReadBigEndian64(*noops_record);
   std::string pending_prefix = keys::Table(keys::kPendingByAuthor);
   LATTICE_RETURN_IF_ERROR(db.Scan(pending_prefix, keys::PrefixEnd(pending_prefix),
                                   [&](std::string_view k, std::string_view) {
@@ -37,6 +39,12 @@ absl::Status WriterState::Load(const Database& db, std::string_view self) {
 }
 
 void WriterState::FlushFrontier(BatchView& view) {
+  if (noops_dirty) {
+    std::string record;
+    keys::AppendBigEndian64(&record, noops);
+    view.Put(keys::Meta("noops"), record);
+    noops_dirty = false;
+  }
   if (!frontier_dirty) return;
   std::string record;
   record.reserve(frontier.size() * kHashBytes);

@@ -21,6 +21,9 @@ struct WriterState {
   // later seek in the store has to step over.
   std::set<std::string> frontier;
   bool frontier_dirty = false;
+  // Applied intentions whose op was a recorded no-op (Meta "noops"), for status.
+  uint64_t noops = 0;
+  bool noops_dirty = false;
   std::unordered_map<std::string, uint64_t> floating_by_author;
   uint64_t floating_total = 0;
   // Applied since the group began; handed to listeners after the commit. Not persisted.
@@ -30,7 +33,8 @@ struct WriterState {
   // are bounded by limits, never with history.
   absl::Status Load(const Database& db, std::string_view self);
 
-  // Puts the frontier record into `view` when it changed in this group.
+  // Puts the frontier record (and the no-op count) into `view` when they changed in this
+  // group.
   void FlushFrontier(class BatchView& view);
 };
 

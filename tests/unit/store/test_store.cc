@@ -72,7 +72,7 @@ void StoreTest::OpenStore(StoreType type) {
   options.type = type;
   options.identity = &self_;
   options.clock = &clock_;
-  options.may_write = [this](std::string_view author) {
+  options.may_write = [this](std::string_view author, BatchView&) {
     return author == self_.public_key || members_.count(std::string(author)) > 0;
   };
   auto opened = Store::Open(std::move(options));

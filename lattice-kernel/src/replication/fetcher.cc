@@ -1,0 +1,239 @@
+#include "replication/fetcher.h"
+
+#include "lattice/common/status.h"
+
+#include <spdlog/spdlog.h>
+
+#include "lattice/common/hex.h"
+#include "replication/peer_message.h"
+#include "replication/replication_limits.h"
+
+namespace lattice::kernel::replication {
+
+using Clock = std::chrono::steady_clock;
+
+void Fetcher::Request(const ConnectionPtr& conn, const std::string& store_id,
+                      std::vector<std::string> hashes, Done done) {
+  auto group = std::make_shared<Group>();
+  group->done = std::move(done);
+  if (hashes.empty()) {
+    Finish(group);
+    return;
+  }
+  size_t batches = (hashes.size() + limits::kMaxHashesPerFetch - 1) / limits::kMaxHashesPerFetch;
+  group->pending = batches;
+  for (size_t start = 0; start < hashes.size(); start += limits::kMaxHashesPerFetch) {
+    size_t end = std::min(hashes.size(), start + limits::kMaxHashesPerFetch);
+    SendRequest(conn, store_id, {hashes.begin() + start, hashes.begin() + end}, group,
+                /*for_dependencies=*/false, {});
+  }
+}
+
+void Fetcher::SendRequest(const ConnectionPtr& conn, const std::string& store_id,
+                          std::vector<std::string> hashes, std::shared_ptr<Group> group,
+                          bool for_dependencies, std::set<std::string> tried) {
+  v1::PeerMessage message;
+  v1::FetchRequest* request = message.mutable_fetch();
+  request->set_store_id(store_id);
+  for (auto& hash : hashes) request->add_hashes(std::move(hash));
+  tried.insert(conn->peer_id());
+  {
+    std::lock_guard lock(mu_);
+    uint64_t id = next_request_id_++;
+    request->set_request_id(id);
+    pending_[id] = Pending{conn, conn.get(), store_id, Clock::now(), group, for_dependencies,
+                           std::move(tried)};
+  }
+  // Waiting for room here only slows this fetch; the request stays pending either way and
+  // times out if it was lost.
+  (void)conn->Send(message, std::chrono::milliseconds(2000));
+}
+
+void Fetcher::Finish(const std::shared_ptr<Group>& group) {
+  if (group && group->done) group->done(group->outcome);
+}
+
+void Fetcher::FetchMissing(const ConnectionPtr& preferred, const std::string& store_id,
+                           const std::vector<std::string>& missing) {
+  std::vector<std::string> ask;
+  auto now = Clock::now();
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& hash : missing) {
+      auto key = std::make_pair(store_id, hash);
+      auto it = asked_.find(key);
+      if (it != asked_.end() && now - it->second < limits::kFetchTimeout) continue;
+      asked_[key] = now;
+      ask.push_back(hash);
+    }
+  }
+  if (ask.empty()) return;
+  ConnectionPtr to = preferred;
+  if (!to || !to->open()) {
+    auto peers = ctx_.PeersOf(store_id);
+    if (peers.empty()) return;
+    to = peers[std::hash<std::string>()(ask.front()) % peers.size()];
+  }
+  for (size_t start = 0; start < ask.size(); start += limits::kMaxHashesPerFetch) {
+    size_t end = std::min(ask.size(), start + limits::kMaxHashesPerFetch);
+    auto group = std::make_shared<Group>();
+    group->pending = 1;
+    SendRequest(to, store_id, {ask.begin() + start, ask.begin() + end}, group,
+                /*for_dependencies=*/true, {});
+  }
+}
+
+void Fetcher::OnRequest(const ConnectionPtr& conn, const v1::FetchRequest& request) {
+  v1::PeerMessage reply;
+  v1::FetchResponse* response = reply.mutable_fetched();
+  response->set_store_id(request.store_id());
+  response->set_request_id(request.request_id());
+  Store* store = ctx_.StoreFor(conn->peer_id(), request.store_id());
+  std::vector<v1::SignedIntention> found;
+  std::vector<std::string> unknown;
+  if (store == nullptr) {
+    unknown.assign(request.hashes().begin(), request.hashes().end());
+  } else {
+    std::vector<std::string> hashes(request.hashes().begin(), request.hashes().end());
+    if (auto s = store->FindInWitnessOrder(hashes, &found, &unknown); !s.ok()) {
+      spdlog::error("store {}: answering a fetch failed: {}", ShortHex(request.store_id()), s.message());
+      unknown = std::move(hashes);
+      found.clear();
+    }
+  }
+  // Several responses when the intentions do not fit one message; the last says so.
+  size_t i = 0;
+  do {
+    size_t bytes = 0;
+    while (i < found.size() &&
+           static_cast<size_t>(response->intentions_size()) < limits::kMaxIntentionsPerMessage &&
+           (response->intentions_size() == 0 ||
+            bytes + PackedSize(found[i]) <= limits::kTargetMessageBytes)) {
+      bytes += PackedSize(found[i]);
+      *response->add_intentions() = std::move(found[i]);
+      ++i;
+    }
+    bool last = i >= found.size();
+    if (last) {
+      for (auto& hash : unknown) response->add_unknown(std::move(hash));
+      response->set_last(true);
+    }
+    (void)conn->Send(reply, std::chrono::milliseconds(5000));
+    response->clear_intentions();
+  } while (i < found.size());
+}
+
+void Fetcher::OnResponse(const ConnectionPtr& conn, const v1::FetchResponse& response) {
+  Pending pending;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(response.request_id());
+    if (it == pending_.end() || it->second.conn_key != conn.get() ||
+        it->second.store_id != response.store_id()) {
+      // A late answer to a request that timed out, or one we never sent: use what it
+      // carries only if we know the store; it cannot hurt (every intention is verified).
+      it = pending_.end();
+    } else {
+      pending = it->second;
+      if (response.last()) pending_.erase(it);
+    }
+  }
+  Store* store = ctx_.StoreFor(conn->peer_id(), response.store_id());
+  if (store != nullptr && response.intentions_size() > 0) {
+    std::vector<v1::SignedIntention> intentions(response.intentions().begin(),
+                                                response.intentions().end());
+    auto outcomes = gossip_.IngestFrom(conn, *store, intentions, /*forward=*/false);
+    if (pending.group) {
+      std::lock_guard lock(mu_);
+      pending.group->outcome.received += outcomes.size();
+      for (const auto& o : outcomes) {
+        if (o.kind == IngestOutcome::Kind::kApplied) ++pending.group->outcome.applied;
+      }
+    }
+    HandleFloating(conn, response.store_id(), outcomes);
+  }
+  if (!response.last() || !pending.group) return;
+  if (response.unknown_size() > 0) {
+    {
+      std::lock_guard lock(mu_);
+      pending.group->outcome.unknown += response.unknown_size();
+    }
+    if (pending.for_dependencies) {
+      // Ask the next peer that has not been asked yet.
+      for (const auto& peer : ctx_.PeersOf(response.store_id())) {
+        if (pending.tried.count(peer->peer_id())) continue;
+        auto group = std::make_shared<Group>();
+        group->pending = 1;
+        SendRequest(peer, response.store_id(),
+                    {response.unknown().begin(), response.unknown().end()}, group, true,
+                    pending.tried);
+        break;
+      }
+    }
+  }
+  bool finished;
+  {
+    std::lock_guard lock(mu_);
+    finished = --pending.group->pending == 0;
+  }
+  if (finished) Finish(pending.group);
+}
+
+void Fetcher::HandleFloating(const ConnectionPtr& conn, const std::string& store_id,
+                             const std::vector<IngestOutcome>& outcomes) {
+  std::vector<std::string> missing;
+  for (const auto& outcome : outcomes) {
+    if (outcome.kind != IngestOutcome::Kind::kFloating) continue;
+    missing.insert(missing.end(), outcome.missing.begin(), outcome.missing.end());
+  }
+  if (!missing.empty()) FetchMissing(conn, store_id, missing);
+}
+
+void Fetcher::OnClosed(const PeerConnection* conn) {
+  std::vector<std::shared_ptr<Group>> finished;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.conn_key != conn) {
+        ++it;
+        continue;
+      }
+      auto group = it->second.group;
+      group->outcome.complete = false;
+      if (--group->pending == 0) finished.push_back(group);
+      it = pending_.erase(it);
+    }
+  }
+  for (auto& group : finished) Finish(group);
+}
+
+void Fetcher::Sweep() {
+  auto now = Clock::now();
+  std::vector<std::shared_ptr<Group>> finished;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (now - it->second.sent < limits::kFetchTimeout) {
+        ++it;
+        continue;
+      }
+      auto group = it->second.group;
+      group->outcome.complete = false;
+      if (--group->pending == 0) finished.push_back(group);
+      it = pending_.erase(it);
+    }
+    for (auto it = asked_.begin(); it != asked_.end();) {
+      it = now - it->second >= limits::kFetchTimeout ? asked_.erase(it) : std::next(it);
+    }
+  }
+  for (auto& group : finished) Finish(group);
+  // Dependencies still missing: ask again (the peer that sent their dependents may be
+  // gone, or the first answer may have been lost).
+  for (const auto& d : ctx_.node.ListStores(/*include_archived=*/true)) {
+    Store* store = ctx_.node.StoreById(d.id);
+    if (store == nullptr || store->floating_count() == 0) continue;
+    FetchMissing(nullptr, d.id, store->MissingDependencies(limits::kMaxMissingPerSweep));
+  }
+}
+
+}  // namespace lattice::kernel::replication

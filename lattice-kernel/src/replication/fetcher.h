@@ -1,0 +1,85 @@
+// Fetching intentions by hash: what a reconciliation found missing, and the missing
+// dependencies of floating intentions (DESIGN §7 "Gaps"), asked first of the peer that sent
+// the dependent intention, then of the others. Also answers peers' fetch requests, in
+// witness order so dependencies arrive first.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "replication/gossip.h"
+#include "replication/replication_context.h"
+
+namespace lattice::kernel::replication {
+
+struct FetchOutcome {
+  uint64_t received = 0;  // intentions that arrived (applied, floating or duplicate)
+  uint64_t applied = 0;
+  uint64_t unknown = 0;   // hashes the peer did not hold
+  bool complete = true;   // false when the link closed or a request timed out
+};
+
+// Thread-safe.
+class Fetcher {
+ public:
+  using Done = std::function<void(const FetchOutcome&)>;
+
+  Fetcher(ReplicationContext& ctx, Gossip& gossip) : ctx_(ctx), gossip_(gossip) {}
+
+  // Asks `conn` for `hashes` of `store_id`, in batches, in the order given. `done` (optional)
+  // runs once, after the last batch is answered, timed out or lost with the link.
+  void Request(const ConnectionPtr& conn, const std::string& store_id,
+               std::vector<std::string> hashes, Done done = {});
+
+  // Fetches dependencies that floating intentions wait for: from `preferred` when given,
+  // and from the other peers of the store for those it does not hold. Each hash is asked
+  // at most once per kFetchTimeout.
+  void FetchMissing(const ConnectionPtr& preferred, const std::string& store_id,
+                    const std::vector<std::string>& missing);
+
+  void OnRequest(const ConnectionPtr& conn, const v1::FetchRequest& request);
+  void OnResponse(const ConnectionPtr& conn, const v1::FetchResponse& response);
+  void OnClosed(const PeerConnection* conn);
+  // Times out requests; asks for what every store's floating intentions still miss.
+  void Sweep();
+
+ private:
+  struct Group {
+    FetchOutcome outcome;
+    size_t pending = 0;
+    Done done;
+  };
+  struct Pending {
+    std::weak_ptr<PeerConnection> conn;
+    const PeerConnection* conn_key = nullptr;
+    std::string store_id;
+    std::chrono::steady_clock::time_point sent;
+    std::shared_ptr<Group> group;
+    bool for_dependencies = false;
+    std::set<std::string> tried;  // peers already asked (dependency fetches)
+  };
+
+  void SendRequest(const ConnectionPtr& conn, const std::string& store_id,
+                   std::vector<std::string> hashes, std::shared_ptr<Group> group,
+                   bool for_dependencies, std::set<std::string> tried);
+  // Ends one request of `group`, outside the lock.
+  static void Finish(const std::shared_ptr<Group>& group);
+  void HandleFloating(const ConnectionPtr& conn, const std::string& store_id,
+                      const std::vector<IngestOutcome>& outcomes);
+
+  ReplicationContext& ctx_;
+  Gossip& gossip_;
+  std::mutex mu_;
+  std::map<uint64_t, Pending> pending_;  // by request id, unique across connections
+  uint64_t next_request_id_ = 1;
+  // (store, hash) of dependencies asked for, and when.
+  std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point> asked_;
+};
+
+}  // namespace lattice::kernel::replication

@@ -1,0 +1,323 @@
+#include "replication/reconciler.h"
+
+#include "lattice/common/status.h"
+
+#include <spdlog/spdlog.h>
+
+#include "dag/hlc.h"
+#include "lattice/common/hex.h"
+#include "replication/replication_limits.h"
+#include "store/sync_snapshot.h"
+
+namespace lattice::kernel::replication {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A reconciliation whose peer says nothing for this long has failed.
+constexpr auto kRoundTimeout = std::chrono::seconds(30);
+
+std::vector<std::string> Hashes(const std::vector<sync::ItemId>& ids) {
+  std::vector<std::string> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) out.emplace_back(sync::IdBytes(id));
+  return out;
+}
+
+}  // namespace
+
+struct Reconciler::Initiation {
+  uint64_t session_id = 0;
+  std::unique_ptr<sync::NegentropySession> session;
+  std::weak_ptr<PeerConnection> conn;
+  Key key;
+  Clock::time_point last_activity;
+  SyncReport report;
+  size_t fetches_pending = 0;
+  bool negentropy_done = false;
+  bool finished = false;
+  std::vector<Done> waiters;
+};
+
+void Reconciler::SendRound(PeerConnection& conn, const std::string& store_id,
+                           uint64_t session_id, std::string message, bool from_initiator,
+                           std::string error) {
+  v1::PeerMessage out;
+  v1::SyncRound* round = out.mutable_sync();
+  round->set_store_id(store_id);
+  round->set_session_id(session_id);
+  round->set_message(std::move(message));
+  round->set_from_initiator(from_initiator);
+  round->set_error(std::move(error));
+  (void)conn.Send(out, std::chrono::milliseconds(5000));
+}
+
+void Reconciler::Start(const ConnectionPtr& conn, const std::string& store_id, Done done) {
+  Key key{conn.get(), store_id};
+  std::shared_ptr<Initiation> initiation;
+  {
+    std::lock_guard lock(mu_);
+    auto it = initiations_.find(key);
+    if (it != initiations_.end() && !it->second->finished) {
+      if (done) it->second->waiters.push_back(std::move(done));
+      return;
+    }
+    initiation = std::make_shared<Initiation>();
+    initiation->session_id = next_session_id_++;
+    initiation->conn = conn;
+    initiation->key = key;
+    initiation->last_activity = Clock::now();
+    initiation->report.peer_id = conn->peer_id();
+    initiation->report.store_id = store_id;
+    if (done) initiation->waiters.push_back(std::move(done));
+    initiations_[key] = initiation;
+    PeerSyncState& state = states_[{conn->peer_id(), store_id}];
+    state.peer_id = conn->peer_id();
+    state.in_progress = true;
+    state.last_started_ms = HybridClock::SystemWallMs();
+  }
+  Store* store = ctx_.StoreFor(conn->peer_id(), store_id);
+  if (store == nullptr) {
+    MaybeFinish(initiation, "the peer does not share this store");
+    return;
+  }
+  auto session = sync::NegentropySession::Create(sync::Role::kInitiator);
+  auto snapshot = SyncSnapshot::Open(store->db());
+  if (!session.ok() || !snapshot.ok()) {
+    MaybeFinish(initiation, std::string(!session.ok() ? session.status().message()
+                                                      : snapshot.status().message()));
+    return;
+  }
+  initiation->session = std::make_unique<sync::NegentropySession>(*std::move(session));
+  auto first = initiation->session->Initiate(**snapshot);
+  if (!first.ok()) {
+    MaybeFinish(initiation, std::string(first.status().message()));
+    return;
+  }
+  SendRound(*conn, store_id, initiation->session_id, *std::move(first), /*from_initiator=*/true);
+}
+
+void Reconciler::OnRound(const ConnectionPtr& conn, const v1::SyncRound& round) {
+  if (round.from_initiator()) {
+    OnInitiatorMessage(conn, round);
+  } else {
+    OnReply(conn, round);
+  }
+}
+
+void Reconciler::OnInitiatorMessage(const ConnectionPtr& conn, const v1::SyncRound& round) {
+  Key key{conn.get(), round.store_id()};
+  if (!round.error().empty()) {
+    std::lock_guard lock(mu_);
+    responders_.erase(key);
+    return;
+  }
+  Store* store = ctx_.StoreFor(conn->peer_id(), round.store_id());
+  if (store == nullptr) {
+    SendRound(*conn, round.store_id(), round.session_id(), "", false,
+              "this node does not share that store with you");
+    return;
+  }
+  if (bootstrapping_ && bootstrapping_(round.store_id())) {
+    SendRound(*conn, round.store_id(), round.session_id(), "", false,
+              "this node is still bootstrapping that store");
+    return;
+  }
+  std::lock_guard lock(mu_);
+  Responder& responder = responders_[key];
+  if (!responder.session || responder.session_id != round.session_id()) {
+    size_t mine = 0;
+    for (const auto& [k, r] : responders_) mine += k.first == conn.get();
+    if (mine > limits::kMaxResponderSessions) {
+      responders_.erase(key);
+      SendRound(*conn, round.store_id(), round.session_id(), "", false,
+                "too many reconciliations at once");
+      return;
+    }
+    auto session = sync::NegentropySession::Create(sync::Role::kResponder);
+    if (!session.ok()) return;
+    responder.session = std::make_unique<sync::NegentropySession>(*std::move(session));
+    responder.session_id = round.session_id();
+  }
+  responder.last_activity = Clock::now();
+  auto snapshot = SyncSnapshot::Open(store->db());
+  absl::StatusOr<sync::ReconcileResult> result =
+      snapshot.ok() ? responder.session->Reconcile(**snapshot, round.message())
+                    : absl::StatusOr<sync::ReconcileResult>(snapshot.status());
+  if (!result.ok()) {
+    spdlog::info("peer {}: store {}: reconciliation refused: {}", ShortHex(conn->peer_id()),
+                 ShortHex(round.store_id()), result.status().message());
+    if (result.status().code() == absl::StatusCode::kInvalidArgument) {
+      conn->ReportInvalid(std::string(result.status().message()));
+    }
+    SendRound(*conn, round.store_id(), round.session_id(), "", false,
+              std::string(result.status().message()));
+    responders_.erase(key);
+    return;
+  }
+  SendRound(*conn, round.store_id(), round.session_id(), result->reply.value_or(""), false);
+}
+
+void Reconciler::OnReply(const ConnectionPtr& conn, const v1::SyncRound& round) {
+  Key key{conn.get(), round.store_id()};
+  std::shared_ptr<Initiation> initiation;
+  {
+    std::lock_guard lock(mu_);
+    auto it = initiations_.find(key);
+    if (it == initiations_.end() || it->second->session_id != round.session_id() ||
+        it->second->finished || it->second->negentropy_done || !it->second->session) {
+      return;  // an answer to a reconciliation that ended
+    }
+    initiation = it->second;
+    initiation->last_activity = Clock::now();
+  }
+  if (!round.error().empty()) {
+    MaybeFinish(initiation, "the peer ended the reconciliation: " + round.error());
+    return;
+  }
+  Store* store = ctx_.StoreFor(conn->peer_id(), round.store_id());
+  if (store == nullptr) {
+    MaybeFinish(initiation, "the peer no longer shares this store");
+    return;
+  }
+  auto snapshot = SyncSnapshot::Open(store->db());
+  if (!snapshot.ok()) {
+    MaybeFinish(initiation, std::string(snapshot.status().message()));
+    return;
+  }
+  // Only this thread (the link's reader) touches the session while it runs.
+  auto result = initiation->session->Reconcile(**snapshot, round.message());
+  if (!result.ok()) {
+    if (result.status().code() == absl::StatusCode::kInvalidArgument) {
+      conn->ReportInvalid(std::string(result.status().message()));
+    }
+    SendRound(*conn, round.store_id(), round.session_id(), "", true,
+              std::string(result.status().message()));
+    MaybeFinish(initiation, std::string(result.status().message()));
+    return;
+  }
+  const auto& stats = initiation->session->stats();
+  {
+    std::lock_guard lock(mu_);
+    initiation->report.rounds = stats.messages_received;
+    initiation->report.bytes = stats.bytes_sent + stats.bytes_received;
+    initiation->report.had += result->have.size();
+    initiation->report.needed += result->need.size();
+  }
+  if (!result->have.empty()) {
+    std::vector<v1::SignedIntention> found;
+    std::vector<std::string> unknown;
+    if (store->FindInWitnessOrder(Hashes(result->have), &found, &unknown).ok()) {
+      uint64_t sent = Gossip::SendBatch(*conn, round.store_id(), found, /*gossip=*/false,
+                                        std::chrono::milliseconds(5000));
+      std::lock_guard lock(mu_);
+      initiation->report.sent += sent;
+    }
+  }
+  if (!result->need.empty()) {
+    {
+      std::lock_guard lock(mu_);
+      ++initiation->fetches_pending;
+    }
+    fetcher_.Request(conn, round.store_id(), Hashes(result->need),
+                     [this, initiation](const FetchOutcome& outcome) {
+                       {
+                         std::lock_guard lock(mu_);
+                         initiation->report.fetched += outcome.received;
+                         --initiation->fetches_pending;
+                       }
+                       MaybeFinish(initiation, outcome.complete ? "" : "a fetch was not answered");
+                     });
+  }
+  if (result->reply) {
+    SendRound(*conn, round.store_id(), round.session_id(), *std::move(result->reply), true);
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    initiation->negentropy_done = true;
+  }
+  MaybeFinish(initiation);
+}
+
+void Reconciler::MaybeFinish(const std::shared_ptr<Initiation>& initiation,
+                             const std::string& error) {
+  std::vector<Done> waiters;
+  SyncReport report;
+  {
+    std::lock_guard lock(mu_);
+    if (initiation->finished) return;
+    if (error.empty() && (!initiation->negentropy_done || initiation->fetches_pending > 0)) return;
+    initiation->finished = true;
+    initiation->report.ok = error.empty();
+    initiation->report.error = error;
+    report = initiation->report;
+    waiters.swap(initiation->waiters);
+    auto it = initiations_.find(initiation->key);
+    if (it != initiations_.end() && it->second == initiation) initiations_.erase(it);
+    PeerSyncState& state = states_[{report.peer_id, report.store_id}];
+    state.in_progress = false;
+    state.last_error = error;
+    uint64_t unresolved = (report.needed - std::min(report.needed, report.fetched)) +
+                          (report.had - std::min(report.had, report.sent));
+    if (report.ok) {
+      state.last_sync_ms = HybridClock::SystemWallMs();
+      state.lag = unresolved;
+    }
+  }
+  if (!report.ok) {
+    spdlog::debug("peer {}: store {}: reconciliation failed: {}", ShortHex(report.peer_id),
+                  ShortHex(report.store_id), report.error);
+  }
+  for (auto& done : waiters) done(report);
+}
+
+void Reconciler::OnClosed(const PeerConnection* conn) {
+  std::vector<std::shared_ptr<Initiation>> failed;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = initiations_.begin(); it != initiations_.end(); ++it) {
+      if (it->first.first == conn) failed.push_back(it->second);
+    }
+    for (auto it = responders_.begin(); it != responders_.end();) {
+      it = it->first.first == conn ? responders_.erase(it) : std::next(it);
+    }
+  }
+  for (auto& initiation : failed) MaybeFinish(initiation, "the link closed");
+}
+
+void Reconciler::Sweep() {
+  auto now = Clock::now();
+  std::vector<std::shared_ptr<Initiation>> stale;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [key, initiation] : initiations_) {
+      if (!initiation->negentropy_done && now - initiation->last_activity > kRoundTimeout) {
+        stale.push_back(initiation);
+      }
+    }
+    for (auto it = responders_.begin(); it != responders_.end();) {
+      it = now - it->second.last_activity > limits::kResponderSessionIdle ? responders_.erase(it)
+                                                                           : std::next(it);
+    }
+  }
+  for (auto& initiation : stale) MaybeFinish(initiation, "the peer stopped answering");
+}
+
+std::vector<PeerSyncState> Reconciler::StateOf(const std::string& store_id) const {
+  std::lock_guard lock(mu_);
+  std::vector<PeerSyncState> out;
+  for (const auto& [key, state] : states_) {
+    if (key.second == store_id) out.push_back(state);
+  }
+  return out;
+}
+
+uint64_t Reconciler::LastStartedMs(const std::string& peer_id, const std::string& store_id) const {
+  std::lock_guard lock(mu_);
+  auto it = states_.find({peer_id, store_id});
+  return it == states_.end() ? 0 : it->second.last_started_ms;
+}
+
+}  // namespace lattice::kernel::replication

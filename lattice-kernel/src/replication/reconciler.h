@@ -1,0 +1,97 @@
+// Anti-entropy (DESIGN §7): Negentropy V1 reconciliations of one store with one peer over
+// the store's persistent range index (store/sync_snapshot.h). The initiator learns every
+// difference: it pushes what the peer lacks (not forwarded further) and fetches what it
+// lacks. The responder only answers. A reconciliation counts as finished once Negentropy
+// is done and every fetch it started has been answered.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "replication/fetcher.h"
+#include "replication/gossip.h"
+#include "replication/replication_context.h"
+#include "sync/negentropy.h"
+
+namespace lattice::kernel::replication {
+
+struct SyncReport {
+  std::string peer_id;
+  std::string store_id;
+  bool ok = false;
+  std::string error;
+  uint64_t needed = 0;   // differences we lacked
+  uint64_t fetched = 0;  // of those, received
+  uint64_t had = 0;      // differences the peer lacked
+  uint64_t sent = 0;     // of those, sent
+  uint64_t rounds = 0;
+  uint64_t bytes = 0;    // Negentropy message bytes, both ways
+};
+
+// What status shows of the last reconciliation of a store with a peer.
+struct PeerSyncState {
+  std::string peer_id;
+  uint64_t last_sync_ms = 0;  // when the last one finished well
+  uint64_t last_started_ms = 0;
+  uint64_t lag = 0;           // differences it left unresolved
+  std::string last_error;
+  bool in_progress = false;
+};
+
+// Thread-safe.
+class Reconciler {
+ public:
+  using Done = std::function<void(const SyncReport&)>;
+
+  // `bootstrapping(store_id)` says whether this node is still bootstrapping the store; it
+  // then declines to be reconciled (the bootstrap brings everything, once).
+  Reconciler(ReplicationContext& ctx, Gossip& gossip, Fetcher& fetcher,
+             std::function<bool(const std::string&)> bootstrapping)
+      : ctx_(ctx), gossip_(gossip), fetcher_(fetcher), bootstrapping_(std::move(bootstrapping)) {}
+
+  // Reconciles `store_id` with `conn`'s peer as initiator. When one is already running with
+  // that peer for that store, `done` waits for it instead. `done` runs exactly once.
+  void Start(const ConnectionPtr& conn, const std::string& store_id, Done done = {});
+
+  void OnRound(const ConnectionPtr& conn, const v1::SyncRound& round);
+  void OnClosed(const PeerConnection* conn);
+  // Fails initiations whose peer went silent; drops idle responder sessions.
+  void Sweep();
+
+  std::vector<PeerSyncState> StateOf(const std::string& store_id) const;
+  // When a reconciliation of the store with the peer last started (0: never).
+  uint64_t LastStartedMs(const std::string& peer_id, const std::string& store_id) const;
+
+ private:
+  struct Initiation;
+  struct Responder {
+    uint64_t session_id = 0;
+    std::unique_ptr<sync::NegentropySession> session;
+    std::chrono::steady_clock::time_point last_activity;
+  };
+  using Key = std::pair<const PeerConnection*, std::string>;  // (connection, store)
+
+  void OnReply(const ConnectionPtr& conn, const v1::SyncRound& round);
+  void OnInitiatorMessage(const ConnectionPtr& conn, const v1::SyncRound& round);
+  // Finishes `initiation` if nothing is outstanding, or with `error` when given.
+  void MaybeFinish(const std::shared_ptr<Initiation>& initiation, const std::string& error = "");
+  static void SendRound(PeerConnection& conn, const std::string& store_id, uint64_t session_id,
+                        std::string message, bool from_initiator, std::string error = "");
+
+  ReplicationContext& ctx_;
+  Gossip& gossip_;
+  Fetcher& fetcher_;
+  std::function<bool(const std::string&)> bootstrapping_;
+  mutable std::mutex mu_;
+  std::map<Key, std::shared_ptr<Initiation>> initiations_;
+  std::map<Key, Responder> responders_;
+  std::map<std::pair<std::string, std::string>, PeerSyncState> states_;  // (peer, store)
+  uint64_t next_session_id_ = 1;
+};
+
+}  // namespace lattice::kernel::replication

@@ -1,0 +1,34 @@
+#include "replication/replication_context.h"
+
+#include "lattice/common/status.h"
+
+namespace lattice::kernel::replication {
+
+Store* ReplicationContext::StoreFor(const std::string& peer_id, const std::string& store_id) {
+  Store* store = node.StoreById(store_id);
+  if (store == nullptr) return nullptr;
+  std::string mesh = node.MeshOfStore(store_id);
+  if (mesh.empty() || !membership.IsActive(mesh, peer_id)) return nullptr;
+  return store;
+}
+
+std::vector<ConnectionPtr> ReplicationContext::PeersOf(const std::string& store_id) {
+  std::string mesh = node.MeshOfStore(store_id);
+  std::vector<ConnectionPtr> out;
+  if (mesh.empty()) return out;
+  auto active = membership.Active(mesh);
+  for (auto& conn : connections.All()) {
+    if (active.count(conn->peer_id())) out.push_back(std::move(conn));
+  }
+  return out;
+}
+
+std::vector<StoreDescriptor> ReplicationContext::SharedStores(const std::string& peer_id) {
+  std::vector<StoreDescriptor> out;
+  for (const auto& mesh : membership.SharedMeshes(peer_id)) {
+    for (auto& d : node.StoresOfMesh(mesh)) out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace lattice::kernel::replication

@@ -1,0 +1,42 @@
+// Limits on what replication accepts from a peer and on the work it takes on for one, named
+// in one place (the transport's own limits are in net/link_limits.h).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace lattice::kernel::replication::limits {
+
+// The replication protocol version in PeerHello.
+inline constexpr uint32_t kProtocolVersion = 1;
+
+// Intentions in one push, fetch response or bootstrap chunk.
+inline constexpr size_t kMaxIntentionsPerMessage = 1024;
+// Hashes in one fetch request (and unknown hashes in one response).
+inline constexpr size_t kMaxHashesPerFetch = 1024;
+// We pack messages up to this many bytes (one intention may be larger, up to the frame
+// limit of net::kMaxFramePayloadBytes, and then travels alone).
+inline constexpr size_t kTargetMessageBytes = 2 * 1024 * 1024;
+// Intentions per bootstrap request.
+inline constexpr uint32_t kBootstrapChunkIntentions = 512;
+// Negentropy sessions a peer may hold open with us at once (one per store it reconciles).
+inline constexpr size_t kMaxResponderSessions = 64;
+// A responder session the initiator stopped talking to is dropped after this.
+inline constexpr auto kResponderSessionIdle = std::chrono::seconds(60);
+// A fetch whose answer did not come back is given up (and may be asked again) after this.
+inline constexpr auto kFetchTimeout = std::chrono::seconds(30);
+// Missing dependencies asked for in one periodic sweep of a store's floating index.
+inline constexpr size_t kMaxMissingPerSweep = 1024;
+// Hashes queued for fetching from one peer (what does not fit waits for the next sync).
+inline constexpr size_t kMaxQueuedFetchHashes = 256 * 1024;
+// Strings a peer sends: names and addresses.
+inline constexpr size_t kMaxNameBytes = 128;
+inline constexpr size_t kMaxAddresses = 16;
+inline constexpr size_t kMaxAddressBytes = 256;
+// Gossip pushes waiting to be sent; past this, pushes are dropped (anti-entropy recovers).
+inline constexpr size_t kMaxGossipQueue = 4096;
+// Concurrent outgoing dials.
+inline constexpr size_t kMaxConcurrentDials = 8;
+
+}  // namespace lattice::kernel::replication::limits

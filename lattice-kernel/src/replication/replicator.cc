@@ -1,0 +1,758 @@
+#include "replication/replicator.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "lattice/common/hex.h"
+#include "lattice/common/ids.h"
+#include "lattice/common/status.h"
+#include "net/address.h"
+#include "replication/peer_message.h"
+#include "replication/replication_limits.h"
+
+namespace lattice::kernel::replication {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A link this young is not yet dropped for want of a shared mesh: a joiner is admitted by
+// its invite and becomes a member a moment later.
+constexpr uint64_t kMembershipGraceMs = 10'000;
+
+bool IsWildcard(const std::string& host) {
+  return host.empty() || host == "0.0.0.0" || host == "::" || host == "*";
+}
+
+bool IsNumericIp(const std::string& host) {
+  unsigned char buffer[16];
+  return ::inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), buffer) == 1;
+}
+
+std::string JoinList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ",";
+    out += item;
+  }
+  return out;
+}
+
+std::chrono::milliseconds Jittered(std::chrono::milliseconds base) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> factor(0.8, 1.2);
+  return std::chrono::milliseconds(static_cast<int64_t>(base.count() * factor(rng)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Replicator>> Replicator::Start(Node& node, ReplicatorOptions options,
+                                                              TransportFactory make_transport) {
+  std::unique_ptr<Replicator> replicator(new Replicator(node, std::move(options)));
+  LATTICE_RETURN_IF_ERROR(replicator->Begin(std::move(make_transport)));
+  return replicator;
+}
+
+Replicator::Replicator(Node& node, ReplicatorOptions options)
+    : node_(node),
+      options_(std::move(options)),
+      self_id_(node.identity().public_key),
+      connections_(self_id_),
+      membership_(node),
+      ctx_(node, connections_, membership_),
+      invites_(node.node_db()) {}
+
+absl::Status Replicator::Begin(TransportFactory make_transport) {
+  gossip_ = std::make_unique<Gossip>(ctx_);
+  fetcher_ = std::make_unique<Fetcher>(ctx_, *gossip_);
+  reconciler_ = std::make_unique<Reconciler>(
+      ctx_, *gossip_, *fetcher_,
+      [this](const std::string& store_id) { return bootstrapper_->Needed(store_id); });
+  bootstrapper_ = std::make_unique<Bootstrapper>(
+      ctx_, *gossip_,
+      [this](const ConnectionPtr& from, const std::string& store_id) { OnBootstrapped(from, store_id); });
+
+  net::TransportConfig config;
+  config.identity = &node_.identity();
+  config.admit = [this](const std::string& node_id, const std::optional<net::InviteProof>& invite) {
+    return Admit(node_id, invite);
+  };
+  config.limits = options_.link_limits;
+  std::optional<net::HostPort> listen;
+  if (!options_.listen_address.empty()) {
+    LATTICE_ASSIGN_OR_RETURN(listen, net::ParseHostPort(options_.listen_address));
+    if (!IsWildcard(listen->host) && IsNumericIp(listen->host)) config.source_ip = listen->host;
+  }
+  transport_ = make_transport(std::move(config));
+
+  if (listen) {
+    net::ListenHandlers handlers;
+    handlers.on_link = [this](std::shared_ptr<net::Link> link) { OnLink(std::move(link)); };
+    handlers.on_refused = [](const std::string& remote, const absl::Status& reason) {
+      spdlog::info("refused a peer connection from {}: {}", remote, reason.message());
+    };
+    auto listener = transport_->Listen(options_.listen_address, std::move(handlers));
+    if (!listener.ok()) {
+      // The node still works locally and dials its peers; status shows it is not listening.
+      spdlog::error("cannot listen for peers on {}: {}", options_.listen_address,
+                    listener.status().message());
+    } else {
+      listener_ = *std::move(listener);
+      spdlog::info("listening for peers on {}", listener_->address());
+    }
+  }
+  advertised_ = options_.advertise;
+  if (advertised_.empty() && listener_ && !IsWildcard(listen->host)) {
+    advertised_.push_back(listener_->address());
+  }
+  WatchStores();
+  AnnounceSelf();
+  thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+Replicator::~Replicator() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  listener_.reset();
+  for (auto& conn : connections_.All()) conn->Close("the node is shutting down");
+  gossip_->Stop();
+  for (auto& t : dial_threads_) {
+    if (t.thread.joinable()) t.thread.join();
+  }
+  transport_.reset();  // waits for every link's threads: no callback runs after this
+}
+
+std::string Replicator::listen_address() const { return listener_ ? listener_->address() : ""; }
+
+void Replicator::Kick() {
+  {
+    std::lock_guard lock(mu_);
+    kicked_ = true;
+  }
+  cv_.notify_all();
+}
+
+// ---- links ----------------------------------------------------------------------------
+
+absl::Status Replicator::Admit(const std::string& node_id,
+                               const std::optional<net::InviteProof>& invite) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = banned_until_.find(node_id);
+    if (it != banned_until_.end() && Clock::now() < it->second) {
+      return absl::PermissionDeniedError("this node is backing off from you after misbehaviour");
+    }
+  }
+  if (invite) {
+    auto redeemed = invites_.Redeem(*invite, node_.clock().WallMs());
+    if (!redeemed.ok()) return redeemed.status();
+    return absl::OkStatus();
+  }
+  if (membership_.SharedMeshes(node_id).empty()) {
+    return absl::PermissionDeniedError("not an active member of any mesh this node is in");
+  }
+  return absl::OkStatus();
+}
+
+void Replicator::OnLink(std::shared_ptr<net::Link> link) {
+  auto conn = std::make_shared<PeerConnection>(std::move(link));
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      conn->Close("the node is shutting down");
+      return;
+    }
+  }
+  ConnectionPtr loser = connections_.Add(conn);
+  if (loser == conn) {
+    conn->Close("a link to this peer exists already");
+    return;
+  }
+  if (loser) loser->Close("replaced by a newer link to the same peer");
+  std::weak_ptr<PeerConnection> weak = conn;
+  net::Link::Handler handler;
+  handler.on_payload = [this, weak](std::string payload) {
+    if (auto c = weak.lock()) OnPayload(c, std::move(payload));
+  };
+  handler.on_close = [this, weak](const absl::Status& reason) {
+    if (auto c = weak.lock()) OnClose(c, reason);
+  };
+  conn->link().Start(std::move(handler));
+  spdlog::info("linked with peer {} ({}, {})", ShortHex(conn->peer_id()), conn->remote_address(),
+               conn->dialed() ? "dialed" : "accepted");
+
+  v1::PeerMessage hello;
+  hello.mutable_hello()->set_protocol(limits::kProtocolVersion);
+  hello.mutable_hello()->set_name(node_.name().substr(0, limits::kMaxNameBytes));
+  for (const auto& address : advertised_) hello.mutable_hello()->add_addresses(address);
+  (void)conn->Send(hello);
+
+  if (!conn->invite_id().empty() && !conn->dialed()) WelcomeJoiner(conn);
+  ServeConnection(conn, /*just_connected=*/true);
+}
+
+void Replicator::OnPayload(const ConnectionPtr& conn, std::string payload) {
+  conn->Touch(node_.clock().WallMs());
+  auto message = ParsePeerMessage(payload);
+  if (!message.ok()) {
+    spdlog::warn("peer {}: {}", ShortHex(conn->peer_id()), message.status().message());
+    conn->ReportInvalid(std::string(message.status().message()));
+    return;
+  }
+  switch (message->kind_case()) {
+    case v1::PeerMessage::kHello:
+      if (message->hello().protocol() != limits::kProtocolVersion) {
+        conn->Close(fmt::format("replication protocol {} is not supported (this node speaks {})",
+                                message->hello().protocol(), limits::kProtocolVersion));
+      }
+      break;
+    case v1::PeerMessage::kPush: {
+      const auto& push = message->push();
+      Store* store = ctx_.StoreFor(conn->peer_id(), push.store_id());
+      if (store == nullptr) break;  // a store we do not hold (yet) or do not share
+      std::vector<v1::SignedIntention> intentions(push.intentions().begin(), push.intentions().end());
+      auto outcomes = gossip_->IngestFrom(conn, *store, intentions, push.gossip());
+      std::vector<std::string> missing;
+      for (const auto& outcome : outcomes) {
+        if (outcome.kind == IngestOutcome::Kind::kFloating) {
+          missing.insert(missing.end(), outcome.missing.begin(), outcome.missing.end());
+        }
+      }
+      if (!missing.empty()) fetcher_->FetchMissing(conn, push.store_id(), missing);
+      break;
+    }
+    case v1::PeerMessage::kFetch:
+      fetcher_->OnRequest(conn, message->fetch());
+      break;
+    case v1::PeerMessage::kFetched:
+      fetcher_->OnResponse(conn, message->fetched());
+      break;
+    case v1::PeerMessage::kSync:
+      reconciler_->OnRound(conn, message->sync());
+      break;
+    case v1::PeerMessage::kBootstrap:
+      bootstrapper_->OnRequest(conn, message->bootstrap());
+      break;
+    case v1::PeerMessage::kChunk:
+      bootstrapper_->OnChunk(conn, message->chunk());
+      break;
+    case v1::PeerMessage::kWelcome:
+      OnWelcome(conn, message->welcome());
+      break;
+    case v1::PeerMessage::KIND_NOT_SET:
+      break;
+  }
+}
+
+void Replicator::OnClose(const ConnectionPtr& conn, const absl::Status& reason) {
+  connections_.Remove(conn.get());
+  fetcher_->OnClosed(conn.get());
+  reconciler_->OnClosed(conn.get());
+  bootstrapper_->OnClosed(conn.get());
+  if (net::IsMisbehaviour(reason)) {
+    spdlog::warn("peer {} disconnected for misbehaviour, backing off for {} s: {}",
+                 ShortHex(conn->peer_id()),
+                 std::chrono::duration_cast<std::chrono::seconds>(options_.misbehaviour_backoff).count(),
+                 reason.message());
+    std::lock_guard lock(mu_);
+    banned_until_[conn->peer_id()] = Clock::now() + options_.misbehaviour_backoff;
+  } else {
+    spdlog::info("link with peer {} closed: {}", ShortHex(conn->peer_id()), reason.message());
+  }
+  Kick();
+}
+
+// ---- invites and joins ----------------------------------------------------------------
+
+absl::StatusOr<InviteInfo> Replicator::Invite(const std::string& mesh_id, uint64_t ttl_ms) {
+  if (advertised_.empty()) {
+    return absl::FailedPreconditionError(
+        "this node announces no address a joiner could dial; start the kernel with "
+        "--listen HOST:PORT or --advertise HOST:PORT");
+  }
+  if (node_.RootOf(mesh_id) == nullptr) {
+    return absl::NotFoundError(fmt::format("this node is in no mesh {}", FormatStoreId(mesh_id)));
+  }
+  if (ttl_ms == 0) ttl_ms = kDefaultInviteTtlMs;
+  LATTICE_ASSIGN_OR_RETURN(auto record, invites_.Issue(mesh_id, node_.clock().WallMs(), ttl_ms));
+  v1::InviteToken token;
+  token.set_mesh_id(mesh_id);
+  token.set_inviter_id(self_id_);
+  for (const auto& address : advertised_) token.add_addresses(address);
+  token.set_invite_id(record.invite_id());
+  token.set_secret(record.secret());
+  token.set_expires_ms(record.expires_ms());
+  InviteInfo info;
+  info.token = EncodeInviteToken(token);
+  info.invite_id = ToHex(record.invite_id());
+  info.mesh_id = mesh_id;
+  info.expires_ms = record.expires_ms();
+  info.addresses = advertised_;
+  spdlog::info("issued invite {} to mesh {}, valid until {} ms", info.invite_id,
+               FormatStoreId(mesh_id), info.expires_ms);
+  return info;
+}
+
+void Replicator::WelcomeJoiner(const ConnectionPtr& conn) {
+  auto invite = invites_.Find(conn->invite_id());
+  if (!invite || invite->used_by() != conn->peer_id()) {
+    conn->Close("the invite is not valid for this node");
+    return;
+  }
+  const std::string& mesh = invite->mesh_id();
+  Store* root = node_.RootOf(mesh);
+  auto record = node_.MeshRecordOf(mesh);
+  if (root == nullptr || !record) {
+    conn->Close("this node is no longer in the invited mesh");
+    return;
+  }
+  if (!membership_.IsActive(mesh, conn->peer_id())) {
+    // Also a re-admission of a revoked node: its void range then ends here.
+    auto written = node_.SetMemberStatus(mesh, conn->peer_id(), "active");
+    if (!written.ok()) {
+      spdlog::error("mesh {}: admitting {} failed: {}", FormatStoreId(mesh),
+                    ShortHex(conn->peer_id()), written.message());
+      conn->Close("the inviter could not record the new member; try again");
+      return;
+    }
+    spdlog::info("mesh {}: node {} joined with invite {}", FormatStoreId(mesh),
+                 ShortHex(conn->peer_id()), ToHex(conn->invite_id()));
+  }
+  v1::PeerMessage welcome;
+  welcome.mutable_welcome()->set_mesh_id(mesh);
+  welcome.mutable_welcome()->set_inviter_name(node_.name().substr(0, limits::kMaxNameBytes));
+  welcome.mutable_welcome()->set_creator(record->creator());
+  (void)conn->Send(welcome, std::chrono::milliseconds(5000));
+}
+
+void Replicator::OnWelcome(const ConnectionPtr& conn, const v1::JoinWelcome& welcome) {
+  std::string name;
+  {
+    std::lock_guard lock(mu_);
+    auto it = joins_.find(welcome.mesh_id());
+    if (it == joins_.end() || it->second.inviter_id != conn->peer_id()) {
+      conn->ReportInvalid("a welcome to a mesh this node did not ask to join");
+      return;
+    }
+    name = it->second.name;
+  }
+  v1::MeshRecord record;
+  record.set_root_store_id(FormatStoreId(welcome.mesh_id()));
+  record.set_creator(welcome.creator());
+  record.set_inviter(conn->peer_id());
+  record.set_name(name);
+  auto added = node_.AddMesh(record);
+  if (!added.ok() && added.code() != absl::StatusCode::kAlreadyExists) {
+    spdlog::error("joining mesh {} failed: {}", record.root_store_id(), added.message());
+    return;
+  }
+  WatchStores();
+  bootstrapper_->Start(conn, welcome.mesh_id());
+  {
+    std::lock_guard lock(mu_);
+    auto it = joins_.find(welcome.mesh_id());
+    if (it != joins_.end()) {
+      it->second.welcomed = true;
+      it->second.inviter_name = welcome.inviter_name();
+    }
+  }
+  cv_.notify_all();
+}
+
+absl::StatusOr<JoinInfo> Replicator::Join(const std::string& token_text, const std::string& name,
+                                          std::chrono::milliseconds timeout) {
+  LATTICE_ASSIGN_OR_RETURN(v1::InviteToken token, DecodeInviteToken(token_text));
+  if (token.expires_ms() <= node_.clock().WallMs()) {
+    return absl::FailedPreconditionError("the invite has expired; ask for a new one");
+  }
+  if (token.inviter_id() == self_id_) {
+    return absl::InvalidArgumentError("this invite was issued by this very node");
+  }
+  if (node_.RootOf(token.mesh_id()) != nullptr) {
+    return absl::AlreadyExistsError(
+        fmt::format("this node is already in mesh {}", FormatStoreId(token.mesh_id())));
+  }
+  if (name.size() > limits::kMaxNameBytes) return LimitExceeded("node name", name.size(), limits::kMaxNameBytes);
+  {
+    std::lock_guard lock(mu_);
+    if (joins_.count(token.mesh_id())) {
+      return absl::FailedPreconditionError("a join of this mesh is in progress already");
+    }
+    joins_[token.mesh_id()] = PendingJoin{token.inviter_id(), name, false, ""};
+  }
+  auto deadline = Clock::now() + timeout;
+  auto finish = [&](absl::Status status) -> absl::StatusOr<JoinInfo> {
+    std::lock_guard lock(mu_);
+    JoinInfo info{token.mesh_id(), token.inviter_id(), joins_[token.mesh_id()].inviter_name};
+    joins_.erase(token.mesh_id());
+    if (!status.ok()) return status;
+    return info;
+  };
+
+  // Reach the inviter at any of its addresses, retrying until the deadline.
+  absl::Status last = absl::UnavailableError("the inviter could not be reached");
+  bool linked = false;
+  while (!linked && Clock::now() < deadline) {
+    for (const auto& address : token.addresses()) {
+      net::DialRequest request;
+      request.address = address;
+      request.expected_node_id = token.inviter_id();
+      request.invite = net::InviteCredential{token.invite_id(), token.secret()};
+      auto link = transport_->Dial(request);
+      if (link.ok()) {
+        OnLink(*std::move(link));
+        linked = true;
+        break;
+      }
+      last = absl::Status(link.status().code(),
+                          fmt::format("{}: {}", address, link.status().message()));
+      if (link.status().code() == absl::StatusCode::kPermissionDenied ||
+          link.status().code() == absl::StatusCode::kFailedPrecondition) {
+        return finish(last);  // refused, or someone else answered: retrying will not help
+      }
+    }
+    if (!linked) {
+      std::unique_lock lock(mu_);
+      cv_.wait_until(lock, std::min(deadline, Clock::now() + options_.min_dial_backoff * 4),
+                     [&] { return stopping_; });
+      if (stopping_) return finish(absl::UnavailableError("the node is shutting down"));
+    }
+  }
+  if (!linked) return finish(absl::DeadlineExceededError(std::string(last.message())));
+
+  // The inviter records us as a member and welcomes us; then the mesh's root store
+  // bootstraps from it.
+  {
+    std::unique_lock lock(mu_);
+    bool welcomed = cv_.wait_until(lock, deadline, [&] {
+      return stopping_ || joins_[token.mesh_id()].welcomed;
+    });
+    if (!welcomed || stopping_) {
+      lock.unlock();
+      return finish(absl::DeadlineExceededError("the inviter did not confirm the join in time"));
+    }
+  }
+  while (Clock::now() < deadline && bootstrapper_->Needed(token.mesh_id())) {
+    std::unique_lock lock(mu_);
+    cv_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::milliseconds(50)),
+                   [&] { return stopping_; });
+    if (stopping_) break;
+  }
+  if (bootstrapper_->Needed(token.mesh_id())) {
+    return finish(absl::DeadlineExceededError(
+        "joined, but the mesh's root store is still being fetched; `lattice-ctl status` shows "
+        "its progress"));
+  }
+  AnnounceSelf();
+  Kick();
+  return finish(absl::OkStatus());
+}
+
+void Replicator::OnBootstrapped(const ConnectionPtr& from, const std::string& store_id) {
+  if (node_.MeshRecordOf(store_id)) {
+    // A root store: it lists the mesh's members and child stores.
+    node_.RefreshRegistry();
+    WatchStores();
+    AnnounceSelf();
+    cv_.notify_all();
+  }
+  // Catch up on what was written while the bootstrap ran.
+  reconciler_->Start(from, store_id);
+  Kick();
+}
+
+// ---- maintenance ----------------------------------------------------------------------
+
+void Replicator::Run() {
+  auto next_prune = Clock::now();
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, options_.tick, [&] { return stopping_ || kicked_; });
+      if (stopping_) return;
+      kicked_ = false;
+    }
+    Maintain();
+    if (Clock::now() >= next_prune) {
+      invites_.Prune(node_.clock().WallMs());
+      next_prune = Clock::now() + std::chrono::minutes(10);
+    }
+  }
+}
+
+void Replicator::Maintain() {
+  node_.RefreshRegistry();
+  WatchStores();
+  AnnounceSelf();
+  DropNonMembers();
+  DialMissingPeers();
+  for (const auto& conn : connections_.All()) ServeConnection(conn, /*just_connected=*/false);
+  fetcher_->Sweep();
+  reconciler_->Sweep();
+  bootstrapper_->Sweep();
+}
+
+void Replicator::WatchStores() {
+  for (const auto& d : node_.ListStores(/*include_archived=*/true)) {
+    if (Store* store = node_.StoreById(d.id)) gossip_->Watch(store);
+  }
+}
+
+void Replicator::ServeConnection(const ConnectionPtr& conn, bool just_connected) {
+  auto now = Clock::now();
+  std::map<std::string, std::vector<StoreDescriptor>> by_mesh;
+  for (auto& d : ctx_.SharedStores(conn->peer_id())) by_mesh[d.mesh_id].push_back(std::move(d));
+  for (const auto& [mesh, stores] : by_mesh) {
+    // The root first: it says who may write the other stores.
+    if (bootstrapper_->Needed(mesh)) {
+      bootstrapper_->Start(conn, mesh);
+      continue;
+    }
+    for (const auto& d : stores) {
+      if (bootstrapper_->Needed(d.id)) {
+        bootstrapper_->Start(conn, d.id);
+        continue;
+      }
+      // The dialer reconciles; the listener answers (one reconciliation per link, not two).
+      if (!conn->dialed()) continue;
+      std::string key = conn->peer_id() + d.id;
+      bool due;
+      {
+        std::lock_guard lock(mu_);
+        auto it = next_sync_.find(key);
+        due = just_connected || it == next_sync_.end() || now >= it->second;
+        if (due) next_sync_[key] = now + Jittered(options_.sync_interval);
+      }
+      if (due) reconciler_->Start(conn, d.id);
+    }
+  }
+}
+
+void Replicator::DropNonMembers() {
+  uint64_t now_ms = node_.clock().WallMs();
+  std::set<std::string> joining;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [mesh, join] : joins_) joining.insert(join.inviter_id);
+  }
+  for (const auto& conn : connections_.All()) {
+    if (joining.count(conn->peer_id())) continue;
+    if (now_ms - conn->connected_ms() < kMembershipGraceMs) continue;
+    if (membership_.SharedMeshes(conn->peer_id()).empty()) {
+      spdlog::info("dropping the link with {}: no longer an active member of a shared mesh",
+                   ShortHex(conn->peer_id()));
+      conn->Close("you are not an active member of any mesh this node is in");
+    }
+  }
+}
+
+void Replicator::DialMissingPeers() {
+  std::map<std::string, std::vector<std::string>> targets;
+  for (const auto& mesh : node_.Meshes()) {
+    std::string mesh_id = *ParseStoreId(mesh.root_store_id());
+    auto active = membership_.Active(mesh_id);
+    for (const auto& member : node_.Members(mesh_id)) {
+      if (member.node_id == self_id_ || member.addresses.empty()) continue;
+      if (!active.count(member.node_id)) continue;
+      auto& addresses = targets[member.node_id];
+      for (const auto& a : member.addresses) {
+        if (addresses.size() < limits::kMaxAddresses &&
+            std::find(addresses.begin(), addresses.end(), a) == addresses.end()) {
+          addresses.push_back(a);
+        }
+      }
+    }
+  }
+  auto now = Clock::now();
+  std::lock_guard lock(mu_);
+  // Reap the dials that ended (they finish within the handshake timeout).
+  for (auto it = dial_threads_.begin(); it != dial_threads_.end();) {
+    if (!it->done->load()) {
+      ++it;
+      continue;
+    }
+    it->thread.join();
+    it = dial_threads_.erase(it);
+  }
+  for (auto& [peer, addresses] : targets) {
+    if (connections_.Get(peer)) continue;
+    if (auto ban = banned_until_.find(peer); ban != banned_until_.end() && now < ban->second) continue;
+    DialState& state = dials_[peer];
+    if (state.dialing || now < state.next_attempt) continue;
+    if (active_dials_ >= limits::kMaxConcurrentDials) break;
+    state.dialing = true;
+    ++active_dials_;
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    dial_threads_.push_back(DialThread{std::thread([this, done, peer = peer, addresses = addresses] {
+                                         Dial(peer, addresses);
+                                         done->store(true);
+                                       }),
+                                       done});
+  }
+}
+
+void Replicator::Dial(std::string peer_id, std::vector<std::string> addresses) {
+  bool linked = false;
+  absl::Status last;
+  for (const auto& address : addresses) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) break;
+    }
+    net::DialRequest request;
+    request.address = address;
+    request.expected_node_id = peer_id;
+    auto link = transport_->Dial(request);
+    if (link.ok()) {
+      OnLink(*std::move(link));
+      linked = true;
+      break;
+    }
+    last = link.status();
+  }
+  std::lock_guard lock(mu_);
+  --active_dials_;
+  DialState& state = dials_[peer_id];
+  state.dialing = false;
+  if (linked) {
+    state.backoff = std::chrono::milliseconds(0);
+    return;
+  }
+  state.backoff = std::clamp(state.backoff * 2, options_.min_dial_backoff, options_.max_dial_backoff);
+  state.next_attempt = Clock::now() + state.backoff;
+  spdlog::debug("dialing peer {} failed ({}), next try in {} ms", ShortHex(peer_id),
+                last.message(), state.backoff.count());
+}
+
+void Replicator::AnnounceSelf() {
+  std::string self_hex = ToHex(self_id_);
+  std::string addrs = JoinList(advertised_);
+  for (const auto& mesh : node_.Meshes()) {
+    std::string mesh_id = *ParseStoreId(mesh.root_store_id());
+    if (!membership_.IsActive(mesh_id, self_id_)) continue;  // not yet (a join in progress)
+    Store* root = node_.RootOf(mesh_id);
+    if (root == nullptr) continue;
+    auto me = node_.Member(mesh_id, self_id_);
+    std::vector<KvWrite> writes;
+    if (me && JoinList(me->addresses) != addrs) {
+      writes.push_back({fmt::format("/nodes/{}/addrs", self_hex), addrs, addrs.empty()});
+    }
+    if (!mesh.own()) {
+      std::string name = mesh.name().empty() ? node_.name() : mesh.name();
+      if (me && !name.empty() && me->name != name) {
+        writes.push_back({fmt::format("/nodes/{}/name", self_hex), name, false});
+      }
+    }
+    if (writes.empty()) continue;
+    if (auto s = root->WriteKv(std::move(writes)); !s.ok()) {
+      spdlog::warn("mesh {}: announcing this node failed: {}", mesh.root_store_id(),
+                   s.status().message());
+    }
+  }
+}
+
+absl::Status Replicator::Revoke(const std::string& mesh_id, const std::string& node_id) {
+  LATTICE_RETURN_IF_ERROR(node_.SetMemberStatus(mesh_id, node_id, "revoked"));
+  spdlog::info("mesh {}: revoked node {}", FormatStoreId(mesh_id), ShortHex(node_id));
+  if (auto conn = connections_.Get(node_id); conn && membership_.SharedMeshes(node_id).empty()) {
+    conn->Close("you were revoked from the mesh");
+  }
+  Kick();
+  return absl::OkStatus();
+}
+
+// ---- what the operator sees -----------------------------------------------------------
+
+std::vector<PeerView> Replicator::Peers(const std::string& mesh_filter) {
+  std::set<std::string> forked;
+  for (const auto& hex : node_.ForkedAuthors()) {
+    if (auto id = ParseNodeId(hex)) forked.insert(*id);
+  }
+  std::vector<PeerView> out;
+  for (const auto& mesh : node_.Meshes()) {
+    std::string mesh_id = *ParseStoreId(mesh.root_store_id());
+    if (!mesh_filter.empty() && mesh_filter != mesh_id) continue;
+    std::vector<std::string> store_ids;
+    for (const auto& d : node_.StoresOfMesh(mesh_id)) store_ids.push_back(d.id);
+    for (auto& member : node_.Members(mesh_id)) {
+      PeerView view;
+      view.mesh_id = mesh_id;
+      view.self = member.node_id == self_id_;
+      view.forked = forked.count(member.node_id) > 0;
+      if (auto conn = connections_.Get(member.node_id)) {
+        view.connected = true;
+        view.last_seen_ms = conn->last_seen_ms();
+        view.remote_address = conn->remote_address();
+      }
+      for (const auto& store_id : store_ids) {
+        for (const auto& state : reconciler_->StateOf(store_id)) {
+          if (state.peer_id != member.node_id) continue;
+          view.last_sync_ms = std::max(view.last_sync_ms, state.last_sync_ms);
+          view.lag += state.lag;
+        }
+      }
+      view.member = std::move(member);
+      out.push_back(std::move(view));
+    }
+  }
+  return out;
+}
+
+std::vector<SyncReport> Replicator::SyncNow(const std::string& store_id, const std::string& peer_id,
+                                            std::chrono::milliseconds timeout) {
+  std::vector<ConnectionPtr> conns;
+  if (peer_id.empty()) {
+    conns = ctx_.PeersOf(store_id);
+  } else if (auto conn = connections_.Get(peer_id)) {
+    conns.push_back(conn);
+  }
+  struct Waiting {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::map<std::string, SyncReport> reports;
+  };
+  auto waiting = std::make_shared<Waiting>();
+  for (const auto& conn : conns) {
+    reconciler_->Start(conn, store_id, [waiting](const SyncReport& report) {
+      {
+        std::lock_guard lock(waiting->mu);
+        waiting->reports[report.peer_id] = report;
+      }
+      waiting->cv.notify_all();
+    });
+  }
+  std::unique_lock lock(waiting->mu);
+  waiting->cv.wait_for(lock, timeout, [&] { return waiting->reports.size() >= conns.size(); });
+  std::vector<SyncReport> out;
+  for (const auto& conn : conns) {
+    auto it = waiting->reports.find(conn->peer_id());
+    if (it != waiting->reports.end()) {
+      out.push_back(it->second);
+    } else {
+      SyncReport late;
+      late.peer_id = conn->peer_id();
+      late.store_id = store_id;
+      late.error = "did not finish in time";
+      out.push_back(late);
+    }
+  }
+  if (!peer_id.empty() && conns.empty()) {
+    SyncReport absent;
+    absent.peer_id = peer_id;
+    absent.store_id = store_id;
+    absent.error = "not connected";
+    out.push_back(absent);
+  }
+  return out;
+}
+
+}  // namespace lattice::kernel::replication

@@ -1,0 +1,189 @@
+// Replication between nodes (DESIGN §7): the peer links of this node and everything that
+// travels over them. It listens for and dials the active members of every mesh this node is
+// in (redialing with backoff), admits only them and holders of a valid invite, and keeps
+// each store of each mesh converged with gossip, Negentropy reconciliation (on connect and
+// periodically), fetches of missing dependencies and bootstrap of new stores. Invites and
+// joins, and what the operator sees of peers, go through it too.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "net/transport.h"
+#include "node/node.h"
+#include "replication/bootstrapper.h"
+#include "replication/connection_table.h"
+#include "replication/fetcher.h"
+#include "replication/gossip.h"
+#include "replication/invites.h"
+#include "replication/reconciler.h"
+#include "replication/replication_context.h"
+
+namespace lattice::kernel::replication {
+
+struct ReplicatorOptions {
+  // Where to listen for peers ("" = do not listen). With a specific numeric host, links to
+  // peers are also dialed from that address.
+  std::string listen_address;
+  // What to announce in /nodes/{self}/addrs and put in invites; empty: the listen address
+  // when it names a host, else nothing.
+  std::vector<std::string> advertise;
+  // Period of anti-entropy with each connected peer, per store (randomised by +-20%).
+  std::chrono::milliseconds sync_interval{30'000};
+  // How often the maintenance loop looks at links, dials, bootstraps and timeouts.
+  std::chrono::milliseconds tick{200};
+  // Redial backoff: doubles from min to max while a peer cannot be reached.
+  std::chrono::milliseconds min_dial_backoff{250};
+  std::chrono::milliseconds max_dial_backoff{30'000};
+  // A peer that misbehaved (invalid data, oversized frames) is not dialed nor admitted
+  // for this long.
+  std::chrono::milliseconds misbehaviour_backoff{60'000};
+  net::LinkLimits link_limits;
+};
+
+struct InviteInfo {
+  std::string token;
+  std::string invite_id;
+  std::string mesh_id;
+  uint64_t expires_ms = 0;
+  std::vector<std::string> addresses;
+};
+
+struct JoinInfo {
+  std::string mesh_id;
+  std::string inviter_id;
+  std::string inviter_name;
+};
+
+struct PeerView {
+  MemberInfo member;
+  std::string mesh_id;
+  bool self = false;
+  bool connected = false;
+  bool forked = false;
+  uint64_t last_seen_ms = 0;
+  uint64_t last_sync_ms = 0;
+  uint64_t lag = 0;
+  std::string remote_address;
+};
+
+// Builds the node's transport (TCP in the kernel, in memory in tests) from a config whose
+// admission rule is the replicator's.
+using TransportFactory = std::function<std::unique_ptr<net::Transport>(net::TransportConfig)>;
+
+// Thread-safe. Destroy it before the node.
+class Replicator {
+ public:
+  static absl::StatusOr<std::unique_ptr<Replicator>> Start(Node& node, ReplicatorOptions options,
+                                                           TransportFactory make_transport);
+  ~Replicator();
+
+  // The address peers reach this node at ("" when not listening) and what it announces.
+  std::string listen_address() const;
+  std::vector<std::string> advertised() const { return advertised_; }
+
+  // ---- the operator's calls (Admin) ----
+  absl::StatusOr<InviteInfo> Invite(const std::string& mesh_id, uint64_t ttl_ms);
+  // Joins the mesh of `token`: reaches the inviter, proves the invite, becomes a member
+  // and bootstraps the mesh's root store before returning (child stores follow in the
+  // background). `name` is announced in that mesh ("" = this node's own name).
+  absl::StatusOr<JoinInfo> Join(const std::string& token, const std::string& name,
+                                std::chrono::milliseconds timeout);
+  // Revokes `node_id` in `mesh_id` (Node::SetMemberStatus) and drops its link.
+  absl::Status Revoke(const std::string& mesh_id, const std::string& node_id);
+  // Every member of `mesh_id` ("" = of every mesh) with what this node knows of its link.
+  std::vector<PeerView> Peers(const std::string& mesh_id);
+  // Reconciles `store_id` now with `peer_id` ("" = every connected peer of its mesh) and
+  // waits until done or `timeout`.
+  std::vector<SyncReport> SyncNow(const std::string& store_id, const std::string& peer_id,
+                                  std::chrono::milliseconds timeout);
+  std::vector<PeerSyncState> SyncStateOf(const std::string& store_id) const {
+    return reconciler_->StateOf(store_id);
+  }
+  std::vector<v1::BootstrapRecord> Bootstraps() { return bootstrapper_->Progress(); }
+  size_t connected_count() const { return connections_.All().size(); }
+
+  // Runs the maintenance pass now instead of at the next tick (tests, after a membership
+  // change).
+  void Kick();
+
+ private:
+  Replicator(Node& node, ReplicatorOptions options);
+  absl::Status Begin(TransportFactory make_transport);
+
+  absl::Status Admit(const std::string& node_id, const std::optional<net::InviteProof>& invite);
+  void OnLink(std::shared_ptr<net::Link> link);
+  void OnPayload(const ConnectionPtr& conn, std::string payload);
+  void OnClose(const ConnectionPtr& conn, const absl::Status& reason);
+  void OnWelcome(const ConnectionPtr& conn, const v1::JoinWelcome& welcome);
+  void WelcomeJoiner(const ConnectionPtr& conn);
+  void OnBootstrapped(const ConnectionPtr& from, const std::string& store_id);
+
+  void Run();
+  void Maintain();
+  // Starts bootstraps and reconciliations that are due on `conn`.
+  void ServeConnection(const ConnectionPtr& conn, bool just_connected);
+  void DialMissingPeers();
+  void Dial(std::string peer_id, std::vector<std::string> addresses);
+  void DropNonMembers();
+  void AnnounceSelf();
+  void WatchStores();
+
+  Node& node_;
+  ReplicatorOptions options_;
+  std::vector<std::string> advertised_;
+  std::string self_id_;
+
+  ConnectionTable connections_;
+  Membership membership_;
+  ReplicationContext ctx_;
+  InviteBook invites_;
+  std::unique_ptr<Gossip> gossip_;
+  std::unique_ptr<Fetcher> fetcher_;
+  std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<Bootstrapper> bootstrapper_;
+  std::unique_ptr<net::Transport> transport_;
+  std::unique_ptr<net::Listener> listener_;
+
+  struct DialState {
+    std::chrono::steady_clock::time_point next_attempt{};
+    std::chrono::milliseconds backoff{0};
+    bool dialing = false;
+  };
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool kicked_ = false;
+  std::map<std::string, DialState> dials_;  // by peer id
+  std::map<std::string, std::chrono::steady_clock::time_point> banned_until_;
+  std::map<std::string, std::chrono::steady_clock::time_point> next_sync_;  // peer|store
+  struct DialThread {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<DialThread> dial_threads_;
+  size_t active_dials_ = 0;
+
+  // Joins in progress: mesh id -> what the joiner waits for.
+  struct PendingJoin {
+    std::string inviter_id;
+    std::string name;
+    bool welcomed = false;
+    std::string inviter_name;
+  };
+  std::map<std::string, PendingJoin> joins_;
+
+  std::thread thread_;
+};
+
+}  // namespace lattice::kernel::replication
