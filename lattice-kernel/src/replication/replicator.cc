@@ -19,8 +19,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// A link this young is not yet dropped for want of a shared mesh: a joiner is admitted by
-// its invite and becomes a member a moment later.
+// A joiner's link (made with an invite) this young is not yet dropped for want of a shared
+// mesh: the joiner is admitted by its invite and becomes a member a moment later.
 constexpr uint64_t kMembershipGraceMs = 10'000;
 
 bool IsWildcard(const std::string& host) {
@@ -484,7 +484,8 @@ void Replicator::Run() {
     Maintain();
     if (Clock::now() >= next_prune) {
       invites_.Prune(node_.clock().WallMs());
-      next_prune = Clock::now() + std::chrono::minutes(10);
+      ExpireFloating();
+      next_prune = Clock::now() + std::chrono::minutes(1);
     }
   }
 }
@@ -499,6 +500,18 @@ void Replicator::Maintain() {
   fetcher_->Sweep();
   reconciler_->Sweep();
   bootstrapper_->Sweep();
+}
+
+void Replicator::ExpireFloating() {
+  for (const auto& d : node_.ListStores(/*include_archived=*/true)) {
+    Store* store = node_.StoreById(d.id);
+    if (store == nullptr || store->floating_count() == 0) continue;
+    auto dropped = store->ExpireFloating(static_cast<uint64_t>(options_.floating_max_age.count()));
+    if (dropped.ok() && *dropped > 0) {
+      spdlog::info("store {}: dropped {} floating intentions whose dependencies never came",
+                   FormatStoreId(d.id), *dropped);
+    }
+  }
 }
 
 void Replicator::WatchStores() {
@@ -546,7 +559,7 @@ void Replicator::DropNonMembers() {
   }
   for (const auto& conn : connections_.All()) {
     if (joining.count(conn->peer_id())) continue;
-    if (now_ms - conn->connected_ms() < kMembershipGraceMs) continue;
+    if (!conn->invite_id().empty() && now_ms - conn->connected_ms() < kMembershipGraceMs) continue;
     if (membership_.SharedMeshes(conn->peer_id()).empty()) {
       spdlog::info("dropping the link with {}: no longer an active member of a shared mesh",
                    ShortHex(conn->peer_id()));

@@ -48,6 +48,9 @@ struct ReplicatorOptions {
   // A peer that misbehaved (invalid data, oversized frames) is not dialed nor admitted
   // for this long.
   std::chrono::milliseconds misbehaviour_backoff{60'000};
+  // Floating intentions whose dependencies did not come within this long are dropped
+  // (a peer that has them offers them again at the next reconciliation).
+  std::chrono::milliseconds floating_max_age{60 * 60 * 1000};
   net::LinkLimits link_limits;
 };
 
@@ -138,6 +141,7 @@ class Replicator {
   void DropNonMembers();
   void AnnounceSelf();
   void WatchStores();
+  void ExpireFloating();
 
   Node& node_;
   ReplicatorOptions options_;

@@ -14,7 +14,7 @@ inline constexpr char kAuthorSeq = 'a';        // a author be64(seq) -> hash fir
 inline constexpr char kAuthorTip = 't';        // t author -> be64(seq) hash (highest seq seen)
 inline constexpr char kPending = 'p';          // p hash -> SignedIntention (floating or held)
 inline constexpr char kMissing = 'm';          // m missing-hash waiting-hash -> ""
-inline constexpr char kPendingByAuthor = 'q';  // q author hash -> ""
+inline constexpr char kPendingByAuthor = 'q';  // q author hash -> be64(parked at, wall ms)
 inline constexpr char kHeld = 'h';             // h be64(wall_ms) hash -> "" (stamped in future)
 // 'n' is the sync index's table (sync/range_index.h), written in the intention's batch.
 inline constexpr char kFork = 'k';             // k author be64(seq) -> ForkProof

@@ -17,6 +17,12 @@ IngestOutcome Outcome(IngestOutcome::Kind kind, const std::string& hash, std::st
   return IngestOutcome{kind, hash, std::move(reason), {}};
 }
 
+std::string ParkedAt(uint64_t wall_ms) {
+  std::string value;
+  keys::AppendBigEndian64(&value, wall_ms);
+  return value;
+}
+
 std::string EncodeTip(uint64_t seq, std::string_view hash) {
   std::string value;
   keys::AppendBigEndian64(&value, seq);
@@ -74,7 +80,7 @@ IngestOutcome IntentionApplier::Park(const DecodedIntention& intention,
   ++parked;
   ++state_.floating_total;
   view_.Put(keys::Pending(intention.hash), intention.signed_intention.SerializeAsString());
-  view_.Put(keys::PendingByAuthor(author, intention.hash), "");
+  view_.Put(keys::PendingByAuthor(author, intention.hash), ParkedAt(clock_.WallMs()));
   for (const auto& dep : missing) view_.Put(keys::Missing(dep, intention.hash), "");
   IngestOutcome outcome = Outcome(IngestOutcome::Kind::kFloating, intention.hash,
                                   fmt::format("waiting for {} missing dependencies, first {}",
@@ -93,7 +99,7 @@ IngestOutcome IntentionApplier::Hold(const DecodedIntention& intention) {
   ++parked;
   ++state_.floating_total;
   view_.Put(keys::Pending(intention.hash), intention.signed_intention.SerializeAsString());
-  view_.Put(keys::PendingByAuthor(author, intention.hash), "");
+  view_.Put(keys::PendingByAuthor(author, intention.hash), ParkedAt(clock_.WallMs()));
   view_.Put(keys::Held(intention.body.hlc().wall_ms(), intention.hash), "");
   return Outcome(IngestOutcome::Kind::kHeld, intention.hash,
                  "stamped more than the allowed drift into the future; held until then");
@@ -233,6 +239,31 @@ void IntentionApplier::ReleaseWaitingOn(const std::string& applied_hash) {
       if (ApplyReady(*decoded).kind == IngestOutcome::Kind::kApplied) ready.push_back(waiter);
     }
   }
+}
+
+uint64_t IntentionApplier::ExpireFloating(uint64_t parked_before_ms) {
+  std::vector<std::pair<std::string, std::string>> expired;  // (author, hash)
+  view_.ScanPrefix(keys::Table(keys::kPendingByAuthor), [&](std::string_view k, std::string_view v) {
+    if (v.size() == 8 && keys::ReadBigEndian64(v) < parked_before_ms) {
+      expired.emplace_back(k.substr(1, kNodeIdBytes), k.substr(1 + kNodeIdBytes));
+    }
+    return true;
+  });
+  uint64_t dropped = 0;
+  for (const auto& [author, hash] : expired) {
+    auto stored = view_.Get(keys::Pending(hash));
+    v1::SignedIntention signed_intention;
+    if (!stored || !signed_intention.ParseFromString(*stored)) continue;
+    auto decoded = DecodeTrusted(signed_intention);
+    if (!decoded.ok()) continue;
+    // A held intention waits for the clock, not for a dependency: it stays.
+    if (view_.Contains(keys::Held(decoded->body.hlc().wall_ms(), hash))) continue;
+    if (!decoded->body.prev().empty()) view_.Delete(keys::Missing(decoded->body.prev(), hash));
+    for (const auto& dep : decoded->body.deps()) view_.Delete(keys::Missing(dep, hash));
+    Unpark(hash, author);
+    ++dropped;
+  }
+  return dropped;
 }
 
 void IntentionApplier::ReleaseHeld() {

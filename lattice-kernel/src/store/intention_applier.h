@@ -44,6 +44,11 @@ class IntentionApplier {
   // Re-ingests held intentions whose time has come.
   void ReleaseHeld();
 
+  // Drops floating intentions parked before `parked_before_ms` whose dependencies never
+  // came (held ones stay); a peer that still has them offers them again at the next
+  // reconciliation. Returns how many were dropped.
+  uint64_t ExpireFloating(uint64_t parked_before_ms);
+
  private:
   std::vector<std::string> MissingDeps(const DecodedIntention& intention);
   IngestOutcome Park(const DecodedIntention& intention, const std::vector<std::string>& missing);

@@ -49,7 +49,7 @@ std::string_view IngestKindName(IngestOutcome::Kind kind) {
 }
 
 struct Store::Request {
-  enum class Kind { kLocalKv, kLocalChat, kForeign, kVerify, kReexamine };
+  enum class Kind { kLocalKv, kLocalChat, kForeign, kVerify, kReexamine, kExpire };
   Kind kind;
   std::vector<KvWrite> kv;
   v1::ChatPayload chat;
@@ -57,12 +57,14 @@ struct Store::Request {
   std::string scratch_dir;
   std::string author;
   AuthorRights rights;
+  uint64_t max_age_ms = 0;
+  uint64_t expired = 0;
   size_t bytes = 0;
 
   std::promise<absl::StatusOr<WriteReceipt>> local_done;
   std::promise<std::vector<IngestOutcome>> foreign_done;
   std::promise<VerifyReport> verify_done;
-  std::promise<absl::StatusOr<uint64_t>> reexamine_done;
+  std::promise<absl::StatusOr<uint64_t>> reexamine_done;  // and kExpire
 
   // Filled while the group is processed, delivered after the commit.
   absl::StatusOr<WriteReceipt> local_result = absl::UnknownError("not processed");
@@ -203,6 +205,16 @@ absl::StatusOr<uint64_t> Store::Reexamine(const std::string& author, const Autho
   request->kind = Request::Kind::kReexamine;
   request->author = author;
   request->rights = rights;
+  auto done = request->reexamine_done.get_future();
+  if (!Enqueue(std::move(request))) return absl::UnavailableError("the store is closing");
+  return done.get();
+}
+
+absl::StatusOr<uint64_t> Store::ExpireFloating(uint64_t max_age_ms) {
+  if (floating_count_.load() == 0) return 0;
+  auto request = std::make_unique<Request>();
+  request->kind = Request::Kind::kExpire;
+  request->max_age_ms = max_age_ms;
   auto done = request->reexamine_done.get_future();
   if (!Enqueue(std::move(request))) return absl::UnavailableError("the store is closing");
   return done.get();
@@ -430,6 +442,13 @@ void Store::ProcessGroup(std::deque<std::unique_ptr<Request>>& group) {
       case Request::Kind::kReexamine:
         reexamines.push_back(request.get());
         break;
+      case Request::Kind::kExpire: {
+        uint64_t now = options_.clock->WallMs();
+        uint64_t cutoff = now > request->max_age_ms ? now - request->max_age_ms : 0;
+        request->expired = applier.ExpireFloating(cutoff);
+        wrote |= request->expired > 0;
+        break;
+      }
       case Request::Kind::kForeign:
         for (const auto& intention : request->foreign) {
           request->foreign_results.push_back(applier.Ingest(intention));
@@ -508,6 +527,13 @@ void Store::ProcessGroup(std::deque<std::unique_ptr<Request>>& group) {
     switch (request->kind) {
       case Request::Kind::kVerify:
       case Request::Kind::kReexamine:
+        break;
+      case Request::Kind::kExpire:
+        if (commit.ok()) {
+          request->reexamine_done.set_value(request->expired);
+        } else {
+          request->reexamine_done.set_value(commit);
+        }
         break;
       case Request::Kind::kForeign:
         if (!commit.ok()) {

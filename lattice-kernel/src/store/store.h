@@ -165,6 +165,10 @@ class Store {
   // The floating (and held) intentions, at most `max`.
   std::vector<FloatingInfo> Floating(size_t max) const;
 
+  // Drops floating intentions that waited longer than `max_age_ms` for their dependencies
+  // (IntentionApplier::ExpireFloating). Returns how many.
+  absl::StatusOr<uint64_t> ExpireFloating(uint64_t max_age_ms);
+
   // The highest seq of `author` applied here (0: none).
   uint64_t TipSeqOf(std::string_view author) const;
 

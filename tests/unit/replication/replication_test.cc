@@ -177,5 +177,186 @@ TEST_F(ReplicationTest, AStoppedNodeCatchesUpAndAJoinerBootstrapsEverything) {
   }));
 }
 
+// A member whose key the test holds, so it can sign what a misbehaving node would.
+class MemberAuthor {
+ public:
+  MemberAuthor(MeshTest* test, MeshNode& admitter, const std::string& store_id)
+      : author_(*ParseStoreId(store_id)) {
+    Store* root = admitter.node->RootOf(admitter.node->own_mesh_id());
+    EXPECT_TRUE(root->WriteKv({{"/nodes/" + ToHex(author_.id()) + "/status", "active", false}}).ok());
+  }
+  ForeignAuthor& author() { return author_; }
+
+ private:
+  ForeignAuthor author_;
+};
+
+std::string IdOf(const std::string& formatted) { return *ParseStoreId(formatted); }
+
+TEST_F(ReplicationTest, ARevokedNodeIsCutOffAndItsLaterWritesCountNowhere) {
+  MakeMesh(3);
+  std::string store = CreateStore("notes");
+  Put(*nodes_[2], store, "before", "kept");
+  ASSERT_TRUE(WaitConverged(All(), store));
+  std::string mesh = nodes_[0]->node->own_mesh_id();
+  ASSERT_TRUE(nodes_[0]->replicator->Revoke(mesh, nodes_[2]->id()).ok());
+  // Every other node learns it and drops the revoked node's link.
+  ASSERT_TRUE(Eventually([&] {
+    for (int i = 0; i < 2; ++i) {
+      auto member = nodes_[i]->node->Member(mesh, nodes_[2]->id());
+      if (!member || member->status != "revoked") return false;
+      for (const auto& view : nodes_[i]->replicator->Peers(mesh)) {
+        if (view.member.node_id == nodes_[2]->id() && view.connected) return false;
+      }
+    }
+    return true;
+  }));
+  Put(*nodes_[2], store, "after", "void");
+  Put(*nodes_[0], store, "later", "still works");
+  ASSERT_TRUE(WaitConverged({nodes_[0].get(), nodes_[1].get()}, store));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(Get(*nodes_[i], store, "before"), "kept") << "its earlier history stays";
+    EXPECT_EQ(Get(*nodes_[i], store, "after"), "");
+    EXPECT_EQ(Get(*nodes_[i], store, "later"), "still works");
+  }
+  // It cannot come back on its own.
+  nodes_[2]->replicator->Kick();
+  EXPECT_FALSE(Eventually([&] { return nodes_[2]->replicator->connected_count() > 0; }, 1500ms));
+}
+
+TEST_F(ReplicationTest, WritesOfARevokedNodeRelayedByALateNodeBecomeVoidThere) {
+  MakeMesh(3);  // n0 revokes; n1 learns late; n2 is revoked
+  std::string store = CreateStore("notes");
+  ASSERT_TRUE(WaitConverged(All(), store));
+  std::string mesh = nodes_[0]->node->own_mesh_id();
+  network_->Cut("n0", "n1");
+  ASSERT_TRUE(nodes_[0]->replicator->Revoke(mesh, nodes_[2]->id()).ok());
+  Put(*nodes_[2], store, "sneaky", "write");
+  // n1 has not heard of the revocation: it takes the write.
+  ASSERT_TRUE(Eventually([&] { return Get(*nodes_[1], store, "sneaky") == "write"; }));
+  network_->Heal("n0", "n1");
+  // n1 relays the write to n0, which knows better; n1 learns of the revocation and voids it.
+  ASSERT_TRUE(Eventually([&] {
+    return Get(*nodes_[1], store, "sneaky").empty() &&
+           StoreOf(*nodes_[0], store)->last_witness() == StoreOf(*nodes_[1], store)->last_witness();
+  })) << Describe(All(), store);
+  ASSERT_TRUE(WaitConverged({nodes_[0].get(), nodes_[1].get()}, store)) << Describe(All(), store);
+  EXPECT_EQ(Get(*nodes_[0], store, "sneaky"), "");
+  EXPECT_GE(StoreOf(*nodes_[0], store)->noop_count(), 1u) << "kept, as a void record";
+}
+
+TEST_F(ReplicationTest, AForkConvergesEverywhereAndIsReported) {
+  MakeMesh(3);
+  std::string store = CreateStore("notes");
+  MemberAuthor forker(this, *nodes_[0], store);
+  ASSERT_TRUE(WaitConverged(All(), FormatStoreId(nodes_[0]->node->own_mesh_id())));
+  // Two different intentions at seq 1, one given to n0 and the other to n2.
+  DecodedIntention left = forker.author().At(1, "", kOpKv, KvPayloadOf("k", "left"));
+  DecodedIntention right = forker.author().At(1, "", kOpKv, KvPayloadOf("k", "right"));
+  ASSERT_EQ(StoreOf(*nodes_[0], store)->Ingest({left.signed_intention})[0].kind, IngestOutcome::Kind::kApplied);
+  ASSERT_EQ(StoreOf(*nodes_[2], store)->Ingest({right.signed_intention})[0].kind, IngestOutcome::Kind::kApplied);
+  ASSERT_TRUE(WaitConverged(All(), store)) << Describe(All(), store);
+  std::string mesh = nodes_[0]->node->own_mesh_id();
+  for (auto& n : nodes_) {
+    auto heads = ReadHeads(StoreOf(*n, store)->db(), "k");
+    ASSERT_TRUE(heads.ok());
+    EXPECT_EQ(heads->heads_size(), 2) << "both branches are kept";
+    EXPECT_EQ(StoreOf(*n, store)->ForkProofs()->size(), 1u) << n->name;
+    bool reported = false;
+    for (const auto& view : n->replicator->Peers(mesh)) {
+      if (view.member.node_id == forker.author().id()) reported = view.forked;
+    }
+    EXPECT_TRUE(reported) << n->name;
+  }
+}
+
+TEST_F(ReplicationTest, AnUnusablePayloadIsANoOpEverywhereAndLaterWritesKeepApplying) {
+  MakeMesh(2);
+  std::string store = CreateStore("notes");
+  MemberAuthor member(this, *nodes_[0], store);
+  ASSERT_TRUE(WaitConverged(All(), FormatStoreId(nodes_[0]->node->own_mesh_id())));
+  DecodedIntention poison = member.author().Next(kOpKv, "\xff\xff not a kv payload");
+  ASSERT_EQ(StoreOf(*nodes_[0], store)->Ingest({poison.signed_intention})[0].kind,
+            IngestOutcome::Kind::kApplied);
+  DecodedIntention next = member.author().NextKv("after-poison", "fine");
+  ASSERT_EQ(StoreOf(*nodes_[0], store)->Ingest({next.signed_intention})[0].kind,
+            IngestOutcome::Kind::kApplied);
+  Put(*nodes_[1], store, "other", "author");
+  ASSERT_TRUE(WaitConverged(All(), store)) << Describe(All(), store);
+  for (auto& n : nodes_) {
+    EXPECT_EQ(Get(*n, store, "after-poison"), "fine");
+    EXPECT_EQ(Get(*n, store, "other"), "author");
+    EXPECT_EQ(StoreOf(*n, store)->noop_count(), 1u) << n->name;
+  }
+}
+
+// A node the test plays by hand: a member of n0's mesh that dials n0 and sends raw payloads.
+struct HandPlayedPeer {
+  KeyPair key = GenerateKeyPair();
+  std::unique_ptr<net::Transport> transport;
+  std::shared_ptr<net::Link> link;
+};
+
+std::unique_ptr<HandPlayedPeer> DialAsMember(net::InMemoryNetwork& network, MeshNode& target,
+                                             const std::string& name) {
+  auto peer = std::make_unique<HandPlayedPeer>();
+  Store* root = target.node->RootOf(target.node->own_mesh_id());
+  EXPECT_TRUE(root->WriteKv({{"/nodes/" + ToHex(peer->key.public_key) + "/status", "active", false}}).ok());
+  net::TransportConfig config;
+  config.identity = &peer->key;
+  peer->transport = network.CreateTransport(name, std::move(config));
+  net::DialRequest request;
+  request.address = target.name + ":7470";
+  request.expected_node_id = target.id();
+  auto link = peer->transport->Dial(request);
+  EXPECT_TRUE(link.ok()) << link.status();
+  if (link.ok()) {
+    peer->link = *std::move(link);
+    peer->link->Start({[](std::string) {}, [](const absl::Status&) {}});
+  }
+  return peer;
+}
+
+TEST_F(ReplicationTest, APeerSendingForgedIntentionsIsDisconnectedAndNothingApplies) {
+  MakeMesh(1);
+  std::string store = CreateStore("notes");
+  auto evil = DialAsMember(*network_, *nodes_[0], "evil");
+  ASSERT_NE(evil->link, nullptr);
+  ForeignAuthor author(IdOf(store), evil->key);
+  uint64_t before = StoreOf(*nodes_[0], store)->last_witness();
+  v1::PeerMessage push;
+  push.mutable_push()->set_store_id(IdOf(store));
+  for (int i = 0; i < 20; ++i) {
+    DecodedIntention forged = author.NextKv("forged" + std::to_string(i), "x");
+    v1::SignedIntention bad = forged.signed_intention;
+    bad.mutable_signature()->front() ^= 1;
+    *push.mutable_push()->add_intentions() = bad;
+  }
+  ASSERT_TRUE(evil->link->Send(push.SerializeAsString()).ok());
+  EXPECT_TRUE(Eventually([&] { return !evil->link->open(); }))
+      << "n0 drops the link after too many invalid intentions";
+  EXPECT_EQ(StoreOf(*nodes_[0], store)->last_witness(), before);
+  EXPECT_EQ(Get(*nodes_[0], store, "forged0"), "");
+  // And refuses the peer for a while.
+  net::DialRequest again;
+  again.address = "n0:7470";
+  again.expected_node_id = nodes_[0]->id();
+  auto refused = evil->transport->Dial(again);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr("misbehaviour"));
+}
+
+TEST_F(ReplicationTest, GarbageFramesGetAPeerDisconnected) {
+  MakeMesh(1);
+  auto evil = DialAsMember(*network_, *nodes_[0], "evil");
+  ASSERT_NE(evil->link, nullptr);
+  for (int i = 0; i < 40 && evil->link->open(); ++i) {
+    (void)evil->link->Send("\x07garbage that is no message");
+  }
+  EXPECT_TRUE(Eventually([&] { return !evil->link->open(); }));
+  EXPECT_EQ(evil->link->close_reason().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(evil->link->close_reason().message()), ::testing::HasSubstr("invalid"));
+}
+
 }  // namespace
 }  // namespace lattice::kernel::testing

@@ -3,6 +3,7 @@
 #include <leveldb/db.h>
 
 #include <algorithm>
+#include <atomic>
 #include <random>
 
 #include "lattice/common/limits.h"
@@ -309,6 +310,39 @@ TEST_F(StoreTest, VerifyDetectsTamperedState) {
 // Three nodes write concurrently and exchange some of their intentions now and then; the
 // union of everything written, delivered to a fresh store in many random orders, always
 // produces the same state.
+TEST(StoreFloating, FloatingIntentionsExpireAndHeldOnesStay) {
+  TempDir dir;
+  std::string store_id = NewStoreId();
+  KeyPair self = GenerateKeyPair();
+  std::atomic<uint64_t> now{1'700'000'000'000};
+  HybridClock clock([&] { return now.load(); });
+  Store::Options options;
+  options.dir = dir.path() + "/s";
+  options.id = store_id;
+  options.identity = &self;
+  options.clock = &clock;
+  auto store = Store::Open(std::move(options));
+  ASSERT_TRUE(store.ok());
+  ForeignAuthor author(store_id);
+  DecodedIntention first = author.NextKv("a", "1", {}, {}, {now.load(), 0});
+  DecodedIntention second = author.NextKv("b", "2", {}, {}, {now.load() + 1, 0});
+  DecodedIntention future = ForeignAuthor(store_id).NextKv("f", "x", {}, {},
+                                                          {now.load() + 10 * limits::kMaxClockDriftMs, 0});
+  auto outcomes = (*store)->Ingest({second.signed_intention, future.signed_intention});
+  ASSERT_EQ(outcomes[0].kind, IngestOutcome::Kind::kFloating);
+  ASSERT_EQ(outcomes[1].kind, IngestOutcome::Kind::kHeld);
+  EXPECT_EQ((*store)->floating_count(), 2u);
+  EXPECT_EQ(*(*store)->ExpireFloating(60'000), 0u) << "not old yet";
+  now += 61'000;
+  EXPECT_EQ(*(*store)->ExpireFloating(60'000), 1u);
+  EXPECT_EQ((*store)->floating_count(), 1u) << "the held one stays";
+  EXPECT_TRUE((*store)->MissingDependencies(10).empty()) << "its missing entries went with it";
+  // Offered again later, with its dependency, it applies.
+  auto again = (*store)->Ingest({first.signed_intention, second.signed_intention});
+  EXPECT_EQ(again[0].kind, IngestOutcome::Kind::kApplied);
+  EXPECT_EQ(again[1].kind, IngestOutcome::Kind::kApplied);
+}
+
 TEST(StoreConvergence, EveryDeliveryOrderGivesTheSameState) {
   TempDir dir;
   std::string store_id = NewStoreId();
