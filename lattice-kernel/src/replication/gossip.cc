@@ -11,7 +11,8 @@
 
 namespace lattice::kernel::replication {
 
-Gossip::Gossip(ReplicationContext& ctx) : ctx_(ctx) {
+Gossip::Gossip(ReplicationContext& ctx, std::string self_id)
+    : ctx_(ctx), self_reached_id_(ReachedId(self_id)) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -38,9 +39,15 @@ void Gossip::Watch(Store* store) {
       [this, store_id](const std::vector<DecodedIntention>& applied) { OnApplied(store_id, applied); });
 }
 
+std::string Gossip::ReachedId(std::string_view node_id) {
+  return std::string(node_id.substr(0, limits::kReachedIdBytes));
+}
+
 std::vector<IngestOutcome> Gossip::IngestFrom(const ConnectionPtr& from, Store& store,
                                               const std::vector<v1::SignedIntention>& intentions,
-                                              bool forward) {
+                                              bool forward, std::vector<std::string> reached) {
+  std::set<std::string> reached_set(reached.begin(), reached.end());
+  reached_set.insert(ReachedId(from->peer_id()));
   std::vector<std::string> hashes;
   hashes.reserve(intentions.size());
   {
@@ -48,8 +55,8 @@ std::vector<IngestOutcome> Gossip::IngestFrom(const ConnectionPtr& from, Store& 
     for (const auto& intention : intentions) {
       hashes.push_back(Blake2b256(intention.body()));
       Origin& origin = origins_[hashes.back()];
-      origin.peer = from->peer_id();
       origin.forward = forward;
+      origin.reached = reached_set;
       ++origin.refs;
     }
   }
@@ -72,28 +79,28 @@ std::vector<IngestOutcome> Gossip::IngestFrom(const ConnectionPtr& from, Store& 
 }
 
 void Gossip::OnApplied(const std::string& store_id, const std::vector<DecodedIntention>& applied) {
-  // Runs on the store's writer: sort by origin and queue, nothing more.
-  std::map<std::string, std::vector<v1::SignedIntention>> by_exception;
+  // Runs on the store's writer: sort by what the pushes reached and queue, nothing more.
+  std::map<std::set<std::string>, std::vector<v1::SignedIntention>> by_reached;
   {
     std::lock_guard lock(origins_mu_);
     for (const auto& intention : applied) {
       auto it = origins_.find(intention.hash);
       if (it == origins_.end()) {
-        by_exception[""].push_back(intention.signed_intention);
+        by_reached[{}].push_back(intention.signed_intention);  // written here
       } else if (it->second.forward) {
-        by_exception[it->second.peer].push_back(intention.signed_intention);
+        by_reached[it->second.reached].push_back(intention.signed_intention);
       }
     }
   }
-  if (by_exception.empty()) return;
+  if (by_reached.empty()) return;
   {
     std::lock_guard lock(mu_);
-    for (auto& [except, intentions] : by_exception) {
+    for (auto& [reached, intentions] : by_reached) {
       if (queue_.size() >= limits::kMaxGossipQueue) {
         stats_.dropped += intentions.size();
         continue;
       }
-      queue_.push_back(Outgoing{store_id, std::move(intentions), except});
+      queue_.push_back(Outgoing{store_id, std::move(intentions), reached});
     }
   }
   cv_.notify_one();
@@ -101,7 +108,8 @@ void Gossip::OnApplied(const std::string& store_id, const std::vector<DecodedInt
 
 uint64_t Gossip::SendBatch(PeerConnection& to, const std::string& store_id,
                            const std::vector<v1::SignedIntention>& signed_intentions, bool gossip,
-                           std::chrono::milliseconds max_wait) {
+                           std::chrono::milliseconds max_wait,
+                           const std::vector<std::string>& reached) {
   uint64_t sent = 0;
   size_t i = 0;
   while (i < signed_intentions.size()) {
@@ -109,6 +117,7 @@ uint64_t Gossip::SendBatch(PeerConnection& to, const std::string& store_id,
     v1::IntentionPush* push = message.mutable_push();
     push->set_store_id(store_id);
     push->set_gossip(gossip);
+    for (const auto& id : reached) push->add_reached(id);
     size_t bytes = 0;
     while (i < signed_intentions.size() &&
            static_cast<size_t>(push->intentions_size()) < limits::kMaxIntentionsPerMessage &&
@@ -133,10 +142,20 @@ void Gossip::Run() {
       next = std::move(queue_.front());
       queue_.pop_front();
     }
-    for (const auto& peer : ctx_.PeersOf(next.store_id)) {
-      if (peer->peer_id() == next.except_peer) continue;
+    std::vector<ConnectionPtr> targets;
+    for (auto& peer : ctx_.PeersOf(next.store_id)) {
+      if (!next.reached.count(ReachedId(peer->peer_id()))) targets.push_back(std::move(peer));
+    }
+    if (targets.empty()) continue;
+    // Everyone this push reaches, for the receivers to skip when they forward it.
+    std::set<std::string> reached = next.reached;
+    reached.insert(self_reached_id_);
+    for (const auto& peer : targets) reached.insert(ReachedId(peer->peer_id()));
+    std::vector<std::string> listed(reached.begin(), reached.end());
+    if (listed.size() > limits::kMaxReachedPerPush) listed.resize(limits::kMaxReachedPerPush);
+    for (const auto& peer : targets) {
       uint64_t sent = SendBatch(*peer, next.store_id, next.intentions, /*gossip=*/true,
-                                std::chrono::milliseconds(0));
+                                std::chrono::milliseconds(0), listed);
       std::lock_guard lock(mu_);
       stats_.pushed += sent;
       stats_.dropped += next.intentions.size() - sent;

@@ -61,6 +61,15 @@ absl::Status Check(const v1::PeerMessage& message) {
       return CheckHello(message.hello());
     case v1::PeerMessage::kPush:
       LATTICE_RETURN_IF_ERROR(CheckStoreId(message.push().store_id()));
+      if (static_cast<size_t>(message.push().reached_size()) > limits::kMaxReachedPerPush) {
+        return LimitExceeded("push", message.push().reached_size(), limits::kMaxReachedPerPush,
+                             "reached nodes");
+      }
+      for (const auto& id : message.push().reached()) {
+        if (id.size() != limits::kReachedIdBytes) {
+          return absl::InvalidArgumentError("push: a reached node id of the wrong size");
+        }
+      }
       return CheckIntentions(message.push().intentions(), "push");
     case v1::PeerMessage::kFetch:
       LATTICE_RETURN_IF_ERROR(CheckStoreId(message.fetch().store_id()));

@@ -30,6 +30,9 @@ inline constexpr auto kFetchTimeout = std::chrono::seconds(30);
 inline constexpr size_t kMaxMissingPerSweep = 1024;
 // Hashes queued for fetching from one peer (what does not fit waits for the next sync).
 inline constexpr size_t kMaxQueuedFetchHashes = 256 * 1024;
+// Nodes listed as already reached in one gossip push (beyond this, some get it twice).
+inline constexpr size_t kMaxReachedPerPush = 64;
+inline constexpr size_t kReachedIdBytes = 8;
 // Strings a peer sends: names and addresses.
 inline constexpr size_t kMaxNameBytes = 128;
 inline constexpr size_t kMaxAddresses = 16;

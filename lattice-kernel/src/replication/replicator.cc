@@ -67,7 +67,7 @@ Replicator::Replicator(Node& node, ReplicatorOptions options)
       invites_(node.node_db()) {}
 
 absl::Status Replicator::Begin(TransportFactory make_transport) {
-  gossip_ = std::make_unique<Gossip>(ctx_);
+  gossip_ = std::make_unique<Gossip>(ctx_, self_id_);
   fetcher_ = std::make_unique<Fetcher>(ctx_, *gossip_);
   reconciler_ = std::make_unique<Reconciler>(
       ctx_, *gossip_, *fetcher_,
@@ -220,7 +220,8 @@ void Replicator::OnPayload(const ConnectionPtr& conn, std::string payload) {
       Store* store = ctx_.StoreFor(conn->peer_id(), push.store_id());
       if (store == nullptr) break;  // a store we do not hold (yet) or do not share
       std::vector<v1::SignedIntention> intentions(push.intentions().begin(), push.intentions().end());
-      auto outcomes = gossip_->IngestFrom(conn, *store, intentions, push.gossip());
+      auto outcomes = gossip_->IngestFrom(conn, *store, intentions, push.gossip(),
+                                          {push.reached().begin(), push.reached().end()});
       std::vector<std::string> missing;
       for (const auto& outcome : outcomes) {
         if (outcome.kind == IngestOutcome::Kind::kFloating) {
