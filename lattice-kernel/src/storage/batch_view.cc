@@ -17,11 +17,13 @@ std::optional<std::string> BatchView::Get(std::string_view key) {
 void BatchView::Put(std::string_view key, std::string_view value) {
   batch_.Put(leveldb::Slice(key.data(), key.size()), leveldb::Slice(value.data(), value.size()));
   overlay_[std::string(key)] = std::string(value);
+  ++writes_;
 }
 
 void BatchView::Delete(std::string_view key) {
   batch_.Delete(leveldb::Slice(key.data(), key.size()));
   overlay_[std::string(key)] = std::nullopt;
+  ++writes_;
 }
 
 void BatchView::ScanPrefix(std::string_view prefix,

@@ -41,12 +41,15 @@ class BatchView {
     if (status_.ok()) status_ = status;
   }
   size_t ApproximateSize() const { return batch_.ApproximateSize(); }
+  // True until the first Put or Delete.
+  bool empty() const { return writes_ == 0; }
 
  private:
   const Database& db_;
   leveldb::WriteBatch batch_;
   std::map<std::string, std::optional<std::string>, std::less<>> overlay_;
   absl::Status status_;
+  size_t writes_ = 0;
 };
 
 }  // namespace lattice::kernel

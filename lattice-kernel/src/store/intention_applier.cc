@@ -189,6 +189,11 @@ IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64
   return Outcome(IngestOutcome::Kind::kApplied, hash, record.noop_reason());
 }
 
+void IntentionApplier::Finish() {
+  for (const auto& [key, value] : index_writes_) view_.Put(key, value);
+  index_writes_.clear();
+}
+
 void IntentionApplier::ReleaseWaitingOn(const std::string& applied_hash) {
   // Iterative on purpose: a long parked chain must not recurse once per link.
   std::deque<std::string> ready{applied_hash};

@@ -41,8 +41,12 @@ std::string_view IngestKindName(IngestOutcome::Kind kind) {
   return "unknown";
 }
 
+// Lives on the submitting caller's stack until `done`; the leader of its group fills in
+// the results.
 struct Store::Request {
-  enum class Kind { kLocalKv, kLocalChat, kForeign, kVerify };
+  enum class Kind { kLocalKv, kLocalChat, kForeign, kVerify, kReleaseHeld };
+  explicit Request(Kind k) : kind(k) {}
+
   Kind kind;
   std::vector<KvWrite> kv;
   v1::ChatPayload chat;
@@ -50,13 +54,15 @@ struct Store::Request {
   std::string scratch_dir;
   size_t bytes = 0;
 
-  std::promise<absl::StatusOr<WriteReceipt>> local_done;
-  std::promise<std::vector<IngestOutcome>> foreign_done;
-  std::promise<VerifyReport> verify_done;
+  // Guarded by queue_mutex_: set by the leader once the results below are final, and the
+  // cv wakes the caller for that, or to lead the next group.
+  bool done = false;
+  std::condition_variable cv;
 
-  // Filled while the group is processed, delivered after the commit.
+  // Filled while the group is processed; final once `done`.
   absl::StatusOr<WriteReceipt> local_result = absl::UnknownError("not processed");
   std::vector<IngestOutcome> foreign_results;
+  VerifyReport verify_report;
 };
 
 Store::Store(Options options) : options_(std::move(options)) {}
@@ -67,7 +73,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Options options) {
   store->db_->set_min_free_bytes(store->options_.min_free_bytes);
   store->state_machine_ = MakeStateMachine(store->options_.type);
   LATTICE_RETURN_IF_ERROR(store->LoadWriterState());
-  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  store->held_retry_ = std::thread([s = store.get()] { s->HeldRetryLoop(); });
   return store;
 }
 
@@ -76,8 +82,13 @@ Store::~Store() {
     std::lock_guard lock(queue_mutex_);
     stopping_ = true;
   }
-  queue_cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
+  held_retry_cv_.notify_all();
+  if (held_retry_.joinable()) held_retry_.join();
+  {
+    // Requests queued before the close are still processed by their callers.
+    std::unique_lock lock(queue_mutex_);
+    drained_cv_.wait(lock, [&] { return queue_.empty(); });
+  }
   witness_cv_.notify_all();
 }
 
@@ -110,42 +121,84 @@ absl::StatusOr<WriteReceipt> Store::WriteKv(std::vector<KvWrite> ops) {
     bytes += op.key.size() + op.value.size();
   }
   if (bytes > limits::kMaxBatchBytes) return LimitExceeded("batch", bytes, limits::kMaxBatchBytes);
-  auto request = std::make_unique<Request>();
-  request->kind = Request::Kind::kLocalKv;
-  request->kv = std::move(ops);
-  request->bytes = bytes;
-  return SubmitLocal(std::move(request));
+  Request request(Request::Kind::kLocalKv);
+  request.kv = std::move(ops);
+  request.bytes = bytes;
+  return SubmitLocal(request);
 }
 
 absl::StatusOr<WriteReceipt> Store::WriteChat(v1::ChatPayload op) {
   LATTICE_RETURN_IF_ERROR(ParseChatPayload(op.SerializeAsString()).status());
-  auto request = std::make_unique<Request>();
-  request->kind = Request::Kind::kLocalChat;
-  request->bytes = op.ByteSizeLong();
-  request->chat = std::move(op);
-  return SubmitLocal(std::move(request));
+  Request request(Request::Kind::kLocalChat);
+  request.bytes = op.ByteSizeLong();
+  request.chat = std::move(op);
+  return SubmitLocal(request);
 }
 
-bool Store::Enqueue(std::unique_ptr<Request> request) {
-  {
-    std::lock_guard lock(queue_mutex_);
-    if (stopping_) return false;
-    queue_.push_back(std::move(request));
+absl::StatusOr<WriteReceipt> Store::SubmitLocal(Request& request) {
+  if (!Submit(request)) return absl::UnavailableError("the store is closing");
+  return std::move(request.local_result);
+}
+
+bool Store::Submit(Request& request) {
+  std::unique_lock lock(queue_mutex_);
+  if (stopping_) return false;
+  queue_.push_back(&request);
+  request.cv.wait(lock, [&] { return request.done || queue_.front() == &request; });
+  if (request.done) return true;
+
+  // This caller leads the next group. Later arrivals queue behind the group, which stays
+  // at the front of the queue until it is durable, so there is one leader at a time.
+  std::vector<Request*> group = NextGroup();
+  lock.unlock();
+  ProcessGroup(group);
+  lock.lock();
+  for (Request* member : group) {
+    queue_.pop_front();
+    member->done = true;
+    // Signalled under the lock: once `done` is visible the caller may return and destroy
+    // its request, cv included.
+    if (member != &request) member->cv.notify_one();
   }
-  queue_cv_.notify_one();
+  if (!queue_.empty()) {
+    queue_.front()->cv.notify_one();  // the next leader
+  } else {
+    drained_cv_.notify_all();
+  }
   return true;
 }
 
-absl::StatusOr<WriteReceipt> Store::SubmitLocal(std::unique_ptr<Request> request) {
-  auto done = request->local_done.get_future();
-  if (!Enqueue(std::move(request))) return absl::UnavailableError("the store is closing");
-  return done.get();
+std::vector<Store::Request*> Store::NextGroup() const {
+  std::vector<Request*> group;
+  size_t bytes = 0;
+  for (Request* request : queue_) {
+    if (!group.empty()) {
+      // Verification runs against a quiet store: alone, after everything queued before it.
+      if (request->kind == Request::Kind::kVerify ||
+          group.front()->kind == Request::Kind::kVerify) {
+        break;
+      }
+      if (group.size() >= kMaxGroupRequests || bytes + request->bytes > kMaxGroupBytes) break;
+    }
+    bytes += request->bytes;
+    group.push_back(request);
+  }
+  return group;
+}
+
+void Store::HeldRetryLoop() {
+  std::unique_lock lock(queue_mutex_);
+  while (!held_retry_cv_.wait_for(lock, kHeldRetryInterval, [&] { return stopping_; })) {
+    lock.unlock();
+    Request request(Request::Kind::kReleaseHeld);
+    Submit(request);
+    lock.lock();
+  }
 }
 
 std::vector<IngestOutcome> Store::Ingest(const std::vector<v1::SignedIntention>& intentions) {
   std::vector<IngestOutcome> outcomes(intentions.size());
-  auto request = std::make_unique<Request>();
-  request->kind = Request::Kind::kForeign;
+  Request request(Request::Kind::kForeign);
   std::vector<size_t> positions;
   // Signature checks are the expensive part; they run here, in parallel across callers.
   for (size_t i = 0; i < intentions.size(); ++i) {
@@ -156,78 +209,30 @@ std::vector<IngestOutcome> Store::Ingest(const std::vector<v1::SignedIntention>&
       outcomes[i].reason = std::string(decoded.status().message());
       continue;
     }
-    request->bytes += intentions[i].ByteSizeLong();
-    request->foreign.push_back(*std::move(decoded));
+    request.bytes += intentions[i].ByteSizeLong();
+    request.foreign.push_back(*std::move(decoded));
     positions.push_back(i);
   }
-  if (request->foreign.empty()) return outcomes;
-  auto done = request->foreign_done.get_future();
-  if (!Enqueue(std::move(request))) {
+  if (request.foreign.empty()) return outcomes;
+  if (!Submit(request)) {
     for (size_t i : positions) outcomes[i].reason = "the store is closing";
     return outcomes;
   }
-  std::vector<IngestOutcome> applied = done.get();
-  for (size_t j = 0; j < positions.size() && j < applied.size(); ++j) {
-    outcomes[positions[j]] = std::move(applied[j]);
+  for (size_t j = 0; j < positions.size() && j < request.foreign_results.size(); ++j) {
+    outcomes[positions[j]] = std::move(request.foreign_results[j]);
   }
   return outcomes;
 }
 
 VerifyReport Store::Verify(const std::string& scratch_dir) {
-  auto request = std::make_unique<Request>();
-  request->kind = Request::Kind::kVerify;
-  request->scratch_dir = scratch_dir;
-  auto done = request->verify_done.get_future();
-  if (!Enqueue(std::move(request))) {
+  Request request(Request::Kind::kVerify);
+  request.scratch_dir = scratch_dir;
+  if (!Submit(request)) {
     VerifyReport report;
     report.problems.push_back("the store is closing");
     return report;
   }
-  return done.get();
-}
-
-void Store::WriterLoop() {
-  while (true) {
-    std::deque<std::unique_ptr<Request>> group;
-    {
-      std::unique_lock lock(queue_mutex_);
-      bool woken = queue_cv_.wait_for(lock, kHeldRetryInterval,
-                                      [&] { return stopping_ || !queue_.empty(); });
-      if (!woken) {
-        lock.unlock();
-        RetryHeld();
-        continue;
-      }
-      if (queue_.empty() && stopping_) break;
-      size_t bytes = 0;
-      while (!queue_.empty() && group.size() < kMaxGroupRequests &&
-             (group.empty() || bytes + queue_.front()->bytes <= kMaxGroupBytes)) {
-        bytes += queue_.front()->bytes;
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    ProcessGroup(group);
-  }
-}
-
-void Store::RetryHeld() {
-  state_.applied_in_group.clear();
-  BatchView view(*db_);
-  IntentionApplier applier(options_.id, view, state_, *state_machine_, *options_.clock,
-                           options_.may_write);
-  applier.ReleaseHeld();
-  state_.FlushFrontier(view);
-  if (view.batch()->ApproximateSize() <= leveldb::WriteBatch().ApproximateSize()) return;
-  absl::Status s = view.status();
-  if (s.ok()) s = db_->Write(view.batch(), /*sync=*/true);
-  if (!s.ok()) {
-    spdlog::warn("store {}: releasing held intentions failed: {}", FormatStoreId(options_.id),
-                 s.message());
-    (void)LoadWriterState();
-    return;
-  }
-  PublishCommit();
+  return std::move(request.verify_report);
 }
 
 void Store::PublishCommit() {
@@ -314,24 +319,28 @@ absl::StatusOr<v1::SignedIntention> Store::FindIntention(std::string_view hash) 
   return absl::NotFoundError(fmt::format("no intention {}", ToHex(hash)));
 }
 
-void Store::ProcessGroup(std::deque<std::unique_ptr<Request>>& group) {
+void Store::ProcessGroup(const std::vector<Request*>& group) {
+  if (group.front()->kind == Request::Kind::kVerify) {
+    // Alone in its group (NextGroup), after every earlier group's commit.
+    group.front()->verify_report = VerifyQuiet(group.front()->scratch_dir);
+    return;
+  }
   state_.applied_in_group.clear();
   BatchView view(*db_);
   IntentionApplier applier(options_.id, view, state_, *state_machine_, *options_.clock,
                            options_.may_write);
-  std::vector<Request*> verifies;
-  bool wrote = false;
 
-  for (auto& request : group) {
+  for (Request* request : group) {
     switch (request->kind) {
       case Request::Kind::kVerify:
-        verifies.push_back(request.get());
+        break;  // never grouped with others
+      case Request::Kind::kReleaseHeld:
+        applier.ReleaseHeld();
         break;
       case Request::Kind::kForeign:
         for (const auto& intention : request->foreign) {
           request->foreign_results.push_back(applier.Ingest(intention));
         }
-        wrote = true;
         break;
       case Request::Kind::kLocalKv:
       case Request::Kind::kLocalChat: {
@@ -381,48 +390,45 @@ void Store::ProcessGroup(std::deque<std::unique_ptr<Request>>& group) {
         }
         state_.own_seq = intention.body.seq();
         state_.own_tip = intention.hash;
-        wrote = true;
         break;
       }
     }
   }
 
+  applier.Finish();
   state_.FlushFrontier(view);
   absl::Status commit = view.status();
-  if (commit.ok() && wrote) commit = db_->Write(view.batch(), /*sync=*/true);
-  if (!commit.ok()) {
-    spdlog::error("store {}: commit of {} requests failed: {}", FormatStoreId(options_.id),
-                  group.size(), commit.message());
-    if (auto s = LoadWriterState(); !s.ok()) {
-      spdlog::error("store {}: reloading writer state failed: {}", FormatStoreId(options_.id),
-                    s.message());
-    }
-  } else {
+  // A group that changed nothing (duplicates only, nothing held was due) commits nothing:
+  // what it read is durable already, since LevelDB shows a synced write only once synced.
+  if (commit.ok() && view.empty()) return;
+  if (commit.ok()) commit = db_->Write(view.batch(), /*sync=*/true);
+  if (commit.ok()) {
     PublishCommit();
+    return;
   }
-
-  for (auto& request : group) {
+  spdlog::error("store {}: commit of {} requests failed: {}", FormatStoreId(options_.id),
+                group.size(), commit.message());
+  if (auto s = LoadWriterState(); !s.ok()) {
+    spdlog::error("store {}: reloading writer state failed: {}", FormatStoreId(options_.id),
+                  s.message());
+  }
+  for (Request* request : group) {
     switch (request->kind) {
       case Request::Kind::kVerify:
+      case Request::Kind::kReleaseHeld:
         break;
       case Request::Kind::kForeign:
-        if (!commit.ok()) {
-          for (auto& outcome : request->foreign_results) {
-            outcome.kind = IngestOutcome::Kind::kRejected;
-            outcome.reason = std::string(commit.message());
-          }
+        for (auto& outcome : request->foreign_results) {
+          outcome.kind = IngestOutcome::Kind::kRejected;
+          outcome.reason = std::string(commit.message());
         }
-        request->foreign_done.set_value(std::move(request->foreign_results));
         break;
       case Request::Kind::kLocalKv:
       case Request::Kind::kLocalChat:
-        if (!commit.ok() && request->local_result.ok()) request->local_result = commit;
-        request->local_done.set_value(std::move(request->local_result));
+        if (request->local_result.ok()) request->local_result = commit;
         break;
     }
   }
-  // Verification runs after the commit, against a quiet store.
-  for (Request* request : verifies) request->verify_done.set_value(VerifyOnWriter(request->scratch_dir));
 }
 
 uint64_t Store::WaitForWitness(uint64_t after,
@@ -482,7 +488,7 @@ absl::StatusOr<std::string> HashStateTable(const Database& db) {
 
 absl::StatusOr<std::string> Store::StateHash() const { return HashStateTable(*db_); }
 
-VerifyReport Store::VerifyOnWriter(const std::string& scratch_dir) {
+VerifyReport Store::VerifyQuiet(const std::string& scratch_dir) {
   VerifyReport report;
   std::error_code ignored;
   std::filesystem::remove_all(scratch_dir, ignored);

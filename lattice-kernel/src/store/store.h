@@ -1,6 +1,8 @@
-// One store: its LevelDB, its state machine and its single writer. Local writes and foreign
-// intentions queue to the writer, which applies a group of them into one WriteBatch and makes
-// it durable with one fsync (group commit) before any of them is acknowledged.
+// One store: its LevelDB, its state machine and its write queue. Local writes and foreign
+// intentions queue up; the caller at the head of the queue becomes the group's leader,
+// applies every queued request into one WriteBatch and makes it durable with one fsync
+// (group commit) before any of them is acknowledged. As in LevelDB's own write path, the
+// leader is a caller's thread, so a lone write never waits for another thread to wake.
 #pragma once
 
 #include <atomic>
@@ -8,7 +10,6 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,11 +61,12 @@ struct VerifyReport {
   std::vector<std::string> problems;
 };
 
-// Decides whether `author` may write to this store (membership of its mesh). Called on the
-// writer thread; must not call back into the same store's writer.
+// Decides whether `author` may write to this store (membership of its mesh). Called by the
+// group's leader while it applies; must not write to the same store.
 using AuthorPolicy = std::function<bool(std::string_view author)>;
 
-// Thread-safe: every public method may be called from any thread.
+// Thread-safe: every public method may be called from any thread. Writes are applied by one
+// leader at a time, so the writer state needs no lock of its own.
 class Store {
  public:
   struct Options {
@@ -115,9 +117,9 @@ class Store {
   // The stored signed intention with this hash, witnessed or floating; NOT_FOUND otherwise.
   absl::StatusOr<v1::SignedIntention> FindIntention(std::string_view hash) const;
 
-  // Called on the writer thread after each durable commit with the intentions it applied,
-  // in witness order (replication pushes them to peers). Must be quick and must not call
-  // back into this store's writer. Returns an id for Unsubscribe.
+  // Called after each durable commit with the intentions it applied, in witness order
+  // (replication pushes them to peers), by the group's leader, one commit at a time. Must
+  // be quick and must not write to this store. Returns an id for Unsubscribe.
   using AppliedListener = std::function<void(const std::vector<DecodedIntention>& applied)>;
   uint64_t Subscribe(AppliedListener listener);
   void Unsubscribe(uint64_t id);
@@ -128,22 +130,26 @@ class Store {
 
   explicit Store(Options options);
   absl::Status LoadWriterState();
-  void WriterLoop();
-  void ProcessGroup(std::deque<std::unique_ptr<Request>>& group);
-  void RetryHeld();
+  // Queues `request` and returns once it is processed: either by the leader of an earlier
+  // group, or by this thread as the leader of the next one. False when the store is closing.
+  bool Submit(Request& request);
+  // REQUIRES: queue_mutex_ held and queue_ not empty. The requests one group takes from the
+  // front of the queue: a verification always runs alone.
+  std::vector<Request*> NextGroup() const;
+  void ProcessGroup(const std::vector<Request*>& group);
+  // Queues a release of held intentions every kHeldRetryInterval until the store closes.
+  void HeldRetryLoop();
   void NotifyApplied();
   // After a durable commit: publishes the counters, tells listeners, wakes watchers.
   void PublishCommit();
-  VerifyReport VerifyOnWriter(const std::string& scratch_dir);
-  // Queues `request` for the writer; false when the store is closing.
-  bool Enqueue(std::unique_ptr<Request> request);
-  absl::StatusOr<WriteReceipt> SubmitLocal(std::unique_ptr<Request> request);
+  VerifyReport VerifyQuiet(const std::string& scratch_dir);
+  absl::StatusOr<WriteReceipt> SubmitLocal(Request& request);
 
   Options options_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<StateMachine> state_machine_;
 
-  WriterState state_;  // writer thread only; reloaded from the database after a failed commit
+  WriterState state_;  // the leader's only; reloaded from the database after a failed commit
 
   std::atomic<uint64_t> last_witness_{0};
   std::atomic<uint64_t> floating_count_{0};
@@ -155,10 +161,11 @@ class Store {
   uint64_t next_listener_id_ = 1;
 
   std::mutex queue_mutex_;
-  std::condition_variable queue_cv_;
-  std::deque<std::unique_ptr<Request>> queue_;
+  std::deque<Request*> queue_;  // the front group belongs to the leader until it is done
   bool stopping_ = false;
-  std::thread writer_;
+  std::condition_variable drained_cv_;  // the queue became empty (the destructor waits)
+  std::condition_variable held_retry_cv_;
+  std::thread held_retry_;
 };
 
 }  // namespace lattice::kernel
