@@ -16,7 +16,8 @@
 
 namespace lattice::kernel {
 
-// Owned by one thread.
+// Owned by one thread. REQUIRES: nothing else writes the database while the view lives
+// (the store's group leader is its only writer), since Get remembers what it read.
 class BatchView {
  public:
   explicit BatchView(const Database& db) : db_(db) {}
@@ -48,6 +49,9 @@ class BatchView {
   const Database& db_;
   leveldb::WriteBatch batch_;
   std::map<std::string, std::optional<std::string>, std::less<>> overlay_;
+  // Committed values (or their absence) read so far: a group reads some keys more than
+  // once (a kv key's heads when its write is built and again when it is applied).
+  std::map<std::string, std::optional<std::string>, std::less<>> read_;
   absl::Status status_;
   size_t writes_ = 0;
 };
