@@ -28,13 +28,22 @@ class ControllerService final : public v1::Controller::Service {
   ServiceContext& ctx_;
 };
 
-class KvService final : public v1::Kv::Service {
+// The writes (Put, Delete, Batch) are callback methods: a write waits for its group's
+// fsync without holding a thread, and the group's leader finishes every call of the group
+// (Store::WriteKvAsync). The other methods are synchronous.
+using KvServiceBase = v1::Kv::WithCallbackMethod_Put<
+    v1::Kv::WithCallbackMethod_Delete<v1::Kv::WithCallbackMethod_Batch<v1::Kv::Service>>>;
+
+class KvService final : public KvServiceBase {
  public:
   explicit KvService(ServiceContext& ctx) : ctx_(ctx) {}
   grpc::Status Get(grpc::ServerContext*, const v1::GetRequest*, v1::GetResponse*) override;
-  grpc::Status Put(grpc::ServerContext*, const v1::PutRequest*, v1::WriteResult*) override;
-  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::WriteResult*) override;
-  grpc::Status Batch(grpc::ServerContext*, const v1::BatchRequest*, v1::WriteResult*) override;
+  grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext*, const v1::PutRequest*,
+                                v1::WriteResult*) override;
+  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext*, const v1::DeleteRequest*,
+                                   v1::WriteResult*) override;
+  grpc::ServerUnaryReactor* Batch(grpc::CallbackServerContext*, const v1::BatchRequest*,
+                                  v1::WriteResult*) override;
   grpc::Status Scan(grpc::ServerContext*, const v1::ScanRequest*,
                     grpc::ServerWriter<v1::ScanPage>*) override;
   grpc::Status Watch(grpc::ServerContext*, const v1::KvWatchRequest*,

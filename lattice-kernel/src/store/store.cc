@@ -55,9 +55,11 @@ struct Store::Request {
   size_t bytes = 0;
 
   // Guarded by queue_mutex_: set by the leader once the results below are final, and the
-  // cv wakes the caller for that, or to lead the next group.
+  // cv wakes the caller for that, or to lead the next group. Unused by asynchronous
+  // requests, which the queue owns and the leader completes through `callback`.
   bool done = false;
   std::condition_variable cv;
+  WriteCallback callback;
 
   // Filled while the group is processed; final once `done`.
   absl::StatusOr<WriteReceipt> local_result = absl::UnknownError("not processed");
@@ -87,7 +89,7 @@ Store::~Store() {
   {
     // Requests queued before the close are still processed by their callers.
     std::unique_lock lock(queue_mutex_);
-    drained_cv_.wait(lock, [&] { return queue_.empty(); });
+    drained_cv_.wait(lock, [&] { return queue_.empty() && !leading_; });
   }
   witness_cv_.notify_all();
 }
@@ -99,7 +101,10 @@ absl::Status Store::LoadWriterState() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<WriteReceipt> Store::WriteKv(std::vector<KvWrite> ops) {
+namespace {
+
+// Checks a local kv write against the limits; `bytes` gets its size.
+absl::Status CheckKvWrite(const std::vector<KvWrite>& ops, size_t* bytes_out) {
   if (ops.empty()) return absl::InvalidArgumentError("a write needs at least one operation");
   if (ops.size() > limits::kMaxBatchOps) {
     return LimitExceeded("batch", ops.size(), limits::kMaxBatchOps, "operations");
@@ -121,10 +126,32 @@ absl::StatusOr<WriteReceipt> Store::WriteKv(std::vector<KvWrite> ops) {
     bytes += op.key.size() + op.value.size();
   }
   if (bytes > limits::kMaxBatchBytes) return LimitExceeded("batch", bytes, limits::kMaxBatchBytes);
+  *bytes_out = bytes;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<WriteReceipt> Store::WriteKv(std::vector<KvWrite> ops) {
+  size_t bytes = 0;
+  LATTICE_RETURN_IF_ERROR(CheckKvWrite(ops, &bytes));
   Request request(Request::Kind::kLocalKv);
   request.kv = std::move(ops);
   request.bytes = bytes;
   return SubmitLocal(request);
+}
+
+void Store::WriteKvAsync(std::vector<KvWrite> ops, WriteCallback done) {
+  size_t bytes = 0;
+  if (absl::Status s = CheckKvWrite(ops, &bytes); !s.ok()) {
+    done(s);
+    return;
+  }
+  auto request = std::make_unique<Request>(Request::Kind::kLocalKv);
+  request->kv = std::move(ops);
+  request->bytes = bytes;
+  request->callback = std::move(done);
+  SubmitAsync(std::move(request));
 }
 
 absl::StatusOr<WriteReceipt> Store::WriteChat(v1::ChatPayload op) {
@@ -144,28 +171,64 @@ bool Store::Submit(Request& request) {
   std::unique_lock lock(queue_mutex_);
   if (stopping_) return false;
   queue_.push_back(&request);
-  request.cv.wait(lock, [&] { return request.done || queue_.front() == &request; });
-  if (request.done) return true;
+  request.cv.wait(lock, [&] { return request.done || (!leading_ && queue_.front() == &request); });
+  if (!request.done) Lead(lock);
+  return true;
+}
 
-  // This caller leads the next group. Later arrivals queue behind the group, which stays
-  // at the front of the queue until it is durable, so there is one leader at a time.
-  std::vector<Request*> group = NextGroup();
-  lock.unlock();
-  ProcessGroup(group);
-  lock.lock();
-  for (Request* member : group) {
-    queue_.pop_front();
-    member->done = true;
-    // Signalled under the lock: once `done` is visible the caller may return and destroy
-    // its request, cv included.
-    if (member != &request) member->cv.notify_one();
+void Store::SubmitAsync(std::unique_ptr<Request> request) {
+  std::unique_lock lock(queue_mutex_);
+  if (stopping_) {
+    lock.unlock();
+    request->callback(absl::UnavailableError("the store is closing"));
+    return;
   }
+  queue_.push_back(request.release());
+  // With no leader, this caller leads: a lone write then runs on its own thread. Otherwise
+  // the leader takes it into a later group and this thread is free at once.
+  if (!leading_) Lead(lock);
+}
+
+void Store::Lead(std::unique_lock<std::mutex>& lock) {
+  leading_ = true;
+  std::vector<Request*> finished;
+  while (true) {
+    // The group stays at the front of the queue while it is processed; later arrivals
+    // queue behind it, and `leading_` keeps them from leading meanwhile.
+    std::vector<Request*> group = NextGroup();
+    lock.unlock();
+    ProcessGroup(group);
+    lock.lock();
+    for (Request* member : group) {
+      queue_.pop_front();
+      if (member->callback) {
+        finished.push_back(member);
+      } else {
+        member->done = true;
+        // Signalled under the lock: once `done` is visible the caller may return and
+        // destroy its request, cv included.
+        member->cv.notify_one();
+      }
+    }
+    if (!finished.empty()) {
+      lock.unlock();
+      for (Request* member : finished) {
+        std::unique_ptr<Request> owned(member);
+        owned->callback(std::move(owned->local_result));
+      }
+      finished.clear();
+      lock.lock();
+    }
+    // Keep leading while the next request is asynchronous: no thread waits on it, and
+    // handing over to one would cost a wake-up per group.
+    if (queue_.empty() || !queue_.front()->callback) break;
+  }
+  leading_ = false;
   if (!queue_.empty()) {
-    queue_.front()->cv.notify_one();  // the next leader
+    queue_.front()->cv.notify_one();  // a waiting caller leads the next group
   } else {
     drained_cv_.notify_all();
   }
-  return true;
 }
 
 std::vector<Store::Request*> Store::NextGroup() const {

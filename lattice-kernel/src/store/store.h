@@ -92,6 +92,16 @@ class Store {
   absl::StatusOr<WriteReceipt> WriteKv(std::vector<KvWrite> ops);
   absl::StatusOr<WriteReceipt> WriteChat(v1::ChatPayload op);
 
+  // Receives the outcome of an asynchronous write, once. Runs on the thread that committed
+  // the write's group (the caller's own when it led, before WriteKvAsync returned); must be
+  // quick and must not wait for a write of this store.
+  using WriteCallback = std::function<void(absl::StatusOr<WriteReceipt>)>;
+  // WriteKv for callers that must not block a thread per write (the RPC handlers): the
+  // write joins the queue and `done` runs once it is durable or failed (at once for a
+  // write the limits refuse). When no group is being committed the caller's thread leads
+  // the next one, so it may block for that commit; otherwise it returns at once.
+  void WriteKvAsync(std::vector<KvWrite> ops, WriteCallback done);
+
   // Validates foreign intentions (signature first, on the caller's thread) and applies,
   // parks or refuses each; returns once every outcome is durable.
   std::vector<IngestOutcome> Ingest(const std::vector<v1::SignedIntention>& intentions);
@@ -133,6 +143,12 @@ class Store {
   // Queues `request` and returns once it is processed: either by the leader of an earlier
   // group, or by this thread as the leader of the next one. False when the store is closing.
   bool Submit(Request& request);
+  // Queues an asynchronous request (one with a callback); leads if no one is leading.
+  void SubmitAsync(std::unique_ptr<Request> request);
+  // REQUIRES: `lock` holds queue_mutex_, no one leads and queue_ is not empty. Commits
+  // groups from the front of the queue, completing their requests, until the queue is
+  // empty or its front is a waiting caller, which it then wakes to lead.
+  void Lead(std::unique_lock<std::mutex>& lock);
   // REQUIRES: queue_mutex_ held and queue_ not empty. The requests one group takes from the
   // front of the queue: a verification always runs alone.
   std::vector<Request*> NextGroup() const;
@@ -162,6 +178,7 @@ class Store {
 
   std::mutex queue_mutex_;
   std::deque<Request*> queue_;  // the front group belongs to the leader until it is done
+  bool leading_ = false;        // a caller is committing groups from the front of queue_
   bool stopping_ = false;
   std::condition_variable drained_cv_;  // the queue became empty (the destructor waits)
   std::condition_variable held_retry_cv_;
