@@ -466,6 +466,7 @@ void Store::ProcessGroup(const std::vector<Request*>& group) {
   if (commit.ok() && view.empty()) return;
   if (commit.ok()) commit = db_->Write(view.batch(), /*sync=*/true);
   if (commit.ok()) {
+    applier.Committed();
     PublishCommit();
     return;
   }

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "storage/database.h"
+#include "store/index_writer.h"
 
 namespace lattice::kernel {
 
@@ -25,6 +26,8 @@ struct WriterState {
   uint64_t floating_total = 0;
   // Applied since the group began; handed to listeners after the commit. Not persisted.
   std::vector<std::string> applied_in_group;
+  // Sync index buckets as committed (a bounded cache; empty after Load).
+  IndexBucketCache index_buckets;
 
   // Rebuilds everything from `db`. Cost grows with the frontier and floating sets, which
   // are bounded by limits, never with history.
