@@ -186,6 +186,7 @@ IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64
   clock_.Observe(intention.hlc());
   if (witness != nullptr) *witness = record.witness();
   state_.applied_in_group.push_back(hash);
+  if (state_.keep_applied_intentions) state_.applied_intentions.push_back(intention);
   return Outcome(IngestOutcome::Kind::kApplied, hash, record.noop_reason());
 }
 

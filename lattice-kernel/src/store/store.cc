@@ -340,9 +340,16 @@ v1::Intention NextLocalBody(const std::string& store_id, const KeyPair& identity
 void Store::NotifyApplied() {
   std::vector<std::string> hashes = std::move(state_.applied_in_group);
   state_.applied_in_group.clear();
+  std::vector<DecodedIntention> kept = std::move(state_.applied_intentions);
+  state_.applied_intentions.clear();
   if (hashes.empty()) return;
   std::lock_guard lock(listeners_mutex_);
   if (listeners_.empty()) return;
+  if (kept.size() == hashes.size()) {
+    for (const auto& [id, listener] : listeners_) listener(kept);
+    return;
+  }
+  // The first listener arrived during this group: read back what it applied.
   std::vector<DecodedIntention> applied;
   applied.reserve(hashes.size());
   for (const auto& hash : hashes) {
@@ -358,12 +365,14 @@ uint64_t Store::Subscribe(AppliedListener listener) {
   std::lock_guard lock(listeners_mutex_);
   uint64_t id = next_listener_id_++;
   listeners_.emplace(id, std::move(listener));
+  has_listeners_.store(true);
   return id;
 }
 
 void Store::Unsubscribe(uint64_t id) {
   std::lock_guard lock(listeners_mutex_);
   listeners_.erase(id);
+  has_listeners_.store(!listeners_.empty());
 }
 
 absl::StatusOr<v1::SignedIntention> Store::FindIntention(std::string_view hash) const {
@@ -389,6 +398,8 @@ void Store::ProcessGroup(const std::vector<Request*>& group) {
     return;
   }
   state_.applied_in_group.clear();
+  state_.applied_intentions.clear();
+  state_.keep_applied_intentions = has_listeners_.load();
   BatchView view(*db_);
   IntentionApplier applier(options_.id, view, state_, *state_machine_, *options_.clock,
                            options_.may_write);

@@ -175,6 +175,7 @@ class Store {
   std::mutex listeners_mutex_;
   std::map<uint64_t, AppliedListener> listeners_;
   uint64_t next_listener_id_ = 1;
+  std::atomic<bool> has_listeners_{false};  // !listeners_.empty(), read without the lock
 
   std::mutex queue_mutex_;
   std::deque<Request*> queue_;  // the front group belongs to the leader until it is done

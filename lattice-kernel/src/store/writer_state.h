@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "absl/status/status.h"
+#include "dag/intention.h"
 #include "storage/database.h"
 #include "store/index_writer.h"
 
@@ -26,6 +27,10 @@ struct WriterState {
   uint64_t floating_total = 0;
   // Applied since the group began; handed to listeners after the commit. Not persisted.
   std::vector<std::string> applied_in_group;
+  // The same intentions themselves, kept only while someone listens, so listeners get
+  // them without reading back what the group just wrote.
+  bool keep_applied_intentions = false;
+  std::vector<DecodedIntention> applied_intentions;
   // Sync index buckets as committed (a bounded cache; empty after Load).
   IndexBucketCache index_buckets;
 
