@@ -40,10 +40,30 @@ grpc::ServerUnaryReactor* Write(ServiceContext& ctx, grpc::CallbackServerContext
   return reactor;
 }
 
+// Answers a call whose work is done at once, on the receiving thread.
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                    const grpc::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
 }  // namespace
 
-grpc::Status KvService::Get(grpc::ServerContext* context, const v1::GetRequest* request,
-                            v1::GetResponse* response) {
+grpc::ServerUnaryReactor* KvService::Get(grpc::CallbackServerContext* context,
+                                         const v1::GetRequest* request,
+                                         v1::GetResponse* response) {
+  return FinishNow(context, DoGet(context, request, response));
+}
+
+grpc::ServerUnaryReactor* KvService::Inspect(grpc::CallbackServerContext* context,
+                                             const v1::InspectRequest* request,
+                                             v1::InspectResponse* response) {
+  return FinishNow(context, DoInspect(context, request, response));
+}
+
+grpc::Status KvService::DoGet(grpc::CallbackServerContext* context, const v1::GetRequest* request,
+                              v1::GetResponse* response) {
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
                             KvAccess(request->store(), Right::kRead, KeyScope::Kind::kKey, request->key()));
   if (!access.ok()) return ToGrpc(access.status());
@@ -160,8 +180,9 @@ grpc::Status KvService::Watch(grpc::ServerContext* context, const v1::KvWatchReq
       });
 }
 
-grpc::Status KvService::Inspect(grpc::ServerContext* context, const v1::InspectRequest* request,
-                                v1::InspectResponse* response) {
+grpc::Status KvService::DoInspect(grpc::CallbackServerContext* context,
+                                  const v1::InspectRequest* request,
+                                  v1::InspectResponse* response) {
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
                             KvAccess(request->store(), Right::kRead, KeyScope::Kind::kKey, request->key()));
   if (!access.ok()) return ToGrpc(access.status());

@@ -28,16 +28,20 @@ class ControllerService final : public v1::Controller::Service {
   ServiceContext& ctx_;
 };
 
-// The writes (Put, Delete, Batch) are callback methods: a write waits for its group's
-// fsync without holding a thread, and the group's leader finishes every call of the group
-// (Store::WriteKvAsync). The other methods are synchronous.
-using KvServiceBase = v1::Kv::WithCallbackMethod_Put<
-    v1::Kv::WithCallbackMethod_Delete<v1::Kv::WithCallbackMethod_Batch<v1::Kv::Service>>>;
+// The unary calls are callback methods. A write waits for its group's fsync without
+// holding a thread, and the group's leader finishes every call of the group
+// (Store::WriteKvAsync). A read is answered on the thread that received it: as a
+// synchronous method it would be handed to a sync poller thread, a wake-up per call, since
+// the callback methods' poller reads the connections too. The streams stay synchronous.
+using KvServiceBase = v1::Kv::WithCallbackMethod_Get<v1::Kv::WithCallbackMethod_Put<
+    v1::Kv::WithCallbackMethod_Delete<v1::Kv::WithCallbackMethod_Batch<
+        v1::Kv::WithCallbackMethod_Inspect<v1::Kv::Service>>>>>;
 
 class KvService final : public KvServiceBase {
  public:
   explicit KvService(ServiceContext& ctx) : ctx_(ctx) {}
-  grpc::Status Get(grpc::ServerContext*, const v1::GetRequest*, v1::GetResponse*) override;
+  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext*, const v1::GetRequest*,
+                                v1::GetResponse*) override;
   grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext*, const v1::PutRequest*,
                                 v1::WriteResult*) override;
   grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext*, const v1::DeleteRequest*,
@@ -48,9 +52,13 @@ class KvService final : public KvServiceBase {
                     grpc::ServerWriter<v1::ScanPage>*) override;
   grpc::Status Watch(grpc::ServerContext*, const v1::KvWatchRequest*,
                      grpc::ServerWriter<v1::KvWatchResponse>*) override;
-  grpc::Status Inspect(grpc::ServerContext*, const v1::InspectRequest*, v1::InspectResponse*) override;
+  grpc::ServerUnaryReactor* Inspect(grpc::CallbackServerContext*, const v1::InspectRequest*,
+                                    v1::InspectResponse*) override;
 
  private:
+  grpc::Status DoGet(grpc::CallbackServerContext*, const v1::GetRequest*, v1::GetResponse*);
+  grpc::Status DoInspect(grpc::CallbackServerContext*, const v1::InspectRequest*,
+                         v1::InspectResponse*);
   ServiceContext& ctx_;
 };
 
