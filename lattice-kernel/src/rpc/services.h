@@ -62,13 +62,21 @@ class KvService final : public KvServiceBase {
   ServiceContext& ctx_;
 };
 
-class ChatService final : public v1::Chat::Service {
+// The writes are callback methods, as in KvService (Store::WriteChatAsync).
+using ChatServiceBase = v1::Chat::WithCallbackMethod_Post<v1::Chat::WithCallbackMethod_Reply<
+    v1::Chat::WithCallbackMethod_React<v1::Chat::WithCallbackMethod_SetTopic<v1::Chat::Service>>>>;
+
+class ChatService final : public ChatServiceBase {
  public:
   explicit ChatService(ServiceContext& ctx) : ctx_(ctx) {}
-  grpc::Status Post(grpc::ServerContext*, const v1::PostRequest*, v1::WriteResult*) override;
-  grpc::Status Reply(grpc::ServerContext*, const v1::ReplyRequest*, v1::WriteResult*) override;
-  grpc::Status React(grpc::ServerContext*, const v1::ReactRequest*, v1::WriteResult*) override;
-  grpc::Status SetTopic(grpc::ServerContext*, const v1::SetTopicRequest*, v1::WriteResult*) override;
+  grpc::ServerUnaryReactor* Post(grpc::CallbackServerContext*, const v1::PostRequest*,
+                                 v1::WriteResult*) override;
+  grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext*, const v1::ReplyRequest*,
+                                  v1::WriteResult*) override;
+  grpc::ServerUnaryReactor* React(grpc::CallbackServerContext*, const v1::ReactRequest*,
+                                  v1::WriteResult*) override;
+  grpc::ServerUnaryReactor* SetTopic(grpc::CallbackServerContext*, const v1::SetTopicRequest*,
+                                     v1::WriteResult*) override;
   grpc::Status GetTopic(grpc::ServerContext*, const v1::GetTopicRequest*, v1::Topic*) override;
   grpc::Status History(grpc::ServerContext*, const v1::HistoryRequest*, v1::HistoryResponse*) override;
   grpc::Status ListChannels(grpc::ServerContext*, const v1::ListChannelsRequest*,
@@ -77,8 +85,10 @@ class ChatService final : public v1::Chat::Service {
                      grpc::ServerWriter<v1::ChatWatchResponse>*) override;
 
  private:
-  grpc::Status Write(grpc::ServerContext* context, const std::string& store,
-                     std::string_view channel, v1::ChatPayload payload, v1::WriteResult* out);
+  // Starts the write; the store finishes the call once it is durable.
+  grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* context, const std::string& store,
+                                  std::string_view channel, v1::ChatPayload payload,
+                                  v1::WriteResult* out);
   ServiceContext& ctx_;
 };
 

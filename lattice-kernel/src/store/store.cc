@@ -162,6 +162,18 @@ absl::StatusOr<WriteReceipt> Store::WriteChat(v1::ChatPayload op) {
   return SubmitLocal(request);
 }
 
+void Store::WriteChatAsync(v1::ChatPayload op, WriteCallback done) {
+  if (absl::Status s = ParseChatPayload(op.SerializeAsString()).status(); !s.ok()) {
+    done(s);
+    return;
+  }
+  auto request = std::make_unique<Request>(Request::Kind::kLocalChat);
+  request->bytes = op.ByteSizeLong();
+  request->chat = std::move(op);
+  request->callback = std::move(done);
+  SubmitAsync(std::move(request));
+}
+
 absl::StatusOr<WriteReceipt> Store::SubmitLocal(Request& request) {
   if (!Submit(request)) return absl::UnavailableError("the store is closing");
   return std::move(request.local_result);

@@ -101,6 +101,7 @@ class Store {
   // write the limits refuse). When no group is being committed the caller's thread leads
   // the next one, so it may block for that commit; otherwise it returns at once.
   void WriteKvAsync(std::vector<KvWrite> ops, WriteCallback done);
+  void WriteChatAsync(v1::ChatPayload op, WriteCallback done);
 
   // Validates foreign intentions (signature first, on the caller's thread) and applies,
   // parks or refuses each; returns once every outcome is durable.
