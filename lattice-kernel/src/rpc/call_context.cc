@@ -21,7 +21,7 @@ bool CoversKey(const v1::TokenRecord& token, std::string_view key) {
 
 }  // namespace
 
-absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContext& context,
+absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContextBase& context,
                                                    std::string_view explicit_token) const {
   std::string_view presented = explicit_token;
   if (presented.empty()) {
@@ -60,7 +60,7 @@ absl::Status RequireAdmin(const Caller& caller) {
                   caller.token.id()));
 }
 
-absl::StatusOr<StoreAccess> OpenForCall(const grpc::ServerContext& context, Node& node,
+absl::StatusOr<StoreAccess> OpenForCall(const grpc::ServerContextBase& context, Node& node,
                                         const Authenticator& auth, const AccessRequest& request) {
   auto caller = auth.Authenticate(context);
   if (!caller.ok()) return caller.status();

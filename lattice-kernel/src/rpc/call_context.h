@@ -27,7 +27,7 @@ class Authenticator {
       : admin_cookie_(std::move(admin_cookie)), tokens_(tokens), clock_(clock) {}
 
   // `explicit_token` (from Controller.Connect) wins over the call's metadata.
-  absl::StatusOr<Caller> Authenticate(const grpc::ServerContext& context,
+  absl::StatusOr<Caller> Authenticate(const grpc::ServerContextBase& context,
                                       std::string_view explicit_token = {}) const;
 
  private:
@@ -60,7 +60,7 @@ struct AccessRequest {
 };
 
 // Authenticates, resolves and checks rights, scope, type and (for writes) archival.
-absl::StatusOr<StoreAccess> OpenForCall(const grpc::ServerContext& context, Node& node,
+absl::StatusOr<StoreAccess> OpenForCall(const grpc::ServerContextBase& context, Node& node,
                                         const Authenticator& auth, const AccessRequest& request);
 
 }  // namespace lattice::kernel

@@ -16,6 +16,13 @@ AccessRequest ChatAccess(const std::string& store, Right right, std::string_view
   return AccessRequest{store, right, StoreType::kChat, scope, {}};
 }
 
+// Finishes a write call refused before it reached the store.
+grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
 absl::StatusOr<std::string> ParseRef(const std::string& hex) {
   auto ref = ParseHash(hex);
   if (!ref) return absl::InvalidArgumentError(fmt::format("\"{}\" is not a message hash", hex));
@@ -24,19 +31,30 @@ absl::StatusOr<std::string> ParseRef(const std::string& hex) {
 
 }  // namespace
 
-grpc::Status ChatService::Write(grpc::ServerContext* context, const std::string& store,
-                                std::string_view channel, v1::ChatPayload payload,
-                                v1::WriteResult* out) {
+grpc::ServerUnaryReactor* ChatService::Write(grpc::CallbackServerContext* context,
+                                             const std::string& store, std::string_view channel,
+                                             v1::ChatPayload payload, v1::WriteResult* out) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth, ChatAccess(store, Right::kWrite, channel));
-  if (!access.ok()) return ToGrpc(access.status());
-  auto receipt = access->store->WriteChat(std::move(payload));
-  if (!receipt.ok()) return ToGrpc(receipt.status());
-  FillReceipt(*receipt, out);
-  return grpc::Status::OK;
+  if (!access.ok()) {
+    reactor->Finish(ToGrpc(access.status()));
+    return reactor;
+  }
+  access->store->WriteChatAsync(std::move(payload),
+                                [reactor, out](absl::StatusOr<WriteReceipt> receipt) {
+                                  if (!receipt.ok()) {
+                                    reactor->Finish(ToGrpc(receipt.status()));
+                                    return;
+                                  }
+                                  FillReceipt(*receipt, out);
+                                  reactor->Finish(grpc::Status::OK);
+                                });
+  return reactor;
 }
 
-grpc::Status ChatService::Post(grpc::ServerContext* context, const v1::PostRequest* request,
-                               v1::WriteResult* response) {
+grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context,
+                                            const v1::PostRequest* request,
+                                            v1::WriteResult* response) {
   v1::ChatPayload payload;
   auto* post = payload.mutable_post();
   post->set_channel(request->channel());
@@ -46,10 +64,11 @@ grpc::Status ChatService::Post(grpc::ServerContext* context, const v1::PostReque
   return Write(context, request->store(), request->channel(), std::move(payload), response);
 }
 
-grpc::Status ChatService::Reply(grpc::ServerContext* context, const v1::ReplyRequest* request,
-                                v1::WriteResult* response) {
+grpc::ServerUnaryReactor* ChatService::Reply(grpc::CallbackServerContext* context,
+                                             const v1::ReplyRequest* request,
+                                             v1::WriteResult* response) {
   auto ref = ParseRef(request->ref());
-  if (!ref.ok()) return ToGrpc(ref.status());
+  if (!ref.ok()) return Refuse(context, ref.status());
   v1::ChatPayload payload;
   payload.mutable_reply()->set_ref(*ref);
   payload.mutable_reply()->set_text(request->text());
@@ -57,10 +76,11 @@ grpc::Status ChatService::Reply(grpc::ServerContext* context, const v1::ReplyReq
   return Write(context, request->store(), {}, std::move(payload), response);
 }
 
-grpc::Status ChatService::React(grpc::ServerContext* context, const v1::ReactRequest* request,
-                                v1::WriteResult* response) {
+grpc::ServerUnaryReactor* ChatService::React(grpc::CallbackServerContext* context,
+                                             const v1::ReactRequest* request,
+                                             v1::WriteResult* response) {
   auto ref = ParseRef(request->ref());
-  if (!ref.ok()) return ToGrpc(ref.status());
+  if (!ref.ok()) return Refuse(context, ref.status());
   v1::ChatPayload payload;
   payload.mutable_react()->set_ref(*ref);
   payload.mutable_react()->set_emoji(request->emoji());
@@ -68,8 +88,9 @@ grpc::Status ChatService::React(grpc::ServerContext* context, const v1::ReactReq
   return Write(context, request->store(), {}, std::move(payload), response);
 }
 
-grpc::Status ChatService::SetTopic(grpc::ServerContext* context, const v1::SetTopicRequest* request,
-                                   v1::WriteResult* response) {
+grpc::ServerUnaryReactor* ChatService::SetTopic(grpc::CallbackServerContext* context,
+                                                const v1::SetTopicRequest* request,
+                                                v1::WriteResult* response) {
   v1::ChatPayload payload;
   payload.mutable_topic()->set_channel(request->channel());
   payload.mutable_topic()->set_text(request->text());

@@ -16,20 +16,54 @@ AccessRequest KvAccess(const std::string& store, Right right, KeyScope::Kind kin
   return request;
 }
 
-grpc::Status Write(ServiceContext& ctx, grpc::ServerContext* context, AccessRequest access_request,
-                   std::vector<KvWrite> ops, v1::WriteResult* out) {
+// Starts the write and returns its reactor; the store finishes the call once the write is
+// durable, on the thread that committed it. `out` is the call's response, which lives until
+// the call is finished.
+grpc::ServerUnaryReactor* Write(ServiceContext& ctx, grpc::CallbackServerContext* context,
+                                const AccessRequest& access_request, std::vector<KvWrite> ops,
+                                v1::WriteResult* out) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto access = OpenForCall(*context, ctx.node, ctx.auth, access_request);
-  if (!access.ok()) return ToGrpc(access.status());
-  auto receipt = access->store->WriteKv(std::move(ops));
-  if (!receipt.ok()) return ToGrpc(receipt.status());
-  FillReceipt(*receipt, out);
-  return grpc::Status::OK;
+  if (!access.ok()) {
+    reactor->Finish(ToGrpc(access.status()));
+    return reactor;
+  }
+  access->store->WriteKvAsync(std::move(ops),
+                              [reactor, out](absl::StatusOr<WriteReceipt> receipt) {
+                                if (!receipt.ok()) {
+                                  reactor->Finish(ToGrpc(receipt.status()));
+                                  return;
+                                }
+                                FillReceipt(*receipt, out);
+                                reactor->Finish(grpc::Status::OK);
+                              });
+  return reactor;
+}
+
+// Answers a call whose work is done at once, on the receiving thread.
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                    const grpc::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
 }
 
 }  // namespace
 
-grpc::Status KvService::Get(grpc::ServerContext* context, const v1::GetRequest* request,
-                            v1::GetResponse* response) {
+grpc::ServerUnaryReactor* KvService::Get(grpc::CallbackServerContext* context,
+                                         const v1::GetRequest* request,
+                                         v1::GetResponse* response) {
+  return FinishNow(context, DoGet(context, request, response));
+}
+
+grpc::ServerUnaryReactor* KvService::Inspect(grpc::CallbackServerContext* context,
+                                             const v1::InspectRequest* request,
+                                             v1::InspectResponse* response) {
+  return FinishNow(context, DoInspect(context, request, response));
+}
+
+grpc::Status KvService::DoGet(grpc::CallbackServerContext* context, const v1::GetRequest* request,
+                              v1::GetResponse* response) {
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
                             KvAccess(request->store(), Right::kRead, KeyScope::Kind::kKey, request->key()));
   if (!access.ok()) return ToGrpc(access.status());
@@ -46,22 +80,29 @@ grpc::Status KvService::Get(grpc::ServerContext* context, const v1::GetRequest* 
   return grpc::Status::OK;
 }
 
-grpc::Status KvService::Put(grpc::ServerContext* context, const v1::PutRequest* request,
-                            v1::WriteResult* response) {
-  return Write(ctx_, context, KvAccess(request->store(), Right::kWrite, KeyScope::Kind::kKey, request->key()),
+grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* context,
+                                         const v1::PutRequest* request,
+                                         v1::WriteResult* response) {
+  return Write(ctx_, context,
+               KvAccess(request->store(), Right::kWrite, KeyScope::Kind::kKey, request->key()),
                {{request->key(), request->value(), false}}, response);
 }
 
-grpc::Status KvService::Delete(grpc::ServerContext* context, const v1::DeleteRequest* request,
-                               v1::WriteResult* response) {
-  return Write(ctx_, context, KvAccess(request->store(), Right::kWrite, KeyScope::Kind::kKey, request->key()),
+grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* context,
+                                            const v1::DeleteRequest* request,
+                                            v1::WriteResult* response) {
+  return Write(ctx_, context,
+               KvAccess(request->store(), Right::kWrite, KeyScope::Kind::kKey, request->key()),
                {{request->key(), "", true}}, response);
 }
 
-grpc::Status KvService::Batch(grpc::ServerContext* context, const v1::BatchRequest* request,
-                              v1::WriteResult* response) {
+grpc::ServerUnaryReactor* KvService::Batch(grpc::CallbackServerContext* context,
+                                           const v1::BatchRequest* request,
+                                           v1::WriteResult* response) {
   if (request->ops_size() == 0) {
-    return ToGrpc(absl::InvalidArgumentError("a batch needs at least one operation"));
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpc(absl::InvalidArgumentError("a batch needs at least one operation")));
+    return reactor;
   }
   AccessRequest access_request = KvAccess(request->store(), Right::kWrite, KeyScope::Kind::kKey,
                                           request->ops(0).key());
@@ -71,7 +112,7 @@ grpc::Status KvService::Batch(grpc::ServerContext* context, const v1::BatchReque
     access_request.more_keys.push_back(op.key());
     ops.push_back({op.key(), op.delete_() ? std::string() : op.value(), op.delete_()});
   }
-  return Write(ctx_, context, std::move(access_request), std::move(ops), response);
+  return Write(ctx_, context, access_request, std::move(ops), response);
 }
 
 grpc::Status KvService::Scan(grpc::ServerContext* context, const v1::ScanRequest* request,
@@ -139,8 +180,9 @@ grpc::Status KvService::Watch(grpc::ServerContext* context, const v1::KvWatchReq
       });
 }
 
-grpc::Status KvService::Inspect(grpc::ServerContext* context, const v1::InspectRequest* request,
-                                v1::InspectResponse* response) {
+grpc::Status KvService::DoInspect(grpc::CallbackServerContext* context,
+                                  const v1::InspectRequest* request,
+                                  v1::InspectResponse* response) {
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
                             KvAccess(request->store(), Right::kRead, KeyScope::Kind::kKey, request->key()));
   if (!access.ok()) return ToGrpc(access.status());

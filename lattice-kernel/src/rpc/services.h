@@ -41,30 +41,55 @@ class ControllerService final : public v1::Controller::Service {
   ServiceContext& ctx_;
 };
 
-class KvService final : public v1::Kv::Service {
+// The unary calls are callback methods. A write waits for its group's fsync without
+// holding a thread, and the group's leader finishes every call of the group
+// (Store::WriteKvAsync). A read is answered on the thread that received it: as a
+// synchronous method it would be handed to a sync poller thread, a wake-up per call, since
+// the callback methods' poller reads the connections too. The streams stay synchronous.
+using KvServiceBase = v1::Kv::WithCallbackMethod_Get<v1::Kv::WithCallbackMethod_Put<
+    v1::Kv::WithCallbackMethod_Delete<v1::Kv::WithCallbackMethod_Batch<
+        v1::Kv::WithCallbackMethod_Inspect<v1::Kv::Service>>>>>;
+
+class KvService final : public KvServiceBase {
  public:
   explicit KvService(ServiceContext& ctx) : ctx_(ctx) {}
-  grpc::Status Get(grpc::ServerContext*, const v1::GetRequest*, v1::GetResponse*) override;
-  grpc::Status Put(grpc::ServerContext*, const v1::PutRequest*, v1::WriteResult*) override;
-  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::WriteResult*) override;
-  grpc::Status Batch(grpc::ServerContext*, const v1::BatchRequest*, v1::WriteResult*) override;
+  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext*, const v1::GetRequest*,
+                                v1::GetResponse*) override;
+  grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext*, const v1::PutRequest*,
+                                v1::WriteResult*) override;
+  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext*, const v1::DeleteRequest*,
+                                   v1::WriteResult*) override;
+  grpc::ServerUnaryReactor* Batch(grpc::CallbackServerContext*, const v1::BatchRequest*,
+                                  v1::WriteResult*) override;
   grpc::Status Scan(grpc::ServerContext*, const v1::ScanRequest*,
                     grpc::ServerWriter<v1::ScanPage>*) override;
   grpc::Status Watch(grpc::ServerContext*, const v1::KvWatchRequest*,
                      grpc::ServerWriter<v1::KvWatchResponse>*) override;
-  grpc::Status Inspect(grpc::ServerContext*, const v1::InspectRequest*, v1::InspectResponse*) override;
+  grpc::ServerUnaryReactor* Inspect(grpc::CallbackServerContext*, const v1::InspectRequest*,
+                                    v1::InspectResponse*) override;
 
  private:
+  grpc::Status DoGet(grpc::CallbackServerContext*, const v1::GetRequest*, v1::GetResponse*);
+  grpc::Status DoInspect(grpc::CallbackServerContext*, const v1::InspectRequest*,
+                         v1::InspectResponse*);
   ServiceContext& ctx_;
 };
 
-class ChatService final : public v1::Chat::Service {
+// The writes are callback methods, as in KvService (Store::WriteChatAsync).
+using ChatServiceBase = v1::Chat::WithCallbackMethod_Post<v1::Chat::WithCallbackMethod_Reply<
+    v1::Chat::WithCallbackMethod_React<v1::Chat::WithCallbackMethod_SetTopic<v1::Chat::Service>>>>;
+
+class ChatService final : public ChatServiceBase {
  public:
   explicit ChatService(ServiceContext& ctx) : ctx_(ctx) {}
-  grpc::Status Post(grpc::ServerContext*, const v1::PostRequest*, v1::WriteResult*) override;
-  grpc::Status Reply(grpc::ServerContext*, const v1::ReplyRequest*, v1::WriteResult*) override;
-  grpc::Status React(grpc::ServerContext*, const v1::ReactRequest*, v1::WriteResult*) override;
-  grpc::Status SetTopic(grpc::ServerContext*, const v1::SetTopicRequest*, v1::WriteResult*) override;
+  grpc::ServerUnaryReactor* Post(grpc::CallbackServerContext*, const v1::PostRequest*,
+                                 v1::WriteResult*) override;
+  grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext*, const v1::ReplyRequest*,
+                                  v1::WriteResult*) override;
+  grpc::ServerUnaryReactor* React(grpc::CallbackServerContext*, const v1::ReactRequest*,
+                                  v1::WriteResult*) override;
+  grpc::ServerUnaryReactor* SetTopic(grpc::CallbackServerContext*, const v1::SetTopicRequest*,
+                                     v1::WriteResult*) override;
   grpc::Status GetTopic(grpc::ServerContext*, const v1::GetTopicRequest*, v1::Topic*) override;
   grpc::Status History(grpc::ServerContext*, const v1::HistoryRequest*, v1::HistoryResponse*) override;
   grpc::Status ListChannels(grpc::ServerContext*, const v1::ListChannelsRequest*,
@@ -73,8 +98,10 @@ class ChatService final : public v1::Chat::Service {
                      grpc::ServerWriter<v1::ChatWatchResponse>*) override;
 
  private:
-  grpc::Status Write(grpc::ServerContext* context, const std::string& store,
-                     std::string_view channel, v1::ChatPayload payload, v1::WriteResult* out);
+  // Starts the write; the store finishes the call once it is durable.
+  grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* context, const std::string& store,
+                                  std::string_view channel, v1::ChatPayload payload,
+                                  v1::WriteResult* out);
   ServiceContext& ctx_;
 };
 

@@ -6,22 +6,26 @@ namespace lattice::kernel {
 
 std::optional<std::string> BatchView::Get(std::string_view key) {
   if (auto it = overlay_.find(key); it != overlay_.end()) return it->second;
+  if (auto it = read_.find(key); it != read_.end()) return it->second;
   auto value = db_.Get(key);
   if (!value.ok()) {
     if (status_.ok()) status_ = value.status();
     return std::nullopt;
   }
-  return *value;
+  read_.emplace(std::string(key), *value);
+  return *std::move(value);
 }
 
 void BatchView::Put(std::string_view key, std::string_view value) {
   batch_.Put(leveldb::Slice(key.data(), key.size()), leveldb::Slice(value.data(), value.size()));
   overlay_[std::string(key)] = std::string(value);
+  ++writes_;
 }
 
 void BatchView::Delete(std::string_view key) {
   batch_.Delete(leveldb::Slice(key.data(), key.size()));
   overlay_[std::string(key)] = std::nullopt;
+  ++writes_;
 }
 
 void BatchView::ScanPrefix(std::string_view prefix,

@@ -16,7 +16,8 @@
 
 namespace lattice::kernel {
 
-// Owned by one thread.
+// Owned by one thread. REQUIRES: nothing else writes the database while the view lives
+// (the store's group leader is its only writer), since Get remembers what it read.
 class BatchView {
  public:
   explicit BatchView(const Database& db) : db_(db) {}
@@ -41,12 +42,18 @@ class BatchView {
     if (status_.ok()) status_ = status;
   }
   size_t ApproximateSize() const { return batch_.ApproximateSize(); }
+  // True until the first Put or Delete.
+  bool empty() const { return writes_ == 0; }
 
  private:
   const Database& db_;
   leveldb::WriteBatch batch_;
   std::map<std::string, std::optional<std::string>, std::less<>> overlay_;
+  // Committed values (or their absence) read so far: a group reads some keys more than
+  // once (a kv key's heads when its write is built and again when it is applied).
+  std::map<std::string, std::optional<std::string>, std::less<>> read_;
   absl::Status status_;
+  size_t writes_ = 0;
 };
 
 }  // namespace lattice::kernel

@@ -2,6 +2,7 @@
 #include "storage/database.h"
 
 #include <fmt/format.h>
+#include <leveldb/filter_policy.h>
 #include <sys/statvfs.h>
 
 #include <mutex>
@@ -11,6 +12,18 @@
 #include "sync/leveldb_kv.h"
 
 namespace lattice::kernel {
+namespace {
+
+// Bits of bloom filter per key in each table: ~1% false positives, as LevelDB advises.
+constexpr int kBloomBitsPerKey = 10;
+
+// Shared by every database of the process; LevelDB only reads it.
+const leveldb::FilterPolicy* BloomFilter() {
+  static const leveldb::FilterPolicy* policy = leveldb::NewBloomFilterPolicy(kBloomBitsPerKey);
+  return policy;
+}
+
+}  // namespace
 
 absl::Status FromLevelDb(const leveldb::Status& s, std::string_view context) {
   if (s.ok()) return absl::OkStatus();
@@ -40,6 +53,10 @@ absl::Status Database::OpenLocked() {
   options.env = DurableEnv();
   options.write_buffer_size = 8 << 20;
   options.max_open_files = 256;
+  // Most reads of a write look up keys that do not exist yet (a new key's heads, the next
+  // author seq, the new sync index item); without filters each such miss reads a block of
+  // every table that may hold the key.
+  options.filter_policy = BloomFilter();
   leveldb::DB* raw = nullptr;
   leveldb::Status s = leveldb::DB::Open(options, dir_, &raw);
   if (!s.ok()) return FromLevelDb(s, "open database " + dir_);

@@ -199,7 +199,7 @@ IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64
   view_.Put(keys::Witness(record.witness()), hash);
   std::string author_seq = keys::AuthorSeq(author, intention.body.seq());
   if (!view_.Contains(author_seq)) view_.Put(author_seq, hash);
-  if (auto s = sync_index_.Add(sync_batch_, intention.body.hlc().wall_ms(), sync::IdFromBytes(hash));
+  if (auto s = sync_index_.Add(index_writer_, intention.body.hlc().wall_ms(), sync::IdFromBytes(hash));
       !s.ok()) {
     view_.Fail(s);
   }
@@ -211,8 +211,13 @@ IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64
   clock_.Observe(intention.hlc());
   if (witness != nullptr) *witness = record.witness();
   state_.applied_in_group.push_back(hash);
+  if (state_.keep_applied_intentions) state_.applied_intentions.push_back(intention);
   return Outcome(IngestOutcome::Kind::kApplied, hash, record.noop_reason());
 }
+
+void IntentionApplier::Finish() { index_writer_.FlushTo(view_); }
+
+void IntentionApplier::Committed() { index_writer_.Committed(); }
 
 void IntentionApplier::ReleaseWaitingOn(const std::string& applied_hash) {
   // Iterative on purpose: a long parked chain must not recurse once per link.

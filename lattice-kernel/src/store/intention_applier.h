@@ -12,9 +12,9 @@
 #include "dag/intention.h"
 #include "state/state_machine.h"
 #include "storage/batch_view.h"
-#include "sync/index_batch.h"
-#include "sync/range_index.h"
+#include "store/index_writer.h"
 #include "store/store.h"
+#include "sync/range_index.h"
 #include "store/writer_state.h"
 
 namespace lattice::kernel {
@@ -29,7 +29,13 @@ class IntentionApplier {
                    StateMachine& state_machine, HybridClock& clock, const AuthorPolicy& may_write)
       : store_id_(store_id), view_(view), state_(state), state_machine_(state_machine),
         clock_(clock), may_write_(may_write),
-        sync_batch_(view.db(), [&view](std::string_view k, std::string_view v) { view.Put(k, v); }) {}
+        index_writer_(view.db(), state.index_buckets, sync_index_.options().prefix + "a") {}
+
+  // Puts what the group left for the end into the view. REQUIRES: called once, after the
+  // group's last intention and before the view is committed.
+  void Finish();
+  // After the view is durably committed.
+  void Committed();
 
   // A foreign intention whose signature was verified.
   IngestOutcome Ingest(const DecodedIntention& intention);
@@ -66,9 +72,11 @@ class IntentionApplier {
   StateMachine& state_machine_;
   HybridClock& clock_;
   const AuthorPolicy& may_write_;
-  // The sync index's writes of this group, in the group's own batch (through view_).
-  sync::IndexBatch sync_batch_;
   sync::RangeIndex sync_index_;
+  // The sync index's reads and writes of this group. Finish puts its writes into the
+  // group's batch: the intentions of a group share most of their trie path, so each bucket
+  // is written once per group rather than once per intention.
+  GroupIndexWriter index_writer_;
 };
 
 }  // namespace lattice::kernel

@@ -48,27 +48,34 @@ std::string_view IngestKindName(IngestOutcome::Kind kind) {
   return "unknown";
 }
 
+// Lives on the submitting caller's stack until `done`; the leader of its group fills in
+// the results.
 struct Store::Request {
-  enum class Kind { kLocalKv, kLocalChat, kForeign, kVerify, kReexamine, kExpire };
+  enum class Kind { kLocalKv, kLocalChat, kForeign, kVerify, kReexamine, kReleaseHeld, kExpire };
+  explicit Request(Kind k) : kind(k) {}
+
   Kind kind;
   std::vector<KvWrite> kv;
   v1::ChatPayload chat;
   std::vector<DecodedIntention> foreign;
   std::string scratch_dir;
-  std::string author;
-  AuthorRights rights;
-  uint64_t max_age_ms = 0;
-  uint64_t expired = 0;
+  std::string author;            // kReexamine
+  AuthorRights rights;           // kReexamine
+  uint64_t max_age_ms = 0;       // kExpire
   size_t bytes = 0;
 
-  std::promise<absl::StatusOr<WriteReceipt>> local_done;
-  std::promise<std::vector<IngestOutcome>> foreign_done;
-  std::promise<VerifyReport> verify_done;
-  std::promise<absl::StatusOr<uint64_t>> reexamine_done;  // and kExpire
+  // Guarded by queue_mutex_: set by the leader once the results below are final, and the
+  // cv wakes the caller for that, or to lead the next group. Unused by asynchronous
+  // requests, which the queue owns and the leader completes through `callback`.
+  bool done = false;
+  std::condition_variable cv;
+  WriteCallback callback;
 
-  // Filled while the group is processed, delivered after the commit.
+  // Filled while the group is processed; final once `done`.
   absl::StatusOr<WriteReceipt> local_result = absl::UnknownError("not processed");
   std::vector<IngestOutcome> foreign_results;
+  VerifyReport verify_report;
+  absl::StatusOr<uint64_t> count = uint64_t{0};  // kReexamine, kExpire
 };
 
 Store::Store(Options options) : options_(std::move(options)) {}
@@ -79,7 +86,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Options options) {
   store->db_->set_min_free_bytes(store->options_.min_free_bytes);
   store->state_machine_ = MakeStateMachine(store->options_.type);
   LATTICE_RETURN_IF_ERROR(store->LoadWriterState());
-  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  store->held_retry_ = std::thread([s = store.get()] { s->HeldRetryLoop(); });
   return store;
 }
 
@@ -88,8 +95,13 @@ Store::~Store() {
     std::lock_guard lock(queue_mutex_);
     stopping_ = true;
   }
-  queue_cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
+  held_retry_cv_.notify_all();
+  if (held_retry_.joinable()) held_retry_.join();
+  {
+    // Requests queued before the close are still processed by their callers.
+    std::unique_lock lock(queue_mutex_);
+    drained_cv_.wait(lock, [&] { return queue_.empty() && !leading_; });
+  }
   witness_cv_.notify_all();
 }
 
@@ -101,7 +113,10 @@ absl::Status Store::LoadWriterState() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<WriteReceipt> Store::WriteKv(std::vector<KvWrite> ops) {
+namespace {
+
+// Checks a local kv write against the limits; `bytes` gets its size.
+absl::Status CheckKvWrite(const std::vector<KvWrite>& ops, size_t* bytes_out) {
   if (ops.empty()) return absl::InvalidArgumentError("a write needs at least one operation");
   if (ops.size() > limits::kMaxBatchOps) {
     return LimitExceeded("batch", ops.size(), limits::kMaxBatchOps, "operations");
@@ -123,42 +138,156 @@ absl::StatusOr<WriteReceipt> Store::WriteKv(std::vector<KvWrite> ops) {
     bytes += op.key.size() + op.value.size();
   }
   if (bytes > limits::kMaxBatchBytes) return LimitExceeded("batch", bytes, limits::kMaxBatchBytes);
-  auto request = std::make_unique<Request>();
-  request->kind = Request::Kind::kLocalKv;
+  *bytes_out = bytes;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<WriteReceipt> Store::WriteKv(std::vector<KvWrite> ops) {
+  size_t bytes = 0;
+  LATTICE_RETURN_IF_ERROR(CheckKvWrite(ops, &bytes));
+  Request request(Request::Kind::kLocalKv);
+  request.kv = std::move(ops);
+  request.bytes = bytes;
+  return SubmitLocal(request);
+}
+
+void Store::WriteKvAsync(std::vector<KvWrite> ops, WriteCallback done) {
+  size_t bytes = 0;
+  if (absl::Status s = CheckKvWrite(ops, &bytes); !s.ok()) {
+    done(s);
+    return;
+  }
+  auto request = std::make_unique<Request>(Request::Kind::kLocalKv);
   request->kv = std::move(ops);
   request->bytes = bytes;
-  return SubmitLocal(std::move(request));
+  request->callback = std::move(done);
+  SubmitAsync(std::move(request));
 }
 
 absl::StatusOr<WriteReceipt> Store::WriteChat(v1::ChatPayload op) {
   LATTICE_RETURN_IF_ERROR(ParseChatPayload(op.SerializeAsString()).status());
-  auto request = std::make_unique<Request>();
-  request->kind = Request::Kind::kLocalChat;
-  request->bytes = op.ByteSizeLong();
-  request->chat = std::move(op);
-  return SubmitLocal(std::move(request));
+  Request request(Request::Kind::kLocalChat);
+  request.bytes = op.ByteSizeLong();
+  request.chat = std::move(op);
+  return SubmitLocal(request);
 }
 
-bool Store::Enqueue(std::unique_ptr<Request> request) {
-  {
-    std::lock_guard lock(queue_mutex_);
-    if (stopping_) return false;
-    queue_.push_back(std::move(request));
+void Store::WriteChatAsync(v1::ChatPayload op, WriteCallback done) {
+  if (absl::Status s = ParseChatPayload(op.SerializeAsString()).status(); !s.ok()) {
+    done(s);
+    return;
   }
-  queue_cv_.notify_one();
+  auto request = std::make_unique<Request>(Request::Kind::kLocalChat);
+  request->bytes = op.ByteSizeLong();
+  request->chat = std::move(op);
+  request->callback = std::move(done);
+  SubmitAsync(std::move(request));
+}
+
+absl::StatusOr<WriteReceipt> Store::SubmitLocal(Request& request) {
+  if (!Submit(request)) return absl::UnavailableError("the store is closing");
+  return std::move(request.local_result);
+}
+
+bool Store::Submit(Request& request) {
+  std::unique_lock lock(queue_mutex_);
+  if (stopping_) return false;
+  queue_.push_back(&request);
+  request.cv.wait(lock, [&] { return request.done || (!leading_ && queue_.front() == &request); });
+  if (!request.done) Lead(lock);
   return true;
 }
 
-absl::StatusOr<WriteReceipt> Store::SubmitLocal(std::unique_ptr<Request> request) {
-  auto done = request->local_done.get_future();
-  if (!Enqueue(std::move(request))) return absl::UnavailableError("the store is closing");
-  return done.get();
+void Store::SubmitAsync(std::unique_ptr<Request> request) {
+  std::unique_lock lock(queue_mutex_);
+  if (stopping_) {
+    lock.unlock();
+    request->callback(absl::UnavailableError("the store is closing"));
+    return;
+  }
+  queue_.push_back(request.release());
+  // With no leader, this caller leads: a lone write then runs on its own thread. Otherwise
+  // the leader takes it into a later group and this thread is free at once.
+  if (!leading_) Lead(lock);
+}
+
+void Store::Lead(std::unique_lock<std::mutex>& lock) {
+  leading_ = true;
+  std::vector<Request*> finished;
+  while (true) {
+    // The group stays at the front of the queue while it is processed; later arrivals
+    // queue behind it, and `leading_` keeps them from leading meanwhile.
+    std::vector<Request*> group = NextGroup();
+    lock.unlock();
+    ProcessGroup(group);
+    lock.lock();
+    for (Request* member : group) {
+      queue_.pop_front();
+      if (member->callback) {
+        finished.push_back(member);
+      } else {
+        member->done = true;
+        // Signalled under the lock: once `done` is visible the caller may return and
+        // destroy its request, cv included.
+        member->cv.notify_one();
+      }
+    }
+    if (!finished.empty()) {
+      lock.unlock();
+      for (Request* member : finished) {
+        std::unique_ptr<Request> owned(member);
+        owned->callback(std::move(owned->local_result));
+      }
+      finished.clear();
+      lock.lock();
+    }
+    // Keep leading while the next request is asynchronous: no thread waits on it, and
+    // handing over to one would cost a wake-up per group.
+    if (queue_.empty() || !queue_.front()->callback) break;
+  }
+  leading_ = false;
+  if (!queue_.empty()) {
+    queue_.front()->cv.notify_one();  // a waiting caller leads the next group
+  } else {
+    drained_cv_.notify_all();
+  }
+}
+
+std::vector<Store::Request*> Store::NextGroup() const {
+  // Verification and re-examination read (and rebuild) the whole store: they run against a
+  // quiet store, alone in their group, after everything queued before them.
+  auto runs_alone = [](const Request& r) {
+    return r.kind == Request::Kind::kVerify || r.kind == Request::Kind::kReexamine;
+  };
+  std::vector<Request*> group;
+  size_t bytes = 0;
+  for (Request* request : queue_) {
+    if (!group.empty()) {
+      // Verification runs against a quiet store: alone, after everything queued before it.
+      if (runs_alone(*request) || runs_alone(*group.front())) break;
+      if (group.size() >= kMaxGroupRequests || bytes + request->bytes > kMaxGroupBytes) break;
+    }
+    bytes += request->bytes;
+    group.push_back(request);
+  }
+  return group;
+}
+
+void Store::HeldRetryLoop() {
+  std::unique_lock lock(queue_mutex_);
+  while (!held_retry_cv_.wait_for(lock, kHeldRetryInterval, [&] { return stopping_; })) {
+    lock.unlock();
+    Request request(Request::Kind::kReleaseHeld);
+    Submit(request);
+    lock.lock();
+  }
 }
 
 std::vector<IngestOutcome> Store::Ingest(const std::vector<v1::SignedIntention>& intentions) {
   std::vector<IngestOutcome> outcomes(intentions.size());
-  auto request = std::make_unique<Request>();
-  request->kind = Request::Kind::kForeign;
+  Request request(Request::Kind::kForeign);
   std::vector<size_t> positions;
   // Signature checks are the expensive part; they run here, in parallel across callers.
   for (size_t i = 0; i < intentions.size(); ++i) {
@@ -170,98 +299,46 @@ std::vector<IngestOutcome> Store::Ingest(const std::vector<v1::SignedIntention>&
       outcomes[i].malformed = true;
       continue;
     }
-    request->bytes += intentions[i].ByteSizeLong();
-    request->foreign.push_back(*std::move(decoded));
+    request.bytes += intentions[i].ByteSizeLong();
+    request.foreign.push_back(*std::move(decoded));
     positions.push_back(i);
   }
-  if (request->foreign.empty()) return outcomes;
-  auto done = request->foreign_done.get_future();
-  if (!Enqueue(std::move(request))) {
+  if (request.foreign.empty()) return outcomes;
+  if (!Submit(request)) {
     for (size_t i : positions) outcomes[i].reason = "the store is closing";
     return outcomes;
   }
-  std::vector<IngestOutcome> applied = done.get();
-  for (size_t j = 0; j < positions.size() && j < applied.size(); ++j) {
-    outcomes[positions[j]] = std::move(applied[j]);
+  for (size_t j = 0; j < positions.size() && j < request.foreign_results.size(); ++j) {
+    outcomes[positions[j]] = std::move(request.foreign_results[j]);
   }
   return outcomes;
 }
 
 VerifyReport Store::Verify(const std::string& scratch_dir) {
-  auto request = std::make_unique<Request>();
-  request->kind = Request::Kind::kVerify;
-  request->scratch_dir = scratch_dir;
-  auto done = request->verify_done.get_future();
-  if (!Enqueue(std::move(request))) {
+  Request request(Request::Kind::kVerify);
+  request.scratch_dir = scratch_dir;
+  if (!Submit(request)) {
     VerifyReport report;
     report.problems.push_back("the store is closing");
     return report;
   }
-  return done.get();
+  return std::move(request.verify_report);
 }
 
 absl::StatusOr<uint64_t> Store::Reexamine(const std::string& author, const AuthorRights& rights) {
-  auto request = std::make_unique<Request>();
-  request->kind = Request::Kind::kReexamine;
-  request->author = author;
-  request->rights = rights;
-  auto done = request->reexamine_done.get_future();
-  if (!Enqueue(std::move(request))) return absl::UnavailableError("the store is closing");
-  return done.get();
+  Request request(Request::Kind::kReexamine);
+  request.author = author;
+  request.rights = rights;
+  if (!Submit(request)) return absl::UnavailableError("the store is closing");
+  return std::move(request.count);
 }
 
 absl::StatusOr<uint64_t> Store::ExpireFloating(uint64_t max_age_ms) {
   if (floating_count_.load() == 0) return 0;
-  auto request = std::make_unique<Request>();
-  request->kind = Request::Kind::kExpire;
-  request->max_age_ms = max_age_ms;
-  auto done = request->reexamine_done.get_future();
-  if (!Enqueue(std::move(request))) return absl::UnavailableError("the store is closing");
-  return done.get();
-}
-
-void Store::WriterLoop() {
-  while (true) {
-    std::deque<std::unique_ptr<Request>> group;
-    {
-      std::unique_lock lock(queue_mutex_);
-      bool woken = queue_cv_.wait_for(lock, kHeldRetryInterval,
-                                      [&] { return stopping_ || !queue_.empty(); });
-      if (!woken) {
-        lock.unlock();
-        RetryHeld();
-        continue;
-      }
-      if (queue_.empty() && stopping_) break;
-      size_t bytes = 0;
-      while (!queue_.empty() && group.size() < kMaxGroupRequests &&
-             (group.empty() || bytes + queue_.front()->bytes <= kMaxGroupBytes)) {
-        bytes += queue_.front()->bytes;
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    ProcessGroup(group);
-  }
-}
-
-void Store::RetryHeld() {
-  state_.applied_in_group.clear();
-  BatchView view(*db_);
-  IntentionApplier applier(options_.id, view, state_, *state_machine_, *options_.clock,
-                           options_.may_write);
-  applier.ReleaseHeld();
-  state_.FlushFrontier(view);
-  if (view.batch()->ApproximateSize() <= leveldb::WriteBatch().ApproximateSize()) return;
-  absl::Status s = view.status();
-  if (s.ok()) s = db_->Write(view.batch(), /*sync=*/true);
-  if (!s.ok()) {
-    spdlog::warn("store {}: releasing held intentions failed: {}", FormatStoreId(options_.id),
-                 s.message());
-    (void)LoadWriterState();
-    return;
-  }
-  PublishCommit();
+  Request request(Request::Kind::kExpire);
+  request.max_age_ms = max_age_ms;
+  if (!Submit(request)) return absl::UnavailableError("the store is closing");
+  return std::move(request.count);
 }
 
 void Store::PublishCommit() {
@@ -307,9 +384,16 @@ v1::Intention NextLocalBody(const std::string& store_id, const KeyPair& identity
 void Store::NotifyApplied() {
   std::vector<std::string> hashes = std::move(state_.applied_in_group);
   state_.applied_in_group.clear();
+  std::vector<DecodedIntention> kept = std::move(state_.applied_intentions);
+  state_.applied_intentions.clear();
   if (hashes.empty()) return;
   std::lock_guard lock(listeners_mutex_);
   if (listeners_.empty()) return;
+  if (kept.size() == hashes.size()) {
+    for (const auto& [id, listener] : listeners_) listener(kept);
+    return;
+  }
+  // The first listener arrived during this group: read back what it applied.
   std::vector<DecodedIntention> applied;
   applied.reserve(hashes.size());
   for (const auto& hash : hashes) {
@@ -325,12 +409,14 @@ uint64_t Store::Subscribe(AppliedListener listener) {
   std::lock_guard lock(listeners_mutex_);
   uint64_t id = next_listener_id_++;
   listeners_.emplace(id, std::move(listener));
+  has_listeners_.store(true);
   return id;
 }
 
 void Store::Unsubscribe(uint64_t id) {
   std::lock_guard lock(listeners_mutex_);
   listeners_.erase(id);
+  has_listeners_.store(!listeners_.empty());
 }
 
 absl::StatusOr<v1::SignedIntention> Store::FindIntention(std::string_view hash) const {
@@ -425,35 +511,40 @@ std::vector<Store::FloatingInfo> Store::Floating(size_t max) const {
   return out;
 }
 
-void Store::ProcessGroup(std::deque<std::unique_ptr<Request>>& group) {
+void Store::ProcessGroup(const std::vector<Request*>& group) {
+  if (group.front()->kind == Request::Kind::kVerify) {
+    // Alone in its group (NextGroup), after every earlier group's commit.
+    group.front()->verify_report = VerifyQuiet(group.front()->scratch_dir);
+    return;
+  }
+  if (group.front()->kind == Request::Kind::kReexamine) {
+    group.front()->count = ReexamineQuiet(group.front()->author, group.front()->rights);
+    return;
+  }
   state_.applied_in_group.clear();
+  state_.applied_intentions.clear();
+  state_.keep_applied_intentions = has_listeners_.load();
   BatchView view(*db_);
   IntentionApplier applier(options_.id, view, state_, *state_machine_, *options_.clock,
                            options_.may_write);
-  std::vector<Request*> verifies;
-  std::vector<Request*> reexamines;
-  bool wrote = false;
 
-  for (auto& request : group) {
+  for (Request* request : group) {
     switch (request->kind) {
       case Request::Kind::kVerify:
-        verifies.push_back(request.get());
-        break;
       case Request::Kind::kReexamine:
-        reexamines.push_back(request.get());
+        break;  // never grouped with others
+      case Request::Kind::kReleaseHeld:
+        applier.ReleaseHeld();
         break;
       case Request::Kind::kExpire: {
         uint64_t now = options_.clock->WallMs();
-        uint64_t cutoff = now > request->max_age_ms ? now - request->max_age_ms : 0;
-        request->expired = applier.ExpireFloating(cutoff);
-        wrote |= request->expired > 0;
+        request->count = applier.ExpireFloating(now > request->max_age_ms ? now - request->max_age_ms : 0);
         break;
       }
       case Request::Kind::kForeign:
         for (const auto& intention : request->foreign) {
           request->foreign_results.push_back(applier.Ingest(intention));
         }
-        wrote = true;
         break;
       case Request::Kind::kLocalKv:
       case Request::Kind::kLocalChat: {
@@ -503,59 +594,50 @@ void Store::ProcessGroup(std::deque<std::unique_ptr<Request>>& group) {
         }
         state_.own_seq = intention.body.seq();
         state_.own_tip = intention.hash;
-        wrote = true;
         break;
       }
     }
   }
 
+  applier.Finish();
   state_.FlushFrontier(view);
   absl::Status commit = view.status();
-  if (commit.ok() && wrote) commit = db_->Write(view.batch(), /*sync=*/true);
-  if (!commit.ok()) {
-    spdlog::error("store {}: commit of {} requests failed: {}", FormatStoreId(options_.id),
-                  group.size(), commit.message());
-    if (auto s = LoadWriterState(); !s.ok()) {
-      spdlog::error("store {}: reloading writer state failed: {}", FormatStoreId(options_.id),
-                    s.message());
-    }
-  } else {
+  // A group that changed nothing (duplicates only, nothing held was due) commits nothing:
+  // what it read is durable already, since LevelDB shows a synced write only once synced.
+  if (commit.ok() && view.empty()) return;
+  if (commit.ok()) commit = db_->Write(view.batch(), /*sync=*/true);
+  if (commit.ok()) {
+    applier.Committed();
     PublishCommit();
+    return;
   }
-
-  for (auto& request : group) {
+  spdlog::error("store {}: commit of {} requests failed: {}", FormatStoreId(options_.id),
+                group.size(), commit.message());
+  if (auto s = LoadWriterState(); !s.ok()) {
+    spdlog::error("store {}: reloading writer state failed: {}", FormatStoreId(options_.id),
+                  s.message());
+  }
+  for (Request* request : group) {
     switch (request->kind) {
       case Request::Kind::kVerify:
       case Request::Kind::kReexamine:
+      case Request::Kind::kReleaseHeld:
         break;
       case Request::Kind::kExpire:
-        if (commit.ok()) {
-          request->reexamine_done.set_value(request->expired);
-        } else {
-          request->reexamine_done.set_value(commit);
-        }
+        request->count = commit;
         break;
       case Request::Kind::kForeign:
-        if (!commit.ok()) {
-          for (auto& outcome : request->foreign_results) {
-            outcome.kind = IngestOutcome::Kind::kRejected;
-            outcome.reason = std::string(commit.message());
-          }
+        for (auto& outcome : request->foreign_results) {
+          outcome.kind = IngestOutcome::Kind::kRejected;
+          outcome.reason = std::string(commit.message());
         }
-        request->foreign_done.set_value(std::move(request->foreign_results));
         break;
       case Request::Kind::kLocalKv:
       case Request::Kind::kLocalChat:
-        if (!commit.ok() && request->local_result.ok()) request->local_result = commit;
-        request->local_done.set_value(std::move(request->local_result));
+        if (request->local_result.ok()) request->local_result = commit;
         break;
     }
   }
-  // Verification and re-examination run after the commit, against a quiet store.
-  for (Request* request : reexamines) {
-    request->reexamine_done.set_value(ReexamineOnWriter(request->author, request->rights));
-  }
-  for (Request* request : verifies) request->verify_done.set_value(VerifyOnWriter(request->scratch_dir));
 }
 
 uint64_t Store::WaitForWitness(uint64_t after,
@@ -615,7 +697,7 @@ absl::StatusOr<std::string> HashStateTable(const Database& db) {
 
 absl::StatusOr<std::string> Store::StateHash() const { return HashStateTable(*db_); }
 
-absl::StatusOr<uint64_t> Store::ReexamineOnWriter(const std::string& author,
+absl::StatusOr<uint64_t> Store::ReexamineQuiet(const std::string& author,
                                                   const AuthorRights& rights) {
   // Every applied intention of the author: the first at each seq, and the other branch of
   // each fork.
@@ -699,7 +781,7 @@ absl::StatusOr<uint64_t> Store::ReexamineOnWriter(const std::string& author,
   return flips.size();
 }
 
-VerifyReport Store::VerifyOnWriter(const std::string& scratch_dir) {
+VerifyReport Store::VerifyQuiet(const std::string& scratch_dir) {
   VerifyReport report;
   std::error_code ignored;
   std::filesystem::remove_all(scratch_dir, ignored);

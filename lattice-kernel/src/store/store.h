@@ -1,6 +1,8 @@
-// One store: its LevelDB, its state machine and its single writer. Local writes and foreign
-// intentions queue to the writer, which applies a group of them into one WriteBatch and makes
-// it durable with one fsync (group commit) before any of them is acknowledged.
+// One store: its LevelDB, its state machine and its write queue. Local writes and foreign
+// intentions queue up; the caller at the head of the queue becomes the group's leader,
+// applies every queued request into one WriteBatch and makes it durable with one fsync
+// (group commit) before any of them is acknowledged. As in LevelDB's own write path, the
+// leader is a caller's thread, so a lone write never waits for another thread to wake.
 #pragma once
 
 #include <atomic>
@@ -8,7 +10,6 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -84,11 +85,12 @@ struct AuthorRights {
 
 // Decides what `author` may write to this store. `own` is the store's batch being built, so
 // a policy that reads the store itself (a root store deciding its own writers) sees the
-// intentions applied earlier in the same group. Called on the writer thread; must not call
-// back into the same store's writer.
+// intentions applied earlier in the same group. Called by the group's leader while it
+// applies; must not write to the same store.
 using AuthorPolicy = std::function<AuthorRights(std::string_view author, BatchView& own)>;
 
-// Thread-safe: every public method may be called from any thread.
+// Thread-safe: every public method may be called from any thread. Writes are applied by one
+// leader at a time, so the writer state needs no lock of its own.
 class Store {
  public:
   struct Options {
@@ -113,6 +115,17 @@ class Store {
   // Signs and applies one intention holding `ops` as an atomic batch; returns once durable.
   absl::StatusOr<WriteReceipt> WriteKv(std::vector<KvWrite> ops);
   absl::StatusOr<WriteReceipt> WriteChat(v1::ChatPayload op);
+
+  // Receives the outcome of an asynchronous write, once. Runs on the thread that committed
+  // the write's group (the caller's own when it led, before WriteKvAsync returned); must be
+  // quick and must not wait for a write of this store.
+  using WriteCallback = std::function<void(absl::StatusOr<WriteReceipt>)>;
+  // WriteKv for callers that must not block a thread per write (the RPC handlers): the
+  // write joins the queue and `done` runs once it is durable or failed (at once for a
+  // write the limits refuse). When no group is being committed the caller's thread leads
+  // the next one, so it may block for that commit; otherwise it returns at once.
+  void WriteKvAsync(std::vector<KvWrite> ops, WriteCallback done);
+  void WriteChatAsync(v1::ChatPayload op, WriteCallback done);
 
   // Validates foreign intentions (signature first, on the caller's thread) and applies,
   // parks or refuses each; returns once every outcome is durable.
@@ -175,9 +188,9 @@ class Store {
   // Applied intentions that were recorded no-ops.
   uint64_t noop_count() const { return noop_count_.load(); }
 
-  // Called on the writer thread after each durable commit with the intentions it applied,
-  // in witness order (replication pushes them to peers). Must be quick and must not call
-  // back into this store's writer. Returns an id for Unsubscribe.
+  // Called after each durable commit with the intentions it applied, in witness order
+  // (replication pushes them to peers), by the group's leader, one commit at a time. Must
+  // be quick and must not write to this store. Returns an id for Unsubscribe.
   using AppliedListener = std::function<void(const std::vector<DecodedIntention>& applied)>;
   uint64_t Subscribe(AppliedListener listener);
   void Unsubscribe(uint64_t id);
@@ -188,23 +201,33 @@ class Store {
 
   explicit Store(Options options);
   absl::Status LoadWriterState();
-  void WriterLoop();
-  void ProcessGroup(std::deque<std::unique_ptr<Request>>& group);
-  void RetryHeld();
+  // Queues `request` and returns once it is processed: either by the leader of an earlier
+  // group, or by this thread as the leader of the next one. False when the store is closing.
+  bool Submit(Request& request);
+  // Queues an asynchronous request (one with a callback); leads if no one is leading.
+  void SubmitAsync(std::unique_ptr<Request> request);
+  // REQUIRES: `lock` holds queue_mutex_, no one leads and queue_ is not empty. Commits
+  // groups from the front of the queue, completing their requests, until the queue is
+  // empty or its front is a waiting caller, which it then wakes to lead.
+  void Lead(std::unique_lock<std::mutex>& lock);
+  // REQUIRES: queue_mutex_ held and queue_ not empty. The requests one group takes from the
+  // front of the queue: a verification always runs alone.
+  std::vector<Request*> NextGroup() const;
+  void ProcessGroup(const std::vector<Request*>& group);
+  // Queues a release of held intentions every kHeldRetryInterval until the store closes.
+  void HeldRetryLoop();
   void NotifyApplied();
   // After a durable commit: publishes the counters, tells listeners, wakes watchers.
   void PublishCommit();
-  VerifyReport VerifyOnWriter(const std::string& scratch_dir);
-  absl::StatusOr<uint64_t> ReexamineOnWriter(const std::string& author, const AuthorRights& rights);
-  // Queues `request` for the writer; false when the store is closing.
-  bool Enqueue(std::unique_ptr<Request> request);
-  absl::StatusOr<WriteReceipt> SubmitLocal(std::unique_ptr<Request> request);
+  VerifyReport VerifyQuiet(const std::string& scratch_dir);
+  absl::StatusOr<WriteReceipt> SubmitLocal(Request& request);
+  absl::StatusOr<uint64_t> ReexamineQuiet(const std::string& author, const AuthorRights& rights);
 
   Options options_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<StateMachine> state_machine_;
 
-  WriterState state_;  // writer thread only; reloaded from the database after a failed commit
+  WriterState state_;  // the leader's only; reloaded from the database after a failed commit
 
   std::atomic<uint64_t> last_witness_{0};
   std::atomic<uint64_t> floating_count_{0};
@@ -215,12 +238,15 @@ class Store {
   std::mutex listeners_mutex_;
   std::map<uint64_t, AppliedListener> listeners_;
   uint64_t next_listener_id_ = 1;
+  std::atomic<bool> has_listeners_{false};  // !listeners_.empty(), read without the lock
 
   std::mutex queue_mutex_;
-  std::condition_variable queue_cv_;
-  std::deque<std::unique_ptr<Request>> queue_;
+  std::deque<Request*> queue_;  // the front group belongs to the leader until it is done
+  bool leading_ = false;        // a caller is committing groups from the front of queue_
   bool stopping_ = false;
-  std::thread writer_;
+  std::condition_variable drained_cv_;  // the queue became empty (the destructor waits)
+  std::condition_variable held_retry_cv_;
+  std::thread held_retry_;
 };
 
 }  // namespace lattice::kernel

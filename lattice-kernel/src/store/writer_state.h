@@ -8,7 +8,9 @@
 #include <unordered_map>
 
 #include "absl/status/status.h"
+#include "dag/intention.h"
 #include "storage/database.h"
+#include "store/index_writer.h"
 
 namespace lattice::kernel {
 
@@ -28,6 +30,12 @@ struct WriterState {
   uint64_t floating_total = 0;
   // Applied since the group began; handed to listeners after the commit. Not persisted.
   std::vector<std::string> applied_in_group;
+  // The same intentions themselves, kept only while someone listens, so listeners get
+  // them without reading back what the group just wrote.
+  bool keep_applied_intentions = false;
+  std::vector<DecodedIntention> applied_intentions;
+  // Sync index buckets as committed (a bounded cache; empty after Load).
+  IndexBucketCache index_buckets;
 
   // Rebuilds everything from `db`. Cost grows with the frontier and floating sets, which
   // are bounded by limits, never with history.

@@ -1,0 +1,74 @@
+#include "store/index_writer.h"
+
+namespace lattice::kernel {
+
+const std::string* IndexBucketCache::Find(const std::string& key) const {
+  auto it = entries_.find(key);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+void IndexBucketCache::Store(const std::string& key, const std::string& value) {
+  if (entries_.size() >= kMaxEntries && entries_.find(key) == entries_.end()) entries_.clear();
+  entries_.insert_or_assign(key, value);
+}
+
+absl::StatusOr<std::optional<std::string>> GroupIndexWriter::Get(std::string_view key) const {
+  if (auto it = writes_.find(key); it != writes_.end()) return it->second;
+  if (!IsBucket(key)) return db_.Get(key);
+  // Buckets enter the cache when their group commits (Committed): the index rewrites
+  // every bucket it reads, so there is no need to cache reads.
+  if (const std::string* cached = cache_.Find(std::string(key))) return *cached;
+  return db_.Get(key);
+}
+
+absl::Status GroupIndexWriter::Scan(std::string_view start, std::string_view end,
+                                    const Visitor& visit) const {
+  // The group's writes merged over the committed keys (the database holds every committed
+  // index record; the cache only repeats some of them), the group's value winning.
+  auto it = writes_.lower_bound(start);
+  auto in_range = [&](decltype(it) i) {
+    return i != writes_.end() && (end.empty() || std::string_view(i->first) < end);
+  };
+  bool stopped = false;
+  absl::Status s = db_.Scan(start, end, [&](std::string_view key, std::string_view value) {
+    while (in_range(it) && std::string_view(it->first) < key) {
+      if (!visit(it->first, it->second)) {
+        stopped = true;
+        return false;
+      }
+      ++it;
+    }
+    if (in_range(it) && std::string_view(it->first) == key) {
+      bool more = visit(it->first, it->second);
+      ++it;
+      if (!more) stopped = true;
+      return more;
+    }
+    if (!visit(key, value)) {
+      stopped = true;
+      return false;
+    }
+    return true;
+  });
+  if (!s.ok() || stopped) return s;
+  for (; in_range(it); ++it) {
+    if (!visit(it->first, it->second)) break;
+  }
+  return absl::OkStatus();
+}
+
+void GroupIndexWriter::Put(std::string_view key, std::string_view value) {
+  writes_.insert_or_assign(std::string(key), std::string(value));
+}
+
+void GroupIndexWriter::FlushTo(BatchView& view) const {
+  for (const auto& [key, value] : writes_) view.Put(key, value);
+}
+
+void GroupIndexWriter::Committed() {
+  for (const auto& [key, value] : writes_) {
+    if (IsBucket(key)) cache_.Store(key, value);
+  }
+}
+
+}  // namespace lattice::kernel

@@ -1,0 +1,59 @@
+// The sync index's view of one group's batch (sync/range_index.h writes through it): reads
+// see the group's own index writes, then the buckets committed by earlier groups, then the
+// database; the writes reach the group's batch once, at the end of the group.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <unordered_map>
+
+#include "storage/batch_view.h"
+#include "sync/kv_view.h"
+
+namespace lattice::kernel {
+
+// Bucket records of the sync index as the last commits left them. The upper buckets of
+// the trie are on the path of every intention, so each group would otherwise read them
+// back from LevelDB. Bounded by kMaxEntries (cleared when full). Owned by the store's
+// group leader, like the rest of WriterState; cleared whenever that state is reloaded.
+class IndexBucketCache {
+ public:
+  static constexpr size_t kMaxEntries = 4096;
+
+  const std::string* Find(const std::string& key) const;
+  void Store(const std::string& key, const std::string& value);
+  void Clear() { entries_.clear(); }
+
+ private:
+  std::unordered_map<std::string, std::string> entries_;
+};
+
+// Lives for one group on the leader's thread. REQUIRES: only the sync index writes the
+// index's table, through this writer, and nothing writes the database during the group.
+class GroupIndexWriter final : public sync::KvWriter {
+ public:
+  // `bucket_prefix`: the keys of bucket records (the index's table byte, then 'a').
+  GroupIndexWriter(const Database& db, IndexBucketCache& cache, std::string bucket_prefix)
+      : db_(db), cache_(cache), bucket_prefix_(std::move(bucket_prefix)) {}
+
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
+  absl::Status Scan(std::string_view start, std::string_view end,
+                    const Visitor& visit) const override;
+  void Put(std::string_view key, std::string_view value) override;
+
+  // Puts the group's index writes into `view`, each key once. REQUIRES: the last Put.
+  void FlushTo(BatchView& view) const;
+  // After the group's batch is durable: its bucket records become what the cache holds.
+  void Committed();
+
+ private:
+  bool IsBucket(std::string_view key) const { return key.substr(0, bucket_prefix_.size()) == bucket_prefix_; }
+
+  const Database& db_;
+  IndexBucketCache& cache_;
+  std::string bucket_prefix_;
+  std::map<std::string, std::string, std::less<>> writes_;
+};
+
+}  // namespace lattice::kernel
