@@ -17,6 +17,10 @@ namespace lattice::testing {
 std::string KernelBinary();
 std::string CtlBinary();
 
+// Whether lattice-kernel lists `flag` (e.g. "--listen") in its --help; asked once per flag.
+// The harness passes flags of features still being built only when the kernel has them.
+bool KernelAcceptsFlag(const std::string& flag);
+
 // A fresh temporary directory, removed with its contents on destruction.
 class ScratchDir {
  public:
@@ -30,7 +34,9 @@ class ScratchDir {
 
 class KernelProcess {
  public:
-  // Data in <dir>/data, socket <dir>/kernel.sock, log <dir>/kernel.log.
+  // Data in <dir>/data, socket <dir>/kernel.sock, log <dir>/kernel.log. Unless
+  // `extra_args` name a --listen, the peer transport listens on 127.0.0.1 with a port of the
+  // system's choosing, so kernels of tests that run in parallel never collide on 7470.
   explicit KernelProcess(std::string dir, std::vector<std::string> extra_args = {});
   ~KernelProcess();
 
@@ -40,6 +46,8 @@ class KernelProcess {
   int Stop();
   // SIGKILL and reap.
   void Kill();
+  // Sends `signal_number` without waiting (to stop several kernels at once, then Stop each).
+  void Signal(int signal_number);
   bool running() { return process_ && process_->running(); }
   pid_t pid() const { return process_ ? process_->pid() : -1; }
 
