@@ -16,6 +16,9 @@ namespace {
 constexpr std::string_view kRecordPrefix = "bootstrap/";
 // A bootstrap whose peer sent no chunk for this long is started again.
 constexpr auto kStallTimeout = std::chrono::seconds(10);
+// An interrupted bootstrap waits this long for its source to come back before it starts
+// over from another peer (whose witness numbers differ, so it cannot resume there).
+constexpr auto kSourceGrace = std::chrono::seconds(5);
 
 std::string RecordKey(std::string_view store_id) {
   return std::string(kRecordPrefix) + std::string(store_id);
@@ -61,12 +64,20 @@ void Bootstrapper::Request(PeerConnection& conn, const std::string& store_id, ui
 }
 
 void Bootstrapper::Start(const ConnectionPtr& conn, const std::string& store_id) {
+  v1::BootstrapRecord record = Load(store_id).value_or(v1::BootstrapRecord());
+  auto now = std::chrono::steady_clock::now();
+  bool resumable = !record.source().empty() && record.next() > 0 && !record.done();
   {
     std::lock_guard lock(mu_);
     if (running_.count(store_id)) return;
-    running_[store_id] = Running{conn.get(), std::chrono::steady_clock::now()};
+    if (resumable && record.source() != conn->peer_id()) {
+      // Resume from the source when it comes back; start over elsewhere only after a while.
+      auto [since, fresh] = source_awaited_since_.try_emplace(store_id, now);
+      if (ctx_.connections.Get(record.source()) || now - since->second < kSourceGrace) return;
+    }
+    source_awaited_since_.erase(store_id);
+    running_[store_id] = Running{conn.get(), now};
   }
-  v1::BootstrapRecord record = Load(store_id).value_or(v1::BootstrapRecord());
   if (record.source() != conn->peer_id()) {
     if (!record.source().empty()) {
       spdlog::info("store {}: bootstrap continues from {} instead of {}, from the start",

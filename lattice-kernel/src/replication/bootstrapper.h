@@ -64,6 +64,8 @@ class Bootstrapper {
     std::chrono::steady_clock::time_point last_activity;
   };
   std::map<std::string, Running> running_;  // by store
+  // Interrupted bootstraps waiting for their source to reconnect, since when.
+  std::map<std::string, std::chrono::steady_clock::time_point> source_awaited_since_;
 };
 
 }  // namespace lattice::kernel::replication
