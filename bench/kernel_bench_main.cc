@@ -5,20 +5,17 @@
 // also measures the kernel's start-up time and memory on stores of that many intentions.
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <stdlib.h>
 
 #include <CLI/CLI.hpp>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "baselines.h"
+#include "bench_main.h"
 #include "bench_options.h"
 #include "client_loads.h"
 #include "cpu_time.h"
@@ -45,30 +42,6 @@ namespace {
 constexpr char kFloorGroup[] = "gRPC floor (do-nothing Kv on a Unix socket)";
 constexpr char kKernelGroup[] = "lattice-kernel through its socket";
 constexpr char kInProcessGroup[] = "kernel store without RPC";
-
-[[noreturn]] void Fail(const std::string& what, const absl::Status& status) {
-  std::fprintf(stderr, "lattice-kernel-bench: %s: %s\n", what.c_str(),
-               std::string(status.message()).c_str());
-  std::exit(1);
-}
-
-template <typename T>
-T OrFail(absl::StatusOr<T> value, const std::string& what) {
-  if (!value.ok()) Fail(what, value.status());
-  return *std::move(value);
-}
-
-std::vector<std::string> SplitList(const std::string& list) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    if (comma > start) out.push_back(list.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
 
 void DeclareLoad(Results& results, const std::string& name, const std::string& unit,
                  const std::string& group, bool two_processes) {
@@ -348,12 +321,7 @@ int Main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);  // the in-process node logs like a kernel
   ::signal(SIGPIPE, SIG_IGN);
 
-  std::string pattern = o.work_dir + "/lattice-bench-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    Fail("mkdtemp", absl::UnavailableError(pattern + ": " + std::strerror(errno)));
-  }
-  const std::string dir = pattern;
-  Progress("working in " + dir);
+  const std::string dir = MakeWorkDir(o.work_dir, "lattice-bench");
 
   Results results;
   DeclareFigures(results, o);
@@ -363,19 +331,7 @@ int Main(int argc, char** argv) {
     if (absl::Status s = MeasureStartup(o, dir + "/startup", results); !s.ok()) Fail("start-up", s);
   }
 
-  results.Print(stdout);
-  std::fflush(stdout);
-  if (!o.json_path.empty()) {
-    std::ofstream out(o.json_path);
-    out << results.ToJson().dump(2) << "\n";
-    if (!out) Progress("could not write " + o.json_path);
-  }
-  if (o.keep) {
-    Progress("kept " + dir);
-  } else {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
-  }
+  FinishRun(results, o.json_path, dir, o.keep);
   return 0;
 }
 

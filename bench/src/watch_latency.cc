@@ -20,20 +20,23 @@ constexpr auto kEventTimeout = std::chrono::seconds(5);
 
 }  // namespace
 
-absl::StatusOr<WatchLatencyResult> MeasureWatchLatency(
-    const std::function<absl::StatusOr<std::unique_ptr<client::Client>>()>& connect,
-    const std::string& store, size_t value_bytes, std::chrono::milliseconds warmup,
-    std::chrono::milliseconds duration) {
-  auto writer = connect();
+absl::StatusOr<WatchLatencyResult> MeasureWatchLatency(const ConnectFn& connect_writer,
+                                                       const ConnectFn& connect_watcher,
+                                                       const std::string& store,
+                                                       size_t value_bytes,
+                                                       std::chrono::milliseconds warmup,
+                                                       std::chrono::milliseconds duration) {
+  auto writer = connect_writer();
   if (!writer.ok()) return writer.status();
-  auto watcher = connect();
+  auto watcher = connect_watcher();
   if (!watcher.ok()) return watcher.status();
 
   const std::string prefix = fmt::format("watch/{}/", Clock::now().time_since_epoch().count());
   const std::string value = Filler(value_bytes, 3);
   // The watch starts after this write's cursor, so no event of the samples can be missed
-  // however late the stream is established.
-  auto anchor = (*writer)->Put(store, prefix + "anchor", value);
+  // however late the stream is established. Cursors are a kernel's own witness numbers, so
+  // the anchor is written on the watcher's kernel.
+  auto anchor = (*watcher)->Put(store, prefix + "anchor", value);
   if (!anchor.ok()) return anchor.status();
 
   std::mutex mutex;

@@ -35,12 +35,16 @@ void Fetcher::SendRequest(const ConnectionPtr& conn, const std::string& store_id
   v1::PeerMessage message;
   v1::FetchRequest* request = message.mutable_fetch();
   request->set_store_id(store_id);
-  for (auto& hash : hashes) request->add_hashes(std::move(hash));
   tried.insert(conn->peer_id());
   {
     std::lock_guard lock(mu_);
+    // Batches of one reconciliation may be answered in any order; a dependency that is
+    // already on its way must not be asked for again when its dependent floats meanwhile.
+    auto now = Clock::now();
+    for (const auto& hash : hashes) asked_[{store_id, hash}] = now;
     uint64_t id = next_request_id_++;
     request->set_request_id(id);
+    for (auto& hash : hashes) request->add_hashes(std::move(hash));
     pending_[id] = Pending{conn, conn.get(), store_id, Clock::now(), group, for_dependencies,
                            std::move(tried)};
   }
@@ -157,6 +161,8 @@ void Fetcher::OnResponse(const ConnectionPtr& conn, const v1::FetchResponse& res
     {
       std::lock_guard lock(mu_);
       pending.group->outcome.unknown += response.unknown_size();
+      // Not on its way after all: a dependent that floats on one may ask elsewhere.
+      for (const auto& hash : response.unknown()) asked_.erase({response.store_id(), hash});
     }
     if (pending.for_dependencies) {
       // Ask the next peer that has not been asked yet.

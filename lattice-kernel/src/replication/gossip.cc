@@ -12,7 +12,7 @@
 namespace lattice::kernel::replication {
 
 Gossip::Gossip(ReplicationContext& ctx, std::string self_id)
-    : ctx_(ctx), self_reached_id_(ReachedId(self_id)) {
+    : ctx_(ctx), self_id_(std::move(self_id)), self_reached_id_(ReachedId(self_id_)) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -86,7 +86,9 @@ void Gossip::OnApplied(const std::string& store_id, const std::vector<DecodedInt
     for (const auto& intention : applied) {
       auto it = origins_.find(intention.hash);
       if (it == origins_.end()) {
-        by_reached[{}].push_back(intention.signed_intention);  // written here
+        // Written here; or a peer's, released from the floating index after its last
+        // dependency came: how it came is forgotten, and reconciliation spreads it.
+        if (intention.body.author() == self_id_) by_reached[{}].push_back(intention.signed_intention);
       } else if (it->second.forward) {
         by_reached[it->second.reached].push_back(intention.signed_intention);
       }

@@ -76,6 +76,7 @@ class Gossip {
   void Run();
 
   ReplicationContext& ctx_;
+  std::string self_id_;
   std::string self_reached_id_;
 
   std::mutex origins_mu_;

@@ -206,9 +206,21 @@ void Reconciler::OnReply(const ConnectionPtr& conn, const v1::SyncRound& round) 
     initiation->report.needed += result->need.size();
   }
   if (!result->have.empty()) {
+    std::vector<std::string> to_push;
+    {
+      std::lock_guard lock(mu_);
+      auto now = Clock::now();
+      for (auto& hash : Hashes(result->have)) {
+        auto [it, fresh] = pushed_.try_emplace({conn->peer_id(), hash}, now);
+        if (fresh || now - it->second >= limits::kFetchTimeout) {
+          it->second = now;
+          to_push.push_back(std::move(hash));
+        }
+      }
+    }
     std::vector<v1::SignedIntention> found;
     std::vector<std::string> unknown;
-    if (store->FindInWitnessOrder(Hashes(result->have), &found, &unknown).ok()) {
+    if (!to_push.empty() && store->FindInWitnessOrder(to_push, &found, &unknown).ok()) {
       uint64_t sent = Gossip::SendBatch(*conn, round.store_id(), found, /*gossip=*/false,
                                         std::chrono::milliseconds(5000));
       std::lock_guard lock(mu_);
@@ -269,6 +281,11 @@ void Reconciler::MaybeFinish(const std::shared_ptr<Initiation>& initiation,
   if (!report.ok) {
     spdlog::debug("peer {}: store {}: reconciliation failed: {}", ShortHex(report.peer_id),
                   ShortHex(report.store_id), report.error);
+  } else if (report.needed + report.had > 0) {
+    spdlog::debug("peer {}: store {}: reconciled in {} rounds, {} bytes: fetched {} of {} "
+                  "missing here, sent {} of {} missing there",
+                  ShortHex(report.peer_id), ShortHex(report.store_id), report.rounds,
+                  report.bytes, report.fetched, report.needed, report.sent, report.had);
   }
   for (auto& done : waiters) done(report);
 }
@@ -300,6 +317,9 @@ void Reconciler::Sweep() {
     for (auto it = responders_.begin(); it != responders_.end();) {
       it = now - it->second.last_activity > limits::kResponderSessionIdle ? responders_.erase(it)
                                                                            : std::next(it);
+    }
+    for (auto it = pushed_.begin(); it != pushed_.end();) {
+      it = now - it->second >= limits::kFetchTimeout ? pushed_.erase(it) : std::next(it);
     }
   }
   for (auto& initiation : stale) MaybeFinish(initiation, "the peer stopped answering");

@@ -50,9 +50,9 @@ class Reconciler {
 
   // `bootstrapping(store_id)` says whether this node is still bootstrapping the store; it
   // then declines to be reconciled (the bootstrap brings everything, once).
-  Reconciler(ReplicationContext& ctx, Gossip& gossip, Fetcher& fetcher,
+  Reconciler(ReplicationContext& ctx, Fetcher& fetcher,
              std::function<bool(const std::string&)> bootstrapping)
-      : ctx_(ctx), gossip_(gossip), fetcher_(fetcher), bootstrapping_(std::move(bootstrapping)) {}
+      : ctx_(ctx), fetcher_(fetcher), bootstrapping_(std::move(bootstrapping)) {}
 
   // Reconciles `store_id` with `conn`'s peer as initiator. When one is already running with
   // that peer for that store, `done` waits for it instead. `done` runs exactly once.
@@ -84,13 +84,15 @@ class Reconciler {
                         std::string message, bool from_initiator, std::string error = "");
 
   ReplicationContext& ctx_;
-  Gossip& gossip_;
   Fetcher& fetcher_;
   std::function<bool(const std::string&)> bootstrapping_;
   mutable std::mutex mu_;
   std::map<Key, std::shared_ptr<Initiation>> initiations_;
   std::map<Key, Responder> responders_;
   std::map<std::pair<std::string, std::string>, PeerSyncState> states_;  // (peer, store)
+  // What reconciliations pushed to each peer lately, so the next one does not push it again
+  // while the peer is still applying it: (peer, hash) -> when.
+  std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point> pushed_;
   uint64_t next_session_id_ = 1;
 };
 

@@ -22,6 +22,10 @@ namespace {
 // A joiner's link (made with an invite) this young is not yet dropped for want of a shared
 // mesh: the joiner is admitted by its invite and becomes a member a moment later.
 constexpr uint64_t kMembershipGraceMs = 10'000;
+// A new link reconciles its stores this long after it was made (see ServeConnection).
+constexpr auto kFirstSyncDelay = std::chrono::milliseconds(300);
+// A link that breaks sooner than this after it was made counts as a failed dial.
+constexpr uint64_t kShortLivedLinkMs = 10'000;
 
 bool IsWildcard(const std::string& host) {
   return host.empty() || host == "0.0.0.0" || host == "::" || host == "*";
@@ -70,7 +74,7 @@ absl::Status Replicator::Begin(TransportFactory make_transport) {
   gossip_ = std::make_unique<Gossip>(ctx_, self_id_);
   fetcher_ = std::make_unique<Fetcher>(ctx_, *gossip_);
   reconciler_ = std::make_unique<Reconciler>(
-      ctx_, *gossip_, *fetcher_,
+      ctx_, *fetcher_,
       [this](const std::string& store_id) { return bootstrapper_->Needed(store_id); });
   bootstrapper_ = std::make_unique<Bootstrapper>(
       ctx_, *gossip_,
@@ -259,17 +263,33 @@ void Replicator::OnClose(const ConnectionPtr& conn, const absl::Status& reason) 
   fetcher_->OnClosed(conn.get());
   reconciler_->OnClosed(conn.get());
   bootstrapper_->OnClosed(conn.get());
-  if (net::IsMisbehaviour(reason)) {
+  auto now = Clock::now();
+  // Only the peer itself can send messages that decrypt and then prove invalid: that earns
+  // the long backoff. A frame that fails authentication or claims an impossible length may
+  // have been altered on the way, so it is a broken link like any other (redialed with the
+  // usual backoff), or anyone on the path could make two nodes shun each other.
+  bool peer_at_fault = reason.code() == absl::StatusCode::kInvalidArgument;
+  std::lock_guard lock(mu_);
+  if (peer_at_fault) {
     spdlog::warn("peer {} disconnected for misbehaviour, backing off for {} s: {}",
                  ShortHex(conn->peer_id()),
                  std::chrono::duration_cast<std::chrono::seconds>(options_.misbehaviour_backoff).count(),
                  reason.message());
-    std::lock_guard lock(mu_);
-    banned_until_[conn->peer_id()] = Clock::now() + options_.misbehaviour_backoff;
+    banned_until_[conn->peer_id()] = now + options_.misbehaviour_backoff;
+  } else if (net::IsMisbehaviour(reason)) {
+    spdlog::warn("link with peer {} broke: {}", ShortHex(conn->peer_id()), reason.message());
   } else {
     spdlog::info("link with peer {} closed: {}", ShortHex(conn->peer_id()), reason.message());
   }
-  Kick();
+  // A link that dies young is not redialed at once: its backoff doubles as dials do.
+  DialState& state = dials_[conn->peer_id()];
+  bool short_lived = node_.clock().WallMs() - conn->connected_ms() < kShortLivedLinkMs;
+  state.backoff = short_lived ? std::clamp(state.backoff * 2, options_.min_dial_backoff,
+                                           options_.max_dial_backoff)
+                              : options_.min_dial_backoff;
+  state.next_attempt = now + state.backoff;
+  kicked_ = true;
+  cv_.notify_all();
 }
 
 // ---- invites and joins ----------------------------------------------------------------
@@ -539,14 +559,19 @@ void Replicator::ServeConnection(const ConnectionPtr& conn, bool just_connected)
       // The dialer reconciles; the listener answers (one reconciliation per link, not two).
       if (!conn->dialed()) continue;
       std::string key = conn->peer_id() + d.id;
-      bool due;
+      bool due = false;
       {
         std::lock_guard lock(mu_);
-        auto it = next_sync_.find(key);
-        due = just_connected || it == next_sync_.end() || now >= it->second;
-        if (due) next_sync_[key] = now + Jittered(options_.sync_interval);
+        if (just_connected) {
+          // Not at once: when both nodes dial each other, one of the two links is closed
+          // within moments, and reconciling on both would send everything twice.
+          next_sync_[key] = now + kFirstSyncDelay;
+        } else if (auto it = next_sync_.find(key); it == next_sync_.end() || now >= it->second) {
+          due = true;
+          next_sync_[key] = now + Jittered(options_.sync_interval);
+        }
       }
-      if (due) reconciler_->Start(conn, d.id);
+      if (due && connections_.Get(conn->peer_id()) == conn) reconciler_->Start(conn, d.id);
     }
   }
 }
@@ -637,10 +662,7 @@ void Replicator::Dial(std::string peer_id, std::vector<std::string> addresses) {
   --active_dials_;
   DialState& state = dials_[peer_id];
   state.dialing = false;
-  if (linked) {
-    state.backoff = std::chrono::milliseconds(0);
-    return;
-  }
+  if (linked) return;  // the backoff is judged when the link closes (OnClose)
   state.backoff = std::clamp(state.backoff * 2, options_.min_dial_backoff, options_.max_dial_backoff);
   state.next_attempt = Clock::now() + state.backoff;
   spdlog::debug("dialing peer {} failed ({}), next try in {} ms", ShortHex(peer_id),

@@ -1,0 +1,88 @@
+#include "integration/replication_support.h"
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+namespace lattice::testing {
+
+std::vector<size_t> Range(size_t count) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < count; ++i) out.push_back(i);
+  return out;
+}
+
+absl::StatusOr<nlohmann::json> StoreStatus(Cluster& cluster, size_t on, const std::string& store) {
+  return cluster.CtlJson(on, {"store", "status", store});
+}
+
+absl::StatusOr<std::string> CreateStoreEverywhere(Cluster& cluster, size_t on,
+                                                  const std::string& name,
+                                                  const std::vector<size_t>& nodes,
+                                                  const std::string& type) {
+  CommandResult created = cluster.Ctl(on, {"store", "create", name, "--type", type});
+  if (created.exit_code != 0) return absl::InternalError("store create: " + created.err);
+  std::string id = created.out.substr(0, created.out.find_first_of("\n "));
+  bool everywhere = WaitFor([&] {
+    for (size_t n : nodes) {
+      auto status = cluster.CtlJson(n, {"status"});
+      if (!status.ok()) return false;
+      bool known = false;
+      for (const auto& store : (*status)["stores"]) known |= store.value("id", "") == id;
+      if (!known) return false;
+      for (const auto& bootstrap : status->value("bootstraps", nlohmann::json::array())) {
+        if (bootstrap.value("store_id", "") == id && !bootstrap.value("done", false)) return false;
+      }
+    }
+    return true;
+  }, std::chrono::seconds(30));
+  if (!everywhere) return absl::DeadlineExceededError("store " + id + " did not reach every node");
+  return id;
+}
+
+std::vector<std::string> WriteKeys(Cluster& cluster, size_t on, const std::string& store,
+                                   const std::string& prefix, size_t count, size_t threads) {
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::vector<std::string> acked;
+  std::vector<std::thread> workers;
+  for (size_t t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      // A kernel on a loaded machine may be slow to take a new connection: try for a while.
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      auto client = cluster.Client(on);
+      while (!client.ok() && cluster.running(on) &&
+             std::chrono::steady_clock::now() < deadline) {
+        std::fprintf(stderr, "node %zu: no client yet: %s\n", on, client.status().ToString().c_str());
+        client = cluster.Client(on);
+      }
+      if (!client.ok()) return;
+      while (true) {
+        size_t i = next.fetch_add(1);
+        if (i >= count) return;
+        std::string key = prefix + std::to_string(i);
+        if (auto put = (*client)->Put(store, key, "v" + std::to_string(i)); put.ok()) {
+          std::lock_guard lock(mu);
+          acked.push_back(key);
+        } else {
+          // The kernel went away (the caller may have killed it) or refused.
+          std::fprintf(stderr, "node %zu: put %s: %s\n", on, key.c_str(), put.status().ToString().c_str());
+          return;
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  return acked;
+}
+
+std::string ValueOf(Cluster& cluster, size_t on, const std::string& store, const std::string& key) {
+  auto client = cluster.Client(on);
+  if (!client.ok()) return "";
+  auto got = (*client)->Get(store, key);
+  if (!got.ok() || !got->found()) return "";
+  return got->value();
+}
+
+}  // namespace lattice::testing
