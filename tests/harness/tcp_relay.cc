@@ -206,7 +206,7 @@ class TcpRelay::Loop {
       for (size_t i = 0; i < polled; ++i) {
         Service(*connections_[i], fds[base + 2 * i].revents, fds[base + 2 * i + 1].revents, now);
       }
-      std::erase_if(connections_, [this](const std::unique_ptr<Connection>& connection) {
+      std::erase_if(connections_, [](const std::unique_ptr<Connection>& connection) {
         bool done = connection->up.sink_closed && connection->down.sink_closed;
         if (connection->failed || done) Close(*connection, /*reset=*/connection->failed);
         return connection->failed || done;
