@@ -14,6 +14,7 @@
 #include "node/node.h"
 #include "replication/replicator.h"
 #include "rpc/server.h"
+#include "services/service_manager.h"
 #include "sys/notify.h"
 
 using namespace lattice;
@@ -63,6 +64,17 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot serve: {}", server.status().message());
     return 1;
   }
+  // After the server: the daemons it starts dial the kernel socket.
+  ServiceManagerOptions service_options;
+  service_options.services_dirs = config->services_dirs;
+  service_options.bin_dir = config->bin_dir;
+  service_options.socket_path = config->socket;
+  auto services = ServiceManager::Start(**node, service_options);
+  if (!services.ok()) {
+    spdlog::critical("cannot start the ServiceManager: {}", services.status().message());
+    return 1;
+  }
+  (*server)->SetServiceManager(services->get());
   spdlog::info("node {} ({}) serving on {} with data in {}", (*node)->node_id_hex(),
                (*node)->name(), config->socket, config->data_dir);
   (void)notifier.NotifyReady();
@@ -87,7 +99,11 @@ int main(int argc, char** argv) {
   spdlog::info("received signal {}, shutting down", signal_number);
   (void)notifier.NotifyStopping();
   notifier.StopWatchdog();
+  // The daemons first, while the socket still serves them as they wind down.
+  (*services)->Stop();
+  (*server)->SetServiceManager(nullptr);
   (*server)->Shutdown(std::chrono::milliseconds(1000));
+  services->reset();
   server->reset();
   replicator->reset();  // closes every peer link before the stores close
   node->reset();  // every store drains its queue and closes its database

@@ -606,4 +606,68 @@ absl::StatusOr<v1::ListPeersResponse> Client::RenamePeer(const std::string& node
   return RenamePeer(request);
 }
 
+absl::StatusOr<v1::ListServicesResponse> Client::ListServices(const std::string& mesh) {
+  v1::ListServicesRequest request;
+  request.set_mesh(mesh);
+  return impl_->Unary<v1::ListServicesResponse>([&](auto* context, auto* response) {
+    return impl_->admin->ListServices(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::ServiceDeclarationInfo> Client::DeclareService(
+    const v1::DeclareServiceRequest& request) {
+  return impl_->Unary<v1::ServiceDeclarationInfo>([&](auto* context, auto* response) {
+    return impl_->admin->DeclareService(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::ServiceDeclarationInfo> Client::UndeclareService(
+    const v1::UndeclareServiceRequest& request) {
+  return impl_->Unary<v1::ServiceDeclarationInfo>([&](auto* context, auto* response) {
+    return impl_->admin->UndeclareService(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::ServiceConsentInfo> Client::SetServiceConsent(const std::string& service_id,
+                                                                 const std::string& consent,
+                                                                 const std::string& mesh) {
+  v1::SetServiceConsentRequest request;
+  request.set_service_id(service_id);
+  request.set_consent(consent);
+  request.set_mesh(mesh);
+  return impl_->Unary<v1::ServiceConsentInfo>([&](auto* context, auto* response) {
+    return impl_->admin->SetServiceConsent(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::ServiceOverridesResponse> Client::SetServiceOverride(
+    const v1::SetServiceOverrideRequest& request) {
+  return impl_->Unary<v1::ServiceOverridesResponse>([&](auto* context, auto* response) {
+    return impl_->admin->SetServiceOverride(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::ServiceInstanceInfo> Client::ControlService(const std::string& service_id,
+                                                               const std::string& store,
+                                                               const std::string& action) {
+  v1::ControlServiceRequest request;
+  request.set_service_id(service_id);
+  request.set_store(store);
+  request.set_action(action);
+  return impl_->Unary<v1::ServiceInstanceInfo>([&](auto* context, auto* response) {
+    return impl_->admin->ControlService(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::NodeTagsResponse> Client::TagNode(const std::string& tag,
+                                                     const std::string& mesh, bool remove) {
+  v1::TagNodeRequest request;
+  request.set_tag(tag);
+  request.set_mesh(mesh);
+  request.set_remove(remove);
+  return impl_->Unary<v1::NodeTagsResponse>([&](auto* context, auto* response) {
+    return impl_->admin->TagNode(context, request, response);
+  });
+}
+
 }  // namespace lattice::client

@@ -83,7 +83,12 @@ absl::StatusOr<std::string> ResolveSecret(const std::string& token,
 
 std::string TokenFromEnvironment() {
   const char* value = std::getenv("LATTICE_TOKEN");
-  return value == nullptr ? std::string() : std::string(value);
+  if (value != nullptr && *value != '\0') return value;
+  // systemd's LoadCredential=token:... (deploy/systemd/lattice-irc@.service).
+  const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
+  if (credentials == nullptr || *credentials == '\0') return {};
+  auto token = ReadAdminCookie(std::string(credentials) + "/token");
+  return token.ok() ? *token : std::string();
 }
 
 }  // namespace lattice::client

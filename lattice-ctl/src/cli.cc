@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <ostream>
+#include <tuple>
 
 #include <CLI/CLI.hpp>
 
@@ -104,6 +105,78 @@ void BuildPeerCommands(CLI::App* app, Arguments* args) {
   rename->add_option("NODE", args->node)->required();
   rename->add_option("NAME", args->name, "the new name")->required();
   AddMesh(rename, args, "only in this mesh (default: every mesh that knows NODE)");
+}
+
+void BuildServiceCommands(CLI::App* app, Arguments* args) {
+  CLI::App* service = app->add_subcommand(
+      "service", "daemons declared by meshes and run with this node's consent");
+  service->require_subcommand(1);
+  const std::string mesh_help = "only this mesh (its root store or any store of it)";
+
+  CLI::App* list = AddCommand(service, "list",
+                              "descriptors, declarations, consent, this node's instances and where "
+                              "each mesh runs what",
+                              Command::kServiceList, args);
+  AddMesh(list, args, mesh_help + " (default: every mesh of this node)");
+
+  CLI::App* declare = AddCommand(
+      service, "declare",
+      "declare service ID for STORE in its mesh (--policy) or on this node only (--local)",
+      Command::kServiceDeclare, args);
+  declare->add_option("ID", args->service, "service id, e.g. lattice.irc-gateway")->required();
+  declare->add_option("--store", args->store, "the store it serves")->required();
+  declare->add_option("--policy", args->policy, "Global or TaggedNodes:TAG");
+  declare->add_flag("--local", args->local, "LocalOnly: in this node's database, never replicated");
+  declare->add_option("--set", args->sets, "a setting KEY=VALUE (repeatable)")->allow_extra_args(false);
+
+  CLI::App* undeclare = AddCommand(service, "undeclare", "withdraw the declaration of ID for STORE",
+                                   Command::kServiceUndeclare, args);
+  undeclare->add_option("ID", args->service)->required();
+  undeclare->add_option("--store", args->store, "the store it served")->required();
+  undeclare->add_flag("--local", args->local, "the local declaration");
+
+  CLI::App* consent = AddCommand(
+      service, "consent",
+      "whether this node follows a mesh's declarations of ID: manual (nothing runs), "
+      "follow-mesh, always, block",
+      Command::kServiceConsent, args);
+  consent->add_option("ID", args->service)->required();
+  consent->add_option("CONSENT", args->consent)
+      ->required()
+      ->check(CLI::IsMember({"manual", "follow-mesh", "always", "block"}));
+  AddMesh(consent, args, "the mesh (default: this node's own)");
+
+  CLI::App* override_ = AddCommand(service, "override",
+                                   "set (KEY=VALUE) or --clear a local setting of ID for STORE; "
+                                   "it wins over the mesh's",
+                                   Command::kServiceOverride, args);
+  override_->add_option("ID", args->service)->required();
+  override_->add_option("--store", args->store, "the instance's store")->required();
+  override_->add_option("ASSIGNMENT", args->assignment, "KEY=VALUE");
+  override_->add_option("--clear", args->clear, "remove the override of KEY");
+
+  for (auto [name, command, help] :
+       {std::tuple{"start", Command::kServiceStart, "run ID for STORE on this node (any consent but block)"},
+        std::tuple{"stop", Command::kServiceStop, "stop ID for STORE and keep it stopped"},
+        std::tuple{"reset", Command::kServiceReset,
+                   "forget failures and explicit start/stop of ID for STORE"}}) {
+    CLI::App* sub = AddCommand(service, name, help, command, args);
+    sub->add_option("ID", args->service)->required();
+    sub->add_option("--store", args->store, "the instance's store")->required();
+  }
+}
+
+void BuildNodeCommands(CLI::App* app, Arguments* args) {
+  CLI::App* node = app->add_subcommand("node", "this node's own settings in a mesh");
+  node->require_subcommand(1);
+  CLI::App* tag = node->add_subcommand("tag", "this node's tags (for TaggedNodes policies)");
+  tag->require_subcommand(1);
+  CLI::App* add = AddCommand(tag, "add", "add TAG", Command::kNodeTagAdd, args);
+  add->add_option("TAG", args->tag)->required();
+  AddMesh(add, args, "in this mesh (default: this node's own)");
+  CLI::App* remove = AddCommand(tag, "remove", "remove TAG", Command::kNodeTagRemove, args);
+  remove->add_option("TAG", args->tag)->required();
+  AddMesh(remove, args, "in this mesh (default: this node's own)");
 }
 
 void AddWatchOptions(CLI::App* sub, Arguments* args) {
@@ -260,6 +333,8 @@ std::optional<int> ParseCommandLine(int argc, const char* const* argv, Arguments
   BuildChatCommands(&app, args);
   BuildTokenCommands(&app, args);
   BuildDebugCommands(&app, args);
+  BuildServiceCommands(&app, args);
+  BuildNodeCommands(&app, args);
 
   try {
     app.parse(argc, argv);

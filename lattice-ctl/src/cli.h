@@ -43,6 +43,16 @@ enum class Command {
   kPeerList,
   kPeerRevoke,
   kPeerRename,
+  kServiceList,
+  kServiceDeclare,
+  kServiceUndeclare,
+  kServiceConsent,
+  kServiceOverride,
+  kServiceStart,
+  kServiceStop,
+  kServiceReset,
+  kNodeTagAdd,
+  kNodeTagRemove,
 };
 
 struct GlobalOptions {
@@ -89,6 +99,15 @@ struct Arguments {
   bool wait = false;    // store sync --wait
 
   std::string file;  // debug ingest; "-" reads stdin
+
+  std::string service;               // service ...: ID
+  std::string policy;                // service declare --policy Global|TaggedNodes:TAG
+  bool local = false;                // service declare/undeclare --local
+  std::vector<std::string> sets;     // service declare --set KEY=VALUE
+  std::string consent;               // service consent: manual|follow-mesh|always|block
+  std::string assignment;            // service override: KEY=VALUE
+  std::string clear;                 // service override --clear KEY
+  std::string tag;                   // node tag add|remove TAG
 };
 
 // Parses argv into `args`. Returns nullopt when a command should run; otherwise the process

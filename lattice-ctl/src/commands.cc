@@ -74,6 +74,16 @@ absl::Status RunCommand(Session& session) {
     case Command::kDebugIngest: return RunDebugIngest(session);
     case Command::kDebugForks: return RunDebugForks(session);
     case Command::kDebugFloating: return RunDebugFloating(session);
+    case Command::kServiceList: return RunServiceList(session);
+    case Command::kServiceDeclare: return RunServiceDeclare(session);
+    case Command::kServiceUndeclare: return RunServiceUndeclare(session);
+    case Command::kServiceConsent: return RunServiceConsent(session);
+    case Command::kServiceOverride: return RunServiceOverride(session);
+    case Command::kServiceStart: return RunServiceControl(session, "start");
+    case Command::kServiceStop: return RunServiceControl(session, "stop");
+    case Command::kServiceReset: return RunServiceControl(session, "reset");
+    case Command::kNodeTagAdd: return RunNodeTag(session, false);
+    case Command::kNodeTagRemove: return RunNodeTag(session, true);
   }
   return UsageError("unknown command");
 }

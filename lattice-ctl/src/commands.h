@@ -87,4 +87,12 @@ absl::Status RunDebugIngest(Session& session);
 absl::Status RunDebugForks(Session& session);
 absl::Status RunDebugFloating(Session& session);
 
+absl::Status RunServiceList(Session& session);
+absl::Status RunServiceDeclare(Session& session);
+absl::Status RunServiceUndeclare(Session& session);
+absl::Status RunServiceConsent(Session& session);
+absl::Status RunServiceOverride(Session& session);
+absl::Status RunServiceControl(Session& session, const std::string& action);
+absl::Status RunNodeTag(Session& session, bool remove);
+
 }  // namespace lattice::ctl

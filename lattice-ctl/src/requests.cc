@@ -183,6 +183,56 @@ absl::StatusOr<v1::RenamePeerRequest> BuildRenamePeerRequest(const Arguments& ar
   return request;
 }
 
+namespace {
+
+// "KEY=VALUE": the first '=' ends the key, which may not be empty; VALUE may be.
+absl::StatusOr<std::pair<std::string, std::string>> SplitAssignment(const std::string& text,
+                                                                    const std::string& what) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return UsageError(fmt::format("{} \"{}\" must be KEY=VALUE", what, text));
+  }
+  return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
+}
+
+}  // namespace
+
+absl::StatusOr<v1::DeclareServiceRequest> BuildDeclareServiceRequest(const Arguments& args) {
+  if (args.local == !args.policy.empty()) {
+    return UsageError("service declare needs exactly one of --policy Global|TaggedNodes:TAG and --local");
+  }
+  v1::DeclareServiceRequest request;
+  request.set_service_id(args.service);
+  request.set_store(args.store);
+  request.set_policy(args.policy);
+  request.set_local(args.local);
+  for (const auto& text : args.sets) {
+    LATTICE_ASSIGN_OR_RETURN(auto kv, SplitAssignment(text, "--set"));
+    auto* setting = request.add_settings();
+    setting->set_name(kv.first);
+    setting->set_value(kv.second);
+  }
+  return request;
+}
+
+absl::StatusOr<v1::SetServiceOverrideRequest> BuildSetServiceOverrideRequest(const Arguments& args) {
+  if (args.assignment.empty() == args.clear.empty()) {
+    return UsageError("service override needs exactly one of KEY=VALUE and --clear KEY");
+  }
+  v1::SetServiceOverrideRequest request;
+  request.set_service_id(args.service);
+  request.set_store(args.store);
+  if (!args.clear.empty()) {
+    request.set_key(args.clear);
+    request.set_clear(true);
+    return request;
+  }
+  LATTICE_ASSIGN_OR_RETURN(auto kv, SplitAssignment(args.assignment, "the override"));
+  request.set_key(kv.first);
+  request.set_value(kv.second);
+  return request;
+}
+
 absl::StatusOr<v1::SyncStoreRequest> BuildSyncStoreRequest(const Arguments& args) {
   if (!args.wait) {
     return UsageError(

@@ -42,6 +42,11 @@ absl::StatusOr<v1::RenamePeerRequest> BuildRenamePeerRequest(const Arguments& ar
 // store sync STORE [--peer] --wait [--timeout]
 absl::StatusOr<v1::SyncStoreRequest> BuildSyncStoreRequest(const Arguments& args);
 
+// service declare ID --store S (--policy P | --local) [--set KEY=VALUE]...
+absl::StatusOr<v1::DeclareServiceRequest> BuildDeclareServiceRequest(const Arguments& args);
+// service override ID --store S (KEY=VALUE | --clear KEY)
+absl::StatusOr<v1::SetServiceOverrideRequest> BuildSetServiceOverrideRequest(const Arguments& args);
+
 v1::ScanRequest BuildScanRequest(const Arguments& args);
 
 // Without --from the watch starts at the current end of the log; --from N delivers the

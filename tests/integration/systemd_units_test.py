@@ -4,6 +4,9 @@
 Usage: systemd_units_test.py DEPLOY_DIR [KERNEL_BINARY]
        systemd_units_test.py --lifecycle DEPLOY_DIR KERNEL_BINARY
 
+- lattice-irc@.service: `systemd-analyze verify` of an instance (lattice-irc@lobby) of a copy
+  whose ExecStart names an existing binary; its token comes from LoadCredential=, it runs
+  as a user of its own in group lattice, and it keeps the kernel's sandbox.
 - lattice-kernel.service: `systemd-analyze verify` on a copy whose ExecStart names
   KERNEL_BINARY (verify insists the binary exists; /bin/true stands in when none is given).
   Any diagnostic about the unit fails the test, because verify exits 0 on unknown keys and
@@ -147,6 +150,66 @@ def check_unit(deploy, binary, work):
         check(last(unit, "Service", key) is None and last(unit, "Unit", key) is not None,
               f"{key} is in [Unit], where systemd reads it")
     return unit, exec_start
+
+
+TEMPLATE = "lattice-irc@.service"
+INSTALLED_IRC = "/usr/local/bin/lattice-irc"
+
+
+def check_template(deploy, binary, kernel_unit, work):
+    """lattice-irc@.service, verified as the instance lattice-irc@lobby.service."""
+    with open(os.path.join(deploy, TEMPLATE), encoding="utf-8") as f:
+        text = f.read()
+    unit = parse_unit(text)
+    exec_start = (last(unit, "Service", "ExecStart") or "").split()
+    check(exec_start[:1] == [INSTALLED_IRC], f"{TEMPLATE} runs {INSTALLED_IRC}")
+    check("%i" in exec_start and flag_value(exec_start, "--store") == "%i",
+          f"{TEMPLATE} serves the instance's store (--store %i)")
+    check(flag_value(exec_start, "--socket") == "/run/lattice/kernel.sock",
+          f"{TEMPLATE} dials the kernel unit's socket")
+    credential = last(unit, "Service", "LoadCredential") or ""
+    check(credential.startswith("token:/etc/lattice/"),
+          f"{TEMPLATE} reads its token with LoadCredential=token:/etc/lattice/... ({credential})")
+    check(not any(k == "Environment" and "LATTICE_TOKEN" in v for k, v in unit.get("Service", [])),
+          f"{TEMPLATE} puts no token in its environment")
+    check(last(unit, "Service", "DynamicUser") == "yes" and
+          last(unit, "Service", "SupplementaryGroups") == "lattice",
+          f"{TEMPLATE} runs as a user of its own, in group lattice for the socket")
+    check(last(unit, "Unit", "PartOf") == UNIT, f"{TEMPLATE} is PartOf={UNIT}")
+    for key in ("ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevices", "NoNewPrivileges",
+                "RestrictAddressFamilies", "SystemCallFilter", "CapabilityBoundingSet",
+                "MemoryDenyWriteExecute", "RestrictNamespaces"):
+        check(last(unit, "Service", key) == last(kernel_unit, "Service", key),
+              f"{TEMPLATE} {key}= as in {UNIT} ({last(unit, 'Service', key)})")
+    stop = seconds(last(unit, "Service", "TimeoutStopSec"))
+    check(0 < stop <= seconds(last(kernel_unit, "Service", "TimeoutStopSec")),
+          f"{TEMPLATE} TimeoutStopSec={stop:g}s is at most the kernel's")
+
+    directory = os.path.join(work, "template")
+    os.mkdir(directory)
+    copy = os.path.join(directory, TEMPLATE)
+    good = re.sub(r"^ExecStart=\S+", "ExecStart=" + binary, text, count=1, flags=re.M)
+    with open(copy, "w", encoding="utf-8") as f:
+        f.write(good)
+    instance = os.path.join(directory, "lattice-irc@lobby.service")
+    rc, out = run(["systemd-analyze", "verify", "--man=no", instance])
+    problems = diagnostics_about(out, "lattice-irc@") or (out.splitlines() if rc else [])
+    check(rc == 0 and not problems,
+          f"systemd-analyze verify lattice-irc@lobby.service is clean" + indented(problems))
+    with open(copy, "w", encoding="utf-8") as f:
+        f.write(re.sub(r"^\[Service\]$", "[Service]\nFoo=bar", good, count=1, flags=re.M))
+    rc, out = run(["systemd-analyze", "verify", "--man=no", instance])
+    check(any("Foo" in line for line in diagnostics_about(out, "lattice-irc@")),
+          "systemd-analyze verify reports an injected unknown key in the template")
+
+
+def check_kernel_stops_daemons(unit):
+    """The kernel stops its own daemons on SIGTERM within the unit's stop timeout."""
+    check(last(unit, "Service", "KillMode") == "mixed",
+          "KillMode=mixed: SIGTERM to the kernel alone, which stops its daemons itself")
+    stop = seconds(last(unit, "Service", "TimeoutStopSec"))
+    # services/service_limits.h: kMaxStopTimeoutS, the longest a daemon may take to stop.
+    check(stop > 20, f"TimeoutStopSec={stop:g}s exceeds the longest daemon stop timeout (20 s)")
 
 
 def database_entry(root, database, name):
@@ -373,6 +436,8 @@ def main():
                 return SKIP
         with tempfile.TemporaryDirectory(prefix="lattice-systemd-") as work:
             unit, exec_start = check_unit(deploy, binary, work)
+            check_kernel_stops_daemons(unit)
+            check_template(deploy, binary, unit, work)
             check_sysusers_and_tmpfiles(deploy, unit, work)
             check_example_config(deploy, exec_start)
 

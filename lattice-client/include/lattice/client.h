@@ -176,6 +176,27 @@ class Client {
                                                    const std::string& name,
                                                    const std::string& mesh = "");
 
+  // ---- Admin: services and node tags (admin cookie only; DESIGN §8) ----
+  // Descriptors, declarations, consent, this node's instances and, per mesh, where the
+  // members run what (discovery). An empty `mesh` means every mesh of this node.
+  absl::StatusOr<v1::ListServicesResponse> ListServices(const std::string& mesh = "");
+  // These wait until the kernel has acted on the change (started or stopped daemons).
+  absl::StatusOr<v1::ServiceDeclarationInfo> DeclareService(const v1::DeclareServiceRequest& request);
+  absl::StatusOr<v1::ServiceDeclarationInfo> UndeclareService(
+      const v1::UndeclareServiceRequest& request);
+  absl::StatusOr<v1::ServiceConsentInfo> SetServiceConsent(const std::string& service_id,
+                                                           const std::string& consent,
+                                                           const std::string& mesh = "");
+  absl::StatusOr<v1::ServiceOverridesResponse> SetServiceOverride(
+      const v1::SetServiceOverrideRequest& request);
+  // `action` is start, stop or reset.
+  absl::StatusOr<v1::ServiceInstanceInfo> ControlService(const std::string& service_id,
+                                                         const std::string& store,
+                                                         const std::string& action);
+  // Adds (or with `remove`, removes) one of this node's own tags in `mesh`.
+  absl::StatusOr<v1::NodeTagsResponse> TagNode(const std::string& tag, const std::string& mesh = "",
+                                               bool remove = false);
+
  private:
   struct Impl;
   explicit Client(std::unique_ptr<Impl> impl);

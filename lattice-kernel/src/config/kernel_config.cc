@@ -56,6 +56,17 @@ absl::Status ApplyToml(const std::string& path, KernelConfig* config) {
         }
         config->advertise.push_back(*item.value<std::string>());
       }
+    } else if (k == "services_dirs" && value.is_array()) {
+      config->services_dirs.clear();
+      for (const auto& item : *value.as_array()) {
+        if (!item.is_string()) {
+          return absl::InvalidArgumentError(
+              fmt::format("config {}: \"services_dirs\" must be a list of directories", path));
+        }
+        config->services_dirs.push_back(*item.value<std::string>());
+      }
+    } else if (k == "bin_dir" && value.is_string()) {
+      config->bin_dir = *value.value<std::string>();
     } else if (k == "sync_interval_ms" && value.is_integer() && *value.value<int64_t>() > 0) {
       config->sync_interval_ms = static_cast<uint64_t>(*value.value<int64_t>());
     } else {
@@ -77,6 +88,14 @@ absl::StatusOr<KernelConfig> LoadKernelConfig(int argc, char** argv, int* exit_c
   bool listen_given = false;
   std::vector<std::string> advertise;
   int64_t sync_interval_ms = -1;
+  std::vector<std::string> services_dirs;
+  std::string bin_dir;
+  app.add_option("--services-dir", services_dirs,
+                 "directory of service descriptors (repeatable; default: "
+                 "<bin>/../share/lattice/services beside the kernel)");
+  app.add_option("--bin-dir", bin_dir,
+                 "where daemons named by a bare binary name are found (default: the kernel's "
+                 "own directory)");
   app.add_option("--config", config_path, "TOML configuration file");
   app.add_option("--data-dir", data_dir, "data directory (default: $LATTICE_DATA_DIR or ~/.local/share/lattice)");
   app.add_option("--socket", socket, "Unix socket of the Store Protocol");
@@ -123,6 +142,12 @@ absl::StatusOr<KernelConfig> LoadKernelConfig(int argc, char** argv, int* exit_c
   if (min_free_bytes >= 0) config.min_free_bytes = static_cast<uint64_t>(min_free_bytes);
   if (listen_given) config.listen = listen;
   if (!advertise.empty()) config.advertise = advertise;
+  std::string services_env;
+  FromEnv("LATTICE_SERVICES_DIRS", &services_env);
+  if (!services_env.empty()) config.services_dirs = SplitCommas(services_env);
+  FromEnv("LATTICE_BIN_DIR", &config.bin_dir);
+  if (!services_dirs.empty()) config.services_dirs = services_dirs;
+  if (!bin_dir.empty()) config.bin_dir = bin_dir;
   if (sync_interval_ms > 0) config.sync_interval_ms = static_cast<uint64_t>(sync_interval_ms);
   if (config.data_dir.empty()) config.data_dir = DefaultDataDir();
   if (config.socket.empty()) config.socket = DefaultSocketPath(config.data_dir);

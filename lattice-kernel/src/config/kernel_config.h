@@ -21,6 +21,11 @@ struct KernelConfig {
   std::string listen = "0.0.0.0:7470";
   std::vector<std::string> advertise;
   uint64_t sync_interval_ms = 30'000;
+  // The ServiceManager (DESIGN §8): directories of service descriptors (empty: the ones
+  // installed beside the kernel, <bin>/../share/lattice/services) and where bare binary
+  // names are found (empty: the kernel's own directory).
+  std::vector<std::string> services_dirs;
+  std::string bin_dir;
 };
 
 // Parses argv (CLI11). Returns the config, or a status whose message is the usage error;

@@ -407,7 +407,20 @@ absl::Status Node::AddMesh(const v1::MeshRecord& mesh) {
   LATTICE_RETURN_IF_ERROR(node_db_->Write(&batch, /*sync=*/true));
   LATTICE_RETURN_IF_ERROR(OpenMesh(record));
   spdlog::info("joined mesh {}", mesh.root_store_id());
+  std::lock_guard lock(mesh_listeners_mutex_);
+  for (const auto& [listener_id, listener] : mesh_listeners_) listener(*id);
   return absl::OkStatus();
+}
+
+uint64_t Node::AddMeshListener(std::function<void(const std::string& mesh_id)> listener) {
+  std::lock_guard lock(mesh_listeners_mutex_);
+  mesh_listeners_[next_mesh_listener_] = std::move(listener);
+  return next_mesh_listener_++;
+}
+
+void Node::RemoveMeshListener(uint64_t listener_id) {
+  std::lock_guard lock(mesh_listeners_mutex_);
+  mesh_listeners_.erase(listener_id);
 }
 
 std::optional<v1::MeshRecord> Node::MeshRecordOf(const std::string& mesh_id) const {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <deque>
 #include <map>
 #include <optional>
@@ -81,6 +82,10 @@ class Node {
   // ALREADY_EXISTS when this node is in the mesh already.
   absl::Status AddMesh(const v1::MeshRecord& mesh);
   Store* RootOf(const std::string& mesh_id);
+  // Calls `listener(mesh_id)` after each mesh this node joins (AddMesh), on the joining
+  // thread. Returns an id for RemoveMeshListener. The listener must be quick.
+  uint64_t AddMeshListener(std::function<void(const std::string& mesh_id)> listener);
+  void RemoveMeshListener(uint64_t id);
   // The mesh `store_id` belongs to, or "" when the store is unknown here.
   std::string MeshOfStore(const std::string& store_id);
   // The stores of a mesh, its root first, archived ones included (they replicate too).
@@ -137,6 +142,10 @@ class Node {
   std::map<std::string, uint64_t> registry_witness_;             // root witness it reflects
   std::mutex create_mutex_;
   std::mutex open_mutex_;
+
+  std::mutex mesh_listeners_mutex_;
+  std::map<uint64_t, std::function<void(const std::string&)>> mesh_listeners_;
+  uint64_t next_mesh_listener_ = 1;
 
   std::mutex enforce_mutex_;
   std::condition_variable enforce_cv_;

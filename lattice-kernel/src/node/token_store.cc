@@ -45,7 +45,7 @@ absl::StatusOr<NewToken> TokenStore::Create(const std::string& name,
                                             std::vector<std::string> store_ids,
                                             std::vector<std::string> prefixes,
                                             std::vector<std::string> rights, uint64_t ttl_seconds,
-                                            uint64_t now_ms) {
+                                            uint64_t now_ms, const std::string& service_instance) {
   if (name.empty() || name.size() > limits::kMaxTokenNameBytes) {
     return absl::InvalidArgumentError("a token needs a name of 1 to 128 bytes");
   }
@@ -71,6 +71,7 @@ absl::StatusOr<NewToken> TokenStore::Create(const std::string& name,
   for (auto& p : prefixes) token.record.add_prefixes(std::move(p));
   for (auto& r : rights) token.record.add_rights(std::move(r));
   token.record.set_created_ms(now_ms);
+  token.record.set_service_instance(service_instance);
   if (ttl_seconds > 0) token.record.set_expires_ms(now_ms + ttl_seconds * 1000);
   LATTICE_RETURN_IF_ERROR(Put(db_, TokenKey(id), token.record.SerializeAsString()));
   token.secret = fmt::format("{}{}.{}", kTokenPrefix, id, ToHex(secret));
@@ -120,6 +121,12 @@ absl::StatusOr<v1::TokenRecord> TokenStore::Revoke(const std::string& id) {
   record.set_revoked(true);
   LATTICE_RETURN_IF_ERROR(Put(db_, TokenKey(id), record.SerializeAsString()));
   return record;
+}
+
+absl::Status TokenStore::Delete(const std::string& id) {
+  leveldb::WriteBatch batch;
+  batch.Delete(TokenKey(id));
+  return db_.Write(&batch, /*sync=*/true);
 }
 
 }  // namespace lattice::kernel

@@ -29,13 +29,15 @@ class TokenStore {
   absl::StatusOr<NewToken> Create(const std::string& name, std::vector<std::string> store_ids,
                                   std::vector<std::string> prefixes,
                                   std::vector<std::string> rights, uint64_t ttl_seconds,
-                                  uint64_t now_ms);
+                                  uint64_t now_ms, const std::string& service_instance = "");
 
   // UNAUTHENTICATED for an unknown, malformed, revoked or expired token.
   absl::StatusOr<v1::TokenRecord> Authenticate(std::string_view token, uint64_t now_ms) const;
 
   absl::StatusOr<std::vector<v1::TokenRecord>> List() const;
   absl::StatusOr<v1::TokenRecord> Revoke(const std::string& id);
+  // Forgets a token entirely (the ServiceManager's tokens of runs that ended).
+  absl::Status Delete(const std::string& id);
 
  private:
   Database& db_;

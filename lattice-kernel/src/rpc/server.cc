@@ -27,8 +27,8 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
     return s;
   }
   server->auth_ = std::make_unique<Authenticator>(cookie, node.tokens(), node.clock());
-  server->context_ = std::make_unique<ServiceContext>(
-      ServiceContext{node, *server->auth_, socket_path, std::chrono::steady_clock::now(), replicator});
+  server->context_.reset(
+      new ServiceContext{node, *server->auth_, socket_path, std::chrono::steady_clock::now(), replicator});
   server->controller_ = std::make_unique<ControllerService>(*server->context_);
   server->kv_ = std::make_unique<KvService>(*server->context_);
   server->chat_ = std::make_unique<ChatService>(*server->context_);

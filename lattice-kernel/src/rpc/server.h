@@ -20,6 +20,10 @@ class StoreProtocolServer {
       Node& node, const std::string& socket_path, replication::Replicator* replicator = nullptr);
   ~StoreProtocolServer();
 
+  // Hands the Admin service calls to `manager` (which outlives the server, or is unset
+  // with nullptr before it goes).
+  void SetServiceManager(ServiceManager* manager) { context_->service_manager = manager; }
+
   // Stops accepting calls; open watches end within `grace`.
   void Shutdown(std::chrono::milliseconds grace);
 

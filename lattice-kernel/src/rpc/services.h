@@ -2,6 +2,7 @@
 // which outlive the gRPC server.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -14,6 +15,7 @@ namespace lattice::kernel {
 namespace replication {
 class Replicator;
 }
+class ServiceManager;
 
 struct ServiceContext {
   Node& node;
@@ -21,6 +23,9 @@ struct ServiceContext {
   std::string socket_path;
   std::chrono::steady_clock::time_point started;
   replication::Replicator* replicator = nullptr;  // null when the node does not replicate
+  // Set once the ServiceManager runs (after the server, whose socket its daemons dial);
+  // null before and in kernels without one.
+  std::atomic<ServiceManager*> service_manager{nullptr};
 };
 
 // Returns from an Admin handler unless the caller holds the admin cookie.
@@ -137,6 +142,21 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status RevokePeer(grpc::ServerContext*, const v1::PeerRef*, v1::ListPeersResponse*) override;
   grpc::Status RenamePeer(grpc::ServerContext*, const v1::RenamePeerRequest*,
                           v1::ListPeersResponse*) override;
+  // Services and node tags (admin_services.cc).
+  grpc::Status ListServices(grpc::ServerContext*, const v1::ListServicesRequest*,
+                            v1::ListServicesResponse*) override;
+  grpc::Status DeclareService(grpc::ServerContext*, const v1::DeclareServiceRequest*,
+                              v1::ServiceDeclarationInfo*) override;
+  grpc::Status UndeclareService(grpc::ServerContext*, const v1::UndeclareServiceRequest*,
+                                v1::ServiceDeclarationInfo*) override;
+  grpc::Status SetServiceConsent(grpc::ServerContext*, const v1::SetServiceConsentRequest*,
+                                 v1::ServiceConsentInfo*) override;
+  grpc::Status SetServiceOverride(grpc::ServerContext*, const v1::SetServiceOverrideRequest*,
+                                  v1::ServiceOverridesResponse*) override;
+  grpc::Status ControlService(grpc::ServerContext*, const v1::ControlServiceRequest*,
+                              v1::ServiceInstanceInfo*) override;
+  grpc::Status TagNode(grpc::ServerContext*, const v1::TagNodeRequest*,
+                       v1::NodeTagsResponse*) override;
 
  private:
   grpc::Status SetStatus(grpc::ServerContext*, const v1::StoreRef*, v1::StoreInfo*, const char* status);

@@ -278,5 +278,36 @@ TEST(Cli, UsageErrorsAreOneLineAndExitTwo) {
   }
 }
 
+TEST(Cli, ServiceCommands) {
+  Parsed p = Parse({"service", "declare", "lattice.irc-gateway", "--store", "lobby", "--policy",
+                    "TaggedNodes:gateway", "--set", "port=6667", "--set", "bind=127.0.0.1"});
+  ASSERT_FALSE(p.exit_code.has_value()) << p.err;
+  EXPECT_EQ(p.args.command, Command::kServiceDeclare);
+  EXPECT_EQ(p.args.service, "lattice.irc-gateway");
+  EXPECT_EQ(p.args.store, "lobby");
+  EXPECT_EQ(p.args.policy, "TaggedNodes:gateway");
+  EXPECT_EQ(p.args.sets, (std::vector<std::string>{"port=6667", "bind=127.0.0.1"}));
+  p = Parse({"service", "consent", "lattice.irc-gateway", "follow-mesh", "--mesh", "work"});
+  ASSERT_FALSE(p.exit_code.has_value()) << p.err;
+  EXPECT_EQ(p.args.command, Command::kServiceConsent);
+  EXPECT_EQ(p.args.consent, "follow-mesh");
+  EXPECT_EQ(p.args.mesh, "work");
+  EXPECT_EQ(Parse({"service", "consent", "x", "sometimes"}).exit_code, 2);
+  p = Parse({"service", "override", "x", "--store", "s", "--clear", "port"});
+  ASSERT_FALSE(p.exit_code.has_value()) << p.err;
+  EXPECT_EQ(p.args.clear, "port");
+  for (auto [word, command] : {std::pair{"start", Command::kServiceStart}, std::pair{"stop", Command::kServiceStop},
+                               std::pair{"reset", Command::kServiceReset}}) {
+    p = Parse({"service", word, "x", "--store", "s"});
+    ASSERT_FALSE(p.exit_code.has_value()) << p.err;
+    EXPECT_EQ(p.args.command, command);
+  }
+  EXPECT_EQ(Parse({"service", "start", "x"}).exit_code, 2) << "--store is required";
+  p = Parse({"node", "tag", "remove", "gateway", "--mesh", "work"});
+  ASSERT_FALSE(p.exit_code.has_value()) << p.err;
+  EXPECT_EQ(p.args.command, Command::kNodeTagRemove);
+  EXPECT_EQ(p.args.tag, "gateway");
+}
+
 }  // namespace
 }  // namespace lattice::ctl

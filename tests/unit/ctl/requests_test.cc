@@ -343,5 +343,46 @@ TEST(BuildIngestRequests, SplitsAtThePerCallLimit) {
   EXPECT_TRUE(BuildIngestRequests("s", {}).empty());
 }
 
+TEST(ServiceRequests, DeclareNeedsExactlyOneOfPolicyAndLocal) {
+  Arguments args;
+  args.service = "lattice.irc-gateway";
+  args.store = "lobby";
+  EXPECT_TRUE(IsUsageError(BuildDeclareServiceRequest(args).status()));
+  args.policy = "Global";
+  args.local = true;
+  EXPECT_TRUE(IsUsageError(BuildDeclareServiceRequest(args).status()));
+  args.local = false;
+  args.sets = {"port=6667", "motd=a=b", "password="};
+  auto request = BuildDeclareServiceRequest(args);
+  ASSERT_TRUE(request.ok()) << request.status();
+  ASSERT_EQ(request->settings_size(), 3);
+  EXPECT_EQ(request->settings(1).name(), "motd");
+  EXPECT_EQ(request->settings(1).value(), "a=b");
+  EXPECT_EQ(request->settings(2).value(), "");
+  args.sets = {"=6667"};
+  EXPECT_TRUE(IsUsageError(BuildDeclareServiceRequest(args).status()));
+  args.sets = {"port"};
+  EXPECT_TRUE(IsUsageError(BuildDeclareServiceRequest(args).status()));
+}
+
+TEST(ServiceRequests, OverrideSetsOrClearsOneKey) {
+  Arguments args;
+  args.service = "lattice.irc-gateway";
+  args.store = "lobby";
+  EXPECT_TRUE(IsUsageError(BuildSetServiceOverrideRequest(args).status()));
+  args.assignment = "port=6668";
+  auto set = BuildSetServiceOverrideRequest(args);
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->key(), "port");
+  EXPECT_EQ(set->value(), "6668");
+  EXPECT_FALSE(set->clear());
+  args.clear = "port";
+  EXPECT_TRUE(IsUsageError(BuildSetServiceOverrideRequest(args).status()));
+  args.assignment.clear();
+  auto cleared = BuildSetServiceOverrideRequest(args);
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_TRUE(cleared->clear());
+}
+
 }  // namespace
 }  // namespace lattice::ctl

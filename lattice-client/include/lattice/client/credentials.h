@@ -17,8 +17,9 @@ absl::StatusOr<std::string> ReadAdminCookie(const std::string& cookie_path);
 // cannot travel in a gRPC header.
 absl::StatusOr<std::string> ResolveSecret(const std::string& token, const std::string& socket_path);
 
-// $LATTICE_TOKEN, or an empty string. Daemons started by the ServiceManager find their
-// scoped token there.
+// $LATTICE_TOKEN, else the trimmed file $CREDENTIALS_DIRECTORY/token (a daemon run by a
+// systemd unit with LoadCredential=token:...), else an empty string. Daemons started by the
+// ServiceManager find their scoped token in $LATTICE_TOKEN.
 std::string TokenFromEnvironment();
 
 }  // namespace lattice::client

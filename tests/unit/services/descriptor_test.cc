@@ -1,0 +1,166 @@
+// Descriptor parsing: the shipped descriptors, and malformed ones reported with file, line
+// and reason.
+#include "services/descriptor.h"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "services/catalog.h"
+
+namespace lattice::services {
+namespace {
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const std::string kMinimal = R"(schema_version = 1
+id = "test.echo"
+binary = "echo-daemon"
+store_type = "kv"
+[token]
+rights = ["read"]
+[invocation]
+store_flag = "--store"
+)";
+
+std::string ErrorOf(const std::string& text, bool absolute = false) {
+  auto parsed = ParseDescriptor(text, "t.toml", absolute);
+  return parsed.ok() ? "" : std::string(parsed.status().message());
+}
+
+TEST(Descriptor, TheShippedIrcGatewayDescriptorParses) {
+  std::string path = std::string(LATTICE_SOURCE_DIR) + "/deploy/services/lattice.irc-gateway.toml";
+  auto d = ParseDescriptor(ReadText(path), path, false);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->id, "lattice.irc-gateway");
+  EXPECT_EQ(d->binary, "lattice-irc");
+  EXPECT_EQ(d->store_type, "chat");
+  EXPECT_EQ(d->port_report, PortReport::kStdoutLine);
+  EXPECT_TRUE(d->allow_zero_port);
+  EXPECT_FALSE(d->privileged_ports);
+  const SettingSpec* port = d->FindSetting("port");
+  ASSERT_NE(port, nullptr);
+  EXPECT_TRUE(port->port);
+  EXPECT_EQ(std::get<int64_t>(*port->default_value), 6667);
+  const SettingSpec* bind = d->FindSetting("bind");
+  ASSERT_NE(bind, nullptr);
+  EXPECT_EQ(std::get<std::string>(*bind->default_value), "127.0.0.1");
+  const SettingSpec* password = d->FindSetting("password");
+  ASSERT_NE(password, nullptr);
+  EXPECT_TRUE(password->secret);
+  EXPECT_EQ(password->env, "LATTICE_IRC_PASSWORD");
+  EXPECT_FALSE(password->default_value.has_value());
+  EXPECT_EQ(d->restart.start_limit_burst, 5u);
+  EXPECT_EQ(d->restart.no_restart_exit_codes, std::vector<int>{2});
+}
+
+TEST(Descriptor, EveryShippedDescriptorLoadsWithoutErrors) {
+  Catalog catalog = LoadCatalog({std::string(LATTICE_SOURCE_DIR) + "/deploy/services"}, false);
+  EXPECT_TRUE(catalog.errors.empty()) << catalog.errors.front();
+  EXPECT_NE(catalog.Find("lattice.irc-gateway"), nullptr);
+}
+
+TEST(Descriptor, AMinimalDescriptorTakesTheDefaults) {
+  auto d = ParseDescriptor(kMinimal, "t.toml", false);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->restart.policy, RestartPolicy::kOnFailure);
+  EXPECT_EQ(d->restart.stop_timeout_s, 10u);
+  EXPECT_TRUE(d->settings.empty());
+}
+
+TEST(Descriptor, AnUnknownKeyIsReportedWithItsLine) {
+  std::string error = ErrorOf(kMinimal + "colour = \"blue\"\n");
+  EXPECT_NE(error.find("t.toml:9:"), std::string::npos) << error;
+  EXPECT_NE(error.find("unknown key \"colour\""), std::string::npos) << error;
+  error = ErrorOf(kMinimal + "[[settings]]\nname = \"x\"\ntype = \"int\"\nflag = \"--x\"\nbogus = 1\n");
+  EXPECT_NE(error.find("t.toml:13:"), std::string::npos) << error;
+  EXPECT_NE(error.find("bogus"), std::string::npos) << error;
+}
+
+TEST(Descriptor, SyntaxErrorsCarryTheirLine) {
+  std::string error = ErrorOf("schema_version = 1\nid = \"x\nbinary = 3\n");
+  EXPECT_NE(error.find("t.toml:2:"), std::string::npos) << error;
+}
+
+TEST(Descriptor, MalformedDescriptorsAreRefusedWithAReason) {
+  struct Case {
+    std::string text;
+    std::string expected;
+  };
+  auto replace = [](std::string text, const std::string& from, const std::string& to) {
+    text.replace(text.find(from), from.size(), to);
+    return text;
+  };
+  std::vector<Case> cases = {
+      {replace(kMinimal, "schema_version = 1", "schema_version = 2"), "schema_version 2"},
+      {replace(kMinimal, "id = \"test.echo\"\n", ""), "\"id\" is missing"},
+      {replace(kMinimal, "test.echo", "Test Echo"), "must be [a-z0-9]"},
+      {replace(kMinimal, "echo-daemon", "/usr/bin/echo"), "bare name"},
+      {replace(kMinimal, "echo-daemon", "../bin/sh"), "bare file name"},
+      {replace(kMinimal, "\"kv\"", "\"root\""), "store_type"},
+      {replace(kMinimal, "[\"read\"]", "[\"read\", \"admin\"]"), "\"admin\""},
+      {replace(kMinimal, "--store", "store"), "store_flag"},
+      {kMinimal + "[[settings]]\nname = \"host\"\ntype = \"string\"\nflag = \"--host\"\n", "needs a pattern"},
+      {kMinimal + "[[settings]]\nname = \"p\"\ntype = \"int\"\nflag = \"--p\"\nenv = \"P\"\n", "exactly one"},
+      {kMinimal + "[[settings]]\nname = \"p\"\ntype = \"int\"\nenv = \"LATTICE_TOKEN\"\n", "not a usable"},
+      {kMinimal + "[[settings]]\nname = \"p\"\ntype = \"int\"\nflag = \"--p\"\nmin = 5\nmax = 1\n", "above max"},
+      {kMinimal + "[[settings]]\nname = \"p\"\ntype = \"int\"\nflag = \"--p\"\ndefault = 9\nmax = 1\n", "outside"},
+      {kMinimal + "[[settings]]\nname = \"s\"\ntype = \"string\"\nflag = \"--s\"\npattern = \"[a-z]+\"\ndefault = \"A\"\n", "does not match"},
+      {kMinimal + "[[settings]]\nname = \"p\"\ntype = \"int\"\nflag = \"--p\"\nport = true\ndefault = 22\n", "privileged"},
+      {kMinimal + "[[settings]]\nname = \"s\"\ntype = \"string\"\nflag = \"--s\"\npattern = \"(\"\n", "does not compile"},
+      {kMinimal + "[[settings]]\nname = \"s\"\ntype = \"string\"\nflag = \"--s\"\nport = true\npattern = \"x\"\n", "only an int"},
+      {kMinimal + "[ports]\nallow_zero = true\n", "port_report"},
+      {kMinimal + "[restart]\nstop_timeout_s = 60\n", "outside 1..20"},
+      {kMinimal + "[restart]\npolicy = \"sometimes\"\n", "sometimes"},
+      {kMinimal + "[restart]\nstop_signal = \"SIGKILL\"\n", "stop_signal"},
+      {kMinimal + "[restart]\nbackoff_initial_ms = 100\nbackoff_max_ms = 10\n", "below"},
+      {replace(kMinimal, "[token]\nrights = [\"read\"]\n", ""), "[token] is missing"},
+  };
+  for (const auto& c : cases) {
+    std::string error = ErrorOf(c.text);
+    EXPECT_NE(error.find(c.expected), std::string::npos) << "expected \"" << c.expected << "\" in: " << error;
+    EXPECT_EQ(error.rfind("t.toml:", 0), 0u) << error;
+  }
+}
+
+TEST(Descriptor, AnAbsoluteBinaryOnlyFromTheOperatorsDirectory) {
+  std::string text = kMinimal;
+  text.replace(text.find("echo-daemon"), 11, "/usr/bin/echo");
+  EXPECT_FALSE(ParseDescriptor(text, "t.toml", false).ok());
+  EXPECT_TRUE(ParseDescriptor(text, "t.toml", true).ok());
+}
+
+TEST(Descriptor, OversizedFilesAreRefusedBeforeParsing) {
+  std::string text = kMinimal + "# " + std::string(70'000, 'x') + "\n";
+  auto parsed = ParseDescriptor(text, "t.toml", false);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST(Descriptor, ACatalogSkipsBadFilesAndDuplicatesAndKeepsTheRest) {
+  auto dir = std::filesystem::temp_directory_path() / ("lattice-catalog-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a.toml") << kMinimal;
+  std::ofstream(dir / "b.toml") << kMinimal;  // the same id again
+  std::ofstream(dir / "c.toml") << "id = [";
+  std::ofstream(dir / "notes.txt") << "not a descriptor";
+  Catalog catalog = LoadCatalog({dir.string(), (dir / "missing").string()}, false);
+  EXPECT_NE(catalog.Find("test.echo"), nullptr);
+  ASSERT_EQ(catalog.errors.size(), 3u);
+  EXPECT_NE(catalog.errors[0].find("b.toml:1: test.echo is already described"), std::string::npos) << catalog.errors[0];
+  EXPECT_NE(catalog.errors[1].find("c.toml:1:"), std::string::npos) << catalog.errors[1];
+  EXPECT_NE(catalog.errors[2].find("missing"), std::string::npos) << catalog.errors[2];
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace lattice::services
