@@ -39,6 +39,11 @@ int main(int argc, char** argv) {
                  "seconds a pinged client has to answer before it is dropped")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  app.add_option("--remote-idle", options.remote_idle_s,
+                 "seconds a user of another node stays shown in a channel after their last "
+                 "message, then PARTs")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 7 * 24 * 3600));
   app.add_option("--flood-burst", options.flood_burst,
                  "lines a client may send at once before flood control (default 20)")
       ->check(CLI::Range(1.0, 100000.0));

@@ -4,6 +4,8 @@
 # - irc_*: integration tests (tests/integration/irc_gateway_test.py) that run the real
 #   lattice-kernel, lattice-ctl and lattice-irc and talk to the gateway with python3-irc
 #   (Debian package python3-irc) and raw sockets.
+# - irc_mesh_*: the same across two kernels in a mesh, a gateway on each
+#   (tests/integration/irc_mesh_test.py).
 # - fuzz_irc_line (with LATTICE_FUZZ): libFuzzer target for the line parser.
 include_guard(GLOBAL)
 include(GoogleTest)
@@ -50,8 +52,24 @@ endforeach()
 if(_irc_python STREQUAL "")
   message(STATUS "lattice-irc integration tests not added: no python3 with python3-irc")
 elseif(TARGET lattice-kernel AND TARGET lattice-ctl)
-  # One ctest test per scenario family; each starts its own kernel and gateway.
-  foreach(_scenario
+  # One ctest test per scenario of `script`: NAME_PREFIX<scenario>, each starting its own
+  # kernels and gateways. Exit status 77: a tool the scenario needs (irssi, tmux) is missing.
+  function(lattice_irc_scenarios script name_prefix timeout)
+    cmake_parse_arguments(PARSE_ARGV 3 ARG "" "" "ARGS;SCENARIOS")
+    foreach(_scenario ${ARG_SCENARIOS})
+      add_test(NAME ${name_prefix}${_scenario}
+               COMMAND ${_irc_python} ${LATTICE_IRC_TESTS}/integration/${script}
+                       --kernel $<TARGET_FILE:lattice-kernel>
+                       --ctl $<TARGET_FILE:lattice-ctl>
+                       --irc $<TARGET_FILE:lattice-irc>
+                       ${ARG_ARGS} ${_scenario})
+      set_tests_properties(${name_prefix}${_scenario} PROPERTIES LABELS integration
+                           TIMEOUT ${timeout} SKIP_RETURN_CODE 77)
+    endforeach()
+  endfunction()
+  lattice_irc_scenarios(irc_gateway_test.py irc_ 180
+    ARGS --remote-author $<TARGET_FILE:irc_remote_author>
+    SCENARIOS
       register_join_talk
       topic_names_queries
       history_on_join
@@ -63,17 +81,14 @@ elseif(TARGET lattice-kernel AND TARGET lattice-ctl)
       connection_policies
       irssi_smoke
       service_descriptor)
-    add_test(NAME irc_${_scenario}
-             COMMAND ${_irc_python} ${LATTICE_IRC_TESTS}/integration/irc_gateway_test.py
-                     --kernel $<TARGET_FILE:lattice-kernel>
-                     --ctl $<TARGET_FILE:lattice-ctl>
-                     --irc $<TARGET_FILE:lattice-irc>
-                     --remote-author $<TARGET_FILE:irc_remote_author>
-                     ${_scenario})
-    # 77: a tool the scenario needs (irssi, tmux) is not installed.
-    set_tests_properties(irc_${_scenario} PROPERTIES LABELS integration TIMEOUT 180
-                         SKIP_RETURN_CODE 77)
-  endforeach()
+  # Two kernels in a mesh on loopback, a gateway on each, clients on both
+  # (irc_mesh_test.py reuses the clients and gateways of irc_gateway_test.py).
+  lattice_irc_scenarios(irc_mesh_test.py irc_mesh_ 300
+    SCENARIOS
+      cross_node_talk
+      remote_presence
+      history_across_nodes
+      offline_catch_up)
 endif()
 unset(_irc_python)
 

@@ -182,6 +182,7 @@ int RunGateway(const GatewayOptions& options) {
   server_options.motd = ReadMotd(options.motd_file);
   server_options.ping_interval_ms = options.ping_interval_s * 1000;
   server_options.ping_timeout_ms = options.ping_timeout_s * 1000;
+  server_options.remote_idle_part_ms = options.remote_idle_s * 1000;
   IrcServer server(server_options, **tcp, backend);
   server_ptr = &server;
   (*tcp)->SetServer(&server);

@@ -20,6 +20,9 @@ struct GatewayOptions {
   std::string motd_file;                  // empty: no MOTD (422)
   int64_t ping_interval_s = 90;
   int64_t ping_timeout_s = 60;
+  // Users of other nodes are not connected here: they are shown in a channel from their
+  // first message until they have been quiet this long.
+  int64_t remote_idle_s = 3600;
   double flood_burst = 0;  // 0: limits.h defaults
   double flood_rate = 0;
   size_t sendq_bytes = 0;  // 0: limits::kMaxSendQueueBytes

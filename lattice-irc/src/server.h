@@ -113,6 +113,9 @@ class IrcServer {
   void HandleList(LocalClient& client, const Message& message);
   void PlayHistory(LocalClient& client, Membership& membership, const Channel& channel,
                    const std::vector<v1::ChatMessage>& history);
+  // Users of other nodes who spoke in `history` within the remote idle time are shown as
+  // present, as if their messages had arrived live.
+  void ShowRecentSpeakers(Channel& channel, const std::vector<v1::ChatMessage>& history);
   Channel& ChannelFor(const std::string& key);
   void DropChannelIfUnused(const std::string& key);
   bool UpdateTopic(Channel& channel, const v1::Topic& topic);

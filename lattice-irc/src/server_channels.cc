@@ -115,7 +115,10 @@ void IrcServer::CompleteJoin(ClientId id, const std::string& key, ChannelSnapsho
   if (it == client->channels.end() || !it->second.joining) return;
   Channel& channel = ChannelFor(key);
   Membership& membership = it->second;
-  if (snapshot.status.ok()) UpdateTopic(channel, snapshot.topic);
+  if (snapshot.status.ok()) {
+    UpdateTopic(channel, snapshot.topic);
+    ShowRecentSpeakers(channel, snapshot.history);
+  }
 
   membership.joining = false;
   Outgoing join = Event(client->Prefix(), "JOIN", {channel.name}, /*trailing=*/false);
@@ -137,6 +140,25 @@ void IrcServer::CompleteJoin(ClientId id, const std::string& key, ChannelSnapsho
       continue;
     }
     SendDelivery(*client, delivery, nullptr);
+  }
+}
+
+void IrcServer::ShowRecentSpeakers(Channel& channel, const std::vector<v1::ChatMessage>& history) {
+  uint64_t now_wall = NowWallMs();
+  for (const auto& message : history) {
+    if (message.author() == options_.node_id) continue;  // local senders come and go here
+    uint64_t wall = message.hlc().wall_ms();
+    int64_t age = wall >= now_wall ? 0 : static_cast<int64_t>(now_wall - wall);
+    if (age >= options_.remote_idle_part_ms) continue;
+    ExternalUser& user = directory_.Resolve(message.author(), message.sender());
+    int64_t last_seen = now_ms_ - age;
+    auto found = channel.remote.find(&user);
+    if (found != channel.remote.end()) {
+      found->second = std::max(found->second, last_seen);
+      continue;
+    }
+    // Members already in the channel see them arrive; the joining client sees them in NAMES.
+    EnsurePresent(channel, user, last_seen);
   }
 }
 

@@ -55,6 +55,10 @@ struct PairState {
   std::chrono::milliseconds delay{0};
   uint64_t bytes_sent = 0;
   uint64_t frames_dropped = 0;
+  // What the relay passed on, while a capture is on (up to capture_limit bytes).
+  bool capturing = false;
+  size_t capture_limit = 0;
+  std::string captured;
 };
 
 // Follows one direction of a link (preamble, then length-prefixed frames) and leaves out
@@ -202,7 +206,7 @@ class TcpRelay::Loop {
       for (size_t i = 0; i < polled; ++i) {
         Service(*connections_[i], fds[base + 2 * i].revents, fds[base + 2 * i + 1].revents, now);
       }
-      std::erase_if(connections_, [this](const std::unique_ptr<Connection>& connection) {
+      std::erase_if(connections_, [](const std::unique_ptr<Connection>& connection) {
         bool done = connection->up.sink_closed && connection->down.sink_closed;
         if (connection->failed || done) Close(*connection, /*reset=*/connection->failed);
         return connection->failed || done;
@@ -443,9 +447,14 @@ class TcpRelay::Loop {
         if (errno != EAGAIN && errno != EINTR) c.failed = true;
         return;
       }
+      PairState& pair = Pair(direction.from, direction.to);
+      if (pair.capturing && pair.captured.size() < pair.capture_limit) {
+        size_t take = std::min(static_cast<size_t>(n), pair.capture_limit - pair.captured.size());
+        pair.captured.append(chunk.bytes, chunk.written, take);
+      }
       chunk.written += static_cast<size_t>(n);
       direction.buffered -= static_cast<size_t>(n);
-      Pair(direction.from, direction.to).bytes_sent += static_cast<uint64_t>(n);
+      pair.bytes_sent += static_cast<uint64_t>(n);
       if (chunk.written == chunk.bytes.size()) direction.queue.pop_front();
     }
     if (!c.failed && direction.source_ended && direction.queue.empty() && !direction.sink_closed) {
@@ -536,6 +545,19 @@ uint64_t TcpRelay::BytesSent(int from, int to) {
 
 uint64_t TcpRelay::FramesDropped(int from, int to) {
   return loop_->Call([&] { return loop_->Pair(from, to).frames_dropped; });
+}
+
+void TcpRelay::StartCapture(int from, int to, size_t max_bytes) {
+  loop_->Call([&] {
+    PairState& pair = loop_->Pair(from, to);
+    pair.capturing = true;
+    pair.capture_limit = max_bytes;
+    pair.captured.clear();
+  });
+}
+
+std::string TcpRelay::Captured(int from, int to) {
+  return loop_->Call([&] { return loop_->Pair(from, to).captured; });
 }
 
 void TcpRelay::ResetCounters() {

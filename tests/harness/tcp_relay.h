@@ -84,6 +84,10 @@ class TcpRelay {
   uint64_t BytesSent(int from, int to);
   // Frames from `from` to `to` the relay has started dropping (DropNextFrames).
   uint64_t FramesDropped(int from, int to);
+  // Records the bytes passed on from `from` to `to` from now on, exactly as they crossed the
+  // wire, up to `max_bytes` (what someone tapping the link would see).
+  void StartCapture(int from, int to, size_t max_bytes);
+  std::string Captured(int from, int to);
   // Zeroes the byte and frame counters of every pair; faults stay as they are.
   void ResetCounters();
   // Live connections between `a` and `b`, whoever dialed.

@@ -355,20 +355,30 @@ class World:
         return done.stdout.split()[0]
 
     def close(self, ok):
-        for client in list(CLIENTS_BY_CONNECTION.values()):
-            client.close()
-        for gateway in self.gateways:
-            if ok:
-                gateway.stop()
-            elif gateway.alive():
-                gateway.process.kill()
-        self.kernel.stop()
+        close_world(self.root, self.gateways, [self.kernel], ok)
+
+
+def close_world(root, gateways, kernels, ok):
+    """Closes every client, stops the gateways (each must exit cleanly when the scenario
+    passed) and the kernels; removes `root` after a pass, or keeps it and prints the logs."""
+    for client in list(CLIENTS_BY_CONNECTION.values()):
+        client.close()
+    for gateway in gateways:
         if ok:
-            shutil.rmtree(self.root, ignore_errors=True)
-        else:
-            print("kept " + self.root + " for inspection", file=sys.stderr)
-            for gateway in self.gateways:
-                print("gateway log:" + tail(gateway.log_path, 60), file=sys.stderr)
+            gateway.stop()
+        elif gateway.alive():
+            gateway.process.kill()
+    for kernel in kernels:
+        kernel.stop()
+    if ok:
+        shutil.rmtree(root, ignore_errors=True)
+    else:
+        print("kept " + root + " for inspection", file=sys.stderr)
+        for gateway in gateways:
+            print("gateway log:" + tail(gateway.log_path, 60), file=sys.stderr)
+        if len(kernels) > 1:
+            for kernel in kernels:
+                print("%s:%s" % (kernel.log_path, tail(kernel.log_path, 40)), file=sys.stderr)
 
 
 def short(node_id):
@@ -888,18 +898,18 @@ SCENARIOS = {f.__name__: f for f in [
     connection_policies, irssi_smoke, service_descriptor]}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--kernel", required=True)
-    parser.add_argument("--ctl", required=True)
-    parser.add_argument("--irc", required=True)
-    parser.add_argument("--remote-author", required=True)
-    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+def run_main(doc, scenarios, make_world, more_binaries=()):
+    """Parses --kernel/--ctl/--irc (and `more_binaries`) and a scenario name, runs the
+    scenario in a world made by `make_world(args)`, and returns the exit status."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    for flag in ("--kernel", "--ctl", "--irc", *more_binaries):
+        parser.add_argument(flag, required=True)
+    parser.add_argument("scenario", choices=sorted(scenarios))
     args = parser.parse_args()
-    world = World(args)
+    world = make_world(args)
     ok = False
     try:
-        SCENARIOS[args.scenario](world)
+        scenarios[args.scenario](world)
         ok = True
     except TestFailure as failure:
         print("FAIL %s: %s" % (args.scenario, failure), file=sys.stderr)
@@ -908,6 +918,10 @@ def main():
         world.close(ok)
     print("%s %s" % ("PASS" if ok else "FAIL", args.scenario))
     return 0 if ok else 1
+
+
+def main():
+    return run_main(__doc__, SCENARIOS, World, ["--remote-author"])
 
 
 if __name__ == "__main__":

@@ -132,5 +132,38 @@ TEST(ReplicationMesh, LostFramesAndAGapLongerThanAFetchWindowAreRepaired) {
   EXPECT_GE(cluster->relay().FramesDropped(0, 1), 1u);
 }
 
+TEST(ReplicationMesh, StoreSyncWaitReconcilesNowAndFailsWhenThePeerIsUnreachable) {
+  // No periodic anti-entropy within the test: only `store sync` reconciles.
+  auto cluster = StartCluster(2, std::chrono::hours(1));
+  ASSERT_NE(cluster, nullptr);
+  auto store = CreateStoreEverywhere(*cluster, 0, "notes", Range(2));
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto peer = cluster->NodeId(1);
+  ASSERT_TRUE(peer.ok());
+  ASSERT_TRUE(cluster->WaitForPeersConnected(0, 1, 20s).ok());
+
+  CommandResult synced = cluster->Ctl(0, {"--json", "store", "sync", *store, "--wait"});
+  ASSERT_EQ(synced.exit_code, 0) << synced.err;
+  auto report = nlohmann::json::parse(synced.out);
+  EXPECT_TRUE(report["ok"].get<bool>()) << synced.out;
+  ASSERT_EQ(report["results"].size(), 1u) << synced.out;
+  EXPECT_EQ(report["results"][0]["node_id"], *peer);
+  EXPECT_TRUE(report["results"][0]["ok"].get<bool>());
+  EXPECT_GE(report["results"][0]["rounds"].get<uint64_t>(), 1u);
+  auto status = StoreStatus(*cluster, 0, *store);
+  ASSERT_TRUE(status.ok());
+  ASSERT_EQ((*status)["peers"].size(), 1u);
+  EXPECT_GT((*status)["peers"][0]["last_sync_ms"].get<uint64_t>(), 0u);
+
+  // Unreachable: a sync with that peer cannot finish, and says so with a non-zero exit.
+  cluster->relay().Cut(0, 1);
+  ASSERT_TRUE(WaitFor([&] { return cluster->relay().Connections(0, 1) == 0; }, 20s));
+  CommandResult failed =
+      cluster->Ctl(0, {"store", "sync", *store, "--peer", *peer, "--wait", "--timeout", "3s"});
+  EXPECT_NE(failed.exit_code, 0) << failed.out;
+  EXPECT_FALSE(failed.err.empty() && failed.out.empty());
+  cluster->relay().Heal(0, 1);
+}
+
 }  // namespace
 }  // namespace lattice::testing

@@ -44,9 +44,10 @@ void Fetcher::SendRequest(const ConnectionPtr& conn, const std::string& store_id
     for (const auto& hash : hashes) asked_[{store_id, hash}] = now;
     uint64_t id = next_request_id_++;
     request->set_request_id(id);
-    for (auto& hash : hashes) request->add_hashes(std::move(hash));
-    pending_[id] = Pending{conn, conn.get(), store_id, Clock::now(), group, for_dependencies,
-                           std::move(tried)};
+    for (const auto& hash : hashes) request->add_hashes(hash);
+    pending_[id] = Pending{conn, conn.get(), store_id, now, group, for_dependencies,
+                           std::move(tried), for_dependencies ? std::vector<std::string>()
+                                                              : std::move(hashes)};
   }
   // Waiting for room here only slows this fetch; the request stays pending either way and
   // times out if it was lost.
@@ -139,7 +140,10 @@ void Fetcher::OnResponse(const ConnectionPtr& conn, const v1::FetchResponse& res
       it = pending_.end();
     } else {
       pending = it->second;
-      if (response.last()) pending_.erase(it);
+      if (response.last()) {
+        ForgetInFlight(pending);
+        pending_.erase(it);
+      }
     }
   }
   Store* store = ctx_.StoreFor(conn->peer_id(), response.store_id());
@@ -161,8 +165,6 @@ void Fetcher::OnResponse(const ConnectionPtr& conn, const v1::FetchResponse& res
     {
       std::lock_guard lock(mu_);
       pending.group->outcome.unknown += response.unknown_size();
-      // Not on its way after all: a dependent that floats on one may ask elsewhere.
-      for (const auto& hash : response.unknown()) asked_.erase({response.store_id(), hash});
     }
     if (pending.for_dependencies) {
       // Ask the next peer that has not been asked yet.
@@ -185,6 +187,10 @@ void Fetcher::OnResponse(const ConnectionPtr& conn, const v1::FetchResponse& res
   if (finished) Finish(pending.group);
 }
 
+void Fetcher::ForgetInFlight(const Pending& pending) {
+  for (const auto& hash : pending.in_flight) asked_.erase({pending.store_id, hash});
+}
+
 void Fetcher::HandleFloating(const ConnectionPtr& conn, const std::string& store_id,
                              const std::vector<IngestOutcome>& outcomes) {
   std::vector<std::string> missing;
@@ -204,6 +210,7 @@ void Fetcher::OnClosed(const PeerConnection* conn) {
         ++it;
         continue;
       }
+      ForgetInFlight(it->second);
       auto group = it->second.group;
       group->outcome.complete = false;
       if (--group->pending == 0) finished.push_back(group);
@@ -223,6 +230,7 @@ void Fetcher::Sweep() {
         ++it;
         continue;
       }
+      ForgetInFlight(it->second);
       auto group = it->second.group;
       group->outcome.complete = false;
       if (--group->pending == 0) finished.push_back(group);

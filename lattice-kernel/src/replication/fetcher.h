@@ -63,6 +63,8 @@ class Fetcher {
     std::shared_ptr<Group> group;
     bool for_dependencies = false;
     std::set<std::string> tried;  // peers already asked (dependency fetches)
+    // What a reconciliation's request asked for: marked in asked_ while on its way.
+    std::vector<std::string> in_flight;
   };
 
   void SendRequest(const ConnectionPtr& conn, const std::string& store_id,
@@ -70,6 +72,9 @@ class Fetcher {
                    bool for_dependencies, std::set<std::string> tried);
   // Ends one request of `group`, outside the lock.
   static void Finish(const std::shared_ptr<Group>& group);
+  // Once a reconciliation's request is answered, lost or timed out, its hashes may be asked
+  // for as dependencies again. REQUIRES: mu_ held.
+  void ForgetInFlight(const Pending& pending);
   void HandleFloating(const ConnectionPtr& conn, const std::string& store_id,
                       const std::vector<IngestOutcome>& outcomes);
 

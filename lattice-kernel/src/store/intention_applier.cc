@@ -85,7 +85,11 @@ IngestOutcome IntentionApplier::Park(const DecodedIntention& intention,
   IngestOutcome outcome = Outcome(IngestOutcome::Kind::kFloating, intention.hash,
                                   fmt::format("waiting for {} missing dependencies, first {}",
                                               missing.size(), ToHex(missing.front())));
-  outcome.missing = missing;
+  // Only what is not here at all is worth fetching: a dependency that floats itself
+  // arrived already and waits for its own.
+  for (const auto& dep : missing) {
+    if (!view_.Contains(keys::Pending(dep))) outcome.missing.push_back(dep);
+  }
   return outcome;
 }
 

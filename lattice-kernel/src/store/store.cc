@@ -474,7 +474,11 @@ std::vector<std::string> Store::MissingDependencies(size_t max) const {
   std::string prefix = keys::Table(keys::kMissing);
   (void)db_->Scan(prefix, keys::PrefixEnd(prefix), [&](std::string_view k, std::string_view) {
     std::string hash(k.substr(1, kHashBytes));
-    if (missing.empty() || missing.back() != hash) missing.push_back(std::move(hash));
+    if (!missing.empty() && missing.back() == hash) return true;
+    // A dependency that floats itself is here; what it waits for is listed on its own.
+    auto floating = db_->Get(keys::Pending(hash));
+    if (floating.ok() && *floating) return true;
+    missing.push_back(std::move(hash));
     return missing.size() < max;
   });
   return missing;
@@ -494,8 +498,10 @@ std::vector<Store::FloatingInfo> Store::Floating(size_t max) const {
     info.seq = decoded->body.seq();
     info.wall_ms = decoded->body.hlc().wall_ms();
     auto is_missing = [&](const std::string& dep) {
-      auto present = db_->Get(keys::Intention(dep));
-      return present.ok() && !*present;
+      auto applied = db_->Get(keys::Intention(dep));
+      if (!applied.ok() || *applied) return false;
+      auto floating = db_->Get(keys::Pending(dep));
+      return floating.ok() && !*floating;
     };
     if (!decoded->body.prev().empty() && is_missing(decoded->body.prev())) {
       info.missing.push_back(decoded->body.prev());

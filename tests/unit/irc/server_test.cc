@@ -462,7 +462,8 @@ TEST_F(ServerTest, JoinPlaysHistoryInABatchWithOriginalTimes) {
   EXPECT_EQ(lines[0], "@time=2023-11-14T22:13:20.000Z :alice!alice@5e1f5e1f.lattice JOIN #c");
   EXPECT_EQ(lines[1], ":irc.test 332 alice #c :Plans");
   EXPECT_EQ(lines[2], ":irc.test 333 alice #c dave :1714566000");
-  EXPECT_EQ(lines[3], ":irc.test 353 alice = #c :alice");
+  // dave of node A spoke recently (his message is even ahead of this clock): he is present.
+  EXPECT_EQ(lines[3], ":irc.test 353 alice = #c :alice dave");
   EXPECT_EQ(lines[4], ":irc.test 366 alice #c :End of /NAMES list.");
   EXPECT_EQ(lines[5], ":irc.test BATCH +history1 chathistory #c");
   EXPECT_EQ(lines[6],
@@ -615,6 +616,38 @@ TEST_F(ServerTest, QuietRemoteUsersPartAfterTheIdleTime) {
   Line(alice, "PONG x");
   server_->OnTick(now_ms_);
   EXPECT_TRUE(HasLine(Take(alice), ":dave!dave@a1b2c3d4.lattice PART #c :idle"));
+}
+
+TEST_F(ServerTest, RecentRemoteSpeakersInTheHistoryAreInNames) {
+  ServerOptions options;
+  options.remote_idle_part_ms = 60'000;
+  Restart(options);
+  ClientId alice = Connect("alice");
+  ChannelSnapshot snapshot;
+  snapshot.history = {Chat("h1", "c", "long ago", "dave", kNodeA, 3, wall_ms_ - 120'000),
+                      Chat("h2", "c", "just now", "erin", kNodeA, 4, wall_ms_ - 10'000),
+                      Chat("h3", "c", "from a tool here", "zed", kSelf, 5, wall_ms_ - 5'000)};
+  snapshot.horizon = 5;
+  Join(alice, "#c", snapshot);
+  auto lines = Take(alice);
+  EXPECT_TRUE(HasLine(lines, ":irc.test 353 alice = #c :alice erin"));
+  int joins = 0;
+  for (const auto& line : lines) joins += line.find(" JOIN #c") != std::string::npos ? 1 : 0;
+  EXPECT_EQ(joins, 1);  // alice's own: erin is listed, not announced
+  // A second client joining: erin is still listed, and alice is not told she joined again.
+  ClientId bob = Connect("bob");
+  Join(bob, "#c", snapshot);
+  EXPECT_TRUE(HasLine(Take(bob), ":irc.test 353 bob = #c :alice bob erin"));
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":bob!bob@5e1f5e1f.lattice JOIN #c"}));
+  // erin's idle time counts from her message, not from the JOIN.
+  now_ms_ += 49'000;
+  Line(alice, "PONG x");
+  Line(bob, "PONG x");
+  server_->OnTick(now_ms_);
+  EXPECT_TRUE(Take(alice).empty());
+  now_ms_ += 2'000;
+  server_->OnTick(now_ms_);
+  EXPECT_TRUE(HasLine(Take(alice), ":erin!erin@a1b2c3d4.lattice PART #c :idle"));
 }
 
 // ---- Topics

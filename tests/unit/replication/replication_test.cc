@@ -144,6 +144,15 @@ TEST_F(ReplicationTest, AMissingDependencyOfAnotherAuthorIsFetched) {
   // n1's write never reaches n2 directly, and n0's push of it to n2 is lost too; n0 then
   // writes on top of it, so n2 receives an intention whose dependency it lacks.
   network_->Cut("n1", "n2");
+  // Once n1 knows the link is gone: a push sent on a link not yet seen closed would name n2
+  // as reached, n0 would not forward it, and the dropped payload would be n0's next push.
+  std::string mesh = nodes_[0]->node->own_mesh_id();
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& view : nodes_[1]->replicator->Peers(mesh)) {
+      if (view.member.node_id == nodes_[2]->id() && view.connected) return false;
+    }
+    return true;
+  }));
   network_->DropNextPayloads("n0", "n2", 1);
   Put(*nodes_[1], store, "base", "b");
   ASSERT_TRUE(Eventually([&] { return Get(*nodes_[0], store, "base") == "b"; }));
