@@ -3,7 +3,11 @@
 // and stops with its token revoked when the node blocks it.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <fstream>
+#include <set>
 
 #include "integration/services_support.h"
 
@@ -122,6 +126,40 @@ TEST(ServiceConsent, ALocalDeclarationRunsWithoutConsentAndAnOverrideMovesIt) {
   ASSERT_TRUE(WaitFor([&] { return DaemonPids(*store).empty(); }, 20s));
   ASSERT_EQ(kernel.Ctl({"service", "reset", kIrcGateway, "--store", "mine"}).exit_code, 0);
   EXPECT_TRUE(WaitForInstance(kernel, kIrcGateway, *store, "running", 20s).ok());
+}
+
+TEST(ServiceDescriptors, AMalformedDescriptorIsSkippedWithItsLineAndTheOthersServe) {
+  ScratchDir dir;
+  std::string services = dir.path() + "/services";
+  ASSERT_EQ(::mkdir(services.c_str(), 0700), 0);
+  std::ofstream(services + "/broken.toml") << "schema_version = 1\nid = \"test.broken\"\nbinary = \"x\"\n"
+                                              "store_type = \"chat\"\n[token]\nrights = [\"read\"]\n"
+                                              "[invocation]\nstore_flag = \"--store\"\ncolour = \"blue\"\n";
+  // An operator's directory may name an absolute binary: one that fails at once.
+  std::ofstream(services + "/false.toml") << "schema_version = 1\nid = \"test.false\"\nbinary = \"/bin/false\"\n"
+                                             "store_type = \"chat\"\n[token]\nrights = [\"read\"]\n"
+                                             "[invocation]\nstore_flag = \"--store\"\n"
+                                             "[restart]\nbackoff_initial_ms = 50\nstart_limit_burst = 2\n";
+  KernelProcess kernel(dir.path(), {"--services-dir", services, "--services-dir",
+                                    std::string(LATTICE_SOURCE_DIR) + "/deploy/services"});
+  ASSERT_TRUE(kernel.Start().ok());
+  auto list = CtlJsonOf(kernel, {"service", "list"});
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ((*list)["descriptor_errors"].size(), 1u) << list->dump();
+  std::string error = (*list)["descriptor_errors"][0];
+  EXPECT_NE(error.find("broken.toml:9: invocation: unknown key \"colour\""), std::string::npos) << error;
+  std::set<std::string> ids;
+  for (const auto& d : (*list)["descriptors"]) ids.insert(d["id"].get<std::string>());
+  EXPECT_EQ(ids, (std::set<std::string>{"lattice.irc-gateway", "test.false"}));
+
+  auto store = CreateChatStore(kernel, "lobby");
+  ASSERT_TRUE(store.ok());
+  ASSERT_EQ(kernel.Ctl({"service", "declare", "test.false", "--store", "lobby", "--local"}).exit_code, 0);
+  auto failed = WaitForInstance(kernel, "test.false", *store, "failed", 20s);
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  EXPECT_EQ((*failed)["restarts"], 1);
+  EXPECT_EQ(kernel.Ctl({"status"}).exit_code, 0);
+  EXPECT_NE(kernel.Ctl({"service", "declare", "test.broken", "--store", "lobby", "--local"}).exit_code, 0);
 }
 
 }  // namespace
