@@ -34,13 +34,8 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-launcher=()
-if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
-if [[ ! -f "$build/build.ninja" ]]; then
-  cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLATTICE_BENCH=ON \
-    -DLATTICE_TESTS=OFF "${launcher[@]}"
-fi
-ninja -C "$build" lattice-replication-bench
+source "$repo/bench/build-bench-targets.sh"
+build_bench_targets "$repo" "$build" lattice-replication-bench
 
 echo "== machine: $(uptime)"
 "$build/bench/lattice-replication-bench" "${args[@]}"

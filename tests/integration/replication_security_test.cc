@@ -31,6 +31,29 @@ std::unique_ptr<Cluster> MeshOf(size_t nodes) {
   return *std::move(cluster);
 }
 
+// A mesh of `nodes` kernels with a store "notes" on every node, and a member the test plays
+// by hand, invited by node 0.
+struct MeshWithHandPlayedMember {
+  std::unique_ptr<Cluster> cluster;
+  std::string store;
+  std::unique_ptr<HandPlayedPeer> member;
+};
+
+absl::StatusOr<MeshWithHandPlayedMember> MakeMeshWithHandPlayedMember(size_t nodes) {
+  MeshWithHandPlayedMember mesh;
+  mesh.cluster = MeshOf(nodes);
+  if (mesh.cluster == nullptr) return absl::InternalError("the mesh did not form");
+  auto store = CreateStoreEverywhere(*mesh.cluster, 0, "notes", Range(nodes));
+  if (!store.ok()) return store.status();
+  mesh.store = *store;
+  auto token = mesh.cluster->Invite(0);
+  if (!token.ok()) return token.status();
+  auto member = HandPlayedPeer::Join(*token);
+  if (!member.ok()) return member.status();
+  mesh.member = *std::move(member);
+  return mesh;
+}
+
 std::string Address(const HostPort& hp) { return hp.host + ":" + std::to_string(hp.port); }
 
 TEST(ReplicationSecurity, ANodeOutsideTheMeshCannotConnectOrJoinWithAForgedInvite) {
@@ -112,108 +135,99 @@ TEST(ReplicationSecurity, ARevokedNodeIsCutOffAndItsLaterWritesAppearNowhereEven
 }
 
 TEST(ReplicationSecurity, ForgedAndBrokenIntentionsGetThePeerDisconnectedWithNothingApplied) {
-  auto cluster = MeshOf(2);
-  ASSERT_NE(cluster, nullptr);
-  auto store = CreateStoreEverywhere(*cluster, 0, "notes", Range(2));
-  ASSERT_TRUE(store.ok()) << store.status();
-  auto token = cluster->Invite(0);
-  ASSERT_TRUE(token.ok());
-  auto evil = HandPlayedPeer::Join(*token);
-  ASSERT_TRUE(evil.ok()) << evil.status();
-  auto before = StoreStatus(*cluster, 0, *store);
+  auto mesh = MakeMeshWithHandPlayedMember(2);
+  ASSERT_TRUE(mesh.ok()) << mesh.status();
+  auto& cluster = mesh->cluster;
+  const std::string& store = mesh->store;
+  auto& evil = mesh->member;
+  auto before = StoreStatus(*cluster, 0, store);
   ASSERT_TRUE(before.ok());
   // One honest write, then chains that skip (seq 3 and on citing seq 1 as their previous
   // intention), then forged signatures.
-  v1::SignedIntention honest = (*evil)->NextKv(*store, "honest", "ok");
+  v1::SignedIntention honest = evil->NextKv(store, "honest", "ok");
   std::vector<v1::SignedIntention> bad{honest};
   v1::KvPayload payload;
   payload.add_ops()->set_key("broken");
   for (int i = 0; i < 8; ++i) {
-    bad.push_back((*evil)->At(*store, 3 + i, Blake2b256(honest.body()), "kv.v1",
+    bad.push_back(evil->At(store, 3 + i, Blake2b256(honest.body()), "kv.v1",
                               payload.SerializeAsString()));
   }
   for (int i = 0; i < 10; ++i) {
-    v1::SignedIntention forged = (*evil)->NextKv(*store, "forged" + std::to_string(i), "x");
+    v1::SignedIntention forged = evil->NextKv(store, "forged" + std::to_string(i), "x");
     forged.mutable_signature()->front() ^= 1;
     bad.push_back(forged);
   }
-  ASSERT_TRUE((*evil)->Push(*(*evil)->inviter_link(), *store, bad).ok());
-  ASSERT_TRUE(WaitFor([&] { return !(*evil)->inviter_link()->open(); }, 20s))
+  ASSERT_TRUE(evil->Push(*evil->inviter_link(), store, bad).ok());
+  ASSERT_TRUE(WaitFor([&] { return !evil->inviter_link()->open(); }, 20s))
       << "the kernel drops a peer that keeps sending invalid intentions";
-  auto after = StoreStatus(*cluster, 0, *store);
+  auto after = StoreStatus(*cluster, 0, store);
   ASSERT_TRUE(after.ok());
   EXPECT_EQ((*after)["witnessed"].get<uint64_t>(), (*before)["witnessed"].get<uint64_t>() + 1)
       << "only the honest write applied";
-  EXPECT_EQ(ValueOf(*cluster, 0, *store, "honest"), "ok");
-  EXPECT_EQ(ValueOf(*cluster, 0, *store, "broken"), "");
-  EXPECT_EQ(ValueOf(*cluster, 0, *store, "forged0"), "");
+  EXPECT_EQ(ValueOf(*cluster, 0, store, "honest"), "ok");
+  EXPECT_EQ(ValueOf(*cluster, 0, store, "broken"), "");
+  EXPECT_EQ(ValueOf(*cluster, 0, store, "forged0"), "");
   EXPECT_NE(cluster->LogTail(0, 64 * 1024).find("misbehaviour"), std::string::npos);
 }
 
 TEST(ReplicationSecurity, AForkByAMemberConvergesEverywhereAndIsReported) {
-  auto cluster = MeshOf(3);
-  ASSERT_NE(cluster, nullptr);
-  auto store = CreateStoreEverywhere(*cluster, 0, "notes", Range(3));
-  ASSERT_TRUE(store.ok()) << store.status();
-  auto token = cluster->Invite(0);
-  ASSERT_TRUE(token.ok());
-  auto forker = HandPlayedPeer::Join(*token);
-  ASSERT_TRUE(forker.ok()) << forker.status();
+  auto mesh = MakeMeshWithHandPlayedMember(3);
+  ASSERT_TRUE(mesh.ok()) << mesh.status();
+  auto& cluster = mesh->cluster;
+  const std::string& store = mesh->store;
+  auto& forker = mesh->member;
   // Once node 2 knows the forker as a member, it accepts a link from it.
   auto node2 = cluster->NodeId(2);
   ASSERT_TRUE(node2.ok());
   std::shared_ptr<kernel::net::Link> to_node2;
   ASSERT_TRUE(WaitFor([&] {
-    auto link = (*forker)->Dial(Address(cluster->listen_address(2)), *node2);
+    auto link = forker->Dial(Address(cluster->listen_address(2)), *node2);
     if (link.ok()) to_node2 = *link;
     return link.ok();
   }, 30s));
   // Two different intentions at seq 1: one to node 0, the other to node 2.
-  v1::SignedIntention left = (*forker)->NextKv(*store, "k", "left");
-  v1::SignedIntention right = (*forker)->At(*store, 1, "", "kv.v1", [] {
+  v1::SignedIntention left = forker->NextKv(store, "k", "left");
+  v1::SignedIntention right = forker->At(store, 1, "", "kv.v1", [] {
     v1::KvPayload p;
     p.add_ops()->set_key("k");
     p.mutable_ops(0)->set_value("right");
     return p.SerializeAsString();
   }());
-  ASSERT_TRUE((*forker)->Push(*(*forker)->inviter_link(), *store, {left}).ok());
-  ASSERT_TRUE((*forker)->Push(*to_node2, *store, {right}).ok());
-  auto converged = cluster->WaitForConvergence(*store, 30s);
+  ASSERT_TRUE(forker->Push(*forker->inviter_link(), store, {left}).ok());
+  ASSERT_TRUE(forker->Push(*to_node2, store, {right}).ok());
+  auto converged = cluster->WaitForConvergence(store, 30s);
   ASSERT_TRUE(converged.ok()) << converged;
   for (size_t i = 0; i < 3; ++i) {
-    auto inspect = cluster->CtlJson(i, {"kv", "inspect", *store, "k"});
+    auto inspect = cluster->CtlJson(i, {"kv", "inspect", store, "k"});
     ASSERT_TRUE(inspect.ok());
     EXPECT_EQ((*inspect)["heads"].size(), 2u) << "both branches kept on node " << i;
     auto peers = cluster->CtlJson(i, {"peer", "list"});
     ASSERT_TRUE(peers.ok());
     bool reported = false;
     for (const auto& p : (*peers)["peers"]) {
-      if (p["node_id"] == (*forker)->id_hex()) reported = p.value("forked", false);
+      if (p["node_id"] == forker->id_hex()) reported = p.value("forked", false);
     }
     EXPECT_TRUE(reported) << "node " << i << " reports the forked member";
   }
 }
 
 TEST(ReplicationSecurity, AnUnusablePayloadIsANoOpAndLaterWritesOfEveryAuthorApply) {
-  auto cluster = MeshOf(2);
-  ASSERT_NE(cluster, nullptr);
-  auto store = CreateStoreEverywhere(*cluster, 0, "notes", Range(2));
-  ASSERT_TRUE(store.ok()) << store.status();
-  auto token = cluster->Invite(0);
-  ASSERT_TRUE(token.ok());
-  auto member = HandPlayedPeer::Join(*token);
-  ASSERT_TRUE(member.ok()) << member.status();
-  v1::SignedIntention poison = (*member)->At(*store, 1, "", "kv.v1", "\xff\xff not a kv payload");
-  ASSERT_TRUE((*member)->Push(*(*member)->inviter_link(), *store, {poison}).ok());
-  ASSERT_EQ(cluster->Ctl(1, {"kv", "put", *store, "after-poison", "applies"}).exit_code, 0);
-  ASSERT_EQ(cluster->Ctl(0, {"kv", "put", *store, "also", "applies"}).exit_code, 0);
-  auto converged = cluster->WaitForConvergence(*store, 30s);
+  auto mesh = MakeMeshWithHandPlayedMember(2);
+  ASSERT_TRUE(mesh.ok()) << mesh.status();
+  auto& cluster = mesh->cluster;
+  const std::string& store = mesh->store;
+  auto& member = mesh->member;
+  v1::SignedIntention poison = member->At(store, 1, "", "kv.v1", "\xff\xff not a kv payload");
+  ASSERT_TRUE(member->Push(*member->inviter_link(), store, {poison}).ok());
+  ASSERT_EQ(cluster->Ctl(1, {"kv", "put", store, "after-poison", "applies"}).exit_code, 0);
+  ASSERT_EQ(cluster->Ctl(0, {"kv", "put", store, "also", "applies"}).exit_code, 0);
+  auto converged = cluster->WaitForConvergence(store, 30s);
   ASSERT_TRUE(converged.ok()) << converged << "\n" << cluster->LogTail(0) << "\n"
                               << cluster->LogTail(1);
   for (size_t i = 0; i < 2; ++i) {
-    EXPECT_EQ(ValueOf(*cluster, i, *store, "after-poison"), "applies");
-    EXPECT_EQ(ValueOf(*cluster, i, *store, "also"), "applies");
-    auto status = StoreStatus(*cluster, i, *store);
+    EXPECT_EQ(ValueOf(*cluster, i, store, "after-poison"), "applies");
+    EXPECT_EQ(ValueOf(*cluster, i, store, "also"), "applies");
+    auto status = StoreStatus(*cluster, i, store);
     ASSERT_TRUE(status.ok());
     EXPECT_EQ((*status)["noops"], 1) << "node " << i << ": " << status->dump() << "\n"
                                      << cluster->LogTail(i);

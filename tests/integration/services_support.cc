@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "harness/loopback.h"
+
 namespace lattice::testing {
 namespace {
 
@@ -149,15 +151,8 @@ std::vector<std::string> EnvironmentOf(pid_t pid) {
 }
 
 int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  auto port = FreePort(std::string("127.0.0.1"));
+  return port.ok() ? *port : 0;
 }
 
 bool Accepts(int port) {

@@ -46,8 +46,8 @@ void Fetcher::SendRequest(const ConnectionPtr& conn, const std::string& store_id
     request->set_request_id(id);
     for (const auto& hash : hashes) request->add_hashes(hash);
     pending_[id] = Pending{conn, conn.get(), store_id, now, group, for_dependencies,
-                           std::move(tried), for_dependencies ? std::vector<std::string>()
-                                                              : std::move(hashes)};
+                           std::move(tried)};
+    if (!for_dependencies) in_flight_[id] = std::move(hashes);
   }
   // Waiting for room here only slows this fetch; the request stays pending either way and
   // times out if it was lost.
@@ -141,7 +141,7 @@ void Fetcher::OnResponse(const ConnectionPtr& conn, const v1::FetchResponse& res
     } else {
       pending = it->second;
       if (response.last()) {
-        ForgetInFlight(pending);
+        ForgetInFlight(it->first, pending.store_id);
         pending_.erase(it);
       }
     }
@@ -187,8 +187,20 @@ void Fetcher::OnResponse(const ConnectionPtr& conn, const v1::FetchResponse& res
   if (finished) Finish(pending.group);
 }
 
-void Fetcher::ForgetInFlight(const Pending& pending) {
-  for (const auto& hash : pending.in_flight) asked_.erase({pending.store_id, hash});
+void Fetcher::ForgetInFlight(uint64_t request_id, const std::string& store_id) {
+  auto it = in_flight_.find(request_id);
+  if (it == in_flight_.end()) return;
+  for (const auto& hash : it->second) asked_.erase({store_id, hash});
+  in_flight_.erase(it);
+}
+
+std::map<uint64_t, Fetcher::Pending>::iterator Fetcher::Abandon(
+    std::map<uint64_t, Pending>::iterator it, std::vector<std::shared_ptr<Group>>* finished) {
+  ForgetInFlight(it->first, it->second.store_id);
+  auto group = it->second.group;
+  group->outcome.complete = false;
+  if (--group->pending == 0) finished->push_back(group);
+  return pending_.erase(it);
 }
 
 void Fetcher::HandleFloating(const ConnectionPtr& conn, const std::string& store_id,
@@ -206,15 +218,7 @@ void Fetcher::OnClosed(const PeerConnection* conn) {
   {
     std::lock_guard lock(mu_);
     for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->second.conn_key != conn) {
-        ++it;
-        continue;
-      }
-      ForgetInFlight(it->second);
-      auto group = it->second.group;
-      group->outcome.complete = false;
-      if (--group->pending == 0) finished.push_back(group);
-      it = pending_.erase(it);
+      it = it->second.conn_key == conn ? Abandon(it, &finished) : std::next(it);
     }
   }
   for (auto& group : finished) Finish(group);
@@ -226,15 +230,7 @@ void Fetcher::Sweep() {
   {
     std::lock_guard lock(mu_);
     for (auto it = pending_.begin(); it != pending_.end();) {
-      if (now - it->second.sent < limits::kFetchTimeout) {
-        ++it;
-        continue;
-      }
-      ForgetInFlight(it->second);
-      auto group = it->second.group;
-      group->outcome.complete = false;
-      if (--group->pending == 0) finished.push_back(group);
-      it = pending_.erase(it);
+      it = now - it->second.sent >= limits::kFetchTimeout ? Abandon(it, &finished) : std::next(it);
     }
     for (auto it = asked_.begin(); it != asked_.end();) {
       it = now - it->second >= limits::kFetchTimeout ? asked_.erase(it) : std::next(it);

@@ -63,8 +63,6 @@ class Fetcher {
     std::shared_ptr<Group> group;
     bool for_dependencies = false;
     std::set<std::string> tried;  // peers already asked (dependency fetches)
-    // What a reconciliation's request asked for: marked in asked_ while on its way.
-    std::vector<std::string> in_flight;
   };
 
   void SendRequest(const ConnectionPtr& conn, const std::string& store_id,
@@ -74,7 +72,11 @@ class Fetcher {
   static void Finish(const std::shared_ptr<Group>& group);
   // Once a reconciliation's request is answered, lost or timed out, its hashes may be asked
   // for as dependencies again. REQUIRES: mu_ held.
-  void ForgetInFlight(const Pending& pending);
+  void ForgetInFlight(uint64_t request_id, const std::string& store_id);
+  // Ends a request that will get no (further) answer: the link closed or it timed out.
+  // Collects its group into `finished` when it was the group's last. REQUIRES: mu_ held.
+  std::map<uint64_t, Pending>::iterator Abandon(std::map<uint64_t, Pending>::iterator it,
+                                                std::vector<std::shared_ptr<Group>>* finished);
   void HandleFloating(const ConnectionPtr& conn, const std::string& store_id,
                       const std::vector<IngestOutcome>& outcomes);
 
@@ -82,6 +84,8 @@ class Fetcher {
   Gossip& gossip_;
   std::mutex mu_;
   std::map<uint64_t, Pending> pending_;  // by request id, unique across connections
+  // The hashes of each pending reconciliation request (marked in asked_ while on their way).
+  std::map<uint64_t, std::vector<std::string>> in_flight_;
   uint64_t next_request_id_ = 1;
   // (store, hash) of dependencies asked for, and when.
   std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point> asked_;

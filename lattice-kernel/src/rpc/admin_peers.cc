@@ -72,6 +72,18 @@ absl::StatusOr<std::string> AdminService::ResolveMesh(const std::string& mesh) {
   return d.mesh_id;
 }
 
+absl::StatusOr<std::string> AdminService::ResolveMeshFilter(const std::string& mesh) {
+  if (mesh.empty()) return std::string();
+  return ResolveMesh(mesh);
+}
+
+void AdminService::FillPeerViewsOf(const std::string& mesh, const std::string& node_id,
+                                   v1::ListPeersResponse* response) {
+  for (const auto& view : ctx_.replicator->Peers(mesh)) {
+    if (view.member.node_id == node_id) FillPeerInfo(view, response->add_peers());
+  }
+}
+
 grpc::Status AdminService::Floating(grpc::ServerContext* context, const v1::StoreRef* request,
                                     v1::FloatingResponse* response) {
   LATTICE_REQUIRE_ADMIN(ctx_, context);
@@ -202,13 +214,9 @@ grpc::Status AdminService::ListPeers(grpc::ServerContext* context,
                                      v1::ListPeersResponse* response) {
   LATTICE_REQUIRE_ADMIN(ctx_, context);
   if (ctx_.replicator == nullptr) return ToGrpc(NoReplication());
-  std::string mesh;
-  if (!request->mesh().empty()) {
-    auto resolved = ResolveMesh(request->mesh());
-    if (!resolved.ok()) return ToGrpc(resolved.status());
-    mesh = *resolved;
-  }
-  for (const auto& view : ctx_.replicator->Peers(mesh)) FillPeerInfo(view, response->add_peers());
+  auto mesh = ResolveMeshFilter(request->mesh());
+  if (!mesh.ok()) return ToGrpc(mesh.status());
+  for (const auto& view : ctx_.replicator->Peers(*mesh)) FillPeerInfo(view, response->add_peers());
   return grpc::Status::OK;
 }
 
@@ -216,13 +224,9 @@ grpc::Status AdminService::RevokePeer(grpc::ServerContext* context, const v1::Pe
                                       v1::ListPeersResponse* response) {
   LATTICE_REQUIRE_ADMIN(ctx_, context);
   if (ctx_.replicator == nullptr) return ToGrpc(NoReplication());
-  std::string mesh;
-  if (!request->mesh().empty()) {
-    auto resolved = ResolveMesh(request->mesh());
-    if (!resolved.ok()) return ToGrpc(resolved.status());
-    mesh = *resolved;
-  }
-  auto matched = MatchPeer(ctx_.replicator->Peers(mesh), request->node());
+  auto mesh = ResolveMeshFilter(request->mesh());
+  if (!mesh.ok()) return ToGrpc(mesh.status());
+  auto matched = MatchPeer(ctx_.replicator->Peers(*mesh), request->node());
   if (!matched.ok()) return ToGrpc(matched.status());
   for (const auto& view : *matched) {
     if (view.self) {
@@ -231,9 +235,7 @@ grpc::Status AdminService::RevokePeer(grpc::ServerContext* context, const v1::Pe
     auto revoked = ctx_.replicator->Revoke(view.mesh_id, view.member.node_id);
     if (!revoked.ok()) return ToGrpc(revoked);
   }
-  for (const auto& view : ctx_.replicator->Peers(mesh)) {
-    if (view.member.node_id == matched->front().member.node_id) FillPeerInfo(view, response->add_peers());
-  }
+  FillPeerViewsOf(*mesh, matched->front().member.node_id, response);
   return grpc::Status::OK;
 }
 
@@ -245,13 +247,9 @@ grpc::Status AdminService::RenamePeer(grpc::ServerContext* context,
   if (request->name().empty() || request->name().size() > limits::kMaxNodeNameBytes) {
     return ToGrpc(absl::InvalidArgumentError("a node name must have 1 to 128 characters"));
   }
-  std::string mesh;
-  if (!request->mesh().empty()) {
-    auto resolved = ResolveMesh(request->mesh());
-    if (!resolved.ok()) return ToGrpc(resolved.status());
-    mesh = *resolved;
-  }
-  auto matched = MatchPeer(ctx_.replicator->Peers(mesh), request->node());
+  auto mesh = ResolveMeshFilter(request->mesh());
+  if (!mesh.ok()) return ToGrpc(mesh.status());
+  auto matched = MatchPeer(ctx_.replicator->Peers(*mesh), request->node());
   if (!matched.ok()) return ToGrpc(matched.status());
   for (const auto& view : *matched) {
     Store* root = ctx_.node.RootOf(view.mesh_id);
@@ -260,9 +258,7 @@ grpc::Status AdminService::RenamePeer(grpc::ServerContext* context,
         {{fmt::format("/nodes/{}/name", ToHex(view.member.node_id)), request->name(), false}});
     if (!written.ok()) return ToGrpc(written.status());
   }
-  for (const auto& view : ctx_.replicator->Peers(mesh)) {
-    if (view.member.node_id == matched->front().member.node_id) FillPeerInfo(view, response->add_peers());
-  }
+  FillPeerViewsOf(*mesh, matched->front().member.node_id, response);
   return grpc::Status::OK;
 }
 

@@ -74,13 +74,9 @@ grpc::Status AdminService::CreateStore(grpc::ServerContext* context,
     return ToGrpc(absl::InvalidArgumentError(
         fmt::format("store type \"{}\" is not one of kv, chat", request->type())));
   }
-  std::string mesh = ctx_.node.own_mesh_id();
-  if (!request->mesh().empty()) {
-    auto root = ctx_.node.Resolve(request->mesh());
-    if (!root.ok()) return ToGrpc(root.status());
-    mesh = root->mesh_id;
-  }
-  auto created = ctx_.node.CreateStore(request->name(), *type, mesh);
+  auto mesh = ResolveMesh(request->mesh());
+  if (!mesh.ok()) return ToGrpc(mesh.status());
+  auto created = ctx_.node.CreateStore(request->name(), *type, *mesh);
   if (!created.ok()) return ToGrpc(created.status());
   FillStoreInfo(ctx_.node, *created, response);
   return grpc::Status::OK;

@@ -163,6 +163,11 @@ class AdminService final : public v1::Admin::Service {
   // The mesh a request names (a root store's id or name, or a store of the mesh), or the
   // node's own mesh when `mesh` is empty.
   absl::StatusOr<std::string> ResolveMesh(const std::string& mesh);
+  // The same, but an empty `mesh` stays empty: every mesh of the node.
+  absl::StatusOr<std::string> ResolveMeshFilter(const std::string& mesh);
+  // Adds the peer views of `node_id` in `mesh` ("" for every mesh) to `response`.
+  void FillPeerViewsOf(const std::string& mesh, const std::string& node_id,
+                       v1::ListPeersResponse* response);
   ServiceContext& ctx_;
 };
 
