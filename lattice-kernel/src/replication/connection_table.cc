@@ -42,6 +42,11 @@ ConnectionPtr ConnectionTable::Get(const std::string& peer_id) const {
   return it->second;
 }
 
+bool ConnectionTable::Empty() const {
+  std::lock_guard lock(mu_);
+  return by_peer_.empty();
+}
+
 std::vector<ConnectionPtr> ConnectionTable::All() const {
   std::lock_guard lock(mu_);
   std::vector<ConnectionPtr> out;

@@ -27,6 +27,8 @@ class ConnectionTable {
   void Remove(const PeerConnection* conn);
   ConnectionPtr Get(const std::string& peer_id) const;
   std::vector<ConnectionPtr> All() const;
+  // True when no peer is linked (open or closing): a cheap check for the write path.
+  bool Empty() const;
 
  private:
   std::string self_id_;

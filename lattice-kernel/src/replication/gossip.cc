@@ -80,6 +80,9 @@ std::vector<IngestOutcome> Gossip::IngestFrom(const ConnectionPtr& from, Store& 
 
 void Gossip::OnApplied(const std::string& store_id, const std::vector<DecodedIntention>& applied) {
   // Runs on the store's writer: sort by what the pushes reached and queue, nothing more.
+  // With no peer linked there is no one to push to, and waking the sender for each commit
+  // would cost a context switch per write; a peer that links later reconciles on connect.
+  if (ctx_.connections.Empty()) return;
   std::map<std::set<std::string>, std::vector<v1::SignedIntention>> by_reached;
   {
     std::lock_guard lock(origins_mu_);

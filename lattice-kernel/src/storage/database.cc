@@ -14,6 +14,10 @@
 namespace lattice::kernel {
 namespace {
 
+// How long a look at the free space is trusted while this database's own writes stay well
+// inside it: other processes filling the disk are noticed within this time.
+constexpr std::chrono::milliseconds kFreeSpaceRecheck(100);
+
 // Bits of bloom filter per key in each table: ~1% false positives, as LevelDB advises.
 constexpr int kBloomBitsPerKey = 10;
 
@@ -139,22 +143,30 @@ absl::StatusOr<std::unique_ptr<sync::KvReader>> Database::Pin() const {
   return std::make_unique<PinnedReader>(std::move(lock), db);
 }
 
-absl::Status Database::CheckFreeSpace() const {
+absl::Status Database::CheckFreeSpace(uint64_t bytes) {
   if (min_free_bytes_ == 0) return absl::OkStatus();
+  auto now = std::chrono::steady_clock::now();
+  uint64_t room = available_at_check_ > min_free_bytes_ ? available_at_check_ - min_free_bytes_ : 0;
+  written_since_check_ += bytes;
+  if (now - checked_at_ < kFreeSpaceRecheck && !needs_reopen_ && written_since_check_ < room / 2) {
+    return absl::OkStatus();
+  }
   struct statvfs fs {};
   if (::statvfs(dir_.c_str(), &fs) != 0) return absl::OkStatus();
-  uint64_t available = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-  if (available < min_free_bytes_) {
+  available_at_check_ = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  written_since_check_ = bytes;
+  checked_at_ = now;
+  if (available_at_check_ < min_free_bytes_) {
     return absl::ResourceExhaustedError(fmt::format(
-        "the disk holding {} is full: {} bytes free, writes need at least {}", dir_, available,
-        min_free_bytes_));
+        "the disk holding {} is full: {} bytes free, writes need at least {}", dir_,
+        available_at_check_, min_free_bytes_));
   }
   return absl::OkStatus();
 }
 
 absl::Status Database::Write(leveldb::WriteBatch* batch, bool sync) {
   std::lock_guard write_lock(write_mutex_);
-  if (auto s = CheckFreeSpace(); !s.ok()) return s;
+  if (auto s = CheckFreeSpace(batch->ApproximateSize()); !s.ok()) return s;
   if (needs_reopen_) {
     std::unique_lock lock(mutex_);
     db_.reset();

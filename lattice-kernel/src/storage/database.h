@@ -6,6 +6,7 @@
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -57,7 +58,8 @@ class Database : public sync::KvReader {
  private:
   explicit Database(std::string dir) : dir_(std::move(dir)) {}
   absl::Status OpenLocked();
-  absl::Status CheckFreeSpace() const;
+  // REQUIRES: write_mutex_ held. `bytes` is the size of the write about to be made.
+  absl::Status CheckFreeSpace(uint64_t bytes);
 
   std::string dir_;
   mutable std::shared_mutex mutex_;  // exclusive only to swap db_ on reopen
@@ -65,6 +67,13 @@ class Database : public sync::KvReader {
   std::unique_ptr<leveldb::DB> db_;
   bool needs_reopen_ = false;
   uint64_t min_free_bytes_ = 0;
+  // What the last look at the file system found (guarded by write_mutex_): asking it on
+  // every commit costs a system call per write, so it is asked again only when this
+  // database's own writes since may have used half the room above the minimum, or others
+  // may have used it: after kFreeSpaceRecheck, or at once while the disk looks full.
+  uint64_t available_at_check_ = 0;
+  uint64_t written_since_check_ = 0;
+  std::chrono::steady_clock::time_point checked_at_{};
 };
 
 }  // namespace lattice::kernel
