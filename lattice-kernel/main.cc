@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   SystemdNotifier notifier;
-  NodeOptions options{config->data_dir, config->name, config->min_free_bytes};
+  NodeOptions options{config->data_dir, config->name, config->min_free_bytes,
+                      static_cast<size_t>(config->write_buffer_mb) << 20};
   auto node = Node::Open(options);
   if (!node.ok()) {
     spdlog::critical("cannot open data directory {}: {}", config->data_dir, node.status().message());

@@ -13,6 +13,9 @@
 namespace lattice::kernel {
 namespace {
 
+// A memtable larger than this would be a typo rather than a choice (and would hold RAM).
+constexpr int64_t kMaxWriteBufferMb = 1024;
+
 void FromEnv(const char* name, std::string* out) {
   if (const char* value = std::getenv(name); value != nullptr && *value != '\0') *out = value;
 }
@@ -45,6 +48,9 @@ absl::Status ApplyToml(const std::string& path, KernelConfig* config) {
     else if (k == "log_level" && value.is_string()) config->log_level = *value.value<std::string>();
     else if (k == "min_free_bytes" && value.is_integer() && *value.value<int64_t>() >= 0) {
       config->min_free_bytes = static_cast<uint64_t>(*value.value<int64_t>());
+    } else if (k == "write_buffer_mb" && value.is_integer() && *value.value<int64_t>() >= 1 &&
+               *value.value<int64_t>() <= kMaxWriteBufferMb) {
+      config->write_buffer_mb = static_cast<uint64_t>(*value.value<int64_t>());
     } else if (k == "listen" && value.is_string()) {
       config->listen = *value.value<std::string>();
     } else if (k == "advertise" && value.is_array()) {
@@ -84,6 +90,7 @@ absl::StatusOr<KernelConfig> LoadKernelConfig(int argc, char** argv, int* exit_c
   CLI::App app{"lattice-kernel: the Lattice node process (stores, identity, Store Protocol)"};
   std::string config_path, data_dir, socket, name, log_level;
   int64_t min_free_bytes = -1;
+  int64_t write_buffer_mb = -1;
   std::string listen;
   bool listen_given = false;
   std::vector<std::string> advertise;
@@ -102,6 +109,10 @@ absl::StatusOr<KernelConfig> LoadKernelConfig(int argc, char** argv, int* exit_c
   app.add_option("--name", name, "this node's human name");
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error");
   app.add_option("--min-free-bytes", min_free_bytes, "refuse writes when less disk is free");
+  app.add_option("--write-buffer-mb", write_buffer_mb,
+                 "memtable of each store's LevelDB in MiB, the memory a busy store may hold "
+                 "(default 64)")
+      ->check(CLI::Range(int64_t{1}, kMaxWriteBufferMb));
   auto* listen_option = app.add_option(
       "--listen", listen, "HOST:PORT to accept peer links on (default 0.0.0.0:7470; \"\" = none)");
   app.add_option("--advertise", advertise,
@@ -140,6 +151,7 @@ absl::StatusOr<KernelConfig> LoadKernelConfig(int argc, char** argv, int* exit_c
   if (!name.empty()) config.name = name;
   if (!log_level.empty()) config.log_level = log_level;
   if (min_free_bytes >= 0) config.min_free_bytes = static_cast<uint64_t>(min_free_bytes);
+  if (write_buffer_mb >= 0) config.write_buffer_mb = static_cast<uint64_t>(write_buffer_mb);
   if (listen_given) config.listen = listen;
   if (!advertise.empty()) config.advertise = advertise;
   std::string services_env;

@@ -16,6 +16,8 @@ struct KernelConfig {
   std::string name;
   std::string log_level = "info";
   uint64_t min_free_bytes = 64ull << 20;
+  // The memtable of each LevelDB database, in MiB (Database::kDefaultWriteBufferBytes).
+  uint64_t write_buffer_mb = 64;
   // The peer transport (DESIGN §7): where to listen ("" = not at all), what to announce to
   // peers (empty: the listen address when it names a host), and the anti-entropy period.
   std::string listen = "0.0.0.0:7470";

@@ -84,7 +84,8 @@ std::string Node::name() const {
 absl::Status Node::Start() {
   LATTICE_RETURN_IF_ERROR(MakeDirsDurable(options_.data_dir));
   LATTICE_ASSIGN_OR_RETURN(identity_, LoadOrCreateIdentity(options_.data_dir + "/identity.key"));
-  LATTICE_ASSIGN_OR_RETURN(node_db_, Database::Open(options_.data_dir + "/node"));
+  LATTICE_ASSIGN_OR_RETURN(node_db_, Database::Open(options_.data_dir + "/node",
+                                                          options_.write_buffer_bytes));
   tokens_ = std::make_unique<TokenStore>(*node_db_);
 
   std::vector<v1::MeshRecord> meshes;
@@ -169,6 +170,7 @@ absl::StatusOr<Store*> Node::OpenStore(const std::string& id, StoreType type,
   options.identity = &identity_;
   options.clock = &clock_;
   options.min_free_bytes = options_.min_free_bytes;
+  options.write_buffer_bytes = options_.write_buffer_bytes;
   options.may_write = [this, mesh_id, id](std::string_view author, BatchView& own) {
     return RightsOf(mesh_id, id, author, id == mesh_id ? &own : nullptr);
   };

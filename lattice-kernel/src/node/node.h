@@ -28,6 +28,7 @@ struct NodeOptions {
   std::string data_dir;
   std::string name;             // empty: keep the stored name, or the host name on first start
   uint64_t min_free_bytes = 0;
+  size_t write_buffer_bytes = Database::kDefaultWriteBufferBytes;  // of each database
 };
 
 struct StoreDescriptor {

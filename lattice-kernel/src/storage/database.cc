@@ -42,9 +42,10 @@ absl::Status FromLevelDb(const leveldb::Status& s, std::string_view context) {
   return absl::UnavailableError(message);
 }
 
-absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& dir,
+                                                        size_t write_buffer_bytes) {
   if (auto s = MakeDirsDurable(dir); !s.ok()) return s;
-  std::unique_ptr<Database> db(new Database(dir));
+  std::unique_ptr<Database> db(new Database(dir, write_buffer_bytes));
   if (auto s = db->OpenLocked(); !s.ok()) return s;
   return db;
 }
@@ -55,7 +56,7 @@ absl::Status Database::OpenLocked() {
   leveldb::Options options;
   options.create_if_missing = true;
   options.env = DurableEnv();
-  options.write_buffer_size = 8 << 20;
+  options.write_buffer_size = write_buffer_bytes_;
   options.max_open_files = 256;
   // Most reads of a write look up keys that do not exist yet (a new key's heads, the next
   // author seq, the new sync index item); without filters each such miss reads a block of

@@ -82,7 +82,8 @@ Store::Store(Options options) : options_(std::move(options)) {}
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(Options options) {
   std::unique_ptr<Store> store(new Store(std::move(options)));
-  LATTICE_ASSIGN_OR_RETURN(store->db_, Database::Open(store->options_.dir));
+  LATTICE_ASSIGN_OR_RETURN(
+      store->db_, Database::Open(store->options_.dir, store->options_.write_buffer_bytes));
   store->db_->set_min_free_bytes(store->options_.min_free_bytes);
   store->state_machine_ = MakeStateMachine(store->options_.type);
   LATTICE_RETURN_IF_ERROR(store->LoadWriterState());
@@ -233,6 +234,18 @@ void Store::Lead(std::unique_lock<std::mutex>& lock) {
         // destroy its request, cv included.
         member->cv.notify_one();
       }
+    }
+    if (!finished.empty() && !queue_.empty()) {
+      // Another group waits. Finishing a call sends its reply, tens of microseconds each:
+      // done here, they would hold that group back; done on the other thread, they
+      // overlap with its commit.
+      completions_.Post([batch = std::move(finished)] {
+        for (Request* member : batch) {
+          std::unique_ptr<Request> owned(member);
+          owned->callback(std::move(owned->local_result));
+        }
+      });
+      finished.clear();
     }
     if (!finished.empty()) {
       lock.unlock();

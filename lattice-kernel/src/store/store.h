@@ -26,6 +26,7 @@
 #include "state/state_machine.h"
 #include "storage/batch_view.h"
 #include "storage/database.h"
+#include "store/serial_executor.h"
 #include "store/store_type.h"
 #include "store/writer_state.h"
 
@@ -101,6 +102,7 @@ class Store {
     HybridClock* clock = nullptr;        // not owned; outlives the store
     AuthorPolicy may_write;              // empty: every author may write
     uint64_t min_free_bytes = 0;
+    size_t write_buffer_bytes = Database::kDefaultWriteBufferBytes;
   };
 
   static absl::StatusOr<std::unique_ptr<Store>> Open(Options options);
@@ -247,6 +249,9 @@ class Store {
   std::condition_variable drained_cv_;  // the queue became empty (the destructor waits)
   std::condition_variable held_retry_cv_;
   std::thread held_retry_;
+  // Completes a group's asynchronous calls while the leader commits the next group.
+  // Declared last: destroyed first, after the queue has drained, running what is left.
+  SerialExecutor completions_;
 };
 
 }  // namespace lattice::kernel
