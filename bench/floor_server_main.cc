@@ -12,8 +12,11 @@ int main(int argc, char** argv) {
   CLI::App app{"lattice-bench-floor: a do-nothing Store Protocol server, the gRPC floor"};
   std::string socket;
   size_t value_bytes = 128;
+  std::string sync_file;
   app.add_option("--socket", socket, "Unix socket to serve on")->required();
   app.add_option("--value-bytes", value_bytes, "size of the value Kv.Get answers");
+  app.add_option("--sync-file", sync_file,
+                 "append each write's request here and fdatasync it before answering");
   CLI11_PARSE(app, argc, argv);
 
   sigset_t signals;
@@ -23,7 +26,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  auto server = lattice::bench::FloorServer::Start(socket, value_bytes);
+  auto server = lattice::bench::FloorServer::Start(socket, value_bytes, sync_file);
   if (!server.ok()) {
     std::fprintf(stderr, "lattice-bench-floor: %s\n", std::string(server.status().message()).c_str());
     return 1;

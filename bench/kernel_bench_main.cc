@@ -90,6 +90,7 @@ struct FigureNames {
   std::string Floor(const std::string& op, int clients) const {
     return fmt::format("floor {} {}c", op, clients);
   }
+  std::string DurableFloorPut1() const { return "durable floor put 1c"; }
   std::string Kernel(const std::string& op, int clients) const {
     return fmt::format("kernel {} {}c", op, clients);
   }
@@ -110,6 +111,7 @@ void DeclareFigures(Results& r, const BenchOptions& o) {
   for (const char* op : {"put", "get"}) {
     for (int clients : {1, o.clients}) DeclareLoad(r, n.Floor(op, clients), "calls/s", kFloorGroup, true);
   }
+  DeclareLoad(r, n.DurableFloorPut1(), "calls/s", kFloorGroup, true);
   DeclareLoad(r, n.Kernel("put", 1), "calls/s", kKernelGroup, true);
   DeclareLoad(r, n.Kernel("put", o.clients), "calls/s", kKernelGroup, true);
   DeclareLoad(r, n.KernelBatch(), "rows/s", kKernelGroup, true);
@@ -133,6 +135,11 @@ void DeclareFigures(Results& r, const BenchOptions& o) {
   r.AddRatio({fmt::format("(info) put {0}c / leveldb put {0}t", o.clients),
               n.Kernel("put", o.clients), n.LevelDbPutMany(), NAN});
   r.AddRatio({"(info) put 1c / floor put 1c", n.Kernel("put", 1), n.Floor("put", 1), NAN});
+  // The floor whose puts each append and fdatasync their request: what one durable write
+  // per call costs through this API, the ceiling for the kernel's 1-client put.
+  r.AddRatio({"(info) durable floor put 1c / leveldb sync put 1t", n.DurableFloorPut1(),
+              n.LevelDbPut1(), NAN});
+  r.AddRatio({"(info) put 1c / durable floor put 1c", n.Kernel("put", 1), n.DurableFloorPut1(), NAN});
   r.AddRatio({"(info) get 1c / floor get 1c", n.Kernel("get", 1), n.Floor("get", 1), NAN});
   r.AddRatio({"(info) in-process 1t / leveldb sync put 1t", n.InProcess(1), n.LevelDbPut1(), NAN});
   r.AddRatio({fmt::format("(info) in-process {0}t / floor put {0}c", o.clients),
@@ -142,6 +149,7 @@ void DeclareFigures(Results& r, const BenchOptions& o) {
 // What one round measures against.
 struct Targets {
   const ServerProcess* floor = nullptr;   // null when the floor section is off
+  const ServerProcess* durable_floor = nullptr;  // likewise
   const ServerProcess* kernel = nullptr;  // null when neither kernel nor watch runs
   std::string kernel_store;
   InProcessNode* in_process = nullptr;    // null when the inprocess section is off
@@ -157,6 +165,7 @@ void RunRound(int round, const BenchOptions& o, const Targets& t, Results& r) {
   ClientLoads on_kernel(t.kernel, shape);
   shape.store = "bench";
   ClientLoads on_floor(t.floor, shape);
+  ClientLoads on_durable_floor(t.durable_floor, shape);
 
   auto report = [&](const std::string& name, const LoadResult& result, const CpuWindow& cpu,
                     double rows_per_op = 1) {
@@ -190,6 +199,8 @@ void RunRound(int round, const BenchOptions& o, const Targets& t, Results& r) {
 
   leveldb(n.LevelDbPut1(), 1, 1);
   served(n.Kernel("put", 1), kernel, 1, [&](LoadOptions l) { return on_kernel.Puts(l, "put1/" + tag); });
+  served(n.DurableFloorPut1(), t.durable_floor, 1,
+         [&](LoadOptions l) { return on_durable_floor.Puts(l, "put"); });
   served(n.Floor("put", many), t.floor, many, [&](LoadOptions l) { return on_floor.Puts(l, "put"); });
   served(n.Kernel("put", many), kernel, many, [&](LoadOptions l) { return on_kernel.Puts(l, "putN/" + tag); });
   leveldb(n.LevelDbBatch(), 1, o.batch_rows);
@@ -238,18 +249,28 @@ void RunRound(int round, const BenchOptions& o, const Targets& t, Results& r) {
 void RunRounds(const BenchOptions& o, const std::string& dir, Results& results) {
   Targets targets;
   targets.scratch = dir;
-  std::unique_ptr<ServerProcess> floor, kernel;
+  std::unique_ptr<ServerProcess> floor, durable_floor, kernel;
   std::unique_ptr<InProcessNode> in_process;
   if (o.Runs("floor")) {
-    std::filesystem::create_directories(dir + "/floor");
-    ServerOptions options;
-    options.socket = dir + "/floor/floor.sock";
-    options.argv = {o.floor_binary, "--socket", options.socket, "--value-bytes",
-                    std::to_string(o.value_bytes)};
-    options.token = "floor";  // the floor checks nothing; any bearer will do
-    options.log_path = dir + "/floor/floor.log";
-    floor = OrFail(ServerProcess::Start(options, /*check_status=*/false), "start the floor");
+    auto start_floor = [&](const std::string& name, bool durable) {
+      std::filesystem::create_directories(dir + "/" + name);
+      ServerOptions options;
+      options.socket = dir + "/" + name + "/floor.sock";
+      options.argv = {o.floor_binary, "--socket", options.socket, "--value-bytes",
+                      std::to_string(o.value_bytes)};
+      if (durable) {
+        // On the work directory's disk, like the kernel's data and the LevelDB baselines.
+        options.argv.push_back("--sync-file");
+        options.argv.push_back(dir + "/" + name + "/writes.log");
+      }
+      options.token = "floor";  // the floor checks nothing; any bearer will do
+      options.log_path = dir + "/" + name + "/floor.log";
+      return OrFail(ServerProcess::Start(options, /*check_status=*/false), "start " + name);
+    };
+    floor = start_floor("floor", false);
     targets.floor = floor.get();
+    durable_floor = start_floor("durable-floor", true);
+    targets.durable_floor = durable_floor.get();
   }
   if (o.Runs("kernel") || o.Runs("watch")) {
     std::filesystem::create_directories(dir + "/kernel");

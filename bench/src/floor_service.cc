@@ -1,5 +1,6 @@
 #include "floor_service.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,7 +40,7 @@ grpc::Status FloorController::OpenStore(grpc::ServerContext*, const v1::OpenStor
   return grpc::Status::OK;
 }
 
-FloorKv::FloorKv(size_t value_bytes) {
+FloorKv::FloorKv(size_t value_bytes, int sync_fd) : sync_fd_(sync_fd) {
   uint64_t now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now().time_since_epoch()).count());
   get_.set_found(true);
@@ -53,28 +54,50 @@ FloorKv::FloorKv(size_t value_bytes) {
   write_.mutable_hlc()->set_counter(1);
 }
 
+FloorKv::~FloorKv() {
+  if (sync_fd_ >= 0) ::close(sync_fd_);
+}
+
+grpc::Status FloorKv::AppendDurably(const google::protobuf::MessageLite& request) {
+  if (sync_fd_ < 0) return grpc::Status::OK;
+  std::string record = request.SerializeAsString();
+  std::lock_guard lock(sync_mutex_);
+  if (::write(sync_fd_, record.data(), record.size()) != static_cast<ssize_t>(record.size()) ||
+      ::fdatasync(sync_fd_) != 0) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the floor's sync file failed");
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status FloorKv::Get(grpc::ServerContext*, const v1::GetRequest*, v1::GetResponse* response) {
   *response = get_;
   return grpc::Status::OK;
 }
 
-grpc::Status FloorKv::Put(grpc::ServerContext*, const v1::PutRequest*, v1::WriteResult* response) {
+grpc::Status FloorKv::Put(grpc::ServerContext*, const v1::PutRequest* request,
+                          v1::WriteResult* response) {
   *response = write_;
-  return grpc::Status::OK;
+  return AppendDurably(*request);
 }
 
-grpc::Status FloorKv::Batch(grpc::ServerContext*, const v1::BatchRequest*,
+grpc::Status FloorKv::Batch(grpc::ServerContext*, const v1::BatchRequest* request,
                             v1::WriteResult* response) {
   *response = write_;
-  return grpc::Status::OK;
+  return AppendDurably(*request);
 }
 
 absl::StatusOr<std::unique_ptr<FloorServer>> FloorServer::Start(const std::string& socket_path,
-                                                                size_t value_bytes) {
+                                                                size_t value_bytes,
+                                                                const std::string& sync_path) {
+  int sync_fd = -1;
+  if (!sync_path.empty()) {
+    sync_fd = ::open(sync_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (sync_fd < 0) return absl::UnavailableError(fmt::format("cannot open {}", sync_path));
+  }
   std::unique_ptr<FloorServer> server(new FloorServer());
   server->socket_path_ = socket_path;
   server->controller_ = std::make_unique<FloorController>();
-  server->kv_ = std::make_unique<FloorKv>(value_bytes);
+  server->kv_ = std::make_unique<FloorKv>(value_bytes, sync_fd);
   ::unlink(socket_path.c_str());
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());

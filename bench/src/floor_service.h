@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -31,7 +32,10 @@ class FloorController final : public v1::Controller::Service {
 class FloorKv final : public v1::Kv::Service {
  public:
   // Get answers a value of `value_bytes`, like the kernel holding the benchmark's values.
-  explicit FloorKv(size_t value_bytes);
+  // With a `sync_fd` (owned), Put and Batch first append the request to it and fdatasync
+  // it, one call at a time: the ceiling of any durable write through this API.
+  explicit FloorKv(size_t value_bytes, int sync_fd = -1);
+  ~FloorKv() override;
   grpc::Status Get(grpc::ServerContext* context, const v1::GetRequest* request,
                    v1::GetResponse* response) override;
   grpc::Status Put(grpc::ServerContext* context, const v1::PutRequest* request,
@@ -40,15 +44,21 @@ class FloorKv final : public v1::Kv::Service {
                      v1::WriteResult* response) override;
 
  private:
+  grpc::Status AppendDurably(const google::protobuf::MessageLite& request);
+
   v1::GetResponse get_;
   v1::WriteResult write_;
+  int sync_fd_;
+  std::mutex sync_mutex_;
 };
 
 // The floor's services bound to `socket_path`, with the kernel's server settings.
 class FloorServer {
  public:
+  // `sync_path` non-empty: writes are made durable in that file (FloorKv).
   static absl::StatusOr<std::unique_ptr<FloorServer>> Start(const std::string& socket_path,
-                                                            size_t value_bytes);
+                                                            size_t value_bytes,
+                                                            const std::string& sync_path = "");
   ~FloorServer();
   void Shutdown();
 
