@@ -235,26 +235,18 @@ void Store::Lead(std::unique_lock<std::mutex>& lock) {
         member->cv.notify_one();
       }
     }
-    if (!finished.empty() && !queue_.empty()) {
-      // Another group waits. Finishing a call sends its reply, tens of microseconds each:
-      // done here, they would hold that group back; done on the other thread, they
-      // overlap with its commit.
-      completions_.Post([batch = std::move(finished)] {
-        for (Request* member : batch) {
-          std::unique_ptr<Request> owned(member);
-          owned->callback(std::move(owned->local_result));
-        }
-      });
-      finished.clear();
-    }
     if (!finished.empty()) {
-      lock.unlock();
-      for (Request* member : finished) {
-        std::unique_ptr<Request> owned(member);
-        owned->callback(std::move(owned->local_result));
+      if (!queue_.empty()) {
+        // Another group waits. Finishing a call sends its reply, tens of microseconds each:
+        // done here, they would hold that group back; done on the other thread, they
+        // overlap with its commit.
+        completions_.Post([calls = std::move(finished)] { FinishCalls(calls); });
+      } else {
+        lock.unlock();
+        FinishCalls(finished);
+        lock.lock();
       }
       finished.clear();
-      lock.lock();
     }
     // Keep leading while the next request is asynchronous: no thread waits on it, and
     // handing over to one would cost a wake-up per group.
@@ -265,6 +257,13 @@ void Store::Lead(std::unique_lock<std::mutex>& lock) {
     queue_.front()->cv.notify_one();  // a waiting caller leads the next group
   } else {
     drained_cv_.notify_all();
+  }
+}
+
+void Store::FinishCalls(const std::vector<Request*>& calls) {
+  for (Request* call : calls) {
+    std::unique_ptr<Request> owned(call);
+    owned->callback(std::move(owned->local_result));
   }
 }
 

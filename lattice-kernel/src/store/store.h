@@ -215,6 +215,8 @@ class Store {
   // REQUIRES: queue_mutex_ held and queue_ not empty. The requests one group takes from the
   // front of the queue: a verification always runs alone.
   std::vector<Request*> NextGroup() const;
+  // Runs the callbacks of asynchronous requests the leader completed, and frees them.
+  static void FinishCalls(const std::vector<Request*>& calls);
   void ProcessGroup(const std::vector<Request*>& group);
   // Queues a release of held intentions every kHeldRetryInterval until the store closes.
   void HeldRetryLoop();
