@@ -598,21 +598,16 @@ absl::Status Node::SetMemberStatus(const std::string& mesh_id, const std::string
 
 void Node::OnRootApplied(const std::string& mesh_id, const std::vector<DecodedIntention>& applied) {
   // On the root's writer: find the members whose standing may have changed, nothing more.
-  for (const auto& intention : applied) {
-    if (intention.body.op_type() != kOpKv) continue;
-    v1::KvPayload payload;
-    if (!payload.ParseFromString(intention.body.payload())) continue;
-    for (const auto& op : payload.ops()) {
-      std::string_view key = op.key();
-      if (key.substr(0, kNodesPrefix.size()) != kNodesPrefix) continue;
-      std::string_view rest = key.substr(kNodesPrefix.size());
-      size_t slash = rest.find('/');
-      if (slash == std::string_view::npos) continue;
-      std::string_view field = rest.substr(slash + 1);
-      if (field != "status" && field.substr(0, 5) != "void/") continue;
-      if (auto id = ParseNodeId(rest.substr(0, slash))) QueueEnforcement(mesh_id, *id);
-    }
-  }
+  ForEachKeyWritten(applied, [&](std::string_view key) {
+    if (key.substr(0, kNodesPrefix.size()) != kNodesPrefix) return true;
+    std::string_view rest = key.substr(kNodesPrefix.size());
+    size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) return true;
+    std::string_view field = rest.substr(slash + 1);
+    if (field != "status" && field.substr(0, 5) != "void/") return true;
+    if (auto id = ParseNodeId(rest.substr(0, slash))) QueueEnforcement(mesh_id, *id);
+    return true;
+  });
 }
 
 void Node::QueueEnforcement(const std::string& mesh_id, const std::string& node_id) {

@@ -163,19 +163,14 @@ void ServiceManager::WatchRoot(const std::string& mesh_id) {
 void ServiceManager::OnRootApplied(const std::vector<DecodedIntention>& applied) {
   // On the root store's writer: only decide whether anything services read changed.
   std::string own_tags = TagsKey(self_);
-  for (const auto& intention : applied) {
-    if (intention.body.op_type() != kOpKv) continue;
-    v1::KvPayload payload;
-    if (!payload.ParseFromString(intention.body.payload())) continue;
-    for (const auto& op : payload.ops()) {
-      std::string_view key = op.key();
-      if (key.substr(0, services::kDeclarationPrefix.size()) == services::kDeclarationPrefix ||
-          key.substr(0, 8) == "/stores/" || key == own_tags) {
-        MarkDirty();
-        return;
-      }
+  ForEachKeyWritten(applied, [&](std::string_view key) {
+    if (key.substr(0, services::kDeclarationPrefix.size()) == services::kDeclarationPrefix ||
+        key.substr(0, 8) == "/stores/" || key == own_tags) {
+      MarkDirty();
+      return false;
     }
-  }
+    return true;
+  });
 }
 
 void ServiceManager::Post(std::function<void()> task) {

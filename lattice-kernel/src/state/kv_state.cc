@@ -46,6 +46,18 @@ void SortHeads(v1::KvHeads* heads) {
   std::sort(heads->mutable_heads()->begin(), heads->mutable_heads()->end(), HeadBefore);
 }
 
+void ForEachKeyWritten(const std::vector<DecodedIntention>& applied,
+                       const std::function<bool(std::string_view key)>& visit) {
+  for (const auto& intention : applied) {
+    if (intention.body.op_type() != kOpKv) continue;
+    v1::KvPayload payload;
+    if (!payload.ParseFromString(intention.body.payload())) continue;
+    for (const auto& op : payload.ops()) {
+      if (!visit(op.key())) return;
+    }
+  }
+}
+
 absl::StatusOr<v1::KvPayload> ParseKvPayload(std::string_view payload) {
   v1::KvPayload parsed;
   if (!parsed.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {

@@ -3,9 +3,11 @@
 // hlc, then author, then hash) and whether the key is conflicted (more than one head).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "state/state_machine.h"
@@ -21,6 +23,12 @@ class KvStateMachine final : public StateMachine {
 
 // Checks a kv.v1 payload against the limits without applying it.
 absl::StatusOr<v1::KvPayload> ParseKvPayload(std::string_view payload);
+
+// Calls `visit` with each key the kv intentions among `applied` write, in order, until it
+// returns false. Intentions of other op types, or whose payload does not parse, are skipped.
+// For listeners of a root store deciding whether a commit touched what they watch.
+void ForEachKeyWritten(const std::vector<DecodedIntention>& applied,
+                       const std::function<bool(std::string_view key)>& visit);
 
 std::string KvHeadsKey(std::string_view key);
 // Prefix of every heads record; the user key follows it.
