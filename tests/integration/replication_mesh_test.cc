@@ -10,22 +10,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::unique_ptr<Cluster> StartCluster(size_t nodes, std::chrono::milliseconds sync = 500ms) {
-  ClusterOptions options;
-  options.nodes = nodes;
-  options.sync_interval = sync;
-  auto cluster = Cluster::Create(options);
-  EXPECT_TRUE(cluster.ok()) << cluster.status();
-  if (!cluster.ok()) return nullptr;
-  auto started = (*cluster)->StartAll();
-  EXPECT_TRUE(started.ok()) << started;
-  auto meshed = (*cluster)->MakeMesh();
-  EXPECT_TRUE(meshed.ok()) << meshed;
-  return *std::move(cluster);
-}
-
 TEST(ReplicationMesh, JoinedNodesSeeEveryWriteAndAgreeOnPeers) {
-  auto cluster = StartCluster(3);
+  auto cluster = StartMesh(3);
   ASSERT_NE(cluster, nullptr);
   auto store = CreateStoreEverywhere(*cluster, 0, "notes", Range(3));
   ASSERT_TRUE(store.ok()) << store.status();
@@ -58,7 +44,7 @@ TEST(ReplicationMesh, JoinedNodesSeeEveryWriteAndAgreeOnPeers) {
 }
 
 TEST(ReplicationMesh, PartitionedNodesConvergeAfterHealWithTheSameConflicts) {
-  auto cluster = StartCluster(3);
+  auto cluster = StartMesh(3);
   ASSERT_NE(cluster, nullptr);
   auto store = CreateStoreEverywhere(*cluster, 0, "notes", Range(3));
   ASSERT_TRUE(store.ok()) << store.status();
@@ -88,7 +74,7 @@ TEST(ReplicationMesh, PartitionedNodesConvergeAfterHealWithTheSameConflicts) {
 }
 
 TEST(ReplicationMesh, AStarOfOneHubAndFourLeavesConverges) {
-  auto cluster = StartCluster(5);
+  auto cluster = StartMesh(5);
   ASSERT_NE(cluster, nullptr);
   for (int a = 1; a < 5; ++a) {
     for (int b = a + 1; b < 5; ++b) cluster->relay().Cut(a, b);
@@ -111,7 +97,7 @@ TEST(ReplicationMesh, AStarOfOneHubAndFourLeavesConverges) {
 }
 
 TEST(ReplicationMesh, LostFramesAndAGapLongerThanAFetchWindowAreRepaired) {
-  auto cluster = StartCluster(2, 1000ms);
+  auto cluster = StartMesh(2, 1000ms);
   ASSERT_NE(cluster, nullptr);
   auto store = CreateStoreEverywhere(*cluster, 0, "notes", Range(2));
   ASSERT_TRUE(store.ok()) << store.status();
@@ -134,7 +120,7 @@ TEST(ReplicationMesh, LostFramesAndAGapLongerThanAFetchWindowAreRepaired) {
 
 TEST(ReplicationMesh, StoreSyncWaitReconcilesNowAndFailsWhenThePeerIsUnreachable) {
   // No periodic anti-entropy within the test: only `store sync` reconciles.
-  auto cluster = StartCluster(2, std::chrono::hours(1));
+  auto cluster = StartMesh(2, std::chrono::hours(1));
   ASSERT_NE(cluster, nullptr);
   auto store = CreateStoreEverywhere(*cluster, 0, "notes", Range(2));
   ASSERT_TRUE(store.ok()) << store.status();

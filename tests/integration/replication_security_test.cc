@@ -19,18 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::unique_ptr<Cluster> MeshOf(size_t nodes) {
-  ClusterOptions options;
-  options.nodes = nodes;
-  options.sync_interval = 500ms;
-  auto cluster = Cluster::Create(options);
-  EXPECT_TRUE(cluster.ok()) << cluster.status();
-  if (!cluster.ok()) return nullptr;
-  EXPECT_TRUE((*cluster)->StartAll().ok());
-  EXPECT_TRUE((*cluster)->MakeMesh().ok());
-  return *std::move(cluster);
-}
-
 // A mesh of `nodes` kernels with a store "notes" on every node, and a member the test plays
 // by hand, invited by node 0.
 struct MeshWithHandPlayedMember {
@@ -41,7 +29,7 @@ struct MeshWithHandPlayedMember {
 
 absl::StatusOr<MeshWithHandPlayedMember> MakeMeshWithHandPlayedMember(size_t nodes) {
   MeshWithHandPlayedMember mesh;
-  mesh.cluster = MeshOf(nodes);
+  mesh.cluster = StartMesh(nodes);
   if (mesh.cluster == nullptr) return absl::InternalError("the mesh did not form");
   auto store = CreateStoreEverywhere(*mesh.cluster, 0, "notes", Range(nodes));
   if (!store.ok()) return store.status();
@@ -57,7 +45,7 @@ absl::StatusOr<MeshWithHandPlayedMember> MakeMeshWithHandPlayedMember(size_t nod
 std::string Address(const HostPort& hp) { return hp.host + ":" + std::to_string(hp.port); }
 
 TEST(ReplicationSecurity, ANodeOutsideTheMeshCannotConnectOrJoinWithAForgedInvite) {
-  auto cluster = MeshOf(2);
+  auto cluster = StartMesh(2);
   ASSERT_NE(cluster, nullptr);
   auto member = cluster->NodeId(0);
   ASSERT_TRUE(member.ok());
@@ -84,7 +72,7 @@ TEST(ReplicationSecurity, ANodeOutsideTheMeshCannotConnectOrJoinWithAForgedInvit
 }
 
 TEST(ReplicationSecurity, ARevokedNodeIsCutOffAndItsLaterWritesAppearNowhereEvenRelayedLate) {
-  auto cluster = MeshOf(3);
+  auto cluster = StartMesh(3);
   ASSERT_NE(cluster, nullptr);
   auto store = CreateStoreEverywhere(*cluster, 0, "notes", Range(3));
   ASSERT_TRUE(store.ok()) << store.status();
@@ -235,7 +223,7 @@ TEST(ReplicationSecurity, AnUnusablePayloadIsANoOpAndLaterWritesOfEveryAuthorApp
 }
 
 TEST(ReplicationSecurity, ACaptureOfALinkShowsNoPlaintextOfAValue) {
-  auto cluster = MeshOf(2);
+  auto cluster = StartMesh(2);
   ASSERT_NE(cluster, nullptr);
   auto store = CreateStoreEverywhere(*cluster, 0, "diary", {0, 1});
   ASSERT_TRUE(store.ok()) << store.status();

@@ -1,11 +1,28 @@
 #include "integration/replication_support.h"
 
+#include <gtest/gtest.h>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
 #include <thread>
 
 namespace lattice::testing {
+
+std::unique_ptr<Cluster> StartMesh(size_t nodes, std::chrono::milliseconds sync_interval) {
+  ClusterOptions options;
+  options.nodes = nodes;
+  options.sync_interval = sync_interval;
+  auto cluster = Cluster::Create(options);
+  EXPECT_TRUE(cluster.ok()) << cluster.status();
+  if (!cluster.ok()) return nullptr;
+  auto started = (*cluster)->StartAll();
+  EXPECT_TRUE(started.ok()) << started;
+  if (!started.ok()) return nullptr;
+  auto meshed = (*cluster)->MakeMesh();
+  EXPECT_TRUE(meshed.ok()) << meshed;
+  if (!meshed.ok()) return nullptr;
+  return *std::move(cluster);
+}
 
 std::vector<size_t> Range(size_t count) {
   std::vector<size_t> out;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,11 @@
 #include "harness/cluster.h"
 
 namespace lattice::testing {
+
+// Starts `nodes` kernels (anti-entropy every `sync_interval`) and joins them all to node
+// 0's mesh. Null when a step failed, each failure reported to the running test.
+std::unique_ptr<Cluster> StartMesh(size_t nodes,
+                                   std::chrono::milliseconds sync_interval = std::chrono::milliseconds(500));
 
 // Creates a kv store on node `on` and waits until every node in `nodes` knows it and has
 // finished bootstrapping it. Returns its id.

@@ -13,20 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::unique_ptr<Cluster> StartMesh(size_t nodes) {
-  ClusterOptions options;
-  options.nodes = nodes;
-  auto cluster = Cluster::Create(options);
-  EXPECT_TRUE(cluster.ok()) << cluster.status();
-  if (!cluster.ok()) return nullptr;
-  auto started = (*cluster)->StartAll();
-  EXPECT_TRUE(started.ok()) << started;
-  auto meshed = (*cluster)->MakeMesh();
-  EXPECT_TRUE(meshed.ok()) << meshed;
-  if (!started.ok() || !meshed.ok()) return nullptr;
-  return *std::move(cluster);
-}
-
 // Every discovered instance of `service` in every mesh `node` lists.
 std::vector<nlohmann::json> Discovered(Cluster& cluster, size_t node) {
   std::vector<nlohmann::json> out;
