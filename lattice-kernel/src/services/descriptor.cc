@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <re2/re2.h>
 #include <set>
 #include <toml++/toml.h>
 
@@ -195,11 +196,17 @@ absl::Status ParseSetting(const toml::table& table, const std::string& path, Set
     if (spec->type != SettingType::kString) {
       return s.Error(table.get("pattern"), fmt::format("setting {}: pattern is for string settings", spec->name));
     }
-    try {
-      spec->regex = std::make_shared<const std::regex>(spec->pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      return s.Error(table.get("pattern"), fmt::format("setting {}: pattern does not compile: {}", spec->name, e.what()));
+    // RE2, not std::regex: a pattern is matched against values that come from the mesh, and
+    // RE2 matches in linear time with bounded memory and stack, where std::regex backtracks
+    // and recurses (and overflows on repetition counts like a{99999999999}).
+    RE2::Options options;
+    options.set_log_errors(false);
+    options.set_max_mem(limits::kMaxPatternMemoryBytes);
+    auto regex = std::make_shared<const RE2>(spec->pattern, options);
+    if (!regex->ok()) {
+      return s.Error(table.get("pattern"), fmt::format("setting {}: pattern does not compile: {}", spec->name, regex->error()));
     }
+    spec->regex = std::move(regex);
   } else if (spec->type == SettingType::kString) {
     // Strings come from the mesh: each must be held to a shape the daemon expects.
     return s.Error(nullptr, fmt::format("setting {}: a string setting needs a pattern", spec->name));

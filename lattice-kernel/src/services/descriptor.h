@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +15,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace lattice::services {
 
@@ -34,7 +37,7 @@ struct SettingSpec {
   std::optional<int64_t> min;                 // ints, inclusive
   std::optional<int64_t> max;
   std::string pattern;                        // strings: must match the whole value
-  std::shared_ptr<const std::regex> regex;    // `pattern`, compiled
+  std::shared_ptr<const re2::RE2> regex;      // `pattern`, compiled (RE2: linear time)
   std::string flag;                           // exactly one of flag / env
   std::string env;
   bool secret = false;                        // never shown nor logged

@@ -19,6 +19,8 @@ inline constexpr size_t kMaxFixedEnvironment = 32;
 inline constexpr size_t kMaxTokenPrefixes = 16;
 inline constexpr size_t kMaxNoRestartExitCodes = 16;
 inline constexpr size_t kMaxPatternBytes = 256;
+// Memory RE2 may use to compile and run one setting's pattern; a pattern needing more is refused.
+inline constexpr int64_t kMaxPatternMemoryBytes = 1 << 20;
 inline constexpr size_t kMaxDescriptionBytes = 256;
 inline constexpr size_t kMaxArgBytes = 1024;               // a fixed argument or env value
 // Below lattice-kernel.service's TimeoutStopSec (30 s), so systemd never has to SIGKILL a

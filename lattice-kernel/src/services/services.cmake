@@ -16,5 +16,5 @@ add_library(lattice_kernel_services STATIC
 target_include_directories(lattice_kernel_services PUBLIC ${CMAKE_CURRENT_LIST_DIR}/..)
 target_link_libraries(lattice_kernel_services PUBLIC
   lattice_common tomlplusplus::tomlplusplus nlohmann_json::nlohmann_json spdlog::spdlog fmt::fmt
-  Threads::Threads)
+  PkgConfig::RE2 Threads::Threads)
 lattice_warnings(lattice_kernel_services)

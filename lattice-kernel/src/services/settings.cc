@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <re2/re2.h>
 
 #include "lattice/common/status.h"
 #include "services/service_limits.h"
@@ -65,7 +66,7 @@ absl::Status CheckSettingValue(const ServiceDescriptor& descriptor, const Settin
       if (HasControlCharacters(*s)) {
         return absl::InvalidArgumentError(fmt::format("setting {} holds control characters", spec.name));
       }
-      if (spec.regex && !std::regex_match(*s, *spec.regex)) {
+      if (spec.regex && !RE2::FullMatch(*s, *spec.regex)) {
         return absl::InvalidArgumentError(fmt::format(
             "setting {} = {} does not match {}", spec.name, spec.secret ? "(secret)" : Quoted(*s), spec.pattern));
       }

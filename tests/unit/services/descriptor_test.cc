@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "services/catalog.h"
+#include "services/service_limits.h"
+#include "services/settings.h"
 
 namespace lattice::services {
 namespace {
@@ -117,6 +119,8 @@ TEST(Descriptor, MalformedDescriptorsAreRefusedWithAReason) {
       {kMinimal + "[[settings]]\nname = \"s\"\ntype = \"string\"\nflag = \"--s\"\npattern = \"[a-z]+\"\ndefault = \"A\"\n", "does not match"},
       {kMinimal + "[[settings]]\nname = \"p\"\ntype = \"int\"\nflag = \"--p\"\nport = true\ndefault = 22\n", "privileged"},
       {kMinimal + "[[settings]]\nname = \"s\"\ntype = \"string\"\nflag = \"--s\"\npattern = \"(\"\n", "does not compile"},
+      {kMinimal + "[[settings]]\nname = \"s\"\ntype = \"string\"\nflag = \"--s\"\npattern = \"((a{1000}){1000}){1000}\"\n", "does not compile"},
+      {kMinimal + "[[settings]]\nname = \"s\"\ntype = \"string\"\nflag = \"--s\"\npattern = \"(a)\\\\1\"\n", "does not compile"},
       {kMinimal + "[[settings]]\nname = \"s\"\ntype = \"string\"\nflag = \"--s\"\nport = true\npattern = \"x\"\n", "only an int"},
       {kMinimal + "[ports]\nallow_zero = true\n", "port_report"},
       {kMinimal + "[restart]\nstop_timeout_s = 60\n", "outside 1..20"},
@@ -130,6 +134,21 @@ TEST(Descriptor, MalformedDescriptorsAreRefusedWithAReason) {
     EXPECT_NE(error.find(c.expected), std::string::npos) << "expected \"" << c.expected << "\" in: " << error;
     EXPECT_EQ(error.rfind("t.toml:", 0), 0u) << error;
   }
+}
+
+// Values reach patterns from the mesh: a pattern that would make a backtracking matcher
+// recurse once per character, checked against the longest value allowed, still answers.
+TEST(Descriptor, APatternMatchesTheLongestValueWithoutBacktracking) {
+  auto descriptor = ParseDescriptor(
+      kMinimal + "[[settings]]\nname = \"s\"\ntype = \"string\"\nflag = \"--s\"\npattern = '(a|aa)*b?'\n", "t.toml",
+      false);
+  ASSERT_TRUE(descriptor.ok()) << descriptor.status();
+  const SettingSpec& spec = descriptor->settings.at(0);
+  std::string longest(limits::kMaxSettingValueBytes, 'a');
+  EXPECT_TRUE(CheckSettingValue(*descriptor, spec, SettingValue(longest)).ok());
+  longest.back() = 'c';
+  absl::Status refused = CheckSettingValue(*descriptor, spec, SettingValue(longest));
+  EXPECT_NE(refused.message().find("does not match"), std::string_view::npos) << refused;
 }
 
 TEST(Descriptor, AnAbsoluteBinaryOnlyFromTheOperatorsDirectory) {
