@@ -1,5 +1,8 @@
 #include "integration/hand_played_peer.h"
 
+#include <future>
+#include <mutex>
+
 #include "dag/hlc.h"
 #include "dag/intention.h"
 #include "lattice/common/hex.h"
@@ -33,8 +36,22 @@ absl::StatusOr<std::unique_ptr<HandPlayedPeer>> HandPlayedPeer::Join(const std::
   request.expected_node_id = invite.inviter_id();
   request.invite = kernel::net::InviteCredential{invite.invite_id(), invite.secret()};
   LATTICE_ASSIGN_OR_RETURN(auto link, peer->transport_->Dial(request));
-  link->Start({[](std::string) {}, [](const absl::Status&) {}});
+  // As a kernel does, wait for the welcome: until the inviter has recorded the new member
+  // it ignores what the member sends for the mesh's stores.
+  auto welcomed = std::make_shared<std::promise<void>>();
+  auto once = std::make_shared<std::once_flag>();
+  std::future<void> welcome = welcomed->get_future();
+  link->Start({[welcomed, once](std::string payload) {
+                 v1::PeerMessage message;
+                 if (message.ParseFromString(payload) && message.has_welcome()) {
+                   std::call_once(*once, [&] { welcomed->set_value(); });
+                 }
+               },
+               [](const absl::Status&) {}});
   peer->links_.push_back(std::move(link));
+  if (welcome.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    return absl::DeadlineExceededError("the inviter sent no welcome within 30 s");
+  }
   return peer;
 }
 
