@@ -1,9 +1,11 @@
 #include "storage/durable_env.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 
 #include "lattice/common/files.h"
+#include "storage/prepared_log_file.h"
 
 namespace lattice::kernel {
 namespace {
@@ -39,12 +41,29 @@ class DirectorySyncingFile final : public leveldb::WritableFile {
   bool directory_synced_ = false;
 };
 
+// LevelDB names its write-ahead logs NNNNNN.log; "LOG" is its text log, and the rest are
+// tables, manifests and the CURRENT pointer, which are written once and not synced per write.
+bool IsWriteAheadLog(const std::string& name) {
+  std::string file = std::filesystem::path(name).filename().string();
+  constexpr std::string_view kSuffix = ".log";
+  if (file.size() <= kSuffix.size() || !file.ends_with(kSuffix)) return false;
+  return std::all_of(file.begin(), file.end() - kSuffix.size(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
 class DirectorySyncingEnv final : public leveldb::EnvWrapper {
  public:
   DirectorySyncingEnv() : leveldb::EnvWrapper(leveldb::Env::Default()) {}
 
   leveldb::Status NewWritableFile(const std::string& name,
                                   leveldb::WritableFile** result) override {
+    if (IsWriteAheadLog(name)) {
+      std::unique_ptr<leveldb::WritableFile> log;
+      leveldb::Status s = PreparedLogFile::Create(name, PreparedLogFile::kDefaultMaxAheadBytes, &log);
+      if (!s.ok()) return s;
+      *result = new DirectorySyncingFile(name, log.release());
+      return s;
+    }
     leveldb::WritableFile* base = nullptr;
     leveldb::Status s = target()->NewWritableFile(name, &base);
     if (!s.ok()) return s;
