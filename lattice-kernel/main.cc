@@ -5,11 +5,12 @@
 
 #include <cstdlib>
 
-#include "lattice/common/status.h"
+#include "absl/synchronization/mutex.h"
 #include "config/kernel_config.h"
 #include "lattice/common/crypto.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/logging.h"
+#include "lattice/common/status.h"
 #include "net/tcp_transport.h"
 #include "node/node.h"
 #include "replication/replicator.h"
@@ -30,6 +31,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   InitCrypto();
+  // Debian builds Abseil without NDEBUG, which leaves absl::Mutex's deadlock detection on:
+  // every lock gRPC takes then also updates a process-wide lock graph under a global lock.
+  // It is a debugging aid; the sanitizer build and the tests find lock-order bugs instead.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   // Signals are taken synchronously by this thread, so no handler runs inside gRPC or LevelDB.
   sigset_t signals;
