@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   app.add_option("--socket", socket, "Unix socket to serve on")->required();
   app.add_option("--value-bytes", value_bytes, "size of the value Kv.Get answers");
   app.add_option("--sync-file", sync_file,
-                 "append each write's request here and fdatasync it before answering");
+                 "write each write's request here as the kernel writes its log, and sync it before answering");
   CLI11_PARSE(app, argc, argv);
 
   sigset_t signals;

@@ -1,6 +1,5 @@
 #include "floor_service.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +7,7 @@
 #include <chrono>
 
 #include "lattice/common/limits.h"
+#include "storage/prepared_log_file.h"
 
 namespace lattice::bench {
 namespace {
@@ -40,7 +40,8 @@ grpc::Status FloorController::OpenStore(grpc::ServerContext*, const v1::OpenStor
   return grpc::Status::OK;
 }
 
-FloorKv::FloorKv(size_t value_bytes, int sync_fd) : sync_fd_(sync_fd) {
+FloorKv::FloorKv(size_t value_bytes, std::unique_ptr<leveldb::WritableFile> sync_file)
+    : sync_file_(std::move(sync_file)) {
   uint64_t now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now().time_since_epoch()).count());
   get_.set_found(true);
@@ -54,16 +55,13 @@ FloorKv::FloorKv(size_t value_bytes, int sync_fd) : sync_fd_(sync_fd) {
   write_.mutable_hlc()->set_counter(1);
 }
 
-FloorKv::~FloorKv() {
-  if (sync_fd_ >= 0) ::close(sync_fd_);
-}
+FloorKv::~FloorKv() = default;
 
 grpc::Status FloorKv::AppendDurably(const google::protobuf::MessageLite& request) {
-  if (sync_fd_ < 0) return grpc::Status::OK;
+  if (!sync_file_) return grpc::Status::OK;
   std::string record = request.SerializeAsString();
   std::lock_guard lock(sync_mutex_);
-  if (::write(sync_fd_, record.data(), record.size()) != static_cast<ssize_t>(record.size()) ||
-      ::fdatasync(sync_fd_) != 0) {
+  if (!sync_file_->Append(record).ok() || !sync_file_->Sync().ok()) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the floor's sync file failed");
   }
   return grpc::Status::OK;
@@ -89,15 +87,16 @@ grpc::Status FloorKv::Batch(grpc::ServerContext*, const v1::BatchRequest* reques
 absl::StatusOr<std::unique_ptr<FloorServer>> FloorServer::Start(const std::string& socket_path,
                                                                 size_t value_bytes,
                                                                 const std::string& sync_path) {
-  int sync_fd = -1;
+  std::unique_ptr<leveldb::WritableFile> sync_file;
   if (!sync_path.empty()) {
-    sync_fd = ::open(sync_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (sync_fd < 0) return absl::UnavailableError(fmt::format("cannot open {}", sync_path));
+    leveldb::Status s = kernel::PreparedLogFile::Create(
+        sync_path, kernel::PreparedLogFile::kDefaultMaxAheadBytes, &sync_file);
+    if (!s.ok()) return absl::UnavailableError(fmt::format("cannot open {}: {}", sync_path, s.ToString()));
   }
   std::unique_ptr<FloorServer> server(new FloorServer());
   server->socket_path_ = socket_path;
   server->controller_ = std::make_unique<FloorController>();
-  server->kv_ = std::make_unique<FloorKv>(value_bytes, sync_fd);
+  server->kv_ = std::make_unique<FloorKv>(value_bytes, std::move(sync_file));
   ::unlink(socket_path.c_str());
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <grpcpp/grpcpp.h>
+#include <leveldb/env.h>
 
 #include <memory>
 #include <mutex>
@@ -32,9 +33,10 @@ class FloorController final : public v1::Controller::Service {
 class FloorKv final : public v1::Kv::Service {
  public:
   // Get answers a value of `value_bytes`, like the kernel holding the benchmark's values.
-  // With a `sync_fd` (owned), Put and Batch first append the request to it and fdatasync
-  // it, one call at a time: the ceiling of any durable write through this API.
-  explicit FloorKv(size_t value_bytes, int sync_fd = -1);
+  // With a `sync_file`, Put and Batch first write the request to it and sync it, one call
+  // at a time, the way the kernel writes its log: the ceiling of any durable write through
+  // this API.
+  explicit FloorKv(size_t value_bytes, std::unique_ptr<leveldb::WritableFile> sync_file = nullptr);
   ~FloorKv() override;
   grpc::Status Get(grpc::ServerContext* context, const v1::GetRequest* request,
                    v1::GetResponse* response) override;
@@ -48,7 +50,7 @@ class FloorKv final : public v1::Kv::Service {
 
   v1::GetResponse get_;
   v1::WriteResult write_;
-  int sync_fd_;
+  std::unique_ptr<leveldb::WritableFile> sync_file_;
   std::mutex sync_mutex_;
 };
 
