@@ -135,8 +135,9 @@ void DeclareFigures(Results& r, const BenchOptions& o) {
   r.AddRatio({fmt::format("(info) put {0}c / leveldb put {0}t", o.clients),
               n.Kernel("put", o.clients), n.LevelDbPutMany(), NAN});
   r.AddRatio({"(info) put 1c / floor put 1c", n.Kernel("put", 1), n.Floor("put", 1), NAN});
-  // The floor whose puts each append and fdatasync their request: what one durable write
-  // per call costs through this API, the ceiling for the kernel's 1-client put.
+  // The floor whose puts each write and fdatasync their request as the kernel writes its
+  // log: what one durable write per call costs through this API, the ceiling for the
+  // kernel's 1-client put.
   r.AddRatio({"(info) durable floor put 1c / leveldb sync put 1t", n.DurableFloorPut1(),
               n.LevelDbPut1(), NAN});
   r.AddRatio({"(info) put 1c / durable floor put 1c", n.Kernel("put", 1), n.DurableFloorPut1(), NAN});

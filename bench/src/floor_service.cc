@@ -89,8 +89,7 @@ absl::StatusOr<std::unique_ptr<FloorServer>> FloorServer::Start(const std::strin
                                                                 const std::string& sync_path) {
   std::unique_ptr<leveldb::WritableFile> sync_file;
   if (!sync_path.empty()) {
-    leveldb::Status s = kernel::PreparedLogFile::Create(
-        sync_path, kernel::PreparedLogFile::kDefaultMaxAheadBytes, &sync_file);
+    leveldb::Status s = kernel::PreparedLogFile::Create(sync_path, &sync_file);
     if (!s.ok()) return absl::UnavailableError(fmt::format("cannot open {}: {}", sync_path, s.ToString()));
   }
   std::unique_ptr<FloorServer> server(new FloorServer());

@@ -59,7 +59,7 @@ class DirectorySyncingEnv final : public leveldb::EnvWrapper {
                                   leveldb::WritableFile** result) override {
     if (IsWriteAheadLog(name)) {
       std::unique_ptr<leveldb::WritableFile> log;
-      leveldb::Status s = PreparedLogFile::Create(name, PreparedLogFile::kDefaultMaxAheadBytes, &log);
+      leveldb::Status s = PreparedLogFile::Create(name, &log);
       if (!s.ok()) return s;
       *result = new DirectorySyncingFile(name, log.release());
       return s;

@@ -20,17 +20,15 @@ leveldb::Status ErrnoStatus(const std::string& context, int error) {
 
 }  // namespace
 
-leveldb::Status PreparedLogFile::Create(const std::string& name, uint64_t max_ahead_bytes,
+leveldb::Status PreparedLogFile::Create(const std::string& name,
                                         std::unique_ptr<leveldb::WritableFile>* result) {
   int fd = ::open(name.c_str(), O_CREAT | O_RDWR | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus(name, errno);
-  result->reset(
-      new PreparedLogFile(name, fd, std::max<uint64_t>(max_ahead_bytes, kMinAheadBytes)));
+  result->reset(new PreparedLogFile(name, fd));
   return leveldb::Status::OK();
 }
 
-PreparedLogFile::PreparedLogFile(std::string name, int fd, uint64_t max_ahead_bytes)
-    : name_(std::move(name)), fd_(fd), max_ahead_bytes_(max_ahead_bytes) {}
+PreparedLogFile::PreparedLogFile(std::string name, int fd) : name_(std::move(name)), fd_(fd) {}
 
 PreparedLogFile::~PreparedLogFile() {
   if (fd_ >= 0) Close();
@@ -84,7 +82,7 @@ leveldb::Status PreparedLogFile::WriteAt(const char* data, size_t size, uint64_t
 
 void PreparedLogFile::PrepareAhead() {
   static const std::string kZeros(kBufferBytes, '\0');
-  uint64_t ahead = std::clamp(written_, kMinAheadBytes, max_ahead_bytes_);
+  uint64_t ahead = std::clamp(written_, kMinAheadBytes, kMaxAheadBytes);
   // Extended when half is used up, so each extension (whose sync commits the new size and
   // blocks) serves many writes.
   if (prepared_ - written_ >= ahead / 2) return;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "storage/durable_env.h"
+#include "unit/store/test_store.h"
 
 namespace lattice::kernel {
 namespace {
@@ -23,12 +24,6 @@ namespace fs = std::filesystem;
 
 class PreparedLogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/lattice-prepared-log-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   std::unique_ptr<leveldb::DB> OpenDb(const std::string& path) {
     leveldb::Options options;
@@ -51,7 +46,8 @@ class PreparedLogTest : public ::testing::Test {
   static std::string Key(int i) { return "key-" + std::to_string(i); }
   static std::string Value(int i) { return std::string(100 + i % 50, static_cast<char>('a' + i % 26)); }
 
-  std::string dir_;
+  lattice::kernel::testing::TempDir temp_;
+  const std::string& dir_ = temp_.path();
 };
 
 TEST_F(PreparedLogTest, SyncedWritesOverwriteZerosInsteadOfGrowingTheFile) {
@@ -146,7 +142,7 @@ TEST_F(PreparedLogTest, WithoutRoomForTheZerosTheDataStillFits) {
 
   std::unique_ptr<leveldb::WritableFile> file;
   std::string path = dir_ + "/000001.log";
-  ASSERT_TRUE(PreparedLogFile::Create(path, PreparedLogFile::kDefaultMaxAheadBytes, &file).ok());
+  ASSERT_TRUE(PreparedLogFile::Create(path, &file).ok());
   auto* log = static_cast<PreparedLogFile*>(file.get());
   std::string record(1000, 'r');
   int written = 0;
