@@ -120,7 +120,8 @@ absl::StatusOr<v1::ChatPayload> ParseChatPayload(std::string_view payload) {
 
 std::string_view ChatStateMachine::op_type() const { return kOpChat; }
 
-absl::Status ChatStateMachine::Apply(BatchView& view, const DecodedIntention& intention) {
+absl::Status ChatStateMachine::Apply(BatchView& view, const DecodedIntention& intention,
+                                     Freshness /*freshness*/) {
   if (intention.body.op_type() != kOpChat) {
     return absl::InvalidArgumentError(fmt::format(
         "op_type \"{}\" is not understood by a chat store", intention.body.op_type()));

@@ -17,7 +17,8 @@ namespace lattice::kernel {
 class ChatStateMachine final : public StateMachine {
  public:
   std::string_view op_type() const override;
-  absl::Status Apply(BatchView& view, const DecodedIntention& intention) override;
+  absl::Status Apply(BatchView& view, const DecodedIntention& intention,
+                     Freshness freshness) override;
 };
 
 absl::StatusOr<v1::ChatPayload> ParseChatPayload(std::string_view payload);

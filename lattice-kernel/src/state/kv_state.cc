@@ -95,7 +95,8 @@ absl::StatusOr<v1::KvPayload> ParseKvPayload(std::string_view payload) {
 
 std::string_view KvStateMachine::op_type() const { return kOpKv; }
 
-absl::Status KvStateMachine::Apply(BatchView& view, const DecodedIntention& intention) {
+absl::Status KvStateMachine::Apply(BatchView& view, const DecodedIntention& intention,
+                                   Freshness freshness) {
   if (intention.body.op_type() != kOpKv) {
     return absl::InvalidArgumentError(
         fmt::format("op_type \"{}\" is not understood by a kv store", intention.body.op_type()));
@@ -118,7 +119,7 @@ absl::Status KvStateMachine::Apply(BatchView& view, const DecodedIntention& inte
     }
 
     std::string superseded = SupersededKey(intention.hash, op.key());
-    if (view.Contains(superseded)) {
+    if (freshness == Freshness::kUnknown && view.Contains(superseded)) {
       view.Delete(superseded);
     } else {
       v1::KvHead* head = kept.add_heads();

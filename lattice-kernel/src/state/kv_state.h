@@ -18,7 +18,8 @@ namespace lattice::kernel {
 class KvStateMachine final : public StateMachine {
  public:
   std::string_view op_type() const override;
-  absl::Status Apply(BatchView& view, const DecodedIntention& intention) override;
+  absl::Status Apply(BatchView& view, const DecodedIntention& intention,
+                     Freshness freshness) override;
 };
 
 // Checks a kv.v1 payload against the limits without applying it.

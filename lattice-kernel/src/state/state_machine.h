@@ -11,6 +11,14 @@
 
 namespace lattice::kernel {
 
+// What is known of an intention being applied. One this node signed for the batch being
+// built cannot have been seen, cited or superseded by anything yet, so the lookups that
+// exist for intentions received or replayed (is it already superseded?) are skipped.
+enum class Freshness {
+  kUnknown,     // received from a peer, released from the floating index, or replayed
+  kJustSigned,  // signed by this node for the batch being built
+};
+
 class StateMachine {
  public:
   virtual ~StateMachine() = default;
@@ -20,7 +28,8 @@ class StateMachine {
   // Checks the payload and, when it is usable, writes its effects into `view`. When it is
   // not, returns the reason and writes nothing: the intention becomes a recorded no-op.
   // REQUIRES: every dependency of `intention` has been applied in `view`.
-  virtual absl::Status Apply(BatchView& view, const DecodedIntention& intention) = 0;
+  virtual absl::Status Apply(BatchView& view, const DecodedIntention& intention,
+                             Freshness freshness) = 0;
 };
 
 }  // namespace lattice::kernel

@@ -170,19 +170,19 @@ IngestOutcome IntentionApplier::ApplyReady(const DecodedIntention& intention, ui
   if (!tip || keys::ReadBigEndian64(*tip) < intention.body.seq()) {
     view_.Put(keys::AuthorTip(author), EncodeTip(intention.body.seq(), hash));
   }
-  return Record(intention, witness, rights.Voids(intention.body.seq()));
+  return Record(intention, witness, Freshness::kUnknown, rights.Voids(intention.body.seq()));
 }
 
 IngestOutcome IntentionApplier::ApplyOwn(const DecodedIntention& intention, uint64_t* witness) {
   view_.Put(keys::AuthorTip(intention.body.author()),
             EncodeTip(intention.body.seq(), intention.hash));
-  return Record(intention, witness);
+  return Record(intention, witness, Freshness::kJustSigned);
 }
 
 // Writes what every applied intention leaves: its record, witness number, chain and sync
 // index entries, the frontier, and the state machine's effects (or the no-op reason).
 IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64_t* witness,
-                                       bool is_void) {
+                                       Freshness freshness, bool is_void) {
   const std::string& hash = intention.hash;
   const std::string& author = intention.body.author();
   v1::StoredIntention record;
@@ -192,7 +192,7 @@ IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64
     // Kept (others may depend on it and it replicates like any intention) but void.
     record.set_revoked(true);
     record.set_noop_reason(VoidIntentionReason(author));
-  } else if (auto s = state_machine_.Apply(view_, intention); !s.ok()) {
+  } else if (auto s = state_machine_.Apply(view_, intention, freshness); !s.ok()) {
     record.set_noop_reason(std::string(s.message()));
   }
   if (!record.noop_reason().empty()) {
@@ -201,12 +201,15 @@ IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64
   }
   view_.Put(keys::Intention(hash), record.SerializeAsString());
   view_.Put(keys::Witness(record.witness()), hash);
+  // A new intention of ours has a seq and an id nothing holds yet: written without asking.
+  bool fresh = freshness == Freshness::kJustSigned;
   std::string author_seq = keys::AuthorSeq(author, intention.body.seq());
-  if (!view_.Contains(author_seq)) view_.Put(author_seq, hash);
-  if (auto s = sync_index_.Add(index_writer_, intention.body.hlc().wall_ms(), sync::IdFromBytes(hash));
-      !s.ok()) {
-    view_.Fail(s);
-  }
+  if (fresh || !view_.Contains(author_seq)) view_.Put(author_seq, hash);
+  uint64_t stamp = intention.body.hlc().wall_ms();
+  sync::ItemId id = sync::IdFromBytes(hash);
+  absl::Status indexed = fresh ? sync_index_.AddNew(index_writer_, stamp, id)
+                               : sync_index_.Add(index_writer_, stamp, id);
+  if (!indexed.ok()) view_.Fail(indexed);
   auto cite = [&](const std::string& dep) { state_.frontier.erase(dep); };
   if (!intention.body.prev().empty()) cite(intention.body.prev());
   for (const auto& dep : intention.body.deps()) cite(dep);

@@ -64,7 +64,8 @@ class IntentionApplier {
   void ReleaseWaitingOn(const std::string& applied_hash);
   void Unpark(std::string_view hash, std::string_view author);
   // `is_void`: its author was revoked before it; recorded, but the state never sees it.
-  IngestOutcome Record(const DecodedIntention& intention, uint64_t* witness, bool is_void = false);
+  IngestOutcome Record(const DecodedIntention& intention, uint64_t* witness, Freshness freshness,
+                       bool is_void = false);
 
   std::string_view store_id_;
   BatchView& view_;

@@ -14,6 +14,7 @@
 #include "state/kv_state.h"
 #include "storage/keys.h"
 #include "store/intention_applier.h"
+#include "store/sync_snapshot.h"
 
 namespace lattice::kernel {
 namespace {
@@ -776,7 +777,7 @@ absl::StatusOr<uint64_t> Store::ReexamineQuiet(const std::string& author,
     if (updated.revoked()) {
       updated.set_noop_reason(VoidIntentionReason(decoded->body.author()));
     } else {
-      absl::Status applied = machine->Apply(view, *decoded);
+      absl::Status applied = machine->Apply(view, *decoded, Freshness::kUnknown);
       updated.set_noop_reason(applied.ok() ? "" : std::string(applied.message()));
     }
     if (!updated.noop_reason().empty()) ++noops;
@@ -817,6 +818,7 @@ VerifyReport Store::VerifyQuiet(const std::string& scratch_dir) {
     }
     view = std::make_unique<BatchView>(**scratch);
   };
+  sync::Aggregate witnessed;  // what the sync index must hold
   std::string witness_prefix = keys::Table(keys::kWitness);
   absl::Status scan = db_->Scan(witness_prefix, keys::PrefixEnd(witness_prefix),
                                 [&](std::string_view k, std::string_view hash) {
@@ -845,13 +847,15 @@ VerifyReport Store::VerifyQuiet(const std::string& scratch_dir) {
       }
     }
     absl::Status applied = record.revoked() ? absl::PermissionDeniedError("author revoked")
-                                            : replay_machine->Apply(*view, *decoded);
+                                            : replay_machine->Apply(*view, *decoded,
+                                                                    Freshness::kUnknown);
     bool noop = !applied.ok();
     if (noop != !record.noop_reason().empty()) {
       report.problems.push_back(fmt::format("intention {}: replay {} but it was recorded {}", ToHex(hash),
                                             noop ? "is a no-op" : "applies", noop ? "as applied" : "as a no-op"));
     }
     if (noop) ++report.noops;
+    witnessed.Add(sync::Item{decoded->body.hlc().wall_ms(), sync::IdFromBytes(decoded->hash)});
     view->Put(keys::Intention(hash), "");
     ++report.intentions;
     if (view->ApproximateSize() > (4 << 20)) flush();
@@ -865,6 +869,15 @@ VerifyReport Store::VerifyQuiet(const std::string& scratch_dir) {
   if (replayed.ok()) report.replayed_hash = *replayed;
   if (!live.ok() || !replayed.ok() || *live != *replayed) {
     report.problems.push_back("the live state differs from the state recomputed from the intentions");
+  }
+  auto index = SyncSnapshot::Open(*db_);
+  absl::StatusOr<sync::Aggregate> indexed = index.ok() ? (*index)->Total() : index.status();
+  if (!indexed.ok()) {
+    report.problems.push_back("reading the sync index failed: " + std::string(indexed.status().message()));
+  } else if (!(*indexed == witnessed)) {
+    report.problems.push_back(fmt::format(
+        "the sync index sums {} intentions, not the {} witnessed ones it should", indexed->count,
+        witnessed.count));
   }
   scratch->reset();
   std::filesystem::remove_all(scratch_dir, ignored);

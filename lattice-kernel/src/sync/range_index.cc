@@ -187,12 +187,23 @@ ChildSet WriteChildren(KvWriter& batch, const std::string& prefix, int level,
 }  // namespace
 
 absl::Status RangeIndex::Add(KvWriter& batch, uint64_t timestamp, const ItemId& id) const {
+  return Insert(batch, timestamp, id, /*may_be_present=*/true);
+}
+
+absl::Status RangeIndex::AddNew(KvWriter& batch, uint64_t timestamp, const ItemId& id) const {
+  return Insert(batch, timestamp, id, /*may_be_present=*/false);
+}
+
+absl::Status RangeIndex::Insert(KvWriter& batch, uint64_t timestamp, const ItemId& id,
+                                bool may_be_present) const {
   const std::string& prefix = options_.prefix;
   Item item{std::min(timestamp, kMaxItemTimestamp), id};
   Key key = KeyOfItem(item);
   std::string item_key = ItemKey(prefix, key);
-  LATTICE_ASSIGN_OR_RETURN(auto existing, batch.Get(item_key));
-  if (existing.has_value()) return absl::OkStatus();
+  if (may_be_present) {
+    LATTICE_ASSIGN_OR_RETURN(auto existing, batch.Get(item_key));
+    if (existing.has_value()) return absl::OkStatus();
+  }
   batch.Put(item_key, "");
 
   for (int level = 0; level < kLevels; ++level) {

@@ -76,10 +76,16 @@ class RangeIndex {
   // Adding an item already present changes nothing. Errors are the view's read errors or
   // DATA_LOSS for a bucket record this code cannot parse; then nothing must be committed.
   absl::Status Add(KvWriter& batch, uint64_t timestamp, const ItemId& id) const;
+  // Add for an item the index cannot hold yet (an id just created): skips the read that
+  // makes Add idempotent. Adding a present item this way would count it twice.
+  absl::Status AddNew(KvWriter& batch, uint64_t timestamp, const ItemId& id) const;
 
   const RangeIndexOptions& options() const { return options_; }
 
  private:
+  absl::Status Insert(KvWriter& batch, uint64_t timestamp, const ItemId& id,
+                      bool may_be_present) const;
+
   RangeIndexOptions options_;
 };
 

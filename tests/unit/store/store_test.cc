@@ -1,16 +1,21 @@
 // The DAG rules of a single store: local writes, ingest of foreign intentions, floating,
 // forks, no-ops, conflicts and convergence whatever the delivery order.
 #include <leveldb/db.h>
+#include <leveldb/write_batch.h>
 
 #include <algorithm>
 #include <atomic>
 #include <random>
+#include <thread>
 
 #include "lattice/common/limits.h"
 #include "state/chat_state.h"
 #include "state/kv_state.h"
 #include "storage/keys.h"
 #include "store/sync_snapshot.h"
+#include "sync/index_batch.h"
+#include "sync/leveldb_kv.h"
+#include "sync/range_index.h"
 #include "unit/store/test_store.h"
 
 namespace lattice::kernel::testing {
@@ -305,6 +310,58 @@ TEST_F(StoreTest, VerifyDetectsTamperedState) {
   VerifyReport tampered = store_->Verify(dir_.path() + "/verify");
   EXPECT_FALSE(tampered.ok);
   EXPECT_NE(tampered.state_hash, tampered.replayed_hash);
+}
+
+TEST_F(StoreTest, GroupedOwnWritesIndexEachIntentionOnceAndVerifyChecksTheIndex) {
+  ForeignAuthor other(store_id_);
+  members_.insert(other.id());
+  ASSERT_EQ(IngestOne(other.NextKv("shared", "theirs")).kind, Kind::kApplied);
+  // Concurrent writers: the store groups their intentions, own and superseding ones alike.
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 8; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        std::string key = i % 5 == 0 ? "shared" : "k" + std::to_string(t) + "-" + std::to_string(i);
+        EXPECT_TRUE(store_->WriteKv({{key, std::to_string(i)}}).ok());
+      }
+    });
+  }
+  for (auto& writer : writers) writer.join();
+  VerifyReport clean = store_->Verify(dir_.path() + "/verify");
+  EXPECT_TRUE(clean.ok) << (clean.problems.empty() ? "" : clean.problems[0]);
+  EXPECT_EQ(clean.intentions, 1u + 8 * 25);
+  auto index = SyncSnapshot::Open(store_->db());
+  ASSERT_TRUE(index.ok());
+  EXPECT_EQ((*index)->Total()->count, 1u + 8 * 25);
+
+  // An index that counts an intention twice (AddNew of an item it holds) fails verification.
+  v1::SignedIntention first;
+  ASSERT_TRUE(store_->ReadLog(0, 1, [&](uint64_t, const DecodedIntention& intention, bool) {
+    first = intention.signed_intention;
+    return false;
+  }).ok());
+  auto decoded = DecodeTrusted(first);
+  ASSERT_TRUE(decoded.ok());
+  store_.reset();
+  {
+    leveldb::DB* raw = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), dir_.path() + "/store", &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    sync::LevelDbKv committed(db.get());
+    leveldb::WriteBatch batch;
+    sync::IndexBatch writer(committed, [&](std::string_view k, std::string_view v) {
+      batch.Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));
+    });
+    ASSERT_TRUE(sync::RangeIndex().AddNew(writer, decoded->body.hlc().wall_ms(),
+                                          sync::IdFromBytes(decoded->hash)).ok());
+    ASSERT_TRUE(db->Write(leveldb::WriteOptions(), &batch).ok());
+  }
+  OpenStore();
+  VerifyReport tampered = store_->Verify(dir_.path() + "/verify");
+  EXPECT_FALSE(tampered.ok);
+  EXPECT_EQ(tampered.state_hash, tampered.replayed_hash);
+  ASSERT_FALSE(tampered.problems.empty());
+  EXPECT_NE(tampered.problems[0].find("sync index"), std::string::npos) << tampered.problems[0];
 }
 
 // Three nodes write concurrently and exchange some of their intentions now and then; the

@@ -55,8 +55,9 @@ class RangeIndexTest : public ::testing::Test {
     db_.reset(raw);
   }
 
-  // Adds items in batches, as the kernel's group commit would.
-  void Add(const std::vector<Item>& items, size_t batch_size = 100) {
+  // Adds items in batches, as the kernel's group commit would; with `known_new`, through
+  // AddNew, as the kernel adds the intentions it has just signed.
+  void Add(const std::vector<Item>& items, size_t batch_size = 100, bool known_new = false) {
     LevelDbKv committed(db_.get());
     for (size_t begin = 0; begin < items.size(); begin += batch_size) {
       leveldb::WriteBatch batch;
@@ -64,7 +65,9 @@ class RangeIndexTest : public ::testing::Test {
         batch.Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));
       });
       for (size_t i = begin; i < std::min(items.size(), begin + batch_size); ++i) {
-        ASSERT_TRUE(index_.Add(writer, items[i].timestamp, items[i].id).ok());
+        absl::Status added = known_new ? index_.AddNew(writer, items[i].timestamp, items[i].id)
+                                       : index_.Add(writer, items[i].timestamp, items[i].id);
+        ASSERT_TRUE(added.ok()) << added;
       }
       ASSERT_TRUE(db_->Write(leveldb::WriteOptions(), &batch).ok());
     }
@@ -176,6 +179,17 @@ TEST_F(RangeIndexTest, AddingAnItemTwiceChangesNothing) {
   for (const Item& item : items) ASSERT_TRUE(index_.Add(writer, item.timestamp, item.id).ok());
   EXPECT_EQ(writer.buffered_puts(), 0u);
   ExpectMatchesNaive(rng, 20);
+}
+
+TEST_F(RangeIndexTest, AddNewBuildsTheSameIndexAsAdd) {
+  std::mt19937_64 rng(12);
+  std::vector<Item> items;
+  for (int i = 0; i < 5000; ++i) items.push_back(RandomItem(rng, 1'700'000'000'000, 86'400'000));
+  std::vector<Item> older(items.begin(), items.begin() + 2500);
+  std::vector<Item> newer(items.begin() + 2500, items.end());
+  Add(older, 64, /*known_new=*/false);
+  Add(newer, 64, /*known_new=*/true);  // extends and splits the leaves that Add filled
+  ExpectMatchesNaive(rng, 100);
 }
 
 TEST_F(RangeIndexTest, PersistsAcrossReopenWithoutRebuilding) {
