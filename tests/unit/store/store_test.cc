@@ -351,9 +351,12 @@ TEST_F(StoreTest, GroupedOwnWritesIndexEachIntentionOnceAndVerifyChecksTheIndex)
   VerifyReport clean = store_->Verify(dir_.path() + "/verify");
   EXPECT_TRUE(clean.ok) << (clean.problems.empty() ? "" : clean.problems[0]);
   EXPECT_EQ(clean.intentions, 1u + 8 * 25);
-  auto index = SyncSnapshot::Open(store_->db());
-  ASSERT_TRUE(index.ok());
-  EXPECT_EQ((*index)->Total()->count, 1u + 8 * 25);
+  {
+    // A snapshot of the store's database: released before the store closes below.
+    auto index = SyncSnapshot::Open(store_->db());
+    ASSERT_TRUE(index.ok());
+    EXPECT_EQ((*index)->Total()->count, 1u + 8 * 25);
+  }
 
   // An index that counts an intention twice (AddNew of an item it holds) fails verification.
   v1::SignedIntention first;
