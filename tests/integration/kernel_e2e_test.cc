@@ -158,6 +158,28 @@ TEST_F(KernelE2E, ResumingWatchSurvivesAKernelKill) {
   for (int i = 0; i < 40; ++i) EXPECT_EQ(seen[i], "k" + std::to_string(i));
 }
 
+TEST_F(KernelE2E, AnOpenWatchEndsWithUnavailableWhenTheKernelStops) {
+  auto client = kernel_.Connect();
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->CreateStore("s", "kv").ok());
+  std::atomic<bool> watching{false};
+  absl::Status ended;
+  std::thread watcher([&] {
+    v1::KvWatchRequest request;
+    request.set_store("s");
+    ended = (*client)->WatchKv(request, [&](const v1::KvWatchResponse&) {
+      watching = true;  // the first response names the starting cursor
+      return true;
+    });
+  });
+  ASSERT_TRUE(WaitFor([&] { return watching.load(); }));
+  EXPECT_EQ(kernel_.Stop(), 0);
+  watcher.join();
+  // Told by the kernel, not cut off when its shutdown grace ran out.
+  EXPECT_EQ(ended.code(), absl::StatusCode::kUnavailable) << ended;
+  EXPECT_NE(ended.message().find("the kernel is stopping"), std::string::npos) << ended;
+}
+
 TEST_F(KernelE2E, ArchivedStoreRefusesWritesButServesReads) {
   CtlOk({"store", "create", "old", "--type", "kv"});
   CtlOk({"kv", "put", "old", "k", "v"});

@@ -144,7 +144,7 @@ grpc::Status ChatService::Watch(grpc::ServerContext* context, const v1::ChatWatc
   const std::string& channel = request->channel();
   uint64_t cursor = request->from_now() ? store.last_witness() : request->from_cursor();
   return RunWatchLoop<v1::ChatWatchResponse>(
-      context, store, cursor, writer,
+      context, ctx_.stopping, store, cursor, writer,
       [&](v1::ChatWatchResponse& response, uint64_t witness, const DecodedIntention& intention, bool noop) {
         if (noop) return;
         auto message = ReadChatMessage(store.db(), intention.hash);

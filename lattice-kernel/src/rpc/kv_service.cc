@@ -161,7 +161,7 @@ grpc::Status KvService::Watch(grpc::ServerContext* context, const v1::KvWatchReq
   const std::string& prefix = request->prefix();
   uint64_t cursor = request->from_now() ? access->store->last_witness() : request->from_cursor();
   return RunWatchLoop<v1::KvWatchResponse>(
-      context, *access->store, cursor, writer,
+      context, ctx_.stopping, *access->store, cursor, writer,
       [&](v1::KvWatchResponse& response, uint64_t witness, const DecodedIntention& intention, bool noop) {
         if (noop || intention.body.op_type() != kOpKv) return;
         auto payload = ParseKvPayload(intention.body.payload());

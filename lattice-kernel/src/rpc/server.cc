@@ -60,6 +60,7 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
 
 void StoreProtocolServer::Shutdown(std::chrono::milliseconds grace) {
   if (!server_) return;
+  context_->stopping = true;
   server_->Shutdown(std::chrono::system_clock::now() + grace);
   server_->Wait();
   server_.reset();

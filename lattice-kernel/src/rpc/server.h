@@ -24,7 +24,8 @@ class StoreProtocolServer {
   // with nullptr before it goes).
   void SetServiceManager(ServiceManager* manager) { context_->service_manager = manager; }
 
-  // Stops accepting calls; open watches end within `grace`.
+  // Stops accepting calls. Open watches end at once with UNAVAILABLE; calls in flight have
+  // `grace` to finish.
   void Shutdown(std::chrono::milliseconds grace);
 
  private:

@@ -26,6 +26,9 @@ struct ServiceContext {
   // Set once the ServiceManager runs (after the server, whose socket its daemons dial);
   // null before and in kernels without one.
   std::atomic<ServiceManager*> service_manager{nullptr};
+  // Set when the server starts to shut down: open watches end at once, telling their
+  // clients to resume elsewhere or later, instead of holding the shutdown for its grace.
+  std::atomic<bool> stopping{false};
 };
 
 // Returns from an Admin handler unless the caller holds the admin cookie.

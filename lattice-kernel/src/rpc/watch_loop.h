@@ -4,8 +4,10 @@
 // resumes exactly where it stopped even when nothing it cares about has happened.
 #pragma once
 
+#include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 
@@ -20,11 +22,12 @@ inline constexpr auto kWatchCursorRefresh = std::chrono::seconds(1);
 inline int EventCount(const v1::KvWatchResponse& response) { return response.events_size(); }
 inline int EventCount(const v1::ChatWatchResponse& response) { return response.messages_size(); }
 
-// `collect(response, witness, intention, noop)` adds the events one intention yields.
+// `collect(response, witness, intention, noop)` adds the events one intention yields. Ends
+// with UNAVAILABLE within kWatchPollInterval once `stopping` is set.
 template <typename Response>
 grpc::Status RunWatchLoop(
-    grpc::ServerContext* context, const Store& store, uint64_t cursor,
-    grpc::ServerWriter<Response>* writer,
+    grpc::ServerContext* context, const std::atomic<bool>& stopping, const Store& store,
+    uint64_t cursor, grpc::ServerWriter<Response>* writer,
     const std::function<void(Response&, uint64_t, const DecodedIntention&, bool)>& collect) {
   Response first;
   first.set_cursor(cursor);
@@ -32,6 +35,10 @@ grpc::Status RunWatchLoop(
   auto last_sent = std::chrono::steady_clock::now();
   uint64_t sent_cursor = cursor;
   while (!context->IsCancelled()) {
+    if (stopping.load()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          fmt::format("the kernel is stopping; resume the watch from cursor {}", cursor));
+    }
     if (store.last_witness() <= cursor) {
       store.WaitForWitness(cursor, std::chrono::steady_clock::now() + kWatchPollInterval);
       if (cursor != sent_cursor && std::chrono::steady_clock::now() - last_sent > kWatchCursorRefresh) {
