@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,7 +10,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
 #include <sstream>
 
 #include "harness/loopback.h"
@@ -17,9 +17,26 @@
 namespace lattice::testing {
 namespace {
 
+// A file under /proc/PID, or what of it could be read before the process went away: a
+// process that exits during the read makes read(2) fail with ESRCH, which an ifstream
+// reports by throwing.
+std::string ReadProcFile(const std::string& path) {
+  std::string text;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buffer[4096];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
 std::vector<std::string> NulSeparated(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = ReadProcFile(path);
   std::vector<std::string> out;
   std::string item;
   for (char c : text) {
@@ -139,8 +156,7 @@ std::vector<pid_t> DaemonPids(const std::string& store_id) {
 }
 
 bool ProcessAlive(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string stat = ReadProcFile("/proc/" + std::to_string(pid) + "/stat");
   size_t close = stat.rfind(')');
   // A zombie has exited: only its parent has not collected it yet.
   return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
