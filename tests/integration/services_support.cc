@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,27 +12,14 @@
 #include <sstream>
 
 #include "harness/loopback.h"
+#include "lattice/common/files.h"
 
 namespace lattice::testing {
 namespace {
 
-// A file under /proc/PID, or what of it could be read before the process went away: a
-// process that exits during the read makes read(2) fail with ESRCH, which an ifstream
-// reports by throwing.
-std::string ReadProcFile(const std::string& path) {
-  std::string text;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return text;
-  char buffer[4096];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return text;
-}
+// A file under /proc/PID, or nothing once the process has gone: one that exits during
+// the read makes read(2) fail with ESRCH.
+std::string ReadProcFile(const std::string& path) { return ReadFile(path).value_or(""); }
 
 std::vector<std::string> NulSeparated(const std::string& path) {
   std::string text = ReadProcFile(path);

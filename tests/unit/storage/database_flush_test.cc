@@ -5,8 +5,6 @@
 #include <leveldb/write_batch.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include "storage/database.h"
@@ -16,20 +14,10 @@ namespace lattice::kernel {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::LoggedBytes;
 
 std::string Key(int i) { return "S-key-" + std::to_string(i); }
 std::string Value(int i) { return std::string(200, static_cast<char>('a' + i % 26)); }
-
-// Bytes of the database's log files that are not zero: the records a reopen would replay.
-size_t LoggedBytes(const std::string& dir) {
-  size_t logged = 0;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().extension() != ".log") continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    for (std::istreambuf_iterator<char> it(in), end; it != end; ++it) logged += *it != '\0';
-  }
-  return logged;
-}
 
 size_t TablesIn(const std::string& dir) {
   size_t tables = 0;

@@ -5,9 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <thread>
 
@@ -40,18 +37,9 @@ TEST_F(StoreTest, LocalWritesSurviveReopen) {
 
 TEST_F(StoreTest, AClosedStoreLeavesNoLogToReplay) {
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(store_->WriteKv({{"k" + std::to_string(i), "v"}}).ok());
-  auto logged = [&] {
-    size_t bytes = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir_.path() + "/store")) {
-      if (entry.path().extension() != ".log") continue;
-      std::ifstream in(entry.path(), std::ios::binary);
-      for (std::istreambuf_iterator<char> it(in), end; it != end; ++it) bytes += *it != '\0';
-    }
-    return bytes;
-  };
-  EXPECT_GT(logged(), 0u);
+  EXPECT_GT(LoggedBytes(dir_.path() + "/store"), 0u);
   store_.reset();
-  EXPECT_EQ(logged(), 0u);  // the close wrote the memtable out
+  EXPECT_EQ(LoggedBytes(dir_.path() + "/store"), 0u);  // the close wrote the memtable out
   OpenStore();
   for (int i = 0; i < 50; ++i) EXPECT_EQ(Get("k" + std::to_string(i)), "v");
 }

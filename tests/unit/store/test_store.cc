@@ -1,7 +1,9 @@
 #include "unit/store/test_store.h"
 
+#include <algorithm>
 #include <cstdlib>
 
+#include "lattice/common/files.h"
 #include "state/kv_state.h"
 
 namespace lattice::kernel::testing {
@@ -16,6 +18,17 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+}
+
+size_t LoggedBytes(const std::string& dir) {
+  size_t logged = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".log") continue;
+    auto text = ReadFile(entry.path().string());
+    EXPECT_TRUE(text.ok()) << text.status();
+    if (text.ok()) logged += text->size() - std::count(text->begin(), text->end(), '\0');
+  }
+  return logged;
 }
 
 DecodedIntention ForeignAuthor::At(uint64_t seq, std::string prev, std::string_view op_type,

@@ -56,6 +56,10 @@ class ForeignAuthor {
   uint64_t wall_ = 1'700'000'000'000;
 };
 
+// Bytes of the LevelDB logs in `dir` that are not zero: the records an open would replay
+// (a write-ahead log holds zeros laid ahead of its next record).
+size_t LoggedBytes(const std::string& dir);
+
 std::string KvPayloadOf(const std::string& key, const std::string& value,
                         std::vector<std::string> replaces = {}, bool tombstone = false);
 
