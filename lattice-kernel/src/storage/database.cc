@@ -74,12 +74,14 @@ absl::Status Database::FlushMemtable() {
   std::lock_guard write_lock(write_mutex_);
   std::shared_lock lock(mutex_);
   if (!db_ || needs_reopen_) return absl::UnavailableError("database " + dir_ + " is closed after an error");
+  if (!unflushed_writes_) return absl::OkStatus();  // a flush would only start a new log
   // LevelDB has no flush call of its own. CompactRange writes the memtable out first, then
   // compacts only the tables that overlap its range, and none holds a key past every table
   // byte. A failure leaves the log in place, so nothing is lost; the next open replays it.
   static const std::string kPastEveryKey(8, '\xff');
   leveldb::Slice past(kPastEveryKey);
   db_->CompactRange(&past, &past);
+  unflushed_writes_ = false;
   return absl::OkStatus();
 }
 
@@ -198,6 +200,7 @@ absl::Status Database::Write(leveldb::WriteBatch* batch, bool sync) {
     needs_reopen_ = true;
     return FromLevelDb(s, "write " + dir_);
   }
+  unflushed_writes_ = true;
   return absl::OkStatus();
 }
 

@@ -82,6 +82,9 @@ class Database : public sync::KvReader {
   std::mutex write_mutex_;           // serializes writers around the reopen logic
   std::unique_ptr<leveldb::DB> db_;
   bool needs_reopen_ = false;
+  // Writes since the open or the last FlushMemtable (guarded by write_mutex_). Without
+  // any the log is already empty: an open writes what it recovers out as a table.
+  bool unflushed_writes_ = false;
   uint64_t min_free_bytes_ = 0;
   // What the last look at the file system found (guarded by write_mutex_): asking it on
   // every commit costs a system call per write, so it is asked again only when this

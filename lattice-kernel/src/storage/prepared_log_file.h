@@ -4,9 +4,9 @@
 // size and its new blocks are metadata, so on ext4 that fdatasync also commits the journal
 // (or, without one, writes the inode): more device writes and flushes than the data needs.
 // This file writes zeros ahead of the data, so all but an occasional sync only flush the
-// data itself. LevelDB's log reader skips zero-filled
-// regions (it reads them as zero-length records of type zero, as it does for the
-// preallocated files of its own mmap writer), so the padding is invisible on recovery.
+// data itself. LevelDB's log reader skips zero-filled regions (it reads them as zero-length
+// records of type zero, as it does for the preallocated files of its own mmap writer), so
+// the padding is invisible on recovery.
 //
 // If the disk has no room for the zeros the file falls back to plain appends: the data that
 // fits is written, and only the data's own failure is an error.

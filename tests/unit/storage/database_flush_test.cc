@@ -5,6 +5,7 @@
 #include <leveldb/write_batch.h>
 
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "storage/database.h"
@@ -23,6 +24,12 @@ size_t TablesIn(const std::string& dir) {
   size_t tables = 0;
   for (const auto& entry : fs::directory_iterator(dir)) tables += entry.path().extension() == ".ldb";
   return tables;
+}
+
+std::set<std::string> FilesIn(const std::string& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.insert(entry.path().filename().string());
+  return names;
 }
 
 TEST(DatabaseFlush, AFlushedDatabaseReopensWithNoLogToReplayAndEveryWrite) {
@@ -60,6 +67,11 @@ TEST(DatabaseFlush, AFlushedDatabaseReopensWithNoLogToReplayAndEveryWrite) {
   auto after = (*reopened)->Get("S-after");
   ASSERT_TRUE(after.ok() && after->has_value());
   EXPECT_EQ(**after, "flush");
+
+  // With nothing written since the open there is nothing to flush: no new log or table.
+  std::set<std::string> files_before = FilesIn(dir);
+  ASSERT_TRUE((*reopened)->FlushMemtable().ok());
+  EXPECT_EQ(FilesIn(dir), files_before);
 }
 
 }  // namespace
