@@ -8,6 +8,7 @@
 
 #include "errors.h"
 #include "lattice/common/hex.h"
+#include "lattice/common/utf8.h"
 
 namespace lattice::ctl {
 namespace {
@@ -15,35 +16,6 @@ namespace {
 absl::Status WriteError(int err) {
   if (err == EPIPE) return StdoutClosedError();
   return absl::UnavailableError(fmt::format("cannot write to stdout: {}", std::strerror(err)));
-}
-
-// Length of the valid UTF-8 sequence starting at bytes[i], or 0 when it is not one.
-size_t Utf8SequenceLength(std::string_view bytes, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(bytes[k]); };
-  unsigned char lead = byte(i);
-  if (lead < 0x80) return 1;
-  size_t length = 0;
-  unsigned char min_second = 0x80;
-  unsigned char max_second = 0xbf;
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    length = 2;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    length = 3;
-    if (lead == 0xe0) min_second = 0xa0;  // overlong
-    if (lead == 0xed) max_second = 0x9f;  // surrogates
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    length = 4;
-    if (lead == 0xf0) min_second = 0x90;  // overlong
-    if (lead == 0xf4) max_second = 0x8f;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + length > bytes.size()) return 0;
-  if (byte(i + 1) < min_second || byte(i + 1) > max_second) return 0;
-  for (size_t k = 2; k < length; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
-  }
-  return length;
 }
 
 }  // namespace

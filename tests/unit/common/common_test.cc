@@ -5,6 +5,8 @@
 #include "lattice/common/duration.h"
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
+#include "lattice/common/limits.h"
+#include "lattice/common/quote.h"
 
 namespace lattice {
 namespace {
@@ -59,6 +61,25 @@ TEST(Crypto, IncrementalHashSeparatesFields) {
   b.UpdateField("bc");
   EXPECT_NE(a.Finish(), b.Finish());
   EXPECT_EQ(Blake2b256("x").size(), 32u);
+}
+
+}  // namespace
+}  // namespace lattice
+
+namespace lattice {
+namespace {
+
+TEST(Quote, EscapesAndCutsWhatItEchoes) {
+  EXPECT_EQ(Quote("notes"), "\"notes\"");
+  EXPECT_EQ(Quote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
+  EXPECT_EQ(Quote(std::string("a\"b\\c\n\xff", 7)), "\"a\\\"b\\\\c\\x0a\\xff\"");
+  std::string cut = Quote(std::string(10'000, 'x'));
+  EXPECT_EQ(cut, "\"" + std::string(limits::kMaxQuotedBytes, 'x') + "…\" (10000 bytes)");
+  // A character is never split at the cut.
+  std::string accents;
+  for (int i = 0; i < 40; ++i) accents += "\xc3\xa9";
+  std::string quoted = Quote(accents);
+  EXPECT_EQ(quoted.find("\\x"), std::string::npos) << quoted;
 }
 
 }  // namespace

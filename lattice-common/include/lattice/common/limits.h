@@ -30,6 +30,14 @@ inline constexpr size_t kMaxTokenNameBytes = 128;
 inline constexpr size_t kMaxTokenScopes = 64;
 inline constexpr size_t kMaxScanPageEntries = 4096;
 
+// What an error message quotes of a name, key or other input it echoes; the rest is cut.
+inline constexpr size_t kMaxQuotedBytes = 64;
+// A token or invite lives at most this long (a longer TTL would overflow the clock's ms).
+inline constexpr uint64_t kMaxTtlSeconds = 100ull * 366 * 24 * 3600;
+// A status message sent to a client never exceeds this, whatever it quotes: gRPC carries it
+// in metadata, where a client refuses more than 8 KiB in all.
+inline constexpr size_t kMaxStatusMessageBytes = 1024;
+
 // gRPC's own ceiling on one message, above every limit of a single request.
 inline constexpr int kMaxRpcMessageBytes = 16 * 1024 * 1024;
 
