@@ -1,6 +1,6 @@
 // lattice-ctl: the operator's command line, a thin client of the kernel's socket.
-// Exit status: 0 on success, 1 on failure (one "lattice-ctl: <reason>" line on stderr),
-// 2 on a usage error.
+// Exit status: 0 on success, 1 on failure (one "lattice-ctl: <reason>" line on stderr, or
+// one line of JSON with --json), 2 on a usage error.
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -26,7 +26,11 @@ int main(int argc, char** argv) {
   if (status.ok()) status = printer.Flush();
   if (!status.ok() && !IsStdoutClosed(status)) {
     std::fflush(stdout);
-    std::fprintf(stderr, "lattice-ctl: %s\n", DescribeStatus(status).c_str());
+    if (args.global.json) {
+      std::fprintf(stderr, "%s\n", DescribeStatusJson(status).c_str());
+    } else {
+      std::fprintf(stderr, "lattice-ctl: %s\n", DescribeStatus(status).c_str());
+    }
   }
   return ExitCodeFor(status);
 }

@@ -1,6 +1,8 @@
 #include "cli.h"
 
+#include <algorithm>
 #include <ostream>
+#include <string_view>
 #include <tuple>
 
 #include <CLI/CLI.hpp>
@@ -16,6 +18,14 @@ constexpr char kDescription[] =
     "STORE is a store's name or id; NODE is a node id, a unique prefix of at least 8 of its\n"
     "hex digits, or a peer's name. DURATION is 90s, 15m, 12h, 30d, 2w or plain seconds.\n"
     "Output is for people unless --json is given.";
+
+// Counts and cursors are unsigned, and CLI11 would read "-1" as 2^64-1 (strtoull): refuse it.
+const CLI::Validator kNotNegative(
+    [](std::string& text) -> std::string {
+      if (!text.empty() && text.front() == '-') return "must not be negative, got " + text;
+      return {};
+    },
+    "", "not negative");
 
 // Adds a subcommand whose callback records which command was chosen.
 CLI::App* AddCommand(CLI::App* parent, const std::string& name, const std::string& help,
@@ -182,8 +192,9 @@ void BuildNodeCommands(CLI::App* app, Arguments* args) {
 void AddWatchOptions(CLI::App* sub, Arguments* args) {
   sub->add_option("--from", args->from,
                   "deliver events after this cursor (0 = from the beginning); "
-                  "default: only new events");
-  sub->add_option("--count", args->count, "exit after N events");
+                  "default: only new events")
+      ->check(kNotNegative);
+  sub->add_option("--count", args->count, "exit after N events")->check(kNotNegative);
 }
 
 void BuildKvCommands(CLI::App* app, Arguments* args) {
@@ -209,7 +220,7 @@ void BuildKvCommands(CLI::App* app, Arguments* args) {
                               args);
   AddStore(scan, args);
   scan->add_option("PREFIX", args->prefix, "only keys starting with PREFIX");
-  scan->add_option("--limit", args->limit, "at most N entries");
+  scan->add_option("--limit", args->limit, "at most N entries")->check(kNotNegative);
 
   CLI::App* inspect = AddCommand(kv, "inspect", "show every concurrent head of KEY",
                                  Command::kKvInspect, args);
@@ -244,7 +255,8 @@ void BuildChatCommands(CLI::App* app, Arguments* args) {
                                  Command::kChatHistory, args);
   AddStore(history, args);
   history->add_option("CHANNEL", args->channel)->required();
-  history->add_option("--limit", args->limit, "at most N messages (default 50)");
+  history->add_option("--limit", args->limit, "at most N messages (default 50)")
+      ->check(kNotNegative);
   history->add_option("--before", args->before, "page token printed by an earlier call");
 
   CLI::App* topic = AddCommand(chat, "topic", "show the topic of CHANNEL, or set it to TEXT",
@@ -273,12 +285,30 @@ void BuildTokenCommands(CLI::App* app, Arguments* args) {
   create->add_option("--store", args->stores, "a store the token may use (repeatable)")
       ->required()
       ->allow_extra_args(false);
-  create->add_option("--prefix", args->prefixes, "restrict to keys under P (repeatable)")
+  create->add_option("--prefix", args->prefixes,
+                     "restrict to keys (or chat channels) that start with the bytes P "
+                     "(repeatable). A byte prefix: --prefix '#pub' also grants '#public' and "
+                     "'#pub-ops'; end it with a separator ('/apps/irc/') or use --key")
+      ->allow_extra_args(false);
+  create->add_option("--key", args->keys,
+                     "restrict to exactly KEY (repeatable; with --prefix, either grants)")
+      ->allow_extra_args(false);
+  create->add_option("--channel", args->keys,
+                     "restrict a chat token to exactly the channel NAME, e.g. '#general' "
+                     "(repeatable; the same as --key)")
       ->allow_extra_args(false);
   create->add_option("--rights", args->rights, "comma-separated: read,write,watch")->required();
   create->add_option("--ttl", args->ttl, "expire after DURATION (90s, 15m, 12h, 30d, 2w)");
+  create->add_flag("--allow-root-store", args->allow_root_store,
+                   "allow a root store in --store. A mesh's root store is its control plane: "
+                   "a token that writes it can admit or revoke nodes and declare services, so "
+                   "the kernel refuses one unless this is given");
+  create->footer(
+      "Without --prefix and --key the token covers every key of its stores. Ended tokens are "
+      "deleted a week after they were revoked or expired.");
 
-  AddCommand(token, "list", "list tokens", Command::kTokenList, args);
+  CLI::App* list = AddCommand(token, "list", "list active tokens", Command::kTokenList, args);
+  list->add_flag("--all,-a", args->all, "include revoked and expired tokens");
 
   CLI::App* revoke = AddCommand(token, "revoke", "revoke a token", Command::kTokenRevoke, args);
   revoke->add_option("ID", args->id)->required();
@@ -324,7 +354,8 @@ std::optional<int> ParseCommandLine(int argc, const char* const* argv, Arguments
                  "the kernel's socket (default: $LATTICE_SOCKET or the standard path)");
   app.add_option("--token", args->global.token,
                  "a service token (default: $LATTICE_TOKEN, else the admin cookie)");
-  app.add_flag("--json", args->global.json, "print JSON for scripts");
+  app.add_flag("--json", args->global.json,
+               "print JSON for scripts; errors too, as one JSON line on stderr");
 
   AddCommand(&app, "status", "show the node's health at a glance", Command::kStatus, args);
   BuildStoreCommands(&app, args);
@@ -345,7 +376,15 @@ std::optional<int> ParseCommandLine(int argc, const char* const* argv, Arguments
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e, out, err);
   } catch (const CLI::ParseError& e) {
-    err << "lattice-ctl: " << DescribeStatus(UsageError(e.what())) << " (see --help)\n";
+    absl::Status error = UsageError(std::string(e.what()) + " (see --help)");
+    // The command line did not parse, so --json is looked for in it by hand.
+    bool json = std::any_of(argv + 1, argv + argc,
+                            [](const char* arg) { return std::string_view(arg) == "--json"; });
+    if (json) {
+      err << DescribeStatusJson(error) << "\n";
+    } else {
+      err << "lattice-ctl: " << DescribeStatus(error) << "\n";
+    }
     return kExitUsage;
   }
   return std::nullopt;

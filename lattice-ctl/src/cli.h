@@ -69,7 +69,7 @@ struct Arguments {
   std::string store;
   std::string name;    // store create, token create, peer join --name, peer rename
   std::string type;    // store create
-  bool all = false;    // store list
+  bool all = false;    // store list, token list
 
   std::string key;
   std::string value;   // kv put; "-" reads stdin
@@ -88,6 +88,8 @@ struct Arguments {
 
   std::vector<std::string> stores;    // token create --store
   std::vector<std::string> prefixes;  // token create --prefix
+  std::vector<std::string> keys;      // token create --key and --channel: exact matches
+  bool allow_root_store = false;      // token create --allow-root-store
   std::string rights;                 // token create --rights
   std::string ttl;                    // token create --ttl, peer invite --ttl
   std::string id;                     // token revoke

@@ -96,8 +96,10 @@ absl::Status RunTokenCreate(Session& session) {
 absl::Status RunTokenList(Session& session) {
   LATTICE_ASSIGN_OR_RETURN(client::Client * client, session.client());
   LATTICE_ASSIGN_OR_RETURN(v1::ListTokensResponse tokens, client->ListTokens());
+  uint64_t now_ms = NowMs();
+  if (!session.args().all) tokens = ActiveTokens(tokens, now_ms);
   if (session.json()) return session.printer().Json(TokenListJson(tokens));
-  return session.printer().Write(TokenListText(tokens, NowMs()));
+  return session.printer().Write(TokenListText(tokens, now_ms));
 }
 
 absl::Status RunTokenRevoke(Session& session) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/cord.h"
 
 namespace lattice::ctl {
@@ -51,6 +53,16 @@ std::string DescribeStatus(const absl::Status& status) {
   });
   if (message.empty()) return code;
   return OneLine(code + ": " + message);
+}
+
+std::string DescribeStatusJson(const absl::Status& status) {
+  nlohmann::json error{{"code", absl::StatusCodeToString(status.code())},
+                       {"message", std::string(status.message())},
+                       {"usage", IsUsageError(status)},
+                       {"exit_code", ExitCodeFor(status)}};
+  // Bytes a message quotes that are not UTF-8 are replaced rather than thrown about.
+  return nlohmann::json{{"error", std::move(error)}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 int ExitCodeFor(const absl::Status& status) {

@@ -25,6 +25,10 @@ bool IsStdoutClosed(const absl::Status& status);
 // Usage errors are shown without the code.
 std::string DescribeStatus(const absl::Status& status);
 
+// The same as one line of JSON, for --json:
+// {"error":{"code":"NOT_FOUND","message":"...","usage":false,"exit_code":1}}.
+std::string DescribeStatusJson(const absl::Status& status);
+
 // The exit code for `status`: 0, 1 or 2.
 int ExitCodeFor(const absl::Status& status);
 

@@ -32,7 +32,23 @@ std::string TokenState(const v1::TokenInfo& token, uint64_t now_ms) {
   return "active";
 }
 
+// The PREFIXES column: an empty prefix, or no scope at all, grants every key.
+std::string TokenPrefixesCell(const v1::TokenInfo& token) {
+  bool every_key = token.prefixes().empty() && token.keys().empty();
+  for (const auto& prefix : token.prefixes()) every_key |= prefix.empty();
+  if (every_key) return "(all keys)";
+  return token.prefixes().empty() ? "-" : Joined(token.prefixes(), ",", true);
+}
+
 }  // namespace
+
+v1::ListTokensResponse ActiveTokens(const v1::ListTokensResponse& response, uint64_t now_ms) {
+  v1::ListTokensResponse active;
+  for (const auto& token : response.tokens()) {
+    if (TokenState(token, now_ms) == "active") *active.add_tokens() = token;
+  }
+  return active;
+}
 
 std::string StatusText(const v1::StatusResponse& status) {
   std::string forked =
@@ -125,24 +141,27 @@ nlohmann::json TokenInfoJson(const v1::TokenInfo& token) {
                         {"name", token.name()},
                         {"stores", StringArray(token.stores())},
                         {"prefixes", BytesArray(token.prefixes())},
+                        {"keys", BytesArray(token.keys())},
                         {"rights", StringArray(token.rights())},
                         {"created_ms", token.created_ms()},
                         {"expires_ms", token.expires_ms()},
-                        {"revoked", token.revoked()}};
+                        {"revoked", token.revoked()},
+                        {"revoked_ms", token.revoked_ms()}};
 }
 
 std::string TokenListText(const v1::ListTokensResponse& response, uint64_t now_ms) {
   if (response.tokens().empty()) return "(no tokens)\n";
   std::vector<std::vector<std::string>> rows;
   for (const auto& token : response.tokens()) {
-    std::string prefixes = token.prefixes().empty() ? "*" : Joined(token.prefixes(), ",", true);
+    std::string keys = token.keys().empty() ? "-" : Joined(token.keys(), ",", true);
     std::string expires =
         token.expires_ms() == 0 ? "never" : FormatTimeMs(token.expires_ms());
     rows.push_back({token.id(), EscapeForLine(token.name()), Joined(token.rights(), ",", false),
-                    Joined(token.stores(), ",", false), prefixes, expires,
+                    Joined(token.stores(), ",", false), TokenPrefixesCell(token), keys, expires,
                     TokenState(token, now_ms)});
   }
-  return FormatTable({"ID", "NAME", "RIGHTS", "STORES", "PREFIXES", "EXPIRES", "STATE"}, rows);
+  return FormatTable(
+      {"ID", "NAME", "RIGHTS", "STORES", "PREFIXES", "KEYS", "EXPIRES", "STATE"}, rows);
 }
 
 nlohmann::json TokenListJson(const v1::ListTokensResponse& response) {

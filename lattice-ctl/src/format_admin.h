@@ -23,6 +23,8 @@ std::string StoreListText(const v1::ListStoresResponse& response);
 nlohmann::json StoreListJson(const v1::ListStoresResponse& response);
 
 nlohmann::json TokenInfoJson(const v1::TokenInfo& token);
+// The tokens neither revoked nor expired at `now_ms`.
+v1::ListTokensResponse ActiveTokens(const v1::ListTokensResponse& response, uint64_t now_ms);
 // `now_ms` tells expired tokens from active ones.
 std::string TokenListText(const v1::ListTokensResponse& response, uint64_t now_ms);
 nlohmann::json TokenListJson(const v1::ListTokensResponse& response);

@@ -111,13 +111,14 @@ absl::StatusOr<v1::CreateTokenRequest> BuildCreateTokenRequest(const Arguments& 
   if (args.stores.empty()) return UsageError("the token needs at least one --store");
   for (const auto& store : args.stores) request.add_stores(store);
   for (const auto& prefix : args.prefixes) request.add_prefixes(prefix);
+  for (const auto& key : args.keys) request.add_keys(key);
+  request.set_allow_root_store(args.allow_root_store);
   auto rights = ParseRights(args.rights);
   if (!rights.ok()) return rights.status();
   for (const auto& right : *rights) request.add_rights(right);
   if (!args.ttl.empty()) {
-    auto seconds = ParseDurationOption("--ttl", args.ttl);
-    if (!seconds.ok()) return seconds.status();
-    request.set_ttl_seconds(*seconds);
+    LATTICE_ASSIGN_OR_RETURN(uint64_t seconds, ParseTtlOption(args.ttl));
+    request.set_ttl_seconds(seconds);
   }
   return request;
 }
@@ -127,6 +128,15 @@ absl::StatusOr<uint64_t> ParseDurationOption(const std::string& flag, const std:
   if (!seconds.ok()) return UsageError(flag + ": " + std::string(seconds.status().message()));
   if (*seconds == 0) return UsageError(flag + " must be longer than zero");
   return *seconds;
+}
+
+absl::StatusOr<uint64_t> ParseTtlOption(const std::string& text) {
+  LATTICE_ASSIGN_OR_RETURN(uint64_t seconds, ParseDurationOption("--ttl", text));
+  if (seconds > limits::kMaxTtlSeconds) {
+    return UsageError(fmt::format("--ttl {} is longer than the maximum of {}s (100 years)", text,
+                                  limits::kMaxTtlSeconds));
+  }
+  return seconds;
 }
 
 absl::StatusOr<uint64_t> ParseTimeoutMs(const std::string& text) {
@@ -143,7 +153,7 @@ absl::StatusOr<v1::InvitePeerRequest> BuildInvitePeerRequest(const Arguments& ar
   v1::InvitePeerRequest request;
   request.set_mesh(args.mesh);
   if (!args.ttl.empty()) {
-    LATTICE_ASSIGN_OR_RETURN(uint64_t seconds, ParseDurationOption("--ttl", args.ttl));
+    LATTICE_ASSIGN_OR_RETURN(uint64_t seconds, ParseTtlOption(args.ttl));
     request.set_ttl_seconds(seconds);
   }
   return request;

@@ -22,6 +22,8 @@ absl::StatusOr<std::vector<std::string>> ParseRights(const std::string& text);
 // The seconds of a DURATION option such as --ttl or --timeout ("90s", "15m", "12h", "30d",
 // "2w", plain seconds); `flag` names it in errors. Zero is refused.
 absl::StatusOr<uint64_t> ParseDurationOption(const std::string& flag, const std::string& text);
+// --ttl in seconds, at most limits::kMaxTtlSeconds.
+absl::StatusOr<uint64_t> ParseTtlOption(const std::string& text);
 
 // --timeout in milliseconds: 0 (the kernel's default) when not given, at most
 // kMaxTimeoutSeconds.

@@ -11,6 +11,7 @@
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
+#include "lattice/common/quote.h"
 #include "lattice/common/status.h"
 #include "state/kv_state.h"
 #include "storage/keys.h"
@@ -44,11 +45,11 @@ absl::Status CheckStoreName(const std::string& name) {
   for (unsigned char c : name) {
     if (!std::isalnum(c) && c != '-' && c != '_' && c != '.') {
       return absl::InvalidArgumentError(fmt::format(
-          "store name \"{}\" may contain only letters, digits, '-', '_' and '.'", name));
+          "store name {} may contain only letters, digits, '-', '_' and '.'", Quote(name)));
     }
   }
   if (ParseStoreId(name) || name == kRootStoreName) {
-    return absl::InvalidArgumentError(fmt::format("\"{}\" is reserved as a store name", name));
+    return absl::InvalidArgumentError(fmt::format("{} is reserved as a store name", Quote(name)));
   }
   return absl::OkStatus();
 }
@@ -295,10 +296,10 @@ absl::StatusOr<StoreDescriptor> Node::Resolve(const std::string& name_or_id) {
   for (const auto& [id, d] : registry_) {
     if (d.name == name_or_id) matches.push_back(&d);
   }
-  if (matches.empty()) return absl::NotFoundError(fmt::format("no store named \"{}\"", name_or_id));
+  if (matches.empty()) return absl::NotFoundError(fmt::format("no store named {}", Quote(name_or_id)));
   if (matches.size() > 1) {
     return absl::InvalidArgumentError(fmt::format(
-        "the name \"{}\" belongs to {} stores; use the store's id", name_or_id, matches.size()));
+        "the name {} belongs to {} stores; use the store's id", Quote(name_or_id), matches.size()));
   }
   return *matches.front();
 }

@@ -7,6 +7,7 @@
 #include "lattice/common/crypto.h"
 #include "lattice/common/hex.h"
 #include "lattice/common/limits.h"
+#include "lattice/common/quote.h"
 #include "lattice/common/status.h"
 #include "storage/keys.h"
 
@@ -45,20 +46,33 @@ absl::StatusOr<NewToken> TokenStore::Create(const std::string& name,
                                             std::vector<std::string> store_ids,
                                             std::vector<std::string> prefixes,
                                             std::vector<std::string> rights, uint64_t ttl_seconds,
-                                            uint64_t now_ms, const std::string& service_instance) {
+                                            uint64_t now_ms, const std::string& service_instance,
+                                            std::vector<std::string> keys) {
   if (name.empty() || name.size() > limits::kMaxTokenNameBytes) {
     return absl::InvalidArgumentError("a token needs a name of 1 to 128 bytes");
   }
   if (store_ids.empty()) return absl::InvalidArgumentError("a token must name at least one store");
-  if (store_ids.size() > limits::kMaxTokenScopes || prefixes.size() > limits::kMaxTokenScopes) {
-    return LimitExceeded("token scope", std::max(store_ids.size(), prefixes.size()),
-                         limits::kMaxTokenScopes, "entries");
+  size_t scopes = std::max({store_ids.size(), prefixes.size(), keys.size()});
+  if (scopes > limits::kMaxTokenScopes) {
+    return LimitExceeded("token scope", scopes, limits::kMaxTokenScopes, "entries");
+  }
+  for (const auto* list : {&prefixes, &keys}) {
+    for (const auto& key : *list) {
+      if (key.size() > limits::kMaxKeyBytes) {
+        return LimitExceeded("token prefix or key", key.size(), limits::kMaxKeyBytes);
+      }
+    }
+  }
+  if (ttl_seconds > limits::kMaxTtlSeconds) {
+    return absl::InvalidArgumentError(fmt::format(
+        "a TTL of {} seconds is longer than the maximum of {} seconds (100 years)", ttl_seconds,
+        limits::kMaxTtlSeconds));
   }
   if (rights.empty()) return absl::InvalidArgumentError("a token needs at least one right");
   for (const auto& right : rights) {
     if (right != "read" && right != "write" && right != "watch") {
       return absl::InvalidArgumentError(
-          fmt::format("unknown right \"{}\" (use read, write, watch)", right));
+          fmt::format("unknown right {} (use read, write, watch)", Quote(right)));
     }
   }
   NewToken token;
@@ -69,6 +83,7 @@ absl::StatusOr<NewToken> TokenStore::Create(const std::string& name,
   token.record.set_secret_hash(Blake2b256(secret));
   for (auto& s : store_ids) token.record.add_stores(std::move(s));
   for (auto& p : prefixes) token.record.add_prefixes(std::move(p));
+  for (auto& k : keys) token.record.add_keys(std::move(k));
   for (auto& r : rights) token.record.add_rights(std::move(r));
   token.record.set_created_ms(now_ms);
   token.record.set_service_instance(service_instance);
@@ -112,12 +127,13 @@ absl::StatusOr<std::vector<v1::TokenRecord>> TokenStore::List() const {
   return tokens;
 }
 
-absl::StatusOr<v1::TokenRecord> TokenStore::Revoke(const std::string& id) {
+absl::StatusOr<v1::TokenRecord> TokenStore::Revoke(const std::string& id, uint64_t now_ms) {
   LATTICE_ASSIGN_OR_RETURN(auto stored, db_.Get(TokenKey(id)));
   v1::TokenRecord record;
   if (!stored || !record.ParseFromString(*stored)) {
-    return absl::NotFoundError(fmt::format("no token with id {}", id));
+    return absl::NotFoundError(fmt::format("no token with id {}", Quote(id)));
   }
+  if (!record.revoked()) record.set_revoked_ms(now_ms);
   record.set_revoked(true);
   LATTICE_RETURN_IF_ERROR(Put(db_, TokenKey(id), record.SerializeAsString()));
   return record;
@@ -126,6 +142,28 @@ absl::StatusOr<v1::TokenRecord> TokenStore::Revoke(const std::string& id) {
 absl::Status TokenStore::Delete(const std::string& id) {
   leveldb::WriteBatch batch;
   batch.Delete(TokenKey(id));
+  return db_.Write(&batch, /*sync=*/true);
+}
+
+absl::Status TokenStore::CollectEnded(uint64_t now_ms) {
+  LATTICE_ASSIGN_OR_RETURN(auto tokens, List());
+  leveldb::WriteBatch batch;
+  bool changed = false;
+  for (auto& record : tokens) {
+    if (record.revoked() && record.revoked_ms() == 0) {
+      // Revoked before the moment was recorded: its retention starts now.
+      record.set_revoked_ms(now_ms);
+      batch.Put(TokenKey(record.id()), record.SerializeAsString());
+      changed = true;
+      continue;
+    }
+    uint64_t ended_ms = record.revoked() ? record.revoked_ms() : record.expires_ms();
+    if (!record.revoked() && ended_ms == 0) continue;  // never expires
+    if (ended_ms > now_ms || now_ms - ended_ms < kEndedTokenRetentionMs) continue;
+    batch.Delete(TokenKey(record.id()));
+    changed = true;
+  }
+  if (!changed) return absl::OkStatus();
   return db_.Write(&batch, /*sync=*/true);
 }
 

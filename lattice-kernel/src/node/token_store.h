@@ -21,21 +21,33 @@ struct NewToken {
   std::string secret;  // "lt1.<id>.<secret>": the only time it exists outside the caller
 };
 
+// A revoked or expired token is kept this long after it ended (so `token list --all` still
+// explains why a daemon is refused), then deleted.
+inline constexpr uint64_t kEndedTokenRetentionMs = 7ull * 24 * 3600 * 1000;
+
 // Thread-safe (the database is).
 class TokenStore {
  public:
   explicit TokenStore(Database& db) : db_(db) {}
 
+  // `prefixes` grant every key that starts with one of them (bytes, so "#pub" grants
+  // "#public" too), `keys` exactly the keys (or chat channels) they name; with neither, the
+  // token covers every key. INVALID_ARGUMENT for a TTL above limits::kMaxTtlSeconds.
   absl::StatusOr<NewToken> Create(const std::string& name, std::vector<std::string> store_ids,
                                   std::vector<std::string> prefixes,
                                   std::vector<std::string> rights, uint64_t ttl_seconds,
-                                  uint64_t now_ms, const std::string& service_instance = "");
+                                  uint64_t now_ms, const std::string& service_instance = "",
+                                  std::vector<std::string> keys = {});
 
   // UNAUTHENTICATED for an unknown, malformed, revoked or expired token.
   absl::StatusOr<v1::TokenRecord> Authenticate(std::string_view token, uint64_t now_ms) const;
 
   absl::StatusOr<std::vector<v1::TokenRecord>> List() const;
-  absl::StatusOr<v1::TokenRecord> Revoke(const std::string& id);
+  // `now_ms` 0: the moment is not known, and the token's retention starts at the next
+  // CollectEnded.
+  absl::StatusOr<v1::TokenRecord> Revoke(const std::string& id, uint64_t now_ms = 0);
+  // Deletes tokens that ended (revoked or expired) kEndedTokenRetentionMs before `now_ms`.
+  absl::Status CollectEnded(uint64_t now_ms);
   // Forgets a token entirely (the ServiceManager's tokens of runs that ended).
   absl::Status Delete(const std::string& id);
 

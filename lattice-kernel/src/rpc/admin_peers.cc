@@ -7,6 +7,7 @@
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
+#include "lattice/common/quote.h"
 #include "lattice/common/status.h"
 #include "replication/replicator.h"
 #include "rpc/services.h"
@@ -56,10 +57,10 @@ absl::StatusOr<std::vector<replication::PeerView>> MatchPeer(
       matched.push_back(view);
     }
   }
-  if (ids.empty()) return absl::NotFoundError(fmt::format("no peer \"{}\"", text));
+  if (ids.empty()) return absl::NotFoundError(fmt::format("no peer {}", Quote(text)));
   if (ids.size() > 1) {
     return absl::InvalidArgumentError(fmt::format(
-        "\"{}\" names {} different nodes; use a longer node id", text, ids.size()));
+        "{} names {} different nodes; use a longer node id", Quote(text), ids.size()));
   }
   return matched;
 }
@@ -185,6 +186,11 @@ grpc::Status AdminService::InvitePeer(grpc::ServerContext* context,
   if (ctx_.replicator == nullptr) return ToGrpc(NoReplication());
   auto mesh = ResolveMesh(request->mesh());
   if (!mesh.ok()) return ToGrpc(mesh.status());
+  if (request->ttl_seconds() > limits::kMaxTtlSeconds) {
+    return ToGrpc(absl::InvalidArgumentError(
+        fmt::format("an invite TTL of {} seconds is longer than the maximum of {} seconds",
+                    request->ttl_seconds(), limits::kMaxTtlSeconds)));
+  }
   auto invite = ctx_.replicator->Invite(*mesh, request->ttl_seconds() * 1000);
   if (!invite.ok()) return ToGrpc(invite.status());
   response->set_token(invite->token);

@@ -5,6 +5,7 @@
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
+#include "lattice/common/quote.h"
 #include "lattice/common/status.h"
 #include "replication/replicator.h"
 #include "rpc/services.h"
@@ -17,10 +18,12 @@ void FillTokenInfo(const v1::TokenRecord& record, v1::TokenInfo* out) {
   out->set_name(record.name());
   for (const auto& s : record.stores()) out->add_stores(s);
   for (const auto& p : record.prefixes()) out->add_prefixes(p);
+  for (const auto& k : record.keys()) out->add_keys(k);
   for (const auto& r : record.rights()) out->add_rights(r);
   out->set_created_ms(record.created_ms());
   out->set_expires_ms(record.expires_ms());
   out->set_revoked(record.revoked());
+  out->set_revoked_ms(record.revoked_ms());
 }
 
 }  // namespace
@@ -72,7 +75,7 @@ grpc::Status AdminService::CreateStore(grpc::ServerContext* context,
   auto type = ParseStoreType(request->type());
   if (!type || *type == StoreType::kRoot) {
     return ToGrpc(absl::InvalidArgumentError(
-        fmt::format("store type \"{}\" is not one of kv, chat", request->type())));
+        fmt::format("store type {} is not one of kv, chat", Quote(request->type()))));
   }
   auto mesh = ResolveMesh(request->mesh());
   if (!mesh.ok()) return ToGrpc(mesh.status());
@@ -119,17 +122,22 @@ grpc::Status AdminService::CreateToken(grpc::ServerContext* context,
   for (const auto& name : request->stores()) {
     auto d = ctx_.node.Resolve(name);
     if (!d.ok()) return ToGrpc(d.status());
+    // Whoever writes a root store admits and revokes nodes and declares the services every
+    // member may run: handing that out must be meant.
+    if (d->type == StoreType::kRoot && !request->allow_root_store()) {
+      return ToGrpc(absl::PermissionDeniedError(fmt::format(
+          "store {} is the root store of mesh {}, its control plane: a token for it could admit "
+          "or revoke nodes and declare services. Set allow_root_store (lattice-ctl token create "
+          "--allow-root-store) if that is meant",
+          Quote(name), FormatStoreId(d->mesh_id))));
+    }
     stores.push_back(FormatStoreId(d->id));
   }
-  for (const auto& prefix : request->prefixes()) {
-    if (prefix.size() > limits::kMaxKeyBytes) {
-      return ToGrpc(LimitExceeded("token prefix", prefix.size(), limits::kMaxKeyBytes));
-    }
-  }
+  uint64_t now_ms = ctx_.node.clock().WallMs();
   auto token = ctx_.node.tokens().Create(
       request->name(), std::move(stores), {request->prefixes().begin(), request->prefixes().end()},
-      {request->rights().begin(), request->rights().end()}, request->ttl_seconds(),
-      ctx_.node.clock().WallMs());
+      {request->rights().begin(), request->rights().end()}, request->ttl_seconds(), now_ms,
+      /*service_instance=*/"", {request->keys().begin(), request->keys().end()});
   if (!token.ok()) return ToGrpc(token.status());
   FillTokenInfo(token->record, response->mutable_info());
   response->set_token(token->secret);
@@ -139,6 +147,9 @@ grpc::Status AdminService::CreateToken(grpc::ServerContext* context,
 grpc::Status AdminService::ListTokens(grpc::ServerContext* context, const v1::ListTokensRequest*,
                                       v1::ListTokensResponse* response) {
   LATTICE_REQUIRE_ADMIN(ctx_, context);
+  if (auto s = ctx_.node.tokens().CollectEnded(ctx_.node.clock().WallMs()); !s.ok()) {
+    return ToGrpc(s);
+  }
   auto tokens = ctx_.node.tokens().List();
   if (!tokens.ok()) return ToGrpc(tokens.status());
   for (const auto& record : *tokens) FillTokenInfo(record, response->add_tokens());
@@ -149,7 +160,7 @@ grpc::Status AdminService::RevokeToken(grpc::ServerContext* context,
                                        const v1::RevokeTokenRequest* request,
                                        v1::TokenInfo* response) {
   LATTICE_REQUIRE_ADMIN(ctx_, context);
-  auto record = ctx_.node.tokens().Revoke(request->id());
+  auto record = ctx_.node.tokens().Revoke(request->id(), ctx_.node.clock().WallMs());
   if (!record.ok()) return ToGrpc(record.status());
   FillTokenInfo(*record, response);
   return grpc::Status::OK;

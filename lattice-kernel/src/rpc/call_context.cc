@@ -1,4 +1,5 @@
 #include "lattice/common/status.h"
+#include "lattice/common/quote.h"
 #include "rpc/call_context.h"
 
 #include <fmt/format.h>
@@ -13,13 +14,27 @@ namespace {
 
 constexpr std::string_view kBearer = "Bearer ";
 
-bool CoversKey(const v1::TokenRecord& token, std::string_view key) {
-  if (token.prefixes_size() == 0) return true;
+bool UnderAPrefix(const v1::TokenRecord& token, std::string_view key) {
   return std::any_of(token.prefixes().begin(), token.prefixes().end(),
                      [&](const std::string& p) { return key.substr(0, p.size()) == p; });
 }
 
+bool Unscoped(const v1::TokenRecord& token) {
+  return token.prefixes_size() == 0 && token.keys_size() == 0;
+}
+
 }  // namespace
+
+bool CoversKey(const v1::TokenRecord& token, std::string_view key) {
+  if (Unscoped(token) || UnderAPrefix(token, key)) return true;
+  return std::find(token.keys().begin(), token.keys().end(), key) != token.keys().end();
+}
+
+bool CoversPrefix(const v1::TokenRecord& token, std::string_view prefix) {
+  return Unscoped(token) || UnderAPrefix(token, prefix);
+}
+
+bool Caller::Covers(std::string_view key) const { return admin || CoversKey(token, key); }
 
 absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContextBase& context,
                                                    std::string_view explicit_token) const {
@@ -69,7 +84,7 @@ absl::StatusOr<StoreAccess> OpenForCall(const grpc::ServerContextBase& context, 
     // A token must not learn which stores exist outside its scope.
     if (!caller->admin) {
       return absl::PermissionDeniedError(fmt::format(
-          "token {} has no access to store \"{}\"", caller->token.id(), request.store));
+          "token {} has no access to store {}", caller->token.id(), Quote(request.store)));
     }
     return descriptor.status();
   }
@@ -87,10 +102,17 @@ absl::StatusOr<StoreAccess> OpenForCall(const grpc::ServerContextBase& context, 
     auto check_key = [&](std::string_view key) -> absl::Status {
       if (CoversKey(token, key)) return absl::OkStatus();
       return absl::PermissionDeniedError(fmt::format(
-          "token {} is limited to its prefixes; \"{}\" is outside them", token.id(), key));
+          "token {} is limited to its prefixes and keys; {} is outside them", token.id(),
+          Quote(key)));
     };
-    if (request.scope.kind != KeyScope::Kind::kNone) {
+    if (request.scope.kind == KeyScope::Kind::kKey) {
       if (auto s = check_key(request.scope.value); !s.ok()) return s;
+    }
+    // Exact keys grant only themselves: a range or stream by prefix needs a granted prefix.
+    if (request.scope.kind == KeyScope::Kind::kPrefix && !CoversPrefix(token, request.scope.value)) {
+      return absl::PermissionDeniedError(fmt::format(
+          "token {} is limited to its prefixes; every key under {} is not within them",
+          token.id(), Quote(request.scope.value)));
     }
     for (auto key : request.more_keys) {
       if (auto s = check_key(key); !s.ok()) return s;
@@ -111,7 +133,7 @@ absl::StatusOr<StoreAccess> OpenForCall(const grpc::ServerContextBase& context, 
   }
   Store* store = node.StoreById(descriptor->id);
   if (store == nullptr) return absl::UnavailableError(fmt::format("store {} is not open", id));
-  return StoreAccess{*std::move(descriptor), store};
+  return StoreAccess{*std::move(descriptor), store, *std::move(caller)};
 }
 
 }  // namespace lattice::kernel

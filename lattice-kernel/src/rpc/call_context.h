@@ -18,7 +18,16 @@ namespace lattice::kernel {
 struct Caller {
   bool admin = false;
   v1::TokenRecord token;  // when not admin
+
+  // Whether the caller may touch `key` (a kv key or a chat channel).
+  bool Covers(std::string_view key) const;
 };
+
+// A token's key scope: a key is covered when it starts with one of the token's byte
+// prefixes ("#pub" covers "#public" too) or equals one of its exact keys; a token with
+// neither covers every key. A prefix is covered only by a granted prefix it starts with.
+bool CoversKey(const v1::TokenRecord& token, std::string_view key);
+bool CoversPrefix(const v1::TokenRecord& token, std::string_view prefix);
 
 // Thread-safe; immutable after construction.
 class Authenticator {
@@ -49,6 +58,7 @@ struct KeyScope {
 struct StoreAccess {
   StoreDescriptor descriptor;
   Store* store = nullptr;
+  Caller caller;  // for checks that depend on what the store holds
 };
 
 struct AccessRequest {

@@ -4,6 +4,7 @@
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
+#include "lattice/common/quote.h"
 #include "rpc/services.h"
 #include "rpc/watch_loop.h"
 #include "state/chat_state.h"
@@ -25,8 +26,16 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, const abs
 
 absl::StatusOr<std::string> ParseRef(const std::string& hex) {
   auto ref = ParseHash(hex);
-  if (!ref) return absl::InvalidArgumentError(fmt::format("\"{}\" is not a message hash", hex));
+  if (!ref) return absl::InvalidArgumentError(fmt::format("{} is not a message hash", Quote(hex)));
   return *ref;
+}
+
+// Starts the write; the store finishes the call once it is durable.
+grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context, Store& store,
+                                 v1::ChatPayload payload, v1::WriteResult* out) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  store.WriteChatAsync(std::move(payload), FinishWithReceipt(reactor, out));
+  return reactor;
 }
 
 }  // namespace
@@ -34,22 +43,30 @@ absl::StatusOr<std::string> ParseRef(const std::string& hex) {
 grpc::ServerUnaryReactor* ChatService::Write(grpc::CallbackServerContext* context,
                                              const std::string& store, std::string_view channel,
                                              v1::ChatPayload payload, v1::WriteResult* out) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth, ChatAccess(store, Right::kWrite, channel));
-  if (!access.ok()) {
-    reactor->Finish(ToGrpc(access.status()));
-    return reactor;
+  if (!access.ok()) return Refuse(context, access.status());
+  return Submit(context, *access->store, std::move(payload), out);
+}
+
+grpc::ServerUnaryReactor* ChatService::WriteToRef(grpc::CallbackServerContext* context,
+                                                  const std::string& store, const std::string& ref,
+                                                  v1::ChatPayload payload, v1::WriteResult* out) {
+  auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
+                            AccessRequest{store, Right::kWrite, StoreType::kChat, {}, {}});
+  if (!access.ok()) return Refuse(context, access.status());
+  auto parent = ReadChatMessage(access->store->db(), ref);
+  if (parent.status().code() == absl::StatusCode::kNotFound) {
+    return Refuse(context, absl::NotFoundError(fmt::format("store {} holds no message {}",
+                                                           access->descriptor.name, ToHex(ref))));
   }
-  access->store->WriteChatAsync(std::move(payload),
-                                [reactor, out](absl::StatusOr<WriteReceipt> receipt) {
-                                  if (!receipt.ok()) {
-                                    reactor->Finish(ToGrpc(receipt.status()));
-                                    return;
-                                  }
-                                  FillReceipt(*receipt, out);
-                                  reactor->Finish(grpc::Status::OK);
-                                });
-  return reactor;
+  if (!parent.ok()) return Refuse(context, parent.status());
+  if (!access->caller.Covers(parent->channel())) {
+    return Refuse(context, absl::PermissionDeniedError(fmt::format(
+                               "token {} is limited to its prefixes and keys; message {} is in "
+                               "channel {}, outside them",
+                               access->caller.token.id(), ToHex(ref), Quote(parent->channel()))));
+  }
+  return Submit(context, *access->store, std::move(payload), out);
 }
 
 grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context,
@@ -73,7 +90,7 @@ grpc::ServerUnaryReactor* ChatService::Reply(grpc::CallbackServerContext* contex
   payload.mutable_reply()->set_ref(*ref);
   payload.mutable_reply()->set_text(request->text());
   payload.mutable_reply()->set_sender(request->sender());
-  return Write(context, request->store(), {}, std::move(payload), response);
+  return WriteToRef(context, request->store(), *ref, std::move(payload), response);
 }
 
 grpc::ServerUnaryReactor* ChatService::React(grpc::CallbackServerContext* context,
@@ -85,7 +102,7 @@ grpc::ServerUnaryReactor* ChatService::React(grpc::CallbackServerContext* contex
   payload.mutable_react()->set_ref(*ref);
   payload.mutable_react()->set_emoji(request->emoji());
   payload.mutable_react()->set_sender(request->sender());
-  return Write(context, request->store(), {}, std::move(payload), response);
+  return WriteToRef(context, request->store(), *ref, std::move(payload), response);
 }
 
 grpc::ServerUnaryReactor* ChatService::SetTopic(grpc::CallbackServerContext* context,
@@ -131,7 +148,10 @@ grpc::Status ChatService::ListChannels(grpc::ServerContext* context,
   if (!access.ok()) return ToGrpc(access.status());
   auto channels = ReadChannels(access->store->db());
   if (!channels.ok()) return ToGrpc(channels.status());
-  for (auto& channel : *channels) *response->add_channels() = std::move(channel);
+  for (auto& channel : *channels) {
+    // A token limited to some channels does not learn of the others.
+    if (access->caller.Covers(channel.name())) *response->add_channels() = std::move(channel);
+  }
   return grpc::Status::OK;
 }
 

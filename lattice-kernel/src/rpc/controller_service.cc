@@ -26,6 +26,17 @@ void FillReceipt(const WriteReceipt& receipt, v1::WriteResult* out) {
   out->mutable_hlc()->set_counter(receipt.hlc.counter);
 }
 
+Store::WriteCallback FinishWithReceipt(grpc::ServerUnaryReactor* reactor, v1::WriteResult* out) {
+  return [reactor, out](absl::StatusOr<WriteReceipt> receipt) {
+    if (!receipt.ok()) {
+      reactor->Finish(ToGrpc(receipt.status()));
+      return;
+    }
+    FillReceipt(*receipt, out);
+    reactor->Finish(grpc::Status::OK);
+  };
+}
+
 grpc::Status ControllerService::Connect(grpc::ServerContext* context,
                                         const v1::ConnectRequest* request,
                                         v1::ConnectResponse* response) {

@@ -28,15 +28,7 @@ grpc::ServerUnaryReactor* Write(ServiceContext& ctx, grpc::CallbackServerContext
     reactor->Finish(ToGrpc(access.status()));
     return reactor;
   }
-  access->store->WriteKvAsync(std::move(ops),
-                              [reactor, out](absl::StatusOr<WriteReceipt> receipt) {
-                                if (!receipt.ok()) {
-                                  reactor->Finish(ToGrpc(receipt.status()));
-                                  return;
-                                }
-                                FillReceipt(*receipt, out);
-                                reactor->Finish(grpc::Status::OK);
-                              });
+  access->store->WriteKvAsync(std::move(ops), FinishWithReceipt(reactor, out));
   return reactor;
 }
 

@@ -12,6 +12,7 @@
 #include "lattice/common/hex.h"
 #include "lattice/common/limits.h"
 #include "lattice/common/paths.h"
+#include "rpc/request_errors.h"
 
 namespace lattice::kernel {
 
@@ -48,6 +49,9 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
   builder.RegisterService(server->kv_.get());
   builder.RegisterService(server->chat_.get());
   builder.RegisterService(server->admin_.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<RequestErrorsInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (!server->server_) {
     return absl::UnavailableError(fmt::format("cannot listen on unix socket {}", socket_path));

@@ -110,6 +110,10 @@ class ChatService final : public ChatServiceBase {
   grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* context, const std::string& store,
                                   std::string_view channel, v1::ChatPayload payload,
                                   v1::WriteResult* out);
+  // The same for a reply or reaction, whose channel is that of the message `ref` it cites.
+  grpc::ServerUnaryReactor* WriteToRef(grpc::CallbackServerContext* context,
+                                       const std::string& store, const std::string& ref,
+                                       v1::ChatPayload payload, v1::WriteResult* out);
   ServiceContext& ctx_;
 };
 
@@ -177,6 +181,9 @@ class AdminService final : public v1::Admin::Service {
 // Fills a StoreInfo from a descriptor and the open store's counters.
 void FillStoreInfo(Node& node, const StoreDescriptor& d, v1::StoreInfo* out);
 void FillReceipt(const WriteReceipt& receipt, v1::WriteResult* out);
+// The callback of an asynchronous store write: finishes `reactor` with the write's status,
+// and with its receipt in `out` when it succeeded.
+Store::WriteCallback FinishWithReceipt(grpc::ServerUnaryReactor* reactor, v1::WriteResult* out);
 
 // How long a watch waits for news before checking whether its client is gone.
 inline constexpr auto kWatchPollInterval = std::chrono::milliseconds(250);

@@ -8,6 +8,7 @@
 
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
+#include "lattice/common/quote.h"
 #include "lattice/common/status.h"
 #include "services/launch.h"
 #include "services/registry.h"
@@ -238,7 +239,7 @@ absl::StatusOr<v1::ServiceDeclarationInfo> ServiceManager::Declare(const v1::Dec
   for (const auto& setting : request.settings()) {
     const services::SettingSpec* spec = descriptor->FindSetting(setting.name());
     if (spec == nullptr) {
-      return absl::InvalidArgumentError(fmt::format("{} has no setting \"{}\"", descriptor->id, setting.name()));
+      return absl::InvalidArgumentError(fmt::format("{} has no setting {}", descriptor->id, Quote(setting.name())));
     }
     LATTICE_ASSIGN_OR_RETURN(services::SettingValue value,
                              services::SettingFromText(*descriptor, *spec, setting.value()));
@@ -361,7 +362,7 @@ absl::StatusOr<v1::ServiceOverridesResponse> ServiceManager::SetOverride(
   InstanceKey key{FormatStoreId(store.id), descriptor->id};
   const services::SettingSpec* spec = descriptor->FindSetting(request.key());
   if (spec == nullptr) {
-    return absl::InvalidArgumentError(fmt::format("{} has no setting \"{}\"", descriptor->id, request.key()));
+    return absl::InvalidArgumentError(fmt::format("{} has no setting {}", descriptor->id, Quote(request.key())));
   }
   nlohmann::json overrides = book_.OverridesOf(key);
   if (request.clear()) {

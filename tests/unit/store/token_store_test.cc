@@ -1,6 +1,8 @@
 // Service tokens: shown once, stored hashed, scoped, expiring, revocable.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "lattice/common/hex.h"
 #include "node/token_store.h"
 #include "unit/store/test_store.h"
@@ -46,6 +48,58 @@ TEST(TokenStore, WrongExpiredAndRevokedTokensAreRefused) {
   ASSERT_TRUE(tokens.Revoke(token->record.id()).ok());
   EXPECT_EQ(tokens.Authenticate(token->secret, 2000).status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_FALSE(tokens.Create("bad", {"s"}, {}, {"admin"}, 0, 1).ok());
+}
+
+}  // namespace
+}  // namespace lattice::kernel::testing
+
+namespace lattice::kernel::testing {
+namespace {
+
+TEST(TokenStore, EndedTokensAreDeletedAWeekAfterTheyEnded) {
+  TempDir dir;
+  auto db = Database::Open(dir.path() + "/node");
+  ASSERT_TRUE(db.ok());
+  TokenStore tokens(**db);
+  const uint64_t t0 = 1'000'000;
+  auto forever = tokens.Create("forever", {"s"}, {}, {"read"}, 0, t0);
+  auto revoked = tokens.Create("revoked", {"s"}, {}, {"read"}, 0, t0);
+  auto expiring = tokens.Create("expiring", {"s"}, {}, {"read"}, 60, t0);
+  ASSERT_TRUE(forever.ok() && revoked.ok() && expiring.ok());
+  ASSERT_TRUE(tokens.Revoke(revoked->record.id(), t0 + 1000).ok());
+  auto ids = [&] {
+    std::set<std::string> out;
+    auto listed = tokens.List();
+    EXPECT_TRUE(listed.ok());
+    if (listed.ok()) {
+      for (const auto& t : *listed) out.insert(t.name());
+    }
+    return out;
+  };
+  ASSERT_TRUE(tokens.CollectEnded(t0 + kEndedTokenRetentionMs).ok());
+  EXPECT_EQ(ids(), (std::set<std::string>{"forever", "revoked", "expiring"}));
+  ASSERT_TRUE(tokens.CollectEnded(t0 + 1000 + kEndedTokenRetentionMs).ok());
+  EXPECT_EQ(ids(), (std::set<std::string>{"forever", "expiring"}));
+  ASSERT_TRUE(tokens.CollectEnded(t0 + 60'000 + kEndedTokenRetentionMs).ok());
+  EXPECT_EQ(ids(), (std::set<std::string>{"forever"}));
+
+  // A token revoked without a time starts its week at the next collection.
+  auto untimed = tokens.Create("untimed", {"s"}, {}, {"read"}, 0, t0);
+  ASSERT_TRUE(untimed.ok() && tokens.Revoke(untimed->record.id()).ok());
+  const uint64_t t1 = t0 + 30ull * 24 * 3600 * 1000;
+  ASSERT_TRUE(tokens.CollectEnded(t1).ok());
+  EXPECT_EQ(ids(), (std::set<std::string>{"forever", "untimed"}));
+  ASSERT_TRUE(tokens.CollectEnded(t1 + kEndedTokenRetentionMs).ok());
+  EXPECT_EQ(ids(), (std::set<std::string>{"forever"}));
+}
+
+TEST(TokenStore, TtlThatWouldOverflowTheClockIsRefused) {
+  TempDir dir;
+  auto db = Database::Open(dir.path() + "/node");
+  ASSERT_TRUE(db.ok());
+  TokenStore tokens(**db);
+  auto created = tokens.Create("t", {"s"}, {}, {"read"}, ~uint64_t{0} / 1000 + 1, 1000);
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
