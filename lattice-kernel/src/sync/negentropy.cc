@@ -325,13 +325,46 @@ class MessageRound {
       std::vector<Item> items;
       LATTICE_RETURN_IF_ERROR(items_.ItemsIn(state.lower, range.upper, state.count, &items));
       auto extra = FindSingleExtra(items, ours, range.fingerprint);
-      if (extra) {
+      if (extra && items.size() <= 2) {
+        // The peer's range holds at most one item, and the fingerprint names it exactly
+        // (the sum of one id is that id): no guess, nothing to confirm.
         Report(items[*extra].id, /*have=*/true);
         if (session_.role_ == Role::kInitiator) return std::vector<Piece>();
         return std::vector<Piece>{TightPiece(state.lower, range.upper, items, *extra, *extra + 1)};
       }
+      if (extra) return ConfirmSingleExtra(state.lower, range.upper, items, *extra);
     }
     return Cut(state, range.upper, state.count);
+  }
+
+  // A matching sum says that the peer's range holds ours less items[extra] only if the sums
+  // did not collide, and ids that share long prefixes make them collide often. So the
+  // guess is put to the peer instead of trusted: items[extra] listed alone between tight
+  // bounds, and a fingerprint of our items on either side of it. When the guess is right
+  // the peer finds both fingerprints equal and learns from the list that items[extra] is
+  // the difference (a responder also answers with its own, empty, list of the tight range,
+  // which tells the initiator); when it is wrong, a mismatching side is reconciled like
+  // any other range.
+  static std::vector<Piece> ConfirmSingleExtra(const Bound& lower, const Bound& upper,
+                                               const std::vector<Item>& items, size_t extra) {
+    Piece single = TightPiece(lower, upper, items, extra, extra + 1);
+    std::vector<Piece> pieces;
+    if (extra > 0) pieces.push_back(FingerprintPiece(lower, single.lower, items, 0, extra));
+    Bound after = single.upper;
+    pieces.push_back(std::move(single));
+    if (extra + 1 < items.size()) {
+      pieces.push_back(FingerprintPiece(after, upper, items, extra + 1, items.size()));
+    }
+    return pieces;
+  }
+
+  static Piece FingerprintPiece(const Bound& lower, const Bound& upper,
+                                const std::vector<Item>& items, size_t begin, size_t end) {
+    Aggregate aggregate;
+    for (size_t i = begin; i < end; ++i) aggregate.Add(items[i]);
+    Piece piece{lower, upper, Mode::kFingerprint, {}, {}};
+    piece.fingerprint = FingerprintOf(aggregate);
+    return piece;
   }
 
   // Cuts [state.lower, upper) as Decide says: an id list, or fingerprints of parts.
@@ -616,6 +649,13 @@ absl::StatusOr<ReconcileResult> NegentropySession::Reconcile(ItemSource& items,
   auto reply = round.Process(*ranges);
   if (!reply.ok()) return fail(reply.status());
   result.reply = std::move(*reply);
+  if (result.reply.has_value() && role_ == Role::kInitiator &&
+      stats_.messages_sent >= options_.max_rounds) {
+    // The peer would refuse this message: end here, exact so far, and let a new session
+    // take up the rest.
+    result.reply.reset();
+    result.incomplete = true;
+  }
   if (result.reply.has_value()) {
     next_message_index_ += 2;  // the peer's answer comes in between
     ++stats_.messages_sent;

@@ -10,8 +10,10 @@
 //   fingerprints mismatched) shrinks the final ranges when differences are dense.
 // - Single-difference detection: when our fingerprint of a small range differs, we test
 //   whether the peer's fingerprint is ours less one of our items (one SHA-256 per item).
-//   If so, that item is the whole difference: the initiator records it and says nothing
-//   more; the responder answers with that one id between two tight bounds.
+//   If so, that item is probably the whole difference, but sums collide (ids sharing long
+//   prefixes make it likely), so the guess is never taken on trust: either side answers
+//   with that one id between two tight bounds and a fingerprint of the rest of the range
+//   on either side, which the peer checks like any other range.
 // - Id lists are answered tightly: a responder that receives the initiator's ids answers
 //   with Skip where both sides agree and short IdList ranges only around the differences
 //   (anchoring on common ids where the peer's extra ids must fall), not its whole list.
@@ -47,6 +49,8 @@ struct NegentropyOptions {
   size_t frame_size_limit = limits::kDefaultFrameSizeLimit;
   size_t max_incoming_bytes = limits::kMaxIncomingMessageBytes;
   size_t max_ranges = limits::kMaxRangesPerMessage;
+  // Messages a session receives at most; an initiator also sends at most this many, ending
+  // the session as incomplete instead (ReconcileResult::incomplete).
   size_t max_rounds = limits::kMaxRounds;
   // Ranges of at most this many of our items are tested for a single difference, and the
   // plan aims for ranges of this size at its end (CPU: one SHA-256 per item tested).
@@ -64,6 +68,11 @@ struct ReconcileResult {
   // reports those it happens to learn (from id lists and its own detections).
   std::vector<ItemId> have;
   std::vector<ItemId> need;
+  // The initiator stopped because one more message would pass the session's message budget
+  // (max_rounds, which the peer's session enforces too) before every difference was found.
+  // What it reported is exact as far as it goes; a new session, started once those
+  // differences are resolved, finds the rest.
+  bool incomplete = false;
 };
 
 struct NegentropyStats {

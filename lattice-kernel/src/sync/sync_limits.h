@@ -17,7 +17,8 @@ inline constexpr size_t kMaxIncomingMessageBytes = 4 * 1024 * 1024;
 // Ranges in one incoming message: each costs an index descent, so this bounds the work a
 // peer can ask for with one message.
 inline constexpr size_t kMaxRangesPerMessage = 65'536;
-// Messages a session answers before giving up: a sync that needs more is misbehaving.
+// Messages a session answers before giving up. An initiator ends its session as incomplete
+// before its peer would refuse, and the reconciler starts another for the rest.
 inline constexpr size_t kMaxRounds = 256;
 // Items of ours this side lists or compares for one range; a larger range is split instead.
 inline constexpr uint64_t kMaxItemsPerIdListRange = 65'536;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
 #include <random>
 #include <set>
 #include <string>
@@ -29,23 +31,22 @@ struct Pair {
   std::set<ItemId> only_initiator, only_responder;
 };
 
-// `common` shared items, then extras on each side.
-Pair MakePair(uint64_t seed, size_t common, size_t only_a, size_t only_b,
-              uint64_t span_ms = 365ull * 24 * 3600 * 1000) {
-  std::mt19937_64 rng(seed);
+// `common` shared items, then extras on each side, each made by `make_item`.
+Pair MakePairOf(const std::function<Item()>& make_item, size_t common, size_t only_a,
+                size_t only_b) {
   Pair pair;
   for (size_t i = 0; i < common; ++i) {
-    Item item = RandomItem(rng, span_ms);
+    Item item = make_item();
     pair.initiator.Insert(item);
     pair.responder.Insert(item);
   }
   for (size_t i = 0; i < only_a; ++i) {
-    Item item = RandomItem(rng, span_ms);
+    Item item = make_item();
     pair.initiator.Insert(item);
     pair.only_initiator.insert(item.id);
   }
   for (size_t i = 0; i < only_b; ++i) {
-    Item item = RandomItem(rng, span_ms);
+    Item item = make_item();
     pair.responder.Insert(item);
     pair.only_responder.insert(item.id);
   }
@@ -54,8 +55,16 @@ Pair MakePair(uint64_t seed, size_t common, size_t only_a, size_t only_b,
   return pair;
 }
 
+Pair MakePair(uint64_t seed, size_t common, size_t only_a, size_t only_b,
+              uint64_t span_ms = 365ull * 24 * 3600 * 1000) {
+  std::mt19937_64 rng(seed);
+  return MakePairOf([&] { return RandomItem(rng, span_ms); }, common, only_a, only_b);
+}
+
 struct SyncOutcome {
   std::set<ItemId> have, need;
+  std::set<ItemId> responder_have, responder_need;  // what the responder learned
+  bool incomplete = false;
   size_t round_trips = 0;
   uint64_t bytes = 0;
   size_t largest_message = 0;
@@ -77,6 +86,8 @@ SyncOutcome RunSync(ItemSource& a, ItemSource& b, NegentropyOptions opts_a = {},
     EXPECT_TRUE(answer.ok()) << answer.status();
     if (!answer.ok()) break;
     ++outcome.round_trips;
+    outcome.responder_have.insert(answer->have.begin(), answer->have.end());
+    outcome.responder_need.insert(answer->need.begin(), answer->need.end());
     outcome.bytes += answer->reply->size();
     outcome.largest_message = std::max(outcome.largest_message, answer->reply->size());
     auto step = initiator->Reconcile(a, *answer->reply);
@@ -84,6 +95,7 @@ SyncOutcome RunSync(ItemSource& a, ItemSource& b, NegentropyOptions opts_a = {},
     if (!step.ok()) break;
     for (const auto& id : step->have) EXPECT_TRUE(outcome.have.insert(id).second);
     for (const auto& id : step->need) EXPECT_TRUE(outcome.need.insert(id).second);
+    outcome.incomplete = step->incomplete;
     if (!step->reply) break;
     next = *step->reply;
   }
@@ -97,6 +109,11 @@ void ExpectExact(const Pair& pair, const SyncOutcome& outcome) {
       << "have " << outcome.have.size() << " ids, expected " << pair.only_initiator.size();
   EXPECT_TRUE(outcome.need == pair.only_responder)
       << "need " << outcome.need.size() << " ids, expected " << pair.only_responder.size();
+  // The responder reports only what it learned for certain.
+  EXPECT_TRUE(std::includes(pair.only_responder.begin(), pair.only_responder.end(),
+                            outcome.responder_have.begin(), outcome.responder_have.end()));
+  EXPECT_TRUE(std::includes(pair.only_initiator.begin(), pair.only_initiator.end(),
+                            outcome.responder_need.begin(), outcome.responder_need.end()));
 }
 
 class DifferenceSizes : public ::testing::TestWithParam<std::pair<size_t, size_t>> {};
@@ -110,7 +127,9 @@ TEST_P(DifferenceSizes, InitiatorLearnsExactlyTheSymmetricDifference) {
     EXPECT_EQ(outcome.round_trips, 1u);
   }
   if (only_a + only_b <= 10) {
-    EXPECT_LE(outcome.round_trips, 2u);
+    // Two, and one more when the initiator's own extras are found last: the responder
+    // confirms them (a guessed single difference is never taken on trust).
+    EXPECT_LE(outcome.round_trips, 3u);
   }
 }
 
@@ -178,10 +197,12 @@ TEST(Negentropy, SidesWithDifferentTuningInteroperate) {
 
 TEST(Negentropy, SmallDifferencesBeatTheReferenceFigures) {
   // The authors report 14,028 bytes in 2 round trips for 100,000 items differing in 10.
+  // Ours take fewer bytes, and a third round trip that confirms what the initiator found
+  // it holds alone.
   Pair pair = MakePair(19, 100'000, 5, 5);
   SyncOutcome outcome = RunSync(pair.initiator, pair.responder);
   ExpectExact(pair, outcome);
-  EXPECT_LE(outcome.round_trips, 2u);
+  EXPECT_LE(outcome.round_trips, 3u);
   EXPECT_LT(outcome.bytes, 14'028u);
 }
 
@@ -442,6 +463,155 @@ TEST(Negentropy, MisuseIsAPreconditionError) {
   tiny.frame_size_limit = 100;
   EXPECT_EQ(NegentropySession::Create(Role::kInitiator, tiny).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Ids equal but for their last `free_bytes` bytes. As little-endian sums they differ only
+// in those top bytes, so "their fingerprint is ours less item x" holds for a wrong x about
+// once per 256^free_bytes items tested, and a reconciliation that trusted it would end with
+// differences unreported. (Sums of ranges of equal counts collide once in 256^free_bytes
+// too, which no fingerprint protocol detects: hence two free bytes for the many seeds of
+// the property test.)
+Pair MakePrefixPair(uint64_t seed, size_t common, size_t only_a, size_t only_b,
+                    size_t free_bytes = 1) {
+  std::mt19937_64 rng(seed);
+  ItemId prefix{};
+  for (auto& byte : prefix) byte = static_cast<uint8_t>(rng());
+  std::set<ItemId> used;
+  auto item = [&] {
+    Item out;
+    out.timestamp = 1'700'000'000'000ull + rng() % 1000;
+    do {
+      out.id = prefix;
+      for (size_t i = kIdBytes - free_bytes; i < kIdBytes; ++i) {
+        out.id[i] = static_cast<uint8_t>(rng());
+      }
+    } while (!used.insert(out.id).second);
+    return out;
+  };
+  return MakePairOf(item, common, only_a, only_b);
+}
+
+// What a reconciliation between one of our sessions and a reference-style peer taught the
+// side that learns everything (the initiator).
+struct Learned {
+  std::set<ItemId> have, need;
+  bool done = false;
+};
+
+Learned RunAgainstReferenceResponder(Pair& pair) {
+  ReferenceStylePeer responder(pair.responder, /*initiator=*/false);
+  auto initiator = NegentropySession::Create(Role::kInitiator);
+  Learned learned;
+  std::set<ItemId> unused;
+  auto first = initiator->Initiate(pair.initiator);
+  EXPECT_TRUE(first.ok());
+  std::string next = *first;
+  for (int round = 0; round < 50 && !initiator->done(); ++round) {
+    auto answer = responder.Reconcile(next, &unused, &unused);
+    if (!answer) break;
+    auto step = initiator->Reconcile(pair.initiator, *answer);
+    EXPECT_TRUE(step.ok()) << step.status();
+    if (!step.ok()) break;
+    learned.have.insert(step->have.begin(), step->have.end());
+    learned.need.insert(step->need.begin(), step->need.end());
+    if (step->reply) next = *step->reply;
+  }
+  learned.done = initiator->done();
+  return learned;
+}
+
+Learned RunAgainstReferenceInitiator(Pair& pair) {
+  ReferenceStylePeer initiator(pair.initiator, /*initiator=*/true);
+  auto responder = NegentropySession::Create(Role::kResponder);
+  Learned learned;
+  std::string next = initiator.Initiate();
+  for (int round = 0; round < 50 && !learned.done; ++round) {
+    auto answer = responder->Reconcile(pair.responder, next);
+    EXPECT_TRUE(answer.ok()) << answer.status();
+    if (!answer.ok()) break;
+    auto reply = initiator.Reconcile(*answer->reply, &learned.have, &learned.need);
+    learned.done = !reply.has_value();
+    if (reply) next = *reply;
+  }
+  return learned;
+}
+
+TEST(Negentropy, IdsSharingLongPrefixesReconcileExactly) {
+  // 35 ids that differ only in their last byte, 2 and 3 of them on one side only. Sums of
+  // such ids collide so often that over these seeds a guessed single difference is wrong
+  // several times (first with seed 32), which a session that trusted it never reported.
+  for (uint64_t seed = 0; seed < 500; ++seed) {
+    SCOPED_TRACE(seed);
+    Pair pair = MakePrefixPair(seed, 30, 2, 3);
+    ExpectExact(pair, RunSync(pair.initiator, pair.responder));
+  }
+}
+
+TEST(Negentropy, PropertyRandomPrefixSetsReconcileExactlyInEveryRole) {
+  // Over many random sets of ids sharing long prefixes, of random sizes and tuning: our
+  // sessions with each other, and with a reference-style peer in either role, end with
+  // the initiator knowing exactly the symmetric difference, as the reference does.
+  std::mt19937_64 sizes(2026);
+  for (uint64_t seed = 100; seed < 1100; ++seed) {
+    SCOPED_TRACE(seed);
+    size_t common = sizes() % 400, only_a = sizes() % 60, only_b = sizes() % 60;
+    Pair pair = MakePrefixPair(seed, common, only_a, only_b, /*free_bytes=*/2);
+    NegentropyOptions tuning;
+    tuning.detect_max_items = 1 + sizes() % 64;
+    tuning.max_plan_parts = 2 + sizes() % 16;
+    ExpectExact(pair, RunSync(pair.initiator, pair.responder, tuning, tuning));
+    ExpectExact(pair, RunSync(pair.initiator, pair.responder));
+    Learned with_reference_responder = RunAgainstReferenceResponder(pair);
+    EXPECT_TRUE(with_reference_responder.done);
+    EXPECT_TRUE(with_reference_responder.have == pair.only_initiator);
+    EXPECT_TRUE(with_reference_responder.need == pair.only_responder);
+    Learned with_reference_initiator = RunAgainstReferenceInitiator(pair);
+    EXPECT_TRUE(with_reference_initiator.done);
+    EXPECT_TRUE(with_reference_initiator.have == pair.only_initiator);
+    EXPECT_TRUE(with_reference_initiator.need == pair.only_responder);
+    if (HasFailure()) break;  // one seed's report is enough
+  }
+}
+
+TEST(Negentropy, ASessionPastItsMessageBudgetEndsIncompleteAndTheNextFinishes) {
+  // Small frames and a large difference need more messages than one session may send:
+  // the initiator stops before its peer would refuse, exact so far, and new sessions over
+  // the sets with those differences resolved take up the rest.
+  Pair pair = MakePair(24, 2000, 3000, 3000);
+  NegentropyOptions small;
+  small.frame_size_limit = limits::kMinFrameSizeLimit;
+  small.max_rounds = 6;
+  std::set<Item> a(pair.initiator.items().begin(), pair.initiator.items().end());
+  std::set<Item> b(pair.responder.items().begin(), pair.responder.items().end());
+  std::set<ItemId> have, need;
+  size_t sessions = 0;
+  for (bool incomplete = true; incomplete && sessions < 100; ++sessions) {
+    SortedItems initiator, responder;
+    for (const Item& item : a) initiator.Insert(item);
+    for (const Item& item : b) responder.Insert(item);
+    initiator.Seal();
+    responder.Seal();
+    SyncOutcome outcome = RunSync(initiator, responder, small, small);
+    ASSERT_FALSE(HasFailure()) << "session " << sessions;
+    // What a session reports is a real difference, and once resolved it is not reported again.
+    for (const ItemId& id : outcome.have) {
+      EXPECT_TRUE(pair.only_initiator.count(id) && have.insert(id).second);
+    }
+    for (const ItemId& id : outcome.need) {
+      EXPECT_TRUE(pair.only_responder.count(id) && need.insert(id).second);
+    }
+    for (const Item& item : pair.initiator.items()) {
+      if (outcome.have.count(item.id)) b.insert(item);
+    }
+    for (const Item& item : pair.responder.items()) {
+      if (outcome.need.count(item.id)) a.insert(item);
+    }
+    incomplete = outcome.incomplete;
+  }
+  EXPECT_GT(sessions, 1u);
+  EXPECT_TRUE(have == pair.only_initiator);
+  EXPECT_TRUE(need == pair.only_responder);
+  EXPECT_TRUE(a == b);
 }
 
 }  // namespace
