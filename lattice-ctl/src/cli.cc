@@ -92,6 +92,9 @@ void BuildPeerCommands(CLI::App* app, Arguments* args) {
       Command::kPeerInvite, args);
   AddMesh(invite, args, "invite into this mesh (its root store; default: this node's own)");
   invite->add_option("--ttl", args->ttl, "expire after DURATION (default: the kernel's, 24h)");
+  invite->add_option("--readmit", args->node,
+                     "re-admit NODE, revoked from the mesh: only NODE can use this invite (a "
+                     "revoked node is refused with any other)");
 
   CLI::App* join = AddCommand(peer, "join", "join the mesh of an invite TOKEN",
                               Command::kPeerJoin, args);
@@ -110,8 +113,10 @@ void BuildPeerCommands(CLI::App* app, Arguments* args) {
   revoke->add_option("NODE", args->node)->required();
   AddMesh(revoke, args, "only in this mesh (default: every mesh that knows NODE)");
 
-  CLI::App* rename = AddCommand(peer, "rename", "set the name of NODE", Command::kPeerRename,
-                                args);
+  CLI::App* rename = AddCommand(
+      peer, "rename",
+      "set this node's name as NODE (this node's id or name); only a node names itself",
+      Command::kPeerRename, args);
   rename->add_option("NODE", args->node)->required();
   rename->add_option("NAME", args->name, "the new name")->required();
   AddMesh(rename, args, "only in this mesh (default: every mesh that knows NODE)");

@@ -95,7 +95,7 @@ struct Arguments {
   std::string id;                     // token revoke
 
   std::string mesh;     // peer invite, list, revoke, rename: --mesh (empty: the default)
-  std::string node;     // peer revoke, rename: NODE; store sync --peer
+  std::string node;     // peer revoke, rename: NODE; peer invite --readmit; store sync --peer
   std::string invite;   // peer join: the TOKEN printed by peer invite
   std::string timeout;  // peer join, store sync: --timeout DURATION
   bool wait = false;    // store sync --wait

@@ -70,6 +70,9 @@ std::string StatusText(const v1::StatusResponse& status) {
       {"forked authors", forked},
   });
   for (const auto& author : status.forked_authors()) out += "  " + author + "\n";
+  for (const auto& revocation : status.revocations()) {
+    out += "REVOKED: " + EscapeForLine(revocation) + "\n";
+  }
   for (const auto& bootstrap : status.bootstraps()) {
     if (!bootstrap.done()) out += BootstrapLine(bootstrap) + "\n";
   }
@@ -106,6 +109,7 @@ nlohmann::json StatusJson(const v1::StatusResponse& status) {
       {"peers_connected", status.peers_connected()},
       {"peers_known", status.peers_known()},
       {"meshes", StringArray(status.meshes())},
+      {"revocations", StringArray(status.revocations())},
       {"bootstraps", std::move(bootstraps)},
   };
 }

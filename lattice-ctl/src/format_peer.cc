@@ -20,6 +20,11 @@ std::string PeerNotes(const v1::PeerInfo& peer) {
   std::string notes;
   if (peer.self()) notes = "self";
   if (peer.forked()) notes += notes.empty() ? "FORKED" : ",FORKED";
+  if (!peer.revoked_by().empty()) {
+    if (!notes.empty()) notes += ",";
+    notes += fmt::format("revoked by {} at {}", AbbreviateId(peer.revoked_by()),
+                         FormatTimeMs(peer.revoked_at_ms()));
+  }
   return notes;
 }
 
@@ -97,7 +102,9 @@ nlohmann::json PeerInfoJson(const v1::PeerInfo& peer) {
                         {"last_sync_ms", peer.last_sync_ms()},
                         {"lag", peer.lag()},
                         {"forked", peer.forked()},
-                        {"self", peer.self()}};
+                        {"self", peer.self()},
+                        {"revoked_by", peer.revoked_by()},
+                        {"revoked_at_ms", peer.revoked_at_ms()}};
 }
 
 nlohmann::json PeerListJson(const v1::ListPeersResponse& response) {

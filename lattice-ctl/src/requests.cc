@@ -152,6 +152,7 @@ absl::StatusOr<uint64_t> ParseTimeoutMs(const std::string& text) {
 absl::StatusOr<v1::InvitePeerRequest> BuildInvitePeerRequest(const Arguments& args) {
   v1::InvitePeerRequest request;
   request.set_mesh(args.mesh);
+  request.set_readmit(args.node);
   if (!args.ttl.empty()) {
     LATTICE_ASSIGN_OR_RETURN(uint64_t seconds, ParseTtlOption(args.ttl));
     request.set_ttl_seconds(seconds);

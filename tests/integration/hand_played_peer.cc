@@ -28,14 +28,19 @@ HandPlayedPeer::~HandPlayedPeer() {
 std::string HandPlayedPeer::id_hex() const { return ToHex(key_.public_key); }
 
 absl::StatusOr<std::unique_ptr<HandPlayedPeer>> HandPlayedPeer::Join(const std::string& token) {
-  LATTICE_ASSIGN_OR_RETURN(auto invite, kernel::replication::DecodeInviteToken(token));
   std::unique_ptr<HandPlayedPeer> peer(new HandPlayedPeer());
-  peer->mesh_id_ = invite.mesh_id();
+  LATTICE_RETURN_IF_ERROR(peer->Rejoin(token));
+  return peer;
+}
+
+absl::Status HandPlayedPeer::Rejoin(const std::string& token) {
+  LATTICE_ASSIGN_OR_RETURN(auto invite, kernel::replication::DecodeInviteToken(token));
+  mesh_id_ = invite.mesh_id();
   kernel::net::DialRequest request;
   request.address = invite.addresses(0);
   request.expected_node_id = invite.inviter_id();
   request.invite = kernel::net::InviteCredential{invite.invite_id(), invite.secret()};
-  LATTICE_ASSIGN_OR_RETURN(auto link, peer->transport_->Dial(request));
+  LATTICE_ASSIGN_OR_RETURN(auto link, transport_->Dial(request));
   // As a kernel does, wait for the welcome: until the inviter has recorded the new member
   // it ignores what the member sends for the mesh's stores.
   auto welcomed = std::make_shared<std::promise<void>>();
@@ -48,11 +53,11 @@ absl::StatusOr<std::unique_ptr<HandPlayedPeer>> HandPlayedPeer::Join(const std::
                  }
                },
                [](const absl::Status&) {}});
-  peer->links_.push_back(std::move(link));
+  links_.insert(links_.begin(), std::move(link));
   if (welcome.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
     return absl::DeadlineExceededError("the inviter sent no welcome within 30 s");
   }
-  return peer;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::shared_ptr<kernel::net::Link>> HandPlayedPeer::Dial(

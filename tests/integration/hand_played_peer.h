@@ -19,6 +19,8 @@ class HandPlayedPeer {
  public:
   // Joins the mesh of `token` (lattice-ctl peer invite) by linking to the inviter.
   static absl::StatusOr<std::unique_ptr<HandPlayedPeer>> Join(const std::string& token);
+  // Joins the mesh of `token` again as the same node (say, after it was revoked).
+  absl::Status Rejoin(const std::string& token);
   ~HandPlayedPeer();
 
   const KeyPair& key() const { return key_; }

@@ -98,4 +98,19 @@ std::string ValueOf(Cluster& cluster, size_t on, const std::string& store, const
   return got->value();
 }
 
+absl::StatusOr<MeshWithHandPlayedMember> MakeMeshWithHandPlayedMember(size_t nodes) {
+  MeshWithHandPlayedMember mesh;
+  mesh.cluster = StartMesh(nodes);
+  if (mesh.cluster == nullptr) return absl::InternalError("the mesh did not form");
+  auto store = CreateStoreEverywhere(*mesh.cluster, 0, "notes", Range(nodes));
+  if (!store.ok()) return store.status();
+  mesh.store = *store;
+  auto token = mesh.cluster->Invite(0);
+  if (!token.ok()) return token.status();
+  auto member = HandPlayedPeer::Join(*token);
+  if (!member.ok()) return member.status();
+  mesh.member = *std::move(member);
+  return mesh;
+}
+
 }  // namespace lattice::testing

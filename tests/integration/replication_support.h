@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "harness/cluster.h"
+#include "integration/hand_played_peer.h"
 
 namespace lattice::testing {
 
@@ -37,5 +38,14 @@ std::string ValueOf(Cluster& cluster, size_t on, const std::string& store, const
 absl::StatusOr<nlohmann::json> StoreStatus(Cluster& cluster, size_t on, const std::string& store);
 
 std::vector<size_t> Range(size_t count);
+
+// A mesh of `nodes` kernels with a store "notes" on every node, and a member the test plays
+// by hand, invited by node 0.
+struct MeshWithHandPlayedMember {
+  std::unique_ptr<Cluster> cluster;
+  std::string store;
+  std::unique_ptr<HandPlayedPeer> member;
+};
+absl::StatusOr<MeshWithHandPlayedMember> MakeMeshWithHandPlayedMember(size_t nodes);
 
 }  // namespace lattice::testing

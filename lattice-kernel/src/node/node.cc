@@ -14,6 +14,7 @@
 #include "lattice/common/quote.h"
 #include "lattice/common/status.h"
 #include "state/kv_state.h"
+#include "state/root_rules.h"
 #include "storage/keys.h"
 
 namespace lattice::kernel {
@@ -133,7 +134,15 @@ absl::Status Node::Start() {
     }
     announce.push_back({fmt::format("/nodes/{}/name", self), wanted_name, false});
   }
-  if (!announce.empty()) LATTICE_RETURN_IF_ERROR(root->WriteKv(std::move(announce)).status());
+  if (!announce.empty()) {
+    auto announced = root->WriteKv(std::move(announce));
+    // A node revoked from its own mesh still starts, and says why it cannot announce itself.
+    if (announced.status().code() == absl::StatusCode::kPermissionDenied) {
+      spdlog::warn("{}", announced.status().message());
+    } else {
+      LATTICE_RETURN_IF_ERROR(announced.status());
+    }
+  }
   RefreshRegistry();
   enforcer_ = std::thread([this] { EnforceLoop(); });
   // A revocation applied just before a crash may not have been enforced yet: look again.
@@ -415,6 +424,21 @@ absl::Status Node::AddMesh(const v1::MeshRecord& mesh) {
   return absl::OkStatus();
 }
 
+absl::Status Node::RenameSelf(const std::string& mesh_id, const std::string& name) {
+  Store* root = RootOf(mesh_id);
+  std::optional<v1::MeshRecord> mesh = MeshRecordOf(mesh_id);
+  if (root == nullptr || !mesh) return absl::NotFoundError("this node is in no such mesh");
+  if (!mesh->own()) {
+    mesh->set_name(name);
+    leveldb::WriteBatch batch;
+    batch.Put(MeshKey(mesh_id), mesh->SerializeAsString());
+    LATTICE_RETURN_IF_ERROR(node_db_->Write(&batch, /*sync=*/true));
+    std::unique_lock lock(mutex_);
+    meshes_[mesh_id] = *mesh;
+  }
+  return root->WriteKv({{fmt::format("/nodes/{}/name", node_id_hex()), name, false}}).status();
+}
+
 uint64_t Node::AddMeshListener(std::function<void(const std::string& mesh_id)> listener) {
   std::lock_guard lock(mesh_listeners_mutex_);
   mesh_listeners_[next_mesh_listener_] = std::move(listener);
@@ -483,6 +507,15 @@ std::vector<MemberInfo> Node::Members(const std::string& mesh_id) {
     if (field == "tags") m.tags = SplitList(value);
     return true;
   });
+  // The status is the derived standing (root_rules.h), not the last value written: a
+  // revocation stays until an explicit re-admission, whatever else was written.
+  for (const auto& [id, standing] : *StandingOf(mesh_id)) {
+    MemberInfo& m = by_id[id];
+    m.node_id = id;
+    m.status = standing.status;
+    m.revoked_by = standing.revoked_by;
+    m.revoked_at_ms = standing.revoked_at_ms;
+  }
   for (auto& [id, m] : by_id) {
     if (!m.status.empty()) out.push_back(std::move(m));
   }
@@ -503,93 +536,136 @@ namespace {
 
 constexpr std::string_view kNodesPrefix = "/nodes/";
 
-std::string VoidKey(std::string_view node_id, std::string_view store_id) {
-  return fmt::format("/nodes/{}/void/{}", ToHex(node_id), FormatStoreId(store_id));
+std::string StatusKey(std::string_view node_id) {
+  return fmt::format("/nodes/{}/status", ToHex(node_id));
 }
 
-// "A-B,C-": the seqs after A and before B, and every seq after C.
-std::vector<SeqRange> ParseVoidRanges(std::string_view text) {
-  std::vector<SeqRange> out;
-  for (const auto& item : SplitList(text)) {
-    size_t dash = item.find('-');
-    if (dash == std::string::npos) continue;
-    SeqRange range;
-    try {
-      range.after = std::stoull(item.substr(0, dash));
-      if (dash + 1 < item.size()) range.before = std::stoull(item.substr(dash + 1));
-    } catch (const std::exception&) {
-      continue;
-    }
-    out.push_back(range);
-  }
-  return out;
+std::string CutKey(std::string_view node_id, std::string_view store_id) {
+  return fmt::format("/nodes/{}/cut/{}", ToHex(node_id), FormatStoreId(store_id));
 }
 
-std::string FormatVoidRanges(const std::vector<SeqRange>& ranges) {
-  std::string out;
-  for (const auto& range : ranges) {
-    if (!out.empty()) out += ",";
-    out += std::to_string(range.after) + "-";
-    if (range.before != UINT64_MAX) out += std::to_string(range.before);
-  }
-  return out;
+// Reads the root intentions indexed as status changes into the fold's input.
+void AddStandingInput(std::string_view standing_key, std::optional<std::string> stored,
+                      std::vector<StandingInput>* out) {
+  v1::StoredIntention record;
+  if (!stored || !record.ParseFromString(*stored)) return;
+  auto decoded = DecodeTrusted(record.intention());
+  if (!decoded.ok()) return;
+  StandingInput input;
+  input.hlc = decoded->hlc();
+  input.hash = std::string(standing_key.substr(1 + 8 + 4));
+  input.author = decoded->body.author();
+  input.seq = decoded->body.seq();
+  input.changes = StandingChangesOf(*decoded);
+  out->push_back(std::move(input));
 }
 
 }  // namespace
 
+std::string RevocationText(const MemberInfo& member, std::string_view mesh_id) {
+  return fmt::format("node {} was revoked from mesh {} by {} at {} (unix ms)",
+                     ShortHex(member.node_id), FormatStoreId(mesh_id), ShortHex(member.revoked_by),
+                     member.revoked_at_ms);
+}
+
+std::shared_ptr<const StandingMap> Node::StandingOf(const std::string& mesh_id,
+                                                    BatchView* root_batch) {
+  std::optional<v1::MeshRecord> mesh = MeshRecordOf(mesh_id);
+  Store* root = RootOf(mesh_id);
+  if (!mesh || (root == nullptr && root_batch == nullptr)) {
+    return std::make_shared<const StandingMap>();
+  }
+  uint64_t witness = root != nullptr ? root->last_witness() : 0;
+  if (root_batch == nullptr) {
+    std::lock_guard lock(standing_mutex_);
+    auto it = standing_cache_.find(mesh_id);
+    if (it != standing_cache_.end() && it->second.first == witness) return it->second.second;
+  }
+  std::vector<StandingInput> inputs;
+  std::string prefix = keys::Table(keys::kStanding);
+  if (root_batch != nullptr) {
+    std::vector<std::string> found;
+    root_batch->ScanPrefix(prefix, [&](std::string_view k, std::string_view) {
+      found.emplace_back(k);
+      return true;
+    });
+    for (const auto& k : found) {
+      AddStandingInput(k, root_batch->Get(keys::Intention(k.substr(1 + 8 + 4))), &inputs);
+    }
+  } else {
+    (void)root->db().Scan(prefix, keys::PrefixEnd(prefix), [&](std::string_view k, std::string_view) {
+      auto stored = root->db().Get(keys::Intention(k.substr(1 + 8 + 4)));
+      AddStandingInput(k, stored.ok() ? *stored : std::nullopt, &inputs);
+      return true;
+    });
+  }
+  auto standing = std::make_shared<const StandingMap>(
+      FoldStanding(std::move(inputs), mesh_id, mesh->creator()));
+  if (root_batch == nullptr) {
+    std::lock_guard lock(standing_mutex_);
+    standing_cache_[mesh_id] = {witness, standing};
+  }
+  return standing;
+}
+
 AuthorRights Node::RightsOf(const std::string& mesh_id, const std::string& store_id,
                             std::string_view author, BatchView* root_batch) {
   std::optional<v1::MeshRecord> mesh = MeshRecordOf(mesh_id);
-  Store* root = RootOf(mesh_id);
-  if (!mesh || (root == nullptr && root_batch == nullptr)) return AuthorRights(false);
-  auto read = [&](const std::string& key) -> std::optional<std::string> {
-    if (root_batch == nullptr) return ReadRootValue(*root, key);
-    KvRead value = ResolveHeads(ReadHeads(*root_batch, key));
-    if (!value.found) return std::nullopt;
-    return value.winner.value();
-  };
-  auto status = read(fmt::format("/nodes/{}/status", ToHex(author)));
-  if (!status) {
-    return AuthorRights(author == mesh->creator() ||
+  if (!mesh) return AuthorRights(false);
+  auto standing = StandingOf(mesh_id, root_batch);
+  auto it = standing->find(std::string(author));
+  if (it == standing->end()) {
+    // A status written before its root store indexed status changes still counts.
+    bool recorded_active = false;
+    if (root_batch == nullptr) {
+      if (Store* root = RootOf(mesh_id)) {
+        recorded_active = ReadRootValue(*root, StatusKey(author)) == kMemberActive;
+      }
+    }
+    return AuthorRights(recorded_active || author == mesh->creator() ||
                         (!mesh->inviter().empty() && author == mesh->inviter()));
   }
-  if (*status != "active" && *status != "revoked") return AuthorRights(false);
   AuthorRights rights(true);
-  if (auto ranges = read(VoidKey(author, store_id))) {
-    rights.void_ranges = ParseVoidRanges(*ranges);
+  if (auto ranges = it->second.void_ranges.find(store_id); ranges != it->second.void_ranges.end()) {
+    rights.void_ranges = ranges->second;
   }
   bool open = std::any_of(rights.void_ranges.begin(), rights.void_ranges.end(),
                           [](const SeqRange& r) { return r.before == UINT64_MAX; });
-  // Revoked without a range for this store (one its revoker did not know): nothing counts.
-  if (*status == "revoked" && !open) rights.void_ranges.push_back(SeqRange{0, UINT64_MAX});
+  // Revoked without a cut for this store (one its revoker did not know): nothing counts.
+  if (it->second.status == kMemberRevoked && !open) {
+    rights.void_ranges.push_back(SeqRange{0, UINT64_MAX});
+  }
+  if (it->second.status == kMemberRevoked) {
+    MemberInfo member;
+    member.node_id = it->first;
+    member.revoked_by = it->second.revoked_by;
+    member.revoked_at_ms = it->second.revoked_at_ms;
+    rights.void_reason = RevocationText(member, mesh_id);
+  }
   return rights;
 }
 
-absl::Status Node::SetMemberStatus(const std::string& mesh_id, const std::string& node_id,
-                                   const std::string& status) {
-  if (status != "active" && status != "revoked") {
-    return absl::InvalidArgumentError("a member's status is active or revoked");
-  }
+absl::Status Node::WriteStatusChange(const std::string& mesh_id, const std::string& node_id,
+                                     std::string_view status, bool with_cuts) {
   Store* root = RootOf(mesh_id);
   if (root == nullptr) return absl::NotFoundError("this node is in no such mesh");
   std::vector<KvWrite> writes;
-  writes.push_back({fmt::format("/nodes/{}/status", ToHex(node_id)), status, false});
-  for (const auto& d : StoresOfMesh(mesh_id)) {
-    Store* store = StoreById(d.id);
-    if (store == nullptr) continue;
-    std::string key = VoidKey(node_id, d.id);
-    std::vector<SeqRange> ranges = ParseVoidRanges(ReadRootValue(*root, key).value_or(""));
-    auto open = std::find_if(ranges.begin(), ranges.end(),
-                             [](const SeqRange& r) { return r.before == UINT64_MAX; });
-    uint64_t tip = store->TipSeqOf(node_id);
-    if (status == "revoked" && open == ranges.end()) {
-      ranges.push_back(SeqRange{tip, UINT64_MAX});
-    } else if (status == "active" && open != ranges.end()) {
-      open->before = tip + 1;
-    } else {
-      continue;
+  writes.push_back({StatusKey(node_id), std::string(status), false});
+  if (with_cuts) {
+    for (const auto& d : StoresOfMesh(mesh_id)) {
+      Store* store = StoreById(d.id);
+      if (store == nullptr) continue;
+      // A cut read wrongly would void what the member wrote before: fail instead.
+      auto tip = store->TipSeqOf(node_id);
+      if (!tip.ok()) {
+        return absl::Status(tip.status().code(),
+                            fmt::format("reading what node {} wrote to store {} failed, so its "
+                                        "status was not changed: {}",
+                                        ShortHex(node_id), FormatStoreId(d.id),
+                                        tip.status().message()));
+      }
+      writes.push_back({CutKey(node_id, d.id), FormatCut(*tip), false});
     }
-    writes.push_back({key, FormatVoidRanges(ranges), false});
   }
   if (writes.size() > limits::kMaxBatchOps) {
     return LimitExceeded("status change", writes.size(), limits::kMaxBatchOps, "stores");
@@ -597,18 +673,38 @@ absl::Status Node::SetMemberStatus(const std::string& mesh_id, const std::string
   return root->WriteKv(std::move(writes)).status();
 }
 
+absl::Status Node::AdmitMember(const std::string& mesh_id, const std::string& node_id) {
+  if (auto member = Member(mesh_id, node_id); member && member->status == kMemberRevoked) {
+    return absl::FailedPreconditionError(fmt::format(
+        "{}; only an invite made with `lattice-ctl peer invite --readmit {}` admits it again",
+        RevocationText(*member, mesh_id), ToHex(node_id).substr(0, 16)));
+  }
+  return WriteStatusChange(mesh_id, node_id, kMemberActive, /*with_cuts=*/false);
+}
+
+absl::Status Node::RevokeMember(const std::string& mesh_id, const std::string& node_id) {
+  return WriteStatusChange(mesh_id, node_id, kMemberRevoked, /*with_cuts=*/true);
+}
+
+absl::Status Node::ReadmitMember(const std::string& mesh_id, const std::string& node_id) {
+  return WriteStatusChange(mesh_id, node_id, kMemberActive, /*with_cuts=*/true);
+}
+
 void Node::OnRootApplied(const std::string& mesh_id, const std::vector<DecodedIntention>& applied) {
   // On the root's writer: find the members whose standing may have changed, nothing more.
+  // One status change can change another member's standing (a revocation that voids the
+  // revoked member's own revocation of someone else), so every member is looked at again.
+  bool changed = false;
   ForEachKeyWritten(applied, [&](std::string_view key) {
     if (key.substr(0, kNodesPrefix.size()) != kNodesPrefix) return true;
     std::string_view rest = key.substr(kNodesPrefix.size());
     size_t slash = rest.find('/');
-    if (slash == std::string_view::npos) return true;
-    std::string_view field = rest.substr(slash + 1);
-    if (field != "status" && field.substr(0, 5) != "void/") return true;
+    if (slash == std::string_view::npos || rest.substr(slash + 1) != "status") return true;
+    changed = true;
     if (auto id = ParseNodeId(rest.substr(0, slash))) QueueEnforcement(mesh_id, *id);
     return true;
   });
+  if (changed) QueueEnforcement(mesh_id, "");
 }
 
 void Node::QueueEnforcement(const std::string& mesh_id, const std::string& node_id) {
@@ -632,17 +728,26 @@ void Node::EnforceLoop() {
       item = std::move(enforce_queue_.front());
       enforce_queue_.pop_front();
     }
-    const auto& [mesh_id, node_id] = item;
-    for (const auto& d : StoresOfMesh(mesh_id)) {
-      Store* store = StoreById(d.id);
-      if (store == nullptr) continue;
-      auto changed = store->Reexamine(node_id, RightsOf(mesh_id, d.id, node_id));
-      if (!changed.ok()) {
-        spdlog::error("store {}: enforcing the standing of {} failed: {}", FormatStoreId(d.id),
-                      ShortHex(node_id), changed.status().message());
-      } else if (*changed > 0) {
-        spdlog::info("store {}: {} intentions of {} changed standing", FormatStoreId(d.id),
-                     *changed, ShortHex(node_id));
+    const auto& [mesh_id, node] = item;
+    std::vector<std::string> nodes;
+    if (!node.empty()) {
+      nodes.push_back(node);
+    } else {
+      // Every member with a standing of record (an empty node id asks for all of them).
+      for (const auto& [id, standing] : *StandingOf(mesh_id)) nodes.push_back(id);
+    }
+    for (const auto& node_id : nodes) {
+      for (const auto& d : StoresOfMesh(mesh_id)) {
+        Store* store = StoreById(d.id);
+        if (store == nullptr) continue;
+        auto changed = store->Reexamine(node_id, RightsOf(mesh_id, d.id, node_id));
+        if (!changed.ok()) {
+          spdlog::error("store {}: enforcing the standing of {} failed: {}", FormatStoreId(d.id),
+                        ShortHex(node_id), changed.status().message());
+        } else if (*changed > 0) {
+          spdlog::info("store {}: {} intentions of {} changed standing", FormatStoreId(d.id),
+                       *changed, ShortHex(node_id));
+        }
       }
     }
   }

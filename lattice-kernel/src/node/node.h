@@ -46,7 +46,15 @@ struct MemberInfo {
   std::string status;                  // active | revoked
   std::vector<std::string> addresses;  // /nodes/{node}/addrs, comma-separated HOST:PORT
   std::vector<std::string> tags;       // /nodes/{node}/tags, comma-separated
+  std::string revoked_by;              // raw id of the revoker, while revoked
+  uint64_t revoked_at_ms = 0;          // when, by the revocation's clock
 };
+
+// "node 3f2a… was revoked from mesh … by 9c1d… at …", for messages to people.
+std::string RevocationText(const MemberInfo& member, std::string_view mesh_id);
+
+struct MemberStanding;
+using StandingMap = std::map<std::string, MemberStanding>;  // by raw node id
 
 // Thread-safe.
 class Node {
@@ -83,6 +91,9 @@ class Node {
   // ALREADY_EXISTS when this node is in the mesh already.
   absl::Status AddMesh(const v1::MeshRecord& mesh);
   Store* RootOf(const std::string& mesh_id);
+  // Sets this node's name in the mesh: in its root store, and for a joined mesh in the
+  // mesh's record too, so the name announced there (Replicator::AnnounceSelf) stays.
+  absl::Status RenameSelf(const std::string& mesh_id, const std::string& name);
   // Calls `listener(mesh_id)` after each mesh this node joins (AddMesh), on the joining
   // thread. Returns an id for RemoveMeshListener. The listener must be quick.
   uint64_t AddMeshListener(std::function<void(const std::string& mesh_id)> listener);
@@ -103,19 +114,26 @@ class Node {
   std::vector<StoreDescriptor> RefreshRegistry();
   Database& node_db() { return *node_db_; }
 
-  // What `author` may write to `store_id` of `mesh_id`, from the root store: members write;
-  // a revoked member's writes after the seq its revoker had seen are void (and so are those
-  // a re-admission did not cover); anyone else is refused.
+  // What `author` may write to `store_id` of `mesh_id`, from the members' standing derived
+  // from the root store (state/root_rules.h): members write; a revoked member's writes
+  // after the cut of its revocation are void (and so are those a re-admission did not
+  // cover); anyone else is refused.
   // `root_batch`, when given, is the root store's batch being built: it is read instead of
   // the committed root (the root deciding on its own writers within one group).
   AuthorRights RightsOf(const std::string& mesh_id, const std::string& store_id,
                         std::string_view author, BatchView* root_batch = nullptr);
-  // Records `node_id` as "revoked" or "active" in the mesh's root store, with the void
-  // ranges of each store (DESIGN §7 Revocation): a revocation voids the node's writes after
-  // the last seq this node has of it in each store; a re-admission ends that range after
-  // the last seq this node has then.
-  absl::Status SetMemberStatus(const std::string& mesh_id, const std::string& node_id,
-                               const std::string& status);
+  // The standing of every member of the mesh with a status of record, by raw node id.
+  std::shared_ptr<const StandingMap> StandingOf(const std::string& mesh_id,
+                                                BatchView* root_batch = nullptr);
+
+  // Status changes written to the mesh's root store (DESIGN §7 Revocation). A revocation
+  // records, for each store, the last seq of the node this node has (its cut): what the
+  // node writes after it is void. A re-admission records the same and ends those ranges
+  // there. Both fail, changing nothing, when a store cannot be read. An admission refuses
+  // a revoked node (FAILED_PRECONDITION naming the revocation): re-admission is explicit.
+  absl::Status AdmitMember(const std::string& mesh_id, const std::string& node_id);
+  absl::Status RevokeMember(const std::string& mesh_id, const std::string& node_id);
+  absl::Status ReadmitMember(const std::string& mesh_id, const std::string& node_id);
 
  private:
   explicit Node(NodeOptions options) : options_(std::move(options)) {}
@@ -123,8 +141,11 @@ class Node {
   absl::Status OpenMesh(const v1::MeshRecord& mesh);
   absl::StatusOr<Store*> OpenStore(const std::string& id, StoreType type,
                                    const std::string& mesh_id);
-  // Revocations: a root store's changes to /nodes/{n}/status or /void/ queue (mesh, n) for
-  // the enforcer thread, which re-examines every store of the mesh (not on the root's writer).
+  // Revocations: a root store's changes to /nodes/{n}/status queue (mesh, n), and (mesh, "")
+  // for every member, for the enforcer thread, which re-examines every store of the mesh
+  // (not on the root's writer).
+  absl::Status WriteStatusChange(const std::string& mesh_id, const std::string& node_id,
+                                 std::string_view status, bool with_cuts);
   void OnRootApplied(const std::string& mesh_id, const std::vector<DecodedIntention>& applied);
   void QueueEnforcement(const std::string& mesh_id, const std::string& node_id);
   void EnforceLoop();
@@ -147,6 +168,10 @@ class Node {
   std::mutex mesh_listeners_mutex_;
   std::map<uint64_t, std::function<void(const std::string&)>> mesh_listeners_;
   uint64_t next_mesh_listener_ = 1;
+
+  std::mutex standing_mutex_;
+  // By mesh: the standing folded at the root's witness number.
+  std::map<std::string, std::pair<uint64_t, std::shared_ptr<const StandingMap>>> standing_cache_;
 
   std::mutex enforce_mutex_;
   std::condition_variable enforce_cv_;

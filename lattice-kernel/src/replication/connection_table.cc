@@ -3,6 +3,7 @@
 #include "lattice/common/ids.h"
 
 #include "lattice/common/status.h"
+#include "state/root_rules.h"
 
 namespace lattice::kernel::replication {
 namespace {
@@ -56,7 +57,7 @@ std::vector<ConnectionPtr> ConnectionTable::All() const {
   return out;
 }
 
-std::set<std::string> Membership::Active(const std::string& mesh_id) {
+Membership::Entry Membership::EntryOf(const std::string& mesh_id) {
   Store* root = node_.RootOf(mesh_id);
   if (root == nullptr) return {};
   uint64_t witness = root->last_witness();
@@ -64,25 +65,41 @@ std::set<std::string> Membership::Active(const std::string& mesh_id) {
     std::lock_guard lock(mu_);
     auto it = cache_.find(mesh_id);
     if (it != cache_.end() && it->second.valid && it->second.witness == witness) {
-      return it->second.active;
+      return it->second;
     }
   }
-  std::set<std::string> active;
+  Entry entry{witness, true, {}, {}};
   std::set<std::string> recorded;
+  const std::string& self = node_.identity().public_key;
+  bool self_revoked = false;
   for (const auto& member : node_.Members(mesh_id)) {
     recorded.insert(member.node_id);
-    if (member.status == "active") active.insert(member.node_id);
+    if (member.status == kMemberActive) entry.active.insert(member.node_id);
+    if (member.status == kMemberRevoked) {
+      entry.revoked.insert(member.node_id);
+      self_revoked |= member.node_id == self;
+    }
   }
   // The creator and this node's inviter count as members until the root store says
   // otherwise, as Node::IsMember has it.
   if (auto mesh = node_.MeshRecordOf(mesh_id)) {
     for (const std::string& id : {mesh->creator(), mesh->inviter()}) {
-      if (!id.empty() && !recorded.count(id)) active.insert(id);
+      if (!id.empty() && !recorded.count(id)) entry.active.insert(id);
     }
   }
+  if (self_revoked) {
+    // A revoked node shares nothing with the mesh; what it has left to do is hear of news
+    // (a re-admission needs a new join), which every member's revocation notice brings.
+    entry.revoked.insert(entry.active.begin(), entry.active.end());
+    entry.active.clear();
+  }
   std::lock_guard lock(mu_);
-  cache_[mesh_id] = Entry{witness, true, active};
-  return active;
+  cache_[mesh_id] = entry;
+  return entry;
+}
+
+std::set<std::string> Membership::Active(const std::string& mesh_id) {
+  return EntryOf(mesh_id).active;
 }
 
 std::vector<std::string> Membership::SharedMeshes(const std::string& node_id) {
@@ -90,6 +107,15 @@ std::vector<std::string> Membership::SharedMeshes(const std::string& node_id) {
   for (const auto& mesh : node_.Meshes()) {
     std::string id = *ParseStoreId(mesh.root_store_id());
     if (IsActive(id, node_id)) out.push_back(id);
+  }
+  return out;
+}
+
+std::vector<std::string> Membership::RevokedIn(const std::string& node_id) {
+  std::vector<std::string> out;
+  for (const auto& mesh : node_.Meshes()) {
+    std::string id = *ParseStoreId(mesh.root_store_id());
+    if (EntryOf(id).revoked.count(node_id)) out.push_back(id);
   }
   return out;
 }

@@ -47,13 +47,18 @@ class Membership {
   }
   // Meshes of this node in which `node_id` is an active member.
   std::vector<std::string> SharedMeshes(const std::string& node_id);
+  // Meshes of this node in which `node_id` is revoked, or in which this node is revoked and
+  // `node_id` a member: the two have revocations to trade, nothing else.
+  std::vector<std::string> RevokedIn(const std::string& node_id);
 
  private:
   struct Entry {
     uint64_t witness = 0;
     bool valid = false;
-    std::set<std::string> active;
+    std::set<std::string> active;   // empty when this node itself is revoked
+    std::set<std::string> revoked;  // and, when this node is revoked, every member
   };
+  Entry EntryOf(const std::string& mesh_id);
   Node& node_;
   std::mutex mu_;
   std::map<std::string, Entry> cache_;

@@ -67,13 +67,14 @@ absl::StatusOr<v1::InviteToken> DecodeInviteToken(std::string_view text) {
 }
 
 absl::StatusOr<v1::InviteRecord> InviteBook::Issue(const std::string& mesh_id, uint64_t now_ms,
-                                                   uint64_t ttl_ms) {
+                                                   uint64_t ttl_ms, const std::string& readmit) {
   v1::InviteRecord record;
   record.set_invite_id(RandomBytes(kInviteIdBytes));
   record.set_mesh_id(mesh_id);
   record.set_secret(RandomBytes(kInviteSecretBytes));
   record.set_created_ms(now_ms);
   record.set_expires_ms(now_ms + ttl_ms);
+  record.set_readmit(readmit);
   leveldb::WriteBatch batch;
   batch.Put(InviteKey(record.invite_id()), record.SerializeAsString());
   LATTICE_RETURN_IF_ERROR(db_.Write(&batch, /*sync=*/true));
@@ -96,6 +97,9 @@ absl::StatusOr<v1::InviteRecord> InviteBook::Redeem(const net::InviteProof& proo
   if (record->expires_ms() <= now_ms) return absl::PermissionDeniedError("the invite has expired");
   if (!record->used_by().empty() && record->used_by() != proof.joiner_id()) {
     return absl::PermissionDeniedError("the invite was already used by another node");
+  }
+  if (!record->readmit().empty() && record->readmit() != proof.joiner_id()) {
+    return absl::PermissionDeniedError("the invite re-admits another node");
   }
   if (!proof.VerifiesWith(record->secret())) {
     return absl::PermissionDeniedError("the invite proof does not match its secret");

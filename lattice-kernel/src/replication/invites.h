@@ -31,9 +31,10 @@ class InviteBook {
  public:
   explicit InviteBook(Database& node_db) : db_(node_db) {}
 
-  // Issues a fresh invite to `mesh_id` that expires `ttl_ms` from `now_ms`.
+  // Issues a fresh invite to `mesh_id` that expires `ttl_ms` from `now_ms`; with `readmit`
+  // (a raw node id), one that re-admits that revoked node and no other.
   absl::StatusOr<v1::InviteRecord> Issue(const std::string& mesh_id, uint64_t now_ms,
-                                         uint64_t ttl_ms);
+                                         uint64_t ttl_ms, const std::string& readmit = "");
 
   // The listener's check of a joiner's proof: the invite exists, has not expired, was not
   // used by another node, and the proof was made with its secret. Marks it used by the

@@ -1,5 +1,7 @@
 #include "replication/replication_context.h"
 
+#include <algorithm>
+
 #include "lattice/common/status.h"
 
 namespace lattice::kernel::replication {
@@ -8,8 +10,15 @@ Store* ReplicationContext::StoreFor(const std::string& peer_id, const std::strin
   Store* store = node.StoreById(store_id);
   if (store == nullptr) return nullptr;
   std::string mesh = node.MeshOfStore(store_id);
-  if (mesh.empty() || !membership.IsActive(mesh, peer_id)) return nullptr;
-  return store;
+  if (mesh.empty()) return nullptr;
+  if (membership.IsActive(mesh, peer_id)) return store;
+  // Root intentions are signed and judged by their authors: a revoked node still hears
+  // them from its mesh, and so learns of a re-admission.
+  if (store_id == mesh) {
+    auto revoked = membership.RevokedIn(peer_id);
+    if (std::find(revoked.begin(), revoked.end(), mesh) != revoked.end()) return store;
+  }
+  return nullptr;
 }
 
 std::vector<ConnectionPtr> ReplicationContext::PeersOf(const std::string& store_id) {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <random>
 
 #include "lattice/common/hex.h"
@@ -12,6 +13,8 @@
 #include "net/address.h"
 #include "replication/peer_message.h"
 #include "replication/replication_limits.h"
+#include "replication/revocation_notice.h"
+#include "state/root_rules.h"
 
 namespace lattice::kernel::replication {
 
@@ -157,11 +160,22 @@ absl::Status Replicator::Admit(const std::string& node_id,
     }
   }
   if (invite) {
+    // A revoked node comes back only with an invite made to re-admit it.
+    if (auto record = invites_.Find(invite->invite_id()); record && record->readmit() != node_id) {
+      auto member = node_.Member(record->mesh_id(), node_id);
+      if (member && member->status == kMemberRevoked) {
+        return absl::PermissionDeniedError(fmt::format(
+            "{}; only an invite made with `lattice-ctl peer invite --readmit {}` admits it "
+            "again",
+            RevocationText(*member, record->mesh_id()), ToHex(node_id).substr(0, 16)));
+      }
+    }
     auto redeemed = invites_.Redeem(*invite, node_.clock().WallMs());
     if (!redeemed.ok()) return redeemed.status();
     return absl::OkStatus();
   }
-  if (membership_.SharedMeshes(node_id).empty()) {
+  // A revoked member links only to be told (OnLink); a stranger not at all.
+  if (membership_.SharedMeshes(node_id).empty() && membership_.RevokedIn(node_id).empty()) {
     return absl::PermissionDeniedError("not an active member of any mesh this node is in");
   }
   return absl::OkStatus();
@@ -173,6 +187,13 @@ void Replicator::OnLink(std::shared_ptr<net::Link> link) {
     std::lock_guard lock(mu_);
     if (stopping_) {
       conn->Close("the node is shutting down");
+      return;
+    }
+  }
+  if (conn->invite_id().empty() && membership_.SharedMeshes(conn->peer_id()).empty()) {
+    auto revoked = membership_.RevokedIn(conn->peer_id());
+    if (!revoked.empty()) {
+      TradeRevocations(conn, revoked);
       return;
     }
   }
@@ -294,7 +315,8 @@ void Replicator::OnClose(const ConnectionPtr& conn, const absl::Status& reason) 
 
 // ---- invites and joins ----------------------------------------------------------------
 
-absl::StatusOr<InviteInfo> Replicator::Invite(const std::string& mesh_id, uint64_t ttl_ms) {
+absl::StatusOr<InviteInfo> Replicator::Invite(const std::string& mesh_id, uint64_t ttl_ms,
+                                              const std::string& readmit) {
   if (advertised_.empty()) {
     return absl::FailedPreconditionError(
         "this node announces no address a joiner could dial; start the kernel with "
@@ -303,8 +325,17 @@ absl::StatusOr<InviteInfo> Replicator::Invite(const std::string& mesh_id, uint64
   if (node_.RootOf(mesh_id) == nullptr) {
     return absl::NotFoundError(fmt::format("this node is in no mesh {}", FormatStoreId(mesh_id)));
   }
+  if (!readmit.empty()) {
+    auto member = node_.Member(mesh_id, readmit);
+    if (!member || member->status != kMemberRevoked) {
+      return absl::FailedPreconditionError(fmt::format(
+          "node {} is not revoked from mesh {}; a plain invite admits it",
+          ShortHex(readmit), FormatStoreId(mesh_id)));
+    }
+  }
   if (ttl_ms == 0) ttl_ms = kDefaultInviteTtlMs;
-  LATTICE_ASSIGN_OR_RETURN(auto record, invites_.Issue(mesh_id, node_.clock().WallMs(), ttl_ms));
+  LATTICE_ASSIGN_OR_RETURN(auto record,
+                           invites_.Issue(mesh_id, node_.clock().WallMs(), ttl_ms, readmit));
   v1::InviteToken token;
   token.set_mesh_id(mesh_id);
   token.set_inviter_id(self_id_);
@@ -337,12 +368,16 @@ void Replicator::WelcomeJoiner(const ConnectionPtr& conn) {
     return;
   }
   if (!membership_.IsActive(mesh, conn->peer_id())) {
-    // Also a re-admission of a revoked node: its void range then ends here.
-    auto written = node_.SetMemberStatus(mesh, conn->peer_id(), "active");
+    // An invite made to re-admit a revoked node ends its void ranges here.
+    auto written = invite->readmit() == conn->peer_id()
+                       ? node_.ReadmitMember(mesh, conn->peer_id())
+                       : node_.AdmitMember(mesh, conn->peer_id());
     if (!written.ok()) {
       spdlog::error("mesh {}: admitting {} failed: {}", FormatStoreId(mesh),
                     ShortHex(conn->peer_id()), written.message());
-      conn->Close("the inviter could not record the new member; try again");
+      conn->Close(written.code() == absl::StatusCode::kFailedPrecondition
+                      ? std::string(written.message())
+                      : "the inviter could not record the new member; try again");
       return;
     }
     spdlog::info("mesh {}: node {} joined with invite {}", FormatStoreId(mesh),
@@ -399,8 +434,12 @@ absl::StatusOr<JoinInfo> Replicator::Join(const std::string& token_text, const s
     return absl::InvalidArgumentError("this invite was issued by this very node");
   }
   if (node_.RootOf(token.mesh_id()) != nullptr) {
-    return absl::AlreadyExistsError(
-        fmt::format("this node is already in mesh {}", FormatStoreId(token.mesh_id())));
+    // A node revoked from the mesh joins again (with an invite that re-admits it).
+    auto self = node_.Member(token.mesh_id(), self_id_);
+    if (!self || self->status != kMemberRevoked) {
+      return absl::AlreadyExistsError(
+          fmt::format("this node is already in mesh {}", FormatStoreId(token.mesh_id())));
+    }
   }
   if (name.size() > limits::kMaxNameBytes) return LimitExceeded("node name", name.size(), limits::kMaxNameBytes);
   {
@@ -589,7 +628,7 @@ void Replicator::DropNonMembers() {
     if (membership_.SharedMeshes(conn->peer_id()).empty()) {
       spdlog::info("dropping the link with {}: no longer an active member of a shared mesh",
                    ShortHex(conn->peer_id()));
-      conn->Close("you are not an active member of any mesh this node is in");
+      SendRevocationNoticeAndClose(node_, *conn, membership_.RevokedIn(conn->peer_id()));
     }
   }
 }
@@ -601,7 +640,9 @@ void Replicator::DialMissingPeers() {
     auto active = membership_.Active(mesh_id);
     for (const auto& member : node_.Members(mesh_id)) {
       if (member.node_id == self_id_ || member.addresses.empty()) continue;
-      if (!active.count(member.node_id)) continue;
+      // Revoked members are dialed too, with the usual backoff, only to trade what each
+      // side knows of revocations (TradeRevocations).
+      if (!active.count(member.node_id) && member.status != kMemberRevoked) continue;
       auto& addresses = targets[member.node_id];
       for (const auto& a : member.addresses) {
         if (addresses.size() < limits::kMaxAddresses &&
@@ -697,13 +738,41 @@ void Replicator::AnnounceSelf() {
 }
 
 absl::Status Replicator::Revoke(const std::string& mesh_id, const std::string& node_id) {
-  LATTICE_RETURN_IF_ERROR(node_.SetMemberStatus(mesh_id, node_id, "revoked"));
+  LATTICE_RETURN_IF_ERROR(node_.RevokeMember(mesh_id, node_id));
   spdlog::info("mesh {}: revoked node {}", FormatStoreId(mesh_id), ShortHex(node_id));
   if (auto conn = connections_.Get(node_id); conn && membership_.SharedMeshes(node_id).empty()) {
-    conn->Close("you were revoked from the mesh");
+    SendRevocationNoticeAndClose(node_, *conn, {mesh_id});
   }
   Kick();
   return absl::OkStatus();
+}
+
+void Replicator::TradeRevocations(const ConnectionPtr& conn, const std::vector<std::string>& meshes) {
+  // The peer may hold revocations this node has not seen (this node's own, say, made while
+  // the two were apart): its root pushes are applied here, its other messages ignored.
+  auto received = std::make_shared<std::atomic<bool>>(false);
+  net::Link::Handler handler;
+  handler.on_payload = [this, received, meshes, peer = conn->peer_id()](std::string payload) {
+    auto message = ParsePeerMessage(payload);
+    if (!message.ok() || message->kind_case() != v1::PeerMessage::kPush) return;
+    const auto& push = message->push();
+    if (std::find(meshes.begin(), meshes.end(), push.store_id()) == meshes.end()) return;
+    if (Store* root = node_.RootOf(push.store_id())) {
+      std::vector<v1::SignedIntention> intentions(push.intentions().begin(), push.intentions().end());
+      (void)root->Ingest(intentions);
+    }
+    received->store(true);
+  };
+  handler.on_close = [](const absl::Status&) {};
+  conn->link().Start(std::move(handler));
+  spdlog::info("peer {} is revoked here; trading what each side knows of revocations",
+               ShortHex(conn->peer_id()));
+  SendRevocationNoticeAndClose(node_, *conn, meshes, [received] { return received->load(); });
+  // Like a link that died young: the next contact waits the dial backoff.
+  std::lock_guard lock(mu_);
+  DialState& state = dials_[conn->peer_id()];
+  state.backoff = std::clamp(state.backoff * 2, options_.min_dial_backoff, options_.max_dial_backoff);
+  state.next_attempt = Clock::now() + state.backoff;
 }
 
 // ---- what the operator sees -----------------------------------------------------------

@@ -96,13 +96,16 @@ class Replicator {
   std::vector<std::string> advertised() const { return advertised_; }
 
   // ---- the operator's calls (Admin) ----
-  absl::StatusOr<InviteInfo> Invite(const std::string& mesh_id, uint64_t ttl_ms);
+  // With `readmit` (a raw node id): an invite that re-admits that revoked node only.
+  absl::StatusOr<InviteInfo> Invite(const std::string& mesh_id, uint64_t ttl_ms,
+                                    const std::string& readmit = "");
   // Joins the mesh of `token`: reaches the inviter, proves the invite, becomes a member
   // and bootstraps the mesh's root store before returning (child stores follow in the
   // background). `name` is announced in that mesh ("" = this node's own name).
   absl::StatusOr<JoinInfo> Join(const std::string& token, const std::string& name,
                                 std::chrono::milliseconds timeout);
-  // Revokes `node_id` in `mesh_id` (Node::SetMemberStatus) and drops its link.
+  // Revokes `node_id` in `mesh_id` (Node::RevokeMember), tells it (revocation_notice.h)
+  // and drops its link.
   absl::Status Revoke(const std::string& mesh_id, const std::string& node_id);
   // Every member of `mesh_id` ("" = of every mesh) with what this node knows of its link.
   std::vector<PeerView> Peers(const std::string& mesh_id);
@@ -129,6 +132,9 @@ class Replicator {
   void OnPayload(const ConnectionPtr& conn, std::string payload);
   void OnClose(const ConnectionPtr& conn, const absl::Status& reason);
   void OnWelcome(const ConnectionPtr& conn, const v1::JoinWelcome& welcome);
+  // A link with a member revoked in every mesh it shares with this node: both sides send
+  // their revocation notices, then it closes. Never joins the connection table.
+  void TradeRevocations(const ConnectionPtr& conn, const std::vector<std::string>& meshes);
   void WelcomeJoiner(const ConnectionPtr& conn);
   void OnBootstrapped(const ConnectionPtr& from, const std::string& store_id);
 

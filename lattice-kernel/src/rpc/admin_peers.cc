@@ -38,6 +38,8 @@ void FillPeerInfo(const replication::PeerView& view, v1::PeerInfo* out) {
   out->set_lag(view.lag);
   out->set_remote_address(view.remote_address);
   out->set_last_sync_ms(view.last_sync_ms);
+  if (!view.member.revoked_by.empty()) out->set_revoked_by(ToHex(view.member.revoked_by));
+  out->set_revoked_at_ms(view.member.revoked_at_ms);
 }
 
 // The members `text` names (a node id, a unique prefix of one, or a name) in the meshes of
@@ -191,7 +193,13 @@ grpc::Status AdminService::InvitePeer(grpc::ServerContext* context,
         fmt::format("an invite TTL of {} seconds is longer than the maximum of {} seconds",
                     request->ttl_seconds(), limits::kMaxTtlSeconds)));
   }
-  auto invite = ctx_.replicator->Invite(*mesh, request->ttl_seconds() * 1000);
+  std::string readmit;
+  if (!request->readmit().empty()) {
+    auto matched = MatchPeer(ctx_.replicator->Peers(*mesh), request->readmit());
+    if (!matched.ok()) return ToGrpc(matched.status());
+    readmit = matched->front().member.node_id;
+  }
+  auto invite = ctx_.replicator->Invite(*mesh, request->ttl_seconds() * 1000, readmit);
   if (!invite.ok()) return ToGrpc(invite.status());
   response->set_token(invite->token);
   response->set_invite_id(invite->invite_id);
@@ -258,11 +266,17 @@ grpc::Status AdminService::RenamePeer(grpc::ServerContext* context,
   auto matched = MatchPeer(ctx_.replicator->Peers(*mesh), request->node());
   if (!matched.ok()) return ToGrpc(matched.status());
   for (const auto& view : *matched) {
-    Store* root = ctx_.node.RootOf(view.mesh_id);
-    if (root == nullptr) continue;
-    auto written = root->WriteKv(
-        {{fmt::format("/nodes/{}/name", ToHex(view.member.node_id)), request->name(), false}});
-    if (!written.ok()) return ToGrpc(written.status());
+    if (!view.self) {
+      // The root store takes a node's name only from the node itself (state/root_rules.h):
+      // another node's write would be a no-op everywhere.
+      return ToGrpc(absl::PermissionDeniedError(fmt::format(
+          "only node {} itself can change its name; run `lattice-ctl peer rename {} NAME` on it",
+          ShortHex(view.member.node_id), ToHex(view.member.node_id))));
+    }
+  }
+  for (const auto& view : *matched) {
+    auto renamed = ctx_.node.RenameSelf(view.mesh_id, request->name());
+    if (!renamed.ok()) return ToGrpc(renamed);
   }
   FillPeerViewsOf(*mesh, matched->front().member.node_id, response);
   return grpc::Status::OK;

@@ -43,7 +43,14 @@ grpc::Status AdminService::Status(grpc::ServerContext* context, const v1::Status
   response->set_data_dir(ctx_.node.data_dir());
   response->set_socket(ctx_.socket_path);
   for (auto& author : ctx_.node.ForkedAuthors()) response->add_forked_authors(author);
-  for (const auto& mesh : ctx_.node.Meshes()) response->add_meshes(mesh.root_store_id());
+  for (const auto& mesh : ctx_.node.Meshes()) {
+    response->add_meshes(mesh.root_store_id());
+    std::string mesh_id = *ParseStoreId(mesh.root_store_id());
+    auto self = ctx_.node.Member(mesh_id, ctx_.node.identity().public_key);
+    if (self && !self->revoked_by.empty()) {
+      response->add_revocations(RevocationText(*self, mesh_id));
+    }
+  }
   if (ctx_.replicator == nullptr) return grpc::Status::OK;
   if (auto address = ctx_.replicator->listen_address(); !address.empty()) {
     response->add_listen_addresses(address);

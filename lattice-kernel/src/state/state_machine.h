@@ -30,6 +30,12 @@ class StateMachine {
   // REQUIRES: every dependency of `intention` has been applied in `view`.
   virtual absl::Status Apply(BatchView& view, const DecodedIntention& intention,
                              Freshness freshness) = 0;
+
+  // Called for every intention the store records, after Apply or in its stead (a void
+  // intention, whose author was revoked before writing it, is never applied). Writes only
+  // outside the state table what the machine must know of every intention whatever its
+  // fate: the state table is rebuilt from Apply alone.
+  virtual void Witnessed(BatchView& /*view*/, const DecodedIntention& /*intention*/) {}
 };
 
 }  // namespace lattice::kernel

@@ -71,6 +71,13 @@ std::string Fork(std::string_view author, uint64_t seq) {
 }
 
 std::string Meta(std::string_view name) { return Key(kMeta, name); }
+std::string Standing(uint64_t wall_ms, uint32_t counter, std::string_view hash) {
+  std::string k(1, kStanding);
+  AppendBigEndian64(&k, wall_ms);
+  AppendBigEndian32(&k, counter);
+  k.append(hash);
+  return k;
+}
 std::string Table(char table) { return std::string(1, table); }
 
 std::string PrefixEnd(std::string_view prefix) {

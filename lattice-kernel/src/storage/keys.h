@@ -18,6 +18,8 @@ inline constexpr char kPendingByAuthor = 'q';  // q author hash -> be64(parked a
 inline constexpr char kHeld = 'h';             // h be64(wall_ms) hash -> "" (stamped in future)
 // 'n' is the sync index's table (sync/range_index.h), written in the intention's batch.
 inline constexpr char kFork = 'k';             // k author be64(seq) -> ForkProof
+inline constexpr char kStanding = 'r';         // r be64(wall_ms) be32(counter) hash -> ""
+                                               // (root stores: changes of a member's status)
 inline constexpr char kMeta = 'M';             // M name -> value
 inline constexpr char kState = 'S';            // S ... -> the state machine's tables
 
@@ -38,6 +40,7 @@ std::string PendingByAuthorPrefix(std::string_view author);
 std::string Held(uint64_t wall_ms, std::string_view hash);
 std::string Fork(std::string_view author, uint64_t seq);
 std::string Meta(std::string_view name);
+std::string Standing(uint64_t wall_ms, uint32_t counter, std::string_view hash);
 std::string Table(char table);  // a one-byte prefix
 
 // The smallest key greater than every key starting with `prefix` (empty when none exists).

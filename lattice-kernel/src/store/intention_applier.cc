@@ -195,6 +195,7 @@ IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64
   } else if (auto s = state_machine_.Apply(view_, intention, freshness); !s.ok()) {
     record.set_noop_reason(std::string(s.message()));
   }
+  state_machine_.Witnessed(view_, intention);
   if (!record.noop_reason().empty()) {
     ++state_.noops;
     state_.noops_dirty = true;

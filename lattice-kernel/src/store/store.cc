@@ -12,6 +12,8 @@
 #include "lattice/common/status.h"
 #include "state/chat_state.h"
 #include "state/kv_state.h"
+#include "state/root_rules.h"
+#include "state/root_state.h"
 #include "storage/keys.h"
 #include "store/intention_applier.h"
 #include "store/sync_snapshot.h"
@@ -26,6 +28,7 @@ constexpr auto kHeldRetryInterval = std::chrono::seconds(1);
 
 std::unique_ptr<StateMachine> MakeStateMachine(StoreType type) {
   if (type == StoreType::kChat) return std::make_unique<ChatStateMachine>();
+  if (type == StoreType::kRoot) return std::make_unique<RootStateMachine>();
   return std::make_unique<KvStateMachine>();
 }
 
@@ -480,10 +483,11 @@ absl::Status Store::FindInWitnessOrder(const std::vector<std::string>& hashes,
   return absl::OkStatus();
 }
 
-uint64_t Store::TipSeqOf(std::string_view author) const {
-  auto tip = db_->Get(keys::AuthorTip(author));
-  if (!tip.ok() || !*tip || (*tip)->size() < 8) return 0;
-  return keys::ReadBigEndian64(**tip);
+absl::StatusOr<uint64_t> Store::TipSeqOf(std::string_view author) const {
+  LATTICE_ASSIGN_OR_RETURN(auto tip, db_->Get(keys::AuthorTip(author)));
+  if (!tip) return 0;
+  if (tip->size() < 8) return absl::DataLossError("an author's tip record is truncated");
+  return keys::ReadBigEndian64(*tip);
 }
 
 std::vector<std::string> Store::MissingDependencies(size_t max) const {
@@ -585,6 +589,13 @@ void Store::ProcessGroup(const std::vector<Request*>& group) {
             v1::KvHeads heads = ReadHeads(view, write.key);
             for (const auto& head : heads.heads()) op->add_replaces(head.hash());
           }
+          if (options_.type == StoreType::kRoot) {
+            // Refused here rather than signed into a no-op.
+            if (auto allowed = CheckRootWrite(options_.identity->public_key, kv); !allowed.ok()) {
+              request->local_result = allowed;
+              break;
+            }
+          }
           payload = kv.SerializeAsString();
         } else {
           op_type = kOpChat;
@@ -597,6 +608,16 @@ void Store::ProcessGroup(const std::vector<Request*>& group) {
             break;
           }
           payload = chat.SerializeAsString();
+        }
+        if (options_.may_write) {
+          // A revoked node's write would count nowhere: refuse it rather than keep it here.
+          AuthorRights own = options_.may_write(options_.identity->public_key, view);
+          if (own.member && own.Voids(state_.own_seq + 1)) {
+            request->local_result = absl::PermissionDeniedError(fmt::format(
+                "{}: this node's writes to the mesh's stores count nowhere",
+                own.void_reason.empty() ? "this node was revoked" : own.void_reason));
+            break;
+          }
         }
         HlcStamp hlc = options_.clock->Now();
         DecodedIntention intention =

@@ -80,6 +80,7 @@ struct AuthorRights {
   AuthorRights(bool is_member = false) : member(is_member) {}  // NOLINT: a bool reads naturally
   bool member;                        // a member now or once (revoked): may have written here
   std::vector<SeqRange> void_ranges;  // of those, the writes that count for nothing
+  std::string void_reason;            // why, for people: who revoked the author, and when
   bool Voids(uint64_t seq) const;
   bool operator==(const AuthorRights&) const = default;
 };
@@ -184,8 +185,8 @@ class Store {
   // (IntentionApplier::ExpireFloating). Returns how many.
   absl::StatusOr<uint64_t> ExpireFloating(uint64_t max_age_ms);
 
-  // The highest seq of `author` applied here (0: none).
-  uint64_t TipSeqOf(std::string_view author) const;
+  // The highest seq of `author` applied here (0: none), or the error reading it.
+  absl::StatusOr<uint64_t> TipSeqOf(std::string_view author) const;
 
   // Applied intentions that were recorded no-ops.
   uint64_t noop_count() const { return noop_count_.load(); }

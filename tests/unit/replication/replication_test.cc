@@ -220,7 +220,14 @@ TEST_F(ReplicationTest, ARevokedNodeIsCutOffAndItsLaterWritesCountNowhere) {
     }
     return true;
   }));
-  Put(*nodes_[2], store, "after", "void");
+  // It was told before its links dropped: its writes are refused, naming the revocation.
+  ASSERT_TRUE(Eventually([&] {
+    auto self = nodes_[2]->node->Member(mesh, nodes_[2]->id());
+    return self && self->status == "revoked" && self->revoked_by == nodes_[0]->id();
+  }));
+  auto refused = StoreOf(*nodes_[2], store)->WriteKv({{"after", "void", false}});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
+  EXPECT_NE(refused.status().message().find("revoked"), std::string::npos) << refused.status();
   Put(*nodes_[0], store, "later", "still works");
   ASSERT_TRUE(WaitConverged({nodes_[0].get(), nodes_[1].get()}, store));
   for (int i = 0; i < 2; ++i) {
@@ -239,6 +246,7 @@ TEST_F(ReplicationTest, WritesOfARevokedNodeRelayedByALateNodeBecomeVoidThere) {
   ASSERT_TRUE(WaitConverged(All(), store));
   std::string mesh = nodes_[0]->node->own_mesh_id();
   network_->Cut("n0", "n1");
+  network_->Cut("n0", "n2");  // or n0 would tell n2, which would then write nothing
   ASSERT_TRUE(nodes_[0]->replicator->Revoke(mesh, nodes_[2]->id()).ok());
   Put(*nodes_[2], store, "sneaky", "write");
   // n1 has not heard of the revocation: it takes the write.
