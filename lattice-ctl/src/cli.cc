@@ -7,6 +7,7 @@
 
 #include "errors.h"
 #include "lattice/client.h"
+#include "lattice/client/credentials.h"
 
 namespace lattice::ctl {
 namespace {
@@ -322,8 +323,13 @@ std::optional<int> ParseCommandLine(int argc, const char* const* argv, Arguments
   app.set_version_flag("--version", std::string("lattice-ctl ") + client::ClientVersion());
   app.add_option("--socket", args->global.socket,
                  "the kernel's socket (default: $LATTICE_SOCKET or the standard path)");
-  app.add_option("--token", args->global.token,
-                 "a service token (default: $LATTICE_TOKEN, else the admin cookie)");
+  std::string token_file;
+  auto* token_option = app.add_option(
+      "--token", args->global.token,
+      "a service token; visible to every user in the process list, so prefer --token-file "
+      "or $LATTICE_TOKEN (default: $LATTICE_TOKEN, else the admin cookie)");
+  app.add_option("--token-file", token_file, "read the service token from this file")
+      ->excludes(token_option);
   app.add_flag("--json", args->global.json, "print JSON for scripts");
 
   AddCommand(&app, "status", "show the node's health at a glance", Command::kStatus, args);
@@ -347,6 +353,14 @@ std::optional<int> ParseCommandLine(int argc, const char* const* argv, Arguments
   } catch (const CLI::ParseError& e) {
     err << "lattice-ctl: " << DescribeStatus(UsageError(e.what())) << " (see --help)\n";
     return kExitUsage;
+  }
+  if (!token_file.empty()) {
+    auto token = client::ReadTokenFile(token_file);
+    if (!token.ok()) {
+      err << "lattice-ctl: " << DescribeStatus(token.status()) << "\n";
+      return kExitUsage;
+    }
+    args->global.token = *std::move(token);
   }
   return std::nullopt;
 }
