@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "lattice/client/credentials.h"
 #include "lattice/common/logging.h"
 #include "src/gateway.h"
 
@@ -23,10 +24,17 @@ int main(int argc, char** argv) {
   app.add_option("--port", port, "port to listen on; overrides the port of --listen")
       ->check(CLI::Range(0, 65535));
   app.add_option("--password", options.password,
-                 "require this PASS from clients (default: $LATTICE_IRC_PASSWORD, else none)");
+                 "require this PASS from clients; visible in the process list, so prefer "
+                 "$LATTICE_IRC_PASSWORD (default: $LATTICE_IRC_PASSWORD, else none)");
   app.add_option("--socket", options.socket,
                  "the kernel's socket (default: $LATTICE_SOCKET, else the standard path)");
-  app.add_option("--token", options.token, "service token (default: $LATTICE_TOKEN)");
+  std::string token_file;
+  auto* token_option = app.add_option(
+      "--token", options.token,
+      "service token; visible to every user in the process list, so prefer --token-file or "
+      "$LATTICE_TOKEN (default: $LATTICE_TOKEN, else $CREDENTIALS_DIRECTORY/token)");
+  app.add_option("--token-file", token_file, "read the service token from this file")
+      ->excludes(token_option);
   app.add_option("--history", options.history, "messages replayed on JOIN (at most 1000)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
@@ -72,6 +80,14 @@ int main(int argc, char** argv) {
     if (port >= 0) listen_port = static_cast<uint16_t>(port);
     bool v6 = host.find(':') != std::string::npos;
     options.listen = (v6 ? "[" + host + "]" : host) + ":" + std::to_string(listen_port);
+  }
+  if (!token_file.empty()) {
+    auto token = lattice::client::ReadTokenFile(token_file);
+    if (!token.ok()) {
+      std::cerr << "lattice-irc: " << token.status().message() << "\n";
+      return 2;
+    }
+    options.token = *std::move(token);
   }
   if (options.password.empty()) {
     if (const char* password = std::getenv("LATTICE_IRC_PASSWORD")) options.password = password;

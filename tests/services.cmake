@@ -34,10 +34,18 @@ target_compile_definitions(lattice_services_test_support PRIVATE
   LATTICE_IRC_BIN="$<TARGET_FILE:lattice-irc>")
 lattice_warnings(lattice_services_test_support)
 
-foreach(_test services_consent_test services_supervision_test services_mesh_test)
+foreach(_test services_consent_test services_supervision_test services_mesh_test services_secrets_test)
   lattice_integration_test(${_test})
   target_link_libraries(${_test} PRIVATE lattice_services_test_support)
   target_compile_definitions(${_test} PRIVATE LATTICE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   add_dependencies(${_test} lattice-irc)
 endforeach()
 unset(_test)
+
+# A daemon that reports which of the kernel's files it can open (services_secrets_test).
+add_executable(confined_probe ${CMAKE_CURRENT_LIST_DIR}/integration/confined_probe.cc)
+target_link_libraries(confined_probe PRIVATE lattice_client)
+lattice_warnings(confined_probe)
+add_dependencies(services_secrets_test confined_probe)
+target_compile_definitions(services_secrets_test PRIVATE
+  LATTICE_PROBE_BIN="$<TARGET_FILE:confined_probe>" LATTICE_IRC_BIN="$<TARGET_FILE:lattice-irc>")

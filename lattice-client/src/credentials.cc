@@ -1,20 +1,15 @@
 #include "lattice/client/credentials.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 
 #include <fmt/format.h>
 
+#include "lattice/common/files.h"
+#include "lattice/common/limits.h"
 #include "lattice/common/paths.h"
 
 namespace lattice::client {
 namespace {
-
-constexpr size_t kMaxSecretBytes = 4096;
 
 absl::Status CookieError(const std::string& path, const std::string& reason) {
   return absl::UnauthenticatedError(
@@ -35,28 +30,22 @@ std::string Trim(const std::string& text) {
 }  // namespace
 
 absl::StatusOr<std::string> ReadAdminCookie(const std::string& cookie_path) {
-  int fd = ::open(cookie_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return CookieError(cookie_path, std::strerror(errno));
-  std::string content;
-  char buffer[512];
-  while (content.size() <= kMaxSecretBytes) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return CookieError(cookie_path, std::strerror(err));
-    }
-    if (n == 0) break;
-    content.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  if (content.size() > kMaxSecretBytes) {
-    return CookieError(cookie_path, fmt::format("larger than {} bytes", kMaxSecretBytes));
-  }
-  std::string cookie = Trim(content);
+  auto content = ReadFileBounded(cookie_path, limits::kMaxSecretFileBytes);
+  if (!content.ok()) return CookieError(cookie_path, std::string(content.status().message()));
+  std::string cookie = Trim(*content);
   if (cookie.empty()) return CookieError(cookie_path, "the file is empty");
   return cookie;
+}
+
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
+  auto content = ReadFileBounded(path, limits::kMaxSecretFileBytes);
+  if (!content.ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("cannot read the token file: {}", std::string(content.status().message())));
+  }
+  std::string token = Trim(*content);
+  if (token.empty()) return absl::InvalidArgumentError(fmt::format("the token file {} is empty", path));
+  return token;
 }
 
 absl::StatusOr<std::string> ResolveSecret(const std::string& token,

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -20,24 +22,89 @@ absl::Status ErrnoStatus(int err, const std::string& what) {
   return absl::InternalError(message);
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, "open " + path);
+namespace {
+
+// Reads from `fd` until end of file or until more than `max_bytes` arrived.
+absl::StatusOr<std::string> ReadUpTo(int fd, const std::string& path, size_t max_bytes) {
   std::string out;
   char buffer[8192];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
+  while (out.size() <= max_bytes) {
+    size_t want = std::min(sizeof buffer, max_bytes + 1 - out.size());
+    ssize_t n = ::read(fd, buffer, want);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return ErrnoStatus(err, "read " + path);
+      return ErrnoStatus(errno, "read " + path);
     }
     if (n == 0) break;
     out.append(buffer, static_cast<size_t>(n));
   }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open " + path);
+  auto out = ReadUpTo(fd, path, std::string().max_size() - 1);
   ::close(fd);
   return out;
+}
+
+absl::StatusOr<std::string> ReadFileBounded(const std::string& path, size_t max_bytes,
+                                            Symlinks symlinks) {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+  if (symlinks == Symlinks::kRefuse) flags |= O_NOFOLLOW;
+  int fd = ::open(path.c_str(), flags);
+  if (fd < 0) {
+    if (errno == ELOOP && symlinks == Symlinks::kRefuse) {
+      return absl::FailedPreconditionError(fmt::format("{} is a symbolic link; it must be a regular file", path));
+    }
+    return ErrnoStatus(errno, "open " + path);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return ErrnoStatus(err, "stat " + path);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return ErrnoStatus(EISDIR, "read " + path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return absl::FailedPreconditionError(fmt::format("{} is not a regular file", path));
+  }
+  auto out = ReadUpTo(fd, path, max_bytes);
+  ::close(fd);
+  if (out.ok() && out->size() > max_bytes) {
+    return absl::ResourceExhaustedError(
+        fmt::format("{} is larger than the limit of {} bytes", path, max_bytes));
+  }
+  return out;
+}
+
+absl::Status CheckPrivateDirectory(const std::string& path, const std::string& what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "stat " + what + " " + path);
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(fmt::format("{} {} is not a directory", what, path));
+  }
+  if (st.st_uid != ::geteuid() && st.st_uid != 0) {
+    return absl::FailedPreconditionError(fmt::format(
+        "{} {} belongs to uid {}, not to this process's user (uid {}); another user could "
+        "replace what is in it: use a directory of your own",
+        what, path, st.st_uid, ::geteuid()));
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return absl::FailedPreconditionError(fmt::format(
+        "{} {} has mode {:o}: others may write into it and plant or swap files there; use a "
+        "directory only its owner can write (chmod go-w {}), or another path",
+        what, path, st.st_mode & 07777, path));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status FsyncDir(const std::string& path) {
@@ -51,35 +118,36 @@ absl::Status FsyncDir(const std::string& path) {
 }
 
 absl::Status WriteFileAtomic(const std::string& path, const std::string& contents, mode_t mode) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return ErrnoStatus(errno, "create " + tmp);
-  ::fchmod(fd, mode);  // the umask may have narrowed or the file may have existed
+  std::filesystem::path target(path);
+  std::string dir = target.parent_path().empty() ? "." : target.parent_path().string();
+  std::string tmp = (std::filesystem::path(dir) / ("." + target.filename().string() + ".XXXXXX")).string();
+  // mkostemp creates with O_EXCL and a random name: nothing planted at a guessable name is
+  // opened, and a symbolic link in its place makes it fail instead of being followed.
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "create a temporary file in " + dir);
+  auto fail = [&](int err, const std::string& what) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return ErrnoStatus(err, what + " " + tmp);
+  };
+  if (::fchmod(fd, mode) != 0) return fail(errno, "chmod");
   size_t written = 0;
   while (written < contents.size()) {
     ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return ErrnoStatus(err, "write " + tmp);
+      return fail(errno, "write");
     }
     written += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return ErrnoStatus(err, "fsync " + tmp);
-  }
+  if (::fsync(fd) != 0) return fail(errno, "fsync");
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
     return ErrnoStatus(err, "rename " + tmp);
   }
-  return FsyncDir(std::filesystem::path(path).parent_path().string());
+  return FsyncDir(dir);
 }
 
 absl::Status MakeDirsDurable(const std::string& path, mode_t mode) {

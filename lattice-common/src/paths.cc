@@ -30,7 +30,10 @@ std::string DefaultSocketPath(const std::string& data_dir) {
 }
 
 std::string CookiePathForSocket(const std::string& socket_path) {
-  return (std::filesystem::path(socket_path).parent_path() / "admin.cookie").string();
+  std::filesystem::path socket(socket_path);
+  std::string name = socket.filename().string();
+  std::string cookie = name == "kernel.sock" ? "admin.cookie" : name + ".admin.cookie";
+  return (socket.parent_path() / cookie).string();
 }
 
 }  // namespace lattice

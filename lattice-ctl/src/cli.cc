@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "lattice/client.h"
+#include "lattice/client/credentials.h"
 
 namespace lattice::ctl {
 namespace {
@@ -357,8 +358,13 @@ std::optional<int> ParseCommandLine(int argc, const char* const* argv, Arguments
   app.set_version_flag("--version", std::string("lattice-ctl ") + client::ClientVersion());
   app.add_option("--socket", args->global.socket,
                  "the kernel's socket (default: $LATTICE_SOCKET or the standard path)");
-  app.add_option("--token", args->global.token,
-                 "a service token (default: $LATTICE_TOKEN, else the admin cookie)");
+  std::string token_file;
+  auto* token_option = app.add_option(
+      "--token", args->global.token,
+      "a service token; visible to every user in the process list, so prefer --token-file "
+      "or $LATTICE_TOKEN (default: $LATTICE_TOKEN, else the admin cookie)");
+  app.add_option("--token-file", token_file, "read the service token from this file")
+      ->excludes(token_option);
   app.add_flag("--json", args->global.json,
                "print JSON for scripts; errors too, as one JSON line on stderr");
 
@@ -391,6 +397,18 @@ std::optional<int> ParseCommandLine(int argc, const char* const* argv, Arguments
       err << "lattice-ctl: " << DescribeStatus(error) << "\n";
     }
     return kExitUsage;
+  }
+  if (!token_file.empty()) {
+    auto token = client::ReadTokenFile(token_file);
+    if (!token.ok()) {
+      if (args->global.json) {
+        err << DescribeStatusJson(token.status()) << "\n";
+      } else {
+        err << "lattice-ctl: " << DescribeStatus(token.status()) << "\n";
+      }
+      return kExitUsage;
+    }
+    args->global.token = *std::move(token);
   }
   return std::nullopt;
 }

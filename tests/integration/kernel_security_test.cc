@@ -1,6 +1,7 @@
 // Credentials, token scopes, and hostile input through the real socket.
 #include <gtest/gtest.h>
 #include <dirent.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -51,6 +52,27 @@ TEST_F(KernelSecurity, WrongOrMissingCredentialsAreUnauthenticated) {
   CommandResult ctl = kernel_.Ctl({"--token", "nonsense", "kv", "get", "s1", "k"});
   EXPECT_NE(ctl.exit_code, 0);
   EXPECT_NE(ctl.err.find("nauthenticated"), std::string::npos) << ctl.err;
+}
+
+TEST_F(KernelSecurity, CtlTakesItsTokenFromAFileKeptOutOfTheProcessList) {
+  ASSERT_TRUE(admin_->Put("s1", "k", "v").ok());
+  std::string token_file = dir_.path() + "/reader.token";
+  std::ofstream(token_file) << Token({"read"}) << "\n";
+  CommandResult got = kernel_.Ctl({"--token-file", token_file, "kv", "get", "s1", "k"});
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  // The token, not the admin cookie, was used: it may not write.
+  CommandResult put = kernel_.Ctl({"--token-file", token_file, "kv", "put", "s1", "k", "w"});
+  EXPECT_NE(put.exit_code, 0);
+  EXPECT_NE(put.err.find("ermission"), std::string::npos) << put.err;
+  // A FIFO given as the file is refused at once instead of waiting for a writer.
+  std::string fifo = dir_.path() + "/fifo.token";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  CommandResult blocked = kernel_.Ctl({"--token-file", fifo, "kv", "get", "s1", "k"});
+  EXPECT_NE(blocked.exit_code, 0);
+  EXPECT_NE(blocked.err.find("not a regular file"), std::string::npos) << blocked.err;
+  CommandResult help = kernel_.Ctl({"--help"});
+  EXPECT_NE(help.out.find("--token-file"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("process list"), std::string::npos) << help.out;
 }
 
 TEST_F(KernelSecurity, PrefixScopedTokenIsDeniedOutsideItsPrefix) {

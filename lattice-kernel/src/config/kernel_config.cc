@@ -8,6 +8,8 @@
 #include <iostream>
 #include <toml++/toml.h>
 
+#include "lattice/common/files.h"
+#include "lattice/common/limits.h"
 #include "lattice/common/paths.h"
 
 namespace lattice::kernel {
@@ -33,9 +35,12 @@ std::vector<std::string> SplitCommas(const std::string& text) {
 }
 
 absl::Status ApplyToml(const std::string& path, KernelConfig* config) {
+  // Bounded and non-blocking: a FIFO or a link to /dev/zero given as the config is refused.
+  auto text = ReadFileBounded(path, limits::kMaxConfigFileBytes);
+  if (!text.ok()) return absl::InvalidArgumentError(fmt::format("config {}", text.status().message()));
   toml::table table;
   try {
-    table = toml::parse_file(path);
+    table = toml::parse(*text, path);
   } catch (const toml::parse_error& e) {
     return absl::InvalidArgumentError(fmt::format(
         "config {}:{}:{}: {}", path, e.source().begin.line, e.source().begin.column, e.description()));

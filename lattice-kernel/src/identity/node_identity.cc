@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "lattice/common/files.h"
+#include "lattice/common/limits.h"
 
 namespace lattice::kernel {
 
@@ -21,7 +22,7 @@ absl::StatusOr<KeyPair> LoadOrCreateIdentity(const std::string& path) {
         "identity key {} has mode {:o}; it must be readable by its owner only (chmod 600)", path,
         st.st_mode & 0777));
   }
-  auto contents = ReadFile(path);
+  auto contents = ReadFileBounded(path, limits::kMaxSecretFileBytes, Symlinks::kRefuse);
   if (!contents.ok()) return contents.status();
   KeyPair key;
   if (!KeyPairFromSecret(*contents, &key)) {

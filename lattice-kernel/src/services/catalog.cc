@@ -44,14 +44,8 @@ Catalog LoadCatalog(const std::vector<std::string>& dirs, bool allow_absolute_bi
                                              path.string(), limits::kMaxDescriptors));
         continue;
       }
-      std::error_code size_error;
-      auto size = fs::file_size(path, size_error);
-      if (!size_error && size > limits::kMaxDescriptorBytes) {
-        catalog.errors.push_back(fmt::format("{}:1: {} bytes; a descriptor has at most {}",
-                                             path.string(), size, limits::kMaxDescriptorBytes));
-        continue;
-      }
-      auto text = ReadFile(path.string());
+      // Bounded and non-blocking: a FIFO or a link to /dev/zero here is reported, not read.
+      auto text = ReadFileBounded(path.string(), limits::kMaxDescriptorBytes);
       if (!text.ok()) {
         catalog.errors.push_back(fmt::format("{}:1: {}", path.string(), text.status().message()));
         continue;

@@ -224,6 +224,11 @@ absl::Status ParseSetting(const toml::table& table, const std::string& path, Set
   }
   LATTICE_RETURN_IF_ERROR(s.Bool("secret", &spec->secret));
   LATTICE_RETURN_IF_ERROR(s.Bool("port", &spec->port));
+  LATTICE_RETURN_IF_ERROR(s.Bool("listen_address", &spec->listen_address));
+  if (spec->listen_address && spec->type != SettingType::kString) {
+    return s.Error(table.get("listen_address"),
+                   fmt::format("setting {}: only a string setting can be a listen address", spec->name));
+  }
   if (spec->port && spec->type != SettingType::kInt) {
     return s.Error(table.get("port"), fmt::format("setting {}: only an int setting can be a port", spec->name));
   }

@@ -42,6 +42,7 @@ struct SettingSpec {
   std::string env;
   bool secret = false;                        // never shown nor logged
   bool port = false;                          // a TCP port: checked for clashes
+  bool listen_address = false;                // the address the daemon listens on
   int line = 0;                               // where it is declared
 };
 

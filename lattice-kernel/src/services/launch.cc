@@ -31,6 +31,7 @@ LaunchSpec BuildLaunch(const ServiceDescriptor& descriptor, const std::string& b
   spec.argv = {binary, descriptor.store_flag + "=" + store_id};
   spec.argv.insert(spec.argv.end(), descriptor.args.begin(), descriptor.args.end());
   std::vector<std::string> shown = spec.argv;
+  spec.socket = socket;
   spec.env = {"LATTICE_SOCKET=" + socket, "LATTICE_TOKEN=" + token};
   for (const auto& [name, value] : descriptor.environment) spec.env.push_back(name + "=" + value);
   for (const auto& setting : descriptor.settings) {

@@ -18,6 +18,7 @@ struct LaunchSpec {
   std::vector<std::string> argv;  // argv[0] is `binary`
   std::vector<std::string> env;   // NAME=value
   std::string shown;              // argv for the log, secret values masked
+  std::string socket;             // the kernel's socket: all of the kernel the daemon may reach
 };
 
 // The absolute path of the descriptor's binary: an absolute path as it is, a bare name in

@@ -109,7 +109,17 @@ std::vector<PlannedInstance> PlanInstances(const PlanInputs& in) {
       out.push_back(std::move(p));
       continue;
     }
-    auto values = services::ResolveSettings(*descriptor, declared, in.overrides.count(key) ? in.overrides.at(key) : nlohmann::json::object());
+    const nlohmann::json overrides =
+        in.overrides.count(key) ? in.overrides.at(key) : nlohmann::json::object();
+    if (inputs.declared_by_mesh) {
+      auto allowed = services::CheckMeshSettings(*descriptor, key.store_id, declared, overrides,
+                                                 inputs.consent == services::Consent::kAlways);
+      if (!allowed.ok()) {
+        refuse(std::string(allowed.message()));
+        continue;
+      }
+    }
+    auto values = services::ResolveSettings(*descriptor, declared, overrides);
     if (!values.ok()) {
       refuse(std::string(values.status().message()));
       continue;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "lattice/common/files.h"
+#include "services/confinement.h"
 #include "services/service_limits.h"
 
 namespace lattice::services {
@@ -45,7 +47,8 @@ std::vector<char*> CStrings(const std::vector<std::string>& strings) {
 
 // In the child, between fork and exec: async-signal-safe calls only.
 [[noreturn]] void ExecChild(pid_t parent, int null_in, int out_w, int err_w, int status_w,
-                            const char* binary, char* const* argv, char* const* envp) {
+                            const Confinement& confinement, const char* binary,
+                            char* const* argv, char* const* envp) {
   auto fail = [&](int err) {
     (void)!::write(status_w, &err, sizeof err);
     ::_exit(127);
@@ -54,6 +57,7 @@ std::vector<char*> CStrings(const std::vector<std::string>& strings) {
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(errno);
   // The kernel may have died before the prctl took effect.
   if (::getppid() != parent) ::_exit(127);
+  if (int err = confinement.ApplyInChild(); err != 0) fail(err);
   if (::dup2(null_in, 0) < 0 || ::dup2(out_w, 1) < 0 || ::dup2(err_w, 2) < 0) fail(errno);
   if (::dup2(status_w, 3) < 0) fail(errno);
   ::fcntl(3, F_SETFD, FD_CLOEXEC);
@@ -167,13 +171,23 @@ absl::StatusOr<StartedProcess> PosixProcessRunner::Spawn(const LaunchSpec& spec)
     for (int fd : {out[0], out[1], err[0], err[1]}) ::close(fd);
     return ErrnoStatus(e, "pipe");
   }
+  auto confinement = Confinement::Prepare(spec.binary, spec.socket);
+  if (!confinement.ok()) {
+    for (int fd : {out[0], out[1], err[0], err[1], status[0], status[1]}) ::close(fd);
+    return absl::FailedPreconditionError(fmt::format("cannot confine {}: {}", spec.binary,
+                                                     confinement.status().message()));
+  }
+  std::call_once(confinement_logged_, [&] {
+    spdlog::info("daemons are confined: {}", confinement->description());
+  });
   int null_in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   auto argv = CStrings(spec.argv);
   auto envp = CStrings(spec.env);
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
-    ExecChild(parent, null_in, out[1], err[1], status[1], spec.binary.c_str(), argv.data(), envp.data());
+    ExecChild(parent, null_in, out[1], err[1], status[1], *confinement, spec.binary.c_str(),
+              argv.data(), envp.data());
   }
   int fork_errno = errno;
   for (int fd : {out[1], err[1], status[1], null_in}) ::close(fd);

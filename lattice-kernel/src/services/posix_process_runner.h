@@ -1,6 +1,7 @@
 // ProcessRunner on Linux: fork and execve with PR_SET_PDEATHSIG(SIGKILL), a process group of
-// its own, pipes for stdout and stderr and a pidfd for the exit, all watched by one thread
-// with epoll. Thread-safe; the callbacks run on its thread.
+// its own, confined to the system and the kernel's socket (confinement.h), pipes for stdout
+// and stderr and a pidfd for the exit, all watched by one thread with epoll. Thread-safe; the
+// callbacks run on its thread.
 #pragma once
 
 #include <map>
@@ -36,6 +37,7 @@ class PosixProcessRunner final : public ProcessRunner {
   std::mutex mu_;
   std::map<uint64_t, std::unique_ptr<Child>> children_;
   uint64_t next_handle_ = 1;
+  std::once_flag confinement_logged_;
   std::thread thread_;
 };
 

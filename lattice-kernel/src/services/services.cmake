@@ -4,6 +4,7 @@
 # the node's stores are in lattice_kernel_core. Included from lattice-kernel/CMakeLists.txt.
 add_library(lattice_kernel_services STATIC
   ${CMAKE_CURRENT_LIST_DIR}/catalog.cc
+  ${CMAKE_CURRENT_LIST_DIR}/confinement.cc
   ${CMAKE_CURRENT_LIST_DIR}/declaration.cc
   ${CMAKE_CURRENT_LIST_DIR}/descriptor.cc
   ${CMAKE_CURRENT_LIST_DIR}/discovery_record.cc

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <charconv>
 #include <re2/re2.h>
 
@@ -164,6 +167,50 @@ absl::StatusOr<SettingValues> ResolveSettings(const ServiceDescriptor& descripto
   LATTICE_RETURN_IF_ERROR(apply(declared, "declaration"));
   LATTICE_RETURN_IF_ERROR(apply(overrides, "local override"));
   return values;
+}
+
+bool ExposesToNetwork(const SettingSpec& spec, const SettingValue& value) {
+  if (spec.port) {
+    const auto* port = std::get_if<int64_t>(&value);
+    return port != nullptr && *port > 0 && *port < 1024;
+  }
+  if (!spec.listen_address) return false;
+  const auto* address = std::get_if<std::string>(&value);
+  if (address == nullptr) return false;
+  in_addr v4{};
+  if (::inet_pton(AF_INET, address->c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) != 127;
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, address->c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return false;
+    return !(IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+  }
+  return true;  // not an address this check understands: assume the worst
+}
+
+absl::Status CheckMeshSettings(const ServiceDescriptor& descriptor, const std::string& store_id,
+                               const nlohmann::json& declared, const nlohmann::json& overrides,
+                               bool consent_always) {
+  if (!declared.is_object()) return absl::OkStatus();  // ResolveSettings reports the shape
+  for (const auto& [name, json] : declared.items()) {
+    const SettingSpec* spec = descriptor.FindSetting(name);
+    if (spec == nullptr) continue;
+    std::string override_command = fmt::format("lattice-ctl service override {} --store {} {}=VALUE",
+                                               descriptor.id, store_id, name);
+    if (spec->secret) {
+      return absl::PermissionDeniedError(fmt::format(
+          "the mesh's declaration sets secret setting {}, which is never taken from the "
+          "replicated root store; set it on this node only with `{}`",
+          name, override_command));
+    }
+    if (overrides.is_object() && overrides.contains(name)) continue;  // this node decided
+    auto value = SettingFromJson(descriptor, *spec, json);
+    if (!value.ok() || !ExposesToNetwork(*spec, *value) || consent_always) continue;
+    return absl::PermissionDeniedError(fmt::format(
+        "the mesh's declaration sets {} = {}, which exposes the store to the network; this "
+        "node follows that only with its own `{}` or `lattice-ctl service consent {} always`",
+        name, SettingValueText(*value), override_command, descriptor.id));
+  }
+  return absl::OkStatus();
 }
 
 std::string ShownValue(const SettingSpec& spec, const SettingValue& value) {

@@ -39,6 +39,20 @@ absl::StatusOr<SettingValues> ResolveSettings(const ServiceDescriptor& descripto
                                               const nlohmann::json& declared,
                                               const nlohmann::json& overrides);
 
+// Whether `value` of `spec` opens the daemon to other hosts: a listen address other than a
+// loopback one (127.0.0.0/8, ::1), or a privileged port (1..1023).
+bool ExposesToNetwork(const SettingSpec& spec, const SettingValue& value);
+
+// What a mesh's declaration may decide for this node, before its settings are used here
+// (`declared` its settings, `overrides` this node's local overrides of them):
+// - a secret setting never: secrets are never replicated, only a local override sets one;
+// - a setting that exposes the store to the network (ExposesToNetwork) only when this node
+//   overrides that setting itself or consents `always` to the service.
+// PERMISSION_DENIED naming the setting and the command that allows it.
+absl::Status CheckMeshSettings(const ServiceDescriptor& descriptor, const std::string& store_id,
+                               const nlohmann::json& declared, const nlohmann::json& overrides,
+                               bool consent_always);
+
 // A value for people: "(secret)" for secret settings.
 std::string ShownValue(const SettingSpec& spec, const SettingValue& value);
 

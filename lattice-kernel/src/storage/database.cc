@@ -9,6 +9,7 @@
 
 #include "lattice/common/files.h"
 #include "storage/durable_env.h"
+#include "storage/leveldb_logger.h"
 #include "sync/leveldb_kv.h"
 
 namespace lattice::kernel {
@@ -62,6 +63,9 @@ absl::Status Database::OpenLocked() {
   // author seq, the new sync index item); without filters each such miss reads a block of
   // every table that may hold the key.
   options.filter_policy = BloomFilter();
+  // Into the kernel's log, not a LOG file in the directory: a repair at open must be seen.
+  if (!info_log_) info_log_ = std::make_unique<LevelDbLogger>(DescribeDatabaseDir(dir_));
+  options.info_log = info_log_.get();
   leveldb::DB* raw = nullptr;
   leveldb::Status s = leveldb::DB::Open(options, dir_, &raw);
   if (!s.ok()) return FromLevelDb(s, "open database " + dir_);

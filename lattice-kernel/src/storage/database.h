@@ -4,6 +4,7 @@
 #pragma once
 
 #include <leveldb/db.h>
+#include <leveldb/env.h>
 #include <leveldb/write_batch.h>
 
 #include <chrono>
@@ -78,6 +79,7 @@ class Database : public sync::KvReader {
 
   std::string dir_;
   size_t write_buffer_bytes_;
+  std::unique_ptr<leveldb::Logger> info_log_;  // outlives db_: declared before it
   mutable std::shared_mutex mutex_;  // exclusive only to swap db_ on reopen
   std::mutex write_mutex_;           // serializes writers around the reopen logic
   std::unique_ptr<leveldb::DB> db_;

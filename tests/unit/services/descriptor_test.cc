@@ -65,6 +65,31 @@ TEST(Descriptor, TheShippedIrcGatewayDescriptorParses) {
   EXPECT_EQ(d->restart.no_restart_exit_codes, std::vector<int>{2});
 }
 
+TEST(Settings, TheMeshNeitherSetsSecretsNorExposesAStoreWithoutThisNodesWord) {
+  std::string path = std::string(LATTICE_SOURCE_DIR) + "/deploy/services/lattice.irc-gateway.toml";
+  auto d = ParseDescriptor(ReadText(path), path, false);
+  ASSERT_TRUE(d.ok()) << d.status();
+  const SettingSpec* bind = d->FindSetting("bind");
+  ASSERT_NE(bind, nullptr);
+  EXPECT_TRUE(bind->listen_address);
+  for (const char* local : {"127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"}) {
+    EXPECT_FALSE(ExposesToNetwork(*bind, std::string(local))) << local;
+  }
+  for (const char* open : {"0.0.0.0", "::", "192.168.1.5", "fe80::1"}) {
+    EXPECT_TRUE(ExposesToNetwork(*bind, std::string(open))) << open;
+  }
+  nlohmann::json none = nlohmann::json::object();
+  EXPECT_TRUE(CheckMeshSettings(*d, "s", {{"port", 6697}, {"bind", "127.0.0.1"}}, none, false).ok());
+  auto exposed = CheckMeshSettings(*d, "s", {{"bind", "0.0.0.0"}}, none, false);
+  EXPECT_EQ(exposed.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(CheckMeshSettings(*d, "s", {{"bind", "0.0.0.0"}}, none, /*consent_always=*/true).ok());
+  EXPECT_TRUE(CheckMeshSettings(*d, "s", {{"bind", "0.0.0.0"}}, {{"bind", "0.0.0.0"}}, false).ok());
+  // Not even consent `always` takes a secret from the mesh.
+  auto secret = CheckMeshSettings(*d, "s", {{"password", "hunter2"}}, {{"password", "x"}}, true);
+  EXPECT_EQ(secret.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(std::string(secret.message()).find("service override"), std::string::npos) << secret;
+}
+
 TEST(Descriptor, EveryShippedDescriptorLoadsWithoutErrors) {
   Catalog catalog = LoadCatalog({std::string(LATTICE_SOURCE_DIR) + "/deploy/services"}, false);
   EXPECT_TRUE(catalog.errors.empty()) << catalog.errors.front();

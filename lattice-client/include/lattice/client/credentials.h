@@ -12,6 +12,11 @@ namespace lattice::client {
 // naming the path and the reason, when it is missing, unreadable or empty.
 absl::StatusOr<std::string> ReadAdminCookie(const std::string& cookie_path);
 
+// The trimmed token in the file at `path` (--token-file: unlike --token, not shown by ps).
+// INVALID_ARGUMENT naming the path and the reason when it cannot be read or is empty; a
+// FIFO, device or file over limits::kMaxSecretFileBytes is refused without blocking.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
+
 // The secret to send as "authorization: Bearer <secret>": `token` when not empty, else the
 // admin cookie beside `socket_path`. INVALID_ARGUMENT when the secret holds characters that
 // cannot travel in a gRPC header.

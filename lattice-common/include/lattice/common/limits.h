@@ -44,4 +44,9 @@ inline constexpr int kMaxRpcMessageBytes = 16 * 1024 * 1024;
 // Intentions stamped further than this into the future wait until the clock catches up.
 inline constexpr uint64_t kMaxClockDriftMs = 60 * 60 * 1000;
 
+// Files read at start-up or on demand: a kernel configuration file, and a secret (the identity
+// key, an admin cookie, a token file).
+inline constexpr size_t kMaxConfigFileBytes = 256 * 1024;
+inline constexpr size_t kMaxSecretFileBytes = 4096;
+
 }  // namespace lattice::limits

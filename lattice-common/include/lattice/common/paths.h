@@ -14,7 +14,9 @@ std::string DefaultDataDir();
 // $XDG_RUNTIME_DIR/lattice/kernel.sock, else <data_dir>/kernel.sock.
 std::string DefaultSocketPath(const std::string& data_dir);
 
-// The admin cookie sits beside the socket.
+// The admin cookie sits beside the socket and is named after it, so kernels whose sockets
+// share a directory keep their own cookies: "admin.cookie" beside the default "kernel.sock",
+// "<socket file name>.admin.cookie" beside any other socket.
 std::string CookiePathForSocket(const std::string& socket_path);
 
 }  // namespace lattice
