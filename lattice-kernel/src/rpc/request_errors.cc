@@ -30,7 +30,9 @@ void LogProtobuf(google::protobuf::LogLevel level, const char* file, int line,
     if (close != std::string::npos) {
       last_parse_problem = fmt::format("string field {} holds bytes that are not UTF-8",
                                        message.substr(open + 1, close - open - 1));
-      return;  // the client is told; the kernel's log need not repeat it for every request
+      // A client that sent it is told; the log need not repeat it for every such request.
+      spdlog::debug("protobuf {}:{}: {}", file, line, message);
+      return;
     }
   }
   if (level >= google::protobuf::LOGLEVEL_ERROR) {
@@ -51,8 +53,7 @@ std::string UnparsedRequestMessage(const std::string& method) {
   std::string call = descriptor != nullptr
                          ? descriptor->service()->name() + "." + descriptor->name()
                          : Quote(method);
-  std::string problem = std::move(last_parse_problem);
-  last_parse_problem.clear();
+  std::string problem = last_parse_problem;
   if (problem.empty()) {
     problem = "its bytes are not protobuf encoding (truncated, or a field of the wrong wire type)";
   }
@@ -65,9 +66,10 @@ class RequestErrorsInterceptor final : public grpc::experimental::Interceptor {
       : method_(info->method()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
-        methods->GetRecvMessage() == nullptr) {
-      unparsed_message_ = UnparsedRequestMessage(method_);
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
+      if (methods->GetRecvMessage() == nullptr) unparsed_message_ = UnparsedRequestMessage(method_);
+      // Whatever else was parsed on this thread says nothing about the next request.
+      last_parse_problem.clear();
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
