@@ -107,6 +107,9 @@ TEST(Membership, ARevokedNodeKnowsWhoRevokedItAndItsWritesAreRefused) {
   EXPECT_NE(put.exit_code, 0);
   EXPECT_NE(put.err.find("permission denied"), std::string::npos) << put.err;
   EXPECT_NE(put.err.find("revoked"), std::string::npos) << put.err;
+  CommandResult sync = cluster->Ctl(1, {"store", "sync", *store, "--wait"});
+  EXPECT_NE(sync.exit_code, 0);
+  EXPECT_NE(sync.err.find("revoked"), std::string::npos) << sync.err;
 }
 
 TEST(Membership, ARevokedNodeJoinsAgainOnlyWithAnInviteThatReadmitsIt) {

@@ -156,6 +156,11 @@ grpc::Status AdminService::SyncStore(grpc::ServerContext* context,
   if (ctx_.replicator == nullptr) return ToGrpc(NoReplication());
   auto d = ctx_.node.Resolve(request->store());
   if (!d.ok()) return ToGrpc(d.status());
+  if (auto self = ctx_.node.Member(d->mesh_id, ctx_.node.identity().public_key);
+      self && !self->revoked_by.empty()) {
+    return ToGrpc(absl::PermissionDeniedError(
+        RevocationText(*self, d->mesh_id) + ": no member reconciles with it any more"));
+  }
   std::string peer;
   if (!request->peer().empty()) {
     auto matched = MatchPeer(ctx_.replicator->Peers(d->mesh_id), request->peer());

@@ -348,7 +348,9 @@ TEST(PeerFormat, ListJsonKeepsFullIdsAndEveryField) {
                             {"last_sync_ms", 0},
                             {"lag", 3},
                             {"forked", false},
-                            {"self", false}}));
+                            {"self", false},
+                            {"revoked_by", ""},
+                            {"revoked_at_ms", 0}}));
   EXPECT_EQ(json["peers"][0]["self"], true);
   EXPECT_EQ(json["peers"][2]["forked"], true);
 }
