@@ -1,8 +1,9 @@
 #include "replication/reconciler.h"
 
-#include "lattice/common/status.h"
-
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include "lattice/common/status.h"
 
 #include "dag/hlc.h"
 #include "lattice/common/hex.h"
@@ -36,6 +37,11 @@ struct Reconciler::Initiation {
   SyncReport report;
   size_t fetches_pending = 0;
   bool negentropy_done = false;
+  // The session ran out of messages: another one follows once the fetches are answered.
+  bool incomplete = false;
+  uint64_t found_this_session = 0;
+  uint64_t earlier_rounds = 0;  // of the reconciliation's earlier sessions
+  uint64_t earlier_bytes = 0;
   bool finished = false;
   std::vector<Done> waiters;
 };
@@ -77,12 +83,21 @@ void Reconciler::Start(const ConnectionPtr& conn, const std::string& store_id, D
     state.in_progress = true;
     state.last_started_ms = HybridClock::SystemWallMs();
   }
+  Begin(conn, initiation);
+}
+
+void Reconciler::Begin(const ConnectionPtr& conn, const std::shared_ptr<Initiation>& initiation) {
+  const std::string& store_id = initiation->key.second;
+  {
+    std::lock_guard lock(mu_);
+    ++initiation->report.sessions;
+  }
   Store* store = ctx_.StoreFor(conn->peer_id(), store_id);
   if (store == nullptr) {
     MaybeFinish(initiation, "the peer does not share this store");
     return;
   }
-  auto session = sync::NegentropySession::Create(sync::Role::kInitiator);
+  auto session = sync::NegentropySession::Create(sync::Role::kInitiator, options_);
   auto snapshot = SyncSnapshot::Open(store->db());
   if (!session.ok() || !snapshot.ok()) {
     MaybeFinish(initiation, std::string(!session.ok() ? session.status().message()
@@ -135,7 +150,7 @@ void Reconciler::OnInitiatorMessage(const ConnectionPtr& conn, const v1::SyncRou
                 "too many reconciliations at once");
       return;
     }
-    auto session = sync::NegentropySession::Create(sync::Role::kResponder);
+    auto session = sync::NegentropySession::Create(sync::Role::kResponder, options_);
     if (!session.ok()) return;
     responder.session = std::make_unique<sync::NegentropySession>(*std::move(session));
     responder.session_id = round.session_id();
@@ -200,10 +215,13 @@ void Reconciler::OnReply(const ConnectionPtr& conn, const v1::SyncRound& round) 
   const auto& stats = initiation->session->stats();
   {
     std::lock_guard lock(mu_);
-    initiation->report.rounds = stats.messages_received;
-    initiation->report.bytes = stats.bytes_sent + stats.bytes_received;
+    initiation->report.rounds = initiation->earlier_rounds + stats.messages_received;
+    initiation->report.bytes =
+        initiation->earlier_bytes + stats.bytes_sent + stats.bytes_received;
     initiation->report.had += result->have.size();
     initiation->report.needed += result->need.size();
+    initiation->found_this_session += result->have.size() + result->need.size();
+    initiation->incomplete = result->incomplete;
   }
   if (!result->have.empty()) {
     std::vector<std::string> to_push;
@@ -257,20 +275,37 @@ void Reconciler::MaybeFinish(const std::shared_ptr<Initiation>& initiation,
                              const std::string& error) {
   std::vector<Done> waiters;
   SyncReport report;
+  std::string failure = error;
+  bool continuing = false;
   {
     std::lock_guard lock(mu_);
     if (initiation->finished) return;
     if (error.empty() && (!initiation->negentropy_done || initiation->fetches_pending > 0)) return;
     initiation->finished = true;
-    initiation->report.ok = error.empty();
-    initiation->report.error = error;
+    if (error.empty() && initiation->incomplete) {
+      // Without progress another session would find the same nothing.
+      continuing = initiation->found_this_session > 0;
+      if (!continuing) {
+        failure = fmt::format("a reconciliation session of {} messages found no difference",
+                              initiation->session->stats().messages_received);
+      }
+    }
+  }
+  if (continuing) {
+    Continue(initiation);
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    initiation->report.ok = failure.empty();
+    initiation->report.error = failure;
     report = initiation->report;
     waiters.swap(initiation->waiters);
     auto it = initiations_.find(initiation->key);
     if (it != initiations_.end() && it->second == initiation) initiations_.erase(it);
     PeerSyncState& state = states_[{report.peer_id, report.store_id}];
     state.in_progress = false;
-    state.last_error = error;
+    state.last_error = failure;
     uint64_t unresolved = (report.needed - std::min(report.needed, report.fetched)) +
                           (report.had - std::min(report.had, report.sent));
     if (report.ok) {
@@ -288,6 +323,33 @@ void Reconciler::MaybeFinish(const std::shared_ptr<Initiation>& initiation,
                   report.bytes, report.fetched, report.needed, report.sent, report.had);
   }
   for (auto& done : waiters) done(report);
+}
+
+void Reconciler::Continue(const std::shared_ptr<Initiation>& previous) {
+  ConnectionPtr conn = previous->conn.lock();
+  auto next = std::make_shared<Initiation>();
+  bool registered = false;
+  {
+    std::lock_guard lock(mu_);
+    next->session_id = next_session_id_++;
+    next->conn = previous->conn;
+    next->key = previous->key;
+    next->last_activity = Clock::now();
+    next->report = previous->report;
+    next->earlier_rounds = previous->report.rounds;
+    next->earlier_bytes = previous->report.bytes;
+    next->waiters.swap(previous->waiters);
+    auto it = initiations_.find(previous->key);
+    if (conn != nullptr && it != initiations_.end() && it->second == previous) {
+      it->second = next;
+      registered = true;
+    }
+  }
+  if (!registered) {
+    MaybeFinish(next, "the link closed");
+    return;
+  }
+  Begin(conn, next);
 }
 
 void Reconciler::OnClosed(const PeerConnection* conn) {

@@ -2,7 +2,9 @@
 // the store's persistent range index (store/sync_snapshot.h). The initiator learns every
 // difference: it pushes what the peer lacks (not forwarded further) and fetches what it
 // lacks. The responder only answers. A reconciliation counts as finished once Negentropy
-// is done and every fetch it started has been answered.
+// is done and every fetch it started has been answered. A difference too large for one
+// session's message budget is reconciled by several sessions in turn, each started once
+// what the previous one found has been fetched.
 #pragma once
 
 #include <chrono>
@@ -31,6 +33,7 @@ struct SyncReport {
   uint64_t sent = 0;     // of those, sent
   uint64_t rounds = 0;
   uint64_t bytes = 0;    // Negentropy message bytes, both ways
+  uint64_t sessions = 0;  // Negentropy sessions it took
 };
 
 // What status shows of the last reconciliation of a store with a peer.
@@ -51,8 +54,12 @@ class Reconciler {
   // `bootstrapping(store_id)` says whether this node is still bootstrapping the store; it
   // then declines to be reconciled (the bootstrap brings everything, once).
   Reconciler(ReplicationContext& ctx, Fetcher& fetcher,
-             std::function<bool(const std::string&)> bootstrapping)
-      : ctx_(ctx), fetcher_(fetcher), bootstrapping_(std::move(bootstrapping)) {}
+             std::function<bool(const std::string&)> bootstrapping,
+             sync::NegentropyOptions options = {})
+      : ctx_(ctx),
+        fetcher_(fetcher),
+        bootstrapping_(std::move(bootstrapping)),
+        options_(options) {}
 
   // Reconciles `store_id` with `conn`'s peer as initiator. When one is already running with
   // that peer for that store, `done` waits for it instead. `done` runs exactly once.
@@ -76,6 +83,10 @@ class Reconciler {
   };
   using Key = std::pair<const PeerConnection*, std::string>;  // (connection, store)
 
+  // Opens `initiation`'s Negentropy session and sends its first message.
+  void Begin(const ConnectionPtr& conn, const std::shared_ptr<Initiation>& initiation);
+  // After a session that ran out of messages: the next session of the same reconciliation.
+  void Continue(const std::shared_ptr<Initiation>& previous);
   void OnReply(const ConnectionPtr& conn, const v1::SyncRound& round);
   void OnInitiatorMessage(const ConnectionPtr& conn, const v1::SyncRound& round);
   // Finishes `initiation` if nothing is outstanding, or with `error` when given.
@@ -86,6 +97,7 @@ class Reconciler {
   ReplicationContext& ctx_;
   Fetcher& fetcher_;
   std::function<bool(const std::string&)> bootstrapping_;
+  const sync::NegentropyOptions options_;
   mutable std::mutex mu_;
   std::map<Key, std::shared_ptr<Initiation>> initiations_;
   std::map<Key, Responder> responders_;

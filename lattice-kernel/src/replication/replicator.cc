@@ -78,7 +78,8 @@ absl::Status Replicator::Begin(TransportFactory make_transport) {
   fetcher_ = std::make_unique<Fetcher>(ctx_, *gossip_);
   reconciler_ = std::make_unique<Reconciler>(
       ctx_, *fetcher_,
-      [this](const std::string& store_id) { return bootstrapper_->Needed(store_id); });
+      [this](const std::string& store_id) { return bootstrapper_->Needed(store_id); },
+      options_.negentropy);
   bootstrapper_ = std::make_unique<Bootstrapper>(
       ctx_, *gossip_,
       [this](const ConnectionPtr& from, const std::string& store_id) { OnBootstrapped(from, store_id); });

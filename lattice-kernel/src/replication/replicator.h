@@ -52,6 +52,8 @@ struct ReplicatorOptions {
   // (a peer that has them offers them again at the next reconciliation).
   std::chrono::milliseconds floating_max_age{60 * 60 * 1000};
   net::LinkLimits link_limits;
+  // Negentropy sessions in either role (frame size, message budget); tests shrink them.
+  sync::NegentropyOptions negentropy;
 };
 
 struct InviteInfo {

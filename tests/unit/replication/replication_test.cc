@@ -1,6 +1,8 @@
 // Replication between nodes in one process over the in-memory transport: joins, gossip,
 // anti-entropy after lost messages and partitions, dependency fetches, bootstrap, forks,
 // unusable payloads and revocation.
+#include <atomic>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -41,6 +43,14 @@ class ReplicationTest : public MeshTest {
     return id;
   }
 };
+
+// Whether `viewer` has a live link to `peer`.
+bool LinkedTo(MeshNode& viewer, MeshNode& peer) {
+  for (const auto& view : viewer.replicator->Peers("")) {
+    if (view.member.node_id == peer.id() && view.connected) return true;
+  }
+  return false;
+}
 
 TEST_F(ReplicationTest, JoinedNodesReplicateWritesBothWaysAndAgreeOnPeers) {
   MakeMesh(3);
@@ -146,13 +156,7 @@ TEST_F(ReplicationTest, AMissingDependencyOfAnotherAuthorIsFetched) {
   network_->Cut("n1", "n2");
   // Once n1 knows the link is gone: a push sent on a link not yet seen closed would name n2
   // as reached, n0 would not forward it, and the dropped payload would be n0's next push.
-  std::string mesh = nodes_[0]->node->own_mesh_id();
-  ASSERT_TRUE(Eventually([&] {
-    for (const auto& view : nodes_[1]->replicator->Peers(mesh)) {
-      if (view.member.node_id == nodes_[2]->id() && view.connected) return false;
-    }
-    return true;
-  }));
+  ASSERT_TRUE(Eventually([&] { return !LinkedTo(*nodes_[1], *nodes_[2]); }));
   network_->DropNextPayloads("n0", "n2", 1);
   Put(*nodes_[1], store, "base", "b");
   ASSERT_TRUE(Eventually([&] { return Get(*nodes_[0], store, "base") == "b"; }));
@@ -184,6 +188,48 @@ TEST_F(ReplicationTest, AStoppedNodeCatchesUpAndAJoinerBootstrapsEverything) {
     }
     return false;
   }));
+}
+
+TEST_F(ReplicationTest, ADifferenceTooLargeForOneSessionIsReconciledBySeveralInTurn) {
+  // Small frames and a small message budget per Negentropy session; no periodic
+  // reconciliation, so each side's writes made apart can only come through the
+  // reconciliation that follows the reconnection, which needs many sessions.
+  options_.sync_interval = std::chrono::hours(1);
+  options_.negentropy.frame_size_limit = sync::limits::kMinFrameSizeLimit;
+  options_.negentropy.max_rounds = 8;
+  MakeMesh(2);
+  std::string store = CreateStore("notes");
+  ASSERT_TRUE(WaitConverged(All(), store));
+  network_->Cut("n0", "n1");
+  ASSERT_TRUE(Eventually([&] {
+    return !LinkedTo(*nodes_[0], *nodes_[1]) && !LinkedTo(*nodes_[1], *nodes_[0]);
+  }));
+  constexpr int kWritesPerSide = 1500;
+  std::atomic<int> pending{2 * kWritesPerSide};
+  std::atomic<int> failed{0};
+  for (int i = 0; i < kWritesPerSide; ++i) {
+    for (int side = 0; side < 2; ++side) {
+      StoreOf(*nodes_[side], store)
+          ->WriteKvAsync({{"k" + std::to_string(side) + "-" + std::to_string(i), "v", false}},
+                         [&](absl::StatusOr<WriteReceipt> receipt) {
+                           if (!receipt.ok()) ++failed;
+                           --pending;
+                         });
+    }
+  }
+  ASSERT_TRUE(Eventually([&] { return pending == 0; }));
+  ASSERT_EQ(failed, 0);
+  network_->Heal("n0", "n1");
+  ASSERT_TRUE(WaitConverged(All(), store, 60s)) << Describe(All(), store);
+  for (auto& n : nodes_) {
+    EXPECT_EQ(Get(*n, store, "k0-" + std::to_string(kWritesPerSide - 1)), "v") << n->name;
+    EXPECT_EQ(Get(*n, store, "k1-" + std::to_string(kWritesPerSide - 1)), "v") << n->name;
+  }
+  // Another reconciliation now finds nothing, in one session.
+  auto reports = nodes_[0]->replicator->SyncNow(*ParseStoreId(store), "", 30s);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_TRUE(reports[0].ok) << reports[0].error;
+  EXPECT_EQ(reports[0].sessions, 1u);
 }
 
 // A member whose key the test holds, so it can sign what a misbehaving node would.
