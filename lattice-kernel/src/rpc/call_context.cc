@@ -111,7 +111,7 @@ absl::StatusOr<StoreAccess> OpenForCall(const grpc::ServerContextBase& context, 
   }
   Store* store = node.StoreById(descriptor->id);
   if (store == nullptr) return absl::UnavailableError(fmt::format("store {} is not open", id));
-  return StoreAccess{*std::move(descriptor), store};
+  return StoreAccess{*std::move(descriptor), store, *std::move(caller)};
 }
 
 }  // namespace lattice::kernel

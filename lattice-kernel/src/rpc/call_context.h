@@ -49,6 +49,7 @@ struct KeyScope {
 struct StoreAccess {
   StoreDescriptor descriptor;
   Store* store = nullptr;
+  Caller caller;  // whose call it is: streams count and re-check it
 };
 
 struct AccessRequest {
