@@ -46,7 +46,8 @@ static_assert(kMaxStreamPageBytes + kMaxPayloadBytes + kMaxBatchOps * kMaxStream
 // Open streams (Scan, Kv.Watch, Chat.Watch) per credential (a service token, or the admin
 // cookie) and per client peer; one more is refused with RESOURCE_EXHAUSTED. Every client of
 // the Unix socket is the same peer to gRPC, so there the peer cap bounds the kernel's total.
-// Each open stream holds at most one page in memory.
+// An open stream has one page in flight at most (held twice while its client does not read:
+// the page and gRPC's serialized copy).
 inline constexpr size_t kMaxStreamsPerToken = 256;
 inline constexpr size_t kMaxStreamsPerPeer = 1024;
 
