@@ -34,7 +34,8 @@ target_compile_definitions(lattice_services_test_support PRIVATE
   LATTICE_IRC_BIN="$<TARGET_FILE:lattice-irc>")
 lattice_warnings(lattice_services_test_support)
 
-foreach(_test services_consent_test services_supervision_test services_mesh_test services_secrets_test)
+foreach(_test services_consent_test services_supervision_test services_mesh_test
+              services_secrets_test services_streams_test)
   lattice_integration_test(${_test})
   target_link_libraries(${_test} PRIVATE lattice_services_test_support)
   target_compile_definitions(${_test} PRIVATE LATTICE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

@@ -146,6 +146,8 @@ def check_unit(deploy, binary, work):
         check(last(unit, "Service", key) == value, f"[Service] {key}={value}")
     check(last(unit, "Service", "WatchdogSec") not in (None, "", "0", "infinity"),
           "[Service] WatchdogSec is set (the kernel feeds it)")
+    check(last(unit, "Service", "MemoryMax") not in (None, "", "infinity"),
+          "[Service] MemoryMax is set (a flood of clients ends in a restart, not the OOM killer)")
     for key in ("StartLimitIntervalSec", "StartLimitBurst"):
         check(last(unit, "Service", key) is None and last(unit, "Unit", key) is not None,
               f"{key} is in [Unit], where systemd reads it")

@@ -58,7 +58,8 @@ struct KeyScope {
 struct StoreAccess {
   StoreDescriptor descriptor;
   Store* store = nullptr;
-  Caller caller;  // for checks that depend on what the store holds
+  Caller caller;  // whose call it is: checks that depend on what the store holds, and
+                  // streams, which count and re-check it
 };
 
 struct AccessRequest {

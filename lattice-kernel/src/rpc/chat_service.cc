@@ -6,7 +6,7 @@
 #include "lattice/common/limits.h"
 #include "lattice/common/quote.h"
 #include "rpc/services.h"
-#include "rpc/watch_loop.h"
+#include "rpc/watch_stream.h"
 #include "state/chat_state.h"
 
 namespace lattice::kernel {
@@ -37,6 +37,37 @@ grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context, Store& st
   store.WriteChatAsync(std::move(payload), FinishWithReceipt(reactor, out));
   return reactor;
 }
+
+// Chat.Watch: the messages of one channel (or all) as their intentions are witnessed.
+class ChatWatchStream final : public WatchStream<v1::ChatWatchResponse> {
+ public:
+  ChatWatchStream(ServiceContext& ctx, grpc::CallbackServerContext* context,
+                  const v1::ChatWatchRequest* request)
+      : WatchStream(ctx, context, request->from_now(), request->from_cursor()),
+        request_(*request) {}
+
+ protected:
+  AccessRequest Access() const override {
+    return ChatAccess(request_.store(), Right::kWatch, request_.channel());
+  }
+
+  size_t Collect(v1::ChatWatchResponse& out, uint64_t witness, const DecodedIntention& intention,
+                 bool noop) override {
+    if (noop) return 0;
+    auto message = ReadChatMessage(store().db(), intention.hash);
+    if (!message.ok()) return 0;
+    if (!request_.channel().empty() && message->channel() != request_.channel()) return 0;
+    message->set_cursor(witness);
+    auto* added = out.add_messages();
+    *added = *std::move(message);
+    return added->ByteSizeLong();
+  }
+
+  int EventCount(const v1::ChatWatchResponse& out) const override { return out.messages_size(); }
+
+ private:
+  const v1::ChatWatchRequest& request_;
+};
 
 }  // namespace
 
@@ -155,24 +186,9 @@ grpc::Status ChatService::ListChannels(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status ChatService::Watch(grpc::ServerContext* context, const v1::ChatWatchRequest* request,
-                                grpc::ServerWriter<v1::ChatWatchResponse>* writer) {
-  auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
-                            ChatAccess(request->store(), Right::kWatch, request->channel()));
-  if (!access.ok()) return ToGrpc(access.status());
-  const Store& store = *access->store;
-  const std::string& channel = request->channel();
-  uint64_t cursor = request->from_now() ? store.last_witness() : request->from_cursor();
-  return RunWatchLoop<v1::ChatWatchResponse>(
-      context, ctx_.stopping, store, cursor, writer,
-      [&](v1::ChatWatchResponse& response, uint64_t witness, const DecodedIntention& intention, bool noop) {
-        if (noop) return;
-        auto message = ReadChatMessage(store.db(), intention.hash);
-        if (!message.ok()) return;
-        if (!channel.empty() && message->channel() != channel) return;
-        message->set_cursor(witness);
-        *response.add_messages() = *std::move(message);
-      });
+grpc::ServerWriteReactor<v1::ChatWatchResponse>* ChatService::Watch(
+    grpc::CallbackServerContext* context, const v1::ChatWatchRequest* request) {
+  return StreamReactor<v1::ChatWatchResponse>::Open<ChatWatchStream>(ctx_, context, request);
 }
 
 }  // namespace lattice::kernel

@@ -5,7 +5,8 @@
 #include "state/kv_state.h"
 #include "storage/keys.h"
 #include "rpc/services.h"
-#include "rpc/watch_loop.h"
+#include "rpc/stream_reactor.h"
+#include "rpc/watch_stream.h"
 
 namespace lattice::kernel {
 namespace {
@@ -39,6 +40,125 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
   reactor->Finish(status);
   return reactor;
 }
+
+// Kv.Scan, a page at a time: at most page_size entries and about limits::kMaxStreamPageBytes
+// each. A token limited to prefixes scans only within the one that covers the request's
+// prefix, whatever `end` says.
+class ScanStream final : public StreamReactor<v1::ScanPage> {
+ public:
+  ScanStream(ServiceContext& ctx, grpc::CallbackServerContext* context, const v1::ScanRequest* request)
+      : StreamReactor(ctx, context), request_(*request) {}
+
+ protected:
+  AccessRequest Access() const override {
+    return KvAccess(request_.store(), Right::kRead, KeyScope::Kind::kPrefix, request_.prefix());
+  }
+
+  absl::Status Start(const StoreAccess& access) override {
+    page_size_ = request_.page_size() == 0 ? 256 : request_.page_size();
+    page_size_ = std::min(page_size_, limits::kMaxScanPageEntries);
+    const std::string& prefix = request_.prefix();
+    next_ = heads_prefix_ + std::max(request_.start(), prefix);
+    end_ = request_.end().empty() ? keys::PrefixEnd(heads_prefix_ + prefix)
+                                  : heads_prefix_ + request_.end();
+    if (!access.caller.admin && access.caller.token.prefixes_size() > 0) {
+      // OpenForCall saw a token prefix cover `prefix`; the shortest such allows the most.
+      const std::string* widest = nullptr;
+      for (const auto& p : access.caller.token.prefixes()) {
+        if (prefix.compare(0, p.size(), p) != 0) continue;
+        if (widest == nullptr || p.size() < widest->size()) widest = &p;
+      }
+      std::string permitted_end = widest == nullptr ? heads_prefix_ + prefix
+                                                    : keys::PrefixEnd(heads_prefix_ + *widest);
+      end_ = std::min(end_, permitted_end);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Step> Next(v1::ScanPage& out, bool) override {
+    if (done_) return Step::kDone;
+    size_t bytes = 0;
+    bool stopped = false;
+    absl::Status s = store().db().Scan(next_, end_, [&](std::string_view k, std::string_view v) {
+      if (static_cast<size_t>(out.entries_size()) >= page_size_ ||
+          bytes >= limits::kMaxStreamPageBytes) {
+        next_.assign(k);  // the next page starts here
+        stopped = true;
+        return false;
+      }
+      v1::KvHeads heads;
+      heads.ParseFromArray(v.data(), static_cast<int>(v.size()));
+      KvRead read = ResolveHeads(heads);
+      if (!read.found) return true;
+      auto* entry = out.add_entries();
+      entry->set_key(std::string(k.substr(heads_prefix_.size())));
+      entry->set_value(read.winner.value());
+      entry->set_conflicted(read.conflicted);
+      bytes += entry->ByteSizeLong();
+      ++sent_;
+      if (request_.limit() != 0 && sent_ >= request_.limit()) {
+        stopped = false;
+        return false;
+      }
+      return true;
+    });
+    if (!s.ok()) return s;
+    done_ = !stopped;
+    return out.entries_size() > 0 ? Step::kWrite : Step::kDone;
+  }
+
+  // A scan ends by itself: let it finish within the shutdown's grace.
+  std::string StoppingMessage() const override { return {}; }
+
+ private:
+  const v1::ScanRequest& request_;
+  const std::string heads_prefix_ = KvHeadsPrefix();
+  size_t page_size_ = 0;
+  std::string next_;  // the first key of the next page
+  std::string end_;
+  uint64_t sent_ = 0;
+  bool done_ = false;
+};
+
+class KvWatchStream final : public WatchStream<v1::KvWatchResponse> {
+ public:
+  KvWatchStream(ServiceContext& ctx, grpc::CallbackServerContext* context,
+                const v1::KvWatchRequest* request)
+      : WatchStream(ctx, context, request->from_now(), request->from_cursor()),
+        request_(*request) {}
+
+ protected:
+  AccessRequest Access() const override {
+    return KvAccess(request_.store(), Right::kWatch, KeyScope::Kind::kPrefix, request_.prefix());
+  }
+
+  size_t Collect(v1::KvWatchResponse& out, uint64_t witness, const DecodedIntention& intention,
+                 bool noop) override {
+    if (noop || intention.body.op_type() != kOpKv) return 0;
+    auto payload = ParseKvPayload(intention.body.payload());
+    if (!payload.ok()) return 0;
+    const std::string& prefix = request_.prefix();
+    size_t bytes = 0;
+    for (const auto& op : payload->ops()) {
+      if (op.key().compare(0, prefix.size(), prefix) != 0) continue;
+      auto* event = out.add_events();
+      event->set_cursor(witness);
+      event->set_key(op.key());
+      event->set_value(op.value());
+      event->set_deleted(op.tombstone());
+      event->set_author(ToHex(intention.body.author()));
+      *event->mutable_hlc() = intention.body.hlc();
+      event->set_hash(ToHex(intention.hash));
+      bytes += event->ByteSizeLong();
+    }
+    return bytes;
+  }
+
+  int EventCount(const v1::KvWatchResponse& out) const override { return out.events_size(); }
+
+ private:
+  const v1::KvWatchRequest& request_;
+};
 
 }  // namespace
 
@@ -107,69 +227,14 @@ grpc::ServerUnaryReactor* KvService::Batch(grpc::CallbackServerContext* context,
   return Write(ctx_, context, access_request, std::move(ops), response);
 }
 
-grpc::Status KvService::Scan(grpc::ServerContext* context, const v1::ScanRequest* request,
-                             grpc::ServerWriter<v1::ScanPage>* writer) {
-  auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
-                            KvAccess(request->store(), Right::kRead, KeyScope::Kind::kPrefix, request->prefix()));
-  if (!access.ok()) return ToGrpc(access.status());
-  size_t page_size = request->page_size() == 0 ? 256 : request->page_size();
-  page_size = std::min(page_size, limits::kMaxScanPageEntries);
-  std::string heads_prefix = KvHeadsPrefix();
-  std::string start = heads_prefix + std::max(request->start(), request->prefix());
-  std::string end = request->end().empty() ? keys::PrefixEnd(heads_prefix + request->prefix())
-                                           : heads_prefix + request->end();
-  uint64_t sent = 0;
-  v1::ScanPage page;
-  bool client_gone = false;
-  absl::Status s = access->store->db().Scan(start, end, [&](std::string_view k, std::string_view v) {
-    v1::KvHeads heads;
-    heads.ParseFromArray(v.data(), static_cast<int>(v.size()));
-    KvRead read = ResolveHeads(heads);
-    if (!read.found) return true;
-    auto* entry = page.add_entries();
-    entry->set_key(std::string(k.substr(heads_prefix.size())));
-    entry->set_value(read.winner.value());
-    entry->set_conflicted(read.conflicted);
-    ++sent;
-    if (static_cast<size_t>(page.entries_size()) >= page_size) {
-      if (!writer->Write(page)) {
-        client_gone = true;
-        return false;
-      }
-      page.Clear();
-    }
-    return request->limit() == 0 || sent < request->limit();
-  });
-  if (!s.ok()) return ToGrpc(s);
-  if (!client_gone && page.entries_size() > 0) writer->Write(page);
-  return grpc::Status::OK;
+grpc::ServerWriteReactor<v1::ScanPage>* KvService::Scan(grpc::CallbackServerContext* context,
+                                                       const v1::ScanRequest* request) {
+  return StreamReactor<v1::ScanPage>::Open<ScanStream>(ctx_, context, request);
 }
 
-grpc::Status KvService::Watch(grpc::ServerContext* context, const v1::KvWatchRequest* request,
-                              grpc::ServerWriter<v1::KvWatchResponse>* writer) {
-  auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
-                            KvAccess(request->store(), Right::kWatch, KeyScope::Kind::kPrefix, request->prefix()));
-  if (!access.ok()) return ToGrpc(access.status());
-  const std::string& prefix = request->prefix();
-  uint64_t cursor = request->from_now() ? access->store->last_witness() : request->from_cursor();
-  return RunWatchLoop<v1::KvWatchResponse>(
-      context, ctx_.stopping, *access->store, cursor, writer,
-      [&](v1::KvWatchResponse& response, uint64_t witness, const DecodedIntention& intention, bool noop) {
-        if (noop || intention.body.op_type() != kOpKv) return;
-        auto payload = ParseKvPayload(intention.body.payload());
-        if (!payload.ok()) return;
-        for (const auto& op : payload->ops()) {
-          if (op.key().compare(0, prefix.size(), prefix) != 0) continue;
-          auto* event = response.add_events();
-          event->set_cursor(witness);
-          event->set_key(op.key());
-          event->set_value(op.value());
-          event->set_deleted(op.tombstone());
-          event->set_author(ToHex(intention.body.author()));
-          *event->mutable_hlc() = intention.body.hlc();
-          event->set_hash(ToHex(intention.hash));
-        }
-      });
+grpc::ServerWriteReactor<v1::KvWatchResponse>* KvService::Watch(
+    grpc::CallbackServerContext* context, const v1::KvWatchRequest* request) {
+  return StreamReactor<v1::KvWatchResponse>::Open<KvWatchStream>(ctx_, context, request);
 }
 
 grpc::Status KvService::DoInspect(grpc::CallbackServerContext* context,

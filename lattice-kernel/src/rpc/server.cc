@@ -33,6 +33,8 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
   server->auth_ = std::make_unique<Authenticator>(cookie, node.tokens(), node.clock());
   server->context_.reset(
       new ServiceContext{node, *server->auth_, socket_path, std::chrono::steady_clock::now(), replicator});
+  server->streams_ = std::make_unique<StreamPump>();
+  server->context_->streams = server->streams_.get();
   server->controller_ = std::make_unique<ControllerService>(*server->context_);
   server->kv_ = std::make_unique<KvService>(*server->context_);
   server->chat_ = std::make_unique<ChatService>(*server->context_);
@@ -67,7 +69,9 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
 
 void StoreProtocolServer::Shutdown(std::chrono::milliseconds grace) {
   if (!server_) return;
-  context_->stopping = true;
+  // Open streams end at once, telling their clients to resume elsewhere or later, instead
+  // of holding the shutdown for its grace; the pump keeps running until the last is done.
+  streams_->BeginStopping();
   server_->Shutdown(std::chrono::system_clock::now() + grace);
   server_->Wait();
   server_.reset();

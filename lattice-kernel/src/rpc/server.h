@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "node/node.h"
 #include "rpc/services.h"
+#include "rpc/stream_pump.h"
 
 namespace lattice::kernel {
 
@@ -31,6 +32,7 @@ class StoreProtocolServer {
  private:
   StoreProtocolServer() = default;
 
+  std::unique_ptr<StreamPump> streams_;  // first: outlives every stream the server ran
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<ServiceContext> context_;
   std::unique_ptr<ControllerService> controller_;

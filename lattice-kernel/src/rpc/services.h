@@ -16,6 +16,7 @@ namespace replication {
 class Replicator;
 }
 class ServiceManager;
+class StreamPump;
 
 struct ServiceContext {
   Node& node;
@@ -26,9 +27,8 @@ struct ServiceContext {
   // Set once the ServiceManager runs (after the server, whose socket its daemons dial);
   // null before and in kernels without one.
   std::atomic<ServiceManager*> service_manager{nullptr};
-  // Set when the server starts to shut down: open watches end at once, telling their
-  // clients to resume elsewhere or later, instead of holding the shutdown for its grace.
-  std::atomic<bool> stopping{false};
+  // Drives the open streams (stream_pump.h); owned by the server, set before it serves.
+  StreamPump* streams = nullptr;
 };
 
 // Returns from an Admin handler unless the caller holds the admin cookie.
@@ -53,10 +53,12 @@ class ControllerService final : public v1::Controller::Service {
 // holding a thread, and the group's leader finishes every call of the group
 // (Store::WriteKvAsync). A read is answered on the thread that received it: as a
 // synchronous method it would be handed to a sync poller thread, a wake-up per call, since
-// the callback methods' poller reads the connections too. The streams stay synchronous.
+// the callback methods' poller reads the connections too. The streams are callback methods
+// driven by the StreamPump (stream_pump.h), so an open stream holds no thread.
 using KvServiceBase = v1::Kv::WithCallbackMethod_Get<v1::Kv::WithCallbackMethod_Put<
     v1::Kv::WithCallbackMethod_Delete<v1::Kv::WithCallbackMethod_Batch<
-        v1::Kv::WithCallbackMethod_Inspect<v1::Kv::Service>>>>>;
+        v1::Kv::WithCallbackMethod_Inspect<v1::Kv::WithCallbackMethod_Scan<
+            v1::Kv::WithCallbackMethod_Watch<v1::Kv::Service>>>>>>>;
 
 class KvService final : public KvServiceBase {
  public:
@@ -69,10 +71,10 @@ class KvService final : public KvServiceBase {
                                    v1::WriteResult*) override;
   grpc::ServerUnaryReactor* Batch(grpc::CallbackServerContext*, const v1::BatchRequest*,
                                   v1::WriteResult*) override;
-  grpc::Status Scan(grpc::ServerContext*, const v1::ScanRequest*,
-                    grpc::ServerWriter<v1::ScanPage>*) override;
-  grpc::Status Watch(grpc::ServerContext*, const v1::KvWatchRequest*,
-                     grpc::ServerWriter<v1::KvWatchResponse>*) override;
+  grpc::ServerWriteReactor<v1::ScanPage>* Scan(grpc::CallbackServerContext*,
+                                               const v1::ScanRequest*) override;
+  grpc::ServerWriteReactor<v1::KvWatchResponse>* Watch(grpc::CallbackServerContext*,
+                                                       const v1::KvWatchRequest*) override;
   grpc::ServerUnaryReactor* Inspect(grpc::CallbackServerContext*, const v1::InspectRequest*,
                                     v1::InspectResponse*) override;
 
@@ -83,9 +85,10 @@ class KvService final : public KvServiceBase {
   ServiceContext& ctx_;
 };
 
-// The writes are callback methods, as in KvService (Store::WriteChatAsync).
+// The writes are callback methods, as in KvService (Store::WriteChatAsync), and so is Watch.
 using ChatServiceBase = v1::Chat::WithCallbackMethod_Post<v1::Chat::WithCallbackMethod_Reply<
-    v1::Chat::WithCallbackMethod_React<v1::Chat::WithCallbackMethod_SetTopic<v1::Chat::Service>>>>;
+    v1::Chat::WithCallbackMethod_React<v1::Chat::WithCallbackMethod_SetTopic<
+        v1::Chat::WithCallbackMethod_Watch<v1::Chat::Service>>>>>;
 
 class ChatService final : public ChatServiceBase {
  public:
@@ -102,8 +105,8 @@ class ChatService final : public ChatServiceBase {
   grpc::Status History(grpc::ServerContext*, const v1::HistoryRequest*, v1::HistoryResponse*) override;
   grpc::Status ListChannels(grpc::ServerContext*, const v1::ListChannelsRequest*,
                             v1::ListChannelsResponse*) override;
-  grpc::Status Watch(grpc::ServerContext*, const v1::ChatWatchRequest*,
-                     grpc::ServerWriter<v1::ChatWatchResponse>*) override;
+  grpc::ServerWriteReactor<v1::ChatWatchResponse>* Watch(grpc::CallbackServerContext*,
+                                                         const v1::ChatWatchRequest*) override;
 
  private:
   // Starts the write; the store finishes the call once it is durable.
@@ -184,9 +187,5 @@ void FillReceipt(const WriteReceipt& receipt, v1::WriteResult* out);
 // The callback of an asynchronous store write: finishes `reactor` with the write's status,
 // and with its receipt in `out` when it succeeded.
 Store::WriteCallback FinishWithReceipt(grpc::ServerUnaryReactor* reactor, v1::WriteResult* out);
-
-// How long a watch waits for news before checking whether its client is gone.
-inline constexpr auto kWatchPollInterval = std::chrono::milliseconds(250);
-inline constexpr size_t kWatchLogPage = 256;
 
 }  // namespace lattice::kernel

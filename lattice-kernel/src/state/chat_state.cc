@@ -224,14 +224,16 @@ absl::StatusOr<ChatPage> ReadChatHistory(const Database& db, std::string_view ch
   ChatPage page;
   std::string oldest_key;
   bool more = false;
+  size_t bytes = 0;
   LATTICE_RETURN_IF_ERROR(db.ScanReverse(prefix, end, [&](std::string_view k, std::string_view v) {
-    if (page.messages.size() == limit) {
+    if (page.messages.size() == limit || bytes >= limits::kMaxStreamPageBytes) {
       more = true;
       return false;
     }
     v1::ChatMessage message;
     message.ParseFromArray(v.data(), static_cast<int>(v.size()));
     page.messages.push_back(std::move(message));
+    bytes += v.size();
     oldest_key.assign(k);
     return true;
   }));

@@ -32,7 +32,9 @@ struct ChatPage {
   std::string next_before;                // opaque; empty when nothing older remains
 };
 
-// The newest `limit` entries of `channel` strictly older than `before` (empty = newest).
+// The newest `limit` entries of `channel` strictly older than `before` (empty = newest),
+// fewer when they would take more than limits::kMaxStreamPageBytes (but at least one), so
+// every page fits in one gRPC message and next_before pages on.
 absl::StatusOr<ChatPage> ReadChatHistory(const Database& db, std::string_view channel,
                                          uint32_t limit, std::string_view before);
 

@@ -371,6 +371,20 @@ void Store::PublishCommit() {
     std::lock_guard lock(witness_mutex_);
   }
   witness_cv_.notify_all();
+  std::lock_guard lock(witness_listeners_mutex_);
+  for (const auto& [id, wake] : witness_listeners_) wake();
+}
+
+uint64_t Store::SubscribeWitness(std::function<void()> wake) {
+  std::lock_guard lock(witness_listeners_mutex_);
+  uint64_t id = next_witness_listener_id_++;
+  witness_listeners_.emplace(id, std::move(wake));
+  return id;
+}
+
+void Store::UnsubscribeWitness(uint64_t id) {
+  std::lock_guard lock(witness_listeners_mutex_);
+  witness_listeners_.erase(id);
 }
 
 namespace {

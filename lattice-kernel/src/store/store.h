@@ -151,6 +151,13 @@ class Store {
   // Blocks until last_witness() > after, the deadline passes or the store closes.
   uint64_t WaitForWitness(uint64_t after, std::chrono::steady_clock::time_point deadline) const;
 
+  // Calls `wake` after each durable commit, once last_witness() shows it: how streams learn
+  // that the log advanced without polling or holding a thread. Runs on the committing
+  // thread; must be quick and must not call into this store. Returns an id for
+  // UnsubscribeWitness, after which `wake` is no longer running nor called.
+  uint64_t SubscribeWitness(std::function<void()> wake);
+  void UnsubscribeWitness(uint64_t id);
+
   // Visits witnessed intentions with witness numbers in (after, after + max], in order.
   using LogVisitor = std::function<bool(uint64_t witness, const DecodedIntention& intention,
                                         bool noop)>;
@@ -239,6 +246,9 @@ class Store {
   std::atomic<uint64_t> noop_count_{0};
   mutable std::mutex witness_mutex_;
   mutable std::condition_variable witness_cv_;
+  std::mutex witness_listeners_mutex_;
+  std::map<uint64_t, std::function<void()>> witness_listeners_;
+  uint64_t next_witness_listener_id_ = 1;
 
   std::mutex listeners_mutex_;
   std::map<uint64_t, AppliedListener> listeners_;

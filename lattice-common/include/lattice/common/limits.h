@@ -41,6 +41,24 @@ inline constexpr size_t kMaxStatusMessageBytes = 1024;
 // gRPC's own ceiling on one message, above every limit of a single request.
 inline constexpr int kMaxRpcMessageBytes = 16 * 1024 * 1024;
 
+// A page of a stream (Scan, Kv.Watch, Chat.Watch) or a Chat.History answer stops growing
+// once it holds this many bytes. The item that crosses the line still goes (one Scan entry,
+// the events of one intention), so every page holds at least one and a page never exceeds
+// this plus the largest item: one intention's payload with the per-event fields around it.
+inline constexpr size_t kMaxStreamPageBytes = kMaxValueBytes;
+inline constexpr size_t kMaxStreamEventOverheadBytes = 512;  // cursor, author, hash, HLC
+static_assert(kMaxStreamPageBytes + kMaxPayloadBytes + kMaxBatchOps * kMaxStreamEventOverheadBytes <
+                  static_cast<size_t>(kMaxRpcMessageBytes),
+              "a full page plus its last item must fit in one gRPC message");
+
+// Open streams (Scan, Kv.Watch, Chat.Watch) per credential (a service token, or the admin
+// cookie) and per client peer; one more is refused with RESOURCE_EXHAUSTED. Every client of
+// the Unix socket is the same peer to gRPC, so there the peer cap bounds the kernel's total.
+// An open stream has one page in flight at most (held twice while its client does not read:
+// the page and gRPC's serialized copy).
+inline constexpr size_t kMaxStreamsPerToken = 256;
+inline constexpr size_t kMaxStreamsPerPeer = 1024;
+
 // Intentions stamped further than this into the future wait until the clock catches up.
 inline constexpr uint64_t kMaxClockDriftMs = 60 * 60 * 1000;
 
