@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "lattice/common/status.h"
+#include "lattice/common/chat_channel.h"
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
@@ -55,13 +56,15 @@ grpc::ServerUnaryReactor* ChatService::Write(grpc::CallbackServerContext* contex
 grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context,
                                             const v1::PostRequest* request,
                                             v1::WriteResult* response) {
+  // Stored by its canonical name, so that "#general" and "general" are one channel.
+  std::string channel = CanonicalChatChannel(request->channel());
   v1::ChatPayload payload;
   auto* post = payload.mutable_post();
-  post->set_channel(request->channel());
+  post->set_channel(channel);
   post->set_text(request->text());
   post->set_sender(request->sender());
   post->set_action(request->action());
-  return Write(context, request->store(), request->channel(), std::move(payload), response);
+  return Write(context, request->store(), channel, std::move(payload), response);
 }
 
 grpc::ServerUnaryReactor* ChatService::Reply(grpc::CallbackServerContext* context,
@@ -91,17 +94,19 @@ grpc::ServerUnaryReactor* ChatService::React(grpc::CallbackServerContext* contex
 grpc::ServerUnaryReactor* ChatService::SetTopic(grpc::CallbackServerContext* context,
                                                 const v1::SetTopicRequest* request,
                                                 v1::WriteResult* response) {
+  std::string channel = CanonicalChatChannel(request->channel());
   v1::ChatPayload payload;
-  payload.mutable_topic()->set_channel(request->channel());
+  payload.mutable_topic()->set_channel(channel);
   payload.mutable_topic()->set_text(request->text());
   payload.mutable_topic()->set_sender(request->sender());
-  return Write(context, request->store(), request->channel(), std::move(payload), response);
+  return Write(context, request->store(), channel, std::move(payload), response);
 }
 
 grpc::Status ChatService::GetTopic(grpc::ServerContext* context, const v1::GetTopicRequest* request,
                                    v1::Topic* response) {
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
-                            ChatAccess(request->store(), Right::kRead, request->channel()));
+                            ChatAccess(request->store(), Right::kRead,
+                                       CanonicalChatChannel(request->channel())));
   if (!access.ok()) return ToGrpc(access.status());
   auto topic = ReadTopic(access->store->db(), request->channel());
   if (!topic.ok()) return ToGrpc(topic.status());
@@ -113,7 +118,8 @@ grpc::Status ChatService::History(grpc::ServerContext* context, const v1::Histor
                                   v1::HistoryResponse* response) {
   if (request->channel().empty()) return ToGrpc(absl::InvalidArgumentError("history needs a channel"));
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
-                            ChatAccess(request->store(), Right::kRead, request->channel()));
+                            ChatAccess(request->store(), Right::kRead,
+                                       CanonicalChatChannel(request->channel())));
   if (!access.ok()) return ToGrpc(access.status());
   uint32_t limit = request->limit() == 0 ? 50 : std::min(request->limit(), limits::kMaxHistoryLimit);
   auto page = ReadChatHistory(access->store->db(), request->channel(), limit, request->before());
@@ -137,11 +143,12 @@ grpc::Status ChatService::ListChannels(grpc::ServerContext* context,
 
 grpc::Status ChatService::Watch(grpc::ServerContext* context, const v1::ChatWatchRequest* request,
                                 grpc::ServerWriter<v1::ChatWatchResponse>* writer) {
+  const std::string channel =
+      request->channel().empty() ? "" : CanonicalChatChannel(request->channel());
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
-                            ChatAccess(request->store(), Right::kWatch, request->channel()));
+                            ChatAccess(request->store(), Right::kWatch, channel));
   if (!access.ok()) return ToGrpc(access.status());
   const Store& store = *access->store;
-  const std::string& channel = request->channel();
   uint64_t cursor = request->from_now() ? store.last_witness() : request->from_cursor();
   return RunWatchLoop<v1::ChatWatchResponse>(
       context, ctx_.stopping, store, cursor, writer,
@@ -149,7 +156,8 @@ grpc::Status ChatService::Watch(grpc::ServerContext* context, const v1::ChatWatc
         if (noop) return;
         auto message = ReadChatMessage(store.db(), intention.hash);
         if (!message.ok()) return;
-        if (!channel.empty() && message->channel() != channel) return;
+        if (!channel.empty() && CanonicalChatChannel(message->channel()) != channel) return;
+        message->set_channel(ListedChatChannel(message->channel()));
         message->set_cursor(witness);
         *response.add_messages() = *std::move(message);
       });

@@ -32,12 +32,16 @@ struct ChatPage {
   std::string next_before;                // opaque; empty when nothing older remains
 };
 
-// The newest `limit` entries of `channel` strictly older than `before` (empty = newest).
+// The newest `limit` entries of `channel` strictly older than `before` (empty = newest),
+// from every name it may be stored under (lattice/common/chat_channel.h), each message
+// showing the canonical name.
 absl::StatusOr<ChatPage> ReadChatHistory(const Database& db, std::string_view channel,
                                          uint32_t limit, std::string_view before);
 
+// The newest topic of `channel` under any name it may be stored under.
 absl::StatusOr<v1::Topic> ReadTopic(const Database& db, std::string_view channel);
 
+// Every channel by its canonical name, counting the messages stored under each of its names.
 absl::StatusOr<std::vector<v1::ChannelInfo>> ReadChannels(const Database& db);
 
 }  // namespace lattice::kernel
