@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
         return std::make_unique<net::TcpTransport>(std::move(transport_config));
       });
   if (!replicator.ok()) {
-    spdlog::critical("cannot start replication: {}", replicator.status().message());
+    spdlog::critical("{}", replicator.status().message());
     return 1;
   }
   auto server = StoreProtocolServer::Start(**node, config->socket, replicator->get());

@@ -6,6 +6,8 @@
 #   (Debian package python3-irc) and raw sockets.
 # - irc_mesh_*: the same across two kernels in a mesh, a gateway on each
 #   (tests/integration/irc_mesh_test.py).
+# - readme_*: the README's examples and a newcomer's first errors against real kernels
+#   (tests/integration/readme_examples_test.py; registered here, where the Python is found).
 # - fuzz_irc_line (with LATTICE_FUZZ): libFuzzer target for the line parser.
 include_guard(GLOBAL)
 include(GoogleTest)
@@ -80,7 +82,8 @@ elseif(TARGET lattice-kernel AND TARGET lattice-ctl)
       remote_authors
       connection_policies
       irssi_smoke
-      service_descriptor)
+      service_descriptor
+      channel_names_agree)
   # Two kernels in a mesh on loopback, a gateway on each, clients on both
   # (irc_mesh_test.py reuses the clients and gateways of irc_gateway_test.py).
   lattice_irc_scenarios(irc_mesh_test.py irc_mesh_ 300
@@ -89,6 +92,15 @@ elseif(TARGET lattice-kernel AND TARGET lattice-ctl)
       remote_presence
       history_across_nodes
       offline_catch_up)
+  # What a newcomer meets first (tests/integration/readme_examples_test.py): every
+  # lattice-ctl line of the README as written, `store sync --wait` without peers, and a
+  # kernel whose peer port is taken.
+  lattice_irc_scenarios(readme_examples_test.py readme_ 180
+    ARGS --readme ${LATTICE_IRC_TESTS}/../README.md
+    SCENARIOS
+      readme_examples
+      sync_wait_without_peers
+      peer_port_taken)
 endif()
 unset(_irc_python)
 

@@ -50,10 +50,6 @@ absl::Status RunStoreStatus(Session& session) {
 }
 
 absl::Status SyncVerdict(const std::string& store, const v1::SyncStoreResponse& response) {
-  if (response.results().empty()) {
-    return absl::FailedPreconditionError(
-        fmt::format("store {}: no connected peer to sync with", store));
-  }
   const v1::PeerSyncResult* first_failed = nullptr;
   int failed = 0;
   for (const auto& result : response.results()) {
@@ -77,7 +73,7 @@ absl::Status RunStoreSync(Session& session) {
   LATTICE_ASSIGN_OR_RETURN(v1::SyncStoreResponse response, client->SyncStore(request));
   LATTICE_RETURN_IF_ERROR(session.json()
                               ? session.printer().Json(SyncResultsJson(args.store, response))
-                              : session.printer().Write(SyncResultsText(response)));
+                              : session.printer().Write(SyncResultsText(args.store, response)));
   return SyncVerdict(args.store, response);
 }
 

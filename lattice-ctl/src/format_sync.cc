@@ -19,7 +19,7 @@ bool AllOk(const v1::SyncStoreResponse& response) {
   for (const auto& result : response.results()) {
     if (!result.ok()) return false;
   }
-  return !response.results().empty();
+  return true;
 }
 
 }  // namespace
@@ -77,8 +77,12 @@ nlohmann::json StoreStatusJson(const v1::StoreStatusResponse& response) {
                         {"peers", std::move(peers)}};
 }
 
-std::string SyncResultsText(const v1::SyncStoreResponse& response) {
-  if (response.results().empty()) return "";
+std::string SyncResultsText(const std::string& store, const v1::SyncStoreResponse& response) {
+  // The kernel answers without results only when no other node shares the store.
+  if (response.results().empty()) {
+    return fmt::format("store {}: nothing to reconcile: no other node shares it\n",
+                       EscapeForLine(store));
+  }
   std::vector<std::vector<std::string>> rows;
   for (const auto& result : response.results()) {
     rows.push_back({AbbreviateId(result.node_id()), result.ok() ? "ok" : "FAILED",
@@ -100,7 +104,10 @@ nlohmann::json SyncResultsJson(const std::string& store, const v1::SyncStoreResp
                        {"rounds", result.rounds()},
                        {"bytes", result.bytes()}});
   }
-  return nlohmann::json{{"store", store}, {"ok", AllOk(response)}, {"results", std::move(results)}};
+  return nlohmann::json{{"store", store},
+                        {"ok", AllOk(response)},
+                        {"nothing_to_reconcile", response.results().empty()},
+                        {"results", std::move(results)}};
 }
 
 std::string FloatingLine(const v1::FloatingIntentionInfo& intention) {

@@ -16,10 +16,11 @@ namespace lattice::ctl {
 std::string StoreStatusText(const v1::StoreStatusResponse& response, uint64_t now_ms);
 nlohmann::json StoreStatusJson(const v1::StoreStatusResponse& response);
 
-// One row per peer: short node id, ok or FAILED, fetched, sent, rounds, bytes and error.
-// Nothing when there are no results (SyncVerdict says why).
-std::string SyncResultsText(const v1::SyncStoreResponse& response);
-// {"store","ok","results":[{"node_id","ok","error","fetched","sent","rounds","bytes"}]}
+// One row per peer: short node id, ok or FAILED, fetched, sent, rounds, bytes and error;
+// without results (no other node shares `store`), a line saying there was nothing to do.
+std::string SyncResultsText(const std::string& store, const v1::SyncStoreResponse& response);
+// {"store","ok","nothing_to_reconcile","results":[{"node_id","ok","error","fetched","sent",
+//  "rounds","bytes"}]}
 nlohmann::json SyncResultsJson(const std::string& store, const v1::SyncStoreResponse& response);
 
 // "<hash> <short author> seq <n> held" or "... missing <hash>,<hash>" (or both, comma-joined).

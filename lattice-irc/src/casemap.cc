@@ -1,27 +1,12 @@
 // IRC name rules (see casemap.h).
 #include "casemap.h"
 
+#include "lattice/common/chat_channel.h"
 #include "limits.h"
 #include "utf8.h"
 
 namespace lattice::irc {
 namespace {
-
-char Fold(char c) {
-  if (c >= 'A' && c <= 'Z') return static_cast<char>(c - 'A' + 'a');
-  switch (c) {
-    case '[':
-      return '{';
-    case ']':
-      return '}';
-    case '\\':
-      return '|';
-    case '~':
-      return '^';
-    default:
-      return c;
-  }
-}
 
 bool IsLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -45,18 +30,10 @@ bool IsNickSpecial(char c) {
 
 }  // namespace
 
-std::string FoldCase(std::string_view name) {
-  std::string out(name);
-  for (char& c : out) c = Fold(c);
-  return out;
-}
+std::string FoldCase(std::string_view name) { return FoldIrcCase(name); }
 
 bool EqualsFolded(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Fold(a[i]) != Fold(b[i])) return false;
-  }
-  return true;
+  return a.size() == b.size() && FoldIrcCase(a) == FoldIrcCase(b);
 }
 
 bool IsValidNick(std::string_view nick) {
@@ -99,11 +76,11 @@ bool IsValidChannelName(std::string_view name) {
 }
 
 std::string StoreChannelFor(std::string_view irc_channel) {
-  return FoldCase(irc_channel.substr(1));
+  return CanonicalChatChannel(irc_channel);
 }
 
 std::string IrcChannelFor(std::string_view store_channel) {
-  std::string name = "#" + FoldCase(store_channel);
+  std::string name = "#" + CanonicalChatChannel(store_channel);
   if (!IsValidChannelName(name)) return {};
   return name;
 }

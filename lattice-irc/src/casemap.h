@@ -23,11 +23,13 @@ bool IsReservedRemoteNick(std::string_view nick);
 // valid UTF-8; at most limits::kMaxChannelNameBytes.
 bool IsValidChannelName(std::string_view name);
 
-// Channels map to channels of the chat store without the '#', folded: "#General" and
-// "#general" are the chat channel "general".
+// Channels map to channels of the chat store by their canonical name (without the '#',
+// folded; lattice/common/chat_channel.h), as lattice-ctl's and the kernel's do: "#General"
+// and "#general" are the chat channel "general".
 std::string StoreChannelFor(std::string_view irc_channel);
-// The IRC channel for a chat channel: "#" + the folded name. Empty when the chat channel's
-// name cannot be an IRC channel (it holds a space, a comma, ...).
+// The IRC channel for a chat channel: "#" + its canonical name (so "#general", stored so
+// by earlier versions, is #general too). Empty when the chat channel's name cannot be an
+// IRC channel (it holds a space, a comma, ...).
 std::string IrcChannelFor(std::string_view store_channel);
 
 // The non-empty items of a comma-separated target list ("#a,#b").

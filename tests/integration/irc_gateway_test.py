@@ -56,7 +56,8 @@ class Kernel:
     def start(self):
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [self.binary, "--data-dir", self.data, "--socket", self.socket, "--name", "testnode"],
+            [self.binary, "--data-dir", self.data, "--socket", self.socket, "--name", "testnode",
+             "--listen", ""],
             stdout=log, stderr=log)
         wait_until(lambda: self.ctl_ok("status"), "the kernel to answer on its socket")
 
@@ -892,10 +893,48 @@ def service_descriptor(world):
     check("mesh-secret" not in " ".join(gw.process.args), "the password is in argv")
 
 
+def channel_names_agree(world):
+    """One channel name means one channel in lattice-ctl, the kernel and IRC: "#general",
+    "General" and "general" in lattice-ctl are IRC's #general both ways, and messages an
+    earlier version stored under the name as typed ("#legacy") show in IRC's #legacy and in
+    lattice-ctl under either spelling."""
+    gw = world.gateway()
+    alice = IrcClient(gw.port, "alice")
+    alice.join("#general")
+    world.kernel.ctl("chat", "post", world.store, "#general", "with a hash", "--sender", "bob")
+    world.kernel.ctl("chat", "post", world.store, "General", "capitalised", "--sender", "bob")
+    wait_until(lambda: ("bob", "with a hash") in alice.channel_texts("#general")
+               and ("bob", "capitalised") in alice.channel_texts("#general"),
+               "both lattice-ctl posts in IRC's #general")
+    channels = json.loads(world.kernel.ctl("--json", "chat", "channels", world.store))["channels"]
+    check([(c["name"], c["messages"]) for c in channels] == [("general", 2)],
+          "lattice-ctl lists %r" % channels)
+    # From IRC to lattice-ctl, with or without the '#'.
+    alice.join("#Lattice")
+    alice.say("#Lattice", "from irc")
+    for name in ("#lattice", "lattice", "#LATTICE"):
+        wait_until(lambda: [m["text"] for m in world.history(name)] == ["from irc"],
+                   "chat history %s to show the IRC message" % name)
+    world.kernel.ctl("chat", "topic", world.store, "#lattice", "Set from lattice-ctl")
+    wait_until(lambda: alice.has("topic", lambda e: e.arguments[0] == "Set from lattice-ctl"),
+               "the topic set as #lattice in lattice-ctl")
+    # Stored as typed by an earlier version (or an older node of the mesh), '#' included.
+    world.remote("old.state", "dave", "#legacy", "stored as written")
+    carol = IrcClient(gw.port, "carol")
+    carol.join("#legacy")
+    wait_until(lambda: ("dave", "stored as written") in carol.channel_texts("#legacy"),
+               "the earlier message in IRC's #legacy history")
+    for name in ("#legacy", "legacy"):
+        check([m["text"] for m in world.history(name)] == ["stored as written"],
+              "chat history %s: %r" % (name, world.history(name)))
+    check(not any(e.target.startswith("##") for e in alice.events + carol.events
+                  if e.target), "an IRC channel with a doubled '#'")
+
+
 SCENARIOS = {f.__name__: f for f in [
     register_join_talk, topic_names_queries, history_on_join, ctl_post_reaches_irc,
     kernel_restart_loses_nothing, hostile_client, slow_reader, remote_authors,
-    connection_policies, irssi_smoke, service_descriptor]}
+    connection_policies, irssi_smoke, service_descriptor, channel_names_agree]}
 
 
 def run_main(doc, scenarios, make_world, more_binaries=()):

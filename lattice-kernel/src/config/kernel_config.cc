@@ -8,6 +8,7 @@
 #include <iostream>
 #include <toml++/toml.h>
 
+#include "absl/strings/numbers.h"
 #include "lattice/common/files.h"
 #include "lattice/common/limits.h"
 #include "lattice/common/paths.h"
@@ -151,6 +152,17 @@ absl::StatusOr<KernelConfig> LoadKernelConfig(int argc, char** argv, int* exit_c
   std::string advertise_env;
   FromEnv("LATTICE_ADVERTISE", &advertise_env);
   if (!advertise_env.empty()) config.advertise = SplitCommas(advertise_env);
+  std::string sync_interval_env;
+  FromEnv("LATTICE_SYNC_INTERVAL_MS", &sync_interval_env);
+  if (!sync_interval_env.empty()) {
+    int64_t parsed = 0;
+    if (!absl::SimpleAtoi(sync_interval_env, &parsed) || parsed <= 0) {
+      return absl::InvalidArgumentError(fmt::format(
+          "LATTICE_SYNC_INTERVAL_MS must be a positive number of milliseconds, not \"{}\"",
+          sync_interval_env));
+    }
+    config.sync_interval_ms = static_cast<uint64_t>(parsed);
+  }
   if (!data_dir.empty()) config.data_dir = data_dir;
   if (!socket.empty()) config.socket = socket;
   if (!name.empty()) config.name = name;

@@ -275,7 +275,8 @@ absl::StatusOr<std::unique_ptr<TcpAcceptor>> TcpAcceptor::Bind(const HostPort& a
     int one = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd.get(), 128) != 0) {
-      last_error = ErrnoText(errno);
+      last_error = errno == EADDRINUSE ? "the port is already in use by another process"
+                                       : ErrnoText(errno);
       continue;
     }
     sockaddr_storage bound{};

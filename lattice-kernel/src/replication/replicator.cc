@@ -105,13 +105,15 @@ absl::Status Replicator::Begin(TransportFactory make_transport) {
     };
     auto listener = transport_->Listen(options_.listen_address, std::move(handlers));
     if (!listener.ok()) {
-      // The node still works locally and dials its peers; status shows it is not listening.
-      spdlog::error("cannot listen for peers on {}: {}", options_.listen_address,
-                    listener.status().message());
-    } else {
-      listener_ = *std::move(listener);
-      spdlog::info("listening for peers on {}", listener_->address());
+      // Refused rather than run unreachable: a second kernel on the default port would
+      // otherwise look fine locally while no peer could ever reach it.
+      return absl::FailedPreconditionError(
+          fmt::format("{} (for peer links); choose another with --listen HOST:PORT, or "
+                      "--listen \"\" to accept none",
+                      listener.status().message()));
     }
+    listener_ = *std::move(listener);
+    spdlog::info("listening for peers on {}", listener_->address());
   }
   advertised_ = options_.advertise;
   if (advertised_.empty() && listener_ && !IsWildcard(listen->host)) {

@@ -171,7 +171,12 @@ grpc::Status AdminService::SyncStore(grpc::ServerContext* context,
                                            : std::chrono::milliseconds(kDefaultSyncTimeout);
   auto reports = ctx_.replicator->SyncNow(d->id, peer, timeout);
   if (reports.empty()) {
-    return ToGrpc(absl::UnavailableError("no peer of this store's mesh is connected"));
+    // No other active member: nothing to reconcile with, which is success (no results).
+    for (const auto& view : ctx_.replicator->Peers(d->mesh_id)) {
+      if (!view.self && view.member.status == "active") {
+        return ToGrpc(absl::UnavailableError("no peer of this store's mesh is connected"));
+      }
+    }
   }
   for (const auto& report : reports) {
     auto* out = response->add_results();

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "lattice/common/status.h"
+#include "lattice/common/chat_channel.h"
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
@@ -44,11 +45,12 @@ class ChatWatchStream final : public WatchStream<v1::ChatWatchResponse> {
   ChatWatchStream(ServiceContext& ctx, grpc::CallbackServerContext* context,
                   const v1::ChatWatchRequest* request)
       : WatchStream(ctx, context, request->from_now(), request->from_cursor()),
-        request_(*request) {}
+        request_(*request),
+        channel_(request->channel().empty() ? "" : CanonicalChatChannel(request->channel())) {}
 
  protected:
   AccessRequest Access() const override {
-    return ChatAccess(request_.store(), Right::kWatch, request_.channel());
+    return ChatAccess(request_.store(), Right::kWatch, channel_);
   }
 
   size_t Collect(v1::ChatWatchResponse& out, uint64_t witness, const DecodedIntention& intention,
@@ -56,7 +58,8 @@ class ChatWatchStream final : public WatchStream<v1::ChatWatchResponse> {
     if (noop) return 0;
     auto message = ReadChatMessage(store().db(), intention.hash);
     if (!message.ok()) return 0;
-    if (!request_.channel().empty() && message->channel() != request_.channel()) return 0;
+    if (!channel_.empty() && CanonicalChatChannel(message->channel()) != channel_) return 0;
+    message->set_channel(ListedChatChannel(message->channel()));
     message->set_cursor(witness);
     auto* added = out.add_messages();
     *added = *std::move(message);
@@ -67,6 +70,7 @@ class ChatWatchStream final : public WatchStream<v1::ChatWatchResponse> {
 
  private:
   const v1::ChatWatchRequest& request_;
+  const std::string channel_;  // canonical; empty: every channel
 };
 
 }  // namespace
@@ -103,13 +107,15 @@ grpc::ServerUnaryReactor* ChatService::WriteToRef(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context,
                                             const v1::PostRequest* request,
                                             v1::WriteResult* response) {
+  // Stored by its canonical name, so that "#general" and "general" are one channel.
+  std::string channel = CanonicalChatChannel(request->channel());
   v1::ChatPayload payload;
   auto* post = payload.mutable_post();
-  post->set_channel(request->channel());
+  post->set_channel(channel);
   post->set_text(request->text());
   post->set_sender(request->sender());
   post->set_action(request->action());
-  return Write(context, request->store(), request->channel(), std::move(payload), response);
+  return Write(context, request->store(), channel, std::move(payload), response);
 }
 
 grpc::ServerUnaryReactor* ChatService::Reply(grpc::CallbackServerContext* context,
@@ -139,17 +145,19 @@ grpc::ServerUnaryReactor* ChatService::React(grpc::CallbackServerContext* contex
 grpc::ServerUnaryReactor* ChatService::SetTopic(grpc::CallbackServerContext* context,
                                                 const v1::SetTopicRequest* request,
                                                 v1::WriteResult* response) {
+  std::string channel = CanonicalChatChannel(request->channel());
   v1::ChatPayload payload;
-  payload.mutable_topic()->set_channel(request->channel());
+  payload.mutable_topic()->set_channel(channel);
   payload.mutable_topic()->set_text(request->text());
   payload.mutable_topic()->set_sender(request->sender());
-  return Write(context, request->store(), request->channel(), std::move(payload), response);
+  return Write(context, request->store(), channel, std::move(payload), response);
 }
 
 grpc::Status ChatService::GetTopic(grpc::ServerContext* context, const v1::GetTopicRequest* request,
                                    v1::Topic* response) {
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
-                            ChatAccess(request->store(), Right::kRead, request->channel()));
+                            ChatAccess(request->store(), Right::kRead,
+                                       CanonicalChatChannel(request->channel())));
   if (!access.ok()) return ToGrpc(access.status());
   auto topic = ReadTopic(access->store->db(), request->channel());
   if (!topic.ok()) return ToGrpc(topic.status());
@@ -161,7 +169,8 @@ grpc::Status ChatService::History(grpc::ServerContext* context, const v1::Histor
                                   v1::HistoryResponse* response) {
   if (request->channel().empty()) return ToGrpc(absl::InvalidArgumentError("history needs a channel"));
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
-                            ChatAccess(request->store(), Right::kRead, request->channel()));
+                            ChatAccess(request->store(), Right::kRead,
+                                       CanonicalChatChannel(request->channel())));
   if (!access.ok()) return ToGrpc(access.status());
   uint32_t limit = request->limit() == 0 ? 50 : std::min(request->limit(), limits::kMaxHistoryLimit);
   auto page = ReadChatHistory(access->store->db(), request->channel(), limit, request->before());

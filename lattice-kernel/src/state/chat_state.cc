@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
+#include <utility>
 
+#include "lattice/common/chat_channel.h"
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
@@ -214,62 +217,96 @@ absl::StatusOr<v1::ChatMessage> ReadChatMessage(const Database& db, std::string_
 
 absl::StatusOr<ChatPage> ReadChatHistory(const Database& db, std::string_view channel,
                                          uint32_t limit, std::string_view before) {
-  std::string prefix = ChannelPrefix(channel);
-  std::string end = keys::PrefixEnd(prefix);
+  std::string before_suffix;
   if (!before.empty()) {
     auto raw = FromHex(before);
     if (!raw) return absl::InvalidArgumentError("history page token is malformed");
-    end = prefix + *raw;
+    before_suffix = *raw;
+  }
+  // The newest `limit` of each name the channel is stored under, keyed by what follows the
+  // channel in the log key (order stamp, hash): the same order under every name.
+  std::vector<std::pair<std::string, v1::ChatMessage>> entries;
+  bool more = false;
+  const std::string canonical = CanonicalChatChannel(channel);
+  for (const std::string& name : StoredChatChannelNames(channel)) {
+    std::string prefix = ChannelPrefix(name);
+    std::string end = before.empty() ? keys::PrefixEnd(prefix) : prefix + before_suffix;
+    size_t taken = 0;
+    LATTICE_RETURN_IF_ERROR(db.ScanReverse(prefix, end, [&](std::string_view k, std::string_view v) {
+      if (taken == limit) {
+        more = true;
+        return false;
+      }
+      v1::ChatMessage message;
+      message.ParseFromArray(v.data(), static_cast<int>(v.size()));
+      message.set_channel(canonical);
+      entries.emplace_back(std::string(k.substr(prefix.size())), std::move(message));
+      ++taken;
+      return true;
+    }));
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (entries.size() > limit) {
+    more = true;
+    entries.resize(limit);
   }
   ChatPage page;
-  std::string oldest_key;
-  bool more = false;
+  // Newest first until the page would pass its byte cap, keeping at least one message.
   size_t bytes = 0;
-  LATTICE_RETURN_IF_ERROR(db.ScanReverse(prefix, end, [&](std::string_view k, std::string_view v) {
-    if (page.messages.size() == limit || bytes >= limits::kMaxStreamPageBytes) {
+  size_t kept = 0;
+  for (; kept < entries.size(); ++kept) {
+    if (kept > 0 && bytes >= limits::kMaxStreamPageBytes) {
       more = true;
-      return false;
+      break;
     }
-    v1::ChatMessage message;
-    message.ParseFromArray(v.data(), static_cast<int>(v.size()));
-    page.messages.push_back(std::move(message));
-    bytes += v.size();
-    oldest_key.assign(k);
-    return true;
-  }));
-  std::reverse(page.messages.begin(), page.messages.end());
-  if (more) page.next_before = ToHex(std::string_view(oldest_key).substr(prefix.size()));
+    bytes += entries[kept].second.ByteSizeLong();
+  }
+  entries.resize(kept);
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    page.messages.push_back(std::move(it->second));
+  }
+  if (more && !entries.empty()) page.next_before = ToHex(entries.back().first);
   return page;
 }
 
 absl::StatusOr<v1::Topic> ReadTopic(const Database& db, std::string_view channel) {
-  LATTICE_ASSIGN_OR_RETURN(auto stored, db.Get(TableKey(kTopicTable, channel)));
   v1::Topic topic;
-  if (!stored) return topic;
-  v1::ChatMessage message;
-  if (!message.ParseFromString(*stored)) return absl::DataLossError("stored topic does not parse");
-  topic.set_set(true);
-  topic.set_text(message.text());
-  topic.set_sender(message.sender());
-  topic.set_author(message.author());
-  *topic.mutable_hlc() = message.hlc();
+  v1::ChatMessage newest;
+  for (const std::string& name : StoredChatChannelNames(channel)) {
+    LATTICE_ASSIGN_OR_RETURN(auto stored, db.Get(TableKey(kTopicTable, name)));
+    if (!stored) continue;
+    v1::ChatMessage message;
+    if (!message.ParseFromString(*stored)) return absl::DataLossError("stored topic does not parse");
+    if (topic.set() && !TopicNewer(message, newest)) continue;
+    topic.set_set(true);
+    newest = std::move(message);
+  }
+  if (!topic.set()) return topic;
+  topic.set_text(newest.text());
+  topic.set_sender(newest.sender());
+  topic.set_author(newest.author());
+  *topic.mutable_hlc() = newest.hlc();
   return topic;
 }
 
 absl::StatusOr<std::vector<v1::ChannelInfo>> ReadChannels(const Database& db) {
-  std::vector<v1::ChannelInfo> channels;
+  // By canonical name: a channel stored under an earlier form of its name is one channel.
+  std::map<std::string, uint64_t> counts;
   std::string prefix = TableKey(kCountTable, "");
   LATTICE_RETURN_IF_ERROR(
       db.Scan(prefix, keys::PrefixEnd(prefix), [&](std::string_view k, std::string_view v) {
-        v1::ChannelInfo info;
-        info.set_name(std::string(k.substr(prefix.size())));
-        info.set_messages(keys::ReadBigEndian64(v));
-        channels.push_back(std::move(info));
+        counts[ListedChatChannel(k.substr(prefix.size()))] += keys::ReadBigEndian64(v);
         return true;
       }));
-  for (auto& info : channels) {
-    LATTICE_ASSIGN_OR_RETURN(v1::Topic topic, ReadTopic(db, info.name()));
+  std::vector<v1::ChannelInfo> channels;
+  for (const auto& [name, messages] : counts) {
+    v1::ChannelInfo info;
+    info.set_name(name);
+    info.set_messages(messages);
+    LATTICE_ASSIGN_OR_RETURN(v1::Topic topic, ReadTopic(db, name));
     *info.mutable_topic() = std::move(topic);
+    channels.push_back(std::move(info));
   }
   return channels;
 }

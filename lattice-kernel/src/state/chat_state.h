@@ -33,13 +33,17 @@ struct ChatPage {
 };
 
 // The newest `limit` entries of `channel` strictly older than `before` (empty = newest),
-// fewer when they would take more than limits::kMaxStreamPageBytes (but at least one), so
-// every page fits in one gRPC message and next_before pages on.
+// from every name it may be stored under (lattice/common/chat_channel.h), each message
+// showing the canonical name; fewer when they would take more than
+// limits::kMaxStreamPageBytes (but at least one), so every page fits in one gRPC message
+// and next_before pages on.
 absl::StatusOr<ChatPage> ReadChatHistory(const Database& db, std::string_view channel,
                                          uint32_t limit, std::string_view before);
 
+// The newest topic of `channel` under any name it may be stored under.
 absl::StatusOr<v1::Topic> ReadTopic(const Database& db, std::string_view channel);
 
+// Every channel by its canonical name, counting the messages stored under each of its names.
 absl::StatusOr<std::vector<v1::ChannelInfo>> ReadChannels(const Database& db);
 
 }  // namespace lattice::kernel

@@ -504,12 +504,14 @@ v1::SyncStoreResponse OneGoodOneBad() {
 }
 
 TEST(SyncFormat, SyncResultsTableAndJson) {
-  std::vector<Row> table = Cells(SyncResultsText(OneGoodOneBad()));
+  std::vector<Row> table = Cells(SyncResultsText("notes", OneGoodOneBad()));
   ASSERT_EQ(table.size(), 3u);
   EXPECT_EQ(table[0], (Row{"PEER", "RESULT", "FETCHED", "SENT", "ROUNDS", "BYTES", "ERROR"}));
   EXPECT_EQ(table[1], (Row{"bbbbbbbbbbbb", "ok", "5", "1", "2", "4096", "-"}));
   EXPECT_EQ(table[2], (Row{"cccccccccccc", "FAILED", "0", "0", "0", "0", "timed out after 30s"}));
-  EXPECT_EQ(SyncResultsText(v1::SyncStoreResponse()), "");
+  EXPECT_EQ(SyncResultsText("notes", v1::SyncStoreResponse()),
+            "store notes: nothing to reconcile: no other node shares it\n");
+  EXPECT_EQ(SyncResultsJson("notes", v1::SyncStoreResponse())["ok"], true);
 
   nlohmann::json json = SyncResultsJson("notes", OneGoodOneBad());
   EXPECT_EQ(json["store"], "notes");
