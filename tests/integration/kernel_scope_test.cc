@@ -75,13 +75,14 @@ TEST_F(KernelChatScope, ListChannelsShowsOnlyChannelsWithinTheTokensPrefixes) {
   ASSERT_NE(scoped, nullptr);
   auto channels = scoped->ListChannels("talk");
   ASSERT_TRUE(channels.ok()) << channels.status();
-  // A byte prefix: "#pub" covers "#public" too, and nothing of "#secret" shows.
-  EXPECT_EQ(Names(*channels), (std::vector<std::string>{"#pub", "#public"}));
+  // A byte prefix: "#pub" covers "#public" too, and nothing of "#secret" shows. Channels are
+  // listed by their canonical names, without the '#' IRC adds.
+  EXPECT_EQ(Names(*channels), (std::vector<std::string>{"pub", "public"}));
   for (const auto& channel : channels->channels()) EXPECT_NE(channel.topic().text(), "the launch codes");
 
   auto all = admin_->ListChannels("talk");
   ASSERT_TRUE(all.ok());
-  EXPECT_EQ(Names(*all), (std::vector<std::string>{"#pub", "#public", "#secret"}));
+  EXPECT_EQ(Names(*all), (std::vector<std::string>{"pub", "public", "secret"}));
 }
 
 TEST_F(KernelChatScope, ReplyAndReactAreCheckedAgainstTheChannelOfTheMessageTheyCite) {
@@ -124,7 +125,7 @@ TEST_F(KernelChatScope, ChannelScopeFromLatticeCtlGrantsExactlyThatChannel) {
   EXPECT_TRUE((*exact)->History("talk", "#pub").ok());
   auto channels = (*exact)->ListChannels("talk");
   ASSERT_TRUE(channels.ok()) << channels.status();
-  EXPECT_EQ(Names(*channels), (std::vector<std::string>{"#pub"}));
+  EXPECT_EQ(Names(*channels), (std::vector<std::string>{"pub"}));
   // An exact key is no prefix: a watch of every channel is refused.
   v1::ChatWatchRequest watch;
   watch.set_store("talk");

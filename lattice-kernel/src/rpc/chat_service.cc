@@ -18,6 +18,13 @@ AccessRequest ChatAccess(const std::string& store, Right right, std::string_view
   return AccessRequest{store, right, StoreType::kChat, scope, {}};
 }
 
+// What a token's prefixes and keys are matched against for a channel: its name as IRC shows
+// it, '#' and the canonical name, so `--prefix '#pub'` and `--channel '#general'` mean what
+// they say however a caller spells the channel ("General", "#general").
+std::string ChannelScope(std::string_view channel) {
+  return channel.empty() ? std::string() : "#" + CanonicalChatChannel(channel);
+}
+
 // Finishes a write call refused before it reached the store.
 grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, const absl::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -46,11 +53,12 @@ class ChatWatchStream final : public WatchStream<v1::ChatWatchResponse> {
                   const v1::ChatWatchRequest* request)
       : WatchStream(ctx, context, request->from_now(), request->from_cursor()),
         request_(*request),
-        channel_(request->channel().empty() ? "" : CanonicalChatChannel(request->channel())) {}
+        channel_(request->channel().empty() ? "" : CanonicalChatChannel(request->channel())),
+        scope_(ChannelScope(channel_)) {}
 
  protected:
   AccessRequest Access() const override {
-    return ChatAccess(request_.store(), Right::kWatch, channel_);
+    return ChatAccess(request_.store(), Right::kWatch, scope_);
   }
 
   size_t Collect(v1::ChatWatchResponse& out, uint64_t witness, const DecodedIntention& intention,
@@ -71,6 +79,7 @@ class ChatWatchStream final : public WatchStream<v1::ChatWatchResponse> {
  private:
   const v1::ChatWatchRequest& request_;
   const std::string channel_;  // canonical; empty: every channel
+  const std::string scope_;
 };
 
 }  // namespace
@@ -78,7 +87,8 @@ class ChatWatchStream final : public WatchStream<v1::ChatWatchResponse> {
 grpc::ServerUnaryReactor* ChatService::Write(grpc::CallbackServerContext* context,
                                              const std::string& store, std::string_view channel,
                                              v1::ChatPayload payload, v1::WriteResult* out) {
-  auto access = OpenForCall(*context, ctx_.node, ctx_.auth, ChatAccess(store, Right::kWrite, channel));
+  std::string scope = ChannelScope(channel);
+  auto access = OpenForCall(*context, ctx_.node, ctx_.auth, ChatAccess(store, Right::kWrite, scope));
   if (!access.ok()) return Refuse(context, access.status());
   return Submit(context, *access->store, std::move(payload), out);
 }
@@ -95,11 +105,11 @@ grpc::ServerUnaryReactor* ChatService::WriteToRef(grpc::CallbackServerContext* c
                                                            access->descriptor.name, ToHex(ref))));
   }
   if (!parent.ok()) return Refuse(context, parent.status());
-  if (!access->caller.Covers(parent->channel())) {
+  if (!access->caller.Covers(ChannelScope(parent->channel()))) {
     return Refuse(context, absl::PermissionDeniedError(fmt::format(
                                "token {} is limited to its prefixes and keys; message {} is in "
                                "channel {}, outside them",
-                               access->caller.token.id(), ToHex(ref), Quote(parent->channel()))));
+                               access->caller.token.id(), ToHex(ref), Quote(ChannelScope(parent->channel())))));
   }
   return Submit(context, *access->store, std::move(payload), out);
 }
@@ -157,7 +167,7 @@ grpc::Status ChatService::GetTopic(grpc::ServerContext* context, const v1::GetTo
                                    v1::Topic* response) {
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
                             ChatAccess(request->store(), Right::kRead,
-                                       CanonicalChatChannel(request->channel())));
+                                       ChannelScope(request->channel())));
   if (!access.ok()) return ToGrpc(access.status());
   auto topic = ReadTopic(access->store->db(), request->channel());
   if (!topic.ok()) return ToGrpc(topic.status());
@@ -170,7 +180,7 @@ grpc::Status ChatService::History(grpc::ServerContext* context, const v1::Histor
   if (request->channel().empty()) return ToGrpc(absl::InvalidArgumentError("history needs a channel"));
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
                             ChatAccess(request->store(), Right::kRead,
-                                       CanonicalChatChannel(request->channel())));
+                                       ChannelScope(request->channel())));
   if (!access.ok()) return ToGrpc(access.status());
   uint32_t limit = request->limit() == 0 ? 50 : std::min(request->limit(), limits::kMaxHistoryLimit);
   auto page = ReadChatHistory(access->store->db(), request->channel(), limit, request->before());
@@ -190,7 +200,9 @@ grpc::Status ChatService::ListChannels(grpc::ServerContext* context,
   if (!channels.ok()) return ToGrpc(channels.status());
   for (auto& channel : *channels) {
     // A token limited to some channels does not learn of the others.
-    if (access->caller.Covers(channel.name())) *response->add_channels() = std::move(channel);
+    if (access->caller.Covers(ChannelScope(channel.name()))) {
+      *response->add_channels() = std::move(channel);
+    }
   }
   return grpc::Status::OK;
 }
