@@ -512,6 +512,7 @@ TEST(SyncFormat, SyncResultsTableAndJson) {
   EXPECT_EQ(SyncResultsText("notes", v1::SyncStoreResponse()),
             "store notes: nothing to reconcile: no other node shares it\n");
   EXPECT_EQ(SyncResultsJson("notes", v1::SyncStoreResponse())["ok"], true);
+  EXPECT_EQ(SyncResultsJson("notes", v1::SyncStoreResponse())["nothing_to_reconcile"], true);
 
   nlohmann::json json = SyncResultsJson("notes", OneGoodOneBad());
   EXPECT_EQ(json["store"], "notes");
@@ -527,7 +528,7 @@ TEST(SyncFormat, SyncResultsTableAndJson) {
   v1::SyncStoreResponse good = OneGoodOneBad();
   good.mutable_results()->RemoveLast();
   EXPECT_EQ(SyncResultsJson("notes", good)["ok"], true);
-  EXPECT_EQ(SyncResultsJson("notes", v1::SyncStoreResponse())["ok"], false);
+  EXPECT_EQ(SyncResultsJson("notes", good)["nothing_to_reconcile"], false);
 }
 
 TEST(SyncFormat, FloatingLinesSayWhatEachIntentionWaitsFor) {
