@@ -365,6 +365,9 @@ def run_lifecycle(deploy, binary):
         argv = replace_flag(argv, "--data-dir", os.path.join(work, "data"))
         argv = replace_flag(argv, "--socket", kernel_socket)
         argv = replace_flag(argv, "--config", os.path.join(deploy, "kernel.toml.example"))
+        # Peer links on loopback only, on a port of the system's choosing: a kernel now
+        # refuses to start when its peer port is taken.
+        argv = replace_flag(argv, "--listen", "127.0.0.1:0")
         env = {"PATH": "/usr/bin:/bin", "HOME": work, "NOTIFY_SOCKET": systemd.path,
                "WATCHDOG_USEC": str(int(watchdog_interval * 1e6))}
         for assignment in [v for k, v in unit.get("Service", []) if k == "Environment"]:
