@@ -15,7 +15,7 @@ namespace {
 class TmpfsMount {
  public:
   TmpfsMount(const std::string& path, const std::string& size) : path_(path) {
-    mounted_ = ::mount("tmpfs", path.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+    mounted_ = ::mount("tmpfs", path.c_str(), "tmpfs", 0, ("size=" + size + ",mode=0700").c_str()) == 0;
   }
   ~TmpfsMount() {
     if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);

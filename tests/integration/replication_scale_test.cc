@@ -23,7 +23,8 @@ TEST(ReplicationScale, TwentyKernelsEachWriting500KeysConverge) {
   ASSERT_TRUE(created.ok()) << created.status();
   Cluster& cluster = **created;
   ASSERT_TRUE(cluster.StartAll().ok());
-  ASSERT_TRUE(cluster.MakeMesh().ok());
+  auto meshed = cluster.MakeMesh();
+  ASSERT_TRUE(meshed.ok()) << meshed;
   auto store = CreateStoreEverywhere(cluster, 0, "shared", Range(kNodes));
   ASSERT_TRUE(store.ok()) << store.status();
 
