@@ -509,7 +509,10 @@ std::vector<MemberInfo> Node::Members(const std::string& mesh_id) {
   });
   // The status is the derived standing (root_rules.h), not the last value written: a
   // revocation stays until an explicit re-admission, whatever else was written.
-  for (const auto& [id, standing] : *StandingOf(mesh_id)) {
+  // Held here: a range-for over `*StandingOf(...)` would outlive the returned pointer, and
+  // the cache may drop the map it points to while the loop runs.
+  std::shared_ptr<const StandingMap> standings = StandingOf(mesh_id);
+  for (const auto& [id, standing] : *standings) {
     MemberInfo& m = by_id[id];
     m.node_id = id;
     m.status = standing.status;
@@ -734,7 +737,8 @@ void Node::EnforceLoop() {
       nodes.push_back(node);
     } else {
       // Every member with a standing of record (an empty node id asks for all of them).
-      for (const auto& [id, standing] : *StandingOf(mesh_id)) nodes.push_back(id);
+      std::shared_ptr<const StandingMap> standings = StandingOf(mesh_id);
+      for (const auto& [id, standing] : *standings) nodes.push_back(id);
     }
     for (const auto& node_id : nodes) {
       for (const auto& d : StoresOfMesh(mesh_id)) {
