@@ -239,7 +239,13 @@ class UnreadWatches {
     poller_ = std::thread([this] {
       void* tag;
       bool ok;
-      while (queue_.Next(&tag, &ok)) ++(static_cast<Tag*>(tag)->finish ? finished_ : started_);
+      while (queue_.Next(&tag, &ok)) {
+        switch (static_cast<Tag*>(tag)->kind) {
+          case Tag::kStart: ++started_; break;
+          case Tag::kRead: if (ok) ++answered_; break;
+          case Tag::kFinish: ++finished_; break;
+        }
+      }
     });
   }
   ~UnreadWatches() {
@@ -258,17 +264,25 @@ class UnreadWatches {
     calls_.push_back(std::move(call));
   }
   size_t started() const { return started_.load(); }
+  // Asks each call for its first response, which the kernel sends once it has admitted the
+  // stream; answered() then counts the streams the kernel holds.
+  void ReadFirstResponses() {
+    for (auto& call : calls_) call->reader->Read(&call->first, &call->read);
+  }
+  size_t answered() const { return answered_.load(); }
 
  private:
   struct Tag {
-    bool finish;
+    enum Kind { kStart, kRead, kFinish } kind;
   };
   struct Call {
     grpc::ClientContext context;
     std::unique_ptr<grpc::ClientAsyncReader<v1::KvWatchResponse>> reader;
     grpc::Status status;
-    Tag start{false};
-    Tag finish{true};
+    v1::KvWatchResponse first;
+    Tag start{Tag::kStart};
+    Tag read{Tag::kRead};
+    Tag finish{Tag::kFinish};
   };
   std::string credential_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -276,6 +290,7 @@ class UnreadWatches {
   grpc::CompletionQueue queue_;
   std::vector<std::unique_ptr<Call>> calls_;
   std::atomic<size_t> started_{0};
+  std::atomic<size_t> answered_{0};
   std::atomic<size_t> finished_{0};
   std::thread poller_;
 };
@@ -335,11 +350,17 @@ TEST_F(KernelStreams, StreamsBeyondTheTokenCapAreRefusedWithResourceExhausted) {
     for (size_t i = 0; i < limits::kMaxStreamsPerToken; ++i) watches.Open(request);
     auto client = kernel_.Connect(token);
     ASSERT_TRUE(client.ok());
-    // The raw calls open in the background: wait until the cap is reached.
+    // The raw calls open in the background: wait until the kernel has admitted every one
+    // (each has its first response), so no probe below holds a slot one of them needs.
+    ASSERT_TRUE(WaitFor([&] { return watches.started() == limits::kMaxStreamsPerToken; }, 60s))
+        << watches.started() << " of " << limits::kMaxStreamsPerToken << " watches started";
+    watches.ReadFirstResponses();
+    ASSERT_TRUE(WaitFor([&] { return watches.answered() == limits::kMaxStreamsPerToken; }, 60s))
+        << watches.answered() << " of " << limits::kMaxStreamsPerToken << " watches admitted";
     ASSERT_TRUE(WaitFor([&] {
       refused = (*client)->WatchKv(request, [&](const v1::KvWatchResponse&) { return false; });
       return refused.code() == absl::StatusCode::kResourceExhausted;
-    }, 20s)) << refused;
+    }, 60s)) << refused;
     EXPECT_NE(refused.message().find(std::to_string(limits::kMaxStreamsPerToken)), std::string::npos)
         << refused;
     // Another credential is not affected.
