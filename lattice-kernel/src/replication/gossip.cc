@@ -123,15 +123,7 @@ uint64_t Gossip::SendBatch(PeerConnection& to, const std::string& store_id,
     push->set_store_id(store_id);
     push->set_gossip(gossip);
     for (const auto& id : reached) push->add_reached(id);
-    size_t bytes = 0;
-    while (i < signed_intentions.size() &&
-           static_cast<size_t>(push->intentions_size()) < limits::kMaxIntentionsPerMessage &&
-           (push->intentions_size() == 0 ||
-            bytes + PackedSize(signed_intentions[i]) <= limits::kTargetMessageBytes)) {
-      bytes += PackedSize(signed_intentions[i]);
-      *push->add_intentions() = signed_intentions[i];
-      ++i;
-    }
+    i = PackIntentions(signed_intentions, i, push->mutable_intentions());
     if (to.Send(message, max_wait).ok()) sent += push->intentions_size();
   }
   return sent;

@@ -122,4 +122,18 @@ size_t PackedSize(const v1::SignedIntention& intention) {
   return intention.ByteSizeLong() + 6;
 }
 
+size_t PackIntentions(const std::vector<v1::SignedIntention>& intentions, size_t from,
+                      google::protobuf::RepeatedPtrField<v1::SignedIntention>* out) {
+  size_t i = from;
+  size_t bytes = 0;
+  while (i < intentions.size() &&
+         static_cast<size_t>(out->size()) < limits::kMaxIntentionsPerMessage &&
+         (out->empty() || bytes + PackedSize(intentions[i]) <= limits::kTargetMessageBytes)) {
+    bytes += PackedSize(intentions[i]);
+    *out->Add() = intentions[i];
+    ++i;
+  }
+  return i;
+}
+
 }  // namespace lattice::kernel::replication

@@ -44,15 +44,7 @@ std::vector<v1::PeerMessage> RevocationNotice(Node& node, const std::string& mes
     v1::PeerMessage message;
     v1::IntentionPush* push = message.mutable_push();
     push->set_store_id(mesh_id);
-    size_t bytes = 0;
-    while (i < intentions.size() &&
-           static_cast<size_t>(push->intentions_size()) < limits::kMaxIntentionsPerMessage &&
-           (push->intentions_size() == 0 ||
-            bytes + PackedSize(intentions[i]) <= limits::kTargetMessageBytes)) {
-      bytes += PackedSize(intentions[i]);
-      *push->add_intentions() = intentions[i];
-      ++i;
-    }
+    i = PackIntentions(intentions, i, push->mutable_intentions());
     out.push_back(std::move(message));
   }
   return out;
