@@ -55,12 +55,16 @@ std::string_view IngestKindName(IngestOutcome::Kind kind) {
 // Lives on the submitting caller's stack until `done`; the leader of its group fills in
 // the results.
 struct Store::Request {
-  enum class Kind { kLocalKv, kLocalChat, kForeign, kVerify, kReexamine, kReleaseHeld, kExpire };
+  enum class Kind {
+    kLocalKv, kLocalChat, kLocalBuilt, kForeign, kVerify, kReexamine, kReleaseHeld, kExpire
+  };
   explicit Request(Kind k) : kind(k) {}
 
   Kind kind;
   std::vector<KvWrite> kv;
   v1::ChatPayload chat;
+  std::string op_type;           // kLocalBuilt
+  PayloadBuilder build;          // kLocalBuilt
   std::vector<DecodedIntention> foreign;
   std::string scratch_dir;
   std::string author;            // kReexamine
@@ -191,6 +195,14 @@ void Store::WriteChatAsync(v1::ChatPayload op, WriteCallback done) {
   auto request = std::make_unique<Request>(Request::Kind::kLocalChat);
   request->bytes = op.ByteSizeLong();
   request->chat = std::move(op);
+  request->callback = std::move(done);
+  SubmitAsync(std::move(request));
+}
+
+void Store::WriteBuiltAsync(std::string_view op_type, PayloadBuilder build, WriteCallback done) {
+  auto request = std::make_unique<Request>(Request::Kind::kLocalBuilt);
+  request->op_type = std::string(op_type);
+  request->build = std::move(build);
   request->callback = std::move(done);
   SubmitAsync(std::move(request));
 }
@@ -588,7 +600,8 @@ void Store::ProcessGroup(const std::vector<Request*>& group) {
         }
         break;
       case Request::Kind::kLocalKv:
-      case Request::Kind::kLocalChat: {
+      case Request::Kind::kLocalChat:
+      case Request::Kind::kLocalBuilt: {
         std::string payload;
         std::string must_cite;
         std::string_view op_type;
@@ -611,6 +624,14 @@ void Store::ProcessGroup(const std::vector<Request*>& group) {
             }
           }
           payload = kv.SerializeAsString();
+        } else if (request->kind == Request::Kind::kLocalBuilt) {
+          op_type = request->op_type;
+          absl::StatusOr<std::string> built = request->build(view);
+          if (!built.ok()) {
+            request->local_result = built.status();
+            break;
+          }
+          payload = *std::move(built);
         } else {
           op_type = kOpChat;
           const auto& chat = request->chat;
@@ -692,6 +713,7 @@ void Store::ProcessGroup(const std::vector<Request*>& group) {
         break;
       case Request::Kind::kLocalKv:
       case Request::Kind::kLocalChat:
+      case Request::Kind::kLocalBuilt:
         if (request->local_result.ok()) request->local_result = commit;
         break;
     }

@@ -130,6 +130,14 @@ class Store {
   void WriteKvAsync(std::vector<KvWrite> ops, WriteCallback done);
   void WriteChatAsync(v1::ChatPayload op, WriteCallback done);
 
+  // Builds the payload of a local write from the state as the group's leader sees it (the
+  // committed state plus the group's earlier writes), so a check such as "the name is free"
+  // and the write that relies on it cannot be separated by another local write. Runs on the
+  // leader's thread; returns the payload, or the error the write fails with (nothing is
+  // signed then). Must be quick and must not call into this store.
+  using PayloadBuilder = std::function<absl::StatusOr<std::string>(BatchView& view)>;
+  void WriteBuiltAsync(std::string_view op_type, PayloadBuilder build, WriteCallback done);
+
   // Validates foreign intentions (signature first, on the caller's thread) and applies,
   // parks or refuses each; returns once every outcome is durable.
   std::vector<IngestOutcome> Ingest(const std::vector<v1::SignedIntention>& intentions);

@@ -1,0 +1,105 @@
+// Reads of an fs store's state (the tables FsStateMachine keeps), for the Fs service and for
+// the planner that turns a file-system call into an fs.v1 payload. The same reader works on
+// the committed database and on a group's BatchView (so a write is planned against the state
+// its group's earlier writes left).
+//
+// Names are shown as a person sees them: when two entries share a name in one directory the
+// winner keeps it and every other one is shown as NAME.sync-conflict-YYYYMMDD-HHMMSS-<node>
+// (the time of its placement, UTC, and the author that placed it); a file with several
+// content heads shows each losing head beside each of its entries, the same way, as a
+// read-only copy with its own inode id (FsConflictCopyId).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lattice/v1/fs.pb.h"
+#include "storage/batch_view.h"
+#include "storage/database.h"
+
+namespace lattice::kernel {
+
+inline constexpr uint64_t kFsRootId = 1;
+inline constexpr uint64_t kFsTrashId = 2;
+
+// The id of the object created by op `index` of the intention with hash `hash` (fs.proto).
+uint64_t FsDerivedId(std::string_view intention_hash, uint32_t index);
+// A version id: intention hash || le32(op index).
+std::string FsVersionId(std::string_view intention_hash, uint32_t index);
+
+// Renders a name for a conflict copy. `author_name` is the node's name as the root store has
+// it, or its short id when it has none.
+std::string FsConflictName(std::string_view name, uint64_t wall_ms, std::string_view author_name);
+
+struct FsInode {
+  uint64_t id = 0;
+  v1::FsAttr attr;             // mode carries the type bits
+  uint64_t size = 0;
+  uint32_t nlink = 0;          // live entries (directories: 2 + subdirectories)
+  uint64_t blocks = 0;         // 512-byte blocks of the winner's non-hole extents
+  std::string symlink_target;
+  std::optional<v1::FsVersion> winner;       // regular files with content
+  std::vector<v1::FsVersion> other_heads;    // concurrent versions (conflicts), winner excluded
+  bool conflict_copy = false;  // a losing head shown as its own read-only file
+  bool live = true;            // false once no entry of it is visible (unlinked; open files
+                               // may still read it)
+};
+
+struct FsDirEntryView {
+  std::string name;            // as shown
+  uint64_t entry = 0;          // the entry id (0 for a conflict copy of a version)
+  uint64_t inode = 0;
+  uint32_t mode = 0;
+  uint64_t offset = 0;         // stable readdir offset: resume after this entry
+};
+
+// What a conflict a person should know about is.
+struct FsConflictView {
+  uint64_t parent = 0;
+  std::string name;            // as shown (the copy's)
+  std::string original;        // the name that kept its place
+  uint64_t inode = 0;
+  std::string version;         // content conflicts; empty for a name conflict
+  std::string author;
+  v1::Hlc hlc;
+};
+
+// Reads through a callback pair so it serves a Database and a BatchView alike. Read errors
+// come back as statuses (a BatchView's reads report absence and remember the error).
+class FsReader {
+ public:
+  using NameOf = std::function<std::string(std::string_view author)>;
+  FsReader(const Database& db, NameOf name_of);
+  FsReader(BatchView& view, NameOf name_of);
+
+  absl::StatusOr<std::optional<FsInode>> Inode(uint64_t ino) const;
+  absl::StatusOr<std::optional<FsDirEntryView>> Lookup(uint64_t parent, std::string_view name) const;
+  // Entries of `dir` after `offset` (0: from the start), at most `max`; `end` says none follow.
+  absl::StatusOr<std::vector<FsDirEntryView>> List(uint64_t dir, uint64_t offset, size_t max,
+                                                   bool* end) const;
+  // Where the entry is now: its parent and name as stored (not as shown).
+  absl::StatusOr<std::optional<std::pair<uint64_t, std::string>>> PlaceOf(uint64_t entry) const;
+  // The version of `ino` with this id, head or not, while its record is kept.
+  absl::StatusOr<std::optional<v1::FsVersion>> Version(uint64_t ino, std::string_view id) const;
+  // Versions of `ino` newest first (heads and replaced ones), at most `max`, with the ids
+  // each replaced.
+  absl::StatusOr<std::vector<std::pair<v1::FsVersion, std::vector<std::string>>>> History(
+      uint64_t ino, size_t max) const;
+  absl::StatusOr<std::optional<std::string>> Xattr(uint64_t ino, std::string_view name) const;
+  absl::StatusOr<std::vector<std::string>> XattrNames(uint64_t ino) const;
+  absl::StatusOr<std::vector<FsConflictView>> Conflicts(size_t max) const;
+  // Live inodes, for statfs.
+  absl::StatusOr<uint64_t> InodeCount() const;
+
+ private:
+  struct Source;
+  std::shared_ptr<Source> source_;
+  NameOf name_of_;
+};
+
+}  // namespace lattice::kernel
