@@ -273,6 +273,14 @@ absl::StatusOr<v1::InspectResponse> Client::Inspect(const std::string& store,
   });
 }
 
+absl::StatusOr<v1::KvSyncResponse> Client::SyncKv(const std::string& store) {
+  v1::KvSyncRequest request;
+  request.set_store(store);
+  return impl_->Unary<v1::KvSyncResponse>([&](auto* context, auto* response) {
+    return impl_->kv->Sync(context, request, response);
+  });
+}
+
 absl::Status Client::Scan(const v1::ScanRequest& request, const ScanEntryCallback& on_entry,
                           WatchCanceller* canceller) {
   return impl_->Stream<v1::ScanPage>(

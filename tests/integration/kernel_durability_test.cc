@@ -70,5 +70,48 @@ TEST(KernelDurability, AcknowledgedWritesSurviveTwentySigkills) {
   EXPECT_EQ(ctl.exit_code, 0) << ctl.out << ctl.err;
 }
 
+// The sync barrier reports a cursor that covers every write acknowledged before it, and what
+// it reported survives SIGKILL; a token that may only read cannot call it.
+TEST(KernelDurability, SyncCoversEveryEarlierWriteAndSurvivesSigkill) {
+  ScratchDir dir;
+  KernelProcess kernel(dir.path());
+  ASSERT_TRUE(kernel.Start().ok());
+  uint64_t last_cursor = 0;
+  {
+    auto admin = kernel.Connect();
+    ASSERT_TRUE(admin.ok());
+    ASSERT_TRUE((*admin)->CreateStore("d", "kv").ok());
+    for (int i = 0; i < 50; ++i) {
+      auto put = (*admin)->Put("d", "k" + std::to_string(i), "v" + std::to_string(i));
+      ASSERT_TRUE(put.ok()) << put.status();
+      last_cursor = put->cursor();
+    }
+    auto synced = (*admin)->SyncKv("d");
+    ASSERT_TRUE(synced.ok()) << synced.status();
+    EXPECT_GE(synced->cursor(), last_cursor);
+
+    v1::CreateTokenRequest request;
+    request.set_name("reader");
+    request.add_stores("d");
+    request.add_rights("read");
+    auto token = (*admin)->CreateToken(request);
+    ASSERT_TRUE(token.ok()) << token.status();
+    auto reader = kernel.Connect(token->token());
+    ASSERT_TRUE(reader.ok());
+    auto refused = (*reader)->SyncKv("d");
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
+    EXPECT_EQ((*admin)->SyncKv("no-such-store").status().code(), absl::StatusCode::kNotFound);
+  }
+  kernel.Kill();
+  ASSERT_TRUE(kernel.Start().ok());
+  auto client = kernel.Connect();
+  ASSERT_TRUE(client.ok());
+  for (int i = 0; i < 50; ++i) {
+    auto got = (*client)->Get("d", "k" + std::to_string(i));
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE(got->found()) << "k" << i << " was acknowledged before the sync";
+  }
+}
+
 }  // namespace
 }  // namespace lattice::testing

@@ -78,6 +78,9 @@ class Client {
                                         const std::vector<v1::BatchOp>& ops);
   absl::StatusOr<v1::WriteResult> Batch(const v1::BatchRequest& request);
   absl::StatusOr<v1::InspectResponse> Inspect(const std::string& store, const std::string& key);
+  // A barrier: returns once every write acknowledged before it is durable on the kernel's
+  // disk, with the cursor up to which that holds.
+  absl::StatusOr<v1::KvSyncResponse> SyncKv(const std::string& store);
 
   // Runs the Scan stream, calling `on_entry` for each entry in key order.
   absl::Status Scan(const v1::ScanRequest& request, const ScanEntryCallback& on_entry,

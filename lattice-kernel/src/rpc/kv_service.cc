@@ -257,4 +257,15 @@ grpc::Status KvService::DoInspect(grpc::CallbackServerContext* context,
   return grpc::Status::OK;
 }
 
+// Every write is acknowledged once it is on disk (a write's durability is SYNCED whatever it
+// asks), so everything applied is already durable and the barrier only reports how far.
+grpc::Status KvService::Sync(grpc::ServerContext* context, const v1::KvSyncRequest* request,
+                             v1::KvSyncResponse* response) {
+  auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
+                            KvAccess(request->store(), Right::kWrite, KeyScope::Kind::kNone, {}));
+  if (!access.ok()) return ToGrpc(access.status());
+  response->set_cursor(access->store->last_witness());
+  return grpc::Status::OK;
+}
+
 }  // namespace lattice::kernel

@@ -77,6 +77,7 @@ class KvService final : public KvServiceBase {
                                                        const v1::KvWatchRequest*) override;
   grpc::ServerUnaryReactor* Inspect(grpc::CallbackServerContext*, const v1::InspectRequest*,
                                     v1::InspectResponse*) override;
+  grpc::Status Sync(grpc::ServerContext*, const v1::KvSyncRequest*, v1::KvSyncResponse*) override;
 
  private:
   grpc::Status DoGet(grpc::CallbackServerContext*, const v1::GetRequest*, v1::GetResponse*);

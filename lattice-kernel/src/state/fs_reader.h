@@ -29,6 +29,14 @@ inline constexpr uint64_t kFsTrashId = 2;
 
 // The id of the object created by op `index` of the intention with hash `hash` (fs.proto).
 uint64_t FsDerivedId(std::string_view intention_hash, uint32_t index);
+
+// Inside one payload, an op names an object an earlier op of the same payload creates by
+// FsOpRef(that op's index): the payload is built before its intention's hash is known, so the
+// state machine resolves the reference to FsDerivedId(hash, index) when it applies the op.
+// Derived ids have the top bit clear, so the two never meet.
+inline constexpr uint64_t kFsOpRefBit = 1ull << 63;
+inline constexpr uint64_t FsOpRef(uint32_t index) { return kFsOpRefBit | index; }
+inline constexpr bool IsFsOpRef(uint64_t id) { return (id & kFsOpRefBit) != 0; }
 // A version id: intention hash || le32(op index).
 std::string FsVersionId(std::string_view intention_hash, uint32_t index);
 
