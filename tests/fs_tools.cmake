@@ -1,0 +1,56 @@
+# End-to-end tests of the shared drive through the real binaries, included from
+# tests/CMakeLists.txt: a real lattice-kernel, lattice-ctl and a lattice-fuse mount (as root,
+# with /dev/fuse; skipped otherwise, exit status 77).
+# - fuse_tools_*: the tools people use on the mount and the crashes a machine sees
+#   (tests/integration/fuse_tools_test.py).
+# - fuse_mesh_*: two kernels in a mesh on loopback with a mount on each, cut apart and healed
+#   (tests/integration/fuse_mesh_test.py).
+include_guard(GLOBAL)
+
+if(NOT TARGET lattice-fuse OR NOT TARGET lattice-kernel OR NOT TARGET lattice-ctl)
+  message(STATUS "shared drive end-to-end tests not added: lattice-fuse is not part of this build")
+  return()
+endif()
+
+set(_fs_python /usr/bin/python3)
+if(NOT EXISTS ${_fs_python})
+  set(_fs_python ${Python3_EXECUTABLE})
+endif()
+
+# One ctest test per scenario of `script`: NAME_PREFIX<scenario>, each with its own kernels
+# and mounts.
+function(lattice_fuse_scenarios script name_prefix timeout)
+  cmake_parse_arguments(PARSE_ARGV 3 ARG "" "" "SCENARIOS")
+  foreach(_scenario ${ARG_SCENARIOS})
+    add_test(NAME ${name_prefix}${_scenario}
+             COMMAND ${_fs_python} ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/integration/${script}
+                     --kernel $<TARGET_FILE:lattice-kernel>
+                     --ctl $<TARGET_FILE:lattice-ctl>
+                     --fuse $<TARGET_FILE:lattice-fuse>
+                     ${_scenario})
+    set_tests_properties(${name_prefix}${_scenario} PROPERTIES
+                         LABELS "integration;integration-fuse" TIMEOUT ${timeout}
+                         SKIP_RETURN_CODE 77 RESOURCE_LOCK fuse)
+  endforeach()
+endfunction()
+
+lattice_fuse_scenarios(fuse_tools_test.py fuse_tools_ 600
+  SCENARIOS
+    git_clone
+    rsync_round_trip
+    tar_round_trip
+    edits
+    cp_archive
+    large_file
+    make_project
+    kill_fuse_mid_copy
+    kill_kernel_mid_copy
+    full_disk)
+lattice_fuse_scenarios(fuse_mesh_test.py fuse_mesh_ 600
+  SCENARIOS
+    tree_replicates
+    conflicting_edits
+    crossed_renames
+    delete_versus_edit
+    rmdir_versus_create
+    page_cache_sees_remote_change)

@@ -1,0 +1,408 @@
+#!/usr/bin/python3
+"""The shared drive with the tools people use, on a real lattice-fuse mount of a real kernel:
+git, rsync, tar, sed and vim, cp -a, a 1 GiB file, make; and the crashes a laptop sees
+(lattice-fuse or the kernel killed in the middle of a copy, a full disk).
+
+Usage: fuse_tools_test.py --kernel K --ctl C --fuse F SCENARIO (as root, with /dev/fuse).
+"""
+
+import errno
+import os
+import random
+import stat
+import subprocess
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fuse_support import (DEADLINE, Skip, World, check, is_mounted, need_tools,  # noqa: E402
+                          run, run_main, sha256_of, wait_until)
+
+SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GIT_ENV = dict(os.environ, GIT_AUTHOR_NAME="Ada", GIT_AUTHOR_EMAIL="ada@example.org",
+               GIT_COMMITTER_NAME="Ada", GIT_COMMITTER_EMAIL="ada@example.org")
+
+
+def make_tree(root, files=300, seed=1):
+    """A source tree as people have them: nested directories, text and binary files of many
+    sizes (some above a chunk), empty files and directories, symlinks (relative, absolute,
+    dangling), a hard link, modes from 0400 to 04755, and mtimes in the past."""
+    rng = random.Random(seed)
+    os.makedirs(root, exist_ok=True)
+    paths = []
+    for i in range(files):
+        d = os.path.join(root, "dir%d" % (i % 12), "sub%d" % (i % 5))
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, "file%03d.%s" % (i, rng.choice(["txt", "c", "bin", "md"])))
+        size = rng.choice([0, 1, 100, 4096, 5000, 70_000, 300_000])
+        with open(path, "wb") as f:
+            f.write(rng.randbytes(size))
+        os.chmod(path, rng.choice([0o644, 0o600, 0o755, 0o400, 0o664]))
+        paths.append(path)
+    os.makedirs(os.path.join(root, "empty", "deeper"), exist_ok=True)
+    os.symlink("../dir1", os.path.join(root, "dir0", "rel"))
+    os.symlink("/etc/hostname", os.path.join(root, "abs-link"))
+    os.symlink("no/such/target", os.path.join(root, "dangling"))
+    os.link(paths[0], os.path.join(root, "hardlink-to-first"))
+    setuid = os.path.join(root, "setuid-tool")
+    with open(setuid, "wb") as f:
+        f.write(b"#!/bin/sh\necho hi\n")
+    os.chmod(setuid, 0o4755)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in filenames + dirnames:
+            p = os.path.join(dirpath, name)
+            t = 1_500_000_000 + rng.randrange(100_000_000)
+            os.utime(p, ns=(t * 10**9 + rng.randrange(10**9), t * 10**9 + rng.randrange(10**9)),
+                     follow_symlinks=False)
+    return paths
+
+
+def manifest(root, times=True):
+    """Everything a copy must keep, by relative path: type, permission bits, size, content
+    hash, link target, mtime in ns (files and links), and which paths share an inode."""
+    out = {}
+    inodes = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            rel = os.path.relpath(p, root)
+            st = os.lstat(p)
+            entry = {"type": stat.S_IFMT(st.st_mode), "mode": stat.S_IMODE(st.st_mode)}
+            if stat.S_ISREG(st.st_mode):
+                entry["size"] = st.st_size
+                entry["sha"] = sha256_of(p)
+                inodes.setdefault(st.st_ino, []).append(rel)
+            elif stat.S_ISLNK(st.st_mode):
+                entry["target"] = os.readlink(p)
+            if times and not stat.S_ISDIR(st.st_mode):
+                entry["mtime_ns"] = st.st_mtime_ns
+            out[rel] = entry
+    links = sorted(sorted(group) for group in inodes.values() if len(group) > 1)
+    return out, links
+
+
+def diff_manifests(a, b):
+    (ma, la), (mb, lb) = a, b
+    problems = []
+    for path in sorted(set(ma) | set(mb)):
+        if ma.get(path) != mb.get(path):
+            problems.append("%s: %r != %r" % (path, ma.get(path), mb.get(path)))
+    if la != lb:
+        problems.append("hard links %r != %r" % (la, lb))
+    return problems
+
+
+# ---- Tools -------------------------------------------------------------------------------
+
+
+def git_clone(world):
+    """git clone of a real repository (Lattice's own), then status clean, fsck clean, and a
+    commit that git log shows."""
+    need_tools("git")
+    if not os.path.isdir(os.path.join(SOURCE_ROOT, ".git")):
+        raise Skip("the source tree is not a git checkout")
+    repo = os.path.join(world.mnt, "lattice")
+    run(["git", "clone", "-q", "--no-local", "file://" + SOURCE_ROOT, repo], env=GIT_ENV)
+    check(run(["git", "-C", repo, "status", "--porcelain"]) == "", "git status is not clean")
+    run(["git", "-C", repo, "fsck", "--full", "--strict"])
+    with open(os.path.join(repo, "NOTES.md"), "w") as f:
+        f.write("written on the shared drive\n")
+    with open(os.path.join(repo, "README.md"), "a") as f:
+        f.write("\nOne more line.\n")
+    run(["git", "-C", repo, "add", "-A"], env=GIT_ENV)
+    run(["git", "-C", repo, "commit", "-q", "-m", "A commit on the mount"], env=GIT_ENV)
+    check(run(["git", "-C", repo, "log", "-1", "--format=%s"]).strip() == "A commit on the mount",
+          "the commit is not the head")
+    check(run(["git", "-C", repo, "status", "--porcelain"]) == "", "not clean after commit")
+    run(["git", "-C", repo, "fsck", "--full", "--strict"])
+    run(["git", "-C", repo, "gc", "-q"], env=GIT_ENV)
+    run(["git", "-C", repo, "fsck", "--full", "--strict"])
+
+
+def rsync_round_trip(world):
+    """rsync -a of a source tree in, and back out: diff -r --no-dereference finds nothing,
+    and modes, times, link targets and contents are all the same."""
+    need_tools("rsync", "diff")
+    src = world.scratch("src")
+    make_tree(src)
+    inside = os.path.join(world.mnt, "tree")
+    run(["rsync", "-aH", src + "/", inside + "/"])
+    out = world.scratch("out")
+    run(["rsync", "-aH", inside + "/", out + "/"])
+    run(["diff", "-r", "--no-dereference", src, out])
+    problems = diff_manifests(manifest(src), manifest(inside))
+    check(not problems, "on the mount:\n" + "\n".join(problems[:20]))
+    problems = diff_manifests(manifest(src), manifest(out))
+    check(not problems, "copied back out:\n" + "\n".join(problems[:20]))
+    # A second rsync finds nothing to do.
+    changed = run(["rsync", "-aHi", src + "/", inside + "/"])
+    check(changed.strip() == "", "a second rsync changed: %s" % changed[:2000])
+
+
+def tar_round_trip(world):
+    """tar x of an archive onto the mount and tar c of it back: the same members, modes,
+    times and contents."""
+    need_tools("tar")
+    src = world.scratch("src")
+    make_tree(src, files=200, seed=2)
+    archive = os.path.join(world.scratch("archives"), "in.tar")
+    run(["tar", "-C", src, "-cpf", archive, "."])
+    inside = os.path.join(world.mnt, "untarred")
+    os.makedirs(inside)
+    run(["tar", "-C", inside, "-xpf", archive])
+    problems = diff_manifests(manifest(src), manifest(inside))
+    check(not problems, "after tar x:\n" + "\n".join(problems[:20]))
+    again = os.path.join(world.scratch("archives"), "out.tar")
+    run(["tar", "-C", inside, "-cpf", again, "."])
+    out = world.scratch("retarred")
+    run(["tar", "-C", out, "-xpf", again])
+    problems = diff_manifests(manifest(src), manifest(out))
+    check(not problems, "after tar c:\n" + "\n".join(problems[:20]))
+
+
+def edits(world):
+    """sed -i (a temporary file renamed over the original) and vim's write to a temporary
+    then rename: the new content, the file's mode kept, no temporary left behind."""
+    need_tools("sed")
+    path = os.path.join(world.mnt, "notes.txt")
+    with open(path, "w") as f:
+        f.write("".join("line %d of the lattice notes\n" % i for i in range(2000)))
+    os.chmod(path, 0o640)
+    run(["sed", "-i", "s/lattice/LATTICE/", path])
+    with open(path) as f:
+        text = f.read()
+    check(text.count("LATTICE") == 2000 and "lattice" not in text, "sed -i did not apply")
+    check(stat.S_IMODE(os.stat(path).st_mode) == 0o640, "sed -i lost the mode")
+    vim = None
+    for candidate in ("vim.tiny", "vim", "vi"):
+        if subprocess.run(["sh", "-c", "command -v " + candidate], capture_output=True).returncode == 0:
+            vim = candidate
+            break
+    if vim is None:
+        raise Skip("no vim")
+    run([vim, "-Es", "-u", "NONE", "-c", "set nobackup writebackup backupcopy=no",
+         "-c", "%s/LATTICE/shared drive/", "-c", "wq", path])
+    with open(path) as f:
+        text = f.read()
+    check(text.count("shared drive") == 2000, "vim's write did not land: %r" % text[:200])
+    check(stat.S_IMODE(os.stat(path).st_mode) == 0o640, "vim lost the mode")
+    leftovers = [n for n in os.listdir(world.mnt) if n != "notes.txt"]
+    check(not leftovers, "temporary files left behind: %r" % leftovers)
+
+
+def cp_archive(world):
+    """cp -a keeps modes, times, symlinks and hard links, onto the mount and off it."""
+    src = world.scratch("src")
+    make_tree(src, files=150, seed=3)
+    inside = os.path.join(world.mnt, "copy")
+    run(["cp", "-a", src, inside])
+    problems = diff_manifests(manifest(src), manifest(inside))
+    check(not problems, "cp -a onto the mount:\n" + "\n".join(problems[:20]))
+    out = os.path.join(world.scratch("back"), "copy")
+    run(["cp", "-a", inside, out])
+    problems = diff_manifests(manifest(src), manifest(out))
+    check(not problems, "cp -a off the mount:\n" + "\n".join(problems[:20]))
+
+
+def large_file(world):
+    """A 1 GiB file written through the mount reads back with the same checksum, also after
+    lattice-fuse is restarted (so it was committed, not only cached)."""
+    path = os.path.join(world.mnt, "big.bin")
+    digest = __import__("hashlib").sha256()
+    rng = random.Random(11)
+    block = rng.randbytes(1 << 20)
+    with open(path, "wb") as f:
+        for i in range(1024):
+            # Every MiB differs (its index is stamped in), so nothing deduplicates.
+            data = i.to_bytes(8, "little") + block[8:]
+            digest.update(data)
+            f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    check(os.stat(path).st_size == 1 << 30, "size %d" % os.stat(path).st_size)
+    check(sha256_of(path) == digest.hexdigest(), "read back differs")
+    world.mount.stop()
+    world.mount.start()
+    check(sha256_of(path) == digest.hexdigest(), "differs after lattice-fuse restarted")
+
+
+def make_project(world):
+    """make builds a small C project on the mount, rebuilds only what changed, and the
+    program runs."""
+    need_tools("make", "cc")
+    project = os.path.join(world.mnt, "hello")
+    os.makedirs(project)
+    files = {
+        "Makefile": "hello: main.o greet.o\n\tcc -o $@ $^\n%.o: %.c greet.h\n\tcc -c -o $@ $<\n"
+                    "clean:\n\trm -f hello *.o\n",
+        "greet.h": "const char* greet(void);\n",
+        "greet.c": '#include "greet.h"\nconst char* greet(void) { return "hello, lattice"; }\n',
+        "main.c": '#include <stdio.h>\n#include "greet.h"\n'
+                  'int main(void) { puts(greet()); return 0; }\n',
+    }
+    for name, text in files.items():
+        with open(os.path.join(project, name), "w") as f:
+            f.write(text)
+    run(["make", "-C", project])
+    check(run([os.path.join(project, "hello")]).strip() == "hello, lattice", "wrong output")
+    check(run(["make", "-C", project, "-q", "hello"], timeout=60) == "", "make -q output")
+    greet = os.path.join(project, "greet.c")
+    with open(greet, "w") as f:
+        f.write('#include "greet.h"\nconst char* greet(void) { return "hello again"; }\n')
+    st = os.stat(os.path.join(project, "main.o"))
+    os.utime(greet, ns=(st.st_mtime_ns + 10**9, st.st_mtime_ns + 10**9))
+    out = run(["make", "-C", project])
+    check("greet.c" in out and "main.c" not in out, "make rebuilt the wrong files: %s" % out)
+    check(run([os.path.join(project, "hello")]).strip() == "hello again", "not rebuilt")
+    run(["make", "-C", project, "clean"])
+    check(sorted(os.listdir(project)) == sorted(files), "make clean left %r" % os.listdir(project))
+
+
+# ---- Crashes -----------------------------------------------------------------------------
+
+
+class Copier:
+    """Writes files of random sizes into a directory on the mount, fsyncing each, and
+    records the checksum of every file whose fsync returned, until stopped or an error."""
+
+    def __init__(self, directory, seed):
+        self.directory = directory
+        self.rng = random.Random(seed)
+        self.synced = {}
+        self.stop = threading.Event()
+        self.error = None
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def loop(self):
+        i = 0
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            while not self.stop.is_set():
+                data = self.rng.randbytes(self.rng.choice([100, 10_000, 200_000, 1_500_000]))
+                path = os.path.join(self.directory, "f%05d" % i)
+                with open(path, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                self.synced[path] = __import__("hashlib").sha256(data).hexdigest()
+                i += 1
+        except OSError as error:
+            self.error = error
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def join(self):
+        self.stop.set()
+        self.thread.join(60)
+
+
+def verify_synced(synced):
+    bad = [p for p, digest in synced.items() if not os.path.exists(p) or sha256_of(p) != digest]
+    check(not bad, "%d of %d fsynced files are damaged or gone, e.g. %r" %
+          (len(bad), len(synced), bad[:5]))
+
+
+def kill_fuse_mid_copy(world):
+    """kill -9 of lattice-fuse while files are being written and fsynced: a new lattice-fuse
+    takes over the stale mount point, and every file whose fsync returned is intact."""
+    copier = Copier(os.path.join(world.mnt, "copy"), 5).start()
+    wait_until(lambda: len(copier.synced) >= 30 or copier.error, "30 files to be fsynced", 120)
+    world.mount.kill9()
+    copier.join()
+    synced = dict(copier.synced)
+    check(len(synced) >= 30, "only %d files fsynced before the kill" % len(synced))
+    world.mount.start()
+    verify_synced(synced)
+    # The mount works again: write, read back.
+    path = os.path.join(world.mnt, "after.txt")
+    with open(path, "w") as f:
+        f.write("after the crash\n")
+    with open(path) as f:
+        check(f.read() == "after the crash\n", "the remount does not read back")
+
+
+def kill_kernel_mid_copy(world):
+    """kill -9 of the kernel while files are written through the mount: the mount waits for
+    the restarted kernel, and every file whose fsync returned is intact; debug verify passes."""
+    copier = Copier(os.path.join(world.mnt, "copy"), 6).start()
+    wait_until(lambda: len(copier.synced) >= 30 or copier.error, "30 files to be fsynced", 120)
+    world.kernel.kill9()
+    synced = dict(copier.synced)
+    world.kernel.start()
+    copier.join()
+    synced.update(copier.synced)
+    check(is_mounted(world.mnt), "the mount went away with the kernel")
+    verify_synced(synced)
+    world.kernel.ctl("debug", "verify", "docs")
+    path = os.path.join(world.mnt, "after.txt")
+    with open(path, "w") as f:
+        f.write("after the kernel restart\n")
+    with open(path) as f:
+        check(f.read() == "after the kernel restart\n", "the mount does not read back")
+
+
+def full_disk(world):
+    """A kernel whose data directory is on a small file system: writing past its end fails
+    with ENOSPC, the store stays consistent (debug verify), and after a delete the drive
+    writes again."""
+    world.mount.stop()
+    world.kernel.stop()
+    small = os.path.join(world.root, "small")
+    os.makedirs(small)
+    run(["mount", "-t", "tmpfs", "-o", "size=96m,mode=0700", "lattice-full", small])
+    try:
+        kernel = world.add_kernel("small")
+        kernel.data = os.path.join(small, "data")
+        kernel.start()
+        kernel.ctl("store", "create", "docs", "--type", "fs")
+        mount = world.add_mount(kernel, "docs", os.path.join(world.root, "small-mnt"))
+        mount.start()
+        keep = os.path.join(mount.path, "keep.txt")
+        with open(keep, "w") as f:
+            f.write("written before the disk filled\n")
+        big = os.path.join(mount.path, "big.bin")
+        failure = None
+        try:
+            with open(big, "wb") as f:
+                block = os.urandom(1 << 20)
+                for i in range(200):
+                    f.write(i.to_bytes(8, "little") + block[8:])
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as error:
+            failure = error
+        check(failure is not None, "200 MiB fitted on a 96 MiB disk")
+        check(failure.errno in (errno.ENOSPC, errno.EDQUOT),
+              "writing past the end failed with %s, not ENOSPC" % failure)
+        kernel.ctl("debug", "verify", "docs")
+        with open(keep) as f:
+            check(f.read() == "written before the disk filled\n", "an earlier file was hurt")
+        if os.path.exists(big):
+            os.unlink(big)
+        # Space comes back once the kernel has dropped what nothing cites any more; until
+        # then a small write may still be refused, so poll.
+        def small_write_works():
+            try:
+                with open(os.path.join(mount.path, "after.txt"), "w") as f:
+                    f.write("the disk has room again\n")
+                    f.flush()
+                    os.fsync(f.fileno())
+                return True
+            except OSError:
+                return False
+        wait_until(small_write_works, "a write to succeed after the delete", DEADLINE)
+        mount.stop()
+        kernel.stop()
+    finally:
+        subprocess.run(["umount", "-l", small], capture_output=True)
+
+
+SCENARIOS = {f.__name__: f for f in [
+    git_clone, rsync_round_trip, tar_round_trip, edits, cp_archive, large_file, make_project,
+    kill_fuse_mid_copy, kill_kernel_mid_copy, full_disk]}
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(__doc__, SCENARIOS, World))
