@@ -3,6 +3,7 @@
 # with /dev/fuse; skipped otherwise, exit status 77).
 # - fuse_tools_*: the tools people use on the mount and the crashes a machine sees
 #   (tests/integration/fuse_tools_test.py).
+# - fuse_exerciser_*: random call sequences checked against a model of POSIX.
 # - fuse_mesh_*: two kernels in a mesh on loopback with a mount on each, cut apart and healed
 #   (tests/integration/fuse_mesh_test.py).
 include_guard(GLOBAL)
@@ -54,3 +55,9 @@ lattice_fuse_scenarios(fuse_mesh_test.py fuse_mesh_ 600
     delete_versus_edit
     rmdir_versus_create
     page_cache_sees_remote_change)
+# The exerciser (tests/integration/fuse_exerciser_test.py): random POSIX call sequences
+# checked against a model, with a fixed seed and a new one each run (printed, to replay).
+lattice_fuse_scenarios(fuse_exerciser_test.py fuse_exerciser_ 600
+  SCENARIOS
+    fixed_seed
+    random_seed)
