@@ -157,6 +157,30 @@ TEST_F(DurabilityTest, AsyncAppliedWritesAndBarrierCompleteInOrder) {
   EXPECT_EQ(synced.get_future().get(), 20u);
 }
 
+// Peers must never hold an intention this node could lose in a power cut and then sign again
+// differently (a fork of its own chain): listeners (replication) hear of applied writes only
+// once they are durable, in witness order.
+TEST_F(DurabilityTest, ListenersHearOfAppliedWritesOnlyOnceDurable) {
+  Open(kNever);
+  std::mutex mutex;
+  std::vector<std::string> heard;
+  store_->Subscribe([&](const std::vector<DecodedIntention>& applied) {
+    std::lock_guard lock(mutex);
+    for (const auto& intention : applied) heard.push_back(intention.hash);
+  });
+  auto first = store_->WriteKv({{"a", "1"}}, Durability::kApplied);
+  auto second = store_->WriteKv({{"b", "2"}}, Durability::kApplied);
+  ASSERT_TRUE(first.ok() && second.ok());
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_TRUE(heard.empty());
+  }
+  auto third = store_->WriteKv({{"c", "3"}});
+  ASSERT_TRUE(third.ok());
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(heard, (std::vector<std::string>{first->hash, second->hash, third->hash}));
+}
+
 TEST_F(DurabilityTest, ACloseMakesAppliedWritesDurable) {
   Open(kNever);
   ASSERT_TRUE(store_->WriteKv({{"a", "1"}}, Durability::kApplied).ok());
