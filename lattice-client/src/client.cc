@@ -229,30 +229,36 @@ absl::StatusOr<v1::GetResponse> Client::Get(const std::string& store, const std:
 }
 
 absl::StatusOr<v1::WriteResult> Client::Put(const std::string& store, const std::string& key,
-                                            const std::string& value) {
+                                            const std::string& value,
+                                            v1::Durability durability) {
   v1::PutRequest request;
   request.set_store(store);
   request.set_key(key);
   request.set_value(value);
+  request.set_durability(durability);
   return impl_->Unary<v1::WriteResult>([&](auto* context, auto* response) {
     return impl_->kv->Put(context, request, response);
   });
 }
 
 absl::StatusOr<v1::WriteResult> Client::Delete(const std::string& store,
-                                               const std::string& key) {
+                                               const std::string& key,
+                                               v1::Durability durability) {
   v1::DeleteRequest request;
   request.set_store(store);
   request.set_key(key);
+  request.set_durability(durability);
   return impl_->Unary<v1::WriteResult>([&](auto* context, auto* response) {
     return impl_->kv->Delete(context, request, response);
   });
 }
 
 absl::StatusOr<v1::WriteResult> Client::Batch(const std::string& store,
-                                              const std::vector<v1::BatchOp>& ops) {
+                                              const std::vector<v1::BatchOp>& ops,
+                                              v1::Durability durability) {
   v1::BatchRequest request;
   request.set_store(store);
+  request.set_durability(durability);
   for (const auto& op : ops) *request.add_ops() = op;
   return Batch(request);
 }

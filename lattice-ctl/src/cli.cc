@@ -203,6 +203,12 @@ void AddWatchOptions(CLI::App* sub, Arguments* args) {
   sub->add_option("--count", args->count, "exit after N events")->check(kNotNegative);
 }
 
+void AddNoSync(CLI::App* sub, Arguments* args) {
+  sub->add_flag("--no-sync", args->no_sync,
+                "return once the write is applied (readable by all), not yet durable: the "
+                "kernel syncs it within a second, or at the next kv sync");
+}
+
 void BuildKvCommands(CLI::App* app, Arguments* args) {
   CLI::App* kv = app->add_subcommand("kv", "read and write key-value stores");
   kv->require_subcommand(1);
@@ -212,6 +218,7 @@ void BuildKvCommands(CLI::App* app, Arguments* args) {
   put->add_option("KEY", args->key)->required();
   put->add_option("VALUE", args->value, "the value; - reads it from stdin (binary-safe)")
       ->required();
+  AddNoSync(put, args);
 
   CLI::App* get = AddCommand(kv, "get", "print the value of KEY (exit 1 when absent)",
                              Command::kKvGet, args);
@@ -221,6 +228,7 @@ void BuildKvCommands(CLI::App* app, Arguments* args) {
   CLI::App* del = AddCommand(kv, "del", "delete KEY", Command::kKvDel, args);
   AddStore(del, args);
   del->add_option("KEY", args->key)->required();
+  AddNoSync(del, args);
 
   CLI::App* scan = AddCommand(kv, "scan", "list keys and values, in key order", Command::kKvScan,
                               args);
@@ -237,6 +245,13 @@ void BuildKvCommands(CLI::App* app, Arguments* args) {
                                Command::kKvBatch, args);
   AddStore(batch, args);
   batch->add_option("OP", args->ops, "put:KEY=VALUE or del:KEY")->required();
+  AddNoSync(batch, args);
+
+  CLI::App* sync = AddCommand(kv, "sync",
+                              "wait until every write acknowledged before is durable; print "
+                              "the cursor up to which it is",
+                              Command::kKvSync, args);
+  AddStore(sync, args);
 
   CLI::App* watch = AddCommand(kv, "watch", "print changes as they happen, one line each",
                                Command::kKvWatch, args);

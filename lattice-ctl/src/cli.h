@@ -25,6 +25,7 @@ enum class Command {
   kKvScan,
   kKvInspect,
   kKvBatch,
+  kKvSync,
   kKvWatch,
   kChatPost,
   kChatHistory,
@@ -75,6 +76,7 @@ struct Arguments {
   std::string value;   // kv put; "-" reads stdin
   std::string prefix;  // kv scan, kv watch
   std::vector<std::string> ops;  // kv batch
+  bool no_sync = false;          // kv put, del, batch: acknowledged once applied
   std::optional<uint64_t> from;  // kv/chat watch: resume after this cursor
   uint64_t count = 0;            // kv/chat watch: stop after N events; 0 = never
   uint64_t limit = 0;            // kv scan, chat history; 0 = the kernel's default

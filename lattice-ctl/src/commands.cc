@@ -61,6 +61,7 @@ absl::Status RunCommand(Session& session) {
     case Command::kKvScan: return RunKvScan(session);
     case Command::kKvInspect: return RunKvInspect(session);
     case Command::kKvBatch: return RunKvBatch(session);
+    case Command::kKvSync: return RunKvSync(session);
     case Command::kKvWatch: return RunKvWatch(session);
     case Command::kChatPost: return RunChatPost(session);
     case Command::kChatHistory: return RunChatHistory(session);

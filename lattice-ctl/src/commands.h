@@ -70,6 +70,7 @@ absl::Status RunKvDel(Session& session);
 absl::Status RunKvScan(Session& session);
 absl::Status RunKvInspect(Session& session);
 absl::Status RunKvBatch(Session& session);
+absl::Status RunKvSync(Session& session);
 absl::Status RunKvWatch(Session& session);
 
 absl::Status RunChatPost(Session& session);

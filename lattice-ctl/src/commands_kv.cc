@@ -1,4 +1,4 @@
-// Key-value commands: kv put, get, del, scan, inspect, batch, watch.
+// Key-value commands: kv put, get, del, scan, inspect, batch, sync, watch.
 #include <fmt/format.h>
 
 #include "commands.h"
@@ -10,6 +10,14 @@
 #include "requests.h"
 
 namespace lattice::ctl {
+namespace {
+
+// --no-sync: acknowledged once applied rather than once durable.
+v1::Durability DurabilityOf(const Arguments& args) {
+  return args.no_sync ? v1::DURABILITY_APPLIED : v1::DURABILITY_SYNCED;
+}
+
+}  // namespace
 
 absl::Status RunKvPut(Session& session) {
   const Arguments& args = session.args();
@@ -19,7 +27,8 @@ absl::Status RunKvPut(Session& session) {
     LATTICE_ASSIGN_OR_RETURN(value, ReadStream(stdin, limits::kMaxValueBytes, "the value on stdin"));
   }
   LATTICE_ASSIGN_OR_RETURN(client::Client * client, session.client());
-  LATTICE_ASSIGN_OR_RETURN(v1::WriteResult result, client->Put(args.store, args.key, value));
+  LATTICE_ASSIGN_OR_RETURN(v1::WriteResult result, client->Put(args.store, args.key, value,
+                                                                   DurabilityOf(args)));
   if (session.json()) return session.printer().Json(WriteResultJson(result));
   return absl::OkStatus();
 }
@@ -37,7 +46,8 @@ absl::Status RunKvGet(Session& session) {
 absl::Status RunKvDel(Session& session) {
   const Arguments& args = session.args();
   LATTICE_ASSIGN_OR_RETURN(client::Client * client, session.client());
-  LATTICE_ASSIGN_OR_RETURN(v1::WriteResult result, client->Delete(args.store, args.key));
+  LATTICE_ASSIGN_OR_RETURN(v1::WriteResult result, client->Delete(args.store, args.key,
+                                                                      DurabilityOf(args)));
   if (session.json()) return session.printer().Json(WriteResultJson(result));
   return absl::OkStatus();
 }
@@ -73,10 +83,19 @@ absl::Status RunKvInspect(Session& session) {
 absl::Status RunKvBatch(Session& session) {
   const Arguments& args = session.args();
   LATTICE_ASSIGN_OR_RETURN(v1::BatchRequest request, BuildBatchRequest(args.store, args.ops));
+  request.set_durability(DurabilityOf(args));
   LATTICE_ASSIGN_OR_RETURN(client::Client * client, session.client());
   LATTICE_ASSIGN_OR_RETURN(v1::WriteResult result, client->Batch(request));
   if (session.json()) return session.printer().Json(WriteResultJson(result));
   return absl::OkStatus();
+}
+
+absl::Status RunKvSync(Session& session) {
+  const Arguments& args = session.args();
+  LATTICE_ASSIGN_OR_RETURN(client::Client * client, session.client());
+  LATTICE_ASSIGN_OR_RETURN(v1::KvSyncResponse response, client->SyncKv(args.store));
+  if (session.json()) return session.printer().Json(nlohmann::json{{"cursor", response.cursor()}});
+  return session.printer().Line(std::to_string(response.cursor()));
 }
 
 absl::Status RunKvWatch(Session& session) {

@@ -70,12 +70,18 @@ class Client {
   // ---- Kv ----
   // found=false (not an error) when the key is absent.
   absl::StatusOr<v1::GetResponse> Get(const std::string& store, const std::string& key);
+  // A write returns once durable on the kernel's disk (DURABILITY_SYNCED), or with
+  // DURABILITY_APPLIED once applied, readable by all, and made durable within a bounded time
+  // or by the next SyncKv.
   absl::StatusOr<v1::WriteResult> Put(const std::string& store, const std::string& key,
-                                      const std::string& value);
-  absl::StatusOr<v1::WriteResult> Delete(const std::string& store, const std::string& key);
+                                      const std::string& value,
+                                      v1::Durability durability = v1::DURABILITY_SYNCED);
+  absl::StatusOr<v1::WriteResult> Delete(const std::string& store, const std::string& key,
+                                         v1::Durability durability = v1::DURABILITY_SYNCED);
   // All ops are applied in one intention, atomically.
   absl::StatusOr<v1::WriteResult> Batch(const std::string& store,
-                                        const std::vector<v1::BatchOp>& ops);
+                                        const std::vector<v1::BatchOp>& ops,
+                                        v1::Durability durability = v1::DURABILITY_SYNCED);
   absl::StatusOr<v1::WriteResult> Batch(const v1::BatchRequest& request);
   absl::StatusOr<v1::InspectResponse> Inspect(const std::string& store, const std::string& key);
   // A barrier: returns once every write acknowledged before it is durable on the kernel's

@@ -37,6 +37,10 @@ Store::WriteCallback FinishWithReceipt(grpc::ServerUnaryReactor* reactor, v1::Wr
   };
 }
 
+Durability DurabilityOf(v1::Durability durability) {
+  return durability == v1::DURABILITY_APPLIED ? Durability::kApplied : Durability::kSynced;
+}
+
 grpc::Status ControllerService::Connect(grpc::ServerContext* context,
                                         const v1::ConnectRequest* request,
                                         v1::ConnectResponse* response) {

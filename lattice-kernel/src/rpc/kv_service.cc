@@ -18,18 +18,19 @@ AccessRequest KvAccess(const std::string& store, Right right, KeyScope::Kind kin
 }
 
 // Starts the write and returns its reactor; the store finishes the call once the write is
-// durable, on the thread that committed it. `out` is the call's response, which lives until
-// the call is finished.
+// durable (or applied, as `durability` asks), on the thread that committed it. `out` is the
+// call's response, which lives until the call is finished.
 grpc::ServerUnaryReactor* Write(ServiceContext& ctx, grpc::CallbackServerContext* context,
                                 const AccessRequest& access_request, std::vector<KvWrite> ops,
-                                v1::WriteResult* out) {
+                                v1::Durability durability, v1::WriteResult* out) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto access = OpenForCall(*context, ctx.node, ctx.auth, access_request);
   if (!access.ok()) {
     reactor->Finish(ToGrpc(access.status()));
     return reactor;
   }
-  access->store->WriteKvAsync(std::move(ops), FinishWithReceipt(reactor, out));
+  access->store->WriteKvAsync(std::move(ops), FinishWithReceipt(reactor, out),
+                              DurabilityOf(durability));
   return reactor;
 }
 
@@ -197,7 +198,7 @@ grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* context,
                                          v1::WriteResult* response) {
   return Write(ctx_, context,
                KvAccess(request->store(), Right::kWrite, KeyScope::Kind::kKey, request->key()),
-               {{request->key(), request->value(), false}}, response);
+               {{request->key(), request->value(), false}}, request->durability(), response);
 }
 
 grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* context,
@@ -205,7 +206,7 @@ grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* context
                                             v1::WriteResult* response) {
   return Write(ctx_, context,
                KvAccess(request->store(), Right::kWrite, KeyScope::Kind::kKey, request->key()),
-               {{request->key(), "", true}}, response);
+               {{request->key(), "", true}}, request->durability(), response);
 }
 
 grpc::ServerUnaryReactor* KvService::Batch(grpc::CallbackServerContext* context,
@@ -224,7 +225,7 @@ grpc::ServerUnaryReactor* KvService::Batch(grpc::CallbackServerContext* context,
     access_request.more_keys.push_back(op.key());
     ops.push_back({op.key(), op.delete_() ? std::string() : op.value(), op.delete_()});
   }
-  return Write(ctx_, context, access_request, std::move(ops), response);
+  return Write(ctx_, context, access_request, std::move(ops), request->durability(), response);
 }
 
 grpc::ServerWriteReactor<v1::ScanPage>* KvService::Scan(grpc::CallbackServerContext* context,
@@ -257,15 +258,28 @@ grpc::Status KvService::DoInspect(grpc::CallbackServerContext* context,
   return grpc::Status::OK;
 }
 
-// Every write is acknowledged once it is on disk (a write's durability is SYNCED whatever it
-// asks), so everything applied is already durable and the barrier only reports how far.
-grpc::Status KvService::Sync(grpc::ServerContext* context, const v1::KvSyncRequest* request,
-                             v1::KvSyncResponse* response) {
+// The sync barrier: answered once every write the store applied before the call is durable,
+// by the thread that committed the sync (Store::SyncAsync). Needs the right to write, since
+// it costs an fsync.
+grpc::ServerUnaryReactor* KvService::Sync(grpc::CallbackServerContext* context,
+                                          const v1::KvSyncRequest* request,
+                                          v1::KvSyncResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
                             KvAccess(request->store(), Right::kWrite, KeyScope::Kind::kNone, {}));
-  if (!access.ok()) return ToGrpc(access.status());
-  response->set_cursor(access->store->last_witness());
-  return grpc::Status::OK;
+  if (!access.ok()) {
+    reactor->Finish(ToGrpc(access.status()));
+    return reactor;
+  }
+  access->store->SyncAsync([reactor, response](absl::StatusOr<uint64_t> cursor) {
+    if (!cursor.ok()) {
+      reactor->Finish(ToGrpc(cursor.status()));
+      return;
+    }
+    response->set_cursor(*cursor);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
 }
 
 }  // namespace lattice::kernel

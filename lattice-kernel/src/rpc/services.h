@@ -51,14 +51,15 @@ class ControllerService final : public v1::Controller::Service {
 
 // The unary calls are callback methods. A write waits for its group's fsync without
 // holding a thread, and the group's leader finishes every call of the group
-// (Store::WriteKvAsync). A read is answered on the thread that received it: as a
+// (Store::WriteKvAsync); so does the sync barrier (Store::SyncAsync). A read is answered on the thread that received it: as a
 // synchronous method it would be handed to a sync poller thread, a wake-up per call, since
 // the callback methods' poller reads the connections too. The streams are callback methods
 // driven by the StreamPump (stream_pump.h), so an open stream holds no thread.
 using KvServiceBase = v1::Kv::WithCallbackMethod_Get<v1::Kv::WithCallbackMethod_Put<
     v1::Kv::WithCallbackMethod_Delete<v1::Kv::WithCallbackMethod_Batch<
         v1::Kv::WithCallbackMethod_Inspect<v1::Kv::WithCallbackMethod_Scan<
-            v1::Kv::WithCallbackMethod_Watch<v1::Kv::Service>>>>>>>;
+            v1::Kv::WithCallbackMethod_Watch<v1::Kv::WithCallbackMethod_Sync<
+                v1::Kv::Service>>>>>>>>;
 
 class KvService final : public KvServiceBase {
  public:
@@ -77,7 +78,8 @@ class KvService final : public KvServiceBase {
                                                        const v1::KvWatchRequest*) override;
   grpc::ServerUnaryReactor* Inspect(grpc::CallbackServerContext*, const v1::InspectRequest*,
                                     v1::InspectResponse*) override;
-  grpc::Status Sync(grpc::ServerContext*, const v1::KvSyncRequest*, v1::KvSyncResponse*) override;
+  grpc::ServerUnaryReactor* Sync(grpc::CallbackServerContext*, const v1::KvSyncRequest*,
+                                 v1::KvSyncResponse*) override;
 
  private:
   grpc::Status DoGet(grpc::CallbackServerContext*, const v1::GetRequest*, v1::GetResponse*);
@@ -188,5 +190,7 @@ void FillReceipt(const WriteReceipt& receipt, v1::WriteResult* out);
 // The callback of an asynchronous store write: finishes `reactor` with the write's status,
 // and with its receipt in `out` when it succeeded.
 Store::WriteCallback FinishWithReceipt(grpc::ServerUnaryReactor* reactor, v1::WriteResult* out);
+// The store's durability for a request's (SYNCED unless it asks for APPLIED).
+Durability DurabilityOf(v1::Durability durability);
 
 }  // namespace lattice::kernel

@@ -104,6 +104,20 @@ TEST(Cli, BatchCollectsEveryOp) {
   EXPECT_EQ(Parse({"kv", "batch", "s"}).exit_code, 2);
 }
 
+TEST(Cli, NoSyncAsksForWritesAcknowledgedOnceApplied) {
+  Parsed put = Parse({"kv", "put", "s", "k", "v", "--no-sync"});
+  ASSERT_FALSE(put.exit_code.has_value()) << put.err;
+  EXPECT_TRUE(put.args.no_sync);
+  EXPECT_FALSE(Parse({"kv", "put", "s", "k", "v"}).args.no_sync);
+  EXPECT_TRUE(Parse({"kv", "del", "s", "k", "--no-sync"}).args.no_sync);
+  EXPECT_TRUE(Parse({"kv", "batch", "s", "put:a=1", "--no-sync"}).args.no_sync);
+  Parsed sync = Parse({"kv", "sync", "s"});
+  ASSERT_FALSE(sync.exit_code.has_value()) << sync.err;
+  EXPECT_EQ(sync.args.command, Command::kKvSync);
+  EXPECT_EQ(sync.args.store, "s");
+  EXPECT_EQ(Parse({"kv", "sync"}).exit_code, 2);
+}
+
 TEST(Cli, ChatTopicShowsWithoutTextAndSetsWithIt) {
   Parsed show = Parse({"chat", "topic", "c", "general"});
   ASSERT_FALSE(show.exit_code.has_value()) << show.err;

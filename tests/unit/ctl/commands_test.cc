@@ -156,6 +156,38 @@ TEST_F(CommandsTest, BatchSendsEveryOpInOneRequest) {
   EXPECT_TRUE(seen.ops(1).delete_());
 }
 
+TEST_F(CommandsTest, NoSyncSendsWritesAcknowledgedOnceApplied) {
+  std::mutex mu;
+  std::vector<v1::Durability> seen;
+  FakeKernelHooks hooks;
+  hooks.batch = [&](const v1::BatchRequest& request, v1::WriteResult*) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back(request.durability());
+    return grpc::Status::OK;
+  };
+  hooks.put = [&](const v1::PutRequest& request, v1::WriteResult*) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back(request.durability());
+    return grpc::Status::OK;
+  };
+  StartKernel(hooks);
+  Arguments args;
+  args.command = Command::kKvBatch;
+  args.store = "notes";
+  args.ops = {"put:a=1"};
+  args.no_sync = true;
+  ASSERT_TRUE(Run(args).status.ok());
+  args.command = Command::kKvPut;
+  args.key = "k";
+  args.value = "v";
+  ASSERT_TRUE(Run(args).status.ok());
+  args.no_sync = false;
+  ASSERT_TRUE(Run(args).status.ok());
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(seen, (std::vector<v1::Durability>{v1::DURABILITY_APPLIED, v1::DURABILITY_APPLIED,
+                                                v1::DURABILITY_SYNCED}));
+}
+
 TEST_F(CommandsTest, UsageErrorsComeBeforeAnyConnection) {
   // No kernel at all: a bad op must still be reported as a usage error.
   Arguments args;
