@@ -281,3 +281,31 @@ TEST_F(FsTreeTest, UnusablePayloadsWriteNothing) {
 
 }  // namespace
 }  // namespace lattice::kernel::testing
+
+namespace lattice::kernel::testing {
+namespace {
+
+TEST(FsTreeEdgeTest, ARemovedDirectoryIsNeverShownInsideItself) {
+  using namespace fsop;  // NOLINT
+  FsAuthor a = MakeFsAuthor("alpha", 'a');
+  FsAuthor b = MakeFsAuthor("beta", 'b');
+  auto x = FsIntention(a, 1000, 0,
+                       Payload({Create(kFsRootId, "p", S_IFDIR | 0755),
+                                Create(FsOpRef(0), "d", S_IFDIR | 0755)}));
+  uint64_t p = FsDerivedId(x.hash, 0), d = FsDerivedId(x.hash, 1);
+  auto rmdir = FsIntention(a, 2000, 0, Payload({Move(d, kFsTrashId, "d")}));
+  auto create = FsIntention(b, 2001, 0, Payload({Create(d, "new", S_IFREG | 0644)}));
+  // Someone who saw d kept moves p into it: d's old place is now under d.
+  auto p_into_d = FsIntention(b, 3000, 0, Payload({Move(p, d, "p")}));
+  FsReplica r;
+  for (const auto& i : {x, rmdir, create, p_into_d}) ASSERT_TRUE(r.Apply(i).ok());
+  auto reader = r.Reader();
+  EXPECT_TRUE(ShownNames(reader, kFsRootId).empty());
+  EXPECT_FALSE((*reader.Inode(d))->live);
+  auto in_d = ShownNames(reader, d);
+  std::sort(in_d.begin(), in_d.end());
+  EXPECT_EQ(in_d, (std::vector<std::string>{"new", "p"}));
+}
+
+}  // namespace
+}  // namespace lattice::kernel::testing

@@ -1,0 +1,68 @@
+// An fs store end to end inside one Store: local writes planned against the group's view
+// (WriteBuiltAsync with FsReader over the BatchView), foreign intentions, refused payloads.
+#include <future>
+
+#include "state/fs_reader.h"
+#include "unit/state/fs_test_support.h"
+#include "unit/store/test_store.h"
+
+namespace lattice::kernel::testing {
+namespace {
+
+using namespace fsop;  // NOLINT
+
+class FsStoreTest : public StoreTest {
+ protected:
+  void SetUp() override { OpenStore(StoreType::kFs); }
+
+  absl::StatusOr<WriteReceipt> WriteFs(Store::PayloadBuilder build) {
+    std::promise<absl::StatusOr<WriteReceipt>> done;
+    store_->WriteBuiltAsync(kOpFs, std::move(build),
+                            [&](absl::StatusOr<WriteReceipt> r) { done.set_value(std::move(r)); });
+    return done.get_future().get();
+  }
+};
+
+TEST_F(FsStoreTest, LocalWritesArePlannedAgainstTheGroupsView) {
+  EXPECT_EQ(StoreTypeName(StoreType::kFs), "fs");
+  EXPECT_EQ(ParseStoreType("fs"), StoreType::kFs);
+  auto created = WriteFs([](BatchView&) -> absl::StatusOr<std::string> {
+    return Payload({Create(kFsRootId, "notes", S_IFREG | 0644), Write(FsOpRef(0), 12)})
+        .SerializeAsString();
+  });
+  ASSERT_TRUE(created.ok()) << created.status();
+  // The next write finds the file through the reader over the view.
+  auto renamed = WriteFs([](BatchView& view) -> absl::StatusOr<std::string> {
+    FsReader reader(view, nullptr);
+    auto found = reader.Lookup(kFsRootId, "notes");
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) return absl::NotFoundError("notes");
+    return Payload({Move((*found)->entry, kFsRootId, "notes.txt")}).SerializeAsString();
+  });
+  ASSERT_TRUE(renamed.ok()) << renamed.status();
+  FsReader reader(store_->db(), nullptr);
+  auto found = reader.Lookup(kFsRootId, "notes.txt");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  auto inode = reader.Inode((*found)->inode);
+  ASSERT_TRUE(inode.ok() && inode->has_value());
+  EXPECT_EQ((*inode)->size, 12u);
+  EXPECT_EQ(FsDerivedId(created->hash, 0), (*found)->inode);
+}
+
+TEST_F(FsStoreTest, AForeignUnusablePayloadIsARecordedNoOp) {
+  ForeignAuthor other(store_id_);
+  members_.insert(other.id());
+  auto outcome = IngestOne(
+      other.Next(kOpFs, Payload({Create(kFsRootId, "..", S_IFREG | 0644)}).SerializeAsString()));
+  EXPECT_EQ(outcome.kind, IngestOutcome::Kind::kApplied) << outcome.reason;
+  EXPECT_FALSE(outcome.reason.empty());
+  auto fine = IngestOne(
+      other.Next(kOpFs, Payload({Create(kFsRootId, "ok", S_IFDIR | 0755)}).SerializeAsString()));
+  EXPECT_EQ(fine.kind, IngestOutcome::Kind::kApplied) << fine.reason;
+  EXPECT_TRUE(fine.reason.empty()) << fine.reason;
+  FsReader reader(store_->db(), nullptr);
+  EXPECT_EQ(ShownNames(reader, kFsRootId), std::vector<std::string>{"ok"});
+}
+
+}  // namespace
+}  // namespace lattice::kernel::testing
