@@ -431,11 +431,15 @@ class View {
       }));
       LATTICE_ASSIGN_OR_RETURN(auto versions, fs::ReadFsHeads(source_, ino));
       for (uint64_t id : entries) {
-        LATTICE_ASSIGN_OR_RETURN(auto items, ItemsOf(id));
+        LATTICE_ASSIGN_OR_RETURN(auto rec, fs::ReadEntry(source_, id));
+        if (!rec) continue;
+        LATTICE_ASSIGN_OR_RETURN(bool shown, Shown(*rec));
+        if (!shown) continue;
+        LATTICE_ASSIGN_OR_RETURN(auto items, Items(id, *rec));
         if (items.empty()) continue;
         for (size_t i = 1; i < items.size() && i < versions.size() && out.size() < max; ++i) {
           FsConflictView c;
-          c.parent = fs::ShownPlace(*fs::ReadEntry(source_, id).value())->parent();
+          c.parent = fs::ShownPlace(*rec)->parent();
           c.name = items[i].name;
           c.original = items[0].name;
           c.inode = items[i].inode;

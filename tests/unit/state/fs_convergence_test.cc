@@ -5,6 +5,11 @@
 #include <random>
 #include <set>
 
+#include <cstdio>
+
+#include "lattice/v1/fs_state.pb.h"
+#include "state/fs_keys.h"
+#include "storage/keys.h"
 #include "unit/state/fs_test_support.h"
 
 namespace lattice::kernel::testing {
@@ -88,7 +93,13 @@ struct Step {
   DecodedIntention intention;
 };
 
-void ConvergesForSeed(uint64_t seed, int rounds) {
+struct Coverage {
+  int name_conflicts = 0;
+  int content_conflicts = 0;
+  int cycles_skipped = 0;
+};
+
+void ConvergesForSeed(uint64_t seed, int rounds, Coverage* coverage) {
   std::mt19937_64 rng(seed);
   std::vector<FsAuthor> authors = {MakeFsAuthor("alpha", 'a'), MakeFsAuthor("beta", 'b'),
                                    MakeFsAuthor("gamma", 'c')};
@@ -119,6 +130,26 @@ void ConvergesForSeed(uint64_t seed, int rounds) {
   }
   const std::string expected = all.Dump();
   Walk(all.Reader());
+  {
+    // What the history exercised, so the test keeps meaning something.
+    FsReader reader = all.Reader();
+    auto conflicts = reader.Conflicts(1000);
+    ASSERT_TRUE(conflicts.ok());
+    for (const auto& c : *conflicts) ++(c.version.empty() ? coverage->name_conflicts
+                                                         : coverage->content_conflicts);
+    std::string prefix = fs::TablePrefix(fs::kMoveLogTable);
+    ASSERT_TRUE(all.db()
+                    .Scan(prefix, keys::PrefixEnd(prefix),
+                          [&](std::string_view, std::string_view v) {
+                            v1::FsMoveRecord move;
+                            if (move.ParseFromArray(v.data(), static_cast<int>(v.size())) &&
+                                move.skipped()) {
+                              ++coverage->cycles_skipped;
+                            }
+                            return true;
+                          })
+                    .ok());
+  }
 
   auto check = [&](const std::vector<const Step*>& order, std::string_view what) {
     FsReplica r;
@@ -158,10 +189,16 @@ void ConvergesForSeed(uint64_t seed, int rounds) {
 }
 
 TEST(FsConvergenceTest, RandomConcurrentOpsConvergeInEveryCausalOrder) {
-  for (uint64_t seed : {1u, 2u, 3u, 4u}) {
+  Coverage coverage;
+  for (uint64_t seed : {1u, 2u, 3u, 4u, 5u, 6u}) {
     SCOPED_TRACE(seed);
-    ConvergesForSeed(seed, 30);
+    ConvergesForSeed(seed, 30, &coverage);
   }
+  EXPECT_GT(coverage.name_conflicts, 0);
+  EXPECT_GT(coverage.content_conflicts, 0);
+  EXPECT_GT(coverage.cycles_skipped, 0);
+  std::printf("name conflicts %d, content conflicts %d, cycles skipped %d\n",
+              coverage.name_conflicts, coverage.content_conflicts, coverage.cycles_skipped);
 }
 
 TEST(FsScaleTest, TenThousandEntriesListInPagesWithStableOffsets) {
