@@ -214,7 +214,7 @@ absl::Status ApplyOp(BatchView& view, const DecodedIntention& intention, const v
       move.set_parent(c.parent());
       move.set_name(c.name());
       move.set_author(author);
-      return fs::ApplyFsMove(view, at, std::move(move));
+      return fs::ApplyFsMove(view, at, std::move(move), /*new_entry=*/true);
     }
     case v1::FsOp::kLink: {
       v1::FsMoveRecord move;
@@ -224,7 +224,7 @@ absl::Status ApplyOp(BatchView& view, const DecodedIntention& intention, const v
       move.set_parent(op.link().parent());
       move.set_name(op.link().name());
       move.set_author(author);
-      return fs::ApplyFsMove(view, at, std::move(move));
+      return fs::ApplyFsMove(view, at, std::move(move), /*new_entry=*/true);
     }
     case v1::FsOp::kMove: {
       fs::ViewSource source(view);
@@ -238,7 +238,7 @@ absl::Status ApplyOp(BatchView& view, const DecodedIntention& intention, const v
       move.set_name(op.move().name());
       move.set_author(author);
       *move.mutable_seen_versions() = op.move().seen_versions();
-      return fs::ApplyFsMove(view, at, std::move(move));
+      return fs::ApplyFsMove(view, at, std::move(move), /*new_entry=*/false);
     }
     case v1::FsOp::kWrite: {
       const auto& w = op.write();

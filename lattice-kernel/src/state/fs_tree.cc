@@ -130,13 +130,16 @@ std::optional<v1::FsPlace> ShownPlace(const v1::FsEntryRecord& entry) {
   return std::nullopt;
 }
 
-absl::Status ApplyFsMove(BatchView& view, const std::string& at, v1::FsMoveRecord move) {
+absl::Status ApplyFsMove(BatchView& view, const std::string& at, v1::FsMoveRecord move,
+                         bool new_entry) {
   ViewSource source(view);
   std::vector<std::string> later;
-  LATTICE_RETURN_IF_ERROR(
-      LaterStamps(source, TablePrefix(kEntryMovesTable) + Be64(move.entry()), at, &later));
-  if (move.dir()) {
-    LATTICE_RETURN_IF_ERROR(LaterStamps(source, TablePrefix(kDirMovesTable), at, &later));
+  if (!new_entry) {
+    LATTICE_RETURN_IF_ERROR(
+        LaterStamps(source, TablePrefix(kEntryMovesTable) + Be64(move.entry()), at, &later));
+    if (move.dir()) {
+      LATTICE_RETURN_IF_ERROR(LaterStamps(source, TablePrefix(kDirMovesTable), at, &later));
+    }
   }
   std::sort(later.begin(), later.end());
   later.erase(std::unique(later.begin(), later.end()), later.end());
@@ -151,7 +154,7 @@ absl::Status ApplyFsMove(BatchView& view, const std::string& at, v1::FsMoveRecor
   LATTICE_RETURN_IF_ERROR(Do(view, at, &move));
   view.Put(TablePrefix(kMoveLogTable) + at, move.SerializeAsString());
   view.Put(TablePrefix(kEntryMovesTable) + Be64(move.entry()) + at, "");
-  if (move.dir()) view.Put(TablePrefix(kDirMovesTable) + at, "");
+  if (move.dir() && !new_entry) view.Put(TablePrefix(kDirMovesTable) + at, "");
   for (size_t i = 0; i < later.size(); ++i) {
     LATTICE_RETURN_IF_ERROR(Do(view, later[i], &undone[i]));
     view.Put(TablePrefix(kMoveLogTable) + later[i], undone[i].SerializeAsString());
