@@ -333,6 +333,7 @@ class View {
     if (version.version().has_mtime()) *out.attr.mutable_mtime() = version.version().mtime();
     SetContent(&out, version.version());
     out.conflict_copy = true;
+    out.copy_of = ino;
     bool losing = false;
     for (const auto& head : base->other_heads) losing |= head.id() == version_id;
     out.live = base->live && losing;

@@ -59,6 +59,8 @@ struct FsInode {
   std::optional<v1::FsVersion> winner;       // regular files with content
   std::vector<v1::FsVersion> other_heads;    // concurrent versions (conflicts), winner excluded
   bool conflict_copy = false;  // a losing head shown as its own read-only file
+  uint64_t copy_of = 0;        // a conflict copy's inode: the file whose head it shows
+                               // (the head is `winner`)
   bool live = true;            // false once no entry of it is visible (unlinked; open files
                                // may still read it)
 };

@@ -91,6 +91,8 @@ TEST_F(FsContentTest, ConcurrentWritesShowTheLoserAsAConflictCopy) {
   auto copy_inode = reader.Inode(copy_id);
   ASSERT_TRUE(copy_inode.ok() && copy_inode->has_value());
   EXPECT_TRUE((*copy_inode)->conflict_copy);
+  EXPECT_EQ((*copy_inode)->copy_of, f_);
+  EXPECT_EQ((*copy_inode)->winner->id(), FsVersionId(wb.hash, 0));
   EXPECT_TRUE((*copy_inode)->live);
   EXPECT_EQ((*copy_inode)->size, 7u);
   auto conflicts = reader.Conflicts(10);
