@@ -12,7 +12,7 @@
 //   S m be64(entry) stamp               -> "" the moves of one entry
 //   S v be64(inode) version id          -> FsVersionRecord: every content version
 //   S h be64(inode) version id          -> "" heads
-//   S x version id                      -> "" replaced before it arrived here
+//   S x be64(inode) version id          -> "" replaced before it arrived here
 //   S k be64(copy id)                   -> be64(inode) version id: conflict copies
 //   S a be64(inode) name                -> FsXattrRecord
 #pragma once

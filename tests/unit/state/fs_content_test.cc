@@ -121,6 +121,18 @@ TEST_F(FsContentTest, AReplacementArrivingFirstStillHidesTheReplacedVersion) {
   EXPECT_EQ((*r.Reader().Inode(f_))->size, 8u);
 }
 
+TEST_F(FsContentTest, ReplacingAnotherFilesVersionChangesNothingThere) {
+  auto other = FsIntention(b_, kT0 + 1000, 0, Payload({Create(kFsRootId, "g", kFile)}));
+  uint64_t g = FsDerivedId(other.hash, 0);
+  auto wf = FsIntention(b_, kT0 + 2000, 0, Payload({Write(f_, 3, {v1_})}));
+  auto wg = FsIntention(c_, kT0 + 3000, 0, Payload({Write(g, 4, {FsVersionId(wf.hash, 0)})}));
+  FsReplica r1, r2;
+  for (const auto* x : {&create_, &other, &wf, &wg}) ASSERT_TRUE(r1.Apply(*x).ok());
+  for (const auto* x : {&create_, &other, &wg, &wf}) ASSERT_TRUE(r2.Apply(*x).ok());
+  EXPECT_EQ(r1.Dump(), r2.Dump());
+  EXPECT_EQ((*r1.Reader().Inode(f_))->size, 3u);
+}
+
 TEST_F(FsContentTest, DeleteVersusEditKeepsTheEdit) {
   auto unlink = FsIntention(b_, kT0 + 2000, 0, Payload({Move(f_, kFsTrashId, "f", {v1_})}));
   auto edit = FsIntention(c_, kT0 + 1000, 0, Payload({Write(f_, 7, {v1_})}));
