@@ -53,7 +53,9 @@ absl::Status Do(BatchView& view, const std::string& at, v1::FsMoveRecord* move) 
   } else {
     move->clear_before();
   }
-  if (move->dir()) {
+  // A new directory has no descendants, so placing it makes no cycle (and its depth is not
+  // walked: a tree may grow deeper than the walk goes by creates alone).
+  if (move->dir() && before) {
     LATTICE_ASSIGN_OR_RETURN(bool cycle, MakesCycle(source, move->entry(), move->parent()));
     move->set_skipped(cycle);
     if (cycle) return absl::OkStatus();

@@ -17,7 +17,8 @@
 // depend on arrival order.
 // The walk up from the new parent that refuses a cycle stops after kMaxFsTreeDepth ancestors
 // and then skips the move as though it made one: the tree at that stamp is the same on every
-// node, so every node skips it alike.
+// node, so every node skips it alike. (Creates are not walked: a tree deeper than that is
+// possible, but no existing directory can be moved into its depths.)
 #pragma once
 
 #include <cstdint>
