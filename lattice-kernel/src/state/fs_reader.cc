@@ -5,7 +5,9 @@
 // - Visible entries. An entry placed in a directory (not the trash) is shown there. An entry
 //   in the trash is shown at its place before the trash when
 //     * it is not a directory, no entry of its inode is placed, and its inode has a content
-//       head the unlink did not see (delete versus edit keeps the edit); or
+//       head the unlink did not see (delete versus edit keeps the edit), other than one the
+//       unlinking node itself wrote after the unlink (a later seq of its chain: a write to a
+//       file it still had open); or
 //     * it is a directory with a shown child: a directory removed on one node while an entry
 //       was created or moved into it on another stays, at its old place, with what was put in
 //       it (recursively: a removed directory whose removed subdirectory keeps a child is
@@ -106,13 +108,25 @@ class View {
       if (other && other->place().parent() != kFsTrashId) return false;
     }
     std::set<std::string_view> seen(rec.seen_versions().begin(), rec.seen_versions().end());
-    bool unseen = false;
+    std::vector<std::string> unseen;
     std::string heads = Key(fs::kHeadTable, rec.inode());
     LATTICE_RETURN_IF_ERROR(source_.ScanPrefix(heads, [&](std::string_view key, std::string_view) {
-      if (!seen.contains(key.substr(heads.size()))) unseen = true;
-      return !unseen;
+      std::string_view id = key.substr(heads.size());
+      if (!seen.contains(id)) unseen.emplace_back(id);
+      return true;
     }));
-    return unseen;
+    // A version the unlinking node wrote after the unlink (later in its own chain) is no
+    // concurrent edit: writing to a file it had open after unlinking it keeps it unlinked.
+    for (const auto& id : unseen) {
+      v1::FsVersionRecord version;
+      LATTICE_ASSIGN_OR_RETURN(bool found,
+                               source_.Read(Key(fs::kVersionTable, rec.inode(), id), &version));
+      if (!found) return true;
+      bool after_unlink = version.version().author() == rec.place().author() &&
+                          version.seq() > rec.place().seq();
+      if (!after_unlink) return true;
+    }
+    return false;
   }
 
   absl::StatusOr<bool> HasShownChild(uint64_t dir, size_t depth) const {

@@ -85,6 +85,7 @@ absl::Status Do(BatchView& view, const std::string& at, v1::FsMoveRecord* move) 
   place->set_name(move->name());
   place->set_at(at);
   place->set_author(move->author());
+  place->set_seq(move->seq());
   AddIndexes(view, move->entry(), after);
   view.Put(Key(kEntryTable, move->entry()), after.SerializeAsString());
   return absl::OkStatus();

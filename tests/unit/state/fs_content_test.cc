@@ -151,6 +151,23 @@ TEST_F(FsContentTest, DeleteVersusEditKeepsTheEdit) {
   EXPECT_FALSE((*reader.Inode(f_))->live);
 }
 
+TEST_F(FsContentTest, TheUnlinkersOwnLaterWriteKeepsTheFileUnlinked) {
+  FsReplica r;
+  ASSERT_TRUE(r.Apply(create_).ok());
+  auto unlink = FsIntention(b_, kT0 + 1000, 0, Payload({Move(f_, kFsTrashId, "f", {v1_})}));
+  auto write = FsIntention(b_, kT0 + 2000, 0, Payload({Write(f_, 7, {v1_})}));
+  ASSERT_LT(unlink.body.seq(), write.body.seq());
+  ASSERT_TRUE(r.Apply(unlink).ok());
+  ASSERT_TRUE(r.Apply(write).ok());
+  EXPECT_TRUE(ShownNames(r.Reader(), kFsRootId).empty());
+  // The same write by another node, concurrent with the unlink, keeps it.
+  FsReplica other;
+  ASSERT_TRUE(other.Apply(create_).ok());
+  ASSERT_TRUE(other.Apply(unlink).ok());
+  ASSERT_TRUE(other.Apply(FsIntention(c_, kT0 + 2000, 0, Payload({Write(f_, 7, {v1_})}))).ok());
+  EXPECT_EQ(ShownNames(other.Reader(), kFsRootId), std::vector<std::string>{"f"});
+}
+
 TEST_F(FsContentTest, AnUnlinkThatSawEverythingRemoves) {
   FsReplica r;
   ASSERT_TRUE(r.Apply(create_).ok());
