@@ -43,6 +43,7 @@
 #include "state/fs_keys.h"
 #include "state/fs_reader.h"
 #include "state/fs_tree.h"
+#include "storage/keys.h"
 
 namespace lattice::kernel {
 namespace {
@@ -394,7 +395,7 @@ class View {
     while (more) {
       batch.clear();
       more = false;
-      LATTICE_RETURN_IF_ERROR(source_.Scan(start, keys_end(prefix), [&](std::string_view key,
+      LATTICE_RETURN_IF_ERROR(source_.Scan(start, keys::PrefixEnd(prefix), [&](std::string_view key,
                                                                          std::string_view) {
         if (batch.size() >= 256) {
           more = true;
@@ -419,19 +420,13 @@ class View {
     return out;
   }
 
-  static std::string keys_end(const std::string& prefix) {
-    std::string end = prefix;
-    while (!end.empty() && static_cast<uint8_t>(end.back()) == 0xff) end.pop_back();
-    if (!end.empty()) end.back() = static_cast<char>(static_cast<uint8_t>(end.back()) + 1);
-    return end;
-  }
-
   absl::StatusOr<std::vector<FsConflictView>> Conflicts(size_t max) const {
     std::vector<FsConflictView> out;
     // Content: inodes with more than one head.
     std::map<uint64_t, int> heads;
     std::string hprefix = fs::TablePrefix(fs::kHeadTable);
-    LATTICE_RETURN_IF_ERROR(source_.ScanPrefix(hprefix, [&](std::string_view key, std::string_view) {
+    LATTICE_RETURN_IF_ERROR(source_.ScanPrefix(hprefix, [&](std::string_view key,
+                                                            std::string_view) {
       ++heads[fs::ReadBe64(key.substr(hprefix.size()))];
       return true;
     }));
@@ -501,7 +496,9 @@ class View {
         c.hlc.set_wall_ms(fs::StampWallMs(place.at()));
         if (place.at().size() >= 12) {
           uint32_t counter = 0;
-          for (int i = 8; i < 12; ++i) counter = (counter << 8) | static_cast<uint8_t>(place.at()[i]);
+          for (int i = 8; i < 12; ++i) {
+            counter = (counter << 8) | static_cast<uint8_t>(place.at()[i]);
+          }
           c.hlc.set_counter(counter);
         }
         out.push_back(std::move(c));

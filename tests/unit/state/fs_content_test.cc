@@ -18,7 +18,8 @@ class FsContentTest : public ::testing::Test {
   FsAuthor c_ = MakeFsAuthor("gamma", 'c');
 
   void SetUp() override {
-    create_ = FsIntention(a_, kT0, 0, Payload({Create(kFsRootId, "f", kFile), Write(FsOpRef(0), 5)}));
+    create_ = FsIntention(a_, kT0, 0,
+                          Payload({Create(kFsRootId, "f", kFile), Write(FsOpRef(0), 5)}));
     f_ = FsDerivedId(create_.hash, 0);
     v1_ = FsVersionId(create_.hash, 1);
   }
@@ -144,9 +145,9 @@ TEST_F(FsContentTest, DeleteVersusEditKeepsTheEdit) {
   EXPECT_TRUE((*reader.Inode(f_))->live);
   EXPECT_EQ((*reader.Inode(f_))->size, 7u);
   // An unlink that saw the edit removes it.
-  ASSERT_TRUE(r.Apply(FsIntention(b_, kT0 + 3000, 0,
-                                  Payload({Move(f_, kFsTrashId, "f", {FsVersionId(edit.hash, 0)})})))
-                  .ok());
+  auto seen_edit = FsIntention(
+      b_, kT0 + 3000, 0, Payload({Move(f_, kFsTrashId, "f", {FsVersionId(edit.hash, 0)})}));
+  ASSERT_TRUE(r.Apply(seen_edit).ok());
   EXPECT_TRUE(ShownNames(reader, kFsRootId).empty());
   EXPECT_FALSE((*reader.Inode(f_))->live);
 }
