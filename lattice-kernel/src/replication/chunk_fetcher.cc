@@ -42,13 +42,26 @@ void ChunkFetcher::Sweep() {
 void ChunkFetcher::FetchFor(const std::string& store_id) {
   Store* store = ctx_.node.StoreById(store_id);
   if (store == nullptr || store->chunks() == nullptr) return;
-  auto wants = store->WantedChunks(limits::kMaxWantedChunksPerSweep);
+  std::string after;
+  {
+    std::lock_guard lock(mu_);
+    after = cursor_[store_id];
+  }
+  auto wants = store->WantedChunks(limits::kMaxWantedChunksPerSweep, after);
+  if (wants.ok() && wants->empty() && !after.empty()) {
+    after.clear();  // past the last want: start again from the first
+    wants = store->WantedChunks(limits::kMaxWantedChunksPerSweep);
+  }
   if (!wants.ok()) {
     spdlog::warn("store {}: reading the wanted chunks failed: {}", FormatStoreId(store_id),
                  wants.status().message());
     return;
   }
   if (wants->empty()) return;
+  // A full page: the next pass goes on after it; a short one: the next starts over (unless
+  // every peer was busy before the page was through: then it goes on from there).
+  std::string next_cursor =
+      wants->size() < limits::kMaxWantedChunksPerSweep ? std::string() : wants->back();
   auto peers = ctx_.PeersOf(store_id);
   if (peers.empty()) return;
   // Wants that outlived their chunk (stored by a fetch that raced with the commit that
@@ -80,6 +93,7 @@ void ChunkFetcher::FetchFor(const std::string& store_id) {
              pending_.size() < limits::kMaxChunkRequestsInFlight;
     };
     auto now = Clock::now();
+    std::string after_busy = after;
     for (const auto& hash : candidates) {
       Key key{store_id, hash};
       if (asking_.count(key)) continue;
@@ -95,7 +109,12 @@ void ChunkFetcher::FetchFor(const std::string& store_id) {
         chosen = p;
         break;
       }
-      if (!any_room) break;  // every peer is busy: the rest waits for answers
+      if (!any_room) {
+        // Every peer is busy: the rest waits for answers, and the next pass starts here.
+        next_cursor = after_busy;
+        break;
+      }
+      after_busy = hash;
       if (!chosen) continue;  // no peer that has not said it lacks this chunk
       // Spread the next chunk to the next peer, so one slow peer does not hold up the rest.
       next_peer_ = *chosen + 1;
@@ -123,6 +142,7 @@ void ChunkFetcher::FetchFor(const std::string& store_id) {
       pending_[request->request_id()].hashes.insert(hash);
       asking_[key] = request->request_id();
     }
+    cursor_[store_id] = next_cursor;
   }
   for (auto& [conn, message] : to_send) {
     // A request that cannot be queued stays pending and times out, then is asked again.

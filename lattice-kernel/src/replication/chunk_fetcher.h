@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -75,6 +76,9 @@ class ChunkFetcher {
   std::map<Key, uint64_t> asking_;       // hashes on their way, by the request asking
   std::map<Key, Tried> tried_;
   std::map<const PeerConnection*, size_t> in_flight_;  // requests per peer
+  // Per store: the last want read by the previous pass, so passes page through every want
+  // (wrapping around) and wants no peer holds cannot starve the ones after them.
+  std::map<std::string, std::string> cursor_;
   uint64_t next_request_id_ = 1;
   size_t next_peer_ = 0;  // round-robin start
   ChunkFetchStats stats_;
