@@ -4,7 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <fstream>
 
 #include "lattice/common/chunker.h"
 #include "lattice/common/hex.h"
@@ -60,6 +62,13 @@ std::string FsWritePayload(const std::vector<std::string>& chunks) {
 void MakeMember(MeshNode& n, const KeyPair& key) {
   Store* root = n.node->RootOf(n.node->own_mesh_id());
   ASSERT_TRUE(root->WriteKv({{"/nodes/" + ToHex(key.public_key) + "/status", "active", false}}).ok());
+}
+
+bool LinkedTo(MeshNode& viewer, MeshNode& peer) {
+  for (const auto& view : viewer.replicator->Peers("")) {
+    if (view.member.node_id == peer.id() && view.connected) return true;
+  }
+  return false;
 }
 
 class ChunkReplicationTest : public MeshTest {
@@ -160,6 +169,42 @@ TEST_F(ChunkReplicationTest, ChunksAWriterOnlyLaterHoldsAreFetchedOnceItHasThem)
   EXPECT_TRUE(StoreOf(b, store)->WantedChunks(10)->empty());
 }
 
+TEST_F(ChunkReplicationTest, AChunkDamagedOnTheServingNodeIsNotSentAndIsWantedThereAgain) {
+  MakeMesh(2);
+  std::string store = CreateStore("files");
+  MeshNode& a = *nodes_[0];
+  MeshNode& b = *nodes_[1];
+  KeyPair writer = GenerateKeyPair();
+  MakeMember(a, writer);
+  std::string mesh = FormatStoreId(a.node->own_mesh_id());
+  ASSERT_TRUE(WaitConverged(All(), mesh)) << Describe(All(), mesh);
+  std::string chunk = PseudoRandom(60'000, 5);
+  ASSERT_TRUE(StoreOf(a, store)->chunks()->Put(ChunkHash(chunk), chunk).ok());
+  ASSERT_TRUE(StoreOf(a, store)->chunks()->Sync().ok());
+  // The bytes on A's disk rot before B asks.
+  std::string pack = a.dir.path() + "/stores/" + store + "/chunks/packs/000001.pack";
+  {
+    std::fstream file(pack, std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(file.good()) << pack;
+    file.seekp(40 + 1234);
+    file.put('\x42');
+  }
+  ForeignAuthor author(StoreOf(a, store)->id(), writer);
+  ASSERT_EQ(StoreOf(a, store)
+                ->Ingest({author.Next(kFsOpType, FsWritePayload({chunk})).signed_intention})
+                .at(0)
+                .kind,
+            IngestOutcome::Kind::kApplied);
+  ASSERT_TRUE(WaitConverged(All(), store)) << Describe(All(), store);
+  // A finds the damage when B asks (or when it reads), drops the chunk and wants it again;
+  // B gets nothing, and neither is cut off.
+  EXPECT_TRUE(Eventually([&] { return StoreOf(a, store)->WantedChunks(10)->size() == 1; }));
+  EXPECT_FALSE(*StoreOf(a, store)->chunks()->Has(ChunkHash(chunk)));
+  EXPECT_FALSE(*StoreOf(b, store)->chunks()->Has(ChunkHash(chunk)));
+  EXPECT_EQ(b.replicator->chunk_stats().peers_cut_off, 0u);
+  EXPECT_TRUE(LinkedTo(a, b));
+}
+
 // A member the test plays by hand: dials n0 and answers chunk requests with `bytes`.
 struct LyingPeer {
   KeyPair key = GenerateKeyPair();
@@ -183,10 +228,13 @@ TEST_F(ChunkReplicationTest, APeerSendingAChunkThatDoesNotMatchItsHashIsCutOffAn
   auto link = evil->transport->Dial(dial);
   ASSERT_TRUE(link.ok()) << link.status();
   evil->link = *std::move(link);
+  // The liar answers with the true bytes of one chunk and other bytes for the second, in one
+  // response: nothing of that response may be kept.
+  std::string honest = PseudoRandom(40'000, 4);
   std::string chunk = PseudoRandom(50'000, 3);
   std::string hash = ChunkHash(chunk);
   LyingPeer* peer = evil.get();
-  evil->link->Start({[peer, hash](std::string payload) {
+  evil->link->Start({[peer, honest](std::string payload) {
                        auto message = replication::ParsePeerMessage(payload);
                        if (!message.ok() || !message->has_chunk_request()) return;
                        ++peer->requests;
@@ -197,7 +245,9 @@ TEST_F(ChunkReplicationTest, APeerSendingAChunkThatDoesNotMatchItsHashIsCutOffAn
                        for (const auto& asked : message->chunk_request().hashes()) {
                          auto* data = response->add_chunks();
                          data->set_hash(asked);
-                         data->set_data("not the bytes of " + ToHex(asked));
+                         data->set_data(asked == ChunkHash(honest)
+                                            ? honest
+                                            : "not the bytes of " + ToHex(asked));
                        }
                        response->set_last(true);
                        (void)peer->link->Send(reply.SerializeAsString());
@@ -209,7 +259,7 @@ TEST_F(ChunkReplicationTest, APeerSendingAChunkThatDoesNotMatchItsHashIsCutOffAn
   v1::PeerMessage push;
   push.mutable_push()->set_store_id(StoreOf(a, store)->id());
   *push.mutable_push()->add_intentions() =
-      author.Next(kFsOpType, FsWritePayload({chunk})).signed_intention;
+      author.Next(kFsOpType, FsWritePayload({honest, chunk})).signed_intention;
   ASSERT_TRUE(evil->link->Send(push.SerializeAsString()).ok());
 
   EXPECT_TRUE(Eventually([&] { return !evil->link->open(); })) << "A cuts the liar off";
@@ -217,9 +267,12 @@ TEST_F(ChunkReplicationTest, APeerSendingAChunkThatDoesNotMatchItsHashIsCutOffAn
   EXPECT_EQ(a.replicator->chunk_stats().peers_cut_off, 1u);
   EXPECT_EQ(a.replicator->chunk_stats().chunks_received, 0u);
   EXPECT_FALSE(*StoreOf(a, store)->chunks()->Has(hash));
+  EXPECT_FALSE(*StoreOf(a, store)->chunks()->Has(ChunkHash(honest)));
   EXPECT_EQ(StoreOf(a, store)->chunks()->chunk_count(), 0u);
   // Still wanted, to be fetched from an honest peer.
-  EXPECT_EQ(*StoreOf(a, store)->WantedChunks(10), std::vector<std::string>{hash});
+  std::vector<std::string> both{hash, ChunkHash(honest)};
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(*StoreOf(a, store)->WantedChunks(10), both);
   // And the liar is refused for a while.
   net::DialRequest again;
   again.address = "n0:7470";
