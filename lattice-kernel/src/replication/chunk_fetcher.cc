@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "lattice/common/chunker.h"
 #include "lattice/common/fs_limits.h"
 #include "lattice/common/hex.h"
@@ -16,9 +18,20 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// A chunk every connected peer said it lacks is asked again after this (one of them may have
-// fetched it meanwhile, or a new peer may hold it).
+// A chunk the connected peers said they lack is asked again after this (one of them may have
+// fetched it meanwhile, or a new peer may hold it), doubling each round up to the maximum.
 constexpr auto kRetryUnknownAfter = std::chrono::seconds(5);
+constexpr auto kMaxRetryUnknownAfter = std::chrono::minutes(10);
+// What no peer held is forgotten after this without news (the want is likely gone), and at
+// most this many chunks are remembered (beyond it, they are asked every pass).
+constexpr auto kForgetTriedAfter = std::chrono::hours(1);
+constexpr size_t kMaxTriedChunks = 100'000;
+
+std::chrono::steady_clock::duration RetryDelay(uint32_t rounds) {
+  auto delay = std::chrono::duration_cast<std::chrono::steady_clock::duration>(kRetryUnknownAfter);
+  for (uint32_t r = 1; r < rounds && delay < kMaxRetryUnknownAfter; ++r) delay *= 2;
+  return std::min<std::chrono::steady_clock::duration>(delay, kMaxRetryUnknownAfter);
+}
 
 }  // namespace
 
@@ -30,7 +43,14 @@ void ChunkFetcher::Sweep() {
       it = now - it->second.sent >= limits::kChunkFetchTimeout ? Forget(it) : std::next(it);
     }
     for (auto it = tried_.begin(); it != tried_.end();) {
-      it = now - it->second.when >= kRetryUnknownAfter ? tried_.erase(it) : std::next(it);
+      Tried& tried = it->second;
+      if (now - tried.when >= kForgetTriedAfter) {
+        it = tried_.erase(it);
+        continue;
+      }
+      // The round is over: every peer may be asked again.
+      if (!tried.peers.empty() && now - tried.when >= RetryDelay(tried.rounds)) tried.peers.clear();
+      ++it;
     }
   }
   for (const auto& d : ctx_.node.ListStores(/*include_archived=*/true)) {
@@ -252,17 +272,25 @@ void ChunkFetcher::OnResponse(const ConnectionPtr& conn, const v1::ChunkResponse
     std::lock_guard lock(mu_);
     stats_.chunks_received += stored.size();
     stats_.bytes_received += stored_bytes;
+    stats_.answered_unknown += static_cast<uint64_t>(response.unknown_size());
     auto now = Clock::now();
     auto it = pending_.find(response.request_id());
     if (it == pending_.end()) return;  // closed or timed out meanwhile
     for (const auto& hash : stored) {
       it->second.hashes.erase(hash);
       asking_.erase({response.store_id(), hash});
+      tried_.erase({response.store_id(), hash});
     }
     for (const auto& hash : response.unknown()) {
-      Tried& tried = tried_[{response.store_id(), hash}];
-      tried.peers.insert(conn->peer_id());
-      tried.when = now;
+      Key key{response.store_id(), hash};
+      auto t = tried_.find(key);
+      if (t == tried_.end()) {
+        if (tried_.size() >= kMaxTriedChunks) continue;
+        t = tried_.emplace(key, Tried()).first;
+      }
+      if (t->second.peers.empty()) ++t->second.rounds;  // the first "no" of a new round
+      t->second.peers.insert(conn->peer_id());
+      t->second.when = now;
     }
     if (response.last()) {
       Forget(it);

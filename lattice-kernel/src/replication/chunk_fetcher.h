@@ -28,6 +28,7 @@ struct ChunkFetchStats {
   uint64_t chunks_served = 0;
   uint64_t bytes_served = 0;
   uint64_t peers_cut_off = 0;    // for chunks that did not match their hash
+  uint64_t answered_unknown = 0; // chunks a peer said it does not hold
 };
 
 // Thread-safe.
@@ -57,10 +58,13 @@ class ChunkFetcher {
     std::set<std::string> hashes;  // asked and not answered yet
     std::chrono::steady_clock::time_point sent;
   };
-  // Per (store, hash): the peers that said they do not hold it, and when the last did.
+  // Per (store, hash): the peers that said they do not hold it in this round, when the last
+  // did, and how many rounds found no peer holding it (each waits twice as long, so a chunk
+  // nobody holds, say one a misbehaving writer cited, costs little).
   struct Tried {
     std::set<std::string> peers;
     std::chrono::steady_clock::time_point when;
+    uint32_t rounds = 0;
   };
   using Key = std::pair<std::string, std::string>;  // (store id, chunk hash)
 

@@ -162,7 +162,9 @@ TEST_F(ChunkReplicationTest, ChunksAWriterOnlyLaterHoldsAreFetchedOnceItHasThem)
   // Neither holds it: both want it, and asking each other finds nothing.
   EXPECT_EQ(StoreOf(a, store)->WantedChunks(10)->size(), 1u);
   EXPECT_EQ(StoreOf(b, store)->WantedChunks(10)->size(), 1u);
-  // The writer's chunk reaches A (as its PutChunks would); B then gets it from A.
+  EXPECT_TRUE(Eventually([&] { return b.replicator->chunk_stats().answered_unknown >= 1; }))
+      << "B asked A, which does not hold it";
+  // The writer's chunk reaches A (as its PutChunks would); B asks again later and gets it.
   ASSERT_TRUE(StoreOf(a, store)->chunks()->Put(ChunkHash(chunk), chunk).ok());
   ASSERT_TRUE(StoreOf(a, store)->ChunksStored({ChunkHash(chunk)}).ok());
   EXPECT_TRUE(Eventually([&] { return *StoreOf(b, store)->chunks()->Has(ChunkHash(chunk)); }, 30s));
