@@ -10,3 +10,7 @@ lattice_warnings(fs_rpc_unit_tests)
 gtest_discover_tests(fs_rpc_unit_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit TIMEOUT 300)
 
 lattice_integration_test(kernel_fs_test)
+
+# Two kernels in one mesh.
+lattice_integration_test(kernel_fs_mesh_test)
+target_link_libraries(kernel_fs_mesh_test PRIVATE lattice_replication_test_support)

@@ -16,7 +16,8 @@ void FillFsStat(const FsInode& inode, v1::FsStat* out);
 
 absl::Status FsMissingChunks(const ChunkStore& chunks, const v1::FsMissingChunksRequest& request,
                              v1::FsMissingChunksResponse* response);
-// Checks every chunk against its hash and the limits, stores them, then syncs them.
+// Checks every chunk against its hash and the limits and stores them; they are made durable
+// with the commit that cites them (the store syncs its chunk store before its log).
 absl::Status FsPutChunks(ChunkStore& chunks, const v1::FsPutChunksRequest& request,
                          v1::FsPutChunksResponse* response);
 absl::Status FsRead(const FsReader& reader, const ChunkStore& chunks,

@@ -7,9 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 
 #include "lattice/common/fs_errno.h"
@@ -41,20 +39,8 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const abs
   return reactor;
 }
 
-// The chunk store of an fs store, opened at `<store dir>/chunks` on first use.
-// TODO(chunks): Store::chunks() once the store opens its own chunk store (shared decision);
-// until then the service keeps one per store here.
-ChunkStore* ChunksOf(Store& store) {
-  if (store.type() != StoreType::kFs) return nullptr;
-  static std::mutex mutex;
-  static auto* opened = new std::map<std::string, std::unique_ptr<ChunkStore>>();
-  std::lock_guard lock(mutex);
-  auto it = opened->find(store.id());
-  if (it != opened->end()) return it->second.get();
-  auto chunks = ChunkStore::Open(store.db().dir() + "/chunks");
-  if (!chunks.ok()) return nullptr;
-  return opened->emplace(store.id(), *std::move(chunks)).first->second.get();
-}
+// The store's chunk store (fs stores keep one at <store dir>/chunks), or nullptr.
+ChunkStore* ChunksOf(Store& store) { return store.chunks(); }
 
 absl::Status NoChunks() {
   return absl::FailedPreconditionError("this store keeps no chunks; it is not an fs store");
@@ -348,7 +334,7 @@ grpc::ServerUnaryReactor* FsService::StatFs(Ctx* context, const v1::FsStatFsRequ
   });
 }
 
-// The barrier: chunks are synced as they are stored, so it waits for the store's log only.
+// The barrier: the store's log (chunks are made durable with the commits that cite them).
 grpc::ServerUnaryReactor* FsService::Sync(Ctx* context, const v1::FsSyncRequest* request,
                                           v1::FsSyncResponse* response) {
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth, FsAccess(request->store(), Right::kWrite));
