@@ -1,0 +1,35 @@
+# Tests of lattice-fuse, included from tests/CMakeLists.txt (GTest is found there):
+# - fuse_unit_tests: byte-range sets, the commit plan and the write buffer (no mount).
+# - fuse_*: integration tests (tests/integration/fuse_mount_test.py) that run the real
+#   lattice-kernel, lattice-ctl and lattice-fuse on a temporary mount as root and check
+#   POSIX behaviour with ordinary system calls; label integration-fuse. They skip (exit 77)
+#   when not root or without /dev/fuse.
+include_guard(GLOBAL)
+include(GoogleTest)
+
+if(NOT TARGET lattice_fuse_lib)
+  message(STATUS "lattice-fuse tests not added: lattice-fuse is not part of this build")
+  return()
+endif()
+
+add_executable(fuse_unit_tests ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/overlay_test.cc)
+target_link_libraries(fuse_unit_tests PRIVATE lattice_fuse_lib GTest::gtest_main)
+lattice_warnings(fuse_unit_tests)
+gtest_discover_tests(fuse_unit_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+
+find_program(LATTICE_FUSE_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)
+  set(LATTICE_FUSE_SCENARIOS
+    files_and_content rename_and_links attributes special_files xattrs mmap_and_locks
+    sync_and_statfs big_directory unlink_while_open kernel_restart stale_mount)
+  foreach(_scenario ${LATTICE_FUSE_SCENARIOS})
+    add_test(NAME fuse_${_scenario}
+             COMMAND ${LATTICE_FUSE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/integration/fuse_mount_test.py
+                     --kernel $<TARGET_FILE:lattice-kernel>
+                     --ctl $<TARGET_FILE:lattice-ctl>
+                     --fuse $<TARGET_FILE:lattice-fuse>
+                     ${_scenario})
+    set_tests_properties(fuse_${_scenario} PROPERTIES LABELS integration-fuse TIMEOUT 180
+                         SKIP_RETURN_CODE 77)
+  endforeach()
+endif()
