@@ -673,6 +673,15 @@ void FileSystem::Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   {
     std::lock_guard lock(state->mu);
     bool keep = false;
+    if ((fi->flags & O_TRUNC) && (fi->flags & O_ACCMODE) != O_RDONLY) {
+      // FUSE_CAP_ATOMIC_O_TRUNC: the truncate comes with the open.
+      auto overlay = OverlayOf(ino, *state);
+      absl::Status status = overlay.ok() ? (*overlay)->Truncate(0) : overlay.status();
+      if (!status.ok()) {
+        ReplyError(req, status);
+        return;
+      }
+    }
     if (state->overlay || state->orphan) {
       keep = true;  // the page cache holds what this daemon wrote
     } else {
