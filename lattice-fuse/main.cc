@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   CLI::App app{"lattice-fuse: an fs store of a Lattice mesh as a folder"};
   app.add_option("--store", link_options.store, "the fs store to mount (id or name)")
       ->required();
-  app.add_option("mountpoint", mountpoint, "the folder to mount on")->required();
+  app.add_option("mountpoint,--mountpoint", mountpoint, "the folder to mount on")->required();
   app.add_option("--socket", link_options.socket_path,
                  "the kernel's socket (default: $LATTICE_SOCKET, else the standard path)");
   app.add_option("-o", mount_options,
@@ -85,6 +85,9 @@ int main(int argc, char** argv) {
                  "read the token from this file (default: $LATTICE_TOKEN, else the admin "
                  "cookie beside the socket)");
   app.add_flag("-f,--foreground", foreground, "stay in the foreground");
+  bool allow_other = false;
+  app.add_flag("--allow-other", allow_other,
+               "let other users of this machine use the folder (-o allow_other)");
   app.add_option("--retry-seconds", retry_seconds,
                  "how long a call waits for a kernel that is restarting before EIO")
       ->capture_default_str()
@@ -148,6 +151,7 @@ int main(int argc, char** argv) {
 
   std::string options = "default_permissions,fsname=lattice:" + link_options.store +
                         ",subtype=lattice";
+  if (allow_other) options += ",allow_other";
   for (const std::string& option : mount_options) options += "," + option;
   std::vector<std::string> fuse_argv_strings = {"lattice-fuse", "-o", options};
   if (fuse_debug) fuse_argv_strings.push_back("-d");
