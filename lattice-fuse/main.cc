@@ -197,11 +197,13 @@ int main(int argc, char** argv) {
 
   watcher.Stop();
   fs.set_session(nullptr);
-  (*link)->Stop();
+  // Files still open when the mount goes keep what was written to them.
   fuse_session_unmount(session);
+  int lost = fs.CommitAll();
+  (*link)->Stop();
   fuse_remove_signal_handlers(session);
   fuse_session_destroy(session);
   fuse_opt_free_args(&args);
   spdlog::info("unmounted {}", mountpoint);
-  return result < 0 ? 1 : 0;
+  return result < 0 || lost > 0 ? 1 : 0;
 }

@@ -12,7 +12,8 @@ if(NOT TARGET lattice_fuse_lib)
   return()
 endif()
 
-add_executable(fuse_unit_tests ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/overlay_test.cc)
+add_executable(fuse_unit_tests ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/overlay_test.cc
+                               ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/link_test.cc)
 target_link_libraries(fuse_unit_tests PRIVATE lattice_fuse_lib GTest::gtest_main)
 lattice_warnings(fuse_unit_tests)
 gtest_discover_tests(fuse_unit_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)

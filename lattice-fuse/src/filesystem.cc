@@ -1123,6 +1123,25 @@ void FileSystem::RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   fuse_reply_err(req, 0);
 }
 
+int FileSystem::CommitAll() {
+  std::vector<std::pair<uint64_t, std::shared_ptr<InodeState>>> all;
+  {
+    std::lock_guard lock(mu_);
+    all.assign(inodes_.begin(), inodes_.end());
+  }
+  int failed = 0;
+  for (auto& [ino, state] : all) {
+    std::lock_guard lock(state->mu);
+    absl::Status status = Commit(ino, *state, v1::DURABILITY_SYNCED);
+    if (!status.ok()) {
+      ++failed;
+      spdlog::error("inode {}: unsaved writes lost at unmount: {}", ino,
+                    std::string_view(status.message().data(), status.message().size()));
+    }
+  }
+  return failed;
+}
+
 // ---- changes from elsewhere ----------------------------------------------------------------
 
 void FileSystem::Invalidate(const v1::FsChange& change) {

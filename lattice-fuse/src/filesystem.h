@@ -48,6 +48,10 @@ class FileSystem {
   static const fuse_lowlevel_ops& Operations();
   void set_session(fuse_session* session) { session_ = session; }
 
+  // Commits every file's unsaved writes (at unmount, for files still open). Returns how
+  // many could not be saved.
+  int CommitAll();
+
   // Drops what the FUSE kernel module caches of what `change` touched (a change from
   // another node).
   void Invalidate(const v1::FsChange& change);

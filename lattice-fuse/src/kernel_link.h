@@ -77,14 +77,16 @@ class KernelLink {
     }
   }
 
+  // True when the credential comes from the admin cookie and the cookie changed (the kernel
+  // restarted): calls use the new one from now on.
+  bool RereadCookie();
+
   // Calls stop retrying (the mount is going away).
   void Stop() { stopping_.store(true); }
   bool stopping() const { return stopping_.load(); }
 
  private:
   explicit KernelLink(LinkOptions options) : options_(std::move(options)) {}
-  // True when the credential comes from the cookie and the cookie changed.
-  bool RereadCookie();
   void NoteRetrying(std::string_view what, const absl::Status& status);
   void NoteRecovered(std::string_view what, int attempts);
   void NoteGaveUp(std::string_view what, const absl::Status& status);

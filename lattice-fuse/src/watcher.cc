@@ -55,6 +55,7 @@ void Watcher::Run() {
       if (response.cursor() > cursor_) cursor_ = response.cursor();
     }
     grpc::Status status = reader->Finish();
+    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) link_->RereadCookie();
     {
       std::lock_guard lock(mu_);
       context_ = nullptr;
