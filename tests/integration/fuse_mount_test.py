@@ -636,7 +636,168 @@ def stale_mount(w):
     check(read(w.p("kept")) == b"kept", "a new lattice-fuse takes the stale mount over")
 
 
+def run(*command, cwd=None):
+    done = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True, timeout=120)
+    check(done.returncode == 0, "%s failed (%d): %s%s" % (" ".join(command), done.returncode,
+                                                         done.stdout[-2000:], done.stderr[-2000:]))
+    return done.stdout
+
+
+def tools(w):
+    """Tools as people use them: tar, cp -a, rsync -a in and out, sed -i, git, make."""
+    src = os.path.join(w.root, "src")
+    os.mkdir(src)
+    for i in range(40):
+        d = os.path.join(src, "dir%d" % (i % 5))
+        os.makedirs(d, exist_ok=True)
+        write(os.path.join(d, "f%d.txt" % i), ("line %d\n" % i).encode() * (i * 50 + 1))
+        os.chmod(os.path.join(d, "f%d.txt" % i), 0o640 if i % 2 else 0o755)
+    os.symlink("dir0/f0.txt", os.path.join(src, "link"))
+    os.link(os.path.join(src, "dir1", "f1.txt"), os.path.join(src, "hard"))
+    write(os.path.join(src, "big"), os.urandom(2 * 1024 * 1024 + 7))
+    # rsync in, then out again: identical trees.
+    run("rsync", "-aH", src + "/", w.p("rsynced") + "/")
+    back = os.path.join(w.root, "back")
+    run("rsync", "-aH", w.p("rsynced") + "/", back + "/")
+    run("diff", "-r", "--no-dereference", src, back)
+    check(os.stat(os.path.join(back, "hard")).st_nlink == 2, "rsync -H kept the hard link")
+    # tar x and c.
+    archive = os.path.join(w.root, "src.tar")
+    run("tar", "cf", archive, "-C", src, ".")
+    os.mkdir(w.p("untarred"))
+    run("tar", "xf", archive, "-C", w.p("untarred"))
+    run("diff", "-r", "--no-dereference", src, w.p("untarred"))
+    run("tar", "cf", os.path.join(w.root, "again.tar"), "-C", w.p("untarred"), ".")
+    # cp -a keeps modes and times.
+    run("cp", "-a", src, w.p("copied"))
+    for name in ("dir0/f0.txt", "dir1/f1.txt", "big"):
+        a, b = os.stat(os.path.join(src, name)), os.stat(w.p("copied", name))
+        check(a.st_mode == b.st_mode and a.st_mtime_ns == b.st_mtime_ns,
+              "cp -a kept the mode and mtime of " + name)
+    # sed -i (a temp file renamed over the original).
+    run("sed", "-i", "s/line/LINE/", w.p("copied", "dir2", "f2.txt"))
+    check(read(w.p("copied", "dir2", "f2.txt")).startswith(b"LINE 2"), "sed -i")
+    # git: init, commit, status clean, fsck.
+    repo = w.p("repo")
+    os.mkdir(repo)
+    run("git", "init", "-q", repo)
+    write(os.path.join(repo, "hello.c"), b"int main(void) { return 0; }\n")
+    write(os.path.join(repo, "Makefile"), b"hello: hello.c\n\tgcc -o hello hello.c\n")
+    run("git", "-C", repo, "add", ".")
+    run("git", "-C", repo, "-c", "user.name=T", "-c", "user.email=t@example.org", "commit",
+        "-qm", "first")
+    check(run("git", "-C", repo, "status", "--porcelain") == "", "git status clean")
+    run("git", "-C", repo, "fsck", "--strict")
+    run("make", "-C", repo)
+    run(os.path.join(repo, "hello"))
+
+
+def exerciser(w, seed=None):
+    """Random open/read/write/truncate/rename/link/unlink sequences on the mount and on a
+    local folder, which must agree after every step."""
+    import random
+    seed = int(os.environ.get("LATTICE_FUSE_SEED", "0")) or seed or random.randrange(1 << 30)
+    print("exerciser seed %d" % seed)
+    rng = random.Random(seed)
+    model = os.path.join(w.root, "model")
+    os.mkdir(model)
+    names = ["a", "b", "c", "d", "e"]
+
+    def both(fn):
+        results = []
+        for base in (model, w.mnt):
+            try:
+                results.append(("ok", fn(base)))
+            except OSError as error:
+                results.append(("err", error.errno))
+        return results
+
+    history = []
+    for step in range(400):
+        op = rng.choice(["write", "write", "append", "truncate", "rename", "link", "unlink",
+                         "read", "mmap"])
+        x, y = rng.choice(names), rng.choice(names)
+        off = rng.choice([0, 1, 4095, 4096, 65535, 65536, 200_000, 1_000_000])
+        data = os.urandom(rng.choice([1, 100, 4096, 70_000]))
+        size = rng.choice([0, 1, 5000, 65536, 300_000])
+
+        def do(base):
+            p, q = os.path.join(base, x), os.path.join(base, y)
+            if op == "write":
+                fd = os.open(p, os.O_CREAT | os.O_WRONLY, 0o644)
+                try:
+                    os.pwrite(fd, data, off)
+                finally:
+                    os.close(fd)
+            elif op == "append":
+                with open(p, "ab") as f:
+                    f.write(data)
+            elif op == "truncate":
+                os.truncate(p, size)
+            elif op == "rename":
+                os.rename(p, q)
+            elif op == "link":
+                os.link(p, q)
+            elif op == "unlink":
+                os.unlink(p)
+            elif op == "read":
+                return read(p)
+            elif op == "mmap":
+                with open(p, "r+b") as f:
+                    length = os.fstat(f.fileno()).st_size
+                    if length == 0:
+                        return b""
+                    view = mmap.mmap(f.fileno(), length)
+                    view[length // 2:length // 2 + 1] = b"M"
+                    view.flush()
+                    view.close()
+            return None
+        results = both(do)
+        history.append("%s %s %s off=%d len=%d size=%d -> %s" % (
+            op, x, y, off, len(data), size, str(results[0])[:40]))
+        with open(os.path.join(w.root, "exerciser.log"), "a") as log:
+            log.write(history[-1] + "\n")
+        check(results[0] == results[1], "seed %d step %d: %s %s %s: model %r, mount %r; "
+              "last steps:\n  %s" % (seed, step, op, x, y, str(results[0])[:200],
+                                     str(results[1])[:200], "\n  ".join(history[-8:])))
+        if step % 25 == 24 or step == 399:
+            for name in names:
+                pm, pf = os.path.join(model, name), os.path.join(w.mnt, name)
+                check(os.path.exists(pm) == os.path.exists(pf), "seed %d: %s exists" % (seed, name))
+                if os.path.exists(pm):
+                    sm, sf = os.stat(pm), os.stat(pf)
+                    check(sm.st_size == sf.st_size and sm.st_nlink == sf.st_nlink,
+                          "seed %d step %d: %s size %d/%d nlink %d/%d" % (
+                              seed, step, name, sm.st_size, sf.st_size, sm.st_nlink,
+                              sf.st_nlink))
+                    check(read(pm) == read(pf), "seed %d step %d: content of %s" % (
+                        seed, step, name))
+
+
+def last_link_removed_after_an_edit(w):
+    """The exerciser's seed 15, reduced: the last name of an inode removed after an edit made
+    through another name must not bring back a name removed before the edit."""
+    write(w.p("a"), b"1")
+    os.link(w.p("a"), w.p("b"))
+    os.rename(w.p("b"), w.p("e"))
+    os.unlink(w.p("a"))
+    write(w.p("a"), b"new inode")
+    write(w.p("e"), b"edit", "ab")
+    os.unlink(w.p("e"))
+    check(sorted(os.listdir(w.mnt)) == ["a"], "names left: %r" % sorted(os.listdir(w.mnt)))
+    check(read(w.p("a")) == b"new inode", "the new a")
+
+
+def exerciser_fixed_seed(w):
+    exerciser(w, seed=15)
+
+
+def exerciser_random_seed(w):
+    exerciser(w)
+
+
 SCENARIOS = {f.__name__: f for f in [
+    tools, exerciser_fixed_seed, exerciser_random_seed, last_link_removed_after_an_edit,
     files_and_content, rename_and_links, attributes, special_files, xattrs, mmap_and_locks,
     sync_and_statfs, big_directory, unlink_while_open, kernel_restart, stale_mount]}
 
