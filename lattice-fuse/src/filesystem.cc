@@ -473,6 +473,19 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
   request.set_durability(kApplied);
   v1::FsEntryReply reply;
   absl::Status status = link_->Call("Create", &Fs::Stub::Create, request, &reply);
+  bool existed = false;
+  if (!status.ok() && create_fi != nullptr && !(create_fi->flags & O_EXCL) &&
+      FsErrnoOf(status) == EEXIST) {
+    // The name appeared since the FUSE kernel module last looked (another node, before the
+    // watch said so): open(O_CREAT) without O_EXCL opens what is there.
+    v1::FsLookupRequest lookup;
+    lookup.set_store(link_->store());
+    lookup.set_parent(parent);
+    lookup.set_name(name);
+    status = link_->Call("Lookup", &Fs::Stub::Lookup, lookup, &reply);
+    if (status.ok() && S_ISDIR(reply.stat().attr().mode())) status = FsError(EISDIR, "a directory");
+    existed = status.ok();
+  }
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -485,6 +498,14 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
   fuse_entry_param entry;
   {
     std::lock_guard lock(state->mu);
+    if (existed && (create_fi->flags & O_TRUNC)) {
+      auto overlay = OverlayOf(reply.stat().ino(), *state);
+      absl::Status truncated = overlay.ok() ? (*overlay)->Truncate(0) : overlay.status();
+      if (!truncated.ok()) {
+        ReplyError(req, truncated);
+        return;
+      }
+    }
     entry = EntryOf(Shown(*state, reply.stat()));
     state->cached_version = reply.stat().version();
   }
