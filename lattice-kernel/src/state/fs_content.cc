@@ -12,7 +12,7 @@ void Replace(BatchView& view, uint64_t ino, const std::string& id) {
   if (view.Contains(Key(kVersionTable, ino, id))) {
     view.Delete(Key(kHeadTable, ino, id));
   } else {
-    view.Put(TablePrefix(kReplacedTable) + id, "");
+    view.Put(Key(kReplacedTable, ino, id), "");
   }
 }
 
@@ -25,7 +25,7 @@ void ApplyFsWrite(BatchView& view, uint64_t ino, const v1::FsVersionRecord& vers
   std::string copy = Be64(ino);
   copy.append(id);
   view.Put(Key(kCopyTable, FsConflictCopyId(ino, id)), copy);
-  std::string marker = TablePrefix(kReplacedTable) + id;
+  std::string marker = Key(kReplacedTable, ino, id);
   if (view.Contains(marker)) {
     view.Delete(marker);
   } else {

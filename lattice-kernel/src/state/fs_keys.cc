@@ -21,7 +21,9 @@ uint64_t ReadBe64(std::string_view bytes) {
 
 namespace {
 void AppendBe32(std::string* out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((v >> shift) & 0xff));
+  }
 }
 }  // namespace
 

@@ -8,11 +8,11 @@
 //   S N be64(dir) name 0 be64(entry)    -> "" the same, by name (names hold no NUL)
 //   S i be64(inode) be64(entry)         -> "" every entry of an inode
 //   S L stamp                           -> FsMoveRecord: the move log
-//   S l stamp                           -> "" the moves of directories
+//   S l stamp                           -> "" the moves of existing directories
 //   S m be64(entry) stamp               -> "" the moves of one entry
 //   S v be64(inode) version id          -> FsVersionRecord: every content version
 //   S h be64(inode) version id          -> "" heads
-//   S x version id                      -> "" replaced before it arrived here
+//   S x be64(inode) version id          -> "" replaced before it arrived here
 //   S k be64(copy id)                   -> be64(inode) version id: conflict copies
 //   S a be64(inode) name                -> FsXattrRecord
 #pragma once

@@ -5,7 +5,9 @@
 // - Visible entries. An entry placed in a directory (not the trash) is shown there. An entry
 //   in the trash is shown at its place before the trash when
 //     * it is not a directory, no entry of its inode is placed, and its inode has a content
-//       head the unlink did not see (delete versus edit keeps the edit); or
+//       head the unlink did not see (delete versus edit keeps the edit), other than one the
+//       unlinking node itself wrote after the unlink (a later seq of its chain: a write to a
+//       file it still had open); or
 //     * it is a directory with a shown child: a directory removed on one node while an entry
 //       was created or moved into it on another stays, at its old place, with what was put in
 //       it (recursively: a removed directory whose removed subdirectory keeps a child is
@@ -41,6 +43,7 @@
 #include "state/fs_keys.h"
 #include "state/fs_reader.h"
 #include "state/fs_tree.h"
+#include "storage/keys.h"
 
 namespace lattice::kernel {
 namespace {
@@ -106,13 +109,25 @@ class View {
       if (other && other->place().parent() != kFsTrashId) return false;
     }
     std::set<std::string_view> seen(rec.seen_versions().begin(), rec.seen_versions().end());
-    bool unseen = false;
+    std::vector<std::string> unseen;
     std::string heads = Key(fs::kHeadTable, rec.inode());
     LATTICE_RETURN_IF_ERROR(source_.ScanPrefix(heads, [&](std::string_view key, std::string_view) {
-      if (!seen.contains(key.substr(heads.size()))) unseen = true;
-      return !unseen;
+      std::string_view id = key.substr(heads.size());
+      if (!seen.contains(id)) unseen.emplace_back(id);
+      return true;
     }));
-    return unseen;
+    // A version the unlinking node wrote after the unlink (later in its own chain) is no
+    // concurrent edit: writing to a file it had open after unlinking it keeps it unlinked.
+    for (const auto& id : unseen) {
+      v1::FsVersionRecord version;
+      LATTICE_ASSIGN_OR_RETURN(bool found,
+                               source_.Read(Key(fs::kVersionTable, rec.inode(), id), &version));
+      if (!found) return true;
+      bool after_unlink = version.version().author() == rec.place().author() &&
+                          version.seq() > rec.place().seq();
+      if (!after_unlink) return true;
+    }
+    return false;
   }
 
   absl::StatusOr<bool> HasShownChild(uint64_t dir, size_t depth) const {
@@ -333,6 +348,7 @@ class View {
     if (version.version().has_mtime()) *out.attr.mutable_mtime() = version.version().mtime();
     SetContent(&out, version.version());
     out.conflict_copy = true;
+    out.copy_of = ino;
     bool losing = false;
     for (const auto& head : base->other_heads) losing |= head.id() == version_id;
     out.live = base->live && losing;
@@ -379,7 +395,7 @@ class View {
     while (more) {
       batch.clear();
       more = false;
-      LATTICE_RETURN_IF_ERROR(source_.Scan(start, keys_end(prefix), [&](std::string_view key,
+      LATTICE_RETURN_IF_ERROR(source_.Scan(start, keys::PrefixEnd(prefix), [&](std::string_view key,
                                                                          std::string_view) {
         if (batch.size() >= 256) {
           more = true;
@@ -404,19 +420,13 @@ class View {
     return out;
   }
 
-  static std::string keys_end(const std::string& prefix) {
-    std::string end = prefix;
-    while (!end.empty() && static_cast<uint8_t>(end.back()) == 0xff) end.pop_back();
-    if (!end.empty()) end.back() = static_cast<char>(static_cast<uint8_t>(end.back()) + 1);
-    return end;
-  }
-
   absl::StatusOr<std::vector<FsConflictView>> Conflicts(size_t max) const {
     std::vector<FsConflictView> out;
     // Content: inodes with more than one head.
     std::map<uint64_t, int> heads;
     std::string hprefix = fs::TablePrefix(fs::kHeadTable);
-    LATTICE_RETURN_IF_ERROR(source_.ScanPrefix(hprefix, [&](std::string_view key, std::string_view) {
+    LATTICE_RETURN_IF_ERROR(source_.ScanPrefix(hprefix, [&](std::string_view key,
+                                                            std::string_view) {
       ++heads[fs::ReadBe64(key.substr(hprefix.size()))];
       return true;
     }));
@@ -486,7 +496,9 @@ class View {
         c.hlc.set_wall_ms(fs::StampWallMs(place.at()));
         if (place.at().size() >= 12) {
           uint32_t counter = 0;
-          for (int i = 8; i < 12; ++i) counter = (counter << 8) | static_cast<uint8_t>(place.at()[i]);
+          for (int i = 8; i < 12; ++i) {
+            counter = (counter << 8) | static_cast<uint8_t>(place.at()[i]);
+          }
           c.hlc.set_counter(counter);
         }
         out.push_back(std::move(c));

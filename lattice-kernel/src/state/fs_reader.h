@@ -59,6 +59,8 @@ struct FsInode {
   std::optional<v1::FsVersion> winner;       // regular files with content
   std::vector<v1::FsVersion> other_heads;    // concurrent versions (conflicts), winner excluded
   bool conflict_copy = false;  // a losing head shown as its own read-only file
+  uint64_t copy_of = 0;        // a conflict copy's inode: the file whose head it shows
+                               // (the head is `winner`)
   bool live = true;            // false once no entry of it is visible (unlinked; open files
                                // may still read it)
 };
@@ -78,14 +80,16 @@ struct FsConflictView {
   std::string original;        // the name that kept its place
   uint64_t inode = 0;
   std::string version;         // content conflicts; empty for a name conflict
-  std::string author;
-  v1::Hlc hlc;
+  std::string author;          // the author's name as NameOf gives it
+  v1::Hlc hlc;                 // of the losing version, or of the losing entry's placement
 };
 
 // Reads through a callback pair so it serves a Database and a BatchView alike. Read errors
 // come back as statuses (a BatchView's reads report absence and remember the error).
 class FsReader {
  public:
+  // The node name of an author (its 32-byte id), for conflict names; empty (or a null
+  // function) shows the author's short hex id instead.
   using NameOf = std::function<std::string(std::string_view author)>;
   FsReader(const Database& db, NameOf name_of);
   FsReader(BatchView& view, NameOf name_of);
@@ -93,6 +97,9 @@ class FsReader {
   absl::StatusOr<std::optional<FsInode>> Inode(uint64_t ino) const;
   absl::StatusOr<std::optional<FsDirEntryView>> Lookup(uint64_t parent, std::string_view name) const;
   // Entries of `dir` after `offset` (0: from the start), at most `max`; `end` says none follow.
+  // Ordered by entry id: an entry's offset is 2 * its id (ids are at least 16, so offsets
+  // never meet 1 and 2, free for "." and ".."), its conflict copies' 2 * id + 1; a page keeps
+  // an entry's copies together (fs_reader.cc).
   absl::StatusOr<std::vector<FsDirEntryView>> List(uint64_t dir, uint64_t offset, size_t max,
                                                    bool* end) const;
   // Where the entry is now: its parent and name as stored (not as shown).

@@ -214,7 +214,8 @@ absl::Status ApplyOp(BatchView& view, const DecodedIntention& intention, const v
       move.set_parent(c.parent());
       move.set_name(c.name());
       move.set_author(author);
-      return fs::ApplyFsMove(view, at, std::move(move));
+      move.set_seq(intention.body.seq());
+      return fs::ApplyFsMove(view, at, std::move(move), /*new_entry=*/true);
     }
     case v1::FsOp::kLink: {
       v1::FsMoveRecord move;
@@ -224,7 +225,8 @@ absl::Status ApplyOp(BatchView& view, const DecodedIntention& intention, const v
       move.set_parent(op.link().parent());
       move.set_name(op.link().name());
       move.set_author(author);
-      return fs::ApplyFsMove(view, at, std::move(move));
+      move.set_seq(intention.body.seq());
+      return fs::ApplyFsMove(view, at, std::move(move), /*new_entry=*/true);
     }
     case v1::FsOp::kMove: {
       fs::ViewSource source(view);
@@ -237,8 +239,9 @@ absl::Status ApplyOp(BatchView& view, const DecodedIntention& intention, const v
       move.set_parent(op.move().parent());
       move.set_name(op.move().name());
       move.set_author(author);
+      move.set_seq(intention.body.seq());
       *move.mutable_seen_versions() = op.move().seen_versions();
-      return fs::ApplyFsMove(view, at, std::move(move));
+      return fs::ApplyFsMove(view, at, std::move(move), /*new_entry=*/false);
     }
     case v1::FsOp::kWrite: {
       const auto& w = op.write();
@@ -251,6 +254,7 @@ absl::Status ApplyOp(BatchView& view, const DecodedIntention& intention, const v
       *v->mutable_extents() = w.extents();
       if (w.has_mtime()) *v->mutable_mtime() = w.mtime();
       *version.mutable_replaces() = w.replaces();
+      version.set_seq(intention.body.seq());
       fs::ApplyFsWrite(view, w.inode(), version);
       if (w.has_mtime() || w.has_ctime()) {
         return UpdateInode(view, w.inode(), [&](v1::FsInodeRecord* r) {

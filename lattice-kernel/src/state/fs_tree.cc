@@ -53,7 +53,9 @@ absl::Status Do(BatchView& view, const std::string& at, v1::FsMoveRecord* move) 
   } else {
     move->clear_before();
   }
-  if (move->dir()) {
+  // A new directory has no descendants, so placing it makes no cycle (and its depth is not
+  // walked: a tree may grow deeper than the walk goes by creates alone).
+  if (move->dir() && before) {
     LATTICE_ASSIGN_OR_RETURN(bool cycle, MakesCycle(source, move->entry(), move->parent()));
     move->set_skipped(cycle);
     if (cycle) return absl::OkStatus();
@@ -83,6 +85,7 @@ absl::Status Do(BatchView& view, const std::string& at, v1::FsMoveRecord* move) 
   place->set_name(move->name());
   place->set_at(at);
   place->set_author(move->author());
+  place->set_seq(move->seq());
   AddIndexes(view, move->entry(), after);
   view.Put(Key(kEntryTable, move->entry()), after.SerializeAsString());
   return absl::OkStatus();
@@ -130,13 +133,16 @@ std::optional<v1::FsPlace> ShownPlace(const v1::FsEntryRecord& entry) {
   return std::nullopt;
 }
 
-absl::Status ApplyFsMove(BatchView& view, const std::string& at, v1::FsMoveRecord move) {
+absl::Status ApplyFsMove(BatchView& view, const std::string& at, v1::FsMoveRecord move,
+                         bool new_entry) {
   ViewSource source(view);
   std::vector<std::string> later;
-  LATTICE_RETURN_IF_ERROR(
-      LaterStamps(source, TablePrefix(kEntryMovesTable) + Be64(move.entry()), at, &later));
-  if (move.dir()) {
-    LATTICE_RETURN_IF_ERROR(LaterStamps(source, TablePrefix(kDirMovesTable), at, &later));
+  if (!new_entry) {
+    LATTICE_RETURN_IF_ERROR(
+        LaterStamps(source, TablePrefix(kEntryMovesTable) + Be64(move.entry()), at, &later));
+    if (move.dir()) {
+      LATTICE_RETURN_IF_ERROR(LaterStamps(source, TablePrefix(kDirMovesTable), at, &later));
+    }
   }
   std::sort(later.begin(), later.end());
   later.erase(std::unique(later.begin(), later.end()), later.end());
@@ -151,7 +157,7 @@ absl::Status ApplyFsMove(BatchView& view, const std::string& at, v1::FsMoveRecor
   LATTICE_RETURN_IF_ERROR(Do(view, at, &move));
   view.Put(TablePrefix(kMoveLogTable) + at, move.SerializeAsString());
   view.Put(TablePrefix(kEntryMovesTable) + Be64(move.entry()) + at, "");
-  if (move.dir()) view.Put(TablePrefix(kDirMovesTable) + at, "");
+  if (move.dir() && !new_entry) view.Put(TablePrefix(kDirMovesTable) + at, "");
   for (size_t i = 0; i < later.size(); ++i) {
     LATTICE_RETURN_IF_ERROR(Do(view, later[i], &undone[i]));
     view.Put(TablePrefix(kMoveLogTable) + later[i], undone[i].SerializeAsString());

@@ -6,13 +6,19 @@
 //
 // A move older than moves already applied undoes them (newest first), applies, and redoes
 // them. Only the moves whose outcome or undo record it can change are undone: the later moves
-// of the same entry, and, when it moves a directory, the later moves of directories (a cycle
-// involves directories only: a file has no children, so file moves never change whether a
-// directory move makes a cycle). That set is the directory moves concurrent with this one, and
-// it is not truncated: dropping part of it would make the tree depend on arrival order.
+// of the same entry, and, when it moves a directory, the later moves of existing directories
+// (a cycle involves directories only: a file has no children, so file moves never change
+// whether a directory move makes a cycle). The placement of a new entry (a create or a link)
+// undoes nothing: whatever names the new entry follows it causally, so has not been applied
+// yet, and a new entry has no descendants, so it changes no later move's outcome; for the
+// same reason creates of directories are not among the directory moves later moves undo.
+// So the set undone is the renames of directories concurrent with this one (and the entry's
+// own later moves); it is not truncated, since dropping part of it would make the tree
+// depend on arrival order.
 // The walk up from the new parent that refuses a cycle stops after kMaxFsTreeDepth ancestors
 // and then skips the move as though it made one: the tree at that stamp is the same on every
-// node, so every node skips it alike.
+// node, so every node skips it alike. (Creates are not walked: a tree deeper than that is
+// possible, but no existing directory can be moved into its depths.)
 #pragma once
 
 #include <cstdint>
@@ -34,7 +40,9 @@ absl::StatusOr<std::optional<v1::FsEntryRecord>> ReadEntry(const FsSource& sourc
 std::optional<v1::FsPlace> ShownPlace(const v1::FsEntryRecord& entry);
 
 // Applies `move` (entry, inode, dir, parent, name, author, seen_versions set) stamped `at`
-// into the move log and the tree.
-absl::Status ApplyFsMove(BatchView& view, const std::string& at, v1::FsMoveRecord move);
+// into the move log and the tree. `new_entry`: the placement of an entry a create or link
+// makes (REQUIRES: every intention that names the entry follows this one causally).
+absl::Status ApplyFsMove(BatchView& view, const std::string& at, v1::FsMoveRecord move,
+                         bool new_entry);
 
 }  // namespace lattice::kernel::fs

@@ -18,7 +18,8 @@ class FsContentTest : public ::testing::Test {
   FsAuthor c_ = MakeFsAuthor("gamma", 'c');
 
   void SetUp() override {
-    create_ = FsIntention(a_, kT0, 0, Payload({Create(kFsRootId, "f", kFile), Write(FsOpRef(0), 5)}));
+    create_ = FsIntention(a_, kT0, 0,
+                          Payload({Create(kFsRootId, "f", kFile), Write(FsOpRef(0), 5)}));
     f_ = FsDerivedId(create_.hash, 0);
     v1_ = FsVersionId(create_.hash, 1);
   }
@@ -91,6 +92,8 @@ TEST_F(FsContentTest, ConcurrentWritesShowTheLoserAsAConflictCopy) {
   auto copy_inode = reader.Inode(copy_id);
   ASSERT_TRUE(copy_inode.ok() && copy_inode->has_value());
   EXPECT_TRUE((*copy_inode)->conflict_copy);
+  EXPECT_EQ((*copy_inode)->copy_of, f_);
+  EXPECT_EQ((*copy_inode)->winner->id(), FsVersionId(wb.hash, 0));
   EXPECT_TRUE((*copy_inode)->live);
   EXPECT_EQ((*copy_inode)->size, 7u);
   auto conflicts = reader.Conflicts(10);
@@ -119,6 +122,18 @@ TEST_F(FsContentTest, AReplacementArrivingFirstStillHidesTheReplacedVersion) {
   EXPECT_EQ((*r.Reader().Inode(f_))->size, 8u);
 }
 
+TEST_F(FsContentTest, ReplacingAnotherFilesVersionChangesNothingThere) {
+  auto other = FsIntention(b_, kT0 + 1000, 0, Payload({Create(kFsRootId, "g", kFile)}));
+  uint64_t g = FsDerivedId(other.hash, 0);
+  auto wf = FsIntention(b_, kT0 + 2000, 0, Payload({Write(f_, 3, {v1_})}));
+  auto wg = FsIntention(c_, kT0 + 3000, 0, Payload({Write(g, 4, {FsVersionId(wf.hash, 0)})}));
+  FsReplica r1, r2;
+  for (const auto* x : {&create_, &other, &wf, &wg}) ASSERT_TRUE(r1.Apply(*x).ok());
+  for (const auto* x : {&create_, &other, &wg, &wf}) ASSERT_TRUE(r2.Apply(*x).ok());
+  EXPECT_EQ(r1.Dump(), r2.Dump());
+  EXPECT_EQ((*r1.Reader().Inode(f_))->size, 3u);
+}
+
 TEST_F(FsContentTest, DeleteVersusEditKeepsTheEdit) {
   auto unlink = FsIntention(b_, kT0 + 2000, 0, Payload({Move(f_, kFsTrashId, "f", {v1_})}));
   auto edit = FsIntention(c_, kT0 + 1000, 0, Payload({Write(f_, 7, {v1_})}));
@@ -130,11 +145,28 @@ TEST_F(FsContentTest, DeleteVersusEditKeepsTheEdit) {
   EXPECT_TRUE((*reader.Inode(f_))->live);
   EXPECT_EQ((*reader.Inode(f_))->size, 7u);
   // An unlink that saw the edit removes it.
-  ASSERT_TRUE(r.Apply(FsIntention(b_, kT0 + 3000, 0,
-                                  Payload({Move(f_, kFsTrashId, "f", {FsVersionId(edit.hash, 0)})})))
-                  .ok());
+  auto seen_edit = FsIntention(
+      b_, kT0 + 3000, 0, Payload({Move(f_, kFsTrashId, "f", {FsVersionId(edit.hash, 0)})}));
+  ASSERT_TRUE(r.Apply(seen_edit).ok());
   EXPECT_TRUE(ShownNames(reader, kFsRootId).empty());
   EXPECT_FALSE((*reader.Inode(f_))->live);
+}
+
+TEST_F(FsContentTest, TheUnlinkersOwnLaterWriteKeepsTheFileUnlinked) {
+  FsReplica r;
+  ASSERT_TRUE(r.Apply(create_).ok());
+  auto unlink = FsIntention(b_, kT0 + 1000, 0, Payload({Move(f_, kFsTrashId, "f", {v1_})}));
+  auto write = FsIntention(b_, kT0 + 2000, 0, Payload({Write(f_, 7, {v1_})}));
+  ASSERT_LT(unlink.body.seq(), write.body.seq());
+  ASSERT_TRUE(r.Apply(unlink).ok());
+  ASSERT_TRUE(r.Apply(write).ok());
+  EXPECT_TRUE(ShownNames(r.Reader(), kFsRootId).empty());
+  // The same write by another node, concurrent with the unlink, keeps it.
+  FsReplica other;
+  ASSERT_TRUE(other.Apply(create_).ok());
+  ASSERT_TRUE(other.Apply(unlink).ok());
+  ASSERT_TRUE(other.Apply(FsIntention(c_, kT0 + 2000, 0, Payload({Write(f_, 7, {v1_})}))).ok());
+  EXPECT_EQ(ShownNames(other.Reader(), kFsRootId), std::vector<std::string>{"f"});
 }
 
 TEST_F(FsContentTest, AnUnlinkThatSawEverythingRemoves) {

@@ -1,6 +1,7 @@
 // The tree of an fs store: creates, links, moves, unlinks, cycles, name conflicts and removed
 // directories that still hold entries, each in every arrival order.
 #include <algorithm>
+#include <random>
 
 #include "state/fs_keys.h"
 #include "unit/state/fs_test_support.h"
@@ -284,6 +285,37 @@ TEST_F(FsTreeTest, UnusablePayloadsWriteNothing) {
 
 namespace lattice::kernel::testing {
 namespace {
+
+TEST(FsTreeEdgeTest, GarbagePayloadsAreRefusedWithoutWriting) {
+  using namespace fsop;  // NOLINT
+  FsAuthor a = MakeFsAuthor("alpha", 'a');
+  FsReplica r;
+  auto x = FsIntention(a, 1000, 0, Payload({Create(kFsRootId, "d", S_IFDIR | 0755)}));
+  ASSERT_TRUE(r.Apply(x).ok());
+  std::string before = r.Dump();
+  std::mt19937_64 rng(7);
+  v1::FsPayload valid = Payload({Create(kFsRootId, "n", S_IFREG | 0644), Write(FsOpRef(0), 3),
+                                 Move(FsDerivedId(x.hash, 0), kFsTrashId, "d")});
+  std::string bytes = valid.SerializeAsString();
+  int accepted = 0;
+  auto scratch = std::make_unique<FsReplica>();
+  ASSERT_TRUE(scratch->Apply(x).ok());
+  for (int i = 0; i < 1000; ++i) {
+    std::string mutated = bytes;
+    for (int flips = 1 + static_cast<int>(rng() % 4); flips > 0; --flips) {
+      mutated[rng() % mutated.size()] = static_cast<char>(rng());
+    }
+    DecodedIntention intention = FsIntention(a, 2000 + i, 0, v1::FsPayload());
+    intention.body.set_payload(mutated);
+    if (scratch->Apply(intention).ok()) {
+      ++accepted;  // a mutation that still makes sense: applied whole
+      before = scratch->Dump();
+    } else {
+      EXPECT_EQ(scratch->Dump(), before);
+    }
+  }
+  EXPECT_LT(accepted, 1000);
+}
 
 TEST(FsTreeEdgeTest, ARemovedDirectoryIsNeverShownInsideItself) {
   using namespace fsop;  // NOLINT
