@@ -223,6 +223,8 @@ absl::Status ParseSetting(const toml::table& table, const std::string& path, Set
     return s.Error(table.get("env"), fmt::format("setting {}: env \"{}\" is not a usable variable name", spec->name, spec->env));
   }
   LATTICE_RETURN_IF_ERROR(s.Bool("secret", &spec->secret));
+  LATTICE_RETURN_IF_ERROR(s.Bool("local", &spec->local));
+  if (spec->secret) spec->local = true;
   LATTICE_RETURN_IF_ERROR(s.Bool("port", &spec->port));
   LATTICE_RETURN_IF_ERROR(s.Bool("listen_address", &spec->listen_address));
   if (spec->listen_address && spec->type != SettingType::kString) {

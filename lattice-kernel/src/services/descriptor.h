@@ -41,6 +41,9 @@ struct SettingSpec {
   std::string flag;                           // exactly one of flag / env
   std::string env;
   bool secret = false;                        // never shown nor logged
+  // Set only on this node (`service override`, a --local declaration), never by the mesh:
+  // where a daemon touches the node's own machine (a mount point). Secret implies it.
+  bool local = false;
   bool port = false;                          // a TCP port: checked for clashes
   bool listen_address = false;                // the address the daemon listens on
   int line = 0;                               // where it is declared

@@ -248,6 +248,13 @@ absl::StatusOr<v1::ServiceDeclarationInfo> ServiceManager::Declare(const v1::Dec
           "runs {} with `lattice-ctl service override {} --store {} {}=VALUE`",
           spec->name, descriptor->id, descriptor->id, request.store(), spec->name));
     }
+    if (spec->local && !request.local()) {
+      return absl::InvalidArgumentError(fmt::format(
+          "setting {} is decided by each node for itself and is never written to the mesh; "
+          "set it on each node that runs {} with `lattice-ctl service override {} --store {} "
+          "{}=VALUE`",
+          spec->name, descriptor->id, descriptor->id, request.store(), spec->name));
+    }
     LATTICE_ASSIGN_OR_RETURN(services::SettingValue value,
                              services::SettingFromText(*descriptor, *spec, setting.value()));
     settings[setting.name()] = services::SettingToJson(value);
@@ -278,9 +285,9 @@ absl::StatusOr<v1::ServiceDeclarationInfo> ServiceManager::Declare(const v1::Dec
       if (auto parsed = services::ParseDeclaration(*value, false); parsed.ok()) declaration = *parsed;
     }
     declaration.policy = policy;
-    // A secret another member wrote there is dropped, never carried forward.
+    // A secret or local setting another member wrote there is dropped, never carried forward.
     for (const auto& spec : descriptor->settings) {
-      if (spec.secret && declaration.settings.is_object()) declaration.settings.erase(spec.name);
+      if (spec.local && declaration.settings.is_object()) declaration.settings.erase(spec.name);
     }
     if (std::find(declaration.stores.begin(), declaration.stores.end(), uuid) == declaration.stores.end()) {
       if (declaration.stores.size() >= services::limits::kMaxStoresPerDeclaration) {

@@ -202,6 +202,12 @@ absl::Status CheckMeshSettings(const ServiceDescriptor& descriptor, const std::s
           "replicated root store; set it on this node only with `{}`",
           name, override_command));
     }
+    if (spec->local) {
+      return absl::PermissionDeniedError(fmt::format(
+          "the mesh's declaration sets {}, a setting only each node decides for itself (it "
+          "says where on this machine the daemon acts); set it on this node with `{}`",
+          name, override_command));
+    }
     if (overrides.is_object() && overrides.contains(name)) continue;  // this node decided
     auto value = SettingFromJson(descriptor, *spec, json);
     if (!value.ok() || !ExposesToNetwork(*spec, *value) || consent_always) continue;

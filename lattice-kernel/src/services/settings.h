@@ -46,6 +46,7 @@ bool ExposesToNetwork(const SettingSpec& spec, const SettingValue& value);
 // What a mesh's declaration may decide for this node, before its settings are used here
 // (`declared` its settings, `overrides` this node's local overrides of them):
 // - a secret setting never: secrets are never replicated, only a local override sets one;
+// - a local setting never either: only this node says where on it a daemon acts;
 // - a setting that exposes the store to the network (ExposesToNetwork) only when this node
 //   overrides that setting itself or consents `always` to the service.
 // PERMISSION_DENIED naming the setting and the command that allows it.

@@ -90,6 +90,61 @@ TEST(Settings, TheMeshNeitherSetsSecretsNorExposesAStoreWithoutThisNodesWord) {
   EXPECT_NE(std::string(secret.message()).find("service override"), std::string::npos) << secret;
 }
 
+TEST(Descriptor, TheFuseMountDescriptorKeepsItsMountPointLocal) {
+  std::string path = std::string(LATTICE_SOURCE_DIR) + "/deploy/services/lattice.fuse-mount.toml";
+  auto d = ParseDescriptor(ReadText(path), path, false);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->binary, "lattice-fuse");
+  EXPECT_EQ(d->store_type, "fs");
+  EXPECT_TRUE(d->token_prefixes.empty());
+  const SettingSpec* mountpoint = d->FindSetting("mountpoint");
+  ASSERT_NE(mountpoint, nullptr);
+  EXPECT_TRUE(mountpoint->local);
+  EXPECT_FALSE(mountpoint->secret);
+  EXPECT_FALSE(mountpoint->default_value.has_value());
+  EXPECT_TRUE(SettingFromText(*d, *mountpoint, "/home/ann/Lattice").ok());
+  EXPECT_FALSE(SettingFromText(*d, *mountpoint, "relative/path").ok());
+  nlohmann::json none = nlohmann::json::object();
+  // The mesh may not say where a node mounts, not even with this node's consent `always`
+  // or its own override of the same setting.
+  for (bool consent : {false, true}) {
+    auto where = CheckMeshSettings(*d, "s", {{"mountpoint", "/etc"}}, none, consent);
+    EXPECT_EQ(where.code(), absl::StatusCode::kPermissionDenied) << where;
+    EXPECT_NE(std::string(where.message()).find("service override"), std::string::npos);
+  }
+  auto overridden =
+      CheckMeshSettings(*d, "s", {{"mountpoint", "/etc"}}, {{"mountpoint", "/srv/x"}}, false);
+  EXPECT_EQ(overridden.code(), absl::StatusCode::kPermissionDenied);
+  // A declaration that leaves it alone is followed, and this node's override sets it.
+  EXPECT_TRUE(CheckMeshSettings(*d, "s", {{"cache_seconds", 5}}, none, false).ok());
+  auto values = ResolveSettings(*d, {{"cache_seconds", 5}}, {{"mountpoint", "/srv/drive"}});
+  ASSERT_TRUE(values.ok()) << values.status();
+  EXPECT_EQ(std::get<std::string>(values->at("mountpoint")), "/srv/drive");
+}
+
+TEST(Descriptor, LocalIsABoolAndSecretImpliesIt) {
+  std::string text = kMinimal + R"(
+[[settings]]
+name = "where"
+type = "string"
+pattern = '^/.*$'
+flag = "--where"
+local = "yes"
+)";
+  EXPECT_NE(ErrorOf(text), "");
+  std::string secret = kMinimal + R"(
+[[settings]]
+name = "key"
+type = "string"
+pattern = '^.*$'
+env = "KEY"
+secret = true
+)";
+  auto d = ParseDescriptor(secret, "t.toml", false);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_TRUE(d->FindSetting("key")->local);
+}
+
 TEST(Descriptor, EveryShippedDescriptorLoadsWithoutErrors) {
   Catalog catalog = LoadCatalog({std::string(LATTICE_SOURCE_DIR) + "/deploy/services"}, false);
   EXPECT_TRUE(catalog.errors.empty()) << catalog.errors.front();

@@ -1,0 +1,22 @@
+// Conversions between the Fs service's messages and what the FUSE low-level API wants.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <ctime>
+
+#include "lattice/v1/fs_service.pb.h"
+
+namespace lattice::fuse {
+
+timespec ToTimespec(const v1::FsTime& time);
+v1::FsTime ToFsTime(const timespec& time);
+
+// struct stat of an inode as the kernel reported it.
+struct stat ToStat(const v1::FsStat& stat);
+
+// Whether a name (bytes, as the FUSE kernel passes them) can be one entry of a directory:
+// 0, or ENAMETOOLONG / EINVAL.
+int CheckName(const char* name);
+
+}  // namespace lattice::fuse

@@ -1,0 +1,122 @@
+// The file system lattice-fuse serves: every FUSE low-level operation answered from the Fs
+// service of the kernel (inode numbers are the kernel's 64-bit ids, 1 the root), with writes
+// buffered per inode (overlay.h) and committed as a new content version on close (flush and
+// release) and on fsync (then Fs.Sync). Locks are left to the FUSE kernel module (local to
+// this node); permissions to the kernel's `default_permissions` checks.
+#pragma once
+
+#include <fuse_lowlevel.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "lattice/v1/fs_service.pb.h"
+#include "src/kernel_link.h"
+#include "src/overlay.h"
+
+namespace lattice::fuse {
+
+struct FsOptions {
+  double attr_timeout_s = 1.0;
+  double entry_timeout_s = 1.0;
+};
+
+// What lattice-fuse knows of one inode the FUSE kernel module holds.
+struct InodeState {
+  std::mutex mu;
+  // Guarded by FileSystem::mu_.
+  uint64_t nlookup = 0;
+  int open = 0;
+  // Guarded by mu.
+  std::unique_ptr<Overlay> overlay;
+  std::string cached_version;  // the content version the page cache holds, when known
+  bool orphan = false;         // its last name was removed while open: kept here until closed
+  v1::FsStat last;             // the last attributes seen
+};
+
+class FileSystem {
+ public:
+  FileSystem(KernelLink* link, FsOptions options);
+
+  static const fuse_lowlevel_ops& Operations();
+  void set_session(fuse_session* session) { session_ = session; }
+
+  // Commits every file's unsaved writes (at unmount, for files still open). Returns how
+  // many could not be saved.
+  int CommitAll();
+
+  // Drops what the FUSE kernel module caches of what `change` touched (a change from
+  // another node).
+  void Invalidate(const v1::FsChange& change);
+
+  // ---- the operations (public for the C callbacks) ----
+  void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
+  void Forget(fuse_ino_t ino, uint64_t nlookup);
+  void GetAttr(fuse_req_t req, fuse_ino_t ino);
+  void SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set,
+               fuse_file_info* fi);
+  void ReadLink(fuse_req_t req, fuse_ino_t ino);
+  void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev,
+                const char* symlink_target, fuse_file_info* create_fi);
+  void Remove(fuse_req_t req, fuse_ino_t parent, const char* name, bool dir);
+  void Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent,
+              const char* new_name, unsigned int flags);
+  void Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* new_name);
+  void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+  void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi);
+  void Write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t off,
+             fuse_file_info* fi);
+  void Flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+  void Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+  void Fsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi);
+  void FsyncDir(fuse_req_t req, fuse_ino_t ino);
+  void ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus);
+  void StatFs(fuse_req_t req, fuse_ino_t ino);
+  void SetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value,
+                size_t size, int flags);
+  void GetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size);
+  void ListXattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+  void RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name);
+  void Fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+                 fuse_file_info* fi);
+
+ private:
+  std::shared_ptr<InodeState> Find(uint64_t ino);
+  std::shared_ptr<InodeState> Get(uint64_t ino);
+  void MaybeDrop(uint64_t ino);
+
+  void ReplyError(fuse_req_t req, const absl::Status& status);
+  void ReplyEntry(fuse_req_t req, const v1::FsStat& stat);
+  fuse_entry_param EntryOf(const v1::FsStat& stat) const;
+  // The attributes as this daemon shows them: unsaved writes change size and times.
+  v1::FsStat Shown(InodeState& state, v1::FsStat stat);
+  absl::StatusOr<v1::FsStat> Stat(uint64_t ino);
+
+  absl::StatusOr<std::string> ReadBase(uint64_t ino, const std::string& version,
+                                       uint64_t offset, uint32_t length);
+  FetchBase Fetcher(uint64_t ino, const std::string& version);
+  // The overlay of `state`, made on first use over the inode's current content. mu held.
+  absl::StatusOr<Overlay*> OverlayOf(uint64_t ino, InodeState& state);
+  // Commits the unsaved writes of `ino` as a new content version. state.mu held.
+  absl::Status Commit(uint64_t ino, InodeState& state, v1::Durability durability);
+  absl::Status Upload(const BuiltContent& built, const Overlay& overlay);
+  // Before the name (parent, name) goes away: when it is the last name of a file open here,
+  // copies the file's content locally so it stays readable until closed. Returns its state.
+  std::shared_ptr<InodeState> KeepIfOpen(uint64_t parent, const std::string& name);
+
+  KernelLink* link_;
+  FsOptions options_;
+  fuse_session* session_ = nullptr;
+  std::mutex mu_;
+  std::unordered_map<uint64_t, std::shared_ptr<InodeState>> inodes_;
+  std::atomic<int> open_files_{0};
+};
+
+}  // namespace lattice::fuse

@@ -1,0 +1,103 @@
+// The link between lattice-fuse and the kernel: one gRPC channel to the kernel's Unix socket,
+// the bearer credential on every call, and the retry that lets a mount survive the kernel
+// restarting under it: a call the kernel could not take (UNAVAILABLE without an errno, the
+// socket gone or refused) is tried again with backoff until `retry_deadline` has passed, and
+// only then fails (EIO). A credential read from the admin cookie is read again when the kernel
+// refuses it, since the kernel writes a new cookie at every start.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "lattice/client/backoff.h"
+#include "lattice/v1/fs_service.grpc.pb.h"
+
+namespace lattice::fuse {
+
+struct LinkOptions {
+  std::string socket_path;  // empty: DefaultClientSocketPath()
+  std::string token;        // empty: the admin cookie beside the socket
+  std::string store;
+  std::chrono::milliseconds retry_deadline{30'000};
+  std::chrono::milliseconds call_deadline{60'000};
+};
+
+// absl::Status of a gRPC status, same code and message.
+absl::Status FromGrpc(const grpc::Status& status);
+
+// Whether a failed call is worth trying again: the kernel was not there to take it.
+bool IsRetryable(const absl::Status& status);
+
+class KernelLink {
+ public:
+  static absl::StatusOr<std::unique_ptr<KernelLink>> Open(LinkOptions options);
+
+  const std::string& store() const { return options_.store; }
+  v1::Fs::Stub* stub() const { return stub_.get(); }
+
+  // Adds the credential (and, when `deadline` is positive, the deadline) to a call.
+  void Prepare(grpc::ClientContext* context, std::chrono::milliseconds deadline) const;
+
+  // Runs the unary call `method` of the Fs stub, retrying as described above. `what` names
+  // the call in logs.
+  template <typename Method, typename Request, typename Response>
+  absl::Status Call(std::string_view what, Method method, const Request& request,
+                    Response* response) {
+    auto give_up = std::chrono::steady_clock::now() + options_.retry_deadline;
+    client::Backoff backoff(client::BackoffPolicy{std::chrono::milliseconds(20),
+                                                  std::chrono::milliseconds(1000), 2.0, 0.2});
+    for (int attempt = 0;; ++attempt) {
+      grpc::ClientContext context;
+      Prepare(&context, options_.call_deadline);
+      absl::Status status = FromGrpc((stub_.get()->*method)(&context, request, response));
+      if (status.ok()) {
+        if (attempt > 0) NoteRecovered(what, attempt);
+        return status;
+      }
+      bool retry = IsRetryable(status);
+      if (status.code() == absl::StatusCode::kUnauthenticated && RereadCookie()) retry = true;
+      auto delay = backoff.Next();
+      if (!retry || stopping_.load() ||
+          std::chrono::steady_clock::now() + delay > give_up) {
+        if (retry) NoteGaveUp(what, status);
+        return status;
+      }
+      if (attempt == 0) NoteRetrying(what, status);
+      std::this_thread::sleep_for(delay);
+    }
+  }
+
+  // True when the credential comes from the admin cookie and the cookie changed (the kernel
+  // restarted): calls use the new one from now on.
+  bool RereadCookie();
+
+  // Calls stop retrying (the mount is going away).
+  void Stop() { stopping_.store(true); }
+  bool stopping() const { return stopping_.load(); }
+
+ private:
+  explicit KernelLink(LinkOptions options) : options_(std::move(options)) {}
+  void NoteRetrying(std::string_view what, const absl::Status& status);
+  void NoteRecovered(std::string_view what, int attempts);
+  void NoteGaveUp(std::string_view what, const absl::Status& status);
+
+  LinkOptions options_;
+  bool from_cookie_ = false;
+  mutable std::mutex mu_;
+  std::string authorization_;  // "Bearer <secret>"
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Fs::Stub> stub_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace lattice::fuse

@@ -1,0 +1,57 @@
+# Tests of lattice-fuse, included from tests/CMakeLists.txt (GTest is found there):
+# - fuse_unit_tests: byte-range sets, the commit plan and the write buffer (no mount).
+# - fuse_*: integration tests (tests/integration/fuse_mount_test.py) that run the real
+#   lattice-kernel, lattice-ctl and lattice-fuse on a temporary mount as root and check
+#   POSIX behaviour with ordinary system calls; label integration-fuse. They skip (exit 77)
+#   when not root or without /dev/fuse.
+include_guard(GLOBAL)
+include(GoogleTest)
+
+if(NOT TARGET lattice_fuse_lib)
+  message(STATUS "lattice-fuse tests not added: lattice-fuse is not part of this build")
+  return()
+endif()
+
+add_executable(fuse_unit_tests ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/overlay_test.cc
+                               ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/link_test.cc)
+target_link_libraries(fuse_unit_tests PRIVATE lattice_fuse_lib GTest::gtest_main)
+lattice_warnings(fuse_unit_tests)
+gtest_discover_tests(fuse_unit_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+
+find_program(LATTICE_FUSE_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+set(LATTICE_FUSE_SCENARIOS
+  files_and_content rename_and_links attributes special_files xattrs mmap_and_locks
+  sync_and_statfs big_directory unlink_while_open kernel_restart stale_mount tools
+  exerciser_fixed_seed exerciser_random_seed last_link_removed_after_an_edit)
+if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)
+  foreach(_scenario ${LATTICE_FUSE_SCENARIOS})
+    add_test(NAME fuse_${_scenario}
+             COMMAND ${LATTICE_FUSE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/integration/fuse_mount_test.py
+                     --kernel $<TARGET_FILE:lattice-kernel>
+                     --ctl $<TARGET_FILE:lattice-ctl>
+                     --fuse $<TARGET_FILE:lattice-fuse>
+                     ${_scenario})
+    set_tests_properties(fuse_${_scenario} PROPERTIES LABELS integration-fuse TIMEOUT 180
+                         SKIP_RETURN_CODE 77)
+  endforeach()
+endif()
+
+# An in-memory stand-in for the kernel's Fs service, so the mount tests also run where the
+# kernel has no fs stores: fuse_fake_* run the same scenarios against it (no restart test).
+add_executable(fake_fs_server ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/fake_fs_server.cc)
+target_link_libraries(fake_fs_server PRIVATE lattice_fuse_lib)
+lattice_warnings(fake_fs_server)
+if(LATTICE_FUSE_PYTHON)
+  foreach(_scenario ${LATTICE_FUSE_SCENARIOS})
+    if(_scenario STREQUAL "kernel_restart")
+      continue()
+    endif()
+    add_test(NAME fuse_fake_${_scenario}
+             COMMAND ${LATTICE_FUSE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/integration/fuse_mount_test.py
+                     --fake-server $<TARGET_FILE:fake_fs_server>
+                     --fuse $<TARGET_FILE:lattice-fuse>
+                     ${_scenario})
+    set_tests_properties(fuse_fake_${_scenario} PROPERTIES LABELS integration-fuse TIMEOUT 180
+                         SKIP_RETURN_CODE 77)
+  endforeach()
+endif()

@@ -1,0 +1,833 @@
+#!/usr/bin/python3
+"""End-to-end tests of lattice-fuse: a real lattice-kernel in a temporary directory, an fs
+store made with lattice-ctl, a real lattice-fuse mounting it on a temporary folder, and
+ordinary system calls on the mount checking POSIX behaviour as tools expect it.
+
+Usage: fuse_mount_test.py --kernel K --ctl C --fuse F SCENARIO
+Each scenario starts its own kernel and mount; ctest runs one scenario per test. Exit status
+77 (skipped): not root, no /dev/fuse, or a kernel that cannot make fs stores. Nothing sleeps
+to wait: every wait polls for the awaited thing with a deadline.
+"""
+
+import argparse
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import mmap
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+DEADLINE = 20.0
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise TestFailure(message)
+
+
+def wait_until(predicate, what, deadline=DEADLINE):
+    end = time.monotonic() + deadline
+    while not predicate():
+        if time.monotonic() > end:
+            raise TestFailure("timed out after %.0fs waiting for %s" % (deadline, what))
+        time.sleep(0.02)
+
+
+def expect_errno(code, call, *args):
+    try:
+        call(*args)
+    except OSError as error:
+        check(error.errno == code, "%s%r: wanted %s, got %s" % (
+            getattr(call, "__name__", call), args, errno.errorcode[code],
+            errno.errorcode.get(error.errno, error.errno)))
+        return
+    raise TestFailure("%s%r succeeded; wanted %s" % (getattr(call, "__name__", call), args,
+                                                      errno.errorcode[code]))
+
+
+def tail(path, lines=40):
+    try:
+        with open(path, errors="replace") as f:
+            return "\n" + "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+# ---- libc calls Python does not offer -----------------------------------------------------
+
+LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+AT_FDCWD = -100
+UTIME_NOW = (1 << 30) - 1
+UTIME_OMIT = (1 << 30) - 2
+RENAME_NOREPLACE = 1
+RENAME_EXCHANGE = 2
+FALLOC_FL_KEEP_SIZE = 1
+FALLOC_FL_PUNCH_HOLE = 2
+
+
+class Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+def _raise_errno(result, what):
+    if result != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, "%s: %s" % (what, os.strerror(code)))
+
+
+def renameat2(old, new, flags):
+    LIBC.renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                               ctypes.c_uint]
+    _raise_errno(LIBC.renameat2(AT_FDCWD, old.encode(), AT_FDCWD, new.encode(), flags),
+                 "renameat2")
+
+
+def utimensat(path, atime, mtime):
+    times = (Timespec * 2)(Timespec(*atime), Timespec(*mtime))
+    _raise_errno(LIBC.utimensat(AT_FDCWD, path.encode(), times, 0), "utimensat")
+
+
+def fallocate(fd, mode, offset, length):
+    LIBC.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+    _raise_errno(LIBC.fallocate(fd, mode, offset, length), "fallocate")
+
+
+def getxattr_sized(path, name, size):
+    LIBC.getxattr.restype = ctypes.c_ssize_t
+    LIBC.getxattr.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t]
+    buffer = ctypes.create_string_buffer(max(size, 1))
+    n = LIBC.getxattr(path.encode(), name.encode(), buffer if size else None, size)
+    if n < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+    return n
+
+
+# ---- processes -----------------------------------------------------------------------------
+
+
+class Kernel:
+    """A lattice-kernel on a data directory that survives restarts."""
+
+    def __init__(self, args, root):
+        self.binary = args.kernel
+        self.ctl_binary = args.ctl
+        self.data = os.path.join(root, "data")
+        self.socket = os.path.join(root, "kernel.sock")
+        self.log_path = os.path.join(root, "kernel.log")
+        self.process = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [self.binary, "--data-dir", self.data, "--socket", self.socket, "--name", "fusenode",
+             "--listen", ""], stdout=log, stderr=log)
+        wait_until(lambda: self.ctl_ok("status"), "the kernel to answer on its socket")
+
+    def ctl_ok(self, *args):
+        if self.process.poll() is not None:
+            raise TestFailure("the kernel exited: " + tail(self.log_path))
+        return subprocess.run([self.ctl_binary, "--socket", self.socket, *args],
+                              capture_output=True).returncode == 0
+
+    def ctl(self, *args):
+        done = subprocess.run([self.ctl_binary, "--socket", self.socket, *args],
+                              capture_output=True, text=True, timeout=30)
+        if done.returncode != 0:
+            raise TestFailure("lattice-ctl %s failed: %s" % (" ".join(args), done.stderr))
+        return done.stdout
+
+    def kill9(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class FakeServer:
+    """tests/unit/fuse/fake_fs_server: the Fs service in memory, where no kernel has fs
+    stores. A restart loses everything, so kernel_restart does not run against it."""
+
+    def __init__(self, binary, root):
+        self.binary = binary
+        self.socket = os.path.join(root, "fake.sock")
+        self.log_path = os.path.join(root, "fake.log")
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen([self.binary, self.socket],
+                                        stdout=open(self.log_path, "ab"),
+                                        stderr=subprocess.STDOUT)
+        wait_until(lambda: os.path.exists(self.socket), "the fake server's socket")
+
+    def kill9(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+
+
+def is_mounted(path):
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == path for line in f)
+
+
+class Mount:
+    """A lattice-fuse in the foreground on `path`."""
+
+    def __init__(self, args, kernel, root, store, path, extra=()):
+        self.binary = args.fuse
+        self.kernel = kernel
+        self.store = store
+        self.path = path
+        self.log_path = os.path.join(root, "fuse.log")
+        self.extra = list(extra)
+        self.process = None
+
+    def start(self):
+        env = dict(os.environ)
+        env.pop("LATTICE_TOKEN", None)
+        env.pop("LATTICE_SOCKET", None)
+        before = self.mounts_logged()
+        self.process = subprocess.Popen(
+            [self.binary, "--socket", self.kernel.socket, "--store", self.store, self.path,
+             "-f", "-o", "allow_other", "--log-level", "debug", *self.extra],
+            stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT, env=env)
+
+        def mounted():
+            if self.process.poll() is not None:
+                raise TestFailure("lattice-fuse exited with %s: %s" % (
+                    self.process.returncode, tail(self.log_path)))
+            # Not only is_mounted: a stale mount being taken over is listed too.
+            return self.mounts_logged() > before and is_mounted(self.path)
+        wait_until(mounted, "the mount at " + self.path)
+
+    def mounts_logged(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read().count("mounted the store")
+        except OSError:
+            return 0
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                subprocess.run(["umount", "-l", self.path], capture_output=True)
+                raise TestFailure("lattice-fuse did not stop on SIGTERM: " + tail(self.log_path))
+            check(self.process.returncode == 0, "lattice-fuse exited with %s after SIGTERM: %s" % (
+                self.process.returncode, tail(self.log_path)))
+            check(not is_mounted(self.path), "the mount is still there after SIGTERM")
+
+
+class World:
+    def __init__(self, args):
+        if os.geteuid() != 0:
+            raise Skip("not root")
+        if not os.path.exists("/dev/fuse"):
+            raise Skip("no /dev/fuse")
+        self.args = args
+        self.root = tempfile.mkdtemp(prefix="lattice-fuse-test-")
+        os.chmod(self.root, 0o755)
+        if args.fake_server:
+            self.kernel = FakeServer(args.fake_server, self.root)
+            self.kernel.start()
+        else:
+            self.kernel = Kernel(args, self.root)
+            self.kernel.start()
+            created = subprocess.run([args.ctl, "--socket", self.kernel.socket, "store",
+                                      "create", "drive", "--type", "fs"],
+                                     capture_output=True, text=True)
+            if created.returncode != 0:
+                self.kernel.stop()
+                raise Skip("this kernel cannot make an fs store: " + created.stderr.strip())
+        self.mnt = os.path.join(self.root, "mnt")
+        os.mkdir(self.mnt)
+        self.mount = Mount(args, self.kernel, self.root, "drive", self.mnt)
+        self.mount.start()
+
+    def p(self, *parts):
+        return os.path.join(self.mnt, *parts)
+
+    def remount(self):
+        self.mount.stop()
+        self.mount.start()
+
+    def close(self, ok):
+        try:
+            self.mount.stop()
+        finally:
+            self.kernel.stop()
+            if is_mounted(self.mnt):
+                subprocess.run(["umount", "-l", self.mnt], capture_output=True)
+            if ok and not os.environ.get("LATTICE_TEST_KEEP_DIRS"):
+                shutil.rmtree(self.root, ignore_errors=True)
+            else:
+                print("kept " + self.root, file=sys.stderr)
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def write(path, data, mode="wb"):
+    with open(path, mode) as f:
+        f.write(data)
+
+
+def as_user(uid, code):
+    """Runs Python `code` as `uid` (so root's capabilities do not hide a rule)."""
+    python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+    return subprocess.run([python, "-c", code], capture_output=True, text=True,
+                          preexec_fn=lambda: (os.setgid(uid), os.setuid(uid)))
+
+
+# ---- scenarios -----------------------------------------------------------------------------
+
+
+def files_and_content(w):
+    f = w.p("a.txt")
+    write(f, b"hello")
+    check(read(f) == b"hello", "read back after close")
+    write(f, b" world", "ab")
+    check(read(f) == b"hello world", "O_APPEND appends")
+    fd = os.open(f, os.O_WRONLY | os.O_APPEND)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, b"!")
+    os.close(fd)
+    check(read(f) == b"hello world!", "O_APPEND writes at the end whatever the offset")
+    write(f, b"new")
+    check(read(f) == b"new", "O_TRUNC empties before writing")
+    expect_errno(errno.EEXIST, os.open, f, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    # Truncate both ways.
+    os.truncate(f, 1)
+    check(read(f) == b"n", "truncate down")
+    os.truncate(f, 10)
+    check(read(f) == b"n" + b"\0" * 9, "truncate up reads zeros")
+    check(os.stat(f).st_size == 10, "size after truncate up")
+    # Sparse: a write far out leaves a hole of zeros.
+    s = w.p("sparse")
+    with open(s, "wb") as out:
+        out.seek(50 * 1024 * 1024)
+        out.write(b"end")
+    st = os.stat(s)
+    check(st.st_size == 50 * 1024 * 1024 + 3, "sparse size %d" % st.st_size)
+    with open(s, "rb") as inp:
+        inp.seek(25 * 1024 * 1024)
+        check(inp.read(4096) == b"\0" * 4096, "a hole reads as zeros")
+        inp.seek(50 * 1024 * 1024)
+        check(inp.read() == b"end", "the end of a sparse file")
+    check(st.st_blocks * 512 < 4 * 1024 * 1024, "a hole takes no blocks (%d)" % st.st_blocks)
+    # Larger random content, changed in the middle, read through another open.
+    big = os.urandom(3 * 1024 * 1024 + 123)
+    b = w.p("big.bin")
+    write(b, big)
+    with open(b, "r+b") as out:
+        out.seek(1_000_000)
+        out.write(b"X" * 5000)
+        out.seek(0)
+        check(out.read(10) == big[:10], "a dirty file reads its base")
+        out.seek(999_998)
+        check(out.read(4) == big[999_998:1_000_000] + b"XX", "a dirty file reads its writes")
+    changed = big[:1_000_000] + b"X" * 5000 + big[1_005_000:]
+    check(read(b) == changed, "content after a change in the middle")
+    # Names.
+    expect_errno(errno.ENAMETOOLONG, open, w.p("n" * 256), "wb")
+    write(w.p("n" * 255), b"ok")
+    check(read(w.p("n" * 255)) == b"ok", "a 255-byte name")
+    deep = w.mnt
+    expect_errno(errno.ENAMETOOLONG, os.stat, os.path.join(deep, *(["d" * 200] * 25)))
+    # Everything is still there after a remount (nothing only in caches).
+    w.remount()
+    check(read(f) == b"n" + b"\0" * 9, "small file after remount")
+    check(read(b) == changed, "big file after remount")
+    check(os.stat(s).st_size == 50 * 1024 * 1024 + 3, "sparse size after remount")
+
+
+def rename_and_links(w):
+    write(w.p("a"), b"A")
+    write(w.p("b"), b"B")
+    os.rename(w.p("a"), w.p("b"))
+    check(read(w.p("b")) == b"A" and not os.path.exists(w.p("a")), "rename over a file")
+    os.mkdir(w.p("d1"))
+    os.mkdir(w.p("d2"))
+    write(w.p("d1", "x"), b"x")
+    os.rename(w.p("d1"), w.p("d2"))
+    check(read(w.p("d2", "x")) == b"x", "rename of a directory over an empty one")
+    os.mkdir(w.p("d3"))
+    expect_errno(errno.ENOTEMPTY, os.rename, w.p("d3"), w.p("d2"))
+    expect_errno(errno.EISDIR, os.rename, w.p("b"), w.p("d2"))
+    expect_errno(errno.ENOTDIR, os.rename, w.p("d3"), w.p("b"))
+    expect_errno(errno.EINVAL, os.rename, w.p("d2"), w.p("d2", "inside"))
+    write(w.p("c"), b"C")
+    expect_errno(errno.EEXIST, renameat2, w.p("c"), w.p("b"), RENAME_NOREPLACE)
+    renameat2(w.p("c"), w.p("b"), RENAME_EXCHANGE)
+    check(read(w.p("b")) == b"C" and read(w.p("c")) == b"A", "RENAME_EXCHANGE swaps")
+    # Hard links: one inode, coherent attributes, counts.
+    os.link(w.p("b"), w.p("b2"))
+    os.link(w.p("b"), w.p("d3", "b3"))
+    s1, s2 = os.stat(w.p("b")), os.stat(w.p("b2"))
+    check(s1.st_ino == s2.st_ino and s1.st_nlink == 3, "nlink %d after two links" % s1.st_nlink)
+    os.chmod(w.p("b2"), 0o600)
+    check(stat.S_IMODE(os.stat(w.p("d3", "b3")).st_mode) == 0o600, "chmod seen through a link")
+    write(w.p("b2"), b"through b2")
+    check(read(w.p("d3", "b3")) == b"through b2", "content seen through another link")
+    os.unlink(w.p("b"))
+    check(os.stat(w.p("b2")).st_nlink == 2, "nlink after an unlink")
+    expect_errno(errno.EPERM, os.link, w.p("d3"), w.p("d3link"))
+    # Directory link counts.
+    check(os.stat(w.p("d3")).st_nlink >= 2, "a directory has at least two links")
+    expect_errno(errno.ENOTEMPTY, os.rmdir, w.p("d3"))
+    os.unlink(w.p("d3", "b3"))
+    os.rmdir(w.p("d3"))
+    expect_errno(errno.ENOENT, os.stat, w.p("d3"))
+
+
+def attributes(w):
+    f = w.p("f")
+    write(f, b"data")
+    os.chmod(f, 0o640)
+    check(stat.S_IMODE(os.stat(f).st_mode) == 0o640, "chmod")
+    os.chown(f, 1234, 5678)
+    st = os.stat(f)
+    check((st.st_uid, st.st_gid) == (1234, 5678), "chown")
+    # utimensat with explicit times, UTIME_OMIT and UTIME_NOW.
+    utimensat(f, (1000, 5), (2000, 7))
+    st = os.stat(f)
+    check((st.st_atime_ns, st.st_mtime_ns) == (1000 * 10**9 + 5, 2000 * 10**9 + 7),
+          "explicit times with nanoseconds: %d %d" % (st.st_atime_ns, st.st_mtime_ns))
+    before = time.time()
+    utimensat(f, (0, UTIME_OMIT), (0, UTIME_NOW))
+    st = os.stat(f)
+    check(st.st_atime_ns == 1000 * 10**9 + 5, "UTIME_OMIT keeps atime")
+    check(st.st_mtime >= before - 2, "UTIME_NOW sets mtime to now")
+    # A write changes mtime and ctime; chmod changes only ctime.
+    utimensat(f, (1000, 0), (1000, 0))
+    ctime = os.stat(f).st_ctime_ns
+    write(f, b"more", "ab")
+    st = os.stat(f)
+    check(st.st_mtime > 1000 and st.st_ctime_ns >= ctime, "a write updates mtime and ctime")
+    # Times set before close (cp -p, tar) are kept by the commit at close.
+    g = w.p("g")
+    fd = os.open(g, os.O_CREAT | os.O_WRONLY, 0o644)
+    os.write(fd, b"payload")
+    os.utime(fd, ns=(3000 * 10**9, 4000 * 10**9))
+    os.close(fd)
+    check(os.stat(g).st_mtime_ns == 4000 * 10**9, "futimens before close is kept")
+    # setuid and setgid are cleared when someone without CAP_FSETID writes, and on chown.
+    s = w.p("suid")
+    write(s, b"#!/bin/sh\n")
+    os.chmod(s, 0o6777)
+    os.chmod(w.mnt, 0o777)
+    done = as_user(65534, "open(%r, 'ab').write(b'x')" % s)
+    check(done.returncode == 0, "write as nobody: " + done.stderr)
+    check(stat.S_IMODE(os.stat(s).st_mode) & 0o6000 == 0,
+          "setuid/setgid cleared on write: %o" % stat.S_IMODE(os.stat(s).st_mode))
+    os.chmod(s, 0o6755)
+    os.chown(s, 1, 1)
+    check(stat.S_IMODE(os.stat(s).st_mode) & 0o4000 == 0, "setuid cleared on chown")
+    # Permissions are checked (default_permissions).
+    p = w.p("private")
+    write(p, b"secret")
+    os.chmod(p, 0o600)
+    done = as_user(65534, "open(%r).read()" % p)
+    check(done.returncode != 0 and "Permission denied" in done.stderr,
+          "nobody cannot read a 0600 file of root")
+    # Sticky directory: nobody cannot remove another user's file.
+    t = w.p("tmp")
+    os.mkdir(t)
+    os.chmod(t, 0o1777)
+    write(os.path.join(t, "roots"), b"r")
+    done = as_user(65534, "import os; os.unlink(%r)" % os.path.join(t, "roots"))
+    check(done.returncode != 0, "the sticky bit protects another user's file")
+
+
+def special_files(w):
+    os.symlink("target/of/link", w.p("ln"))
+    check(os.readlink(w.p("ln")) == "target/of/link", "readlink")
+    check(stat.S_ISLNK(os.lstat(w.p("ln")).st_mode), "lstat of a symlink")
+    write(w.p("real"), b"via link")
+    os.symlink("real", w.p("ln2"))
+    check(read(w.p("ln2")) == b"via link", "open through a symlink")
+    os.mkfifo(w.p("fifo"))
+    check(stat.S_ISFIFO(os.stat(w.p("fifo")).st_mode), "mkfifo")
+    os.mknod(w.p("null"), 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    st = os.stat(w.p("null"))
+    check(stat.S_ISCHR(st.st_mode) and st.st_rdev == os.makedev(1, 3), "mknod of a char device")
+    expect_errno(errno.EEXIST, os.mkdir, w.p("real"))
+    expect_errno(errno.ENOTDIR, os.mkdir, w.p("real", "sub"))
+    expect_errno(errno.ENOENT, os.stat, w.p("missing"))
+
+
+def xattrs(w):
+    f = w.p("x")
+    write(f, b"")
+    os.setxattr(f, "user.color", b"blue")
+    check(os.getxattr(f, "user.color") == b"blue", "getxattr")
+    check("user.color" in os.listxattr(f), "listxattr")
+    check(getxattr_sized(f, "user.color", 0) == 4, "the size of a value")
+    expect_errno(errno.ERANGE, getxattr_sized, f, "user.color", 2)
+    expect_errno(errno.EEXIST, os.setxattr, f, "user.color", b"red", os.XATTR_CREATE)
+    expect_errno(errno.ENODATA, os.setxattr, f, "user.shape", b"round", os.XATTR_REPLACE)
+    expect_errno(errno.ENODATA, os.getxattr, f, "user.nothing")
+    os.removexattr(f, "user.color")
+    expect_errno(errno.ENODATA, os.getxattr, f, "user.color")
+
+
+def mmap_and_locks(w):
+    f = w.p("m")
+    write(f, b"a" * 8192)
+    with open(f, "r+b") as out:
+        view = mmap.mmap(out.fileno(), 8192)
+        check(view[:4] == b"aaaa", "mmap read")
+        view[100:105] = b"HELLO"
+        view.flush()
+        view.close()
+    check(read(f)[100:105] == b"HELLO", "mmap write reaches the file")
+    # flock: exclusive between two open files.
+    a = open(f, "rb")
+    b = open(f, "rb")
+    fcntl.flock(a, fcntl.LOCK_EX)
+    expect_errno(errno.EWOULDBLOCK, fcntl.flock, b, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    fcntl.flock(a, fcntl.LOCK_UN)
+    fcntl.flock(b, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    a.close()
+    b.close()
+    # POSIX locks between processes.
+    holder = open(f, "r+b")
+    fcntl.lockf(holder, fcntl.LOCK_EX)
+    done = subprocess.run([sys.executable, "-c",
+                           "import fcntl,sys\nf=open(%r,'r+b')\ntry:\n fcntl.lockf(f,fcntl.LOCK_EX|fcntl.LOCK_NB)\n"
+                           " sys.exit(0)\nexcept OSError:\n sys.exit(3)" % f])
+    check(done.returncode == 3, "a POSIX lock held by another process blocks")
+    holder.close()
+
+
+def sync_and_statfs(w):
+    f = w.p("s")
+    fd = os.open(f, os.O_CREAT | os.O_RDWR, 0o644)
+    os.write(fd, b"durable")
+    os.fsync(fd)
+    os.fdatasync(fd)
+    # fallocate: grow, keep size, punch a hole.
+    os.posix_fallocate(fd, 0, 65536)
+    check(os.fstat(fd).st_size == 65536, "fallocate grows the file")
+    fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 1 << 20)
+    check(os.fstat(fd).st_size == 65536, "KEEP_SIZE keeps the size")
+    os.pwrite(fd, b"z" * 65536, 0)
+    fallocate(fd, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 4096, 8192)
+    data = os.pread(fd, 65536, 0)
+    check(data[:4096] == b"z" * 4096 and data[4096:12288] == b"\0" * 8192 and
+          data[12288:] == b"z" * (65536 - 12288), "a punched hole reads as zeros")
+    expect_errno(errno.EOPNOTSUPP, fallocate, fd, 0x08, 0, 4096)  # COLLAPSE_RANGE
+    os.close(fd)
+    dirfd = os.open(w.mnt, os.O_RDONLY)
+    os.fsync(dirfd)
+    os.close(dirfd)
+    st = os.statvfs(w.mnt)
+    check(st.f_namemax == 255 and st.f_bsize > 0, "statvfs: namemax %d" % st.f_namemax)
+
+
+def big_directory(w):
+    d = w.p("many")
+    os.mkdir(d)
+    names = {"file-%05d" % i for i in range(2000)}
+    for name in names:
+        os.close(os.open(os.path.join(d, name), os.O_CREAT | os.O_WRONLY, 0o644))
+    listed = os.listdir(d)
+    check(len(listed) == len(set(listed)), "no name listed twice")
+    check(set(listed) == names, "listing has %d of 2000 names" % len(set(listed) & names))
+    with os.scandir(d) as entries:
+        check(sum(1 for e in entries if e.is_file()) == 2000, "scandir types")
+    for name in names:
+        os.unlink(os.path.join(d, name))
+    check(os.listdir(d) == [], "empty after removing everything")
+    os.rmdir(d)
+
+
+def unlink_while_open(w):
+    f = w.p("open-unlinked")
+    write(f, b"0123456789")
+    fd = os.open(f, os.O_RDWR)
+    os.unlink(f)
+    expect_errno(errno.ENOENT, os.stat, f)
+    check(os.pread(fd, 10, 0) == b"0123456789", "an unlinked open file stays readable")
+    os.pwrite(fd, b"abc", 10)
+    check(os.pread(fd, 13, 0) == b"0123456789abc", "and writable")
+    check(os.fstat(fd).st_nlink == 0, "fstat says nlink 0")
+    os.close(fd)
+    check(not [n for n in os.listdir(w.mnt) if n.startswith(".fuse_hidden")],
+          "no .fuse_hidden file left behind")
+    # Replaced by a rename while open: the old content stays readable.
+    write(w.p("r"), b"old")
+    write(w.p("r.new"), b"new")
+    fd = os.open(w.p("r"), os.O_RDONLY)
+    os.rename(w.p("r.new"), w.p("r"))
+    check(os.pread(fd, 3, 0) == b"old", "a file replaced by rename stays readable")
+    os.close(fd)
+    check(read(w.p("r")) == b"new", "the new file has the name")
+
+
+def kernel_restart(w):
+    f = w.p("before")
+    fd = os.open(f, os.O_CREAT | os.O_WRONLY, 0o644)
+    os.write(fd, b"synced before the restart")
+    os.fsync(fd)
+    os.close(fd)
+    w.kernel.kill9()
+    results = {}
+
+    def during():
+        try:
+            write(w.p("during"), b"written while the kernel was down")
+            results["ok"] = True
+        except OSError as error:
+            results["error"] = error
+
+    worker = threading.Thread(target=during)
+    worker.start()
+    time.sleep(0.5)  # the kernel stays down while the write waits (not a wait for a result)
+    w.kernel.start()
+    worker.join(timeout=60)
+    check(results.get("ok"), "a write while the kernel restarted: %r" % results)
+    check(read(f) == b"synced before the restart", "an fsynced file survives kill -9")
+    check(read(w.p("during")) == b"written while the kernel was down", "the waiting write")
+    check(w.mount.process.poll() is None, "lattice-fuse survived the restart")
+
+
+def stale_mount(w):
+    write(w.p("kept"), b"kept")
+    w.mount.process.send_signal(signal.SIGKILL)
+    w.mount.process.wait()
+    expect_errno(errno.ENOTCONN, os.stat, w.mnt)
+    w.mount.start()
+    check(read(w.p("kept")) == b"kept", "a new lattice-fuse takes the stale mount over")
+
+
+def run(*command, cwd=None):
+    done = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True, timeout=120)
+    check(done.returncode == 0, "%s failed (%d): %s%s" % (" ".join(command), done.returncode,
+                                                         done.stdout[-2000:], done.stderr[-2000:]))
+    return done.stdout
+
+
+def tools(w):
+    """Tools as people use them: tar, cp -a, rsync -a in and out, sed -i, git, make."""
+    src = os.path.join(w.root, "src")
+    os.mkdir(src)
+    for i in range(40):
+        d = os.path.join(src, "dir%d" % (i % 5))
+        os.makedirs(d, exist_ok=True)
+        write(os.path.join(d, "f%d.txt" % i), ("line %d\n" % i).encode() * (i * 50 + 1))
+        os.chmod(os.path.join(d, "f%d.txt" % i), 0o640 if i % 2 else 0o755)
+    os.symlink("dir0/f0.txt", os.path.join(src, "link"))
+    os.link(os.path.join(src, "dir1", "f1.txt"), os.path.join(src, "hard"))
+    write(os.path.join(src, "big"), os.urandom(2 * 1024 * 1024 + 7))
+    # rsync in, then out again: identical trees.
+    run("rsync", "-aH", src + "/", w.p("rsynced") + "/")
+    back = os.path.join(w.root, "back")
+    run("rsync", "-aH", w.p("rsynced") + "/", back + "/")
+    run("diff", "-r", "--no-dereference", src, back)
+    check(os.stat(os.path.join(back, "hard")).st_nlink == 2, "rsync -H kept the hard link")
+    # tar x and c.
+    archive = os.path.join(w.root, "src.tar")
+    run("tar", "cf", archive, "-C", src, ".")
+    os.mkdir(w.p("untarred"))
+    run("tar", "xf", archive, "-C", w.p("untarred"))
+    run("diff", "-r", "--no-dereference", src, w.p("untarred"))
+    run("tar", "cf", os.path.join(w.root, "again.tar"), "-C", w.p("untarred"), ".")
+    # cp -a keeps modes and times.
+    run("cp", "-a", src, w.p("copied"))
+    for name in ("dir0/f0.txt", "dir1/f1.txt", "big"):
+        a, b = os.stat(os.path.join(src, name)), os.stat(w.p("copied", name))
+        check(a.st_mode == b.st_mode and a.st_mtime_ns == b.st_mtime_ns,
+              "cp -a kept the mode and mtime of " + name)
+    # sed -i (a temp file renamed over the original).
+    run("sed", "-i", "s/line/LINE/", w.p("copied", "dir2", "f2.txt"))
+    check(read(w.p("copied", "dir2", "f2.txt")).startswith(b"LINE 2"), "sed -i")
+    # git: init, commit, status clean, fsck.
+    repo = w.p("repo")
+    os.mkdir(repo)
+    run("git", "init", "-q", repo)
+    write(os.path.join(repo, "hello.c"), b"int main(void) { return 0; }\n")
+    write(os.path.join(repo, "Makefile"), b"hello: hello.c\n\tgcc -o hello hello.c\n")
+    run("git", "-C", repo, "add", ".")
+    run("git", "-C", repo, "-c", "user.name=T", "-c", "user.email=t@example.org", "commit",
+        "-qm", "first")
+    check(run("git", "-C", repo, "status", "--porcelain") == "", "git status clean")
+    run("git", "-C", repo, "fsck", "--strict")
+    run("make", "-C", repo)
+    run(os.path.join(repo, "hello"))
+
+
+def exerciser(w, seed=None):
+    """Random open/read/write/truncate/rename/link/unlink sequences on the mount and on a
+    local folder, which must agree after every step."""
+    import random
+    seed = int(os.environ.get("LATTICE_FUSE_SEED", "0")) or seed or random.randrange(1 << 30)
+    print("exerciser seed %d" % seed)
+    rng = random.Random(seed)
+    model = os.path.join(w.root, "model")
+    os.mkdir(model)
+    names = ["a", "b", "c", "d", "e"]
+
+    def both(fn):
+        results = []
+        for base in (model, w.mnt):
+            try:
+                results.append(("ok", fn(base)))
+            except OSError as error:
+                results.append(("err", error.errno))
+        return results
+
+    history = []
+    for step in range(400):
+        op = rng.choice(["write", "write", "append", "truncate", "rename", "link", "unlink",
+                         "read", "mmap"])
+        x, y = rng.choice(names), rng.choice(names)
+        off = rng.choice([0, 1, 4095, 4096, 65535, 65536, 200_000, 1_000_000])
+        data = os.urandom(rng.choice([1, 100, 4096, 70_000]))
+        size = rng.choice([0, 1, 5000, 65536, 300_000])
+
+        def do(base):
+            p, q = os.path.join(base, x), os.path.join(base, y)
+            if op == "write":
+                fd = os.open(p, os.O_CREAT | os.O_WRONLY, 0o644)
+                try:
+                    os.pwrite(fd, data, off)
+                finally:
+                    os.close(fd)
+            elif op == "append":
+                with open(p, "ab") as f:
+                    f.write(data)
+            elif op == "truncate":
+                os.truncate(p, size)
+            elif op == "rename":
+                os.rename(p, q)
+            elif op == "link":
+                os.link(p, q)
+            elif op == "unlink":
+                os.unlink(p)
+            elif op == "read":
+                return read(p)
+            elif op == "mmap":
+                with open(p, "r+b") as f:
+                    length = os.fstat(f.fileno()).st_size
+                    if length == 0:
+                        return b""
+                    view = mmap.mmap(f.fileno(), length)
+                    view[length // 2:length // 2 + 1] = b"M"
+                    view.flush()
+                    view.close()
+            return None
+        results = both(do)
+        history.append("%s %s %s off=%d len=%d size=%d -> %s" % (
+            op, x, y, off, len(data), size, str(results[0])[:40]))
+        with open(os.path.join(w.root, "exerciser.log"), "a") as log:
+            log.write(history[-1] + "\n")
+        check(results[0] == results[1], "seed %d step %d: %s %s %s: model %r, mount %r; "
+              "last steps:\n  %s" % (seed, step, op, x, y, str(results[0])[:200],
+                                     str(results[1])[:200], "\n  ".join(history[-8:])))
+        if step % 25 == 24 or step == 399:
+            for name in names:
+                pm, pf = os.path.join(model, name), os.path.join(w.mnt, name)
+                check(os.path.exists(pm) == os.path.exists(pf), "seed %d: %s exists" % (seed, name))
+                if os.path.exists(pm):
+                    sm, sf = os.stat(pm), os.stat(pf)
+                    check(sm.st_size == sf.st_size and sm.st_nlink == sf.st_nlink,
+                          "seed %d step %d: %s size %d/%d nlink %d/%d" % (
+                              seed, step, name, sm.st_size, sf.st_size, sm.st_nlink,
+                              sf.st_nlink))
+                    check(read(pm) == read(pf), "seed %d step %d: content of %s" % (
+                        seed, step, name))
+
+
+def last_link_removed_after_an_edit(w):
+    """The exerciser's seed 15, reduced: the last name of an inode removed after an edit made
+    through another name must not bring back a name removed before the edit."""
+    write(w.p("a"), b"1")
+    os.link(w.p("a"), w.p("b"))
+    os.rename(w.p("b"), w.p("e"))
+    os.unlink(w.p("a"))
+    write(w.p("a"), b"new inode")
+    write(w.p("e"), b"edit", "ab")
+    os.unlink(w.p("e"))
+    check(sorted(os.listdir(w.mnt)) == ["a"], "names left: %r" % sorted(os.listdir(w.mnt)))
+    check(read(w.p("a")) == b"new inode", "the new a")
+
+
+def exerciser_fixed_seed(w):
+    exerciser(w, seed=15)
+
+
+def exerciser_random_seed(w):
+    exerciser(w)
+
+
+SCENARIOS = {f.__name__: f for f in [
+    tools, exerciser_fixed_seed, exerciser_random_seed, last_link_removed_after_an_edit,
+    files_and_content, rename_and_links, attributes, special_files, xattrs, mmap_and_locks,
+    sync_and_statfs, big_directory, unlink_while_open, kernel_restart, stale_mount]}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--fuse", required=True)
+    parser.add_argument("--kernel")
+    parser.add_argument("--ctl")
+    parser.add_argument("--fake-server", help="run against tests/unit/fuse/fake_fs_server")
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    args = parser.parse_args()
+    try:
+        world = World(args)
+    except Skip as reason:
+        print("SKIP %s: %s" % (args.scenario, reason))
+        return 77
+    ok = False
+    try:
+        SCENARIOS[args.scenario](world)
+        ok = True
+    except (TestFailure, OSError) as failure:
+        print("FAIL %s: %s" % (args.scenario, failure), file=sys.stderr)
+        traceback.print_exc()
+        print("lattice-fuse log:" + tail(world.mount.log_path), file=sys.stderr)
+    finally:
+        world.close(ok)
+    print("%s %s" % ("PASS" if ok else "FAIL", args.scenario))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
