@@ -1,6 +1,8 @@
 // ResumingWatch: reconnect loop around Client::WatchKv / WatchChat that keeps the cursor.
 #include "lattice/client/resuming_watch.h"
 
+#include "lattice/client/fs_client.h"
+
 #include <memory>
 #include <utility>
 
@@ -9,6 +11,7 @@ namespace {
 
 const auto& EventsOf(const v1::KvWatchResponse& response) { return response.events(); }
 const auto& EventsOf(const v1::ChatWatchResponse& response) { return response.messages(); }
+const auto& EventsOf(const v1::FsWatchResponse& response) { return response.changes(); }
 
 absl::Status RunStream(Client& client, const v1::KvWatchRequest& request,
                        const KvWatchCallback& on_response, WatchCanceller* canceller) {
@@ -18,6 +21,12 @@ absl::Status RunStream(Client& client, const v1::KvWatchRequest& request,
 absl::Status RunStream(Client& client, const v1::ChatWatchRequest& request,
                        const ChatWatchCallback& on_response, WatchCanceller* canceller) {
   return client.WatchChat(request, on_response, canceller);
+}
+
+absl::Status RunStream(Client& client, const v1::FsWatchRequest& request,
+                       const FsWatchCallback& on_response, WatchCanceller* canceller) {
+  FsClient fs(client, request.store());
+  return fs.Watch(request, on_response, canceller);
 }
 
 bool IsRetryableConnectError(const absl::Status& status) {
@@ -157,5 +166,6 @@ absl::Status ResumingWatch<Traits>::Run(const EventCallback& on_event) {
 
 template class ResumingWatch<KvWatchTraits>;
 template class ResumingWatch<ChatWatchTraits>;
+template class ResumingWatch<FsWatchTraits>;
 
 }  // namespace lattice::client

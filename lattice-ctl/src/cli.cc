@@ -56,9 +56,9 @@ void BuildStoreCommands(CLI::App* app, Arguments* args) {
   CLI::App* create =
       AddCommand(store, "create", "create a store and print its id", Command::kStoreCreate, args);
   create->add_option("NAME", args->name, "name of the new store")->required();
-  create->add_option("--type", args->type, "kv or chat")
+  create->add_option("--type", args->type, "kv, chat or fs")
       ->required()
-      ->check(CLI::IsMember({"kv", "chat"}));
+      ->check(CLI::IsMember({"kv", "chat", "fs"}));
 
   CLI::App* list = AddCommand(store, "list", "list stores", Command::kStoreList, args);
   list->add_flag("--all,-a", args->all, "include archived stores");

@@ -43,6 +43,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case lattice::v1::PeerMessage::kWelcome:
         Require(message->welcome().creator().size() == 32);
         break;
+      case lattice::v1::PeerMessage::kChunkRequest:
+        Require(static_cast<size_t>(message->chunk_request().hashes_size()) <=
+                replication::limits::kMaxChunkHashesPerRequest);
+        for (const auto& hash : message->chunk_request().hashes()) Require(hash.size() == 32);
+        break;
+      case lattice::v1::PeerMessage::kChunkResponse:
+        Require(static_cast<size_t>(message->chunk_response().chunks_size()) <=
+                replication::limits::kMaxChunksPerMessage);
+        for (const auto& chunk : message->chunk_response().chunks()) {
+          Require(chunk.hash().size() == 32 && chunk.data().size() <= 256 * 1024);
+        }
+        break;
       default:
         break;
     }

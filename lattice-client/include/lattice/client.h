@@ -201,6 +201,7 @@ class Client {
                                                bool remove = false);
 
  private:
+  friend class FsClient;  // calls the Fs service over this client's channel
   struct Impl;
   explicit Client(std::unique_ptr<Impl> impl);
 

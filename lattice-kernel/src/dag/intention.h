@@ -15,6 +15,7 @@ namespace lattice::kernel {
 inline constexpr std::string_view kIntentionSigningContext = "lattice/intention/v1";
 inline constexpr std::string_view kOpKv = "kv.v1";
 inline constexpr std::string_view kOpChat = "chat.v1";
+inline constexpr std::string_view kOpFs = "fs.v1";
 
 // A signed intention with its parsed body and hash. Immutable once built.
 struct DecodedIntention {

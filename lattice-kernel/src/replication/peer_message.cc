@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "lattice/common/fs_limits.h"
 #include "lattice/common/status.h"
 #include "replication/replication_limits.h"
 
@@ -36,6 +37,39 @@ template <typename Intentions>
 absl::Status CheckIntentions(const Intentions& intentions, std::string_view what) {
   if (static_cast<size_t>(intentions.size()) > limits::kMaxIntentionsPerMessage) {
     return LimitExceeded(what, intentions.size(), limits::kMaxIntentionsPerMessage, "intentions");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckChunkHashes(const google::protobuf::RepeatedPtrField<std::string>& hashes,
+                              std::string_view what) {
+  if (static_cast<size_t>(hashes.size()) > limits::kMaxChunkHashesPerRequest) {
+    return LimitExceeded(what, hashes.size(), limits::kMaxChunkHashesPerRequest, "hashes");
+  }
+  for (const auto& hash : hashes) {
+    if (hash.size() != kHashBytes) {
+      return absl::InvalidArgumentError(fmt::format("{}: a chunk hash of {} bytes", what, hash.size()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckChunkResponse(const v1::ChunkResponse& response) {
+  LATTICE_RETURN_IF_ERROR(CheckStoreId(response.store_id()));
+  LATTICE_RETURN_IF_ERROR(CheckChunkHashes(response.unknown(), "chunk response"));
+  if (static_cast<size_t>(response.chunks_size()) > limits::kMaxChunksPerMessage) {
+    return LimitExceeded("chunk response", response.chunks_size(), limits::kMaxChunksPerMessage,
+                         "chunks");
+  }
+  for (const auto& chunk : response.chunks()) {
+    if (chunk.hash().size() != kHashBytes) {
+      return absl::InvalidArgumentError(
+          fmt::format("chunk response: a chunk hash of {} bytes", chunk.hash().size()));
+    }
+    if (chunk.data().size() > ::lattice::limits::kFsChunkMaxBytes) {
+      return LimitExceeded("chunk response: a chunk", chunk.data().size(),
+                           ::lattice::limits::kFsChunkMaxBytes);
+    }
   }
   return absl::OkStatus();
 }
@@ -99,6 +133,11 @@ absl::Status Check(const v1::PeerMessage& message) {
                              limits::kMaxNameBytes);
       }
       return absl::OkStatus();
+    case v1::PeerMessage::kChunkRequest:
+      LATTICE_RETURN_IF_ERROR(CheckStoreId(message.chunk_request().store_id()));
+      return CheckChunkHashes(message.chunk_request().hashes(), "chunk request");
+    case v1::PeerMessage::kChunkResponse:
+      return CheckChunkResponse(message.chunk_response());
     case v1::PeerMessage::KIND_NOT_SET:
       return absl::InvalidArgumentError("a peer message of no known kind");
   }

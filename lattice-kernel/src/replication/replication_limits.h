@@ -42,4 +42,21 @@ inline constexpr size_t kMaxGossipQueue = 4096;
 // Concurrent outgoing dials.
 inline constexpr size_t kMaxConcurrentDials = 8;
 
+// Chunks of fs stores (ChunkRequest / ChunkResponse). Hashes in one request:
+inline constexpr size_t kMaxChunkHashesPerRequest = 256;
+// Chunks in one response, and the bytes of chunk data a responder packs into one (a chunk is
+// at most limits::kFsChunkMaxBytes, so a response stays well under the frame limit).
+inline constexpr size_t kMaxChunksPerMessage = 64;
+inline constexpr size_t kTargetChunkMessageBytes = 4 * 1024 * 1024;
+// Chunk requests this node has outstanding with one peer, and in all; what does not fit is
+// asked when answers come back or at the next sweep.
+inline constexpr size_t kMaxChunkRequestsInFlightPerPeer = 4;
+inline constexpr size_t kMaxChunkRequestsInFlight = 16;
+// Chunk requests of one peer this node answers at once (more are refused as unknown).
+inline constexpr size_t kMaxChunkRequestsServedPerPeer = 8;
+// A chunk request without its last response is given up after this (then asked again).
+inline constexpr auto kChunkFetchTimeout = std::chrono::seconds(30);
+// Wanted chunks of one store read per sweep.
+inline constexpr size_t kMaxWantedChunksPerSweep = 4096;
+
 }  // namespace lattice::kernel::replication::limits

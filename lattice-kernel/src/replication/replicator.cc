@@ -277,6 +277,9 @@ void Replicator::OnPayload(const ConnectionPtr& conn, std::string payload) {
     case v1::PeerMessage::kWelcome:
       OnWelcome(conn, message->welcome());
       break;
+    case v1::PeerMessage::kChunkRequest:
+    case v1::PeerMessage::kChunkResponse:
+      break;
     case v1::PeerMessage::KIND_NOT_SET:
       break;
   }

@@ -82,7 +82,7 @@ grpc::Status AdminService::CreateStore(grpc::ServerContext* context,
   auto type = ParseStoreType(request->type());
   if (!type || *type == StoreType::kRoot) {
     return ToGrpc(absl::InvalidArgumentError(
-        fmt::format("store type {} is not one of kv, chat", Quote(request->type()))));
+        fmt::format("store type {} is not one of kv, chat, fs", Quote(request->type()))));
   }
   auto mesh = ResolveMesh(request->mesh());
   if (!mesh.ok()) return ToGrpc(mesh.status());

@@ -114,6 +114,11 @@ absl::StatusOr<StoreAccess> OpenForCall(const grpc::ServerContextBase& context, 
           "token {} is limited to its prefixes; every key under {} is not within them",
           token.id(), Quote(request.scope.value)));
     }
+    if (request.scope.kind == KeyScope::Kind::kStore && !Unscoped(token)) {
+      return absl::PermissionDeniedError(fmt::format(
+          "token {} is limited to prefixes or keys, which give no access to a whole {} store",
+          token.id(), StoreTypeName(descriptor->type)));
+    }
     for (auto key : request.more_keys) {
       if (auto s = check_key(key); !s.ok()) return s;
     }

@@ -49,9 +49,10 @@ grpc::Status ToGrpc(const absl::Status& status);
 
 absl::Status RequireAdmin(const Caller& caller);
 
-// How an RPC touches keys: one key, every key under a prefix, or no key at all.
+// How an RPC touches keys: one key, every key under a prefix, no key at all, or the whole
+// store (an fs store, which a token limited to prefixes or keys cannot reach at all).
 struct KeyScope {
-  enum class Kind { kNone, kKey, kPrefix } kind = Kind::kNone;
+  enum class Kind { kNone, kKey, kPrefix, kStore } kind = Kind::kNone;
   std::string_view value;
 };
 

@@ -40,6 +40,11 @@ inline constexpr bool IsFsOpRef(uint64_t id) { return (id & kFsOpRefBit) != 0; }
 // A version id: intention hash || le32(op index).
 std::string FsVersionId(std::string_view intention_hash, uint32_t index);
 
+// The inode id of the read-only copy showing version `version_id` of `ino` while it is a
+// losing head: the first 8 bytes of BLAKE2b-256("lattice/fs/copy/v1" || le64(ino) ||
+// version id), little-endian, top bit cleared, ids below 16 moved up by 16 (as FsDerivedId).
+uint64_t FsConflictCopyId(uint64_t ino, std::string_view version_id);
+
 // Renders a name for a conflict copy. `author_name` is the node's name as the root store has
 // it, or its short id when it has none.
 std::string FsConflictName(std::string_view name, uint64_t wall_ms, std::string_view author_name);

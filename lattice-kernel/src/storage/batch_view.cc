@@ -46,4 +46,44 @@ void BatchView::ScanPrefix(std::string_view prefix,
   }
 }
 
+void BatchView::Scan(std::string_view start, std::string_view end,
+                     const std::function<bool(std::string_view, std::string_view)>& visit) {
+  auto in_range = [&](const std::string& key) { return end.empty() || key < end; };
+  auto it = overlay_.lower_bound(start);
+  bool stopped = false;
+  // Visits the batch's own keys below `bound` (all of them when null); false once stopped.
+  auto drain = [&](const std::string_view* bound) {
+    for (; it != overlay_.end() && in_range(it->first); ++it) {
+      if (bound != nullptr && it->first >= *bound) break;
+      if (it->second && !visit(it->first, *it->second)) {
+        stopped = true;
+        return false;
+      }
+    }
+    return true;
+  };
+  absl::Status s = db_.Scan(start, end, [&](std::string_view k, std::string_view v) {
+    if (!drain(&k)) return false;
+    if (it != overlay_.end() && it->first == k) {
+      // The batch's write shadows the database's value.
+      bool deleted = !it->second;
+      std::string value = deleted ? std::string() : *it->second;
+      ++it;
+      if (deleted) return true;
+      if (!visit(k, value)) {
+        stopped = true;
+        return false;
+      }
+      return true;
+    }
+    if (!visit(k, v)) {
+      stopped = true;
+      return false;
+    }
+    return true;
+  });
+  if (!s.ok() && status_.ok()) status_ = s;
+  if (!stopped) drain(nullptr);
+}
+
 }  // namespace lattice::kernel

@@ -32,6 +32,11 @@ class BatchView {
   // Visits keys starting with `prefix`, merged from the batch and the database, in order.
   void ScanPrefix(std::string_view prefix,
                   const std::function<bool(std::string_view, std::string_view)>& visit);
+  // Visits keys in [start, end) (end empty: no bound), merged the same way, in order, until
+  // `visit` returns false. Unlike ScanPrefix it holds nothing beyond the key at hand, so a
+  // caller may stop early in a large range at little cost.
+  void Scan(std::string_view start, std::string_view end,
+            const std::function<bool(std::string_view, std::string_view)>& visit);
 
   const Database& db() const { return db_; }
   leveldb::WriteBatch* batch() { return &batch_; }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,11 +16,24 @@
 
 namespace lattice::kernel {
 
+// On disk: <dir>/packs/NNNNNN.pack, append-only files of records (chunk_store.cc describes
+// them); the index of where each chunk lies is rebuilt by reading the records' headers at
+// Open, and a torn record at the end of the newest pack (a crash mid-write) is cut off.
 // Thread-safe.
 class ChunkStore {
  public:
+  struct Options {
+    // A pack that reaches this size is synced and closed, and the next chunk starts a new one.
+    uint64_t pack_bytes = 64ull * 1024 * 1024;
+    // Tests: called before each record is written; a non-zero errno makes the write stop
+    // half-way and fail with it (as a full disk would).
+    std::function<int()> inject_write_error;
+  };
+
   // `dir` is created (durably) when missing.
   static absl::StatusOr<std::unique_ptr<ChunkStore>> Open(const std::string& dir);
+  static absl::StatusOr<std::unique_ptr<ChunkStore>> Open(const std::string& dir,
+                                                          Options options);
   ~ChunkStore();
 
   // Checks `data` against `hash` (INVALID_ARGUMENT when they differ, storing nothing) and

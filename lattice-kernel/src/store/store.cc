@@ -11,6 +11,7 @@
 #include "lattice/common/limits.h"
 #include "lattice/common/status.h"
 #include "state/chat_state.h"
+#include "state/fs_state.h"
 #include "state/kv_state.h"
 #include "state/root_rules.h"
 #include "state/root_state.h"
@@ -29,6 +30,7 @@ constexpr auto kHeldRetryInterval = std::chrono::seconds(1);
 std::unique_ptr<StateMachine> MakeStateMachine(StoreType type) {
   if (type == StoreType::kChat) return std::make_unique<ChatStateMachine>();
   if (type == StoreType::kRoot) return std::make_unique<RootStateMachine>();
+  if (type == StoreType::kFs) return std::make_unique<FsStateMachine>();
   return std::make_unique<KvStateMachine>();
 }
 

@@ -7,6 +7,7 @@ std::string_view StoreTypeName(StoreType type) {
     case StoreType::kRoot: return "root";
     case StoreType::kKv: return "kv";
     case StoreType::kChat: return "chat";
+    case StoreType::kFs: return "fs";
   }
   return "unknown";
 }
@@ -15,6 +16,7 @@ std::optional<StoreType> ParseStoreType(std::string_view name) {
   if (name == "root") return StoreType::kRoot;
   if (name == "kv") return StoreType::kKv;
   if (name == "chat") return StoreType::kChat;
+  if (name == "fs") return StoreType::kFs;
   return std::nullopt;
 }
 

@@ -6,7 +6,7 @@
 
 namespace lattice::kernel {
 
-enum class StoreType { kRoot, kKv, kChat };
+enum class StoreType { kRoot, kKv, kChat, kFs };
 
 std::string_view StoreTypeName(StoreType type);
 std::optional<StoreType> ParseStoreType(std::string_view name);

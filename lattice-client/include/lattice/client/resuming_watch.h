@@ -15,6 +15,7 @@
 #include "lattice/client.h"
 #include "lattice/client/backoff.h"
 #include "lattice/client/watch_canceller.h"
+#include "lattice/v1/fs_service.pb.h"
 #include "lattice/v1/store_protocol.pb.h"
 
 namespace lattice::client {
@@ -31,6 +32,13 @@ struct ChatWatchTraits {
   using Event = v1::ChatMessage;
 };
 
+// Fs.Watch: each FsChange an fs store's intention makes (lattice-fuse's cache invalidation).
+struct FsWatchTraits {
+  using Request = v1::FsWatchRequest;
+  using Response = v1::FsWatchResponse;
+  using Event = v1::FsChange;
+};
+
 struct ResumingWatchOptions {
   BackoffPolicy backoff;
   // Called before each wait to reconnect, with why the last attempt ended and how long the
@@ -42,7 +50,7 @@ struct ResumingWatchOptions {
   int max_cookie_retries = 20;
 };
 
-// Runs a Kv.Watch or Chat.Watch stream on its own connection and resumes it across
+// Runs a Kv.Watch, Chat.Watch or Fs.Watch stream on its own connection and resumes it across
 // disconnections.
 //
 // Delivery: events are handed to the consumer in cursor order; an event whose cursor is not
@@ -114,9 +122,11 @@ class ResumingWatch {
 
 using ResumingKvWatch = ResumingWatch<KvWatchTraits>;
 using ResumingChatWatch = ResumingWatch<ChatWatchTraits>;
+using ResumingFsWatch = ResumingWatch<FsWatchTraits>;
 
 extern template class ResumingWatch<KvWatchTraits>;
 extern template class ResumingWatch<ChatWatchTraits>;
+extern template class ResumingWatch<FsWatchTraits>;
 
 // Whether a watch stream that ended with `status` should be resumed; `cancelled_here` says
 // whether this side cancelled it.

@@ -1,0 +1,111 @@
+#include "rpc/fs_changes.h"
+
+#include <set>
+
+#include "lattice/common/hex.h"
+#include "lattice/v1/fs.pb.h"
+#include "rpc/watch_stream.h"
+#include "state/fs_reader.h"
+
+namespace lattice::kernel {
+namespace {
+
+class FsWatchStream final : public WatchStream<v1::FsWatchResponse> {
+ public:
+  FsWatchStream(ServiceContext& ctx, grpc::CallbackServerContext* context,
+                const v1::FsWatchRequest* request)
+      : WatchStream(ctx, context, request->from_now(), request->from_cursor()),
+        ctx_(ctx),
+        request_(*request) {}
+
+ protected:
+  AccessRequest Access() const override {
+    return AccessRequest{request_.store(), Right::kWatch, StoreType::kFs,
+                         {KeyScope::Kind::kStore, {}}, {}};
+  }
+
+  size_t Collect(v1::FsWatchResponse& out, uint64_t witness, const DecodedIntention& intention,
+                 bool noop) override {
+    if (noop) return 0;
+    v1::FsChange change;
+    if (!FsChangeOf(intention, ctx_.node.identity().public_key, &change)) return 0;
+    change.set_cursor(witness);
+    auto* added = out.add_changes();
+    *added = std::move(change);
+    return added->ByteSizeLong();
+  }
+
+  int EventCount(const v1::FsWatchResponse& out) const override { return out.changes_size(); }
+
+ private:
+  ServiceContext& ctx_;
+  const v1::FsWatchRequest& request_;
+};
+
+}  // namespace
+
+bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, v1::FsChange* out) {
+  if (intention.body.op_type() != kFsOpType) return false;
+  v1::FsPayload payload;
+  if (!payload.ParseFromString(intention.body.payload())) return false;
+  auto resolve = [&](uint64_t id) {
+    return IsFsOpRef(id) ? FsDerivedId(intention.hash, static_cast<uint32_t>(id & ~kFsOpRefBit))
+                         : id;
+  };
+  std::set<uint64_t> inodes;
+  std::set<std::pair<uint64_t, std::string>> names;
+  for (int i = 0; i < payload.ops_size(); ++i) {
+    const v1::FsOp& op = payload.ops(i);
+    switch (op.op_case()) {
+      case v1::FsOp::kCreate:
+        inodes.insert(FsDerivedId(intention.hash, static_cast<uint32_t>(i)));
+        inodes.insert(resolve(op.create().parent()));
+        names.insert({resolve(op.create().parent()), op.create().name()});
+        break;
+      case v1::FsOp::kLink:
+        inodes.insert(resolve(op.link().inode()));
+        inodes.insert(resolve(op.link().parent()));
+        names.insert({resolve(op.link().parent()), op.link().name()});
+        break;
+      case v1::FsOp::kMove:
+        // A directory's and a file's first entry carry the inode's id.
+        inodes.insert(resolve(op.move().entry()));
+        if (op.move().parent() != kFsTrashId) {
+          inodes.insert(resolve(op.move().parent()));
+          names.insert({resolve(op.move().parent()), op.move().name()});
+        }
+        break;
+      case v1::FsOp::kWrite:
+        inodes.insert(resolve(op.write().inode()));
+        break;
+      case v1::FsOp::kSetAttr:
+        inodes.insert(resolve(op.set_attr().inode()));
+        break;
+      case v1::FsOp::kSetXattr:
+        inodes.insert(resolve(op.set_xattr().inode()));
+        break;
+      case v1::FsOp::kResolve:
+        inodes.insert(resolve(op.resolve().inode()));
+        break;
+      case v1::FsOp::OP_NOT_SET:
+        break;
+    }
+  }
+  for (uint64_t ino : inodes) out->add_inodes(ino);
+  for (const auto& [parent, name] : names) {
+    auto* n = out->add_names();
+    n->set_parent(parent);
+    n->set_name(name);
+  }
+  out->set_author(ToHex(intention.body.author()));
+  out->set_local(intention.body.author() == own_author);
+  return true;
+}
+
+grpc::ServerWriteReactor<v1::FsWatchResponse>* OpenFsWatch(ServiceContext& ctx,
+                                                           grpc::CallbackServerContext* context,
+                                                           const v1::FsWatchRequest* request) {
+  return StreamReactor<v1::FsWatchResponse>::Open<FsWatchStream>(ctx, context, request);
+}
+
+}  // namespace lattice::kernel

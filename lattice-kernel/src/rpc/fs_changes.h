@@ -1,0 +1,21 @@
+// Fs.Watch: each fs.v1 intention of the store's witness log as an FsChange (the inodes whose
+// attributes or content changed and the names placed in directories), for lattice-fuse to
+// invalidate its caches, with the resumable cursors of every watch (watch_stream.h).
+#pragma once
+
+#include "lattice/v1/fs_service.pb.h"
+#include "rpc/services.h"
+
+namespace lattice::kernel {
+
+inline constexpr std::string_view kFsOpType = "fs.v1";
+
+grpc::ServerWriteReactor<v1::FsWatchResponse>* OpenFsWatch(ServiceContext& ctx,
+                                                           grpc::CallbackServerContext* context,
+                                                           const v1::FsWatchRequest* request);
+
+// The change one fs.v1 intention makes, as a watch shows it (op references resolved against
+// the intention's hash). False when the intention is not an fs.v1 one.
+bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, v1::FsChange* out);
+
+}  // namespace lattice::kernel

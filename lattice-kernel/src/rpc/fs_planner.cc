@@ -1,0 +1,665 @@
+#include "rpc/fs_planner.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "lattice/common/fs_errno.h"
+#include "lattice/common/fs_limits.h"
+#include "lattice/common/hex.h"
+#include "lattice/common/quote.h"
+
+namespace lattice::kernel {
+namespace {
+
+constexpr uint32_t kRenameNoReplace = 1;
+constexpr uint32_t kRenameExchange = 2;
+constexpr uint32_t kXattrCreate = 1;
+constexpr uint32_t kXattrReplace = 2;
+constexpr size_t kHashBytes = 32;
+
+std::string Shown(std::string_view name) { return Quote(name); }
+
+bool IsDir(uint32_t mode) { return S_ISDIR(mode); }
+
+void AddVersions(const FsInode& inode, v1::FsMove* move) {
+  if (inode.winner) move->add_seen_versions(inode.winner->id());
+  for (const auto& head : inode.other_heads) move->add_seen_versions(head.id());
+}
+
+}  // namespace
+
+absl::Status CheckFsName(std::string_view name) {
+  if (name.empty()) return FsError(EINVAL, "a name may not be empty");
+  if (name.size() > limits::kMaxFsNameBytes) {
+    return FsError(ENAMETOOLONG, fmt::format("a name is at most {} bytes; this one has {}",
+                                             limits::kMaxFsNameBytes, name.size()));
+  }
+  if (name == "." || name == "..") {
+    return FsError(EINVAL, fmt::format("{} names a directory itself or its parent, never an entry",
+                                       Shown(name)));
+  }
+  if (name.find('/') != std::string_view::npos || name.find('\0') != std::string_view::npos) {
+    return FsError(EINVAL, fmt::format("{} holds a '/' or a NUL byte, which no name may",
+                                       Shown(name)));
+  }
+  return absl::OkStatus();
+}
+
+v1::FsTime FsNow() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  v1::FsTime t;
+  t.set_sec(ts.tv_sec);
+  t.set_nsec(static_cast<uint32_t>(ts.tv_nsec));
+  return t;
+}
+
+std::optional<std::pair<std::string, uint64_t>> FsCutNeeded(
+    const google::protobuf::RepeatedPtrField<v1::FsExtent>& extents, uint64_t size) {
+  uint64_t at = 0;
+  for (const auto& extent : extents) {
+    if (at >= size) break;
+    if (at + extent.length() > size) {
+      if (extent.hash().empty()) return std::nullopt;  // a hole is cut freely
+      return std::make_pair(extent.hash(), size - at);
+    }
+    at += extent.length();
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<std::vector<v1::FsExtent>> FsResizeExtents(
+    const google::protobuf::RepeatedPtrField<v1::FsExtent>& extents, uint64_t size,
+    const FsCutChunks& cut) {
+  std::vector<v1::FsExtent> out;
+  uint64_t at = 0;
+  for (const auto& extent : extents) {
+    if (at >= size) break;
+    if (at + extent.length() <= size) {
+      out.push_back(extent);
+      at += extent.length();
+      continue;
+    }
+    uint64_t keep = size - at;
+    v1::FsExtent part;
+    part.set_length(keep);
+    if (!extent.hash().empty()) {
+      auto it = cut.find({extent.hash(), keep});
+      if (it == cut.end()) {
+        return FsError(EAGAIN, "the file changed while it was being truncated; try again");
+      }
+      part.set_hash(it->second);
+    }
+    out.push_back(std::move(part));
+    at = size;
+  }
+  if (at < size) {
+    if (!out.empty() && out.back().hash().empty()) {
+      out.back().set_length(out.back().length() + (size - at));
+    } else {
+      v1::FsExtent hole;
+      hole.set_length(size - at);
+      out.push_back(std::move(hole));
+    }
+  }
+  if (out.size() > limits::kMaxFsExtentsPerVersion) {
+    return FsError(EFBIG, "the truncated file would have too many extents");
+  }
+  return out;
+}
+
+absl::Status CheckFsExtents(const google::protobuf::RepeatedPtrField<v1::FsExtent>& extents,
+                            uint64_t size) {
+  if (size > limits::kMaxFsFileBytes) {
+    return FsError(EFBIG, fmt::format("a file holds at most {} bytes; this one would have {}",
+                                      limits::kMaxFsFileBytes, size));
+  }
+  if (static_cast<size_t>(extents.size()) > limits::kMaxFsExtentsPerVersion) {
+    return FsError(EFBIG, fmt::format("a version lists at most {} extents; this one has {}",
+                                      limits::kMaxFsExtentsPerVersion, extents.size()));
+  }
+  uint64_t total = 0;
+  for (int i = 0; i < extents.size(); ++i) {
+    const auto& extent = extents[i];
+    if (!extent.hash().empty() && extent.hash().size() != kHashBytes) {
+      return FsError(EINVAL, fmt::format("extent {} has a hash of {} bytes; a chunk hash has {}",
+                                         i, extent.hash().size(), kHashBytes));
+    }
+    if (extent.length() == 0) return FsError(EINVAL, fmt::format("extent {} is empty", i));
+    if (!extent.hash().empty() && extent.length() > limits::kFsChunkMaxBytes) {
+      return FsError(EINVAL, fmt::format("extent {} is a chunk of {} bytes; chunks hold at most {}",
+                                         i, extent.length(), limits::kFsChunkMaxBytes));
+    }
+    if (extent.length() > limits::kMaxFsFileBytes || total + extent.length() > size) {
+      return FsError(EINVAL, fmt::format("the extents hold more than the size, {} bytes", size));
+    }
+    total += extent.length();
+  }
+  if (total != size) {
+    return FsError(EINVAL, fmt::format("the extents hold {} bytes but the size is {}", total, size));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<FsInode> FsPlanner::InodeOf(uint64_t ino, bool live_only) const {
+  if (ino == kFsTrashId || ino == 0 || IsFsOpRef(ino)) {
+    return FsError(ENOENT, fmt::format("no inode {}", ino));
+  }
+  auto inode = reader_.Inode(ino);
+  if (!inode.ok()) return inode.status();
+  if (!inode->has_value() || (live_only && !(*inode)->live)) {
+    return FsError(ENOENT, fmt::format("no inode {}", ino));
+  }
+  return **std::move(inode);
+}
+
+absl::StatusOr<FsInode> FsPlanner::DirectoryOf(uint64_t ino) const {
+  auto inode = InodeOf(ino, true);
+  if (!inode.ok()) return inode.status();
+  if (!IsDir(inode->attr.mode())) {
+    return FsError(ENOTDIR, fmt::format("inode {} is not a directory", ino));
+  }
+  return inode;
+}
+
+absl::StatusOr<FsInode> FsPlanner::WritableFileOf(uint64_t ino) const {
+  auto inode = InodeOf(ino, false);
+  if (!inode.ok()) return inode.status();
+  if (IsDir(inode->attr.mode())) {
+    return FsError(EISDIR, fmt::format("inode {} is a directory", ino));
+  }
+  if (!S_ISREG(inode->attr.mode())) {
+    return FsError(EINVAL, fmt::format("inode {} is not a regular file", ino));
+  }
+  if (inode->conflict_copy) {
+    return FsError(EROFS, fmt::format("inode {} is a conflict copy, which is read-only; copy it "
+                                      "to keep its content",
+                                      ino));
+  }
+  return inode;
+}
+
+absl::StatusOr<bool> FsPlanner::IsWithin(uint64_t dir, uint64_t ancestor) const {
+  uint64_t at = dir;
+  for (size_t depth = 0; depth <= limits::kMaxFsTreeDepth; ++depth) {
+    if (at == ancestor) return true;
+    if (at == kFsRootId || at == kFsTrashId) return false;
+    auto place = reader_.PlaceOf(at);  // a directory's entry id is its inode id
+    if (!place.ok()) return place.status();
+    if (!place->has_value()) return false;
+    at = (*place)->first;
+  }
+  return FsError(ELOOP, "the directory tree is deeper than a tree may be");
+}
+
+absl::StatusOr<bool> FsPlanner::IsEmptyDir(uint64_t dir) const {
+  bool end = false;
+  auto entries = reader_.List(dir, 0, 1, &end);
+  if (!entries.ok()) return entries.status();
+  return entries->empty();
+}
+
+absl::StatusOr<std::pair<uint64_t, std::string>> FsPlanner::CopyOf(
+    uint64_t parent, const FsDirEntryView& entry) const {
+  auto conflicts = reader_.Conflicts(limits::kMaxFsOpsPerIntention * 1024);
+  if (!conflicts.ok()) return conflicts.status();
+  for (const auto& c : *conflicts) {
+    if (c.parent == parent && c.name == entry.name && !c.version.empty()) {
+      return std::make_pair(c.inode, c.version);
+    }
+  }
+  return FsError(ENOENT, fmt::format("{} is no longer a conflict copy", Shown(entry.name)));
+}
+
+void FsPlanner::TouchDir(FsPlan& plan, uint64_t dir) const {
+  auto* set = plan.payload.add_ops()->mutable_set_attr();
+  set->set_inode(dir);
+  *set->mutable_mtime() = now_;
+  *set->mutable_ctime() = now_;
+}
+
+void FsPlanner::TouchCtime(FsPlan& plan, uint64_t ino) const {
+  auto* set = plan.payload.add_ops()->mutable_set_attr();
+  set->set_inode(ino);
+  *set->mutable_ctime() = now_;
+}
+
+void FsPlanner::Unlink(FsPlan& plan, const FsDirEntryView& entry, const FsInode& inode) const {
+  auto* move = plan.payload.add_ops()->mutable_move();
+  move->set_entry(entry.entry);
+  move->set_parent(kFsTrashId);
+  move->set_name(fmt::format("{:016x}", entry.entry));
+  AddVersions(inode, move);
+  // The inode's other links (or the open file) see their ctime change.
+  if (!IsDir(inode.attr.mode()) && inode.nlink > 1) TouchCtime(plan, inode.id);
+}
+
+absl::StatusOr<FsPlan> FsPlanner::Create(const v1::FsCreateRequest& request) {
+  if (auto s = CheckFsName(request.name()); !s.ok()) return s;
+  auto parent = DirectoryOf(request.parent());
+  if (!parent.ok()) return parent.status();
+  auto existing = reader_.Lookup(request.parent(), request.name());
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) {
+    return FsError(EEXIST, fmt::format("{} already exists", Shown(request.name())));
+  }
+  uint32_t mode = request.mode();
+  if ((mode & S_IFMT) == 0) mode |= S_IFREG;
+  switch (mode & S_IFMT) {
+    case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFCHR: case S_IFBLK: case S_IFIFO:
+    case S_IFSOCK:
+      break;
+    default:
+      return FsError(EINVAL, fmt::format("mode {:o} names no file type", mode));
+  }
+  mode &= S_IFMT | 07777;
+  if (S_ISLNK(mode)) {
+    if (request.symlink_target().empty()) return FsError(ENOENT, "a symlink needs a target");
+    if (request.symlink_target().size() > limits::kMaxFsSymlinkBytes) {
+      return FsError(ENAMETOOLONG, fmt::format("a symlink's target is at most {} bytes",
+                                               limits::kMaxFsSymlinkBytes));
+    }
+    if (request.symlink_target().find('\0') != std::string::npos) {
+      return FsError(EINVAL, "a symlink's target may not hold a NUL byte");
+    }
+  } else if (!request.symlink_target().empty()) {
+    return FsError(EINVAL, "only a symlink has a target");
+  }
+  if (IsDir(mode) && parent->nlink >= kMaxFsLinks) {
+    return FsError(EMLINK, fmt::format("directory {} holds too many directories", request.parent()));
+  }
+  FsPlan plan;
+  plan.created_op = plan.payload.ops_size();
+  auto* create = plan.payload.add_ops()->mutable_create();
+  create->set_parent(request.parent());
+  create->set_name(request.name());
+  v1::FsAttr* attr = create->mutable_attr();
+  attr->set_mode(mode);
+  attr->set_uid(request.uid());
+  attr->set_gid(request.gid());
+  if (S_ISCHR(mode) || S_ISBLK(mode)) attr->set_rdev(request.rdev());
+  *attr->mutable_atime() = now_;
+  *attr->mutable_mtime() = now_;
+  *attr->mutable_ctime() = now_;
+  if (S_ISLNK(mode)) create->set_symlink_target(request.symlink_target());
+  TouchDir(plan, request.parent());
+  return plan;
+}
+
+absl::StatusOr<FsPlan> FsPlanner::Link(const v1::FsLinkRequest& request) {
+  if (auto s = CheckFsName(request.new_name()); !s.ok()) return s;
+  auto inode = InodeOf(request.ino(), true);
+  if (!inode.ok()) return inode.status();
+  if (IsDir(inode->attr.mode())) {
+    return FsError(EPERM, fmt::format("inode {} is a directory, which has no hard links", request.ino()));
+  }
+  if (inode->conflict_copy) {
+    return FsError(EPERM, fmt::format("inode {} is a conflict copy, which has no hard links",
+                                      request.ino()));
+  }
+  if (inode->nlink >= kMaxFsLinks) {
+    return FsError(EMLINK, fmt::format("inode {} has {} links already", request.ino(), inode->nlink));
+  }
+  if (auto parent = DirectoryOf(request.new_parent()); !parent.ok()) return parent.status();
+  auto existing = reader_.Lookup(request.new_parent(), request.new_name());
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) {
+    return FsError(EEXIST, fmt::format("{} already exists", Shown(request.new_name())));
+  }
+  FsPlan plan;
+  plan.inode = request.ino();
+  auto* link = plan.payload.add_ops()->mutable_link();
+  link->set_inode(request.ino());
+  link->set_parent(request.new_parent());
+  link->set_name(request.new_name());
+  TouchCtime(plan, request.ino());
+  TouchDir(plan, request.new_parent());
+  return plan;
+}
+
+absl::StatusOr<FsPlan> FsPlanner::Remove(const v1::FsRemoveRequest& request) {
+  if (auto s = CheckFsName(request.name()); !s.ok()) return s;
+  if (auto parent = DirectoryOf(request.parent()); !parent.ok()) return parent.status();
+  auto found = reader_.Lookup(request.parent(), request.name());
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) {
+    return FsError(ENOENT, fmt::format("no {} in directory {}", Shown(request.name()), request.parent()));
+  }
+  const FsDirEntryView& entry = **found;
+  FsPlan plan;
+  if (entry.entry == 0) {
+    // A version's conflict copy: deleting it drops that version from the heads.
+    if (request.dir()) return FsError(ENOTDIR, fmt::format("{} is not a directory", Shown(entry.name)));
+    auto copy = CopyOf(request.parent(), entry);
+    if (!copy.ok()) return copy.status();
+    auto* resolve = plan.payload.add_ops()->mutable_resolve();
+    resolve->set_inode(copy->first);
+    resolve->add_versions(copy->second);
+    TouchDir(plan, request.parent());
+    return plan;
+  }
+  auto inode = InodeOf(entry.inode, false);
+  if (!inode.ok()) return inode.status();
+  bool dir = IsDir(inode->attr.mode());
+  if (request.dir() && !dir) {
+    return FsError(ENOTDIR, fmt::format("{} is not a directory", Shown(entry.name)));
+  }
+  if (!request.dir() && dir) {
+    return FsError(EISDIR, fmt::format("{} is a directory; remove it with rmdir", Shown(entry.name)));
+  }
+  if (dir) {
+    auto empty = IsEmptyDir(entry.inode);
+    if (!empty.ok()) return empty.status();
+    if (!*empty) return FsError(ENOTEMPTY, fmt::format("directory {} is not empty", Shown(entry.name)));
+  }
+  Unlink(plan, entry, *inode);
+  TouchDir(plan, request.parent());
+  return plan;
+}
+
+absl::StatusOr<FsPlan> FsPlanner::Rename(const v1::FsRenameRequest& request) {
+  uint32_t flags = request.flags();
+  if ((flags & ~(kRenameNoReplace | kRenameExchange)) != 0 ||
+      flags == (kRenameNoReplace | kRenameExchange)) {
+    return FsError(EINVAL, fmt::format("rename flags {:#x} are not RENAME_NOREPLACE (1) or "
+                                       "RENAME_EXCHANGE (2)",
+                                       flags));
+  }
+  if (auto s = CheckFsName(request.name()); !s.ok()) return s;
+  if (auto s = CheckFsName(request.new_name()); !s.ok()) return s;
+  if (auto p = DirectoryOf(request.parent()); !p.ok()) return p.status();
+  if (auto p = DirectoryOf(request.new_parent()); !p.ok()) return p.status();
+  auto src_found = reader_.Lookup(request.parent(), request.name());
+  if (!src_found.ok()) return src_found.status();
+  if (!src_found->has_value()) {
+    return FsError(ENOENT, fmt::format("no {} in directory {}", Shown(request.name()), request.parent()));
+  }
+  const FsDirEntryView src = **src_found;
+  if (src.entry == 0) {
+    return FsError(EXDEV, fmt::format("{} is a conflict copy, which is read-only: copy it to a "
+                                      "new name instead",
+                                      Shown(src.name)));
+  }
+  auto src_inode = InodeOf(src.inode, false);
+  if (!src_inode.ok()) return src_inode.status();
+  bool src_dir = IsDir(src_inode->attr.mode());
+
+  auto dst_found = reader_.Lookup(request.new_parent(), request.new_name());
+  if (!dst_found.ok()) return dst_found.status();
+  std::optional<FsDirEntryView> dst = *dst_found;
+  std::optional<FsInode> dst_inode;
+  if (dst && dst->entry != 0) {
+    auto d = InodeOf(dst->inode, false);
+    if (!d.ok()) return d.status();
+    dst_inode = *std::move(d);
+  }
+  if (dst && dst->entry == src.entry) {
+    FsPlan plan;  // onto itself: nothing happens, as POSIX says
+    plan.no_change = true;
+    return plan;
+  }
+  if (dst && dst_inode && dst->inode == src.inode) {
+    // Two links of one file: POSIX says nothing happens.
+    FsPlan plan;
+    plan.no_change = true;
+    return plan;
+  }
+  // A directory may not move beneath itself.
+  if (src_dir) {
+    auto within = IsWithin(request.new_parent(), src.inode);
+    if (!within.ok()) return within.status();
+    if (*within) {
+      return FsError(EINVAL, fmt::format("{} cannot move into its own subtree", Shown(request.name())));
+    }
+  }
+
+  FsPlan plan;
+  if (flags & kRenameExchange) {
+    if (!dst) {
+      return FsError(ENOENT, fmt::format("no {} to exchange with", Shown(request.new_name())));
+    }
+    if (!dst_inode) {
+      return FsError(EXDEV, fmt::format("{} is a conflict copy, which is read-only",
+                                        Shown(request.new_name())));
+    }
+    if (IsDir(dst_inode->attr.mode())) {
+      auto within = IsWithin(request.parent(), dst->inode);
+      if (!within.ok()) return within.status();
+      if (*within) {
+        return FsError(EINVAL, fmt::format("{} cannot move into its own subtree",
+                                           Shown(request.new_name())));
+      }
+    }
+    auto* a = plan.payload.add_ops()->mutable_move();
+    a->set_entry(src.entry);
+    a->set_parent(request.new_parent());
+    a->set_name(request.new_name());
+    auto* b = plan.payload.add_ops()->mutable_move();
+    b->set_entry(dst->entry);
+    b->set_parent(request.parent());
+    b->set_name(request.name());
+    TouchCtime(plan, src.inode);
+    TouchCtime(plan, dst->inode);
+  } else {
+    if (dst) {
+      if (flags & kRenameNoReplace) {
+        return FsError(EEXIST, fmt::format("{} already exists", Shown(request.new_name())));
+      }
+      if (!dst_inode) {
+        // Over a version's conflict copy: that version is dropped.
+        if (src_dir) return FsError(ENOTDIR, fmt::format("{} is not a directory", Shown(dst->name)));
+        auto copy = CopyOf(request.new_parent(), *dst);
+        if (!copy.ok()) return copy.status();
+        auto* resolve = plan.payload.add_ops()->mutable_resolve();
+        resolve->set_inode(copy->first);
+        resolve->add_versions(copy->second);
+      } else {
+        bool dst_dir = IsDir(dst_inode->attr.mode());
+        if (src_dir && !dst_dir) {
+          return FsError(ENOTDIR, fmt::format("{} is not a directory", Shown(request.new_name())));
+        }
+        if (!src_dir && dst_dir) {
+          return FsError(EISDIR, fmt::format("{} is a directory", Shown(request.new_name())));
+        }
+        if (dst_dir) {
+          auto empty = IsEmptyDir(dst->inode);
+          if (!empty.ok()) return empty.status();
+          if (!*empty) {
+            return FsError(ENOTEMPTY, fmt::format("directory {} is not empty", Shown(request.new_name())));
+          }
+        }
+        Unlink(plan, *dst, *dst_inode);
+      }
+    }
+    auto* move = plan.payload.add_ops()->mutable_move();
+    move->set_entry(src.entry);
+    move->set_parent(request.new_parent());
+    move->set_name(request.new_name());
+    TouchCtime(plan, src.inode);
+  }
+  TouchDir(plan, request.parent());
+  if (request.new_parent() != request.parent()) TouchDir(plan, request.new_parent());
+  return plan;
+}
+
+absl::StatusOr<FsPlan> FsPlanner::SetAttr(const v1::FsSetAttrRequest& request,
+                                         const FsCutChunks& cut) {
+  auto inode = InodeOf(request.ino(), false);
+  if (!inode.ok()) return inode.status();
+  if (inode->conflict_copy) {
+    return FsError(EROFS, fmt::format("inode {} is a conflict copy, which is read-only", request.ino()));
+  }
+  uint32_t mode = inode->attr.mode();
+  bool is_dir = IsDir(mode);
+  FsPlan plan;
+  plan.inode = request.ino();
+  if (request.has_size()) {
+    if (is_dir) return FsError(EISDIR, fmt::format("inode {} is a directory", request.ino()));
+    if (!S_ISREG(mode)) return FsError(EINVAL, fmt::format("inode {} is not a regular file", request.ino()));
+    if (request.size() > limits::kMaxFsFileBytes) {
+      return FsError(EFBIG, fmt::format("a file holds at most {} bytes", limits::kMaxFsFileBytes));
+    }
+    if (request.size() != inode->size || !inode->winner) {
+      google::protobuf::RepeatedPtrField<v1::FsExtent> none;
+      const auto& extents = inode->winner ? inode->winner->extents() : none;
+      auto resized = FsResizeExtents(extents, request.size(), cut);
+      if (!resized.ok()) return resized.status();
+      auto* write = plan.payload.add_ops()->mutable_write();
+      write->set_inode(request.ino());
+      for (auto& e : *resized) *write->add_extents() = std::move(e);
+      write->set_size(request.size());
+      if (inode->winner) write->add_replaces(inode->winner->id());
+      *write->mutable_mtime() = now_;
+      *write->mutable_ctime() = now_;
+    }
+  }
+  v1::FsSetAttr set;
+  set.set_inode(request.ino());
+  bool chown = request.has_uid() || request.has_gid();
+  if (request.has_mode()) set.set_mode(request.mode() & 07777);
+  if (request.has_uid()) set.set_uid(request.uid());
+  if (request.has_gid()) set.set_gid(request.gid());
+  bool content = plan.payload.ops_size() > 0;
+  if ((chown || content) && !is_dir) {
+    uint32_t perms = set.has_mode() ? set.mode() : (mode & 07777);
+    if (perms & 06000) set.set_mode(perms & ~06000u);
+  }
+  if (request.has_atime()) *set.mutable_atime() = request.atime();
+  if (request.atime_now()) *set.mutable_atime() = now_;
+  if (request.has_mtime()) *set.mutable_mtime() = request.mtime();
+  if (request.mtime_now()) *set.mutable_mtime() = now_;
+  for (const v1::FsTime* t : {&set.atime(), &set.mtime()}) {
+    if (t->nsec() >= 1'000'000'000u) return FsError(EINVAL, "nanoseconds must be below 1e9");
+  }
+  *set.mutable_ctime() = now_;
+  *plan.payload.add_ops()->mutable_set_attr() = std::move(set);
+  return plan;
+}
+
+absl::StatusOr<FsPlan> FsPlanner::Commit(const v1::FsCommitRequest& request) {
+  if (auto s = CheckFsExtents(request.extents(), request.size()); !s.ok()) return s;
+  auto inode = WritableFileOf(request.ino());
+  if (!inode.ok()) return inode.status();
+  if (!request.based_on().empty()) {
+    auto version = reader_.Version(request.ino(), request.based_on());
+    if (!version.ok()) return version.status();
+    if (!version->has_value()) {
+      return FsError(EINVAL, fmt::format("inode {} has no version {} to base a new one on",
+                                         request.ino(), ToHex(request.based_on())));
+    }
+  }
+  if (request.has_mtime() && request.mtime().nsec() >= 1'000'000'000u) {
+    return FsError(EINVAL, "nanoseconds must be below 1e9");
+  }
+  FsPlan plan;
+  plan.inode = request.ino();
+  auto* write = plan.payload.add_ops()->mutable_write();
+  write->set_inode(request.ino());
+  *write->mutable_extents() = request.extents();
+  write->set_size(request.size());
+  if (!request.based_on().empty()) write->add_replaces(request.based_on());
+  *write->mutable_mtime() = request.has_mtime() ? request.mtime() : now_;
+  *write->mutable_ctime() = now_;
+  uint32_t perms = inode->attr.mode() & 07777;
+  if (perms & 06000) {
+    auto* set = plan.payload.add_ops()->mutable_set_attr();
+    set->set_inode(request.ino());
+    set->set_mode(perms & ~06000u);
+    *set->mutable_ctime() = now_;
+  }
+  return plan;
+}
+
+absl::StatusOr<FsPlan> FsPlanner::Restore(const v1::FsRestoreRequest& request) {
+  auto inode = WritableFileOf(request.ino());
+  if (!inode.ok()) return inode.status();
+  auto version = reader_.Version(request.ino(), request.version());
+  if (!version.ok()) return version.status();
+  if (!version->has_value()) {
+    return FsError(ENOENT, fmt::format("inode {} has no version {}", request.ino(),
+                                       ToHex(request.version())));
+  }
+  FsPlan plan;
+  plan.inode = request.ino();
+  auto* write = plan.payload.add_ops()->mutable_write();
+  write->set_inode(request.ino());
+  *write->mutable_extents() = (*version)->extents();
+  write->set_size((*version)->size());
+  if (inode->winner) write->add_replaces(inode->winner->id());
+  *write->mutable_mtime() = now_;
+  *write->mutable_ctime() = now_;
+  return plan;
+}
+
+absl::StatusOr<FsPlan> FsPlanner::SetXattr(const v1::FsXattrRequest& request) {
+  if (request.name().empty()) return FsError(EINVAL, "an extended attribute needs a name");
+  if (request.name().size() > limits::kMaxFsXattrNameBytes) {
+    return FsError(ERANGE, fmt::format("an extended attribute's name is at most {} bytes",
+                                       limits::kMaxFsXattrNameBytes));
+  }
+  if (request.name().find('\0') != std::string::npos) {
+    return FsError(EINVAL, "an extended attribute's name may not hold a NUL byte");
+  }
+  if (request.value().size() > limits::kMaxFsXattrValueBytes) {
+    return FsError(E2BIG, fmt::format("an extended attribute's value is at most {} bytes",
+                                      limits::kMaxFsXattrValueBytes));
+  }
+  if ((request.flags() & ~(kXattrCreate | kXattrReplace)) != 0 ||
+      request.flags() == (kXattrCreate | kXattrReplace)) {
+    return FsError(EINVAL, "xattr flags are XATTR_CREATE (1) or XATTR_REPLACE (2)");
+  }
+  auto inode = InodeOf(request.ino(), false);
+  if (!inode.ok()) return inode.status();
+  if (inode->conflict_copy) return FsError(EROFS, "a conflict copy is read-only");
+  auto existing = reader_.Xattr(request.ino(), request.name());
+  if (!existing.ok()) return existing.status();
+  if ((request.flags() & kXattrCreate) && existing->has_value()) {
+    return FsError(EEXIST, fmt::format("{} is set already", Shown(request.name())));
+  }
+  if ((request.flags() & kXattrReplace) && !existing->has_value()) {
+    return FsError(ENODATA, fmt::format("no extended attribute {}", Shown(request.name())));
+  }
+  if (!existing->has_value()) {
+    auto names = reader_.XattrNames(request.ino());
+    if (!names.ok()) return names.status();
+    if (names->size() >= limits::kMaxFsXattrsPerInode) {
+      return FsError(ENOSPC, fmt::format("an inode has at most {} extended attributes",
+                                         limits::kMaxFsXattrsPerInode));
+    }
+  }
+  FsPlan plan;
+  plan.inode = request.ino();
+  auto* set = plan.payload.add_ops()->mutable_set_xattr();
+  set->set_inode(request.ino());
+  set->set_name(request.name());
+  set->set_value(request.value());
+  TouchCtime(plan, request.ino());
+  return plan;
+}
+
+absl::StatusOr<FsPlan> FsPlanner::RemoveXattr(const v1::FsXattrRequest& request) {
+  if (request.name().empty() || request.name().size() > limits::kMaxFsXattrNameBytes) {
+    return FsError(ENODATA, fmt::format("no extended attribute {}", Shown(request.name())));
+  }
+  auto inode = InodeOf(request.ino(), false);
+  if (!inode.ok()) return inode.status();
+  if (inode->conflict_copy) return FsError(EROFS, "a conflict copy is read-only");
+  auto existing = reader_.Xattr(request.ino(), request.name());
+  if (!existing.ok()) return existing.status();
+  if (!existing->has_value()) {
+    return FsError(ENODATA, fmt::format("no extended attribute {}", Shown(request.name())));
+  }
+  FsPlan plan;
+  plan.inode = request.ino();
+  auto* set = plan.payload.add_ops()->mutable_set_xattr();
+  set->set_inode(request.ino());
+  set->set_name(request.name());
+  set->set_remove(true);
+  TouchCtime(plan, request.ino());
+  return plan;
+}
+
+}  // namespace lattice::kernel

@@ -1,0 +1,510 @@
+#include "rpc/fs_service.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <set>
+
+#include "lattice/common/fs_errno.h"
+#include "lattice/common/fs_limits.h"
+#include "lattice/common/hex.h"
+#include "rpc/fs_changes.h"
+#include "rpc/fs_content.h"
+
+namespace lattice::kernel {
+namespace {
+
+constexpr uint32_t kDefaultReadDirEntries = 256;
+constexpr uint32_t kDefaultHistory = 100;
+constexpr uint32_t kMaxHistory = 1000;
+constexpr size_t kMaxConflictsListed = 10000;
+
+AccessRequest FsAccess(const std::string& store, Right right) {
+  return AccessRequest{store, right, StoreType::kFs, {KeyScope::Kind::kStore, {}}, {}};
+}
+
+FsReader::NameOf NameOf() {
+  return [](std::string_view author) { return FsAuthorName(author); };
+}
+
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
+ChunkStore* ChunksOf(Store& store) { return store.chunks(); }
+
+absl::Status NoChunks() {
+  return absl::FailedPreconditionError("this store keeps no chunks; it is not an fs store");
+}
+
+// The path of directory `dir` as stored, for people ("/" for the root).
+std::string PathOf(const FsReader& reader, uint64_t dir) {
+  std::vector<std::string> parts;
+  uint64_t at = dir;
+  for (size_t depth = 0; at != kFsRootId && depth < limits::kMaxFsTreeDepth; ++depth) {
+    auto place = reader.PlaceOf(at);
+    if (!place.ok() || !place->has_value()) return "?/";
+    if ((*place)->first == kFsTrashId) return "(deleted)/";
+    parts.push_back((*place)->second);
+    at = (*place)->first;
+  }
+  std::string path = "/";
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) path += *it + "/";
+  return path;
+}
+
+// The inode a read names: ENOENT when unknown (an unlinked file stays readable while open).
+absl::StatusOr<FsInode> InodeFor(const FsReader& reader, uint64_t ino) {
+  if (ino == 0 || ino == kFsTrashId || IsFsOpRef(ino)) return FsError(ENOENT, fmt::format("no inode {}", ino));
+  auto inode = reader.Inode(ino);
+  if (!inode.ok()) return inode.status();
+  if (!inode->has_value()) return FsError(ENOENT, fmt::format("no inode {}", ino));
+  return **std::move(inode);
+}
+
+absl::Status FillStatOf(const FsReader& reader, uint64_t ino, v1::FsStat* out) {
+  auto inode = InodeFor(reader, ino);
+  if (!inode.ok()) return inode.status();
+  FillFsStat(*inode, out);
+  return absl::OkStatus();
+}
+
+// The marker a builder returns when its plan changes nothing: no intention is written.
+constexpr char kNothingToChange[] = "lattice:fs:nothing to change";
+
+}  // namespace
+
+std::string FsAuthorName(std::string_view author) { return ToHex(author).substr(0, 8); }
+
+grpc::ServerUnaryReactor* FsService::ChangeAfter(Ctx* context, const std::string& store_name,
+                                                 std::function<absl::Status(Store&)> prepare,
+                                                 PlanFn plan_fn, AnswerFn answer) {
+  auto access = OpenForCall(*context, ctx_.node, ctx_.auth, FsAccess(store_name, Right::kWrite));
+  if (!access.ok()) return Finish(context, access.status());
+  Store* store = access->store;
+  if (prepare) {
+    if (auto s = prepare(*store); !s.ok()) return Finish(context, s);
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto plan = std::make_shared<FsPlan>();
+  auto build = [plan, plan_fn = std::move(plan_fn)](BatchView& view) -> absl::StatusOr<std::string> {
+    FsReader reader(view, NameOf());
+    FsPlanner planner(reader, FsNow());
+    auto planned = plan_fn(planner);
+    if (!planned.ok()) return planned.status();
+    if (!view.status().ok()) return view.status();
+    *plan = *std::move(planned);
+    if (plan->no_change) return absl::AbortedError(kNothingToChange);
+    if (static_cast<size_t>(plan->payload.ops_size()) > limits::kMaxFsOpsPerIntention) {
+      return absl::ResourceExhaustedError("the change needs more ops than one intention holds");
+    }
+    return plan->payload.SerializeAsString();
+  };
+  auto done = [reactor, plan, store, answer = std::move(answer)](absl::StatusOr<WriteReceipt> receipt) {
+    FsReader reader(store->db(), NameOf());
+    if (!receipt.ok()) {
+      if (plan->no_change && receipt.status().message() == absl::string_view(kNothingToChange)) {
+        reactor->Finish(ToGrpc(answer(*plan, nullptr, reader)));
+        return;
+      }
+      reactor->Finish(ToGrpc(receipt.status()));
+      return;
+    }
+    reactor->Finish(ToGrpc(answer(*plan, &*receipt, reader)));
+  };
+  store->WriteBuiltAsync(kFsOpType, std::move(build), std::move(done));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* FsService::Change(Ctx* context, const std::string& store, PlanFn plan,
+                                            AnswerFn answer) {
+  return ChangeAfter(context, store, nullptr, std::move(plan), std::move(answer));
+}
+
+// ---- reads ----------------------------------------------------------------------------
+
+namespace {
+
+// Answers a read on the receiving thread: `read` runs with the open store and a reader of
+// its committed state.
+template <typename Fn>
+grpc::ServerUnaryReactor* ReadCall(ServiceContext& ctx, grpc::CallbackServerContext* context,
+                                   const std::string& store, Right right, Fn read) {
+  auto access = OpenForCall(*context, ctx.node, ctx.auth, FsAccess(store, right));
+  if (!access.ok()) return Finish(context, access.status());
+  FsReader reader(access->store->db(), NameOf());
+  return Finish(context, read(*access->store, reader));
+}
+
+// Fills a write result, empty when nothing was written.
+void FillChange(const WriteReceipt* receipt, v1::FsChangeReply* out) {
+  if (receipt != nullptr) FillReceipt(*receipt, out->mutable_write());
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* FsService::Lookup(Ctx* context, const v1::FsLookupRequest* request,
+                                            v1::FsEntryReply* response) {
+  return ReadCall(ctx_, context, request->store(), Right::kRead,
+                  [&](Store&, const FsReader& reader) -> absl::Status {
+    if (request->name().size() > limits::kMaxFsNameBytes) return CheckFsName(request->name());
+    auto parent = InodeFor(reader, request->parent());
+    if (!parent.ok()) return parent.status();
+    if (!S_ISDIR(parent->attr.mode())) {
+      return FsError(ENOTDIR, fmt::format("inode {} is not a directory", request->parent()));
+    }
+    if (request->name() == "." || request->name() == "..") {
+      if (request->name() == "." || request->parent() == kFsRootId) {
+        response->set_name(request->name());
+        FillFsStat(*parent, response->mutable_stat());
+        return absl::OkStatus();
+      }
+      auto place = reader.PlaceOf(request->parent());
+      if (!place.ok()) return place.status();
+      if (!place->has_value()) return FsError(ENOENT, "the directory was removed");
+      response->set_name(request->name());
+      return FillStatOf(reader, (*place)->first, response->mutable_stat());
+    }
+    auto entry = reader.Lookup(request->parent(), request->name());
+    if (!entry.ok()) return entry.status();
+    if (!entry->has_value()) {
+      return FsError(ENOENT, fmt::format("no such entry in directory {}", request->parent()));
+    }
+    response->set_name((*entry)->name);
+    return FillStatOf(reader, (*entry)->inode, response->mutable_stat());
+  });
+}
+
+grpc::ServerUnaryReactor* FsService::GetAttr(Ctx* context, const v1::FsGetAttrRequest* request,
+                                             v1::FsStat* response) {
+  return ReadCall(ctx_, context, request->store(), Right::kRead,
+                  [&](Store&, const FsReader& reader) {
+                    return FillStatOf(reader, request->ino(), response);
+                  });
+}
+
+grpc::ServerUnaryReactor* FsService::ReadDir(Ctx* context, const v1::FsReadDirRequest* request,
+                                             v1::FsReadDirResponse* response) {
+  return ReadCall(ctx_, context, request->store(), Right::kRead,
+                  [&](Store&, const FsReader& reader) -> absl::Status {
+    if (request->max_entries() > limits::kMaxFsReadDirEntries) {
+      return absl::ResourceExhaustedError(fmt::format(
+          "a ReadDir page holds at most {} entries; this one asks for {}",
+          limits::kMaxFsReadDirEntries, request->max_entries()));
+    }
+    uint32_t max = request->max_entries() == 0 ? kDefaultReadDirEntries : request->max_entries();
+    auto dir = InodeFor(reader, request->ino());
+    if (!dir.ok()) return dir.status();
+    if (!S_ISDIR(dir->attr.mode())) {
+      return FsError(ENOTDIR, fmt::format("inode {} is not a directory", request->ino()));
+    }
+    bool end = false;
+    auto entries = reader.List(request->ino(), request->offset(), max, &end);
+    if (!entries.ok()) return entries.status();
+    for (const auto& e : *entries) {
+      auto* out = response->add_entries();
+      out->set_name(e.name);
+      out->set_ino(e.inode);
+      out->set_mode(e.mode);
+      out->set_offset(e.offset);
+      if (request->plus()) {
+        if (auto s = FillStatOf(reader, e.inode, out->mutable_stat()); !s.ok()) return s;
+      }
+    }
+    response->set_end(end);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* FsService::ReadLink(Ctx* context, const v1::FsReadLinkRequest* request,
+                                              v1::FsReadLinkResponse* response) {
+  return ReadCall(ctx_, context, request->store(), Right::kRead,
+                  [&](Store&, const FsReader& reader) -> absl::Status {
+    auto inode = InodeFor(reader, request->ino());
+    if (!inode.ok()) return inode.status();
+    if (!S_ISLNK(inode->attr.mode())) {
+      return FsError(EINVAL, fmt::format("inode {} is not a symlink", request->ino()));
+    }
+    response->set_target(inode->symlink_target);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* FsService::MissingChunks(Ctx* context,
+                                                   const v1::FsMissingChunksRequest* request,
+                                                   v1::FsMissingChunksResponse* response) {
+  return ReadCall(ctx_, context, request->store(), Right::kWrite,
+                  [&](Store& store, const FsReader&) -> absl::Status {
+    ChunkStore* chunks = ChunksOf(store);
+    if (chunks == nullptr) return NoChunks();
+    return FsMissingChunks(*chunks, *request, response);
+  });
+}
+
+grpc::ServerUnaryReactor* FsService::PutChunks(Ctx* context, const v1::FsPutChunksRequest* request,
+                                               v1::FsPutChunksResponse* response) {
+  return ReadCall(ctx_, context, request->store(), Right::kWrite,
+                  [&](Store& store, const FsReader&) -> absl::Status {
+    ChunkStore* chunks = ChunksOf(store);
+    if (chunks == nullptr) return NoChunks();
+    return FsPutChunks(*chunks, *request, response);
+  });
+}
+
+grpc::ServerUnaryReactor* FsService::Read(Ctx* context, const v1::FsReadRequest* request,
+                                          v1::FsReadResponse* response) {
+  return ReadCall(ctx_, context, request->store(), Right::kRead,
+                  [&](Store& store, const FsReader& reader) -> absl::Status {
+    ChunkStore* chunks = ChunksOf(store);
+    if (chunks == nullptr) return NoChunks();
+    return FsRead(reader, *chunks, *request, response);
+  });
+}
+
+grpc::ServerUnaryReactor* FsService::Layout(Ctx* context, const v1::FsLayoutRequest* request,
+                                            v1::FsLayoutResponse* response) {
+  return ReadCall(ctx_, context, request->store(), Right::kRead,
+                  [&](Store&, const FsReader& reader) {
+                    return FsLayout(reader, *request, response);
+                  });
+}
+
+grpc::ServerUnaryReactor* FsService::GetXattr(Ctx* context, const v1::FsXattrRequest* request,
+                                              v1::FsXattrResponse* response) {
+  return ReadCall(ctx_, context, request->store(), Right::kRead,
+                  [&](Store&, const FsReader& reader) -> absl::Status {
+    if (auto inode = InodeFor(reader, request->ino()); !inode.ok()) return inode.status();
+    if (request->name().empty() || request->name().size() > limits::kMaxFsXattrNameBytes) {
+      return FsError(ENODATA, "no such extended attribute");
+    }
+    auto value = reader.Xattr(request->ino(), request->name());
+    if (!value.ok()) return value.status();
+    if (!value->has_value()) return FsError(ENODATA, "no such extended attribute");
+    response->set_value(**value);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* FsService::ListXattr(Ctx* context, const v1::FsXattrRequest* request,
+                                               v1::FsXattrResponse* response) {
+  return ReadCall(ctx_, context, request->store(), Right::kRead,
+                  [&](Store&, const FsReader& reader) -> absl::Status {
+    if (auto inode = InodeFor(reader, request->ino()); !inode.ok()) return inode.status();
+    auto names = reader.XattrNames(request->ino());
+    if (!names.ok()) return names.status();
+    for (auto& name : *names) response->add_names(std::move(name));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* FsService::StatFs(Ctx* context, const v1::FsStatFsRequest* request,
+                                            v1::FsStatFsResponse* response) {
+  return ReadCall(ctx_, context, request->store(), Right::kRead,
+                  [&](Store& store, const FsReader& reader) -> absl::Status {
+    struct statvfs vfs {};
+    if (::statvfs(store.db().dir().c_str(), &vfs) != 0) {
+      return FsError(EIO, fmt::format("cannot measure the disk holding the store: {}",
+                                      std::strerror(errno)));
+    }
+    auto files = reader.InodeCount();
+    if (!files.ok()) return files.status();
+    constexpr uint64_t kBlock = 4096;
+    uint64_t frsize = vfs.f_frsize != 0 ? vfs.f_frsize : vfs.f_bsize;
+    response->set_block_size(kBlock);
+    response->set_blocks(static_cast<uint64_t>(vfs.f_blocks) * frsize / kBlock);
+    response->set_blocks_free(static_cast<uint64_t>(vfs.f_bfree) * frsize / kBlock);
+    response->set_blocks_available(static_cast<uint64_t>(vfs.f_bavail) * frsize / kBlock);
+    response->set_files(*files);
+    response->set_files_free(std::numeric_limits<uint32_t>::max());
+    response->set_name_max(static_cast<uint32_t>(limits::kMaxFsNameBytes));
+    return absl::OkStatus();
+  });
+}
+
+// Every write is acknowledged once durable, so everything applied is durable already.
+grpc::ServerUnaryReactor* FsService::Sync(Ctx* context, const v1::FsSyncRequest* request,
+                                          v1::FsSyncResponse* response) {
+  return ReadCall(ctx_, context, request->store(), Right::kWrite,
+                  [&](Store& store, const FsReader&) -> absl::Status {
+    if (ChunkStore* chunks = ChunksOf(store); chunks != nullptr) {
+      if (auto s = chunks->Sync(); !s.ok()) return s;
+    }
+    response->set_cursor(store.last_witness());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerWriteReactor<v1::FsWatchResponse>* FsService::Watch(Ctx* context,
+                                                               const v1::FsWatchRequest* request) {
+  return OpenFsWatch(ctx_, context, request);
+}
+
+grpc::ServerUnaryReactor* FsService::Conflicts(Ctx* context, const v1::FsConflictsRequest* request,
+                                               v1::FsConflictsResponse* response) {
+  return ReadCall(ctx_, context, request->store(), Right::kRead,
+                  [&](Store&, const FsReader& reader) -> absl::Status {
+    auto conflicts = reader.Conflicts(kMaxConflictsListed);
+    if (!conflicts.ok()) return conflicts.status();
+    for (const auto& c : *conflicts) {
+      auto* out = response->add_conflicts();
+      std::string dir = PathOf(reader, c.parent);
+      out->set_path(dir + c.name);
+      out->set_original(dir + c.original);
+      out->set_ino(c.inode);
+      out->set_version(c.version);
+      out->set_author(c.author);
+      *out->mutable_hlc() = c.hlc;
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* FsService::History(Ctx* context, const v1::FsHistoryRequest* request,
+                                             v1::FsHistoryResponse* response) {
+  return ReadCall(ctx_, context, request->store(), Right::kRead,
+                  [&](Store&, const FsReader& reader) -> absl::Status {
+    if (request->limit() > kMaxHistory) {
+      return absl::ResourceExhaustedError(
+          fmt::format("History lists at most {} versions; this call asks for {}", kMaxHistory,
+                      request->limit()));
+    }
+    auto inode = InodeFor(reader, request->ino());
+    if (!inode.ok()) return inode.status();
+    std::set<std::string> heads;
+    if (inode->winner) heads.insert(inode->winner->id());
+    for (const auto& h : inode->other_heads) heads.insert(h.id());
+    auto versions = reader.History(request->ino(), request->limit() == 0 ? kDefaultHistory
+                                                                         : request->limit());
+    if (!versions.ok()) return versions.status();
+    for (const auto& [version, replaces] : *versions) {
+      auto* out = response->add_versions();
+      out->set_version(version.id());
+      *out->mutable_hlc() = version.hlc();
+      out->set_author(ToHex(version.author()));
+      out->set_size(version.size());
+      *out->mutable_mtime() = version.mtime();
+      out->set_head(heads.count(version.id()) > 0);
+      for (const auto& r : replaces) out->add_replaces(r);
+    }
+    return absl::OkStatus();
+  });
+}
+
+// ---- changes --------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* FsService::Create(Ctx* context, const v1::FsCreateRequest* request,
+                                            v1::FsEntryReply* response) {
+  return Change(
+      context, request->store(), [request](FsPlanner& p) { return p.Create(*request); },
+      [request, response](const FsPlan& plan, const WriteReceipt* receipt,
+                          const FsReader& reader) -> absl::Status {
+        if (receipt == nullptr || plan.created_op < 0) return absl::InternalError("nothing was created");
+        response->set_name(request->name());
+        return FillStatOf(reader, FsDerivedId(receipt->hash, static_cast<uint32_t>(plan.created_op)),
+                          response->mutable_stat());
+      });
+}
+
+grpc::ServerUnaryReactor* FsService::Link(Ctx* context, const v1::FsLinkRequest* request,
+                                          v1::FsEntryReply* response) {
+  return Change(
+      context, request->store(), [request](FsPlanner& p) { return p.Link(*request); },
+      [request, response](const FsPlan& plan, const WriteReceipt*, const FsReader& reader) {
+        response->set_name(request->new_name());
+        return FillStatOf(reader, plan.inode, response->mutable_stat());
+      });
+}
+
+grpc::ServerUnaryReactor* FsService::Remove(Ctx* context, const v1::FsRemoveRequest* request,
+                                            v1::FsChangeReply* response) {
+  return Change(
+      context, request->store(), [request](FsPlanner& p) { return p.Remove(*request); },
+      [response](const FsPlan&, const WriteReceipt* receipt, const FsReader&) {
+        FillChange(receipt, response);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* FsService::Rename(Ctx* context, const v1::FsRenameRequest* request,
+                                            v1::FsChangeReply* response) {
+  return Change(
+      context, request->store(), [request](FsPlanner& p) { return p.Rename(*request); },
+      [response](const FsPlan&, const WriteReceipt* receipt, const FsReader&) {
+        FillChange(receipt, response);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* FsService::SetAttr(Ctx* context, const v1::FsSetAttrRequest* request,
+                                             v1::FsStat* response) {
+  // A truncate inside a chunk needs that chunk's prefix stored as a chunk first.
+  auto cut = std::make_shared<FsCutChunks>();
+  std::function<absl::Status(Store&)> prepare;
+  if (request->has_size()) {
+    prepare = [request, cut](Store& store) -> absl::Status {
+      ChunkStore* chunks = ChunksOf(store);
+      if (chunks == nullptr) return NoChunks();
+      FsReader reader(store.db(), NameOf());
+      return FsPrepareCut(reader, *chunks, request->ino(), request->size(), cut.get());
+    };
+  }
+  return ChangeAfter(
+      context, request->store(), std::move(prepare),
+      [request, cut](FsPlanner& p) { return p.SetAttr(*request, *cut); },
+      [response](const FsPlan& plan, const WriteReceipt*, const FsReader& reader) {
+        return FillStatOf(reader, plan.inode, response);
+      });
+}
+
+grpc::ServerUnaryReactor* FsService::Commit(Ctx* context, const v1::FsCommitRequest* request,
+                                            v1::FsStat* response) {
+  auto prepare = [request](Store& store) -> absl::Status {
+    if (auto s = CheckFsExtents(request->extents(), request->size()); !s.ok()) return s;
+    ChunkStore* chunks = ChunksOf(store);
+    if (chunks == nullptr) return NoChunks();
+    return FsCheckChunksPresent(*chunks, request->extents());
+  };
+  return ChangeAfter(
+      context, request->store(), prepare, [request](FsPlanner& p) { return p.Commit(*request); },
+      [response](const FsPlan& plan, const WriteReceipt*, const FsReader& reader) {
+        return FillStatOf(reader, plan.inode, response);
+      });
+}
+
+grpc::ServerUnaryReactor* FsService::Restore(Ctx* context, const v1::FsRestoreRequest* request,
+                                             v1::FsStat* response) {
+  return Change(
+      context, request->store(), [request](FsPlanner& p) { return p.Restore(*request); },
+      [response](const FsPlan& plan, const WriteReceipt*, const FsReader& reader) {
+        return FillStatOf(reader, plan.inode, response);
+      });
+}
+
+grpc::ServerUnaryReactor* FsService::SetXattr(Ctx* context, const v1::FsXattrRequest* request,
+                                              v1::FsChangeReply* response) {
+  return Change(
+      context, request->store(), [request](FsPlanner& p) { return p.SetXattr(*request); },
+      [response](const FsPlan&, const WriteReceipt* receipt, const FsReader&) {
+        FillChange(receipt, response);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* FsService::RemoveXattr(Ctx* context, const v1::FsXattrRequest* request,
+                                                 v1::FsChangeReply* response) {
+  return Change(
+      context, request->store(), [request](FsPlanner& p) { return p.RemoveXattr(*request); },
+      [response](const FsPlan&, const WriteReceipt* receipt, const FsReader&) {
+        FillChange(receipt, response);
+        return absl::OkStatus();
+      });
+}
+
+}  // namespace lattice::kernel

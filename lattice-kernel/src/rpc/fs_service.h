@@ -1,0 +1,64 @@
+// The Fs service of the Store Protocol (fs_service.proto). Every call is a callback method:
+// a read is answered on the thread that received it, a change is planned by its group's
+// leader against the state the group's earlier writes left (FsPlanner over a BatchView, via
+// Store::WriteBuiltAsync) and answered once durable, and Watch is a pumped stream.
+#pragma once
+
+#include <functional>
+
+#include "lattice/v1/fs_service.grpc.pb.h"
+#include "rpc/fs_planner.h"
+#include "rpc/services.h"
+
+namespace lattice::kernel {
+
+class FsService final : public v1::Fs::CallbackService {
+ public:
+  explicit FsService(ServiceContext& ctx) : ctx_(ctx) {}
+
+  using Unary = grpc::ServerUnaryReactor;
+  using Ctx = grpc::CallbackServerContext;
+  Unary* Lookup(Ctx*, const v1::FsLookupRequest*, v1::FsEntryReply*) override;
+  Unary* GetAttr(Ctx*, const v1::FsGetAttrRequest*, v1::FsStat*) override;
+  Unary* SetAttr(Ctx*, const v1::FsSetAttrRequest*, v1::FsStat*) override;
+  Unary* ReadDir(Ctx*, const v1::FsReadDirRequest*, v1::FsReadDirResponse*) override;
+  Unary* Create(Ctx*, const v1::FsCreateRequest*, v1::FsEntryReply*) override;
+  Unary* ReadLink(Ctx*, const v1::FsReadLinkRequest*, v1::FsReadLinkResponse*) override;
+  Unary* Link(Ctx*, const v1::FsLinkRequest*, v1::FsEntryReply*) override;
+  Unary* Remove(Ctx*, const v1::FsRemoveRequest*, v1::FsChangeReply*) override;
+  Unary* Rename(Ctx*, const v1::FsRenameRequest*, v1::FsChangeReply*) override;
+  Unary* MissingChunks(Ctx*, const v1::FsMissingChunksRequest*, v1::FsMissingChunksResponse*) override;
+  Unary* PutChunks(Ctx*, const v1::FsPutChunksRequest*, v1::FsPutChunksResponse*) override;
+  Unary* Commit(Ctx*, const v1::FsCommitRequest*, v1::FsStat*) override;
+  Unary* Read(Ctx*, const v1::FsReadRequest*, v1::FsReadResponse*) override;
+  Unary* Layout(Ctx*, const v1::FsLayoutRequest*, v1::FsLayoutResponse*) override;
+  Unary* GetXattr(Ctx*, const v1::FsXattrRequest*, v1::FsXattrResponse*) override;
+  Unary* SetXattr(Ctx*, const v1::FsXattrRequest*, v1::FsChangeReply*) override;
+  Unary* ListXattr(Ctx*, const v1::FsXattrRequest*, v1::FsXattrResponse*) override;
+  Unary* RemoveXattr(Ctx*, const v1::FsXattrRequest*, v1::FsChangeReply*) override;
+  Unary* StatFs(Ctx*, const v1::FsStatFsRequest*, v1::FsStatFsResponse*) override;
+  Unary* Sync(Ctx*, const v1::FsSyncRequest*, v1::FsSyncResponse*) override;
+  grpc::ServerWriteReactor<v1::FsWatchResponse>* Watch(Ctx*, const v1::FsWatchRequest*) override;
+  Unary* Conflicts(Ctx*, const v1::FsConflictsRequest*, v1::FsConflictsResponse*) override;
+  Unary* History(Ctx*, const v1::FsHistoryRequest*, v1::FsHistoryResponse*) override;
+  Unary* Restore(Ctx*, const v1::FsRestoreRequest*, v1::FsStat*) override;
+
+ private:
+  // Plans a change with `plan` on the group's leader and writes it; `answer` fills the reply
+  // once it is durable (`receipt` null when nothing had to change), reading the committed
+  // state.
+  using PlanFn = std::function<absl::StatusOr<FsPlan>(FsPlanner&)>;
+  using AnswerFn = std::function<absl::Status(const FsPlan& plan, const WriteReceipt* receipt,
+                                              const FsReader& reader)>;
+  Unary* Change(Ctx* context, const std::string& store, PlanFn plan, AnswerFn answer);
+  // Starts a change once `prepare` (run on the receiving thread with the open store) is done.
+  Unary* ChangeAfter(Ctx* context, const std::string& store,
+                     std::function<absl::Status(Store&)> prepare, PlanFn plan, AnswerFn answer);
+
+  ServiceContext& ctx_;
+};
+
+// How the fs state names an author in a conflict copy's name: its short id.
+std::string FsAuthorName(std::string_view author);
+
+}  // namespace lattice::kernel

@@ -1,0 +1,548 @@
+// The Fs service of a real kernel through FsClient: entries, directories read in pages with
+// stable offsets, rename and its flags, hard links, an unlinked file still written while open,
+// xattrs, statfs, the errnos and limits of every call, token scoping, the watch, content in
+// chunks with holes, and a file's history and restore.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "harness/kernel_process.h"
+#include "lattice/client/fs_client.h"
+#include "lattice/common/crypto.h"
+#include "lattice/common/fs_errno.h"
+#include "lattice/common/fs_limits.h"
+
+namespace lattice::testing {
+namespace {
+
+constexpr uint64_t kRoot = 1;
+
+template <typename T>
+int ErrnoOf(const absl::StatusOr<T>& result) {
+  return result.ok() ? 0 : FsErrnoOf(result.status());
+}
+
+std::string Bytes(size_t n, char seed) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + static_cast<char>(i * 31 % 251));
+  return s;
+}
+
+class KernelFs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(kernel_.Start().ok());
+    auto admin = kernel_.Connect();
+    ASSERT_TRUE(admin.ok()) << admin.status();
+    admin_ = *std::move(admin);
+    auto created = admin_->CreateStore("drive", "fs");
+    ASSERT_TRUE(created.ok()) << created.status();
+    fs_ = std::make_unique<client::FsClient>(*admin_, "drive");
+  }
+
+  v1::FsEntryReply Make(uint64_t parent, const std::string& name, uint32_t mode) {
+    v1::FsCreateRequest request;
+    request.set_parent(parent);
+    request.set_name(name);
+    request.set_mode(mode);
+    request.set_uid(1000);
+    request.set_gid(1000);
+    auto made = fs_->Create(request);
+    EXPECT_TRUE(made.ok()) << name << ": " << made.status();
+    return made.ok() ? *made : v1::FsEntryReply();
+  }
+
+  absl::StatusOr<v1::FsChangeReply> Rename(uint64_t parent, const std::string& name,
+                                           uint64_t new_parent, const std::string& new_name,
+                                           uint32_t flags = 0) {
+    v1::FsRenameRequest request;
+    request.set_parent(parent);
+    request.set_name(name);
+    request.set_new_parent(new_parent);
+    request.set_new_name(new_name);
+    request.set_flags(flags);
+    return fs_->Rename(request);
+  }
+
+  // Uploads `data` as chunks of at most `chunk` bytes; returns their extents.
+  std::vector<v1::FsExtent> Upload(const std::string& data, size_t chunk) {
+    std::vector<v1::FsExtent> extents;
+    v1::FsPutChunksRequest put;
+    for (size_t at = 0; at < data.size(); at += chunk) {
+      std::string piece = data.substr(at, chunk);
+      v1::FsExtent extent;
+      extent.set_hash(Blake2b256(piece));
+      extent.set_length(piece.size());
+      extents.push_back(extent);
+      auto* c = put.add_chunks();
+      c->set_hash(extent.hash());
+      c->set_data(piece);
+    }
+    auto stored = fs_->PutChunks(put);
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    return extents;
+  }
+
+  absl::StatusOr<v1::FsStat> Commit(uint64_t ino, const std::vector<v1::FsExtent>& extents,
+                                    const std::string& based_on) {
+    v1::FsCommitRequest request;
+    request.set_ino(ino);
+    uint64_t size = 0;
+    for (const auto& e : extents) {
+      *request.add_extents() = e;
+      size += e.length();
+    }
+    request.set_size(size);
+    request.set_based_on(based_on);
+    return fs_->Commit(request);
+  }
+
+  std::string ReadAll(uint64_t ino, const std::string& version = "") {
+    std::string out;
+    while (true) {
+      v1::FsReadRequest request;
+      request.set_ino(ino);
+      request.set_offset(out.size());
+      request.set_length(1 << 20);
+      request.set_version(version);
+      auto read = fs_->Read(request);
+      EXPECT_TRUE(read.ok()) << read.status();
+      if (!read.ok() || read->data().empty()) return out;
+      out += read->data();
+    }
+  }
+
+  std::set<std::string> List(uint64_t dir, uint32_t page) {
+    std::set<std::string> names;
+    uint64_t offset = 0;
+    for (int pages = 0; pages < 1000; ++pages) {
+      v1::FsReadDirRequest request;
+      request.set_ino(dir);
+      request.set_offset(offset);
+      request.set_max_entries(page);
+      auto listed = fs_->ReadDir(request);
+      EXPECT_TRUE(listed.ok()) << listed.status();
+      if (!listed.ok()) break;
+      for (const auto& e : listed->entries()) {
+        EXPECT_TRUE(names.insert(e.name()).second) << "listed twice: " << e.name();
+        offset = e.offset();
+      }
+      if (listed->end() || listed->entries().empty()) break;
+    }
+    return names;
+  }
+
+  ScratchDir dir_;
+  KernelProcess kernel_{dir_.path()};
+  std::unique_ptr<client::Client> admin_;
+  std::unique_ptr<client::FsClient> fs_;
+};
+
+TEST_F(KernelFs, CreatedEntriesAreFoundAndStampTheirParent) {
+  auto before = fs_->GetAttr(kRoot);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_TRUE(S_ISDIR(before->attr().mode()));
+  v1::FsEntryReply file = Make(kRoot, "notes.txt", S_IFREG | 0644);
+  v1::FsEntryReply dir = Make(kRoot, "docs", S_IFDIR | 0755);
+  v1::FsCreateRequest link;
+  link.set_parent(kRoot);
+  link.set_name("latest");
+  link.set_mode(S_IFLNK | 0777);
+  link.set_symlink_target("docs/notes.txt");
+  auto symlink = fs_->Create(link);
+  ASSERT_TRUE(symlink.ok()) << symlink.status();
+
+  auto found = fs_->Lookup(kRoot, "notes.txt");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->stat().ino(), file.stat().ino());
+  EXPECT_TRUE(S_ISREG(found->stat().attr().mode()));
+  EXPECT_EQ(found->stat().attr().mode() & 07777, 0644u);
+  EXPECT_EQ(found->stat().attr().uid(), 1000u);
+  EXPECT_EQ(found->stat().nlink(), 1u);
+  EXPECT_TRUE(S_ISDIR(dir.stat().attr().mode()));
+  auto target = fs_->ReadLink(symlink->stat().ino());
+  ASSERT_TRUE(target.ok()) << target.status();
+  EXPECT_EQ(target->target(), "docs/notes.txt");
+  EXPECT_EQ(ErrnoOf(fs_->ReadLink(file.stat().ino())), EINVAL);
+
+  auto after = fs_->GetAttr(kRoot);
+  ASSERT_TRUE(after.ok());
+  auto later = [](const v1::FsTime& a, const v1::FsTime& b) {
+    return a.sec() > b.sec() || (a.sec() == b.sec() && a.nsec() > b.nsec());
+  };
+  EXPECT_TRUE(later(after->attr().mtime(), before->attr().mtime()));
+  EXPECT_TRUE(later(after->attr().ctime(), before->attr().ctime()));
+
+  EXPECT_EQ(ErrnoOf(fs_->Create([&] {
+              v1::FsCreateRequest again;
+              again.set_parent(kRoot);
+              again.set_name("notes.txt");
+              again.set_mode(S_IFREG | 0600);
+              return again;
+            }())),
+            EEXIST);
+  EXPECT_EQ(ErrnoOf(fs_->Lookup(kRoot, "absent")), ENOENT);
+  EXPECT_EQ(ErrnoOf(fs_->Lookup(file.stat().ino(), "x")), ENOTDIR);
+}
+
+TEST_F(KernelFs, ReadDirPagesResumeAtStableOffsets) {
+  std::set<std::string> expected;
+  for (int i = 0; i < 25; ++i) {
+    std::string name = "file-" + std::to_string(i);
+    Make(kRoot, name, S_IFREG | 0644);
+    expected.insert(name);
+  }
+  EXPECT_EQ(List(kRoot, 4), expected);
+  EXPECT_EQ(List(kRoot, 0), expected);
+
+  // An entry added between two pages never makes an earlier one show again.
+  v1::FsReadDirRequest first;
+  first.set_ino(kRoot);
+  first.set_max_entries(10);
+  auto page = fs_->ReadDir(first);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->entries_size(), 10);
+  EXPECT_FALSE(page->end());
+  Make(kRoot, "added-later", S_IFREG | 0644);
+  std::set<std::string> seen;
+  for (const auto& e : page->entries()) seen.insert(e.name());
+  v1::FsReadDirRequest rest;
+  rest.set_ino(kRoot);
+  rest.set_offset(page->entries(9).offset());
+  rest.set_max_entries(100);
+  rest.set_plus(true);
+  auto tail = fs_->ReadDir(rest);
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  EXPECT_TRUE(tail->end());
+  for (const auto& e : tail->entries()) {
+    EXPECT_TRUE(seen.insert(e.name()).second) << "listed twice: " << e.name();
+    EXPECT_EQ(e.stat().ino(), e.ino());
+  }
+  for (const auto& name : expected) EXPECT_TRUE(seen.count(name)) << name;
+
+  v1::FsReadDirRequest too_many;
+  too_many.set_ino(kRoot);
+  too_many.set_max_entries(limits::kMaxFsReadDirEntries + 1);
+  auto refused = fs_->ReadDir(too_many);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(KernelFs, RenameKeepsPosixRules) {
+  v1::FsEntryReply a = Make(kRoot, "a", S_IFREG | 0644);
+  v1::FsEntryReply b = Make(kRoot, "b", S_IFREG | 0644);
+  v1::FsEntryReply dir = Make(kRoot, "dir", S_IFDIR | 0755);
+  v1::FsEntryReply sub = Make(dir.stat().ino(), "sub", S_IFDIR | 0755);
+  Make(sub.stat().ino(), "inside", S_IFREG | 0644);
+
+  EXPECT_EQ(ErrnoOf(Rename(kRoot, "a", kRoot, "b", /*RENAME_NOREPLACE=*/1)), EEXIST);
+  ASSERT_TRUE(Rename(kRoot, "a", kRoot, "b", /*RENAME_EXCHANGE=*/2).ok());
+  EXPECT_EQ(fs_->Lookup(kRoot, "a")->stat().ino(), b.stat().ino());
+  EXPECT_EQ(fs_->Lookup(kRoot, "b")->stat().ino(), a.stat().ino());
+  EXPECT_EQ(ErrnoOf(Rename(kRoot, "a", kRoot, "nothing", 2)), ENOENT);
+  EXPECT_EQ(ErrnoOf(Rename(kRoot, "a", kRoot, "b", 3)), EINVAL);
+
+  // Over an existing file: the old one is gone, the moved one keeps its inode.
+  ASSERT_TRUE(Rename(kRoot, "a", kRoot, "b").ok());
+  EXPECT_EQ(ErrnoOf(fs_->Lookup(kRoot, "a")), ENOENT);
+  EXPECT_EQ(fs_->Lookup(kRoot, "b")->stat().ino(), b.stat().ino());
+  // The replaced file has no name left (an open file could still read it).
+  auto replaced = fs_->GetAttr(a.stat().ino());
+  if (replaced.ok()) EXPECT_EQ(replaced->nlink(), 0u);
+
+  EXPECT_EQ(ErrnoOf(Rename(kRoot, "dir", sub.stat().ino(), "loop")), EINVAL);
+  EXPECT_EQ(ErrnoOf(Rename(kRoot, "dir", dir.stat().ino(), "self")), EINVAL);
+  Make(kRoot, "empty", S_IFDIR | 0755);
+  EXPECT_EQ(ErrnoOf(Rename(kRoot, "empty", dir.stat().ino(), "sub")), ENOTEMPTY);
+  EXPECT_EQ(ErrnoOf(Rename(kRoot, "b", kRoot, "empty")), EISDIR);
+  EXPECT_EQ(ErrnoOf(Rename(kRoot, "empty", kRoot, "b")), ENOTDIR);
+  EXPECT_EQ(ErrnoOf(fs_->Remove(dir.stat().ino(), "sub", true)), ENOTEMPTY);
+  EXPECT_EQ(ErrnoOf(fs_->Remove(kRoot, "b", true)), ENOTDIR);
+  EXPECT_EQ(ErrnoOf(fs_->Remove(kRoot, "dir", false)), EISDIR);
+  // Moving a directory elsewhere carries its subtree.
+  ASSERT_TRUE(Rename(dir.stat().ino(), "sub", kRoot, "moved").ok());
+  auto inside = fs_->Lookup(sub.stat().ino(), "inside");
+  EXPECT_TRUE(inside.ok()) << inside.status();
+  auto moved = fs_->Lookup(kRoot, "moved");
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->stat().ino(), sub.stat().ino());
+  ASSERT_TRUE(fs_->Remove(kRoot, "empty", true).ok());
+  EXPECT_EQ(ErrnoOf(fs_->Lookup(kRoot, "empty")), ENOENT);
+}
+
+TEST_F(KernelFs, HardLinksCountTheirNames) {
+  v1::FsEntryReply file = Make(kRoot, "one", S_IFREG | 0644);
+  v1::FsEntryReply dir = Make(kRoot, "d", S_IFDIR | 0755);
+  auto linked = fs_->Link(file.stat().ino(), dir.stat().ino(), "two");
+  ASSERT_TRUE(linked.ok()) << linked.status();
+  EXPECT_EQ(linked->stat().nlink(), 2u);
+  EXPECT_EQ(fs_->Lookup(dir.stat().ino(), "two")->stat().ino(), file.stat().ino());
+  EXPECT_EQ(ErrnoOf(fs_->Link(dir.stat().ino(), kRoot, "dirlink")), EPERM);
+  EXPECT_EQ(ErrnoOf(fs_->Link(file.stat().ino(), kRoot, "one")), EEXIST);
+  ASSERT_TRUE(fs_->Remove(kRoot, "one", false).ok());
+  auto left = fs_->GetAttr(file.stat().ino());
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_EQ(left->nlink(), 1u);
+}
+
+TEST_F(KernelFs, ContentInChunksWithAHoleReadsBack) {
+  v1::FsEntryReply file = Make(kRoot, "big.bin", S_IFREG | 0644);
+  std::string head = Bytes(150 * 1024, 'a');
+  std::string tail = Bytes(70 * 1024, 'q');
+  std::vector<v1::FsExtent> extents = Upload(head, 64 * 1024);
+
+  v1::FsMissingChunksRequest ask;
+  for (const auto& e : extents) ask.add_hashes(e.hash());
+  std::string absent = Blake2b256("never uploaded");
+  ask.add_hashes(absent);
+  auto missing = fs_->MissingChunks(ask);
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  ASSERT_EQ(missing->missing_size(), 1);
+  EXPECT_EQ(missing->missing(0), absent);
+
+  v1::FsExtent hole;
+  hole.set_length(50 * 1024);
+  extents.push_back(hole);
+  for (const auto& e : Upload(tail, 64 * 1024)) extents.push_back(e);
+  auto committed = Commit(file.stat().ino(), extents, "");
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  std::string expected = head + std::string(50 * 1024, '\0') + tail;
+  EXPECT_EQ(committed->size(), expected.size());
+  EXPECT_FALSE(committed->version().empty());
+  EXPECT_EQ(ReadAll(file.stat().ino()), expected);
+
+  v1::FsReadRequest range;
+  range.set_ino(file.stat().ino());
+  range.set_offset(140 * 1024);
+  range.set_length(100 * 1024);
+  auto part = fs_->Read(range);
+  ASSERT_TRUE(part.ok()) << part.status();
+  EXPECT_EQ(part->data(), expected.substr(140 * 1024, 100 * 1024));
+
+  // Truncate inside a chunk, then extend with a hole.
+  v1::FsSetAttrRequest cut;
+  cut.set_ino(file.stat().ino());
+  cut.set_size(100 * 1024 + 7);
+  auto truncated = fs_->SetAttr(cut);
+  ASSERT_TRUE(truncated.ok()) << truncated.status();
+  EXPECT_EQ(truncated->size(), 100 * 1024 + 7u);
+  EXPECT_EQ(ReadAll(file.stat().ino()), expected.substr(0, 100 * 1024 + 7));
+  cut.set_size(300 * 1024);
+  ASSERT_TRUE(fs_->SetAttr(cut).ok());
+  EXPECT_EQ(ReadAll(file.stat().ino()),
+            expected.substr(0, 100 * 1024 + 7) + std::string(300 * 1024 - (100 * 1024 + 7), '\0'));
+
+  // A commit citing a chunk never uploaded is refused.
+  v1::FsExtent phantom;
+  phantom.set_hash(absent);
+  phantom.set_length(10);
+  EXPECT_EQ(ErrnoOf(Commit(file.stat().ino(), {phantom}, "")), EINVAL);
+}
+
+TEST_F(KernelFs, AnUnlinkedFileStaysWritableWhileOpen) {
+  v1::FsEntryReply file = Make(kRoot, "scratch", S_IFREG | 0600);
+  auto first = Commit(file.stat().ino(), Upload("first", 64), "");
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(fs_->Remove(kRoot, "scratch", false).ok());
+  EXPECT_EQ(ErrnoOf(fs_->Lookup(kRoot, "scratch")), ENOENT);
+  auto second = Commit(file.stat().ino(), Upload("second", 64), first->version());
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(ReadAll(file.stat().ino()), "second");
+}
+
+TEST_F(KernelFs, HistoryListsVersionsAndRestoreBringsOneBack) {
+  v1::FsEntryReply file = Make(kRoot, "doc", S_IFREG | 0644);
+  auto v1 = Commit(file.stat().ino(), Upload("version one", 64), "");
+  ASSERT_TRUE(v1.ok()) << v1.status();
+  auto v2 = Commit(file.stat().ino(), Upload("version two", 64), v1->version());
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  EXPECT_EQ(ReadAll(file.stat().ino()), "version two");
+  EXPECT_EQ(ReadAll(file.stat().ino(), v1->version()), "version one");
+
+  auto history = fs_->History(file.stat().ino());
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->versions_size(), 2);
+  EXPECT_EQ(history->versions(0).version(), v2->version());
+  EXPECT_TRUE(history->versions(0).head());
+  EXPECT_FALSE(history->versions(1).head());
+
+  v1::FsRestoreRequest restore;
+  restore.set_ino(file.stat().ino());
+  restore.set_version(v1->version());
+  auto restored = fs_->Restore(restore);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_NE(restored->version(), v1->version());
+  EXPECT_EQ(ReadAll(file.stat().ino()), "version one");
+  auto conflicts = fs_->Conflicts();
+  ASSERT_TRUE(conflicts.ok()) << conflicts.status();
+  EXPECT_EQ(conflicts->conflicts_size(), 0);
+}
+
+TEST_F(KernelFs, XattrsKeepTheirFlagsAndErrnos) {
+  v1::FsEntryReply file = Make(kRoot, "tagged", S_IFREG | 0644);
+  uint64_t ino = file.stat().ino();
+  v1::FsXattrRequest set;
+  set.set_ino(ino);
+  set.set_name("user.colour");
+  set.set_value("blue");
+  ASSERT_TRUE(fs_->SetXattr(set).ok());
+  EXPECT_EQ(fs_->GetXattr(ino, "user.colour")->value(), "blue");
+  set.set_flags(1);  // XATTR_CREATE
+  EXPECT_EQ(ErrnoOf(fs_->SetXattr(set)), EEXIST);
+  set.set_flags(2);  // XATTR_REPLACE
+  set.set_name("user.absent");
+  EXPECT_EQ(ErrnoOf(fs_->SetXattr(set)), ENODATA);
+  EXPECT_EQ(ErrnoOf(fs_->GetXattr(ino, "user.absent")), ENODATA);
+  auto names = fs_->ListXattr(ino);
+  ASSERT_TRUE(names.ok());
+  ASSERT_EQ(names->names_size(), 1);
+  EXPECT_EQ(names->names(0), "user.colour");
+  set.set_flags(0);
+  set.set_name("user.big");
+  set.set_value(std::string(limits::kMaxFsXattrValueBytes + 1, 'x'));
+  EXPECT_EQ(ErrnoOf(fs_->SetXattr(set)), E2BIG);
+  ASSERT_TRUE(fs_->RemoveXattr(ino, "user.colour").ok());
+  EXPECT_EQ(ErrnoOf(fs_->RemoveXattr(ino, "user.colour")), ENODATA);
+}
+
+TEST_F(KernelFs, NamesAndCallsAreBounded) {
+  v1::FsEntryReply file = Make(kRoot, "f", S_IFREG | 0644);
+  v1::FsCreateRequest request;
+  request.set_parent(kRoot);
+  request.set_mode(S_IFREG | 0644);
+  request.set_name(std::string(256, 'n'));
+  EXPECT_EQ(ErrnoOf(fs_->Create(request)), ENAMETOOLONG);
+  request.set_name(std::string(255, 'n'));
+  EXPECT_TRUE(fs_->Create(request).ok());
+  for (const char* bad : {".", "..", "a/b", ""}) {
+    request.set_name(bad);
+    EXPECT_EQ(ErrnoOf(fs_->Create(request)), EINVAL) << bad;
+  }
+  request.set_name(std::string("nul\0byte", 8));
+  EXPECT_EQ(ErrnoOf(fs_->Create(request)), EINVAL);
+  request.set_name("under-a-file");
+  request.set_parent(file.stat().ino());
+  EXPECT_EQ(ErrnoOf(fs_->Create(request)), ENOTDIR);
+  request.set_parent(987654321);
+  EXPECT_EQ(ErrnoOf(fs_->Create(request)), ENOENT);
+
+  v1::FsReadRequest read;
+  read.set_ino(file.stat().ino());
+  read.set_length(limits::kMaxFsReadBytes + 1);
+  EXPECT_EQ(fs_->Read(read).status().code(), absl::StatusCode::kResourceExhausted);
+  read.set_ino(kRoot);
+  read.set_length(10);
+  EXPECT_EQ(ErrnoOf(fs_->Read(read)), EISDIR);
+
+  v1::FsPutChunksRequest put;
+  for (size_t i = 0; i <= limits::kMaxFsChunksPerCall; ++i) {
+    std::string data = "chunk " + std::to_string(i);
+    auto* c = put.add_chunks();
+    c->set_hash(Blake2b256(data));
+    c->set_data(data);
+  }
+  EXPECT_EQ(fs_->PutChunks(put).status().code(), absl::StatusCode::kResourceExhausted);
+  v1::FsPutChunksRequest wrong;
+  auto* c = wrong.add_chunks();
+  c->set_hash(Blake2b256("one thing"));
+  c->set_data("another");
+  EXPECT_EQ(ErrnoOf(fs_->PutChunks(wrong)), EINVAL);
+  v1::FsMissingChunksRequest ask;
+  for (size_t i = 0; i <= limits::kMaxFsHashesPerCall; ++i) ask.add_hashes(std::string(32, 'h'));
+  EXPECT_EQ(fs_->MissingChunks(ask).status().code(), absl::StatusCode::kResourceExhausted);
+
+  auto statfs = fs_->StatFs();
+  ASSERT_TRUE(statfs.ok()) << statfs.status();
+  EXPECT_EQ(statfs->name_max(), 255u);
+  EXPECT_GE(statfs->files(), 2u);
+  EXPECT_GT(statfs->blocks(), 0u);
+}
+
+TEST_F(KernelFs, SetAttrChangesModeOwnerAndTimes) {
+  v1::FsEntryReply file = Make(kRoot, "s", S_IFREG | 04755);
+  v1::FsSetAttrRequest chown;
+  chown.set_ino(file.stat().ino());
+  chown.set_uid(42);
+  auto owned = fs_->SetAttr(chown);
+  ASSERT_TRUE(owned.ok()) << owned.status();
+  EXPECT_EQ(owned->attr().uid(), 42u);
+  EXPECT_EQ(owned->attr().mode() & 07777, 0755u);  // setuid cleared by chown
+  v1::FsSetAttrRequest times;
+  times.set_ino(file.stat().ino());
+  times.mutable_mtime()->set_sec(1000);
+  times.mutable_mtime()->set_nsec(5);
+  times.set_mode(0600);
+  auto stamped = fs_->SetAttr(times);
+  ASSERT_TRUE(stamped.ok()) << stamped.status();
+  EXPECT_EQ(stamped->attr().mtime().sec(), 1000);
+  EXPECT_EQ(stamped->attr().mtime().nsec(), 5u);
+  EXPECT_EQ(stamped->attr().mode(), static_cast<uint32_t>(S_IFREG | 0600));
+  EXPECT_GT(stamped->attr().ctime().sec(), 1000);
+  v1::FsSetAttrRequest dir_size;
+  dir_size.set_ino(kRoot);
+  dir_size.set_size(0);
+  EXPECT_EQ(ErrnoOf(fs_->SetAttr(dir_size)), EISDIR);
+}
+
+TEST_F(KernelFs, TokensLimitedToKeysReachNoFsStore) {
+  Make(kRoot, "visible", S_IFREG | 0644);
+  auto token_for = [&](std::vector<std::string> rights, std::vector<std::string> prefixes) {
+    v1::CreateTokenRequest request;
+    request.set_name("t");
+    request.add_stores("drive");
+    for (auto& r : rights) request.add_rights(r);
+    for (auto& p : prefixes) request.add_prefixes(p);
+    auto created = admin_->CreateToken(request);
+    EXPECT_TRUE(created.ok()) << created.status();
+    return created.ok() ? created->token() : std::string();
+  };
+  auto scoped = kernel_.Connect(token_for({"read", "write"}, {"docs/"}));
+  ASSERT_TRUE(scoped.ok()) << scoped.status();
+  client::FsClient scoped_fs(**scoped, "drive");
+  EXPECT_EQ(scoped_fs.Lookup(kRoot, "visible").status().code(), absl::StatusCode::kPermissionDenied);
+
+  auto reader = kernel_.Connect(token_for({"read"}, {}));
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  client::FsClient reader_fs(**reader, "drive");
+  EXPECT_TRUE(reader_fs.Lookup(kRoot, "visible").ok());
+  v1::FsCreateRequest create;
+  create.set_parent(kRoot);
+  create.set_name("nope");
+  create.set_mode(S_IFREG | 0644);
+  EXPECT_EQ(reader_fs.Create(create).status().code(), absl::StatusCode::kPermissionDenied);
+  v1::FsWatchRequest watch;
+  EXPECT_EQ(reader_fs.Watch(watch, [](const v1::FsWatchResponse&) { return false; }).code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(KernelFs, WatchShowsWhatAChangeTouched) {
+  auto synced = fs_->Sync();
+  ASSERT_TRUE(synced.ok()) << synced.status();
+  v1::FsEntryReply file = Make(kRoot, "watched", S_IFREG | 0644);
+  v1::FsWatchRequest request;
+  request.set_from_cursor(synced->cursor());
+  bool seen = false;
+  auto status = fs_->Watch(request, [&](const v1::FsWatchResponse& response) {
+    for (const auto& change : response.changes()) {
+      bool inode = false;
+      for (uint64_t ino : change.inodes()) inode |= ino == file.stat().ino();
+      bool name = false;
+      for (const auto& n : change.names()) name |= n.parent() == kRoot && n.name() == "watched";
+      if (inode && name) {
+        EXPECT_TRUE(change.local());
+        EXPECT_GT(change.cursor(), synced->cursor());
+        seen = true;
+      }
+    }
+    return !seen;
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_TRUE(seen);
+}
+
+}  // namespace
+}  // namespace lattice::testing

@@ -1,0 +1,256 @@
+// The Fs planner against a real fs store: each call planned on the group's leader through
+// Store::WriteBuiltAsync and applied by the fs state machine, then read back with FsReader.
+#include "rpc/fs_planner.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <future>
+
+#include "lattice/common/fs_errno.h"
+#include "lattice/common/fs_limits.h"
+#include "rpc/fs_changes.h"
+#include "unit/store/test_store.h"
+
+namespace lattice::kernel::testing {
+namespace {
+
+using PlanFn = std::function<absl::StatusOr<FsPlan>(FsPlanner&)>;
+
+FsReader::NameOf Names() {
+  return [](std::string_view author) { return std::string(author.substr(0, 4)); };
+}
+
+struct Done {
+  absl::StatusOr<WriteReceipt> receipt = absl::UnknownError("not run");
+  FsPlan plan;
+};
+
+class FsPlannerTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    OpenStore(StoreType::kFs);
+  }
+
+  // Plans and writes one call; returns the receipt or the plan's error.
+  Done Run(PlanFn fn) {
+    auto plan = std::make_shared<FsPlan>();
+    std::promise<absl::StatusOr<WriteReceipt>> promise;
+    auto future = promise.get_future();
+    store_->WriteBuiltAsync(
+        kFsOpType,
+        [plan, fn](BatchView& view) -> absl::StatusOr<std::string> {
+          FsReader reader(view, Names());
+          FsPlanner planner(reader, FsNow());
+          auto planned = fn(planner);
+          if (!planned.ok()) return planned.status();
+          *plan = *planned;
+          return plan->payload.SerializeAsString();
+        },
+        [&promise](absl::StatusOr<WriteReceipt> r) { promise.set_value(std::move(r)); });
+    Done done;
+    done.receipt = future.get();
+    done.plan = *plan;
+    return done;
+  }
+
+  uint64_t Create(uint64_t parent, const std::string& name, uint32_t mode) {
+    v1::FsCreateRequest request;
+    request.set_parent(parent);
+    request.set_name(name);
+    request.set_mode(mode);
+    Done done = Run([request](FsPlanner& p) { return p.Create(request); });
+    EXPECT_TRUE(done.receipt.ok()) << done.receipt.status();
+    if (!done.receipt.ok()) return 0;
+    return FsDerivedId(done.receipt->hash, static_cast<uint32_t>(done.plan.created_op));
+  }
+
+  FsInode Inode(uint64_t ino) {
+    FsReader reader(store_->db(), Names());
+    auto inode = reader.Inode(ino);
+    EXPECT_TRUE(inode.ok() && inode->has_value()) << ino;
+    return inode.ok() && inode->has_value() ? **inode : FsInode();
+  }
+
+  std::optional<FsDirEntryView> Lookup(uint64_t parent, const std::string& name) {
+    FsReader reader(store_->db(), Names());
+    auto found = reader.Lookup(parent, name);
+    EXPECT_TRUE(found.ok()) << found.status();
+    return found.ok() ? *found : std::nullopt;
+  }
+};
+
+TEST_F(FsPlannerTest, ACreateIsFoundAndTouchesItsParent) {
+  v1::FsTime before = Inode(kFsRootId).attr.mtime();
+  uint64_t dir = Create(kFsRootId, "d", S_IFDIR | 0755);
+  ASSERT_NE(dir, 0u);
+  auto found = Lookup(kFsRootId, "d");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->inode, dir);
+  EXPECT_TRUE(S_ISDIR(Inode(dir).attr.mode()));
+  v1::FsTime after = Inode(kFsRootId).attr.mtime();
+  EXPECT_TRUE(after.sec() > before.sec() || (after.sec() == before.sec() && after.nsec() > before.nsec()));
+}
+
+// Two creates of one name queued into one group: the second is planned against the state the
+// first left, so it fails with EEXIST instead of making a conflict.
+TEST_F(FsPlannerTest, TheSameNameCreatedTwiceInOneGroupFailsTheSecond) {
+  v1::FsCreateRequest request;
+  request.set_parent(kFsRootId);
+  request.set_name("same");
+  request.set_mode(S_IFREG | 0644);
+  std::vector<std::future<absl::StatusOr<WriteReceipt>>> futures;
+  std::vector<std::shared_ptr<std::promise<absl::StatusOr<WriteReceipt>>>> promises;
+  for (int i = 0; i < 4; ++i) {
+    auto promise = std::make_shared<std::promise<absl::StatusOr<WriteReceipt>>>();
+    futures.push_back(promise->get_future());
+    promises.push_back(promise);
+    store_->WriteBuiltAsync(
+        kFsOpType,
+        [request](BatchView& view) -> absl::StatusOr<std::string> {
+          FsReader reader(view, Names());
+          FsPlanner planner(reader, FsNow());
+          auto planned = planner.Create(request);
+          if (!planned.ok()) return planned.status();
+          return planned->payload.SerializeAsString();
+        },
+        [promise](absl::StatusOr<WriteReceipt> r) { promise->set_value(std::move(r)); });
+  }
+  int ok = 0;
+  int exists = 0;
+  for (auto& f : futures) {
+    auto r = f.get();
+    if (r.ok()) ++ok;
+    if (!r.ok() && FsErrnoOf(r.status()) == EEXIST) ++exists;
+  }
+  EXPECT_EQ(ok, 1);
+  EXPECT_EQ(exists, 3);
+}
+
+TEST_F(FsPlannerTest, RenameOverAFileUnlinksItInTheSameIntention) {
+  uint64_t a = Create(kFsRootId, "a", S_IFREG | 0644);
+  uint64_t b = Create(kFsRootId, "b", S_IFREG | 0644);
+  v1::FsRenameRequest rename;
+  rename.set_parent(kFsRootId);
+  rename.set_name("a");
+  rename.set_new_parent(kFsRootId);
+  rename.set_new_name("b");
+  Done done = Run([rename](FsPlanner& p) { return p.Rename(rename); });
+  ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
+  ASSERT_GE(done.plan.payload.ops_size(), 2);
+  EXPECT_EQ(done.plan.payload.ops(0).move().parent(), kFsTrashId);
+  EXPECT_EQ(Lookup(kFsRootId, "b")->inode, a);
+  EXPECT_FALSE(Lookup(kFsRootId, "a").has_value());
+  FsReader reader(store_->db(), Names());
+  auto old = reader.Inode(b);
+  ASSERT_TRUE(old.ok());
+  if (old->has_value()) EXPECT_FALSE((*old)->live);
+}
+
+TEST_F(FsPlannerTest, SetAttrClearsSetuidOnChownAndStampsCtime) {
+  uint64_t f = Create(kFsRootId, "f", S_IFREG | 06755);
+  v1::FsSetAttrRequest chown;
+  chown.set_ino(f);
+  chown.set_gid(7);
+  Done done = Run([chown](FsPlanner& p) { return p.SetAttr(chown, {}); });
+  ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
+  FsInode inode = Inode(f);
+  EXPECT_EQ(inode.attr.gid(), 7u);
+  EXPECT_EQ(inode.attr.mode() & 07777, 0755u);
+}
+
+TEST(FsPlannerHelpers, NamesAreChecked) {
+  EXPECT_TRUE(CheckFsName("ok").ok());
+  EXPECT_EQ(FsErrnoOf(CheckFsName("")), EINVAL);
+  EXPECT_EQ(FsErrnoOf(CheckFsName(".")), EINVAL);
+  EXPECT_EQ(FsErrnoOf(CheckFsName("..")), EINVAL);
+  EXPECT_EQ(FsErrnoOf(CheckFsName("a/b")), EINVAL);
+  EXPECT_EQ(FsErrnoOf(CheckFsName(std::string("a\0b", 3))), EINVAL);
+  EXPECT_EQ(FsErrnoOf(CheckFsName(std::string(256, 'x'))), ENAMETOOLONG);
+  EXPECT_TRUE(CheckFsName(std::string(255, 'x')).ok());
+}
+
+TEST(FsPlannerHelpers, ResizingCutsAChunkOrAddsAHole) {
+  google::protobuf::RepeatedPtrField<v1::FsExtent> extents;
+  auto* a = extents.Add();
+  a->set_hash(std::string(32, 'a'));
+  a->set_length(100);
+  auto* hole = extents.Add();
+  hole->set_length(50);
+  auto* b = extents.Add();
+  b->set_hash(std::string(32, 'b'));
+  b->set_length(100);
+
+  auto needed = FsCutNeeded(extents, 170);
+  ASSERT_TRUE(needed.has_value());
+  EXPECT_EQ(needed->first, std::string(32, 'b'));
+  EXPECT_EQ(needed->second, 20u);
+  EXPECT_FALSE(FsCutNeeded(extents, 120).has_value());  // inside the hole
+  EXPECT_FALSE(FsCutNeeded(extents, 150).has_value());  // on a boundary
+
+  EXPECT_EQ(FsErrnoOf(FsResizeExtents(extents, 170, {}).status()), EAGAIN);
+  FsCutChunks cut{{{std::string(32, 'b'), 20}, std::string(32, 'c')}};
+  auto cut_to = FsResizeExtents(extents, 170, cut);
+  ASSERT_TRUE(cut_to.ok());
+  ASSERT_EQ(cut_to->size(), 3u);
+  EXPECT_EQ((*cut_to)[2].hash(), std::string(32, 'c'));
+  EXPECT_EQ((*cut_to)[2].length(), 20u);
+
+  auto grown = FsResizeExtents(extents, 400, {});
+  ASSERT_TRUE(grown.ok());
+  ASSERT_EQ(grown->size(), 4u);
+  EXPECT_TRUE((*grown)[3].hash().empty());
+  EXPECT_EQ((*grown)[3].length(), 150u);
+
+  auto in_hole = FsResizeExtents(extents, 120, {});
+  ASSERT_TRUE(in_hole.ok());
+  ASSERT_EQ(in_hole->size(), 2u);
+  EXPECT_EQ((*in_hole)[1].length(), 20u);
+}
+
+TEST(FsPlannerHelpers, ExtentsMustAddUpWithinTheLimits) {
+  google::protobuf::RepeatedPtrField<v1::FsExtent> extents;
+  auto* a = extents.Add();
+  a->set_hash(std::string(32, 'a'));
+  a->set_length(100);
+  EXPECT_TRUE(CheckFsExtents(extents, 100).ok());
+  EXPECT_EQ(FsErrnoOf(CheckFsExtents(extents, 99)), EINVAL);
+  EXPECT_EQ(FsErrnoOf(CheckFsExtents(extents, 101)), EINVAL);
+  a->set_hash("short");
+  EXPECT_EQ(FsErrnoOf(CheckFsExtents(extents, 100)), EINVAL);
+  a->set_hash(std::string(32, 'a'));
+  a->set_length(limits::kFsChunkMaxBytes + 1);
+  EXPECT_EQ(FsErrnoOf(CheckFsExtents(extents, limits::kFsChunkMaxBytes + 1)), EINVAL);
+  EXPECT_EQ(FsErrnoOf(CheckFsExtents({}, limits::kMaxFsFileBytes + 1)), EFBIG);
+}
+
+TEST(FsChanges, AChangeNamesCreatedInodesAndPlaces) {
+  v1::FsPayload payload;
+  auto* create = payload.add_ops()->mutable_create();
+  create->set_parent(kFsRootId);
+  create->set_name("new");
+  auto* write = payload.add_ops()->mutable_write();
+  write->set_inode(FsOpRef(0));
+  DecodedIntention intention;
+  intention.hash = std::string(32, 'h');
+  intention.body.set_op_type(std::string(kFsOpType));
+  intention.body.set_payload(payload.SerializeAsString());
+  intention.body.set_author("me");
+  v1::FsChange change;
+  ASSERT_TRUE(FsChangeOf(intention, "me", &change));
+  uint64_t created = FsDerivedId(intention.hash, 0);
+  EXPECT_EQ(change.inodes_size(), 2);  // the root and the new inode, once
+  bool has_created = false;
+  for (uint64_t ino : change.inodes()) has_created |= ino == created;
+  EXPECT_TRUE(has_created);
+  ASSERT_EQ(change.names_size(), 1);
+  EXPECT_EQ(change.names(0).name(), "new");
+  EXPECT_TRUE(change.local());
+  intention.body.set_op_type("kv.v1");
+  EXPECT_FALSE(FsChangeOf(intention, "me", &change));
+}
+
+}  // namespace
+}  // namespace lattice::kernel::testing
