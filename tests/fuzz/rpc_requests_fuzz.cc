@@ -2,8 +2,9 @@
 // in-memory network, so no byte leaves the process), ServiceManager and server on a Unix
 // socket in a temporary directory, and arbitrary bytes sent as the request of a method the
 // first input byte picks, with the admin cookie or with a narrow service token. Every method
-// of every service in store_protocol.proto is a target, unary and streaming alike: the list
-// is read from the generated descriptors, so a method added later is fuzzed too.
+// of every service in store_protocol.proto and fs_service.proto is a target, unary and
+// streaming alike: the list is read from the generated descriptors, so a method added later is
+// fuzzed too.
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/dynamic_message.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -24,6 +25,7 @@
 #include "lattice/common/files.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/paths.h"
+#include "lattice/v1/fs_service.pb.h"
 #include "lattice/v1/store_protocol.pb.h"
 #include "net/memory_transport.h"
 #include "node/node.h"
@@ -51,14 +53,16 @@ struct Method {
 
 std::vector<Method> StoreProtocolMethods() {
   // Referencing a generated message links in its file's descriptors.
-  const auto* file = lattice::v1::GetRequest::descriptor()->file();
   std::vector<Method> methods;
-  for (int s = 0; s < file->service_count(); ++s) {
-    const auto* service = file->service(s);
-    for (int m = 0; m < service->method_count(); ++m) {
-      const auto* method = service->method(m);
-      methods.push_back({"/" + service->full_name() + "/" + method->name(), method->input_type(),
-                         method->server_streaming()});
+  for (const auto* file : {lattice::v1::GetRequest::descriptor()->file(),
+                           lattice::v1::FsLookupRequest::descriptor()->file()}) {
+    for (int s = 0; s < file->service_count(); ++s) {
+      const auto* service = file->service(s);
+      for (int m = 0; m < service->method_count(); ++m) {
+        const auto* method = service->method(m);
+        methods.push_back({"/" + service->full_name() + "/" + method->name(),
+                           method->input_type(), method->server_streaming()});
+      }
     }
   }
   return methods;
@@ -100,6 +104,7 @@ struct Harness {
     node = *std::move(opened);
     (void)node->CreateStore("kvstore", StoreType::kKv, node->own_mesh_id());
     (void)node->CreateStore("chatstore", StoreType::kChat, node->own_mesh_id());
+    (void)node->CreateStore("fsstore", StoreType::kFs, node->own_mesh_id());
     replication::ReplicatorOptions replication_options;
     replication_options.listen_address = "fuzz:7470";
     auto network_ref = network;

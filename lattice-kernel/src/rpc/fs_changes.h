@@ -3,12 +3,13 @@
 // invalidate its caches, with the resumable cursors of every watch (watch_stream.h).
 #pragma once
 
+#include "dag/intention.h"
 #include "lattice/v1/fs_service.pb.h"
 #include "rpc/services.h"
 
 namespace lattice::kernel {
 
-inline constexpr std::string_view kFsOpType = "fs.v1";
+inline constexpr std::string_view kFsOpType = kOpFs;
 
 grpc::ServerWriteReactor<v1::FsWatchResponse>* OpenFsWatch(ServiceContext& ctx,
                                                            grpc::CallbackServerContext* context,

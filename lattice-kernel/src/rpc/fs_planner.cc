@@ -31,7 +31,7 @@ void AddVersions(const FsInode& inode, v1::FsMove* move) {
 
 }  // namespace
 
-absl::Status CheckFsName(std::string_view name) {
+absl::Status CheckFsCallName(std::string_view name) {
   if (name.empty()) return FsError(EINVAL, "a name may not be empty");
   if (name.size() > limits::kMaxFsNameBytes) {
     return FsError(ENAMETOOLONG, fmt::format("a name is at most {} bytes; this one has {}",
@@ -207,8 +207,13 @@ absl::StatusOr<std::pair<uint64_t, std::string>> FsPlanner::CopyOf(
   auto conflicts = reader_.Conflicts(limits::kMaxFsOpsPerIntention * 1024);
   if (!conflicts.ok()) return conflicts.status();
   for (const auto& c : *conflicts) {
-    if (c.parent == parent && c.name == entry.name && !c.version.empty()) {
-      return std::make_pair(c.inode, c.version);
+    if (c.parent != parent || c.name != entry.name || c.version.empty()) continue;
+    // The copy's inode id is derived from the real inode's; the real one is the entry that
+    // kept the name beside it.
+    auto original = reader_.Lookup(parent, c.original);
+    if (!original.ok()) return original.status();
+    if (original->has_value() && FsConflictCopyId((*original)->inode, c.version) == entry.inode) {
+      return std::make_pair((*original)->inode, c.version);
     }
   }
   return FsError(ENOENT, fmt::format("{} is no longer a conflict copy", Shown(entry.name)));
@@ -238,7 +243,7 @@ void FsPlanner::Unlink(FsPlan& plan, const FsDirEntryView& entry, const FsInode&
 }
 
 absl::StatusOr<FsPlan> FsPlanner::Create(const v1::FsCreateRequest& request) {
-  if (auto s = CheckFsName(request.name()); !s.ok()) return s;
+  if (auto s = CheckFsCallName(request.name()); !s.ok()) return s;
   auto parent = DirectoryOf(request.parent());
   if (!parent.ok()) return parent.status();
   auto existing = reader_.Lookup(request.parent(), request.name());
@@ -290,7 +295,7 @@ absl::StatusOr<FsPlan> FsPlanner::Create(const v1::FsCreateRequest& request) {
 }
 
 absl::StatusOr<FsPlan> FsPlanner::Link(const v1::FsLinkRequest& request) {
-  if (auto s = CheckFsName(request.new_name()); !s.ok()) return s;
+  if (auto s = CheckFsCallName(request.new_name()); !s.ok()) return s;
   auto inode = InodeOf(request.ino(), true);
   if (!inode.ok()) return inode.status();
   if (IsDir(inode->attr.mode())) {
@@ -321,7 +326,7 @@ absl::StatusOr<FsPlan> FsPlanner::Link(const v1::FsLinkRequest& request) {
 }
 
 absl::StatusOr<FsPlan> FsPlanner::Remove(const v1::FsRemoveRequest& request) {
-  if (auto s = CheckFsName(request.name()); !s.ok()) return s;
+  if (auto s = CheckFsCallName(request.name()); !s.ok()) return s;
   if (auto parent = DirectoryOf(request.parent()); !parent.ok()) return parent.status();
   auto found = reader_.Lookup(request.parent(), request.name());
   if (!found.ok()) return found.status();
@@ -368,8 +373,8 @@ absl::StatusOr<FsPlan> FsPlanner::Rename(const v1::FsRenameRequest& request) {
                                        "RENAME_EXCHANGE (2)",
                                        flags));
   }
-  if (auto s = CheckFsName(request.name()); !s.ok()) return s;
-  if (auto s = CheckFsName(request.new_name()); !s.ok()) return s;
+  if (auto s = CheckFsCallName(request.name()); !s.ok()) return s;
+  if (auto s = CheckFsCallName(request.new_name()); !s.ok()) return s;
   if (auto p = DirectoryOf(request.parent()); !p.ok()) return p.status();
   if (auto p = DirectoryOf(request.new_parent()); !p.ok()) return p.status();
   auto src_found = reader_.Lookup(request.parent(), request.name());
@@ -604,7 +609,7 @@ absl::StatusOr<FsPlan> FsPlanner::SetXattr(const v1::FsXattrRequest& request) {
     return FsError(EINVAL, "an extended attribute's name may not hold a NUL byte");
   }
   if (request.value().size() > limits::kMaxFsXattrValueBytes) {
-    return FsError(E2BIG, fmt::format("an extended attribute's value is at most {} bytes",
+    return FsError(ERANGE, fmt::format("an extended attribute's value is at most {} bytes",
                                       limits::kMaxFsXattrValueBytes));
   }
   if ((request.flags() & ~(kXattrCreate | kXattrReplace)) != 0 ||

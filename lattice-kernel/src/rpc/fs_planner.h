@@ -43,7 +43,7 @@ using FsCutChunks = std::map<std::pair<std::string, uint64_t>, std::string>;
 
 // Checks a name given to the file system: not empty, no '/' or NUL, not '.' or '..' (EINVAL),
 // at most limits::kMaxFsNameBytes (ENAMETOOLONG).
-absl::Status CheckFsName(std::string_view name);
+absl::Status CheckFsCallName(std::string_view name);
 
 // The time now with nanoseconds, as the kernel stamps file times.
 v1::FsTime FsNow();

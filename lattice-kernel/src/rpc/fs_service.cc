@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 
 #include "lattice/common/fs_errno.h"
@@ -15,6 +17,7 @@
 #include "lattice/common/hex.h"
 #include "rpc/fs_changes.h"
 #include "rpc/fs_content.h"
+#include "storage/chunk_store.h"
 
 namespace lattice::kernel {
 namespace {
@@ -38,7 +41,20 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const abs
   return reactor;
 }
 
-ChunkStore* ChunksOf(Store& store) { return store.chunks(); }
+// The chunk store of an fs store, opened at `<store dir>/chunks` on first use.
+// TODO(chunks): Store::chunks() once the store opens its own chunk store (shared decision);
+// until then the service keeps one per store here.
+ChunkStore* ChunksOf(Store& store) {
+  if (store.type() != StoreType::kFs) return nullptr;
+  static std::mutex mutex;
+  static auto* opened = new std::map<std::string, std::unique_ptr<ChunkStore>>();
+  std::lock_guard lock(mutex);
+  auto it = opened->find(store.id());
+  if (it != opened->end()) return it->second.get();
+  auto chunks = ChunkStore::Open(store.db().dir() + "/chunks");
+  if (!chunks.ok()) return nullptr;
+  return opened->emplace(store.id(), *std::move(chunks)).first->second.get();
+}
 
 absl::Status NoChunks() {
   return absl::FailedPreconditionError("this store keeps no chunks; it is not an fs store");
@@ -154,7 +170,7 @@ grpc::ServerUnaryReactor* FsService::Lookup(Ctx* context, const v1::FsLookupRequ
                                             v1::FsEntryReply* response) {
   return ReadCall(ctx_, context, request->store(), Right::kRead,
                   [&](Store&, const FsReader& reader) -> absl::Status {
-    if (request->name().size() > limits::kMaxFsNameBytes) return CheckFsName(request->name());
+    if (request->name().size() > limits::kMaxFsNameBytes) return CheckFsCallName(request->name());
     auto parent = InodeFor(reader, request->parent());
     if (!parent.ok()) return parent.status();
     if (!S_ISDIR(parent->attr.mode())) {

@@ -12,6 +12,7 @@
 #include "lattice/common/hex.h"
 #include "lattice/common/limits.h"
 #include "lattice/common/paths.h"
+#include "rpc/fs_service.h"
 #include "rpc/request_errors.h"
 
 namespace lattice::kernel {
@@ -38,6 +39,7 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
   server->controller_ = std::make_unique<ControllerService>(*server->context_);
   server->kv_ = std::make_unique<KvService>(*server->context_);
   server->chat_ = std::make_unique<ChatService>(*server->context_);
+  server->fs_ = std::make_unique<FsService>(*server->context_);
   server->admin_ = std::make_unique<AdminService>(*server->context_);
 
   // The data directory lock is already held, so a socket left here is stale.
@@ -53,6 +55,7 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
   builder.RegisterService(server->controller_.get());
   builder.RegisterService(server->kv_.get());
   builder.RegisterService(server->chat_.get());
+  builder.RegisterService(server->fs_.get());
   builder.RegisterService(server->admin_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<RequestErrorsInterceptorFactory>());

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "node/node.h"
+#include "rpc/fs_service.h"
 #include "rpc/services.h"
 #include "rpc/stream_pump.h"
 
@@ -38,6 +39,7 @@ class StoreProtocolServer {
   std::unique_ptr<ControllerService> controller_;
   std::unique_ptr<KvService> kv_;
   std::unique_ptr<ChatService> chat_;
+  std::unique_ptr<FsService> fs_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<grpc::Server> server_;
   std::string socket_path_;

@@ -86,21 +86,25 @@ class View {
     return name.empty() ? ShortHex(author) : name;
   }
 
-  absl::StatusOr<bool> KeptByEdit(const v1::FsEntryRecord& rec) const {
-    bool placed = false;
-    std::string prefix = Key(fs::kInodeEntriesTable, rec.inode());
-    absl::Status inner = absl::OkStatus();
-    LATTICE_RETURN_IF_ERROR(source_.ScanPrefix(prefix, [&](std::string_view key, std::string_view) {
-      auto other = fs::ReadEntry(source_, fs::ReadBe64(key.substr(prefix.size())));
-      if (!other.ok()) {
-        inner = other.status();
-        return false;
-      }
-      if (*other && (*other)->place().parent() != kFsTrashId) placed = true;
-      return !placed;
+  // Ids under `prefix` (prefix be64(id) ...), read before anything else is, so no read
+  // happens while a scan holds the database.
+  absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> IdsUnder(
+      const std::string& prefix) const {
+    std::vector<std::pair<uint64_t, std::string>> ids;
+    LATTICE_RETURN_IF_ERROR(source_.ScanPrefix(prefix, [&](std::string_view key,
+                                                           std::string_view value) {
+      ids.emplace_back(fs::ReadBe64(key.substr(prefix.size())), std::string(value));
+      return true;
     }));
-    LATTICE_RETURN_IF_ERROR(inner);
-    if (placed) return false;
+    return ids;
+  }
+
+  absl::StatusOr<bool> KeptByEdit(const v1::FsEntryRecord& rec) const {
+    LATTICE_ASSIGN_OR_RETURN(auto entries, IdsUnder(Key(fs::kInodeEntriesTable, rec.inode())));
+    for (const auto& [id, unused] : entries) {
+      LATTICE_ASSIGN_OR_RETURN(auto other, fs::ReadEntry(source_, id));
+      if (other && other->place().parent() != kFsTrashId) return false;
+    }
     std::set<std::string_view> seen(rec.seen_versions().begin(), rec.seen_versions().end());
     bool unseen = false;
     std::string heads = Key(fs::kHeadTable, rec.inode());
@@ -112,39 +116,41 @@ class View {
   }
 
   absl::StatusOr<bool> HasShownChild(uint64_t dir, size_t depth) const {
-    bool shown = false;
-    absl::Status inner = absl::OkStatus();
-    std::string prefix = Key(fs::kChildTable, dir);
-    LATTICE_RETURN_IF_ERROR(source_.ScanPrefix(prefix, [&](std::string_view key,
-                                                           std::string_view value) {
-      if (!value.empty() && value[0] == fs::kChildPlaced) {
-        shown = true;
-        return false;
-      }
-      uint64_t child = fs::ReadBe64(key.substr(prefix.size()));
-      auto rec = fs::ReadEntry(source_, child);
-      if (!rec.ok()) {
-        inner = rec.status();
-        return false;
-      }
-      if (!*rec) return true;
-      auto s = Shown(**rec, depth + 1);
-      if (!s.ok()) {
-        inner = s.status();
-        return false;
-      }
-      shown = *s;
-      return !shown;
-    }));
-    LATTICE_RETURN_IF_ERROR(inner);
-    return shown;
+    LATTICE_ASSIGN_OR_RETURN(auto children, IdsUnder(Key(fs::kChildTable, dir)));
+    for (const auto& [id, value] : children) {
+      if (!value.empty() && value[0] == fs::kChildPlaced) return true;
+    }
+    for (const auto& [id, value] : children) {
+      LATTICE_ASSIGN_OR_RETURN(auto rec, fs::ReadEntry(source_, id));
+      if (!rec) continue;
+      LATTICE_ASSIGN_OR_RETURN(bool shown, Shown(*rec, depth + 1));
+      if (shown) return true;
+    }
+    return false;
   }
 
   absl::StatusOr<bool> Shown(const v1::FsEntryRecord& rec, size_t depth = 0) const {
     if (rec.place().parent() != kFsTrashId) return true;
     if (!fs::ShownPlace(rec) || depth >= limits::kMaxFsTreeDepth) return false;
     if (!rec.dir()) return KeptByEdit(rec);
-    return HasShownChild(rec.inode(), depth);
+    LATTICE_ASSIGN_OR_RETURN(bool kept, HasShownChild(rec.inode(), depth));
+    if (!kept) return false;
+    return !(ShownUnderItself(rec));
+  }
+
+  // A removed directory whose old place has since been moved under it would be shown inside
+  // itself: it is not shown (what it holds is then out of sight, as in the trash).
+  bool ShownUnderItself(const v1::FsEntryRecord& rec) const {
+    uint64_t at = rec.before_trash().parent();
+    for (size_t depth = 0; at != kFsRootId && depth < limits::kMaxFsTreeDepth; ++depth) {
+      if (at == rec.inode()) return true;
+      auto up = fs::ReadEntry(source_, at);
+      if (!up.ok() || !*up) return false;
+      auto place = fs::ShownPlace(**up);
+      if (!place) return false;
+      at = place->parent();
+    }
+    return false;
   }
 
   // Shown entries under (dir, name) with their records.
@@ -425,11 +431,15 @@ class View {
       }));
       LATTICE_ASSIGN_OR_RETURN(auto versions, fs::ReadFsHeads(source_, ino));
       for (uint64_t id : entries) {
-        LATTICE_ASSIGN_OR_RETURN(auto items, ItemsOf(id));
+        LATTICE_ASSIGN_OR_RETURN(auto rec, fs::ReadEntry(source_, id));
+        if (!rec) continue;
+        LATTICE_ASSIGN_OR_RETURN(bool shown, Shown(*rec));
+        if (!shown) continue;
+        LATTICE_ASSIGN_OR_RETURN(auto items, Items(id, *rec));
         if (items.empty()) continue;
         for (size_t i = 1; i < items.size() && i < versions.size() && out.size() < max; ++i) {
           FsConflictView c;
-          c.parent = fs::ShownPlace(*fs::ReadEntry(source_, id).value())->parent();
+          c.parent = fs::ShownPlace(*rec)->parent();
           c.name = items[i].name;
           c.original = items[0].name;
           c.inode = items[i].inode;

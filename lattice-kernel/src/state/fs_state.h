@@ -18,6 +18,9 @@
 // - Attributes, xattrs: last-writer-wins registers per attribute by stamp (hlc, hash, op).
 //   The machine sets no time itself; a write's mtime/ctime, when present, are registers at
 //   the write's stamp. The root (1) exists implicitly as S_IFDIR|0755 owned by 0:0.
+// - Limits that concurrent writers could break together (kMaxFsXattrsPerInode, a
+//   directory's size) are the planner's to enforce: refusing here would depend on which of
+//   two concurrent writes arrived first.
 // - What is shown (visibility, names, nlink) is computed by FsReader from these tables; see
 //   fs_reader.cc for the rules.
 #pragma once

@@ -10,6 +10,7 @@
 #include "lattice/common/files.h"
 #include "storage/durable_env.h"
 #include "storage/leveldb_logger.h"
+#include "storage/sealed_log_env.h"
 #include "sync/leveldb_kv.h"
 
 namespace lattice::kernel {
@@ -43,10 +44,16 @@ absl::Status FromLevelDb(const leveldb::Status& s, std::string_view context) {
   return absl::UnavailableError(message);
 }
 
+Database::Database(std::string dir, size_t write_buffer_bytes, leveldb::Env* env)
+    : dir_(std::move(dir)),
+      write_buffer_bytes_(write_buffer_bytes),
+      env_(std::make_unique<SealedLogEnv>(env != nullptr ? env : DurableEnv())) {}
+
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& dir,
-                                                        size_t write_buffer_bytes) {
+                                                        size_t write_buffer_bytes,
+                                                        leveldb::Env* env) {
   if (auto s = MakeDirsDurable(dir); !s.ok()) return s;
-  std::unique_ptr<Database> db(new Database(dir, write_buffer_bytes));
+  std::unique_ptr<Database> db(new Database(dir, write_buffer_bytes, env));
   if (auto s = db->OpenLocked(); !s.ok()) return s;
   return db;
 }
@@ -56,7 +63,7 @@ Database::~Database() = default;
 absl::Status Database::OpenLocked() {
   leveldb::Options options;
   options.create_if_missing = true;
-  options.env = DurableEnv();
+  options.env = env_.get();
   options.write_buffer_size = write_buffer_bytes_;
   options.max_open_files = 256;
   // Most reads of a write look up keys that do not exist yet (a new key's heads, the next

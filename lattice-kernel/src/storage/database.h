@@ -34,9 +34,12 @@ class Database : public sync::KvReader {
   // does by default, 64 MiB: the memory a busy database may hold, twice while flushing.
   static constexpr size_t kDefaultWriteBufferBytes = 64u << 20;
 
-  // Creates the directory (durably) when missing.
+  // Creates the directory (durably) when missing. `env` is the file system below the
+  // database: nullptr for DurableEnv(); tests pass a fault-injecting one. Not owned; it
+  // outlives the database. Either way write-ahead logs are sealed (SealedLogEnv).
   static absl::StatusOr<std::unique_ptr<Database>> Open(
-      const std::string& dir, size_t write_buffer_bytes = kDefaultWriteBufferBytes);
+      const std::string& dir, size_t write_buffer_bytes = kDefaultWriteBufferBytes,
+      leveldb::Env* env = nullptr);
   ~Database() override;
 
   const std::string& dir() const { return dir_; }
@@ -71,14 +74,14 @@ class Database : public sync::KvReader {
   void set_min_free_bytes(uint64_t bytes) { min_free_bytes_ = bytes; }
 
  private:
-  Database(std::string dir, size_t write_buffer_bytes)
-      : dir_(std::move(dir)), write_buffer_bytes_(write_buffer_bytes) {}
+  Database(std::string dir, size_t write_buffer_bytes, leveldb::Env* env);
   absl::Status OpenLocked();
   // REQUIRES: write_mutex_ held. `bytes` is the size of the write about to be made.
   absl::Status CheckFreeSpace(uint64_t bytes);
 
   std::string dir_;
   size_t write_buffer_bytes_;
+  std::unique_ptr<leveldb::Env> env_;                // outlives db_: declared before it
   std::unique_ptr<leveldb::Logger> info_log_;  // outlives db_: declared before it
   mutable std::shared_mutex mutex_;  // exclusive only to swap db_ on reopen
   std::mutex write_mutex_;           // serializes writers around the reopen logic

@@ -6,6 +6,7 @@
 
 #include "lattice/common/files.h"
 #include "storage/prepared_log_file.h"
+#include "storage/sealed_log_env.h"
 
 namespace lattice::kernel {
 namespace {
@@ -40,16 +41,6 @@ class DirectorySyncingFile final : public leveldb::WritableFile {
   std::unique_ptr<leveldb::WritableFile> base_;
   bool directory_synced_ = false;
 };
-
-// LevelDB names its write-ahead logs NNNNNN.log; "LOG" is its text log, and the rest are
-// tables, manifests and the CURRENT pointer, which are written once and not synced per write.
-bool IsWriteAheadLog(const std::string& name) {
-  std::string file = std::filesystem::path(name).filename().string();
-  constexpr std::string_view kSuffix = ".log";
-  if (file.size() <= kSuffix.size() || !file.ends_with(kSuffix)) return false;
-  return std::all_of(file.begin(), file.end() - kSuffix.size(),
-                     [](char c) { return c >= '0' && c <= '9'; });
-}
 
 class DirectorySyncingEnv final : public leveldb::EnvWrapper {
  public:

@@ -26,6 +26,9 @@ namespace {
 constexpr size_t kMaxGroupRequests = 512;
 constexpr size_t kMaxGroupBytes = 16 << 20;
 constexpr auto kHeldRetryInterval = std::chrono::seconds(1);
+// Requests committed unsynced before a group is synced whatever it asks: bounds what a power
+// loss can take and what is held back from listeners, whatever the timer allows.
+constexpr uint64_t kMaxUnsyncedRequests = 4096;
 
 std::unique_ptr<StateMachine> MakeStateMachine(StoreType type) {
   if (type == StoreType::kChat) return std::make_unique<ChatStateMachine>();
@@ -58,7 +61,8 @@ std::string_view IngestKindName(IngestOutcome::Kind kind) {
 // the results.
 struct Store::Request {
   enum class Kind {
-    kLocalKv, kLocalChat, kLocalBuilt, kForeign, kVerify, kReexamine, kReleaseHeld, kExpire
+    kLocalKv, kLocalChat, kLocalBuilt, kForeign, kVerify, kReexamine, kReleaseHeld, kExpire,
+    kSync
   };
   explicit Request(Kind k) : kind(k) {}
 
@@ -72,6 +76,7 @@ struct Store::Request {
   std::string author;            // kReexamine
   AuthorRights rights;           // kReexamine
   uint64_t max_age_ms = 0;       // kExpire
+  Durability durability = Durability::kSynced;  // local writes
   size_t bytes = 0;
 
   // Guarded by queue_mutex_: set by the leader once the results below are final, and the
@@ -86,6 +91,22 @@ struct Store::Request {
   std::vector<IngestOutcome> foreign_results;
   VerifyReport verify_report;
   absl::StatusOr<uint64_t> count = uint64_t{0};  // kReexamine, kExpire
+
+  // Whether the group holding this request must be synced before it is acknowledged. Held
+  // releases and expiries acknowledge nothing to anyone and are redone if lost.
+  bool NeedsSync() const {
+    switch (kind) {
+      case Kind::kLocalKv:
+      case Kind::kLocalChat:
+      case Kind::kLocalBuilt:
+        return durability == Durability::kSynced;
+      case Kind::kReleaseHeld:
+      case Kind::kExpire:
+        return false;
+      default:
+        return true;
+    }
+  }
 };
 
 Store::Store(Options options) : options_(std::move(options)) {}
@@ -93,11 +114,14 @@ Store::Store(Options options) : options_(std::move(options)) {}
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(Options options) {
   std::unique_ptr<Store> store(new Store(std::move(options)));
   LATTICE_ASSIGN_OR_RETURN(
-      store->db_, Database::Open(store->options_.dir, store->options_.write_buffer_bytes));
+      store->db_, Database::Open(store->options_.dir, store->options_.write_buffer_bytes,
+                                 store->options_.env));
   store->db_->set_min_free_bytes(store->options_.min_free_bytes);
   store->state_machine_ = MakeStateMachine(store->options_.type);
   LATTICE_RETURN_IF_ERROR(store->LoadWriterState());
-  store->held_retry_ = std::thread([s = store.get()] { s->HeldRetryLoop(); });
+  // What an open finds is durable: LevelDB writes the log it replays out as a synced table.
+  store->durable_witness_.store(store->state_.last_witness);
+  store->background_ = std::thread([s = store.get()] { s->BackgroundLoop(); });
   return store;
 }
 
@@ -106,14 +130,23 @@ Store::~Store() {
     std::lock_guard lock(queue_mutex_);
     stopping_ = true;
   }
-  held_retry_cv_.notify_all();
-  if (held_retry_.joinable()) held_retry_.join();
+  background_cv_.notify_all();
+  if (background_.joinable()) background_.join();
   {
     // Requests queued before the close are still processed by their callers.
     std::unique_lock lock(queue_mutex_);
     drained_cv_.wait(lock, [&] { return queue_.empty() && !leading_; });
   }
   witness_cv_.notify_all();
+  if (unsynced_requests_ > 0) {
+    // No one leads any more: this thread is the last writer. A close leaves every write
+    // durable, even if the flush below fails.
+    leveldb::WriteBatch barrier;
+    if (auto s = Commit(&barrier, /*sync=*/true); !s.ok()) {
+      spdlog::warn("store {}: unsynced writes not synced at close: {}", FormatStoreId(options_.id),
+                   s.message());
+    }
+  }
   // Nothing writes any more: leave no log behind, so the next open is as quick as any.
   if (auto s = db_->FlushMemtable(); !s.ok()) {
     spdlog::warn("store {}: memtable not flushed at close: {}", FormatStoreId(options_.id), s.message());
@@ -159,54 +192,78 @@ absl::Status CheckKvWrite(const std::vector<KvWrite>& ops, size_t* bytes_out) {
 
 }  // namespace
 
-absl::StatusOr<WriteReceipt> Store::WriteKv(std::vector<KvWrite> ops) {
+absl::StatusOr<WriteReceipt> Store::WriteKv(std::vector<KvWrite> ops, Durability durability) {
   size_t bytes = 0;
   LATTICE_RETURN_IF_ERROR(CheckKvWrite(ops, &bytes));
   Request request(Request::Kind::kLocalKv);
+  request.durability = durability;
   request.kv = std::move(ops);
   request.bytes = bytes;
   return SubmitLocal(request);
 }
 
-void Store::WriteKvAsync(std::vector<KvWrite> ops, WriteCallback done) {
+void Store::WriteKvAsync(std::vector<KvWrite> ops, WriteCallback done, Durability durability) {
   size_t bytes = 0;
   if (absl::Status s = CheckKvWrite(ops, &bytes); !s.ok()) {
     done(s);
     return;
   }
   auto request = std::make_unique<Request>(Request::Kind::kLocalKv);
+  request->durability = durability;
   request->kv = std::move(ops);
   request->bytes = bytes;
   request->callback = std::move(done);
   SubmitAsync(std::move(request));
 }
 
-absl::StatusOr<WriteReceipt> Store::WriteChat(v1::ChatPayload op) {
+absl::StatusOr<WriteReceipt> Store::WriteChat(v1::ChatPayload op, Durability durability) {
   LATTICE_RETURN_IF_ERROR(ParseChatPayload(op.SerializeAsString()).status());
   Request request(Request::Kind::kLocalChat);
+  request.durability = durability;
   request.bytes = op.ByteSizeLong();
   request.chat = std::move(op);
   return SubmitLocal(request);
 }
 
-void Store::WriteChatAsync(v1::ChatPayload op, WriteCallback done) {
+void Store::WriteChatAsync(v1::ChatPayload op, WriteCallback done, Durability durability) {
   if (absl::Status s = ParseChatPayload(op.SerializeAsString()).status(); !s.ok()) {
     done(s);
     return;
   }
   auto request = std::make_unique<Request>(Request::Kind::kLocalChat);
+  request->durability = durability;
   request->bytes = op.ByteSizeLong();
   request->chat = std::move(op);
   request->callback = std::move(done);
   SubmitAsync(std::move(request));
 }
 
-void Store::WriteBuiltAsync(std::string_view op_type, PayloadBuilder build, WriteCallback done) {
+void Store::WriteBuiltAsync(std::string_view op_type, PayloadBuilder build, WriteCallback done,
+                            Durability durability) {
   auto request = std::make_unique<Request>(Request::Kind::kLocalBuilt);
+  request->durability = durability;
   request->op_type = std::string(op_type);
   request->build = std::move(build);
   request->callback = std::move(done);
   SubmitAsync(std::move(request));
+}
+
+void Store::SyncAsync(SyncCallback done) {
+  auto request = std::make_unique<Request>(Request::Kind::kSync);
+  request->callback = [done = std::move(done)](absl::StatusOr<WriteReceipt> result) {
+    if (!result.ok()) {
+      done(result.status());
+    } else {
+      done(result->witness);
+    }
+  };
+  SubmitAsync(std::move(request));
+}
+
+absl::StatusOr<uint64_t> Store::Sync() {
+  Request request(Request::Kind::kSync);
+  LATTICE_ASSIGN_OR_RETURN(WriteReceipt receipt, SubmitLocal(request));
+  return receipt.witness;
 }
 
 absl::StatusOr<WriteReceipt> Store::SubmitLocal(Request& request) {
@@ -244,8 +301,25 @@ void Store::Lead(std::unique_lock<std::mutex>& lock) {
     // queue behind it, and `leading_` keeps them from leading meanwhile.
     std::vector<Request*> group = NextGroup();
     lock.unlock();
-    ProcessGroup(group);
+    CommitKind committed = ProcessGroup(group);
     lock.lock();
+    switch (committed) {
+      case CommitKind::kNone:
+        break;
+      case CommitKind::kApplied:
+        if (!unsynced_since_) {
+          unsynced_since_ = std::chrono::steady_clock::now();
+          background_cv_.notify_all();  // its timer starts now
+        }
+        break;
+      case CommitKind::kSynced:
+        unsynced_since_.reset();
+        break;
+      case CommitKind::kFailed:
+        // Retried after another interval rather than at once, in a loop.
+        if (unsynced_since_) unsynced_since_ = std::chrono::steady_clock::now();
+        break;
+    }
     for (Request* member : group) {
       queue_.pop_front();
       if (member->callback) {
@@ -309,11 +383,28 @@ std::vector<Store::Request*> Store::NextGroup() const {
   return group;
 }
 
-void Store::HeldRetryLoop() {
+void Store::BackgroundLoop() {
+  using Clock = std::chrono::steady_clock;
+  const auto max_unsynced = std::chrono::milliseconds(options_.max_unsynced_ms);
   std::unique_lock lock(queue_mutex_);
-  while (!held_retry_cv_.wait_for(lock, kHeldRetryInterval, [&] { return stopping_; })) {
+  auto next_release = Clock::now() + kHeldRetryInterval;
+  while (!stopping_) {
+    auto wake = next_release;
+    if (unsynced_since_) wake = std::min(wake, *unsynced_since_ + max_unsynced);
+    background_cv_.wait_until(lock, wake);
+    if (stopping_) break;
+    auto now = Clock::now();
+    Request::Kind kind;
+    if (unsynced_since_ && now >= *unsynced_since_ + max_unsynced) {
+      kind = Request::Kind::kSync;
+    } else if (now >= next_release) {
+      kind = Request::Kind::kReleaseHeld;
+      next_release = now + kHeldRetryInterval;
+    } else {
+      continue;  // woken early: an unsynced commit started the timer
+    }
     lock.unlock();
-    Request request(Request::Kind::kReleaseHeld);
+    Request request(kind);
     Submit(request);
     lock.lock();
   }
@@ -375,11 +466,34 @@ absl::StatusOr<uint64_t> Store::ExpireFloating(uint64_t max_age_ms) {
   return std::move(request.count);
 }
 
-void Store::PublishCommit() {
+void Store::PublishCommit(bool durable) {
   last_witness_.store(state_.last_witness);
   floating_count_.store(state_.floating_total);
   noop_count_.store(state_.noops);
-  NotifyApplied();
+  if (durable) {
+    if (!unsynced_hashes_.empty()) {
+      // The groups committed unsynced before this one are durable with it: listeners get
+      // them first, in witness order.
+      unsynced_hashes_.insert(unsynced_hashes_.end(), state_.applied_in_group.begin(),
+                              state_.applied_in_group.end());
+      state_.applied_in_group = std::move(unsynced_hashes_);
+      unsynced_intentions_.insert(unsynced_intentions_.end(),
+                                  std::make_move_iterator(state_.applied_intentions.begin()),
+                                  std::make_move_iterator(state_.applied_intentions.end()));
+      state_.applied_intentions = std::move(unsynced_intentions_);
+      unsynced_hashes_.clear();
+      unsynced_intentions_.clear();
+    }
+    NotifyApplied();
+  } else {
+    unsynced_hashes_.insert(unsynced_hashes_.end(), state_.applied_in_group.begin(),
+                            state_.applied_in_group.end());
+    unsynced_intentions_.insert(unsynced_intentions_.end(),
+                                std::make_move_iterator(state_.applied_intentions.begin()),
+                                std::make_move_iterator(state_.applied_intentions.end()));
+    state_.applied_in_group.clear();
+    state_.applied_intentions.clear();
+  }
   {
     // Taken between the store and the notify so a waiter cannot check, miss, then sleep.
     std::lock_guard lock(witness_mutex_);
@@ -566,15 +680,26 @@ std::vector<Store::FloatingInfo> Store::Floating(size_t max) const {
   return out;
 }
 
-void Store::ProcessGroup(const std::vector<Request*>& group) {
+absl::Status Store::Commit(leveldb::WriteBatch* batch, bool sync) {
+  LATTICE_RETURN_IF_ERROR(db_->Write(batch, sync));
+  if (sync) {
+    // The log is synced, and LevelDB synced every earlier log as it sealed it
+    // (SealedLogEnv): everything applied so far is durable.
+    unsynced_requests_ = 0;
+    durable_witness_.store(state_.last_witness);
+  }
+  return absl::OkStatus();
+}
+
+Store::CommitKind Store::ProcessGroup(const std::vector<Request*>& group) {
   if (group.front()->kind == Request::Kind::kVerify) {
     // Alone in its group (NextGroup), after every earlier group's commit.
     group.front()->verify_report = VerifyQuiet(group.front()->scratch_dir);
-    return;
+    return CommitKind::kNone;
   }
   if (group.front()->kind == Request::Kind::kReexamine) {
     group.front()->count = ReexamineQuiet(group.front()->author, group.front()->rights);
-    return;
+    return unsynced_requests_ == 0 ? CommitKind::kSynced : CommitKind::kNone;
   }
   state_.applied_in_group.clear();
   state_.applied_intentions.clear();
@@ -588,6 +713,8 @@ void Store::ProcessGroup(const std::vector<Request*>& group) {
       case Request::Kind::kVerify:
       case Request::Kind::kReexamine:
         break;  // never grouped with others
+      case Request::Kind::kSync:
+        break;  // completed once the group is committed
       case Request::Kind::kReleaseHeld:
         applier.ReleaseHeld();
         break;
@@ -683,14 +810,30 @@ void Store::ProcessGroup(const std::vector<Request*>& group) {
   applier.Finish();
   state_.FlushFrontier(view);
   absl::Status commit = view.status();
-  // A group that changed nothing (duplicates only, nothing held was due) commits nothing:
-  // what it read is durable already, since LevelDB shows a synced write only once synced.
-  if (commit.ok() && view.empty()) return;
-  if (commit.ok()) commit = db_->Write(view.batch(), /*sync=*/true);
+  // The one decision of a group's durability: synced when any of its requests must be
+  // acknowledged durable, or when too much is unsynced already.
+  bool sync = unsynced_requests_ >= kMaxUnsyncedRequests ||
+              std::any_of(group.begin(), group.end(), [](const Request* r) { return r->NeedsSync(); });
+  auto complete_barriers = [&] {
+    for (Request* request : group) {
+      if (request->kind != Request::Kind::kSync) continue;
+      request->local_result = WriteReceipt{"", durable_witness_.load(), {}};
+    }
+  };
+  // A group that changed nothing (duplicates only, nothing held was due, a barrier with
+  // nothing unsynced) commits nothing: what it read is durable already, since LevelDB shows
+  // a synced write only once synced, and an unsynced one is synced by the empty batch below.
+  if (commit.ok() && view.empty() && (!sync || unsynced_requests_ == 0)) {
+    complete_barriers();
+    return CommitKind::kNone;
+  }
+  if (commit.ok()) commit = Commit(view.batch(), sync);
   if (commit.ok()) {
+    if (!sync) unsynced_requests_ += group.size();
     applier.Committed();
-    PublishCommit();
-    return;
+    PublishCommit(sync);
+    complete_barriers();
+    return sync ? CommitKind::kSynced : CommitKind::kApplied;
   }
   spdlog::error("store {}: commit of {} requests failed: {}", FormatStoreId(options_.id),
                 group.size(), commit.message());
@@ -703,6 +846,9 @@ void Store::ProcessGroup(const std::vector<Request*>& group) {
       case Request::Kind::kVerify:
       case Request::Kind::kReexamine:
       case Request::Kind::kReleaseHeld:
+        break;
+      case Request::Kind::kSync:
+        request->local_result = commit;
         break;
       case Request::Kind::kExpire:
         request->count = commit;
@@ -720,6 +866,7 @@ void Store::ProcessGroup(const std::vector<Request*>& group) {
         break;
     }
   }
+  return CommitKind::kFailed;
 }
 
 uint64_t Store::WaitForWitness(uint64_t after,
@@ -854,7 +1001,7 @@ absl::StatusOr<uint64_t> Store::ReexamineQuiet(const std::string& author,
   state_.noops_dirty = true;
   state_.FlushFrontier(view);
   absl::Status commit = view.status();
-  if (commit.ok()) commit = db_->Write(view.batch(), /*sync=*/true);
+  if (commit.ok()) commit = Commit(view.batch(), /*sync=*/true);
   if (!commit.ok()) {
     (void)LoadWriterState();
     return commit;

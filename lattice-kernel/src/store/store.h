@@ -3,6 +3,9 @@
 // applies every queued request into one WriteBatch and makes it durable with one fsync
 // (group commit) before any of them is acknowledged. As in LevelDB's own write path, the
 // leader is a caller's thread, so a lone write never waits for another thread to wake.
+// A local write may instead be acknowledged once applied (Durability::kApplied): a group of
+// only such writes is committed without the fsync, and a later synced group, a sync barrier
+// (Store::Sync) or the timer of Options::max_unsynced_ms makes it durable.
 #pragma once
 
 #include <atomic>
@@ -13,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -21,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "dag/hlc.h"
+#include "lattice/common/fs_limits.h"
 #include "dag/intention.h"
 #include "lattice/v1/store_protocol.pb.h"
 #include "state/state_machine.h"
@@ -31,6 +36,13 @@
 #include "store/writer_state.h"
 
 namespace lattice::kernel {
+
+// How a local write is acknowledged (DESIGN.md §4). kSynced: once durable on this node's
+// disk. kApplied: once applied, so every reader sees it; durable with the next synced
+// commit, the next Sync, or within Store::Options::max_unsynced_ms, whichever comes first.
+// Either way the writes of a store become durable in the order they were applied: a write
+// is never durable while one applied before it is not.
+enum class Durability { kSynced, kApplied };
 
 struct WriteReceipt {
   std::string hash;
@@ -104,6 +116,10 @@ class Store {
     AuthorPolicy may_write;              // empty: every author may write
     uint64_t min_free_bytes = 0;
     size_t write_buffer_bytes = Database::kDefaultWriteBufferBytes;
+    // Writes acknowledged once applied are made durable within this time.
+    uint64_t max_unsynced_ms = limits::kMaxUnsyncedMs;
+    // The file system below the database (Database::Open); nullptr for the real one.
+    leveldb::Env* env = nullptr;
   };
 
   static absl::StatusOr<std::unique_ptr<Store>> Open(Options options);
@@ -115,9 +131,12 @@ class Store {
   const std::string& id() const { return options_.id; }
   StoreType type() const { return options_.type; }
 
-  // Signs and applies one intention holding `ops` as an atomic batch; returns once durable.
-  absl::StatusOr<WriteReceipt> WriteKv(std::vector<KvWrite> ops);
-  absl::StatusOr<WriteReceipt> WriteChat(v1::ChatPayload op);
+  // Signs and applies one intention holding `ops` as an atomic batch; returns once durable
+  // (kSynced) or once applied (kApplied).
+  absl::StatusOr<WriteReceipt> WriteKv(std::vector<KvWrite> ops,
+                                       Durability durability = Durability::kSynced);
+  absl::StatusOr<WriteReceipt> WriteChat(v1::ChatPayload op,
+                                         Durability durability = Durability::kSynced);
 
   // Receives the outcome of an asynchronous write, once. Runs on the thread that committed
   // the write's group (the caller's own when it led, before WriteKvAsync returned); must be
@@ -127,8 +146,10 @@ class Store {
   // write joins the queue and `done` runs once it is durable or failed (at once for a
   // write the limits refuse). When no group is being committed the caller's thread leads
   // the next one, so it may block for that commit; otherwise it returns at once.
-  void WriteKvAsync(std::vector<KvWrite> ops, WriteCallback done);
-  void WriteChatAsync(v1::ChatPayload op, WriteCallback done);
+  void WriteKvAsync(std::vector<KvWrite> ops, WriteCallback done,
+                    Durability durability = Durability::kSynced);
+  void WriteChatAsync(v1::ChatPayload op, WriteCallback done,
+                      Durability durability = Durability::kSynced);
 
   // Builds the payload of a local write from the state as the group's leader sees it (the
   // committed state plus the group's earlier writes), so a check such as "the name is free"
@@ -136,7 +157,18 @@ class Store {
   // leader's thread; returns the payload, or the error the write fails with (nothing is
   // signed then). Must be quick and must not call into this store.
   using PayloadBuilder = std::function<absl::StatusOr<std::string>(BatchView& view)>;
-  void WriteBuiltAsync(std::string_view op_type, PayloadBuilder build, WriteCallback done);
+  void WriteBuiltAsync(std::string_view op_type, PayloadBuilder build, WriteCallback done,
+                       Durability durability = Durability::kSynced);
+
+  // The sync barrier: `done` gets the witness cursor up to which everything is durable, once
+  // every write applied before the call (acknowledged either way, local or foreign) is
+  // durable, or the error that kept it from being so. Joins the write queue, so it shares a
+  // group's fsync with the writes queued beside it; costs nothing when nothing is unsynced.
+  // Runs `done` as a WriteCallback runs (same thread rules).
+  using SyncCallback = std::function<void(absl::StatusOr<uint64_t>)>;
+  void SyncAsync(SyncCallback done);
+  // The same, blocking the caller.
+  absl::StatusOr<uint64_t> Sync();
 
   // Validates foreign intentions (signature first, on the caller's thread) and applies,
   // parks or refuses each; returns once every outcome is durable.
@@ -154,6 +186,8 @@ class Store {
 
   const Database& db() const { return *db_; }
   uint64_t last_witness() const { return last_witness_.load(); }
+  // Every intention up to this witness number is durable; at most last_witness().
+  uint64_t durable_witness() const { return durable_witness_.load(); }
   uint64_t floating_count() const { return floating_count_.load(); }
 
   // Blocks until last_witness() > after, the deadline passes or the store closes.
@@ -216,6 +250,8 @@ class Store {
 
  private:
   struct Request;
+  // How a group ended, for the leader's bookkeeping under queue_mutex_.
+  enum class CommitKind { kNone, kApplied, kSynced, kFailed };
 
   explicit Store(Options options);
   absl::Status LoadWriterState();
@@ -233,12 +269,19 @@ class Store {
   std::vector<Request*> NextGroup() const;
   // Runs the callbacks of asynchronous requests the leader completed, and frees them.
   static void FinishCalls(const std::vector<Request*>& calls);
-  void ProcessGroup(const std::vector<Request*>& group);
-  // Queues a release of held intentions every kHeldRetryInterval until the store closes.
-  void HeldRetryLoop();
+  CommitKind ProcessGroup(const std::vector<Request*>& group);
+  // Until the store closes: queues a release of held intentions every kHeldRetryInterval,
+  // and a sync barrier once writes have been unsynced for max_unsynced_ms.
+  void BackgroundLoop();
   void NotifyApplied();
-  // After a durable commit: publishes the counters, tells listeners, wakes watchers.
-  void PublishCommit();
+  // After a commit: publishes the counters and wakes watchers; tells listeners once it is
+  // durable (`durable`), so peers never hold an intention this node could lose and then
+  // sign again differently.
+  void PublishCommit(bool durable);
+  // The one place a group's batch is written. `sync`: the log is fsynced, and everything
+  // applied before is durable with it. Otherwise the batch is applied only.
+  absl::Status Commit(leveldb::WriteBatch* batch, bool sync);
+
   VerifyReport VerifyQuiet(const std::string& scratch_dir);
   absl::StatusOr<WriteReceipt> SubmitLocal(Request& request);
   absl::StatusOr<uint64_t> ReexamineQuiet(const std::string& author, const AuthorRights& rights);
@@ -250,6 +293,12 @@ class Store {
   WriterState state_;  // the leader's only; reloaded from the database after a failed commit
 
   std::atomic<uint64_t> last_witness_{0};
+  std::atomic<uint64_t> durable_witness_{0};
+  // The leader's only: requests committed since the last synced commit, and the intentions
+  // they applied, held back from listeners until durable.
+  uint64_t unsynced_requests_ = 0;
+  std::vector<std::string> unsynced_hashes_;
+  std::vector<DecodedIntention> unsynced_intentions_;
   std::atomic<uint64_t> floating_count_{0};
   std::atomic<uint64_t> noop_count_{0};
   mutable std::mutex witness_mutex_;
@@ -267,9 +316,11 @@ class Store {
   std::deque<Request*> queue_;  // the front group belongs to the leader until it is done
   bool leading_ = false;        // a caller is committing groups from the front of queue_
   bool stopping_ = false;
+  // When the oldest unsynced commit was made; empty while everything is durable.
+  std::optional<std::chrono::steady_clock::time_point> unsynced_since_;
   std::condition_variable drained_cv_;  // the queue became empty (the destructor waits)
-  std::condition_variable held_retry_cv_;
-  std::thread held_retry_;
+  std::condition_variable background_cv_;
+  std::thread background_;
   // Completes a group's asynchronous calls while the leader commits the next group.
   // Declared last: destroyed first, after the queue has drained, running what is left.
   SerialExecutor completions_;

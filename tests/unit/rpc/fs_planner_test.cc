@@ -146,7 +146,9 @@ TEST_F(FsPlannerTest, RenameOverAFileUnlinksItInTheSameIntention) {
   FsReader reader(store_->db(), Names());
   auto old = reader.Inode(b);
   ASSERT_TRUE(old.ok());
-  if (old->has_value()) EXPECT_FALSE((*old)->live);
+  if (old->has_value()) {
+    EXPECT_FALSE((*old)->live);
+  }
 }
 
 TEST_F(FsPlannerTest, SetAttrClearsSetuidOnChownAndStampsCtime) {
@@ -162,14 +164,14 @@ TEST_F(FsPlannerTest, SetAttrClearsSetuidOnChownAndStampsCtime) {
 }
 
 TEST(FsPlannerHelpers, NamesAreChecked) {
-  EXPECT_TRUE(CheckFsName("ok").ok());
-  EXPECT_EQ(FsErrnoOf(CheckFsName("")), EINVAL);
-  EXPECT_EQ(FsErrnoOf(CheckFsName(".")), EINVAL);
-  EXPECT_EQ(FsErrnoOf(CheckFsName("..")), EINVAL);
-  EXPECT_EQ(FsErrnoOf(CheckFsName("a/b")), EINVAL);
-  EXPECT_EQ(FsErrnoOf(CheckFsName(std::string("a\0b", 3))), EINVAL);
-  EXPECT_EQ(FsErrnoOf(CheckFsName(std::string(256, 'x'))), ENAMETOOLONG);
-  EXPECT_TRUE(CheckFsName(std::string(255, 'x')).ok());
+  EXPECT_TRUE(CheckFsCallName("ok").ok());
+  EXPECT_EQ(FsErrnoOf(CheckFsCallName("")), EINVAL);
+  EXPECT_EQ(FsErrnoOf(CheckFsCallName(".")), EINVAL);
+  EXPECT_EQ(FsErrnoOf(CheckFsCallName("..")), EINVAL);
+  EXPECT_EQ(FsErrnoOf(CheckFsCallName("a/b")), EINVAL);
+  EXPECT_EQ(FsErrnoOf(CheckFsCallName(std::string("a\0b", 3))), EINVAL);
+  EXPECT_EQ(FsErrnoOf(CheckFsCallName(std::string(256, 'x'))), ENAMETOOLONG);
+  EXPECT_TRUE(CheckFsCallName(std::string(255, 'x')).ok());
 }
 
 TEST(FsPlannerHelpers, ResizingCutsAChunkOrAddsAHole) {
