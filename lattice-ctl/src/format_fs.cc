@@ -44,6 +44,14 @@ std::string Left(const std::string& text, size_t width) {
   return text.size() >= width ? text : text + std::string(width - text.size(), ' ');
 }
 
+// An author as a column shows it: a name as it is, a node id (64 hex digits) abbreviated.
+std::string AuthorCell(const std::string& author) {
+  if (author.empty()) return "-";
+  bool hex = std::all_of(author.begin(), author.end(),
+                         [](unsigned char c) { return std::isxdigit(c) != 0; });
+  return hex ? AbbreviateId(author) : Escaped(author);
+}
+
 }  // namespace
 
 std::string FsModeString(uint32_t mode) {
@@ -202,7 +210,7 @@ std::string FsConflictsText(const v1::FsConflictsResponse& response) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& conflict : response.conflicts()) {
     rows.push_back({Escaped(conflict.path()), Escaped(conflict.original()),
-                    conflict.author().empty() ? "-" : Escaped(conflict.author()),
+                    AuthorCell(conflict.author()),
                     FormatTimeMs(conflict.hlc().wall_ms())});
   }
   return FormatTable({"PATH", "ORIGINAL", "AUTHOR", "TIME"}, rows);
@@ -245,7 +253,7 @@ std::string FsHistoryText(const std::vector<v1::FsHistoryEntry>& versions,
     std::string marks;
     if (version.head()) marks = version.version() == winner ? "head, winner" : "head";
     rows.push_back({FsVersionShort(version.version()), FormatTimeMs(version.hlc().wall_ms()),
-                    version.author().empty() ? "-" : Escaped(version.author()),
+                    AuthorCell(version.author()),
                     std::to_string(version.size()), marks});
   }
   return FormatTable({"VERSION", "TIME", "AUTHOR", "SIZE", "MARKS"}, rows);
