@@ -73,8 +73,11 @@ TEST(Cli, StoreCommands) {
   EXPECT_EQ(Parse({"store", "unarchive", "notes"}).args.command, Command::kStoreUnarchive);
 }
 
-TEST(Cli, StoreTypeMustBeKvOrChat) {
-  Parsed p = Parse({"store", "create", "x", "--type", "fs"});
+TEST(Cli, StoreTypeMustBeKvChatOrFs) {
+  Parsed fs = Parse({"store", "create", "x", "--type", "fs"});
+  ASSERT_FALSE(fs.exit_code.has_value()) << fs.err;
+  EXPECT_EQ(fs.args.type, "fs");
+  Parsed p = Parse({"store", "create", "x", "--type", "blob"});
   EXPECT_EQ(p.exit_code, 2);
   Parsed missing = Parse({"store", "create", "x"});
   EXPECT_EQ(missing.exit_code, 2);
