@@ -376,8 +376,8 @@ void BuildFsCommands(CLI::App* app, Arguments* args) {
 
   CLI::App* put = AddCommand(
       fs, "put",
-      "store the content of a local FILE (or stdin) as PATH, uploading only the chunks the "
-      "store lacks; creates PATH if absent, else writes a new version of it",
+      "store a local FILE (or stdin) as PATH, a new version when PATH exists; uploads only "
+      "the chunks the store lacks",
       Command::kFsPut, args);
   AddStore(put, args);
   AddFsPath(put, args, "where in the store");
@@ -391,7 +391,8 @@ void BuildFsCommands(CLI::App* app, Arguments* args) {
                              Command::kFsGet, args);
   AddStore(get, args);
   AddFsPath(get, args, "a regular file");
-  get->add_option("FILE", args->local_file, "the local file to create")->required();
+  get->add_option("FILE", args->local_file, "the local file to create; - writes to stdout")
+      ->required();
   get->add_flag("--force,-f", args->force, "overwrite FILE when it exists (never through a symlink)");
 
   CLI::App* mkdir = AddCommand(fs, "mkdir", "create the directory PATH", Command::kFsMkdir, args);

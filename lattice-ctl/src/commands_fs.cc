@@ -401,6 +401,10 @@ absl::Status Get(Session& session, FsClient& fs, const std::string& path) {
   if (!IsRegular(stat)) return FsError(EINVAL, "not a regular file");
 
   const std::string& file = args.local_file;
+  if (file == "-") {
+    Printer& printer = session.printer();
+    return ReadContent(fs, stat, [&](const std::string& data) { return printer.Write(data); });
+  }
   int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (args.force ? O_TRUNC : O_EXCL);
   int fd = ::open(file.c_str(), flags, stat.attr().mode() & 0777);
   if (fd < 0) {
@@ -604,6 +608,9 @@ absl::Status RunFsPut(Session& session) {
 
 absl::Status RunFsGet(Session& session) {
   const Arguments& args = session.args();
+  if (args.local_file == "-" && session.json()) {
+    return UsageError("fs get to - writes the file's bytes to stdout; --json does not apply");
+  }
   return WithFs(session, What("get", args, {args.path, args.local_file}),
                 [&](FsClient& fs) { return Get(session, fs, args.path); });
 }

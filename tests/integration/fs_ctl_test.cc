@@ -122,6 +122,7 @@ TEST_F(FsCtl, PutListCatGetMoveAndRemove) {
 
   EXPECT_TRUE(CtlOk({"fs", "cat", "docs", "/big.bin"}).out == big);
   EXPECT_EQ(CtlOk({"fs", "cat", "docs", "/stdin.bin"}).out, binary);
+  EXPECT_EQ(CtlOk({"fs", "get", "docs", "/stdin.bin", "-"}).out, binary);
 
   CtlOk({"fs", "get", "docs", "/big.bin", Local("got.bin")});
   auto got = ReadFile(Local("got.bin"));
