@@ -163,6 +163,27 @@ TEST_F(FsCtl, PutListCatGetMoveAndRemove) {
   EXPECT_EQ(CtlOk({"fs", "ls", "docs", "/a"}).out, "renamed\n");
 }
 
+TEST_F(FsCtl, RunsOfZerosAreStoredAsHolesAndReadBackAsZeros) {
+  std::string sparse = RandomBytes(300 * 1024, 1) + std::string(2 * 1024 * 1024, '\0') +
+                       RandomBytes(200 * 1024, 2);
+  WriteLocal("sparse.bin", sparse);
+  nlohmann::json put = CtlJson({"fs", "put", "docs", "/sparse.bin", Local("sparse.bin")});
+  EXPECT_EQ(put["size"], sparse.size());
+  EXPECT_LT(put["uploaded_bytes"].get<uint64_t>(), sparse.size() - 1024 * 1024);
+  EXPECT_TRUE(CtlOk({"fs", "cat", "docs", "/sparse.bin"}).out == sparse);
+  nlohmann::json stat = CtlJson({"fs", "stat", "docs", "/sparse.bin"});
+  EXPECT_LT(stat["blocks"].get<uint64_t>() * 512, sparse.size());
+
+  // A new version of an existing file keeps its mode unless --mode says otherwise.
+  CtlOk({"fs", "put", "docs", "/sparse.bin", "-"}, "short now\n");
+  EXPECT_EQ(CtlJson({"fs", "stat", "docs", "/sparse.bin"})["mode"], "0644");
+  CtlOk({"fs", "put", "docs", "/sparse.bin", "-", "--mode", "0600"}, "shorter\n");
+  nlohmann::json after = CtlJson({"fs", "stat", "docs", "/sparse.bin"});
+  EXPECT_EQ(after["mode"], "0600");
+  EXPECT_EQ(after["size"], 8);
+  EXPECT_EQ(CtlOk({"fs", "cat", "docs", "/sparse.bin"}).out, "shorter\n");
+}
+
 TEST_F(FsCtl, ErrorsSayWhatFailedAndWhy) {
   EXPECT_EQ(CtlFails({"fs", "ls", "docs", "/nope"}),
             "lattice-ctl: fs ls docs /nope: no such file or directory (ENOENT)");
