@@ -29,6 +29,8 @@ struct NodeOptions {
   std::string name;             // empty: keep the stored name, or the host name on first start
   uint64_t min_free_bytes = 0;
   size_t write_buffer_bytes = Database::kDefaultWriteBufferBytes;  // of each database
+  // Tests of chunk replication: every store keeps chunks, not only fs stores.
+  bool chunks_in_every_store = false;
 };
 
 struct StoreDescriptor {

@@ -76,6 +76,8 @@ Replicator::Replicator(Node& node, ReplicatorOptions options)
 absl::Status Replicator::Begin(TransportFactory make_transport) {
   gossip_ = std::make_unique<Gossip>(ctx_, self_id_);
   fetcher_ = std::make_unique<Fetcher>(ctx_, *gossip_);
+  chunk_fetcher_ = std::make_unique<ChunkFetcher>(
+      ctx_, [this](const ConnectionPtr& conn, const std::string& why) { CutOff(conn, why); });
   reconciler_ = std::make_unique<Reconciler>(
       ctx_, *fetcher_,
       [this](const std::string& store_id) { return bootstrapper_->Needed(store_id); },
@@ -278,7 +280,10 @@ void Replicator::OnPayload(const ConnectionPtr& conn, std::string payload) {
       OnWelcome(conn, message->welcome());
       break;
     case v1::PeerMessage::kChunkRequest:
+      chunk_fetcher_->OnRequest(conn, message->chunk_request());
+      break;
     case v1::PeerMessage::kChunkResponse:
+      chunk_fetcher_->OnResponse(conn, message->chunk_response());
       break;
     case v1::PeerMessage::KIND_NOT_SET:
       break;
@@ -288,6 +293,7 @@ void Replicator::OnPayload(const ConnectionPtr& conn, std::string payload) {
 void Replicator::OnClose(const ConnectionPtr& conn, const absl::Status& reason) {
   connections_.Remove(conn.get());
   fetcher_->OnClosed(conn.get());
+  chunk_fetcher_->OnClosed(conn.get());
   reconciler_->OnClosed(conn.get());
   bootstrapper_->OnClosed(conn.get());
   auto now = Clock::now();
@@ -317,6 +323,18 @@ void Replicator::OnClose(const ConnectionPtr& conn, const absl::Status& reason) 
   state.next_attempt = now + state.backoff;
   kicked_ = true;
   cv_.notify_all();
+}
+
+void Replicator::CutOff(const ConnectionPtr& conn, const std::string& why) {
+  {
+    std::lock_guard lock(mu_);
+    spdlog::warn("peer {} cut off for misbehaviour, backing off for {} s: {}",
+                 ShortHex(conn->peer_id()),
+                 std::chrono::duration_cast<std::chrono::seconds>(options_.misbehaviour_backoff).count(),
+                 why);
+    banned_until_[conn->peer_id()] = Clock::now() + options_.misbehaviour_backoff;
+  }
+  conn->Close(why);
 }
 
 // ---- invites and joins ----------------------------------------------------------------
@@ -564,6 +582,7 @@ void Replicator::Maintain() {
   DialMissingPeers();
   for (const auto& conn : connections_.All()) ServeConnection(conn, /*just_connected=*/false);
   fetcher_->Sweep();
+  chunk_fetcher_->Sweep();
   reconciler_->Sweep();
   bootstrapper_->Sweep();
 }

@@ -22,6 +22,7 @@
 #include "net/transport.h"
 #include "node/node.h"
 #include "replication/bootstrapper.h"
+#include "replication/chunk_fetcher.h"
 #include "replication/connection_table.h"
 #include "replication/fetcher.h"
 #include "replication/gossip.h"
@@ -120,6 +121,8 @@ class Replicator {
   }
   std::vector<v1::BootstrapRecord> Bootstraps() { return bootstrapper_->Progress(); }
   size_t connected_count() const { return connections_.All().size(); }
+  // What chunk fetching moved (fs stores' chunks).
+  ChunkFetchStats chunk_stats() const { return chunk_fetcher_->stats(); }
 
   // Runs the maintenance pass now instead of at the next tick (tests, after a membership
   // change).
@@ -133,6 +136,9 @@ class Replicator {
   void OnLink(std::shared_ptr<net::Link> link);
   void OnPayload(const ConnectionPtr& conn, std::string payload);
   void OnClose(const ConnectionPtr& conn, const absl::Status& reason);
+  // Disconnects a peer that sent something no honest node sends (a chunk whose bytes do not
+  // match its hash) and refuses it for options_.misbehaviour_backoff.
+  void CutOff(const ConnectionPtr& conn, const std::string& why);
   void OnWelcome(const ConnectionPtr& conn, const v1::JoinWelcome& welcome);
   // A link with a member revoked in every mesh it shares with this node: both sides send
   // their revocation notices, then it closes. Never joins the connection table.
@@ -162,6 +168,7 @@ class Replicator {
   InviteBook invites_;
   std::unique_ptr<Gossip> gossip_;
   std::unique_ptr<Fetcher> fetcher_;
+  std::unique_ptr<ChunkFetcher> chunk_fetcher_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<Bootstrapper> bootstrapper_;
   std::unique_ptr<net::Transport> transport_;

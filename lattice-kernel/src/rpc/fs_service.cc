@@ -100,6 +100,7 @@ constexpr char kNothingToChange[] = "lattice:fs:nothing to change";
 std::string FsAuthorName(std::string_view author) { return ToHex(author).substr(0, 8); }
 
 grpc::ServerUnaryReactor* FsService::ChangeAfter(Ctx* context, const std::string& store_name,
+                                                 v1::Durability durability,
                                                  std::function<absl::Status(Store&)> prepare,
                                                  PlanFn plan_fn, AnswerFn answer) {
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth, FsAccess(store_name, Right::kWrite));
@@ -135,13 +136,16 @@ grpc::ServerUnaryReactor* FsService::ChangeAfter(Ctx* context, const std::string
     }
     reactor->Finish(ToGrpc(answer(*plan, &*receipt, reader)));
   };
-  store->WriteBuiltAsync(kFsOpType, std::move(build), std::move(done));
+  store->WriteBuiltAsync(kFsOpType, std::move(build), std::move(done),
+                         durability == v1::DURABILITY_APPLIED ? Durability::kApplied
+                                                              : Durability::kSynced);
   return reactor;
 }
 
-grpc::ServerUnaryReactor* FsService::Change(Ctx* context, const std::string& store, PlanFn plan,
+grpc::ServerUnaryReactor* FsService::Change(Ctx* context, const std::string& store,
+                                            v1::Durability durability, PlanFn plan,
                                             AnswerFn answer) {
-  return ChangeAfter(context, store, nullptr, std::move(plan), std::move(answer));
+  return ChangeAfter(context, store, durability, nullptr, std::move(plan), std::move(answer));
 }
 
 // ---- reads ----------------------------------------------------------------------------
@@ -344,17 +348,21 @@ grpc::ServerUnaryReactor* FsService::StatFs(Ctx* context, const v1::FsStatFsRequ
   });
 }
 
-// Every write is acknowledged once durable, so everything applied is durable already.
+// The barrier: chunks are synced as they are stored, so it waits for the store's log only.
 grpc::ServerUnaryReactor* FsService::Sync(Ctx* context, const v1::FsSyncRequest* request,
                                           v1::FsSyncResponse* response) {
-  return ReadCall(ctx_, context, request->store(), Right::kWrite,
-                  [&](Store& store, const FsReader&) -> absl::Status {
-    if (ChunkStore* chunks = ChunksOf(store); chunks != nullptr) {
-      if (auto s = chunks->Sync(); !s.ok()) return s;
+  auto access = OpenForCall(*context, ctx_.node, ctx_.auth, FsAccess(request->store(), Right::kWrite));
+  if (!access.ok()) return Finish(context, access.status());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  access->store->SyncAsync([reactor, response](absl::StatusOr<uint64_t> cursor) {
+    if (!cursor.ok()) {
+      reactor->Finish(ToGrpc(cursor.status()));
+      return;
     }
-    response->set_cursor(store.last_witness());
-    return absl::OkStatus();
+    response->set_cursor(*cursor);
+    reactor->Finish(grpc::Status::OK);
   });
+  return reactor;
 }
 
 grpc::ServerWriteReactor<v1::FsWatchResponse>* FsService::Watch(Ctx* context,
@@ -418,7 +426,7 @@ grpc::ServerUnaryReactor* FsService::History(Ctx* context, const v1::FsHistoryRe
 grpc::ServerUnaryReactor* FsService::Create(Ctx* context, const v1::FsCreateRequest* request,
                                             v1::FsEntryReply* response) {
   return Change(
-      context, request->store(), [request](FsPlanner& p) { return p.Create(*request); },
+      context, request->store(), request->durability(), [request](FsPlanner& p) { return p.Create(*request); },
       [request, response](const FsPlan& plan, const WriteReceipt* receipt,
                           const FsReader& reader) -> absl::Status {
         if (receipt == nullptr || plan.created_op < 0) return absl::InternalError("nothing was created");
@@ -431,7 +439,7 @@ grpc::ServerUnaryReactor* FsService::Create(Ctx* context, const v1::FsCreateRequ
 grpc::ServerUnaryReactor* FsService::Link(Ctx* context, const v1::FsLinkRequest* request,
                                           v1::FsEntryReply* response) {
   return Change(
-      context, request->store(), [request](FsPlanner& p) { return p.Link(*request); },
+      context, request->store(), request->durability(), [request](FsPlanner& p) { return p.Link(*request); },
       [request, response](const FsPlan& plan, const WriteReceipt*, const FsReader& reader) {
         response->set_name(request->new_name());
         return FillStatOf(reader, plan.inode, response->mutable_stat());
@@ -441,7 +449,7 @@ grpc::ServerUnaryReactor* FsService::Link(Ctx* context, const v1::FsLinkRequest*
 grpc::ServerUnaryReactor* FsService::Remove(Ctx* context, const v1::FsRemoveRequest* request,
                                             v1::FsChangeReply* response) {
   return Change(
-      context, request->store(), [request](FsPlanner& p) { return p.Remove(*request); },
+      context, request->store(), request->durability(), [request](FsPlanner& p) { return p.Remove(*request); },
       [response](const FsPlan&, const WriteReceipt* receipt, const FsReader&) {
         FillChange(receipt, response);
         return absl::OkStatus();
@@ -451,7 +459,7 @@ grpc::ServerUnaryReactor* FsService::Remove(Ctx* context, const v1::FsRemoveRequ
 grpc::ServerUnaryReactor* FsService::Rename(Ctx* context, const v1::FsRenameRequest* request,
                                             v1::FsChangeReply* response) {
   return Change(
-      context, request->store(), [request](FsPlanner& p) { return p.Rename(*request); },
+      context, request->store(), request->durability(), [request](FsPlanner& p) { return p.Rename(*request); },
       [response](const FsPlan&, const WriteReceipt* receipt, const FsReader&) {
         FillChange(receipt, response);
         return absl::OkStatus();
@@ -472,7 +480,7 @@ grpc::ServerUnaryReactor* FsService::SetAttr(Ctx* context, const v1::FsSetAttrRe
     };
   }
   return ChangeAfter(
-      context, request->store(), std::move(prepare),
+      context, request->store(), request->durability(), std::move(prepare),
       [request, cut](FsPlanner& p) { return p.SetAttr(*request, *cut); },
       [response](const FsPlan& plan, const WriteReceipt*, const FsReader& reader) {
         return FillStatOf(reader, plan.inode, response);
@@ -488,7 +496,7 @@ grpc::ServerUnaryReactor* FsService::Commit(Ctx* context, const v1::FsCommitRequ
     return FsCheckChunksPresent(*chunks, request->extents());
   };
   return ChangeAfter(
-      context, request->store(), prepare, [request](FsPlanner& p) { return p.Commit(*request); },
+      context, request->store(), request->durability(), prepare, [request](FsPlanner& p) { return p.Commit(*request); },
       [response](const FsPlan& plan, const WriteReceipt*, const FsReader& reader) {
         return FillStatOf(reader, plan.inode, response);
       });
@@ -497,7 +505,7 @@ grpc::ServerUnaryReactor* FsService::Commit(Ctx* context, const v1::FsCommitRequ
 grpc::ServerUnaryReactor* FsService::Restore(Ctx* context, const v1::FsRestoreRequest* request,
                                              v1::FsStat* response) {
   return Change(
-      context, request->store(), [request](FsPlanner& p) { return p.Restore(*request); },
+      context, request->store(), request->durability(), [request](FsPlanner& p) { return p.Restore(*request); },
       [response](const FsPlan& plan, const WriteReceipt*, const FsReader& reader) {
         return FillStatOf(reader, plan.inode, response);
       });
@@ -506,7 +514,7 @@ grpc::ServerUnaryReactor* FsService::Restore(Ctx* context, const v1::FsRestoreRe
 grpc::ServerUnaryReactor* FsService::SetXattr(Ctx* context, const v1::FsXattrRequest* request,
                                               v1::FsChangeReply* response) {
   return Change(
-      context, request->store(), [request](FsPlanner& p) { return p.SetXattr(*request); },
+      context, request->store(), request->durability(), [request](FsPlanner& p) { return p.SetXattr(*request); },
       [response](const FsPlan&, const WriteReceipt* receipt, const FsReader&) {
         FillChange(receipt, response);
         return absl::OkStatus();
@@ -516,7 +524,7 @@ grpc::ServerUnaryReactor* FsService::SetXattr(Ctx* context, const v1::FsXattrReq
 grpc::ServerUnaryReactor* FsService::RemoveXattr(Ctx* context, const v1::FsXattrRequest* request,
                                                  v1::FsChangeReply* response) {
   return Change(
-      context, request->store(), [request](FsPlanner& p) { return p.RemoveXattr(*request); },
+      context, request->store(), request->durability(), [request](FsPlanner& p) { return p.RemoveXattr(*request); },
       [response](const FsPlan&, const WriteReceipt* receipt, const FsReader&) {
         FillChange(receipt, response);
         return absl::OkStatus();

@@ -50,9 +50,11 @@ class FsService final : public v1::Fs::CallbackService {
   using PlanFn = std::function<absl::StatusOr<FsPlan>(FsPlanner&)>;
   using AnswerFn = std::function<absl::Status(const FsPlan& plan, const WriteReceipt* receipt,
                                               const FsReader& reader)>;
-  Unary* Change(Ctx* context, const std::string& store, PlanFn plan, AnswerFn answer);
+  // `durability` is the request's: acknowledged once synced (the default) or once applied.
+  Unary* Change(Ctx* context, const std::string& store, v1::Durability durability, PlanFn plan,
+                AnswerFn answer);
   // Starts a change once `prepare` (run on the receiving thread with the open store) is done.
-  Unary* ChangeAfter(Ctx* context, const std::string& store,
+  Unary* ChangeAfter(Ctx* context, const std::string& store, v1::Durability durability,
                      std::function<absl::Status(Store&)> prepare, PlanFn plan, AnswerFn answer);
 
   ServiceContext& ctx_;

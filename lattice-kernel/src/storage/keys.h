@@ -20,6 +20,8 @@ inline constexpr char kHeld = 'h';             // h be64(wall_ms) hash -> "" (st
 inline constexpr char kFork = 'k';             // k author be64(seq) -> ForkProof
 inline constexpr char kStanding = 'r';         // r be64(wall_ms) be32(counter) hash -> ""
                                                // (root stores: changes of a member's status)
+inline constexpr char kChunkWant = 'c';        // c chunk-hash -> "" (fs stores: cited by an
+                                               // applied intention, not in the chunk store)
 inline constexpr char kMeta = 'M';             // M name -> value
 inline constexpr char kState = 'S';            // S ... -> the state machine's tables
 

@@ -16,6 +16,7 @@
 #include "state/root_rules.h"
 #include "state/root_state.h"
 #include "storage/keys.h"
+#include "store/chunk_wants.h"
 #include "store/intention_applier.h"
 #include "store/sync_snapshot.h"
 
@@ -117,6 +118,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Options options) {
       store->db_, Database::Open(store->options_.dir, store->options_.write_buffer_bytes,
                                  store->options_.env));
   store->db_->set_min_free_bytes(store->options_.min_free_bytes);
+  if (store->options_.keep_chunks) {
+    LATTICE_ASSIGN_OR_RETURN(store->chunks_, ChunkStore::Open(store->options_.dir + "/chunks"));
+  }
   store->state_machine_ = MakeStateMachine(store->options_.type);
   LATTICE_RETURN_IF_ERROR(store->LoadWriterState());
   // What an open finds is durable: LevelDB writes the log it replays out as a synced table.
@@ -703,7 +707,8 @@ Store::CommitKind Store::ProcessGroup(const std::vector<Request*>& group) {
   }
   state_.applied_in_group.clear();
   state_.applied_intentions.clear();
-  state_.keep_applied_intentions = has_listeners_.load();
+  // With a chunk store the group's intentions are kept to find the chunks they cite.
+  state_.keep_applied_intentions = has_listeners_.load() || chunks_ != nullptr;
   BatchView view(*db_);
   IntentionApplier applier(options_.id, view, state_, *state_machine_, *options_.clock,
                            options_.may_write);
@@ -809,6 +814,19 @@ Store::CommitKind Store::ProcessGroup(const std::vector<Request*>& group) {
 
   applier.Finish();
   state_.FlushFrontier(view);
+  bool wants_recorded = false;
+  if (chunks_ != nullptr) {
+    for (const auto& intention : state_.applied_intentions) {
+      auto cited = ChunksCitedBy(intention.body.op_type(), intention.body.payload());
+      if (cited.empty()) continue;
+      auto recorded = RecordChunkWants(view, *chunks_, cited);
+      if (!recorded.ok()) {
+        view.Fail(recorded.status());
+      } else if (*recorded > 0) {
+        wants_recorded = true;
+      }
+    }
+  }
   absl::Status commit = view.status();
   // The one decision of a group's durability: synced when any of its requests must be
   // acknowledged durable, or when too much is unsynced already.
@@ -827,7 +845,10 @@ Store::CommitKind Store::ProcessGroup(const std::vector<Request*>& group) {
     complete_barriers();
     return CommitKind::kNone;
   }
+  // Chunks first: an intention made durable must not cite a chunk a crash could lose.
+  if (commit.ok() && chunks_ != nullptr) commit = chunks_->Sync();
   if (commit.ok()) commit = Commit(view.batch(), sync);
+  if (commit.ok() && wants_recorded) chunk_wants_generation_.fetch_add(1);
   if (commit.ok()) {
     if (!sync) unsynced_requests_ += group.size();
     applier.Committed();
@@ -867,6 +888,27 @@ Store::CommitKind Store::ProcessGroup(const std::vector<Request*>& group) {
     }
   }
   return CommitKind::kFailed;
+}
+
+absl::StatusOr<std::vector<std::string>> Store::WantedChunks(size_t max,
+                                                             std::string_view after) const {
+  if (chunks_ == nullptr) return std::vector<std::string>();
+  return ListChunkWants(*db_, max, after);
+}
+
+absl::Status Store::WantChunks(const std::vector<std::string>& hashes) {
+  if (chunks_ == nullptr) {
+    return absl::FailedPreconditionError(
+        fmt::format("store {} keeps no chunks", FormatStoreId(options_.id)));
+  }
+  LATTICE_RETURN_IF_ERROR(AddChunkWants(*db_, hashes));
+  chunk_wants_generation_.fetch_add(1);
+  return absl::OkStatus();
+}
+
+absl::Status Store::ChunksStored(const std::vector<std::string>& hashes) {
+  if (chunks_ == nullptr) return absl::OkStatus();
+  return DropChunkWants(*db_, hashes);
 }
 
 uint64_t Store::WaitForWitness(uint64_t after,

@@ -30,6 +30,7 @@
 #include "lattice/v1/store_protocol.pb.h"
 #include "state/state_machine.h"
 #include "storage/batch_view.h"
+#include "storage/chunk_store.h"
 #include "storage/database.h"
 #include "store/serial_executor.h"
 #include "store/store_type.h"
@@ -120,6 +121,10 @@ class Store {
     uint64_t max_unsynced_ms = limits::kMaxUnsyncedMs;
     // The file system below the database (Database::Open); nullptr for the real one.
     leveldb::Env* env = nullptr;
+    // Keeps a chunk store at <dir>/chunks (fs stores): chunks() is then not null, applied
+    // intentions that cite chunks it lacks record them as wanted, and every commit syncs the
+    // chunk store first, so no durable intention cites a chunk that is not durable.
+    bool keep_chunks = false;
   };
 
   static absl::StatusOr<std::unique_ptr<Store>> Open(Options options);
@@ -185,6 +190,22 @@ class Store {
   absl::StatusOr<uint64_t> Reexamine(const std::string& author, const AuthorRights& rights);
 
   const Database& db() const { return *db_; }
+
+  // The store's chunks (Options::keep_chunks), or nullptr. A chunk put here must be put
+  // before the intention that cites it is written (the commit syncs it).
+  ChunkStore* chunks() const { return chunks_.get(); }
+  // Chunks applied intentions cite that chunks() lacks, in hash order after `after` ("" =
+  // from the first), at most `max` (chunk_wants.h). Empty without a chunk store.
+  absl::StatusOr<std::vector<std::string>> WantedChunks(size_t max, std::string_view after = {}) const;
+  // Marks chunks as wanted again: a cited chunk a read found missing or damaged (DATA_LOSS),
+  // which replication then fetches from a peer.
+  absl::Status WantChunks(const std::vector<std::string>& hashes);
+  // Drops the wants of chunks now in chunks() (replication, once it stored them).
+  absl::Status ChunksStored(const std::vector<std::string>& hashes);
+  // Grows whenever a commit or WantChunks records new wants: a fetcher that saw the same
+  // value before has nothing new to look at.
+  uint64_t chunk_wants_generation() const { return chunk_wants_generation_.load(); }
+
   uint64_t last_witness() const { return last_witness_.load(); }
   // Every intention up to this witness number is durable; at most last_witness().
   uint64_t durable_witness() const { return durable_witness_.load(); }
@@ -288,6 +309,8 @@ class Store {
 
   Options options_;
   std::unique_ptr<Database> db_;
+  std::unique_ptr<ChunkStore> chunks_;  // with Options::keep_chunks
+  std::atomic<uint64_t> chunk_wants_generation_{0};
   std::unique_ptr<StateMachine> state_machine_;
 
   WriterState state_;  // the leader's only; reloaded from the database after a failed commit

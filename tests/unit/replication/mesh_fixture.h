@@ -51,6 +51,7 @@ class MeshTest : public ::testing::Test {
   std::vector<MeshNode*> All();
 
   replication::ReplicatorOptions options_;
+  bool chunks_in_every_store_ = false;  // NodeOptions::chunks_in_every_store of new nodes
   std::shared_ptr<net::InMemoryNetwork> network_ = net::InMemoryNetwork::Create();
   std::vector<std::unique_ptr<MeshNode>> nodes_;
 
