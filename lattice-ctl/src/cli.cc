@@ -362,6 +362,95 @@ void BuildDebugCommands(CLI::App* app, Arguments* args) {
            args);
 }
 
+void AddFsPath(CLI::App* sub, Arguments* args, const std::string& help) {
+  sub->add_option("PATH", args->path, help)->required();
+}
+
+void BuildFsCommands(CLI::App* app, Arguments* args) {
+  CLI::App* fs = app->add_subcommand(
+      "fs", "read and write fs stores (the shared drive) without mounting them");
+  fs->require_subcommand(1);
+  fs->footer("PATH is a path in the store, from its root: /notes/plan.txt.");
+
+  CLI::App* ls = AddCommand(fs, "ls", "list a directory (or show one file), name order",
+                            Command::kFsLs, args);
+  AddStore(ls, args);
+  ls->add_option("PATH", args->path, "the directory (default: /)");
+  ls->add_flag("-l,--long", args->long_listing,
+               "mode, links, uid, gid, size, mtime (UTC) and name, as ls -l; symlinks show "
+               "-> target");
+
+  CLI::App* stat = AddCommand(fs, "stat", "show the attributes of PATH", Command::kFsStat, args);
+  AddStore(stat, args);
+  AddFsPath(stat, args, "the file, directory or link");
+
+  CLI::App* cat = AddCommand(fs, "cat", "write the content of PATH to stdout (binary-safe)",
+                             Command::kFsCat, args);
+  AddStore(cat, args);
+  AddFsPath(cat, args, "a regular file");
+
+  CLI::App* put = AddCommand(
+      fs, "put",
+      "store a local FILE (or stdin) as PATH, a new version when PATH exists; uploads only "
+      "the chunks the store lacks",
+      Command::kFsPut, args);
+  AddStore(put, args);
+  AddFsPath(put, args, "where in the store");
+  put->add_option("FILE", args->local_file, "the local file; - or nothing reads stdin");
+  put->add_option("--mode", args->mode,
+                  "permission bits in octal, e.g. 0644 (default: the local file's for a new "
+                  "PATH; an existing PATH keeps its own)");
+
+  CLI::App* get = AddCommand(fs, "get",
+                             "copy PATH to a new local FILE with the stored file's mode",
+                             Command::kFsGet, args);
+  AddStore(get, args);
+  AddFsPath(get, args, "a regular file");
+  get->add_option("FILE", args->local_file, "the local file to create; - writes to stdout")
+      ->required();
+  get->add_flag("--force,-f", args->force, "overwrite FILE when it exists (never through a symlink)");
+
+  CLI::App* mkdir = AddCommand(fs, "mkdir", "create the directory PATH", Command::kFsMkdir, args);
+  AddStore(mkdir, args);
+  AddFsPath(mkdir, args, "the new directory");
+  mkdir->add_flag("-p,--parents", args->parents,
+                  "create missing parents too; an existing directory is no error");
+
+  CLI::App* rm = AddCommand(fs, "rm", "remove a file, a link or an empty directory",
+                            Command::kFsRm, args);
+  AddStore(rm, args);
+  AddFsPath(rm, args, "what to remove");
+
+  CLI::App* mv = AddCommand(fs, "mv",
+                            "rename FROM to TO, or move it into TO when TO is a directory",
+                            Command::kFsMv, args);
+  AddStore(mv, args);
+  mv->add_option("FROM", args->path)->required();
+  mv->add_option("TO", args->to)->required();
+
+  AddStore(AddCommand(fs, "conflicts",
+                      "list conflict copies: each copy's path, the path that kept the name, "
+                      "its author and time",
+                      Command::kFsConflicts, args),
+           args);
+
+  CLI::App* history = AddCommand(fs, "history",
+                                 "list the content versions of a file, newest first, its "
+                                 "heads and the winner marked",
+                                 Command::kFsHistory, args);
+  AddStore(history, args);
+  AddFsPath(history, args, "a regular file");
+
+  CLI::App* restore = AddCommand(fs, "restore",
+                                 "make VERSION the content of PATH again (as a new version)",
+                                 Command::kFsRestore, args);
+  AddStore(restore, args);
+  AddFsPath(restore, args, "a regular file");
+  restore->add_option("VERSION", args->version,
+                      "a version as fs history prints it, or any unique prefix of it")
+      ->required();
+}
+
 }  // namespace
 
 std::optional<int> ParseCommandLine(int argc, const char* const* argv, Arguments* args,
@@ -388,6 +477,7 @@ std::optional<int> ParseCommandLine(int argc, const char* const* argv, Arguments
   BuildPeerCommands(&app, args);
   BuildKvCommands(&app, args);
   BuildChatCommands(&app, args);
+  BuildFsCommands(&app, args);
   BuildTokenCommands(&app, args);
   BuildDebugCommands(&app, args);
   BuildServiceCommands(&app, args);

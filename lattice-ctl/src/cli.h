@@ -54,6 +54,17 @@ enum class Command {
   kServiceReset,
   kNodeTagAdd,
   kNodeTagRemove,
+  kFsLs,
+  kFsStat,
+  kFsCat,
+  kFsPut,
+  kFsGet,
+  kFsMkdir,
+  kFsRm,
+  kFsMv,
+  kFsConflicts,
+  kFsHistory,
+  kFsRestore,
 };
 
 struct GlobalOptions {
@@ -112,6 +123,15 @@ struct Arguments {
   std::string assignment;            // service override: KEY=VALUE
   std::string clear;                 // service override --clear KEY
   std::string tag;                   // node tag add|remove TAG
+
+  std::string path;                  // fs ...: PATH in the store ("/a/b"); fs mv: FROM
+  std::string to;                    // fs mv: TO
+  std::string local_file;            // fs put: FILE ("-" or empty: stdin); fs get: FILE
+  std::string version;               // fs restore: VERSION (a unique hex prefix)
+  std::optional<std::string> mode;   // fs put --mode (octal)
+  bool long_listing = false;         // fs ls -l
+  bool parents = false;              // fs mkdir -p
+  bool force = false;                // fs get --force
 };
 
 // Parses argv into `args`. Returns nullopt when a command should run; otherwise the process

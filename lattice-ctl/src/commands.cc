@@ -68,6 +68,17 @@ absl::Status RunCommand(Session& session) {
     case Command::kChatTopic: return RunChatTopic(session);
     case Command::kChatChannels: return RunChatChannels(session);
     case Command::kChatWatch: return RunChatWatch(session);
+    case Command::kFsLs: return RunFsLs(session);
+    case Command::kFsStat: return RunFsStat(session);
+    case Command::kFsCat: return RunFsCat(session);
+    case Command::kFsPut: return RunFsPut(session);
+    case Command::kFsGet: return RunFsGet(session);
+    case Command::kFsMkdir: return RunFsMkdir(session);
+    case Command::kFsRm: return RunFsRm(session);
+    case Command::kFsMv: return RunFsMv(session);
+    case Command::kFsConflicts: return RunFsConflicts(session);
+    case Command::kFsHistory: return RunFsHistory(session);
+    case Command::kFsRestore: return RunFsRestore(session);
     case Command::kTokenCreate: return RunTokenCreate(session);
     case Command::kTokenList: return RunTokenList(session);
     case Command::kTokenRevoke: return RunTokenRevoke(session);

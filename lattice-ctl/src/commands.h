@@ -79,6 +79,18 @@ absl::Status RunChatTopic(Session& session);
 absl::Status RunChatChannels(Session& session);
 absl::Status RunChatWatch(Session& session);
 
+absl::Status RunFsLs(Session& session);
+absl::Status RunFsStat(Session& session);
+absl::Status RunFsCat(Session& session);
+absl::Status RunFsPut(Session& session);
+absl::Status RunFsGet(Session& session);
+absl::Status RunFsMkdir(Session& session);
+absl::Status RunFsRm(Session& session);
+absl::Status RunFsMv(Session& session);
+absl::Status RunFsConflicts(Session& session);
+absl::Status RunFsHistory(Session& session);
+absl::Status RunFsRestore(Session& session);
+
 absl::Status RunTokenCreate(Session& session);
 absl::Status RunTokenList(Session& session);
 absl::Status RunTokenRevoke(Session& session);

@@ -12,6 +12,7 @@ namespace {
 
 constexpr char kUsagePayload[] = "type.lattice.dev/ctl.usage";
 constexpr char kStdoutClosedPayload[] = "type.lattice.dev/ctl.stdout-closed";
+constexpr char kPlainPayload[] = "type.lattice.dev/ctl.plain";
 
 absl::Status Marked(absl::Status status, const char* payload_url) {
   status.SetPayload(payload_url, absl::Cord("1"));
@@ -36,6 +37,14 @@ bool IsUsageError(const absl::Status& status) {
   return status.GetPayload(kUsagePayload).has_value();
 }
 
+absl::Status PlainError(absl::StatusCode code, const std::string& message) {
+  return Marked(absl::Status(code, message), kPlainPayload);
+}
+
+bool IsPlainError(const absl::Status& status) {
+  return status.GetPayload(kPlainPayload).has_value();
+}
+
 absl::Status StdoutClosedError() {
   return Marked(absl::CancelledError("stdout was closed"), kStdoutClosedPayload);
 }
@@ -46,7 +55,7 @@ bool IsStdoutClosed(const absl::Status& status) {
 
 std::string DescribeStatus(const absl::Status& status) {
   std::string message(status.message());
-  if (IsUsageError(status)) return OneLine(message);
+  if (IsUsageError(status) || IsPlainError(status)) return OneLine(message);
   std::string code = absl::StatusCodeToString(status.code());
   std::transform(code.begin(), code.end(), code.begin(), [](unsigned char c) {
     return c == '_' ? ' ' : static_cast<char>(std::tolower(c));

@@ -21,8 +21,13 @@ bool IsUsageError(const absl::Status& status);
 absl::Status StdoutClosedError();
 bool IsStdoutClosed(const absl::Status& status);
 
+// A failure whose message already says everything a person needs, e.g. "fs ls docs /nope: no
+// such file or directory (ENOENT)": shown without the code in words (exit 1 all the same).
+absl::Status PlainError(absl::StatusCode code, const std::string& message);
+bool IsPlainError(const absl::Status& status);
+
 // "<code in words>: <message>", e.g. "permission denied: token may not write to store x".
-// Usage errors are shown without the code.
+// Usage errors and plain errors are shown without the code.
 std::string DescribeStatus(const absl::Status& status);
 
 // The same as one line of JSON, for --json:

@@ -39,6 +39,7 @@ class Kernel(GatewayKernel):
         self.command = [args.kernel, "--data-dir", os.path.join(self.dir, "data"),
                         "--socket", self.socket, "--name", name, *extra]
         self.process = None
+        self.cwd = None  # where lattice-ctl runs (the README's local files are relative)
 
     def start(self, listen="127.0.0.1:0"):
         self.process = subprocess.Popen(self.command + ["--listen", listen],
@@ -51,7 +52,7 @@ class Kernel(GatewayKernel):
         if self.process is not None and self.process.poll() is not None:
             raise TestFailure("kernel %s exited: %s" % (self.name, tail(self.log_path)))
         return subprocess.run([self.args.ctl, "--socket", self.socket, *args],
-                              capture_output=True, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=timeout, cwd=self.cwd)
 
     def ctl(self, *args):
         done = self.run(*args)
@@ -107,13 +108,20 @@ def run_watch(kernel, words):
 
 def readme_examples(args, root):
     """Every lattice-ctl line of the README, in order, on two kernels A and B ("# on B"
-    lines run on B). TOKEN is what `peer invite` printed. Daemons are not started: the
+    lines run on B). TOKEN is what `peer invite` printed; VERSION is the oldest version the
+    last `fs history` printed. Local files run in a scratch directory, where each FILE an
+    `fs put` names is made first and `fs cat` must print it back. Daemons are not started: the
     kernels find no binaries, so the examples bind no fixed port."""
     no_binaries = os.path.join(root, "no-binaries")
     os.makedirs(no_binaries)
+    work = os.path.join(root, "work")
+    os.makedirs(work)
     kernels = {name: Kernel(args, root, name, ["--bin-dir", no_binaries]) for name in ("A", "B")}
+    put_content = {}
+    version = None
     try:
         for kernel in kernels.values():
+            kernel.cwd = work
             kernel.start()
         commands = readme_commands(args.readme)
         check(len(commands) > 20, "found only %d README commands" % len(commands))
@@ -121,6 +129,14 @@ def readme_examples(args, root):
         for machine, words in commands:
             kernel = kernels[machine]
             words = [token if word == "TOKEN" and token else word for word in words]
+            words = [version if word == "VERSION" and version else word for word in words]
+            if words[:2] == ["fs", "put"] and len(words) > 4 and words[4] != "-":
+                local = os.path.join(work, words[4])
+                if not os.path.exists(local):
+                    with open(local, "w") as f:
+                        f.write("a line from the README's example, %s\n" % words[4])
+                with open(local) as f:
+                    put_content[words[3]] = f.read()
             shown = "%s: lattice-ctl %s" % (machine, " ".join(words))
             if words[:2] == ["kv", "watch"]:
                 run_watch(kernel, words)
@@ -135,6 +151,10 @@ def readme_examples(args, root):
                 shown, done.returncode, done.stdout, done.stderr))
             if words[:2] == ["peer", "invite"]:
                 token = done.stdout.strip()
+            if words[:2] == ["fs", "history"]:
+                version = done.stdout.strip().splitlines()[-1].split()[0]
+            if words[:2] == ["fs", "cat"] and words[3] in put_content:
+                check(done.stdout == put_content[words[3]], "%s printed %r" % (shown, done.stdout))
             if words[:2] == ["chat", "history"]:
                 check("hello, mesh" in done.stdout, "%s shows no message:\n%s" % (shown, done.stdout))
             if words[:2] == ["store", "sync"] and "nothing to reconcile" not in done.stdout:
