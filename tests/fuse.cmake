@@ -21,8 +21,8 @@ gtest_discover_tests(fuse_unit_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit
 find_program(LATTICE_FUSE_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
 set(LATTICE_FUSE_SCENARIOS
   files_and_content rename_and_links attributes special_files xattrs mmap_and_locks
-  sync_and_statfs big_directory unlink_while_open kernel_restart stale_mount tools
-  exerciser_fixed_seed exerciser_random_seed last_link_removed_after_an_edit)
+  sync_and_statfs big_directory unlink_while_open kernel_restart stale_mount
+  differential_fixed_seed differential_random_seed last_link_removed_after_an_edit)
 if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)
   foreach(_scenario ${LATTICE_FUSE_SCENARIOS})
     add_test(NAME fuse_${_scenario}
@@ -31,27 +31,7 @@ if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)
                      --ctl $<TARGET_FILE:lattice-ctl>
                      --fuse $<TARGET_FILE:lattice-fuse>
                      ${_scenario})
-    set_tests_properties(fuse_${_scenario} PROPERTIES LABELS integration-fuse TIMEOUT 180
-                         SKIP_RETURN_CODE 77)
-  endforeach()
-endif()
-
-# An in-memory stand-in for the kernel's Fs service, so the mount tests also run where the
-# kernel has no fs stores: fuse_fake_* run the same scenarios against it (no restart test).
-add_executable(fake_fs_server ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/fake_fs_server.cc)
-target_link_libraries(fake_fs_server PRIVATE lattice_fuse_lib)
-lattice_warnings(fake_fs_server)
-if(LATTICE_FUSE_PYTHON)
-  foreach(_scenario ${LATTICE_FUSE_SCENARIOS})
-    if(_scenario STREQUAL "kernel_restart")
-      continue()
-    endif()
-    add_test(NAME fuse_fake_${_scenario}
-             COMMAND ${LATTICE_FUSE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/integration/fuse_mount_test.py
-                     --fake-server $<TARGET_FILE:fake_fs_server>
-                     --fuse $<TARGET_FILE:lattice-fuse>
-                     ${_scenario})
-    set_tests_properties(fuse_fake_${_scenario} PROPERTIES LABELS integration-fuse TIMEOUT 180
-                         SKIP_RETURN_CODE 77)
+    set_tests_properties(fuse_${_scenario} PROPERTIES LABELS "integration;integration-fuse"
+                         TIMEOUT 180 SKIP_RETURN_CODE 77 RESOURCE_LOCK fuse)
   endforeach()
 endif()
