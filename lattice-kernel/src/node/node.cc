@@ -181,8 +181,8 @@ absl::StatusOr<Store*> Node::OpenStore(const std::string& id, StoreType type,
   options.clock = &clock_;
   options.min_free_bytes = options_.min_free_bytes;
   options.write_buffer_bytes = options_.write_buffer_bytes;
-  // fs stores keep their file content as chunks. By name until StoreType::kFs exists here.
-  options.keep_chunks = StoreTypeName(type) == "fs" || options_.chunks_in_every_store;
+  // fs stores keep their file content as chunks.
+  options.keep_chunks = type == StoreType::kFs || options_.chunks_in_every_store;
   options.may_write = [this, mesh_id, id](std::string_view author, BatchView& own) {
     return RightsOf(mesh_id, id, author, id == mesh_id ? &own : nullptr);
   };

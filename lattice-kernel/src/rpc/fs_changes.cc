@@ -45,7 +45,7 @@ class FsWatchStream final : public WatchStream<v1::FsWatchResponse> {
 }  // namespace
 
 bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, v1::FsChange* out) {
-  if (intention.body.op_type() != kFsOpType) return false;
+  if (intention.body.op_type() != kOpFs) return false;
   v1::FsPayload payload;
   if (!payload.ParseFromString(intention.body.payload())) return false;
   auto resolve = [&](uint64_t id) {

@@ -9,8 +9,6 @@
 
 namespace lattice::kernel {
 
-inline constexpr std::string_view kFsOpType = kOpFs;
-
 grpc::ServerWriteReactor<v1::FsWatchResponse>* OpenFsWatch(ServiceContext& ctx,
                                                            grpc::CallbackServerContext* context,
                                                            const v1::FsWatchRequest* request);

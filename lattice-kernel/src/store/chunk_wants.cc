@@ -5,6 +5,7 @@
 #include <set>
 
 #include "lattice/common/status.h"
+#include "dag/intention.h"
 #include "lattice/v1/fs.pb.h"
 #include "storage/keys.h"
 
@@ -23,7 +24,7 @@ std::string WantKey(std::string_view hash) {
 
 std::vector<std::string> ChunksCitedBy(std::string_view op_type, std::string_view payload) {
   std::vector<std::string> cited;
-  if (op_type != kFsOpType) return cited;
+  if (op_type != kOpFs) return cited;
   v1::FsPayload fs;
   if (!fs.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) return cited;
   std::set<std::string_view> seen;

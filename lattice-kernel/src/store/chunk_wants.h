@@ -16,9 +16,6 @@
 
 namespace lattice::kernel {
 
-// The op type of fs intentions (kOpFs once the fs state machine defines it).
-inline constexpr std::string_view kFsOpType = "fs.v1";
-
 // The chunk hashes an intention of `op_type` with `payload` cites, each once, in the order
 // they first appear: the non-empty extent hashes of its FsWrite ops. Empty for other op
 // types and for a payload that does not parse (the state machine refuses it anyway).
