@@ -196,19 +196,26 @@ TEST_F(FsContentTest, TheUnlinkersOwnLaterWriteKeepsTheFileUnlinked) {
 // One node: echo 1 > a; ln a b; mv b e; rm a; echo new > a; echo edit >> e; rm e. Each unlink
 // saw the versions there were when it was made; the edit through `e` came after `rm a`, which
 // therefore did not see it. Only the unlink of the last name (`rm e`) is a delete to weigh
-// against edits; `rm a` removed a name while another was live and never comes back.
+// against edits; `rm a` removed a name while another was live and never comes back (shown, it
+// would clash with the new `a` as a.sync-conflict-...). On one node the edit is also later in
+// the unlinker's own chain; the second half makes it another node's, where only the rule on
+// the last unlink keeps the old `a` removed.
 TEST_F(FsContentTest, AnEditThroughAnotherNameDoesNotBringBackANameRemovedBefore) {
+  auto create = FsIntention(a_, kT0, 0,
+                            Payload({Create(kFsRootId, "a", kFile), Write(FsOpRef(0), 2)}));
+  const uint64_t f = FsDerivedId(create.hash, 0);  // the entry `a` and its inode
+  const std::string v1 = FsVersionId(create.hash, 1);
   FsReplica r;
   r.Name(a_);
-  ASSERT_TRUE(r.Apply(create_).ok());  // echo 1 > a  (the entry `a` is f_)
-  auto link = FsIntention(a_, kT0 + 1000, 0, Payload({Link(f_, kFsRootId, "b")}));
+  ASSERT_TRUE(r.Apply(create).ok());  // echo 1 > a
+  auto link = FsIntention(a_, kT0 + 1000, 0, Payload({Link(f, kFsRootId, "b")}));
   uint64_t b = FsDerivedId(link.hash, 0);
   auto rename = FsIntention(a_, kT0 + 2000, 0, Payload({Move(b, kFsRootId, "e")}));
-  auto rm_a = FsIntention(a_, kT0 + 3000, 0, Payload({Move(f_, kFsTrashId, "a", {v1_})}));
+  auto rm_a = FsIntention(a_, kT0 + 3000, 0, Payload({Move(f, kFsTrashId, "a", {v1})}));
   auto recreate = FsIntention(a_, kT0 + 4000, 0,
                               Payload({Create(kFsRootId, "a", kFile), Write(FsOpRef(0), 4)}));
   uint64_t a2 = FsDerivedId(recreate.hash, 0);
-  auto edit = FsIntention(a_, kT0 + 5000, 0, Payload({Write(f_, 7, {v1_})}));
+  auto edit = FsIntention(a_, kT0 + 5000, 0, Payload({Write(f, 7, {v1})}));
   std::string v2 = FsVersionId(edit.hash, 0);
   auto rm_e = FsIntention(a_, kT0 + 6000, 0, Payload({Move(b, kFsTrashId, "e", {v2})}));
   for (const auto* x : {&link, &rename, &rm_a, &recreate, &edit}) ASSERT_TRUE(r.Apply(*x).ok());
@@ -217,13 +224,28 @@ TEST_F(FsContentTest, AnEditThroughAnotherNameDoesNotBringBackANameRemovedBefore
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{"a", "e"}));
   EXPECT_EQ((*reader.Lookup(kFsRootId, "a"))->inode, a2);
-  EXPECT_EQ((*reader.Inode(f_))->nlink, 1u);
+  EXPECT_EQ((*reader.Inode(f))->nlink, 1u);
   ASSERT_TRUE(r.Apply(rm_e).ok());
   EXPECT_EQ(ShownNames(reader, kFsRootId), std::vector<std::string>{"a"});
   EXPECT_EQ((*reader.Lookup(kFsRootId, "a"))->inode, a2);
-  EXPECT_FALSE((*reader.Inode(f_))->live);
-  EXPECT_EQ((*reader.Inode(f_))->nlink, 0u);
+  EXPECT_FALSE((*reader.Inode(f))->live);
+  EXPECT_EQ((*reader.Inode(f))->nlink, 0u);
   EXPECT_EQ(*reader.InodeCount(), 2u);  // the root and the new `a`
+
+  // The same when the edit and the last unlink are another node's, made after it saw `rm a`:
+  // the edit is no concurrent edit of the name `a`, whose removal left `e` live.
+  auto edit_b = FsIntention(b_, kT0 + 5000, 0, Payload({Write(f, 7, {v1})}));
+  auto rm_e_b = FsIntention(b_, kT0 + 6000, 0,
+                            Payload({Move(b, kFsTrashId, "e", {FsVersionId(edit_b.hash, 0)})}));
+  FsReplica other;
+  other.Name(a_);
+  ASSERT_TRUE(other.Apply(create).ok());
+  for (const auto* x : {&link, &rename, &rm_a, &recreate, &edit_b, &rm_e_b}) {
+    ASSERT_TRUE(other.Apply(*x).ok());
+  }
+  EXPECT_EQ(ShownNames(other.Reader(), kFsRootId), std::vector<std::string>{"a"});
+  EXPECT_EQ((*other.Reader().Lookup(kFsRootId, "a"))->inode, a2);
+  EXPECT_FALSE((*other.Reader().Inode(f))->live);
 }
 
 // A removes both names of a file, one after the other, while B edits it without having seen
