@@ -4,10 +4,16 @@
 //
 // - Visible entries. An entry placed in a directory (not the trash) is shown there. An entry
 //   in the trash is shown at its place before the trash when
-//     * it is not a directory, no entry of its inode is placed, and its inode has a content
-//       head the unlink did not see (delete versus edit keeps the edit), other than one the
-//       unlinking node itself wrote after the unlink (a later seq of its chain: a write to a
-//       file it still had open); or
+//     * it is not a directory, no entry of its inode is placed, its move to the trash is the
+//       latest (by stamp) of its inode's entries, and its inode has a content head that move
+//       did not see (delete versus edit keeps the edit), other than one the unlinking node
+//       itself wrote after the unlink (a later seq of its chain: a write to a file it still
+//       had open). Delete versus edit weighs only the unlink that removed the inode's last
+//       name: a name removed while another name of the inode was live never comes back,
+//       whatever was written later (`rm a` of a hard-linked file, then an edit through the
+//       other name, then its unlink, shows nothing); of concurrent unlinks of different
+//       names, the one stamped last decides and alone may be shown. Stamps are unique, so
+//       every node picks the same candidate from the same set of moves; or
 //     * it is a directory with a shown child: a directory removed on one node while an entry
 //       was created or moved into it on another stays, at its old place, with what was put in
 //       it (recursively: a removed directory whose removed subdirectory keeps a child is
@@ -102,11 +108,18 @@ class View {
     return ids;
   }
 
+  // Whether trashed file entry `rec` is shown at its old place (delete versus edit): it is
+  // the inode's entry trashed last, no entry of the inode is placed, and a head exists that
+  // its unlink did not see and that does not follow it in the unlinker's own chain.
   absl::StatusOr<bool> KeptByEdit(const v1::FsEntryRecord& rec) const {
     LATTICE_ASSIGN_OR_RETURN(auto entries, IdsUnder(Key(fs::kInodeEntriesTable, rec.inode())));
     for (const auto& [id, unused] : entries) {
       LATTICE_ASSIGN_OR_RETURN(auto other, fs::ReadEntry(source_, id));
-      if (other && other->place().parent() != kFsTrashId) return false;
+      if (!other) continue;
+      if (other->place().parent() != kFsTrashId) return false;
+      // Trashed after this one: this unlink left another name live, or was not the last of
+      // concurrent unlinks; the later one decides.
+      if (other->place().at() > rec.place().at()) return false;
     }
     std::set<std::string_view> seen(rec.seen_versions().begin(), rec.seen_versions().end());
     std::vector<std::string> unseen;

@@ -12,7 +12,8 @@
 //   change still takes effect by its own rule rather than failing: a move of an entry someone
 //   else moved or unlinked is a move like any other (the latest placement wins, so a rename
 //   concurrent with an unlink keeps the file when the rename is later); a write to a file
-//   unlinked meanwhile adds a version (and keeps the file visible, delete versus edit); a
+//   unlinked meanwhile adds a version (and keeps the file visible under the name whose
+//   unlink was the last, delete versus edit; names removed before it stay removed); a
 //   link to an inode whose entries are all in the trash makes it live again; a move that would
 //   make a cycle is skipped (fs_tree.h).
 // - Attributes, xattrs: last-writer-wins registers per attribute by stamp (hlc, hash, op).

@@ -43,6 +43,30 @@ class FsContentTest : public ::testing::Test {
     return first;
   }
 
+  // Applies create_ and `prefix` in order, then `xs` in every order, expecting one state;
+  // `last` (empty) gets them in the given order.
+  void EveryOrder(const std::vector<DecodedIntention>& prefix,
+                  const std::vector<DecodedIntention>& xs, FsReplica* last) {
+    std::vector<size_t> order(xs.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::string first;
+    do {
+      FsReplica r;
+      EXPECT_TRUE(r.Apply(create_).ok());
+      for (const auto& x : prefix) EXPECT_TRUE(r.Apply(x).ok());
+      for (size_t i : order) EXPECT_TRUE(r.Apply(xs[i]).ok());
+      if (first.empty()) {
+        first = r.Dump();
+      } else {
+        EXPECT_EQ(r.Dump(), first) << "the state depends on the order of arrival";
+      }
+    } while (std::next_permutation(order.begin(), order.end()));
+    EXPECT_TRUE(last->Apply(create_).ok());
+    for (const auto& x : prefix) EXPECT_TRUE(last->Apply(x).ok());
+    for (const auto& x : xs) EXPECT_TRUE(last->Apply(x).ok());
+    EXPECT_EQ(last->Dump(), first);
+  }
+
   DecodedIntention create_;
   uint64_t f_ = 0;
   std::string v1_;
@@ -167,6 +191,94 @@ TEST_F(FsContentTest, TheUnlinkersOwnLaterWriteKeepsTheFileUnlinked) {
   ASSERT_TRUE(other.Apply(unlink).ok());
   ASSERT_TRUE(other.Apply(FsIntention(c_, kT0 + 2000, 0, Payload({Write(f_, 7, {v1_})}))).ok());
   EXPECT_EQ(ShownNames(other.Reader(), kFsRootId), std::vector<std::string>{"f"});
+}
+
+// One node: echo 1 > a; ln a b; mv b e; rm a; echo new > a; echo edit >> e; rm e. Each unlink
+// saw the versions there were when it was made; the edit through `e` came after `rm a`, which
+// therefore did not see it. Only the unlink of the last name (`rm e`) is a delete to weigh
+// against edits; `rm a` removed a name while another was live and never comes back (shown, it
+// would clash with the new `a` as a.sync-conflict-...). On one node the edit is also later in
+// the unlinker's own chain; the second half makes it another node's, where only the rule on
+// the last unlink keeps the old `a` removed.
+TEST_F(FsContentTest, AnEditThroughAnotherNameDoesNotBringBackANameRemovedBefore) {
+  auto create = FsIntention(a_, kT0, 0,
+                            Payload({Create(kFsRootId, "a", kFile), Write(FsOpRef(0), 2)}));
+  const uint64_t f = FsDerivedId(create.hash, 0);  // the entry `a` and its inode
+  const std::string v1 = FsVersionId(create.hash, 1);
+  FsReplica r;
+  r.Name(a_);
+  ASSERT_TRUE(r.Apply(create).ok());  // echo 1 > a
+  auto link = FsIntention(a_, kT0 + 1000, 0, Payload({Link(f, kFsRootId, "b")}));
+  uint64_t b = FsDerivedId(link.hash, 0);
+  auto rename = FsIntention(a_, kT0 + 2000, 0, Payload({Move(b, kFsRootId, "e")}));
+  auto rm_a = FsIntention(a_, kT0 + 3000, 0, Payload({Move(f, kFsTrashId, "a", {v1})}));
+  auto recreate = FsIntention(a_, kT0 + 4000, 0,
+                              Payload({Create(kFsRootId, "a", kFile), Write(FsOpRef(0), 4)}));
+  uint64_t a2 = FsDerivedId(recreate.hash, 0);
+  auto edit = FsIntention(a_, kT0 + 5000, 0, Payload({Write(f, 7, {v1})}));
+  std::string v2 = FsVersionId(edit.hash, 0);
+  auto rm_e = FsIntention(a_, kT0 + 6000, 0, Payload({Move(b, kFsTrashId, "e", {v2})}));
+  for (const auto* x : {&link, &rename, &rm_a, &recreate, &edit}) ASSERT_TRUE(r.Apply(*x).ok());
+  auto reader = r.Reader();
+  auto names = ShownNames(reader, kFsRootId);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "e"}));
+  EXPECT_EQ((*reader.Lookup(kFsRootId, "a"))->inode, a2);
+  EXPECT_EQ((*reader.Inode(f))->nlink, 1u);
+  ASSERT_TRUE(r.Apply(rm_e).ok());
+  EXPECT_EQ(ShownNames(reader, kFsRootId), std::vector<std::string>{"a"});
+  EXPECT_EQ((*reader.Lookup(kFsRootId, "a"))->inode, a2);
+  EXPECT_FALSE((*reader.Inode(f))->live);
+  EXPECT_EQ((*reader.Inode(f))->nlink, 0u);
+  EXPECT_EQ(*reader.InodeCount(), 2u);  // the root and the new `a`
+
+  // The same when the edit and the last unlink are another node's, made after it saw `rm a`:
+  // the edit is no concurrent edit of the name `a`, whose removal left `e` live.
+  auto edit_b = FsIntention(b_, kT0 + 5000, 0, Payload({Write(f, 7, {v1})}));
+  auto rm_e_b = FsIntention(b_, kT0 + 6000, 0,
+                            Payload({Move(b, kFsTrashId, "e", {FsVersionId(edit_b.hash, 0)})}));
+  FsReplica other;
+  other.Name(a_);
+  ASSERT_TRUE(other.Apply(create).ok());
+  for (const auto* x : {&link, &rename, &rm_a, &recreate, &edit_b, &rm_e_b}) {
+    ASSERT_TRUE(other.Apply(*x).ok());
+  }
+  EXPECT_EQ(ShownNames(other.Reader(), kFsRootId), std::vector<std::string>{"a"});
+  EXPECT_EQ((*other.Reader().Lookup(kFsRootId, "a"))->inode, a2);
+  EXPECT_FALSE((*other.Reader().Inode(f))->live);
+}
+
+// A removes both names of a file, one after the other, while B edits it without having seen
+// either unlink: the edit survives under the name A removed last, and only there.
+TEST_F(FsContentTest, DeleteVersusEditWithHardLinksKeepsTheNameRemovedLast) {
+  auto link = FsIntention(a_, kT0 + 1000, 0, Payload({Link(f_, kFsRootId, "g")}));
+  uint64_t g = FsDerivedId(link.hash, 0);
+  auto rm_g = FsIntention(a_, kT0 + 2000, 0, Payload({Move(g, kFsTrashId, "g", {v1_})}));
+  auto rm_f = FsIntention(a_, kT0 + 4000, 0, Payload({Move(f_, kFsTrashId, "f", {v1_})}));
+  auto edit = FsIntention(b_, kT0 + 3000, 0, Payload({Write(f_, 7, {v1_})}));
+  FsReplica r;
+  EveryOrder({link}, {rm_g, rm_f, edit}, &r);
+  auto reader = r.Reader();
+  EXPECT_EQ(ShownNames(reader, kFsRootId), std::vector<std::string>{"f"});
+  EXPECT_EQ((*reader.Lookup(kFsRootId, "f"))->entry, f_);
+  EXPECT_TRUE((*reader.Inode(f_))->live);
+  EXPECT_EQ((*reader.Inode(f_))->nlink, 1u);
+  EXPECT_EQ((*reader.Inode(f_))->size, 7u);
+
+  // Removed in the other order, the edit stays under `g`.
+  auto rm_f_first = FsIntention(a_, kT0 + 2000, 0, Payload({Move(f_, kFsTrashId, "f", {v1_})}));
+  auto rm_g_last = FsIntention(a_, kT0 + 4000, 0, Payload({Move(g, kFsTrashId, "g", {v1_})}));
+  FsReplica other;
+  EveryOrder({link}, {rm_f_first, rm_g_last, edit}, &other);
+  EXPECT_EQ(ShownNames(other.Reader(), kFsRootId), std::vector<std::string>{"g"});
+
+  // When the last unlink saw the edit, nothing comes back, though the first did not see it.
+  auto rm_f_saw = FsIntention(a_, kT0 + 4000, 0,
+                              Payload({Move(f_, kFsTrashId, "f", {FsVersionId(edit.hash, 0)})}));
+  FsReplica saw;
+  EveryOrder({link}, {rm_g, edit, rm_f_saw}, &saw);
+  EXPECT_TRUE(ShownNames(saw.Reader(), kFsRootId).empty());
+  EXPECT_FALSE((*saw.Reader().Inode(f_))->live);
 }
 
 TEST_F(FsContentTest, AnUnlinkThatSawEverythingRemoves) {
