@@ -119,7 +119,7 @@ TEST_F(ChunkReplicationTest, ANodeFetchesTheChunksThatAppliedIntentionsCite) {
     ASSERT_TRUE(StoreOf(a, store)->chunks()->Put(ChunkHash(chunk), chunk).ok());
   }
   ForeignAuthor author(StoreOf(a, store)->id(), writer);
-  DecodedIntention version = author.Next(kFsOpType, FsWritePayload(chunks));
+  DecodedIntention version = author.Next(kOpFs, FsWritePayload(chunks));
   ASSERT_EQ(StoreOf(a, store)->Ingest({version.signed_intention}).at(0).kind,
             IngestOutcome::Kind::kApplied);
   EXPECT_TRUE(StoreOf(a, store)->WantedChunks(10)->empty());
@@ -155,7 +155,7 @@ TEST_F(ChunkReplicationTest, ChunksAWriterOnlyLaterHoldsAreFetchedOnceItHasThem)
   ASSERT_TRUE(WaitConverged(All(), mesh)) << Describe(All(), mesh);
   std::string chunk = PseudoRandom(100'000, 2);
   ForeignAuthor author(StoreOf(a, store)->id(), writer);
-  DecodedIntention version = author.Next(kFsOpType, FsWritePayload({chunk}));
+  DecodedIntention version = author.Next(kOpFs, FsWritePayload({chunk}));
   ASSERT_EQ(StoreOf(a, store)->Ingest({version.signed_intention}).at(0).kind,
             IngestOutcome::Kind::kApplied);
   ASSERT_TRUE(WaitConverged(All(), store)) << Describe(All(), store);
@@ -193,7 +193,7 @@ TEST_F(ChunkReplicationTest, AChunkDamagedOnTheServingNodeIsNotSentAndIsWantedTh
   }
   ForeignAuthor author(StoreOf(a, store)->id(), writer);
   ASSERT_EQ(StoreOf(a, store)
-                ->Ingest({author.Next(kFsOpType, FsWritePayload({chunk})).signed_intention})
+                ->Ingest({author.Next(kOpFs, FsWritePayload({chunk})).signed_intention})
                 .at(0)
                 .kind,
             IngestOutcome::Kind::kApplied);
@@ -261,7 +261,7 @@ TEST_F(ChunkReplicationTest, APeerSendingAChunkThatDoesNotMatchItsHashIsCutOffAn
   v1::PeerMessage push;
   push.mutable_push()->set_store_id(StoreOf(a, store)->id());
   *push.mutable_push()->add_intentions() =
-      author.Next(kFsOpType, FsWritePayload({honest, chunk})).signed_intention;
+      author.Next(kOpFs, FsWritePayload({honest, chunk})).signed_intention;
   ASSERT_TRUE(evil->link->Send(push.SerializeAsString()).ok());
 
   EXPECT_TRUE(Eventually([&] { return !evil->link->open(); })) << "A cuts the liar off";

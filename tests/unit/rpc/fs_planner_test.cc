@@ -40,7 +40,7 @@ class FsPlannerTest : public StoreTest {
     std::promise<absl::StatusOr<WriteReceipt>> promise;
     auto future = promise.get_future();
     store_->WriteBuiltAsync(
-        kFsOpType,
+        kOpFs,
         [plan, fn](BatchView& view) -> absl::StatusOr<std::string> {
           FsReader reader(view, Names());
           FsPlanner planner(reader, FsNow());
@@ -108,7 +108,7 @@ TEST_F(FsPlannerTest, TheSameNameCreatedTwiceInOneGroupFailsTheSecond) {
     futures.push_back(promise->get_future());
     promises.push_back(promise);
     store_->WriteBuiltAsync(
-        kFsOpType,
+        kOpFs,
         [request](BatchView& view) -> absl::StatusOr<std::string> {
           FsReader reader(view, Names());
           FsPlanner planner(reader, FsNow());
@@ -237,7 +237,7 @@ TEST(FsChanges, AChangeNamesCreatedInodesAndPlaces) {
   write->set_inode(FsOpRef(0));
   DecodedIntention intention;
   intention.hash = std::string(32, 'h');
-  intention.body.set_op_type(std::string(kFsOpType));
+  intention.body.set_op_type(std::string(kOpFs));
   intention.body.set_payload(payload.SerializeAsString());
   intention.body.set_author("me");
   v1::FsChange change;

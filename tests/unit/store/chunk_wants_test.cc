@@ -81,11 +81,11 @@ class ChunkWantsTest : public ::testing::Test {
 
 TEST(ChunksCitedBy, ListsEachExtentHashOnceAndSkipsHoles) {
   std::string h1 = ChunkHash("1"), h2 = ChunkHash("2");
-  EXPECT_EQ(ChunksCitedBy(kFsOpType, FsWritePayload({h1, "", h2, h1})),
+  EXPECT_EQ(ChunksCitedBy(kOpFs, FsWritePayload({h1, "", h2, h1})),
             (std::vector<std::string>{h1, h2}));
   EXPECT_TRUE(ChunksCitedBy("kv.v1", FsWritePayload({h1})).empty());
-  EXPECT_TRUE(ChunksCitedBy(kFsOpType, "\xff\xff not a payload").empty());
-  EXPECT_TRUE(ChunksCitedBy(kFsOpType, FsWritePayload({"short"})).empty());
+  EXPECT_TRUE(ChunksCitedBy(kOpFs, "\xff\xff not a payload").empty());
+  EXPECT_TRUE(ChunksCitedBy(kOpFs, FsWritePayload({"short"})).empty());
 }
 
 TEST_F(ChunkWantsTest, TheChunkStoreLivesInTheStoreDirectory) {
@@ -100,7 +100,7 @@ TEST_F(ChunkWantsTest, TheChunkStoreLivesInTheStoreDirectory) {
 TEST_F(ChunkWantsTest, AppliedIntentionWantsTheChunksItCitesAndLacks) {
   ASSERT_TRUE(store_->chunks()->Put(ChunkHash(a_), a_).ok());
   uint64_t generation = store_->chunk_wants_generation();
-  Ingest(author_.Next(kFsOpType, FsWritePayload({ChunkHash(a_), ChunkHash(b_), "", ChunkHash(c_)})));
+  Ingest(author_.Next(kOpFs, FsWritePayload({ChunkHash(a_), ChunkHash(b_), "", ChunkHash(c_)})));
   EXPECT_EQ(Wanted(), Sorted({ChunkHash(b_), ChunkHash(c_)}));
   EXPECT_GT(store_->chunk_wants_generation(), generation);
 
@@ -114,7 +114,7 @@ TEST_F(ChunkWantsTest, OtherIntentionsWantNothing) {
   Ingest(author_.NextKv("k", "v"));
   uint64_t generation = store_->chunk_wants_generation();
   ASSERT_TRUE(store_->chunks()->Put(ChunkHash(a_), a_).ok());
-  Ingest(author_.Next(kFsOpType, FsWritePayload({ChunkHash(a_)})));  // held already
+  Ingest(author_.Next(kOpFs, FsWritePayload({ChunkHash(a_)})));  // held already
   EXPECT_TRUE(Wanted().empty());
   EXPECT_EQ(store_->chunk_wants_generation(), generation);
 }
@@ -122,7 +122,7 @@ TEST_F(ChunkWantsTest, OtherIntentionsWantNothing) {
 TEST_F(ChunkWantsTest, WantsSurviveAReopenAndArePagedInHashOrder) {
   std::vector<std::string> hashes;
   for (int i = 0; i < 10; ++i) hashes.push_back(ChunkHash(std::to_string(i)));
-  Ingest(author_.Next(kFsOpType, FsWritePayload(hashes)));
+  Ingest(author_.Next(kOpFs, FsWritePayload(hashes)));
   Open(true);
   EXPECT_EQ(Wanted(), Sorted(hashes));
   auto first = store_->WantedChunks(4);
