@@ -21,7 +21,8 @@ endif()
 # One ctest test per scenario of `script`: NAME_PREFIX<scenario>, each with its own kernels
 # and mounts.
 function(lattice_fuse_scenarios script name_prefix timeout)
-  cmake_parse_arguments(PARSE_ARGV 3 ARG "" "" "SCENARIOS")
+  cmake_parse_arguments(PARSE_ARGV 3 ARG "" "" "SCENARIOS;LABELS")
+  set(_labels integration integration-fuse ${ARG_LABELS})
   foreach(_scenario ${ARG_SCENARIOS})
     add_test(NAME ${name_prefix}${_scenario}
              COMMAND ${_fs_python} ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/integration/${script}
@@ -30,7 +31,7 @@ function(lattice_fuse_scenarios script name_prefix timeout)
                      --fuse $<TARGET_FILE:lattice-fuse>
                      ${_scenario})
     set_tests_properties(${name_prefix}${_scenario} PROPERTIES
-                         LABELS "integration;integration-fuse" TIMEOUT ${timeout}
+                         LABELS "${_labels}" TIMEOUT ${timeout}
                          SKIP_RETURN_CODE 77 RESOURCE_LOCK fuse)
   endforeach()
 endfunction()
@@ -42,7 +43,6 @@ lattice_fuse_scenarios(fuse_tools_test.py fuse_tools_ 600
     tar_round_trip
     edits
     cp_archive
-    large_file
     make_project
     kill_fuse_mid_copy
     kill_kernel_mid_copy
@@ -55,6 +55,11 @@ lattice_fuse_scenarios(fuse_mesh_test.py fuse_mesh_ 600
     delete_versus_edit
     rmdir_versus_create
     page_cache_sees_remote_change)
+# A gigabyte through a sanitized kernel and daemon takes too long on two cores; the same code
+# runs sanitized in the other scenarios.
+lattice_fuse_scenarios(fuse_tools_test.py fuse_tools_ 900 LABELS no-sanitizer
+  SCENARIOS
+    large_file)
 # The exerciser (tests/integration/fuse_exerciser_test.py): random POSIX call sequences
 # checked against a model, with a fixed seed and a new one each run (printed, to replay).
 lattice_fuse_scenarios(fuse_exerciser_test.py fuse_exerciser_ 600

@@ -101,7 +101,7 @@ class Kernel:
     """A lattice-kernel on a data directory that survives restarts. `listen` None: no peer
     port; "127.0.0.1:0": an ephemeral one, kept across restarts."""
 
-    def __init__(self, args, root, name="alpha", listen=None, advertise=None):
+    def __init__(self, args, root, name="alpha", listen=None, advertise=None, extra=()):
         self.args = args
         self.root = root
         self.name = name
@@ -111,6 +111,7 @@ class Kernel:
         self.log_path = os.path.join(root, "kernel.log")
         self.listen = listen
         self.advertise = advertise
+        self.extra = list(extra)
         self.process = None
         self.node_id = None
 
@@ -120,6 +121,7 @@ class Kernel:
                "--name", self.name, "--listen", self.listen or "", "--log-level", "debug"]
         if self.advertise:
             cmd += ["--advertise", self.advertise]
+        cmd += self.extra
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(cmd, stdout=log, stderr=log)
         wait_until(lambda: self.ctl_ok("status"), "kernel %s to answer" % self.name)
@@ -192,7 +194,15 @@ class Mount:
         self.process = None
         os.makedirs(path, exist_ok=True)
 
+    def mounts_logged(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read().count("mounted the store")
+        except OSError:
+            return 0
+
     def start(self):
+        before = self.mounts_logged()
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [self.args.fuse, "--socket", self.kernel.socket, "--store", self.store, "-f",
@@ -202,7 +212,8 @@ class Mount:
             if self.process.poll() is not None:
                 raise TestFailure("lattice-fuse exited %s: %s" % (self.process.returncode,
                                                                   tail(self.log_path)))
-            return is_mounted(self.path)
+            # A stale mount left by a killed lattice-fuse is listed too: wait for this one.
+            return self.mounts_logged() > before and is_mounted(self.path)
         wait_until(mounted, "lattice-fuse to mount %s" % self.path)
 
     def running(self):

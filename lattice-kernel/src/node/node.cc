@@ -203,6 +203,12 @@ Store* Node::RootOf(const std::string& mesh_id) {
   return it == stores_.end() ? nullptr : it->second.get();
 }
 
+std::string Node::MemberName(const std::string& mesh_id, std::string_view node_id) {
+  Store* root = RootOf(mesh_id);
+  if (root == nullptr) return {};
+  return ReadRootValue(*root, fmt::format("/nodes/{}/name", ToHex(node_id))).value_or("");
+}
+
 Store* Node::StoreById(const std::string& id) {
   std::shared_lock lock(mutex_);
   auto it = stores_.find(id);

@@ -93,6 +93,9 @@ class Node {
   // ALREADY_EXISTS when this node is in the mesh already.
   absl::Status AddMesh(const v1::MeshRecord& mesh);
   Store* RootOf(const std::string& mesh_id);
+  // The name node `node_id` (32 raw bytes) gave itself in the mesh's root store; empty when
+  // it has none or the mesh is unknown here.
+  std::string MemberName(const std::string& mesh_id, std::string_view node_id);
   // Sets this node's name in the mesh: in its root store, and for a joined mesh in the
   // mesh's record too, so the name announced there (Replicator::AnnounceSelf) stays.
   absl::Status RenameSelf(const std::string& mesh_id, const std::string& name);

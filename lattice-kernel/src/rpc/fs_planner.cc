@@ -527,8 +527,11 @@ absl::StatusOr<FsPlan> FsPlanner::SetAttr(const v1::FsSetAttrRequest& request,
   if (request.has_mode()) set.set_mode(request.mode() & 07777);
   if (request.has_uid()) set.set_uid(request.uid());
   if (request.has_gid()) set.set_gid(request.gid());
-  bool content = plan.payload.ops_size() > 0;
-  if ((chown || content) && !is_dir) {
+  // chown drops setuid and setgid (as Linux does, even for root). A write or truncate does
+  // not here: the VFS above lattice-fuse sends that mode change itself, and only for a
+  // caller without CAP_FSETID, so a write committed later (at close) must not undo a chmod
+  // made after it, as cp -a and tar do.
+  if (chown && !is_dir) {
     uint32_t perms = set.has_mode() ? set.mode() : (mode & 07777);
     if (perms & 06000) set.set_mode(perms & ~06000u);
   }
@@ -568,13 +571,6 @@ absl::StatusOr<FsPlan> FsPlanner::Commit(const v1::FsCommitRequest& request) {
   if (!request.based_on().empty()) write->add_replaces(request.based_on());
   *write->mutable_mtime() = request.has_mtime() ? request.mtime() : now_;
   *write->mutable_ctime() = now_;
-  uint32_t perms = inode->attr.mode() & 07777;
-  if (perms & 06000) {
-    auto* set = plan.payload.add_ops()->mutable_set_attr();
-    set->set_inode(request.ino());
-    set->set_mode(perms & ~06000u);
-    *set->mutable_ctime() = now_;
-  }
   return plan;
 }
 

@@ -3,7 +3,7 @@
 // write cannot be separated by another local write). POSIX semantics live here: which errno a
 // call fails with, and which times it touches (a parent directory's mtime and ctime when its
 // entries change, an inode's ctime when its attributes, links or xattrs change, setuid and
-// setgid cleared on chown and on a content write).
+// setgid cleared on chown; the VFS above lattice-fuse clears them on a write).
 //
 // An op of the payload names an inode the same payload creates by FsOpRef(index); the caller
 // learns the created inode's id from the intention's hash as FsDerivedId(hash, index).

@@ -29,8 +29,16 @@ AccessRequest FsAccess(const std::string& store, Right right) {
   return AccessRequest{store, right, StoreType::kFs, {KeyScope::Kind::kStore, {}}, {}};
 }
 
-FsReader::NameOf NameOf() {
-  return [](std::string_view author) { return FsAuthorName(author); };
+// Conflict copies name the node that wrote them as the mesh knows it (its name in the root
+// store), made safe to stand in a file name; a node without a name shows its short id.
+FsReader::NameOf NameOf(Node& node, const std::string& mesh_id) {
+  return [&node, mesh_id](std::string_view author) {
+    std::string name = node.MemberName(mesh_id, author);
+    for (char& c : name) {
+      if (c == '/' || c == '\0') c = '_';
+    }
+    return name.empty() ? FsAuthorName(author) : name;
+  };
 }
 
 grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const absl::Status& status) {
@@ -97,8 +105,9 @@ grpc::ServerUnaryReactor* FsService::ChangeAfter(Ctx* context, const std::string
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto plan = std::make_shared<FsPlan>();
-  auto build = [plan, plan_fn = std::move(plan_fn)](BatchView& view) -> absl::StatusOr<std::string> {
-    FsReader reader(view, NameOf());
+  FsReader::NameOf name_of = NameOf(ctx_.node, access->descriptor.mesh_id);
+  auto build = [plan, plan_fn = std::move(plan_fn), name_of](BatchView& view) -> absl::StatusOr<std::string> {
+    FsReader reader(view, name_of);
     FsPlanner planner(reader, FsNow());
     auto planned = plan_fn(planner);
     if (!planned.ok()) return planned.status();
@@ -110,8 +119,8 @@ grpc::ServerUnaryReactor* FsService::ChangeAfter(Ctx* context, const std::string
     }
     return plan->payload.SerializeAsString();
   };
-  auto done = [reactor, plan, store, answer = std::move(answer)](absl::StatusOr<WriteReceipt> receipt) {
-    FsReader reader(store->db(), NameOf());
+  auto done = [reactor, plan, store, name_of, answer = std::move(answer)](absl::StatusOr<WriteReceipt> receipt) {
+    FsReader reader(store->db(), name_of);
     if (!receipt.ok()) {
       if (plan->no_change && receipt.status().message() == absl::string_view(kNothingToChange)) {
         reactor->Finish(ToGrpc(answer(*plan, nullptr, reader)));
@@ -145,7 +154,7 @@ grpc::ServerUnaryReactor* ReadCall(ServiceContext& ctx, grpc::CallbackServerCont
                                    const std::string& store, Right right, Fn read) {
   auto access = OpenForCall(*context, ctx.node, ctx.auth, FsAccess(store, right));
   if (!access.ok()) return Finish(context, access.status());
-  FsReader reader(access->store->db(), NameOf());
+  FsReader reader(access->store->db(), NameOf(ctx.node, access->descriptor.mesh_id));
   return Finish(context, read(*access->store, reader));
 }
 
@@ -461,7 +470,7 @@ grpc::ServerUnaryReactor* FsService::SetAttr(Ctx* context, const v1::FsSetAttrRe
     prepare = [request, cut](Store& store) -> absl::Status {
       ChunkStore* chunks = ChunksOf(store);
       if (chunks == nullptr) return NoChunks();
-      FsReader reader(store.db(), NameOf());
+      FsReader reader(store.db(), {});
       return FsPrepareCut(reader, *chunks, request->ino(), request->size(), cut.get());
     };
   }
