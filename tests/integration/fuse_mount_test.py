@@ -26,28 +26,9 @@ import threading
 import time
 import traceback
 
-DEADLINE = 20.0
-
-
-class TestFailure(AssertionError):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise TestFailure(message)
-
-
-def wait_until(predicate, what, deadline=DEADLINE):
-    end = time.monotonic() + deadline
-    while not predicate():
-        if time.monotonic() > end:
-            raise TestFailure("timed out after %.0fs waiting for %s" % (deadline, what))
-        time.sleep(0.02)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fuse_support import (Kernel, Skip, TestFailure, check, is_mounted, tail,  # noqa: E402
+                          wait_until)
 
 
 def expect_errno(code, call, *args):
@@ -60,14 +41,6 @@ def expect_errno(code, call, *args):
         return
     raise TestFailure("%s%r succeeded; wanted %s" % (getattr(call, "__name__", call), args,
                                                       errno.errorcode[code]))
-
-
-def tail(path, lines=40):
-    try:
-        with open(path, errors="replace") as f:
-            return "\n" + "".join(f.readlines()[-lines:])
-    except OSError:
-        return ""
 
 
 # ---- libc calls Python does not offer -----------------------------------------------------
@@ -121,56 +94,6 @@ def getxattr_sized(path, name, size):
 
 
 # ---- processes -----------------------------------------------------------------------------
-
-
-class Kernel:
-    """A lattice-kernel on a data directory that survives restarts."""
-
-    def __init__(self, args, root):
-        self.binary = args.kernel
-        self.ctl_binary = args.ctl
-        self.data = os.path.join(root, "data")
-        self.socket = os.path.join(root, "kernel.sock")
-        self.log_path = os.path.join(root, "kernel.log")
-        self.process = None
-
-    def start(self):
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [self.binary, "--data-dir", self.data, "--socket", self.socket, "--name", "fusenode",
-             "--listen", ""], stdout=log, stderr=log)
-        wait_until(lambda: self.ctl_ok("status"), "the kernel to answer on its socket")
-
-    def ctl_ok(self, *args):
-        if self.process.poll() is not None:
-            raise TestFailure("the kernel exited: " + tail(self.log_path))
-        return subprocess.run([self.ctl_binary, "--socket", self.socket, *args],
-                              capture_output=True).returncode == 0
-
-    def ctl(self, *args):
-        done = subprocess.run([self.ctl_binary, "--socket", self.socket, *args],
-                              capture_output=True, text=True, timeout=30)
-        if done.returncode != 0:
-            raise TestFailure("lattice-ctl %s failed: %s" % (" ".join(args), done.stderr))
-        return done.stdout
-
-    def kill9(self):
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def is_mounted(path):
-    with open("/proc/self/mountinfo") as f:
-        return any(line.split()[4] == path for line in f)
 
 
 class Mount:
