@@ -205,7 +205,9 @@ def rsync_in(mnt, _args, src):
     return timed(lambda: (quiet(["rsync", "-a", f"{src}/tree/", f"{mnt}/tree/"]), 9_000)[1])
 
 
-def sed_1000(mnt, _args, _src):
+def sed_1000(mnt, _args, src):
+    if not Path(mnt, "tree").exists():  # run alone (--only): the tree comes untimed
+        quiet(["rsync", "-a", f"{src}/tree/", f"{mnt}/tree/"])
     files = sorted(Path(mnt, "tree").rglob("*.txt"))[:1000]
     return timed(lambda: (quiet(["sed", "-i", "s/lattice/LATTICE/g"] + [str(f) for f in files]),
                           len(files))[1])
@@ -216,7 +218,9 @@ def git_clone(mnt, _args, src):
                                  f"{mnt}/repo"]), 1)[1])
 
 
-def git_status(mnt, _args, _src):
+def git_status(mnt, _args, src):
+    if not Path(mnt, "repo").exists():  # run alone (--only): the clone comes untimed
+        quiet(["git", "clone", "-q", "--no-local", f"{src}/repo.git", f"{mnt}/repo"])
     return timed(lambda: (quiet(["git", "-C", f"{mnt}/repo", "status", "--porcelain"]), 1)[1])
 
 
