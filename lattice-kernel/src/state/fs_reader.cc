@@ -71,19 +71,6 @@ void AppendLe(std::string* out, uint64_t v, int bytes) {
 
 constexpr std::string_view kConflictMarker = ".sync-conflict-";
 
-absl::StatusOr<std::optional<v1::FsInodeRecord>> ReadInodeRecord(const FsSource& source,
-                                                                 uint64_t ino) {
-  v1::FsInodeRecord record;
-  LATTICE_ASSIGN_OR_RETURN(bool found, source.Read(Key(fs::kInodeTable, ino), &record));
-  if (found) return record;
-  if (ino == kFsRootId) {
-    record.set_type(S_IFDIR);
-    record.mutable_perm()->set_value(0755);
-    return record;
-  }
-  return std::nullopt;
-}
-
 // The reads and rules above, over one source.
 class View {
  public:
@@ -218,7 +205,7 @@ class View {
     std::vector<FsDirEntryView> out;
     auto place = fs::ShownPlace(rec);
     if (!place) return out;
-    LATTICE_ASSIGN_OR_RETURN(auto inode, ReadInodeRecord(source_, rec.inode()));
+    LATTICE_ASSIGN_OR_RETURN(auto inode, fs::ReadInodeRecord(source_, rec.inode()));
     if (!inode) return absl::DataLossError("an fs entry names an inode without a record");
     FsDirEntryView self;
     LATTICE_ASSIGN_OR_RETURN(self.name, ShownName(id, *place));
@@ -295,7 +282,7 @@ class View {
     std::optional<std::string> copy;
     LATTICE_ASSIGN_OR_RETURN(copy, source_.Get(Key(fs::kCopyTable, ino)));
     if (copy && copy->size() > 8) return CopyInode(ino, fs::ReadBe64(*copy), copy->substr(8));
-    LATTICE_ASSIGN_OR_RETURN(auto record, ReadInodeRecord(source_, ino));
+    LATTICE_ASSIGN_OR_RETURN(auto record, fs::ReadInodeRecord(source_, ino));
     if (!record) return std::nullopt;
     FsInode out;
     out.id = ino;
@@ -535,7 +522,7 @@ class View {
         ++n;
         continue;
       }
-      LATTICE_ASSIGN_OR_RETURN(auto inode, ReadInodeRecord(source_, ino));
+      LATTICE_ASSIGN_OR_RETURN(auto inode, fs::ReadInodeRecord(source_, ino));
       if (!inode) continue;
       if (inode->type() == S_IFDIR) {
         LATTICE_ASSIGN_OR_RETURN(auto rec, fs::ReadEntry(source_, ino));

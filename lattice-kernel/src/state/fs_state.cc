@@ -23,19 +23,6 @@ struct Created {
   uint32_t type = 0;   // S_IFMT of the inode
 };
 
-absl::StatusOr<std::optional<v1::FsInodeRecord>> ReadInodeRecord(const fs::FsSource& source,
-                                                                 uint64_t ino) {
-  v1::FsInodeRecord record;
-  LATTICE_ASSIGN_OR_RETURN(bool found, source.Read(Key(fs::kInodeTable, ino), &record));
-  if (found) return record;
-  if (ino == kFsRootId) {
-    record.set_type(S_IFDIR);
-    record.mutable_perm()->set_value(0755);
-    return record;
-  }
-  return std::nullopt;
-}
-
 class Checker {
  public:
   Checker(const fs::FsSource& source, std::string_view hash) : source_(source), hash_(hash) {}
@@ -48,7 +35,7 @@ class Checker {
       *type = created.type;
       return FsDerivedId(hash_, static_cast<uint32_t>(id & ~kFsOpRefBit));
     }
-    LATTICE_ASSIGN_OR_RETURN(auto record, ReadInodeRecord(source_, id));
+    LATTICE_ASSIGN_OR_RETURN(auto record, fs::ReadInodeRecord(source_, id));
     if (!record) return Bad(at, fmt::format("names inode {}, which does not exist", id));
     *type = record->type();
     return id;
@@ -179,7 +166,7 @@ void SetTime(v1::FsTimeRegister* reg, const v1::FsTime& value, const std::string
 absl::Status UpdateInode(BatchView& view, uint64_t ino,
                          const std::function<void(v1::FsInodeRecord*)>& change) {
   fs::ViewSource source(view);
-  LATTICE_ASSIGN_OR_RETURN(auto record, ReadInodeRecord(source, ino));
+  LATTICE_ASSIGN_OR_RETURN(auto record, fs::ReadInodeRecord(source, ino));
   if (!record) return absl::DataLossError("an fs inode vanished while applying");
   change(&*record);
   view.Put(Key(fs::kInodeTable, ino), record->SerializeAsString());

@@ -1,5 +1,7 @@
 #include "state/fs_tree.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -125,6 +127,19 @@ absl::StatusOr<std::optional<v1::FsEntryRecord>> ReadEntry(const FsSource& sourc
   LATTICE_ASSIGN_OR_RETURN(bool found, source.Read(Key(kEntryTable, entry), &record));
   if (!found) return std::nullopt;
   return record;
+}
+
+absl::StatusOr<std::optional<v1::FsInodeRecord>> ReadInodeRecord(const FsSource& source,
+                                                                 uint64_t ino) {
+  v1::FsInodeRecord record;
+  LATTICE_ASSIGN_OR_RETURN(bool found, source.Read(Key(kInodeTable, ino), &record));
+  if (found) return record;
+  if (ino == kFsRootId) {
+    record.set_type(S_IFDIR);
+    record.mutable_perm()->set_value(0755);
+    return record;
+  }
+  return std::nullopt;
 }
 
 std::optional<v1::FsPlace> ShownPlace(const v1::FsEntryRecord& entry) {

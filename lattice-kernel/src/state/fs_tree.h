@@ -34,6 +34,9 @@ namespace lattice::kernel::fs {
 
 absl::StatusOr<std::optional<v1::FsEntryRecord>> ReadEntry(const FsSource& source,
                                                            uint64_t entry);
+// An inode's record; the root's is implicit (a directory, mode 0755) until something sets it.
+absl::StatusOr<std::optional<v1::FsInodeRecord>> ReadInodeRecord(const FsSource& source,
+                                                                 uint64_t ino);
 
 // Where an entry is shown: its place, or its place before the trash while it is in the
 // trash (nullopt when it has none).
