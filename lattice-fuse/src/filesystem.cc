@@ -22,6 +22,8 @@ namespace {
 using v1::Fs;
 
 constexpr v1::Durability kApplied = v1::DURABILITY_APPLIED;
+// New content up to this size goes along with its commit (within kMaxFsPutChunksBytes).
+constexpr size_t kSendAlongBytes = 1024 * 1024;
 
 FileSystem* Self(fuse_req_t req) { return static_cast<FileSystem*>(fuse_req_userdata(req)); }
 
@@ -508,6 +510,12 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
     }
     entry = EntryOf(Shown(*state, reply.stat()));
     state->cached_version = reply.stat().version();
+    if (!existed && !state->overlay) {
+      // Made just now, so empty: its write buffer starts without asking the kernel.
+      state->last = reply.stat();
+      auto overlay = Overlay::Create(reply.stat().version(), reply.stat().size());
+      if (overlay.ok()) state->overlay = std::move(*overlay);
+    }
   }
   {
     std::lock_guard lock(mu_);
@@ -822,6 +830,26 @@ absl::Status FileSystem::Upload(const BuiltContent& built, const Overlay& overla
   return absl::OkStatus();
 }
 
+bool FileSystem::SendAlong(const BuiltContent& built, const Overlay& overlay,
+                           v1::FsCommitRequest* request) {
+  // Small new content rides in the commit itself: one call instead of asking which chunks
+  // the kernel lacks and uploading them (it stores each chunk once whatever it held).
+  size_t bytes = 0;
+  for (const NewChunk& chunk : built.chunks) bytes += chunk.length;
+  if (bytes > kSendAlongBytes || built.chunks.size() > limits::kMaxFsChunksPerCall) return false;
+  for (const NewChunk& chunk : built.chunks) {
+    auto data = overlay.ReadLocal(chunk.offset, chunk.length);
+    if (!data.ok()) {
+      request->clear_chunks();
+      return false;  // Upload reads again and reports the failure
+    }
+    v1::FsChunk* out = request->add_chunks();
+    out->set_hash(chunk.hash);
+    out->set_data(std::move(*data));
+  }
+  return true;
+}
+
 absl::Status FileSystem::Commit(uint64_t ino, InodeState& state, v1::Durability durability) {
   if (!state.overlay || state.orphan) return absl::OkStatus();
   if (!state.overlay->dirty()) {
@@ -843,8 +871,10 @@ absl::Status FileSystem::Commit(uint64_t ino, InodeState& state, v1::Durability 
   }
   auto built = overlay.Build(base, Fetcher(ino, overlay.base_version()));
   if (!built.ok()) return built.status();
-  if (absl::Status uploaded = Upload(*built, overlay); !uploaded.ok()) return uploaded;
   v1::FsCommitRequest request;
+  if (!SendAlong(*built, overlay, &request)) {
+    if (absl::Status uploaded = Upload(*built, overlay); !uploaded.ok()) return uploaded;
+  }
   request.set_store(link_->store());
   request.set_ino(ino);
   for (const Extent& extent : built->extents) {

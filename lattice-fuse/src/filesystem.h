@@ -106,6 +106,8 @@ class FileSystem {
   absl::StatusOr<Overlay*> OverlayOf(uint64_t ino, InodeState& state);
   // Commits the unsaved writes of `ino` as a new content version. state.mu held.
   absl::Status Commit(uint64_t ino, InodeState& state, v1::Durability durability);
+  // Puts the new chunks of `built` into `request` when they are small enough to go along.
+  bool SendAlong(const BuiltContent& built, const Overlay& overlay, v1::FsCommitRequest* request);
   absl::Status Upload(const BuiltContent& built, const Overlay& overlay);
   // Before the name (parent, name) goes away: when it is the last name of a file open here,
   // copies the file's content locally so it stays readable until closed. Returns its state.

@@ -35,6 +35,7 @@ void Watcher::Run() {
     }
     v1::FsWatchRequest request;
     request.set_store(link_->store());
+    request.set_remote_only(true);
     if (cursor_ == 0) {
       request.set_from_now(true);
     } else {

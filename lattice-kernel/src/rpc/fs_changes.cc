@@ -27,8 +27,10 @@ class FsWatchStream final : public WatchStream<v1::FsWatchResponse> {
   size_t Collect(v1::FsWatchResponse& out, uint64_t witness, const DecodedIntention& intention,
                  bool noop) override {
     if (noop) return 0;
+    const std::string& own = ctx_.node.identity().public_key;
+    if (request_.remote_only() && intention.body.author() == own) return 0;
     v1::FsChange change;
-    if (!FsChangeOf(intention, ctx_.node.identity().public_key, &change)) return 0;
+    if (!FsChangeOf(intention, own, &change)) return 0;
     change.set_cursor(witness);
     auto* added = out.add_changes();
     *added = std::move(change);

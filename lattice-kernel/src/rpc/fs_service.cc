@@ -488,6 +488,11 @@ grpc::ServerUnaryReactor* FsService::Commit(Ctx* context, const v1::FsCommitRequ
     if (auto s = CheckFsExtents(request->extents(), request->size()); !s.ok()) return s;
     ChunkStore* chunks = ChunksOf(store);
     if (chunks == nullptr) return NoChunks();
+    if (request->chunks_size() > 0) {
+      if (auto stored = FsStoreChunks(*chunks, request->chunks()); !stored.ok()) {
+        return stored.status();
+      }
+    }
     return FsCheckChunksPresent(*chunks, request->extents());
   };
   return ChangeAfter(
