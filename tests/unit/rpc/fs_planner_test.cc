@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <future>
 
@@ -209,6 +210,16 @@ TEST_F(FsPlannerTest, ACommitOfASmallEditIsADeltaOfItsBase) {
   EXPECT_EQ(delta.splices(0).begin(), 1000u);
   EXPECT_EQ(delta.splices(0).end(), 1001u);
   EXPECT_LT(two.plan.payload.ByteSizeLong(), 1000u);
+  {
+    // Cited as a dep: the state machine refuses a base whose intention is not cited.
+    auto stored = store_->FindIntention(two.receipt->hash);
+    ASSERT_TRUE(stored.ok());
+    v1::Intention body;
+    ASSERT_TRUE(body.ParseFromString(stored->body()));
+    EXPECT_NE(body.prev(), one.receipt->hash);
+    EXPECT_NE(std::find(body.deps().begin(), body.deps().end(), one.receipt->hash),
+              body.deps().end());
+  }
   FsInode inode = Inode(f);
   ASSERT_TRUE(inode.winner.has_value());
   EXPECT_EQ(inode.winner->id(), FsVersionId(two.receipt->hash, 0));
