@@ -525,7 +525,9 @@ namespace {
 
 // Builds the body of this node's next intention in the store: the author chain continues
 // from the node's tip and the deps cite the frontier, so the new intention causally follows
-// everything applied here (including every head a kv write replaces).
+// everything applied here (including every head a kv write replaces). `must_cite` (a chat
+// reply's parent, the intentions of an fs delta's base versions) come first, so the frontier
+// cut at limits::kMaxDeps never drops them: the state machines check those directly.
 v1::Intention NextLocalBody(const std::string& store_id, const KeyPair& identity,
                             const WriterState& state, HlcStamp hlc, std::string_view op_type,
                             std::string payload, const std::vector<std::string>& must_cite) {
