@@ -10,7 +10,9 @@
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
 #include "lattice/common/status.h"
+#include "lattice/v1/fs.pb.h"
 #include "state/chat_state.h"
+#include "state/fs_payload.h"
 #include "state/fs_state.h"
 #include "state/kv_state.h"
 #include "state/root_rules.h"
@@ -523,10 +525,12 @@ namespace {
 
 // Builds the body of this node's next intention in the store: the author chain continues
 // from the node's tip and the deps cite the frontier, so the new intention causally follows
-// everything applied here (including every head a kv write replaces).
+// everything applied here (including every head a kv write replaces). `must_cite` (a chat
+// reply's parent, the intentions of an fs delta's base versions) come first, so the frontier
+// cut at limits::kMaxDeps never drops them: the state machines check those directly.
 v1::Intention NextLocalBody(const std::string& store_id, const KeyPair& identity,
                             const WriterState& state, HlcStamp hlc, std::string_view op_type,
-                            std::string payload, const std::string& must_cite) {
+                            std::string payload, const std::vector<std::string>& must_cite) {
   v1::Intention body;
   body.set_store_id(store_id);
   body.set_author(identity.public_key);
@@ -534,10 +538,20 @@ v1::Intention NextLocalBody(const std::string& store_id, const KeyPair& identity
   body.set_prev(state.own_tip);
   body.mutable_hlc()->set_wall_ms(hlc.wall_ms);
   body.mutable_hlc()->set_counter(hlc.counter);
-  if (!must_cite.empty() && must_cite != state.own_tip) body.add_deps(must_cite);
+  for (const auto& cite : must_cite) {
+    if (static_cast<size_t>(body.deps_size()) >= limits::kMaxDeps) break;
+    if (cite.empty() || cite == state.own_tip) continue;
+    if (std::find(body.deps().begin(), body.deps().end(), cite) != body.deps().end()) continue;
+    body.add_deps(cite);
+  }
+  const size_t cited = static_cast<size_t>(body.deps_size());
   for (const auto& tip : state.frontier) {
     if (static_cast<size_t>(body.deps_size()) >= limits::kMaxDeps) break;
-    if (tip == state.own_tip || tip == must_cite) continue;
+    if (tip == state.own_tip) continue;
+    if (std::find(body.deps().begin(), body.deps().begin() + static_cast<int>(cited), tip) !=
+        body.deps().begin() + static_cast<int>(cited)) {
+      continue;
+    }
     body.add_deps(tip);
   }
   body.set_op_type(std::string(op_type));
@@ -741,7 +755,7 @@ Store::CommitKind Store::ProcessGroup(const std::vector<Request*>& group) {
       case Request::Kind::kLocalChat:
       case Request::Kind::kLocalBuilt: {
         std::string payload;
-        std::string must_cite;
+        std::vector<std::string> must_cite;
         std::string_view op_type;
         if (request->kind == Request::Kind::kLocalKv) {
           op_type = kOpKv;
@@ -770,16 +784,26 @@ Store::CommitKind Store::ProcessGroup(const std::vector<Request*>& group) {
             break;
           }
           payload = *std::move(built);
+          if (op_type == kOpFs) {
+            // A write in delta form is resolved against its base on every node only when
+            // this intention cites the base's (fs.proto, FsWrite.base).
+            v1::FsPayload fs;
+            if (fs.ParseFromString(payload)) {
+              for (auto& hash : FsBaseIntentions(fs)) must_cite.push_back(std::move(hash));
+            }
+          }
         } else {
           op_type = kOpChat;
           const auto& chat = request->chat;
-          if (chat.has_reply()) must_cite = chat.reply().ref();
-          if (chat.has_react()) must_cite = chat.react().ref();
-          if (!must_cite.empty() && !view.Contains(keys::Intention(must_cite))) {
+          std::string ref;
+          if (chat.has_reply()) ref = chat.reply().ref();
+          if (chat.has_react()) ref = chat.react().ref();
+          if (!ref.empty() && !view.Contains(keys::Intention(ref))) {
             request->local_result = absl::NotFoundError(
-                fmt::format("no message {} in this store", ToHex(must_cite)));
+                fmt::format("no message {} in this store", ToHex(ref)));
             break;
           }
+          if (!ref.empty()) must_cite.push_back(std::move(ref));
           payload = chat.SerializeAsString();
         }
         if (options_.may_write) {
