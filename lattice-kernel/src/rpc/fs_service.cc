@@ -263,14 +263,20 @@ grpc::ServerUnaryReactor* FsService::MissingChunks(Ctx* context,
   });
 }
 
+// Hashing and writing up to kMaxFsPutChunksBytes is no work for the receiving thread, which
+// also reads the connections: the access is checked there, the chunks are stored by a worker,
+// which answers.
 grpc::ServerUnaryReactor* FsService::PutChunks(Ctx* context, const v1::FsPutChunksRequest* request,
                                                v1::FsPutChunksResponse* response) {
-  return ReadCall(ctx_, context, request->store(), Right::kWrite,
-                  [&](Store& store, const FsReader&) -> absl::Status {
-    ChunkStore* chunks = ChunksOf(store);
-    if (chunks == nullptr) return NoChunks();
-    return FsPutChunks(*chunks, *request, response);
+  auto access = OpenForCall(*context, ctx_.node, ctx_.auth, FsAccess(request->store(), Right::kWrite));
+  if (!access.ok()) return Finish(context, access.status());
+  ChunkStore* chunks = ChunksOf(*access->store);
+  if (chunks == nullptr) return Finish(context, NoChunks());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  chunk_workers_.Post([reactor, chunks, request, response] {
+    reactor->Finish(ToGrpc(FsPutChunks(*chunks, *request, response)));
   });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* FsService::Read(Ctx* context, const v1::FsReadRequest* request,

@@ -9,11 +9,15 @@
 #include "lattice/v1/fs_service.grpc.pb.h"
 #include "rpc/fs_planner.h"
 #include "rpc/services.h"
+#include "store/worker_pool.h"
 
 namespace lattice::kernel {
 
 class FsService final : public v1::Fs::CallbackService {
  public:
+  // Threads that store uploaded chunks: the disk, not the CPU, bounds them.
+  static constexpr size_t kChunkWorkers = 2;
+
   explicit FsService(ServiceContext& ctx) : ctx_(ctx) {}
 
   using Unary = grpc::ServerUnaryReactor;
@@ -58,6 +62,9 @@ class FsService final : public v1::Fs::CallbackService {
                      std::function<absl::Status(Store&)> prepare, PlanFn plan, AnswerFn answer);
 
   ServiceContext& ctx_;
+  // Stores uploaded chunks (PutChunks) off the gRPC threads. Destroyed after the server,
+  // whose shutdown waits for the calls the workers still answer.
+  WorkerPool chunk_workers_{kChunkWorkers};
 };
 
 // How the fs state names an author in a conflict copy's name: its short id.
