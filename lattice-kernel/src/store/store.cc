@@ -615,17 +615,28 @@ absl::StatusOr<v1::SignedIntention> Store::FindIntention(std::string_view hash) 
   return absl::NotFoundError(fmt::format("no intention {}", ToHex(hash)));
 }
 
+absl::StatusOr<uint64_t> Store::DurableForPeers(uint64_t witness) {
+  uint64_t durable = durable_witness_.load();
+  if (durable >= std::max(witness, last_witness_.load())) return durable;
+  return Sync();
+}
+
 absl::Status Store::FindInWitnessOrder(const std::vector<std::string>& hashes,
                                        std::vector<v1::SignedIntention>* found,
-                                       std::vector<std::string>* unknown) const {
-  std::vector<std::pair<uint64_t, v1::SignedIntention>> witnessed;
+                                       std::vector<std::string>* unknown) {
+  struct Witnessed {
+    uint64_t witness;
+    const std::string* hash;
+    v1::SignedIntention intention;
+  };
+  std::vector<Witnessed> witnessed;
   std::vector<v1::SignedIntention> floating;
   for (const auto& hash : hashes) {
     LATTICE_ASSIGN_OR_RETURN(auto stored, db_->Get(keys::Intention(hash)));
     if (stored) {
       v1::StoredIntention record;
       if (!record.ParseFromString(*stored)) return absl::DataLossError("stored intention does not parse");
-      witnessed.emplace_back(record.witness(), std::move(*record.mutable_intention()));
+      witnessed.push_back({record.witness(), &hash, std::move(*record.mutable_intention())});
       continue;
     }
     LATTICE_ASSIGN_OR_RETURN(auto pending, db_->Get(keys::Pending(hash)));
@@ -637,8 +648,26 @@ absl::Status Store::FindInWitnessOrder(const std::vector<std::string>& hashes,
     }
   }
   std::sort(witnessed.begin(), witnessed.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (auto& [witness, intention] : witnessed) found->push_back(std::move(intention));
+            [](const auto& a, const auto& b) { return a.witness < b.witness; });
+  // Everything read above was applied before this barrier, so it covers all of it.
+  uint64_t durable = durable_witness_.load();
+  if (!witnessed.empty() && witnessed.back().witness > durable) {
+    auto synced = DurableForPeers(witnessed.back().witness);
+    if (synced.ok()) {
+      durable = *synced;
+    } else {
+      spdlog::warn("store {}: intentions not yet durable withheld from a peer: {}",
+                   FormatStoreId(options_.id), synced.status().message());
+      durable = durable_witness_.load();
+    }
+  }
+  for (auto& entry : witnessed) {
+    if (entry.witness > durable) {
+      unknown->push_back(*entry.hash);
+    } else {
+      found->push_back(std::move(entry.intention));
+    }
+  }
   for (auto& intention : floating) found->push_back(std::move(intention));
   return absl::OkStatus();
 }
