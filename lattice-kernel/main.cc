@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
                       static_cast<size_t>(config->write_buffer_mb) << 20};
   options.chunk_gc_interval_ms = config->fs_gc_interval_ms;
   options.chunk_gc_grace_ms = config->fs_gc_grace_ms;
+  options.chunk_gc_touch_ms = config->fs_gc_touch_ms;
   auto node = Node::Open(options);
   if (!node.ok()) {
     spdlog::critical("cannot open data directory {}: {}", config->data_dir, node.status().message());

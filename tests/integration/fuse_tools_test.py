@@ -358,11 +358,13 @@ def full_disk(world):
     with open(ballast, "wb") as f:
         f.write(os.urandom(32 << 20))
     try:
-        # Chunks are refused below 1 MiB free (metadata writes may go to half of that); the
-        # collector runs every 200 ms and keeps nothing no file shows.
+        # Chunks are refused below 4 MiB free (metadata writes may go down to half of the
+        # 1 MiB asked); the collector runs every 200 ms and keeps nothing no file shows, but
+        # what was uploaded or read in the last 5 s.
         kernel = world.add_kernel("small", extra=["--min-free-bytes", str(1 << 20),
                                                   "--fs-gc-interval-ms", "200",
-                                                  "--fs-gc-grace-ms", "0"])
+                                                  "--fs-gc-grace-ms", "0",
+                                                  "--fs-gc-touch-ms", "5000"])
         kernel.data = os.path.join(small, "data")
         kernel.start()
         kernel.ctl("store", "create", "docs", "--type", "fs")

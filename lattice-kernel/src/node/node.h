@@ -34,6 +34,7 @@ struct NodeOptions {
   // Chunk garbage collection of fs stores (Store::Options).
   uint64_t chunk_gc_interval_ms = 5 * 60 * 1000;
   uint64_t chunk_gc_grace_ms = 10 * 60 * 1000;
+  uint64_t chunk_gc_touch_ms = 10 * 60 * 1000;
 };
 
 struct StoreDescriptor {

@@ -183,7 +183,7 @@ struct ChunkStore::Impl {
     if (it != index.end()) {
       it->second.touched_ms = now;
     } else if (collecting) {
-      if (asked_absent.size() < 1'000'000) {
+      if (asked_absent.size() < 100'000) {
         asked_absent[hash] = now;
       } else {
         asked_overflow = true;
@@ -703,10 +703,13 @@ absl::StatusOr<ChunkStore::CollectStats> ChunkStore::Collect(
       continue;  // over this pass's budget; a pack with nothing live still goes
     }
     if (live[number] > 0 && im.options.min_free_bytes > 0) {
-      // Copies must not eat the room kept for the store's metadata writes.
+      // A copy frees more than it takes (the pack is at most max_live_fraction live), so it
+      // may dip below the chunks' reserve for a moment, but not into its lower half, which
+      // the store's metadata writes keep (Store::Options::keep_chunks).
       struct statvfs fs {};
       if (::statvfs(im.packs_dir.c_str(), &fs) == 0 &&
-          static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < im.options.min_free_bytes + live[number]) {
+          static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize <
+              im.options.min_free_bytes / 2 + live[number]) {
         continue;
       }
     }

@@ -149,24 +149,31 @@ absl::StatusOr<ChunkGcStats> Store::CollectChunks(const ChunkGcOptions& options)
   }
 
   // Wants of chunks no longer kept here are dropped, unless recorded while this pass ran.
-  std::string after;
-  for (;;) {
-    LATTICE_ASSIGN_OR_RETURN(auto wants, ListChunkWants(*db_, 4096, after));
-    if (wants.empty()) break;
-    after = wants.back();
-    std::vector<std::string> unneeded;
-    for (auto& hash : wants) {
-      if (!keep(hash)) unneeded.push_back(std::move(hash));
+  auto drop_wants = [&]() -> absl::Status {
+    std::string after;
+    for (;;) {
+      LATTICE_ASSIGN_OR_RETURN(auto wants, ListChunkWants(*db_, 4096, after));
+      if (wants.empty()) return absl::OkStatus();
+      after = wants.back();
+      std::vector<std::string> unneeded;
+      for (auto& hash : wants) {
+        if (!keep(hash)) unneeded.push_back(std::move(hash));
+      }
+      auto drop = [&](const std::vector<std::string>& hashes) {
+        stats.wants_dropped += hashes.size();
+        return DropChunkWants(*db_, hashes);
+      };
+      LATTICE_RETURN_IF_ERROR(chunks_->ForUntouched(unneeded, start, drop));
     }
-    LATTICE_RETURN_IF_ERROR(chunks_->ForUntouched(
-        unneeded, start, [&](const std::vector<std::string>& hashes) {
-          stats.wants_dropped += hashes.size();
-          return DropChunkWants(*db_, hashes);
-        }));
+  };
+  if (auto s = drop_wants(); !s.ok()) {
+    // The collection goes on: a want kept too long costs a few requests to peers.
+    spdlog::warn("store {}: dropping the wants of collected chunks failed: {}",
+                 FormatStoreId(options_.id), s.message());
   }
 
   ChunkStore::CollectOptions collect = options.collect;
-  collect.untouched_since_ms = start > options.grace_ms ? start - options.grace_ms : 0;
+  collect.untouched_since_ms = start > options.touch_window_ms ? start - options.touch_window_ms : 0;
   LATTICE_ASSIGN_OR_RETURN(stats.collect, chunks_->Collect(keep, collect));
   if (stats.collect.chunks_dropped > 0 || stats.collect.packs_deleted > 0 || stats.wants_dropped > 0) {
     spdlog::info("store {}: chunk collection forgot {} chunks ({} bytes) and {} wants, copied {} "

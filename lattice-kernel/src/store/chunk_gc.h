@@ -13,11 +13,13 @@
 //     has not applied the replacing write yet still shows the old version and may ask us for
 //     its chunks; `fs history`/`fs restore` of a recent overwrite still work; and a handle
 //     opened on the old version still reads it.
-//  4. The chunk store saw it named within the grace period, or since the pass began: a Put
+//  4. The chunk store saw it named within the touch window, or since the pass began: a Put
 //     (an upload whose commit is still to come), a Has or Missing (a dedup check, the commit
 //     that records wants), or a Read (an open file being read, unlinked or not, and peers'
 //     chunk requests). So an upload is never collected before the write that cites it
-//     commits, and a file kept open and read stays readable past the grace period.
+//     commits (the window must exceed the longest upload-to-commit time of a client), and
+//     a file kept open and read stays readable past the grace period. A restart counts as a
+//     touch of every chunk: nothing is collected in the first touch window after an open.
 // Everything else goes: versions replaced longer ago than the grace period, and the content
 // of files unlinked longer ago (the version records stay in the state, so `fs history`
 // still lists them; reading or restoring one then fails with NOT_FOUND).
@@ -47,6 +49,8 @@ namespace lattice::kernel {
 
 struct ChunkGcOptions {
   uint64_t grace_ms = 10 * 60 * 1000;
+  // Rule 4's window.
+  uint64_t touch_window_ms = 10 * 60 * 1000;
   // The wall clock (ms since the epoch) rules 2 and 3 compare HLC times with; 0: now.
   uint64_t now_wall_ms = 0;
   // Per-pass bounds of the compaction (untouched_since_ms is set by the pass).

@@ -154,6 +154,7 @@ void Store::ChunkGcLoop() {
     lock.unlock();
     ChunkGcOptions gc;
     gc.grace_ms = options_.chunk_gc_grace_ms;
+    gc.touch_window_ms = options_.chunk_gc_touch_ms;
     auto stats = CollectChunks(gc);
     if (!stats.ok()) {
       spdlog::warn("store {}: chunk collection failed: {}", FormatStoreId(options_.id),

@@ -134,6 +134,7 @@ class Store {
     // collector thread (0: never, CollectChunks only), with this grace period.
     uint64_t chunk_gc_interval_ms = 5 * 60 * 1000;
     uint64_t chunk_gc_grace_ms = 10 * 60 * 1000;
+    uint64_t chunk_gc_touch_ms = 10 * 60 * 1000;  // ChunkGcOptions::touch_window_ms
   };
   static constexpr uint64_t kChunkReserveBytes = 4ull << 20;
 

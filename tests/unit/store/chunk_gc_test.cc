@@ -185,6 +185,7 @@ class ChunkGcStoreTest : public ::testing::Test {
     while (store_->chunks()->NowMs() == now) std::this_thread::yield();
     ChunkGcOptions options;
     options.grace_ms = 0;
+    options.touch_window_ms = 0;
     options.now_wall_ms = 4'000'000'000'000;
     options.collect.max_live_fraction = 0.75;
     auto stats = store_->CollectChunks(options);
