@@ -172,14 +172,40 @@ absl::StatusOr<ChunkGcStats> Store::CollectChunks(const ChunkGcOptions& options)
                  FormatStoreId(options_.id), s.message());
   }
 
+  // The other way round: chunks the rule keeps that this node lacks are wanted again. A
+  // want may be missing because it was lost (wants are written unsynced) or never recorded:
+  // a write in delta form cites only its new chunks, and its base's may have been collected
+  // here before that write arrived (an edit made offline long ago).
+  uint64_t wants_added = 0;
+  std::vector<std::string> batch;
+  auto want_missing = [&]() -> absl::Status {
+    LATTICE_ASSIGN_OR_RETURN(auto missing, chunks_->Missing(batch));
+    batch.clear();
+    if (missing.empty()) return absl::OkStatus();
+    wants_added += missing.size();
+    return WantChunks(missing);
+  };
+  absl::Status wanted = absl::OkStatus();
+  for (const auto& hash : *kept) {
+    batch.push_back(hash);
+    if (batch.size() >= 4096) wanted.Update(want_missing());
+  }
+  if (!batch.empty()) wanted.Update(want_missing());
+  if (!wanted.ok()) {
+    spdlog::warn("store {}: wanting the missing chunks of kept versions failed: {}",
+                 FormatStoreId(options_.id), wanted.message());
+  }
+
   ChunkStore::CollectOptions collect = options.collect;
   collect.untouched_since_ms = start > options.touch_window_ms ? start - options.touch_window_ms : 0;
   LATTICE_ASSIGN_OR_RETURN(stats.collect, chunks_->Collect(keep, collect));
-  if (stats.collect.chunks_dropped > 0 || stats.collect.packs_deleted > 0 || stats.wants_dropped > 0) {
-    spdlog::info("store {}: chunk collection forgot {} chunks ({} bytes) and {} wants, copied {} "
-                 "bytes, deleted {} packs: {} -> {} pack bytes",
+  if (stats.collect.chunks_dropped > 0 || stats.collect.packs_deleted > 0 ||
+      stats.wants_dropped > 0 || wants_added > 0) {
+    spdlog::info("store {}: chunk collection forgot {} chunks ({} bytes) and {} wants, wanted "
+                 "{} missing, copied {} bytes, deleted {} packs: {} -> {} pack bytes",
                  FormatStoreId(options_.id), stats.collect.chunks_dropped,
-                 stats.collect.bytes_dropped, stats.wants_dropped, stats.collect.bytes_copied,
+                 stats.collect.bytes_dropped, stats.wants_dropped, wants_added,
+                 stats.collect.bytes_copied,
                  stats.collect.packs_deleted, stats.collect.pack_bytes_before,
                  stats.collect.pack_bytes_after);
   }

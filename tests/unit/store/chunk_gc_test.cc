@@ -324,5 +324,22 @@ TEST_F(ChunkGcStoreTest, WantsOfSupersededVersionsAreDropped) {
   EXPECT_TRUE(store_->WantedChunks(100)->empty());
 }
 
+TEST_F(ChunkGcStoreTest, KeptChunksThisNodeLacksAreWantedAgain) {
+  std::vector<std::string> lost{Data(91), Data(92)};
+  Apply(one_, 1000,
+        Payload({Create(kFsRootId, "f", S_IFREG | 0644), WriteChunks(FsOpRef(0), lost)}), {});
+  // The wants are lost (an unsynced write a crash took, say).
+  auto wants = store_->WantedChunks(100);
+  ASSERT_TRUE(wants.ok());
+  ASSERT_EQ(wants->size(), 2u);
+  ASSERT_TRUE(store_->ChunksStored(*wants).ok());
+  ASSERT_TRUE(store_->WantedChunks(100)->empty());
+  Collect();
+  wants = store_->WantedChunks(100);
+  ASSERT_TRUE(wants.ok());
+  EXPECT_EQ(std::set<std::string>(wants->begin(), wants->end()),
+            (std::set<std::string>{ChunkHash(lost[0]), ChunkHash(lost[1])}));
+}
+
 }  // namespace
 }  // namespace lattice::kernel::testing
