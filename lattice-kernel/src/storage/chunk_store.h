@@ -101,7 +101,8 @@ class ChunkStore {
   // can tell a want recorded meanwhile. Returns NowMs().
   uint64_t StartCollection();
   // Calls `fn` with those of `hashes` that no Put, Has, Missing or Read named since
-  // `since_ms`, under the store's lock: a want dropped by `fn` cannot race with a commit
+  // `since_ms` (for a chunk the store lacks: no Missing since StartCollection), under the
+  // store's lock: a want dropped by `fn` cannot race with a commit
   // that records it again (the commit's Missing waits for the lock, and then sees it).
   absl::Status ForUntouched(const std::vector<std::string>& hashes, uint64_t since_ms,
                             const std::function<absl::Status(const std::vector<std::string>&)>& fn);

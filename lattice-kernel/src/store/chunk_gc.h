@@ -29,7 +29,9 @@
 // of chunks the rule no longer keeps here, and a peer that wants a chunk of a version this
 // node superseded gets the superseding intention from us by the ordinary sync, after which
 // its own pass drops the want. A want recorded while the pass runs is never dropped by it
-// (ChunkStore::ForUntouched).
+// (ChunkStore::ForUntouched). Conversely every chunk the rule keeps that this node lacks is
+// wanted again by each pass, whatever lost or never recorded its want (a write in delta
+// form cites only its new chunks; its base's may have been collected here meanwhile).
 //
 // Liveness is decided locally: a resurrection this node learns of late (a concurrent link
 // or rename of a file it unlinked longer than the grace period ago) finds its chunks
