@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
   SystemdNotifier notifier;
   NodeOptions options{config->data_dir, config->name, config->min_free_bytes,
                       static_cast<size_t>(config->write_buffer_mb) << 20};
+  options.chunk_gc_interval_ms = config->fs_gc_interval_ms;
+  options.chunk_gc_grace_ms = config->fs_gc_grace_ms;
+  options.chunk_gc_touch_ms = config->fs_gc_touch_ms;
   auto node = Node::Open(options);
   if (!node.ok()) {
     spdlog::critical("cannot open data directory {}: {}", config->data_dir, node.status().message());

@@ -4,6 +4,7 @@
 add_executable(chunk_unit_tests
   ${CMAKE_CURRENT_LIST_DIR}/unit/common/chunker_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/storage/chunk_store_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/unit/storage/chunk_store_gc_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/store/chunk_wants_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/store/test_store.cc)
 target_include_directories(chunk_unit_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR})

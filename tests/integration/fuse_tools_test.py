@@ -346,7 +346,9 @@ def kill_kernel_mid_copy(world):
 def full_disk(world):
     """A kernel whose data directory is on a small file system: writing past its end fails
     with ENOSPC, the store stays consistent (debug verify) and what was written before stays
-    readable, and once the operator frees space the drive writes again."""
+    readable; removing the files that filled it succeeds on the full disk, and once the chunk
+    collector ran (no grace period here) the drive writes again without the operator freeing
+    anything else."""
     world.mount.stop()
     world.kernel.stop()
     small = os.path.join(world.root, "full-disk")
@@ -356,8 +358,13 @@ def full_disk(world):
     with open(ballast, "wb") as f:
         f.write(os.urandom(32 << 20))
     try:
-        # Writes are refused below 1 MiB free, so 32 MiB freed is room enough again.
-        kernel = world.add_kernel("small", extra=["--min-free-bytes", str(1 << 20)])
+        # Chunks are refused below 4 MiB free (metadata writes may go down to half of the
+        # 1 MiB asked); the collector runs every 200 ms and keeps nothing no file shows, but
+        # what was uploaded or read in the last 5 s.
+        kernel = world.add_kernel("small", extra=["--min-free-bytes", str(1 << 20),
+                                                  "--fs-gc-interval-ms", "200",
+                                                  "--fs-gc-grace-ms", "0",
+                                                  "--fs-gc-touch-ms", "5000"])
         kernel.data = os.path.join(small, "data")
         kernel.start()
         kernel.ctl("store", "create", "docs", "--type", "fs")
@@ -366,38 +373,45 @@ def full_disk(world):
         keep = os.path.join(mount.path, "keep.txt")
         with open(keep, "w") as f:
             f.write("written before the disk filled\n")
-        big = os.path.join(mount.path, "big.bin")
         failure = None
         try:
-            with open(big, "wb") as f:
-                for _ in range(200):
-                    f.write(os.urandom(1 << 20))  # nothing deduplicates
-                f.flush()
-                os.fsync(f.fileno())
+            for i in range(40):
+                with open(os.path.join(mount.path, "fill-%d.bin" % i), "wb") as f:
+                    for _ in range(8):
+                        f.write(os.urandom(1 << 20))  # nothing deduplicates
+                    f.flush()
+                    os.fsync(f.fileno())
         except OSError as error:
             failure = error
-        check(failure is not None, "200 MiB fitted on a 96 MiB disk")
+        check(failure is not None, "320 MiB fitted on a 96 MiB disk")
         check(failure.errno in (errno.ENOSPC, errno.EDQUOT),
               "writing past the end failed with %s, not ENOSPC" % failure)
         with open(keep) as f:
             check(f.read() == "written before the disk filled\n", "an earlier file was hurt")
-        # The operator frees space on the disk; the kernel needs no restart. (Verifying
-        # replays the store into a scratch database beside it, so it needs room too.)
-        os.unlink(ballast)
         kernel.ctl("debug", "verify", "docs")
+        # rm on the full disk: every unlink succeeds.
+        for name in os.listdir(mount.path):
+            if name.startswith("fill-"):
+                os.unlink(os.path.join(mount.path, name))
+        check(sorted(os.listdir(mount.path)) == ["keep.txt"], "the removed files are still shown")
 
-        def small_write_works():
+        after = os.urandom(16 << 20)
+
+        def large_write_works():
             try:
-                with open(os.path.join(mount.path, "after.txt"), "w") as f:
-                    f.write("the disk has room again\n")
+                with open(os.path.join(mount.path, "after.bin"), "wb") as f:
+                    f.write(after)
                     f.flush()
                     os.fsync(f.fileno())
                 return True
             except OSError:
                 return False
-        wait_until(small_write_works, "a write to succeed once space is free", DEADLINE)
-        with open(os.path.join(mount.path, "after.txt")) as f:
-            check(f.read() == "the disk has room again\n", "the write after the full disk")
+        wait_until(large_write_works, "16 MiB to fit once the removed files' chunks are collected",
+                   DEADLINE)
+        with open(os.path.join(mount.path, "after.bin"), "rb") as f:
+            check(f.read() == after, "the write after the collection")
+        with open(keep) as f:
+            check(f.read() == "written before the disk filled\n", "the kept file after collection")
         kernel.ctl("debug", "verify", "docs")
         mount.stop()
         kernel.stop()

@@ -81,6 +81,12 @@ absl::Status ApplyToml(const std::string& path, KernelConfig* config) {
       config->bin_dir = *value.value<std::string>();
     } else if (k == "sync_interval_ms" && value.is_integer() && *value.value<int64_t>() > 0) {
       config->sync_interval_ms = static_cast<uint64_t>(*value.value<int64_t>());
+    } else if (k == "fs_gc_interval_ms" && value.is_integer() && *value.value<int64_t>() >= 0) {
+      config->fs_gc_interval_ms = static_cast<uint64_t>(*value.value<int64_t>());
+    } else if (k == "fs_gc_grace_ms" && value.is_integer() && *value.value<int64_t>() >= 0) {
+      config->fs_gc_grace_ms = static_cast<uint64_t>(*value.value<int64_t>());
+    } else if (k == "fs_gc_touch_ms" && value.is_integer() && *value.value<int64_t>() >= 0) {
+      config->fs_gc_touch_ms = static_cast<uint64_t>(*value.value<int64_t>());
     } else {
       return absl::InvalidArgumentError(fmt::format(
           "config {}: unknown key or wrong type: \"{}\"", path, k));
@@ -101,6 +107,9 @@ absl::StatusOr<KernelConfig> LoadKernelConfig(int argc, char** argv, int* exit_c
   bool listen_given = false;
   std::vector<std::string> advertise;
   int64_t sync_interval_ms = -1;
+  int64_t fs_gc_interval_ms = -1;
+  int64_t fs_gc_grace_ms = -1;
+  int64_t fs_gc_touch_ms = -1;
   std::vector<std::string> services_dirs;
   std::string bin_dir;
   app.add_option("--services-dir", services_dirs,
@@ -126,6 +135,18 @@ absl::StatusOr<KernelConfig> LoadKernelConfig(int argc, char** argv, int* exit_c
   app.add_option("--sync-interval-ms", sync_interval_ms,
                  "period of anti-entropy with each peer, in milliseconds (default 30000)")
       ->check(CLI::PositiveNumber);
+  app.add_option("--fs-gc-interval-ms", fs_gc_interval_ms,
+                 "period of the chunk collection of fs stores, in milliseconds (default "
+                 "300000; 0 = never)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--fs-gc-grace-ms", fs_gc_grace_ms,
+                 "how long content no file shows any more is kept, in milliseconds (default "
+                 "600000)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--fs-gc-touch-ms", fs_gc_touch_ms,
+                 "how long a chunk uploaded, checked or read is kept whatever cites it, in "
+                 "milliseconds (default 600000; longer than any upload before its commit)")
+      ->check(CLI::NonNegativeNumber);
   app.set_version_flag("--version", LATTICE_VERSION);
   try {
     app.parse(argc, argv);
@@ -178,6 +199,9 @@ absl::StatusOr<KernelConfig> LoadKernelConfig(int argc, char** argv, int* exit_c
   if (!services_dirs.empty()) config.services_dirs = services_dirs;
   if (!bin_dir.empty()) config.bin_dir = bin_dir;
   if (sync_interval_ms > 0) config.sync_interval_ms = static_cast<uint64_t>(sync_interval_ms);
+  if (fs_gc_interval_ms >= 0) config.fs_gc_interval_ms = static_cast<uint64_t>(fs_gc_interval_ms);
+  if (fs_gc_grace_ms >= 0) config.fs_gc_grace_ms = static_cast<uint64_t>(fs_gc_grace_ms);
+  if (fs_gc_touch_ms >= 0) config.fs_gc_touch_ms = static_cast<uint64_t>(fs_gc_touch_ms);
   if (config.data_dir.empty()) config.data_dir = DefaultDataDir();
   if (config.socket.empty()) config.socket = DefaultSocketPath(config.data_dir);
   return config;

@@ -28,6 +28,13 @@ struct KernelConfig {
   // names are found (empty: the kernel's own directory).
   std::vector<std::string> services_dirs;
   std::string bin_dir;
+  // Chunk garbage collection of fs stores (store/chunk_gc.h): a pass this often, and how
+  // long content no file shows any more is kept (open handles, lagging peers, fs history).
+  uint64_t fs_gc_interval_ms = 5 * 60 * 1000;
+  uint64_t fs_gc_grace_ms = 10 * 60 * 1000;
+  // And how long a chunk uploaded, checked or read is kept whatever cites it (an upload
+  // whose commit is still to come).
+  uint64_t fs_gc_touch_ms = 10 * 60 * 1000;
 };
 
 // Parses argv (CLI11). Returns the config, or a status whose message is the usage error;

@@ -181,6 +181,9 @@ absl::StatusOr<Store*> Node::OpenStore(const std::string& id, StoreType type,
   options.clock = &clock_;
   options.min_free_bytes = options_.min_free_bytes;
   options.write_buffer_bytes = options_.write_buffer_bytes;
+  options.chunk_gc_interval_ms = options_.chunk_gc_interval_ms;
+  options.chunk_gc_grace_ms = options_.chunk_gc_grace_ms;
+  options.chunk_gc_touch_ms = options_.chunk_gc_touch_ms;
   // fs stores keep their file content as chunks.
   options.keep_chunks = type == StoreType::kFs || options_.chunks_in_every_store;
   options.may_write = [this, mesh_id, id](std::string_view author, BatchView& own) {

@@ -31,6 +31,10 @@ struct NodeOptions {
   size_t write_buffer_bytes = Database::kDefaultWriteBufferBytes;  // of each database
   // Tests of chunk replication: every store keeps chunks, not only fs stores.
   bool chunks_in_every_store = false;
+  // Chunk garbage collection of fs stores (Store::Options).
+  uint64_t chunk_gc_interval_ms = 5 * 60 * 1000;
+  uint64_t chunk_gc_grace_ms = 10 * 60 * 1000;
+  uint64_t chunk_gc_touch_ms = 10 * 60 * 1000;
 };
 
 struct StoreDescriptor {

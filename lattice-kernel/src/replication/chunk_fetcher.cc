@@ -187,6 +187,10 @@ void ChunkFetcher::OnRequest(const ConnectionPtr& conn, const v1::ChunkRequest& 
       unknown.push_back(hash);
       continue;
     }
+    // A chunk this node's collector dropped (store/chunk_gc.h: no version it still keeps
+    // cites it) is answered "unknown" like one never held. The asking peer wants it because
+    // it has not yet applied what superseded it here; once it has (the ordinary sync brings
+    // it), its own collector drops the want. A Read also keeps the chunk a while (rule 4).
     auto data = chunks->Read(hash, 0, ::lattice::limits::kFsChunkMaxBytes);
     if (!data.ok()) {
       if (data.status().code() == absl::StatusCode::kDataLoss) damaged.push_back(hash);

@@ -12,6 +12,14 @@
 // Read checks every time and Open checks for the newest pack (the only one that can hold
 // writes that were never synced; older packs were synced when they were closed).
 //
+// Garbage collection (Collect) forgets chunks from the index and compacts packs: the live
+// records of a mostly dead pack are appended again to the newest pack, which is synced, and
+// only then is the old pack deleted. A chunk may so be in two packs for a while (a crash
+// between the copy and the delete); Open takes the LAST whole record of a chunk, which is
+// then the copy (the two hold the same bytes anyway, and a copy is only ever made of a
+// chunk whose bytes matched its hash). A tombstone is carried into the copy while the
+// chunk it names is absent, so a damaged record in an older pack stays dead.
+//
 // Why no on-disk index: the packs are the one source of truth, so there is nothing to keep
 // consistent across a crash and a torn tail is handled in one place. Open reads 40 bytes per
 // chunk (about 0.06% of the data) plus the newest pack whole; the index costs about 100 bytes
@@ -22,10 +30,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <map>
+#include <unordered_set>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
@@ -129,6 +141,10 @@ struct ChunkStore::Impl {
     uint32_t pack = 0;
     uint64_t offset = 0;  // of the data
     uint32_t length = 0;
+    uint64_t touched_ms = 0;  // NowMs() of the last Put, Has, Missing or Read naming it
+    bool operator==(const Location& o) const {
+      return pack == o.pack && offset == o.offset && length == o.length;
+    }
   };
 
   std::string dir;
@@ -147,6 +163,35 @@ struct ChunkStore::Impl {
   bool dir_dirty = false;
   // Serialises Sync calls so a second one waits for the first's fsync rather than skipping.
   std::mutex sync_mu;
+  // Collection: while `collecting`, absent hashes asked after, with when (bounded; past the
+  // bound `asked_overflow` makes ForUntouched give nothing).
+  std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now();
+  bool collecting = false;
+  std::unordered_map<std::string, uint64_t> asked_absent;
+  bool asked_overflow = false;
+  // One Collect at a time.
+  std::mutex collect_mu;
+
+  uint64_t NowMs() const {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now() - opened)
+                                     .count());
+  }
+  // Records that `hash` was named now. REQUIRES: mu held.
+  void Touch(const std::string& hash, uint64_t now) {
+    auto it = index.find(hash);
+    if (it != index.end()) {
+      it->second.touched_ms = now;
+    } else if (collecting) {
+      if (asked_absent.size() < 100'000) {
+        asked_absent[hash] = now;
+      } else {
+        asked_overflow = true;
+      }
+    }
+  }
+  // Syncs the active pack and the directory. REQUIRES: sync_mu held, mu not held.
+  absl::Status SyncActive();
 
   std::string PackPath(uint32_t number) const { return packs_dir + "/" + PackName(number); }
 
@@ -157,8 +202,9 @@ struct ChunkStore::Impl {
   absl::Status OpenActive(uint32_t number, uint64_t size);
   // Appends one record to the active pack, rotating first when it is full. REQUIRES: mu held.
   absl::StatusOr<Location> Append(const char magic[4], std::string_view hash, std::string_view data);
-  // Forgets a chunk whose bytes no longer match, with a tombstone so a reopen does too.
-  void Drop(const std::string& hash);
+  // Forgets a chunk whose bytes no longer match, with a tombstone so a reopen does too,
+  // unless it has moved from `where` meanwhile (a compaction copied it).
+  void Drop(const std::string& hash, const Location& where);
 };
 
 absl::StatusOr<uint64_t> ChunkStore::Impl::Scan(uint32_t number, bool verify_data) {
@@ -202,9 +248,11 @@ absl::StatusOr<uint64_t> ChunkStore::Impl::Scan(uint32_t number, bool verify_dat
                        ShortHex(hash), PackName(number));
         }
       }
-      if (keep && !index.count(hash)) {
-        index[hash] = Location{number, offset + kHeaderBytes, length};
-        bytes += length;
+      // The last whole record of a chunk wins: a compaction's copy over its original.
+      if (keep) {
+        auto [it, added] = index.try_emplace(hash);
+        it->second = Location{number, offset + kHeaderBytes, length, 0};
+        if (added) bytes += length;
       }
     }
     offset = end;
@@ -284,10 +332,10 @@ absl::StatusOr<ChunkStore::Impl::Location> ChunkStore::Impl::Append(const char m
   return location;
 }
 
-void ChunkStore::Impl::Drop(const std::string& hash) {
+void ChunkStore::Impl::Drop(const std::string& hash, const Location& where) {
   std::lock_guard lock(mu);
   auto it = index.find(hash);
-  if (it == index.end()) return;
+  if (it == index.end() || !(it->second == where)) return;
   bytes -= it->second.length;
   index.erase(it);
   auto written = Append(kTombstoneMagic, hash, {});
@@ -357,8 +405,24 @@ absl::StatusOr<bool> ChunkStore::Put(std::string_view hash, std::string_view dat
   }
   std::lock_guard lock(impl_->mu);
   std::string key(hash);
-  if (impl_->index.count(key)) return false;
+  uint64_t now = impl_->NowMs();
+  if (auto it = impl_->index.find(key); it != impl_->index.end()) {
+    it->second.touched_ms = now;
+    return false;
+  }
+  if (impl_->options.min_free_bytes > 0) {
+    struct statvfs fs {};
+    if (::statvfs(impl_->packs_dir.c_str(), &fs) == 0) {
+      uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+      if (free_bytes < impl_->options.min_free_bytes + data.size()) {
+        return absl::ResourceExhaustedError(fmt::format(
+            "the disk holding {} is full: {} bytes free, chunks need at least {}",
+            impl_->dir, free_bytes, impl_->options.min_free_bytes));
+      }
+    }
+  }
   LATTICE_ASSIGN_OR_RETURN(auto location, impl_->Append(kChunkMagic, hash, data));
+  location.touched_ms = now;
   impl_->index.emplace(std::move(key), location);
   impl_->bytes += data.size();
   return true;
@@ -366,14 +430,21 @@ absl::StatusOr<bool> ChunkStore::Put(std::string_view hash, std::string_view dat
 
 absl::StatusOr<bool> ChunkStore::Has(std::string_view hash) const {
   std::lock_guard lock(impl_->mu);
-  return impl_->index.count(std::string(hash)) > 0;
+  // A present chunk is touched; an absent one is not remembered (the fetcher asks after its
+  // wants this way every sweep: that must not keep a want from being dropped).
+  auto it = impl_->index.find(std::string(hash));
+  if (it == impl_->index.end()) return false;
+  it->second.touched_ms = impl_->NowMs();
+  return true;
 }
 
 absl::StatusOr<std::vector<std::string>> ChunkStore::Missing(
     const std::vector<std::string>& hashes) const {
   std::vector<std::string> missing;
   std::lock_guard lock(impl_->mu);
+  uint64_t now = impl_->NowMs();
   for (const auto& hash : hashes) {
+    impl_->Touch(hash, now);
     if (!impl_->index.count(hash)) missing.push_back(hash);
   }
   return missing;
@@ -384,22 +455,31 @@ absl::StatusOr<std::string> ChunkStore::Read(std::string_view hash, uint64_t off
   std::string key(hash);
   Impl::Location location;
   std::shared_ptr<Fd> active;
-  {
-    std::lock_guard lock(impl_->mu);
-    auto it = impl_->index.find(key);
-    if (it == impl_->index.end()) {
-      return absl::NotFoundError(fmt::format("chunk {} is not in this node's chunk store", ShortHex(hash)));
-    }
-    location = it->second;
-    if (location.pack == impl_->active_pack) active = impl_->active_fd;
-  }
-  std::string path = impl_->PackPath(location.pack);
+  std::string path;
   Fd own;
-  int fd = active ? active->get() : -1;
-  if (fd < 0) {
+  int fd = -1;
+  // A compaction may move the chunk and delete its pack between the look-up and the open:
+  // the look-up is then made again (it moves at most once per pass).
+  for (int attempt = 0;; ++attempt) {
+    {
+      std::lock_guard lock(impl_->mu);
+      auto it = impl_->index.find(key);
+      if (it == impl_->index.end()) {
+        return absl::NotFoundError(fmt::format("chunk {} is not in this node's chunk store", ShortHex(hash)));
+      }
+      it->second.touched_ms = impl_->NowMs();
+      location = it->second;
+      active = location.pack == impl_->active_pack ? impl_->active_fd : nullptr;
+    }
+    path = impl_->PackPath(location.pack);
+    fd = active ? active->get() : -1;
+    if (fd >= 0) break;
     own = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (own.get() < 0) return ErrnoStatus(errno, "open " + path);
-    fd = own.get();
+    if (own.get() >= 0) {
+      fd = own.get();
+      break;
+    }
+    if (errno != ENOENT || attempt >= 3) return ErrnoStatus(errno, "open " + path);
   }
   // The whole chunk is read to check it against its hash: a chunk is at most 256 KiB.
   LATTICE_ASSIGN_OR_RETURN(std::string data, PreadUpTo(fd, location.offset, location.length, path));
@@ -407,7 +487,7 @@ absl::StatusOr<std::string> ChunkStore::Read(std::string_view hash, uint64_t off
     spdlog::error("chunk store {}: chunk {} in {} no longer matches its hash; dropped so it is "
                   "fetched again",
                   impl_->dir, ShortHex(hash), PackName(location.pack));
-    impl_->Drop(key);
+    impl_->Drop(key, location);
     return absl::DataLossError(fmt::format(
         "chunk {} was damaged on this node's disk; it is dropped and fetched again from a peer",
         ShortHex(hash)));
@@ -463,6 +543,278 @@ uint64_t ChunkStore::bytes_stored() const {
 uint64_t ChunkStore::chunk_count() const {
   std::lock_guard lock(impl_->mu);
   return impl_->index.size();
+}
+
+namespace {
+
+// The pack files of `packs_dir` by number, with their sizes.
+absl::StatusOr<std::map<uint32_t, uint64_t>> ListPacks(const std::string& packs_dir) {
+  std::map<uint32_t, uint64_t> packs;
+  DIR* d = ::opendir(packs_dir.c_str());
+  if (d == nullptr) return ErrnoStatus(errno, "list " + packs_dir);
+  while (dirent* entry = ::readdir(d)) {
+    std::string name = entry->d_name;
+    if (name.size() != 11 || name.substr(6) != ".pack") continue;
+    if (!std::all_of(name.begin(), name.begin() + 6, [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
+    uint32_t number = static_cast<uint32_t>(std::stoul(name.substr(0, 6)));
+    if (number == 0) continue;
+    struct stat st {};
+    if (::stat((packs_dir + "/" + name).c_str(), &st) != 0) continue;  // deleted meanwhile
+    packs[number] = static_cast<uint64_t>(st.st_size);
+  }
+  ::closedir(d);
+  return packs;
+}
+
+}  // namespace
+
+uint64_t ChunkStore::pack_bytes() const {
+  auto packs = ListPacks(impl_->packs_dir);
+  if (!packs.ok()) return 0;
+  uint64_t total = 0;
+  for (const auto& [number, size] : *packs) total += size;
+  return total;
+}
+
+uint64_t ChunkStore::NowMs() const { return impl_->NowMs(); }
+
+uint64_t ChunkStore::StartCollection() {
+  std::lock_guard lock(impl_->mu);
+  impl_->collecting = true;
+  impl_->asked_absent.clear();
+  impl_->asked_overflow = false;
+  return impl_->NowMs();
+}
+
+absl::Status ChunkStore::ForUntouched(
+    const std::vector<std::string>& hashes, uint64_t since_ms,
+    const std::function<absl::Status(const std::vector<std::string>&)>& fn) {
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->collecting || impl_->asked_overflow) return absl::OkStatus();
+  std::vector<std::string> untouched;
+  for (const auto& hash : hashes) {
+    if (auto it = impl_->index.find(hash); it != impl_->index.end()) {
+      if (it->second.touched_ms >= since_ms) continue;
+    } else if (auto asked = impl_->asked_absent.find(hash);
+               asked != impl_->asked_absent.end() && asked->second >= since_ms) {
+      continue;
+    }
+    untouched.push_back(hash);
+  }
+  if (untouched.empty()) return absl::OkStatus();
+  return fn(untouched);
+}
+
+absl::Status ChunkStore::Impl::SyncActive() {
+  std::shared_ptr<Fd> fd;
+  bool sync_dir;
+  uint32_t pack;
+  {
+    std::lock_guard lock(mu);
+    fd = active_fd;
+    sync_dir = dir_dirty;
+    pack = active_pack;
+    dirty = false;
+    dir_dirty = false;
+  }
+  auto fail = [&](absl::Status status) {
+    std::lock_guard lock(mu);
+    dirty = true;
+    dir_dirty = dir_dirty || sync_dir;
+    return status;
+  };
+  if (fd != nullptr && ::fdatasync(fd->get()) != 0) {
+    return fail(ErrnoStatus(errno, "sync " + PackPath(pack)));
+  }
+  if (sync_dir) {
+    if (auto s = FsyncDir(packs_dir); !s.ok()) return fail(s);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ChunkStore::CollectStats> ChunkStore::Collect(
+    const std::function<bool(std::string_view hash)>& keep, const CollectOptions& options) {
+  std::lock_guard collect_lock(impl_->collect_mu);
+  Impl& im = *impl_;
+  CollectStats stats;
+  auto proceed = [&](std::string_view step) {
+    return !options.continue_at || options.continue_at(step);
+  };
+  LATTICE_ASSIGN_OR_RETURN(auto packs, ListPacks(im.packs_dir));
+  for (const auto& [number, size] : packs) stats.pack_bytes_before += size;
+
+  // 1. Forget what is neither kept nor touched, and count what is live in each pack.
+  std::map<uint32_t, uint64_t> live;  // pack -> bytes of its live records
+  uint32_t active;
+  uint64_t active_size;
+  {
+    std::lock_guard lock(im.mu);
+    for (auto it = im.index.begin(); it != im.index.end();) {
+      if (it->second.touched_ms < options.untouched_since_ms && !keep(it->first)) {
+        stats.chunks_dropped += 1;
+        stats.bytes_dropped += it->second.length;
+        im.bytes -= it->second.length;
+        it = im.index.erase(it);
+        continue;
+      }
+      live[it->second.pack] += kHeaderBytes + it->second.length + kTrailerBytes;
+      ++it;
+    }
+    im.collecting = false;
+    im.asked_absent.clear();
+    active = im.active_fd != nullptr ? im.active_pack : 0;
+    active_size = im.active_size;
+  }
+
+  // 2. Choose the packs to compact, emptiest first. The pack being appended to is closed
+  // first when it qualifies (so a disk one big file filled gives its space back).
+  auto qualifies = [&](uint32_t number, uint64_t size) {
+    return size > 0 && static_cast<double>(live[number]) <=
+                           options.max_live_fraction * static_cast<double>(size);
+  };
+  if (active != 0 && active_size >= options.min_seal_bytes && qualifies(active, active_size)) {
+    std::lock_guard sync_lock(im.sync_mu);
+    std::lock_guard lock(im.mu);
+    if (im.active_fd != nullptr && im.active_pack == active) {
+      if (::fdatasync(im.active_fd->get()) != 0) {
+        return ErrnoStatus(errno, "sync " + im.PackPath(active));
+      }
+      im.active_fd.reset();  // the next record starts pack active + 1
+      packs[active] = im.active_size;
+      active = 0;
+    }
+  }
+  std::vector<std::pair<double, uint32_t>> victims;
+  for (const auto& [number, size] : packs) {
+    if (number == active || !qualifies(number, size)) continue;
+    victims.emplace_back(static_cast<double>(live[number]) / static_cast<double>(size), number);
+  }
+  std::sort(victims.begin(), victims.end());
+  if (victims.size() > options.max_packs) victims.resize(options.max_packs);
+
+  // 3. Copy the live records (and the tombstones of absent chunks) of each chosen pack.
+  std::vector<uint32_t> emptied;
+  absl::Status copy_status = absl::OkStatus();
+  for (const auto& [fraction, number] : victims) {
+    if (live[number] > 0 && stats.bytes_copied + live[number] > options.max_copy_bytes &&
+        stats.bytes_copied > 0) {
+      continue;  // over this pass's budget; a pack with nothing live still goes
+    }
+    if (live[number] > 0 && im.options.min_free_bytes > 0) {
+      // A copy frees more than it takes (the pack is at most max_live_fraction live), so it
+      // may dip below the chunks' reserve for a moment, but not into its lower half, which
+      // the store's metadata writes keep (Store::Options::keep_chunks).
+      struct statvfs fs {};
+      if (::statvfs(im.packs_dir.c_str(), &fs) == 0 &&
+          static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize <
+              im.options.min_free_bytes / 2 + live[number]) {
+        continue;
+      }
+    }
+    std::string path = im.PackPath(number);
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (fd.get() < 0) {
+      copy_status = ErrnoStatus(errno, "open " + path);
+      break;
+    }
+    uint64_t size = packs[number];
+    uint64_t offset = 0;
+    bool whole = true;
+    while (offset + kHeaderBytes + kTrailerBytes <= size) {
+      auto header = PreadUpTo(fd.get(), offset, kHeaderBytes, path);
+      if (!header.ok()) {
+        copy_status = header.status();
+        whole = false;
+        break;
+      }
+      if (header->size() < kHeaderBytes) break;
+      bool chunk = std::memcmp(header->data(), kChunkMagic, 4) == 0;
+      bool tombstone = std::memcmp(header->data(), kTombstoneMagic, 4) == 0;
+      if (!chunk && !tombstone) break;
+      uint32_t length = GetU32(header->data() + 4);
+      if (length > limits::kFsChunkMaxBytes) break;
+      uint64_t end = offset + kHeaderBytes + length + kTrailerBytes;
+      if (end > size) break;
+      std::string hash = header->substr(8, kHashBytes);
+      Impl::Location here{number, offset + kHeaderBytes, length, 0};
+      offset = end;
+      bool wanted;
+      {
+        std::lock_guard lock(im.mu);
+        auto it = im.index.find(hash);
+        wanted = tombstone ? it == im.index.end() : it != im.index.end() && it->second == here;
+      }
+      if (!wanted) continue;
+      std::string data;
+      if (chunk) {
+        auto read = PreadUpTo(fd.get(), here.offset, length, path);
+        if (!read.ok()) {
+          copy_status = read.status();
+          whole = false;
+          break;
+        }
+        data = *std::move(read);
+        if (data.size() != length || ChunkHash(data) != hash) {
+          // Damaged: not copied, dropped (with a tombstone) so it is fetched again.
+          spdlog::error("chunk store {}: chunk {} in {} no longer matches its hash; dropped",
+                        im.dir, ShortHex(hash), PackName(number));
+          im.Drop(hash, here);
+          continue;
+        }
+      }
+      std::lock_guard lock(im.mu);
+      auto it = im.index.find(hash);
+      if (chunk ? (it == im.index.end() || !(it->second == here)) : it != im.index.end()) {
+        continue;  // dropped or stored again meanwhile
+      }
+      auto copied = im.Append(chunk ? kChunkMagic : kTombstoneMagic, hash, data);
+      if (!copied.ok()) {
+        copy_status = copied.status();
+        whole = false;
+        break;
+      }
+      if (chunk) {
+        copied->touched_ms = it->second.touched_ms;
+        it->second = *copied;
+        stats.chunks_copied += 1;
+        stats.bytes_copied += length;
+      }
+    }
+    if (!whole) break;
+    emptied.push_back(number);
+  }
+  if (!copy_status.ok()) {
+    spdlog::warn("chunk store {}: compaction stopped: {}", im.dir, copy_status.message());
+  }
+  if (!proceed("copied")) return stats;
+
+  // 4. The copies are made durable before any pack they came from goes.
+  if (!emptied.empty()) {
+    std::lock_guard sync_lock(im.sync_mu);
+    LATTICE_RETURN_IF_ERROR(im.SyncActive());
+  }
+  if (!proceed("synced")) return stats;
+
+  // 5. Delete the emptied packs. A reader that found a chunk in one opens it by name, fails,
+  // and looks the chunk up again (Read).
+  for (uint32_t number : emptied) {
+    std::string path = im.PackPath(number);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      spdlog::warn("chunk store {}: deleting {} failed: {}", im.dir, PackName(number),
+                   std::strerror(errno));
+      continue;
+    }
+    stats.packs_deleted += 1;
+    if (!proceed("deleted")) return stats;
+  }
+  if (!emptied.empty()) LATTICE_RETURN_IF_ERROR(FsyncDir(im.packs_dir));
+  stats.pack_bytes_after = pack_bytes();
+  if (!copy_status.ok() && stats.packs_deleted == 0 && stats.chunks_dropped == 0) {
+    return copy_status;
+  }
+  return stats;
 }
 
 }  // namespace lattice::kernel

@@ -28,6 +28,41 @@ class ChunkStore {
     // Tests: called before each record is written; a non-zero errno makes the write stop
     // half-way and fail with it (as a full disk would).
     std::function<int()> inject_write_error;
+    // Put refuses new chunks (RESOURCE_EXHAUSTED) once the disk holding the store has less
+    // free than this, so the store's small metadata writes (an unlink that frees space) still
+    // fit on a disk the chunks filled. 0: no check.
+    uint64_t min_free_bytes = 0;
+  };
+
+  // Garbage collection (store/chunk_gc.h decides which chunks are kept). A chunk is dropped
+  // by Collect only when `keep` says no AND it was not touched since `untouched_since_ms`:
+  // every Put (new or not), Has, Missing and Read touches the chunks it names, so a chunk a
+  // write is about to cite (uploaded, or found present by a dedup check) or a reader is
+  // still reading is never dropped under it. Times are on NowMs(), the store's own clock.
+  struct CollectOptions {
+    uint64_t untouched_since_ms = 0;
+    // Packs whose live bytes are at most this fraction of their size are compacted: their
+    // live records are copied to the newest pack, synced, and then the pack is deleted.
+    double max_live_fraction = 0.5;
+    // Bounded work per pass: at most this many live bytes copied, and this many packs
+    // compacted (a pack with nothing live costs no copy and is always dropped).
+    uint64_t max_copy_bytes = 64ull * 1024 * 1024;
+    size_t max_packs = 16;
+    // The pack being appended to is closed (so it can be compacted) when at least this big
+    // and at most max_live_fraction live.
+    uint64_t min_seal_bytes = 1024 * 1024;
+    // Tests: called at each step of a compaction ("copied", "synced", "deleted"); false
+    // stops the pass right there, as a kill -9 would (no later step happens).
+    std::function<bool(std::string_view step)> continue_at;
+  };
+  struct CollectStats {
+    uint64_t chunks_dropped = 0;  // forgotten from the index (not kept, not touched)
+    uint64_t bytes_dropped = 0;
+    uint64_t packs_deleted = 0;
+    uint64_t chunks_copied = 0;   // live chunks moved out of compacted packs
+    uint64_t bytes_copied = 0;
+    uint64_t pack_bytes_before = 0;
+    uint64_t pack_bytes_after = 0;
   };
 
   // `dir` is created (durably) when missing.
@@ -56,6 +91,29 @@ class ChunkStore {
 
   uint64_t bytes_stored() const;
   uint64_t chunk_count() const;
+  // Bytes of the pack files on disk (what collection gives back).
+  uint64_t pack_bytes() const;
+
+  // Milliseconds since the store was opened (steady): the clock of touches.
+  uint64_t NowMs() const;
+  // Starts a collection: from now until the next Collect ends, hashes the store lacks that
+  // Missing asked after (a commit recording its wants) are remembered too, so ForUntouched
+  // can tell a want recorded meanwhile. Returns NowMs().
+  uint64_t StartCollection();
+  // Calls `fn` with those of `hashes` that no Put, Has, Missing or Read named since
+  // `since_ms` (for a chunk the store lacks: no Missing since StartCollection), under the
+  // store's lock: a want dropped by `fn` cannot race with a commit
+  // that records it again (the commit's Missing waits for the lock, and then sees it).
+  absl::Status ForUntouched(const std::vector<std::string>& hashes, uint64_t since_ms,
+                            const std::function<absl::Status(const std::vector<std::string>&)>& fn);
+  // One bounded pass: forgets the chunks neither kept nor touched, then compacts the packs
+  // that are mostly dead. Crash-safe at every step: a copy is synced before the pack it
+  // came from is deleted, and a reopen takes the last whole record of a chunk (the copy)
+  // and ignores what was forgotten only in memory (the next pass forgets it again). Ends
+  // the collection StartCollection started. On a full disk packs with nothing live are
+  // still deleted; the copies that did not fit wait for the next pass.
+  absl::StatusOr<CollectStats> Collect(const std::function<bool(std::string_view hash)>& keep,
+                                       const CollectOptions& options);
 
  private:
   struct Impl;

@@ -119,19 +119,60 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Options options) {
   LATTICE_ASSIGN_OR_RETURN(
       store->db_, Database::Open(store->options_.dir, store->options_.write_buffer_bytes,
                                  store->options_.env));
-  store->db_->set_min_free_bytes(store->options_.min_free_bytes);
+  store->db_->set_min_free_bytes(store->options_.keep_chunks ? store->options_.min_free_bytes / 2
+                                                             : store->options_.min_free_bytes);
   if (store->options_.keep_chunks) {
-    LATTICE_ASSIGN_OR_RETURN(store->chunks_, ChunkStore::Open(store->options_.dir + "/chunks"));
+    ChunkStore::Options chunk_options;
+    chunk_options.min_free_bytes = std::max(store->options_.min_free_bytes, kChunkReserveBytes);
+    LATTICE_ASSIGN_OR_RETURN(store->chunks_, ChunkStore::Open(store->options_.dir + "/chunks",
+                                                              std::move(chunk_options)));
   }
   store->state_machine_ = MakeStateMachine(store->options_.type);
   LATTICE_RETURN_IF_ERROR(store->LoadWriterState());
   // What an open finds is durable: LevelDB writes the log it replays out as a synced table.
   store->durable_witness_.store(store->state_.last_witness);
   store->background_ = std::thread([s = store.get()] { s->BackgroundLoop(); });
+  if (store->chunks_ != nullptr && store->options_.chunk_gc_interval_ms > 0) {
+    store->gc_thread_ = std::thread([s = store.get()] { s->ChunkGcLoop(); });
+  }
   return store;
 }
 
+void Store::TriggerChunkGc() {
+  {
+    std::lock_guard lock(gc_mutex_);
+    gc_triggered_ = true;
+  }
+  gc_cv_.notify_all();
+}
+
+void Store::ChunkGcLoop() {
+  std::unique_lock lock(gc_mutex_);
+  for (;;) {
+    gc_cv_.wait_for(lock, std::chrono::milliseconds(options_.chunk_gc_interval_ms),
+                    [&] { return gc_stopping_ || gc_triggered_; });
+    if (gc_stopping_) return;
+    gc_triggered_ = false;
+    lock.unlock();
+    ChunkGcOptions gc;
+    gc.grace_ms = options_.chunk_gc_grace_ms;
+    gc.touch_window_ms = options_.chunk_gc_touch_ms;
+    auto stats = CollectChunks(gc);
+    if (!stats.ok()) {
+      spdlog::warn("store {}: chunk collection failed: {}", FormatStoreId(options_.id),
+                   stats.status().message());
+    }
+    lock.lock();
+  }
+}
+
 Store::~Store() {
+  {
+    std::lock_guard lock(gc_mutex_);
+    gc_stopping_ = true;
+  }
+  gc_cv_.notify_all();
+  if (gc_thread_.joinable()) gc_thread_.join();
   {
     std::lock_guard lock(queue_mutex_);
     stopping_ = true;

@@ -32,6 +32,7 @@
 #include "storage/batch_view.h"
 #include "storage/chunk_store.h"
 #include "storage/database.h"
+#include "store/chunk_gc.h"
 #include "store/serial_executor.h"
 #include "store/store_type.h"
 #include "store/writer_state.h"
@@ -124,8 +125,18 @@ class Store {
     // Keeps a chunk store at <dir>/chunks (fs stores): chunks() is then not null, applied
     // intentions that cite chunks it lacks record them as wanted, and every commit syncs the
     // chunk store first, so no durable intention cites a chunk that is not durable.
+    //
+    // With a chunk store, min_free_bytes is what chunks leave free (at least
+    // kChunkReserveBytes) and the database's own writes may go down to half of it: an unlink
+    // is a small write, so it still fits on a disk that file content filled.
     bool keep_chunks = false;
+    // Chunk garbage collection (store/chunk_gc.h): a pass every this often on the store's
+    // collector thread (0: never, CollectChunks only), with this grace period.
+    uint64_t chunk_gc_interval_ms = 5 * 60 * 1000;
+    uint64_t chunk_gc_grace_ms = 10 * 60 * 1000;
+    uint64_t chunk_gc_touch_ms = 10 * 60 * 1000;  // ChunkGcOptions::touch_window_ms
   };
+  static constexpr uint64_t kChunkReserveBytes = 4ull << 20;
 
   static absl::StatusOr<std::unique_ptr<Store>> Open(Options options);
   ~Store();
@@ -205,6 +216,11 @@ class Store {
   // Grows whenever a commit or WantChunks records new wants: a fetcher that saw the same
   // value before has nothing new to look at.
   uint64_t chunk_wants_generation() const { return chunk_wants_generation_.load(); }
+  // One chunk garbage collection pass (store/chunk_gc.h has the rule), on the caller's
+  // thread; concurrent writes go on meanwhile. Defined in store/chunk_gc.cc.
+  absl::StatusOr<ChunkGcStats> CollectChunks(const ChunkGcOptions& options);
+  // Wakes the collector thread for a pass now (a write found the disk full).
+  void TriggerChunkGc();
 
   uint64_t last_witness() const { return last_witness_.load(); }
   // Every intention up to this witness number is durable; at most last_witness().
@@ -323,6 +339,13 @@ class Store {
   std::unique_ptr<Database> db_;
   std::unique_ptr<ChunkStore> chunks_;  // with Options::keep_chunks
   std::atomic<uint64_t> chunk_wants_generation_{0};
+  // The collector thread (Options::chunk_gc_interval_ms).
+  void ChunkGcLoop();
+  std::mutex gc_mutex_;
+  std::condition_variable gc_cv_;
+  bool gc_stopping_ = false;
+  bool gc_triggered_ = false;
+  std::thread gc_thread_;
   std::unique_ptr<StateMachine> state_machine_;
 
   WriterState state_;  // the leader's only; reloaded from the database after a failed commit
