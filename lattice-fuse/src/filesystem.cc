@@ -58,6 +58,14 @@ void OpInit(void* /*userdata*/, fuse_conn_info* conn) {
   conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
   if (conn->capable & FUSE_CAP_PARALLEL_DIROPS) conn->want |= FUSE_CAP_PARALLEL_DIROPS;
   conn->max_write = std::min<unsigned>(conn->max_write, 1024 * 1024);
+  // The page cache of a file is dropped only when its content changed: at an open that finds
+  // another version than the cache holds (keep_cache), and when another node's change arrives
+  // (Invalidate). Not whenever its mtime moves, which every write of our own does: the pages
+  // those writes filled are the file's content, and a read after them is served from memory.
+  if (conn->capable & FUSE_CAP_EXPLICIT_INVAL_DATA) {
+    conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+    conn->want |= FUSE_CAP_EXPLICIT_INVAL_DATA;
+  }
 }
 
 void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
