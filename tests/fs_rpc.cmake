@@ -3,6 +3,7 @@
 #   kernel_fs_test: the service through FsClient against a real kernel
 add_executable(fs_rpc_unit_tests
   ${CMAKE_CURRENT_LIST_DIR}/unit/rpc/fs_planner_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/unit/rpc/fs_layout_cache_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/store/test_store.cc)
 target_include_directories(fs_rpc_unit_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(fs_rpc_unit_tests PRIVATE lattice_kernel_core GTest::gtest_main)

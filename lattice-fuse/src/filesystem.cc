@@ -730,6 +730,7 @@ void FileSystem::Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
         return;
       }
     }
+    NoteRemoteChanges(*state);
     if (state->overlay || state->orphan) {
       keep = true;  // the page cache holds what this daemon wrote
     } else {
@@ -765,6 +766,7 @@ void FileSystem::Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
   size = std::min<size_t>(size, limits::kMaxFsReadBytes);
   auto state = Get(ino);
   std::string version;
+  uint64_t epoch = 0;
   {
     std::lock_guard lock(state->mu);
     if (state->overlay) {
@@ -778,9 +780,18 @@ void FileSystem::Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
       fuse_reply_buf(req, data->data(), data->size());
       return;
     }
+    NoteRemoteChanges(*state);
     version = state->cached_version;
+    epoch = state->seen_epoch;
   }
-  ReadCommitted(req, ino, *state, std::move(version), size, static_cast<uint64_t>(off));
+  ReadCommitted(req, ino, *state, std::move(version), epoch, size, static_cast<uint64_t>(off));
+}
+
+void FileSystem::NoteRemoteChanges(InodeState& state) {
+  uint64_t epoch = state.epoch.load();
+  if (epoch == state.seen_epoch) return;
+  state.cached_version.clear();
+  state.seen_epoch = epoch;
 }
 
 absl::StatusOr<v1::FsReadResponse> FileSystem::FetchCommitted(uint64_t ino,
@@ -799,10 +810,10 @@ absl::StatusOr<v1::FsReadResponse> FileSystem::FetchCommitted(uint64_t ino,
 }
 
 void FileSystem::ReadCommitted(fuse_req_t req, uint64_t ino, InodeState& state,
-                               std::string version, size_t size, uint64_t offset) {
+                               std::string version, uint64_t epoch, size_t size,
+                               uint64_t offset) {
   std::lock_guard lock(state.read_mu);
   ReadAhead& ahead = state.ahead;
-  uint64_t epoch = state.epoch.load();
   bool usable = !ahead.version.empty() && ahead.epoch == epoch &&
                 (version.empty() || version == ahead.version);
   auto covers = [&ahead, offset, size] {

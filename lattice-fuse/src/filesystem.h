@@ -62,8 +62,10 @@ struct InodeState {
   std::string cached_version;  // the content version the page cache holds, when known
   bool orphan = false;         // its last name was removed while open: kept here until closed
   v1::FsStat last;             // the last attributes seen
-  // Bumped (without mu) when another node changed the inode: what was read ahead is stale.
+  // Bumped (without mu) when another node changed the inode: what was read ahead is stale,
+  // and so is cached_version when Invalidate could not take mu to clear it.
   std::atomic<uint64_t> epoch{0};
+  uint64_t seen_epoch = 0;  // guarded by mu: the epoch cached_version was last checked at
   // Guards `ahead`; taken after mu, never held while taking mu.
   std::mutex read_mu;
   ReadAhead ahead;
@@ -135,7 +137,10 @@ class FileSystem {
   // Reads committed content (no overlay) for a FUSE read, through the inode's read-ahead.
   // `version`: the version the page cache holds (empty: the current one).
   void ReadCommitted(fuse_req_t req, uint64_t ino, InodeState& state, std::string version,
-                     size_t size, uint64_t offset);
+                     uint64_t epoch, size_t size, uint64_t offset);
+  // Clears state.cached_version when another node changed the inode since it was last
+  // checked. mu held.
+  static void NoteRemoteChanges(InodeState& state);
   // One Fs.Read of `length` bytes at `offset` of `version` (empty: the current one).
   absl::StatusOr<v1::FsReadResponse> FetchCommitted(uint64_t ino, const std::string& version,
                                                     uint64_t offset, uint32_t length);
