@@ -30,8 +30,8 @@ constexpr uint32_t kReadAheadMinBytes = 256 * 1024;
 constexpr uint32_t kReadAheadMaxBytes = limits::kMaxFsReadBytes;
 
 // A file written from its start is cut and uploaded in rounds of about this much while it is
-// written (Overlay::ClaimStream).
-constexpr uint64_t kStreamRoundBytes = 16 * 1024 * 1024;
+// written (Overlay::ClaimStream): one round is cut while up to two upload.
+constexpr uint64_t kStreamRoundBytes = 8 * 1024 * 1024;
 
 FileSystem* Self(fuse_req_t req) { return static_cast<FileSystem*>(fuse_req_userdata(req)); }
 
@@ -219,7 +219,11 @@ FileSystem::~FileSystem() {
     stream_stop_ = true;
   }
   stream_wake_.notify_all();
+  upload_wake_.notify_all();
   if (stream_thread_.joinable()) stream_thread_.join();
+  // The upload thread finishes what was queued (each round then counts or breaks its
+  // stream) before it ends.
+  if (upload_thread_.joinable()) upload_thread_.join();
 }
 
 // ---- inode table ---------------------------------------------------------------------------
@@ -928,11 +932,16 @@ void FileSystem::StreamRound(uint64_t ino) {
     claim = state->overlay->ClaimStream(kStreamRoundBytes + limits::kFsChunkMaxBytes);
   }
   if (!claim) return;
-  // Read without the lock: writes past the claim go on meanwhile; one inside it voids it.
-  std::string data(claim->end - claim->begin, '\0');
+  // Read and cut without the lock: writes past the claim go on meanwhile; one inside it
+  // voids the round.
+  UploadJob job;
+  job.ino = ino;
+  job.state = state;
+  job.claim = *claim;
+  job.data.assign(claim->end - claim->begin, '\0');
   bool read = true;
-  for (size_t got = 0; got < data.size();) {
-    ssize_t n = ::pread(claim->fd, data.data() + got, data.size() - got,
+  for (size_t got = 0; got < job.data.size();) {
+    ssize_t n = ::pread(claim->fd, job.data.data() + got, job.data.size() - got,
                         static_cast<off_t>(claim->begin + got));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) read = false;
@@ -941,28 +950,62 @@ void FileSystem::StreamRound(uint64_t ino) {
   }
   ::close(claim->fd);
   BuiltContent cut;
-  uint64_t covered = read ? CutFinalChunks(data, claim->begin, false, &cut) : 0;
-  bool uploaded = false;
-  if (read) {
-    absl::Status status = Upload(cut.chunks, [&](const NewChunk& chunk) -> absl::StatusOr<std::string> {
-      return data.substr(chunk.offset - claim->begin, chunk.length);
-    });
-    uploaded = status.ok();
-    if (!status.ok()) {
-      spdlog::warn("inode {}: uploading while writing failed; the close uploads instead: {}", ino,
-                   std::string_view(status.message().data(), status.message().size()));
-    }
-  }
+  uint64_t covered = read ? CutFinalChunks(job.data, claim->begin, false, &cut) : 0;
+  bool upload = false;
   bool again = false;
   {
     std::lock_guard lock(state->mu);
     if (state->overlay && state->overlay->serial() == claim->serial) {
-      again = state->overlay->FinishStream(*claim, std::move(cut.extents), covered, uploaded) &&
-              state->overlay->StreamWanted(kStreamRoundBytes);
+      upload = state->overlay->FinishCut(*claim, std::move(cut.extents), covered);
+      again = upload && state->overlay->StreamWanted(kStreamRoundBytes);
     }
     state->stream_done.notify_all();
   }
+  if (upload) {
+    // The upload runs on its own thread while the next round is cut.
+    job.chunks = std::move(cut.chunks);
+    {
+      std::lock_guard lock(stream_mu_);
+      upload_queue_.push_back(std::move(job));
+      if (!upload_thread_.joinable()) upload_thread_ = std::thread([this] { UploadLoop(); });
+    }
+    upload_wake_.notify_one();
+  }
   if (again) QueueStream(ino);
+}
+
+void FileSystem::UploadLoop() {
+  for (;;) {
+    UploadJob job;
+    {
+      std::unique_lock lock(stream_mu_);
+      upload_wake_.wait(lock, [this] { return stream_stop_ || !upload_queue_.empty(); });
+      if (upload_queue_.empty()) return;  // stopping
+      job = std::move(upload_queue_.front());
+      upload_queue_.pop_front();
+    }
+    absl::Status status = absl::CancelledError("lattice-fuse is stopping");
+    if (!link_->stopping()) {
+      status = Upload(job.chunks, [&job](const NewChunk& chunk) -> absl::StatusOr<std::string> {
+        return job.data.substr(chunk.offset - job.claim.begin, chunk.length);
+      });
+    }
+    if (!status.ok()) {
+      spdlog::warn("inode {}: uploading while writing failed; the close uploads instead: {}",
+                   job.ino, std::string_view(status.message().data(), status.message().size()));
+    }
+    bool again = false;
+    {
+      std::lock_guard lock(job.state->mu);
+      Overlay* overlay = job.state->overlay.get();
+      if (overlay && overlay->serial() == job.claim.serial) {
+        overlay->FinishUpload(job.claim, status.ok());
+        again = overlay->StreamWanted(kStreamRoundBytes);
+      }
+      job.state->stream_done.notify_all();
+    }
+    if (again) QueueStream(job.ino);
+  }
 }
 
 absl::Status FileSystem::Upload(
@@ -1015,7 +1058,7 @@ absl::Status FileSystem::Commit(uint64_t ino, InodeState& state, v1::Durability 
   }
   // A streaming round of this overlay finishes first (its chunks then count).
   state.stream_done.wait(state.mu, [&state] {
-    return !state.overlay || !state.overlay->stream_running();
+    return !state.overlay || !state.overlay->stream_busy();
   });
   if (!state.overlay) return absl::OkStatus();
   Overlay& overlay = *state.overlay;

@@ -159,6 +159,7 @@ class FileSystem {
   void QueueStream(uint64_t ino);
   void StreamLoop();
   void StreamRound(uint64_t ino);
+  void UploadLoop();
   // Before the name (parent, name) goes away: when it is the last name of a file open here,
   // copies the file's content locally so it stays readable until closed. Returns its state.
   std::shared_ptr<InodeState> KeepIfOpen(uint64_t parent, const std::string& name);
@@ -176,6 +177,17 @@ class FileSystem {
   std::unordered_set<uint64_t> stream_queued_;
   bool stream_stop_ = false;
   std::thread stream_thread_;  // started on the first round
+  // A round cut and being uploaded.
+  struct UploadJob {
+    uint64_t ino = 0;
+    std::shared_ptr<InodeState> state;
+    StreamClaim claim;
+    std::string data;  // the file's bytes from claim.begin
+    std::vector<NewChunk> chunks;
+  };
+  std::condition_variable upload_wake_;
+  std::deque<UploadJob> upload_queue_;  // guarded by stream_mu_
+  std::thread upload_thread_;
 };
 
 }  // namespace lattice::fuse

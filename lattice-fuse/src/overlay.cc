@@ -330,12 +330,13 @@ void Overlay::BreakStream() {
 
 bool Overlay::StreamWanted(uint64_t min_bytes) const {
   return base_valid_ == 0 && !stream_broken_ && !stream_running_ &&
+         uploads_running_ < kMaxStreamUploads &&
          size_ >= streamed_ + min_bytes + limits::kFsChunkMaxBytes;
 }
 
 std::optional<StreamClaim> Overlay::ClaimStream(uint64_t max_bytes) {
   if (base_valid_ != 0 || stream_broken_ || stream_running_ ||
-      size_ < streamed_ + limits::kFsChunkMaxBytes) {
+      uploads_running_ >= kMaxStreamUploads || size_ < streamed_ + limits::kFsChunkMaxBytes) {
     return std::nullopt;
   }
   int fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
@@ -351,16 +352,12 @@ std::optional<StreamClaim> Overlay::ClaimStream(uint64_t max_bytes) {
   return claim;
 }
 
-bool Overlay::FinishStream(const StreamClaim& claim, std::vector<Extent> extents,
-                           uint64_t covered, bool uploaded) {
+bool Overlay::FinishCut(const StreamClaim& claim, std::vector<Extent> extents,
+                        uint64_t covered) {
   if (claim.serial != serial_) return false;
   stream_running_ = false;
   claimed_end_ = streamed_;
   if (claim.epoch != stream_epoch_ || stream_broken_) return false;
-  if (!uploaded) {
-    BreakStream();  // the commit cuts and uploads everything itself
-    return false;
-  }
   for (Extent& extent : extents) {
     if (extent.hash.empty() && !streamed_extents_.empty() &&
         streamed_extents_.back().hash.empty()) {
@@ -371,7 +368,15 @@ bool Overlay::FinishStream(const StreamClaim& claim, std::vector<Extent> extents
   }
   streamed_ = claim.begin + covered;
   claimed_end_ = streamed_;
+  uploads_running_++;
   return true;
+}
+
+void Overlay::FinishUpload(const StreamClaim& claim, bool uploaded) {
+  if (claim.serial != serial_) return;
+  uploads_running_--;
+  // The commit cuts and uploads everything itself.
+  if (!uploaded && claim.epoch == stream_epoch_) BreakStream();
 }
 
 }  // namespace lattice::fuse

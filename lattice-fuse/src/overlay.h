@@ -113,14 +113,19 @@ class Overlay {
   //
   // Whether at least `min_bytes` could be cut now by a round.
   bool StreamWanted(uint64_t min_bytes) const;
-  // Claims the next stretch (at most `max_bytes`) for a round; nullopt when there is none
-  // or a round is running. The caller closes claim.fd.
+  // Claims the next stretch (at most `max_bytes`) for a round to cut; nullopt when there is
+  // none, a round is cutting, or kMaxStreamUploads rounds are uploading. The caller closes
+  // claim.fd.
   std::optional<StreamClaim> ClaimStream(uint64_t max_bytes);
-  // Ends the round of `claim`: its chunks cover `covered` bytes from claim.begin and were
-  // uploaded (when `uploaded`). False when the claim no longer counts.
-  bool FinishStream(const StreamClaim& claim, std::vector<Extent> extents, uint64_t covered,
-                    bool uploaded);
-  bool stream_running() const { return stream_running_; }
+  // Ends the cut of `claim`: its chunks cover `covered` bytes from claim.begin, and are being
+  // uploaded (FinishUpload tells how that went). False when the claim no longer counts (then
+  // nothing needs uploading).
+  bool FinishCut(const StreamClaim& claim, std::vector<Extent> extents, uint64_t covered);
+  // Ends the upload of a round FinishCut took. A failed upload breaks the stream.
+  void FinishUpload(const StreamClaim& claim, bool uploaded);
+  // Whether a round is cutting or uploading: a commit waits for it.
+  bool stream_busy() const { return stream_running_ || uploads_running_ > 0; }
+  static constexpr int kMaxStreamUploads = 2;
   uint64_t serial() const { return serial_; }
   uint64_t streamed() const { return stream_broken_ ? 0 : streamed_; }
 
@@ -141,7 +146,8 @@ class Overlay {
 
   const uint64_t serial_;
   bool stream_broken_ = false;
-  bool stream_running_ = false;
+  bool stream_running_ = false;  // a round is cutting
+  int uploads_running_ = 0;
   uint64_t stream_epoch_ = 0;
   uint64_t streamed_ = 0;       // [0, streamed_) is cut into streamed_extents_, uploaded
   uint64_t claimed_end_ = 0;    // the running round's end (streamed_ when none runs)

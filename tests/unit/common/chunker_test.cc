@@ -3,6 +3,7 @@
 #include "lattice/common/chunker.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <cstdint>
 #include <set>
@@ -56,6 +57,27 @@ size_t NewChunks(const std::vector<std::string>& before, const std::vector<std::
   size_t fresh = 0;
   for (const auto& chunk : after) fresh += known.count(ChunkHash(chunk)) == 0;
   return fresh;
+}
+
+TEST(ChunkHash, MatchesLibsodium) {
+  std::string data(4 * 65536 + 77, '\0');
+  uint64_t x = 88172645463325252ull;
+  for (auto& c : data) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  std::vector<size_t> sizes;
+  for (size_t n = 0; n <= 300; ++n) sizes.push_back(n);
+  for (size_t n : {1023u, 1024u, 1025u, 65535u, 65536u, 65537u, 262144u}) sizes.push_back(n);
+  sizes.push_back(data.size());
+  for (size_t n : sizes) {
+    std::string want(32, '\0');
+    crypto_generichash(reinterpret_cast<unsigned char*>(want.data()), want.size(),
+                       reinterpret_cast<const unsigned char*>(data.data()), n, nullptr, 0);
+    ASSERT_EQ(ToHex(ChunkHash(std::string_view(data).substr(0, n))), ToHex(want)) << n;
+  }
 }
 
 TEST(ChunkHash, IsBlake2b256) {

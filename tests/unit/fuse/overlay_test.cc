@@ -199,7 +199,10 @@ uint64_t StreamRound(Overlay& overlay, uint64_t max_bytes,
   for (const NewChunk& chunk : cut.chunks) {
     (*uploaded)[chunk.hash] = data.substr(chunk.offset - claim->begin, chunk.length);
   }
-  EXPECT_TRUE(overlay.FinishStream(*claim, std::move(cut.extents), covered, true));
+  EXPECT_TRUE(overlay.FinishCut(*claim, std::move(cut.extents), covered));
+  EXPECT_TRUE(overlay.stream_busy());  // uploading
+  overlay.FinishUpload(*claim, true);
+  EXPECT_FALSE(overlay.stream_busy());
   return covered;
 }
 
@@ -243,8 +246,9 @@ TEST(Overlay, AWriteBelowTheStreamFallsBackToOneCut) {
   ::close(claim->fd);
   EXPECT_FALSE((*overlay)->ClaimStream(1 << 20).has_value());  // one round at a time
   ASSERT_TRUE((*overlay)->Write(100, "changed").ok());
-  EXPECT_FALSE((*overlay)->FinishStream(*claim, {}, 0, true));
+  EXPECT_FALSE((*overlay)->FinishCut(*claim, {}, 0));
   EXPECT_EQ((*overlay)->streamed(), 0u);
+  EXPECT_FALSE((*overlay)->stream_busy());
   data.replace(100, 7, "changed");
   FakeBase base;
   auto built = (*overlay)->Build({}, base.Fetch());
