@@ -1413,6 +1413,10 @@ int FileSystem::CommitAll() {
 
 void FileSystem::Invalidate(const v1::FsChange& change) {
   if (session_ == nullptr) return;
+  if (change.local()) {
+    InvalidateLocal(change);
+    return;
+  }
   for (uint64_t ino : change.inodes()) {
     if (auto state = Find(ino)) {
       state->epoch++;
@@ -1424,6 +1428,31 @@ void FileSystem::Invalidate(const v1::FsChange& change) {
   for (const auto& name : change.names()) {
     fuse_lowlevel_notify_inval_entry(session_, name.parent(), name.name().data(),
                                      name.name().size());
+  }
+}
+
+void FileSystem::InvalidateLocal(const v1::FsChange& change) {
+  // Commits through this mount set cached_version (under mu, before the change can be seen
+  // here), so their pages stay; content another client of this node wrote (a restore, a
+  // second mount) shows as another version than the page cache holds, and drops it.
+  for (uint64_t ino : change.inodes()) {
+    auto state = Find(ino);
+    if (!state) continue;
+    std::string cached;
+    {
+      std::lock_guard lock(state->mu);
+      if (state->overlay || state->orphan) continue;
+      cached = state->cached_version;
+    }
+    if (cached.empty()) continue;  // nothing read or written here yet
+    auto stat = Stat(ino);
+    if (!stat.ok() || stat->version() == cached) continue;
+    state->epoch++;
+    {
+      std::lock_guard lock(state->mu);
+      if (state->cached_version == cached) state->cached_version.clear();
+    }
+    fuse_lowlevel_notify_inval_inode(session_, ino, 0, 0);
   }
 }
 

@@ -90,6 +90,9 @@ class FileSystem {
   // Drops what the FUSE kernel module caches of what `change` touched (a change from
   // another node).
   void Invalidate(const v1::FsChange& change);
+  // The same for a change this node made (FsChange.local): drops what the page cache holds of
+  // a file only when its content is not the version this mount last read or wrote.
+  void InvalidateLocal(const v1::FsChange& change);
 
   // ---- the operations (public for the C callbacks) ----
   void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name);

@@ -49,7 +49,7 @@ void Watcher::Run() {
         backoff.Reset();
       }
       for (const v1::FsChange& change : response.changes()) {
-        if (!change.local()) on_change_(change);
+        on_change_(change);  // FileSystem::Invalidate tells its own changes apart
         if (change.cursor() > cursor_) cursor_ = change.cursor();
       }
       if (response.cursor() > cursor_) cursor_ = response.cursor();
