@@ -2,8 +2,10 @@
 #   fs_rpc_unit_tests: the planner against a real fs store, its helpers, the watch's changes
 #   kernel_fs_test: the service through FsClient against a real kernel
 add_executable(fs_rpc_unit_tests
+  ${CMAKE_CURRENT_LIST_DIR}/unit/rpc/fs_changes_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/rpc/fs_planner_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/rpc/fs_layout_cache_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/unit/state/fs_test_support.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/store/test_store.cc)
 target_include_directories(fs_rpc_unit_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(fs_rpc_unit_tests PRIVATE lattice_kernel_core GTest::gtest_main)

@@ -54,7 +54,8 @@ lattice_fuse_scenarios(fuse_mesh_test.py fuse_mesh_ 600
     crossed_renames
     delete_versus_edit
     rmdir_versus_create
-    page_cache_sees_remote_change)
+    page_cache_sees_remote_change
+    remote_rename_drops_the_old_name)
 # A gigabyte through a sanitized kernel and daemon takes too long on two cores; the same code
 # runs sanitized in the other scenarios.
 lattice_fuse_scenarios(fuse_tools_test.py fuse_tools_ 900 LABELS no-sanitizer

@@ -23,6 +23,8 @@ namespace {
 using v1::Fs;
 
 constexpr v1::Durability kApplied = v1::DURABILITY_APPLIED;
+// New content up to this size goes along with its commit (within kMaxFsPutChunksBytes).
+constexpr size_t kSendAlongBytes = 1024 * 1024;
 
 // Read-ahead of committed content (ReadCommitted): from 256 KiB, doubling while a reader stays
 // sequential, to the most one Fs.Read returns.
@@ -62,6 +64,9 @@ void OpInit(void* /*userdata*/, fuse_conn_info* conn) {
   // another version than the cache holds (keep_cache), and when another node's change arrives
   // (Invalidate). Not whenever its mtime moves, which every write of our own does: the pages
   // those writes filled are the file's content, and a read after them is served from memory.
+  // (A change made on this node by another client, such as a second mount of the store, is
+  // not heard (Watcher asks for remote changes only): a file open here sees it from its next
+  // open.)
   if (conn->capable & FUSE_CAP_EXPLICIT_INVAL_DATA) {
     conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
     conn->want |= FUSE_CAP_EXPLICIT_INVAL_DATA;
@@ -539,6 +544,12 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
     }
     entry = EntryOf(Shown(*state, reply.stat()));
     state->cached_version = reply.stat().version();
+    if (!existed && !state->overlay) {
+      // Made just now, so empty: its write buffer starts without asking the kernel.
+      state->last = reply.stat();
+      auto overlay = Overlay::Create(reply.stat().version(), reply.stat().size());
+      if (overlay.ok()) state->overlay = std::move(*overlay);
+    }
   }
   {
     std::lock_guard lock(mu_);
@@ -1050,6 +1061,26 @@ absl::Status FileSystem::Upload(
   return absl::OkStatus();
 }
 
+bool FileSystem::SendAlong(const BuiltContent& built, const Overlay& overlay,
+                           v1::FsCommitRequest* request) {
+  // Small new content rides in the commit itself: one call instead of asking which chunks
+  // the kernel lacks and uploading them (it stores each chunk once whatever it held).
+  size_t bytes = 0;
+  for (const NewChunk& chunk : built.chunks) bytes += chunk.length;
+  if (bytes > kSendAlongBytes || built.chunks.size() > limits::kMaxFsChunksPerCall) return false;
+  for (const NewChunk& chunk : built.chunks) {
+    auto data = overlay.ReadLocal(chunk.offset, chunk.length);
+    if (!data.ok()) {
+      request->clear_chunks();
+      return false;  // Upload reads again and reports the failure
+    }
+    v1::FsChunk* out = request->add_chunks();
+    out->set_hash(chunk.hash);
+    out->set_data(std::move(*data));
+  }
+  return true;
+}
+
 absl::Status FileSystem::Commit(uint64_t ino, InodeState& state, v1::Durability durability) {
   if (!state.overlay || state.orphan) return absl::OkStatus();
   if (!state.overlay->dirty()) {
@@ -1076,12 +1107,14 @@ absl::Status FileSystem::Commit(uint64_t ino, InodeState& state, v1::Durability 
   }
   auto built = overlay.Build(base, Fetcher(ino, overlay.base_version()));
   if (!built.ok()) return built.status();
-  absl::Status uploaded =
-      Upload(built->chunks, [&overlay](const NewChunk& chunk) {
-        return overlay.ReadLocal(chunk.offset, chunk.length);
-      });
-  if (!uploaded.ok()) return uploaded;
   v1::FsCommitRequest request;
+  if (!SendAlong(*built, overlay, &request)) {
+    absl::Status uploaded =
+        Upload(built->chunks, [&overlay](const NewChunk& chunk) {
+          return overlay.ReadLocal(chunk.offset, chunk.length);
+        });
+    if (!uploaded.ok()) return uploaded;
+  }
   request.set_store(link_->store());
   request.set_ino(ino);
   for (const Extent& extent : built->extents) {
@@ -1413,10 +1446,6 @@ int FileSystem::CommitAll() {
 
 void FileSystem::Invalidate(const v1::FsChange& change) {
   if (session_ == nullptr) return;
-  if (change.local()) {
-    InvalidateLocal(change);
-    return;
-  }
   for (uint64_t ino : change.inodes()) {
     if (auto state = Find(ino)) {
       state->epoch++;
@@ -1428,31 +1457,6 @@ void FileSystem::Invalidate(const v1::FsChange& change) {
   for (const auto& name : change.names()) {
     fuse_lowlevel_notify_inval_entry(session_, name.parent(), name.name().data(),
                                      name.name().size());
-  }
-}
-
-void FileSystem::InvalidateLocal(const v1::FsChange& change) {
-  // Commits through this mount set cached_version (under mu, before the change can be seen
-  // here), so their pages stay; content another client of this node wrote (a restore, a
-  // second mount) shows as another version than the page cache holds, and drops it.
-  for (uint64_t ino : change.inodes()) {
-    auto state = Find(ino);
-    if (!state) continue;
-    std::string cached;
-    {
-      std::lock_guard lock(state->mu);
-      if (state->overlay || state->orphan) continue;
-      cached = state->cached_version;
-    }
-    if (cached.empty()) continue;  // nothing read or written here yet
-    auto stat = Stat(ino);
-    if (!stat.ok() || stat->version() == cached) continue;
-    state->epoch++;
-    {
-      std::lock_guard lock(state->mu);
-      if (state->cached_version == cached) state->cached_version.clear();
-    }
-    fuse_lowlevel_notify_inval_inode(session_, ino, 0, 0);
   }
 }
 

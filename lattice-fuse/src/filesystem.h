@@ -90,9 +90,6 @@ class FileSystem {
   // Drops what the FUSE kernel module caches of what `change` touched (a change from
   // another node).
   void Invalidate(const v1::FsChange& change);
-  // The same for a change this node made (FsChange.local): drops what the page cache holds of
-  // a file only when its content is not the version this mount last read or wrote.
-  void InvalidateLocal(const v1::FsChange& change);
 
   // ---- the operations (public for the C callbacks) ----
   void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
@@ -154,6 +151,8 @@ class FileSystem {
   absl::StatusOr<Overlay*> OverlayOf(uint64_t ino, InodeState& state);
   // Commits the unsaved writes of `ino` as a new content version. state.mu held.
   absl::Status Commit(uint64_t ino, InodeState& state, v1::Durability durability);
+  // Puts the new chunks of `built` into `request` when they are small enough to go along.
+  bool SendAlong(const BuiltContent& built, const Overlay& overlay, v1::FsCommitRequest* request);
   // Uploads those of `chunks` the kernel lacks, their bytes from `bytes`.
   absl::Status Upload(const std::vector<NewChunk>& chunks,
                       const std::function<absl::StatusOr<std::string>(const NewChunk&)>& bytes);

@@ -35,6 +35,7 @@ void Watcher::Run() {
     }
     v1::FsWatchRequest request;
     request.set_store(link_->store());
+    request.set_remote_only(true);
     if (cursor_ == 0) {
       request.set_from_now(true);
     } else {
@@ -49,7 +50,7 @@ void Watcher::Run() {
         backoff.Reset();
       }
       for (const v1::FsChange& change : response.changes()) {
-        on_change_(change);  // FileSystem::Invalidate tells its own changes apart
+        if (!change.local()) on_change_(change);
         if (change.cursor() > cursor_) cursor_ = change.cursor();
       }
       if (response.cursor() > cursor_) cursor_ = response.cursor();

@@ -1,5 +1,5 @@
-// Follows the store's changes (Fs.Watch) and hands them to the file system, which drops what
-// the FUSE kernel module caches of them (of a change made on this node, only what differs). Reconnects with backoff
+// Follows the store's changes (Fs.Watch) and hands those made on other nodes to the file
+// system, which drops what the FUSE kernel module caches of them. Reconnects with backoff
 // after the kernel restarts, resuming from the last cursor it saw.
 #pragma once
 

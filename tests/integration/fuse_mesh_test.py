@@ -165,9 +165,67 @@ def page_cache_sees_remote_change(mesh):
         check(f.read() == new, "a fresh open on beta reads stale content")
 
 
+def remote_rename_drops_the_old_name(mesh):
+    """Renames, a move to another directory and an unlink made on alpha show on beta's mount
+    as soon as they arrive: the old names gone, the new ones there, though beta's mount keeps
+    names cached for ten minutes. The watch names the place a moved entry left, and beta
+    drops it from its cache; waiting out the cache is not how it goes."""
+    cache_seconds = 600
+    deadline = 60.0  # well inside the cache's time: only an invalidation gets there
+    mesh.b_mount.stop()
+    b_mount = mesh.add_mount(mesh.b, mesh.store, os.path.join(mesh.root, "b-mnt-cached"),
+                             extra=["--cache-seconds", str(cache_seconds)])
+    b_mount.start()
+    a, b = mesh.a_mnt, b_mount.path
+    os.makedirs(os.path.join(a, "from"))
+    os.makedirs(os.path.join(a, "to"))
+    os.makedirs(os.path.join(a, "folder", "inner"))
+    for name in ("old.txt", "gone.txt"):
+        write(os.path.join(a, name), name.encode())
+    write(os.path.join(a, "from", "moving.txt"), b"moving")
+    seen = ["old.txt", "gone.txt", "from/moving.txt", "folder/inner", "folder", "to"]
+    wait_until(lambda: all(os.path.exists(os.path.join(b, p)) for p in seen),
+               "the files to reach beta", MESH_DEADLINE)
+    # Beta looks each name up, so its kernel caches the entries.
+    for p in seen:
+        os.stat(os.path.join(b, p))
+
+    os.rename(os.path.join(a, "old.txt"), os.path.join(a, "new.txt"))
+    os.rename(os.path.join(a, "from", "moving.txt"), os.path.join(a, "to", "moved.txt"))
+    os.rename(os.path.join(a, "folder"), os.path.join(a, "renamed-folder"))
+    os.unlink(os.path.join(a, "gone.txt"))
+
+    def shown():
+        return {
+            "old.txt": os.path.exists(os.path.join(b, "old.txt")),
+            "new.txt": os.path.exists(os.path.join(b, "new.txt")),
+            "from/moving.txt": os.path.exists(os.path.join(b, "from", "moving.txt")),
+            "to/moved.txt": os.path.exists(os.path.join(b, "to", "moved.txt")),
+            "folder": os.path.exists(os.path.join(b, "folder")),
+            "renamed-folder/inner": os.path.exists(os.path.join(b, "renamed-folder", "inner")),
+            "gone.txt": os.path.exists(os.path.join(b, "gone.txt")),
+        }
+    wanted = {"old.txt": False, "new.txt": True, "from/moving.txt": False, "to/moved.txt": True,
+              "folder": False, "renamed-folder/inner": True, "gone.txt": False}
+    last = {}
+
+    def arrived():
+        last.clear()
+        last.update(shown())
+        return last == wanted
+    try:
+        wait_until(arrived, "beta's mount to show alpha's renames", deadline)
+    except AssertionError:
+        raise TestFailure("beta's mount after %.0f s (cache %d s): %r" % (deadline, cache_seconds,
+                                                                        last))
+    check(read(os.path.join(b, "new.txt")) == b"old.txt", "new.txt on beta reads wrong")
+    check(sorted(os.listdir(b)) == ["from", "new.txt", "renamed-folder", "to"],
+          "beta lists %r" % sorted(os.listdir(b)))
+
+
 SCENARIOS = {f.__name__: f for f in [
     tree_replicates, conflicting_edits, crossed_renames, delete_versus_edit,
-    rmdir_versus_create, page_cache_sees_remote_change]}
+    rmdir_versus_create, page_cache_sees_remote_change, remote_rename_drops_the_old_name]}
 
 
 if __name__ == "__main__":

@@ -94,5 +94,105 @@ TEST(KernelFsMesh, WhatOneNodeWritesTheOtherShows) {
   EXPECT_EQ(FsErrnoOf(a.Lookup(dir->stat().ino(), "report.txt").status()), ENOENT);
 }
 
+// B edits one chunk of a file A wrote: B's kernel commits the edit as splices of A's version
+// (citing A's intention), A resolves them into the whole version, fetches the one new chunk
+// and reads the edited content.
+TEST(KernelFsMesh, AnEditCommittedAsADeltaShowsWholeOnTheOtherNode) {
+  auto cluster = StartMesh(2);
+  ASSERT_NE(cluster, nullptr);
+  auto store = CreateStoreEverywhere(*cluster, 0, "drive", {0, 1}, "fs");
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto a_client = cluster->Client(0);
+  auto b_client = cluster->Client(1);
+  ASSERT_TRUE(a_client.ok() && b_client.ok());
+  client::FsClient a(**a_client, "drive");
+  client::FsClient b(**b_client, "drive");
+
+  v1::FsCreateRequest create;
+  create.set_parent(kRoot);
+  create.set_name("big.bin");
+  create.set_mode(S_IFREG | 0644);
+  auto file = a.Create(create);
+  ASSERT_TRUE(file.ok()) << file.status();
+  const uint64_t ino = file->stat().ino();
+
+  auto put = [](client::FsClient& on, const std::vector<std::string>& chunks) {
+    for (size_t at = 0; at < chunks.size(); at += 64) {
+      v1::FsPutChunksRequest request;
+      for (size_t i = at; i < chunks.size() && i < at + 64; ++i) {
+        auto* chunk = request.add_chunks();
+        chunk->set_hash(Blake2b256(chunks[i]));
+        chunk->set_data(chunks[i]);
+      }
+      auto s = on.PutChunks(request);
+      if (!s.ok()) return s.status();
+    }
+    return absl::OkStatus();
+  };
+  auto commit = [&](client::FsClient& on, const std::vector<std::string>& chunks,
+                    const std::string& based_on) {
+    v1::FsCommitRequest request;
+    request.set_ino(ino);
+    uint64_t size = 0;
+    for (const auto& c : chunks) {
+      auto* extent = request.add_extents();
+      extent->set_hash(Blake2b256(c));
+      extent->set_length(c.size());
+      size += c.size();
+    }
+    request.set_size(size);
+    request.set_based_on(based_on);
+    return on.Commit(request);
+  };
+  std::vector<std::string> chunks;
+  for (int i = 0; i < 200; ++i) chunks.push_back("chunk " + std::to_string(i) + " of A's file\n");
+  ASSERT_TRUE(put(a, chunks).ok());
+  auto first = commit(a, chunks, "");
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  ASSERT_TRUE(WaitFor([&] {
+    auto found = b.Lookup(kRoot, "big.bin");
+    return found.ok() && found->stat().version() == first->version();
+  })) << "node B never showed A's file";
+  // A commit cites only chunks its node holds: B fetches A's first.
+  std::string original;
+  for (const auto& c : chunks) original += c;
+  v1::FsReadRequest read;
+  read.set_ino(ino);
+  read.set_length(static_cast<uint32_t>(original.size()));
+  ASSERT_TRUE(WaitFor([&] {
+    auto got = b.Read(read);
+    return got.ok() && got->data() == original;
+  })) << "node B never read A's content";
+  // Something else written on B after it: A's intention is not B's latest.
+  create.set_name("other");
+  ASSERT_TRUE(b.Create(create).ok());
+
+  std::vector<std::string> edited = chunks;
+  edited[100] = "edited on node B\n";
+  ASSERT_TRUE(put(b, {edited[100]}).ok());
+  auto second = commit(b, edited, first->version());
+  ASSERT_TRUE(second.ok()) << second.status();
+
+  ASSERT_TRUE(WaitFor([&] {
+    auto found = a.Lookup(kRoot, "big.bin");
+    return found.ok() && found->stat().version() == second->version();
+  })) << "node A never showed B's edit";
+  v1::FsLayoutRequest layout;
+  layout.set_ino(ino);
+  auto on_a = a.Layout(layout);
+  ASSERT_TRUE(on_a.ok()) << on_a.status();
+  ASSERT_EQ(on_a->extents_size(), 200);
+  EXPECT_EQ(on_a->extents(100).hash(), Blake2b256(edited[100]));
+  EXPECT_EQ(on_a->extents(199).hash(), Blake2b256(chunks[199]));
+  std::string expected;
+  for (const auto& c : edited) expected += c;
+  read.set_length(static_cast<uint32_t>(expected.size()));
+  ASSERT_TRUE(WaitFor([&] {
+    auto got = a.Read(read);
+    return got.ok() && got->data() == expected;
+  })) << "node A never read B's edit";
+}
+
 }  // namespace
 }  // namespace lattice::testing

@@ -6,13 +6,17 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness/kernel_process.h"
+#include "harness/process.h"
 #include "lattice/client/fs_client.h"
+#include "lattice/client/watch_canceller.h"
 #include "lattice/common/crypto.h"
 #include "lattice/common/fs_errno.h"
 #include "lattice/common/fs_limits.h"
@@ -345,6 +349,31 @@ TEST_F(KernelFs, ContentInChunksWithAHoleReadsBack) {
   EXPECT_EQ(ErrnoOf(Commit(file.stat().ino(), {phantom}, "")), EINVAL);
 }
 
+TEST_F(KernelFs, ACommitCarriesItsChunksAlong) {
+  v1::FsEntryReply file = Make(kRoot, "small.txt", S_IFREG | 0644);
+  std::string data = Bytes(5000, 's');
+  v1::FsCommitRequest request;
+  request.set_ino(file.stat().ino());
+  request.set_size(data.size());
+  v1::FsExtent* extent = request.add_extents();
+  extent->set_hash(Blake2b256(data));
+  extent->set_length(data.size());
+  v1::FsChunk* chunk = request.add_chunks();
+  chunk->set_hash(extent->hash());
+  chunk->set_data(data);
+  auto committed = fs_->Commit(request);
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  EXPECT_EQ(ReadAll(file.stat().ino()), data);
+
+  // Bytes that do not match their hash are refused, and the file keeps its content.
+  v1::FsCommitRequest forged = request;
+  forged.set_based_on(committed->version());
+  forged.mutable_extents(0)->set_hash(Blake2b256("other"));
+  forged.mutable_chunks(0)->set_hash(Blake2b256("other"));
+  EXPECT_EQ(ErrnoOf(fs_->Commit(forged)), EINVAL);
+  EXPECT_EQ(ReadAll(file.stat().ino()), data);
+}
+
 TEST_F(KernelFs, AnUnlinkedFileStaysWritableWhileOpen) {
   v1::FsEntryReply file = Make(kRoot, "scratch", S_IFREG | 0600);
   auto first = Commit(file.stat().ino(), Upload("first", 64), "");
@@ -544,6 +573,37 @@ TEST_F(KernelFs, WatchShowsWhatAChangeTouched) {
   });
   EXPECT_TRUE(status.ok()) << status;
   EXPECT_TRUE(seen);
+}
+
+TEST_F(KernelFs, ARemoteOnlyWatchLeavesOutThisNodesChanges) {
+  auto before = fs_->Sync();
+  ASSERT_TRUE(before.ok()) << before.status();
+  Make(kRoot, "mine", S_IFREG | 0644);
+  auto after = fs_->Sync();
+  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_GT(after->cursor(), before->cursor());
+
+  v1::FsWatchRequest request;
+  request.set_from_cursor(before->cursor());
+  request.set_remote_only(true);
+  int changes = 0;
+  uint64_t reached = 0;
+  client::WatchCanceller canceller;
+  std::thread deadline([&] {
+    WaitFor([&] { return canceller.cancelled(); }, std::chrono::seconds(20));
+    canceller.Cancel();
+  });
+  // The stream names the cursor it passed (an idle stream about every second).
+  auto status = fs_->Watch(request, [&](const v1::FsWatchResponse& response) {
+    changes += response.changes_size();
+    reached = std::max(reached, response.cursor());
+    return reached < after->cursor();
+  }, &canceller);
+  canceller.Cancel();
+  deadline.join();
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_GE(reached, after->cursor());
+  EXPECT_EQ(changes, 0);
 }
 
 }  // namespace

@@ -106,17 +106,28 @@ void Bootstrapper::OnRequest(const ConnectionPtr& conn, const v1::BootstrapReque
     (void)conn->Send(message, std::chrono::milliseconds(5000));
     return;
   }
-  uint32_t max = std::min(std::max<uint32_t>(request.max(), 1), limits::kBootstrapChunkIntentions);
+  uint64_t max = std::min(std::max<uint32_t>(request.max(), 1), limits::kBootstrapChunkIntentions);
+  // Only what is durable leaves this node (Store::DurableForPeers).
+  auto durable = store->DurableForPeers();
+  if (!durable.ok()) {
+    spdlog::warn("store {}: a bootstrap gets only what was durable: {}",
+                 FormatStoreId(request.store_id()), durable.status().message());
+  }
+  uint64_t bound = durable.ok() ? *durable : store->durable_witness();
+  max = std::min<uint64_t>(max, bound > request.after() ? bound - request.after() : 0);
   uint64_t next = request.after();
   size_t bytes = 0;
-  auto read = store->ReadLog(request.after(), max, [&](uint64_t witness, const DecodedIntention& d, bool) {
-    size_t size = PackedSize(d.signed_intention);
-    if (chunk->intentions_size() > 0 && bytes + size > limits::kTargetMessageBytes) return false;
-    bytes += size;
-    *chunk->add_intentions() = d.signed_intention;
-    next = witness;
-    return true;
-  });
+  absl::Status read;
+  if (max > 0) {
+    read = store->ReadLog(request.after(), max, [&](uint64_t witness, const DecodedIntention& d, bool) {
+      size_t size = PackedSize(d.signed_intention);
+      if (chunk->intentions_size() > 0 && bytes + size > limits::kTargetMessageBytes) return false;
+      bytes += size;
+      *chunk->add_intentions() = d.signed_intention;
+      next = witness;
+      return true;
+    });
+  }
   if (!read.ok()) {
     spdlog::error("store {}: reading the log for a bootstrap failed: {}",
                   FormatStoreId(request.store_id()), read.message());

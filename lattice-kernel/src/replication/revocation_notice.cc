@@ -28,16 +28,23 @@ std::vector<v1::PeerMessage> RevocationNotice(Node& node, const std::string& mes
   auto standing = node.StandingOf(mesh_id);
   std::string revocation;
   if (auto it = standing->find(peer_id); it != standing->end()) revocation = it->second.revocation_hash;
-  uint64_t last = root->last_witness();
+  // Only what is durable leaves this node (Store::DurableForPeers).
+  auto durable = root->DurableForPeers();
+  uint64_t last = durable.ok() ? *durable : root->durable_witness();
   uint64_t after = last > kRevocationNoticeIntentions ? last - kRevocationNoticeIntentions : 0;
-  (void)root->ReadLog(after, kRevocationNoticeIntentions,
-                      [&](uint64_t, const DecodedIntention& intention, bool) {
-                        has_revocation |= intention.hash == revocation;
-                        intentions.push_back(intention.signed_intention);
-                        return true;
-                      });
+  if (last > after) {
+    (void)root->ReadLog(after, last - after, [&](uint64_t, const DecodedIntention& intention, bool) {
+      has_revocation |= intention.hash == revocation;
+      intentions.push_back(intention.signed_intention);
+      return true;
+    });
+  }
   if (!has_revocation && !revocation.empty()) {
-    if (auto found = root->FindIntention(revocation); found.ok()) intentions.insert(intentions.begin(), *found);
+    std::vector<v1::SignedIntention> found;
+    std::vector<std::string> unknown;
+    if (root->FindInWitnessOrder({revocation}, &found, &unknown).ok() && !found.empty()) {
+      intentions.insert(intentions.begin(), found.front());
+    }
   }
   size_t i = 0;
   while (i < intentions.size()) {

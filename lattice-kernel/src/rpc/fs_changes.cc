@@ -4,8 +4,11 @@
 
 #include "lattice/common/hex.h"
 #include "lattice/v1/fs.pb.h"
+#include "lattice/v1/fs_state.pb.h"
 #include "rpc/watch_stream.h"
+#include "state/fs_keys.h"
 #include "state/fs_reader.h"
+#include "state/fs_tree.h"
 
 namespace lattice::kernel {
 namespace {
@@ -27,8 +30,11 @@ class FsWatchStream final : public WatchStream<v1::FsWatchResponse> {
   size_t Collect(v1::FsWatchResponse& out, uint64_t witness, const DecodedIntention& intention,
                  bool noop) override {
     if (noop) return 0;
+    const std::string& own = ctx_.node.identity().public_key;
+    if (request_.remote_only() && intention.body.author() == own) return 0;
     v1::FsChange change;
-    if (!FsChangeOf(intention, ctx_.node.identity().public_key, &change)) return 0;
+    fs::DatabaseSource state(this->store().db());
+    if (!FsChangeOf(intention, own, &change, &state)) return 0;
     change.set_cursor(witness);
     auto* added = out.add_changes();
     *added = std::move(change);
@@ -44,7 +50,8 @@ class FsWatchStream final : public WatchStream<v1::FsWatchResponse> {
 
 }  // namespace
 
-bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, v1::FsChange* out) {
+bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, v1::FsChange* out,
+                const fs::FsSource* state) {
   if (intention.body.op_type() != kOpFs) return false;
   v1::FsPayload payload;
   if (!payload.ParseFromString(intention.body.payload())) return false;
@@ -67,14 +74,28 @@ bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, 
         inodes.insert(resolve(op.link().parent()));
         names.insert({resolve(op.link().parent()), op.link().name()});
         break;
-      case v1::FsOp::kMove:
+      case v1::FsOp::kMove: {
         // A directory's and a file's first entry carry the inode's id.
         inodes.insert(resolve(op.move().entry()));
         if (op.move().parent() != kFsTrashId) {
           inodes.insert(resolve(op.move().parent()));
           names.insert({resolve(op.move().parent()), op.move().name()});
         }
+        // Where the entry was shown before: the name it left. The move log keeps the entry
+        // as it was before the move (as of the moves ordered before it).
+        if (state == nullptr) break;
+        v1::FsMoveRecord record;
+        auto found = state->Read(fs::TablePrefix(fs::kMoveLogTable) +
+                                     fs::Stamp(intention.body.hlc(), intention.hash,
+                                               static_cast<uint32_t>(i)),
+                                 &record);
+        if (!found.ok() || !*found || !record.existed()) break;
+        if (auto old = fs::ShownPlace(record.before()); old && old->parent() != 0) {
+          inodes.insert(old->parent());
+          names.insert({old->parent(), old->name()});
+        }
         break;
+      }
       case v1::FsOp::kWrite:
         inodes.insert(resolve(op.write().inode()));
         break;

@@ -8,13 +8,21 @@
 #include "rpc/services.h"
 
 namespace lattice::kernel {
+namespace fs {
+class FsSource;
+}  // namespace fs
 
 grpc::ServerWriteReactor<v1::FsWatchResponse>* OpenFsWatch(ServiceContext& ctx,
                                                            grpc::CallbackServerContext* context,
                                                            const v1::FsWatchRequest* request);
 
 // The change one fs.v1 intention makes, as a watch shows it (op references resolved against
-// the intention's hash). False when the intention is not an fs.v1 one.
-bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, v1::FsChange* out);
+// the intention's hash). False when the intention is not an fs.v1 one. With `state` (the
+// store's fs state), a move also names the place its entry left, read from the move log:
+// the old directory among `inodes` and its old name among `names` (a rename or unlink seen
+// elsewhere must drop the old name from a mount's cache too). Without it, or when the move
+// log does not say, only the new place.
+bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, v1::FsChange* out,
+                const fs::FsSource* state = nullptr);
 
 }  // namespace lattice::kernel

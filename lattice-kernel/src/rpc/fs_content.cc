@@ -79,16 +79,16 @@ absl::Status FsMissingChunks(const ChunkStore& chunks, const v1::FsMissingChunks
   return absl::OkStatus();
 }
 
-absl::Status FsPutChunks(ChunkStore& chunks, const v1::FsPutChunksRequest& request,
-                         v1::FsPutChunksResponse* response) {
-  if (static_cast<size_t>(request.chunks_size()) > limits::kMaxFsChunksPerCall) {
+absl::StatusOr<uint64_t> FsStoreChunks(ChunkStore& chunks,
+                                       const google::protobuf::RepeatedPtrField<v1::FsChunk>& sent) {
+  if (static_cast<size_t>(sent.size()) > limits::kMaxFsChunksPerCall) {
     return absl::ResourceExhaustedError(fmt::format(
-        "a PutChunks call carries at most {} chunks; this one has {}", limits::kMaxFsChunksPerCall,
-        request.chunks_size()));
+        "a call carries at most {} chunks; this one has {}", limits::kMaxFsChunksPerCall,
+        sent.size()));
   }
   size_t bytes = 0;
-  for (int i = 0; i < request.chunks_size(); ++i) {
-    const auto& chunk = request.chunks(i);
+  for (int i = 0; i < sent.size(); ++i) {
+    const auto& chunk = sent.Get(i);
     if (auto s = CheckHash(chunk.hash(), i); !s.ok()) return s;
     if (chunk.data().empty() || chunk.data().size() > limits::kFsChunkMaxBytes) {
       return FsError(EINVAL, fmt::format("chunk {} has {} bytes; a chunk has 1 to {}", i,
@@ -98,12 +98,12 @@ absl::Status FsPutChunks(ChunkStore& chunks, const v1::FsPutChunksRequest& reque
   }
   if (bytes > limits::kMaxFsPutChunksBytes) {
     return absl::ResourceExhaustedError(fmt::format(
-        "a PutChunks call carries at most {} bytes; this one has {}", limits::kMaxFsPutChunksBytes,
-        bytes));
+        "a call carries at most {} bytes of chunks; this one has {}",
+        limits::kMaxFsPutChunksBytes, bytes));
   }
   uint64_t stored = 0;
-  for (int i = 0; i < request.chunks_size(); ++i) {
-    const auto& chunk = request.chunks(i);
+  for (int i = 0; i < sent.size(); ++i) {
+    const auto& chunk = sent.Get(i);
     auto added = chunks.Put(chunk.hash(), chunk.data());
     if (!added.ok()) {
       if (absl::IsInvalidArgument(added.status())) {
@@ -118,7 +118,14 @@ absl::Status FsPutChunks(ChunkStore& chunks, const v1::FsPutChunksRequest& reque
     if (*added) ++stored;
   }
   // Made durable with the commit that cites them (the store syncs its chunks first).
-  response->set_stored(stored);
+  return stored;
+}
+
+absl::Status FsPutChunks(ChunkStore& chunks, const v1::FsPutChunksRequest& request,
+                         v1::FsPutChunksResponse* response) {
+  auto stored = FsStoreChunks(chunks, request.chunks());
+  if (!stored.ok()) return stored.status();
+  response->set_stored(*stored);
   return absl::OkStatus();
 }
 

@@ -20,6 +20,9 @@ absl::Status FsMissingChunks(const ChunkStore& chunks, const v1::FsMissingChunks
 // with the commit that cites them (the store syncs its chunk store before its log).
 absl::Status FsPutChunks(ChunkStore& chunks, const v1::FsPutChunksRequest& request,
                          v1::FsPutChunksResponse* response);
+// Checks and stores `sent` (from a PutChunks or a Commit); returns how many were new.
+absl::StatusOr<uint64_t> FsStoreChunks(ChunkStore& chunks,
+                                       const google::protobuf::RepeatedPtrField<v1::FsChunk>& sent);
 absl::Status FsRead(const FsReader& reader, const ChunkStore& chunks,
                     const v1::FsReadRequest& request, v1::FsReadResponse* response);
 absl::Status FsLayout(const FsReader& reader, const v1::FsLayoutRequest& request,

@@ -10,6 +10,8 @@
 #include "lattice/common/fs_limits.h"
 #include "lattice/common/hex.h"
 #include "lattice/common/quote.h"
+#include "state/fs_content.h"
+#include "state/fs_payload.h"
 
 namespace lattice::kernel {
 namespace {
@@ -27,6 +29,25 @@ bool IsDir(uint32_t mode) { return S_ISDIR(mode); }
 void AddVersions(const FsInode& inode, v1::FsMove* move) {
   if (inode.winner) move->add_seen_versions(inode.winner->id());
   for (const auto& head : inode.other_heads) move->add_seen_versions(head.id());
+}
+
+// Sends `write` (in full form) as a delta of `base` when that is smaller: splices of the
+// base's extent list instead of every extent, which for a small edit of a large file is a
+// few extents instead of thousands. The state machine resolves it against the base and keeps
+// the full list; the store cites the base's intention, as the state machine requires.
+void UseDeltaIfSmaller(v1::FsWrite* write, const v1::FsVersion& base) {
+  if (base.id().size() != kFsVersionIdBytes) return;
+  std::vector<v1::FsSplice> splices = fs::FsSplicesBetween(base.extents(), write->extents());
+  if (splices.size() > limits::kMaxFsSplicesPerWrite) return;
+  const size_t full_bytes = write->ByteSizeLong();
+  google::protobuf::RepeatedPtrField<v1::FsExtent> full;
+  full.Swap(write->mutable_extents());
+  write->set_base(base.id());
+  for (auto& splice : splices) *write->add_splices() = std::move(splice);
+  if (write->ByteSizeLong() < full_bytes) return;
+  write->clear_base();
+  write->clear_splices();
+  full.Swap(write->mutable_extents());
 }
 
 }  // namespace
@@ -519,6 +540,7 @@ absl::StatusOr<FsPlan> FsPlanner::SetAttr(const v1::FsSetAttrRequest& request,
       if (inode->winner) write->add_replaces(inode->winner->id());
       *write->mutable_mtime() = now_;
       *write->mutable_ctime() = now_;
+      if (inode->winner) UseDeltaIfSmaller(write, *inode->winner);
     }
   }
   v1::FsSetAttr set;
@@ -551,6 +573,7 @@ absl::StatusOr<FsPlan> FsPlanner::Commit(const v1::FsCommitRequest& request) {
   if (auto s = CheckFsExtents(request.extents(), request.size()); !s.ok()) return s;
   auto inode = WritableFileOf(request.ino());
   if (!inode.ok()) return inode.status();
+  std::optional<v1::FsVersion> base;
   if (!request.based_on().empty()) {
     auto version = reader_.Version(request.ino(), request.based_on());
     if (!version.ok()) return version.status();
@@ -558,6 +581,7 @@ absl::StatusOr<FsPlan> FsPlanner::Commit(const v1::FsCommitRequest& request) {
       return FsError(EINVAL, fmt::format("inode {} has no version {} to base a new one on",
                                          request.ino(), ToHex(request.based_on())));
     }
+    base = *std::move(*version);
   }
   if (request.has_mtime() && request.mtime().nsec() >= 1'000'000'000u) {
     return FsError(EINVAL, "nanoseconds must be below 1e9");
@@ -571,6 +595,7 @@ absl::StatusOr<FsPlan> FsPlanner::Commit(const v1::FsCommitRequest& request) {
   if (!request.based_on().empty()) write->add_replaces(request.based_on());
   *write->mutable_mtime() = request.has_mtime() ? request.mtime() : now_;
   *write->mutable_ctime() = now_;
+  if (base) UseDeltaIfSmaller(write, *base);
   return plan;
 }
 
@@ -592,6 +617,7 @@ absl::StatusOr<FsPlan> FsPlanner::Restore(const v1::FsRestoreRequest& request) {
   if (inode->winner) write->add_replaces(inode->winner->id());
   *write->mutable_mtime() = now_;
   *write->mutable_ctime() = now_;
+  UseDeltaIfSmaller(write, **version);  // the restored version itself: no splices at all
   return plan;
 }
 

@@ -100,40 +100,53 @@ grpc::ServerUnaryReactor* FsService::ChangeAfter(Ctx* context, const std::string
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth, FsAccess(store_name, Right::kWrite));
   if (!access.ok()) return Finish(context, access.status());
   Store* store = access->store;
-  if (prepare) {
-    if (auto s = prepare(*store); !s.ok()) return Finish(context, s);
-  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto plan = std::make_shared<FsPlan>();
   FsReader::NameOf name_of = NameOf(ctx_.node, access->descriptor.mesh_id);
-  auto build = [plan, plan_fn = std::move(plan_fn), name_of](BatchView& view) -> absl::StatusOr<std::string> {
-    FsReader reader(view, name_of);
-    FsPlanner planner(reader, FsNow());
-    auto planned = plan_fn(planner);
-    if (!planned.ok()) return planned.status();
-    if (!view.status().ok()) return view.status();
-    *plan = *std::move(planned);
-    if (plan->no_change) return absl::AbortedError(kNothingToChange);
-    if (static_cast<size_t>(plan->payload.ops_size()) > limits::kMaxFsOpsPerIntention) {
-      return absl::ResourceExhaustedError("the change needs more ops than one intention holds");
-    }
-    return plan->payload.SerializeAsString();
-  };
-  auto done = [reactor, plan, store, name_of, answer = std::move(answer)](absl::StatusOr<WriteReceipt> receipt) {
-    FsReader reader(store->db(), name_of);
-    if (!receipt.ok()) {
-      if (plan->no_change && receipt.status().message() == absl::string_view(kNothingToChange)) {
-        reactor->Finish(ToGrpc(answer(*plan, nullptr, reader)));
+  auto write = [reactor, store, durability, name_of, plan_fn = std::move(plan_fn),
+                answer = std::move(answer)] {
+    auto plan = std::make_shared<FsPlan>();
+    auto build = [plan, plan_fn, name_of](BatchView& view) -> absl::StatusOr<std::string> {
+      FsReader reader(view, name_of);
+      FsPlanner planner(reader, FsNow());
+      auto planned = plan_fn(planner);
+      if (!planned.ok()) return planned.status();
+      if (!view.status().ok()) return view.status();
+      *plan = *std::move(planned);
+      if (plan->no_change) return absl::AbortedError(kNothingToChange);
+      if (static_cast<size_t>(plan->payload.ops_size()) > limits::kMaxFsOpsPerIntention) {
+        return absl::ResourceExhaustedError("the change needs more ops than one intention holds");
+      }
+      return plan->payload.SerializeAsString();
+    };
+    auto done = [reactor, plan, store, name_of, answer](absl::StatusOr<WriteReceipt> receipt) {
+      FsReader reader(store->db(), name_of);
+      if (!receipt.ok()) {
+        if (plan->no_change && receipt.status().message() == absl::string_view(kNothingToChange)) {
+          reactor->Finish(ToGrpc(answer(*plan, nullptr, reader)));
+          return;
+        }
+        reactor->Finish(ToGrpc(receipt.status()));
         return;
       }
-      reactor->Finish(ToGrpc(receipt.status()));
+      reactor->Finish(ToGrpc(answer(*plan, &*receipt, reader)));
+    };
+    store->WriteBuiltAsync(kOpFs, std::move(build), std::move(done),
+                           durability == v1::DURABILITY_APPLIED ? Durability::kApplied
+                                                                : Durability::kSynced);
+  };
+  if (!prepare) {
+    write();
+    return reactor;
+  }
+  // Preparing touches the chunk store (reads, writes, checks of chunks): a worker does it,
+  // not the receiving thread, then starts the write.
+  disk_workers_.Post([reactor, store, prepare = std::move(prepare), write = std::move(write)] {
+    if (auto s = prepare(*store); !s.ok()) {
+      reactor->Finish(ToGrpc(s));
       return;
     }
-    reactor->Finish(ToGrpc(answer(*plan, &*receipt, reader)));
-  };
-  store->WriteBuiltAsync(kOpFs, std::move(build), std::move(done),
-                         durability == v1::DURABILITY_APPLIED ? Durability::kApplied
-                                                              : Durability::kSynced);
+    write();
+  });
   return reactor;
 }
 
@@ -263,14 +276,20 @@ grpc::ServerUnaryReactor* FsService::MissingChunks(Ctx* context,
   });
 }
 
+// Hashing and writing up to kMaxFsPutChunksBytes is no work for the receiving thread, which
+// also reads the connections: the access is checked there, the chunks are stored by a worker
+// (disk_workers_), which answers.
 grpc::ServerUnaryReactor* FsService::PutChunks(Ctx* context, const v1::FsPutChunksRequest* request,
                                                v1::FsPutChunksResponse* response) {
-  return ReadCall(ctx_, context, request->store(), Right::kWrite,
-                  [&](Store& store, const FsReader&) -> absl::Status {
-    ChunkStore* chunks = ChunksOf(store);
-    if (chunks == nullptr) return NoChunks();
-    return FsPutChunks(*chunks, *request, response);
+  auto access = OpenForCall(*context, ctx_.node, ctx_.auth, FsAccess(request->store(), Right::kWrite));
+  if (!access.ok()) return Finish(context, access.status());
+  ChunkStore* chunks = ChunksOf(*access->store);
+  if (chunks == nullptr) return Finish(context, NoChunks());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  disk_workers_.Post([reactor, chunks, request, response] {
+    reactor->Finish(ToGrpc(FsPutChunks(*chunks, *request, response)));
   });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* FsService::Read(Ctx* context, const v1::FsReadRequest* request,
@@ -488,6 +507,11 @@ grpc::ServerUnaryReactor* FsService::Commit(Ctx* context, const v1::FsCommitRequ
     if (auto s = CheckFsExtents(request->extents(), request->size()); !s.ok()) return s;
     ChunkStore* chunks = ChunksOf(store);
     if (chunks == nullptr) return NoChunks();
+    if (request->chunks_size() > 0) {
+      if (auto stored = FsStoreChunks(*chunks, request->chunks()); !stored.ok()) {
+        return stored.status();
+      }
+    }
     return FsCheckChunksPresent(*chunks, request->extents());
   };
   return ChangeAfter(

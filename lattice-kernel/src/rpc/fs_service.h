@@ -9,11 +9,15 @@
 #include "lattice/v1/fs_service.grpc.pb.h"
 #include "rpc/fs_planner.h"
 #include "rpc/services.h"
+#include "store/worker_pool.h"
 
 namespace lattice::kernel {
 
 class FsService final : public v1::Fs::CallbackService {
  public:
+  // Threads for the chunk store's disk work of calls: the disk, not the CPU, bounds them.
+  static constexpr size_t kDiskWorkers = 2;
+
   explicit FsService(ServiceContext& ctx) : ctx_(ctx) {}
 
   using Unary = grpc::ServerUnaryReactor;
@@ -53,11 +57,16 @@ class FsService final : public v1::Fs::CallbackService {
   // `durability` is the request's: acknowledged once synced (the default) or once applied.
   Unary* Change(Ctx* context, const std::string& store, v1::Durability durability, PlanFn plan,
                 AnswerFn answer);
-  // Starts a change once `prepare` (run on the receiving thread with the open store) is done.
+  // Starts a change once `prepare` (run with the open store by a worker of disk_workers_,
+  // since it touches the chunk store) is done.
   Unary* ChangeAfter(Ctx* context, const std::string& store, v1::Durability durability,
                      std::function<absl::Status(Store&)> prepare, PlanFn plan, AnswerFn answer);
 
   ServiceContext& ctx_;
+  // The chunk store's disk work of calls (PutChunks, and the `prepare` of ChangeAfter: a
+  // commit's check of its chunks, a truncate's cut chunk), off the gRPC threads. Destroyed
+  // after the server, whose shutdown waits for the calls the workers still answer.
+  WorkerPool disk_workers_{kDiskWorkers};
 };
 
 // How the fs state names an author in a conflict copy's name: its short id.

@@ -1,7 +1,11 @@
 #include "state/fs_content.h"
 
-#include <algorithm>
+#include <fmt/format.h>
 
+#include <algorithm>
+#include <unordered_map>
+
+#include "lattice/common/fs_limits.h"
 #include "lattice/common/status.h"
 #include "state/fs_reader.h"
 
@@ -16,7 +20,103 @@ void Replace(BatchView& view, uint64_t ino, const std::string& id) {
   }
 }
 
+bool SameExtent(const v1::FsExtent& a, const v1::FsExtent& b) {
+  return a.length() == b.length() && a.hash() == b.hash();
+}
+
+std::string ExtentKey(const v1::FsExtent& e) {
+  std::string key = Be64(e.length());
+  key.append(e.hash());
+  return key;
+}
+
 }  // namespace
+
+absl::StatusOr<google::protobuf::RepeatedPtrField<v1::FsExtent>> ResolveFsSplices(
+    const google::protobuf::RepeatedPtrField<v1::FsExtent>& base,
+    const google::protobuf::RepeatedPtrField<v1::FsSplice>& splices) {
+  const uint64_t n = static_cast<uint64_t>(base.size());
+  // Check every splice and count the result before copying anything.
+  uint64_t at = 0;
+  uint64_t count = n;
+  for (int k = 0; k < splices.size(); ++k) {
+    const auto& s = splices[k];
+    if (s.begin() < at || s.end() < s.begin()) {
+      return absl::InvalidArgumentError(
+          fmt::format("splice {} is out of order or overlaps the one before it", k));
+    }
+    if (s.end() > n) {
+      return absl::InvalidArgumentError(fmt::format(
+          "splice {} ends at extent {} but the base version has {} extents", k, s.end(), n));
+    }
+    count = count - (s.end() - s.begin()) + static_cast<uint64_t>(s.extents_size());
+    at = s.end();
+  }
+  if (count > limits::kMaxFsExtentsPerVersion) {
+    return LimitExceeded("file version", count, limits::kMaxFsExtentsPerVersion, "extents");
+  }
+  google::protobuf::RepeatedPtrField<v1::FsExtent> out;
+  out.Reserve(static_cast<int>(count));
+  at = 0;
+  for (const auto& s : splices) {
+    for (uint64_t i = at; i < s.begin(); ++i) *out.Add() = base[static_cast<int>(i)];
+    for (const auto& e : s.extents()) *out.Add() = e;
+    at = s.end();
+  }
+  for (uint64_t i = at; i < n; ++i) *out.Add() = base[static_cast<int>(i)];
+  return out;
+}
+
+std::vector<v1::FsSplice> FsSplicesBetween(
+    const google::protobuf::RepeatedPtrField<v1::FsExtent>& base,
+    const google::protobuf::RepeatedPtrField<v1::FsExtent>& target) {
+  const size_t n = static_cast<size_t>(base.size());
+  const size_t m = static_cast<size_t>(target.size());
+  auto b = [&](size_t i) -> const v1::FsExtent& { return base[static_cast<int>(i)]; };
+  auto t = [&](size_t j) -> const v1::FsExtent& { return target[static_cast<int>(j)]; };
+  // The shared head and tail first: after one edit, everything else.
+  size_t head = 0;
+  while (head < n && head < m && SameExtent(b(head), t(head))) ++head;
+  size_t tail = 0;
+  while (tail < n - head && tail < m - head && SameExtent(b(n - 1 - tail), t(m - 1 - tail))) {
+    ++tail;
+  }
+  const size_t base_end = n - tail;
+  const size_t target_end = m - tail;
+  // Between them, the positions of each base extent, to find where the lists agree again.
+  std::unordered_map<std::string, std::vector<size_t>> where;
+  for (size_t i = head; i < base_end; ++i) where[ExtentKey(b(i))].push_back(i);
+  std::vector<v1::FsSplice> out;
+  size_t i = head;
+  size_t j = head;
+  while (i < base_end || j < target_end) {
+    if (i < base_end && j < target_end && SameExtent(b(i), t(j))) {
+      ++i;
+      ++j;
+      continue;
+    }
+    // The next target extent that the base holds at or after i: the lists agree again there.
+    size_t next_j = j;
+    size_t next_i = base_end;
+    for (; next_j < target_end; ++next_j) {
+      auto found = where.find(ExtentKey(t(next_j)));
+      if (found == where.end()) continue;
+      auto p = std::lower_bound(found->second.begin(), found->second.end(), i);
+      if (p != found->second.end()) {
+        next_i = *p;
+        break;
+      }
+    }
+    v1::FsSplice splice;
+    splice.set_begin(i);
+    splice.set_end(next_i);
+    for (size_t k = j; k < next_j; ++k) *splice.add_extents() = t(k);
+    out.push_back(std::move(splice));
+    i = next_i;
+    j = next_j;
+  }
+  return out;
+}
 
 void ApplyFsWrite(BatchView& view, uint64_t ino, const v1::FsVersionRecord& version) {
   const std::string& id = version.version().id();

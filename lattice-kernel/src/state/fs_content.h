@@ -16,6 +16,20 @@
 
 namespace lattice::kernel::fs {
 
+// The extent list of a write in delta form: `base` (the base version's list) with `splices`
+// applied (fs.proto, FsSplice). INVALID_ARGUMENT when a splice falls outside the base or out
+// of order, RESOURCE_EXHAUSTED when the result would list more than kMaxFsExtentsPerVersion.
+absl::StatusOr<google::protobuf::RepeatedPtrField<v1::FsExtent>> ResolveFsSplices(
+    const google::protobuf::RepeatedPtrField<v1::FsExtent>& base,
+    const google::protobuf::RepeatedPtrField<v1::FsSplice>& splices);
+
+// Splices that turn the extent list `base` into `target`: the extents both share (same hash
+// and length) are kept where they appear in the same order, everything else is spliced. The
+// common case of content-defined chunks after an edit (one changed stretch) is one splice.
+std::vector<v1::FsSplice> FsSplicesBetween(
+    const google::protobuf::RepeatedPtrField<v1::FsExtent>& base,
+    const google::protobuf::RepeatedPtrField<v1::FsExtent>& target);
+
 // Records `version` of `ino` (its id is set) and makes it a head unless already replaced;
 // drops the heads it replaces.
 void ApplyFsWrite(BatchView& view, uint64_t ino, const v1::FsVersionRecord& version);

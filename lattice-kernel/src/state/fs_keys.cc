@@ -48,6 +48,7 @@ std::string Key(char table, uint64_t id, std::string_view rest) {
 }
 
 std::string ChildKey(uint64_t dir, uint64_t entry) { return Key(kChildTable, dir, Be64(entry)); }
+std::string SubdirKey(uint64_t dir, uint64_t entry) { return Key(kSubdirTable, dir, Be64(entry)); }
 
 std::string NamePrefix(uint64_t dir, std::string_view name) {
   std::string k = Key(kNameTable, dir, name);

@@ -33,6 +33,9 @@ namespace lattice::kernel::fs {
 inline constexpr char kInodeTable = 'n';
 inline constexpr char kEntryTable = 'e';
 inline constexpr char kChildTable = 'c';
+// The directory rows of kChildTable again, so a directory's nlink costs its subdirectories,
+// not its files.
+inline constexpr char kSubdirTable = 's';
 inline constexpr char kNameTable = 'N';
 inline constexpr char kInodeEntriesTable = 'i';
 inline constexpr char kMoveLogTable = 'L';
@@ -63,6 +66,7 @@ std::string TablePrefix(char table);
 std::string Key(char table, uint64_t id);             // table be64(id)
 std::string Key(char table, uint64_t id, std::string_view rest);
 std::string ChildKey(uint64_t dir, uint64_t entry);
+std::string SubdirKey(uint64_t dir, uint64_t entry);
 std::string NamePrefix(uint64_t dir, std::string_view name);  // ... name 0
 std::string NameKey(uint64_t dir, std::string_view name, uint64_t entry);
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <set>
 
 #include "lattice/common/fs_limits.h"
@@ -11,6 +12,10 @@
 
 namespace lattice::kernel {
 namespace {
+
+// The writing intention cites the intention of every base version its writes name (as a dep
+// or its prev); one write names one base, so an intention can always cite them all.
+static_assert(limits::kMaxFsOpsPerIntention <= limits::kMaxDeps);
 
 bool KnownType(uint32_t mode) {
   switch (mode & S_IFMT) {
@@ -38,6 +43,56 @@ absl::Status CheckVersionIds(const google::protobuf::RepeatedPtrField<std::strin
 absl::Status CheckTime(const v1::FsTime& t, std::string_view what) {
   if (t.nsec() >= 1'000'000'000u) {
     return absl::InvalidArgumentError(fmt::format("{} has nanoseconds above a second", what));
+  }
+  return absl::OkStatus();
+}
+
+// One extent: a chunk hash of 32 bytes or none (a hole), not empty; `sum` adds its length
+// (the running total stays within kMaxFsFileBytes).
+absl::Status CheckExtent(const v1::FsExtent& e, uint64_t* sum) {
+  if (!e.hash().empty() && e.hash().size() != kHashBytes) {
+    return absl::InvalidArgumentError("an extent cites a malformed chunk hash");
+  }
+  if (e.length() == 0) return absl::InvalidArgumentError("an extent is empty");
+  if (e.length() > limits::kMaxFsFileBytes || *sum + e.length() > limits::kMaxFsFileBytes) {
+    return LimitExceeded("file", *sum + e.length(), limits::kMaxFsFileBytes);
+  }
+  *sum += e.length();
+  return absl::OkStatus();
+}
+
+// A write in delta form: a well-formed base, no full list, splices in order within the limits.
+// Whether they fit the base, and the size of the result, are the state machine's to check.
+absl::Status CheckDelta(const v1::FsWrite& w) {
+  if (w.base().size() != kFsVersionIdBytes) {
+    return absl::InvalidArgumentError("a write with splices names a malformed base version");
+  }
+  if (w.extents_size() > 0) {
+    return absl::InvalidArgumentError("a write with a base version carries splices, not extents");
+  }
+  if (static_cast<size_t>(w.splices_size()) > limits::kMaxFsSplicesPerWrite) {
+    return LimitExceeded("write", w.splices_size(), limits::kMaxFsSplicesPerWrite, "splices");
+  }
+  uint64_t at = 0;
+  size_t extents = 0;
+  for (const auto& s : w.splices()) {
+    if (s.begin() < at || s.end() < s.begin()) {
+      return absl::InvalidArgumentError("a write's splices are out of order or overlap");
+    }
+    if (s.begin() == s.end() && s.extents().empty()) {
+      return absl::InvalidArgumentError("a splice changes nothing");
+    }
+    if (s.end() > limits::kMaxFsExtentsPerVersion) {
+      return absl::InvalidArgumentError("a splice reaches beyond any version's extents");
+    }
+    at = s.end();
+    extents += static_cast<size_t>(s.extents_size());
+    if (extents > limits::kMaxFsExtentsPerVersion) {
+      return LimitExceeded("write's splices", extents, limits::kMaxFsExtentsPerVersion,
+                           "extents");
+    }
+    uint64_t sum = 0;
+    for (const auto& e : s.extents()) LATTICE_RETURN_IF_ERROR(CheckExtent(e, &sum));
   }
   return absl::OkStatus();
 }
@@ -79,27 +134,22 @@ absl::Status CheckOp(const v1::FsOp& op) {
       return CheckVersionIds(op.move().seen_versions(), "unlink");
     case v1::FsOp::kWrite: {
       const auto& w = op.write();
-      if (static_cast<size_t>(w.extents_size()) > limits::kMaxFsExtentsPerVersion) {
-        return LimitExceeded("file version", w.extents_size(), limits::kMaxFsExtentsPerVersion,
-                             "extents");
-      }
       if (w.size() > limits::kMaxFsFileBytes) {
         return LimitExceeded("file", w.size(), limits::kMaxFsFileBytes);
       }
-      uint64_t sum = 0;
-      for (const auto& e : w.extents()) {
-        if (!e.hash().empty() && e.hash().size() != kHashBytes) {
-          return absl::InvalidArgumentError("an extent cites a malformed chunk hash");
+      if (!w.base().empty() || w.splices_size() > 0) {
+        LATTICE_RETURN_IF_ERROR(CheckDelta(w));
+      } else {
+        if (static_cast<size_t>(w.extents_size()) > limits::kMaxFsExtentsPerVersion) {
+          return LimitExceeded("file version", w.extents_size(), limits::kMaxFsExtentsPerVersion,
+                               "extents");
         }
-        if (e.length() == 0) return absl::InvalidArgumentError("an extent is empty");
-        if (e.length() > limits::kMaxFsFileBytes || sum + e.length() > limits::kMaxFsFileBytes) {
-          return LimitExceeded("file", sum + e.length(), limits::kMaxFsFileBytes);
+        uint64_t sum = 0;
+        for (const auto& e : w.extents()) LATTICE_RETURN_IF_ERROR(CheckExtent(e, &sum));
+        if (sum != w.size()) {
+          return absl::InvalidArgumentError(
+              fmt::format("a version's extents hold {} bytes but its size is {}", sum, w.size()));
         }
-        sum += e.length();
-      }
-      if (sum != w.size()) {
-        return absl::InvalidArgumentError(
-            fmt::format("a version's extents hold {} bytes but its size is {}", sum, w.size()));
       }
       LATTICE_RETURN_IF_ERROR(CheckVersionIds(w.replaces(), "write"));
       LATTICE_RETURN_IF_ERROR(CheckTime(w.mtime(), "write mtime"));
@@ -184,6 +234,21 @@ std::vector<std::string> FsChunksCited(const v1::FsPayload& payload) {
     for (const auto& e : op.write().extents()) {
       if (!e.hash().empty() && seen.insert(e.hash()).second) out.push_back(e.hash());
     }
+    for (const auto& s : op.write().splices()) {
+      for (const auto& e : s.extents()) {
+        if (!e.hash().empty() && seen.insert(e.hash()).second) out.push_back(e.hash());
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> FsBaseIntentions(const v1::FsPayload& payload) {
+  std::vector<std::string> out;
+  for (const auto& op : payload.ops()) {
+    if (op.op_case() != v1::FsOp::kWrite || op.write().base().size() < kHashBytes) continue;
+    std::string hash = op.write().base().substr(0, kHashBytes);
+    if (std::find(out.begin(), out.end(), hash) == out.end()) out.push_back(std::move(hash));
   }
   return out;
 }

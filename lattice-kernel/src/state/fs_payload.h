@@ -24,7 +24,12 @@ absl::Status CheckFsName(std::string_view name);
 absl::StatusOr<v1::FsPayload> ParseFsPayload(std::string_view payload);
 
 // The chunk hashes the extents of the payload's writes cite, each once, in order of first
-// citation (holes cite nothing).
+// citation (holes cite nothing). A write in delta form cites the new extents of its splices
+// only: the rest of its version is its base's, which an intention applied before cited.
 std::vector<std::string> FsChunksCited(const v1::FsPayload& payload);
+
+// The intentions (32-byte hashes) that wrote the base versions of the payload's writes in
+// delta form, each once: the writing intention must cite each as its prev or a dep.
+std::vector<std::string> FsBaseIntentions(const v1::FsPayload& payload);
 
 }  // namespace lattice::kernel

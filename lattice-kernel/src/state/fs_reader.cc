@@ -258,7 +258,7 @@ class View {
   absl::StatusOr<uint32_t> ShownSubdirs(uint64_t dir) const {
     uint32_t n = 0;
     std::vector<uint64_t> trashed;
-    std::string prefix = Key(fs::kChildTable, dir);
+    std::string prefix = Key(fs::kSubdirTable, dir);
     LATTICE_RETURN_IF_ERROR(source_.ScanPrefix(prefix, [&](std::string_view key,
                                                            std::string_view value) {
       if (value.size() < 2 || value[1] != fs::kChildDir) return true;

@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <map>
 
+#include "lattice/common/ids.h"
 #include "lattice/common/status.h"
 #include "state/fs_content.h"
 #include "state/fs_keys.h"
@@ -81,10 +83,49 @@ class Checker {
   std::map<int, Created> created_;
 };
 
+// Turns a write in delta form into the full form: its base's extents with its splices
+// applied. The base's intention must be cited by this intention (its prev or a dep), so on
+// every node it was applied before this one and the base exists here exactly when it exists
+// everywhere: a base not cited, not a version of this inode (its write was refused, or a
+// hostile author named something else), or splices that do not fit it, refuse the payload
+// alike on every node, whatever the order intentions arrived in.
+absl::Status ResolveDelta(const fs::FsSource& source, const DecodedIntention& intention,
+                          v1::FsWrite* write, int at) {
+  auto bad = [&](std::string_view what) {
+    return absl::InvalidArgumentError(fmt::format("fs op {}: {}", at, what));
+  };
+  std::string_view base_intention = std::string_view(write->base()).substr(0, kHashBytes);
+  const auto& deps = intention.body.deps();
+  bool cited = intention.body.prev() == base_intention ||
+               std::find(deps.begin(), deps.end(), base_intention) != deps.end();
+  if (!cited) {
+    return bad("names a base version whose intention it does not cite (prev or deps)");
+  }
+  v1::FsVersionRecord base;
+  LATTICE_ASSIGN_OR_RETURN(bool found,
+                           source.Read(Key(fs::kVersionTable, write->inode(), write->base()), &base));
+  if (!found) return bad(fmt::format("names a base version inode {} does not have", write->inode()));
+  auto resolved = fs::ResolveFsSplices(base.version().extents(), write->splices());
+  if (!resolved.ok()) {
+    return absl::Status(resolved.status().code(),
+                        fmt::format("fs op {}: {}", at, resolved.status().message()));
+  }
+  uint64_t size = 0;
+  for (const auto& e : *resolved) size += e.length();
+  if (size != write->size()) {
+    return bad(fmt::format("its splices make a version of {} bytes but its size is {}", size,
+                           write->size()));
+  }
+  *write->mutable_extents() = *std::move(resolved);
+  write->clear_base();
+  write->clear_splices();
+  return absl::OkStatus();
+}
+
 // Checks every op against the state (and the ops before it) and resolves its ids in place.
 absl::Status CheckAndResolve(const fs::FsSource& source, v1::FsPayload* payload,
-                             std::string_view hash) {
-  Checker check(source, hash);
+                             const DecodedIntention& intention) {
+  Checker check(source, intention.hash);
   for (int i = 0; i < payload->ops_size(); ++i) {
     v1::FsOp* op = payload->mutable_ops(i);
     switch (op->op_case()) {
@@ -121,6 +162,9 @@ absl::Status CheckAndResolve(const fs::FsSource& source, v1::FsPayload* payload,
         LATTICE_ASSIGN_OR_RETURN(uint64_t ino, check.Inode(op->write().inode(), i, &type));
         if (type != S_IFREG) return check.Bad(i, "writes content to what is not a regular file");
         op->mutable_write()->set_inode(ino);
+        if (!op->write().base().empty()) {
+          LATTICE_RETURN_IF_ERROR(ResolveDelta(source, intention, op->mutable_write(), i));
+        }
         break;
       }
       case v1::FsOp::kResolve: {
@@ -298,7 +342,7 @@ absl::Status FsStateMachine::Apply(BatchView& view, const DecodedIntention& inte
   LATTICE_ASSIGN_OR_RETURN(v1::FsPayload payload, ParseFsPayload(intention.body.payload()));
   {
     fs::ViewSource source(view);
-    LATTICE_RETURN_IF_ERROR(CheckAndResolve(source, &payload, intention.hash));
+    LATTICE_RETURN_IF_ERROR(CheckAndResolve(source, &payload, intention));
   }
   for (int i = 0; i < payload.ops_size(); ++i) {
     LATTICE_RETURN_IF_ERROR(ApplyOp(view, intention, payload.ops(i), static_cast<uint32_t>(i)));

@@ -8,6 +8,12 @@
 //   returns the reason and writes nothing (a recorded no-op). Every object an op may name was
 //   created by an intention its author had applied, so on any node it exists when the op is
 //   applied: validity does not depend on arrival order.
+// - A write in delta form (FsWrite.base, splices) is resolved against its base version into
+//   the full extent list, and only that is kept, so readers never see splices. Its base's
+//   intention must be the writing intention's prev or one of its deps (checked on the
+//   intention itself), hence applied first on every node; a base that is then missing (never
+//   a version of that inode, or its write refused everywhere), or splices that do not fit
+//   it, refuse the payload on every node alike.
 // - Nothing is ever deleted: an unlink is a move to the trash. An op that meets a concurrent
 //   change still takes effect by its own rule rather than failing: a move of an entry someone
 //   else moved or unlinked is a move like any other (the latest placement wins, so a rename

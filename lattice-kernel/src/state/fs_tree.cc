@@ -20,14 +20,16 @@ std::string ChildValue(bool placed, bool dir) {
 void RemoveIndexes(BatchView& view, uint64_t id, const v1::FsEntryRecord& entry) {
   if (auto shown = ShownPlace(entry)) {
     view.Delete(ChildKey(shown->parent(), id));
+    if (entry.dir()) view.Delete(SubdirKey(shown->parent(), id));
     view.Delete(NameKey(shown->parent(), shown->name(), id));
   }
 }
 
 void AddIndexes(BatchView& view, uint64_t id, const v1::FsEntryRecord& entry) {
   if (auto shown = ShownPlace(entry)) {
-    view.Put(ChildKey(shown->parent(), id),
-             ChildValue(entry.place().parent() != kFsTrashId, entry.dir()));
+    std::string value = ChildValue(entry.place().parent() != kFsTrashId, entry.dir());
+    view.Put(ChildKey(shown->parent(), id), value);
+    if (entry.dir()) view.Put(SubdirKey(shown->parent(), id), value);
     view.Put(NameKey(shown->parent(), shown->name(), id), "");
   }
 }

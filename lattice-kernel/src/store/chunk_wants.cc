@@ -30,9 +30,15 @@ std::vector<std::string> ChunksCitedBy(std::string_view op_type, std::string_vie
   std::set<std::string_view> seen;
   for (const auto& op : fs.ops()) {
     if (!op.has_write()) continue;
-    for (const auto& extent : op.write().extents()) {
-      if (extent.hash().size() != kHashBytes) continue;  // a hole, or refused by the state
+    auto cite = [&](const v1::FsExtent& extent) {
+      if (extent.hash().size() != kHashBytes) return;  // a hole, or refused by the state
       if (seen.insert(extent.hash()).second) cited.push_back(extent.hash());
+    };
+    for (const auto& extent : op.write().extents()) cite(extent);
+    // A write in delta form cites its splices' new extents; the rest of its version is its
+    // base's, which the base's intention (applied before it) cited.
+    for (const auto& splice : op.write().splices()) {
+      for (const auto& extent : splice.extents()) cite(extent);
     }
   }
   return cited;

@@ -17,7 +17,8 @@
 namespace lattice::kernel {
 
 // The chunk hashes an intention of `op_type` with `payload` cites, each once, in the order
-// they first appear: the non-empty extent hashes of its FsWrite ops. Empty for other op
+// they first appear: the non-empty extent hashes of its FsWrite ops (for a write in delta
+// form, those of its splices: the extents it keeps were cited by its base's intention). Empty for other op
 // types and for a payload that does not parse (the state machine refuses it anyway).
 std::vector<std::string> ChunksCitedBy(std::string_view op_type, std::string_view payload);
 

@@ -10,7 +10,9 @@
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
 #include "lattice/common/status.h"
+#include "lattice/v1/fs.pb.h"
 #include "state/chat_state.h"
+#include "state/fs_payload.h"
 #include "state/fs_state.h"
 #include "state/kv_state.h"
 #include "state/root_rules.h"
@@ -523,10 +525,12 @@ namespace {
 
 // Builds the body of this node's next intention in the store: the author chain continues
 // from the node's tip and the deps cite the frontier, so the new intention causally follows
-// everything applied here (including every head a kv write replaces).
+// everything applied here (including every head a kv write replaces). `must_cite` (a chat
+// reply's parent, the intentions of an fs delta's base versions) come first, so the frontier
+// cut at limits::kMaxDeps never drops them: the state machines check those directly.
 v1::Intention NextLocalBody(const std::string& store_id, const KeyPair& identity,
                             const WriterState& state, HlcStamp hlc, std::string_view op_type,
-                            std::string payload, const std::string& must_cite) {
+                            std::string payload, const std::vector<std::string>& must_cite) {
   v1::Intention body;
   body.set_store_id(store_id);
   body.set_author(identity.public_key);
@@ -534,10 +538,20 @@ v1::Intention NextLocalBody(const std::string& store_id, const KeyPair& identity
   body.set_prev(state.own_tip);
   body.mutable_hlc()->set_wall_ms(hlc.wall_ms);
   body.mutable_hlc()->set_counter(hlc.counter);
-  if (!must_cite.empty() && must_cite != state.own_tip) body.add_deps(must_cite);
+  for (const auto& cite : must_cite) {
+    if (static_cast<size_t>(body.deps_size()) >= limits::kMaxDeps) break;
+    if (cite.empty() || cite == state.own_tip) continue;
+    if (std::find(body.deps().begin(), body.deps().end(), cite) != body.deps().end()) continue;
+    body.add_deps(cite);
+  }
+  const size_t cited = static_cast<size_t>(body.deps_size());
   for (const auto& tip : state.frontier) {
     if (static_cast<size_t>(body.deps_size()) >= limits::kMaxDeps) break;
-    if (tip == state.own_tip || tip == must_cite) continue;
+    if (tip == state.own_tip) continue;
+    if (std::find(body.deps().begin(), body.deps().begin() + static_cast<int>(cited), tip) !=
+        body.deps().begin() + static_cast<int>(cited)) {
+      continue;
+    }
     body.add_deps(tip);
   }
   body.set_op_type(std::string(op_type));
@@ -601,17 +615,28 @@ absl::StatusOr<v1::SignedIntention> Store::FindIntention(std::string_view hash) 
   return absl::NotFoundError(fmt::format("no intention {}", ToHex(hash)));
 }
 
+absl::StatusOr<uint64_t> Store::DurableForPeers(uint64_t witness) {
+  uint64_t durable = durable_witness_.load();
+  if (durable >= std::max(witness, last_witness_.load())) return durable;
+  return Sync();
+}
+
 absl::Status Store::FindInWitnessOrder(const std::vector<std::string>& hashes,
                                        std::vector<v1::SignedIntention>* found,
-                                       std::vector<std::string>* unknown) const {
-  std::vector<std::pair<uint64_t, v1::SignedIntention>> witnessed;
+                                       std::vector<std::string>* unknown) {
+  struct Witnessed {
+    uint64_t witness;
+    const std::string* hash;
+    v1::SignedIntention intention;
+  };
+  std::vector<Witnessed> witnessed;
   std::vector<v1::SignedIntention> floating;
   for (const auto& hash : hashes) {
     LATTICE_ASSIGN_OR_RETURN(auto stored, db_->Get(keys::Intention(hash)));
     if (stored) {
       v1::StoredIntention record;
       if (!record.ParseFromString(*stored)) return absl::DataLossError("stored intention does not parse");
-      witnessed.emplace_back(record.witness(), std::move(*record.mutable_intention()));
+      witnessed.push_back({record.witness(), &hash, std::move(*record.mutable_intention())});
       continue;
     }
     LATTICE_ASSIGN_OR_RETURN(auto pending, db_->Get(keys::Pending(hash)));
@@ -623,8 +648,26 @@ absl::Status Store::FindInWitnessOrder(const std::vector<std::string>& hashes,
     }
   }
   std::sort(witnessed.begin(), witnessed.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (auto& [witness, intention] : witnessed) found->push_back(std::move(intention));
+            [](const auto& a, const auto& b) { return a.witness < b.witness; });
+  // Everything read above was applied before this barrier, so it covers all of it.
+  uint64_t durable = durable_witness_.load();
+  if (!witnessed.empty() && witnessed.back().witness > durable) {
+    auto synced = DurableForPeers(witnessed.back().witness);
+    if (synced.ok()) {
+      durable = *synced;
+    } else {
+      spdlog::warn("store {}: intentions not yet durable withheld from a peer: {}",
+                   FormatStoreId(options_.id), synced.status().message());
+      durable = durable_witness_.load();
+    }
+  }
+  for (auto& entry : witnessed) {
+    if (entry.witness > durable) {
+      unknown->push_back(*entry.hash);
+    } else {
+      found->push_back(std::move(entry.intention));
+    }
+  }
   for (auto& intention : floating) found->push_back(std::move(intention));
   return absl::OkStatus();
 }
@@ -741,7 +784,7 @@ Store::CommitKind Store::ProcessGroup(const std::vector<Request*>& group) {
       case Request::Kind::kLocalChat:
       case Request::Kind::kLocalBuilt: {
         std::string payload;
-        std::string must_cite;
+        std::vector<std::string> must_cite;
         std::string_view op_type;
         if (request->kind == Request::Kind::kLocalKv) {
           op_type = kOpKv;
@@ -770,16 +813,26 @@ Store::CommitKind Store::ProcessGroup(const std::vector<Request*>& group) {
             break;
           }
           payload = *std::move(built);
+          if (op_type == kOpFs) {
+            // A write in delta form is resolved against its base on every node only when
+            // this intention cites the base's (fs.proto, FsWrite.base).
+            v1::FsPayload fs;
+            if (fs.ParseFromString(payload)) {
+              for (auto& hash : FsBaseIntentions(fs)) must_cite.push_back(std::move(hash));
+            }
+          }
         } else {
           op_type = kOpChat;
           const auto& chat = request->chat;
-          if (chat.has_reply()) must_cite = chat.reply().ref();
-          if (chat.has_react()) must_cite = chat.react().ref();
-          if (!must_cite.empty() && !view.Contains(keys::Intention(must_cite))) {
+          std::string ref;
+          if (chat.has_reply()) ref = chat.reply().ref();
+          if (chat.has_react()) ref = chat.react().ref();
+          if (!ref.empty() && !view.Contains(keys::Intention(ref))) {
             request->local_result = absl::NotFoundError(
-                fmt::format("no message {} in this store", ToHex(must_cite)));
+                fmt::format("no message {} in this store", ToHex(ref)));
             break;
           }
+          if (!ref.empty()) must_cite.push_back(std::move(ref));
           payload = chat.SerializeAsString();
         }
         if (options_.may_write) {

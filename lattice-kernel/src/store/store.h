@@ -231,11 +231,23 @@ class Store {
   // The stored signed intention with this hash, witnessed or floating; NOT_FOUND otherwise.
   absl::StatusOr<v1::SignedIntention> FindIntention(std::string_view hash) const;
 
-  // The intentions of `hashes` this store has witnessed, in witness order (so dependencies
-  // come first), then the floating ones; the hashes it holds neither way go to `unknown`.
+  // What may be handed to peers. An intention this node signed must never leave it while a
+  // power cut could still take it (Durability::kApplied): after the cut the node would sign
+  // another one at the same place of its chain, a fork its peers would blame on it. Makes
+  // every intention applied so far durable, with a sync barrier that blocks the caller for
+  // one fsync only when some are not durable yet, and returns the witness up to which
+  // everything is durable. `witness`: one the caller read (a commit may show in the database
+  // an instant before last_witness() shows it), to be covered too. Replication serves peers
+  // nothing witnessed beyond what this returns.
+  absl::StatusOr<uint64_t> DurableForPeers(uint64_t witness = 0);
+
+  // For peers: the intentions of `hashes` this store has witnessed, in witness order (so
+  // dependencies come first), then the floating ones; the hashes it holds neither way go to
+  // `unknown`. Witnessed ones are durable before they are returned (DurableForPeers, which
+  // may block for an fsync); those a failed sync left undurable go to `unknown` too.
   absl::Status FindInWitnessOrder(const std::vector<std::string>& hashes,
                                   std::vector<v1::SignedIntention>* found,
-                                  std::vector<std::string>* unknown) const;
+                                  std::vector<std::string>* unknown);
 
   // Dependencies that floating intentions wait for, at most `max` of them.
   std::vector<std::string> MissingDependencies(size_t max) const;

@@ -2,6 +2,8 @@
 // anti-entropy after lost messages and partitions, dependency fetches, bootstrap, forks,
 // unusable payloads and revocation.
 #include <atomic>
+#include <mutex>
+#include <optional>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -231,6 +233,79 @@ TEST_F(ReplicationTest, ADifferenceTooLargeForOneSessionIsReconciledBySeveralInT
   EXPECT_TRUE(reports[0].ok) << reports[0].error;
   EXPECT_EQ(reports[0].sessions, 1u);
 }
+
+// A write acknowledged once applied (not yet synced) is in the sync index at once, so a
+// reconciliation finds it; but no peer may receive it before it is durable on its author,
+// who could otherwise lose it in a power cut and sign another intention in its place (a fork
+// its peers would blame on it). `initiator_is_author`: the author finds the difference and
+// pushes; otherwise the peer finds it and fetches.
+class AppliedWriteTest : public ReplicationTest,
+                         public ::testing::WithParamInterface<bool> {};
+
+TEST_P(AppliedWriteTest, APeerReceivesAnAppliedWriteOnlyOnceItIsDurable) {
+  options_.sync_interval = std::chrono::hours(1);  // only the reconciliation below
+  MakeMesh(2);
+  std::string store = CreateStore("notes");
+  ASSERT_TRUE(WaitConverged(All(), store));
+  Store* author = StoreOf(*nodes_[0], store);
+  Store* peer = StoreOf(*nodes_[1], store);
+  std::mutex mutex;
+  std::string wanted;
+  std::optional<uint64_t> durable_when_received;  // the author's, when the peer had it
+  uint64_t subscription = peer->Subscribe([&](const std::vector<DecodedIntention>& applied) {
+    std::lock_guard lock(mutex);
+    for (const auto& intention : applied) {
+      if (intention.hash == wanted && !durable_when_received) {
+        durable_when_received = author->durable_witness();
+      }
+    }
+  });
+  bool initiator_is_author = GetParam();
+  MeshNode& initiator = *nodes_[initiator_is_author ? 0 : 1];
+  MeshNode& responder = *nodes_[initiator_is_author ? 1 : 0];
+  // Once the store's bootstrap is over (a bootstrapping node declines reconciliations) and
+  // no reconciliation from the link's start is running, which would take the one below in.
+  std::string warmup_error;
+  ASSERT_TRUE(Eventually([&] {
+    auto warmup = initiator.replicator->SyncNow(*ParseStoreId(store), responder.id(), 10s);
+    warmup_error = warmup.empty() ? "no report" : warmup[0].error;
+    return warmup.size() == 1 && warmup[0].ok;
+  })) << warmup_error;
+  // And none starts any more: the first after the bootstrap is over, the next an hour away.
+  ASSERT_TRUE(Eventually([&] {
+    for (MeshNode* n : All()) {
+      for (const auto& state : n->replicator->SyncStateOf(*ParseStoreId(store))) {
+        if (state.in_progress || HybridClock::SystemWallMs() < state.last_started_ms + 300) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }));
+  {
+    std::lock_guard lock(mutex);
+    auto receipt = author->WriteKv({{"applied", "only"}}, Durability::kApplied);
+    ASSERT_TRUE(receipt.ok()) << receipt.status();
+    wanted = receipt->hash;
+  }
+  uint64_t witness = author->last_witness();
+  auto reports = initiator.replicator->SyncNow(*ParseStoreId(store), responder.id(), 10s);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_TRUE(reports[0].ok) << reports[0].error;
+  EXPECT_EQ(reports[0].needed + reports[0].had, 1u)
+      << "needed " << reports[0].needed << ", had " << reports[0].had << ", sessions "
+      << reports[0].sessions << ", peer has it: " << (Get(*nodes_[1], store, "applied") == "only");
+  EXPECT_TRUE(Eventually([&] { return Get(*nodes_[1], store, "applied") == "only"; }));
+  peer->Unsubscribe(subscription);
+  std::lock_guard lock(mutex);
+  ASSERT_TRUE(durable_when_received.has_value());
+  EXPECT_GE(*durable_when_received, witness);
+}
+
+INSTANTIATE_TEST_SUITE_P(Reconciliation, AppliedWriteTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "AuthorPushes" : "PeerFetches";
+                         });
 
 // A member whose key the test holds, so it can sign what a misbehaving node would.
 class MemberAuthor {

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <future>
 
+#include "lattice/common/crypto.h"
 #include "lattice/common/fs_errno.h"
 #include "lattice/common/fs_limits.h"
 #include "rpc/fs_changes.h"
@@ -161,6 +163,90 @@ TEST_F(FsPlannerTest, SetAttrClearsSetuidOnChownAndStampsCtime) {
   FsInode inode = Inode(f);
   EXPECT_EQ(inode.attr.gid(), 7u);
   EXPECT_EQ(inode.attr.mode() & 07777, 0755u);
+}
+
+// A large file edited a little is committed as splices of the version it was based on; the
+// store cites that version's intention (not the node's latest), so the delta resolves, and the
+// version kept lists every extent. A truncate and a restore are deltas too.
+TEST_F(FsPlannerTest, ACommitOfASmallEditIsADeltaOfItsBase) {
+  uint64_t f = Create(kFsRootId, "big", S_IFREG | 0644);
+  ASSERT_NE(f, 0u);
+  auto chunk = [](int n) {
+    v1::FsExtent e;
+    e.set_hash(Blake2b256("chunk " + std::to_string(n)));
+    e.set_length(64 * 1024);
+    return e;
+  };
+  auto commit = [&](const google::protobuf::RepeatedPtrField<v1::FsExtent>& extents,
+                    const std::string& based_on) {
+    v1::FsCommitRequest request;
+    request.set_ino(f);
+    *request.mutable_extents() = extents;
+    uint64_t size = 0;
+    for (const auto& e : extents) size += e.length();
+    request.set_size(size);
+    request.set_based_on(based_on);
+    return Run([request](FsPlanner& p) { return p.Commit(request); });
+  };
+  google::protobuf::RepeatedPtrField<v1::FsExtent> first;
+  for (int i = 0; i < 2000; ++i) *first.Add() = chunk(i);
+  Done one = commit(first, "");
+  ASSERT_TRUE(one.receipt.ok()) << one.receipt.status();
+  const auto& full = one.plan.payload.ops(0).write();
+  EXPECT_TRUE(full.base().empty()) << "a file's first content has nothing to be a delta of";
+  EXPECT_EQ(full.extents_size(), 2000);
+  const std::string v1 = FsVersionId(one.receipt->hash, 0);
+  // Something else is written in between: the base's intention is no longer the tip.
+  ASSERT_NE(Create(kFsRootId, "other", S_IFREG | 0644), 0u);
+
+  google::protobuf::RepeatedPtrField<v1::FsExtent> edited = first;
+  *edited.Mutable(1000) = chunk(5000);
+  Done two = commit(edited, v1);
+  ASSERT_TRUE(two.receipt.ok()) << two.receipt.status();
+  const auto& delta = two.plan.payload.ops(0).write();
+  EXPECT_EQ(delta.base(), v1);
+  EXPECT_EQ(delta.extents_size(), 0);
+  ASSERT_EQ(delta.splices_size(), 1);
+  EXPECT_EQ(delta.splices(0).begin(), 1000u);
+  EXPECT_EQ(delta.splices(0).end(), 1001u);
+  EXPECT_LT(two.plan.payload.ByteSizeLong(), 1000u);
+  {
+    // Cited as a dep: the state machine refuses a base whose intention is not cited.
+    auto stored = store_->FindIntention(two.receipt->hash);
+    ASSERT_TRUE(stored.ok());
+    v1::Intention body;
+    ASSERT_TRUE(body.ParseFromString(stored->body()));
+    EXPECT_NE(body.prev(), one.receipt->hash);
+    EXPECT_NE(std::find(body.deps().begin(), body.deps().end(), one.receipt->hash),
+              body.deps().end());
+  }
+  FsInode inode = Inode(f);
+  ASSERT_TRUE(inode.winner.has_value());
+  EXPECT_EQ(inode.winner->id(), FsVersionId(two.receipt->hash, 0));
+  ASSERT_EQ(inode.winner->extents_size(), 2000);
+  EXPECT_EQ(inode.winner->extents(1000).hash(), chunk(5000).hash());
+  EXPECT_EQ(inode.winner->extents(1999).hash(), chunk(1999).hash());
+  EXPECT_TRUE(inode.other_heads.empty());
+
+  // A truncate of the new version: its tail dropped, as one splice.
+  v1::FsSetAttrRequest truncate;
+  truncate.set_ino(f);
+  truncate.set_size(1500ull * 64 * 1024);
+  Done three = Run([truncate](FsPlanner& p) { return p.SetAttr(truncate, {}); });
+  ASSERT_TRUE(three.receipt.ok()) << three.receipt.status();
+  EXPECT_FALSE(three.plan.payload.ops(0).write().base().empty());
+  EXPECT_EQ(Inode(f).winner->extents_size(), 1500);
+
+  // Restoring the first version: a delta of it with no splices at all.
+  v1::FsRestoreRequest restore;
+  restore.set_ino(f);
+  restore.set_version(v1);
+  Done four = Run([restore](FsPlanner& p) { return p.Restore(restore); });
+  ASSERT_TRUE(four.receipt.ok()) << four.receipt.status();
+  EXPECT_EQ(four.plan.payload.ops(0).write().base(), v1);
+  EXPECT_EQ(four.plan.payload.ops(0).write().splices_size(), 0);
+  EXPECT_EQ(Inode(f).winner->extents_size(), 2000);
+  EXPECT_EQ(Inode(f).winner->extents(1000).hash(), chunk(1000).hash());
 }
 
 TEST(FsPlannerHelpers, NamesAreChecked) {

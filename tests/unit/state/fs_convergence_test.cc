@@ -7,8 +7,11 @@
 
 #include <cstdio>
 
+#include "lattice/common/crypto.h"
 #include "lattice/common/fs_limits.h"
+#include "lattice/common/ids.h"
 #include "lattice/v1/fs_state.pb.h"
+#include "state/fs_content.h"
 #include "state/fs_keys.h"
 #include "storage/keys.h"
 #include "unit/state/fs_test_support.h"
@@ -62,7 +65,59 @@ std::vector<std::string> HeadsOf(const FsReader& reader, uint64_t ino) {
   return out;
 }
 
-v1::FsOp RandomOp(std::mt19937_64& rng, const FsReader& reader, const Seen& seen) {
+v1::FsExtent RandomExtent(std::mt19937_64& rng) {
+  // A small pool of chunks and holes, so versions share extents as edited files do.
+  v1::FsExtent e;
+  int n = static_cast<int>(rng() % 24);
+  if (n >= 2) e.set_hash(Blake2b256("chunk " + std::to_string(n)));
+  e.set_length(1 + static_cast<uint64_t>(n) * 100);
+  return e;
+}
+
+// A write of `ino` in full form, or in delta form on the version the writer sees (its
+// intention cited through `cite`), with a few extents inserted, dropped or replaced.
+v1::FsOp RandomWrite(std::mt19937_64& rng, const FsReader& reader, uint64_t ino,
+                     std::vector<std::string>* cite) {
+  auto inode = reader.Inode(ino);
+  const v1::FsVersion* base = nullptr;
+  if (inode.ok() && inode->has_value() && (*inode)->winner) base = &*(*inode)->winner;
+  v1::FsOp op;
+  auto* w = op.mutable_write();
+  w->set_inode(ino);
+  for (const auto& head : HeadsOf(reader, ino)) w->add_replaces(head);
+  google::protobuf::RepeatedPtrField<v1::FsExtent> extents;
+  if (base != nullptr) extents = base->extents();
+  if (base == nullptr || rng() % 3 == 0) {
+    extents.Clear();
+    for (int i = 1 + static_cast<int>(rng() % 8); i > 0; --i) *extents.Add() = RandomExtent(rng);
+  } else {
+    for (int k = 1 + static_cast<int>(rng() % 3); k > 0; --k) {
+      int at = static_cast<int>(rng() % (extents.size() + 1));
+      if (rng() % 2 == 0 || at == extents.size()) {
+        *extents.Add() = RandomExtent(rng);
+        for (int i = extents.size() - 1; i > at; --i) extents.SwapElements(i, i - 1);
+      } else if (rng() % 2 == 0) {
+        extents.DeleteSubrange(at, 1);
+      } else {
+        *extents.Mutable(at) = RandomExtent(rng);
+      }
+    }
+  }
+  uint64_t size = 0;
+  for (const auto& e : extents) size += e.length();
+  w->set_size(size);
+  if (base != nullptr && rng() % 4 != 0) {
+    w->set_base(base->id());
+    for (auto& s : fs::FsSplicesBetween(base->extents(), extents)) *w->add_splices() = s;
+    cite->push_back(base->id().substr(0, kHashBytes));
+  } else {
+    *w->mutable_extents() = std::move(extents);
+  }
+  return op;
+}
+
+v1::FsOp RandomOp(std::mt19937_64& rng, const FsReader& reader, const Seen& seen,
+                  std::vector<std::string>* cite) {
   static const std::vector<std::string> kNames = {"a", "b", "c", "d"};
   auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
   const std::string& name = kNames[pick(kNames.size())];
@@ -76,7 +131,8 @@ v1::FsOp RandomOp(std::mt19937_64& rng, const FsReader& reader, const Seen& seen
   if (roll < 62) return Move(entry.entry, kFsTrashId, entry.name, HeadsOf(reader, entry.inode));
   if (!seen.files.empty()) {
     const FsDirEntryView& file = seen.files[pick(seen.files.size())];
-    if (roll < 82) return Write(file.inode, 1 + rng() % 1000, HeadsOf(reader, file.inode));
+    if (roll < 72) return Write(file.inode, 1 + rng() % 1000, HeadsOf(reader, file.inode));
+    if (roll < 82) return RandomWrite(rng, reader, file.inode, cite);
     if (roll < 87) return Link(file.inode, dir, name);
     if (roll < 92) {
       auto heads = HeadsOf(reader, file.inode);
@@ -98,6 +154,7 @@ struct Coverage {
   int name_conflicts = 0;
   int content_conflicts = 0;
   int cycles_skipped = 0;
+  int deltas = 0;  // intentions with writes in delta form
 };
 
 void ConvergesForSeed(uint64_t seed, int rounds, Coverage* coverage) {
@@ -114,10 +171,20 @@ void ConvergesForSeed(uint64_t seed, int rounds, Coverage* coverage) {
       FsReader reader = view.Reader();
       Seen seen = Walk(reader);
       std::vector<v1::FsOp> ops;
+      std::vector<std::string> cite;
       int n = 1 + static_cast<int>(rng() % 3);
-      for (int i = 0; i < n; ++i) ops.push_back(RandomOp(rng, reader, seen));
+      for (int i = 0; i < n; ++i) ops.push_back(RandomOp(rng, reader, seen, &cite));
       uint64_t wall = kT0 + static_cast<uint64_t>(round) * 100 + rng() % 100;
-      now.push_back(Step{round, author, FsIntention(authors[author], wall, 0, Payload(ops))});
+      DecodedIntention x = FsIntention(authors[author], wall, 0, Payload(ops));
+      if (!cite.empty()) {
+        // A write in delta form cites its base's intention, as a node's write does.
+        std::sort(cite.begin(), cite.end());
+        cite.erase(std::unique(cite.begin(), cite.end()), cite.end());
+        for (const auto& hash : cite) x.body.add_deps(hash);
+        x.hash = Blake2b256(x.body.SerializeAsString());
+        coverage->deltas += static_cast<int>(cite.size());
+      }
+      now.push_back(Step{round, author, std::move(x)});
     }
     for (const auto& step : now) {
       if (step.author != 2) {
@@ -126,6 +193,18 @@ void ConvergesForSeed(uint64_t seed, int rounds, Coverage* coverage) {
       }
       auto applied = all.Apply(step.intention);
       ASSERT_TRUE(applied.ok()) << applied;
+      if (!step.intention.body.deps().empty()) {
+        // Resolved into the full version: what a write in full form would have stored.
+        auto payload = ParseFsPayload(step.intention.body.payload());
+        ASSERT_TRUE(payload.ok());
+        for (int i = 0; i < payload->ops_size(); ++i) {
+          const auto& w = payload->ops(i).write();
+          if (w.base().empty()) continue;
+          auto version = all.Reader().Version(w.inode(), FsVersionId(step.intention.hash, i));
+          ASSERT_TRUE(version.ok() && version->has_value());
+          EXPECT_EQ((*version)->size(), w.size());
+        }
+      }
       steps.push_back(step);
     }
   }
@@ -198,8 +277,10 @@ TEST(FsConvergenceTest, RandomConcurrentOpsConvergeInEveryCausalOrder) {
   EXPECT_GT(coverage.name_conflicts, 0);
   EXPECT_GT(coverage.content_conflicts, 0);
   EXPECT_GT(coverage.cycles_skipped, 0);
-  std::printf("name conflicts %d, content conflicts %d, cycles skipped %d\n",
-              coverage.name_conflicts, coverage.content_conflicts, coverage.cycles_skipped);
+  EXPECT_GT(coverage.deltas, 0);
+  std::printf("name conflicts %d, content conflicts %d, cycles skipped %d, delta writes %d\n",
+              coverage.name_conflicts, coverage.content_conflicts, coverage.cycles_skipped,
+              coverage.deltas);
 }
 
 TEST(FsScaleTest, TenThousandEntriesListInPagesWithStableOffsets) {

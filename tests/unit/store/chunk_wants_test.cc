@@ -88,6 +88,29 @@ TEST(ChunksCitedBy, ListsEachExtentHashOnceAndSkipsHoles) {
   EXPECT_TRUE(ChunksCitedBy(kOpFs, FsWritePayload({"short"})).empty());
 }
 
+// A write in delta form cites the new extents of its splices (the rest of its version is
+// its base's, cited by the base's intention).
+TEST(ChunksCitedBy, ADeltaCitesItsSplicesNewExtents) {
+  std::string h1 = ChunkHash("1"), h2 = ChunkHash("2"), h3 = ChunkHash("3");
+  v1::FsPayload payload;
+  v1::FsWrite* write = payload.add_ops()->mutable_write();
+  write->set_inode(42);
+  write->set_base(std::string(36, 'v'));
+  write->set_size(5000);
+  for (const auto& hashes : {std::vector<std::string>{h1, "", h2}, {h2, h3}}) {
+    v1::FsSplice* splice = write->add_splices();
+    splice->set_begin(static_cast<uint64_t>(write->splices_size()) * 10);
+    splice->set_end(splice->begin() + 1);
+    for (const auto& hash : hashes) {
+      v1::FsExtent* extent = splice->add_extents();
+      extent->set_hash(hash);
+      extent->set_length(1000);
+    }
+  }
+  EXPECT_EQ(ChunksCitedBy(kOpFs, payload.SerializeAsString()),
+            (std::vector<std::string>{h1, h2, h3}));
+}
+
 TEST_F(ChunkWantsTest, TheChunkStoreLivesInTheStoreDirectory) {
   ASSERT_NE(store_->chunks(), nullptr);
   EXPECT_TRUE(std::filesystem::is_directory(dir_.path() + "/store/chunks/packs"));

@@ -181,6 +181,59 @@ TEST_F(DurabilityTest, ListenersHearOfAppliedWritesOnlyOnceDurable) {
   EXPECT_EQ(heard, (std::vector<std::string>{first->hash, second->hash, third->hash}));
 }
 
+// The same for what replication serves on request (a fetch, a reconciliation's push): the sync
+// index shows applied writes at once, so a peer may ask for one that is not yet durable. Were
+// it handed over, a power cut would take it here, and the node would sign another intention
+// at the same seq of its chain: a fork its peers would blame on it.
+TEST_F(DurabilityTest, AnIntentionServedToAPeerSurvivesAPowerCut) {
+  Open(kNever);
+  ASSERT_TRUE(store_->WriteKv({{"synced", "1"}}).ok());
+  auto applied = store_->WriteKv({{"a", "1"}}, Durability::kApplied);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  ASSERT_EQ(store_->durable_witness(), 1u);
+  std::vector<v1::SignedIntention> served;
+  std::vector<std::string> unknown;
+  ASSERT_TRUE(store_->FindInWitnessOrder({applied->hash}, &served, &unknown).ok());
+  ASSERT_EQ(served.size(), 1u);
+  EXPECT_TRUE(unknown.empty());
+  EXPECT_GE(store_->durable_witness(), applied->witness);
+  auto served_body = DecodeTrusted(served.front());
+  ASSERT_TRUE(served_body.ok()) << served_body.status();
+
+  CutPowerAndReopen(kNever, Database::kDefaultWriteBufferBytes);
+  EXPECT_EQ(Get("a"), "1");
+  EXPECT_TRUE(store_->FindIntention(applied->hash).ok());
+  // The chain goes on after what was served, not in its place.
+  auto next = store_->WriteKv({{"b", "2"}});
+  ASSERT_TRUE(next.ok()) << next.status();
+  auto found = store_->FindIntention(next->hash);
+  ASSERT_TRUE(found.ok()) << found.status();
+  auto next_body = DecodeTrusted(*found);
+  ASSERT_TRUE(next_body.ok()) << next_body.status();
+  EXPECT_EQ(next_body->body.seq(), served_body->body.seq() + 1);
+  EXPECT_EQ(next_body->body.prev(), applied->hash);
+}
+
+// A bootstrap serves the log itself: DurableForPeers makes it durable first and bounds it.
+TEST_F(DurabilityTest, DurableForPeersSyncsOnlyWhenSomethingIsUnsynced) {
+  Open(kNever);
+  ASSERT_TRUE(store_->WriteKv({{"synced", "1"}}).ok());
+  uint64_t syncs = fault_.log_syncs();
+  auto durable = store_->DurableForPeers();
+  ASSERT_TRUE(durable.ok()) << durable.status();
+  EXPECT_EQ(*durable, 1u);
+  EXPECT_EQ(fault_.log_syncs(), syncs);
+  ASSERT_TRUE(store_->WriteKv({{"a", "1"}}, Durability::kApplied).ok());
+  ASSERT_TRUE(store_->WriteKv({{"b", "2"}}, Durability::kApplied).ok());
+  durable = store_->DurableForPeers();
+  ASSERT_TRUE(durable.ok()) << durable.status();
+  EXPECT_EQ(*durable, 3u);
+  EXPECT_EQ(store_->durable_witness(), 3u);
+  EXPECT_EQ(fault_.log_syncs(), syncs + 1);
+  CutPowerAndReopen(kNever, Database::kDefaultWriteBufferBytes);
+  EXPECT_EQ(store_->last_witness(), 3u);
+}
+
 TEST_F(DurabilityTest, ACloseMakesAppliedWritesDurable) {
   Open(kNever);
   ASSERT_TRUE(store_->WriteKv({{"a", "1"}}, Durability::kApplied).ok());

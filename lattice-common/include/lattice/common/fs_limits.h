@@ -35,6 +35,9 @@ inline constexpr size_t kMaxFsOpsPerIntention = 64;
 // they are sparse.
 inline constexpr size_t kMaxFsExtentsPerVersion = 100'000;
 inline constexpr uint64_t kMaxFsFileBytes = 1ull << 40;
+// A write in delta form (FsWrite.base) edits its base's extent list with at most this many
+// splices; their new extents together count towards kMaxFsExtentsPerVersion.
+inline constexpr size_t kMaxFsSplicesPerWrite = 4096;
 
 // A move that arrives out of timestamp order undoes and redoes at most this many later moves
 // in one step; the walk up the tree to refuse a cycle visits at most this many ancestors.
