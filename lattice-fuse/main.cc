@@ -5,6 +5,7 @@
 //
 // Exit status: 0 after SIGTERM/SIGINT (unmounted), 1 when the kernel, the store or the mount
 // point cannot be used, 2 on a usage error.
+#include <malloc.h>
 #include <fuse_lowlevel.h>
 #include <unistd.h>
 
@@ -63,6 +64,10 @@ void SignalReady() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Reads and uploads move buffers of a few MiB: keep them on the heap and the heap's free
+  // memory for reuse, rather than mapping and faulting in fresh pages for each one.
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
   lattice::fuse::LinkOptions link_options;
   std::string mountpoint;
   std::vector<std::string> mount_options;

@@ -1,5 +1,6 @@
 // lattice-kernel: owns the data directory, the node identity and every store, and serves
 // the Store Protocol on a Unix socket until SIGTERM or SIGINT.
+#include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -22,6 +23,11 @@ using namespace lattice;
 using namespace lattice::kernel;
 
 int main(int argc, char** argv) {
+  // The shared drive moves messages of a few MiB (Fs.Read answers, Fs.PutChunks requests):
+  // keep such buffers on the heap and freed heap memory for reuse, rather than mapping,
+  // faulting in and giving back fresh pages for every call.
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
   int exit_code = -1;
   auto config = LoadKernelConfig(argc, argv, &exit_code);
   if (exit_code >= 0) return exit_code;

@@ -23,12 +23,16 @@ size_t NextCut(std::string_view data) {
 }
 
 std::string HashChunk(std::string_view data) {
+#ifdef LATTICE_FUSE_HAVE_CHUNKER
+  return ChunkHash(data);
+#else
   std::string hash(crypto_generichash_BYTES, '\0');
   static_assert(crypto_generichash_BYTES == 32);
   crypto_generichash(reinterpret_cast<unsigned char*>(hash.data()), hash.size(),
                      reinterpret_cast<const unsigned char*>(data.data()), data.size(), nullptr,
                      0);
   return hash;
+#endif
 }
 
 bool AllZero(std::string_view data) {

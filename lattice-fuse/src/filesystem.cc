@@ -1,6 +1,7 @@
 #include "src/filesystem.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 #include <linux/falloc.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
@@ -24,6 +25,15 @@ using v1::Fs;
 constexpr v1::Durability kApplied = v1::DURABILITY_APPLIED;
 // New content up to this size goes along with its commit (within kMaxFsPutChunksBytes).
 constexpr size_t kSendAlongBytes = 1024 * 1024;
+
+// Read-ahead of committed content (ReadCommitted): from 256 KiB, doubling while a reader stays
+// sequential, to the most one Fs.Read returns.
+constexpr uint32_t kReadAheadMinBytes = 256 * 1024;
+constexpr uint32_t kReadAheadMaxBytes = limits::kMaxFsReadBytes;
+
+// A file written from its start is cut and uploaded in rounds of about this much while it is
+// written (Overlay::ClaimStream): one round is cut while up to two upload.
+constexpr uint64_t kStreamRoundBytes = 8 * 1024 * 1024;
 
 FileSystem* Self(fuse_req_t req) { return static_cast<FileSystem*>(fuse_req_userdata(req)); }
 
@@ -50,6 +60,17 @@ void OpInit(void* /*userdata*/, fuse_conn_info* conn) {
   conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
   if (conn->capable & FUSE_CAP_PARALLEL_DIROPS) conn->want |= FUSE_CAP_PARALLEL_DIROPS;
   conn->max_write = std::min<unsigned>(conn->max_write, 1024 * 1024);
+  // The page cache of a file is dropped only when its content changed: at an open that finds
+  // another version than the cache holds (keep_cache), and when another node's change arrives
+  // (Invalidate). Not whenever its mtime moves, which every write of our own does: the pages
+  // those writes filled are the file's content, and a read after them is served from memory.
+  // (A change made on this node by another client, such as a second mount of the store, is
+  // not heard (Watcher asks for remote changes only): a file open here sees it from its next
+  // open.)
+  if (conn->capable & FUSE_CAP_EXPLICIT_INVAL_DATA) {
+    conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+    conn->want |= FUSE_CAP_EXPLICIT_INVAL_DATA;
+  }
 }
 
 void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
@@ -196,6 +217,19 @@ const fuse_lowlevel_ops& FileSystem::Operations() {
 
 FileSystem::FileSystem(KernelLink* link, FsOptions options)
     : link_(link), options_(options) {}
+
+FileSystem::~FileSystem() {
+  {
+    std::lock_guard lock(stream_mu_);
+    stream_stop_ = true;
+  }
+  stream_wake_.notify_all();
+  upload_wake_.notify_all();
+  if (stream_thread_.joinable()) stream_thread_.join();
+  // The upload thread finishes what was queued (each round then counts or breaks its
+  // stream) before it ends.
+  if (upload_thread_.joinable()) upload_thread_.join();
+}
 
 // ---- inode table ---------------------------------------------------------------------------
 
@@ -711,6 +745,7 @@ void FileSystem::Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
         return;
       }
     }
+    NoteRemoteChanges(*state);
     if (state->overlay || state->orphan) {
       keep = true;  // the page cache holds what this daemon wrote
     } else {
@@ -745,6 +780,8 @@ void FileSystem::Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                       fuse_file_info* /*fi*/) {
   size = std::min<size_t>(size, limits::kMaxFsReadBytes);
   auto state = Get(ino);
+  std::string version;
+  uint64_t epoch = 0;
   {
     std::lock_guard lock(state->mu);
     if (state->overlay) {
@@ -758,19 +795,99 @@ void FileSystem::Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
       fuse_reply_buf(req, data->data(), data->size());
       return;
     }
+    NoteRemoteChanges(*state);
+    version = state->cached_version;
+    epoch = state->seen_epoch;
   }
+  ReadCommitted(req, ino, *state, std::move(version), epoch, size, static_cast<uint64_t>(off));
+}
+
+void FileSystem::NoteRemoteChanges(InodeState& state) {
+  uint64_t epoch = state.epoch.load();
+  if (epoch == state.seen_epoch) return;
+  state.cached_version.clear();
+  state.seen_epoch = epoch;
+}
+
+absl::StatusOr<v1::FsReadResponse> FileSystem::FetchCommitted(uint64_t ino,
+                                                              const std::string& version,
+                                                              uint64_t offset, uint32_t length) {
   v1::FsReadRequest request;
   request.set_store(link_->store());
   request.set_ino(ino);
-  request.set_offset(static_cast<uint64_t>(off));
-  request.set_length(static_cast<uint32_t>(size));
+  request.set_offset(offset);
+  request.set_length(length);
+  request.set_version(version);
   v1::FsReadResponse reply;
   absl::Status status = link_->Call("Read", &Fs::Stub::Read, request, &reply);
-  if (!status.ok()) {
-    ReplyError(req, status);
-    return;
+  if (!status.ok()) return status;
+  return reply;
+}
+
+void FileSystem::ReadCommitted(fuse_req_t req, uint64_t ino, InodeState& state,
+                               std::string version, uint64_t epoch, size_t size,
+                               uint64_t offset) {
+  std::lock_guard lock(state.read_mu);
+  ReadAhead& ahead = state.ahead;
+  bool usable = !ahead.version.empty() && ahead.epoch == epoch &&
+                (version.empty() || version == ahead.version);
+  auto covers = [&ahead, offset, size] {
+    uint64_t held_end = ahead.offset + ahead.data.size();
+    return offset >= ahead.offset &&
+           (offset + size <= held_end || (ahead.eof && offset <= held_end));
+  };
+  auto install = [&ahead, epoch](v1::FsReadResponse reply, uint64_t at, uint32_t asked) {
+    ahead.version = reply.version();
+    ahead.epoch = epoch;
+    ahead.offset = at;
+    ahead.eof = reply.data().size() < asked;
+    ahead.data = std::move(*reply.mutable_data());
+  };
+  bool covered = usable && covers();
+  if (!covered && ahead.pending.valid()) {
+    // The window fetched ahead, when this read falls in it; otherwise it is dropped.
+    bool wanted = usable && offset >= ahead.pending_offset &&
+                  offset < ahead.pending_offset + ahead.pending_length;
+    auto fetched = ahead.pending.get();
+    if (wanted && fetched.ok()) {
+      install(*std::move(fetched), ahead.pending_offset, ahead.pending_length);
+      covered = covers();
+    }
   }
-  fuse_reply_buf(req, reply.data().data(), reply.data().size());
+  bool sequential = usable && offset == ahead.next;
+  if (!covered) {
+    // A reader going on from where it stopped gets a growing window fetched ahead; any other
+    // read fetches what it asks for.
+    uint32_t window = sequential ? std::min<uint32_t>(std::max<uint32_t>(ahead.window * 2,
+                                                                         kReadAheadMinBytes),
+                                                      kReadAheadMaxBytes)
+                                 : 0;
+    uint32_t want = std::max<uint32_t>(static_cast<uint32_t>(size), window);
+    auto fetched = FetchCommitted(ino, version, offset, want);
+    if (!fetched.ok()) {
+      ahead = ReadAhead{};
+      ReplyError(req, fetched.status());
+      return;
+    }
+    install(*std::move(fetched), offset, want);
+    ahead.window = window;
+  }
+  uint64_t from = offset - ahead.offset;
+  size_t n = static_cast<size_t>(
+      std::min<uint64_t>(size, ahead.data.size() - std::min<uint64_t>(from, ahead.data.size())));
+  ahead.next = offset + n;
+  fuse_reply_buf(req, n == 0 ? nullptr : ahead.data.data() + from, n);
+  // A sequential reader gets the next window fetched while it consumes this one.
+  if (sequential && ahead.window > 0 && !ahead.eof && !ahead.pending.valid()) {
+    ahead.window = std::min<uint32_t>(ahead.window * 2, kReadAheadMaxBytes);
+    ahead.pending_offset = ahead.offset + ahead.data.size();
+    ahead.pending_length = ahead.window;
+    ahead.pending = std::async(std::launch::async,
+                               [this, ino, version = ahead.version, at = ahead.pending_offset,
+                                length = ahead.pending_length] {
+                                 return FetchCommitted(ino, version, at, length);
+                               });
+  }
 }
 
 void FileSystem::Write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t off,
@@ -787,15 +904,129 @@ void FileSystem::Write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t s
     ReplyError(req, status);
     return;
   }
+  if ((*overlay)->StreamWanted(kStreamRoundBytes)) QueueStream(ino);
   fuse_reply_write(req, size);
 }
 
-absl::Status FileSystem::Upload(const BuiltContent& built, const Overlay& overlay) {
-  for (size_t first = 0; first < built.chunks.size(); first += limits::kMaxFsHashesPerCall) {
-    size_t last = std::min(built.chunks.size(), first + limits::kMaxFsHashesPerCall);
+void FileSystem::QueueStream(uint64_t ino) {
+  {
+    std::lock_guard lock(stream_mu_);
+    if (stream_stop_ || !stream_queued_.insert(ino).second) return;
+    stream_queue_.push_back(ino);
+    if (!stream_thread_.joinable()) stream_thread_ = std::thread([this] { StreamLoop(); });
+  }
+  stream_wake_.notify_one();
+}
+
+void FileSystem::StreamLoop() {
+  for (;;) {
+    uint64_t ino = 0;
+    {
+      std::unique_lock lock(stream_mu_);
+      stream_wake_.wait(lock, [this] { return stream_stop_ || !stream_queue_.empty(); });
+      if (stream_stop_) return;
+      ino = stream_queue_.front();
+      stream_queue_.pop_front();
+      stream_queued_.erase(ino);
+    }
+    StreamRound(ino);
+  }
+}
+
+void FileSystem::StreamRound(uint64_t ino) {
+  auto state = Find(ino);
+  if (!state) return;
+  std::optional<StreamClaim> claim;
+  {
+    std::lock_guard lock(state->mu);
+    if (!state->overlay || state->orphan) return;
+    claim = state->overlay->ClaimStream(kStreamRoundBytes + limits::kFsChunkMaxBytes);
+  }
+  if (!claim) return;
+  // Read and cut without the lock: writes past the claim go on meanwhile; one inside it
+  // voids the round.
+  UploadJob job;
+  job.ino = ino;
+  job.state = state;
+  job.claim = *claim;
+  job.data.assign(claim->end - claim->begin, '\0');
+  bool read = true;
+  for (size_t got = 0; got < job.data.size();) {
+    ssize_t n = ::pread(claim->fd, job.data.data() + got, job.data.size() - got,
+                        static_cast<off_t>(claim->begin + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) read = false;
+    if (n <= 0) break;  // past the buffer's end: zeros
+    got += static_cast<size_t>(n);
+  }
+  ::close(claim->fd);
+  BuiltContent cut;
+  uint64_t covered = read ? CutFinalChunks(job.data, claim->begin, false, &cut) : 0;
+  bool upload = false;
+  bool again = false;
+  {
+    std::lock_guard lock(state->mu);
+    if (state->overlay && state->overlay->serial() == claim->serial) {
+      upload = state->overlay->FinishCut(*claim, std::move(cut.extents), covered);
+      again = upload && state->overlay->StreamWanted(kStreamRoundBytes);
+    }
+    state->stream_done.notify_all();
+  }
+  if (upload) {
+    // The upload runs on its own thread while the next round is cut.
+    job.chunks = std::move(cut.chunks);
+    {
+      std::lock_guard lock(stream_mu_);
+      upload_queue_.push_back(std::move(job));
+      if (!upload_thread_.joinable()) upload_thread_ = std::thread([this] { UploadLoop(); });
+    }
+    upload_wake_.notify_one();
+  }
+  if (again) QueueStream(ino);
+}
+
+void FileSystem::UploadLoop() {
+  for (;;) {
+    UploadJob job;
+    {
+      std::unique_lock lock(stream_mu_);
+      upload_wake_.wait(lock, [this] { return stream_stop_ || !upload_queue_.empty(); });
+      if (upload_queue_.empty()) return;  // stopping
+      job = std::move(upload_queue_.front());
+      upload_queue_.pop_front();
+    }
+    absl::Status status = absl::CancelledError("lattice-fuse is stopping");
+    if (!link_->stopping()) {
+      status = Upload(job.chunks, [&job](const NewChunk& chunk) -> absl::StatusOr<std::string> {
+        return job.data.substr(chunk.offset - job.claim.begin, chunk.length);
+      });
+    }
+    if (!status.ok()) {
+      spdlog::warn("inode {}: uploading while writing failed; the close uploads instead: {}",
+                   job.ino, std::string_view(status.message().data(), status.message().size()));
+    }
+    bool again = false;
+    {
+      std::lock_guard lock(job.state->mu);
+      Overlay* overlay = job.state->overlay.get();
+      if (overlay && overlay->serial() == job.claim.serial) {
+        overlay->FinishUpload(job.claim, status.ok());
+        again = overlay->StreamWanted(kStreamRoundBytes);
+      }
+      job.state->stream_done.notify_all();
+    }
+    if (again) QueueStream(job.ino);
+  }
+}
+
+absl::Status FileSystem::Upload(
+    const std::vector<NewChunk>& chunks,
+    const std::function<absl::StatusOr<std::string>(const NewChunk&)>& bytes) {
+  for (size_t first = 0; first < chunks.size(); first += limits::kMaxFsHashesPerCall) {
+    size_t last = std::min(chunks.size(), first + limits::kMaxFsHashesPerCall);
     v1::FsMissingChunksRequest ask;
     ask.set_store(link_->store());
-    for (size_t i = first; i < last; ++i) ask.add_hashes(built.chunks[i].hash);
+    for (size_t i = first; i < last; ++i) ask.add_hashes(chunks[i].hash);
     v1::FsMissingChunksResponse missing;
     absl::Status status = link_->Call("MissingChunks", &Fs::Stub::MissingChunks, ask, &missing);
     if (!status.ok()) return status;
@@ -812,13 +1043,13 @@ absl::Status FileSystem::Upload(const BuiltContent& built, const Overlay& overla
       return sent;
     };
     for (size_t i = first; i < last; ++i) {
-      const NewChunk& chunk = built.chunks[i];
+      const NewChunk& chunk = chunks[i];
       if (!wanted.contains(chunk.hash)) continue;
       if (put.chunks_size() + 1 > static_cast<int>(limits::kMaxFsChunksPerCall) ||
           put_bytes + chunk.length > limits::kMaxFsPutChunksBytes) {
         if (absl::Status sent = send(); !sent.ok()) return sent;
       }
-      auto data = overlay.ReadLocal(chunk.offset, chunk.length);
+      auto data = bytes(chunk);
       if (!data.ok()) return data.status();
       v1::FsChunk* out = put.add_chunks();
       out->set_hash(chunk.hash);
@@ -856,6 +1087,11 @@ absl::Status FileSystem::Commit(uint64_t ino, InodeState& state, v1::Durability 
     state.overlay.reset();
     return absl::OkStatus();
   }
+  // A streaming round of this overlay finishes first (its chunks then count).
+  state.stream_done.wait(state.mu, [&state] {
+    return !state.overlay || !state.overlay->stream_busy();
+  });
+  if (!state.overlay) return absl::OkStatus();
   Overlay& overlay = *state.overlay;
   std::vector<Extent> base;
   if (!overlay.base_version().empty()) {
@@ -873,7 +1109,11 @@ absl::Status FileSystem::Commit(uint64_t ino, InodeState& state, v1::Durability 
   if (!built.ok()) return built.status();
   v1::FsCommitRequest request;
   if (!SendAlong(*built, overlay, &request)) {
-    if (absl::Status uploaded = Upload(*built, overlay); !uploaded.ok()) return uploaded;
+    absl::Status uploaded =
+        Upload(built->chunks, [&overlay](const NewChunk& chunk) {
+          return overlay.ReadLocal(chunk.offset, chunk.length);
+        });
+    if (!uploaded.ok()) return uploaded;
   }
   request.set_store(link_->store());
   request.set_ino(ino);
@@ -916,9 +1156,18 @@ void FileSystem::Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       spdlog::error("inode {}: the content written could not be saved at close: {}", ino,
                     std::string_view(status.message().data(), status.message().size()));
     }
-    std::lock_guard table(mu_);
-    state->open--;
-    if (state->open == 0 && state->orphan) state->overlay.reset();
+    bool last_close = false;
+    {
+      std::lock_guard table(mu_);
+      state->open--;
+      last_close = state->open == 0;
+      if (last_close && state->orphan) state->overlay.reset();
+    }
+    if (last_close) {
+      // What was read ahead is kept for open files only.
+      std::lock_guard read_lock(state->read_mu);
+      state->ahead = ReadAhead{};
+    }
   }
   open_files_--;
   fuse_reply_err(req, 0);
@@ -1199,6 +1448,7 @@ void FileSystem::Invalidate(const v1::FsChange& change) {
   if (session_ == nullptr) return;
   for (uint64_t ino : change.inodes()) {
     if (auto state = Find(ino)) {
+      state->epoch++;
       std::unique_lock lock(state->mu, std::try_to_lock);
       if (lock.owns_lock()) state->cached_version.clear();
     }

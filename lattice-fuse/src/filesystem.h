@@ -9,11 +9,18 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -28,6 +35,22 @@ struct FsOptions {
   double entry_timeout_s = 1.0;
 };
 
+// What a sequential reader of a committed version fetched ahead of the FUSE kernel module's
+// requests: one Fs.Read of up to kReadAheadMaxBytes serves many FUSE reads.
+struct ReadAhead {
+  std::string version;   // of the bytes below; empty: nothing held
+  uint64_t epoch = 0;    // InodeState::epoch when fetched
+  uint64_t offset = 0;
+  std::string data;
+  bool eof = false;      // data reaches the end of the version
+  uint64_t next = 0;     // where a sequential reader reads next
+  uint32_t window = 0;   // grows while reads stay sequential
+  // The window after `data`, being fetched while the reader consumes `data`.
+  std::future<absl::StatusOr<v1::FsReadResponse>> pending;
+  uint64_t pending_offset = 0;
+  uint32_t pending_length = 0;
+};
+
 // What lattice-fuse knows of one inode the FUSE kernel module holds.
 struct InodeState {
   std::mutex mu;
@@ -39,11 +62,23 @@ struct InodeState {
   std::string cached_version;  // the content version the page cache holds, when known
   bool orphan = false;         // its last name was removed while open: kept here until closed
   v1::FsStat last;             // the last attributes seen
+  // Bumped (without mu) when another node changed the inode: what was read ahead is stale,
+  // and so is cached_version when Invalidate could not take mu to clear it.
+  std::atomic<uint64_t> epoch{0};
+  uint64_t seen_epoch = 0;  // guarded by mu: the epoch cached_version was last checked at
+  // Guards `ahead`; taken after mu, never held while taking mu.
+  std::mutex read_mu;
+  ReadAhead ahead;
+  // Signalled (with mu held) when a streaming round of the overlay ends.
+  std::condition_variable_any stream_done;
 };
 
 class FileSystem {
  public:
   FileSystem(KernelLink* link, FsOptions options);
+  ~FileSystem();
+  FileSystem(const FileSystem&) = delete;
+  FileSystem& operator=(const FileSystem&) = delete;
 
   static const fuse_lowlevel_ops& Operations();
   void set_session(fuse_session* session) { session_ = session; }
@@ -99,6 +134,16 @@ class FileSystem {
   v1::FsStat Shown(InodeState& state, v1::FsStat stat);
   absl::StatusOr<v1::FsStat> Stat(uint64_t ino);
 
+  // Reads committed content (no overlay) for a FUSE read, through the inode's read-ahead.
+  // `version`: the version the page cache holds (empty: the current one).
+  void ReadCommitted(fuse_req_t req, uint64_t ino, InodeState& state, std::string version,
+                     uint64_t epoch, size_t size, uint64_t offset);
+  // Clears state.cached_version when another node changed the inode since it was last
+  // checked. mu held.
+  static void NoteRemoteChanges(InodeState& state);
+  // One Fs.Read of `length` bytes at `offset` of `version` (empty: the current one).
+  absl::StatusOr<v1::FsReadResponse> FetchCommitted(uint64_t ino, const std::string& version,
+                                                    uint64_t offset, uint32_t length);
   absl::StatusOr<std::string> ReadBase(uint64_t ino, const std::string& version,
                                        uint64_t offset, uint32_t length);
   FetchBase Fetcher(uint64_t ino, const std::string& version);
@@ -108,7 +153,15 @@ class FileSystem {
   absl::Status Commit(uint64_t ino, InodeState& state, v1::Durability durability);
   // Puts the new chunks of `built` into `request` when they are small enough to go along.
   bool SendAlong(const BuiltContent& built, const Overlay& overlay, v1::FsCommitRequest* request);
-  absl::Status Upload(const BuiltContent& built, const Overlay& overlay);
+  // Uploads those of `chunks` the kernel lacks, their bytes from `bytes`.
+  absl::Status Upload(const std::vector<NewChunk>& chunks,
+                      const std::function<absl::StatusOr<std::string>(const NewChunk&)>& bytes);
+  // Streaming (Overlay::ClaimStream): one thread cuts, hashes and uploads the final chunks
+  // of files being written from their start while they are written.
+  void QueueStream(uint64_t ino);
+  void StreamLoop();
+  void StreamRound(uint64_t ino);
+  void UploadLoop();
   // Before the name (parent, name) goes away: when it is the last name of a file open here,
   // copies the file's content locally so it stays readable until closed. Returns its state.
   std::shared_ptr<InodeState> KeepIfOpen(uint64_t parent, const std::string& name);
@@ -119,6 +172,24 @@ class FileSystem {
   std::mutex mu_;
   std::unordered_map<uint64_t, std::shared_ptr<InodeState>> inodes_;
   std::atomic<int> open_files_{0};
+
+  std::mutex stream_mu_;
+  std::condition_variable stream_wake_;
+  std::deque<uint64_t> stream_queue_;        // guarded by stream_mu_
+  std::unordered_set<uint64_t> stream_queued_;
+  bool stream_stop_ = false;
+  std::thread stream_thread_;  // started on the first round
+  // A round cut and being uploaded.
+  struct UploadJob {
+    uint64_t ino = 0;
+    std::shared_ptr<InodeState> state;
+    StreamClaim claim;
+    std::string data;  // the file's bytes from claim.begin
+    std::vector<NewChunk> chunks;
+  };
+  std::condition_variable upload_wake_;
+  std::deque<UploadJob> upload_queue_;  // guarded by stream_mu_
+  std::thread upload_thread_;
 };
 
 }  // namespace lattice::fuse

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -22,7 +23,35 @@ absl::Status Errno(int err, std::string_view what) {
 
 constexpr uint64_t kIoBlock = 4 * 1024 * 1024;
 
+std::atomic<uint64_t> next_serial{1};
+
 }  // namespace
+
+uint64_t CutFinalChunks(std::string_view data, uint64_t begin, bool to_end, BuiltContent* out) {
+  std::set<std::string> seen;
+  for (const NewChunk& chunk : out->chunks) seen.insert(chunk.hash);
+  uint64_t used = 0;
+  while (used < data.size()) {
+    std::string_view rest = data.substr(used);
+    if (!to_end && rest.size() < limits::kFsChunkMaxBytes) break;  // its cut may still move
+    size_t cut = NextCut(rest);
+    if (cut == 0) cut = rest.size();
+    std::string_view chunk = rest.substr(0, cut);
+    if (AllZero(chunk)) {
+      if (!out->extents.empty() && out->extents.back().hash.empty()) {
+        out->extents.back().length += cut;
+      } else {
+        out->extents.push_back(Extent{"", cut});
+      }
+    } else {
+      std::string hash = HashChunk(chunk);
+      if (seen.insert(hash).second) out->chunks.push_back(NewChunk{hash, begin + used, cut});
+      out->extents.push_back(Extent{std::move(hash), cut});
+    }
+    used += cut;
+  }
+  return used;
+}
 
 std::vector<PlanItem> PlanCommit(const std::vector<Extent>& base, uint64_t base_valid,
                                  uint64_t size, const IntervalSet& dirty) {
@@ -75,7 +104,7 @@ absl::StatusOr<std::unique_ptr<Overlay>> Overlay::Create(std::string base_versio
 
 Overlay::Overlay(int fd, std::string base_version, uint64_t base_size)
     : fd_(fd), base_version_(std::move(base_version)), base_valid_(base_size),
-      size_(base_size) {
+      size_(base_size), serial_(next_serial++) {
   ::clock_gettime(CLOCK_REALTIME, &mtime_);
 }
 
@@ -91,6 +120,7 @@ absl::Status Overlay::Write(uint64_t offset, std::string_view data) {
   if (offset + data.size() > limits::kMaxFsFileBytes) {
     return FsError(EFBIG, "a file holds at most 1 TiB");
   }
+  BreakStreamBelow(offset);
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done,
@@ -162,6 +192,13 @@ absl::StatusOr<std::string> Overlay::Read(uint64_t offset, uint64_t length,
 
 absl::Status Overlay::Truncate(uint64_t size) {
   if (size > limits::kMaxFsFileBytes) return FsError(EFBIG, "a file holds at most 1 TiB");
+  BreakStreamBelow(size);
+  if (size == 0) {
+    // Written from the start again: a new stream.
+    stream_broken_ = false;
+    streamed_ = claimed_end_ = 0;
+    streamed_extents_.clear();
+  }
   if (size < size_) {
     // Drop the bytes past the new end, so growing again shows zeros.
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return Errno(errno, "truncating");
@@ -179,6 +216,7 @@ absl::Status Overlay::Truncate(uint64_t size) {
 
 absl::Status Overlay::Zero(uint64_t offset, uint64_t length) {
   if (offset >= size_) return absl::OkStatus();
+  BreakStreamBelow(offset);
   length = std::min(length, size_ - offset);
   if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
                   static_cast<off_t>(length)) != 0) {
@@ -201,7 +239,18 @@ absl::StatusOr<BuiltContent> Overlay::Build(const std::vector<Extent>& base,
       built.extents.push_back(Extent{"", length});
     }
   };
-  for (const PlanItem& item : PlanCommit(base, base_valid_, size_, dirty_)) {
+  std::vector<PlanItem> plan;
+  if (base_valid_ == 0 && !stream_broken_ && streamed_ > 0 && streamed_ <= size_) {
+    // The rounds cut [0, streamed_) already (and uploaded its chunks): only the rest is cut.
+    built.extents = streamed_extents_;
+    PlanItem rest;
+    rest.begin = streamed_;
+    rest.end = size_;
+    if (rest.begin < rest.end) plan.push_back(rest);
+  } else {
+    plan = PlanCommit(base, base_valid_, size_, dirty_);
+  }
+  for (const PlanItem& item : plan) {
     if (item.keep) {
       if (item.extent.hash.empty()) {
         add_hole(item.extent.length);
@@ -214,21 +263,39 @@ absl::StatusOr<BuiltContent> Overlay::Build(const std::vector<Extent>& base,
         !local.ok()) {
       return local;
     }
-    // Cut [begin, end) in windows of a few MiB, carrying the uncut tail over.
+    // Cut [begin, end) in windows of a few MiB, carrying the uncut tail over: `window`
+    // holds the bytes from window_start on, from `used` on (consumed bytes are dropped
+    // only when more are read, so each byte is moved at most once).
     uint64_t pos = item.begin;
     std::string window;
+    size_t used = 0;
     uint64_t window_start = pos;
     uint64_t read_pos = pos;
     while (window_start < item.end) {
-      if (window.size() < limits::kFsChunkMaxBytes && read_pos < item.end) {
+      if (window.size() - used < limits::kFsChunkMaxBytes && read_pos < item.end) {
+        window.erase(0, used);
+        used = 0;
         uint64_t n = std::min<uint64_t>(kIoBlock, item.end - read_pos);
-        auto more = ReadLocal(read_pos, n);
-        if (!more.ok()) return more.status();
-        window += *more;
+        size_t had = window.size();
+        window.resize(had + n);
+        size_t got = 0;
+        while (got < n) {
+          ssize_t r = ::pread(fd_, window.data() + had + got, n - got,
+                              static_cast<off_t>(read_pos + got));
+          if (r < 0) {
+            if (errno == EINTR) continue;
+            return Errno(errno, "reading the write buffer");
+          }
+          if (r == 0) {
+            std::memset(window.data() + had + got, 0, n - got);  // past the memfd: zeros
+            break;
+          }
+          got += static_cast<size_t>(r);
+        }
         read_pos += n;
         continue;
       }
-      std::string_view rest(window);
+      std::string_view rest = std::string_view(window).substr(used);
       size_t cut = NextCut(rest);
       if (cut == 0) cut = rest.size();
       std::string_view chunk = rest.substr(0, cut);
@@ -239,7 +306,7 @@ absl::StatusOr<BuiltContent> Overlay::Build(const std::vector<Extent>& base,
         if (seen.insert(hash).second) built.chunks.push_back(NewChunk{hash, window_start, cut});
         built.extents.push_back(Extent{std::move(hash), cut});
       }
-      window.erase(0, cut);
+      used += cut;
       window_start += cut;
     }
   }
@@ -247,6 +314,69 @@ absl::StatusOr<BuiltContent> Overlay::Build(const std::vector<Extent>& base,
     return FsError(EFBIG, "the file has more extents than one version can hold");
   }
   return built;
+}
+
+void Overlay::BreakStreamBelow(uint64_t offset) {
+  if (offset < std::max(streamed_, claimed_end_)) BreakStream();
+}
+
+void Overlay::BreakStream() {
+  if (stream_broken_) return;
+  stream_broken_ = true;
+  stream_epoch_++;
+  streamed_extents_.clear();
+  streamed_extents_.shrink_to_fit();
+}
+
+bool Overlay::StreamWanted(uint64_t min_bytes) const {
+  return base_valid_ == 0 && !stream_broken_ && !stream_running_ &&
+         uploads_running_ < kMaxStreamUploads &&
+         size_ >= streamed_ + min_bytes + limits::kFsChunkMaxBytes;
+}
+
+std::optional<StreamClaim> Overlay::ClaimStream(uint64_t max_bytes) {
+  if (base_valid_ != 0 || stream_broken_ || stream_running_ ||
+      uploads_running_ >= kMaxStreamUploads || size_ < streamed_ + limits::kFsChunkMaxBytes) {
+    return std::nullopt;
+  }
+  int fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return std::nullopt;
+  StreamClaim claim;
+  claim.serial = serial_;
+  claim.epoch = stream_epoch_;
+  claim.begin = streamed_;
+  claim.end = std::min(size_, streamed_ + max_bytes);
+  claim.fd = fd;
+  stream_running_ = true;
+  claimed_end_ = claim.end;
+  return claim;
+}
+
+bool Overlay::FinishCut(const StreamClaim& claim, std::vector<Extent> extents,
+                        uint64_t covered) {
+  if (claim.serial != serial_) return false;
+  stream_running_ = false;
+  claimed_end_ = streamed_;
+  if (claim.epoch != stream_epoch_ || stream_broken_) return false;
+  for (Extent& extent : extents) {
+    if (extent.hash.empty() && !streamed_extents_.empty() &&
+        streamed_extents_.back().hash.empty()) {
+      streamed_extents_.back().length += extent.length;
+    } else {
+      streamed_extents_.push_back(std::move(extent));
+    }
+  }
+  streamed_ = claim.begin + covered;
+  claimed_end_ = streamed_;
+  uploads_running_++;
+  return true;
+}
+
+void Overlay::FinishUpload(const StreamClaim& claim, bool uploaded) {
+  if (claim.serial != serial_) return;
+  uploads_running_--;
+  // The commit cuts and uploads everything itself.
+  if (!uploaded && claim.epoch == stream_epoch_) BreakStream();
 }
 
 }  // namespace lattice::fuse

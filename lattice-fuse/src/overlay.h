@@ -12,6 +12,7 @@
 #include <ctime>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,23 @@ struct BuiltContent {
   std::vector<NewChunk> chunks;  // distinct hashes, not holes
 };
 
+// A stretch of a file being written from its start on that a streaming round may cut into
+// chunks now (Overlay::ClaimStream). `fd` is the round's own descriptor of the write buffer,
+// so the round may read it without the inode's lock and outlive the overlay.
+struct StreamClaim {
+  uint64_t serial = 0;  // the overlay's
+  uint64_t epoch = 0;   // the stream's, when claimed
+  uint64_t begin = 0;
+  uint64_t end = 0;
+  int fd = -1;
+};
+
+// Cuts the chunks of `data` (file bytes from `begin` on) whose cuts are final: those with a
+// full chunk's worth of bytes after their start, or every one when `to_end` (the file ends
+// there). Returns how many bytes they cover; appends their extents (all-zero chunks as
+// holes) and the chunks (offsets in the file) to `out`.
+uint64_t CutFinalChunks(std::string_view data, uint64_t begin, bool to_end, BuiltContent* out);
+
 // Reads `length` bytes at `offset` of the base version (shorter only at its end).
 using FetchBase = std::function<absl::StatusOr<std::string>(uint64_t offset, uint32_t length)>;
 
@@ -86,7 +104,34 @@ class Overlay {
   absl::StatusOr<BuiltContent> Build(const std::vector<Extent>& base, const FetchBase& fetch);
   absl::StatusOr<std::string> ReadLocal(uint64_t offset, uint64_t length) const;
 
+  // ---- streaming -----------------------------------------------------------------------
+  // A file written from its start on (new, or truncated to nothing), with no base bytes
+  // kept, has its final chunks cut, hashed and uploaded by rounds while it is written, so a
+  // commit only cuts the tail. A write, truncate or hole punch below what rounds claimed
+  // breaks the stream (the commit then cuts everything, as without it) until a truncate to
+  // zero starts it again.
+  //
+  // Whether at least `min_bytes` could be cut now by a round.
+  bool StreamWanted(uint64_t min_bytes) const;
+  // Claims the next stretch (at most `max_bytes`) for a round to cut; nullopt when there is
+  // none, a round is cutting, or kMaxStreamUploads rounds are uploading. The caller closes
+  // claim.fd.
+  std::optional<StreamClaim> ClaimStream(uint64_t max_bytes);
+  // Ends the cut of `claim`: its chunks cover `covered` bytes from claim.begin, and are being
+  // uploaded (FinishUpload tells how that went). False when the claim no longer counts (then
+  // nothing needs uploading).
+  bool FinishCut(const StreamClaim& claim, std::vector<Extent> extents, uint64_t covered);
+  // Ends the upload of a round FinishCut took. A failed upload breaks the stream.
+  void FinishUpload(const StreamClaim& claim, bool uploaded);
+  // Whether a round is cutting or uploading: a commit waits for it.
+  bool stream_busy() const { return stream_running_ || uploads_running_ > 0; }
+  static constexpr int kMaxStreamUploads = 2;
+  uint64_t serial() const { return serial_; }
+  uint64_t streamed() const { return stream_broken_ ? 0 : streamed_; }
+
  private:
+  void BreakStreamBelow(uint64_t offset);
+  void BreakStream();
   Overlay(int fd, std::string base_version, uint64_t base_size);
   void Touch();
 
@@ -98,6 +143,15 @@ class Overlay {
   timespec mtime_{};
   IntervalSet dirty_;  // written since the base
   IntervalSet local_;  // below base_valid_: held in the memfd (written or fetched)
+
+  const uint64_t serial_;
+  bool stream_broken_ = false;
+  bool stream_running_ = false;  // a round is cutting
+  int uploads_running_ = 0;
+  uint64_t stream_epoch_ = 0;
+  uint64_t streamed_ = 0;       // [0, streamed_) is cut into streamed_extents_, uploaded
+  uint64_t claimed_end_ = 0;    // the running round's end (streamed_ when none runs)
+  std::vector<Extent> streamed_extents_;
 };
 
 }  // namespace lattice::fuse

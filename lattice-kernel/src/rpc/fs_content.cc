@@ -9,6 +9,7 @@
 #include "lattice/common/fs_errno.h"
 #include "lattice/common/fs_limits.h"
 #include "lattice/common/hex.h"
+#include "rpc/fs_layout_cache.h"
 
 namespace lattice::kernel {
 namespace {
@@ -135,48 +136,50 @@ absl::Status FsRead(const FsReader& reader, const ChunkStore& chunks,
         "a Read returns at most {} bytes; this one asks for {}", limits::kMaxFsReadBytes,
         request.length()));
   }
-  auto inode = ReadableInode(reader, request.ino());
-  if (!inode.ok()) return inode.status();
-  auto version = VersionOf(reader, *inode, request.version());
-  if (!version.ok()) return version.status();
-  if (!version->has_value()) return absl::OkStatus();  // no content yet: an empty file
-  const v1::FsVersion& v = **version;
-  response->set_version(v.id());
-  uint64_t size = v.size();
+  FsLayoutCache& cache = FsLayoutCache::Shared();
+  // A version named by id that a read of this store found before is known to exist, with
+  // its inode (neither is ever deleted): no need to load either again.
+  std::shared_ptr<const FsVersionLayout> layout;
+  if (!request.version().empty()) layout = cache.Find(&chunks, request.ino(), request.version());
+  if (layout == nullptr) {
+    auto inode = ReadableInode(reader, request.ino());
+    if (!inode.ok()) return inode.status();
+    auto version = VersionOf(reader, *inode, request.version());
+    if (!version.ok()) return version.status();
+    if (!version->has_value()) return absl::OkStatus();  // no content yet: an empty file
+    layout = cache.Add(&chunks, request.ino(), **version);
+  }
+  response->set_version(layout->id());
+  uint64_t size = layout->size();
   if (request.offset() >= size || request.length() == 0) return absl::OkStatus();
   uint64_t end = std::min<uint64_t>(size, request.offset() + request.length());
   std::string data;
   data.reserve(end - request.offset());
-  uint64_t at = 0;
-  for (const auto& extent : v.extents()) {
-    uint64_t extent_end = at + extent.length();
-    if (extent_end <= request.offset()) {
-      at = extent_end;
+  for (size_t i = layout->ExtentAt(request.offset());
+       i < layout->extent_count() && layout->Begin(i) < end; ++i) {
+    uint64_t at = layout->Begin(i);
+    uint64_t from = std::max(at, request.offset()) - at;
+    uint64_t to = std::min(layout->End(i), end) - at;
+    std::string_view hash = layout->Hash(i);
+    if (hash.empty()) {
+      data.append(to - from, '\0');
       continue;
     }
-    if (at >= end) break;
-    uint64_t from = std::max(at, request.offset()) - at;
-    uint64_t to = std::min(extent_end, end) - at;
-    if (extent.hash().empty()) {
-      data.append(to - from, '\0');
-    } else {
-      auto bytes = chunks.Read(extent.hash(), from, to - from);
-      if (!bytes.ok()) {
-        if (absl::IsNotFound(bytes.status()) || absl::IsDataLoss(bytes.status())) {
-          return FsError(EIO, fmt::format(
-              "chunk {} of inode {} is not on this node yet (it is fetched from the peers that "
-              "hold it); try again shortly",
-              ToHex(extent.hash()), request.ino()));
-        }
-        return bytes.status();
+    auto bytes = chunks.Read(hash, from, to - from);
+    if (!bytes.ok()) {
+      if (absl::IsNotFound(bytes.status()) || absl::IsDataLoss(bytes.status())) {
+        return FsError(EIO, fmt::format(
+            "chunk {} of inode {} is not on this node yet (it is fetched from the peers that "
+            "hold it); try again shortly",
+            ToHex(hash), request.ino()));
       }
-      if (bytes->size() != to - from) {
-        return FsError(EIO, fmt::format("chunk {} of inode {} is shorter than its extent",
-                                        ToHex(extent.hash()), request.ino()));
-      }
-      data.append(*bytes);
+      return bytes.status();
     }
-    at = extent_end;
+    if (bytes->size() != to - from) {
+      return FsError(EIO, fmt::format("chunk {} of inode {} is shorter than its extent",
+                                      ToHex(hash), request.ino()));
+    }
+    data.append(*bytes);
   }
   // Extents that end before the size (never written so) read as a hole.
   if (data.size() < end - request.offset()) data.append(end - request.offset() - data.size(), '\0');

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <chrono>
 #include <map>
@@ -142,10 +143,24 @@ struct ChunkStore::Impl {
     uint64_t offset = 0;  // of the data
     uint32_t length = 0;
     uint64_t touched_ms = 0;  // NowMs() of the last Put, Has, Missing or Read naming it
+    // When this process last saw the bytes match the hash (seconds on `clock_start`'s clock,
+    // plus one; 0: never): at the Put that wrote them or at a Read that checked them.
+    uint32_t checked_at = 0;
     bool operator==(const Location& o) const {
       return pack == o.pack && offset == o.offset && length == o.length;
     }
   };
+  // A chunk checked this recently is read without hashing it again: its bytes were just seen
+  // whole and almost surely come from the page cache, not from the disk whose damage the
+  // check is for; a large file read back in many pieces would otherwise hash every chunk each
+  // time a read touches it.
+  static constexpr uint32_t kRecheckAfterSeconds = 300;
+  const std::chrono::steady_clock::time_point clock_start = std::chrono::steady_clock::now();
+  uint32_t Now() const {
+    auto elapsed = std::chrono::steady_clock::now() - clock_start;
+    return static_cast<uint32_t>(
+               std::chrono::duration_cast<std::chrono::seconds>(elapsed).count()) + 1;
+  }
 
   std::string dir;
   std::string packs_dir;
@@ -423,6 +438,7 @@ absl::StatusOr<bool> ChunkStore::Put(std::string_view hash, std::string_view dat
   }
   LATTICE_ASSIGN_OR_RETURN(auto location, impl_->Append(kChunkMagic, hash, data));
   location.touched_ms = now;
+  location.checked_at = impl_->Now();
   impl_->index.emplace(std::move(key), location);
   impl_->bytes += data.size();
   return true;
@@ -481,9 +497,12 @@ absl::StatusOr<std::string> ChunkStore::Read(std::string_view hash, uint64_t off
     }
     if (errno != ENOENT || attempt >= 3) return ErrnoStatus(errno, "open " + path);
   }
-  // The whole chunk is read to check it against its hash: a chunk is at most 256 KiB.
+  // The whole chunk is read to check it against its hash (a chunk is at most 256 KiB),
+  // unless it was checked a moment ago.
+  uint32_t now = impl_->Now();
+  bool fresh = location.checked_at != 0 && now - location.checked_at < Impl::kRecheckAfterSeconds;
   LATTICE_ASSIGN_OR_RETURN(std::string data, PreadUpTo(fd, location.offset, location.length, path));
-  if (data.size() != location.length || ChunkHash(data) != key) {
+  if (data.size() != location.length || (!fresh && ChunkHash(data) != key)) {
     spdlog::error("chunk store {}: chunk {} in {} no longer matches its hash; dropped so it is "
                   "fetched again",
                   impl_->dir, ShortHex(hash), PackName(location.pack));
@@ -492,6 +511,15 @@ absl::StatusOr<std::string> ChunkStore::Read(std::string_view hash, uint64_t off
         "chunk {} was damaged on this node's disk; it is dropped and fetched again from a peer",
         ShortHex(hash)));
   }
+  if (!fresh) {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->index.find(key);
+    if (it != impl_->index.end() && it->second.pack == location.pack &&
+        it->second.offset == location.offset) {
+      it->second.checked_at = now;
+    }
+  }
+  if (offset == 0 && length >= data.size()) return data;
   if (offset >= data.size()) return std::string();
   return data.substr(offset, std::min<uint64_t>(length, data.size() - offset));
 }

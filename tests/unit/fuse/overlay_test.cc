@@ -1,6 +1,7 @@
 // The pure parts of lattice-fuse: the byte-range sets, the commit plan that keeps untouched
 // chunks, and the write buffer over a base version (fetched through a fake).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <map>
 #include <string>
@@ -181,6 +182,82 @@ TEST(Overlay, NewFileWithPunchedHole) {
   ASSERT_TRUE(built.ok());
   EXPECT_EQ(Assemble(*built, **overlay, {}), data);
   EXPECT_EQ(base.fetched, 0u);
+}
+
+// Runs one streaming round of `overlay` the way lattice-fuse's streaming thread does (its
+// upload succeeding); returns the bytes it covered, 0 when there was nothing to claim.
+uint64_t StreamRound(Overlay& overlay, uint64_t max_bytes,
+                     std::map<std::string, std::string>* uploaded) {
+  auto claim = overlay.ClaimStream(max_bytes);
+  if (!claim) return 0;
+  std::string data(claim->end - claim->begin, '\0');
+  EXPECT_EQ(::pread(claim->fd, data.data(), data.size(), static_cast<off_t>(claim->begin)),
+            static_cast<ssize_t>(data.size()));
+  ::close(claim->fd);
+  BuiltContent cut;
+  uint64_t covered = CutFinalChunks(data, claim->begin, false, &cut);
+  for (const NewChunk& chunk : cut.chunks) {
+    (*uploaded)[chunk.hash] = data.substr(chunk.offset - claim->begin, chunk.length);
+  }
+  EXPECT_TRUE(overlay.FinishCut(*claim, std::move(cut.extents), covered));
+  EXPECT_TRUE(overlay.stream_busy());  // uploading
+  overlay.FinishUpload(*claim, true);
+  EXPECT_FALSE(overlay.stream_busy());
+  return covered;
+}
+
+TEST(Overlay, StreamedRoundsCommitWhatOneCutWould) {
+  std::string data = Pattern(3 << 20, 7);
+  data.replace(1 << 20, 300000, std::string(300000, '\0'));  // a run of zeros: a hole
+  auto streamed = Overlay::Create("", 0);
+  auto whole = Overlay::Create("", 0);
+  ASSERT_TRUE(streamed.ok() && whole.ok());
+  std::map<std::string, std::string> uploaded;
+  uint64_t rounds = 0;
+  for (size_t at = 0; at < data.size(); at += 128 * 1024) {
+    std::string_view piece = std::string_view(data).substr(at, 128 * 1024);
+    ASSERT_TRUE((*streamed)->Write(at, piece).ok());
+    ASSERT_TRUE((*whole)->Write(at, piece).ok());
+    if ((*streamed)->StreamWanted(512 * 1024)) rounds += StreamRound(**streamed, 768 * 1024, &uploaded) > 0;
+  }
+  EXPECT_GE(rounds, 3u);
+  EXPECT_GT((*streamed)->streamed(), 1u << 20);
+  FakeBase base;
+  auto built = (*streamed)->Build({}, base.Fetch());
+  auto reference = (*whole)->Build({}, base.Fetch());
+  ASSERT_TRUE(built.ok() && reference.ok());
+  // The same chunks (the chunker's cuts depend on the bytes only), and the commit uploads only
+  // those of the tail.
+  EXPECT_EQ(built->extents, reference->extents);
+  for (const NewChunk& chunk : built->chunks) EXPECT_GE(chunk.offset, (*streamed)->streamed());
+  EXPECT_EQ(Assemble(*built, **streamed, uploaded), data);
+}
+
+TEST(Overlay, AWriteBelowTheStreamFallsBackToOneCut) {
+  std::string data = Pattern(2 << 20, 8);
+  auto overlay = Overlay::Create("", 0);
+  ASSERT_TRUE(overlay.ok());
+  ASSERT_TRUE((*overlay)->Write(0, data).ok());
+  std::map<std::string, std::string> uploaded;
+  ASSERT_GT(StreamRound(**overlay, 1 << 20, &uploaded), 0u);
+  // A round claimed while a write lands inside it no longer counts.
+  auto claim = (*overlay)->ClaimStream(1 << 20);
+  ASSERT_TRUE(claim.has_value());
+  ::close(claim->fd);
+  EXPECT_FALSE((*overlay)->ClaimStream(1 << 20).has_value());  // one round at a time
+  ASSERT_TRUE((*overlay)->Write(100, "changed").ok());
+  EXPECT_FALSE((*overlay)->FinishCut(*claim, {}, 0));
+  EXPECT_EQ((*overlay)->streamed(), 0u);
+  EXPECT_FALSE((*overlay)->stream_busy());
+  data.replace(100, 7, "changed");
+  FakeBase base;
+  auto built = (*overlay)->Build({}, base.Fetch());
+  ASSERT_TRUE(built.ok());
+  EXPECT_EQ(Assemble(*built, **overlay, {}), data);  // every chunk cut and uploaded again
+  // A truncate to nothing starts a new stream.
+  ASSERT_TRUE((*overlay)->Truncate(0).ok());
+  ASSERT_TRUE((*overlay)->Write(0, data).ok());
+  EXPECT_TRUE((*overlay)->StreamWanted(1 << 20));
 }
 
 TEST(Content, HashIsBlake2b256) {
