@@ -327,9 +327,15 @@ absl::Status FsCommandError(const std::string& what, const absl::Status& status)
     std::string words = std::strerror(err);
     if (!words.empty()) words[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(words[0])));
     std::string name(FsErrnoName(err));
-    return PlainError(status.code(),
-                      name.empty() ? fmt::format("{}: {}", what, words)
-                                   : fmt::format("{}: {} ({})", what, words, name));
+    std::string said = name.empty() ? fmt::format("{}: {}", what, words)
+                                    : fmt::format("{}: {} ({})", what, words, name);
+    // Where the words alone leave the reader guessing (which disk, which chunk, why), the
+    // kernel's own explanation follows.
+    if (err == EIO || err == ENOSPC || err == ENODATA) {
+      std::string why = message.substr(0, message.find(" [errno="));
+      if (!why.empty()) said += ": " + why;
+    }
+    return PlainError(status.code(), said);
   }
   // The kernel out of reach (or gone mid-call): said as every other command says it.
   if (status.code() == absl::StatusCode::kUnavailable ||

@@ -99,6 +99,17 @@ TEST_F(KernelChunkGc, RemovedFilesGiveTheirPackBytesBack) {
   EXPECT_TRUE(cat.out == *ReadFile(local_.path() + "/keep")) << "keep.txt reads back wrong";
   cat = CtlOk(kernel, {"fs", "cat", "docs", "/big0"});
   EXPECT_TRUE(cat.out == *ReadFile(local_.path() + "/big")) << "big0 reads back wrong";
+  // The overwritten version is still listed, but its content went: restoring it says so and
+  // changes nothing.
+  CommandResult history = CtlOk(kernel, {"fs", "history", "docs", "/big0"});
+  std::string oldest = history.out.substr(history.out.rfind('\n', history.out.size() - 2) + 1);
+  oldest = oldest.substr(0, oldest.find(' '));
+  CommandResult restore = kernel.Ctl({"fs", "restore", "docs", "/big0", oldest});
+  EXPECT_NE(restore.exit_code, 0) << history.out;
+  EXPECT_NE(restore.err.find("cannot be restored"), std::string::npos) << restore.err;
+  EXPECT_NE(restore.err.find("ENODATA"), std::string::npos) << restore.err;
+  cat = CtlOk(kernel, {"fs", "cat", "docs", "/big0"});
+  EXPECT_TRUE(cat.out == *ReadFile(local_.path() + "/big")) << "big0 changed";
   CtlOk(kernel, {"debug", "verify", "docs"});
   // The kernel restarts on the compacted packs.
   EXPECT_EQ(kernel.Stop(), 0);

@@ -191,7 +191,7 @@ void ChunkFetcher::OnRequest(const ConnectionPtr& conn, const v1::ChunkRequest& 
     // cites it) is answered "unknown" like one never held. The asking peer wants it because
     // it has not yet applied what superseded it here; once it has (the ordinary sync brings
     // it), its own collector drops the want. A Read also keeps the chunk a while (rule 4).
-    auto data = chunks->Read(hash, 0, ::lattice::limits::kFsChunkMaxBytes);
+    auto data = chunks->Read(hash, 0, ::lattice::limits::kFsChunkMaxBytes, ChunkStore::Check::kAlways);
     if (!data.ok()) {
       if (data.status().code() == absl::StatusCode::kDataLoss) damaged.push_back(hash);
       unknown.push_back(hash);

@@ -523,8 +523,29 @@ grpc::ServerUnaryReactor* FsService::Commit(Ctx* context, const v1::FsCommitRequ
 
 grpc::ServerUnaryReactor* FsService::Restore(Ctx* context, const v1::FsRestoreRequest* request,
                                              v1::FsStat* response) {
-  return Change(
-      context, request->store(), request->durability(), [request](FsPlanner& p) { return p.Restore(*request); },
+  // A version replaced long ago may have had its chunks collected (store/chunk_gc.h): say so
+  // rather than write a version no node can read.
+  auto prepare = [request](Store& store) -> absl::Status {
+    ChunkStore* chunks = ChunksOf(store);
+    if (chunks == nullptr) return NoChunks();
+    FsReader reader(store.db(), [](std::string_view) { return std::string(); });
+    auto version = reader.Version(request->ino(), request->version());
+    if (!version.ok()) return version.status();
+    if (!version->has_value()) return absl::OkStatus();  // the planner answers ENOENT
+    std::vector<std::string> hashes;
+    for (const auto& extent : (*version)->extents()) {
+      if (!extent.hash().empty()) hashes.push_back(extent.hash());
+    }
+    auto missing = chunks->Missing(hashes);
+    if (!missing.ok()) return missing.status();
+    if (missing->empty()) return absl::OkStatus();
+    return FsError(ENODATA, fmt::format(
+        "version {} of inode {} cannot be restored: {} of its chunks are not on this node (its "
+        "content was collected some time after it was replaced, or is not fetched yet)",
+        ToHex(request->version()), request->ino(), missing->size()));
+  };
+  return ChangeAfter(
+      context, request->store(), request->durability(), prepare, [request](FsPlanner& p) { return p.Restore(*request); },
       [response](const FsPlan& plan, const WriteReceipt*, const FsReader& reader) {
         return FillStatOf(reader, plan.inode, response);
       });

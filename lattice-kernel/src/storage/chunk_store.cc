@@ -467,7 +467,7 @@ absl::StatusOr<std::vector<std::string>> ChunkStore::Missing(
 }
 
 absl::StatusOr<std::string> ChunkStore::Read(std::string_view hash, uint64_t offset,
-                                             uint64_t length) const {
+                                             uint64_t length, Check check) const {
   std::string key(hash);
   Impl::Location location;
   std::shared_ptr<Fd> active;
@@ -500,7 +500,8 @@ absl::StatusOr<std::string> ChunkStore::Read(std::string_view hash, uint64_t off
   // The whole chunk is read to check it against its hash (a chunk is at most 256 KiB),
   // unless it was checked a moment ago.
   uint32_t now = impl_->Now();
-  bool fresh = location.checked_at != 0 && now - location.checked_at < Impl::kRecheckAfterSeconds;
+  bool fresh = check == Check::kUnlessRecent && location.checked_at != 0 &&
+               now - location.checked_at < Impl::kRecheckAfterSeconds;
   LATTICE_ASSIGN_OR_RETURN(std::string data, PreadUpTo(fd, location.offset, location.length, path));
   if (data.size() != location.length || (!fresh && ChunkHash(data) != key)) {
     spdlog::error("chunk store {}: chunk {} in {} no longer matches its hash; dropped so it is "

@@ -82,8 +82,12 @@ class ChunkStore {
 
   // `length` bytes of the chunk from `offset` (fewer at its end). NOT_FOUND when absent;
   // DATA_LOSS when what is on disk no longer matches the hash (the chunk is then dropped,
-  // so it is fetched again).
-  absl::StatusOr<std::string> Read(std::string_view hash, uint64_t offset, uint64_t length) const;
+  // so it is fetched again). A chunk this process saw whole and matching a moment ago is
+  // not hashed again unless `check` is kAlways (bytes leaving for a peer always are: a peer that
+  // received damaged bytes would take this node for a liar).
+  enum class Check { kUnlessRecent, kAlways };
+  absl::StatusOr<std::string> Read(std::string_view hash, uint64_t offset, uint64_t length,
+                                   Check check = Check::kUnlessRecent) const;
   absl::StatusOr<uint64_t> SizeOf(std::string_view hash) const;
 
   // Makes every chunk Put before the call durable. Cheap when nothing was put since the last.
