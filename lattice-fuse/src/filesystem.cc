@@ -37,10 +37,6 @@ constexpr uint64_t kStreamRoundBytes = 8 * 1024 * 1024;
 
 FileSystem* Self(fuse_req_t req) { return static_cast<FileSystem*>(fuse_req_userdata(req)); }
 
-struct Handle {
-  uint64_t ino = 0;
-};
-
 bool IsUserXattr(const char* name) { return std::strncmp(name, "user.", 5) == 0; }
 
 timespec Now() {
@@ -557,10 +553,11 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
     state->open++;
   }
   open_files_++;
-  create_fi->fh = reinterpret_cast<uint64_t>(new Handle{reply.stat().ino()});
+  // The handle names the inode: nothing to allocate, so nothing leaks when the module
+  // unmounts without a RELEASE for it.
+  create_fi->fh = reply.stat().ino();
   create_fi->keep_cache = 0;
   if (fuse_reply_create(req, &entry, create_fi) != 0) {
-    delete reinterpret_cast<Handle*>(create_fi->fh);
     {
       std::lock_guard lock(mu_);
       state->open--;
@@ -765,9 +762,8 @@ void FileSystem::Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     state->open++;
   }
   open_files_++;
-  fi->fh = reinterpret_cast<uint64_t>(new Handle{ino});
+  fi->fh = ino;
   if (fuse_reply_open(req, fi) != 0) {
-    delete reinterpret_cast<Handle*>(fi->fh);
     {
       std::lock_guard lock(mu_);
       state->open--;
@@ -1147,7 +1143,6 @@ void FileSystem::Flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
 }
 
 void FileSystem::Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  delete reinterpret_cast<Handle*>(fi->fh);
   auto state = Get(ino);
   {
     std::lock_guard lock(state->mu);
