@@ -38,6 +38,7 @@
 #include <cerrno>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <unordered_set>
 #include <cstring>
 #include <mutex>
@@ -134,6 +135,17 @@ class Fd {
  private:
   int fd_;
 };
+
+// The number of a pack file's name ("000042.pack"), or nullopt for any other name.
+std::optional<uint32_t> PackNumberOf(const std::string& name) {
+  if (name.size() != 11 || name.substr(6) != ".pack") return std::nullopt;
+  if (!std::all_of(name.begin(), name.begin() + 6, [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  uint32_t number = static_cast<uint32_t>(std::stoul(name.substr(0, 6)));
+  if (number == 0) return std::nullopt;
+  return number;
+}
 
 }  // namespace
 
@@ -379,13 +391,7 @@ absl::StatusOr<std::unique_ptr<ChunkStore>> ChunkStore::Open(const std::string& 
     DIR* d = ::opendir(impl->packs_dir.c_str());
     if (d == nullptr) return ErrnoStatus(errno, "list " + impl->packs_dir);
     while (dirent* entry = ::readdir(d)) {
-      std::string name = entry->d_name;
-      if (name.size() != 11 || name.substr(6) != ".pack") continue;
-      if (!std::all_of(name.begin(), name.begin() + 6, [](char c) { return c >= '0' && c <= '9'; })) {
-        continue;
-      }
-      uint32_t number = static_cast<uint32_t>(std::stoul(name.substr(0, 6)));
-      if (number > 0) packs.push_back(number);
+      if (auto number = PackNumberOf(entry->d_name)) packs.push_back(*number);
     }
     ::closedir(d);
   }
@@ -583,15 +589,11 @@ absl::StatusOr<std::map<uint32_t, uint64_t>> ListPacks(const std::string& packs_
   if (d == nullptr) return ErrnoStatus(errno, "list " + packs_dir);
   while (dirent* entry = ::readdir(d)) {
     std::string name = entry->d_name;
-    if (name.size() != 11 || name.substr(6) != ".pack") continue;
-    if (!std::all_of(name.begin(), name.begin() + 6, [](char c) { return c >= '0' && c <= '9'; })) {
-      continue;
-    }
-    uint32_t number = static_cast<uint32_t>(std::stoul(name.substr(0, 6)));
-    if (number == 0) continue;
+    auto number = PackNumberOf(name);
+    if (!number) continue;
     struct stat st {};
     if (::stat((packs_dir + "/" + name).c_str(), &st) != 0) continue;  // deleted meanwhile
-    packs[number] = static_cast<uint64_t>(st.st_size);
+    packs[*number] = static_cast<uint64_t>(st.st_size);
   }
   ::closedir(d);
   return packs;
