@@ -168,16 +168,19 @@ int main(int argc, char** argv) {
   fuse_session* session = fuse_session_new(&args, &ops, sizeof ops, &fs);
   if (session == nullptr) {
     std::cerr << "lattice-fuse: the mount options were refused: " << options << "\n";
+    fuse_opt_free_args(&args);
     return 2;
   }
   if (fuse_set_signal_handlers(session) != 0) {
     fuse_session_destroy(session);
+    fuse_opt_free_args(&args);
     return 1;
   }
   if (fuse_session_mount(session, mountpoint.c_str()) != 0) {
     std::cerr << "lattice-fuse: cannot mount on " << mountpoint << "\n";
     fuse_remove_signal_handlers(session);
     fuse_session_destroy(session);
+    fuse_opt_free_args(&args);
     return 1;
   }
   fs.set_session(session);

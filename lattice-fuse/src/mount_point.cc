@@ -2,6 +2,7 @@
 
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,7 +34,10 @@ bool FusermountLazy(const std::string& path) {
 
 absl::Status PrepareMountPoint(const std::string& path) {
   struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) {
+  struct statfs usage {};
+  // statfs first: a dead FUSE mount can still answer stat from the attribute cache, while
+  // statfs always asks its daemon, so it says ENOTCONN as soon as the daemon is gone.
+  if (::statfs(path.c_str(), &usage) != 0 || ::stat(path.c_str(), &info) != 0) {
     int err = errno;
     if (err != ENOTCONN) {
       return absl::FailedPreconditionError(
