@@ -34,6 +34,24 @@ grpc::ServerUnaryReactor* Write(ServiceContext& ctx, grpc::CallbackServerContext
   return reactor;
 }
 
+// The raw hashes a compare-and-set names, from their hex form.
+absl::StatusOr<std::vector<std::string>> ExpectedHeads(const v1::HeadsCondition& condition) {
+  if (static_cast<size_t>(condition.expected_heads_size()) > limits::kMaxDeps) {
+    return absl::InvalidArgumentError(fmt::format("at most {} expected heads", limits::kMaxDeps));
+  }
+  std::vector<std::string> heads;
+  for (const auto& hex : condition.expected_heads()) {
+    auto hash = FromHex(hex);
+    if (!hash || hash->size() != 32) {
+      return absl::InvalidArgumentError(fmt::format(
+          "an expected head must be a 64-digit hex hash; \"{}\" is not",
+          hex.substr(0, 80)));
+    }
+    heads.push_back(*std::move(hash));
+  }
+  return heads;
+}
+
 // Answers a call whose work is done at once, on the receiving thread.
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
                                     const grpc::Status& status) {
@@ -190,23 +208,36 @@ grpc::Status KvService::DoGet(grpc::CallbackServerContext* context, const v1::Ge
     *response->mutable_hlc() = read.winner.hlc();
     response->set_author(ToHex(read.winner.author()));
   }
+  for (const auto& head : heads->heads()) response->add_heads(ToHex(head.hash()));
   return grpc::Status::OK;
 }
 
 grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* context,
                                          const v1::PutRequest* request,
                                          v1::WriteResult* response) {
+  KvWrite write(request->key(), request->value());
+  if (request->has_if_heads()) {
+    auto expected = ExpectedHeads(request->if_heads());
+    if (!expected.ok()) return FinishNow(context, ToGrpc(expected.status()));
+    write.expected_heads = *std::move(expected);
+  }
   return Write(ctx_, context,
                KvAccess(request->store(), Right::kWrite, KeyScope::Kind::kKey, request->key()),
-               {{request->key(), request->value(), false}}, request->durability(), response);
+               {std::move(write)}, request->durability(), response);
 }
 
 grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* context,
                                             const v1::DeleteRequest* request,
                                             v1::WriteResult* response) {
+  KvWrite write(request->key(), "", true);
+  if (request->has_if_heads()) {
+    auto expected = ExpectedHeads(request->if_heads());
+    if (!expected.ok()) return FinishNow(context, ToGrpc(expected.status()));
+    write.expected_heads = *std::move(expected);
+  }
   return Write(ctx_, context,
                KvAccess(request->store(), Right::kWrite, KeyScope::Kind::kKey, request->key()),
-               {{request->key(), "", true}}, request->durability(), response);
+               {std::move(write)}, request->durability(), response);
 }
 
 grpc::ServerUnaryReactor* KvService::Batch(grpc::CallbackServerContext* context,

@@ -9,6 +9,7 @@
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
+#include "lattice/common/quote.h"
 #include "lattice/common/status.h"
 #include "lattice/v1/fs.pb.h"
 #include "state/chat_state.h"
@@ -210,6 +211,16 @@ absl::Status Store::LoadWriterState() {
 
 namespace {
 
+// Whether `heads` are exactly `expected` (raw hashes, any order, no repeats counted twice).
+bool SameHeads(const v1::KvHeads& heads, const std::vector<std::string>& expected) {
+  std::set<std::string_view> want(expected.begin(), expected.end());
+  if (want.size() != static_cast<size_t>(heads.heads_size())) return false;
+  for (const auto& head : heads.heads()) {
+    if (want.count(head.hash()) == 0) return false;
+  }
+  return true;
+}
+
 // Checks a local kv write against the limits; `bytes` gets its size.
 absl::Status CheckKvWrite(const std::vector<KvWrite>& ops, size_t* bytes_out) {
   if (ops.empty()) return absl::InvalidArgumentError("a write needs at least one operation");
@@ -229,6 +240,9 @@ absl::Status CheckKvWrite(const std::vector<KvWrite>& ops, size_t* bytes_out) {
     if (!seen.insert(op.key).second) {
       return absl::InvalidArgumentError("a batch may write each key once; \"" + op.key +
                                         "\" appears twice");
+    }
+    if (op.expected_heads && op.expected_heads->size() > limits::kMaxDeps) {
+      return LimitExceeded("expected heads", op.expected_heads->size(), limits::kMaxDeps);
     }
     bytes += op.key.size() + op.value.size();
   }
@@ -830,6 +844,7 @@ Store::CommitKind Store::ProcessGroup(const std::vector<Request*>& group) {
         if (request->kind == Request::Kind::kLocalKv) {
           op_type = kOpKv;
           v1::KvPayload kv;
+          bool refused = false;
           for (const auto& write : request->kv) {
             v1::KvOp* op = kv.add_ops();
             op->set_key(write.key);
@@ -837,7 +852,15 @@ Store::CommitKind Store::ProcessGroup(const std::vector<Request*>& group) {
             op->set_tombstone(write.tombstone);
             v1::KvHeads heads = ReadHeads(view, write.key);
             for (const auto& head : heads.heads()) op->add_replaces(head.hash());
+            if (write.expected_heads && !SameHeads(heads, *write.expected_heads)) {
+              request->local_result = absl::AbortedError(fmt::format(
+                  "the key {} changed: its heads are not the ones the write expects",
+                  Quote(write.key)));
+              refused = true;
+              break;
+            }
           }
+          if (refused) break;
           if (options_.type == StoreType::kRoot) {
             // Refused here rather than signed into a no-op.
             if (auto allowed = CheckRootWrite(options_.identity->public_key, kv); !allowed.ok()) {

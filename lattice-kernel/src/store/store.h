@@ -53,9 +53,17 @@ struct WriteReceipt {
 };
 
 struct KvWrite {
+  KvWrite() = default;
+  KvWrite(std::string key_, std::string value_, bool tombstone_ = false)
+      : key(std::move(key_)), value(std::move(value_)), tombstone(tombstone_) {}
+
   std::string key;
   std::string value;
   bool tombstone = false;
+  // A compare-and-set: when set, the write happens only if the key's heads (their hashes,
+  // raw bytes, any order) are exactly these when the write's group is built; otherwise the
+  // whole write fails with ABORTED and nothing is signed.
+  std::optional<std::vector<std::string>> expected_heads;
 };
 
 struct IngestOutcome {

@@ -35,6 +35,28 @@ TEST_F(StoreTest, LocalWritesSurviveReopen) {
   EXPECT_EQ(receipt->witness, 3u);
 }
 
+TEST_F(StoreTest, ACompareAndSetWritesOnlyOverTheHeadsItNames) {
+  KvWrite create("k", "1");
+  create.expected_heads = std::vector<std::string>{};  // only if never written
+  auto first = store_->WriteKv({create});
+  ASSERT_TRUE(first.ok()) << first.status();
+  // The same condition again fails: the key has a head now.
+  auto again = store_->WriteKv({create});
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAborted) << again.status();
+
+  KvWrite stale("k", "stale");
+  stale.expected_heads = std::vector<std::string>{std::string(32, 'x')};
+  EXPECT_EQ(store_->WriteKv({stale}).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Get("k"), "1");
+
+  KvWrite update("k", "2");
+  update.expected_heads = std::vector<std::string>{first->hash};
+  auto second = store_->WriteKv({update});
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(Get("k"), "2");
+  EXPECT_EQ(store_->last_witness(), 2u);  // the refused writes signed nothing
+}
+
 TEST_F(StoreTest, AClosedStoreLeavesNoLogToReplay) {
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(store_->WriteKv({{"k" + std::to_string(i), "v"}}).ok());
   EXPECT_GT(LoggedBytes(dir_.path() + "/store"), 0u);
