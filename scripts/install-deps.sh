@@ -8,7 +8,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libre2-dev libsodium-dev libleveldb-dev libsnappy-dev libfuse3-dev fuse3 libsystemd-dev
-  libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
+  libboost-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   systemd python3 python3-irc irssi tmux rsync vim-tiny
 )
