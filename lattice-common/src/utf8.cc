@@ -30,4 +30,13 @@ size_t Utf8SequenceLength(std::string_view bytes, size_t i) {
   return length;
 }
 
+bool IsValidUtf8(std::string_view bytes) {
+  for (size_t i = 0; i < bytes.size();) {
+    size_t length = Utf8SequenceLength(bytes, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
 }  // namespace lattice

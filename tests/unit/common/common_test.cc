@@ -1,12 +1,14 @@
 // lattice-common: encodings, ids, durations and the crypto wrappers.
 #include <gtest/gtest.h>
 
+#include "lattice/common/base64.h"
 #include "lattice/common/crypto.h"
 #include "lattice/common/duration.h"
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
 #include "lattice/common/quote.h"
+#include "lattice/common/utf8.h"
 
 namespace lattice {
 namespace {
@@ -17,6 +19,29 @@ TEST(Hex, RoundTripsAndRejectsGarbage) {
   EXPECT_EQ(FromHex("0001FEff"), bytes);
   EXPECT_FALSE(FromHex("abc").has_value());
   EXPECT_FALSE(FromHex("zz").has_value());
+}
+
+TEST(Base64, RoundTripsEveryByteAndRejectsGarbage) {
+  std::string all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  for (size_t n : {0u, 1u, 2u, 3u, 4u, 255u, 256u}) {
+    std::string bytes = all.substr(0, n);
+    EXPECT_EQ(FromBase64(ToBase64(bytes)), bytes);
+  }
+  EXPECT_EQ(ToBase64("hi"), "aGk=");
+  EXPECT_EQ(FromBase64("aGk="), "hi");
+  EXPECT_FALSE(FromBase64("aGk").has_value());     // padding is required
+  EXPECT_FALSE(FromBase64("aG k=").has_value());
+  EXPECT_FALSE(FromBase64("a*k=").has_value());
+  EXPECT_FALSE(FromBase64("aGk=aGk=").has_value());
+}
+
+TEST(Utf8, WholeStringValidity) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));
+  EXPECT_FALSE(IsValidUtf8("a\xffb"));
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // a surrogate
 }
 
 TEST(StoreIds, FormatAndParseAreInverse) {

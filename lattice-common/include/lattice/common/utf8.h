@@ -11,4 +11,7 @@ namespace lattice {
 // REQUIRES: i < bytes.size().
 size_t Utf8SequenceLength(std::string_view bytes, size_t i);
 
+// Whether all of `bytes` is valid UTF-8 (by the same rules).
+bool IsValidUtf8(std::string_view bytes);
+
 }  // namespace lattice
