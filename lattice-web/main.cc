@@ -1,0 +1,53 @@
+// lattice-web: the REST API, live events and management page of the local kernel
+// (DESIGN §9), on an event-driven HTTP server. It speaks only the Store Protocol and holds no
+// secret of its own: every request's bearer token (or session cookie) goes to the kernel,
+// which judges it. Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot start, 2 on a usage
+// error.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "lattice/common/logging.h"
+#include "src/app.h"
+
+#ifndef LATTICE_WEB_DEFAULT_PAGE_DIR
+#define LATTICE_WEB_DEFAULT_PAGE_DIR ""
+#endif
+
+int main(int argc, char** argv) {
+  lattice::web::WebOptions options;
+  std::string config;
+  CLI::App app{"lattice-web: HTTP API, live events and management page for a Lattice node"};
+  app.add_option("--config", config, "TOML file whose [web] table sets any option below");
+  std::string socket, listen, page_dir, log_level;
+  std::vector<std::string> proxies;
+  app.add_option("--socket", socket,
+                 "the kernel's socket (default: $LATTICE_SOCKET, else the standard path)");
+  app.add_option("--listen", listen, "HOST:PORT to serve HTTP on (default 127.0.0.1:8470; "
+                                     "port 0: any free port)");
+  app.add_option("--page-dir", page_dir, "the management page's built files");
+  app.add_option("--trusted-proxy", proxies,
+                 "address or CIDR of a reverse proxy whose X-Forwarded-* headers are believed "
+                 "(repeatable)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (!config.empty()) {
+    if (absl::Status s = lattice::web::LoadConfigFile(config, options); !s.ok()) {
+      std::cerr << "lattice-web: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  if (!socket.empty()) options.socket = socket;
+  if (!listen.empty()) options.listen = listen;
+  if (!page_dir.empty()) options.page_dir = page_dir;
+  if (!proxies.empty()) options.trusted_proxies = proxies;
+  if (!log_level.empty()) options.log_level = log_level;
+  if (options.page_dir.empty()) options.page_dir = LATTICE_WEB_DEFAULT_PAGE_DIR;
+  lattice::SetupLogging("web", options.log_level);
+  return lattice::web::RunWeb(options);
+}
