@@ -1,9 +1,10 @@
 // Bundles the management page into static files lattice-web serves: index.html at the top,
 // app.js (one ES module), app.css and the icon under assets/. Run by the CMake target
-// lattice_web_page (lattice-web/page.cmake):
-//   node build.mjs --out DIR [--node-modules DIR]
-// --node-modules names where `npm ci` put the packages (the build directory, so the source
-// tree stays clean). Nothing here is fetched at run time; the output needs no server-side code.
+// lattice_web_page (lattice-web/page.cmake) as
+//   node BUILD/lattice-web/page-npm/build.mjs --source lattice-web/page --out DIR
+// from a copy beside the node_modules that `npm ci` made in the build directory, so the
+// source tree stays clean; `npm run build` in lattice-web/page works too (into dist/).
+// Nothing is fetched at run time and the output needs no server-side code.
 import { build } from 'esbuild';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,18 +13,19 @@ import { parseArgs } from 'node:util';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
-  options: { out: { type: 'string' }, 'node-modules': { type: 'string' } },
+  options: { out: { type: 'string' }, source: { type: 'string' } },
 });
 if (!values.out) {
-  console.error('usage: node build.mjs --out DIR [--node-modules DIR]');
+  console.error('usage: node build.mjs --out DIR [--source DIR]');
   process.exit(2);
 }
+const source = path.resolve(values.source || here);
 const out = path.resolve(values.out);
 const assets = path.join(out, 'assets');
 await mkdir(assets, { recursive: true });
 
 await build({
-  absWorkingDir: here,
+  absWorkingDir: source,
   entryPoints: { app: 'src/main.js' },
   outdir: assets,
   bundle: true,
@@ -33,8 +35,9 @@ await build({
   legalComments: 'none',
   // Module scripts in current Chromium and Firefox; nothing older is promised.
   target: ['chrome120', 'firefox120'],
-  nodePaths: values['node-modules'] ? [path.resolve(values['node-modules'])] : [],
+  // The packages sit beside this script, not beside the sources.
+  nodePaths: [path.join(here, 'node_modules')],
   logLevel: 'warning',
 });
-await copyFile(path.join(here, 'index.html'), path.join(out, 'index.html'));
-await copyFile(path.join(here, 'favicon.svg'), path.join(assets, 'favicon.svg'));
+await copyFile(path.join(source, 'index.html'), path.join(out, 'index.html'));
+await copyFile(path.join(source, 'favicon.svg'), path.join(assets, 'favicon.svg'));
