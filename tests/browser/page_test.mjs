@@ -74,6 +74,21 @@ describe('management page', { timeout: 10 * timeout }, () => {
     assert.deepEqual(problems, [], `${step}: the page reported problems`);
   }
 
+  // Every step needs the page loaded and a session: when loading or logging in fails, the
+  // rest fail at once naming it, instead of each waiting out its own timeout.
+  let failedStep = null;
+  function step(name, body, { needed = false } = {}) {
+    it(name, async (t) => {
+      if (failedStep) throw new Error(`not run: the step "${failedStep}" failed`);
+      try {
+        await body(t);
+      } catch (error) {
+        if (needed) failedStep = name;
+        throw error;
+      }
+    });
+  }
+
   const byTestId = (id, extra = '') => page.locator(`[data-testid="${id}"]${extra}`);
 
   async function textOf(locator) {
@@ -114,7 +129,7 @@ describe('management page', { timeout: 10 * timeout }, () => {
     if (browser) await browser.close();
   });
 
-  it('serves a strict Content-Security-Policy', async () => {
+  step('serves a strict Content-Security-Policy', async () => {
     const response = await page.goto(baseUrl);
     assert.equal(response.status(), 200);
     const csp = response.headers()['content-security-policy'] || '';
@@ -125,12 +140,15 @@ describe('management page', { timeout: 10 * timeout }, () => {
     await byTestId('login-form').waitFor();
     await screenshot('login');
     assertClean('the login form');
-  });
+  }, { needed: true });
 
-  it('logs in with a token, which then lives only in an HttpOnly cookie', async () => {
+  step('logs in with a token, which then lives only in an HttpOnly cookie', async () => {
     await byTestId('login-token').fill(token);
     await byTestId('login-submit').click();
-    await byTestId('top-node-name').waitFor();
+    await eventually(async () => {
+      if (await byTestId('login-error').count()) throw new Error(await textOf(byTestId('login-error')));
+      return byTestId('top-node-name').count();
+    }, 'the page after logging in');
     await byTestId('node-name').waitFor();
     await eventually(async () => (await textOf(byTestId('node-id'))).length === 64, 'the node id');
     await eventually(async () => (await textOf(byTestId('root-live'))) === 'live', 'the root store event stream');
@@ -140,9 +158,9 @@ describe('management page', { timeout: 10 * timeout }, () => {
     await byTestId('peer-table').waitFor();
     await screenshot('overview');
     assertClean('logging in');
-  });
+  }, { needed: true });
 
-  it('creates a store and puts a key', async () => {
+  step('creates a store and puts a key', async () => {
     await go('stores');
     await byTestId('store-create-name').fill(storeName);
     await byTestId('store-create-submit').click();
@@ -158,7 +176,7 @@ describe('management page', { timeout: 10 * timeout }, () => {
     assertClean('creating a store and putting a key');
   });
 
-  it('shows a write made with lattice-ctl live, without a reload', async (t) => {
+  step('shows a write made with lattice-ctl live, without a reload', async (t) => {
     if (!env.LATTICE_CTL_WRITE) return t.skip('LATTICE_CTL_WRITE is not set');
     await eventually(async () => (await textOf(byTestId('live-state'))) === 'live', 'the store\'s event stream');
     // A reload would lose this mark.
@@ -177,7 +195,7 @@ describe('management page', { timeout: 10 * timeout }, () => {
     assertClean('a live write');
   });
 
-  it('opens the heads of a conflicted key', async (t) => {
+  step('opens the heads of a conflicted key', async (t) => {
     const store = env.LATTICE_WEB_CONFLICT_STORE;
     const key = env.LATTICE_WEB_CONFLICT_KEY;
     if (!store || !key) return t.skip('LATTICE_WEB_CONFLICT_STORE and LATTICE_WEB_CONFLICT_KEY are not set');
@@ -198,7 +216,7 @@ describe('management page', { timeout: 10 * timeout }, () => {
     assertClean('opening a conflicted key');
   });
 
-  it('invites a peer and copies the token', async () => {
+  step('invites a peer and copies the token', async () => {
     await go('overview');
     await byTestId('peer-invite').click();
     const field = byTestId('invite-token');
@@ -212,7 +230,7 @@ describe('management page', { timeout: 10 * timeout }, () => {
     assertClean('inviting a peer');
   });
 
-  it('switches a service\'s consent and sees its instance start', async (t) => {
+  step('switches a service\'s consent and sees its instance start', async (t) => {
     const service = env.LATTICE_WEB_SERVICE;
     if (!service) return t.skip('LATTICE_WEB_SERVICE is not set');
     const consent = env.LATTICE_WEB_SERVICE_CONSENT || 'follow-mesh';
