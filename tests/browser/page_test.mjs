@@ -16,6 +16,9 @@
 //                          outside the browser, e.g. 'lattice-ctl kv put "$STORE" "$KEY" "$VALUE"'
 //   LATTICE_WEB_CONFLICT_STORE, LATTICE_WEB_CONFLICT_KEY
 //                          a key with concurrent heads (written on two nodes apart)
+//   LATTICE_WEB_CHAT_STORE, LATTICE_WEB_CHAT_CHANNEL, LATTICE_WEB_CHAT_TEXT
+//                          a chat store whose channel holds a message with that text
+//   LATTICE_WEB_PEER       the name of a peer (not this node) the test renames
 //   LATTICE_WEB_SERVICE    a service declared in the node's mesh whose consent is manual
 //   LATTICE_WEB_SERVICE_CONSENT   the consent to switch it to (default follow-mesh)
 //   CHROMIUM               the browser (default /usr/bin/chromium)
@@ -228,6 +231,40 @@ describe('management page', { timeout: 10 * timeout }, () => {
     assert.equal(copied, invitation, 'the clipboard holds the invitation token');
     await screenshot('invite');
     assertClean('inviting a peer');
+  });
+
+  step('reads a chat store\'s history and posts to it', async (t) => {
+    const store = env.LATTICE_WEB_CHAT_STORE;
+    const channel = env.LATTICE_WEB_CHAT_CHANNEL;
+    const text = env.LATTICE_WEB_CHAT_TEXT;
+    if (!store || !channel || !text) return t.skip('LATTICE_WEB_CHAT_STORE, _CHANNEL and _TEXT are not set');
+    await go('stores');
+    await byTestId('store-row', `[data-store-name="${store}"]`).locator('[data-testid="store-open"]').click();
+    await byTestId('chat').waitFor();
+    await byTestId('chat-channel-open').filter({ hasText: channel }).first().click();
+    await byTestId('chat-message').filter({ hasText: text }).first().waitFor();
+    const reply = `answered from the page at ${Date.now()}`;
+    await byTestId('chat-post-text').fill(reply);
+    await byTestId('chat-post').click();
+    await byTestId('chat-message').filter({ hasText: reply }).first().waitFor();
+    await screenshot('chat');
+    assertClean('reading a chat store');
+  });
+
+  step('renames a peer', async (t) => {
+    const peer = env.LATTICE_WEB_PEER;
+    if (!peer) return t.skip('LATTICE_WEB_PEER is not set');
+    await go('overview');
+    const named = byTestId('peer-row').filter({ has: page.locator(`[data-testid="peer-name"]:text-is("${peer}")`) });
+    // By node id from here on: the name gives way to the rename form.
+    const nodeId = await named.first().getAttribute('data-node-id');
+    const row = byTestId('peer-row', `[data-node-id="${nodeId}"]`);
+    await row.locator('[data-testid="peer-rename"]').click();
+    const renamed = `${peer}-renamed`;
+    await row.locator('[data-testid="peer-rename-input"]').fill(renamed);
+    await row.locator('[data-testid="peer-rename-save"]').click();
+    await byTestId('peer-name').filter({ hasText: renamed }).first().waitFor();
+    assertClean('renaming a peer');
   });
 
   step('switches a service\'s consent and sees its instance start', async (t) => {

@@ -8,7 +8,8 @@ key while the other is stopped. A chat store on alpha gets a mesh declaration of
 gateway (consent still manual, so nothing runs). lattice-web serves alpha's socket; the
 browser test logs in with alpha's admin cookie and drives the page: create a store, put a
 key, see a lattice-ctl write arrive live, open the conflicted key's heads, invite a peer and
-copy the token, switch the gateway's consent and see its instance run.
+copy the token, read the chat store's history and post to it, rename beta, switch the
+gateway's consent and see its instance run.
 
 Usage: web_page_test.py --kernel K --ctl C --web W --node NODE --page-test DIR/page_test.mjs
                         [--artifacts DIR] [--chromium PATH] [--web-arg ARG]...
@@ -207,6 +208,7 @@ def run(args, root):
         make_conflict(alpha, beta, "conflicts", "same")
 
         alpha.ctl("store", "create", "lobby", "--type", "chat")
+        alpha.ctl("chat", "post", "lobby", "#general", "hello from lattice-ctl", "--sender", "alice")
         alpha.ctl("service", "declare", "lattice.irc-gateway", "--store", "lobby",
                   "--policy", "Global", "--set", "port=%d" % free_port())
 
@@ -220,6 +222,10 @@ def run(args, root):
                    LATTICE_CTL_WRITE=ctl + ' kv put "$STORE" "$KEY" "$VALUE"',
                    LATTICE_WEB_CONFLICT_STORE="conflicts",
                    LATTICE_WEB_CONFLICT_KEY="same",
+                   LATTICE_WEB_CHAT_STORE="lobby",
+                   LATTICE_WEB_CHAT_CHANNEL="#general",
+                   LATTICE_WEB_CHAT_TEXT="hello from lattice-ctl",
+                   LATTICE_WEB_PEER="beta",
                    LATTICE_WEB_SERVICE="lattice.irc-gateway",
                    LATTICE_WEB_SERVICE_CONSENT="follow-mesh",
                    CHROMIUM=args.chromium)

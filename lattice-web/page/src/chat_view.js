@@ -78,8 +78,12 @@ function Channel({ store, channel, incoming }) {
   const post = async (event) => {
     event.preventDefault();
     try {
-      await api('POST', channelPath(store, channel) + '/messages', { body: { text } });
+      const message = await api('POST', channelPath(store, channel) + '/messages', { body: { text } });
       setText('');
+      // Shown at once; the same message coming back on the event stream is recognised by hash.
+      if (message && message.hash) {
+        setMessages((old) => (old.some((m) => m.hash === message.hash) ? old : [...old, message]));
+      }
     } catch (failure) {
       setError(failure);
     }
