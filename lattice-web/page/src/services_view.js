@@ -33,7 +33,7 @@ function ConsentSwitch({ serviceId, meshId, consent, onChanged, onError }) {
   return html`
     <select data-testid="consent-select" data-service=${serviceId} data-mesh=${meshId}
       aria-label=${'Consent to ' + serviceId} value=${consent} onChange=${change}>
-      ${kConsents.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
+      ${kConsents.map(([value, label]) => html`<option value=${value} selected=${value === consent}>${label}</option>`)}
     </select>`;
 }
 
