@@ -5,36 +5,67 @@ import { apiUrl, segment } from './api.js';
 
 // Follows api/v1/stores/STORE/events (null store: nothing) and calls handlers[type](data,
 // event) for each event of a listed type. Returns 'connecting' | 'live' | 'reconnecting'.
+// The browser reconnects by itself after a dropped stream, but gives up for good on an
+// answer other than 200 (lattice-web restarting, the kernel away: 503): then a new stream is
+// opened after a pause, resuming with `since` at the last event seen, so still nothing is
+// missed or seen twice.
+const kRetryFirstMs = 1000;
+const kRetryMaxMs = 30000;
+
 export function useStoreEvents(store, query, handlers) {
   const [state, setState] = useState('connecting');
   const latest = useRef(handlers);
   latest.current = handlers;
-  const key = store ? apiUrl(`stores/${segment(store)}/events`, query) : null;
+  const path = store ? `stores/${segment(store)}/events` : null;
+  const key = path ? apiUrl(path, query) : null;
 
   useEffect(() => {
     if (!key) return undefined;
-    setState('connecting');
-    const source = new EventSource(key, { withCredentials: true });
-    source.onopen = () => setState('live');
-    source.onerror = () => setState(source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting');
-    const types = Object.keys(latest.current);
-    const listeners = types.map((type) => {
-      const listener = (event) => {
-        let data = null;
-        try {
-          data = JSON.parse(event.data);
-        } catch {
+    let source = null;
+    let timer = null;
+    let lastId = null;
+    let retryMs = kRetryFirstMs;
+    let stopped = false;
+
+    const open = () => {
+      const url = lastId === null ? key : apiUrl(path, { ...query, since: lastId });
+      source = new EventSource(url, { withCredentials: true });
+      source.onopen = () => {
+        retryMs = kRetryFirstMs;
+        setState('live');
+      };
+      source.onerror = () => {
+        if (source.readyState !== EventSource.CLOSED) {
+          setState('reconnecting');
           return;
         }
-        const handler = latest.current[type];
-        if (handler) handler(data, event);
+        source.close();
+        if (stopped) return;
+        setState('reconnecting');
+        timer = setTimeout(open, retryMs);
+        retryMs = Math.min(retryMs * 2, kRetryMaxMs);
       };
-      source.addEventListener(type, listener);
-      return [type, listener];
-    });
+      for (const type of Object.keys(latest.current)) {
+        source.addEventListener(type, (event) => {
+          if (event.lastEventId) lastId = event.lastEventId;
+          let data = null;
+          try {
+            data = JSON.parse(event.data);
+          } catch {
+            return;
+          }
+          const handler = latest.current[type];
+          if (handler) handler(data, event);
+        });
+      }
+    };
+
+    setState('connecting');
+    open();
     return () => {
-      for (const [type, listener] of listeners) source.removeEventListener(type, listener);
-      source.close();
+      stopped = true;
+      clearTimeout(timer);
+      if (source) source.close();
     };
   }, [key]);
   return state;
