@@ -11,6 +11,7 @@ import { PeersView } from './peers_view.js';
 import { ServicesView } from './services_view.js';
 import { StoreView } from './store_view.js';
 import { StoresView } from './stores_view.js';
+import { TokensView } from './tokens_view.js';
 import { Badge, ErrorNote } from './ui.js';
 
 // Bursts of root-store changes (a service starting writes several records) cause one refetch.
@@ -45,7 +46,7 @@ function Nav({ section }) {
   const item = (id, label) => html`
     <a href=${'#/' + id} data-testid=${'nav-' + id} class=${section === id ? 'current' : ''}
       aria-current=${section === id ? 'page' : undefined}>${label}</a>`;
-  return html`<nav class="nav">${item('overview', 'Overview')}${item('stores', 'Stores')}${item('services', 'Services')}</nav>`;
+  return html`<nav class="nav">${item('overview', 'Overview')}${item('stores', 'Stores')}${item('services', 'Services')}${item('tokens', 'Tokens')}</nav>`;
 }
 
 function OpenStoreForm() {
@@ -77,6 +78,8 @@ function Dashboard({ session, onLogout }) {
     body = html`<${StoresView} version=${version} />`;
   } else if (section === 'services') {
     body = html`<${ServicesView} version=${version} />`;
+  } else if (section === 'tokens') {
+    body = html`<${TokensView} version=${version} />`;
   } else {
     body = html`<div class="stack"><${NodeView} version=${version} /><${PeersView} version=${version} /></div>`;
   }

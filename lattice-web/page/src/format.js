@@ -50,3 +50,19 @@ export function hlcText(hlc) {
   const wall = Number(hlc.wall_ms || 0);
   return `${wall ? new Date(wall).toISOString() : '0'} #${hlc.counter || 0}`;
 }
+
+// Bytes fields (prefixes, keys of a token) travel as base64 in the protobuf JSON mapping.
+export function textToBase64(text) {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+export function base64ToText(encoded) {
+  try {
+    const binary = atob(encoded || '');
+    return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+  } catch {
+    return '(not base64)';
+  }
+}

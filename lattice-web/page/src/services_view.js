@@ -7,7 +7,7 @@ import { useNow } from './clock.js';
 import { duration, shortId } from './format.js';
 import { html } from './html.js';
 import { useLoad } from './live.js';
-import { ActionButton, Badge, Card, Empty, ErrorNote } from './ui.js';
+import { ActionButton, Badge, Card, ConfirmButton, Empty, ErrorNote } from './ui.js';
 
 const kConsents = [
   ['manual', 'Manual: run nothing'],
@@ -80,24 +80,99 @@ function InstanceTable({ instances, now, local, onChanged, onError, testid }) {
     </table>`;
 }
 
-function DeclarationTable({ declarations }) {
+// Parses "name=value" lines into ServiceSetting objects; blank lines are skipped.
+function parseSettings(text) {
+  const settings = [];
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (!trimmed) continue;
+    const equals = trimmed.indexOf('=');
+    if (equals <= 0) throw new Error(`a setting is name=value: "${trimmed}"`);
+    settings.push({ name: trimmed.slice(0, equals).trim(), value: trimmed.slice(equals + 1).trim() });
+  }
+  return settings;
+}
+
+function DeclareForm({ descriptors, stores, onDeclared }) {
+  const [serviceId, setServiceId] = useState('');
+  const [store, setStore] = useState('');
+  const [policy, setPolicy] = useState('Global');
+  const [tag, setTag] = useState('');
+  const [settings, setSettings] = useState('');
+  const [error, setError] = useState(null);
+  const descriptor = descriptors.find((d) => d.id === serviceId);
+  const fitting = stores.filter((s) => s.status === 'active' && (!descriptor || s.type === descriptor.store_type));
+  const submit = async (event) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      const local = policy === 'LocalOnly';
+      await api('PUT', `services/${segment(serviceId)}`, { body: {
+        store,
+        policy: local ? '' : policy === 'TaggedNodes' ? `TaggedNodes:${tag.trim()}` : 'Global',
+        local,
+        settings: parseSettings(settings),
+      } });
+      setSettings('');
+      onDeclared();
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+  return html`
+    <form class="declare-form" data-testid="declare-form" onSubmit=${submit}>
+      <div class="inline-form">
+        <select value=${serviceId} required aria-label="Service" data-testid="declare-service"
+          onChange=${(e) => setServiceId(e.currentTarget.value)}>
+          <option value="">Service…</option>
+          ${descriptors.map((d) => html`<option value=${d.id} selected=${d.id === serviceId}>${d.id}</option>`)}
+        </select>
+        <select value=${store} required aria-label="Store" data-testid="declare-store"
+          onChange=${(e) => setStore(e.currentTarget.value)}>
+          <option value="">Store…</option>
+          ${fitting.map((s) => html`<option value=${s.id} selected=${s.id === store}>${s.name}</option>`)}
+        </select>
+        <select value=${policy} aria-label="Policy" onChange=${(e) => setPolicy(e.currentTarget.value)}>
+          <option value="Global">every node of the mesh (Global)</option>
+          <option value="TaggedNodes">nodes with a tag</option>
+          <option value="LocalOnly">this node only</option>
+        </select>
+        ${policy === 'TaggedNodes' ? html`<input placeholder="tag" value=${tag} required aria-label="Tag"
+          onInput=${(e) => setTag(e.currentTarget.value)} />` : null}
+      </div>
+      <textarea rows="2" placeholder="settings, one name=value a line (port=6667)" value=${settings}
+        aria-label="Settings" onInput=${(e) => setSettings(e.currentTarget.value)}></textarea>
+      <button type="submit" class="btn btn-primary" data-testid="declare-submit"
+        disabled=${!serviceId || !store}>Declare</button>
+      <${ErrorNote} error=${error} />
+    </form>`;
+}
+
+function DeclarationTable({ declarations, storeNames, onChanged, onError }) {
   if (!declarations || declarations.length === 0) return html`<${Empty}>No declarations.</${Empty}>`;
   return html`
     <table class="table" data-testid="declaration-table">
-      <thead><tr><th>Service</th><th>Policy</th><th>Stores</th><th>Settings</th><th>Declared by</th></tr></thead>
+      <thead><tr><th>Service</th><th>Policy</th><th>Stores</th><th>Settings</th><th>Declared by</th><th></th></tr></thead>
       <tbody>${declarations.map((d) => html`
         <tr key=${d.service_id + d.mesh_id + d.local} data-testid="declaration-row" data-service=${d.service_id}>
           <td><strong>${d.service_id}</strong> ${d.enabled ? null : html`<${Badge} text="disabled" tone="plain" />`}
             ${d.error ? html`<div class="error inline">${d.error}</div>` : null}</td>
           <td>${d.local ? 'LocalOnly' : d.policy}</td>
-          <td class="small">${(d.stores || []).map((s) => html`<div><code class="id">${shortId(s)}</code></div>`)}</td>
+          <td class="small">${(d.stores || []).map((s) => html`<div>${storeNames.get(s) || html`<code class="id">${shortId(s)}</code>`}</div>`)}</td>
           <td><${Settings} settings=${d.settings} /></td>
           <td>${d.local ? 'this node' : html`<code class="id">${shortId(d.author)}</code>`}</td>
+          <td class="row-actions"><${ConfirmButton} label="Undeclare" question=${`Undeclare ${d.service_id}?`}
+            testid="undeclare" onError=${onError}
+            action=${async () => {
+              await api('DELETE', `services/${segment(d.service_id)}`,
+                { query: { store: (d.stores || [])[0] || d.mesh_id, local: d.local ? 'true' : '' } });
+              onChanged();
+            }} /></td>
         </tr>`)}</tbody>
     </table>`;
 }
 
-function MeshServices({ mesh, descriptors, now, onChanged, onError }) {
+function MeshServices({ mesh, descriptors, storeNames, now, onChanged, onError }) {
   const consentOf = new Map((mesh.consents || []).map((c) => [c.service_id, c.consent]));
   const ids = new Set(descriptors.map((d) => d.id));
   for (const d of mesh.declarations || []) ids.add(d.service_id);
@@ -115,7 +190,8 @@ function MeshServices({ mesh, descriptors, now, onChanged, onError }) {
           </tr>`)}</tbody>
       </table>
       <h4>Declarations</h4>
-      <${DeclarationTable} declarations=${mesh.declarations} />
+      <${DeclarationTable} declarations=${mesh.declarations} storeNames=${storeNames}
+        onChanged=${onChanged} onError=${onError} />
       ${mesh.declarations_ignored ? html`<p class="error">${mesh.declarations_ignored} declarations beyond the limit were ignored.</p>` : null}
       <h4>Instances in the mesh</h4>
       <${InstanceTable} instances=${mesh.discovered} now=${now} local=${false} testid="discovered-table" />
@@ -124,6 +200,9 @@ function MeshServices({ mesh, descriptors, now, onChanged, onError }) {
 
 export function ServicesView({ version }) {
   const { data, error, reload } = useLoad(() => api('GET', 'services'), [version]);
+  const storeList = useLoad(() => api('GET', 'stores'), [version]);
+  const stores = (storeList.data && storeList.data.stores) || [];
+  const storeNames = new Map(stores.map((s) => [s.id, s.name]));
   const [actionError, setError] = useState(null);  // the last failed action of the section
   const now = useNow();
   const instances = (data && data.instances) || [];
@@ -147,10 +226,13 @@ export function ServicesView({ version }) {
       </${Card}>
       <${Card} title="Meshes" testid="service-meshes">
         ${(data.meshes || []).map((mesh) => html`<${MeshServices} key=${mesh.mesh_id} mesh=${mesh}
-          descriptors=${descriptors} now=${now} onChanged=${reload} onError=${setError} />`)}
+          descriptors=${descriptors} storeNames=${storeNames} now=${now} onChanged=${reload} onError=${setError} />`)}
         ${(data.local_declarations || []).length ? html`
           <h3>Declared for this node only</h3>
-          <${DeclarationTable} declarations=${data.local_declarations} />` : null}
+          <${DeclarationTable} declarations=${data.local_declarations} storeNames=${storeNames}
+            onChanged=${reload} onError=${setError} />` : null}
+        <h3>Declare a service</h3>
+        <${DeclareForm} descriptors=${descriptors} stores=${stores} onDeclared=${reload} />
       </${Card}>
       <${Card} title="Descriptors" testid="descriptors">
         ${descriptors.length === 0 ? html`<${Empty}>No service descriptors found.</${Empty}>` : html`

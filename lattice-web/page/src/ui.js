@@ -78,3 +78,18 @@ export function CopyButton({ text, testid }) {
       ${state ? html`<span class="note" data-testid=${testid + '-state'}>${state}</span>` : null}
     </span>`;
 }
+
+// A destructive action asked twice: the button, then "question? [label] [Cancel]".
+export function ConfirmButton({ label, question, action, testid, onError }) {
+  const [asking, setAsking] = useState(false);
+  if (!asking) {
+    return html`<button type="button" class="btn btn-danger" data-testid=${testid}
+      onClick=${() => setAsking(true)}>${label}</button>`;
+  }
+  return html`
+    <span class="confirm">${question}
+      <${ActionButton} kind="danger" testid=${testid + '-confirm'} onError=${onError}
+        action=${async () => { await action(); setAsking(false); }}>${label}</${ActionButton}>
+      <button type="button" class="btn" onClick=${() => setAsking(false)}>Cancel</button>
+    </span>`;
+}
