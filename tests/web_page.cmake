@@ -1,4 +1,6 @@
-# The management page in a real browser, included from tests/CMakeLists.txt:
+# The management page, included from tests/CMakeLists.txt:
+# - web_page_unit: the page's plain logic (tests/unit/web_page/*.mjs) under node's test
+#   runner, no browser; label unit.
 # - lattice_browser_tests: tests/browser (page_test.mjs, package.json, package-lock.json)
 #   copied into ${CMAKE_BINARY_DIR}/tests/browser and its npm packages installed there
 #   (playwright-core only: the browser is Debian's chromium, never a downloaded one).
@@ -17,6 +19,12 @@ if(NOT LATTICE_NODE OR NOT LATTICE_NPM)
   message(STATUS "browser tests not added: node and npm are needed (scripts/install-deps.sh)")
   return()
 endif()
+
+add_test(NAME web_page_unit
+         COMMAND ${LATTICE_NODE} --test
+                 ${CMAKE_CURRENT_LIST_DIR}/unit/web_page/format_test.mjs
+                 ${CMAKE_CURRENT_LIST_DIR}/unit/web_page/key_page_test.mjs)
+set_tests_properties(web_page_unit PROPERTIES LABELS unit TIMEOUT 60)
 
 file(MAKE_DIRECTORY ${LATTICE_BROWSER_TEST_DIR})
 add_custom_command(

@@ -3,6 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api, segment } from './api.js';
 import { hlcText, shortId, valueText } from './format.js';
+import { applyChange } from './key_page.js';
 import { html } from './html.js';
 import { useLoad, useStoreEvents } from './live.js';
 import { ActionButton, Badge, Card, Empty, ErrorNote } from './ui.js';
@@ -68,25 +69,6 @@ function HeadsPanel({ store, keyName, onClose }) {
     </div>`;
 }
 
-// Applies one live change to the loaded page: updates or removes a shown key, and adds a new
-// one when it falls inside the range the page covers.
-function applyChange(page, change) {
-  if (!page || typeof change.key !== 'string') return page;
-  const entries = page.entries.filter((e) => e.key !== change.key);
-  if (!change.deleted) {
-    const last = page.entries.length ? page.entries[page.entries.length - 1].key : null;
-    const known = entries.length !== page.entries.length;
-    const inRange = !page.next_cursor || (last !== null && change.key < last);
-    if (known || inRange) {
-      const old = page.entries.find((e) => e.key === change.key);
-      entries.push({ key: change.key, value: change.value, value_base64: change.value_base64,
-        conflicted: old ? old.conflicted : false, fresh: true });
-      entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    }
-  }
-  return { ...page, entries };
-}
-
 export function KvView({ store }) {
   const [prefix, setPrefix] = useState('');
   const [prefixInput, setPrefixInput] = useState('');
@@ -100,7 +82,7 @@ export function KvView({ store }) {
   const { error: loadError, reload } = useLoad(async () => {
     const result = await api('GET', `stores/${segment(store)}/keys`,
       { query: { prefix, limit: kPageSize, cursor } });
-    setPage({ entries: result.entries || [], next_cursor: result.next_cursor || null });
+    setPage({ entries: result.entries || [], next_cursor: result.next_cursor || null, first_page: !cursor });
     return result;
   }, [store, prefix, cursor]);
 
