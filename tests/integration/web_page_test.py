@@ -13,7 +13,8 @@ gateway's consent and see its instance run.
 
 Usage: web_page_test.py --kernel K --ctl C --web W --node NODE --page-test DIR/page_test.mjs
                         [--artifacts DIR] [--chromium PATH] [--web-arg ARG]...
-Exit status 77 (skipped): Chromium, node or the test's npm packages are missing.
+Exit status 77 (skipped): Chromium, node (20 or newer, for playwright-core) or the test's npm
+packages are missing.
 Nothing sleeps to wait: every wait polls for the awaited thing with a deadline.
 """
 
@@ -270,6 +271,13 @@ def main():
                                     "playwright-core")))] if not present]
     if missing:
         print("skipped: missing " + ", ".join(missing))
+        return SKIP
+    # playwright-core refuses to run on older node (Debian 12's nodejs is 18).
+    version = subprocess.run([args.node, "--version"], capture_output=True, text=True).stdout
+    major = re.match(r"v(\d+)\.", version)
+    if not major or int(major.group(1)) < 20:
+        print("skipped: playwright-core needs node 20 or newer, %s is %s"
+              % (args.node, version.strip() or "unknown"))
         return SKIP
 
     root = tempfile.mkdtemp(prefix="lattice-web-page-")

@@ -52,7 +52,9 @@ function PeerRow({ peer, now, onChanged }) {
                  ${peer.self ? html` <span class="muted">(this node)</span>` : null}`}
         <div><code class="id" title=${peer.node_id}>${shortId(peer.node_id, 16)}</code></div>
       </td>
-      <td><${Badge} text=${status} testid="peer-status" /></td>
+      <td><${Badge} text=${status} testid="peer-status" />
+        ${peer.status === 'revoked' && peer.revoked_by ? html`<div class="muted small">by ${shortId(peer.revoked_by, 8)}
+          ${Number(peer.revoked_at_ms) ? ` ${ago(peer.revoked_at_ms, now)}` : ''}</div>` : null}</td>
       <td>${peer.self ? '—' : html`<${Badge} text=${peer.connected ? 'connected' : 'offline'} testid="peer-connected" />`}
         ${peer.remote_address ? html`<div class="muted small">${peer.remote_address}</div>` : null}</td>
       <td class="small">${(peer.addresses || []).map((a) => html`<div>${a}</div>`)}</td>
