@@ -1,5 +1,6 @@
 // The login form: a token pasted once, exchanged for an HttpOnly session cookie by POST
-// /api/v1/session. The token lives only in this form's state until the answer comes back.
+// /api/v1/session. The token lives only in this form's state until the answer comes back; its
+// field has no name and the form posts, so even a submit without the script sends it nowhere.
 import { useState } from 'preact/hooks';
 import { api } from './api.js';
 import { html } from './html.js';
@@ -27,7 +28,8 @@ export function Login({ onSession }) {
 
   return html`
     <main class="login">
-      <form class="card login-card" data-testid="login-form" onSubmit=${submit} autocomplete="off">
+      <form class="card login-card" data-testid="login-form" onSubmit=${submit} autocomplete="off"
+        method="post">
         <h1>Lattice</h1>
         <p class="muted">Paste the node's admin cookie (<code>admin.cookie</code> next to the
           kernel's socket) or a service token.</p>
