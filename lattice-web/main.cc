@@ -6,14 +6,25 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "lattice/common/logging.h"
 #include "src/app.h"
 
-#ifndef LATTICE_WEB_DEFAULT_PAGE_DIR
-#define LATTICE_WEB_DEFAULT_PAGE_DIR ""
-#endif
+namespace {
+
+// The page installed beside the binary: <bin>/../share/lattice/web (the build tree has the
+// same layout). Empty when it is not there.
+std::string InstalledPageDir() {
+  std::error_code error;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return "";
+  auto dir = exe.parent_path().parent_path() / "share" / "lattice" / "web";
+  return std::filesystem::exists(dir / "index.html", error) ? dir.string() : "";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   lattice::web::WebOptions options;
@@ -47,7 +58,7 @@ int main(int argc, char** argv) {
   if (!page_dir.empty()) options.page_dir = page_dir;
   if (!proxies.empty()) options.trusted_proxies = proxies;
   if (!log_level.empty()) options.log_level = log_level;
-  if (options.page_dir.empty()) options.page_dir = LATTICE_WEB_DEFAULT_PAGE_DIR;
+  if (options.page_dir.empty()) options.page_dir = InstalledPageDir();
   lattice::SetupLogging("web", options.log_level);
   return lattice::web::RunWeb(options);
 }

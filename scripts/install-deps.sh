@@ -11,7 +11,7 @@ packages=(
   libboost-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   systemd python3 python3-irc python3-jsonschema curl irssi tmux rsync vim-tiny
-  chromium wrk etcd-server
+  chromium
 )
 # The management page is bundled from npm packages at build time (lattice-web/page.cmake) and
 # tested in Debian's chromium with playwright-core. Debian's nodejs and npm only when the
