@@ -30,7 +30,7 @@ class Gateway {
   MetricsHandler metrics_;
 };
 
-// The OpenAPI 3.1 document of this API (lattice-web/openapi.json, built in).
+// The OpenAPI 3.1 document of this API (written by lattice-web/openapi.py, built in).
 const std::string& OpenApiDocument();
 
 }  // namespace lattice::web

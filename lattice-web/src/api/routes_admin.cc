@@ -41,7 +41,7 @@ void AddAdminRoutes(Router& router, ApiContext& ctx) {
   // Stores.
   router.Add("GET", "/api/v1/stores", [&ctx](const auto& call) {
     v1::ListStoresRequest request;
-    request.set_include_archived(call->Query("archived") == "true");
+    request.set_include_archived(call->Query("include_archived") == "true");
     ctx.link.Call(ctx.link.admin().async(), &A::ListStores, call->token(), request,
                   ReplyJson<v1::ListStoresResponse>(call));
   });

@@ -79,7 +79,21 @@ void AddChatRoutes(Router& router, ApiContext& ctx) {
       return call->Fail(s);
     }
     request.set_action(action);
-    ctx.link.Call(ctx.link.chat().async(), &ChatAsync::Post, call->token(), request, Created(call));
+    // Answered with the message as History will show it, so a page can list it at once.
+    v1::ChatMessage shown;
+    shown.set_channel(request.channel());
+    shown.set_kind("post");
+    shown.set_text(request.text());
+    shown.set_sender(request.sender());
+    shown.set_action(action);
+    ctx.link.Call(ctx.link.chat().async(), &ChatAsync::Post, call->token(), request,
+                  [call, shown](grpc::Status status, v1::WriteResult result) mutable {
+                    if (!status.ok()) return call->Fail(status);
+                    shown.set_hash(result.hash());
+                    shown.set_cursor(result.cursor());
+                    *shown.mutable_hlc() = result.hlc();
+                    call->Json(201, ProtoToJson(shown));
+                  });
   });
   router.Add("POST", channel + "/messages/{id}/replies", [&ctx](const auto& call) {
     v1::ReplyRequest request;
