@@ -18,12 +18,12 @@ int RunWeb(const WebOptions& options) {
   http::ServerOptions server_options;
   if (absl::Status s = ParseListen(options.listen, &server_options.host, &server_options.port);
       !s.ok()) {
-    spdlog::critical("{}", s.message());
+    spdlog::critical("{}", std::string(s.message()));
     return 2;
   }
   auto page = StaticFiles::Load(options.page_dir);
   if (!page.ok()) {
-    spdlog::critical("{}", page.status().message());
+    spdlog::critical("{}", std::string(page.status().message()));
     return 1;
   }
 
@@ -58,7 +58,7 @@ int RunWeb(const WebOptions& options) {
       server_options,
       [&gateway](std::shared_ptr<http::Exchange> exchange) { gateway.Handle(exchange); });
   if (absl::Status s = server->Start(); !s.ok()) {
-    spdlog::critical("{}", s.message());
+    spdlog::critical("{}", std::string(s.message()));
     return 1;
   }
   bool v6 = server_options.host.find(':') != std::string::npos;

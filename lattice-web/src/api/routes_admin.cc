@@ -7,7 +7,7 @@
 namespace lattice::web {
 namespace {
 
-using AdminAsync = v1::Admin::Stub::async;
+using AdminAsync = class v1::Admin::Stub::async;
 
 // Builds the request from the body (none: an empty object), lets `fill` set what the path
 // says, runs the call and answers with its response as JSON, `status` on success.

@@ -9,7 +9,7 @@
 namespace lattice::web {
 namespace {
 
-using ChatAsync = v1::Chat::Stub::async;
+using ChatAsync = class v1::Chat::Stub::async;
 
 // {"text": ..., "sender": ..., "action": ...} with only the members a call names.
 absl::Status ReadText(const std::shared_ptr<ApiCall>& call, const std::string& member,

@@ -41,7 +41,8 @@ absl::StatusOr<std::optional<v1::HeadsCondition>> ConditionOf(const http::Reques
   tag = tag.substr(1, tag.size() - 2);
   v1::HeadsCondition condition;
   if (!tag.empty()) {
-    for (std::string_view head : absl::StrSplit(std::string(tag), '.')) {
+    for (absl::string_view piece : absl::StrSplit(std::string(tag), '.')) {
+      std::string_view head(piece.data(), piece.size());
       if (head.size() != 64 || !FromHex(head)) {
         return absl::InvalidArgumentError("If-Match names a head that is not a 64-digit hash");
       }
@@ -283,12 +284,12 @@ void Batch(ApiContext& ctx, const std::shared_ptr<ApiCall>& call) {
     const auto& op = (*ops)[i];
     if (!op.is_object()) return call->Fail(400, fmt::format("ops[{}] must be an object", i));
     auto key = GetBytes(op, "key");
-    if (!key.ok()) return call->Fail(400, fmt::format("ops[{}]: {}", i, key.status().message()));
+    if (!key.ok()) return call->Fail(400, fmt::format("ops[{}]: {}", i, std::string(key.status().message())));
     if (!key->has_value() || (*key)->empty()) {
       return call->Fail(400, fmt::format("ops[{}] needs a \"key\"", i));
     }
     auto value = GetBytes(op, "value");
-    if (!value.ok()) return call->Fail(400, fmt::format("ops[{}]: {}", i, value.status().message()));
+    if (!value.ok()) return call->Fail(400, fmt::format("ops[{}]: {}", i, std::string(value.status().message())));
     bool remove = false;
     if (auto d = op.find("delete"); d != op.end()) {
       if (!d->is_boolean()) return call->Fail(400, fmt::format("ops[{}].delete must be true or false", i));

@@ -40,7 +40,7 @@ TEST(Utf8, WholeStringValidity) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xf0\x9f\x98\x80"));
   EXPECT_FALSE(IsValidUtf8("\xc3"));
-  EXPECT_FALSE(IsValidUtf8("a\xffb"));
+  EXPECT_FALSE(IsValidUtf8("a\xff" "b"));
   EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // a surrogate
 }
 
