@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -139,7 +140,13 @@ class OpenApi:
         matches = [(t, ops) for rx, t, ops in self.routes if rx.match(path)]
         # A literal route ("/peers/invitations") wins over a templated one ("/peers/{peer}").
         matches.sort(key=lambda m: m[0].count("{"))
-        check(matches, "no path of the OpenAPI document matches %s" % path)
+        if not matches:
+            # A path the API does not have: a 404 problem, as every error is.
+            check(response.status == 404, "%s answered %d, but no path of the OpenAPI "
+                  "document matches it" % (path, response.status))
+            jsonschema.validate(response.json(), {"$ref": "#/components/schemas/Problem"},
+                                resolver=self.resolver, cls=jsonschema.Draft202012Validator)
+            return
         template, operations = matches[0]
         operation = operations.get(method.lower())
         if operation is None:
@@ -184,6 +191,7 @@ class Web:
 
     def start(self, port=0):
         log = open(self.log_path, "ab")
+        self.log_start = os.path.getsize(self.log_path)
         self.process = subprocess.Popen(
             [self.binary, "--socket", self.kernel.socket, "--listen", "127.0.0.1:%d" % port,
              "--log-level", self.log_level, *self.extra], stdout=log, stderr=log)
@@ -195,7 +203,9 @@ class Web:
     def _listening(self):
         if self.process.poll() is not None:
             raise TestFailure("lattice-web exited: " + tail(self.log_path))
-        matches = re.findall(r"listening on http://127\.0\.0\.1:(\d+)", tail(self.log_path, 400))
+        with open(self.log_path, errors="replace") as f:
+            f.seek(self.log_start)
+            matches = re.findall(r"listening on http://127\.0\.0\.1:(\d+)", f.read())
         return matches[-1] if matches else None
 
     @property
@@ -240,6 +250,19 @@ class Web:
             self.openapi.check(method, path, response)
             self.checked += 1
         return response
+
+    def raw(self, data, read_until=b"\r\n\r\n"):
+        """Sends raw bytes on a fresh connection and returns what comes back until the end of
+        the response head (and the body, when the server closes)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=DEADLINE) as s:
+            s.sendall(data)
+            received = b""
+            while read_until not in received:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+            return received
 
     def stop(self):
         if self.process and self.process.poll() is None:

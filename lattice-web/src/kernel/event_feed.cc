@@ -98,6 +98,7 @@ EventFeed::EventFeed(KernelLink& link, FeedSpec spec, std::optional<EventPositio
   if (start) {
     known_ = true;
     position_ = {start->complete, 0};
+    skip_cursor_ = start->complete + 1;
     skip_count_ = start->partial;
     // Clients behind `start` cannot join: the events it skips are never held.
     floor_ = *start;
@@ -155,8 +156,7 @@ void EventFeed::OnResponse(std::vector<FeedEvent> events, uint64_t cursor) {
     const FeedEvent& event = events[i];
     seen_of_last_ = event.cursor == last_cursor_ ? seen_of_last_ + 1 : 1;
     last_cursor_ = event.cursor;
-    if (skip_count_ > 0 && event.cursor == position_.complete + 1 &&
-        seen_of_last_ <= skip_count_) {
+    if (event.cursor == skip_cursor_ && seen_of_last_ <= skip_count_) {
       continue;  // the client that started this feed had these already
     }
     // A page holds whole intentions: the last event of a cursor in it ends its intention.
@@ -168,7 +168,6 @@ void EventFeed::OnResponse(std::vector<FeedEvent> events, uint64_t cursor) {
     Broadcast(frame);
     Hold({after, std::move(frame)});
   }
-  skip_count_ = 0;
   EventPosition reached{std::max(cursor, position_.complete), 0};
   if (!known_ || reached.complete > position_.complete || position_.partial != 0) {
     bool first = !known_;

@@ -102,7 +102,8 @@ class EventFeed : public std::enable_shared_from_this<EventFeed> {
   mutable std::mutex mu_;
   bool known_ = false;        // whether position_ is where the kernel watch stands
   EventPosition position_;    // every event up to here has been received
-  uint64_t skip_count_ = 0;   // events of intention position_.complete+1 to drop on arrival
+  uint64_t skip_cursor_ = 0;  // the intention whose first skip_count_ events the starting
+  uint64_t skip_count_ = 0;   // client had already: dropped on arrival
   uint64_t last_cursor_ = 0;  // cursor of the last event received (to count within one)
   uint64_t seen_of_last_ = 0;
   std::deque<Held> held_;
