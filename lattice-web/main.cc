@@ -59,6 +59,6 @@ int main(int argc, char** argv) {
   if (!proxies.empty()) options.trusted_proxies = proxies;
   if (!log_level.empty()) options.log_level = log_level;
   if (options.page_dir.empty()) options.page_dir = InstalledPageDir();
-  lattice::SetupLogging("web", options.log_level);
+  lattice::SetupLogging("lattice-web", options.log_level);
   return lattice::web::RunWeb(options);
 }
