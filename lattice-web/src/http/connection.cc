@@ -39,9 +39,14 @@ Connection::Connection(std::shared_ptr<ServerState> server, asio::ip::tcp::socke
       socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       id_(server_->NextConnectionId()),
-      over_limit_(over_limit) {}
+      over_limit_(over_limit),
+      counted_(!over_limit) {}
 
-Connection::~Connection() = default;
+// A connection dropped before it started (its Start never ran: the server stopped) still
+// gives back its place.
+Connection::~Connection() {
+  if (counted_) server_->open_connections.fetch_sub(1);
+}
 
 void Connection::Start() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
@@ -63,8 +68,6 @@ void Connection::Start() {
                                                     self->server_->options.max_connections)));
       return;
     }
-    self->counted_ = true;
-    self->server_->open_connections.fetch_add(1);
     self->WaitForRequest();
   });
 }

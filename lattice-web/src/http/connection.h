@@ -32,7 +32,9 @@ struct AnswerContext {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // `socket` runs on a strand of server->io. `over_limit`: the server already has
-  // max_connections open; this one is answered 503 and closed.
+  // max_connections open; this one is answered 503 and closed. Otherwise the caller has
+  // counted it in server->open_connections, and the connection gives its place back when it
+  // closes.
   Connection(std::shared_ptr<ServerState> server, boost::asio::ip::tcp::socket socket,
              bool over_limit);
   ~Connection();
@@ -84,7 +86,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::steady_timer timer_;
   uint64_t id_;
   bool over_limit_;
-  bool counted_ = false;  // included in server_->open_connections
+  bool counted_;  // included in server_->open_connections
   std::atomic<bool> closed_{false};
   Phase phase_ = Phase::kWaitingForRequest;
   bool first_request_ = true;

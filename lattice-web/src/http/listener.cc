@@ -83,8 +83,11 @@ void Listener::Accept() {
           });
           return;
         }
-        bool over_limit =
-            self->server_->open_connections.load() >= self->server_->options.max_connections;
+        // Counted here, on the accepting strand, so a burst of connections cannot overshoot
+        // the limit before the first of them starts.
+        bool over_limit = self->server_->open_connections.fetch_add(1) >=
+                          self->server_->options.max_connections;
+        if (over_limit) self->server_->open_connections.fetch_sub(1);
         std::make_shared<Connection>(self->server_, std::move(socket), over_limit)->Start();
         self->Accept();
       });

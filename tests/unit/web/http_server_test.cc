@@ -600,5 +600,25 @@ TEST(HttpServer, ThousandIdleConnectionsDoNotStopANewRequest) {
   EXPECT_TRUE(idle[0]->ReadUntil("data: still here"));
 }
 
+
+TEST(HttpServer, StartErrorsNameTheAddressOrTheProxyEntry) {
+  auto first = StartServer(TestOptions());
+  ServerOptions taken = TestOptions();
+  taken.port = first->port();
+  Server second(taken, EchoHandler);
+  absl::Status status = second.Start();
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(std::string(status.message()).find("127.0.0.1:" + std::to_string(first->port())),
+            std::string::npos)
+      << status;
+
+  ServerOptions bad_proxy = TestOptions();
+  bad_proxy.trusted_proxies = {"proxy.internal"};
+  Server third(bad_proxy, EchoHandler);
+  status = third.Start();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(status.message()).find("proxy.internal"), std::string::npos) << status;
+}
+
 }  // namespace
 }  // namespace lattice::web::http
