@@ -114,26 +114,29 @@ void Connection::WaitForRequest() {
       std::min<size_t>(server_->options.max_header_bytes, UINT32_MAX)));
   parser_->body_limit(server_->options.max_body_bytes);
   if (buffer_.size() > 0) {  // a pipelined request is already here
-    ReadHead();
+    ReadHead(/*start_clock=*/true);
     return;
   }
   if (buffer_.capacity() > kIdleBufferBytes) buffer_.shrink_to_fit();
-  // A new connection must send its request promptly; a kept-alive one may idle longer.
-  ArmTimer(first_request_ ? server_->options.request_timeout : server_->options.idle_timeout);
-  socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](error_code ec) {
-    if (self->phase_ != Phase::kWaitingForRequest) return;
-    if (ec) {
-      self->Close();
-      return;
-    }
-    self->ReadHead();
-  });
+  // A new connection must send its whole request within request_timeout of connecting; a
+  // kept-alive one may idle up to idle_timeout before the next request starts its clock.
+  bool first = first_request_;
+  first_request_ = false;
+  ArmTimer(first ? server_->options.request_timeout : server_->options.idle_timeout);
+  socket_.async_wait(asio::socket_base::wait_read,
+                     [self = shared_from_this(), first](error_code ec) {
+                       if (self->phase_ != Phase::kWaitingForRequest) return;
+                       if (ec) {
+                         self->Close();
+                         return;
+                       }
+                       self->ReadHead(/*start_clock=*/!first);
+                     });
 }
 
-void Connection::ReadHead() {
+void Connection::ReadHead(bool start_clock) {
   phase_ = Phase::kReadingRequest;
-  first_request_ = false;
-  ArmTimer(server_->options.request_timeout);
+  if (start_clock) ArmTimer(server_->options.request_timeout);
   beast_http::async_read_header(socket_, buffer_, *parser_,
                                 [self = shared_from_this()](error_code ec, size_t) {
                                   if (ec) {

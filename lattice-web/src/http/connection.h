@@ -62,7 +62,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
 
   void WaitForRequest();
-  void ReadHead();
+  // start_clock: the request_timeout runs from now (otherwise it already runs).
+  void ReadHead(bool start_clock);
   void OnHead(boost::system::error_code ec);
   void ReadBody();
   void OnReadError(boost::system::error_code ec);
