@@ -620,5 +620,40 @@ TEST(HttpServer, StartErrorsNameTheAddressOrTheProxyEntry) {
   EXPECT_NE(std::string(status.message()).find("proxy.internal"), std::string::npos) << status;
 }
 
+
+TEST(HttpServer, ConcurrentClientsOnSeveralIoThreads) {
+  ServerOptions options = TestOptions();
+  options.threads = 4;
+  // Every other request is answered from a thread of its own, as kernel callbacks would.
+  auto server = StartServer(options, [](std::shared_ptr<Exchange> exchange) {
+    if (exchange->request().query == "later") {
+      std::thread([exchange] { EchoHandler(exchange); }).detach();
+    } else {
+      EchoHandler(std::move(exchange));
+    }
+  });
+  constexpr int kClients = 8;
+  constexpr int kRequests = 40;
+  std::atomic<int> answered{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      TestClient client(server->port());
+      for (int i = 0; i < kRequests; ++i) {
+        std::string path = "/c" + std::to_string(c) + "/" + std::to_string(i);
+        std::string query = i % 2 ? "later" : "now";
+        if (!client.Send(GetRequest(path + "?" + query))) return;
+        auto response = client.ReadResponse();
+        if (!response || response->body != "GET " + path + "?" + query + " from 127.0.0.1 body=") {
+          return;
+        }
+        answered.fetch_add(1);
+      }
+    });
+  }
+  for (auto& thread : clients) thread.join();
+  EXPECT_EQ(answered, kClients * kRequests);
+}
+
 }  // namespace
 }  // namespace lattice::web::http
