@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <atomic>
 #include <mutex>
@@ -561,6 +564,28 @@ TEST(HttpServer, ForwardedHeadersAreHonouredOnlyFromTrustedProxies) {
   EXPECT_EQ(all_trusted["client"], "10.9.9.9");
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+// The process's resident set size, from /proc/self/statm.
+size_t ResidentBytes() {
+  std::FILE* statm = std::fopen("/proc/self/statm", "r");
+  if (statm == nullptr) return 0;
+  unsigned long pages_total = 0, pages_resident = 0;
+  int fields = std::fscanf(statm, "%lu %lu", &pages_total, &pages_resident);
+  std::fclose(statm);
+  return fields == 2 ? pages_resident * static_cast<size_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
 TEST(HttpServer, ThousandIdleConnectionsDoNotStopANewRequest) {
   // Two descriptors per connection in this process (client and server side).
   rlimit limit{};
@@ -575,6 +600,7 @@ TEST(HttpServer, ThousandIdleConnectionsDoNotStopANewRequest) {
   ServerOptions options = TestOptions();
   options.threads = 1;
   auto server = StartServer(options, streams.MakeHandler());
+  size_t rss_before = ResidentBytes();
   constexpr int kIdle = 1000;
   std::vector<std::unique_ptr<TestClient>> idle;
   idle.reserve(kIdle);
@@ -587,6 +613,13 @@ TEST(HttpServer, ThousandIdleConnectionsDoNotStopANewRequest) {
   for (int i = 1; i < kIdle; i += 2) ASSERT_TRUE(idle[i]->ReadResponse()) << i;
   ASSERT_TRUE(WaitFor([&] { return streams.size() == kIdle / 2; }));
   EXPECT_EQ(server->connections(), static_cast<size_t>(kIdle));
+  // What an idle connection costs the process (server and this test's client together).
+  size_t rss_after = ResidentBytes();
+  size_t per_connection = rss_after > rss_before ? (rss_after - rss_before) / kIdle : 0;
+  RecordProperty("resident_bytes_per_idle_connection", std::to_string(per_connection));
+  if (!kSanitized) {
+    EXPECT_LT(per_connection, 64u * 1024);
+  }
 
   auto start = std::chrono::steady_clock::now();
   TestClient fresh(server->port());
