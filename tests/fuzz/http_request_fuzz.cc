@@ -62,8 +62,9 @@ void Handle(std::shared_ptr<Exchange> exchange) {
     return;
   }
   if (request.path == "/later") {
-    std::thread([exchange] { exchange->Respond(Problem(409, exchange->request().query)); })
-        .detach();
+    std::thread([exchange] {
+      exchange->Respond(Problem(409, exchange->request().query));
+    }).detach();
     return;
   }
   Response response;

@@ -97,21 +97,23 @@ void Connection::PostStreamHead(Response head, std::shared_ptr<StreamState> stat
 
 void Connection::PostStreamBytes(std::string bytes) {
   if (closed()) return;
-  asio::post(socket_.get_executor(), [self = shared_from_this(), bytes = std::move(bytes)]() mutable {
-    self->QueueStreamBytes(std::move(bytes), true);
-  });
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), bytes = std::move(bytes)]() mutable {
+               self->QueueStreamBytes(std::move(bytes), true);
+             });
 }
 
 void Connection::PostStreamEnd(bool abort) {
   if (closed()) return;
-  asio::post(socket_.get_executor(), [self = shared_from_this(), abort] { self->EndStream(abort); });
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), abort] { self->EndStream(abort); });
 }
 
 void Connection::WaitForRequest() {
   phase_ = Phase::kWaitingForRequest;
   parser_.emplace();
-  parser_->header_limit(static_cast<uint32_t>(
-      std::min<size_t>(server_->options.max_header_bytes, UINT32_MAX)));
+  parser_->header_limit(
+      static_cast<uint32_t>(std::min<size_t>(server_->options.max_header_bytes, UINT32_MAX)));
   parser_->body_limit(server_->options.max_body_bytes);
   if (buffer_.size() > 0) {  // a pipelined request is already here
     ReadHead(/*start_clock=*/true);
@@ -222,8 +224,7 @@ void Connection::Dispatch() {
   context.head_request = message.method() == beast_http::verb::head;
   Request request = MakeRequest(parser_->release(), peer_, server_->proxies);
   parser_.reset();
-  auto exchange =
-      std::make_shared<ServerExchange>(shared_from_this(), std::move(request), context);
+  auto exchange = std::make_shared<ServerExchange>(shared_from_this(), std::move(request), context);
   try {
     server_->handler(exchange);
   } catch (const std::exception& e) {

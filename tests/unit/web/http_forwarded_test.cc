@@ -1,7 +1,7 @@
 // Trusted proxies and X-Forwarded-* resolution, without sockets.
-#include "src/http/forwarded.h"
-
 #include <gtest/gtest.h>
+
+#include "src/http/forwarded.h"
 
 namespace lattice::web::http {
 namespace {
@@ -36,8 +36,8 @@ TEST(TrustedProxies, EmptyAndZeroPrefix) {
 }
 
 TEST(TrustedProxies, BadEntriesAreNamed) {
-  for (std::string bad : {"proxy.example", "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x",
-                          "1.2.3.4/8/8", ""}) {
+  for (std::string bad :
+       {"proxy.example", "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "1.2.3.4/8/8", ""}) {
     auto proxies = TrustedProxies::Parse({"127.0.0.1", bad});
     ASSERT_FALSE(proxies.ok()) << bad;
     EXPECT_NE(std::string(proxies.status().message()).find("\"" + bad + "\""), std::string::npos)
@@ -75,8 +75,8 @@ TEST(ResolveClient, UntrustedPeerIgnoresForwardedHeaders) {
 
 TEST(ResolveClient, RightMostUntrustedHopAcrossSeveralHeaders) {
   auto proxies = MustParse({"10.0.0.0/8"});
-  Request request = WithHeaders({{"X-Forwarded-For", "1.1.1.1, 203.0.113.5"},
-                                 {"x-forwarded-for", "10.0.0.2"}});
+  Request request =
+      WithHeaders({{"X-Forwarded-For", "1.1.1.1, 203.0.113.5"}, {"x-forwarded-for", "10.0.0.2"}});
   ResolveClient(proxies, ip::make_address("10.0.0.1"), request);
   EXPECT_EQ(request.client_address, "203.0.113.5");
 }

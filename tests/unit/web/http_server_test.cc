@@ -1,19 +1,16 @@
 // The HTTP server over real TCP on 127.0.0.1: framing, limits, timeouts, streams and proxies.
-#include "src/http/server.h"
-
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <cstdio>
-
 #include <atomic>
+#include <cstdio>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "http_test_client.h"
+#include "src/http/server.h"
 
 namespace lattice::web::http {
 namespace {
@@ -91,7 +88,6 @@ TEST(HttpServer, Http10ConnectionIsClosedAfterOneAnswer) {
   EXPECT_TRUE(client.WaitClosed());
 }
 
-
 TEST(HttpServer, HeadAnswerHasLengthButNoBody) {
   auto server = StartServer(TestOptions());
   TestClient client(server->port());
@@ -138,8 +134,10 @@ TEST(HttpServer, ChunkedBodyOverTheLimitIs413) {
   auto server = StartServer(options);
   TestClient client(server->port());
   std::string chunk(600, 'x');
-  ASSERT_TRUE(client.Send("PUT /big HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                          "258\r\n" + chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("PUT /big HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "258\r\n" +
+                  chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n"));
   auto response = client.ReadResponse();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 413);
@@ -148,8 +146,9 @@ TEST(HttpServer, ChunkedBodyOverTheLimitIs413) {
 TEST(HttpServer, ChunkedBodyWithinTheLimitIsRead) {
   auto server = StartServer(TestOptions());
   TestClient client(server->port());
-  ASSERT_TRUE(client.Send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                          "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
   auto response = client.ReadResponse();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->body, "POST /c? from 127.0.0.1 body=abcde");
@@ -195,7 +194,8 @@ TEST(HttpServer, UnknownTransferCodingIs501AndUnknownExpectIs417) {
   }
   {
     TestClient client(server->port());
-    ASSERT_TRUE(client.Send("PUT / HTTP/1.1\r\nHost: t\r\nExpect: teapot\r\nContent-Length: 1\r\n\r\nx"));
+    ASSERT_TRUE(
+        client.Send("PUT / HTTP/1.1\r\nHost: t\r\nExpect: teapot\r\nContent-Length: 1\r\n\r\nx"));
     auto response = client.ReadResponse();
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 417);
@@ -207,7 +207,8 @@ TEST(HttpServer, ExpectContinueIsAnsweredBeforeTheBody) {
   options.max_body_bytes = 1000;
   auto server = StartServer(options);
   TestClient client(server->port());
-  ASSERT_TRUE(client.Send("PUT /k HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(client.Send(
+      "PUT /k HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
   auto interim = client.ReadResponse();
   ASSERT_TRUE(interim);
   EXPECT_EQ(interim->status, 100);
@@ -219,7 +220,8 @@ TEST(HttpServer, ExpectContinueIsAnsweredBeforeTheBody) {
 
   // Too large: refused at once, no 100 Continue.
   TestClient big(server->port());
-  ASSERT_TRUE(big.Send("PUT /k HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(big.Send(
+      "PUT /k HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"));
   auto refused = big.ReadResponse();
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 413);
@@ -437,7 +439,8 @@ TEST(HttpServer, StreamDeliversChunksWrittenFromAnotherThread) {
   ASSERT_TRUE(client.Send(GetRequest("/events")));
   ASSERT_TRUE(WaitFor([&] { return streams.size() == 1; }));
   std::thread writer([stream = streams.Get(0)] {
-    for (int i = 0; i < 5; ++i) EXPECT_TRUE(stream->Write("id: " + std::to_string(i) + "\ndata: x\n\n"));
+    for (int i = 0; i < 5; ++i)
+      EXPECT_TRUE(stream->Write("id: " + std::to_string(i) + "\ndata: x\n\n"));
     stream->Close();
   });
   writer.join();
@@ -446,8 +449,9 @@ TEST(HttpServer, StreamDeliversChunksWrittenFromAnotherThread) {
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->Header("Content-Type"), "text/event-stream");
   EXPECT_FALSE(response->Header("Content-Length"));
-  EXPECT_EQ(response->body,
-            "id: 0\ndata: x\n\nid: 1\ndata: x\n\nid: 2\ndata: x\n\nid: 3\ndata: x\n\nid: 4\ndata: x\n\n");
+  EXPECT_EQ(
+      response->body,
+      "id: 0\ndata: x\n\nid: 1\ndata: x\n\nid: 2\ndata: x\n\nid: 3\ndata: x\n\nid: 4\ndata: x\n\n");
   EXPECT_TRUE(WaitFor([&] { return streams.closed == 1; }));
   EXPECT_FALSE(streams.Get(0)->Write("late"));
 }
@@ -522,10 +526,11 @@ TEST(HttpServer, StopClosesStreamsAndConnections) {
 void WhoHandler(std::shared_ptr<Exchange> exchange) {
   const Request& request = exchange->request();
   Response response;
-  response.body = nlohmann::json{{"client", request.client_address},
-                                 {"scheme", request.scheme},
-                                 {"host", request.host}}
-                      .dump();
+  response.body = nlohmann::json{
+      {"client", request.client_address},
+      {"scheme", request.scheme},
+      {"host",
+       request.host}}.dump();
   exchange->Respond(std::move(response));
 }
 
@@ -633,7 +638,6 @@ TEST(HttpServer, ThousandIdleConnectionsDoNotStopANewRequest) {
   EXPECT_TRUE(idle[0]->ReadUntil("data: still here"));
 }
 
-
 TEST(HttpServer, StartErrorsNameTheAddressOrTheProxyEntry) {
   auto first = StartServer(TestOptions());
   ServerOptions taken = TestOptions();
@@ -652,7 +656,6 @@ TEST(HttpServer, StartErrorsNameTheAddressOrTheProxyEntry) {
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(std::string(status.message()).find("proxy.internal"), std::string::npos) << status;
 }
-
 
 TEST(HttpServer, ConcurrentClientsOnSeveralIoThreads) {
   ServerOptions options = TestOptions();

@@ -11,8 +11,8 @@ namespace lattice::web::http {
 namespace {
 
 TEST(Problem, HasTheRfc9457MembersAndExtras) {
-  Response response = Problem(409, "the key changed since you read it",
-                              {{"heads", {"ab", "cd"}}, {"status", 200}});
+  Response response =
+      Problem(409, "the key changed since you read it", {{"heads", {"ab", "cd"}}, {"status", 200}});
   EXPECT_EQ(response.status, 409);
   ASSERT_EQ(response.headers.size(), 1u);
   EXPECT_EQ(response.headers[0].second, "application/problem+json");
@@ -26,7 +26,8 @@ TEST(Problem, HasTheRfc9457MembersAndExtras) {
 
 TEST(Problem, TitleAndTypeCanBeGiven) {
   auto doc = nlohmann::json::parse(
-      Problem(403, "no", {{"type", "https://lattice.example/problems/scope"}}, "Out of scope").body);
+      Problem(403, "no", {{"type", "https://lattice.example/problems/scope"}}, "Out of scope")
+          .body);
   EXPECT_EQ(doc["type"], "https://lattice.example/problems/scope");
   EXPECT_EQ(doc["title"], "Out of scope");
 }
