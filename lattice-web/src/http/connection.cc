@@ -244,13 +244,15 @@ void Connection::WriteResponse(Response response, AnswerContext context) {
   WireContext wire;
   wire.head_request = context.head_request;
   wire.close = !context.keep_alive || ResponseAsksToClose(response) || server_->stopping();
-  out_ = SerializeResponse(response, wire);
+  out_head_ = SerializeResponseHead(response, wire);
+  if (SendsBody(response, wire)) out_body_ = std::move(response.body);
   ArmTimer(server_->options.idle_timeout);  // a client that does not read its answer
-  asio::async_write(socket_, asio::buffer(out_),
+  std::array<asio::const_buffer, 2> buffers = {asio::buffer(out_head_), asio::buffer(out_body_)};
+  asio::async_write(socket_, buffers,
                     [self = shared_from_this(), close = wire.close](error_code ec, size_t) {
                       if (self->phase_ != Phase::kWritingResponse) return;
-                      self->out_.clear();
-                      self->out_.shrink_to_fit();
+                      self->out_head_ = std::string();
+                      self->out_body_ = std::string();
                       if (ec) {
                         self->Close();
                       } else if (close) {

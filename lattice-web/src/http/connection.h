@@ -97,7 +97,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  std::string out_;  // the response being written
+  std::string out_head_;  // the response being written
+  std::string out_body_;
   std::unique_ptr<std::array<char, 4096>> drain_;  // only while lingering
   size_t drained_ = 0;
 

@@ -691,5 +691,24 @@ TEST(HttpServer, ConcurrentClientsOnSeveralIoThreads) {
   EXPECT_EQ(answered, kClients * kRequests);
 }
 
+
+TEST(HttpServer, LargeBodiesArriveWholeBothWays) {
+  auto server = StartServer(TestOptions());
+  TestClient client(server->port());
+  std::string value(4 * 1024 * 1024, '\0');
+  for (size_t i = 0; i < value.size(); ++i) value[i] = static_cast<char>(i * 131 % 251);
+  // Sent from another thread: the server answers only once it has it all, and the answer is
+  // larger than the socket buffers.
+  std::thread sender([&] {
+    EXPECT_TRUE(client.Send("PUT /big HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                            std::to_string(value.size()) + "\r\n\r\n" + value));
+  });
+  auto response = client.ReadResponse();
+  sender.join();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "PUT /big? from 127.0.0.1 body=" + value);
+}
+
 }  // namespace
 }  // namespace lattice::web::http
