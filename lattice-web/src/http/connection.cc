@@ -264,6 +264,7 @@ void Connection::WriteResponse(Response response, AnswerContext context) {
 }
 
 void Connection::RefuseAndClose(Response problem) {
+  spdlog::debug("http: refusing a request from {} with {}", peer_.to_string(), problem.status);
   CancelTimer();
   parser_.reset();
   phase_ = Phase::kHandling;
@@ -430,7 +431,8 @@ void Connection::Close() {
   error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
-  parser_.reset();
+  // The parser, buffers and bytes in flight stay until the destructor: a cancelled read or
+  // write may still touch them while it completes.
   pending_.clear();
   pending_counted_.clear();
   server_->Unregister(id_);

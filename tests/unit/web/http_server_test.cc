@@ -710,5 +710,24 @@ TEST(HttpServer, LargeBodiesArriveWholeBothWays) {
   EXPECT_EQ(response->body, "PUT /big? from 127.0.0.1 body=" + value);
 }
 
+
+TEST(HttpServer, StopDuringARequestAndAPendingAnswer) {
+  PendingExchanges pending;
+  auto server = StartServer(TestOptions(), pending.MakeHandler());
+  TestClient half(server->port());
+  ASSERT_TRUE(half.Send("PUT /x HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
+  TestClient waiting(server->port());
+  ASSERT_TRUE(waiting.Send(GetRequest("/pending")));
+  ASSERT_TRUE(WaitFor([&] { return pending.size() == 1; }));
+  server->Stop();
+  EXPECT_TRUE(half.WaitClosed());
+  EXPECT_TRUE(waiting.WaitClosed());
+  // An answer after Stop goes nowhere, and neither it nor the server's end crashes.
+  std::lock_guard lock(pending.mutex);
+  pending.exchanges[0]->Respond(Response{});
+  server.reset();
+  pending.exchanges.clear();
+}
+
 }  // namespace
 }  // namespace lattice::web::http
