@@ -729,5 +729,20 @@ TEST(HttpServer, StopDuringARequestAndAPendingAnswer) {
   pending.exchanges.clear();
 }
 
+
+TEST(HttpServer, DualStackListenerSeesIpv4ClientsAsIpv4) {
+  ServerOptions options = TestOptions();
+  options.host = "::";
+  options.trusted_proxies = {"127.0.0.2"};
+  auto server = std::make_unique<Server>(options, WhoHandler);
+  if (absl::Status status = server->Start(); !status.ok()) {
+    GTEST_SKIP() << "no IPv6 here: " << status;
+  }
+  // The peer is "::ffff:127.0.0.x" on the socket; handlers and the proxy list see IPv4.
+  EXPECT_EQ(AskWho(server->port(), "127.0.0.3", {})["client"], "127.0.0.3");
+  EXPECT_EQ(AskWho(server->port(), "127.0.0.2", {"X-Forwarded-For: 203.0.113.9"})["client"],
+            "203.0.113.9");
+}
+
 }  // namespace
 }  // namespace lattice::web::http
