@@ -24,9 +24,11 @@ namespace beast_http = boost::beast::http;
 using boost::system::error_code;
 
 // How long a closing connection drains what the client still sends, so that the client reads
-// our last answer instead of a reset (RFC 9112 §9.6), and how much it drains at most.
-constexpr std::chrono::milliseconds kMaxLinger{2'000};
-constexpr size_t kMaxLingerBytes = 1024 * 1024;
+// our last answer instead of a reset (RFC 9112 §9.6): a client that sent a body we refused
+// (413 without "Expect: 100-continue") is still sending it. At most this long (and never longer
+// than request_timeout), and at most this many bytes.
+constexpr std::chrono::milliseconds kMaxLinger{5'000};
+constexpr size_t kMaxLingerBytes = 64 * 1024 * 1024;
 // A flat_buffer grown past this by a large request is released once empty, so an idle
 // keep-alive or event-stream connection costs little memory.
 constexpr size_t kIdleBufferBytes = 8 * 1024;

@@ -744,5 +744,22 @@ TEST(HttpServer, DualStackListenerSeesIpv4ClientsAsIpv4) {
             "203.0.113.9");
 }
 
+
+TEST(HttpServer, OversizedBodySentWithoutWaitingStillGets413) {
+  // curl without "Expect: 100-continue" sends the whole body at once; the 413 must reach it
+  // rather than a reset from closing on unread bytes.
+  auto server = StartServer(TestOptions());
+  TestClient client(server->port());
+  std::string body(9 * 1024 * 1024, 'x');
+  std::thread sender([&] {
+    client.Send("PUT /big HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) +
+                "\r\n\r\n" + body);  // may fail once the server has closed: that is fine
+  });
+  auto response = client.ReadResponse();
+  sender.join();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 413);
+}
+
 }  // namespace
 }  // namespace lattice::web::http
