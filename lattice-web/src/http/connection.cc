@@ -24,9 +24,11 @@ namespace beast_http = boost::beast::http;
 using boost::system::error_code;
 
 // How long a closing connection drains what the client still sends, so that the client reads
-// our last answer instead of a reset (RFC 9112 §9.6), and how much it drains at most.
-constexpr std::chrono::milliseconds kMaxLinger{2'000};
-constexpr size_t kMaxLingerBytes = 1024 * 1024;
+// our last answer instead of a reset (RFC 9112 §9.6): a client that sent a body we refused
+// (413 without "Expect: 100-continue") is still sending it. At most this long (and never longer
+// than request_timeout), and at most this many bytes.
+constexpr std::chrono::milliseconds kMaxLinger{5'000};
+constexpr size_t kMaxLingerBytes = 64 * 1024 * 1024;
 // A flat_buffer grown past this by a large request is released once empty, so an idle
 // keep-alive or event-stream connection costs little memory.
 constexpr size_t kIdleBufferBytes = 8 * 1024;
@@ -39,9 +41,14 @@ Connection::Connection(std::shared_ptr<ServerState> server, asio::ip::tcp::socke
       socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       id_(server_->NextConnectionId()),
-      over_limit_(over_limit) {}
+      over_limit_(over_limit),
+      counted_(!over_limit) {}
 
-Connection::~Connection() = default;
+// A connection dropped before it started (its Start never ran: the server stopped) still
+// gives back its place.
+Connection::~Connection() {
+  if (counted_) server_->open_connections.fetch_sub(1);
+}
 
 void Connection::Start() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
@@ -63,8 +70,6 @@ void Connection::Start() {
                                                     self->server_->options.max_connections)));
       return;
     }
-    self->counted_ = true;
-    self->server_->open_connections.fetch_add(1);
     self->WaitForRequest();
   });
 }
@@ -94,43 +99,48 @@ void Connection::PostStreamHead(Response head, std::shared_ptr<StreamState> stat
 
 void Connection::PostStreamBytes(std::string bytes) {
   if (closed()) return;
-  asio::post(socket_.get_executor(), [self = shared_from_this(), bytes = std::move(bytes)]() mutable {
-    self->QueueStreamBytes(std::move(bytes), true);
-  });
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), bytes = std::move(bytes)]() mutable {
+               self->QueueStreamBytes(std::move(bytes), true);
+             });
 }
 
 void Connection::PostStreamEnd(bool abort) {
   if (closed()) return;
-  asio::post(socket_.get_executor(), [self = shared_from_this(), abort] { self->EndStream(abort); });
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), abort] { self->EndStream(abort); });
 }
 
 void Connection::WaitForRequest() {
   phase_ = Phase::kWaitingForRequest;
   parser_.emplace();
-  parser_->header_limit(static_cast<uint32_t>(
-      std::min<size_t>(server_->options.max_header_bytes, UINT32_MAX)));
+  parser_->header_limit(
+      static_cast<uint32_t>(std::min<size_t>(server_->options.max_header_bytes, UINT32_MAX)));
   parser_->body_limit(server_->options.max_body_bytes);
   if (buffer_.size() > 0) {  // a pipelined request is already here
-    ReadHead();
+    ReadHead(/*start_clock=*/true);
     return;
   }
   if (buffer_.capacity() > kIdleBufferBytes) buffer_.shrink_to_fit();
-  // A new connection must send its request promptly; a kept-alive one may idle longer.
-  ArmTimer(first_request_ ? server_->options.request_timeout : server_->options.idle_timeout);
-  socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](error_code ec) {
-    if (self->phase_ != Phase::kWaitingForRequest) return;
-    if (ec) {
-      self->Close();
-      return;
-    }
-    self->ReadHead();
-  });
+  // A new connection must send its whole request within request_timeout of connecting; a
+  // kept-alive one may idle up to idle_timeout before the next request starts its clock.
+  bool first = first_request_;
+  first_request_ = false;
+  ArmTimer(first ? server_->options.request_timeout : server_->options.idle_timeout);
+  socket_.async_wait(asio::socket_base::wait_read,
+                     [self = shared_from_this(), first](error_code ec) {
+                       if (self->phase_ != Phase::kWaitingForRequest) return;
+                       if (ec) {
+                         self->Close();
+                         return;
+                       }
+                       self->ReadHead(/*start_clock=*/!first);
+                     });
 }
 
-void Connection::ReadHead() {
+void Connection::ReadHead(bool start_clock) {
   phase_ = Phase::kReadingRequest;
-  first_request_ = false;
-  ArmTimer(server_->options.request_timeout);
+  if (start_clock) ArmTimer(server_->options.request_timeout);
   beast_http::async_read_header(socket_, buffer_, *parser_,
                                 [self = shared_from_this()](error_code ec, size_t) {
                                   if (ec) {
@@ -216,8 +226,7 @@ void Connection::Dispatch() {
   context.head_request = message.method() == beast_http::verb::head;
   Request request = MakeRequest(parser_->release(), peer_, server_->proxies);
   parser_.reset();
-  auto exchange =
-      std::make_shared<ServerExchange>(shared_from_this(), std::move(request), context);
+  auto exchange = std::make_shared<ServerExchange>(shared_from_this(), std::move(request), context);
   try {
     server_->handler(exchange);
   } catch (const std::exception& e) {
@@ -237,13 +246,15 @@ void Connection::WriteResponse(Response response, AnswerContext context) {
   WireContext wire;
   wire.head_request = context.head_request;
   wire.close = !context.keep_alive || ResponseAsksToClose(response) || server_->stopping();
-  out_ = SerializeResponse(response, wire);
+  out_head_ = SerializeResponseHead(response, wire);
+  if (SendsBody(response, wire)) out_body_ = std::move(response.body);
   ArmTimer(server_->options.idle_timeout);  // a client that does not read its answer
-  asio::async_write(socket_, asio::buffer(out_),
+  std::array<asio::const_buffer, 2> buffers = {asio::buffer(out_head_), asio::buffer(out_body_)};
+  asio::async_write(socket_, buffers,
                     [self = shared_from_this(), close = wire.close](error_code ec, size_t) {
                       if (self->phase_ != Phase::kWritingResponse) return;
-                      self->out_.clear();
-                      self->out_.shrink_to_fit();
+                      self->out_head_ = std::string();
+                      self->out_body_ = std::string();
                       if (ec) {
                         self->Close();
                       } else if (close) {
@@ -255,6 +266,7 @@ void Connection::WriteResponse(Response response, AnswerContext context) {
 }
 
 void Connection::RefuseAndClose(Response problem) {
+  spdlog::debug("http: refusing a request from {} with {}", peer_.to_string(), problem.status);
   CancelTimer();
   parser_.reset();
   phase_ = Phase::kHandling;
@@ -421,7 +433,8 @@ void Connection::Close() {
   error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
-  parser_.reset();
+  // The parser, buffers and bytes in flight stay until the destructor: a cancelled read or
+  // write may still touch them while it completes.
   pending_.clear();
   pending_counted_.clear();
   server_->Unregister(id_);

@@ -32,7 +32,9 @@ struct AnswerContext {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // `socket` runs on a strand of server->io. `over_limit`: the server already has
-  // max_connections open; this one is answered 503 and closed.
+  // max_connections open; this one is answered 503 and closed. Otherwise the caller has
+  // counted it in server->open_connections, and the connection gives its place back when it
+  // closes.
   Connection(std::shared_ptr<ServerState> server, boost::asio::ip::tcp::socket socket,
              bool over_limit);
   ~Connection();
@@ -60,7 +62,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
 
   void WaitForRequest();
-  void ReadHead();
+  // start_clock: the request_timeout runs from now (otherwise it already runs).
+  void ReadHead(bool start_clock);
   void OnHead(boost::system::error_code ec);
   void ReadBody();
   void OnReadError(boost::system::error_code ec);
@@ -84,7 +87,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::steady_timer timer_;
   uint64_t id_;
   bool over_limit_;
-  bool counted_ = false;  // included in server_->open_connections
+  bool counted_;  // included in server_->open_connections
   std::atomic<bool> closed_{false};
   Phase phase_ = Phase::kWaitingForRequest;
   bool first_request_ = true;
@@ -94,7 +97,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  std::string out_;  // the response being written
+  std::string out_head_;  // the response being written
+  std::string out_body_;
   std::unique_ptr<std::array<char, 4096>> drain_;  // only while lingering
   size_t drained_ = 0;
 

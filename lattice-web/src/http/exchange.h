@@ -25,8 +25,9 @@ class Exchange {
   virtual std::shared_ptr<Stream> StartStream(Response head) = 0;
 };
 
-// Called on the connection's io thread for each request; must not block. A handler that throws
-// gets a 500 problem sent for it.
+// Called on an io thread for each request; must not block (answer later instead). With
+// ServerOptions::threads > 1 it runs concurrently for different connections. A handler that
+// throws gets a 500 problem sent for it.
 using Handler = std::function<void(std::shared_ptr<Exchange>)>;
 
 }  // namespace lattice::web::http

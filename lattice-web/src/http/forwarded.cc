@@ -163,8 +163,11 @@ void ResolveClient(const TrustedProxies& proxies, const ip::address& peer, Reque
   if (auto proto = request.Header("X-Forwarded-Proto")) {
     auto items = ListItems(*proto);
     if (!items.empty()) {
-      if (EqualsIgnoringCase(items.front(), "https")) request.scheme = "https";
-      else if (EqualsIgnoringCase(items.front(), "http")) request.scheme = "http";
+      if (EqualsIgnoringCase(items.front(), "https")) {
+        request.scheme = "https";
+      } else if (EqualsIgnoringCase(items.front(), "http")) {
+        request.scheme = "http";
+      }
     }
   }
   if (auto host = request.Header("X-Forwarded-Host")) {

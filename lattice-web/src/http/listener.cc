@@ -32,8 +32,8 @@ absl::Status Listener::Open(const std::string& host, uint16_t port) {
                                                           : fmt::format("{}:{}", host, port);
   error_code ec;
   asio::ip::tcp::resolver resolver(server_->io);
-  auto results = resolver.resolve(host, std::to_string(port),
-                                  asio::ip::resolver_base::numeric_service, ec);
+  auto results =
+      resolver.resolve(host, std::to_string(port), asio::ip::resolver_base::numeric_service, ec);
   if (ec || results.empty()) {
     return absl::InvalidArgumentError(
         fmt::format("cannot listen on {}: {}", where, ec ? ec.message() : "no address"));
@@ -83,8 +83,11 @@ void Listener::Accept() {
           });
           return;
         }
+        // Counted here, on the accepting strand, so a burst of connections cannot overshoot
+        // the limit before the first of them starts.
         bool over_limit =
-            self->server_->open_connections.load() >= self->server_->options.max_connections;
+            self->server_->open_connections.fetch_add(1) >= self->server_->options.max_connections;
+        if (over_limit) self->server_->open_connections.fetch_sub(1);
         std::make_shared<Connection>(self->server_, std::move(socket), over_limit)->Start();
         self->Accept();
       });

@@ -18,6 +18,9 @@ Server::~Server() { Stop(); }
 
 absl::Status Server::Start() {
   if (running_) return absl::FailedPreconditionError("the HTTP server is already running");
+  if (state_->stopping()) {
+    return absl::FailedPreconditionError("a stopped HTTP server cannot be started again");
+  }
   auto proxies = TrustedProxies::Parse(state_->options.trusted_proxies);
   if (!proxies.ok()) return proxies.status();
   state_->proxies = *std::move(proxies);

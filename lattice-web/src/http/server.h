@@ -38,6 +38,7 @@ class Server {
   absl::Status Start();
   uint16_t port() const { return port_; }
   // Closes the listener and every connection (streams see OnClosed), and joins the threads.
+  // Answers given after this are dropped. A stopped server cannot be started again.
   void Stop();
   size_t connections() const;  // open connections now (for /metrics)
 

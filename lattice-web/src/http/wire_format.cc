@@ -12,13 +12,7 @@ namespace {
 
 bool IsTokenChar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 bool IsWritableHeader(const std::string& name, const std::string& value) {
@@ -37,6 +31,9 @@ bool IsServerOwned(std::string_view name) {
          EqualsIgnoringCase(name, "Transfer-Encoding") || EqualsIgnoringCase(name, "Connection") ||
          EqualsIgnoringCase(name, "Date") || EqualsIgnoringCase(name, "Server");
 }
+
+// 204 and 304 never carry a body (RFC 9110 §6.4.1).
+bool IsBodyless(int status) { return status == 204 || status == 304; }
 
 }  // namespace
 
@@ -59,11 +56,11 @@ bool ResponseAsksToClose(const Response& response) {
   return false;
 }
 
-std::string SerializeResponse(const Response& response, const WireContext& context) {
+std::string SerializeResponseHead(const Response& response, const WireContext& context) {
   int status = response.status;
   if (status < 200 || status > 599) status = 500;
   std::string out;
-  out.reserve(256 + response.body.size());
+  out.reserve(256);
   out += fmt::format("HTTP/1.1 {} {}\r\nServer: lattice-web\r\nDate: {}\r\n", status,
                      ReasonPhrase(status), HttpDate(std::chrono::system_clock::now()));
   for (const auto& [name, value] : response.headers) {
@@ -74,13 +71,22 @@ std::string SerializeResponse(const Response& response, const WireContext& conte
     out += "\r\n";
   }
   if (context.close) out += "Connection: close\r\n";
-  // 204 and 304 never carry a body (RFC 9110 §6.4.1).
-  bool bodyless = status == 204 || status == 304;
-  if (!context.streamed && !bodyless) {
+  if (!context.streamed && !IsBodyless(status)) {
     out += fmt::format("Content-Length: {}\r\n", response.body.size());
   }
   out += "\r\n";
-  if (!context.head_request && !bodyless && !context.streamed) out += response.body;
+  return out;
+}
+
+bool SendsBody(const Response& response, const WireContext& context) {
+  int status = response.status;
+  if (status < 200 || status > 599) status = 500;
+  return !context.head_request && !context.streamed && !IsBodyless(status);
+}
+
+std::string SerializeResponse(const Response& response, const WireContext& context) {
+  std::string out = SerializeResponseHead(response, context);
+  if (SendsBody(response, context)) out += response.body;
   return out;
 }
 

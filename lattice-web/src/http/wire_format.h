@@ -20,6 +20,11 @@ struct WireContext {
 // splitting). A status outside 200..599 becomes 500: informational answers are the server's.
 std::string SerializeResponse(const Response& response, const WireContext& context);
 
+// The same in two parts, so a large body is written from where it is instead of being copied:
+// the head, and whether response.body follows it.
+std::string SerializeResponseHead(const Response& response, const WireContext& context);
+bool SendsBody(const Response& response, const WireContext& context);
+
 // True when the handler asked for the connection to close ("Connection: close").
 bool ResponseAsksToClose(const Response& response);
 
