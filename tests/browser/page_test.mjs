@@ -18,7 +18,8 @@
 //                          a key with concurrent heads (written on two nodes apart)
 //   LATTICE_WEB_CHAT_STORE, LATTICE_WEB_CHAT_CHANNEL, LATTICE_WEB_CHAT_TEXT
 //                          a chat store whose channel holds a message with that text
-//   LATTICE_WEB_PEER       the name of a peer (not this node) the test renames
+//   LATTICE_WEB_PEER       the name of this node, which the test renames (a node takes its
+//                          name only from itself)
 //   LATTICE_WEB_SERVICE    a service declared in the node's mesh whose consent is manual
 //   LATTICE_WEB_SERVICE_CONSENT   the consent to switch it to (default follow-mesh)
 //   CHROMIUM               the browser (default /usr/bin/chromium)

@@ -224,9 +224,9 @@ def run(args, root):
                    LATTICE_WEB_CONFLICT_STORE="conflicts",
                    LATTICE_WEB_CONFLICT_KEY="same",
                    LATTICE_WEB_CHAT_STORE="lobby",
-                   LATTICE_WEB_CHAT_CHANNEL="#general",
+                   LATTICE_WEB_CHAT_CHANNEL="general",
                    LATTICE_WEB_CHAT_TEXT="hello from lattice-ctl",
-                   LATTICE_WEB_PEER="beta",
+                   LATTICE_WEB_PEER="alpha",
                    LATTICE_WEB_SERVICE="lattice.irc-gateway",
                    LATTICE_WEB_SERVICE_CONSENT="follow-mesh",
                    CHROMIUM=args.chromium)
