@@ -11,6 +11,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   systemd python3 python3-irc irssi tmux rsync vim-tiny
+  python3-prometheus-client
 )
 
 missing=()

@@ -9,3 +9,5 @@ gtest_discover_tests(metrics_unit_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS u
 
 lattice_integration_test(kernel_metrics_test)
 target_link_libraries(kernel_metrics_test PRIVATE lattice_test_cluster)
+
+include(${CMAKE_CURRENT_LIST_DIR}/web_metrics.cmake)
