@@ -75,13 +75,13 @@ double HistogramQuantileBound(const v1::Histogram& histogram, double quantile) {
 std::string FormatSeconds(double seconds) {
   if (seconds >= 1) return fmt::format("{:.3g}s", seconds);
   if (seconds >= 0.001) return fmt::format("{:.3g}ms", seconds * 1e3);
-  return fmt::format("{:.3g}µs", seconds * 1e6);
+  return fmt::format("{:.3g}us", seconds * 1e6);
 }
 
 std::string FormatLatencyBound(double seconds) {
   if (seconds < 0) return "-";
   if (std::isinf(seconds)) return "beyond the largest bucket";
-  return "≤" + FormatSeconds(seconds);
+  return "<=" + FormatSeconds(seconds);
 }
 
 std::string FormatByteCount(uint64_t bytes) {

@@ -18,9 +18,9 @@ nlohmann::json MetricsJson(const v1::MetricsResponse& metrics);
 // observations fall; a negative number when the histogram is empty, +infinity when they
 // lie beyond the largest bound.
 double HistogramQuantileBound(const v1::Histogram& histogram, double quantile);
-// "250µs", "2.5ms", "1.2s" (three significant digits).
+// "250us", "2.5ms", "1.2s" (three significant digits; ASCII, so table columns align).
 std::string FormatSeconds(double seconds);
-// "≤250µs", "≤2.5ms", "≤1s" for a bucket bound from HistogramQuantileBound; "-" for an empty
+// "<=250us", "<=2.5ms", "<=1s" for a bucket bound from HistogramQuantileBound; "-" for an empty
 // histogram, "beyond the largest bucket" for infinity.
 std::string FormatLatencyBound(double seconds);
 // "512 B", "1.5 KiB", "3.0 MiB", "2.0 GiB".

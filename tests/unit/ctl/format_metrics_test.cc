@@ -29,9 +29,9 @@ TEST(HistogramQuantileBound, TheFirstBucketHoldingTheRank) {
 }
 
 TEST(FormatLatencyBound, UnitsForPeople) {
-  EXPECT_EQ(FormatLatencyBound(0.00025), "≤250µs");
-  EXPECT_EQ(FormatLatencyBound(0.0025), "≤2.5ms");
-  EXPECT_EQ(FormatLatencyBound(10), "≤10s");
+  EXPECT_EQ(FormatLatencyBound(0.00025), "<=250us");
+  EXPECT_EQ(FormatLatencyBound(0.0025), "<=2.5ms");
+  EXPECT_EQ(FormatLatencyBound(10), "<=10s");
   EXPECT_EQ(FormatLatencyBound(-1), "-");
   EXPECT_EQ(FormatLatencyBound(std::numeric_limits<double>::infinity()), "beyond the largest bucket");
 }
@@ -73,7 +73,7 @@ TEST(MetricsText, ShowsCalledMethodsOnlyAndEveryTable) {
   EXPECT_NE(text.find("notes"), std::string::npos) << text;
   EXPECT_NE(text.find("42"), std::string::npos) << text;
   EXPECT_NE(text.find("Kv.Put"), std::string::npos) << text;
-  EXPECT_NE(text.find("≤1ms"), std::string::npos) << text;  // p50
+  EXPECT_NE(text.find("<=1ms"), std::string::npos) << text;  // p50
   EXPECT_NE(text.find("15ms"), std::string::npos) << text;  // mean 1.5 s / 100
   EXPECT_EQ(text.find("Kv.Inspect"), std::string::npos) << text;
   EXPECT_NE(text.find("kv 2"), std::string::npos) << text;
