@@ -1,12 +1,12 @@
 #include "format_metrics.h"
 
 #include <fmt/format.h>
-#include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
 #include <cmath>
 #include <iterator>
 #include <limits>
+#include <vector>
 
 #include "output.h"
 
@@ -118,12 +118,63 @@ std::string MetricsText(const v1::MetricsResponse& metrics) {
 }
 
 nlohmann::json MetricsJson(const v1::MetricsResponse& metrics) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string text;
-  (void)google::protobuf::util::MessageToJsonString(metrics, &text, options);
-  return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json stores = nlohmann::json::array();
+  for (const auto& s : metrics.stores()) {
+    stores.push_back({{"store_id", s.store_id()},
+                      {"name", s.name()},
+                      {"type", s.type()},
+                      {"mesh_id", s.mesh_id()},
+                      {"intentions_applied", s.intentions_applied()},
+                      {"floating", s.floating()},
+                      {"noops", s.noops()}});
+  }
+  nlohmann::json peers = nlohmann::json::array();
+  for (const auto& p : metrics.peers()) {
+    peers.push_back({{"node_id", p.node_id()},
+                     {"name", p.name()},
+                     {"connected", p.connected()},
+                     {"sync_bytes_sent", p.sync_bytes_sent()},
+                     {"sync_bytes_received", p.sync_bytes_received()},
+                     {"sync_round_trips", p.sync_round_trips()}});
+  }
+  nlohmann::json watches = nlohmann::json::array();
+  for (const auto& w : metrics.watch_streams()) {
+    watches.push_back({{"kind", w.kind()}, {"open", w.open()}});
+  }
+  nlohmann::json rpcs = nlohmann::json::array();
+  for (const auto& r : metrics.rpcs()) {
+    nlohmann::json rpc = {{"service", r.service()}, {"method", r.method()},
+                          {"calls", r.calls()},     {"errors", r.errors()},
+                          {"in_flight", r.in_flight()}};
+    if (r.has_latency_seconds()) {
+      const auto& h = r.latency_seconds();
+      rpc["latency_seconds"] = {
+          {"upper_bounds", std::vector<double>(h.upper_bounds().begin(), h.upper_bounds().end())},
+          {"cumulative_counts",
+           std::vector<uint64_t>(h.cumulative_counts().begin(), h.cumulative_counts().end())},
+          {"count", h.count()},
+          {"sum", h.sum()}};
+    }
+    rpcs.push_back(std::move(rpc));
+  }
+  nlohmann::json instances = nlohmann::json::array();
+  for (const auto& i : metrics.service_instances()) {
+    instances.push_back({{"service_id", i.service_id()},
+                         {"store_id", i.store_id()},
+                         {"status", i.status()},
+                         {"restarts", i.restarts()}});
+  }
+  return nlohmann::json{{"node_id", metrics.node_id()},
+                        {"node_name", metrics.node_name()},
+                        {"version", metrics.version()},
+                        {"uptime_ms", metrics.uptime_ms()},
+                        {"started_ms", metrics.started_ms()},
+                        {"peers_connected", metrics.peers_connected()},
+                        {"stores", std::move(stores)},
+                        {"peers", std::move(peers)},
+                        {"watch_streams", std::move(watches)},
+                        {"rpcs", std::move(rpcs)},
+                        {"service_instances", std::move(instances)}};
 }
 
 }  // namespace lattice::ctl

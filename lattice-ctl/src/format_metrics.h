@@ -11,7 +11,7 @@
 namespace lattice::ctl {
 
 std::string MetricsText(const v1::MetricsResponse& metrics);
-// The response as protobuf's JSON mapping, with the .proto's field names.
+// Every field under its .proto name, counters as JSON numbers (not protobuf's strings).
 nlohmann::json MetricsJson(const v1::MetricsResponse& metrics);
 
 // The smallest bucket bound at or under which a fraction `quantile` (0..1) of the

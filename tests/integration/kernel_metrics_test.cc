@@ -1,10 +1,13 @@
 // Admin.Metrics against real kernels: writes raise a store's applied count and Kv.Put's
 // latency histogram, open watches are counted, only the admin cookie or a token with the
-// metrics right may read them, lattice-ctl shows them, and two kernels in a mesh count the
-// bytes and round trips of their links.
+// metrics right may read them, lattice-ctl shows them, a failing daemon's restarts show, and
+// two kernels in a mesh count the bytes and round trips of their links.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <atomic>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -199,6 +202,14 @@ TEST_F(KernelMetrics, CtlPrintsThemAndCreatesAStorelessMetricsToken) {
   ASSERT_FALSE(document.is_discarded()) << json.out;
   ASSERT_TRUE(document.contains("stores")) << json.out;
   ASSERT_TRUE(document.contains("rpcs")) << json.out;
+  bool found = false;
+  for (const auto& store : document["stores"]) {
+    if (store["name"] != "m") continue;
+    found = true;
+    EXPECT_TRUE(store["intentions_applied"].is_number_unsigned()) << store.dump();
+    EXPECT_GE(store["intentions_applied"].get<uint64_t>(), 1u);
+  }
+  EXPECT_TRUE(found) << json.out;
 
   CommandResult created = kernel_.Ctl({"--json", "token", "create", "scraper", "--rights", "metrics"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
@@ -211,6 +222,42 @@ TEST_F(KernelMetrics, CtlPrintsThemAndCreatesAStorelessMetricsToken) {
   CommandResult storeless = kernel_.Ctl({"token", "create", "x", "--rights", "read"});
   EXPECT_NE(storeless.exit_code, 0);
   EXPECT_NE(storeless.err.find("--store"), std::string::npos) << storeless.err;
+}
+
+TEST(KernelMetricsServices, AnInstanceThatKeepsFailingShowsItsRestarts) {
+  ScratchDir dir;
+  std::string services = dir.path() + "/services";
+  ASSERT_EQ(::mkdir(services.c_str(), 0700), 0);
+  // An operator's directory may name an absolute binary: one that fails at once.
+  std::ofstream(services + "/false.toml")
+      << "schema_version = 1\nid = \"test.false\"\nbinary = \"/bin/false\"\n"
+         "store_type = \"kv\"\n[token]\nrights = [\"read\"]\n"
+         "[invocation]\nstore_flag = \"--store\"\n"
+         "[restart]\nbackoff_initial_ms = 50\nstart_limit_burst = 3\n";
+  KernelProcess kernel(dir.path(), {"--services-dir", services});
+  ASSERT_TRUE(kernel.Start().ok());
+  auto admin = kernel.Connect();
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  auto store = (*admin)->CreateStore("jobs", "kv");
+  ASSERT_TRUE(store.ok()) << store.status();
+  CommandResult declared = kernel.Ctl({"service", "declare", "test.false", "--store", "jobs", "--local"});
+  ASSERT_EQ(declared.exit_code, 0) << declared.err;
+
+  v1::ServiceInstanceMetrics seen;
+  bool restarted = WaitFor(
+      [&] {
+        auto metrics = (*admin)->Metrics();
+        if (!metrics.ok()) return false;
+        for (const auto& instance : metrics->service_instances()) {
+          if (instance.service_id() != "test.false" || instance.store_id() != store->id()) continue;
+          seen = instance;
+          return instance.restarts() >= 1;
+        }
+        return false;
+      },
+      20s);
+  EXPECT_TRUE(restarted) << seen.DebugString();
+  EXPECT_FALSE(seen.status().empty());
 }
 
 TEST(KernelMetricsMesh, LinksCountBytesAndRoundTripsPerPeer) {

@@ -82,8 +82,13 @@ TEST(MetricsText, ShowsCalledMethodsOnlyAndEveryTable) {
 
   nlohmann::json json = MetricsJson(m);
   ASSERT_TRUE(json.is_object());
-  EXPECT_EQ(json["stores"][0]["intentions_applied"], "42");  // uint64 as a JSON string
+  EXPECT_EQ(json["stores"][0]["intentions_applied"], 42);
   EXPECT_EQ(json["node_name"], "n1");
+  EXPECT_EQ(json["rpcs"][0]["latency_seconds"]["count"], 100);
+  EXPECT_EQ(json["rpcs"][0]["latency_seconds"]["cumulative_counts"], nlohmann::json({50, 98, 99}));
+  EXPECT_FALSE(json["rpcs"][1].contains("latency_seconds"));
+  EXPECT_EQ(json["watch_streams"][0]["open"], 2);
+  EXPECT_EQ(json["peers"][0]["sync_bytes_sent"], 2048);
 }
 
 }  // namespace
