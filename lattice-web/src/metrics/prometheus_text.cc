@@ -235,11 +235,12 @@ void RenderWeb(const WebCounters& web, Exposition& out) {
   out.Family("lattice_web_sse_streams_open", "gauge",
              "Server-sent event streams lattice-web is serving.");
   out.Sample("lattice_web_sse_streams_open", {}, web.open_sse_streams);
+  if (!web.requests_by_class) return;
   out.Family("lattice_web_http_requests_total", "counter",
              "HTTP responses lattice-web sent, by status class.");
   for (size_t i = 0; i < kStatusClasses.size(); ++i) {
     out.Sample("lattice_web_http_requests_total", {{"class", kStatusClasses[i]}},
-               web.requests_by_class[i]);
+               (*web.requests_by_class)[i]);
   }
 }
 

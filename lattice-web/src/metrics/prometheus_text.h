@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,8 +21,9 @@ inline constexpr std::string_view kPrometheusContentType =
 struct WebCounters {
   uint64_t open_http_connections = 0;  // gauge
   uint64_t open_sse_streams = 0;       // gauge: live event streams being served
-  // Counter: responses sent, by status class; [0] is 1xx, [1] 2xx ... [4] 5xx.
-  std::array<uint64_t, 5> requests_by_class{};
+  // Counter: responses sent, by status class; [0] is 1xx, [1] 2xx ... [4] 5xx. Unset while
+  // the server does not count them: the family is left out rather than shown as zeros.
+  std::optional<std::array<uint64_t, 5>> requests_by_class;
 };
 
 // Every family has its # HELP and # TYPE lines followed by all its samples; names start with
@@ -39,7 +41,7 @@ struct WebCounters {
 //   lattice_service_restarts_total, lattice_service_instance_status (1 for its status)
 //   {service,store_id[,status]},
 //   lattice_web_http_connections_open, lattice_web_sse_streams_open,
-//   lattice_web_http_requests_total{class="1xx".."5xx"}.
+//   lattice_web_http_requests_total{class="1xx".."5xx"} (when WebCounters has them).
 std::string RenderPrometheus(const lattice::v1::MetricsResponse& metrics, const WebCounters& web);
 
 // A label value as the format writes it between quotes: backslash, double quote and line

@@ -74,7 +74,7 @@ WebCounters SampleWeb() {
   WebCounters web;
   web.open_http_connections = 5;
   web.open_sse_streams = 2;
-  web.requests_by_class = {0, 100, 3, 7, 1};
+  web.requests_by_class = std::array<uint64_t, 5>{0, 100, 3, 7, 1};
   return web;
 }
 
@@ -197,6 +197,14 @@ TEST(RenderPrometheus, CountersPrintExactlyAndWebFiguresAppear) {
   EXPECT_TRUE(HasLine(text,
                       "lattice_service_restarts_total{service=\"lattice.irc-gateway\","
                       "store_id=\"0b3e9d7c-0000-4000-8000-000000000002\"} 2"));
+}
+
+TEST(RenderPrometheus, RequestCountsAreLeftOutUntilTheServerCountsThem) {
+  WebCounters web = SampleWeb();
+  web.requests_by_class.reset();
+  std::string text = RenderPrometheus(SampleResponse(), web);
+  EXPECT_EQ(text.find("lattice_web_http_requests_total"), std::string::npos) << text;
+  EXPECT_TRUE(HasLine(text, "lattice_web_http_connections_open 5"));
 }
 
 // The reference parser reads the output back with the same families, types and values.
