@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   systemd python3 python3-irc python3-jsonschema curl irssi tmux rsync vim-tiny
   chromium
+  python3-prometheus-client
 )
 # The management page is bundled from npm packages at build time (lattice-web/page.cmake) and
 # tested in Debian's chromium with playwright-core. Debian's nodejs and npm only when the

@@ -597,4 +597,11 @@ absl::StatusOr<v1::NodeTagsResponse> Client::TagNode(const std::string& tag,
   });
 }
 
+absl::StatusOr<v1::MetricsResponse> Client::Metrics() {
+  v1::MetricsRequest request;
+  return impl_->Unary<v1::MetricsResponse>([&](auto* context, auto* response) {
+    return impl_->admin->Metrics(context, request, response);
+  });
+}
+
 }  // namespace lattice::client

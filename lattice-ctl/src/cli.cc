@@ -303,8 +303,8 @@ void BuildTokenCommands(CLI::App* app, Arguments* args) {
   CLI::App* create = AddCommand(token, "create", "create a scoped token and print it once",
                                 Command::kTokenCreate, args);
   create->add_option("NAME", args->name, "what the token is for")->required();
-  create->add_option("--store", args->stores, "a store the token may use (repeatable)")
-      ->required()
+  create->add_option("--store", args->stores,
+                     "a store the token may use (repeatable; needed unless --rights is metrics)")
       ->allow_extra_args(false);
   create->add_option("--prefix", args->prefixes,
                      "restrict to keys (or chat channels) that start with the bytes P "
@@ -318,7 +318,10 @@ void BuildTokenCommands(CLI::App* app, Arguments* args) {
                      "restrict a chat token to exactly the channel NAME, e.g. '#general' "
                      "(repeatable; the same as --key)")
       ->allow_extra_args(false);
-  create->add_option("--rights", args->rights, "comma-separated: read,write,watch")->required();
+  create->add_option("--rights", args->rights,
+                     "comma-separated: read,write,watch on its stores; metrics for the node's "
+                     "counters (lattice-ctl metrics, lattice-web's /metrics)")
+      ->required();
   create->add_option("--ttl", args->ttl, "expire after DURATION (90s, 15m, 12h, 30d, 2w)");
   create->add_flag("--allow-root-store", args->allow_root_store,
                    "allow a root store in --store. A mesh's root store is its control plane: "
@@ -473,6 +476,10 @@ std::optional<int> ParseCommandLine(int argc, const char* const* argv, Arguments
                "print JSON for scripts; errors too, as one JSON line on stderr");
 
   AddCommand(&app, "status", "show the node's health at a glance", Command::kStatus, args);
+  AddCommand(&app, "metrics",
+             "show the kernel's counters: stores, peers, watches, RPC latency, service restarts "
+             "(the admin cookie, or a token with the metrics right)",
+             Command::kMetrics, args);
   BuildStoreCommands(&app, args);
   BuildPeerCommands(&app, args);
   BuildKvCommands(&app, args);

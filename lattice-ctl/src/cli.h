@@ -13,6 +13,7 @@ namespace lattice::ctl {
 enum class Command {
   kNone,
   kStatus,
+  kMetrics,
   kStoreCreate,
   kStoreList,
   kStoreArchive,

@@ -44,6 +44,7 @@ absl::Status RunCommand(Session& session) {
   switch (session.args().command) {
     case Command::kNone: return UsageError("no command given");
     case Command::kStatus: return RunStatus(session);
+    case Command::kMetrics: return RunMetrics(session);
     case Command::kStoreCreate: return RunStoreCreate(session);
     case Command::kStoreList: return RunStoreList(session);
     case Command::kStoreArchive: return RunStoreArchive(session, true);

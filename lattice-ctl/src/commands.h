@@ -52,6 +52,7 @@ absl::Status SyncVerdict(const std::string& store, const v1::SyncStoreResponse& 
 absl::Status RunCommand(Session& session);
 
 absl::Status RunStatus(Session& session);
+absl::Status RunMetrics(Session& session);
 absl::Status RunStoreCreate(Session& session);
 absl::Status RunStoreList(Session& session);
 absl::Status RunStoreArchive(Session& session, bool archive);

@@ -1,8 +1,9 @@
-// Node administration commands: status, store * (sync included), token *.
+// Node administration commands: status, metrics, store * (sync included), token *.
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "format_admin.h"
+#include "format_metrics.h"
 #include "format_sync.h"
 #include "lattice/common/status.h"
 #include "requests.h"
@@ -14,6 +15,13 @@ absl::Status RunStatus(Session& session) {
   LATTICE_ASSIGN_OR_RETURN(v1::StatusResponse status, client->NodeStatus());
   if (session.json()) return session.printer().Json(StatusJson(status));
   return session.printer().Write(StatusText(status));
+}
+
+absl::Status RunMetrics(Session& session) {
+  LATTICE_ASSIGN_OR_RETURN(client::Client * client, session.client());
+  LATTICE_ASSIGN_OR_RETURN(v1::MetricsResponse metrics, client->Metrics());
+  if (session.json()) return session.printer().Json(MetricsJson(metrics));
+  return session.printer().Write(MetricsText(metrics));
 }
 
 absl::Status RunStoreCreate(Session& session) {

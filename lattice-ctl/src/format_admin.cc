@@ -160,9 +160,10 @@ std::string TokenListText(const v1::ListTokensResponse& response, uint64_t now_m
     std::string keys = token.keys().empty() ? "-" : Joined(token.keys(), ",", true);
     std::string expires =
         token.expires_ms() == 0 ? "never" : FormatTimeMs(token.expires_ms());
+    // A metrics token names no store; "-" keeps the columns whole.
+    std::string stores = token.stores().empty() ? "-" : Joined(token.stores(), ",", false);
     rows.push_back({token.id(), EscapeForLine(token.name()), Joined(token.rights(), ",", false),
-                    Joined(token.stores(), ",", false), TokenPrefixesCell(token), keys, expires,
-                    TokenState(token, now_ms)});
+                    stores, TokenPrefixesCell(token), keys, expires, TokenState(token, now_ms)});
   }
   return FormatTable(
       {"ID", "NAME", "RIGHTS", "STORES", "PREFIXES", "KEYS", "EXPIRES", "STATE"}, rows);

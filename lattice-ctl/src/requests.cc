@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::string_view kPut = "put:";
 constexpr std::string_view kDel = "del:";
-const std::vector<std::string> kKnownRights = {"read", "write", "watch"};
+const std::vector<std::string> kKnownRights = {"read", "write", "watch", "metrics"};
 
 bool StartsWith(const std::string& text, std::string_view prefix) {
   return text.compare(0, prefix.size(), prefix) == 0;
@@ -96,11 +96,12 @@ absl::StatusOr<std::vector<std::string>> ParseRights(const std::string& text) {
     if (right.empty()) continue;
     if (std::find(kKnownRights.begin(), kKnownRights.end(), right) == kKnownRights.end()) {
       return UsageError(
-          fmt::format("unknown right \"{}\" (use read, write and watch, comma-separated)", right));
+          fmt::format("unknown right \"{}\" (use read, write, watch and metrics, comma-separated)",
+                      right));
     }
     if (std::find(rights.begin(), rights.end(), right) == rights.end()) rights.push_back(right);
   }
-  if (rights.empty()) return UsageError("--rights needs at least one of read, write, watch");
+  if (rights.empty()) return UsageError("--rights needs at least one of read, write, watch, metrics");
   return rights;
 }
 
@@ -108,13 +109,17 @@ absl::StatusOr<v1::CreateTokenRequest> BuildCreateTokenRequest(const Arguments& 
   v1::CreateTokenRequest request;
   if (args.name.empty()) return UsageError("the token needs a NAME");
   request.set_name(args.name);
-  if (args.stores.empty()) return UsageError("the token needs at least one --store");
+  auto rights = ParseRights(args.rights);
+  if (!rights.ok()) return rights.status();
+  // The metrics right is the node's; every other right is used on a store.
+  bool only_metrics = *rights == std::vector<std::string>{"metrics"};
+  if (args.stores.empty() && !only_metrics) {
+    return UsageError("the token needs at least one --store (only --rights metrics needs none)");
+  }
   for (const auto& store : args.stores) request.add_stores(store);
   for (const auto& prefix : args.prefixes) request.add_prefixes(prefix);
   for (const auto& key : args.keys) request.add_keys(key);
   request.set_allow_root_store(args.allow_root_store);
-  auto rights = ParseRights(args.rights);
-  if (!rights.ok()) return rights.status();
   for (const auto& right : *rights) request.add_rights(right);
   if (!args.ttl.empty()) {
     LATTICE_ASSIGN_OR_RETURN(uint64_t seconds, ParseTtlOption(args.ttl));

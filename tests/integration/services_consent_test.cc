@@ -150,7 +150,8 @@ TEST(ServiceDescriptors, AMalformedDescriptorIsSkippedWithItsLineAndTheOthersSer
   EXPECT_NE(error.find("broken.toml:9: invocation: unknown key \"colour\""), std::string::npos) << error;
   std::set<std::string> ids;
   for (const auto& d : (*list)["descriptors"]) ids.insert(d["id"].get<std::string>());
-  EXPECT_EQ(ids, (std::set<std::string>{"lattice.fuse-mount", "lattice.irc-gateway", "test.false"}));
+  EXPECT_EQ(ids, (std::set<std::string>{"lattice.fuse-mount", "lattice.irc-gateway",
+                                        "lattice.web-gateway", "test.false"}));
 
   auto store = CreateChatStore(kernel, "lobby");
   ASSERT_TRUE(store.ok());

@@ -7,6 +7,9 @@ Usage: systemd_units_test.py DEPLOY_DIR [KERNEL_BINARY]
 - lattice-irc@.service: `systemd-analyze verify` of an instance (lattice-irc@lobby) of a copy
   whose ExecStart names an existing binary; its token comes from LoadCredential=, it runs
   as a user of its own in group lattice, and it keeps the kernel's sandbox.
+- lattice-web.service: `systemd-analyze verify` of a copy whose ExecStart names an existing
+  binary; it listens on loopback only, takes its token from LoadCredential=, runs as a user
+  of its own in group lattice, keeps the kernel's sandbox and passes `security --offline`.
 - lattice-kernel.service: `systemd-analyze verify` on a copy whose ExecStart names
   KERNEL_BINARY (verify insists the binary exists; /bin/true stands in when none is given).
   Any diagnostic about the unit fails the test, because verify exits 0 on unknown keys and
@@ -203,6 +206,64 @@ def check_template(deploy, binary, kernel_unit, work):
     rc, out = run(["systemd-analyze", "verify", "--man=no", instance])
     check(any("Foo" in line for line in diagnostics_about(out, "lattice-irc@")),
           "systemd-analyze verify reports an injected unknown key in the template")
+
+
+WEB_UNIT = "lattice-web.service"
+INSTALLED_WEB = "/usr/local/bin/lattice-web"
+
+
+def check_web_unit(deploy, binary, kernel_unit, work):
+    """lattice-web.service: verified, loopback only, its token from a credential, the
+    kernel's sandbox, and an exposure no worse than the kernel's."""
+    with open(os.path.join(deploy, WEB_UNIT), encoding="utf-8") as f:
+        text = f.read()
+    unit = parse_unit(text)
+    exec_start = (last(unit, "Service", "ExecStart") or "").split()
+    check(exec_start[:1] == [INSTALLED_WEB], f"{WEB_UNIT} runs {INSTALLED_WEB}")
+    check(flag_value(exec_start, "--socket") == "/run/lattice/kernel.sock",
+          f"{WEB_UNIT} dials the kernel unit's socket")
+    listen = flag_value(exec_start, "--listen") or ""
+    check(listen.startswith("127.0.0.1:"), f"{WEB_UNIT} listens on loopback only ({listen})")
+    credential = last(unit, "Service", "LoadCredential") or ""
+    check(credential.startswith("token:/etc/lattice/"),
+          f"{WEB_UNIT} reads its token with LoadCredential=token:/etc/lattice/... ({credential})")
+    check(not any(k == "Environment" and "LATTICE_TOKEN" in v for k, v in unit.get("Service", [])),
+          f"{WEB_UNIT} puts no token in its environment")
+    check(last(unit, "Service", "DynamicUser") == "yes" and
+          last(unit, "Service", "SupplementaryGroups") == "lattice",
+          f"{WEB_UNIT} runs as a user of its own, in group lattice for the socket")
+    check(last(unit, "Unit", "PartOf") == UNIT, f"{WEB_UNIT} is PartOf={UNIT}")
+    for key in ("ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevices", "NoNewPrivileges",
+                "RestrictAddressFamilies", "SystemCallFilter", "CapabilityBoundingSet",
+                "MemoryDenyWriteExecute", "RestrictNamespaces"):
+        check(last(unit, "Service", key) == last(kernel_unit, "Service", key),
+              f"{WEB_UNIT} {key}= as in {UNIT} ({last(unit, 'Service', key)})")
+    check(last(unit, "Service", "MemoryMax") not in (None, "", "infinity"),
+          f"{WEB_UNIT} MemoryMax is set")
+    stop = seconds(last(unit, "Service", "TimeoutStopSec"))
+    check(0 < stop <= seconds(last(kernel_unit, "Service", "TimeoutStopSec")),
+          f"{WEB_UNIT} TimeoutStopSec={stop:g}s is at most the kernel's")
+
+    directory = os.path.join(work, "web")
+    os.mkdir(directory)
+    copy = os.path.join(directory, WEB_UNIT)
+    good = re.sub(r"^ExecStart=\S+", "ExecStart=" + binary, text, count=1, flags=re.M)
+    with open(copy, "w", encoding="utf-8") as f:
+        f.write(good)
+    rc, out = run(["systemd-analyze", "verify", "--man=no", copy])
+    problems = diagnostics_about(out, WEB_UNIT) or (out.splitlines() if rc else [])
+    check(rc == 0 and not problems, f"systemd-analyze verify {WEB_UNIT} is clean" + indented(problems))
+    rc, out = run(["systemd-analyze", "security", "--offline=yes", "--no-pager",
+                   f"--threshold={MAX_EXPOSURE_TENTHS}", copy])
+    level = re.search(r"Overall exposure level for \S+: (\S+)", out)
+    if level is not None:
+        check(rc == 0, f"{WEB_UNIT} sandbox exposure {level.group(1)} is at most "
+                       f"{MAX_EXPOSURE_TENTHS / 10} (systemd-analyze security)")
+    with open(copy, "w", encoding="utf-8") as f:
+        f.write(re.sub(r"^\[Service\]$", "[Service]\nFoo=bar", good, count=1, flags=re.M))
+    rc, out = run(["systemd-analyze", "verify", "--man=no", copy])
+    check(any("Foo" in line for line in diagnostics_about(out, WEB_UNIT)),
+          f"systemd-analyze verify reports an injected unknown key in {WEB_UNIT}")
 
 
 def check_kernel_stops_daemons(unit):
@@ -443,6 +504,7 @@ def main():
             unit, exec_start = check_unit(deploy, binary, work)
             check_kernel_stops_daemons(unit)
             check_template(deploy, binary, unit, work)
+            check_web_unit(deploy, binary, unit, work)
             check_sysusers_and_tmpfiles(deploy, unit, work)
             check_example_config(deploy, exec_start)
 

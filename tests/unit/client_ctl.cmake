@@ -27,6 +27,7 @@ add_executable(lattice_ctl_unit_tests
   ${LATTICE_CLIENT_CTL_TESTS}/ctl/cli_test.cc
   ${LATTICE_CLIENT_CTL_TESTS}/ctl/commands_test.cc
   ${LATTICE_CLIENT_CTL_TESTS}/ctl/errors_test.cc
+  ${LATTICE_CLIENT_CTL_TESTS}/ctl/format_metrics_test.cc
   ${LATTICE_CLIENT_CTL_TESTS}/ctl/format_test.cc
   ${LATTICE_CLIENT_CTL_TESTS}/ctl/fs_format_test.cc
   ${LATTICE_CLIENT_CTL_TESTS}/ctl/input_test.cc

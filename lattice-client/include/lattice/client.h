@@ -206,6 +206,10 @@ class Client {
   absl::StatusOr<v1::NodeTagsResponse> TagNode(const std::string& tag, const std::string& mesh = "",
                                                bool remove = false);
 
+  // ---- Admin: metrics (admin cookie, or a token with the metrics right) ----
+  // The kernel's counters: per store, per peer, per RPC method, per service instance.
+  absl::StatusOr<v1::MetricsResponse> Metrics();
+
  private:
   friend class FsClient;  // calls the Fs service over this client's channel
   struct Impl;

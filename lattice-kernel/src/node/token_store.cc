@@ -33,8 +33,16 @@ std::string_view RightName(Right right) {
     case Right::kRead: return "read";
     case Right::kWrite: return "write";
     case Right::kWatch: return "watch";
+    case Right::kMetrics: return "metrics";
   }
   return "unknown";
+}
+
+std::optional<Right> ParseRight(std::string_view name) {
+  for (Right right : {Right::kRead, Right::kWrite, Right::kWatch, Right::kMetrics}) {
+    if (RightName(right) == name) return right;
+  }
+  return std::nullopt;
 }
 
 bool TokenHasRight(const v1::TokenRecord& token, Right right) {
@@ -51,7 +59,6 @@ absl::StatusOr<NewToken> TokenStore::Create(const std::string& name,
   if (name.empty() || name.size() > limits::kMaxTokenNameBytes) {
     return absl::InvalidArgumentError("a token needs a name of 1 to 128 bytes");
   }
-  if (store_ids.empty()) return absl::InvalidArgumentError("a token must name at least one store");
   size_t scopes = std::max({store_ids.size(), prefixes.size(), keys.size()});
   if (scopes > limits::kMaxTokenScopes) {
     return LimitExceeded("token scope", scopes, limits::kMaxTokenScopes, "entries");
@@ -69,11 +76,20 @@ absl::StatusOr<NewToken> TokenStore::Create(const std::string& name,
         limits::kMaxTtlSeconds));
   }
   if (rights.empty()) return absl::InvalidArgumentError("a token needs at least one right");
+  bool only_metrics = true;
   for (const auto& right : rights) {
-    if (right != "read" && right != "write" && right != "watch") {
+    auto parsed = ParseRight(right);
+    if (!parsed) {
       return absl::InvalidArgumentError(
-          fmt::format("unknown right {} (use read, write, watch)", Quote(right)));
+          fmt::format("unknown right {} (use read, write, watch, metrics)", Quote(right)));
     }
+    only_metrics = only_metrics && *parsed == Right::kMetrics;
+  }
+  // Metrics are the node's, not a store's; every other right is exercised on a store.
+  if (store_ids.empty() && !only_metrics) {
+    return absl::InvalidArgumentError(
+        "a token must name at least one store (only a token with just the metrics right may "
+        "name none)");
   }
   NewToken token;
   std::string id = ToHex(RandomBytes(kIdBytes));

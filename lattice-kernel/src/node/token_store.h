@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,8 +14,12 @@
 
 namespace lattice::kernel {
 
-enum class Right { kRead, kWrite, kWatch };
+// kMetrics is not about a store: it lets a token call Admin.Metrics (a scraper's token), and a
+// token holding only it may name no store.
+enum class Right { kRead, kWrite, kWatch, kMetrics };
 std::string_view RightName(Right right);
+// The right a token's record names, or nullopt for a name that is none.
+std::optional<Right> ParseRight(std::string_view name);
 
 struct NewToken {
   v1::TokenRecord record;
@@ -32,7 +37,8 @@ class TokenStore {
 
   // `prefixes` grant every key that starts with one of them (bytes, so "#pub" grants
   // "#public" too), `keys` exactly the keys (or chat channels) they name; with neither, the
-  // token covers every key. INVALID_ARGUMENT for a TTL above limits::kMaxTtlSeconds.
+  // token covers every key. INVALID_ARGUMENT for a TTL above limits::kMaxTtlSeconds, an
+  // unknown right, or no store for a token with a right other than metrics.
   absl::StatusOr<NewToken> Create(const std::string& name, std::vector<std::string> store_ids,
                                   std::vector<std::string> prefixes,
                                   std::vector<std::string> rights, uint64_t ttl_seconds,

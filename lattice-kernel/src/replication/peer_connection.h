@@ -38,11 +38,15 @@ class PeerConnection {
   void Touch(uint64_t now_ms) { last_seen_ms_.store(now_ms); }
   uint64_t last_seen_ms() const { return last_seen_ms_.load(); }
   uint64_t connected_ms() const { return connected_ms_; }
+  // A Negentropy message of this link was answered (by either side); for Admin.Metrics.
+  void CountRoundTrip() { round_trips_.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t round_trips() const { return round_trips_.load(std::memory_order_relaxed); }
 
  private:
   std::shared_ptr<net::Link> link_;
   std::atomic<uint64_t> next_id_{1};
   std::atomic<uint64_t> last_seen_ms_{0};
+  std::atomic<uint64_t> round_trips_{0};
   uint64_t connected_ms_ = 0;
 };
 

@@ -171,6 +171,7 @@ void Reconciler::OnInitiatorMessage(const ConnectionPtr& conn, const v1::SyncRou
     responders_.erase(key);
     return;
   }
+  conn->CountRoundTrip();
   SendRound(*conn, round.store_id(), round.session_id(), result->reply.value_or(""), false);
 }
 
@@ -212,6 +213,7 @@ void Reconciler::OnReply(const ConnectionPtr& conn, const v1::SyncRound& round) 
     MaybeFinish(initiation, std::string(result.status().message()));
     return;
   }
+  conn->CountRoundTrip();
   const auto& stats = initiation->session->stats();
   {
     std::lock_guard lock(mu_);

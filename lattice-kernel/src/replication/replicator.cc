@@ -208,6 +208,7 @@ void Replicator::OnLink(std::shared_ptr<net::Link> link) {
     return;
   }
   if (loser) loser->Close("replaced by a newer link to the same peer");
+  traffic_.Opened(conn);
   std::weak_ptr<PeerConnection> weak = conn;
   net::Link::Handler handler;
   handler.on_payload = [this, weak](std::string payload) {
@@ -291,6 +292,7 @@ void Replicator::OnPayload(const ConnectionPtr& conn, std::string payload) {
 }
 
 void Replicator::OnClose(const ConnectionPtr& conn, const absl::Status& reason) {
+  traffic_.Closed(*conn);
   connections_.Remove(conn.get());
   fetcher_->OnClosed(conn.get());
   chunk_fetcher_->OnClosed(conn.get());
@@ -833,6 +835,28 @@ std::vector<PeerView> Replicator::Peers(const std::string& mesh_filter) {
       view.member = std::move(member);
       out.push_back(std::move(view));
     }
+  }
+  return out;
+}
+
+std::vector<PeerTrafficView> Replicator::Traffic() {
+  std::map<std::string, PeerTrafficView> by_id;
+  for (const auto& mesh : node_.Meshes()) {
+    for (auto& member : node_.Members(*ParseStoreId(mesh.root_store_id()))) {
+      if (member.node_id == self_id_) continue;
+      PeerTrafficView& view = by_id[member.node_id];
+      if (view.name.empty()) view.name = member.name;
+    }
+  }
+  for (const auto& [id, totals] : traffic_.Snapshot()) {
+    PeerTrafficView& view = by_id[id];
+    view.totals = totals;
+  }
+  std::vector<PeerTrafficView> out;
+  out.reserve(by_id.size());
+  for (auto& [id, view] : by_id) {
+    view.node_id = id;
+    out.push_back(std::move(view));
   }
   return out;
 }

@@ -27,6 +27,7 @@
 #include "replication/fetcher.h"
 #include "replication/gossip.h"
 #include "replication/invites.h"
+#include "replication/peer_traffic.h"
 #include "replication/reconciler.h"
 #include "replication/replication_context.h"
 
@@ -83,6 +84,14 @@ struct PeerView {
   std::string remote_address;
 };
 
+// A peer as Admin.Metrics shows it: a member of one of this node's meshes, or a node a link
+// carried traffic with.
+struct PeerTrafficView {
+  std::string node_id;  // raw
+  std::string name;
+  PeerTrafficTotals totals;
+};
+
 // Builds the node's transport (TCP in the kernel, in memory in tests) from a config whose
 // admission rule is the replicator's.
 using TransportFactory = std::function<std::unique_ptr<net::Transport>(net::TransportConfig)>;
@@ -112,6 +121,8 @@ class Replicator {
   absl::Status Revoke(const std::string& mesh_id, const std::string& node_id);
   // Every member of `mesh_id` ("" = of every mesh) with what this node knows of its link.
   std::vector<PeerView> Peers(const std::string& mesh_id);
+  // Every peer with what its links carried, in node id order.
+  std::vector<PeerTrafficView> Traffic();
   // Reconciles `store_id` now with `peer_id` ("" = every connected peer of its mesh) and
   // waits until done or `timeout`.
   std::vector<SyncReport> SyncNow(const std::string& store_id, const std::string& peer_id,
@@ -163,6 +174,7 @@ class Replicator {
   std::string self_id_;
 
   ConnectionTable connections_;
+  PeerTraffic traffic_;
   Membership membership_;
   ReplicationContext ctx_;
   InviteBook invites_;

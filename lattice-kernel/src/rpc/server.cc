@@ -36,6 +36,11 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
       new ServiceContext{node, *server->auth_, socket_path, std::chrono::steady_clock::now(), replicator});
   server->streams_ = std::make_unique<StreamPump>();
   server->context_->streams = server->streams_.get();
+  server->rpc_metrics_ = std::make_unique<metrics::RpcMetrics>(std::vector<std::string>{
+      v1::Controller::service_full_name(), v1::Kv::service_full_name(),
+      v1::Chat::service_full_name(), v1::Fs::service_full_name(),
+      v1::Admin::service_full_name()});
+  server->context_->rpc_metrics = server->rpc_metrics_.get();
   server->controller_ = std::make_unique<ControllerService>(*server->context_);
   server->kv_ = std::make_unique<KvService>(*server->context_);
   server->chat_ = std::make_unique<ChatService>(*server->context_);
@@ -58,6 +63,8 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
   builder.RegisterService(server->fs_.get());
   builder.RegisterService(server->admin_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  // Counts every call, whatever the interceptors after it do with its status.
+  interceptors.push_back(std::make_unique<metrics::RpcMetricsInterceptorFactory>(*server->rpc_metrics_));
   interceptors.push_back(std::make_unique<RequestErrorsInterceptorFactory>());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();

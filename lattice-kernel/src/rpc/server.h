@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "metrics/rpc_metrics.h"
 #include "node/node.h"
 #include "rpc/fs_service.h"
 #include "rpc/services.h"
@@ -34,6 +35,7 @@ class StoreProtocolServer {
   StoreProtocolServer() = default;
 
   std::unique_ptr<StreamPump> streams_;  // first: outlives every stream the server ran
+  std::unique_ptr<metrics::RpcMetrics> rpc_metrics_;  // outlives every call it counts
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<ServiceContext> context_;
   std::unique_ptr<ControllerService> controller_;

@@ -17,6 +17,9 @@ class Replicator;
 }
 class ServiceManager;
 class StreamPump;
+namespace metrics {
+class RpcMetrics;
+}
 
 struct ServiceContext {
   Node& node;
@@ -29,6 +32,8 @@ struct ServiceContext {
   std::atomic<ServiceManager*> service_manager{nullptr};
   // Drives the open streams (stream_pump.h); owned by the server, set before it serves.
   StreamPump* streams = nullptr;
+  // Every call's counters (Admin.Metrics); owned by the server, set before it serves.
+  const metrics::RpcMetrics* rpc_metrics = nullptr;
 };
 
 // Returns from an Admin handler unless the caller holds the admin cookie.
@@ -170,6 +175,9 @@ class AdminService final : public v1::Admin::Service {
                               v1::ServiceInstanceInfo*) override;
   grpc::Status TagNode(grpc::ServerContext*, const v1::TagNodeRequest*,
                        v1::NodeTagsResponse*) override;
+  // The node's counters (admin_metrics.cc): the admin cookie or a token with the metrics right.
+  grpc::Status Metrics(grpc::ServerContext*, const v1::MetricsRequest*,
+                       v1::MetricsResponse*) override;
 
  private:
   grpc::Status SetStatus(grpc::ServerContext*, const v1::StoreRef*, v1::StoreInfo*, const char* status);

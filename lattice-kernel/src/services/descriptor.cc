@@ -351,8 +351,8 @@ absl::StatusOr<ServiceDescriptor> ParseDescriptor(std::string_view text, const s
     LATTICE_RETURN_IF_ERROR(t.Strings("rights", &d.token_rights, 3, 16));
     if (d.token_rights.empty()) return t.Error(token->get("rights"), "token: rights must name at least one right");
     for (const auto& right : d.token_rights) {
-      if (right != "read" && right != "write" && right != "watch") {
-        return t.Error(token->get("rights"), fmt::format("token: right \"{}\" is not read, write or watch", right));
+      if (right != "read" && right != "write" && right != "watch" && right != "metrics") {
+        return t.Error(token->get("rights"), fmt::format("token: right \"{}\" is not read, write, watch or metrics", right));
       }
     }
     LATTICE_RETURN_IF_ERROR(t.Strings("prefixes", &d.token_prefixes, limits::kMaxTokenPrefixes, 4096));

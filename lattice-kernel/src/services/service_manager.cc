@@ -347,6 +347,14 @@ void ServiceManager::Changed(const services::InstanceView& view) {
   PublishDiscovery(view.key.store_id, view.key.service_id);
 }
 
+std::vector<services::InstanceView> ServiceManager::InstanceViews() {
+  std::lock_guard lock(view_mu_);
+  std::vector<services::InstanceView> out;
+  out.reserve(views_.size());
+  for (const auto& [key, view] : views_) out.push_back(view);
+  return out;
+}
+
 void ServiceManager::PublishDiscovery(const std::string& store_uuid, const std::string& service_id) {
   auto store = ParseStoreId(store_uuid);
   if (!store) return;

@@ -68,6 +68,9 @@ class ServiceManager final : public services::SupervisorHost {
   absl::StatusOr<v1::ServiceInstanceInfo> Control(const v1::ControlServiceRequest& request);
   absl::StatusOr<v1::NodeTagsResponse> Tag(const v1::TagNodeRequest& request);
 
+  // The supervised instances as they are now (Admin.Metrics). Any thread.
+  std::vector<services::InstanceView> InstanceViews();
+
   // Runs a reconciliation that begins after this call and waits for it (tests, callers
   // that changed something). DEADLINE_EXCEEDED after `timeout`.
   absl::Status Reconciled(std::chrono::milliseconds timeout = std::chrono::seconds(10));

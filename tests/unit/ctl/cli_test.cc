@@ -161,7 +161,17 @@ TEST(Cli, TokenCreateTakesRepeatedStoresAndPrefixes) {
   EXPECT_EQ(p.args.rights, "read,watch");
   EXPECT_EQ(p.args.ttl, "30d");
 
-  EXPECT_EQ(Parse({"token", "create", "irc", "--rights", "read"}).exit_code, 2);
+  // --store is optional to the parser: a metrics token names none (BuildCreateTokenRequest
+  // refuses a store-less token with any other right).
+  Parsed metrics = Parse({"token", "create", "scraper", "--rights", "metrics"});
+  ASSERT_FALSE(metrics.exit_code.has_value()) << metrics.err;
+  EXPECT_TRUE(metrics.args.stores.empty());
+  EXPECT_EQ(Parse({"token", "create", "irc", "--store", "s"}).exit_code, 2) << "--rights is required";
+}
+
+TEST(Cli, MetricsCommand) {
+  EXPECT_EQ(Parse({"metrics"}).args.command, Command::kMetrics);
+  EXPECT_TRUE(Parse({"--json", "metrics"}).args.global.json);
 }
 
 TEST(Cli, DebugCommands) {

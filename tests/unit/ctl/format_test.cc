@@ -616,6 +616,17 @@ TEST(AdminFormat, TokenListTellsActiveExpiredAndRevoked) {
   EXPECT_EQ(TokenListJson(response)["tokens"].size(), 3u);
 }
 
+TEST(AdminFormat, AMetricsTokenWithoutStoresKeepsItsColumns) {
+  v1::ListTokensResponse response;
+  auto* scraper = response.add_tokens();
+  scraper->set_id("t1");
+  scraper->set_name("scraper");
+  scraper->add_rights("metrics");
+  std::string text = TokenListText(response, /*now_ms=*/1000);
+  std::string row = text.substr(text.find('\n') + 1);
+  EXPECT_EQ(row.substr(0, row.find('\n')).find("metrics  -  "), row.find("metrics")) << text;
+}
+
 TEST(AdminFormat, VerifyListsProblems) {
   v1::VerifyResponse report;
   report.set_ok(false);

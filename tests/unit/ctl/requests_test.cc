@@ -86,6 +86,23 @@ TEST(BuildCreateTokenRequest, MapsEveryOption) {
   EXPECT_EQ(request->ttl_seconds(), 7200u);
 }
 
+TEST(BuildCreateTokenRequest, OnlyAMetricsTokenMayNameNoStore) {
+  Arguments args;
+  args.name = "scraper";
+  args.rights = "metrics";
+  auto request = BuildCreateTokenRequest(args);
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->stores_size(), 0);
+  ASSERT_EQ(request->rights_size(), 1);
+  EXPECT_EQ(request->rights(0), "metrics");
+
+  args.rights = "metrics,read";
+  auto with_read = BuildCreateTokenRequest(args);
+  ASSERT_FALSE(with_read.ok());
+  EXPECT_TRUE(IsUsageError(with_read.status()));
+  EXPECT_NE(std::string(with_read.status().message()).find("--store"), std::string::npos);
+}
+
 TEST(BuildCreateTokenRequest, NoTtlMeansNoExpiry) {
   Arguments args;
   args.name = "n";

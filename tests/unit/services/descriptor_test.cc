@@ -122,6 +122,61 @@ TEST(Descriptor, TheFuseMountDescriptorKeepsItsMountPointLocal) {
   EXPECT_EQ(std::get<std::string>(values->at("mountpoint")), "/srv/drive");
 }
 
+TEST(Descriptor, TheWebGatewayListensOnLoopbackUnlessThisNodeSaysOtherwise) {
+  std::string path = std::string(LATTICE_SOURCE_DIR) + "/deploy/services/lattice.web-gateway.toml";
+  auto d = ParseDescriptor(ReadText(path), path, false);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->id, "lattice.web-gateway");
+  EXPECT_EQ(d->binary, "lattice-web");
+  EXPECT_EQ(d->store_flag, "--store");
+  EXPECT_EQ(d->token_rights, std::vector<std::string>{"read"});
+  const SettingSpec* bind = d->FindSetting("bind");
+  ASSERT_NE(bind, nullptr);
+  EXPECT_TRUE(bind->listen_address);
+  EXPECT_EQ(bind->flag, "--bind");
+  EXPECT_EQ(std::get<std::string>(*bind->default_value), "127.0.0.1");
+  EXPECT_FALSE(ExposesToNetwork(*bind, *bind->default_value));
+  const SettingSpec* port = d->FindSetting("port");
+  ASSERT_NE(port, nullptr);
+  EXPECT_TRUE(port->port);
+  EXPECT_EQ(port->flag, "--port");
+  EXPECT_EQ(std::get<int64_t>(*port->default_value), 8470);
+  EXPECT_FALSE(SettingFromText(*d, *bind, "example.org").ok()) << "no host names";
+
+  nlohmann::json none = nlohmann::json::object();
+  // The mesh may move it to another port or loopback address...
+  EXPECT_TRUE(CheckMeshSettings(*d, "s", {{"port", 8471}, {"bind", "127.0.0.2"}}, none, false).ok());
+  // ...but not onto the network, whatever address it names.
+  for (const char* open : {"0.0.0.0", "::", "10.1.2.3", "fe80::1"}) {
+    auto exposed = CheckMeshSettings(*d, "s", {{"bind", open}}, none, false);
+    EXPECT_EQ(exposed.code(), absl::StatusCode::kPermissionDenied) << open;
+    EXPECT_NE(std::string(exposed.message()).find("service override lattice.web-gateway"),
+              std::string::npos)
+        << exposed;
+  }
+  // This node's own override decides, and then the override's value is the one used.
+  nlohmann::json local = {{"bind", "192.168.1.5"}};
+  EXPECT_TRUE(CheckMeshSettings(*d, "s", {{"bind", "0.0.0.0"}}, local, false).ok());
+  auto values = ResolveSettings(*d, {{"bind", "0.0.0.0"}}, local);
+  ASSERT_TRUE(values.ok()) << values.status();
+  EXPECT_EQ(std::get<std::string>(values->at("bind")), "192.168.1.5");
+  auto defaults = ResolveSettings(*d, none, none);
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(std::get<std::string>(defaults->at("bind")), "127.0.0.1");
+  EXPECT_EQ(std::get<int64_t>(defaults->at("port")), 8470);
+}
+
+TEST(Descriptor, TokenRightsIncludeMetrics) {
+  std::string with_metrics = kMinimal;
+  with_metrics.replace(with_metrics.find(R"(rights = ["read"])"), 17, R"(rights = ["read", "metrics"])");
+  auto metrics = ParseDescriptor(with_metrics, "t.toml", false);
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_EQ(metrics->token_rights, (std::vector<std::string>{"read", "metrics"}));
+  std::string unknown = kMinimal;
+  unknown.replace(unknown.find(R"(rights = ["read"])"), 17, R"(rights = ["admin"])");
+  EXPECT_NE(ErrorOf(unknown).find("metrics"), std::string::npos) << ErrorOf(unknown);
+}
+
 TEST(Descriptor, LocalIsABoolAndSecretImpliesIt) {
   std::string text = kMinimal + R"(
 [[settings]]
@@ -149,6 +204,7 @@ TEST(Descriptor, EveryShippedDescriptorLoadsWithoutErrors) {
   Catalog catalog = LoadCatalog({std::string(LATTICE_SOURCE_DIR) + "/deploy/services"}, false);
   EXPECT_TRUE(catalog.errors.empty()) << catalog.errors.front();
   EXPECT_NE(catalog.Find("lattice.irc-gateway"), nullptr);
+  EXPECT_NE(catalog.Find("lattice.web-gateway"), nullptr);
 }
 
 TEST(Descriptor, AMinimalDescriptorTakesTheDefaults) {

@@ -50,6 +50,32 @@ TEST(TokenStore, WrongExpiredAndRevokedTokensAreRefused) {
   EXPECT_FALSE(tokens.Create("bad", {"s"}, {}, {"admin"}, 0, 1).ok());
 }
 
+TEST(TokenStore, OnlyAMetricsTokenMayNameNoStore) {
+  TempDir dir;
+  auto db = Database::Open(dir.path() + "/node");
+  ASSERT_TRUE(db.ok());
+  TokenStore tokens(**db);
+  auto scraper = tokens.Create("scraper", {}, {}, {"metrics"}, 0, 1000);
+  ASSERT_TRUE(scraper.ok()) << scraper.status();
+  auto record = tokens.Authenticate(scraper->secret, 2000);
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_TRUE(TokenHasRight(*record, Right::kMetrics));
+  EXPECT_FALSE(TokenHasRight(*record, Right::kRead));
+  EXPECT_EQ(record->stores_size(), 0);
+
+  auto reader = tokens.Create("reader", {}, {}, {"metrics", "read"}, 0, 1000);
+  EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(tokens.Create("both", {"s"}, {}, {"metrics", "read"}, 0, 1000).ok());
+}
+
+TEST(TokenStore, RightsParseByTheirNames) {
+  for (Right right : {Right::kRead, Right::kWrite, Right::kWatch, Right::kMetrics}) {
+    EXPECT_EQ(ParseRight(RightName(right)), right);
+  }
+  EXPECT_EQ(ParseRight("admin"), std::nullopt);
+  EXPECT_EQ(ParseRight(""), std::nullopt);
+}
+
 }  // namespace
 }  // namespace lattice::kernel::testing
 
