@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include <spdlog/spdlog.h>
+
 #include "lattice/common/logging.h"
 #include "src/app.h"
 
@@ -37,6 +39,14 @@ int main(int argc, char** argv) {
                  "the kernel's socket (default: $LATTICE_SOCKET, else the standard path)");
   app.add_option("--listen", listen, "HOST:PORT to serve HTTP on (default 127.0.0.1:8470; "
                                      "port 0: any free port)");
+  std::string bind, store;
+  int port = -1;
+  app.add_option("--bind", bind, "address to listen on; overrides the host of --listen");
+  app.add_option("--port", port, "port to listen on; overrides the port of --listen")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--store", store,
+                 "the store the ServiceManager started this instance for, logged; every store "
+                 "the caller's token reaches is served");
   app.add_option("--page-dir", page_dir, "the management page's built files");
   app.add_option("--trusted-proxy", proxies,
                  "address or CIDR of a reverse proxy whose X-Forwarded-* headers are believed "
@@ -55,10 +65,23 @@ int main(int argc, char** argv) {
   }
   if (!socket.empty()) options.socket = socket;
   if (!listen.empty()) options.listen = listen;
+  if (!bind.empty() || port >= 0) {
+    std::string host;
+    uint16_t listen_port = 0;
+    if (absl::Status s = lattice::web::ParseListen(options.listen, &host, &listen_port); !s.ok()) {
+      std::cerr << "lattice-web: " << s.message() << "\n";
+      return 2;
+    }
+    if (!bind.empty()) host = bind;
+    if (port >= 0) listen_port = static_cast<uint16_t>(port);
+    bool v6 = host.find(':') != std::string::npos;
+    options.listen = (v6 ? "[" + host + "]" : host) + ":" + std::to_string(listen_port);
+  }
   if (!page_dir.empty()) options.page_dir = page_dir;
   if (!proxies.empty()) options.trusted_proxies = proxies;
   if (!log_level.empty()) options.log_level = log_level;
   if (options.page_dir.empty()) options.page_dir = InstalledPageDir();
   lattice::SetupLogging("lattice-web", options.log_level);
+  if (!store.empty()) spdlog::info("started for store {}", store);
   return lattice::web::RunWeb(options);
 }

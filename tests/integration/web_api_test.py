@@ -281,6 +281,15 @@ def admin_routes(world):
     expect_problem(web.request("POST", "/api/v1/stores", {"name": "x", "type": "kv",
                                                           "colour": "red"}, token=admin),
                    400, "an unknown field in a request body", "colour")
+    # Metrics: the admin cookie or a token with the metrics right; others are refused.
+    metrics = expect(web.request("GET", "/metrics", token=admin), 200, "metrics").body.decode()
+    check("# TYPE lattice_rpc_latency_seconds histogram" in metrics and
+          "lattice_web_http_connections_open" in metrics, "metrics text: %s" % metrics[:500])
+    expect_problem(web.request("GET", "/metrics", token=world.token), 403,
+                   "metrics with a token lacking the metrics right")
+    expect_problem(web.request("GET", "/metrics"), 401, "metrics without a token")
+    scraper = world.kernel.token("scraper", "--rights", "metrics")
+    expect(web.request("GET", "/metrics", token=scraper), 200, "metrics with the metrics right")
     doc = expect(web.request("GET", "/api/v1/openapi.json"), 200, "openapi").json()
     check(doc["openapi"].startswith("3.1"), "openapi version %r" % doc.get("openapi"))
 
