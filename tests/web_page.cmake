@@ -48,6 +48,13 @@ add_custom_command(
   DEPENDS ${_browser_source}/page_test.mjs
   VERBATIM)
 
+add_custom_command(
+  OUTPUT ${LATTICE_BROWSER_TEST_DIR}/openapi_check.mjs
+  COMMAND ${CMAKE_COMMAND} -E copy_if_different ${_browser_source}/openapi_check.mjs
+          ${LATTICE_BROWSER_TEST_DIR}/openapi_check.mjs
+  DEPENDS ${_browser_source}/openapi_check.mjs
+  VERBATIM)
+
 if(NOT TARGET lattice-web)
   # Buildable by name (for running page_test.mjs by hand); the test waits for lattice-web.
   add_custom_target(lattice_browser_tests
@@ -57,7 +64,15 @@ if(NOT TARGET lattice-web)
 endif()
 
 add_custom_target(lattice_browser_tests ALL
-  DEPENDS ${_browser_stamp} ${LATTICE_BROWSER_TEST_DIR}/page_test.mjs)
+  DEPENDS ${_browser_stamp} ${LATTICE_BROWSER_TEST_DIR}/page_test.mjs
+          ${LATTICE_BROWSER_TEST_DIR}/openapi_check.mjs)
+
+# - web_openapi_valid: the OpenAPI document lattice-web embeds, checked against the OpenAPI
+#   3.1 schema by @seriousme/openapi-schema-validator (npm); label unit.
+add_test(NAME web_openapi_valid
+         COMMAND ${LATTICE_NODE} ${LATTICE_BROWSER_TEST_DIR}/openapi_check.mjs
+                 ${CMAKE_BINARY_DIR}/lattice-web/openapi.json)
+set_tests_properties(web_openapi_valid PROPERTIES LABELS unit TIMEOUT 60)
 if(TARGET lattice_web_page)
   add_dependencies(lattice_browser_tests lattice_web_page)
 endif()

@@ -323,8 +323,40 @@ def session_cookie(world):
     check("script-src 'self'" in csp and "frame-ancestors 'none'" in csp, "page CSP %r" % csp)
 
 
+def started_by_the_service_manager(world):
+    """Declared and consented through the API, lattice-web's descriptor has the kernel start
+    another lattice-web on the port the declaration names, on loopback; it serves."""
+    import socket
+    web, admin = world.web, world.admin
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    expect(web.request("PUT", "/api/v1/services/lattice.web-gateway",
+                       {"store": "notes", "policy": "Global",
+                        "settings": [{"name": "port", "value": str(port)}]}, token=admin),
+           200, "declare the web gateway")
+    expect(web.request("PUT", "/api/v1/services/lattice.web-gateway/consent",
+                       {"consent": "follow-mesh"}, token=admin), 200, "consent")
+
+    def running():
+        services = web.request("GET", "/api/v1/services", token=admin).json()
+        return any(i["service_id"] == "lattice.web-gateway" and i["status"] == "running"
+                   for i in services["instances"])
+    wait_until(running, "the ServiceManager to start lattice-web", 60)
+
+    def serves():
+        done = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                               "http://127.0.0.1:%d/api/v1/openapi.json" % port],
+                              capture_output=True, text=True)
+        return done.stdout == "200"
+    wait_until(serves, "the started lattice-web to answer on port %d" % port)
+    expect(web.request("PUT", "/api/v1/services/lattice.web-gateway/consent",
+                       {"consent": "block"}, token=admin), 200, "block")
+    wait_until(lambda: not serves(), "the stopped lattice-web to go away", 60)
+
+
 SCENARIOS = {f.__name__: f for f in (keys_round_trip, scan_pages, bad_input, chat, admin_routes,
-                                     session_cookie)}
+                                     session_cookie, started_by_the_service_manager)}
 
 
 def main():
