@@ -1,6 +1,7 @@
 #include "src/app.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 
 #include <spdlog/spdlog.h>
@@ -14,7 +15,22 @@
 
 namespace lattice::web {
 
+namespace {
+
+// Each connection is a descriptor: thousands of idle event streams need more than the usual
+// soft limit of 1024, up to what the hard limit allows.
+void RaiseDescriptorLimit() {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
+
 int RunWeb(const WebOptions& options) {
+  RaiseDescriptorLimit();
   http::ServerOptions server_options;
   if (absl::Status s = ParseListen(options.listen, &server_options.host, &server_options.port);
       !s.ok()) {

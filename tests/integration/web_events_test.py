@@ -11,8 +11,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from web_support import (Kernel, SseClient, Web, check, expect, expect_problem,  # noqa: E402
-                         run_main, wait_until)
+from web_support import (DEADLINE, Kernel, SseClient, Web, check, expect,  # noqa: E402
+                         expect_problem, run_main, wait_until)
 
 
 class World:
@@ -154,8 +154,69 @@ def bad_requests(world):
     check(any(e["event"] == "error" for e in stream.events), "no error event: %r" % stream.events)
 
 
+def hostile_clients(world):
+    """A thousand idle event streams, a slow-loris client and a client that never reads its
+    stream do not stop others being served; the one that never reads is dropped."""
+    import resource
+    import socket
+    import time
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    web = world.web
+    def request(prefix):
+        return ("GET /api/v1/stores/feed/events?prefix=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Authorization: Bearer %s\r\n\r\n" % (prefix, world.token)).encode()
+    # The idle streams follow a prefix the big writes below are not under.
+    idle = []
+    for _ in range(1000):
+        s = socket.create_connection(("127.0.0.1", web.port))
+        s.sendall(request("idle/"))
+        idle.append(s)
+    # The slow loris: a request head that never ends, a byte at a time.
+    loris = socket.create_connection(("127.0.0.1", web.port))
+    loris.sendall(b"GET /api/v1/stores/feed/keys/x HTTP/1.1\r\nHost: 1")
+    # The client that never reads, with a small receive buffer so the server's queue fills.
+    stuck = socket.socket()
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.connect(("127.0.0.1", web.port))
+    stuck.sendall(request("big"))
+    started = time.monotonic()
+    for i in range(40):
+        loris.sendall(b"2")
+        world.put("big%d" % i, "x" * 100_000)  # each write also answers within the deadline
+    check(time.monotonic() - started < 60, "writes slowed to a crawl beside hostile clients")
+    # The idle streams are still open and live: one of them sees a write under its prefix.
+    world.put("idle%2Fping", "1")
+    last = idle[-1]
+    last.settimeout(DEADLINE)
+    seen = b""
+    while b"idle/ping" not in seen:
+        chunk = last.recv(65536)
+        check(chunk, "an idle stream was closed")
+        seen += chunk
+
+    # The never-reading client's queue passed its limit: the server closed the connection.
+    def stuck_closed():
+        stuck.setblocking(False)
+        try:
+            while True:
+                chunk = stuck.recv(1 << 20)
+                if not chunk:
+                    return True
+        except BlockingIOError:
+            return False
+        except ConnectionResetError:
+            return True
+    wait_until(stuck_closed, "the server to drop the client that never reads")
+    # The slow loris is cut off by the request timeout; others were served meanwhile.
+    expect(web.request("GET", "/api/v1/stores/feed/keys/big0", token=world.token), 200,
+           "a request beside a thousand idle streams")
+    for s in idle + [loris, stuck]:
+        s.close()
+
+
 SCENARIOS = {f.__name__: f for f in (live_and_resume, restarts, many_watchers_and_slow_readers,
-                                     bad_requests)}
+                                     bad_requests, hostile_clients)}
 
 
 def main():
