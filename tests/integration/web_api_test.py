@@ -271,6 +271,12 @@ def admin_routes(world):
     check("made-by-web" in [t["name"] for t in tokens["tokens"]], "tokens %r" % tokens)
     peers = expect(web.request("GET", "/api/v1/peers", token=admin), 200, "peers").json()
     check(any(p.get("self") for p in peers["peers"]), "peers list lacks this node: %r" % peers)
+    me = next(p for p in peers["peers"] if p.get("self"))
+    renamed = expect(web.request("PATCH", "/api/v1/peers/" + me["node_id"], {"name": "renamed"},
+                                 token=admin), 200, "rename this node").json()
+    check(any(p["name"] == "renamed" for p in renamed["peers"]), "rename: %r" % renamed)
+    expect_problem(web.request("DELETE", "/api/v1/peers/00000000deadbeef", token=admin), 404,
+                   "revoking a node that is not a peer")
     invite = expect(web.request("POST", "/api/v1/peers/invitations", {}, token=admin), 201,
                     "invite").json()
     check(len(invite["token"]) > 20, "invite %r" % invite)
@@ -350,9 +356,21 @@ def started_by_the_service_manager(world):
                               capture_output=True, text=True)
         return done.stdout == "200"
     wait_until(serves, "the started lattice-web to answer on port %d" % port)
-    expect(web.request("PUT", "/api/v1/services/lattice.web-gateway/consent",
-                       {"consent": "block"}, token=admin), 200, "block")
+    control = "/api/v1/services/lattice.web-gateway/"
+    expect(web.request("POST", control + "stop", {"store": "notes"}, token=admin), 200, "stop")
     wait_until(lambda: not serves(), "the stopped lattice-web to go away", 60)
+    expect(web.request("POST", control + "start", {"store": "notes"}, token=admin), 200, "start")
+    wait_until(serves, "the restarted lattice-web to answer", 60)
+    expect(web.request("POST", control + "reset", {"store": "notes"}, token=admin), 200, "reset")
+    overrides = expect(web.request("PUT", control + "override",
+                                   {"store": "notes", "key": "bind", "value": "127.0.0.1"},
+                                   token=admin), 200, "override").json()
+    check(any(o["name"] == "bind" for o in overrides["overrides"]), "overrides %r" % overrides)
+    expect(web.request("PUT", control + "consent", {"consent": "block"}, token=admin), 200,
+           "block")
+    wait_until(lambda: not serves(), "the blocked lattice-web to go away", 60)
+    expect(web.request("DELETE", "/api/v1/services/lattice.web-gateway?store=notes",
+                       token=admin), 200, "undeclare")
 
 
 SCENARIOS = {f.__name__: f for f in (keys_round_trip, scan_pages, bad_input, chat, admin_routes,
