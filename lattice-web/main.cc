@@ -3,6 +3,9 @@
 // secret of its own: every request's bearer token (or session cookie) goes to the kernel,
 // which judges it. Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot start, 2 on a usage
 // error.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
@@ -17,13 +20,17 @@
 namespace {
 
 // The page installed beside the binary: <bin>/../share/lattice/web (the build tree has the
-// same layout). Empty when it is not there.
+// same layout). Empty when it is not there or this process may not read it (a daemon the
+// kernel confines reads the system's /usr, not a build tree): the API is served without it.
 std::string InstalledPageDir() {
   std::error_code error;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
   if (error) return "";
   auto dir = exe.parent_path().parent_path() / "share" / "lattice" / "web";
-  return std::filesystem::exists(dir / "index.html", error) ? dir.string() : "";
+  int fd = ::open((dir / "index.html").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  ::close(fd);
+  return dir.string();
 }
 
 }  // namespace
