@@ -41,8 +41,10 @@ absl::Status LoadConfigFile(const std::string& path, WebOptions& options) {
   }
   const toml::table* web = root["web"].as_table();
   if (web == nullptr) return absl::OkStatus();
-  for (const auto& [key, value] : *web) {
-    std::string name(key.str());
+  for (const auto& entry : *web) {
+    // Not a structured binding: the lambdas below capture the value (clang 14 cannot).
+    const toml::node& value = entry.second;
+    std::string name(entry.first.str());
     auto text = [&](std::string& out) -> absl::Status {
       if (!value.is_string()) return absl::InvalidArgumentError(fmt::format("{}: web.{} must be a string", path, name));
       out = *value.value<std::string>();

@@ -34,7 +34,7 @@ class World:
         self.web = Web(args, self.kernel, self.root, web_args)
         self.kernel.start()
         self.web.start()
-        self.admin = self.kernel.cookie()
+        self.admin = self.kernel.admin_cookie()
         expect(self.web.request("POST", "/api/v1/stores", {"name": "notes", "type": "kv"},
                                 token=self.admin), 201, "creating a store")
         self.token = self.kernel.token("app", "--store", "notes", "--rights", "read,write,watch")

@@ -27,7 +27,7 @@ class World:
         self.web = Web(args, self.kernel, self.root, ["--config", self.config])
         self.kernel.start()
         self.web.start()
-        self.admin = self.kernel.cookie()
+        self.admin = self.kernel.admin_cookie()
         expect(self.web.request("POST", "/api/v1/stores", {"name": "feed", "type": "kv"},
                                 token=self.admin), 201, "a store")
         self.token = self.kernel.token("watcher", "--store", "feed",

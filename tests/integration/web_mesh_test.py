@@ -15,30 +15,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from web_support import (Kernel, SseClient, Web, check, expect, run_main,  # noqa: E402
+from web_support import (MeshKernel, SseClient, Web, check, expect, run_main,  # noqa: E402
                          wait_until)
 
 MESH_DEADLINE = 60.0
-
-
-class MeshKernel(Kernel):
-    """A kernel listening for peers on 127.0.0.1; restarts keep the port it first took."""
-
-    def __init__(self, args, root, name):
-        os.makedirs(root)
-        super().__init__(args, root, name, "127.0.0.1:0")
-
-    def start(self):
-        super().start()
-        addresses = self.status().get("listen_addresses", [])
-        check(addresses and addresses[0].startswith("127.0.0.1:"), "listens on %r" % addresses)
-        self.listen = addresses[0]
-
-    def status(self):
-        return json.loads(self.ctl("--json", "status"))
-
-    def connected(self):
-        return self.status().get("peers_connected", 0) >= 1
 
 
 class Mesh:
@@ -56,8 +36,7 @@ class Mesh:
         wait_until(lambda: self.a.connected() and self.b.connected(), "alpha and beta to connect",
                    MESH_DEADLINE)
         self.store = self.a.ctl("store", "create", "shared", "--type", "kv").split()[0]
-        wait_until(lambda: any(s.get("id") == self.store for s in self.b.status().get("stores", [])),
-                   "the store to reach beta", MESH_DEADLINE)
+        wait_until(lambda: self.b.has_store(self.store), "the store to reach beta", MESH_DEADLINE)
         self.token = self.b.token("web", "--store", self.store, "--rights", "read,write,watch")
         self.web.start()
 

@@ -32,109 +32,16 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import web_support as support  # noqa: E402
+from web_support import MeshKernel as Kernel, TestFailure, check, free_port, tail  # noqa: E402,F401
+
 DEADLINE = 60.0  # seconds for anything that crosses nodes or starts a process
 SKIP = 77
 
 
-class TestFailure(AssertionError):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise TestFailure(message)
-
-
 def wait_until(predicate, what, deadline=DEADLINE):
-    end = time.monotonic() + deadline
-    while not predicate():
-        if time.monotonic() > end:
-            raise TestFailure("timed out after %.0fs waiting for %s" % (deadline, what))
-        time.sleep(0.05)
-
-
-def tail(path, lines=40):
-    try:
-        with open(path, errors="replace") as f:
-            return "\n" + "".join(f.readlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Kernel:
-    """A lattice-kernel with its own data and socket directory (so its own admin.cookie),
-    listening for peers on 127.0.0.1; restarts keep its first port."""
-
-    def __init__(self, args, root, name):
-        os.makedirs(root)
-        self.ctl_binary = args.ctl
-        self.binary = args.kernel
-        self.name = name
-        self.root = root
-        self.data = os.path.join(root, "data")
-        self.socket = os.path.join(root, "kernel.sock")
-        self.log_path = os.path.join(root, "kernel.log")
-        self.listen = "127.0.0.1:0"
-        self.process = None
-
-    def start(self):
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [self.binary, "--data-dir", self.data, "--socket", self.socket, "--name", self.name,
-             "--listen", self.listen, "--log-level", "debug"],
-            stdout=log, stderr=log)
-        wait_until(lambda: self.ctl_ok("status"), "kernel %s to answer on its socket" % self.name)
-        addresses = self.status().get("listen_addresses", [])
-        check(addresses and addresses[0].startswith("127.0.0.1:"),
-              "kernel %s listens on %r" % (self.name, addresses))
-        self.listen = addresses[0]
-
-    def ctl_command(self):
-        return [self.ctl_binary, "--socket", self.socket]
-
-    def ctl_ok(self, *args):
-        if self.process.poll() is not None:
-            raise TestFailure("kernel %s exited: %s" % (self.name, tail(self.log_path)))
-        return subprocess.run(self.ctl_command() + list(args), capture_output=True).returncode == 0
-
-    def ctl(self, *args):
-        done = subprocess.run(self.ctl_command() + list(args), capture_output=True, text=True,
-                              timeout=60)
-        check(done.returncode == 0, "lattice-ctl %s on %s failed: %s"
-              % (" ".join(args), self.name, done.stderr))
-        return done.stdout
-
-    def ctl_json(self, *args):
-        return json.loads(self.ctl("--json", *args))
-
-    def status(self):
-        return self.ctl_json("status")
-
-    def has_store(self, store_id):
-        status = self.status()
-        if not any(s.get("id") == store_id for s in status.get("stores", [])):
-            return False
-        return all(b.get("done", False) for b in status.get("bootstraps", [])
-                   if b.get("store_id") == store_id)
-
-    def admin_cookie(self):
-        with open(os.path.join(os.path.dirname(self.socket), "admin.cookie")) as f:
-            return f.read().strip()
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    return support.wait_until(predicate, what, deadline)
 
 
 class Web:

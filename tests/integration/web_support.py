@@ -73,8 +73,11 @@ class Kernel:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [self.binary, "--data-dir", self.data, "--socket", self.socket, "--name", self.name,
-             "--listen", self.listen], stdout=log, stderr=log)
-        wait_until(lambda: self.ctl_ok("status"), "the kernel to answer on its socket")
+             "--listen", self.listen, "--log-level", "debug"], stdout=log, stderr=log)
+        wait_until(lambda: self.ctl_ok("status"), "kernel %s to answer on its socket" % self.name)
+
+    def ctl_command(self):
+        return [self.ctl_binary, "--socket", self.socket]
 
     def ctl_ok(self, *args):
         if self.process.poll() is not None:
@@ -88,7 +91,7 @@ class Kernel:
         check(done.returncode == 0, "lattice-ctl %s failed: %s" % (" ".join(args), done.stderr))
         return done.stdout
 
-    def cookie(self):
+    def admin_cookie(self):
         with open(os.path.join(os.path.dirname(self.socket), "admin.cookie")) as f:
             return f.read().strip()
 
@@ -108,6 +111,45 @@ class Kernel:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MeshKernel(Kernel):
+    """A kernel with its own data and socket directory (so its own admin.cookie), listening
+    for peers on 127.0.0.1; restarts keep the port it first took."""
+
+    def __init__(self, args, root, name):
+        os.makedirs(root)
+        super().__init__(args, root, name, "127.0.0.1:0")
+
+    def start(self):
+        super().start()
+        addresses = self.status().get("listen_addresses", [])
+        check(addresses and addresses[0].startswith("127.0.0.1:"),
+              "kernel %s listens on %r" % (self.name, addresses))
+        self.listen = addresses[0]
+
+    def ctl_json(self, *args):
+        return json.loads(self.ctl("--json", *args))
+
+    def status(self):
+        return self.ctl_json("status")
+
+    def connected(self):
+        return self.status().get("peers_connected", 0) >= 1
+
+    def has_store(self, store_id):
+        """Whether the store is here and done bootstrapping."""
+        status = self.status()
+        if not any(s.get("id") == store_id for s in status.get("stores", [])):
+            return False
+        return all(b.get("done", False) for b in status.get("bootstraps", [])
+                   if b.get("store_id") == store_id)
 
 
 class Response:
