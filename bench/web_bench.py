@@ -217,13 +217,17 @@ def main():
     parser.add_argument("--watchers", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--only", default="http,sse")
+    parser.add_argument("--io-threads", type=int, default=2, help="lattice-web's io_threads")
     args = parser.parse_args()
     binaries = argparse.Namespace(kernel=os.path.join(args.build, "lattice-kernel/lattice-kernel"),
                                   ctl=os.path.join(args.build, "lattice-ctl/lattice-ctl"),
                                   web=os.path.join(args.build, "lattice-web/lattice-web"))
     root = tempfile.mkdtemp(prefix="lattice-web-bench-")
     kernel = Kernel(binaries, root, "bench")
-    web = Web(binaries, kernel, root, log_level="info")
+    config = os.path.join(root, "web.toml")
+    with open(config, "w") as f:
+        f.write("[web]\nio_threads = %d\n" % args.io_threads)
+    web = Web(binaries, kernel, root, ["--config", config], log_level="info")
     try:
         kernel.start()
         kernel.ctl("store", "create", "bench", "--type", "kv")

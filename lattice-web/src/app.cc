@@ -59,6 +59,7 @@ int RunWeb(const WebOptions& options) {
   ApiContext context{link, feeds};
   context.secure_cookie = options.secure_cookie;
 
+  server_options.threads = options.io_threads;
   server_options.max_connections = options.max_connections;
   server_options.max_body_bytes = options.max_body_bytes;
   server_options.max_header_bytes = options.max_header_bytes;

@@ -89,6 +89,8 @@ absl::Status LoadConfigFile(const std::string& path, WebOptions& options) {
           options.trusted_proxies.push_back(*item.value<std::string>());
         }
       }
+    } else if (name == "io_threads") {
+      s = number(options.io_threads, 1, 64);
     } else if (name == "max_connections") {
       s = number(options.max_connections, 1, 1'000'000);
     } else if (name == "max_body_bytes") {

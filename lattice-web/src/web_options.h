@@ -16,6 +16,7 @@ struct WebOptions {
   std::string page_dir;               // the management page's files ("" = the installed ones)
   std::vector<std::string> trusted_proxies;  // whose X-Forwarded-* headers are believed
   bool secure_cookie = false;         // mark the session cookie Secure (behind TLS)
+  int io_threads = 2;                 // threads running the HTTP server's event loop
   size_t max_connections = 10'000;
   size_t max_body_bytes = 8 << 20;
   size_t max_header_bytes = 16 << 10;
