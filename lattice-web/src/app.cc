@@ -68,9 +68,10 @@ int RunWeb(const WebOptions& options) {
   server_options.trusted_proxies = options.trusted_proxies;
 
   std::unique_ptr<http::Server> server;
-  Gateway gateway(context, *std::move(page), MetricsRoute(context, [&server] {
-                    return server ? server->connections() : 0;
-                  }));
+  ServerFigures figures{
+      [&server] { return server ? server->connections() : 0; },
+      [&server] { return server ? server->responses_by_class() : std::array<uint64_t, 5>{}; }};
+  Gateway gateway(context, *std::move(page), MetricsRoute(context, std::move(figures)));
   server = std::make_unique<http::Server>(
       server_options,
       [&gateway](std::shared_ptr<http::Exchange> exchange) { gateway.Handle(exchange); });

@@ -3,12 +3,20 @@
 // text format.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <functional>
 
 #include "src/api/gateway.h"
 
 namespace lattice::web {
 
-Gateway::MetricsHandler MetricsRoute(ApiContext& context, std::function<size_t()> connections);
+// What the HTTP server counts, read at each scrape.
+struct ServerFigures {
+  std::function<size_t()> connections;
+  std::function<std::array<uint64_t, 5>()> responses_by_class;  // [0] 1xx ... [4] 5xx
+};
+
+Gateway::MetricsHandler MetricsRoute(ApiContext& context, ServerFigures server);
 
 }  // namespace lattice::web

@@ -9,6 +9,7 @@ Each scenario starts its own kernel and lattice-web; ctest runs one scenario per
 
 import json
 import os
+import re
 import select
 import subprocess
 import sys
@@ -291,6 +292,8 @@ def admin_routes(world):
     metrics = expect(web.request("GET", "/metrics", token=admin), 200, "metrics").body.decode()
     check("# TYPE lattice_rpc_latency_seconds histogram" in metrics and
           "lattice_web_http_connections_open" in metrics, "metrics text: %s" % metrics[:500])
+    served = re.search(r'^lattice_web_http_requests_total\{class="2xx"\} (\d+)', metrics, re.M)
+    check(served and int(served.group(1)) >= 10, "2xx responses counted: %r" % served)
     expect_problem(web.request("GET", "/metrics", token=world.token), 403,
                    "metrics with a token lacking the metrics right")
     expect_problem(web.request("GET", "/metrics"), 401, "metrics without a token")

@@ -243,6 +243,7 @@ void Connection::Dispatch() {
 void Connection::WriteResponse(Response response, AnswerContext context) {
   if (phase_ != Phase::kHandling) return;
   phase_ = Phase::kWritingResponse;
+  server_->CountResponse(response.status);
   WireContext wire;
   wire.head_request = context.head_request;
   wire.close = !context.keep_alive || ResponseAsksToClose(response) || server_->stopping();
@@ -307,6 +308,7 @@ void Connection::StartStream(Response head, std::shared_ptr<StreamState> state) 
   }
   CancelTimer();
   phase_ = Phase::kStreaming;
+  server_->CountResponse(head.status);
   stream_ = std::move(state);
   WireContext wire;
   wire.close = true;

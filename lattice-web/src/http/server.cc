@@ -66,4 +66,10 @@ void Server::Stop() {
 
 size_t Server::connections() const { return state_->open_connections.load(); }
 
+std::array<uint64_t, 5> Server::responses_by_class() const {
+  std::array<uint64_t, 5> counts{};
+  for (size_t i = 0; i < counts.size(); ++i) counts[i] = state_->responses_by_class[i].load();
+  return counts;
+}
+
 }  // namespace lattice::web::http

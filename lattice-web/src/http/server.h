@@ -3,6 +3,8 @@
 // not threads.
 #pragma once
 
+#include <array>
+
 #include <absl/status/status.h>
 
 #include <cstdint>
@@ -41,6 +43,8 @@ class Server {
   // Answers given after this are dropped. A stopped server cannot be started again.
   void Stop();
   size_t connections() const;  // open connections now (for /metrics)
+  // Responses begun so far by status class: [0] 1xx, [1] 2xx ... [4] 5xx (for /metrics).
+  std::array<uint64_t, 5> responses_by_class() const;
 
  private:
   std::shared_ptr<ServerState> state_;

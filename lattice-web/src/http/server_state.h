@@ -3,6 +3,7 @@
 // Server::Stop() never points at a destroyed io_context.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
@@ -29,6 +30,14 @@ struct ServerState {
   TrustedProxies proxies;
   boost::asio::io_context io;
   std::atomic<size_t> open_connections{0};
+  // Responses begun, by status class: [0] 1xx ... [4] 5xx (for /metrics).
+  std::array<std::atomic<uint64_t>, 5> responses_by_class{};
+
+  void CountResponse(int status) {
+    int index = status / 100 - 1;
+    if (index < 0 || index > 4) index = 4;  // the wire sends an impossible status as 500
+    responses_by_class[static_cast<size_t>(index)].fetch_add(1, std::memory_order_relaxed);
+  }
 
   // Adds a connection to those Stop() closes; false (and nothing added) once stopping.
   bool Register(uint64_t id, const std::shared_ptr<Connection>& connection);
