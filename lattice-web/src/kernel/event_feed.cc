@@ -244,11 +244,8 @@ void EventFeed::Hold(Held held) {
   held_.push_back(std::move(held));
   while (held_.size() > options_.max_replay_events || held_bytes_ > options_.max_replay_bytes) {
     // Whole intentions leave together, so the floor is always a complete position.
-    uint64_t cursor = held_.front().position.partial == 0 ? held_.front().position.complete
-                                                          : held_.front().position.complete + 1;
-    while (!held_.empty() && (held_.front().position.partial == 0
-                                  ? held_.front().position.complete
-                                  : held_.front().position.complete + 1) == cursor) {
+    uint64_t cursor = held_.front().position.intention();
+    while (!held_.empty() && held_.front().position.intention() == cursor) {
       held_bytes_ -= held_.front().frame.size();
       held_.pop_front();
     }

@@ -18,6 +18,9 @@ struct EventPosition {
   uint64_t complete = 0;  // every intention up to this cursor has been seen
   uint64_t partial = 0;   // and the first `partial` events of intention complete+1
 
+  // The intention this position is in (partial) or has just completed.
+  uint64_t intention() const { return partial == 0 ? complete : complete + 1; }
+
   std::string ToId() const;
   // Parses "C" or "C.j" (decimal, j >= 1); nullopt otherwise.
   static std::optional<EventPosition> Parse(std::string_view id);
