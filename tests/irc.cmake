@@ -20,10 +20,12 @@ endif()
 set(LATTICE_IRC_TESTS ${CMAKE_CURRENT_LIST_DIR})
 
 add_executable(irc_unit_tests
+  ${LATTICE_IRC_TESTS}/unit/irc/channel_modes_test.cc
   ${LATTICE_IRC_TESTS}/unit/irc/line_reader_test.cc
   ${LATTICE_IRC_TESTS}/unit/irc/message_test.cc
   ${LATTICE_IRC_TESTS}/unit/irc/names_test.cc
   ${LATTICE_IRC_TESTS}/unit/irc/protocol_state_test.cc
+  ${LATTICE_IRC_TESTS}/unit/irc/server_modes_test.cc
   ${LATTICE_IRC_TESTS}/unit/irc/server_test.cc
   ${LATTICE_IRC_TESTS}/unit/irc/utf8_test.cc)
 target_include_directories(irc_unit_tests PRIVATE ${LATTICE_IRC_TESTS}/unit/irc)
@@ -83,7 +85,9 @@ elseif(TARGET lattice-kernel AND TARGET lattice-ctl)
       connection_policies
       irssi_smoke
       service_descriptor
-      channel_names_agree)
+      channel_names_agree
+      channel_operators
+      channel_settings)
   # Two kernels in a mesh on loopback, a gateway on each, clients on both
   # (irc_mesh_test.py reuses the clients and gateways of irc_gateway_test.py).
   lattice_irc_scenarios(irc_mesh_test.py irc_mesh_ 300
@@ -91,7 +95,8 @@ elseif(TARGET lattice-kernel AND TARGET lattice-ctl)
       cross_node_talk
       remote_presence
       history_across_nodes
-      offline_catch_up)
+      offline_catch_up
+      modes_across_nodes)
   # What a newcomer meets first (tests/integration/readme_examples_test.py): every
   # lattice-ctl line of the README as written, `store sync --wait` without peers, and a
   # kernel whose peer port is taken.

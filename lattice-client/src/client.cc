@@ -299,6 +299,22 @@ absl::StatusOr<v1::Topic> Client::GetTopic(const std::string& store,
   });
 }
 
+absl::StatusOr<v1::WriteResult> Client::SetModes(const v1::SetModesRequest& request) {
+  return impl_->Unary<v1::WriteResult>([&](auto* context, auto* response) {
+    return impl_->chat->SetModes(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::ChannelInfo> Client::GetChannel(const std::string& store,
+                                                   const std::string& channel) {
+  v1::GetChannelRequest request;
+  request.set_store(store);
+  request.set_channel(channel);
+  return impl_->Unary<v1::ChannelInfo>([&](auto* context, auto* response) {
+    return impl_->chat->GetChannel(context, request, response);
+  });
+}
+
 absl::StatusOr<v1::HistoryResponse> Client::History(const std::string& store,
                                                     const std::string& channel, uint32_t limit,
                                                     const std::string& before) {

@@ -13,10 +13,15 @@ enum Capability : uint32_t {
   kCapMessageTags = 1u << 1,  // @msgid (the message hash) and client-only tags
   kCapEchoMessage = 1u << 2,  // a client's own PRIVMSG/NOTICE come back to it
   kCapBatch = 1u << 3,        // history playback arrives in a chathistory batch
+  // Every status prefix in NAMES, WHO and WHOIS ("@+nick"), not only the highest.
+  kCapMultiPrefix = 1u << 12,
+  // nick!user@host in NAMES (353).
+  kCapUserhostInNames = 1u << 13,
 };
 using CapSet = uint32_t;
 
-inline constexpr CapSet kAllCaps = kCapServerTime | kCapMessageTags | kCapEchoMessage | kCapBatch;
+inline constexpr CapSet kAllCaps = kCapServerTime | kCapMessageTags | kCapEchoMessage | kCapBatch |
+                                   kCapMultiPrefix | kCapUserhostInNames;
 
 // "server-time message-tags echo-message batch": the CAP LS / LIST payload.
 std::string CapNames(CapSet caps);

@@ -22,6 +22,8 @@ struct PostOutcome {
 struct ChannelSnapshot {
   absl::Status status;  // not OK: the kernel could not be read in time
   v1::Topic topic;
+  // The channel's settings that are on (Chat.GetChannel); empty from a kernel without it.
+  std::vector<v1::ChannelMode> modes;
   std::vector<v1::ChatMessage> history;  // oldest first
   // A witness number at or above every message in `history`: watch events with a higher
   // cursor are certainly not in it.
@@ -48,6 +50,8 @@ class ChatBackend {
   virtual void Post(const v1::PostRequest& request, uint64_t order,
                     std::function<void(PostOutcome)> done) = 0;
   virtual void SetTopic(const v1::SetTopicRequest& request, uint64_t order,
+                        std::function<void(PostOutcome)> done) = 0;
+  virtual void SetModes(const v1::SetModesRequest& request, uint64_t order,
                         std::function<void(PostOutcome)> done) = 0;
   // `ref` (hex) names the message replied or reacted to.
   virtual void Reply(const v1::ReplyRequest& request, uint64_t order,

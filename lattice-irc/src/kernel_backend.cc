@@ -58,10 +58,11 @@ client::BackoffPolicy KernelBackoff() {
 }  // namespace
 
 struct KernelBackend::WriteJob {
-  enum class Kind { kPost, kTopic, kReply, kReact };
+  enum class Kind { kPost, kTopic, kReply, kReact, kModes };
   Kind kind = Kind::kPost;
   v1::PostRequest post;
   v1::SetTopicRequest topic;
+  v1::SetModesRequest modes;
   v1::ReplyRequest reply;
   v1::ReactRequest react;
   std::function<void(PostOutcome)> done;
@@ -197,6 +198,15 @@ void KernelBackend::SetTopic(const v1::SetTopicRequest& request, uint64_t order,
   Enqueue(order, std::move(job));
 }
 
+void KernelBackend::SetModes(const v1::SetModesRequest& request, uint64_t order,
+                             std::function<void(PostOutcome)> done) {
+  auto job = std::make_unique<WriteJob>();
+  job->kind = WriteJob::Kind::kModes;
+  job->modes = request;
+  job->done = std::move(done);
+  Enqueue(order, std::move(job));
+}
+
 void KernelBackend::Reply(const v1::ReplyRequest& request, uint64_t order,
                           std::function<void(PostOutcome)> done) {
   auto job = std::make_unique<WriteJob>();
@@ -316,6 +326,9 @@ PostOutcome KernelBackend::RunWrite(Lane& lane, WriteJob& job) {
         result = client->React(job.react.store(), job.react.ref(), job.react.emoji(),
                                job.react.sender());
         break;
+      case WriteJob::Kind::kModes:
+        result = client->SetModes(job.modes);
+        break;
     }
     if (result.ok()) {
       if (warned) spdlog::info("the kernel answers again; queued messages are being posted");
@@ -381,7 +394,17 @@ void KernelBackend::FetchChannel(const std::string& channel, uint32_t history_li
           absl::Status error;
           client::Client* client = EnsureClient(&reader_client_, deadline, &error);
           if (client == nullptr) return error;
-          LATTICE_ASSIGN_OR_RETURN(snapshot.topic, client->GetTopic(options_.store, channel));
+          // Topic and modes in one read; a kernel older than Chat.GetChannel has topics only.
+          snapshot.modes.clear();
+          absl::StatusOr<v1::ChannelInfo> settings = client->GetChannel(options_.store, channel);
+          if (settings.ok()) {
+            snapshot.topic = settings->topic();
+            snapshot.modes.assign(settings->modes().begin(), settings->modes().end());
+          } else if (settings.status().code() == absl::StatusCode::kUnimplemented) {
+            LATTICE_ASSIGN_OR_RETURN(snapshot.topic, client->GetTopic(options_.store, channel));
+          } else {
+            return settings.status();
+          }
           snapshot.history.clear();
           if (history_limit > 0) {
             LATTICE_ASSIGN_OR_RETURN(v1::HistoryResponse page,

@@ -62,6 +62,8 @@ class KernelBackend final : public ChatBackend {
             std::function<void(PostOutcome)> done) override;
   void SetTopic(const v1::SetTopicRequest& request, uint64_t order,
                 std::function<void(PostOutcome)> done) override;
+  void SetModes(const v1::SetModesRequest& request, uint64_t order,
+                std::function<void(PostOutcome)> done) override;
   void Reply(const v1::ReplyRequest& request, uint64_t order,
              std::function<void(PostOutcome)> done) override;
   void React(const v1::ReactRequest& request, uint64_t order,

@@ -30,6 +30,17 @@ inline constexpr size_t kMaxChannelsPerClient = 50;
 // Comma-separated targets of one PRIVMSG, NOTICE, JOIN or PART.
 inline constexpr size_t kMaxTargets = 4;
 
+// ---- Channel modes (channel_modes.h) ----
+// Changes that take a parameter in one MODE line (ISUPPORT MODES=); the rest are ignored.
+inline constexpr size_t kMaxModeParams = 4;
+// Ban masks of one channel on this gateway (MAXLIST=b:).
+inline constexpr size_t kMaxBans = 100;
+// A channel key (+k; KEYLEN=) and a ban mask.
+inline constexpr size_t kMaxKeyBytes = 23;
+inline constexpr size_t kMaxBanMaskBytes = 128;
+// The largest member limit +l takes.
+inline constexpr size_t kMaxChannelLimit = 100'000;
+
 // ---- Buffers ----
 // Bytes received but not yet handled (flood backlog). Beyond it: "Excess Flood".
 inline constexpr size_t kMaxRecvQueueBytes = 16 * 1024;

@@ -233,6 +233,8 @@ void IrcServer::Dispatch(LocalClient& client, const Message& m, int64_t now_ms) 
   if (cmd == "WHO") return HandleWho(client, m);
   if (cmd == "WHOIS") return HandleWhois(client, m);
   if (cmd == "MODE") return HandleMode(client, m);
+  if (cmd == "KICK") return HandleKick(client, m);
+  if (cmd == "INVITE") return HandleInvite(client, m);
   if (cmd == "AWAY") return HandleAway(client, m);
   if (cmd == "ISON") return HandleIson(client, m);
   if (cmd == "USERHOST") return HandleUserhost(client, m);
@@ -418,8 +420,10 @@ void IrcServer::SendWelcome(LocalClient& client) {
     Message m;
     m.prefix = options_.server_name;
     m.command = "004";
-    m.params = {Target(client), options_.server_name, "lattice-irc-" + options_.version, "iw",
-                "nt"};
+    m.params = {Target(client), options_.server_name, "lattice-irc-" + options_.version, "iw"};
+    // Channel modes, then those that take a parameter (channel_modes.h).
+    m.params.push_back("biklmnostv");
+    m.params.push_back("bklov");
     Send(client, Render(m));
   }
   for (auto& tokens : IsupportLines(IsupportTokens(options_.network_name))) {

@@ -102,7 +102,7 @@ class IrcServer {
 
   // ---- server_channels.cc ----
   void HandleJoin(LocalClient& client, const Message& message);
-  void JoinOne(LocalClient& client, const std::string& name);
+  void JoinOne(LocalClient& client, const std::string& name, const std::string& join_key = "");
   void CompleteJoin(ClientId id, const std::string& key, ChannelSnapshot snapshot);
   void HandlePart(LocalClient& client, const Message& message);
   void PartOne(LocalClient& client, const std::string& key, std::string_view reason, bool announce);
@@ -125,7 +125,7 @@ class IrcServer {
   void HandleTagMsg(LocalClient& client, const Message& message);
   void PostToChannel(LocalClient& client, const std::string& key, std::string text, bool action,
                      bool notice, const Message& message);
-  enum class WriteKind { kMessage, kNotice, kTopic };
+  enum class WriteKind { kMessage, kNotice, kTopic, kModes };
   void SubmitWrite(LocalClient& client, const std::string& channel_name, WriteKind kind,
                    const std::function<void(std::function<void(PostOutcome)>)>& submit);
   void OnWriteDone(uint64_t seq, ClientId id, const std::string& channel_name, WriteKind kind,
@@ -147,10 +147,33 @@ class IrcServer {
   // ---- server_queries.cc ----
   void HandleWho(LocalClient& client, const Message& message);
   void HandleWhois(LocalClient& client, const Message& message);
-  void HandleMode(LocalClient& client, const Message& message);
   void HandleAway(LocalClient& client, const Message& message);
   void HandleIson(LocalClient& client, const Message& message);
   void HandleUserhost(LocalClient& client, const Message& message);
+
+  // ---- server_modes.cc (channel_modes.h says which modes are kept where) ----
+  void HandleMode(LocalClient& client, const Message& message);
+  void HandleChannelMode(LocalClient& client, const Message& message);
+  void HandleUserMode(LocalClient& client, const Message& message);
+  void HandleKick(LocalClient& client, const Message& message);
+  void HandleInvite(LocalClient& client, const Message& message);
+  // A "modes" watch event: the channel's replicated settings change, members see MODE.
+  void DeliverModesEvent(const v1::ChatMessage& message, const std::string& key,
+                         const std::string& source);
+  void ApplySnapshotModes(Channel& channel, const ChannelSnapshot& snapshot);
+  // Whether `client` may complete its JOIN of `channel` (+b, +i, +k, +l); if not, the
+  // numeric that says why has been sent.
+  bool AdmitJoin(LocalClient& client, Channel& channel, const std::string& key);
+  // Why `client` may not speak in the channel `key` (for a 404), or "" when it may.
+  std::string CannotSendReason(const LocalClient& client, const std::string& key);
+  // PRIVMSG/NOTICE to "@#chan" or "+#chan": to this gateway's members with that status only,
+  // not stored (the chat store's messages go to everyone on every node).
+  void SendStatusMessage(LocalClient& client, const std::string& target, const std::string& text,
+                         bool notice);
+  // "@+nick" (multi-prefix) or "@nick", "nick!user@host" with userhost-in-names.
+  std::string MemberPrefix(const LocalClient& asker, const Channel& channel, ClientId member);
+  // Whether `client` has completed its JOIN of the channel `key`.
+  bool IsJoined(const LocalClient& client, const std::string& key) const;
 
   // ---- output helpers (server.cc) ----
   void Send(LocalClient& client, const std::string& line);

@@ -29,6 +29,7 @@ IrcServer::Channel& IrcServer::ChannelFor(const std::string& key) {
   if (inserted) {
     it->second.name = key;
     it->second.store_channel = StoreChannelFor(key);
+    it->second.created_unix = NowWallMs() / 1000;
   }
   return it->second;
 }
@@ -82,10 +83,14 @@ void IrcServer::HandleJoin(LocalClient& client, const Message& m) {
             {m.params[0], fmt::format("Too many channels (at most {})", limits::kMaxTargets)});
     return;
   }
-  for (const auto& name : names) JoinOne(client, name);
+  std::vector<std::string> keys;
+  if (m.params.size() > 1) keys = SplitCommaList(m.params[1]);
+  for (size_t i = 0; i < names.size(); ++i) {
+    JoinOne(client, names[i], i < keys.size() ? keys[i] : std::string());
+  }
 }
 
-void IrcServer::JoinOne(LocalClient& client, const std::string& name) {
+void IrcServer::JoinOne(LocalClient& client, const std::string& name, const std::string& join_key) {
   if (!IsValidChannelName(name)) {
     Numeric(client, kErrNoSuchChannel,
             {name, fmt::format("No such channel (channel names start with # and have at most "
@@ -101,7 +106,7 @@ void IrcServer::JoinOne(LocalClient& client, const std::string& name) {
   }
   Channel& channel = ChannelFor(key);
   channel.members.insert(client.id);
-  client.channels.emplace(key, Membership{});
+  client.channels.emplace(key, Membership{}).first->second.join_key = join_key;
   ClientId id = client.id;
   backend_.FetchChannel(
       channel.store_channel, options_.history_limit,
@@ -117,9 +122,21 @@ void IrcServer::CompleteJoin(ClientId id, const std::string& key, ChannelSnapsho
   Membership& membership = it->second;
   if (snapshot.status.ok()) {
     UpdateTopic(channel, snapshot.topic);
-    ShowRecentSpeakers(channel, snapshot.history);
+    ApplySnapshotModes(channel, snapshot);
   }
+  if (!AdmitJoin(*client, channel, membership.join_key)) {
+    PartOne(*client, key, "", /*announce=*/false);
+    return;
+  }
+  if (snapshot.status.ok()) ShowRecentSpeakers(channel, snapshot.history);
 
+  // The first of this gateway's clients in the channel is its operator here.
+  bool first = true;
+  for (ClientId other : channel.members) {
+    LocalClient* member = FindClient(other);
+    if (other != id && member != nullptr && IsJoined(*member, key)) first = false;
+  }
+  if (first) channel.modes.SetStatus('o', id, true);
   membership.joining = false;
   Outgoing join = Event(client->Prefix(), "JOIN", {channel.name}, /*trailing=*/false);
   Broadcast(channel, join);
@@ -166,7 +183,9 @@ void IrcServer::PlayHistory(LocalClient& client, Membership& membership, const C
                             const std::vector<v1::ChatMessage>& history) {
   std::string batch;
   bool any = false;
-  for (const auto& message : history) any = any || message.kind() != "topic";
+  for (const auto& message : history) {
+    any = any || (message.kind() != "topic" && message.kind() != "modes");
+  }
   if (any && (client.caps & kCapBatch) != 0) {
     batch = fmt::format("history{}", ++batch_counter_);
     Message start;
@@ -177,7 +196,8 @@ void IrcServer::PlayHistory(LocalClient& client, Membership& membership, const C
   }
   for (const auto& message : history) {
     membership.played.insert(message.hash());
-    if (message.kind() == "topic") continue;  // the current topic was sent as 332
+    // The current topic was sent as 332; the current modes are MODE's answer (324).
+    if (message.kind() == "topic" || message.kind() == "modes") continue;
     Delivery delivery;
     delivery.message = message;
     delivery.channel = channel.name;
@@ -235,6 +255,7 @@ void IrcServer::PartOne(LocalClient& client, const std::string& key, std::string
       }
     }
     channel->second.members.erase(client.id);
+    channel->second.modes.Forget(client.id);
   }
   client.channels.erase(it);
   DropChannelIfUnused(key);
@@ -300,6 +321,12 @@ void IrcServer::HandleTopic(LocalClient& client, const Message& m) {
     Numeric(client, kErrNotOnChannel, {name, "You're not on that channel"});
     return;
   }
+  if (auto channel = channels_.find(key); channel != channels_.end() &&
+                                          channel->second.modes.Has('t') &&
+                                          !channel->second.modes.IsOp(client.id)) {
+    Numeric(client, kErrChanOPrivsNeeded, {channel->second.name, "You're not channel operator"});
+    return;
+  }
   std::string text(TruncateUtf8(m.params[1], limits::kMaxTopicBytes));
   v1::SetTopicRequest request;
   request.set_store(options_.store);
@@ -314,21 +341,27 @@ void IrcServer::HandleTopic(LocalClient& client, const Message& m) {
 // ---- NAMES, LIST -------------------------------------------------------------------------------
 
 void IrcServer::SendNames(LocalClient& client, const Channel& channel) {
+  bool userhost = (client.caps & kCapUserhostInNames) != 0;
   std::vector<std::string> nicks;
   for (ClientId id : channel.members) {
     LocalClient* member = FindClient(id);
     if (member == nullptr) continue;
     auto it = member->channels.find(channel.name);
     if (member != &client && (it == member->channels.end() || it->second.joining)) continue;
-    nicks.push_back(member->nick);
+    nicks.push_back(MemberPrefix(client, channel, id) +
+                    (userhost ? member->Prefix() : member->nick));
   }
-  for (const auto& [user, last_seen] : channel.remote) nicks.push_back(user->nick);
+  for (const auto& [user, last_seen] : channel.remote) {
+    nicks.push_back(userhost ? user->Prefix() : user->nick);
+  }
+  // RFC 2812 §3.2.5: "@" marks a secret channel.
+  std::string kind = channel.modes.Has('s') ? "@" : "=";
   // Keep each 353 line well inside 512 bytes.
   constexpr size_t kNamesBytes = 400;
   std::string line;
   auto flush = [&] {
     if (line.empty()) return;
-    Numeric(client, kRplNamReply, {"=", channel.name, line});
+    Numeric(client, kRplNamReply, {kind, channel.name, line});
     line.clear();
   };
   for (const auto& nick : nicks) {
@@ -347,7 +380,8 @@ void IrcServer::HandleNames(LocalClient& client, const Message& m) {
   }
   for (const auto& name : SplitCommaList(m.params[0])) {
     auto channel = channels_.find(FoldCase(name));
-    if (channel == channels_.end()) {
+    if (channel == channels_.end() ||
+        (channel->second.modes.Has('s') && client.channels.count(channel->first) == 0)) {
       Numeric(client, kRplEndOfNames, {name, "End of /NAMES list."});
       continue;
     }
@@ -362,6 +396,8 @@ void IrcServer::HandleList(LocalClient& client, const Message& m) {
   }
   ClientId id = client.id;
   backend_.ListChannels([this, id, filter](ChannelList list) {
+    // Secret channels (+s) are listed to their members only.
+    std::set<std::string> secret;
     LocalClient* asker = FindClient(id);
     if (asker == nullptr) return;
     struct Row {
@@ -373,6 +409,9 @@ void IrcServer::HandleList(LocalClient& client, const Message& m) {
       for (const auto& info : list.channels) {
         std::string name = IrcChannelFor(info.name());
         if (name.empty()) continue;
+        for (const auto& mode : info.modes()) {
+          if (mode.mode() == "s") secret.insert(name);
+        }
         Row& row = rows[name];
         if (info.topic().set()) row.topic = info.topic().text();
       }
@@ -381,6 +420,11 @@ void IrcServer::HandleList(LocalClient& client, const Message& m) {
                                  list.status.message()));
     }
     for (const auto& [key, channel] : channels_) {
+      if (channel.modes.Has('s')) {
+        secret.insert(key);
+      } else {
+        secret.erase(key);  // this gateway has seen it switched off since
+      }
       Row& row = rows[key];
       row.users = channel.members.size() + channel.remote.size();
       if (channel.topic_known && channel.topic.set()) row.topic = channel.topic.text();
@@ -388,6 +432,7 @@ void IrcServer::HandleList(LocalClient& client, const Message& m) {
     Numeric(*asker, kRplListStart, {"Channel", "Users  Name"});
     for (const auto& [name, row] : rows) {
       if (!filter.empty() && filter.count(name) == 0) continue;
+      if (secret.count(name) != 0 && asker->channels.count(name) == 0) continue;
       Numeric(*asker, kRplList,
               {name, std::to_string(row.users),
                std::string(TruncateUtf8(row.topic, limits::kMaxTopicBytes))});

@@ -58,14 +58,18 @@ void IrcServer::HandleMessage(LocalClient& client, const Message& m, bool notice
   }
   const std::string& text = m.params[1];
   for (const auto& target : targets) {
+    if ((target[0] == '@' || target[0] == '+') && target.size() > 1 && target[1] == '#') {
+      SendStatusMessage(client, target, text, notice);  // STATUSMSG (server_modes.cc)
+      continue;
+    }
     if (target[0] == '#') {
       if (!IsValidChannelName(target)) {
         error(kErrNoSuchChannel, {target, "No such channel"});
         continue;
       }
       std::string key = FoldCase(target);
-      if (client.channels.count(key) == 0) {
-        error(kErrCannotSendToChan, {target, "Cannot send to channel (join it first)"});
+      if (std::string why = CannotSendReason(client, key); !why.empty()) {
+        error(kErrCannotSendToChan, {target, why});
         continue;
       }
       std::string body = text;
@@ -218,7 +222,11 @@ void IrcServer::OnWriteDone(uint64_t seq, ClientId id, const std::string& channe
     if (own_writes_.size() >= limits::kMaxRememberedOwnPosts) own_writes_.clear();
     own_writes_[outcome.hash] = OwnWrite{id, prefix, kind == WriteKind::kNotice};
   } else if (client != nullptr) {
-    if (kind == WriteKind::kTopic) {
+    if (kind == WriteKind::kModes) {
+      Numeric(*client, kErrUnknownError,
+              {"MODE", fmt::format("The modes of {} were not changed: {}", channel_name,
+                                   outcome.status.message())});
+    } else if (kind == WriteKind::kTopic) {
       Numeric(*client, kErrUnknownError,
               {"TOPIC", fmt::format("The topic of {} was not set: {}", channel_name,
                                     outcome.status.message())});
@@ -307,6 +315,10 @@ void IrcServer::DeliverEvent(const v1::ChatMessage& message) {
 
   if (message.kind() == "topic") {
     DeliverTopicEvent(message, key, source);
+    return;
+  }
+  if (message.kind() == "modes") {
+    DeliverModesEvent(message, key, source);
     return;
   }
   if (external != nullptr) EnsurePresent(channel, *external, now_ms_);

@@ -1,4 +1,4 @@
-// IrcServer: WHO, WHOIS, MODE, AWAY, ISON and USERHOST (see server.h).
+// IrcServer: WHO, WHOIS, AWAY, ISON and USERHOST (see server.h; MODE is in server_modes.cc).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,10 +15,12 @@ using namespace numeric;
 
 void IrcServer::HandleWho(LocalClient& client, const Message& m) {
   std::string mask = m.params.empty() ? "*" : m.params[0];
-  auto reply_local = [&](const std::string& channel, const LocalClient& who) {
+  // `prefix`: the member's status in the channel asked about ("@", "@+", ...).
+  auto reply_local = [&](const std::string& channel, const LocalClient& who,
+                         const std::string& prefix) {
     Numeric(client, kRplWhoReply,
             {channel, who.user, who.host, options_.server_name, who.nick,
-             who.away.empty() ? "H" : "G", "0 " + who.realname});
+             (who.away.empty() ? "H" : "G") + prefix, "0 " + who.realname});
   };
   auto reply_external = [&](const std::string& channel, const ExternalUser& who) {
     Numeric(client, kRplWhoReply,
@@ -27,13 +29,14 @@ void IrcServer::HandleWho(LocalClient& client, const Message& m) {
   };
   if (!mask.empty() && mask[0] == '#') {
     auto channel = channels_.find(FoldCase(mask));
-    if (channel != channels_.end()) {
+    if (channel != channels_.end() &&
+        (!channel->second.modes.Has('s') || client.channels.count(channel->first) != 0)) {
       for (ClientId id : channel->second.members) {
         LocalClient* member = FindClient(id);
         if (member == nullptr) continue;
         auto it = member->channels.find(channel->first);
         if (member != &client && (it == member->channels.end() || it->second.joining)) continue;
-        reply_local(channel->second.name, *member);
+        reply_local(channel->second.name, *member, MemberPrefix(client, channel->second, id));
       }
       for (const auto& [user, last_seen] : channel->second.remote) {
         reply_external(channel->second.name, *user);
@@ -41,7 +44,7 @@ void IrcServer::HandleWho(LocalClient& client, const Message& m) {
     }
   } else if (LocalClient* who = FindClientByNick(mask);
              who != nullptr && who->registration.registered()) {
-    reply_local("*", *who);
+    reply_local("*", *who, "");
   } else if (ExternalUser* external = directory_.FindByNick(mask)) {
     reply_external("*", *external);
   }
@@ -63,8 +66,14 @@ void IrcServer::HandleWhois(LocalClient& client, const Message& m) {
     std::string channels;
     for (const auto& [key, membership] : who->channels) {
       if (membership.joining) continue;
+      auto channel = channels_.find(key);
+      if (channel == channels_.end()) continue;
+      // A secret channel shows only to its members (and to the user asking about itself).
+      if (channel->second.modes.Has('s') && who != &client && client.channels.count(key) == 0) {
+        continue;
+      }
       if (!channels.empty()) channels.push_back(' ');
-      channels += key;
+      channels += MemberPrefix(client, channel->second, who->id) + key;
     }
     if (!channels.empty()) Numeric(client, kRplWhoisChannels, {who->nick, channels});
     Numeric(client, kRplWhoisServer,
@@ -97,86 +106,6 @@ void IrcServer::HandleWhois(LocalClient& client, const Message& m) {
   }
   Numeric(client, kErrNoSuchNick, {nick, "No such nick/channel"});
   Numeric(client, kRplEndOfWhois, {nick, "End of /WHOIS list."});
-}
-
-void IrcServer::HandleMode(LocalClient& client, const Message& m) {
-  if (m.params.empty() || m.params[0].empty()) {
-    Numeric(client, kErrNeedMoreParams, {"MODE", "Not enough parameters"});
-    return;
-  }
-  const std::string& target = m.params[0];
-  if (target[0] == '#') {
-    auto channel = channels_.find(FoldCase(target));
-    if (!IsValidChannelName(target) || channel == channels_.end()) {
-      Numeric(client, kErrNoSuchChannel, {target, "No such channel"});
-      return;
-    }
-    const std::string& name = channel->second.name;
-    if (m.params.size() == 1) {
-      Numeric(client, kRplChannelModeIs, {name, "+nt"});
-      return;
-    }
-    std::string modes = m.params[1];
-    if (m.params.size() == 2 && (modes == "b" || modes == "+b")) {
-      Numeric(client, kRplEndOfBanList, {name, "End of channel ban list"});
-      return;
-    }
-    if (m.params.size() == 2 && (modes == "e" || modes == "+e")) {
-      Numeric(client, 349, {name, "End of channel exception list"});
-      return;
-    }
-    if (m.params.size() == 2 && (modes == "I" || modes == "+I")) {
-      Numeric(client, 347, {name, "End of channel invite list"});
-      return;
-    }
-    Numeric(client, kErrChanOPrivsNeeded,
-            {name, "Channel modes are fixed on this gateway (+nt); nobody is an operator"});
-    return;
-  }
-  if (!EqualsFolded(target, client.nick)) {
-    if (FindClientByNick(target) != nullptr || directory_.FindByNick(target) != nullptr) {
-      Numeric(client, kErrUsersDontMatch, {"Can't change mode for other users"});
-    } else {
-      Numeric(client, kErrNoSuchNick, {target, "No such nick/channel"});
-    }
-    return;
-  }
-  if (m.params.size() == 1) {
-    Numeric(client, kRplUmodeIs, {"+" + client.modes});
-    return;
-  }
-  bool adding = true;
-  std::string added, removed;
-  bool unknown = false;
-  for (char c : m.params[1]) {
-    if (c == '+' || c == '-') {
-      adding = c == '+';
-      continue;
-    }
-    if (c != 'i' && c != 'w') {
-      unknown = true;
-      continue;
-    }
-    bool has = client.modes.find(c) != std::string::npos;
-    if (adding && !has) {
-      client.modes.push_back(c);
-      added.push_back(c);
-    } else if (!adding && has) {
-      client.modes.erase(client.modes.find(c), 1);
-      removed.push_back(c);
-    }
-  }
-  if (unknown) Numeric(client, kErrUmodeUnknownFlag, {"Unknown MODE flag"});
-  if (!added.empty() || !removed.empty()) {
-    std::string change;
-    if (!added.empty()) change += "+" + added;
-    if (!removed.empty()) change += "-" + removed;
-    Message out;
-    out.prefix = client.Prefix();
-    out.command = "MODE";
-    out.params = {client.nick, change};
-    Send(client, Render(out, true));
-  }
 }
 
 void IrcServer::HandleAway(LocalClient& client, const Message& m) {

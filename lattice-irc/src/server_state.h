@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "channel_modes.h"
 #include "flood_gate.h"
 #include "lattice/common/status.h"
 #include "server.h"
@@ -30,6 +31,8 @@ struct IrcServer::Membership {
   // a watch event at or below `horizon` in `played` was already shown.
   std::unordered_set<std::string> played;
   uint64_t horizon = 0;
+  // The key the JOIN gave, checked against +k when the channel's modes are known.
+  std::string join_key;
 };
 
 struct IrcServer::LocalClient {
@@ -63,6 +66,8 @@ struct IrcServer::Channel {
   std::map<ExternalUser*, int64_t> remote;
   bool topic_known = false;
   v1::Topic topic;
+  ChannelModes modes;
+  uint64_t created_unix = 0;  // when this gateway first had a member in it (329)
 };
 
 struct IrcServer::OwnWrite {

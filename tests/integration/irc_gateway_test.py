@@ -464,7 +464,7 @@ def topic_names_queries(world):
     check(topic and topic[0].arguments == ["#dev", "Release on Friday"], "332: %r" % topic)
     check(carol.has("topicinfo", lambda e: e.arguments[1] == "alice"), "333 names alice")
     names = " ".join(e.arguments[2] for e in carol.of("namreply"))
-    check(set(names.split()) == {"alice", "bob", "carol"}, "names: %r" % names)
+    check(set(names.split()) == {"@alice", "bob", "carol"}, "names (alice came first): %r" % names)
 
     carol.connection.who("#dev")
     wait_until(lambda: carol.has("endofwho"), "end of WHO")
@@ -745,7 +745,7 @@ def remote_authors(world):
     alice.connection.names(["#general"])
     wait_until(lambda: len(alice.of("endofnames")) >= 2, "NAMES")
     names = set(" ".join(e.arguments[2] for e in alice.of("namreply")).split())
-    check({"alice", "dave", alice_x, dave_y} <= names, "names %r" % names)
+    check({"@alice", "dave", alice_x, dave_y} <= names, "names %r" % names)
     alice.connection.whois(["dave"])
     wait_until(lambda: alice.has("endofwhois"), "WHOIS dave")
     check(alice.has("whoisserver", lambda e: node_x in e.arguments[2]), "WHOIS shows the node")
@@ -941,10 +941,226 @@ def channel_names_agree(world):
                   if e.target), "an IRC channel with a doubled '#'")
 
 
+# ---- Channel operators and modes -----------------------------------------------------------------
+
+
+def parts(line):
+    """(source, command, params) of a raw line, tags dropped, the trailing parameter last."""
+    if line.startswith("@"):
+        line = line.split(" ", 1)[1]
+    source = ""
+    if line.startswith(":"):
+        source, line = line[1:].split(" ", 1)
+    trailing = None
+    if " :" in line:
+        line, trailing = line.split(" :", 1)
+    params = line.split()
+    command = params.pop(0)
+    if trailing is not None:
+        params.append(trailing)
+    return source, command, params
+
+
+def reply(client, mark, command, what, deadline=DEADLINE):
+    """The first line of `command` (a numeric or a verb) the client got after line `mark`."""
+    def found():
+        return [l for l in client.lines[mark:] if parts(l)[1] == command]
+    wait_until(lambda: found(), what, deadline)
+    return parts(found()[0])
+
+
+def command_reply(client, text, command, what, deadline=DEADLINE):
+    """Sends `text` and returns the first `command` line that follows it."""
+    mark = len(client.lines)
+    client.line(text)
+    return reply(client, mark, command, what, deadline)
+
+
+def names_reply(client, channel):
+    """The entries of the NAMES reply to a NAMES sent now."""
+    mark = len(client.lines)
+    client.line("NAMES " + channel)
+    reply(client, mark, "366", "end of NAMES of " + channel)
+    entries = []
+    for line in client.lines[mark:]:
+        source, command, params = parts(line)
+        if command == "353":
+            entries += params[-1].split()
+    return entries
+
+
+def raw_join(client, channel, key=None):
+    """JOIN, and the numeric it ends with: 366 when joined, or the error."""
+    mark = len(client.lines)
+    client.line("JOIN %s%s" % (channel, " " + key if key else ""))
+    ends = ("366", "403", "471", "473", "474", "475")
+    wait_until(lambda: any(parts(l)[1] in ends for l in client.lines[mark:]),
+               "the end of %s's JOIN %s" % (client.nick, channel))
+    return next(parts(l)[1] for l in client.lines[mark:] if parts(l)[1] in ends)
+
+
+def raw_client(port, nick, caps=()):
+    client = RawClient(port)
+    client.nick = nick
+    client.register(nick, caps)
+    return client
+
+
+def channel_operators(world):
+    """The first local member of a channel is its operator (@ in NAMES, WHO and WHOIS, with
+    multi-prefix and userhost-in-names as negotiated); non-operators get 482; +o/+v/+b apply
+    at once on this gateway; bans keep out (474) and silence (404); KICK, STATUSMSG, 324/329,
+    367/368, 441 and the ISUPPORT tokens clients need."""
+    gw = world.gateway()
+    alice = raw_client(gw.port, "alice")
+    isupport = " ".join(l for l in alice.lines if parts(l)[1] == "005")
+    for token in ("PREFIX=(ov)@+", "CHANMODES=b,k,l,imnst", "STATUSMSG=@+", "MODES="):
+        check(token in isupport, "ISUPPORT lacks %s: %s" % (token, isupport))
+    bob = raw_client(gw.port, "bob", caps=["multi-prefix", "userhost-in-names"])
+    host = short(world.node_id) + ".lattice"
+    check(raw_join(alice, "#ops") == "366", "alice's JOIN")
+    check(names_reply(alice, "#ops") == ["@alice"], "the creator is not operator in NAMES")
+    check(raw_join(bob, "#ops") == "366", "bob's JOIN")
+    names = names_reply(bob, "#ops")
+    check(sorted(names) == ["@alice!alice@" + host, "bob!bob@" + host],
+          "NAMES with userhost-in-names: %r" % names)
+
+    mark = len(bob.lines)
+    bob.line("WHO #ops")
+    reply(bob, mark, "315", "end of WHO")
+    flags = {parts(l)[2][5]: parts(l)[2][6] for l in bob.lines[mark:] if parts(l)[1] == "352"}
+    check(flags == {"alice": "H@", "bob": "H"}, "WHO flags: %r" % flags)
+    _, _, whois = command_reply(bob, "WHOIS alice", "319", "WHOIS alice's channels")
+    check(whois[-1] == "@#ops", "319: %r" % whois)
+
+    # Not an operator: 482, whatever the mode.
+    for change in ("+t", "+o bob", "+b x"):
+        _, _, params = command_reply(bob, "MODE #ops " + change, "482", "482 for " + change)
+        check(params[1] == "#ops", "482: %r" % params)
+    _, _, params = command_reply(bob, "KICK #ops alice", "482", "482 for KICK")
+    # The operator: +o/-o on someone who is not in the channel is 441; unknown letters 472.
+    carol = raw_client(gw.port, "carol")
+    for change in ("+o carol", "-o carol"):
+        _, _, params = command_reply(alice, "MODE #ops " + change, "441", "441 for " + change)
+        check(params[1:3] == ["carol", "#ops"], "441: %r" % params)
+    command_reply(alice, "MODE #ops +Z", "472", "472 for an unknown mode")
+    _, _, created = command_reply(alice, "MODE #ops", "329", "329 RPL_CREATIONTIME")
+    check(created[2].isdigit() and abs(int(created[2]) - time.time()) < 600, "329: %r" % created)
+    check(any(parts(l)[1] == "324" for l in alice.lines), "no 324 before 329")
+
+    # +v: shown at once to everyone, with every prefix for multi-prefix clients.
+    mark = len(bob.lines)
+    alice.line("MODE #ops +vo bob bob")
+    _, _, params = reply(bob, mark, "MODE", "bob to see his +vo")
+    check(params == ["#ops", "+vo", "bob", "bob"], "MODE: %r" % params)
+    check("@+bob!bob@" + host in names_reply(bob, "#ops"), "multi-prefix NAMES")
+    check("@bob" in names_reply(alice, "#ops"), "NAMES shows the highest prefix only")
+    command_reply(bob, "MODE #ops -o bob", "MODE", "bob's -o")
+
+    # Bans: listed, keep out, and silence a member who matches.
+    dave = raw_client(gw.port, "dave")
+    check(raw_join(dave, "#ops") == "366", "dave's JOIN")
+    command_reply(alice, "MODE #ops +b Carol", "MODE", "the ban of carol")
+    mark = len(alice.lines)
+    alice.line("MODE #ops +b")
+    reply(alice, mark, "368", "end of the ban list")
+    bans = [parts(l)[2] for l in alice.lines[mark:] if parts(l)[1] == "367"]
+    check([b[1:3] for b in bans] == [["#ops", "Carol!*@*"]], "367: %r" % bans)
+    check(bans[0][3].startswith("alice!"), "367 setter: %r" % bans)
+    check(raw_join(carol, "#ops") == "474", "a banned client joins")
+    command_reply(alice, "MODE #ops +b *!dave@*", "MODE", "the ban of dave")
+    _, _, params = command_reply(dave, "PRIVMSG #ops :may I?", "404", "404 for a banned member")
+    command_reply(alice, "MODE #ops -b *!dave@*", "MODE", "dave's ban lifted")
+
+    # STATUSMSG: to the operators only.
+    mark = len(dave.lines)
+    bob.line("PRIVMSG @#ops :ops only")
+    _, _, params = reply(alice, 0, "PRIVMSG", "alice to get the message to @#ops")
+    check(params == ["@#ops", "ops only"], "STATUSMSG: %r" % params)
+    command_reply(dave, "PING barrier", "PONG", "dave's PONG")
+    check(not any("ops only" in l for l in dave.lines[mark:]), "dave got the @#ops message")
+
+    # KICK by the operator; 441 for someone not there.
+    mark = len(dave.lines)
+    alice.line("KICK #ops dave :enough")
+    _, _, params = reply(dave, mark, "KICK", "dave to be kicked")
+    check(params == ["#ops", "dave", "enough"], "KICK: %r" % params)
+    command_reply(alice, "KICK #ops dave", "441", "441 for KICK of a non-member")
+
+
+def wait_mode(client, mark, channel, what, deadline=DEADLINE):
+    """The params of the first MODE for `channel` the client got after `mark`."""
+    def found():
+        return [parts(l) for l in client.lines[mark:]
+                if parts(l)[1] == "MODE" and parts(l)[2][0].lower() == channel.lower()]
+    wait_until(lambda: found(), what, deadline)
+    return found()[0]
+
+
+def set_modes(op, channel, change, deadline=DEADLINE):
+    """The operator changes settings stored with the channel; returns (source, params) of the
+    MODE the store sends back."""
+    mark = len(op.lines)
+    op.line("MODE %s %s" % (channel, change))
+    source, _, params = wait_mode(op, mark, channel, "MODE %s %s to come back" % (channel, change),
+                                  deadline)
+    return source, params
+
+
+def channel_settings(world):
+    """The settings stored with the channel (t, k, l, i, m) are written to the chat store,
+    shown when it has them, and enforced: +t (482 on TOPIC), +k (475), +l (471), +i (473,
+    INVITE and 341), +m (404 unless voiced); MODE #chan shows them (324)."""
+    gw = world.gateway()
+    alice = raw_client(gw.port, "alice")
+    bob = raw_client(gw.port, "bob")
+    check(raw_join(alice, "#set") == "366", "alice's JOIN")
+    check(raw_join(bob, "#set") == "366", "bob's JOIN")
+    command_reply(bob, "MODE #set +t", "482", "482 for bob's +t")
+
+    mark = len(bob.lines)
+    source, params = set_modes(alice, "#set", "+tk sesame")
+    check(params == ["#set", "+tk", "sesame"] and source.startswith("alice!"),
+          "MODE from the store: %s %r" % (source, params))
+    wait_mode(bob, mark, "#set", "bob to see +tk")
+    command_reply(bob, "TOPIC #set :mine now", "482", "482 for TOPIC under +t")
+    _, _, params = command_reply(alice, "MODE #set", "324", "324")
+    check(params[1:] == ["+kt", "sesame"], "324: %r" % params)
+
+    carol = raw_client(gw.port, "carol")
+    check(raw_join(carol, "#set") == "475", "JOIN without the key")
+    check(raw_join(carol, "#set", "wrong") == "475", "JOIN with a wrong key")
+    check(raw_join(carol, "#set", "sesame") == "366", "JOIN with the key")
+
+    set_modes(alice, "#set", "-k+l * 3")
+    dave = raw_client(gw.port, "dave")
+    check(raw_join(dave, "#set") == "471", "JOIN of a full channel")
+    set_modes(alice, "#set", "-l+i")
+    check(raw_join(dave, "#set") == "473", "JOIN of an invite-only channel")
+    _, _, params = command_reply(alice, "INVITE dave #set", "341", "341 RPL_INVITING")
+    check(params[1:] == ["dave", "#set"], "341: %r" % params)
+    check(any(parts(l)[1] == "INVITE" for l in dave.lines), "dave got no INVITE")
+    check(raw_join(dave, "#set") == "366", "JOIN after an INVITE")
+
+    set_modes(alice, "#set", "+m")
+    _, _, params = command_reply(bob, "PRIVMSG #set :hello?", "404", "404 under +m")
+    command_reply(alice, "MODE #set +v bob", "MODE", "bob's voice")
+    mark = len(alice.lines)
+    bob.line("PRIVMSG #set :voiced now")
+    reply(alice, mark, "PRIVMSG", "alice to hear bob once voiced")
+    _, _, params = command_reply(alice, "MODE #set", "324", "324 at the end")
+    check(params[1] == "+imt", "324 at the end: %r" % params)
+    # A gateway started now reads the settings from the store (Chat.GetChannel).
+    gw2 = world.gateway()
+    erin = raw_client(gw2.port, "erin")
+    check(raw_join(erin, "#set") == "473", "a second gateway lets erin into an +i channel")
+
+
 SCENARIOS = {f.__name__: f for f in [
     register_join_talk, topic_names_queries, history_on_join, ctl_post_reaches_irc,
     kernel_restart_loses_nothing, hostile_client, slow_reader, remote_authors,
-    connection_policies, irssi_smoke, service_descriptor, channel_names_agree]}
+    connection_policies, irssi_smoke, service_descriptor, channel_names_agree,
+    channel_operators, channel_settings]}
 
 
 def run_main(doc, scenarios, make_world, more_binaries=()):

@@ -21,6 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import irc_gateway_test as single  # noqa: E402
 from irc_gateway_test import (IrcClient, RawClient, batch_ref,  # noqa: E402
                               check, iso_ms, short, tail, wait_until)
+from irc_gateway_test import (command_reply, raw_client, raw_join,  # noqa: E402
+                              set_modes, wait_mode)
 
 # Replication over loopback is quick, but the machine may be loaded: waits that cross nodes
 # get more time than those on one gateway.
@@ -158,7 +160,8 @@ def names_of(client, channel="#general"):
     names, current = set(), set()
     for event in client.events:
         if event.type == "namreply" and event.arguments[1].lower() == channel.lower():
-            current |= set(event.arguments[2].split())
+            # Without the status prefixes: who is operator differs from gateway to gateway.
+            current |= {n.lstrip("@+") for n in event.arguments[2].split()}
         elif event.type == "endofnames" and event.arguments[0].lower() == channel.lower():
             names, current = current, set()
     return names
@@ -475,8 +478,48 @@ def offline_catch_up(mesh):
           "bob's history after beta came back: %r" % played)
 
 
+def modes_across_nodes(mesh):
+    """Operator status is each gateway's (the first local member on each node is operator
+    there); the channel's settings are stored with it and so hold on every node: +t and +k
+    set on alpha are shown on beta from alpha's user and enforced by beta's gateway, and a
+    gateway started later on beta reads them from its kernel."""
+    ga = mesh.gateway(mesh.a)
+    gb = mesh.gateway(mesh.b)
+    alice = raw_client(ga.port, "alice")
+    bob = raw_client(gb.port, "bob")
+    check(raw_join(alice, "#general") == "366", "alice's JOIN on alpha")
+    check(raw_join(bob, "#general") == "366", "bob's JOIN on beta")
+    mark = len(bob.lines)
+    source, params = set_modes(alice, "#general", "+tk sesame", single.DEADLINE)
+    check(params == ["#general", "+tk", "sesame"], "MODE on alpha: %r" % params)
+    source, _, params = wait_mode(bob, mark, "#general", "bob on beta to see alpha's +tk",
+                                  MESH_DEADLINE)
+    check(params == ["#general", "+tk", "sesame"], "MODE on beta: %r" % params)
+    check(source == "alice!alice@%s.lattice" % short(mesh.a.node_id),
+          "MODE on beta from %s" % source)
+    # Beta's gateway enforces them: the key for a JOIN, the topic lock for its non-operators.
+    carol = raw_client(gb.port, "carol")
+    check(raw_join(carol, "#general") == "475", "JOIN on beta without the key")
+    check(raw_join(carol, "#general", "sesame") == "366", "JOIN on beta with the key")
+    command_reply(carol, "TOPIC #general :from carol", "482", "482 for carol's TOPIC on beta")
+    _, _, params = command_reply(bob, "MODE #general", "324", "324 on beta")
+    check(params[1:] == ["+kt", "sesame"], "324 on beta: %r" % params)
+    # A gateway that starts later reads them from its own kernel.
+    gb2 = mesh.gateway(mesh.b)
+    dave = raw_client(gb2.port, "dave")
+    check(raw_join(dave, "#general") == "475", "JOIN through a new gateway on beta")
+    # Switched off on beta, off on alpha.
+    mark = len(alice.lines)
+    set_modes(bob, "#general", "-k *", single.DEADLINE)
+    _, _, params = wait_mode(alice, mark, "#general", "alice to see beta's -k", MESH_DEADLINE)
+    check(params == ["#general", "-k", "*"], "-k on alpha: %r" % params)
+    erin = raw_client(ga.port, "erin")
+    check(raw_join(erin, "#general") == "366", "JOIN on alpha once the key is gone")
+
+
 SCENARIOS = {f.__name__: f for f in [
-    cross_node_talk, remote_presence, history_across_nodes, offline_catch_up]}
+    cross_node_talk, remote_presence, history_across_nodes, offline_catch_up,
+    modes_across_nodes]}
 
 
 def main():

@@ -115,6 +115,10 @@ class Client {
                                            const std::string& text,
                                            const std::string& sender = "");
   absl::StatusOr<v1::Topic> GetTopic(const std::string& store, const std::string& channel);
+  // Switches channel settings; each mode is a register of its own (the newest change wins).
+  absl::StatusOr<v1::WriteResult> SetModes(const v1::SetModesRequest& request);
+  // Name, message count, topic and the modes that are on; an unknown channel is an empty one.
+  absl::StatusOr<v1::ChannelInfo> GetChannel(const std::string& store, const std::string& channel);
   // The newest `limit` messages (0 = the kernel's default), oldest first; `before` is the
   // next_before of a previous page.
   absl::StatusOr<v1::HistoryResponse> History(const std::string& store,

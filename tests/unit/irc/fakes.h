@@ -42,7 +42,7 @@ class FakeTransport final : public ClientTransport {
 class FakeBackend final : public ChatBackend {
  public:
   struct Write {
-    std::string kind;  // post | topic | reply | react
+    std::string kind;  // post | topic | reply | react | modes
     std::string channel;
     std::string text;
     std::string sender;
@@ -64,6 +64,18 @@ class FakeBackend final : public ChatBackend {
   void SetTopic(const v1::SetTopicRequest& r, uint64_t order,
                 std::function<void(PostOutcome)> done) override {
     writes.push_back({"topic", r.channel(), r.text(), r.sender(), false, order, std::move(done)});
+  }
+  // The changes are in `text` as "+k key,-t"; the request itself in `mode_requests`.
+  void SetModes(const v1::SetModesRequest& r, uint64_t order,
+                std::function<void(PostOutcome)> done) override {
+    std::string text;
+    for (const auto& change : r.changes()) {
+      if (!text.empty()) text += ",";
+      text += (change.on() ? "+" : "-") + change.mode();
+      if (!change.arg().empty()) text += " " + change.arg();
+    }
+    mode_requests.push_back(r);
+    writes.push_back({"modes", r.channel(), text, r.sender(), false, order, std::move(done)});
   }
   void Reply(const v1::ReplyRequest& r, uint64_t order,
              std::function<void(PostOutcome)> done) override {
@@ -106,6 +118,7 @@ class FakeBackend final : public ChatBackend {
   }
 
   std::deque<Write> writes;
+  std::vector<v1::SetModesRequest> mode_requests;
   std::deque<Fetch> fetches;
   std::map<std::string, v1::Topic> topics;
   std::vector<v1::ChannelInfo> channels;

@@ -102,8 +102,9 @@ TEST(FloodGate, ClockGoingBackwardsGrantsNothing) {
   EXPECT_TRUE(gate.TryTake(2000));
 }
 
-TEST(Capabilities, LsListsAllFour) {
-  EXPECT_EQ(CapNames(kAllCaps), "server-time message-tags echo-message batch");
+TEST(Capabilities, LsListsThemAll) {
+  EXPECT_EQ(CapNames(kAllCaps),
+            "server-time message-tags echo-message batch multi-prefix userhost-in-names");
   EXPECT_EQ(CapNames(0), "");
 }
 
@@ -130,7 +131,7 @@ TEST(Isupport, AdvertisesTheConventionsClientsRelyOn) {
   EXPECT_TRUE(has("TOPICLEN=" + std::to_string(limits::kMaxTopicBytes)));
   EXPECT_TRUE(has("NETWORK=Lattice"));
   EXPECT_TRUE(has("UTF8ONLY"));
-  EXPECT_TRUE(has("PREFIX="));
+  EXPECT_TRUE(has("PREFIX=(ov)@+"));
   for (const auto& token : tokens) EXPECT_EQ(token.find(' '), std::string::npos) << token;
 }
 

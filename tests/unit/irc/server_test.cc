@@ -195,7 +195,8 @@ TEST_F(ServerTest, CapNegotiationHoldsRegistrationUntilCapEnd) {
   ClientId id = Open();
   Line(id, "CAP LS 302");
   EXPECT_EQ(Take(id), (std::vector<std::string>{
-                          ":irc.test CAP * LS :server-time message-tags echo-message batch"}));
+                          ":irc.test CAP * LS :server-time message-tags echo-message batch "
+                          "multi-prefix userhost-in-names"}));
   Line(id, "NICK alice");
   Line(id, "USER alice 0 * :A");
   EXPECT_TRUE(Take(id).empty());
@@ -463,7 +464,7 @@ TEST_F(ServerTest, JoinPlaysHistoryInABatchWithOriginalTimes) {
   EXPECT_EQ(lines[1], ":irc.test 332 alice #c :Plans");
   EXPECT_EQ(lines[2], ":irc.test 333 alice #c dave :1714566000");
   // dave of node A spoke recently (his message is even ahead of this clock): he is present.
-  EXPECT_EQ(lines[3], ":irc.test 353 alice = #c :alice dave");
+  EXPECT_EQ(lines[3], ":irc.test 353 alice = #c :@alice dave");
   EXPECT_EQ(lines[4], ":irc.test 366 alice #c :End of /NAMES list.");
   EXPECT_EQ(lines[5], ":irc.test BATCH +history1 chathistory #c");
   EXPECT_EQ(lines[6],
@@ -530,7 +531,7 @@ TEST_F(ServerTest, JoinPartAndQuitAreSeenByTheOthers) {
   Join(bob, "#c");
   EXPECT_EQ(Take(alice), (std::vector<std::string>{":bob!bob@5e1f5e1f.lattice JOIN #c"}));
   auto names = Take(bob);
-  EXPECT_TRUE(HasLine(names, ":irc.test 353 bob = #c :alice bob"));
+  EXPECT_TRUE(HasLine(names, ":irc.test 353 bob = #c :@alice bob"));
   Line(bob, "PART #c :bye");
   EXPECT_EQ(Take(alice), (std::vector<std::string>{":bob!bob@5e1f5e1f.lattice PART #c :bye"}));
   EXPECT_EQ(Take(bob), (std::vector<std::string>{":bob!bob@5e1f5e1f.lattice PART #c :bye"}));
@@ -558,7 +559,7 @@ TEST_F(ServerTest, RemoteSendersJoinWhenTheyFirstSpeakWithTheirNodeInTheHostmask
                                       ":dave!dave@a1b2c3d4.lattice PRIVMSG #c :hi",
                                       ":dave!dave@a1b2c3d4.lattice PRIVMSG #c :again"}));
   Line(alice, "NAMES #c");
-  EXPECT_TRUE(HasLine(Take(alice), ":irc.test 353 alice = #c :alice dave"));
+  EXPECT_TRUE(HasLine(Take(alice), ":irc.test 353 alice = #c :@alice dave"));
   Line(alice, "WHOIS dave");
   auto whois = Take(alice);
   EXPECT_TRUE(HasLine(whois, ":irc.test 311 alice dave dave a1b2c3d4.lattice * :dave"));
@@ -593,7 +594,7 @@ TEST_F(ServerTest, ALocalClientTakingARemoteNickRenamesTheRemoteUser) {
   EXPECT_EQ(Take(alice),
             (std::vector<std::string>{":carol!carol@a1b2c3d4.lattice NICK carol|a1b2c3d4"}));
   Join(carol, "#c");
-  EXPECT_TRUE(HasLine(Take(carol), ":irc.test 353 carol = #c :alice carol carol|a1b2c3d4"));
+  EXPECT_TRUE(HasLine(Take(carol), ":irc.test 353 carol = #c :@alice carol carol|a1b2c3d4"));
   Watch(Chat("h2", "c", "still me", "carol", kNodeA, 4));
   EXPECT_EQ(
       Take(carol),
@@ -630,14 +631,14 @@ TEST_F(ServerTest, RecentRemoteSpeakersInTheHistoryAreInNames) {
   snapshot.horizon = 5;
   Join(alice, "#c", snapshot);
   auto lines = Take(alice);
-  EXPECT_TRUE(HasLine(lines, ":irc.test 353 alice = #c :alice erin"));
+  EXPECT_TRUE(HasLine(lines, ":irc.test 353 alice = #c :@alice erin"));
   int joins = 0;
   for (const auto& line : lines) joins += line.find(" JOIN #c") != std::string::npos ? 1 : 0;
   EXPECT_EQ(joins, 1);  // alice's own: erin is listed, not announced
   // A second client joining: erin is still listed, and alice is not told she joined again.
   ClientId bob = Connect("bob");
   Join(bob, "#c", snapshot);
-  EXPECT_TRUE(HasLine(Take(bob), ":irc.test 353 bob = #c :alice bob erin"));
+  EXPECT_TRUE(HasLine(Take(bob), ":irc.test 353 bob = #c :@alice bob erin"));
   EXPECT_EQ(Take(alice), (std::vector<std::string>{":bob!bob@5e1f5e1f.lattice JOIN #c"}));
   // erin's idle time counts from her message, not from the JOIN.
   now_ms_ += 49'000;
@@ -730,10 +731,11 @@ TEST_F(ServerTest, ModeWhoAwayIson) {
   Take(alice), Take(bob);
   Line(alice, "MODE #c");
   Line(alice, "MODE #c b");
-  Line(alice, "MODE #c +o bob");
+  Line(bob, "MODE #c +o bob");  // alice, the first in, is the operator
   Line(alice, "MODE bob +i");
   Line(alice, "MODE alice");
-  EXPECT_EQ(Codes(Take(alice)), (std::vector<std::string>{"324", "368", "482", "502", "221"}));
+  EXPECT_EQ(Codes(Take(alice)), (std::vector<std::string>{"324", "329", "368", "502", "221"}));
+  EXPECT_EQ(Codes(Take(bob)), (std::vector<std::string>{"482"}));
   Line(alice, "MODE alice +iz");
   auto mode = Take(alice);
   EXPECT_TRUE(HasLine(mode, ":alice!alice@5e1f5e1f.lattice MODE alice :+i"));
@@ -745,7 +747,7 @@ TEST_F(ServerTest, ModeWhoAwayIson) {
   Take(bob);
   Line(alice, "WHO #c");
   EXPECT_EQ(Take(alice), (std::vector<std::string>{
-                             ":irc.test 352 alice #c alice 5e1f5e1f.lattice irc.test alice H "
+                             ":irc.test 352 alice #c alice 5e1f5e1f.lattice irc.test alice H@ "
                              ":0 alice Realname",
                              ":irc.test 352 alice #c bob 5e1f5e1f.lattice irc.test bob G :0 bob "
                              "Realname",
