@@ -13,7 +13,17 @@
 //   newest HLC winning) and so are the same on every node: a key or topic lock set on one
 //   node is enforced by the gateways of all. A change takes effect when it comes back on the
 //   watch (kind "modes"), like a topic change, so every client sees it in the store's order.
-//   A new channel has none of them on.
+//   A new channel has none of them on. Without +n, clients who are not members may send to
+//   a channel that has members on this gateway (elsewhere the gateway does not know its
+//   settings and asks them to join first).
+// A MODE line mixing both kinds is shown as two MODE lines: the per-gateway changes at once,
+// the stored ones when the store has applied them. Only changes that change something are
+// shown; a failed write of settings is answered with 400 naming MODE.
+// Enforcement, by the gateway serving the client: a ban keeps out (474) and silences (404)
+// whoever is neither operator nor voiced; an invitation lets its client past +i, +k and +l
+// once, never past a ban; +l counts the members this gateway shows (its joined clients and
+// the users of other nodes seen speaking). Messages to @#chan or +#chan reach this gateway's
+// members of that status and are not stored, since the store's messages go to everyone.
 #pragma once
 
 #include <cstddef>
