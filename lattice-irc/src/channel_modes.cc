@@ -202,7 +202,7 @@ std::string NormalizeMask(std::string_view mask) {
   return std::string(mask);
 }
 
-bool MaskMatches(std::string_view mask, std::string_view hostmask) {
+bool BanMaskMatches(std::string_view mask, std::string_view hostmask) {
   return Glob(FoldCase(mask), FoldCase(hostmask));
 }
 
@@ -321,7 +321,7 @@ bool ChannelModes::BanListFull() const { return bans_.size() >= limits::kMaxBans
 
 bool ChannelModes::IsBanned(std::string_view hostmask) const {
   for (const auto& ban : bans_) {
-    if (MaskMatches(ban.mask, hostmask)) return true;
+    if (BanMaskMatches(ban.mask, hostmask)) return true;
   }
   return false;
 }

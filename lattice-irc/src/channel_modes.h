@@ -85,7 +85,7 @@ std::vector<std::string> RenderModeChanges(const std::vector<ModeChange>& change
 std::string NormalizeMask(std::string_view mask);
 
 // Whether `hostmask` (nick!user@host) matches `mask` (with * and ?), under rfc1459 casemapping.
-bool MaskMatches(std::string_view mask, std::string_view hostmask);
+bool BanMaskMatches(std::string_view mask, std::string_view hostmask);
 
 // The order of two changes of the same mode: the newer HLC wins, then the greater hash.
 struct ModeStamp {

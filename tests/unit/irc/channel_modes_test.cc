@@ -98,12 +98,12 @@ TEST(ChannelModesMasks, NormalizedAndMatchedWithCasemapping) {
   EXPECT_EQ(NormalizeMask("*@evil.host"), "*!*@evil.host");
   EXPECT_EQ(NormalizeMask("eve!x"), "eve!x@*");
   EXPECT_EQ(NormalizeMask("a!b@c"), "a!b@c");
-  EXPECT_TRUE(MaskMatches("eve!*@*", "Eve!eve@5e1f5e1f.lattice"));
-  EXPECT_TRUE(MaskMatches("*!*@5E1F*", "bob!bob@5e1f5e1f.lattice"));
-  EXPECT_TRUE(MaskMatches("n[ck]!*@*", "N{CK}!u@h"));  // rfc1459: [ ] fold to { }
-  EXPECT_TRUE(MaskMatches("b?b!*@*", "bob!bob@h"));
-  EXPECT_FALSE(MaskMatches("b?b!*@*", "bobby!bob@h"));
-  EXPECT_FALSE(MaskMatches("eve!*@*", "steve!eve@h"));
+  EXPECT_TRUE(BanMaskMatches("eve!*@*", "Eve!eve@5e1f5e1f.lattice"));
+  EXPECT_TRUE(BanMaskMatches("*!*@5E1F*", "bob!bob@5e1f5e1f.lattice"));
+  EXPECT_TRUE(BanMaskMatches("n[ck]!*@*", "N{CK}!u@h"));  // rfc1459: [ ] fold to { }
+  EXPECT_TRUE(BanMaskMatches("b?b!*@*", "bob!bob@h"));
+  EXPECT_FALSE(BanMaskMatches("b?b!*@*", "bobby!bob@h"));
+  EXPECT_FALSE(BanMaskMatches("eve!*@*", "steve!eve@h"));
 }
 
 TEST(ChannelModesState, BansAndStatusPerClient) {
