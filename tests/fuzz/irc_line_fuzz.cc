@@ -108,8 +108,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         auto write = backend.AnswerWrite(hash);
         lattice::v1::ChatMessage message;
         message.set_hash(hash);
-        message.set_channel(write.kind == "post" || write.kind == "topic" ? write.channel : "a");
+        bool named = write.kind == "post" || write.kind == "topic" || write.kind == "modes";
+        message.set_channel(named ? write.channel : "a");
         message.set_kind(write.kind);
+        if (write.kind == "modes" && !backend.mode_requests.empty()) {
+          *message.mutable_modes() = backend.mode_requests.back().changes();
+        }
         message.set_text(write.text);
         message.set_sender(write.sender);
         message.set_author(options.node_id);
