@@ -380,6 +380,14 @@ void IrcServer::HandleKick(LocalClient& client, const Message& m) {
 }
 
 void IrcServer::HandleInvite(LocalClient& client, const Message& m) {
+  if (m.params.empty()) {
+    // The channels this client is invited to (modern.ircdocs INVITE without parameters).
+    for (const auto& [key, channel] : channels_) {
+      if (channel.modes.IsInvited(client.id)) Numeric(client, kRplInviteList, {channel.name});
+    }
+    Numeric(client, kRplEndOfInviteList, {"End of /INVITE list"});
+    return;
+  }
   if (m.params.size() < 2 || m.params[0].empty() || m.params[1].empty()) {
     Numeric(client, kErrNeedMoreParams, {"INVITE", "Not enough parameters"});
     return;

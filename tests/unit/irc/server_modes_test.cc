@@ -288,6 +288,9 @@ TEST_F(ModesTest, InviteOnlyLetsInvitedClientsJoin) {
   Line(alice, "INVITE bob #c");
   EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test 341 alice bob :#c"}));
   EXPECT_EQ(Take(bob), (std::vector<std::string>{kAlice + " INVITE bob #c"}));
+  Line(bob, "INVITE");
+  EXPECT_EQ(Take(bob), (std::vector<std::string>{":irc.test 336 bob :#c",
+                                                 ":irc.test 337 bob :End of /INVITE list"}));
   auto lines = Join(bob, "#c");
   EXPECT_EQ(lines[0], ":bob!bob@5e1f5e1f.lattice JOIN #c");
   Line(alice, "INVITE bob #c");
