@@ -65,7 +65,10 @@ ParsedModes ParseChannelModes(std::string_view channel, std::string_view modestr
   size_t next = 0;        // the next unused parameter
   size_t with_param = 0;  // changes kept that took one
   std::string unknown;    // letters already answered with 472
+  size_t invalid_count = 0;
   auto invalid = [&](char mode, const std::string& param, std::string why) {
+    // One line cannot make the server answer with hundreds of numerics.
+    if (++invalid_count > limits::kMaxModeParams) return;
     out.errors.push_back(ModeError{numeric::kErrInvalidModeParam,
                                    {std::string(channel), std::string(1, mode),
                                     param.empty() ? std::string("*") : param, std::move(why)}});

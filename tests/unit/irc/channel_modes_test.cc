@@ -82,6 +82,11 @@ TEST(ChannelModesParse, InvalidParametersAre696AndUnknownLetters472Once) {
   EXPECT_EQ(parsed.errors[0].params[2], "*");
 }
 
+TEST(ChannelModesParse, ALineGetsAFewErrorsAtMost) {
+  ParsedModes parsed = ParseChannelModes("#c", std::string(400, 'l') + "xyxy", {});
+  EXPECT_EQ(parsed.errors.size(), limits::kMaxModeParams + 2);  // and 472 for x and y once
+}
+
 TEST(ChannelModesParse, ChangesWithParametersBeyondModesAreIgnored) {
   ASSERT_EQ(limits::kMaxModeParams, 4u);
   ParsedModes parsed = ParseChannelModes("#c", "+oooooot", {"a", "b", "c", "d", "e", "f"});
