@@ -115,6 +115,8 @@ absl::StatusOr<v1::ChatPayload> ParseChatPayload(std::string_view payload) {
       LATTICE_RETURN_IF_ERROR(CheckText("chat sender", parsed.topic().sender(),
                                         limits::kMaxSenderBytes));
       return parsed;
+    case v1::ChatPayload::kModes:
+      return absl::UnimplementedError("chat channel settings are not applied yet");
     case v1::ChatPayload::OP_NOT_SET:
       break;
   }
@@ -188,6 +190,8 @@ absl::Status ChatStateMachine::Apply(BatchView& view, const DecodedIntention& in
       if (replace) view.Put(topic_key, message.SerializeAsString());
       break;
     }
+    case v1::ChatPayload::kModes:
+      return absl::UnimplementedError("chat channel settings are not applied yet");
     case v1::ChatPayload::OP_NOT_SET:
       return absl::InvalidArgumentError("chat payload names no operation");
   }
