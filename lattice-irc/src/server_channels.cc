@@ -129,6 +129,7 @@ void IrcServer::CompleteJoin(ClientId id, const std::string& key, ChannelSnapsho
     return;
   }
   if (snapshot.status.ok()) ShowRecentSpeakers(channel, snapshot.history);
+  ShowPresentMembers(channel);
 
   // The first of this gateway's clients in the channel is its operator here.
   bool first = true;
@@ -138,6 +139,7 @@ void IrcServer::CompleteJoin(ClientId id, const std::string& key, ChannelSnapsho
   }
   if (first) channel.modes.SetStatus('o', id, true);
   membership.joining = false;
+  AnnounceMembership(*client, key);
   Outgoing join = Event(client->Prefix(), "JOIN", {channel.name}, /*trailing=*/false);
   Broadcast(channel, join);
   SendTopic(*client, channel, /*on_join=*/true);
@@ -252,6 +254,7 @@ void IrcServer::PartOne(LocalClient& client, const std::string& key, std::string
         Send(client, part);
       } else {
         Broadcast(channel->second, part);
+        AnnounceMembership(client, key, std::string(reason));
       }
     }
     channel->second.members.erase(client.id);

@@ -373,8 +373,11 @@ void IrcServer::HandleKick(LocalClient& client, const Message& m) {
       continue;
     }
     Outgoing kick = Event(client.Prefix(), "KICK", {channel.name, who->nick, reason});
-    if (!IsJoined(*who, key)) Send(*who, kick);
+    bool joined = IsJoined(*who, key);
+    if (!joined) Send(*who, kick);
     Broadcast(channel, kick);
+    // Other nodes see the kicked user part (presence carries no KICK).
+    if (joined) AnnounceMembership(*who, key, "Kicked by " + client.nick + ": " + reason);
     PartOne(*who, key, "", /*announce=*/false);
   }
 }
