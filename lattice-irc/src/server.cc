@@ -560,6 +560,9 @@ void IrcServer::OnTick(int64_t now_ms) {
       }
       continue;
     }
+    // A client whose command waits for the kernel is not silent: its input is held (and
+    // its PONG with it) until the kernel answers.
+    if (client->waiting > 0) continue;
     if (client->ping_sent_ms != 0) {
       if (now_ms - client->ping_sent_ms >= options_.ping_timeout_ms) {
         CloseClient(*client, fmt::format("Ping timeout: {} seconds",

@@ -933,6 +933,27 @@ TEST_F(ServerTest, ModeWhoAwayIson) {
 // ---- Timers
 // ----------------------------------------------------------------------------------------
 
+TEST_F(ServerTest, AClientWaitingForTheKernelIsNotTakenForSilent) {
+  ServerOptions options;
+  options.ping_interval_ms = 10'000;
+  options.ping_timeout_ms = 5'000;
+  Restart(options);
+  ClientId alice = Connect("alice");
+  Join(alice, "#c");
+  Take(alice);
+  Line(alice, "PRIVMSG #c :while the kernel is away");
+  for (int i = 0; i < 10; ++i) {
+    now_ms_ += 10'000;
+    server_->OnTick(now_ms_);
+  }
+  EXPECT_TRUE(Take(alice).empty());
+  EXPECT_EQ(transport_.closed.count(alice), 0u);
+  backend_.AnswerWrite("h1");
+  now_ms_ += 10'000;
+  server_->OnTick(now_ms_);
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{"PING :irc.test"}));
+}
+
 TEST_F(ServerTest, IdleClientsArePingedAndDroppedWhenSilent) {
   ServerOptions options;
   options.ping_interval_ms = 10'000;
