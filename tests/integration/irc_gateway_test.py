@@ -976,10 +976,15 @@ def pipelined_order(world):
     and asked), LIST before a PING that follows them; a channel PRIVMSG is delivered to the
     other local member before its sender's next reply, and echoed before it."""
     gw = world.gateway()
+    # carol connects before bob, so nothing in the test depends on bob coming first.
+    carol = RawClient(gw.port)
+    carol.register("carol")
     bob = RawClient(gw.port)
     bob.register("bob")
     bob.line("JOIN #a")
     bob.wait_for(lambda l: " 366 bob #a " in l, "bob to join")
+    carol.line("JOIN #a")
+    carol.wait_for(lambda l: " 366 carol #a " in l, "carol to join")
     alice = RawClient(gw.port)
     alice.register("alice", caps=["echo-message"])
     del alice.lines[:]
@@ -1005,18 +1010,26 @@ def pipelined_order(world):
     check(order == ["332", "333", "PONG", "321", "322", "322", "323", "PONG"],
           "TOPIC/LIST answered out of order: %r" % alice.lines)
 
-    # PRIVMSG then PING: bob's copy is written to his socket before alice's PONG is written
-    # to hers (one loop writes both, in that order), so when the PONG has arrived, bob's
-    # line is already readable without waiting.
-    for i in range(20):
+    # PRIVMSG then PING, with echo-message: the echo comes before the PONG.
+    for i in range(10):
         del alice.lines[:]
-        alice.send(("PRIVMSG #a :ordered %d\r\nPING :after-msg-%d\r\n" % (i, i)).encode())
-        pump_only(alice, lambda l: l.endswith(":after-msg-%d" % i), "the PONG after PRIVMSG")
+        alice.send(("PRIVMSG #a :echoed %d\r\nPING :after-echo-%d\r\n" % (i, i)).encode())
+        pump_only(alice, lambda l: l.endswith(":after-echo-%d" % i), "the PONG after PRIVMSG")
         order = [command_of(l) for l in alice.lines]
         check(order == ["PRIVMSG", "PONG"], "echo and PONG out of order: %r" % alice.lines)
+    # PRIVMSG then PING from carol (no echo-message): the gateway queues bob's copy before
+    # carol's PONG, in the one loop turn where the kernel's answer arrives, and writes
+    # connections in the order their output was queued. So once carol has her PONG, bob's
+    # line is already in his socket: read without waiting, it is there.
+    carol.wait_for(lambda l: l.endswith(":echoed 9"), "alice's lines at carol")
+    for i in range(20):
+        del carol.lines[:]
+        carol.send(("PRIVMSG #a :ordered %d\r\nPING :after-msg-%d\r\n" % (i, i)).encode())
+        pump_only(carol, lambda l: l.endswith(":after-msg-%d" % i), "the PONG after PRIVMSG")
+        check([command_of(l) for l in carol.lines] == ["PONG"], "carol got %r" % carol.lines)
         bob.pump()
         check(any(l.endswith("PRIVMSG #a :ordered %d" % i) for l in bob.lines),
-              "alice's PONG arrived before bob had message %d" % i)
+              "carol's PONG arrived before bob had message %d" % i)
 
 
 def ping_flood_answered(world):
