@@ -1,6 +1,7 @@
 // The IRC server's behaviour, client lines in and client lines out, with a hand-driven chat
-// backend: registration and numerics, the delivery model (posted messages come back from the
-// watch once), history playback, users of other nodes and their nicks, topics, timeouts.
+// backend: registration and numerics, the delivery model (a posted message is delivered when
+// the kernel answers, and its watch event is not shown again), replies in the order of the
+// commands, history playback, users of other nodes and their nicks, topics, timeouts.
 #include "src/server.h"
 
 #include <gtest/gtest.h>
