@@ -1142,8 +1142,6 @@ def conformance_replies(world):
     client.wait_for(lambda l: " 323 " in l, "the end of LIST *")
     listed = [l.split(" ")[3] for l in client.lines if " 322 " in l]
     check(listed == ["#busy", "#quiet"], "LIST * shows %r" % listed)
-    isupport = " ".join(l for l in client.lines if " 005 " in l) + " ".join(
-        l for l in client.lines if " 005 " in l)
 
     client.send(b"PRIVMSG #busy :caf\xe9\r\n")
     warn = client.wait_for(lambda l: " WARN " in l, "WARN for invalid UTF-8 text")
@@ -1153,9 +1151,9 @@ def conformance_replies(world):
     check(fail.startswith(":irc.example.test FAIL JOIN INVALID_UTF8 :"), fail)
     wait_until(lambda: [m["text"] for m in world.history("busy")] == ["caf\ufffd"],
                "the repaired text in the store")
-    del isupport
     other = RawClient(gw.port)
     other.register("erin")
+    other.wait_for(lambda l: " 422 erin " in l or " 376 erin " in l, "the end of the welcome")
     tokens = " ".join(l for l in other.lines if " 005 " in l).split()
     check("UTF8ONLY" in tokens and "ELIST=MNU" in tokens, "ISUPPORT: %r" % tokens)
 
