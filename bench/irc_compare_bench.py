@@ -6,11 +6,15 @@ lattice-irc (in front of a real lattice-kernel in a temporary directory) and Deb
 For each server it measures:
   1. registration: N clients (default 200) connect at once, register (NICK, USER) and JOIN
      one channel; the time until every one of them has its 366 (end of NAMES);
-  2. fan-out, once with 10 senders and once with N senders: every client is in the channel;
-     each sender keeps up to --window of its messages unseen by the probe client, for
-     --seconds; each message carries its send time, and every client that receives it
-     records the latency. Figures: messages posted per second, lines delivered per second
-     (messages x recipients), p50/p99 of send-to-receive latency over all deliveries.
+  2. fan-out, with 10 senders and with N-1 senders (every client but the probe): every
+     client is in the channel; each sender keeps up to --window of its messages unseen by
+     the probe client, for --seconds; each message carries its send time, and every client
+     that receives it records the latency. Figures: messages posted per second, lines
+     delivered per second (messages x recipients), p50/p99 of send-to-receive latency over
+     all deliveries;
+  3. the same N-1 senders each paced at --paced-rate messages a second (below ngIRCd's
+     penalty): the same offered load on both servers, so the latencies compare directly
+     (with a window, the faster server also queues more in the one client process).
 Then it prints both servers' figures side by side and lattice-irc's ratios to ngIRCd's.
 
 Both servers run with their defaults except the limits a benchmark must lift on ngIRCd
@@ -252,7 +256,7 @@ class Bench:
         joined = await asyncio.wait_for(asyncio.gather(*(c.joined for c in self.clients)), 120)
         return max(joined) - started
 
-    async def fanout(self, senders, seconds, window):
+    async def fanout(self, senders, seconds, window, rate=0.0):
         """Senders 1..senders (client 0 is the probe and never sends)."""
         self.waiters = {}
         self.seen = {}
@@ -260,6 +264,7 @@ class Bench:
         self.deliveries = 0
         posted = [0]
         stop = [False]
+        next_at = {}
 
         async def sender(index):
             client = self.clients[index]
@@ -279,7 +284,14 @@ class Bench:
                 seq += 1
                 if self.recording:
                     posted[0] += 1
-                await asyncio.sleep(0)
+                if rate > 0:
+                    # Paced: the senders start spread over one period, then keep the rate.
+                    if seq == 1:
+                        next_at[index] = time.perf_counter() + (index % 97) / 97.0 / rate
+                    next_at[index] += 1.0 / rate
+                    await asyncio.sleep(max(0.0, next_at[index] - time.perf_counter()))
+                else:
+                    await asyncio.sleep(0)
 
         tasks = [asyncio.create_task(sender(i)) for i in range(1, senders + 1)]
         await asyncio.sleep(1.0)  # warm-up
@@ -328,6 +340,9 @@ async def measure(server, args):
         result = await bench.fanout(senders, args.seconds, args.window)
         for key, value in result.items():
             figures["%d_%s" % (senders, key)] = value
+    result = await bench.fanout(args.clients - 1, args.seconds, args.window, args.paced_rate)
+    for key, value in result.items():
+        figures["paced_%s" % key] = value
     figures["cpu_s"] = cpu_seconds(server.cpu_pids()) - cpu_before
     bench.close()
     await asyncio.sleep(0.5)
@@ -344,6 +359,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--window", type=int, default=4,
                         help="messages of one sender in flight (unseen by the probe)")
+    parser.add_argument("--paced-rate", type=float, default=2.0,
+                        help="messages a second per sender in the paced run")
     parser.add_argument("--skip-ngircd", action="store_true")
     args = parser.parse_args()
 
@@ -372,6 +389,13 @@ def main():
             ("%d_p50_ms" % senders, "%d senders: latency p50 (ms)" % senders, "%.1f"),
             ("%d_p99_ms" % senders, "%d senders: latency p99 (ms)" % senders, "%.1f"),
         ]
+    label = "%d senders at %g/s" % (args.clients - 1, args.paced_rate)
+    rows += [
+        ("paced_posted_per_s", label + ": messages / s", "%.0f"),
+        ("paced_delivered_per_s", label + ": lines / s", "%.0f"),
+        ("paced_p50_ms", label + ": p50 (ms)", "%.1f"),
+        ("paced_p99_ms", label + ": p99 (ms)", "%.1f"),
+    ]
     rows.append(("cpu_s", "server CPU over the run (s)", "%.1f"))
     names = list(results)
     print()
