@@ -14,6 +14,7 @@
 #include "replication/peer_message.h"
 #include "replication/replication_limits.h"
 #include "replication/revocation_notice.h"
+#include "presence/presence_hub.h"
 #include "state/root_rules.h"
 
 namespace lattice::kernel::replication {
@@ -75,6 +76,7 @@ Replicator::Replicator(Node& node, ReplicatorOptions options)
 
 absl::Status Replicator::Begin(TransportFactory make_transport) {
   gossip_ = std::make_unique<Gossip>(ctx_, self_id_);
+  presence_ = std::make_unique<PresenceGossip>(ctx_, node_.presence());
   fetcher_ = std::make_unique<Fetcher>(ctx_, *gossip_);
   chunk_fetcher_ = std::make_unique<ChunkFetcher>(
       ctx_, [this](const ConnectionPtr& conn, const std::string& why) { CutOff(conn, why); });
@@ -128,6 +130,8 @@ absl::Status Replicator::Begin(TransportFactory make_transport) {
 }
 
 Replicator::~Replicator() {
+  // Announcements made from now on stay on this node.
+  node_.presence().SetSender(nullptr);
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -228,6 +232,7 @@ void Replicator::OnLink(std::shared_ptr<net::Link> link) {
   (void)conn->Send(hello);
 
   if (!conn->invite_id().empty() && !conn->dialed()) WelcomeJoiner(conn);
+  presence_->OnLinked(conn);
   ServeConnection(conn, /*just_connected=*/true);
 }
 
@@ -285,6 +290,9 @@ void Replicator::OnPayload(const ConnectionPtr& conn, std::string payload) {
       break;
     case v1::PeerMessage::kChunkResponse:
       chunk_fetcher_->OnResponse(conn, message->chunk_response());
+      break;
+    case v1::PeerMessage::kPresence:
+      presence_->OnGossip(conn, message->presence());
       break;
     case v1::PeerMessage::KIND_NOT_SET:
       break;
@@ -551,8 +559,9 @@ void Replicator::OnBootstrapped(const ConnectionPtr& from, const std::string& st
     AnnounceSelf();
     cv_.notify_all();
   }
-  // Catch up on what was written while the bootstrap ran.
+  // Catch up on what was written while the bootstrap ran, and on who is present.
   reconciler_->Start(from, store_id);
+  presence_->OnStoreArrived(store_id);
   Kick();
 }
 

@@ -41,6 +41,7 @@ class StoreProtocolServer {
   std::unique_ptr<ControllerService> controller_;
   std::unique_ptr<KvService> kv_;
   std::unique_ptr<ChatService> chat_;
+  std::unique_ptr<PresenceService> presence_;
   std::unique_ptr<FsService> fs_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<grpc::Server> server_;

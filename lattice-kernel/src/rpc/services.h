@@ -128,6 +128,23 @@ class ChatService final : public ChatServiceBase {
   ServiceContext& ctx_;
 };
 
+// Presence (presence_service.cc): Announce is answered on the thread that received it (it
+// only touches memory), and Watch is a stream driven by the StreamPump.
+using PresenceServiceBase = v1::Presence::WithCallbackMethod_Announce<
+    v1::Presence::WithCallbackMethod_Watch<v1::Presence::Service>>;
+
+class PresenceService final : public PresenceServiceBase {
+ public:
+  explicit PresenceService(ServiceContext& ctx) : ctx_(ctx) {}
+  grpc::ServerUnaryReactor* Announce(grpc::CallbackServerContext*, const v1::AnnounceRequest*,
+                                     v1::AnnounceResponse*) override;
+  grpc::ServerWriteReactor<v1::PresenceWatchResponse>* Watch(
+      grpc::CallbackServerContext*, const v1::PresenceWatchRequest*) override;
+
+ private:
+  ServiceContext& ctx_;
+};
+
 class AdminService final : public v1::Admin::Service {
  public:
   explicit AdminService(ServiceContext& ctx) : ctx_(ctx) {}
