@@ -13,7 +13,6 @@
 #include "lattice/common/limits.h"
 #include "lattice/common/quote.h"
 #include "lattice/common/status.h"
-#include "presence/presence_hub.h"
 #include "state/kv_state.h"
 #include "state/root_rules.h"
 #include "storage/keys.h"
@@ -64,8 +63,6 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
   return node;
 }
 
-Node::Node(NodeOptions options) : options_(std::move(options)) {}
-
 Node::~Node() {
   {
     std::lock_guard lock(enforce_mutex_);
@@ -89,7 +86,6 @@ std::string Node::name() const {
 absl::Status Node::Start() {
   LATTICE_RETURN_IF_ERROR(MakeDirsDurable(options_.data_dir));
   LATTICE_ASSIGN_OR_RETURN(identity_, LoadOrCreateIdentity(options_.data_dir + "/identity.key"));
-  presence_ = std::make_unique<presence::PresenceHub>(identity_);
   LATTICE_ASSIGN_OR_RETURN(node_db_, Database::Open(options_.data_dir + "/node",
                                                           options_.write_buffer_bytes));
   tokens_ = std::make_unique<TokenStore>(*node_db_);

@@ -24,10 +24,6 @@
 
 namespace lattice::kernel {
 
-namespace presence {
-class PresenceHub;
-}
-
 struct NodeOptions {
   std::string data_dir;
   std::string name;             // empty: keep the stored name, or the host name on first start
@@ -79,8 +75,6 @@ class Node {
   const std::string& data_dir() const { return options_.data_dir; }
   HybridClock& clock() { return clock_; }
   TokenStore& tokens() { return *tokens_; }
-  // The node's presence: short-lived entries of its stores, in memory only.
-  presence::PresenceHub& presence() { return *presence_; }
 
   absl::StatusOr<StoreDescriptor> CreateStore(const std::string& name, StoreType type,
                                               const std::string& mesh_id);
@@ -151,7 +145,7 @@ class Node {
   absl::Status ReadmitMember(const std::string& mesh_id, const std::string& node_id);
 
  private:
-  explicit Node(NodeOptions options);  // in node.cc, where PresenceHub is complete
+  explicit Node(NodeOptions options) : options_(std::move(options)) {}
   absl::Status Start();
   absl::Status OpenMesh(const v1::MeshRecord& mesh);
   absl::StatusOr<Store*> OpenStore(const std::string& id, StoreType type,
@@ -170,7 +164,6 @@ class Node {
   HybridClock clock_;
   std::unique_ptr<Database> node_db_;
   std::unique_ptr<TokenStore> tokens_;
-  std::unique_ptr<presence::PresenceHub> presence_;
   std::string own_mesh_id_;
 
   mutable std::shared_mutex mutex_;

@@ -14,7 +14,6 @@
 #include "replication/peer_message.h"
 #include "replication/replication_limits.h"
 #include "replication/revocation_notice.h"
-#include "presence/presence_hub.h"
 #include "state/root_rules.h"
 
 namespace lattice::kernel::replication {
@@ -76,7 +75,8 @@ Replicator::Replicator(Node& node, ReplicatorOptions options)
 
 absl::Status Replicator::Begin(TransportFactory make_transport) {
   gossip_ = std::make_unique<Gossip>(ctx_, self_id_);
-  presence_ = std::make_unique<PresenceGossip>(ctx_, node_.presence());
+  presence_hub_ = std::make_unique<presence::PresenceHub>(node_.identity());
+  presence_ = std::make_unique<PresenceGossip>(ctx_, *presence_hub_);
   fetcher_ = std::make_unique<Fetcher>(ctx_, *gossip_);
   chunk_fetcher_ = std::make_unique<ChunkFetcher>(
       ctx_, [this](const ConnectionPtr& conn, const std::string& why) { CutOff(conn, why); });
@@ -131,7 +131,7 @@ absl::Status Replicator::Begin(TransportFactory make_transport) {
 
 Replicator::~Replicator() {
   // Announcements made from now on stay on this node.
-  node_.presence().SetSender(nullptr);
+  presence_hub_->SetSender(nullptr);
   {
     std::lock_guard lock(mu_);
     stopping_ = true;

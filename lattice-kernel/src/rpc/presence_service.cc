@@ -37,7 +37,7 @@ class PresenceWatchStream final : public StreamReactor<v1::PresenceWatchResponse
  public:
   PresenceWatchStream(ServiceContext& ctx, grpc::CallbackServerContext* context,
                       const v1::PresenceWatchRequest* request)
-      : StreamReactor(ctx, context), request_(*request), hub_(ctx.node.presence()),
+      : StreamReactor(ctx, context), request_(*request), hub_(*ctx.presence),
         pump_(*ctx.streams) {}
 
   ~PresenceWatchStream() override {
@@ -151,8 +151,8 @@ grpc::ServerUnaryReactor* PresenceService::Announce(grpc::CallbackServerContext*
     reactor->Finish(ToGrpc(access.status()));
     return reactor;
   }
-  reactor->Finish(ToGrpc(ctx_.node.presence().Announce(access->descriptor.id, request->key(),
-                                                       request->value(), request->ttl_ms())));
+  reactor->Finish(ToGrpc(ctx_.presence->Announce(access->descriptor.id, request->key(),
+                                                 request->value(), request->ttl_ms())));
   return reactor;
 }
 

@@ -12,6 +12,7 @@
 #include "lattice/common/hex.h"
 #include "lattice/common/limits.h"
 #include "lattice/common/paths.h"
+#include "replication/replicator.h"
 #include "rpc/fs_service.h"
 #include "rpc/request_errors.h"
 
@@ -36,6 +37,12 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
       new ServiceContext{node, *server->auth_, socket_path, std::chrono::steady_clock::now(), replicator});
   server->streams_ = std::make_unique<StreamPump>();
   server->context_->streams = server->streams_.get();
+  if (replicator != nullptr) {
+    server->context_->presence = &replicator->presence_hub();
+  } else {
+    server->local_presence_ = std::make_unique<presence::PresenceHub>(node.identity());
+    server->context_->presence = server->local_presence_.get();
+  }
   server->rpc_metrics_ = std::make_unique<metrics::RpcMetrics>(std::vector<std::string>{
       v1::Controller::service_full_name(), v1::Kv::service_full_name(),
       v1::Chat::service_full_name(), v1::Presence::service_full_name(),

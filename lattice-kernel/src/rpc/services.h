@@ -15,6 +15,9 @@ namespace lattice::kernel {
 namespace replication {
 class Replicator;
 }
+namespace presence {
+class PresenceHub;
+}
 class ServiceManager;
 class StreamPump;
 namespace metrics {
@@ -27,6 +30,8 @@ struct ServiceContext {
   std::string socket_path;
   std::chrono::steady_clock::time_point started;
   replication::Replicator* replicator = nullptr;  // null when the node does not replicate
+  // The node's presence: the replicator's, or the server's own (local only) without one.
+  presence::PresenceHub* presence = nullptr;
   // Set once the ServiceManager runs (after the server, whose socket its daemons dial);
   // null before and in kernels without one.
   std::atomic<ServiceManager*> service_manager{nullptr};

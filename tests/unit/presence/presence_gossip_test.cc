@@ -38,7 +38,7 @@ class PresenceGossipTest : public MeshTest {
   // The value of `origin`'s live entry `key` in `store` as `n` holds it; nullopt when none.
   std::optional<std::string> Seen(MeshNode& n, const std::string& store, const std::string& origin,
                                   const std::string& key) {
-    for (const auto& a : n.node->presence().LiveAnnouncements(store)) {
+    for (const auto& a : n.replicator->presence_hub().LiveAnnouncements(store)) {
       if (a.origin() == origin && a.key() == key) return a.value();
     }
     return std::nullopt;
@@ -48,7 +48,7 @@ class PresenceGossipTest : public MeshTest {
 TEST_F(PresenceGossipTest, AnnouncementsChangesAndWithdrawalsReachTheOtherNodes) {
   MakeMesh(3);
   std::string store = CreateStore("irc");
-  auto& hub = nodes_[0]->node->presence();
+  auto& hub = nodes_[0]->replicator->presence_hub();
   uint64_t log_before = nodes_[1]->node->StoreById(store)->last_witness();
   ASSERT_TRUE(hub.Announce(store, "member/#lobby/alice", "", 60'000).ok());
   for (size_t i : {1, 2}) {
@@ -73,8 +73,8 @@ TEST_F(PresenceGossipTest, AnnouncementsChangesAndWithdrawalsReachTheOtherNodes)
 TEST_F(PresenceGossipTest, ANodeThatLinksLaterIsSentWhatIsLive) {
   MakeMesh(2);
   std::string store = CreateStore("irc");
-  ASSERT_TRUE(nodes_[0]->node->presence().Announce(store, "member/#lobby/alice", "", 60'000).ok());
-  ASSERT_TRUE(nodes_[1]->node->presence().Announce(store, "member/#lobby/bob", "", 60'000).ok());
+  ASSERT_TRUE(nodes_[0]->replicator->presence_hub().Announce(store, "member/#lobby/alice", "", 60'000).ok());
+  ASSERT_TRUE(nodes_[1]->replicator->presence_hub().Announce(store, "member/#lobby/bob", "", 60'000).ok());
   ASSERT_TRUE(Eventually([&] {
     return Seen(*nodes_[0], store, nodes_[1]->id(), "member/#lobby/bob").has_value();
   }, 5s));
@@ -93,7 +93,7 @@ TEST_F(PresenceGossipTest, ANodeThatLinksLaterIsSentWhatIsLive) {
 TEST_F(PresenceGossipTest, AnEntryNotRenewedGoesOnEveryNode) {
   MakeMesh(2);
   std::string store = CreateStore("irc");
-  ASSERT_TRUE(nodes_[0]->node->presence().Announce(store, "away/alice", "lunch", 1000).ok());
+  ASSERT_TRUE(nodes_[0]->replicator->presence_hub().Announce(store, "away/alice", "lunch", 1000).ok());
   ASSERT_TRUE(Eventually([&] {
     return Seen(*nodes_[1], store, nodes_[0]->id(), "away/alice") == "lunch";
   }, 5s));
