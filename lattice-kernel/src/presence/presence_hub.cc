@@ -33,7 +33,9 @@ absl::Status CheckAnnouncement(const std::string& key, const std::string& value,
         limits::kMinKeyBytes, limits::kMaxKeyBytes));
   }
   if (value.size() > limits::kMaxValueBytes) {
-    return LimitExceeded("presence value", value.size(), limits::kMaxValueBytes);
+    return absl::InvalidArgumentError(fmt::format(
+        "a presence value of {} bytes; it may have at most {}", value.size(),
+        limits::kMaxValueBytes));
   }
   if (ttl_ms != 0 && (ttl_ms < limits::kMinTtlMs || ttl_ms > limits::kMaxTtlMs)) {
     return absl::InvalidArgumentError(fmt::format(

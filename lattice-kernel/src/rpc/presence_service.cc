@@ -52,8 +52,9 @@ class PresenceWatchStream final : public StreamReactor<v1::PresenceWatchResponse
 
   absl::Status Start(const StoreAccess& access) override {
     if (request_.prefix().size() > presence::limits::kMaxPrefixBytes) {
-      return LimitExceeded("presence prefix", request_.prefix().size(),
-                           presence::limits::kMaxPrefixBytes);
+      return absl::InvalidArgumentError(fmt::format(
+          "a presence prefix of {} bytes; keys have at most {}", request_.prefix().size(),
+          presence::limits::kMaxPrefixBytes));
     }
     watch_id_ = hub_.Watch(
         access.descriptor.id, request_.prefix(),

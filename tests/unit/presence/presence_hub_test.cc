@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
 
 #include "lattice/common/crypto.h"
 #include "presence/presence_hub.h"
@@ -183,6 +186,32 @@ TEST_F(PresenceHubTest, ThisNodesOwnEntriesComingBackAreIgnored) {
   ASSERT_TRUE(hub_->Announce(kStore, "k", "", 0).ok());
   EXPECT_EQ(hub_->Receive("peer-1", {copy}), 0u);
   EXPECT_EQ(hub_->live_count(), 0u);
+}
+
+// With the real clocks and the hub's own expiry thread: an entry goes when its ttl runs
+// out, not at the thread's next routine look.
+TEST(PresenceHubClockTest, TheExpiryThreadEndsAnEntryOnTime) {
+  PresenceHub hub(GenerateKeyPair());
+  std::mutex mu;
+  std::vector<PresenceChange> changes;
+  std::vector<PresenceChange> snapshot;
+  hub.Watch(kStore, "", [&](const PresenceChange& c) {
+    std::lock_guard lock(mu);
+    changes.push_back(c);
+  }, &snapshot);
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(hub.Announce(kStore, "k", "v", 1000).ok());
+  auto gone = [&] {
+    std::lock_guard lock(mu);
+    return changes.size() == 2 && changes[1].gone;
+  };
+  while (!gone() && std::chrono::steady_clock::now() - start < std::chrono::seconds(5)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(gone());
+  EXPECT_GE(elapsed, std::chrono::milliseconds(1000));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(1500));
 }
 
 }  // namespace
