@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "lattice/common/limits.h"
+
 namespace lattice::kernel::presence::limits {
 
 // A key, as Presence.Announce takes it and as a peer may send it.
@@ -23,8 +25,15 @@ inline constexpr uint32_t kMaxTtlMs = 300'000;
 
 // Live entries of one origin in one store, and of all origins in one store. Past them a
 // local announcement is refused (RESOURCE_EXHAUSTED) and a peer's new entry is dropped.
+// A store's entries fit one gRPC message: Presence.Watch's first response holds them all.
 inline constexpr size_t kMaxEntriesPerOrigin = 4'096;
-inline constexpr size_t kMaxEntriesPerStore = 65'536;
+inline constexpr size_t kMaxEntriesPerStore = 10'000;
+// One PresenceEvent in a watch response at most: the node's hex id, key, value, the expiry
+// and the tags and lengths around them.
+inline constexpr size_t kMaxWatchEventBytes = 64 + kMaxKeyBytes + kMaxValueBytes + 64;
+static_assert(kMaxEntriesPerStore * kMaxWatchEventBytes + 1024 <
+                  static_cast<size_t>(::lattice::limits::kMaxRpcMessageBytes),
+              "a store's whole presence must fit Presence.Watch's first response");
 
 // How long the sequence of a withdrawn or expired entry is remembered, so that an older
 // copy still travelling between peers cannot bring the entry back; and how many such

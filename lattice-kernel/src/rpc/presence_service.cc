@@ -29,8 +29,9 @@ void FillEntry(const presence::PresenceChange& change, uint64_t now_ms, v1::Pres
   out->set_expires_in_ms(static_cast<uint32_t>(std::min<uint64_t>(left, UINT32_MAX)));
 }
 
-// Presence.Watch: a snapshot of the live entries under the prefix (in pages of at most
-// limits::kMaxStreamPageBytes, each with `snapshot` set), then every change as it happens.
+// Presence.Watch: a snapshot of the live entries under the prefix in one response (a store
+// holds at most what fits one, presence_limits.h), then every change as it happens, in
+// pages of about limits::kMaxStreamPageBytes.
 // The hub hands changes over as they are made; they wait here for the client, up to
 // presence::limits::kMaxBufferedWatchBytes, past which the stream ends.
 class PresenceWatchStream final : public StreamReactor<v1::PresenceWatchResponse> {
@@ -65,16 +66,12 @@ class PresenceWatchStream final : public StreamReactor<v1::PresenceWatchResponse
   absl::StatusOr<Step> Next(v1::PresenceWatchResponse& out, bool tick) override {
     uint64_t now = hub_.NowMs();
     size_t bytes = 0;
-    if (!snapshot_sent_ || snapshot_next_ < snapshot_.size()) {
-      // The first response is the snapshot, even an empty one.
+    if (!snapshot_sent_) {
+      // The first response is the whole snapshot, even an empty one.
       out.set_snapshot(true);
-      while (snapshot_next_ < snapshot_.size() && bytes < limits::kMaxStreamPageBytes) {
-        auto* event = out.add_events();
-        FillEntry(snapshot_[snapshot_next_++], now, event->mutable_entry());
-        bytes += event->ByteSizeLong();
-      }
+      for (const auto& change : snapshot_) FillEntry(change, now, out.add_events()->mutable_entry());
       snapshot_sent_ = true;
-      if (snapshot_next_ == snapshot_.size()) snapshot_ = {};
+      snapshot_ = {};
       return Step::kWrite;
     }
     std::lock_guard lock(mu_);
@@ -130,7 +127,6 @@ class PresenceWatchStream final : public StreamReactor<v1::PresenceWatchResponse
 
   // Pump thread only.
   std::vector<presence::PresenceChange> snapshot_;
-  size_t snapshot_next_ = 0;
   bool snapshot_sent_ = false;
 
   std::mutex mu_;  // the hub's thread adds, the pump takes
