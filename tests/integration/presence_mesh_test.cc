@@ -175,8 +175,13 @@ TEST(PresenceMeshTest, WhatOneKernelAnnouncesAnotherWatchesUntilWithdrawnOrExpir
   ASSERT_TRUE(a.Announce(*store, alice, "away", 60'000).ok());
   EXPECT_TRUE(watch.WaitFor(HasEvent(*a_id, alice, "away", false)));
   EXPECT_EQ(CountEvents(watch.Events(), alice), 2u);
-  // Outside the watched prefix: not seen.
-  ASSERT_TRUE(a.Announce(*store, "away/alice", "lunch", 60'000).ok());
+  // Outside the watched prefix: not seen by that watch, but by one of its own prefix.
+  {
+    PresenceWatch away(b, *store, "away/");
+    ASSERT_TRUE(away.WaitFor([](const auto& r) { return !r.empty(); }));
+    ASSERT_TRUE(a.Announce(*store, "away/alice", "lunch", 60'000).ok());
+    EXPECT_TRUE(away.WaitFor(HasEvent(*a_id, "away/alice", "lunch", false)));
+  }
 
   // A watch opened now starts with what is live, with its time left.
   {
@@ -184,7 +189,8 @@ TEST(PresenceMeshTest, WhatOneKernelAnnouncesAnotherWatchesUntilWithdrawnOrExpir
     ASSERT_TRUE(late.WaitFor([&](const auto& r) {
       return !r.empty() && r[0].snapshot() && r[0].events_size() == 2;
     })) << "the snapshot lacks node 0's entries";
-    for (const auto& e : late.responses()[0].events()) {
+    auto first = late.responses().at(0);
+    for (const auto& e : first.events()) {
       EXPECT_EQ(e.entry().node(), *a_id);
       EXPECT_GT(e.entry().expires_in_ms(), 0u);
       EXPECT_LE(e.entry().expires_in_ms(), 60'000u);
