@@ -90,6 +90,26 @@ TEST_F(PresenceGossipTest, ANodeThatLinksLaterIsSentWhatIsLive) {
   }, 5s));
 }
 
+TEST_F(PresenceGossipTest, AnEntryAnnouncedBeforeAPeerHeldItsStoreReachesItOnceItDoes) {
+  MakeMesh(3);
+  ASSERT_TRUE(Eventually([&] {
+    for (auto& n : nodes_) {
+      if (n->replicator->connected_count() != 2) return false;
+    }
+    return true;
+  }));
+  // Announced at once: the other nodes do not hold the store yet and drop the gossip.
+  auto d = nodes_[0]->node->CreateStore("irc", StoreType::kChat, nodes_[0]->node->own_mesh_id());
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_TRUE(
+      nodes_[0]->replicator->presence_hub().Announce(d->id, "member/#lobby/alice", "", 60'000).ok());
+  for (size_t i : {1, 2}) {
+    EXPECT_TRUE(Eventually([&] {
+      return Seen(*nodes_[i], d->id, nodes_[0]->id(), "member/#lobby/alice").has_value();
+    }, 5s)) << "node " << i << " never got the entry announced before it held the store";
+  }
+}
+
 TEST_F(PresenceGossipTest, AnEntryNotRenewedGoesOnEveryNode) {
   MakeMesh(2);
   std::string store = CreateStore("irc");
