@@ -87,6 +87,11 @@ elseif(TARGET lattice-kernel AND TARGET lattice-ctl)
       irssi_smoke
       service_descriptor
       channel_names_agree
+      pipelined_order
+      ping_flood_answered
+      bot_thousand_lines
+      flood_beyond_the_bound
+      conformance_replies
       channel_operators
       channel_settings)
   # Two kernels in a mesh on loopback, a gateway on each, clients on both

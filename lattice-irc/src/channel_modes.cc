@@ -235,7 +235,10 @@ bool ChannelModes::ApplyStored(const ModeChange& change, const ModeStamp& stamp,
   if (!IsReplicatedMode(change.mode)) return false;
   Register& reg = settings_[change.mode];
   bool known = reg.stamp.wall_ms != 0 || reg.stamp.counter != 0 || !reg.stamp.hash.empty();
-  if (known && !stamp.NewerThan(reg.stamp)) return false;
+  // The same write again (shown at the kernel's answer, then off the watch) brings the
+  // store's stamp and cursor in place of the provisional ones.
+  bool same_write = known && !stamp.hash.empty() && reg.stamp.hash == stamp.hash;
+  if (known && !same_write && !stamp.NewerThan(reg.stamp)) return false;
   std::string arg = change.on ? change.arg : std::string();
   // A stored +l that is not a number this gateway understands is no limit here.
   if (change.mode == 'l' && change.on) {

@@ -18,6 +18,8 @@ std::vector<std::string> IsupportTokens(const std::string& network_name) {
       "CHANMODES=b,k,l,imnst",
       "CHANNELLEN=" + std::to_string(limits::kMaxChannelNameBytes),
       "CHANTYPES=#",
+      // LIST conditions: masks, negative masks, user counts (see HandleList).
+      "ELIST=MNU",
       "LINELEN=" + std::to_string(limits::kMaxLineBytes),
       fmt::format("KEYLEN={}", limits::kMaxKeyBytes),
       fmt::format("MAXLIST=b:{}", limits::kMaxBans),

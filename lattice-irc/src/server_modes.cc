@@ -148,9 +148,14 @@ void IrcServer::HandleChannelMode(LocalClient& client, const Message& m) {
     out->set_on(change.on);
     out->set_arg(change.arg);
   }
-  SubmitWrite(client, key, WriteKind::kModes, [&](std::function<void(PostOutcome)> done) {
-    backend_.SetModes(request, client.id, std::move(done));
-  });
+  v1::ChatMessage shown;
+  shown.set_kind("modes");
+  shown.set_channel(channel.store_channel);
+  *shown.mutable_modes() = request.changes();
+  SubmitWrite(client, key, WriteKind::kModes, std::move(shown),
+              [&](std::function<void(PostOutcome)> done) {
+                backend_.SetModes(request, client.id, std::move(done));
+              });
 }
 
 void IrcServer::HandleUserMode(LocalClient& client, const Message& m) {

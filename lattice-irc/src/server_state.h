@@ -1,6 +1,8 @@
 // The plain state behind IrcServer, shared by its server*.cc files only.
 #pragma once
 
+#include <deque>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -52,7 +54,11 @@ struct IrcServer::LocalClient {
   uint64_t signon_unix = 0;
   int64_t ping_sent_ms = 0;  // 0: no PING outstanding
   size_t pending_writes = 0;
-  bool utf8_warned = false;
+  // Commands waiting for the kernel; while any is, later lines wait in `held_lines`.
+  int waiting = 0;
+  std::deque<std::string> held_lines;
+  size_t held_bytes = 0;
+  bool resuming = false;  // EndWait is handling held lines
   bool closing = false;
 
   std::string Prefix() const { return nick + "!" + user + "@" + host; }
@@ -74,6 +80,18 @@ struct IrcServer::OwnWrite {
   ClientId client = 0;
   std::string prefix;  // the writer's hostmask when it wrote
   bool notice = false;
+  bool delivered = false;  // shown to local members when the kernel answered
 };
+
+template <typename Answer>
+std::function<void(Answer)> IrcServer::Awaiting(LocalClient& client,
+                                                std::function<void(Answer)> done) {
+  BeginWait(client);
+  ClientId id = client.id;
+  return [this, id, done = std::move(done)](Answer answer) {
+    done(std::move(answer));
+    EndWait(id);
+  };
+}
 
 }  // namespace lattice::irc

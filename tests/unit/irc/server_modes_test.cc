@@ -227,6 +227,9 @@ TEST_F(ModesTest, ReplicatedSettingsAreWrittenAndTakeEffectFromTheWatch) {
   Line(alice, "TOPIC #c :ours");
   EXPECT_EQ(backend_.writes.back().kind, "topic");
   backend_.AnswerWrite("t1");
+  // Shown when the kernel answers.
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{kAlice + " TOPIC #c :ours"}));
+  Take(bob);
   // +k: a JOIN needs the key.
   ClientId carol = Connect("carol");
   Line(carol, "MODE #c");
