@@ -13,10 +13,15 @@ enum Capability : uint32_t {
   kCapMessageTags = 1u << 1,  // @msgid (the message hash) and client-only tags
   kCapEchoMessage = 1u << 2,  // a client's own PRIVMSG/NOTICE come back to it
   kCapBatch = 1u << 3,        // history playback arrives in a chathistory batch
+  // A command's "label" tag comes back on its reply, on a BATCH of its replies, or on ACK.
+  kCapLabeledResponse = 1u << 4,
+  // "draft/chathistory": CHATHISTORY on demand, and no automatic history on JOIN.
+  kCapChatHistory = 1u << 5,
 };
 using CapSet = uint32_t;
 
-inline constexpr CapSet kAllCaps = kCapServerTime | kCapMessageTags | kCapEchoMessage | kCapBatch;
+inline constexpr CapSet kAllCaps = kCapServerTime | kCapMessageTags | kCapEchoMessage | kCapBatch |
+                                   kCapLabeledResponse | kCapChatHistory;
 
 // "server-time message-tags echo-message batch": the CAP LS / LIST payload.
 std::string CapNames(CapSet caps);

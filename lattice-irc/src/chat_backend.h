@@ -33,6 +33,13 @@ struct ChannelList {
   std::vector<v1::ChannelInfo> channels;
 };
 
+// One page of a channel's history (Chat.History).
+struct HistoryPage {
+  absl::Status status;
+  std::vector<v1::ChatMessage> messages;  // oldest first
+  std::string next_before;                // the token of the next older page; "" at the start
+};
+
 struct TopicAnswer {
   absl::Status status;
   v1::Topic topic;
@@ -60,6 +67,15 @@ class ChatBackend {
                             std::function<void(ChannelSnapshot)> done) = 0;
   virtual void FetchTopic(const std::string& channel, std::function<void(TopicAnswer)> done) = 0;
   virtual void ListChannels(std::function<void(ChannelList)> done) = 0;
+  // The newest `limit` messages of `channel` older than the page token `before` ("" for the
+  // newest), for CHATHISTORY.
+  virtual void FetchHistoryPage(const std::string& channel, uint32_t limit,
+                                const std::string& before, std::function<void(HistoryPage)> done) {
+    (void)channel;
+    (void)limit;
+    (void)before;
+    done(HistoryPage{absl::UnimplementedError("this backend keeps no history"), {}, ""});
+  }
 };
 
 }  // namespace lattice::irc

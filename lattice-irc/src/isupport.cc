@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "chathistory.h"
 #include "limits.h"
 
 namespace lattice::irc {
@@ -14,12 +15,15 @@ std::vector<std::string> IsupportTokens(const std::string& network_name) {
       "AWAYLEN=" + std::to_string(limits::kMaxAwayBytes),
       "CASEMAPPING=rfc1459",
       fmt::format("CHANLIMIT=#:{}", limits::kMaxChannelsPerClient),
+      // draft/chathistory: the most messages one CHATHISTORY answers.
+      fmt::format("CHATHISTORY={}", kMaxChatHistoryLimit),
       // No list, key or settable modes; +n and +t are always on.
       "CHANMODES=,,,nt",
       "CHANNELLEN=" + std::to_string(limits::kMaxChannelNameBytes),
       "CHANTYPES=#",
       "LINELEN=" + std::to_string(limits::kMaxLineBytes),
       "MODES=0",
+      "MSGREFTYPES=msgid,timestamp",
       "NETWORK=" + network_name,
       "NICKLEN=" + std::to_string(limits::kMaxNickBytes),
       "PREFIX=",

@@ -450,6 +450,38 @@ void KernelBackend::ListChannels(std::function<void(ChannelList)> done) {
   cv_.notify_all();
 }
 
+void KernelBackend::FetchHistoryPage(const std::string& channel, uint32_t limit,
+                                     const std::string& before,
+                                     std::function<void(HistoryPage)> done) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reads_.push_back([this, channel, limit, before, done = std::move(done)]() mutable {
+    int64_t deadline = SteadyMs() + options_.read_deadline_ms;
+    HistoryPage page;
+    auto sleep = [this](std::chrono::milliseconds d) { return SleepUnlessStopping(d); };
+    page.status = RetryUntil(
+        deadline,
+        [&]() -> absl::Status {
+          absl::Status error;
+          client::Client* client = EnsureClient(&reader_client_, deadline, &error);
+          if (client == nullptr) return error;
+          v1::HistoryRequest request;
+          request.set_store(options_.store);
+          request.set_channel(channel);
+          request.set_limit(limit);
+          request.set_before(before);
+          LATTICE_ASSIGN_OR_RETURN(v1::HistoryResponse response, client->History(request));
+          page.messages.assign(std::make_move_iterator(response.mutable_messages()->begin()),
+                               std::make_move_iterator(response.mutable_messages()->end()));
+          page.next_before = response.next_before();
+          return absl::OkStatus();
+        },
+        sleep);
+    loop_.Post(
+        [done = std::move(done), page = std::move(page)]() mutable { done(std::move(page)); });
+  });
+  cv_.notify_all();
+}
+
 // ---- Watch -----------------------------------------------------------------------------------
 
 void KernelBackend::WatchMain() {

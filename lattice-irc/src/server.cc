@@ -58,6 +58,7 @@ std::string IrcServer::Target(const LocalClient& client) const {
 
 void IrcServer::Send(LocalClient& client, const std::string& line) {
   if (client.closing) return;
+  if (client.current_label != 0 && SendLabeled(client, line)) return;
   transport_.Send(client.id, line);
 }
 
@@ -203,7 +204,9 @@ void IrcServer::OnLine(ClientId id, std::string_view line, int64_t now_ms) {
               {"*", fmt::format("Malformed line: {}", DescribeParseError(parsed.error))});
       return;
   }
+  uint64_t label = BeginLabel(*client, parsed.message);
   Dispatch(*client, parsed.message, now_ms);
+  EndLabel(*client, label);
 }
 
 void IrcServer::Dispatch(LocalClient& client, const Message& m, int64_t now_ms) {
@@ -225,6 +228,7 @@ void IrcServer::Dispatch(LocalClient& client, const Message& m, int64_t now_ms) 
     return HandleMessage(client, m, cmd == "NOTICE");
   }
   if (cmd == "TAGMSG") return HandleTagMsg(client, m);
+  if (cmd == "CHATHISTORY") return HandleChatHistory(client, m);
   if (cmd == "JOIN") return HandleJoin(client, m);
   if (cmd == "PART") return HandlePart(client, m);
   if (cmd == "TOPIC") return HandleTopic(client, m);

@@ -103,9 +103,12 @@ void IrcServer::JoinOne(LocalClient& client, const std::string& name) {
   channel.members.insert(client.id);
   client.channels.emplace(key, Membership{});
   ClientId id = client.id;
-  backend_.FetchChannel(
-      channel.store_channel, options_.history_limit,
-      [this, id, key](ChannelSnapshot snapshot) { CompleteJoin(id, key, std::move(snapshot)); });
+  uint64_t label = HoldLabel(client);
+  backend_.FetchChannel(channel.store_channel, options_.history_limit,
+                        [this, id, key, label](ChannelSnapshot snapshot) {
+                          LabelScope labeled(*this, id, label);
+                          CompleteJoin(id, key, std::move(snapshot));
+                        });
 }
 
 void IrcServer::CompleteJoin(ClientId id, const std::string& key, ChannelSnapshot snapshot) {
@@ -164,6 +167,8 @@ void IrcServer::ShowRecentSpeakers(Channel& channel, const std::vector<v1::ChatM
 
 void IrcServer::PlayHistory(LocalClient& client, Membership& membership, const Channel& channel,
                             const std::vector<v1::ChatMessage>& history) {
+  // A draft/chathistory client asks for history itself (CHATHISTORY LATEST after JOIN).
+  if ((client.caps & kCapChatHistory) != 0) return;
   std::string batch;
   bool any = false;
   for (const auto& message : history) any = any || message.kind() != "topic";
@@ -273,7 +278,9 @@ void IrcServer::HandleTopic(LocalClient& client, const Message& m) {
       return;
     }
     ClientId id = client.id;
-    backend_.FetchTopic(StoreChannelFor(key), [this, id, key](TopicAnswer answer) {
+    uint64_t label = HoldLabel(client);
+    backend_.FetchTopic(StoreChannelFor(key), [this, id, key, label](TopicAnswer answer) {
+      LabelScope labeled(*this, id, label);
       LocalClient* asker = FindClient(id);
       if (asker == nullptr) return;
       if (!answer.status.ok()) {
@@ -361,7 +368,9 @@ void IrcServer::HandleList(LocalClient& client, const Message& m) {
     for (const auto& name : SplitCommaList(m.params[0])) filter.insert(FoldCase(name));
   }
   ClientId id = client.id;
-  backend_.ListChannels([this, id, filter](ChannelList list) {
+  uint64_t label = HoldLabel(client);
+  backend_.ListChannels([this, id, filter, label](ChannelList list) {
+    LabelScope labeled(*this, id, label);
     LocalClient* asker = FindClient(id);
     if (asker == nullptr) return;
     struct Row {

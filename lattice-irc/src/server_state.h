@@ -32,6 +32,17 @@ struct IrcServer::Membership {
   uint64_t horizon = 0;
 };
 
+// The replies of one labelled command (labeled-response, see server.h). The first reply is
+// kept back until a second one shows whether it goes alone (with the label) or in a batch.
+struct IrcServer::LabelContext {
+  std::string label;
+  std::string first;  // the first reply, until the batch opens or the command ends
+  size_t replies = 0;
+  std::string batch;  // the labeled-response batch, once opened
+  size_t holds = 0;   // completions still to come
+  bool dispatching = true;
+};
+
 struct IrcServer::LocalClient {
   ClientId id = 0;
   Registration registration;
@@ -51,6 +62,10 @@ struct IrcServer::LocalClient {
   size_t pending_writes = 0;
   bool utf8_warned = false;
   bool closing = false;
+  // labeled-response: the contexts of commands not finished yet, and the current one.
+  std::map<uint64_t, LabelContext> labels;
+  uint64_t current_label = 0;
+  size_t history_requests = 0;  // CHATHISTORY requests being read
 
   std::string Prefix() const { return nick + "!" + user + "@" + host; }
 };
@@ -69,6 +84,34 @@ struct IrcServer::OwnWrite {
   ClientId client = 0;
   std::string prefix;  // the writer's hostmask when it wrote
   bool notice = false;
+  uint64_t label = 0;  // the labelled command waiting for this message (echo-message)
+};
+
+// Makes a held label context current for the completion of its command, and releases the
+// hold at the end of the scope.
+class IrcServer::LabelScope {
+ public:
+  LabelScope(IrcServer& server, ClientId id, uint64_t label)
+      : server_(server), id_(id), label_(label) {
+    LocalClient* client = label_ == 0 ? nullptr : server_.FindClient(id_);
+    if (client == nullptr) return;
+    previous_ = client->current_label;
+    client->current_label = label_;
+  }
+  ~LabelScope() {
+    LocalClient* client = label_ == 0 ? nullptr : server_.FindClient(id_);
+    if (client == nullptr) return;
+    client->current_label = previous_;
+    server_.ReleaseLabel(*client, label_);
+  }
+  LabelScope(const LabelScope&) = delete;
+  LabelScope& operator=(const LabelScope&) = delete;
+
+ private:
+  IrcServer& server_;
+  ClientId id_;
+  uint64_t label_;
+  uint64_t previous_ = 0;
 };
 
 }  // namespace lattice::irc

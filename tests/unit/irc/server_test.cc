@@ -195,7 +195,8 @@ TEST_F(ServerTest, CapNegotiationHoldsRegistrationUntilCapEnd) {
   ClientId id = Open();
   Line(id, "CAP LS 302");
   EXPECT_EQ(Take(id), (std::vector<std::string>{
-                          ":irc.test CAP * LS :server-time message-tags echo-message batch"}));
+                          ":irc.test CAP * LS :server-time message-tags echo-message batch "
+                          "labeled-response draft/chathistory"}));
   Line(id, "NICK alice");
   Line(id, "USER alice 0 * :A");
   EXPECT_TRUE(Take(id).empty());
