@@ -127,6 +127,7 @@ class IrcServer {
   void HandleTagMsg(LocalClient& client, const Message& message);
   // 417 when the client's tag data is over the message-tags limit.
   bool TagsTooLong(LocalClient& client, const Message& message);
+  std::string EphemeralMsgid();
   void PostToChannel(LocalClient& client, const std::string& key, std::string text, bool action,
                      bool notice, const Message& message);
   enum class WriteKind { kMessage, kNotice, kTopic };
@@ -153,8 +154,9 @@ class IrcServer {
   // the label (on the one reply, on a BATCH of them, or as an ACK when there was none).
   // BeginLabel makes the command's context current (0: the command has no label) and
   // EndLabel ends the synchronous part; a command that completes later takes a hold
-  // (HoldLabel, while its context is current) and runs its completion in RunLabeled, which
-  // (or under a LabelScope) releases the hold. The context ends when the synchronous part and every hold have.
+  // (HoldLabel, while its context is current) and runs its completion in RunLabeled or
+  // under a LabelScope, which releases the hold. The context ends when the synchronous part
+  // and every hold have.
   uint64_t BeginLabel(LocalClient& client, const Message& message);
   void EndLabel(LocalClient& client, uint64_t label);
   uint64_t HoldLabel(LocalClient& client);
@@ -219,6 +221,8 @@ class IrcServer {
   uint64_t hold_until_seq_ = 0;
   uint64_t batch_counter_ = 0;
   uint64_t label_counter_ = 0;
+  uint64_t ephemeral_msgid_base_ = 0;  // wall time of the first, so ids differ across restarts
+  uint64_t ephemeral_msgid_counter_ = 0;
   std::string created_;
 };
 

@@ -37,6 +37,13 @@ bool IrcServer::TagsTooLong(LocalClient& client, const Message& m) {
   return true;
 }
 
+// Private messages and TAGMSGs are not stored, so they have no hash: their msgid only has to
+// be unique (and never a 64-digit hash, so no reply can take it for a stored message).
+std::string IrcServer::EphemeralMsgid() {
+  if (ephemeral_msgid_base_ == 0) ephemeral_msgid_base_ = NowWallMs();
+  return fmt::format("e{:x}-{:x}", ephemeral_msgid_base_, ++ephemeral_msgid_counter_);
+}
+
 // ---- From clients ----------------------------------------------------------------------------
 
 void IrcServer::HandleMessage(LocalClient& client, const Message& m, bool notice) {
@@ -94,7 +101,8 @@ void IrcServer::HandleMessage(LocalClient& client, const Message& m, bool notice
       out.prefix = client.Prefix();
       out.command = command;
       out.params = {peer->nick, text};
-      Outgoing message(std::move(out), true, NowWallMs(), "", "", ClientOnlyTags(m));
+      Outgoing message(std::move(out), true, NowWallMs(), EphemeralMsgid(), "",
+                       ClientOnlyTags(m));
       Send(*peer, message);
       if ((client.caps & kCapEchoMessage) != 0) Send(client, message);
       if (!notice && !peer->away.empty()) Numeric(client, kRplAway, {peer->nick, peer->away});
@@ -183,7 +191,8 @@ void IrcServer::HandleTagMsg(LocalClient& client, const Message& m) {
     out.prefix = client.Prefix();
     out.command = "TAGMSG";
     out.params = {channel->second.name};
-    Outgoing message(std::move(out), false, NowWallMs(), "", "", ClientOnlyTags(m));
+    Outgoing message(std::move(out), false, NowWallMs(), EphemeralMsgid(), "",
+                     ClientOnlyTags(m));
     for (ClientId id : channel->second.members) {
       LocalClient* member = FindClient(id);
       if (member == nullptr || (member->caps & kCapMessageTags) == 0) continue;
@@ -203,7 +212,8 @@ void IrcServer::HandleTagMsg(LocalClient& client, const Message& m) {
   out.prefix = client.Prefix();
   out.command = "TAGMSG";
   out.params = {peer->nick};
-  Outgoing message(std::move(out), false, NowWallMs(), "", "", ClientOnlyTags(m));
+  Outgoing message(std::move(out), false, NowWallMs(), EphemeralMsgid(), "",
+                     ClientOnlyTags(m));
   if ((peer->caps & kCapMessageTags) != 0) Send(*peer, message);
   if ((client.caps & kCapEchoMessage) != 0 && (client.caps & kCapMessageTags) != 0) {
     Send(client, message);

@@ -196,10 +196,16 @@ def bouncer_chathistory(world):
           "BEFORE lines %r" % inner)
 
     start = len(bnc.lines)
-    bnc.line("CHATHISTORY AFTER #bnc timestamp=%s 3" % iso_ms(stored[11]["hlc"]["wall_ms"]))
+    bnc.line("CHATHISTORY AFTER #bnc msgid=%s 3" % stored[11]["hash"])
     _, inner, _ = wait_batch(bnc, start, "chathistory", "the AFTER batch")
     check([untagged(l).split(" :", 1)[1] for l in inner] == ["line 12", "line 13", "line 14"],
           "AFTER lines %r" % inner)
+    # Lines sent in a burst may share a millisecond: a time just before the first one.
+    start = len(bnc.lines)
+    bnc.line("CHATHISTORY AFTER #bnc timestamp=%s 2" % iso_ms(stored[0]["hlc"]["wall_ms"] - 1))
+    _, inner, _ = wait_batch(bnc, start, "chathistory", "the AFTER timestamp batch")
+    check([untagged(l).split(" :", 1)[1] for l in inner] == ["line 0", "line 1"],
+          "AFTER timestamp lines %r" % inner)
 
     bnc.line("CHATHISTORY BEFORE #bnc msgid=%s 10" % ("0" * 64))
     bnc.wait_for(lambda l: "FAIL CHATHISTORY MESSAGE_ERROR BEFORE #bnc " in l,
