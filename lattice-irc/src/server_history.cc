@@ -59,8 +59,8 @@ void IrcServer::HandleChatHistory(LocalClient& client, const Message& m) {
     }
     // Private messages are not kept: an empty answer, as for any target without history.
     HistoryJob empty;
-    empty.query = std::move(query);
     empty.channel = target;
+    empty.query = std::move(query);
     AnswerHistory(client, empty);
     return;
   }

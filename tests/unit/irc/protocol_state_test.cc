@@ -102,8 +102,9 @@ TEST(FloodGate, ClockGoingBackwardsGrantsNothing) {
   EXPECT_TRUE(gate.TryTake(2000));
 }
 
-TEST(Capabilities, LsListsAllFour) {
-  EXPECT_EQ(CapNames(kAllCaps), "server-time message-tags echo-message batch");
+TEST(Capabilities, LsListsAll) {
+  EXPECT_EQ(CapNames(kAllCaps),
+            "server-time message-tags echo-message batch labeled-response draft/chathistory");
   EXPECT_EQ(CapNames(0), "");
 }
 
