@@ -144,7 +144,7 @@ bool ParseServerTime(std::string_view text, uint64_t* unix_ms) {
   if (text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':') {
     return false;
   }
-  uint64_t year, month, day, hour, minute, second, millis = 0;
+  uint64_t year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millis = 0;
   if (!ParseDigits(text.substr(0, 4), 4, &year) || !ParseDigits(text.substr(5, 2), 2, &month) ||
       !ParseDigits(text.substr(8, 2), 2, &day) || !ParseDigits(text.substr(11, 2), 2, &hour) ||
       !ParseDigits(text.substr(14, 2), 2, &minute) ||
