@@ -24,6 +24,7 @@ add_executable(irc_unit_tests
   ${LATTICE_IRC_TESTS}/unit/irc/line_reader_test.cc
   ${LATTICE_IRC_TESTS}/unit/irc/message_test.cc
   ${LATTICE_IRC_TESTS}/unit/irc/names_test.cc
+  ${LATTICE_IRC_TESTS}/unit/irc/presence_test.cc
   ${LATTICE_IRC_TESTS}/unit/irc/protocol_state_test.cc
   ${LATTICE_IRC_TESTS}/unit/irc/server_test.cc
   ${LATTICE_IRC_TESTS}/unit/irc/utf8_test.cc)

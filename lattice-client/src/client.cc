@@ -94,6 +94,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
   impl->controller = v1::Controller::NewStub(impl->channel);
   impl->kv = v1::Kv::NewStub(impl->channel);
   impl->chat = v1::Chat::NewStub(impl->channel);
+  impl->presence = v1::Presence::NewStub(impl->channel);
   impl->admin = v1::Admin::NewStub(impl->channel);
 
   v1::ConnectRequest request;
@@ -329,6 +330,23 @@ absl::Status Client::WatchChat(const v1::ChatWatchRequest& request,
                                WatchCanceller* canceller) {
   return impl_->Stream<v1::ChatWatchResponse>(
       [&](grpc::ClientContext* context) { return impl_->chat->Watch(context, request); },
+      on_response, canceller);
+}
+
+// ---- Presence ----
+
+absl::Status Client::Announce(const v1::AnnounceRequest& request) {
+  auto answered = impl_->Unary<v1::AnnounceResponse>([&](auto* context, auto* response) {
+    return impl_->presence->Announce(context, request, response);
+  });
+  return answered.status();
+}
+
+absl::Status Client::WatchPresence(const v1::PresenceWatchRequest& request,
+                                   const PresenceWatchCallback& on_response,
+                                   WatchCanceller* canceller) {
+  return impl_->Stream<v1::PresenceWatchResponse>(
+      [&](grpc::ClientContext* context) { return impl_->presence->Watch(context, request); },
       on_response, canceller);
 }
 

@@ -29,6 +29,7 @@ struct Client::Impl {
   std::unique_ptr<v1::Kv::Stub> kv;
   std::unique_ptr<v1::Chat::Stub> chat;
   std::unique_ptr<v1::Admin::Stub> admin;
+  std::unique_ptr<v1::Presence::Stub> presence;
   v1::ConnectResponse session;
 
   // `deadline` is relative to now; zero means none.

@@ -14,6 +14,27 @@ std::string SenderOf(const v1::ChatMessage& message) {
   return AbbreviateId(message.author(), kShortHash);
 }
 
+// "+t +k key -l", as IRC writes a change of modes.
+std::string ModeChangesText(const v1::ChatMessage& message) {
+  std::string out;
+  for (const auto& change : message.modes()) {
+    if (!out.empty()) out += ' ';
+    out += (change.on() ? "+" : "-") + EscapeForLine(change.mode());
+    if (change.on() && !change.arg().empty()) out += " " + EscapeForLine(change.arg());
+  }
+  return out;
+}
+
+nlohmann::json ModesJson(const google::protobuf::RepeatedPtrField<v1::ChannelMode>& modes) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& mode : modes) {
+    out.push_back({{"mode", mode.mode()},     {"arg", mode.arg()},
+                   {"sender", mode.sender()}, {"author", mode.author()},
+                   {"hlc", HlcJson(mode.hlc())}});
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string ChatMessageLine(const v1::ChatMessage& message) {
@@ -27,6 +48,9 @@ std::string ChatMessageLine(const v1::ChatMessage& message) {
   if (kind == "reply") return fmt::format("{} {} (reply to {}): {}", head, sender, ref, text);
   if (kind == "react") return fmt::format("{} {} reacted {} to {}", head, sender, text, ref);
   if (kind == "topic") return fmt::format("{} {} set the topic: {}", head, sender, text);
+  if (kind == "modes") {
+    return fmt::format("{} {} set modes: {}", head, sender, ModeChangesText(message));
+  }
   if (message.action()) return fmt::format("{} * {} {}", head, sender, text);
   return fmt::format("{} {}: {}", head, sender, text);
 }
@@ -40,6 +64,18 @@ nlohmann::json ChatMessageJson(const v1::ChatMessage& message) {
   };
   if (!message.ref().empty()) out["ref"] = message.ref();
   if (message.action()) out["action"] = true;
+  if (!message.tags().empty()) {
+    nlohmann::json tags = nlohmann::json::array();
+    for (const auto& tag : message.tags()) tags.push_back({{"key", tag.key()}, {"value", tag.value()}});
+    out["tags"] = std::move(tags);
+  }
+  if (!message.modes().empty()) {
+    nlohmann::json modes = nlohmann::json::array();
+    for (const auto& change : message.modes()) {
+      modes.push_back({{"mode", change.mode()}, {"on", change.on()}, {"arg", change.arg()}});
+    }
+    out["modes"] = std::move(modes);
+  }
   return out;
 }
 
@@ -94,7 +130,8 @@ nlohmann::json ChannelsJson(const v1::ListChannelsResponse& response) {
   for (const auto& channel : response.channels()) {
     channels.push_back({{"name", channel.name()},
                         {"messages", channel.messages()},
-                        {"topic", TopicJson(channel.topic())}});
+                        {"topic", TopicJson(channel.topic())},
+                        {"modes", ModesJson(channel.modes())}});
   }
   return nlohmann::json{{"channels", std::move(channels)}};
 }

@@ -10,9 +10,11 @@
 
 #include <cstdio>
 #include <fstream>
+#include <random>
 
 #include "event_loop.h"
 #include "kernel_backend.h"
+#include "presence_link.h"
 #include "lattice/client.h"
 #include "lattice/client/backoff.h"
 #include "lattice/client/credentials.h"
@@ -54,6 +56,14 @@ absl::StatusOr<std::unique_ptr<client::Client>> ConnectPatiently(
       return absl::CancelledError(fmt::format("stopped by signal {}", signal_number));
     }
   }
+}
+
+// Names this run's presence announcements, so a restarted gateway's entries are not taken
+// for those of the run before it (which expire on their own).
+std::string NewPresenceInstance() {
+  std::random_device random;
+  uint64_t bits = (static_cast<uint64_t>(random()) << 32) ^ random();
+  return fmt::format("{:016x}", bits);
 }
 
 std::vector<std::string> ReadMotd(const std::string& path) {
@@ -183,8 +193,14 @@ int RunGateway(const GatewayOptions& options) {
   server_options.ping_interval_ms = options.ping_interval_s * 1000;
   server_options.ping_timeout_ms = options.ping_timeout_s * 1000;
   server_options.remote_idle_part_ms = options.remote_idle_s * 1000;
+  server_options.presence_instance = NewPresenceInstance();
   IrcServer server(server_options, **tcp, backend);
   server_ptr = &server;
+  PresenceLink presence(client_options, store->id(), event_loop,
+                        [&server](PresenceEventBatch batch) {
+                          server.OnPresence(std::move(batch), EventLoop::NowMs());
+                        });
+  server.SetPresence(&presence);
   (*tcp)->SetServer(&server);
 
   int signal_fd = ::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -207,6 +223,7 @@ int RunGateway(const GatewayOptions& options) {
   event_loop.RunAt(EventLoop::NowMs() + kTickMs, tick);
 
   backend.Start();
+  presence.Start();
   spdlog::info("node {} ({}): chat store {} ({}) on {}:{}", node.node_id().substr(0, 8),
                node.name(), store->name(), store->id(), host, (*tcp)->port());
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -216,6 +233,8 @@ int RunGateway(const GatewayOptions& options) {
   event_loop.Run([&] { (*tcp)->Flush(); });
 
   (*tcp)->Shutdown("Server shutting down");
+  // The clients' departures reach the other nodes before the gateway goes.
+  presence.Stop();
   backend.Stop();
   event_loop.Remove(signal_fd);
   ::close(signal_fd);

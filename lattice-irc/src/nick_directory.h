@@ -28,6 +28,7 @@ struct ExternalUser {
   std::string user;    // user part of the hostmask
   std::string host;    // "<8 hex of the node id>.lattice"
   int attempt = 0;     // which naming candidate `nick` is
+  std::string away;    // as its gateway announces it (presence); empty: here
 
   std::string Prefix() const { return nick + "!" + user + "@" + host; }
 };

@@ -21,7 +21,8 @@ IrcServer::IrcServer(ServerOptions options, ClientTransport& transport, ChatBack
     : options_(std::move(options)),
       transport_(transport),
       backend_(backend),
-      directory_([this](const std::string& folded) { return nicks_.count(folded) != 0; }) {
+      directory_([this](const std::string& folded) { return nicks_.count(folded) != 0; }),
+      roster_(options_.node_id, options_.presence_instance) {
   if (!options_.wall_clock_ms) {
     options_.wall_clock_ms = [] {
       return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -152,6 +153,7 @@ void IrcServer::OnDisconnect(ClientId id, std::string_view reason) {
   if (client->registration.registered()) {
     Outgoing quit = Event(client->Prefix(), "QUIT", {std::string(reason)});
     BroadcastToPeers(*client, quit, /*include_self=*/false);
+    AnnounceQuit(*client, reason);
   }
   std::vector<std::string> keys;
   for (const auto& [key, membership] : client->channels) keys.push_back(key);
@@ -377,6 +379,7 @@ void IrcServer::ChangeNick(LocalClient& client, const std::string& nick) {
   client.nick = nick;
   Outgoing change = Event(old_prefix, "NICK", {nick}, /*trailing=*/false);
   BroadcastToPeers(client, change, /*include_self=*/true);
+  AnnounceUser(client);
 }
 
 void IrcServer::HandleUser(LocalClient& client, const Message& m) {
@@ -411,6 +414,7 @@ void IrcServer::MaybeCompleteRegistration(LocalClient& client) {
 }
 
 void IrcServer::SendWelcome(LocalClient& client) {
+  AnnounceUser(client);
   Numeric(
       client, kRplWelcome,
       {fmt::format("Welcome to the {} IRC gateway, {}", options_.network_name, client.Prefix())});
@@ -497,11 +501,13 @@ void IrcServer::OnTick(int64_t now_ms) {
       Send(*client, Render(ping, true));
     }
   }
-  // Users of other nodes who have been quiet for long leave the channel list.
+  RenewPresence(now_ms);
+  // Users of other nodes who have been quiet for long leave the channel list, unless their
+  // gateway announces them in it.
   std::vector<std::string> emptied;
   for (auto& [key, channel] : channels_) {
     for (auto it = channel.remote.begin(); it != channel.remote.end();) {
-      if (now_ms - it->second < options_.remote_idle_part_ms) {
+      if (now_ms - it->second < options_.remote_idle_part_ms || AnnouncedIn(*it->first, key)) {
         ++it;
         continue;
       }

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -28,6 +29,8 @@
 #include "message.h"
 #include "nick_directory.h"
 #include "outgoing.h"
+#include "presence_link.h"
+#include "presence_roster.h"
 #include "registration.h"
 #include "transport.h"
 
@@ -46,6 +49,8 @@ struct ServerOptions {
   int64_t ping_interval_ms = 90'000;
   int64_t ping_timeout_ms = 60'000;
   int64_t remote_idle_part_ms = 60 * 60 * 1000;
+  // Names this gateway's presence announcements (presence_roster.h): random per start.
+  std::string presence_instance = "gateway";
   // Unix milliseconds, for server-time on messages the gateway makes up (JOIN, QUIT, ...).
   std::function<uint64_t()> wall_clock_ms;
 };
@@ -73,6 +78,12 @@ class IrcServer {
   void OnChatMessage(v1::ChatMessage message, int64_t now_ms);
   // The watch stopped for good (e.g. the token was revoked): tell everyone why.
   void OnWatchFailed(std::string_view reason);
+
+  // ---- Presence across nodes (server_presence.cc) ----
+  // Where this gateway's clients are announced; none (the default) announces nothing.
+  void SetPresence(PresencePublisher* publisher);
+  // Other gateways' announcements, from the presence watch.
+  void OnPresence(PresenceEventBatch batch, int64_t now_ms);
 
   size_t client_count() const { return clients_.size(); }
   size_t held_event_count() const { return held_events_.size(); }
@@ -183,6 +194,18 @@ class IrcServer {
   void HandleIson(LocalClient& client, const Message& message);
   void HandleUserhost(LocalClient& client, const Message& message);
 
+  // ---- server_presence.cc ----
+  void AnnounceUser(const LocalClient& client, std::optional<std::string> quit = std::nullopt);
+  void AnnounceMembership(const LocalClient& client, const std::string& key,
+                          std::optional<std::string> part = std::nullopt);
+  void AnnounceQuit(const LocalClient& client, std::string_view reason);
+  void RenewPresence(int64_t now_ms);
+  void ShowPresenceChange(const PresenceChange& change);
+  // Users other gateways announce in `channel` are shown in it (a client is joining).
+  void ShowPresentMembers(Channel& channel);
+  // Whether `user`'s gateway announces it in the channel `key`: it is not idle-parted.
+  bool AnnouncedIn(const ExternalUser& user, const std::string& key) const;
+
   // ---- output helpers (server.cc) ----
   void Send(LocalClient& client, const std::string& line);
   void Send(LocalClient& client, Outgoing& message);
@@ -224,6 +247,10 @@ class IrcServer {
   uint64_t ephemeral_msgid_base_ = 0;  // wall time of the first, so ids differ across restarts
   uint64_t ephemeral_msgid_counter_ = 0;
   std::string created_;
+
+  PresencePublisher* presence_ = nullptr;
+  PresenceRoster roster_;
+  int64_t last_presence_renewal_ms_ = 0;
 };
 
 }  // namespace lattice::irc

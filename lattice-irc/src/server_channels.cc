@@ -122,8 +122,10 @@ void IrcServer::CompleteJoin(ClientId id, const std::string& key, ChannelSnapsho
     UpdateTopic(channel, snapshot.topic);
     ShowRecentSpeakers(channel, snapshot.history);
   }
+  ShowPresentMembers(channel);
 
   membership.joining = false;
+  AnnounceMembership(*client, key);
   Outgoing join = Event(client->Prefix(), "JOIN", {channel.name}, /*trailing=*/false);
   Broadcast(channel, join);
   SendTopic(*client, channel, /*on_join=*/true);
@@ -237,6 +239,7 @@ void IrcServer::PartOne(LocalClient& client, const std::string& key, std::string
         Send(client, part);
       } else {
         Broadcast(channel->second, part);
+        AnnounceMembership(client, key, std::string(reason));
       }
     }
     channel->second.members.erase(client.id);

@@ -182,10 +182,12 @@ void IrcServer::HandleMode(LocalClient& client, const Message& m) {
 void IrcServer::HandleAway(LocalClient& client, const Message& m) {
   if (m.params.empty() || m.params[0].empty()) {
     client.away.clear();
+    AnnounceUser(client);
     Numeric(client, kRplUnaway, {"You are no longer marked as being away"});
     return;
   }
   client.away = std::string(TruncateUtf8(m.params[0], limits::kMaxAwayBytes));
+  AnnounceUser(client);
   Numeric(client, kRplNowAway, {"You have been marked as being away"});
 }
 

@@ -271,68 +271,78 @@ def cross_node_talk(mesh):
         check(len(lines) == len(set(lines)), "%s got a line twice: %r" % (client.nick, lines))
 
 
+# Presence crosses nodes within moments (it is announced, not stored); the issue's bar.
+PRESENCE_DEADLINE = 5.0
+
+
 def remote_presence(mesh):
-    """Users of another node are shown as they are seen: a JOIN before their first line, in
-    NAMES while they talk, a PART after they have been quiet for --remote-idle seconds, a
-    JOIN again when they speak again. A client joining a channel sees in NAMES those who
-    spoke in it recently on other nodes. Local JOIN/PART of silent users never cross nodes."""
+    """Users of another node are shown as their gateway announces them, within seconds and
+    without a word from them: JOIN, NICK, PART and QUIT with their reasons, for silent users
+    too, and NAMES for a client joining later. None of it is stored: the channel's history
+    holds only what was said. Someone who only writes through another tool (no gateway
+    announces them) still leaves after --remote-idle seconds of silence, while announced
+    users never do."""
     quick = mesh.gateway(mesh.a, "--remote-idle", "2")
-    ga = mesh.gateway(mesh.a)
     gb = mesh.gateway(mesh.b)
     b_id = mesh.b.node_id
     alice = IrcClient(quick.port, "alice")
-    bob = IrcClient(gb.port, "bob")
     alice.join("#general")
+    bob = IrcClient(gb.port, "bob")
     bob.join("#general")
-    erin = IrcClient(gb.port, "erin")
-    erin.join("#general")
-    erin.connection.part(["#general"], "bye")
-    wait_until(lambda: bob.has("part", lambda e: e.source.nick == "erin"), "erin's local PART")
-
-    bob.say("#general", "first words")
-    wait_until(lambda: ("bob", "first words") in alice.channel_texts("#general"),
-               "alice to get bob's line", MESH_DEADLINE)
+    wait_until(lambda: alice.has("join", lambda e: e.source.nick == "bob"),
+               "bob's JOIN on alpha before any word of his", PRESENCE_DEADLINE)
     joins = [e for e in alice.of("join") if e.source.nick == "bob"]
     check(len(joins) == 1 and str(joins[0].source) == mask("bob", "bob", b_id),
           "bob's JOIN on alpha: %r" % [str(e.source) for e in joins])
-    # Quiet for 2 s: bob leaves alpha's channel with a PART, and its NAMES.
-    wait_until(lambda: alice.has("part", lambda e: e.source.nick == "bob"),
-               "bob's idle PART on alpha", 15)
-    part = [e for e in alice.of("part") if e.source.nick == "bob"]
-    check(len(part) == 1 and str(part[0].source) == mask("bob", "bob", b_id),
-          "PART %r" % [(str(e.source), e.arguments) for e in part])
-    check("bob" not in ask_names(alice), "NAMES on alpha after the PART: %r" % names_of(alice))
-    bob.say("#general", "back again")
-    wait_until(lambda: ("bob", "back again") in alice.channel_texts("#general"),
-               "alice to get bob's second line", MESH_DEADLINE)
-    joins = [i for i, e in enumerate(alice.events) if e.type == "join" and e.source.nick == "bob"]
-    back = next(i for i, e in enumerate(alice.events)
-                if e.type == "pubmsg" and e.arguments[0] == "back again")
-    check(len(joins) == 2 and joins[1] < back, "bob did not JOIN again before his line")
-    # erin joined and left beta's channel without a word: alpha never heard of her.
-    check(not any(e.source is not None and e.source.nick == "erin" for e in alice.events),
-          "alpha saw erin's local JOIN/PART")
-    check("erin" not in ask_names(alice), "erin in alpha's NAMES")
+    check("bob" in ask_names(alice), "NAMES on alpha lacks bob: %r" % names_of(alice))
 
-    # A channel nobody on alpha's other gateway is in yet: a client joining it sees beta's
-    # recent speaker in NAMES (without a JOIN of its own), and the line in the history.
-    bob.join("#quiet")
-    bob.say("#quiet", "anyone here?")
-    wait_until(lambda: any(m["text"] == "anyone here?"
-                           for m in mesh.a.history(mesh.store, "quiet")),
-               "bob's line in #quiet on alpha", MESH_DEADLINE)
-    frank = IrcClient(ga.port, "frank")
+    # erin writes from beta's shell: nobody announces her, so she leaves when quiet, and by
+    # then bob, silent for longer, is still there.
+    mesh.b.ctl("chat", "post", mesh.store, "general", "from the shell", "--sender", "erin")
+    wait_until(lambda: ("erin", "from the shell") in alice.channel_texts("#general"),
+               "erin's line on alpha", MESH_DEADLINE)
+    wait_until(lambda: alice.has("part", lambda e: e.source.nick == "erin"),
+               "erin's idle PART on alpha", 15)
+    check(not alice.has("part", lambda e: e.source.nick == "bob"), "announced bob was parted")
+
+    bob.connection.nick("bobby")
+    wait_until(lambda: alice.has("nick", lambda e: e.source.nick == "bob"
+                                 and e.target == "bobby"), "bob's NICK on alpha",
+               PRESENCE_DEADLINE)
+    bob.connection.part(["#general"], "lunch")
+    wait_until(lambda: alice.has("part", lambda e: e.source.nick == "bobby"
+                                 and e.arguments == ["lunch"]), "bobby's PART on alpha",
+               PRESENCE_DEADLINE)
+    check("bobby" not in ask_names(alice), "NAMES after the PART: %r" % names_of(alice))
+    bob.join("#general")
+    wait_until(lambda: len([e for e in alice.of("join") if e.source.nick == "bobby"]) == 1,
+               "bobby's JOIN again", PRESENCE_DEADLINE)
+
+    # A user who never speaks, in a channel alpha's client joins afterwards: in NAMES.
+    frank = IrcClient(gb.port, "frank")
     frank.join("#quiet")
-    check("bob" in names_of(frank, "#quiet"),
-          "NAMES of #quiet on alpha: %r" % names_of(frank, "#quiet"))
-    check(("bob", "anyone here?") in frank.channel_texts("#quiet"), "frank's history")
-    check(not frank.has("join", lambda e: e.source.nick == "bob"), "a JOIN for a NAMES entry")
-    # Someone joining after frank sees bob too; frank is not told bob joined again.
-    gina = IrcClient(ga.port, "gina")
-    gina.join("#quiet")
-    check("bob" in names_of(gina, "#quiet"), "NAMES for gina: %r" % names_of(gina, "#quiet"))
-    wait_until(lambda: frank.has("join", lambda e: e.source.nick == "gina"), "gina's JOIN")
-    check(not frank.has("join", lambda e: e.source.nick == "bob"), "frank got bob's JOIN")
+    carol = IrcClient(quick.port, "carol")
+    wait_until(lambda: "frank" in ask_names(carol, "#quiet"), "frank in NAMES of #quiet",
+               PRESENCE_DEADLINE)
+    carol.join("#quiet")
+    check("frank" in names_of(carol, "#quiet"), "NAMES of #quiet on alpha: %r"
+          % names_of(carol, "#quiet"))
+    check(not carol.has("join", lambda e: e.source.nick == "frank"), "a JOIN for a NAMES entry")
+    frank.connection.quit("going home")
+    wait_until(lambda: carol.has("quit", lambda e: e.source.nick == "frank"
+                                 and "going home" in e.arguments[0]), "frank's QUIT on alpha",
+               PRESENCE_DEADLINE)
+
+    # A gateway that stops takes its users with it.
+    gb.stop()
+    wait_until(lambda: alice.has("quit", lambda e: e.source.nick == "bobby"),
+               "bobby's QUIT when beta's gateway stops", PRESENCE_DEADLINE)
+
+    # Presence is not history.
+    for kernel in (mesh.a, mesh.b):
+        said = [(m["sender"], m["text"]) for m in kernel.history(mesh.store, "general")]
+        check(said == [("erin", "from the shell")], "history on %s: %r" % (kernel.name, said))
+        check(kernel.history(mesh.store, "quiet") == [], "#quiet has history")
 
 
 def history_across_nodes(mesh):

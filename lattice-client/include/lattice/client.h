@@ -36,6 +36,7 @@ struct ClientOptions {
 using ScanEntryCallback = std::function<bool(const v1::ScanEntry&)>;
 using KvWatchCallback = std::function<bool(const v1::KvWatchResponse&)>;
 using ChatWatchCallback = std::function<bool(const v1::ChatWatchResponse&)>;
+using PresenceWatchCallback = std::function<bool(const v1::PresenceWatchResponse&)>;
 
 // A connected, authenticated client.
 //
@@ -126,6 +127,15 @@ class Client {
   absl::Status WatchChat(const v1::ChatWatchRequest& request,
                          const ChatWatchCallback& on_response,
                          WatchCanceller* canceller = nullptr);
+
+  // ---- Presence ----
+  // Announces, renews or (ttl_ms 0) withdraws one of this node's presence entries.
+  absl::Status Announce(const v1::AnnounceRequest& request);
+  // Like WatchKv, for Presence.Watch: a snapshot of the live entries, then their changes.
+  // There is no cursor to resume from: a new watch starts with a new snapshot.
+  absl::Status WatchPresence(const v1::PresenceWatchRequest& request,
+                             const PresenceWatchCallback& on_response,
+                             WatchCanceller* canceller = nullptr);
 
   // ---- Admin (admin cookie only) ----
   absl::StatusOr<v1::StatusResponse> NodeStatus();

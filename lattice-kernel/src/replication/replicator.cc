@@ -286,6 +286,8 @@ void Replicator::OnPayload(const ConnectionPtr& conn, std::string payload) {
     case v1::PeerMessage::kChunkResponse:
       chunk_fetcher_->OnResponse(conn, message->chunk_response());
       break;
+    case v1::PeerMessage::kPresence:  // not carried yet: dropped
+      break;
     case v1::PeerMessage::KIND_NOT_SET:
       break;
   }

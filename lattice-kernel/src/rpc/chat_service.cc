@@ -8,6 +8,7 @@
 #include "lattice/common/quote.h"
 #include "rpc/services.h"
 #include "rpc/watch_stream.h"
+#include "state/chat_payload.h"
 #include "state/chat_state.h"
 
 namespace lattice::kernel {
@@ -117,6 +118,7 @@ grpc::ServerUnaryReactor* ChatService::WriteToRef(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context,
                                             const v1::PostRequest* request,
                                             v1::WriteResult* response) {
+  if (absl::Status tags = CheckChatTags(request->tags()); !tags.ok()) return Refuse(context, tags);
   // Stored by its canonical name, so that "#general" and "general" are one channel.
   std::string channel = CanonicalChatChannel(request->channel());
   v1::ChatPayload payload;
@@ -125,6 +127,7 @@ grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context
   post->set_text(request->text());
   post->set_sender(request->sender());
   post->set_action(request->action());
+  *post->mutable_tags() = request->tags();
   return Write(context, request->store(), channel, std::move(payload), response);
 }
 
@@ -161,6 +164,36 @@ grpc::ServerUnaryReactor* ChatService::SetTopic(grpc::CallbackServerContext* con
   payload.mutable_topic()->set_text(request->text());
   payload.mutable_topic()->set_sender(request->sender());
   return Write(context, request->store(), channel, std::move(payload), response);
+}
+
+grpc::ServerUnaryReactor* ChatService::SetModes(grpc::CallbackServerContext* context,
+                                                const v1::SetModesRequest* request,
+                                                v1::WriteResult* response) {
+  if (absl::Status changes = CheckChatModeChanges(request->changes()); !changes.ok()) {
+    return Refuse(context, changes);
+  }
+  std::string channel = CanonicalChatChannel(request->channel());
+  v1::ChatPayload payload;
+  payload.mutable_modes()->set_channel(channel);
+  *payload.mutable_modes()->mutable_changes() = request->changes();
+  payload.mutable_modes()->set_sender(request->sender());
+  return Write(context, request->store(), channel, std::move(payload), response);
+}
+
+grpc::Status ChatService::GetChannel(grpc::ServerContext* context,
+                                     const v1::GetChannelRequest* request,
+                                     v1::ChannelInfo* response) {
+  if (CanonicalChatChannel(request->channel()).empty()) {
+    return ToGrpc(absl::InvalidArgumentError("GetChannel needs a channel"));
+  }
+  auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
+                            ChatAccess(request->store(), Right::kRead,
+                                       ChannelScope(request->channel())));
+  if (!access.ok()) return ToGrpc(access.status());
+  auto channel = ReadChannel(access->store->db(), request->channel());
+  if (!channel.ok()) return ToGrpc(channel.status());
+  *response = *std::move(channel);
+  return grpc::Status::OK;
 }
 
 grpc::Status ChatService::GetTopic(grpc::ServerContext* context, const v1::GetTopicRequest* request,

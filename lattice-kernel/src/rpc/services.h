@@ -96,7 +96,8 @@ class KvService final : public KvServiceBase {
 // The writes are callback methods, as in KvService (Store::WriteChatAsync), and so is Watch.
 using ChatServiceBase = v1::Chat::WithCallbackMethod_Post<v1::Chat::WithCallbackMethod_Reply<
     v1::Chat::WithCallbackMethod_React<v1::Chat::WithCallbackMethod_SetTopic<
-        v1::Chat::WithCallbackMethod_Watch<v1::Chat::Service>>>>>;
+        v1::Chat::WithCallbackMethod_SetModes<
+            v1::Chat::WithCallbackMethod_Watch<v1::Chat::Service>>>>>>;
 
 class ChatService final : public ChatServiceBase {
  public:
@@ -110,6 +111,10 @@ class ChatService final : public ChatServiceBase {
   grpc::ServerUnaryReactor* SetTopic(grpc::CallbackServerContext*, const v1::SetTopicRequest*,
                                      v1::WriteResult*) override;
   grpc::Status GetTopic(grpc::ServerContext*, const v1::GetTopicRequest*, v1::Topic*) override;
+  grpc::ServerUnaryReactor* SetModes(grpc::CallbackServerContext*, const v1::SetModesRequest*,
+                                     v1::WriteResult*) override;
+  grpc::Status GetChannel(grpc::ServerContext*, const v1::GetChannelRequest*,
+                          v1::ChannelInfo*) override;
   grpc::Status History(grpc::ServerContext*, const v1::HistoryRequest*, v1::HistoryResponse*) override;
   grpc::Status ListChannels(grpc::ServerContext*, const v1::ListChannelsRequest*,
                             v1::ListChannelsResponse*) override;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <tuple>
 #include <utility>
 
 #include "lattice/common/chat_channel.h"
@@ -12,6 +13,7 @@
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
 #include "lattice/common/status.h"
+#include "state/chat_payload.h"
 #include "storage/keys.h"
 
 namespace lattice::kernel {
@@ -21,6 +23,9 @@ constexpr char kLogTable = 'c';      // S c channel \0 be64(wall) be32(counter) 
 constexpr char kByHashTable = 'h';   // S h hash -> the log key of its entry
 constexpr char kTopicTable = 't';    // S t channel -> Topic (with the hash that set it)
 constexpr char kCountTable = 'n';    // S n channel -> be64(entries)
+// S m canonical channel \0 mode -> ChatMessage: the change (modes[0]) that last set or cleared
+// that mode, with its sender, author, hlc and hash
+constexpr char kModeTable = 'm';
 
 std::string TableKey(char table, std::string_view rest) {
   std::string k{keys::kState, table};
@@ -37,6 +42,12 @@ std::string ChannelPrefix(std::string_view channel) {
 HlcStamp OrderAfter(HlcStamp parent) {
   if (parent.counter == std::numeric_limits<uint32_t>::max()) return {parent.wall_ms + 1, 0};
   return {parent.wall_ms, parent.counter + 1};
+}
+
+std::string ModePrefix(std::string_view canonical_channel) {
+  std::string k = TableKey(kModeTable, canonical_channel);
+  k.push_back('\0');
+  return k;
 }
 
 std::string LogKey(std::string_view channel, HlcStamp order, std::string_view hash) {
@@ -72,6 +83,37 @@ bool TopicNewer(const v1::ChatMessage& a, const v1::ChatMessage& b) {
          std::make_tuple(b.hlc().wall_ms(), b.hlc().counter(), b.author(), b.hash());
 }
 
+// Each mode of a channel is a last-writer-wins register: the change of the highest (hlc, hash)
+// holds, so every node ends with the same settings whatever order the changes arrive in.
+bool ModeChangeNewer(const v1::ChatMessage& a, const v1::ChatMessage& b) {
+  return std::make_tuple(a.hlc().wall_ms(), a.hlc().counter(), a.hash()) >
+         std::make_tuple(b.hlc().wall_ms(), b.hlc().counter(), b.hash());
+}
+
+// Keeps each change of the log entry `entry` (kind "modes") whose register it wins.
+void KeepNewerModes(BatchView& view, const v1::ChatMessage& entry) {
+  const std::string prefix = ModePrefix(CanonicalChatChannel(entry.channel()));
+  // Within one change set, the last change of a mode is the one that counts.
+  std::map<std::string, const v1::ChatModeChange*> last;
+  for (const v1::ChatModeChange& change : entry.modes()) last[change.mode()] = &change;
+  for (const auto& [mode, change] : last) {
+    std::string key = prefix + mode;
+    if (auto stored = view.Get(key)) {
+      v1::ChatMessage current;
+      if (current.ParseFromString(*stored) && !ModeChangeNewer(entry, current)) continue;
+    }
+    v1::ChatMessage kept;
+    kept.set_hash(entry.hash());
+    kept.set_author(entry.author());
+    *kept.mutable_hlc() = entry.hlc();
+    kept.set_sender(entry.sender());
+    v1::ChatModeChange* value = kept.add_modes();
+    *value = *change;
+    if (!value->on()) value->clear_arg();
+    view.Put(key, kept.SerializeAsString());
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<v1::ChatPayload> ParseChatPayload(std::string_view payload) {
@@ -86,6 +128,7 @@ absl::StatusOr<v1::ChatPayload> ParseChatPayload(std::string_view payload) {
                                         limits::kMaxChatTextBytes));
       LATTICE_RETURN_IF_ERROR(CheckText("chat sender", parsed.post().sender(),
                                         limits::kMaxSenderBytes));
+      LATTICE_RETURN_IF_ERROR(CheckChatTags(parsed.post().tags()));
       return parsed;
     case v1::ChatPayload::kReply:
       if (parsed.reply().ref().size() != kHashBytes) {
@@ -113,6 +156,15 @@ absl::StatusOr<v1::ChatPayload> ParseChatPayload(std::string_view payload) {
       LATTICE_RETURN_IF_ERROR(CheckText("chat topic", parsed.topic().text(),
                                         limits::kMaxChatTextBytes));
       LATTICE_RETURN_IF_ERROR(CheckText("chat sender", parsed.topic().sender(),
+                                        limits::kMaxSenderBytes));
+      return parsed;
+    case v1::ChatPayload::kModes:
+      LATTICE_RETURN_IF_ERROR(CheckChannel(parsed.modes().channel()));
+      if (CanonicalChatChannel(parsed.modes().channel()).empty()) {
+        return absl::InvalidArgumentError("chat channel must name a channel, not \"#\" alone");
+      }
+      LATTICE_RETURN_IF_ERROR(CheckChatModeChanges(parsed.modes().changes()));
+      LATTICE_RETURN_IF_ERROR(CheckText("chat sender", parsed.modes().sender(),
                                         limits::kMaxSenderBytes));
       return parsed;
     case v1::ChatPayload::OP_NOT_SET:
@@ -160,6 +212,7 @@ absl::Status ChatStateMachine::Apply(BatchView& view, const DecodedIntention& in
       message.set_text(payload.post().text());
       message.set_sender(payload.post().sender());
       message.set_action(payload.post().action());
+      *message.mutable_tags() = payload.post().tags();
       break;
     case v1::ChatPayload::kReply:
       message.set_kind("reply");
@@ -188,6 +241,13 @@ absl::Status ChatStateMachine::Apply(BatchView& view, const DecodedIntention& in
       if (replace) view.Put(topic_key, message.SerializeAsString());
       break;
     }
+    case v1::ChatPayload::kModes:
+      message.set_kind("modes");
+      message.set_channel(payload.modes().channel());
+      message.set_sender(payload.modes().sender());
+      *message.mutable_modes() = payload.modes().changes();
+      KeepNewerModes(view, message);
+      break;
     case v1::ChatPayload::OP_NOT_SET:
       return absl::InvalidArgumentError("chat payload names no operation");
   }
@@ -290,6 +350,49 @@ absl::StatusOr<v1::Topic> ReadTopic(const Database& db, std::string_view channel
   return topic;
 }
 
+absl::StatusOr<std::vector<v1::ChannelMode>> ReadChannelModes(const Database& db,
+                                                              std::string_view channel) {
+  std::vector<v1::ChannelMode> modes;
+  const std::string prefix = ModePrefix(CanonicalChatChannel(channel));
+  absl::Status corrupt;
+  LATTICE_RETURN_IF_ERROR(
+      db.Scan(prefix, keys::PrefixEnd(prefix), [&](std::string_view, std::string_view v) {
+        v1::ChatMessage kept;
+        if (!kept.ParseFromArray(v.data(), static_cast<int>(v.size())) || kept.modes_size() != 1) {
+          corrupt = absl::DataLossError("stored channel mode does not parse");
+          return false;
+        }
+        const v1::ChatModeChange& change = kept.modes(0);
+        if (!change.on()) return true;
+        v1::ChannelMode mode;
+        mode.set_mode(change.mode());
+        mode.set_arg(change.arg());
+        mode.set_sender(kept.sender());
+        mode.set_author(kept.author());
+        *mode.mutable_hlc() = kept.hlc();
+        modes.push_back(std::move(mode));
+        return true;
+      }));
+  LATTICE_RETURN_IF_ERROR(corrupt);
+  return modes;  // by name: the keys sort so
+}
+
+absl::StatusOr<v1::ChannelInfo> ReadChannel(const Database& db, std::string_view channel) {
+  v1::ChannelInfo info;
+  info.set_name(CanonicalChatChannel(channel));
+  uint64_t messages = 0;
+  for (const std::string& name : StoredChatChannelNames(channel)) {
+    LATTICE_ASSIGN_OR_RETURN(auto stored, db.Get(TableKey(kCountTable, name)));
+    if (stored) messages += keys::ReadBigEndian64(*stored);
+  }
+  info.set_messages(messages);
+  LATTICE_ASSIGN_OR_RETURN(v1::Topic topic, ReadTopic(db, channel));
+  *info.mutable_topic() = std::move(topic);
+  LATTICE_ASSIGN_OR_RETURN(auto modes, ReadChannelModes(db, channel));
+  for (auto& mode : modes) *info.add_modes() = std::move(mode);
+  return info;
+}
+
 absl::StatusOr<std::vector<v1::ChannelInfo>> ReadChannels(const Database& db) {
   // By canonical name: a channel stored under an earlier form of its name is one channel.
   std::map<std::string, uint64_t> counts;
@@ -306,6 +409,8 @@ absl::StatusOr<std::vector<v1::ChannelInfo>> ReadChannels(const Database& db) {
     info.set_messages(messages);
     LATTICE_ASSIGN_OR_RETURN(v1::Topic topic, ReadTopic(db, name));
     *info.mutable_topic() = std::move(topic);
+    LATTICE_ASSIGN_OR_RETURN(auto modes, ReadChannelModes(db, name));
+    for (auto& mode : modes) *info.add_modes() = std::move(mode);
     channels.push_back(std::move(info));
   }
   return channels;

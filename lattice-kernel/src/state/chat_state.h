@@ -1,6 +1,8 @@
-// The chat state machine (op_type chat.v1): per channel, an append-only log of posts,
-// replies, reactions and topic changes, ordered causally (a reply or reaction after its
-// parent) and then by (hlc, hash); plus each channel's current topic.
+// The chat state machine (op_type chat.v1): per channel, an append-only log of posts (with
+// their tags), replies, reactions, topic changes and mode changes, ordered causally (a reply or
+// reaction after its parent) and then by (hlc, hash); plus each channel's current topic and,
+// per mode name, the last change of that mode (a last-writer-wins register by (hlc, hash)).
+// A payload over the bounds of ParseChatPayload is a no-op, wherever it comes from.
 #pragma once
 
 #include <string>
@@ -21,6 +23,7 @@ class ChatStateMachine final : public StateMachine {
                      Freshness freshness) override;
 };
 
+// Parses a chat payload and checks it against its bounds (limits.h, chat_payload.h).
 absl::StatusOr<v1::ChatPayload> ParseChatPayload(std::string_view payload);
 
 // The committed log entry an intention produced; NOT_FOUND for no-ops and non-chat hashes.
@@ -43,7 +46,17 @@ absl::StatusOr<ChatPage> ReadChatHistory(const Database& db, std::string_view ch
 // The newest topic of `channel` under any name it may be stored under.
 absl::StatusOr<v1::Topic> ReadTopic(const Database& db, std::string_view channel);
 
-// Every channel by its canonical name, counting the messages stored under each of its names.
+// The modes of `channel` that are on, by name, as the newest change of each left them. Stored
+// under the canonical name (lattice/common/chat_channel.h), whatever name a change gave.
+absl::StatusOr<std::vector<v1::ChannelMode>> ReadChannelModes(const Database& db,
+                                                              std::string_view channel);
+
+// One channel, by its canonical name: messages under each of its names, topic and modes. An
+// unknown channel is an empty one.
+absl::StatusOr<v1::ChannelInfo> ReadChannel(const Database& db, std::string_view channel);
+
+// Every channel by its canonical name, counting the messages stored under each of its names,
+// with its topic and modes.
 absl::StatusOr<std::vector<v1::ChannelInfo>> ReadChannels(const Database& db);
 
 }  // namespace lattice::kernel

@@ -1,4 +1,5 @@
 #include <regex>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -172,6 +173,28 @@ TEST(ChatFormat, EachKindReadsNaturally) {
   EXPECT_EQ(ChatMessageLine(anonymous), "2023-11-14T22:13:20Z general [1a2b3c4d] 99887766: x");
   EXPECT_EQ(ChatWatchLine(Message("post", "hello")),
             "3 2023-11-14T22:13:20Z general [1a2b3c4d] alice: hello");
+  v1::ChatMessage modes = Message("modes", "");
+  for (auto [mode, on, arg] : {std::tuple{"t", true, ""}, std::tuple{"k", true, "sekrit"},
+                               std::tuple{"l", false, ""}}) {
+    v1::ChatModeChange* change = modes.add_modes();
+    change->set_mode(mode);
+    change->set_on(on);
+    change->set_arg(arg);
+  }
+  EXPECT_EQ(ChatMessageLine(modes),
+            "2023-11-14T22:13:20Z general [1a2b3c4d] alice set modes: +t +k sekrit -l");
+  EXPECT_EQ(ChatMessageJson(modes)["modes"][1]["arg"], "sekrit");
+}
+
+TEST(ChatFormat, TagsShowInJsonOnlyWhenThereAreSome) {
+  v1::ChatMessage post = Message("post", "hello");
+  EXPECT_FALSE(ChatMessageJson(post).contains("tags"));
+  v1::ChatTag* tag = post.add_tags();
+  tag->set_key("+draft/reply");
+  tag->set_value("abc");
+  nlohmann::json json = ChatMessageJson(post);
+  EXPECT_EQ(json["tags"][0]["key"], "+draft/reply");
+  EXPECT_EQ(json["tags"][0]["value"], "abc");
 }
 
 TEST(ChatFormat, HistoryMentionsTheNextPage) {
