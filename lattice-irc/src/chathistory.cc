@@ -315,4 +315,18 @@ HistorySelection SelectHistory(const HistoryQuery& query,
   return selection;
 }
 
+TargetScan ScanForTarget(const std::vector<v1::ChatMessage>& page, uint64_t lo_ms,
+                         uint64_t hi_ms) {
+  TargetScan scan;
+  for (auto it = page.rbegin(); it != page.rend(); ++it) {
+    if (!IsPlayable(*it)) continue;
+    uint64_t time = TimeOf(*it);
+    if (time > hi_ms) continue;
+    scan.decided = true;
+    if (time >= lo_ms) scan.latest_ms = time;
+    break;
+  }
+  return scan;
+}
+
 }  // namespace lattice::irc

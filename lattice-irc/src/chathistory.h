@@ -73,4 +73,13 @@ struct HistorySelection {
 HistorySelection SelectHistory(const HistoryQuery& query,
                                const std::vector<v1::ChatMessage>& newest_first);
 
+// TARGETS, per channel: what one page (oldest first) says about the channel's newest
+// playable message between `lo_ms` and `hi_ms` (inclusive), read from the newest back.
+struct TargetScan {
+  bool decided = false;  // older pages cannot change the answer
+  uint64_t latest_ms = 0;  // the newest such message's time; 0: none
+};
+TargetScan ScanForTarget(const std::vector<v1::ChatMessage>& page, uint64_t lo_ms,
+                         uint64_t hi_ms);
+
 }  // namespace lattice::irc

@@ -96,6 +96,7 @@ class IrcServer {
   struct OwnWrite;
   struct LabelContext;
   struct HistoryJob;
+  struct TargetsJob;
 
   // ---- server.cc: connection, registration, dispatch ----
   LocalClient* FindClient(ClientId id);
@@ -183,6 +184,10 @@ class IrcServer {
   void HandleChatHistory(LocalClient& client, const Message& message);
   void ContinueHistory(std::shared_ptr<HistoryJob> job, const std::string& before);
   void AnswerHistory(LocalClient& client, const HistoryJob& job);
+  // TARGETS: the client's channels with messages between two times, one scan per channel.
+  void ScanTarget(std::shared_ptr<TargetsJob> job, const std::string& key,
+                  const std::string& before, size_t read);
+  void AnswerTargets(LocalClient& client, TargetsJob& job);
   void HistoryFail(LocalClient& client, const std::string& code, std::vector<std::string> context,
                    const std::string& description);
 

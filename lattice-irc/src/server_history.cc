@@ -1,14 +1,17 @@
 // IrcServer: CHATHISTORY (IRCv3 draft/chathistory). A request reads the channel's history
 // from the kernel page by page, newest first, until what was read decides the answer (see
 // chathistory.h), then answers in a "chathistory" batch with each message's msgid (its
-// hash) and time (its HLC). Only channels have history: private messages are not stored.
+// hash) and time (its HLC). Only channels have history: private messages are not stored, so
+// TARGETS lists the channels the client is in whose newest message lies in the window.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <variant>
 
 #include "casemap.h"
 #include "chathistory.h"
 #include "server_state.h"
+#include "text_lines.h"
 
 namespace lattice::irc {
 namespace {
@@ -26,6 +29,18 @@ struct IrcServer::HistoryJob {
   std::string store_channel;  // its chat channel
   std::vector<v1::ChatMessage> newest_first;  // playable messages read so far
   size_t read = 0;                            // messages read, playable or not
+};
+
+// CHATHISTORY TARGETS: only channels have history here (private messages are not kept), so
+// the targets are the channels the client is in on this gateway.
+struct IrcServer::TargetsJob {
+  ClientId client = 0;
+  uint64_t label = 0;
+  uint64_t lo_ms = 0;
+  uint64_t hi_ms = 0;
+  uint32_t limit = 0;
+  size_t pending = 0;  // channels still being read
+  std::vector<std::pair<uint64_t, std::string>> found;  // latest time, channel
 };
 
 void IrcServer::HistoryFail(LocalClient& client, const std::string& code,
@@ -47,8 +62,28 @@ void IrcServer::HandleChatHistory(LocalClient& client, const Message& m) {
   }
   HistoryQuery query = std::get<HistoryQuery>(std::move(parsed));
   if (query.sub == HistoryQuery::Sub::kTargets) {
-    HistoryFail(client, "INVALID_PARAMS", {query.subcommand},
-                "TARGETS is not supported: private messages are not kept, ask each channel");
+    if (client.history_requests >= kMaxHistoryRequestsPerClient) {
+      HistoryFail(client, "MESSAGE_ERROR", {query.subcommand},
+                  fmt::format("At most {} history requests at once", kMaxHistoryRequestsPerClient));
+      return;
+    }
+    auto job = std::make_shared<TargetsJob>();
+    job->client = client.id;
+    job->lo_ms = std::min(query.a.time_ms, query.b.time_ms);
+    job->hi_ms = std::max(query.a.time_ms, query.b.time_ms);
+    job->limit = query.limit;
+    std::vector<std::string> keys;
+    for (const auto& [key, membership] : client.channels) {
+      if (!membership.joining) keys.push_back(key);
+    }
+    if (keys.empty()) {
+      AnswerTargets(client, *job);
+      return;
+    }
+    ++client.history_requests;
+    job->label = HoldLabel(client);
+    job->pending = keys.size();
+    for (const auto& key : keys) ScanTarget(job, key, "", 0);
     return;
   }
   const std::string& target = query.target;
@@ -145,6 +180,60 @@ void IrcServer::AnswerHistory(LocalClient& client, const HistoryJob& job) {
     ExternalUser* external = nullptr;
     delivery.source = SourceOf(message, /*consume=*/false, &sender, &delivery.notice, &external);
     for (auto& line : RenderDelivery(delivery, batch)) Send(client, line);
+  }
+  if (!batch.empty()) {
+    Message end;
+    end.prefix = options_.server_name;
+    end.command = "BATCH";
+    end.params = {"-" + batch};
+    Send(client, Render(end));
+  }
+}
+
+void IrcServer::ScanTarget(std::shared_ptr<TargetsJob> job, const std::string& key,
+                           const std::string& before, size_t read) {
+  backend_.FetchHistoryPage(
+      StoreChannelFor(key), kHistoryScanPage, before,
+      [this, job, key, read](HistoryPage page) {
+        LocalClient* client = FindClient(job->client);
+        if (client == nullptr) return;
+        // A channel the kernel cannot read now is left out rather than failing the others.
+        if (page.status.ok()) {
+          TargetScan scan = ScanForTarget(page.messages, job->lo_ms, job->hi_ms);
+          size_t total = read + page.messages.size();
+          if (scan.latest_ms != 0) {
+            job->found.emplace_back(scan.latest_ms, key);
+          } else if (!scan.decided && !page.next_before.empty() && !page.messages.empty() &&
+                     total < kMaxHistoryScan) {
+            ScanTarget(job, key, page.next_before, total);
+            return;
+          }
+        }
+        if (--job->pending > 0) return;
+        if (client->history_requests > 0) --client->history_requests;
+        RunLabeled(job->client, job->label, [&] { AnswerTargets(*client, *job); });
+      });
+}
+
+void IrcServer::AnswerTargets(LocalClient& client, TargetsJob& job) {
+  std::sort(job.found.begin(), job.found.end());
+  if (job.found.size() > job.limit) job.found.resize(job.limit);
+  std::string batch;
+  if ((client.caps & kCapBatch) != 0) {
+    batch = fmt::format("targets{}", ++batch_counter_);
+    Message start;
+    start.prefix = options_.server_name;
+    start.command = "BATCH";
+    start.params = {"+" + batch, "draft/chathistory-targets"};
+    Send(client, Render(start));
+  }
+  for (const auto& [time_ms, channel] : job.found) {
+    Message line;
+    if (!batch.empty()) line.tags = {{"batch", batch}};
+    line.prefix = options_.server_name;
+    line.command = "CHATHISTORY";
+    line.params = {"TARGETS", channel, FormatServerTime(time_ms)};
+    Send(client, Render(line));
   }
   if (!batch.empty()) {
     Message end;

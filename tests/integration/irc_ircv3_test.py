@@ -158,7 +158,7 @@ def bouncer_chathistory(world):
     """A bouncer-style client (draft/chathistory, batch, server-time, message-tags) gets no
     history on JOIN and fetches it with CHATHISTORY: LATEST returns the newest messages in a
     chathistory batch, oldest first with msgid and time; BEFORE msgid= pages back; AFTER and
-    timestamps work; errors are FAIL replies."""
+    timestamps work; TARGETS names the channel; errors are FAIL replies."""
     gw = world.gateway()
     alice = RawClient(gw.port)
     alice.register("alice")
@@ -206,6 +206,15 @@ def bouncer_chathistory(world):
     _, inner, _ = wait_batch(bnc, start, "chathistory", "the AFTER timestamp batch")
     check([untagged(l).split(" :", 1)[1] for l in inner] == ["line 0", "line 1"],
           "AFTER timestamp lines %r" % inner)
+
+    # TARGETS: the channels the client is in with messages in the window, and the newest.
+    start = len(bnc.lines)
+    bnc.line("CHATHISTORY TARGETS timestamp=%s timestamp=2100-01-01T00:00:00.000Z 10"
+             % iso_ms(stored[0]["hlc"]["wall_ms"]))
+    _, inner, _ = wait_batch(bnc, start, "draft/chathistory-targets", "the TARGETS batch")
+    check([untagged(l).split()[1:] for l in inner] ==
+          [["CHATHISTORY", "TARGETS", "#bnc", iso_ms(stored[-1]["hlc"]["wall_ms"])]],
+          "TARGETS lines %r" % inner)
 
     bnc.line("CHATHISTORY BEFORE #bnc msgid=%s 10" % ("0" * 64))
     bnc.wait_for(lambda l: "FAIL CHATHISTORY MESSAGE_ERROR BEFORE #bnc " in l,

@@ -413,6 +413,35 @@ TEST_F(Ircv3Test, ChatHistoryOfANickIsAnEmptyBatch) {
                                                    ":irc.test BATCH -history1"}));
 }
 
+TEST_F(Ircv3Test, ChatHistoryTargetsListsJoinedChannelsWithMessagesInTheWindow) {
+  StoreTenMessages();
+  backend_.history["d"].push_back(Chat("d1", "in d", "dave", kNodeA, 50, kT0 + 3'500));
+  backend_.history["e"].push_back(Chat("e1", "too late", "dave", kNodeA, 51, kT0 + 60'000));
+  ClientId alice = Connect("alice", "draft/chathistory batch");
+  Join(alice, "#c");
+  Join(alice, "#d");
+  Join(alice, "#e");
+  Take(alice);
+  Line(alice,
+       "CHATHISTORY TARGETS timestamp=2024-05-01T12:20:05.000Z "
+       "timestamp=2024-05-01T12:20:00.000Z 10");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{
+                             ":irc.test BATCH +targets1 draft/chathistory-targets",
+                             "@batch=targets1 :irc.test CHATHISTORY TARGETS #d "
+                             "2024-05-01T12:20:03.500Z",
+                             "@batch=targets1 :irc.test CHATHISTORY TARGETS #c "
+                             "2024-05-01T12:20:05.000Z",
+                             ":irc.test BATCH -targets1",
+                         }));
+  Line(alice,
+       "CHATHISTORY TARGETS timestamp=2024-01-01T00:00:00.000Z "
+       "timestamp=2024-01-02T00:00:00.000Z 10");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{
+                             ":irc.test BATCH +targets2 draft/chathistory-targets",
+                             ":irc.test BATCH -targets2",
+                         }));
+}
+
 TEST_F(Ircv3Test, LabeledChatHistoryNestsItsBatch) {
   StoreTenMessages();
   ClientId alice = Connect("alice", "draft/chathistory batch labeled-response");
