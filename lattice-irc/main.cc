@@ -39,6 +39,14 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
   app.add_option("--motd", options.motd_file, "file with the message of the day");
+  app.add_option("--server-name", options.server_name,
+                 "the server name clients see (prefix of numerics), a host name with a dot "
+                 "(default: irc.<first 8 hex digits of the node id>.lattice)")
+      ->check([](const std::string& name) {
+        return lattice::irc::IsValidServerName(name)
+                   ? std::string()
+                   : std::string("a host name with at least one dot, at most 63 bytes");
+      });
   app.add_option("--ping-interval", options.ping_interval_s,
                  "seconds of silence before the server pings a client")
       ->capture_default_str()
@@ -53,10 +61,12 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 7 * 24 * 3600));
   app.add_option("--flood-burst", options.flood_burst,
-                 "lines a client may send at once before flood control (default 20)")
+                 "lines a client may send ahead of the flood rate before its lines wait "
+                 "(default 100)")
       ->check(CLI::Range(1.0, 100000.0));
   app.add_option("--flood-rate", options.flood_rate,
-                 "lines per second a client may sustain (default 4)")
+                 "lines per second a client may sustain; faster input waits, then is not "
+                 "read (default 100)")
       ->check(CLI::Range(0.1, 100000.0));
   app.add_option("--sendq-bytes", options.sendq_bytes,
                  "bytes queued for a client that does not read before it is dropped "

@@ -85,7 +85,12 @@ elseif(TARGET lattice-kernel AND TARGET lattice-ctl)
       connection_policies
       irssi_smoke
       service_descriptor
-      channel_names_agree)
+      channel_names_agree
+      pipelined_order
+      ping_flood_answered
+      bot_thousand_lines
+      flood_beyond_the_bound
+      conformance_replies)
   # Two kernels in a mesh on loopback, a gateway on each, clients on both
   # (irc_mesh_test.py reuses the clients and gateways of irc_gateway_test.py).
   lattice_irc_scenarios(irc_mesh_test.py irc_mesh_ 300

@@ -31,4 +31,28 @@ int64_t FloodGate::MsUntilToken(int64_t now_ms) {
   return static_cast<int64_t>(std::ceil((1.0 - tokens_) / per_ms_));
 }
 
+ClientInput::ClientInput(Options options, int64_t now_ms)
+    : options_(options), gate_(options.burst, options.per_second, now_ms) {}
+
+ClientInput::Step ClientInput::Next(int64_t now_ms) {
+  Step step;
+  if (held_) return step;
+  if (!waiting_) {
+    std::string line;
+    LineReader::Next next = reader_.Pop(&line);
+    if (next == LineReader::Next::kNone) return step;
+    waiting_.emplace(next, std::move(line));
+  }
+  if (!gate_.TryTake(now_ms)) {
+    step.kind = Step::Kind::kWait;
+    step.wait_ms = std::max<int64_t>(1, gate_.MsUntilToken(now_ms));
+    return step;
+  }
+  step.kind = waiting_->first == LineReader::Next::kTooLong ? Step::Kind::kTooLong
+                                                            : Step::Kind::kLine;
+  step.line = std::move(waiting_->second);
+  waiting_.reset();
+  return step;
+}
+
 }  // namespace lattice::irc

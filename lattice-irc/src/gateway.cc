@@ -105,6 +105,23 @@ absl::Status ParseListenAddress(const std::string& text, std::string* host, uint
   return absl::OkStatus();
 }
 
+bool IsValidServerName(const std::string& name) {
+  if (name.empty() || name.size() > 63 || name.find('.') == std::string::npos) return false;
+  size_t label = 0;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (c == '.') {
+      if (label == 0 || name[i - 1] == '-') return false;
+      label = 0;
+      continue;
+    }
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && !(c == '-' && label > 0)) return false;
+    ++label;
+  }
+  return label > 0 && name.back() != '-';
+}
+
 int RunGateway(const GatewayOptions& options) {
   std::string host;
   uint16_t port = 0;
@@ -183,7 +200,9 @@ int RunGateway(const GatewayOptions& options) {
       });
 
   ServerOptions server_options;
-  server_options.server_name = fmt::format("irc.{}.lattice", node.node_id().substr(0, 8));
+  server_options.server_name = options.server_name.empty()
+                                   ? fmt::format("irc.{}.lattice", node.node_id().substr(0, 8))
+                                   : options.server_name;
   server_options.version = LATTICE_VERSION;
   server_options.store = store->id();
   server_options.node_id = node.node_id();

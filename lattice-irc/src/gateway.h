@@ -18,6 +18,8 @@ struct GatewayOptions {
   std::string token;                      // empty: $LATTICE_TOKEN
   uint32_t history = 50;                  // messages replayed on JOIN
   std::string motd_file;                  // empty: no MOTD (422)
+  // The prefix of numerics and the name in 002/004; empty: "irc.<node id's first 8>.lattice".
+  std::string server_name;
   int64_t ping_interval_s = 90;
   int64_t ping_timeout_s = 60;
   // Users of other nodes are not connected here: they are shown in a channel from their
@@ -30,6 +32,10 @@ struct GatewayOptions {
 
 // Splits "host:port" / "[v6]:port". INVALID_ARGUMENT with a readable message otherwise.
 absl::Status ParseListenAddress(const std::string& text, std::string* host, uint16_t* port);
+
+// Whether `name` can be a server name: a host name with at least one dot (so it is never
+// mistaken for a nick), letters, digits and '-' in labels, at most 63 bytes.
+bool IsValidServerName(const std::string& name);
 
 // Runs the gateway until a signal; returns the process exit status. Prints
 // "lattice-irc listening on HOST:PORT" (HOST in brackets when IPv6) on stdout once it

@@ -21,6 +21,8 @@ std::vector<std::string> IsupportTokens(const std::string& network_name) {
       "CHANMODES=,,,nt",
       "CHANNELLEN=" + std::to_string(limits::kMaxChannelNameBytes),
       "CHANTYPES=#",
+      // LIST conditions: masks, negative masks, user counts (see HandleList).
+      "ELIST=MNU",
       "LINELEN=" + std::to_string(limits::kMaxLineBytes),
       "MODES=0",
       "MSGREFTYPES=msgid,timestamp",

@@ -1,4 +1,5 @@
-// The gateway's link to the kernel: writer, reader and watch threads (see kernel_backend.h).
+// The gateway's link to the kernel: asynchronous writes, reader and watch threads (see
+// kernel_backend.h).
 #include "kernel_backend.h"
 
 #include <fmt/format.h>
@@ -7,6 +8,9 @@
 #include <chrono>
 
 #include "lattice/client/backoff.h"
+#include "lattice/client/credentials.h"
+#include "lattice/common/limits.h"
+#include "lattice/common/paths.h"
 #include "lattice/common/status.h"
 #include "limits.h"
 
@@ -15,7 +19,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How many recently reported hashes the lanes keep, so the duplicate check never mistakes
+// How many recently reported hashes the writer keeps, so the duplicate check never mistakes
 // an earlier identical message for a lost attempt.
 constexpr size_t kRecentHashes = 4096;
 // Messages looked at when checking whether a lost attempt was applied.
@@ -48,6 +52,12 @@ bool IsUnclear(const absl::Status& status) {
          status.code() == absl::StatusCode::kCancelled;
 }
 
+// gRPC's codes and absl's are the same numbers.
+absl::Status FromGrpc(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
 client::BackoffPolicy KernelBackoff() {
   client::BackoffPolicy policy;
   policy.initial = std::chrono::milliseconds(50);
@@ -66,12 +76,16 @@ struct KernelBackend::WriteJob {
   v1::ReactRequest react;
   std::function<void(PostOutcome)> done;
   uint64_t first_attempt_ms = 0;
+  client::Backoff backoff{KernelBackoff()};
+  bool uncertain = false;  // an earlier attempt may have been applied
+  bool checked = false;    // ... and the history said it was not
+  bool warned = false;
+  int unclear_retries = 0;
 };
 
-struct KernelBackend::Lane {
-  std::deque<std::unique_ptr<WriteJob>> jobs;
-  std::unique_ptr<client::Client> client;
-  std::thread thread;
+struct KernelBackend::WriteQueue {
+  std::deque<std::unique_ptr<WriteJob>> jobs;  // the head is in flight when `busy`
+  bool busy = false;
 };
 
 KernelBackend::KernelBackend(KernelBackendOptions options, EventLoop& loop,
@@ -101,26 +115,42 @@ void KernelBackend::Start() {
   client::ClientOptions client_options = options_.client;
   client_options.default_deadline = std::chrono::milliseconds(options_.read_deadline_ms);
   watch_ = std::make_unique<client::ResumingChatWatch>(client_options, request, watch_options);
-  for (size_t i = 0; i < kWriterLanes; ++i) lanes_.push_back(std::make_unique<Lane>());
-  for (auto& lane : lanes_) {
-    Lane* raw = lane.get();
-    lane->thread = std::thread([this, raw] { WriterMain(*raw); });
-  }
+
+  std::string socket = options_.client.socket_path.empty() ? DefaultClientSocketPath()
+                                                           : options_.client.socket_path;
+  auto secret = client::ResolveSecret(options_.client.token, socket);
+  if (secret.ok()) authorization_ = "Bearer " + *secret;
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(::lattice::limits::kMaxRpcMessageBytes);
+  args.SetMaxSendMessageSize(::lattice::limits::kMaxRpcMessageBytes);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  write_channel_ =
+      grpc::CreateCustomChannel("unix:" + socket, grpc::InsecureChannelCredentials(), args);
+  chat_ = v1::Chat::NewStub(write_channel_);
+
   reader_ = std::thread([this] { ReaderMain(); });
   watcher_ = std::thread([this] { WatchMain(); });
 }
 
 void KernelBackend::Stop() {
+  std::vector<std::shared_ptr<grpc::ClientContext>> calls;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ && !reader_.joinable()) return;
     stopping_ = true;
+    calls.assign(calls_.begin(), calls_.end());
+  }
+  for (const auto& call : calls) call->TryCancel();
+  calls.clear();
+  {
+    // Every callback of a call in flight runs (cancelled or not) before `this` goes.
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return calls_.empty(); });
   }
   cv_.notify_all();
   if (watch_) watch_->Cancel();
-  for (auto& lane : lanes_) {
-    if (lane->thread.joinable()) lane->thread.join();
-  }
   if (reader_.joinable()) reader_.join();
   if (watcher_.joinable()) watcher_.join();
 }
@@ -171,12 +201,13 @@ void KernelBackend::RememberHash(const std::string& hash) {
 
 // ---- Writes ----------------------------------------------------------------------------------
 
+size_t KernelBackend::queued_writes() const { return queued_writes_; }
+
 void KernelBackend::Enqueue(uint64_t order, std::unique_ptr<WriteJob> job) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    lanes_[order % lanes_.size()]->jobs.push_back(std::move(job));
-  }
-  cv_.notify_all();
+  WriteQueue& queue = write_queues_[order];
+  queue.jobs.push_back(std::move(job));
+  ++queued_writes_;
+  if (!queue.busy) StartNext(order);
 }
 
 void KernelBackend::Post(const v1::PostRequest& request, uint64_t order,
@@ -215,124 +246,172 @@ void KernelBackend::React(const v1::ReactRequest& request, uint64_t order,
   Enqueue(order, std::move(job));
 }
 
-void KernelBackend::WriterMain(Lane& lane) {
-  while (true) {
-    std::unique_ptr<WriteJob> job;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !lane.jobs.empty(); });
-      if (stopping_) return;
-      job = std::move(lane.jobs.front());
-      lane.jobs.pop_front();
-    }
-    PostOutcome outcome = RunWrite(lane, *job);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return;
-    }
-    loop_.Post([done = std::move(job->done), outcome = std::move(outcome)]() mutable {
-      done(std::move(outcome));
-    });
+void KernelBackend::StartNext(uint64_t order) {
+  auto it = write_queues_.find(order);
+  if (it == write_queues_.end() || it->second.busy) return;
+  if (it->second.jobs.empty()) {
+    write_queues_.erase(it);
+    return;
+  }
+  it->second.busy = true;
+  it->second.jobs.front()->first_attempt_ms = WallMs();
+  Attempt(order);
+}
+
+void KernelBackend::Attempt(uint64_t order) {
+  auto it = write_queues_.find(order);
+  if (it == write_queues_.end() || it->second.jobs.empty()) return;
+  WriteJob& job = *it->second.jobs.front();
+  bool kind_checked = job.kind == WriteJob::Kind::kPost || job.kind == WriteJob::Kind::kTopic;
+  if (job.uncertain && !job.checked && kind_checked) {
+    CheckApplied(order, job);
+  } else {
+    CallWrite(order, job);
   }
 }
 
-absl::StatusOr<std::string> KernelBackend::FindApplied(client::Client& client,
-                                                       const WriteJob& job) {
-  std::string_view kind;
-  const std::string* channel;
-  const std::string* text;
-  const std::string* sender;
-  bool action = false;
+std::shared_ptr<grpc::ClientContext> KernelBackend::NewWriteContext() {
+  auto context = std::make_shared<grpc::ClientContext>();
+  context->AddMetadata("authorization", authorization_);
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::milliseconds(options_.write_deadline_ms));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return nullptr;
+  calls_.insert(context);
+  return context;
+}
+
+void KernelBackend::EndCall(const std::shared_ptr<grpc::ClientContext>& context,
+                            EventLoop::Task task) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!stopping_) loop_.Post(std::move(task));
+  calls_.erase(context);
+  cv_.notify_all();
+}
+
+void KernelBackend::CallWrite(uint64_t order, WriteJob& job) {
+  auto context = NewWriteContext();
+  if (context == nullptr) return;
+  auto result = std::make_shared<v1::WriteResult>();
+  auto on_done = [this, order, context, result](grpc::Status status) {
+    EndCall(context, [this, order, result, status = FromGrpc(status)] {
+      OnWriteAnswer(order, status, *result);
+    });
+  };
+  // The request lives in the job, which stays at the head of its queue until answered.
   switch (job.kind) {
     case WriteJob::Kind::kPost:
-      kind = "post";
-      channel = &job.post.channel();
-      text = &job.post.text();
-      sender = &job.post.sender();
-      action = job.post.action();
+      chat_->async()->Post(context.get(), &job.post, result.get(), std::move(on_done));
       break;
     case WriteJob::Kind::kTopic:
-      kind = "topic";
-      channel = &job.topic.channel();
-      text = &job.topic.text();
-      sender = &job.topic.sender();
+      chat_->async()->SetTopic(context.get(), &job.topic, result.get(), std::move(on_done));
       break;
-    default:
-      return std::string();  // replies and reactions are rare; a lost one is repeated
+    case WriteJob::Kind::kReply:
+      chat_->async()->Reply(context.get(), &job.reply, result.get(), std::move(on_done));
+      break;
+    case WriteJob::Kind::kReact:
+      chat_->async()->React(context.get(), &job.react, result.get(), std::move(on_done));
+      break;
   }
-  LATTICE_ASSIGN_OR_RETURN(v1::HistoryResponse page,
-                           client.History(options_.store, *channel, kCheckDepth));
-  for (auto it = page.messages().rbegin(); it != page.messages().rend(); ++it) {
-    const v1::ChatMessage& m = *it;
-    if (m.hlc().wall_ms() + kClockSlackMs < job.first_attempt_ms) break;
-    if (m.kind() == kind && m.author() == options_.node_id && m.sender() == *sender &&
-        m.text() == *text && m.action() == action && !IsRecentHash(m.hash())) {
-      return m.hash();
-    }
-  }
-  return std::string();
 }
 
-PostOutcome KernelBackend::RunWrite(Lane& lane, WriteJob& job) {
-  client::Backoff backoff(KernelBackoff());
-  job.first_attempt_ms = WallMs();
-  bool uncertain = false;  // an earlier attempt may have been applied
-  bool warned = false;
-  int unclear_retries = 0;
-  while (true) {
+void KernelBackend::CheckApplied(uint64_t order, WriteJob& job) {
+  auto context = NewWriteContext();
+  if (context == nullptr) return;
+  auto request = std::make_shared<v1::HistoryRequest>();
+  request->set_store(options_.store);
+  request->set_channel(job.kind == WriteJob::Kind::kPost ? job.post.channel()
+                                                         : job.topic.channel());
+  request->set_limit(kCheckDepth);
+  auto page = std::make_shared<v1::HistoryResponse>();
+  chat_->async()->History(context.get(), request.get(), page.get(),
+                          [this, order, context, request, page](grpc::Status status) {
+                            EndCall(context, [this, order, page, status = FromGrpc(status)] {
+                              OnCheckAnswer(order, status, *page);
+                            });
+                          });
+}
+
+void KernelBackend::OnCheckAnswer(uint64_t order, const absl::Status& status,
+                                  const v1::HistoryResponse& page) {
+  auto it = write_queues_.find(order);
+  if (it == write_queues_.end() || it->second.jobs.empty()) return;
+  WriteJob& job = *it->second.jobs.front();
+  if (!status.ok()) {
+    if (IsTransient(status)) return RetryLater(order);
+    job.checked = true;  // the history cannot tell: post again
+    return Attempt(order);
+  }
+  bool post = job.kind == WriteJob::Kind::kPost;
+  std::string_view kind = post ? "post" : "topic";
+  const std::string& text = post ? job.post.text() : job.topic.text();
+  const std::string& sender = post ? job.post.sender() : job.topic.sender();
+  bool action = post && job.post.action();
+  for (auto m = page.messages().rbegin(); m != page.messages().rend(); ++m) {
+    if (m->hlc().wall_ms() + kClockSlackMs < job.first_attempt_ms) break;
+    if (m->kind() == kind && m->author() == options_.node_id && m->sender() == sender &&
+        m->text() == text && m->action() == action && !IsRecentHash(m->hash())) {
+      spdlog::info("a write interrupted by the kernel's absence had been applied ({})",
+                   m->hash());
+      RememberHash(m->hash());
+      return Finish(order, {absl::OkStatus(), m->hash()});
+    }
+  }
+  job.checked = true;
+  Attempt(order);
+}
+
+void KernelBackend::OnWriteAnswer(uint64_t order, const absl::Status& status,
+                                  const v1::WriteResult& result) {
+  auto it = write_queues_.find(order);
+  if (it == write_queues_.end() || it->second.jobs.empty()) return;
+  WriteJob& job = *it->second.jobs.front();
+  if (status.ok()) {
+    if (job.warned) spdlog::info("the kernel answers again; queued messages are being posted");
+    RememberHash(result.hash());
+    return Finish(order, {absl::OkStatus(), result.hash()});
+  }
+  bool retry =
+      IsTransient(status) || (IsUnclear(status) && ++job.unclear_retries <= kMaxUnclearRetries);
+  if (!retry) return Finish(order, {status, ""});
+  job.uncertain = true;
+  job.checked = false;
+  if (!job.warned) {
+    job.warned = true;
+    spdlog::warn("cannot post to the kernel ({}); retrying with backoff", status.message());
+  }
+  RetryLater(order);
+}
+
+void KernelBackend::RetryLater(uint64_t order) {
+  auto it = write_queues_.find(order);
+  if (it == write_queues_.end() || it->second.jobs.empty()) return;
+  auto delay = it->second.jobs.front()->backoff.Next();
+  loop_.RunAt(EventLoop::NowMs() + delay.count(), [this, order] {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return {absl::UnavailableError("the gateway is shutting down"), ""};
+      if (stopping_) return;
     }
-    absl::Status error;
-    client::Client* client = EnsureClient(&lane.client, 0, &error);
-    if (client == nullptr) return {error, ""};
-    if (uncertain) {
-      auto found = FindApplied(*client, job);
-      if (found.ok() && !found->empty()) {
-        spdlog::info("a write interrupted by the kernel's absence had been applied ({})", *found);
-        RememberHash(*found);
-        return {absl::OkStatus(), *found};
-      }
-      if (!found.ok() && IsTransient(found.status())) {
-        SleepUnlessStopping(backoff.Next());
-        continue;
-      }
+    // A kernel that restarted without a service token has a new admin cookie.
+    std::string socket = options_.client.socket_path.empty() ? DefaultClientSocketPath()
+                                                             : options_.client.socket_path;
+    if (auto secret = client::ResolveSecret(options_.client.token, socket); secret.ok()) {
+      authorization_ = "Bearer " + *secret;
     }
-    absl::StatusOr<v1::WriteResult> result;
-    switch (job.kind) {
-      case WriteJob::Kind::kPost:
-        result = client->Post(job.post);
-        break;
-      case WriteJob::Kind::kTopic:
-        result = client->SetTopic(job.topic.store(), job.topic.channel(), job.topic.text(),
-                                  job.topic.sender());
-        break;
-      case WriteJob::Kind::kReply:
-        result =
-            client->Reply(job.reply.store(), job.reply.ref(), job.reply.text(), job.reply.sender());
-        break;
-      case WriteJob::Kind::kReact:
-        result = client->React(job.react.store(), job.react.ref(), job.react.emoji(),
-                               job.react.sender());
-        break;
-    }
-    if (result.ok()) {
-      if (warned) spdlog::info("the kernel answers again; queued messages are being posted");
-      RememberHash(result->hash());
-      return {absl::OkStatus(), result->hash()};
-    }
-    const absl::Status& status = result.status();
-    bool retry =
-        IsTransient(status) || (IsUnclear(status) && ++unclear_retries <= kMaxUnclearRetries);
-    if (!retry) return {status, ""};
-    uncertain = true;
-    if (!warned) {
-      warned = true;
-      spdlog::warn("cannot post to the kernel ({}); retrying with backoff", status.message());
-    }
-    SleepUnlessStopping(backoff.Next());
-  }
+    Attempt(order);
+  });
+}
+
+void KernelBackend::Finish(uint64_t order, PostOutcome outcome) {
+  auto it = write_queues_.find(order);
+  if (it == write_queues_.end() || it->second.jobs.empty()) return;
+  std::unique_ptr<WriteJob> job = std::move(it->second.jobs.front());
+  it->second.jobs.pop_front();
+  it->second.busy = false;
+  --queued_writes_;
+  // `done` may submit this client's next write; it starts then, or below.
+  job->done(std::move(outcome));
+  StartNext(order);
 }
 
 // ---- Reads -----------------------------------------------------------------------------------

@@ -1,17 +1,20 @@
 // ChatBackend over the Store Protocol, plus the gateway's watch of the chat store.
 //
-// Threads: writer lanes (kWriterLanes threads, each with its own connection) apply posts and
-// topic changes; a client's writes always take the same lane, so they are applied in the
-// order it sent them, while different clients' writes run concurrently and the kernel
-// commits them together (group commit). A lane retries with backoff while the kernel is
-// unreachable. A reader thread answers
-// history, topic and channel-list reads within a deadline; a watch thread runs a
-// ResumingWatch over the whole store from the moment the gateway started, resuming its
-// cursor across kernel restarts. All of them hand their results to the event loop with
+// Writes (posts, topic changes, replies, reactions) are asynchronous gRPC calls (the callback
+// API) on a channel of their own: no thread waits for one. A client's writes (one `order`
+// key) are applied in the order it submitted them because each key has at most one write in
+// flight and its next starts when the kernel has answered; any number of keys are in flight
+// at once, and the kernel commits them together (group commit). All the writer's state lives
+// on the event loop: a call starts there, its answer is posted back there, and a retry waits
+// on a loop timer. While the kernel is unreachable a write is retried with backoff.
+//
+// A reader thread answers history, topic and channel-list reads within a deadline; a watch
+// thread runs a ResumingWatch over the whole store from the moment the gateway started,
+// resuming its cursor across kernel restarts. Both hand their results to the event loop with
 // EventLoop::Post.
 //
 // A write whose call failed after it may have reached the kernel (UNAVAILABLE, deadline) is
-// not blindly repeated: once the kernel answers again, the lane looks for it in the
+// not blindly repeated: once the kernel answers again, the writer looks for it in the
 // channel's recent history (same node, sender, text, no earlier than the first attempt, not
 // a hash already reported) and reports that hash instead of posting a duplicate.
 #pragma once
@@ -24,18 +27,19 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+#include <grpcpp/grpcpp.h>
 
 #include "chat_backend.h"
 #include "event_loop.h"
 #include "lattice/client.h"
 #include "lattice/client/resuming_watch.h"
+#include "lattice/v1/store_protocol.grpc.pb.h"
 
 namespace lattice::irc {
-
-// Concurrent writers; a client's writes all go to one of them.
-inline constexpr size_t kWriterLanes = 4;
 
 struct KernelBackendOptions {
   client::ClientOptions client;  // socket, token, service id
@@ -53,9 +57,11 @@ class KernelBackend final : public ChatBackend {
                 std::function<void(absl::Status)> on_watch_failed);
   ~KernelBackend() override;
 
-  // Starts the three threads. REQUIRES: called once.
+  // Opens the write channel and starts the reader and watch threads. REQUIRES: called
+  // once, on the loop thread.
   void Start();
-  // Stops and joins the threads; pending jobs are dropped without their callbacks.
+  // Cancels the writes in flight and waits for their calls to end; stops and joins the
+  // threads. Pending jobs are dropped without their callbacks.
   void Stop();
 
   void Post(const v1::PostRequest& request, uint64_t order,
@@ -73,22 +79,40 @@ class KernelBackend final : public ChatBackend {
   void FetchHistoryPage(const std::string& channel, uint32_t limit, const std::string& before,
                         std::function<void(HistoryPage)> done) override;
 
+  // Writes waiting or in flight, for tests and logs (loop thread).
+  size_t queued_writes() const;
+
   // The watch's cursor and reconnect count, for logs.
   uint64_t watch_cursor() const;
   uint64_t watch_reconnects() const;
 
  private:
   struct WriteJob;
-  struct Lane;
+  struct WriteQueue;
   using ReadJob = std::function<void()>;
 
+  // ---- Writes (loop thread) ----
   void Enqueue(uint64_t order, std::unique_ptr<WriteJob> job);
-  void WriterMain(Lane& lane);
+  // Starts the next write of `order` unless one is in flight.
+  void StartNext(uint64_t order);
+  // One attempt at the head write of `order`; after an uncertain failure it first checks
+  // whether an earlier attempt was applied.
+  void Attempt(uint64_t order);
+  void CallWrite(uint64_t order, WriteJob& job);
+  void CheckApplied(uint64_t order, WriteJob& job);
+  void OnWriteAnswer(uint64_t order, const absl::Status& status, const v1::WriteResult& result);
+  void OnCheckAnswer(uint64_t order, const absl::Status& status,
+                     const v1::HistoryResponse& page);
+  void RetryLater(uint64_t order);
+  void Finish(uint64_t order, PostOutcome outcome);
+  // A context for one write call, registered so Stop can cancel it.
+  std::shared_ptr<grpc::ClientContext> NewWriteContext();
+  // Runs on a gRPC thread when a call ends: hands `task` to the loop and unregisters it.
+  void EndCall(const std::shared_ptr<grpc::ClientContext>& context, EventLoop::Task task);
+
+  // ---- Reads and watch (threads) ----
   void ReaderMain();
   void WatchMain();
-  PostOutcome RunWrite(Lane& lane, WriteJob& job);
-  // Whether `job` was applied by an attempt whose answer was lost; its hash when found.
-  absl::StatusOr<std::string> FindApplied(client::Client& client, const WriteJob& job);
   // A connected client in `*slot`, connecting first when needed; nullptr when stopping.
   client::Client* EnsureClient(std::unique_ptr<client::Client>* slot, int64_t deadline_ms,
                                absl::Status* error);
@@ -104,15 +128,23 @@ class KernelBackend final : public ChatBackend {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
-  std::vector<std::unique_ptr<Lane>> lanes_;
   std::deque<ReadJob> reads_;
+  // Write calls in flight, so Stop can cancel them and wait for their callbacks (under mu_).
+  std::unordered_set<std::shared_ptr<grpc::ClientContext>> calls_;
+
+  // The write channel and its credentials; the queues of writes per order key (loop thread).
+  std::shared_ptr<grpc::Channel> write_channel_;
+  std::unique_ptr<v1::Chat::Stub> chat_;
+  std::string authorization_;
+  std::unordered_map<uint64_t, WriteQueue> write_queues_;
+  size_t queued_writes_ = 0;
 
   std::unique_ptr<client::Client> reader_client_;
   std::unique_ptr<client::ResumingChatWatch> watch_;
   // Watch events posted to the loop and not yet handled: the watch waits above the limit.
   std::atomic<size_t> events_in_loop_{0};
 
-  // Hashes the lanes already reported, so a duplicate check never mistakes one of them for
+  // Hashes the writer already reported, so a duplicate check never mistakes one of them for
   // a lost attempt.
   std::mutex recent_mu_;
   std::deque<std::string> recent_order_;

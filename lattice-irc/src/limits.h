@@ -12,6 +12,9 @@ namespace lattice::irc::limits {
 inline constexpr size_t kMaxLineBytes = 512;
 // The tags part of a line: from the leading '@' up to and including its separating space.
 inline constexpr size_t kMaxTagsBytes = 8191;
+// The tags a client may send (modern.ircdocs: 4094 bytes of tag data, plus '@' and space);
+// more is answered with 417 ERR_INPUTTOOLONG.
+inline constexpr size_t kMaxClientTagsBytes = 4094 + 2;
 // A line as it arrives: both parts together. Longer input is discarded up to the next LF.
 inline constexpr size_t kMaxInputLineBytes = kMaxTagsBytes + kMaxLineBytes;
 // RFC 1459: at most 15 parameters.
@@ -31,8 +34,19 @@ inline constexpr size_t kMaxChannelsPerClient = 50;
 inline constexpr size_t kMaxTargets = 4;
 
 // ---- Buffers ----
-// Bytes received but not yet handled (flood backlog). Beyond it: "Excess Flood".
-inline constexpr size_t kMaxRecvQueueBytes = 16 * 1024;
+// Input a client sent and the gateway has not handled yet: what it read and holds, plus
+// what still waits unread in the socket. Beyond it the client is disconnected with
+// "Excess Flood". A bot pasting 1,000 lines of up to ~130 bytes stays below it.
+inline constexpr size_t kMaxRecvQueueBytes = 128 * 1024;
+// Reading from a client pauses while this much of its input waits (flood control or a
+// command waiting for the kernel): TCP then slows the client down instead of the gateway
+// buffering it.
+inline constexpr size_t kReadPauseBytes = 8 * 1024;
+// The kernel's receive buffer of a client socket (SO_RCVBUF; Linux doubles it): large enough
+// that unread input beyond kMaxRecvQueueBytes can be seen (FIONREAD) and the client told.
+inline constexpr int kSocketReceiveBufferBytes = 256 * 1024;
+// Lines the IRC server holds for a client while an earlier command waits for the kernel.
+inline constexpr size_t kMaxHeldInputBytes = 64 * 1024;
 // Bytes queued for a client that does not read. Beyond it the client is disconnected.
 inline constexpr size_t kMaxSendQueueBytes = 1024 * 1024;
 // The kernel's send buffer of a client socket (SO_SNDBUF; Linux doubles it). Fixed, so what a
@@ -43,9 +57,10 @@ inline constexpr int kSocketSendBufferBytes = 32 * 1024;
 inline constexpr size_t kReadChunkBytes = 16 * 1024;
 inline constexpr size_t kMaxClients = 4096;
 
-// ---- Flood control (token bucket, one token per line) ----
-inline constexpr double kFloodBurstLines = 20;
-inline constexpr double kFloodLinesPerSecond = 4;
+// ---- Flood control (a penalty: each line costs 1/kFloodLinesPerSecond seconds, and a
+// client may run kFloodBurstLines lines ahead of that; beyond, its lines wait) ----
+inline constexpr double kFloodBurstLines = 100;
+inline constexpr double kFloodLinesPerSecond = 100;
 
 // ---- Timers ----
 inline constexpr int64_t kRegistrationTimeoutMs = 60'000;

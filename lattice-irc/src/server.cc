@@ -177,16 +177,63 @@ void IrcServer::OnLine(ClientId id, std::string_view line, int64_t now_ms) {
   if (client == nullptr || client->closing) return;
   client->last_input_ms = now_ms;
   client->ping_sent_ms = 0;
+  if (client->waiting > 0 || !client->held_lines.empty()) {
+    if (client->held_bytes + line.size() > options_.max_held_input_bytes) {
+      CloseClient(*client, fmt::format("Excess Flood: more than {} bytes of input sent while an "
+                                       "earlier command waited",
+                                       options_.max_held_input_bytes));
+      return;
+    }
+    client->held_bytes += line.size();
+    client->held_lines.emplace_back(line);
+    return;
+  }
+  ProcessLine(*client, line);
+}
 
-  std::string scrubbed;
-  if (!IsValidUtf8(line)) {
-    scrubbed = ScrubUtf8(line);
-    line = scrubbed;
-    if (!client->utf8_warned) {
-      client->utf8_warned = true;
-      Notice(*client,
-             "This server speaks UTF-8 only (UTF8ONLY): invalid bytes in your input were "
-             "replaced with U+FFFD. Please set your client's charset to UTF-8.");
+// ---- Waiting for the kernel ------------------------------------------------------------------
+
+void IrcServer::BeginWait(LocalClient& client) {
+  if (client.waiting++ == 0) transport_.HoldInput(client.id, true);
+}
+
+void IrcServer::EndWait(ClientId id) {
+  LocalClient* client = FindClient(id);
+  if (client == nullptr || client->waiting == 0) return;
+  --client->waiting;
+  // An answer that comes while held lines are being handled (a backend that answers at
+  // once) leaves the rest to the loop below, which keeps their order.
+  if (client->resuming) return;
+  client->resuming = true;
+  while (client->waiting == 0 && !client->held_lines.empty() && !client->closing) {
+    std::string line = std::move(client->held_lines.front());
+    client->held_lines.pop_front();
+    client->held_bytes -= line.size();
+    ProcessLine(*client, line);
+  }
+  client->resuming = false;
+  if (client->waiting == 0 && !client->closing) transport_.HoldInput(id, false);
+}
+
+namespace {
+
+// Commands whose last parameter is free text people type: invalid UTF-8 there is replaced
+// (with a WARN); anywhere else the command is refused (with a FAIL).
+bool LastParamIsText(const std::string& command) {
+  return command == "PRIVMSG" || command == "NOTICE" || command == "TOPIC" ||
+         command == "PART" || command == "QUIT" || command == "AWAY" || command == "USER" ||
+         command == "KICK";
+}
+
+}  // namespace
+
+void IrcServer::ProcessLine(LocalClient& client, std::string_view line) {
+  if (!line.empty() && line[0] == '@') {
+    size_t space = line.find(' ');
+    size_t tags = space == std::string_view::npos ? line.size() : space + 1;
+    if (tags > limits::kMaxClientTagsBytes) {
+      Numeric(client, kErrInputTooLong, {"Input line was too long"});
+      return;
     }
   }
   ParseResult parsed = ParseLine(line);
@@ -198,17 +245,49 @@ void IrcServer::OnLine(ClientId id, std::string_view line, int64_t now_ms) {
       return;
     case ParseError::kTagsTooLong:
     case ParseError::kLineTooLong:
-      Numeric(*client, kErrInputTooLong, {"Input line was too long"});
+      Numeric(client, kErrInputTooLong, {"Input line was too long"});
       return;
     case ParseError::kBadCommand:
     case ParseError::kTooManyParams:
-      Numeric(*client, kErrUnknownError,
+      Numeric(client, kErrUnknownError,
               {"*", fmt::format("Malformed line: {}", DescribeParseError(parsed.error))});
       return;
   }
-  uint64_t label = BeginLabel(*client, parsed.message);
-  Dispatch(*client, parsed.message, now_ms);
-  EndLabel(*client, label);
+  Message& m = parsed.message;
+  if (!IsValidUtf8(line)) {
+    // UTF8ONLY (IRCv3 utf8-only): text is repaired and the client warned; a name or a key
+    // in invalid UTF-8 cannot be repaired into what the client meant, so it is refused.
+    bool repairable = LastParamIsText(m.command) && !m.params.empty();
+    for (size_t i = 0; repairable && i + 1 < m.params.size(); ++i) {
+      repairable = IsValidUtf8(m.params[i]);
+    }
+    if (!repairable) {
+      StandardReply(client, "FAIL", m.command, "INVALID_UTF8",
+                    "Command not handled: its parameters are not valid UTF-8, and this server "
+                    "speaks UTF-8 only (UTF8ONLY)");
+      return;
+    }
+    m.params.back() = ScrubUtf8(m.params.back());
+    for (auto& tag : m.tags) {
+      if (!IsValidUtf8(tag.value)) tag.value = ScrubUtf8(tag.value);
+    }
+    StandardReply(client, "WARN", m.command, "INVALID_UTF8",
+                  "Invalid UTF-8 in your message was replaced with U+FFFD: this server speaks "
+                  "UTF-8 only (UTF8ONLY), please set your client's charset to UTF-8");
+  }
+  uint64_t label = BeginLabel(client, m);
+  Dispatch(client, m, now_ms_);
+  EndLabel(client, label);
+}
+
+void IrcServer::StandardReply(LocalClient& client, const std::string& type,
+                              const std::string& command, const std::string& code,
+                              const std::string& description) {
+  Message m;
+  m.prefix = options_.server_name;
+  m.command = type;
+  m.params = {command.empty() ? std::string("*") : command, code, description};
+  Send(client, Render(m, true));
 }
 
 void IrcServer::Dispatch(LocalClient& client, const Message& m, int64_t now_ms) {
@@ -387,7 +466,8 @@ void IrcServer::HandleUser(LocalClient& client, const Message& m) {
     Numeric(client, kErrAlreadyRegistered, {"You may not reregister"});
     return;
   }
-  if (m.params.size() < 4 || m.params[0].empty()) {
+  // modern.ircdocs: an empty realname is "not enough parameters" too.
+  if (m.params.size() < 4 || m.params[0].empty() || m.params[3].empty()) {
     Numeric(client, kErrNeedMoreParams, {"USER", "Not enough parameters"});
     return;
   }
@@ -488,6 +568,9 @@ void IrcServer::OnTick(int64_t now_ms) {
       }
       continue;
     }
+    // A client whose command waits for the kernel is not silent: its input is held (and
+    // its PONG with it) until the kernel answers.
+    if (client->waiting > 0) continue;
     if (client->ping_sent_ms != 0) {
       if (now_ms - client->ping_sent_ms >= options_.ping_timeout_ms) {
         CloseClient(*client, fmt::format("Ping timeout: {} seconds",

@@ -3,12 +3,26 @@
 // socket and no thread: the transport hands it lines and the backend hands it kernel
 // answers and watch events, all on the event loop thread.
 //
-// Delivery model: a client's PRIVMSG to a channel is posted to the kernel and shown to
-// nobody directly. It comes back on the gateway's watch like every other message, and is
-// then delivered to the channel's clients (and to its sender under echo-message), so every
-// client sees every message once and in the store's order. The gateway tells its own posts
-// apart by the hash the kernel returns; a watch event of this node that no answered write
-// produced is held until every write submitted before it has answered (see DrainEvents).
+// Order of replies: a client's commands are answered in the order it sent them. A command
+// whose answer depends on the kernel (JOIN fetching topic and history, TOPIC asking for a
+// topic or setting one, LIST, a PRIVMSG/NOTICE/TAGMSG written to a channel) makes the client
+// wait: its later lines are held, in order and bounded (ServerOptions::max_held_input_bytes,
+// beyond which it is disconnected with an ERROR saying so), and handled when the command has
+// completed. The transport is asked to stop reading from the client meanwhile (HoldInput),
+// so the held queue stays short and a fast client is slowed by TCP instead of cut off.
+//
+// Delivery model: a client's PRIVMSG to a channel is posted to the kernel. When the kernel
+// answers that it is stored, the gateway delivers it at once to the channel's local members
+// (and to its sender under echo-message), with the hash the kernel returned as msgid, before
+// it handles the sender's next line; the watch event of that write is then recognised by its
+// hash and not delivered again. Everything else (messages of other nodes, of other tools, of
+// this node written before a restart) is delivered from the watch. All deliveries happen on
+// the one loop thread, so every local member sees every message exactly once and all of them
+// in the same order: for the messages of this gateway, the order the kernel accepted them; a
+// watch event of this node that no answered write produced is held until every write
+// submitted before it has answered (see DrainEvents), in case it is one of ours.
+// The price of answering in order is that a client has one channel write in flight at a time
+// (its next line waits for the kernel's answer); different clients write concurrently.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +40,7 @@
 
 #include "capabilities.h"
 #include "chat_backend.h"
+#include "limits.h"
 #include "message.h"
 #include "nick_directory.h"
 #include "outgoing.h"
@@ -49,6 +64,9 @@ struct ServerOptions {
   int64_t ping_interval_ms = 90'000;
   int64_t ping_timeout_ms = 60'000;
   int64_t remote_idle_part_ms = 60 * 60 * 1000;
+  // Input a client sent while waiting for the kernel, held until its command completes;
+  // beyond it the client is disconnected ("Excess Flood").
+  size_t max_held_input_bytes = limits::kMaxHeldInputBytes;
   // Names this gateway's presence announcements (presence_roster.h): random per start.
   std::string presence_instance = "gateway";
   // Unix milliseconds, for server-time on messages the gateway makes up (JOIN, QUIT, ...).
@@ -99,6 +117,15 @@ class IrcServer {
   struct TargetsJob;
 
   // ---- server.cc: connection, registration, dispatch ----
+  // One line as the client sent it, once nothing earlier of the client is pending.
+  void ProcessLine(LocalClient& client, std::string_view line);
+  // The client waits for the kernel: its later lines are held until EndWait.
+  void BeginWait(LocalClient& client);
+  // One wait of the client ended: handles its held lines while it is not waiting again.
+  void EndWait(ClientId id);
+  // `done`, with the client made to wait for it: the wait ends after `done` has run.
+  template <typename Answer>
+  std::function<void(Answer)> Awaiting(LocalClient& client, std::function<void(Answer)> done);
   LocalClient* FindClient(ClientId id);
   LocalClient* FindClientByNick(std::string_view nick);
   void Dispatch(LocalClient& client, const Message& message, int64_t now_ms);
@@ -143,10 +170,21 @@ class IrcServer {
   void PostToChannel(LocalClient& client, const std::string& key, std::string text, bool action,
                      bool notice, const Message& message);
   enum class WriteKind { kMessage, kNotice, kTopic };
+  // `shown` is the message as delivered once the kernel has stored it (hash and time are
+  // filled in then). The client waits until the kernel answers.
   void SubmitWrite(LocalClient& client, const std::string& channel_name, WriteKind kind,
+                   v1::ChatMessage shown,
                    const std::function<void(std::function<void(PostOutcome)>)>& submit);
   void OnWriteDone(uint64_t seq, ClientId id, const std::string& channel_name, WriteKind kind,
-                   const std::string& prefix, PostOutcome outcome, uint64_t label);
+                   const std::string& prefix, v1::ChatMessage shown, PostOutcome outcome,
+                   uint64_t label);
+  // A write of this gateway the kernel has just stored, delivered to the channel's local
+  // members now (see the delivery model above).
+  void DeliverOwnWrite(ClientId sender, const std::string& key, WriteKind kind,
+                       const std::string& prefix, const v1::ChatMessage& message);
+  // Sends `delivery` to the channel's members (the sender only under echo-message), holding
+  // it for members still joining and skipping members whose history showed it.
+  void DeliverToMembers(Channel& channel, const Delivery& delivery, ClientId sender);
   void DrainEvents();
   void DeliverEvent(const v1::ChatMessage& message);
   void DeliverTopicEvent(const v1::ChatMessage& message, const std::string& key,
@@ -224,6 +262,9 @@ class IrcServer {
   // Sends to `client` and every client sharing a channel with it, once each.
   void BroadcastToPeers(LocalClient& client, Outgoing& message, bool include_self);
   void Notice(LocalClient& client, const std::string& text);
+  // An IRCv3 standard reply: ":<server> FAIL|WARN|NOTE <command> <code> :<description>".
+  void StandardReply(LocalClient& client, const std::string& type, const std::string& command,
+                     const std::string& code, const std::string& description);
   std::string Target(const LocalClient& client) const;
   uint64_t NowWallMs() const;
 

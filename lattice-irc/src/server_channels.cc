@@ -1,6 +1,8 @@
 // IrcServer: JOIN, PART, TOPIC, NAMES, LIST and history playback (see server.h).
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <string_view>
 #include <tuple>
 
 #include "casemap.h"
@@ -103,12 +105,10 @@ void IrcServer::JoinOne(LocalClient& client, const std::string& name) {
   channel.members.insert(client.id);
   client.channels.emplace(key, Membership{});
   ClientId id = client.id;
-  uint64_t label = HoldLabel(client);
   backend_.FetchChannel(channel.store_channel, options_.history_limit,
-                        [this, id, key, label](ChannelSnapshot snapshot) {
-                          LabelScope labeled(*this, id, label);
+                        Awaiting<ChannelSnapshot>(client, [this, id, key](ChannelSnapshot snapshot) {
                           CompleteJoin(id, key, std::move(snapshot));
-                        });
+                        }));
 }
 
 void IrcServer::CompleteJoin(ClientId id, const std::string& key, ChannelSnapshot snapshot) {
@@ -281,9 +281,8 @@ void IrcServer::HandleTopic(LocalClient& client, const Message& m) {
       return;
     }
     ClientId id = client.id;
-    uint64_t label = HoldLabel(client);
-    backend_.FetchTopic(StoreChannelFor(key), [this, id, key, label](TopicAnswer answer) {
-      LabelScope labeled(*this, id, label);
+    backend_.FetchTopic(StoreChannelFor(key), Awaiting<TopicAnswer>(client, [this, id, key](
+                                                                      TopicAnswer answer) {
       LocalClient* asker = FindClient(id);
       if (asker == nullptr) return;
       if (!answer.status.ok()) {
@@ -303,7 +302,7 @@ void IrcServer::HandleTopic(LocalClient& client, const Message& m) {
       snapshot.topic_known = true;
       snapshot.topic = answer.topic;
       SendTopic(*asker, snapshot, /*on_join=*/false);
-    });
+    }));
     return;
   }
   if (client.channels.count(key) == 0) {
@@ -316,9 +315,13 @@ void IrcServer::HandleTopic(LocalClient& client, const Message& m) {
   request.set_channel(StoreChannelFor(key));
   request.set_text(text);
   request.set_sender(client.nick);
-  SubmitWrite(client, key, WriteKind::kTopic, [&](std::function<void(PostOutcome)> done) {
-    backend_.SetTopic(request, client.id, std::move(done));
-  });
+  v1::ChatMessage shown;
+  shown.set_kind("topic");
+  shown.set_text(text);
+  SubmitWrite(client, key, WriteKind::kTopic, std::move(shown),
+              [&](std::function<void(PostOutcome)> done) {
+                backend_.SetTopic(request, client.id, std::move(done));
+              });
 }
 
 // ---- NAMES, LIST -------------------------------------------------------------------------------
@@ -365,15 +368,89 @@ void IrcServer::HandleNames(LocalClient& client, const Message& m) {
   }
 }
 
-void IrcServer::HandleList(LocalClient& client, const Message& m) {
-  std::set<std::string> filter;
-  if (!m.params.empty()) {
-    for (const auto& name : SplitCommaList(m.params[0])) filter.insert(FoldCase(name));
+namespace {
+
+// What LIST shows (modern.ircdocs LIST, with ELIST=MNU): without parameters, channels with
+// at least one user known to this gateway (its clients and the users of other nodes it
+// shows); "#a,#b" names channels (shown even when empty); conditions, comma-separated:
+// ">n" / "<n" (more / fewer than n users), a mask ("*" for every channel, empty ones too) and
+// "!mask" (not matching).
+struct ListFilter {
+  std::set<std::string> names;  // folded
+  std::vector<std::string> masks;
+  std::vector<std::string> not_masks;
+  size_t min_users = 1;  // more than min_users - 1
+  size_t max_users = SIZE_MAX;
+};
+
+bool MaskMatches(std::string_view mask, std::string_view text) {
+  // '*' any run, '?' one character; iterative with one backtrack point.
+  size_t m = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (m < mask.size() && (mask[m] == '?' || mask[m] == text[t])) {
+      ++m;
+      ++t;
+    } else if (m < mask.size() && mask[m] == '*') {
+      star = m++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      m = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
   }
+  while (m < mask.size() && mask[m] == '*') ++m;
+  return m == mask.size();
+}
+
+ListFilter ParseListFilter(const Message& m) {
+  ListFilter filter;
+  if (m.params.empty()) return filter;
+  for (const auto& item : SplitCommaList(m.params[0])) {
+    if (item.empty()) continue;
+    if (item[0] == '#' && item.find_first_of("*?") == std::string::npos) {
+      filter.names.insert(FoldCase(item));
+    } else if ((item[0] == '>' || item[0] == '<') && item.size() > 1 &&
+               item.find_first_not_of("0123456789", 1) == std::string::npos && item.size() < 10) {
+      size_t n = std::stoul(item.substr(1));
+      if (item[0] == '>') {
+        filter.min_users = n + 1;
+      } else {
+        filter.min_users = 0;
+        filter.max_users = n == 0 ? 0 : n - 1;
+      }
+    } else if (item[0] == '!') {
+      filter.not_masks.push_back(FoldCase(item.substr(1)));
+    } else {
+      filter.masks.push_back(FoldCase(item));
+      filter.min_users = 0;
+    }
+  }
+  if (!filter.names.empty()) filter.min_users = 0;
+  return filter;
+}
+
+bool ListShows(const ListFilter& filter, const std::string& name, size_t users) {
+  if (!filter.names.empty() && filter.names.count(name) == 0) return false;
+  if (users < filter.min_users || users > filter.max_users) return false;
+  if (!filter.masks.empty()) {
+    bool any = false;
+    for (const auto& mask : filter.masks) any = any || MaskMatches(mask, name);
+    if (!any) return false;
+  }
+  for (const auto& mask : filter.not_masks) {
+    if (MaskMatches(mask, name)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void IrcServer::HandleList(LocalClient& client, const Message& m) {
+  ListFilter filter = ParseListFilter(m);
   ClientId id = client.id;
-  uint64_t label = HoldLabel(client);
-  backend_.ListChannels([this, id, filter, label](ChannelList list) {
-    LabelScope labeled(*this, id, label);
+  backend_.ListChannels(Awaiting<ChannelList>(client, [this, id, filter](ChannelList list) {
     LocalClient* asker = FindClient(id);
     if (asker == nullptr) return;
     struct Row {
@@ -399,13 +476,13 @@ void IrcServer::HandleList(LocalClient& client, const Message& m) {
     }
     Numeric(*asker, kRplListStart, {"Channel", "Users  Name"});
     for (const auto& [name, row] : rows) {
-      if (!filter.empty() && filter.count(name) == 0) continue;
+      if (!ListShows(filter, name, row.users)) continue;
       Numeric(*asker, kRplList,
               {name, std::to_string(row.users),
                std::string(TruncateUtf8(row.topic, limits::kMaxTopicBytes))});
     }
     Numeric(*asker, kRplListEnd, {"End of /LIST"});
-  });
+  }));
 }
 
 }  // namespace lattice::irc

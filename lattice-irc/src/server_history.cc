@@ -81,6 +81,7 @@ void IrcServer::HandleChatHistory(LocalClient& client, const Message& m) {
       return;
     }
     ++client.history_requests;
+    BeginWait(client);  // the client's next lines wait for the answer
     job->label = HoldLabel(client);
     job->pending = keys.size();
     for (const auto& key : keys) ScanTarget(job, key, "", 0);
@@ -109,6 +110,7 @@ void IrcServer::HandleChatHistory(LocalClient& client, const Message& m) {
     return;
   }
   ++client.history_requests;
+  BeginWait(client);  // the client's next lines wait for the answer
   auto job = std::make_shared<HistoryJob>();
   job->client = client.id;
   job->label = HoldLabel(client);
@@ -152,6 +154,7 @@ void IrcServer::ContinueHistory(std::shared_ptr<HistoryJob> job, const std::stri
       }
       AnswerHistory(*client, *job);
     });
+    EndWait(job->client);
   });
 }
 
@@ -212,6 +215,7 @@ void IrcServer::ScanTarget(std::shared_ptr<TargetsJob> job, const std::string& k
         if (--job->pending > 0) return;
         if (client->history_requests > 0) --client->history_requests;
         RunLabeled(job->client, job->label, [&] { AnswerTargets(*client, *job); });
+        EndWait(job->client);
       });
 }
 

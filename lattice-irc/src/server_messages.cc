@@ -139,9 +139,14 @@ void IrcServer::PostToChannel(LocalClient& client, const std::string& key, std::
     request.set_ref(*reply);
     request.set_text(text);
     request.set_sender(client.nick);
-    SubmitWrite(client, key, WriteKind::kMessage, [&](std::function<void(PostOutcome)> done) {
-      backend_.Reply(request, client.id, std::move(done));
-    });
+    v1::ChatMessage shown;
+    shown.set_kind("reply");
+    shown.set_ref(*reply);
+    shown.set_text(request.text());
+    SubmitWrite(client, key, WriteKind::kMessage, std::move(shown),
+                [&](std::function<void(PostOutcome)> done) {
+                  backend_.Reply(request, client.id, std::move(done));
+                });
     return;
   }
   v1::PostRequest request;
@@ -151,7 +156,12 @@ void IrcServer::PostToChannel(LocalClient& client, const std::string& key, std::
   request.set_sender(client.nick);
   request.set_action(action);
   for (auto& tag : StorableTags(tags)) *request.add_tags() = std::move(tag);
-  SubmitWrite(client, key, notice ? WriteKind::kNotice : WriteKind::kMessage,
+  v1::ChatMessage shown;
+  shown.set_kind("post");
+  shown.set_text(request.text());
+  shown.set_action(action);
+  *shown.mutable_tags() = request.tags();
+  SubmitWrite(client, key, notice ? WriteKind::kNotice : WriteKind::kMessage, std::move(shown),
               [&](std::function<void(PostOutcome)> done) {
                 backend_.Post(request, client.id, std::move(done));
               });
@@ -179,9 +189,14 @@ void IrcServer::HandleTagMsg(LocalClient& client, const Message& m) {
       request.set_ref(*reply);
       request.set_emoji(std::string(TruncateUtf8(*react, 64)));
       request.set_sender(client.nick);
-      SubmitWrite(client, key, WriteKind::kMessage, [&](std::function<void(PostOutcome)> done) {
-        backend_.React(request, client.id, std::move(done));
-      });
+      v1::ChatMessage shown;
+      shown.set_kind("react");
+      shown.set_ref(*reply);
+      shown.set_text(request.emoji());
+      SubmitWrite(client, key, WriteKind::kMessage, std::move(shown),
+                  [&](std::function<void(PostOutcome)> done) {
+                    backend_.React(request, client.id, std::move(done));
+                  });
       return;
     }
     // Other client-only tags (typing notifications, ...) are relayed to this gateway's
@@ -223,35 +238,40 @@ void IrcServer::HandleTagMsg(LocalClient& client, const Message& m) {
 // ---- Writes to the kernel ---------------------------------------------------------------------
 
 void IrcServer::SubmitWrite(LocalClient& client, const std::string& channel_name, WriteKind kind,
+                            v1::ChatMessage shown,
                             const std::function<void(std::function<void(PostOutcome)>)>& submit) {
   uint64_t seq = ++last_write_seq_;
   unanswered_writes_.insert(seq);
   ++client.pending_writes;
+  BeginWait(client);
   ClientId id = client.id;
   std::string prefix = client.Prefix();
   uint64_t label = HoldLabel(client);
-  submit([this, seq, id, channel_name, kind, prefix, label](PostOutcome outcome) {
-    OnWriteDone(seq, id, channel_name, kind, prefix, std::move(outcome), label);
+  shown.set_sender(client.nick);
+  shown.set_author(options_.node_id);
+  submit([this, seq, id, channel_name, kind, prefix,
+          shown = std::move(shown), label](PostOutcome outcome) mutable {
+    OnWriteDone(seq, id, channel_name, kind, prefix, std::move(shown), std::move(outcome),
+                label);
   });
 }
 
 void IrcServer::OnWriteDone(uint64_t seq, ClientId id, const std::string& channel_name,
-                            WriteKind kind, const std::string& prefix, PostOutcome outcome,
-                            uint64_t label) {
+                            WriteKind kind, const std::string& prefix, v1::ChatMessage shown,
+                            PostOutcome outcome, uint64_t label) {
   unanswered_writes_.erase(seq);
   LocalClient* client = FindClient(id);
   if (client != nullptr && client->pending_writes > 0) --client->pending_writes;
-  if (outcome.status.ok()) {
-    if (own_writes_.size() >= limits::kMaxRememberedOwnPosts) own_writes_.clear();
-    // A labelled command whose reply is the stored message coming back (its echo, or the
-    // TOPIC change) keeps its label until that message is delivered.
-    bool echoed = client != nullptr &&
-                  (kind == WriteKind::kTopic || (client->caps & kCapEchoMessage) != 0);
-    own_writes_[outcome.hash] =
-        OwnWrite{id, prefix, kind == WriteKind::kNotice, echoed ? label : 0};
-    if (client != nullptr && !echoed) ReleaseLabel(*client, label);
-  } else if (client != nullptr) {
-    RunLabeled(id, label, [&] {
+  // The echo, the TOPIC change or the error is the labelled reply of the write; the label
+  // ends before other events are delivered and before the client's next lines are handled.
+  RunLabeled(id, label, [&] {
+    if (outcome.status.ok()) {
+      if (own_writes_.size() >= limits::kMaxRememberedOwnPosts) own_writes_.clear();
+      own_writes_[outcome.hash] = OwnWrite{id, prefix, kind == WriteKind::kNotice, true};
+      shown.set_hash(outcome.hash);
+      shown.mutable_hlc()->set_wall_ms(NowWallMs());
+      DeliverOwnWrite(id, channel_name, kind, prefix, shown);
+    } else if (client != nullptr) {
       if (kind == WriteKind::kTopic) {
         Numeric(*client, kErrUnknownError,
                 {"TOPIC", fmt::format("The topic of {} was not set: {}", channel_name,
@@ -261,9 +281,77 @@ void IrcServer::OnWriteDone(uint64_t seq, ClientId id, const std::string& channe
                 {channel_name,
                  fmt::format("Message not delivered: {}", outcome.status.message())});
       }
-    });
-  }
+    }
+  });
   DrainEvents();
+  EndWait(id);
+}
+
+// ---- Delivery in the order the kernel accepted (see server.h) ---------------------------------
+
+void IrcServer::DeliverOwnWrite(ClientId sender, const std::string& key, WriteKind kind,
+                                const std::string& prefix, const v1::ChatMessage& message) {
+  auto found = channels_.find(key);
+  if (found == channels_.end()) return;  // everybody here left meanwhile
+  Channel& channel = found->second;
+  LocalClient* writer = FindClient(sender);
+  std::string source = writer != nullptr ? writer->Prefix() : prefix;
+  if (kind == WriteKind::kTopic) {
+    v1::Topic topic;
+    topic.set_set(true);
+    topic.set_text(message.text());
+    topic.set_sender(message.sender());
+    topic.set_author(message.author());
+    *topic.mutable_hlc() = message.hlc();
+    // Whatever the store decides between concurrent changes comes with the watch event,
+    // which replaces this topic quietly (DeliverTopicEvent).
+    channel.topic_known = true;
+    channel.topic = topic;
+    Message out;
+    out.prefix = source;
+    out.command = "TOPIC";
+    out.params = {channel.name,
+                  std::string(TruncateUtf8(ScrubUtf8(message.text()), limits::kMaxTopicBytes))};
+    Outgoing change(std::move(out), true, message.hlc().wall_ms(), message.hash());
+    Broadcast(channel, change);
+    return;
+  }
+  Delivery delivery;
+  delivery.message = message;
+  delivery.channel = channel.name;
+  delivery.source = std::move(source);
+  delivery.notice = kind == WriteKind::kNotice;
+  DeliverToMembers(channel, delivery, sender);
+}
+
+void IrcServer::DeliverToMembers(Channel& channel, const Delivery& delivery, ClientId sender) {
+  const v1::ChatMessage& message = delivery.message;
+  // Own writes are delivered before the watch numbers them (cursor 0): only the history a
+  // member was shown can hold them already.
+  bool numbered = message.cursor() != 0;
+  std::vector<Outgoing> rendered;
+  for (ClientId id : channel.members) {
+    LocalClient* member = FindClient(id);
+    if (member == nullptr) continue;
+    if (id == sender && (member->caps & kCapEchoMessage) == 0) continue;
+    auto it = member->channels.find(channel.name);
+    if (it == member->channels.end()) continue;
+    Membership& membership = it->second;
+    if (membership.joining) {
+      if (membership.held.size() < limits::kMaxHeldJoinMessages) {
+        membership.held.push_back(delivery);
+      }
+      continue;
+    }
+    if (!membership.played.empty()) {
+      if (!numbered || message.cursor() <= membership.horizon) {
+        if (membership.played.count(message.hash()) != 0) continue;
+      } else {
+        membership.played.clear();
+      }
+    }
+    SendDelivery(*member, delivery, &rendered);
+  }
 }
 
 // ---- From the watch ---------------------------------------------------------------------------
@@ -330,13 +418,23 @@ void IrcServer::EnsurePresent(Channel& channel, ExternalUser& user, int64_t now_
   Broadcast(channel, join);
 }
 
+namespace {
+
+v1::Topic StoredTopic(const v1::ChatMessage& message) {
+  v1::Topic topic;
+  topic.set_set(true);
+  topic.set_text(message.text());
+  topic.set_sender(message.sender());
+  topic.set_author(message.author());
+  *topic.mutable_hlc() = message.hlc();
+  return topic;
+}
+
+}  // namespace
+
 void IrcServer::DeliverEvent(const v1::ChatMessage& message) {
-  if (auto own = own_writes_.find(message.hash());
-      own != own_writes_.end() && own->second.label != 0) {
-    uint64_t label = std::exchange(own->second.label, 0);
-    RunLabeled(own->second.client, label, [&] { DeliverEvent(message); });
-    return;
-  }
+  auto own = own_writes_.find(message.hash());
+  bool delivered = own != own_writes_.end() && own->second.delivered;
   ClientId sender = 0;
   bool notice = false;
   ExternalUser* external = nullptr;
@@ -348,9 +446,21 @@ void IrcServer::DeliverEvent(const v1::ChatMessage& message) {
   Channel& channel = found->second;
 
   if (message.kind() == "topic") {
+    if (delivered) {
+      // Shown when the kernel answered: the store's version (its HLC) replaces it quietly,
+      // unless another change was shown since.
+      v1::Topic stored = StoredTopic(message);
+      const v1::Topic& shown = channel.topic;
+      if (shown.author() == stored.author() && shown.sender() == stored.sender() &&
+          shown.text() == stored.text()) {
+        channel.topic = stored;
+        return;
+      }
+    }
     DeliverTopicEvent(message, key, source);
     return;
   }
+  if (delivered) return;  // shown when the kernel answered (see server.h)
   if (external != nullptr) EnsurePresent(channel, *external, now_ms_);
 
   Delivery delivery;
@@ -358,41 +468,13 @@ void IrcServer::DeliverEvent(const v1::ChatMessage& message) {
   delivery.channel = channel.name;
   delivery.source = std::move(source);
   delivery.notice = notice;
-  std::vector<Outgoing> rendered;
-  for (ClientId id : channel.members) {
-    LocalClient* member = FindClient(id);
-    if (member == nullptr) continue;
-    if (id == sender && (member->caps & kCapEchoMessage) == 0) continue;
-    auto it = member->channels.find(key);
-    if (it == member->channels.end()) continue;
-    Membership& membership = it->second;
-    if (membership.joining) {
-      if (membership.held.size() < limits::kMaxHeldJoinMessages) {
-        membership.held.push_back(delivery);
-      }
-      continue;
-    }
-    if (!membership.played.empty()) {
-      if (message.cursor() <= membership.horizon) {
-        if (membership.played.count(message.hash()) != 0) continue;
-      } else {
-        membership.played.clear();
-      }
-    }
-    SendDelivery(*member, delivery, &rendered);
-  }
+  DeliverToMembers(channel, delivery, sender);
 }
 
 void IrcServer::DeliverTopicEvent(const v1::ChatMessage& message, const std::string& key,
                                   const std::string& source) {
   Channel& channel = channels_.at(key);
-  v1::Topic topic;
-  topic.set_set(true);
-  topic.set_text(message.text());
-  topic.set_sender(message.sender());
-  topic.set_author(message.author());
-  *topic.mutable_hlc() = message.hlc();
-  if (!UpdateTopic(channel, topic)) return;  // an older concurrent change
+  if (!UpdateTopic(channel, StoredTopic(message))) return;  // an older concurrent change
   Message out;
   out.prefix = source;
   out.command = "TOPIC";

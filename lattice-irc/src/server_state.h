@@ -1,6 +1,8 @@
 // The plain state behind IrcServer, shared by its server*.cc files only.
 #pragma once
 
+#include <deque>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -60,7 +62,11 @@ struct IrcServer::LocalClient {
   uint64_t signon_unix = 0;
   int64_t ping_sent_ms = 0;  // 0: no PING outstanding
   size_t pending_writes = 0;
-  bool utf8_warned = false;
+  // Commands waiting for the kernel; while any is, later lines wait in `held_lines`.
+  int waiting = 0;
+  std::deque<std::string> held_lines;
+  size_t held_bytes = 0;
+  bool resuming = false;  // EndWait is handling held lines
   bool closing = false;
   // labeled-response: the contexts of commands not finished yet, and the current one.
   std::map<uint64_t, LabelContext> labels;
@@ -84,7 +90,7 @@ struct IrcServer::OwnWrite {
   ClientId client = 0;
   std::string prefix;  // the writer's hostmask when it wrote
   bool notice = false;
-  uint64_t label = 0;  // the labelled command waiting for this message (echo-message)
+  bool delivered = false;  // shown to local members when the kernel answered
 };
 
 // Makes a held label context current for the completion of its command, and releases the
@@ -113,5 +119,22 @@ class IrcServer::LabelScope {
   uint64_t label_;
   uint64_t previous_ = 0;
 };
+
+template <typename Answer>
+std::function<void(Answer)> IrcServer::Awaiting(LocalClient& client,
+                                                std::function<void(Answer)> done) {
+  BeginWait(client);
+  ClientId id = client.id;
+  // labeled-response: the answer is sent under the command's label, which ends before the
+  // client's next lines are handled.
+  uint64_t label = HoldLabel(client);
+  return [this, id, label, done = std::move(done)](Answer answer) {
+    {
+      LabelScope labeled(*this, id, label);
+      done(std::move(answer));
+    }
+    EndWait(id);
+  };
+}
 
 }  // namespace lattice::irc

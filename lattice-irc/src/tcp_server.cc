@@ -8,9 +8,11 @@
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -30,15 +32,16 @@ struct TcpServer::Connection {
   ClientId id = 0;
   int fd = -1;
   std::string peer;
-  LineReader reader;
-  // The next line, taken from `reader` but waiting for a flood token.
-  std::optional<std::pair<LineReader::Next, std::string>> waiting;
-  FloodGate gate;
+  explicit Connection(ClientInput::Options options) : input(options, EventLoop::NowMs()) {}
+  ClientInput input;
   std::string out;
   size_t out_offset = 0;
-  bool writable_interest = false;
-  bool closing = false;  // flush `out` (ending with ERROR), then close
-  bool dead = false;     // close now
+  uint32_t interest = 0;  // the epoll events asked for
+  bool reading = true;    // the socket is read (not paused)
+  bool eof = false;       // the client closed its side: handle what it sent, then close
+  bool closing = false;   // flush `out` (ending with ERROR), then close
+  bool shut = false;      // closing, our side is shut down: waiting for the client to close
+  bool dead = false;      // close now
   bool dirty = false;
   std::string close_reason;
   EventLoop::TimerId flood_timer = 0;
@@ -124,10 +127,16 @@ void TcpServer::OnAcceptable() {
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     int send_buffer = limits::kSocketSendBufferBytes;
     ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer);
-    auto conn = std::make_unique<Connection>();
+    int receive_buffer = limits::kSocketReceiveBufferBytes;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    ClientInput::Options input;
+    input.burst = options_.flood_burst;
+    input.per_second = options_.flood_per_second;
+    input.read_pause = options_.read_pause;
+    input.max_unhandled = options_.max_recv_queue;
+    auto conn = std::make_unique<Connection>(input);
     conn->id = next_id_++;
     conn->fd = fd;
-    conn->gate = FloodGate(options_.flood_burst, options_.flood_per_second, EventLoop::NowMs());
     char host[INET6_ADDRSTRLEN] = "?";
     if (peer.ss_family == AF_INET) {
       ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&peer)->sin_addr, host, sizeof host);
@@ -136,7 +145,8 @@ void TcpServer::OnAcceptable() {
     }
     conn->peer = host;
     Connection* raw = conn.get();
-    absl::Status added = loop_.Add(fd, EPOLLIN | EPOLLRDHUP,
+    conn->interest = EPOLLIN | EPOLLRDHUP;
+    absl::Status added = loop_.Add(fd, conn->interest,
                                    [this, raw](uint32_t events) { OnEvents(*raw, events); });
     if (!added.ok()) {
       ::close(fd);
@@ -152,7 +162,16 @@ void TcpServer::OnAcceptable() {
 void TcpServer::OnEvents(Connection& conn, uint32_t events) {
   if (conn.dead) return;
   if ((events & EPOLLOUT) != 0) WriteTo(conn);
-  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) ReadFrom(conn);
+  if (conn.reading && (events & (EPOLLIN | EPOLLRDHUP)) != 0) {
+    ReadFrom(conn);
+  } else if ((events & (EPOLLHUP | EPOLLERR)) != 0) {
+    // Reported even while reading pauses: the connection is gone (or only an error is left).
+    if (conn.eof || conn.shut) {
+      Kill(conn, conn.closing ? conn.close_reason : "Connection closed");
+    } else {
+      ReadFrom(conn);
+    }
+  }
 }
 
 void TcpServer::ReadFrom(Connection& conn) {
@@ -165,53 +184,83 @@ void TcpServer::ReadFrom(Connection& conn) {
     return;
   }
   if (n == 0) {
+    if (conn.closing) {
+      Kill(conn, conn.close_reason);
+      return;
+    }
     // Handle what arrived before the end (a QUIT, typically), then close.
+    conn.eof = true;
     ProcessInput(conn);
-    Kill(conn, "Connection closed");
     return;
   }
-  if (conn.closing) return;  // input after QUIT or an error is ignored
-  conn.reader.Append(std::string_view(buffer, static_cast<size_t>(n)));
+  if (conn.closing) return;  // input after QUIT or an error is read and dropped
+  conn.input.Append(std::string_view(buffer, static_cast<size_t>(n)));
   ProcessInput(conn);
-  // What flood control holds back is bounded: beyond it the client is cut off.
-  size_t backlog = conn.reader.buffered() + (conn.waiting ? conn.waiting->second.size() : 0);
-  if (backlog > options_.max_recv_queue && !conn.closing && !conn.dead) {
-    spdlog::info("client {} ({}) disconnected: {} bytes of unhandled input (flood)", conn.id,
-                 conn.peer, backlog);
-    Close(conn.id, "Excess Flood");
-  }
 }
 
 void TcpServer::ProcessInput(Connection& conn) {
   while (!conn.closing && !conn.dead) {
-    if (!conn.waiting) {
-      std::string line;
-      LineReader::Next next = conn.reader.Pop(&line);
-      if (next == LineReader::Next::kNone) return;
-      conn.waiting.emplace(next, std::move(line));
-    }
     int64_t now = EventLoop::NowMs();
-    if (!conn.gate.TryTake(now)) {
-      // The penalty: the line waits for a token; more input only lengthens the backlog.
+    ClientInput::Step step = conn.input.Next(now);
+    if (step.kind == ClientInput::Step::Kind::kIdle) break;
+    if (step.kind == ClientInput::Step::Kind::kWait) {
+      // The penalty: the line waits for its time; reading pauses once enough waits.
       if (conn.flood_timer == 0) {
         ClientId id = conn.id;
-        conn.flood_timer = loop_.RunAt(now + conn.gate.MsUntilToken(now), [this, id] {
+        conn.flood_timer = loop_.RunAt(now + step.wait_ms, [this, id] {
           auto it = connections_.find(id);
           if (it == connections_.end()) return;
           it->second->flood_timer = 0;
           ProcessInput(*it->second);
         });
       }
-      return;
+      break;
     }
-    auto [kind, line] = std::move(*conn.waiting);
-    conn.waiting.reset();
-    if (kind == LineReader::Next::kTooLong) {
+    if (step.kind == ClientInput::Step::Kind::kTooLong) {
       server_->OnLineTooLong(conn.id);
     } else {
-      server_->OnLine(conn.id, line, now);
+      server_->OnLine(conn.id, step.line, now);
     }
   }
+  CheckInput(conn);
+}
+
+void TcpServer::CheckInput(Connection& conn) {
+  if (conn.dead) return;
+  if (conn.eof && !conn.closing) {
+    if (conn.input.pending() == 0 && !conn.input.held()) Kill(conn, "Connection closed");
+    if (conn.reading) {
+      conn.reading = false;
+      UpdateInterest(conn);
+    }
+    return;
+  }
+  bool read = conn.closing || conn.input.WantsRead();
+  if (!read) {
+    int unread = 0;
+    if (::ioctl(conn.fd, FIONREAD, &unread) != 0) unread = 0;
+    if (conn.input.Exceeds(static_cast<size_t>(std::max(unread, 0)))) {
+      spdlog::info("client {} ({}) disconnected: {} bytes of input not handled (flood)", conn.id,
+                   conn.peer, conn.input.pending() + static_cast<size_t>(std::max(unread, 0)));
+      Close(conn.id, fmt::format("Excess Flood: more than {} KiB of your input waits unhandled",
+                                 options_.max_recv_queue / 1024));
+      read = true;  // read and drop the rest while the ERROR goes out
+    }
+  }
+  if (read != conn.reading) {
+    conn.reading = read;
+    UpdateInterest(conn);
+  }
+}
+
+void TcpServer::HoldInput(ClientId id, bool hold) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  Connection& conn = *it->second;
+  if (conn.input.held() == hold) return;
+  conn.input.SetHeld(hold);
+  // Lines are handed on again from Flush, never from inside the server's call.
+  if (!hold) resumed_.push_back(id);
 }
 
 void TcpServer::Send(ClientId id, std::string_view bytes) {
@@ -244,6 +293,10 @@ void TcpServer::Close(ClientId id, std::string_view reason) {
   std::string error = fmt::format("ERROR :Closing link: ({})\r\n", reason);
   conn.out.append(error);
   conn.closing = true;
+  if (!conn.reading) {
+    conn.reading = true;  // read and drop whatever the client still sends
+    UpdateInterest(conn);
+  }
   conn.close_reason = std::string(reason);
   ClientId cid = id;
   conn.linger_timer = loop_.RunAt(EventLoop::NowMs() + kCloseLingerMs, [this, cid] {
@@ -281,23 +334,34 @@ void TcpServer::WriteTo(Connection& conn) {
   if (conn.queued() == 0) {
     conn.out.clear();
     conn.out_offset = 0;
-    if (conn.closing) Kill(conn, conn.close_reason);
+    if (conn.closing && !conn.shut) {
+      // The ERROR is out: the client reads it, sees the end and closes; the linger timer
+      // ends connections that do not.
+      conn.shut = true;
+      if (conn.eof || ::shutdown(conn.fd, SHUT_WR) != 0) Kill(conn, conn.close_reason);
+    }
   }
   UpdateInterest(conn);
 }
 
 void TcpServer::UpdateInterest(Connection& conn) {
   if (conn.dead) return;
-  bool want = conn.queued() > 0;
-  if (want == conn.writable_interest) return;
-  conn.writable_interest = want;
-  (void)loop_.Modify(conn.fd, EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0u));
+  uint32_t want = (conn.reading ? EPOLLIN | EPOLLRDHUP : 0u) | (conn.queued() > 0 ? EPOLLOUT : 0u);
+  if (want == conn.interest) return;
+  conn.interest = want;
+  (void)loop_.Modify(conn.fd, want);
 }
 
 void TcpServer::Flush() {
   // Closing a connection tells the server, which may queue QUITs for others: repeat until
   // nothing is left to do.
-  while (!dirty_.empty()) {
+  while (!dirty_.empty() || !resumed_.empty()) {
+    std::vector<ClientId> resumed;
+    resumed.swap(resumed_);
+    for (ClientId id : resumed) {
+      auto it = connections_.find(id);
+      if (it != connections_.end() && !it->second->input.held()) ProcessInput(*it->second);
+    }
     std::vector<ClientId> batch;
     batch.swap(dirty_);
     for (ClientId id : batch) {

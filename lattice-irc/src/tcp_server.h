@@ -1,8 +1,18 @@
 // The TCP side of the gateway: a listening socket and non-blocking client connections on the
-// event loop, each with a bounded input backlog (flood control), a bounded send queue and
-// line framing. It hands complete lines to the IrcServer and implements ClientTransport for
-// it. A client that does not read never blocks the loop or other clients: its queue grows
-// to limits::kMaxSendQueueBytes and it is then disconnected.
+// event loop, each with flood control, a bounded send queue and line framing. It hands
+// complete lines to the IrcServer and implements ClientTransport for it. A client that does
+// not read never blocks the loop or other clients: its queue grows to
+// limits::kMaxSendQueueBytes and it is then disconnected.
+//
+// Input is never dropped: a line is handed to the server when the client's flood gate allows
+// it (the penalty, flood_gate.h) and the server is not waiting for the kernel on the client's
+// behalf (HoldInput). Meanwhile its lines wait, and once limits::kReadPauseBytes of them wait
+// the socket is not read any more, so TCP slows the client down. Only a client whose input
+// not yet handled (read and waiting, plus unread in the socket) exceeds
+// limits::kMaxRecvQueueBytes is disconnected, with an ERROR that says so. A closing
+// connection sends its last lines and ERROR, shuts down its sending side and reads (and
+// drops) what the client still sends until the client closes, so the ERROR is not lost to a
+// reset.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +40,7 @@ struct TcpServerOptions {
   double flood_per_second = limits::kFloodLinesPerSecond;
   size_t max_send_queue = limits::kMaxSendQueueBytes;
   size_t max_recv_queue = limits::kMaxRecvQueueBytes;
+  size_t read_pause = limits::kReadPauseBytes;
   size_t max_clients = limits::kMaxClients;
 };
 
@@ -46,6 +57,7 @@ class TcpServer final : public ClientTransport {
 
   void Send(ClientId id, std::string_view bytes) override;
   void Close(ClientId id, std::string_view reason) override;
+  void HoldInput(ClientId id, bool hold) override;
 
   // Writes queued output, closes connections that are done, and tells the server about them.
   // Called by the loop after every round.
@@ -64,6 +76,9 @@ class TcpServer final : public ClientTransport {
   void OnEvents(Connection& conn, uint32_t events);
   void ReadFrom(Connection& conn);
   void ProcessInput(Connection& conn);
+  // Pauses or resumes reading from the socket, and disconnects a client whose input not
+  // handled yet exceeds the bound.
+  void CheckInput(Connection& conn);
   void WriteTo(Connection& conn);
   // Ends the connection now; the server hears of it in Flush().
   void Kill(Connection& conn, std::string reason);
@@ -77,6 +92,7 @@ class TcpServer final : public ClientTransport {
   ClientId next_id_ = 1;
   std::unordered_map<ClientId, std::unique_ptr<Connection>> connections_;
   std::vector<ClientId> dirty_;  // connections with output to write or a close to finish
+  std::vector<ClientId> resumed_;  // connections the server no longer holds
 };
 
 }  // namespace lattice::irc

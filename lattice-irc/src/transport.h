@@ -21,6 +21,15 @@ class ClientTransport {
   // Sends "ERROR :Closing link: (<reason>)" after what is queued, then closes. The server
   // learns of it through IrcServer::OnDisconnect, later, never from inside this call.
   virtual void Close(ClientId id, std::string_view reason) = 0;
+
+  // The server waits for the kernel on behalf of the client (true) or no longer (false):
+  // the transport should hand it no more lines meanwhile and stop reading its socket.
+  // Lines handed anyway are held by the server. Never calls back into the server
+  // synchronously.
+  virtual void HoldInput(ClientId id, bool hold) {
+    (void)id;
+    (void)hold;
+  }
 };
 
 }  // namespace lattice::irc

@@ -186,7 +186,7 @@ TEST_F(KernelMetrics, OpenWatchesAreCountedUntilTheyEnd) {
   ASSERT_TRUE(metrics.ok());
   std::vector<std::string> kinds;
   for (const auto& watch : metrics->watch_streams()) kinds.push_back(watch.kind());
-  EXPECT_EQ(kinds, (std::vector<std::string>{"kv", "chat", "fs"}));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"kv", "chat", "presence", "fs"}));
 }
 
 TEST_F(KernelMetrics, CtlPrintsThemAndCreatesAStorelessMetricsToken) {

@@ -4,6 +4,7 @@
 
 #include "lattice/common/fs_limits.h"
 #include "lattice/common/status.h"
+#include "presence/presence_limits.h"
 #include "replication/replication_limits.h"
 
 namespace lattice::kernel::replication {
@@ -12,6 +13,7 @@ namespace {
 constexpr size_t kStoreIdBytes = 16;
 constexpr size_t kHashBytes = 32;
 constexpr size_t kNodeIdBytes = 32;
+constexpr size_t kSignatureBytes = 64;
 
 absl::Status CheckStoreId(const std::string& id) {
   if (id.size() != kStoreIdBytes) {
@@ -89,6 +91,40 @@ absl::Status CheckHello(const v1::PeerHello& hello) {
   return absl::OkStatus();
 }
 
+// Sizes only: membership and the signature are PresenceGossip's to check, a ttl beyond the
+// limit is cut there (a newer node may allow more), and a short one is kept.
+absl::Status CheckPresence(const v1::PresenceGossip& gossip) {
+  namespace plimits = presence::limits;
+  if (static_cast<size_t>(gossip.entries_size()) > plimits::kMaxAnnouncementsPerMessage) {
+    return LimitExceeded("presence", gossip.entries_size(), plimits::kMaxAnnouncementsPerMessage,
+                         "announcements");
+  }
+  if (static_cast<size_t>(gossip.want_size()) > plimits::kMaxWantedStoresPerMessage) {
+    return LimitExceeded("presence", gossip.want_size(), plimits::kMaxWantedStoresPerMessage,
+                         "wanted stores");
+  }
+  for (const auto& store_id : gossip.want()) LATTICE_RETURN_IF_ERROR(CheckStoreId(store_id));
+  for (const auto& entry : gossip.entries()) {
+    LATTICE_RETURN_IF_ERROR(CheckStoreId(entry.store_id()));
+    if (entry.origin().size() != kNodeIdBytes) {
+      return absl::InvalidArgumentError("presence: an origin that is not a node id");
+    }
+    if (entry.signature().size() != kSignatureBytes) {
+      return absl::InvalidArgumentError(
+          fmt::format("presence: a signature of {} bytes", entry.signature().size()));
+    }
+    if (entry.key().size() < plimits::kMinKeyBytes || entry.key().size() > plimits::kMaxKeyBytes) {
+      return absl::InvalidArgumentError(fmt::format(
+          "presence: a key of {} bytes, outside {}..{}", entry.key().size(),
+          plimits::kMinKeyBytes, plimits::kMaxKeyBytes));
+    }
+    if (entry.value().size() > plimits::kMaxValueBytes) {
+      return LimitExceeded("presence value", entry.value().size(), plimits::kMaxValueBytes);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Check(const v1::PeerMessage& message) {
   switch (message.kind_case()) {
     case v1::PeerMessage::kHello:
@@ -138,8 +174,8 @@ absl::Status Check(const v1::PeerMessage& message) {
       return CheckChunkHashes(message.chunk_request().hashes(), "chunk request");
     case v1::PeerMessage::kChunkResponse:
       return CheckChunkResponse(message.chunk_response());
-    case v1::PeerMessage::kPresence:  // not carried yet: the replicator drops it
-      return absl::OkStatus();
+    case v1::PeerMessage::kPresence:
+      return CheckPresence(message.presence());
     case v1::PeerMessage::KIND_NOT_SET:
       return absl::InvalidArgumentError("a peer message of no known kind");
   }

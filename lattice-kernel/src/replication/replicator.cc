@@ -75,6 +75,8 @@ Replicator::Replicator(Node& node, ReplicatorOptions options)
 
 absl::Status Replicator::Begin(TransportFactory make_transport) {
   gossip_ = std::make_unique<Gossip>(ctx_, self_id_);
+  presence_hub_ = std::make_unique<presence::PresenceHub>(node_.identity());
+  presence_ = std::make_unique<PresenceGossip>(ctx_, *presence_hub_);
   fetcher_ = std::make_unique<Fetcher>(ctx_, *gossip_);
   chunk_fetcher_ = std::make_unique<ChunkFetcher>(
       ctx_, [this](const ConnectionPtr& conn, const std::string& why) { CutOff(conn, why); });
@@ -128,6 +130,8 @@ absl::Status Replicator::Begin(TransportFactory make_transport) {
 }
 
 Replicator::~Replicator() {
+  // Announcements made from now on stay on this node.
+  presence_hub_->SetSender(nullptr);
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -228,6 +232,7 @@ void Replicator::OnLink(std::shared_ptr<net::Link> link) {
   (void)conn->Send(hello);
 
   if (!conn->invite_id().empty() && !conn->dialed()) WelcomeJoiner(conn);
+  presence_->OnLinked(conn);
   ServeConnection(conn, /*just_connected=*/true);
 }
 
@@ -286,7 +291,8 @@ void Replicator::OnPayload(const ConnectionPtr& conn, std::string payload) {
     case v1::PeerMessage::kChunkResponse:
       chunk_fetcher_->OnResponse(conn, message->chunk_response());
       break;
-    case v1::PeerMessage::kPresence:  // not carried yet: dropped
+    case v1::PeerMessage::kPresence:
+      presence_->OnGossip(conn, message->presence());
       break;
     case v1::PeerMessage::KIND_NOT_SET:
       break;
@@ -553,8 +559,9 @@ void Replicator::OnBootstrapped(const ConnectionPtr& from, const std::string& st
     AnnounceSelf();
     cv_.notify_all();
   }
-  // Catch up on what was written while the bootstrap ran.
+  // Catch up on what was written while the bootstrap ran, and on who is present.
   reconciler_->Start(from, store_id);
+  presence_->OnStoreArrived(store_id);
   Kick();
 }
 

@@ -28,6 +28,7 @@
 #include "replication/gossip.h"
 #include "replication/invites.h"
 #include "replication/peer_traffic.h"
+#include "replication/presence_gossip.h"
 #include "replication/reconciler.h"
 #include "replication/replication_context.h"
 
@@ -132,6 +133,9 @@ class Replicator {
   }
   std::vector<v1::BootstrapRecord> Bootstraps() { return bootstrapper_->Progress(); }
   size_t connected_count() const { return connections_.All().size(); }
+  // The node's presence (presence/presence_hub.h), which this replicator carries to peers.
+  presence::PresenceHub& presence_hub() { return *presence_hub_; }
+  PresenceGossipStats presence_stats() const { return presence_->stats(); }
   // What chunk fetching moved (fs stores' chunks).
   ChunkFetchStats chunk_stats() const { return chunk_fetcher_->stats(); }
 
@@ -179,6 +183,8 @@ class Replicator {
   ReplicationContext ctx_;
   InviteBook invites_;
   std::unique_ptr<Gossip> gossip_;
+  std::unique_ptr<presence::PresenceHub> presence_hub_;  // outlives presence_
+  std::unique_ptr<PresenceGossip> presence_;
   std::unique_ptr<Fetcher> fetcher_;
   std::unique_ptr<ChunkFetcher> chunk_fetcher_;
   std::unique_ptr<Reconciler> reconciler_;

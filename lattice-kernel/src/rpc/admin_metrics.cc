@@ -63,7 +63,8 @@ void FillHistogram(const metrics::HistogramSnapshot& snapshot, v1::Histogram* ou
 void FillRpcs(const metrics::RpcMetrics& rpcs, v1::MetricsResponse* response) {
   for (const auto& method : rpcs.methods()) {
     int64_t in_flight = std::max<int64_t>(0, method->in_flight.load(std::memory_order_relaxed));
-    // The open streams of each Watch method are the watches of that kind of store.
+    // The open streams of each Watch method are the watches of that kind (a kind of store,
+    // or presence).
     if (method->method == "Watch") {
       auto* watch = response->add_watch_streams();
       std::string kind = method->service;

@@ -12,6 +12,7 @@
 #include "lattice/common/hex.h"
 #include "lattice/common/limits.h"
 #include "lattice/common/paths.h"
+#include "replication/replicator.h"
 #include "rpc/fs_service.h"
 #include "rpc/request_errors.h"
 
@@ -36,14 +37,21 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
       new ServiceContext{node, *server->auth_, socket_path, std::chrono::steady_clock::now(), replicator});
   server->streams_ = std::make_unique<StreamPump>();
   server->context_->streams = server->streams_.get();
+  if (replicator != nullptr) {
+    server->context_->presence = &replicator->presence_hub();
+  } else {
+    server->local_presence_ = std::make_unique<presence::PresenceHub>(node.identity());
+    server->context_->presence = server->local_presence_.get();
+  }
   server->rpc_metrics_ = std::make_unique<metrics::RpcMetrics>(std::vector<std::string>{
       v1::Controller::service_full_name(), v1::Kv::service_full_name(),
-      v1::Chat::service_full_name(), v1::Fs::service_full_name(),
-      v1::Admin::service_full_name()});
+      v1::Chat::service_full_name(), v1::Presence::service_full_name(),
+      v1::Fs::service_full_name(), v1::Admin::service_full_name()});
   server->context_->rpc_metrics = server->rpc_metrics_.get();
   server->controller_ = std::make_unique<ControllerService>(*server->context_);
   server->kv_ = std::make_unique<KvService>(*server->context_);
   server->chat_ = std::make_unique<ChatService>(*server->context_);
+  server->presence_ = std::make_unique<PresenceService>(*server->context_);
   server->fs_ = std::make_unique<FsService>(*server->context_);
   server->admin_ = std::make_unique<AdminService>(*server->context_);
 
@@ -60,6 +68,7 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
   builder.RegisterService(server->controller_.get());
   builder.RegisterService(server->kv_.get());
   builder.RegisterService(server->chat_.get());
+  builder.RegisterService(server->presence_.get());
   builder.RegisterService(server->fs_.get());
   builder.RegisterService(server->admin_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "metrics/rpc_metrics.h"
 #include "node/node.h"
+#include "presence/presence_hub.h"
 #include "rpc/fs_service.h"
 #include "rpc/services.h"
 #include "rpc/stream_pump.h"
@@ -37,10 +38,12 @@ class StoreProtocolServer {
   std::unique_ptr<StreamPump> streams_;  // first: outlives every stream the server ran
   std::unique_ptr<metrics::RpcMetrics> rpc_metrics_;  // outlives every call it counts
   std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<presence::PresenceHub> local_presence_;  // without a replicator
   std::unique_ptr<ServiceContext> context_;
   std::unique_ptr<ControllerService> controller_;
   std::unique_ptr<KvService> kv_;
   std::unique_ptr<ChatService> chat_;
+  std::unique_ptr<PresenceService> presence_;
   std::unique_ptr<FsService> fs_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<grpc::Server> server_;

@@ -15,6 +15,9 @@ namespace lattice::kernel {
 namespace replication {
 class Replicator;
 }
+namespace presence {
+class PresenceHub;
+}
 class ServiceManager;
 class StreamPump;
 namespace metrics {
@@ -27,6 +30,8 @@ struct ServiceContext {
   std::string socket_path;
   std::chrono::steady_clock::time_point started;
   replication::Replicator* replicator = nullptr;  // null when the node does not replicate
+  // The node's presence: the replicator's, or the server's own (local only) without one.
+  presence::PresenceHub* presence = nullptr;
   // Set once the ServiceManager runs (after the server, whose socket its daemons dial);
   // null before and in kernels without one.
   std::atomic<ServiceManager*> service_manager{nullptr};
@@ -130,6 +135,23 @@ class ChatService final : public ChatServiceBase {
   grpc::ServerUnaryReactor* WriteToRef(grpc::CallbackServerContext* context,
                                        const std::string& store, const std::string& ref,
                                        v1::ChatPayload payload, v1::WriteResult* out);
+  ServiceContext& ctx_;
+};
+
+// Presence (presence_service.cc): Announce is answered on the thread that received it (it
+// only touches memory), and Watch is a stream driven by the StreamPump.
+using PresenceServiceBase = v1::Presence::WithCallbackMethod_Announce<
+    v1::Presence::WithCallbackMethod_Watch<v1::Presence::Service>>;
+
+class PresenceService final : public PresenceServiceBase {
+ public:
+  explicit PresenceService(ServiceContext& ctx) : ctx_(ctx) {}
+  grpc::ServerUnaryReactor* Announce(grpc::CallbackServerContext*, const v1::AnnounceRequest*,
+                                     v1::AnnounceResponse*) override;
+  grpc::ServerWriteReactor<v1::PresenceWatchResponse>* Watch(
+      grpc::CallbackServerContext*, const v1::PresenceWatchRequest*) override;
+
+ private:
   ServiceContext& ctx_;
 };
 

@@ -19,6 +19,7 @@ class FakeTransport final : public ClientTransport {
  public:
   void Send(ClientId id, std::string_view bytes) override { output[id].append(bytes); }
   void Close(ClientId id, std::string_view reason) override { closed[id] = std::string(reason); }
+  void HoldInput(ClientId id, bool hold) override { held.emplace_back(id, hold); }
 
   // The lines sent to `id` since the last call, without CR LF.
   std::vector<std::string> Take(ClientId id) {
@@ -37,6 +38,7 @@ class FakeTransport final : public ClientTransport {
 
   std::map<ClientId, std::string> output;
   std::map<ClientId, std::string> closed;
+  std::vector<std::pair<ClientId, bool>> held;  // HoldInput calls, in order
 };
 
 class FakeBackend final : public ChatBackend {

@@ -102,9 +102,100 @@ TEST(FloodGate, ClockGoingBackwardsGrantsNothing) {
   EXPECT_TRUE(gate.TryTake(2000));
 }
 
+// ---- ClientInput: the penalty with a fake clock -----------------------------------------
+
+std::string Lines(int from, int to) {
+  std::string bytes;
+  for (int i = from; i < to; ++i) bytes += "PING " + std::to_string(i) + "\r\n";
+  return bytes;
+}
+
+TEST(ClientInput, ABotsThousandLinesAllGoOutInOrderAtTheRate) {
+  ClientInput::Options options;  // the defaults: 100 lines ahead, 100 lines a second
+  ClientInput input(options, /*now_ms=*/0);
+  input.Append(Lines(0, 1000));
+  int64_t now = 0;
+  int next = 0;
+  int64_t burst_end = -1;
+  while (next < 1000) {
+    ClientInput::Step step = input.Next(now);
+    ASSERT_NE(step.kind, ClientInput::Step::Kind::kIdle);
+    if (step.kind == ClientInput::Step::Kind::kWait) {
+      if (burst_end < 0) burst_end = next;
+      ASSERT_GT(step.wait_ms, 0);
+      now += step.wait_ms;  // the timer fires
+      continue;
+    }
+    ASSERT_EQ(step.kind, ClientInput::Step::Kind::kLine);
+    EXPECT_EQ(step.line, "PING " + std::to_string(next));
+    ++next;
+  }
+  EXPECT_EQ(burst_end, 100);  // the run-ahead at once, then paced
+  EXPECT_GE(now, 8'900);
+  EXPECT_LE(now, 9'100);
+  EXPECT_EQ(input.Next(now).kind, ClientInput::Step::Kind::kIdle);
+}
+
+TEST(ClientInput, ReadingPausesWhileLinesWaitAndResumesWhenTheyGo) {
+  ClientInput::Options options;
+  options.burst = 1;
+  options.per_second = 10;
+  options.read_pause = 100;
+  ClientInput input(options, 0);
+  EXPECT_TRUE(input.WantsRead());
+  input.Append(Lines(0, 20));  // 20 x 8 bytes
+  EXPECT_FALSE(input.WantsRead());
+  EXPECT_EQ(input.Next(0).kind, ClientInput::Step::Kind::kLine);
+  ClientInput::Step wait = input.Next(0);
+  EXPECT_EQ(wait.kind, ClientInput::Step::Kind::kWait);
+  EXPECT_EQ(wait.wait_ms, 100);
+  int64_t now = 0;
+  while (!input.WantsRead()) {
+    ClientInput::Step step = input.Next(now);
+    if (step.kind == ClientInput::Step::Kind::kWait) now += step.wait_ms;
+  }
+  EXPECT_LT(input.pending(), 100u);
+  EXPECT_GT(now, 0);
+}
+
+TEST(ClientInput, TheServersHoldStopsLinesWithoutCostingThePenalty) {
+  ClientInput::Options options;
+  options.burst = 2;
+  options.per_second = 1;
+  ClientInput input(options, 0);
+  input.Append(Lines(0, 3));
+  input.SetHeld(true);
+  EXPECT_EQ(input.Next(0).kind, ClientInput::Step::Kind::kIdle);
+  input.SetHeld(false);
+  EXPECT_EQ(input.Next(5'000).line, "PING 0");
+  EXPECT_EQ(input.Next(5'000).line, "PING 1");
+  EXPECT_EQ(input.Next(5'000).kind, ClientInput::Step::Kind::kWait);
+}
+
+TEST(ClientInput, OnlyInputBeyondTheHardBoundIsTooMuch) {
+  ClientInput::Options options;
+  options.max_unhandled = 1000;
+  ClientInput input(options, 0);
+  input.Append(std::string(400, 'x'));  // no line end yet
+  EXPECT_FALSE(input.Exceeds(600));
+  EXPECT_TRUE(input.Exceeds(601));
+}
+
+TEST(ClientInput, AnOverlongLineIsReportedAndCostsALine) {
+  ClientInput::Options options;
+  options.burst = 1;
+  options.per_second = 1;
+  ClientInput input(options, 0);
+  input.Append(std::string(limits::kMaxInputLineBytes + 10, 'x') + "\r\nPING a\r\n");
+  EXPECT_EQ(input.Next(0).kind, ClientInput::Step::Kind::kTooLong);
+  EXPECT_EQ(input.Next(0).kind, ClientInput::Step::Kind::kWait);
+  EXPECT_EQ(input.Next(1'000).line, "PING a");
+}
+
 TEST(Capabilities, LsListsAll) {
   EXPECT_EQ(CapNames(kAllCaps),
             "server-time message-tags echo-message batch labeled-response draft/chathistory");
+
   EXPECT_EQ(CapNames(0), "");
 }
 

@@ -1,6 +1,7 @@
 // The IRC server's behaviour, client lines in and client lines out, with a hand-driven chat
-// backend: registration and numerics, the delivery model (posted messages come back from the
-// watch once), history playback, users of other nodes and their nicks, topics, timeouts.
+// backend: registration and numerics, the delivery model (a posted message is delivered when
+// the kernel answers, and its watch event is not shown again), replies in the order of the
+// commands, history playback, users of other nodes and their nicks, topics, timeouts.
 #include "src/server.h"
 
 #include <gtest/gtest.h>
@@ -248,7 +249,7 @@ TEST_F(ServerTest, MalformedAndOverlongLines) {
 
 // ---- The delivery model ------------------------------------------------------------------------
 
-TEST_F(ServerTest, APostComesBackFromTheWatchOnceForEveryMember) {
+TEST_F(ServerTest, APostIsDeliveredWhenTheKernelAnswersAndItsWatchEventIsNotShownAgain) {
   ClientId alice = Connect("alice");
   ClientId bob = Connect("bob");
   ClientId carol = Connect("carol", "echo-message");
@@ -262,16 +263,17 @@ TEST_F(ServerTest, APostComesBackFromTheWatchOnceForEveryMember) {
   EXPECT_EQ(backend_.writes[0].kind, "post");
   EXPECT_EQ(backend_.writes[0].channel, "c");
   EXPECT_EQ(backend_.writes[0].sender, "alice");
-  // Nobody sees it before the kernel has it.
+  // Nobody sees it before the kernel has it; everybody here as soon as it has.
   EXPECT_TRUE(Take(bob).empty());
   backend_.AnswerWrite("h1");
-  EXPECT_TRUE(Take(bob).empty());
-
-  Watch(Chat("h1", "c", "hello", "alice", kSelf, 7));
   const std::string expected = ":alice!alice@5e1f5e1f.lattice PRIVMSG #c :hello";
   EXPECT_EQ(Take(bob), (std::vector<std::string>{expected}));
   EXPECT_EQ(Take(carol), (std::vector<std::string>{expected}));
   EXPECT_TRUE(Take(alice).empty());  // no echo-message
+  // Its watch event is the same message: not shown again.
+  Watch(Chat("h1", "c", "hello", "alice", kSelf, 7));
+  EXPECT_TRUE(Take(bob).empty());
+  EXPECT_TRUE(Take(carol).empty());
 
   // Carol asked for echo-message and sees her own line back.
   Line(carol,
@@ -282,10 +284,28 @@ TEST_F(ServerTest, APostComesBackFromTheWatchOnceForEveryMember) {
   backend_.AnswerWrite("h2");
   auto action = Chat("h2", "c", "waves", "carol", kSelf, 8);
   action.set_action(true);
-  Watch(action);
   EXPECT_EQ(Take(carol), (std::vector<std::string>{":carol!carol@5e1f5e1f.lattice PRIVMSG #c :\x01"
                                                    "ACTION waves\x01"}));
   EXPECT_EQ(Take(alice).size(), 1u);
+  Watch(action);
+  EXPECT_TRUE(Take(carol).empty());
+  EXPECT_TRUE(Take(alice).empty());
+}
+
+TEST_F(ServerTest, EchoAndCopiesOfAnAnsweredWriteCarryItsHashAsMsgid) {
+  ClientId alice = Connect("alice", "echo-message message-tags");
+  ClientId bob = Connect("bob", "message-tags");
+  Join(alice, "#c");
+  Join(bob, "#c");
+  Take(alice), Take(bob);
+  Line(alice, "PRIVMSG #c :tagged");
+  backend_.AnswerWrite(std::string(64, 'a'));
+  auto mine = Take(alice);
+  auto theirs = Take(bob);
+  ASSERT_EQ(mine.size(), 1u);
+  ASSERT_EQ(theirs.size(), 1u);
+  EXPECT_NE(mine[0].find("msgid=" + std::string(64, 'a')), std::string::npos) << mine[0];
+  EXPECT_EQ(mine[0], theirs[0]);
 }
 
 TEST_F(ServerTest, AnEventOfOurOwnWriteThatArrivesBeforeItsAnswerWaitsForIt) {
@@ -351,12 +371,12 @@ TEST_F(ServerTest, WritesOfDifferentClientsMayAnswerOutOfOrder) {
   Watch(Chat("hx", "c", "via ctl", "ops", kSelf, 8));
   EXPECT_TRUE(Take(carol).empty());
   backend_.AnswerWrite("ha");
-  auto lines = Take(carol);
-  ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[1], ":ops!ops@5e1f5e1f.lattice PRIVMSG #c :via ctl");
-  Watch(Chat("ha", "c", "from alice", "alice", kSelf, 9));
   EXPECT_EQ(Take(carol),
-            (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :from alice"}));
+            (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :from alice",
+                                      ":ops!ops@5e1f5e1f.lattice JOIN #c",
+                                      ":ops!ops@5e1f5e1f.lattice PRIVMSG #c :via ctl"}));
+  Watch(Chat("ha", "c", "from alice", "alice", kSelf, 9));
+  EXPECT_TRUE(Take(carol).empty());
   EXPECT_TRUE(Take(alice).size() == 3u);  // bob's, ops' JOIN and line; not her own
 }
 
@@ -371,15 +391,124 @@ TEST_F(ServerTest, AFailedWriteIsReportedTo404) {
   EXPECT_EQ(lines[0], ":irc.test 404 alice #c :Message not delivered: token lacks the write right");
 }
 
-TEST_F(ServerTest, PendingWritesAreBoundedPerClient) {
+// ---- Replies in the order of the commands -----------------------------------------------------
+
+// The server line's command or numeric ("PONG", "366"), or "".
+std::string CommandOf(const std::string& line) {
+  size_t start = line[0] == '@' ? line.find(' ') + 1 : 0;
+  if (line[start] == ':') start = line.find(' ', start) + 1;
+  return line.substr(start, line.find(' ', start) - start);
+}
+
+std::vector<std::string> Commands(const std::vector<std::string>& lines) {
+  std::vector<std::string> commands;
+  for (const auto& line : lines) commands.push_back(CommandOf(line));
+  return commands;
+}
+
+TEST_F(ServerTest, LinesAfterAJoinWaitForItsTopicAndHistory) {
+  ClientId alice = Connect("alice");
+  Line(alice, "JOIN #a");
+  Line(alice, "PING x");
+  Line(alice, "NAMES #a");
+  EXPECT_TRUE(Take(alice).empty());  // the PONG waits for the JOIN
+  backend_.AnswerFetch({});
+  EXPECT_EQ(Commands(Take(alice)),
+            (std::vector<std::string>{"JOIN", "353", "366", "PONG", "353", "366"}));
+}
+
+TEST_F(ServerTest, LinesAfterATopicQueryOrListWaitForTheKernel) {
+  ClientId alice = Connect("alice");
+  Join(alice, "#a");
+  Take(alice);
+  // The fake answers these at once; what matters is that nothing overtakes them.
+  backend_.topics["far"].set_set(true);
+  backend_.topics["far"].set_text("far away");
+  Line(alice, "TOPIC #far");
+  Line(alice, "PING y");
+  Line(alice, "LIST #a");
+  Line(alice, "PING z");
+  EXPECT_EQ(Commands(Take(alice)),
+            (std::vector<std::string>{"332", "333", "PONG", "321", "322", "323", "PONG"}));
+}
+
+TEST_F(ServerTest, APrivmsgIsDeliveredToTheOthersBeforeTheSendersNextReply) {
+  ClientId alice = Connect("alice");
+  ClientId bob = Connect("bob");
+  Join(alice, "#c");
+  Join(bob, "#c");
+  Take(alice), Take(bob);
+  Line(alice, "PRIVMSG #c :one");
+  Line(alice, "PRIVMSG #c :two");
+  Line(alice, "PING after");
+  // One write at a time per client, in order; the rest waits, unanswered.
+  ASSERT_EQ(backend_.writes.size(), 1u);
+  EXPECT_TRUE(Take(alice).empty());
+  EXPECT_EQ(backend_.AnswerWrite("h1").text, "one");
+  EXPECT_EQ(Take(bob), (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :one"}));
+  EXPECT_TRUE(Take(alice).empty());
+  ASSERT_EQ(backend_.writes.size(), 1u);
+  EXPECT_EQ(backend_.AnswerWrite("h2").text, "two");
+  EXPECT_EQ(Take(bob), (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :two"}));
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test PONG irc.test :after"}));
+}
+
+TEST_F(ServerTest, ATopicChangeIsShownBeforeTheSettersNextReply) {
   ClientId alice = Connect("alice");
   Join(alice, "#c");
   Take(alice);
-  for (size_t i = 0; i < limits::kMaxPendingPostsPerClient; ++i) Line(alice, "PRIVMSG #c :m");
+  Line(alice, "TOPIC #c :new");
+  Line(alice, "PING t");
   EXPECT_TRUE(Take(alice).empty());
-  Line(alice, "PRIVMSG #c :one too many");
-  EXPECT_EQ(Codes(Take(alice)), (std::vector<std::string>{"404"}));
-  EXPECT_EQ(backend_.writes.size(), limits::kMaxPendingPostsPerClient);
+  backend_.AnswerWrite("t1");
+  EXPECT_EQ(Commands(Take(alice)), (std::vector<std::string>{"TOPIC", "PONG"}));
+}
+
+TEST_F(ServerTest, InputHeldBeyondTheBoundDisconnectsWithAReason) {
+  ServerOptions options;
+  options.max_held_input_bytes = 200;
+  Restart(options);
+  ClientId alice = Connect("alice");
+  Line(alice, "JOIN #a");
+  for (int i = 0; i < 9; ++i) Line(alice, "PRIVMSG #a :0123456789");  // 9 x 22 bytes
+  EXPECT_EQ(transport_.closed.count(alice), 0u);
+  Line(alice, "PRIVMSG #a :0123456789");
+  ASSERT_EQ(transport_.closed.count(alice), 1u);
+  EXPECT_NE(transport_.closed[alice].find("Excess Flood"), std::string::npos);
+}
+
+TEST_F(ServerTest, TheTransportIsToldToHoldInputWhileTheKernelIsAsked) {
+  ClientId alice = Connect("alice");
+  Line(alice, "JOIN #a");
+  EXPECT_EQ(transport_.held, (std::vector<std::pair<ClientId, bool>>{{alice, true}}));
+  backend_.AnswerFetch({});
+  EXPECT_EQ(transport_.held,
+            (std::vector<std::pair<ClientId, bool>>{{alice, true}, {alice, false}}));
+}
+
+TEST_F(ServerTest, ManyPipelinedLinesAreAllAnsweredInOrder) {
+  ClientId alice = Connect("alice");
+  Join(alice, "#c");
+  Take(alice);
+  // A bot's paste: PRIVMSGs and PINGs, none waiting for the previous answer.
+  for (int i = 0; i < 1000; ++i) {
+    Line(alice, i % 2 == 0 ? "PRIVMSG #c :line " + std::to_string(i)
+                           : "PING " + std::to_string(i));
+  }
+  std::vector<std::string> pongs;
+  int written = 0;
+  while (!backend_.writes.empty()) {
+    EXPECT_EQ(backend_.writes.size(), 1u);
+    EXPECT_EQ(backend_.AnswerWrite("h" + std::to_string(written)).text,
+              "line " + std::to_string(2 * written));
+    ++written;
+    for (const auto& line : Take(alice)) pongs.push_back(line);
+  }
+  EXPECT_EQ(written, 500);
+  ASSERT_EQ(pongs.size(), 500u);
+  for (int i = 0; i < 500; ++i) {
+    EXPECT_EQ(pongs[i], ":irc.test PONG irc.test :" + std::to_string(2 * i + 1));
+  }
 }
 
 TEST_F(ServerTest, StoredTextCannotInjectCommands) {
@@ -410,18 +539,46 @@ TEST_F(ServerTest, LongStoredTextIsSplitWithin512Bytes) {
   EXPECT_EQ(total, 3000u);
 }
 
-TEST_F(ServerTest, InvalidUtf8IsReplacedAndTheClientToldOnce) {
+TEST_F(ServerTest, InvalidUtf8TextIsReplacedWithAWarnAndNamesAreRefusedWithAFail) {
   ClientId alice = Connect("alice");
   Join(alice, "#c");
   Take(alice);
   Line(alice, "PRIVMSG #c :caf\xe9");
-  Line(alice, "PRIVMSG #c :\xff\xfe");
   auto lines = Take(alice);
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_NE(lines[0].find("NOTICE alice :This server speaks UTF-8 only"), std::string::npos);
-  ASSERT_EQ(backend_.writes.size(), 2u);
-  EXPECT_EQ(backend_.writes[0].text, "caf\xEF\xBF\xBD");
-  EXPECT_EQ(backend_.writes[1].text, "\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(lines[0].rfind(":irc.test WARN PRIVMSG INVALID_UTF8 :", 0), 0u) << lines[0];
+  ASSERT_EQ(backend_.writes.size(), 1u);
+  EXPECT_EQ(backend_.AnswerWrite("h1").text, "caf\xEF\xBF\xBD");
+  Line(alice, "PRIVMSG #c :\xff\xfe");
+  EXPECT_EQ(Commands(Take(alice)), (std::vector<std::string>{"WARN"}));
+  EXPECT_EQ(backend_.AnswerWrite("h2").text, "\xEF\xBF\xBD\xEF\xBF\xBD");
+  // A channel name cannot be repaired into the one meant.
+  Line(alice, "JOIN #caf\xe9");
+  lines = Take(alice);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].rfind(":irc.test FAIL JOIN INVALID_UTF8 :", 0), 0u) << lines[0];
+  EXPECT_TRUE(backend_.fetches.empty());
+}
+
+TEST_F(ServerTest, OverlongLinesAndClientTagsGet417) {
+  ClientId alice = Connect("alice");
+  Line(alice, "PING " + std::string(505, 'x'));  // 510 bytes + CR LF: the limit
+  EXPECT_EQ(Commands(Take(alice)), (std::vector<std::string>{"PONG"}));
+  Line(alice, "PING " + std::string(506, 'x'));
+  EXPECT_EQ(Codes(Take(alice)), (std::vector<std::string>{"417"}));
+  Line(alice, "@+a=" + std::string(4091, 'v') + " PING ok");  // 4094 bytes of tag data
+  EXPECT_EQ(Commands(Take(alice)), (std::vector<std::string>{"PONG"}));
+  Line(alice, "@+a=" + std::string(4092, 'v') + " PING no");
+  EXPECT_EQ(Codes(Take(alice)), (std::vector<std::string>{"417"}));
+}
+
+TEST_F(ServerTest, UserWithAnEmptyRealnameGets461) {
+  ClientId id = Open();
+  Line(id, "NICK dave");
+  Line(id, "USER dave 0 * :");
+  EXPECT_EQ(Codes(Take(id)), (std::vector<std::string>{"461"}));
+  Line(id, "USER dave 0 * :Dave");
+  EXPECT_EQ(Codes(Take(id)).front(), "001");
 }
 
 TEST_F(ServerTest, PrivateMessagesBetweenLocalUsers) {
@@ -654,7 +811,7 @@ TEST_F(ServerTest, RecentRemoteSpeakersInTheHistoryAreInNames) {
 // ---- Topics
 // ----------------------------------------------------------------------------------------
 
-TEST_F(ServerTest, TopicIsWrittenToTheStoreAndShownFromTheWatch) {
+TEST_F(ServerTest, TopicIsWrittenToTheStoreAndShownWhenStored) {
   ClientId alice = Connect("alice");
   ClientId bob = Connect("bob");
   Join(alice, "#c");
@@ -665,13 +822,15 @@ TEST_F(ServerTest, TopicIsWrittenToTheStoreAndShownFromTheWatch) {
   EXPECT_EQ(backend_.writes[0].kind, "topic");
   EXPECT_EQ(backend_.writes[0].text, "Release on Friday");
   backend_.AnswerWrite("t1");
-  EXPECT_TRUE(Take(alice).empty());
-  auto change = Chat("t1", "c", "Release on Friday", "alice", kSelf, 9, 1714566000000);
-  change.set_kind("topic");
-  Watch(change);
   const std::string expected = ":alice!alice@5e1f5e1f.lattice TOPIC #c :Release on Friday";
   EXPECT_EQ(Take(alice), (std::vector<std::string>{expected}));  // the setter sees it too
   EXPECT_EQ(Take(bob), (std::vector<std::string>{expected}));
+  // The watch event of the change is not shown again; its time is the store's.
+  auto change = Chat("t1", "c", "Release on Friday", "alice", kSelf, 9, 1714566000000);
+  change.set_kind("topic");
+  Watch(change);
+  EXPECT_TRUE(Take(alice).empty());
+  EXPECT_TRUE(Take(bob).empty());
   Line(bob, "TOPIC #c");
   EXPECT_EQ(Take(bob), (std::vector<std::string>{":irc.test 332 bob #c :Release on Friday",
                                                  ":irc.test 333 bob #c alice :1714566000"}));
@@ -700,7 +859,7 @@ TEST_F(ServerTest, TopicOfAChannelNobodyHereIsInIsAskedFromTheKernel) {
   EXPECT_EQ(Codes(Take(alice)), (std::vector<std::string>{"331"}));
 }
 
-TEST_F(ServerTest, ListMergesStoreChannelsWithLocalOnes) {
+TEST_F(ServerTest, ListShowsChannelsWithUsersUnlessAskedOtherwise) {
   ClientId alice = Connect("alice");
   Join(alice, "#here");
   Take(alice);
@@ -713,11 +872,29 @@ TEST_F(ServerTest, ListMergesStoreChannelsWithLocalOnes) {
   info.set_name("has space");
   backend_.channels.push_back(info);
   Line(alice, "LIST");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test 321 alice Channel :Users  Name",
+                                                   ":irc.test 322 alice #here 1 :",
+                                                   ":irc.test 323 alice :End of /LIST"}));
+  // A mask shows every channel of the store, empty ones too.
+  Line(alice, "LIST *");
   EXPECT_EQ(
       Take(alice),
       (std::vector<std::string>{
           ":irc.test 321 alice Channel :Users  Name", ":irc.test 322 alice #general 0 :all hands",
           ":irc.test 322 alice #here 1 :", ":irc.test 323 alice :End of /LIST"}));
+  auto listed = [&](const std::string& command) {
+    Line(alice, command);
+    std::vector<std::string> names;
+    for (const auto& line : Take(alice)) {
+      if (CodeOf(line) == "322") names.push_back(line.substr(line.find('#'), line.find(' ', line.find('#')) - line.find('#')));
+    }
+    return names;
+  };
+  EXPECT_EQ(listed("LIST #general"), (std::vector<std::string>{"#general"}));
+  EXPECT_EQ(listed("LIST <1"), (std::vector<std::string>{"#general"}));
+  EXPECT_EQ(listed("LIST >0"), (std::vector<std::string>{"#here"}));
+  EXPECT_EQ(listed("LIST *,!#h*"), (std::vector<std::string>{"#general"}));
+  EXPECT_EQ(listed("LIST #g?n*"), (std::vector<std::string>{"#general"}));
 }
 
 // ---- Queries
@@ -757,6 +934,27 @@ TEST_F(ServerTest, ModeWhoAwayIson) {
 
 // ---- Timers
 // ----------------------------------------------------------------------------------------
+
+TEST_F(ServerTest, AClientWaitingForTheKernelIsNotTakenForSilent) {
+  ServerOptions options;
+  options.ping_interval_ms = 10'000;
+  options.ping_timeout_ms = 5'000;
+  Restart(options);
+  ClientId alice = Connect("alice");
+  Join(alice, "#c");
+  Take(alice);
+  Line(alice, "PRIVMSG #c :while the kernel is away");
+  for (int i = 0; i < 10; ++i) {
+    now_ms_ += 10'000;
+    server_->OnTick(now_ms_);
+  }
+  EXPECT_TRUE(Take(alice).empty());
+  EXPECT_EQ(transport_.closed.count(alice), 0u);
+  backend_.AnswerWrite("h1");
+  now_ms_ += 10'000;
+  server_->OnTick(now_ms_);
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{"PING :irc.test"}));
+}
 
 TEST_F(ServerTest, IdleClientsArePingedAndDroppedWhenSilent) {
   ServerOptions options;
