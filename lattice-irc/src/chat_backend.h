@@ -17,6 +17,7 @@ namespace lattice::irc {
 struct PostOutcome {
   absl::Status status;  // OK: applied; otherwise why it was not (and will not be) posted
   std::string hash;     // hex hash of the message, when OK
+  uint64_t wall_ms = 0;  // the wall time of the message's HLC, when known (server-time)
 };
 
 struct ChannelSnapshot {

@@ -354,7 +354,7 @@ void KernelBackend::OnCheckAnswer(uint64_t order, const absl::Status& status,
       spdlog::info("a write interrupted by the kernel's absence had been applied ({})",
                    m->hash());
       RememberHash(m->hash());
-      return Finish(order, {absl::OkStatus(), m->hash()});
+      return Finish(order, {absl::OkStatus(), m->hash(), m->hlc().wall_ms()});
     }
   }
   job.checked = true;
@@ -369,11 +369,11 @@ void KernelBackend::OnWriteAnswer(uint64_t order, const absl::Status& status,
   if (status.ok()) {
     if (job.warned) spdlog::info("the kernel answers again; queued messages are being posted");
     RememberHash(result.hash());
-    return Finish(order, {absl::OkStatus(), result.hash()});
+    return Finish(order, {absl::OkStatus(), result.hash(), result.hlc().wall_ms()});
   }
   bool retry =
       IsTransient(status) || (IsUnclear(status) && ++job.unclear_retries <= kMaxUnclearRetries);
-  if (!retry) return Finish(order, {status, ""});
+  if (!retry) return Finish(order, {status, "", 0});
   job.uncertain = true;
   job.checked = false;
   if (!job.warned) {

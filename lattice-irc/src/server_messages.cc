@@ -269,7 +269,8 @@ void IrcServer::OnWriteDone(uint64_t seq, ClientId id, const std::string& channe
       if (own_writes_.size() >= limits::kMaxRememberedOwnPosts) own_writes_.clear();
       own_writes_[outcome.hash] = OwnWrite{id, prefix, kind == WriteKind::kNotice, true};
       shown.set_hash(outcome.hash);
-      shown.mutable_hlc()->set_wall_ms(NowWallMs());
+      // The time of the stored message's HLC, as its history will show it.
+      shown.mutable_hlc()->set_wall_ms(outcome.wall_ms != 0 ? outcome.wall_ms : NowWallMs());
       DeliverOwnWrite(id, channel_name, kind, prefix, shown);
     } else if (client != nullptr) {
       if (kind == WriteKind::kTopic) {

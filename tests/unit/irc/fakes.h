@@ -112,7 +112,7 @@ class FakeBackend final : public ChatBackend {
                     size_t index = 0) {
     Write write = std::move(writes[index]);
     writes.erase(writes.begin() + static_cast<std::ptrdiff_t>(index));
-    write.done(PostOutcome{status, hash});
+    write.done(PostOutcome{status, hash, 0});
     return write;
   }
   // Answers the oldest fetch with `snapshot`.
