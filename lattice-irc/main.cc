@@ -56,8 +56,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
   app.add_option("--remote-idle", options.remote_idle_s,
-                 "seconds a user of another node stays shown in a channel after their last "
-                 "message, then PARTs")
+                 "seconds a sender no gateway announces (another tool, an older gateway) "
+                 "stays shown in a channel after their last message, then PARTs")
       ->capture_default_str()
       ->check(CLI::Range(1, 7 * 24 * 3600));
   app.add_option("--flood-burst", options.flood_burst,

@@ -21,6 +21,7 @@ set(LATTICE_IRC_TESTS ${CMAKE_CURRENT_LIST_DIR})
 
 add_executable(irc_unit_tests
   ${LATTICE_IRC_TESTS}/unit/irc/channel_modes_test.cc
+  ${LATTICE_IRC_TESTS}/unit/irc/ircv3_test.cc
   ${LATTICE_IRC_TESTS}/unit/irc/line_reader_test.cc
   ${LATTICE_IRC_TESTS}/unit/irc/message_test.cc
   ${LATTICE_IRC_TESTS}/unit/irc/names_test.cc
@@ -103,6 +104,14 @@ elseif(TARGET lattice-kernel AND TARGET lattice-ctl)
       history_across_nodes
       offline_catch_up
       modes_across_nodes)
+  # IRCv3 with raw sockets: client-only tags (also across two nodes), echo-message,
+  # labeled-response and draft/chathistory (tests/integration/irc_ircv3_test.py).
+  lattice_irc_scenarios(irc_ircv3_test.py irc_v3_ 300
+    SCENARIOS
+      channel_tags
+      echo_and_labels
+      bouncer_chathistory
+      tags_across_nodes)
   # What a newcomer meets first (tests/integration/readme_examples_test.py): every
   # lattice-ctl line of the README as written, `store sync --wait` without peers, and a
   # kernel whose peer port is taken.

@@ -7,11 +7,13 @@
 namespace lattice::irc {
 namespace {
 
-constexpr std::array<std::pair<Capability, std::string_view>, 6> kNames = {{
+constexpr std::array<std::pair<Capability, std::string_view>, 8> kNames = {{
     {kCapServerTime, "server-time"},
     {kCapMessageTags, "message-tags"},
     {kCapEchoMessage, "echo-message"},
     {kCapBatch, "batch"},
+    {kCapLabeledResponse, "labeled-response"},
+    {kCapChatHistory, "draft/chathistory"},
     {kCapMultiPrefix, "multi-prefix"},
     {kCapUserhostInNames, "userhost-in-names"},
 }};

@@ -13,6 +13,10 @@ enum Capability : uint32_t {
   kCapMessageTags = 1u << 1,  // @msgid (the message hash) and client-only tags
   kCapEchoMessage = 1u << 2,  // a client's own PRIVMSG/NOTICE come back to it
   kCapBatch = 1u << 3,        // history playback arrives in a chathistory batch
+  // A command's "label" tag comes back on its reply, on a BATCH of its replies, or on ACK.
+  kCapLabeledResponse = 1u << 4,
+  // "draft/chathistory": CHATHISTORY on demand, and no automatic history on JOIN.
+  kCapChatHistory = 1u << 5,
   // Every status prefix in NAMES, WHO and WHOIS ("@+nick"), not only the highest.
   kCapMultiPrefix = 1u << 12,
   // nick!user@host in NAMES (353).
@@ -21,7 +25,8 @@ enum Capability : uint32_t {
 using CapSet = uint32_t;
 
 inline constexpr CapSet kAllCaps = kCapServerTime | kCapMessageTags | kCapEchoMessage | kCapBatch |
-                                   kCapMultiPrefix | kCapUserhostInNames;
+                                   kCapLabeledResponse | kCapChatHistory | kCapMultiPrefix |
+                                   kCapUserhostInNames;
 
 // "server-time message-tags echo-message batch": the CAP LS / LIST payload.
 std::string CapNames(CapSet caps);

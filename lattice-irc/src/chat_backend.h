@@ -17,6 +17,7 @@ namespace lattice::irc {
 struct PostOutcome {
   absl::Status status;  // OK: applied; otherwise why it was not (and will not be) posted
   std::string hash;     // hex hash of the message, when OK
+  uint64_t wall_ms = 0;  // the wall time of the message's HLC, when known (server-time)
 };
 
 struct ChannelSnapshot {
@@ -33,6 +34,13 @@ struct ChannelSnapshot {
 struct ChannelList {
   absl::Status status;
   std::vector<v1::ChannelInfo> channels;
+};
+
+// One page of a channel's history (Chat.History).
+struct HistoryPage {
+  absl::Status status;
+  std::vector<v1::ChatMessage> messages;  // oldest first
+  std::string next_before;                // the token of the next older page; "" at the start
 };
 
 struct TopicAnswer {
@@ -64,6 +72,15 @@ class ChatBackend {
                             std::function<void(ChannelSnapshot)> done) = 0;
   virtual void FetchTopic(const std::string& channel, std::function<void(TopicAnswer)> done) = 0;
   virtual void ListChannels(std::function<void(ChannelList)> done) = 0;
+  // The newest `limit` messages of `channel` older than the page token `before` ("" for the
+  // newest), for CHATHISTORY.
+  virtual void FetchHistoryPage(const std::string& channel, uint32_t limit,
+                                const std::string& before, std::function<void(HistoryPage)> done) {
+    (void)channel;
+    (void)limit;
+    (void)before;
+    done(HistoryPage{absl::UnimplementedError("this backend keeps no history"), {}, ""});
+  }
 };
 
 }  // namespace lattice::irc

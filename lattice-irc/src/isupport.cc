@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "chathistory.h"
 #include "limits.h"
 
 namespace lattice::irc {
@@ -14,6 +15,8 @@ std::vector<std::string> IsupportTokens(const std::string& network_name) {
       "AWAYLEN=" + std::to_string(limits::kMaxAwayBytes),
       "CASEMAPPING=rfc1459",
       fmt::format("CHANLIMIT=#:{}", limits::kMaxChannelsPerClient),
+      // draft/chathistory: the most messages one CHATHISTORY answers.
+      fmt::format("CHATHISTORY={}", kMaxChatHistoryLimit),
       // channel_modes.h: b is per gateway, k l and imnst are stored with the channel.
       "CHANMODES=b,k,l,imnst",
       "CHANNELLEN=" + std::to_string(limits::kMaxChannelNameBytes),
@@ -24,6 +27,7 @@ std::vector<std::string> IsupportTokens(const std::string& network_name) {
       fmt::format("KEYLEN={}", limits::kMaxKeyBytes),
       fmt::format("MAXLIST=b:{}", limits::kMaxBans),
       fmt::format("MODES={}", limits::kMaxModeParams),
+      "MSGREFTYPES=msgid,timestamp",
       "NETWORK=" + network_name,
       "NICKLEN=" + std::to_string(limits::kMaxNickBytes),
       "PREFIX=(ov)@+",

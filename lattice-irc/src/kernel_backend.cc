@@ -367,7 +367,7 @@ void KernelBackend::OnCheckAnswer(uint64_t order, const absl::Status& status,
       spdlog::info("a write interrupted by the kernel's absence had been applied ({})",
                    m->hash());
       RememberHash(m->hash());
-      return Finish(order, {absl::OkStatus(), m->hash()});
+      return Finish(order, {absl::OkStatus(), m->hash(), m->hlc().wall_ms()});
     }
   }
   job.checked = true;
@@ -382,11 +382,11 @@ void KernelBackend::OnWriteAnswer(uint64_t order, const absl::Status& status,
   if (status.ok()) {
     if (job.warned) spdlog::info("the kernel answers again; queued messages are being posted");
     RememberHash(result.hash());
-    return Finish(order, {absl::OkStatus(), result.hash()});
+    return Finish(order, {absl::OkStatus(), result.hash(), result.hlc().wall_ms()});
   }
   bool retry =
       IsTransient(status) || (IsUnclear(status) && ++job.unclear_retries <= kMaxUnclearRetries);
-  if (!retry) return Finish(order, {status, ""});
+  if (!retry) return Finish(order, {status, "", 0});
   job.uncertain = true;
   job.checked = false;
   if (!job.warned) {
@@ -548,6 +548,38 @@ void KernelBackend::ListChannels(std::function<void(ChannelList)> done) {
         sleep);
     loop_.Post(
         [done = std::move(done), list = std::move(list)]() mutable { done(std::move(list)); });
+  });
+  cv_.notify_all();
+}
+
+void KernelBackend::FetchHistoryPage(const std::string& channel, uint32_t limit,
+                                     const std::string& before,
+                                     std::function<void(HistoryPage)> done) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reads_.push_back([this, channel, limit, before, done = std::move(done)]() mutable {
+    int64_t deadline = SteadyMs() + options_.read_deadline_ms;
+    HistoryPage page;
+    auto sleep = [this](std::chrono::milliseconds d) { return SleepUnlessStopping(d); };
+    page.status = RetryUntil(
+        deadline,
+        [&]() -> absl::Status {
+          absl::Status error;
+          client::Client* client = EnsureClient(&reader_client_, deadline, &error);
+          if (client == nullptr) return error;
+          v1::HistoryRequest request;
+          request.set_store(options_.store);
+          request.set_channel(channel);
+          request.set_limit(limit);
+          request.set_before(before);
+          LATTICE_ASSIGN_OR_RETURN(v1::HistoryResponse response, client->History(request));
+          page.messages.assign(std::make_move_iterator(response.mutable_messages()->begin()),
+                               std::make_move_iterator(response.mutable_messages()->end()));
+          page.next_before = response.next_before();
+          return absl::OkStatus();
+        },
+        sleep);
+    loop_.Post(
+        [done = std::move(done), page = std::move(page)]() mutable { done(std::move(page)); });
   });
   cv_.notify_all();
 }

@@ -78,6 +78,8 @@ class KernelBackend final : public ChatBackend {
                     std::function<void(ChannelSnapshot)> done) override;
   void FetchTopic(const std::string& channel, std::function<void(TopicAnswer)> done) override;
   void ListChannels(std::function<void(ChannelList)> done) override;
+  void FetchHistoryPage(const std::string& channel, uint32_t limit, const std::string& before,
+                        std::function<void(HistoryPage)> done) override;
 
   // Writes waiting or in flight, for tests and logs (loop thread).
   size_t queued_writes() const;

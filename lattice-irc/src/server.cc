@@ -59,6 +59,7 @@ std::string IrcServer::Target(const LocalClient& client) const {
 
 void IrcServer::Send(LocalClient& client, const std::string& line) {
   if (client.closing) return;
+  if (client.current_label != 0 && SendLabeled(client, line)) return;
   transport_.Send(client.id, line);
 }
 
@@ -274,7 +275,9 @@ void IrcServer::ProcessLine(LocalClient& client, std::string_view line) {
                   "Invalid UTF-8 in your message was replaced with U+FFFD: this server speaks "
                   "UTF-8 only (UTF8ONLY), please set your client's charset to UTF-8");
   }
+  uint64_t label = BeginLabel(client, m);
   Dispatch(client, m, now_ms_);
+  EndLabel(client, label);
 }
 
 void IrcServer::StandardReply(LocalClient& client, const std::string& type,
@@ -306,6 +309,7 @@ void IrcServer::Dispatch(LocalClient& client, const Message& m, int64_t now_ms) 
     return HandleMessage(client, m, cmd == "NOTICE");
   }
   if (cmd == "TAGMSG") return HandleTagMsg(client, m);
+  if (cmd == "CHATHISTORY") return HandleChatHistory(client, m);
   if (cmd == "JOIN") return HandleJoin(client, m);
   if (cmd == "PART") return HandlePart(client, m);
   if (cmd == "TOPIC") return HandleTopic(client, m);

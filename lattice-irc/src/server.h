@@ -113,6 +113,9 @@ class IrcServer {
   struct LocalClient;
   struct Channel;
   struct OwnWrite;
+  struct LabelContext;
+  struct HistoryJob;
+  struct TargetsJob;
 
   // ---- server.cc: connection, registration, dispatch ----
   // One line as the client sent it, once nothing earlier of the client is pending.
@@ -162,6 +165,9 @@ class IrcServer {
   // ---- server_messages.cc ----
   void HandleMessage(LocalClient& client, const Message& message, bool notice);
   void HandleTagMsg(LocalClient& client, const Message& message);
+  // 417 when the client's tag data is over the message-tags limit.
+  bool TagsTooLong(LocalClient& client, const Message& message);
+  std::string EphemeralMsgid();
   void PostToChannel(LocalClient& client, const std::string& key, std::string text, bool action,
                      bool notice, const Message& message);
   enum class WriteKind { kMessage, kNotice, kTopic, kModes };
@@ -171,7 +177,8 @@ class IrcServer {
                    v1::ChatMessage shown,
                    const std::function<void(std::function<void(PostOutcome)>)>& submit);
   void OnWriteDone(uint64_t seq, ClientId id, const std::string& channel_name, WriteKind kind,
-                   const std::string& prefix, v1::ChatMessage shown, PostOutcome outcome);
+                   const std::string& prefix, v1::ChatMessage shown, PostOutcome outcome,
+                   uint64_t label);
   // A write of this gateway the kernel has just stored, delivered to the channel's local
   // members now (see the delivery model above).
   void DeliverOwnWrite(ClientId sender, const std::string& key, WriteKind kind,
@@ -192,6 +199,36 @@ class IrcServer {
   void EnsurePresent(Channel& channel, ExternalUser& user, int64_t now_ms);
   void SendDelivery(LocalClient& client, const Delivery& delivery, std::vector<Outgoing>* rendered);
   std::vector<Outgoing> RenderDelivery(const Delivery& delivery, const std::string& batch);
+
+  // ---- server_labels.cc: labeled-response ----
+  // A command's label context: a client's replies sent while its context is current carry
+  // the label (on the one reply, on a BATCH of them, or as an ACK when there was none).
+  // BeginLabel makes the command's context current (0: the command has no label) and
+  // EndLabel ends the synchronous part; a command that completes later takes a hold
+  // (HoldLabel, while its context is current) and runs its completion in RunLabeled or
+  // under a LabelScope, which releases the hold. The context ends when the synchronous part
+  // and every hold have.
+  uint64_t BeginLabel(LocalClient& client, const Message& message);
+  void EndLabel(LocalClient& client, uint64_t label);
+  uint64_t HoldLabel(LocalClient& client);
+  void RunLabeled(ClientId id, uint64_t label, const std::function<void()>& body);
+  // RunLabeled for the rest of a scope: the completion callback's first line.
+  class LabelScope;
+  void ReleaseLabel(LocalClient& client, uint64_t label);
+  // Send() of a line while a label context is current; false: not taken.
+  bool SendLabeled(LocalClient& client, const std::string& line);
+  void FinishLabel(LocalClient& client, uint64_t label);
+
+  // ---- server_history.cc: CHATHISTORY ----
+  void HandleChatHistory(LocalClient& client, const Message& message);
+  void ContinueHistory(std::shared_ptr<HistoryJob> job, const std::string& before);
+  void AnswerHistory(LocalClient& client, const HistoryJob& job);
+  // TARGETS: the client's channels with messages between two times, one scan per channel.
+  void ScanTarget(std::shared_ptr<TargetsJob> job, const std::string& key,
+                  const std::string& before, size_t read);
+  void AnswerTargets(LocalClient& client, TargetsJob& job);
+  void HistoryFail(LocalClient& client, const std::string& code, std::vector<std::string> context,
+                   const std::string& description);
 
   // ---- server_queries.cc ----
   void HandleWho(LocalClient& client, const Message& message);
@@ -276,6 +313,9 @@ class IrcServer {
   bool holding_ = false;
   uint64_t hold_until_seq_ = 0;
   uint64_t batch_counter_ = 0;
+  uint64_t label_counter_ = 0;
+  uint64_t ephemeral_msgid_base_ = 0;  // wall time of the first, so ids differ across restarts
+  uint64_t ephemeral_msgid_counter_ = 0;
   std::string created_;
 
   PresencePublisher* presence_ = nullptr;

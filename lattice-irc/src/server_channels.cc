@@ -186,6 +186,8 @@ void IrcServer::ShowRecentSpeakers(Channel& channel, const std::vector<v1::ChatM
 
 void IrcServer::PlayHistory(LocalClient& client, Membership& membership, const Channel& channel,
                             const std::vector<v1::ChatMessage>& history) {
+  // A draft/chathistory client asks for history itself (CHATHISTORY LATEST after JOIN).
+  if ((client.caps & kCapChatHistory) != 0) return;
   std::string batch;
   bool any = false;
   for (const auto& message : history) {

@@ -2,8 +2,11 @@
 // messages as they come off the watch (see server.h for the delivery model).
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "casemap.h"
 #include "limits.h"
+#include "message_tags.h"
 #include "numerics.h"
 #include "server_state.h"
 #include "text_lines.h"
@@ -23,16 +26,23 @@ bool IsHashHex(std::string_view text) {
   return true;
 }
 
-// The client-only tags (those starting with '+') of `message`, to relay.
-std::vector<Tag> ClientTags(const Message& message) {
-  std::vector<Tag> tags;
-  for (const auto& tag : message.tags) {
-    if (!tag.key.empty() && tag.key[0] == '+') tags.push_back(tag);
-  }
-  return tags;
+}  // namespace
+
+// ---- Client-only tags ------------------------------------------------------------------------
+
+bool IrcServer::TagsTooLong(LocalClient& client, const Message& m) {
+  if (TagDataBytes(m.tags) <= kMaxClientTagDataBytes) return false;
+  Numeric(client, kErrInputTooLong,
+          {fmt::format("Input line was too long (tags over {} bytes)", kMaxClientTagDataBytes)});
+  return true;
 }
 
-}  // namespace
+// Private messages and TAGMSGs are not stored, so they have no hash: their msgid only has to
+// be unique (and never a 64-digit hash, so no reply can take it for a stored message).
+std::string IrcServer::EphemeralMsgid() {
+  if (ephemeral_msgid_base_ == 0) ephemeral_msgid_base_ = NowWallMs();
+  return fmt::format("e{:x}-{:x}", ephemeral_msgid_base_, ++ephemeral_msgid_counter_);
+}
 
 // ---- From clients ----------------------------------------------------------------------------
 
@@ -42,6 +52,7 @@ void IrcServer::HandleMessage(LocalClient& client, const Message& m, bool notice
   auto error = [&](int code, std::vector<std::string> params) {
     if (!notice) Numeric(client, code, std::move(params));
   };
+  if (TagsTooLong(client, m)) return;
   if (m.params.empty() || m.params[0].empty()) {
     error(kErrNoRecipient, {fmt::format("No recipient given ({})", command)});
     return;
@@ -94,7 +105,8 @@ void IrcServer::HandleMessage(LocalClient& client, const Message& m, bool notice
       out.prefix = client.Prefix();
       out.command = command;
       out.params = {peer->nick, text};
-      Outgoing message(std::move(out), true, NowWallMs(), "", "", ClientTags(m));
+      Outgoing message(std::move(out), true, NowWallMs(), EphemeralMsgid(), "",
+                       ClientOnlyTags(m));
       Send(*peer, message);
       if ((client.caps & kCapEchoMessage) != 0) Send(client, message);
       if (!notice && !peer->away.empty()) Numeric(client, kRplAway, {peer->nick, peer->away});
@@ -120,9 +132,12 @@ void IrcServer::PostToChannel(LocalClient& client, const std::string& key, std::
                               client.pending_writes)});
     return;
   }
+  std::vector<Tag> tags = ClientOnlyTags(m);
   const std::string* reply =
       (client.caps & kCapMessageTags) != 0 ? m.FindTag("+draft/reply") : nullptr;
-  if (reply != nullptr && IsHashHex(*reply) && !action && !notice) {
+  // A reply with more client tags than +draft/reply is posted with all of them (a ReplyRequest
+  // carries no tags), so what the client sent is kept; +draft/reply then travels as a tag.
+  if (reply != nullptr && IsHashHex(*reply) && !action && !notice && tags.size() == 1) {
     v1::ReplyRequest request;
     request.set_store(options_.store);
     request.set_ref(*reply);
@@ -144,10 +159,12 @@ void IrcServer::PostToChannel(LocalClient& client, const std::string& key, std::
   request.set_text(std::move(text));
   request.set_sender(client.nick);
   request.set_action(action);
+  for (auto& tag : StorableTags(tags)) *request.add_tags() = std::move(tag);
   v1::ChatMessage shown;
   shown.set_kind("post");
   shown.set_text(request.text());
   shown.set_action(action);
+  *shown.mutable_tags() = request.tags();
   SubmitWrite(client, key, notice ? WriteKind::kNotice : WriteKind::kMessage, std::move(shown),
               [&](std::function<void(PostOutcome)> done) {
                 backend_.Post(request, client.id, std::move(done));
@@ -155,6 +172,7 @@ void IrcServer::PostToChannel(LocalClient& client, const std::string& key, std::
 }
 
 void IrcServer::HandleTagMsg(LocalClient& client, const Message& m) {
+  if (TagsTooLong(client, m)) return;
   if (m.params.empty() || m.params[0].empty()) {
     Numeric(client, kErrNeedMoreParams, {"TAGMSG", "Not enough parameters"});
     return;
@@ -185,16 +203,21 @@ void IrcServer::HandleTagMsg(LocalClient& client, const Message& m) {
                   });
       return;
     }
-    // Other client-only tags (typing notifications, ...) are relayed here and not stored.
+    // Other client-only tags (typing notifications, ...) are relayed to this gateway's
+    // members and not stored: they are short-lived, and storing them would grow the chat
+    // log with every keystroke. Other nodes do not see them.
     Message out;
     out.prefix = client.Prefix();
     out.command = "TAGMSG";
     out.params = {channel->second.name};
-    Outgoing message(std::move(out), false, NowWallMs(), "", "", ClientTags(m));
+    Outgoing message(std::move(out), false, NowWallMs(), EphemeralMsgid(), "",
+                     ClientOnlyTags(m));
     for (ClientId id : channel->second.members) {
       LocalClient* member = FindClient(id);
       if (member == nullptr || (member->caps & kCapMessageTags) == 0) continue;
       if (member == &client && (client.caps & kCapEchoMessage) == 0) continue;
+      auto membership = member->channels.find(key);
+      if (membership == member->channels.end() || membership->second.joining) continue;
       Send(*member, message);
     }
     return;
@@ -204,13 +227,16 @@ void IrcServer::HandleTagMsg(LocalClient& client, const Message& m) {
     Numeric(client, kErrNoSuchNick, {target, "No such nick/channel"});
     return;
   }
-  if ((peer->caps & kCapMessageTags) == 0) return;
   Message out;
   out.prefix = client.Prefix();
   out.command = "TAGMSG";
   out.params = {peer->nick};
-  Outgoing message(std::move(out), false, NowWallMs(), "", "", ClientTags(m));
-  Send(*peer, message);
+  Outgoing message(std::move(out), false, NowWallMs(), EphemeralMsgid(), "",
+                     ClientOnlyTags(m));
+  if ((peer->caps & kCapMessageTags) != 0) Send(*peer, message);
+  if ((client.caps & kCapEchoMessage) != 0 && (client.caps & kCapMessageTags) != 0) {
+    Send(client, message);
+  }
 }
 
 // ---- Writes to the kernel ---------------------------------------------------------------------
@@ -224,40 +250,48 @@ void IrcServer::SubmitWrite(LocalClient& client, const std::string& channel_name
   BeginWait(client);
   ClientId id = client.id;
   std::string prefix = client.Prefix();
+  uint64_t label = HoldLabel(client);
   shown.set_sender(client.nick);
   shown.set_author(options_.node_id);
   submit([this, seq, id, channel_name, kind, prefix,
-          shown = std::move(shown)](PostOutcome outcome) mutable {
-    OnWriteDone(seq, id, channel_name, kind, prefix, std::move(shown), std::move(outcome));
+          shown = std::move(shown), label](PostOutcome outcome) mutable {
+    OnWriteDone(seq, id, channel_name, kind, prefix, std::move(shown), std::move(outcome),
+                label);
   });
 }
 
 void IrcServer::OnWriteDone(uint64_t seq, ClientId id, const std::string& channel_name,
                             WriteKind kind, const std::string& prefix, v1::ChatMessage shown,
-                            PostOutcome outcome) {
+                            PostOutcome outcome, uint64_t label) {
   unanswered_writes_.erase(seq);
   LocalClient* client = FindClient(id);
   if (client != nullptr && client->pending_writes > 0) --client->pending_writes;
-  if (outcome.status.ok()) {
-    if (own_writes_.size() >= limits::kMaxRememberedOwnPosts) own_writes_.clear();
-    own_writes_[outcome.hash] = OwnWrite{id, prefix, kind == WriteKind::kNotice, true};
-    shown.set_hash(outcome.hash);
-    shown.mutable_hlc()->set_wall_ms(NowWallMs());
-    DeliverOwnWrite(id, channel_name, kind, prefix, shown);
-  } else if (client != nullptr) {
-    if (kind == WriteKind::kModes) {
-      Numeric(*client, kErrUnknownError,
-              {"MODE", fmt::format("The modes of {} were not changed: {}", channel_name,
-                                   outcome.status.message())});
-    } else if (kind == WriteKind::kTopic) {
-      Numeric(*client, kErrUnknownError,
-              {"TOPIC", fmt::format("The topic of {} was not set: {}", channel_name,
-                                    outcome.status.message())});
-    } else {
-      Numeric(*client, kErrCannotSendToChan,
-              {channel_name, fmt::format("Message not delivered: {}", outcome.status.message())});
+  // The echo, the TOPIC change or the error is the labelled reply of the write; the label
+  // ends before other events are delivered and before the client's next lines are handled.
+  RunLabeled(id, label, [&] {
+    if (outcome.status.ok()) {
+      if (own_writes_.size() >= limits::kMaxRememberedOwnPosts) own_writes_.clear();
+      own_writes_[outcome.hash] = OwnWrite{id, prefix, kind == WriteKind::kNotice, true};
+      shown.set_hash(outcome.hash);
+      // The time of the stored message's HLC, as its history will show it.
+      shown.mutable_hlc()->set_wall_ms(outcome.wall_ms != 0 ? outcome.wall_ms : NowWallMs());
+      DeliverOwnWrite(id, channel_name, kind, prefix, shown);
+    } else if (client != nullptr) {
+      if (kind == WriteKind::kModes) {
+        Numeric(*client, kErrUnknownError,
+                {"MODE", fmt::format("The modes of {} were not changed: {}", channel_name,
+                                     outcome.status.message())});
+      } else if (kind == WriteKind::kTopic) {
+        Numeric(*client, kErrUnknownError,
+                {"TOPIC", fmt::format("The topic of {} was not set: {}", channel_name,
+                                      outcome.status.message())});
+      } else {
+        Numeric(*client, kErrCannotSendToChan,
+                {channel_name,
+                 fmt::format("Message not delivered: {}", outcome.status.message())});
+      }
     }
-  }
+  });
   DrainEvents();
   EndWait(id);
 }
@@ -484,6 +518,7 @@ std::vector<Outgoing> IrcServer::RenderDelivery(const Delivery& delivery,
     text = "reacted with " + message.text();
     action = true;
   }
+  for (auto& tag : ShowableTags(message.tags())) client_tags.push_back(std::move(tag));
   // ":source PRIVMSG #channel :" + CTCP framing + CR LF must fit in 512 bytes.
   size_t overhead = 1 + delivery.source.size() + 1 + command.size() + 1 + delivery.channel.size() +
                     2 + 2 + (action ? 9 : 0);

@@ -37,6 +37,17 @@ struct IrcServer::Membership {
   std::string join_key;
 };
 
+// The replies of one labelled command (labeled-response, see server.h). The first reply is
+// kept back until a second one shows whether it goes alone (with the label) or in a batch.
+struct IrcServer::LabelContext {
+  std::string label;
+  std::string first;  // the first reply, until the batch opens or the command ends
+  size_t replies = 0;
+  std::string batch;  // the labeled-response batch, once opened
+  size_t holds = 0;   // completions still to come
+  bool dispatching = true;
+};
+
 struct IrcServer::LocalClient {
   ClientId id = 0;
   Registration registration;
@@ -60,6 +71,10 @@ struct IrcServer::LocalClient {
   size_t held_bytes = 0;
   bool resuming = false;  // EndWait is handling held lines
   bool closing = false;
+  // labeled-response: the contexts of commands not finished yet, and the current one.
+  std::map<uint64_t, LabelContext> labels;
+  uint64_t current_label = 0;
+  size_t history_requests = 0;  // CHATHISTORY requests being read
 
   std::string Prefix() const { return nick + "!" + user + "@" + host; }
 };
@@ -83,13 +98,46 @@ struct IrcServer::OwnWrite {
   bool delivered = false;  // shown to local members when the kernel answered
 };
 
+// Makes a held label context current for the completion of its command, and releases the
+// hold at the end of the scope.
+class IrcServer::LabelScope {
+ public:
+  LabelScope(IrcServer& server, ClientId id, uint64_t label)
+      : server_(server), id_(id), label_(label) {
+    LocalClient* client = label_ == 0 ? nullptr : server_.FindClient(id_);
+    if (client == nullptr) return;
+    previous_ = client->current_label;
+    client->current_label = label_;
+  }
+  ~LabelScope() {
+    LocalClient* client = label_ == 0 ? nullptr : server_.FindClient(id_);
+    if (client == nullptr) return;
+    client->current_label = previous_;
+    server_.ReleaseLabel(*client, label_);
+  }
+  LabelScope(const LabelScope&) = delete;
+  LabelScope& operator=(const LabelScope&) = delete;
+
+ private:
+  IrcServer& server_;
+  ClientId id_;
+  uint64_t label_;
+  uint64_t previous_ = 0;
+};
+
 template <typename Answer>
 std::function<void(Answer)> IrcServer::Awaiting(LocalClient& client,
                                                 std::function<void(Answer)> done) {
   BeginWait(client);
   ClientId id = client.id;
-  return [this, id, done = std::move(done)](Answer answer) {
-    done(std::move(answer));
+  // labeled-response: the answer is sent under the command's label, which ends before the
+  // client's next lines are handled.
+  uint64_t label = HoldLabel(client);
+  return [this, id, label, done = std::move(done)](Answer answer) {
+    {
+      LabelScope labeled(*this, id, label);
+      done(std::move(answer));
+    }
     EndWait(id);
   };
 }

@@ -60,6 +60,7 @@ class FakeBackend final : public ChatBackend {
 
   void Post(const v1::PostRequest& r, uint64_t order,
             std::function<void(PostOutcome)> done) override {
+    posts.push_back(r);
     writes.push_back(
         {"post", r.channel(), r.text(), r.sender(), r.action(), order, std::move(done)});
   }
@@ -102,6 +103,20 @@ class FakeBackend final : public ChatBackend {
     list.channels = channels;
     done(list);
   }
+  // Pages `history[channel]` (oldest first) as the kernel does, newest first, the token
+  // being the index the next older page ends at; answers at once.
+  void FetchHistoryPage(const std::string& channel, uint32_t limit, const std::string& before,
+                        std::function<void(HistoryPage)> done) override {
+    history_reads.push_back({channel, limit, before});
+    const std::vector<v1::ChatMessage>& all = history[channel];
+    size_t end = before.empty() ? all.size() : std::stoul(before);
+    size_t begin = end > limit ? end - limit : 0;
+    HistoryPage page;
+    page.messages.assign(all.begin() + static_cast<std::ptrdiff_t>(begin),
+                         all.begin() + static_cast<std::ptrdiff_t>(end));
+    if (begin > 0) page.next_before = std::to_string(begin);
+    done(std::move(page));
+  }
 
   // Answers the oldest unanswered write (or the one at `index`) with `hash` (or the error)
   // and forgets it.
@@ -109,7 +124,7 @@ class FakeBackend final : public ChatBackend {
                     size_t index = 0) {
     Write write = std::move(writes[index]);
     writes.erase(writes.begin() + static_cast<std::ptrdiff_t>(index));
-    write.done(PostOutcome{status, hash});
+    write.done(PostOutcome{status, hash, 0});
     return write;
   }
   // Answers the oldest fetch with `snapshot`.
@@ -119,8 +134,17 @@ class FakeBackend final : public ChatBackend {
     fetch.done(std::move(snapshot));
   }
 
+  struct HistoryRead {
+    std::string channel;
+    uint32_t limit = 0;
+    std::string before;
+  };
+
   std::deque<Write> writes;
   std::vector<v1::SetModesRequest> mode_requests;
+  std::vector<v1::PostRequest> posts;  // every Post, as requested
+  std::map<std::string, std::vector<v1::ChatMessage>> history;  // by chat channel
+  std::vector<HistoryRead> history_reads;
   std::deque<Fetch> fetches;
   std::map<std::string, v1::Topic> topics;
   std::vector<v1::ChannelInfo> channels;

@@ -192,9 +192,11 @@ TEST(ClientInput, AnOverlongLineIsReportedAndCostsALine) {
   EXPECT_EQ(input.Next(1'000).line, "PING a");
 }
 
-TEST(Capabilities, LsListsThemAll) {
+TEST(Capabilities, LsListsAll) {
   EXPECT_EQ(CapNames(kAllCaps),
-            "server-time message-tags echo-message batch multi-prefix userhost-in-names");
+            "server-time message-tags echo-message batch labeled-response draft/chathistory "
+            "multi-prefix userhost-in-names");
+
   EXPECT_EQ(CapNames(0), "");
 }
 

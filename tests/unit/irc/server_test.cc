@@ -197,7 +197,7 @@ TEST_F(ServerTest, CapNegotiationHoldsRegistrationUntilCapEnd) {
   Line(id, "CAP LS 302");
   EXPECT_EQ(Take(id), (std::vector<std::string>{
                           ":irc.test CAP * LS :server-time message-tags echo-message batch "
-                          "multi-prefix userhost-in-names"}));
+                          "labeled-response draft/chathistory multi-prefix userhost-in-names"}));
   Line(id, "NICK alice");
   Line(id, "USER alice 0 * :A");
   EXPECT_TRUE(Take(id).empty());
