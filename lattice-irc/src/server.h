@@ -199,6 +199,11 @@ class IrcServer {
   void EnsurePresent(Channel& channel, ExternalUser& user, int64_t now_ms);
   void SendDelivery(LocalClient& client, const Delivery& delivery, std::vector<Outgoing>* rendered);
   std::vector<Outgoing> RenderDelivery(const Delivery& delivery, const std::string& batch);
+  // A stored message of `channel` shown to `client` as history (inside `batch`, if any), and
+  // the end of that batch: for history on JOIN and for CHATHISTORY alike.
+  void SendStored(LocalClient& client, const v1::ChatMessage& message, const std::string& channel,
+                  const std::string& batch);
+  void EndBatch(LocalClient& client, const std::string& batch);
 
   // ---- server_labels.cc: labeled-response ----
   // A command's label context: a client's replies sent while its context is current carry

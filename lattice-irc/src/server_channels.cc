@@ -184,6 +184,26 @@ void IrcServer::ShowRecentSpeakers(Channel& channel, const std::vector<v1::ChatM
   }
 }
 
+void IrcServer::SendStored(LocalClient& client, const v1::ChatMessage& message,
+                           const std::string& channel, const std::string& batch) {
+  Delivery delivery;
+  delivery.message = message;
+  delivery.channel = channel;
+  ClientId sender = 0;
+  ExternalUser* external = nullptr;
+  delivery.source = SourceOf(message, /*consume=*/false, &sender, &delivery.notice, &external);
+  for (auto& line : RenderDelivery(delivery, batch)) Send(client, line);
+}
+
+void IrcServer::EndBatch(LocalClient& client, const std::string& batch) {
+  if (batch.empty()) return;
+  Message end;
+  end.prefix = options_.server_name;
+  end.command = "BATCH";
+  end.params = {"-" + batch};
+  Send(client, Render(end));
+}
+
 void IrcServer::PlayHistory(LocalClient& client, Membership& membership, const Channel& channel,
                             const std::vector<v1::ChatMessage>& history) {
   // A draft/chathistory client asks for history itself (CHATHISTORY LATEST after JOIN).
@@ -205,21 +225,9 @@ void IrcServer::PlayHistory(LocalClient& client, Membership& membership, const C
     membership.played.insert(message.hash());
     // The current topic was sent as 332; the current modes are MODE's answer (324).
     if (message.kind() == "topic" || message.kind() == "modes") continue;
-    Delivery delivery;
-    delivery.message = message;
-    delivery.channel = channel.name;
-    ClientId sender = 0;
-    ExternalUser* external = nullptr;
-    delivery.source = SourceOf(message, /*consume=*/false, &sender, &delivery.notice, &external);
-    for (auto& line : RenderDelivery(delivery, batch)) Send(client, line);
+    SendStored(client, message, channel.name, batch);
   }
-  if (!batch.empty()) {
-    Message end;
-    end.prefix = options_.server_name;
-    end.command = "BATCH";
-    end.params = {"-" + batch};
-    Send(client, Render(end));
-  }
+  EndBatch(client, batch);
 }
 
 // ---- PART ------------------------------------------------------------------------------------

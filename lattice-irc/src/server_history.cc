@@ -176,21 +176,9 @@ void IrcServer::AnswerHistory(LocalClient& client, const HistoryJob& job) {
     Send(client, Render(start));
   }
   for (const auto& message : selection.messages) {
-    Delivery delivery;
-    delivery.message = message;
-    delivery.channel = job.channel;
-    ClientId sender = 0;
-    ExternalUser* external = nullptr;
-    delivery.source = SourceOf(message, /*consume=*/false, &sender, &delivery.notice, &external);
-    for (auto& line : RenderDelivery(delivery, batch)) Send(client, line);
+    SendStored(client, message, job.channel, batch);
   }
-  if (!batch.empty()) {
-    Message end;
-    end.prefix = options_.server_name;
-    end.command = "BATCH";
-    end.params = {"-" + batch};
-    Send(client, Render(end));
-  }
+  EndBatch(client, batch);
 }
 
 void IrcServer::ScanTarget(std::shared_ptr<TargetsJob> job, const std::string& key,
