@@ -83,13 +83,23 @@ absl::StatusOr<DecodedIntention> DecodeTrusted(const v1::SignedIntention& signed
 }
 
 DecodedIntention SignIntention(const KeyPair& key, const v1::Intention& body) {
+  DecodedIntention out = UnsignedIntention(body);
+  SignBody(key, &out.signed_intention);
+  return out;
+}
+
+DecodedIntention UnsignedIntention(v1::Intention body) {
   DecodedIntention out;
-  out.body = body;
   std::string bytes = body.SerializeAsString();
+  out.body = std::move(body);
   out.hash = Blake2b256(bytes);
-  out.signed_intention.set_signature(Sign(key, kIntentionSigningContext, bytes));
   out.signed_intention.set_body(std::move(bytes));
   return out;
+}
+
+void SignBody(const KeyPair& key, v1::SignedIntention* signed_intention) {
+  signed_intention->set_signature(
+      Sign(key, kIntentionSigningContext, signed_intention->body()));
 }
 
 }  // namespace lattice::kernel

@@ -38,4 +38,11 @@ absl::StatusOr<DecodedIntention> DecodeTrusted(const v1::SignedIntention& signed
 // Serializes `body`, signs it with `key` and returns the decoded form.
 DecodedIntention SignIntention(const KeyPair& key, const v1::Intention& body);
 
+// The same in two steps, so the signatures of many intentions can be made together, on
+// several threads: serializes and hashes `body` (the hash does not depend on the
+// signature), leaving the signature empty...
+DecodedIntention UnsignedIntention(v1::Intention body);
+// ... and signs the body of `signed_intention` with `key`. Thread-safe.
+void SignBody(const KeyPair& key, v1::SignedIntention* signed_intention);
+
 }  // namespace lattice::kernel

@@ -1,5 +1,5 @@
 // Turns one file-system call of the Fs service into the fs.v1 payload that carries it out,
-// against the state an FsReader shows (the group leader's BatchView, so the checks and the
+// against the state an FsReader shows (the store writer's BatchView, so the checks and the
 // write cannot be separated by another local write). POSIX semantics live here: which errno a
 // call fails with, and which times it touches (a parent directory's mtime and ctime when its
 // entries change, an inode's ctime when its attributes, links or xattrs change, setuid and
@@ -38,7 +38,7 @@ struct FsPlan {
 
 // Chunks cut short for a truncate: (source chunk, prefix length) -> the hash of that prefix
 // stored as a chunk of its own. The service stores them before it plans (a chunk is read
-// outside the group's leader).
+// outside the store's writer).
 using FsCutChunks = std::map<std::pair<std::string, uint64_t>, std::string>;
 
 // Checks a name given to the file system: not empty, no '/' or NUL, not '.' or '..' (EINVAL),

@@ -1,6 +1,6 @@
 // The Fs service of the Store Protocol (fs_service.proto). Every call is a callback method:
-// a read is answered on the thread that received it, a change is planned by its group's
-// leader against the state the group's earlier writes left (FsPlanner over a BatchView, via
+// a read is answered on the thread that received it, a change is planned by the store's
+// writer against the state the earlier writes left (FsPlanner over a BatchView, via
 // Store::WriteBuiltAsync) and answered once durable, and Watch is a pumped stream.
 #pragma once
 
@@ -48,7 +48,7 @@ class FsService final : public v1::Fs::CallbackService {
   Unary* Restore(Ctx*, const v1::FsRestoreRequest*, v1::FsStat*) override;
 
  private:
-  // Plans a change with `plan` on the group's leader and writes it; `answer` fills the reply
+  // Plans a change with `plan` on the store's writer and writes it; `answer` fills the reply
   // once it is durable (`receipt` null when nothing had to change), reading the committed
   // state.
   using PlanFn = std::function<absl::StatusOr<FsPlan>(FsPlanner&)>;

@@ -60,8 +60,8 @@ class ControllerService final : public v1::Controller::Service {
 };
 
 // The unary calls are callback methods. A write waits for its group's fsync without
-// holding a thread, and the group's leader finishes every call of the group
-// (Store::WriteKvAsync); so does the sync barrier (Store::SyncAsync). A read is answered on the thread that received it: as a
+// holding a thread: the handler only queues it, and the store's own threads finish every
+// call of the group (Store::WriteKvAsync); so does the sync barrier (Store::SyncAsync). A read is answered on the thread that received it: as a
 // synchronous method it would be handed to a sync poller thread, a wake-up per call, since
 // the callback methods' poller reads the connections too. The streams are callback methods
 // driven by the StreamPump (stream_pump.h), so an open stream holds no thread.

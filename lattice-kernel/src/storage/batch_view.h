@@ -1,5 +1,6 @@
 // A WriteBatch being built, readable through: Get and ScanPrefix see the batch's own puts
-// and deletes over the database. The writer applies many intentions into one view and
+// and deletes over what lies below it (the database, or the database with the writes of a
+// group still being committed). The writer applies many intentions into one view and
 // commits it with one fsync (group commit).
 #pragma once
 
@@ -7,20 +8,28 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "storage/database.h"
+#include "sync/kv_view.h"
 
 namespace lattice::kernel {
 
-// Owned by one thread. REQUIRES: nothing else writes the database while the view lives
-// (the store's group leader is its only writer), since Get remembers what it read.
+// Owned by one thread. REQUIRES: nothing else writes what lies below while the view lives
+// (the store's writer is its only writer), since Get remembers what it read.
 class BatchView {
  public:
-  explicit BatchView(const Database& db) : db_(db) {}
+  // Every key the batch writes, with its value or nullopt for a delete; a key written twice
+  // keeps its last write.
+  using Writes = std::map<std::string, std::optional<std::string>, std::less<>>;
+
+  // `below` outlives the view: a Database, or a LayeredReader over one.
+  explicit BatchView(const sync::KvReader& below)
+      : below_(below), writes_(std::make_shared<Writes>()) {}
 
   // A read error is remembered in status() and reads as absent; the owner checks status()
   // before committing, so a failed read can never lead to a committed wrong write.
@@ -29,7 +38,7 @@ class BatchView {
   void Put(std::string_view key, std::string_view value);
   void Delete(std::string_view key);
 
-  // Visits keys starting with `prefix`, merged from the batch and the database, in order.
+  // Visits keys starting with `prefix`, merged from the batch and what lies below, in order.
   void ScanPrefix(std::string_view prefix,
                   const std::function<bool(std::string_view, std::string_view)>& visit);
   // Visits keys in [start, end) (end empty: no bound), merged the same way, in order, until
@@ -38,27 +47,41 @@ class BatchView {
   void Scan(std::string_view start, std::string_view end,
             const std::function<bool(std::string_view, std::string_view)>& visit);
 
-  const Database& db() const { return db_; }
-  leveldb::WriteBatch* batch() { return &batch_; }
+  const sync::KvReader& below() const { return below_; }
+  // The batch to commit: each key written once, with its last write. Built on the first
+  // call after a write, so a record rewritten in the group (an intention signed after it was
+  // applied) reaches the database once.
+  leveldb::WriteBatch* batch();
+  // The batch's writes, for reading by the next group while this one is committed (a
+  // LayeredReader). They change only through this view's own Put and Delete.
+  std::shared_ptr<const Writes> writes() const { return writes_; }
   const absl::Status& status() const { return status_; }
   // Records an error of work done for this batch elsewhere (say, the sync index), so the
   // owner will not commit it.
   void Fail(const absl::Status& status) {
     if (status_.ok()) status_ = status;
   }
-  size_t ApproximateSize() const { return batch_.ApproximateSize(); }
+  // About the bytes the batch will hold (every write counted, rewrites included).
+  size_t ApproximateSize() const { return bytes_; }
   // True until the first Put or Delete.
-  bool empty() const { return writes_ == 0; }
+  bool empty() const { return writes_->empty(); }
 
  private:
-  const Database& db_;
+  const sync::KvReader& below_;
+  std::shared_ptr<Writes> writes_;
   leveldb::WriteBatch batch_;
-  std::map<std::string, std::optional<std::string>, std::less<>> overlay_;
-  // Committed values (or their absence) read so far: a group reads some keys more than
+  bool batch_current_ = true;  // batch_ holds every write in writes_
+  // Values (or their absence) read from below so far: a group reads some keys more than
   // once (a kv key's heads when its write is built and again when it is applied).
   std::map<std::string, std::optional<std::string>, std::less<>> read_;
   absl::Status status_;
-  size_t writes_ = 0;
+  size_t bytes_ = 0;
 };
+
+// Visits the keys in [start, end) (end empty: no bound) of `writes` over `below`, in order,
+// a write shadowing the value below and a delete hiding it, until `visit` returns false.
+absl::Status ScanMerged(const BatchView::Writes& writes, const sync::KvReader& below,
+                        std::string_view start, std::string_view end,
+                        const std::function<bool(std::string_view, std::string_view)>& visit);
 
 }  // namespace lattice::kernel

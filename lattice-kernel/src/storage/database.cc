@@ -191,14 +191,22 @@ absl::Status Database::CheckFreeSpace(uint64_t bytes) {
   return absl::OkStatus();
 }
 
+absl::Status Database::ReopenLocked() {
+  std::unique_lock lock(mutex_);
+  db_.reset();
+  return OpenLocked();
+}
+
+absl::Status Database::ReopenAfterFailure() {
+  std::lock_guard write_lock(write_mutex_);
+  if (!needs_reopen_) return absl::OkStatus();
+  return ReopenLocked();
+}
+
 absl::Status Database::Write(leveldb::WriteBatch* batch, bool sync) {
   std::lock_guard write_lock(write_mutex_);
   if (auto s = CheckFreeSpace(batch->ApproximateSize()); !s.ok()) return s;
-  if (needs_reopen_) {
-    std::unique_lock lock(mutex_);
-    db_.reset();
-    if (auto s = OpenLocked(); !s.ok()) return s;
-  }
+  if (needs_reopen_) LATTICE_RETURN_IF_ERROR(ReopenLocked());
   leveldb::WriteOptions options;
   options.sync = sync;
   leveldb::Status s;

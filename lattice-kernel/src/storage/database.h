@@ -56,6 +56,13 @@ class Database : public sync::KvReader {
 
   absl::Status Write(leveldb::WriteBatch* batch, bool sync);
 
+  // After a failed Write: reopens the database now rather than at the next write, so reads
+  // show what the reopened database holds. A write whose fsync failed may still be in the
+  // log, and the reopen replays it: the store's writer reloads its state from what this
+  // shows, lest it sign another intention in the place of one the log brings back. Does
+  // nothing when no write failed.
+  absl::Status ReopenAfterFailure();
+
   // Writes the memtable out as a table and starts an empty log, so the next open has no log
   // to replay. For a clean close: without it a restart replays up to a memtable of log
   // (64 MiB, about a second) whatever the database holds, and after it a restart costs the
@@ -76,6 +83,8 @@ class Database : public sync::KvReader {
  private:
   Database(std::string dir, size_t write_buffer_bytes, leveldb::Env* env);
   absl::Status OpenLocked();
+  // REQUIRES: write_mutex_ held and needs_reopen_.
+  absl::Status ReopenLocked();
   // REQUIRES: write_mutex_ held. `bytes` is the size of the write about to be made.
   absl::Status CheckFreeSpace(uint64_t bytes);
 

@@ -23,7 +23,7 @@ namespace lattice::kernel {
 std::vector<std::string> ChunksCitedBy(std::string_view op_type, std::string_view payload);
 
 // Puts into `view` a want for each of `cited` that `chunks` lacks; returns how many.
-// REQUIRES: the caller is the store's group leader (it owns `view`).
+// REQUIRES: the caller is the store's writer (it owns `view`).
 absl::StatusOr<size_t> RecordChunkWants(BatchView& view, const ChunkStore& chunks,
                               const std::vector<std::string>& cited);
 
@@ -33,8 +33,8 @@ absl::StatusOr<std::vector<std::string>> ListChunkWants(const Database& db, size
 
 // Adds (a chunk found damaged, to fetch again) or drops (a chunk now stored) wants, in one
 // unsynced write: a want lost to a crash is re-derived when a read misses the chunk, and a
-// want that outlives its chunk is dropped by the next fetch sweep. Safe beside the group
-// leader: the leader only ever puts want keys, never reads them.
+// want that outlives its chunk is dropped by the next fetch sweep. Safe beside the store's
+// writer: it only ever puts want keys, never reads them.
 absl::Status AddChunkWants(Database& db, const std::vector<std::string>& hashes);
 absl::Status DropChunkWants(Database& db, const std::vector<std::string>& hashes);
 

@@ -14,23 +14,23 @@ void IndexBucketCache::Store(const std::string& key, const std::string& value) {
 
 absl::StatusOr<std::optional<std::string>> GroupIndexWriter::Get(std::string_view key) const {
   if (auto it = writes_.find(key); it != writes_.end()) return it->second;
-  if (!IsBucket(key)) return db_.Get(key);
-  // Buckets enter the cache when their group commits (Committed): the index rewrites
-  // every bucket it reads, so there is no need to cache reads.
+  if (!IsBucket(key)) return below_.Get(key);
+  // Buckets enter the cache when their group is built (FlushTo): the index rewrites every
+  // bucket it reads, so there is no need to cache reads.
   if (const std::string* cached = cache_.Find(std::string(key))) return *cached;
-  return db_.Get(key);
+  return below_.Get(key);
 }
 
 absl::Status GroupIndexWriter::Scan(std::string_view start, std::string_view end,
                                     const Visitor& visit) const {
-  // The group's writes merged over the committed keys (the database holds every committed
-  // index record; the cache only repeats some of them), the group's value winning.
+  // The group's writes merged over the keys below (which hold every index record of the
+  // groups before; the cache only repeats some of them), the group's value winning.
   auto it = writes_.lower_bound(start);
   auto in_range = [&](decltype(it) i) {
     return i != writes_.end() && (end.empty() || std::string_view(i->first) < end);
   };
   bool stopped = false;
-  absl::Status s = db_.Scan(start, end, [&](std::string_view key, std::string_view value) {
+  absl::Status s = below_.Scan(start, end, [&](std::string_view key, std::string_view value) {
     while (in_range(it) && std::string_view(it->first) < key) {
       if (!visit(it->first, it->second)) {
         stopped = true;
@@ -61,12 +61,9 @@ void GroupIndexWriter::Put(std::string_view key, std::string_view value) {
   writes_.insert_or_assign(std::string(key), std::string(value));
 }
 
-void GroupIndexWriter::FlushTo(BatchView& view) const {
-  for (const auto& [key, value] : writes_) view.Put(key, value);
-}
-
-void GroupIndexWriter::Committed() {
+void GroupIndexWriter::FlushTo(BatchView& view) {
   for (const auto& [key, value] : writes_) {
+    view.Put(key, value);
     if (IsBucket(key)) cache_.Store(key, value);
   }
 }

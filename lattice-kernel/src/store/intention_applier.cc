@@ -9,6 +9,7 @@
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
 #include "storage/keys.h"
+#include "store/parallel_signer.h"
 
 namespace lattice::kernel {
 namespace {
@@ -220,12 +221,32 @@ IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64
   if (witness != nullptr) *witness = record.witness();
   state_.applied_in_group.push_back(hash);
   if (state_.keep_applied_intentions) state_.applied_intentions.push_back(intention);
-  return Outcome(IngestOutcome::Kind::kApplied, hash, record.noop_reason());
+  IngestOutcome outcome = Outcome(IngestOutcome::Kind::kApplied, hash, record.noop_reason());
+  if (intention.signed_intention.signature().empty()) {
+    size_t kept_at = state_.keep_applied_intentions ? state_.applied_intentions.size() - 1 : kNotKept;
+    unsigned_.push_back({hash, std::move(record), kept_at});
+  }
+  return outcome;
+}
+
+void IntentionApplier::SignOwn(const KeyPair& key) {
+  if (unsigned_.empty()) return;
+  std::vector<v1::SignedIntention*> intentions;
+  intentions.reserve(unsigned_.size());
+  for (auto& pending : unsigned_) intentions.push_back(pending.record.mutable_intention());
+  SignAll(key, intentions);
+  for (auto& pending : unsigned_) {
+    const v1::SignedIntention& signed_intention = pending.record.intention();
+    view_.Put(keys::Intention(pending.hash), pending.record.SerializeAsString());
+    if (pending.kept_at != kNotKept) {
+      state_.applied_intentions[pending.kept_at].signed_intention.set_signature(
+          signed_intention.signature());
+    }
+  }
+  unsigned_.clear();
 }
 
 void IntentionApplier::Finish() { index_writer_.FlushTo(view_); }
-
-void IntentionApplier::Committed() { index_writer_.Committed(); }
 
 void IntentionApplier::ReleaseWaitingOn(const std::string& applied_hash) {
   // Iterative on purpose: a long parked chain must not recurse once per link.

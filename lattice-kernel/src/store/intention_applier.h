@@ -29,13 +29,11 @@ class IntentionApplier {
                    StateMachine& state_machine, HybridClock& clock, const AuthorPolicy& may_write)
       : store_id_(store_id), view_(view), state_(state), state_machine_(state_machine),
         clock_(clock), may_write_(may_write),
-        index_writer_(view.db(), state.index_buckets, sync_index_.options().prefix + "a") {}
+        index_writer_(view.below(), state.index_buckets, sync_index_.options().prefix + "a") {}
 
   // Puts what the group left for the end into the view. REQUIRES: called once, after the
-  // group's last intention and before the view is committed.
+  // group's last intention and SignOwn, and before the view is committed.
   void Finish();
-  // After the view is durably committed.
-  void Committed();
 
   // A foreign intention whose signature was verified.
   IngestOutcome Ingest(const DecodedIntention& intention);
@@ -45,7 +43,13 @@ class IntentionApplier {
 
   // Applies this node's own next intention, built by the writer from its tip and frontier:
   // its chain, authorship and uniqueness hold by construction, so they are not re-read.
+  // It may come unsigned (UnsignedIntention): its record then waits for SignOwn, and until
+  // then nothing may read that record's signature (the group's own later local writes only
+  // look for the records, or read their bodies).
   IngestOutcome ApplyOwn(const DecodedIntention& intention, uint64_t* witness);
+  // Signs the own intentions applied unsigned since the last call (on several cores when
+  // they are many) and completes their records and what the group keeps for listeners.
+  void SignOwn(const KeyPair& key);
 
   // Re-ingests held intentions whose time has come.
   void ReleaseHeld();
@@ -78,6 +82,15 @@ class IntentionApplier {
   // group's batch: the intentions of a group share most of their trie path, so each bucket
   // is written once per group rather than once per intention.
   GroupIndexWriter index_writer_;
+  // Own intentions applied unsigned: their records, and where the group keeps them for
+  // listeners (state_.applied_intentions; kNotKept when it does not).
+  struct Unsigned {
+    std::string hash;
+    v1::StoredIntention record;
+    size_t kept_at;
+  };
+  static constexpr size_t kNotKept = static_cast<size_t>(-1);
+  std::vector<Unsigned> unsigned_;
 };
 
 }  // namespace lattice::kernel

@@ -1,6 +1,6 @@
 // Runs posted work in the order posted, on a thread of its own that starts with the first
-// post. The store's group leader hands it the completion of a group's calls when another
-// group is waiting, so that sending replies does not hold back the next commit.
+// post. The store's write pipeline hands it the completion of a group's calls while the
+// next group is built and committed, so that sending replies does not hold them back.
 #pragma once
 
 #include <condition_variable>

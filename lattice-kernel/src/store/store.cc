@@ -22,17 +22,10 @@
 #include "store/chunk_wants.h"
 #include "store/intention_applier.h"
 #include "store/sync_snapshot.h"
+#include "store/write_request.h"
 
 namespace lattice::kernel {
 namespace {
-
-// A group is cut at this many requests so one fsync never waits on an unbounded queue.
-constexpr size_t kMaxGroupRequests = 512;
-constexpr size_t kMaxGroupBytes = 16 << 20;
-constexpr auto kHeldRetryInterval = std::chrono::seconds(1);
-// Requests committed unsynced before a group is synced whatever it asks: bounds what a power
-// loss can take and what is held back from listeners, whatever the timer allows.
-constexpr uint64_t kMaxUnsyncedRequests = 4096;
 
 std::unique_ptr<StateMachine> MakeStateMachine(StoreType type) {
   if (type == StoreType::kChat) return std::make_unique<ChatStateMachine>();
@@ -61,58 +54,6 @@ std::string_view IngestKindName(IngestOutcome::Kind kind) {
   return "unknown";
 }
 
-// Lives on the submitting caller's stack until `done`; the leader of its group fills in
-// the results.
-struct Store::Request {
-  enum class Kind {
-    kLocalKv, kLocalChat, kLocalBuilt, kForeign, kVerify, kReexamine, kReleaseHeld, kExpire,
-    kSync
-  };
-  explicit Request(Kind k) : kind(k) {}
-
-  Kind kind;
-  std::vector<KvWrite> kv;
-  v1::ChatPayload chat;
-  std::string op_type;           // kLocalBuilt
-  PayloadBuilder build;          // kLocalBuilt
-  std::vector<DecodedIntention> foreign;
-  std::string scratch_dir;
-  std::string author;            // kReexamine
-  AuthorRights rights;           // kReexamine
-  uint64_t max_age_ms = 0;       // kExpire
-  Durability durability = Durability::kSynced;  // local writes
-  size_t bytes = 0;
-
-  // Guarded by queue_mutex_: set by the leader once the results below are final, and the
-  // cv wakes the caller for that, or to lead the next group. Unused by asynchronous
-  // requests, which the queue owns and the leader completes through `callback`.
-  bool done = false;
-  std::condition_variable cv;
-  WriteCallback callback;
-
-  // Filled while the group is processed; final once `done`.
-  absl::StatusOr<WriteReceipt> local_result = absl::UnknownError("not processed");
-  std::vector<IngestOutcome> foreign_results;
-  VerifyReport verify_report;
-  absl::StatusOr<uint64_t> count = uint64_t{0};  // kReexamine, kExpire
-
-  // Whether the group holding this request must be synced before it is acknowledged. Held
-  // releases and expiries acknowledge nothing to anyone and are redone if lost.
-  bool NeedsSync() const {
-    switch (kind) {
-      case Kind::kLocalKv:
-      case Kind::kLocalChat:
-      case Kind::kLocalBuilt:
-        return durability == Durability::kSynced;
-      case Kind::kReleaseHeld:
-      case Kind::kExpire:
-        return false;
-      default:
-        return true;
-    }
-  }
-};
-
 Store::Store(Options options) : options_(std::move(options)) {}
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(Options options) {
@@ -132,6 +73,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Options options) {
   LATTICE_RETURN_IF_ERROR(store->LoadWriterState());
   // What an open finds is durable: LevelDB writes the log it replays out as a synced table.
   store->durable_witness_.store(store->state_.last_witness);
+  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  store->committer_ = std::thread([s = store.get()] { s->CommitterLoop(); });
   store->background_ = std::thread([s = store.get()] { s->BackgroundLoop(); });
   if (store->chunks_ != nullptr && store->options_.chunk_gc_interval_ms > 0) {
     store->gc_thread_ = std::thread([s = store.get()] { s->ChunkGcLoop(); });
@@ -180,17 +123,22 @@ Store::~Store() {
   }
   background_cv_.notify_all();
   if (background_.joinable()) background_.join();
+  // Requests queued before the close are still processed: the writer drains the queue,
+  // waits for the last commit, and stops.
+  writer_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
   {
-    // Requests queued before the close are still processed by their callers.
-    std::unique_lock lock(queue_mutex_);
-    drained_cv_.wait(lock, [&] { return queue_.empty() && !leading_; });
+    std::lock_guard lock(queue_mutex_);
+    committer_stopping_ = true;
   }
+  committer_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
   witness_cv_.notify_all();
   if (unsynced_requests_ > 0) {
-    // No one leads any more: this thread is the last writer. A close leaves every write
-    // durable, even if the flush below fails.
+    // The writer and the committer are gone: this thread is the last writer. A close leaves
+    // every write durable, even if the flush below fails.
     leveldb::WriteBatch barrier;
-    if (auto s = Commit(&barrier, /*sync=*/true); !s.ok()) {
+    if (auto s = Commit(&barrier, /*sync=*/true, last_witness_.load()); !s.ok()) {
       spdlog::warn("store {}: unsynced writes not synced at close: {}", FormatStoreId(options_.id),
                    s.message());
     }
@@ -210,16 +158,6 @@ absl::Status Store::LoadWriterState() {
 }
 
 namespace {
-
-// Whether `heads` are exactly `expected` (raw hashes, any order, no repeats counted twice).
-bool SameHeads(const v1::KvHeads& heads, const std::vector<std::string>& expected) {
-  std::set<std::string_view> want(expected.begin(), expected.end());
-  if (want.size() != static_cast<size_t>(heads.heads_size())) return false;
-  for (const auto& head : heads.heads()) {
-    if (want.count(head.hash()) == 0) return false;
-  }
-  return true;
-}
 
 // Checks a local kv write against the limits; `bytes` gets its size.
 absl::Status CheckKvWrite(const std::vector<KvWrite>& ops, size_t* bytes_out) {
@@ -332,145 +270,6 @@ absl::StatusOr<WriteReceipt> Store::SubmitLocal(Request& request) {
   return std::move(request.local_result);
 }
 
-bool Store::Submit(Request& request) {
-  std::unique_lock lock(queue_mutex_);
-  if (stopping_) return false;
-  queue_.push_back(&request);
-  request.cv.wait(lock, [&] { return request.done || (!leading_ && queue_.front() == &request); });
-  if (!request.done) Lead(lock);
-  return true;
-}
-
-void Store::SubmitAsync(std::unique_ptr<Request> request) {
-  std::unique_lock lock(queue_mutex_);
-  if (stopping_) {
-    lock.unlock();
-    request->callback(absl::UnavailableError("the store is closing"));
-    return;
-  }
-  queue_.push_back(request.release());
-  // With no leader, this caller leads: a lone write then runs on its own thread. Otherwise
-  // the leader takes it into a later group and this thread is free at once.
-  if (!leading_) Lead(lock);
-}
-
-void Store::Lead(std::unique_lock<std::mutex>& lock) {
-  leading_ = true;
-  std::vector<Request*> finished;
-  while (true) {
-    // The group stays at the front of the queue while it is processed; later arrivals
-    // queue behind it, and `leading_` keeps them from leading meanwhile.
-    std::vector<Request*> group = NextGroup();
-    lock.unlock();
-    CommitKind committed = ProcessGroup(group);
-    lock.lock();
-    switch (committed) {
-      case CommitKind::kNone:
-        break;
-      case CommitKind::kApplied:
-        if (!unsynced_since_) {
-          unsynced_since_ = std::chrono::steady_clock::now();
-          background_cv_.notify_all();  // its timer starts now
-        }
-        break;
-      case CommitKind::kSynced:
-        unsynced_since_.reset();
-        break;
-      case CommitKind::kFailed:
-        // Retried after another interval rather than at once, in a loop.
-        if (unsynced_since_) unsynced_since_ = std::chrono::steady_clock::now();
-        break;
-    }
-    for (Request* member : group) {
-      queue_.pop_front();
-      if (member->callback) {
-        finished.push_back(member);
-      } else {
-        member->done = true;
-        // Signalled under the lock: once `done` is visible the caller may return and
-        // destroy its request, cv included.
-        member->cv.notify_one();
-      }
-    }
-    if (!finished.empty()) {
-      if (!queue_.empty()) {
-        // Another group waits. Finishing a call sends its reply, tens of microseconds each:
-        // done here, they would hold that group back; done on the other thread, they
-        // overlap with its commit.
-        completions_.Post([calls = std::move(finished)] { FinishCalls(calls); });
-      } else {
-        lock.unlock();
-        FinishCalls(finished);
-        lock.lock();
-      }
-      finished.clear();
-    }
-    // Keep leading while the next request is asynchronous: no thread waits on it, and
-    // handing over to one would cost a wake-up per group.
-    if (queue_.empty() || !queue_.front()->callback) break;
-  }
-  leading_ = false;
-  if (!queue_.empty()) {
-    queue_.front()->cv.notify_one();  // a waiting caller leads the next group
-  } else {
-    drained_cv_.notify_all();
-  }
-}
-
-void Store::FinishCalls(const std::vector<Request*>& calls) {
-  for (Request* call : calls) {
-    std::unique_ptr<Request> owned(call);
-    owned->callback(std::move(owned->local_result));
-  }
-}
-
-std::vector<Store::Request*> Store::NextGroup() const {
-  // Verification and re-examination read (and rebuild) the whole store: they run against a
-  // quiet store, alone in their group, after everything queued before them.
-  auto runs_alone = [](const Request& r) {
-    return r.kind == Request::Kind::kVerify || r.kind == Request::Kind::kReexamine;
-  };
-  std::vector<Request*> group;
-  size_t bytes = 0;
-  for (Request* request : queue_) {
-    if (!group.empty()) {
-      // Verification runs against a quiet store: alone, after everything queued before it.
-      if (runs_alone(*request) || runs_alone(*group.front())) break;
-      if (group.size() >= kMaxGroupRequests || bytes + request->bytes > kMaxGroupBytes) break;
-    }
-    bytes += request->bytes;
-    group.push_back(request);
-  }
-  return group;
-}
-
-void Store::BackgroundLoop() {
-  using Clock = std::chrono::steady_clock;
-  const auto max_unsynced = std::chrono::milliseconds(options_.max_unsynced_ms);
-  std::unique_lock lock(queue_mutex_);
-  auto next_release = Clock::now() + kHeldRetryInterval;
-  while (!stopping_) {
-    auto wake = next_release;
-    if (unsynced_since_) wake = std::min(wake, *unsynced_since_ + max_unsynced);
-    background_cv_.wait_until(lock, wake);
-    if (stopping_) break;
-    auto now = Clock::now();
-    Request::Kind kind;
-    if (unsynced_since_ && now >= *unsynced_since_ + max_unsynced) {
-      kind = Request::Kind::kSync;
-    } else if (now >= next_release) {
-      kind = Request::Kind::kReleaseHeld;
-      next_release = now + kHeldRetryInterval;
-    } else {
-      continue;  // woken early: an unsynced commit started the timer
-    }
-    lock.unlock();
-    Request request(kind);
-    Submit(request);
-    lock.lock();
-  }
-}
-
 std::vector<IngestOutcome> Store::Ingest(const std::vector<v1::SignedIntention>& intentions) {
   std::vector<IngestOutcome> outcomes(intentions.size());
   Request request(Request::Kind::kForeign);
@@ -527,43 +326,6 @@ absl::StatusOr<uint64_t> Store::ExpireFloating(uint64_t max_age_ms) {
   return std::move(request.count);
 }
 
-void Store::PublishCommit(bool durable) {
-  last_witness_.store(state_.last_witness);
-  floating_count_.store(state_.floating_total);
-  noop_count_.store(state_.noops);
-  if (durable) {
-    if (!unsynced_hashes_.empty()) {
-      // The groups committed unsynced before this one are durable with it: listeners get
-      // them first, in witness order.
-      unsynced_hashes_.insert(unsynced_hashes_.end(), state_.applied_in_group.begin(),
-                              state_.applied_in_group.end());
-      state_.applied_in_group = std::move(unsynced_hashes_);
-      unsynced_intentions_.insert(unsynced_intentions_.end(),
-                                  std::make_move_iterator(state_.applied_intentions.begin()),
-                                  std::make_move_iterator(state_.applied_intentions.end()));
-      state_.applied_intentions = std::move(unsynced_intentions_);
-      unsynced_hashes_.clear();
-      unsynced_intentions_.clear();
-    }
-    NotifyApplied();
-  } else {
-    unsynced_hashes_.insert(unsynced_hashes_.end(), state_.applied_in_group.begin(),
-                            state_.applied_in_group.end());
-    unsynced_intentions_.insert(unsynced_intentions_.end(),
-                                std::make_move_iterator(state_.applied_intentions.begin()),
-                                std::make_move_iterator(state_.applied_intentions.end()));
-    state_.applied_in_group.clear();
-    state_.applied_intentions.clear();
-  }
-  {
-    // Taken between the store and the notify so a waiter cannot check, miss, then sleep.
-    std::lock_guard lock(witness_mutex_);
-  }
-  witness_cv_.notify_all();
-  std::lock_guard lock(witness_listeners_mutex_);
-  for (const auto& [id, wake] : witness_listeners_) wake();
-}
-
 uint64_t Store::SubscribeWitness(std::function<void()> wake) {
   std::lock_guard lock(witness_listeners_mutex_);
   uint64_t id = next_witness_listener_id_++;
@@ -574,70 +336,6 @@ uint64_t Store::SubscribeWitness(std::function<void()> wake) {
 void Store::UnsubscribeWitness(uint64_t id) {
   std::lock_guard lock(witness_listeners_mutex_);
   witness_listeners_.erase(id);
-}
-
-namespace {
-
-// Builds the body of this node's next intention in the store: the author chain continues
-// from the node's tip and the deps cite the frontier, so the new intention causally follows
-// everything applied here (including every head a kv write replaces). `must_cite` (a chat
-// reply's parent, the intentions of an fs delta's base versions) come first, so the frontier
-// cut at limits::kMaxDeps never drops them: the state machines check those directly.
-v1::Intention NextLocalBody(const std::string& store_id, const KeyPair& identity,
-                            const WriterState& state, HlcStamp hlc, std::string_view op_type,
-                            std::string payload, const std::vector<std::string>& must_cite) {
-  v1::Intention body;
-  body.set_store_id(store_id);
-  body.set_author(identity.public_key);
-  body.set_seq(state.own_seq + 1);
-  body.set_prev(state.own_tip);
-  body.mutable_hlc()->set_wall_ms(hlc.wall_ms);
-  body.mutable_hlc()->set_counter(hlc.counter);
-  for (const auto& cite : must_cite) {
-    if (static_cast<size_t>(body.deps_size()) >= limits::kMaxDeps) break;
-    if (cite.empty() || cite == state.own_tip) continue;
-    if (std::find(body.deps().begin(), body.deps().end(), cite) != body.deps().end()) continue;
-    body.add_deps(cite);
-  }
-  const size_t cited = static_cast<size_t>(body.deps_size());
-  for (const auto& tip : state.frontier) {
-    if (static_cast<size_t>(body.deps_size()) >= limits::kMaxDeps) break;
-    if (tip == state.own_tip) continue;
-    if (std::find(body.deps().begin(), body.deps().begin() + static_cast<int>(cited), tip) !=
-        body.deps().begin() + static_cast<int>(cited)) {
-      continue;
-    }
-    body.add_deps(tip);
-  }
-  body.set_op_type(std::string(op_type));
-  body.set_payload(std::move(payload));
-  return body;
-}
-
-}  // namespace
-
-void Store::NotifyApplied() {
-  std::vector<std::string> hashes = std::move(state_.applied_in_group);
-  state_.applied_in_group.clear();
-  std::vector<DecodedIntention> kept = std::move(state_.applied_intentions);
-  state_.applied_intentions.clear();
-  if (hashes.empty()) return;
-  std::lock_guard lock(listeners_mutex_);
-  if (listeners_.empty()) return;
-  if (kept.size() == hashes.size()) {
-    for (const auto& [id, listener] : listeners_) listener(kept);
-    return;
-  }
-  // The first listener arrived during this group: read back what it applied.
-  std::vector<DecodedIntention> applied;
-  applied.reserve(hashes.size());
-  for (const auto& hash : hashes) {
-    auto found = FindIntention(hash);
-    if (!found.ok()) continue;
-    auto decoded = DecodeTrusted(*found);
-    if (decoded.ok()) applied.push_back(*std::move(decoded));
-  }
-  for (const auto& [id, listener] : listeners_) listener(applied);
 }
 
 uint64_t Store::Subscribe(AppliedListener listener) {
@@ -780,233 +478,6 @@ std::vector<Store::FloatingInfo> Store::Floating(size_t max) const {
     return out.size() < max;
   });
   return out;
-}
-
-absl::Status Store::Commit(leveldb::WriteBatch* batch, bool sync) {
-  // Chunks first: an intention made durable must not cite a chunk a crash could lose. An
-  // unsynced commit syncs neither (a power cut may lose both, or leave a version whose chunks
-  // are gone, which a read then reports and wants again from a peer).
-  if (sync && chunks_ != nullptr) LATTICE_RETURN_IF_ERROR(chunks_->Sync());
-  LATTICE_RETURN_IF_ERROR(db_->Write(batch, sync));
-  if (sync) {
-    // The log is synced, and LevelDB synced every earlier log as it sealed it
-    // (SealedLogEnv): everything applied so far is durable.
-    unsynced_requests_ = 0;
-    durable_witness_.store(state_.last_witness);
-  }
-  return absl::OkStatus();
-}
-
-Store::CommitKind Store::ProcessGroup(const std::vector<Request*>& group) {
-  if (group.front()->kind == Request::Kind::kVerify) {
-    // Alone in its group (NextGroup), after every earlier group's commit.
-    group.front()->verify_report = VerifyQuiet(group.front()->scratch_dir);
-    return CommitKind::kNone;
-  }
-  if (group.front()->kind == Request::Kind::kReexamine) {
-    group.front()->count = ReexamineQuiet(group.front()->author, group.front()->rights);
-    return unsynced_requests_ == 0 ? CommitKind::kSynced : CommitKind::kNone;
-  }
-  state_.applied_in_group.clear();
-  state_.applied_intentions.clear();
-  // With a chunk store the group's intentions are kept to find the chunks they cite.
-  state_.keep_applied_intentions = has_listeners_.load() || chunks_ != nullptr;
-  BatchView view(*db_);
-  IntentionApplier applier(options_.id, view, state_, *state_machine_, *options_.clock,
-                           options_.may_write);
-
-  for (Request* request : group) {
-    switch (request->kind) {
-      case Request::Kind::kVerify:
-      case Request::Kind::kReexamine:
-        break;  // never grouped with others
-      case Request::Kind::kSync:
-        break;  // completed once the group is committed
-      case Request::Kind::kReleaseHeld:
-        applier.ReleaseHeld();
-        break;
-      case Request::Kind::kExpire: {
-        uint64_t now = options_.clock->WallMs();
-        request->count = applier.ExpireFloating(now > request->max_age_ms ? now - request->max_age_ms : 0);
-        break;
-      }
-      case Request::Kind::kForeign:
-        for (const auto& intention : request->foreign) {
-          request->foreign_results.push_back(applier.Ingest(intention));
-        }
-        break;
-      case Request::Kind::kLocalKv:
-      case Request::Kind::kLocalChat:
-      case Request::Kind::kLocalBuilt: {
-        std::string payload;
-        std::vector<std::string> must_cite;
-        std::string_view op_type;
-        if (request->kind == Request::Kind::kLocalKv) {
-          op_type = kOpKv;
-          v1::KvPayload kv;
-          bool refused = false;
-          for (const auto& write : request->kv) {
-            v1::KvOp* op = kv.add_ops();
-            op->set_key(write.key);
-            op->set_value(write.value);
-            op->set_tombstone(write.tombstone);
-            v1::KvHeads heads = ReadHeads(view, write.key);
-            for (const auto& head : heads.heads()) op->add_replaces(head.hash());
-            if (write.expected_heads && !SameHeads(heads, *write.expected_heads)) {
-              request->local_result = absl::AbortedError(fmt::format(
-                  "the key {} changed: its heads are not the ones the write expects",
-                  Quote(write.key)));
-              refused = true;
-              break;
-            }
-          }
-          if (refused) break;
-          if (options_.type == StoreType::kRoot) {
-            // Refused here rather than signed into a no-op.
-            if (auto allowed = CheckRootWrite(options_.identity->public_key, kv); !allowed.ok()) {
-              request->local_result = allowed;
-              break;
-            }
-          }
-          payload = kv.SerializeAsString();
-        } else if (request->kind == Request::Kind::kLocalBuilt) {
-          op_type = request->op_type;
-          absl::StatusOr<std::string> built = request->build(view);
-          if (!built.ok()) {
-            request->local_result = built.status();
-            break;
-          }
-          payload = *std::move(built);
-          if (op_type == kOpFs) {
-            // A write in delta form is resolved against its base on every node only when
-            // this intention cites the base's (fs.proto, FsWrite.base).
-            v1::FsPayload fs;
-            if (fs.ParseFromString(payload)) {
-              for (auto& hash : FsBaseIntentions(fs)) must_cite.push_back(std::move(hash));
-            }
-          }
-        } else {
-          op_type = kOpChat;
-          const auto& chat = request->chat;
-          std::string ref;
-          if (chat.has_reply()) ref = chat.reply().ref();
-          if (chat.has_react()) ref = chat.react().ref();
-          if (!ref.empty() && !view.Contains(keys::Intention(ref))) {
-            request->local_result = absl::NotFoundError(
-                fmt::format("no message {} in this store", ToHex(ref)));
-            break;
-          }
-          if (!ref.empty()) must_cite.push_back(std::move(ref));
-          payload = chat.SerializeAsString();
-        }
-        if (options_.may_write) {
-          // A revoked node's write would count nowhere: refuse it rather than keep it here.
-          AuthorRights own = options_.may_write(options_.identity->public_key, view);
-          if (own.member && own.Voids(state_.own_seq + 1)) {
-            request->local_result = absl::PermissionDeniedError(fmt::format(
-                "{}: this node's writes to the mesh's stores count nowhere",
-                own.void_reason.empty() ? "this node was revoked" : own.void_reason));
-            break;
-          }
-        }
-        HlcStamp hlc = options_.clock->Now();
-        DecodedIntention intention =
-            SignIntention(*options_.identity,
-                          NextLocalBody(options_.id, *options_.identity, state_, hlc, op_type,
-                                        std::move(payload), must_cite));
-        uint64_t witness = 0;
-        IngestOutcome outcome = applier.ApplyOwn(intention, &witness);
-        if (outcome.kind != IngestOutcome::Kind::kApplied) {
-          request->local_result = absl::FailedPreconditionError(outcome.reason);
-          break;
-        }
-        if (!outcome.reason.empty()) {
-          // Our own write was validated before it was built; a no-op here is a bug.
-          request->local_result = absl::InternalError("local write became a no-op: " + outcome.reason);
-        } else {
-          request->local_result = WriteReceipt{intention.hash, witness, hlc};
-        }
-        state_.own_seq = intention.body.seq();
-        state_.own_tip = intention.hash;
-        break;
-      }
-    }
-  }
-
-  applier.Finish();
-  state_.FlushFrontier(view);
-  bool wants_recorded = false;
-  if (chunks_ != nullptr) {
-    for (const auto& intention : state_.applied_intentions) {
-      auto cited = ChunksCitedBy(intention.body.op_type(), intention.body.payload());
-      if (cited.empty()) continue;
-      auto recorded = RecordChunkWants(view, *chunks_, cited);
-      if (!recorded.ok()) {
-        view.Fail(recorded.status());
-      } else if (*recorded > 0) {
-        wants_recorded = true;
-      }
-    }
-  }
-  absl::Status commit = view.status();
-  // The one decision of a group's durability: synced when any of its requests must be
-  // acknowledged durable, or when too much is unsynced already.
-  bool sync = unsynced_requests_ >= kMaxUnsyncedRequests ||
-              std::any_of(group.begin(), group.end(), [](const Request* r) { return r->NeedsSync(); });
-  auto complete_barriers = [&] {
-    for (Request* request : group) {
-      if (request->kind != Request::Kind::kSync) continue;
-      request->local_result = WriteReceipt{"", durable_witness_.load(), {}};
-    }
-  };
-  // A group that changed nothing (duplicates only, nothing held was due, a barrier with
-  // nothing unsynced) commits nothing: what it read is durable already, since LevelDB shows
-  // a synced write only once synced, and an unsynced one is synced by the empty batch below.
-  if (commit.ok() && view.empty() && (!sync || unsynced_requests_ == 0)) {
-    complete_barriers();
-    return CommitKind::kNone;
-  }
-  if (commit.ok()) commit = Commit(view.batch(), sync);
-  if (commit.ok() && wants_recorded) chunk_wants_generation_.fetch_add(1);
-  if (commit.ok()) {
-    if (!sync) unsynced_requests_ += group.size();
-    applier.Committed();
-    PublishCommit(sync);
-    complete_barriers();
-    return sync ? CommitKind::kSynced : CommitKind::kApplied;
-  }
-  spdlog::error("store {}: commit of {} requests failed: {}", FormatStoreId(options_.id),
-                group.size(), commit.message());
-  if (auto s = LoadWriterState(); !s.ok()) {
-    spdlog::error("store {}: reloading writer state failed: {}", FormatStoreId(options_.id),
-                  s.message());
-  }
-  for (Request* request : group) {
-    switch (request->kind) {
-      case Request::Kind::kVerify:
-      case Request::Kind::kReexamine:
-      case Request::Kind::kReleaseHeld:
-        break;
-      case Request::Kind::kSync:
-        request->local_result = commit;
-        break;
-      case Request::Kind::kExpire:
-        request->count = commit;
-        break;
-      case Request::Kind::kForeign:
-        for (auto& outcome : request->foreign_results) {
-          outcome.kind = IngestOutcome::Kind::kRejected;
-          outcome.reason = std::string(commit.message());
-        }
-        break;
-      case Request::Kind::kLocalKv:
-      case Request::Kind::kLocalChat:
-      case Request::Kind::kLocalBuilt:
-        if (request->local_result.ok()) request->local_result = commit;
-        break;
-    }
-  }
-  return CommitKind::kFailed;
 }
 
 absl::StatusOr<std::vector<std::string>> Store::WantedChunks(size_t max,
@@ -1162,8 +633,9 @@ absl::StatusOr<uint64_t> Store::ReexamineQuiet(const std::string& author,
   state_.noops_dirty = true;
   state_.FlushFrontier(view);
   absl::Status commit = view.status();
-  if (commit.ok()) commit = Commit(view.batch(), /*sync=*/true);
+  if (commit.ok()) commit = Commit(view.batch(), /*sync=*/true, state_.last_witness);
   if (!commit.ok()) {
+    (void)db_->ReopenAfterFailure();
     (void)LoadWriterState();
     return commit;
   }

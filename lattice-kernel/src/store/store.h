@@ -1,8 +1,13 @@
 // One store: its LevelDB, its state machine and its write queue. Local writes and foreign
-// intentions queue up; the caller at the head of the queue becomes the group's leader,
-// applies every queued request into one WriteBatch and makes it durable with one fsync
-// (group commit) before any of them is acknowledged. As in LevelDB's own write path, the
-// leader is a caller's thread, so a lone write never waits for another thread to wake.
+// intentions queue up; the store's own writer thread takes what is queued as one group,
+// applies it into one WriteBatch and has it made durable with one fsync (group commit)
+// before any of it is acknowledged. No caller's thread ever waits for a disk: an RPC
+// handler only queues its write, and the reply is sent once the group is durable.
+// The writer pipelines: while one group is written and fsynced by the store's committer
+// thread, the writer already builds the next one (signs, reads heads, fills its batch)
+// over the first one's writes; a group is acknowledged only after the fsync of its own
+// commit, and commits go to the disk in queue order. A lone write is committed by the
+// writer itself, without waking the committer.
 // A local write may instead be acknowledged once applied (Durability::kApplied): a group of
 // only such writes is committed without the fsync, and a later synced group, a sync barrier
 // (Store::Sync) or the timer of Options::max_unsynced_ms makes it durable.
@@ -109,12 +114,12 @@ struct AuthorRights {
 
 // Decides what `author` may write to this store. `own` is the store's batch being built, so
 // a policy that reads the store itself (a root store deciding its own writers) sees the
-// intentions applied earlier in the same group. Called by the group's leader while it
+// intentions applied earlier in the same group. Called by the store's writer while it
 // applies; must not write to the same store.
 using AuthorPolicy = std::function<AuthorRights(std::string_view author, BatchView& own)>;
 
-// Thread-safe: every public method may be called from any thread. Writes are applied by one
-// leader at a time, so the writer state needs no lock of its own.
+// Thread-safe: every public method may be called from any thread. Writes are applied by the
+// store's one writer thread, so the writer state needs no lock of its own.
 class Store {
  public:
   struct Options {
@@ -162,24 +167,26 @@ class Store {
   absl::StatusOr<WriteReceipt> WriteChat(v1::ChatPayload op,
                                          Durability durability = Durability::kSynced);
 
-  // Receives the outcome of an asynchronous write, once. Runs on the thread that committed
-  // the write's group (the caller's own when it led, before WriteKvAsync returned); must be
-  // quick and must not wait for a write of this store.
+  // Receives the outcome of an asynchronous write, once. Runs on one of the store's own
+  // threads (on the caller's, before the call returns, only for a write refused at once:
+  // the limits, a closing store); must be quick and must not wait for a write of this
+  // store.
   using WriteCallback = std::function<void(absl::StatusOr<WriteReceipt>)>;
   // WriteKv for callers that must not block a thread per write (the RPC handlers): the
   // write joins the queue and `done` runs once it is durable or failed (at once for a
-  // write the limits refuse). When no group is being committed the caller's thread leads
-  // the next one, so it may block for that commit; otherwise it returns at once.
+  // write the limits refuse). Returns at once: the store's writer does the rest.
   void WriteKvAsync(std::vector<KvWrite> ops, WriteCallback done,
                     Durability durability = Durability::kSynced);
   void WriteChatAsync(v1::ChatPayload op, WriteCallback done,
                       Durability durability = Durability::kSynced);
 
-  // Builds the payload of a local write from the state as the group's leader sees it (the
-  // committed state plus the group's earlier writes), so a check such as "the name is free"
-  // and the write that relies on it cannot be separated by another local write. Runs on the
-  // leader's thread; returns the payload, or the error the write fails with (nothing is
-  // signed then). Must be quick and must not call into this store.
+  // Builds the payload of a local write from the state as the store's writer sees it (what
+  // every earlier write left, committed or being committed, plus the group's earlier
+  // writes), so a check such as "the name is free" and the write that relies on it cannot
+  // be separated by another local write. Runs on the writer's thread, possibly more than
+  // once (again when the group it was built over failed to commit); returns the payload, or
+  // the error the write fails with (nothing is signed then). Must be quick and must not call
+  // into this store.
   using PayloadBuilder = std::function<absl::StatusOr<std::string>(BatchView& view)>;
   void WriteBuiltAsync(std::string_view op_type, PayloadBuilder build, WriteCallback done,
                        Durability durability = Durability::kSynced);
@@ -298,46 +305,68 @@ class Store {
   uint64_t noop_count() const { return noop_count_.load(); }
 
   // Called after each durable commit with the intentions it applied, in witness order
-  // (replication pushes them to peers), by the group's leader, one commit at a time. Must
-  // be quick and must not write to this store. Returns an id for Unsubscribe.
+  // (replication pushes them to peers), by the thread that committed it, one commit at a
+  // time. Must be quick and must not write to this store. Returns an id for Unsubscribe.
   using AppliedListener = std::function<void(const std::vector<DecodedIntention>& applied)>;
   uint64_t Subscribe(AppliedListener listener);
   void Unsubscribe(uint64_t id);
   absl::StatusOr<std::string> StateHash() const;
 
  private:
-  struct Request;
-  // How a group ended, for the leader's bookkeeping under queue_mutex_.
+  struct Request;     // store/write_request.h
+  struct BuiltGroup;  // store/write_request.h
+  // How a group's commit ended, for the bookkeeping under queue_mutex_.
   enum class CommitKind { kNone, kApplied, kSynced, kFailed };
 
   explicit Store(Options options);
   absl::Status LoadWriterState();
-  // Queues `request` and returns once it is processed: either by the leader of an earlier
-  // group, or by this thread as the leader of the next one. False when the store is closing.
+
+  // The write pipeline (store/group_commit.cc). Every request joins queue_ and is completed
+  // in queue order. The writer thread takes the requests not yet taken as one group, builds
+  // it (BuildGroup), and commits it itself when nothing waits behind it, or hands it to the
+  // committer thread and builds the next group meanwhile, over the first one's writes. At
+  // most one group is being committed at a time.
+  //
+  // Queues `request` and returns once it is completed. False when the store is closing.
   bool Submit(Request& request);
-  // Queues an asynchronous request (one with a callback); leads if no one is leading.
+  // Queues an asynchronous request (one with a callback) and returns at once.
   void SubmitAsync(std::unique_ptr<Request> request);
-  // REQUIRES: `lock` holds queue_mutex_, no one leads and queue_ is not empty. Commits
-  // groups from the front of the queue, completing their requests, until the queue is
-  // empty or its front is a waiting caller, which it then wakes to lead.
-  void Lead(std::unique_lock<std::mutex>& lock);
-  // REQUIRES: queue_mutex_ held and queue_ not empty. The requests one group takes from the
-  // front of the queue: a verification always runs alone.
+  void WriterLoop();
+  void CommitterLoop();
+  // REQUIRES: queue_mutex_ held and requests not yet taken. The requests the next group
+  // takes: a verification or re-examination always runs alone.
   std::vector<Request*> NextGroup() const;
-  // Runs the callbacks of asynchronous requests the leader completed, and frees them.
+  // The writer: applies `requests` into a batch over the database, seen with `in_flight`
+  // (the writes of the group being committed, or null) over it. Defined in
+  // store/group_build.cc.
+  std::shared_ptr<BuiltGroup> BuildGroup(std::vector<Request*> requests,
+                                         std::shared_ptr<const BatchView::Writes> in_flight);
+  // The writer, with nothing being committed: a verification or a re-examination.
+  CommitKind RunAlone(Request& request);
+  // The commit stage (one group at a time, in queue order): writes the group's batch,
+  // fsynced when one of its requests or the unsynced backlog asks for it, and fills in what
+  // is final only then (barriers, failures).
+  CommitKind CommitGroup(BuiltGroup& built);
+  // REQUIRES: `lock` holds queue_mutex_, `group` is at the front of queue_, just committed
+  // or run, and in_flight_ is null. Completes it: wakes its blocking callers and has its
+  // callbacks run in queue order, by the completions thread or, when `inline_calls` (the
+  // writer, after a commit of its own) and nothing else is queued, right here with the
+  // lock released.
+  void CompleteGroup(const std::vector<Request*>& group, CommitKind kind,
+                     std::unique_lock<std::mutex>& lock, bool inline_calls);
+  // Runs the callbacks of asynchronous requests, and frees them.
   static void FinishCalls(const std::vector<Request*>& calls);
-  CommitKind ProcessGroup(const std::vector<Request*>& group);
   // Until the store closes: queues a release of held intentions every kHeldRetryInterval,
   // and a sync barrier once writes have been unsynced for max_unsynced_ms.
   void BackgroundLoop();
-  void NotifyApplied();
+  void NotifyApplied(std::vector<std::string> hashes, std::vector<DecodedIntention> kept);
   // After a commit: publishes the counters and wakes watchers; tells listeners once it is
   // durable (`durable`), so peers never hold an intention this node could lose and then
   // sign again differently.
-  void PublishCommit(bool durable);
-  // The one place a group's batch is written. `sync`: the log is fsynced, and everything
-  // applied before is durable with it. Otherwise the batch is applied only.
-  absl::Status Commit(leveldb::WriteBatch* batch, bool sync);
+  void PublishCommit(BuiltGroup& built, bool durable);
+  // The one place a batch is written. `sync`: the log is fsynced, and everything applied
+  // before is durable with it, up to `last_witness`. Otherwise the batch is applied only.
+  absl::Status Commit(leveldb::WriteBatch* batch, bool sync, uint64_t last_witness);
 
   VerifyReport VerifyQuiet(const std::string& scratch_dir);
   absl::StatusOr<WriteReceipt> SubmitLocal(Request& request);
@@ -356,12 +385,13 @@ class Store {
   std::thread gc_thread_;
   std::unique_ptr<StateMachine> state_machine_;
 
-  WriterState state_;  // the leader's only; reloaded from the database after a failed commit
+  WriterState state_;  // the writer's only; reloaded from the database after a failed commit
 
   std::atomic<uint64_t> last_witness_{0};
   std::atomic<uint64_t> durable_witness_{0};
-  // The leader's only: requests committed since the last synced commit, and the intentions
-  // they applied, held back from listeners until durable.
+  // The commit stage's only (one commit at a time, handed over under queue_mutex_):
+  // requests committed since the last synced commit, and the intentions they applied, held
+  // back from listeners until durable.
   uint64_t unsynced_requests_ = 0;
   std::vector<std::string> unsynced_hashes_;
   std::vector<DecodedIntention> unsynced_intentions_;
@@ -379,16 +409,31 @@ class Store {
   std::atomic<bool> has_listeners_{false};  // !listeners_.empty(), read without the lock
 
   std::mutex queue_mutex_;
-  std::deque<Request*> queue_;  // the front group belongs to the leader until it is done
-  bool leading_ = false;        // a caller is committing groups from the front of queue_
-  bool stopping_ = false;
+  std::deque<Request*> queue_;  // every request not yet completed, in order
+  size_t taken_ = 0;            // the first taken_ of queue_ are in groups built or building
+  bool stopping_ = false;       // no more requests; the writer drains the queue and stops
+  bool committer_stopping_ = false;
+  // The group being committed, by the writer or the committer; null when none is.
+  std::shared_ptr<BuiltGroup> in_flight_;
+  bool handed_over_ = false;    // in_flight_ waits for the committer
+  // Failed group commits so far: the writer reloads its state after one, and builds again
+  // a group it built over the one that failed.
+  uint64_t failed_commits_ = 0;
+  // Callbacks posted to completions_ and not yet run: while any are, later ones are posted
+  // too, so callbacks run in queue order.
+  std::atomic<uint64_t> posted_calls_{0};
   // When the oldest unsynced commit was made; empty while everything is durable.
   std::optional<std::chrono::steady_clock::time_point> unsynced_since_;
-  std::condition_variable drained_cv_;  // the queue became empty (the destructor waits)
+  std::condition_variable writer_cv_;     // requests to take, or stopping
+  std::condition_variable committer_cv_;  // a group handed over, or the committer stops
+  std::condition_variable committed_cv_;  // in_flight_ became null
   std::condition_variable background_cv_;
   std::thread background_;
-  // Completes a group's asynchronous calls while the leader commits the next group.
-  // Declared last: destroyed first, after the queue has drained, running what is left.
+  std::thread writer_;
+  std::thread committer_;
+  // Runs a group's callbacks (sending replies, tens of microseconds each) while the next
+  // group is built and committed. Declared last: destroyed first, after the threads above
+  // have stopped, running what is left.
   SerialExecutor completions_;
 };
 

@@ -1,0 +1,241 @@
+// Store::BuildGroup: the writer applies one group's requests into its batch. Local writes
+// are built here (heads read, compare-and-set checked, payload planned against the state the
+// writer sees), stamped, applied, and signed together at the end of the group; foreign
+// intentions are applied or parked; the group's durability is decided at its commit.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "lattice/common/hex.h"
+#include "lattice/common/limits.h"
+#include "lattice/common/quote.h"
+#include "lattice/v1/fs.pb.h"
+#include "state/chat_state.h"
+#include "state/fs_payload.h"
+#include "state/kv_state.h"
+#include "state/root_rules.h"
+#include "storage/keys.h"
+#include "store/chunk_wants.h"
+#include "store/intention_applier.h"
+#include "store/write_request.h"
+
+namespace lattice::kernel {
+namespace {
+
+// Whether `heads` are exactly `expected` (raw hashes, any order, no repeats counted twice).
+bool SameHeads(const v1::KvHeads& heads, const std::vector<std::string>& expected) {
+  std::set<std::string_view> want(expected.begin(), expected.end());
+  if (want.size() != static_cast<size_t>(heads.heads_size())) return false;
+  for (const auto& head : heads.heads()) {
+    if (want.count(head.hash()) == 0) return false;
+  }
+  return true;
+}
+
+// Builds the body of this node's next intention in the store: the author chain continues
+// from the node's tip and the deps cite the frontier, so the new intention causally follows
+// everything applied here (including every head a kv write replaces). `must_cite` (a chat
+// reply's parent, the intentions of an fs delta's base versions) come first, so the frontier
+// cut at limits::kMaxDeps never drops them: the state machines check those directly.
+v1::Intention NextLocalBody(const std::string& store_id, const KeyPair& identity,
+                            const WriterState& state, HlcStamp hlc, std::string_view op_type,
+                            std::string payload, const std::vector<std::string>& must_cite) {
+  v1::Intention body;
+  body.set_store_id(store_id);
+  body.set_author(identity.public_key);
+  body.set_seq(state.own_seq + 1);
+  body.set_prev(state.own_tip);
+  body.mutable_hlc()->set_wall_ms(hlc.wall_ms);
+  body.mutable_hlc()->set_counter(hlc.counter);
+  for (const auto& cite : must_cite) {
+    if (static_cast<size_t>(body.deps_size()) >= limits::kMaxDeps) break;
+    if (cite.empty() || cite == state.own_tip) continue;
+    if (std::find(body.deps().begin(), body.deps().end(), cite) != body.deps().end()) continue;
+    body.add_deps(cite);
+  }
+  const size_t cited = static_cast<size_t>(body.deps_size());
+  for (const auto& tip : state.frontier) {
+    if (static_cast<size_t>(body.deps_size()) >= limits::kMaxDeps) break;
+    if (tip == state.own_tip) continue;
+    if (std::find(body.deps().begin(), body.deps().begin() + static_cast<int>(cited), tip) !=
+        body.deps().begin() + static_cast<int>(cited)) {
+      continue;
+    }
+    body.add_deps(tip);
+  }
+  body.set_op_type(std::string(op_type));
+  body.set_payload(std::move(payload));
+  return body;
+}
+
+}  // namespace
+
+std::shared_ptr<Store::BuiltGroup> Store::BuildGroup(
+    std::vector<Request*> requests, std::shared_ptr<const BatchView::Writes> in_flight) {
+  auto built = std::make_shared<BuiltGroup>();
+  built->requests = std::move(requests);
+  built->below = std::make_unique<LayeredReader>(*db_, std::move(in_flight));
+  built->view = std::make_unique<BatchView>(*built->below);
+  BatchView& view = *built->view;
+  state_.applied_in_group.clear();
+  state_.applied_intentions.clear();
+  // With a chunk store the group's intentions are kept to find the chunks they cite.
+  state_.keep_applied_intentions = has_listeners_.load() || chunks_ != nullptr;
+  const bool sign_at_once = options_.type == StoreType::kRoot;
+  IntentionApplier applier(options_.id, view, state_, *state_machine_, *options_.clock,
+                           options_.may_write);
+
+  for (Request* request : built->requests) {
+    // What comes next may read this node's earlier records of the group whole.
+    if (!request->IsLocalWrite()) applier.SignOwn(*options_.identity);
+    switch (request->kind) {
+      case Request::Kind::kVerify:
+      case Request::Kind::kReexamine:
+        break;  // never grouped with others
+      case Request::Kind::kSync:
+        break;  // completed once the group is committed
+      case Request::Kind::kReleaseHeld:
+        applier.ReleaseHeld();
+        break;
+      case Request::Kind::kExpire: {
+        uint64_t now = options_.clock->WallMs();
+        request->count = applier.ExpireFloating(now > request->max_age_ms ? now - request->max_age_ms : 0);
+        break;
+      }
+      case Request::Kind::kForeign:
+        for (const auto& intention : request->foreign) {
+          request->foreign_results.push_back(applier.Ingest(intention));
+        }
+        break;
+      case Request::Kind::kLocalKv:
+      case Request::Kind::kLocalChat:
+      case Request::Kind::kLocalBuilt: {
+        std::string payload;
+        std::vector<std::string> must_cite;
+        std::string_view op_type;
+        if (request->kind == Request::Kind::kLocalKv) {
+          op_type = kOpKv;
+          v1::KvPayload kv;
+          bool refused = false;
+          for (const auto& write : request->kv) {
+            v1::KvOp* op = kv.add_ops();
+            op->set_key(write.key);
+            op->set_value(write.value);
+            op->set_tombstone(write.tombstone);
+            v1::KvHeads heads = ReadHeads(view, write.key);
+            for (const auto& head : heads.heads()) op->add_replaces(head.hash());
+            if (write.expected_heads && !SameHeads(heads, *write.expected_heads)) {
+              request->local_result = absl::AbortedError(fmt::format(
+                  "the key {} changed: its heads are not the ones the write expects",
+                  Quote(write.key)));
+              refused = true;
+              break;
+            }
+          }
+          if (refused) break;
+          if (options_.type == StoreType::kRoot) {
+            // Refused here rather than signed into a no-op.
+            if (auto allowed = CheckRootWrite(options_.identity->public_key, kv); !allowed.ok()) {
+              request->local_result = allowed;
+              break;
+            }
+          }
+          payload = kv.SerializeAsString();
+        } else if (request->kind == Request::Kind::kLocalBuilt) {
+          op_type = request->op_type;
+          absl::StatusOr<std::string> built = request->build(view);
+          if (!built.ok()) {
+            request->local_result = built.status();
+            break;
+          }
+          payload = *std::move(built);
+          if (op_type == kOpFs) {
+            // A write in delta form is resolved against its base on every node only when
+            // this intention cites the base's (fs.proto, FsWrite.base).
+            v1::FsPayload fs;
+            if (fs.ParseFromString(payload)) {
+              for (auto& hash : FsBaseIntentions(fs)) must_cite.push_back(std::move(hash));
+            }
+          }
+        } else {
+          op_type = kOpChat;
+          const auto& chat = request->chat;
+          std::string ref;
+          if (chat.has_reply()) ref = chat.reply().ref();
+          if (chat.has_react()) ref = chat.react().ref();
+          if (!ref.empty() && !view.Contains(keys::Intention(ref))) {
+            request->local_result = absl::NotFoundError(
+                fmt::format("no message {} in this store", ToHex(ref)));
+            break;
+          }
+          if (!ref.empty()) must_cite.push_back(std::move(ref));
+          payload = chat.SerializeAsString();
+        }
+        if (options_.may_write) {
+          // A revoked node's write would count nowhere: refuse it rather than keep it here.
+          AuthorRights own = options_.may_write(options_.identity->public_key, view);
+          if (own.member && own.Voids(state_.own_seq + 1)) {
+            request->local_result = absl::PermissionDeniedError(fmt::format(
+                "{}: this node's writes to the mesh's stores count nowhere",
+                own.void_reason.empty() ? "this node was revoked" : own.void_reason));
+            break;
+          }
+        }
+        HlcStamp hlc = options_.clock->Now();
+        v1::Intention body = NextLocalBody(options_.id, *options_.identity, state_, hlc,
+                                           op_type, std::move(payload), must_cite);
+        // Signed with the group's other own intentions (SignOwn), on several cores, except
+        // in a root store, whose policy reads the group's records whole.
+        DecodedIntention intention = sign_at_once ? SignIntention(*options_.identity, body)
+                                                  : UnsignedIntention(std::move(body));
+        uint64_t witness = 0;
+        IngestOutcome outcome = applier.ApplyOwn(intention, &witness);
+        if (outcome.kind != IngestOutcome::Kind::kApplied) {
+          request->local_result = absl::FailedPreconditionError(outcome.reason);
+          break;
+        }
+        if (!outcome.reason.empty()) {
+          // Our own write was validated before it was built; a no-op here is a bug.
+          request->local_result = absl::InternalError("local write became a no-op: " + outcome.reason);
+        } else {
+          request->local_result = WriteReceipt{intention.hash, witness, hlc};
+        }
+        state_.own_seq = intention.body.seq();
+        state_.own_tip = intention.hash;
+        break;
+      }
+    }
+  }
+
+  applier.SignOwn(*options_.identity);
+  applier.Finish();
+  state_.FlushFrontier(view);
+  if (chunks_ != nullptr) {
+    for (const auto& intention : state_.applied_intentions) {
+      auto cited = ChunksCitedBy(intention.body.op_type(), intention.body.payload());
+      if (cited.empty()) continue;
+      auto recorded = RecordChunkWants(view, *chunks_, cited);
+      if (!recorded.ok()) {
+        view.Fail(recorded.status());
+      } else if (*recorded > 0) {
+        built->wants_recorded = true;
+      }
+    }
+  }
+  built->status = view.status();
+  built->needs_sync = std::any_of(built->requests.begin(), built->requests.end(),
+                                  [](const Request* r) { return r->NeedsSync(); });
+  built->last_witness = state_.last_witness;
+  built->floating_total = state_.floating_total;
+  built->noops = state_.noops;
+  built->applied_hashes = std::move(state_.applied_in_group);
+  built->applied_intentions = std::move(state_.applied_intentions);
+  state_.applied_in_group.clear();
+  state_.applied_intentions.clear();
+  // Made here, so the commit stage only reads the view while the next group reads it too.
+  view.batch();
+  return built;
+}
+
+}  // namespace lattice::kernel

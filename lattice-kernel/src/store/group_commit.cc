@@ -1,0 +1,361 @@
+// The store's write pipeline: requests queue up, the writer thread builds them into groups,
+// and each group is committed (written, fsynced when it must be) by the writer itself when
+// nothing waits behind it, or by the committer thread while the writer builds the next.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "lattice/common/ids.h"
+#include "lattice/common/status.h"
+#include "store/write_request.h"
+
+namespace lattice::kernel {
+namespace {
+
+// A group is cut at this many requests so one fsync never waits on an unbounded queue.
+constexpr size_t kMaxGroupRequests = 512;
+constexpr size_t kMaxGroupBytes = 16 << 20;
+constexpr auto kHeldRetryInterval = std::chrono::seconds(1);
+// Requests committed unsynced before a group is synced whatever it asks: bounds what a power
+// loss can take and what is held back from listeners, whatever the timer allows.
+constexpr uint64_t kMaxUnsyncedRequests = 4096;
+
+}  // namespace
+
+bool Store::Submit(Request& request) {
+  std::unique_lock lock(queue_mutex_);
+  if (stopping_) return false;
+  queue_.push_back(&request);
+  writer_cv_.notify_one();
+  request.cv.wait(lock, [&] { return request.done; });
+  return true;
+}
+
+void Store::SubmitAsync(std::unique_ptr<Request> request) {
+  std::unique_lock lock(queue_mutex_);
+  if (stopping_) {
+    lock.unlock();
+    request->callback(absl::UnavailableError("the store is closing"));
+    return;
+  }
+  queue_.push_back(request.release());
+  lock.unlock();
+  writer_cv_.notify_one();
+}
+
+std::vector<Store::Request*> Store::NextGroup() const {
+  std::vector<Request*> group;
+  size_t bytes = 0;
+  for (size_t i = taken_; i < queue_.size(); ++i) {
+    Request* request = queue_[i];
+    if (!group.empty()) {
+      if (request->RunsAlone() || group.front()->RunsAlone()) break;
+      if (group.size() >= kMaxGroupRequests || bytes + request->bytes > kMaxGroupBytes) break;
+    }
+    bytes += request->bytes;
+    group.push_back(request);
+  }
+  return group;
+}
+
+void Store::WriterLoop() {
+  std::unique_lock lock(queue_mutex_);
+  uint64_t failures_seen = 0;
+  // After a failed commit the writer's state may hold what never reached the disk, and the
+  // disk may hold part of what failed: the state is read again from the reopened database.
+  auto reload_after_failure = [&](uint64_t failures) {
+    if (failures == failures_seen) return;
+    failures_seen = failures;
+    absl::Status s = db_->ReopenAfterFailure();
+    if (s.ok()) s = LoadWriterState();
+    if (!s.ok()) {
+      spdlog::error("store {}: reloading writer state failed: {}", FormatStoreId(options_.id),
+                    s.message());
+    }
+  };
+  while (true) {
+    writer_cv_.wait(lock, [&] { return taken_ < queue_.size() || stopping_; });
+    if (taken_ == queue_.size()) break;  // closing, and every request is taken
+    std::vector<Request*> group = NextGroup();
+    taken_ += group.size();
+    if (group.front()->RunsAlone()) {
+      committed_cv_.wait(lock, [&] { return in_flight_ == nullptr; });
+      uint64_t failures = failed_commits_;
+      lock.unlock();
+      reload_after_failure(failures);
+      CommitKind kind = RunAlone(*group.front());
+      lock.lock();
+      CompleteGroup(group, kind, lock, /*inline_calls=*/false);
+      continue;
+    }
+    std::shared_ptr<const BatchView::Writes> in_flight;
+    if (in_flight_ != nullptr) in_flight = in_flight_->view->writes();
+    uint64_t failures = failed_commits_;
+    lock.unlock();
+    reload_after_failure(failures);
+    std::shared_ptr<BuiltGroup> built = BuildGroup(std::move(group), std::move(in_flight));
+    lock.lock();
+    committed_cv_.wait(lock, [&] { return in_flight_ == nullptr; });
+    if (failed_commits_ != failures) {
+      // Built over a group whose commit failed: its requests are built again, from the
+      // state the failure left, as if they had come after it.
+      for (Request* request : built->requests) request->ClearResults();
+      taken_ -= built->requests.size();
+      continue;
+    }
+    in_flight_ = built;
+    if (taken_ < queue_.size()) {
+      // More is waiting: the committer writes this group while the writer builds the next.
+      handed_over_ = true;
+      committer_cv_.notify_one();
+      continue;
+    }
+    // Nothing waits behind it: committed here, so a lone write wakes no other thread.
+    lock.unlock();
+    CommitKind kind = CommitGroup(*built);
+    lock.lock();
+    in_flight_ = nullptr;
+    CompleteGroup(built->requests, kind, lock, /*inline_calls=*/true);
+  }
+  committed_cv_.wait(lock, [&] { return in_flight_ == nullptr; });
+}
+
+void Store::CommitterLoop() {
+  std::unique_lock lock(queue_mutex_);
+  while (true) {
+    committer_cv_.wait(lock, [&] { return handed_over_ || committer_stopping_; });
+    if (!handed_over_) return;
+    handed_over_ = false;
+    std::shared_ptr<BuiltGroup> built = in_flight_;
+    lock.unlock();
+    CommitKind kind = CommitGroup(*built);
+    lock.lock();
+    in_flight_ = nullptr;
+    CompleteGroup(built->requests, kind, lock, /*inline_calls=*/false);
+  }
+}
+
+void Store::CompleteGroup(const std::vector<Request*>& group, CommitKind kind,
+                          std::unique_lock<std::mutex>& lock, bool inline_calls) {
+  switch (kind) {
+    case CommitKind::kNone:
+      break;
+    case CommitKind::kApplied:
+      if (!unsynced_since_) {
+        unsynced_since_ = std::chrono::steady_clock::now();
+        background_cv_.notify_all();  // its timer starts now
+      }
+      break;
+    case CommitKind::kSynced:
+      unsynced_since_.reset();
+      break;
+    case CommitKind::kFailed:
+      ++failed_commits_;
+      // Retried after another interval rather than at once, in a loop.
+      if (unsynced_since_) unsynced_since_ = std::chrono::steady_clock::now();
+      break;
+  }
+  std::vector<Request*> calls;
+  for (Request* member : group) {
+    queue_.pop_front();
+    --taken_;
+    if (member->callback) {
+      calls.push_back(member);
+    } else {
+      member->done = true;
+      // Signalled under the lock: once `done` is visible the caller may return and
+      // destroy its request, cv included.
+      member->cv.notify_one();
+    }
+  }
+  committed_cv_.notify_all();
+  if (calls.empty()) return;
+  // Sending a reply costs tens of microseconds: the completions thread sends them while
+  // the next group is built and committed. The writer sends them itself after a commit of
+  // its own when nothing else is queued or being sent (no other group can complete while
+  // it does, so replies still go out in queue order).
+  if (!inline_calls || taken_ < queue_.size() || posted_calls_.load() > 0) {
+    posted_calls_.fetch_add(1);
+    completions_.Post([this, calls = std::move(calls)] {
+      FinishCalls(calls);
+      posted_calls_.fetch_sub(1);
+    });
+    return;
+  }
+  lock.unlock();
+  FinishCalls(calls);
+  lock.lock();
+}
+
+void Store::FinishCalls(const std::vector<Request*>& calls) {
+  for (Request* call : calls) {
+    std::unique_ptr<Request> owned(call);
+    owned->callback(std::move(owned->local_result));
+  }
+}
+
+Store::CommitKind Store::RunAlone(Request& request) {
+  if (request.kind == Request::Kind::kVerify) {
+    request.verify_report = VerifyQuiet(request.scratch_dir);
+    return CommitKind::kNone;
+  }
+  request.count = ReexamineQuiet(request.author, request.rights);
+  return unsynced_requests_ == 0 ? CommitKind::kSynced : CommitKind::kNone;
+}
+
+Store::CommitKind Store::CommitGroup(BuiltGroup& built) {
+  const std::vector<Request*>& group = built.requests;
+  absl::Status commit = built.status;
+  // The one decision of a group's durability: synced when any of its requests must be
+  // acknowledged durable, or when too much is unsynced already.
+  bool sync = unsynced_requests_ >= kMaxUnsyncedRequests || built.needs_sync;
+  auto complete_barriers = [&] {
+    for (Request* request : group) {
+      if (request->kind != Request::Kind::kSync) continue;
+      request->local_result = WriteReceipt{"", durable_witness_.load(), {}};
+    }
+  };
+  // A group that changed nothing (duplicates only, nothing held was due, a barrier with
+  // nothing unsynced) commits nothing: what it read is durable already, since LevelDB shows
+  // a synced write only once synced, an earlier group's commit (which it may have read
+  // before it reached the disk) is done by now, and an unsynced one is synced by the
+  // empty batch below.
+  if (commit.ok() && built.view->empty() && (!sync || unsynced_requests_ == 0)) {
+    complete_barriers();
+    return CommitKind::kNone;
+  }
+  if (commit.ok()) commit = Commit(built.view->batch(), sync, built.last_witness);
+  if (commit.ok()) {
+    if (built.wants_recorded) chunk_wants_generation_.fetch_add(1);
+    if (!sync) unsynced_requests_ += group.size();
+    PublishCommit(built, sync);
+    complete_barriers();
+    return sync ? CommitKind::kSynced : CommitKind::kApplied;
+  }
+  spdlog::error("store {}: commit of {} requests failed: {}", FormatStoreId(options_.id),
+                group.size(), commit.message());
+  for (Request* request : group) {
+    switch (request->kind) {
+      case Request::Kind::kVerify:
+      case Request::Kind::kReexamine:
+      case Request::Kind::kReleaseHeld:
+        break;
+      case Request::Kind::kSync:
+        request->local_result = commit;
+        break;
+      case Request::Kind::kExpire:
+        request->count = commit;
+        break;
+      case Request::Kind::kForeign:
+        for (auto& outcome : request->foreign_results) {
+          outcome.kind = IngestOutcome::Kind::kRejected;
+          outcome.reason = std::string(commit.message());
+        }
+        break;
+      case Request::Kind::kLocalKv:
+      case Request::Kind::kLocalChat:
+      case Request::Kind::kLocalBuilt:
+        if (request->local_result.ok()) request->local_result = commit;
+        break;
+    }
+  }
+  return CommitKind::kFailed;
+}
+
+absl::Status Store::Commit(leveldb::WriteBatch* batch, bool sync, uint64_t last_witness) {
+  // Chunks first: an intention made durable must not cite a chunk a crash could lose. An
+  // unsynced commit syncs neither (a power cut may lose both, or leave a version whose chunks
+  // are gone, which a read then reports and wants again from a peer).
+  if (sync && chunks_ != nullptr) LATTICE_RETURN_IF_ERROR(chunks_->Sync());
+  LATTICE_RETURN_IF_ERROR(db_->Write(batch, sync));
+  if (sync) {
+    // The log is synced, and LevelDB synced every earlier log as it sealed it
+    // (SealedLogEnv): everything applied so far is durable.
+    unsynced_requests_ = 0;
+    durable_witness_.store(last_witness);
+  }
+  return absl::OkStatus();
+}
+
+void Store::PublishCommit(BuiltGroup& built, bool durable) {
+  last_witness_.store(built.last_witness);
+  floating_count_.store(built.floating_total);
+  noop_count_.store(built.noops);
+  std::vector<std::string> hashes = std::move(built.applied_hashes);
+  std::vector<DecodedIntention> kept = std::move(built.applied_intentions);
+  if (durable) {
+    if (!unsynced_hashes_.empty()) {
+      // The groups committed unsynced before this one are durable with it: listeners get
+      // them first, in witness order.
+      unsynced_hashes_.insert(unsynced_hashes_.end(), hashes.begin(), hashes.end());
+      hashes = std::move(unsynced_hashes_);
+      unsynced_intentions_.insert(unsynced_intentions_.end(), std::make_move_iterator(kept.begin()),
+                                  std::make_move_iterator(kept.end()));
+      kept = std::move(unsynced_intentions_);
+      unsynced_hashes_.clear();
+      unsynced_intentions_.clear();
+    }
+    NotifyApplied(std::move(hashes), std::move(kept));
+  } else {
+    unsynced_hashes_.insert(unsynced_hashes_.end(), hashes.begin(), hashes.end());
+    unsynced_intentions_.insert(unsynced_intentions_.end(), std::make_move_iterator(kept.begin()),
+                                std::make_move_iterator(kept.end()));
+  }
+  {
+    // Taken between the store and the notify so a waiter cannot check, miss, then sleep.
+    std::lock_guard lock(witness_mutex_);
+  }
+  witness_cv_.notify_all();
+  std::lock_guard lock(witness_listeners_mutex_);
+  for (const auto& [id, wake] : witness_listeners_) wake();
+}
+
+void Store::NotifyApplied(std::vector<std::string> hashes, std::vector<DecodedIntention> kept) {
+  if (hashes.empty()) return;
+  std::lock_guard lock(listeners_mutex_);
+  if (listeners_.empty()) return;
+  if (kept.size() == hashes.size()) {
+    for (const auto& [id, listener] : listeners_) listener(kept);
+    return;
+  }
+  // The first listener arrived during this group: read back what it applied.
+  std::vector<DecodedIntention> applied;
+  applied.reserve(hashes.size());
+  for (const auto& hash : hashes) {
+    auto found = FindIntention(hash);
+    if (!found.ok()) continue;
+    auto decoded = DecodeTrusted(*found);
+    if (decoded.ok()) applied.push_back(*std::move(decoded));
+  }
+  for (const auto& [id, listener] : listeners_) listener(applied);
+}
+
+void Store::BackgroundLoop() {
+  using Clock = std::chrono::steady_clock;
+  const auto max_unsynced = std::chrono::milliseconds(options_.max_unsynced_ms);
+  std::unique_lock lock(queue_mutex_);
+  auto next_release = Clock::now() + kHeldRetryInterval;
+  while (!stopping_) {
+    auto wake = next_release;
+    if (unsynced_since_) wake = std::min(wake, *unsynced_since_ + max_unsynced);
+    background_cv_.wait_until(lock, wake);
+    if (stopping_) break;
+    auto now = Clock::now();
+    Request::Kind kind;
+    if (unsynced_since_ && now >= *unsynced_since_ + max_unsynced) {
+      kind = Request::Kind::kSync;
+    } else if (now >= next_release) {
+      kind = Request::Kind::kReleaseHeld;
+      next_release = now + kHeldRetryInterval;
+    } else {
+      continue;  // woken early: an unsynced commit started the timer
+    }
+    lock.unlock();
+    Request request(kind);
+    Submit(request);
+    lock.lock();
+  }
+}
+
+}  // namespace lattice::kernel

@@ -1,0 +1,289 @@
+// The store's write pipeline (store/group_commit.cc): writes are built and committed by the
+// store's own threads, the next group is built over the one being committed, a group built
+// over a commit that failed is built again, and a group's intentions signed together are
+// all signed.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "lattice/common/hex.h"
+#include "state/kv_state.h"
+#include "storage/keys.h"
+#include "storage/sealed_log_env.h"
+#include "unit/store/test_store.h"
+
+namespace lattice::kernel::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+// A gate a test opens once: Wait blocks until then.
+class Gate {
+ public:
+  void Open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  bool Wait(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, limit, [&] { return open_; });
+  }
+  bool IsOpen() {
+    std::lock_guard lock(mutex_);
+    return open_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+// A file system whose write-ahead log, once armed, holds its next append until released and
+// then fails it (nothing of it reaches the file): the commit in flight fails while the
+// writer builds the next group over it.
+class FailingLogEnv final : public leveldb::EnvWrapper {
+ public:
+  FailingLogEnv() : leveldb::EnvWrapper(leveldb::Env::Default()) {}
+
+  void Arm() { armed_ = true; }
+  Gate& held() { return held_; }
+  Gate& release() { return release_; }
+
+  leveldb::Status NewWritableFile(const std::string& name,
+                                  leveldb::WritableFile** result) override {
+    leveldb::Status s = target()->NewWritableFile(name, result);
+    if (s.ok() && IsWriteAheadLog(name)) *result = new TrappedLog(this, *result);
+    return s;
+  }
+  leveldb::Status NewAppendableFile(const std::string& name,
+                                    leveldb::WritableFile** result) override {
+    leveldb::Status s = target()->NewAppendableFile(name, result);
+    if (s.ok() && IsWriteAheadLog(name)) *result = new TrappedLog(this, *result);
+    return s;
+  }
+
+ private:
+  class TrappedLog final : public leveldb::WritableFile {
+   public:
+    TrappedLog(FailingLogEnv* env, leveldb::WritableFile* base) : env_(env), base_(base) {}
+    leveldb::Status Append(const leveldb::Slice& data) override {
+      if (env_->armed_.exchange(false)) {
+        env_->held_.Open();
+        env_->release_.Wait(60s);
+        return leveldb::Status::IOError("injected: the log append failed");
+      }
+      return base_->Append(data);
+    }
+    leveldb::Status Close() override { return base_->Close(); }
+    leveldb::Status Flush() override { return base_->Flush(); }
+    leveldb::Status Sync() override { return base_->Sync(); }
+
+   private:
+    FailingLogEnv* env_;
+    std::unique_ptr<leveldb::WritableFile> base_;
+  };
+
+  std::atomic<bool> armed_{false};
+  Gate held_;
+  Gate release_;
+};
+
+class WritePipelineTest : public ::testing::Test {
+ protected:
+  void TearDown() override { store_.reset(); }
+
+  void Open(leveldb::Env* env = nullptr) {
+    Store::Options options;
+    options.dir = dir_.path() + "/store";
+    options.id = store_id_;
+    options.identity = &self_;
+    options.clock = &clock_;
+    options.env = env;
+    auto opened = Store::Open(std::move(options));
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    store_ = *std::move(opened);
+  }
+
+  v1::KvHeads Heads(const std::string& key) {
+    auto heads = ReadHeads(store_->db(), key);
+    return heads.ok() ? *heads : v1::KvHeads();
+  }
+
+  TempDir dir_;
+  std::string store_id_ = NewStoreId();
+  KeyPair self_ = GenerateKeyPair();
+  HybridClock clock_;
+  FailingLogEnv failing_env_;  // outlives the store that may run on it
+  std::unique_ptr<Store> store_;
+};
+
+// An RPC handler only queues its write: the reply is sent from the store's threads, so a
+// gRPC thread never waits for a commit's fsync.
+TEST_F(WritePipelineTest, AnAsynchronousWriteIsCompletedOnTheStoresThreads) {
+  Open();
+  for (int i = 0; i < 20; ++i) {
+    std::promise<std::thread::id> completed_on;
+    store_->WriteKvAsync({{"k" + std::to_string(i), "v"}}, [&](absl::StatusOr<WriteReceipt> r) {
+      EXPECT_TRUE(r.ok()) << r.status();
+      completed_on.set_value(std::this_thread::get_id());
+    });
+    EXPECT_NE(completed_on.get_future().get(), std::this_thread::get_id());
+  }
+}
+
+// Compare-and-set increments from many threads: each group is built while the one before it
+// is committed, and must see that group's writes, or two increments over the same heads would
+// both succeed and one would be lost.
+TEST_F(WritePipelineTest, GroupsBuiltWhileAnotherCommitsSeeItsWrites) {
+  Open();
+  ASSERT_TRUE(store_->WriteKv({{"n", "0"}}).ok());
+  constexpr int kThreads = 8;
+  constexpr int kIncrements = 40;
+  std::atomic<int> aborted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int done = 0; done < kIncrements;) {
+        v1::KvHeads heads = Heads("n");
+        KvRead read = ResolveHeads(heads);
+        ASSERT_TRUE(read.found);
+        KvWrite write("n", std::to_string(std::stoi(read.winner.value()) + 1));
+        std::vector<std::string> expected;
+        for (const auto& head : heads.heads()) expected.push_back(head.hash());
+        write.expected_heads = expected;
+        auto receipt = store_->WriteKv({write});
+        if (!receipt.ok() && receipt.status().code() == absl::StatusCode::kAborted) {
+          ++aborted;
+          continue;
+        }
+        ASSERT_TRUE(receipt.ok()) << receipt.status();
+        ++done;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  v1::KvHeads heads = Heads("n");
+  ASSERT_EQ(heads.heads_size(), 1);
+  EXPECT_EQ(heads.heads(0).value(), std::to_string(kThreads * kIncrements));
+  EXPECT_GT(aborted.load(), 0);  // the writes did race
+  VerifyReport report = store_->Verify(dir_.path() + "/verify");
+  EXPECT_TRUE(report.ok) << (report.problems.empty() ? "" : report.problems.front());
+}
+
+// The group being committed fails while the next one is already built over its writes: the
+// next one is built again from what the failure left, so its intention takes the failed one's
+// place in the chain, and its builder no longer sees the failed write.
+TEST_F(WritePipelineTest, AGroupBuiltOverAFailedCommitIsBuiltAgain) {
+  FailingLogEnv& env = failing_env_;
+  Open(&env);
+  auto first = store_->WriteKv({{"a", "0"}});
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  Gate building_failed, go_on;
+  std::promise<absl::StatusOr<WriteReceipt>> failed_result;
+  env.Arm();
+  store_->WriteBuiltAsync(
+      kOpKv,
+      [&](BatchView&) -> absl::StatusOr<std::string> {
+        building_failed.Open();
+        go_on.Wait(60s);
+        return KvPayloadOf("b", "1");
+      },
+      [&](absl::StatusOr<WriteReceipt> r) { failed_result.set_value(r); });
+  ASSERT_TRUE(building_failed.Wait(60s));
+
+  std::mutex mutex;
+  std::vector<bool> saw_failed_write;  // per build of the second write
+  std::promise<absl::StatusOr<WriteReceipt>> second_result;
+  store_->WriteBuiltAsync(
+      kOpKv,
+      [&](BatchView& view) -> absl::StatusOr<std::string> {
+        std::lock_guard lock(mutex);
+        saw_failed_write.push_back(view.Contains(KvHeadsKey("b")));
+        return KvPayloadOf("c", "2");
+      },
+      [&](absl::StatusOr<WriteReceipt> r) { second_result.set_value(r); });
+  // The first group is handed to the committer (the second waits behind it), whose log
+  // append is held; the writer builds the second group over the first meanwhile.
+  go_on.Open();
+  ASSERT_TRUE(env.held().Wait(60s));
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard lock(mutex);
+    return !saw_failed_write.empty();
+  }, 60'000ms));
+  env.release().Open();
+
+  absl::StatusOr<WriteReceipt> failed = failed_result.get_future().get();
+  absl::StatusOr<WriteReceipt> second = second_result.get_future().get();
+  EXPECT_FALSE(failed.ok());
+  ASSERT_TRUE(second.ok()) << second.status();
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(saw_failed_write, (std::vector<bool>{true, false}));
+  }
+  EXPECT_EQ(second->witness, first->witness + 1);
+  EXPECT_EQ(Heads("b").heads_size(), 0);
+  EXPECT_EQ(Heads("c").heads_size(), 1);
+  auto stored = store_->FindIntention(second->hash);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  auto decoded = DecodeAndVerify(*stored);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->body.seq(), 2u);
+  EXPECT_EQ(decoded->body.prev(), first->hash);
+  VerifyReport report = store_->Verify(dir_.path() + "/verify");
+  EXPECT_TRUE(report.ok) << (report.problems.empty() ? "" : report.problems.front());
+}
+
+// Many writes queued at once make large groups, whose intentions are signed together after
+// they are applied (on several cores): every stored intention and every one handed to a
+// listener carries a signature that verifies.
+TEST_F(WritePipelineTest, EveryIntentionOfALargeGroupIsSigned) {
+  Open();
+  std::mutex mutex;
+  std::vector<DecodedIntention> heard;
+  store_->Subscribe([&](const std::vector<DecodedIntention>& applied) {
+    std::lock_guard lock(mutex);
+    heard.insert(heard.end(), applied.begin(), applied.end());
+  });
+  constexpr int kWrites = 200;
+  std::vector<std::string> hashes(kWrites);
+  std::atomic<int> acknowledged{0};
+  for (int i = 0; i < kWrites; ++i) {
+    store_->WriteKvAsync({{"k" + std::to_string(i), "v"}}, [&, i](absl::StatusOr<WriteReceipt> r) {
+      EXPECT_TRUE(r.ok()) << r.status();
+      if (r.ok()) hashes[static_cast<size_t>(i)] = r->hash;
+      ++acknowledged;
+    });
+  }
+  ASSERT_TRUE(WaitFor([&] { return acknowledged.load() == kWrites; }, 60'000ms));
+  for (const auto& hash : hashes) {
+    auto stored = store_->FindIntention(hash);
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    EXPECT_TRUE(DecodeAndVerify(*stored).ok());
+  }
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(heard.size(), static_cast<size_t>(kWrites));
+  for (const auto& intention : heard) {
+    EXPECT_TRUE(DecodeAndVerify(intention.signed_intention).ok()) << ToHex(intention.hash);
+  }
+}
+
+}  // namespace
+}  // namespace lattice::kernel::testing
