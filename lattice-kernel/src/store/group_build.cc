@@ -1,7 +1,7 @@
-// Store::BuildGroup: the writer applies one group's requests into its batch. Local writes
-// are built here (heads read, compare-and-set checked, payload planned against the state the
-// writer sees), stamped, applied, and signed together at the end of the group; foreign
-// intentions are applied or parked; the group's durability is decided at its commit.
+// How the store's writer builds a group into its batch (StartGroup, AddToGroup, SealGroup).
+// Local writes are built here (heads read, compare-and-set checked, payload planned against
+// the state the writer sees), stamped, applied, and signed together; foreign intentions are
+// applied or parked; the group's durability is decided at its commit.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -71,22 +71,26 @@ v1::Intention NextLocalBody(const std::string& store_id, const KeyPair& identity
 
 }  // namespace
 
-std::shared_ptr<Store::BuiltGroup> Store::BuildGroup(
-    std::vector<Request*> requests, std::shared_ptr<const BatchView::Writes> in_flight) {
+std::shared_ptr<Store::BuiltGroup> Store::StartGroup(
+    std::shared_ptr<const BatchView::Writes> in_flight) {
   auto built = std::make_shared<BuiltGroup>();
-  built->requests = std::move(requests);
   built->below = std::make_unique<LayeredReader>(*db_, std::move(in_flight));
   built->view = std::make_unique<BatchView>(*built->below);
-  BatchView& view = *built->view;
   state_.applied_in_group.clear();
   state_.applied_intentions.clear();
   // With a chunk store the group's intentions are kept to find the chunks they cite.
   state_.keep_applied_intentions = has_listeners_.load() || chunks_ != nullptr;
-  const bool sign_at_once = options_.type == StoreType::kRoot;
-  IntentionApplier applier(options_.id, view, state_, *state_machine_, *options_.clock,
-                           options_.may_write);
+  built->applier = std::make_unique<IntentionApplier>(options_.id, *built->view, state_,
+                                                      *state_machine_, *options_.clock,
+                                                      options_.may_write);
+  return built;
+}
 
-  for (Request* request : built->requests) {
+void Store::AddToGroup(BuiltGroup& built, const std::vector<Request*>& requests) {
+  BatchView& view = *built.view;
+  IntentionApplier& applier = *built.applier;
+  const bool sign_at_once = options_.type == StoreType::kRoot;
+  for (Request* request : requests) {
     // What comes next may read this node's earlier records of the group whole.
     if (!request->IsLocalWrite()) applier.SignOwn(*options_.identity);
     switch (request->kind) {
@@ -208,8 +212,20 @@ std::shared_ptr<Store::BuiltGroup> Store::BuildGroup(
     }
   }
 
+  // Signed now rather than when the group is sealed: the group may be waiting for the commit
+  // before it, and once that is done the group should go to the disk at once.
   applier.SignOwn(*options_.identity);
-  applier.Finish();
+  for (Request* request : requests) {
+    built.requests.push_back(request);
+    built.bytes += request->bytes;
+    if (request->NeedsSync()) built.needs_sync = true;
+  }
+}
+
+void Store::SealGroup(BuiltGroup& built) {
+  BatchView& view = *built.view;
+  built.applier->Finish();
+  built.applier.reset();
   state_.FlushFrontier(view);
   if (chunks_ != nullptr) {
     for (const auto& intention : state_.applied_intentions) {
@@ -219,23 +235,20 @@ std::shared_ptr<Store::BuiltGroup> Store::BuildGroup(
       if (!recorded.ok()) {
         view.Fail(recorded.status());
       } else if (*recorded > 0) {
-        built->wants_recorded = true;
+        built.wants_recorded = true;
       }
     }
   }
-  built->status = view.status();
-  built->needs_sync = std::any_of(built->requests.begin(), built->requests.end(),
-                                  [](const Request* r) { return r->NeedsSync(); });
-  built->last_witness = state_.last_witness;
-  built->floating_total = state_.floating_total;
-  built->noops = state_.noops;
-  built->applied_hashes = std::move(state_.applied_in_group);
-  built->applied_intentions = std::move(state_.applied_intentions);
+  built.status = view.status();
+  built.last_witness = state_.last_witness;
+  built.floating_total = state_.floating_total;
+  built.noops = state_.noops;
+  built.applied_hashes = std::move(state_.applied_in_group);
+  built.applied_intentions = std::move(state_.applied_intentions);
   state_.applied_in_group.clear();
   state_.applied_intentions.clear();
   // Made here, so the commit stage only reads the view while the next group reads it too.
   view.batch();
-  return built;
 }
 
 }  // namespace lattice::kernel

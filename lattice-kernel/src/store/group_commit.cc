@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "lattice/common/ids.h"
 #include "lattice/common/status.h"
@@ -20,6 +21,9 @@ constexpr auto kHeldRetryInterval = std::chrono::seconds(1);
 // Requests committed unsynced before a group is synced whatever it asks: bounds what a power
 // loss can take and what is held back from listeners, whatever the timer allows.
 constexpr uint64_t kMaxUnsyncedRequests = 4096;
+// While the group before it is being committed, the writer wakes to add requests to the
+// next group once this many wait, not for each one.
+constexpr size_t kRequestsToExtendAGroup = 4;
 
 }  // namespace
 
@@ -27,7 +31,7 @@ bool Store::Submit(Request& request) {
   std::unique_lock lock(queue_mutex_);
   if (stopping_) return false;
   queue_.push_back(&request);
-  writer_cv_.notify_one();
+  if (queue_.size() - taken_ >= writer_wakes_at_) writer_cv_.notify_one();
   request.cv.wait(lock, [&] { return request.done; });
   return true;
 }
@@ -40,23 +44,35 @@ void Store::SubmitAsync(std::unique_ptr<Request> request) {
     return;
   }
   queue_.push_back(request.release());
+  bool wake = queue_.size() - taken_ >= writer_wakes_at_;
   lock.unlock();
-  writer_cv_.notify_one();
+  if (wake) writer_cv_.notify_one();
 }
 
-std::vector<Store::Request*> Store::NextGroup() const {
-  std::vector<Request*> group;
-  size_t bytes = 0;
+std::vector<Store::Request*> Store::NextRequests(const BuiltGroup* group) const {
+  std::vector<Request*> taken;
+  const Request* first = group != nullptr ? group->requests.front() : nullptr;
+  size_t count = group != nullptr ? group->requests.size() : 0;
+  size_t bytes = group != nullptr ? group->bytes : 0;
   for (size_t i = taken_; i < queue_.size(); ++i) {
     Request* request = queue_[i];
-    if (!group.empty()) {
-      if (request->RunsAlone() || group.front()->RunsAlone()) break;
-      if (group.size() >= kMaxGroupRequests || bytes + request->bytes > kMaxGroupBytes) break;
+    if (first != nullptr) {
+      if (request->RunsAlone() || first->RunsAlone()) break;
+      if (count >= kMaxGroupRequests || bytes + request->bytes > kMaxGroupBytes) break;
+    } else {
+      first = request;
     }
     bytes += request->bytes;
-    group.push_back(request);
+    ++count;
+    taken.push_back(request);
   }
-  return group;
+  return taken;
+}
+
+void Store::WaitAsWriter(std::unique_lock<std::mutex>& lock, size_t wake_at) {
+  writer_wakes_at_ = wake_at;
+  writer_cv_.wait(lock);
+  writer_wakes_at_ = std::numeric_limits<size_t>::max();
 }
 
 void Store::WriterLoop() {
@@ -74,19 +90,22 @@ void Store::WriterLoop() {
                     s.message());
     }
   };
+  auto wait_for_commit = [&] {
+    while (in_flight_ != nullptr) WaitAsWriter(lock, std::numeric_limits<size_t>::max());
+  };
   while (true) {
-    writer_cv_.wait(lock, [&] { return taken_ < queue_.size() || stopping_; });
+    while (taken_ == queue_.size() && !stopping_) WaitAsWriter(lock, 1);
     if (taken_ == queue_.size()) break;  // closing, and every request is taken
-    std::vector<Request*> group = NextGroup();
-    taken_ += group.size();
-    if (group.front()->RunsAlone()) {
-      committed_cv_.wait(lock, [&] { return in_flight_ == nullptr; });
+    std::vector<Request*> requests = NextRequests(nullptr);
+    taken_ += requests.size();
+    if (requests.front()->RunsAlone()) {
+      wait_for_commit();
       uint64_t failures = failed_commits_;
       lock.unlock();
       reload_after_failure(failures);
-      CommitKind kind = RunAlone(*group.front());
+      CommitKind kind = RunAlone(*requests.front());
       lock.lock();
-      CompleteGroup(group, kind, lock, /*inline_calls=*/false);
+      CompleteGroup(requests, kind, lock, /*send_replies=*/false);
       continue;
     }
     std::shared_ptr<const BatchView::Writes> in_flight;
@@ -94,9 +113,25 @@ void Store::WriterLoop() {
     uint64_t failures = failed_commits_;
     lock.unlock();
     reload_after_failure(failures);
-    std::shared_ptr<BuiltGroup> built = BuildGroup(std::move(group), std::move(in_flight));
+    std::shared_ptr<BuiltGroup> built = StartGroup(std::move(in_flight));
+    AddToGroup(*built, requests);
     lock.lock();
-    committed_cv_.wait(lock, [&] { return in_flight_ == nullptr; });
+    // Until the group before it is committed, the group takes in what arrives: a few
+    // requests at a time, so the writer does not wake for each.
+    while (in_flight_ != nullptr) {
+      std::vector<Request*> more = NextRequests(built.get());
+      if (more.empty()) {
+        // Nothing arrived, or nothing more the group may take (its limits, a request that
+        // runs alone): only the commit is worth waking for then.
+        WaitAsWriter(lock, taken_ < queue_.size() ? std::numeric_limits<size_t>::max()
+                                                  : kRequestsToExtendAGroup);
+        continue;
+      }
+      taken_ += more.size();
+      lock.unlock();
+      AddToGroup(*built, more);
+      lock.lock();
+    }
     if (failed_commits_ != failures) {
       // Built over a group whose commit failed: its requests are built again, from the
       // state the failure left, as if they had come after it.
@@ -104,6 +139,9 @@ void Store::WriterLoop() {
       taken_ -= built->requests.size();
       continue;
     }
+    lock.unlock();
+    SealGroup(*built);
+    lock.lock();
     in_flight_ = built;
     if (taken_ < queue_.size()) {
       // More is waiting: the committer writes this group while the writer builds the next.
@@ -116,9 +154,10 @@ void Store::WriterLoop() {
     CommitKind kind = CommitGroup(*built);
     lock.lock();
     in_flight_ = nullptr;
-    CompleteGroup(built->requests, kind, lock, /*inline_calls=*/true);
+    // Its replies are sent here too, unless requests came meanwhile.
+    CompleteGroup(built->requests, kind, lock, /*send_replies=*/taken_ == queue_.size());
   }
-  committed_cv_.wait(lock, [&] { return in_flight_ == nullptr; });
+  wait_for_commit();
 }
 
 void Store::CommitterLoop() {
@@ -132,12 +171,14 @@ void Store::CommitterLoop() {
     CommitKind kind = CommitGroup(*built);
     lock.lock();
     in_flight_ = nullptr;
-    CompleteGroup(built->requests, kind, lock, /*inline_calls=*/false);
+    // The writer seals the next group meanwhile; the committer sends the replies while it
+    // has nothing else to do, and takes that group once they are sent.
+    CompleteGroup(built->requests, kind, lock, /*send_replies=*/true);
   }
 }
 
 void Store::CompleteGroup(const std::vector<Request*>& group, CommitKind kind,
-                          std::unique_lock<std::mutex>& lock, bool inline_calls) {
+                          std::unique_lock<std::mutex>& lock, bool send_replies) {
   switch (kind) {
     case CommitKind::kNone:
       break;
@@ -169,23 +210,31 @@ void Store::CompleteGroup(const std::vector<Request*>& group, CommitKind kind,
       member->cv.notify_one();
     }
   }
-  committed_cv_.notify_all();
+  writer_cv_.notify_one();  // the writer may wait for this commit
   if (calls.empty()) return;
-  // Sending a reply costs tens of microseconds: the completions thread sends them while
-  // the next group is built and committed. The writer sends them itself after a commit of
-  // its own when nothing else is queued or being sent (no other group can complete while
-  // it does, so replies still go out in queue order).
-  if (!inline_calls || taken_ < queue_.size() || posted_calls_.load() > 0) {
-    posted_calls_.fetch_add(1);
-    completions_.Post([this, calls = std::move(calls)] {
-      FinishCalls(calls);
-      posted_calls_.fetch_sub(1);
+  replies_.push_back(std::move(calls));
+  if (sending_replies_) return;  // whoever sends them sends these next, in order
+  if (send_replies) {
+    SendReplies(lock);
+  } else {
+    completions_.Post([this] {
+      std::unique_lock lock(queue_mutex_);
+      SendReplies(lock);
     });
-    return;
   }
-  lock.unlock();
-  FinishCalls(calls);
-  lock.lock();
+}
+
+void Store::SendReplies(std::unique_lock<std::mutex>& lock) {
+  if (sending_replies_) return;
+  sending_replies_ = true;
+  while (!replies_.empty()) {
+    std::vector<Request*> calls = std::move(replies_.front());
+    replies_.pop_front();
+    lock.unlock();
+    FinishCalls(calls);
+    lock.lock();
+  }
+  sending_replies_ = false;
 }
 
 void Store::FinishCalls(const std::vector<Request*>& calls) {

@@ -11,9 +11,11 @@
 namespace lattice::kernel {
 namespace {
 
-// Below this many signatures a share is not worth a thread's wake-up (a few microseconds
-// against about 15 per signature).
-constexpr size_t kMinShare = 4;
+// Below this many signatures a share is not worth a helper's wake-up: on a machine whose
+// cores the RPC threads keep busy, a wake-up and the wait for the helper cost more than a
+// few signatures (about 15 us each), and the writer usually signs while a commit is in
+// flight anyway.
+constexpr size_t kMinShare = 16;
 
 size_t HelperThreads() {
   static const size_t helpers = [] {

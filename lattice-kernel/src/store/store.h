@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -322,10 +323,12 @@ class Store {
   absl::Status LoadWriterState();
 
   // The write pipeline (store/group_commit.cc). Every request joins queue_ and is completed
-  // in queue order. The writer thread takes the requests not yet taken as one group, builds
-  // it (BuildGroup), and commits it itself when nothing waits behind it, or hands it to the
-  // committer thread and builds the next group meanwhile, over the first one's writes. At
-  // most one group is being committed at a time.
+  // in queue order. The writer thread takes the requests not yet taken as one group and
+  // builds it; while the group before it is being committed it keeps adding what arrives,
+  // so a group holds everything that came during the previous commit. It then commits the
+  // group itself when nothing waits behind it, or hands it to the committer thread and
+  // starts the next group, over the first one's writes. At most one group is being
+  // committed at a time.
   //
   // Queues `request` and returns once it is completed. False when the store is closing.
   bool Submit(Request& request);
@@ -333,14 +336,17 @@ class Store {
   void SubmitAsync(std::unique_ptr<Request> request);
   void WriterLoop();
   void CommitterLoop();
-  // REQUIRES: queue_mutex_ held and requests not yet taken. The requests the next group
-  // takes: a verification or re-examination always runs alone.
-  std::vector<Request*> NextGroup() const;
-  // The writer: applies `requests` into a batch over the database, seen with `in_flight`
-  // (the writes of the group being committed, or null) over it. Defined in
-  // store/group_build.cc.
-  std::shared_ptr<BuiltGroup> BuildGroup(std::vector<Request*> requests,
-                                         std::shared_ptr<const BatchView::Writes> in_flight);
+  // REQUIRES: queue_mutex_ held. The requests not yet taken that a group holding `group`
+  // (null: a new one) can take within its limits: a verification or re-examination always
+  // runs alone.
+  std::vector<Request*> NextRequests(const BuiltGroup* group) const;
+  // The writer builds a group in steps (store/group_build.cc): a batch over the database,
+  // seen with `in_flight` (the writes of the group being committed, or null) over it; then
+  // requests applied into it, as many times as more arrive before the group can go to the
+  // disk; then sealed, ready for its commit.
+  std::shared_ptr<BuiltGroup> StartGroup(std::shared_ptr<const BatchView::Writes> in_flight);
+  void AddToGroup(BuiltGroup& built, const std::vector<Request*>& requests);
+  void SealGroup(BuiltGroup& built);
   // The writer, with nothing being committed: a verification or a re-examination.
   CommitKind RunAlone(Request& request);
   // The commit stage (one group at a time, in queue order): writes the group's batch,
@@ -348,12 +354,18 @@ class Store {
   // is final only then (barriers, failures).
   CommitKind CommitGroup(BuiltGroup& built);
   // REQUIRES: `lock` holds queue_mutex_, `group` is at the front of queue_, just committed
-  // or run, and in_flight_ is null. Completes it: wakes its blocking callers and has its
-  // callbacks run in queue order, by the completions thread or, when `inline_calls` (the
-  // writer, after a commit of its own) and nothing else is queued, right here with the
-  // lock released.
+  // or run, and in_flight_ is null. Completes it: wakes its blocking callers and the
+  // writer, and queues its callbacks (the replies) behind those of earlier groups; they are
+  // sent by the thread already sending replies, else here when `send_replies`, else by the
+  // completions thread.
   void CompleteGroup(const std::vector<Request*>& group, CommitKind kind,
-                     std::unique_lock<std::mutex>& lock, bool inline_calls);
+                     std::unique_lock<std::mutex>& lock, bool send_replies);
+  // REQUIRES: `lock` holds queue_mutex_. Unless another thread is sending replies, sends
+  // every queued one, in order, with the lock released meanwhile.
+  void SendReplies(std::unique_lock<std::mutex>& lock);
+  // REQUIRES: `lock` holds queue_mutex_; the writer's thread. Waits on writer_cv_, to be
+  // woken by a submission only once `wake_at` requests wait untaken (and by a commit done).
+  void WaitAsWriter(std::unique_lock<std::mutex>& lock, size_t wake_at);
   // Runs the callbacks of asynchronous requests, and frees them.
   static void FinishCalls(const std::vector<Request*>& calls);
   // Until the store closes: queues a release of held intentions every kHeldRetryInterval,
@@ -419,21 +431,25 @@ class Store {
   // Failed group commits so far: the writer reloads its state after one, and builds again
   // a group it built over the one that failed.
   uint64_t failed_commits_ = 0;
-  // Callbacks posted to completions_ and not yet run: while any are, later ones are posted
-  // too, so callbacks run in queue order.
-  std::atomic<uint64_t> posted_calls_{0};
+  // Untaken requests at which a submission wakes the writer: 1 while it waits for work,
+  // more while it waits for a commit, none while it runs.
+  size_t writer_wakes_at_ = std::numeric_limits<size_t>::max();
+  // The callbacks of completed groups, in queue order, not yet run; one thread at a time
+  // runs them (sending_replies_).
+  std::deque<std::vector<Request*>> replies_;
+  bool sending_replies_ = false;
   // When the oldest unsynced commit was made; empty while everything is durable.
   std::optional<std::chrono::steady_clock::time_point> unsynced_since_;
-  std::condition_variable writer_cv_;     // requests to take, or stopping
+  // Requests to take, a commit done (in_flight_ became null), or stopping.
+  std::condition_variable writer_cv_;
   std::condition_variable committer_cv_;  // a group handed over, or the committer stops
-  std::condition_variable committed_cv_;  // in_flight_ became null
   std::condition_variable background_cv_;
   std::thread background_;
   std::thread writer_;
   std::thread committer_;
-  // Runs a group's callbacks (sending replies, tens of microseconds each) while the next
-  // group is built and committed. Declared last: destroyed first, after the threads above
-  // have stopped, running what is left.
+  // Sends replies when neither the committer nor the writer may (the writer has requests
+  // to build). Declared last: destroyed first, after the threads above have stopped,
+  // running what is left.
   SerialExecutor completions_;
 };
 

@@ -9,6 +9,7 @@
 
 #include "storage/batch_view.h"
 #include "storage/layered_reader.h"
+#include "store/intention_applier.h"
 #include "store/store.h"
 
 namespace lattice::kernel {
@@ -82,14 +83,18 @@ struct Store::Request {
 };
 
 // A group applied into its batch by the writer, with what its commit needs from the writer's
-// state at that point. Read-only once built: the commit stage reads it while the writer
-// reads `view->writes()` to build the next group over it.
+// state at that point. The writer adds requests to it until it is sealed; read-only from
+// then on: the commit stage reads it while the writer reads `view->writes()` to build the
+// next group over it.
 struct Store::BuiltGroup {
   std::vector<Request*> requests;
+  size_t bytes = 0;
   // What the view reads through: the database, with the writes of the group that was
   // being committed while this one was built. Declared before the view, which refers to it.
   std::unique_ptr<LayeredReader> below;
   std::unique_ptr<BatchView> view;
+  // Applies the requests into the view until the group is sealed.
+  std::unique_ptr<IntentionApplier> applier;
   absl::Status status;      // the view's: a group that could not be read right fails whole
   bool needs_sync = false;  // one of its requests must be acknowledged durable
   bool wants_recorded = false;
