@@ -143,13 +143,14 @@ void Store::WriterLoop() {
     SealGroup(*built);
     lock.lock();
     in_flight_ = built;
-    if (taken_ < queue_.size()) {
-      // More is waiting: the committer writes this group while the writer builds the next.
+    if (taken_ < queue_.size() || built->requests.size() > 1) {
+      // More is waiting, or will be (the group is not a lone write): the committer writes
+      // this group while the writer builds the next.
       handed_over_ = true;
       committer_cv_.notify_one();
       continue;
     }
-    // Nothing waits behind it: committed here, so a lone write wakes no other thread.
+    // A lone write with nothing behind it: committed here, so it wakes no other thread.
     lock.unlock();
     CommitKind kind = CommitGroup(*built);
     lock.lock();
