@@ -1,13 +1,18 @@
-// lattice-kernel-bench: the single-node kernel's benchmarks (issue 6). In each round it
-// measures this machine's baselines (LevelDB sync writes, Ed25519, the gRPC floor) next to
-// the real lattice-kernel process driven through its socket, then prints every figure's
-// median over the rounds and the ratios the targets are stated in. With --startup-sizes it
-// also measures the kernel's start-up time and memory on stores of that many intentions.
+// lattice-kernel-bench: the single-node kernel's benchmarks (issues 6 and 18). In each round
+// it measures this machine's baselines (LevelDB sync writes, Ed25519, the gRPC floor) and
+// etcd (Debian's etcd-server, one member on a Unix socket) next to the real lattice-kernel
+// process driven through its socket, then prints every figure's median over the rounds and
+// the ratios the targets are stated in. After the rounds the kernel's and etcd's batch loads
+// run once more for a minute, for their worst latencies under sustained writes. With
+// --startup-sizes it also measures the kernel's start-up time and memory on stores of that
+// many intentions.
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -19,6 +24,8 @@
 #include "bench_options.h"
 #include "client_loads.h"
 #include "cpu_time.h"
+#include "etcd_loads.h"
+#include "etcd_server.h"
 #include "in_process_node.h"
 #include "lattice/common/crypto.h"
 #include "lattice/common/status.h"
@@ -42,12 +49,22 @@ namespace {
 constexpr char kFloorGroup[] = "gRPC floor (do-nothing Kv on a Unix socket)";
 constexpr char kKernelGroup[] = "lattice-kernel through its socket";
 constexpr char kInProcessGroup[] = "kernel store without RPC";
+constexpr char kEtcdGroup[] = "etcd through its gRPC KV API (one member, Unix socket)";
+constexpr char kSustainedGroup[] = "sustained batch load (after the rounds)";
 
+// Worst call a sustained batch load may take (issue 18).
+constexpr double kMaxBatchCallUs = 250'000;
+
+// `tails`: also its p99.9 and its slowest call.
 void DeclareLoad(Results& results, const std::string& name, const std::string& unit,
-                 const std::string& group, bool two_processes) {
+                 const std::string& group, bool two_processes, bool tails = false) {
   results.Declare(name, unit, group);
   results.Declare(name + " p50", "us", group);
   results.Declare(name + " p99", "us", group);
+  if (tails) {
+    results.Declare(name + " p99.9", "us", group);
+    results.Declare(name + " max", "us", group);
+  }
   if (two_processes) {
     results.Declare(name + " server cpu/op", "us", group);
     results.Declare(name + " client cpu/op", "us", group);
@@ -56,13 +73,18 @@ void DeclareLoad(Results& results, const std::string& name, const std::string& u
   }
 }
 
-// Adds the rate (times `rows_per_op`), the p50/p99 latencies and the CPU per call of
-// `result` as `name`.
+// Adds the rate (times `rows_per_op`), the p50/p99 latencies (and p99.9 and the slowest
+// call, which only figures declared with tails show) and the CPU per call of `result` as
+// `name`.
 void Record(Results& results, const std::string& name, const LoadResult& result,
             const CpuWindow& cpu, double rows_per_op = 1) {
   results.Add(name, result.rate() * rows_per_op);
   results.Add(name + " p50", result.PercentileUs(50));
   results.Add(name + " p99", result.PercentileUs(99));
+  if (results.Declared(name + " max")) {
+    results.Add(name + " p99.9", result.PercentileUs(99.9));
+    results.Add(name + " max", result.PercentileUs(100));
+  }
   if (result.ops > 0) {
     double ops = static_cast<double>(result.ops);
     if (cpu.has_server()) {
@@ -95,6 +117,13 @@ struct FigureNames {
     return fmt::format("kernel {} {}c", op, clients);
   }
   std::string KernelBatch() const { return "kernel batch" + rows + " " + many + "c"; }
+  std::string KernelAppliedPut() const { return "kernel put applied " + many + "c"; }
+  std::string Etcd(const std::string& op, int clients) const {
+    return fmt::format("etcd {} {}c", op, clients);
+  }
+  std::string EtcdBatch() const { return "etcd txn" + rows + " " + many + "c"; }
+  std::string SustainedKernelBatch() const { return "kernel batch" + rows + " " + many + "c, sustained"; }
+  std::string SustainedEtcdBatch() const { return "etcd txn" + rows + " " + many + "c, sustained"; }
   std::string InProcess(int threads) const {
     return threads == 1 ? "in-process Store::WriteKv 1 thread"
                         : fmt::format("in-process Store::WriteKv {} threads", threads);
@@ -113,8 +142,9 @@ void DeclareFigures(Results& r, const BenchOptions& o) {
   }
   DeclareLoad(r, n.DurableFloorPut1(), "calls/s", kFloorGroup, true);
   DeclareLoad(r, n.Kernel("put", 1), "calls/s", kKernelGroup, true);
-  DeclareLoad(r, n.Kernel("put", o.clients), "calls/s", kKernelGroup, true);
-  DeclareLoad(r, n.KernelBatch(), "rows/s", kKernelGroup, true);
+  DeclareLoad(r, n.Kernel("put", o.clients), "calls/s", kKernelGroup, true, true);
+  DeclareLoad(r, n.KernelAppliedPut(), "calls/s", kKernelGroup, true, true);
+  DeclareLoad(r, n.KernelBatch(), "rows/s", kKernelGroup, true, true);
   DeclareLoad(r, n.Kernel("get", 1), "calls/s", kKernelGroup, true);
   DeclareLoad(r, n.Kernel("get", o.clients), "calls/s", kKernelGroup, true);
   r.Declare("kernel put->watch event p50", "us", kKernelGroup);
@@ -122,6 +152,32 @@ void DeclareFigures(Results& r, const BenchOptions& o) {
   r.Declare("kernel put->watch: the put call itself p50", "us", kKernelGroup);
   DeclareLoad(r, n.InProcess(1), "writes/s", kInProcessGroup, false);
   DeclareLoad(r, n.InProcess(o.clients), "writes/s", kInProcessGroup, false);
+  DeclareLoad(r, n.Etcd("put", 1), "calls/s", kEtcdGroup, true);
+  DeclareLoad(r, n.Etcd("put", o.clients), "calls/s", kEtcdGroup, true, true);
+  DeclareLoad(r, n.EtcdBatch(), "rows/s", kEtcdGroup, true, true);
+  DeclareLoad(r, n.Etcd("get", 1), "calls/s", kEtcdGroup, true);
+  DeclareLoad(r, n.Etcd("get", o.clients), "calls/s", kEtcdGroup, true);
+  DeclareLoad(r, n.SustainedKernelBatch(), "rows/s", kSustainedGroup, true, true);
+  DeclareLoad(r, n.SustainedEtcdBatch(), "rows/s", kSustainedGroup, true, true);
+
+  // The targets of issue 18: beside etcd, which also fsyncs every acknowledged write.
+  r.AddRatio({"put 1c / etcd put 1c", n.Kernel("put", 1), n.Etcd("put", 1), 1.3});
+  r.AddRatio({fmt::format("put {0}c / etcd put {0}c", o.clients), n.Kernel("put", o.clients),
+              n.Etcd("put", o.clients), 2});
+  r.AddRatio({fmt::format("put {0}c p99 / etcd put {0}c p99", o.clients),
+              n.Kernel("put", o.clients) + " p99", n.Etcd("put", o.clients) + " p99", 1, true});
+  r.AddRatio({fmt::format("batch{0} rows {1}c / etcd txn{0} rows {1}c", n.rows, o.clients),
+              n.KernelBatch(), n.EtcdBatch(), 2});
+  r.AddRatio({fmt::format("put applied {0}c / floor put {0}c", o.clients), n.KernelAppliedPut(),
+              n.Floor("put", o.clients), 0.6});
+  r.AddRatio({fmt::format("get {0}c / etcd get {0}c", o.clients), n.Kernel("get", o.clients),
+              n.Etcd("get", o.clients), 2});
+  r.AddRatio({fmt::format("(info) sustained batch{0} rows / etcd's", n.rows),
+              n.SustainedKernelBatch(), n.SustainedEtcdBatch(), NAN});
+  r.AddBound({"sustained kernel batch: slowest call (us)", n.SustainedKernelBatch() + " max",
+              kMaxBatchCallUs});
+  r.AddBound({"kernel batch in the rounds: slowest call (us)", n.KernelBatch() + " max",
+              kMaxBatchCallUs});
 
   // The targets of issue 6.
   r.AddRatio({"put 1c / leveldb sync put 1t", n.Kernel("put", 1), n.LevelDbPut1(), 0.65});
@@ -153,6 +209,7 @@ struct Targets {
   const ServerProcess* durable_floor = nullptr;  // likewise
   const ServerProcess* kernel = nullptr;  // null when neither kernel nor watch runs
   std::string kernel_store;
+  const ServerProcess* etcd = nullptr;    // null when the etcd section is off
   InProcessNode* in_process = nullptr;    // null when the inprocess section is off
   std::string scratch;                    // for the LevelDB baselines
 };
@@ -167,6 +224,7 @@ void RunRound(int round, const BenchOptions& o, const Targets& t, Results& r) {
   shape.store = "bench";
   ClientLoads on_floor(t.floor, shape);
   ClientLoads on_durable_floor(t.durable_floor, shape);
+  EtcdLoads on_etcd(t.etcd != nullptr ? t.etcd->options().socket : "", shape);
 
   auto report = [&](const std::string& name, const LoadResult& result, const CpuWindow& cpu,
                     double rows_per_op = 1) {
@@ -196,22 +254,32 @@ void RunRound(int round, const BenchOptions& o, const Targets& t, Results& r) {
     report(name, OrFail(measure(load), name), cpu, rows_per_op);
   };
   const ServerProcess* kernel = o.Runs("kernel") ? t.kernel : nullptr;
+  const ServerProcess* etcd = o.Runs("etcd") ? t.etcd : nullptr;
   const int many = o.clients;
+  const double rows = static_cast<double>(o.batch_rows);
 
   leveldb(n.LevelDbPut1(), 1, 1);
   served(n.Kernel("put", 1), kernel, 1, [&](LoadOptions l) { return on_kernel.Puts(l, "put1/" + tag); });
+  served(n.Etcd("put", 1), etcd, 1, [&](LoadOptions l) { return on_etcd.Puts(l, "put1/" + tag); });
   served(n.DurableFloorPut1(), t.durable_floor, 1,
          [&](LoadOptions l) { return on_durable_floor.Puts(l, "put"); });
   served(n.Floor("put", many), t.floor, many, [&](LoadOptions l) { return on_floor.Puts(l, "put"); });
   served(n.Kernel("put", many), kernel, many, [&](LoadOptions l) { return on_kernel.Puts(l, "putN/" + tag); });
+  served(n.KernelAppliedPut(), kernel, many, [&](LoadOptions l) {
+    return on_kernel.Puts(l, "putA/" + tag, v1::DURABILITY_APPLIED);
+  });
+  served(n.Etcd("put", many), etcd, many, [&](LoadOptions l) { return on_etcd.Puts(l, "putN/" + tag); });
   leveldb(n.LevelDbBatch(), 1, o.batch_rows);
   served(n.KernelBatch(), kernel, many,
-         [&](LoadOptions l) { return on_kernel.Batches(l, "batch/" + tag); },
-         static_cast<double>(o.batch_rows));
+         [&](LoadOptions l) { return on_kernel.Batches(l, "batch/" + tag); }, rows);
+  served(n.EtcdBatch(), etcd, many,
+         [&](LoadOptions l) { return on_etcd.Batches(l, "batch/" + tag); }, rows);
   served(n.Floor("get", 1), t.floor, 1, [&](LoadOptions l) { return on_floor.Gets(l); });
   served(n.Kernel("get", 1), kernel, 1, [&](LoadOptions l) { return on_kernel.Gets(l); });
+  served(n.Etcd("get", 1), etcd, 1, [&](LoadOptions l) { return on_etcd.Gets(l); });
   served(n.Floor("get", many), t.floor, many, [&](LoadOptions l) { return on_floor.Gets(l); });
   served(n.Kernel("get", many), kernel, many, [&](LoadOptions l) { return on_kernel.Gets(l); });
+  served(n.Etcd("get", many), etcd, many, [&](LoadOptions l) { return on_etcd.Gets(l); });
   served(n.Floor("put", 1), t.floor, 1, [&](LoadOptions l) { return on_floor.Puts(l, "put"); });
   leveldb(n.LevelDbPutMany(), many, 1);
 
@@ -246,11 +314,64 @@ void RunRound(int round, const BenchOptions& o, const Targets& t, Results& r) {
   }
 }
 
+// Lists the calls over the bound with when they started (UTC, as the kernel logs), the
+// first few, to line them up with the server's log.
+void ReportSlowCalls(const std::string& name, const LoadResult& result) {
+  if (result.slow_calls.empty()) return;
+  std::vector<SlowCall> calls = result.slow_calls;
+  std::sort(calls.begin(), calls.end(),
+            [](const SlowCall& a, const SlowCall& b) { return a.started < b.started; });
+  constexpr size_t kShown = 10;
+  for (size_t i = 0; i < calls.size() && i < kShown; ++i) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        calls[i].started.time_since_epoch()).count();
+    std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    Progress(fmt::format("{}: a call started at {:02}:{:02}:{:02}.{:03} took {:.0f} ms", name,
+                         utc.tm_hour, utc.tm_min, utc.tm_sec, ms % 1000, calls[i].us / 1000));
+  }
+  if (calls.size() > kShown) {
+    Progress(fmt::format("{}: {} calls over {:.0f} ms in all", name, calls.size(),
+                         kMaxBatchCallUs / 1000));
+  }
+}
+
+// The batch loads once more, for `sustained_s` each: a write load long enough to fill
+// memtables and set compactions going, whose slowest calls the bound is stated on.
+void RunSustained(const BenchOptions& o, const Targets& t, Results& r) {
+  if (o.sustained_s <= 0 || !o.Runs("sustained")) return;
+  FigureNames n(o);
+  ClientLoadShape shape{t.kernel_store, Filler(o.value_bytes, 43), o.key_bytes, o.batch_rows,
+                        o.get_keys};
+  LoadOptions load = o.Load(o.clients);
+  load.duration = std::chrono::milliseconds(static_cast<int64_t>(o.sustained_s * 1000));
+  load.slow_call = std::chrono::microseconds(static_cast<int64_t>(kMaxBatchCallUs));
+  const double rows = static_cast<double>(o.batch_rows);
+  auto run = [&](const std::string& name, const ServerProcess* server, auto&& measure) {
+    if (server == nullptr) return;
+    CpuWindow cpu(server->pid());
+    LoadOptions measured = load;
+    cpu.Attach(measured);
+    LoadResult result = OrFail(measure(measured), name);
+    Record(r, name, result, cpu, rows);
+    Progress(fmt::format("{} = {:.0f} rows/s, p99.9 {:.0f} us, slowest {:.0f} us", name,
+                         result.rate() * rows, result.PercentileUs(99.9),
+                         result.PercentileUs(100)));
+    ReportSlowCalls(name, result);
+  };
+  ClientLoads on_kernel(t.kernel, shape);
+  run(n.SustainedKernelBatch(), t.kernel,
+      [&](LoadOptions l) { return on_kernel.Batches(l, "sustained"); });
+  EtcdLoads on_etcd(t.etcd != nullptr ? t.etcd->options().socket : "", shape);
+  run(n.SustainedEtcdBatch(), t.etcd, [&](LoadOptions l) { return on_etcd.Batches(l, "sustained"); });
+}
+
 // Starts what the rounds need, runs them and stops it again.
 void RunRounds(const BenchOptions& o, const std::string& dir, Results& results) {
   Targets targets;
   targets.scratch = dir;
-  std::unique_ptr<ServerProcess> floor, durable_floor, kernel;
+  std::unique_ptr<ServerProcess> floor, durable_floor, kernel, etcd;
   std::unique_ptr<InProcessNode> in_process;
   if (o.Runs("floor")) {
     auto start_floor = [&](const std::string& name, bool durable) {
@@ -273,7 +394,7 @@ void RunRounds(const BenchOptions& o, const std::string& dir, Results& results) 
     durable_floor = start_floor("durable-floor", true);
     targets.durable_floor = durable_floor.get();
   }
-  if (o.Runs("kernel") || o.Runs("watch")) {
+  if (o.Runs("kernel") || o.Runs("watch") || o.Runs("sustained")) {
     std::filesystem::create_directories(dir + "/kernel");
     ServerOptions options;
     options.socket = dir + "/kernel/kernel.sock";
@@ -288,12 +409,23 @@ void RunRounds(const BenchOptions& o, const std::string& dir, Results& results) 
     if (absl::Status s = PrefillGetKeys(*admin, shape); !s.ok()) Fail("write the keys Get reads", s);
     targets.kernel = kernel.get();
   }
+  if (o.Runs("etcd")) {
+    etcd = OrFail(StartEtcd(o.etcd_binary, dir + "/etcd"), "start etcd (" + o.etcd_binary + ")");
+    Progress(fmt::format("etcd up in {:.0f} ms", etcd->startup_time().count() * 1000));
+    ClientLoadShape shape{"", Filler(o.value_bytes, 42), o.key_bytes, o.batch_rows, o.get_keys};
+    if (absl::Status s = EtcdLoads(etcd->options().socket, shape).PrefillGetKeys(); !s.ok()) {
+      Fail("write the keys etcd's Get reads", s);
+    }
+    targets.etcd = etcd.get();
+  }
   if (o.Runs("inprocess")) {
     in_process = OrFail(InProcessNode::Open(dir + "/inprocess", "bench-inprocess", "bench"),
                         "open the in-process node");
     targets.in_process = in_process.get();
   }
   for (int round = 1; round <= o.rounds; ++round) RunRound(round, o, targets, results);
+  RunSustained(o, targets, results);
+  if (etcd) (void)etcd->Stop();  // etcd ends on SIGTERM by raising it again: not an exit 0
   if (kernel) {
     if (absl::Status s = kernel->Stop(); !s.ok()) Progress("kernel stop: " + std::string(s.message()));
   }
@@ -315,7 +447,9 @@ int Main(int argc, char** argv) {
   app.add_option("--get-keys", o.get_keys, "keys written before the Get figures")->capture_default_str();
   app.add_option("--work-dir", o.work_dir, "where the temporary directory is made (the disk measured)")->capture_default_str();
   app.add_flag("--keep", o.keep, "keep the temporary directory");
-  app.add_option("--only", only, "comma list of sections: leveldb,crypto,floor,kernel,watch,inprocess (default: all)");
+  app.add_option("--only", only, "comma list of sections: leveldb,crypto,floor,kernel,etcd,sustained,watch,inprocess (default: all)");
+  app.add_option("--sustained-s", o.sustained_s, "seconds of each sustained batch load after the rounds (0: none)")->capture_default_str();
+  app.add_option("--etcd", o.etcd_binary, "etcd binary (Debian's etcd-server)")->capture_default_str();
   app.add_option("--startup-sizes", startup_sizes, "comma list of store sizes in intentions for the start-up figures, e.g. 100000,1000000 (default: none)");
   app.add_option("--startup-restarts", o.startup_restarts, "measured starts per size")->capture_default_str();
   app.add_option("--fill-threads", o.fill_threads, "writers filling the start-up store")->capture_default_str();
@@ -347,7 +481,7 @@ int Main(int argc, char** argv) {
 
   Results results;
   DeclareFigures(results, o);
-  if (o.rounds > 0) RunRounds(o, dir, results);
+  if (o.rounds > 0 || (o.sustained_s > 0 && o.Runs("sustained"))) RunRounds(o, dir, results);
   if (!o.startup_sizes.empty()) {
     std::filesystem::create_directories(dir + "/startup");
     if (absl::Status s = MeasureStartup(o, dir + "/startup", results); !s.ok()) Fail("start-up", s);

@@ -12,8 +12,8 @@
 namespace lattice::bench {
 
 // Sections --only may name.
-inline const std::vector<std::string> kBenchSections = {"leveldb", "crypto", "floor", "kernel",
-                                                        "watch", "inprocess"};
+inline const std::vector<std::string> kBenchSections = {
+    "leveldb", "crypto", "floor", "kernel", "etcd", "sustained", "watch", "inprocess"};
 
 struct BenchOptions {
   double duration_s = 3;          // measured seconds per figure
@@ -30,8 +30,12 @@ struct BenchOptions {
   std::vector<uint64_t> startup_sizes;  // store sizes for the start-up figures; empty: none
   int startup_restarts = 3;
   int fill_threads = 64;
+  // The kernel's and etcd's batch load run this long once more after the rounds, for their
+  // worst latencies under a sustained write load (section "sustained"; 0: not run).
+  double sustained_s = 60;
   std::string kernel_binary;
   std::string floor_binary;
+  std::string etcd_binary = "/usr/bin/etcd";  // Debian's etcd-server
   std::string json_path;
 
   LoadOptions Load(int clients_for_run) const {

@@ -20,14 +20,15 @@ absl::StatusOr<std::shared_ptr<client::Client>> ClientLoads::ConnectShared() con
   return std::shared_ptr<client::Client>(std::move(c));
 }
 
-absl::StatusOr<LoadResult> ClientLoads::Puts(LoadOptions load, const std::string& prefix) const {
+absl::StatusOr<LoadResult> ClientLoads::Puts(LoadOptions load, const std::string& prefix,
+                                             v1::Durability durability) const {
   return RunLoad(load, [&](int index) -> absl::StatusOr<Operation> {
     LATTICE_ASSIGN_OR_RETURN(std::shared_ptr<client::Client> c, ConnectShared());
     auto seq = std::make_shared<uint64_t>(0);
     std::string key_prefix = fmt::format("{}/{:03}/", prefix, index);
-    return Operation([c, seq, key_prefix, this]() -> absl::Status {
+    return Operation([c, seq, key_prefix, durability, this]() -> absl::Status {
       std::string key = PaddedKey(fmt::format("{}{:010}", key_prefix, (*seq)++), shape_.key_bytes);
-      return c->Put(shape_.store, key, shape_.value).status();
+      return c->Put(shape_.store, key, shape_.value, durability).status();
     });
   });
 }

@@ -1,5 +1,5 @@
-// The Store Protocol calls the benchmarks make, as load-generator operations: durable puts,
-// 64-row batches and gets, each client with its own lattice::client::Client (its own
+// The Store Protocol calls the benchmarks make, as load-generator operations: puts (durable,
+// or acknowledged once applied), 64-row batches and gets, each client with its own lattice::client::Client (its own
 // channel and connection). The same code drives the kernel and the gRPC floor.
 #pragma once
 
@@ -33,8 +33,9 @@ class ClientLoads {
   ClientLoads(const ServerProcess* server, ClientLoadShape shape)
       : server_(server), shape_(std::move(shape)) {}
 
-  // Kv.Put of fresh keys "<prefix>/<client>/<n>".
-  absl::StatusOr<LoadResult> Puts(LoadOptions load, const std::string& prefix) const;
+  // Kv.Put of fresh keys "<prefix>/<client>/<n>", acknowledged as `durability` asks.
+  absl::StatusOr<LoadResult> Puts(LoadOptions load, const std::string& prefix,
+                                  v1::Durability durability = v1::DURABILITY_SYNCED) const;
   // Kv.Batch of `batch_rows` fresh keys per call; result.ops counts calls.
   absl::StatusOr<LoadResult> Batches(LoadOptions load, const std::string& prefix) const;
   // Kv.Get of prefilled keys; a key not found counts as a failed call.

@@ -17,6 +17,7 @@ struct ClientTally {
   uint64_t errors = 0;
   std::string first_error;
   std::vector<double> latencies_us;
+  std::vector<SlowCall> slow_calls;
 };
 
 }  // namespace
@@ -74,8 +75,12 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options, const OperationFa
           continue;
         }
         ++tally.ops;
-        tally.latencies_us.push_back(
-            std::chrono::duration<double, std::micro>(end - begin).count());
+        double us = std::chrono::duration<double, std::micro>(end - begin).count();
+        tally.latencies_us.push_back(us);
+        if (options.slow_call.count() > 0 && us > static_cast<double>(options.slow_call.count())) {
+          auto ago = std::chrono::duration_cast<std::chrono::system_clock::duration>(end - begin);
+          tally.slow_calls.push_back({std::chrono::system_clock::now() - ago, us});
+        }
       }
     });
   }
@@ -113,6 +118,8 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options, const OperationFa
     result.errors += tally.errors;
     result.latencies_us.insert(result.latencies_us.end(), tally.latencies_us.begin(),
                                tally.latencies_us.end());
+    result.slow_calls.insert(result.slow_calls.end(), tally.slow_calls.begin(),
+                             tally.slow_calls.end());
   }
   return result;
 }

@@ -24,6 +24,15 @@ struct LoadOptions {
   // a server's CPU time). Either may be empty.
   std::function<void()> at_window_start;
   std::function<void()> at_window_end;
+  // Calls in the window that take longer than this are listed (LoadResult::slow_calls), with
+  // when they started, to line them up with a server's log; 0: none are.
+  std::chrono::microseconds slow_call{0};
+};
+
+// A call slower than LoadOptions::slow_call.
+struct SlowCall {
+  std::chrono::system_clock::time_point started;
+  double us = 0;
 };
 
 // One call of one client. Returns its status; a failed call is counted, not retried.
@@ -38,6 +47,7 @@ struct LoadResult {
   std::string first_error;
   double seconds = 0;         // length of the measured window
   std::vector<double> latencies_us;  // of every counted call, unsorted
+  std::vector<SlowCall> slow_calls;  // in the order they ended, per client
 
   double rate() const { return seconds > 0 ? static_cast<double>(ops) / seconds : 0; }
   // Nearest-rank percentile of the latencies (p in [0, 100]); 0 when there are none.

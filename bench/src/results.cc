@@ -74,6 +74,7 @@ void Results::Print(std::FILE* out) const {
     fmt::print(out, "{:<46} {:>12} {:<10} {}\n", name, FormatValue(MedianOf(m.runs), m.unit),
                m.unit, runs);
   }
+  PrintBounds(out);
   if (ratios_.empty()) return;
   fmt::print(out, "\n{:<46} {:>8} {:>9} {:<6} {}\n", "ratio (median of per-round ratios)", "value",
              "target", "", "rounds");
@@ -90,6 +91,26 @@ void Results::Print(std::FILE* out) const {
     bool met = ratio.at_most ? median <= ratio.target : median >= ratio.target;
     fmt::print(out, "{:<46} {:>8.2f} {:>3}{:>6.2f} {:<6} {}\n", ratio.name, median,
                ratio.at_most ? "<=" : ">=", ratio.target, met ? "met" : "BELOW", list);
+  }
+}
+
+void Results::PrintBounds(std::FILE* out) const {
+  bool header = false;
+  for (const auto& bound : bounds_) {
+    auto median = Median(bound.metric);
+    if (!median) continue;
+    if (!header) {
+      fmt::print(out, "\n{:<46} {:>8} {:>9} {:<6} {}\n", "bound (median)", "value", "limit", "",
+                 "rounds");
+      header = true;
+    }
+    const Metric& m = metrics_.at(bound.metric);
+    std::string list;
+    for (double v : m.runs) list += (list.empty() ? "" : " ") + FormatValue(v, m.unit);
+    bool met = bound.at_most ? *median <= bound.limit : *median >= bound.limit;
+    fmt::print(out, "{:<46} {:>8} {:>3}{:>6} {:<6} {}\n", bound.name, FormatValue(*median, m.unit),
+               bound.at_most ? "<=" : ">=", FormatValue(bound.limit, m.unit), met ? "met" : "BELOW",
+               list);
   }
 }
 
@@ -118,6 +139,17 @@ nlohmann::json Results::ToJson() const {
       entry["met"] = ratio.at_most ? median <= ratio.target : median >= ratio.target;
     }
     out["ratios"].push_back(std::move(entry));
+  }
+  out["bounds"] = nlohmann::json::array();
+  for (const auto& bound : bounds_) {
+    auto median = Median(bound.metric);
+    if (!median) continue;
+    out["bounds"].push_back({{"name", bound.name},
+                             {"metric", bound.metric},
+                             {"median", *median},
+                             {"limit", bound.limit},
+                             {"at_most", bound.at_most},
+                             {"met", bound.at_most ? *median <= bound.limit : *median >= bound.limit}});
   }
   return out;
 }

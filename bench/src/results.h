@@ -21,6 +21,14 @@ struct Ratio {
   bool at_most = false;
 };
 
+// A limit a figure must keep by itself (a latency bound), judged on its median.
+struct Bound {
+  std::string name;
+  std::string metric;
+  double limit = 0;
+  bool at_most = true;
+};
+
 // Not thread-safe.
 class Results {
  public:
@@ -28,7 +36,9 @@ class Results {
   void Declare(const std::string& metric, const std::string& unit, const std::string& group);
   // Appends this round's value of `metric` (declared or not).
   void Add(const std::string& metric, double value);
+  bool Declared(const std::string& metric) const { return metrics_.count(metric) > 0; }
   void AddRatio(Ratio ratio) { ratios_.push_back(std::move(ratio)); }
+  void AddBound(Bound bound) { bounds_.push_back(std::move(bound)); }
 
   std::optional<double> Median(const std::string& metric) const;
   const std::vector<double>& Runs(const std::string& metric) const;
@@ -40,6 +50,8 @@ class Results {
   nlohmann::json ToJson() const;
 
  private:
+  void PrintBounds(std::FILE* out) const;
+
   struct Metric {
     std::string unit;
     std::string group;
@@ -48,6 +60,7 @@ class Results {
   std::vector<std::string> order_;
   std::map<std::string, Metric> metrics_;
   std::vector<Ratio> ratios_;
+  std::vector<Bound> bounds_;
 };
 
 double MedianOf(std::vector<double> values);

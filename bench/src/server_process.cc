@@ -77,6 +77,9 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const Server
   posix_spawn_file_actions_addopen(&actions, 1, options.log_path.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  if (!options.working_dir.empty()) {
+    posix_spawn_file_actions_addchdir_np(&actions, options.working_dir.c_str());
+  }
   std::vector<char*> argv;
   for (const auto& arg : options.argv) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
@@ -101,16 +104,20 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const Server
                                                 FileTail(options.log_path)));
     }
     if (IsSocket(options.socket)) {
-      auto client = server->Connect();
-      if (client.ok() && check_status) {
-        auto status_reply = (*client)->NodeStatus();
-        if (!status_reply.ok()) client = status_reply.status();
+      absl::Status answered = options.ready ? options.ready() : absl::OkStatus();
+      if (!options.ready) {
+        auto client = server->Connect();
+        if (client.ok() && check_status) {
+          auto status_reply = (*client)->NodeStatus();
+          if (!status_reply.ok()) client = status_reply.status();
+        }
+        answered = client.status();
       }
-      if (client.ok()) {
+      if (answered.ok()) {
         server->startup_time_ = Clock::now() - spawned;
         return server;
       }
-      last_error = client.status().ToString();
+      last_error = answered.ToString();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }

@@ -1,12 +1,14 @@
 // A server the benchmarks talk to through its Unix socket, in a process of its own: the real
-// lattice-kernel, or the do-nothing gRPC floor. Start() spawns it and waits, with a deadline,
-// until a lattice::client::Client connects; the time that took is its start-up time.
+// lattice-kernel, the do-nothing gRPC floor, or etcd. Start() spawns it and waits, with a
+// deadline, until it answers (a lattice::client::Client connects, or the server's own probe
+// succeeds); the time that took is its start-up time.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +23,10 @@ struct ServerOptions {
   std::string socket;              // where it will listen
   std::string token;               // empty: the admin cookie beside the socket
   std::string log_path;            // its stdout and stderr
+  std::string working_dir;         // empty: the benchmark's own
+  // Whether the server answers, once its socket exists; empty: a lattice::client::Client
+  // connects (a Store Protocol server).
+  std::function<absl::Status()> ready;
   std::chrono::milliseconds ready_deadline{60'000};
 };
 
