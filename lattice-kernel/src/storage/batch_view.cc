@@ -1,5 +1,7 @@
 #include "storage/batch_view.h"
 
+#include <cstring>
+
 #include "storage/keys.h"
 
 namespace lattice::kernel {
@@ -11,26 +13,51 @@ constexpr size_t kRecordOverheadBytes = 8;
 
 }  // namespace
 
+BatchView::BatchView(const sync::KvReader& below)
+    : below_(below), arena_(std::make_shared<Arena>()) {}
+
+std::string_view BatchView::Keep(std::string_view bytes) {
+  if (bytes.empty()) return {};
+  char* copy = static_cast<char*>(arena_->memory.allocate(bytes.size(), 1));
+  std::memcpy(copy, bytes.data(), bytes.size());
+  return {copy, bytes.size()};
+}
+
 std::optional<std::string> BatchView::Get(std::string_view key) {
-  if (auto it = writes_->find(key); it != writes_->end()) return it->second;
-  if (auto it = read_.find(key); it != read_.end()) return it->second;
+  auto copy = [](const std::optional<std::string_view>& value) {
+    return value ? std::optional<std::string>(std::string(*value)) : std::nullopt;
+  };
+  if (auto it = arena_->writes.find(key); it != arena_->writes.end()) return copy(it->second);
+  if (auto it = arena_->read.find(key); it != arena_->read.end()) return copy(it->second);
   auto value = below_.Get(key);
   if (!value.ok()) {
     if (status_.ok()) status_ = value.status();
     return std::nullopt;
   }
-  read_.emplace(std::string(key), *value);
+  std::optional<std::string_view> kept;
+  if (*value) kept = Keep(**value);
+  arena_->read.emplace(Keep(key), kept);
   return *std::move(value);
 }
 
 void BatchView::Put(std::string_view key, std::string_view value) {
-  writes_->insert_or_assign(std::string(key), std::optional<std::string>(value));
+  auto it = arena_->writes.find(key);
+  if (it == arena_->writes.end()) {
+    arena_->writes.emplace(Keep(key), Keep(value));
+  } else {
+    it->second = Keep(value);
+  }
   bytes_ += key.size() + value.size() + kRecordOverheadBytes;
   batch_current_ = false;
 }
 
 void BatchView::Delete(std::string_view key) {
-  writes_->insert_or_assign(std::string(key), std::nullopt);
+  auto it = arena_->writes.find(key);
+  if (it == arena_->writes.end()) {
+    arena_->writes.emplace(Keep(key), std::nullopt);
+  } else {
+    it->second = std::nullopt;
+  }
   bytes_ += key.size() + kRecordOverheadBytes;
   batch_current_ = false;
 }
@@ -38,7 +65,7 @@ void BatchView::Delete(std::string_view key) {
 leveldb::WriteBatch* BatchView::batch() {
   if (!batch_current_) {
     batch_.Clear();
-    for (const auto& [key, value] : *writes_) {
+    for (const auto& [key, value] : arena_->writes) {
       leveldb::Slice k(key.data(), key.size());
       if (value) {
         batch_.Put(k, leveldb::Slice(value->data(), value->size()));
@@ -60,9 +87,13 @@ void BatchView::ScanPrefix(std::string_view prefix,
     return true;
   });
   if (!s.ok() && status_.ok()) status_ = s;
-  for (auto it = writes_->lower_bound(prefix); it != writes_->end(); ++it) {
-    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
-    if (it->second) merged[it->first] = *it->second; else merged.erase(it->first);
+  for (auto it = arena_->writes.lower_bound(prefix); it != arena_->writes.end(); ++it) {
+    if (!it->first.starts_with(prefix)) break;
+    if (it->second) {
+      merged[std::string(it->first)] = std::string(*it->second);
+    } else {
+      merged.erase(std::string(it->first));
+    }
   }
   for (const auto& [k, v] : merged) {
     if (!visit(k, v)) break;
@@ -71,14 +102,14 @@ void BatchView::ScanPrefix(std::string_view prefix,
 
 void BatchView::Scan(std::string_view start, std::string_view end,
                      const std::function<bool(std::string_view, std::string_view)>& visit) {
-  absl::Status s = ScanMerged(*writes_, below_, start, end, visit);
+  absl::Status s = ScanMerged(arena_->writes, below_, start, end, visit);
   if (!s.ok() && status_.ok()) status_ = s;
 }
 
 absl::Status ScanMerged(const BatchView::Writes& writes, const sync::KvReader& below,
                         std::string_view start, std::string_view end,
                         const std::function<bool(std::string_view, std::string_view)>& visit) {
-  auto in_range = [&](const std::string& key) { return end.empty() || key < end; };
+  auto in_range = [&](std::string_view key) { return end.empty() || key < end; };
   auto it = writes.lower_bound(start);
   bool stopped = false;
   // Visits the writes below `bound` (all of them when null); false once stopped.
@@ -96,7 +127,7 @@ absl::Status ScanMerged(const BatchView::Writes& writes, const sync::KvReader& b
     if (!drain(&k)) return false;
     if (it != writes.end() && it->first == k) {
       // The write shadows the value below.
-      const std::optional<std::string>& write = it->second;
+      const std::optional<std::string_view>& write = it->second;
       ++it;
       if (!write) return true;
       if (!visit(k, *write)) {

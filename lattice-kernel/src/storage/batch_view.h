@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <memory_resource>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,15 +22,18 @@ namespace lattice::kernel {
 
 // Owned by one thread. REQUIRES: nothing else writes what lies below while the view lives
 // (the store's writer is its only writer), since Get remembers what it read.
+//
+// What a view writes and reads lives in an arena of its own, released at once with the
+// view and its writes(): a group of 16 batches of 64 puts makes thousands of small keys and
+// values, whose one-by-one allocation and release cost about a fifth of the writer's time.
 class BatchView {
  public:
   // Every key the batch writes, with its value or nullopt for a delete; a key written twice
-  // keeps its last write.
-  using Writes = std::map<std::string, std::optional<std::string>, std::less<>>;
+  // keeps its last write. Keys and values point into the view's arena.
+  using Writes = std::pmr::map<std::string_view, std::optional<std::string_view>, std::less<>>;
 
   // `below` outlives the view: a Database, or a LayeredReader over one.
-  explicit BatchView(const sync::KvReader& below)
-      : below_(below), writes_(std::make_shared<Writes>()) {}
+  explicit BatchView(const sync::KvReader& below);
 
   // A read error is remembered in status() and reads as absent; the owner checks status()
   // before committing, so a failed read can never lead to a committed wrong write.
@@ -53,8 +57,11 @@ class BatchView {
   // applied) reaches the database once.
   leveldb::WriteBatch* batch();
   // The batch's writes, for reading by the next group while this one is committed (a
-  // LayeredReader). They change only through this view's own Put and Delete.
-  std::shared_ptr<const Writes> writes() const { return writes_; }
+  // LayeredReader); they keep the arena alive. They change only through this view's own Put
+  // and Delete.
+  std::shared_ptr<const Writes> writes() const {
+    return std::shared_ptr<const Writes>(arena_, &arena_->writes);
+  }
   const absl::Status& status() const { return status_; }
   // Records an error of work done for this batch elsewhere (say, the sync index), so the
   // owner will not commit it.
@@ -64,16 +71,27 @@ class BatchView {
   // About the bytes the batch will hold (every write counted, rewrites included).
   size_t ApproximateSize() const { return bytes_; }
   // True until the first Put or Delete.
-  bool empty() const { return writes_->empty(); }
+  bool empty() const { return arena_->writes.empty(); }
 
  private:
+  // The memory of a view's keys and values, and the maps over them. Allocation only from the
+  // owning thread; the maps may be read from others once it is done.
+  struct Arena {
+    Arena() : memory(kFirstBlockBytes), writes(&memory), read(&memory) {}
+    static constexpr size_t kFirstBlockBytes = 64 << 10;
+    std::pmr::monotonic_buffer_resource memory;
+    Writes writes;
+    // Values (or their absence) read from below so far: a group reads some keys more than
+    // once (a kv key's heads when its write is built and again when it is applied).
+    Writes read;
+  };
+  // A copy of `bytes` in the arena.
+  std::string_view Keep(std::string_view bytes);
+
   const sync::KvReader& below_;
-  std::shared_ptr<Writes> writes_;
+  std::shared_ptr<Arena> arena_;
   leveldb::WriteBatch batch_;
-  bool batch_current_ = true;  // batch_ holds every write in writes_
-  // Values (or their absence) read from below so far: a group reads some keys more than
-  // once (a kv key's heads when its write is built and again when it is applied).
-  std::map<std::string, std::optional<std::string>, std::less<>> read_;
+  bool batch_current_ = true;  // batch_ holds every write
   absl::Status status_;
   size_t bytes_ = 0;
 };

@@ -4,7 +4,10 @@ namespace lattice::kernel {
 
 absl::StatusOr<std::optional<std::string>> LayeredReader::Get(std::string_view key) const {
   if (above_ != nullptr) {
-    if (auto it = above_->find(key); it != above_->end()) return it->second;
+    if (auto it = above_->find(key); it != above_->end()) {
+      if (!it->second) return std::optional<std::string>();
+      return std::optional<std::string>(std::string(*it->second));
+    }
   }
   return below_.Get(key);
 }

@@ -94,5 +94,24 @@ TEST(LayeredReaderTest, ABatchHoldsEachKeyOnceWithItsLastWrite) {
   EXPECT_EQ(*db->Get("x"), std::nullopt);
 }
 
+TEST(LayeredReaderTest, TheWritesInFlightOutliveTheirView) {
+  TempDir dir;
+  auto db = OpenWith(dir.path() + "/db", {"a"});
+  std::shared_ptr<const BatchView::Writes> writes;
+  {
+    BatchView view(*db);
+    // Enough writes to fill more than the arena's first block.
+    for (int i = 0; i < 2000; ++i) view.Put("key" + std::to_string(i), std::string(100, 'v'));
+    view.Put("b", "flight-b");
+    view.Delete("a");
+    writes = view.writes();
+  }
+  LayeredReader reader(*db, writes);
+  EXPECT_EQ(*reader.Get("a"), std::nullopt);
+  EXPECT_EQ(*reader.Get("b"), std::optional<std::string>("flight-b"));
+  EXPECT_EQ(*reader.Get("key1999"), std::optional<std::string>(std::string(100, 'v')));
+  EXPECT_EQ(ScanAll(reader, "b", "key0~").front(), "b=flight-b");
+}
+
 }  // namespace
 }  // namespace lattice::kernel::testing
