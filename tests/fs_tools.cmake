@@ -46,7 +46,8 @@ lattice_fuse_scenarios(fuse_tools_test.py fuse_tools_ 600
     make_project
     kill_fuse_mid_copy
     kill_kernel_mid_copy
-    full_disk)
+    full_disk
+    public_exercisers)
 lattice_fuse_scenarios(fuse_mesh_test.py fuse_mesh_ 600
   SCENARIOS
     tree_replicates

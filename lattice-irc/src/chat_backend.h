@@ -25,6 +25,8 @@ struct ChannelSnapshot {
   v1::Topic topic;
   // The channel's settings that are on (Chat.GetChannel); empty from a kernel without it.
   std::vector<v1::ChannelMode> modes;
+  // Messages the channel holds (Chat.GetChannel): 0 for a channel nobody ever used.
+  uint64_t messages = 0;
   std::vector<v1::ChatMessage> history;  // oldest first
   // A witness number at or above every message in `history`: watch events with a higher
   // cursor are certainly not in it.

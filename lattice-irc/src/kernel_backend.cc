@@ -478,6 +478,7 @@ void KernelBackend::FetchChannel(const std::string& channel, uint32_t history_li
           absl::StatusOr<v1::ChannelInfo> settings = client->GetChannel(options_.store, channel);
           if (settings.ok()) {
             snapshot.topic = settings->topic();
+            snapshot.messages = settings->messages();
             snapshot.modes.assign(settings->modes().begin(), settings->modes().end());
           } else if (settings.status().code() == absl::StatusCode::kUnimplemented) {
             LATTICE_ASSIGN_OR_RETURN(snapshot.topic, client->GetTopic(options_.store, channel));

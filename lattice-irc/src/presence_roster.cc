@@ -100,13 +100,31 @@ std::vector<PresenceChange> PresenceRoster::Apply(const std::string& node,
   }
   Session& session = it->second;
   session.seen = true;
+  Unindex(session);
   if (parsed->channel.empty()) {
     ApplyUser(session, id, value, gone, &out);
   } else {
     session.channels_seen[parsed->channel] = true;
     ApplyChannel(session, id, parsed->channel, value, gone, &out);
   }
+  // Either may have erased the session.
+  if (auto kept = sessions_.find(id); kept != sessions_.end()) Index(kept->second);
   return out;
+}
+
+void PresenceRoster::Index(const Session& session) {
+  if (!session.introduced) return;
+  for (const auto& entry : session.channels) {
+    ++present_[{session.node, session.user.nick, entry.first}];
+  }
+}
+
+void PresenceRoster::Unindex(const Session& session) {
+  if (!session.introduced) return;
+  for (const auto& entry : session.channels) {
+    auto it = present_.find({session.node, session.user.nick, entry.first});
+    if (it != present_.end() && --it->second == 0) present_.erase(it);
+  }
 }
 
 void PresenceRoster::ApplyUser(Session& session, const std::string& id, const std::string& value,
@@ -202,6 +220,7 @@ std::vector<PresenceChange> PresenceRoster::Resync(const std::vector<Entry>& ent
   // What the snapshot no longer holds has gone.
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     Session& session = it->second;
+    Unindex(session);
     if (!session.seen) {
       if (session.introduced) {
         out.push_back(
@@ -221,6 +240,7 @@ std::vector<PresenceChange> PresenceRoster::Resync(const std::vector<Entry>& ent
       }
       member = session.channels.erase(member);
     }
+    Index(session);
     ++it;
   }
   return out;
@@ -228,13 +248,7 @@ std::vector<PresenceChange> PresenceRoster::Resync(const std::vector<Entry>& ent
 
 bool PresenceRoster::IsPresent(const std::string& node, const std::string& nick,
                                const std::string& folded_channel) const {
-  for (const auto& [id, session] : sessions_) {
-    if (session.introduced && session.node == node && session.user.nick == nick &&
-        session.channels.count(folded_channel) != 0) {
-      return true;
-    }
-  }
-  return false;
+  return present_.count({node, nick, folded_channel}) != 0;
 }
 
 std::vector<PresenceRoster::Member> PresenceRoster::MembersOf(

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 namespace lattice::irc {
@@ -107,9 +108,16 @@ class PresenceRoster {
   void ApplyChannel(Session& session, const std::string& id, const std::string& folded,
                     const std::string& value, bool gone, std::vector<PresenceChange>* out);
 
+  // The (node, nick, channel) triples of an introduced session, counted in present_, so
+  // IsPresent costs a lookup instead of a walk over every remote user. Every change to a
+  // session happens between an Unindex and an Index of it.
+  void Index(const Session& session);
+  void Unindex(const Session& session);
+
   std::string own_node_;
   std::string own_instance_;
   std::map<std::string, Session> sessions_;  // node '/' instance '/' client
+  std::map<std::tuple<std::string, std::string, std::string>, int> present_;
 };
 
 }  // namespace lattice::irc

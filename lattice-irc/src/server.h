@@ -245,6 +245,8 @@ class IrcServer {
   // ---- server_modes.cc (channel_modes.h says which modes are kept where) ----
   void HandleMode(LocalClient& client, const Message& message);
   void HandleChannelMode(LocalClient& client, const Message& message);
+  // MODE #chan for a channel with no member on this gateway: its stored settings.
+  void QueryStoredModes(LocalClient& client, const std::string& name);
   void HandleUserMode(LocalClient& client, const Message& message);
   void HandleKick(LocalClient& client, const Message& message);
   void HandleInvite(LocalClient& client, const Message& message);

@@ -187,6 +187,12 @@ void IrcServer::HandleTagMsg(LocalClient& client, const Message& m) {
       Numeric(client, kErrCannotSendToChan, {target, "Cannot send to channel (join it first)"});
       return;
     }
+    // A reaction or a typing notice speaks in the channel as a message does: +m and bans
+    // silence it too.
+    if (std::string why = CannotSendReason(client, key); !why.empty()) {
+      Numeric(client, kErrCannotSendToChan, {target, why});
+      return;
+    }
     if (react != nullptr && reply != nullptr && IsHashHex(*reply) && !react->empty()) {
       v1::ReactRequest request;
       request.set_store(options_.store);

@@ -32,6 +32,37 @@ std::string IrcServer::MemberPrefix(const LocalClient& asker, const Channel& cha
 
 // ---- MODE ------------------------------------------------------------------------------------
 
+void IrcServer::QueryStoredModes(LocalClient& client, const std::string& name) {
+  // Nobody here is in the channel, but it may live on other nodes: ask the store rather
+  // than call it missing. Its key stays hidden from a non-member; its creation time (329)
+  // is a gateway's own and unknown here.
+  ClientId id = client.id;
+  backend_.FetchChannel(
+      StoreChannelFor(FoldCase(name)), /*history_limit=*/0,
+      Awaiting<ChannelSnapshot>(client, [this, id, name](ChannelSnapshot snapshot) {
+        LocalClient* asker = FindClient(id);
+        if (asker == nullptr) return;
+        if (!snapshot.status.ok()) {
+          Numeric(*asker, kErrUnknownError,
+                  {"MODE", fmt::format("Cannot read the settings of {} right now: {}", name,
+                                       std::string(snapshot.status.message()))});
+          return;
+        }
+        if (snapshot.messages == 0 && snapshot.modes.empty()) {
+          Numeric(*asker, kErrNoSuchChannel, {name, "No such channel"});
+          return;
+        }
+        Channel stored;
+        stored.name = name;
+        ApplySnapshotModes(stored, snapshot);
+        std::vector<std::string> params{name};
+        for (auto& part : stored.modes.Describe(/*with_args=*/false)) {
+          params.push_back(std::move(part));
+        }
+        Numeric(*asker, kRplChannelModeIs, std::move(params));
+      }));
+}
+
 void IrcServer::HandleMode(LocalClient& client, const Message& m) {
   if (m.params.empty() || m.params[0].empty()) {
     Numeric(client, kErrNeedMoreParams, {"MODE", "Not enough parameters"});
@@ -45,6 +76,9 @@ void IrcServer::HandleChannelMode(LocalClient& client, const Message& m) {
   const std::string& target = m.params[0];
   std::string key = FoldCase(target);
   auto found = channels_.find(key);
+  if (IsValidChannelName(target) && found == channels_.end() && m.params.size() == 1) {
+    return QueryStoredModes(client, target);
+  }
   if (!IsValidChannelName(target) || found == channels_.end()) {
     Numeric(client, kErrNoSuchChannel, {target, "No such channel"});
     return;

@@ -65,10 +65,17 @@ uint64_t FaultInjectionEnv::log_syncs() const {
   return log_syncs_;
 }
 
+void FaultInjectionEnv::IgnoreLogSyncs(bool ignore) {
+  std::lock_guard lock(mutex_);
+  ignore_log_syncs_ = ignore;
+}
+
 void FaultInjectionEnv::Synced(const std::string& name) {
   std::lock_guard lock(mutex_);
   if (!powered_) return;
-  if (name.ends_with(".log") && !name.ends_with("/LOG")) ++log_syncs_;
+  bool log = name.ends_with(".log") && !name.ends_with("/LOG");
+  if (log && ignore_log_syncs_) return;
+  if (log) ++log_syncs_;
   FileState& file = files_[name];
   file.synced = file.size;
   file.named = true;

@@ -56,6 +56,9 @@ class FaultInjectionEnv final : public leveldb::EnvWrapper {
   bool powered() const;
   // Syncs of write-ahead logs (NNNNNN.log) since the env was made: what a write's fsync is.
   uint64_t log_syncs() const;
+  // The control of a power-cut test: syncs of write-ahead logs are reported done but keep
+  // nothing, as if the writer had dropped its fsync. A test of durability must fail so.
+  void IgnoreLogSyncs(bool ignore);
   void Appended(const std::string& name, uint64_t bytes);
   void Synced(const std::string& name);
 
@@ -64,6 +67,7 @@ class FaultInjectionEnv final : public leveldb::EnvWrapper {
   bool powered_ = true;
   bool hold_background_ = false;
   uint64_t log_syncs_ = 0;
+  bool ignore_log_syncs_ = false;
   std::map<std::string, FileState> files_;  // written since the last RestorePower
   std::vector<std::pair<void (*)(void*), void*>> held_;
 };

@@ -357,9 +357,15 @@ def attributes(w):
     t = w.p("tmp")
     os.mkdir(t)
     os.chmod(t, 0o1777)
-    write(os.path.join(t, "roots"), b"r")
-    done = as_user(65534, "import os; os.unlink(%r)" % os.path.join(t, "roots"))
-    check(done.returncode != 0, "the sticky bit protects another user's file")
+    roots = os.path.join(t, "roots")
+    write(roots, b"r")
+    mine = os.path.join(t, "nobodys")
+    done = as_user(65534, "import os; open(%r, 'w').write('n'); os.unlink(%r)" % (mine, mine))
+    check(done.returncode == 0, "nobody removes its own file in a sticky directory: " + done.stderr)
+    done = as_user(65534, "import os; os.unlink(%r)" % roots)
+    check(done.returncode != 0 and "Operation not permitted" in done.stderr,
+          "the sticky bit protects another user's file: " + done.stderr)
+    check(os.path.exists(roots), "root's file is still there")
 
 
 def special_files(w):

@@ -1116,7 +1116,8 @@ def set_modes(op, channel, change, deadline=DEADLINE):
 def channel_settings(world):
     """The settings stored with the channel (t, k, l, i, m) are written to the chat store,
     shown when it has them, and enforced: +t (482 on TOPIC), +k (475), +l (471), +i (473,
-    INVITE and 341), +m (404 unless voiced); MODE #chan shows them (324)."""
+    INVITE and 341), +m (404 for PRIVMSG and TAGMSG unless voiced); MODE #chan shows them
+    (324)."""
     gw = world.gateway()
     alice = raw_client(gw.port, "alice")
     bob = raw_client(gw.port, "bob")
@@ -1150,6 +1151,7 @@ def channel_settings(world):
 
     set_modes(alice, "#set", "+m")
     _, _, params = command_reply(bob, "PRIVMSG #set :hello?", "404", "404 under +m")
+    command_reply(bob, "@+typing=active TAGMSG #set", "404", "404 for a TAGMSG under +m")
     command_reply(alice, "MODE #set +v bob", "MODE", "bob's voice")
     mark = len(alice.lines)
     bob.line("PRIVMSG #set :voiced now")

@@ -34,7 +34,6 @@ class PeerConnection {
   void ReportInvalid(std::string_view what) { link_->ReportInvalid(what); }
   void Close(std::string_view reason) { link_->Close(reason); }
 
-  uint64_t NextId() { return next_id_.fetch_add(1); }
   void Touch(uint64_t now_ms) { last_seen_ms_.store(now_ms); }
   uint64_t last_seen_ms() const { return last_seen_ms_.load(); }
   uint64_t connected_ms() const { return connected_ms_; }
@@ -44,7 +43,6 @@ class PeerConnection {
 
  private:
   std::shared_ptr<net::Link> link_;
-  std::atomic<uint64_t> next_id_{1};
   std::atomic<uint64_t> last_seen_ms_{0};
   std::atomic<uint64_t> round_trips_{0};
   uint64_t connected_ms_ = 0;

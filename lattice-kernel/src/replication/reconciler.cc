@@ -398,10 +398,4 @@ std::vector<PeerSyncState> Reconciler::StateOf(const std::string& store_id) cons
   return out;
 }
 
-uint64_t Reconciler::LastStartedMs(const std::string& peer_id, const std::string& store_id) const {
-  std::lock_guard lock(mu_);
-  auto it = states_.find({peer_id, store_id});
-  return it == states_.end() ? 0 : it->second.last_started_ms;
-}
-
 }  // namespace lattice::kernel::replication

@@ -71,8 +71,6 @@ class Reconciler {
   void Sweep();
 
   std::vector<PeerSyncState> StateOf(const std::string& store_id) const;
-  // When a reconciliation of the store with the peer last started (0: never).
-  uint64_t LastStartedMs(const std::string& peer_id, const std::string& store_id) const;
 
  private:
   struct Initiation;

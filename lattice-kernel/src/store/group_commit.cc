@@ -9,6 +9,7 @@
 
 #include "lattice/common/ids.h"
 #include "lattice/common/status.h"
+#include "store/intention_applier.h"
 #include "store/write_request.h"
 
 namespace lattice::kernel {
@@ -17,6 +18,7 @@ namespace {
 // A group is cut at this many requests so one fsync never waits on an unbounded queue.
 constexpr size_t kMaxGroupRequests = 512;
 constexpr size_t kMaxGroupBytes = 16 << 20;
+// A release of held intentions whose commit failed is retried after this.
 constexpr auto kHeldRetryInterval = std::chrono::seconds(1);
 // Requests committed unsynced before a group is synced whatever it asks: bounds what a power
 // loss can take and what is held back from listeners, whatever the timer allows.
@@ -384,28 +386,69 @@ void Store::NotifyApplied(std::vector<std::string> hashes, std::vector<DecodedIn
 void Store::BackgroundLoop() {
   using Clock = std::chrono::steady_clock;
   const auto max_unsynced = std::chrono::milliseconds(options_.max_unsynced_ms);
+  // When the earliest held intention is due, by the store's clock; empty while none is.
+  std::optional<uint64_t> held_due_ms;
+  // A release whose commit failed is not retried in a loop: the next waits this long.
+  Clock::time_point next_release_not_before{};
   std::unique_lock lock(queue_mutex_);
-  auto next_release = Clock::now() + kHeldRetryInterval;
   while (!stopping_) {
-    auto wake = next_release;
-    if (unsynced_since_) wake = std::min(wake, *unsynced_since_ + max_unsynced);
-    background_cv_.wait_until(lock, wake);
+    if (held_changed_) {
+      held_changed_ = false;
+      lock.unlock();
+      held_due_ms = EarliestHeldDueMs(*db_);
+      lock.lock();
+      continue;
+    }
+    std::optional<Clock::time_point> wake;
+    if (unsynced_since_) wake = *unsynced_since_ + max_unsynced;
+    if (held_due_ms) {
+      uint64_t now_ms = options_.clock->WallMs();
+      uint64_t wait_ms = std::min(*held_due_ms > now_ms ? *held_due_ms - now_ms : 0,
+                                  options_.held_recheck_ms);
+      auto release = std::max(Clock::now() + std::chrono::milliseconds(wait_ms),
+                              next_release_not_before);
+      wake = wake ? std::min(*wake, release) : release;
+    }
+    background_until_ = wake ? wake->time_since_epoch().count() : kNoDeadline;
+    background_waiting_ = true;
+    if (wake) {
+      background_cv_.wait_until(lock, *wake);
+    } else {
+      background_cv_.wait(lock);
+    }
+    background_waiting_ = false;
+    ++background_wakeups_;
     if (stopping_) break;
     auto now = Clock::now();
     Request::Kind kind;
     if (unsynced_since_ && now >= *unsynced_since_ + max_unsynced) {
       kind = Request::Kind::kSync;
-    } else if (now >= next_release) {
+    } else if (held_due_ms && options_.clock->WallMs() >= *held_due_ms &&
+               now >= next_release_not_before) {
       kind = Request::Kind::kReleaseHeld;
-      next_release = now + kHeldRetryInterval;
     } else {
-      continue;  // woken early: an unsynced commit started the timer
+      continue;  // woken early: a commit started the sync timer, or an ingest held something
     }
     lock.unlock();
     Request request(kind);
     Submit(request);
     lock.lock();
+    if (kind == Request::Kind::kReleaseHeld) {
+      held_changed_ = true;
+      next_release_not_before = Clock::now() + kHeldRetryInterval;
+    }
   }
+}
+
+Store::BackgroundWait Store::background_wait() const {
+  BackgroundWait wait;
+  wait.wakeups = background_wakeups_.load();
+  wait.waiting = background_waiting_.load();
+  auto until = background_until_.load();
+  if (until != kNoDeadline) {
+    wait.until = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(until));
+  }
+  return wait;
 }
 
 }  // namespace lattice::kernel

@@ -293,8 +293,16 @@ std::vector<IngestOutcome> Store::Ingest(const std::vector<v1::SignedIntention>&
     for (size_t i : positions) outcomes[i].reason = "the store is closing";
     return outcomes;
   }
+  bool held = false;
   for (size_t j = 0; j < positions.size() && j < request.foreign_results.size(); ++j) {
+    held |= request.foreign_results[j].kind == IngestOutcome::Kind::kHeld;
     outcomes[positions[j]] = std::move(request.foreign_results[j]);
+  }
+  if (held) {
+    // The background thread may be waiting without a timer, or for a later release.
+    std::lock_guard lock(queue_mutex_);
+    held_changed_ = true;
+    background_cv_.notify_all();
   }
   return outcomes;
 }

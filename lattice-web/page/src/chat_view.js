@@ -2,7 +2,7 @@
 // new messages as they arrive from any node.
 import { useEffect, useState } from 'preact/hooks';
 import { api, segment } from './api.js';
-import { hlcText, shortId } from './format.js';
+import { hlcText, modesText, shortId } from './format.js';
 import { html } from './html.js';
 import { useLoad, useStoreEvents } from './live.js';
 import { Badge, Card, Empty, ErrorNote } from './ui.js';
@@ -26,6 +26,7 @@ function Message({ message }) {
   let body = message.text;
   if (message.kind === 'react') body = `reacted ${message.text}`;
   if (message.kind === 'topic') body = `set the topic: ${message.text}`;
+  if (message.kind === 'modes') body = `set the channel's modes: ${modesText(message.modes)}`;
   return html`
     <li class=${'message message-' + message.kind} data-testid="chat-message" title=${hlcText(message.hlc)}>
       <strong>${who}</strong>

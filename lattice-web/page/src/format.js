@@ -66,3 +66,18 @@ export function base64ToText(encoded) {
     return '(not base64)';
   }
 }
+
+// A "modes" chat entry's changes as IRC writes them: "+tk sesame", "-l", "+i-m".
+export function modesText(changes) {
+  let signs = '';
+  let sign = '';
+  const args = [];
+  for (const change of changes || []) {
+    const next = change.on ? '+' : '-';
+    if (next !== sign) signs += next;
+    sign = next;
+    signs += change.mode;
+    if (change.arg) args.push(change.arg);
+  }
+  return [signs, ...args].join(' ');
+}

@@ -56,6 +56,33 @@ TEST(PresenceRosterTest, AUserJoinsOnceItsUserEntryIsKnown) {
             Strings{"join dave #b "});
 }
 
+// IsPresent answers from an index kept beside the sessions: it must follow every way a
+// membership ends, and two sessions of one nick (a gateway restarted) count separately.
+TEST(PresenceRosterTest, PresenceFollowsPartsQuitsAndResyncs) {
+  PresenceRoster roster(kSelf, "mine");
+  roster.Apply(kNodeB, "irc/old/1", UserValue("dave"), false);
+  roster.Apply(kNodeB, "irc/old/1/#a", ChannelValue("#a"), false);
+  roster.Apply(kNodeB, "irc/new/1", UserValue("dave"), false);
+  roster.Apply(kNodeB, "irc/new/1/#a", ChannelValue("#a"), false);
+  roster.Apply(kNodeB, "irc/new/1/#b", ChannelValue("#b"), false);
+  EXPECT_FALSE(roster.IsPresent(kNodeB, "dave", "#c"));
+  EXPECT_FALSE(roster.IsPresent(kSelf, "dave", "#a"));
+  roster.Apply(kNodeB, "irc/old/1", "", true);
+  EXPECT_TRUE(roster.IsPresent(kNodeB, "dave", "#a")) << "the newer session is still in #a";
+  roster.Apply(kNodeB, "irc/new/1/#a", EncodePresenceChannel({"#a", std::string("bye")}), false);
+  EXPECT_FALSE(roster.IsPresent(kNodeB, "dave", "#a"));
+  EXPECT_TRUE(roster.IsPresent(kNodeB, "dave", "#b"));
+  // A snapshot without #b parts it; one without the user quits it.
+  roster.Resync({{kNodeB, "irc/new/1", UserValue("dave")}});
+  EXPECT_FALSE(roster.IsPresent(kNodeB, "dave", "#b"));
+  roster.Resync({{kNodeB, "irc/new/1", UserValue("dave")},
+                 {kNodeB, "irc/new/1/#b", ChannelValue("#b")}});
+  EXPECT_TRUE(roster.IsPresent(kNodeB, "dave", "#b"));
+  roster.Resync({});
+  EXPECT_FALSE(roster.IsPresent(kNodeB, "dave", "#b"));
+  EXPECT_EQ(roster.session_count(), 0u);
+}
+
 TEST(PresenceRosterTest, NickAwayPartAndQuit) {
   PresenceRoster roster(kSelf, "mine");
   roster.Apply(kNodeB, "irc/gw/7", UserValue("dave"), false);

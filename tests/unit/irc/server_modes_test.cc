@@ -171,6 +171,7 @@ TEST_F(ModesTest, ModeQueriesAndTheErrorsOfNonOperators) {
   Line(bob, "KICK #c alice");
   Line(bob, "MODE #nowhere +t");
   EXPECT_EQ(Codes(Take(bob)), (std::vector<std::string>{"482", "368", "482", "482", "403"}));
+  EXPECT_TRUE(backend_.fetches.empty()) << "a change to a channel nobody here is in";
   EXPECT_TRUE(backend_.writes.empty());
   ClientId carol = Connect("carol");
   Line(carol, "MODE #c +t");
@@ -401,7 +402,10 @@ TEST_F(ModesTest, KickRemovesAMemberAndTellsEveryone) {
   // Kicking oneself out of a channel one is alone in drops it.
   Line(alice, "KICK #c alice");
   EXPECT_EQ(Take(alice), (std::vector<std::string>{kAlice + " KICK #c alice :alice"}));
+  // The gateway keeps the channel no more, so it asks the store, which holds nothing of it.
   Line(alice, "MODE #c");
+  ASSERT_EQ(backend_.fetches.size(), 1u);
+  backend_.AnswerFetch(ChannelSnapshot{});
   EXPECT_EQ(Codes(Take(alice)), (std::vector<std::string>{"403"}));
 }
 
@@ -438,6 +442,43 @@ TEST_F(ModesTest, IsupportAndCapabilitiesAdvertiseTheModes) {
   ASSERT_EQ(ls.size(), 1u);
   EXPECT_NE(ls[0].find("multi-prefix"), std::string::npos);
   EXPECT_NE(ls[0].find("userhost-in-names"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lattice::irc
+
+namespace lattice::irc {
+namespace {
+
+// A channel with no member on this gateway may live on other nodes: MODE #chan asks the
+// store, answers 324 without the key, and 403 only for a channel the store never saw. The
+// client's next line waits for the answer.
+TEST_F(ModesTest, AModeQueryOfAChannelWithNoLocalMemberAsksTheStore) {
+  ClientId bob = Connect("bob");
+  Line(bob, "MODE #elsewhere");
+  Line(bob, "PING :after");
+  ASSERT_EQ(backend_.fetches.size(), 1u);
+  EXPECT_EQ(backend_.fetches.front().limit, 0u);
+  EXPECT_TRUE(Take(bob).empty()) << "the PING waits for the MODE answer";
+  ChannelSnapshot snapshot;
+  snapshot.messages = 12;
+  for (auto [mode, arg] : {std::pair<std::string, std::string>{"t", ""}, {"k", "sesame"}}) {
+    v1::ChannelMode on;
+    on.set_mode(mode);
+    on.set_arg(arg);
+    on.mutable_hlc()->set_wall_ms(wall_ms_ - 1000);
+    snapshot.modes.push_back(on);
+  }
+  backend_.AnswerFetch(snapshot);
+  auto lines = Take(bob);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], ":irc.test 324 bob #elsewhere :+kt");
+  EXPECT_NE(lines[1].find("PONG"), std::string::npos);
+
+  Line(bob, "MODE #never");
+  ASSERT_EQ(backend_.fetches.size(), 1u);
+  backend_.AnswerFetch(ChannelSnapshot{});
+  EXPECT_EQ(Codes(Take(bob)), (std::vector<std::string>{"403"}));
 }
 
 }  // namespace

@@ -227,6 +227,9 @@ TEST_F(ServerTest, ErrorNumericsForBadCommands) {
   Line(id, "PART #c");
   Line(id, "TOPIC");
   Line(id, "MODE #nowhere");
+  // No member here: the store is asked, and it never held the channel.
+  ASSERT_EQ(backend_.fetches.size(), 1u);
+  backend_.AnswerFetch(ChannelSnapshot{});
   Line(id, "WHOIS ghost");
   Line(id, "PING");
   Line(id, "PRIVMSG a,b,c,d,e :too many");

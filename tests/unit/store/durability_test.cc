@@ -3,6 +3,7 @@
 // lost; what was only applied may be, but only as a suffix of the store's writes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -262,17 +263,30 @@ TEST_F(DurabilityTest, PowerCutLosesWritesOnlyApplied) {
   EXPECT_EQ(next->witness, 2u);
 }
 
-// Rounds of concurrent synced and applied writes and barriers, with small memtables so the
-// log switches often, and a power cut at a random moment while writes are in flight. After
-// each: every write acknowledged SYNCED or covered by a returned barrier is there, what
-// survived is a prefix of the store's writes in witness order, and the store verifies.
-TEST(PowerCutTest, NothingAcknowledgedAsSyncedIsLost) {
+// Rounds of concurrent synced and applied writes, batches and barriers, with small
+// memtables so the log switches often, and a power cut at a random moment while writes are
+// in flight. After each cut it checks three things:
+// - every write acknowledged SYNCED, or covered by a returned barrier, is there;
+// - what survived is a prefix of the store's writes in witness order, and a batch survives
+//   whole or not at all;
+// - the store verifies.
+// It counts what it finds wrong rather than stopping, so the control below can show that
+// the same rounds catch a writer that drops its fsync.
+struct PowerCutOutcome {
+  uint64_t covered = 0;  // writes the guarantee covered
+  uint64_t lost = 0;     // writes acknowledged only as applied that the cut took
+  std::vector<std::string> problems;
+};
+
+PowerCutOutcome RunPowerCutRounds(int rounds, uint32_t seed, bool drop_log_syncs) {
+  PowerCutOutcome outcome;
   TempDir dir;
   FaultInjectionEnv fault;
+  fault.IgnoreLogSyncs(drop_log_syncs);
   std::string store_id = NewStoreId();
   KeyPair self = GenerateKeyPair();
   HybridClock clock;
-  std::mt19937 rng(20261203);
+  std::mt19937 rng(seed);
   constexpr size_t kSmallMemtable = 64 << 10;
   auto open = [&](uint64_t max_unsynced_ms) {
     Store::Options options;
@@ -291,15 +305,18 @@ TEST(PowerCutTest, NothingAcknowledgedAsSyncedIsLost) {
     KvRead read = ResolveHeads(*heads);
     return read.found ? read.winner.value() : std::string("<absent>");
   };
+  auto problem = [&](int round, std::string what) {
+    outcome.problems.push_back("round " + std::to_string(round) + ": " + std::move(what));
+  };
 
   std::map<std::string, std::string> kept;  // survived an earlier cut: must stay
-  uint64_t lost_total = 0;
-  uint64_t covered_total = 0;
-  constexpr int kRounds = 30;
-  for (int round = 0; round < kRounds; ++round) {
+  for (int round = 0; round < rounds; ++round) {
     const uint64_t bounds[] = {5, 40, kNever};
     auto opened = open(bounds[rng() % 3]);
-    ASSERT_TRUE(opened.ok()) << opened.status();
+    if (!opened.ok()) {
+      problem(round, "the store does not open: " + std::string(opened.status().message()));
+      return outcome;
+    }
     std::unique_ptr<Store> store = *std::move(opened);
 
     std::mutex mutex;
@@ -308,8 +325,8 @@ TEST(PowerCutTest, NothingAcknowledgedAsSyncedIsLost) {
     uint64_t must_survive = 0;  // every witness up to this one was acknowledged durable
     std::atomic<bool> stop{false};
     std::atomic<int> acks{0};
-    auto writer = [&](int w, uint32_t seed) {
-      std::mt19937 local(seed);
+    auto writer = [&](int w, uint32_t writer_seed) {
+      std::mt19937 local(writer_seed);
       for (int i = 0; !stop; ++i) {
         uint32_t dice = local() % 100;
         if (dice < 10) {
@@ -320,12 +337,18 @@ TEST(PowerCutTest, NothingAcknowledgedAsSyncedIsLost) {
           continue;
         }
         bool synced = dice < 40;
-        std::string key = "r" + std::to_string(round) + "/w" + std::to_string(w) + "/" + std::to_string(i);
-        std::string value(100 + local() % 900, static_cast<char>('a' + local() % 26));
-        auto receipt = store->WriteKv({{key, value}}, synced ? Durability::kSynced : Durability::kApplied);
+        // One write in four is a batch of two to five keys: one intention, one witness.
+        size_t keys = dice % 4 == 0 ? 2 + local() % 4 : 1;
+        std::vector<KvWrite> batch;
+        for (size_t k = 0; k < keys; ++k) {
+          std::string key = "r" + std::to_string(round) + "/w" + std::to_string(w) + "/" +
+                            std::to_string(i) + "." + std::to_string(k);
+          batch.push_back({key, std::string(100 + local() % 900, 'a' + local() % 26), false});
+        }
+        auto receipt = store->WriteKv(batch, synced ? Durability::kSynced : Durability::kApplied);
         std::lock_guard lock(mutex);
         if (cut || !receipt.ok()) continue;
-        written[key] = {receipt->witness, value};
+        for (const auto& write : batch) written[write.key] = {receipt->witness, write.value};
         if (synced) must_survive = std::max(must_survive, receipt->witness);
         ++acks;
       }
@@ -333,7 +356,7 @@ TEST(PowerCutTest, NothingAcknowledgedAsSyncedIsLost) {
     std::vector<std::thread> writers;
     for (int w = 0; w < 3; ++w) writers.emplace_back(writer, w, static_cast<uint32_t>(rng()));
     int cut_after = 1 + static_cast<int>(rng() % 300);
-    ASSERT_TRUE(WaitFor([&] { return acks >= cut_after; }, 60'000ms));
+    bool reached = WaitFor([&] { return acks >= cut_after; }, 60'000ms);
     {
       std::lock_guard lock(mutex);
       cut = true;
@@ -342,36 +365,69 @@ TEST(PowerCutTest, NothingAcknowledgedAsSyncedIsLost) {
     stop = true;
     for (auto& t : writers) t.join();
     store.reset();
-    ASSERT_TRUE(fault.RestorePower().ok());
+    if (!reached) problem(round, "the writers did not get acknowledgements in time");
+    if (auto restored = fault.RestorePower(); !restored.ok()) {
+      problem(round, "power did not come back: " + std::string(restored.status().message()));
+      return outcome;
+    }
 
     opened = open(kNever);
-    ASSERT_TRUE(opened.ok()) << "round " << round << ": " << opened.status();
+    if (!opened.ok()) {
+      problem(round, "the store does not reopen: " + std::string(opened.status().message()));
+      return outcome;
+    }
     store = *std::move(opened);
     uint64_t survived = store->last_witness();
-    ASSERT_GE(survived, must_survive) << "round " << round << ": writes acknowledged durable were lost";
+    if (survived < must_survive) {
+      problem(round, "writes acknowledged durable were lost: witness " + std::to_string(survived) +
+                         " survived, " + std::to_string(must_survive) + " was acknowledged");
+    }
     for (const auto& [key, entry] : written) {
       const auto& [witness, value] = entry;
+      std::string found = get(*store, key);
       if (witness <= survived) {
-        ASSERT_EQ(get(*store, key), value) << "round " << round << ": " << key << " (witness "
-                                           << witness << ") lost below the surviving " << survived;
+        if (found != value) {
+          problem(round, key + " (witness " + std::to_string(witness) + ") lost below the " +
+                             "surviving " + std::to_string(survived));
+        }
         kept[key] = value;
       } else {
-        ASSERT_EQ(get(*store, key), "<absent>") << "round " << round << ": " << key;
-        ++lost_total;
+        if (found != "<absent>") problem(round, key + " survived beyond the surviving witness");
+        ++outcome.lost;
       }
-      if (witness <= must_survive) ++covered_total;
+      if (witness <= must_survive) ++outcome.covered;
     }
     for (const auto& [key, value] : kept) {
-      ASSERT_EQ(get(*store, key), value) << "round " << round << ": " << key << " lost later";
+      if (get(*store, key) != value) problem(round, key + " lost later");
     }
     VerifyReport report = store->Verify(dir.path() + "/verify");
-    ASSERT_TRUE(report.ok) << "round " << round << ": "
-                           << (report.problems.empty() ? "" : report.problems.front());
+    if (!report.ok) {
+      problem(round, "verify: " + (report.problems.empty() ? "" : report.problems.front()));
+    }
     store.reset();
   }
+  return outcome;
+}
+
+TEST(PowerCutTest, NothingAcknowledgedAsSyncedIsLost) {
+  PowerCutOutcome outcome = RunPowerCutRounds(30, 20261203, /*drop_log_syncs=*/false);
+  EXPECT_TRUE(outcome.problems.empty()) << outcome.problems.front();
   // The rounds did exercise both sides: writes covered by the guarantee, and writes lost.
-  EXPECT_GT(covered_total, 100u);
-  EXPECT_GT(lost_total, 0u);
+  EXPECT_GT(outcome.covered, 100u);
+  EXPECT_GT(outcome.lost, 0u);
+}
+
+// The control: the same rounds against a writer whose log fsyncs keep nothing find the loss.
+// Were the test above unable to fail, this one would fail.
+TEST(PowerCutTest, AWriterThatDropsItsFsyncIsCaught) {
+  PowerCutOutcome outcome = RunPowerCutRounds(10, 20261204, /*drop_log_syncs=*/true);
+  bool lost_acknowledged = std::any_of(
+      outcome.problems.begin(), outcome.problems.end(), [](const std::string& problem) {
+        return problem.find("acknowledged durable were lost") != std::string::npos;
+      });
+  EXPECT_TRUE(lost_acknowledged) << "no acknowledged write was lost although no log sync kept "
+                                    "anything; problems found: "
+                                 << outcome.problems.size();
 }
 
 }  // namespace

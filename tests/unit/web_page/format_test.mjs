@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  ago, base64ToText, duration, hlcText, shortId, textToBase64, valueText,
+  ago, base64ToText, duration, hlcText, modesText, shortId, textToBase64, valueText,
 } from '../../../lattice-web/page/src/format.js';
 
 test('a duration shows its two largest units', () => {
@@ -44,4 +44,14 @@ test('ids and clocks are shortened for tables', () => {
   assert.equal(shortId(undefined), '');
   assert.equal(hlcText({ wall_ms: '0', counter: 2 }), '0 #2');
   assert.equal(hlcText({ wall_ms: '1000', counter: 0 }), '1970-01-01T00:00:01.000Z #0');
+});
+
+test('a chat entry of mode changes reads as IRC writes them', () => {
+  assert.equal(modesText([{ mode: 't', on: true }, { mode: 'k', on: true, arg: 'sesame' }]),
+    '+tk sesame');
+  assert.equal(modesText([{ mode: 'i', on: true }, { mode: 'm', on: false },
+    { mode: 'l', on: false }]), '+i-ml');
+  assert.equal(modesText([{ mode: 'l', on: true, arg: '3' }]), '+l 3');
+  assert.equal(modesText([]), '');
+  assert.equal(modesText(undefined), '');
 });
