@@ -190,21 +190,19 @@ TEST_F(StoreTest, FloatingSurvivesReopen) {
   EXPECT_EQ(Get("k"), "2");
 }
 
-// Runs `work` on a thread with a stack of `stack_bytes` and waits for it to end.
-void RunOnStackOf(size_t stack_bytes, const std::function<void()>& work) {
-  pthread_attr_t attributes;
-  ASSERT_EQ(pthread_attr_init(&attributes), 0);
-  ASSERT_EQ(pthread_attr_setstacksize(&attributes, stack_bytes), 0);
-  pthread_t thread;
-  auto run = [](void* argument) -> void* {
-    (*static_cast<const std::function<void()>*>(argument))();
-    return nullptr;
-  };
-  auto* argument = const_cast<std::function<void()>*>(&work);
-  int created = pthread_create(&thread, &attributes, run, argument);
-  pthread_attr_destroy(&attributes);
-  ASSERT_EQ(created, 0);
-  ASSERT_EQ(pthread_join(thread, nullptr), 0);
+// Runs `work` with `stack_bytes` as the stack of every thread it starts (the default
+// attributes of new threads), and restores the default afterwards.
+void WithThreadStacksOf(size_t stack_bytes, const std::function<void()>& work) {
+  pthread_attr_t saved;
+  ASSERT_EQ(pthread_getattr_default_np(&saved), 0);
+  pthread_attr_t small;
+  ASSERT_EQ(pthread_attr_init(&small), 0);
+  ASSERT_EQ(pthread_attr_setstacksize(&small, stack_bytes), 0);
+  ASSERT_EQ(pthread_setattr_default_np(&small), 0);
+  pthread_attr_destroy(&small);
+  work();
+  EXPECT_EQ(pthread_setattr_default_np(&saved), 0);
+  pthread_attr_destroy(&saved);
 }
 
 TEST_F(StoreTest, LongParkedChainIsReleasedWithoutRecursion) {
@@ -220,10 +218,13 @@ TEST_F(StoreTest, LongParkedChainIsReleasedWithoutRecursion) {
     store_->Ingest(part);
   }
   EXPECT_EQ(store_->last_witness(), 0u);
-  // The first link releases the other 2999 on the thread that ingests it, which leads its
-  // group (nothing else is queued). A stack of 256 KiB holds the iterative release with
-  // room to spare; a release that recursed once per link would overflow it and crash.
-  RunOnStackOf(256 * 1024, [&] { EXPECT_EQ(IngestOne(chain.front()).kind, Kind::kApplied); });
+  // The first link releases the other 2999 on the store's writer thread. The store is
+  // reopened (the chain stays parked) with threads of 256 KiB stacks: that holds the
+  // iterative release with room to spare; a release that recursed once per link would
+  // overflow it and crash.
+  WithThreadStacksOf(256 * 1024, [&] { OpenStore(); });
+  ASSERT_EQ(store_->floating_count(), 2999u);
+  EXPECT_EQ(IngestOne(chain.front()).kind, Kind::kApplied);
   EXPECT_EQ(store_->last_witness(), 3000u);
   EXPECT_EQ(Get("k"), "2999");
 }

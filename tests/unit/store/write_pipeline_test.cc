@@ -23,15 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
 // A gate a test opens once: Wait blocks until then.
 class Gate {
  public:
@@ -110,11 +101,7 @@ class WritePipelineTest : public ::testing::Test {
   void TearDown() override { store_.reset(); }
 
   void Open(leveldb::Env* env = nullptr) {
-    Store::Options options;
-    options.dir = dir_.path() + "/store";
-    options.id = store_id_;
-    options.identity = &self_;
-    options.clock = &clock_;
+    Store::Options options = StoreOptions(dir_.path() + "/store", store_id_, self_, clock_);
     options.env = env;
     auto opened = Store::Open(std::move(options));
     ASSERT_TRUE(opened.ok()) << opened.status();
