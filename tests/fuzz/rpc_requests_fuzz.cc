@@ -3,8 +3,8 @@
 // socket in a temporary directory, and arbitrary bytes sent as the request of a method the
 // first input byte picks, with the admin cookie or with a narrow service token. Every method
 // of every service in store_protocol.proto and fs_service.proto is a target, unary and
-// streaming alike: the list is read from the generated descriptors, so a method added later is
-// fuzzed too.
+// streaming alike (rpc_fuzz_methods.h). With LATTICE_FUZZ_REPORT set in the environment, a
+// run ends by listing each method with how often it was called and answered OK.
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/dynamic_message.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -31,6 +31,7 @@
 #include "node/node.h"
 #include "replication/replicator.h"
 #include "rpc/server.h"
+#include "rpc_fuzz_methods.h"
 #include "services/service_manager.h"
 
 namespace {
@@ -45,28 +46,7 @@ constexpr uint64_t kMaxRequestTimeoutMs = 200;
 constexpr int kStreamResponsesRead = 3;
 constexpr auto kStreamReadWait = std::chrono::milliseconds(300);
 
-struct Method {
-  std::string path;  // "/lattice.v1.Kv/Scan"
-  const google::protobuf::Descriptor* request = nullptr;
-  bool streaming = false;
-};
-
-std::vector<Method> StoreProtocolMethods() {
-  // Referencing a generated message links in its file's descriptors.
-  std::vector<Method> methods;
-  for (const auto* file : {lattice::v1::GetRequest::descriptor()->file(),
-                           lattice::v1::FsLookupRequest::descriptor()->file()}) {
-    for (int s = 0; s < file->service_count(); ++s) {
-      const auto* service = file->service(s);
-      for (int m = 0; m < service->method_count(); ++m) {
-        const auto* method = service->method(m);
-        methods.push_back({"/" + service->full_name() + "/" + method->name(),
-                           method->input_type(), method->server_streaming()});
-      }
-    }
-  }
-  return methods;
-}
+using Method = lattice::fuzz::FuzzedMethod;
 
 // `bytes` with every timeout_ms field clamped, when they parse as the method's request; as
 // they are otherwise (the kernel must refuse those).
@@ -92,7 +72,7 @@ struct Harness {
   std::unique_ptr<ServiceManager> services;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<grpc::GenericStub> stub;
-  std::vector<Method> methods = StoreProtocolMethods();
+  std::vector<Method> methods = lattice::fuzz::StoreProtocolMethods();
   std::string cookie;
   std::string token;
 
@@ -138,8 +118,41 @@ struct Harness {
     args.SetMaxReceiveMessageSize(-1);
     channel = grpc::CreateCustomChannel("unix:" + socket, grpc::InsecureChannelCredentials(), args);
     stub = std::make_unique<grpc::GenericStub>(channel);
+    StartReport(methods);
   }
 };
+
+// Calls and OK answers per method, printed at exit when LATTICE_FUZZ_REPORT is set: which
+// methods a run reached, and which it got past their checks.
+struct Report {
+  std::vector<std::string> paths;
+  std::vector<uint64_t> calls;
+  std::vector<uint64_t> answered_ok;
+};
+Report* report_at_exit = nullptr;
+
+void PrintReport() {
+  size_t called = 0;
+  size_t past_checks = 0;
+  for (size_t i = 0; i < report_at_exit->paths.size(); ++i) {
+    called += report_at_exit->calls[i] > 0;
+    past_checks += report_at_exit->answered_ok[i] > 0;
+    std::fprintf(stderr, "%-42s calls %8llu ok %8llu\n", report_at_exit->paths[i].c_str(),
+                 static_cast<unsigned long long>(report_at_exit->calls[i]),
+                 static_cast<unsigned long long>(report_at_exit->answered_ok[i]));
+  }
+  std::fprintf(stderr, "methods called: %zu of %zu; answered OK at least once: %zu\n", called,
+               report_at_exit->paths.size(), past_checks);
+}
+
+void StartReport(const std::vector<Method>& methods) {
+  if (std::getenv("LATTICE_FUZZ_REPORT") == nullptr) return;
+  report_at_exit = new Report;
+  for (const auto& method : methods) report_at_exit->paths.push_back(method.path);
+  report_at_exit->calls.resize(methods.size());
+  report_at_exit->answered_ok.resize(methods.size());
+  std::atexit(PrintReport);
+}
 
 grpc::Status CallUnary(grpc::GenericStub& stub, grpc::ClientContext& context,
                        const std::string& path, grpc::ByteBuffer& request) {
@@ -192,7 +205,8 @@ grpc::Status CallStreaming(grpc::GenericStub& stub, grpc::ClientContext& context
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Harness* harness = new Harness();
   if (size < 1) return 0;
-  const Method& method = harness->methods[data[0] % harness->methods.size()];
+  lattice::fuzz::FuzzedCall call = lattice::fuzz::CallFor(data[0], harness->methods.size());
+  const Method& method = harness->methods[call.method];
   // Every created store holds a database and a writer thread; bound what a run can make.
   if (method.path == "/lattice.v1.Admin/CreateStore" && harness->node->ListStores(true).size() > 40) {
     return 0;
@@ -203,11 +217,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   grpc::ByteBuffer request(&slice, 1);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  bool as_admin = (data[0] / harness->methods.size()) % 2 == 0;
-  context.AddMetadata("authorization", "Bearer " + (as_admin ? harness->cookie : harness->token));
+  context.AddMetadata("authorization",
+                      "Bearer " + (call.as_admin ? harness->cookie : harness->token));
   grpc::Status status = method.streaming
                             ? CallStreaming(*harness->stub, context, method.path, request)
                             : CallUnary(*harness->stub, context, method.path, request);
+  if (report_at_exit != nullptr) {
+    ++report_at_exit->calls[call.method];
+    report_at_exit->answered_ok[call.method] += status.ok();
+  }
   // The kernel must answer every request; it may refuse, but never hang or drop the call,
   // and a request it cannot parse is the caller's error, never an internal one.
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||

@@ -194,18 +194,21 @@ TEST_F(KernelE2E, ArchivedStoreRefusesWritesButServesReads) {
 }
 
 TEST_F(KernelE2E, IdentityStoresAndFileModesPersistAcrossRestart) {
-  auto status = nlohmann::json::parse(CtlOk({"--json", "status"}).out);
-  std::string node_id = status.dump();
+  auto before = nlohmann::json::parse(CtlOk({"--json", "status"}).out);
+  std::string node_id = before["node"].value("id", "");
+  ASSERT_EQ(node_id.size(), 64u) << before.dump();  // a 32-byte Ed25519 key, in hex
   CtlOk({"store", "create", "keep", "--type", "kv"});
   CtlOk({"kv", "put", "keep", "k", "v"});
   std::string cookie_before = *ReadFile(CookiePathForSocket(kernel_.socket()));
   EXPECT_EQ(kernel_.Stop(), 0);
   ASSERT_TRUE(kernel_.Start().ok());
   EXPECT_EQ(Trim(CtlOk({"kv", "get", "keep", "k"}).out), "v");
-  auto after = CtlOk({"status"}).out;
+  // The same identity, as lattice-ctl and a client session each see it.
+  auto after = nlohmann::json::parse(CtlOk({"--json", "status"}).out);
+  EXPECT_EQ(after["node"].value("id", ""), node_id) << after.dump();
   auto client = kernel_.Connect();
   ASSERT_TRUE(client.ok());
-  EXPECT_NE(node_id.find((*client)->session().node().node_id()), std::string::npos);
+  EXPECT_EQ((*client)->session().node().node_id(), node_id);
   EXPECT_NE(*ReadFile(CookiePathForSocket(kernel_.socket())), cookie_before);
 
   struct stat st {};

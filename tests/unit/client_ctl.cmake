@@ -21,7 +21,7 @@ target_include_directories(lattice_client_unit_tests PRIVATE
 target_link_libraries(lattice_client_unit_tests PRIVATE lattice_client lattice_fake_kernel
                       GTest::gtest_main)
 lattice_warnings(lattice_client_unit_tests)
-gtest_discover_tests(lattice_client_unit_tests DISCOVERY_TIMEOUT 60)
+gtest_discover_tests(lattice_client_unit_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
 
 add_executable(lattice_ctl_unit_tests
   ${LATTICE_CLIENT_CTL_TESTS}/ctl/cli_test.cc
@@ -36,4 +36,4 @@ add_executable(lattice_ctl_unit_tests
 target_link_libraries(lattice_ctl_unit_tests PRIVATE lattice_ctl_lib lattice_fake_kernel
                       GTest::gtest_main)
 lattice_warnings(lattice_ctl_unit_tests)
-gtest_discover_tests(lattice_ctl_unit_tests DISCOVERY_TIMEOUT 60)
+gtest_discover_tests(lattice_ctl_unit_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)

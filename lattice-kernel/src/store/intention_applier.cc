@@ -279,6 +279,20 @@ uint64_t IntentionApplier::ExpireFloating(uint64_t parked_before_ms) {
   return dropped;
 }
 
+std::optional<uint64_t> EarliestHeldDueMs(const Database& db) {
+  std::string prefix = keys::Table(keys::kHeld);
+  std::optional<uint64_t> stamped;
+  absl::Status scan = db.Scan(prefix, keys::PrefixEnd(prefix),
+                              [&](std::string_view k, std::string_view) {
+    if (k.size() >= 1 + 8) stamped = keys::ReadBigEndian64(k.substr(1));
+    return false;  // keys sort by stamp: the first is the earliest
+  });
+  if (!scan.ok()) return 0;
+  if (!stamped) return std::nullopt;
+  // ReleaseHeld releases what is stamped at most the allowed drift ahead of the clock.
+  return *stamped > limits::kMaxClockDriftMs ? *stamped - limits::kMaxClockDriftMs : 0;
+}
+
 void IntentionApplier::ReleaseHeld() {
   uint64_t horizon = clock_.WallMs() + limits::kMaxClockDriftMs;
   std::vector<std::string> due;

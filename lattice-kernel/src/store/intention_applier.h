@@ -4,6 +4,7 @@
 // (iteratively), and record equivocations as fork proofs while applying both branches.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,11 @@ namespace lattice::kernel {
 
 // The no-op reason recorded for an intention that is void because its author was revoked.
 std::string VoidIntentionReason(std::string_view author);
+
+// When, by the store's clock (wall ms), the earliest intention `db` holds back becomes due
+// for IntentionApplier::ReleaseHeld; nullopt when nothing is held. A database that cannot
+// be read answers 0 (due now), so a release is tried rather than the intention forgotten.
+std::optional<uint64_t> EarliestHeldDueMs(const Database& db);
 
 // Lives for one group on the writer thread.
 class IntentionApplier {

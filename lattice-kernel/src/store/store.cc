@@ -29,6 +29,7 @@ namespace {
 // A group is cut at this many requests so one fsync never waits on an unbounded queue.
 constexpr size_t kMaxGroupRequests = 512;
 constexpr size_t kMaxGroupBytes = 16 << 20;
+// A release of held intentions whose commit failed is retried after this.
 constexpr auto kHeldRetryInterval = std::chrono::seconds(1);
 // Requests committed unsynced before a group is synced whatever it asks: bounds what a power
 // loss can take and what is held back from listeners, whatever the timer allows.
@@ -447,28 +448,69 @@ std::vector<Store::Request*> Store::NextGroup() const {
 void Store::BackgroundLoop() {
   using Clock = std::chrono::steady_clock;
   const auto max_unsynced = std::chrono::milliseconds(options_.max_unsynced_ms);
+  // When the earliest held intention is due, by the store's clock; empty while none is.
+  std::optional<uint64_t> held_due_ms;
+  // A release whose commit failed is not retried in a loop: the next waits this long.
+  Clock::time_point next_release_not_before{};
   std::unique_lock lock(queue_mutex_);
-  auto next_release = Clock::now() + kHeldRetryInterval;
   while (!stopping_) {
-    auto wake = next_release;
-    if (unsynced_since_) wake = std::min(wake, *unsynced_since_ + max_unsynced);
-    background_cv_.wait_until(lock, wake);
+    if (held_changed_) {
+      held_changed_ = false;
+      lock.unlock();
+      held_due_ms = EarliestHeldDueMs(*db_);
+      lock.lock();
+      continue;
+    }
+    std::optional<Clock::time_point> wake;
+    if (unsynced_since_) wake = *unsynced_since_ + max_unsynced;
+    if (held_due_ms) {
+      uint64_t now_ms = options_.clock->WallMs();
+      uint64_t wait_ms = std::min(*held_due_ms > now_ms ? *held_due_ms - now_ms : 0,
+                                  options_.held_recheck_ms);
+      auto release = std::max(Clock::now() + std::chrono::milliseconds(wait_ms),
+                              next_release_not_before);
+      wake = wake ? std::min(*wake, release) : release;
+    }
+    background_until_ = wake ? wake->time_since_epoch().count() : kNoDeadline;
+    background_waiting_ = true;
+    if (wake) {
+      background_cv_.wait_until(lock, *wake);
+    } else {
+      background_cv_.wait(lock);
+    }
+    background_waiting_ = false;
+    ++background_wakeups_;
     if (stopping_) break;
     auto now = Clock::now();
     Request::Kind kind;
     if (unsynced_since_ && now >= *unsynced_since_ + max_unsynced) {
       kind = Request::Kind::kSync;
-    } else if (now >= next_release) {
+    } else if (held_due_ms && options_.clock->WallMs() >= *held_due_ms &&
+               now >= next_release_not_before) {
       kind = Request::Kind::kReleaseHeld;
-      next_release = now + kHeldRetryInterval;
     } else {
-      continue;  // woken early: an unsynced commit started the timer
+      continue;  // woken early: a commit started the sync timer, or an ingest held something
     }
     lock.unlock();
     Request request(kind);
     Submit(request);
     lock.lock();
+    if (kind == Request::Kind::kReleaseHeld) {
+      held_changed_ = true;
+      next_release_not_before = Clock::now() + kHeldRetryInterval;
+    }
   }
+}
+
+Store::BackgroundWait Store::background_wait() const {
+  BackgroundWait wait;
+  wait.wakeups = background_wakeups_.load();
+  wait.waiting = background_waiting_.load();
+  auto until = background_until_.load();
+  if (until != kNoDeadline) {
+    wait.until = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(until));
+  }
+  return wait;
 }
 
 std::vector<IngestOutcome> Store::Ingest(const std::vector<v1::SignedIntention>& intentions) {
@@ -494,8 +536,16 @@ std::vector<IngestOutcome> Store::Ingest(const std::vector<v1::SignedIntention>&
     for (size_t i : positions) outcomes[i].reason = "the store is closing";
     return outcomes;
   }
+  bool held = false;
   for (size_t j = 0; j < positions.size() && j < request.foreign_results.size(); ++j) {
+    held |= request.foreign_results[j].kind == IngestOutcome::Kind::kHeld;
     outcomes[positions[j]] = std::move(request.foreign_results[j]);
+  }
+  if (held) {
+    // The background thread may be waiting without a timer, or for a later release.
+    std::lock_guard lock(queue_mutex_);
+    held_changed_ = true;
+    background_cv_.notify_all();
   }
   return outcomes;
 }

@@ -143,6 +143,11 @@ class Store {
     uint64_t chunk_gc_interval_ms = 5 * 60 * 1000;
     uint64_t chunk_gc_grace_ms = 10 * 60 * 1000;
     uint64_t chunk_gc_touch_ms = 10 * 60 * 1000;  // ChunkGcOptions::touch_window_ms
+    // While intentions are held back (stamped beyond the allowed drift), the store waits
+    // until the earliest is due by its clock, reading the clock again at least this often:
+    // a wall clock that steps forward (NTP) releases them this late at most. Tests that
+    // move a fake clock by hand lower it.
+    uint64_t held_recheck_ms = 60 * 1000;
   };
   static constexpr uint64_t kChunkReserveBytes = 4ull << 20;
 
@@ -234,6 +239,16 @@ class Store {
   // Every intention up to this witness number is durable; at most last_witness().
   uint64_t durable_witness() const { return durable_witness_.load(); }
   uint64_t floating_count() const { return floating_count_.load(); }
+
+  // What the store's background thread is doing, for tests: how many times it woke, and
+  // whether it waits now, and until when (nullopt: until something is held or a write
+  // starts its sync timer; it never wakes on a timer otherwise).
+  struct BackgroundWait {
+    uint64_t wakeups = 0;
+    bool waiting = false;
+    std::optional<std::chrono::steady_clock::time_point> until;
+  };
+  BackgroundWait background_wait() const;
 
   // Blocks until last_witness() > after, the deadline passes or the store closes.
   uint64_t WaitForWitness(uint64_t after, std::chrono::steady_clock::time_point deadline) const;
@@ -327,8 +342,9 @@ class Store {
   // Runs the callbacks of asynchronous requests the leader completed, and frees them.
   static void FinishCalls(const std::vector<Request*>& calls);
   CommitKind ProcessGroup(const std::vector<Request*>& group);
-  // Until the store closes: queues a release of held intentions every kHeldRetryInterval,
-  // and a sync barrier once writes have been unsynced for max_unsynced_ms.
+  // Until the store closes: queues a release of held intentions once the earliest is due
+  // (EarliestHeldDueMs, read again whenever an ingest held one), and a sync barrier once
+  // writes have been unsynced for max_unsynced_ms. With neither, it waits without a timer.
   void BackgroundLoop();
   void NotifyApplied();
   // After a commit: publishes the counters and wakes watchers; tells listeners once it is
@@ -386,6 +402,15 @@ class Store {
   std::optional<std::chrono::steady_clock::time_point> unsynced_since_;
   std::condition_variable drained_cv_;  // the queue became empty (the destructor waits)
   std::condition_variable background_cv_;
+  // Guarded by queue_mutex_: an ingest held an intention (or the store just opened), so the
+  // background thread reads the earliest held time again.
+  bool held_changed_ = true;
+  std::atomic<uint64_t> background_wakeups_{0};
+  std::atomic<bool> background_waiting_{false};
+  // The background thread's deadline (steady_clock ticks), or kNoDeadline.
+  static constexpr std::chrono::steady_clock::rep kNoDeadline =
+      std::chrono::steady_clock::time_point::max().time_since_epoch().count();
+  std::atomic<std::chrono::steady_clock::rep> background_until_{kNoDeadline};
   std::thread background_;
   // Completes a group's asynchronous calls while the leader commits the next group.
   // Declared last: destroyed first, after the queue has drained, running what is left.

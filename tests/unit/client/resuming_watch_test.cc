@@ -1,6 +1,8 @@
 #include "lattice/client/resuming_watch.h"
 
+#include <atomic>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -177,21 +179,30 @@ TEST_F(ResumingWatchTest, SurvivesAKernelRestartWithANewCookie) {
 }
 
 TEST_F(ResumingWatchTest, CancelEndsRunWhileItWaitsToReconnect) {
-  // No kernel at all: Run keeps retrying until cancelled.
+  // No kernel at all: Run waits five minutes before its next attempt, until cancelled.
+  std::promise<void> waiting;
+  std::atomic<int> retries{0};
   ResumingWatchOptions options;
-  options.backoff.initial = std::chrono::milliseconds(500);
-  options.backoff.max = std::chrono::milliseconds(2000);
+  options.backoff.initial = std::chrono::minutes(5);
+  options.backoff.max = std::chrono::minutes(5);
+  options.backoff.jitter = 0;
+  options.on_retry = [&](const absl::Status&, std::chrono::milliseconds) {
+    if (retries++ == 0) waiting.set_value();
+  };
   ResumingKvWatch watch(Options(), v1::KvWatchRequest(), options);
-  std::thread canceller([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    watch.Cancel();
+  auto run = std::async(std::launch::async, [&] {
+    return watch.Run([](const v1::KvEvent&) { return true; });
   });
-  auto started = std::chrono::steady_clock::now();
-  absl::Status status = watch.Run([](const v1::KvEvent&) { return true; });
-  auto elapsed = std::chrono::steady_clock::now() - started;
-  canceller.join();
+  bool came_to_wait =
+      waiting.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  watch.Cancel();
+  ASSERT_TRUE(came_to_wait) << "Run never came to wait to reconnect";
+  // Cancel ends the wait: Run returns without waiting out its five minutes.
+  ASSERT_EQ(run.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+      << "Run kept waiting to reconnect after Cancel";
+  absl::Status status = run.get();
   EXPECT_TRUE(status.ok()) << status;
-  EXPECT_LT(elapsed, std::chrono::milliseconds(450));
+  EXPECT_EQ(retries.load(), 1);
 }
 
 TEST_F(ResumingWatchTest, CancelEndsARunningStream) {

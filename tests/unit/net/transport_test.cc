@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -472,12 +473,10 @@ TEST_P(TransportTest, AHalfOpenConnectionIsDroppedAtTheHandshakeDeadline) {
   std::string buffer;
   absl::Status read;
   while ((read = silent->Read(4096, start + 10s, &buffer)).ok()) received += buffer;
-  auto elapsed = Clock::now() - start;
-  // The listener said hello, then hung up on us: the end, not our own deadline.
+  // The listener said hello, then hung up on us: the end, not our own deadline...
   EXPECT_EQ(read.code(), absl::StatusCode::kUnavailable) << read;
   EXPECT_EQ(received.substr(0, 4), "LATP");
-  EXPECT_GE(elapsed, 250ms);
-  EXPECT_LT(elapsed, 5s);
+  // ...because the handshake's deadline passed, and for no other reason.
   auto refusal = a->accepted.NextRefusal(5s);
   ASSERT_TRUE(refusal.has_value());
   EXPECT_EQ(refusal->code(), absl::StatusCode::kDeadlineExceeded) << *refusal;
@@ -625,15 +624,21 @@ TEST_P(TransportTest, ACaptureOfTheLinkHoldsNoPlaintext) {
   EXPECT_EQ(capture.find(b->key.public_key), std::string::npos);
 }
 
-TEST_P(TransportTest, TheRateLimitHoldsAFastSenderToItsBudget) {
-  constexpr uint64_t kRate = 1024 * 1024;   // bytes per second
-  constexpr uint64_t kBurst = 128 * 1024;
+// The token bucket's arithmetic is tested on an injected clock (frame_test.cc); here, that
+// the link enforces it. The rate is so low that once the burst is spent, a refill of one
+// payload takes a minute: what a reads is the burst, however fast or slow the machine.
+TEST_P(TransportTest, ARateLimitedReaderTakesTheBurstThenHoldsTheSenderBack) {
+  constexpr uint64_t kRate = 256;  // bytes per second
+  constexpr uint64_t kBurst = 256 * 1024;
   constexpr size_t kPayload = 16 * 1024;
+  constexpr uint64_t kReadBytes = 64 * 1024;  // what the reader takes at once (stream_link.cc)
   LinkLimits limits = TestLimits();
   limits.receive_bytes_per_second = kRate;
   limits.receive_burst_bytes = kBurst;
   auto a = MakeNode("a", limits);
-  auto b = MakeNode("b");
+  LinkLimits sender_limits = TestLimits();
+  sender_limits.max_send_queue_bytes = 256 * 1024;
+  auto b = MakeNode("b", sender_limits);
   Listen(*a);
   auto dialed = Dial(*b, *a);
   ASSERT_TRUE(dialed.ok()) << dialed.status();
@@ -641,30 +646,30 @@ TEST_P(TransportTest, TheRateLimitHoldsAFastSenderToItsBudget) {
   ASSERT_NE(accepted, nullptr);
   LinkProbe at_a;
   at_a.CountOnly();
-  std::atomic<bool> stop{false};
-  std::thread sender([&] {
-    std::string payload = PatternPayload(7, kPayload);
-    while (!stop.load()) (void)(*dialed)->Send(payload, 20ms);
-  });
-  // The sender runs flat out; a reads it no faster than burst + rate x time (+ one read).
-  constexpr uint64_t kTarget = kBurst + kRate * 3 / 4;
-  auto start = Clock::now();
   accepted->Start(at_a.handler());
-  bool reached = WaitFor([&] { return at_a.payload_bytes() >= kTarget; }, 20s);
-  auto elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  stop = true;
-  sender.join();
-  ASSERT_TRUE(reached) << at_a.payload_bytes() << " bytes in 20 s: far below the budget";
-  constexpr double kReadChunk = 64 * 1024;
-  double fastest = (static_cast<double>(kTarget) - kBurst - kReadChunk) / kRate;
-  EXPECT_GE(elapsed, fastest * 0.95) << "received " << kTarget << " bytes in " << elapsed
-                                     << " s, over a budget of " << kRate << " bytes/s";
+  // b sends flat out until the back pressure reaches it: its send queue stays full.
+  std::string payload = PatternPayload(7, kPayload);
+  absl::Status sent;
+  uint64_t sent_bytes = 0;
+  auto give_up = Clock::now() + 30s;
+  while ((sent = (*dialed)->Send(payload, 100ms)).ok() && Clock::now() < give_up) {
+    sent_bytes += kPayload;
+  }
+  EXPECT_EQ(sent.code(), absl::StatusCode::kResourceExhausted) << sent;
+  // a took most of the burst (a frame cut by the read that overdrew it waits)...
+  ASSERT_TRUE(WaitFor([&] { return at_a.payload_bytes() >= kBurst / 2; }, 20s))
+      << at_a.payload_bytes() << " bytes read of a burst of " << kBurst;
+  // ...and nothing beyond it but the read that overdrew it (and a minute's refill at most),
+  // of the many times more b sent.
+  EXPECT_GT(sent_bytes, 2 * kBurst);
+  EXPECT_LE(at_a.payload_bytes(), kBurst + kReadBytes + kPayload)
+      << "of " << sent_bytes << " bytes sent";
   // Slowed, not cut.
   EXPECT_TRUE(accepted->open());
   EXPECT_TRUE((*dialed)->open());
 }
 
-TEST_P(TransportTest, ASlowPeerNeverBlocksSendersForLong) {
+TEST_P(TransportTest, ASendToAPeerThatReadsNothingWaitsForRoomOnlyAsLongAsAsked) {
   LinkLimits limits = TestLimits();
   limits.max_send_queue_bytes = 256 * 1024;
   auto a = MakeNode("a");
@@ -673,32 +678,26 @@ TEST_P(TransportTest, ASlowPeerNeverBlocksSendersForLong) {
   auto dialed = Dial(*b, *a);
   ASSERT_TRUE(dialed.ok()) << dialed.status();
   auto accepted = a->accepted.NextLink(5s);
-  ASSERT_NE(accepted, nullptr);  // never started: a reads nothing
+  ASSERT_NE(accepted, nullptr);  // not started yet: a reads nothing
   std::string payload = PatternPayload(1, 64 * 1024);
   absl::Status status;
   int sent = 0;
-  auto start = Clock::now();
   // Fill the socket or pipe buffers, then the queue, until no room appears for 100 ms.
   while ((status = (*dialed)->Send(payload, 100ms)).ok() && sent < 2000) ++sent;
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
   EXPECT_THAT(std::string(status.message()), HasSubstr("send queue"));
-  EXPECT_LT(Clock::now() - start, 10s);
-  // Now Send refuses at once...
-  auto before = Clock::now();
-  status = (*dialed)->Send(payload);
-  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_LT(Clock::now() - before, 50ms);
-  // ...and with a wait, gives up after about that wait.
-  before = Clock::now();
-  status = (*dialed)->Send(payload, 200ms);
-  auto waited = Clock::now() - before;
-  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_GE(waited, 150ms);
-  EXPECT_LT(waited, 5s);
-  // Once a reads, the queue drains and everything sent arrives.
+  // A send that may not wait is refused, and so is one whose wait passes without room:
+  // both return rather than block.
+  EXPECT_EQ((*dialed)->Send(payload).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ((*dialed)->Send(payload, 200ms).code(), absl::StatusCode::kResourceExhausted);
+  // A send that waits gets in once room appears: it waits while a starts reading.
+  auto waiting = std::async(std::launch::async, [&] { return (*dialed)->Send(payload, 60s); });
   LinkProbe at_a;
   accepted->Start(at_a.handler());
-  ASSERT_TRUE(at_a.WaitForPayloads(static_cast<size_t>(sent), 20s)) << at_a.payload_count();
+  absl::Status waited = waiting.get();
+  EXPECT_TRUE(waited.ok()) << waited;
+  // Everything queued arrives.
+  ASSERT_TRUE(at_a.WaitForPayloads(static_cast<size_t>(sent) + 1, 20s)) << at_a.payload_count();
   EXPECT_TRUE((*dialed)->Send(payload, 5s).ok());
 }
 
@@ -733,20 +732,40 @@ TEST_P(TransportTest, APeerThatKeepsSendingInvalidDataIsDisconnected) {
   ASSERT_TRUE(dialed.ok()) << dialed.status();
   auto accepted = a->accepted.NextLink(5s);
   ASSERT_NE(accepted, nullptr);
+  // a judges each payload on the link's reader thread, as the kernel's replication does:
+  // what is not a message it understands is reported as invalid.
   LinkProbe at_a;
   LinkProbe at_b;
-  accepted->Start(at_a.handler());
+  Link::Handler judge = at_a.handler();
+  judge.on_payload = [record = judge.on_payload,
+                      link = std::weak_ptr<Link>(accepted)](const std::string& payload) {
+    bool understood = std::string_view(payload).starts_with("message:");
+    record(payload);
+    if (auto receiver = link.lock(); receiver && !understood) {
+      receiver->ReportInvalid("not a message: " + payload);
+    }
+  };
+  accepted->Start(std::move(judge));
   (*dialed)->Start(at_b.handler());
-  accepted->ReportInvalid("intention with a forged signature");
-  accepted->ReportInvalid("intention with a forged signature");
-  EXPECT_TRUE(accepted->open());
-  accepted->ReportInvalid("intention with a broken chain");
+  for (const char* payload :
+       {"message:1", "garbage one", "message:2", "garbage two", "message:3"}) {
+    ASSERT_TRUE((*dialed)->Send(payload).ok());
+  }
+  ASSERT_TRUE(at_a.WaitForPayloads(5, 5s));
+  EXPECT_TRUE(accepted->open()) << "two invalid payloads are tolerated";
+  EXPECT_TRUE((*dialed)->open());
+  ASSERT_TRUE((*dialed)->Send("garbage three").ok());
   ASSERT_TRUE(at_a.WaitForClose(5s));
-  EXPECT_EQ(at_a.close_reason().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(at_a.close_reason().message()), HasSubstr("broken chain"));
+  EXPECT_EQ(at_a.close_reason().code(), absl::StatusCode::kInvalidArgument) << at_a.close_reason();
+  EXPECT_THAT(std::string(at_a.close_reason().message()), HasSubstr("garbage three"));
   EXPECT_TRUE(IsMisbehaviour(at_a.close_reason()));
+  EXPECT_EQ(at_a.payloads(), (std::vector<std::string>{"message:1", "garbage one", "message:2",
+                                                       "garbage two", "message:3",
+                                                       "garbage three"}));
+  // The sender is told why, and its link is closed too.
   ASSERT_TRUE(at_b.WaitForClose(5s));
   EXPECT_THAT(std::string(at_b.close_reason().message()), HasSubstr("kept sending invalid"));
+  EXPECT_FALSE((*dialed)->open());
 }
 
 }  // namespace

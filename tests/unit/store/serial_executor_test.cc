@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -31,19 +32,33 @@ TEST(SerialExecutorTest, RunsWorkInPostedOrderOnAThreadOfItsOwn) {
   EXPECT_NE(ran_on, std::this_thread::get_id());
 }
 
-TEST(SerialExecutorTest, PostReturnsWhileEarlierWorkStillRuns) {
-  std::atomic<bool> release{false};
+TEST(SerialExecutorTest, PostReturnsWhileEarlierWorkStillRunsAndTheWorkRunsLater) {
+  std::promise<void> first_started;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> second_ran;
   std::atomic<int> ran{0};
   SerialExecutor executor;
   executor.Post([&] {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!release.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    first_started.set_value();
+    released.wait_for(std::chrono::seconds(30));  // bounded, so a failing test still ends
     ++ran;
   });
-  executor.Post([&] { ++ran; });
-  // Both posts returned although the first piece of work is still blocked.
+  ASSERT_EQ(first_started.get_future().wait_for(std::chrono::seconds(30)),
+            std::future_status::ready)
+      << "posted work never started";
+  executor.Post([&] {
+    ++ran;
+    second_ran.set_value();
+  });
+  // The second post returned although the first piece of work is still blocked.
   EXPECT_EQ(ran.load(), 0);
-  release = true;
+  release.set_value();
+  // Both ran, in order, without the executor being destroyed first.
+  ASSERT_EQ(second_ran.get_future().wait_for(std::chrono::seconds(30)),
+            std::future_status::ready)
+      << "work posted behind blocked work never ran";
+  EXPECT_EQ(ran.load(), 2);
 }
 
 }  // namespace

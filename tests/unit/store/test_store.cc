@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 #include "lattice/common/files.h"
 #include "state/kv_state.h"
@@ -18,6 +19,15 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+}
+
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
 }
 
 size_t LoggedBytes(const std::string& dir) {
@@ -79,12 +89,8 @@ void StoreTest::TearDown() { store_.reset(); }
 
 void StoreTest::OpenStore(StoreType type) {
   store_.reset();
-  Store::Options options;
-  options.dir = dir_.path() + "/store";
-  options.id = store_id_;
+  Store::Options options = StoreOptions(dir_.path() + "/store", store_id_, self_, clock_);
   options.type = type;
-  options.identity = &self_;
-  options.clock = &clock_;
   options.may_write = [this](std::string_view author, BatchView&) {
     return author == self_.public_key || members_.count(std::string(author)) > 0;
   };
@@ -97,12 +103,24 @@ IngestOutcome StoreTest::IngestOne(const DecodedIntention& intention) {
   return store_->Ingest({intention.signed_intention}).at(0);
 }
 
-std::string StoreTest::Get(const std::string& key) {
-  auto heads = ReadHeads(store_->db(), key);
+Store::Options StoreOptions(const std::string& dir, const std::string& id, const KeyPair& self,
+                            HybridClock& clock) {
+  Store::Options options;
+  options.dir = dir;
+  options.id = id;
+  options.identity = &self;
+  options.clock = &clock;
+  return options;
+}
+
+std::string KvValue(const Store& store, const std::string& key) {
+  auto heads = ReadHeads(store.db(), key);
   if (!heads.ok()) return "<error>";
   KvRead read = ResolveHeads(*heads);
   return read.found ? read.winner.value() : "<absent>";
 }
+
+std::string StoreTest::Get(const std::string& key) { return KvValue(*store_, key); }
 
 v1::KvHeads StoreTest::Heads(const std::string& key) {
   auto heads = ReadHeads(store_->db(), key);

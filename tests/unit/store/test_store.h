@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,6 +57,17 @@ class ForeignAuthor {
   std::string tip_;
   uint64_t wall_ = 1'700'000'000'000;
 };
+
+// Options of a store at `dir` that signs with `self` and stamps with `clock` (both outlive
+// it); every author may write to it.
+Store::Options StoreOptions(const std::string& dir, const std::string& id, const KeyPair& self,
+                            HybridClock& clock);
+
+// The winning value of `key` in a kv store, "<absent>" when it has none, "<error>".
+std::string KvValue(const Store& store, const std::string& key);
+
+// Polls `condition` until it holds or `timeout` passes; true when it held.
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 // Bytes of the LevelDB logs in `dir` that are not zero: the records an open would replay
 // (a write-ahead log holds zeros laid ahead of its next record).
