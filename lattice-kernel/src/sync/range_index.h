@@ -44,15 +44,17 @@
 // where path-bytes are the bucket's bits of K, padded with zero bits to whole bytes.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "sync/item_source.h"
 #include "sync/kv_view.h"
+#include "sync/resident_levels.h"
+#include "sync/trie_layout.h"
 
 namespace lattice::kernel::sync {
 
@@ -68,7 +70,7 @@ struct RangeIndexOptions {
 class RangeIndex {
  public:
   // Items a leaf bucket holds at most (edge scans read no more than this).
-  static constexpr uint64_t kLeafCapacity = 64;
+  static constexpr uint64_t kLeafCapacity = trie::kLeafCapacity;
 
   explicit RangeIndex(RangeIndexOptions options = {}) : options_(std::move(options)) {}
 
@@ -90,38 +92,89 @@ class RangeIndex {
 };
 
 // Reads the index as an ItemSource for one reconciliation message: make one per message
-// over a KvReader that sees one state (a LevelDB snapshot, or no concurrent writer). It
-// caches the buckets it reads (bounded), so the many descents of one message share their
-// upper levels. Owned by one thread.
+// over a KvReader that sees one state (a LevelDB snapshot, or no concurrent writer). The
+// descents start in the index's resident levels when it is given them (resident_trie.h)
+// and they show the state `kv` shows, and go on in LevelDB below them; it caches what it
+// reads there (bounded), so the many descents of one message share it. Cuts near a rank
+// (CutNear) land on the bucket edge nearest the rank within their window when there is
+// one, and a Below at a bucket's edge ends there: neither reads the items of a leaf. The
+// leaves it reads are shared with the other readers through the resident levels' cache.
+// Owned by one thread.
 class RangeIndexReader : public ItemSource {
  public:
   explicit RangeIndexReader(const KvReader& kv, RangeIndexOptions options = {});
+  // `resident` may be null, or show another state than `kv` (a commit between the two):
+  // the reader then reads LevelDB alone.
+  RangeIndexReader(const KvReader& kv, std::shared_ptr<const ResidentLevels> resident,
+                   RangeIndexOptions options = {});
   ~RangeIndexReader() override;
 
   absl::StatusOr<Aggregate> Total() override;
   absl::StatusOr<Aggregate> Below(const Bound& bound) override;
   absl::StatusOr<RankedItem> AtRank(uint64_t rank) override;
+  absl::StatusOr<CutPoint> CutNear(uint64_t rank, uint64_t lowest, uint64_t highest) override;
   absl::Status ItemsIn(const Bound& lower, const Bound& upper, size_t limit,
                        std::vector<Item>* out) override;
 
+  // Whether the descents start in resident levels (reads the root when not read yet).
+  absl::StatusOr<bool> UsesResidentLevels();
   // Reads of the underlying view so far (for tests and benchmarks).
   uint64_t reads() const { return reads_; }
 
  private:
-  struct Node;
-  using Key = std::array<uint8_t, 40>;  // be64(timestamp) || id
-  absl::StatusOr<const Node*> Root();
-  // The child `child` of the split bucket at `level` holding `path`.
-  absl::StatusOr<const Node*> ChildOf(int level, const Key& path, unsigned child);
-  absl::StatusOr<const std::vector<Item>*> LeafItems(int level, const Key& path);
+  using Key = trie::Key;
+  struct LeafRef {
+    int level = 0;
+    Key path{};
+    uint64_t count = 0;
+  };
+  // Where a descent by key ends: every item below `below` lies below the key, and in
+  // `leaf`, when it ends in one, items may lie on either side of it.
+  struct KeyDescent {
+    Aggregate below;
+    std::optional<LeafRef> leaf;
+  };
+  // Where a descent by rank ends: the leaf holding the rank, the rank within it and what
+  // lies below the leaf, and the bucket edge nearest the rank within a window, if any.
+  struct RankDescent {
+    LeafRef leaf;
+    uint64_t rank = 0;
+    Aggregate before;
+    std::optional<CutPoint> edge;
+    uint64_t edge_distance = 0;
+  };
+  struct RankWindow {
+    uint64_t lowest = 0;
+    uint64_t highest = 0;
+  };
+
+  absl::StatusOr<const ResidentBucket*> Root();
+  absl::StatusOr<KeyDescent> DescendToKey(const Key& target);
+  // With a window, the descent also finds the bucket edge within it nearest the rank.
+  absl::StatusOr<RankDescent> DescendToRank(uint64_t rank, std::optional<RankWindow> window);
+  // The children of the split bucket `bucket` at `level` holding `path`.
+  absl::StatusOr<const ResidentChildren*> ChildrenOf(int level, const Key& path,
+                                                     const ResidentBucket& bucket);
+  // The items of a leaf, from the caches or the view.
+  absl::StatusOr<const std::vector<Item>*> LeafItems(const LeafRef& leaf);
+  // Reads the leaves of `leaves` (consecutive, in order) that no cache holds, in one scan.
+  absl::Status ReadLeaves(const std::vector<LeafRef>& leaves);
+  absl::Status ItemsInLeaves(const Bound& lower, const Bound& upper, size_t limit,
+                             std::vector<Item>* out);
+  const std::vector<Item>* CachedLeaf(const std::string& key, uint64_t count);
   void TrimCache();  // between descents only: descents hold pointers into the caches
 
   const KvReader& kv_;
   RangeIndexOptions options_;
-  std::unique_ptr<Node> root_;
+  std::shared_ptr<const ResidentLevels> resident_;
+  std::shared_ptr<LeafCache> shared_leaves_;  // kept even when resident_ is not used
+  ResidentBucket disk_root_;
   bool root_loaded_ = false;
-  std::unordered_map<std::string, std::unique_ptr<Node>> node_cache_;
-  std::unordered_map<std::string, std::unique_ptr<std::vector<Item>>> leaf_cache_;
+  // Read from the view: children of buckets below the resident levels, the child sets of
+  // the split buckets among them, and leaves.
+  std::unordered_map<std::string, std::unique_ptr<ResidentChildren>> children_cache_;
+  std::unordered_map<std::string, trie::ChildSet> child_sets_;
+  std::unordered_map<std::string, LeafCache::Items> leaf_cache_;
   uint64_t reads_ = 0;
 };
 
