@@ -10,6 +10,7 @@
 
 #include "storage/batch_view.h"
 #include "sync/kv_view.h"
+#include "sync/resident_trie.h"
 
 namespace lattice::kernel {
 
@@ -46,6 +47,8 @@ class GroupIndexWriter final : public sync::KvWriter {
   void FlushTo(BatchView& view) const;
   // After the group's batch is durable: its bucket records become what the cache holds.
   void Committed();
+  // What the group changes in the index, for its resident levels once the batch is committed.
+  sync::IndexUpdate Update(const sync::RangeIndexOptions& options) const;
 
  private:
   bool IsBucket(std::string_view key) const { return key.substr(0, bucket_prefix_.size()) == bucket_prefix_; }

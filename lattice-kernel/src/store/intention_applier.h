@@ -42,6 +42,8 @@ class IntentionApplier {
   void Finish();
   // After the view is durably committed.
   void Committed();
+  // What the group changed in the sync index, for its resident levels once committed.
+  sync::IndexUpdate SyncIndexUpdate() const { return index_writer_.Update(sync_index_.options()); }
 
   // A foreign intention whose signature was verified.
   IngestOutcome Ingest(const DecodedIntention& intention);
