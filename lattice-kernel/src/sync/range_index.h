@@ -2,7 +2,9 @@
 // witnessed intentions with counts and 256-bit id sums kept in a trie of buckets inside
 // the store's LevelDB, updated in the intention's own WriteBatch. A range's fingerprint,
 // its count, and the bounds that cut it into parts of equal counts come from a descent of
-// the trie, never from a scan of the range's items; nothing is loaded at start-up.
+// the trie, never from a scan of the range's items. The trie's buckets (not its items) are
+// also held in memory, down to a budget (resident_trie.h): read from the bucket table at
+// start-up and updated from each committed batch's bucket records.
 //
 // Design. An item is the 40-byte key K = be64(timestamp) || id, and the index is a trie
 // over the bits of K. A bucket is a prefix of K: the first 8, 16, 24 or 32 bits (one byte a
@@ -18,12 +20,16 @@
 // Costs. Add reads and rewrites the buckets on its item's path (~50 bytes each): about
 // log16(N / 64) levels plus the short chain on top, ~8 buckets for a million items spread
 // over a year; a split now and then reads at most kLeafCapacity + 1 items. Below(bound)
-// walks the same path and, at each level, adds up the children left of it, each read by
-// key (at most 15, or 255 in the four byte levels; Gets, not scans, so the overwritten
-// versions of hot buckets that LevelDB keeps until compaction cost nothing), then reads
-// at most kLeafCapacity items of one leaf: O(levels x fanout) reads, independent of the
-// number of items in the range or in the store. AtRank descends by counts the same way.
-// Only ItemsIn reads items, and the engine uses it for small ranges it lists or tests.
+// walks the same path and, at each level, adds up the children left of it, then reads at
+// most kLeafCapacity items of one leaf; AtRank descends by counts the same way. In the
+// resident levels those walks read nothing from LevelDB; below them each child is one Get
+// (not a scan, so the overwritten versions of hot buckets that LevelDB keeps until
+// compaction cost nothing): O(levels x fanout), independent of the number of items in the
+// range or in the store. What remains is reading leaves, a seek of LevelDB's iterator
+// each (~4 to 10 us): so a cut may land on a bucket edge near the rank it aims at
+// (CutNear), where neither side needs a leaf, and a reconciliation reads leaves only near
+// its differences, where it lists, tests or tightly bounds items; the leaves read there
+// are kept for the next messages and sessions (leaf_cache.h).
 //
 // Worst cases. Bursty timestamps and "all items in one millisecond": the trie continues
 // below the millisecond into the id bits, which are uniform hashes, so a burst of M items
@@ -34,9 +40,11 @@
 // infinity) are stored as 2^64 - 2. Items are never removed; adding one twice is a no-op.
 //
 // Why not the alternatives: fixed time buckets need unbounded edge scans for bursts; an
-// in-memory B-tree (the authors' choice) must be rebuilt at start (~1 s per million items);
-// a persistent B-tree, or buckets that hold their children's sums, rewrite whole nodes
-// (hundreds of bytes to kilobytes) per insert, where a trie bucket is one 50-byte record.
+// in-memory B-tree (the authors' choice) must be rebuilt from every item at start (~1 s
+// per million items) and holds them all, where the resident levels hold ~1 bucket per 25
+// items and load from the bucket table alone; a persistent B-tree, or buckets that hold
+// their children's sums, rewrite whole nodes (hundreds of bytes to kilobytes) per insert,
+// where a trie bucket is one 50-byte record.
 //
 // Layout under `prefix` (one table byte, 'n' by default, outside the state machine's 'S'):
 //   prefix 'i' K                 -> ""   (the items)
