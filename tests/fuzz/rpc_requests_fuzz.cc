@@ -63,6 +63,38 @@ std::string ClampTimeouts(const Method& method, const std::string& bytes) {
   return request->SerializeAsString();
 }
 
+// Calls and OK answers per method, printed at exit when LATTICE_FUZZ_REPORT is set: which
+// methods a run reached, and which it got past their checks.
+struct Report {
+  std::vector<std::string> paths;
+  std::vector<uint64_t> calls;
+  std::vector<uint64_t> answered_ok;
+};
+Report* report_at_exit = nullptr;
+
+void PrintReport() {
+  size_t called = 0;
+  size_t past_checks = 0;
+  for (size_t i = 0; i < report_at_exit->paths.size(); ++i) {
+    called += report_at_exit->calls[i] > 0;
+    past_checks += report_at_exit->answered_ok[i] > 0;
+    std::fprintf(stderr, "%-42s calls %8llu ok %8llu\n", report_at_exit->paths[i].c_str(),
+                 static_cast<unsigned long long>(report_at_exit->calls[i]),
+                 static_cast<unsigned long long>(report_at_exit->answered_ok[i]));
+  }
+  std::fprintf(stderr, "methods called: %zu of %zu; answered OK at least once: %zu\n", called,
+               report_at_exit->paths.size(), past_checks);
+}
+
+void StartReport(const std::vector<Method>& methods) {
+  if (std::getenv("LATTICE_FUZZ_REPORT") == nullptr) return;
+  report_at_exit = new Report;
+  for (const auto& method : methods) report_at_exit->paths.push_back(method.path);
+  report_at_exit->calls.resize(methods.size());
+  report_at_exit->answered_ok.resize(methods.size());
+  std::atexit(PrintReport);
+}
+
 struct Harness {
   std::string dir;
   std::shared_ptr<net::InMemoryNetwork> network = net::InMemoryNetwork::Create();
@@ -121,38 +153,6 @@ struct Harness {
     StartReport(methods);
   }
 };
-
-// Calls and OK answers per method, printed at exit when LATTICE_FUZZ_REPORT is set: which
-// methods a run reached, and which it got past their checks.
-struct Report {
-  std::vector<std::string> paths;
-  std::vector<uint64_t> calls;
-  std::vector<uint64_t> answered_ok;
-};
-Report* report_at_exit = nullptr;
-
-void PrintReport() {
-  size_t called = 0;
-  size_t past_checks = 0;
-  for (size_t i = 0; i < report_at_exit->paths.size(); ++i) {
-    called += report_at_exit->calls[i] > 0;
-    past_checks += report_at_exit->answered_ok[i] > 0;
-    std::fprintf(stderr, "%-42s calls %8llu ok %8llu\n", report_at_exit->paths[i].c_str(),
-                 static_cast<unsigned long long>(report_at_exit->calls[i]),
-                 static_cast<unsigned long long>(report_at_exit->answered_ok[i]));
-  }
-  std::fprintf(stderr, "methods called: %zu of %zu; answered OK at least once: %zu\n", called,
-               report_at_exit->paths.size(), past_checks);
-}
-
-void StartReport(const std::vector<Method>& methods) {
-  if (std::getenv("LATTICE_FUZZ_REPORT") == nullptr) return;
-  report_at_exit = new Report;
-  for (const auto& method : methods) report_at_exit->paths.push_back(method.path);
-  report_at_exit->calls.resize(methods.size());
-  report_at_exit->answered_ok.resize(methods.size());
-  std::atexit(PrintReport);
-}
 
 grpc::Status CallUnary(grpc::GenericStub& stub, grpc::ClientContext& context,
                        const std::string& path, grpc::ByteBuffer& request) {

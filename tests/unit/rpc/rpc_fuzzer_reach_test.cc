@@ -77,10 +77,12 @@ std::string Lower(std::string text) {
   return text;
 }
 
-TEST(RpcFuzzerReach, EverySeedCallsTheMethodItIsNamedFor) {
-  // A seed's first byte picks its method by position, so a method declared before it would
-  // move it. Seeds are named service-method[-variant]: "kv-put", "chat-post-tags".
+TEST(RpcFuzzerReach, EveryMethodHasASeedAndEverySeedCallsTheMethodItIsNamedFor) {
+  // A seed (a valid request) takes a fuzzing run past a method's checks from its start. Its
+  // first byte picks its method by position, so a method declared before it would move it.
+  // Seeds are named service-method[-variant]: "kv-put", "chat-post-tags".
   std::vector<FuzzedMethod> fuzzed = StoreProtocolMethods();
+  std::set<std::string> seeded;
   size_t seeds = 0;
   for (const auto& entry : std::filesystem::directory_iterator(
            LATTICE_SOURCE_DIR "/tests/fuzz/corpus/fuzz_rpc_requests")) {
@@ -91,6 +93,7 @@ TEST(RpcFuzzerReach, EverySeedCallsTheMethodItIsNamedFor) {
     ++seeds;
     FuzzedCall call = CallFor(static_cast<uint8_t>((*bytes)[0]), fuzzed.size());
     const std::string& path = fuzzed[call.method].path;
+    seeded.insert(path);
     std::string service = Lower(path.substr(12, path.rfind('/') - 12));  // after "/lattice.v1."
     std::string method = Lower(path.substr(path.rfind('/') + 1));
     std::string words = name.substr(name.find('-') + 1);
@@ -99,6 +102,9 @@ TEST(RpcFuzzerReach, EverySeedCallsTheMethodItIsNamedFor) {
     EXPECT_EQ(words.rfind(method, 0), 0u) << "seed " << name << " calls " << path;
   }
   EXPECT_GT(seeds, 0u);
+  for (const auto& path : DeclaredMethods()) {
+    EXPECT_EQ(seeded.count(path), 1u) << path << " has no seed in tests/fuzz/corpus";
+  }
 }
 
 }  // namespace
