@@ -24,11 +24,7 @@ class SyncLevelsTest : public ::testing::Test {
 
   void Open(uint64_t min_free_bytes = 0) {
     store_.reset();
-    Store::Options options;
-    options.dir = dir_.path() + "/store";
-    options.id = store_id_;
-    options.identity = &self_;
-    options.clock = &clock_;
+    Store::Options options = StoreOptions(dir_.path() + "/store", store_id_, self_, clock_);
     options.max_unsynced_ms = kNever;
     options.min_free_bytes = min_free_bytes;
     options.env = &fault_;

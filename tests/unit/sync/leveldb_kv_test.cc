@@ -5,33 +5,22 @@
 
 #include <gtest/gtest.h>
 #include <leveldb/db.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "temp_leveldb.h"
+
 namespace lattice::kernel::sync {
 namespace {
 
-class LevelDbKvTest : public ::testing::Test {
+class LevelDbKvTest : public TempLevelDbTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("lattice-leveldb-kv-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    leveldb::Options options;
-    options.create_if_missing = true;
-    leveldb::DB* raw = nullptr;
-    ASSERT_TRUE(leveldb::DB::Open(options, dir_.string(), &raw).ok());
-    db_.reset(raw);
+    TempLevelDbTest::SetUp();
+    if (HasFatalFailure()) return;
     for (char c = 'a'; c <= 'j'; ++c) Put(std::string(1, c));
-  }
-  void TearDown() override {
-    db_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   void Put(const std::string& key) {
@@ -47,9 +36,6 @@ class LevelDbKvTest : public ::testing::Test {
                   }).ok());
     return keys;
   }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<leveldb::DB> db_;
 };
 
 using Keys = std::vector<std::string>;

@@ -20,22 +20,13 @@
 #include "sync/negentropy.h"
 #include "sync/range_index.h"
 #include "sync/sorted_items.h"
+#include "temp_leveldb.h"
 
 namespace lattice::kernel::sync {
 namespace {
 
 constexpr uint64_t kYearStart = 1'700'000'000'000;
 constexpr uint64_t kYearMs = 31'536'000'000;
-
-Item RandomItem(std::mt19937_64& rng, uint64_t base, uint64_t span) {
-  Item item;
-  item.timestamp = base + (span == 0 ? 0 : rng() % span);
-  for (size_t i = 0; i < kIdBytes; i += 8) {
-    uint64_t v = rng();
-    std::memcpy(item.id.data() + i, &v, 8);
-  }
-  return item;
-}
 
 std::vector<Item> RandomItems(std::mt19937_64& rng, size_t n, uint64_t base = kYearStart,
                               uint64_t span = kYearMs) {
@@ -66,29 +57,8 @@ void ExpectSameLevels(const ResidentLevels& a, const ResidentLevels& b) {
   ExpectSameBuckets(a.root, b.root, 0, "root");
 }
 
-class ResidentTrieTest : public ::testing::Test {
+class ResidentTrieTest : public TempLevelDbTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("lattice-resident-trie-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    Open();
-  }
-  void TearDown() override {
-    db_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  void Open() {
-    db_.reset();
-    leveldb::Options options;
-    options.create_if_missing = true;
-    leveldb::DB* raw = nullptr;
-    ASSERT_TRUE(leveldb::DB::Open(options, dir_.string(), &raw).ok());
-    db_.reset(raw);
-  }
-
   // A batch adding `items` over the committed state, and what it puts.
   struct Batch {
     leveldb::WriteBatch writes;
@@ -175,8 +145,6 @@ class ResidentTrieTest : public ::testing::Test {
     }
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<leveldb::DB> db_;
   RangeIndex index_;
   SortedItems naive_;
 };
@@ -326,61 +294,16 @@ TEST_F(ResidentTrieTest, TwoIndexesReconcileExactlyThroughTheirLevels) {
   Add(common, trie_a, 1000);
   Add(only_a, trie_a);
 
-  auto dir_b = dir_.string() + "-b";
-  std::filesystem::remove_all(dir_b);
-  leveldb::Options options;
-  options.create_if_missing = true;
-  leveldb::DB* raw = nullptr;
-  ASSERT_TRUE(leveldb::DB::Open(options, dir_b, &raw).ok());
-  std::unique_ptr<leveldb::DB> db_b(raw);
+  auto dir_b = SecondDir();
+  std::unique_ptr<leveldb::DB> db_b = OpenEmptyDb(dir_b);
+  ASSERT_NE(db_b, nullptr);
   ResidentTrie trie_b;
-  {
-    LevelDbKv committed(db_b.get());
-    ASSERT_TRUE(trie_b.Load(committed).ok());
-    leveldb::WriteBatch batch;
-    IndexBatch writer(committed, [&](std::string_view k, std::string_view v) {
-      batch.Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));
-    });
-    for (const auto* list : {&common, &only_b}) {
-      for (const Item& item : *list) ASSERT_TRUE(index_.Add(writer, item.timestamp, item.id).ok());
-    }
-    ASSERT_TRUE(db_b->Write(leveldb::WriteOptions(), &batch).ok());
-    ASSERT_TRUE(trie_b.Publish(writer.Update(), committed).ok());
-  }
-  struct Side {
-    std::unique_ptr<LevelDbKv> kv;
-    std::unique_ptr<RangeIndexReader> reader;
-  };
-  auto side = [](leveldb::DB* db, const ResidentTrie& trie) {
-    Side out{LevelDbKv::Pinned(db), nullptr};
-    out.reader = std::make_unique<RangeIndexReader>(*out.kv, trie.Current());
-    return out;
-  };
-  auto initiator = NegentropySession::Create(Role::kInitiator);
-  auto responder = NegentropySession::Create(Role::kResponder);
-  std::set<ItemId> have, need;
-  Side first = side(db_.get(), trie_a);
-  auto message = initiator->Initiate(*first.reader);
-  ASSERT_TRUE(message.ok()) << message.status();
-  std::string next = *message;
-  for (int round = 0; round < 10; ++round) {
-    Side b = side(db_b.get(), trie_b);
-    auto answer = responder->Reconcile(*b.reader, next);
-    ASSERT_TRUE(answer.ok()) << answer.status();
-    Side a = side(db_.get(), trie_a);
-    auto step = initiator->Reconcile(*a.reader, *answer->reply);
-    ASSERT_TRUE(step.ok()) << step.status();
-    have.insert(step->have.begin(), step->have.end());
-    need.insert(step->need.begin(), step->need.end());
-    if (!step->reply) break;
-    next = *step->reply;
-  }
-  EXPECT_TRUE(initiator->done());
-  std::set<ItemId> expected_have, expected_need;
-  for (const Item& item : only_a) expected_have.insert(item.id);
-  for (const Item& item : only_b) expected_need.insert(item.id);
-  EXPECT_EQ(have, expected_have);
-  EXPECT_EQ(need, expected_need);
+  LevelDbKv committed_b(db_b.get());
+  ASSERT_TRUE(trie_b.Load(committed_b).ok());
+  IndexUpdate added_b = AddInOneBatch(db_b.get(), {&common, &only_b});
+  ASSERT_TRUE(trie_b.Publish(added_b, committed_b).ok());
+  ExpectIndexesReconcile(db_.get(), trie_a.Current(), db_b.get(), trie_b.Current(), only_a,
+                         only_b);
   db_b.reset();
   std::filesystem::remove_all(dir_b);
 }
