@@ -1,20 +1,28 @@
-// Negentropy reconciliation figures (issue 7): bytes and round trips to reconcile two sets
-// of random ids stamped over a year that differ in a given fraction, the CPU each side
-// spends, the time to add items to the persistent range index, and its start-up cost.
+// Negentropy reconciliation figures (issues 7 and 18): for sets of random ids stamped over
+// a year that differ in a given number of ids, the bytes, round trips and CPU per side of
+// a reconciliation over the persistent range index (LevelDB, with its resident levels),
+// beside the same engine over an in-memory set (SortedItems) in the same run, with the
+// ratio of their CPU; then what the index costs: adding items, reopening LevelDB, and
+// loading the resident levels at open.
 //
-//   lattice-negentropy-bench                       the issue's table (100k and 1M items)
-//   lattice-negentropy-bench --items 100000 --differences 10 --storage memory
+//   lattice-negentropy-bench                        the issue's three sets
+//   lattice-negentropy-bench --sets 100000:10 --rounds 5
+//   lattice-negentropy-bench --resident-buckets 0   the index without resident levels
 //
-// "Differing in d" means a symmetric difference of d ids, half held only by the
-// initiator and half only by the responder. Round trips count the responder's replies.
+// "Differing in d" means a symmetric difference of d ids, half held only by the initiator
+// and half only by the responder. Round trips count the responder's replies. CPU is each
+// side's thread CPU time, summed over its messages; the figures are medians over rounds.
+// Each round syncs the in-memory sets, then the indexes three times: 'first' right after
+// reopening both (LevelDB's caches cold, resident levels just loaded, no leaf cached),
+// 'steady' after emptying the indexes' leaf caches (LevelDB warm: a store that has been
+// serving, syncing with a peer it differs from in new places), and 'warm' as it is left.
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -29,6 +37,7 @@
 #include "sync/leveldb_kv.h"
 #include "sync/negentropy.h"
 #include "sync/range_index.h"
+#include "sync/resident_trie.h"
 #include "sync/sorted_items.h"
 
 namespace lattice::kernel::sync {
@@ -36,6 +45,7 @@ namespace {
 
 constexpr uint64_t kYearMs = 365ull * 24 * 3600 * 1000;
 constexpr uint64_t kStartMs = 1'700'000'000'000ull;
+constexpr size_t kAddBatch = 1000;
 
 double ThreadCpuSeconds() {
   timespec ts{};
@@ -48,10 +58,21 @@ double WallSeconds() {
       .count();
 }
 
+double Median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  size_t mid = values.size() / 2;
+  return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+[[noreturn]] void Fail(std::string_view what, const absl::Status& status) {
+  fmt::print(stderr, "{}: {}\n", std::string(what), status.ToString());
+  std::exit(1);
+}
+
 struct Sets {
-  std::vector<Item> initiator;
-  std::vector<Item> responder;
-  std::unordered_set<std::string> only_initiator, only_responder;
+  std::vector<Item> common, only_initiator, only_responder;
+  std::unordered_set<std::string> initiator_ids, responder_ids;  // of the extras
 };
 
 Item RandomItem(std::mt19937_64& rng) {
@@ -70,81 +91,82 @@ Sets MakeSets(uint64_t items, uint64_t differences, uint64_t seed) {
   uint64_t only_a = differences / 2;
   uint64_t only_b = differences - only_a;
   uint64_t common = items - std::max(only_a, only_b);
-  for (uint64_t i = 0; i < common; ++i) {
-    Item item = RandomItem(rng);
-    sets.initiator.push_back(item);
-    sets.responder.push_back(item);
-  }
+  for (uint64_t i = 0; i < common; ++i) sets.common.push_back(RandomItem(rng));
   for (uint64_t i = 0; i < only_a; ++i) {
-    Item item = RandomItem(rng);
-    sets.initiator.push_back(item);
-    sets.only_initiator.insert(std::string(IdBytes(item.id)));
+    sets.only_initiator.push_back(RandomItem(rng));
+    sets.initiator_ids.insert(std::string(IdBytes(sets.only_initiator.back().id)));
   }
   for (uint64_t i = 0; i < only_b; ++i) {
-    Item item = RandomItem(rng);
-    sets.responder.push_back(item);
-    sets.only_responder.insert(std::string(IdBytes(item.id)));
+    sets.only_responder.push_back(RandomItem(rng));
+    sets.responder_ids.insert(std::string(IdBytes(sets.only_responder.back().id)));
   }
   return sets;
 }
 
-// A persistent index in a LevelDB of its own, filled in batches as the kernel would.
-struct IndexedStore {
-  std::unique_ptr<leveldb::DB> db;
-  double add_seconds = 0;
-  double open_seconds = 0;   // LevelDB's own reopen (log replay, bounded by its buffer)
-  double index_seconds = 0;  // the index's start-up: a reader and the set's total
+std::unique_ptr<leveldb::DB> OpenDb(const std::string& dir, bool create) {
+  leveldb::Options options;
+  options.create_if_missing = create;
+  leveldb::DB* raw = nullptr;
+  if (leveldb::Status s = leveldb::DB::Open(options, dir, &raw); !s.ok()) {
+    fmt::print(stderr, "open {}: {}\n", dir, s.ToString());
+    std::exit(1);
+  }
+  return std::unique_ptr<leveldb::DB>(raw);
+}
 
-  static std::unique_ptr<IndexedStore> Build(const std::string& dir,
-                                             const std::vector<Item>& items, bool compact) {
-    auto store = std::make_unique<IndexedStore>();
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    leveldb::Options options;
-    options.create_if_missing = true;
-    leveldb::DB* raw = nullptr;
-    if (leveldb::Status s = leveldb::DB::Open(options, dir, &raw); !s.ok()) {
-      fmt::print(stderr, "open {}: {}\n", dir, s.ToString());
-      std::exit(1);
+// Adds `items` in batches of kAddBatch, as the kernel's group commit would: each batch
+// committed, then published to the resident levels. Returns the seconds it took.
+double AddItems(leveldb::DB* db, ResidentTrie& trie, const std::vector<Item>& items) {
+  RangeIndex index;
+  LevelDbKv committed(db);
+  double start = WallSeconds();
+  for (size_t begin = 0; begin < items.size(); begin += kAddBatch) {
+    leveldb::WriteBatch batch;
+    IndexBatch writer(committed, [&](std::string_view k, std::string_view v) {
+      batch.Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));
+    });
+    for (size_t i = begin; i < std::min(items.size(), begin + kAddBatch); ++i) {
+      if (auto s = index.Add(writer, items[i].timestamp, items[i].id); !s.ok()) Fail("add", s);
     }
-    store->db.reset(raw);
-    RangeIndex index;
-    LevelDbKv committed(store->db.get());
+    if (!db->Write(leveldb::WriteOptions(), &batch).ok()) std::abort();
+    if (auto s = trie.Publish(writer.Update(), committed); !s.ok()) Fail("publish", s);
+  }
+  return WallSeconds() - start;
+}
+
+// One side's persistent index: its LevelDB and resident levels, as a kernel holds them.
+struct IndexedSide {
+  explicit IndexedSide(std::string directory) : dir(std::move(directory)) {}
+
+  std::string dir;
+  std::unique_ptr<leveldb::DB> db;
+  std::unique_ptr<ResidentTrie> trie;
+  double open_ms = 0;  // LevelDB's reopen
+  double load_ms = 0;  // reading the resident levels at open
+
+  void Reopen(size_t max_buckets) {
+    trie.reset();
+    db.reset();
     double start = WallSeconds();
-    constexpr size_t kBatch = 1000;
-    for (size_t begin = 0; begin < items.size(); begin += kBatch) {
-      leveldb::WriteBatch batch;
-      IndexBatch writer(committed, [&](std::string_view k, std::string_view v) {
-        batch.Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));
-      });
-      for (size_t i = begin; i < std::min(items.size(), begin + kBatch); ++i) {
-        if (!index.Add(writer, items[i].timestamp, items[i].id).ok()) std::abort();
-      }
-      if (!store->db->Write(leveldb::WriteOptions(), &batch).ok()) std::abort();
+    db = OpenDb(dir, false);
+    open_ms = (WallSeconds() - start) * 1e3;
+    start = WallSeconds();
+    trie = std::make_unique<ResidentTrie>(RangeIndexOptions{}, max_buckets);
+    if (max_buckets > 0) {
+      LevelDbKv kv(db.get());
+      if (auto s = trie->Load(kv); !s.ok()) Fail("load resident levels", s);
     }
-    store->add_seconds = WallSeconds() - start;
-    if (compact) store->db->CompactRange(nullptr, nullptr);
-    // Start-up: close, reopen and answer the first question (the whole set's count).
-    store->db.reset();
-    start = WallSeconds();
-    options.create_if_missing = false;
-    if (!leveldb::DB::Open(options, dir, &raw).ok()) std::abort();
-    store->db.reset(raw);
-    store->open_seconds = WallSeconds() - start;
-    start = WallSeconds();
-    LevelDbKv kv(store->db.get());
-    RangeIndexReader reader(kv);
-    if (!reader.Total().ok()) std::abort();
-    store->index_seconds = WallSeconds() - start;
-    return store;
+    load_ms = (WallSeconds() - start) * 1e3;
   }
 };
 
-// What the kernel would make per message: a pinned LevelDB reader and the index over it.
+// What the kernel makes per message: a pinned LevelDB reader and the index over it, which
+// starts in the resident levels of that moment.
 struct PinnedReader : RangeIndexReader {
-  explicit PinnedReader(leveldb::DB* db) : PinnedReader(LevelDbKv::Pinned(db)) {}
-  explicit PinnedReader(std::unique_ptr<LevelDbKv> kv)
-      : RangeIndexReader(*kv), kv_(std::move(kv)) {}
+  explicit PinnedReader(const IndexedSide& side)
+      : PinnedReader(side.trie->Current(), LevelDbKv::Pinned(side.db.get())) {}
+  PinnedReader(std::shared_ptr<const ResidentLevels> levels, std::unique_ptr<LevelDbKv> kv)
+      : RangeIndexReader(*kv, std::move(levels)), kv_(std::move(kv)) {}
   std::unique_ptr<LevelDbKv> kv_;
 };
 
@@ -153,10 +175,15 @@ struct Outcome {
   uint64_t round_trips = 0;
   double initiator_cpu = 0;
   double responder_cpu = 0;
+  uint64_t initiator_reads = 0;  // LevelDB reads (gets and scans) of the index
+  uint64_t responder_reads = 0;
   bool exact = false;
 };
 
-// Runs one reconciliation; `source_a` / `source_b` make a fresh ItemSource per message.
+uint64_t ReadsOf(const std::unique_ptr<PinnedReader>& reader) { return reader->reads(); }
+uint64_t ReadsOf(const SortedItems*) { return 0; }
+
+// Runs one reconciliation; `make_a` / `make_b` make an ItemSource per message.
 template <typename MakeA, typename MakeB>
 Outcome Reconcile(const Sets& sets, MakeA make_a, MakeB make_b, const NegentropyOptions& opts) {
   Outcome outcome;
@@ -168,10 +195,8 @@ Outcome Reconcile(const Sets& sets, MakeA make_a, MakeB make_b, const Negentropy
   auto a = make_a();
   auto message = initiator->Initiate(*a);
   outcome.initiator_cpu += ThreadCpuSeconds() - t0;
-  if (!message.ok()) {
-    fmt::print(stderr, "initiate: {}\n", message.status().ToString());
-    std::abort();
-  }
+  outcome.initiator_reads += ReadsOf(a);
+  if (!message.ok()) Fail("initiate", message.status());
   std::string next = *message;
   while (true) {
     outcome.bytes += next.size();
@@ -179,28 +204,46 @@ Outcome Reconcile(const Sets& sets, MakeA make_a, MakeB make_b, const Negentropy
     auto b = make_b();
     auto answer = responder->Reconcile(*b, next);
     outcome.responder_cpu += ThreadCpuSeconds() - t0;
-    if (!answer.ok()) {
-      fmt::print(stderr, "responder: {}\n", answer.status().ToString());
-      std::abort();
-    }
+    outcome.responder_reads += ReadsOf(b);
+    if (!answer.ok()) Fail("responder", answer.status());
     ++outcome.round_trips;
     outcome.bytes += answer->reply->size();
     t0 = ThreadCpuSeconds();
     auto a2 = make_a();
     auto step = initiator->Reconcile(*a2, *answer->reply);
     outcome.initiator_cpu += ThreadCpuSeconds() - t0;
-    if (!step.ok()) {
-      fmt::print(stderr, "initiator: {}\n", step.status().ToString());
-      std::abort();
-    }
+    outcome.initiator_reads += ReadsOf(a2);
+    if (!step.ok()) Fail("initiator", step.status());
     for (const auto& id : step->have) have.insert(std::string(IdBytes(id)));
     for (const auto& id : step->need) need.insert(std::string(IdBytes(id)));
     if (!step->reply.has_value()) break;
     next = *step->reply;
   }
-  outcome.exact = have == sets.only_initiator && need == sets.only_responder;
+  outcome.exact = have == sets.initiator_ids && need == sets.responder_ids;
   return outcome;
 }
+
+// Per-round figures of one way of holding the sets.
+struct Rounds {
+  std::vector<double> initiator_ms, responder_ms, initiator_reads, responder_reads;
+  uint64_t bytes = 0, round_trips = 0;
+  bool exact = true;
+
+  void Add(const Outcome& outcome) {
+    initiator_ms.push_back(outcome.initiator_cpu * 1e3);
+    responder_ms.push_back(outcome.responder_cpu * 1e3);
+    initiator_reads.push_back(static_cast<double>(outcome.initiator_reads));
+    responder_reads.push_back(static_cast<double>(outcome.responder_reads));
+    bytes = std::max(bytes, outcome.bytes);
+    round_trips = std::max(round_trips, outcome.round_trips);
+    exact = exact && outcome.exact;
+  }
+};
+
+struct SetSpec {
+  uint64_t items = 0;
+  uint64_t differences = 0;
+};
 
 std::string Human(uint64_t n) {
   if (n >= 1'000'000 && n % 1'000'000 == 0) return fmt::format("{}M", n / 1'000'000);
@@ -214,27 +257,40 @@ std::string WithCommas(uint64_t n) {
   return s;
 }
 
+std::string Ratio(double index, double memory) {
+  return memory > 0 ? fmt::format("{:.2f}", index / memory) : std::string("-");
+}
+
+absl::StatusOr<SetSpec> ParseSet(const std::string& text) {
+  auto colon = text.find(':');
+  if (colon == std::string::npos) return absl::InvalidArgumentError("a set is ITEMS:DIFFERENCES");
+  SetSpec spec{std::stoull(text.substr(0, colon)), std::stoull(text.substr(colon + 1))};
+  if (spec.differences > spec.items) {
+    return absl::InvalidArgumentError("a set cannot differ in more ids than it holds");
+  }
+  return spec;
+}
+
 }  // namespace
 }  // namespace lattice::kernel::sync
 
 int main(int argc, char** argv) {
   using namespace lattice::kernel::sync;
-  CLI::App app("Negentropy reconciliation benchmark");
-  std::vector<uint64_t> sizes{100'000, 1'000'000};
-  std::vector<double> fractions{0.0001, 0.01, 0.1};
-  std::vector<uint64_t> differences;
-  std::string storage = "index";
+  CLI::App app("Negentropy reconciliation: the persistent index beside an in-memory set");
+  std::vector<std::string> set_texts{"100000:10", "1000000:100", "1000000:1000"};
   std::string dir = "/tmp/lattice-negentropy-bench";
   uint64_t seed = 7;
   size_t frame = 0;
+  int rounds = 3;
+  size_t max_buckets = ResidentTrie::kDefaultMaxBuckets;
   uint64_t detect = NegentropyOptions().detect_max_items;
   uint64_t parts = NegentropyOptions().max_plan_parts;
   bool compact = false;
-  app.add_option("--items", sizes, "set sizes");
-  app.add_option("--fractions", fractions, "differences as fractions of the set");
-  app.add_option("--differences", differences, "differences as counts (instead of fractions)");
-  app.add_option("--storage", storage, "index (persistent, LevelDB) or memory")
-      ->check(CLI::IsMember({"index", "memory"}));
+  app.add_option("--sets", set_texts, "sets as ITEMS:DIFFERENCES");
+  app.add_option("--rounds", rounds, "rounds per set (medians are reported)")
+      ->check(CLI::Range(1, 100));
+  app.add_option("--resident-buckets", max_buckets,
+                 "the index's resident levels hold at most this many buckets (0: none)");
   app.add_option("--dir", dir, "scratch directory for the index databases");
   app.add_option("--seed", seed);
   app.add_option("--frame-limit", frame, "frame size limit (0 = none, as the reference)");
@@ -251,54 +307,125 @@ int main(int argc, char** argv) {
   opts.max_incoming_bytes = 256u << 20;
   opts.max_ranges = 1u << 24;
 
-  fmt::print("storage: {}   frame limit: {}   ids 32 bytes, stamps over one year (ms)\n\n",
-             storage, frame == 0 ? std::string("none") : std::to_string(frame));
-  fmt::print("cpu ms: per side, first sync after start-up, then again warm; add: bulk load of\n"
-             "the initiator's index (batches of 1000); open: LevelDB reopen; index: first read\n\n");
-  fmt::print("{:>6} {:>9} {:>12} {:>5} {:>6} {:>6} {:>6} {:>6} {:>5}  {:>7} {:>8} {:>9} {:>9}\n",
-             "items", "differ", "bytes", "trips", "init", "resp", "init", "resp", "exact",
-             "add s", "us/item", "open ms", "index ms");
-  fmt::print("{:>6} {:>9} {:>12} {:>5} {:>13} {:>13}\n", "", "", "", "", "cpu (first)",
-             "cpu (warm)");
-  for (uint64_t items : sizes) {
-    std::vector<uint64_t> counts = differences;
-    if (counts.empty()) {
-      for (double f : fractions) counts.push_back(static_cast<uint64_t>(std::llround(f * items)));
-    }
-    for (uint64_t diff : counts) {
-      Sets sets = MakeSets(items, diff, seed);
-      Outcome outcome;
-      std::string extra;
-      std::string warm_cpu = fmt::format("{:>6} {:>6}", "-", "-");
-      if (storage == "memory") {
-        SortedItems a, b;
-        for (const Item& item : sets.initiator) a.Insert(item);
-        for (const Item& item : sets.responder) b.Insert(item);
-        a.Seal();
-        b.Seal();
-        outcome = Reconcile(
-            sets, [&] { return &a; }, [&] { return &b; }, opts);
-      } else {
-        auto a = IndexedStore::Build(dir + "/a", sets.initiator, compact);
-        auto b = IndexedStore::Build(dir + "/b", sets.responder, compact);
-        auto reader_of = [](leveldb::DB* db) {
-          return [db] { return std::make_unique<PinnedReader>(db); };
-        };
-        outcome = Reconcile(sets, reader_of(a->db.get()), reader_of(b->db.get()), opts);
-        Outcome warm = Reconcile(sets, reader_of(a->db.get()), reader_of(b->db.get()), opts);
-        warm_cpu = fmt::format("{:>6.2f} {:>6.2f}", warm.initiator_cpu * 1e3,
-                               warm.responder_cpu * 1e3);
-        extra = fmt::format("  {:>7.1f} {:>8.1f} {:>9.1f} {:>9.3f}", a->add_seconds,
-                            a->add_seconds * 1e6 / static_cast<double>(items),
-                            a->open_seconds * 1e3, a->index_seconds * 1e3);
-      }
-      fmt::print("{:>6} {:>9} {:>12} {:>5} {:>6.2f} {:>6.2f} {} {:>5}{}\n", Human(items),
-                 WithCommas(diff), WithCommas(outcome.bytes), outcome.round_trips,
-                 outcome.initiator_cpu * 1e3, outcome.responder_cpu * 1e3, warm_cpu,
-                 outcome.exact ? "yes" : "NO", extra);
-      std::fflush(stdout);
-    }
+  std::vector<SetSpec> specs;
+  for (const auto& text : set_texts) {
+    auto spec = ParseSet(text);
+    if (!spec.ok()) Fail(text, spec.status());
+    specs.push_back(*spec);
   }
+
+  fmt::print("index: the persistent range index in LevelDB, with resident levels of at most {} "
+             "buckets\nmemory: the same engine over SortedItems (a sorted vector with prefix "
+             "sums), the in-memory\nbaseline: the authors' reference is not built here\n"
+             "ids 32 bytes, stamps over one year (ms), frame limit {}, medians of {} rounds\n\n",
+             max_buckets, frame == 0 ? std::string("none") : std::to_string(frame), rounds);
+  fmt::print("{:>12} {:>19} {:>11}\n", "", "bytes", "round trips");
+  fmt::print("{:>12} {:>9} {:>9} {:>5} {:>5} {:>6}\n", "items/diff", "index", "memory", "index",
+             "mem", "exact");
+  std::vector<std::string> cpu_lines, cost_lines;
+  for (const SetSpec& spec : specs) {
+    Sets sets = MakeSets(spec.items, spec.differences, seed);
+    SortedItems memory_a, memory_b;
+    for (const auto* list : {&sets.common, &sets.only_initiator}) {
+      for (const Item& item : *list) memory_a.Insert(item);
+    }
+    for (const auto* list : {&sets.common, &sets.only_responder}) {
+      for (const Item& item : *list) memory_b.Insert(item);
+    }
+    memory_a.Seal();
+    memory_b.Seal();
+
+    // The common items are indexed once and copied to both sides, then each side's own.
+    std::filesystem::remove_all(dir);
+    std::string common_dir = dir + "/common";
+    std::filesystem::create_directories(common_dir);
+    double add_seconds = 0;
+    {
+      auto db = OpenDb(common_dir, true);
+      ResidentTrie trie;
+      add_seconds = AddItems(db.get(), trie, sets.common);
+      if (compact) db->CompactRange(nullptr, nullptr);
+    }
+    IndexedSide side_a(dir + "/a"), side_b(dir + "/b");
+    for (auto [side, own] : {std::pair{&side_a, &sets.only_initiator},
+                             std::pair{&side_b, &sets.only_responder}}) {
+      std::filesystem::copy(common_dir, side->dir, std::filesystem::copy_options::recursive);
+      side->Reopen(ResidentTrie::kDefaultMaxBuckets);
+      AddItems(side->db.get(), *side->trie, *own);
+      if (compact) side->db->CompactRange(nullptr, nullptr);
+    }
+    std::filesystem::remove_all(common_dir);
+
+    Rounds memory, first, steady, warm;
+    std::vector<double> open_ms, load_ms;
+    size_t resident_buckets = 0;
+    int resident_depth = 0;
+    auto memory_a_source = [&] { return &memory_a; };
+    auto memory_b_source = [&] { return &memory_b; };
+    auto index_a_source = [&] { return std::make_unique<PinnedReader>(side_a); };
+    auto index_b_source = [&] { return std::make_unique<PinnedReader>(side_b); };
+    for (int round = 0; round < rounds; ++round) {
+      memory.Add(Reconcile(sets, memory_a_source, memory_b_source, opts));
+      side_a.Reopen(max_buckets);
+      side_b.Reopen(max_buckets);
+      open_ms.push_back(side_a.open_ms);
+      load_ms.push_back(side_a.load_ms);
+      if (auto levels = side_a.trie->Current()) {
+        resident_buckets = levels->buckets;
+        resident_depth = levels->depth;
+      }
+      first.Add(Reconcile(sets, index_a_source, index_b_source, opts));
+      for (const IndexedSide* side : {&side_a, &side_b}) {
+        if (auto levels = side->trie->Current()) levels->leaves->Clear();
+      }
+      steady.Add(Reconcile(sets, index_a_source, index_b_source, opts));
+      warm.Add(Reconcile(sets, index_a_source, index_b_source, opts));
+    }
+    std::string set_name = Human(spec.items) + "/" + WithCommas(spec.differences);
+    bool exact = first.exact && steady.exact && warm.exact && memory.exact;
+    fmt::print("{:>12} {:>9} {:>9} {:>5} {:>5} {:>6}\n", set_name, WithCommas(first.bytes),
+               WithCommas(memory.bytes), first.round_trips, memory.round_trips,
+               exact ? "yes" : "NO");
+    std::fflush(stdout);
+    for (int side = 0; side < 2; ++side) {
+      auto cpu_of = [side](const Rounds& r) {
+        return Median(side == 0 ? r.initiator_ms : r.responder_ms);
+      };
+      double in_memory = cpu_of(memory);
+      std::string line = fmt::format("{:>12} {:>5} {:>8.2f}", side == 0 ? set_name : "",
+                                     side == 0 ? "init" : "resp", in_memory);
+      for (const Rounds* index : {&first, &steady, &warm}) {
+        line += fmt::format("  {:>8.2f} {:>6}", cpu_of(*index), Ratio(cpu_of(*index), in_memory));
+      }
+      cpu_lines.push_back(line);
+    }
+    cost_lines.push_back(fmt::format(
+        "{:>12} {:>8.1f} {:>9.1f} {:>9.1f} {:>9} {:>6} {:>6.0f} {:>6.0f} {:>6.0f} {:>6.0f}",
+        set_name, add_seconds * 1e6 / static_cast<double>(sets.common.size()), Median(open_ms),
+        Median(load_ms), WithCommas(resident_buckets), resident_depth,
+        Median(first.initiator_reads), Median(first.responder_reads),
+        Median(steady.initiator_reads), Median(steady.responder_reads)));
+    side_a.trie.reset();
+    side_a.db.reset();
+    side_b.trie.reset();
+    side_b.db.reset();
+  }
+  fmt::print("\ncpu ms per side (medians); ratio = index / memory\n\n");
+  fmt::print("{:>12} {:>5} {:>8}  {:>15}  {:>15}  {:>15}\n", "", "", "memory", "index first",
+             "index steady", "index warm");
+  fmt::print("{:>12} {:>5} {:>8}  {:>8} {:>6}  {:>8} {:>6}  {:>8} {:>6}\n", "items/diff", "side",
+             "cpu ms", "cpu ms", "ratio", "cpu ms", "ratio", "cpu ms", "ratio");
+  for (const auto& line : cpu_lines) fmt::print("{}\n", line);
+  fmt::print("\nthe index's costs (initiator side): add = bulk load in batches of {} with the "
+             "resident levels\npublished per batch; open = LevelDB reopen; load = reading the "
+             "resident levels at open;\nreads = LevelDB reads (gets and scans) per side in the "
+             "first and the steady sync\n\n",
+             kAddBatch);
+  fmt::print("{:>12} {:>8} {:>9} {:>9} {:>9} {:>6} {:>13} {:>13}\n", "items/diff", "add us",
+             "open ms", "load ms", "buckets", "depth", "reads first", "reads steady");
+  fmt::print("{:>12} {:>8} {:>9} {:>9} {:>9} {:>6} {:>6} {:>6} {:>6} {:>6}\n", "", "per item",
+             "", "", "", "", "init", "resp", "init", "resp");
+  for (const auto& line : cost_lines) fmt::print("{}\n", line);
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -13,8 +13,10 @@ endif()
 
 add_executable(sync_unit_tests
   ${CMAKE_CURRENT_LIST_DIR}/unit/sync/negentropy_codec_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/unit/sync/leveldb_kv_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/sync/negentropy_test.cc
-  ${CMAKE_CURRENT_LIST_DIR}/unit/sync/range_index_test.cc)
+  ${CMAKE_CURRENT_LIST_DIR}/unit/sync/range_index_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/unit/sync/resident_trie_test.cc)
 target_link_libraries(sync_unit_tests PRIVATE lattice_kernel_sync leveldb::leveldb
                       GTest::gtest_main)
 lattice_warnings(sync_unit_tests)

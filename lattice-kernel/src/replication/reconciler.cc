@@ -98,7 +98,7 @@ void Reconciler::Begin(const ConnectionPtr& conn, const std::shared_ptr<Initiati
     return;
   }
   auto session = sync::NegentropySession::Create(sync::Role::kInitiator, options_);
-  auto snapshot = SyncSnapshot::Open(store->db());
+  auto snapshot = SyncSnapshot::Open(*store);
   if (!session.ok() || !snapshot.ok()) {
     MaybeFinish(initiation, std::string(!session.ok() ? session.status().message()
                                                       : snapshot.status().message()));
@@ -156,7 +156,7 @@ void Reconciler::OnInitiatorMessage(const ConnectionPtr& conn, const v1::SyncRou
     responder.session_id = round.session_id();
   }
   responder.last_activity = Clock::now();
-  auto snapshot = SyncSnapshot::Open(store->db());
+  auto snapshot = SyncSnapshot::Open(*store);
   absl::StatusOr<sync::ReconcileResult> result =
       snapshot.ok() ? responder.session->Reconcile(**snapshot, round.message())
                     : absl::StatusOr<sync::ReconcileResult>(snapshot.status());
@@ -197,7 +197,7 @@ void Reconciler::OnReply(const ConnectionPtr& conn, const v1::SyncRound& round) 
     MaybeFinish(initiation, "the peer no longer shares this store");
     return;
   }
-  auto snapshot = SyncSnapshot::Open(store->db());
+  auto snapshot = SyncSnapshot::Open(*store);
   if (!snapshot.ok()) {
     MaybeFinish(initiation, std::string(snapshot.status().message()));
     return;

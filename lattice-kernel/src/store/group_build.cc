@@ -225,6 +225,7 @@ void Store::AddToGroup(BuiltGroup& built, const std::vector<Request*>& requests)
 void Store::SealGroup(BuiltGroup& built) {
   BatchView& view = *built.view;
   built.applier->Finish();
+  built.sync_update = built.applier->SyncIndexUpdate();
   built.applier.reset();
   state_.FlushFrontier(view);
   if (chunks_ != nullptr) {

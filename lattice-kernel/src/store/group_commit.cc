@@ -281,6 +281,10 @@ Store::CommitKind Store::CommitGroup(BuiltGroup& built) {
   if (commit.ok()) {
     if (built.wants_recorded) chunk_wants_generation_.fetch_add(1);
     if (!sync) unsynced_requests_ += group.size();
+    if (auto s = sync_levels_.Publish(built.sync_update, *db_); !s.ok()) {
+      spdlog::warn("store {}: sync index read from disk only: {}", FormatStoreId(options_.id),
+                   s.message());
+    }
     PublishCommit(built, sync);
     complete_barriers();
     return sync ? CommitKind::kSynced : CommitKind::kApplied;

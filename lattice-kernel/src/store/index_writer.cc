@@ -68,4 +68,10 @@ void GroupIndexWriter::FlushTo(BatchView& view) {
   }
 }
 
+sync::IndexUpdate GroupIndexWriter::Update(const sync::RangeIndexOptions& options) const {
+  sync::IndexUpdate update(options);
+  for (const auto& [key, value] : writes_) update.Record(key, value);
+  return update;
+}
+
 }  // namespace lattice::kernel

@@ -11,6 +11,7 @@
 
 #include "storage/batch_view.h"
 #include "sync/kv_view.h"
+#include "sync/resident_trie.h"
 
 namespace lattice::kernel {
 
@@ -48,6 +49,8 @@ class GroupIndexWriter final : public sync::KvWriter {
   // Puts the group's index writes into `view`, each key once, and makes its bucket records
   // what the cache holds for the groups after it. REQUIRES: the last Put.
   void FlushTo(BatchView& view);
+  // What the group changes in the index, for its resident levels once the batch is committed.
+  sync::IndexUpdate Update(const sync::RangeIndexOptions& options) const;
 
  private:
   bool IsBucket(std::string_view key) const { return key.substr(0, bucket_prefix_.size()) == bucket_prefix_; }

@@ -40,6 +40,8 @@ class IntentionApplier {
   // Puts what the group left for the end into the view. REQUIRES: called once, after the
   // group's last intention and SignOwn, and before the view is committed.
   void Finish();
+  // What the group changed in the sync index, for its resident levels once committed.
+  sync::IndexUpdate SyncIndexUpdate() const { return index_writer_.Update(sync_index_.options()); }
 
   // A foreign intention whose signature was verified.
   IngestOutcome Ingest(const DecodedIntention& intention);

@@ -151,6 +151,10 @@ Store::~Store() {
 
 absl::Status Store::LoadWriterState() {
   LATTICE_RETURN_IF_ERROR(state_.Load(*db_, options_.identity->public_key));
+  if (auto s = sync_levels_.Load(*db_); !s.ok()) {
+    spdlog::warn("store {}: sync index read from disk only: {}", FormatStoreId(options_.id),
+                 s.message());
+  }
   last_witness_.store(state_.last_witness);
   floating_count_.store(state_.floating_total);
   noop_count_.store(state_.noops);

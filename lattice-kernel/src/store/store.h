@@ -42,6 +42,7 @@
 #include "store/serial_executor.h"
 #include "store/store_type.h"
 #include "store/writer_state.h"
+#include "sync/resident_trie.h"
 
 namespace lattice::kernel {
 
@@ -222,6 +223,8 @@ class Store {
   absl::StatusOr<uint64_t> Reexamine(const std::string& author, const AuthorRights& rights);
 
   const Database& db() const { return *db_; }
+  // The sync index's upper levels in memory, which reconciliations start from (SyncSnapshot).
+  const sync::ResidentTrie& sync_levels() const { return sync_levels_; }
 
   // The store's chunks (Options::keep_chunks), or nullptr. A chunk put here must be put
   // before the intention that cites it is written (the commit syncs it).
@@ -414,6 +417,8 @@ class Store {
   std::unique_ptr<StateMachine> state_machine_;
 
   WriterState state_;  // the writer's only; reloaded from the database after a failed commit
+  // Loaded with the writer state, published after each commit from the group's index writes.
+  sync::ResidentTrie sync_levels_;
 
   std::atomic<uint64_t> last_witness_{0};
   std::atomic<uint64_t> durable_witness_{0};

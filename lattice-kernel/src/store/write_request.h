@@ -102,6 +102,8 @@ struct Store::BuiltGroup {
   uint64_t last_witness = 0;
   uint64_t floating_total = 0;
   uint64_t noops = 0;
+  // Its changes to the sync index, for the resident levels once it is committed.
+  sync::IndexUpdate sync_update;
   // What it applied, in witness order, for listeners; the intentions only when kept
   // (WriterState::keep_applied_intentions).
   std::vector<std::string> applied_hashes;

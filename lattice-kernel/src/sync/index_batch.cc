@@ -41,6 +41,12 @@ absl::Status IndexBatch::Scan(std::string_view start, std::string_view end,
   return absl::OkStatus();
 }
 
+IndexUpdate IndexBatch::Update(const RangeIndexOptions& options) const {
+  IndexUpdate update(options);
+  for (const auto& [key, value] : overlay_) update.Record(key, value);
+  return update;
+}
+
 void IndexBatch::Put(std::string_view key, std::string_view value) {
   overlay_.insert_or_assign(std::string(key), std::string(value));
   sink_(key, value);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "sync/kv_view.h"
+#include "sync/resident_trie.h"
 
 namespace lattice::kernel::sync {
 
@@ -26,6 +27,9 @@ class IndexBatch : public KvWriter {
   void Put(std::string_view key, std::string_view value) override;
 
   size_t buffered_puts() const { return overlay_.size(); }
+  // What the batch changes in the index under `options` (for ResidentTrie::Publish once
+  // the batch is committed).
+  IndexUpdate Update(const RangeIndexOptions& options = {}) const;
 
  private:
   const KvReader& committed_;

@@ -15,6 +15,7 @@ absl::Status FromLevelDb(const leveldb::Status& s, std::string_view what) {
 }  // namespace
 
 LevelDbKv::~LevelDbKv() {
+  iterator_.reset();
   if (owns_snapshot_) db_->ReleaseSnapshot(snapshot_);
 }
 
@@ -34,11 +35,32 @@ absl::StatusOr<std::optional<std::string>> LevelDbKv::Get(std::string_view key) 
   return value;
 }
 
-absl::Status LevelDbKv::Scan(std::string_view start, std::string_view end,
-                             const Visitor& visit) const {
+leveldb::Iterator* LevelDbKv::NewIterator() const {
   leveldb::ReadOptions options;
   options.snapshot = snapshot_;
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(options));
+  return db_->NewIterator(options);
+}
+
+absl::Status LevelDbKv::Scan(std::string_view start, std::string_view end,
+                             const Visitor& visit) const {
+  std::unique_ptr<leveldb::Iterator> own;
+  leveldb::Iterator* it = nullptr;
+  const bool shared = owns_snapshot_ && !scanning_;
+  if (shared) {
+    if (iterator_ == nullptr) iterator_.reset(NewIterator());
+    it = iterator_.get();
+    scanning_ = true;
+  } else {
+    own.reset(NewIterator());
+    it = own.get();
+  }
+  absl::Status status = ScanWith(it, start, end, visit);
+  if (shared) scanning_ = false;
+  return status;
+}
+
+absl::Status LevelDbKv::ScanWith(leveldb::Iterator* it, std::string_view start,
+                                 std::string_view end, const Visitor& visit) {
   for (it->Seek(leveldb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
     std::string_view key(it->key().data(), it->key().size());
     if (!end.empty() && key >= end) break;

@@ -18,7 +18,9 @@ class LevelDbKv : public KvReader {
   ~LevelDbKv() override;
 
   // A reader for one reconciliation message: it holds a snapshot taken now (released
-  // when it is destroyed), so all its reads see one state of the database.
+  // when it is destroyed), so all its reads see one state of the database. It belongs to
+  // one thread: its scans share one iterator, since making a LevelDB iterator (one per
+  // table of level 0 and per level, merged) costs about as much as the seek itself.
   static std::unique_ptr<LevelDbKv> Pinned(leveldb::DB* db);
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
@@ -26,9 +28,17 @@ class LevelDbKv : public KvReader {
                     const Visitor& visit) const override;
 
  private:
+  leveldb::Iterator* NewIterator() const;
+  static absl::Status ScanWith(leveldb::Iterator* it, std::string_view start,
+                               std::string_view end, const Visitor& visit);
+
   leveldb::DB* db_;
   const leveldb::Snapshot* snapshot_;
   bool owns_snapshot_ = false;
+  // A pinned reader's iterator, and whether a scan is using it (a scan started from
+  // another's visitor makes its own).
+  mutable std::unique_ptr<leveldb::Iterator> iterator_;
+  mutable bool scanning_ = false;
 };
 
 }  // namespace lattice::kernel::sync

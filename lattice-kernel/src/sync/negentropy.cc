@@ -28,6 +28,16 @@ constexpr double kConditionedDensityFloor = 2.0;
 // Past the plan, a responder whose test found no single difference of its own cuts a
 // sparse range in this many parts for the initiator to test its own.
 constexpr uint64_t kPastPlanResponderParts = 4;
+// A cut need not fall where the parts are exactly equal: the set's source may cut where it
+// needs no items (the persistent index, at the edge of a bucket it holds in memory, where
+// the peer's index also finds the aggregate below in memory). A cut may move up to
+// 1/kCutReachDivisor of a part, and no part grows past 1 + 1/kPartGrowthDivisor of its
+// share: parts that are cut again stay near equal, since a difference falls more often in
+// a larger part. Parts of the plan's final size are tested, not cut again: any cut that
+// keeps them within detect_max_items and an eighth will do, which leaves the tester its
+// margin of a quarter for the peer's own extras.
+constexpr uint64_t kCutReachDivisor = 8;
+constexpr uint64_t kPartGrowthDivisor = 8;
 
 struct Piece {
   Bound lower;
@@ -381,7 +391,9 @@ class MessageRound {
     return Split(state, upper, std::max<uint64_t>(2, decision.parts));
   }
 
-  // Fingerprints of `parts` sub-ranges of about equal counts, cut at the shortest bounds.
+  // Fingerprints of `parts` sub-ranges of about equal counts, cut where the source finds
+  // cheapest near the equal split (exactly there, at the shortest bounds, for an in-memory
+  // set).
   absl::StatusOr<std::vector<Piece>> Split(const RangeState& state, const Bound& upper,
                                            uint64_t parts) {
     const uint64_t n = state.count;
@@ -389,24 +401,33 @@ class MessageRound {
     std::vector<Piece> pieces;
     Bound lower = state.lower;
     Aggregate lower_aggregate = state.lower_aggregate;
+    const uint64_t share = n / parts;
+    const uint64_t detect = session_.options_.detect_max_items;
+    const bool final_parts = (n + parts - 1) / parts <= detect;
+    const uint64_t reach = final_parts ? share : share / kCutReachDivisor;
+    const uint64_t largest =
+        std::max((n + parts - 1) / parts + share / kPartGrowthDivisor,
+                 final_parts ? detect + detect / kPartGrowthDivisor : 0);
+    const uint64_t end = state.lower_aggregate.count + n;
     for (uint64_t i = 1; i < parts; ++i) {
+      // The window keeps this part and every part after it within `largest`, and leaves
+      // each part after it an item at least.
+      const uint64_t left = parts - i;
+      const uint64_t last = lower_aggregate.count;
       uint64_t rank = state.lower_aggregate.count + (i * n) / parts;
-      LATTICE_ASSIGN_OR_RETURN(RankedItem ranked, items_.AtRank(rank));
-      Item previous;
-      if (ranked.previous.has_value()) {
-        previous = *ranked.previous;
-      } else {
-        LATTICE_ASSIGN_OR_RETURN(RankedItem before, items_.AtRank(rank - 1));
-        previous = before.item;
-      }
-      Bound bound = Bound::Between(previous, ranked.item);
-      Piece piece{lower, bound, Mode::kFingerprint, {}, {}};
-      piece.fingerprint = FingerprintOf(Aggregate::Difference(ranked.before, lower_aggregate));
+      uint64_t lowest = std::max({rank - std::min(rank, reach), last + 1,
+                                  end - std::min(end, largest * left)});
+      uint64_t highest = std::min({rank + reach, last + largest, end - left});
+      if (lowest > highest) lowest = highest = std::clamp(rank, last + 1, end - left);
+      rank = std::clamp(rank, lowest, highest);
+      LATTICE_ASSIGN_OR_RETURN(CutPoint cut, items_.CutNear(rank, lowest, highest));
+      Piece piece{lower, cut.bound, Mode::kFingerprint, {}, {}};
+      piece.fingerprint = FingerprintOf(Aggregate::Difference(cut.below, lower_aggregate));
       sent_fingerprints_ += 1;
-      sent_fingerprint_items_ += ranked.before.count - lower_aggregate.count;
+      sent_fingerprint_items_ += cut.below.count - lower_aggregate.count;
       pieces.push_back(std::move(piece));
-      lower = bound;
-      lower_aggregate = ranked.before;
+      lower = cut.bound;
+      lower_aggregate = cut.below;
     }
     Piece last{lower, upper, Mode::kFingerprint, {}, {}};
     if (n == 0) {

@@ -5,11 +5,16 @@
 # not depend on lattice_kernel_core (the kernel adapts its Database and BatchView to them).
 add_library(lattice_kernel_sync STATIC
   ${CMAKE_CURRENT_LIST_DIR}/index_batch.cc
+  ${CMAKE_CURRENT_LIST_DIR}/item_source.cc
+  ${CMAKE_CURRENT_LIST_DIR}/leaf_cache.cc
   ${CMAKE_CURRENT_LIST_DIR}/leveldb_kv.cc
   ${CMAKE_CURRENT_LIST_DIR}/negentropy.cc
   ${CMAKE_CURRENT_LIST_DIR}/negentropy_codec.cc
   ${CMAKE_CURRENT_LIST_DIR}/range_index.cc
-  ${CMAKE_CURRENT_LIST_DIR}/sorted_items.cc)
+  ${CMAKE_CURRENT_LIST_DIR}/range_index_reader.cc
+  ${CMAKE_CURRENT_LIST_DIR}/resident_trie.cc
+  ${CMAKE_CURRENT_LIST_DIR}/sorted_items.cc
+  ${CMAKE_CURRENT_LIST_DIR}/trie_layout.cc)
 target_include_directories(lattice_kernel_sync PUBLIC ${CMAKE_CURRENT_LIST_DIR}/..)
 target_link_libraries(lattice_kernel_sync
   PUBLIC lattice_common leveldb::leveldb absl::status absl::statusor

@@ -18,43 +18,13 @@
 #include "sync/leveldb_kv.h"
 #include "sync/negentropy.h"
 #include "sync/sorted_items.h"
+#include "temp_leveldb.h"
 
 namespace lattice::kernel::sync {
 namespace {
 
-Item RandomItem(std::mt19937_64& rng, uint64_t base, uint64_t span) {
-  Item item;
-  item.timestamp = base + (span == 0 ? 0 : rng() % span);
-  for (size_t i = 0; i < kIdBytes; i += 8) {
-    uint64_t v = rng();
-    std::memcpy(item.id.data() + i, &v, 8);
-  }
-  return item;
-}
-
-class RangeIndexTest : public ::testing::Test {
+class RangeIndexTest : public TempLevelDbTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("lattice-range-index-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    Open();
-  }
-  void TearDown() override {
-    db_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  void Open() {
-    db_.reset();
-    leveldb::Options options;
-    options.create_if_missing = true;
-    leveldb::DB* raw = nullptr;
-    ASSERT_TRUE(leveldb::DB::Open(options, dir_.string(), &raw).ok());
-    db_.reset(raw);
-  }
-
   // Adds items in batches, as the kernel's group commit would; with `known_new`, through
   // AddNew, as the kernel adds the intentions it has just signed.
   void Add(const std::vector<Item>& items, size_t batch_size = 100, bool known_new = false) {
@@ -121,8 +91,6 @@ class RangeIndexTest : public ::testing::Test {
     EXPECT_FALSE(reader.AtRank(items.size()).ok());
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<leveldb::DB> db_;
   RangeIndex index_;
   SortedItems naive_;
 };
@@ -255,52 +223,11 @@ TEST_F(RangeIndexTest, TwoStoresReconcileThroughTheirIndexes) {
   for (int i = 0; i < 30; ++i) only_b.push_back(RandomItem(rng, 1'700'000'000'000, 31'536'000'000));
   Add(common);
   Add(only_a);
-  auto dir_b = dir_.string() + "-b";
-  std::filesystem::remove_all(dir_b);
-  leveldb::Options options;
-  options.create_if_missing = true;
-  leveldb::DB* raw = nullptr;
-  ASSERT_TRUE(leveldb::DB::Open(options, dir_b, &raw).ok());
-  std::unique_ptr<leveldb::DB> db_b(raw);
-  {
-    LevelDbKv committed(db_b.get());
-    leveldb::WriteBatch batch;
-    IndexBatch writer(committed, [&](std::string_view k, std::string_view v) {
-      batch.Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));
-    });
-    for (const auto* list : {&common, &only_b}) {
-      for (const Item& item : *list) ASSERT_TRUE(index_.Add(writer, item.timestamp, item.id).ok());
-    }
-    ASSERT_TRUE(db_b->Write(leveldb::WriteOptions(), &batch).ok());
-  }
-  auto initiator = NegentropySession::Create(Role::kInitiator);
-  auto responder = NegentropySession::Create(Role::kResponder);
-  std::set<ItemId> have, need;
-  auto kv_a = LevelDbKv::Pinned(db_.get());
-  RangeIndexReader first(*kv_a);
-  auto message = initiator->Initiate(first);
-  ASSERT_TRUE(message.ok()) << message.status();
-  std::string next = *message;
-  for (int round = 0; round < 10; ++round) {
-    auto kv_b = LevelDbKv::Pinned(db_b.get());
-    RangeIndexReader reader_b(*kv_b);
-    auto answer = responder->Reconcile(reader_b, next);
-    ASSERT_TRUE(answer.ok()) << answer.status();
-    auto kv = LevelDbKv::Pinned(db_.get());
-    RangeIndexReader reader_a(*kv);
-    auto step = initiator->Reconcile(reader_a, *answer->reply);
-    ASSERT_TRUE(step.ok()) << step.status();
-    have.insert(step->have.begin(), step->have.end());
-    need.insert(step->need.begin(), step->need.end());
-    if (!step->reply) break;
-    next = *step->reply;
-  }
-  EXPECT_TRUE(initiator->done());
-  std::set<ItemId> expected_have, expected_need;
-  for (const Item& item : only_a) expected_have.insert(item.id);
-  for (const Item& item : only_b) expected_need.insert(item.id);
-  EXPECT_EQ(have, expected_have);
-  EXPECT_EQ(need, expected_need);
+  auto dir_b = SecondDir();
+  std::unique_ptr<leveldb::DB> db_b = OpenEmptyDb(dir_b);
+  ASSERT_NE(db_b, nullptr);
+  AddInOneBatch(db_b.get(), {&common, &only_b});
+  ExpectIndexesReconcile(db_.get(), nullptr, db_b.get(), nullptr, only_a, only_b);
   db_b.reset();
   std::filesystem::remove_all(dir_b);
 }
