@@ -101,6 +101,12 @@ int main(int argc, char** argv) {
                  "how long the FUSE kernel module keeps attributes and names")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 3600.0));
+  int write_back_threads = lattice::fuse::FsOptions{}.write_back_threads;
+  app.add_option("--write-back-threads", write_back_threads,
+                 "threads that commit closed files while close returns at once (0: close "
+                 "waits for the commit, and a kill of lattice-fuse then loses no closed file)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   app.add_flag("--fuse-debug", fuse_debug, "log every FUSE request (libfuse's -d)");
@@ -152,6 +158,7 @@ int main(int argc, char** argv) {
   lattice::fuse::FsOptions fs_options;
   fs_options.attr_timeout_s = cache_seconds;
   fs_options.entry_timeout_s = cache_seconds;
+  fs_options.write_back_threads = write_back_threads;
   lattice::fuse::FileSystem fs(link->get(), fs_options);
 
   std::string options = "default_permissions,fsname=lattice:" + link_options.store +
