@@ -18,6 +18,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/synchronization/mutex.h"
+
 #include "lattice/client/credentials.h"
 #include "lattice/common/logging.h"
 #include "src/filesystem.h"
@@ -68,6 +70,9 @@ int main(int argc, char** argv) {
   // memory for reuse, rather than mapping and faulting in fresh pages for each one.
   mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
   mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+  // As in the kernel: Debian's Abseil leaves absl::Mutex's deadlock detection on, and every
+  // lock gRPC takes on each call then also updates a process-wide lock graph.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   lattice::fuse::LinkOptions link_options;
   std::string mountpoint;
   std::vector<std::string> mount_options;
