@@ -521,6 +521,16 @@ def kernel_restart(w):
     check(w.mount.process.poll() is None, "lattice-fuse survived the restart")
 
 
+def start_second_mount(w):
+    """Another lattice-fuse of the same store on <root>/other; returns it and its path."""
+    other = os.path.join(w.root, "other")
+    os.mkdir(other)
+    second = Mount(w.args, w.kernel, w.root, "drive", other)
+    second.log_path = os.path.join(w.root, "fuse-other.log")
+    second.start()
+    return second, other
+
+
 def closed_then_synced_survive_a_kernel_kill(w):
     """Files closed without fsync have their commits queued (write-back); an fsync of each
     file afterwards, or of their directory, returns only once they are durable: a kill -9 of
@@ -543,11 +553,7 @@ def closed_then_synced_survive_a_kernel_kill(w):
     w.kernel.kill9()
     w.kernel.start()
     # A second mount reads what the restarted kernel has (this one may still hold buffers).
-    other = os.path.join(w.root, "other")
-    os.mkdir(other)
-    second = Mount(w.args, w.kernel, w.root, "drive", other)
-    second.log_path = os.path.join(w.root, "fuse-other.log")
-    second.start()
+    second, other = start_second_mount(w)
     try:
         lost = [n for n in names if not os.path.exists(os.path.join(other, "batch", n)) or
                 read(os.path.join(other, "batch", n)) != contents[n]]
@@ -560,11 +566,7 @@ def closed_then_synced_survive_a_kernel_kill(w):
 def closed_file_seen_elsewhere(w):
     """A closed file's commit is queued, not waited for: another mount of the store sees the
     content shortly after (polled), and at once after an fsync."""
-    other = os.path.join(w.root, "other")
-    os.mkdir(other)
-    second = Mount(w.args, w.kernel, w.root, "drive", other)
-    second.log_path = os.path.join(w.root, "fuse-other.log")
-    second.start()
+    second, other = start_second_mount(w)
     try:
         for i in range(20):
             write(w.p("c%d" % i), b"closed %d" % i)
