@@ -108,8 +108,9 @@ class Lattice:
     """A real kernel (no peer listener) with one fs store, mounted by lattice-fuse."""
     name = "lattice"
 
-    def __init__(self, work, build):
+    def __init__(self, work, build, fuse_args=()):
         self.build = Path(build)
+        self.fuse_args = list(fuse_args)
         self.data = work / "lattice-data"
         self.mnt = work / "lattice"
         self.kernel = None
@@ -133,7 +134,7 @@ class Lattice:
         quiet(ctl + ["store", "create", "bench", "--type", "fs"])
         self.fuse = subprocess.Popen(
             [self.bin("lattice-fuse"), "--socket", self.socket, "--store", "bench", "-f",
-             str(self.mnt)],
+             *self.fuse_args, str(self.mnt)],
             stdout=subprocess.DEVNULL, stderr=open(self.data.parent / "fuse.log", "ab"))
         wait_for(lambda: is_mounted(str(self.mnt)), 30, "the lattice-fuse mount")
 
@@ -303,6 +304,9 @@ def main():
     parser.add_argument("--zeros", action="store_true", help="dd from /dev/zero, not random data")
     parser.add_argument("--only", default="", help="comma-separated workload names")
     parser.add_argument("--systems", default="tmpfs,bindfs,fuse-overlayfs,lattice")
+    parser.add_argument("--fuse-args", default="",
+                        help="extra lattice-fuse arguments, space-separated "
+                             "(e.g. --write-back-threads=0)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("fs_bench: run as root (it mounts file systems)")
@@ -321,7 +325,7 @@ def main():
     chosen = [w for w in WORKLOADS if not args.only or w[0] in args.only.split(",")]
     makers = {"tmpfs": lambda: Tmpfs(work), "bindfs": lambda: Bindfs(work),
               "fuse-overlayfs": lambda: FuseOverlayfs(work),
-              "lattice": lambda: Lattice(work, args.build)}
+              "lattice": lambda: Lattice(work, args.build, args.fuse_args.split())}
     systems = args.systems.split(",")
     rates = {(s, w[0]): [] for s in systems for w in chosen}
     lattice_usage = []

@@ -18,6 +18,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/synchronization/mutex.h"
+
 #include "lattice/client/credentials.h"
 #include "lattice/common/logging.h"
 #include "src/filesystem.h"
@@ -68,6 +70,9 @@ int main(int argc, char** argv) {
   // memory for reuse, rather than mapping and faulting in fresh pages for each one.
   mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
   mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+  // As in the kernel: Debian's Abseil leaves absl::Mutex's deadlock detection on, and every
+  // lock gRPC takes on each call then also updates a process-wide lock graph.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   lattice::fuse::LinkOptions link_options;
   std::string mountpoint;
   std::vector<std::string> mount_options;
@@ -101,6 +106,12 @@ int main(int argc, char** argv) {
                  "how long the FUSE kernel module keeps attributes and names")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 3600.0));
+  int write_back_threads = lattice::fuse::FsOptions{}.write_back_threads;
+  app.add_option("--write-back-threads", write_back_threads,
+                 "threads that commit closed files while close returns at once (0: close "
+                 "waits for the commit, and a kill of lattice-fuse then loses no closed file)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   app.add_flag("--fuse-debug", fuse_debug, "log every FUSE request (libfuse's -d)");
@@ -152,6 +163,7 @@ int main(int argc, char** argv) {
   lattice::fuse::FsOptions fs_options;
   fs_options.attr_timeout_s = cache_seconds;
   fs_options.entry_timeout_s = cache_seconds;
+  fs_options.write_back_threads = write_back_threads;
   lattice::fuse::FileSystem fs(link->get(), fs_options);
 
   std::string options = "default_permissions,fsname=lattice:" + link_options.store +

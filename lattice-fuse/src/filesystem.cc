@@ -26,6 +26,12 @@ constexpr v1::Durability kApplied = v1::DURABILITY_APPLIED;
 // New content up to this size goes along with its commit (within kMaxFsPutChunksBytes).
 constexpr size_t kSendAlongBytes = 1024 * 1024;
 
+// A closed file of at most this size has its commit queued (write_back.h); a larger one is
+// committed at close, its upload being most of the cost anyway. At most kWriteBackQueued
+// commits wait, so what they hold stays within about 64 MiB.
+constexpr uint64_t kWriteBackMaxBytes = 256 * 1024;
+constexpr size_t kWriteBackQueued = 256;
+
 // Read-ahead of committed content (ReadCommitted): from 256 KiB, doubling while a reader stays
 // sequential, to the most one Fs.Read returns.
 constexpr uint32_t kReadAheadMinBytes = 256 * 1024;
@@ -212,9 +218,18 @@ const fuse_lowlevel_ops& FileSystem::Operations() {
 }
 
 FileSystem::FileSystem(KernelLink* link, FsOptions options)
-    : link_(link), options_(options) {}
+    : link_(link),
+      options_(options),
+      dir_attrs_(std::chrono::duration_cast<DirAttrCache::Clock::duration>(
+          std::chrono::duration<double>(options.attr_timeout_s))) {
+  if (options_.write_back_threads > 0) {
+    write_back_ = std::make_unique<WriteBack>([this](uint64_t ino) { CommitQueued(ino); },
+                                              options_.write_back_threads, kWriteBackQueued);
+  }
+}
 
 FileSystem::~FileSystem() {
+  if (write_back_) write_back_->Stop();
   {
     std::lock_guard lock(stream_mu_);
     stream_stop_ = true;
@@ -304,6 +319,17 @@ void FileSystem::ReplyEntry(fuse_req_t req, const v1::FsStat& raw) {
 }
 
 v1::FsStat FileSystem::Shown(InodeState& state, v1::FsStat stat) {
+  if (state.last_commit && stat.version() == state.last_commit->replaced &&
+      S_ISREG(stat.attr().mode()) && !(state.overlay && state.overlay->dirty())) {
+    // Asked for before a commit of ours (made after close) was applied: the content is the
+    // commit's.
+    const v1::FsStat& committed = state.last_commit->stat;
+    stat.set_version(committed.version());
+    stat.set_size(committed.size());
+    stat.set_blocks(committed.blocks());
+    *stat.mutable_attr()->mutable_mtime() = committed.attr().mtime();
+    *stat.mutable_attr()->mutable_ctime() = committed.attr().ctime();
+  }
   if (state.overlay && (state.overlay->dirty() || state.orphan)) {
     stat.set_size(state.overlay->size());
     stat.set_blocks((state.overlay->size() + 511) / 512);
@@ -356,6 +382,11 @@ void FileSystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
 }
 
 void FileSystem::GetAttr(fuse_req_t req, fuse_ino_t ino) {
+  if (auto cached = dir_attrs_.Find(ino)) {
+    struct stat attr = ToStat(*cached);
+    fuse_reply_attr(req, &attr, options_.attr_timeout_s);
+    return;
+  }
   auto state = Get(ino);
   {
     std::lock_guard lock(state->mu);
@@ -365,12 +396,14 @@ void FileSystem::GetAttr(fuse_req_t req, fuse_ino_t ino) {
       return;
     }
   }
+  uint64_t generation = dir_attrs_.generation();
   auto stat = Stat(ino);
   if (!stat.ok()) {
     ReplyError(req, stat.status());
     MaybeDrop(ino);
     return;
   }
+  dir_attrs_.Put(*stat, generation);
   struct stat attr;
   {
     std::lock_guard lock(state->mu);
@@ -452,6 +485,7 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
     if (request.has_gid()) stat.mutable_attr()->set_gid(request.gid());
   } else if (any) {
     absl::Status status = link_->Call("SetAttr", &Fs::Stub::SetAttr, request, &stat);
+    dir_attrs_.Forget(ino);
     if (!status.ok()) {
       ReplyError(req, status);
       return;
@@ -522,6 +556,7 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
     ReplyError(req, status);
     return;
   }
+  if (!existed) dir_attrs_.NoteCreated(parent, reply.stat());
   if (create_fi == nullptr) {
     ReplyEntry(req, reply.stat());
     return;
@@ -611,6 +646,11 @@ void FileSystem::Remove(fuse_req_t req, fuse_ino_t parent, const char* name, boo
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Remove", &Fs::Stub::Remove, request, &reply);
+  if (dir) {
+    dir_attrs_.ForgetAll();  // the removed directory's own attributes too
+  } else {
+    dir_attrs_.Forget(parent);
+  }
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -648,6 +688,7 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Rename", &Fs::Stub::Rename, request, &reply);
+  dir_attrs_.ForgetAll();
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -673,6 +714,7 @@ void FileSystem::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent,
   request.set_durability(kApplied);
   v1::FsEntryReply reply;
   absl::Status status = link_->Call("Link", &Fs::Stub::Link, request, &reply);
+  dir_attrs_.Forget(new_parent);
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -1125,28 +1167,76 @@ absl::Status FileSystem::Commit(uint64_t ino, InodeState& state, v1::Durability 
   v1::FsStat stat;
   absl::Status status = link_->Call("Commit", &Fs::Stub::Commit, request, &stat);
   if (!status.ok()) return status;
+  state.last_commit = InodeState::LastCommit{overlay.base_version(), stat};
   state.last = stat;
   state.cached_version = stat.version();
   state.overlay.reset();
   return absl::OkStatus();
 }
 
+absl::Status FileSystem::CommitAfterClose(uint64_t ino, InodeState& state, bool* queue) {
+  *queue = false;
+  if (!state.write_back_error.ok()) {
+    // The commit after an earlier close failed: this close tries again, and tells.
+    state.write_back_error = absl::OkStatus();
+    return Commit(ino, state, kApplied);
+  }
+  if (!write_back_ || !state.overlay || state.orphan || !state.overlay->dirty() ||
+      state.overlay->size() > kWriteBackMaxBytes) {
+    return Commit(ino, state, kApplied);
+  }
+  *queue = true;
+  return absl::OkStatus();
+}
+
+void FileSystem::CommitQueued(uint64_t ino) {
+  auto state = Find(ino);
+  if (!state) return;
+  {
+    std::lock_guard lock(state->mu);
+    absl::Status status = Commit(ino, *state, kApplied);
+    if (FsErrnoOf(status) == ENOENT) {
+      // Removed since it was closed, by this node or another: nothing is left to save it to.
+      spdlog::debug("inode {} went before its writes were committed", ino);
+      state->overlay.reset();
+    } else if (!status.ok()) {
+      spdlog::error("inode {}: the content written could not be saved after close: {} (the "
+                    "next flush or fsync of the file tries again)",
+                    ino, std::string_view(status.message().data(), status.message().size()));
+      state->write_back_error = status;
+    }
+  }
+  MaybeDrop(ino);
+}
+
 void FileSystem::Flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
   auto state = Get(ino);
-  std::lock_guard lock(state->mu);
-  absl::Status status = Commit(ino, *state, kApplied);
-  if (!status.ok()) {
-    ReplyError(req, status);
-    return;
+  bool queue = false;
+  {
+    std::lock_guard lock(state->mu);
+    absl::Status status = CommitAfterClose(ino, *state, &queue);
+    if (!status.ok()) {
+      ReplyError(req, status);
+      return;
+    }
+  }
+  if (queue && !write_back_->Queue(ino)) {
+    std::lock_guard lock(state->mu);
+    absl::Status status = Commit(ino, *state, kApplied);
+    if (!status.ok()) {
+      ReplyError(req, status);
+      return;
+    }
   }
   fuse_reply_err(req, 0);
 }
 
 void FileSystem::Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   auto state = Get(ino);
+  bool queue = false;
   {
     std::lock_guard lock(state->mu);
-    absl::Status status = Commit(ino, *state, kApplied);
+    absl::Status status = CommitAfterClose(ino, *state, &queue);
     if (!status.ok()) {
       spdlog::error("inode {}: the content written could not be saved at close: {}", ino,
                     std::string_view(status.message().data(), status.message().size()));
@@ -1164,6 +1254,14 @@ void FileSystem::Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       state->ahead = ReadAhead{};
     }
   }
+  if (queue && !write_back_->Queue(ino)) {
+    std::lock_guard lock(state->mu);
+    absl::Status status = Commit(ino, *state, kApplied);
+    if (!status.ok()) {
+      spdlog::error("inode {}: the content written could not be saved at close: {}", ino,
+                    std::string_view(status.message().data(), status.message().size()));
+    }
+  }
   open_files_--;
   fuse_reply_err(req, 0);
   MaybeDrop(ino);
@@ -1173,16 +1271,24 @@ void FileSystem::Fsync(fuse_req_t req, fuse_ino_t ino, int /*datasync*/, fuse_fi
   auto state = Get(ino);
   {
     std::lock_guard lock(state->mu);
+    // Whatever a queued commit of the file left undone is done here, and told.
     absl::Status status = Commit(ino, *state, kApplied);
     if (!status.ok()) {
       ReplyError(req, status);
       return;
     }
+    state->write_back_error = absl::OkStatus();
   }
-  FsyncDir(req, ino);
+  SyncStore(req);
 }
 
 void FileSystem::FsyncDir(fuse_req_t req, fuse_ino_t /*ino*/) {
+  // The files closed before are in the store before the barrier.
+  if (write_back_) write_back_->Drain();
+  SyncStore(req);
+}
+
+void FileSystem::SyncStore(fuse_req_t req) {
   v1::FsSyncRequest request;
   request.set_store(link_->store());
   v1::FsSyncResponse reply;
@@ -1343,6 +1449,7 @@ void FileSystem::SetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, cons
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("SetXattr", &Fs::Stub::SetXattr, request, &reply);
+  dir_attrs_.Forget(ino);
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -1411,6 +1518,7 @@ void FileSystem::RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("RemoveXattr", &Fs::Stub::RemoveXattr, request, &reply);
+  dir_attrs_.Forget(ino);
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -1419,6 +1527,8 @@ void FileSystem::RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
 }
 
 int FileSystem::CommitAll() {
+  // Queued commits run first; what they could not save is tried once more below.
+  if (write_back_) write_back_->Stop();
   std::vector<std::pair<uint64_t, std::shared_ptr<InodeState>>> all;
   {
     std::lock_guard lock(mu_);
@@ -1440,6 +1550,7 @@ int FileSystem::CommitAll() {
 // ---- changes from elsewhere ----------------------------------------------------------------
 
 void FileSystem::Invalidate(const v1::FsChange& change) {
+  dir_attrs_.ForgetAll();
   if (session_ == nullptr) return;
   for (uint64_t ino : change.inodes()) {
     if (auto state = Find(ino)) {

@@ -1,8 +1,9 @@
 // The file system lattice-fuse serves: every FUSE low-level operation answered from the Fs
 // service of the kernel (inode numbers are the kernel's 64-bit ids, 1 the root), with writes
-// buffered per inode (overlay.h) and committed as a new content version on close (flush and
-// release) and on fsync (then Fs.Sync). Locks are left to the FUSE kernel module (local to
-// this node); permissions to the kernel's `default_permissions` checks.
+// buffered per inode (overlay.h) and committed as a new content version after close (flush
+// and release queue it: write_back.h) and on fsync (inline, then Fs.Sync). Locks are left to
+// the FUSE kernel module (local to this node); permissions to the kernel's
+// `default_permissions` checks.
 #pragma once
 
 #include <fuse_lowlevel.h>
@@ -16,6 +17,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -25,14 +27,18 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "lattice/v1/fs_service.pb.h"
+#include "src/dir_attrs.h"
 #include "src/kernel_link.h"
 #include "src/overlay.h"
+#include "src/write_back.h"
 
 namespace lattice::fuse {
 
 struct FsOptions {
   double attr_timeout_s = 1.0;
   double entry_timeout_s = 1.0;
+  // Commits of closed files run on this many threads (write_back.h); 0 commits at close.
+  int write_back_threads = 4;
 };
 
 // What a sequential reader of a committed version fetched ahead of the FUSE kernel module's
@@ -62,6 +68,14 @@ struct InodeState {
   std::string cached_version;  // the content version the page cache holds, when known
   bool orphan = false;         // its last name was removed while open: kept here until closed
   v1::FsStat last;             // the last attributes seen
+  // This daemon's last commit of the inode: the version it replaced and the attributes it
+  // answered. Attributes fetched before it was applied (it may run after close, on another
+  // thread) still name the replaced version, and Shown shows the commit's instead.
+  struct LastCommit {
+    std::string replaced;
+    v1::FsStat stat;
+  };
+  std::optional<LastCommit> last_commit;
   // Bumped (without mu) when another node changed the inode: what was read ahead is stale,
   // and so is cached_version when Invalidate could not take mu to clear it.
   std::atomic<uint64_t> epoch{0};
@@ -71,6 +85,9 @@ struct InodeState {
   ReadAhead ahead;
   // Signalled (with mu held) when a streaming round of the overlay ends.
   std::condition_variable_any stream_done;
+  // Guarded by mu: why the last commit after close failed (the writes stay unsaved); told
+  // to the next flush or fsync of the file, which try again.
+  absl::Status write_back_error;
 };
 
 class FileSystem {
@@ -83,8 +100,8 @@ class FileSystem {
   static const fuse_lowlevel_ops& Operations();
   void set_session(fuse_session* session) { session_ = session; }
 
-  // Commits every file's unsaved writes (at unmount, for files still open). Returns how
-  // many could not be saved.
+  // Commits every file's unsaved writes (at unmount: files still open, and those closed
+  // whose commit was queued). Returns how many could not be saved.
   int CommitAll();
 
   // Drops what the FUSE kernel module caches of what `change` touched (a change from
@@ -123,6 +140,8 @@ class FileSystem {
                  fuse_file_info* fi);
 
  private:
+  // Answers `req` once everything this daemon had the kernel apply is durable (Fs.Sync).
+  void SyncStore(fuse_req_t req);
   std::shared_ptr<InodeState> Find(uint64_t ino);
   std::shared_ptr<InodeState> Get(uint64_t ino);
   void MaybeDrop(uint64_t ino);
@@ -151,6 +170,11 @@ class FileSystem {
   absl::StatusOr<Overlay*> OverlayOf(uint64_t ino, InodeState& state);
   // Commits the unsaved writes of `ino` as a new content version. state.mu held.
   absl::Status Commit(uint64_t ino, InodeState& state, v1::Durability durability);
+  // After close: queues the commit of a small file's unsaved writes (write_back.h), or
+  // commits them now. state.mu held.
+  absl::Status CommitAfterClose(uint64_t ino, InodeState& state, bool* queue);
+  // The commit a queued write-back runs.
+  void CommitQueued(uint64_t ino);
   // Puts the new chunks of `built` into `request` when they are small enough to go along.
   bool SendAlong(const BuiltContent& built, const Overlay& overlay, v1::FsCommitRequest* request);
   // Uploads those of `chunks` the kernel lacks, their bytes from `bytes`.
@@ -164,10 +188,13 @@ class FileSystem {
   void UploadLoop();
   // Before the name (parent, name) goes away: when it is the last name of a file open here,
   // copies the file's content locally so it stays readable until closed. Returns its state.
+  // (A file whose commit after close is still queued needs nothing: the kernel shows no
+  // write its own node made after an unlink, so the late commit brings no name back.)
   std::shared_ptr<InodeState> KeepIfOpen(uint64_t parent, const std::string& name);
 
   KernelLink* link_;
   FsOptions options_;
+  DirAttrCache dir_attrs_;
   fuse_session* session_ = nullptr;
   std::mutex mu_;
   std::unordered_map<uint64_t, std::shared_ptr<InodeState>> inodes_;
@@ -190,6 +217,8 @@ class FileSystem {
   std::condition_variable upload_wake_;
   std::deque<UploadJob> upload_queue_;  // guarded by stream_mu_
   std::thread upload_thread_;
+  // Last: its threads call into the members above until it is stopped.
+  std::unique_ptr<WriteBack> write_back_;
 };
 
 }  // namespace lattice::fuse

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -54,8 +55,8 @@ class KernelLink {
   absl::Status Call(std::string_view what, Method method, const Request& request,
                     Response* response) {
     auto give_up = std::chrono::steady_clock::now() + options_.retry_deadline;
-    client::Backoff backoff(client::BackoffPolicy{std::chrono::milliseconds(20),
-                                                  std::chrono::milliseconds(1000), 2.0, 0.2});
+    // Made at the first failure: seeding it costs more than a call that succeeds at once.
+    std::optional<client::Backoff> backoff;
     for (int attempt = 0;; ++attempt) {
       grpc::ClientContext context;
       Prepare(&context, options_.call_deadline);
@@ -66,7 +67,11 @@ class KernelLink {
       }
       bool retry = IsRetryable(status);
       if (status.code() == absl::StatusCode::kUnauthenticated && RereadCookie()) retry = true;
-      auto delay = backoff.Next();
+      if (!backoff) {
+        backoff.emplace(client::BackoffPolicy{std::chrono::milliseconds(20),
+                                              std::chrono::milliseconds(1000), 2.0, 0.2});
+      }
+      auto delay = backoff->Next();
       if (!retry || stopping_.load() ||
           std::chrono::steady_clock::now() + delay > give_up) {
         if (retry) NoteGaveUp(what, status);

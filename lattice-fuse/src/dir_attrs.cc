@@ -1,0 +1,64 @@
+#include "src/dir_attrs.h"
+
+#include <sys/stat.h>
+
+#include <tuple>
+
+namespace lattice::fuse {
+namespace {
+
+bool Later(const v1::FsTime& a, const v1::FsTime& b) {
+  return std::make_tuple(a.sec(), a.nsec()) > std::make_tuple(b.sec(), b.nsec());
+}
+
+}  // namespace
+
+std::optional<v1::FsStat> DirAttrCache::Find(uint64_t ino, Clock::time_point now) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(ino);
+  if (it == entries_.end()) return std::nullopt;
+  if (now >= it->second.until) {
+    entries_.erase(it);
+    return std::nullopt;
+  }
+  return it->second.stat;
+}
+
+uint64_t DirAttrCache::generation() const {
+  std::lock_guard lock(mu_);
+  return generation_;
+}
+
+void DirAttrCache::Put(const v1::FsStat& stat, uint64_t generation, Clock::time_point now) {
+  if (!S_ISDIR(stat.attr().mode()) || keep_ <= Clock::duration::zero()) return;
+  std::lock_guard lock(mu_);
+  if (generation != generation_) return;
+  if (entries_.size() >= kMaxEntries) entries_.clear();
+  entries_[stat.ino()] = Entry{stat, now + keep_};
+}
+
+void DirAttrCache::NoteCreated(uint64_t parent, const v1::FsStat& child) {
+  std::lock_guard lock(mu_);
+  ++generation_;  // a fetch of `parent` under way may predate the create
+  auto it = entries_.find(parent);
+  if (it == entries_.end()) return;
+  v1::FsAttr* attr = it->second.stat.mutable_attr();
+  // Creates answered out of order: the latest stamp is the one the kernel keeps.
+  if (Later(child.attr().ctime(), attr->mtime())) *attr->mutable_mtime() = child.attr().ctime();
+  if (Later(child.attr().ctime(), attr->ctime())) *attr->mutable_ctime() = child.attr().ctime();
+  if (S_ISDIR(child.attr().mode())) it->second.stat.set_nlink(it->second.stat.nlink() + 1);
+}
+
+void DirAttrCache::Forget(uint64_t ino) {
+  std::lock_guard lock(mu_);
+  ++generation_;
+  entries_.erase(ino);
+}
+
+void DirAttrCache::ForgetAll() {
+  std::lock_guard lock(mu_);
+  ++generation_;
+  entries_.clear();
+}
+
+}  // namespace lattice::fuse

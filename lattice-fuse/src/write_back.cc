@@ -1,0 +1,80 @@
+#include "src/write_back.h"
+
+#include <utility>
+
+namespace lattice::fuse {
+
+WriteBack::WriteBack(CommitFn commit, int threads, size_t max_queued)
+    : commit_(std::move(commit)), max_queued_(max_queued == 0 ? 1 : max_queued) {
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+}
+
+WriteBack::~WriteBack() { Stop(); }
+
+bool WriteBack::Queue(uint64_t ino) {
+  std::unique_lock lock(mu_);
+  settled_.wait(lock, [this] { return stopping_ || queue_.size() < max_queued_; });
+  if (stopping_) return false;
+  if (queued_.contains(ino)) return true;
+  uint64_t ticket = ++next_ticket_;
+  queue_.push_back(Entry{ino, ticket});
+  queued_[ino] = ticket;
+  outstanding_.insert(ticket);
+  wake_.notify_one();
+  return true;
+}
+
+void WriteBack::Drain() {
+  std::unique_lock lock(mu_);
+  uint64_t upto = next_ticket_;
+  settled_.wait(lock, [this, upto] {
+    return outstanding_.empty() || *outstanding_.begin() > upto;
+  });
+}
+
+bool WriteBack::Pending(uint64_t ino) const {
+  std::lock_guard lock(mu_);
+  return queued_.contains(ino) || running_.contains(ino);
+}
+
+bool WriteBack::Idle() const {
+  std::lock_guard lock(mu_);
+  return outstanding_.empty();
+}
+
+void WriteBack::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  settled_.notify_all();
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
+}
+
+void WriteBack::Run() {
+  for (;;) {
+    Entry entry;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left to commit
+      entry = queue_.front();
+      queue_.pop_front();
+      queued_.erase(entry.ino);
+      running_.insert(entry.ino);
+      settled_.notify_all();  // room for a waiting Queue
+    }
+    commit_(entry.ino);
+    {
+      std::lock_guard lock(mu_);
+      running_.erase(running_.find(entry.ino));
+      outstanding_.erase(entry.ticket);
+    }
+    settled_.notify_all();
+  }
+}
+
+}  // namespace lattice::fuse

@@ -1,0 +1,85 @@
+// lattice-fuse's cache of directory attributes (src/dir_attrs.h): answered while fresh, kept
+// exact by this daemon's own creates, dropped by any other change and by fetches that raced
+// one.
+#include "src/dir_attrs.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+
+namespace lattice::fuse {
+namespace {
+
+using std::chrono::seconds;
+
+v1::FsStat Dir(uint64_t ino, int64_t mtime) {
+  v1::FsStat stat;
+  stat.set_ino(ino);
+  stat.set_nlink(2);
+  stat.mutable_attr()->set_mode(S_IFDIR | 0755);
+  stat.mutable_attr()->mutable_mtime()->set_sec(mtime);
+  stat.mutable_attr()->mutable_ctime()->set_sec(mtime);
+  return stat;
+}
+
+v1::FsStat Child(uint64_t ino, uint32_t type, int64_t ctime) {
+  v1::FsStat stat;
+  stat.set_ino(ino);
+  stat.mutable_attr()->set_mode(type | 0644);
+  stat.mutable_attr()->mutable_ctime()->set_sec(ctime);
+  return stat;
+}
+
+TEST(DirAttrCache, AnswersUntilTheTimeoutFromTheFetch) {
+  DirAttrCache cache(seconds(1));
+  auto now = DirAttrCache::Clock::now();
+  cache.Put(Dir(5, 100), cache.generation(), now);
+  ASSERT_TRUE(cache.Find(5, now + std::chrono::milliseconds(999)).has_value());
+  EXPECT_FALSE(cache.Find(5, now + seconds(1)).has_value());
+}
+
+TEST(DirAttrCache, KeepsNoFile) {
+  DirAttrCache cache(seconds(1));
+  cache.Put(Child(6, S_IFREG, 100), cache.generation());
+  EXPECT_FALSE(cache.Find(6).has_value());
+}
+
+TEST(DirAttrCache, OwnCreatesStampTheDirectoryAndSubdirectoriesAddALink) {
+  DirAttrCache cache(seconds(60));
+  cache.Put(Dir(5, 100), cache.generation());
+  cache.NoteCreated(5, Child(7, S_IFREG, 120));
+  cache.NoteCreated(5, Child(8, S_IFREG, 110));  // answered after a later one
+  cache.NoteCreated(5, Child(9, S_IFDIR, 115));
+  auto shown = cache.Find(5);
+  ASSERT_TRUE(shown.has_value());
+  EXPECT_EQ(shown->attr().mtime().sec(), 120);
+  EXPECT_EQ(shown->attr().ctime().sec(), 120);
+  EXPECT_EQ(shown->nlink(), 3u);
+}
+
+TEST(DirAttrCache, AFetchThatRacedAChangeIsNotKept) {
+  DirAttrCache cache(seconds(60));
+  uint64_t before_create = cache.generation();
+  cache.NoteCreated(5, Child(7, S_IFREG, 120));
+  cache.Put(Dir(5, 100), before_create);
+  EXPECT_FALSE(cache.Find(5).has_value());
+  uint64_t before_forget = cache.generation();
+  cache.Forget(9);
+  cache.Put(Dir(5, 100), before_forget);
+  EXPECT_FALSE(cache.Find(5).has_value());
+}
+
+TEST(DirAttrCache, OtherChangesDropEntries) {
+  DirAttrCache cache(seconds(60));
+  cache.Put(Dir(5, 100), cache.generation());
+  cache.Put(Dir(6, 100), cache.generation());
+  cache.Forget(5);
+  EXPECT_FALSE(cache.Find(5).has_value());
+  EXPECT_TRUE(cache.Find(6).has_value());
+  cache.ForgetAll();
+  EXPECT_FALSE(cache.Find(6).has_value());
+}
+
+}  // namespace
+}  // namespace lattice::fuse
