@@ -145,6 +145,10 @@ void IrcServer::CompleteJoin(ClientId id, const std::string& key, ChannelSnapsho
   AnnounceMembership(*client, key);
   Outgoing join = Event(client->Prefix(), "JOIN", {channel.name}, /*trailing=*/false);
   Broadcast(channel, join);
+  if (!client->away.empty()) {
+    Outgoing away = Event(client->Prefix(), "AWAY", {client->away});
+    Broadcast(channel, away, id, kCapAwayNotify);
+  }
   SendTopic(*client, channel, /*on_join=*/true);
   SendNames(*client, channel);
   if (snapshot.status.ok()) {

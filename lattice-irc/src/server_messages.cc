@@ -435,6 +435,10 @@ void IrcServer::EnsurePresent(Channel& channel, ExternalUser& user, int64_t now_
   if (!inserted) return;
   Outgoing join = Event(user.Prefix(), "JOIN", {channel.name}, /*trailing=*/false);
   Broadcast(channel, join);
+  if (!user.away.empty()) {
+    Outgoing away = Event(user.Prefix(), "AWAY", {user.away});
+    Broadcast(channel, away, 0, kCapAwayNotify);
+  }
 }
 
 namespace {

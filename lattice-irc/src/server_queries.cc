@@ -113,11 +113,20 @@ void IrcServer::HandleAway(LocalClient& client, const Message& m) {
     client.away.clear();
     AnnounceUser(client);
     Numeric(client, kRplUnaway, {"You are no longer marked as being away"});
+    NotifyAway(client);
     return;
   }
   client.away = std::string(TruncateUtf8(m.params[0], limits::kMaxAwayBytes));
   AnnounceUser(client);
   Numeric(client, kRplNowAway, {"You have been marked as being away"});
+  NotifyAway(client);
+}
+
+void IrcServer::NotifyAway(LocalClient& client) {
+  std::vector<std::string> params;
+  if (!client.away.empty()) params.push_back(client.away);
+  Outgoing away = Event(client.Prefix(), "AWAY", std::move(params));
+  BroadcastToPeers(client, away, /*include_self=*/false, kCapAwayNotify);
 }
 
 void IrcServer::HandleIson(LocalClient& client, const Message& m) {
@@ -163,6 +172,26 @@ void IrcServer::HandleUserhost(LocalClient& client, const Message& m) {
         fmt::format("{}={}{}@{}", who->nick, who->away.empty() ? '+' : '-', who->user, who->host);
   }
   Numeric(client, kRplUserhost, {reply});
+}
+
+void IrcServer::HandleLusers(LocalClient& client) {
+  size_t local = registered_clients_;
+  size_t global = local + roster_.session_count();
+  max_global_users_ = std::max(max_global_users_, global);
+  Numeric(client, kRplLuserClient,
+          {fmt::format("There are {} users and 0 invisible on 1 servers", global)});
+  if (clients_.size() > local) {
+    Numeric(client, kRplLuserUnknown,
+            {std::to_string(clients_.size() - local), "unknown connection(s)"});
+  }
+  Numeric(client, kRplLuserChannels, {std::to_string(channels_.size()), "channels formed"});
+  Numeric(client, kRplLuserMe, {fmt::format("I have {} clients and 0 servers", local)});
+  Numeric(client, kRplLocalUsers,
+          {std::to_string(local), std::to_string(max_local_users_),
+           fmt::format("Current local users {}, max {}", local, max_local_users_)});
+  Numeric(client, kRplGlobalUsers,
+          {std::to_string(global), std::to_string(max_global_users_),
+           fmt::format("Current global users {}, max {}", global, max_global_users_)});
 }
 
 }  // namespace lattice::irc

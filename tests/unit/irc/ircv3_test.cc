@@ -239,6 +239,34 @@ TEST_F(Ircv3Test, EchoedChannelMessageHasTheStoredMsgidAndTime) {
 
 // ---- labeled-response --------------------------------------------------------------------------
 
+TEST_F(Ircv3Test, AwayNotifyTellsChannelPeersWithTheCapability) {
+  ClientId alice = Connect("alice", "away-notify");
+  ClientId bob = Connect("bob");
+  ClientId carol = Connect("carol");
+  Join(alice, "#c");
+  Join(bob, "#c");
+  Join(carol, "#c");
+  Take(alice);
+  Take(carol);
+  Line(bob, "AWAY :lunch");
+  EXPECT_EQ(Take(alice), std::vector<std::string>{":bob!bob@5e1f5e1f.lattice AWAY :lunch"});
+  Line(bob, "AWAY");
+  EXPECT_EQ(Take(alice), std::vector<std::string>{":bob!bob@5e1f5e1f.lattice AWAY"});
+  EXPECT_TRUE(Take(carol).empty());
+  Take(bob);
+
+  // An away user's JOIN is followed by its AWAY, for away-notify members only.
+  Line(carol, "AWAY :gone");
+  Take(alice);
+  Line(carol, "PART #c");
+  Take(alice);
+  Take(bob);
+  Join(carol, "#c");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":carol!carol@5e1f5e1f.lattice JOIN #c",
+                                                   ":carol!carol@5e1f5e1f.lattice AWAY :gone"}));
+  EXPECT_EQ(Take(bob), std::vector<std::string>{":carol!carol@5e1f5e1f.lattice JOIN #c"});
+}
+
 TEST_F(Ircv3Test, LabeledPingGetsALabeledPong) {
   ClientId alice = Connect("alice", "labeled-response batch");
   Line(alice, "@label=abc PING :x");

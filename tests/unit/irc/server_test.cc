@@ -132,6 +132,22 @@ TEST_F(ServerTest, RegistrationSends001To005ThenNoMotd) {
   EXPECT_TRUE(chantypes);
 }
 
+TEST_F(ServerTest, LusersCountsRegisteredClientsAndTheMost) {
+  ClientId alice = Connect("alice");
+  ClientId bob = Connect("bob");
+  Open();  // not registered: an unknown connection
+  server_->OnDisconnect(bob, "Quit: bye");
+  Line(alice, "LUSERS");
+  EXPECT_EQ(Take(alice),
+            (std::vector<std::string>{
+                ":irc.test 251 alice :There are 1 users and 0 invisible on 1 servers",
+                ":irc.test 253 alice 1 :unknown connection(s)",
+                ":irc.test 254 alice 0 :channels formed",
+                ":irc.test 255 alice :I have 1 clients and 0 servers",
+                ":irc.test 265 alice 1 2 :Current local users 1, max 2",
+                ":irc.test 266 alice 1 1 :Current global users 1, max 1"}));
+}
+
 TEST_F(ServerTest, MotdWhenConfigured) {
   ServerOptions options;
   options.motd = {"Welcome to the mesh"};
@@ -197,7 +213,8 @@ TEST_F(ServerTest, CapNegotiationHoldsRegistrationUntilCapEnd) {
   Line(id, "CAP LS 302");
   EXPECT_EQ(Take(id), (std::vector<std::string>{
                           ":irc.test CAP * LS :server-time message-tags echo-message batch "
-                          "labeled-response draft/chathistory multi-prefix userhost-in-names"}));
+                          "labeled-response draft/chathistory multi-prefix userhost-in-names "
+                          "away-notify"}));
   Line(id, "NICK alice");
   Line(id, "USER alice 0 * :A");
   EXPECT_TRUE(Take(id).empty());
