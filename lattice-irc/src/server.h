@@ -237,6 +237,8 @@ class IrcServer {
 
   // ---- server_queries.cc ----
   void HandleWho(LocalClient& client, const Message& message);
+  // Whether a WHO glob of `asker` lists `other`: not invisible (+i), or sharing a channel.
+  bool VisibleTo(const LocalClient& asker, const LocalClient& other) const;
   void HandleWhois(LocalClient& client, const Message& message);
   void HandleAway(LocalClient& client, const Message& message);
   void HandleIson(LocalClient& client, const Message& message);

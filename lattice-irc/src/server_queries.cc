@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "casemap.h"
+#include "channel_modes.h"
 #include "limits.h"
 #include "numerics.h"
 #include "server_state.h"
@@ -47,10 +48,30 @@ void IrcServer::HandleWho(LocalClient& client, const Message& m) {
     reply_local("*", *who, "");
   } else if (ExternalUser* external = directory_.FindByNick(mask)) {
     reply_external("*", *external);
+  } else if (mask == "0" || mask.find_first_of("*?") != std::string::npos) {
+    // A glob over nicks or hostmasks ("0" is "*"): the local users it matches that the asker
+    // may see, as on any IRC server (user mode +i hides a user from those sharing no channel
+    // with it). Users of other nodes are listed by channel or by nick only.
+    std::string glob = mask == "0" ? "*" : mask;
+    for (const auto& [id, other] : clients_) {
+      if (!other->registration.registered() || !VisibleTo(client, *other)) continue;
+      if (BanMaskMatches(glob, other->nick) || BanMaskMatches(glob, other->Prefix())) {
+        reply_local("*", *other, "");
+      }
+    }
   }
-  // Masks that would list everyone ("*", "0", globs) answer with nothing: this gateway
-  // does not enumerate its users.
   Numeric(client, kRplEndOfWho, {mask, "End of /WHO list."});
+}
+
+bool IrcServer::VisibleTo(const LocalClient& asker, const LocalClient& other) const {
+  if (&asker == &other || other.modes.find('i') == std::string::npos) return true;
+  for (const auto& [key, membership] : other.channels) {
+    auto shared = asker.channels.find(key);
+    if (!membership.joining && shared != asker.channels.end() && !shared->second.joining) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void IrcServer::HandleWhois(LocalClient& client, const Message& m) {

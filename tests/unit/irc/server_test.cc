@@ -953,6 +953,40 @@ TEST_F(ServerTest, ModeWhoAwayIson) {
   EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test 303 alice :bob alice"}));
 }
 
+TEST_F(ServerTest, WhoGlobListsTheUsersTheAskerMaySee) {
+  ClientId alice = Connect("alice");
+  Connect("bob");
+  ClientId carol = Connect("carol");
+  ClientId dave = Connect("dave");
+  Line(carol, "MODE carol +i");
+  Line(dave, "MODE dave +i");
+  Join(alice, "#c");
+  Join(dave, "#c");
+  Take(alice);
+  // The nick (fifth parameter) of each 352 and the mask of the 315.
+  auto listed = [&](const std::string& mask) {
+    Line(alice, "WHO " + mask);
+    std::vector<std::string> nicks;
+    for (const auto& line : Take(alice)) {
+      std::vector<std::string> words;
+      for (size_t at = 0; at < line.size();) {
+        size_t end = std::min(line.find(' ', at), line.size());
+        words.push_back(line.substr(at, end - at));
+        at = end + 1;
+      }
+      nicks.push_back(words[1] == "352" ? words[7] : words[1] + " " + words[3]);
+    }
+    std::sort(nicks.begin(), nicks.end());
+    return nicks;
+  };
+  // carol is invisible and shares no channel with alice; dave is invisible but shares #c.
+  EXPECT_EQ(listed("*"), (std::vector<std::string>{"315 *", "alice", "bob", "dave"}));
+  EXPECT_EQ(listed("0"), (std::vector<std::string>{"315 0", "alice", "bob", "dave"}));
+  EXPECT_EQ(listed("B?B"), (std::vector<std::string>{"315 B?B", "bob"}));
+  EXPECT_EQ(listed("*!carol@*"), (std::vector<std::string>{"315 *!carol@*"}));
+  EXPECT_EQ(listed("*!dave@*"), (std::vector<std::string>{"315 *!dave@*", "dave"}));
+}
+
 // ---- Timers
 // ----------------------------------------------------------------------------------------
 
