@@ -1299,6 +1299,84 @@ def kick_by_new_operator(s):
     check(kicked == [b.nick, a.nick], "kicked %s" % kicked)
 
 
+
+def names_exact_format(s):
+    """NAMES #chan: 353 is "<nick> = <chan> :<names>" (no trailing space), 366 is
+    "<nick> <chan> :<text>"."""
+    a, b = s.users("alice", "bob")
+    chan = channel_of(s, "nformat")
+    s.join(chan, a, b)
+    a.line("NAMES " + chan)
+    line = a.numeric("353")
+    check(line.params[:3] == [a.nick, "=", chan] and sorted(line.params[3].split(" "))
+          == sorted(["@" + a.nick, b.nick]), "353 %s" % line.raw)
+    line = a.numeric("366")
+    check(line.params[:2] == [a.nick, chan] and len(line.params) == 3, "366 %s" % line.raw)
+
+
+def names_invalid_name(s):
+    """NAMES of a name that is not a channel: one 366 with that name."""
+    c = s.users("alice")
+    c.line("NAMES invalid")
+    line = c.numeric("366")
+    check(line.params[1] == "invalid", "366 %s" % line.raw)
+    no_line(c.skipped, lambda l: l.command == "353", "353 for an invalid name")
+
+
+def who_mask_and_end(s):
+    """WHO with a case-folded nick and with a wildcard mask: one 352 for the user, then 315
+    that repeats the mask as sent."""
+    a, b = s.users("zwho", "bob")
+    for mask in (a.nick.upper(), a.nick[:3] + "*"):
+        b.line("WHO " + mask)
+        line = b.numeric("352")
+        check(line.params[5] == a.nick, "352 %s" % line.raw)
+        end = b.numeric("315")
+        check(end.params[1] == mask, "315 %s" % end.raw)
+        no_line(b.skipped, lambda l: l.command == "352", "more than one 352")
+
+
+def who_fields(s):
+    """A 352 row: the user name given in USER (perhaps with ~), a host, the server name as
+    in the numerics' source, flags G when away, "0 <realname>"."""
+    a, b = s.users("alice", "bob")
+    chan = channel_of(s, "whof")
+    s.join(chan, a, b)
+    a.line("AWAY :out")
+    a.numeric("306")
+    b.line("WHO " + chan)
+    line = b.expect(lambda l: l.command == "352" and l.params[5] == a.nick, "352 for alice")
+    server = line.source
+    check(re.match(r"~?%s$" % re.escape(a.nick[:8]), line.params[2]), "user %r" % line.raw)
+    check(re.match(r"[0-9A-Za-z_:.-]+$", line.params[3]), "host %r" % line.params[3])
+    check(line.params[4] == server, "server %r, numerics from %r" % (line.params[4], server))
+    check(line.params[6] == "G@", "flags %r" % line.params[6])
+    check(re.match(r"[0-9]+ Real %s$" % a.nick, line.params[7]), "last %r" % line.params[7])
+
+
+def who_nobody(s):
+    """WHO of a nick nobody has: only 315, with that nick."""
+    c = s.users("alice")
+    nobody = s.nick("nobody")
+    c.line("WHO " + nobody)
+    line = c.numeric("315")
+    check(line.params[1] == nobody, "315 %s" % line.raw)
+    no_line(c.skipped, lambda l: l.command == "352", "352 for nobody")
+
+
+def whois_fields(s):
+    """311: the nick, the user name given in USER (perhaps with ~), a host, *, the realname;
+    312: the nick and a server name."""
+    a, b = s.users("alice", "bob")
+    a.line("WHOIS " + b.nick.upper())
+    line = a.numeric("311")
+    check(line.params[1] == b.nick and re.match(r"~?%s$" % re.escape(b.nick[:8]),
+                                                 line.params[2]), "311 %s" % line.raw)
+    line = a.numeric("312")
+    check(line.params[1] == b.nick and line.params[2], "312 %s" % line.raw)
+    a.numeric("318")
+
+
 # ---- Cases: IRCv3 -------------------------------------------------------------------------------
 
 TIME_FORMAT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -1474,9 +1552,10 @@ CASES = [
     # TOPIC, NAMES, LIST
     topic_set_and_query, topic_none, topic_protected, topic_not_on_channel,
     names_reply, names_unknown_channel, names_multi_prefix, names_userhost_in_names,
-    list_channels,
+    names_exact_format, names_invalid_name, list_channels,
     # WHO, WHOIS, ISON, USERHOST, AWAY, LUSERS, MOTD
-    who_channel, who_nick, whois_user, whois_channels, whois_no_such_nick, ison_userhost,
+    who_channel, who_nick, who_mask_and_end, who_fields, who_nobody, whois_user,
+    whois_fields, whois_channels, whois_no_such_nick, ison_userhost,
     away_replies, away_notify, lusers_reply, lusers_counts, motd_reply,
     # MODE, KICK, INVITE
     mode_query, mode_change_seen, mode_op_and_voice, mode_needs_op, mode_unknown_char,
