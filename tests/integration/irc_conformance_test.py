@@ -31,6 +31,11 @@ START_DEADLINE = 30.0  # seconds for a server to start
 # Cases InspIRCd passes that Lattice is allowed to fail, each with the reason Lattice differs
 # on purpose. Empty entries are not allowed: a failure without a reason fails the run.
 ALLOWED = {
+    "channel_name_case_kept":
+        "a channel is the chat store's channel of its case-folded name on every node "
+        "(lattice-irc/src/casemap.h, StoreChannelFor); lattice-irc shows it under that one "
+        "spelling (#mixed), so clients of every node and lattice-ctl agree on one name "
+        "(irc_channel_names_agree)",
 }
 
 
@@ -44,6 +49,13 @@ def check(condition, message):
 
 
 # ---- Lines ------------------------------------------------------------------------------------
+
+RFC1459_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ[]\\~", "abcdefghijklmnopqrstuvwxyz{}|^")
+
+
+def fold(name):
+    """A nick or channel name under CASEMAPPING=rfc1459 (both servers advertise it)."""
+    return name.translate(RFC1459_UPPER)
 
 
 class Line:
@@ -148,8 +160,8 @@ class Client:
     def command(self, command, *first_params, what=None):
         n = len(first_params)
         return self.expect(
-            lambda l: l.command == command and [p.lower() for p in l.params[:n]]
-            == [p.lower() for p in first_params],
+            lambda l: l.command == command and [fold(p) for p in l.params[:n]]
+            == [fold(p) for p in first_params],
             what or " ".join((command,) + first_params))
 
     def sync(self):
@@ -219,7 +231,7 @@ class Session:
         """Each client joins, in turn, and has its 366 (so the first one is the operator)."""
         for client in clients:
             client.line("JOIN " + channel)
-            client.expect(lambda l: l.command == "366" and l.params[1].lower() == channel.lower(),
+            client.expect(lambda l: l.command == "366" and fold(l.params[1]) == fold(channel),
                           "366 for " + channel)
 
     def close(self):
@@ -229,8 +241,8 @@ class Session:
 
 def params_of(line, *expected):
     """Whether the line's params after the target start with `expected` (case-insensitive)."""
-    got = [p.lower() for p in line.params[1:1 + len(expected)]]
-    return got == [e.lower() for e in expected]
+    got = [fold(p) for p in line.params[1:1 + len(expected)]]
+    return got == [fold(e) for e in expected]
 
 
 def channel_of(s, name):
@@ -1377,6 +1389,121 @@ def whois_fields(s):
     a.numeric("318")
 
 
+
+def join_twice(s):
+    """A second JOIN of the same channel does not list the member twice."""
+    c = s.users("alice")
+    chan = channel_of(s, "twice")
+    s.join(chan, c)
+    c.line("JOIN " + chan)
+    c.line("NAMES " + chan)
+    line = c.numeric("353")
+    names = [n.lstrip("@+") for n in line.params[3].split()]
+    check(names == [c.nick], "353 %s" % line.raw)
+
+
+def casemapping_rfc1459(s):
+    """CASEMAPPING=rfc1459: []\\ are the upper case of {}|, in channel names and nicks."""
+    a, b = s.users("alice", "bob")
+    upper, lower = "#F]|oo{%d" % s.index, "#f}\\oo[%d" % s.index
+    s.join(upper, a)
+    s.join(lower, b)
+    line = a.command("JOIN")
+    check(line.nick == b.nick, "JOIN %s" % line.raw)
+    c = s.connect("carol")
+    nick = "N[i]%d" % s.index
+    c.line("NICK " + nick)
+    c.line("USER u 0 * :Real")
+    c.numeric("001")
+    a.line("PRIVMSG n{i}%d :folded" % s.index)
+    line = c.command("PRIVMSG")
+    check(line.params[1] == "folded", "PRIVMSG %s" % line.raw)
+
+
+def channel_name_case_kept(s):
+    """The channel keeps the case its creator gave it: JOIN, 353, 366 and others' JOIN show
+    "#MiXed"."""
+    a, b = s.users("alice", "bob")
+    chan = channel_of(s, "MiXed")
+    a.line("JOIN " + chan)
+    for line in (a.command("JOIN"), a.numeric("366")):
+        check(chan in line.params[:2], "shown as %s" % line.raw)
+    b.line("JOIN " + chan.lower())
+    line = a.command("JOIN")
+    check(line.params[0] == chan, "bob's JOIN shown as %s" % line.raw)
+
+
+def channels_not_equivalent(s):
+    """#Foo and #fooa are different channels."""
+    a, b = s.users("alice", "bob")
+    s.join(channel_of(s, "Foo"), a)
+    s.join(channel_of(s, "fooa"), b)
+    no_line(a.sync(), lambda l: l.command == "JOIN", "a JOIN of another channel")
+
+
+def mode_key_wrong(s):
+    """+k: JOIN with a wrong key gets 475 and no JOIN; with the key, JOIN comes first."""
+    a, b = s.users("alice", "bob")
+    chan = channel_of(s, "keyw")
+    s.join(chan, a)
+    set_mode(s, a, chan, "+k beer")
+    b.line("JOIN %s bees" % chan)
+    b.numeric("475")
+    no_line(b.skipped, lambda l: l.command == "JOIN", "JOIN with a wrong key")
+    b.line("JOIN %s beer" % chan)
+    line = b.expect(lambda l: l.command in ("JOIN", "332", "353", "366"), "JOIN")
+    check(line.command == "JOIN" and line.params[0].lower() == chan.lower(), line.raw)
+
+
+def mode_key_with_space(s):
+    """+k with a space: refused (696 or 525), or the key is changed (no space) and works."""
+    a, b = s.users("alice", "bob")
+    chan = channel_of(s, "keysp")
+    s.join(chan, a)
+    a.line("MODE %s +k :pass phrase" % chan)
+    replies = a.sync()
+    codes = {l.command for l in replies}
+    if codes & {"696", "525"}:
+        return
+    modes = [l for l in replies if l.command == "MODE"]
+    check(len(modes) == 1 and " " not in modes[0].params[2], "replies %r" % replies)
+    b.line("JOIN %s %s" % (chan, modes[0].params[2]))
+    b.numeric("366")
+
+
+def mode_secret_list(s):
+    """+s: LIST shows the channel to its members only."""
+    a, b = s.users("alice", "bob")
+    chan = channel_of(s, "secret")
+    s.join(chan, a)
+    set_mode(s, a, chan, "+s")
+    for client, shown in ((a, True), (b, False)):
+        client.line("LIST")
+        client.numeric("323")
+        listed = [l.params[1].lower() for l in client.skipped if l.command == "322"]
+        check((chan.lower() in listed) == shown, "%s's LIST %s" % (client.nick, listed))
+    s.join(chan, b)
+    b.line("LIST")
+    b.numeric("323")
+    listed = [l.params[1].lower() for l in b.skipped if l.command == "322"]
+    check(chan.lower() in listed, "a member's LIST %s" % listed)
+
+
+def mode_secret_names_whois(s):
+    """+s: an outsider's NAMES shows no members, and WHOIS hides the channel from it."""
+    a, b = s.users("alice", "bob")
+    chan = channel_of(s, "secret")
+    s.join(chan, a)
+    set_mode(s, a, chan, "+s")
+    b.line("NAMES " + chan)
+    b.numeric("366")
+    no_line(b.skipped, lambda l: l.command == "353", "353 of a secret channel")
+    b.line("WHOIS " + a.nick)
+    b.numeric("318")
+    no_line(b.skipped, lambda l: l.command == "319" and chan.lower() in l.params[-1].lower(),
+            "WHOIS shows a secret channel")
+
+
 # ---- Cases: IRCv3 -------------------------------------------------------------------------------
 
 TIME_FORMAT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -1542,7 +1669,9 @@ CASES = [
     ping_pong, ping_no_origin, quit_closes_connection,
     # JOIN, PART, QUIT
     join_basic, join_seen_by_members, join_multiple, join_invalid_channel, join_needs_params,
-    join_zero_parts_all, part_with_reason, part_errors, quit_seen_by_members,
+    join_zero_parts_all, join_twice, casemapping_rfc1459, channel_name_case_kept,
+    channels_not_equivalent,
+    part_with_reason, part_errors, quit_seen_by_members,
     # PRIVMSG, NOTICE, lines
     privmsg_channel, privmsg_nick, notice_channel_and_nick, privmsg_no_such_nick,
     privmsg_no_such_channel, privmsg_no_recipient, privmsg_no_text, privmsg_empty_text,
@@ -1559,7 +1688,8 @@ CASES = [
     away_replies, away_notify, lusers_reply, lusers_counts, motd_reply,
     # MODE, KICK, INVITE
     mode_query, mode_change_seen, mode_op_and_voice, mode_needs_op, mode_unknown_char,
-    mode_op_not_member, mode_key, mode_limit, mode_invite_only, mode_ban, mode_user_query,
+    mode_op_not_member, mode_key, mode_key_wrong, mode_key_with_space, mode_limit,
+    mode_secret_list, mode_secret_names_whois, mode_invite_only, mode_ban, mode_user_query,
     mode_user_unknown, mode_user_other, kick_member, kick_default_comment, kick_needs_op,
     kick_not_in_channel, kick_errors, kick_by_new_operator, invite_errors, invite_plain,
     # IRCv3
