@@ -291,6 +291,49 @@ def reg_isupport_tokens(s):
     check(re.match(r"PREFIX=\([a-z]*o[a-z]*\)\S*@", prefix), "PREFIX %r" % prefix)
 
 
+def isupport_format(s):
+    """Each 005 has the nick, 1 to 13 ASCII tokens and a trailing text; PREFIX maps modes to
+    prefixes one to one (o before v, @ and +), CHANMODES has four groups, TARGMAX is a list of
+    COMMAND:[limit]."""
+    c = s.connect("alice")
+    s.register(c)
+    c.numeric("001")
+    tokens = {}
+    while True:
+        line = c.expect(lambda l: l.command in ("005", "376", "422"), "005 or end of MOTD")
+        if line.command != "005":
+            break
+        check(line.params[0] == c.nick and 3 <= len(line.params) <= 15, "005 %s" % line.raw)
+        for token in line.params[1:-1]:
+            check(token.isascii(), "non-ASCII token %r" % token)
+            name, _, value = token.partition("=")
+            tokens[name] = value
+    match = re.match(r"\(([a-zA-Z]+)\)(\S+)$", tokens.get("PREFIX", ""))
+    check(match and len(match.group(1)) == len(match.group(2)), "PREFIX %r" % tokens.get("PREFIX"))
+    prefixes = dict(zip(match.group(1), match.group(2)))
+    check(match.group(1).index("o") < match.group(1).index("v")
+          and prefixes["o"] == "@" and prefixes["v"] == "+", "PREFIX %r" % tokens["PREFIX"])
+    chanmodes = tokens.get("CHANMODES", "")
+    check(len(chanmodes.split(",")) == 4, "CHANMODES %r" % chanmodes)
+    for part in filter(None, tokens.get("TARGMAX", "").split(",")):
+        check(re.match(r"[A-Z]+:[0-9]*$", part), "TARGMAX part %r" % part)
+
+
+def statusmsg_to_ops(s):
+    """PRIVMSG @#chan (STATUSMSG) reaches the channel operators only."""
+    a, b, c = s.users("alice", "bob", "carol")
+    chan = channel_of(s, "status")
+    s.join(chan, a, b, c)
+    set_mode(s, a, chan, "+o " + b.nick, b, c)
+    c.line("PRIVMSG @%s :ops only" % chan)
+    line = b.command("PRIVMSG")
+    check(line.params == ["@" + chan, "ops only"] or fold(line.params[0]) == "@" + fold(chan),
+          "PRIVMSG %s" % line.raw)
+    line = a.command("PRIVMSG")
+    check(line.params[1] == "ops only", "PRIVMSG %s" % line.raw)
+    no_line(c.sync(), lambda l: l.command == "PRIVMSG", "a non-operator got it")
+
+
 def reg_cap_ls_302(s):
     """CAP LS 302 lists capabilities (with values where they have them) and holds the
     registration until CAP END."""
@@ -1572,6 +1615,142 @@ def echo_message(s):
     check(line.nick == a.nick and line.params[1] == "echoed too", "echo %s" % line.raw)
 
 
+def echo_with_server_time(s):
+    """echo-message with server-time: the echo and the delivered copy carry the same
+    parameters and each a @time; alone in the channel, the sender still gets its echo."""
+    a, b = s.users(("alice", ["echo-message", "server-time"]), ("bob", ["server-time"]))
+    chan = channel_of(s, "echot")
+    s.join(chan, a, b)
+    a.line("NOTICE %s :hello everyone" % chan)
+    echo, copy = a.command("NOTICE", chan), b.command("NOTICE", chan)
+    check(echo.params == copy.params == [chan, "hello everyone"], "%s / %s" % (echo, copy))
+    check("time" in echo.tags and "time" in copy.tags, "%s / %s" % (echo.raw, copy.raw))
+    solo = channel_of(s, "solo")
+    s.join(solo, a)
+    a.line("PRIVMSG %s :alone" % solo)
+    line = a.command("PRIVMSG", solo)
+    check(line.params[1] == "alone", "echo %s" % line.raw)
+
+
+def echo_direct_with_tags(s):
+    """echo-message, labeled-response and message-tags on a private message: the echo has
+    the label and the client tag, the delivery the client tag, and both the same msgid (or
+    neither one)."""
+    caps = ["batch", "labeled-response", "echo-message", "message-tags"]
+    a, b = s.users(("alice", caps), ("bob", caps))
+    a.line("@label=xyz;+example-client-tag=example-value PRIVMSG %s :hi there" % b.nick)
+    echo, delivery = a.command("PRIVMSG"), b.command("PRIVMSG")
+    check(echo.tags.get("label") == "xyz"
+          and echo.tags.get("+example-client-tag") == "example-value", "echo %s" % echo.raw)
+    check(delivery.tags.get("+example-client-tag") == "example-value"
+          and "label" not in delivery.tags, "delivery %s" % delivery.raw)
+    check(echo.tags.get("msgid") == delivery.tags.get("msgid"),
+          "msgids %s / %s" % (echo.tags.get("msgid"), delivery.tags.get("msgid")))
+
+
+def cap_req_disable(s):
+    """CAP REQ :-cap turns a capability off again (ACK): CAP LIST lists the other one, not
+    it."""
+    c = s.connect("alice")
+    c.line("CAP LS 302")
+    c.line("CAP REQ :multi-prefix server-time")
+    c.command("CAP", "*", "ACK")
+    c.line("CAP REQ :-server-time")
+    line = c.command("CAP", "*", "ACK")
+    check(line.params[2].split() == ["-server-time"], "ACK %s" % line.raw)
+    c.line("CAP LIST")
+    line = c.command("CAP", "*", "LIST")
+    listed = line.params[2].split()
+    check("multi-prefix" in listed and "server-time" not in listed, "LIST %s" % line.raw)
+
+
+def topic_cleared(s):
+    """TOPIC #chan : clears the topic: members see TOPIC with an empty text, and TOPIC #chan
+    then answers 331."""
+    a, b = s.users("alice", "bob")
+    chan = channel_of(s, "tclear")
+    s.join(chan, a, b)
+    a.line("TOPIC %s :something" % chan)
+    b.command("TOPIC", chan)
+    a.line("TOPIC %s :" % chan)
+    line = b.command("TOPIC", chan)
+    check(line.params[1:] in ([], [""]), "TOPIC %s" % line.raw)
+    b.line("TOPIC " + chan)
+    b.numeric("331")
+
+
+def part_multiple(s):
+    """PART #a,#b :reason parts both, each with the reason."""
+    c = s.users("alice")
+    first, second = channel_of(s, "pa"), channel_of(s, "pb")
+    s.join(first, c)
+    s.join(second, c)
+    c.line("PART %s,%s :both" % (first, second))
+    parted = [c.command("PART") for _ in range(2)]
+    check([fold(l.params[0]) for l in parted] == [fold(first), fold(second)]
+          and all(l.params[-1] == "both" for l in parted), "PART %s" % parted)
+
+
+def invite_needs_op_on_invite_only(s):
+    """INVITE to a +i channel by a member without ops: 482."""
+    a, b, c = s.users("alice", "bob", "carol")
+    chan = channel_of(s, "invop")
+    s.join(chan, a, b)
+    set_mode(s, a, chan, "+i", b)
+    b.line("INVITE %s %s" % (c.nick, chan))
+    b.numeric("482")
+
+
+def tags_only_client_tags_relayed(s):
+    """Of "@+baz=bat;fizz=buzz", only the client tag +baz is relayed (with a msgid), to
+    message-tags clients; a server-time client gets @time but no client tag; the echo and the
+    relayed copy have the same msgid."""
+    a, b, c = s.users(("alice", ["message-tags", "echo-message"]), ("bob", ["message-tags"]),
+                      ("dave", ["server-time"]))
+    chan = channel_of(s, "ctags")
+    s.join(chan, a, b, c)
+    a.line("@+baz=bat;fizz=buzz PRIVMSG %s :hi" % chan)
+    echo, relay, timed = (x.command("PRIVMSG", chan) for x in (a, b, c))
+    for line in (echo, relay):
+        check(line.tags.get("+baz") == "bat" and "fizz" not in line.tags
+              and line.tags.get("msgid"), "tags %s" % line.raw)
+    check(echo.tags["msgid"] == relay.tags["msgid"], "msgids %s / %s" % (echo.raw, relay.raw))
+    check("time" in timed.tags and "+baz" not in timed.tags, "server-time only %s" % timed.raw)
+
+
+def tagmsg_escaping_and_echo(s):
+    """TAGMSG: escaped values arrive as sent, server tags are dropped, the echo and the copy
+    share a msgid; clients with neither message-tags (server-time only, or nothing) get it."""
+    a, b, c = s.users(("alice", ["message-tags", "echo-message"]), ("bob", ["message-tags"]),
+                      ("dave", ["server-time"]))
+    chan = channel_of(s, "tagesc")
+    s.join(chan, a, b, c)
+    a.line("@+buzz=fizz\\:buzz;cat=dog;+steel=wootz TAGMSG " + chan)
+    echo, relay = a.command("TAGMSG", chan), b.command("TAGMSG", chan)
+    for line in (echo, relay):
+        check(line.tags.get("+buzz") == "fizz\\:buzz" and line.tags.get("+steel") == "wootz"
+              and "cat" not in line.tags, "tags %s" % line.raw)
+    check(echo.tags.get("msgid") and echo.tags.get("msgid") == relay.tags.get("msgid"),
+          "msgids %s / %s" % (echo.raw, relay.raw))
+    no_line(c.sync(), lambda l: l.command == "TAGMSG", "TAGMSG to a server-time-only client")
+
+
+def tags_at_the_limit(s):
+    """4096 bytes of tag data (with '@' and the space) are accepted and relayed intact; one
+    more byte gets 417 and nothing is relayed."""
+    a, b = s.users(("alice", ["message-tags"]), ("bob", ["message-tags"]))
+    chan = channel_of(s, "taglim")
+    s.join(chan, a, b)
+    line = "@foo=bar;+baz=%s TAGMSG %s" % ("a" * 4081, chan)
+    check(line.index("TAGMSG") == 4096, "test line")
+    a.line(line)
+    relay = b.command("TAGMSG", chan)
+    check(relay.tags.get("+baz") == "a" * 4081, "relayed %d bytes" % len(relay.tags.get("+baz")))
+    a.line("@foo=bar;+baz=%s TAGMSG %s" % ("a" * 4082, chan))
+    a.numeric("417")
+    no_line(b.sync(), lambda l: l.command == "TAGMSG", "the over-long TAGMSG was relayed")
+
+
 LABEL_CAPS = ["labeled-response", "batch", "message-tags"]
 
 
@@ -1662,40 +1841,41 @@ def chathistory_after(s):
 
 CASES = [
     # registration, capabilities, PING
-    reg_welcome_burst, reg_isupport_tokens, reg_cap_ls_302, reg_cap_ls_301, reg_cap_list_empty,
-    reg_cap_held_until_end, reg_cap_req_ack_nak, reg_erroneous_nick, reg_nick_in_use,
-    reg_early_nick_collision, reg_no_nick_given, reg_not_registered, reg_user_needs_params,
-    reg_empty_realname, reg_already_registered, reg_nick_change, reg_nick_change_in_use,
-    ping_pong, ping_no_origin, quit_closes_connection,
+    reg_welcome_burst, reg_isupport_tokens, isupport_format, reg_cap_ls_302, reg_cap_ls_301,
+    reg_cap_list_empty, reg_cap_held_until_end, reg_cap_req_ack_nak, cap_req_disable,
+    reg_erroneous_nick, reg_nick_in_use, reg_early_nick_collision, reg_no_nick_given,
+    reg_not_registered, reg_user_needs_params, reg_empty_realname, reg_already_registered,
+    reg_nick_change, reg_nick_change_in_use, ping_pong, ping_no_origin, quit_closes_connection,
     # JOIN, PART, QUIT
     join_basic, join_seen_by_members, join_multiple, join_invalid_channel, join_needs_params,
     join_zero_parts_all, join_twice, casemapping_rfc1459, channel_name_case_kept,
-    channels_not_equivalent,
-    part_with_reason, part_errors, quit_seen_by_members,
+    channels_not_equivalent, part_with_reason, part_multiple, part_errors, quit_seen_by_members,
     # PRIVMSG, NOTICE, lines
-    privmsg_channel, privmsg_nick, notice_channel_and_nick, privmsg_no_such_nick,
-    privmsg_no_such_channel, privmsg_no_recipient, privmsg_no_text, privmsg_empty_text,
-    privmsg_no_external, privmsg_moderated, notice_no_reply, ctcp_relayed, privmsg_utf8,
-    line_length_512, line_too_long, ping_at_line_limit, ping_beyond_line_limit,
+    privmsg_channel, privmsg_nick, statusmsg_to_ops, notice_channel_and_nick,
+    privmsg_no_such_nick, privmsg_no_such_channel, privmsg_no_recipient, privmsg_no_text,
+    privmsg_empty_text, privmsg_no_external, privmsg_moderated, notice_no_reply, ctcp_relayed,
+    privmsg_utf8, line_length_512, line_too_long, ping_at_line_limit, ping_beyond_line_limit,
     unknown_command, pipelined_in_order, case_insensitive_names,
     # TOPIC, NAMES, LIST
-    topic_set_and_query, topic_none, topic_protected, topic_not_on_channel,
+    topic_set_and_query, topic_none, topic_cleared, topic_protected, topic_not_on_channel,
     names_reply, names_unknown_channel, names_multi_prefix, names_userhost_in_names,
     names_exact_format, names_invalid_name, list_channels,
     # WHO, WHOIS, ISON, USERHOST, AWAY, LUSERS, MOTD
-    who_channel, who_nick, who_mask_and_end, who_fields, who_nobody, whois_user,
-    whois_fields, whois_channels, whois_no_such_nick, ison_userhost,
-    away_replies, away_notify, lusers_reply, lusers_counts, motd_reply,
+    who_channel, who_nick, who_mask_and_end, who_fields, who_nobody, whois_user, whois_fields,
+    whois_channels, whois_no_such_nick, ison_userhost, away_replies, away_notify, lusers_reply,
+    lusers_counts, motd_reply,
     # MODE, KICK, INVITE
     mode_query, mode_change_seen, mode_op_and_voice, mode_needs_op, mode_unknown_char,
     mode_op_not_member, mode_key, mode_key_wrong, mode_key_with_space, mode_limit,
     mode_secret_list, mode_secret_names_whois, mode_invite_only, mode_ban, mode_user_query,
     mode_user_unknown, mode_user_other, kick_member, kick_default_comment, kick_needs_op,
     kick_not_in_channel, kick_errors, kick_by_new_operator, invite_errors, invite_plain,
+    invite_needs_op_on_invite_only,
     # IRCv3
-    server_time, message_tags_relayed, message_tags_msgid, tags_too_long, tagmsg_relayed,
-    echo_message, labeled_single, labeled_batch, labeled_ack, labeled_echo,
-    chathistory_latest, chathistory_before, chathistory_after,
+    server_time, message_tags_relayed, message_tags_msgid, tags_only_client_tags_relayed,
+    tags_too_long, tags_at_the_limit, tagmsg_relayed, tagmsg_escaping_and_echo, echo_message,
+    echo_with_server_time, echo_direct_with_tags, labeled_single, labeled_batch, labeled_ack,
+    labeled_echo, chathistory_latest, chathistory_before, chathistory_after,
 ]
 
 
@@ -1748,7 +1928,7 @@ def stop(process):
 # (InspIRCd 3 has no draft/chathistory).
 INSPIRCD_MODULES = ["cap", "ircv3", "ircv3_batch", "ircv3_capnotify", "ircv3_ctctags",
                     "ircv3_echomessage", "ircv3_invitenotify", "ircv3_labeledresponse",
-                    "ircv3_msgid", "ircv3_servertime", "namesx", "uhnames"]
+                    "ircv3_msgid", "ircv3_servertime", "monitor", "namesx", "uhnames"]
 
 
 class InspIRCd:
