@@ -198,7 +198,13 @@ class IrcServer {
   std::string TopicSetter(const v1::Topic& topic);
   void EnsurePresent(Channel& channel, ExternalUser& user, int64_t now_ms);
   void SendDelivery(LocalClient& client, const Delivery& delivery, std::vector<Outgoing>* rendered);
-  std::vector<Outgoing> RenderDelivery(const Delivery& delivery, const std::string& batch);
+  // A stored reaction is a TAGMSG with +draft/react and +draft/reply for `tags_client`s
+  // (message-tags), an ACTION "reacted with ..." for the others.
+  std::vector<Outgoing> RenderDelivery(const Delivery& delivery, const std::string& batch,
+                                       bool tags_client);
+  // A private PRIVMSG, NOTICE or TAGMSG to its recipient: never under the recipient's label,
+  // even when it is the sender itself (only the echo answers the sender's command).
+  void SendToRecipient(LocalClient& recipient, Outgoing& message);
   // A stored message of `channel` shown to `client` as history (inside `batch`, if any), and
   // the end of that batch: for history on JOIN and for CHATHISTORY alike.
   void SendStored(LocalClient& client, const v1::ChatMessage& message, const std::string& channel,

@@ -196,7 +196,8 @@ void IrcServer::SendStored(LocalClient& client, const v1::ChatMessage& message,
   ClientId sender = 0;
   ExternalUser* external = nullptr;
   delivery.source = SourceOf(message, /*consume=*/false, &sender, &delivery.notice, &external);
-  for (auto& line : RenderDelivery(delivery, batch)) Send(client, line);
+  bool tags_client = (client.caps & kCapMessageTags) != 0;
+  for (auto& line : RenderDelivery(delivery, batch, tags_client)) Send(client, line);
 }
 
 void IrcServer::EndBatch(LocalClient& client, const std::string& batch) {
