@@ -152,7 +152,7 @@ class Client:
                     return line
             if not self._read(end):
                 raise CaseFailure("%s: no %s (last lines %s)"
-                                  % (self.nick, what, [l.raw[:120] for l in self.seen[-4:]]))
+                                  % (self.nick, what, [l.raw[:300] for l in self.seen[-4:]]))
 
     def numeric(self, *codes, what=None):
         return self.expect(lambda l: l.command in codes, what or "/".join(codes))
@@ -1794,6 +1794,66 @@ def labeled_echo(s):
     check(line.tags.get("label") == "echo1", "echo %s" % line.raw)
 
 
+ECHO_LABEL_CAPS = ["echo-message", "batch", "labeled-response", "message-tags"]
+
+
+def labeled_multi_target(s):
+    """A labelled PRIVMSG to three nicks under echo-message: the echoes come in a
+    labeled-response BATCH; the recipients get no label."""
+    a, b, c, d = s.users(("alice", ECHO_LABEL_CAPS), ("bob", ECHO_LABEL_CAPS),
+                         ("carol", ECHO_LABEL_CAPS), ("dave", ECHO_LABEL_CAPS))
+    a.line("@label=12345 PRIVMSG %s,%s,%s :hi" % (b.nick, c.nick, d.nick))
+    start = a.expect(lambda l: l.command in ("BATCH", "PRIVMSG"), "the echo")
+    check(start.command == "BATCH" and start.tags.get("label") == "12345",
+          "first reply %s" % start.raw)
+    for client in (b, c, d):
+        line = client.command("PRIVMSG")
+        check("label" not in line.tags, "a recipient got the label: %s" % line.raw)
+
+
+def labeled_to_self(s):
+    """A labelled PRIVMSG to oneself under echo-message: two copies, one with the label."""
+    a = s.users(("alice", ECHO_LABEL_CAPS))
+    a.line("@label=12345 PRIVMSG %s :hi" % a.nick)
+    lines = [a.command("PRIVMSG") for _ in range(2)]
+    check(sorted(l.tags.get("label", "") for l in lines) == ["", "12345"],
+          "copies %s" % [l.raw for l in lines])
+
+
+def labeled_tagmsg_channel(s):
+    """A labelled TAGMSG with +draft/reply to a channel: the echo has the label and the reply
+    tag, the member the reply tag and no label."""
+    a, b = s.users(("alice", ECHO_LABEL_CAPS), ("bob", ECHO_LABEL_CAPS))
+    chan = channel_of(s, "ltag")
+    s.join(chan, a, b)
+    a.line("PRIVMSG %s :hi" % chan)
+    msgid = a.command("PRIVMSG", chan).tags.get("msgid")
+    check(msgid and b.command("PRIVMSG", chan).tags.get("msgid") == msgid, "msgids")
+    a.line("@label=12345;+draft/reply=%s;+draft/react=l\U0001f603l TAGMSG %s" % (msgid, chan))
+    echo, copy = a.command("TAGMSG", chan), b.command("TAGMSG", chan)
+    check(echo.tags.get("label") == "12345" and echo.tags.get("+draft/reply") == msgid,
+          "echo %s" % echo.raw)
+    check("label" not in copy.tags and copy.tags.get("+draft/reply") == msgid
+          and copy.tags.get("+draft/react") == "l\U0001f603l", "copy %s" % copy.raw)
+
+
+def labeled_join_batch(s):
+    """A labelled JOIN: its replies (JOIN, 353, 366, ...) come in a labeled-response BATCH
+    whose id is letters, digits and hyphens, the first line of the answer."""
+    a = s.users(("alice", ["batch", "labeled-response", "message-tags", "server-time"]))
+    chan = channel_of(s, "ljoin")
+    a.line("@label=12345 JOIN " + chan)
+    start = a.expect(lambda l: True, "the answer")
+    check(start.command == "BATCH" and start.params[1:] == ["labeled-response"]
+          and start.tags.get("label") == "12345"
+          and re.match(r"\+[A-Za-z0-9-]+$", start.params[0]), "first line %s" % start.raw)
+    ref = start.params[0][1:]
+    a.expect(lambda l: l.command == "BATCH" and l.params[0] == "-" + ref, "BATCH end")
+    inner = a.skipped
+    check(len(inner) >= 3 and all(l.tags.get("batch") == ref for l in inner)
+          and {"JOIN", "353", "366"} <= {l.command for l in inner}, "inside %r" % inner)
+
+
 HISTORY_CAPS = ["draft/chathistory", "batch", "server-time", "message-tags", "echo-message"]
 
 
@@ -1875,7 +1935,8 @@ CASES = [
     server_time, message_tags_relayed, message_tags_msgid, tags_only_client_tags_relayed,
     tags_too_long, tags_at_the_limit, tagmsg_relayed, tagmsg_escaping_and_echo, echo_message,
     echo_with_server_time, echo_direct_with_tags, labeled_single, labeled_batch, labeled_ack,
-    labeled_echo, chathistory_latest, chathistory_before, chathistory_after,
+    labeled_echo, labeled_multi_target, labeled_to_self, labeled_tagmsg_channel,
+    labeled_join_batch, chathistory_latest, chathistory_before, chathistory_after,
 ]
 
 
