@@ -9,8 +9,11 @@ fails on Lattice, unless the case is in ALLOWED with the reason Lattice differs.
 A case that InspIRCd fails (a feature it lacks, such as draft/chathistory in its 3.x
 series) is reported and never fails the run.
 
-Usage: irc_conformance_test.py --kernel K --ctl C --irc I [--inspircd PATH] [CASE...]
-Exit status: 0 pass, 1 a regression, 77 InspIRCd is not installed (Debian package inspircd).
+Usage: irc_conformance_test.py --kernel K --ctl C --irc I [--inspircd PATH]
+                               [--server both|InspIRCd|Lattice] [CASE...]
+(--server runs one side only, to look at it; it never fails.) Exit status: 0 pass, 1 a
+regression, 77 InspIRCd is not installed (Debian package inspircd). InspIRCd completes a
+registration on its one-second timer, so its half takes about two minutes.
 Standard library only, raw sockets; nothing sleeps to wait: every wait reads with a deadline,
 and "nothing else was sent" is judged by a PING sent after the command and its PONG.
 """
@@ -25,7 +28,7 @@ import sys
 import tempfile
 import time
 
-DEADLINE = 5.0  # seconds for a reply that should come at once
+DEADLINE = 10.0  # seconds for a reply that should come at once
 START_DEADLINE = 30.0  # seconds for a server to start
 
 # Cases InspIRCd passes that Lattice is allowed to fail, each with the reason Lattice differs
@@ -349,17 +352,16 @@ def reg_cap_ls_302(s):
 
 
 def reg_cap_held_until_end(s):
-    """Without CAP END, a client that started negotiation is not welcomed."""
+    """Without CAP END, a client that started negotiation is not welcomed (judged by a PING
+    sent after NICK and USER, answered with PONG or 451)."""
     c = s.connect("alice")
     c.line("CAP LS 302")
     c.line("NICK " + c.nick)
     c.line("USER u 0 * :Real")
-    c.expect(lambda l: l.command == "CAP", "CAP LS reply")
-    try:
-        c.expect(lambda l: l.command == "001", "001", deadline=1.5)
-    except CaseFailure:
-        return
-    raise CaseFailure("welcomed before CAP END")
+    c.line("PING :held")
+    c.expect(lambda l: l.command == "451" or l.command == "PONG" and l.params[-1] == "held",
+             "PONG or 451")
+    no_line(c.skipped, lambda l: l.command == "001", "welcomed before CAP END")
 
 
 def reg_cap_req_ack_nak(s):
