@@ -13,6 +13,10 @@ packages=(
   systemd python3 python3-irc python3-jsonschema curl irssi tmux rsync vim-tiny fio dbench
   chromium
   python3-prometheus-client
+  # The IRC conformance test (tests/integration/irc_conformance_test.py) runs its cases against
+  # InspIRCd as the reference; it uses only the binary, started with its own configuration on
+  # a loopback port, never the system service the package installs.
+  inspircd
 )
 # The management page is bundled from npm packages at build time (lattice-web/page.cmake) and
 # tested in Debian's chromium with playwright-core. Debian's nodejs and npm only when the

@@ -6,6 +6,9 @@
 #   (Debian package python3-irc) and raw sockets.
 # - irc_mesh_*: the same across two kernels in a mesh, a gateway on each
 #   (tests/integration/irc_mesh_test.py).
+# - irc_conformance: one selection of IRC conformance cases run against Debian's InspIRCd and
+#   against lattice-irc; fails when Lattice fails a case InspIRCd passes that is not in the
+#   script's allow-list (tests/integration/irc_conformance_test.py; skipped without inspircd).
 # - readme_*: the README's examples and a newcomer's first errors against real kernels
 #   (tests/integration/readme_examples_test.py; registered here, where the Python is found).
 # - fuzz_irc_line (with LATTICE_FUZZ): libFuzzer target for the line parser.
@@ -112,6 +115,16 @@ elseif(TARGET lattice-kernel AND TARGET lattice-ctl)
       echo_and_labels
       bouncer_chathistory
       tags_across_nodes)
+  # The conformance selection against InspIRCd and lattice-irc (standard library only; exit
+  # status 77 when InspIRCd is not installed). InspIRCd completes a registration on its
+  # one-second timer, so its half takes about two minutes.
+  add_test(NAME irc_conformance
+           COMMAND ${_irc_python} ${LATTICE_IRC_TESTS}/integration/irc_conformance_test.py
+                   --kernel $<TARGET_FILE:lattice-kernel>
+                   --ctl $<TARGET_FILE:lattice-ctl>
+                   --irc $<TARGET_FILE:lattice-irc>)
+  set_tests_properties(irc_conformance PROPERTIES LABELS integration TIMEOUT 600
+                       SKIP_RETURN_CODE 77)
   # What a newcomer meets first (tests/integration/readme_examples_test.py): every
   # lattice-ctl line of the README as written, `store sync --wait` without peers, and a
   # kernel whose peer port is taken.

@@ -7,7 +7,7 @@
 namespace lattice::irc {
 namespace {
 
-constexpr std::array<std::pair<Capability, std::string_view>, 8> kNames = {{
+constexpr std::array<std::pair<Capability, std::string_view>, 9> kNames = {{
     {kCapServerTime, "server-time"},
     {kCapMessageTags, "message-tags"},
     {kCapEchoMessage, "echo-message"},
@@ -16,6 +16,7 @@ constexpr std::array<std::pair<Capability, std::string_view>, 8> kNames = {{
     {kCapChatHistory, "draft/chathistory"},
     {kCapMultiPrefix, "multi-prefix"},
     {kCapUserhostInNames, "userhost-in-names"},
+    {kCapAwayNotify, "away-notify"},
 }};
 
 }  // namespace

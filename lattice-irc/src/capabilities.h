@@ -21,12 +21,15 @@ enum Capability : uint32_t {
   kCapMultiPrefix = 1u << 12,
   // nick!user@host in NAMES (353).
   kCapUserhostInNames = 1u << 13,
+  // AWAY from the users sharing a channel when they go away or come back, and after the
+  // JOIN of a user who is away.
+  kCapAwayNotify = 1u << 14,
 };
 using CapSet = uint32_t;
 
 inline constexpr CapSet kAllCaps = kCapServerTime | kCapMessageTags | kCapEchoMessage | kCapBatch |
                                    kCapLabeledResponse | kCapChatHistory | kCapMultiPrefix |
-                                   kCapUserhostInNames;
+                                   kCapUserhostInNames | kCapAwayNotify;
 
 // "server-time message-tags echo-message batch": the CAP LS / LIST payload.
 std::string CapNames(CapSet caps);

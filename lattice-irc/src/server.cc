@@ -1,6 +1,7 @@
 // IrcServer: connections, registration, command dispatch and timers (see server.h).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <ctime>
@@ -94,20 +95,22 @@ void IrcServer::Notice(LocalClient& client, const std::string& text) {
   Send(client, Render(m, true));
 }
 
-void IrcServer::Broadcast(Channel& channel, Outgoing& message, ClientId except) {
+void IrcServer::Broadcast(Channel& channel, Outgoing& message, ClientId except,
+                          CapSet required) {
   for (ClientId id : channel.members) {
     if (id == except) continue;
     LocalClient* member = FindClient(id);
-    if (member == nullptr) continue;
+    if (member == nullptr || (member->caps & required) != required) continue;
     auto it = member->channels.find(channel.name);
     if (it == member->channels.end() || it->second.joining) continue;
     Send(*member, message);
   }
 }
 
-void IrcServer::BroadcastToPeers(LocalClient& client, Outgoing& message, bool include_self) {
+void IrcServer::BroadcastToPeers(LocalClient& client, Outgoing& message, bool include_self,
+                                 CapSet required) {
   std::unordered_set<ClientId> sent;
-  if (include_self) {
+  if (include_self && (client.caps & required) == required) {
     Send(client, message);
   }
   sent.insert(client.id);
@@ -118,7 +121,7 @@ void IrcServer::BroadcastToPeers(LocalClient& client, Outgoing& message, bool in
     for (ClientId id : channel->second.members) {
       if (!sent.insert(id).second) continue;
       LocalClient* peer = FindClient(id);
-      if (peer == nullptr) continue;
+      if (peer == nullptr || (peer->caps & required) != required) continue;
       auto it = peer->channels.find(key);
       if (it == peer->channels.end() || it->second.joining) continue;
       Send(*peer, message);
@@ -154,6 +157,7 @@ void IrcServer::OnDisconnect(ClientId id, std::string_view reason) {
     Outgoing quit = Event(client->Prefix(), "QUIT", {std::string(reason)});
     BroadcastToPeers(*client, quit, /*include_self=*/false);
     AnnounceQuit(*client, reason);
+    --registered_clients_;
   }
   std::vector<std::string> keys;
   for (const auto& [key, membership] : client->channels) keys.push_back(key);
@@ -334,10 +338,7 @@ void IrcServer::Dispatch(LocalClient& client, const Message& m, int64_t now_ms) 
     Numeric(client, kRplTime, {options_.server_name, FormatServerTime(NowWallMs())});
     return;
   }
-  if (cmd == "LUSERS") {
-    Numeric(client, 251, {fmt::format("There are {} users on this gateway", nicks_.size())});
-    return;
-  }
+  if (cmd == "LUSERS") return HandleLusers(client);
   Numeric(client, kErrUnknownCommand, {cmd, "Unknown command"});
 }
 
@@ -496,6 +497,8 @@ void IrcServer::MaybeCompleteRegistration(LocalClient& client) {
 }
 
 void IrcServer::SendWelcome(LocalClient& client) {
+  ++registered_clients_;
+  max_local_users_ = std::max(max_local_users_, registered_clients_);
   AnnounceUser(client);
   Numeric(
       client, kRplWelcome,

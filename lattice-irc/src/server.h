@@ -198,7 +198,13 @@ class IrcServer {
   std::string TopicSetter(const v1::Topic& topic);
   void EnsurePresent(Channel& channel, ExternalUser& user, int64_t now_ms);
   void SendDelivery(LocalClient& client, const Delivery& delivery, std::vector<Outgoing>* rendered);
-  std::vector<Outgoing> RenderDelivery(const Delivery& delivery, const std::string& batch);
+  // A stored reaction is a TAGMSG with +draft/react and +draft/reply for `tags_client`s
+  // (message-tags), an ACTION "reacted with ..." for the others.
+  std::vector<Outgoing> RenderDelivery(const Delivery& delivery, const std::string& batch,
+                                       bool tags_client);
+  // A private PRIVMSG, NOTICE or TAGMSG to its recipient: never under the recipient's label,
+  // even when it is the sender itself (only the echo answers the sender's command).
+  void SendToRecipient(LocalClient& recipient, Outgoing& message);
   // A stored message of `channel` shown to `client` as history (inside `batch`, if any), and
   // the end of that batch: for history on JOIN and for CHATHISTORY alike.
   void SendStored(LocalClient& client, const v1::ChatMessage& message, const std::string& channel,
@@ -237,10 +243,15 @@ class IrcServer {
 
   // ---- server_queries.cc ----
   void HandleWho(LocalClient& client, const Message& message);
+  // Whether a WHO glob of `asker` lists `other`: not invisible (+i), or sharing a channel.
+  bool VisibleTo(const LocalClient& asker, const LocalClient& other) const;
   void HandleWhois(LocalClient& client, const Message& message);
   void HandleAway(LocalClient& client, const Message& message);
   void HandleIson(LocalClient& client, const Message& message);
   void HandleUserhost(LocalClient& client, const Message& message);
+  // 251-255, 265 and 266: this gateway is the one server; its registered clients are the
+  // local users, and with the users other gateways announce, the global ones.
+  void HandleLusers(LocalClient& client);
 
   // ---- server_modes.cc (channel_modes.h says which modes are kept where) ----
   void HandleMode(LocalClient& client, const Message& message);
@@ -277,6 +288,11 @@ class IrcServer {
   void ShowPresenceChange(const PresenceChange& change);
   // Users other gateways announce in `channel` are shown in it (a client is joining).
   void ShowPresentMembers(Channel& channel);
+  // The channels that show `user` as a member here.
+  std::vector<Channel*> ChannelsShowing(ExternalUser& user);
+  // `line` once to each fully joined local member of `channels` with every capability in
+  // `required`.
+  void SendToMembers(const std::vector<Channel*>& channels, Outgoing& line, CapSet required);
   // Whether `user`'s gateway announces it in the channel `key`: it is not idle-parted.
   bool AnnouncedIn(const ExternalUser& user, const std::string& key) const;
 
@@ -288,10 +304,16 @@ class IrcServer {
   // A message from `source` (a hostmask) made now, with @time for server-time clients.
   Outgoing Event(const std::string& source, std::string command, std::vector<std::string> params,
                  bool trailing = true);
-  // Sends `message` to every fully joined local member of `channel`, except `except`.
-  void Broadcast(Channel& channel, Outgoing& message, ClientId except = 0);
-  // Sends to `client` and every client sharing a channel with it, once each.
-  void BroadcastToPeers(LocalClient& client, Outgoing& message, bool include_self);
+  // Sends `message` to every fully joined local member of `channel`, except `except`, that
+  // has negotiated every capability in `required`.
+  void Broadcast(Channel& channel, Outgoing& message, ClientId except = 0, CapSet required = 0);
+  // Sends to `client` and every client sharing a channel with it, once each; to those with
+  // every capability in `required`.
+  void BroadcastToPeers(LocalClient& client, Outgoing& message, bool include_self,
+                        CapSet required = 0);
+  // AWAY (with the away text, or none when back) to the away-notify clients sharing a
+  // channel with `client`.
+  void NotifyAway(LocalClient& client);
   void Notice(LocalClient& client, const std::string& text);
   // An IRCv3 standard reply: ":<server> FAIL|WARN|NOTE <command> <code> :<description>".
   void StandardReply(LocalClient& client, const std::string& type, const std::string& command,
@@ -327,6 +349,10 @@ class IrcServer {
 
   PresencePublisher* presence_ = nullptr;
   PresenceRoster roster_;
+  // For LUSERS: registered clients now and the most at once; the most users known at once.
+  size_t registered_clients_ = 0;
+  size_t max_local_users_ = 0;
+  size_t max_global_users_ = 0;
   int64_t last_presence_renewal_ms_ = 0;
 };
 

@@ -145,6 +145,10 @@ void IrcServer::CompleteJoin(ClientId id, const std::string& key, ChannelSnapsho
   AnnounceMembership(*client, key);
   Outgoing join = Event(client->Prefix(), "JOIN", {channel.name}, /*trailing=*/false);
   Broadcast(channel, join);
+  if (!client->away.empty()) {
+    Outgoing away = Event(client->Prefix(), "AWAY", {client->away});
+    Broadcast(channel, away, id, kCapAwayNotify);
+  }
   SendTopic(*client, channel, /*on_join=*/true);
   SendNames(*client, channel);
   if (snapshot.status.ok()) {
@@ -192,7 +196,8 @@ void IrcServer::SendStored(LocalClient& client, const v1::ChatMessage& message,
   ClientId sender = 0;
   ExternalUser* external = nullptr;
   delivery.source = SourceOf(message, /*consume=*/false, &sender, &delivery.notice, &external);
-  for (auto& line : RenderDelivery(delivery, batch)) Send(client, line);
+  bool tags_client = (client.caps & kCapMessageTags) != 0;
+  for (auto& line : RenderDelivery(delivery, batch, tags_client)) Send(client, line);
 }
 
 void IrcServer::EndBatch(LocalClient& client, const std::string& batch) {

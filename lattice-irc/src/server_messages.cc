@@ -107,7 +107,7 @@ void IrcServer::HandleMessage(LocalClient& client, const Message& m, bool notice
       out.params = {peer->nick, text};
       Outgoing message(std::move(out), true, NowWallMs(), EphemeralMsgid(), "",
                        ClientOnlyTags(m));
-      Send(*peer, message);
+      SendToRecipient(*peer, message);
       if ((client.caps & kCapEchoMessage) != 0) Send(client, message);
       if (!notice && !peer->away.empty()) Numeric(client, kRplAway, {peer->nick, peer->away});
       continue;
@@ -239,7 +239,7 @@ void IrcServer::HandleTagMsg(LocalClient& client, const Message& m) {
   out.params = {peer->nick};
   Outgoing message(std::move(out), false, NowWallMs(), EphemeralMsgid(), "",
                      ClientOnlyTags(m));
-  if ((peer->caps & kCapMessageTags) != 0) Send(*peer, message);
+  if ((peer->caps & kCapMessageTags) != 0) SendToRecipient(*peer, message);
   if ((client.caps & kCapEchoMessage) != 0 && (client.caps & kCapMessageTags) != 0) {
     Send(client, message);
   }
@@ -435,6 +435,10 @@ void IrcServer::EnsurePresent(Channel& channel, ExternalUser& user, int64_t now_
   if (!inserted) return;
   Outgoing join = Event(user.Prefix(), "JOIN", {channel.name}, /*trailing=*/false);
   Broadcast(channel, join);
+  if (!user.away.empty()) {
+    Outgoing away = Event(user.Prefix(), "AWAY", {user.away});
+    Broadcast(channel, away, 0, kCapAwayNotify);
+  }
 }
 
 namespace {
@@ -510,7 +514,7 @@ void IrcServer::DeliverTopicEvent(const v1::ChatMessage& message, const std::str
 }
 
 std::vector<Outgoing> IrcServer::RenderDelivery(const Delivery& delivery,
-                                                const std::string& batch) {
+                                                const std::string& batch, bool tags_client) {
   const v1::ChatMessage& message = delivery.message;
   std::string command = delivery.notice ? "NOTICE" : "PRIVMSG";
   std::string text = message.text();
@@ -521,6 +525,16 @@ std::vector<Outgoing> IrcServer::RenderDelivery(const Delivery& delivery,
   } else if (message.kind() == "react") {
     client_tags.push_back({"+draft/reply", message.ref()});
     client_tags.push_back({"+draft/react", message.text()});
+    if (tags_client) {
+      Message m;
+      m.prefix = delivery.source;
+      m.command = "TAGMSG";
+      m.params = {delivery.channel};
+      std::vector<Outgoing> out;
+      out.emplace_back(std::move(m), false, message.hlc().wall_ms(), message.hash(), batch,
+                       std::move(client_tags));
+      return out;
+    }
     text = "reacted with " + message.text();
     action = true;
   }
@@ -549,10 +563,22 @@ std::vector<Outgoing> IrcServer::RenderDelivery(const Delivery& delivery,
 
 void IrcServer::SendDelivery(LocalClient& client, const Delivery& delivery,
                              std::vector<Outgoing>* rendered) {
+  bool tags_client = (client.caps & kCapMessageTags) != 0;
+  if (delivery.message.kind() == "react") {
+    // Rendered for each client (TAGMSG or ACTION); reactions are few.
+    for (auto& line : RenderDelivery(delivery, "", tags_client)) Send(client, line);
+    return;
+  }
   std::vector<Outgoing> local;
   if (rendered == nullptr) rendered = &local;
-  if (rendered->empty()) *rendered = RenderDelivery(delivery, "");
+  if (rendered->empty()) *rendered = RenderDelivery(delivery, "", tags_client);
   for (auto& line : *rendered) Send(client, line);
+}
+
+void IrcServer::SendToRecipient(LocalClient& recipient, Outgoing& message) {
+  uint64_t label = std::exchange(recipient.current_label, 0);
+  Send(recipient, message);
+  recipient.current_label = label;
 }
 
 }  // namespace lattice::irc

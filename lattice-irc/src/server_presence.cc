@@ -96,10 +96,7 @@ void IrcServer::ShowPresenceChange(const PresenceChange& change) {
     }
     case PresenceChange::Kind::kQuit:
     case PresenceChange::Kind::kNick: {
-      std::vector<Channel*> shared;
-      for (auto& [key, channel] : channels_) {
-        if (channel.remote.count(&user) != 0) shared.push_back(&channel);
-      }
+      std::vector<Channel*> shared = ChannelsShowing(user);
       ExternalUser* renamed = nullptr;
       if (change.kind == PresenceChange::Kind::kNick) {
         renamed = &directory_.Resolve(change.node, change.text);
@@ -113,23 +110,41 @@ void IrcServer::ShowPresenceChange(const PresenceChange& change) {
         channel->remote.erase(&user);
         if (renamed != nullptr) channel->remote[renamed] = seen;
       }
-      // Once to each client sharing a channel with the user.
-      std::unordered_set<ClientId> sent;
-      for (Channel* channel : shared) {
-        for (ClientId id : channel->members) {
-          if (!sent.insert(id).second) continue;
-          LocalClient* client = FindClient(id);
-          if (client == nullptr) continue;
-          auto membership = client->channels.find(channel->name);
-          if (membership == client->channels.end() || membership->second.joining) continue;
-          Send(*client, line);
-        }
-      }
+      SendToMembers(shared, line, 0);
       return;
     }
-    case PresenceChange::Kind::kAway:
+    case PresenceChange::Kind::kAway: {
+      if (user.away == change.text) return;
       user.away = change.text;
+      std::vector<std::string> params;
+      if (!user.away.empty()) params.push_back(user.away);
+      Outgoing away = Event(user.Prefix(), "AWAY", std::move(params));
+      SendToMembers(ChannelsShowing(user), away, kCapAwayNotify);
       return;
+    }
+  }
+}
+
+std::vector<IrcServer::Channel*> IrcServer::ChannelsShowing(ExternalUser& user) {
+  std::vector<Channel*> shown;
+  for (auto& [key, channel] : channels_) {
+    if (channel.remote.count(&user) != 0) shown.push_back(&channel);
+  }
+  return shown;
+}
+
+void IrcServer::SendToMembers(const std::vector<Channel*>& channels, Outgoing& line,
+                              CapSet required) {
+  std::unordered_set<ClientId> sent;
+  for (Channel* channel : channels) {
+    for (ClientId id : channel->members) {
+      if (!sent.insert(id).second) continue;
+      LocalClient* client = FindClient(id);
+      if (client == nullptr || (client->caps & required) != required) continue;
+      auto membership = client->channels.find(channel->name);
+      if (membership == client->channels.end() || membership->second.joining) continue;
+      Send(*client, line);
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "casemap.h"
+#include "channel_modes.h"
 #include "limits.h"
 #include "numerics.h"
 #include "server_state.h"
@@ -47,10 +48,30 @@ void IrcServer::HandleWho(LocalClient& client, const Message& m) {
     reply_local("*", *who, "");
   } else if (ExternalUser* external = directory_.FindByNick(mask)) {
     reply_external("*", *external);
+  } else if (mask == "0" || mask.find_first_of("*?") != std::string::npos) {
+    // A glob over nicks or hostmasks ("0" is "*"): the local users it matches that the asker
+    // may see, as on any IRC server (user mode +i hides a user from those sharing no channel
+    // with it). Users of other nodes are listed by channel or by nick only.
+    std::string glob = mask == "0" ? "*" : mask;
+    for (const auto& [id, other] : clients_) {
+      if (!other->registration.registered() || !VisibleTo(client, *other)) continue;
+      if (BanMaskMatches(glob, other->nick) || BanMaskMatches(glob, other->Prefix())) {
+        reply_local("*", *other, "");
+      }
+    }
   }
-  // Masks that would list everyone ("*", "0", globs) answer with nothing: this gateway
-  // does not enumerate its users.
   Numeric(client, kRplEndOfWho, {mask, "End of /WHO list."});
+}
+
+bool IrcServer::VisibleTo(const LocalClient& asker, const LocalClient& other) const {
+  if (&asker == &other || other.modes.find('i') == std::string::npos) return true;
+  for (const auto& [key, membership] : other.channels) {
+    auto shared = asker.channels.find(key);
+    if (!membership.joining && shared != asker.channels.end() && !shared->second.joining) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void IrcServer::HandleWhois(LocalClient& client, const Message& m) {
@@ -113,11 +134,20 @@ void IrcServer::HandleAway(LocalClient& client, const Message& m) {
     client.away.clear();
     AnnounceUser(client);
     Numeric(client, kRplUnaway, {"You are no longer marked as being away"});
+    NotifyAway(client);
     return;
   }
   client.away = std::string(TruncateUtf8(m.params[0], limits::kMaxAwayBytes));
   AnnounceUser(client);
   Numeric(client, kRplNowAway, {"You have been marked as being away"});
+  NotifyAway(client);
+}
+
+void IrcServer::NotifyAway(LocalClient& client) {
+  std::vector<std::string> params;
+  if (!client.away.empty()) params.push_back(client.away);
+  Outgoing away = Event(client.Prefix(), "AWAY", std::move(params));
+  BroadcastToPeers(client, away, /*include_self=*/false, kCapAwayNotify);
 }
 
 void IrcServer::HandleIson(LocalClient& client, const Message& m) {
@@ -163,6 +193,26 @@ void IrcServer::HandleUserhost(LocalClient& client, const Message& m) {
         fmt::format("{}={}{}@{}", who->nick, who->away.empty() ? '+' : '-', who->user, who->host);
   }
   Numeric(client, kRplUserhost, {reply});
+}
+
+void IrcServer::HandleLusers(LocalClient& client) {
+  size_t local = registered_clients_;
+  size_t global = local + roster_.session_count();
+  max_global_users_ = std::max(max_global_users_, global);
+  Numeric(client, kRplLuserClient,
+          {fmt::format("There are {} users and 0 invisible on 1 servers", global)});
+  if (clients_.size() > local) {
+    Numeric(client, kRplLuserUnknown,
+            {std::to_string(clients_.size() - local), "unknown connection(s)"});
+  }
+  Numeric(client, kRplLuserChannels, {std::to_string(channels_.size()), "channels formed"});
+  Numeric(client, kRplLuserMe, {fmt::format("I have {} clients and 0 servers", local)});
+  Numeric(client, kRplLocalUsers,
+          {std::to_string(local), std::to_string(max_local_users_),
+           fmt::format("Current local users {}, max {}", local, max_local_users_)});
+  Numeric(client, kRplGlobalUsers,
+          {std::to_string(global), std::to_string(max_global_users_),
+           fmt::format("Current global users {}, max {}", global, max_global_users_)});
 }
 
 }  // namespace lattice::irc

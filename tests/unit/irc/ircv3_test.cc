@@ -239,6 +239,34 @@ TEST_F(Ircv3Test, EchoedChannelMessageHasTheStoredMsgidAndTime) {
 
 // ---- labeled-response --------------------------------------------------------------------------
 
+TEST_F(Ircv3Test, AwayNotifyTellsChannelPeersWithTheCapability) {
+  ClientId alice = Connect("alice", "away-notify");
+  ClientId bob = Connect("bob");
+  ClientId carol = Connect("carol");
+  Join(alice, "#c");
+  Join(bob, "#c");
+  Join(carol, "#c");
+  Take(alice);
+  Take(carol);
+  Line(bob, "AWAY :lunch");
+  EXPECT_EQ(Take(alice), std::vector<std::string>{":bob!bob@5e1f5e1f.lattice AWAY :lunch"});
+  Line(bob, "AWAY");
+  EXPECT_EQ(Take(alice), std::vector<std::string>{":bob!bob@5e1f5e1f.lattice AWAY"});
+  EXPECT_TRUE(Take(carol).empty());
+  Take(bob);
+
+  // An away user's JOIN is followed by its AWAY, for away-notify members only.
+  Line(carol, "AWAY :gone");
+  Take(alice);
+  Line(carol, "PART #c");
+  Take(alice);
+  Take(bob);
+  Join(carol, "#c");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":carol!carol@5e1f5e1f.lattice JOIN #c",
+                                                   ":carol!carol@5e1f5e1f.lattice AWAY :gone"}));
+  EXPECT_EQ(Take(bob), std::vector<std::string>{":carol!carol@5e1f5e1f.lattice JOIN #c"});
+}
+
 TEST_F(Ircv3Test, LabeledPingGetsALabeledPong) {
   ClientId alice = Connect("alice", "labeled-response batch");
   Line(alice, "@label=abc PING :x");
@@ -282,6 +310,35 @@ TEST_F(Ircv3Test, LabeledJoinRepliesInALabeledResponseBatchWhenTheKernelAnswers)
   EXPECT_EQ(lines[4], ":irc.test BATCH -L1");
   // Bob sees the JOIN untagged.
   EXPECT_EQ(Take(bob), (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice JOIN #c"}));
+}
+
+TEST_F(Ircv3Test, ALabelledMessageToOneselfLabelsOnlyTheEcho) {
+  ClientId alice = Connect("alice", "labeled-response batch echo-message");
+  Line(alice, "@label=s1 PRIVMSG alice :hi");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{
+                             ":alice!alice@5e1f5e1f.lattice PRIVMSG alice :hi",
+                             "@label=s1 :alice!alice@5e1f5e1f.lattice PRIVMSG alice :hi"}));
+}
+
+TEST_F(Ircv3Test, AReactionIsATagmsgForMessageTagsClientsAndAnActionForOthers) {
+  ClientId alice = Connect("alice", "message-tags echo-message");
+  ClientId bob = Connect("bob", "message-tags");
+  ClientId carol = Connect("carol");
+  Join(alice, "#c");
+  Join(bob, "#c");
+  Join(carol, "#c");
+  Take(alice), Take(bob), Take(carol);
+  Line(alice, "@+draft/reply=" + kHashA + ";+draft/react=+1 TAGMSG #c");
+  ASSERT_EQ(backend_.writes.size(), 1u);
+  EXPECT_EQ(backend_.writes[0].kind, "react");
+  backend_.AnswerWrite("h1");
+  std::string tagged = "@msgid=h1;+draft/reply=" + kHashA +
+                       ";+draft/react=+1 :alice!alice@5e1f5e1f.lattice TAGMSG #c";
+  EXPECT_EQ(Take(alice), std::vector<std::string>{tagged});
+  EXPECT_EQ(Take(bob), std::vector<std::string>{tagged});
+  EXPECT_EQ(Take(carol), std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c "
+                                                  ":\x01"
+                                                  "ACTION reacted with +1\x01"});
 }
 
 TEST_F(Ircv3Test, LabeledChannelMessageLabelsItsEchoOrIsAcked) {

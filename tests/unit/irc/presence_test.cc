@@ -273,6 +273,27 @@ TEST_F(PresenceServerTest, RemoteUsersJoinRenamePartAndQuit) {
             Strings{":dave2!dave2@b5b6b7b8.lattice QUIT :Connection lost"});
 }
 
+TEST_F(PresenceServerTest, RemoteAwayReachesAwayNotifyMembers) {
+  ClientId bob = Connect("bob");
+  ClientId erin = next_id_++;
+  server_->OnConnect(erin, now_ms_);
+  Line(erin, "CAP REQ :away-notify");
+  Line(erin, "NICK erin");
+  Line(erin, "USER erin 0 * :erin");
+  Line(erin, "CAP END");
+  Join(bob, "#general");
+  Join(erin, "#general");
+  Presence("irc/gw/4", UserValue("dave"));
+  Presence("irc/gw/4/#general", ChannelValue("#general"));
+  transport_.Take(bob);
+  transport_.Take(erin);
+  Presence("irc/gw/4", UserValue("dave", "lunch"));
+  EXPECT_EQ(transport_.Take(erin), Strings{":dave!dave@b5b6b7b8.lattice AWAY :lunch"});
+  EXPECT_TRUE(transport_.Take(bob).empty());
+  Presence("irc/gw/4", UserValue("dave"));
+  EXPECT_EQ(transport_.Take(erin), Strings{":dave!dave@b5b6b7b8.lattice AWAY"});
+}
+
 TEST_F(PresenceServerTest, AJoiningClientSeesAnnouncedUsersInNames) {
   Presence("irc/gw/4", UserValue("dave"));
   Presence("irc/gw/4/#quiet", ChannelValue("#quiet"));

@@ -132,6 +132,22 @@ TEST_F(ServerTest, RegistrationSends001To005ThenNoMotd) {
   EXPECT_TRUE(chantypes);
 }
 
+TEST_F(ServerTest, LusersCountsRegisteredClientsAndTheMost) {
+  ClientId alice = Connect("alice");
+  ClientId bob = Connect("bob");
+  Open();  // not registered: an unknown connection
+  server_->OnDisconnect(bob, "Quit: bye");
+  Line(alice, "LUSERS");
+  EXPECT_EQ(Take(alice),
+            (std::vector<std::string>{
+                ":irc.test 251 alice :There are 1 users and 0 invisible on 1 servers",
+                ":irc.test 253 alice 1 :unknown connection(s)",
+                ":irc.test 254 alice 0 :channels formed",
+                ":irc.test 255 alice :I have 1 clients and 0 servers",
+                ":irc.test 265 alice 1 2 :Current local users 1, max 2",
+                ":irc.test 266 alice 1 1 :Current global users 1, max 1"}));
+}
+
 TEST_F(ServerTest, MotdWhenConfigured) {
   ServerOptions options;
   options.motd = {"Welcome to the mesh"};
@@ -197,7 +213,8 @@ TEST_F(ServerTest, CapNegotiationHoldsRegistrationUntilCapEnd) {
   Line(id, "CAP LS 302");
   EXPECT_EQ(Take(id), (std::vector<std::string>{
                           ":irc.test CAP * LS :server-time message-tags echo-message batch "
-                          "labeled-response draft/chathistory multi-prefix userhost-in-names"}));
+                          "labeled-response draft/chathistory multi-prefix userhost-in-names "
+                          "away-notify"}));
   Line(id, "NICK alice");
   Line(id, "USER alice 0 * :A");
   EXPECT_TRUE(Take(id).empty());
@@ -934,6 +951,40 @@ TEST_F(ServerTest, ModeWhoAwayIson) {
                              ":irc.test 315 alice #c :End of /WHO list."}));
   Line(alice, "ISON bob nobody ALICE");
   EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test 303 alice :bob alice"}));
+}
+
+TEST_F(ServerTest, WhoGlobListsTheUsersTheAskerMaySee) {
+  ClientId alice = Connect("alice");
+  Connect("bob");
+  ClientId carol = Connect("carol");
+  ClientId dave = Connect("dave");
+  Line(carol, "MODE carol +i");
+  Line(dave, "MODE dave +i");
+  Join(alice, "#c");
+  Join(dave, "#c");
+  Take(alice);
+  // The nick (fifth parameter) of each 352 and the mask of the 315.
+  auto listed = [&](const std::string& mask) {
+    Line(alice, "WHO " + mask);
+    std::vector<std::string> nicks;
+    for (const auto& line : Take(alice)) {
+      std::vector<std::string> words;
+      for (size_t at = 0; at < line.size();) {
+        size_t end = std::min(line.find(' ', at), line.size());
+        words.push_back(line.substr(at, end - at));
+        at = end + 1;
+      }
+      nicks.push_back(words[1] == "352" ? words[7] : words[1] + " " + words[3]);
+    }
+    std::sort(nicks.begin(), nicks.end());
+    return nicks;
+  };
+  // carol is invisible and shares no channel with alice; dave is invisible but shares #c.
+  EXPECT_EQ(listed("*"), (std::vector<std::string>{"315 *", "alice", "bob", "dave"}));
+  EXPECT_EQ(listed("0"), (std::vector<std::string>{"315 0", "alice", "bob", "dave"}));
+  EXPECT_EQ(listed("B?B"), (std::vector<std::string>{"315 B?B", "bob"}));
+  EXPECT_EQ(listed("*!carol@*"), (std::vector<std::string>{"315 *!carol@*"}));
+  EXPECT_EQ(listed("*!dave@*"), (std::vector<std::string>{"315 *!dave@*", "dave"}));
 }
 
 // ---- Timers
