@@ -147,6 +147,8 @@ def check_unit(deploy, binary, work):
                 "ConfigurationDirectory": "lattice", "KillMode": "mixed"}
     for key, value in expected.items():
         check(last(unit, "Service", key) == value, f"[Service] {key}={value}")
+    check(last(unit, "Service", "ExecStartPost") == "+/bin/chmod 0640 /run/lattice/admin.cookie",
+          "once ready, the group may read the admin cookie (ExecStartPost=+/bin/chmod 0640)")
     check(last(unit, "Service", "WatchdogSec") not in (None, "", "0", "infinity"),
           "[Service] WatchdogSec is set (the kernel feeds it)")
     check(last(unit, "Service", "MemoryMax") not in (None, "", "infinity"),
@@ -181,6 +183,8 @@ def check_template(deploy, binary, kernel_unit, work):
           last(unit, "Service", "SupplementaryGroups") == "lattice",
           f"{TEMPLATE} runs as a user of its own, in group lattice for the socket")
     check(last(unit, "Unit", "PartOf") == UNIT, f"{TEMPLATE} is PartOf={UNIT}")
+    check(last(unit, "Service", "InaccessiblePaths") == "-/run/lattice/admin.cookie",
+          f"{TEMPLATE} hides the admin cookie, which group lattice may read")
     for key in ("ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevices", "NoNewPrivileges",
                 "RestrictAddressFamilies", "SystemCallFilter", "CapabilityBoundingSet",
                 "MemoryDenyWriteExecute", "RestrictNamespaces"):
@@ -233,6 +237,8 @@ def check_web_unit(deploy, binary, kernel_unit, work):
           last(unit, "Service", "SupplementaryGroups") == "lattice",
           f"{WEB_UNIT} runs as a user of its own, in group lattice for the socket")
     check(last(unit, "Unit", "PartOf") == UNIT, f"{WEB_UNIT} is PartOf={UNIT}")
+    check(last(unit, "Service", "InaccessiblePaths") == "-/run/lattice/admin.cookie",
+          f"{WEB_UNIT} hides the admin cookie, which group lattice may read")
     for key in ("ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevices", "NoNewPrivileges",
                 "RestrictAddressFamilies", "SystemCallFilter", "CapabilityBoundingSet",
                 "MemoryDenyWriteExecute", "RestrictNamespaces"):
