@@ -13,6 +13,9 @@ packages=(
   systemd python3 python3-irc python3-jsonschema curl irssi tmux rsync vim-tiny fio dbench
   chromium
   python3-prometheus-client
+  # The package tests install the .deb in a Debian 12 tree and boot it (tests/package.cmake);
+  # dpkg-shlibdeps, which makes its Depends, is in dpkg-dev, part of build-essential.
+  debootstrap systemd-container
 )
 # The management page is bundled from npm packages at build time (lattice-web/page.cmake) and
 # tested in Debian's chromium with playwright-core. Debian's nodejs and npm only when the
