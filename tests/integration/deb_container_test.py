@@ -31,13 +31,16 @@ Usage: deb_container_test.py --install DEB_DIR ROOT
 
 import glob
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checklist import check, failures  # noqa: E402
+from deb_package_test import package_names  # noqa: E402
 
 SKIP = 77
 MIRROR = "http://deb.debian.org/debian"
@@ -47,15 +50,6 @@ BASE_PACKAGES = "systemd,systemd-sysv,dbus"
 WATCHDOG_S = 6
 SOCKET = "/run/lattice/kernel.sock"
 PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
-
-failures = []
-
-
-def check(ok, message):
-    print(("ok:   " if ok else "FAIL: ") + message, flush=True)
-    if not ok:
-        failures.append(message)
-    return ok
 
 
 def run(argv, timeout=120, check_rc=False, **kwargs):
@@ -82,11 +76,6 @@ def in_tree(root, argv, timeout=600, binds=()):
     return run(nspawn + argv, timeout=timeout)
 
 
-def package_names(depends):
-    """The first alternative of each dependency, without its version."""
-    return [re.split(r"[\s(|]", d.strip(), maxsplit=1)[0] for d in depends.split(",") if d.strip()]
-
-
 def make_cache(cache, deb):
     """debootstrap, then the package's dependencies, so later runs install offline."""
     os.makedirs(cache, exist_ok=True)
@@ -111,11 +100,6 @@ def make_cache(cache, deb):
         print(f"made {cache}/bookworm.tar in {time.monotonic() - start:.0f} s", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def stat_of(root, path):
-    proc = run(["stat", "-c", "%a %U %G %F", root + path])
-    return proc.stdout.strip() if proc.returncode == 0 else "missing"
 
 
 def owner_names(root, path):

@@ -24,6 +24,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checklist import check, failures  # noqa: E402
+
 SKIP = 77
 BINARIES = ["lattice-kernel", "lattice-ctl", "lattice-irc", "lattice-web", "lattice-fuse"]
 UNITS = ["lattice-kernel.service", "lattice-irc@.service", "lattice-web.service"]
@@ -32,15 +35,6 @@ PAGE = ["index.html", "assets/app.js", "assets/app.css", "assets/favicon.svg"]
 RUNTIME_LIBRARIES = ["libc6", "libstdc++6", "libsystemd0", "libsodium", "libleveldb",
                      "libgrpc++", "libprotobuf", "libfuse3", "libre2"]
 SCRIPTS = ["postinst", "prerm", "postrm"]
-
-failures = []
-
-
-def check(ok, message):
-    print(("ok:   " if ok else "FAIL: ") + message)
-    if not ok:
-        failures.append(message)
-    return ok
 
 
 def output(argv):

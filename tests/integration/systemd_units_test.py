@@ -44,20 +44,14 @@ import tempfile
 import time
 import tomllib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checklist import check, failures  # noqa: E402
+
 SKIP = 77
 UNIT = "lattice-kernel.service"
 INSTALLED_BINARY = "/usr/local/bin/lattice-kernel"
 # systemd-analyze security reports exposure as 0.0-10.0; --threshold takes tenths of that.
 MAX_EXPOSURE_TENTHS = 25
-
-failures = []
-
-
-def check(ok, message):
-    print(("ok:   " if ok else "FAIL: ") + message)
-    if not ok:
-        failures.append(message)
-    return ok
 
 
 def run(argv):
