@@ -10,3 +10,9 @@ def check(ok, message):
     if not ok:
         failures.append(message)
     return ok
+
+
+def verdict():
+    """Prints how the checks went; returns the script's exit status (1 if any failed)."""
+    print(f"{len(failures)} failure(s)" if failures else "all checks passed")
+    return 1 if failures else 0

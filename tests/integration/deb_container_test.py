@@ -39,7 +39,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checklist import check, failures  # noqa: E402
+from checklist import check, failures, verdict  # noqa: E402
 from deb_package_test import package_names  # noqa: E402
 
 SKIP = 77
@@ -440,7 +440,7 @@ def boot(root):
     if not os.path.exists(os.path.join(root, "usr/bin/lattice-kernel")):
         check(False, f"{root} holds the installed package (from deb_package_install)")
         return 1
-    c = Container(root, os.path.join(os.path.dirname(root), "console.log"))
+    c = Container(root, root + ".console.log")
     try:
         start = time.monotonic()
         state = c.wait_booted(time.monotonic() + 90)
@@ -459,7 +459,7 @@ def boot(root):
         c.stop()
     if failures:
         print("console:\n" + c.console()[-3000:])
-    return 1 if failures else 0
+    return 0
 
 
 def main():
@@ -471,10 +471,7 @@ def main():
     else:
         print(__doc__)
         return 2
-    if code == 0:
-        print(f"{len(failures)} failure(s)" if failures else "all checks passed")
-        code = 1 if failures else 0
-    return code
+    return verdict() if code == 0 else code
 
 
 if __name__ == "__main__":

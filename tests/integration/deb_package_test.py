@@ -25,7 +25,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checklist import check, failures  # noqa: E402
+from checklist import check, failures, verdict  # noqa: E402
 
 SKIP = 77
 BINARIES = ["lattice-kernel", "lattice-ctl", "lattice-irc", "lattice-web", "lattice-fuse"]
@@ -149,8 +149,7 @@ def main():
             check_control(deb, version)
             check_files(deb, source_dir, work)
             check_scripts(deb, work)
-    print(f"{len(failures)} failure(s)" if failures else "all checks passed")
-    return 1 if failures else 0
+    return verdict()
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ import time
 import tomllib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checklist import check, failures  # noqa: E402
+from checklist import check, failures, verdict  # noqa: E402
 
 SKIP = 77
 UNIT = "lattice-kernel.service"
@@ -508,8 +508,7 @@ def main():
             check_sysusers_and_tmpfiles(deploy, unit, work)
             check_example_config(deploy, exec_start)
 
-    print(f"{len(failures)} failure(s)" if failures else "all checks passed")
-    return 1 if failures else 0
+    return verdict()
 
 
 if __name__ == "__main__":
