@@ -35,7 +35,7 @@ set_tests_properties(deb_package_install PROPERTIES
 
 add_test(NAME deb_package_boot
          COMMAND Python3::Interpreter ${CMAKE_CURRENT_LIST_DIR}/integration/deb_container_test.py
-                 --boot ${_deb_root})
+                 --boot ${_deb_dir} ${_deb_root})
 set_tests_properties(deb_package_boot PROPERTIES
   LABELS "integration-no-sanitizer;package" TIMEOUT 400 SKIP_RETURN_CODE 77
   FIXTURES_REQUIRED lattice_deb_root RESOURCE_LOCK lattice_deb)

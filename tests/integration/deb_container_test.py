@@ -3,7 +3,7 @@
 (tests/package.cmake).
 
 Usage: deb_container_test.py --install DEB_DIR ROOT
-       deb_container_test.py --boot ROOT
+       deb_container_test.py --boot DEB_DIR ROOT
 
 --install: unpacks a Debian 12 tree into ROOT from the cache (CACHE/bookworm.tar; CACHE is
   $LATTICE_TEST_CACHE, default /var/cache/lattice-test), making the cache first when it is
@@ -20,9 +20,12 @@ Usage: deb_container_test.py --install DEB_DIR ROOT
   - the kernel keeps petting the watchdog (no restart over two intervals), and once stopped
     with SIGSTOP it is aborted and restarted by the watchdog;
   - lattice-irc@lobby.service takes its token from LoadCredential= and serves: a line sent by
-    an IRC client is in the chat store's history;
+    an IRC client is in the chat store's history; it cannot see the admin cookie;
+  - lattice-web.service serves the packaged management page;
   - `systemctl stop lattice-kernel` ends every daemon the kernel's ServiceManager started,
-    by the kernel's own hand (the stop succeeds without SIGKILL), and the PartOf= gateway.
+    by the kernel's own hand (the stop succeeds without SIGKILL), and the PartOf= gateway;
+  - the package installed again over itself restarts a running kernel, `apt-get remove`
+    stops it, and purge keeps the node's identity in /var/lib/lattice.
   The unit's watchdog is shortened with a drop-in (WatchdogSec=6s) so the test takes seconds,
   not minutes. A machine that cannot boot the container (no systemd-nspawn, not root, or
   systemd in the container never reaches `running`) makes the test skip (exit 77), printing
@@ -159,7 +162,7 @@ def install(deb_dir, root):
 class Container:
     """A booted systemd-nspawn container, entered with nsenter."""
 
-    def __init__(self, root, log_path):
+    def __init__(self, root, deb_dir, log_path):
         self.root = root
         self.log_path = log_path
         self.log = open(log_path, "w", encoding="utf-8")
@@ -167,7 +170,8 @@ class Container:
         # --keep-unit --register=no: the host's PID 1 is not systemd, so nspawn must neither
         # ask it for a scope nor register with machined. --private-network: only a loopback.
         self.argv = ["systemd-nspawn", "--keep-unit", "--register=no", "--private-network",
-                     "--boot", "-D", root, f"--machine={self.machine}"]
+                     "--boot", "-D", root, f"--machine={self.machine}",
+                     f"--bind-ro={deb_dir}:/mnt/package"]
         print("running: " + " ".join(self.argv), flush=True)
         self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
@@ -354,6 +358,55 @@ def check_irc(c):
         print(c.sh("journalctl -u lattice-irc@lobby --no-pager | tail -30").stdout)
 
 
+def http_get(c, path):
+    """A GET to lattice-web's default address, in bash (/dev/tcp); the whole response."""
+    request = ("exec 3<>/dev/tcp/127.0.0.1/8470 || exit 1; "
+               f"printf 'GET {path} HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3; "
+               "timeout 10 cat <&3")
+    return c.sh(request, timeout=20, shell="bash").stdout
+
+
+def check_web(c):
+    setup = (ctl("token create web --store lobby --rights read") +
+             " | sed -n 's/^token: //p' > /etc/lattice/credentials/lattice-web.token && "
+             "chmod 0600 /etc/lattice/credentials/lattice-web.token && "
+             "systemctl start lattice-web")
+    proc = c.sh(setup, timeout=60)
+    if not check(proc.returncode == 0, "a token in /etc/lattice/credentials and "
+                 f"`systemctl start lattice-web` ({proc.stderr.strip()})"):
+        return
+    page = poll(lambda: (lambda r: r if r.startswith("HTTP/1.1 200") else None)(
+        http_get(c, "/")), time.monotonic() + 30, interval=0.5)
+    check(page is not None and "assets/app.js" in page,
+          "lattice-web.service serves the packaged management page on 127.0.0.1:8470")
+    script = http_get(c, "/assets/app.js")
+    check(script.startswith("HTTP/1.1 200"), "and its script (/usr/share/lattice/web/assets)")
+    if page is None:
+        print(c.sh("journalctl -u lattice-web --no-pager | tail -30").stdout)
+
+
+def check_upgrade_and_removal(c):
+    """dpkg -i of the package over itself restarts a running kernel (postinst), apt-get
+    remove stops it (prerm), and purge keeps the node's identity."""
+    c.sh("systemctl start lattice-kernel", timeout=60)
+    before = kernel_pid(c)
+    proc = c.sh("dpkg -i /mnt/package/lattice_*.deb", timeout=120)
+    check(proc.returncode == 0, f"dpkg -i over the installed package ({proc.stderr.strip()})")
+    after = kernel_pid(c)
+    check(before is not None and after not in (None, before) and
+          c.show("lattice-kernel", "ActiveState") == "active",
+          f"the upgrade restarted the running kernel (pid {before} -> {after})")
+    proc = c.sh("apt-get remove -y lattice", timeout=120)
+    check(proc.returncode == 0, f"apt-get remove lattice ({proc.stderr.strip()[-300:]})")
+    host_after = host_pid_of(c, after or -1)
+    check(c.show("lattice-kernel", "ActiveState") == "inactive" and
+          (host_after is None or not alive(host_after)), "removal stopped the kernel")
+    check(c.sh("test -e /usr/lib/systemd/system/lattice-kernel.service").returncode != 0,
+          "and removed its unit")
+    proc = c.sh("apt-get purge -y lattice && test -s /var/lib/lattice/identity.key", timeout=120)
+    check(proc.returncode == 0, "purge keeps /var/lib/lattice/identity.key, the node's identity")
+
+
 def kernel_pid(c):
     pid = c.show("lattice-kernel", "MainPID")
     return int(pid) if pid.isdigit() and pid != "0" else None
@@ -431,7 +484,7 @@ def check_stop(c):
     check("SIGKILL" not in journal, "systemd killed nothing with SIGKILL while stopping")
 
 
-def boot(root):
+def boot(deb_dir, root):
     missing = missing_tools(["systemd-nspawn", "nsenter"])
     if missing or os.geteuid() != 0:
         print(f"skip: needs root and {', '.join(missing) or 'nothing else'} "
@@ -440,7 +493,7 @@ def boot(root):
     if not os.path.exists(os.path.join(root, "usr/bin/lattice-kernel")):
         check(False, f"{root} holds the installed package (from deb_package_install)")
         return 1
-    c = Container(root, root + ".console.log")
+    c = Container(root, deb_dir, root + ".console.log")
     try:
         start = time.monotonic()
         state = c.wait_booted(time.monotonic() + 90)
@@ -453,8 +506,10 @@ def boot(root):
             started_at = time.monotonic()
             check_group_member(c)
             check_irc(c)
+            check_web(c)
             check_watchdog(c, started_at)
             check_stop(c)
+            check_upgrade_and_removal(c)
     finally:
         c.stop()
     if failures:
@@ -466,8 +521,8 @@ def main():
     args = sys.argv[1:]
     if len(args) == 3 and args[0] == "--install":
         code = install(args[1], os.path.abspath(args[2]))
-    elif len(args) == 2 and args[0] == "--boot":
-        code = boot(os.path.abspath(args[1]))
+    elif len(args) == 3 and args[0] == "--boot":
+        code = boot(args[1], os.path.abspath(args[2]))
     else:
         print(__doc__)
         return 2
