@@ -17,6 +17,9 @@ packages=(
   # InspIRCd as the reference; it uses only the binary, started with its own configuration on
   # a loopback port, never the system service the package installs.
   inspircd
+  # The package tests install the .deb in a Debian 12 tree and boot it (tests/package.cmake);
+  # dpkg-shlibdeps, which makes its Depends, is in dpkg-dev, part of build-essential.
+  debootstrap systemd-container
 )
 # The management page is bundled from npm packages at build time (lattice-web/page.cmake) and
 # tested in Debian's chromium with playwright-core. Debian's nodejs and npm only when the

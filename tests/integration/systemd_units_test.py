@@ -44,20 +44,14 @@ import tempfile
 import time
 import tomllib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checklist import check, failures, verdict  # noqa: E402
+
 SKIP = 77
 UNIT = "lattice-kernel.service"
 INSTALLED_BINARY = "/usr/local/bin/lattice-kernel"
 # systemd-analyze security reports exposure as 0.0-10.0; --threshold takes tenths of that.
 MAX_EXPOSURE_TENTHS = 25
-
-failures = []
-
-
-def check(ok, message):
-    print(("ok:   " if ok else "FAIL: ") + message)
-    if not ok:
-        failures.append(message)
-    return ok
 
 
 def run(argv):
@@ -147,6 +141,8 @@ def check_unit(deploy, binary, work):
                 "ConfigurationDirectory": "lattice", "KillMode": "mixed"}
     for key, value in expected.items():
         check(last(unit, "Service", key) == value, f"[Service] {key}={value}")
+    check(last(unit, "Service", "ExecStartPost") == "+/bin/chmod 0640 /run/lattice/admin.cookie",
+          "once ready, the group may read the admin cookie (ExecStartPost=+/bin/chmod 0640)")
     check(last(unit, "Service", "WatchdogSec") not in (None, "", "0", "infinity"),
           "[Service] WatchdogSec is set (the kernel feeds it)")
     check(last(unit, "Service", "MemoryMax") not in (None, "", "infinity"),
@@ -181,6 +177,8 @@ def check_template(deploy, binary, kernel_unit, work):
           last(unit, "Service", "SupplementaryGroups") == "lattice",
           f"{TEMPLATE} runs as a user of its own, in group lattice for the socket")
     check(last(unit, "Unit", "PartOf") == UNIT, f"{TEMPLATE} is PartOf={UNIT}")
+    check(last(unit, "Service", "InaccessiblePaths") == "-/run/lattice/admin.cookie",
+          f"{TEMPLATE} hides the admin cookie, which group lattice may read")
     for key in ("ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevices", "NoNewPrivileges",
                 "RestrictAddressFamilies", "SystemCallFilter", "CapabilityBoundingSet",
                 "MemoryDenyWriteExecute", "RestrictNamespaces"):
@@ -233,6 +231,8 @@ def check_web_unit(deploy, binary, kernel_unit, work):
           last(unit, "Service", "SupplementaryGroups") == "lattice",
           f"{WEB_UNIT} runs as a user of its own, in group lattice for the socket")
     check(last(unit, "Unit", "PartOf") == UNIT, f"{WEB_UNIT} is PartOf={UNIT}")
+    check(last(unit, "Service", "InaccessiblePaths") == "-/run/lattice/admin.cookie",
+          f"{WEB_UNIT} hides the admin cookie, which group lattice may read")
     for key in ("ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevices", "NoNewPrivileges",
                 "RestrictAddressFamilies", "SystemCallFilter", "CapabilityBoundingSet",
                 "MemoryDenyWriteExecute", "RestrictNamespaces"):
@@ -508,8 +508,7 @@ def main():
             check_sysusers_and_tmpfiles(deploy, unit, work)
             check_example_config(deploy, exec_start)
 
-    print(f"{len(failures)} failure(s)" if failures else "all checks passed")
-    return 1 if failures else 0
+    return verdict()
 
 
 if __name__ == "__main__":
