@@ -338,6 +338,8 @@ class Store {
   enum class CommitKind { kNone, kApplied, kSynced, kFailed };
 
   explicit Store(Options options);
+  // The state machine of a store of `type`: the live one, and a fresh one for each replay.
+  static std::unique_ptr<StateMachine> MakeStateMachine(StoreType type);
   absl::Status LoadWriterState();
 
   // The write pipeline (store/group_commit.cc). Every request joins queue_ and is completed
@@ -399,8 +401,9 @@ class Store {
   // before is durable with it, up to `last_witness`. Otherwise the batch is applied only.
   absl::Status Commit(leveldb::WriteBatch* batch, bool sync, uint64_t last_witness);
 
-  VerifyReport VerifyQuiet(const std::string& scratch_dir);
   absl::StatusOr<WriteReceipt> SubmitLocal(Request& request);
+  // Verify and Reexamine as the writer runs them, alone (store/store_verify.cc).
+  VerifyReport VerifyQuiet(const std::string& scratch_dir);
   absl::StatusOr<uint64_t> ReexamineQuiet(const std::string& author, const AuthorRights& rights);
 
   Options options_;
