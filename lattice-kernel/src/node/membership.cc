@@ -191,10 +191,10 @@ AuthorRights Node::RightsOf(const std::string& mesh_id, const std::string& store
     rights.void_ranges = ranges->second;
   }
   bool open = std::any_of(rights.void_ranges.begin(), rights.void_ranges.end(),
-                          [](const SeqRange& r) { return r.before == UINT64_MAX; });
+                          [](const SeqRange& r) { return r.IsOpen(); });
   // Revoked without a cut for this store (one its revoker did not know): nothing counts.
   if (it->second.status == kMemberRevoked && !open) {
-    rights.void_ranges.push_back(SeqRange{0, UINT64_MAX});
+    rights.void_ranges.push_back(SeqRange{0, SeqRange::kOpen});
   }
   if (it->second.status == kMemberRevoked) {
     MemberInfo member;

@@ -54,14 +54,9 @@ std::optional<uint64_t> ParseSeq(std::string_view text) {
   return seq;
 }
 
-bool InRanges(const std::vector<SeqRange>& ranges, uint64_t seq) {
-  return std::any_of(ranges.begin(), ranges.end(),
-                     [&](const SeqRange& r) { return seq > r.after && seq < r.before; });
-}
-
 SeqRange* OpenRange(std::vector<SeqRange>& ranges) {
   for (auto& r : ranges) {
-    if (r.before == UINT64_MAX) return &r;
+    if (r.IsOpen()) return &r;
   }
   return nullptr;
 }
@@ -156,7 +151,7 @@ std::map<std::string, MemberStanding> FoldStanding(std::vector<StandingInput> in
     if (it == standing.end()) return author == creator;
     auto root = it->second.void_ranges.find(std::string(mesh_id));
     if (root == it->second.void_ranges.end()) return it->second.status == kMemberActive;
-    return !InRanges(root->second, seq);
+    return !InAnyRange(root->second, seq);
   };
   for (const auto& intention : intentions) {
     if (!in_good_standing(intention.author, intention.seq)) continue;
@@ -177,7 +172,7 @@ std::map<std::string, MemberStanding> FoldStanding(std::vector<StandingInput> in
           member.revocation_hash = intention.hash;
           for (const auto& [store, cut] : change.cuts) {
             auto& ranges = member.void_ranges[store];
-            if (OpenRange(ranges) == nullptr) ranges.push_back(SeqRange{cut, UINT64_MAX});
+            if (OpenRange(ranges) == nullptr) ranges.push_back(SeqRange{cut, SeqRange::kOpen});
           }
           break;
         case StandingChange::Kind::kReadmit:

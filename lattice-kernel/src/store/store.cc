@@ -30,12 +30,12 @@ std::unique_ptr<StateMachine> Store::MakeStateMachine(StoreType type) {
   return std::make_unique<KvStateMachine>();
 }
 
-bool AuthorRights::Voids(uint64_t seq) const {
-  for (const auto& range : void_ranges) {
-    if (seq > range.after && seq < range.before) return true;
-  }
-  return false;
+bool InAnyRange(const std::vector<SeqRange>& ranges, uint64_t seq) {
+  return std::any_of(ranges.begin(), ranges.end(),
+                     [seq](const SeqRange& range) { return range.Contains(seq); });
 }
+
+bool AuthorRights::Voids(uint64_t seq) const { return InAnyRange(void_ranges, seq); }
 
 std::string_view IngestKindName(IngestOutcome::Kind kind) {
   switch (kind) {

@@ -96,13 +96,20 @@ struct VerifyReport {
 };
 
 // Sequence numbers of one author's chain that are void: after `after` and before `before`
-// (both exclusive). A revocation opens a range at the author's last seq the revoking node
-// knew; a re-admission closes it.
+// (both exclusive); `before` is kOpen while the range has no end. A revocation opens a range
+// at the author's last seq the revoking node knew; a re-admission closes it. Ranges are
+// derived from the root store's status changes by every node (state/root_rules.h), never
+// stored nor sent.
 struct SeqRange {
+  static constexpr uint64_t kOpen = UINT64_MAX;
   uint64_t after = 0;
-  uint64_t before = UINT64_MAX;
+  uint64_t before = kOpen;
+  bool Contains(uint64_t seq) const { return seq > after && seq < before; }
+  bool IsOpen() const { return before == kOpen; }
   bool operator==(const SeqRange&) const = default;
 };
+// Whether one of `ranges` holds `seq`.
+bool InAnyRange(const std::vector<SeqRange>& ranges, uint64_t seq);
 
 // What an author may write to a store, as the mesh's root store says.
 struct AuthorRights {
