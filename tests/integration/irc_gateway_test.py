@@ -849,6 +849,52 @@ def irssi_smoke(world):
         subprocess.run(tmux + ["kill-server"], capture_output=True)
 
 
+def weechat_smoke(world):
+    """WeeChat, driven in tmux, registers, joins and talks with a python3-irc client."""
+    if not shutil.which("weechat") or not shutil.which("tmux"):
+        print("weechat or tmux is not installed; skipping")
+        sys.exit(77)
+    gw = world.gateway()
+    alice = IrcClient(gw.port, "alice")
+    alice.join("#general")
+    home = os.path.join(world.root, "weechat")
+    os.makedirs(home)
+    session = "lattice-weechat-%d" % os.getpid()
+    tmux = ["tmux", "-L", session]
+    setup = ("/server add lattice 127.0.0.1/%d;/set irc.server.lattice.nicks wcuser;"
+             "/set irc.server.lattice.autojoin #general;/connect lattice" % gw.port)
+    subprocess.run(tmux + ["new-session", "-d", "-s", session, "-x", "200", "-y", "50",
+                           "weechat --dir %s --run-command '%s'" % (home, setup)], check=True)
+    try:
+        def screen():
+            return subprocess.run(tmux + ["capture-pane", "-p", "-t", session],
+                                  capture_output=True, text=True).stdout
+
+        def type_line(text):
+            subprocess.run(tmux + ["send-keys", "-t", session, "-l", text], check=True)
+            subprocess.run(tmux + ["send-keys", "-t", session, "Enter"], check=True)
+
+        try:
+            wait_until(lambda: alice.has("join", lambda e: e.source.nick == "wcuser"),
+                       "WeeChat's JOIN (autojoin)")
+        except TestFailure:
+            print("WeeChat's screen:\n" + screen(), file=sys.stderr)
+            raise
+        # WeeChat shows the channel's buffer once joined; a line typed there goes to it.
+        wait_until(lambda: "#general" in screen(), "WeeChat's channel buffer")
+        type_line("/buffer #general")
+        type_line("hello from weechat")
+        wait_until(lambda: ("wcuser", "hello from weechat") in alice.channel_texts("#general"),
+                   "WeeChat's line")
+        alice.say("#general", "hello weechat")
+        wait_until(lambda: "hello weechat" in screen(), "alice's line on WeeChat's screen")
+        type_line("/quit")
+        wait_until(lambda: alice.has("quit", lambda e: e.source.nick == "wcuser"),
+                   "WeeChat's QUIT")
+    finally:
+        subprocess.run(tmux + ["kill-server"], capture_output=True)
+
+
 def service_descriptor(world):
     """deploy/services/lattice.irc-gateway.toml starts a working gateway the way the
     ServiceManager will: the store flag, the fixed arguments, each setting's default as its
@@ -1378,9 +1424,9 @@ def conformance_replies(world):
 SCENARIOS = {f.__name__: f for f in [
     register_join_talk, topic_names_queries, history_on_join, ctl_post_reaches_irc,
     kernel_restart_loses_nothing, hostile_client, slow_reader, remote_authors,
-    connection_policies, irssi_smoke, service_descriptor, channel_names_agree, pipelined_order,
-    ping_flood_answered, bot_thousand_lines, flood_beyond_the_bound, conformance_replies,
-    channel_operators, channel_settings]}
+    connection_policies, irssi_smoke, weechat_smoke, service_descriptor, channel_names_agree,
+    pipelined_order, ping_flood_answered, bot_thousand_lines, flood_beyond_the_bound,
+    conformance_replies, channel_operators, channel_settings]}
 
 
 def run_main(doc, scenarios, make_world, more_binaries=()):
