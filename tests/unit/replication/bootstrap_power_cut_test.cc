@@ -55,8 +55,8 @@ TEST_F(BootstrapPowerCutTest, AJoinerCutInTheMiddleOfItsBootstrapStillGetsEveryt
   ASSERT_NE(source, nullptr);
   for (int i = 0; i < kIntentions; ++i) {
     // Unsynced but for the last: a bootstrap needs many intentions, not many fsyncs.
-    auto written = source->WriteKv({KvWrite("k" + std::to_string(i), "v")},
-                                   i + 1 == kIntentions ? Durability::kSynced : Durability::kApplied);
+    Durability durability = i + 1 == kIntentions ? Durability::kSynced : Durability::kApplied;
+    auto written = source->WriteKv({KvWrite("k" + std::to_string(i), "v")}, durability);
     ASSERT_TRUE(written.ok()) << written.status();
   }
 

@@ -161,7 +161,8 @@ NodeCutOutcome RunNodePowerCutRounds(int rounds, uint32_t seed, bool drop_log_sy
             break;
           }
           case 1: {
-            auto token = node->tokens().Create("t" + tag, {FormatStoreId(chat_store)}, {}, {"read"}, 0, NowMs());
+            auto token = node->tokens().Create("t" + tag, {FormatStoreId(chat_store)}, {},
+                                               {"read"}, 0, NowMs());
             if (token.ok()) record([&] { acked.tokens.insert(token->secret); });
             break;
           }
