@@ -9,6 +9,12 @@ add_library(lattice_kernel_sync STATIC
   ${CMAKE_CURRENT_LIST_DIR}/leaf_cache.cc
   ${CMAKE_CURRENT_LIST_DIR}/negentropy.cc
   ${CMAKE_CURRENT_LIST_DIR}/negentropy_codec.cc
+  ${CMAKE_CURRENT_LIST_DIR}/negentropy_detect.cc
+  ${CMAKE_CURRENT_LIST_DIR}/negentropy_id_list.cc
+  ${CMAKE_CURRENT_LIST_DIR}/negentropy_message.cc
+  ${CMAKE_CURRENT_LIST_DIR}/negentropy_plan.cc
+  ${CMAKE_CURRENT_LIST_DIR}/negentropy_round.cc
+  ${CMAKE_CURRENT_LIST_DIR}/negentropy_split.cc
   ${CMAKE_CURRENT_LIST_DIR}/range_index.cc
   ${CMAKE_CURRENT_LIST_DIR}/range_index_reader.cc
   ${CMAKE_CURRENT_LIST_DIR}/resident_trie.cc
