@@ -34,7 +34,7 @@
 #include <fmt/format.h>
 
 #include "sync/index_batch.h"
-#include "sync/leveldb_kv.h"
+#include "storage/leveldb_kv.h"
 #include "sync/negentropy.h"
 #include "sync/range_index.h"
 #include "sync/resident_trie.h"

@@ -89,6 +89,7 @@ elseif(TARGET lattice-kernel AND TARGET lattice-ctl)
       remote_authors
       connection_policies
       irssi_smoke
+      weechat_smoke
       service_descriptor
       channel_names_agree
       pipelined_order

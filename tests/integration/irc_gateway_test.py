@@ -799,54 +799,100 @@ def connection_policies(world):
     wait_until(lambda: good.has("pong", lambda e: "still-here" in e.arguments), "PONG")
 
 
+class TmuxClient:
+    """A terminal IRC client run in its own tmux server, read from its screen and typed to."""
+
+    def __init__(self, name, command):
+        if not shutil.which(name) or not shutil.which("tmux"):
+            print("%s or tmux is not installed; skipping" % name)
+            sys.exit(77)
+        self.name = name
+        self.session = "lattice-%s-%d" % (name, os.getpid())
+        self.tmux = ["tmux", "-L", self.session]
+        subprocess.run(self.tmux + ["new-session", "-d", "-s", self.session, "-x", "200",
+                                    "-y", "50", command], check=True)
+
+    def screen(self):
+        return subprocess.run(self.tmux + ["capture-pane", "-p", "-t", self.session],
+                              capture_output=True, text=True).stdout
+
+    def type_line(self, text):
+        subprocess.run(self.tmux + ["send-keys", "-t", self.session, "-l", text], check=True)
+        subprocess.run(self.tmux + ["send-keys", "-t", self.session, "Enter"], check=True)
+
+    def wait_for(self, condition, what, timeout=None):
+        """wait_until, with the client's screen printed when it fails."""
+        try:
+            wait_until(condition, what, *([timeout] if timeout else []))
+        except TestFailure:
+            print("%s's screen:\n%s" % (self.name, self.screen()), file=sys.stderr)
+            raise
+
+    def close(self):
+        subprocess.run(self.tmux + ["kill-server"], capture_output=True)
+
+
+def talk_through(client, alice, nick, said, heard):
+    """`client` (joined to #general as `nick`) says `said`, which alice must get; alice says
+    `heard`, which must show on the client's screen; then the client quits."""
+    client.type_line(said)
+    client.wait_for(lambda: (nick, said) in alice.channel_texts("#general"), nick + "'s line")
+    alice.say("#general", heard)
+    client.wait_for(lambda: heard in client.screen(), "alice's line on %s's screen" % nick)
+    client.type_line("/quit")
+    client.wait_for(lambda: alice.has("quit", lambda e: e.source.nick == nick), nick + "'s QUIT")
+
+
 def irssi_smoke(world):
     """irssi, driven in tmux, registers, joins and talks with a python3-irc client."""
-    if not shutil.which("irssi") or not shutil.which("tmux"):
-        print("irssi or tmux is not installed; skipping")
-        sys.exit(77)
     gw = world.gateway()
-    alice = IrcClient(gw.port, "alice")
-    alice.join("#general")
     home = os.path.join(world.root, "irssi")
     os.makedirs(home)
-    session = "lattice-irc-%d" % os.getpid()
-    tmux = ["tmux", "-L", session]
-    subprocess.run(tmux + ["new-session", "-d", "-s", session, "-x", "200", "-y", "50",
-                           "irssi --home=%s -n ircuser -c 127.0.0.1 -p %d" % (home, gw.port)],
-                   check=True)
+    alice = IrcClient(gw.port, "alice")
+    alice.join("#general")
+    irssi = TmuxClient("irssi", "irssi --home=%s -n ircuser -c 127.0.0.1 -p %d" % (home, gw.port))
     try:
-        def screen():
-            return subprocess.run(tmux + ["capture-pane", "-p", "-t", session],
-                                  capture_output=True, text=True).stdout
-
-        def type_line(text):
-            subprocess.run(tmux + ["send-keys", "-t", session, "-l", text], check=True)
-            subprocess.run(tmux + ["send-keys", "-t", session, "Enter"], check=True)
-
-        wait_until(lambda: "Welcome to the Lattice IRC gateway" in screen()
-                   or "ircuser" in screen() and "422" in screen(), "irssi to register")
+        irssi.wait_for(lambda: "Welcome to the Lattice IRC gateway" in irssi.screen()
+                       or "ircuser" in irssi.screen() and "422" in irssi.screen(),
+                       "irssi to register")
         # A key typed while irssi is still busy with the welcome burst can be taken as part
         # of a paste and held, so the command is typed again (JOIN is idempotent) until the
-        # gateway has seen it; the screen is shown if it never arrives.
+        # gateway has seen it.
         joined = lambda: alice.has("join", lambda e: e.source.nick == "ircuser")
         for attempt in range(4):
-            type_line("/join #general")
+            irssi.type_line("/join #general")
+            if attempt == 3:
+                irssi.wait_for(joined, "irssi's JOIN", 5)
+                break
             try:
                 wait_until(joined, "irssi's JOIN", 5)
                 break
             except TestFailure:
-                if attempt == 3:
-                    print("irssi's screen:\n" + screen(), file=sys.stderr)
-                    raise
-        type_line("hello from irssi")
-        wait_until(lambda: ("ircuser", "hello from irssi") in alice.channel_texts("#general"),
-                   "irssi's line")
-        alice.say("#general", "hello irssi")
-        wait_until(lambda: "hello irssi" in screen(), "alice's line on irssi's screen")
-        type_line("/quit")
-        wait_until(lambda: alice.has("quit", lambda e: e.source.nick == "ircuser"), "irssi's QUIT")
+                continue
+        talk_through(irssi, alice, "ircuser", "hello from irssi", "hello irssi")
     finally:
-        subprocess.run(tmux + ["kill-server"], capture_output=True)
+        irssi.close()
+
+
+def weechat_smoke(world):
+    """WeeChat, driven in tmux, registers, autojoins and talks with a python3-irc client."""
+    gw = world.gateway()
+    home = os.path.join(world.root, "weechat")
+    os.makedirs(home)
+    setup = ("/server add lattice 127.0.0.1/%d;/set irc.server.lattice.nicks wcuser;"
+             "/set irc.server.lattice.autojoin #general;/connect lattice" % gw.port)
+    alice = IrcClient(gw.port, "alice")
+    alice.join("#general")
+    weechat = TmuxClient("weechat", "weechat --dir %s --run-command '%s'" % (home, setup))
+    try:
+        weechat.wait_for(lambda: alice.has("join", lambda e: e.source.nick == "wcuser"),
+                         "WeeChat's JOIN (autojoin)")
+        # WeeChat shows the channel's buffer once joined; a line typed there goes to it.
+        weechat.wait_for(lambda: "#general" in weechat.screen(), "WeeChat's channel buffer")
+        weechat.type_line("/buffer #general")
+        talk_through(weechat, alice, "wcuser", "hello from weechat", "hello weechat")
+    finally:
+        weechat.close()
 
 
 def service_descriptor(world):
@@ -1378,9 +1424,9 @@ def conformance_replies(world):
 SCENARIOS = {f.__name__: f for f in [
     register_join_talk, topic_names_queries, history_on_join, ctl_post_reaches_irc,
     kernel_restart_loses_nothing, hostile_client, slow_reader, remote_authors,
-    connection_policies, irssi_smoke, service_descriptor, channel_names_agree, pipelined_order,
-    ping_flood_answered, bot_thousand_lines, flood_beyond_the_bound, conformance_replies,
-    channel_operators, channel_settings]}
+    connection_policies, irssi_smoke, weechat_smoke, service_descriptor, channel_names_agree,
+    pipelined_order, ping_flood_answered, bot_thousand_lines, flood_beyond_the_bound,
+    conformance_replies, channel_operators, channel_settings]}
 
 
 def run_main(doc, scenarios, make_world, more_binaries=()):

@@ -63,7 +63,7 @@ absl::Status Node::Start() {
   LATTICE_RETURN_IF_ERROR(MakeDirsDurable(options_.data_dir));
   LATTICE_ASSIGN_OR_RETURN(identity_, LoadOrCreateIdentity(options_.data_dir + "/identity.key"));
   LATTICE_ASSIGN_OR_RETURN(node_db_, Database::Open(options_.data_dir + "/node",
-                                                          options_.write_buffer_bytes));
+                                                    options_.write_buffer_bytes, options_.env));
   tokens_ = std::make_unique<TokenStore>(*node_db_);
 
   std::vector<v1::MeshRecord> meshes;
@@ -157,6 +157,7 @@ absl::StatusOr<Store*> Node::OpenStore(const std::string& id, StoreType type,
   options.clock = &clock_;
   options.min_free_bytes = options_.min_free_bytes;
   options.write_buffer_bytes = options_.write_buffer_bytes;
+  options.env = options_.env;
   options.chunk_gc_interval_ms = options_.chunk_gc_interval_ms;
   options.chunk_gc_grace_ms = options_.chunk_gc_grace_ms;
   options.chunk_gc_touch_ms = options_.chunk_gc_touch_ms;

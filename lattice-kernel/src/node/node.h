@@ -35,6 +35,9 @@ struct NodeOptions {
   uint64_t chunk_gc_interval_ms = 5 * 60 * 1000;
   uint64_t chunk_gc_grace_ms = 10 * 60 * 1000;
   uint64_t chunk_gc_touch_ms = 10 * 60 * 1000;
+  // The file system below the node database and every store's database (Database::Open);
+  // nullptr for the real one. Power-cut tests put a fault-injecting one here.
+  leveldb::Env* env = nullptr;
 };
 
 struct StoreDescriptor {

@@ -40,8 +40,9 @@ std::optional<v1::BootstrapRecord> Bootstrapper::Load(const std::string& store_i
 void Bootstrapper::Save(const v1::BootstrapRecord& record) {
   leveldb::WriteBatch batch;
   batch.Put(RecordKey(record.store_id()), record.SerializeAsString());
-  // Not synced: the intentions themselves are durable, and a lost record only means a
-  // chunk is asked for again.
+  // Not synced: losing the record to a power cut costs only time. The node then asks for
+  // chunks again, or, holding part of the store, leaves the rest to reconciliation
+  // (BootstrapPowerCutTest).
   if (auto s = ctx_.node.node_db().Write(&batch, /*sync=*/false); !s.ok()) {
     spdlog::warn("store {}: saving bootstrap progress failed: {}", FormatStoreId(record.store_id()),
                  s.message());

@@ -1,8 +1,11 @@
 #include "storage/batch_view.h"
 
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "storage/keys.h"
+#include "storage/merged_scan.h"
 
 namespace lattice::kernel {
 namespace {
@@ -13,7 +16,7 @@ constexpr size_t kRecordOverheadBytes = 8;
 
 }  // namespace
 
-BatchView::BatchView(const sync::KvReader& below)
+BatchView::BatchView(const KvReader& below)
     : below_(below), arena_(std::make_shared<Arena>()) {}
 
 std::string_view BatchView::Keep(std::string_view bytes) {
@@ -80,21 +83,14 @@ leveldb::WriteBatch* BatchView::batch() {
 
 void BatchView::ScanPrefix(std::string_view prefix,
                            const std::function<bool(std::string_view, std::string_view)>& visit) {
-  std::map<std::string, std::string, std::less<>> merged;
-  std::string end = keys::PrefixEnd(prefix);
-  absl::Status s = below_.Scan(prefix, end, [&](std::string_view k, std::string_view v) {
-    merged.emplace(std::string(k), std::string(v));
-    return true;
-  });
+  // Copied before any visit, so that `visit` may write to this view.
+  std::vector<std::pair<std::string, std::string>> merged;
+  absl::Status s = ScanMerged(arena_->writes, below_, prefix, keys::PrefixEnd(prefix),
+                              [&](std::string_view k, std::string_view v) {
+                                merged.emplace_back(k, v);
+                                return true;
+                              });
   if (!s.ok() && status_.ok()) status_ = s;
-  for (auto it = arena_->writes.lower_bound(prefix); it != arena_->writes.end(); ++it) {
-    if (!it->first.starts_with(prefix)) break;
-    if (it->second) {
-      merged[std::string(it->first)] = std::string(*it->second);
-    } else {
-      merged.erase(std::string(it->first));
-    }
-  }
   for (const auto& [k, v] : merged) {
     if (!visit(k, v)) break;
   }
@@ -104,47 +100,6 @@ void BatchView::Scan(std::string_view start, std::string_view end,
                      const std::function<bool(std::string_view, std::string_view)>& visit) {
   absl::Status s = ScanMerged(arena_->writes, below_, start, end, visit);
   if (!s.ok() && status_.ok()) status_ = s;
-}
-
-absl::Status ScanMerged(const BatchView::Writes& writes, const sync::KvReader& below,
-                        std::string_view start, std::string_view end,
-                        const std::function<bool(std::string_view, std::string_view)>& visit) {
-  auto in_range = [&](std::string_view key) { return end.empty() || key < end; };
-  auto it = writes.lower_bound(start);
-  bool stopped = false;
-  // Visits the writes below `bound` (all of them when null); false once stopped.
-  auto drain = [&](const std::string_view* bound) {
-    for (; it != writes.end() && in_range(it->first); ++it) {
-      if (bound != nullptr && it->first >= *bound) break;
-      if (it->second && !visit(it->first, *it->second)) {
-        stopped = true;
-        return false;
-      }
-    }
-    return true;
-  };
-  absl::Status s = below.Scan(start, end, [&](std::string_view k, std::string_view v) {
-    if (!drain(&k)) return false;
-    if (it != writes.end() && it->first == k) {
-      // The write shadows the value below.
-      const std::optional<std::string_view>& write = it->second;
-      ++it;
-      if (!write) return true;
-      if (!visit(k, *write)) {
-        stopped = true;
-        return false;
-      }
-      return true;
-    }
-    if (!visit(k, v)) {
-      stopped = true;
-      return false;
-    }
-    return true;
-  });
-  if (!s.ok()) return s;
-  if (!stopped) drain(nullptr);
-  return absl::OkStatus();
 }
 
 }  // namespace lattice::kernel

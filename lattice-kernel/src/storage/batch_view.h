@@ -16,7 +16,7 @@
 
 #include "absl/status/status.h"
 #include "storage/database.h"
-#include "sync/kv_view.h"
+#include "storage/kv_view.h"
 
 namespace lattice::kernel {
 
@@ -33,7 +33,7 @@ class BatchView {
   using Writes = std::pmr::map<std::string_view, std::optional<std::string_view>, std::less<>>;
 
   // `below` outlives the view: a Database, or a LayeredReader over one.
-  explicit BatchView(const sync::KvReader& below);
+  explicit BatchView(const KvReader& below);
 
   // A read error is remembered in status() and reads as absent; the owner checks status()
   // before committing, so a failed read can never lead to a committed wrong write.
@@ -51,7 +51,7 @@ class BatchView {
   void Scan(std::string_view start, std::string_view end,
             const std::function<bool(std::string_view, std::string_view)>& visit);
 
-  const sync::KvReader& below() const { return below_; }
+  const KvReader& below() const { return below_; }
   // The batch to commit: each key written once, with its last write. Built on the first
   // call after a write, so a record rewritten in the group (an intention signed after it was
   // applied) reaches the database once.
@@ -88,18 +88,12 @@ class BatchView {
   // A copy of `bytes` in the arena.
   std::string_view Keep(std::string_view bytes);
 
-  const sync::KvReader& below_;
+  const KvReader& below_;
   std::shared_ptr<Arena> arena_;
   leveldb::WriteBatch batch_;
   bool batch_current_ = true;  // batch_ holds every write
   absl::Status status_;
   size_t bytes_ = 0;
 };
-
-// Visits the keys in [start, end) (end empty: no bound) of `writes` over `below`, in order,
-// a write shadowing the value below and a delete hiding it, until `visit` returns false.
-absl::Status ScanMerged(const BatchView::Writes& writes, const sync::KvReader& below,
-                        std::string_view start, std::string_view end,
-                        const std::function<bool(std::string_view, std::string_view)>& visit);
 
 }  // namespace lattice::kernel

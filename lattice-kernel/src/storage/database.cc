@@ -11,7 +11,7 @@
 #include "storage/durable_env.h"
 #include "storage/leveldb_logger.h"
 #include "storage/sealed_log_env.h"
-#include "sync/leveldb_kv.h"
+#include "storage/leveldb_kv.h"
 
 namespace lattice::kernel {
 namespace {
@@ -144,10 +144,10 @@ namespace {
 
 // Holds the database's shared lock for as long as the snapshot lives, so a reopen cannot
 // free the LevelDB instance under it.
-class PinnedReader : public sync::KvReader {
+class PinnedReader : public KvReader {
  public:
   PinnedReader(std::shared_lock<std::shared_mutex> lock, leveldb::DB* db)
-      : lock_(std::move(lock)), kv_(sync::LevelDbKv::Pinned(db)) {}
+      : lock_(std::move(lock)), kv_(LevelDbKv::Pinned(db)) {}
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
     return kv_->Get(key);
   }
@@ -158,12 +158,12 @@ class PinnedReader : public sync::KvReader {
 
  private:
   std::shared_lock<std::shared_mutex> lock_;
-  std::unique_ptr<sync::LevelDbKv> kv_;
+  std::unique_ptr<LevelDbKv> kv_;
 };
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<sync::KvReader>> Database::Pin() const {
+absl::StatusOr<std::unique_ptr<KvReader>> Database::Pin() const {
   std::shared_lock lock(mutex_);
   if (!db_) return absl::UnavailableError("database " + dir_ + " is closed after an error");
   leveldb::DB* db = db_.get();

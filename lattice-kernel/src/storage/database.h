@@ -18,15 +18,15 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "sync/kv_view.h"
+#include "storage/kv_view.h"
 
 namespace lattice::kernel {
 
 // Maps a LevelDB status to an absl::Status; running out of space is RESOURCE_EXHAUSTED.
 absl::Status FromLevelDb(const leveldb::Status& s, std::string_view context);
 
-// Thread-safe. It is also the committed view the sync index reads (sync::KvReader).
-class Database : public sync::KvReader {
+// Thread-safe. It is also the committed view the sync index reads (KvReader).
+class Database : public KvReader {
  public:
   // LevelDB's memtable size. A store's write is a dozen entries and about 1.5 KB, so
   // LevelDB's own 4 MiB filled every second or two under load, and the compactions that
@@ -74,7 +74,7 @@ class Database : public sync::KvReader {
   // reconciliation message reads the sync index through it). While it lives the database
   // cannot be reopened after a write error, so keep it short-lived.
   // UNAVAILABLE when the database is closed after an error.
-  absl::StatusOr<std::unique_ptr<sync::KvReader>> Pin() const;
+  absl::StatusOr<std::unique_ptr<KvReader>> Pin() const;
 
   // Refuses writes (RESOURCE_EXHAUSTED) while the file system holding the database has less
   // than `bytes` available, so LevelDB itself never meets a full disk in the common case.

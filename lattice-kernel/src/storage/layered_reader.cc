@@ -1,5 +1,7 @@
 #include "storage/layered_reader.h"
 
+#include "storage/merged_scan.h"
+
 namespace lattice::kernel {
 
 absl::StatusOr<std::optional<std::string>> LayeredReader::Get(std::string_view key) const {

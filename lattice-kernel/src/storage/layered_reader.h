@@ -9,16 +9,16 @@
 #include <string_view>
 
 #include "storage/batch_view.h"
-#include "sync/kv_view.h"
+#include "storage/kv_view.h"
 
 namespace lattice::kernel {
 
 // Safe to read from several threads while no one writes `above`. Whether the batch is in
 // the database yet or not, reads give the same answers: it holds every write of `above`.
-class LayeredReader final : public sync::KvReader {
+class LayeredReader final : public KvReader {
  public:
   // `below` outlives the reader; `above` may be null (reads go straight below).
-  LayeredReader(const sync::KvReader& below, std::shared_ptr<const BatchView::Writes> above)
+  LayeredReader(const KvReader& below, std::shared_ptr<const BatchView::Writes> above)
       : below_(below), above_(std::move(above)) {}
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
@@ -26,7 +26,7 @@ class LayeredReader final : public sync::KvReader {
                     const Visitor& visit) const override;
 
  private:
-  const sync::KvReader& below_;
+  const KvReader& below_;
   std::shared_ptr<const BatchView::Writes> above_;
 };
 

@@ -1,5 +1,7 @@
 #include "store/index_writer.h"
 
+#include "storage/merged_scan.h"
+
 namespace lattice::kernel {
 
 const std::string* IndexBucketCache::Find(const std::string& key) const {
@@ -25,36 +27,7 @@ absl::Status GroupIndexWriter::Scan(std::string_view start, std::string_view end
                                     const Visitor& visit) const {
   // The group's writes merged over the keys below (which hold every index record of the
   // groups before; the cache only repeats some of them), the group's value winning.
-  auto it = writes_.lower_bound(start);
-  auto in_range = [&](decltype(it) i) {
-    return i != writes_.end() && (end.empty() || std::string_view(i->first) < end);
-  };
-  bool stopped = false;
-  absl::Status s = below_.Scan(start, end, [&](std::string_view key, std::string_view value) {
-    while (in_range(it) && std::string_view(it->first) < key) {
-      if (!visit(it->first, it->second)) {
-        stopped = true;
-        return false;
-      }
-      ++it;
-    }
-    if (in_range(it) && std::string_view(it->first) == key) {
-      bool more = visit(it->first, it->second);
-      ++it;
-      if (!more) stopped = true;
-      return more;
-    }
-    if (!visit(key, value)) {
-      stopped = true;
-      return false;
-    }
-    return true;
-  });
-  if (!s.ok() || stopped) return s;
-  for (; in_range(it); ++it) {
-    if (!visit(it->first, it->second)) break;
-  }
-  return absl::OkStatus();
+  return ScanMerged(writes_, below_, start, end, visit);
 }
 
 void GroupIndexWriter::Put(std::string_view key, std::string_view value) {

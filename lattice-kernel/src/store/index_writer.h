@@ -10,7 +10,7 @@
 #include <unordered_map>
 
 #include "storage/batch_view.h"
-#include "sync/kv_view.h"
+#include "storage/kv_view.h"
 #include "sync/resident_trie.h"
 
 namespace lattice::kernel {
@@ -35,10 +35,10 @@ class IndexBucketCache {
 // Lives for one group on the writer's thread. REQUIRES: only the sync index writes the
 // index's table, through this writer, and nothing but the previous group's commit writes
 // the database during the group (`below` shows that group's writes).
-class GroupIndexWriter final : public sync::KvWriter {
+class GroupIndexWriter final : public KvWriter {
  public:
   // `bucket_prefix`: the keys of bucket records (the index's table byte, then 'a').
-  GroupIndexWriter(const sync::KvReader& below, IndexBucketCache& cache, std::string bucket_prefix)
+  GroupIndexWriter(const KvReader& below, IndexBucketCache& cache, std::string bucket_prefix)
       : below_(below), cache_(cache), bucket_prefix_(std::move(bucket_prefix)) {}
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
@@ -55,7 +55,7 @@ class GroupIndexWriter final : public sync::KvWriter {
  private:
   bool IsBucket(std::string_view key) const { return key.substr(0, bucket_prefix_.size()) == bucket_prefix_; }
 
-  const sync::KvReader& below_;
+  const KvReader& below_;
   IndexBucketCache& cache_;
   std::string bucket_prefix_;
   std::map<std::string, std::string, std::less<>> writes_;

@@ -137,7 +137,9 @@ Store::~Store() {
                    s.message());
     }
   }
-  // Nothing writes any more: leave no log behind, so the next open is as quick as any.
+  // Nothing writes any more: leave no log behind, so the next open is as quick as any. (A
+  // store whose open failed has no database.)
+  if (db_ == nullptr) return;
   if (auto s = db_->FlushMemtable(); !s.ok()) {
     spdlog::warn("store {}: memtable not flushed at close: {}", FormatStoreId(options_.id),
                  s.message());

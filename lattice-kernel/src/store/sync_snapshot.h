@@ -37,11 +37,11 @@ class SyncSnapshot : public sync::ItemSource {
   }
 
  private:
-  SyncSnapshot(std::unique_ptr<sync::KvReader> pinned,
+  SyncSnapshot(std::unique_ptr<KvReader> pinned,
                std::shared_ptr<const sync::ResidentLevels> levels)
       : pinned_(std::move(pinned)), reader_(*pinned_, std::move(levels)) {}
 
-  std::unique_ptr<sync::KvReader> pinned_;
+  std::unique_ptr<KvReader> pinned_;
   sync::RangeIndexReader reader_;
 };
 

@@ -1,5 +1,7 @@
 #include "sync/index_batch.h"
 
+#include "storage/merged_scan.h"
+
 namespace lattice::kernel::sync {
 
 absl::StatusOr<std::optional<std::string>> IndexBatch::Get(std::string_view key) const {
@@ -9,36 +11,7 @@ absl::StatusOr<std::optional<std::string>> IndexBatch::Get(std::string_view key)
 
 absl::Status IndexBatch::Scan(std::string_view start, std::string_view end,
                               const Visitor& visit) const {
-  auto it = overlay_.lower_bound(start);
-  auto in_range = [&](decltype(it) i) {
-    return i != overlay_.end() && (end.empty() || std::string_view(i->first) < end);
-  };
-  bool stopped = false;
-  absl::Status s = committed_.Scan(start, end, [&](std::string_view key, std::string_view value) {
-    while (in_range(it) && std::string_view(it->first) < key) {
-      if (!visit(it->first, it->second)) {
-        stopped = true;
-        return false;
-      }
-      ++it;
-    }
-    if (in_range(it) && std::string_view(it->first) == key) {
-      bool more = visit(it->first, it->second);  // the batch's value wins
-      ++it;
-      if (!more) stopped = true;
-      return more;
-    }
-    if (!visit(key, value)) {
-      stopped = true;
-      return false;
-    }
-    return true;
-  });
-  if (!s.ok() || stopped) return s;
-  for (; in_range(it); ++it) {
-    if (!visit(it->first, it->second)) break;
-  }
-  return absl::OkStatus();
+  return ScanMerged(overlay_, committed_, start, end, visit);
 }
 
 IndexUpdate IndexBatch::Update(const RangeIndexOptions& options) const {

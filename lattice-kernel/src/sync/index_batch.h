@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "sync/kv_view.h"
+#include "storage/kv_view.h"
 #include "sync/resident_trie.h"
 
 namespace lattice::kernel::sync {

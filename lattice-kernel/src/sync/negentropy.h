@@ -7,19 +7,22 @@
 //   is fixed from the set size at the start, and each message cuts mismatched ranges so
 //   that they reach a small size exactly when the plan ends, with a wider first message
 //   (its cost is paid once, not per difference). A density estimate (how many received
-//   fingerprints mismatched) shrinks the final ranges when differences are dense.
+//   fingerprints mismatched) shrinks the final ranges when differences are dense
+//   (negentropy_plan.h; the cuts themselves, negentropy_split.h).
 // - Single-difference detection: when our fingerprint of a small range differs, we test
 //   whether the peer's fingerprint is ours less one of our items (one SHA-256 per item).
 //   If so, that item is probably the whole difference, but sums collide (ids sharing long
 //   prefixes make it likely), so the guess is never taken on trust: either side answers
 //   with that one id between two tight bounds and a fingerprint of the rest of the range
-//   on either side, which the peer checks like any other range.
+//   on either side, which the peer checks like any other range (negentropy_detect.h).
 // - Id lists are answered tightly: a responder that receives the initiator's ids answers
 //   with Skip where both sides agree and short IdList ranges only around the differences
 //   (anchoring on common ids where the peer's extra ids must fall), not its whole list.
-//   It falls back to the full list when the peer's list is not in item order.
+//   It falls back to the full list when the peer's list is not in item order
+//   (negentropy_id_list.h).
 // - Frame limits: a message never exceeds frame_size_limit; what did not fit is covered by
-//   one fingerprint of the rest, after an explicit Skip over what was processed.
+//   one fingerprint of the rest, after an explicit Skip over what was processed
+//   (negentropy_message.h).
 //
 // Every input from the peer is bounded (message bytes, ranges, rounds, id lists) and a
 // malformed message is an INVALID_ARGUMENT naming the fault; nothing in it can make the
@@ -37,6 +40,7 @@
 #include "absl/status/statusor.h"
 #include "sync/item_source.h"
 #include "sync/negentropy_codec.h"
+#include "sync/negentropy_plan.h"
 #include "sync/sync_limits.h"
 
 namespace lattice::kernel::sync {
@@ -106,25 +110,21 @@ class NegentropySession {
 
  private:
   NegentropySession(Role role, NegentropyOptions options)
-      : role_(role), options_(options), next_message_index_(role == Role::kInitiator ? 0 : 1) {}
-
-  struct IdHash {
-    size_t operator()(const ItemId& id) const;
-  };
+      : role_(role),
+        options_(options),
+        next_message_index_(role == Role::kInitiator ? 0 : 1),
+        plan_(options.detect_max_items, options.max_plan_parts) {}
 
   Role role_;
   NegentropyOptions options_;
   bool started_ = false;
   bool done_ = false;
   uint64_t next_message_index_;  // of our next message: 0 = the initiator's first, 1 = its reply
-  uint64_t planned_round_trips_ = 0;
-  double density_ = 0;  // estimated differences per item
-  // Mean count of our items in the fingerprint ranges of our last message: the parents of
-  // the peer's next ranges, used to tell whether its mismatches say anything about density.
-  double last_sent_range_items_ = 0;
+  SplitPlan plan_;
   NegentropyStats stats_;
-  std::unordered_set<ItemId, IdHash> reported_;
+  std::unordered_set<ItemId, ItemIdHash> reported_;
 
+  // Answers one message (negentropy_round.h), reading and updating the session's state.
   friend class MessageRound;
 };
 

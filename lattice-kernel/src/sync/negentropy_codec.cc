@@ -21,14 +21,6 @@ void StoreLittleEndian64(uint8_t* p, uint64_t v) {
   for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
 }
 
-struct IdHash {
-  size_t operator()(const ItemId& id) const {
-    uint64_t v;
-    std::memcpy(&v, id.data(), sizeof(v));
-    return static_cast<size_t>(v);
-  }
-};
-
 }  // namespace
 
 ItemId IdFromBytes(std::string_view bytes) {
@@ -166,11 +158,6 @@ size_t EncodedBoundLength(const Bound& bound, uint64_t* last_timestamp) {
   return ts + VarintLength(bound.prefix_len) + bound.prefix_len;
 }
 
-size_t MessageWriter::BoundLength(const Bound& bound) const {
-  uint64_t last = last_timestamp_;
-  return EncodedBoundLength(bound, &last);
-}
-
 void MessageWriter::AppendBound(const Bound& bound) {
   if (bound.is_infinity()) {
     AppendVarint(&out_, 0);
@@ -198,7 +185,7 @@ absl::StatusOr<std::vector<ReceivedRange>> ParseRanges(std::string_view body,
   std::vector<ReceivedRange> ranges;
   uint64_t last_timestamp = 0;
   Bound previous;  // the lower bound of the first range: timestamp 0, empty prefix
-  std::unordered_set<ItemId, IdHash> seen;
+  std::unordered_set<ItemId, ItemIdHash> seen;
   while (!body.empty()) {
     if (ranges.size() >= max_ranges) {
       return LimitExceeded("negentropy message", ranges.size() + 1, max_ranges, "ranges");

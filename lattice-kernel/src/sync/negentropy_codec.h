@@ -6,6 +6,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,15 @@ using Fingerprint = std::array<uint8_t, kFingerprintBytes>;
 
 ItemId IdFromBytes(std::string_view bytes);  // REQUIRES: bytes.size() == kIdBytes
 std::string_view IdBytes(const ItemId& id);
+
+// For hash containers of ids: ids are hashes already, so their first bytes will do.
+struct ItemIdHash {
+  size_t operator()(const ItemId& id) const {
+    uint64_t v;
+    std::memcpy(&v, id.data(), sizeof(v));
+    return static_cast<size_t>(v);
+  }
+};
 
 // One element of a reconciled set, ordered by timestamp, then id bytes.
 struct Item {
@@ -114,8 +124,6 @@ class MessageWriter {
   void AppendFingerprint(const Fingerprint& fingerprint);
   void AppendIdCount(uint64_t count);
   void AppendId(const ItemId& id);
-  // Bytes AppendBound(bound) would add now.
-  size_t BoundLength(const Bound& bound) const;
   size_t size() const { return out_.size(); }
   uint64_t last_timestamp() const { return last_timestamp_; }
   const std::string& bytes() const { return out_; }

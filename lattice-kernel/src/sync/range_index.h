@@ -60,7 +60,7 @@
 #include <vector>
 
 #include "sync/item_source.h"
-#include "sync/kv_view.h"
+#include "storage/kv_view.h"
 #include "sync/resident_levels.h"
 #include "sync/trie_layout.h"
 

@@ -25,7 +25,7 @@
 #include <unordered_map>
 
 #include "absl/status/status.h"
-#include "sync/kv_view.h"
+#include "storage/kv_view.h"
 #include "sync/range_index.h"
 #include "sync/resident_levels.h"
 

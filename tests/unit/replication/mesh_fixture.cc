@@ -30,6 +30,7 @@ void MeshTest::StartNode(MeshNode& n) {
   node_options.data_dir = n.dir.path();
   node_options.name = n.name;
   node_options.chunks_in_every_store = chunks_in_every_store_;
+  node_options.env = n.env;
   auto node = Node::Open(node_options);
   ASSERT_TRUE(node.ok()) << node.status();
   n.node = *std::move(node);

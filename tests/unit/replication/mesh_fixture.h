@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "leveldb/env.h"
 #include "net/memory_transport.h"
 #include "node/node.h"
 #include "replication/replicator.h"
@@ -20,6 +21,7 @@ namespace lattice::kernel::testing {
 struct MeshNode {
   std::string name;
   TempDir dir;
+  leveldb::Env* env = nullptr;  // the node's file system (NodeOptions::env); null: the real one
   std::unique_ptr<Node> node;
   std::unique_ptr<replication::Replicator> replicator;
 

@@ -19,7 +19,7 @@ std::unique_ptr<Database> OpenWith(const std::string& dir,
   return *std::move(db);
 }
 
-std::vector<std::string> ScanAll(const sync::KvReader& reader, std::string_view start,
+std::vector<std::string> ScanAll(const KvReader& reader, std::string_view start,
                                  std::string_view end) {
   std::vector<std::string> seen;
   absl::Status s = reader.Scan(start, end, [&](std::string_view k, std::string_view v) {

@@ -17,7 +17,7 @@
 #include "storage/keys.h"
 #include "store/sync_snapshot.h"
 #include "sync/index_batch.h"
-#include "sync/leveldb_kv.h"
+#include "storage/leveldb_kv.h"
 #include "sync/range_index.h"
 #include "unit/store/test_store.h"
 
@@ -405,7 +405,7 @@ TEST_F(StoreTest, GroupedOwnWritesIndexEachIntentionOnceAndVerifyChecksTheIndex)
     leveldb::DB* raw = nullptr;
     ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), dir_.path() + "/store", &raw).ok());
     std::unique_ptr<leveldb::DB> db(raw);
-    sync::LevelDbKv committed(db.get());
+    LevelDbKv committed(db.get());
     leveldb::WriteBatch batch;
     sync::IndexBatch writer(committed, [&](std::string_view k, std::string_view v) {
       batch.Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));

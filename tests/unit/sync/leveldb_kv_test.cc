@@ -1,7 +1,7 @@
 // LevelDbKv over a real LevelDB: a pinned reader sees the state of the moment it was
 // pinned, and its scans (which share one iterator) each list exactly their own range,
 // one after another and one started from inside another's visitor.
-#include "sync/leveldb_kv.h"
+#include "storage/leveldb_kv.h"
 
 #include <gtest/gtest.h>
 #include <leveldb/db.h>

@@ -15,7 +15,7 @@
 #include <random>
 
 #include "sync/index_batch.h"
-#include "sync/leveldb_kv.h"
+#include "storage/leveldb_kv.h"
 #include "sync/negentropy.h"
 #include "sync/sorted_items.h"
 #include "temp_leveldb.h"

@@ -16,7 +16,7 @@
 #include <set>
 
 #include "sync/index_batch.h"
-#include "sync/leveldb_kv.h"
+#include "storage/leveldb_kv.h"
 #include "sync/negentropy.h"
 #include "sync/range_index.h"
 #include "sync/sorted_items.h"

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "sync/index_batch.h"
-#include "sync/leveldb_kv.h"
+#include "storage/leveldb_kv.h"
 #include "sync/negentropy.h"
 #include "sync/range_index.h"
 #include "sync/resident_trie.h"

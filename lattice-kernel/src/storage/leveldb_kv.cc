@@ -1,10 +1,10 @@
-#include "sync/leveldb_kv.h"
+#include "storage/leveldb_kv.h"
 
 #include <memory>
 
 #include "lattice/common/status.h"
 
-namespace lattice::kernel::sync {
+namespace lattice::kernel {
 namespace {
 
 absl::Status FromLevelDb(const leveldb::Status& s, std::string_view what) {
@@ -69,4 +69,4 @@ absl::Status LevelDbKv::ScanWith(leveldb::Iterator* it, std::string_view start,
   return FromLevelDb(it->status(), "scan");
 }
 
-}  // namespace lattice::kernel::sync
+}  // namespace lattice::kernel

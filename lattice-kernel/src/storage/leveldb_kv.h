@@ -6,9 +6,9 @@
 
 #include <memory>
 
-#include "sync/kv_view.h"
+#include "storage/kv_view.h"
 
-namespace lattice::kernel::sync {
+namespace lattice::kernel {
 
 // Borrows `db` (and `snapshot`, which may be null). Thread-safe as LevelDB reads are.
 class LevelDbKv : public KvReader {
@@ -41,4 +41,4 @@ class LevelDbKv : public KvReader {
   mutable bool scanning_ = false;
 };
 
-}  // namespace lattice::kernel::sync
+}  // namespace lattice::kernel

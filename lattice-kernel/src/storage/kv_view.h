@@ -1,5 +1,6 @@
-// The key-value view RangeIndex reads and writes through, so the index knows nothing of
-// the kernel's Database or BatchView: the kernel adapts those to these two interfaces.
+// The ordered key-value reads and buffered writes that storage offers its users: Database
+// and LayeredReader are KvReaders, and the sync index (sync/range_index.h) reads and writes
+// only through these two interfaces, so it knows nothing of Database or BatchView.
 #pragma once
 
 #include <functional>
@@ -10,7 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace lattice::kernel::sync {
+namespace lattice::kernel {
 
 // Reads of an ordered key-value store. For one reconciliation message the reads should
 // see one state (a snapshot, or a store no one writes meanwhile); see RangeIndexReader.
@@ -31,4 +32,4 @@ class KvWriter : public KvReader {
   virtual void Put(std::string_view key, std::string_view value) = 0;
 };
 
-}  // namespace lattice::kernel::sync
+}  // namespace lattice::kernel
