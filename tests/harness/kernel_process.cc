@@ -4,34 +4,13 @@
 #include <stdlib.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <filesystem>
-#include <map>
-#include <mutex>
 
 namespace lattice::testing {
 
 std::string KernelBinary() { return LATTICE_KERNEL_BIN; }
 std::string CtlBinary() { return LATTICE_CTL_BIN; }
-
-bool KernelAcceptsFlag(const std::string& flag) {
-  static std::mutex mu;
-  static std::map<std::string, bool> known;
-  std::lock_guard<std::mutex> lock(mu);
-  if (auto it = known.find(flag); it != known.end()) return it->second;
-  static const std::string help = RunCommand({KernelBinary(), "--help"}).out;
-  bool accepted = false;
-  for (size_t at = help.find(flag); at != std::string::npos; at = help.find(flag, at + 1)) {
-    // The whole flag, not the start of a longer one ("--listen" in "--listen-backlog").
-    char next = at + flag.size() < help.size() ? help[at + flag.size()] : ' ';
-    if (!std::isalnum(static_cast<unsigned char>(next)) && next != '-' && next != '_') {
-      accepted = true;
-      break;
-    }
-  }
-  return known[flag] = accepted;
-}
 
 ScratchDir::ScratchDir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "lattice-it-XXXXXX").string();
@@ -58,9 +37,7 @@ absl::Status KernelProcess::Start() {
   bool listen_given = std::any_of(extra_args_.begin(), extra_args_.end(), [](const std::string& a) {
     return a == "--listen" || a.starts_with("--listen=");
   });
-  if (!listen_given && KernelAcceptsFlag("--listen")) {
-    argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
-  }
+  if (!listen_given) argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   process_ = std::make_unique<ChildProcess>();
   if (!process_->Start(argv, log_path())) return absl::InternalError("cannot start the kernel");

@@ -17,10 +17,6 @@ namespace lattice::testing {
 std::string KernelBinary();
 std::string CtlBinary();
 
-// Whether lattice-kernel lists `flag` (e.g. "--listen") in its --help; asked once per flag.
-// The harness passes flags of features still being built only when the kernel has them.
-bool KernelAcceptsFlag(const std::string& flag);
-
 // A fresh temporary directory, removed with its contents on destruction.
 class ScratchDir {
  public:

@@ -22,7 +22,7 @@ class ClusterSmoke : public ::testing::Test {
     auto cluster = Cluster::Create(options);
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = *std::move(cluster);
-    // A kernel that does not start, or a probe of its flags that misfires, fails the test.
+    // A kernel that does not start fails the test.
     absl::Status started = cluster_->StartAll();
     ASSERT_TRUE(started.ok()) << started;
   }
