@@ -16,10 +16,7 @@ using namespace std::chrono_literals;
 class PresenceGossipTest : public MeshTest {
  protected:
   void SetUp() override {
-    options_.sync_interval = 300ms;
-    options_.tick = 50ms;
-    options_.min_dial_backoff = 50ms;
-    options_.max_dial_backoff = 500ms;
+    UseQuickTimings();
   }
 
   // Creates a chat store in n0's mesh and waits until every node has it; its raw id.

@@ -24,10 +24,7 @@ constexpr int kIntentions = 2600;  // about five bootstrap chunks
 class BootstrapPowerCutTest : public MeshTest {
  protected:
   void SetUp() override {
-    options_.sync_interval = 300ms;
-    options_.tick = 50ms;
-    options_.min_dial_backoff = 50ms;
-    options_.max_dial_backoff = 500ms;
+    UseQuickTimings();
   }
 
   // What the joiner's bootstrap of `store` has received, or -1 before it starts; `done`

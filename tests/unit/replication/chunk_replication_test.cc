@@ -74,10 +74,7 @@ bool LinkedTo(MeshNode& viewer, MeshNode& peer) {
 class ChunkReplicationTest : public MeshTest {
  protected:
   void SetUp() override {
-    options_.sync_interval = 300ms;
-    options_.tick = 50ms;
-    options_.min_dial_backoff = 50ms;
-    options_.max_dial_backoff = 500ms;
+    UseQuickTimings();
     options_.misbehaviour_backoff = 5s;
     // Until fs stores exist, every store keeps chunks: the wants do not depend on the
     // state machine.

@@ -69,6 +69,13 @@ void MeshTest::MakeMesh(size_t count) {
   for (size_t i = 1; i < count; ++i) Join(*nodes_[0], *nodes_[i]);
 }
 
+void MeshTest::UseQuickTimings() {
+  options_.sync_interval = std::chrono::milliseconds(300);
+  options_.tick = std::chrono::milliseconds(50);
+  options_.min_dial_backoff = std::chrono::milliseconds(50);
+  options_.max_dial_backoff = std::chrono::milliseconds(500);
+}
+
 std::vector<MeshNode*> MeshTest::All() {
   std::vector<MeshNode*> out;
   for (auto& n : nodes_) out.push_back(n.get());

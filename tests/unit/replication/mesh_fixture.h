@@ -51,6 +51,9 @@ class MeshTest : public ::testing::Test {
                      std::chrono::milliseconds timeout = std::chrono::seconds(20));
   std::string Describe(const std::vector<MeshNode*>& nodes, const std::string& store);
   std::vector<MeshNode*> All();
+  // Reconciliation, ticks and redials in tens or hundreds of milliseconds, so a test of
+  // convergence takes seconds.
+  void UseQuickTimings();
 
   replication::ReplicatorOptions options_;
   bool chunks_in_every_store_ = false;  // NodeOptions::chunks_in_every_store of new nodes

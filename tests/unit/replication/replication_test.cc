@@ -21,10 +21,7 @@ using namespace std::chrono_literals;
 class ReplicationTest : public MeshTest {
  protected:
   void SetUp() override {
-    options_.sync_interval = 300ms;
-    options_.tick = 50ms;
-    options_.min_dial_backoff = 50ms;
-    options_.max_dial_backoff = 500ms;
+    UseQuickTimings();
     options_.misbehaviour_backoff = 2s;
   }
 
