@@ -11,8 +11,11 @@
 
 namespace lattice::kernel::replication {
 
-Gossip::Gossip(ReplicationContext& ctx, std::string self_id)
-    : ctx_(ctx), self_id_(std::move(self_id)), self_reached_id_(ReachedId(self_id_)) {
+Gossip::Gossip(ReplicationContext& ctx, std::string self_id, SyncHold& hold)
+    : ctx_(ctx),
+      hold_(hold),
+      self_id_(std::move(self_id)),
+      self_reached_id_(ReachedId(self_id_)) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -61,6 +64,8 @@ std::vector<IngestOutcome> Gossip::IngestFrom(const ConnectionPtr& from, Store& 
     }
   }
   std::vector<IngestOutcome> outcomes = store.Ingest(intentions);
+  // Reconciliations of this store wait until gossip has been quiet for a while.
+  if (forward) hold_.Pushed(store.id(), std::chrono::steady_clock::now());
   {
     std::lock_guard lock(origins_mu_);
     for (const auto& hash : hashes) {
@@ -105,6 +110,7 @@ void Gossip::OnApplied(const std::string& store_id, const std::vector<DecodedInt
         stats_.dropped += intentions.size();
         continue;
       }
+      hold_.Queued(store_id, intentions.size());
       queue_.push_back(Outgoing{store_id, std::move(intentions), reached});
     }
   }
@@ -143,7 +149,10 @@ void Gossip::Run() {
     for (auto& peer : ctx_.PeersOf(next.store_id)) {
       if (!next.reached.count(ReachedId(peer->peer_id()))) targets.push_back(std::move(peer));
     }
-    if (targets.empty()) continue;
+    if (targets.empty()) {
+      hold_.Dequeued(next.store_id, next.intentions.size(), {});  // nothing went out
+      continue;
+    }
     // Everyone this push reaches, for the receivers to skip when they forward it.
     std::set<std::string> reached = next.reached;
     reached.insert(self_reached_id_);
@@ -157,6 +166,7 @@ void Gossip::Run() {
       stats_.pushed += sent;
       stats_.dropped += next.intentions.size() - sent;
     }
+    hold_.Dequeued(next.store_id, next.intentions.size(), std::chrono::steady_clock::now());
   }
 }
 

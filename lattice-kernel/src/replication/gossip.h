@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "replication/replication_context.h"
+#include "replication/sync_hold.h"
 #include "store/store.h"
 
 namespace lattice::kernel::replication {
@@ -32,7 +33,8 @@ struct GossipStats {
 // Thread-safe. Pushes leave from its own thread, so a store's writer only queues them.
 class Gossip {
  public:
-  Gossip(ReplicationContext& ctx, std::string self_id);
+  // `hold` learns of every push queued, sent and received, so reconciliations wait for them.
+  Gossip(ReplicationContext& ctx, std::string self_id, SyncHold& hold);
   ~Gossip();  // Stop()
 
   // Starts pushing what `store` applies (idempotent).
@@ -76,6 +78,7 @@ class Gossip {
   void Run();
 
   ReplicationContext& ctx_;
+  SyncHold& hold_;
   std::string self_id_;
   std::string self_reached_id_;
 

@@ -65,7 +65,8 @@ Replicator::Replicator(Node& node, ReplicatorOptions options)
       invites_(node.node_db()) {}
 
 absl::Status Replicator::Begin(TransportFactory make_transport) {
-  gossip_ = std::make_unique<Gossip>(ctx_, self_id_);
+  sync_hold_ = std::make_unique<SyncHold>(options_.sync_settle);
+  gossip_ = std::make_unique<Gossip>(ctx_, self_id_, *sync_hold_);
   presence_hub_ = std::make_unique<presence::PresenceHub>(node_.identity());
   presence_ = std::make_unique<PresenceGossip>(ctx_, *presence_hub_);
   fetcher_ = std::make_unique<Fetcher>(ctx_, *gossip_);
@@ -413,11 +414,17 @@ void Replicator::ServeConnection(const ConnectionPtr& conn, bool just_connected)
         if (just_connected) {
           // Not at once: when both nodes dial each other, one of the two links is closed
           // within moments, and reconciling on both would send everything twice.
-          next_sync_[key] = now + kFirstSyncDelay;
-        } else if (auto it = next_sync_.find(key); it == next_sync_.end() || now >= it->second) {
-          due = true;
-          next_sync_[key] = now + Jittered(options_.sync_interval);
+          next_sync_[key] = {now + kFirstSyncDelay, /*first=*/true};
+        } else {
+          auto it = next_sync_.try_emplace(key, NextSync{now, false}).first;
+          // Held while the store's pushes are in flight; the first one of a link for at
+          // most sync_settle (a peer back from a break catches up soon).
+          auto max_hold = it->second.first ? options_.sync_settle
+                          : options_.max_sync_hold.count() > 0 ? options_.max_sync_hold
+                                                               : options_.sync_interval;
+          due = now >= it->second.due && !sync_hold_->Holds(d.id, it->second.due, now, max_hold);
         }
+        if (due) next_sync_[key] = {now + Jittered(options_.sync_interval), false};
       }
       if (due && connections_.Get(conn->peer_id()) == conn) reconciler_->Start(conn, d.id);
     }

@@ -31,6 +31,7 @@
 #include "replication/presence_gossip.h"
 #include "replication/reconciler.h"
 #include "replication/replication_context.h"
+#include "replication/sync_hold.h"
 
 namespace lattice::kernel::replication {
 
@@ -43,6 +44,12 @@ struct ReplicatorOptions {
   std::vector<std::string> advertise;
   // Period of anti-entropy with each connected peer, per store (randomised by +-20%).
   std::chrono::milliseconds sync_interval{30'000};
+  // A due reconciliation of a store waits while the store's gossip pushes are in flight
+  // (sync_hold.h): pushes queued to go out, or one sent or received less than this ago.
+  std::chrono::milliseconds sync_settle{1'000};
+  // It waits at most this long past when it fell due (0: one sync_interval); the first
+  // reconciliation of a new link at most sync_settle.
+  std::chrono::milliseconds max_sync_hold{0};
   // How often the maintenance loop looks at links, dials, bootstraps and timeouts.
   std::chrono::milliseconds tick{200};
   // Redial backoff: doubles from min to max while a peer cannot be reached.
@@ -182,6 +189,7 @@ class Replicator {
   Membership membership_;
   ReplicationContext ctx_;
   InviteBook invites_;
+  std::unique_ptr<SyncHold> sync_hold_;  // outlives gossip_
   std::unique_ptr<Gossip> gossip_;
   std::unique_ptr<presence::PresenceHub> presence_hub_;  // outlives presence_
   std::unique_ptr<PresenceGossip> presence_;
@@ -203,7 +211,11 @@ class Replicator {
   bool kicked_ = false;
   std::map<std::string, DialState> dials_;  // by peer id
   std::map<std::string, std::chrono::steady_clock::time_point> banned_until_;
-  std::map<std::string, std::chrono::steady_clock::time_point> next_sync_;  // peer|store
+  struct NextSync {
+    std::chrono::steady_clock::time_point due;
+    bool first = false;  // the first of its link, held at most sync_settle
+  };
+  std::map<std::string, NextSync> next_sync_;  // peer|store
   struct DialThread {
     std::thread thread;
     std::shared_ptr<std::atomic<bool>> done;

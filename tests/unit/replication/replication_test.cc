@@ -101,6 +101,23 @@ TEST_F(ReplicationTest, ALostPushArrivesThroughPeriodicAntiEntropy) {
   EXPECT_TRUE(Eventually([&] { return Get(*nodes_[1], store, "lost") == "but found"; }));
 }
 
+TEST_F(ReplicationTest, ALostPushIsRepairedWhileTheStoreIsNeverQuiet) {
+  // Every push holds the store's reconciliations for a minute (sync_hold.h): only the bound
+  // on the hold, one sync interval past due, lets anti-entropy run while n0 keeps writing.
+  options_.sync_settle = 60s;
+  MakeMesh(2);
+  std::string store = CreateStore("notes");
+  ASSERT_TRUE(WaitConverged(All(), store));
+  network_->DropNextPayloads("n0", "n1", 1);
+  Put(*nodes_[0], store, "lost", "but found");
+  int written = 0;
+  EXPECT_TRUE(Eventually([&] {
+    Put(*nodes_[0], store, "busy-" + std::to_string(written++), "x");
+    return Get(*nodes_[1], store, "lost") == "but found";
+  }));
+  ASSERT_TRUE(WaitConverged(All(), store)) << Describe(All(), store);
+}
+
 TEST_F(ReplicationTest, PartitionedWritesConvergeAfterHealWithConflictsEverywhere) {
   MakeMesh(3);
   std::string store = CreateStore("notes");
