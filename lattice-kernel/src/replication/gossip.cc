@@ -64,8 +64,6 @@ std::vector<IngestOutcome> Gossip::IngestFrom(const ConnectionPtr& from, Store& 
     }
   }
   std::vector<IngestOutcome> outcomes = store.Ingest(intentions);
-  // Reconciliations of this store wait until gossip has been quiet for a while.
-  if (forward) hold_.Pushed(store.id(), std::chrono::steady_clock::now());
   {
     std::lock_guard lock(origins_mu_);
     for (const auto& hash : hashes) {
@@ -144,6 +142,17 @@ void Gossip::Run() {
       if (stopping_) return;
       next = std::move(queue_.front());
       queue_.pop_front();
+      // Writes that queued up behind each other for the same nodes leave as one push: the
+      // push's own bytes (store, reached list, frame) are paid once.
+      while (!queue_.empty() && queue_.front().store_id == next.store_id &&
+             queue_.front().reached == next.reached &&
+             next.intentions.size() + queue_.front().intentions.size() <=
+                 limits::kMaxIntentionsPerMessage) {
+        for (auto& intention : queue_.front().intentions) {
+          next.intentions.push_back(std::move(intention));
+        }
+        queue_.pop_front();
+      }
     }
     std::vector<ConnectionPtr> targets;
     for (auto& peer : ctx_.PeersOf(next.store_id)) {
@@ -157,10 +166,18 @@ void Gossip::Run() {
     std::set<std::string> reached = next.reached;
     reached.insert(self_reached_id_);
     for (const auto& peer : targets) reached.insert(ReachedId(peer->peer_id()));
-    std::vector<std::string> listed(reached.begin(), reached.end());
+    // When the push itself reaches every member of the mesh no receiver has anyone left to
+    // forward it to: it goes as a plain push, without the list (in a full mesh the list
+    // would cost about half of a small intention again, on every link).
+    bool forward = false;
+    for (const auto& member : ctx_.MembersOf(next.store_id)) {
+      if (!reached.count(ReachedId(member))) forward = true;
+    }
+    std::vector<std::string> listed;
+    if (forward) listed.assign(reached.begin(), reached.end());
     if (listed.size() > limits::kMaxReachedPerPush) listed.resize(limits::kMaxReachedPerPush);
     for (const auto& peer : targets) {
-      uint64_t sent = SendBatch(*peer, next.store_id, next.intentions, /*gossip=*/true,
+      uint64_t sent = SendBatch(*peer, next.store_id, next.intentions, /*gossip=*/forward,
                                 std::chrono::milliseconds(0), listed);
       std::lock_guard lock(mu_);
       stats_.pushed += sent;

@@ -3,7 +3,9 @@
 // receiver (a receiver applies it once, so it forwards it once), which carries a write
 // across a star or a chain of nodes. Each push names the nodes it has reached already, and
 // a receiver forwards only to its peers outside that set: in a full mesh every node gets a
-// write once, not once per link. Intentions that arrive by fetch, reconciliation or
+// write once, not once per link; a push that itself reaches every member of the mesh goes
+// without the set, as one no receiver forwards. Writes queued behind each other for the
+// same nodes leave as one push. Intentions that arrive by fetch, reconciliation or
 // bootstrap are not forwarded: the other peers reconcile on their own.
 // Also the one door through which intentions from peers enter a store (IngestFrom), so it
 // knows where each came from.

@@ -32,6 +32,11 @@ std::vector<ConnectionPtr> ReplicationContext::PeersOf(const std::string& store_
   return out;
 }
 
+std::set<std::string> ReplicationContext::MembersOf(const std::string& store_id) {
+  std::string mesh = node.MeshOfStore(store_id);
+  return mesh.empty() ? std::set<std::string>{} : membership.Active(mesh);
+}
+
 std::vector<StoreDescriptor> ReplicationContext::SharedStores(const std::string& peer_id) {
   std::vector<StoreDescriptor> out;
   for (const auto& mesh : membership.SharedMeshes(peer_id)) {

@@ -2,6 +2,7 @@
 // its live connections and who may replicate which store.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ class ReplicationContext {
   Store* StoreFor(const std::string& peer_id, const std::string& store_id);
   // Open connections to active members of the store's mesh.
   std::vector<ConnectionPtr> PeersOf(const std::string& store_id);
+  // The active members of the store's mesh (raw node ids); empty for an unknown store.
+  std::set<std::string> MembersOf(const std::string& store_id);
   // Stores this node shares with `peer_id` (every store of every mesh the peer is active in).
   std::vector<StoreDescriptor> SharedStores(const std::string& peer_id);
 

@@ -250,6 +250,8 @@ void Replicator::OnPayload(const ConnectionPtr& conn, std::string payload) {
       std::vector<v1::SignedIntention> intentions(push.intentions().begin(), push.intentions().end());
       auto outcomes = gossip_->IngestFrom(conn, *store, intentions, push.gossip(),
                                           {push.reached().begin(), push.reached().end()});
+      // Reconciliations of this store wait until pushes have been quiet for a while.
+      sync_hold_->Pushed(push.store_id(), Clock::now());
       std::vector<std::string> missing;
       for (const auto& outcome : outcomes) {
         if (outcome.kind == IngestOutcome::Kind::kFloating) {
