@@ -72,6 +72,18 @@ class DurabilityTest : public ::testing::Test {
     return read.found ? read.winner.value() : "<absent>";
   }
 
+  // Records what the store tells its listeners (replication) it applied, in order.
+  void ListenForApplied() {
+    store_->Subscribe([this](const std::vector<DecodedIntention>& applied) {
+      std::lock_guard lock(heard_mutex_);
+      for (const auto& intention : applied) heard_.push_back(intention.hash);
+    });
+  }
+  std::vector<std::string> Heard() {
+    std::lock_guard lock(heard_mutex_);
+    return heard_;
+  }
+
   // Whether the chat store holds a post of `text` in `channel`.
   bool HasPost(const std::string& channel, const std::string& text) {
     auto page = ReadChatHistory(store_->db(), channel, 1000, "");
@@ -83,6 +95,8 @@ class DurabilityTest : public ::testing::Test {
   TempDir dir_;
   FaultInjectionEnv fault_;
   StoreType type_ = StoreType::kKv;  // of the store Open opens
+  std::mutex heard_mutex_;
+  std::vector<std::string> heard_;  // ListenForApplied
   std::string store_id_ = NewStoreId();
   KeyPair self_ = GenerateKeyPair();
   HybridClock clock_;
@@ -175,23 +189,14 @@ TEST_F(DurabilityTest, AsyncAppliedWritesAndBarrierCompleteInOrder) {
 // once they are durable, in witness order.
 TEST_F(DurabilityTest, ListenersHearOfAppliedWritesOnlyOnceDurable) {
   Open(kNever);
-  std::mutex mutex;
-  std::vector<std::string> heard;
-  store_->Subscribe([&](const std::vector<DecodedIntention>& applied) {
-    std::lock_guard lock(mutex);
-    for (const auto& intention : applied) heard.push_back(intention.hash);
-  });
+  ListenForApplied();
   auto first = store_->WriteKv({{"a", "1"}}, Durability::kApplied);
   auto second = store_->WriteKv({{"b", "2"}}, Durability::kApplied);
   ASSERT_TRUE(first.ok() && second.ok());
-  {
-    std::lock_guard lock(mutex);
-    EXPECT_TRUE(heard.empty());
-  }
+  EXPECT_TRUE(Heard().empty());
   auto third = store_->WriteKv({{"c", "3"}});
   ASSERT_TRUE(third.ok());
-  std::lock_guard lock(mutex);
-  EXPECT_EQ(heard, (std::vector<std::string>{first->hash, second->hash, third->hash}));
+  EXPECT_EQ(Heard(), (std::vector<std::string>{first->hash, second->hash, third->hash}));
 }
 
 v1::ChatPayload ChatPost(const std::string& channel, const std::string& text) {
@@ -208,12 +213,7 @@ v1::ChatPayload ChatPost(const std::string& channel, const std::string& text) {
 TEST_F(DurabilityTest, AnAppliedChatPostIsAnsweredBeforeItsFsyncAndSyncedAtOnceBehindIt) {
   type_ = StoreType::kChat;
   Open(kNever);
-  std::mutex mutex;
-  std::vector<std::string> heard;
-  store_->Subscribe([&](const std::vector<DecodedIntention>& applied) {
-    std::lock_guard lock(mutex);
-    for (const auto& intention : applied) heard.push_back(intention.hash);
-  });
+  ListenForApplied();
   uint64_t syncs_before = fault_.log_syncs();
   std::promise<std::pair<absl::StatusOr<WriteReceipt>, uint64_t>> answered;
   // A lone write with nothing queued behind it: its answer is sent by the thread that
@@ -235,7 +235,7 @@ TEST_F(DurabilityTest, AnAppliedChatPostIsAnsweredBeforeItsFsyncAndSyncedAtOnceB
   std::string hash = receipt->hash;
   EXPECT_TRUE(WaitFor(
       [&] {
-        std::lock_guard lock(mutex);
+        std::vector<std::string> heard = Heard();
         return std::find(heard.begin(), heard.end(), hash) != heard.end();
       },
       10s));
