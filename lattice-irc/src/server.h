@@ -12,8 +12,10 @@
 // so the held queue stays short and a fast client is slowed by TCP instead of cut off.
 //
 // Delivery model: a client's PRIVMSG to a channel is posted to the kernel. When the kernel
-// answers that it is stored, the gateway delivers it at once to the channel's local members
-// (and to its sender under echo-message), with the hash the kernel returned as msgid, before
+// answers that it is applied (the post asks for DURABILITY_APPLIED: readable by everyone, its
+// fsync following at once behind the answer, and sent to other nodes once that is done),
+// the gateway delivers it at once to the channel's local members (and to its sender under
+// echo-message), with the hash the kernel returned as msgid, before
 // it handles the sender's next line; the watch event of that write is then recognised by its
 // hash and not delivered again (a TOPIC or MODE change is shown the same way; its watch event
 // only brings the store's stamp, quietly). Everything else (messages of other nodes, of other tools, of
@@ -24,6 +26,13 @@
 // submitted before it has answered (see DrainEvents), in case it is one of ours.
 // The price of answering in order is that a client has one channel write in flight at a time
 // (its next line waits for the kernel's answer); different clients write concurrently.
+// A message whose fsync then fails (a failing disk: the kernel reopens the store, or the
+// machine loses power before the fsync) was seen by the local members and may be missing
+// from the history afterwards; it never reached another node (they get only durable
+// writes), so the stores still agree, and the node's chain goes on from what survived. The
+// gateway does not take it back: what its members saw is what a relay such as ngIRCd, which
+// keeps nothing, would have shown. Replies, reactions, topics and modes are still
+// acknowledged only once durable.
 #pragma once
 
 #include <cstdint>

@@ -159,6 +159,10 @@ void IrcServer::PostToChannel(LocalClient& client, const std::string& key, std::
   request.set_text(std::move(text));
   request.set_sender(client.nick);
   request.set_action(action);
+  // Delivered to the local members once the kernel has applied it, not after its fsync: the
+  // kernel syncs it at once behind that answer, and sends it to other nodes once synced
+  // (server.h, Delivery model).
+  request.set_durability(v1::DURABILITY_APPLIED);
   for (auto& tag : StorableTags(tags)) *request.add_tags() = std::move(tag);
   v1::ChatMessage shown;
   shown.set_kind("post");

@@ -159,6 +159,43 @@ TEST(KernelDurability, AppliedWritesAreReadableAtOnceAndSyncedByTheBarrier) {
   EXPECT_EQ(del_ctl.exit_code, 0) << del_ctl.out << del_ctl.err;
 }
 
+// Chat.Post honours the durability Kv writes take: posts acknowledged APPLIED are readable
+// at once, come back with increasing cursors among synced ones, and are there after SIGKILL.
+TEST(KernelDurability, ChatPostsAcknowledgedAppliedAreReadableAtOnceAndKept) {
+  ScratchDir dir;
+  KernelProcess kernel(dir.path());
+  ASSERT_TRUE(kernel.Start().ok());
+  {
+    auto client = kernel.Connect();
+    ASSERT_TRUE(client.ok());
+    ASSERT_TRUE((*client)->CreateStore("talk", "chat").ok());
+    uint64_t last_cursor = 0;
+    for (int i = 0; i < 20; ++i) {
+      v1::PostRequest request;
+      request.set_store("talk");
+      request.set_channel("#a");
+      request.set_text("m" + std::to_string(i));
+      request.set_sender("me");
+      request.set_durability(i % 2 ? v1::DURABILITY_APPLIED : v1::DURABILITY_SYNCED);
+      auto posted = (*client)->Post(request);
+      ASSERT_TRUE(posted.ok()) << posted.status();
+      EXPECT_GT(posted->cursor(), last_cursor);
+      last_cursor = posted->cursor();
+      auto history = (*client)->History("talk", "#a", 1);
+      ASSERT_TRUE(history.ok()) << history.status();
+      ASSERT_EQ(history->messages_size(), 1);
+      EXPECT_EQ(history->messages(0).text(), request.text()) << "a post is not readable at once";
+    }
+  }
+  kernel.Kill();
+  ASSERT_TRUE(kernel.Start().ok());
+  auto client = kernel.Connect();
+  ASSERT_TRUE(client.ok());
+  auto history = (*client)->History("talk", "#a", 100);
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->messages_size(), 20);
+}
+
 // Writes acknowledged APPLIED from several clients, then a barrier that returned: all of them
 // are there after SIGKILL and a restart, and the store verifies.
 TEST(KernelDurability, AppliedWritesCoveredByABarrierSurviveSigkill) {

@@ -39,11 +39,14 @@ absl::StatusOr<std::string> ParseRef(const std::string& hex) {
   return *ref;
 }
 
-// Starts the write; the store finishes the call once it is durable.
+// Starts the write; the store finishes the call once it is durable, or once applied as
+// `durability` asks (and syncs it at once behind that: store.h, Durability).
 grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context, Store& store,
-                                 v1::ChatPayload payload, v1::WriteResult* out) {
+                                 v1::ChatPayload payload, v1::WriteResult* out,
+                                 v1::Durability durability = v1::DURABILITY_SYNCED) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  store.WriteChatAsync(std::move(payload), FinishWithReceipt(reactor, out));
+  store.WriteChatAsync(std::move(payload), FinishWithReceipt(reactor, out),
+                       DurabilityOf(durability));
   return reactor;
 }
 
@@ -87,11 +90,12 @@ class ChatWatchStream final : public WatchStream<v1::ChatWatchResponse> {
 
 grpc::ServerUnaryReactor* ChatService::Write(grpc::CallbackServerContext* context,
                                              const std::string& store, std::string_view channel,
-                                             v1::ChatPayload payload, v1::WriteResult* out) {
+                                             v1::ChatPayload payload, v1::WriteResult* out,
+                                             v1::Durability durability) {
   std::string scope = ChannelScope(channel);
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth, ChatAccess(store, Right::kWrite, scope));
   if (!access.ok()) return Refuse(context, access.status());
-  return Submit(context, *access->store, std::move(payload), out);
+  return Submit(context, *access->store, std::move(payload), out, durability);
 }
 
 grpc::ServerUnaryReactor* ChatService::WriteToRef(grpc::CallbackServerContext* context,
@@ -128,7 +132,8 @@ grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context
   post->set_sender(request->sender());
   post->set_action(request->action());
   *post->mutable_tags() = request->tags();
-  return Write(context, request->store(), channel, std::move(payload), response);
+  return Write(context, request->store(), channel, std::move(payload), response,
+               request->durability());
 }
 
 grpc::ServerUnaryReactor* ChatService::Reply(grpc::CallbackServerContext* context,

@@ -127,10 +127,12 @@ class ChatService final : public ChatServiceBase {
                                                          const v1::ChatWatchRequest*) override;
 
  private:
-  // Starts the write; the store finishes the call once it is durable.
+  // Starts the write; the store finishes the call once it is durable (or applied, as
+  // `durability` asks: a post's choice).
   grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* context, const std::string& store,
                                   std::string_view channel, v1::ChatPayload payload,
-                                  v1::WriteResult* out);
+                                  v1::WriteResult* out,
+                                  v1::Durability durability = v1::DURABILITY_SYNCED);
   // The same for a reply or reaction, whose channel is that of the message `ref` it cites.
   grpc::ServerUnaryReactor* WriteToRef(grpc::CallbackServerContext* context,
                                        const std::string& store, const std::string& ref,

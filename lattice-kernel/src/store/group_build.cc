@@ -219,6 +219,7 @@ void Store::AddToGroup(BuiltGroup& built, const std::vector<Request*>& requests)
     built.requests.push_back(request);
     built.bytes += request->bytes;
     if (request->NeedsSync()) built.needs_sync = true;
+    if (request->SyncsAfter()) built.sync_after = true;
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "lattice/common/ids.h"
 #include "lattice/common/status.h"
@@ -156,9 +157,8 @@ void Store::WriterLoop() {
     lock.unlock();
     CommitKind kind = CommitGroup(*built);
     lock.lock();
-    in_flight_ = nullptr;
     // Its replies are sent here too, unless requests came meanwhile.
-    CompleteGroup(built->requests, kind, lock, /*send_replies=*/taken_ == queue_.size());
+    EndCommit(built, kind, lock, /*send_replies=*/taken_ == queue_.size());
   }
   wait_for_commit();
 }
@@ -173,11 +173,42 @@ void Store::CommitterLoop() {
     lock.unlock();
     CommitKind kind = CommitGroup(*built);
     lock.lock();
-    in_flight_ = nullptr;
     // The writer seals the next group meanwhile; the committer sends the replies while it
     // has nothing else to do, and takes that group once they are sent.
-    CompleteGroup(built->requests, kind, lock, /*send_replies=*/true);
+    EndCommit(built, kind, lock, /*send_replies=*/true);
   }
+}
+
+void Store::EndCommit(const std::shared_ptr<BuiltGroup>& built, CommitKind kind,
+                      std::unique_lock<std::mutex>& lock, bool send_replies) {
+  bool sync_after = kind == CommitKind::kApplied && built->sync_after;
+  if (!sync_after) {
+    in_flight_ = nullptr;
+    CompleteGroup(built->requests, kind, lock, send_replies);
+    return;
+  }
+  // Still in flight while its sync runs: the writer keeps adding what arrives to the group
+  // it builds, which then goes to the disk behind the sync (group commit batches both).
+  CompleteGroup(built->requests, kind, lock, send_replies);
+  lock.unlock();
+  CommitKind synced = SyncCommitted(built->last_witness);
+  lock.lock();
+  in_flight_ = nullptr;
+  CompleteGroup({}, synced, lock, /*send_replies=*/false);
+}
+
+Store::CommitKind Store::SyncCommitted(uint64_t last_witness) {
+  if (unsynced_requests_ == 0) return CommitKind::kNone;
+  leveldb::WriteBatch nothing;
+  if (absl::Status s = Commit(&nothing, /*sync=*/true, last_witness); !s.ok()) {
+    spdlog::error("store {}: sync after an applied commit failed: {}", FormatStoreId(options_.id),
+                  s.message());
+    return CommitKind::kFailed;
+  }
+  std::vector<std::string> hashes = std::exchange(unsynced_hashes_, {});
+  std::vector<DecodedIntention> kept = std::exchange(unsynced_intentions_, {});
+  NotifyApplied(std::move(hashes), std::move(kept));
+  return CommitKind::kSynced;
 }
 
 void Store::CompleteGroup(const std::vector<Request*>& group, CommitKind kind,

@@ -50,7 +50,10 @@ namespace lattice::kernel {
 // disk. kApplied: once applied, so every reader sees it; durable with the next synced
 // commit, the next Sync, or within Store::Options::max_unsynced_ms, whichever comes first.
 // Either way the writes of a store become durable in the order they were applied: a write
-// is never durable while one applied before it is not.
+// is never durable while one applied before it is not. A chat write acknowledged applied is
+// synced at once behind its acknowledgement, by the commit stage before it commits the next
+// group: a conversation's messages go to the peers (which get only durable intentions) as
+// soon as a synced write would have, and only the poster's wait for the fsync is saved.
 enum class Durability { kSynced, kApplied };
 
 struct WriteReceipt {
@@ -381,7 +384,7 @@ class Store {
   // is final only then (barriers, failures).
   CommitKind CommitGroup(BuiltGroup& built);
   // REQUIRES: `lock` holds queue_mutex_, `group` is at the front of queue_, just committed
-  // or run, and in_flight_ is null. Completes it: wakes its blocking callers and the
+  // or run, and in_flight_ is null (or still `group`'s, see EndCommit). Completes it: wakes its blocking callers and the
   // writer, and queues its callbacks (the replies) behind those of earlier groups; they are
   // sent by the thread already sending replies, else here when `send_replies`, else by the
   // completions thread.
@@ -404,6 +407,15 @@ class Store {
   // durable (`durable`), so peers never hold an intention this node could lose and then
   // sign again differently.
   void PublishCommit(BuiltGroup& built, bool durable);
+  // REQUIRES: `lock` holds queue_mutex_; `built` is in_flight_, just committed as `kind`.
+  // Completes its group (CompleteGroup) and ends the commit: first, for a group committed
+  // unsynced that asked to be synced at once (BuiltGroup::sync_after), syncs it after its
+  // replies are queued, so the next group is committed only behind that sync.
+  void EndCommit(const std::shared_ptr<BuiltGroup>& built, CommitKind kind,
+                 std::unique_lock<std::mutex>& lock, bool send_replies);
+  // The commit stage: makes everything committed so far durable (an empty synced write) and
+  // tells the listeners what that released.
+  CommitKind SyncCommitted(uint64_t last_witness);
   // The one place a batch is written. `sync`: the log is fsynced, and everything applied
   // before is durable with it, up to `last_witness`. Otherwise the batch is applied only.
   absl::Status Commit(leveldb::WriteBatch* batch, bool sync, uint64_t last_witness);

@@ -73,6 +73,12 @@ struct Store::Request {
     }
   }
 
+  // Whether the group holding this request, committed unsynced, is synced at once behind it
+  // (see Durability): a chat write acknowledged applied.
+  bool SyncsAfter() const {
+    return kind == Kind::kLocalChat && durability == Durability::kApplied;
+  }
+
   // Forgets what a build filled in, for a group built again (the group it was built over
   // failed to commit).
   void ClearResults() {
@@ -97,6 +103,7 @@ struct Store::BuiltGroup {
   std::unique_ptr<IntentionApplier> applier;
   absl::Status status;      // the view's: a group that could not be read right fails whole
   bool needs_sync = false;  // one of its requests must be acknowledged durable
+  bool sync_after = false;  // one of its requests must be durable at once after its reply
   bool wants_recorded = false;
   // The writer's counters once the group is applied, published when it commits.
   uint64_t last_witness = 0;

@@ -473,6 +473,19 @@ TEST_F(ServerTest, APrivmsgIsDeliveredToTheOthersBeforeTheSendersNextReply) {
   EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test PONG irc.test :after"}));
 }
 
+// The kernel answers once the post is applied, before its fsync (server.h, Delivery model).
+TEST_F(ServerTest, AChannelMessageIsPostedToBeAnsweredOnceApplied) {
+  ClientId alice = Connect("alice");
+  Join(alice, "#c");
+  Take(alice);
+  Line(alice, "PRIVMSG #c :hi");
+  Line(alice, "NOTICE #c :note");
+  backend_.AnswerWrite("h1");
+  ASSERT_EQ(backend_.posts.size(), 2u);
+  EXPECT_EQ(backend_.posts[0].durability(), v1::DURABILITY_APPLIED);
+  EXPECT_EQ(backend_.posts[1].durability(), v1::DURABILITY_APPLIED);
+}
+
 TEST_F(ServerTest, ATopicChangeIsShownBeforeTheSettersNextReply) {
   ClientId alice = Connect("alice");
   Join(alice, "#c");

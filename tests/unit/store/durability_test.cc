@@ -12,8 +12,10 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <utility>
 
 #include "harness/fault_injection_env.h"
+#include "state/chat_state.h"
 #include "state/kv_state.h"
 #include "unit/store/test_store.h"
 
@@ -48,6 +50,7 @@ class DurabilityTest : public ::testing::Test {
     options.max_unsynced_ms = max_unsynced_ms;
     options.write_buffer_bytes = write_buffer_bytes;
     options.env = &fault_;
+    options.type = type_;
     auto opened = Store::Open(std::move(options));
     ASSERT_TRUE(opened.ok()) << opened.status();
     store_ = *std::move(opened);
@@ -69,8 +72,31 @@ class DurabilityTest : public ::testing::Test {
     return read.found ? read.winner.value() : "<absent>";
   }
 
+  // Records what the store tells its listeners (replication) it applied, in order.
+  void ListenForApplied() {
+    store_->Subscribe([this](const std::vector<DecodedIntention>& applied) {
+      std::lock_guard lock(heard_mutex_);
+      for (const auto& intention : applied) heard_.push_back(intention.hash);
+    });
+  }
+  std::vector<std::string> Heard() {
+    std::lock_guard lock(heard_mutex_);
+    return heard_;
+  }
+
+  // Whether the chat store holds a post of `text` in `channel`.
+  bool HasPost(const std::string& channel, const std::string& text) {
+    auto page = ReadChatHistory(store_->db(), channel, 1000, "");
+    if (!page.ok()) return false;
+    return std::any_of(page->messages.begin(), page->messages.end(),
+                       [&](const v1::ChatMessage& m) { return m.text() == text; });
+  }
+
   TempDir dir_;
   FaultInjectionEnv fault_;
+  StoreType type_ = StoreType::kKv;  // of the store Open opens
+  std::mutex heard_mutex_;
+  std::vector<std::string> heard_;  // ListenForApplied
   std::string store_id_ = NewStoreId();
   KeyPair self_ = GenerateKeyPair();
   HybridClock clock_;
@@ -163,23 +189,74 @@ TEST_F(DurabilityTest, AsyncAppliedWritesAndBarrierCompleteInOrder) {
 // once they are durable, in witness order.
 TEST_F(DurabilityTest, ListenersHearOfAppliedWritesOnlyOnceDurable) {
   Open(kNever);
-  std::mutex mutex;
-  std::vector<std::string> heard;
-  store_->Subscribe([&](const std::vector<DecodedIntention>& applied) {
-    std::lock_guard lock(mutex);
-    for (const auto& intention : applied) heard.push_back(intention.hash);
-  });
+  ListenForApplied();
   auto first = store_->WriteKv({{"a", "1"}}, Durability::kApplied);
   auto second = store_->WriteKv({{"b", "2"}}, Durability::kApplied);
   ASSERT_TRUE(first.ok() && second.ok());
-  {
-    std::lock_guard lock(mutex);
-    EXPECT_TRUE(heard.empty());
-  }
+  EXPECT_TRUE(Heard().empty());
   auto third = store_->WriteKv({{"c", "3"}});
   ASSERT_TRUE(third.ok());
-  std::lock_guard lock(mutex);
-  EXPECT_EQ(heard, (std::vector<std::string>{first->hash, second->hash, third->hash}));
+  EXPECT_EQ(Heard(), (std::vector<std::string>{first->hash, second->hash, third->hash}));
+}
+
+v1::ChatPayload ChatPost(const std::string& channel, const std::string& text) {
+  v1::ChatPayload payload;
+  payload.mutable_post()->set_channel(channel);
+  payload.mutable_post()->set_text(text);
+  payload.mutable_post()->set_sender("me");
+  return payload;
+}
+
+// A chat post acknowledged applied is answered before its fsync, as a Kv write is, but is not
+// left to the timer (never, here) or a barrier: the store syncs it at once behind the answer,
+// so the listeners (the peers) hear of it, and a power cut after that keeps it.
+TEST_F(DurabilityTest, AnAppliedChatPostIsAnsweredBeforeItsFsyncAndSyncedAtOnceBehindIt) {
+  type_ = StoreType::kChat;
+  Open(kNever);
+  ListenForApplied();
+  uint64_t syncs_before = fault_.log_syncs();
+  std::promise<std::pair<absl::StatusOr<WriteReceipt>, uint64_t>> answered;
+  // A lone write with nothing queued behind it: its answer is sent by the thread that
+  // committed it, before anything else that thread does.
+  store_->WriteChatAsync(
+      ChatPost("#a", "hello"),
+      [&](absl::StatusOr<WriteReceipt> r) {
+        answered.set_value({std::move(r), fault_.log_syncs()});
+      },
+      Durability::kApplied);
+  auto [receipt, syncs_at_answer] = answered.get_future().get();
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  EXPECT_EQ(syncs_at_answer, syncs_before);
+  EXPECT_TRUE(HasPost("#a", "hello"));
+  uint64_t witness = receipt->witness;
+  ASSERT_TRUE(WaitFor([&] { return store_->durable_witness() >= witness; }, 10s))
+      << "the applied post was not synced behind its answer";
+  EXPECT_GT(fault_.log_syncs(), syncs_before);
+  std::string hash = receipt->hash;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        std::vector<std::string> heard = Heard();
+        return std::find(heard.begin(), heard.end(), hash) != heard.end();
+      },
+      10s));
+  CutPowerAndReopen(kNever, Database::kDefaultWriteBufferBytes);
+  EXPECT_TRUE(HasPost("#a", "hello"));
+}
+
+// Chat posts acknowledged synced, and applied ones covered by a barrier, survive a power cut.
+TEST_F(DurabilityTest, ChatPostsSyncedOrCoveredByABarrierSurviveAPowerCut) {
+  type_ = StoreType::kChat;
+  Open(kNever);
+  for (int i = 0; i < 20; ++i) {
+    auto durability = i % 2 ? Durability::kApplied : Durability::kSynced;
+    auto posted = store_->WriteChat(ChatPost("#a", "m" + std::to_string(i)), durability);
+    ASSERT_TRUE(posted.ok()) << posted.status();
+  }
+  auto synced = store_->Sync();
+  ASSERT_TRUE(synced.ok()) << synced.status();
+  EXPECT_EQ(*synced, 20u);
+  CutPowerAndReopen(kNever, Database::kDefaultWriteBufferBytes);
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(HasPost("#a", "m" + std::to_string(i))) << i;
 }
 
 // The same for what replication serves on request (a fetch, a reconciliation's push): the sync

@@ -1,6 +1,6 @@
 // A whole node on a file system that loses power (harness/fault_injection_env.h): what the
-// node acknowledged (a store created, a token made, a chat post, an invite issued, a
-// service's consent) is there after the cut, across rounds of concurrent work cut at random
+// node acknowledged (a store created, a token made, a chat post synced or applied and then
+// covered by a sync barrier, an invite issued, a service's consent) is there after the cut, across rounds of concurrent work cut at random
 // moments; and a node whose log fsyncs keep nothing is caught by the same rounds.
 #include <gtest/gtest.h>
 
@@ -176,6 +176,19 @@ NodeCutOutcome RunNodePowerCutRounds(int rounds, uint32_t seed, bool drop_log_sy
             }
             break;
           }
+          case 5: {
+            // Acknowledged once applied: counted once the store's sync barrier behind it
+            // has returned.
+            v1::ChatPayload payload;
+            payload.mutable_post()->set_channel("#a");
+            payload.mutable_post()->set_text("q" + tag);
+            payload.mutable_post()->set_sender("me");
+            if (chat && chat->WriteChat(payload, Durability::kApplied).ok() &&
+                chat->Sync().ok()) {
+              record([&] { acked.posts["q" + tag] = "#a"; });
+            }
+            break;
+          }
           case 3: {
             auto invite = invites.Issue(mesh, NowMs(), 3'600'000);
             if (invite.ok()) record([&] { acked.invites.insert(invite->invite_id()); });
@@ -192,7 +205,7 @@ NodeCutOutcome RunNodePowerCutRounds(int rounds, uint32_t seed, bool drop_log_sy
       }
     };
     std::vector<std::thread> workers;
-    for (int kind = 0; kind < 5; ++kind) workers.emplace_back(worker, kind);
+    for (int kind = 0; kind < 6; ++kind) workers.emplace_back(worker, kind);
     int cut_after = 5 + static_cast<int>(rng() % 60);
     bool reached = WaitUntil([&] { return acks >= cut_after; }, 60'000ms);
     {
