@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <utility>
 
 #include "lattice/common/ids.h"
 #include "lattice/common/status.h"
@@ -205,9 +204,7 @@ Store::CommitKind Store::SyncCommitted(uint64_t last_witness) {
                   s.message());
     return CommitKind::kFailed;
   }
-  std::vector<std::string> hashes = std::exchange(unsynced_hashes_, {});
-  std::vector<DecodedIntention> kept = std::exchange(unsynced_intentions_, {});
-  NotifyApplied(std::move(hashes), std::move(kept));
+  NotifyDurable({}, {});
   return CommitKind::kSynced;
 }
 
@@ -372,18 +369,7 @@ void Store::PublishCommit(BuiltGroup& built, bool durable) {
   std::vector<std::string> hashes = std::move(built.applied_hashes);
   std::vector<DecodedIntention> kept = std::move(built.applied_intentions);
   if (durable) {
-    if (!unsynced_hashes_.empty()) {
-      // The groups committed unsynced before this one are durable with it: listeners get
-      // them first, in witness order.
-      unsynced_hashes_.insert(unsynced_hashes_.end(), hashes.begin(), hashes.end());
-      hashes = std::move(unsynced_hashes_);
-      unsynced_intentions_.insert(unsynced_intentions_.end(), std::make_move_iterator(kept.begin()),
-                                  std::make_move_iterator(kept.end()));
-      kept = std::move(unsynced_intentions_);
-      unsynced_hashes_.clear();
-      unsynced_intentions_.clear();
-    }
-    NotifyApplied(std::move(hashes), std::move(kept));
+    NotifyDurable(std::move(hashes), std::move(kept));
   } else {
     unsynced_hashes_.insert(unsynced_hashes_.end(), hashes.begin(), hashes.end());
     unsynced_intentions_.insert(unsynced_intentions_.end(), std::make_move_iterator(kept.begin()),
@@ -396,6 +382,21 @@ void Store::PublishCommit(BuiltGroup& built, bool durable) {
   witness_cv_.notify_all();
   std::lock_guard lock(witness_listeners_mutex_);
   for (const auto& [id, wake] : witness_listeners_) wake();
+}
+
+void Store::NotifyDurable(std::vector<std::string> hashes, std::vector<DecodedIntention> kept) {
+  if (!unsynced_hashes_.empty()) {
+    // The groups committed unsynced before are durable with this commit: listeners get them
+    // first, in witness order.
+    unsynced_hashes_.insert(unsynced_hashes_.end(), hashes.begin(), hashes.end());
+    hashes = std::move(unsynced_hashes_);
+    unsynced_intentions_.insert(unsynced_intentions_.end(), std::make_move_iterator(kept.begin()),
+                                std::make_move_iterator(kept.end()));
+    kept = std::move(unsynced_intentions_);
+    unsynced_hashes_.clear();
+    unsynced_intentions_.clear();
+  }
+  NotifyApplied(std::move(hashes), std::move(kept));
 }
 
 void Store::NotifyApplied(std::vector<std::string> hashes, std::vector<DecodedIntention> kept) {

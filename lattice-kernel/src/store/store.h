@@ -384,10 +384,10 @@ class Store {
   // is final only then (barriers, failures).
   CommitKind CommitGroup(BuiltGroup& built);
   // REQUIRES: `lock` holds queue_mutex_, `group` is at the front of queue_, just committed
-  // or run, and in_flight_ is null (or still `group`'s, see EndCommit). Completes it: wakes its blocking callers and the
-  // writer, and queues its callbacks (the replies) behind those of earlier groups; they are
-  // sent by the thread already sending replies, else here when `send_replies`, else by the
-  // completions thread.
+  // or run, and in_flight_ is null (or still `group`'s, see EndCommit). Completes it: wakes
+  // its blocking callers and the writer, and queues its callbacks (the replies) behind those
+  // of earlier groups; they are sent by the thread already sending replies, else here when
+  // `send_replies`, else by the completions thread.
   void CompleteGroup(const std::vector<Request*>& group, CommitKind kind,
                      std::unique_lock<std::mutex>& lock, bool send_replies);
   // REQUIRES: `lock` holds queue_mutex_. Unless another thread is sending replies, sends
@@ -403,6 +403,9 @@ class Store {
   // writes have been unsynced for max_unsynced_ms. With neither, it waits without a timer.
   void BackgroundLoop();
   void NotifyApplied(std::vector<std::string> hashes, std::vector<DecodedIntention> kept);
+  // Tells listeners of what a synced commit made durable: every group committed unsynced
+  // before it (unsynced_hashes_), then its own `hashes` and `kept`.
+  void NotifyDurable(std::vector<std::string> hashes, std::vector<DecodedIntention> kept);
   // After a commit: publishes the counters and wakes watchers; tells listeners once it is
   // durable (`durable`), so peers never hold an intention this node could lose and then
   // sign again differently.
