@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "src/filesystem.h"
 #include "src/kernel_link.h"
 #include "src/mount_point.h"
+#include "src/stop_signals.h"
 #include "src/watcher.h"
 
 namespace {
@@ -183,14 +185,12 @@ int main(int argc, char** argv) {
     fuse_opt_free_args(&args);
     return 2;
   }
-  if (fuse_set_signal_handlers(session) != 0) {
-    fuse_session_destroy(session);
-    fuse_opt_free_args(&args);
-    return 1;
-  }
+  // Its handlers use the session: it goes before the session does.
+  std::optional<lattice::fuse::StopSignals> stop_signals;
+  stop_signals.emplace(session);
   if (fuse_session_mount(session, mountpoint.c_str()) != 0) {
     std::cerr << "lattice-fuse: cannot mount on " << mountpoint << "\n";
-    fuse_remove_signal_handlers(session);
+    stop_signals.reset();
     fuse_session_destroy(session);
     fuse_opt_free_args(&args);
     return 1;
@@ -214,14 +214,17 @@ int main(int argc, char** argv) {
   config.clone_fd = 0;
   config.max_idle_threads = 16;
   int result = fuse_session_loop_mt(session, &config);
+  stop_signals->LoopReturned();
+  spdlog::debug("the FUSE loop returned ({})", result);
 
   watcher.Stop();
   fs.set_session(nullptr);
   // Files still open when the mount goes keep what was written to them.
   fuse_session_unmount(session);
+  spdlog::debug("unmounted; saving what open files hold");
   int lost = fs.CommitAll();
   (*link)->Stop();
-  fuse_remove_signal_handlers(session);
+  stop_signals.reset();
   fuse_session_destroy(session);
   fuse_opt_free_args(&args);
   spdlog::info("unmounted {}", mountpoint);

@@ -24,7 +24,7 @@ gtest_discover_tests(fuse_unit_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit
 find_program(LATTICE_FUSE_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
 set(LATTICE_FUSE_SCENARIOS
   files_and_content rename_and_links attributes special_files xattrs mmap_and_locks
-  sync_and_statfs big_directory unlink_while_open kernel_restart stale_mount
+  sync_and_statfs stop_signal_on_any_thread big_directory unlink_while_open kernel_restart stale_mount
   differential_fixed_seed differential_random_seed last_link_removed_after_an_edit
   closed_then_synced_survive_a_kernel_kill closed_file_seen_elsewhere)
 if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)

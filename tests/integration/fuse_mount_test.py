@@ -454,6 +454,52 @@ def sync_and_statfs(w):
     check(st.f_namemax == 255 and st.f_bsize > 0, "statvfs: namemax %d" % st.f_namemax)
 
 
+def threads_taking(pid, signum):
+    """The threads of `pid` but its main one that do not block `signum`: each may be the one
+    a `kill` of the process lands on."""
+    taking = []
+    for tid in sorted(int(t) for t in os.listdir("/proc/%d/task" % pid)):
+        if tid == pid:
+            continue
+        try:
+            with open("/proc/%d/task/%d/status" % (pid, tid)) as f:
+                blocked = next(int(line.split()[1], 16) for line in f
+                               if line.startswith("SigBlk:"))
+            with open("/proc/%d/task/%d/comm" % (pid, tid)) as f:
+                name = f.read().strip()
+        except (OSError, StopIteration):
+            continue  # the thread ended meanwhile
+        if not blocked & (1 << (signum - 1)):
+            taking.append((tid, name))
+    return taking
+
+
+def stop_signal_on_any_thread(w):
+    # libfuse's own handler only sets a flag its loop sees when the signal interrupts the
+    # loop's own thread; a SIGTERM taken by another thread must unmount just as well.
+    with open(w.p("kept"), "wb") as f:
+        f.write(b"still here")
+    names_tried = set()
+    for _ in range(4):
+        pid = w.mount.process.pid
+        candidates = [t for t in threads_taking(pid, signal.SIGTERM) if t[1] not in names_tried]
+        if not candidates:
+            break
+        tid, name = candidates[0]
+        names_tried.add(name)
+        check(LIBC.tgkill(pid, tid, signal.SIGTERM) == 0,
+              "tgkill: %s" % os.strerror(ctypes.get_errno()))
+        wait_until(lambda: w.mount.process.poll() is not None,
+                   "lattice-fuse to end on a SIGTERM taken by its thread %s" % name)
+        check(w.mount.process.returncode == 0, "exit status %s after SIGTERM on thread %s: %s" % (
+            w.mount.process.returncode, name, tail(w.mount.log_path)))
+        check(not is_mounted(w.mnt), "still mounted after SIGTERM on thread " + name)
+        w.mount.start()
+        with open(w.p("kept"), "rb") as f:
+            check(f.read() == b"still here", "the file is there after the remount")
+    check(len(names_tried) >= 2, "threads tried: %s" % sorted(names_tried))
+
+
 def big_directory(w):
     d = w.p("many")
     os.mkdir(d)
@@ -714,8 +760,8 @@ def differential_random_seed(w):
 SCENARIOS = {f.__name__: f for f in [
     differential_fixed_seed, differential_random_seed, last_link_removed_after_an_edit,
     files_and_content, rename_and_links, attributes, special_files, xattrs, mmap_and_locks,
-    sync_and_statfs, big_directory, unlink_while_open, kernel_restart, stale_mount,
-    closed_then_synced_survive_a_kernel_kill, closed_file_seen_elsewhere]}
+    sync_and_statfs, stop_signal_on_any_thread, big_directory, unlink_while_open, kernel_restart,
+    stale_mount, closed_then_synced_survive_a_kernel_kill, closed_file_seen_elsewhere]}
 
 
 def main():
