@@ -26,7 +26,8 @@ set(LATTICE_FUSE_SCENARIOS
   files_and_content rename_and_links attributes special_files xattrs mmap_and_locks
   sync_and_statfs big_directory unlink_while_open kernel_restart stale_mount
   differential_fixed_seed differential_random_seed last_link_removed_after_an_edit
-  closed_then_synced_survive_a_kernel_kill closed_file_seen_elsewhere)
+  closed_then_synced_survive_a_kernel_kill closed_file_seen_elsewhere
+  many_closed_files_seen_elsewhere)
 if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)
   foreach(_scenario ${LATTICE_FUSE_SCENARIOS})
     add_test(NAME fuse_${_scenario}

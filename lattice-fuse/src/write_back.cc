@@ -4,8 +4,10 @@
 
 namespace lattice::fuse {
 
-WriteBack::WriteBack(CommitFn commit, int threads, size_t max_queued)
-    : commit_(std::move(commit)), max_queued_(max_queued == 0 ? 1 : max_queued) {
+WriteBack::WriteBack(CommitFn commit, int threads, size_t max_queued, size_t max_batch)
+    : commit_(std::move(commit)),
+      max_queued_(max_queued == 0 ? 1 : max_queued),
+      max_batch_(max_batch == 0 ? 1 : max_batch) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -55,23 +57,32 @@ void WriteBack::Stop() {
 }
 
 void WriteBack::Run() {
+  std::vector<Entry> batch;
+  std::vector<uint64_t> inodes;
   for (;;) {
-    Entry entry;
+    batch.clear();
+    inodes.clear();
     {
       std::unique_lock lock(mu_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and nothing left to commit
-      entry = queue_.front();
-      queue_.pop_front();
-      queued_.erase(entry.ino);
-      running_.insert(entry.ino);
+      while (!queue_.empty() && batch.size() < max_batch_) {
+        Entry entry = queue_.front();
+        queue_.pop_front();
+        queued_.erase(entry.ino);
+        running_.insert(entry.ino);
+        batch.push_back(entry);
+        inodes.push_back(entry.ino);
+      }
       settled_.notify_all();  // room for a waiting Queue
     }
-    commit_(entry.ino);
+    commit_(inodes);
     {
       std::lock_guard lock(mu_);
-      running_.erase(running_.find(entry.ino));
-      outstanding_.erase(entry.ticket);
+      for (const Entry& entry : batch) {
+        running_.erase(running_.find(entry.ino));
+        outstanding_.erase(entry.ticket);
+      }
     }
     settled_.notify_all();
   }

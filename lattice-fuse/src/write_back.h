@@ -1,10 +1,11 @@
 // Write-back of closed files: lattice-fuse answers close(2) at once and commits the file's
-// unsaved writes on threads of this queue, several at a time, so a tool that writes many
-// small files waits for none of their commits and the kernel's group commit takes several
-// into one write. fsync(2) of a file commits it inline (FileSystem::Fsync); fsync of a
-// directory and unmount wait for every commit queued before them (Drain, Stop). A crash of
-// lattice-fuse loses what was closed and not yet committed: at most `max_queued` files,
-// queued for the time their commits take.
+// unsaved writes on threads of this queue, so a tool that writes many small files waits for
+// none of their commits. A thread that wakes takes everything queued (up to `max_batch`
+// inodes) at once and commits it together (Fs.CommitMany: one call and one intention for
+// the lot), so the busier the queue, the larger the batches. fsync(2) of a file commits it
+// inline (FileSystem::Fsync); fsync of a directory and unmount wait for every commit queued
+// before them (Drain, Stop). A crash of lattice-fuse loses what was closed and not yet
+// committed: at most `max_queued` files, queued for the time their commits take.
 //
 // Thread-safe. The commit function runs on the queue's threads; an inode queued again while
 // its commit runs may be committed by a second thread, so the function serializes per inode.
@@ -25,8 +26,9 @@ namespace lattice::fuse {
 
 class WriteBack {
  public:
-  using CommitFn = std::function<void(uint64_t ino)>;
-  WriteBack(CommitFn commit, int threads, size_t max_queued);
+  // Commits the inodes of one batch: distinct, in the order they were queued.
+  using CommitFn = std::function<void(const std::vector<uint64_t>& inodes)>;
+  WriteBack(CommitFn commit, int threads, size_t max_queued, size_t max_batch = 1);
   ~WriteBack();
   WriteBack(const WriteBack&) = delete;
   WriteBack& operator=(const WriteBack&) = delete;
@@ -47,6 +49,7 @@ class WriteBack {
 
   const CommitFn commit_;
   const size_t max_queued_;
+  const size_t max_batch_;
   mutable std::mutex mu_;
   std::condition_variable wake_;     // a commit was queued, or stopping
   std::condition_variable settled_;  // a commit ran, or one left the queue
