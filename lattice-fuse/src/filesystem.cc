@@ -33,6 +33,9 @@ constexpr uint64_t kWriteBackMaxBytes = 256 * 1024;
 constexpr size_t kWriteBackQueued = 256;
 // The most commits one Fs.CommitMany takes: they are the ops of one intention.
 constexpr size_t kCommitsPerCall = limits::kMaxFsOpsPerIntention;
+// How long a closed file's commit waits for others to share its CommitMany (write_back.h):
+// about ten files' worth of creating, at the pace one mount creates them.
+constexpr std::chrono::milliseconds kWriteBackLinger{20};
 
 // Read-ahead of committed content (ReadCommitted): from 256 KiB, doubling while a reader stays
 // sequential, to the most one Fs.Read returns.
@@ -227,7 +230,7 @@ FileSystem::FileSystem(KernelLink* link, FsOptions options)
   if (options_.write_back_threads > 0) {
     write_back_ = std::make_unique<WriteBack>(
         [this](const std::vector<uint64_t>& inodes) { CommitQueued(inodes); },
-        options_.write_back_threads, kWriteBackQueued, kCommitsPerCall);
+        options_.write_back_threads, kWriteBackQueued, kCommitsPerCall, kWriteBackLinger);
   }
 }
 
@@ -1325,19 +1328,27 @@ void FileSystem::Flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
 void FileSystem::Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   auto state = Get(ino);
   bool queue = false;
+  // The flush before queued the file's commit: while it waits or runs (holding the inode's
+  // lock for its whole batch) there is nothing to save here, and this thread need not wait
+  // for the batch. A failure of that commit is told to the next flush or fsync, as ever.
+  const bool pending = write_back_ && write_back_->Pending(ino);
   {
-    std::lock_guard lock(state->mu);
-    absl::Status status = CommitAfterClose(ino, *state, &queue);
-    if (!status.ok()) {
-      spdlog::error("inode {}: the content written could not be saved at close: {}", ino,
-                    std::string_view(status.message().data(), status.message().size()));
+    std::unique_lock lock(state->mu, std::defer_lock);
+    if (!pending) {
+      lock.lock();
+      absl::Status status = CommitAfterClose(ino, *state, &queue);
+      if (!status.ok()) {
+        spdlog::error("inode {}: the content written could not be saved at close: {}", ino,
+                      std::string_view(status.message().data(), status.message().size()));
+      }
     }
     bool last_close = false;
     {
       std::lock_guard table(mu_);
       state->open--;
       last_close = state->open == 0;
-      if (last_close && state->orphan) state->overlay.reset();
+      // (When pending, the queued commit finds the orphan and saves nothing.)
+      if (last_close && !pending && state->orphan) state->overlay.reset();
     }
     if (last_close) {
       // What was read ahead is kept for open files only.

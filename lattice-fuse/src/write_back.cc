@@ -4,10 +4,12 @@
 
 namespace lattice::fuse {
 
-WriteBack::WriteBack(CommitFn commit, int threads, size_t max_queued, size_t max_batch)
+WriteBack::WriteBack(CommitFn commit, int threads, size_t max_queued, size_t max_batch,
+                     std::chrono::milliseconds linger)
     : commit_(std::move(commit)),
       max_queued_(max_queued == 0 ? 1 : max_queued),
-      max_batch_(max_batch == 0 ? 1 : max_batch) {
+      max_batch_(max_batch == 0 ? 1 : max_batch),
+      linger_(linger) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -19,7 +21,7 @@ bool WriteBack::Queue(uint64_t ino) {
   if (stopping_) return false;
   if (queued_.contains(ino)) return true;
   uint64_t ticket = ++next_ticket_;
-  queue_.push_back(Entry{ino, ticket});
+  queue_.push_back(Entry{ino, ticket, std::chrono::steady_clock::now()});
   queued_[ino] = ticket;
   outstanding_.insert(ticket);
   wake_.notify_one();
@@ -29,9 +31,12 @@ bool WriteBack::Queue(uint64_t ino) {
 void WriteBack::Drain() {
   std::unique_lock lock(mu_);
   uint64_t upto = next_ticket_;
+  draining_++;
+  wake_.notify_all();  // a lingering thread commits what waits now
   settled_.wait(lock, [this, upto] {
     return outstanding_.empty() || *outstanding_.begin() > upto;
   });
+  draining_--;
 }
 
 bool WriteBack::Pending(uint64_t ino) const {
@@ -66,6 +71,12 @@ void WriteBack::Run() {
       std::unique_lock lock(mu_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and nothing left to commit
+      if (linger_.count() > 0) {
+        wake_.wait_until(lock, queue_.front().queued_at + linger_, [this] {
+          return stopping_ || draining_ > 0 || queue_.empty() || queue_.size() >= max_batch_;
+        });
+        if (queue_.empty()) continue;  // another thread took them
+      }
       while (!queue_.empty() && batch.size() < max_batch_) {
         Entry entry = queue_.front();
         queue_.pop_front();

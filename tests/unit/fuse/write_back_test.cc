@@ -104,6 +104,23 @@ TEST(WriteBack, WhatWaitsWhileTheThreadsAreBusyIsCommittedInBatches) {
   EXPECT_TRUE(queue.Idle());
 }
 
+TEST(WriteBack, ALingeringQueueBatchesWhatArrivesAndDrainCutsTheLingerShort) {
+  GatedCommits commits;
+  commits.Open();
+  // A linger no test would wait out: only Drain (or a full batch) ends it.
+  WriteBack queue(Into(commits), 2, 16, 8, std::chrono::hours(1));
+  for (uint64_t ino = 1; ino <= 3; ++ino) ASSERT_TRUE(queue.Queue(ino));
+  EXPECT_TRUE(queue.Pending(1));
+  queue.Drain();
+  EXPECT_EQ(commits.batches(), (std::vector<std::vector<uint64_t>>{{1, 2, 3}}));
+  // A full batch goes without a Drain.
+  for (uint64_t ino = 10; ino < 18; ++ino) ASSERT_TRUE(queue.Queue(ino));
+  ASSERT_TRUE(commits.AwaitStarted(11));
+  queue.Drain();
+  EXPECT_EQ(commits.batches(), (std::vector<std::vector<uint64_t>>{
+                                   {1, 2, 3}, {10, 11, 12, 13, 14, 15, 16, 17}}));
+}
+
 TEST(WriteBack, QueueWaitsForRoomWhenFull) {
   GatedCommits commits;
   WriteBack queue(Into(commits), 1, 1);
