@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "harness/fs_commits.h"
 #include "harness/kernel_process.h"
 #include "harness/process.h"
 #include "lattice/client/fs_client.h"
@@ -94,16 +95,7 @@ class KernelFs : public ::testing::Test {
 
   absl::StatusOr<v1::FsStat> Commit(uint64_t ino, const std::vector<v1::FsExtent>& extents,
                                     const std::string& based_on) {
-    v1::FsCommitRequest request;
-    request.set_ino(ino);
-    uint64_t size = 0;
-    for (const auto& e : extents) {
-      *request.add_extents() = e;
-      size += e.length();
-    }
-    request.set_size(size);
-    request.set_based_on(based_on);
-    return fs_->Commit(request);
+    return fs_->Commit(FsCommitOf(ino, extents, based_on));
   }
 
   std::string ReadAll(uint64_t ino, const std::string& version = "") {

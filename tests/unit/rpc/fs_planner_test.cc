@@ -11,6 +11,7 @@
 
 #include "lattice/common/crypto.h"
 #include "lattice/common/fs_errno.h"
+#include "harness/fs_commits.h"
 #include "lattice/common/fs_limits.h"
 #include "rpc/fs_changes.h"
 #include "rpc/fs_commit_many.h"
@@ -250,18 +251,7 @@ TEST_F(FsPlannerTest, ACommitOfASmallEditIsADeltaOfItsBase) {
   EXPECT_EQ(Inode(f).winner->extents(1000).hash(), chunk(1000).hash());
 }
 
-// A commit of `ino` to `extents` (sizes summed), for CommitMany.
-v1::FsCommitRequest CommitOf(uint64_t ino, const std::vector<v1::FsExtent>& extents) {
-  v1::FsCommitRequest commit;
-  commit.set_ino(ino);
-  uint64_t size = 0;
-  for (const auto& e : extents) {
-    *commit.add_extents() = e;
-    size += e.length();
-  }
-  commit.set_size(size);
-  return commit;
-}
+using ::lattice::testing::FsCommitOf;
 
 v1::FsExtent ChunkExtent(const std::string& data) {
   v1::FsExtent e;
@@ -278,11 +268,11 @@ TEST_F(FsPlannerTest, ACommitManyWritesItsFilesInOneIntentionAndFailsOnlyTheBadO
   }
   uint64_t dir = Create(kFsRootId, "d", S_IFDIR | 0755);
   v1::FsCommitManyRequest request;
-  *request.add_commits() = CommitOf(files[0], {ChunkExtent("zero")});
-  *request.add_commits() = CommitOf(dir, {ChunkExtent("a directory has no content")});
-  *request.add_commits() = CommitOf(files[1], {ChunkExtent("one"), ChunkExtent("more")});
-  *request.add_commits() = CommitOf(987654321, {ChunkExtent("nobody")});
-  *request.add_commits() = CommitOf(files[2], {});
+  *request.add_commits() = FsCommitOf(files[0], {ChunkExtent("zero")});
+  *request.add_commits() = FsCommitOf(dir, {ChunkExtent("a directory has no content")});
+  *request.add_commits() = FsCommitOf(files[1], {ChunkExtent("one"), ChunkExtent("more")});
+  *request.add_commits() = FsCommitOf(987654321, {ChunkExtent("nobody")});
+  *request.add_commits() = FsCommitOf(files[2], {});
   ASSERT_TRUE(CheckFsCommitMany(request).ok());
   std::vector<absl::Status> outcomes(5);
   Done done = Run([&request, &outcomes](FsPlanner& p) -> absl::StatusOr<FsPlan> {
@@ -311,8 +301,8 @@ TEST_F(FsPlannerTest, ACommitManyWritesItsFilesInOneIntentionAndFailsOnlyTheBadO
 
 TEST_F(FsPlannerTest, ACommitManyWithNothingToMakeChangesNothing) {
   v1::FsCommitManyRequest request;
-  *request.add_commits() = CommitOf(987654321, {ChunkExtent("nobody")});
-  *request.add_commits() = CommitOf(kFsRootId, {ChunkExtent("the root")});
+  *request.add_commits() = FsCommitOf(987654321, {ChunkExtent("nobody")});
+  *request.add_commits() = FsCommitOf(kFsRootId, {ChunkExtent("the root")});
   std::vector<absl::Status> outcomes(2);
   outcomes[1] = FsError(EINVAL, "failed while preparing");
   FsReader reader(store_->db(), Names());
@@ -331,16 +321,16 @@ TEST_F(FsPlannerTest, PreparingACommitManyChecksEachCommitsChunksAlone) {
   ASSERT_TRUE(opened.ok()) << opened.status();
   ChunkStore* chunks = opened->get();
   v1::FsCommitManyRequest request;
-  v1::FsCommitRequest good = CommitOf(1, {ChunkExtent("carried")});
+  v1::FsCommitRequest good = FsCommitOf(1, {ChunkExtent("carried")});
   v1::FsChunk* carried = good.add_chunks();
   carried->set_hash(Blake2b256("carried"));
   carried->set_data("carried");
-  v1::FsCommitRequest forged = CommitOf(2, {ChunkExtent("claimed")});
+  v1::FsCommitRequest forged = FsCommitOf(2, {ChunkExtent("claimed")});
   v1::FsChunk* wrong = forged.add_chunks();
   wrong->set_hash(Blake2b256("claimed"));
   wrong->set_data("something else");
-  v1::FsCommitRequest missing = CommitOf(3, {ChunkExtent("never uploaded")});
-  v1::FsCommitRequest bad_size = CommitOf(4, {ChunkExtent("carried")});
+  v1::FsCommitRequest missing = FsCommitOf(3, {ChunkExtent("never uploaded")});
+  v1::FsCommitRequest bad_size = FsCommitOf(4, {ChunkExtent("carried")});
   bad_size.set_size(99);
   for (auto* c : {&good, &forged, &missing, &bad_size}) *request.add_commits() = *c;
   std::vector<absl::Status> outcomes = FsPrepareCommits(*chunks, request);
@@ -363,22 +353,22 @@ TEST(FsPlannerHelpers, CommitManyRequestsAreBounded) {
   EXPECT_EQ(code(request), absl::StatusCode::kInvalidArgument) << "no commits";
 
   for (uint64_t ino = 1; ino <= kMaxFsCommitsPerCall; ++ino) {
-    *request.add_commits() = CommitOf(ino, {});
+    *request.add_commits() = FsCommitOf(ino, {});
   }
   EXPECT_TRUE(CheckFsCommitMany(request).ok());
-  *request.add_commits() = CommitOf(1000, {});
+  *request.add_commits() = FsCommitOf(1000, {});
   EXPECT_EQ(code(request), absl::StatusCode::kResourceExhausted) << "one commit too many";
 
   v1::FsCommitManyRequest twice;
-  *twice.add_commits() = CommitOf(7, {});
-  *twice.add_commits() = CommitOf(7, {});
+  *twice.add_commits() = FsCommitOf(7, {});
+  *twice.add_commits() = FsCommitOf(7, {});
   absl::Status status = CheckFsCommitMany(twice);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(status.message().find("inode 7"), absl::string_view::npos) << status;
 
   v1::FsCommitManyRequest elsewhere;
   elsewhere.set_store("drive");
-  *elsewhere.add_commits() = CommitOf(7, {});
+  *elsewhere.add_commits() = FsCommitOf(7, {});
   elsewhere.mutable_commits(0)->set_store("drive");
   EXPECT_TRUE(CheckFsCommitMany(elsewhere).ok());
   elsewhere.mutable_commits(0)->set_store("other");
