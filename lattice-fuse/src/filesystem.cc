@@ -226,7 +226,9 @@ FileSystem::FileSystem(KernelLink* link, FsOptions options)
     : link_(link),
       options_(options),
       dir_attrs_(std::chrono::duration_cast<DirAttrCache::Clock::duration>(
-          std::chrono::duration<double>(options.attr_timeout_s))) {
+          std::chrono::duration<double>(options.attr_timeout_s))),
+      known_names_(std::chrono::duration_cast<KnownNames::Clock::duration>(
+          std::chrono::duration<double>(options.entry_timeout_s))) {
   if (options_.write_back_threads > 0) {
     write_back_ = std::make_unique<WriteBack>(
         [this](const std::vector<uint64_t>& inodes) { CommitQueued(inodes); },
@@ -366,6 +368,23 @@ void FileSystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     fuse_reply_err(req, err);
     return;
   }
+  // A negative entry, cached as long as a positive one: a name made on another node
+  // arrives with the watch, which drops it.
+  auto reply_absent = [this, req] {
+    fuse_entry_param entry{};
+    entry.entry_timeout = options_.entry_timeout_s;
+    fuse_reply_entry(req, &entry);
+  };
+  // A new name in a directory made here is known to be free (known_names.h).
+  KnownNames::Answer known = known_names_.Find(parent, name);
+  if (known == KnownNames::Answer::kVerify) {
+    auto dir = Stat(parent);
+    if (dir.ok() && known_names_.Verify(*dir)) known = known_names_.Find(parent, name);
+  }
+  if (known == KnownNames::Answer::kAbsent) {
+    reply_absent();
+    return;
+  }
   v1::FsLookupRequest request;
   request.set_store(link_->store());
   request.set_parent(parent);
@@ -374,11 +393,7 @@ void FileSystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   absl::Status status = link_->Call("Lookup", &Fs::Stub::Lookup, request, &reply);
   if (!status.ok()) {
     if (FsErrnoOf(status) == ENOENT) {
-      // A negative entry, cached as long as a positive one: a name made on another node
-      // arrives with the watch, which drops it.
-      fuse_entry_param entry{};
-      entry.entry_timeout = options_.entry_timeout_s;
-      fuse_reply_entry(req, &entry);
+      reply_absent();
       return;
     }
     ReplyError(req, status);
@@ -492,6 +507,7 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
   } else if (any) {
     absl::Status status = link_->Call("SetAttr", &Fs::Stub::SetAttr, request, &stat);
     dir_attrs_.Forget(ino);
+    known_names_.Forget(ino);
     if (!status.ok()) {
       ReplyError(req, status);
       return;
@@ -545,6 +561,9 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
   request.set_durability(kApplied);
   v1::FsEntryReply reply;
   absl::Status status = link_->Call("Create", &Fs::Stub::Create, request, &reply);
+  // The name was taken after all (made by another client of this node, not yet seen): what
+  // this daemon knew of the directory's names is wrong.
+  if (FsErrnoOf(status) == EEXIST) known_names_.Forget(parent);
   bool existed = false;
   if (!status.ok() && create_fi != nullptr && !(create_fi->flags & O_EXCL) &&
       FsErrnoOf(status) == EEXIST) {
@@ -562,7 +581,10 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
     ReplyError(req, status);
     return;
   }
-  if (!existed) dir_attrs_.NoteCreated(parent, reply.stat());
+  if (!existed) {
+    dir_attrs_.NoteCreated(parent, reply.stat());
+    known_names_.NoteCreated(parent, name, reply.stat());
+  }
   if (create_fi == nullptr) {
     ReplyEntry(req, reply.stat());
     return;
@@ -654,8 +676,10 @@ void FileSystem::Remove(fuse_req_t req, fuse_ino_t parent, const char* name, boo
   absl::Status status = link_->Call("Remove", &Fs::Stub::Remove, request, &reply);
   if (dir) {
     dir_attrs_.ForgetAll();  // the removed directory's own attributes too
+    known_names_.ForgetAll();
   } else {
     dir_attrs_.Forget(parent);
+    known_names_.Forget(parent);
   }
   if (!status.ok()) {
     ReplyError(req, status);
@@ -695,6 +719,7 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Rename", &Fs::Stub::Rename, request, &reply);
   dir_attrs_.ForgetAll();
+  known_names_.ForgetAll();
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -721,6 +746,7 @@ void FileSystem::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent,
   v1::FsEntryReply reply;
   absl::Status status = link_->Call("Link", &Fs::Stub::Link, request, &reply);
   dir_attrs_.Forget(new_parent);
+  known_names_.Forget(new_parent);
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -1552,6 +1578,7 @@ void FileSystem::SetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, cons
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("SetXattr", &Fs::Stub::SetXattr, request, &reply);
   dir_attrs_.Forget(ino);
+  known_names_.Forget(ino);
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -1621,6 +1648,7 @@ void FileSystem::RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("RemoveXattr", &Fs::Stub::RemoveXattr, request, &reply);
   dir_attrs_.Forget(ino);
+  known_names_.Forget(ino);
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -1653,6 +1681,7 @@ int FileSystem::CommitAll() {
 
 void FileSystem::Invalidate(const v1::FsChange& change) {
   dir_attrs_.ForgetAll();
+  known_names_.ForgetAll();
   if (session_ == nullptr) return;
   for (uint64_t ino : change.inodes()) {
     if (auto state = Find(ino)) {

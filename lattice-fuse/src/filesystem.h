@@ -29,6 +29,7 @@
 #include "lattice/v1/fs_service.pb.h"
 #include "src/dir_attrs.h"
 #include "src/kernel_link.h"
+#include "src/known_names.h"
 #include "src/overlay.h"
 #include "src/write_back.h"
 
@@ -212,6 +213,7 @@ class FileSystem {
   KernelLink* link_;
   FsOptions options_;
   DirAttrCache dir_attrs_;
+  KnownNames known_names_;
   fuse_session* session_ = nullptr;
   std::mutex mu_;
   std::unordered_map<uint64_t, std::shared_ptr<InodeState>> inodes_;

@@ -632,6 +632,32 @@ def many_closed_files_seen_elsewhere(w):
         second.stop()
 
 
+def names_made_elsewhere_on_this_node(w):
+    """In a directory this mount made, a new name is answered absent without asking the
+    kernel (lattice-fuse's known names). A name another client of this node makes there
+    (lattice-ctl, which the mount does not hear of) still shows: at once to a create of that
+    name without O_EXCL, which opens it, and to a lookup once the answer's trust (the entry
+    timeout) lapses and the directory's times show the change."""
+    for d in ("made", "made2"):
+        os.mkdir(w.p(d))
+        write(w.p(d, "mine"), b"mine")
+        check(not os.path.exists(w.p(d, "theirs")), "a name nobody made is absent")
+    for path in ("/made/theirs", "/made2/theirs"):
+        src = os.path.join(w.root, "theirs.src")
+        with open(src, "wb") as f:
+            f.write(b"theirs")
+        w.kernel.ctl("fs", "put", "drive", path, src)
+    with open(w.p("made", "theirs"), "ab") as f:
+        f.write(b" and mine")
+    check(read(w.p("made", "theirs")) == b"theirs and mine",
+          "open(O_CREAT) without O_EXCL opened the file lattice-ctl made")
+    # Nothing here touched made2 since: its name shows once the trust lapses.
+    wait_until(lambda: os.path.exists(w.p("made2", "theirs")),
+               "the name lattice-ctl made, on the mount")
+    check(read(w.p("made2", "theirs")) == b"theirs", "its content")
+    check(sorted(os.listdir(w.p("made2"))) == ["mine", "theirs"], "the listing")
+
+
 def stale_mount(w):
     # fsync: a file only closed may still be in lattice-fuse's write-back queue, which a
     # kill -9 of lattice-fuse loses.
@@ -757,7 +783,7 @@ SCENARIOS = {f.__name__: f for f in [
     files_and_content, rename_and_links, attributes, special_files, xattrs, mmap_and_locks,
     sync_and_statfs, big_directory, unlink_while_open, kernel_restart, stale_mount,
     closed_then_synced_survive_a_kernel_kill, closed_file_seen_elsewhere,
-    many_closed_files_seen_elsewhere]}
+    many_closed_files_seen_elsewhere, names_made_elsewhere_on_this_node]}
 
 
 def main():
