@@ -108,11 +108,12 @@ class Lattice:
     """A real kernel (no peer listener) with one fs store, mounted by lattice-fuse."""
     name = "lattice"
 
-    def __init__(self, work, build, fuse_args=()):
+    def __init__(self, work, build, fuse_args=(), name="lattice"):
         self.build = Path(build)
         self.fuse_args = list(fuse_args)
-        self.data = work / "lattice-data"
-        self.mnt = work / "lattice"
+        self.name = name
+        self.data = work / f"{name}-data"
+        self.mnt = work / name
         self.kernel = None
         self.fuse = None
 
@@ -307,6 +308,9 @@ def main():
     parser.add_argument("--fuse-args", default="",
                         help="extra lattice-fuse arguments, space-separated "
                              "(e.g. --write-back-threads=0)")
+    parser.add_argument("--before-build", default="",
+                        help="another build (e.g. main's) measured in the same rounds as "
+                             "system \"lattice-before\", for before/after figures")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("fs_bench: run as root (it mounts file systems)")
@@ -325,8 +329,11 @@ def main():
     chosen = [w for w in WORKLOADS if not args.only or w[0] in args.only.split(",")]
     makers = {"tmpfs": lambda: Tmpfs(work), "bindfs": lambda: Bindfs(work),
               "fuse-overlayfs": lambda: FuseOverlayfs(work),
-              "lattice": lambda: Lattice(work, args.build, args.fuse_args.split())}
+              "lattice": lambda: Lattice(work, args.build, args.fuse_args.split()),
+              "lattice-before": lambda: Lattice(work, args.before_build, (), "lattice-before")}
     systems = args.systems.split(",")
+    if args.before_build and "lattice-before" not in systems:
+        systems.append("lattice-before")
     rates = {(s, w[0]): [] for s in systems for w in chosen}
     lattice_usage = []
     for round_no in range(args.rounds):
@@ -351,13 +358,16 @@ def main():
                 fs.unmount()
 
     print("\nmedians (and the median of per-round ratios to bindfs)")
-    print(f"{'workload':12s} " + " ".join(f"{s:>16s}" for s in systems) + "   lattice/bindfs")
+    ratios = " ".join(f"{s}/bindfs" for s in ("lattice", "lattice-before") if s in systems)
+    print(f"{'workload':12s} " + " ".join(f"{s:>16s}" for s in systems) + "   " + ratios)
     for name, unit, _ in chosen:
         cells = [statistics.median(rates[(s, name)]) for s in systems]
         ratio = ""
-        if "lattice" in systems and "bindfs" in systems:
-            per_round = [a / b for a, b in zip(rates[("lattice", name)], rates[("bindfs", name)])]
-            ratio = f"{statistics.median(per_round):8.2f}"
+        for lattice in ("lattice", "lattice-before"):
+            if lattice in systems and "bindfs" in systems:
+                per_round = [a / b for a, b in zip(rates[(lattice, name)],
+                                                   rates[("bindfs", name)])]
+                ratio += f"{statistics.median(per_round):8.2f}"
         print(f"{name:12s} " + " ".join(f"{c:16.1f}" for c in cells) + f"   {ratio}  ({unit})")
     for usage in lattice_usage:
         print(f"lattice during a {args.gib} GiB dd-write: kernel, lattice-fuse CPU seconds "

@@ -1,6 +1,6 @@
 # Tests of lattice-fuse, included from tests/CMakeLists.txt (GTest is found there):
 # - fuse_unit_tests: byte-range sets, the commit plan, the write buffer, the write-back
-#   queue and the directory attribute cache (no mount).
+#   queue, the directory attribute cache and the known names (no mount).
 # - fuse_*: integration tests (tests/integration/fuse_mount_test.py) that run the real
 #   lattice-kernel, lattice-ctl and lattice-fuse on a temporary mount as root and check
 #   POSIX behaviour with ordinary system calls; label integration-fuse. They skip (exit 77)
@@ -16,7 +16,8 @@ endif()
 add_executable(fuse_unit_tests ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/overlay_test.cc
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/link_test.cc
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/write_back_test.cc
-                               ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/dir_attrs_test.cc)
+                               ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/dir_attrs_test.cc
+                               ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/known_names_test.cc)
 target_link_libraries(fuse_unit_tests PRIVATE lattice_fuse_lib GTest::gtest_main)
 lattice_warnings(fuse_unit_tests)
 gtest_discover_tests(fuse_unit_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
@@ -26,7 +27,8 @@ set(LATTICE_FUSE_SCENARIOS
   files_and_content rename_and_links attributes special_files xattrs mmap_and_locks
   sync_and_statfs stop_signal_on_any_thread big_directory unlink_while_open kernel_restart stale_mount
   differential_fixed_seed differential_random_seed last_link_removed_after_an_edit
-  closed_then_synced_survive_a_kernel_kill closed_file_seen_elsewhere)
+  closed_then_synced_survive_a_kernel_kill closed_file_seen_elsewhere
+  many_closed_files_seen_elsewhere names_made_elsewhere_on_this_node)
 if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)
   foreach(_scenario ${LATTICE_FUSE_SCENARIOS})
     add_test(NAME fuse_${_scenario}

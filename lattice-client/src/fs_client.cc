@@ -91,6 +91,10 @@ absl::StatusOr<v1::FsStat> FsClient::Commit(v1::FsCommitRequest request) {
   LATTICE_FS_UNARY(v1::FsStat, Commit, request);
 }
 
+absl::StatusOr<v1::FsCommitManyResponse> FsClient::CommitMany(v1::FsCommitManyRequest request) {
+  LATTICE_FS_UNARY(v1::FsCommitManyResponse, CommitMany, request);
+}
+
 absl::StatusOr<v1::FsReadResponse> FsClient::Read(v1::FsReadRequest request) {
   LATTICE_FS_UNARY(v1::FsReadResponse, Read, request);
 }

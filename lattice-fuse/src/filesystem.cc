@@ -31,6 +31,11 @@ constexpr size_t kSendAlongBytes = 1024 * 1024;
 // commits wait, so what they hold stays within about 64 MiB.
 constexpr uint64_t kWriteBackMaxBytes = 256 * 1024;
 constexpr size_t kWriteBackQueued = 256;
+// The most commits one Fs.CommitMany takes: they are the ops of one intention.
+constexpr size_t kCommitsPerCall = limits::kMaxFsOpsPerIntention;
+// How long a closed file's commit waits for others to share its CommitMany (write_back.h):
+// about ten files' worth of creating, at the pace one mount creates them.
+constexpr std::chrono::milliseconds kWriteBackLinger{20};
 
 // Read-ahead of committed content (ReadCommitted): from 256 KiB, doubling while a reader stays
 // sequential, to the most one Fs.Read returns.
@@ -221,10 +226,13 @@ FileSystem::FileSystem(KernelLink* link, FsOptions options)
     : link_(link),
       options_(options),
       dir_attrs_(std::chrono::duration_cast<DirAttrCache::Clock::duration>(
-          std::chrono::duration<double>(options.attr_timeout_s))) {
+          std::chrono::duration<double>(options.attr_timeout_s))),
+      known_names_(std::chrono::duration_cast<KnownNames::Clock::duration>(
+          std::chrono::duration<double>(options.entry_timeout_s))) {
   if (options_.write_back_threads > 0) {
-    write_back_ = std::make_unique<WriteBack>([this](uint64_t ino) { CommitQueued(ino); },
-                                              options_.write_back_threads, kWriteBackQueued);
+    write_back_ = std::make_unique<WriteBack>(
+        [this](const std::vector<uint64_t>& inodes) { CommitQueued(inodes); },
+        options_.write_back_threads, kWriteBackQueued, kCommitsPerCall, kWriteBackLinger);
   }
 }
 
@@ -360,6 +368,23 @@ void FileSystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     fuse_reply_err(req, err);
     return;
   }
+  // A negative entry, cached as long as a positive one: a name made on another node
+  // arrives with the watch, which drops it.
+  auto reply_absent = [this, req] {
+    fuse_entry_param entry{};
+    entry.entry_timeout = options_.entry_timeout_s;
+    fuse_reply_entry(req, &entry);
+  };
+  // A new name in a directory made here is known to be free (known_names.h).
+  KnownNames::Answer known = known_names_.Find(parent, name);
+  if (known == KnownNames::Answer::kVerify) {
+    auto dir = Stat(parent);
+    if (dir.ok() && known_names_.Verify(*dir)) known = known_names_.Find(parent, name);
+  }
+  if (known == KnownNames::Answer::kAbsent) {
+    reply_absent();
+    return;
+  }
   v1::FsLookupRequest request;
   request.set_store(link_->store());
   request.set_parent(parent);
@@ -368,11 +393,7 @@ void FileSystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   absl::Status status = link_->Call("Lookup", &Fs::Stub::Lookup, request, &reply);
   if (!status.ok()) {
     if (FsErrnoOf(status) == ENOENT) {
-      // A negative entry, cached as long as a positive one: a name made on another node
-      // arrives with the watch, which drops it.
-      fuse_entry_param entry{};
-      entry.entry_timeout = options_.entry_timeout_s;
-      fuse_reply_entry(req, &entry);
+      reply_absent();
       return;
     }
     ReplyError(req, status);
@@ -486,6 +507,7 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
   } else if (any) {
     absl::Status status = link_->Call("SetAttr", &Fs::Stub::SetAttr, request, &stat);
     dir_attrs_.Forget(ino);
+    known_names_.Forget(ino);
     if (!status.ok()) {
       ReplyError(req, status);
       return;
@@ -539,6 +561,9 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
   request.set_durability(kApplied);
   v1::FsEntryReply reply;
   absl::Status status = link_->Call("Create", &Fs::Stub::Create, request, &reply);
+  // The name was taken after all (made by another client of this node, not yet seen): what
+  // this daemon knew of the directory's names is wrong.
+  if (FsErrnoOf(status) == EEXIST) known_names_.Forget(parent);
   bool existed = false;
   if (!status.ok() && create_fi != nullptr && !(create_fi->flags & O_EXCL) &&
       FsErrnoOf(status) == EEXIST) {
@@ -556,7 +581,10 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
     ReplyError(req, status);
     return;
   }
-  if (!existed) dir_attrs_.NoteCreated(parent, reply.stat());
+  if (!existed) {
+    dir_attrs_.NoteCreated(parent, reply.stat());
+    known_names_.NoteCreated(parent, name, reply.stat());
+  }
   if (create_fi == nullptr) {
     ReplyEntry(req, reply.stat());
     return;
@@ -648,8 +676,10 @@ void FileSystem::Remove(fuse_req_t req, fuse_ino_t parent, const char* name, boo
   absl::Status status = link_->Call("Remove", &Fs::Stub::Remove, request, &reply);
   if (dir) {
     dir_attrs_.ForgetAll();  // the removed directory's own attributes too
+    known_names_.ForgetAll();
   } else {
     dir_attrs_.Forget(parent);
+    known_names_.Forget(parent);
   }
   if (!status.ok()) {
     ReplyError(req, status);
@@ -689,6 +719,7 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Rename", &Fs::Stub::Rename, request, &reply);
   dir_attrs_.ForgetAll();
+  known_names_.ForgetAll();
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -715,6 +746,7 @@ void FileSystem::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent,
   v1::FsEntryReply reply;
   absl::Status status = link_->Call("Link", &Fs::Stub::Link, request, &reply);
   dir_attrs_.Forget(new_parent);
+  known_names_.Forget(new_parent);
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -1119,17 +1151,18 @@ bool FileSystem::SendAlong(const BuiltContent& built, const Overlay& overlay,
   return true;
 }
 
-absl::Status FileSystem::Commit(uint64_t ino, InodeState& state, v1::Durability durability) {
-  if (!state.overlay || state.orphan) return absl::OkStatus();
+absl::StatusOr<std::optional<v1::FsCommitRequest>> FileSystem::PrepareCommit(
+    uint64_t ino, InodeState& state, v1::Durability durability) {
+  if (!state.overlay || state.orphan) return std::nullopt;
   if (!state.overlay->dirty()) {
     state.overlay.reset();
-    return absl::OkStatus();
+    return std::nullopt;
   }
   // A streaming round of this overlay finishes first (its chunks then count).
   state.stream_done.wait(state.mu, [&state] {
     return !state.overlay || !state.overlay->stream_busy();
   });
-  if (!state.overlay) return absl::OkStatus();
+  if (!state.overlay) return std::nullopt;
   Overlay& overlay = *state.overlay;
   std::vector<Extent> base;
   if (!overlay.base_version().empty()) {
@@ -1164,13 +1197,24 @@ absl::Status FileSystem::Commit(uint64_t ino, InodeState& state, v1::Durability 
   request.set_based_on(overlay.base_version());
   *request.mutable_mtime() = ToFsTime(overlay.mtime());
   request.set_durability(durability);
-  v1::FsStat stat;
-  absl::Status status = link_->Call("Commit", &Fs::Stub::Commit, request, &stat);
-  if (!status.ok()) return status;
-  state.last_commit = InodeState::LastCommit{overlay.base_version(), stat};
+  return request;
+}
+
+void FileSystem::FinishCommit(InodeState& state, const v1::FsStat& stat) {
+  state.last_commit = InodeState::LastCommit{state.overlay->base_version(), stat};
   state.last = stat;
   state.cached_version = stat.version();
   state.overlay.reset();
+}
+
+absl::Status FileSystem::Commit(uint64_t ino, InodeState& state, v1::Durability durability) {
+  auto request = PrepareCommit(ino, state, durability);
+  if (!request.ok()) return request.status();
+  if (!request->has_value()) return absl::OkStatus();
+  v1::FsStat stat;
+  absl::Status status = link_->Call("Commit", &Fs::Stub::Commit, **request, &stat);
+  if (!status.ok()) return status;
+  FinishCommit(state, stat);
   return absl::OkStatus();
 }
 
@@ -1189,24 +1233,100 @@ absl::Status FileSystem::CommitAfterClose(uint64_t ino, InodeState& state, bool*
   return absl::OkStatus();
 }
 
-void FileSystem::CommitQueued(uint64_t ino) {
-  auto state = Find(ino);
-  if (!state) return;
-  {
-    std::lock_guard lock(state->mu);
-    absl::Status status = Commit(ino, *state, kApplied);
-    if (FsErrnoOf(status) == ENOENT) {
-      // Removed since it was closed, by this node or another: nothing is left to save it to.
-      spdlog::debug("inode {} went before its writes were committed", ino);
-      state->overlay.reset();
-    } else if (!status.ok()) {
-      spdlog::error("inode {}: the content written could not be saved after close: {} (the "
-                    "next flush or fsync of the file tries again)",
-                    ino, std::string_view(status.message().data(), status.message().size()));
-      state->write_back_error = status;
+void FileSystem::SettleQueued(uint64_t ino, InodeState& state, const absl::Status& status) {
+  if (FsErrnoOf(status) == ENOENT) {
+    // Removed since it was closed, by this node or another: nothing is left to save it to.
+    spdlog::debug("inode {} went before its writes were committed", ino);
+    state.overlay.reset();
+  } else if (!status.ok()) {
+    spdlog::error("inode {}: the content written could not be saved after close: {} (the "
+                  "next flush or fsync of the file tries again)",
+                  ino, std::string_view(status.message().data(), status.message().size()));
+    state.write_back_error = status;
+  }
+}
+
+void FileSystem::CommitQueued(const std::vector<uint64_t>& inodes) {
+  // Each inode's mu is held from its commit's preparation to its outcome, as a single
+  // commit holds it, so no write slips between the content sent and the overlay dropped.
+  // Taken in inode order: two threads' batches may share an inode (queued again while its
+  // commit ran), and nothing else holds two of them.
+  std::vector<uint64_t> sorted = inodes;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::vector<QueuedCommit> batch;
+  batch.reserve(sorted.size());
+  for (uint64_t ino : sorted) {
+    auto state = Find(ino);
+    if (state) batch.push_back(QueuedCommit{ino, state, std::unique_lock(state->mu), {}});
+  }
+  std::vector<QueuedCommit*> ready;
+  for (QueuedCommit& item : batch) {
+    auto request = PrepareCommit(item.ino, *item.state, kApplied);
+    if (!request.ok()) {
+      SettleQueued(item.ino, *item.state, request.status());
+    } else if (request->has_value()) {
+      item.request = **std::move(request);
+      ready.push_back(&item);
     }
   }
-  MaybeDrop(ino);
+  // As many to a call as the limits of one CommitMany allow.
+  size_t first = 0;
+  while (first < ready.size()) {
+    size_t end = first;
+    size_t bytes = 0, extents = 0;
+    for (; end < ready.size() && end - first < kCommitsPerCall; ++end) {
+      const v1::FsCommitRequest& r = ready[end]->request;
+      size_t more_bytes = 0;
+      for (const auto& chunk : r.chunks()) more_bytes += chunk.data().size();
+      size_t more_extents = static_cast<size_t>(r.extents_size());
+      if (end > first && (bytes + more_bytes > limits::kMaxFsPutChunksBytes ||
+                          extents + more_extents > limits::kMaxFsExtentsPerVersion)) {
+        break;
+      }
+      bytes += more_bytes;
+      extents += more_extents;
+    }
+    CommitTogether(std::vector<QueuedCommit*>(ready.begin() + static_cast<std::ptrdiff_t>(first),
+                                              ready.begin() + static_cast<std::ptrdiff_t>(end)));
+    first = end;
+  }
+  for (QueuedCommit& item : batch) item.lock.unlock();
+  for (QueuedCommit& item : batch) MaybeDrop(item.ino);
+}
+
+void FileSystem::CommitTogether(const std::vector<QueuedCommit*>& items) {
+  if (items.size() == 1) {
+    QueuedCommit& item = *items.front();
+    v1::FsStat stat;
+    absl::Status status = link_->Call("Commit", &Fs::Stub::Commit, item.request, &stat);
+    if (status.ok()) FinishCommit(*item.state, stat);
+    SettleQueued(item.ino, *item.state, status);
+    return;
+  }
+  v1::FsCommitManyRequest request;
+  request.set_store(link_->store());
+  request.set_durability(kApplied);
+  for (QueuedCommit* item : items) *request.add_commits() = std::move(item->request);
+  v1::FsCommitManyResponse response;
+  absl::Status status = link_->Call("CommitMany", &Fs::Stub::CommitMany, request, &response);
+  if (status.ok() && response.results_size() != request.commits_size()) {
+    status = absl::InternalError(fmt::format("CommitMany answered {} commits of {}",
+                                             response.results_size(), request.commits_size()));
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    QueuedCommit& item = *items[i];
+    absl::Status outcome = status;
+    if (status.ok()) {
+      const v1::FsCommitResult& result = response.results(static_cast<int>(i));
+      if (result.code() == 0) {
+        FinishCommit(*item.state, result.stat());
+      } else {
+        outcome = absl::Status(static_cast<absl::StatusCode>(result.code()), result.message());
+      }
+    }
+    SettleQueued(item.ino, *item.state, outcome);
+  }
 }
 
 void FileSystem::Flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
@@ -1234,19 +1354,27 @@ void FileSystem::Flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
 void FileSystem::Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   auto state = Get(ino);
   bool queue = false;
+  // The flush before queued the file's commit: while it waits or runs (holding the inode's
+  // lock for its whole batch) there is nothing to save here, and this thread need not wait
+  // for the batch. A failure of that commit is told to the next flush or fsync, as ever.
+  const bool pending = write_back_ && write_back_->Pending(ino);
   {
-    std::lock_guard lock(state->mu);
-    absl::Status status = CommitAfterClose(ino, *state, &queue);
-    if (!status.ok()) {
-      spdlog::error("inode {}: the content written could not be saved at close: {}", ino,
-                    std::string_view(status.message().data(), status.message().size()));
+    std::unique_lock lock(state->mu, std::defer_lock);
+    if (!pending) {
+      lock.lock();
+      absl::Status status = CommitAfterClose(ino, *state, &queue);
+      if (!status.ok()) {
+        spdlog::error("inode {}: the content written could not be saved at close: {}", ino,
+                      std::string_view(status.message().data(), status.message().size()));
+      }
     }
     bool last_close = false;
     {
       std::lock_guard table(mu_);
       state->open--;
       last_close = state->open == 0;
-      if (last_close && state->orphan) state->overlay.reset();
+      // (When pending, the queued commit finds the orphan and saves nothing.)
+      if (last_close && !pending && state->orphan) state->overlay.reset();
     }
     if (last_close) {
       // What was read ahead is kept for open files only.
@@ -1450,6 +1578,7 @@ void FileSystem::SetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, cons
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("SetXattr", &Fs::Stub::SetXattr, request, &reply);
   dir_attrs_.Forget(ino);
+  known_names_.Forget(ino);
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -1519,6 +1648,7 @@ void FileSystem::RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("RemoveXattr", &Fs::Stub::RemoveXattr, request, &reply);
   dir_attrs_.Forget(ino);
+  known_names_.Forget(ino);
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -1551,6 +1681,7 @@ int FileSystem::CommitAll() {
 
 void FileSystem::Invalidate(const v1::FsChange& change) {
   dir_attrs_.ForgetAll();
+  known_names_.ForgetAll();
   if (session_ == nullptr) return;
   for (uint64_t ino : change.inodes()) {
     if (auto state = Find(ino)) {

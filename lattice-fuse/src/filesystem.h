@@ -29,6 +29,7 @@
 #include "lattice/v1/fs_service.pb.h"
 #include "src/dir_attrs.h"
 #include "src/kernel_link.h"
+#include "src/known_names.h"
 #include "src/overlay.h"
 #include "src/write_back.h"
 
@@ -170,11 +171,28 @@ class FileSystem {
   absl::StatusOr<Overlay*> OverlayOf(uint64_t ino, InodeState& state);
   // Commits the unsaved writes of `ino` as a new content version. state.mu held.
   absl::Status Commit(uint64_t ino, InodeState& state, v1::Durability durability);
+  // The commit of the unsaved writes of `ino`, their new chunks uploaded or sent along;
+  // nullopt when there is nothing to commit. state.mu held (until FinishCommit).
+  absl::StatusOr<std::optional<v1::FsCommitRequest>> PrepareCommit(
+      uint64_t ino, InodeState& state, v1::Durability durability);
+  // Takes note of a commit the kernel made (`stat`: its answer) and drops the overlay.
+  void FinishCommit(InodeState& state, const v1::FsStat& stat);
   // After close: queues the commit of a small file's unsaved writes (write_back.h), or
   // commits them now. state.mu held.
   absl::Status CommitAfterClose(uint64_t ino, InodeState& state, bool* queue);
-  // The commit a queued write-back runs.
-  void CommitQueued(uint64_t ino);
+  // The commits a write-back batch runs: every inode's prepared, then sent together
+  // (CommitTogether), as many to a call as a CommitMany holds.
+  struct QueuedCommit {
+    uint64_t ino = 0;
+    std::shared_ptr<InodeState> state;
+    std::unique_lock<std::mutex> lock;  // of state->mu
+    v1::FsCommitRequest request;
+  };
+  void CommitQueued(const std::vector<uint64_t>& inodes);
+  void CommitTogether(const std::vector<QueuedCommit*>& items);
+  // Takes note of how a queued commit ended: a failure is kept for the file's next flush or
+  // fsync; an inode gone meanwhile has nothing left to save. state.mu held.
+  void SettleQueued(uint64_t ino, InodeState& state, const absl::Status& status);
   // Puts the new chunks of `built` into `request` when they are small enough to go along.
   bool SendAlong(const BuiltContent& built, const Overlay& overlay, v1::FsCommitRequest* request);
   // Uploads those of `chunks` the kernel lacks, their bytes from `bytes`.
@@ -195,6 +213,7 @@ class FileSystem {
   KernelLink* link_;
   FsOptions options_;
   DirAttrCache dir_attrs_;
+  KnownNames known_names_;
   fuse_session* session_ = nullptr;
   std::mutex mu_;
   std::unordered_map<uint64_t, std::shared_ptr<InodeState>> inodes_;

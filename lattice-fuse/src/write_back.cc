@@ -4,8 +4,12 @@
 
 namespace lattice::fuse {
 
-WriteBack::WriteBack(CommitFn commit, int threads, size_t max_queued)
-    : commit_(std::move(commit)), max_queued_(max_queued == 0 ? 1 : max_queued) {
+WriteBack::WriteBack(CommitFn commit, int threads, size_t max_queued, size_t max_batch,
+                     std::chrono::milliseconds linger)
+    : commit_(std::move(commit)),
+      max_queued_(max_queued == 0 ? 1 : max_queued),
+      max_batch_(max_batch == 0 ? 1 : max_batch),
+      linger_(linger) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -17,7 +21,7 @@ bool WriteBack::Queue(uint64_t ino) {
   if (stopping_) return false;
   if (queued_.contains(ino)) return true;
   uint64_t ticket = ++next_ticket_;
-  queue_.push_back(Entry{ino, ticket});
+  queue_.push_back(Entry{ino, ticket, std::chrono::steady_clock::now()});
   queued_[ino] = ticket;
   outstanding_.insert(ticket);
   wake_.notify_one();
@@ -27,9 +31,12 @@ bool WriteBack::Queue(uint64_t ino) {
 void WriteBack::Drain() {
   std::unique_lock lock(mu_);
   uint64_t upto = next_ticket_;
+  draining_++;
+  wake_.notify_all();  // a lingering thread commits what waits now
   settled_.wait(lock, [this, upto] {
     return outstanding_.empty() || *outstanding_.begin() > upto;
   });
+  draining_--;
 }
 
 bool WriteBack::Pending(uint64_t ino) const {
@@ -55,23 +62,38 @@ void WriteBack::Stop() {
 }
 
 void WriteBack::Run() {
+  std::vector<Entry> batch;
+  std::vector<uint64_t> inodes;
   for (;;) {
-    Entry entry;
+    batch.clear();
+    inodes.clear();
     {
       std::unique_lock lock(mu_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and nothing left to commit
-      entry = queue_.front();
-      queue_.pop_front();
-      queued_.erase(entry.ino);
-      running_.insert(entry.ino);
+      if (linger_.count() > 0) {
+        wake_.wait_until(lock, queue_.front().queued_at + linger_, [this] {
+          return stopping_ || draining_ > 0 || queue_.empty() || queue_.size() >= max_batch_;
+        });
+        if (queue_.empty()) continue;  // another thread took them
+      }
+      while (!queue_.empty() && batch.size() < max_batch_) {
+        Entry entry = queue_.front();
+        queue_.pop_front();
+        queued_.erase(entry.ino);
+        running_.insert(entry.ino);
+        batch.push_back(entry);
+        inodes.push_back(entry.ino);
+      }
       settled_.notify_all();  // room for a waiting Queue
     }
-    commit_(entry.ino);
+    commit_(inodes);
     {
       std::lock_guard lock(mu_);
-      running_.erase(running_.find(entry.ino));
-      outstanding_.erase(entry.ticket);
+      for (const Entry& entry : batch) {
+        running_.erase(running_.find(entry.ino));
+        outstanding_.erase(entry.ticket);
+      }
     }
     settled_.notify_all();
   }

@@ -637,6 +637,73 @@ def closed_file_seen_elsewhere(w):
         second.stop()
 
 
+def many_closed_files_seen_elsewhere(w):
+    """Hundreds of files closed in a row, of every size the write-back takes (up to 256 KiB,
+    so several CommitMany calls split by bytes as well as by count), in two directories: an
+    fsync of a directory returns only once every file closed before it is in the store, and
+    another mount shows them all with their content."""
+    second, other = start_second_mount(w)
+    try:
+        sizes = [0, 1, 4096, 70000, 256 * 1024, 300]
+        expected = {}
+        for d in ("one", "two"):
+            os.mkdir(w.p(d))
+        for i in range(300):
+            name = os.path.join("one" if i % 2 else "two", "f%03d" % i)
+            size = sizes[i % len(sizes)]
+            data = ((b"file %d;" % i) * (size // 6 + 1))[:size]
+            write(w.p(name), data)
+            expected[name] = data
+        fd = os.open(w.p("one"), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        for name in ("one/f299", "two/f298", "one/f003"):
+            shown = w.kernel.ctl("fs", "cat", "drive", "/" + name)
+            check(shown == expected[name].decode(),
+                  "after the directory's fsync the store holds %s (%d bytes shown, %d written)"
+                  % (name, len(shown), len(expected[name])))
+
+        def all_seen():
+            for name, data in expected.items():
+                if read(os.path.join(other, name)) != data:
+                    return False
+            return True
+        wait_until(all_seen, "the %d closed files on the other mount" % len(expected))
+        check(sorted(os.listdir(os.path.join(other, "one"))) ==
+              sorted(n.split("/")[1] for n in expected if n.startswith("one/")),
+              "the other mount lists exactly the files written")
+    finally:
+        second.stop()
+
+
+def names_made_elsewhere_on_this_node(w):
+    """In a directory this mount made, a new name is answered absent without asking the
+    kernel (lattice-fuse's known names). A name another client of this node makes there
+    (lattice-ctl, which the mount does not hear of) still shows: at once to a create of that
+    name without O_EXCL, which opens it, and to a lookup once the answer's trust (the entry
+    timeout) lapses and the directory's times show the change."""
+    for d in ("made", "made2"):
+        os.mkdir(w.p(d))
+        write(w.p(d, "mine"), b"mine")
+        check(not os.path.exists(w.p(d, "theirs")), "a name nobody made is absent")
+    for path in ("/made/theirs", "/made2/theirs"):
+        src = os.path.join(w.root, "theirs.src")
+        with open(src, "wb") as f:
+            f.write(b"theirs")
+        w.kernel.ctl("fs", "put", "drive", path, src)
+    with open(w.p("made", "theirs"), "ab") as f:
+        f.write(b" and mine")
+    check(read(w.p("made", "theirs")) == b"theirs and mine",
+          "open(O_CREAT) without O_EXCL opened the file lattice-ctl made")
+    # Nothing here touched made2 since: its name shows once the trust lapses.
+    wait_until(lambda: os.path.exists(w.p("made2", "theirs")),
+               "the name lattice-ctl made, on the mount")
+    check(read(w.p("made2", "theirs")) == b"theirs", "its content")
+    check(sorted(os.listdir(w.p("made2"))) == ["mine", "theirs"], "the listing")
+
+
 def stale_mount(w):
     # fsync: a file only closed may still be in lattice-fuse's write-back queue, which a
     # kill -9 of lattice-fuse loses.
@@ -761,7 +828,8 @@ SCENARIOS = {f.__name__: f for f in [
     differential_fixed_seed, differential_random_seed, last_link_removed_after_an_edit,
     files_and_content, rename_and_links, attributes, special_files, xattrs, mmap_and_locks,
     sync_and_statfs, stop_signal_on_any_thread, big_directory, unlink_while_open, kernel_restart,
-    stale_mount, closed_then_synced_survive_a_kernel_kill, closed_file_seen_elsewhere]}
+    stale_mount, closed_then_synced_survive_a_kernel_kill, closed_file_seen_elsewhere,
+    many_closed_files_seen_elsewhere, names_made_elsewhere_on_this_node]}
 
 
 def main():

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "harness/fs_commits.h"
 #include "harness/kernel_process.h"
 #include "harness/process.h"
 #include "lattice/client/fs_client.h"
@@ -94,16 +95,7 @@ class KernelFs : public ::testing::Test {
 
   absl::StatusOr<v1::FsStat> Commit(uint64_t ino, const std::vector<v1::FsExtent>& extents,
                                     const std::string& based_on) {
-    v1::FsCommitRequest request;
-    request.set_ino(ino);
-    uint64_t size = 0;
-    for (const auto& e : extents) {
-      *request.add_extents() = e;
-      size += e.length();
-    }
-    request.set_size(size);
-    request.set_based_on(based_on);
-    return fs_->Commit(request);
+    return fs_->Commit(FsCommitOf(ino, extents, based_on));
   }
 
   std::string ReadAll(uint64_t ino, const std::string& version = "") {
@@ -372,6 +364,70 @@ TEST_F(KernelFs, ACommitCarriesItsChunksAlong) {
   forged.mutable_chunks(0)->set_hash(Blake2b256("other"));
   EXPECT_EQ(ErrnoOf(fs_->Commit(forged)), EINVAL);
   EXPECT_EQ(ReadAll(file.stat().ino()), data);
+}
+
+// Many small files saved in one call: one intention for all that can be made, each answered
+// on its own; a forged chunk fails its own file only; a request breaking the rules fails
+// whole.
+TEST_F(KernelFs, CommitManySavesItsFilesAsOneIntentionAnsweringEach) {
+  std::vector<uint64_t> files;
+  std::vector<std::string> contents;
+  v1::FsCommitManyRequest request;
+  for (int i = 0; i < 20; ++i) {
+    files.push_back(Make(kRoot, "many" + std::to_string(i), S_IFREG | 0644).stat().ino());
+    contents.push_back(Bytes(100 + static_cast<size_t>(i) * 1000, static_cast<char>('a' + i)));
+    v1::FsCommitRequest* commit = request.add_commits();
+    commit->set_ino(files.back());
+    commit->set_size(contents.back().size());
+    v1::FsExtent* extent = commit->add_extents();
+    extent->set_hash(Blake2b256(contents.back()));
+    extent->set_length(contents.back().size());
+    v1::FsChunk* chunk = commit->add_chunks();
+    chunk->set_hash(extent->hash());
+    chunk->set_data(contents.back());
+  }
+  const uint64_t forged = files[7];
+  request.mutable_commits(7)->mutable_chunks(0)->set_data("not what the hash says");
+  auto saved = fs_->CommitMany(request);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  ASSERT_EQ(saved->results_size(), 20);
+  EXPECT_FALSE(saved->write().hash().empty());
+  std::set<std::string> intentions;
+  for (int i = 0; i < 20; ++i) {
+    const v1::FsCommitResult& result = saved->results(i);
+    if (files[static_cast<size_t>(i)] == forged) {
+      EXPECT_EQ(FsErrnoOf(result.code(), result.message()), EINVAL) << result.message();
+      continue;
+    }
+    ASSERT_EQ(result.code(), 0) << i << ": " << result.message();
+    EXPECT_EQ(result.stat().ino(), files[static_cast<size_t>(i)]);
+    EXPECT_EQ(result.stat().size(), contents[static_cast<size_t>(i)].size());
+    intentions.insert(result.stat().version().substr(0, 32));
+    EXPECT_EQ(ReadAll(files[static_cast<size_t>(i)]), contents[static_cast<size_t>(i)]) << i;
+  }
+  EXPECT_EQ(intentions.size(), 1u) << "every version is an op of the one intention";
+  auto untouched = fs_->GetAttr(forged);
+  ASSERT_TRUE(untouched.ok());
+  EXPECT_EQ(untouched->size(), 0u);
+
+  // Every commit failing: an answer for each, and no intention.
+  v1::FsCommitManyRequest hopeless;
+  *hopeless.add_commits() = request.commits(7);
+  hopeless.mutable_commits(0)->clear_store();
+  auto refused = fs_->CommitMany(hopeless);
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  ASSERT_EQ(refused->results_size(), 1);
+  EXPECT_NE(refused->results(0).code(), 0);
+  EXPECT_TRUE(refused->write().hash().empty());
+
+  // The rules of the call as a whole.
+  v1::FsCommitManyRequest twice;
+  *twice.add_commits() = request.commits(0);
+  *twice.add_commits() = request.commits(0);
+  auto doubled = fs_->CommitMany(twice);
+  EXPECT_EQ(doubled.status().code(), absl::StatusCode::kInvalidArgument) << doubled.status();
+  EXPECT_EQ(fs_->CommitMany(v1::FsCommitManyRequest()).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(KernelFs, AnUnlinkedFileStaysWritableWhileOpen) {

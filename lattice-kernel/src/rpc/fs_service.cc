@@ -14,6 +14,7 @@
 #include "lattice/common/fs_limits.h"
 #include "lattice/common/hex.h"
 #include "rpc/fs_changes.h"
+#include "rpc/fs_commit_many.h"
 #include "rpc/fs_content.h"
 #include "storage/chunk_store.h"
 
@@ -519,6 +520,47 @@ grpc::ServerUnaryReactor* FsService::Commit(Ctx* context, const v1::FsCommitRequ
       [response](const FsPlan& plan, const WriteReceipt*, const FsReader& reader) {
         return FillStatOf(reader, plan.inode, response);
       });
+}
+
+grpc::ServerUnaryReactor* FsService::CommitMany(Ctx* context,
+                                                const v1::FsCommitManyRequest* request,
+                                                v1::FsCommitManyResponse* response) {
+  // What preparing left of each commit; the plan starts from it every time it runs (the
+  // writer may plan again), and ends with each commit's outcome.
+  struct Outcomes {
+    std::vector<absl::Status> prepared;
+    std::vector<absl::Status> planned;
+  };
+  auto outcomes = std::make_shared<Outcomes>();
+  auto prepare = [request, outcomes](Store& store) -> absl::Status {
+    if (auto s = CheckFsCommitMany(*request); !s.ok()) return s;
+    ChunkStore* chunks = ChunksOf(store);
+    if (chunks == nullptr) return NoChunks();
+    outcomes->prepared = FsPrepareCommits(*chunks, *request);
+    return absl::OkStatus();
+  };
+  auto plan = [request, outcomes](FsPlanner& p) -> absl::StatusOr<FsPlan> {
+    outcomes->planned = outcomes->prepared;
+    return PlanFsCommitMany(p, *request, outcomes->planned);
+  };
+  auto answer = [request, response, outcomes](const FsPlan&, const WriteReceipt* receipt,
+                                               const FsReader& reader) -> absl::Status {
+    if (receipt != nullptr) FillReceipt(*receipt, response->mutable_write());
+    for (int i = 0; i < request->commits_size(); ++i) {
+      v1::FsCommitResult* result = response->add_results();
+      absl::Status status = outcomes->planned[static_cast<size_t>(i)];
+      const uint64_t ino = request->commits(i).ino();
+      if (status.ok()) status = FillStatOf(reader, ino, result->mutable_stat());
+      if (!status.ok()) {
+        result->clear_stat();
+        result->set_code(static_cast<int32_t>(status.code()));
+        result->set_message(std::string(status.message()));
+      }
+    }
+    return absl::OkStatus();
+  };
+  return ChangeAfter(context, request->store(), request->durability(), std::move(prepare),
+                     std::move(plan), std::move(answer));
 }
 
 grpc::ServerUnaryReactor* FsService::Restore(Ctx* context, const v1::FsRestoreRequest* request,

@@ -34,6 +34,7 @@ class FsService final : public v1::Fs::CallbackService {
   Unary* MissingChunks(Ctx*, const v1::FsMissingChunksRequest*, v1::FsMissingChunksResponse*) override;
   Unary* PutChunks(Ctx*, const v1::FsPutChunksRequest*, v1::FsPutChunksResponse*) override;
   Unary* Commit(Ctx*, const v1::FsCommitRequest*, v1::FsStat*) override;
+  Unary* CommitMany(Ctx*, const v1::FsCommitManyRequest*, v1::FsCommitManyResponse*) override;
   Unary* Read(Ctx*, const v1::FsReadRequest*, v1::FsReadResponse*) override;
   Unary* Layout(Ctx*, const v1::FsLayoutRequest*, v1::FsLayoutResponse*) override;
   Unary* GetXattr(Ctx*, const v1::FsXattrRequest*, v1::FsXattrResponse*) override;

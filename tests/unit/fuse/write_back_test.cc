@@ -1,5 +1,6 @@
 // The write-back queue of lattice-fuse (src/write_back.h): closed files' commits run on its
-// threads, once per wait however often queued, and Drain and Stop wait for them.
+// threads, once per wait however often queued, in batches of what waited, and Drain and Stop
+// wait for them.
 #include "src/write_back.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +18,11 @@ namespace {
 // Commits that block until released, recording the inodes they ran for.
 class GatedCommits {
  public:
+  void Commit(const std::vector<uint64_t>& batch) {
+    for (uint64_t ino : batch) Commit(ino);
+    std::lock_guard lock(mu_);
+    batches_.push_back(batch);
+  }
   void Commit(uint64_t ino) {
     std::unique_lock lock(mu_);
     started_.push_back(ino);
@@ -39,6 +45,10 @@ class GatedCommits {
     std::lock_guard lock(mu_);
     return done_;
   }
+  std::vector<std::vector<uint64_t>> batches() {
+    std::lock_guard lock(mu_);
+    return batches_;
+  }
 
  private:
   std::mutex mu_;
@@ -46,11 +56,16 @@ class GatedCommits {
   bool open_ = false;
   std::vector<uint64_t> started_;
   std::vector<uint64_t> done_;
+  std::vector<std::vector<uint64_t>> batches_;
 };
+
+WriteBack::CommitFn Into(GatedCommits& commits) {
+  return [&commits](const std::vector<uint64_t>& batch) { commits.Commit(batch); };
+}
 
 TEST(WriteBack, AnInodeQueuedTwiceWhileWaitingIsCommittedOnce) {
   GatedCommits commits;
-  WriteBack queue([&commits](uint64_t ino) { commits.Commit(ino); }, 1, 16);
+  WriteBack queue(Into(commits), 1, 16);
   ASSERT_TRUE(queue.Queue(1));
   ASSERT_TRUE(commits.AwaitStarted(1));  // the only thread is busy with inode 1
   ASSERT_TRUE(queue.Queue(2));
@@ -65,7 +80,7 @@ TEST(WriteBack, AnInodeQueuedTwiceWhileWaitingIsCommittedOnce) {
 
 TEST(WriteBack, DrainReturnsOnlyOnceEveryEarlierCommitRan) {
   GatedCommits commits;
-  WriteBack queue([&commits](uint64_t ino) { commits.Commit(ino); }, 2, 16);
+  WriteBack queue(Into(commits), 2, 16);
   for (uint64_t ino = 1; ino <= 5; ++ino) ASSERT_TRUE(queue.Queue(ino));
   auto drained = std::async(std::launch::async, [&queue] { queue.Drain(); });
   ASSERT_TRUE(commits.AwaitStarted(2));
@@ -75,9 +90,40 @@ TEST(WriteBack, DrainReturnsOnlyOnceEveryEarlierCommitRan) {
   EXPECT_EQ(commits.done().size(), 5u);
 }
 
+TEST(WriteBack, WhatWaitsWhileTheThreadsAreBusyIsCommittedInBatches) {
+  GatedCommits commits;
+  WriteBack queue(Into(commits), 1, 16, 3);
+  ASSERT_TRUE(queue.Queue(1));
+  ASSERT_TRUE(commits.AwaitStarted(1));  // the only thread is busy with inode 1
+  for (uint64_t ino = 2; ino <= 6; ++ino) ASSERT_TRUE(queue.Queue(ino));
+  ASSERT_TRUE(queue.Queue(3));  // waiting already: not twice in its batch
+  commits.Open();
+  queue.Drain();
+  EXPECT_EQ(commits.batches(),
+            (std::vector<std::vector<uint64_t>>{{1}, {2, 3, 4}, {5, 6}}));
+  EXPECT_TRUE(queue.Idle());
+}
+
+TEST(WriteBack, ALingeringQueueBatchesWhatArrivesAndDrainCutsTheLingerShort) {
+  GatedCommits commits;
+  commits.Open();
+  // A linger no test would wait out: only Drain (or a full batch) ends it.
+  WriteBack queue(Into(commits), 2, 16, 8, std::chrono::hours(1));
+  for (uint64_t ino = 1; ino <= 3; ++ino) ASSERT_TRUE(queue.Queue(ino));
+  EXPECT_TRUE(queue.Pending(1));
+  queue.Drain();
+  EXPECT_EQ(commits.batches(), (std::vector<std::vector<uint64_t>>{{1, 2, 3}}));
+  // A full batch goes without a Drain.
+  for (uint64_t ino = 10; ino < 18; ++ino) ASSERT_TRUE(queue.Queue(ino));
+  ASSERT_TRUE(commits.AwaitStarted(11));
+  queue.Drain();
+  EXPECT_EQ(commits.batches(), (std::vector<std::vector<uint64_t>>{
+                                   {1, 2, 3}, {10, 11, 12, 13, 14, 15, 16, 17}}));
+}
+
 TEST(WriteBack, QueueWaitsForRoomWhenFull) {
   GatedCommits commits;
-  WriteBack queue([&commits](uint64_t ino) { commits.Commit(ino); }, 1, 1);
+  WriteBack queue(Into(commits), 1, 1);
   ASSERT_TRUE(queue.Queue(1));
   ASSERT_TRUE(commits.AwaitStarted(1));
   ASSERT_TRUE(queue.Queue(2));  // waits in the queue: it is full now
@@ -91,7 +137,10 @@ TEST(WriteBack, QueueWaitsForRoomWhenFull) {
 
 TEST(WriteBack, StopRunsWhatWasQueuedThenRefuses) {
   std::atomic<int> ran{0};
-  WriteBack queue([&ran](uint64_t) { ran++; }, 2, 64);
+  auto count = [&ran](const std::vector<uint64_t>& batch) {
+    ran += static_cast<int>(batch.size());
+  };
+  WriteBack queue(count, 2, 64, 8);
   for (uint64_t ino = 1; ino <= 40; ++ino) ASSERT_TRUE(queue.Queue(ino));
   queue.Stop();
   EXPECT_EQ(ran.load(), 40);

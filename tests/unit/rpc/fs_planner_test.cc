@@ -11,8 +11,10 @@
 
 #include "lattice/common/crypto.h"
 #include "lattice/common/fs_errno.h"
+#include "harness/fs_commits.h"
 #include "lattice/common/fs_limits.h"
 #include "rpc/fs_changes.h"
+#include "rpc/fs_commit_many.h"
 #include "unit/store/test_store.h"
 
 namespace lattice::kernel::testing {
@@ -247,6 +249,149 @@ TEST_F(FsPlannerTest, ACommitOfASmallEditIsADeltaOfItsBase) {
   EXPECT_EQ(four.plan.payload.ops(0).write().splices_size(), 0);
   EXPECT_EQ(Inode(f).winner->extents_size(), 2000);
   EXPECT_EQ(Inode(f).winner->extents(1000).hash(), chunk(1000).hash());
+}
+
+using ::lattice::testing::FsCommitOf;
+
+v1::FsExtent ChunkExtent(const std::string& data) {
+  v1::FsExtent e;
+  e.set_hash(Blake2b256(data));
+  e.set_length(data.size());
+  return e;
+}
+
+TEST_F(FsPlannerTest, ACommitManyWritesItsFilesInOneIntentionAndFailsOnlyTheBadOnes) {
+  std::vector<uint64_t> files;
+  for (int i = 0; i < 3; ++i) {
+    files.push_back(Create(kFsRootId, "f" + std::to_string(i), S_IFREG | 0644));
+    ASSERT_NE(files.back(), 0u);
+  }
+  uint64_t dir = Create(kFsRootId, "d", S_IFDIR | 0755);
+  v1::FsCommitManyRequest request;
+  *request.add_commits() = FsCommitOf(files[0], {ChunkExtent("zero")});
+  *request.add_commits() = FsCommitOf(dir, {ChunkExtent("a directory has no content")});
+  *request.add_commits() = FsCommitOf(files[1], {ChunkExtent("one"), ChunkExtent("more")});
+  *request.add_commits() = FsCommitOf(987654321, {ChunkExtent("nobody")});
+  *request.add_commits() = FsCommitOf(files[2], {});
+  ASSERT_TRUE(CheckFsCommitMany(request).ok());
+  std::vector<absl::Status> outcomes(5);
+  Done done = Run([&request, &outcomes](FsPlanner& p) -> absl::StatusOr<FsPlan> {
+    outcomes.assign(5, absl::OkStatus());
+    return PlanFsCommitMany(p, request, outcomes);
+  });
+  ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
+  EXPECT_EQ(done.plan.payload.ops_size(), 3);
+  EXPECT_TRUE(outcomes[0].ok()) << outcomes[0];
+  EXPECT_EQ(FsErrnoOf(outcomes[1]), EISDIR) << outcomes[1];
+  EXPECT_TRUE(outcomes[2].ok()) << outcomes[2];
+  EXPECT_EQ(FsErrnoOf(outcomes[3]), ENOENT) << outcomes[3];
+  EXPECT_TRUE(outcomes[4].ok()) << outcomes[4];
+  // Each file's new version is an op of the one intention.
+  for (uint32_t i = 0; i < 3; ++i) {
+    FsInode inode = Inode(files[i]);
+    ASSERT_TRUE(inode.winner.has_value()) << i;
+    EXPECT_EQ(inode.winner->id(), FsVersionId(done.receipt->hash, i)) << i;
+    const int asked = request.commits(2 * static_cast<int>(i)).extents_size();
+    EXPECT_EQ(inode.winner->extents_size(), asked);
+  }
+  EXPECT_EQ(Inode(files[1]).size, 7u);
+  EXPECT_EQ(Inode(files[1]).winner->extents(1).hash(), Blake2b256("more"));
+  EXPECT_FALSE(Inode(dir).winner.has_value());
+}
+
+TEST_F(FsPlannerTest, ACommitManyWithNothingToMakeChangesNothing) {
+  v1::FsCommitManyRequest request;
+  *request.add_commits() = FsCommitOf(987654321, {ChunkExtent("nobody")});
+  *request.add_commits() = FsCommitOf(kFsRootId, {ChunkExtent("the root")});
+  std::vector<absl::Status> outcomes(2);
+  outcomes[1] = FsError(EINVAL, "failed while preparing");
+  FsReader reader(store_->db(), Names());
+  FsPlanner planner(reader, FsNow());
+  FsPlan plan = PlanFsCommitMany(planner, request, outcomes);
+  EXPECT_TRUE(plan.no_change);
+  EXPECT_EQ(plan.payload.ops_size(), 0);
+  EXPECT_EQ(FsErrnoOf(outcomes[0]), ENOENT);
+  EXPECT_EQ(outcomes[1].message(), FsError(EINVAL, "failed while preparing").message())
+      << "a commit that failed before planning keeps its error";
+}
+
+TEST_F(FsPlannerTest, PreparingACommitManyChecksEachCommitsChunksAlone) {
+  TempDir dir;
+  auto opened = ChunkStore::Open(dir.path() + "/chunks");
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  ChunkStore* chunks = opened->get();
+  v1::FsCommitManyRequest request;
+  v1::FsCommitRequest good = FsCommitOf(1, {ChunkExtent("carried")});
+  v1::FsChunk* carried = good.add_chunks();
+  carried->set_hash(Blake2b256("carried"));
+  carried->set_data("carried");
+  v1::FsCommitRequest forged = FsCommitOf(2, {ChunkExtent("claimed")});
+  v1::FsChunk* wrong = forged.add_chunks();
+  wrong->set_hash(Blake2b256("claimed"));
+  wrong->set_data("something else");
+  v1::FsCommitRequest missing = FsCommitOf(3, {ChunkExtent("never uploaded")});
+  v1::FsCommitRequest bad_size = FsCommitOf(4, {ChunkExtent("carried")});
+  bad_size.set_size(99);
+  for (auto* c : {&good, &forged, &missing, &bad_size}) *request.add_commits() = *c;
+  std::vector<absl::Status> outcomes = FsPrepareCommits(*chunks, request);
+  ASSERT_EQ(outcomes.size(), 4u);
+  EXPECT_TRUE(outcomes[0].ok()) << outcomes[0];
+  EXPECT_EQ(FsErrnoOf(outcomes[1]), EINVAL) << outcomes[1];
+  EXPECT_NE(outcomes[1].message().find("does not match its hash"), absl::string_view::npos);
+  EXPECT_EQ(FsErrnoOf(outcomes[2]), EINVAL) << outcomes[2];
+  EXPECT_EQ(FsErrnoOf(outcomes[3]), EINVAL) << outcomes[3];
+  auto held = chunks->Missing({Blake2b256("carried"), Blake2b256("claimed")});
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ(*held, (std::vector<std::string>{Blake2b256("claimed")}))
+      << "the good commit's chunk is stored, the forged one is not";
+}
+
+TEST(FsPlannerHelpers, CommitManyRequestsAreBounded) {
+  auto code = [](const v1::FsCommitManyRequest& r) { return CheckFsCommitMany(r).code(); };
+  v1::FsCommitManyRequest request;
+  request.set_store("drive");
+  EXPECT_EQ(code(request), absl::StatusCode::kInvalidArgument) << "no commits";
+
+  for (uint64_t ino = 1; ino <= kMaxFsCommitsPerCall; ++ino) {
+    *request.add_commits() = FsCommitOf(ino, {});
+  }
+  EXPECT_TRUE(CheckFsCommitMany(request).ok());
+  *request.add_commits() = FsCommitOf(1000, {});
+  EXPECT_EQ(code(request), absl::StatusCode::kResourceExhausted) << "one commit too many";
+
+  v1::FsCommitManyRequest twice;
+  *twice.add_commits() = FsCommitOf(7, {});
+  *twice.add_commits() = FsCommitOf(7, {});
+  absl::Status status = CheckFsCommitMany(twice);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("inode 7"), absl::string_view::npos) << status;
+
+  v1::FsCommitManyRequest elsewhere;
+  elsewhere.set_store("drive");
+  *elsewhere.add_commits() = FsCommitOf(7, {});
+  elsewhere.mutable_commits(0)->set_store("drive");
+  EXPECT_TRUE(CheckFsCommitMany(elsewhere).ok());
+  elsewhere.mutable_commits(0)->set_store("other");
+  EXPECT_EQ(code(elsewhere), absl::StatusCode::kInvalidArgument);
+
+  // Bytes of chunks: each commit within Commit's limit, all of them beyond the call's.
+  v1::FsCommitManyRequest heavy;
+  const std::string chunk(limits::kFsChunkMaxBytes, 'x');
+  const size_t commits = limits::kMaxFsPutChunksBytes / limits::kFsChunkMaxBytes + 1;
+  for (uint64_t ino = 1; ino <= commits; ++ino) {
+    v1::FsChunk* c = heavy.add_commits()->add_chunks();
+    heavy.mutable_commits(static_cast<int>(ino - 1))->set_ino(ino);
+    c->set_data(chunk);
+  }
+  EXPECT_EQ(code(heavy), absl::StatusCode::kResourceExhausted) << "too many bytes";
+
+  v1::FsCommitManyRequest long_lists;
+  for (uint64_t ino = 1; ino <= 2; ++ino) {
+    v1::FsCommitRequest* commit = long_lists.add_commits();
+    commit->set_ino(ino);
+    for (size_t i = 0; i <= limits::kMaxFsExtentsPerVersion / 2; ++i) commit->add_extents();
+  }
+  EXPECT_EQ(code(long_lists), absl::StatusCode::kResourceExhausted) << "too many extents";
 }
 
 TEST(FsPlannerHelpers, NamesAreChecked) {

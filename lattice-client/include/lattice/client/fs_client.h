@@ -42,6 +42,7 @@ class FsClient {
   absl::StatusOr<v1::FsMissingChunksResponse> MissingChunks(v1::FsMissingChunksRequest request);
   absl::StatusOr<v1::FsPutChunksResponse> PutChunks(v1::FsPutChunksRequest request);
   absl::StatusOr<v1::FsStat> Commit(v1::FsCommitRequest request);
+  absl::StatusOr<v1::FsCommitManyResponse> CommitMany(v1::FsCommitManyRequest request);
   absl::StatusOr<v1::FsReadResponse> Read(v1::FsReadRequest request);
   absl::StatusOr<v1::FsLayoutResponse> Layout(v1::FsLayoutRequest request);
   absl::StatusOr<v1::FsXattrResponse> GetXattr(uint64_t ino, const std::string& name);

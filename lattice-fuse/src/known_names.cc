@@ -1,0 +1,82 @@
+#include "src/known_names.h"
+
+#include <sys/stat.h>
+
+#include <tuple>
+
+namespace lattice::fuse {
+namespace {
+
+bool Same(const v1::FsTime& a, const v1::FsTime& b) {
+  return a.sec() == b.sec() && a.nsec() == b.nsec();
+}
+
+bool Later(const v1::FsTime& a, const v1::FsTime& b) {
+  return std::make_tuple(a.sec(), a.nsec()) > std::make_tuple(b.sec(), b.nsec());
+}
+
+}  // namespace
+
+KnownNames::Answer KnownNames::Find(uint64_t parent, const std::string& name,
+                                    Clock::time_point now) {
+  if (name == "." || name == "..") return Answer::kAsk;
+  std::lock_guard lock(mu_);
+  auto it = dirs_.find(parent);
+  if (it == dirs_.end() || it->second.names.contains(name)) return Answer::kAsk;
+  return now < it->second.until ? Answer::kAbsent : Answer::kVerify;
+}
+
+bool KnownNames::Verify(const v1::FsStat& dir, Clock::time_point now) {
+  std::lock_guard lock(mu_);
+  auto it = dirs_.find(dir.ino());
+  if (it == dirs_.end()) return false;
+  if (!Same(dir.attr().mtime(), it->second.mtime) || !Same(dir.attr().ctime(), it->second.ctime)) {
+    names_ -= it->second.names.size();
+    dirs_.erase(it);
+    return false;
+  }
+  it->second.until = now + trust_;
+  return true;
+}
+
+void KnownNames::NoteCreated(uint64_t parent, const std::string& name, const v1::FsStat& child,
+                             Clock::time_point now) {
+  if (trust_ <= Clock::duration::zero()) return;
+  std::lock_guard lock(mu_);
+  auto it = dirs_.find(parent);
+  if (it != dirs_.end()) {
+    if (names_ >= kMaxNames) {
+      names_ -= it->second.names.size();
+      dirs_.erase(it);
+    } else {
+      if (it->second.names.insert(name).second) ++names_;
+      // The kernel stamps the parent's mtime and ctime with the new inode's ctime; creates
+      // answered out of order keep the latest.
+      const v1::FsTime& stamp = child.attr().ctime();
+      if (Later(stamp, it->second.mtime)) it->second.mtime = stamp;
+      if (Later(stamp, it->second.ctime)) it->second.ctime = stamp;
+    }
+  }
+  if (!S_ISDIR(child.attr().mode())) return;
+  if (dirs_.size() >= kMaxDirs) {
+    dirs_.clear();
+    names_ = 0;
+  }
+  dirs_[child.ino()] = Dir{{}, child.attr().mtime(), child.attr().ctime(), now + trust_};
+}
+
+void KnownNames::Forget(uint64_t dir) {
+  std::lock_guard lock(mu_);
+  auto it = dirs_.find(dir);
+  if (it == dirs_.end()) return;
+  names_ -= it->second.names.size();
+  dirs_.erase(it);
+}
+
+void KnownNames::ForgetAll() {
+  std::lock_guard lock(mu_);
+  dirs_.clear();
+  names_ = 0;
+}
+
+}  // namespace lattice::fuse

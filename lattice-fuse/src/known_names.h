@@ -1,0 +1,64 @@
+// The names of the directories this daemon made, so that the Lookup the FUSE kernel module
+// sends before every create (is the new name free?) is answered here instead of by a call
+// to the kernel: in a directory this daemon made, a name it did not make there is absent.
+//
+// What keeps that true: the directory starts empty when made here; this daemon's own
+// creates in it are added; any other change this daemon makes to it (unlink, rename, link,
+// rmdir, attributes), or hears of from another node, forgets it. Other clients of this node
+// (lattice-ctl) are not heard of, so the answer is trusted for `trust` (the entry timeout:
+// as long as the FUSE module keeps any negative entry) after the directory was made or last
+// verified; then one GetAttr of the directory verifies it again: the kernel stamps a
+// directory's mtime and ctime at every change of its entries, so times equal to those of
+// the last change made here mean no other change was made, and anything else forgets it.
+//
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "lattice/v1/fs_service.pb.h"
+
+namespace lattice::fuse {
+
+class KnownNames {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit KnownNames(Clock::duration trust) : trust_(trust) {}
+
+  enum class Answer {
+    kAbsent,  // the name is not in the directory
+    kVerify,  // known, but the trust lapsed: Verify with the directory's attributes first
+    kAsk,     // unknown here: ask the kernel
+  };
+  Answer Find(uint64_t parent, const std::string& name, Clock::time_point now = Clock::now());
+  // `dir` as the kernel shows it now: renews the trust when its times are those of the last
+  // change made here (returns true), else forgets the directory.
+  bool Verify(const v1::FsStat& dir, Clock::time_point now = Clock::now());
+
+  // This daemon made `child` as `name` in `parent` (a directory made is known from now).
+  void NoteCreated(uint64_t parent, const std::string& name, const v1::FsStat& child,
+                   Clock::time_point now = Clock::now());
+  void Forget(uint64_t dir);
+  void ForgetAll();
+
+ private:
+  static constexpr size_t kMaxDirs = 256;
+  static constexpr size_t kMaxNames = 200'000;  // of all directories together
+  struct Dir {
+    std::unordered_set<std::string> names;
+    v1::FsTime mtime;  // as the kernel stamped them at the last change made here
+    v1::FsTime ctime;
+    Clock::time_point until;
+  };
+  const Clock::duration trust_;
+  std::mutex mu_;
+  std::unordered_map<uint64_t, Dir> dirs_;
+  size_t names_ = 0;
+};
+
+}  // namespace lattice::fuse

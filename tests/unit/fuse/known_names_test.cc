@@ -1,0 +1,80 @@
+// The names of the directories lattice-fuse made (src/known_names.h): a new name there is
+// answered absent while trusted, verified by the directory's times once the trust lapsed,
+// and forgotten at any change made elsewhere.
+#include "src/known_names.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+namespace lattice::fuse {
+namespace {
+
+using Answer = KnownNames::Answer;
+using Clock = KnownNames::Clock;
+
+v1::FsStat Made(uint64_t ino, uint32_t mode, int64_t sec) {
+  v1::FsStat stat;
+  stat.set_ino(ino);
+  stat.mutable_attr()->set_mode(mode);
+  v1::FsAttr* attr = stat.mutable_attr();
+  for (v1::FsTime* t : {attr->mutable_mtime(), attr->mutable_ctime()}) {
+    t->set_sec(sec);
+    t->set_nsec(5);
+  }
+  return stat;
+}
+
+class KnownNamesTest : public ::testing::Test {
+ protected:
+  const Clock::time_point t0 = Clock::now();
+  KnownNames names{std::chrono::seconds(1)};
+};
+
+TEST_F(KnownNamesTest, OnlyDirectoriesMadeHereAreKnownAndOnlyNamesNotMadeThereAreAbsent) {
+  EXPECT_EQ(names.Find(1, "a", t0), Answer::kAsk) << "the root was not made here";
+  names.NoteCreated(1, "d", Made(10, S_IFDIR | 0755, 100), t0);
+  EXPECT_EQ(names.Find(1, "a", t0), Answer::kAsk);
+  EXPECT_EQ(names.Find(10, "a", t0), Answer::kAbsent);
+  names.NoteCreated(10, "a", Made(11, S_IFREG | 0644, 101), t0);
+  EXPECT_EQ(names.Find(10, "a", t0), Answer::kAsk) << "made here: the kernel answers for it";
+  EXPECT_EQ(names.Find(10, "b", t0), Answer::kAbsent);
+  EXPECT_EQ(names.Find(10, ".", t0), Answer::kAsk);
+  EXPECT_EQ(names.Find(10, "..", t0), Answer::kAsk);
+  EXPECT_EQ(names.Find(11, "x", t0), Answer::kAsk) << "a file holds no names";
+}
+
+TEST_F(KnownNamesTest, ALapsedTrustIsRenewedOnlyByTheTimesOfTheLastChangeMadeHere) {
+  names.NoteCreated(1, "d", Made(10, S_IFDIR | 0755, 100), t0);
+  names.NoteCreated(10, "a", Made(11, S_IFREG | 0644, 103), t0);
+  names.NoteCreated(10, "b", Made(12, S_IFREG | 0644, 102), t0);  // answered out of order
+  const Clock::time_point later = t0 + std::chrono::seconds(2);
+  EXPECT_EQ(names.Find(10, "c", later), Answer::kVerify);
+  EXPECT_TRUE(names.Verify(Made(10, S_IFDIR | 0755, 103), later));
+  EXPECT_EQ(names.Find(10, "c", later), Answer::kAbsent);
+
+  // Another client of this node made a name: the directory's times moved on.
+  const Clock::time_point much_later = t0 + std::chrono::seconds(4);
+  EXPECT_EQ(names.Find(10, "c", much_later), Answer::kVerify);
+  EXPECT_FALSE(names.Verify(Made(10, S_IFDIR | 0755, 104), much_later));
+  EXPECT_EQ(names.Find(10, "c", much_later), Answer::kAsk);
+}
+
+TEST_F(KnownNamesTest, ChangesMadeOtherwiseForgetTheDirectory) {
+  names.NoteCreated(1, "d", Made(10, S_IFDIR | 0755, 100), t0);
+  names.NoteCreated(1, "e", Made(20, S_IFDIR | 0755, 100), t0);
+  names.Forget(10);
+  EXPECT_EQ(names.Find(10, "a", t0), Answer::kAsk);
+  EXPECT_EQ(names.Find(20, "a", t0), Answer::kAbsent);
+  EXPECT_FALSE(names.Verify(Made(10, S_IFDIR | 0755, 100), t0));
+  names.ForgetAll();
+  EXPECT_EQ(names.Find(20, "a", t0), Answer::kAsk);
+}
+
+TEST(KnownNames, NoTrustKnowsNothing) {
+  KnownNames names{Clock::duration::zero()};
+  names.NoteCreated(1, "d", Made(10, S_IFDIR | 0755, 100));
+  EXPECT_EQ(names.Find(10, "a"), Answer::kAsk);
+}
+
+}  // namespace
+}  // namespace lattice::fuse
