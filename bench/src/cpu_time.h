@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+
 #include "absl/status/statusor.h"
 #include "load_generator.h"
 
@@ -14,6 +16,10 @@ absl::StatusOr<double> ProcessCpuSeconds(pid_t pid);
 
 // The same for this process, from getrusage (microsecond resolution).
 double SelfCpuSeconds();
+
+// Context switches, voluntary and not, of every thread `pid` has now (from
+// /proc/<pid>/task/*/status): how often its threads hand work to each other and sleep.
+absl::StatusOr<uint64_t> ProcessContextSwitches(pid_t pid);
 
 // The CPU time a server process (when given) and this process spend inside one load
 // generator's measured window. Not thread-safe: attach it to one run at a time.
@@ -30,10 +36,16 @@ class CpuWindow {
   bool has_server() const { return server_ > 0; }
   double server_seconds() const { return server_end_ - server_start_; }
   double self_seconds() const { return self_end_ - self_start_; }
+  // The server's context switches in the window (threads that ended in it not counted).
+  uint64_t server_switches() const {
+    return server_switches_end_ > server_switches_start_
+               ? server_switches_end_ - server_switches_start_ : 0;
+  }
 
  private:
   pid_t server_;
   double server_start_ = 0, server_end_ = 0, self_start_ = 0, self_end_ = 0;
+  uint64_t server_switches_start_ = 0, server_switches_end_ = 0;
 };
 
 }  // namespace lattice::bench
