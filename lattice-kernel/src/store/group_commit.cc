@@ -1,7 +1,6 @@
 // The store's write pipeline: requests queue up, the writer thread builds them into groups,
-// and each group is committed (written, fsynced when it must be) by the writer itself when it
-// is not synced or nothing waits behind it, or by the committer thread while the writer
-// builds the next.
+// and each group is committed (written, fsynced when it must be) by the writer itself when
+// nothing waits behind it, or by the committer thread while the writer builds the next.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -146,24 +145,20 @@ void Store::WriterLoop() {
     SealGroup(*built);
     lock.lock();
     in_flight_ = built;
-    const bool lone = taken_ == queue_.size() && built->requests.size() == 1;
-    if (!lone && WillSync(*built)) {
-      // An fsync the writer need not wait for: more is waiting, or will be (the group is not
-      // a lone write), so the committer syncs this group while the writer builds the next.
+    if (taken_ < queue_.size() || built->requests.size() > 1) {
+      // More is waiting, or will be (the group is not a lone write): the committer writes
+      // this group while the writer builds the next.
       handed_over_ = true;
-      ++pipeline_stats_.groups_handed_over;
       committer_cv_.notify_one();
       continue;
     }
-    // A lone write with nothing behind it, or a group acknowledged once applied (no fsync,
-    // nothing worth overlapping): committed here, so it wakes no other thread, and its
-    // writes are visible and acknowledged as soon as they are applied.
-    ++pipeline_stats_.groups_committed_by_writer;
+    // A lone write with nothing behind it: committed here, so it wakes no other thread.
     lock.unlock();
     CommitKind kind = CommitGroup(*built);
     lock.lock();
     in_flight_ = nullptr;
-    CompleteGroup(built->requests, kind, lock, /*send_replies=*/true);
+    // Its replies are sent here too, unless requests came meanwhile.
+    CompleteGroup(built->requests, kind, lock, /*send_replies=*/taken_ == queue_.size());
   }
   wait_for_commit();
 }
@@ -261,21 +256,12 @@ Store::CommitKind Store::RunAlone(Request& request) {
   return unsynced_requests_ == 0 ? CommitKind::kSynced : CommitKind::kNone;
 }
 
-bool Store::WillSync(const BuiltGroup& built) const {
-  // The one decision of a group's durability: synced when any of its requests must be
-  // acknowledged durable, or when too much is unsynced already.
-  return unsynced_requests_ >= kMaxUnsyncedRequests || built.needs_sync;
-}
-
-Store::PipelineStats Store::pipeline_stats() {
-  std::lock_guard lock(queue_mutex_);
-  return pipeline_stats_;
-}
-
 Store::CommitKind Store::CommitGroup(BuiltGroup& built) {
   const std::vector<Request*>& group = built.requests;
   absl::Status commit = built.status;
-  bool sync = WillSync(built);
+  // The one decision of a group's durability: synced when any of its requests must be
+  // acknowledged durable, or when too much is unsynced already.
+  bool sync = unsynced_requests_ >= kMaxUnsyncedRequests || built.needs_sync;
   auto complete_barriers = [&] {
     for (Request* request : group) {
       if (request->kind != Request::Kind::kSync) continue;

@@ -268,14 +268,6 @@ class Store {
   };
   BackgroundWait background_wait() const;
 
-  // Which thread committed the store's groups, for tests: the writer itself, or the
-  // committer it handed them to (only groups with an fsync to overlap).
-  struct PipelineStats {
-    uint64_t groups_committed_by_writer = 0;
-    uint64_t groups_handed_over = 0;
-  };
-  PipelineStats pipeline_stats();
-
   // Blocks until last_witness() > after, the deadline passes or the store closes.
   uint64_t WaitForWitness(uint64_t after, std::chrono::steady_clock::time_point deadline) const;
 
@@ -361,9 +353,9 @@ class Store {
   // in queue order. The writer thread takes the requests not yet taken as one group and
   // builds it; while the group before it is being committed it keeps adding what arrives,
   // so a group holds everything that came during the previous commit. It then commits the
-  // group itself when it is not synced (acknowledged once applied) or nothing waits behind
-  // it, or hands it to the committer thread to sync and starts the next group, over the
-  // first one's writes. At most one group is being committed at a time.
+  // group itself when nothing waits behind it, or hands it to the committer thread and
+  // starts the next group, over the first one's writes. At most one group is being
+  // committed at a time.
   //
   // Queues `request` and returns once it is completed. False when the store is closing.
   bool Submit(Request& request);
@@ -388,9 +380,6 @@ class Store {
   // fsynced when one of its requests or the unsynced backlog asks for it, and fills in what
   // is final only then (barriers, failures).
   CommitKind CommitGroup(BuiltGroup& built);
-  // Whether committing `built` now syncs it. REQUIRES: the commit stage's state is the
-  // caller's (no commit in flight but `built`'s own).
-  bool WillSync(const BuiltGroup& built) const;
   // REQUIRES: `lock` holds queue_mutex_, `group` is at the front of queue_, just committed
   // or run, and in_flight_ is null. Completes it: wakes its blocking callers and the
   // writer, and queues its callbacks (the replies) behind those of earlier groups; they are
@@ -470,7 +459,6 @@ class Store {
   // The group being committed, by the writer or the committer; null when none is.
   std::shared_ptr<BuiltGroup> in_flight_;
   bool handed_over_ = false;    // in_flight_ waits for the committer
-  PipelineStats pipeline_stats_;
   // Failed group commits so far: the writer reloads its state after one, and builds again
   // a group it built over the one that failed.
   uint64_t failed_commits_ = 0;

@@ -47,16 +47,13 @@ class Gate {
 };
 
 // A file system whose write-ahead log, once armed, holds its next append until released and
-// then fails it (nothing of it reaches the file), or with `fail` false lets it through: the
-// commit in flight fails, or waits, while the writer builds the next group over it.
+// then fails it (nothing of it reaches the file): the commit in flight fails while the
+// writer builds the next group over it.
 class FailingLogEnv final : public leveldb::EnvWrapper {
  public:
   FailingLogEnv() : leveldb::EnvWrapper(leveldb::Env::Default()) {}
 
-  void Arm(bool fail = true) {
-    fail_ = fail;
-    armed_ = true;
-  }
+  void Arm() { armed_ = true; }
   Gate& held() { return held_; }
   Gate& release() { return release_; }
 
@@ -81,7 +78,7 @@ class FailingLogEnv final : public leveldb::EnvWrapper {
       if (env_->armed_.exchange(false)) {
         env_->held_.Open();
         env_->release_.Wait(60s);
-        if (env_->fail_) return leveldb::Status::IOError("injected: the log append failed");
+        return leveldb::Status::IOError("injected: the log append failed");
       }
       return base_->Append(data);
     }
@@ -95,7 +92,6 @@ class FailingLogEnv final : public leveldb::EnvWrapper {
   };
 
   std::atomic<bool> armed_{false};
-  std::atomic<bool> fail_{true};
   Gate held_;
   Gate release_;
 };
@@ -137,43 +133,6 @@ TEST_F(WritePipelineTest, AnAsynchronousWriteIsCompletedOnTheStoresThreads) {
     });
     EXPECT_NE(completed_on.get_future().get(), std::this_thread::get_id());
   }
-}
-
-// Writes acknowledged once applied have no fsync to overlap: however many queue up behind a
-// synced write, the writer commits their group itself, waking no other thread, and they are
-// visible once acknowledged.
-TEST_F(WritePipelineTest, AGroupAcknowledgedWhenAppliedIsCommittedByTheWriter) {
-  FailingLogEnv& env = failing_env_;
-  Open(&env);
-  env.Arm(/*fail=*/false);
-  std::promise<absl::StatusOr<WriteReceipt>> synced;
-  store_->WriteKvAsync({{"first", "v"}},
-                       [&](absl::StatusOr<WriteReceipt> r) { synced.set_value(std::move(r)); });
-  ASSERT_TRUE(env.held().Wait(60s));
-  // Queued while the synced write is being committed: one group of many, built after it.
-  constexpr int kWrites = 20;
-  std::atomic<int> acknowledged{0};
-  std::atomic<int> invisible{0};
-  for (int i = 0; i < kWrites; ++i) {
-    std::string key = "k" + std::to_string(i);
-    store_->WriteKvAsync(
-        {{key, "v"}},
-        [&, key](absl::StatusOr<WriteReceipt> r) {
-          EXPECT_TRUE(r.ok()) << r.status();
-          if (Heads(key).heads_size() != 1) ++invisible;
-          ++acknowledged;
-        },
-        Durability::kApplied);
-  }
-  env.release().Open();
-  auto first = synced.get_future().get();
-  ASSERT_TRUE(first.ok()) << first.status();
-  ASSERT_TRUE(WaitFor([&] { return acknowledged.load() == kWrites; }, 60'000ms));
-  EXPECT_EQ(invisible.load(), 0);
-  Store::PipelineStats stats = store_->pipeline_stats();
-  EXPECT_EQ(stats.groups_handed_over, 0u);
-  // The synced write, then the group (and a sync barrier, if its timer is due by now).
-  EXPECT_GE(stats.groups_committed_by_writer, 2u);
 }
 
 // Compare-and-set increments from many threads: each group is built while the one before it
