@@ -90,7 +90,9 @@ void Record(Results& results, const std::string& name, const LoadResult& result,
     double ops = static_cast<double>(result.ops);
     if (cpu.has_server()) {
       results.Add(name + " server cpu/op", cpu.server_seconds() / ops * 1e6);
-      results.Add(name + " server switches/op", static_cast<double>(cpu.server_switches()) / ops);
+      if (auto switches = cpu.server_switches()) {
+        results.Add(name + " server switches/op", static_cast<double>(*switches) / ops);
+      }
       results.Add(name + " client cpu/op", cpu.self_seconds() / ops * 1e6);
     } else {
       results.Add(name + " cpu/op", cpu.self_seconds() / ops * 1e6);

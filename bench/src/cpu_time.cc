@@ -67,14 +67,18 @@ void CpuWindow::Attach(LoadOptions& load) {
     self_start_ = SelfCpuSeconds();
     if (server_ > 0) {
       server_start_ = ProcessCpuSeconds(server_).value_or(0);
-      server_switches_start_ = ProcessContextSwitches(server_).value_or(0);
+      if (auto switches = ProcessContextSwitches(server_); switches.ok()) {
+        server_switches_start_ = *switches;
+      }
     }
   };
   load.at_window_end = [this] {
     self_end_ = SelfCpuSeconds();
     if (server_ > 0) {
       server_end_ = ProcessCpuSeconds(server_).value_or(0);
-      server_switches_end_ = ProcessContextSwitches(server_).value_or(0);
+      if (auto switches = ProcessContextSwitches(server_); switches.ok()) {
+        server_switches_end_ = *switches;
+      }
     }
   };
 }

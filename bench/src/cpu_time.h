@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "load_generator.h"
@@ -36,16 +37,21 @@ class CpuWindow {
   bool has_server() const { return server_ > 0; }
   double server_seconds() const { return server_end_ - server_start_; }
   double self_seconds() const { return self_end_ - self_start_; }
-  // The server's context switches in the window (threads that ended in it not counted).
-  uint64_t server_switches() const {
-    return server_switches_end_ > server_switches_start_
-               ? server_switches_end_ - server_switches_start_ : 0;
+  // The server's context switches in the window; none when they cannot be told. Threads
+  // that end within the window take theirs with them, so a server whose thread pool shrinks
+  // (gRPC's synchronous server) is undercounted, and unknown when the sum fell.
+  std::optional<uint64_t> server_switches() const {
+    if (!server_switches_start_ || !server_switches_end_ ||
+        *server_switches_end_ < *server_switches_start_) {
+      return std::nullopt;
+    }
+    return *server_switches_end_ - *server_switches_start_;
   }
 
  private:
   pid_t server_;
   double server_start_ = 0, server_end_ = 0, self_start_ = 0, self_end_ = 0;
-  uint64_t server_switches_start_ = 0, server_switches_end_ = 0;
+  std::optional<uint64_t> server_switches_start_, server_switches_end_;
 };
 
 }  // namespace lattice::bench
