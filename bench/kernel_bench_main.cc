@@ -67,6 +67,7 @@ void DeclareLoad(Results& results, const std::string& name, const std::string& u
   }
   if (two_processes) {
     results.Declare(name + " server cpu/op", "us", group);
+    results.Declare(name + " server switches/op", "count", group);
     results.Declare(name + " client cpu/op", "us", group);
   } else {
     results.Declare(name + " cpu/op", "us", group);
@@ -89,6 +90,9 @@ void Record(Results& results, const std::string& name, const LoadResult& result,
     double ops = static_cast<double>(result.ops);
     if (cpu.has_server()) {
       results.Add(name + " server cpu/op", cpu.server_seconds() / ops * 1e6);
+      if (auto switches = cpu.server_switches()) {
+        results.Add(name + " server switches/op", static_cast<double>(*switches) / ops);
+      }
       results.Add(name + " client cpu/op", cpu.self_seconds() / ops * 1e6);
     } else {
       results.Add(name + " cpu/op", cpu.self_seconds() / ops * 1e6);

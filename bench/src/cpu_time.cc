@@ -4,6 +4,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -38,6 +40,24 @@ double SelfCpuSeconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
+absl::StatusOr<uint64_t> ProcessContextSwitches(pid_t pid) {
+  std::error_code error;
+  std::filesystem::directory_iterator tasks(fmt::format("/proc/{}/task", pid), error);
+  if (error) return absl::NotFoundError(fmt::format("no /proc/{}/task", pid));
+  uint64_t switches = 0;
+  for (const auto& task : tasks) {
+    // A thread may end while it is read: it then counts for nothing.
+    std::ifstream in(task.path() / "status");
+    std::string line;
+    while (std::getline(in, line)) {
+      for (const char* field : {"voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"}) {
+        if (line.rfind(field, 0) == 0) switches += std::stoull(line.substr(std::strlen(field)));
+      }
+    }
+  }
+  return switches;
+}
+
 }  // namespace lattice::bench
 
 namespace lattice::bench {
@@ -45,11 +65,21 @@ namespace lattice::bench {
 void CpuWindow::Attach(LoadOptions& load) {
   load.at_window_start = [this] {
     self_start_ = SelfCpuSeconds();
-    if (server_ > 0) server_start_ = ProcessCpuSeconds(server_).value_or(0);
+    if (server_ > 0) {
+      server_start_ = ProcessCpuSeconds(server_).value_or(0);
+      if (auto switches = ProcessContextSwitches(server_); switches.ok()) {
+        server_switches_start_ = *switches;
+      }
+    }
   };
   load.at_window_end = [this] {
     self_end_ = SelfCpuSeconds();
-    if (server_ > 0) server_end_ = ProcessCpuSeconds(server_).value_or(0);
+    if (server_ > 0) {
+      server_end_ = ProcessCpuSeconds(server_).value_or(0);
+      if (auto switches = ProcessContextSwitches(server_); switches.ok()) {
+        server_switches_end_ = *switches;
+      }
+    }
   };
 }
 

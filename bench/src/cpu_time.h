@@ -4,6 +4,9 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <optional>
+
 #include "absl/status/statusor.h"
 #include "load_generator.h"
 
@@ -14,6 +17,10 @@ absl::StatusOr<double> ProcessCpuSeconds(pid_t pid);
 
 // The same for this process, from getrusage (microsecond resolution).
 double SelfCpuSeconds();
+
+// Context switches, voluntary and not, of every thread `pid` has now (from
+// /proc/<pid>/task/*/status): how often its threads hand work to each other and sleep.
+absl::StatusOr<uint64_t> ProcessContextSwitches(pid_t pid);
 
 // The CPU time a server process (when given) and this process spend inside one load
 // generator's measured window. Not thread-safe: attach it to one run at a time.
@@ -30,10 +37,21 @@ class CpuWindow {
   bool has_server() const { return server_ > 0; }
   double server_seconds() const { return server_end_ - server_start_; }
   double self_seconds() const { return self_end_ - self_start_; }
+  // The server's context switches in the window; none when they cannot be told. Threads
+  // that end within the window take theirs with them, so a server whose thread pool shrinks
+  // (gRPC's synchronous server) is undercounted, and unknown when the sum fell.
+  std::optional<uint64_t> server_switches() const {
+    if (!server_switches_start_ || !server_switches_end_ ||
+        *server_switches_end_ < *server_switches_start_) {
+      return std::nullopt;
+    }
+    return *server_switches_end_ - *server_switches_start_;
+  }
 
  private:
   pid_t server_;
   double server_start_ = 0, server_end_ = 0, self_start_ = 0, self_end_ = 0;
+  std::optional<uint64_t> server_switches_start_, server_switches_end_;
 };
 
 }  // namespace lattice::bench
