@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include "lattice/common/fs_limits.h"
 
@@ -19,6 +20,16 @@ v1::FsTime ToFsTime(const timespec& time) {
   out.set_sec(time.tv_sec);
   out.set_nsec(static_cast<uint32_t>(time.tv_nsec));
   return out;
+}
+
+bool SameTime(const v1::FsTime& a, const v1::FsTime& b) {
+  return a.sec() == b.sec() && a.nsec() == b.nsec();
+}
+
+void KeepLatest(v1::FsTime* time, const v1::FsTime& stamp) {
+  if (std::make_tuple(stamp.sec(), stamp.nsec()) > std::make_tuple(time->sec(), time->nsec())) {
+    *time = stamp;
+  }
 }
 
 struct stat ToStat(const v1::FsStat& stat) {

@@ -12,6 +12,11 @@ namespace lattice::fuse {
 timespec ToTimespec(const v1::FsTime& time);
 v1::FsTime ToFsTime(const timespec& time);
 
+bool SameTime(const v1::FsTime& a, const v1::FsTime& b);
+// Sets `*time` to `stamp` when `stamp` is later: a directory's times follow the latest of
+// the changes answered to this daemon, which may come back out of order.
+void KeepLatest(v1::FsTime* time, const v1::FsTime& stamp);
+
 // struct stat of an inode as the kernel reported it.
 struct stat ToStat(const v1::FsStat& stat);
 

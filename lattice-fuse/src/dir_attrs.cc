@@ -2,16 +2,9 @@
 
 #include <sys/stat.h>
 
-#include <tuple>
+#include "src/attrs.h"
 
 namespace lattice::fuse {
-namespace {
-
-bool Later(const v1::FsTime& a, const v1::FsTime& b) {
-  return std::make_tuple(a.sec(), a.nsec()) > std::make_tuple(b.sec(), b.nsec());
-}
-
-}  // namespace
 
 std::optional<v1::FsStat> DirAttrCache::Find(uint64_t ino, Clock::time_point now) {
   std::lock_guard lock(mu_);
@@ -44,8 +37,8 @@ void DirAttrCache::NoteCreated(uint64_t parent, const v1::FsStat& child) {
   if (it == entries_.end()) return;
   v1::FsAttr* attr = it->second.stat.mutable_attr();
   // Creates answered out of order: the latest stamp is the one the kernel keeps.
-  if (Later(child.attr().ctime(), attr->mtime())) *attr->mutable_mtime() = child.attr().ctime();
-  if (Later(child.attr().ctime(), attr->ctime())) *attr->mutable_ctime() = child.attr().ctime();
+  KeepLatest(attr->mutable_mtime(), child.attr().ctime());
+  KeepLatest(attr->mutable_ctime(), child.attr().ctime());
   if (S_ISDIR(child.attr().mode())) it->second.stat.set_nlink(it->second.stat.nlink() + 1);
 }
 

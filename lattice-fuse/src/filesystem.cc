@@ -506,8 +506,7 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
     if (request.has_gid()) stat.mutable_attr()->set_gid(request.gid());
   } else if (any) {
     absl::Status status = link_->Call("SetAttr", &Fs::Stub::SetAttr, request, &stat);
-    dir_attrs_.Forget(ino);
-    known_names_.Forget(ino);
+    ForgetDir(ino);
     if (!status.ok()) {
       ReplyError(req, status);
       return;
@@ -675,11 +674,9 @@ void FileSystem::Remove(fuse_req_t req, fuse_ino_t parent, const char* name, boo
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Remove", &Fs::Stub::Remove, request, &reply);
   if (dir) {
-    dir_attrs_.ForgetAll();  // the removed directory's own attributes too
-    known_names_.ForgetAll();
+    ForgetAllDirs();  // the removed directory's own attributes too
   } else {
-    dir_attrs_.Forget(parent);
-    known_names_.Forget(parent);
+    ForgetDir(parent);
   }
   if (!status.ok()) {
     ReplyError(req, status);
@@ -718,8 +715,7 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Rename", &Fs::Stub::Rename, request, &reply);
-  dir_attrs_.ForgetAll();
-  known_names_.ForgetAll();
+  ForgetAllDirs();
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -745,8 +741,7 @@ void FileSystem::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent,
   request.set_durability(kApplied);
   v1::FsEntryReply reply;
   absl::Status status = link_->Call("Link", &Fs::Stub::Link, request, &reply);
-  dir_attrs_.Forget(new_parent);
-  known_names_.Forget(new_parent);
+  ForgetDir(new_parent);
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -1577,8 +1572,7 @@ void FileSystem::SetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, cons
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("SetXattr", &Fs::Stub::SetXattr, request, &reply);
-  dir_attrs_.Forget(ino);
-  known_names_.Forget(ino);
+  ForgetDir(ino);
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -1647,8 +1641,7 @@ void FileSystem::RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("RemoveXattr", &Fs::Stub::RemoveXattr, request, &reply);
-  dir_attrs_.Forget(ino);
-  known_names_.Forget(ino);
+  ForgetDir(ino);
   if (!status.ok()) {
     ReplyError(req, status);
     return;
@@ -1677,11 +1670,20 @@ int FileSystem::CommitAll() {
   return failed;
 }
 
+void FileSystem::ForgetDir(uint64_t dir) {
+  dir_attrs_.Forget(dir);
+  known_names_.Forget(dir);
+}
+
+void FileSystem::ForgetAllDirs() {
+  dir_attrs_.ForgetAll();
+  known_names_.ForgetAll();
+}
+
 // ---- changes from elsewhere ----------------------------------------------------------------
 
 void FileSystem::Invalidate(const v1::FsChange& change) {
-  dir_attrs_.ForgetAll();
-  known_names_.ForgetAll();
+  ForgetAllDirs();
   if (session_ == nullptr) return;
   for (uint64_t ino : change.inodes()) {
     if (auto state = Find(ino)) {

@@ -190,6 +190,10 @@ class FileSystem {
   };
   void CommitQueued(const std::vector<uint64_t>& inodes);
   void CommitTogether(const std::vector<QueuedCommit*>& items);
+  // What this daemon keeps of a directory (its attributes, the names known to be free in it)
+  // is stale after any change of it, made here or heard of: the two caches go together.
+  void ForgetDir(uint64_t dir);
+  void ForgetAllDirs();
   // Takes note of how a queued commit ended: a failure is kept for the file's next flush or
   // fsync; an inode gone meanwhile has nothing left to save. state.mu held.
   void SettleQueued(uint64_t ino, InodeState& state, const absl::Status& status);

@@ -2,20 +2,9 @@
 
 #include <sys/stat.h>
 
-#include <tuple>
+#include "src/attrs.h"
 
 namespace lattice::fuse {
-namespace {
-
-bool Same(const v1::FsTime& a, const v1::FsTime& b) {
-  return a.sec() == b.sec() && a.nsec() == b.nsec();
-}
-
-bool Later(const v1::FsTime& a, const v1::FsTime& b) {
-  return std::make_tuple(a.sec(), a.nsec()) > std::make_tuple(b.sec(), b.nsec());
-}
-
-}  // namespace
 
 KnownNames::Answer KnownNames::Find(uint64_t parent, const std::string& name,
                                     Clock::time_point now) {
@@ -30,7 +19,8 @@ bool KnownNames::Verify(const v1::FsStat& dir, Clock::time_point now) {
   std::lock_guard lock(mu_);
   auto it = dirs_.find(dir.ino());
   if (it == dirs_.end()) return false;
-  if (!Same(dir.attr().mtime(), it->second.mtime) || !Same(dir.attr().ctime(), it->second.ctime)) {
+  if (!SameTime(dir.attr().mtime(), it->second.mtime) ||
+      !SameTime(dir.attr().ctime(), it->second.ctime)) {
     names_ -= it->second.names.size();
     dirs_.erase(it);
     return false;
@@ -53,8 +43,8 @@ void KnownNames::NoteCreated(uint64_t parent, const std::string& name, const v1:
       // The kernel stamps the parent's mtime and ctime with the new inode's ctime; creates
       // answered out of order keep the latest.
       const v1::FsTime& stamp = child.attr().ctime();
-      if (Later(stamp, it->second.mtime)) it->second.mtime = stamp;
-      if (Later(stamp, it->second.ctime)) it->second.ctime = stamp;
+      KeepLatest(&it->second.mtime, stamp);
+      KeepLatest(&it->second.ctime, stamp);
     }
   }
   if (!S_ISDIR(child.attr().mode())) return;
