@@ -40,13 +40,15 @@ absl::StatusOr<std::string> ParseRef(const std::string& hex) {
 }
 
 // Starts the write; the store finishes the call once it is durable, or once applied as
-// `durability` asks (and syncs it at once behind that: store.h, Durability).
+// `durability` asks. A post acknowledged applied is synced at once behind that answer
+// (store.h, Durability), so it reaches the peers as soon as a synced one would.
 grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context, Store& store,
                                  v1::ChatPayload payload, v1::WriteResult* out,
                                  v1::Durability durability = v1::DURABILITY_SYNCED) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  store.WriteChatAsync(std::move(payload), FinishWithReceipt(reactor, out),
-                       DurabilityOf(durability));
+  Durability acknowledged = DurabilityOf(durability);
+  if (acknowledged == Durability::kApplied) acknowledged = Durability::kAppliedThenSynced;
+  store.WriteChatAsync(std::move(payload), FinishWithReceipt(reactor, out), acknowledged);
   return reactor;
 }
 

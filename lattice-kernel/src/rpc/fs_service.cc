@@ -131,9 +131,7 @@ grpc::ServerUnaryReactor* FsService::ChangeAfter(Ctx* context, const std::string
       }
       reactor->Finish(ToGrpc(answer(*plan, &*receipt, reader)));
     };
-    store->WriteBuiltAsync(kOpFs, std::move(build), std::move(done),
-                           durability == v1::DURABILITY_APPLIED ? Durability::kApplied
-                                                                : Durability::kSynced);
+    store->WriteBuiltAsync(kOpFs, std::move(build), std::move(done), DurabilityOf(durability));
   };
   if (!prepare) {
     write();

@@ -50,11 +50,12 @@ namespace lattice::kernel {
 // disk. kApplied: once applied, so every reader sees it; durable with the next synced
 // commit, the next Sync, or within Store::Options::max_unsynced_ms, whichever comes first.
 // Either way the writes of a store become durable in the order they were applied: a write
-// is never durable while one applied before it is not. A chat write acknowledged applied is
-// synced at once behind its acknowledgement, by the commit stage before it commits the next
-// group: a conversation's messages go to the peers (which get only durable intentions) as
-// soon as a synced write would have, and only the poster's wait for the fsync is saved.
-enum class Durability { kSynced, kApplied };
+// is never durable while one applied before it is not. kAppliedThenSynced: acknowledged as
+// kApplied, then synced at once behind the acknowledgement, by the commit stage before it
+// commits the next group: the write goes to the peers (which get only durable intentions) as
+// soon as a synced write would have, and only the caller's wait for the fsync is saved (a
+// chat post acknowledged applied: a conversation's messages are not held back).
+enum class Durability { kSynced, kApplied, kAppliedThenSynced };
 
 struct WriteReceipt {
   std::string hash;

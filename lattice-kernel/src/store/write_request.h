@@ -74,10 +74,8 @@ struct Store::Request {
   }
 
   // Whether the group holding this request, committed unsynced, is synced at once behind it
-  // (see Durability): a chat write acknowledged applied.
-  bool SyncsAfter() const {
-    return kind == Kind::kLocalChat && durability == Durability::kApplied;
-  }
+  // (see Durability).
+  bool SyncsAfter() const { return durability == Durability::kAppliedThenSynced; }
 
   // Forgets what a build filled in, for a group built again (the group it was built over
   // failed to commit).

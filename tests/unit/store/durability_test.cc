@@ -223,7 +223,7 @@ TEST_F(DurabilityTest, AnAppliedChatPostIsAnsweredBeforeItsFsyncAndSyncedAtOnceB
       [&](absl::StatusOr<WriteReceipt> r) {
         answered.set_value({std::move(r), fault_.log_syncs()});
       },
-      Durability::kApplied);
+      Durability::kAppliedThenSynced);
   auto [receipt, syncs_at_answer] = answered.get_future().get();
   ASSERT_TRUE(receipt.ok()) << receipt.status();
   EXPECT_EQ(syncs_at_answer, syncs_before);

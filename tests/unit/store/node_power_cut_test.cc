@@ -183,7 +183,7 @@ NodeCutOutcome RunNodePowerCutRounds(int rounds, uint32_t seed, bool drop_log_sy
             payload.mutable_post()->set_channel("#a");
             payload.mutable_post()->set_text("q" + tag);
             payload.mutable_post()->set_sender("me");
-            if (chat && chat->WriteChat(payload, Durability::kApplied).ok() &&
+            if (chat && chat->WriteChat(payload, Durability::kAppliedThenSynced).ok() &&
                 chat->Sync().ok()) {
               record([&] { acked.posts["q" + tag] = "#a"; });
             }
