@@ -114,6 +114,10 @@ int main(int argc, char** argv) {
                  "waits for the commit, and a kill of lattice-fuse then loses no closed file)")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
+  bool unlinks_waited = false;
+  app.add_flag("--unlinks-waited", unlinks_waited,
+               "unlink returns once the kernel removed the name (default: it returns at once and "
+               "unlinks are sent in batches; a directory's fsync waits for them)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   app.add_flag("--fuse-debug", fuse_debug, "log every FUSE request (libfuse's -d)");
@@ -166,6 +170,7 @@ int main(int argc, char** argv) {
   fs_options.attr_timeout_s = cache_seconds;
   fs_options.entry_timeout_s = cache_seconds;
   fs_options.write_back_threads = write_back_threads;
+  fs_options.batch_unlinks = !unlinks_waited && write_back_threads > 0;
   lattice::fuse::FileSystem fs(link->get(), fs_options);
 
   std::string options = "default_permissions,fsname=lattice:" + link_options.store +

@@ -15,6 +15,7 @@ endif()
 
 add_executable(fuse_unit_tests ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/overlay_test.cc
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/link_test.cc
+                               ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/removals_test.cc
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/write_back_test.cc
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/dir_attrs_test.cc
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/known_names_test.cc)
@@ -28,7 +29,8 @@ set(LATTICE_FUSE_SCENARIOS
   sync_and_statfs stop_signal_on_any_thread big_directory unlink_while_open kernel_restart stale_mount
   differential_fixed_seed differential_random_seed last_link_removed_after_an_edit
   closed_then_synced_survive_a_kernel_kill closed_file_seen_elsewhere
-  many_closed_files_seen_elsewhere names_made_elsewhere_on_this_node)
+  many_closed_files_seen_elsewhere names_made_elsewhere_on_this_node unlinks_answered_here
+  unlinks_refused_to_a_read_only_token other_clients_of_this_node_heard)
 if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)
   foreach(_scenario ${LATTICE_FUSE_SCENARIOS})
     add_test(NAME fuse_${_scenario}

@@ -1,6 +1,7 @@
 #include "lattice/client/fs_client.h"
 
 #include "client_impl.h"
+#include "lattice/common/fs_writer_tag.h"
 #include "lattice/v1/fs_service.grpc.pb.h"
 
 namespace lattice::client {
@@ -21,6 +22,9 @@ FsClient::~FsClient() = default;
   do {                                                                                \
     if ((request).store().empty()) (request).set_store(store_);                       \
     return client_.impl_->Unary<Response>([&](auto* context, auto* response) {        \
+      if (writer_tag_ != 0) {                                                         \
+        context->AddMetadata(kFsWriterMetadata, FsWriterTagText(writer_tag_));        \
+      }                                                                               \
       return stub_->fs->Method(context, (request), response);                         \
     });                                                                               \
   } while (false)
@@ -72,6 +76,10 @@ absl::StatusOr<v1::FsChangeReply> FsClient::Remove(uint64_t parent, const std::s
   request.set_name(name);
   request.set_dir(dir);
   LATTICE_FS_UNARY(v1::FsChangeReply, Remove, request);
+}
+
+absl::StatusOr<v1::FsRemoveManyResponse> FsClient::RemoveMany(v1::FsRemoveManyRequest request) {
+  LATTICE_FS_UNARY(v1::FsRemoveManyResponse, RemoveMany, request);
 }
 
 absl::StatusOr<v1::FsChangeReply> FsClient::Rename(v1::FsRenameRequest request) {

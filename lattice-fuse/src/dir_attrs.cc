@@ -42,6 +42,16 @@ void DirAttrCache::NoteCreated(uint64_t parent, const v1::FsStat& child) {
   if (S_ISDIR(child.attr().mode())) it->second.stat.set_nlink(it->second.stat.nlink() + 1);
 }
 
+void DirAttrCache::NoteRemoved(uint64_t parent, const v1::FsTime& now) {
+  std::lock_guard lock(mu_);
+  ++generation_;
+  auto it = entries_.find(parent);
+  if (it == entries_.end()) return;
+  v1::FsAttr* attr = it->second.stat.mutable_attr();
+  KeepLatest(attr->mutable_mtime(), now);
+  KeepLatest(attr->mutable_ctime(), now);
+}
+
 void DirAttrCache::Forget(uint64_t ino) {
   std::lock_guard lock(mu_);
   ++generation_;

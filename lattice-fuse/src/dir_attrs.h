@@ -35,6 +35,10 @@ class DirAttrCache {
   void Put(const v1::FsStat& stat, uint64_t generation, Clock::time_point now = Clock::now());
   // This daemon made `child` in directory `parent`.
   void NoteCreated(uint64_t parent, const v1::FsStat& child);
+  // This daemon removed a name of a non-directory from `parent` at `now`, before the kernel
+  // stamped it (removals.h): the directory's times move to `now` until the kernel's
+  // answer, after which the caller forgets the entry.
+  void NoteRemoved(uint64_t parent, const v1::FsTime& now);
   void Forget(uint64_t ino);
   void ForgetAll();
 

@@ -36,6 +36,11 @@ constexpr size_t kCommitsPerCall = limits::kMaxFsOpsPerIntention;
 // How long a closed file's commit waits for others to share its CommitMany (write_back.h):
 // about ten files' worth of creating, at the pace one mount creates them.
 constexpr std::chrono::milliseconds kWriteBackLinger{20};
+// Unlinks answered here (removals.h): as many to a call as a RemoveMany takes, on two
+// threads so that one batch is built while the other is sent; at most kRemovalsQueued wait.
+constexpr size_t kRemovalsPerCall = 32;
+constexpr int kRemovalThreads = 2;
+constexpr size_t kRemovalsQueued = 1024;
 
 // Read-ahead of committed content (ReadCommitted): from 256 KiB, doubling while a reader stays
 // sequential, to the most one Fs.Read returns.
@@ -234,10 +239,16 @@ FileSystem::FileSystem(KernelLink* link, FsOptions options)
         [this](const std::vector<uint64_t>& inodes) { CommitQueued(inodes); },
         options_.write_back_threads, kWriteBackQueued, kCommitsPerCall, kWriteBackLinger);
   }
+  if (options_.batch_unlinks) {
+    removals_ = std::make_unique<Removals>(
+        [this](const std::vector<Removal>& batch) { SendRemovals(batch); }, kRemovalThreads,
+        kRemovalsQueued, kRemovalsPerCall, kWriteBackLinger);
+  }
 }
 
 FileSystem::~FileSystem() {
   if (write_back_) write_back_->Stop();
+  if (removals_) removals_->Stop();
   {
     std::lock_guard lock(stream_mu_);
     stream_stop_ = true;
@@ -375,6 +386,10 @@ void FileSystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     entry.entry_timeout = options_.entry_timeout_s;
     fuse_reply_entry(req, &entry);
   };
+  if (removals_ && removals_->Pending(parent, name)) {
+    reply_absent();  // unlinked here, and not yet sent
+    return;
+  }
   // A new name in a directory made here is known to be free (known_names.h).
   KnownNames::Answer known = known_names_.Find(parent, name);
   if (known == KnownNames::Answer::kVerify) {
@@ -391,6 +406,10 @@ void FileSystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   request.set_name(name);
   v1::FsEntryReply reply;
   absl::Status status = link_->Call("Lookup", &Fs::Stub::Lookup, request, &reply);
+  if (status.ok() && MayMissRemovals(reply.stat())) {
+    AwaitRemovals();
+    status = link_->Call("Lookup", &Fs::Stub::Lookup, request, &reply);
+  }
   if (!status.ok()) {
     if (FsErrnoOf(status) == ENOENT) {
       reply_absent();
@@ -419,6 +438,11 @@ void FileSystem::GetAttr(fuse_req_t req, fuse_ino_t ino) {
   }
   uint64_t generation = dir_attrs_.generation();
   auto stat = Stat(ino);
+  if (stat.ok() && MayMissRemovals(*stat)) {
+    AwaitRemovals();
+    generation = dir_attrs_.generation();
+    stat = Stat(ino);
+  }
   if (!stat.ok()) {
     ReplyError(req, stat.status());
     MaybeDrop(ino);
@@ -511,6 +535,10 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
       ReplyError(req, status);
       return;
     }
+    if (MayMissRemovals(stat)) {
+      AwaitRemovals();
+      if (auto fresh = Stat(ino); fresh.ok()) stat = *fresh;
+    }
     if (request.has_size()) state->cached_version = stat.version();
   } else {
     auto fresh = Stat(ino);
@@ -547,6 +575,7 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
     fuse_reply_err(req, ENAMETOOLONG);
     return;
   }
+  AwaitRemovalOf(parent, name);  // the name unlinked here is free once the kernel has it
   const fuse_ctx* context = fuse_req_ctx(req);
   v1::FsCreateRequest request;
   request.set_store(link_->store());
@@ -664,6 +693,12 @@ void FileSystem::Remove(fuse_req_t req, fuse_ino_t parent, const char* name, boo
     fuse_reply_err(req, err);
     return;
   }
+  if (!dir && RemoveLater(parent, name)) {
+    fuse_reply_err(req, 0);
+    return;
+  }
+  // A directory is empty once the names unlinked in it are gone.
+  if (dir) AwaitRemovals();
   std::shared_ptr<InodeState> kept = dir ? nullptr : KeepIfOpen(parent, name);
   v1::FsRemoveRequest request;
   request.set_store(link_->store());
@@ -682,6 +717,7 @@ void FileSystem::Remove(fuse_req_t req, fuse_ino_t parent, const char* name, boo
     ReplyError(req, status);
     return;
   }
+  if (!dir) removals_proven_.store(true);
   if (kept) {
     std::lock_guard lock(kept->mu);
     kept->orphan = true;
@@ -703,6 +739,7 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
     fuse_reply_err(req, EINVAL);
     return;
   }
+  AwaitRemovalOf(new_parent, new_name);  // else the rename would replace a name unlinked here
   std::shared_ptr<InodeState> kept =
       (flags & (RENAME_NOREPLACE | RENAME_EXCHANGE)) ? nullptr : KeepIfOpen(new_parent, new_name);
   v1::FsRenameRequest request;
@@ -733,6 +770,7 @@ void FileSystem::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent,
     fuse_reply_err(req, err);
     return;
   }
+  AwaitRemovalOf(new_parent, new_name);
   v1::FsLinkRequest request;
   request.set_store(link_->store());
   request.set_ino(ino);
@@ -745,6 +783,10 @@ void FileSystem::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent,
   if (!status.ok()) {
     ReplyError(req, status);
     return;
+  }
+  if (MayMissRemovals(reply.stat())) {
+    AwaitRemovals();
+    if (auto fresh = Stat(ino); fresh.ok()) *reply.mutable_stat() = *fresh;
   }
   ReplyEntry(req, reply.stat());
 }
@@ -1412,6 +1454,7 @@ void FileSystem::FsyncDir(fuse_req_t req, fuse_ino_t /*ino*/) {
 }
 
 void FileSystem::SyncStore(fuse_req_t req) {
+  AwaitRemovals();  // what was unlinked before is durable too
   v1::FsSyncRequest request;
   request.set_store(link_->store());
   v1::FsSyncResponse reply;
@@ -1463,6 +1506,7 @@ void FileSystem::Fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offse
 // ---- directories ---------------------------------------------------------------------------
 
 void FileSystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus) {
+  AwaitRemovals();  // the kernel lists no name unlinked here
   std::string buffer(size, '\0');
   size_t used = 0;
   uint64_t offset = static_cast<uint64_t>(off);
@@ -1650,8 +1694,10 @@ void FileSystem::RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
 }
 
 int FileSystem::CommitAll() {
-  // Queued commits run first; what they could not save is tried once more below.
+  // Queued commits and unlinks are sent first; what commits could not save is tried once
+  // more below.
   if (write_back_) write_back_->Stop();
+  if (removals_) removals_->Stop();
   std::vector<std::pair<uint64_t, std::shared_ptr<InodeState>>> all;
   {
     std::lock_guard lock(mu_);

@@ -31,6 +31,7 @@
 #include "src/kernel_link.h"
 #include "src/known_names.h"
 #include "src/overlay.h"
+#include "src/removals.h"
 #include "src/write_back.h"
 
 namespace lattice::fuse {
@@ -40,6 +41,9 @@ struct FsOptions {
   double entry_timeout_s = 1.0;
   // Commits of closed files run on this many threads (write_back.h); 0 commits at close.
   int write_back_threads = 4;
+  // Unlinks are answered at once and sent in batches (removals.h); false sends each one
+  // before answering it.
+  bool batch_unlinks = true;
 };
 
 // What a sequential reader of a committed version fetched ahead of the FUSE kernel module's
@@ -213,6 +217,27 @@ class FileSystem {
   // (A file whose commit after close is still queued needs nothing: the kernel shows no
   // write its own node made after an unlink, so the late commit brings no name back.)
   std::shared_ptr<InodeState> KeepIfOpen(uint64_t parent, const std::string& name);
+  // Unlinks answered here and sent in batches (removals.h, filesystem_removals.cc).
+  // RemoveLater queues the unlink of (parent, name) and returns true when this daemon may
+  // answer it itself: batching is on, the kernel took an unlink of this daemon before (a
+  // mount whose token may not write answers every unlink with the kernel's refusal) and
+  // has refused none of a batch since, and no file is open here (an open file's last name
+  // needs KeepIfOpen first).
+  bool RemoveLater(uint64_t parent, const std::string& name);
+  // Sends one batch (Fs.RemoveMany); what it could not remove is logged, a removal that
+  // did not fit the intention is sent again on its own.
+  void SendRemovals(const std::vector<Removal>& batch);
+  absl::Status RemoveNow(const Removal& removal);
+  // Returns once the kernel shows as gone every name unlinked here before the call (all of
+  // them, or only when (parent, name) is one of them).
+  void AwaitRemovals();
+  void AwaitRemovalOf(uint64_t parent, const std::string& name);
+  // Whether `stat`, as the kernel answered it, may not show an unlink answered here yet: a
+  // directory with a pending unlink in it (its times), or a file with other names, any of
+  // which may be pending (its link count and ctime). The caller then awaits the removals and
+  // asks again; a file with one name is answered at once, as its name is not pending (that
+  // lookup is answered here) and its inode is open nowhere (RemoveLater).
+  bool MayMissRemovals(const v1::FsStat& stat) const;
 
   KernelLink* link_;
   FsOptions options_;
@@ -240,7 +265,10 @@ class FileSystem {
   std::condition_variable upload_wake_;
   std::deque<UploadJob> upload_queue_;  // guarded by stream_mu_
   std::thread upload_thread_;
-  // Last: its threads call into the members above until it is stopped.
+  std::atomic<bool> removals_proven_{false};
+  std::atomic<bool> removals_refused_{false};
+  // Last: their threads call into the members above until they are stopped.
+  std::unique_ptr<Removals> removals_;
   std::unique_ptr<WriteBack> write_back_;
 };
 

@@ -2,7 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstring>
+
 #include "lattice/client/credentials.h"
+#include "lattice/common/crypto.h"
+#include "lattice/common/fs_writer_tag.h"
 #include "lattice/common/limits.h"
 #include "lattice/common/paths.h"
 
@@ -31,6 +35,11 @@ absl::StatusOr<std::unique_ptr<KernelLink>> KernelLink::Open(LinkOptions options
   auto secret = client::ResolveSecret(link->options_.token, link->options_.socket_path);
   if (!secret.ok()) return secret.status();
   link->authorization_ = "Bearer " + *secret;
+  while (link->writer_tag_ == 0) {
+    std::string random = RandomBytes(sizeof link->writer_tag_);
+    std::memcpy(&link->writer_tag_, random.data(), sizeof link->writer_tag_);
+  }
+  link->writer_tag_text_ = FsWriterTagText(link->writer_tag_);
 
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(static_cast<int>(limits::kMaxRpcMessageBytes));
@@ -52,6 +61,7 @@ void KernelLink::Prepare(grpc::ClientContext* context,
     std::lock_guard lock(mu_);
     context->AddMetadata("authorization", authorization_);
   }
+  context->AddMetadata(kFsWriterMetadata, writer_tag_text_);
   if (deadline.count() > 0) context->set_deadline(std::chrono::system_clock::now() + deadline);
 }
 

@@ -86,6 +86,10 @@ class KernelLink {
   // restarted): calls use the new one from now on.
   bool RereadCookie();
 
+  // The tag this link puts on every call (lattice/common/fs_writer_tag.h), so that its
+  // watch can leave out the changes its own calls made: random, never 0.
+  uint64_t writer_tag() const { return writer_tag_; }
+
   // Calls stop retrying (the mount is going away).
   void Stop() { stopping_.store(true); }
   bool stopping() const { return stopping_.load(); }
@@ -100,6 +104,8 @@ class KernelLink {
   bool from_cookie_ = false;
   mutable std::mutex mu_;
   std::string authorization_;  // "Bearer <secret>"
+  uint64_t writer_tag_ = 0;
+  std::string writer_tag_text_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Fs::Stub> stub_;
   std::atomic<bool> stopping_{false};

@@ -4,12 +4,14 @@
 //
 // What keeps that true: the directory starts empty when made here; this daemon's own
 // creates in it are added; any other change this daemon makes to it (unlink, rename, link,
-// rmdir, attributes), or hears of from another node, forgets it. Other clients of this node
-// (lattice-ctl) are not heard of, so the answer is trusted for `trust` (the entry timeout:
-// as long as the FUSE module keeps any negative entry) after the directory was made or last
-// verified; then one GetAttr of the directory verifies it again: the kernel stamps a
-// directory's mtime and ctime at every change of its entries, so times equal to those of
-// the last change made here mean no other change was made, and anything else forgets it.
+// rmdir, attributes), or hears of through the watch (from another node, or from another
+// client of this node such as lattice-ctl), forgets it. A change the watch has not delivered
+// yet (or missed while it reconnected) is not known here, so the answer is trusted for
+// `trust` (the entry timeout: as long as the FUSE module keeps any negative entry) after the
+// directory was made or last verified; then one GetAttr of the directory verifies it again:
+// the kernel stamps a directory's mtime and ctime at every change of its entries, so times
+// equal to those of the last change made here mean no other change was made, and anything
+// else forgets it.
 //
 // Thread-safe.
 #pragma once

@@ -35,7 +35,9 @@ void Watcher::Run() {
     }
     v1::FsWatchRequest request;
     request.set_store(link_->store());
-    request.set_remote_only(true);
+    // Every change but those of this mount's own calls: other nodes' and those other
+    // clients of this node make (another mount, lattice-ctl).
+    request.set_skip_writer(link_->writer_tag());
     if (cursor_ == 0) {
       request.set_from_now(true);
     } else {
@@ -50,7 +52,7 @@ void Watcher::Run() {
         backoff.Reset();
       }
       for (const v1::FsChange& change : response.changes()) {
-        if (!change.local()) on_change_(change);
+        on_change_(change);
         if (change.cursor() > cursor_) cursor_ = change.cursor();
       }
       if (response.cursor() > cursor_) cursor_ = response.cursor();

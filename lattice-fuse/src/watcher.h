@@ -1,6 +1,7 @@
-// Follows the store's changes (Fs.Watch) and hands those made on other nodes to the file
-// system, which drops what the FUSE kernel module caches of them. Reconnects with backoff
-// after the kernel restarts, resuming from the last cursor it saw.
+// Follows the store's changes (Fs.Watch) and hands those this mount's own calls did not make
+// (other nodes', and other clients' of this node) to the file system, which drops what the
+// FUSE kernel module caches of them. Reconnects with backoff after the kernel restarts,
+// resuming from the last cursor it saw.
 #pragma once
 
 #include <functional>

@@ -16,6 +16,7 @@ import errno
 import fcntl
 import mmap
 import os
+import re
 import shutil
 import signal
 import stat
@@ -681,9 +682,10 @@ def many_closed_files_seen_elsewhere(w):
 def names_made_elsewhere_on_this_node(w):
     """In a directory this mount made, a new name is answered absent without asking the
     kernel (lattice-fuse's known names). A name another client of this node makes there
-    (lattice-ctl, which the mount does not hear of) still shows: at once to a create of that
-    name without O_EXCL, which opens it, and to a lookup once the answer's trust (the entry
-    timeout) lapses and the directory's times show the change."""
+    (lattice-ctl) still shows: at once to a create of that name without O_EXCL, which opens
+    it, and to a lookup once the mount's watch has heard of it (or, were the watch behind,
+    once the answer's trust, the entry timeout, lapses and the directory's times show the
+    change)."""
     for d in ("made", "made2"):
         os.mkdir(w.p(d))
         write(w.p(d, "mine"), b"mine")
@@ -702,6 +704,127 @@ def names_made_elsewhere_on_this_node(w):
                "the name lattice-ctl made, on the mount")
     check(read(w.p("made2", "theirs")) == b"theirs", "its content")
     check(sorted(os.listdir(w.p("made2"))) == ["mine", "theirs"], "the listing")
+
+
+def unlinks_answered_here(w):
+    """Unlinks are answered by lattice-fuse and sent to the kernel in batches (removals.h):
+    a name unlinked is gone at once on this mount, and whatever comes next sees it gone (a
+    listing, a new file of the same name, a rename onto it, rmdir of the emptied directory);
+    an fsync of the directory returns once the store has them all; another mount sees them
+    gone; and unlinks still queued when lattice-fuse is stopped reach the store."""
+    second, other = start_second_mount(w)
+    try:
+        for d in ("a", "b", "c"):
+            os.makedirs(w.p("tree", d))
+            for i in range(200):
+                write(w.p("tree", d, "f%03d" % i), b"x%d" % i)
+        fd = os.open(w.p("tree"), os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        for i in range(0, 200, 2):
+            os.unlink(w.p("tree", "a", "f%03d" % i))
+            check(not os.path.exists(w.p("tree", "a", "f%03d" % i)), "f%03d gone at once" % i)
+        kept = ["f%03d" % i for i in range(1, 200, 2)]
+        check(sorted(os.listdir(w.p("tree", "a"))) == kept, "the listing leaves them out")
+        write(w.p("tree", "a", "f000"), b"new")
+        check(read(w.p("tree", "a", "f000")) == b"new", "a new file of a name just unlinked")
+        os.unlink(w.p("tree", "a", "f001"))
+        os.rename(w.p("tree", "a", "f003"), w.p("tree", "a", "f001"))
+        check(read(w.p("tree", "a", "f001")) == b"x3", "a rename onto a name just unlinked")
+        check(not os.path.exists(w.p("tree", "a", "f003")), "the renamed name is gone")
+        kept = sorted(["f000"] + [n for n in kept if n != "f003"])
+        shutil.rmtree(w.p("tree", "b"))  # 200 unlinks, then rmdir of the emptied directory
+        check(not os.path.exists(w.p("tree", "b")), "rmdir after the unlinks in it")
+        expect_errno(errno.ENOENT, os.unlink, w.p("tree", "a", "never-made"))
+        expect_errno(errno.EISDIR, os.unlink, w.p("tree", "c"))
+        fd = os.open(w.p("tree"), os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        stored = w.kernel.ctl("fs", "ls", "drive", "/tree/a").split()
+        check(stored == kept, "after the directory's fsync the store lists %d names, not %d: %r"
+              % (len(stored), len(kept), sorted(set(stored) ^ set(kept))[:5]))
+        wait_until(lambda: sorted(os.listdir(os.path.join(other, "tree", "a"))) == kept,
+                   "the unlinks on the other mount")
+        check(not os.path.exists(os.path.join(other, "tree", "b")), "the rmdir elsewhere")
+        # Unlinks queued when lattice-fuse stops are sent before it ends.
+        for i in range(200):
+            os.unlink(w.p("tree", "c", "f%03d" % i))
+        w.mount.stop()
+        left = w.kernel.ctl("fs", "ls", "drive", "/tree/c").split()
+        check(left == [], "the unlinks queued at unmount reached the store: %d left" % len(left))
+        w.mount.start()
+        check(os.listdir(w.p("tree", "c")) == [], "and the mount shows them gone")
+    finally:
+        second.stop()
+
+
+def unlinks_refused_to_a_read_only_token(w):
+    """A mount whose token may read but not write answers no unlink itself: each one is
+    refused with the kernel's answer, and every file stays."""
+    for i in range(5):
+        write(w.p("f%d" % i), b"kept %d" % i)
+    fd = os.open(w.mnt, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    out = w.kernel.ctl("token", "create", "reader", "--store", "drive", "--rights", "read,watch")
+    token_file = os.path.join(w.root, "reader.token")
+    with open(token_file, "w") as f:
+        f.write(re.search(r"token:\s*(\S+)", out).group(1))
+    os.chmod(token_file, 0o600)
+    path = os.path.join(w.root, "reader")
+    os.mkdir(path)
+    reader = Mount(w.args, w.kernel, w.root, "drive", path, extra=["--token-file", token_file])
+    reader.log_path = os.path.join(w.root, "fuse-reader.log")
+    reader.start()
+    try:
+        check(read(os.path.join(path, "f0")) == b"kept 0", "the reader reads")
+        for i in range(5):
+            expect_errno(errno.EACCES, os.unlink, os.path.join(path, "f%d" % i))
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass  # a reader may not ask for a sync either; what counts is below
+        finally:
+            os.close(fd)
+        stored = w.kernel.ctl("fs", "ls", "drive", "/").split()
+        check(stored == ["f%d" % i for i in range(5)], "every file stays: %r" % stored)
+        check(sorted(os.listdir(path)) == stored, "and the reader lists them all")
+    finally:
+        reader.stop()
+
+
+def other_clients_of_this_node_heard(w):
+    """With names and attributes kept for five minutes (--cache-seconds 300), what another
+    client of this node changes (lattice-ctl) shows on the mount as soon as the mount's watch
+    hears it, long before the cache time: a new file where a lookup found none, new content
+    of a file read before, and a file removed after it was looked up."""
+    w.mount.stop()
+    w.mount = Mount(w.args, w.kernel, w.root, "drive", w.mnt, extra=["--cache-seconds", "300"])
+    w.mount.start()
+    os.mkdir(w.p("d"))
+    write(w.p("d", "old"), b"old")
+    write(w.p("d", "gone"), b"gone")
+    fd = os.open(w.p("d"), os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    # What the FUSE kernel module now keeps: the content, a name and a missing name.
+    check(read(w.p("d", "old")) == b"old", "the file as written")
+    check(os.path.exists(w.p("d", "gone")), "a name looked up")
+    check(not os.path.exists(w.p("d", "new")), "a name not there yet")
+    srcs = {}
+    for name, data in (("new", b"made by lattice-ctl"), ("old", b"changed by lattice-ctl")):
+        srcs[name] = os.path.join(w.root, name + ".src")
+        with open(srcs[name], "wb") as f:
+            f.write(data)
+    w.kernel.ctl("fs", "put", "drive", "/d/new", srcs["new"])
+    w.kernel.ctl("fs", "put", "drive", "/d/old", srcs["old"])
+    w.kernel.ctl("fs", "rm", "drive", "/d/gone")
+    wait_until(lambda: read(w.p("d", "new")) == b"made by lattice-ctl", "the file lattice-ctl made")
+    wait_until(lambda: read(w.p("d", "old")) == b"changed by lattice-ctl",
+               "the content lattice-ctl wrote")
+    wait_until(lambda: not os.path.exists(w.p("d", "gone")), "the name lattice-ctl removed")
+    check(sorted(os.listdir(w.p("d"))) == ["new", "old"], "the listing")
 
 
 def stale_mount(w):
@@ -829,7 +952,8 @@ SCENARIOS = {f.__name__: f for f in [
     files_and_content, rename_and_links, attributes, special_files, xattrs, mmap_and_locks,
     sync_and_statfs, stop_signal_on_any_thread, big_directory, unlink_while_open, kernel_restart,
     stale_mount, closed_then_synced_survive_a_kernel_kill, closed_file_seen_elsewhere,
-    many_closed_files_seen_elsewhere, names_made_elsewhere_on_this_node]}
+    many_closed_files_seen_elsewhere, names_made_elsewhere_on_this_node, unlinks_answered_here,
+    unlinks_refused_to_a_read_only_token, other_clients_of_this_node_heard]}
 
 
 def main():

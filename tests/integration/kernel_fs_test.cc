@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
@@ -131,6 +132,27 @@ class KernelFs : public ::testing::Test {
       if (listed->end() || listed->entries().empty()) break;
     }
     return names;
+  }
+
+  // Runs `request` until the stream passed `until` (an idle stream names the cursor it
+  // passed about every second), handing each change to `seen`; at most 20 s.
+  void WatchUntil(v1::FsWatchRequest request, uint64_t until,
+                  const std::function<void(const v1::FsChange&)>& seen) {
+    uint64_t reached = 0;
+    client::WatchCanceller canceller;
+    std::thread deadline([&] {
+      WaitFor([&] { return canceller.cancelled(); }, std::chrono::seconds(20));
+      canceller.Cancel();
+    });
+    auto status = fs_->Watch(request, [&](const v1::FsWatchResponse& response) {
+      for (const auto& change : response.changes()) seen(change);
+      reached = std::max(reached, response.cursor());
+      return reached < until;
+    }, &canceller);
+    canceller.Cancel();
+    deadline.join();
+    EXPECT_TRUE(status.ok()) << status;
+    EXPECT_GE(reached, until);
   }
 
   ScratchDir dir_;
@@ -430,6 +452,82 @@ TEST_F(KernelFs, CommitManySavesItsFilesAsOneIntentionAnsweringEach) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Many names removed in one call: one intention for all that can be removed, each answered
+// on its own; a name already gone fails alone; a request breaking the rules fails whole.
+TEST_F(KernelFs, RemoveManyRemovesItsNamesAsOneIntentionAnsweringEach) {
+  const uint64_t dir = Make(kRoot, "doomed", S_IFDIR | 0755).stat().ino();
+  v1::FsRemoveManyRequest request;
+  for (int i = 0; i < 30; ++i) {
+    const std::string name = "f" + std::to_string(i);
+    Make(dir, name, S_IFREG | 0644);
+    v1::FsRemoveRequest* removal = request.add_removals();
+    removal->set_parent(dir);
+    removal->set_name(i == 11 ? std::string("never-made") : name);
+  }
+  const uint64_t linked = Make(kRoot, "kept-elsewhere", S_IFREG | 0644).stat().ino();
+  ASSERT_TRUE(fs_->Link(linked, dir, "second-name").ok());
+  request.add_removals()->set_parent(dir);
+  request.mutable_removals(30)->set_name("second-name");
+  auto before = fs_->GetAttr(dir);
+  ASSERT_TRUE(before.ok()) << before.status();
+
+  auto removed = fs_->RemoveMany(request);
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  ASSERT_EQ(removed->results_size(), 31);
+  EXPECT_FALSE(removed->write().hash().empty());
+  for (int i = 0; i < 31; ++i) {
+    const v1::FsRemoveResult& result = removed->results(i);
+    if (i == 11) {
+      EXPECT_EQ(FsErrnoOf(result.code(), result.message()), ENOENT) << result.message();
+      continue;
+    }
+    EXPECT_EQ(result.code(), 0) << i << ": " << result.message();
+    EXPECT_EQ(ErrnoOf(fs_->Lookup(dir, request.removals(i).name())), ENOENT) << i;
+  }
+  EXPECT_TRUE(fs_->Lookup(dir, "f11").ok()) << "a removal that failed removes nothing";
+  std::set<std::string> left = List(dir, 100);
+  left.erase(".");
+  left.erase("..");
+  EXPECT_EQ(left, std::set<std::string>{"f11"});
+  auto other = fs_->GetAttr(linked);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->nlink(), 1u) << "the other name of a linked file stays";
+  auto after = fs_->GetAttr(dir);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_NE(after->attr().mtime().SerializeAsString(), before->attr().mtime().SerializeAsString())
+      << "the directory's times change with its entries";
+
+  // Every removal failing: an answer for each, and no intention.
+  v1::FsRemoveManyRequest hopeless;
+  *hopeless.add_removals() = request.removals(0);
+  auto refused = fs_->RemoveMany(hopeless);
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  ASSERT_EQ(refused->results_size(), 1);
+  EXPECT_EQ(FsErrnoOf(refused->results(0).code(), refused->results(0).message()), ENOENT);
+  EXPECT_TRUE(refused->write().hash().empty());
+
+  // The rules of the call as a whole.
+  v1::FsRemoveManyRequest twice;
+  *twice.add_removals() = request.removals(11);
+  *twice.add_removals() = request.removals(11);
+  EXPECT_EQ(fs_->RemoveMany(twice).status().code(), absl::StatusCode::kInvalidArgument);
+  v1::FsRemoveManyRequest directory;
+  directory.add_removals()->set_parent(kRoot);
+  directory.mutable_removals(0)->set_name("doomed");
+  directory.mutable_removals(0)->set_dir(true);
+  EXPECT_EQ(fs_->RemoveMany(directory).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(fs_->Lookup(kRoot, "doomed").ok());
+  EXPECT_EQ(fs_->RemoveMany(v1::FsRemoveManyRequest()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::FsRemoveManyRequest too_many;
+  for (size_t i = 0; i <= 32; ++i) {
+    v1::FsRemoveRequest* removal = too_many.add_removals();
+    removal->set_parent(dir);
+    removal->set_name("n" + std::to_string(i));
+  }
+  EXPECT_EQ(fs_->RemoveMany(too_many).status().code(), absl::StatusCode::kResourceExhausted);
+}
+
 TEST_F(KernelFs, AnUnlinkedFileStaysWritableWhileOpen) {
   v1::FsEntryReply file = Make(kRoot, "scratch", S_IFREG | 0600);
   auto first = Commit(file.stat().ino(), Upload("first", 64), "");
@@ -643,23 +741,45 @@ TEST_F(KernelFs, ARemoteOnlyWatchLeavesOutThisNodesChanges) {
   request.set_from_cursor(before->cursor());
   request.set_remote_only(true);
   int changes = 0;
-  uint64_t reached = 0;
-  client::WatchCanceller canceller;
-  std::thread deadline([&] {
-    WaitFor([&] { return canceller.cancelled(); }, std::chrono::seconds(20));
-    canceller.Cancel();
-  });
-  // The stream names the cursor it passed (an idle stream about every second).
-  auto status = fs_->Watch(request, [&](const v1::FsWatchResponse& response) {
-    changes += response.changes_size();
-    reached = std::max(reached, response.cursor());
-    return reached < after->cursor();
-  }, &canceller);
-  canceller.Cancel();
-  deadline.join();
-  EXPECT_TRUE(status.ok()) << status;
-  EXPECT_GE(reached, after->cursor());
+  WatchUntil(request, after->cursor(), [&](const v1::FsChange&) { ++changes; });
   EXPECT_EQ(changes, 0);
+}
+
+// A watch that skips a writer tag leaves out the changes of the calls carrying it, and no
+// others of this node: a mount hears another client of its node, not itself.
+TEST_F(KernelFs, AWatchSkippingAWriterLeavesOutThatWritersChangesOnly) {
+  constexpr uint64_t kMine = 0x1234abcd5678ef90;
+  client::FsClient mine(*admin_, "drive");
+  mine.set_writer_tag(kMine);
+  client::FsClient other_tag(*admin_, "drive");
+  other_tag.set_writer_tag(kMine + 1);
+  auto before = fs_->Sync();
+  ASSERT_TRUE(before.ok()) << before.status();
+  auto create = [](client::FsClient& fs, const std::string& name) {
+    v1::FsCreateRequest request;
+    request.set_parent(kRoot);
+    request.set_name(name);
+    request.set_mode(S_IFREG | 0644);
+    auto made = fs.Create(request);
+    EXPECT_TRUE(made.ok()) << name << ": " << made.status();
+  };
+  create(mine, "by-me");
+  ASSERT_TRUE(mine.Remove(kRoot, "by-me", false).ok());
+  create(*fs_, "by-an-untagged-client");
+  create(other_tag, "by-another-tag");
+  auto after = fs_->Sync();
+  ASSERT_TRUE(after.ok()) << after.status();
+
+  v1::FsWatchRequest request;
+  request.set_from_cursor(before->cursor());
+  request.set_skip_writer(kMine);
+  std::set<std::string> named;
+  WatchUntil(request, after->cursor(), [&](const v1::FsChange& change) {
+    for (const auto& name : change.names()) named.insert(name.name());
+  });
+  EXPECT_EQ(named.count("by-me"), 0u) << "the skipped writer's create and unlink";
+  EXPECT_EQ(named.count("by-an-untagged-client"), 1u);
+  EXPECT_EQ(named.count("by-another-tag"), 1u);
 }
 
 }  // namespace

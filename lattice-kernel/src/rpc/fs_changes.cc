@@ -16,10 +16,11 @@ namespace {
 class FsWatchStream final : public WatchStream<v1::FsWatchResponse> {
  public:
   FsWatchStream(ServiceContext& ctx, grpc::CallbackServerContext* context,
-                const v1::FsWatchRequest* request)
+                const v1::FsWatchRequest* request, const FsWriterTags* tags)
       : WatchStream(ctx, context, request->from_now(), request->from_cursor()),
         ctx_(ctx),
-        request_(*request) {}
+        request_(*request),
+        tags_(tags) {}
 
  protected:
   AccessRequest Access() const override {
@@ -31,7 +32,13 @@ class FsWatchStream final : public WatchStream<v1::FsWatchResponse> {
                  bool noop) override {
     if (noop) return 0;
     const std::string& own = ctx_.node.identity().public_key;
-    if (request_.remote_only() && intention.body.author() == own) return 0;
+    if (intention.body.author() == own) {
+      if (request_.remote_only()) return 0;
+      if (request_.skip_writer() != 0 && tags_ != nullptr &&
+          tags_->Find(intention.body.payload()) == request_.skip_writer()) {
+        return 0;
+      }
+    }
     v1::FsChange change;
     fs::DatabaseSource state(this->store().db());
     if (!FsChangeOf(intention, own, &change, &state)) return 0;
@@ -46,6 +53,7 @@ class FsWatchStream final : public WatchStream<v1::FsWatchResponse> {
  private:
   ServiceContext& ctx_;
   const v1::FsWatchRequest& request_;
+  const FsWriterTags* tags_;
 };
 
 }  // namespace
@@ -125,8 +133,9 @@ bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, 
 
 grpc::ServerWriteReactor<v1::FsWatchResponse>* OpenFsWatch(ServiceContext& ctx,
                                                            grpc::CallbackServerContext* context,
-                                                           const v1::FsWatchRequest* request) {
-  return StreamReactor<v1::FsWatchResponse>::Open<FsWatchStream>(ctx, context, request);
+                                                           const v1::FsWatchRequest* request,
+                                                           const FsWriterTags* tags) {
+  return StreamReactor<v1::FsWatchResponse>::Open<FsWatchStream>(ctx, context, request, tags);
 }
 
 }  // namespace lattice::kernel

@@ -5,6 +5,7 @@
 
 #include "dag/intention.h"
 #include "lattice/v1/fs_service.pb.h"
+#include "rpc/fs_writer_tags.h"
 #include "rpc/services.h"
 
 namespace lattice::kernel {
@@ -12,9 +13,11 @@ namespace fs {
 class FsSource;
 }  // namespace fs
 
+// `tags` (outliving the watch) says which calls wrote what, for `skip_writer`.
 grpc::ServerWriteReactor<v1::FsWatchResponse>* OpenFsWatch(ServiceContext& ctx,
                                                            grpc::CallbackServerContext* context,
-                                                           const v1::FsWatchRequest* request);
+                                                           const v1::FsWatchRequest* request,
+                                                           const FsWriterTags* tags);
 
 // The change one fs.v1 intention makes, as a watch shows it (op references resolved against
 // the intention's hash). False when the intention is not an fs.v1 one. With `state` (the

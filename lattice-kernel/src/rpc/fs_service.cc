@@ -16,6 +16,7 @@
 #include "rpc/fs_changes.h"
 #include "rpc/fs_commit_many.h"
 #include "rpc/fs_content.h"
+#include "rpc/fs_remove_many.h"
 #include "storage/chunk_store.h"
 
 namespace lattice::kernel {
@@ -103,10 +104,13 @@ grpc::ServerUnaryReactor* FsService::ChangeAfter(Ctx* context, const std::string
   Store* store = access->store;
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   FsReader::NameOf name_of = NameOf(ctx_.node, access->descriptor.mesh_id);
-  auto write = [reactor, store, durability, name_of, plan_fn = std::move(plan_fn),
+  FsWriterTags* tags = &writer_tags_;
+  const uint64_t writer = FsWriterTagOf(*context);
+  auto write = [reactor, store, durability, name_of, tags, writer, plan_fn = std::move(plan_fn),
                 answer = std::move(answer)] {
     auto plan = std::make_shared<FsPlan>();
-    auto build = [plan, plan_fn, name_of](BatchView& view) -> absl::StatusOr<std::string> {
+    auto build = [plan, plan_fn, name_of, tags,
+                  writer](BatchView& view) -> absl::StatusOr<std::string> {
       FsReader reader(view, name_of);
       FsPlanner planner(reader, FsNow());
       auto planned = plan_fn(planner);
@@ -117,7 +121,9 @@ grpc::ServerUnaryReactor* FsService::ChangeAfter(Ctx* context, const std::string
       if (static_cast<size_t>(plan->payload.ops_size()) > limits::kMaxFsOpsPerIntention) {
         return absl::ResourceExhaustedError("the change needs more ops than one intention holds");
       }
-      return plan->payload.SerializeAsString();
+      std::string payload = plan->payload.SerializeAsString();
+      tags->Note(payload, writer);  // before it is applied, so every watch knows it
+      return payload;
     };
     auto done = [reactor, plan, store, name_of, answer](absl::StatusOr<WriteReceipt> receipt) {
       FsReader reader(store->db(), name_of);
@@ -380,7 +386,7 @@ grpc::ServerUnaryReactor* FsService::Sync(Ctx* context, const v1::FsSyncRequest*
 
 grpc::ServerWriteReactor<v1::FsWatchResponse>* FsService::Watch(Ctx* context,
                                                                const v1::FsWatchRequest* request) {
-  return OpenFsWatch(ctx_, context, request);
+  return OpenFsWatch(ctx_, context, request, &writer_tags_);
 }
 
 grpc::ServerUnaryReactor* FsService::Conflicts(Ctx* context, const v1::FsConflictsRequest* request,
@@ -467,6 +473,30 @@ grpc::ServerUnaryReactor* FsService::Remove(Ctx* context, const v1::FsRemoveRequ
         FillChange(receipt, response);
         return absl::OkStatus();
       });
+}
+
+grpc::ServerUnaryReactor* FsService::RemoveMany(Ctx* context,
+                                                const v1::FsRemoveManyRequest* request,
+                                                v1::FsRemoveManyResponse* response) {
+  // Each removal's outcome; planned again whenever the writer plans again. The request is
+  // checked once the caller's access is (by Change), as every call's fields are.
+  auto outcomes = std::make_shared<std::vector<absl::Status>>();
+  auto plan = [request, outcomes](FsPlanner& p) -> absl::StatusOr<FsPlan> {
+    if (auto s = CheckFsRemoveMany(*request); !s.ok()) return s;
+    return PlanFsRemoveMany(p, *request, *outcomes);
+  };
+  auto answer = [response, outcomes](const FsPlan&, const WriteReceipt* receipt,
+                                     const FsReader&) -> absl::Status {
+    if (receipt != nullptr) FillReceipt(*receipt, response->mutable_write());
+    for (const absl::Status& status : *outcomes) {
+      v1::FsRemoveResult* result = response->add_results();
+      result->set_code(static_cast<int32_t>(status.code()));
+      result->set_message(std::string(status.message()));
+    }
+    return absl::OkStatus();
+  };
+  return Change(context, request->store(), request->durability(), std::move(plan),
+                std::move(answer));
 }
 
 grpc::ServerUnaryReactor* FsService::Rename(Ctx* context, const v1::FsRenameRequest* request,

@@ -8,6 +8,7 @@
 
 #include "lattice/v1/fs_service.grpc.pb.h"
 #include "rpc/fs_planner.h"
+#include "rpc/fs_writer_tags.h"
 #include "rpc/services.h"
 #include "store/worker_pool.h"
 
@@ -30,6 +31,7 @@ class FsService final : public v1::Fs::CallbackService {
   Unary* ReadLink(Ctx*, const v1::FsReadLinkRequest*, v1::FsReadLinkResponse*) override;
   Unary* Link(Ctx*, const v1::FsLinkRequest*, v1::FsEntryReply*) override;
   Unary* Remove(Ctx*, const v1::FsRemoveRequest*, v1::FsChangeReply*) override;
+  Unary* RemoveMany(Ctx*, const v1::FsRemoveManyRequest*, v1::FsRemoveManyResponse*) override;
   Unary* Rename(Ctx*, const v1::FsRenameRequest*, v1::FsChangeReply*) override;
   Unary* MissingChunks(Ctx*, const v1::FsMissingChunksRequest*, v1::FsMissingChunksResponse*) override;
   Unary* PutChunks(Ctx*, const v1::FsPutChunksRequest*, v1::FsPutChunksResponse*) override;
@@ -64,6 +66,8 @@ class FsService final : public v1::Fs::CallbackService {
                      std::function<absl::Status(Store&)> prepare, PlanFn plan, AnswerFn answer);
 
   ServiceContext& ctx_;
+  // Which tagged call wrote which change, for the watches that skip their caller's.
+  FsWriterTags writer_tags_;
   // The chunk store's disk work of calls (PutChunks, and the `prepare` of ChangeAfter: a
   // commit's check of its chunks, a truncate's cut chunk), off the gRPC threads. Destroyed
   // after the server, whose shutdown waits for the calls the workers still answer.

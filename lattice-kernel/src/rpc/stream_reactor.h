@@ -11,6 +11,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "rpc/call_context.h"
 #include "rpc/services.h"
@@ -21,12 +22,13 @@ namespace lattice::kernel {
 template <typename Response>
 class StreamReactor : public grpc::ServerWriteReactor<Response>, public PumpedStream {
  public:
-  // Creates a stream of type `Stream` for the call and opens it; gRPC owns the result.
-  template <typename Stream, typename Request>
+  // Creates a stream of type `Stream` for the call (with `extra` after the request) and opens
+  // it; gRPC owns the result.
+  template <typename Stream, typename Request, typename... Extra>
   static grpc::ServerWriteReactor<Response>* Open(ServiceContext& ctx,
                                                    grpc::CallbackServerContext* context,
-                                                   const Request* request) {
-    auto* stream = new Stream(ctx, context, request);
+                                                   const Request* request, Extra&&... extra) {
+    auto* stream = new Stream(ctx, context, request, std::forward<Extra>(extra)...);
     static_cast<StreamReactor*>(stream)->Begin();
     return stream;
   }

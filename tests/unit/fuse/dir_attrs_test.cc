@@ -39,6 +39,27 @@ TEST(DirAttrCache, AnswersUntilTheTimeoutFromTheFetch) {
   EXPECT_FALSE(cache.Find(5, now + seconds(1)).has_value());
 }
 
+TEST(DirAttrCache, OwnUnlinksStampTheDirectoryWithoutChangingItsLinks) {
+  DirAttrCache cache(seconds(60));
+  cache.Put(Dir(5, 100), cache.generation());
+  v1::FsTime later;
+  later.set_sec(130);
+  v1::FsTime earlier;
+  earlier.set_sec(90);
+  cache.NoteRemoved(5, later);
+  cache.NoteRemoved(5, earlier);  // a clock that stepped back never moves the times back
+  auto shown = cache.Find(5);
+  ASSERT_TRUE(shown.has_value());
+  EXPECT_EQ(shown->attr().mtime().sec(), 130);
+  EXPECT_EQ(shown->attr().ctime().sec(), 130);
+  EXPECT_EQ(shown->nlink(), 2u);
+  // A fetch under way when the unlink was noted predates it: it is not kept.
+  uint64_t generation = cache.generation();
+  cache.NoteRemoved(6, later);
+  cache.Put(Dir(6, 100), generation);
+  EXPECT_FALSE(cache.Find(6).has_value());
+}
+
 TEST(DirAttrCache, KeepsNoFile) {
   DirAttrCache cache(seconds(1));
   cache.Put(Child(6, S_IFREG, 100), cache.generation());

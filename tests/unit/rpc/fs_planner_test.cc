@@ -15,6 +15,7 @@
 #include "lattice/common/fs_limits.h"
 #include "rpc/fs_changes.h"
 #include "rpc/fs_commit_many.h"
+#include "rpc/fs_remove_many.h"
 #include "unit/store/test_store.h"
 
 namespace lattice::kernel::testing {
@@ -313,6 +314,98 @@ TEST_F(FsPlannerTest, ACommitManyWithNothingToMakeChangesNothing) {
   EXPECT_EQ(FsErrnoOf(outcomes[0]), ENOENT);
   EXPECT_EQ(outcomes[1].message(), FsError(EINVAL, "failed while preparing").message())
       << "a commit that failed before planning keeps its error";
+}
+
+v1::FsRemoveRequest RemovalOf(uint64_t parent, const std::string& name) {
+  v1::FsRemoveRequest removal;
+  removal.set_parent(parent);
+  removal.set_name(name);
+  return removal;
+}
+
+TEST_F(FsPlannerTest, ARemoveManyInOneDirectoryTouchesItOnceAndFailsOnlyTheBadOnes) {
+  uint64_t dir = Create(kFsRootId, "d", S_IFDIR | 0755);
+  v1::FsRemoveManyRequest request;
+  for (size_t i = 0; i < kMaxFsRemovesPerCall - 1; ++i) {
+    ASSERT_NE(Create(dir, "f" + std::to_string(i), S_IFREG | 0644), 0u);
+    *request.add_removals() = RemovalOf(dir, "f" + std::to_string(i));
+  }
+  *request.add_removals() = RemovalOf(dir, "never-made");
+  ASSERT_TRUE(CheckFsRemoveMany(request).ok());
+  std::vector<absl::Status> outcomes;
+  Done done = Run([&request, &outcomes](FsPlanner& p) -> absl::StatusOr<FsPlan> {
+    return PlanFsRemoveMany(p, request, outcomes);
+  });
+  ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
+  ASSERT_EQ(outcomes.size(), kMaxFsRemovesPerCall);
+  for (size_t i = 0; i + 1 < outcomes.size(); ++i) EXPECT_TRUE(outcomes[i].ok()) << outcomes[i];
+  EXPECT_EQ(FsErrnoOf(outcomes.back()), ENOENT) << outcomes.back();
+  // One move per name, and one touch of the directory for all of them.
+  EXPECT_EQ(static_cast<size_t>(done.plan.payload.ops_size()), kMaxFsRemovesPerCall);
+  FsReader reader(store_->db(), Names());
+  for (size_t i = 0; i + 1 < kMaxFsRemovesPerCall; ++i) {
+    auto found = reader.Lookup(dir, "f" + std::to_string(i));
+    ASSERT_TRUE(found.ok());
+    EXPECT_FALSE(found->has_value()) << i;
+  }
+}
+
+TEST_F(FsPlannerTest, ARemoveManyThatWouldOverflowItsIntentionFailsTheRestToBeSentAgain) {
+  // Each removal here needs three ops: the move, its directory's touch and the ctime of the
+  // file's other name.
+  v1::FsRemoveManyRequest request;
+  for (size_t i = 0; i < kMaxFsRemovesPerCall; ++i) {
+    uint64_t dir = Create(kFsRootId, "d" + std::to_string(i), S_IFDIR | 0755);
+    uint64_t file = Create(kFsRootId, "f" + std::to_string(i), S_IFREG | 0644);
+    v1::FsLinkRequest link;
+    link.set_ino(file);
+    link.set_new_parent(dir);
+    link.set_new_name("other");
+    ASSERT_TRUE(Run([link](FsPlanner& p) { return p.Link(link); }).receipt.ok());
+    *request.add_removals() = RemovalOf(dir, "other");
+  }
+  std::vector<absl::Status> outcomes;
+  Done done = Run([&request, &outcomes](FsPlanner& p) -> absl::StatusOr<FsPlan> {
+    return PlanFsRemoveMany(p, request, outcomes);
+  });
+  ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
+  const size_t fit = limits::kMaxFsOpsPerIntention / 3;
+  EXPECT_EQ(static_cast<size_t>(done.plan.payload.ops_size()), 3 * fit);
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    if (i < fit) {
+      EXPECT_TRUE(outcomes[i].ok()) << i << ": " << outcomes[i];
+    } else {
+      EXPECT_EQ(outcomes[i].code(), absl::StatusCode::kResourceExhausted) << i << ": " << outcomes[i];
+    }
+  }
+}
+
+TEST(FsPlannerHelpers, RemoveManyRequestsAreBounded) {
+  auto code = [](const v1::FsRemoveManyRequest& r) { return CheckFsRemoveMany(r).code(); };
+  EXPECT_EQ(code(v1::FsRemoveManyRequest()), absl::StatusCode::kInvalidArgument);
+  v1::FsRemoveManyRequest request;
+  request.set_store("s");
+  for (size_t i = 0; i < kMaxFsRemovesPerCall; ++i) {
+    *request.add_removals() = RemovalOf(1, "n" + std::to_string(i));
+  }
+  EXPECT_TRUE(CheckFsRemoveMany(request).ok());
+  v1::FsRemoveManyRequest too_many = request;
+  *too_many.add_removals() = RemovalOf(1, "one more");
+  EXPECT_EQ(code(too_many), absl::StatusCode::kResourceExhausted);
+  v1::FsRemoveManyRequest twice = request;
+  *twice.mutable_removals(3) = RemovalOf(1, "n2");
+  EXPECT_EQ(code(twice), absl::StatusCode::kInvalidArgument);
+  v1::FsRemoveManyRequest same_name_elsewhere = request;
+  *same_name_elsewhere.mutable_removals(3) = RemovalOf(2, "n2");
+  EXPECT_TRUE(CheckFsRemoveMany(same_name_elsewhere).ok());
+  v1::FsRemoveManyRequest directory = request;
+  directory.mutable_removals(0)->set_dir(true);
+  EXPECT_EQ(code(directory), absl::StatusCode::kInvalidArgument);
+  v1::FsRemoveManyRequest elsewhere = request;
+  elsewhere.mutable_removals(0)->set_store("other");
+  EXPECT_EQ(code(elsewhere), absl::StatusCode::kInvalidArgument);
+  elsewhere.mutable_removals(0)->set_store("s");
+  EXPECT_TRUE(CheckFsRemoveMany(elsewhere).ok());
 }
 
 TEST_F(FsPlannerTest, PreparingACommitManyChecksEachCommitsChunksAlone) {

@@ -28,6 +28,9 @@ class FsClient {
   FsClient& operator=(const FsClient&) = delete;
 
   const std::string& store() const { return store_; }
+  // Tags every call from now on (lattice/common/fs_writer_tag.h; 0: none), so that a watch
+  // asking to skip `tag` leaves out the changes of this client's calls.
+  void set_writer_tag(uint64_t tag) { writer_tag_ = tag; }
 
   absl::StatusOr<v1::FsEntryReply> Lookup(uint64_t parent, const std::string& name);
   absl::StatusOr<v1::FsStat> GetAttr(uint64_t ino);
@@ -38,6 +41,7 @@ class FsClient {
   absl::StatusOr<v1::FsEntryReply> Link(uint64_t ino, uint64_t new_parent, const std::string& new_name);
   // unlink (dir = false) and rmdir (dir = true).
   absl::StatusOr<v1::FsChangeReply> Remove(uint64_t parent, const std::string& name, bool dir);
+  absl::StatusOr<v1::FsRemoveManyResponse> RemoveMany(v1::FsRemoveManyRequest request);
   absl::StatusOr<v1::FsChangeReply> Rename(v1::FsRenameRequest request);
   absl::StatusOr<v1::FsMissingChunksResponse> MissingChunks(v1::FsMissingChunksRequest request);
   absl::StatusOr<v1::FsPutChunksResponse> PutChunks(v1::FsPutChunksRequest request);
@@ -65,6 +69,7 @@ class FsClient {
   struct Stub;
   Client& client_;
   std::string store_;
+  uint64_t writer_tag_ = 0;
   std::unique_ptr<Stub> stub_;
 };
 

@@ -1,0 +1,124 @@
+// FileSystem: unlinks answered here and sent to the kernel in batches (removals.h).
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <ctime>
+#include <set>
+
+#include "lattice/common/fs_errno.h"
+#include "lattice/common/quote.h"
+#include "src/attrs.h"
+#include "src/filesystem.h"
+
+namespace lattice::fuse {
+namespace {
+
+// The time of an unlink answered here, which the kernel stamps only once it has it.
+v1::FsTime NowHere() {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  return ToFsTime(now);
+}
+
+// A removal that failed because the kernel will not take this daemon's removals (its token
+// may not write, the store went read-only, the kernel predates RemoveMany): unlinks are then
+// sent one by one again, so that each failure reaches the program that asked.
+bool RefusesRemovals(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kUnimplemented:
+      return true;
+    default:
+      break;
+  }
+  int err = FsErrnoOf(status);
+  return err == EACCES || err == EPERM || err == EROFS;
+}
+
+}  // namespace
+
+bool FileSystem::RemoveLater(uint64_t parent, const std::string& name) {
+  if (!removals_ || !removals_proven_.load() || removals_refused_.load() ||
+      open_files_.load() != 0) {
+    return false;
+  }
+  if (!removals_->Queue(parent, name)) return false;
+  dir_attrs_.NoteRemoved(parent, NowHere());
+  known_names_.Forget(parent);
+  return true;
+}
+
+void FileSystem::AwaitRemovals() {
+  if (removals_ && !removals_->Empty()) removals_->Drain();
+}
+
+void FileSystem::AwaitRemovalOf(uint64_t parent, const std::string& name) {
+  if (removals_ && removals_->Pending(parent, name)) removals_->Drain();
+}
+
+bool FileSystem::MayMissRemovals(const v1::FsStat& stat) const {
+  if (!removals_ || removals_->Empty()) return false;
+  if (S_ISDIR(stat.attr().mode())) return removals_->PendingIn(stat.ino());
+  return stat.nlink() > 1;
+}
+
+absl::Status FileSystem::RemoveNow(const Removal& removal) {
+  v1::FsRemoveRequest request;
+  request.set_store(link_->store());
+  request.set_parent(removal.parent);
+  request.set_name(removal.name);
+  request.set_durability(v1::DURABILITY_APPLIED);
+  v1::FsChangeReply reply;
+  return link_->Call("Remove", &v1::Fs::Stub::Remove, request, &reply);
+}
+
+void FileSystem::SendRemovals(const std::vector<Removal>& batch) {
+  v1::FsRemoveManyRequest request;
+  request.set_store(link_->store());
+  request.set_durability(v1::DURABILITY_APPLIED);
+  std::set<uint64_t> parents;
+  for (const Removal& removal : batch) {
+    v1::FsRemoveRequest* one = request.add_removals();
+    one->set_parent(removal.parent);
+    one->set_name(removal.name);
+    parents.insert(removal.parent);
+  }
+  v1::FsRemoveManyResponse reply;
+  absl::Status status = link_->Call("RemoveMany", &v1::Fs::Stub::RemoveMany, request, &reply);
+  std::vector<absl::Status> outcomes;
+  if (status.ok() && reply.results_size() == request.removals_size()) {
+    for (const v1::FsRemoveResult& result : reply.results()) {
+      outcomes.push_back(result.code() == 0
+                             ? absl::OkStatus()
+                             : absl::Status(static_cast<absl::StatusCode>(result.code()),
+                                            result.message()));
+    }
+  } else {
+    if (status.ok()) status = absl::InternalError("the kernel answered a RemoveMany for fewer names");
+    outcomes.assign(batch.size(), status);
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    absl::Status& outcome = outcomes[i];
+    if (outcome.ok()) continue;
+    if (RefusesRemovals(outcome) && !removals_refused_.exchange(true)) {
+      spdlog::warn("the kernel refused unlinks sent together ({}); each unlink is sent on its "
+                   "own from now on",
+                   std::string_view(outcome.message().data(), outcome.message().size()));
+    }
+    // Sent again on its own: one that did not fit the call's intention, or all of a call
+    // that failed as a whole (the kernel restarting, say).
+    if (outcome.code() == absl::StatusCode::kResourceExhausted || !status.ok()) {
+      outcome = RemoveNow(batch[i]);
+    }
+    if (outcome.ok() || FsErrnoOf(outcome) == ENOENT) continue;  // gone either way
+    spdlog::error("unlink of {} in directory {} answered, but the kernel did not remove it: {}",
+                  Quote(batch[i].name), batch[i].parent,
+                  std::string_view(outcome.message().data(), outcome.message().size()));
+  }
+  // The kernel stamped the directories: their attributes and free names are asked again.
+  for (uint64_t parent : parents) ForgetDir(parent);
+}
+
+}  // namespace lattice::fuse
