@@ -8,6 +8,12 @@
 
 namespace lattice::fuse {
 
+timespec WallNow() {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  return now;
+}
+
 timespec ToTimespec(const v1::FsTime& time) {
   timespec out{};
   out.tv_sec = static_cast<time_t>(time.sec());

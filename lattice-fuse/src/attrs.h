@@ -9,6 +9,9 @@
 
 namespace lattice::fuse {
 
+// The wall clock, as the kernel stamps file times.
+timespec WallNow();
+
 timespec ToTimespec(const v1::FsTime& time);
 v1::FsTime ToFsTime(const timespec& time);
 

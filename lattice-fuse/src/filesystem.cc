@@ -55,11 +55,6 @@ FileSystem* Self(fuse_req_t req) { return static_cast<FileSystem*>(fuse_req_user
 
 bool IsUserXattr(const char* name) { return std::strncmp(name, "user.", 5) == 0; }
 
-timespec Now() {
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);
-  return now;
-}
 
 // ---- C callbacks -------------------------------------------------------------------------
 
@@ -489,7 +484,7 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
   bool set_mtime = false;
   if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
     request.set_mtime_now(true);
-    mtime = Now();
+    mtime = WallNow();
     set_mtime = true;
     any = true;
   } else if (to_set & FUSE_SET_ATTR_MTIME) {
@@ -1359,7 +1354,7 @@ void FileSystem::CommitTogether(const std::vector<QueuedCommit*>& items) {
       if (result.code() == 0) {
         FinishCommit(*item.state, result.stat());
       } else {
-        outcome = absl::Status(static_cast<absl::StatusCode>(result.code()), result.message());
+        outcome = StatusOfCode(result.code(), result.message());
       }
     }
     SettleQueued(item.ino, *item.state, outcome);

@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <ctime>
 #include <set>
 
 #include "lattice/common/fs_errno.h"
@@ -13,13 +12,6 @@
 
 namespace lattice::fuse {
 namespace {
-
-// The time of an unlink answered here, which the kernel stamps only once it has it.
-v1::FsTime NowHere() {
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);
-  return ToFsTime(now);
-}
 
 // A removal that failed because the kernel will not take this daemon's removals (its token
 // may not write, the store went read-only, the kernel predates RemoveMany): unlinks are then
@@ -45,7 +37,8 @@ bool FileSystem::RemoveLater(uint64_t parent, const std::string& name) {
     return false;
   }
   if (!removals_->Queue(parent, name)) return false;
-  dir_attrs_.NoteRemoved(parent, NowHere());
+  // The kernel stamps the directory only once it has the unlink.
+  dir_attrs_.NoteRemoved(parent, ToFsTime(WallNow()));
   known_names_.Forget(parent);
   return true;
 }
@@ -90,10 +83,7 @@ void FileSystem::SendRemovals(const std::vector<Removal>& batch) {
   std::vector<absl::Status> outcomes;
   if (status.ok() && reply.results_size() == request.removals_size()) {
     for (const v1::FsRemoveResult& result : reply.results()) {
-      outcomes.push_back(result.code() == 0
-                             ? absl::OkStatus()
-                             : absl::Status(static_cast<absl::StatusCode>(result.code()),
-                                            result.message()));
+      outcomes.push_back(StatusOfCode(result.code(), result.message()));
     }
   } else {
     if (status.ok()) status = absl::InternalError("the kernel answered a RemoveMany for fewer names");

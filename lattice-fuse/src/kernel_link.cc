@@ -12,13 +12,17 @@
 
 namespace lattice::fuse {
 
-absl::Status FromGrpc(const grpc::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  int code = static_cast<int>(status.error_code());
+absl::Status StatusOfCode(int code, std::string_view text) {
+  if (code == 0) return absl::OkStatus();
+  absl::string_view message(text.data(), text.size());
   if (code < 0 || code > static_cast<int>(absl::StatusCode::kUnauthenticated)) {
-    return absl::UnknownError(status.error_message());
+    return absl::UnknownError(message);
   }
-  return absl::Status(static_cast<absl::StatusCode>(code), status.error_message());
+  return absl::Status(static_cast<absl::StatusCode>(code), message);
+}
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  return StatusOfCode(static_cast<int>(status.error_code()), status.error_message());
 }
 
 bool IsRetryable(const absl::Status& status) {

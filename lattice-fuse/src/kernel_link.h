@@ -35,6 +35,10 @@ struct LinkOptions {
 
 // absl::Status of a gRPC status, same code and message.
 absl::Status FromGrpc(const grpc::Status& status);
+// absl::Status of a gRPC status code and message, as a call's status or a per-file result
+// of a call (FsCommitResult, FsRemoveResult) carries them: OK for 0, UNKNOWN for a code
+// outside the canonical range.
+absl::Status StatusOfCode(int code, std::string_view message);
 
 // Whether a failed call is worth trying again: the kernel was not there to take it.
 bool IsRetryable(const absl::Status& status);
