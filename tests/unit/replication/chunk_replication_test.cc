@@ -164,8 +164,14 @@ TEST_F(ChunkReplicationTest, ChunksAWriterOnlyLaterHoldsAreFetchedOnceItHasThem)
   // The writer's chunk reaches A (as its PutChunks would); B asks again later and gets it.
   ASSERT_TRUE(StoreOf(a, store)->chunks()->Put(ChunkHash(chunk), chunk).ok());
   ASSERT_TRUE(StoreOf(a, store)->ChunksStored({ChunkHash(chunk)}).ok());
-  EXPECT_TRUE(Eventually([&] { return *StoreOf(b, store)->chunks()->Has(ChunkHash(chunk)); }, 30s));
-  EXPECT_TRUE(StoreOf(b, store)->WantedChunks(10)->empty());
+  // The chunk is stored before it is struck from the wanted list, so wait for both.
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto wanted = StoreOf(b, store)->WantedChunks(10);
+        return *StoreOf(b, store)->chunks()->Has(ChunkHash(chunk)) && wanted.ok() && wanted->empty();
+      },
+      30s))
+      << "B holds it: " << *StoreOf(b, store)->chunks()->Has(ChunkHash(chunk));
 }
 
 TEST_F(ChunkReplicationTest, AChunkDamagedOnTheServingNodeIsNotSentAndIsWantedThereAgain) {
