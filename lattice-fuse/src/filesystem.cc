@@ -71,9 +71,8 @@ void OpInit(void* /*userdata*/, fuse_conn_info* conn) {
   // another version than the cache holds (keep_cache), and when another node's change arrives
   // (Invalidate). Not whenever its mtime moves, which every write of our own does: the pages
   // those writes filled are the file's content, and a read after them is served from memory.
-  // (A change made on this node by another client, such as a second mount of the store, is
-  // not heard (Watcher asks for remote changes only): a file open here sees it from its next
-  // open.)
+  // (Changes made by other clients of this node, such as a second mount of the store, are
+  // heard too: Watcher skips only this mount's own calls.)
   if (conn->capable & FUSE_CAP_EXPLICIT_INVAL_DATA) {
     conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
     conn->want |= FUSE_CAP_EXPLICIT_INVAL_DATA;
@@ -144,7 +143,12 @@ void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
 }
 void OpOpenDir(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
   fi->fh = 0;
-  fi->cache_readdir = 0;
+  // A listing is kept in memory across opens until the directory changes: the FUSE kernel
+  // module drops it itself when a name in it is made, removed or renamed through this mount,
+  // and Invalidate drops it for every change heard from elsewhere (the watch names each
+  // directory whose listing a change can alter, the conflict copies a write makes included).
+  fi->cache_readdir = 1;
+  fi->keep_cache = 1;
   fuse_reply_open(req, fi);
 }
 void OpReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {

@@ -798,7 +798,8 @@ def other_clients_of_this_node_heard(w):
     """With names and attributes kept for five minutes (--cache-seconds 300), what another
     client of this node changes (lattice-ctl) shows on the mount as soon as the mount's watch
     hears it, long before the cache time: a new file where a lookup found none, new content
-    of a file read before, and a file removed after it was looked up."""
+    of a file read before, a file removed after it was looked up, and the listing of a
+    directory listed before (which the FUSE kernel module keeps across opens)."""
     w.mount.stop()
     w.mount = Mount(w.args, w.kernel, w.root, "drive", w.mnt, extra=["--cache-seconds", "300"])
     w.mount.start()
@@ -812,6 +813,7 @@ def other_clients_of_this_node_heard(w):
     check(read(w.p("d", "old")) == b"old", "the file as written")
     check(os.path.exists(w.p("d", "gone")), "a name looked up")
     check(not os.path.exists(w.p("d", "new")), "a name not there yet")
+    check(sorted(os.listdir(w.p("d"))) == ["gone", "old"], "the listing before")
     srcs = {}
     for name, data in (("new", b"made by lattice-ctl"), ("old", b"changed by lattice-ctl")):
         srcs[name] = os.path.join(w.root, name + ".src")
@@ -824,7 +826,7 @@ def other_clients_of_this_node_heard(w):
     wait_until(lambda: read(w.p("d", "old")) == b"changed by lattice-ctl",
                "the content lattice-ctl wrote")
     wait_until(lambda: not os.path.exists(w.p("d", "gone")), "the name lattice-ctl removed")
-    check(sorted(os.listdir(w.p("d"))) == ["new", "old"], "the listing")
+    wait_until(lambda: sorted(os.listdir(w.p("d"))) == ["new", "old"], "the listing")
 
 
 def stale_mount(w):

@@ -782,5 +782,50 @@ TEST_F(KernelFs, AWatchSkippingAWriterLeavesOutThatWritersChangesOnly) {
   EXPECT_EQ(named.count("by-another-tag"), 1u);
 }
 
+TEST_F(KernelFs, AWatchSkippingAWriterStillTellsItOfTheConflictCopyItsWriteMade) {
+  constexpr uint64_t kMine = 0x0badc0ffee15600d;
+  client::FsClient mine(*admin_, "drive");
+  mine.set_writer_tag(kMine);
+  uint64_t ino = Make(kRoot, "shared", S_IFREG | 0644).stat().ino();
+  auto base = Commit(ino, Upload("base", 64), "");
+  ASSERT_TRUE(base.ok()) << base.status();
+  // What a watch skipping the writer hears of the changes between two cursors, as read then.
+  auto heard_between = [&](uint64_t from, uint64_t to, int* naming_the_file) {
+    v1::FsWatchRequest request;
+    request.set_from_cursor(from);
+    request.set_skip_writer(kMine);
+    int heard = 0;
+    WatchUntil(request, to, [&](const v1::FsChange& change) {
+      ++heard;
+      for (const auto& name : change.names()) *naming_the_file += name.name() == "shared";
+    });
+    return heard;
+  };
+  auto start = fs_->Sync();
+  ASSERT_TRUE(start.ok()) << start.status();
+
+  // The writer saves on the latest version: the one head, which it knows; not heard.
+  auto own = mine.Commit(FsCommitOf(ino, Upload("mine, first", 64), base->version()));
+  ASSERT_TRUE(own.ok()) << own.status();
+  auto saved = fs_->Sync();
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  int naming_the_file = 0;
+  EXPECT_EQ(heard_between(start->cursor(), saved->cursor(), &naming_the_file), 0);
+
+  // Another client saves on top of that; the writer saves again on the version it last saw,
+  // which leaves a conflict copy next to the file: both heard, each naming the file's place.
+  auto theirs = Commit(ino, Upload("theirs", 64), own->version());
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  auto stale = mine.Commit(FsCommitOf(ino, Upload("mine, second", 64), own->version()));
+  ASSERT_TRUE(stale.ok()) << stale.status();
+  auto after = fs_->Sync();
+  ASSERT_TRUE(after.ok()) << after.status();
+  auto conflicts = fs_->Conflicts();
+  ASSERT_TRUE(conflicts.ok()) << conflicts.status();
+  ASSERT_EQ(conflicts->conflicts_size(), 1);
+  EXPECT_EQ(heard_between(saved->cursor(), after->cursor(), &naming_the_file), 2);
+  EXPECT_EQ(naming_the_file, 2);
+}
+
 }  // namespace
 }  // namespace lattice::testing

@@ -1,6 +1,9 @@
 #include "rpc/fs_changes.h"
 
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "lattice/common/hex.h"
 #include "lattice/v1/fs.pb.h"
@@ -32,15 +35,16 @@ class FsWatchStream final : public WatchStream<v1::FsWatchResponse> {
                  bool noop) override {
     if (noop) return 0;
     const std::string& own = ctx_.node.identity().public_key;
+    fs::DatabaseSource state(this->store().db());
     if (intention.body.author() == own) {
       if (request_.remote_only()) return 0;
       if (request_.skip_writer() != 0 && tags_ != nullptr &&
-          tags_->Find(intention.body.payload()) == request_.skip_writer()) {
+          tags_->Find(intention.body.payload()) == request_.skip_writer() &&
+          !FsChangeShowsMoreThanItsCalls(intention, state)) {
         return 0;
       }
     }
     v1::FsChange change;
-    fs::DatabaseSource state(this->store().db());
     if (!FsChangeOf(intention, own, &change, &state)) return 0;
     change.set_cursor(witness);
     auto* added = out.add_changes();
@@ -55,6 +59,30 @@ class FsWatchStream final : public WatchStream<v1::FsWatchResponse> {
   const v1::FsWatchRequest& request_;
   const FsWriterTags* tags_;
 };
+
+// The places where `ino` is shown now. A write or a resolve changes more than the inode: it
+// adds or drops conflict copies next to each of its names, and a write concurrent with an
+// unlink shows the unlinked name again; so a mount must list those directories afresh.
+void AddShownPlaces(const fs::FsSource& state, uint64_t ino, std::set<uint64_t>* inodes,
+                    std::set<std::pair<uint64_t, std::string>>* names) {
+  // An inode's names are few (its hard links); a bound keeps one change's cost bounded too.
+  constexpr size_t kMaxPlaces = 64;
+  std::vector<uint64_t> entries;
+  std::string prefix = fs::Key(fs::kInodeEntriesTable, ino);
+  auto scanned = state.ScanPrefix(prefix, [&](std::string_view key, std::string_view) {
+    entries.push_back(fs::ReadBe64(key.substr(prefix.size())));
+    return entries.size() < kMaxPlaces;
+  });
+  if (!scanned.ok()) return;
+  for (uint64_t entry : entries) {
+    auto record = fs::ReadEntry(state, entry);
+    if (!record.ok() || !*record) continue;
+    auto place = fs::ShownPlace(**record);
+    if (!place || place->parent() == 0 || place->parent() == kFsTrashId) continue;
+    inodes->insert(place->parent());
+    names->insert({place->parent(), place->name()});
+  }
+}
 
 }  // namespace
 
@@ -106,6 +134,7 @@ bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, 
       }
       case v1::FsOp::kWrite:
         inodes.insert(resolve(op.write().inode()));
+        if (state != nullptr) AddShownPlaces(*state, resolve(op.write().inode()), &inodes, &names);
         break;
       case v1::FsOp::kSetAttr:
         inodes.insert(resolve(op.set_attr().inode()));
@@ -115,6 +144,9 @@ bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, 
         break;
       case v1::FsOp::kResolve:
         inodes.insert(resolve(op.resolve().inode()));
+        if (state != nullptr) {
+          AddShownPlaces(*state, resolve(op.resolve().inode()), &inodes, &names);
+        }
         break;
       case v1::FsOp::OP_NOT_SET:
         break;
@@ -129,6 +161,34 @@ bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, 
   out->set_author(ToHex(intention.body.author()));
   out->set_local(intention.body.author() == own_author);
   return true;
+}
+
+bool FsChangeShowsMoreThanItsCalls(const DecodedIntention& intention,
+                                   const fs::FsSource& state) {
+  if (intention.body.op_type() != kOpFs) return false;
+  v1::FsPayload payload;
+  if (!payload.ParseFromString(intention.body.payload())) return false;
+  for (int i = 0; i < payload.ops_size(); ++i) {
+    const v1::FsOp& op = payload.ops(i);
+    if (op.has_resolve()) return true;
+    if (!op.has_write() || IsFsOpRef(op.write().inode())) continue;
+    uint64_t ino = op.write().inode();
+    size_t heads = 0;
+    std::string prefix = fs::Key(fs::kHeadTable, ino);
+    auto counted = state.ScanPrefix(prefix, [&](std::string_view, std::string_view) {
+      return ++heads < 2;
+    });
+    if (!counted.ok() || heads > 1) return true;
+    bool trashed = false;
+    std::string entries = fs::Key(fs::kInodeEntriesTable, ino);
+    auto scanned = state.ScanPrefix(entries, [&](std::string_view key, std::string_view) {
+      auto record = fs::ReadEntry(state, fs::ReadBe64(key.substr(entries.size())));
+      trashed = !record.ok() || (*record && (*record)->place().parent() == kFsTrashId);
+      return !trashed;
+    });
+    if (!scanned.ok() || trashed) return true;
+  }
+  return false;
 }
 
 grpc::ServerWriteReactor<v1::FsWatchResponse>* OpenFsWatch(ServiceContext& ctx,

@@ -24,8 +24,17 @@ grpc::ServerWriteReactor<v1::FsWatchResponse>* OpenFsWatch(ServiceContext& ctx,
 // store's fs state), a move also names the place its entry left, read from the move log:
 // the old directory among `inodes` and its old name among `names` (a rename or unlink seen
 // elsewhere must drop the old name from a mount's cache too). Without it, or when the move
-// log does not say, only the new place.
+// log does not say, only the new place. With `state`, a write or a resolve also names the
+// places its inode is shown (their directories and names): the conflict copies shown next to
+// them may have come or gone, and a name unlinked concurrently with the write is back.
 bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, v1::FsChange* out,
                 const fs::FsSource* state = nullptr);
+
+// Whether a change must reach even the client whose call made it (a watch's `skip_writer`):
+// a write that left its inode with conflict copies (a version written elsewhere arrived
+// first) or with a name in the trash (an unlink made elsewhere, shown again by this write),
+// or a resolve; each changes listings beyond the names the client's own calls placed, which
+// a mount keeping its listings must hear. An error reading the state says yes.
+bool FsChangeShowsMoreThanItsCalls(const DecodedIntention& intention, const fs::FsSource& state);
 
 }  // namespace lattice::kernel

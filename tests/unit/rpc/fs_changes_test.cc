@@ -66,5 +66,62 @@ TEST(FsChangesTest, AMoveNamesThePlaceItsEntryLeftAndAnUnlinkTheNameItRemoved) {
   EXPECT_EQ(NamesOf(renamed), (Names{{kFsRootId, "dir"}, {kFsRootId, "renamed"}}));
 }
 
+TEST(FsChangesTest, AWriteOrAResolveNamesTheDirectoriesWhereItsInodeIsShownAndTellsItsWriter) {
+  FsReplica replica;
+  FsAuthor alice = MakeFsAuthor("alice", 'a');
+  FsAuthor bob = MakeFsAuthor("bob", 'b');
+  auto made = FsIntention(alice, 1000, 0,
+                          Payload({fsop::Create(kFsRootId, "dir", S_IFDIR | 0755),
+                                   fsop::Create(FsOpRef(0), "f", S_IFREG | 0644),
+                                   fsop::Link(FsOpRef(1), kFsRootId, "link")}));
+  ASSERT_TRUE(replica.Apply(made).ok());
+  uint64_t dir_id = FsDerivedId(made.hash, 0);
+  uint64_t file_id = FsDerivedId(made.hash, 1);
+  fs::DatabaseSource state(replica.db());
+
+  // Two writes, neither seeing the other: the second makes a conflict copy next to each name
+  // of the file, so the change names both directories and the file's names there.
+  auto first = FsIntention(alice, 1001, 0, Payload({fsop::Write(file_id, 5)}));
+  auto second = FsIntention(bob, 1002, 0, Payload({fsop::Write(file_id, 6)}));
+  ASSERT_TRUE(replica.Apply(first).ok());
+  // One head: its writer's watch may skip it, as the writer knows all it changed.
+  EXPECT_FALSE(FsChangeShowsMoreThanItsCalls(first, state));
+  ASSERT_TRUE(replica.Apply(second).ok());
+  EXPECT_TRUE(FsChangeShowsMoreThanItsCalls(second, state)) << "it left a conflict copy";
+  v1::FsChange written;
+  ASSERT_TRUE(FsChangeOf(second, "someone else", &written, &state));
+  EXPECT_EQ(InodesOf(written), (std::set<uint64_t>{kFsRootId, dir_id, file_id}));
+  EXPECT_EQ(NamesOf(written), (Names{{dir_id, "f"}, {kFsRootId, "link"}}));
+  // Without the state, the inode alone.
+  v1::FsChange bare;
+  ASSERT_TRUE(FsChangeOf(second, "someone else", &bare));
+  EXPECT_EQ(InodesOf(bare), (std::set<uint64_t>{file_id}));
+  EXPECT_TRUE(bare.names().empty());
+
+  // A resolve drops the copies: the same directories again.
+  auto resolve = FsIntention(alice, 1003, 0,
+                             Payload({fsop::Resolve(file_id, {FsVersionId(second.hash, 0)})}));
+  ASSERT_TRUE(replica.Apply(resolve).ok());
+  EXPECT_TRUE(FsChangeShowsMoreThanItsCalls(resolve, state));
+  auto after = FsIntention(alice, 1003, 1,
+                           Payload({fsop::Write(file_id, 7, {FsVersionId(first.hash, 0)})}));
+  ASSERT_TRUE(replica.Apply(after).ok());
+  EXPECT_FALSE(FsChangeShowsMoreThanItsCalls(after, state)) << "one head again";
+  v1::FsChange resolved;
+  ASSERT_TRUE(FsChangeOf(resolve, "someone else", &resolved, &state));
+  EXPECT_EQ(InodesOf(resolved), (std::set<uint64_t>{kFsRootId, dir_id, file_id}));
+
+  // A name unlinked concurrently with a write is shown again where it was: the write names it.
+  auto unlink = FsIntention(alice, 1004, 0, Payload({fsop::Move(file_id, kFsTrashId, "f")}));
+  auto edit = FsIntention(bob, 1005, 0, Payload({fsop::Write(file_id, 9)}));
+  ASSERT_TRUE(replica.Apply(unlink).ok());
+  ASSERT_TRUE(replica.Apply(edit).ok());
+  EXPECT_TRUE(FsChangeShowsMoreThanItsCalls(edit, state)) << "it showed an unlinked name again";
+  v1::FsChange edited;
+  ASSERT_TRUE(FsChangeOf(edit, "someone else", &edited, &state));
+  EXPECT_TRUE(NamesOf(edited).count({dir_id, "f"})) << "the unlinked name, back";
+  EXPECT_TRUE(InodesOf(edited).count(dir_id));
+}
+
 }  // namespace
 }  // namespace lattice::kernel::testing
