@@ -347,6 +347,12 @@ v1::FsStat FileSystem::Shown(InodeState& state, v1::FsStat stat) {
     stat.set_blocks(committed.blocks());
     *stat.mutable_attr()->mutable_mtime() = committed.attr().mtime();
     *stat.mutable_attr()->mutable_ctime() = committed.attr().ctime();
+    if (state.last_commit->set_attrs) {
+      stat.mutable_attr()->set_mode(committed.attr().mode());
+      stat.mutable_attr()->set_uid(committed.attr().uid());
+      stat.mutable_attr()->set_gid(committed.attr().gid());
+      *stat.mutable_attr()->mutable_atime() = committed.attr().atime();
+    }
   }
   if (state.overlay && (state.overlay->dirty() || state.orphan)) {
     stat.set_size(state.overlay->size());
@@ -354,6 +360,18 @@ v1::FsStat FileSystem::Shown(InodeState& state, v1::FsStat stat) {
     if (state.overlay->dirty()) {
       *stat.mutable_attr()->mutable_mtime() = ToFsTime(state.overlay->mtime());
       *stat.mutable_attr()->mutable_ctime() = ToFsTime(state.overlay->mtime());
+    }
+  }
+  if (state.pending_attrs) {
+    const v1::FsAttrChange& pending = *state.pending_attrs;
+    v1::FsAttr* attr = stat.mutable_attr();
+    if (pending.has_mode()) attr->set_mode((attr->mode() & S_IFMT) | pending.mode());
+    if (pending.has_uid()) attr->set_uid(pending.uid());
+    if (pending.has_gid()) attr->set_gid(pending.gid());
+    if (pending.has_atime()) *attr->mutable_atime() = pending.atime();
+    v1::FsTime changed = ToFsTime(state.pending_ctime);
+    if (std::pair(changed.sec(), changed.nsec()) > std::pair(attr->ctime().sec(), attr->ctime().nsec())) {
+      *attr->mutable_ctime() = changed;
     }
   }
   if (state.orphan) stat.set_nlink(0);
@@ -520,6 +538,14 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
     // cp -p and tar set the times before close: the commit keeps them.
     state->overlay->set_mtime(mtime);
   }
+  if (any && !request.has_size() && !state->orphan && state->overlay &&
+      state->overlay->dirty()) {
+    // Unsaved writes wait for their commit: what is set now goes with it, in its intention.
+    FoldIntoCommit(*state, request);
+    struct stat out = ToStat(Shown(*state, state->last));
+    fuse_reply_attr(req, &out, options_.attr_timeout_s);
+    return;
+  }
   v1::FsStat stat = state->last;
   if (state->orphan) {
     if (request.has_mode()) {
@@ -549,6 +575,29 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
   }
   struct stat out = ToStat(Shown(*state, stat));
   fuse_reply_attr(req, &out, options_.attr_timeout_s);
+}
+
+void FileSystem::FoldIntoCommit(InodeState& state, const v1::FsSetAttrRequest& request) {
+  if (!request.has_mode() && !request.has_uid() && !request.has_gid() && !request.has_atime() &&
+      !request.atime_now()) {
+    return;  // the mtime alone: the overlay has it
+  }
+  v1::FsAttrChange& pending =
+      state.pending_attrs ? *state.pending_attrs : state.pending_attrs.emplace();
+  if (request.has_mode()) pending.set_mode(request.mode());
+  if (request.has_uid()) pending.set_uid(request.uid());
+  if (request.has_gid()) pending.set_gid(request.gid());
+  if (request.has_uid() || request.has_gid()) {
+    // As the kernel plans a chown: setuid and setgid are dropped, shown so at once.
+    uint32_t perms = pending.has_mode() ? pending.mode() : state.last.attr().mode() & 07777;
+    if (perms & 06000) pending.set_mode(perms & ~06000u);
+  }
+  if (request.has_atime()) {
+    *pending.mutable_atime() = request.atime();
+  } else if (request.atime_now()) {
+    *pending.mutable_atime() = ToFsTime(WallNow());
+  }
+  state.pending_ctime = WallNow();
 }
 
 void FileSystem::ReadLink(fuse_req_t req, fuse_ino_t ino) {
@@ -1192,6 +1241,7 @@ absl::StatusOr<std::optional<v1::FsCommitRequest>> FileSystem::PrepareCommit(
   if (!state.overlay || state.orphan) return std::nullopt;
   if (!state.overlay->dirty()) {
     state.overlay.reset();
+    state.pending_attrs.reset();
     return std::nullopt;
   }
   // A streaming round of this overlay finishes first (its chunks then count).
@@ -1232,15 +1282,18 @@ absl::StatusOr<std::optional<v1::FsCommitRequest>> FileSystem::PrepareCommit(
   request.set_size(overlay.size());
   request.set_based_on(overlay.base_version());
   *request.mutable_mtime() = ToFsTime(overlay.mtime());
+  if (state.pending_attrs) *request.mutable_attrs() = *state.pending_attrs;
   request.set_durability(durability);
   return request;
 }
 
 void FileSystem::FinishCommit(InodeState& state, const v1::FsStat& stat) {
-  state.last_commit = InodeState::LastCommit{state.overlay->base_version(), stat};
+  state.last_commit =
+      InodeState::LastCommit{state.overlay->base_version(), stat, state.pending_attrs.has_value()};
   state.last = stat;
   state.cached_version = stat.version();
   state.overlay.reset();
+  state.pending_attrs.reset();
 }
 
 absl::Status FileSystem::Commit(uint64_t ino, InodeState& state, v1::Durability durability) {
@@ -1274,6 +1327,7 @@ void FileSystem::SettleQueued(uint64_t ino, InodeState& state, const absl::Statu
     // Removed since it was closed, by this node or another: nothing is left to save it to.
     spdlog::debug("inode {} went before its writes were committed", ino);
     state.overlay.reset();
+    state.pending_attrs.reset();
   } else if (!status.ok()) {
     spdlog::error("inode {}: the content written could not be saved after close: {} (the "
                   "next flush or fsync of the file tries again)",
@@ -1310,18 +1364,21 @@ void FileSystem::CommitQueued(const std::vector<uint64_t>& inodes) {
   size_t first = 0;
   while (first < ready.size()) {
     size_t end = first;
-    size_t bytes = 0, extents = 0;
+    size_t bytes = 0, extents = 0, ops = 0;
     for (; end < ready.size() && end - first < kCommitsPerCall; ++end) {
       const v1::FsCommitRequest& r = ready[end]->request;
       size_t more_bytes = 0;
       for (const auto& chunk : r.chunks()) more_bytes += chunk.data().size();
       size_t more_extents = static_cast<size_t>(r.extents_size());
+      size_t more_ops = r.has_attrs() ? 2 : 1;  // the write, and the attributes set with it
       if (end > first && (bytes + more_bytes > limits::kMaxFsPutChunksBytes ||
-                          extents + more_extents > limits::kMaxFsExtentsPerVersion)) {
+                          extents + more_extents > limits::kMaxFsExtentsPerVersion ||
+                          ops + more_ops > limits::kMaxFsOpsPerIntention)) {
         break;
       }
       bytes += more_bytes;
       extents += more_extents;
+      ops += more_ops;
     }
     CommitTogether(std::vector<QueuedCommit*>(ready.begin() + static_cast<std::ptrdiff_t>(first),
                                               ready.begin() + static_cast<std::ptrdiff_t>(end)));

@@ -79,6 +79,7 @@ struct InodeState {
   struct LastCommit {
     std::string replaced;
     v1::FsStat stat;
+    bool set_attrs = false;  // it carried pending_attrs: its stat shows them
   };
   std::optional<LastCommit> last_commit;
   // Bumped (without mu) when another node changed the inode: what was read ahead is stale,
@@ -93,6 +94,11 @@ struct InodeState {
   // Guarded by mu: why the last commit after close failed (the writes stay unsaved); told
   // to the next flush or fsync of the file, which try again.
   absl::Status write_back_error;
+  // Guarded by mu: what chmod, chown and utimes set while the overlay held unsaved writes
+  // (cp -p, tar and rsync set them right after writing), sent with those writes' commit
+  // instead of a SetAttr call each, and when they were set (the ctime shown meanwhile).
+  std::optional<v1::FsAttrChange> pending_attrs;
+  timespec pending_ctime{};
 };
 
 class FileSystem {
@@ -119,6 +125,9 @@ class FileSystem {
   void GetAttr(fuse_req_t req, fuse_ino_t ino);
   void SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set,
                fuse_file_info* fi);
+  // Keeps what `request` sets (but the size and mtime, which the overlay keeps) in
+  // state.pending_attrs, for the commit of the overlay's writes. REQUIRES: state.mu held.
+  void FoldIntoCommit(InodeState& state, const v1::FsSetAttrRequest& request);
   void ReadLink(fuse_req_t req, fuse_ino_t ino);
   void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev,
                 const char* symlink_target, fuse_file_info* create_fi);

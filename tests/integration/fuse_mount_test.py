@@ -14,6 +14,7 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import json
 import mmap
 import os
 import re
@@ -829,6 +830,60 @@ def other_clients_of_this_node_heard(w):
     wait_until(lambda: sorted(os.listdir(w.p("d"))) == ["new", "old"], "the listing")
 
 
+def kernel_calls(w, service, method):
+    """How many calls of service.method the kernel has answered (lattice-ctl metrics)."""
+    metrics = json.loads(w.kernel.ctl("--json", "metrics"))
+    return sum(r["calls"] for r in metrics["rpcs"]
+               if r["service"] == service and r["method"] == method)
+
+
+def attributes_set_after_writing_go_with_the_commit(w):
+    """What chmod, chown and utimes set on a file with unsaved writes (right after close, as
+    rsync and tar do, or before it, as cp -p does) shows at once and reaches the store with
+    the file's commit, without a SetAttr call of its own; a chown drops setuid, and a chmod
+    after it sets it again, in the order they came."""
+    before = kernel_calls(w, "Fs", "SetAttr")
+    write(w.p("closed"), b"written, then its attributes set")
+    os.chmod(w.p("closed"), 0o4750)
+    os.chown(w.p("closed"), 1234, 5678)
+    os.utime(w.p("closed"), (1_500_000_000, 1_600_000_000))
+    write(w.p("untarred"), b"chown then chmod, as tar x does")
+    os.chown(w.p("untarred"), 42, 43)
+    os.chmod(w.p("untarred"), 0o4711)
+    os.utime(w.p("untarred"), (1_300_000_000, 1_350_000_000))
+    with open(w.p("open"), "wb") as f:
+        f.write(b"first part")
+        f.flush()
+        os.fchmod(f.fileno(), 0o600)
+        os.utime(f.fileno(), (1_400_000_000, 1_450_000_000))
+    wanted = {"closed": (0o750, 1234, 5678, 1_500_000_000, 1_600_000_000),
+              "untarred": (0o4711, 42, 43, 1_300_000_000, 1_350_000_000),
+              "open": (0o600, 0, 0, 1_400_000_000, 1_450_000_000)}
+
+    def shown(path):
+        st = os.stat(path)
+        return (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, int(st.st_atime),
+                int(st.st_mtime))
+    for name, attrs in wanted.items():
+        check(shown(w.p(name)) == attrs, "%s at once: %r" % (name, shown(w.p(name))))
+    fd = os.open(w.mnt, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    check(kernel_calls(w, "Fs", "SetAttr") == before, "no SetAttr call: they went with the commits")
+    for name, (mode, uid, gid, atime, mtime) in wanted.items():
+        stored = w.kernel.ctl("fs", "stat", "drive", "/" + name)
+        check("mode:    %04o" % mode in stored and "uid:     %d\n" % uid in stored and
+              "gid:     %d\n" % gid in stored, "%s in the store: %s" % (name, stored))
+        check(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(atime)) in stored and
+              time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(mtime)) in stored,
+              "%s's times in the store: %s" % (name, stored))
+        check(shown(w.p(name)) == (mode, uid, gid, atime, mtime), "%s after the commit" % name)
+    # With nothing unsaved, a chmod is a call of its own, as before.
+    os.chmod(w.p("closed"), 0o644)
+    check(kernel_calls(w, "Fs", "SetAttr") == before + 1, "a chmod of a saved file is one call")
+    check("mode:    0644" in w.kernel.ctl("fs", "stat", "drive", "/closed"), "and it is stored")
+
+
 def stale_mount(w):
     # fsync: a file only closed may still be in lattice-fuse's write-back queue, which a
     # kill -9 of lattice-fuse loses.
@@ -955,7 +1010,8 @@ SCENARIOS = {f.__name__: f for f in [
     sync_and_statfs, stop_signal_on_any_thread, big_directory, unlink_while_open, kernel_restart,
     stale_mount, closed_then_synced_survive_a_kernel_kill, closed_file_seen_elsewhere,
     many_closed_files_seen_elsewhere, names_made_elsewhere_on_this_node, unlinks_answered_here,
-    unlinks_refused_to_a_read_only_token, other_clients_of_this_node_heard]}
+    unlinks_refused_to_a_read_only_token, other_clients_of_this_node_heard,
+    attributes_set_after_writing_go_with_the_commit]}
 
 
 def main():

@@ -76,6 +76,15 @@ FsPlan PlanFsCommitMany(FsPlanner& planner, const v1::FsCommitManyRequest& reque
       outcome = one.status();
       continue;
     }
+    // A commit with attributes is two ops: those past the intention's ops are sent again.
+    if (static_cast<size_t>(plan.payload.ops_size() + one->payload.ops_size()) >
+        limits::kMaxFsOpsPerIntention) {
+      outcome = absl::ResourceExhaustedError(
+          fmt::format("commit {} does not fit in this call's intention of at most {} ops; "
+                      "send it again",
+                      i, limits::kMaxFsOpsPerIntention));
+      continue;
+    }
     for (auto& op : *one->payload.mutable_ops()) *plan.payload.add_ops() = std::move(op);
   }
   plan.no_change = plan.payload.ops_size() == 0;

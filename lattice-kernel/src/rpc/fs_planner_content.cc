@@ -217,6 +217,21 @@ absl::StatusOr<FsPlan> FsPlanner::Commit(const v1::FsCommitRequest& request) {
   *write->mutable_mtime() = request.has_mtime() ? request.mtime() : now_;
   *write->mutable_ctime() = now_;
   if (base) UseDeltaIfSmaller(write, *base);
+  if (request.has_attrs()) {
+    // As given: the writer folded its calls in their order (a chown there dropped setuid
+    // and setgid; a chmod after it may set them again, as tar does).
+    const v1::FsAttrChange& attrs = request.attrs();
+    if (attrs.has_atime() && attrs.atime().nsec() >= 1'000'000'000u) {
+      return FsError(EINVAL, "nanoseconds must be below 1e9");
+    }
+    v1::FsSetAttr* set = plan.payload.add_ops()->mutable_set_attr();
+    set->set_inode(request.ino());
+    if (attrs.has_mode()) set->set_mode(attrs.mode() & 07777);
+    if (attrs.has_uid()) set->set_uid(attrs.uid());
+    if (attrs.has_gid()) set->set_gid(attrs.gid());
+    if (attrs.has_atime()) *set->mutable_atime() = attrs.atime();
+    *set->mutable_ctime() = now_;
+  }
   return plan;
 }
 

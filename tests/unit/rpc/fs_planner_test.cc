@@ -300,6 +300,73 @@ TEST_F(FsPlannerTest, ACommitManyWritesItsFilesInOneIntentionAndFailsOnlyTheBadO
   EXPECT_FALSE(Inode(dir).winner.has_value());
 }
 
+TEST_F(FsPlannerTest, ACommitWithAttributesSetsThemWithItsContentInOneIntention) {
+  uint64_t file = Create(kFsRootId, "copied", S_IFREG | 0600);
+  ASSERT_NE(file, 0u);
+  v1::FsCommitRequest request = FsCommitOf(file, {ChunkExtent("content")});
+  request.mutable_attrs()->set_mode(06755);
+  request.mutable_attrs()->set_uid(1000);
+  request.mutable_attrs()->set_gid(1001);
+  request.mutable_attrs()->mutable_atime()->set_sec(1'600'000'000);
+  *request.mutable_mtime() = request.attrs().atime();
+  Done done = Run([request](FsPlanner& p) { return p.Commit(request); });
+  ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
+  ASSERT_EQ(done.plan.payload.ops_size(), 2);
+  EXPECT_TRUE(done.plan.payload.ops(0).has_write());
+  EXPECT_TRUE(done.plan.payload.ops(1).has_set_attr());
+  FsInode inode = Inode(file);
+  ASSERT_TRUE(inode.winner.has_value());
+  EXPECT_EQ(inode.size, 7u);
+  EXPECT_EQ(inode.attr.mode(), S_IFREG | 06755u) << "as given: the writer ordered its calls";
+  EXPECT_EQ(inode.attr.uid(), 1000u);
+  EXPECT_EQ(inode.attr.gid(), 1001u);
+  EXPECT_EQ(inode.attr.atime().sec(), 1'600'000'000);
+  EXPECT_EQ(inode.attr.mtime().sec(), 1'600'000'000);
+
+  // A bad time fails the whole commit.
+  v1::FsCommitRequest mode_only = FsCommitOf(file, {ChunkExtent("again")});
+  mode_only.set_based_on(inode.winner->id());
+  mode_only.mutable_attrs()->set_mode(04711);
+  ASSERT_TRUE(Run([mode_only](FsPlanner& p) { return p.Commit(mode_only); }).receipt.ok());
+  EXPECT_EQ(Inode(file).attr.mode(), S_IFREG | 04711u);
+  v1::FsCommitRequest bad = FsCommitOf(file, {ChunkExtent("bad")});
+  bad.mutable_attrs()->mutable_atime()->set_nsec(1'000'000'000);
+  FsReader reader(store_->db(), Names());
+  FsPlanner planner(reader, FsNow());
+  EXPECT_EQ(FsErrnoOf(planner.Commit(bad).status()), EINVAL);
+}
+
+TEST_F(FsPlannerTest, ACommitManyPastItsIntentionsOpsFailsTheRestToBeSentAgain) {
+  // Each commit with attributes is two ops: 32 fit in the intention's 64, the rest wait.
+  constexpr int kFiles = 40;
+  v1::FsCommitManyRequest request;
+  std::vector<uint64_t> files;
+  for (int i = 0; i < kFiles; ++i) {
+    files.push_back(Create(kFsRootId, "f" + std::to_string(i), S_IFREG | 0600));
+    v1::FsCommitRequest commit = FsCommitOf(files.back(), {ChunkExtent("x")});
+    commit.mutable_attrs()->set_mode(0644);
+    *request.add_commits() = std::move(commit);
+  }
+  ASSERT_TRUE(CheckFsCommitMany(request).ok());
+  std::vector<absl::Status> outcomes;
+  Done done = Run([&request, &outcomes](FsPlanner& p) -> absl::StatusOr<FsPlan> {
+    outcomes.assign(kFiles, absl::OkStatus());
+    return PlanFsCommitMany(p, request, outcomes);
+  });
+  ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
+  EXPECT_EQ(done.plan.payload.ops_size(), static_cast<int>(limits::kMaxFsOpsPerIntention));
+  const int fit = static_cast<int>(limits::kMaxFsOpsPerIntention) / 2;
+  for (int i = 0; i < kFiles; ++i) {
+    if (i < fit) {
+      EXPECT_TRUE(outcomes[i].ok()) << i << ": " << outcomes[i];
+      EXPECT_EQ(Inode(files[i]).attr.mode(), S_IFREG | 0644u) << i;
+    } else {
+      EXPECT_TRUE(absl::IsResourceExhausted(outcomes[i])) << i << ": " << outcomes[i];
+      EXPECT_EQ(Inode(files[i]).attr.mode(), S_IFREG | 0600u) << i;
+    }
+  }
+}
+
 TEST_F(FsPlannerTest, ACommitManyWithNothingToMakeChangesNothing) {
   v1::FsCommitManyRequest request;
   *request.add_commits() = FsCommitOf(987654321, {ChunkExtent("nobody")});
