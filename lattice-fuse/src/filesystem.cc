@@ -369,10 +369,7 @@ v1::FsStat FileSystem::Shown(InodeState& state, v1::FsStat stat) {
     if (pending.has_uid()) attr->set_uid(pending.uid());
     if (pending.has_gid()) attr->set_gid(pending.gid());
     if (pending.has_atime()) *attr->mutable_atime() = pending.atime();
-    v1::FsTime changed = ToFsTime(state.pending_ctime);
-    if (std::pair(changed.sec(), changed.nsec()) > std::pair(attr->ctime().sec(), attr->ctime().nsec())) {
-      *attr->mutable_ctime() = changed;
-    }
+    KeepLatest(attr->mutable_ctime(), ToFsTime(state.pending_ctime));
   }
   if (state.orphan) stat.set_nlink(0);
   state.last = stat;
@@ -538,9 +535,14 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
     // cp -p and tar set the times before close: the commit keeps them.
     state->overlay->set_mtime(mtime);
   }
+  // Unsaved writes wait for their commit: what is set now goes with it, in its intention.
+  // So does what is set on a file made here and still empty (sed -i's fchown and fchmod of
+  // its new file before writing it), whose close then commits it.
   if (any && !request.has_size() && !state->orphan && state->overlay &&
-      state->overlay->dirty()) {
-    // Unsaved writes wait for their commit: what is set now goes with it, in its intention.
+      (state->overlay->dirty() || state->overlay->base_version().empty())) {
+    if (!state->overlay->dirty()) {
+      state->overlay->MarkDirty(set_mtime ? mtime : ToTimespec(state->last.attr().mtime()));
+    }
     FoldIntoCommit(*state, request);
     struct stat out = ToStat(Shown(*state, state->last));
     fuse_reply_attr(req, &out, options_.attr_timeout_s);

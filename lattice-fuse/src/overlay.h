@@ -90,6 +90,12 @@ class Overlay {
   // The mtime to commit: the last write's, or what utimens set after it.
   const timespec& mtime() const { return mtime_; }
   void set_mtime(timespec mtime) { mtime_ = mtime; }
+  // Makes the overlay one to commit though no byte changed (attributes set on a new, empty
+  // file go with its commit), its mtime `mtime`.
+  void MarkDirty(timespec mtime) {
+    dirty_flag_ = true;
+    mtime_ = mtime;
+  }
 
   absl::Status Write(uint64_t offset, std::string_view data);
   absl::StatusOr<std::string> Read(uint64_t offset, uint64_t length, const FetchBase& fetch);

@@ -839,9 +839,10 @@ def kernel_calls(w, service, method):
 
 def attributes_set_after_writing_go_with_the_commit(w):
     """What chmod, chown and utimes set on a file with unsaved writes (right after close, as
-    rsync and tar do, or before it, as cp -p does) shows at once and reaches the store with
-    the file's commit, without a SetAttr call of its own; a chown drops setuid, and a chmod
-    after it sets it again, in the order they came."""
+    rsync and tar do, or before it, as cp -p does), or on a new file still empty (as sed -i
+    does before writing it), shows at once and reaches the store with the file's commit,
+    without a SetAttr call of its own; a chown drops setuid, and a chmod after it sets it
+    again, in the order they came."""
     before = kernel_calls(w, "Fs", "SetAttr")
     write(w.p("closed"), b"written, then its attributes set")
     os.chmod(w.p("closed"), 0o4750)
@@ -856,16 +857,31 @@ def attributes_set_after_writing_go_with_the_commit(w):
         f.flush()
         os.fchmod(f.fileno(), 0o600)
         os.utime(f.fileno(), (1_400_000_000, 1_450_000_000))
+    fd = os.open(w.p("made"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.fchown(fd, 7, 8)
+    os.fchmod(fd, 0o644)
+    os.write(fd, b"written after its attributes")
+    os.close(fd)
+    fd = os.open(w.p("empty"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.fchmod(fd, 0o640)
+    os.close(fd)
+    # (mode, uid, gid, atime, mtime); None: not set here.
     wanted = {"closed": (0o750, 1234, 5678, 1_500_000_000, 1_600_000_000),
               "untarred": (0o4711, 42, 43, 1_300_000_000, 1_350_000_000),
-              "open": (0o600, 0, 0, 1_400_000_000, 1_450_000_000)}
+              "open": (0o600, 0, 0, 1_400_000_000, 1_450_000_000),
+              "made": (0o644, 7, 8, None, None),
+              "empty": (0o640, 0, 0, None, None)}
 
-    def shown(path):
+    def matches(path, attrs):
         st = os.stat(path)
-        return (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, int(st.st_atime),
-                int(st.st_mtime))
+        got = (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, int(st.st_atime),
+               int(st.st_mtime))
+        return all(want is None or want == have for want, have in zip(attrs, got)), got
     for name, attrs in wanted.items():
-        check(shown(w.p(name)) == attrs, "%s at once: %r" % (name, shown(w.p(name))))
+        ok, got = matches(w.p(name), attrs)
+        check(ok, "%s at once: %r" % (name, got))
+    check(read(w.p("made")) == b"written after its attributes", "the content written after")
+    check(os.path.getsize(w.p("empty")) == 0, "the empty file")
     fd = os.open(w.mnt, os.O_RDONLY)
     os.fsync(fd)
     os.close(fd)
@@ -874,10 +890,11 @@ def attributes_set_after_writing_go_with_the_commit(w):
         stored = w.kernel.ctl("fs", "stat", "drive", "/" + name)
         check("mode:    %04o" % mode in stored and "uid:     %d\n" % uid in stored and
               "gid:     %d\n" % gid in stored, "%s in the store: %s" % (name, stored))
-        check(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(atime)) in stored and
-              time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(mtime)) in stored,
-              "%s's times in the store: %s" % (name, stored))
-        check(shown(w.p(name)) == (mode, uid, gid, atime, mtime), "%s after the commit" % name)
+        for t in (atime, mtime):
+            check(t is None or time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) in stored,
+                  "%s's times in the store: %s" % (name, stored))
+        ok, got = matches(w.p(name), wanted[name])
+        check(ok, "%s after the commit: %r" % (name, got))
     # With nothing unsaved, a chmod is a call of its own, as before.
     os.chmod(w.p("closed"), 0o644)
     check(kernel_calls(w, "Fs", "SetAttr") == before + 1, "a chmod of a saved file is one call")
