@@ -12,6 +12,7 @@
 #include "state/fs_keys.h"
 #include "state/fs_reader.h"
 #include "state/fs_tree.h"
+#include "state/fs_view.h"
 
 namespace lattice::kernel {
 namespace {
@@ -179,14 +180,21 @@ bool FsChangeShowsMoreThanItsCalls(const DecodedIntention& intention,
       return ++heads < 2;
     });
     if (!counted.ok() || heads > 1) return true;
-    bool trashed = false;
+    // A name in the trash that this write shows again (an edit concurrent with its unlink).
+    bool kept = false;
+    fs::View view(state, [](std::string_view) { return std::string(); });
     std::string entries = fs::Key(fs::kInodeEntriesTable, ino);
     auto scanned = state.ScanPrefix(entries, [&](std::string_view key, std::string_view) {
       auto record = fs::ReadEntry(state, fs::ReadBe64(key.substr(entries.size())));
-      trashed = !record.ok() || (*record && (*record)->place().parent() == kFsTrashId);
-      return !trashed;
+      if (!record.ok()) {
+        kept = true;
+      } else if (*record && (*record)->place().parent() == kFsTrashId) {
+        auto shown = view.Shown(**record);
+        kept = !shown.ok() || *shown;
+      }
+      return !kept;
     });
-    if (!scanned.ok() || trashed) return true;
+    if (!scanned.ok() || kept) return true;
   }
   return false;
 }

@@ -32,8 +32,8 @@ bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, 
 
 // Whether a change must reach even the client whose call made it (a watch's `skip_writer`):
 // a write that left its inode with conflict copies (a version written elsewhere arrived
-// first) or with a name in the trash (an unlink made elsewhere, shown again by this write),
-// or a resolve; each changes listings beyond the names the client's own calls placed, which
+// first) or showed again a name of it in the trash (an unlink made elsewhere, concurrent
+// with this write), or a resolve; each changes listings beyond the names the client's own calls placed, which
 // a mount keeping its listings must hear. An error reading the state says yes.
 bool FsChangeShowsMoreThanItsCalls(const DecodedIntention& intention, const fs::FsSource& state);
 

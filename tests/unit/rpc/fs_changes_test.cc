@@ -121,6 +121,19 @@ TEST(FsChangesTest, AWriteOrAResolveNamesTheDirectoriesWhereItsInodeIsShownAndTe
   ASSERT_TRUE(FsChangeOf(edit, "someone else", &edited, &state));
   EXPECT_TRUE(NamesOf(edited).count({dir_id, "f"})) << "the unlinked name, back";
   EXPECT_TRUE(InodesOf(edited).count(dir_id));
+
+  // Unlinked for good (the unlink saw every version) and written after through its other
+  // name: the name stays in the trash, so its writer need not hear of the write.
+  auto gone = FsIntention(alice, 1006, 0,
+                          Payload({fsop::Move(file_id, kFsTrashId, "f",
+                                              {FsVersionId(after.hash, 0),
+                                               FsVersionId(edit.hash, 0)})}));
+  ASSERT_TRUE(replica.Apply(gone).ok());
+  auto later = FsIntention(alice, 1007, 0,
+                           Payload({fsop::Write(file_id, 3, {FsVersionId(after.hash, 0),
+                                                             FsVersionId(edit.hash, 0)})}));
+  ASSERT_TRUE(replica.Apply(later).ok());
+  EXPECT_FALSE(FsChangeShowsMoreThanItsCalls(later, state));
 }
 
 }  // namespace
