@@ -1,0 +1,112 @@
+// FileSystem: directory listings and the file system's statistics.
+#include "src/filesystem.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <linux/falloc.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <unordered_set>
+
+#include <spdlog/spdlog.h>
+
+#include "lattice/common/fs_errno.h"
+#include "lattice/common/fs_limits.h"
+#include "src/attrs.h"
+#include "src/filesystem_tuning.h"
+
+namespace lattice::fuse {
+
+using v1::Fs;
+
+void FileSystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus) {
+  AwaitRemovals();  // the kernel lists no name unlinked here
+  std::string buffer(size, '\0');
+  size_t used = 0;
+  uint64_t offset = static_cast<uint64_t>(off);
+  bool full = false;
+  while (!full) {
+    v1::FsReadDirRequest request;
+    request.set_store(link_->store());
+    request.set_ino(ino);
+    request.set_offset(offset);
+    request.set_max_entries(static_cast<uint32_t>(
+        std::clamp<size_t>(size / (plus ? 128 : 32) + 1, 1, limits::kMaxFsReadDirEntries)));
+    request.set_plus(plus);
+    v1::FsReadDirResponse reply;
+    absl::Status status = link_->Call("ReadDir", &Fs::Stub::ReadDir, request, &reply);
+    if (!status.ok()) {
+      if (used > 0) break;
+      ReplyError(req, status);
+      return;
+    }
+    for (const v1::FsDirEntry& entry : reply.entries()) {
+      size_t added = 0;
+      if (plus) {
+        v1::FsStat stat = entry.stat();
+        if (stat.ino() == 0) {
+          stat.set_ino(entry.ino());
+          stat.mutable_attr()->set_mode(entry.mode());
+        }
+        auto state = Get(stat.ino());
+        fuse_entry_param param;
+        {
+          std::lock_guard lock(state->mu);
+          param = EntryOf(Shown(*state, stat));
+        }
+        added = fuse_add_direntry_plus(req, buffer.data() + used, size - used,
+                                       entry.name().c_str(), &param,
+                                       static_cast<off_t>(entry.offset()));
+        if (added > size - used) {
+          full = true;
+          MaybeDrop(stat.ino());
+          break;
+        }
+        std::lock_guard lock(mu_);
+        state->nlookup++;
+      } else {
+        struct stat attr {};
+        attr.st_ino = entry.ino();
+        attr.st_mode = entry.mode();
+        added = fuse_add_direntry(req, buffer.data() + used, size - used, entry.name().c_str(),
+                                  &attr, static_cast<off_t>(entry.offset()));
+        if (added > size - used) {
+          full = true;
+          break;
+        }
+      }
+      used += added;
+      offset = entry.offset();
+    }
+    if (reply.end() || reply.entries_size() == 0) break;
+  }
+  fuse_reply_buf(req, buffer.data(), used);
+}
+
+void FileSystem::StatFs(fuse_req_t req, fuse_ino_t /*ino*/) {
+  v1::FsStatFsRequest request;
+  request.set_store(link_->store());
+  v1::FsStatFsResponse reply;
+  absl::Status status = link_->Call("StatFs", &Fs::Stub::StatFs, request, &reply);
+  if (!status.ok()) {
+    ReplyError(req, status);
+    return;
+  }
+  struct statvfs out {};
+  out.f_bsize = reply.block_size() ? reply.block_size() : 4096;
+  out.f_frsize = out.f_bsize;
+  out.f_blocks = reply.blocks();
+  out.f_bfree = reply.blocks_free();
+  out.f_bavail = reply.blocks_available();
+  out.f_files = reply.files();
+  out.f_ffree = reply.files_free();
+  out.f_favail = reply.files_free();
+  out.f_namemax = reply.name_max() ? reply.name_max() : limits::kMaxFsNameBytes;
+  fuse_reply_statfs(req, &out);
+}
+
+}  // namespace lattice::fuse

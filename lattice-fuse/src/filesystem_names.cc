@@ -1,0 +1,479 @@
+// FileSystem: names and attributes (lookup, getattr, setattr, create, link, rename, unlink).
+#include "src/filesystem.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <linux/falloc.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <unordered_set>
+
+#include <spdlog/spdlog.h>
+
+#include "lattice/common/fs_errno.h"
+#include "lattice/common/fs_limits.h"
+#include "src/attrs.h"
+#include "src/filesystem_tuning.h"
+
+namespace lattice::fuse {
+
+using v1::Fs;
+
+void FileSystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  if (int err = CheckName(name); err != 0) {
+    fuse_reply_err(req, err);
+    return;
+  }
+  // A negative entry, cached as long as a positive one: a name made on another node
+  // arrives with the watch, which drops it.
+  auto reply_absent = [this, req] {
+    fuse_entry_param entry{};
+    entry.entry_timeout = options_.entry_timeout_s;
+    fuse_reply_entry(req, &entry);
+  };
+  if (removals_ && removals_->Pending(parent, name)) {
+    reply_absent();  // unlinked here, and not yet sent
+    return;
+  }
+  // A new name in a directory made here is known to be free (known_names.h).
+  KnownNames::Answer known = known_names_.Find(parent, name);
+  if (known == KnownNames::Answer::kVerify) {
+    auto dir = Stat(parent);
+    if (dir.ok() && known_names_.Verify(*dir)) known = known_names_.Find(parent, name);
+  }
+  if (known == KnownNames::Answer::kAbsent) {
+    reply_absent();
+    return;
+  }
+  v1::FsLookupRequest request;
+  request.set_store(link_->store());
+  request.set_parent(parent);
+  request.set_name(name);
+  v1::FsEntryReply reply;
+  absl::Status status = link_->Call("Lookup", &Fs::Stub::Lookup, request, &reply);
+  if (status.ok() && MayMissRemovals(reply.stat())) {
+    AwaitRemovals();
+    status = link_->Call("Lookup", &Fs::Stub::Lookup, request, &reply);
+  }
+  if (!status.ok()) {
+    if (FsErrnoOf(status) == ENOENT) {
+      reply_absent();
+      return;
+    }
+    ReplyError(req, status);
+    return;
+  }
+  ReplyEntry(req, reply.stat());
+}
+
+void FileSystem::GetAttr(fuse_req_t req, fuse_ino_t ino) {
+  if (auto cached = dir_attrs_.Find(ino)) {
+    struct stat attr = ToStat(*cached);
+    fuse_reply_attr(req, &attr, options_.attr_timeout_s);
+    return;
+  }
+  auto state = Get(ino);
+  {
+    std::lock_guard lock(state->mu);
+    if (state->orphan) {
+      struct stat attr = ToStat(Shown(*state, state->last));
+      fuse_reply_attr(req, &attr, options_.attr_timeout_s);
+      return;
+    }
+  }
+  uint64_t generation = dir_attrs_.generation();
+  auto stat = Stat(ino);
+  if (stat.ok() && MayMissRemovals(*stat)) {
+    AwaitRemovals();
+    generation = dir_attrs_.generation();
+    stat = Stat(ino);
+  }
+  if (!stat.ok()) {
+    ReplyError(req, stat.status());
+    MaybeDrop(ino);
+    return;
+  }
+  dir_attrs_.Put(*stat, generation);
+  struct stat attr;
+  {
+    std::lock_guard lock(state->mu);
+    attr = ToStat(Shown(*state, *stat));
+  }
+  fuse_reply_attr(req, &attr, options_.attr_timeout_s);
+}
+
+void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set,
+                         fuse_file_info* /*fi*/) {
+  auto state = Get(ino);
+  std::lock_guard lock(state->mu);
+  v1::FsSetAttrRequest request;
+  request.set_store(link_->store());
+  request.set_ino(ino);
+  request.set_durability(kApplied);
+  bool any = false;
+  if (to_set & FUSE_SET_ATTR_MODE) {
+    request.set_mode(attr->st_mode & 07777);
+    any = true;
+  }
+  if (to_set & FUSE_SET_ATTR_UID) {
+    request.set_uid(attr->st_uid);
+    any = true;
+  }
+  if (to_set & FUSE_SET_ATTR_GID) {
+    request.set_gid(attr->st_gid);
+    any = true;
+  }
+  if (to_set & FUSE_SET_ATTR_ATIME_NOW) {
+    request.set_atime_now(true);
+    any = true;
+  } else if (to_set & FUSE_SET_ATTR_ATIME) {
+    *request.mutable_atime() = ToFsTime(attr->st_atim);
+    any = true;
+  }
+  timespec mtime{};
+  bool set_mtime = false;
+  if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
+    request.set_mtime_now(true);
+    mtime = WallNow();
+    set_mtime = true;
+    any = true;
+  } else if (to_set & FUSE_SET_ATTR_MTIME) {
+    *request.mutable_mtime() = ToFsTime(attr->st_mtim);
+    mtime = attr->st_mtim;
+    set_mtime = true;
+    any = true;
+  }
+  if (to_set & FUSE_SET_ATTR_SIZE) {
+    if (static_cast<uint64_t>(attr->st_size) > limits::kMaxFsFileBytes) {
+      fuse_reply_err(req, EFBIG);
+      return;
+    }
+    if (state->overlay || state->orphan) {
+      // Unsaved writes: the truncate joins them and is committed with them.
+      auto overlay = OverlayOf(ino, *state);
+      absl::Status status = overlay.ok() ? (*overlay)->Truncate(attr->st_size)
+                                         : overlay.status();
+      if (!status.ok()) {
+        ReplyError(req, status);
+        return;
+      }
+    } else {
+      request.set_size(static_cast<uint64_t>(attr->st_size));
+      any = true;
+    }
+  }
+  if (set_mtime && state->overlay && state->overlay->dirty()) {
+    // cp -p and tar set the times before close: the commit keeps them.
+    state->overlay->set_mtime(mtime);
+  }
+  // Unsaved writes wait for their commit: what is set now goes with it, in its intention.
+  // So does what is set on a file made here and still empty (sed -i's fchown and fchmod of
+  // its new file before writing it), whose close then commits it.
+  if (any && !request.has_size() && !state->orphan && state->overlay &&
+      (state->overlay->dirty() || state->overlay->base_version().empty())) {
+    if (!state->overlay->dirty()) {
+      state->overlay->MarkDirty(set_mtime ? mtime : ToTimespec(state->last.attr().mtime()));
+    }
+    FoldIntoCommit(*state, request);
+    struct stat out = ToStat(Shown(*state, state->last));
+    fuse_reply_attr(req, &out, options_.attr_timeout_s);
+    return;
+  }
+  v1::FsStat stat = state->last;
+  if (state->orphan) {
+    if (request.has_mode()) {
+      stat.mutable_attr()->set_mode((stat.attr().mode() & S_IFMT) | request.mode());
+    }
+    if (request.has_uid()) stat.mutable_attr()->set_uid(request.uid());
+    if (request.has_gid()) stat.mutable_attr()->set_gid(request.gid());
+  } else if (any) {
+    absl::Status status = link_->Call("SetAttr", &Fs::Stub::SetAttr, request, &stat);
+    ForgetDir(ino);
+    if (!status.ok()) {
+      ReplyError(req, status);
+      return;
+    }
+    if (MayMissRemovals(stat)) {
+      AwaitRemovals();
+      if (auto fresh = Stat(ino); fresh.ok()) stat = *fresh;
+    }
+    if (request.has_size()) state->cached_version = stat.version();
+  } else {
+    auto fresh = Stat(ino);
+    if (!fresh.ok()) {
+      ReplyError(req, fresh.status());
+      return;
+    }
+    stat = *fresh;
+  }
+  struct stat out = ToStat(Shown(*state, stat));
+  fuse_reply_attr(req, &out, options_.attr_timeout_s);
+}
+
+void FileSystem::FoldIntoCommit(InodeState& state, const v1::FsSetAttrRequest& request) {
+  if (!request.has_mode() && !request.has_uid() && !request.has_gid() && !request.has_atime() &&
+      !request.atime_now()) {
+    return;  // the mtime alone: the overlay has it
+  }
+  v1::FsAttrChange& pending =
+      state.pending_attrs ? *state.pending_attrs : state.pending_attrs.emplace();
+  if (request.has_mode()) pending.set_mode(request.mode());
+  if (request.has_uid()) pending.set_uid(request.uid());
+  if (request.has_gid()) pending.set_gid(request.gid());
+  if (request.has_uid() || request.has_gid()) {
+    // As the kernel plans a chown: setuid and setgid are dropped, shown so at once.
+    uint32_t perms = pending.has_mode() ? pending.mode() : state.last.attr().mode() & 07777;
+    if (perms & 06000) pending.set_mode(perms & ~06000u);
+  }
+  if (request.has_atime()) {
+    *pending.mutable_atime() = request.atime();
+  } else if (request.atime_now()) {
+    *pending.mutable_atime() = ToFsTime(WallNow());
+  }
+  state.pending_ctime = WallNow();
+}
+
+void FileSystem::ReadLink(fuse_req_t req, fuse_ino_t ino) {
+  v1::FsReadLinkRequest request;
+  request.set_store(link_->store());
+  request.set_ino(ino);
+  v1::FsReadLinkResponse reply;
+  absl::Status status = link_->Call("ReadLink", &Fs::Stub::ReadLink, request, &reply);
+  if (!status.ok()) {
+    ReplyError(req, status);
+    return;
+  }
+  fuse_reply_readlink(req, reply.target().c_str());
+}
+
+void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
+                          dev_t rdev, const char* symlink_target, fuse_file_info* create_fi) {
+  if (int err = CheckName(name); err != 0) {
+    fuse_reply_err(req, err);
+    return;
+  }
+  if (symlink_target != nullptr && std::strlen(symlink_target) > limits::kMaxFsSymlinkBytes) {
+    fuse_reply_err(req, ENAMETOOLONG);
+    return;
+  }
+  AwaitRemovalOf(parent, name);  // the name unlinked here is free once the kernel has it
+  const fuse_ctx* context = fuse_req_ctx(req);
+  v1::FsCreateRequest request;
+  request.set_store(link_->store());
+  request.set_parent(parent);
+  request.set_name(name);
+  request.set_mode(mode);
+  request.set_uid(context->uid);
+  request.set_gid(context->gid);
+  request.set_rdev(rdev);
+  if (symlink_target != nullptr) request.set_symlink_target(symlink_target);
+  request.set_durability(kApplied);
+  v1::FsEntryReply reply;
+  absl::Status status = link_->Call("Create", &Fs::Stub::Create, request, &reply);
+  // The name was taken after all (made by another client of this node, not yet seen): what
+  // this daemon knew of the directory's names is wrong.
+  if (FsErrnoOf(status) == EEXIST) known_names_.Forget(parent);
+  bool existed = false;
+  if (!status.ok() && create_fi != nullptr && !(create_fi->flags & O_EXCL) &&
+      FsErrnoOf(status) == EEXIST) {
+    // The name appeared since the FUSE kernel module last looked (another node, before the
+    // watch said so): open(O_CREAT) without O_EXCL opens what is there.
+    v1::FsLookupRequest lookup;
+    lookup.set_store(link_->store());
+    lookup.set_parent(parent);
+    lookup.set_name(name);
+    status = link_->Call("Lookup", &Fs::Stub::Lookup, lookup, &reply);
+    if (status.ok() && S_ISDIR(reply.stat().attr().mode())) status = FsError(EISDIR, "a directory");
+    existed = status.ok();
+  }
+  if (!status.ok()) {
+    ReplyError(req, status);
+    return;
+  }
+  if (!existed) {
+    dir_attrs_.NoteCreated(parent, reply.stat());
+    known_names_.NoteCreated(parent, name, reply.stat());
+  }
+  if (create_fi == nullptr) {
+    ReplyEntry(req, reply.stat());
+    return;
+  }
+  auto state = Get(reply.stat().ino());
+  fuse_entry_param entry;
+  {
+    std::lock_guard lock(state->mu);
+    if (existed && (create_fi->flags & O_TRUNC)) {
+      auto overlay = OverlayOf(reply.stat().ino(), *state);
+      absl::Status truncated = overlay.ok() ? (*overlay)->Truncate(0) : overlay.status();
+      if (!truncated.ok()) {
+        ReplyError(req, truncated);
+        return;
+      }
+    }
+    entry = EntryOf(Shown(*state, reply.stat()));
+    state->cached_version = reply.stat().version();
+    if (!existed && !state->overlay) {
+      // Made just now, so empty: its write buffer starts without asking the kernel.
+      state->last = reply.stat();
+      auto overlay = Overlay::Create(reply.stat().version(), reply.stat().size());
+      if (overlay.ok()) state->overlay = std::move(*overlay);
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    state->nlookup++;
+    state->open++;
+  }
+  open_files_++;
+  // The handle names the inode: nothing to allocate, so nothing leaks when the module
+  // unmounts without a RELEASE for it.
+  create_fi->fh = reply.stat().ino();
+  create_fi->keep_cache = 0;
+  if (fuse_reply_create(req, &entry, create_fi) != 0) {
+    {
+      std::lock_guard lock(mu_);
+      state->open--;
+    }
+    open_files_--;
+    Forget(reply.stat().ino(), 1);
+  }
+}
+
+std::shared_ptr<InodeState> FileSystem::KeepIfOpen(uint64_t parent, const std::string& name) {
+  if (open_files_.load() == 0) return nullptr;
+  v1::FsLookupRequest request;
+  request.set_store(link_->store());
+  request.set_parent(parent);
+  request.set_name(name);
+  v1::FsEntryReply reply;
+  if (!link_->Call("Lookup", &Fs::Stub::Lookup, request, &reply).ok()) return nullptr;
+  const v1::FsStat& stat = reply.stat();
+  if (!S_ISREG(stat.attr().mode()) || stat.nlink() > 1) return nullptr;
+  auto state = Find(stat.ino());
+  if (!state) return nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (state->open == 0) return nullptr;
+  }
+  std::lock_guard lock(state->mu);
+  state->last = stat;
+  auto overlay = OverlayOf(stat.ino(), *state);
+  if (!overlay.ok()) return nullptr;
+  absl::Status local = (*overlay)->EnsureLocal(0, (*overlay)->size(),
+                                               Fetcher(stat.ino(), (*overlay)->base_version()));
+  if (!local.ok()) {
+    spdlog::warn("could not keep the content of inode {} before its last name went: {}",
+                 stat.ino(), std::string_view(local.message().data(), local.message().size()));
+    return nullptr;
+  }
+  return state;
+}
+
+void FileSystem::Remove(fuse_req_t req, fuse_ino_t parent, const char* name, bool dir) {
+  if (int err = CheckName(name); err != 0) {
+    fuse_reply_err(req, err);
+    return;
+  }
+  if (!dir && RemoveLater(parent, name)) {
+    fuse_reply_err(req, 0);
+    return;
+  }
+  // A directory is empty once the names unlinked in it are gone.
+  if (dir) AwaitRemovals();
+  std::shared_ptr<InodeState> kept = dir ? nullptr : KeepIfOpen(parent, name);
+  v1::FsRemoveRequest request;
+  request.set_store(link_->store());
+  request.set_parent(parent);
+  request.set_name(name);
+  request.set_dir(dir);
+  request.set_durability(kApplied);
+  v1::FsChangeReply reply;
+  absl::Status status = link_->Call("Remove", &Fs::Stub::Remove, request, &reply);
+  if (dir) {
+    ForgetAllDirs();  // the removed directory's own attributes too
+  } else {
+    ForgetDir(parent);
+  }
+  if (!status.ok()) {
+    ReplyError(req, status);
+    return;
+  }
+  if (!dir) removals_proven_.store(true);
+  if (kept) {
+    std::lock_guard lock(kept->mu);
+    kept->orphan = true;
+  }
+  fuse_reply_err(req, 0);
+}
+
+void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
+                        fuse_ino_t new_parent, const char* new_name, unsigned int flags) {
+  if (int err = CheckName(name); err != 0) {
+    fuse_reply_err(req, err);
+    return;
+  }
+  if (int err = CheckName(new_name); err != 0) {
+    fuse_reply_err(req, err);
+    return;
+  }
+  if (flags & ~static_cast<unsigned>(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+    fuse_reply_err(req, EINVAL);
+    return;
+  }
+  AwaitRemovalOf(new_parent, new_name);  // else the rename would replace a name unlinked here
+  std::shared_ptr<InodeState> kept =
+      (flags & (RENAME_NOREPLACE | RENAME_EXCHANGE)) ? nullptr : KeepIfOpen(new_parent, new_name);
+  v1::FsRenameRequest request;
+  request.set_store(link_->store());
+  request.set_parent(parent);
+  request.set_name(name);
+  request.set_new_parent(new_parent);
+  request.set_new_name(new_name);
+  request.set_flags(flags);
+  request.set_durability(kApplied);
+  v1::FsChangeReply reply;
+  absl::Status status = link_->Call("Rename", &Fs::Stub::Rename, request, &reply);
+  ForgetAllDirs();
+  if (!status.ok()) {
+    ReplyError(req, status);
+    return;
+  }
+  if (kept) {
+    std::lock_guard lock(kept->mu);
+    kept->orphan = true;
+  }
+  fuse_reply_err(req, 0);
+}
+
+void FileSystem::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent,
+                      const char* new_name) {
+  if (int err = CheckName(new_name); err != 0) {
+    fuse_reply_err(req, err);
+    return;
+  }
+  AwaitRemovalOf(new_parent, new_name);
+  v1::FsLinkRequest request;
+  request.set_store(link_->store());
+  request.set_ino(ino);
+  request.set_new_parent(new_parent);
+  request.set_new_name(new_name);
+  request.set_durability(kApplied);
+  v1::FsEntryReply reply;
+  absl::Status status = link_->Call("Link", &Fs::Stub::Link, request, &reply);
+  ForgetDir(new_parent);
+  if (!status.ok()) {
+    ReplyError(req, status);
+    return;
+  }
+  if (MayMissRemovals(reply.stat())) {
+    AwaitRemovals();
+    if (auto fresh = Stat(ino); fresh.ok()) *reply.mutable_stat() = *fresh;
+  }
+  ReplyEntry(req, reply.stat());
+}
+
+}  // namespace lattice::fuse
