@@ -169,32 +169,28 @@ bool FsChangeShowsMoreThanItsCalls(const DecodedIntention& intention,
   if (intention.body.op_type() != kOpFs) return false;
   v1::FsPayload payload;
   if (!payload.ParseFromString(intention.body.payload())) return false;
-  for (int i = 0; i < payload.ops_size(); ++i) {
-    const v1::FsOp& op = payload.ops(i);
+  // The view keeps a reference to the names it is given: this one outlives it. (No name is
+  // read here.)
+  const FsReader::NameOf no_names = [](std::string_view) { return std::string(); };
+  fs::View view(state, no_names);
+  for (const v1::FsOp& op : payload.ops()) {
     if (op.has_resolve()) return true;
     if (!op.has_write() || IsFsOpRef(op.write().inode())) continue;
     uint64_t ino = op.write().inode();
     size_t heads = 0;
-    std::string prefix = fs::Key(fs::kHeadTable, ino);
-    auto counted = state.ScanPrefix(prefix, [&](std::string_view, std::string_view) {
-      return ++heads < 2;
-    });
+    auto counted = state.ScanPrefix(fs::Key(fs::kHeadTable, ino),
+                                    [&](std::string_view, std::string_view) { return ++heads < 2; });
     if (!counted.ok() || heads > 1) return true;
     // A name in the trash that this write shows again (an edit concurrent with its unlink).
-    bool kept = false;
-    fs::View view(state, [](std::string_view) { return std::string(); });
-    std::string entries = fs::Key(fs::kInodeEntriesTable, ino);
-    auto scanned = state.ScanPrefix(entries, [&](std::string_view key, std::string_view) {
-      auto record = fs::ReadEntry(state, fs::ReadBe64(key.substr(entries.size())));
-      if (!record.ok()) {
-        kept = true;
-      } else if (*record && (*record)->place().parent() == kFsTrashId) {
-        auto shown = view.Shown(**record);
-        kept = !shown.ok() || *shown;
-      }
-      return !kept;
-    });
-    if (!scanned.ok() || kept) return true;
+    auto entries = view.IdsUnder(fs::Key(fs::kInodeEntriesTable, ino));
+    if (!entries.ok()) return true;
+    for (const auto& [entry, unused] : *entries) {
+      auto record = fs::ReadEntry(state, entry);
+      if (!record.ok()) return true;
+      if (!*record || (*record)->place().parent() != kFsTrashId) continue;
+      auto shown = view.Shown(**record);
+      if (!shown.ok() || *shown) return true;
+    }
   }
   return false;
 }

@@ -25,6 +25,12 @@ std::string Shown(std::string_view name) { return Quote(name); }
 
 bool IsDir(uint32_t mode) { return S_ISDIR(mode); }
 
+// A time a caller gives (utimes, a commit's mtime) must be a valid timespec.
+absl::Status CheckFsTime(const v1::FsTime& time) {
+  if (time.nsec() >= 1'000'000'000u) return FsError(EINVAL, "nanoseconds must be below 1e9");
+  return absl::OkStatus();
+}
+
 // Sends `write` (in full form) as a delta of `base` when that is smaller: splices of the
 // base's extent list instead of every extent, which for a small edit of a large file is a
 // few extents instead of thousands. The state machine resolves it against the base and keeps
@@ -183,7 +189,7 @@ absl::StatusOr<FsPlan> FsPlanner::SetAttr(const v1::FsSetAttrRequest& request,
   if (request.has_mtime()) *set.mutable_mtime() = request.mtime();
   if (request.mtime_now()) *set.mutable_mtime() = now_;
   for (const v1::FsTime* t : {&set.atime(), &set.mtime()}) {
-    if (t->nsec() >= 1'000'000'000u) return FsError(EINVAL, "nanoseconds must be below 1e9");
+    if (auto s = CheckFsTime(*t); !s.ok()) return s;
   }
   *set.mutable_ctime() = now_;
   *plan.payload.add_ops()->mutable_set_attr() = std::move(set);
@@ -204,9 +210,7 @@ absl::StatusOr<FsPlan> FsPlanner::Commit(const v1::FsCommitRequest& request) {
     }
     base = *std::move(*version);
   }
-  if (request.has_mtime() && request.mtime().nsec() >= 1'000'000'000u) {
-    return FsError(EINVAL, "nanoseconds must be below 1e9");
-  }
+  if (auto s = CheckFsTime(request.mtime()); !s.ok()) return s;
   FsPlan plan;
   plan.inode = request.ino();
   auto* write = plan.payload.add_ops()->mutable_write();
@@ -221,9 +225,7 @@ absl::StatusOr<FsPlan> FsPlanner::Commit(const v1::FsCommitRequest& request) {
     // As given: the writer folded its calls in their order (a chown there dropped setuid
     // and setgid; a chmod after it may set them again, as tar does).
     const v1::FsAttrChange& attrs = request.attrs();
-    if (attrs.has_atime() && attrs.atime().nsec() >= 1'000'000'000u) {
-      return FsError(EINVAL, "nanoseconds must be below 1e9");
-    }
+    if (auto s = CheckFsTime(attrs.atime()); !s.ok()) return s;
     v1::FsSetAttr* set = plan.payload.add_ops()->mutable_set_attr();
     set->set_inode(request.ino());
     if (attrs.has_mode()) set->set_mode(attrs.mode() & 07777);

@@ -18,9 +18,12 @@
 namespace lattice::kernel {
 namespace {
 
-// Fills a write result, empty when nothing was written.
-void FillChange(const WriteReceipt* receipt, v1::FsChangeReply* out) {
-  if (receipt != nullptr) FillReceipt(*receipt, out->mutable_write());
+// The answer of a call that replies with its write: empty when nothing was written.
+auto AnswerWithChange(v1::FsChangeReply* out) {
+  return [out](const FsPlan&, const WriteReceipt* receipt, const FsReader&) {
+    if (receipt != nullptr) FillReceipt(*receipt, out->mutable_write());
+    return absl::OkStatus();
+  };
 }
 
 }  // namespace
@@ -52,10 +55,7 @@ grpc::ServerUnaryReactor* FsService::Remove(Ctx* context, const v1::FsRemoveRequ
                                             v1::FsChangeReply* response) {
   return Change(
       context, request->store(), request->durability(), [request](FsPlanner& p) { return p.Remove(*request); },
-      [response](const FsPlan&, const WriteReceipt* receipt, const FsReader&) {
-        FillChange(receipt, response);
-        return absl::OkStatus();
-      });
+      AnswerWithChange(response));
 }
 
 grpc::ServerUnaryReactor* FsService::RemoveMany(Ctx* context,
@@ -86,10 +86,7 @@ grpc::ServerUnaryReactor* FsService::Rename(Ctx* context, const v1::FsRenameRequ
                                             v1::FsChangeReply* response) {
   return Change(
       context, request->store(), request->durability(), [request](FsPlanner& p) { return p.Rename(*request); },
-      [response](const FsPlan&, const WriteReceipt* receipt, const FsReader&) {
-        FillChange(receipt, response);
-        return absl::OkStatus();
-      });
+      AnswerWithChange(response));
 }
 
 grpc::ServerUnaryReactor* FsService::SetAttr(Ctx* context, const v1::FsSetAttrRequest* request,
@@ -208,20 +205,14 @@ grpc::ServerUnaryReactor* FsService::SetXattr(Ctx* context, const v1::FsXattrReq
                                               v1::FsChangeReply* response) {
   return Change(
       context, request->store(), request->durability(), [request](FsPlanner& p) { return p.SetXattr(*request); },
-      [response](const FsPlan&, const WriteReceipt* receipt, const FsReader&) {
-        FillChange(receipt, response);
-        return absl::OkStatus();
-      });
+      AnswerWithChange(response));
 }
 
 grpc::ServerUnaryReactor* FsService::RemoveXattr(Ctx* context, const v1::FsXattrRequest* request,
                                                  v1::FsChangeReply* response) {
   return Change(
       context, request->store(), request->durability(), [request](FsPlanner& p) { return p.RemoveXattr(*request); },
-      [response](const FsPlan&, const WriteReceipt* receipt, const FsReader&) {
-        FillChange(receipt, response);
-        return absl::OkStatus();
-      });
+      AnswerWithChange(response));
 }
 
 }  // namespace lattice::kernel
