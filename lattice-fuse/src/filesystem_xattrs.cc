@@ -25,6 +25,18 @@ namespace {
 
 bool IsUserXattr(const char* name) { return std::strncmp(name, "user.", 5) == 0; }
 
+// getxattr(2) and listxattr(2) replies: the length when asked with no buffer, ERANGE when
+// `bytes` do not fit the caller's `size`, else the bytes.
+void ReplyXattrBytes(fuse_req_t req, const std::string& bytes, size_t size) {
+  if (size == 0) {
+    fuse_reply_xattr(req, bytes.size());
+  } else if (bytes.size() > size) {
+    fuse_reply_err(req, ERANGE);
+  } else {
+    fuse_reply_buf(req, bytes.data(), bytes.size());
+  }
+}
+
 }  // namespace
 
 using v1::Fs;
@@ -76,13 +88,7 @@ void FileSystem::GetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, size
     ReplyError(req, status);
     return;
   }
-  if (size == 0) {
-    fuse_reply_xattr(req, reply.value().size());
-  } else if (reply.value().size() > size) {
-    fuse_reply_err(req, ERANGE);
-  } else {
-    fuse_reply_buf(req, reply.value().data(), reply.value().size());
-  }
+  ReplyXattrBytes(req, reply.value(), size);
 }
 
 void FileSystem::ListXattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
@@ -100,13 +106,7 @@ void FileSystem::ListXattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
     names += name;
     names.push_back('\0');
   }
-  if (size == 0) {
-    fuse_reply_xattr(req, names.size());
-  } else if (names.size() > size) {
-    fuse_reply_err(req, ERANGE);
-  } else {
-    fuse_reply_buf(req, names.data(), names.size());
-  }
+  ReplyXattrBytes(req, names, size);
 }
 
 void FileSystem::RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
