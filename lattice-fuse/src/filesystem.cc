@@ -32,6 +32,9 @@ FileSystem* Self(fuse_req_t req) { return static_cast<FileSystem*>(fuse_req_user
 void OpInit(void* /*userdata*/, fuse_conn_info* conn) {
   // Writes come through the daemon one by one (no writeback cache), so sizes and O_APPEND
   // stay exact; the FUSE kernel module handles locks and the setuid bits on write itself.
+  // (libfuse 3.14 never passes FUSE_CAP_HANDLE_KILLPRIV on to the module, so even asked for,
+  // the module would still refresh a file's mode before each chown: GetAttr answers that
+  // from what it holds of a file being written.)
   conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
   conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
   if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;

@@ -99,6 +99,16 @@ struct InodeState {
   // instead of a SetAttr call each, and when they were set (the ctime shown meanwhile).
   std::optional<v1::FsAttrChange> pending_attrs;
   timespec pending_ctime{};
+  // Guarded by mu: `last` is what the kernel answered at `exact_at`, asked for when epoch was
+  // exact.epoch and FileSystem::exact_generation_ was exact.generation (FileSystem::NoteExact).
+  // While neither moved, the kernel holds `last` with this daemon's unsaved writes and
+  // pending attributes: nothing this daemon did, nor anything heard from elsewhere, changed it.
+  struct ExactMark {
+    uint64_t epoch = 0;
+    uint64_t generation = 0;
+  };
+  std::optional<ExactMark> exact;
+  std::chrono::steady_clock::time_point exact_at{};
 };
 
 class FileSystem {
@@ -128,6 +138,22 @@ class FileSystem {
   // Keeps what `request` sets (but the size and mtime, which the overlay keeps) in
   // state.pending_attrs, for the commit of the overlay's writes. REQUIRES: state.mu held.
   void FoldIntoCommit(InodeState& state, const v1::FsSetAttrRequest& request);
+  // Taken before asking the kernel for an inode's attributes, and given to NoteExact once
+  // they are in state.last (REQUIRES: state.mu held there).
+  InodeState::ExactMark MarkExact(const InodeState& state) const {
+    return {state.epoch.load(), exact_generation_.load()};
+  }
+  void NoteExact(InodeState& state, InodeState::ExactMark mark);
+  // Whether a GETATTR can be answered from state.last (InodeState::exact): for a file with
+  // unsaved writes, while this daemon holds them; else for the attribute timeout, as the FUSE
+  // kernel module would have kept them had it not dropped them (it does after every read,
+  // for the atime, and after every write). REQUIRES: state.mu held.
+  bool AnswersAttrs(const InodeState& state) const;
+  // Before a call that changes attributes the daemon does not hold the kernel's answer for:
+  // an unlink or rename (they name names, not inodes, and a rename may replace a file), a
+  // link (nlink), an extended attribute (ctime). No attributes held before it are answered
+  // without asking the kernel.
+  void ForgetExactAttrs() { exact_generation_.fetch_add(1); }
   void ReadLink(fuse_req_t req, fuse_ino_t ino);
   void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev,
                 const char* symlink_target, fuse_file_info* create_fi);
@@ -253,6 +279,7 @@ class FileSystem {
   DirAttrCache dir_attrs_;
   KnownNames known_names_;
   fuse_session* session_ = nullptr;
+  std::atomic<uint64_t> exact_generation_{0};
   std::mutex mu_;
   std::unordered_map<uint64_t, std::shared_ptr<InodeState>> inodes_;
   std::atomic<int> open_files_{0};

@@ -214,6 +214,15 @@ void FileSystem::Flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
   bool queue = false;
   {
     std::lock_guard lock(state->mu);
+    if (state->overlay && !state->overlay->dirty() && !state->orphan &&
+        state->write_back_error.ok()) {
+      // Nothing written yet, and a flush is a close that may leave the file open (a shell's
+      // `>` dups the new file's descriptor and closes the first): the empty write buffer
+      // stays for the writes to come, which would otherwise ask the kernel for the file's
+      // state again. The last close's Release drops it.
+      fuse_reply_err(req, 0);
+      return;
+    }
     absl::Status status = CommitAfterClose(ino, *state, &queue);
     if (!status.ok()) {
       ReplyError(req, status);

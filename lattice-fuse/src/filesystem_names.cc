@@ -79,13 +79,17 @@ void FileSystem::GetAttr(fuse_req_t req, fuse_ino_t ino) {
   auto state = Get(ino);
   {
     std::lock_guard lock(state->mu);
-    if (state->orphan) {
+    // Orphans are known only here. A file is asked about again after each read and write,
+    // and before every chown (the FUSE module refreshes the mode it drops setuid from:
+    // libfuse 3.14 never lets it leave that to the daemon): see AnswersAttrs.
+    if (state->orphan || (S_ISREG(state->last.attr().mode()) && AnswersAttrs(*state))) {
       struct stat attr = ToStat(Shown(*state, state->last));
       fuse_reply_attr(req, &attr, options_.attr_timeout_s);
       return;
     }
   }
   uint64_t generation = dir_attrs_.generation();
+  auto mark = MarkExact(*state);
   auto stat = Stat(ino);
   if (stat.ok() && MayMissRemovals(*stat)) {
     AwaitRemovals();
@@ -102,6 +106,7 @@ void FileSystem::GetAttr(fuse_req_t req, fuse_ino_t ino) {
   {
     std::lock_guard lock(state->mu);
     attr = ToStat(Shown(*state, *stat));
+    if (S_ISREG(stat->attr().mode())) NoteExact(*state, mark);
   }
   fuse_reply_attr(req, &attr, options_.attr_timeout_s);
 }
@@ -214,6 +219,25 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
   fuse_reply_attr(req, &out, options_.attr_timeout_s);
 }
 
+void FileSystem::NoteExact(InodeState& state, InodeState::ExactMark mark) {
+  if (MayMissRemovals(state.last)) {
+    state.exact.reset();  // an unlink still queued here will change its links
+    return;
+  }
+  state.exact = mark;
+  state.exact_at = std::chrono::steady_clock::now();
+}
+
+bool FileSystem::AnswersAttrs(const InodeState& state) const {
+  if (!state.exact || state.exact->epoch != state.epoch.load() ||
+      state.exact->generation != exact_generation_.load()) {
+    return false;
+  }
+  if (state.overlay) return true;
+  return std::chrono::steady_clock::now() - state.exact_at <
+         std::chrono::duration<double>(options_.attr_timeout_s);
+}
+
 void FileSystem::FoldIntoCommit(InodeState& state, const v1::FsSetAttrRequest& request) {
   if (!request.has_mode() && !request.has_uid() && !request.has_gid() && !request.has_atime() &&
       !request.atime_now()) {
@@ -319,6 +343,7 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
     if (!existed && !state->overlay) {
       // Made just now, so empty: its write buffer starts without asking the kernel.
       state->last = reply.stat();
+      NoteExact(*state, MarkExact(*state));
       auto overlay = Overlay::Create(reply.stat().version(), reply.stat().size());
       if (overlay.ok()) state->overlay = std::move(*overlay);
     }
@@ -378,6 +403,7 @@ void FileSystem::Remove(fuse_req_t req, fuse_ino_t parent, const char* name, boo
     fuse_reply_err(req, err);
     return;
   }
+  ForgetExactAttrs();
   if (!dir && RemoveLater(parent, name)) {
     fuse_reply_err(req, 0);
     return;
@@ -425,6 +451,7 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
     return;
   }
   AwaitRemovalOf(new_parent, new_name);  // else the rename would replace a name unlinked here
+  ForgetExactAttrs();
   std::shared_ptr<InodeState> kept =
       (flags & (RENAME_NOREPLACE | RENAME_EXCHANGE)) ? nullptr : KeepIfOpen(new_parent, new_name);
   v1::FsRenameRequest request;
@@ -456,6 +483,7 @@ void FileSystem::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent,
     return;
   }
   AwaitRemovalOf(new_parent, new_name);
+  ForgetExactAttrs();
   v1::FsLinkRequest request;
   request.set_store(link_->store());
   request.set_ino(ino);

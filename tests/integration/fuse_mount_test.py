@@ -823,6 +823,10 @@ def other_clients_of_this_node_heard(w):
     w.kernel.ctl("fs", "put", "drive", "/d/new", srcs["new"])
     w.kernel.ctl("fs", "put", "drive", "/d/old", srcs["old"])
     w.kernel.ctl("fs", "rm", "drive", "/d/gone")
+    # Its attributes first: lattice-fuse answers them itself since it read the file, until
+    # the watch says the file changed.
+    wait_until(lambda: os.stat(w.p("d", "old")).st_size == len(b"changed by lattice-ctl"),
+               "the size lattice-ctl gave the file read before")
     wait_until(lambda: read(w.p("d", "new")) == b"made by lattice-ctl", "the file lattice-ctl made")
     wait_until(lambda: read(w.p("d", "old")) == b"changed by lattice-ctl",
                "the content lattice-ctl wrote")
@@ -899,6 +903,50 @@ def attributes_set_after_writing_go_with_the_commit(w):
     os.chmod(w.p("closed"), 0o644)
     check(kernel_calls(w, "Fs", "SetAttr") == before + 1, "a chmod of a saved file is one call")
     check("mode:    0644" in w.kernel.ctl("fs", "stat", "drive", "/closed"), "and it is stored")
+
+
+def attributes_of_files_in_use_answered_here(w):
+    """The FUSE kernel module asks for a file's attributes again after each write and read,
+    before each chown, and for fstat: for a file this mount is writing, or has just opened,
+    lattice-fuse answers itself, without a GetAttr call (as it does for a shell's `>`, which
+    closes a copy of the new file's descriptor before writing). A link or an unlink made
+    meanwhile is shown, as is a chmod of another client (other_clients_of_this_node_heard)."""
+    count = 20
+    names = [w.p("echoed%d" % i) for i in range(count)]
+    before = kernel_calls(w, "Fs", "GetAttr")
+    for name in names:
+        subprocess.run(["sh", "-c", 'echo "$1" > "$2"', "sh", os.path.basename(name), name],
+                       check=True)
+    calls = kernel_calls(w, "Fs", "GetAttr") - before
+    # The directory's own attributes may be asked for once a second (the cache time).
+    check(calls < count // 2, "%d GetAttr calls for %d files a shell wrote" % (calls, count))
+    for name in names:
+        check(read(name) == os.path.basename(name).encode() + b"\n", "%s as written" % name)
+
+    before = kernel_calls(w, "Fs", "GetAttr")
+    for i in range(count):
+        fd = os.open(w.p("owned%d" % i), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        os.write(fd, b"x" * i)
+        os.fchown(fd, 1000 + i, 2000)
+        st = os.fstat(fd)
+        check(st.st_uid == 1000 + i and st.st_gid == 2000 and st.st_size == i,
+              "owner and size of a file being written: %r" % (st,))
+        os.close(fd)
+    calls = kernel_calls(w, "Fs", "GetAttr") - before
+    check(calls < count // 2, "%d GetAttr calls for %d files written and chowned" % (calls, count))
+
+    fd = os.open(w.p("linked"), os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+    os.write(fd, b"written")
+    os.link(w.p("linked"), w.p("linked2"))
+    os.link(w.p("linked"), w.p("linked3"))
+    os.unlink(w.p("linked2"))
+    st = os.fstat(fd)
+    check(st.st_nlink == 2 and st.st_size == 7, "links of a file being written: %r" % (st,))
+    os.close(fd)
+    with open(w.p("linked3"), "rb") as f:
+        check(f.read() == b"written", "the content through another link")
+        os.unlink(w.p("linked"))
+        check(os.fstat(f.fileno()).st_nlink == 1, "a link removed after the file was read")
 
 
 def stale_mount(w):
@@ -1028,7 +1076,7 @@ SCENARIOS = {f.__name__: f for f in [
     stale_mount, closed_then_synced_survive_a_kernel_kill, closed_file_seen_elsewhere,
     many_closed_files_seen_elsewhere, names_made_elsewhere_on_this_node, unlinks_answered_here,
     unlinks_refused_to_a_read_only_token, other_clients_of_this_node_heard,
-    attributes_set_after_writing_go_with_the_commit]}
+    attributes_set_after_writing_go_with_the_commit, attributes_of_files_in_use_answered_here]}
 
 
 def main():
