@@ -42,6 +42,18 @@ void DirAttrCache::NoteCreated(uint64_t parent, const v1::FsStat& child) {
   if (S_ISDIR(child.attr().mode())) it->second.stat.set_nlink(it->second.stat.nlink() + 1);
 }
 
+void DirAttrCache::NoteRenamed(uint64_t parent, uint64_t new_parent, const v1::FsTime& stamp) {
+  std::lock_guard lock(mu_);
+  ++generation_;  // a fetch under way may predate the rename
+  for (uint64_t dir : {parent, new_parent}) {
+    auto it = entries_.find(dir);
+    if (it == entries_.end()) continue;
+    v1::FsAttr* attr = it->second.stat.mutable_attr();
+    KeepLatest(attr->mutable_mtime(), stamp);
+    KeepLatest(attr->mutable_ctime(), stamp);
+  }
+}
+
 void DirAttrCache::NoteRemoved(uint64_t parent, const v1::FsTime& now) {
   std::lock_guard lock(mu_);
   ++generation_;

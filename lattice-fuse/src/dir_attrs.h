@@ -4,9 +4,10 @@
 // every file created costs a GetAttr call to the kernel. An entry is answered for the
 // attribute timeout after it was fetched, and stays exact meanwhile because this daemon's
 // own creates in the directory are folded in (the kernel stamps the directory's mtime and
-// ctime with the new inode's ctime, and a new subdirectory adds a link); any other change
-// of a directory, made here or heard from elsewhere, drops its entry (a rename drops all, as
-// it changes the ctime of an inode it does not name).
+// ctime with the new inode's ctime, and a new subdirectory adds a link), and so are its
+// renames of files (the kernel answers with the time it stamped on both directories); any
+// other change of a directory, made here or heard from elsewhere, drops its entry (a rename
+// of a directory drops all, as it changes the ctime of an inode it does not name).
 //
 // Thread-safe.
 #pragma once
@@ -35,6 +36,9 @@ class DirAttrCache {
   void Put(const v1::FsStat& stat, uint64_t generation, Clock::time_point now = Clock::now());
   // This daemon made `child` in directory `parent`.
   void NoteCreated(uint64_t parent, const v1::FsStat& child);
+  // This daemon moved a file (no directory) from `parent` to `new_parent`, which the kernel
+  // stamped with `stamp`.
+  void NoteRenamed(uint64_t parent, uint64_t new_parent, const v1::FsTime& stamp);
   // This daemon removed a name of a non-directory from `parent` at `now`, before the kernel
   // stamped it (removals.h): the directory's times move to `now` until the kernel's
   // answer, after which the caller forgets the entry.

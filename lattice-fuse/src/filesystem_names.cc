@@ -464,7 +464,14 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Rename", &Fs::Stub::Rename, request, &reply);
-  ForgetAllDirs();
+  if (status.ok() && reply.has_stamped() && !reply.moved_directory()) {
+    // A file moved: its two directories changed, at the time the kernel says.
+    dir_attrs_.NoteRenamed(parent, new_parent, reply.stamped());
+    known_names_.NoteRenamed(parent, name, new_parent, new_name,
+                             (flags & RENAME_EXCHANGE) != 0, reply.stamped());
+  } else {
+    ForgetAllDirs();
+  }
   if (!status.ok()) {
     ReplyError(req, status);
     return;

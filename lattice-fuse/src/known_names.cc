@@ -55,6 +55,27 @@ void KnownNames::NoteCreated(uint64_t parent, const std::string& name, const v1:
   dirs_[child.ino()] = Dir{{}, child.attr().mtime(), child.attr().ctime(), now + trust_};
 }
 
+void KnownNames::NoteRenamed(uint64_t parent, const std::string& name, uint64_t new_parent,
+                             const std::string& new_name, bool exchange,
+                             const v1::FsTime& stamp) {
+  std::lock_guard lock(mu_);
+  if (auto it = dirs_.find(parent); it != dirs_.end()) {
+    if (!exchange && it->second.names.erase(name) > 0) --names_;
+    KeepLatest(&it->second.mtime, stamp);
+    KeepLatest(&it->second.ctime, stamp);
+  }
+  if (auto it = dirs_.find(new_parent); it != dirs_.end()) {
+    if (names_ >= kMaxNames) {
+      names_ -= it->second.names.size();
+      dirs_.erase(it);
+      return;
+    }
+    if (it->second.names.insert(new_name).second) ++names_;
+    KeepLatest(&it->second.mtime, stamp);
+    KeepLatest(&it->second.ctime, stamp);
+  }
+}
+
 void KnownNames::Forget(uint64_t dir) {
   std::lock_guard lock(mu_);
   auto it = dirs_.find(dir);

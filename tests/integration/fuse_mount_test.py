@@ -949,6 +949,56 @@ def attributes_of_files_in_use_answered_here(w):
         check(os.fstat(f.fileno()).st_nlink == 1, "a link removed after the file was read")
 
 
+def renames_of_files_followed_here(w):
+    """rsync, sed -i and git write each file under a temporary name and rename it into place.
+    In a directory it made, lattice-fuse follows its own renames of files from the kernel's
+    answer (the time stamped on both directories): the temporary names and the directory's
+    attributes are answered without a Lookup or GetAttr call, while listings, renames of
+    directories, exchanges and replaced files stay right."""
+    os.mkdir(w.p("dest"))
+    os.mkdir(w.p("other"))
+    count = 20
+    before = {m: kernel_calls(w, "Fs", m) for m in ("Lookup", "GetAttr")}
+    for i in range(count):
+        tmp = w.p("dest", ".f%d.tmp" % i)
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.write(fd, b"content %d" % i)
+        os.close(fd)
+        os.rename(tmp, w.p("dest", "f%d" % i))
+    calls = {m: kernel_calls(w, "Fs", m) - before[m] for m in before}
+    # The directory's trust is verified once a second (the cache time) with one GetAttr.
+    check(calls["Lookup"] < count // 2 and calls["GetAttr"] < count // 2,
+          "%r calls for %d files written and renamed into place" % (calls, count))
+    check(sorted(os.listdir(w.p("dest"))) == sorted("f%d" % i for i in range(count)),
+          "the listing: %r" % sorted(os.listdir(w.p("dest"))))
+    check(read(w.p("dest", "f7")) == b"content 7", "a renamed file's content")
+    expect_errno(errno.ENOENT, os.stat, w.p("dest", ".f7.tmp"))
+    # Replacing a file, moving one to another directory, exchanging, moving a directory.
+    write(w.p("dest", "new"), b"new")
+    os.rename(w.p("dest", "new"), w.p("dest", "f0"))
+    check(read(w.p("dest", "f0")) == b"new", "a file replaced by a rename")
+    os.rename(w.p("dest", "f1"), w.p("other", "f1"))
+    check(os.path.exists(w.p("other", "f1")) and not os.path.exists(w.p("dest", "f1")),
+          "a file moved to another directory")
+    os.mkdir(w.p("dest", "sub"))
+    os.rename(w.p("dest", "sub"), w.p("other", "sub"))
+    check(os.path.isdir(w.p("other", "sub")) and not os.path.exists(w.p("dest", "sub")),
+          "a directory moved")
+    check(os.stat(w.p("dest")).st_nlink == 2 and os.stat(w.p("other")).st_nlink == 3,
+          "the link counts after a directory moved")
+    mtime = os.stat(w.p("dest")).st_mtime_ns
+    os.rename(w.p("dest", "f2"), w.p("dest", "f2b"))
+    check(os.stat(w.p("dest")).st_mtime_ns >= mtime, "a rename moves the directory's mtime on")
+    check(not os.path.exists(w.p("dest", "f2")) and read(w.p("dest", "f2b")) == b"content 2",
+          "a rename within the directory")
+    want = sorted(["f0", "f2b"] + ["f%d" % i for i in range(3, count)])
+    check(sorted(os.listdir(w.p("dest"))) == want, "the listing at the end")
+    # What the kernel holds agrees.
+    listed = w.kernel.ctl("fs", "ls", "drive", "/dest").split()
+    check(all(name in listed for name in want) and "f1" not in listed and ".f3.tmp" not in listed,
+          "the store's listing: %r" % listed)
+
+
 def stale_mount(w):
     # fsync: a file only closed may still be in lattice-fuse's write-back queue, which a
     # kill -9 of lattice-fuse loses.
@@ -1076,7 +1126,8 @@ SCENARIOS = {f.__name__: f for f in [
     stale_mount, closed_then_synced_survive_a_kernel_kill, closed_file_seen_elsewhere,
     many_closed_files_seen_elsewhere, names_made_elsewhere_on_this_node, unlinks_answered_here,
     unlinks_refused_to_a_read_only_token, other_clients_of_this_node_heard,
-    attributes_set_after_writing_go_with_the_commit, attributes_of_files_in_use_answered_here]}
+    attributes_set_after_writing_go_with_the_commit, attributes_of_files_in_use_answered_here,
+    renames_of_files_followed_here]}
 
 
 def main():

@@ -250,6 +250,37 @@ TEST_F(KernelFs, ReadDirPagesResumeAtStableOffsets) {
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
 }
 
+// lattice-fuse follows its own renames of files from the reply alone (dir_attrs.h,
+// known_names.h): the time stamped on both directories, and whether a directory moved.
+TEST_F(KernelFs, ARenameTellsTheTimeItStampedOnBothDirectoriesAndWhetherADirectoryMoved) {
+  v1::FsEntryReply from = Make(kRoot, "from", S_IFDIR | 0755);
+  v1::FsEntryReply to = Make(kRoot, "to", S_IFDIR | 0755);
+  Make(from.stat().ino(), "file", S_IFREG | 0644);
+  Make(from.stat().ino(), "sub", S_IFDIR | 0755);
+  auto moved = Rename(from.stat().ino(), "file", to.stat().ino(), "file");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  ASSERT_TRUE(moved->has_stamped());
+  EXPECT_FALSE(moved->moved_directory());
+  for (uint64_t dir : {from.stat().ino(), to.stat().ino()}) {
+    auto stat = fs_->GetAttr(dir);
+    ASSERT_TRUE(stat.ok()) << stat.status();
+    for (const v1::FsTime& t : {stat->attr().mtime(), stat->attr().ctime()}) {
+      EXPECT_EQ(t.sec(), moved->stamped().sec()) << dir;
+      EXPECT_EQ(t.nsec(), moved->stamped().nsec()) << dir;
+    }
+  }
+  auto dir_moved = Rename(from.stat().ino(), "sub", to.stat().ino(), "sub");
+  ASSERT_TRUE(dir_moved.ok()) << dir_moved.status();
+  EXPECT_TRUE(dir_moved->moved_directory());
+  Make(to.stat().ino(), "empty", S_IFDIR | 0755);
+  auto replaced = Rename(to.stat().ino(), "sub", to.stat().ino(), "empty");
+  ASSERT_TRUE(replaced.ok()) << replaced.status();
+  EXPECT_TRUE(replaced->moved_directory());
+  auto onto_itself = Rename(to.stat().ino(), "file", to.stat().ino(), "file");
+  ASSERT_TRUE(onto_itself.ok()) << onto_itself.status();
+  EXPECT_FALSE(onto_itself->has_stamped()) << "nothing changed";
+}
+
 TEST_F(KernelFs, RenameKeepsPosixRules) {
   v1::FsEntryReply a = Make(kRoot, "a", S_IFREG | 0644);
   v1::FsEntryReply b = Make(kRoot, "b", S_IFREG | 0644);

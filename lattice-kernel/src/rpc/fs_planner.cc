@@ -135,6 +135,7 @@ absl::StatusOr<std::pair<uint64_t, std::string>> FsPlanner::CopyOf(
 }
 
 void FsPlanner::TouchDir(FsPlan& plan, uint64_t dir) const {
+  plan.stamped = now_;
   auto* set = plan.payload.add_ops()->mutable_set_attr();
   set->set_inode(dir);
   *set->mutable_mtime() = now_;
@@ -400,6 +401,7 @@ absl::StatusOr<FsPlan> FsPlanner::Rename(const v1::FsRenameRequest& request) {
     move->set_name(request.new_name());
     TouchCtime(plan, src.inode);
   }
+  plan.moved_directory = src_dir || (dst_inode && IsDir(dst_inode->attr.mode()));
   TouchDir(plan, request.parent());
   if (request.new_parent() != request.parent()) TouchDir(plan, request.new_parent());
   return plan;

@@ -34,6 +34,10 @@ struct FsPlan {
   int created_op = -1;
   // The inode the call answers with otherwise (Link, SetAttr, Commit, Restore), or 0.
   uint64_t inode = 0;
+  // The time stamped on the directories whose entries the plan changes (TouchDir), if any.
+  std::optional<v1::FsTime> stamped;
+  // Rename: a directory is moved, replaced or exchanged.
+  bool moved_directory = false;
 };
 
 // Chunks cut short for a truncate: (source chunk, prefix length) -> the hash of that prefix

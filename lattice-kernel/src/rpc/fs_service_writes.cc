@@ -20,8 +20,12 @@ namespace {
 
 // The answer of a call that replies with its write: empty when nothing was written.
 auto AnswerWithChange(v1::FsChangeReply* out) {
-  return [out](const FsPlan&, const WriteReceipt* receipt, const FsReader&) {
-    if (receipt != nullptr) FillReceipt(*receipt, out->mutable_write());
+  return [out](const FsPlan& plan, const WriteReceipt* receipt, const FsReader&) {
+    if (receipt != nullptr) {
+      FillReceipt(*receipt, out->mutable_write());
+      if (plan.stamped) *out->mutable_stamped() = *plan.stamped;
+      out->set_moved_directory(plan.moved_directory);
+    }
     return absl::OkStatus();
   };
 }

@@ -79,6 +79,30 @@ TEST(DirAttrCache, OwnCreatesStampTheDirectoryAndSubdirectoriesAddALink) {
   EXPECT_EQ(shown->nlink(), 3u);
 }
 
+TEST(DirAttrCache, OwnRenamesOfFilesStampBothDirectoriesWithTheKernelsTime) {
+  DirAttrCache cache(seconds(60));
+  cache.Put(Dir(5, 100), cache.generation());
+  cache.Put(Dir(6, 100), cache.generation());
+  cache.Put(Dir(7, 100), cache.generation());
+  v1::FsTime stamp;
+  stamp.set_sec(140);
+  stamp.set_nsec(7);
+  uint64_t before_rename = cache.generation();
+  cache.NoteRenamed(5, 6, stamp);
+  for (uint64_t dir : {5, 6}) {
+    auto shown = cache.Find(dir);
+    ASSERT_TRUE(shown.has_value()) << dir;
+    EXPECT_EQ(shown->attr().mtime().sec(), 140);
+    EXPECT_EQ(shown->attr().mtime().nsec(), 7);
+    EXPECT_EQ(shown->attr().ctime().sec(), 140);
+    EXPECT_EQ(shown->nlink(), 2u) << "a file moved: no link changes";
+  }
+  EXPECT_EQ(cache.Find(7)->attr().mtime().sec(), 100) << "a directory the rename did not touch";
+  // A fetch under way when the rename was noted predates it: it is not kept.
+  cache.Put(Dir(5, 100), before_rename);
+  EXPECT_EQ(cache.Find(5)->attr().mtime().sec(), 140);
+}
+
 TEST(DirAttrCache, AFetchThatRacedAChangeIsNotKept) {
   DirAttrCache cache(seconds(60));
   uint64_t before_create = cache.generation();

@@ -43,6 +43,35 @@ TEST_F(KnownNamesTest, OnlyDirectoriesMadeHereAreKnownAndOnlyNamesNotMadeThereAr
   EXPECT_EQ(names.Find(11, "x", t0), Answer::kAsk) << "a file holds no names";
 }
 
+TEST_F(KnownNamesTest, RenamesOfFilesAreFollowedAndStampTheDirectories) {
+  names.NoteCreated(1, "d", Made(10, S_IFDIR | 0755, 100), t0);
+  names.NoteCreated(1, "e", Made(20, S_IFDIR | 0755, 100), t0);
+  names.NoteCreated(10, ".tmp1", Made(11, S_IFREG | 0644, 101), t0);
+  v1::FsTime stamp;
+  stamp.set_sec(105);
+  stamp.set_nsec(3);
+  names.NoteRenamed(10, ".tmp1", 20, "kept", /*exchange=*/false, stamp);
+  EXPECT_EQ(names.Find(10, ".tmp1", t0), Answer::kAbsent) << "the old name is gone";
+  EXPECT_EQ(names.Find(20, "kept", t0), Answer::kAsk) << "the new name is there";
+  // The kernel stamped both directories at the rename: their times verify the trust.
+  const Clock::time_point later = t0 + std::chrono::seconds(2);
+  v1::FsStat d = Made(10, S_IFDIR | 0755, 105);
+  d.mutable_attr()->mutable_mtime()->set_nsec(3);
+  d.mutable_attr()->mutable_ctime()->set_nsec(3);
+  EXPECT_TRUE(names.Verify(d, later));
+  v1::FsStat e = d;
+  e.set_ino(20);
+  EXPECT_TRUE(names.Verify(e, later));
+  EXPECT_EQ(names.Find(10, "other", later), Answer::kAbsent);
+
+  // An exchange leaves both names where they were.
+  names.NoteCreated(20, "swap", Made(12, S_IFREG | 0644, 106), t0);
+  stamp.set_sec(107);
+  names.NoteRenamed(20, "swap", 20, "kept", /*exchange=*/true, stamp);
+  EXPECT_EQ(names.Find(20, "swap", later), Answer::kAsk);
+  EXPECT_EQ(names.Find(20, "kept", later), Answer::kAsk);
+}
+
 TEST_F(KnownNamesTest, ALapsedTrustIsRenewedOnlyByTheTimesOfTheLastChangeMadeHere) {
   names.NoteCreated(1, "d", Made(10, S_IFDIR | 0755, 100), t0);
   names.NoteCreated(10, "a", Made(11, S_IFREG | 0644, 103), t0);
