@@ -197,7 +197,13 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
     if (request.has_gid()) stat.mutable_attr()->set_gid(request.gid());
   } else if (any) {
     absl::Status status = link_->Call("SetAttr", &Fs::Stub::SetAttr, request, &stat);
-    ForgetDir(ino);
+    if (status.ok() && S_ISDIR(stat.attr().mode())) {
+      // Its names stay as they were (rsync sets a directory's mode as it makes it).
+      dir_attrs_.Forget(ino);
+      known_names_.NoteAttrsSet(stat);
+    } else {
+      ForgetDir(ino);
+    }
     if (!status.ok()) {
       ReplyError(req, status);
       return;

@@ -55,6 +55,15 @@ void KnownNames::NoteCreated(uint64_t parent, const std::string& name, const v1:
   dirs_[child.ino()] = Dir{{}, child.attr().mtime(), child.attr().ctime(), now + trust_};
 }
 
+void KnownNames::NoteAttrsSet(const v1::FsStat& dir) {
+  std::lock_guard lock(mu_);
+  auto it = dirs_.find(dir.ino());
+  if (it == dirs_.end()) return;
+  // Set, not kept latest: utimes may move the mtime back.
+  it->second.mtime = dir.attr().mtime();
+  it->second.ctime = dir.attr().ctime();
+}
+
 void KnownNames::NoteRenamed(uint64_t parent, const std::string& name, uint64_t new_parent,
                              const std::string& new_name, bool exchange,
                              const v1::FsTime& stamp) {

@@ -3,9 +3,10 @@
 // to the kernel: in a directory this daemon made, a name it did not make there is absent.
 //
 // What keeps that true: the directory starts empty when made here; this daemon's own
-// creates in it are added, and its renames of files followed (the kernel answers with the
-// time it stamped); any other change this daemon makes to it (unlink, a rename of a
-// directory, link, rmdir, attributes), or hears of through the watch (from another node, or from another
+// creates in it are added, its renames of files followed (the kernel answers with the time
+// it stamped) and its changes of the directory's attributes too (with the times the kernel
+// answers); any other change this daemon makes to it (unlink, a rename of a directory,
+// link, rmdir, xattrs), or hears of through the watch (from another node, or from another
 // client of this node such as lattice-ctl), forgets it. A change the watch has not delivered
 // yet (or missed while it reconnected) is not known here, so the answer is trusted for
 // `trust` (the entry timeout: as long as the FUSE module keeps any negative entry) after the
@@ -46,6 +47,9 @@ class KnownNames {
   // This daemon made `child` as `name` in `parent` (a directory made is known from now).
   void NoteCreated(uint64_t parent, const std::string& name, const v1::FsStat& child,
                    Clock::time_point now = Clock::now());
+  // This daemon set attributes of directory `dir` (a chmod, chown or utimes: its names are
+  // unchanged), which the kernel answered with `dir`: its times are those of this change.
+  void NoteAttrsSet(const v1::FsStat& dir);
   // This daemon renamed `name` in `parent` to `new_name` in `new_parent` (or exchanged the
   // two: both stay), a move of no directory, and the kernel stamped both directories with
   // `stamp`.

@@ -957,6 +957,9 @@ def renames_of_files_followed_here(w):
     directories, exchanges and replaced files stay right."""
     os.mkdir(w.p("dest"))
     os.mkdir(w.p("other"))
+    # rsync sets a directory's mode and times as it makes it: its names stay known.
+    os.chmod(w.p("dest"), 0o750)
+    os.utime(w.p("dest"), (1_500_000_000, 1_500_000_000))
     count = 20
     before = {m: kernel_calls(w, "Fs", m) for m in ("Lookup", "GetAttr")}
     for i in range(count):

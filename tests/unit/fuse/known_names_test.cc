@@ -72,6 +72,20 @@ TEST_F(KnownNamesTest, RenamesOfFilesAreFollowedAndStampTheDirectories) {
   EXPECT_EQ(names.Find(20, "kept", later), Answer::kAsk);
 }
 
+TEST_F(KnownNamesTest, AttributesSetHereKeepTheNamesAndTakeTheTimesTheKernelAnswered) {
+  names.NoteCreated(1, "d", Made(10, S_IFDIR | 0755, 100), t0);
+  names.NoteCreated(10, "a", Made(11, S_IFREG | 0644, 101), t0);
+  v1::FsStat touched = Made(10, S_IFDIR | 0700, 50);  // utimes moved the mtime back
+  touched.mutable_attr()->mutable_ctime()->set_sec(102);
+  names.NoteAttrsSet(touched);
+  EXPECT_EQ(names.Find(10, "b", t0), Answer::kAbsent);
+  EXPECT_EQ(names.Find(10, "a", t0), Answer::kAsk);
+  const Clock::time_point later = t0 + std::chrono::seconds(2);
+  EXPECT_TRUE(names.Verify(touched, later));
+  names.NoteAttrsSet(Made(99, S_IFDIR | 0755, 100));  // not made here: nothing known
+  EXPECT_EQ(names.Find(99, "b", later), Answer::kAsk);
+}
+
 TEST_F(KnownNamesTest, ALapsedTrustIsRenewedOnlyByTheTimesOfTheLastChangeMadeHere) {
   names.NoteCreated(1, "d", Made(10, S_IFDIR | 0755, 100), t0);
   names.NoteCreated(10, "a", Made(11, S_IFREG | 0644, 103), t0);
