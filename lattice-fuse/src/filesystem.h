@@ -149,10 +149,10 @@ class FileSystem {
   // kernel module would have kept them had it not dropped them (it does after every read,
   // for the atime, and after every write). REQUIRES: state.mu held.
   bool AnswersAttrs(const InodeState& state) const;
-  // Before a call that changes attributes the daemon does not hold the kernel's answer for:
-  // an unlink or rename (they name names, not inodes, and a rename may replace a file), a
-  // link (nlink), an extended attribute (ctime). No attributes held before it are answered
-  // without asking the kernel.
+  // Before and after a call that changes attributes the daemon does not hold the kernel's
+  // answer for: an unlink or rename (they name names, not inodes, and a rename may replace
+  // a file), a link (nlink), an extended attribute (ctime). No attributes fetched before it
+  // ends are answered without asking the kernel.
   void ForgetExactAttrs() { exact_generation_.fetch_add(1); }
   void ReadLink(fuse_req_t req, fuse_ino_t ino);
   void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev,

@@ -425,6 +425,7 @@ void FileSystem::Remove(fuse_req_t req, fuse_ino_t parent, const char* name, boo
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Remove", &Fs::Stub::Remove, request, &reply);
+  ForgetExactAttrs();  // and after: a fetch made during the call may predate it
   if (dir) {
     ForgetAllDirs();  // the removed directory's own attributes too
   } else {
@@ -470,6 +471,7 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Rename", &Fs::Stub::Rename, request, &reply);
+  ForgetExactAttrs();
   if (status.ok() && reply.has_stamped() && !reply.moved_directory()) {
     // A file moved: its two directories changed, at the time the kernel says.
     dir_attrs_.NoteRenamed(parent, new_parent, reply.stamped());
@@ -505,6 +507,7 @@ void FileSystem::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent,
   request.set_durability(kApplied);
   v1::FsEntryReply reply;
   absl::Status status = link_->Call("Link", &Fs::Stub::Link, request, &reply);
+  ForgetExactAttrs();
   ForgetDir(new_parent);
   if (!status.ok()) {
     ReplyError(req, status);

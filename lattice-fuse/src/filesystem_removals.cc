@@ -64,7 +64,9 @@ absl::Status FileSystem::RemoveNow(const Removal& removal) {
   request.set_name(removal.name);
   request.set_durability(v1::DURABILITY_APPLIED);
   v1::FsChangeReply reply;
-  return link_->Call("Remove", &v1::Fs::Stub::Remove, request, &reply);
+  absl::Status status = link_->Call("Remove", &v1::Fs::Stub::Remove, request, &reply);
+  ForgetExactAttrs();  // attributes fetched meanwhile may predate the unlink
+  return status;
 }
 
 void FileSystem::SendRemovals(const std::vector<Removal>& batch) {
@@ -80,6 +82,7 @@ void FileSystem::SendRemovals(const std::vector<Removal>& batch) {
   }
   v1::FsRemoveManyResponse reply;
   absl::Status status = link_->Call("RemoveMany", &v1::Fs::Stub::RemoveMany, request, &reply);
+  ForgetExactAttrs();  // attributes fetched meanwhile may predate the unlinks
   std::vector<absl::Status> outcomes;
   if (status.ok() && reply.results_size() == request.removals_size()) {
     for (const v1::FsRemoveResult& result : reply.results()) {

@@ -65,6 +65,7 @@ void FileSystem::SetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, cons
   v1::FsChangeReply reply;
   ForgetExactAttrs();
   absl::Status status = link_->Call("SetXattr", &Fs::Stub::SetXattr, request, &reply);
+  ForgetExactAttrs();
   ForgetDir(ino);
   if (!status.ok()) {
     ReplyError(req, status);
@@ -123,6 +124,7 @@ void FileSystem::RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   v1::FsChangeReply reply;
   ForgetExactAttrs();
   absl::Status status = link_->Call("RemoveXattr", &Fs::Stub::RemoveXattr, request, &reply);
+  ForgetExactAttrs();
   ForgetDir(ino);
   if (!status.ok()) {
     ReplyError(req, status);
