@@ -33,35 +33,32 @@ void DirAttrCache::Put(const v1::FsStat& stat, uint64_t generation, Clock::time_
 void DirAttrCache::NoteCreated(uint64_t parent, const v1::FsStat& child) {
   std::lock_guard lock(mu_);
   ++generation_;  // a fetch of `parent` under way may predate the create
-  auto it = entries_.find(parent);
-  if (it == entries_.end()) return;
-  v1::FsAttr* attr = it->second.stat.mutable_attr();
-  // Creates answered out of order: the latest stamp is the one the kernel keeps.
-  KeepLatest(attr->mutable_mtime(), child.attr().ctime());
-  KeepLatest(attr->mutable_ctime(), child.attr().ctime());
-  if (S_ISDIR(child.attr().mode())) it->second.stat.set_nlink(it->second.stat.nlink() + 1);
+  Entry* entry = StampLocked(parent, child.attr().ctime());
+  if (entry != nullptr && S_ISDIR(child.attr().mode())) {
+    entry->stat.set_nlink(entry->stat.nlink() + 1);
+  }
 }
 
 void DirAttrCache::NoteRenamed(uint64_t parent, uint64_t new_parent, const v1::FsTime& stamp) {
   std::lock_guard lock(mu_);
   ++generation_;  // a fetch under way may predate the rename
-  for (uint64_t dir : {parent, new_parent}) {
-    auto it = entries_.find(dir);
-    if (it == entries_.end()) continue;
-    v1::FsAttr* attr = it->second.stat.mutable_attr();
-    KeepLatest(attr->mutable_mtime(), stamp);
-    KeepLatest(attr->mutable_ctime(), stamp);
-  }
+  for (uint64_t dir : {parent, new_parent}) StampLocked(dir, stamp);
 }
 
 void DirAttrCache::NoteRemoved(uint64_t parent, const v1::FsTime& now) {
   std::lock_guard lock(mu_);
   ++generation_;
-  auto it = entries_.find(parent);
-  if (it == entries_.end()) return;
+  StampLocked(parent, now);
+}
+
+DirAttrCache::Entry* DirAttrCache::StampLocked(uint64_t dir, const v1::FsTime& stamp) {
+  auto it = entries_.find(dir);
+  if (it == entries_.end()) return nullptr;
   v1::FsAttr* attr = it->second.stat.mutable_attr();
-  KeepLatest(attr->mutable_mtime(), now);
-  KeepLatest(attr->mutable_ctime(), now);
+  // Changes answered out of order: the latest stamp is the one the kernel keeps.
+  KeepLatest(attr->mutable_mtime(), stamp);
+  KeepLatest(attr->mutable_ctime(), stamp);
+  return &it->second;
 }
 
 void DirAttrCache::Forget(uint64_t ino) {

@@ -52,6 +52,9 @@ class DirAttrCache {
     v1::FsStat stat;
     Clock::time_point until;
   };
+  // REQUIRES: mu_ held. Moves `dir`'s mtime and ctime on to `stamp`, a change made here;
+  // its entry, or null when none is kept.
+  Entry* StampLocked(uint64_t dir, const v1::FsTime& stamp);
   const Clock::duration keep_;
   mutable std::mutex mu_;
   uint64_t generation_ = 0;

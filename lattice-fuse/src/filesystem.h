@@ -149,11 +149,24 @@ class FileSystem {
   // kernel module would have kept them had it not dropped them (it does after every read,
   // for the atime, and after every write). REQUIRES: state.mu held.
   bool AnswersAttrs(const InodeState& state) const;
-  // Before and after a call that changes attributes the daemon does not hold the kernel's
-  // answer for: an unlink or rename (they name names, not inodes, and a rename may replace
-  // a file), a link (nlink), an extended attribute (ctime). No attributes fetched before it
-  // ends are answered without asking the kernel.
-  void ForgetExactAttrs() { exact_generation_.fetch_add(1); }
+  // Held across a call that changes attributes the daemon does not hold the kernel's answer
+  // for: an unlink or rename (they name names, not inodes, and a rename may replace a file),
+  // a link (nlink), an extended attribute (ctime). No attributes fetched before it ends are
+  // answered without asking the kernel: the generation moves when it starts and again when
+  // it ends, for a fetch made meanwhile may predate the change.
+  class ExactAttrsChange {
+   public:
+    explicit ExactAttrsChange(FileSystem& fs) : fs_(fs) { fs_.exact_generation_.fetch_add(1); }
+    ~ExactAttrsChange() { fs_.exact_generation_.fetch_add(1); }
+    ExactAttrsChange(const ExactAttrsChange&) = delete;
+    ExactAttrsChange& operator=(const ExactAttrsChange&) = delete;
+
+   private:
+    FileSystem& fs_;
+  };
+  // Asks the kernel for `ino`'s attributes and keeps them as state.last, exact (NoteExact).
+  // REQUIRES: state.mu held.
+  absl::StatusOr<v1::FsStat> FetchLast(uint64_t ino, InodeState& state);
   void ReadLink(fuse_req_t req, fuse_ino_t ino);
   void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev,
                 const char* symlink_target, fuse_file_info* create_fi);

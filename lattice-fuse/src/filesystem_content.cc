@@ -57,11 +57,8 @@ absl::StatusOr<Overlay*> FileSystem::OverlayOf(uint64_t ino, InodeState& state) 
     version = state.last.version();
     size = state.last.size();
   } else {
-    auto mark = MarkExact(state);
-    auto stat = Stat(ino);
+    auto stat = FetchLast(ino, state);
     if (!stat.ok()) return stat.status();
-    state.last = *stat;
-    NoteExact(state, mark);
     version = stat->version();
     size = stat->size();
   }
@@ -89,14 +86,11 @@ void FileSystem::Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     if (state->overlay || state->orphan) {
       keep = true;  // the page cache holds what this daemon wrote
     } else {
-      auto mark = MarkExact(*state);
-      auto stat = Stat(ino);
+      auto stat = FetchLast(ino, *state);
       if (!stat.ok()) {
         ReplyError(req, stat.status());
         return;
       }
-      state->last = *stat;
-      NoteExact(*state, mark);
       keep = !stat->version().empty() && stat->version() == state->cached_version;
       state->cached_version = stat->version();
     }

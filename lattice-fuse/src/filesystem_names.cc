@@ -234,6 +234,15 @@ void FileSystem::NoteExact(InodeState& state, InodeState::ExactMark mark) {
   state.exact_at = std::chrono::steady_clock::now();
 }
 
+absl::StatusOr<v1::FsStat> FileSystem::FetchLast(uint64_t ino, InodeState& state) {
+  auto mark = MarkExact(state);
+  auto stat = Stat(ino);
+  if (!stat.ok()) return stat.status();
+  state.last = *stat;
+  NoteExact(state, mark);
+  return stat;
+}
+
 bool FileSystem::AnswersAttrs(const InodeState& state) const {
   if (!state.exact || state.exact->epoch != state.epoch.load() ||
       state.exact->generation != exact_generation_.load()) {
@@ -409,7 +418,7 @@ void FileSystem::Remove(fuse_req_t req, fuse_ino_t parent, const char* name, boo
     fuse_reply_err(req, err);
     return;
   }
-  ForgetExactAttrs();
+  const ExactAttrsChange change(*this);
   if (!dir && RemoveLater(parent, name)) {
     fuse_reply_err(req, 0);
     return;
@@ -425,7 +434,6 @@ void FileSystem::Remove(fuse_req_t req, fuse_ino_t parent, const char* name, boo
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Remove", &Fs::Stub::Remove, request, &reply);
-  ForgetExactAttrs();  // and after: a fetch made during the call may predate it
   if (dir) {
     ForgetAllDirs();  // the removed directory's own attributes too
   } else {
@@ -458,7 +466,7 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
     return;
   }
   AwaitRemovalOf(new_parent, new_name);  // else the rename would replace a name unlinked here
-  ForgetExactAttrs();
+  const ExactAttrsChange change(*this);
   std::shared_ptr<InodeState> kept =
       (flags & (RENAME_NOREPLACE | RENAME_EXCHANGE)) ? nullptr : KeepIfOpen(new_parent, new_name);
   v1::FsRenameRequest request;
@@ -471,7 +479,6 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Rename", &Fs::Stub::Rename, request, &reply);
-  ForgetExactAttrs();
   if (status.ok() && reply.has_stamped() && !reply.moved_directory()) {
     // A file moved: its two directories changed, at the time the kernel says.
     dir_attrs_.NoteRenamed(parent, new_parent, reply.stamped());
@@ -498,7 +505,7 @@ void FileSystem::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent,
     return;
   }
   AwaitRemovalOf(new_parent, new_name);
-  ForgetExactAttrs();
+  const ExactAttrsChange change(*this);
   v1::FsLinkRequest request;
   request.set_store(link_->store());
   request.set_ino(ino);
@@ -507,7 +514,6 @@ void FileSystem::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent,
   request.set_durability(kApplied);
   v1::FsEntryReply reply;
   absl::Status status = link_->Call("Link", &Fs::Stub::Link, request, &reply);
-  ForgetExactAttrs();
   ForgetDir(new_parent);
   if (!status.ok()) {
     ReplyError(req, status);

@@ -64,9 +64,8 @@ absl::Status FileSystem::RemoveNow(const Removal& removal) {
   request.set_name(removal.name);
   request.set_durability(v1::DURABILITY_APPLIED);
   v1::FsChangeReply reply;
-  absl::Status status = link_->Call("Remove", &v1::Fs::Stub::Remove, request, &reply);
-  ForgetExactAttrs();  // attributes fetched meanwhile may predate the unlink
-  return status;
+  const ExactAttrsChange change(*this);
+  return link_->Call("Remove", &v1::Fs::Stub::Remove, request, &reply);
 }
 
 void FileSystem::SendRemovals(const std::vector<Removal>& batch) {
@@ -81,8 +80,11 @@ void FileSystem::SendRemovals(const std::vector<Removal>& batch) {
     parents.insert(removal.parent);
   }
   v1::FsRemoveManyResponse reply;
-  absl::Status status = link_->Call("RemoveMany", &v1::Fs::Stub::RemoveMany, request, &reply);
-  ForgetExactAttrs();  // attributes fetched meanwhile may predate the unlinks
+  absl::Status status;
+  {
+    const ExactAttrsChange change(*this);
+    status = link_->Call("RemoveMany", &v1::Fs::Stub::RemoveMany, request, &reply);
+  }
   std::vector<absl::Status> outcomes;
   if (status.ok() && reply.results_size() == request.removals_size()) {
     for (const v1::FsRemoveResult& result : reply.results()) {

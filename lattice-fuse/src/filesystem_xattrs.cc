@@ -63,9 +63,11 @@ void FileSystem::SetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, cons
   request.set_flags(static_cast<uint32_t>(flags) & (XATTR_CREATE | XATTR_REPLACE));
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
-  ForgetExactAttrs();
-  absl::Status status = link_->Call("SetXattr", &Fs::Stub::SetXattr, request, &reply);
-  ForgetExactAttrs();
+  absl::Status status;
+  {
+    const ExactAttrsChange change(*this);
+    status = link_->Call("SetXattr", &Fs::Stub::SetXattr, request, &reply);
+  }
   ForgetDir(ino);
   if (!status.ok()) {
     ReplyError(req, status);
@@ -122,9 +124,11 @@ void FileSystem::RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   request.set_name(name);
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
-  ForgetExactAttrs();
-  absl::Status status = link_->Call("RemoveXattr", &Fs::Stub::RemoveXattr, request, &reply);
-  ForgetExactAttrs();
+  absl::Status status;
+  {
+    const ExactAttrsChange change(*this);
+    status = link_->Call("RemoveXattr", &Fs::Stub::RemoveXattr, request, &reply);
+  }
   ForgetDir(ino);
   if (!status.ok()) {
     ReplyError(req, status);

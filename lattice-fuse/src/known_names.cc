@@ -33,20 +33,8 @@ void KnownNames::NoteCreated(uint64_t parent, const std::string& name, const v1:
                              Clock::time_point now) {
   if (trust_ <= Clock::duration::zero()) return;
   std::lock_guard lock(mu_);
-  auto it = dirs_.find(parent);
-  if (it != dirs_.end()) {
-    if (names_ >= kMaxNames) {
-      names_ -= it->second.names.size();
-      dirs_.erase(it);
-    } else {
-      if (it->second.names.insert(name).second) ++names_;
-      // The kernel stamps the parent's mtime and ctime with the new inode's ctime; creates
-      // answered out of order keep the latest.
-      const v1::FsTime& stamp = child.attr().ctime();
-      KeepLatest(&it->second.mtime, stamp);
-      KeepLatest(&it->second.ctime, stamp);
-    }
-  }
+  // The kernel stamps the parent's mtime and ctime with the new inode's ctime.
+  if (auto it = dirs_.find(parent); it != dirs_.end()) AddName(it, name, child.attr().ctime());
   if (!S_ISDIR(child.attr().mode())) return;
   if (dirs_.size() >= kMaxDirs) {
     dirs_.clear();
@@ -70,19 +58,25 @@ void KnownNames::NoteRenamed(uint64_t parent, const std::string& name, uint64_t 
   std::lock_guard lock(mu_);
   if (auto it = dirs_.find(parent); it != dirs_.end()) {
     if (!exchange && it->second.names.erase(name) > 0) --names_;
-    KeepLatest(&it->second.mtime, stamp);
-    KeepLatest(&it->second.ctime, stamp);
+    it->second.Stamp(stamp);
   }
-  if (auto it = dirs_.find(new_parent); it != dirs_.end()) {
-    if (names_ >= kMaxNames) {
-      names_ -= it->second.names.size();
-      dirs_.erase(it);
-      return;
-    }
-    if (it->second.names.insert(new_name).second) ++names_;
-    KeepLatest(&it->second.mtime, stamp);
-    KeepLatest(&it->second.ctime, stamp);
+  if (auto it = dirs_.find(new_parent); it != dirs_.end()) AddName(it, new_name, stamp);
+}
+
+void KnownNames::Dir::Stamp(const v1::FsTime& stamp) {
+  KeepLatest(&mtime, stamp);
+  KeepLatest(&ctime, stamp);
+}
+
+void KnownNames::AddName(std::unordered_map<uint64_t, Dir>::iterator dir,
+                         const std::string& name, const v1::FsTime& stamp) {
+  if (names_ >= kMaxNames) {
+    names_ -= dir->second.names.size();
+    dirs_.erase(dir);
+    return;
   }
+  if (dir->second.names.insert(name).second) ++names_;
+  dir->second.Stamp(stamp);
 }
 
 void KnownNames::Forget(uint64_t dir) {

@@ -66,7 +66,13 @@ class KnownNames {
     v1::FsTime mtime;  // as the kernel stamped them at the last change made here
     v1::FsTime ctime;
     Clock::time_point until;
+    // A change made here at `stamp`; changes answered out of order keep the latest.
+    void Stamp(const v1::FsTime& stamp);
   };
+  // REQUIRES: mu_ held. `name` was made in `dir` at `stamp`; past the bound on names, the
+  // directory is forgotten instead.
+  void AddName(std::unordered_map<uint64_t, Dir>::iterator dir, const std::string& name,
+               const v1::FsTime& stamp);
   const Clock::duration trust_;
   std::mutex mu_;
   std::unordered_map<uint64_t, Dir> dirs_;
