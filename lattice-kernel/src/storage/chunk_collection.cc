@@ -130,13 +130,11 @@ absl::StatusOr<ChunkStore::CollectStats> ChunkStore::Collect(
   auto proceed = [&](std::string_view step) {
     return !options.continue_at || options.continue_at(step);
   };
-  LATTICE_ASSIGN_OR_RETURN(auto packs, ListPacks(im.packs_dir));
-  for (const auto& [number, size] : packs) stats.pack_bytes_before += size;
-
   // 1. Forget what is neither kept nor touched, and count what is live in each pack.
   std::map<uint32_t, uint64_t> live;  // pack -> bytes of its live records
   uint32_t active;
   uint64_t active_size;
+  uint32_t newest;
   {
     std::lock_guard lock(im.mu);
     for (auto it = im.index.begin(); it != im.index.end();) {
@@ -154,7 +152,17 @@ absl::StatusOr<ChunkStore::CollectStats> ChunkStore::Collect(
     im.asked_absent.clear();
     active = im.active_fd != nullptr ? im.active_pack : 0;
     active_size = im.active_size;
+    newest = im.active_pack;
   }
+  if (!proceed("counted")) return stats;
+
+  // The packs are listed only now: every pack older than `newest` is closed, so its listed
+  // size is its final one (a pack listed while still appended to, then closed by a writer
+  // before the count, would be compacted only up to its old size and the rest lost). A pack
+  // a writer opened since the count holds records the count never saw: it is left alone.
+  LATTICE_ASSIGN_OR_RETURN(auto packs, ListPacks(im.packs_dir));
+  std::erase_if(packs, [&](const auto& pack) { return pack.first > newest; });
+  for (const auto& [number, size] : packs) stats.pack_bytes_before += size;
 
   // 2. Choose the packs to compact, emptiest first. The pack being appended to is closed
   // first when it qualifies (so a disk one big file filled gives its space back).

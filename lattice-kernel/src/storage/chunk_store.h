@@ -51,7 +51,8 @@ class ChunkStore {
     // The pack being appended to is closed (so it can be compacted) when at least this big
     // and at most max_live_fraction live.
     uint64_t min_seal_bytes = 1024 * 1024;
-    // Tests: called at each step of a compaction ("copied", "synced", "deleted"); false
+    // Tests: called at each step of a compaction ("counted", "copied", "synced",
+    // "deleted"); false
     // stops the pass right there, as a kill -9 would (no later step happens).
     std::function<bool(std::string_view step)> continue_at;
   };

@@ -222,6 +222,39 @@ TEST_F(ChunkStoreGcTest, StoppedAtAnyStepLosesNoLiveChunk) {
   }
 }
 
+// A writer that fills the pack it appends to while a pass is under way closes it and opens
+// new ones: the pass compacts the closed pack whole (not only up to the size it had when the
+// pass began) and leaves the new packs, whose records it never counted, alone.
+TEST_F(ChunkStoreGcTest, PacksAWriterClosesOrOpensDuringAPassLoseNothing) {
+  auto store = Open();
+  auto chunks = PutMany(*store, 40, 700);
+  std::vector<std::string> live;
+  for (size_t i = 0; i < chunks.size(); i += 2) live.push_back(chunks[i]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  std::vector<std::string> added;
+  for (int i = 0; i < 16; ++i) added.push_back(Bytes(30'000, 7000 + static_cast<uint64_t>(i)));
+  std::vector<std::string> cited = live;
+  cited.insert(cited.end(), added.begin(), added.end());
+  ChunkStore::CollectOptions options;
+  options.max_live_fraction = 0.9;
+  options.continue_at = [&](std::string_view step) {
+    if (step == "counted") {
+      for (const auto& data : added) EXPECT_TRUE(*store->Put(ChunkHash(data), data));
+    }
+    return true;
+  };
+  auto stats = Collect(*store, cited, options);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_GT(stats->packs_deleted, 0u);
+  ExpectReadable(*store, live);
+  ExpectReadable(*store, added);
+  ASSERT_TRUE(store->Sync().ok());
+  store.reset();
+  store = Open();
+  ExpectReadable(*store, live);
+  ExpectReadable(*store, added);
+}
+
 TEST_F(ChunkStoreGcTest, ReadersAndWritersRunDuringCompaction) {
   auto store = Open();
   auto chunks = PutMany(*store, 60, 900);
