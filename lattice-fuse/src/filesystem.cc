@@ -360,6 +360,15 @@ absl::StatusOr<v1::FsStat> FileSystem::Stat(uint64_t ino) {
   return reply;
 }
 
+absl::StatusOr<v1::FsStat> FileSystem::StatSeeingRemovals(uint64_t ino) {
+  auto stat = Stat(ino);
+  if (stat.ok() && MayMissRemovals(*stat)) {
+    AwaitRemovals();
+    stat = Stat(ino);
+  }
+  return stat;
+}
+
 void FileSystem::ForgetDir(uint64_t dir) {
   dir_attrs_.Forget(dir);
   known_names_.Forget(dir);

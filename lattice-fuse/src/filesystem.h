@@ -205,6 +205,10 @@ class FileSystem {
   // The attributes as this daemon shows them: unsaved writes change size and times.
   v1::FsStat Shown(InodeState& state, v1::FsStat stat);
   absl::StatusOr<v1::FsStat> Stat(uint64_t ino);
+  // Stat, after sending the unlinks queued here first when one of them may change what it
+  // answers (MayMissRemovals): attributes the FUSE module keeps must not show a link count
+  // from before an unlink it was told had happened.
+  absl::StatusOr<v1::FsStat> StatSeeingRemovals(uint64_t ino);
 
   // Reads committed content (no overlay) for a FUSE read, through the inode's read-ahead.
   // `version`: the version the page cache holds (empty: the current one).

@@ -184,6 +184,13 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
       state->overlay->MarkDirty(set_mtime ? mtime : ToTimespec(state->last.attr().mtime()));
     }
     FoldIntoCommit(*state, request);
+    if (MayMissRemovals(state->last)) {
+      AwaitRemovals();
+      if (auto fresh = FetchLast(ino, *state); !fresh.ok()) {
+        ReplyError(req, fresh.status());
+        return;
+      }
+    }
     struct stat out = ToStat(Shown(*state, state->last));
     fuse_reply_attr(req, &out, options_.attr_timeout_s);
     return;
@@ -214,7 +221,7 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
     }
     if (request.has_size()) state->cached_version = stat.version();
   } else {
-    auto fresh = Stat(ino);
+    auto fresh = StatSeeingRemovals(ino);
     if (!fresh.ok()) {
       ReplyError(req, fresh.status());
       return;

@@ -1112,6 +1112,27 @@ def last_link_removed_after_an_edit(w):
     check(read(w.p("a")) == b"new inode", "the new a")
 
 
+def link_counts_after_unlinks_answered_here(w):
+    """The exerciser's seeds 1056921364 and 509279778, reduced: an unlink answered here and
+    still queued for the kernel takes a link from the file's other names at once, also in
+    the attributes a truncate or a chmod of a file this mount just wrote answers (the FUSE
+    module keeps those for the attribute time)."""
+    write(w.p("first"), b"proves the kernel takes unlinks")
+    os.unlink(w.p("first"))
+    for call in ("chmod", "truncate"):
+        a, b = w.p(call + "-a"), w.p(call + "-b")
+        write(a, b"1")
+        os.link(a, b)
+        write(a, b"written through a", "ab")
+        os.unlink(b)
+        if call == "truncate":
+            os.truncate(a, 0)
+        else:
+            os.chmod(a, 0o600)
+        check(os.stat(a).st_nlink == 1, "%s: %d links after the other name's unlink"
+              % (call, os.stat(a).st_nlink))
+
+
 def differential_fixed_seed(w):
     """The differential exerciser with the seed that found the bug of
     last_link_removed_after_an_edit."""
@@ -1130,7 +1151,7 @@ SCENARIOS = {f.__name__: f for f in [
     many_closed_files_seen_elsewhere, names_made_elsewhere_on_this_node, unlinks_answered_here,
     unlinks_refused_to_a_read_only_token, other_clients_of_this_node_heard,
     attributes_set_after_writing_go_with_the_commit, attributes_of_files_in_use_answered_here,
-    renames_of_files_followed_here]}
+    renames_of_files_followed_here, link_counts_after_unlinks_answered_here]}
 
 
 def main():
