@@ -32,7 +32,8 @@ set(LATTICE_FUSE_SCENARIOS
   many_closed_files_seen_elsewhere names_made_elsewhere_on_this_node unlinks_answered_here
   unlinks_refused_to_a_read_only_token other_clients_of_this_node_heard
   attributes_set_after_writing_go_with_the_commit attributes_of_files_in_use_answered_here
-  renames_of_files_followed_here link_counts_after_unlinks_answered_here)
+  renames_of_files_followed_here link_counts_after_unlinks_answered_here trees_fixed_seed
+  trees_random_seed)
 if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)
   foreach(_scenario ${LATTICE_FUSE_SCENARIOS})
     add_test(NAME fuse_${_scenario}

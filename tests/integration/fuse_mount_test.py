@@ -17,6 +17,7 @@ import fcntl
 import json
 import mmap
 import os
+import random
 import re
 import shutil
 import signal
@@ -31,6 +32,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fuse_support import (Kernel, Skip, TestFailure, check, is_mounted, tail,  # noqa: E402
                           wait_until)
+from fuse_tree_exerciser import tree_exerciser  # noqa: E402
 
 
 def expect_errno(code, call, *args):
@@ -1019,7 +1021,6 @@ def stale_mount(w):
 def exerciser(w, seed=None):
     """Random open/read/write/truncate/rename/link/unlink sequences on the mount and on a
     local folder, which must agree after every step."""
-    import random
     seed = int(os.environ.get("LATTICE_FUSE_SEED", "0")) or seed or random.randrange(1 << 30)
     print("exerciser seed %d" % seed)
     rng = random.Random(seed)
@@ -1133,6 +1134,24 @@ def link_counts_after_unlinks_answered_here(w):
               % (call, os.stat(a).st_nlink))
 
 
+def trees(w, seed=None):
+    seed = int(os.environ.get("LATTICE_FUSE_SEED", "0")) or seed or random.randrange(1 << 30)
+    second, other = start_second_mount(w)
+    try:
+        tree_exerciser(w, other, seed)
+    finally:
+        second.stop()
+
+
+def trees_fixed_seed(w):
+    """The tree exerciser (fuse_tree_exerciser.py) with one seed, so a failure replays."""
+    trees(w, seed=1)
+
+
+def trees_random_seed(w):
+    trees(w)
+
+
 def differential_fixed_seed(w):
     """The differential exerciser with the seed that found the bug of
     last_link_removed_after_an_edit."""
@@ -1151,7 +1170,8 @@ SCENARIOS = {f.__name__: f for f in [
     many_closed_files_seen_elsewhere, names_made_elsewhere_on_this_node, unlinks_answered_here,
     unlinks_refused_to_a_read_only_token, other_clients_of_this_node_heard,
     attributes_set_after_writing_go_with_the_commit, attributes_of_files_in_use_answered_here,
-    renames_of_files_followed_here, link_counts_after_unlinks_answered_here]}
+    renames_of_files_followed_here, link_counts_after_unlinks_answered_here, trees_fixed_seed,
+    trees_random_seed]}
 
 
 def main():

@@ -1,0 +1,146 @@
+"""A differential exerciser of directory trees: random mkdir, rmdir, rename, link, unlink,
+write, truncate, chmod, stat and listing calls on a lattice-fuse mount and on a local folder,
+which must answer alike after every call. Every so often the whole trees are compared (names,
+types, modes, sizes, link counts, contents), and a second mount of the same store must come
+to show the same tree: it hears this mount's changes only through the kernel's watch, so its
+cached attributes, names and listings are checked as well as the first mount's own."""
+import os
+import random
+import stat
+
+from fuse_support import TestFailure, check, wait_until
+
+PATHS = ["a", "b", "c", "a/b", "a/c", "b/a", "b/c", "a/b/c", "c/a"]
+# The calls, the commoner ones twice.
+OPS = ["write", "write", "mkdir", "mkdir", "rmdir", "rename", "rename", "link", "unlink",
+       "truncate", "chmod", "stat", "list", "read"]
+
+
+def _append(path, data):
+    with open(path, "ab") as f:
+        f.write(data)
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _stat_of(path):
+    s = os.lstat(path)
+    kind = stat.S_IFMT(s.st_mode)
+    size = None if kind == stat.S_IFDIR else s.st_size
+    return (kind, stat.S_IMODE(s.st_mode), size, s.st_nlink)
+
+
+def _tree(root):
+    """Every path under `root` with its attributes (and a file's content)."""
+    out = {}
+    for here, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(here, name)
+            rel = os.path.relpath(path, root)
+            entry = _stat_of(path)
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                entry = entry + (_read(path),)
+            out[rel] = entry
+    return out
+
+
+def _describe_difference(model, mount):
+    for rel in sorted(set(model) | set(mount)):
+        if model.get(rel) != mount.get(rel):
+            return "%s: model %r, mount %r" % (rel, str(model.get(rel))[:120],
+                                                str(mount.get(rel))[:120])
+    return "none"
+
+
+def _pick(rng, op, model):
+    """The paths of a call: mostly ones that make it succeed (an existing name to act on, a
+    free name in an existing directory to make), sometimes any, for the errors."""
+    existing = sorted(_tree(model))
+    dirs = {"."} | {p for p in existing if os.path.isdir(os.path.join(model, p))}
+    free = [p for p in PATHS if p not in existing and (os.path.dirname(p) or ".") in dirs]
+    if op in ("write", "mkdir"):
+        x = rng.choice(free) if free and rng.random() < 0.8 else rng.choice(PATHS)
+    else:
+        x = rng.choice(existing) if existing and rng.random() < 0.8 else rng.choice(PATHS)
+    y = rng.choice(free) if free and rng.random() < 0.7 else rng.choice(PATHS)
+    return x, y
+
+
+def tree_exerciser(w, second_root, seed, steps=300):
+    print("tree exerciser seed %d" % seed)
+    rng = random.Random(seed)
+    model = os.path.join(w.root, "tree-model")
+    os.mkdir(model)
+    history = []
+    succeeded = 0
+
+    for step in range(steps):
+        op = rng.choice(OPS)
+        x, y = _pick(rng, op, model)
+        data = rng.randbytes(rng.choice([0, 1, 100, 5000]))
+        size = rng.choice([0, 1, 4096, 10000])
+        mode = rng.choice([0o600, 0o644, 0o755, 0o700])
+
+        calls = {
+            "write": lambda p, q: _append(p, data),
+            "mkdir": lambda p, q: os.mkdir(p, 0o755),
+            "rmdir": lambda p, q: os.rmdir(p),
+            "rename": os.rename,
+            "link": os.link,
+            "unlink": lambda p, q: os.unlink(p),
+            "truncate": lambda p, q: os.truncate(p, size),
+            "chmod": lambda p, q: os.chmod(p, mode),
+            "stat": lambda p, q: _stat_of(p),
+            "list": lambda p, q: sorted(os.listdir(p)),
+            "read": lambda p, q: _read(p),
+        }
+
+        def do(base):
+            return calls[op](os.path.join(base, x), os.path.join(base, y))
+
+        results = []
+        for base in (model, w.mnt):
+            try:
+                results.append(("ok", do(base)))
+            except OSError as error:
+                results.append(("err", error.errno))
+        succeeded += results[0][0] == "ok"
+        history.append("%s %s %s len=%d size=%d mode=%o -> %s" % (
+            op, x, y, len(data), size, mode, str(results[0])[:60]))
+        check(results[0] == results[1], "seed %d step %d: %s %s %s: model %r, mount %r; last "
+              "steps:\n  %s" % (seed, step, op, x, y, str(results[0])[:200],
+                                str(results[1])[:200], "\n  ".join(history[-10:])))
+        # What any program sees of the names just used, right after the call.
+        for rel in {x, y, os.path.dirname(x) or ".", os.path.dirname(y) or "."}:
+            seen = []
+            for base in (model, w.mnt):
+                try:
+                    seen.append(_stat_of(os.path.join(base, rel)))
+                except OSError as error:
+                    seen.append(error.errno)
+            if rel == ".":  # the mount's root is not the model folder's
+                seen = [s if isinstance(s, int) else s[3] for s in seen]
+            check(seen[0] == seen[1], "seed %d step %d: after %s %s %s, %s is %r in the model, "
+                  "%r on the mount; last steps:\n  %s" % (
+                      seed, step, op, x, y, rel, seen[0], seen[1], "\n  ".join(history[-10:])))
+        if step % 50 == 49 or step == steps - 1:
+            want = _tree(model)
+            mine = _tree(w.mnt)
+            check(want == mine, "seed %d step %d: the mount's tree differs: %s" % (
+                seed, step, _describe_difference(want, mine)))
+            last = {}
+
+            def second_agrees():
+                last["tree"] = _tree(second_root)
+                return last["tree"] == want
+            try:
+                wait_until(second_agrees, "the second mount to show the tree")
+            except TestFailure as failure:
+                raise TestFailure("seed %d step %d: %s: %s" % (
+                    seed, step, failure, _describe_difference(want, last.get("tree", {}))))
+    print("%d calls, %d succeeded; the tree at the end holds %d names" % (
+        steps, succeeded, len(_tree(model))))
+    check(succeeded > steps // 4, "too few calls succeeded to exercise anything")
