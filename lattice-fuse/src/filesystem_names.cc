@@ -184,8 +184,11 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
       state->overlay->MarkDirty(set_mtime ? mtime : ToTimespec(state->last.attr().mtime()));
     }
     FoldIntoCommit(*state, request);
-    if (MayMissRemovals(state->last)) {
-      AwaitRemovals();
+    // The answer is the attributes held here, fetched again unless they are exact (a rename
+    // that replaced another name of the file, or an unlink still queued here, changed its
+    // link count since).
+    if (MayMissRemovals(state->last)) AwaitRemovals();
+    if (!AnswersAttrs(*state)) {
       if (auto fresh = FetchLast(ino, *state); !fresh.ok()) {
         ReplyError(req, fresh.status());
         return;

@@ -1117,7 +1117,7 @@ def link_counts_after_unlinks_answered_here(w):
     """The exerciser's seeds 1056921364 and 509279778, reduced: an unlink answered here and
     still queued for the kernel takes a link from the file's other names at once, also in
     the attributes a truncate or a chmod of a file this mount just wrote answers (the FUSE
-    module keeps those for the attribute time)."""
+    module keeps those for the attribute time); so does a rename onto one of its names."""
     write(w.p("first"), b"proves the kernel takes unlinks")
     os.unlink(w.p("first"))
     for call in ("chmod", "truncate"):
@@ -1132,6 +1132,21 @@ def link_counts_after_unlinks_answered_here(w):
             os.chmod(a, 0o600)
         check(os.stat(a).st_nlink == 1, "%s: %d links after the other name's unlink"
               % (call, os.stat(a).st_nlink))
+    # The tree exerciser's seed 712419763, reduced: a rename onto another name of a file
+    # being written takes a link from it; a chmod of the file then answers so.
+    a, b, other = w.p("renamed-a"), w.p("renamed-b"), w.p("other")
+    write(a, b"1")
+    os.link(a, b)
+    write(other, b"replaces b")
+    fd = os.open(a, os.O_WRONLY | os.O_APPEND)
+    try:
+        os.write(fd, b"unsaved")
+        os.rename(other, b)
+        os.chmod(a, 0o600)
+        check(os.stat(a).st_nlink == 1, "%d links after a rename replaced the other name"
+              % os.stat(a).st_nlink)
+    finally:
+        os.close(fd)
 
 
 def trees(w, seed=None):

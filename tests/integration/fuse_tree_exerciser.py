@@ -110,6 +110,8 @@ def tree_exerciser(w, second_root, seed, steps=300):
         succeeded += results[0][0] == "ok"
         history.append("%s %s %s len=%d size=%d mode=%o -> %s" % (
             op, x, y, len(data), size, mode, str(results[0])[:60]))
+        with open(os.path.join(w.root, "tree-exerciser.log"), "a") as log:
+            log.write(history[-1] + "\n")  # kept with the test's folder when it fails
         check(results[0] == results[1], "seed %d step %d: %s %s %s: model %r, mount %r; last "
               "steps:\n  %s" % (seed, step, op, x, y, str(results[0])[:200],
                                 str(results[1])[:200], "\n  ".join(history[-10:])))
