@@ -9,11 +9,16 @@ import random
 import stat
 
 from fuse_support import TestFailure, check, wait_until
+from libc_calls import RENAME_EXCHANGE, RENAME_NOREPLACE, renameat2
 
 PATHS = ["a", "b", "c", "a/b", "a/c", "b/a", "b/c", "a/b/c", "c/a"]
 # The calls, the commoner ones twice.
-OPS = ["write", "write", "mkdir", "mkdir", "rmdir", "rename", "rename", "link", "unlink",
-       "truncate", "chmod", "stat", "list", "read"]
+OPS = ["write", "write", "mkdir", "mkdir", "rmdir", "rename", "rename", "exchange",
+       "rename-noreplace", "link", "symlink", "unlink", "truncate", "chmod", "stat", "list",
+       "read"]
+# What symbolic links point at, relative to where they are: a name of the tree or none (never
+# out of it: a call through the link would reach one place for the model and the mount).
+TARGETS = ["a", "b", "c/a", "nowhere"]
 
 
 def _append(path, data):
@@ -43,6 +48,8 @@ def _tree(root):
             entry = _stat_of(path)
             if stat.S_ISREG(os.lstat(path).st_mode):
                 entry = entry + (_read(path),)
+            elif stat.S_ISLNK(os.lstat(path).st_mode):
+                entry = entry + (os.readlink(path),)
             out[rel] = entry
     return out
 
@@ -83,19 +90,23 @@ def tree_exerciser(w, second_root, seed, steps=300):
         data = rng.randbytes(rng.choice([0, 1, 100, 5000]))
         size = rng.choice([0, 1, 4096, 10000])
         mode = rng.choice([0o600, 0o644, 0o755, 0o700])
+        target = rng.choice(TARGETS)
 
         calls = {
             "write": lambda p, q: _append(p, data),
             "mkdir": lambda p, q: os.mkdir(p, 0o755),
             "rmdir": lambda p, q: os.rmdir(p),
             "rename": os.rename,
+            "exchange": lambda p, q: renameat2(p, q, RENAME_EXCHANGE),
+            "rename-noreplace": lambda p, q: renameat2(p, q, RENAME_NOREPLACE),
             "link": os.link,
+            "symlink": lambda p, q: os.symlink(target, q),
             "unlink": lambda p, q: os.unlink(p),
             "truncate": lambda p, q: os.truncate(p, size),
             "chmod": lambda p, q: os.chmod(p, mode),
             "stat": lambda p, q: _stat_of(p),
             "list": lambda p, q: sorted(os.listdir(p)),
-            "read": lambda p, q: _read(p),
+            "read": lambda p, q: os.readlink(p) if os.path.islink(p) else _read(p),
         }
 
         def do(base):
@@ -108,8 +119,8 @@ def tree_exerciser(w, second_root, seed, steps=300):
             except OSError as error:
                 results.append(("err", error.errno))
         succeeded += results[0][0] == "ok"
-        history.append("%s %s %s len=%d size=%d mode=%o -> %s" % (
-            op, x, y, len(data), size, mode, str(results[0])[:60]))
+        history.append("%s %s %s len=%d size=%d mode=%o target=%s -> %s" % (
+            op, x, y, len(data), size, mode, target, str(results[0])[:60]))
         with open(os.path.join(w.root, "tree-exerciser.log"), "a") as log:
             log.write(history[-1] + "\n")  # kept with the test's folder when it fails
         check(results[0] == results[1], "seed %d step %d: %s %s %s: model %r, mount %r; last "
