@@ -1037,6 +1037,17 @@ def exerciser(w, seed=None):
         check(results[0] == results[1], "seed %d step %d: %s %s %s: model %r, mount %r; "
               "last steps:\n  %s" % (seed, step, op, x, y, str(results[0])[:200],
                                      str(results[1])[:200], "\n  ".join(history[-8:])))
+        for name in (x, y):  # what any program sees of the names just used
+            seen = []
+            for base in (model, w.mnt):
+                try:
+                    st = os.stat(os.path.join(base, name))
+                    seen.append((st.st_size, st.st_nlink))
+                except OSError as error:
+                    seen.append(error.errno)
+            check(seen[0] == seen[1], "seed %d step %d: %s's size and links %r in the model, "
+                  "%r on the mount; last steps:\n  %s" % (seed, step, name, seen[0], seen[1],
+                                                          "\n  ".join(history[-8:])))
         if step % 25 == 24 or step == 399:
             for name in names:
                 pm, pf = os.path.join(model, name), os.path.join(w.mnt, name)
