@@ -18,7 +18,8 @@ add_executable(fuse_unit_tests ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/overlay_test.
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/removals_test.cc
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/write_back_test.cc
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/dir_attrs_test.cc
-                               ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/known_names_test.cc)
+                               ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/known_names_test.cc
+                               ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/entry_inodes_test.cc)
 target_link_libraries(fuse_unit_tests PRIVATE lattice_fuse_lib GTest::gtest_main)
 lattice_warnings(fuse_unit_tests)
 gtest_discover_tests(fuse_unit_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
@@ -32,7 +33,8 @@ set(LATTICE_FUSE_SCENARIOS
   many_closed_files_seen_elsewhere names_made_elsewhere_on_this_node unlinks_answered_here
   unlinks_refused_to_a_read_only_token other_clients_of_this_node_heard
   attributes_set_after_writing_go_with_the_commit attributes_of_files_in_use_answered_here
-  renames_of_files_followed_here link_counts_after_unlinks_answered_here trees_fixed_seed
+  renames_of_files_followed_here link_counts_after_unlinks_answered_here
+  unlinks_answered_here_remove_only_what_was_unlinked trees_fixed_seed
   trees_random_seed)
 if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)
   foreach(_scenario ${LATTICE_FUSE_SCENARIOS})

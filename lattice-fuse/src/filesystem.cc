@@ -206,7 +206,8 @@ FileSystem::FileSystem(KernelLink* link, FsOptions options)
       dir_attrs_(std::chrono::duration_cast<DirAttrCache::Clock::duration>(
           std::chrono::duration<double>(options.attr_timeout_s))),
       known_names_(std::chrono::duration_cast<KnownNames::Clock::duration>(
-          std::chrono::duration<double>(options.entry_timeout_s))) {
+          std::chrono::duration<double>(options.entry_timeout_s))),
+      entry_inodes_(kEntryInodesHeld) {
   if (options_.write_back_threads > 0) {
     write_back_ = std::make_unique<WriteBack>(
         [this](const std::vector<uint64_t>& inodes) { CommitQueued(inodes); },
@@ -295,7 +296,9 @@ fuse_entry_param FileSystem::EntryOf(const v1::FsStat& stat) const {
   return entry;
 }
 
-void FileSystem::ReplyEntry(fuse_req_t req, const v1::FsStat& raw) {
+void FileSystem::ReplyEntry(fuse_req_t req, uint64_t parent, const std::string& name,
+                            const v1::FsStat& raw) {
+  entry_inodes_.Note(parent, name, raw.ino());
   auto state = Get(raw.ino());
   v1::FsStat stat;
   {

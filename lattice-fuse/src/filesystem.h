@@ -29,6 +29,7 @@
 #include "lattice/v1/fs_service.pb.h"
 #include "src/dir_attrs.h"
 #include "src/kernel_link.h"
+#include "src/entry_inodes.h"
 #include "src/known_names.h"
 #include "src/overlay.h"
 #include "src/removals.h"
@@ -200,7 +201,9 @@ class FileSystem {
   void MaybeDrop(uint64_t ino);
 
   void ReplyError(fuse_req_t req, const absl::Status& status);
-  void ReplyEntry(fuse_req_t req, const v1::FsStat& stat);
+  // Replies with `stat` as the entry `name` of `parent`.
+  void ReplyEntry(fuse_req_t req, uint64_t parent, const std::string& name,
+                  const v1::FsStat& stat);
   fuse_entry_param EntryOf(const v1::FsStat& stat) const;
   // The attributes as this daemon shows them: unsaved writes change size and times.
   v1::FsStat Shown(InodeState& state, v1::FsStat stat);
@@ -295,6 +298,7 @@ class FileSystem {
   FsOptions options_;
   DirAttrCache dir_attrs_;
   KnownNames known_names_;
+  EntryInodes entry_inodes_;
   fuse_session* session_ = nullptr;
   std::atomic<uint64_t> exact_generation_{0};
   std::mutex mu_;

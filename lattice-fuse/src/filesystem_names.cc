@@ -67,7 +67,7 @@ void FileSystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     ReplyError(req, status);
     return;
   }
-  ReplyEntry(req, reply.stat());
+  ReplyEntry(req, parent, name, reply.stat());
 }
 
 void FileSystem::GetAttr(fuse_req_t req, fuse_ino_t ino) {
@@ -348,9 +348,10 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
     known_names_.NoteCreated(parent, name, reply.stat());
   }
   if (create_fi == nullptr) {
-    ReplyEntry(req, reply.stat());
+    ReplyEntry(req, parent, name, reply.stat());
     return;
   }
+  entry_inodes_.Note(parent, name, reply.stat().ino());
   auto state = Get(reply.stat().ino());
   fuse_entry_param entry;
   {
@@ -444,6 +445,7 @@ void FileSystem::Remove(fuse_req_t req, fuse_ino_t parent, const char* name, boo
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Remove", &Fs::Stub::Remove, request, &reply);
+  entry_inodes_.Forget(parent, name);
   if (dir) {
     ForgetAllDirs();  // the removed directory's own attributes too
   } else {
@@ -489,6 +491,9 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Rename", &Fs::Stub::Rename, request, &reply);
+  if (status.ok()) {
+    entry_inodes_.NoteRenamed(parent, name, new_parent, new_name, (flags & RENAME_EXCHANGE) != 0);
+  }
   if (status.ok() && reply.has_stamped() && !reply.moved_directory()) {
     // A file moved: its two directories changed, at the time the kernel says.
     dir_attrs_.NoteRenamed(parent, new_parent, reply.stamped());
@@ -533,7 +538,7 @@ void FileSystem::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent,
     AwaitRemovals();
     if (auto fresh = Stat(ino); fresh.ok()) *reply.mutable_stat() = *fresh;
   }
-  ReplyEntry(req, reply.stat());
+  ReplyEntry(req, new_parent, new_name, reply.stat());
 }
 
 }  // namespace lattice::fuse

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <optional>
 #include <set>
 
 #include "lattice/common/fs_errno.h"
@@ -36,7 +37,10 @@ bool FileSystem::RemoveLater(uint64_t parent, const std::string& name) {
       open_files_.load() != 0) {
     return false;
   }
-  if (!removals_->Queue(parent, name)) return false;
+  // Sent later, the removal names the inode unlinked now (entry_inodes.h); a name whose
+  // inode is not held here is removed at once.
+  std::optional<uint64_t> ino = entry_inodes_.Take(parent, name);
+  if (!ino || !removals_->Queue(parent, name, *ino)) return false;
   // The kernel stamps the directory only once it has the unlink.
   dir_attrs_.NoteRemoved(parent, ToFsTime(WallNow()));
   known_names_.Forget(parent);
@@ -62,6 +66,7 @@ absl::Status FileSystem::RemoveNow(const Removal& removal) {
   request.set_store(link_->store());
   request.set_parent(removal.parent);
   request.set_name(removal.name);
+  request.set_ino(removal.ino);
   request.set_durability(v1::DURABILITY_APPLIED);
   v1::FsChangeReply reply;
   const ExactAttrsChange change(*this);
@@ -77,6 +82,7 @@ void FileSystem::SendRemovals(const std::vector<Removal>& batch) {
     v1::FsRemoveRequest* one = request.add_removals();
     one->set_parent(removal.parent);
     one->set_name(removal.name);
+    one->set_ino(removal.ino);
     parents.insert(removal.parent);
   }
   v1::FsRemoveManyResponse reply;

@@ -30,6 +30,9 @@ inline constexpr std::chrono::milliseconds kWriteBackLinger{20};
 inline constexpr size_t kRemovalsPerCall = 32;
 inline constexpr int kRemovalThreads = 2;
 inline constexpr size_t kRemovalsQueued = 1024;
+// The names whose inodes are held for the unlinks answered here (entry_inodes.h): about
+// 60 bytes each.
+inline constexpr size_t kEntryInodesHeld = 200'000;
 
 // Read-ahead of committed content (ReadCommitted): from 256 KiB, doubling while a reader stays
 // sequential, to the most one Fs.Read returns.

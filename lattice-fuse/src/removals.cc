@@ -13,7 +13,7 @@ Removals::Removals(SendFn send, int threads, size_t max_queued, size_t max_batch
 
 Removals::~Removals() { Stop(); }
 
-bool Removals::Queue(uint64_t parent, const std::string& name) {
+bool Removals::Queue(uint64_t parent, const std::string& name, uint64_t ino) {
   uint64_t id = 0;
   {
     std::lock_guard lock(mu_);
@@ -21,7 +21,7 @@ bool Removals::Queue(uint64_t parent, const std::string& name) {
     if (!fresh) return true;  // already on its way
     id = ++next_id_;
     at->second = id;
-    by_id_[id] = Removal{parent, name};
+    by_id_[id] = Removal{parent, name, ino};
     by_parent_[parent]++;
   }
   if (queue_->Queue(id)) return true;

@@ -28,6 +28,7 @@ namespace lattice::fuse {
 struct Removal {
   uint64_t parent = 0;
   std::string name;
+  uint64_t ino = 0;  // what the name named when unlinked here (0: not said)
 };
 
 class Removals {
@@ -42,7 +43,7 @@ class Removals {
 
   // Queues the removal of `name` from `parent`; blocks while `max_queued` wait. False once
   // stopped: the caller removes it itself.
-  bool Queue(uint64_t parent, const std::string& name);
+  bool Queue(uint64_t parent, const std::string& name, uint64_t ino = 0);
   // Whether that name's removal waits or is being sent.
   bool Pending(uint64_t parent, const std::string& name) const;
   // Whether a removal from directory `parent` waits or is being sent.

@@ -713,6 +713,36 @@ def unlinks_answered_here(w):
         second.stop()
 
 
+def unlinks_answered_here_remove_only_what_was_unlinked(w):
+    """An unlink answered here is sent later, and another client (here a second mount) may
+    put a new file under the name meanwhile: that file stays, as it would had the unlink
+    reached the store at once. (Without the inode in the removal, the batch removed it.)"""
+    second, other = start_second_mount(w)
+    try:
+        os.mkdir(w.p("d"))
+        write(w.p("d", "first"), b"proves the kernel takes unlinks")
+        os.unlink(w.p("d", "first"))
+        rounds = 20
+        for i in range(rounds):
+            write(w.p("d", "x%d" % i), b"old")
+            write(os.path.join(other, "d", "new%d" % i), b"new %d" % i)
+        wait_until(lambda: all(os.path.exists(os.path.join(other, "d", "x%d" % i))
+                               for i in range(rounds)), "the files on the second mount")
+        for i in range(rounds):
+            os.unlink(w.p("d", "x%d" % i))  # answered here, sent within a moment
+            os.rename(os.path.join(other, "d", "new%d" % i), os.path.join(other, "d", "x%d" % i))
+        fd = os.open(w.p("d"), os.O_RDONLY)
+        os.fsync(fd)  # every unlink queued here has reached the store
+        os.close(fd)
+        stored = sorted(w.kernel.ctl("fs", "ls", "drive", "/d").split())
+        want = sorted("x%d" % i for i in range(rounds))
+        check(stored == want, "the store keeps the files renamed into place: %r" % stored)
+        for i in range(rounds):
+            wait_until(lambda: read(w.p("d", "x%d" % i)) == b"new %d" % i, "x%d on this mount" % i)
+    finally:
+        second.stop()
+
+
 def unlinks_refused_to_a_read_only_token(w):
     """A mount whose token may read but not write answers no unlink itself: each one is
     refused with the kernel's answer, and every file stays."""
@@ -1146,7 +1176,8 @@ SCENARIOS = {f.__name__: f for f in [
     sync_and_statfs, stop_signal_on_any_thread, big_directory, unlink_while_open, kernel_restart,
     stale_mount, closed_then_synced_survive_a_kernel_kill, closed_file_seen_elsewhere,
     many_closed_files_seen_elsewhere, names_made_elsewhere_on_this_node, unlinks_answered_here,
-    unlinks_refused_to_a_read_only_token, other_clients_of_this_node_heard,
+    unlinks_answered_here_remove_only_what_was_unlinked, unlinks_refused_to_a_read_only_token,
+    other_clients_of_this_node_heard,
     attributes_set_after_writing_go_with_the_commit, attributes_of_files_in_use_answered_here,
     renames_of_files_followed_here, link_counts_after_unlinks_answered_here, trees_fixed_seed,
     trees_random_seed]}

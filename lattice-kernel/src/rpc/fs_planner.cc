@@ -250,6 +250,11 @@ absl::StatusOr<FsPlan> FsPlanner::Remove(const v1::FsRemoveRequest& request) {
     return FsError(ENOENT, fmt::format("no {} in directory {}", Shown(request.name()), request.parent()));
   }
   const FsDirEntryView& entry = **found;
+  if (request.ino() != 0 && entry.inode != request.ino()) {
+    return FsError(ENOENT, fmt::format("{} in directory {} names inode {} now, not {}",
+                                       Shown(request.name()), request.parent(), entry.inode,
+                                       request.ino()));
+  }
   FsPlan plan;
   if (entry.entry == 0) {
     // A version's conflict copy: deleting it drops that version from the heads.

@@ -417,6 +417,33 @@ TEST_F(FsPlannerTest, ARemoveManyInOneDirectoryTouchesItOnceAndFailsOnlyTheBadOn
   }
 }
 
+TEST_F(FsPlannerTest, ARemovalOfAnInodeRemovesTheNameOnlyWhileItNamesThatInode) {
+  uint64_t first = Create(kFsRootId, "x", S_IFREG | 0644);
+  // Another client puts a new file under the name before the removal is sent.
+  uint64_t second = Create(kFsRootId, "y", S_IFREG | 0644);
+  v1::FsRenameRequest rename;
+  rename.set_parent(kFsRootId);
+  rename.set_name("y");
+  rename.set_new_parent(kFsRootId);
+  rename.set_new_name("x");
+  ASSERT_TRUE(Run([rename](FsPlanner& p) { return p.Rename(rename); }).receipt.ok());
+  v1::FsRemoveRequest stale = RemovalOf(kFsRootId, "x");
+  stale.set_ino(first);
+  Done refused = Run([stale](FsPlanner& p) { return p.Remove(stale); });
+  ASSERT_FALSE(refused.receipt.ok());
+  EXPECT_EQ(FsErrnoOf(refused.receipt.status()), ENOENT) << refused.receipt.status();
+  FsReader reader(store_->db(), Names());
+  auto kept = reader.Lookup(kFsRootId, "x");
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->inode, second);
+  v1::FsRemoveRequest current = RemovalOf(kFsRootId, "x");
+  current.set_ino(second);
+  ASSERT_TRUE(Run([current](FsPlanner& p) { return p.Remove(current); }).receipt.ok());
+  auto gone = reader.Lookup(kFsRootId, "x");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->has_value());
+}
+
 TEST_F(FsPlannerTest, ARemoveManyThatWouldOverflowItsIntentionFailsTheRestToBeSentAgain) {
   // Each removal here needs three ops: the move, its directory's touch and the ctime of the
   // file's other name.
