@@ -1,9 +1,10 @@
 """A differential exerciser of directory trees: random mkdir, rmdir, rename, link, symlink,
-unlink, write, truncate, chmod, stat and listing calls on two lattice-fuse mounts of one store
-and on a local folder, which must answer alike after every call. Every so often the whole
-trees are compared (names, types, modes, sizes, link counts, contents, link targets): each
-mount hears the other's calls only through the kernel's watch, so its cached attributes,
-names and listings of what changed elsewhere are checked as well as its own."""
+unlink, write, truncate, chmod, extended attribute, stat and listing calls on two lattice-fuse
+mounts of one store and on a local folder, which must answer alike after every call. Every so
+often the whole trees are compared (names, types, modes, sizes, link counts, contents, link
+targets, extended attributes): each mount hears the other's calls only through the kernel's
+watch, so its cached attributes, names and listings of what changed elsewhere are checked as
+well as its own."""
 import os
 import random
 import stat
@@ -15,7 +16,8 @@ PATHS = ["a", "b", "c", "a/b", "a/c", "b/a", "b/c", "a/b/c", "c/a"]
 # The calls, the commoner ones twice.
 OPS = ["write", "write", "mkdir", "mkdir", "rmdir", "rename", "rename", "exchange",
        "rename-noreplace", "link", "symlink", "unlink", "truncate", "chmod", "stat", "list",
-       "read"]
+       "read", "setxattr", "getxattr", "listxattr", "removexattr"]
+XATTRS = ["user.a", "user.b"]
 # What symbolic links point at, relative to where they are: a name of the tree or none (never
 # out of it: a call through the link would reach one place for the model and the mount).
 TARGETS = ["a", "b", "c/a", "nowhere"]
@@ -46,10 +48,12 @@ def _tree(root):
             path = os.path.join(here, name)
             rel = os.path.relpath(path, root)
             entry = _stat_of(path)
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                entry = entry + (os.readlink(path),)
+            else:
+                entry = entry + (sorted((k, os.getxattr(path, k)) for k in os.listxattr(path)),)
             if stat.S_ISREG(os.lstat(path).st_mode):
                 entry = entry + (_read(path),)
-            elif stat.S_ISLNK(os.lstat(path).st_mode):
-                entry = entry + (os.readlink(path),)
             out[rel] = entry
     return out
 
@@ -103,6 +107,7 @@ def tree_exerciser(w, second_root, seed, steps=300):
             size = rng.choice([0, 1, 4096, 10000])
             mode = rng.choice([0o600, 0o644, 0o755, 0o700])
             target = rng.choice(TARGETS)
+            xattr = rng.choice(XATTRS)
             calls = {
                 "write": lambda p, q: _append(p, data),
                 "mkdir": lambda p, q: os.mkdir(p, 0o755),
@@ -118,6 +123,10 @@ def tree_exerciser(w, second_root, seed, steps=300):
                 "stat": lambda p, q: _stat_of(p),
                 "list": lambda p, q: sorted(os.listdir(p)),
                 "read": lambda p, q: os.readlink(p) if os.path.islink(p) else _read(p),
+                "setxattr": lambda p, q: os.setxattr(p, xattr, data[:200]),
+                "getxattr": lambda p, q: os.getxattr(p, xattr),
+                "listxattr": lambda p, q: sorted(os.listxattr(p)),
+                "removexattr": lambda p, q: os.removexattr(p, xattr),
             }
             results = []
             for base in (model, mount):
@@ -127,8 +136,9 @@ def tree_exerciser(w, second_root, seed, steps=300):
                     results.append(("err", error.errno))
             calls_made += 1
             succeeded += results[0][0] == "ok"
-            history.append("%s: %s %s %s len=%d size=%d mode=%o target=%s -> %s" % (
-                mount_name, op, x, y, len(data), size, mode, target, str(results[0])[:60]))
+            history.append("%s: %s %s %s len=%d size=%d mode=%o target=%s xattr=%s -> %s" % (
+                mount_name, op, x, y, len(data), size, mode, target, xattr,
+                str(results[0])[:60]))
             with open(os.path.join(w.root, "tree-exerciser.log"), "a") as log:
                 log.write(history[-1] + "\n")  # kept with the test's folder when it fails
             last_steps = "\n  ".join(history[-12:])
