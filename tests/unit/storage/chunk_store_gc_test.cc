@@ -66,6 +66,17 @@ class ChunkStoreGcTest : public ::testing::Test {
     }
   }
 
+  // Each of `groups` readable now, and after a sync and a reopen of `store`.
+  using Chunks = std::vector<std::string>;
+  void ExpectReadableNowAndAfterAReopen(std::unique_ptr<ChunkStore>& store,
+                                        std::initializer_list<const Chunks*> groups) {
+    for (const auto* chunks : groups) ExpectReadable(*store, *chunks);
+    ASSERT_TRUE(store->Sync().ok());
+    store.reset();
+    store = Open();
+    for (const auto* chunks : groups) ExpectReadable(*store, *chunks);
+  }
+
   testing::TempDir temp_;
   std::string dir_ = temp_.path() + "/chunks";
 };
@@ -246,13 +257,7 @@ TEST_F(ChunkStoreGcTest, PacksAWriterClosesOrOpensDuringAPassLoseNothing) {
   auto stats = Collect(*store, cited, options);
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_GT(stats->packs_deleted, 0u);
-  ExpectReadable(*store, live);
-  ExpectReadable(*store, added);
-  ASSERT_TRUE(store->Sync().ok());
-  store.reset();
-  store = Open();
-  ExpectReadable(*store, live);
-  ExpectReadable(*store, added);
+  ExpectReadableNowAndAfterAReopen(store, {&live, &added});
 }
 
 TEST_F(ChunkStoreGcTest, ReadersAndWritersRunDuringCompaction) {
@@ -287,13 +292,7 @@ TEST_F(ChunkStoreGcTest, ReadersAndWritersRunDuringCompaction) {
   writer.join();
   done = true;
   reader.join();
-  ExpectReadable(*store, live);
-  ExpectReadable(*store, added);
-  ASSERT_TRUE(store->Sync().ok());
-  store.reset();
-  store = Open();
-  ExpectReadable(*store, live);
-  ExpectReadable(*store, added);
+  ExpectReadableNowAndAfterAReopen(store, {&live, &added});
 }
 
 }  // namespace
