@@ -212,6 +212,9 @@ class FileSystem {
   // answers (MayMissRemovals): attributes the FUSE module keeps must not show a link count
   // from before an unlink it was told had happened.
   absl::StatusOr<v1::FsStat> StatSeeingRemovals(uint64_t ino);
+  // The kernel's Lookup, after the same (the FUSE module keeps the attributes it answers).
+  absl::Status LookupSeeingRemovals(uint64_t parent, const std::string& name,
+                                    v1::FsEntryReply* reply);
 
   // Reads committed content (no overlay) for a FUSE read, through the inode's read-ahead.
   // `version`: the version the page cache holds (empty: the current one).

@@ -49,16 +49,8 @@ void FileSystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     reply_absent();
     return;
   }
-  v1::FsLookupRequest request;
-  request.set_store(link_->store());
-  request.set_parent(parent);
-  request.set_name(name);
   v1::FsEntryReply reply;
-  absl::Status status = link_->Call("Lookup", &Fs::Stub::Lookup, request, &reply);
-  if (status.ok() && MayMissRemovals(reply.stat())) {
-    AwaitRemovals();
-    status = link_->Call("Lookup", &Fs::Stub::Lookup, request, &reply);
-  }
+  absl::Status status = LookupSeeingRemovals(parent, name, &reply);
   if (!status.ok()) {
     if (FsErrnoOf(status) == ENOENT) {
       reply_absent();
@@ -68,6 +60,20 @@ void FileSystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     return;
   }
   ReplyEntry(req, parent, name, reply.stat());
+}
+
+absl::Status FileSystem::LookupSeeingRemovals(uint64_t parent, const std::string& name,
+                                              v1::FsEntryReply* reply) {
+  v1::FsLookupRequest request;
+  request.set_store(link_->store());
+  request.set_parent(parent);
+  request.set_name(name);
+  absl::Status status = link_->Call("Lookup", &Fs::Stub::Lookup, request, reply);
+  if (status.ok() && MayMissRemovals(reply->stat())) {
+    AwaitRemovals();
+    status = link_->Call("Lookup", &Fs::Stub::Lookup, request, reply);
+  }
+  return status;
 }
 
 void FileSystem::GetAttr(fuse_req_t req, fuse_ino_t ino) {
@@ -331,11 +337,7 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
       FsErrnoOf(status) == EEXIST) {
     // The name appeared since the FUSE kernel module last looked (another node, before the
     // watch said so): open(O_CREAT) without O_EXCL opens what is there.
-    v1::FsLookupRequest lookup;
-    lookup.set_store(link_->store());
-    lookup.set_parent(parent);
-    lookup.set_name(name);
-    status = link_->Call("Lookup", &Fs::Stub::Lookup, lookup, &reply);
+    status = LookupSeeingRemovals(parent, name, &reply);
     if (status.ok() && S_ISDIR(reply.stat().attr().mode())) status = FsError(EISDIR, "a directory");
     existed = status.ok();
   }
@@ -396,12 +398,8 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
 
 std::shared_ptr<InodeState> FileSystem::KeepIfOpen(uint64_t parent, const std::string& name) {
   if (open_files_.load() == 0) return nullptr;
-  v1::FsLookupRequest request;
-  request.set_store(link_->store());
-  request.set_parent(parent);
-  request.set_name(name);
   v1::FsEntryReply reply;
-  if (!link_->Call("Lookup", &Fs::Stub::Lookup, request, &reply).ok()) return nullptr;
+  if (!LookupSeeingRemovals(parent, name, &reply).ok()) return nullptr;
   const v1::FsStat& stat = reply.stat();
   if (!S_ISREG(stat.attr().mode()) || stat.nlink() > 1) return nullptr;
   auto state = Find(stat.ino());

@@ -1125,6 +1125,24 @@ def link_counts_after_unlinks_answered_here(w):
             os.chmod(a, 0o600)
         check(os.stat(a).st_nlink == 1, "%s: %d links after the other name's unlink"
               % (call, os.stat(a).st_nlink))
+    # A file whose other name's unlink is still queued, open, then unlinked by its last
+    # name: it stays readable through the descriptor (the unlink sees the queued one first).
+    for attempt in range(5):
+        a, b = w.p("open-%d-a" % attempt), w.p("open-%d-b" % attempt)
+        write(a, b"kept while open %d" % attempt)
+        os.link(a, b)
+        os.unlink(b)
+        fd = os.open(a, os.O_RDONLY)
+        try:
+            os.unlink(a)
+            dirfd = os.open(w.mnt, os.O_RDONLY)
+            os.fsync(dirfd)  # the queued unlink reaches the store too
+            os.close(dirfd)
+            content = os.pread(fd, 100, 0)
+            check(content == b"kept while open %d" % attempt,
+                  "an open file unlinked by its last name reads %r" % content)
+        finally:
+            os.close(fd)
     # The tree exerciser's seed 712419763, reduced: a rename onto another name of a file
     # being written takes a link from it; a chmod of the file then answers so.
     a, b, other = w.p("renamed-a"), w.p("renamed-b"), w.p("other")
