@@ -372,6 +372,12 @@ absl::StatusOr<v1::FsStat> FileSystem::StatSeeingRemovals(uint64_t ino) {
   return stat;
 }
 
+void FileSystem::RefreshSeeingRemovals(uint64_t ino, v1::FsStat* stat) {
+  if (!MayMissRemovals(*stat)) return;
+  AwaitRemovals();
+  if (auto fresh = Stat(ino); fresh.ok()) *stat = *fresh;
+}
+
 void FileSystem::ForgetDir(uint64_t dir) {
   dir_attrs_.Forget(dir);
   known_names_.Forget(dir);

@@ -28,8 +28,8 @@
 #include "absl/status/statusor.h"
 #include "lattice/v1/fs_service.pb.h"
 #include "src/dir_attrs.h"
-#include "src/kernel_link.h"
 #include "src/entry_inodes.h"
+#include "src/kernel_link.h"
 #include "src/known_names.h"
 #include "src/overlay.h"
 #include "src/removals.h"
@@ -212,6 +212,9 @@ class FileSystem {
   // answers (MayMissRemovals): attributes the FUSE module keeps must not show a link count
   // from before an unlink it was told had happened.
   absl::StatusOr<v1::FsStat> StatSeeingRemovals(uint64_t ino);
+  // The same for `stat`, an answer the kernel already gave about `ino` (a SetAttr's, a
+  // Link's): asked again after the unlinks are sent, and kept as it was if that fails.
+  void RefreshSeeingRemovals(uint64_t ino, v1::FsStat* stat);
   // The kernel's Lookup, after the same (the FUSE module keeps the attributes it answers).
   absl::Status LookupSeeingRemovals(uint64_t parent, const std::string& name,
                                     v1::FsEntryReply* reply);

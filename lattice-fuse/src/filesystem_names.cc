@@ -224,10 +224,7 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
       ReplyError(req, status);
       return;
     }
-    if (MayMissRemovals(stat)) {
-      AwaitRemovals();
-      if (auto fresh = Stat(ino); fresh.ok()) stat = *fresh;
-    }
+    RefreshSeeingRemovals(ino, &stat);
     if (request.has_size()) state->cached_version = stat.version();
   } else {
     auto fresh = StatSeeingRemovals(ino);
@@ -532,10 +529,7 @@ void FileSystem::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent,
     ReplyError(req, status);
     return;
   }
-  if (MayMissRemovals(reply.stat())) {
-    AwaitRemovals();
-    if (auto fresh = Stat(ino); fresh.ok()) *reply.mutable_stat() = *fresh;
-  }
+  RefreshSeeingRemovals(ino, reply.mutable_stat());
   ReplyEntry(req, new_parent, new_name, reply.stat());
 }
 

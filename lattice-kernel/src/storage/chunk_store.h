@@ -52,8 +52,8 @@ class ChunkStore {
     // and at most max_live_fraction live.
     uint64_t min_seal_bytes = 1024 * 1024;
     // Tests: called at each step of a compaction ("counted", "copied", "synced",
-    // "deleted"); false
-    // stops the pass right there, as a kill -9 would (no later step happens).
+    // "deleted"); false stops the pass right there, as a kill -9 would (no later step
+    // happens).
     std::function<bool(std::string_view step)> continue_at;
   };
   struct CollectStats {

@@ -134,14 +134,20 @@ TEST_F(FsPlannerTest, TheSameNameCreatedTwiceInOneGroupFailsTheSecond) {
   EXPECT_EQ(exists, 3);
 }
 
+v1::FsRenameRequest RenameOf(uint64_t parent, const std::string& name, uint64_t new_parent,
+                             const std::string& new_name) {
+  v1::FsRenameRequest rename;
+  rename.set_parent(parent);
+  rename.set_name(name);
+  rename.set_new_parent(new_parent);
+  rename.set_new_name(new_name);
+  return rename;
+}
+
 TEST_F(FsPlannerTest, RenameOverAFileUnlinksItInTheSameIntention) {
   uint64_t a = Create(kFsRootId, "a", S_IFREG | 0644);
   uint64_t b = Create(kFsRootId, "b", S_IFREG | 0644);
-  v1::FsRenameRequest rename;
-  rename.set_parent(kFsRootId);
-  rename.set_name("a");
-  rename.set_new_parent(kFsRootId);
-  rename.set_new_name("b");
+  v1::FsRenameRequest rename = RenameOf(kFsRootId, "a", kFsRootId, "b");
   Done done = Run([rename](FsPlanner& p) { return p.Rename(rename); });
   ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
   ASSERT_GE(done.plan.payload.ops_size(), 2);
@@ -421,27 +427,20 @@ TEST_F(FsPlannerTest, ARemovalOfAnInodeRemovesTheNameOnlyWhileItNamesThatInode) 
   uint64_t first = Create(kFsRootId, "x", S_IFREG | 0644);
   // Another client puts a new file under the name before the removal is sent.
   uint64_t second = Create(kFsRootId, "y", S_IFREG | 0644);
-  v1::FsRenameRequest rename;
-  rename.set_parent(kFsRootId);
-  rename.set_name("y");
-  rename.set_new_parent(kFsRootId);
-  rename.set_new_name("x");
+  v1::FsRenameRequest rename = RenameOf(kFsRootId, "y", kFsRootId, "x");
   ASSERT_TRUE(Run([rename](FsPlanner& p) { return p.Rename(rename); }).receipt.ok());
   v1::FsRemoveRequest stale = RemovalOf(kFsRootId, "x");
   stale.set_ino(first);
   Done refused = Run([stale](FsPlanner& p) { return p.Remove(stale); });
   ASSERT_FALSE(refused.receipt.ok());
   EXPECT_EQ(FsErrnoOf(refused.receipt.status()), ENOENT) << refused.receipt.status();
-  FsReader reader(store_->db(), Names());
-  auto kept = reader.Lookup(kFsRootId, "x");
-  ASSERT_TRUE(kept.ok() && kept->has_value());
-  EXPECT_EQ((*kept)->inode, second);
+  auto kept = Lookup(kFsRootId, "x");
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->inode, second);
   v1::FsRemoveRequest current = RemovalOf(kFsRootId, "x");
   current.set_ino(second);
   ASSERT_TRUE(Run([current](FsPlanner& p) { return p.Remove(current); }).receipt.ok());
-  auto gone = reader.Lookup(kFsRootId, "x");
-  ASSERT_TRUE(gone.ok());
-  EXPECT_FALSE(gone->has_value());
+  EXPECT_FALSE(Lookup(kFsRootId, "x").has_value());
 }
 
 TEST_F(FsPlannerTest, ARemoveManyThatWouldOverflowItsIntentionFailsTheRestToBeSentAgain) {
