@@ -45,10 +45,10 @@ void DirAttrCache::NoteRenamed(uint64_t parent, uint64_t new_parent, const v1::F
   for (uint64_t dir : {parent, new_parent}) StampLocked(dir, stamp);
 }
 
-void DirAttrCache::NoteRemoved(uint64_t parent, const v1::FsTime& now) {
+void DirAttrCache::NoteRemoved(uint64_t parent, const v1::FsTime& time) {
   std::lock_guard lock(mu_);
   ++generation_;
-  StampLocked(parent, now);
+  StampLocked(parent, time);
 }
 
 DirAttrCache::Entry* DirAttrCache::StampLocked(uint64_t dir, const v1::FsTime& stamp) {

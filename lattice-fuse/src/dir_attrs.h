@@ -5,7 +5,7 @@
 // attribute timeout after it was fetched, and stays exact meanwhile because this daemon's
 // own creates in the directory are folded in (the kernel stamps the directory's mtime and
 // ctime with the new inode's ctime, and a new subdirectory adds a link), and so are its
-// renames of files (the kernel answers with the time it stamped on both directories); any
+// renames and unlinks of files (the kernel answers with the time it stamped); any
 // other change of a directory, made here or heard from elsewhere, drops its entry (a rename
 // of a directory drops all, as it changes the ctime of an inode it does not name).
 //
@@ -39,10 +39,10 @@ class DirAttrCache {
   // This daemon moved a file (no directory) from `parent` to `new_parent`, which the kernel
   // stamped with `stamp`.
   void NoteRenamed(uint64_t parent, uint64_t new_parent, const v1::FsTime& stamp);
-  // This daemon removed a name of a non-directory from `parent` at `now`, before the kernel
-  // stamped it (removals.h): the directory's times move to `now` until the kernel's
-  // answer, after which the caller forgets the entry.
-  void NoteRemoved(uint64_t parent, const v1::FsTime& now);
+  // This daemon removed a name of a non-directory from `parent` at `time`: the moment it
+  // answered the unlink, before the kernel stamped the directory (removals.h), then the
+  // time the kernel answered it stamped.
+  void NoteRemoved(uint64_t parent, const v1::FsTime& time);
   void Forget(uint64_t ino);
   void ForgetAll();
 

@@ -77,13 +77,11 @@ void FileSystem::SendRemovals(const std::vector<Removal>& batch) {
   v1::FsRemoveManyRequest request;
   request.set_store(link_->store());
   request.set_durability(v1::DURABILITY_APPLIED);
-  std::set<uint64_t> parents;
   for (const Removal& removal : batch) {
     v1::FsRemoveRequest* one = request.add_removals();
     one->set_parent(removal.parent);
     one->set_name(removal.name);
     one->set_ino(removal.ino);
-    parents.insert(removal.parent);
   }
   v1::FsRemoveManyResponse reply;
   absl::Status status;
@@ -100,9 +98,17 @@ void FileSystem::SendRemovals(const std::vector<Removal>& batch) {
     if (status.ok()) status = absl::InternalError("the kernel answered a RemoveMany for fewer names");
     outcomes.assign(batch.size(), status);
   }
+  // The directories the kernel stamped with the call's time, and those whose attributes
+  // must be asked again: a removal failed or was sent again on its own there.
+  std::set<uint64_t> stamped;
+  std::set<uint64_t> unsure;
   for (size_t i = 0; i < batch.size(); ++i) {
     absl::Status& outcome = outcomes[i];
-    if (outcome.ok()) continue;
+    if (outcome.ok()) {
+      stamped.insert(batch[i].parent);
+      continue;
+    }
+    unsure.insert(batch[i].parent);
     if (RefusesRemovals(outcome) && !removals_refused_.exchange(true)) {
       spdlog::warn("the kernel refused unlinks sent together ({}); each unlink is sent on its "
                    "own from now on",
@@ -118,8 +124,15 @@ void FileSystem::SendRemovals(const std::vector<Removal>& batch) {
                   Quote(batch[i].name), batch[i].parent,
                   std::string_view(outcome.message().data(), outcome.message().size()));
   }
-  // The kernel stamped the directories: their attributes and free names are asked again.
-  for (uint64_t parent : parents) ForgetDir(parent);
+  for (uint64_t parent : stamped) {
+    if (unsure.count(parent) == 0 && reply.has_stamped()) {
+      dir_attrs_.NoteRemoved(parent, reply.stamped());
+      known_names_.Forget(parent);
+    } else {
+      unsure.insert(parent);
+    }
+  }
+  for (uint64_t parent : unsure) ForgetDir(parent);
 }
 
 }  // namespace lattice::fuse

@@ -151,6 +151,14 @@ def write(path, data, mode="wb"):
         f.write(data)
 
 
+def fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def as_user(uid, code):
     """Runs Python `code` as `uid` (so root's capabilities do not hide a rule)."""
     python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
@@ -713,6 +721,40 @@ def unlinks_answered_here(w):
         second.stop()
 
 
+def unlinks_stamp_their_directory_here(w):
+    """A batch of unlinks answers with the time the kernel stamped on their directories, which
+    lattice-fuse keeps as the directory's mtime and ctime: the FUSE module's GETATTR of the
+    directory before the next unlink there is answered here, not with a GetAttr call after
+    every batch, and the times shown are the store's to the nanosecond."""
+    os.mkdir(w.p("doomed"))
+    count = 600
+    for i in range(count):
+        write(w.p("doomed", "f%03d" % i), b"x")
+    write(w.p("first"), b"x")
+    os.unlink(w.p("first"))  # the mount answers unlinks once the kernel has taken one
+    fsync_dir(w.p("."))
+    fsync_dir(w.p("doomed"))
+    os.stat(w.p("doomed"))
+    before = {m: kernel_calls(w, "Fs", m) for m in ("GetAttr", "RemoveMany")}
+    for i in range(count):
+        os.unlink(w.p("doomed", "f%03d" % i))
+    fsync_dir(w.p("doomed"))
+    calls = {m: kernel_calls(w, "Fs", m) - before[m] for m in before}
+    # count / 32 batches at least; a GetAttr each before this change. The module and this
+    # cache still ask again once a second (the cache time).
+    check(calls["RemoveMany"] >= count // 32 and calls["GetAttr"] * 3 < calls["RemoveMany"],
+          "%r calls for %d unlinks in one directory" % (calls, count))
+    stored = json.loads(w.kernel.ctl("--json", "fs", "stat", "drive", "/doomed"))
+    want = [stored[f]["sec"] * 10**9 + stored[f]["nsec"] for f in ("mtime", "ctime")]
+    # The FUSE module may still hold the times of the last unlink, answered before the
+    # kernel stamped it, for its own attribute time.
+    wait_until(lambda: [os.stat(w.p("doomed")).st_mtime_ns,
+                        os.stat(w.p("doomed")).st_ctime_ns] == want,
+               "the directory's times shown as the store's, to the nanosecond")
+    check(os.listdir(w.p("doomed")) == [], "the listing is empty")
+    check(w.kernel.ctl("fs", "ls", "drive", "/doomed").split() == [], "and so is the store's")
+
+
 def unlinks_answered_here_remove_only_what_was_unlinked(w):
     """An unlink answered here is sent later, and another client (here a second mount) may
     put a new file under the name meanwhile: that file stays, as it would had the unlink
@@ -1194,6 +1236,7 @@ SCENARIOS = {f.__name__: f for f in [
     sync_and_statfs, stop_signal_on_any_thread, big_directory, unlink_while_open, kernel_restart,
     stale_mount, closed_then_synced_survive_a_kernel_kill, closed_file_seen_elsewhere,
     many_closed_files_seen_elsewhere, names_made_elsewhere_on_this_node, unlinks_answered_here,
+    unlinks_stamp_their_directory_here,
     unlinks_answered_here_remove_only_what_was_unlinked, unlinks_refused_to_a_read_only_token,
     other_clients_of_this_node_heard,
     attributes_set_after_writing_go_with_the_commit, attributes_of_files_in_use_answered_here,

@@ -484,7 +484,8 @@ TEST_F(KernelFs, CommitManySavesItsFilesAsOneIntentionAnsweringEach) {
 }
 
 // Many names removed in one call: one intention for all that can be removed, each answered
-// on its own; a name already gone fails alone; a request breaking the rules fails whole.
+// on its own, with the time stamped on their directory; a name already gone fails alone; a
+// request breaking the rules fails whole.
 TEST_F(KernelFs, RemoveManyRemovesItsNamesAsOneIntentionAnsweringEach) {
   const uint64_t dir = Make(kRoot, "doomed", S_IFDIR | 0755).stat().ino();
   v1::FsRemoveManyRequest request;
@@ -527,6 +528,11 @@ TEST_F(KernelFs, RemoveManyRemovesItsNamesAsOneIntentionAnsweringEach) {
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_NE(after->attr().mtime().SerializeAsString(), before->attr().mtime().SerializeAsString())
       << "the directory's times change with its entries";
+  ASSERT_TRUE(removed->has_stamped());
+  for (const v1::FsTime& t : {after->attr().mtime(), after->attr().ctime()}) {
+    EXPECT_EQ(t.sec(), removed->stamped().sec());
+    EXPECT_EQ(t.nsec(), removed->stamped().nsec());
+  }
 
   // Every removal failing: an answer for each, and no intention.
   v1::FsRemoveManyRequest hopeless;
@@ -536,6 +542,7 @@ TEST_F(KernelFs, RemoveManyRemovesItsNamesAsOneIntentionAnsweringEach) {
   ASSERT_EQ(refused->results_size(), 1);
   EXPECT_EQ(FsErrnoOf(refused->results(0).code(), refused->results(0).message()), ENOENT);
   EXPECT_TRUE(refused->write().hash().empty());
+  EXPECT_FALSE(refused->has_stamped()) << "nothing changed";
 
   // The rules of the call as a whole.
   v1::FsRemoveManyRequest twice;

@@ -72,6 +72,7 @@ FsPlan PlanFsRemoveMany(FsPlanner& planner, const v1::FsRemoveManyRequest& reque
     }
     attr_ops.merge(fresh_attrs);
     for (v1::FsOp* op : fresh) *plan.payload.add_ops() = std::move(*op);
+    if (one->stamped) plan.stamped = one->stamped;  // the planner's one `now` for them all
   }
   plan.no_change = plan.payload.ops_size() == 0;
   return plan;

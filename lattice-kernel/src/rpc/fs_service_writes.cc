@@ -72,9 +72,12 @@ grpc::ServerUnaryReactor* FsService::RemoveMany(Ctx* context,
     if (auto s = CheckFsRemoveMany(*request); !s.ok()) return s;
     return PlanFsRemoveMany(p, *request, *outcomes);
   };
-  auto answer = [response, outcomes](const FsPlan&, const WriteReceipt* receipt,
+  auto answer = [response, outcomes](const FsPlan& plan, const WriteReceipt* receipt,
                                      const FsReader&) -> absl::Status {
-    if (receipt != nullptr) FillReceipt(*receipt, response->mutable_write());
+    if (receipt != nullptr) {
+      FillReceipt(*receipt, response->mutable_write());
+      if (plan.stamped) *response->mutable_stamped() = *plan.stamped;
+    }
     for (const absl::Status& status : *outcomes) {
       v1::FsRemoveResult* result = response->add_results();
       result->set_code(static_cast<int32_t>(status.code()));
