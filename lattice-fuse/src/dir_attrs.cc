@@ -51,6 +51,14 @@ void DirAttrCache::NoteRemoved(uint64_t parent, const v1::FsTime& time) {
   StampLocked(parent, time);
 }
 
+void DirAttrCache::NoteDirRemoved(uint64_t parent, uint64_t dir, const v1::FsTime& stamp) {
+  std::lock_guard lock(mu_);
+  ++generation_;
+  entries_.erase(dir);
+  Entry* entry = StampLocked(parent, stamp);
+  if (entry != nullptr && entry->stat.nlink() > 2) entry->stat.set_nlink(entry->stat.nlink() - 1);
+}
+
 DirAttrCache::Entry* DirAttrCache::StampLocked(uint64_t dir, const v1::FsTime& stamp) {
   auto it = entries_.find(dir);
   if (it == entries_.end()) return nullptr;

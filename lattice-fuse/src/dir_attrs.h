@@ -43,6 +43,9 @@ class DirAttrCache {
   // answered the unlink, before the kernel stamped the directory (removals.h), then the
   // time the kernel answered it stamped.
   void NoteRemoved(uint64_t parent, const v1::FsTime& time);
+  // This daemon removed the empty directory `dir` from `parent`, which the kernel stamped
+  // with `stamp`: the parent lost the link of the subdirectory's "..".
+  void NoteDirRemoved(uint64_t parent, uint64_t dir, const v1::FsTime& stamp);
   void Forget(uint64_t ino);
   void ForgetAll();
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <unordered_set>
 
 #include <spdlog/spdlog.h>
@@ -440,8 +441,14 @@ void FileSystem::Remove(fuse_req_t req, fuse_ino_t parent, const char* name, boo
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Remove", &Fs::Stub::Remove, request, &reply);
-  entry_inodes_.Forget(parent, name);
-  if (dir) {
+  std::optional<uint64_t> removed = entry_inodes_.Take(parent, name);
+  known_names_.Forget(parent);
+  if (status.ok() && reply.has_stamped() && !dir) {
+    dir_attrs_.NoteRemoved(parent, reply.stamped());
+  } else if (status.ok() && reply.has_stamped() && removed) {
+    dir_attrs_.NoteDirRemoved(parent, *removed, reply.stamped());
+    known_names_.Forget(*removed);
+  } else if (dir) {
     ForgetAllDirs();  // the removed directory's own attributes too
   } else {
     ForgetDir(parent);

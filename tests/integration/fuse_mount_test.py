@@ -722,10 +722,11 @@ def unlinks_answered_here(w):
 
 
 def unlinks_stamp_their_directory_here(w):
-    """A batch of unlinks answers with the time the kernel stamped on their directories, which
-    lattice-fuse keeps as the directory's mtime and ctime: the FUSE module's GETATTR of the
-    directory before the next unlink there is answered here, not with a GetAttr call after
-    every batch, and the times shown are the store's to the nanosecond."""
+    """A batch of unlinks, and an rmdir, answer with the time the kernel stamped on their
+    directories, which lattice-fuse keeps as the directory's mtime and ctime (and an rmdir
+    drops a link of its parent): the FUSE module's GETATTR of the directory before the next
+    call there is answered here, not with a GetAttr call after every batch and rmdir, and
+    the times and link counts shown are the store's."""
     os.mkdir(w.p("doomed"))
     count = 600
     for i in range(count):
@@ -753,6 +754,29 @@ def unlinks_stamp_their_directory_here(w):
                "the directory's times shown as the store's, to the nanosecond")
     check(os.listdir(w.p("doomed")) == [], "the listing is empty")
     check(w.kernel.ctl("fs", "ls", "drive", "/doomed").split() == [], "and so is the store's")
+
+    # rmdir (and an unlink sent on its own) answers with its stamp too: the parent's times
+    # and link count are followed here.
+    dirs = 40
+    for d in range(dirs):
+        os.mkdir(w.p("doomed", "d%02d" % d))
+        for i in range(3):
+            write(w.p("doomed", "d%02d" % d, "f%d" % i), b"x")
+    fsync_dir(w.p("doomed"))
+    check(os.stat(w.p("doomed")).st_nlink == 2 + dirs, "the link count of the parent")
+    before = kernel_calls(w, "Fs", "GetAttr")
+    for d in range(dirs):
+        shutil.rmtree(w.p("doomed", "d%02d" % d))
+        links = os.stat(w.p("doomed")).st_nlink
+        check(links == 2 + dirs - d - 1, "after %d rmdirs the parent has %d links" % (d + 1, links))
+    calls = kernel_calls(w, "Fs", "GetAttr") - before
+    check(calls < dirs // 4, "%d GetAttr calls for %d directories removed" % (calls, dirs))
+    stored = json.loads(w.kernel.ctl("--json", "fs", "stat", "drive", "/doomed"))
+    check(stored["nlink"] == 2, "the store's link count: %r" % stored["nlink"])
+    want = [stored[f]["sec"] * 10**9 + stored[f]["nsec"] for f in ("mtime", "ctime")]
+    wait_until(lambda: [os.stat(w.p("doomed")).st_mtime_ns,
+                        os.stat(w.p("doomed")).st_ctime_ns] == want,
+               "the parent's times after the rmdirs shown as the store's")
 
 
 def unlinks_answered_here_remove_only_what_was_unlinked(w):

@@ -60,6 +60,28 @@ TEST(DirAttrCache, OwnUnlinksStampTheDirectoryWithoutChangingItsLinks) {
   EXPECT_FALSE(cache.Find(6).has_value());
 }
 
+TEST(DirAttrCache, OwnRmdirStampsTheParentDropsItsLinkAndForgetsTheDirectory) {
+  DirAttrCache cache(seconds(60));
+  v1::FsStat parent = Dir(5, 100);
+  parent.set_nlink(4);
+  cache.Put(parent, cache.generation());
+  cache.Put(Dir(7, 100), cache.generation());
+  v1::FsTime stamp;
+  stamp.set_sec(140);
+  stamp.set_nsec(7);
+  uint64_t generation = cache.generation();
+  cache.NoteDirRemoved(5, 7, stamp);
+  auto shown = cache.Find(5);
+  ASSERT_TRUE(shown.has_value());
+  EXPECT_EQ(shown->attr().mtime().sec(), 140);
+  EXPECT_EQ(shown->attr().mtime().nsec(), 7);
+  EXPECT_EQ(shown->attr().ctime().sec(), 140);
+  EXPECT_EQ(shown->nlink(), 3u);
+  EXPECT_FALSE(cache.Find(7).has_value()) << "the removed directory";
+  cache.Put(Dir(8, 100), generation);
+  EXPECT_FALSE(cache.Find(8).has_value()) << "a fetch that raced the rmdir";
+}
+
 TEST(DirAttrCache, KeepsNoFile) {
   DirAttrCache cache(seconds(1));
   cache.Put(Child(6, S_IFREG, 100), cache.generation());
