@@ -17,6 +17,7 @@
 
 #include "lattice/common/fs_errno.h"
 #include "lattice/common/fs_limits.h"
+#include "lattice/common/quote.h"
 #include "src/attrs.h"
 #include "src/filesystem_tuning.h"
 
@@ -306,6 +307,8 @@ void FileSystem::ReplyEntry(fuse_req_t req, uint64_t parent, const std::string& 
     stat = Shown(*state, raw);
   }
   fuse_entry_param entry = EntryOf(stat);
+  spdlog::trace("entry {} in {}: inode {}, {} links, size {}", Quote(name), parent, raw.ino(),
+                stat.nlink(), stat.size());
   {
     std::lock_guard lock(mu_);
     state->nlookup++;

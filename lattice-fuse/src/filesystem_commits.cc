@@ -75,6 +75,7 @@ absl::StatusOr<std::optional<v1::FsCommitRequest>> FileSystem::PrepareCommit(
 }
 
 void FileSystem::FinishCommit(InodeState& state, const v1::FsStat& stat) {
+  spdlog::trace("committed {}: {} links, size {}", stat.ino(), stat.nlink(), stat.size());
   state.last_commit =
       InodeState::LastCommit{state.overlay->base_version(), stat, state.pending_attrs.has_value()};
   state.last = stat;

@@ -17,6 +17,7 @@
 
 #include "lattice/common/fs_errno.h"
 #include "lattice/common/fs_limits.h"
+#include "lattice/common/quote.h"
 #include "src/attrs.h"
 #include "src/filesystem_tuning.h"
 
@@ -91,6 +92,8 @@ void FileSystem::GetAttr(fuse_req_t req, fuse_ino_t ino) {
     // libfuse 3.14 never lets it leave that to the daemon): see AnswersAttrs.
     if (state->orphan || (S_ISREG(state->last.attr().mode()) && AnswersAttrs(*state))) {
       struct stat attr = ToStat(Shown(*state, state->last));
+      spdlog::trace("getattr {}: {} links, size {}, answered here", ino, attr.st_nlink,
+                    attr.st_size);
       fuse_reply_attr(req, &attr, options_.attr_timeout_s);
       return;
     }
@@ -115,6 +118,8 @@ void FileSystem::GetAttr(fuse_req_t req, fuse_ino_t ino) {
     attr = ToStat(Shown(*state, *stat));
     if (S_ISREG(stat->attr().mode())) NoteExact(*state, mark);
   }
+  spdlog::trace("getattr {}: {} links, size {}, from the kernel", ino, attr.st_nlink,
+                attr.st_size);
   fuse_reply_attr(req, &attr, options_.attr_timeout_s);
 }
 
@@ -427,6 +432,7 @@ void FileSystem::Remove(fuse_req_t req, fuse_ino_t parent, const char* name, boo
   }
   const ExactAttrsChange change(*this);
   if (!dir && RemoveLater(parent, name)) {
+    spdlog::trace("unlink {} in {}: queued", Quote(name), parent);
     fuse_reply_err(req, 0);
     return;
   }
@@ -442,6 +448,8 @@ void FileSystem::Remove(fuse_req_t req, fuse_ino_t parent, const char* name, boo
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Remove", &Fs::Stub::Remove, request, &reply);
   std::optional<uint64_t> removed = entry_inodes_.Take(parent, name);
+  spdlog::trace("{} {} in {}: sent ({})", dir ? "rmdir" : "unlink", Quote(name), parent,
+                status.ok() ? "done" : std::string(status.message()));
   known_names_.Forget(parent);
   if (status.ok() && reply.has_stamped() && !dir) {
     dir_attrs_.NoteRemoved(parent, reply.stamped());
@@ -493,6 +501,8 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Rename", &Fs::Stub::Rename, request, &reply);
+  spdlog::trace("rename {} in {} to {} in {}: {}", Quote(name), parent, Quote(new_name),
+                new_parent, status.ok() ? "done" : std::string(status.message()));
   if (status.ok()) {
     entry_inodes_.NoteRenamed(parent, name, new_parent, new_name, (flags & RENAME_EXCHANGE) != 0);
   }

@@ -89,6 +89,8 @@ void FileSystem::SendRemovals(const std::vector<Removal>& batch) {
     const ExactAttrsChange change(*this);
     status = link_->Call("RemoveMany", &v1::Fs::Stub::RemoveMany, request, &reply);
   }
+  spdlog::trace("sent {} unlinks: {}", batch.size(),
+                status.ok() ? "answered" : std::string(status.message()));
   std::vector<absl::Status> outcomes;
   if (status.ok() && reply.results_size() == request.removals_size()) {
     for (const v1::FsRemoveResult& result : reply.results()) {
