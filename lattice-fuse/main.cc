@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   bool foreground = false;
   bool fuse_debug = false;
   double retry_seconds = 30;
-  double cache_seconds = 1;
+  double cache_seconds = lattice::fuse::FsOptions{}.attr_timeout_s;
   CLI::App app{"lattice-fuse: an fs store of a Lattice mesh as a folder"};
   app.add_option("--store", link_options.store, "the fs store to mount (id or name)")
       ->required();

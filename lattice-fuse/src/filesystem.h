@@ -38,8 +38,12 @@
 namespace lattice::fuse {
 
 struct FsOptions {
-  double attr_timeout_s = 1.0;
-  double entry_timeout_s = 1.0;
+  // How long the FUSE kernel module keeps attributes and names without asking. The watch
+  // drops what another client changed as soon as it hears of it (watcher.h), so this bounds
+  // only how stale a mount can be while its watch lags; short, every path a tool walks is
+  // asked of the kernel again once it lapses (git status: 1,080 Lookups a run at 1 s).
+  double attr_timeout_s = 30.0;
+  double entry_timeout_s = 30.0;
   // Commits of closed files run on this many threads (write_back.h); 0 commits at close.
   int write_back_threads = 4;
   // Unlinks are answered at once and sent in batches (removals.h); false sends each one
