@@ -367,16 +367,17 @@ absl::StatusOr<v1::FsStat> FileSystem::Stat(uint64_t ino) {
 }
 
 absl::StatusOr<v1::FsStat> FileSystem::StatSeeingRemovals(uint64_t ino) {
+  const uint64_t since = RemovalsMark();
   auto stat = Stat(ino);
-  if (stat.ok() && MayMissRemovals(*stat)) {
+  if (stat.ok() && MayMissRemovals(*stat, since)) {
     AwaitRemovals();
     stat = Stat(ino);
   }
   return stat;
 }
 
-void FileSystem::RefreshSeeingRemovals(uint64_t ino, v1::FsStat* stat) {
-  if (!MayMissRemovals(*stat)) return;
+void FileSystem::RefreshSeeingRemovals(uint64_t ino, uint64_t since, v1::FsStat* stat) {
+  if (!MayMissRemovals(*stat, since)) return;
   AwaitRemovals();
   if (auto fresh = Stat(ino); fresh.ok()) *stat = *fresh;
 }

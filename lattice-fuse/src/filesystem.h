@@ -217,8 +217,9 @@ class FileSystem {
   // from before an unlink it was told had happened.
   absl::StatusOr<v1::FsStat> StatSeeingRemovals(uint64_t ino);
   // The same for `stat`, an answer the kernel already gave about `ino` (a SetAttr's, a
-  // Link's): asked again after the unlinks are sent, and kept as it was if that fails.
-  void RefreshSeeingRemovals(uint64_t ino, v1::FsStat* stat);
+  // Link's) to a call made after RemovalsMark returned `since`: asked again after the
+  // unlinks are sent, and kept as it was if that fails.
+  void RefreshSeeingRemovals(uint64_t ino, uint64_t since, v1::FsStat* stat);
   // The kernel's Lookup, after the same (the FUSE module keeps the attributes it answers).
   absl::Status LookupSeeingRemovals(uint64_t parent, const std::string& name,
                                     v1::FsEntryReply* reply);
@@ -301,8 +302,12 @@ class FileSystem {
   // directory with a pending unlink in it (its times), or a file with other names, any of
   // which may be pending (its link count and ctime). The caller then awaits the removals and
   // asks again; a file with one name is answered at once, as its name is not pending (that
-  // lookup is answered here) and its inode is open nowhere (RemoveLater).
-  bool MayMissRemovals(const v1::FsStat& stat) const;
+  // lookup is answered here) and its inode is open nowhere (RemoveLater). `since`: the
+  // RemovalsMark taken before the call that answered `stat`, whose answer may also predate
+  // an unlink sent while it was under way, no longer pending when it came back.
+  bool MayMissRemovals(const v1::FsStat& stat, uint64_t since) const;
+  // What MayMissRemovals compares with: taken before a kernel call whose answer it judges.
+  uint64_t RemovalsMark() const;
 
   KernelLink* link_;
   FsOptions options_;

@@ -70,8 +70,9 @@ absl::Status FileSystem::LookupSeeingRemovals(uint64_t parent, const std::string
   request.set_store(link_->store());
   request.set_parent(parent);
   request.set_name(name);
+  const uint64_t since = RemovalsMark();
   absl::Status status = link_->Call("Lookup", &Fs::Stub::Lookup, request, reply);
-  if (status.ok() && MayMissRemovals(reply->stat())) {
+  if (status.ok() && MayMissRemovals(reply->stat(), since)) {
     AwaitRemovals();
     status = link_->Call("Lookup", &Fs::Stub::Lookup, request, reply);
   }
@@ -100,8 +101,9 @@ void FileSystem::GetAttr(fuse_req_t req, fuse_ino_t ino) {
   }
   uint64_t generation = dir_attrs_.generation();
   auto mark = MarkExact(*state);
+  const uint64_t since = RemovalsMark();
   auto stat = Stat(ino);
-  if (stat.ok() && MayMissRemovals(*stat)) {
+  if (stat.ok() && MayMissRemovals(*stat, since)) {
     AwaitRemovals();
     generation = dir_attrs_.generation();
     stat = Stat(ino);
@@ -199,7 +201,7 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
     // The answer is the attributes held here, fetched again unless they are exact (a rename
     // that replaced another name of the file, or an unlink still queued here, changed its
     // link count since).
-    if (MayMissRemovals(state->last)) AwaitRemovals();
+    if (MayMissRemovals(state->last, RemovalsMark())) AwaitRemovals();
     if (!AnswersAttrs(*state)) {
       if (auto fresh = FetchLast(ino, *state); !fresh.ok()) {
         ReplyError(req, fresh.status());
@@ -218,6 +220,7 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
     if (request.has_uid()) stat.mutable_attr()->set_uid(request.uid());
     if (request.has_gid()) stat.mutable_attr()->set_gid(request.gid());
   } else if (any) {
+    const uint64_t since = RemovalsMark();
     absl::Status status = link_->Call("SetAttr", &Fs::Stub::SetAttr, request, &stat);
     if (status.ok() && S_ISDIR(stat.attr().mode())) {
       // Its names stay as they were (rsync sets a directory's mode as it makes it).
@@ -230,7 +233,7 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
       ReplyError(req, status);
       return;
     }
-    RefreshSeeingRemovals(ino, &stat);
+    RefreshSeeingRemovals(ino, since, &stat);
     if (request.has_size()) state->cached_version = stat.version();
   } else {
     auto fresh = StatSeeingRemovals(ino);
@@ -245,7 +248,8 @@ void FileSystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int 
 }
 
 void FileSystem::NoteExact(InodeState& state, InodeState::ExactMark mark) {
-  if (MayMissRemovals(state.last)) {
+  // An unlink sent since `mark` moved the generation it holds; one still queued is seen here.
+  if (MayMissRemovals(state.last, RemovalsMark())) {
     state.exact.reset();  // an unlink still queued here will change its links
     return;
   }
@@ -540,13 +544,14 @@ void FileSystem::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent,
   request.set_new_name(new_name);
   request.set_durability(kApplied);
   v1::FsEntryReply reply;
+  const uint64_t since = RemovalsMark();
   absl::Status status = link_->Call("Link", &Fs::Stub::Link, request, &reply);
   ForgetDir(new_parent);
   if (!status.ok()) {
     ReplyError(req, status);
     return;
   }
-  RefreshSeeingRemovals(ino, reply.mutable_stat());
+  RefreshSeeingRemovals(ino, since, reply.mutable_stat());
   ReplyEntry(req, new_parent, new_name, reply.stat());
 }
 

@@ -55,10 +55,13 @@ void FileSystem::AwaitRemovalOf(uint64_t parent, const std::string& name) {
   if (removals_ && removals_->Pending(parent, name)) removals_->Drain();
 }
 
-bool FileSystem::MayMissRemovals(const v1::FsStat& stat) const {
-  if (!removals_ || removals_->Empty()) return false;
-  if (S_ISDIR(stat.attr().mode())) return removals_->PendingIn(stat.ino());
-  return stat.nlink() > 1;
+uint64_t FileSystem::RemovalsMark() const { return removals_ ? removals_->Finished() : 0; }
+
+bool FileSystem::MayMissRemovals(const v1::FsStat& stat, uint64_t since) const {
+  if (!removals_) return false;
+  const bool sent_meanwhile = removals_->Finished() != since;
+  if (S_ISDIR(stat.attr().mode())) return sent_meanwhile || removals_->PendingIn(stat.ino());
+  return stat.nlink() > 1 && (sent_meanwhile || !removals_->Empty());
 }
 
 absl::Status FileSystem::RemoveNow(const Removal& removal) {

@@ -45,6 +45,11 @@ bool Removals::Empty() const {
   return by_id_.empty();
 }
 
+uint64_t Removals::Finished() const {
+  std::lock_guard lock(mu_);
+  return finished_;
+}
+
 void Removals::Drain() { queue_->Drain(); }
 
 void Removals::Stop() { queue_->Stop(); }
@@ -71,6 +76,7 @@ void Removals::Forget(uint64_t id) {
   auto parent = by_parent_.find(it->second.parent);
   if (--parent->second == 0) by_parent_.erase(parent);
   by_id_.erase(it);
+  ++finished_;
 }
 
 }  // namespace lattice::fuse

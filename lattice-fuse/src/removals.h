@@ -49,6 +49,9 @@ class Removals {
   // Whether a removal from directory `parent` waits or is being sent.
   bool PendingIn(uint64_t parent) const;
   bool Empty() const;
+  // How many removals have been sent (or failed) so far: a kernel answer asked for while this
+  // moved may predate one of them.
+  uint64_t Finished() const;
   // Returns once every removal queued before the call was sent.
   void Drain();
   // Sends what is queued, then ends the threads; Queue refuses from then on.
@@ -62,6 +65,7 @@ class Removals {
   const SendFn send_;
   mutable std::mutex mu_;
   uint64_t next_id_ = 0;
+  uint64_t finished_ = 0;
   std::map<uint64_t, Removal> by_id_;                      // queued or being sent
   std::map<std::pair<uint64_t, std::string>, uint64_t> by_name_;
   std::map<uint64_t, size_t> by_parent_;  // how many of by_id_ are in each directory

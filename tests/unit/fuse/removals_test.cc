@@ -64,6 +64,27 @@ TEST(Removals, ANameIsPendingUntilItsBatchWasSent) {
   EXPECT_EQ(kernel.batches()[0][0].name, "a");
 }
 
+// A kernel answer asked for while a batch was under way may predate it even though nothing is
+// pending once the answer is back: Finished moves only once the batch's answer came.
+TEST(Removals, FinishedCountsEachRemovalOnceTheKernelAnsweredItsBatch) {
+  GatedKernel kernel;
+  Removals removals([&](const std::vector<Removal>& b) { kernel.Send(b); }, 1, 100, 10,
+                    std::chrono::milliseconds(0));
+  EXPECT_EQ(removals.Finished(), 0u);
+  ASSERT_TRUE(removals.Queue(1, "a"));
+  ASSERT_TRUE(kernel.AwaitStarted(1));
+  EXPECT_EQ(removals.Finished(), 0u) << "being sent is not finished";
+  const uint64_t before = removals.Finished();
+  kernel.Open();
+  removals.Drain();
+  EXPECT_TRUE(removals.Empty());
+  EXPECT_EQ(removals.Finished(), before + 1) << "what a mark taken before shows as changed";
+  ASSERT_TRUE(removals.Queue(1, "b"));
+  ASSERT_TRUE(removals.Queue(2, "c"));
+  removals.Drain();
+  EXPECT_EQ(removals.Finished(), 3u);
+}
+
 TEST(Removals, WhatWaitedGoesInBatchesOfAtMostTheMaximum) {
   GatedKernel kernel;
   Removals removals([&](const std::vector<Removal>& b) { kernel.Send(b); }, 1, 100, 4,
