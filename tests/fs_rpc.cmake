@@ -4,6 +4,7 @@
 add_executable(fs_rpc_unit_tests
   ${CMAKE_CURRENT_LIST_DIR}/unit/rpc/fs_changes_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/rpc/fs_planner_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/unit/rpc/fs_inode_counts_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/rpc/fs_layout_cache_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/rpc/fs_writer_tags_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/state/fs_test_support.cc

@@ -685,6 +685,29 @@ TEST_F(KernelFs, NamesAndCallsAreBounded) {
   EXPECT_GT(statfs->blocks(), 0u);
 }
 
+// The file count is kept until the store witnesses an intention (rpc/fs_inode_counts.h): a
+// new file and its removal show in the next answer.
+TEST_F(KernelFs, StatFsCountsTheFilesShownAfterEveryChange) {
+  auto statfs = fs_->StatFs();
+  ASSERT_TRUE(statfs.ok()) << statfs.status();
+  EXPECT_EQ(statfs->files(), 1u) << "the root";
+  auto again = fs_->StatFs();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->files(), statfs->files());
+  const uint64_t file = Make(kRoot, "counted", S_IFREG | 0644).stat().ino();
+  Make(kRoot, "folder", S_IFDIR | 0755);
+  ASSERT_TRUE(fs_->Link(file, kRoot, "second-name").ok());
+  auto more = fs_->StatFs();
+  ASSERT_TRUE(more.ok()) << more.status();
+  EXPECT_EQ(more->files(), statfs->files() + 2) << "a file and a directory; a link is no file";
+  ASSERT_TRUE(fs_->Remove(kRoot, "counted", false).ok());
+  ASSERT_TRUE(fs_->Remove(kRoot, "second-name", false).ok());
+  ASSERT_TRUE(fs_->Remove(kRoot, "folder", true).ok());
+  auto fewer = fs_->StatFs();
+  ASSERT_TRUE(fewer.ok()) << fewer.status();
+  EXPECT_EQ(fewer->files(), statfs->files());
+}
+
 TEST_F(KernelFs, SetAttrChangesModeOwnerAndTimes) {
   v1::FsEntryReply file = Make(kRoot, "s", S_IFREG | 04755);
   v1::FsSetAttrRequest chown;

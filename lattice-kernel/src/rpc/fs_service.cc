@@ -346,7 +346,8 @@ grpc::ServerUnaryReactor* FsService::StatFs(Ctx* context, const v1::FsStatFsRequ
       return FsError(EIO, fmt::format("cannot measure the disk holding the store: {}",
                                       std::strerror(errno)));
     }
-    auto files = reader.InodeCount();
+    auto files = inode_counts_.Get(store.id(), store.last_witness(),
+                                   [&reader] { return reader.InodeCount(); });
     if (!files.ok()) return files.status();
     constexpr uint64_t kBlock = 4096;
     uint64_t frsize = vfs.f_frsize != 0 ? vfs.f_frsize : vfs.f_bsize;

@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "lattice/v1/fs_service.grpc.pb.h"
+#include "rpc/fs_inode_counts.h"
 #include "rpc/fs_planner.h"
 #include "rpc/fs_writer_tags.h"
 #include "rpc/services.h"
@@ -68,6 +69,7 @@ class FsService final : public v1::Fs::CallbackService {
   ServiceContext& ctx_;
   // Which tagged call wrote which change, for the watches that skip their caller's.
   FsWriterTags writer_tags_;
+  FsInodeCounts inode_counts_;  // StatFs's file counts
   // The chunk store's disk work of calls (PutChunks, and the `prepare` of ChangeAfter: a
   // commit's check of its chunks, a truncate's cut chunk), off the gRPC threads. Destroyed
   // after the server, whose shutdown waits for the calls the workers still answer.
