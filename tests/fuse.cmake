@@ -19,7 +19,8 @@ add_executable(fuse_unit_tests ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/overlay_test.
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/write_back_test.cc
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/dir_attrs_test.cc
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/known_names_test.cc
-                               ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/entry_inodes_test.cc)
+                               ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/entry_inodes_test.cc
+                               ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/kept_content_test.cc)
 target_link_libraries(fuse_unit_tests PRIVATE lattice_fuse_lib GTest::gtest_main)
 lattice_warnings(fuse_unit_tests)
 gtest_discover_tests(fuse_unit_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
@@ -31,7 +32,7 @@ set(LATTICE_FUSE_SCENARIOS
   differential_fixed_seed differential_random_seed last_link_removed_after_an_edit
   closed_then_synced_survive_a_kernel_kill closed_file_seen_elsewhere
   many_closed_files_seen_elsewhere names_made_elsewhere_on_this_node unlinks_answered_here
-  unlinks_stamp_their_directory_here
+  unlinks_stamp_their_directory_here files_written_here_read_back_without_the_kernel
   unlinks_refused_to_a_read_only_token other_clients_of_this_node_heard
   attributes_set_after_writing_go_with_the_commit attributes_of_files_in_use_answered_here
   renames_of_files_followed_here link_counts_after_unlinks_answered_here

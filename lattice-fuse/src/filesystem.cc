@@ -208,7 +208,8 @@ FileSystem::FileSystem(KernelLink* link, FsOptions options)
           std::chrono::duration<double>(options.attr_timeout_s))),
       known_names_(std::chrono::duration_cast<KnownNames::Clock::duration>(
           std::chrono::duration<double>(options.entry_timeout_s))),
-      entry_inodes_(kEntryInodesHeld) {
+      entry_inodes_(kEntryInodesHeld),
+      kept_content_(kKeptContentBytes, kKeptContentFileBytes) {
   if (options_.write_back_threads > 0) {
     write_back_ = std::make_unique<WriteBack>(
         [this](const std::vector<uint64_t>& inodes) { CommitQueued(inodes); },

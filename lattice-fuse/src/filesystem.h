@@ -29,6 +29,7 @@
 #include "lattice/v1/fs_service.pb.h"
 #include "src/dir_attrs.h"
 #include "src/entry_inodes.h"
+#include "src/kept_content.h"
 #include "src/kernel_link.h"
 #include "src/known_names.h"
 #include "src/overlay.h"
@@ -314,6 +315,7 @@ class FileSystem {
   DirAttrCache dir_attrs_;
   KnownNames known_names_;
   EntryInodes entry_inodes_;
+  KeptContent kept_content_;
   fuse_session* session_ = nullptr;
   std::atomic<uint64_t> exact_generation_{0};
   std::mutex mu_;

@@ -76,6 +76,14 @@ absl::StatusOr<std::optional<v1::FsCommitRequest>> FileSystem::PrepareCommit(
 
 void FileSystem::FinishCommit(InodeState& state, const v1::FsStat& stat) {
   spdlog::trace("committed {}: {} links, size {}", stat.ino(), stat.nlink(), stat.size());
+  // The committed version is the write buffer's content: kept to be read back.
+  const Overlay& written = *state.overlay;
+  if (written.HoldsAll() && written.size() == stat.size() &&
+      written.size() <= kept_content_.max_file_bytes()) {
+    if (auto data = written.ReadLocal(0, written.size()); data.ok()) {
+      kept_content_.Put(stat.ino(), stat.version(), *std::move(data));
+    }
+  }
   state.last_commit =
       InodeState::LastCommit{state.overlay->base_version(), stat, state.pending_attrs.has_value()};
   state.last = stat;

@@ -179,6 +179,18 @@ void FileSystem::ReadCommitted(fuse_req_t req, uint64_t ino, InodeState& state,
     ahead.data = std::move(*reply.mutable_data());
   };
   bool covered = usable && covers();
+  if (!covered && !version.empty()) {
+    // A version this daemon committed and still keeps: all of it, at once.
+    if (auto kept = kept_content_.Find(ino, version)) {
+      ahead = ReadAhead{};
+      ahead.version = version;
+      ahead.epoch = epoch;
+      ahead.data = *kept;
+      ahead.eof = true;
+      usable = true;
+      covered = covers();
+    }
+  }
   if (!covered && ahead.pending.valid()) {
     // The window fetched ahead, when this read falls in it; otherwise it is dropped.
     bool wanted = usable && offset >= ahead.pending_offset &&

@@ -39,6 +39,10 @@ inline constexpr size_t kEntryInodesHeld = 200'000;
 inline constexpr uint32_t kReadAheadMinBytes = 256 * 1024;
 inline constexpr uint32_t kReadAheadMaxBytes = limits::kMaxFsReadBytes;
 
+// Content of small files just committed here, kept for reading back (kept_content.h).
+inline constexpr size_t kKeptContentBytes = 64 * 1024 * 1024;
+inline constexpr size_t kKeptContentFileBytes = 256 * 1024;
+
 // A file written from its start is cut and uploaded in rounds of about this much while it is
 // written (Overlay::ClaimStream): one round is cut while up to two upload.
 inline constexpr uint64_t kStreamRoundBytes = 8 * 1024 * 1024;

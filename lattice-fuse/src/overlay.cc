@@ -167,6 +167,10 @@ absl::Status Overlay::EnsureLocal(uint64_t offset, uint64_t length, const FetchB
   return absl::OkStatus();
 }
 
+bool Overlay::HoldsAll() const {
+  return base_valid_ == 0 || local_.Gaps(0, base_valid_).empty();
+}
+
 absl::StatusOr<std::string> Overlay::ReadLocal(uint64_t offset, uint64_t length) const {
   std::string out(length, '\0');
   size_t done = 0;

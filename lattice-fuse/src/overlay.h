@@ -109,6 +109,9 @@ class Overlay {
   // are new.
   absl::StatusOr<BuiltContent> Build(const std::vector<Extent>& base, const FetchBase& fetch);
   absl::StatusOr<std::string> ReadLocal(uint64_t offset, uint64_t length) const;
+  // Whether every byte of the content is held here (a new file, one truncated to nothing, or
+  // one whose base bytes were all fetched), so ReadLocal(0, size()) is all of it.
+  bool HoldsAll() const;
 
   // ---- streaming -----------------------------------------------------------------------
   // A file written from its start on (new, or truncated to nothing), with no base bytes

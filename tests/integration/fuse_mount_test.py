@@ -779,6 +779,54 @@ def unlinks_stamp_their_directory_here(w):
                "the parent's times after the rmdirs shown as the store's")
 
 
+def files_written_here_read_back_without_the_kernel(w):
+    """The content of a small file this mount committed is kept by its version (kept_content.h):
+    reading it back (sed -i, git status, a build reading what it generated) costs no Read
+    call, even once the FUSE module's page cache lets go of it; a version written elsewhere,
+    and a file over the bound, are read from the kernel."""
+    os.mkdir(w.p("written"))
+    sizes = [1, 100, 4095, 4097, 5000, 70000, 200000]
+    contents = {}
+    for i in range(40):
+        data = os.urandom(sizes[i % len(sizes)])
+        contents["f%02d" % i] = data
+        write(w.p("written", "f%02d" % i), data)
+    big = os.urandom(600_000)
+    write(w.p("written", "big"), big)
+    fsync_dir(w.p("written"))  # every commit is in
+
+    def read_cold(name):
+        fd = os.open(w.p("written", name), os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # the module's page cache
+            chunks = []
+            while True:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    return b"".join(chunks)
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
+
+    before = kernel_calls(w, "Fs", "Read")
+    for name, data in contents.items():
+        check(read_cold(name) == data, "%s reads back what was written" % name)
+    calls = kernel_calls(w, "Fs", "Read") - before
+    check(calls == 0, "%d Read calls for %d files written here" % (calls, len(contents)))
+    before = kernel_calls(w, "Fs", "Read")
+    check(read_cold("big") == big, "the big file's content")
+    check(kernel_calls(w, "Fs", "Read") > before, "a file over the bound is read from the kernel")
+    # Another client writes a new version: read from the kernel, never the kept one.
+    src = os.path.join(w.root, "theirs.src")
+    with open(src, "wb") as f:
+        f.write(b"theirs")
+    w.kernel.ctl("fs", "put", "drive", "/written/f03", src)
+    wait_until(lambda: read_cold("f03") == b"theirs", "the other client's version read back")
+    write(w.p("written", "f03"), b"mine again")
+    fsync_dir(w.p("written"))
+    check(read_cold("f03") == b"mine again", "this mount's newer version")
+
+
 def unlinks_answered_here_remove_only_what_was_unlinked(w):
     """An unlink answered here is sent later, and another client (here a second mount) may
     put a new file under the name meanwhile: that file stays, as it would had the unlink
@@ -1260,7 +1308,7 @@ SCENARIOS = {f.__name__: f for f in [
     sync_and_statfs, stop_signal_on_any_thread, big_directory, unlink_while_open, kernel_restart,
     stale_mount, closed_then_synced_survive_a_kernel_kill, closed_file_seen_elsewhere,
     many_closed_files_seen_elsewhere, names_made_elsewhere_on_this_node, unlinks_answered_here,
-    unlinks_stamp_their_directory_here,
+    unlinks_stamp_their_directory_here, files_written_here_read_back_without_the_kernel,
     unlinks_answered_here_remove_only_what_was_unlinked, unlinks_refused_to_a_read_only_token,
     other_clients_of_this_node_heard,
     attributes_set_after_writing_go_with_the_commit, attributes_of_files_in_use_answered_here,

@@ -147,6 +147,26 @@ TEST(Overlay, ReadsSeeWritesOverTheBaseAndCommitReusesChunks) {
   EXPECT_GE(kept, extents.size() - 1);
 }
 
+// What may be kept as the committed content (kept_content.h): only a buffer holding every byte.
+TEST(Overlay, HoldsAllOnlyWhenNoBaseByteIsMissing) {
+  FakeBase base{Pattern(10000, 2)};
+  auto fresh = Overlay::Create("", 0);
+  ASSERT_TRUE(fresh.ok());
+  ASSERT_TRUE((*fresh)->Write(0, "new file").ok());
+  EXPECT_TRUE((*fresh)->HoldsAll());
+  auto edited = Overlay::Create("v1", base.content.size());
+  ASSERT_TRUE(edited.ok());
+  ASSERT_TRUE((*edited)->Write(100, "edit").ok());
+  EXPECT_FALSE((*edited)->HoldsAll()) << "the rest of the base is not here";
+  ASSERT_TRUE((*edited)->EnsureLocal(0, base.content.size(), base.Fetch()).ok());
+  EXPECT_TRUE((*edited)->HoldsAll());
+  auto emptied = Overlay::Create("v1", base.content.size());
+  ASSERT_TRUE(emptied.ok());
+  ASSERT_TRUE((*emptied)->Truncate(0).ok());
+  ASSERT_TRUE((*emptied)->Write(0, "again").ok());
+  EXPECT_TRUE((*emptied)->HoldsAll()) << "truncated to nothing: no base byte is meaningful";
+}
+
 TEST(Overlay, TruncateBothWaysReadsZerosAndMakesHoles) {
   FakeBase base{Pattern(300000, 2)};
   std::vector<Extent> extents = {{HashChunk(base.content), base.content.size()}};
