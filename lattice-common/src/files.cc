@@ -151,7 +151,9 @@ absl::Status WriteFileAtomic(const std::string& path, const std::string& content
 }
 
 absl::Status MakeDirsDurable(const std::string& path, mode_t mode) {
-  std::filesystem::path target = std::filesystem::absolute(path);
+  std::error_code ec;
+  std::filesystem::path target = std::filesystem::absolute(path.empty() ? "." : path, ec);
+  if (ec) return ErrnoStatus(ec.value(), "resolve directory " + path);
   std::filesystem::path current;
   for (const auto& part : target) {
     std::filesystem::path parent = current;

@@ -69,6 +69,32 @@ TEST(KernelFiles, KernelsWhoseSocketsShareADirectoryKeepTheirOwnCookies) {
   EXPECT_EQ(second.Wait(), 0);
 }
 
+// `--socket kernel.sock --data-dir data`, as an operator types them in a folder: both are
+// relative to the working directory (a bare socket name once made the kernel abort).
+TEST(KernelFiles, ASocketAndDataDirectoryGivenRelativeToTheWorkingDirectoryServe) {
+  ScratchDir dir;
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0700), 0);
+  ChildProcess kernel;
+  ASSERT_TRUE(kernel.Start({"/bin/sh", "-c",
+                            "cd '" + dir.path() + "' && exec '" + KernelBinary() +
+                                "' --data-dir data --socket kernel.sock --listen ''"},
+                           dir.path() + "/kernel.log"));
+  const std::string socket = dir.path() + "/kernel.sock";
+  CommandResult status;
+  ASSERT_TRUE(WaitFor([&] {
+    status = RunCommand({CtlBinary(), "--socket", socket, "status"});
+    return status.exit_code == 0 || !kernel.running();
+  }, 30s));
+  ASSERT_EQ(status.exit_code, 0) << status.err << ReadFile(dir.path() + "/kernel.log").value_or("");
+  CommandResult created = RunCommand({CtlBinary(), "--socket", socket, "store", "create", "docs",
+                                      "--type", "fs"});
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_TRUE(std::filesystem::is_directory(dir.path() + "/data/stores"));
+  EXPECT_TRUE(kernel.running());
+  kernel.Signal(SIGTERM);
+  EXPECT_EQ(kernel.Wait(), 0);
+}
+
 TEST(KernelFiles, AFifoOrAnEndlessDeviceAmongDescriptorsIsSkippedAndTheKernelStillStops) {
   ScratchDir dir;
   std::string services = dir.path() + "/services";

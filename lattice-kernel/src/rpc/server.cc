@@ -22,7 +22,9 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
     Node& node, const std::string& socket_path, replication::Replicator* replicator) {
   std::unique_ptr<StoreProtocolServer> server(new StoreProtocolServer());
   server->socket_path_ = socket_path;
+  // A bare file name (--socket kernel.sock) is a socket in the working directory.
   std::string dir = std::filesystem::path(socket_path).parent_path().string();
+  if (dir.empty()) dir = ".";
   if (auto s = MakeDirsDurable(dir, 0750); !s.ok()) return s;
   // The cookie is written and the socket bound here: in a directory another user can write,
   // they could swap either for their own.
