@@ -24,8 +24,8 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> StartPeerKernel(const PeerKernelO
   ServerOptions server;
   server.socket = options.dir + "/kernel.sock";
   server.log_path = options.dir + "/kernel.log";
-  server.argv = KernelArgv(options.binary, options.dir + "/data", server.socket, options.name);
-  server.argv.insert(server.argv.end(), {"--listen", options.ip.empty() ? "" : options.ip + ":0"});
+  server.argv = KernelArgv(options.binary, options.dir + "/data", server.socket, options.name,
+                           options.ip.empty() ? "" : options.ip + ":0");
   if (options.sync_interval_ms > 0) {
     server.argv.insert(server.argv.end(),
                        {"--sync-interval-ms", std::to_string(options.sync_interval_ms)});

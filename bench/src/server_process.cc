@@ -10,8 +10,11 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -21,6 +24,33 @@ namespace lattice::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// The servers started and not yet stopped. A benchmark that fails exits at once (Fail), and
+// exit(3) runs no destructor of a local ServerProcess: without this its kernels, floors and
+// etcd would outlive it, holding their ports and directories.
+std::mutex running_mutex;
+std::set<pid_t> running;
+
+void KillServersLeftRunning() {
+  std::lock_guard lock(running_mutex);
+  for (pid_t pid : running) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  running.clear();
+}
+
+void NoteRunning(pid_t pid) {
+  static std::once_flag registered;
+  std::call_once(registered, [] { std::atexit(KillServersLeftRunning); });
+  std::lock_guard lock(running_mutex);
+  running.insert(pid);
+}
+
+void NoteEnded(pid_t pid) {
+  std::lock_guard lock(running_mutex);
+  running.erase(pid);
+}
 
 bool IsSocket(const std::string& path) {
   struct stat info {};
@@ -52,9 +82,10 @@ std::string DescribeExit(int status) {
 }  // namespace
 
 std::vector<std::string> KernelArgv(const std::string& binary, const std::string& data_dir,
-                                    const std::string& socket, const std::string& node_name) {
+                                    const std::string& socket, const std::string& node_name,
+                                    const std::string& listen) {
   return {binary, "--data-dir", data_dir, "--socket", socket, "--name", node_name,
-          "--log-level", "warn"};
+          "--listen", listen, "--log-level", "warn"};
 }
 
 std::string FileTail(const std::string& path, size_t max_bytes) {
@@ -92,12 +123,14 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const Server
     return absl::UnavailableError(fmt::format("cannot start {}: {}", options.argv[0], std::strerror(err)));
   }
   server->pid_ = pid;
+  NoteRunning(pid);
 
   Clock::time_point deadline = spawned + options.ready_deadline;
   std::string last_error = "the socket never appeared";
   while (Clock::now() < deadline) {
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
+      NoteEnded(pid);
       server->pid_ = -1;
       return absl::UnavailableError(fmt::format("{} exited ({}) before serving; its log ends:\n{}",
                                                 options.argv[0], DescribeExit(status),
@@ -144,6 +177,10 @@ absl::StatusOr<uint64_t> ServerProcess::PeakResidentBytes() const {
 
 absl::Status ServerProcess::Stop(std::chrono::milliseconds grace) {
   if (pid_ <= 0) return absl::OkStatus();
+  struct Ended {
+    pid_t pid;
+    ~Ended() { NoteEnded(pid); }
+  } ended{pid_};
   ::kill(pid_, SIGTERM);
   Clock::time_point deadline = Clock::now() + grace;
   int status = 0;

@@ -67,9 +67,12 @@ class ServerProcess {
   std::chrono::duration<double> startup_time_{0};
 };
 
-// The command line of a lattice-kernel on `data_dir` serving `socket`, logging warnings only.
+// The command line of a lattice-kernel on `data_dir` serving `socket`, logging warnings only,
+// with peer links on `listen` (none by default: a benchmark's kernel never listens beyond
+// loopback).
 std::vector<std::string> KernelArgv(const std::string& binary, const std::string& data_dir,
-                                    const std::string& socket, const std::string& node_name);
+                                    const std::string& socket, const std::string& node_name,
+                                    const std::string& listen = "");
 
 // The last `max_bytes` of the file at `path`, for error messages.
 std::string FileTail(const std::string& path, size_t max_bytes = 2000);
