@@ -399,6 +399,7 @@ void FileSystem::Invalidate(const v1::FsChange& change) {
   ForgetAllDirs();
   if (session_ == nullptr) return;
   for (uint64_t ino : change.inodes()) {
+    kept_content_.Forget(ino);  // an older version now: free its memory for files read here
     if (auto state = Find(ino)) {
       state->epoch++;
       std::unique_lock lock(state->mu, std::try_to_lock);

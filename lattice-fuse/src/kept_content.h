@@ -11,42 +11,35 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
+
+#include "lattice/common/lru_cache.h"
 
 namespace lattice::fuse {
 
 class KeptContent {
  public:
   KeptContent(size_t max_bytes, size_t max_file_bytes)
-      : max_bytes_(max_bytes), max_file_bytes_(max_file_bytes) {}
+      : kept_(max_bytes), max_file_bytes_(max_file_bytes) {}
 
   size_t max_file_bytes() const { return max_file_bytes_; }
   // Keeps `data` as version `version` of inode `ino` (in place of any other version of it).
   void Put(uint64_t ino, const std::string& version, std::string data);
   // Version `version` of `ino`, when kept.
   std::shared_ptr<const std::string> Find(uint64_t ino, const std::string& version);
-  void Forget(uint64_t ino);
-  size_t bytes() const;
+  // Drops what is kept of `ino`: another client changed it, so its kept version is old.
+  void Forget(uint64_t ino) { kept_.Erase(ino); }
+  size_t bytes() const { return kept_.weight(); }
 
  private:
-  struct Kept {
-    std::string version;
-    std::shared_ptr<const std::string> data;
-    std::list<uint64_t>::iterator age;
+  struct Version {
+    std::string id;
+    std::string data;
   };
-  // REQUIRES: mu_ held.
-  void DropLocked(std::unordered_map<uint64_t, Kept>::iterator it);
 
-  const size_t max_bytes_;
+  LruCache<uint64_t, Version> kept_;  // weighed in bytes of content
   const size_t max_file_bytes_;
-  mutable std::mutex mu_;
-  std::unordered_map<uint64_t, Kept> kept_;
-  std::list<uint64_t> ages_;  // most recently used first
-  size_t bytes_ = 0;
 };
 
 }  // namespace lattice::fuse

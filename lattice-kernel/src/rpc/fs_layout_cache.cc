@@ -65,49 +65,15 @@ FsLayoutCache::Key FsLayoutCache::KeyOf(const void* owner, uint64_t ino,
 
 std::shared_ptr<const FsVersionLayout> FsLayoutCache::Find(const void* owner, uint64_t ino,
                                                            std::string_view version_id) {
-  Key key = KeyOf(owner, ino, version_id);
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return nullptr;
-  ages_.splice(ages_.begin(), ages_, it->second.age);
-  return it->second.layout;
+  return layouts_.Find(KeyOf(owner, ino, version_id));
 }
 
 std::shared_ptr<const FsVersionLayout> FsLayoutCache::Add(const void* owner, uint64_t ino,
                                                           const v1::FsVersion& version) {
   Key key = KeyOf(owner, ino, version.id());
-  {
-    std::lock_guard lock(mu_);
-    auto it = entries_.find(key);
-    if (it != entries_.end()) {
-      ages_.splice(ages_.begin(), ages_, it->second.age);
-      return it->second.layout;
-    }
-  }
+  if (auto kept = layouts_.Find(key)) return kept;  // parsed by a read that raced this one
   auto layout = std::make_shared<const FsVersionLayout>(version);
-  size_t size = layout->bytes();
-  if (size > max_bytes_) return layout;  // served, not kept
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(key);
-  if (it != entries_.end()) {
-    ages_.splice(ages_.begin(), ages_, it->second.age);
-    return it->second.layout;
-  }
-  ages_.push_front(key);
-  entries_.emplace(std::move(key), Entry{layout, ages_.begin()});
-  bytes_ += size;
-  while (bytes_ > max_bytes_ && !ages_.empty()) {
-    auto oldest = entries_.find(ages_.back());
-    bytes_ -= oldest->second.layout->bytes();
-    entries_.erase(oldest);
-    ages_.pop_back();
-  }
-  return layout;
-}
-
-size_t FsLayoutCache::bytes() const {
-  std::lock_guard lock(mu_);
-  return bytes_;
+  return layouts_.PutIfAbsent(key, layout, layout->bytes());
 }
 
 }  // namespace lattice::kernel

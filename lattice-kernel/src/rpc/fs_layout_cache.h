@@ -10,14 +10,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "lattice/common/lru_cache.h"
 #include "lattice/v1/fs.pb.h"
 
 namespace lattice::kernel {
@@ -50,7 +48,7 @@ class FsVersionLayout {
 // Thread-safe; least recently used layouts are dropped once the total passes `max_bytes`.
 class FsLayoutCache {
  public:
-  explicit FsLayoutCache(size_t max_bytes) : max_bytes_(max_bytes) {}
+  explicit FsLayoutCache(size_t max_bytes) : layouts_(max_bytes) {}
 
   // The process-wide cache Fs.Read uses (64 MiB).
   static FsLayoutCache& Shared();
@@ -61,21 +59,13 @@ class FsLayoutCache {
   // Parses and keeps `version` of `ino` (REQUIRES: a read of that store just found it there).
   std::shared_ptr<const FsVersionLayout> Add(const void* owner, uint64_t ino,
                                              const v1::FsVersion& version);
-  size_t bytes() const;
+  size_t bytes() const { return layouts_.weight(); }
 
  private:
   using Key = std::string;  // owner || ino || version id
   static Key KeyOf(const void* owner, uint64_t ino, std::string_view version_id);
-  struct Entry {
-    std::shared_ptr<const FsVersionLayout> layout;
-    std::list<Key>::iterator age;
-  };
 
-  const size_t max_bytes_;
-  mutable std::mutex mu_;
-  std::unordered_map<Key, Entry> entries_;
-  std::list<Key> ages_;  // most recently used first
-  size_t bytes_ = 0;
+  LruCache<Key, FsVersionLayout> layouts_;  // weighed in bytes of memory
 };
 
 }  // namespace lattice::kernel

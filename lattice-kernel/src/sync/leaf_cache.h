@@ -5,13 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "lattice/common/lru_cache.h"
 #include "sync/negentropy_codec.h"
 
 namespace lattice::kernel::sync {
@@ -25,24 +23,20 @@ class LeafCache {
   using Items = std::shared_ptr<const std::vector<Item>>;
   static constexpr size_t kDefaultMaxItems = size_t{1} << 18;  // ~10 MB of items
 
-  explicit LeafCache(size_t max_items = kDefaultMaxItems) : max_items_(max_items) {}
+  explicit LeafCache(size_t max_items = kDefaultMaxItems) : leaves_(max_items) {}
 
   // The items of the leaf `key` when the entry holds `count` of them; null otherwise.
-  Items Find(const std::string& key, uint64_t count);
-  void Store(const std::string& key, Items items);
-  void Clear();
+  Items Find(const std::string& key, uint64_t count) {
+    Items items = leaves_.Find(key);
+    return items != nullptr && items->size() == count ? items : nullptr;
+  }
+  void Store(const std::string& key, Items items) {
+    if (items != nullptr) leaves_.Put(key, items, items->size());
+  }
+  void Clear() { leaves_.Clear(); }
 
  private:
-  struct Entry {
-    Items items;
-    std::list<std::string>::iterator position;  // in recency_
-  };
-
-  const size_t max_items_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, Entry> entries_;
-  std::list<std::string> recency_;  // most recent first
-  size_t items_ = 0;
+  LruCache<std::string, std::vector<Item>> leaves_;  // weighed in items
 };
 
 }  // namespace lattice::kernel::sync
