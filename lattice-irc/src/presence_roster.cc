@@ -1,6 +1,8 @@
 // Announcements of IRC presence and the roster of remote users (see presence_roster.h).
 #include "presence_roster.h"
 
+#include "casemap.h"
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -249,6 +251,24 @@ std::vector<PresenceChange> PresenceRoster::Resync(const std::vector<Entry>& ent
 bool PresenceRoster::IsPresent(const std::string& node, const std::string& nick,
                                const std::string& folded_channel) const {
   return present_.count({node, nick, folded_channel}) != 0;
+}
+
+bool PresenceRoster::IsOnline(const std::string& node, const std::string& nick) const {
+  for (const auto& [id, session] : sessions_) {
+    if (session.introduced && session.node == node && session.user.nick == nick) return true;
+  }
+  return false;
+}
+
+std::vector<std::pair<std::string, std::string>> PresenceRoster::AnnouncedAs(
+    const std::string& folded_nick) const {
+  std::vector<std::pair<std::string, std::string>> found;
+  for (const auto& [id, session] : sessions_) {
+    if (session.introduced && FoldCase(session.user.nick) == folded_nick) {
+      found.emplace_back(session.node, session.user.nick);
+    }
+  }
+  return found;
 }
 
 std::vector<PresenceRoster::Member> PresenceRoster::MembersOf(

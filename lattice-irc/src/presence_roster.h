@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 namespace lattice::irc {
@@ -82,6 +83,12 @@ class PresenceRoster {
   // Whether the user of `node` shown as `nick` is announced in `folded_channel`.
   bool IsPresent(const std::string& node, const std::string& nick,
                  const std::string& folded_channel) const;
+
+  // Whether a user of `node` is announced as `nick` (connected to some gateway now).
+  bool IsOnline(const std::string& node, const std::string& nick) const;
+  // The (node, nick as announced) of the users announced under `folded_nick` in any case.
+  std::vector<std::pair<std::string, std::string>> AnnouncedAs(
+      const std::string& folded_nick) const;
 
   struct Member {
     std::string node;

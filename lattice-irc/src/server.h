@@ -257,6 +257,9 @@ class IrcServer {
   void HandleWhois(LocalClient& client, const Message& message);
   void HandleAway(LocalClient& client, const Message& message);
   void HandleIson(LocalClient& client, const Message& message);
+  // The nick a user of another gateway announced now is shown under, when `nick` names one;
+  // empty otherwise.
+  std::string OnlineRemoteNick(const std::string& nick);
   void HandleUserhost(LocalClient& client, const Message& message);
   // 251-255, 265 and 266: this gateway is the one server; its registered clients are the
   // local users, and with the users other gateways announce, the global ones.

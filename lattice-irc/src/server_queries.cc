@@ -150,6 +150,21 @@ void IrcServer::NotifyAway(LocalClient& client) {
   BroadcastToPeers(client, away, /*include_self=*/false, kCapAwayNotify);
 }
 
+std::string IrcServer::OnlineRemoteNick(const std::string& nick) {
+  // The directory names everyone who ever wrote to the store, and only those this gateway
+  // has shown so far: a user some gateway announces now is on IRC, whether shown yet or not.
+  if (ExternalUser* known = directory_.FindByNick(nick);
+      known != nullptr && roster_.IsOnline(known->author, known->sender)) {
+    return known->nick;
+  }
+  std::string folded = FoldCase(nick);
+  for (const auto& [node, announced] : roster_.AnnouncedAs(folded)) {
+    ExternalUser& user = directory_.Resolve(node, announced);
+    if (FoldCase(user.nick) == folded) return user.nick;
+  }
+  return "";
+}
+
 void IrcServer::HandleIson(LocalClient& client, const Message& m) {
   if (m.params.empty()) {
     Numeric(client, kErrNeedMoreParams, {"ISON", "Not enough parameters"});
@@ -168,8 +183,8 @@ void IrcServer::HandleIson(LocalClient& client, const Message& m) {
       if (LocalClient* who = FindClientByNick(nick);
           who != nullptr && who->registration.registered()) {
         shown = who->nick;
-      } else if (ExternalUser* external = directory_.FindByNick(nick)) {
-        shown = external->nick;
+      } else {
+        shown = OnlineRemoteNick(nick);
       }
       if (shown.empty()) continue;
       if (!online.empty()) online.push_back(' ');

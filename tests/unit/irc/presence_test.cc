@@ -273,6 +273,18 @@ TEST_F(PresenceServerTest, RemoteUsersJoinRenamePartAndQuit) {
             Strings{":dave2!dave2@b5b6b7b8.lattice QUIT :Connection lost"});
 }
 
+TEST_F(PresenceServerTest, IsonNamesARemoteUserOnlyWhileAGatewayAnnouncesIt) {
+  ClientId bob = Connect("bob");
+  Presence("irc/gw/4", UserValue("dave"));
+  Line(bob, "ISON dave DAVE nobody");
+  EXPECT_EQ(transport_.Take(bob), Strings{":irc.test 303 bob :dave dave"});
+  Presence("irc/gw/4", "", /*gone=*/true);
+  transport_.Take(bob);
+  Line(bob, "ISON dave bob");
+  EXPECT_EQ(transport_.Take(bob), Strings{":irc.test 303 bob :bob"})
+      << "a user who quit is still known by name, but no longer on IRC";
+}
+
 TEST_F(PresenceServerTest, RemoteAwayReachesAwayNotifyMembers) {
   ClientId bob = Connect("bob");
   ClientId erin = next_id_++;
