@@ -105,6 +105,7 @@ elseif(TARGET lattice-kernel AND TARGET lattice-ctl)
     SCENARIOS
       cross_node_talk
       remote_presence
+      monitor_across_nodes
       history_across_nodes
       offline_catch_up
       modes_across_nodes)

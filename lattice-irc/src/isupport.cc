@@ -27,6 +27,7 @@ std::vector<std::string> IsupportTokens(const std::string& network_name) {
       fmt::format("KEYLEN={}", limits::kMaxKeyBytes),
       fmt::format("MAXLIST=b:{}", limits::kMaxBans),
       fmt::format("MODES={}", limits::kMaxModeParams),
+      fmt::format("MONITOR={}", limits::kMaxMonitorTargets),
       "MSGREFTYPES=msgid,timestamp",
       "NETWORK=" + network_name,
       "NICKLEN=" + std::to_string(limits::kMaxNickBytes),

@@ -82,5 +82,11 @@ inline constexpr int kErrChanOPrivsNeeded = 482;
 inline constexpr int kErrUmodeUnknownFlag = 501;
 inline constexpr int kErrUsersDontMatch = 502;
 inline constexpr int kErrInvalidModeParam = 696;
+// MONITOR (IRCv3).
+inline constexpr int kRplMonOnline = 730;
+inline constexpr int kRplMonOffline = 731;
+inline constexpr int kRplMonList = 732;
+inline constexpr int kRplEndOfMonList = 733;
+inline constexpr int kErrMonListFull = 734;
 
 }  // namespace lattice::irc::numeric

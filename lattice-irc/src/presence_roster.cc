@@ -102,6 +102,7 @@ std::vector<PresenceChange> PresenceRoster::Apply(const std::string& node,
   }
   Session& session = it->second;
   session.seen = true;
+  std::optional<Announced> before = AnnouncedEntry(session);
   Unindex(session);
   if (parsed->channel.empty()) {
     ApplyUser(session, id, value, gone, &out);
@@ -110,12 +111,23 @@ std::vector<PresenceChange> PresenceRoster::Apply(const std::string& node,
     ApplyChannel(session, id, parsed->channel, value, gone, &out);
   }
   // Either may have erased the session.
-  if (auto kept = sessions_.find(id); kept != sessions_.end()) Index(kept->second);
+  std::optional<Announced> after;
+  if (auto kept = sessions_.find(id); kept != sessions_.end()) {
+    Index(kept->second);
+    after = AnnouncedEntry(kept->second);
+  }
+  if (before != after) ++online_version_;
   return out;
+}
+
+std::optional<PresenceRoster::Announced> PresenceRoster::AnnouncedEntry(const Session& session) {
+  if (!session.introduced) return std::nullopt;
+  return Announced{FoldCase(session.user.nick), session.node, session.user.nick};
 }
 
 void PresenceRoster::Index(const Session& session) {
   if (!session.introduced) return;
+  announced_.insert(*AnnouncedEntry(session));
   for (const auto& entry : session.channels) {
     ++present_[{session.node, session.user.nick, entry.first}];
   }
@@ -123,6 +135,9 @@ void PresenceRoster::Index(const Session& session) {
 
 void PresenceRoster::Unindex(const Session& session) {
   if (!session.introduced) return;
+  if (auto it = announced_.find(*AnnouncedEntry(session)); it != announced_.end()) {
+    announced_.erase(it);
+  }
   for (const auto& entry : session.channels) {
     auto it = present_.find({session.node, session.user.nick, entry.first});
     if (it != present_.end() && --it->second == 0) present_.erase(it);
@@ -227,6 +242,7 @@ std::vector<PresenceChange> PresenceRoster::Resync(const std::vector<Entry>& ent
       if (session.introduced) {
         out.push_back(
             {PresenceChange::Kind::kQuit, session.node, session.user.nick, "", "Connection lost"});
+        ++online_version_;
       }
       it = sessions_.erase(it);
       continue;
@@ -254,19 +270,15 @@ bool PresenceRoster::IsPresent(const std::string& node, const std::string& nick,
 }
 
 bool PresenceRoster::IsOnline(const std::string& node, const std::string& nick) const {
-  for (const auto& [id, session] : sessions_) {
-    if (session.introduced && session.node == node && session.user.nick == nick) return true;
-  }
-  return false;
+  return announced_.count({FoldCase(nick), node, nick}) != 0;
 }
 
 std::vector<std::pair<std::string, std::string>> PresenceRoster::AnnouncedAs(
     const std::string& folded_nick) const {
   std::vector<std::pair<std::string, std::string>> found;
-  for (const auto& [id, session] : sessions_) {
-    if (session.introduced && FoldCase(session.user.nick) == folded_nick) {
-      found.emplace_back(session.node, session.user.nick);
-    }
+  for (auto it = announced_.lower_bound({folded_nick, "", ""});
+       it != announced_.end() && std::get<0>(*it) == folded_nick; ++it) {
+    found.emplace_back(std::get<1>(*it), std::get<2>(*it));
   }
   return found;
 }

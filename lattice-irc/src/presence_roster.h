@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -99,6 +100,8 @@ class PresenceRoster {
   std::vector<Member> MembersOf(const std::string& folded_channel) const;
 
   size_t session_count() const { return sessions_.size(); }
+  // Moves on whenever a user comes online, goes offline or changes nick (not on renewals).
+  uint64_t online_version() const { return online_version_; }
 
  private:
   struct Session {
@@ -120,11 +123,17 @@ class PresenceRoster {
   // session happens between an Unindex and an Index of it.
   void Index(const Session& session);
   void Unindex(const Session& session);
+  using Announced = std::tuple<std::string, std::string, std::string>;
+  // The session's entry in announced_, when it is introduced.
+  static std::optional<Announced> AnnouncedEntry(const Session& session);
 
   std::string own_node_;
   std::string own_instance_;
   std::map<std::string, Session> sessions_;  // node '/' instance '/' client
   std::map<std::tuple<std::string, std::string, std::string>, int> present_;
+  // (folded nick, node, nick) of every introduced session, for IsOnline and AnnouncedAs.
+  std::multiset<Announced> announced_;
+  uint64_t online_version_ = 0;
 };
 
 }  // namespace lattice::irc

@@ -166,7 +166,12 @@ void IrcServer::OnDisconnect(ClientId id, std::string_view reason) {
     auto it = nicks_.find(FoldCase(client->nick));
     if (it != nicks_.end() && it->second == id) nicks_.erase(it);
   }
+  std::vector<std::string> monitored;
+  for (const auto& [folded, given] : client->monitoring) monitored.push_back(folded);
+  for (const auto& folded : monitored) StopMonitoring(*client, folded);
+  std::string nick = client->registration.registered() ? client->nick : "";
   clients_.erase(id);
+  if (!nick.empty()) RefreshMonitored(nick);
 }
 
 void IrcServer::OnLineTooLong(ClientId id) {
@@ -326,6 +331,7 @@ void IrcServer::Dispatch(LocalClient& client, const Message& m, int64_t now_ms) 
   if (cmd == "INVITE") return HandleInvite(client, m);
   if (cmd == "AWAY") return HandleAway(client, m);
   if (cmd == "ISON") return HandleIson(client, m);
+  if (cmd == "MONITOR") return HandleMonitor(client, m);
   if (cmd == "USERHOST") return HandleUserhost(client, m);
   if (cmd == "MOTD") return SendMotd(client);
   if (cmd == "VERSION") {
@@ -458,10 +464,13 @@ void IrcServer::ChangeNick(LocalClient& client, const std::string& nick) {
       }
     }
   }
+  std::string old_nick = client.nick;
   client.nick = nick;
   Outgoing change = Event(old_prefix, "NICK", {nick}, /*trailing=*/false);
   BroadcastToPeers(client, change, /*include_self=*/true);
   AnnounceUser(client);
+  RefreshMonitored(old_nick);
+  RefreshMonitored(nick);
 }
 
 void IrcServer::HandleUser(LocalClient& client, const Message& m) {
@@ -494,6 +503,7 @@ void IrcServer::MaybeCompleteRegistration(LocalClient& client) {
   client.user = client.registration.user();
   client.realname = client.registration.realname();
   SendWelcome(client);
+  RefreshMonitored(client.nick);
 }
 
 void IrcServer::SendWelcome(LocalClient& client) {

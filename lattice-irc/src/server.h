@@ -308,6 +308,20 @@ class IrcServer {
   // Whether `user`'s gateway announces it in the channel `key`: it is not idle-parted.
   bool AnnouncedIn(const ExternalUser& user, const std::string& key) const;
 
+  // ---- server_monitor.cc ----
+  void HandleMonitor(LocalClient& client, const Message& message);
+  // The hostmask of whoever is on IRC as `nick` now, of this gateway or another; empty when
+  // nobody is.
+  std::string OnlineMask(const std::string& nick);
+  // Tells the clients monitoring `nick` (any case) that it came or went, when it did since
+  // they were last told.
+  void RefreshMonitored(const std::string& nick);
+  // The same for every monitored nick (after presence changed).
+  void RefreshAllMonitored();
+  void StopMonitoring(LocalClient& client, const std::string& folded_nick);
+  // 730 for those of `nicks` online now and 731 for the rest, a few to a line.
+  void SendMonitorStatus(LocalClient& client, const std::vector<std::string>& nicks);
+
   // ---- output helpers (server.cc) ----
   void Send(LocalClient& client, const std::string& line);
   void Send(LocalClient& client, Outgoing& message);
@@ -361,6 +375,12 @@ class IrcServer {
 
   PresencePublisher* presence_ = nullptr;
   PresenceRoster roster_;
+  // MONITOR: the clients watching each nick, and whether they were last told it is online.
+  struct MonitoredNick {
+    std::set<ClientId> watchers;
+    bool online = false;
+  };
+  std::map<std::string, MonitoredNick> monitored_;  // folded nick
   // For LUSERS: registered clients now and the most at once; the most users known at once.
   size_t registered_clients_ = 0;
   size_t max_local_users_ = 0;

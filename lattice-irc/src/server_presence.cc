@@ -59,6 +59,7 @@ void IrcServer::RenewPresence(int64_t now_ms) {
 
 void IrcServer::OnPresence(PresenceEventBatch batch, int64_t now_ms) {
   now_ms_ = now_ms;
+  const uint64_t online_before = roster_.online_version();
   std::vector<PresenceChange> changes;
   if (batch.snapshot) {
     std::vector<PresenceRoster::Entry> entries;
@@ -74,6 +75,7 @@ void IrcServer::OnPresence(PresenceEventBatch batch, int64_t now_ms) {
     }
   }
   for (const auto& change : changes) ShowPresenceChange(change);
+  if (roster_.online_version() != online_before && !monitored_.empty()) RefreshAllMonitored();
 }
 
 void IrcServer::ShowPresenceChange(const PresenceChange& change) {

@@ -59,6 +59,7 @@ struct IrcServer::LocalClient {
   std::map<std::string, Membership> channels;  // folded channel name
   std::string away;
   std::string modes;  // user modes set, of "iw"
+  std::map<std::string, std::string> monitoring;  // MONITORed nicks: folded -> as given
   int64_t connected_ms = 0;
   int64_t last_input_ms = 0;
   int64_t last_message_ms = 0;  // for WHOIS idle time

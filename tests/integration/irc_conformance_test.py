@@ -919,6 +919,51 @@ def ison_userhost(s):
     check(re.match(r"%s=[+-]\S+@\S+$" % b.nick, line.params[1].strip()), "302 %s" % line.raw)
 
 
+def monitor_status_and_changes(s):
+    """MONITOR + answers 730 (the nick, with !user@host or without: both are allowed) for a
+    watched nick that is on and 731 for one that is not; the watcher then gets 730 as that one
+    registers and 731 as it quits."""
+    a, b = s.users("alice", "bob")
+    carol = s.nick("carol")
+    a.line("MONITOR + %s,%s" % (b.nick, carol))
+    lines = a.sync()
+    online = [l for l in lines if l.command == "730"]
+    offline = [l for l in lines if l.command == "731"]
+    check(len(online) == 1 and fold(online[0].params[1].split("!")[0]) == fold(b.nick),
+          "730 for %s: %s" % (b.nick, [l.raw for l in lines]))
+    check(len(offline) == 1 and fold(offline[0].params[1]) == fold(carol),
+          "731 for %s: %s" % (carol, [l.raw for l in lines]))
+    c = s.users("carol")
+    line = a.numeric("730")
+    check(fold(line.params[1].split("!")[0]) == fold(carol), "730 on arrival: %s" % line.raw)
+    c.line("QUIT :bye")
+    line = a.numeric("731")
+    check(fold(line.params[1]) == fold(carol), "731 on quit: %s" % line.raw)
+
+
+def monitor_list_and_clear(s):
+    """MONITOR L lists the watched nicks (732, then 733); MONITOR - and C remove them."""
+    a = s.users("alice")
+    names = [s.nick("x"), s.nick("y"), s.nick("z")]
+    a.line("MONITOR + " + ",".join(names))
+    a.sync()
+    a.line("MONITOR - " + names[1])
+    a.line("MONITOR L")
+    listed = []
+    while True:
+        line = a.numeric("732", "733")
+        if line.command == "733":
+            break
+        listed += line.params[1].split(",")
+    check(sorted(fold(n) for n in listed) == sorted(fold(n) for n in [names[0], names[2]]),
+          "732 listed %r" % listed)
+    a.line("MONITOR C")
+    a.line("MONITOR L")
+    lines = a.sync()
+    check([l.command for l in lines if l.command in ("732", "733")] == ["733"],
+          "after C: %s" % [l.raw for l in lines])
+
+
 def away_replies(s):
     """AWAY :text answers 306, AWAY alone 305; a PRIVMSG to an away user answers 301 with
     its away text, and WHOIS shows it too."""
@@ -1924,8 +1969,8 @@ CASES = [
     names_exact_format, names_invalid_name, list_channels,
     # WHO, WHOIS, ISON, USERHOST, AWAY, LUSERS, MOTD
     who_channel, who_nick, who_mask_and_end, who_fields, who_nobody, whois_user, whois_fields,
-    whois_channels, whois_no_such_nick, ison_userhost, away_replies, away_notify, lusers_reply,
-    lusers_counts, motd_reply,
+    whois_channels, whois_no_such_nick, ison_userhost, monitor_status_and_changes,
+    monitor_list_and_clear, away_replies, away_notify, lusers_reply, lusers_counts, motd_reply,
     # MODE, KICK, INVITE
     mode_query, mode_change_seen, mode_op_and_voice, mode_needs_op, mode_unknown_char,
     mode_op_not_member, mode_key, mode_key_wrong, mode_key_with_space, mode_limit,

@@ -354,6 +354,36 @@ def remote_presence(mesh):
         check(kernel.history(mesh.store, "quiet") == [], "#quiet has history")
 
 
+def monitor_across_nodes(mesh):
+    """MONITOR on one node follows a nick on the other: 731 while nobody there holds it, 730
+    (nick!user@host of the other node) within seconds of a client of its gateway taking it,
+    sharing no channel, and 731 again as it quits or changes nick."""
+    ga = mesh.gateway(mesh.a)
+    gb = mesh.gateway(mesh.b)
+    alice = IrcClient(ga.port, "alice")
+    alice.connection.send_raw("MONITOR + gina")
+    wait_until(lambda: alice.has("731", lambda e: e.arguments[0].lower() == "gina"),
+               "731 for gina before she connects", MESH_DEADLINE)
+
+    def online(nick):
+        return [e for e in alice.of("730") if e.arguments[0].split("!")[0] == nick]
+
+    def offline(nick):
+        return [e for e in alice.of("731") if e.arguments[0] == nick]
+
+    gina = IrcClient(gb.port, "gina")
+    wait_until(lambda: online("gina"), "730 for gina on alpha", PRESENCE_DEADLINE)
+    check(online("gina")[0].arguments[0] == mask("gina", "gina", mesh.b.node_id),
+          "730 names gina of beta: %r" % online("gina")[0].arguments)
+    gina.connection.nick("gina_away")
+    wait_until(lambda: len(offline("gina")) == 2, "731 as gina renames", PRESENCE_DEADLINE)
+    gina.connection.nick("gina")
+    wait_until(lambda: len(online("gina")) == 2, "730 as gina takes her nick again",
+               PRESENCE_DEADLINE)
+    gina.connection.quit("bye")
+    wait_until(lambda: len(offline("gina")) == 3, "731 as gina quits", PRESENCE_DEADLINE)
+
+
 def history_across_nodes(mesh):
     """A client that joins later, on either node, gets the channel's history from both
     nodes in one batch, each line with its sender's node in the hostmask and its original
@@ -534,8 +564,8 @@ def modes_across_nodes(mesh):
 
 
 SCENARIOS = {f.__name__: f for f in [
-    cross_node_talk, remote_presence, history_across_nodes, offline_catch_up,
-    modes_across_nodes]}
+    cross_node_talk, remote_presence, monitor_across_nodes, history_across_nodes,
+    offline_catch_up, modes_across_nodes]}
 
 
 def main():

@@ -285,6 +285,29 @@ TEST_F(PresenceServerTest, IsonNamesARemoteUserOnlyWhileAGatewayAnnouncesIt) {
       << "a user who quit is still known by name, but no longer on IRC";
 }
 
+TEST_F(PresenceServerTest, MonitorFollowsUsersOfOtherGatewaysWithoutAShareChannel) {
+  ClientId bob = Connect("bob");
+  Line(bob, "MONITOR + dave,erin");
+  EXPECT_EQ(transport_.Take(bob), Strings{":irc.test 731 bob :dave,erin"});
+  Presence("irc/gw/4", UserValue("dave"));
+  EXPECT_EQ(transport_.Take(bob), Strings{":irc.test 730 bob :dave!dave@b5b6b7b8.lattice"});
+  // A renewal or a change of away is no news.
+  Presence("irc/gw/4", UserValue("dave"));
+  Presence("irc/gw/4", UserValue("dave", "lunch"));
+  EXPECT_TRUE(transport_.Take(bob).empty());
+  Presence("irc/gw/4", UserValue("erin"));
+  EXPECT_EQ(transport_.Take(bob), (Strings{":irc.test 731 bob :dave",
+                                           ":irc.test 730 bob :erin!erin@b5b6b7b8.lattice"}));
+  Presence("irc/gw/4", "", /*gone=*/true);
+  EXPECT_EQ(transport_.Take(bob), Strings{":irc.test 731 bob :erin"});
+  // A new watch's snapshot brings them back.
+  PresenceEventBatch snapshot;
+  snapshot.snapshot = true;
+  snapshot.events.push_back({kNodeB, "irc/gw/5", UserValue("dave"), false});
+  server_->OnPresence(std::move(snapshot), now_ms_);
+  EXPECT_EQ(transport_.Take(bob), Strings{":irc.test 730 bob :dave!dave@b5b6b7b8.lattice"});
+}
+
 TEST_F(PresenceServerTest, RemoteAwayReachesAwayNotifyMembers) {
   ClientId bob = Connect("bob");
   ClientId erin = next_id_++;

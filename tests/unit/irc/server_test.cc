@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "fakes.h"
@@ -1055,6 +1057,66 @@ TEST_F(ServerTest, UnregisteredConnectionsTimeOut) {
   now_ms_ += 1'000;
   server_->OnTick(now_ms_);
   EXPECT_EQ(transport_.closed[lurker], "Registration timed out");
+}
+
+// ---- MONITOR ----------------------------------------------------------------------------------
+
+TEST_F(ServerTest, MonitorTellsAsAWatchedNickComesAndGoes) {
+  ClientId alice = Connect("alice");
+  ClientId bob = Connect("bob");
+  Line(alice, "MONITOR + bob,carol,Bob");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{
+                             ":irc.test 730 alice :bob!bob@5e1f5e1f.lattice,bob!bob@5e1f5e1f.lattice",
+                             ":irc.test 731 alice :carol"}));
+  ClientId carol = Connect("carol");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test 730 alice :carol!carol@5e1f5e1f.lattice"}));
+  Line(carol, "NICK carla");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test 731 alice :carol"}));
+  Line(carol, "NICK CAROL");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test 730 alice :CAROL!carol@5e1f5e1f.lattice"}));
+  server_->OnDisconnect(bob, "Quit: bye");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test 731 alice :bob"}));
+  Line(alice, "MONITOR L");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test 732 alice :bob,carol",
+                                                   ":irc.test 733 alice :End of MONITOR list"}));
+  Line(alice, "MONITOR S");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test 730 alice :CAROL!carol@5e1f5e1f.lattice",
+                                                   ":irc.test 731 alice :bob"}));
+  Line(alice, "MONITOR - BOB");
+  Line(alice, "MONITOR L");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test 732 alice :carol",
+                                                   ":irc.test 733 alice :End of MONITOR list"}));
+  Line(alice, "MONITOR C");
+  server_->OnDisconnect(carol, "Quit: bye");
+  Line(alice, "MONITOR L");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test 733 alice :End of MONITOR list"}))
+      << "a cleared list is told nothing more";
+  Line(alice, "MONITOR +");
+  EXPECT_EQ(Codes(Take(alice)), (std::vector<std::string>{"461"}));
+}
+
+TEST_F(ServerTest, MonitorListsAreBoundedAndEndWithTheirClient) {
+  ClientId alice = Connect("alice");
+  std::string targets;
+  for (size_t i = 0; i < limits::kMaxMonitorTargets + 2; ++i) {
+    targets += (i == 0 ? "" : ",") + fmt::format("n{}", i);
+  }
+  Line(alice, "MONITOR + " + targets);
+  auto lines = Take(alice);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.front(), fmt::format(":irc.test 734 alice {} n{},n{} :Monitor list is full.",
+                                       limits::kMaxMonitorTargets, limits::kMaxMonitorTargets,
+                                       limits::kMaxMonitorTargets + 1));
+  for (size_t i = 1; i < lines.size(); ++i) {
+    EXPECT_EQ(lines[i].rfind(":irc.test 731 alice :", 0), 0u) << lines[i];
+    EXPECT_LE(lines[i].size(), 510u);
+  }
+  Line(alice, "MONITOR + more");
+  EXPECT_EQ(Codes(Take(alice)), (std::vector<std::string>{"734"}));
+  // The watcher's list goes with it: a later arrival tells nobody and costs nothing.
+  server_->OnDisconnect(alice, "Quit: bye");
+  ClientId n1 = Connect("n1");
+  EXPECT_TRUE(Take(n1).empty());
 }
 
 }  // namespace
