@@ -3,8 +3,8 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <map>
 #include <optional>
-#include <set>
 
 #include "lattice/common/fs_errno.h"
 #include "lattice/common/quote.h"
@@ -103,17 +103,15 @@ void FileSystem::SendRemovals(const std::vector<Removal>& batch) {
     if (status.ok()) status = absl::InternalError("the kernel answered a RemoveMany for fewer names");
     outcomes.assign(batch.size(), status);
   }
-  // The directories the kernel stamped with the call's time, and those whose attributes
-  // must be asked again: a removal failed or was sent again on its own there.
-  std::set<uint64_t> stamped;
-  std::set<uint64_t> unsure;
+  // Per directory: whether every removal there went in the call's intention, so its held
+  // times move to the kernel's stamp; otherwise (one failed, or was sent again on its own)
+  // its attributes are asked again.
+  std::map<uint64_t, bool> all_in_call;
   for (size_t i = 0; i < batch.size(); ++i) {
     absl::Status& outcome = outcomes[i];
-    if (outcome.ok()) {
-      stamped.insert(batch[i].parent);
-      continue;
-    }
-    unsure.insert(batch[i].parent);
+    bool& in_call = all_in_call.try_emplace(batch[i].parent, true).first->second;
+    if (outcome.ok()) continue;
+    in_call = false;
     if (RefusesRemovals(outcome) && !removals_refused_.exchange(true)) {
       spdlog::warn("the kernel refused unlinks sent together ({}); each unlink is sent on its "
                    "own from now on",
@@ -129,15 +127,14 @@ void FileSystem::SendRemovals(const std::vector<Removal>& batch) {
                   Quote(batch[i].name), batch[i].parent,
                   std::string_view(outcome.message().data(), outcome.message().size()));
   }
-  for (uint64_t parent : stamped) {
-    if (unsure.count(parent) == 0 && reply.has_stamped()) {
+  for (const auto& [parent, in_call] : all_in_call) {
+    if (in_call && reply.has_stamped()) {
       dir_attrs_.NoteRemoved(parent, reply.stamped());
       known_names_.Forget(parent);
     } else {
-      unsure.insert(parent);
+      ForgetDir(parent);
     }
   }
-  for (uint64_t parent : unsure) ForgetDir(parent);
 }
 
 }  // namespace lattice::fuse
