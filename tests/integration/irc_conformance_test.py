@@ -385,6 +385,36 @@ def reg_cap_req_ack_nak(s):
     c.numeric("001")
 
 
+def pass_accepted(s):
+    """PASS with the server's password, before NICK and USER: the registration completes."""
+    c = Client(s.server.password_port, s.nick("alice"))
+    s.clients.append(c)
+    c.line("PASS " + PASSWORD)
+    c.line("NICK " + c.nick)
+    c.line("USER %s 0 * :Real %s" % (c.nick[:8], c.nick))
+    c.numeric("001")
+
+
+def pass_refused(s):
+    """A wrong PASS, or none, where the server asks for one: no welcome, 464
+    (ERR_PASSWDMISMATCH) or an ERROR, and the server closes the connection."""
+    for attempt, password in (("wrong", "not-the-password"), ("none", None)):
+        c = Client(s.server.password_port, s.nick("p" + attempt))
+        s.clients.append(c)
+        if password is not None:
+            c.line("PASS " + password)
+        c.line("NICK " + c.nick)
+        c.line("USER %s 0 * :Real %s" % (c.nick[:8], c.nick))
+        end = time.monotonic() + DEADLINE
+        while not c.closed and c._read(end):
+            pass
+        check(c.closed, "%s password: the connection stayed open" % attempt)
+        commands = [l.command for l in c.seen]
+        check("001" not in commands, "%s password: welcomed" % attempt)
+        check("464" in commands or "ERROR" in commands,
+              "%s password: neither 464 nor ERROR: %r" % (attempt, [l.raw for l in c.seen]))
+
+
 def reg_erroneous_nick(s):
     """432 for a nick with forbidden characters or a leading digit."""
     c = s.connect("alice")
@@ -1985,7 +2015,7 @@ CASES = [
     # registration, capabilities, PING
     reg_welcome_burst, reg_isupport_tokens, isupport_format, reg_cap_ls_302, reg_cap_ls_301,
     reg_cap_list_empty, reg_cap_held_until_end, reg_cap_req_ack_nak, cap_req_disable,
-    reg_erroneous_nick, reg_nick_in_use, reg_early_nick_collision, reg_no_nick_given,
+    pass_accepted, pass_refused, reg_erroneous_nick, reg_nick_in_use, reg_early_nick_collision, reg_no_nick_given,
     reg_not_registered, reg_user_needs_params, reg_empty_realname, reg_already_registered,
     reg_nick_change, reg_nick_change_in_use, ping_pong, ping_no_origin, quit_closes_connection,
     # JOIN, PART, QUIT
@@ -2070,6 +2100,9 @@ def stop(process):
 
 # The modules the public conformance suite loads into InspIRCd for IRCv3, as Debian ships them
 # (InspIRCd 3 has no draft/chathistory).
+# The password of the second port each server opens for the PASS cases.
+PASSWORD = "conformance-secret"
+
 INSPIRCD_MODULES = ["cap", "ircv3", "ircv3_batch", "ircv3_capnotify", "ircv3_ctctags",
                     "ircv3_echomessage", "ircv3_invitenotify", "ircv3_labeledresponse",
                     "ircv3_msgid", "ircv3_servertime", "monitor", "namesx", "uhnames"]
@@ -2080,6 +2113,7 @@ class InspIRCd:
 
     def __init__(self, binary, root):
         self.port = free_port()
+        self.password_port = free_port()
         motd = os.path.join(root, "inspircd.motd")
         with open(motd, "w") as f:
             f.write("conformance\n")
@@ -2090,13 +2124,20 @@ class InspIRCd:
                     'network="Conformance">\n'
                     '<admin name="test" nick="test" email="test@example.invalid">\n'
                     '<bind address="127.0.0.1" port="%d" type="clients">\n'
-                    # No flood penalties: the cases pipeline commands.
-                    '<connect allow="*" resolvehostnames="no" recvq="40960" sendq="1048576" '
-                    'localmax="1000" globalmax="1000" threshold="1000" commandrate="100000" '
-                    'fakelag="no" timeout="20">\n'
+                    '<bind address="127.0.0.1" port="%d" type="clients">\n'
+                    # No flood penalties: the cases pipeline commands. The second port asks
+                    # for a password (the PASS cases).
+                    '<connect name="password" allow="*" port="%d" password="%s" '
+                    'resolvehostnames="no" recvq="40960" sendq="1048576" localmax="1000" '
+                    'globalmax="1000" threshold="1000" commandrate="100000" fakelag="no" '
+                    'timeout="20">\n'
+                    '<connect allow="*" port="%d" resolvehostnames="no" recvq="40960" '
+                    'sendq="1048576" localmax="1000" globalmax="1000" threshold="1000" '
+                    'commandrate="100000" fakelag="no" timeout="20">\n'
                     '<pid file="%s">\n<files motd="%s">\n'
                     '<log method="file" type="*" level="default" target="%s">\n'
-                    % (self.port, os.path.join(root, "inspircd.pid"), motd, self.log))
+                    % (self.port, self.password_port, self.password_port, PASSWORD, self.port,
+                       os.path.join(root, "inspircd.pid"), motd, self.log))
             for module in INSPIRCD_MODULES:
                 f.write('<module name="%s">\n' % module)
         command = [binary, "--nofork", "--config", conf]
@@ -2105,7 +2146,8 @@ class InspIRCd:
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                         stdout=open(os.path.join(root, "inspircd.out"), "ab"),
                                         stderr=subprocess.STDOUT)
-        wait_until(lambda: listening(self.port), "InspIRCd to listen", self.process, self.log)
+        wait_until(lambda: listening(self.port) and listening(self.password_port),
+                   "InspIRCd to listen", self.process, self.log)
 
     def stop(self):
         stop(self.process)
@@ -2132,15 +2174,21 @@ class Lattice:
         env = dict(os.environ, LATTICE_TOKEN=token)
         env.pop("LATTICE_SOCKET", None)
         self.gateway_log = os.path.join(root, "irc.log")
-        self.gateway = subprocess.Popen(
+        self.gateway, self.port = self.start_gateway(args, env)
+        # A second gateway of the same store that asks for a password (the PASS cases).
+        self.password_gateway, self.password_port = self.start_gateway(
+            args, dict(env, LATTICE_IRC_PASSWORD=PASSWORD))
+
+    def start_gateway(self, args, env):
+        gateway = subprocess.Popen(
             [args.irc, "--store", "conformance", "--socket", self.socket,
              "--listen", "127.0.0.1:0", "--log-level", "info"],
             stdout=subprocess.PIPE, stderr=open(self.gateway_log, "ab"), env=env)
-        line = self.gateway.stdout.readline().decode()
+        line = gateway.stdout.readline().decode()
         match = re.match(r"lattice-irc listening on 127\.0\.0\.1:(\d+)", line)
         if not match:
             raise SystemExit("lattice-irc said %r: %s" % (line, tail(self.gateway_log)))
-        self.port = int(match.group(1))
+        return gateway, int(match.group(1))
 
     def ctl_ok(self, *args):
         return subprocess.run([self.ctl_binary, "--socket", self.socket, *args],
@@ -2154,8 +2202,9 @@ class Lattice:
         return done.stdout
 
     def stop(self):
-        if self.gateway:
-            stop(self.gateway)
+        for gateway in (self.gateway, getattr(self, "password_gateway", None)):
+            if gateway:
+                stop(gateway)
         stop(self.kernel)
 
 
