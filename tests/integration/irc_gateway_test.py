@@ -889,6 +889,16 @@ def weechat_smoke(world):
                          "WeeChat's JOIN (autojoin)")
         # WeeChat shows the channel's buffer once joined; a line typed there goes to it.
         weechat.wait_for(lambda: "#general" in weechat.screen(), "WeeChat's channel buffer")
+        # Its notify list rides on MONITOR (ISUPPORT MONITOR=): a nick that connects later,
+        # sharing no channel, is announced on WeeChat's screen as it comes and goes.
+        weechat.type_line("/notify add ginny lattice")
+        weechat.type_line("/buffer 1")  # the server's buffer, where WeeChat tells it
+        ginny = IrcClient(gw.port, "ginny")
+        weechat.wait_for(lambda: re.search(r"ginny.*is connected", weechat.screen()),
+                         "WeeChat telling that ginny connected")
+        ginny.connection.quit("bye")
+        weechat.wait_for(lambda: re.search(r"ginny.*(has quit|is offline)", weechat.screen()),
+                         "WeeChat telling that ginny left")
         weechat.type_line("/buffer #general")
         talk_through(weechat, alice, "wcuser", "hello from weechat", "hello weechat")
     finally:
