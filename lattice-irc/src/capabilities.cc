@@ -7,7 +7,7 @@
 namespace lattice::irc {
 namespace {
 
-constexpr std::array<std::pair<Capability, std::string_view>, 9> kNames = {{
+constexpr std::array<std::pair<Capability, std::string_view>, 10> kNames = {{
     {kCapServerTime, "server-time"},
     {kCapMessageTags, "message-tags"},
     {kCapEchoMessage, "echo-message"},
@@ -17,6 +17,7 @@ constexpr std::array<std::pair<Capability, std::string_view>, 9> kNames = {{
     {kCapMultiPrefix, "multi-prefix"},
     {kCapUserhostInNames, "userhost-in-names"},
     {kCapAwayNotify, "away-notify"},
+    {kCapExtendedMonitor, "extended-monitor"},
 }};
 
 }  // namespace

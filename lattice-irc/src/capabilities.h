@@ -24,12 +24,15 @@ enum Capability : uint32_t {
   // AWAY from the users sharing a channel when they go away or come back, and after the
   // JOIN of a user who is away.
   kCapAwayNotify = 1u << 14,
+  // The notifications above (away-notify) also for the nicks a client MONITORs, as if it
+  // shared a channel with them.
+  kCapExtendedMonitor = 1u << 15,
 };
 using CapSet = uint32_t;
 
 inline constexpr CapSet kAllCaps = kCapServerTime | kCapMessageTags | kCapEchoMessage | kCapBatch |
                                    kCapLabeledResponse | kCapChatHistory | kCapMultiPrefix |
-                                   kCapUserhostInNames | kCapAwayNotify;
+                                   kCapUserhostInNames | kCapAwayNotify | kCapExtendedMonitor;
 
 // "server-time message-tags echo-message batch": the CAP LS / LIST payload.
 std::string CapNames(CapSet caps);

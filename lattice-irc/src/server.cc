@@ -107,8 +107,8 @@ void IrcServer::Broadcast(Channel& channel, Outgoing& message, ClientId except,
   }
 }
 
-void IrcServer::BroadcastToPeers(LocalClient& client, Outgoing& message, bool include_self,
-                                 CapSet required) {
+std::unordered_set<ClientId> IrcServer::BroadcastToPeers(LocalClient& client, Outgoing& message,
+                                                         bool include_self, CapSet required) {
   std::unordered_set<ClientId> sent;
   if (include_self && (client.caps & required) == required) {
     Send(client, message);
@@ -127,6 +127,7 @@ void IrcServer::BroadcastToPeers(LocalClient& client, Outgoing& message, bool in
       Send(*peer, message);
     }
   }
+  return sent;
 }
 
 // ---- Connections -------------------------------------------------------------------------

@@ -304,7 +304,9 @@ class IrcServer {
   std::vector<Channel*> ChannelsShowing(ExternalUser& user);
   // `line` once to each fully joined local member of `channels` with every capability in
   // `required`.
-  void SendToMembers(const std::vector<Channel*>& channels, Outgoing& line, CapSet required);
+  // Returns the local members it looked at (sent to or not).
+  std::unordered_set<ClientId> SendToMembers(const std::vector<Channel*>& channels,
+                                             Outgoing& line, CapSet required);
   // Whether `user`'s gateway announces it in the channel `key`: it is not idle-parted.
   bool AnnouncedIn(const ExternalUser& user, const std::string& key) const;
 
@@ -319,6 +321,10 @@ class IrcServer {
   // The same for every monitored nick (after presence changed).
   void RefreshAllMonitored();
   void StopMonitoring(LocalClient& client, const std::string& folded_nick);
+  // `line` to the extended-monitor clients monitoring `nick` with every capability in
+  // `required`, but those in `already` (who got it through a shared channel).
+  void SendToMonitors(const std::string& nick, Outgoing& line, CapSet required,
+                      const std::unordered_set<ClientId>& already);
   // 730 for those of `nicks` online now and 731 for the rest, a few to a line.
   void SendMonitorStatus(LocalClient& client, const std::vector<std::string>& nicks);
 
@@ -334,9 +340,9 @@ class IrcServer {
   // has negotiated every capability in `required`.
   void Broadcast(Channel& channel, Outgoing& message, ClientId except = 0, CapSet required = 0);
   // Sends to `client` and every client sharing a channel with it, once each; to those with
-  // every capability in `required`.
-  void BroadcastToPeers(LocalClient& client, Outgoing& message, bool include_self,
-                        CapSet required = 0);
+  // every capability in `required`. Returns the clients it looked at (sent to or not).
+  std::unordered_set<ClientId> BroadcastToPeers(LocalClient& client, Outgoing& message,
+                                                bool include_self, CapSet required = 0);
   // AWAY (with the away text, or none when back) to the away-notify clients sharing a
   // channel with `client`.
   void NotifyAway(LocalClient& client);

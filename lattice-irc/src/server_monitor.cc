@@ -137,6 +137,18 @@ void IrcServer::RefreshAllMonitored() {
   for (const auto& nick : nicks) RefreshMonitored(nick);
 }
 
+void IrcServer::SendToMonitors(const std::string& nick, Outgoing& line, CapSet required,
+                               const std::unordered_set<ClientId>& already) {
+  auto it = monitored_.find(FoldCase(nick));
+  if (it == monitored_.end()) return;
+  required |= kCapExtendedMonitor;
+  for (ClientId id : it->second.watchers) {
+    if (already.count(id) != 0) continue;
+    LocalClient* watcher = FindClient(id);
+    if (watcher != nullptr && (watcher->caps & required) == required) Send(*watcher, line);
+  }
+}
+
 void IrcServer::StopMonitoring(LocalClient& client, const std::string& folded_nick) {
   if (client.monitoring.erase(folded_nick) == 0) return;
   auto it = monitored_.find(folded_nick);

@@ -121,7 +121,8 @@ void IrcServer::ShowPresenceChange(const PresenceChange& change) {
       std::vector<std::string> params;
       if (!user.away.empty()) params.push_back(user.away);
       Outgoing away = Event(user.Prefix(), "AWAY", std::move(params));
-      SendToMembers(ChannelsShowing(user), away, kCapAwayNotify);
+      std::unordered_set<ClientId> told = SendToMembers(ChannelsShowing(user), away, kCapAwayNotify);
+      SendToMonitors(user.nick, away, kCapAwayNotify, told);
       return;
     }
   }
@@ -135,8 +136,8 @@ std::vector<IrcServer::Channel*> IrcServer::ChannelsShowing(ExternalUser& user) 
   return shown;
 }
 
-void IrcServer::SendToMembers(const std::vector<Channel*>& channels, Outgoing& line,
-                              CapSet required) {
+std::unordered_set<ClientId> IrcServer::SendToMembers(const std::vector<Channel*>& channels,
+                                                      Outgoing& line, CapSet required) {
   std::unordered_set<ClientId> sent;
   for (Channel* channel : channels) {
     for (ClientId id : channel->members) {
@@ -148,6 +149,7 @@ void IrcServer::SendToMembers(const std::vector<Channel*>& channels, Outgoing& l
       Send(*client, line);
     }
   }
+  return sent;
 }
 
 void IrcServer::ShowPresentMembers(Channel& channel) {

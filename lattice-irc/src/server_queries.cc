@@ -147,7 +147,9 @@ void IrcServer::NotifyAway(LocalClient& client) {
   std::vector<std::string> params;
   if (!client.away.empty()) params.push_back(client.away);
   Outgoing away = Event(client.Prefix(), "AWAY", std::move(params));
-  BroadcastToPeers(client, away, /*include_self=*/false, kCapAwayNotify);
+  std::unordered_set<ClientId> told =
+      BroadcastToPeers(client, away, /*include_self=*/false, kCapAwayNotify);
+  SendToMonitors(client.nick, away, kCapAwayNotify, told);
 }
 
 std::string IrcServer::OnlineRemoteNick(const std::string& nick) {

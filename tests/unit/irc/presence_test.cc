@@ -308,6 +308,20 @@ TEST_F(PresenceServerTest, MonitorFollowsUsersOfOtherGatewaysWithoutAShareChanne
   EXPECT_EQ(transport_.Take(bob), Strings{":irc.test 730 bob :dave!dave@b5b6b7b8.lattice"});
 }
 
+TEST_F(PresenceServerTest, ExtendedMonitorTellsAwayOfAMonitoredRemoteUser) {
+  ClientId erin = next_id_++;
+  server_->OnConnect(erin, now_ms_);
+  Line(erin, "CAP REQ :away-notify extended-monitor");
+  Line(erin, "NICK erin");
+  Line(erin, "USER erin 0 * :erin");
+  Line(erin, "CAP END");
+  Line(erin, "MONITOR + dave");
+  Presence("irc/gw/4", UserValue("dave"));
+  transport_.Take(erin);
+  Presence("irc/gw/4", UserValue("dave", "lunch"));
+  EXPECT_EQ(transport_.Take(erin), Strings{":dave!dave@b5b6b7b8.lattice AWAY :lunch"});
+}
+
 TEST_F(PresenceServerTest, RemoteAwayReachesAwayNotifyMembers) {
   ClientId bob = Connect("bob");
   ClientId erin = next_id_++;

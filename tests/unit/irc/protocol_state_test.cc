@@ -195,7 +195,7 @@ TEST(ClientInput, AnOverlongLineIsReportedAndCostsALine) {
 TEST(Capabilities, LsListsAll) {
   EXPECT_EQ(CapNames(kAllCaps),
             "server-time message-tags echo-message batch labeled-response draft/chathistory "
-            "multi-prefix userhost-in-names away-notify");
+            "multi-prefix userhost-in-names away-notify extended-monitor");
 
   EXPECT_EQ(CapNames(0), "");
 }

@@ -216,7 +216,7 @@ TEST_F(ServerTest, CapNegotiationHoldsRegistrationUntilCapEnd) {
   EXPECT_EQ(Take(id), (std::vector<std::string>{
                           ":irc.test CAP * LS :server-time message-tags echo-message batch "
                           "labeled-response draft/chathistory multi-prefix userhost-in-names "
-                          "away-notify"}));
+                          "away-notify extended-monitor"}));
   Line(id, "NICK alice");
   Line(id, "USER alice 0 * :A");
   EXPECT_TRUE(Take(id).empty());
@@ -1093,6 +1093,28 @@ TEST_F(ServerTest, MonitorTellsAsAWatchedNickComesAndGoes) {
       << "a cleared list is told nothing more";
   Line(alice, "MONITOR +");
   EXPECT_EQ(Codes(Take(alice)), (std::vector<std::string>{"461"}));
+}
+
+TEST_F(ServerTest, ExtendedMonitorTellsAwayOfMonitoredNicksOnce) {
+  ClientId watcher = Connect("watcher", "extended-monitor away-notify");
+  ClientId plain = Connect("plain", "away-notify");
+  ClientId peer = Connect("peer", "extended-monitor away-notify");
+  ClientId bob = Connect("bob");
+  Line(watcher, "MONITOR + bob");
+  Line(plain, "MONITOR + bob");
+  Line(peer, "MONITOR + bob");
+  Join(peer, "#c");
+  Join(bob, "#c");
+  Take(watcher);
+  Take(plain);
+  Take(peer);
+  Line(bob, "AWAY :lunch");
+  const std::string away = ":bob!bob@5e1f5e1f.lattice AWAY :lunch";
+  EXPECT_EQ(Take(watcher), (std::vector<std::string>{away}));
+  EXPECT_TRUE(Take(plain).empty()) << "without extended-monitor, MONITOR tells only 730/731";
+  EXPECT_EQ(Take(peer), (std::vector<std::string>{away})) << "once, though both monitoring and sharing #c";
+  Line(bob, "AWAY");
+  EXPECT_EQ(Take(watcher), (std::vector<std::string>{":bob!bob@5e1f5e1f.lattice AWAY"}));
 }
 
 TEST_F(ServerTest, MonitorListsAreBoundedAndEndWithTheirClient) {
