@@ -1,11 +1,11 @@
 // Announcements of IRC presence and the roster of remote users (see presence_roster.h).
 #include "presence_roster.h"
 
-#include "casemap.h"
-
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+
+#include "casemap.h"
 
 namespace lattice::irc {
 namespace {

@@ -167,9 +167,7 @@ void IrcServer::OnDisconnect(ClientId id, std::string_view reason) {
     auto it = nicks_.find(FoldCase(client->nick));
     if (it != nicks_.end() && it->second == id) nicks_.erase(it);
   }
-  std::vector<std::string> monitored;
-  for (const auto& [folded, given] : client->monitoring) monitored.push_back(folded);
-  for (const auto& folded : monitored) StopMonitoring(*client, folded);
+  StopMonitoringAll(*client);
   std::string nick = client->registration.registered() ? client->nick : "";
   clients_.erase(id);
   if (!nick.empty()) RefreshMonitored(nick);

@@ -257,9 +257,8 @@ class IrcServer {
   void HandleWhois(LocalClient& client, const Message& message);
   void HandleAway(LocalClient& client, const Message& message);
   void HandleIson(LocalClient& client, const Message& message);
-  // The nick a user of another gateway announced now is shown under, when `nick` names one;
-  // empty otherwise.
-  std::string OnlineRemoteNick(const std::string& nick);
+  // The user of another gateway announced now that `nick` names; null when none is.
+  ExternalUser* OnlineRemoteUser(const std::string& nick);
   void HandleUserhost(LocalClient& client, const Message& message);
   // 251-255, 265 and 266: this gateway is the one server; its registered clients are the
   // local users, and with the users other gateways announce, the global ones.
@@ -321,6 +320,7 @@ class IrcServer {
   // The same for every monitored nick (after presence changed).
   void RefreshAllMonitored();
   void StopMonitoring(LocalClient& client, const std::string& folded_nick);
+  void StopMonitoringAll(LocalClient& client);
   // `line` to the extended-monitor clients monitoring `nick` with every capability in
   // `required`, but those in `already` (who got it through a shared channel).
   void SendToMonitors(const std::string& nick, Outgoing& line, CapSet required,

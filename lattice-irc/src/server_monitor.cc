@@ -30,6 +30,13 @@ std::vector<std::string> CommaLines(const std::vector<std::string>& items) {
   return lines;
 }
 
+// A client's monitored nicks, as it gave them.
+std::vector<std::string> GivenNicks(const std::map<std::string, std::string>& monitoring) {
+  std::vector<std::string> nicks;
+  for (const auto& [folded, given] : monitoring) nicks.push_back(given);
+  return nicks;
+}
+
 }  // namespace
 
 void IrcServer::HandleMonitor(LocalClient& client, const Message& m) {
@@ -73,27 +80,20 @@ void IrcServer::HandleMonitor(LocalClient& client, const Message& m) {
       for (const auto& nick : targets) StopMonitoring(client, FoldCase(nick));
       return;
     case 'C':
-    case 'c': {
-      std::vector<std::string> all;
-      for (const auto& [folded, given] : client.monitoring) all.push_back(folded);
-      for (const auto& folded : all) StopMonitoring(client, folded);
+    case 'c':
+      StopMonitoringAll(client);
       return;
-    }
     case 'L':
-    case 'l': {
-      std::vector<std::string> all;
-      for (const auto& [folded, given] : client.monitoring) all.push_back(given);
-      for (const auto& line : CommaLines(all)) Numeric(client, kRplMonList, {line});
+    case 'l':
+      for (const auto& line : CommaLines(GivenNicks(client.monitoring))) {
+        Numeric(client, kRplMonList, {line});
+      }
       Numeric(client, kRplEndOfMonList, {"End of MONITOR list"});
       return;
-    }
     case 'S':
-    case 's': {
-      std::vector<std::string> all;
-      for (const auto& [folded, given] : client.monitoring) all.push_back(given);
-      SendMonitorStatus(client, all);
+    case 's':
+      SendMonitorStatus(client, GivenNicks(client.monitoring));
       return;
-    }
     default:
       Numeric(client, kErrNeedMoreParams, {"MONITOR", "Not enough parameters"});
       return;
@@ -104,10 +104,8 @@ std::string IrcServer::OnlineMask(const std::string& nick) {
   if (LocalClient* who = FindClientByNick(nick); who != nullptr && who->registration.registered()) {
     return who->Prefix();
   }
-  std::string remote = OnlineRemoteNick(nick);
-  if (remote.empty()) return "";
-  ExternalUser* user = directory_.FindByNick(remote);
-  return user == nullptr ? "" : user->Prefix();
+  ExternalUser* remote = OnlineRemoteUser(nick);
+  return remote == nullptr ? "" : remote->Prefix();
 }
 
 void IrcServer::RefreshMonitored(const std::string& nick) {
@@ -155,6 +153,16 @@ void IrcServer::StopMonitoring(LocalClient& client, const std::string& folded_ni
   if (it == monitored_.end()) return;
   it->second.watchers.erase(client.id);
   if (it->second.watchers.empty()) monitored_.erase(it);
+}
+
+void IrcServer::StopMonitoringAll(LocalClient& client) {
+  for (const auto& [folded, given] : client.monitoring) {
+    auto it = monitored_.find(folded);
+    if (it == monitored_.end()) continue;
+    it->second.watchers.erase(client.id);
+    if (it->second.watchers.empty()) monitored_.erase(it);
+  }
+  client.monitoring.clear();
 }
 
 void IrcServer::SendMonitorStatus(LocalClient& client, const std::vector<std::string>& nicks) {

@@ -152,19 +152,19 @@ void IrcServer::NotifyAway(LocalClient& client) {
   SendToMonitors(client.nick, away, kCapAwayNotify, told);
 }
 
-std::string IrcServer::OnlineRemoteNick(const std::string& nick) {
+ExternalUser* IrcServer::OnlineRemoteUser(const std::string& nick) {
   // The directory names everyone who ever wrote to the store, and only those this gateway
   // has shown so far: a user some gateway announces now is on IRC, whether shown yet or not.
   if (ExternalUser* known = directory_.FindByNick(nick);
       known != nullptr && roster_.IsOnline(known->author, known->sender)) {
-    return known->nick;
+    return known;
   }
   std::string folded = FoldCase(nick);
   for (const auto& [node, announced] : roster_.AnnouncedAs(folded)) {
     ExternalUser& user = directory_.Resolve(node, announced);
-    if (FoldCase(user.nick) == folded) return user.nick;
+    if (FoldCase(user.nick) == folded) return &user;
   }
-  return "";
+  return nullptr;
 }
 
 void IrcServer::HandleIson(LocalClient& client, const Message& m) {
@@ -185,8 +185,8 @@ void IrcServer::HandleIson(LocalClient& client, const Message& m) {
       if (LocalClient* who = FindClientByNick(nick);
           who != nullptr && who->registration.registered()) {
         shown = who->nick;
-      } else {
-        shown = OnlineRemoteNick(nick);
+      } else if (ExternalUser* remote = OnlineRemoteUser(nick)) {
+        shown = remote->nick;
       }
       if (shown.empty()) continue;
       if (!online.empty()) online.push_back(' ');
