@@ -135,6 +135,15 @@ absl::StatusOr<v1::FsChangeReply> FsClient::RemoveXattr(uint64_t ino, const std:
   LATTICE_FS_UNARY(v1::FsChangeReply, RemoveXattr, request);
 }
 
+absl::StatusOr<std::string> FsClient::Author() {
+  v1::FsAuthorRequest request;
+  auto answer = [&]() -> absl::StatusOr<v1::FsAuthorResponse> {
+    LATTICE_FS_UNARY(v1::FsAuthorResponse, Author, request);
+  }();
+  if (!answer.ok()) return answer.status();
+  return std::move(*answer->mutable_author());
+}
+
 absl::StatusOr<v1::FsStatFsResponse> FsClient::StatFs() {
   v1::FsStatFsRequest request;
   LATTICE_FS_UNARY(v1::FsStatFsResponse, StatFs, request);

@@ -21,6 +21,7 @@
 #include "lattice/client/watch_canceller.h"
 #include "lattice/common/crypto.h"
 #include "lattice/common/fs_errno.h"
+#include "lattice/common/fs_ids.h"
 #include "lattice/common/fs_limits.h"
 
 namespace lattice::testing {
@@ -483,6 +484,83 @@ TEST_F(KernelFs, CommitManySavesItsFilesAsOneIntentionAnsweringEach) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Creates a client answered before sending them: the kernel gives each file the id the
+// client minted from the node's key and a nonce, alone (a create sent twice answering the
+// one file) or with the file's first content in one CommitMany.
+TEST_F(KernelFs, CreatesWithNoncesMakeTheIdsTheirClientMinted) {
+  auto author = fs_->Author();
+  ASSERT_TRUE(author.ok()) << author.status();
+  ASSERT_EQ(author->size(), 32u);
+  const std::string nonce = RandomBytes(kFsNonceBytes);
+  v1::FsCreateRequest create;
+  create.set_parent(kRoot);
+  create.set_name("minted");
+  create.set_mode(S_IFREG | 0644);
+  create.set_nonce(nonce);
+  auto made = fs_->Create(create);
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ(made->stat().ino(), FsMintedId(*author, nonce));
+  auto again = fs_->Create(create);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->stat().ino(), made->stat().ino());
+  auto found = fs_->Lookup(kRoot, "minted");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->stat().ino(), made->stat().ino());
+
+  const std::string dir_nonce = RandomBytes(kFsNonceBytes);
+  const std::string file_nonce = RandomBytes(kFsNonceBytes);
+  const uint64_t dir = FsMintedId(*author, dir_nonce);
+  const uint64_t file = FsMintedId(*author, file_nonce);
+  const std::string content = Bytes(5000, 'm');
+  v1::FsCommitManyRequest request;
+  v1::FsCreateRequest* mkdir = request.add_creates();
+  mkdir->set_parent(kRoot);
+  mkdir->set_name("batch");
+  mkdir->set_mode(S_IFDIR | 0755);
+  mkdir->set_nonce(dir_nonce);
+  v1::FsCreateRequest* inside = request.add_creates();
+  inside->set_parent(dir);
+  inside->set_name("inside");
+  inside->set_mode(S_IFREG | 0600);
+  inside->set_nonce(file_nonce);
+  v1::FsCommitRequest* commit = request.add_commits();
+  commit->set_ino(file);
+  commit->set_size(content.size());
+  v1::FsExtent* extent = commit->add_extents();
+  extent->set_hash(Blake2b256(content));
+  extent->set_length(content.size());
+  v1::FsChunk* chunk = commit->add_chunks();
+  chunk->set_hash(extent->hash());
+  chunk->set_data(content);
+  auto saved = fs_->CommitMany(request);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  ASSERT_EQ(saved->created_size(), 2);
+  ASSERT_EQ(saved->created(0).code(), 0) << saved->created(0).message();
+  EXPECT_EQ(saved->created(0).stat().ino(), dir);
+  ASSERT_EQ(saved->created(1).code(), 0) << saved->created(1).message();
+  EXPECT_EQ(saved->created(1).stat().ino(), file);
+  ASSERT_EQ(saved->results_size(), 1);
+  ASSERT_EQ(saved->results(0).code(), 0) << saved->results(0).message();
+  EXPECT_EQ(saved->results(0).stat().size(), content.size());
+  EXPECT_EQ(ReadAll(file), content);
+  auto listed = fs_->Lookup(dir, "inside");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ(listed->stat().ino(), file);
+  EXPECT_EQ(listed->stat().attr().mode(), S_IFREG | 0600u);
+
+  // The creates again (their answer lost): each answers its file, and nothing is written.
+  v1::FsCommitManyRequest creates_only = request;
+  creates_only.clear_commits();
+  auto resent = fs_->CommitMany(creates_only);
+  ASSERT_TRUE(resent.ok()) << resent.status();
+  EXPECT_EQ(resent->created(1).code(), 0) << resent->created(1).message();
+  EXPECT_EQ(resent->created(1).stat().ino(), file);
+  EXPECT_TRUE(resent->write().hash().empty());
+  // A nonce of the wrong length fails the call.
+  request.mutable_creates(0)->set_nonce("short");
+  EXPECT_EQ(fs_->CommitMany(request).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 // Many names removed in one call: one intention for all that can be removed, each answered
 // on its own, with the time stamped on their directory; a name already gone fails alone; a
 // request breaking the rules fails whole.
@@ -760,6 +838,8 @@ TEST_F(KernelFs, TokensLimitedToKeysReachNoFsStore) {
   create.set_name("nope");
   create.set_mode(S_IFREG | 0644);
   EXPECT_EQ(reader_fs.Create(create).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(reader_fs.Author().status().code(), absl::StatusCode::kPermissionDenied)
+      << "only a writer mints ids";
   v1::FsWatchRequest watch;
   EXPECT_EQ(reader_fs.Watch(watch, [](const v1::FsWatchResponse&) { return false; }).code(),
             absl::StatusCode::kPermissionDenied);

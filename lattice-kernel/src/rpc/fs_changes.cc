@@ -92,9 +92,14 @@ bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, 
   if (intention.body.op_type() != kOpFs) return false;
   v1::FsPayload payload;
   if (!payload.ParseFromString(intention.body.payload())) return false;
+  auto created = [&](uint32_t index) {
+    return index < static_cast<uint32_t>(payload.ops_size())
+               ? FsCreatedId(payload.ops(static_cast<int>(index)), intention.body.author(),
+                             intention.hash, index)
+               : FsDerivedId(intention.hash, index);
+  };
   auto resolve = [&](uint64_t id) {
-    return IsFsOpRef(id) ? FsDerivedId(intention.hash, static_cast<uint32_t>(id & ~kFsOpRefBit))
-                         : id;
+    return IsFsOpRef(id) ? created(static_cast<uint32_t>(id & ~kFsOpRefBit)) : id;
   };
   std::set<uint64_t> inodes;
   std::set<std::pair<uint64_t, std::string>> names;
@@ -102,7 +107,7 @@ bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, 
     const v1::FsOp& op = payload.ops(i);
     switch (op.op_case()) {
       case v1::FsOp::kCreate:
-        inodes.insert(FsDerivedId(intention.hash, static_cast<uint32_t>(i)));
+        inodes.insert(created(static_cast<uint32_t>(i)));
         inodes.insert(resolve(op.create().parent()));
         names.insert({resolve(op.create().parent()), op.create().name()});
         break;

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <set>
+#include <string>
 
+#include "lattice/common/fs_ids.h"
 #include "lattice/common/fs_limits.h"
 #include "rpc/fs_content.h"
 
@@ -11,11 +13,28 @@ namespace lattice::kernel {
 
 absl::Status CheckFsCommitMany(const v1::FsCommitManyRequest& request) {
   const auto& commits = request.commits();
-  if (commits.empty()) return absl::InvalidArgumentError("a CommitMany needs at least one commit");
-  if (static_cast<size_t>(commits.size()) > kMaxFsCommitsPerCall) {
+  const auto& creates = request.creates();
+  if (commits.empty() && creates.empty()) {
+    return absl::InvalidArgumentError("a CommitMany needs at least one commit or create");
+  }
+  if (static_cast<size_t>(commits.size() + creates.size()) > kMaxFsCommitsPerCall) {
     return absl::ResourceExhaustedError(
-        fmt::format("a CommitMany holds at most {} commits; this one has {}",
-                    kMaxFsCommitsPerCall, commits.size()));
+        fmt::format("a CommitMany holds at most {} commits and creates; this one has {}",
+                    kMaxFsCommitsPerCall, commits.size() + creates.size()));
+  }
+  for (int i = 0; i < creates.size(); ++i) {
+    const v1::FsCreateRequest& create = creates[i];
+    if (!create.store().empty() && create.store() != request.store()) {
+      return absl::InvalidArgumentError(fmt::format(
+          "create {} names store \"{}\"; a CommitMany writes to its own store \"{}\" only", i,
+          create.store(), request.store()));
+    }
+    if (create.nonce().size() != kFsNonceBytes) {
+      return absl::InvalidArgumentError(fmt::format(
+          "create {} has a nonce of {} bytes: a CommitMany's creates mint their ids from "
+          "nonces of {} bytes",
+          i, create.nonce().size(), kFsNonceBytes));
+    }
   }
   std::set<uint64_t> inodes;
   size_t bytes = 0;
@@ -65,9 +84,67 @@ std::vector<absl::Status> FsPrepareCommits(ChunkStore& chunks,
   return outcomes;
 }
 
+namespace {
+
+// A create is its op and its directory's times.
+constexpr size_t kMaxOpsPerCreate = 2;
+
+// Appends `one`'s ops to `plan` unless they would take it past an intention's ops; a
+// set_attr op equal to one already in `plan` (a directory's times set by a second create) is
+// left out.
+absl::Status Append(FsPlan& plan, FsPlan& one, std::set<std::string>& set_attrs,
+                    std::string_view what) {
+  std::vector<v1::FsOp*> kept;
+  std::vector<std::string> new_set_attrs;
+  for (auto& op : *one.payload.mutable_ops()) {
+    if (op.has_set_attr()) {
+      std::string key = op.set_attr().SerializeAsString();
+      if (set_attrs.count(key) != 0) continue;
+      new_set_attrs.push_back(std::move(key));
+    }
+    kept.push_back(&op);
+  }
+  if (static_cast<size_t>(plan.payload.ops_size()) + kept.size() > limits::kMaxFsOpsPerIntention) {
+    return absl::ResourceExhaustedError(
+        fmt::format("{} does not fit in this call's intention of at most {} ops; send it again",
+                    what, limits::kMaxFsOpsPerIntention));
+  }
+  for (v1::FsOp* op : kept) *plan.payload.add_ops() = std::move(*op);
+  for (auto& key : new_set_attrs) set_attrs.insert(std::move(key));
+  if (one.stamped) plan.stamped = one.stamped;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 FsPlan PlanFsCommitMany(FsPlanner& planner, const v1::FsCommitManyRequest& request,
-                        std::vector<absl::Status>& outcomes) {
+                        std::vector<absl::Status>& outcomes,
+                        std::vector<absl::StatusOr<uint64_t>>& created) {
   FsPlan plan;
+  std::set<std::string> set_attrs;
+  created.clear();
+  for (int i = 0; i < request.creates_size(); ++i) {
+    // Checked before planning: the planner counts a planned create as made, so the commits
+    // after it may name its inode.
+    if (static_cast<size_t>(plan.payload.ops_size()) + kMaxOpsPerCreate >
+        limits::kMaxFsOpsPerIntention) {
+      created.push_back(absl::ResourceExhaustedError(fmt::format(
+          "create {} does not fit in this call's intention of at most {} ops; send it again", i,
+          limits::kMaxFsOpsPerIntention)));
+      continue;
+    }
+    auto one = planner.Create(request.creates(i));
+    if (!one.ok()) {
+      created.push_back(one.status());
+      continue;
+    }
+    absl::Status fits = Append(plan, *one, set_attrs, fmt::format("create {}", i));
+    if (fits.ok()) {
+      created.push_back(one->inode);
+    } else {
+      created.push_back(fits);
+    }
+  }
   for (int i = 0; i < request.commits_size(); ++i) {
     absl::Status& outcome = outcomes[static_cast<size_t>(i)];
     if (!outcome.ok()) continue;
@@ -77,15 +154,7 @@ FsPlan PlanFsCommitMany(FsPlanner& planner, const v1::FsCommitManyRequest& reque
       continue;
     }
     // A commit with attributes is two ops: those past the intention's ops are sent again.
-    if (static_cast<size_t>(plan.payload.ops_size() + one->payload.ops_size()) >
-        limits::kMaxFsOpsPerIntention) {
-      outcome = absl::ResourceExhaustedError(
-          fmt::format("commit {} does not fit in this call's intention of at most {} ops; "
-                      "send it again",
-                      i, limits::kMaxFsOpsPerIntention));
-      continue;
-    }
-    for (auto& op : *one->payload.mutable_ops()) *plan.payload.add_ops() = std::move(op);
+    outcome = Append(plan, *one, set_attrs, fmt::format("commit {}", i));
   }
   plan.no_change = plan.payload.ops_size() == 0;
   return plan;

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "lattice/common/fs_errno.h"
+#include "lattice/common/fs_ids.h"
 #include "lattice/common/fs_limits.h"
 #include "lattice/common/hex.h"
 #include "lattice/common/quote.h"
@@ -63,6 +64,7 @@ absl::StatusOr<FsInode> FsPlanner::InodeOf(uint64_t ino, bool live_only) const {
   if (ino == kFsTrashId || ino == 0 || IsFsOpRef(ino)) {
     return FsError(ENOENT, fmt::format("no inode {}", ino));
   }
+  if (auto made = minted_.find(ino); made != minted_.end()) return made->second;
   auto inode = reader_.Inode(ino);
   if (!inode.ok()) return inode.status();
   if (!inode->has_value() || (live_only && !(*inode)->live)) {
@@ -160,12 +162,41 @@ void FsPlanner::Unlink(FsPlan& plan, const FsDirEntryView& entry, const FsInode&
 
 absl::StatusOr<FsPlan> FsPlanner::Create(const v1::FsCreateRequest& request) {
   if (auto s = CheckFsCallName(request.name()); !s.ok()) return s;
+  uint64_t minted = 0;
+  if (!request.nonce().empty()) {
+    if (request.nonce().size() != kFsNonceBytes || author_.empty()) {
+      return FsError(EINVAL, fmt::format("a create's nonce is {} bytes", kFsNonceBytes));
+    }
+    minted = FsMintedId(author_, request.nonce());
+  }
   auto parent = DirectoryOf(request.parent());
   if (!parent.ok()) return parent.status();
+  if (minted_names_.count({request.parent(), request.name()}) != 0) {
+    return FsError(EEXIST, fmt::format("{} is created already by this call", Shown(request.name())));
+  }
   auto existing = reader_.Lookup(request.parent(), request.name());
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
+    if (minted != 0 && (*existing)->inode == minted) {
+      // The same create again (its answer was lost): it answers the inode it made.
+      FsPlan plan;
+      plan.no_change = true;
+      plan.inode = minted;
+      return plan;
+    }
     return FsError(EEXIST, fmt::format("{} already exists", Shown(request.name())));
+  }
+  if (minted != 0) {
+    bool made = minted_.count(minted) != 0;
+    if (!made) {
+      auto inode = reader_.Inode(minted);
+      if (!inode.ok()) return inode.status();
+      made = inode->has_value();
+    }
+    if (made) {
+      return FsError(EEXIST, fmt::format("the inode of nonce {} exists already",
+                                         ToHex(request.nonce())));
+    }
   }
   uint32_t mode = request.mode();
   if ((mode & S_IFMT) == 0) mode |= S_IFREG;
@@ -207,6 +238,18 @@ absl::StatusOr<FsPlan> FsPlanner::Create(const v1::FsCreateRequest& request) {
   *attr->mutable_ctime() = now_;
   if (S_ISLNK(mode)) create->set_symlink_target(request.symlink_target());
   TouchDir(plan, request.parent());
+  if (minted != 0) {
+    create->set_nonce(request.nonce());
+    plan.inode = minted;
+    // Later calls planned by this planner (a CommitMany's commits and creates) see it.
+    FsInode made;
+    made.id = minted;
+    made.attr = *attr;
+    made.nlink = IsDir(mode) ? 2 : 1;
+    made.symlink_target = request.symlink_target();
+    minted_[minted] = std::move(made);
+    minted_names_.insert({request.parent(), request.name()});
+  }
   return plan;
 }
 

@@ -6,12 +6,15 @@
 // setgid cleared on chown; the VFS above lattice-fuse clears them on a write).
 //
 // An op of the payload names an inode the same payload creates by FsOpRef(index); the caller
-// learns the created inode's id from the intention's hash as FsDerivedId(hash, index).
+// learns the created inode's id from the intention's hash as FsDerivedId(hash, index). A
+// create with a nonce mints its id instead (FsMintedId of the planner's author): the plan
+// answers with it, and the calls planned after it by the same planner see the new inode.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -68,7 +71,10 @@ absl::Status CheckFsExtents(const google::protobuf::RepeatedPtrField<v1::FsExten
 
 class FsPlanner {
  public:
-  FsPlanner(const FsReader& reader, v1::FsTime now) : reader_(reader), now_(std::move(now)) {}
+  // `author`: the key signing the intention, which minted ids are made of (empty: a create
+  // with a nonce is refused).
+  FsPlanner(const FsReader& reader, v1::FsTime now, std::string author = {})
+      : reader_(reader), now_(std::move(now)), author_(std::move(author)) {}
 
   absl::StatusOr<FsPlan> Create(const v1::FsCreateRequest& request);
   absl::StatusOr<FsPlan> Link(const v1::FsLinkRequest& request);
@@ -104,6 +110,10 @@ class FsPlanner {
 
   const FsReader& reader_;
   v1::FsTime now_;
+  std::string author_;
+  // Inodes minted by the creates planned so far, and their names: not in the state yet.
+  std::map<uint64_t, FsInode> minted_;
+  std::set<std::pair<uint64_t, std::string>> minted_names_;
 };
 
 }  // namespace lattice::kernel

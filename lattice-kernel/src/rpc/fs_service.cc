@@ -104,13 +104,14 @@ grpc::ServerUnaryReactor* FsService::ChangeAfter(Ctx* context, const std::string
   FsReader::NameOf name_of = NameOf(ctx_.node, access->descriptor.mesh_id);
   FsWriterTags* tags = &writer_tags_;
   const uint64_t writer = FsWriterTagOf(*context);
-  auto write = [reactor, store, durability, name_of, tags, writer, plan_fn = std::move(plan_fn),
-                answer = std::move(answer)] {
+  const std::string* author = &ctx_.node.identity().public_key;
+  auto write = [reactor, store, durability, name_of, tags, writer, author,
+                plan_fn = std::move(plan_fn), answer = std::move(answer)] {
     auto plan = std::make_shared<FsPlan>();
-    auto build = [plan, plan_fn, name_of, tags,
-                  writer](BatchView& view) -> absl::StatusOr<std::string> {
+    auto build = [plan, plan_fn, name_of, tags, writer,
+                  author](BatchView& view) -> absl::StatusOr<std::string> {
       FsReader reader(view, name_of);
-      FsPlanner planner(reader, FsNow());
+      FsPlanner planner(reader, FsNow(), *author);
       auto planned = plan_fn(planner);
       if (!planned.ok()) return planned.status();
       if (!view.status().ok()) return view.status();
@@ -360,6 +361,15 @@ grpc::ServerUnaryReactor* FsService::StatFs(Ctx* context, const v1::FsStatFsRequ
     response->set_name_max(static_cast<uint32_t>(limits::kMaxFsNameBytes));
     return absl::OkStatus();
   });
+}
+
+grpc::ServerUnaryReactor* FsService::Author(Ctx* context, const v1::FsAuthorRequest* request,
+                                            v1::FsAuthorResponse* response) {
+  // Only a writer mints ids, so only a writer is told the key they are made of.
+  auto access = OpenForCall(*context, ctx_.node, ctx_.auth, FsAccess(request->store(), Right::kWrite));
+  if (!access.ok()) return Finish(context, access.status());
+  response->set_author(ctx_.node.identity().public_key);
+  return Finish(context, absl::OkStatus());
 }
 
 // The barrier: the store's log (chunks are made durable with the commits that cite them).

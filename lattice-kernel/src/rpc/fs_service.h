@@ -45,6 +45,7 @@ class FsService final : public v1::Fs::CallbackService {
   Unary* ListXattr(Ctx*, const v1::FsXattrRequest*, v1::FsXattrResponse*) override;
   Unary* RemoveXattr(Ctx*, const v1::FsXattrRequest*, v1::FsChangeReply*) override;
   Unary* StatFs(Ctx*, const v1::FsStatFsRequest*, v1::FsStatFsResponse*) override;
+  Unary* Author(Ctx*, const v1::FsAuthorRequest*, v1::FsAuthorResponse*) override;
   Unary* Sync(Ctx*, const v1::FsSyncRequest*, v1::FsSyncResponse*) override;
   grpc::ServerWriteReactor<v1::FsWatchResponse>* Watch(Ctx*, const v1::FsWatchRequest*) override;
   Unary* Conflicts(Ctx*, const v1::FsConflictsRequest*, v1::FsConflictsResponse*) override;

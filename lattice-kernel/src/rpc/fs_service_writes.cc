@@ -38,8 +38,11 @@ grpc::ServerUnaryReactor* FsService::Create(Ctx* context, const v1::FsCreateRequ
       context, request->store(), request->durability(), [request](FsPlanner& p) { return p.Create(*request); },
       [request, response](const FsPlan& plan, const WriteReceipt* receipt,
                           const FsReader& reader) -> absl::Status {
-        if (receipt == nullptr || plan.created_op < 0) return absl::InternalError("nothing was created");
         response->set_name(request->name());
+        // A minted id is known from the plan (and answers a create sent again, which writes
+        // nothing); any other from the intention's hash.
+        if (plan.inode != 0) return FillStatOf(reader, plan.inode, response->mutable_stat());
+        if (receipt == nullptr || plan.created_op < 0) return absl::InternalError("nothing was created");
         return FillStatOf(reader, FsDerivedId(receipt->hash, static_cast<uint32_t>(plan.created_op)),
                           response->mutable_stat());
       });
@@ -145,6 +148,7 @@ grpc::ServerUnaryReactor* FsService::CommitMany(Ctx* context,
   struct Outcomes {
     std::vector<absl::Status> prepared;
     std::vector<absl::Status> planned;
+    std::vector<absl::StatusOr<uint64_t>> created;
   };
   auto outcomes = std::make_shared<Outcomes>();
   auto prepare = [request, outcomes](Store& store) -> absl::Status {
@@ -156,21 +160,25 @@ grpc::ServerUnaryReactor* FsService::CommitMany(Ctx* context,
   };
   auto plan = [request, outcomes](FsPlanner& p) -> absl::StatusOr<FsPlan> {
     outcomes->planned = outcomes->prepared;
-    return PlanFsCommitMany(p, *request, outcomes->planned);
+    return PlanFsCommitMany(p, *request, outcomes->planned, outcomes->created);
   };
   auto answer = [request, response, outcomes](const FsPlan&, const WriteReceipt* receipt,
                                                const FsReader& reader) -> absl::Status {
     if (receipt != nullptr) FillReceipt(*receipt, response->mutable_write());
-    for (int i = 0; i < request->commits_size(); ++i) {
-      v1::FsCommitResult* result = response->add_results();
-      absl::Status status = outcomes->planned[static_cast<size_t>(i)];
-      const uint64_t ino = request->commits(i).ino();
+    auto fill = [&reader](v1::FsCommitResult* result, absl::Status status, uint64_t ino) {
       if (status.ok()) status = FillStatOf(reader, ino, result->mutable_stat());
       if (!status.ok()) {
         result->clear_stat();
         result->set_code(static_cast<int32_t>(status.code()));
         result->set_message(std::string(status.message()));
       }
+    };
+    for (const auto& created : outcomes->created) {
+      fill(response->add_created(), created.status(), created.ok() ? *created : 0);
+    }
+    for (int i = 0; i < request->commits_size(); ++i) {
+      fill(response->add_results(), outcomes->planned[static_cast<size_t>(i)],
+           request->commits(i).ino());
     }
     return absl::OkStatus();
   };

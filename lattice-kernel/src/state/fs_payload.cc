@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "lattice/common/fs_ids.h"
 #include "lattice/common/fs_limits.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/status.h"
@@ -122,6 +123,10 @@ absl::Status CheckOp(const v1::FsOp& op) {
       }
       if (c.symlink_target().find('\0') != std::string::npos) {
         return absl::InvalidArgumentError("a symlink target holds no NUL byte");
+      }
+      if (!c.nonce().empty() && c.nonce().size() != kFsNonceBytes) {
+        return absl::InvalidArgumentError(fmt::format(
+            "a create's nonce is {} bytes, not {}", c.nonce().size(), kFsNonceBytes));
       }
       LATTICE_RETURN_IF_ERROR(CheckTime(c.attr().atime(), "create atime"));
       LATTICE_RETURN_IF_ERROR(CheckTime(c.attr().mtime(), "create mtime"));

@@ -40,6 +40,7 @@
 #include <ctime>
 
 #include "lattice/common/crypto.h"
+#include "lattice/common/fs_ids.h"
 #include "lattice/common/status.h"
 #include "lattice/v1/fs_state.pb.h"
 #include "state/fs_content.h"
@@ -53,14 +54,6 @@ namespace {
 
 using fs::Key;
 
-uint64_t IdFromDigest(const std::string& digest) {
-  uint64_t id = 0;
-  for (int i = 7; i >= 0; --i) id = (id << 8) | static_cast<uint8_t>(digest[i]);
-  id &= ~kFsOpRefBit;
-  if (id < 16) id += 16;
-  return id;
-}
-
 void AppendLe(std::string* out, uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
@@ -71,7 +64,15 @@ uint64_t FsDerivedId(std::string_view intention_hash, uint32_t index) {
   std::string input = "lattice/fs/id/v1";
   input.append(intention_hash);
   AppendLe(&input, index, 4);
-  return IdFromDigest(Blake2b256(input));
+  return FsIdFromDigest(Blake2b256(input));
+}
+
+uint64_t FsCreatedId(const v1::FsOp& op, std::string_view author, std::string_view intention_hash,
+                     uint32_t index) {
+  if (op.has_create() && !op.create().nonce().empty()) {
+    return FsMintedId(author, op.create().nonce());
+  }
+  return FsDerivedId(intention_hash, index);
 }
 
 std::string FsVersionId(std::string_view intention_hash, uint32_t index) {
@@ -84,7 +85,7 @@ uint64_t FsConflictCopyId(uint64_t ino, std::string_view version_id) {
   std::string input = "lattice/fs/copy/v1";
   AppendLe(&input, ino, 8);
   input.append(version_id);
-  return IdFromDigest(Blake2b256(input));
+  return FsIdFromDigest(Blake2b256(input));
 }
 
 std::string FsConflictName(std::string_view name, uint64_t wall_ms, std::string_view author_name) {

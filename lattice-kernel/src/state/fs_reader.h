@@ -29,6 +29,11 @@ inline constexpr uint64_t kFsTrashId = 2;
 
 // The id of the object created by op `index` of the intention with hash `hash` (fs.proto).
 uint64_t FsDerivedId(std::string_view intention_hash, uint32_t index);
+// The id of the object op `index` (`op`) of an intention creates: a create with a nonce makes
+// FsMintedId(author, nonce) (lattice/common/fs_ids.h), which its client knew before sending
+// it; any other create or link makes FsDerivedId(hash, index).
+uint64_t FsCreatedId(const v1::FsOp& op, std::string_view author, std::string_view intention_hash,
+                     uint32_t index);
 
 // Inside one payload, an op names an object an earlier op of the same payload creates by
 // FsOpRef(that op's index): the payload is built before its intention's hash is known, so the

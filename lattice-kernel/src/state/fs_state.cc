@@ -27,7 +27,9 @@ struct Created {
 
 class Checker {
  public:
-  Checker(const fs::FsSource& source, std::string_view hash) : source_(source), hash_(hash) {}
+  Checker(const fs::FsSource& source, const v1::FsPayload& payload,
+          const DecodedIntention& intention)
+      : source_(source), payload_(payload), intention_(intention) {}
 
   // Resolves an id naming an inode at op `at`; `type` gets its S_IFMT bits.
   absl::StatusOr<uint64_t> Inode(uint64_t id, int at, uint32_t* type) {
@@ -35,7 +37,11 @@ class Checker {
       LATTICE_ASSIGN_OR_RETURN(auto created, Earlier(id, at));
       if (!created.inode) return Bad(at, "names a link op as an inode");
       *type = created.type;
-      return FsDerivedId(hash_, static_cast<uint32_t>(id & ~kFsOpRefBit));
+      return CreatedId(static_cast<uint32_t>(id & ~kFsOpRefBit));
+    }
+    if (auto minted = minted_.find(id); minted != minted_.end()) {
+      *type = minted->second;
+      return id;
     }
     LATTICE_ASSIGN_OR_RETURN(auto record, fs::ReadInodeRecord(source_, id));
     if (!record) return Bad(at, fmt::format("names inode {}, which does not exist", id));
@@ -53,12 +59,29 @@ class Checker {
   absl::StatusOr<uint64_t> Entry(uint64_t id, int at) {
     if (IsFsOpRef(id)) {
       LATTICE_RETURN_IF_ERROR(Earlier(id, at).status());
-      return FsDerivedId(hash_, static_cast<uint32_t>(id & ~kFsOpRefBit));
+      return CreatedId(static_cast<uint32_t>(id & ~kFsOpRefBit));
     }
     if (id == kFsRootId || id == kFsTrashId) return Bad(at, "moves the root or the trash");
+    if (minted_.count(id) != 0) return id;  // a minted file's first entry has its id
     LATTICE_ASSIGN_OR_RETURN(auto entry, fs::ReadEntry(source_, id));
     if (!entry) return Bad(at, fmt::format("names entry {}, which does not exist", id));
     return id;
+  }
+
+  // A create with a nonce: its id may name neither an inode that exists nor one an earlier
+  // op of the payload minted (a client that sent its create twice, or an author reusing a
+  // nonce). Checked on every node alike, since every node applies the author's intentions in
+  // the order of its chain.
+  absl::Status Mint(int at, uint32_t type) {
+    uint64_t id = CreatedId(static_cast<uint32_t>(at));
+    bool exists = minted_.count(id) != 0;
+    if (!exists) {
+      LATTICE_ASSIGN_OR_RETURN(auto record, fs::ReadInodeRecord(source_, id));
+      exists = record.has_value();
+    }
+    if (exists) return Bad(at, fmt::format("mints inode {}, which exists already", id));
+    minted_[id] = type;
+    return absl::OkStatus();
   }
 
   void Record(int at, Created created) { created_[at] = created; }
@@ -78,9 +101,16 @@ class Checker {
     return it->second;
   }
 
+  uint64_t CreatedId(uint32_t index) const {
+    return FsCreatedId(payload_.ops(static_cast<int>(index)), intention_.body.author(),
+                       intention_.hash, index);
+  }
+
   const fs::FsSource& source_;
-  std::string_view hash_;
+  const v1::FsPayload& payload_;
+  const DecodedIntention& intention_;
   std::map<int, Created> created_;
+  std::map<uint64_t, uint32_t> minted_;  // minted id -> S_IFMT, by the ops checked so far
 };
 
 // Turns a write in delta form into the full form: its base's extents with its splices
@@ -125,7 +155,7 @@ absl::Status ResolveDelta(const fs::FsSource& source, const DecodedIntention& in
 // Checks every op against the state (and the ops before it) and resolves its ids in place.
 absl::Status CheckAndResolve(const fs::FsSource& source, v1::FsPayload* payload,
                              const DecodedIntention& intention) {
-  Checker check(source, intention.hash);
+  Checker check(source, *payload, intention);
   for (int i = 0; i < payload->ops_size(); ++i) {
     v1::FsOp* op = payload->mutable_ops(i);
     switch (op->op_case()) {
@@ -133,6 +163,9 @@ absl::Status CheckAndResolve(const fs::FsSource& source, v1::FsPayload* payload,
         auto* c = op->mutable_create();
         LATTICE_ASSIGN_OR_RETURN(uint64_t parent, check.Directory(c->parent(), i));
         c->set_parent(parent);
+        if (!c->nonce().empty()) {
+          LATTICE_RETURN_IF_ERROR(check.Mint(i, c->attr().mode() & S_IFMT));
+        }
         check.Record(i, Created{true, c->attr().mode() & S_IFMT});
         break;
       }
@@ -224,7 +257,7 @@ absl::Status ApplyOp(BatchView& view, const DecodedIntention& intention, const v
   switch (op.op_case()) {
     case v1::FsOp::kCreate: {
       const auto& c = op.create();
-      uint64_t ino = FsDerivedId(intention.hash, index);
+      uint64_t ino = FsCreatedId(op, author, intention.hash, index);
       uint32_t type = c.attr().mode() & S_IFMT;
       v1::FsInodeRecord record;
       record.set_type(type);

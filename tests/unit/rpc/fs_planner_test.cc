@@ -11,6 +11,7 @@
 
 #include "lattice/common/crypto.h"
 #include "lattice/common/fs_errno.h"
+#include "lattice/common/fs_ids.h"
 #include "harness/fs_commits.h"
 #include "lattice/common/fs_limits.h"
 #include "rpc/fs_changes.h"
@@ -46,9 +47,9 @@ class FsPlannerTest : public StoreTest {
     auto future = promise.get_future();
     store_->WriteBuiltAsync(
         kOpFs,
-        [plan, fn](BatchView& view) -> absl::StatusOr<std::string> {
+        [plan, fn, author = self_.public_key](BatchView& view) -> absl::StatusOr<std::string> {
           FsReader reader(view, Names());
-          FsPlanner planner(reader, FsNow());
+          FsPlanner planner(reader, FsNow(), author);
           auto planned = fn(planner);
           if (!planned.ok()) return planned.status();
           *plan = *planned;
@@ -282,9 +283,10 @@ TEST_F(FsPlannerTest, ACommitManyWritesItsFilesInOneIntentionAndFailsOnlyTheBadO
   *request.add_commits() = FsCommitOf(files[2], {});
   ASSERT_TRUE(CheckFsCommitMany(request).ok());
   std::vector<absl::Status> outcomes(5);
-  Done done = Run([&request, &outcomes](FsPlanner& p) -> absl::StatusOr<FsPlan> {
+  std::vector<absl::StatusOr<uint64_t>> created;
+  Done done = Run([&request, &outcomes, &created](FsPlanner& p) -> absl::StatusOr<FsPlan> {
     outcomes.assign(5, absl::OkStatus());
-    return PlanFsCommitMany(p, request, outcomes);
+    return PlanFsCommitMany(p, request, outcomes, created);
   });
   ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
   EXPECT_EQ(done.plan.payload.ops_size(), 3);
@@ -355,9 +357,10 @@ TEST_F(FsPlannerTest, ACommitManyPastItsIntentionsOpsFailsTheRestToBeSentAgain) 
   }
   ASSERT_TRUE(CheckFsCommitMany(request).ok());
   std::vector<absl::Status> outcomes;
-  Done done = Run([&request, &outcomes](FsPlanner& p) -> absl::StatusOr<FsPlan> {
+  std::vector<absl::StatusOr<uint64_t>> created;
+  Done done = Run([&request, &outcomes, &created](FsPlanner& p) -> absl::StatusOr<FsPlan> {
     outcomes.assign(kFiles, absl::OkStatus());
-    return PlanFsCommitMany(p, request, outcomes);
+    return PlanFsCommitMany(p, request, outcomes, created);
   });
   ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
   EXPECT_EQ(done.plan.payload.ops_size(), static_cast<int>(limits::kMaxFsOpsPerIntention));
@@ -379,14 +382,156 @@ TEST_F(FsPlannerTest, ACommitManyWithNothingToMakeChangesNothing) {
   *request.add_commits() = FsCommitOf(kFsRootId, {ChunkExtent("the root")});
   std::vector<absl::Status> outcomes(2);
   outcomes[1] = FsError(EINVAL, "failed while preparing");
+  std::vector<absl::StatusOr<uint64_t>> created;
   FsReader reader(store_->db(), Names());
   FsPlanner planner(reader, FsNow());
-  FsPlan plan = PlanFsCommitMany(planner, request, outcomes);
+  FsPlan plan = PlanFsCommitMany(planner, request, outcomes, created);
   EXPECT_TRUE(plan.no_change);
   EXPECT_EQ(plan.payload.ops_size(), 0);
   EXPECT_EQ(FsErrnoOf(outcomes[0]), ENOENT);
   EXPECT_EQ(outcomes[1].message(), FsError(EINVAL, "failed while preparing").message())
       << "a commit that failed before planning keeps its error";
+}
+
+v1::FsCreateRequest MintedCreate(uint64_t parent, const std::string& name, uint32_t mode,
+                                 const std::string& nonce) {
+  v1::FsCreateRequest request;
+  request.set_parent(parent);
+  request.set_name(name);
+  request.set_mode(mode);
+  request.set_nonce(nonce);
+  return request;
+}
+
+TEST_F(FsPlannerTest, ACreateWithANonceMakesTheInodeItsClientMinted) {
+  const std::string nonce = RandomBytes(kFsNonceBytes);
+  const uint64_t minted = FsMintedId(self_.public_key, nonce);
+  v1::FsCreateRequest request = MintedCreate(kFsRootId, "minted", S_IFREG | 0640, nonce);
+  Done done = Run([request](FsPlanner& p) { return p.Create(request); });
+  ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
+  EXPECT_EQ(done.plan.inode, minted) << "the plan answers with the minted id";
+  EXPECT_NE(minted, FsDerivedId(done.receipt->hash, 0));
+  auto found = Lookup(kFsRootId, "minted");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->inode, minted) << "the state gave the inode the id its client computed";
+  EXPECT_EQ(Inode(minted).attr.mode(), S_IFREG | 0640u);
+
+  FsReader reader(store_->db(), Names());
+  FsPlanner planner(reader, FsNow(), self_.public_key);
+  // The same create again (its answer lost): answered with the inode, nothing written.
+  auto again = planner.Create(request);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->no_change);
+  EXPECT_EQ(again->inode, minted);
+  // The nonce under another name: the inode exists already.
+  auto elsewhere = planner.Create(MintedCreate(kFsRootId, "elsewhere", S_IFREG | 0640, nonce));
+  EXPECT_EQ(FsErrnoOf(elsewhere.status()), EEXIST) << elsewhere.status();
+  // The name with another nonce is taken, as for any create.
+  auto taken = planner.Create(
+      MintedCreate(kFsRootId, "minted", S_IFREG | 0640, RandomBytes(kFsNonceBytes)));
+  EXPECT_EQ(FsErrnoOf(taken.status()), EEXIST) << taken.status();
+  // A nonce of another length, or a planner that does not know its author.
+  auto short_nonce = planner.Create(MintedCreate(kFsRootId, "s", S_IFREG | 0640, "short"));
+  EXPECT_EQ(FsErrnoOf(short_nonce.status()), EINVAL) << short_nonce.status();
+  FsPlanner anonymous(reader, FsNow());
+  auto no_author = anonymous.Create(
+      MintedCreate(kFsRootId, "a", S_IFREG | 0640, RandomBytes(kFsNonceBytes)));
+  EXPECT_EQ(FsErrnoOf(no_author.status()), EINVAL) << no_author.status();
+}
+
+// What a mount that answered its creates itself sends: a directory, a file in it and the
+// file's first content, all in one intention, a create whose name was taken meanwhile failing
+// alone with the commit of its inode.
+TEST_F(FsPlannerTest, ACommitManyCreatesFilesWithTheirFirstContentInOneIntention) {
+  ASSERT_NE(Create(kFsRootId, "taken", S_IFREG | 0644), 0u);
+  const std::string dir_nonce = RandomBytes(kFsNonceBytes);
+  const std::string file_nonce = RandomBytes(kFsNonceBytes);
+  const std::string late_nonce = RandomBytes(kFsNonceBytes);
+  const uint64_t dir = FsMintedId(self_.public_key, dir_nonce);
+  const uint64_t file = FsMintedId(self_.public_key, file_nonce);
+  const uint64_t late = FsMintedId(self_.public_key, late_nonce);
+  v1::FsCommitManyRequest request;
+  *request.add_creates() = MintedCreate(kFsRootId, "d", S_IFDIR | 0755, dir_nonce);
+  *request.add_creates() = MintedCreate(dir, "f", S_IFREG | 0644, file_nonce);
+  *request.add_creates() = MintedCreate(kFsRootId, "taken", S_IFREG | 0644, late_nonce);
+  *request.add_creates() = MintedCreate(dir, "f", S_IFREG | 0644, RandomBytes(kFsNonceBytes));
+  *request.add_commits() = FsCommitOf(file, {ChunkExtent("first"), ChunkExtent("content")});
+  *request.add_commits() = FsCommitOf(late, {ChunkExtent("lost with its create")});
+  ASSERT_TRUE(CheckFsCommitMany(request).ok());
+  std::vector<absl::Status> outcomes;
+  std::vector<absl::StatusOr<uint64_t>> created;
+  Done done = Run([&request, &outcomes, &created](FsPlanner& p) -> absl::StatusOr<FsPlan> {
+    outcomes.assign(2, absl::OkStatus());
+    return PlanFsCommitMany(p, request, outcomes, created);
+  });
+  ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
+  ASSERT_EQ(created.size(), 4u);
+  ASSERT_TRUE(created[0].ok()) << created[0].status();
+  EXPECT_EQ(*created[0], dir);
+  ASSERT_TRUE(created[1].ok()) << created[1].status();
+  EXPECT_EQ(*created[1], file);
+  EXPECT_EQ(FsErrnoOf(created[2].status()), EEXIST) << created[2].status();
+  EXPECT_EQ(FsErrnoOf(created[3].status()), EEXIST) << "one name created twice in one call";
+  EXPECT_TRUE(outcomes[0].ok()) << outcomes[0];
+  EXPECT_EQ(FsErrnoOf(outcomes[1]), ENOENT) << outcomes[1];
+
+  EXPECT_EQ(Lookup(kFsRootId, "d")->inode, dir);
+  EXPECT_EQ(Lookup(dir, "f")->inode, file);
+  FsInode inode = Inode(file);
+  EXPECT_EQ(inode.size, 12u);
+  ASSERT_TRUE(inode.winner.has_value());
+  EXPECT_EQ(inode.winner->id().substr(0, done.receipt->hash.size()), done.receipt->hash)
+      << "the content is an op of the creates' intention";
+  // Two creates, a write, and each directory's times set once.
+  int set_attrs = 0;
+  for (const auto& op : done.plan.payload.ops()) set_attrs += op.has_set_attr() ? 1 : 0;
+  EXPECT_EQ(done.plan.payload.ops_size(), 5);
+  EXPECT_EQ(set_attrs, 2);
+
+  // The rules of the call: a create without a nonce, or of another store.
+  v1::FsCommitManyRequest plain;
+  v1::FsCreateRequest* unminted = plain.add_creates();
+  unminted->set_parent(kFsRootId);
+  unminted->set_name("plain");
+  unminted->set_mode(S_IFREG | 0644);
+  EXPECT_EQ(CheckFsCommitMany(plain).code(), absl::StatusCode::kInvalidArgument);
+  v1::FsCommitManyRequest foreign;
+  foreign.set_store("mine");
+  *foreign.add_creates() = MintedCreate(kFsRootId, "x", S_IFREG | 0644, late_nonce);
+  foreign.mutable_creates(0)->set_store("another");
+  EXPECT_EQ(CheckFsCommitMany(foreign).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(FsPlannerTest, ACommitManysCreatesPastItsIntentionsOpsFailToBeSentAgain) {
+  // Creates in one directory: each one op, its directory's times once.
+  v1::FsCommitManyRequest request;
+  std::vector<std::string> nonces;
+  for (size_t i = 0; i < limits::kMaxFsOpsPerIntention; ++i) {
+    nonces.push_back(RandomBytes(kFsNonceBytes));
+    *request.add_creates() =
+        MintedCreate(kFsRootId, "c" + std::to_string(i), S_IFREG | 0644, nonces.back());
+  }
+  ASSERT_TRUE(CheckFsCommitMany(request).ok());
+  std::vector<absl::Status> outcomes;
+  std::vector<absl::StatusOr<uint64_t>> created;
+  Done done = Run([&request, &outcomes, &created](FsPlanner& p) -> absl::StatusOr<FsPlan> {
+    return PlanFsCommitMany(p, request, outcomes, created);
+  });
+  ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
+  ASSERT_EQ(created.size(), limits::kMaxFsOpsPerIntention);
+  size_t made = 0;
+  for (size_t i = 0; i < created.size(); ++i) {
+    if (created[i].ok()) {
+      ++made;
+      EXPECT_EQ(Lookup(kFsRootId, "c" + std::to_string(i))->inode,
+                FsMintedId(self_.public_key, nonces[i]));
+    } else {
+      EXPECT_TRUE(absl::IsResourceExhausted(created[i].status())) << created[i].status();
+      EXPECT_FALSE(Lookup(kFsRootId, "c" + std::to_string(i)).has_value()) << i;
+    }
+  }
+  EXPECT_EQ(made, limits::kMaxFsOpsPerIntention - 2) << "every create counts two ops ahead";
+  EXPECT_EQ(static_cast<size_t>(done.plan.payload.ops_size()), made + 1);
 }
 
 v1::FsRemoveRequest RemovalOf(uint64_t parent, const std::string& name) {

@@ -2,6 +2,8 @@
 // (WriteBuiltAsync with FsReader over the BatchView), foreign intentions, refused payloads.
 #include <future>
 
+#include "lattice/common/crypto.h"
+#include "lattice/common/fs_ids.h"
 #include "state/fs_reader.h"
 #include "storage/keys.h"
 #include "unit/state/fs_test_support.h"
@@ -65,6 +67,57 @@ TEST_F(FsStoreTest, AForeignUnusablePayloadIsARecordedNoOp) {
   EXPECT_EQ(ShownNames(reader, kFsRootId), std::vector<std::string>{"ok"});
 }
 
+
+v1::FsOp MintedCreate(uint64_t parent, std::string_view name, uint32_t mode,
+                      const std::string& nonce) {
+  v1::FsOp op = Create(parent, name, mode);
+  op.mutable_create()->set_nonce(nonce);
+  return op;
+}
+
+// A minted id is its author's: the same nonce makes another inode for another author, and an
+// intention minting an id that exists already (the same create sent twice) is a recorded
+// no-op, as is a nonce of the wrong length.
+TEST_F(FsStoreTest, MintedIdsAreTheirAuthorsAndAnIdMintedTwiceIsANoOp) {
+  ForeignAuthor one(store_id_);
+  ForeignAuthor two(store_id_);
+  members_.insert(one.id());
+  members_.insert(two.id());
+  const std::string nonce = RandomBytes(kFsNonceBytes);
+  const uint64_t mine = FsMintedId(one.id(), nonce);
+  // The dir, a file in it named by its minted ids, and the file's content, in one payload.
+  const std::string file_nonce = RandomBytes(kFsNonceBytes);
+  const uint64_t file = FsMintedId(one.id(), file_nonce);
+  auto made = IngestOne(one.Next(
+      kOpFs, Payload({MintedCreate(kFsRootId, "d", S_IFDIR | 0755, nonce),
+                      MintedCreate(mine, "f", S_IFREG | 0644, file_nonce), Write(file, 9)})
+                 .SerializeAsString()));
+  ASSERT_EQ(made.kind, IngestOutcome::Kind::kApplied) << made.reason;
+  EXPECT_TRUE(made.reason.empty()) << made.reason;
+  FsReader reader(store_->db(), nullptr);
+  EXPECT_EQ((*reader.Lookup(kFsRootId, "d"))->inode, mine);
+  EXPECT_EQ((*reader.Lookup(mine, "f"))->inode, file);
+  EXPECT_EQ((*reader.Inode(file))->size, 9u);
+
+  auto twice = IngestOne(one.Next(
+      kOpFs, Payload({MintedCreate(kFsRootId, "again", S_IFREG | 0644, nonce)}).SerializeAsString()));
+  EXPECT_EQ(twice.kind, IngestOutcome::Kind::kApplied) << twice.reason;
+  EXPECT_NE(twice.reason.find("exists already"), std::string::npos) << twice.reason;
+  EXPECT_FALSE(reader.Lookup(kFsRootId, "again")->has_value());
+
+  auto theirs = IngestOne(two.Next(
+      kOpFs, Payload({MintedCreate(kFsRootId, "theirs", S_IFREG | 0644, nonce)}).SerializeAsString()));
+  EXPECT_TRUE(theirs.reason.empty()) << theirs.reason;
+  EXPECT_EQ((*reader.Lookup(kFsRootId, "theirs"))->inode, FsMintedId(two.id(), nonce));
+  EXPECT_NE(FsMintedId(two.id(), nonce), mine);
+
+  auto short_nonce = IngestOne(two.Next(
+      kOpFs, Payload({MintedCreate(kFsRootId, "short", S_IFREG | 0644, "short")}).SerializeAsString()));
+  EXPECT_FALSE(short_nonce.reason.empty());
+  EXPECT_FALSE(reader.Lookup(kFsRootId, "short")->has_value());
+  VerifyReport report = store_->Verify(dir_.path() + "/verify");
+  EXPECT_TRUE(report.ok) << (report.problems.empty() ? "" : report.problems[0]);
+}
 
 TEST_F(FsStoreTest, TheStoresStateIsTheSameInAnotherOrderAndOnReplay) {
   ForeignAuthor one(store_id_);

@@ -37,6 +37,9 @@ class FsClient {
   absl::StatusOr<v1::FsStat> SetAttr(v1::FsSetAttrRequest request);
   absl::StatusOr<v1::FsReadDirResponse> ReadDir(v1::FsReadDirRequest request);
   absl::StatusOr<v1::FsEntryReply> Create(v1::FsCreateRequest request);
+  // The key this node signs the store's writes with: a create with a nonce makes the inode
+  // FsMintedId(author, nonce) (lattice/common/fs_ids.h).
+  absl::StatusOr<std::string> Author();
   absl::StatusOr<v1::FsReadLinkResponse> ReadLink(uint64_t ino);
   absl::StatusOr<v1::FsEntryReply> Link(uint64_t ino, uint64_t new_parent, const std::string& new_name);
   // unlink (dir = false) and rmdir (dir = true).
