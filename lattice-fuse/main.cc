@@ -118,6 +118,11 @@ int main(int argc, char** argv) {
   app.add_flag("--unlinks-waited", unlinks_waited,
                "unlink returns once the kernel removed the name (default: it returns at once and "
                "unlinks are sent in batches; a directory's fsync waits for them)");
+  bool creates_waited = false;
+  app.add_flag("--creates-waited", creates_waited,
+               "creat returns once the kernel made the file (default: a new file in a directory "
+               "made by this mount returns at once and its create is sent with its first "
+               "content)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   app.add_flag("--fuse-debug", fuse_debug, "log every FUSE request (libfuse's -d)");
@@ -166,11 +171,23 @@ int main(int argc, char** argv) {
     }
   }
 
+  // The key new files' ids are minted from: only a mount that may write is told it.
+  std::string author;
+  if (!creates_waited && write_back_threads > 0) {
+    lattice::v1::FsAuthorRequest request;
+    request.set_store(link_options.store);
+    lattice::v1::FsAuthorResponse reply;
+    absl::Status status =
+        (*link)->Call("Author", &lattice::v1::Fs::Stub::Author, request, &reply);
+    if (status.ok()) author = reply.author();
+  }
+
   lattice::fuse::FsOptions fs_options;
   fs_options.attr_timeout_s = cache_seconds;
   fs_options.entry_timeout_s = cache_seconds;
   fs_options.write_back_threads = write_back_threads;
   fs_options.batch_unlinks = !unlinks_waited && write_back_threads > 0;
+  fs_options.author = author;
   lattice::fuse::FileSystem fs(link->get(), fs_options);
 
   std::string options = "default_permissions,fsname=lattice:" + link_options.store +

@@ -16,6 +16,7 @@ endif()
 add_executable(fuse_unit_tests ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/overlay_test.cc
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/link_test.cc
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/removals_test.cc
+                               ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/creates_test.cc
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/write_back_test.cc
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/dir_attrs_test.cc
                                ${CMAKE_CURRENT_LIST_DIR}/unit/fuse/known_names_test.cc
@@ -37,7 +38,7 @@ set(LATTICE_FUSE_SCENARIOS
   attributes_set_after_writing_go_with_the_commit attributes_of_files_in_use_answered_here
   renames_of_files_followed_here link_counts_after_unlinks_answered_here
   unlinks_answered_here_remove_only_what_was_unlinked trees_fixed_seed
-  trees_random_seed)
+  trees_random_seed creates_answered_here create_of_a_name_taken_meanwhile_kept)
 if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)
   foreach(_scenario ${LATTICE_FUSE_SCENARIOS})
     add_test(NAME fuse_${_scenario}

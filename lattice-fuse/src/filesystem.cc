@@ -220,10 +220,17 @@ FileSystem::FileSystem(KernelLink* link, FsOptions options)
         [this](const std::vector<Removal>& batch) { SendRemovals(batch); }, kRemovalThreads,
         kRemovalsQueued, kRemovalsPerCall, kWriteBackLinger);
   }
+  // Creates go with the write-back's commits: without it, each waits for the kernel.
+  if (!options_.author.empty() && write_back_) {
+    creates_ = std::make_unique<PendingCreates>();
+    link_->set_before_call([this] { SendPendingCreates(); });
+  }
 }
 
 FileSystem::~FileSystem() {
   if (write_back_) write_back_->Stop();
+  SendPendingCreates();
+  if (creates_) link_->set_before_call(nullptr);
   if (removals_) removals_->Stop();
   {
     std::lock_guard lock(stream_mu_);

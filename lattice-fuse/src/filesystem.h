@@ -1,5 +1,6 @@
 // The file system lattice-fuse serves: every FUSE low-level operation answered from the Fs
-// service of the kernel (inode numbers are the kernel's 64-bit ids, 1 the root), with writes
+// service of the kernel (inode numbers are the kernel's 64-bit ids, 1 the root; a file
+// created here gets the id the kernel will give it before the kernel has it: creates.h), with writes
 // buffered per inode (overlay.h) and committed as a new content version after close (flush
 // and release queue it: write_back.h) and on fsync (inline, then Fs.Sync). Locks are left to
 // the FUSE kernel module (local to this node); permissions to the kernel's
@@ -13,6 +14,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <cstdint>
 #include <future>
 #include <memory>
@@ -27,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "lattice/v1/fs_service.pb.h"
+#include "src/creates.h"
 #include "src/dir_attrs.h"
 #include "src/entry_inodes.h"
 #include "src/kept_content.h"
@@ -50,6 +53,10 @@ struct FsOptions {
   // Unlinks are answered at once and sent in batches (removals.h); false sends each one
   // before answering it.
   bool batch_unlinks = true;
+  // The key this node signs with (Fs.Author): a new file in a directory whose names this
+  // daemon knows is answered at once with an id minted from it, and its create sent with
+  // its first content (creates.h). Empty: every create waits for the kernel.
+  std::string author;
 };
 
 // What a sequential reader of a committed version fetched ahead of the FUSE kernel module's
@@ -260,7 +267,24 @@ class FileSystem {
     v1::FsCommitRequest request;
   };
   void CommitQueued(const std::vector<uint64_t>& inodes);
-  void CommitTogether(const std::vector<QueuedCommit*>& items);
+  // Sends `items`' commits in one call, with the creates in `creates` of their inodes.
+  void CommitTogether(const std::vector<QueuedCommit*>& items,
+                      std::map<uint64_t, PendingCreate>& creates);
+  // Creates answered here (creates.h, filesystem_creates.cc). MakeNodeHere answers the
+  // create of a new regular file `name` in `parent` itself when it may (creates on, the name
+  // known to be free), filling `reply` as the kernel would; false: the caller asks the kernel.
+  bool MakeNodeHere(uint64_t parent, const std::string& name, mode_t mode,
+                    const fuse_ctx& context, v1::FsEntryReply* reply);
+  // Sends every create answered before the call, and returns once the kernel answered them
+  // (and any other sender's): run before every other kernel call (KernelLink's hook).
+  void SendPendingCreates();
+  // Sends `creates` (taken from creates_), without content, as few calls as they need.
+  void SendCreates(std::vector<PendingCreate> creates);
+  // How the kernel answered the create of `create` (sent alone or with its commit): a name
+  // taken meanwhile by another client is made again under a conflict name (the file is
+  // kept, as between nodes); any other failure is logged. True when the file exists now.
+  // Unhooked.
+  bool SettleCreate(const PendingCreate& create, const absl::Status& status);
   // What this daemon keeps of a directory (its attributes, the names known to be free in it)
   // is stale after any change of it, made here or heard of: the two caches go together.
   void ForgetDir(uint64_t dir);
@@ -312,6 +336,7 @@ class FileSystem {
 
   KernelLink* link_;
   FsOptions options_;
+  std::unique_ptr<PendingCreates> creates_;  // null: creates wait for the kernel
   DirAttrCache dir_attrs_;
   KnownNames known_names_;
   EntryInodes entry_inodes_;

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <set>
 #include <unordered_set>
 
 #include <spdlog/spdlog.h>
@@ -110,8 +112,13 @@ absl::Status FileSystem::CommitAfterClose(uint64_t ino, InodeState& state, bool*
     state.write_back_error = absl::OkStatus();
     return Commit(ino, state, kApplied);
   }
-  if (!write_back_ || !state.overlay || state.orphan || !state.overlay->dirty() ||
-      state.overlay->size() > kWriteBackMaxBytes) {
+  const bool dirty = state.overlay && state.overlay->dirty();
+  if (!dirty && creates_ && creates_->Pending(ino)) {
+    // Made here and not sent yet, with nothing written: its create goes with the next batch.
+    *queue = true;
+    return absl::OkStatus();
+  }
+  if (!write_back_ || !dirty || state.orphan || state.overlay->size() > kWriteBackMaxBytes) {
     return Commit(ino, state, kApplied);
   }
   *queue = true;
@@ -156,6 +163,30 @@ void FileSystem::CommitQueued(const std::vector<uint64_t>& inodes) {
       ready.push_back(&item);
     }
   }
+  // The creates of these files answered here go with their commits; from here on, this
+  // thread's calls send no other creates (they would wait for these).
+  std::map<uint64_t, PendingCreate> creates;
+  std::vector<uint64_t> created;
+  if (creates_) {
+    for (PendingCreate& create : creates_->TakeFor(sorted)) {
+      created.push_back(create.ino);
+      creates.emplace(create.ino, std::move(create));
+    }
+  }
+  KernelLink::Unhooked unhooked;
+  // Files with nothing to commit: their creates alone, first.
+  std::vector<PendingCreate> alone;
+  for (auto it = creates.begin(); it != creates.end();) {
+    bool committed = std::any_of(ready.begin(), ready.end(),
+                                 [&it](const QueuedCommit* item) { return item->ino == it->first; });
+    if (committed) {
+      ++it;
+      continue;
+    }
+    alone.push_back(std::move(it->second));
+    it = creates.erase(it);
+  }
+  if (!alone.empty()) SendCreates(std::move(alone));
   // As many to a call as the limits of one CommitMany allow.
   size_t first = 0;
   while (first < ready.size()) {
@@ -167,6 +198,7 @@ void FileSystem::CommitQueued(const std::vector<uint64_t>& inodes) {
       for (const auto& chunk : r.chunks()) more_bytes += chunk.data().size();
       size_t more_extents = static_cast<size_t>(r.extents_size());
       size_t more_ops = r.has_attrs() ? 2 : 1;  // the write, and the attributes set with it
+      if (creates.count(ready[end]->ino) != 0) more_ops += 2;  // the file, its directory's times
       if (end > first && (bytes + more_bytes > limits::kMaxFsPutChunksBytes ||
                           extents + more_extents > limits::kMaxFsExtentsPerVersion ||
                           ops + more_ops > limits::kMaxFsOpsPerIntention)) {
@@ -177,15 +209,22 @@ void FileSystem::CommitQueued(const std::vector<uint64_t>& inodes) {
       ops += more_ops;
     }
     CommitTogether(std::vector<QueuedCommit*>(ready.begin() + static_cast<std::ptrdiff_t>(first),
-                                              ready.begin() + static_cast<std::ptrdiff_t>(end)));
+                                              ready.begin() + static_cast<std::ptrdiff_t>(end)),
+                   creates);
     first = end;
   }
+  if (creates_) creates_->Done(created);
   for (QueuedCommit& item : batch) item.lock.unlock();
   for (QueuedCommit& item : batch) MaybeDrop(item.ino);
 }
 
-void FileSystem::CommitTogether(const std::vector<QueuedCommit*>& items) {
-  if (items.size() == 1) {
+void FileSystem::CommitTogether(const std::vector<QueuedCommit*>& items,
+                                std::map<uint64_t, PendingCreate>& creates) {
+  std::vector<const PendingCreate*> made_with;  // the creates sent along, in request order
+  for (QueuedCommit* item : items) {
+    if (auto it = creates.find(item->ino); it != creates.end()) made_with.push_back(&it->second);
+  }
+  if (items.size() == 1 && made_with.empty()) {
     QueuedCommit& item = *items.front();
     v1::FsStat stat;
     absl::Status status = link_->Call("Commit", &Fs::Stub::Commit, item.request, &stat);
@@ -196,12 +235,26 @@ void FileSystem::CommitTogether(const std::vector<QueuedCommit*>& items) {
   v1::FsCommitManyRequest request;
   request.set_store(link_->store());
   request.set_durability(kApplied);
-  for (QueuedCommit* item : items) *request.add_commits() = std::move(item->request);
+  for (const PendingCreate* create : made_with) *request.add_creates() = create->request;
+  for (QueuedCommit* item : items) *request.add_commits() = item->request;
   v1::FsCommitManyResponse response;
   absl::Status status = link_->Call("CommitMany", &Fs::Stub::CommitMany, request, &response);
-  if (status.ok() && response.results_size() != request.commits_size()) {
-    status = absl::InternalError(fmt::format("CommitMany answered {} commits of {}",
-                                             response.results_size(), request.commits_size()));
+  if (status.ok() && (response.results_size() != request.commits_size() ||
+                      response.created_size() != request.creates_size())) {
+    status = absl::InternalError(fmt::format(
+        "CommitMany answered {} commits of {} and {} creates of {}", response.results_size(),
+        request.commits_size(), response.created_size(), request.creates_size()));
+  }
+  // A file whose create failed but was made again (under a conflict name) is committed
+  // again on its own: its content is not lost with its name.
+  std::set<uint64_t> made_again;
+  for (size_t i = 0; i < made_with.size(); ++i) {
+    absl::Status made = status;
+    if (status.ok()) {
+      const v1::FsCommitResult& result = response.created(static_cast<int>(i));
+      made = StatusOfCode(result.code(), result.message());
+    }
+    if (SettleCreate(*made_with[i], made) && !made.ok()) made_again.insert(made_with[i]->ino);
   }
   for (size_t i = 0; i < items.size(); ++i) {
     QueuedCommit& item = *items[i];
@@ -213,6 +266,11 @@ void FileSystem::CommitTogether(const std::vector<QueuedCommit*>& items) {
       } else {
         outcome = StatusOfCode(result.code(), result.message());
       }
+    }
+    if (!outcome.ok() && made_again.count(item.ino) != 0) {
+      v1::FsStat stat;
+      outcome = link_->Call("Commit", &Fs::Stub::Commit, item.request, &stat);
+      if (outcome.ok()) FinishCommit(*item.state, stat);
     }
     SettleQueued(item.ino, *item.state, outcome);
   }
@@ -328,9 +386,10 @@ void FileSystem::SyncStore(fuse_req_t req) {
 }
 
 int FileSystem::CommitAll() {
-  // Queued commits and unlinks are sent first; what commits could not save is tried once
-  // more below.
+  // Queued commits, creates and unlinks are sent first; what commits could not save is tried
+  // once more below.
   if (write_back_) write_back_->Stop();
+  SendPendingCreates();
   if (removals_) removals_->Stop();
   std::vector<std::pair<uint64_t, std::shared_ptr<InodeState>>> all;
   {

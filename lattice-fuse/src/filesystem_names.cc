@@ -324,18 +324,22 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
   }
   AwaitRemovalOf(parent, name);  // the name unlinked here is free once the kernel has it
   const fuse_ctx* context = fuse_req_ctx(req);
-  v1::FsCreateRequest request;
-  request.set_store(link_->store());
-  request.set_parent(parent);
-  request.set_name(name);
-  request.set_mode(mode);
-  request.set_uid(context->uid);
-  request.set_gid(context->gid);
-  request.set_rdev(rdev);
-  if (symlink_target != nullptr) request.set_symlink_target(symlink_target);
-  request.set_durability(kApplied);
   v1::FsEntryReply reply;
-  absl::Status status = link_->Call("Create", &Fs::Stub::Create, request, &reply);
+  absl::Status status;
+  // A new file opened by its creator: answered here, sent with its first content.
+  if (create_fi == nullptr || !MakeNodeHere(parent, name, mode, *context, &reply)) {
+    v1::FsCreateRequest request;
+    request.set_store(link_->store());
+    request.set_parent(parent);
+    request.set_name(name);
+    request.set_mode(mode);
+    request.set_uid(context->uid);
+    request.set_gid(context->gid);
+    request.set_rdev(rdev);
+    if (symlink_target != nullptr) request.set_symlink_target(symlink_target);
+    request.set_durability(kApplied);
+    status = link_->Call("Create", &Fs::Stub::Create, request, &reply);
+  }
   // The name was taken after all (made by another client of this node, not yet seen): what
   // this daemon knew of the directory's names is wrong.
   if (FsErrnoOf(status) == EEXIST) known_names_.Forget(parent);

@@ -53,11 +53,31 @@ class KernelLink {
   // Adds the credential (and, when `deadline` is positive, the deadline) to a call.
   void Prepare(grpc::ClientContext* context, std::chrono::milliseconds deadline) const;
 
+  // Runs before every Call (not the watch), on the calling thread, unless an Unhooked is
+  // alive on that thread: lattice-fuse sends the creates it answered itself there
+  // (creates.h), so the kernel knows of them before it answers anything else. Set before
+  // the first call.
+  void set_before_call(std::function<void()> hook) { before_call_ = std::move(hook); }
+  // While alive, this thread's calls skip the before-call hook (the calls that send what it
+  // would send, and the calls they make).
+  class Unhooked {
+   public:
+    Unhooked() { ++depth_; }
+    ~Unhooked() { --depth_; }
+    Unhooked(const Unhooked&) = delete;
+    Unhooked& operator=(const Unhooked&) = delete;
+    static bool Active() { return depth_ > 0; }
+
+   private:
+    static inline thread_local int depth_ = 0;
+  };
+
   // Runs the unary call `method` of the Fs stub, retrying as described above. `what` names
   // the call in logs.
   template <typename Method, typename Request, typename Response>
   absl::Status Call(std::string_view what, Method method, const Request& request,
                     Response* response) {
+    if (before_call_ && !Unhooked::Active()) before_call_();
     auto give_up = std::chrono::steady_clock::now() + options_.retry_deadline;
     // Made at the first failure: seeding it costs more than a call that succeeds at once.
     std::optional<client::Backoff> backoff;
@@ -113,6 +133,7 @@ class KernelLink {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Fs::Stub> stub_;
   std::atomic<bool> stopping_{false};
+  std::function<void()> before_call_;
 };
 
 }  // namespace lattice::fuse

@@ -932,6 +932,102 @@ def other_clients_of_this_node_heard(w):
     wait_until(lambda: sorted(os.listdir(w.p("d"))) == ["new", "old"], "the listing")
 
 
+def creates_answered_here(w):
+    """New files in a directory this mount made are answered by lattice-fuse with the inode
+    id it mints itself (creates.h) and reach the kernel with their first content, many to a
+    CommitMany and none by Fs.Create: the id is the one the kernel then gives the file (the
+    other mount sees the same st_ino); whatever asks the kernel next sees them (a listing, a
+    link, a rename, the directory's fsync, lattice-ctl after it); a file still open is in the
+    store once anything asked; an empty file is made too; and the creates still waiting when
+    lattice-fuse is stopped reach the store."""
+    second, other = start_second_mount(w)
+    try:
+        os.mkdir(w.p("made"))
+        creates = kernel_calls(w, "Fs", "Create")
+        batches = kernel_calls(w, "Fs", "CommitMany")
+        count = 300
+        for i in range(count):
+            write(w.p("made", "f%03d" % i), b"content %d" % i)
+        open(w.p("made", "empty"), "wb").close()
+        made = kernel_calls(w, "Fs", "Create") - creates
+        calls = kernel_calls(w, "Fs", "CommitMany") - batches
+        check(made == 0, "%d Fs.Create calls for files created in a directory made here" % made)
+        check(calls < count // 4, "%d CommitMany calls carried %d new files" % (calls, count))
+        names = sorted(["f%03d" % i for i in range(count)] + ["empty"])
+        check(sorted(os.listdir(w.p("made"))) == names, "the listing shows every new file")
+        fd = os.open(w.p("made"), os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        stored = w.kernel.ctl("fs", "ls", "drive", "/made").split()
+        check(stored == names, "the store lists %d of %d files" % (len(stored), len(names)))
+        check(w.kernel.ctl("fs", "cat", "drive", "/made/f123") == "content 123",
+              "the content went with the create")
+        wait_until(lambda: os.path.exists(os.path.join(other, "made", "f299")),
+                   "the new files on the other mount")
+        for name in ("f000", "f150", "empty"):
+            here, there = os.stat(w.p("made", name)), os.stat(os.path.join(other, "made", name))
+            check(here.st_ino == there.st_ino,
+                  "%s: inode %d here, %d on the other mount" % (name, here.st_ino, there.st_ino))
+            check(read(os.path.join(other, "made", name)) == read(w.p("made", name)), name)
+        # Files still open: in the store once anything asks the kernel, content at close.
+        held = [open(w.p("made", "open%d" % i), "wb") for i in range(3)]
+        for i, f in enumerate(held):
+            f.write(b"open %d" % i)
+            f.flush()
+        os.link(w.p("made", "open0"), w.p("made", "linked"))
+        check(os.stat(w.p("made", "open0")).st_nlink == 2, "a link of a file still being made")
+        os.rename(w.p("made", "open1"), w.p("made", "renamed"))
+        stored = w.kernel.ctl("fs", "ls", "drive", "/made").split()
+        check({"open0", "linked", "renamed", "open2"} <= set(stored),
+              "files still open are in the store: %r" % sorted(set(stored) - set(names)))
+        for f in held:
+            f.close()
+        fd = os.open(w.p("made"), os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        check(w.kernel.ctl("fs", "cat", "drive", "/made/renamed") == "open 1",
+              "the content of a file renamed while open")
+        check(w.kernel.ctl("fs", "cat", "drive", "/made/linked") == "open 0",
+              "the content of a file linked while open")
+        # Creates still waiting when lattice-fuse stops are sent before it ends.
+        os.mkdir(w.p("last"))
+        for i in range(50):
+            write(w.p("last", "g%02d" % i), b"last %d" % i)
+        w.mount.stop()
+        left = w.kernel.ctl("fs", "ls", "drive", "/last").split()
+        check(len(left) == 50, "the creates waiting at unmount reached the store: %d" % len(left))
+        check(w.kernel.ctl("fs", "cat", "drive", "/last/g49") == "last 49", "with their content")
+        w.mount.start()
+    finally:
+        second.stop()
+
+
+def create_of_a_name_taken_meanwhile_kept(w):
+    """A file answered here whose name another client takes before the create reaches the
+    kernel is not lost: it is kept under a conflict name with its content, and the other
+    client's file keeps the name, as between two nodes."""
+    os.mkdir(w.p("race"))
+    mine = open(w.p("race", "x"), "wb")  # answered here: nothing is sent while it is open
+    mine.write(b"made on the mount")
+    theirs = os.path.join(w.root, "theirs.src")
+    with open(theirs, "wb") as f:
+        f.write(b"made by lattice-ctl")
+    w.kernel.ctl("fs", "put", "drive", "/race/x", theirs)
+    mine.close()
+    fd = os.open(w.p("race"), os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    stored = w.kernel.ctl("fs", "ls", "drive", "/race").split()
+    copies = [n for n in stored if n.startswith("x.sync-conflict-")]
+    check("x" in stored and len(copies) == 1, "the name and one conflict copy: %r" % stored)
+    check(w.kernel.ctl("fs", "cat", "drive", "/race/x") == "made by lattice-ctl",
+          "the other client's file keeps the name")
+    check(w.kernel.ctl("fs", "cat", "drive", "/race/" + copies[0]) == "made on the mount",
+          "the mount's file, with its content, under the conflict name")
+    wait_until(lambda: sorted(os.listdir(w.p("race"))) == sorted(["x"] + copies),
+               "the mount lists both")
+
+
 def kernel_calls(w, service, method):
     """How many calls of service.method the kernel has answered (lattice-ctl metrics)."""
     metrics = json.loads(w.kernel.ctl("--json", "metrics"))
@@ -1313,7 +1409,7 @@ SCENARIOS = {f.__name__: f for f in [
     other_clients_of_this_node_heard,
     attributes_set_after_writing_go_with_the_commit, attributes_of_files_in_use_answered_here,
     renames_of_files_followed_here, link_counts_after_unlinks_answered_here, trees_fixed_seed,
-    trees_random_seed]}
+    trees_random_seed, creates_answered_here, create_of_a_name_taken_meanwhile_kept]}
 
 
 def main():

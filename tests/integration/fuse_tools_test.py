@@ -323,41 +323,64 @@ def public_exercisers(world):
 # ---- Crashes -----------------------------------------------------------------------------
 
 
+# The copier's own process: writes files of random sizes into a directory, fsyncing each,
+# and prints the path and checksum of each file once its fsync returned.
+COPIER = r"""
+import hashlib, os, random, sys
+directory, rng = sys.argv[1], random.Random(int(sys.argv[2]))
+os.makedirs(directory, exist_ok=True)
+i = 0
+while True:
+    data = rng.randbytes(rng.choice([100, 10_000, 200_000, 1_500_000]))
+    path = os.path.join(directory, "f%05d" % i)
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    print(path, hashlib.sha256(data).hexdigest(), flush=True)
+    i += 1
+"""
+
+
 class Copier:
-    """Writes files of random sizes into a directory on the mount, fsyncing each, and
-    records the checksum of every file whose fsync returned, until stopped or an error."""
+    """Writes files of random sizes into a directory on the mount, fsyncing each, and records
+    the checksum of every file whose fsync returned, until stopped or an error. It runs as a
+    process of its own, as a user's copy would: the test's process then holds no file of the
+    mount when it starts a kernel, since a child forked while holding one closes it (a FLUSH,
+    which waits for the kernel the child is about to become when the file has writes to
+    save)."""
 
     def __init__(self, directory, seed):
-        self.directory = directory
-        self.rng = random.Random(seed)
+        self.args = [sys.executable, "-c", COPIER, directory, str(seed)]
         self.synced = {}
-        self.stop = threading.Event()
         self.error = None
-        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.stopping = False
+        self.process = None
+        self.reader = threading.Thread(target=self.read, daemon=True)
 
-    def loop(self):
-        i = 0
-        try:
-            os.makedirs(self.directory, exist_ok=True)
-            while not self.stop.is_set():
-                data = self.rng.randbytes(self.rng.choice([100, 10_000, 200_000, 1_500_000]))
-                path = os.path.join(self.directory, "f%05d" % i)
-                with open(path, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                self.synced[path] = __import__("hashlib").sha256(data).hexdigest()
-                i += 1
-        except OSError as error:
-            self.error = error
+    def read(self):
+        for line in self.process.stdout:
+            path, digest = line.split()
+            self.synced[path] = digest
+        self.process.wait()
+        if not self.stopping:
+            self.error = "the copier ended: %s" % self.process.stderr.read().strip()[-300:]
 
     def start(self):
-        self.thread.start()
+        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)
+        self.reader.start()
         return self
 
     def join(self):
-        self.stop.set()
-        self.thread.join(60)
+        self.stopping = True
+        self.process.terminate()
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.reader.join(60)
 
 
 def verify_synced(synced):

@@ -1,0 +1,74 @@
+#include "src/creates.h"
+
+#include <algorithm>
+
+namespace lattice::fuse {
+
+size_t PendingCreates::Add(uint64_t ino, v1::FsCreateRequest request) {
+  std::lock_guard lock(mu_);
+  uint64_t seq = next_seq_++;
+  waiting_.emplace(seq, PendingCreate{ino, std::move(request)});
+  waiting_seq_[ino] = seq;
+  count_.fetch_add(1, std::memory_order_release);
+  return waiting_.size();
+}
+
+bool PendingCreates::Pending(uint64_t ino) const {
+  std::lock_guard lock(mu_);
+  return waiting_seq_.count(ino) != 0 || in_flight_.count(ino) != 0;
+}
+
+std::vector<PendingCreate> PendingCreates::TakeAll() {
+  std::lock_guard lock(mu_);
+  std::vector<PendingCreate> taken;
+  taken.reserve(waiting_.size());
+  for (auto& [seq, create] : waiting_) {
+    in_flight_.insert(create.ino);
+    taken.push_back(std::move(create));
+  }
+  waiting_.clear();
+  waiting_seq_.clear();
+  changed_.notify_all();
+  return taken;
+}
+
+std::vector<PendingCreate> PendingCreates::TakeFor(const std::vector<uint64_t>& inodes) {
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [&] {
+    return std::none_of(inodes.begin(), inodes.end(),
+                        [this](uint64_t ino) { return in_flight_.count(ino) != 0; });
+  });
+  std::vector<uint64_t> seqs;
+  for (uint64_t ino : inodes) {
+    auto it = waiting_seq_.find(ino);
+    if (it == waiting_seq_.end()) continue;
+    seqs.push_back(it->second);
+    waiting_seq_.erase(it);
+  }
+  std::sort(seqs.begin(), seqs.end());  // in the order they were answered
+  std::vector<PendingCreate> taken;
+  taken.reserve(seqs.size());
+  for (uint64_t seq : seqs) {
+    auto it = waiting_.find(seq);
+    in_flight_.insert(it->second.ino);
+    taken.push_back(std::move(it->second));
+    waiting_.erase(it);
+  }
+  if (!taken.empty()) changed_.notify_all();
+  return taken;
+}
+
+void PendingCreates::Done(const std::vector<uint64_t>& inodes) {
+  std::lock_guard lock(mu_);
+  for (uint64_t ino : inodes) {
+    if (in_flight_.erase(ino) != 0) count_.fetch_sub(1, std::memory_order_release);
+  }
+  changed_.notify_all();
+}
+
+void PendingCreates::AwaitInFlight() {
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [this] { return in_flight_.empty(); });
+}
+
+}  // namespace lattice::fuse

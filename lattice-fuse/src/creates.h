@@ -1,0 +1,66 @@
+// Creates answered here and sent to the kernel later. A tool that makes many files (tar,
+// cp -r, git checkout, a build) waits for none of the kernel's writes: creat(2) of a regular
+// file in a directory whose names this daemon knows is answered at once, with the inode id
+// the mount mints itself (FsMintedId of the node's key and a random nonce, which the kernel
+// gives the file when the create arrives), and the create goes with the file's first content
+// in the write-back's CommitMany after close: one call and one intention for a batch of
+// files. Nothing may ask the kernel about a name or an inode it has not been told of yet, so
+// every other kernel call of the daemon first sends the creates answered before it
+// (FileSystem::SendPendingCreates, KernelLink's before-call hook).
+// A crash of lattice-fuse before a create is sent loses the file (with its unsaved content,
+// as the write-back already does for files closed and not yet committed).
+//
+// Thread-safe. A create is pending (answered, not sent), then in flight (taken by a sender),
+// then done.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "lattice/v1/fs_service.pb.h"
+
+namespace lattice::fuse {
+
+struct PendingCreate {
+  uint64_t ino = 0;
+  v1::FsCreateRequest request;
+};
+
+class PendingCreates {
+ public:
+  // Queues the create of `ino` (a minted id, not yet known to the kernel). Returns how many
+  // wait now: the caller bounds them by sending (each is lost in a crash).
+  size_t Add(uint64_t ino, v1::FsCreateRequest request);
+  // Whether no create waits or is in flight (a cheap test before every kernel call).
+  bool Quiet() const { return count_.load(std::memory_order_acquire) == 0; }
+  // Whether `ino`'s create waits or is in flight.
+  bool Pending(uint64_t ino) const;
+
+  // Takes every waiting create, in the order they were answered; the caller sends them and
+  // calls Done.
+  std::vector<PendingCreate> TakeAll();
+  // Takes the waiting creates of `inodes` after those of them in flight elsewhere are done
+  // (a commit of such a file must not reach the kernel before its create).
+  std::vector<PendingCreate> TakeFor(const std::vector<uint64_t>& inodes);
+  // The creates of `inodes`, taken before, were sent (made or failed).
+  void Done(const std::vector<uint64_t>& inodes);
+  // Returns once no create taken by any sender is in flight.
+  void AwaitInFlight();
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable changed_;
+  uint64_t next_seq_ = 0;
+  std::map<uint64_t, PendingCreate> waiting_;    // by answer order
+  std::map<uint64_t, uint64_t> waiting_seq_;     // ino -> its key in waiting_
+  std::set<uint64_t> in_flight_;                 // inodes
+  std::atomic<size_t> count_{0};                 // waiting_ and in_flight_ together
+};
+
+}  // namespace lattice::fuse

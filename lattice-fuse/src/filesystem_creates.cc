@@ -1,0 +1,153 @@
+// FileSystem: creates answered here and sent later (creates.h): the answer, the sending, and
+// what the kernel said of each.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <ctime>
+#include <string_view>
+
+#include "lattice/common/crypto.h"
+#include "lattice/common/fs_errno.h"
+#include "lattice/common/fs_ids.h"
+#include "lattice/common/fs_limits.h"
+#include "lattice/common/hex.h"
+#include "lattice/common/quote.h"
+#include "src/attrs.h"
+#include "src/filesystem.h"
+#include "src/filesystem_tuning.h"
+
+namespace lattice::fuse {
+
+using v1::Fs;
+
+namespace {
+
+// The name a file made here keeps when another client took its name before the create
+// arrived, in the form the kernel gives a name conflict between nodes
+// (`name.sync-conflict-YYYYMMDD-HHMMSS-<who>`), within the longest name.
+std::string ConflictNameOf(const std::string& name, const std::string& nonce) {
+  time_t now = time(nullptr);
+  struct tm tm {};
+  gmtime_r(&now, &tm);
+  std::string suffix = fmt::format(".sync-conflict-{:04}{:02}{:02}-{:02}{:02}{:02}-{}",
+                                   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                                   tm.tm_min, tm.tm_sec, ToHex(nonce.substr(0, 4)));
+  size_t keep = std::min(name.size(), limits::kMaxFsNameBytes - suffix.size());
+  return name.substr(0, keep) + suffix;
+}
+
+std::string_view MessageOf(const absl::Status& status) {
+  return std::string_view(status.message().data(), status.message().size());
+}
+
+}  // namespace
+
+bool FileSystem::MakeNodeHere(uint64_t parent, const std::string& name, mode_t mode,
+                              const fuse_ctx& context, v1::FsEntryReply* reply) {
+  if (!creates_ || !S_ISREG(mode)) return false;
+  // Only a name known to be free (a directory made here): anywhere else the kernel says.
+  if (known_names_.Find(parent, name) != KnownNames::Answer::kAbsent) return false;
+  v1::FsCreateRequest request;
+  request.set_store(link_->store());
+  request.set_parent(parent);
+  request.set_name(name);
+  request.set_mode(mode);
+  request.set_uid(context.uid);
+  request.set_gid(context.gid);
+  request.set_durability(kApplied);
+  request.set_nonce(RandomBytes(kFsNonceBytes));
+  const uint64_t ino = FsMintedId(options_.author, request.nonce());
+  // What the kernel will answer, but for its times (stamped when the create arrives; the
+  // file's mtime is then its first content's).
+  v1::FsStat* stat = reply->mutable_stat();
+  stat->set_ino(ino);
+  v1::FsAttr* attr = stat->mutable_attr();
+  attr->set_mode((mode & 07777) | S_IFREG);
+  attr->set_uid(context.uid);
+  attr->set_gid(context.gid);
+  const v1::FsTime now = ToFsTime(WallNow());
+  *attr->mutable_atime() = now;
+  *attr->mutable_mtime() = now;
+  *attr->mutable_ctime() = now;
+  stat->set_nlink(1);
+  reply->set_name(name);
+  spdlog::trace("create {} in {}: inode {}, answered here", Quote(name), parent, ino);
+  if (creates_->Add(ino, std::move(request)) >= kCreatesWaiting) SendPendingCreates();
+  return true;
+}
+
+void FileSystem::SendPendingCreates() {
+  if (!creates_ || creates_->Quiet()) return;
+  std::vector<PendingCreate> taken = creates_->TakeAll();
+  if (!taken.empty()) SendCreates(std::move(taken));
+  // Those another thread took (a write-back batch) must have arrived too.
+  creates_->AwaitInFlight();
+}
+
+void FileSystem::SendCreates(std::vector<PendingCreate> creates) {
+  KernelLink::Unhooked unhooked;
+  for (size_t first = 0; first < creates.size(); first += kCreatesPerCall) {
+    const size_t end = std::min(creates.size(), first + kCreatesPerCall);
+    v1::FsCommitManyRequest request;
+    request.set_store(link_->store());
+    request.set_durability(kApplied);
+    for (size_t i = first; i < end; ++i) *request.add_creates() = creates[i].request;
+    v1::FsCommitManyResponse response;
+    absl::Status status = link_->Call("CommitMany", &Fs::Stub::CommitMany, request, &response);
+    if (status.ok() && response.created_size() != request.creates_size()) {
+      status = absl::InternalError(fmt::format("CommitMany answered {} creates of {}",
+                                               response.created_size(), request.creates_size()));
+    }
+    std::vector<uint64_t> sent;
+    for (size_t i = first; i < end; ++i) {
+      const int at = static_cast<int>(i - first);
+      SettleCreate(creates[i], status.ok() ? StatusOfCode(response.created(at).code(),
+                                                          response.created(at).message())
+                                           : status);
+      sent.push_back(creates[i].ino);
+    }
+    creates_->Done(sent);
+  }
+}
+
+bool FileSystem::SettleCreate(const PendingCreate& create, const absl::Status& status) {
+  const v1::FsCreateRequest& request = create.request;
+  if (status.ok()) {
+    spdlog::trace("created {} in {}: inode {}", Quote(request.name()), request.parent(),
+                  create.ino);
+    return true;
+  }
+  // What this daemon knew of the directory's names was wrong, whatever happened.
+  known_names_.Forget(request.parent());
+  if (FsErrnoOf(status) == EEXIST) {
+    // Another client made the name before this create arrived: the file is kept under a
+    // conflict name, as the kernel keeps both files of two nodes creating one name.
+    v1::FsCommitManyRequest again;
+    again.set_store(link_->store());
+    again.set_durability(kApplied);
+    v1::FsCreateRequest* renamed = again.add_creates();
+    *renamed = request;
+    renamed->set_name(ConflictNameOf(request.name(), request.nonce()));
+    v1::FsCommitManyResponse response;
+    absl::Status retried = link_->Call("CommitMany", &Fs::Stub::CommitMany, again, &response);
+    if (retried.ok() && response.created_size() == 1) {
+      retried = StatusOfCode(response.created(0).code(), response.created(0).message());
+    }
+    if (retried.ok()) {
+      spdlog::warn("{} in directory {} was made by another client before this mount's file "
+                   "of that name reached the kernel: this mount's file is kept as {}",
+                   Quote(request.name()), request.parent(), Quote(renamed->name()));
+      return true;
+    }
+    spdlog::error("the file {} made in directory {} could not be kept under another name: {}",
+                  Quote(request.name()), request.parent(), MessageOf(retried));
+    return false;
+  }
+  spdlog::error("the file {} made in directory {} could not be created in the store (its "
+                "content cannot be saved): {}",
+                Quote(request.name()), request.parent(), MessageOf(status));
+  return false;
+}
+
+}  // namespace lattice::fuse

@@ -1,0 +1,77 @@
+// The creates lattice-fuse answers itself (src/creates.h): pending until taken, in flight
+// until done, taken in the order they were answered, and a batch's own creates not taken
+// while another sender has them in flight.
+#include "src/creates.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <string>
+#include <vector>
+
+namespace lattice::fuse {
+namespace {
+
+v1::FsCreateRequest CreateOf(const std::string& name) {
+  v1::FsCreateRequest request;
+  request.set_parent(1);
+  request.set_name(name);
+  return request;
+}
+
+std::vector<std::string> NamesOf(const std::vector<PendingCreate>& creates) {
+  std::vector<std::string> names;
+  for (const auto& create : creates) names.push_back(create.request.name());
+  return names;
+}
+
+TEST(PendingCreates, PendingUntilTakenAndDoneInTheOrderAnswered) {
+  PendingCreates creates;
+  EXPECT_TRUE(creates.Quiet());
+  EXPECT_EQ(creates.Add(30, CreateOf("c")), 1u);
+  EXPECT_EQ(creates.Add(10, CreateOf("a")), 2u);
+  EXPECT_EQ(creates.Add(20, CreateOf("b")), 3u);
+  EXPECT_FALSE(creates.Quiet());
+  EXPECT_TRUE(creates.Pending(10));
+  EXPECT_FALSE(creates.Pending(11));
+
+  std::vector<PendingCreate> some = creates.TakeFor({20, 30, 99});
+  EXPECT_EQ(NamesOf(some), (std::vector<std::string>{"c", "b"})) << "as answered";
+  EXPECT_TRUE(creates.Pending(20)) << "in flight is still pending";
+  std::vector<PendingCreate> rest = creates.TakeAll();
+  EXPECT_EQ(NamesOf(rest), std::vector<std::string>{"a"});
+  EXPECT_TRUE(creates.TakeAll().empty());
+  creates.Done({20, 30});
+  EXPECT_FALSE(creates.Pending(20));
+  EXPECT_FALSE(creates.Quiet());
+  creates.Done({10});
+  EXPECT_TRUE(creates.Quiet());
+  creates.AwaitInFlight();  // nothing in flight: returns at once
+}
+
+TEST(PendingCreates, ABatchWaitsForItsFilesCreatesInFlightElsewhere) {
+  PendingCreates creates;
+  creates.Add(1, CreateOf("one"));
+  std::vector<PendingCreate> sent = creates.TakeAll();  // another sender has it
+  ASSERT_EQ(sent.size(), 1u);
+  std::atomic<bool> taken{false};
+  auto batch = std::async(std::launch::async, [&] {
+    auto mine = creates.TakeFor({1});
+    taken = true;
+    return mine.size();
+  });
+  auto in_flight = std::async(std::launch::async, [&] { creates.AwaitInFlight(); });
+  EXPECT_EQ(batch.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout)
+      << "a commit of the file must not overtake its create";
+  EXPECT_EQ(in_flight.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  EXPECT_FALSE(taken);
+  creates.Done({1});
+  EXPECT_EQ(batch.get(), 0u) << "sent already: nothing left to take";
+  in_flight.get();
+  EXPECT_TRUE(creates.Quiet());
+}
+
+}  // namespace
+}  // namespace lattice::fuse
