@@ -38,7 +38,8 @@ set(LATTICE_FUSE_SCENARIOS
   attributes_set_after_writing_go_with_the_commit attributes_of_files_in_use_answered_here
   renames_of_files_followed_here link_counts_after_unlinks_answered_here
   unlinks_answered_here_remove_only_what_was_unlinked trees_fixed_seed
-  trees_random_seed creates_answered_here create_of_a_name_taken_meanwhile_kept)
+  trees_random_seed creates_answered_here create_of_a_name_taken_meanwhile_kept
+  renames_of_new_files_answered_here)
 if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)
   foreach(_scenario ${LATTICE_FUSE_SCENARIOS})
     add_test(NAME fuse_${_scenario}

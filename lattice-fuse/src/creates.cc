@@ -18,6 +18,20 @@ bool PendingCreates::Pending(uint64_t ino) const {
   return waiting_seq_.count(ino) != 0 || in_flight_.count(ino) != 0;
 }
 
+bool PendingCreates::Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
+                            const std::string& new_name) {
+  std::lock_guard lock(mu_);
+  // Few wait at a time (the write-back sends them within its linger): a scan is enough.
+  for (auto& [seq, create] : waiting_) {
+    v1::FsCreateRequest& request = create.request;
+    if (request.parent() != parent || request.name() != name) continue;
+    request.set_parent(new_parent);
+    request.set_name(new_name);
+    return true;
+  }
+  return false;
+}
+
 std::vector<PendingCreate> PendingCreates::TakeAll() {
   std::lock_guard lock(mu_);
   std::vector<PendingCreate> taken;

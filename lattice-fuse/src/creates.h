@@ -20,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -41,6 +42,12 @@ class PendingCreates {
   bool Quiet() const { return count_.load(std::memory_order_acquire) == 0; }
   // Whether `ino`'s create waits or is in flight.
   bool Pending(uint64_t ino) const;
+
+  // Gives the waiting create named (parent, name) the name (new_parent, new_name): a file
+  // renamed before its create was sent is created under its new name. False when no create
+  // waits under that name (none, or one taken by a sender already).
+  bool Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
+              const std::string& new_name);
 
   // Takes every waiting create, in the order they were answered; the caller sends them and
   // calls Done.

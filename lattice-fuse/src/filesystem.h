@@ -275,6 +275,12 @@ class FileSystem {
   // known to be free), filling `reply` as the kernel would; false: the caller asks the kernel.
   bool MakeNodeHere(uint64_t parent, const std::string& name, mode_t mode,
                     const fuse_ctx& context, v1::FsEntryReply* reply);
+  // Answers the rename of (parent, name) to a name known to be free itself when the file's
+  // create waits to be sent: the create is sent under the new name (a tool writing a
+  // temporary file and renaming it into place, as rsync and git do, then waits for no
+  // kernel call). False: the caller asks the kernel.
+  bool RenameHere(uint64_t parent, const std::string& name, uint64_t new_parent,
+                  const std::string& new_name);
   // Sends every create answered before the call, and returns once the kernel answered them
   // (and any other sender's): run before every other kernel call (KernelLink's hook).
   void SendPendingCreates();

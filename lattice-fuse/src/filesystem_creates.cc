@@ -77,6 +77,21 @@ bool FileSystem::MakeNodeHere(uint64_t parent, const std::string& name, mode_t m
   return true;
 }
 
+bool FileSystem::RenameHere(uint64_t parent, const std::string& name, uint64_t new_parent,
+                            const std::string& new_name) {
+  if (!creates_ || creates_->Quiet()) return false;
+  // Only onto a name known to be free: replacing a file needs the kernel.
+  if (known_names_.Find(new_parent, new_name) != KnownNames::Answer::kAbsent) return false;
+  if (!creates_->Rename(parent, name, new_parent, new_name)) return false;
+  const v1::FsTime now = ToFsTime(WallNow());
+  entry_inodes_.NoteRenamed(parent, name, new_parent, new_name, false);
+  dir_attrs_.NoteRenamed(parent, new_parent, now);
+  known_names_.NoteRenamed(parent, name, new_parent, new_name, false, now);
+  spdlog::trace("rename {} in {} to {} in {}: its create not sent yet, renamed here",
+                Quote(name), parent, Quote(new_name), new_parent);
+  return true;
+}
+
 void FileSystem::SendPendingCreates() {
   if (!creates_ || creates_->Quiet()) return;
   std::vector<PendingCreate> taken = creates_->TakeAll();

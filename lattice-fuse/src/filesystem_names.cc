@@ -495,6 +495,10 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
     fuse_reply_err(req, EINVAL);
     return;
   }
+  if ((flags & RENAME_EXCHANGE) == 0 && RenameHere(parent, name, new_parent, new_name)) {
+    fuse_reply_err(req, 0);
+    return;
+  }
   AwaitRemovalOf(new_parent, new_name);  // else the rename would replace a name unlinked here
   const ExactAttrsChange change(*this);
   std::shared_ptr<InodeState> kept =

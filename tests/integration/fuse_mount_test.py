@@ -1002,6 +1002,52 @@ def creates_answered_here(w):
         second.stop()
 
 
+def renames_of_new_files_answered_here(w):
+    """A file written under a temporary name and renamed into place, as rsync and git do,
+    in directories this mount made: the rename is answered by lattice-fuse while the file's
+    create waits, which then goes under the new name with the content (no Fs.Rename call);
+    the store, this mount and another mount show the final names only. A rename onto a name
+    that exists still replaces it (through the kernel), and a rename into another directory
+    made here is answered here too."""
+    second, other = start_second_mount(w)
+    try:
+        os.makedirs(w.p("dst", "sub"))
+        write(w.p("dst", "kept"), b"old")
+        fd = os.open(w.p("dst"), os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        renames = kernel_calls(w, "Fs", "Rename")
+        count = 100
+        for i in range(count):
+            write(w.p("dst", ".f%03d.tmp" % i), b"file %d" % i)
+            os.rename(w.p("dst", ".f%03d.tmp" % i), w.p("dst", "f%03d" % i))
+        write(w.p("dst", ".moved.tmp"), b"moved")
+        os.rename(w.p("dst", ".moved.tmp"), w.p("dst", "sub", "moved"))
+        # A batch of the write-back may take a file's create between its close and its
+        # rename (at most the newest file of each batch): that rename goes to the kernel.
+        calls = kernel_calls(w, "Fs", "Rename") - renames
+        check(calls < count // 4, "%d Fs.Rename calls for %d files renamed before their create" %
+              (calls, count + 1))
+        write(w.p("dst", ".kept.tmp"), b"new")
+        os.rename(w.p("dst", ".kept.tmp"), w.p("dst", "kept"))  # replaces: through the kernel
+        names = sorted(["f%03d" % i for i in range(count)] + ["kept", "sub"])
+        check(sorted(os.listdir(w.p("dst"))) == names, "the listing shows the final names")
+        check(os.listdir(w.p("dst", "sub")) == ["moved"], "the file moved into sub")
+        fd = os.open(w.p("dst"), os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        check(w.kernel.ctl("fs", "ls", "drive", "/dst").split() == names,
+              "the store lists the final names only")
+        check(w.kernel.ctl("fs", "cat", "drive", "/dst/f042") == "file 42", "content renamed")
+        check(w.kernel.ctl("fs", "cat", "drive", "/dst/sub/moved") == "moved", "moved")
+        check(w.kernel.ctl("fs", "cat", "drive", "/dst/kept") == "new", "the replaced file")
+        wait_until(lambda: sorted(os.listdir(os.path.join(other, "dst"))) == names,
+                   "the final names on the other mount")
+        check(read(os.path.join(other, "dst", "f099")) == b"file 99", "and their content")
+    finally:
+        second.stop()
+
+
 def create_of_a_name_taken_meanwhile_kept(w):
     """A file answered here whose name another client takes before the create reaches the
     kernel is not lost: it is kept under a conflict name with its content, and the other
@@ -1409,7 +1455,8 @@ SCENARIOS = {f.__name__: f for f in [
     other_clients_of_this_node_heard,
     attributes_set_after_writing_go_with_the_commit, attributes_of_files_in_use_answered_here,
     renames_of_files_followed_here, link_counts_after_unlinks_answered_here, trees_fixed_seed,
-    trees_random_seed, creates_answered_here, create_of_a_name_taken_meanwhile_kept]}
+    trees_random_seed, creates_answered_here, create_of_a_name_taken_meanwhile_kept,
+    renames_of_new_files_answered_here]}
 
 
 def main():

@@ -51,6 +51,23 @@ TEST(PendingCreates, PendingUntilTakenAndDoneInTheOrderAnswered) {
   creates.AwaitInFlight();  // nothing in flight: returns at once
 }
 
+TEST(PendingCreates, AFileRenamedBeforeItsCreateWentIsCreatedUnderItsNewName) {
+  PendingCreates creates;
+  creates.Add(5, CreateOf("tmp.x1"));
+  creates.Add(6, CreateOf("tmp.x2"));
+  EXPECT_TRUE(creates.Rename(1, "tmp.x1", 7, "final"));
+  EXPECT_FALSE(creates.Rename(1, "tmp.x1", 7, "again")) << "no create waits under that name";
+  EXPECT_FALSE(creates.Rename(2, "tmp.x2", 7, "other")) << "another directory's name";
+  std::vector<PendingCreate> sent = creates.TakeFor({6});
+  EXPECT_FALSE(creates.Rename(1, "tmp.x2", 7, "late")) << "taken by a sender: the kernel renames";
+  std::vector<PendingCreate> rest = creates.TakeAll();
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].ino, 5u);
+  EXPECT_EQ(rest[0].request.parent(), 7u);
+  EXPECT_EQ(rest[0].request.name(), "final");
+  creates.Done({5, 6});
+}
+
 TEST(PendingCreates, ABatchWaitsForItsFilesCreatesInFlightElsewhere) {
   PendingCreates creates;
   creates.Add(1, CreateOf("one"));
