@@ -1,5 +1,7 @@
 #include "src/creates.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 
 namespace lattice::fuse {
@@ -7,7 +9,7 @@ namespace lattice::fuse {
 size_t PendingCreates::Add(uint64_t ino, v1::FsCreateRequest request) {
   std::lock_guard lock(mu_);
   uint64_t seq = next_seq_++;
-  waiting_.emplace(seq, PendingCreate{ino, std::move(request)});
+  waiting_.emplace(seq, PendingCreate{ino, std::move(request), seq});
   waiting_seq_[ino] = seq;
   count_.fetch_add(1, std::memory_order_release);
   return waiting_.size();
@@ -25,6 +27,7 @@ bool PendingCreates::Rename(uint64_t parent, const std::string& name, uint64_t n
   for (auto& [seq, create] : waiting_) {
     v1::FsCreateRequest& request = create.request;
     if (request.parent() != parent || request.name() != name) continue;
+    if (!S_ISREG(request.mode())) return false;  // a directory moved: the kernel follows it
     request.set_parent(new_parent);
     request.set_name(new_name);
     return true;
@@ -33,7 +36,9 @@ bool PendingCreates::Rename(uint64_t parent, const std::string& name, uint64_t n
 }
 
 std::vector<PendingCreate> PendingCreates::TakeAll() {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  // A waiting create may be in a directory whose create another sender has in flight.
+  changed_.wait(lock, [this] { return in_flight_.empty(); });
   std::vector<PendingCreate> taken;
   taken.reserve(waiting_.size());
   for (auto& [seq, create] : waiting_) {
@@ -46,14 +51,31 @@ std::vector<PendingCreate> PendingCreates::TakeAll() {
   return taken;
 }
 
+std::set<uint64_t> PendingCreates::WithParents(const std::vector<uint64_t>& inodes) const {
+  std::set<uint64_t> all(inodes.begin(), inodes.end());
+  std::vector<uint64_t> todo(inodes.begin(), inodes.end());
+  while (!todo.empty()) {
+    uint64_t ino = todo.back();
+    todo.pop_back();
+    auto seq = waiting_seq_.find(ino);
+    if (seq == waiting_seq_.end()) continue;
+    uint64_t parent = waiting_.at(seq->second).request.parent();
+    bool pending = waiting_seq_.count(parent) != 0 || in_flight_.count(parent) != 0;
+    if (pending && all.insert(parent).second) todo.push_back(parent);
+  }
+  return all;
+}
+
 std::vector<PendingCreate> PendingCreates::TakeFor(const std::vector<uint64_t>& inodes) {
   std::unique_lock lock(mu_);
+  std::set<uint64_t> all;
   changed_.wait(lock, [&] {
-    return std::none_of(inodes.begin(), inodes.end(),
+    all = WithParents(inodes);
+    return std::none_of(all.begin(), all.end(),
                         [this](uint64_t ino) { return in_flight_.count(ino) != 0; });
   });
   std::vector<uint64_t> seqs;
-  for (uint64_t ino : inodes) {
+  for (uint64_t ino : all) {
     auto it = waiting_seq_.find(ino);
     if (it == waiting_seq_.end()) continue;
     seqs.push_back(it->second);

@@ -1,6 +1,7 @@
 // Creates answered here and sent to the kernel later. A tool that makes many files (tar,
 // cp -r, git checkout, a build) waits for none of the kernel's writes: creat(2) of a regular
-// file in a directory whose names this daemon knows is answered at once, with the inode id
+// file, or mkdir(2), in a directory whose names this daemon knows (one it made) is answered
+// at once, with the inode id
 // the mount mints itself (FsMintedId of the node's key and a random nonce, which the kernel
 // gives the file when the create arrives), and the create goes with the file's first content
 // in the write-back's CommitMany after close: one call and one intention for a batch of
@@ -31,6 +32,7 @@ namespace lattice::fuse {
 struct PendingCreate {
   uint64_t ino = 0;
   v1::FsCreateRequest request;
+  uint64_t seq = 0;  // answer order: a directory's create comes before those made in it
 };
 
 class PendingCreates {
@@ -43,17 +45,20 @@ class PendingCreates {
   // Whether `ino`'s create waits or is in flight.
   bool Pending(uint64_t ino) const;
 
-  // Gives the waiting create named (parent, name) the name (new_parent, new_name): a file
-  // renamed before its create was sent is created under its new name. False when no create
-  // waits under that name (none, or one taken by a sender already).
+  // Gives the waiting create of a regular file named (parent, name) the name (new_parent,
+  // new_name): a file renamed before its create was sent is created under its new name.
+  // False when no such create waits under that name (none, a directory's, or one taken by a
+  // sender already).
   bool Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
               const std::string& new_name);
 
-  // Takes every waiting create, in the order they were answered; the caller sends them and
-  // calls Done.
+  // Takes every waiting create, in the order they were answered, once no create is in
+  // flight; the caller sends them and calls Done.
   std::vector<PendingCreate> TakeAll();
-  // Takes the waiting creates of `inodes` after those of them in flight elsewhere are done
-  // (a commit of such a file must not reach the kernel before its create).
+  // Takes the waiting creates of `inodes`, with those of the directories made here they are
+  // in (and theirs), in answer order, after those of them in flight elsewhere are done (a
+  // commit of such a file must not reach the kernel before its create, nor a create before
+  // its directory's).
   std::vector<PendingCreate> TakeFor(const std::vector<uint64_t>& inodes);
   // The creates of `inodes`, taken before, were sent (made or failed).
   void Done(const std::vector<uint64_t>& inodes);
@@ -64,6 +69,9 @@ class PendingCreates {
   mutable std::mutex mu_;
   std::condition_variable changed_;
   uint64_t next_seq_ = 0;
+  // `inodes` and the waiting directories their creates are in, transitively. mu_ held.
+  std::set<uint64_t> WithParents(const std::vector<uint64_t>& inodes) const;
+
   std::map<uint64_t, PendingCreate> waiting_;    // by answer order
   std::map<uint64_t, uint64_t> waiting_seq_;     // ino -> its key in waiting_
   std::set<uint64_t> in_flight_;                 // inodes

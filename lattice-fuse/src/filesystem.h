@@ -271,8 +271,9 @@ class FileSystem {
   void CommitTogether(const std::vector<QueuedCommit*>& items,
                       std::map<uint64_t, PendingCreate>& creates);
   // Creates answered here (creates.h, filesystem_creates.cc). MakeNodeHere answers the
-  // create of a new regular file `name` in `parent` itself when it may (creates on, the name
-  // known to be free), filling `reply` as the kernel would; false: the caller asks the kernel.
+  // create of a new regular file or directory `name` in `parent` itself when it may
+  // (creates on, the name known to be free), filling `reply` as the kernel would; false:
+  // the caller asks the kernel.
   bool MakeNodeHere(uint64_t parent, const std::string& name, mode_t mode,
                     const fuse_ctx& context, v1::FsEntryReply* reply);
   // Answers the rename of (parent, name) to a name known to be free itself when the file's

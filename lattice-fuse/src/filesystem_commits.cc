@@ -174,7 +174,8 @@ void FileSystem::CommitQueued(const std::vector<uint64_t>& inodes) {
     }
   }
   KernelLink::Unhooked unhooked;
-  // Files with nothing to commit: their creates alone, first.
+  // Files with nothing to commit, and the directories the files are in: their creates
+  // alone, first.
   std::vector<PendingCreate> alone;
   for (auto it = creates.begin(); it != creates.end();) {
     bool committed = std::any_of(ready.begin(), ready.end(),
@@ -186,6 +187,9 @@ void FileSystem::CommitQueued(const std::vector<uint64_t>& inodes) {
     alone.push_back(std::move(it->second));
     it = creates.erase(it);
   }
+  // In answer order: a directory made here before the files and directories made in it.
+  std::sort(alone.begin(), alone.end(),
+            [](const PendingCreate& a, const PendingCreate& b) { return a.seq < b.seq; });
   if (!alone.empty()) SendCreates(std::move(alone));
   // As many to a call as the limits of one CommitMany allow.
   size_t first = 0;

@@ -45,7 +45,8 @@ std::string_view MessageOf(const absl::Status& status) {
 
 bool FileSystem::MakeNodeHere(uint64_t parent, const std::string& name, mode_t mode,
                               const fuse_ctx& context, v1::FsEntryReply* reply) {
-  if (!creates_ || !S_ISREG(mode)) return false;
+  const bool dir = S_ISDIR(mode);
+  if (!creates_ || (!S_ISREG(mode) && !dir)) return false;
   // Only a name known to be free (a directory made here): anywhere else the kernel says.
   if (known_names_.Find(parent, name) != KnownNames::Answer::kAbsent) return false;
   v1::FsCreateRequest request;
@@ -63,14 +64,14 @@ bool FileSystem::MakeNodeHere(uint64_t parent, const std::string& name, mode_t m
   v1::FsStat* stat = reply->mutable_stat();
   stat->set_ino(ino);
   v1::FsAttr* attr = stat->mutable_attr();
-  attr->set_mode((mode & 07777) | S_IFREG);
+  attr->set_mode((mode & 07777) | (dir ? S_IFDIR : S_IFREG));
   attr->set_uid(context.uid);
   attr->set_gid(context.gid);
   const v1::FsTime now = ToFsTime(WallNow());
   *attr->mutable_atime() = now;
   *attr->mutable_mtime() = now;
   *attr->mutable_ctime() = now;
-  stat->set_nlink(1);
+  stat->set_nlink(dir ? 2 : 1);
   reply->set_name(name);
   spdlog::trace("create {} in {}: inode {}, answered here", Quote(name), parent, ino);
   if (creates_->Add(ino, std::move(request)) >= kCreatesWaiting) SendPendingCreates();
@@ -80,8 +81,10 @@ bool FileSystem::MakeNodeHere(uint64_t parent, const std::string& name, mode_t m
 bool FileSystem::RenameHere(uint64_t parent, const std::string& name, uint64_t new_parent,
                             const std::string& new_name) {
   if (!creates_ || creates_->Quiet()) return false;
-  // Only onto a name known to be free: replacing a file needs the kernel.
+  // Only onto a name known to be free: replacing a file needs the kernel. Not into a
+  // directory whose own create waits: it would be sent after the file's.
   if (known_names_.Find(new_parent, new_name) != KnownNames::Answer::kAbsent) return false;
+  if (creates_->Pending(new_parent)) return false;
   if (!creates_->Rename(parent, name, new_parent, new_name)) return false;
   const v1::FsTime now = ToFsTime(WallNow());
   entry_inodes_.NoteRenamed(parent, name, new_parent, new_name, false);

@@ -326,8 +326,11 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
   const fuse_ctx* context = fuse_req_ctx(req);
   v1::FsEntryReply reply;
   absl::Status status;
-  // A new file opened by its creator: answered here, sent with its first content.
-  if (create_fi == nullptr || !MakeNodeHere(parent, name, mode, *context, &reply)) {
+  // A new file opened by its creator, or a directory: answered here, sent with the file's
+  // first content (creates.h).
+  const bool here = (create_fi != nullptr || S_ISDIR(mode)) && symlink_target == nullptr &&
+                    MakeNodeHere(parent, name, mode, *context, &reply);
+  if (!here) {
     v1::FsCreateRequest request;
     request.set_store(link_->store());
     request.set_parent(parent);

@@ -1002,6 +1002,60 @@ def creates_answered_here(w):
         second.stop()
 
 
+def directories_made_here(w):
+    """Directories made in a directory this mount made are answered by lattice-fuse too
+    (creates.h), their creates sent before those of the files made in them: a tree unpacked
+    into the mount needs no Fs.Create call at all; it reaches the store whole, another mount
+    sees it with the same inode numbers, and an empty directory made here can be removed, a
+    directory renamed and one left waiting at unmount all come out right."""
+    second, other = start_second_mount(w)
+    try:
+        os.mkdir(w.p("tree"))
+        creates = kernel_calls(w, "Fs", "Create")
+        paths = []
+        for top in ("a", "b"):
+            for sub in ("x", "y", "z"):
+                os.makedirs(w.p("tree", top, sub, "deep"))
+                for i in range(5):
+                    path = os.path.join(top, sub, "deep", "f%d" % i)
+                    write(w.p("tree", path), path.encode())
+                    paths.append(path)
+        os.makedirs(w.p("tree", "empty", "inside"))
+        made = kernel_calls(w, "Fs", "Create") - creates
+        check(made == 0, "%d Fs.Create calls for a tree made in a directory made here" % made)
+        os.rmdir(w.p("tree", "empty", "inside"))
+        os.mkdir(w.p("tree", "moving"))
+        write(w.p("tree", "moving", "f"), b"moved with its directory")
+        os.rename(w.p("tree", "moving"), w.p("tree", "moved"))
+        fd = os.open(w.p("tree"), os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        check(w.kernel.ctl("fs", "ls", "drive", "/tree").split() == ["a", "b", "empty", "moved"],
+              "the store's tree")
+        check(w.kernel.ctl("fs", "ls", "drive", "/tree/empty").split() == [],
+              "the directory removed while its create waited")
+        check(w.kernel.ctl("fs", "cat", "drive", "/tree/b/z/deep/f4") == "b/z/deep/f4",
+              "a file three directories down")
+        check(w.kernel.ctl("fs", "cat", "drive", "/tree/moved/f") == "moved with its directory",
+              "a file in a directory renamed")
+        wait_until(lambda: all(os.path.exists(os.path.join(other, "tree", p)) for p in paths),
+                   "the tree on the other mount")
+        for path in ("a", "a/x/deep", "b/z/deep/f4"):
+            here, there = os.stat(w.p("tree", path)), os.stat(os.path.join(other, "tree", path))
+            check(here.st_ino == there.st_ino,
+                  "%s: inode %d here, %d on the other mount" % (path, here.st_ino, there.st_ino))
+        check(os.stat(w.p("tree", "a")).st_nlink == 5, "a directory's links: . .. and x y z")
+        # Directories and files still waiting at unmount reach the store.
+        os.makedirs(w.p("tree", "last", "one"))
+        write(w.p("tree", "last", "one", "f"), b"last")
+        w.mount.stop()
+        check(w.kernel.ctl("fs", "cat", "drive", "/tree/last/one/f") == "last",
+              "the tree waiting at unmount")
+        w.mount.start()
+    finally:
+        second.stop()
+
+
 def renames_of_new_files_answered_here(w):
     """A file written under a temporary name and renamed into place, as rsync and git do,
     in directories this mount made: the rename is answered by lattice-fuse while the file's
@@ -1456,7 +1510,7 @@ SCENARIOS = {f.__name__: f for f in [
     attributes_set_after_writing_go_with_the_commit, attributes_of_files_in_use_answered_here,
     renames_of_files_followed_here, link_counts_after_unlinks_answered_here, trees_fixed_seed,
     trees_random_seed, creates_answered_here, create_of_a_name_taken_meanwhile_kept,
-    renames_of_new_files_answered_here]}
+    renames_of_new_files_answered_here, directories_made_here]}
 
 
 def main():

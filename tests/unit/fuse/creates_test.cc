@@ -4,6 +4,7 @@
 #include "src/creates.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
@@ -18,6 +19,7 @@ v1::FsCreateRequest CreateOf(const std::string& name) {
   v1::FsCreateRequest request;
   request.set_parent(1);
   request.set_name(name);
+  request.set_mode(S_IFREG | 0644);
   return request;
 }
 
@@ -40,13 +42,13 @@ TEST(PendingCreates, PendingUntilTakenAndDoneInTheOrderAnswered) {
   std::vector<PendingCreate> some = creates.TakeFor({20, 30, 99});
   EXPECT_EQ(NamesOf(some), (std::vector<std::string>{"c", "b"})) << "as answered";
   EXPECT_TRUE(creates.Pending(20)) << "in flight is still pending";
-  std::vector<PendingCreate> rest = creates.TakeAll();
-  EXPECT_EQ(NamesOf(rest), std::vector<std::string>{"a"});
-  EXPECT_TRUE(creates.TakeAll().empty());
   creates.Done({20, 30});
   EXPECT_FALSE(creates.Pending(20));
+  std::vector<PendingCreate> rest = creates.TakeAll();
+  EXPECT_EQ(NamesOf(rest), std::vector<std::string>{"a"});
   EXPECT_FALSE(creates.Quiet());
   creates.Done({10});
+  EXPECT_TRUE(creates.TakeAll().empty());
   EXPECT_TRUE(creates.Quiet());
   creates.AwaitInFlight();  // nothing in flight: returns at once
 }
@@ -58,14 +60,52 @@ TEST(PendingCreates, AFileRenamedBeforeItsCreateWentIsCreatedUnderItsNewName) {
   EXPECT_TRUE(creates.Rename(1, "tmp.x1", 7, "final"));
   EXPECT_FALSE(creates.Rename(1, "tmp.x1", 7, "again")) << "no create waits under that name";
   EXPECT_FALSE(creates.Rename(2, "tmp.x2", 7, "other")) << "another directory's name";
+  v1::FsCreateRequest dir = CreateOf("dir");
+  dir.set_mode(S_IFDIR | 0755);
+  creates.Add(8, dir);
+  EXPECT_FALSE(creates.Rename(1, "dir", 7, "moved")) << "a directory moved: the kernel follows it";
   std::vector<PendingCreate> sent = creates.TakeFor({6});
   EXPECT_FALSE(creates.Rename(1, "tmp.x2", 7, "late")) << "taken by a sender: the kernel renames";
+  creates.Done({6});
   std::vector<PendingCreate> rest = creates.TakeAll();
-  ASSERT_EQ(rest.size(), 1u);
+  ASSERT_EQ(rest.size(), 2u);
   EXPECT_EQ(rest[0].ino, 5u);
   EXPECT_EQ(rest[0].request.parent(), 7u);
   EXPECT_EQ(rest[0].request.name(), "final");
-  creates.Done({5, 6});
+  creates.Done({5, 8});
+}
+
+TEST(PendingCreates, AFilesCreateIsTakenWithThoseOfTheDirectoriesItIsIn) {
+  PendingCreates creates;
+  v1::FsCreateRequest dir = CreateOf("d");
+  creates.Add(100, dir);                   // d in the root
+  v1::FsCreateRequest sub = CreateOf("e");
+  sub.set_parent(100);
+  creates.Add(200, sub);                   // d/e
+  creates.Add(7, CreateOf("unrelated"));
+  v1::FsCreateRequest file = CreateOf("f");
+  file.set_parent(200);
+  creates.Add(300, file);                  // d/e/f
+  std::vector<PendingCreate> taken = creates.TakeFor({300});
+  EXPECT_EQ(NamesOf(taken), (std::vector<std::string>{"d", "e", "f"}))
+      << "the directories first, in the order they were made";
+  EXPECT_TRUE(creates.Pending(7));
+  creates.Done({100, 200, 300});
+
+  // A file whose directory's create another sender has in flight waits for it.
+  creates.Add(400, dir);
+  v1::FsCreateRequest inside = CreateOf("g");
+  inside.set_parent(400);
+  std::vector<PendingCreate> others = creates.TakeAll();  // 7 and 400: in flight
+  ASSERT_EQ(others.size(), 2u);
+  creates.Add(500, inside);
+  auto batch = std::async(std::launch::async, [&] { return creates.TakeFor({500}).size(); });
+  EXPECT_EQ(batch.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout)
+      << "the file's create must not overtake its directory's";
+  creates.Done({7, 400});
+  EXPECT_EQ(batch.get(), 1u) << "then it takes the file's create";
+  creates.Done({500});
+  EXPECT_TRUE(creates.Quiet());
 }
 
 TEST(PendingCreates, ABatchWaitsForItsFilesCreatesInFlightElsewhere) {
