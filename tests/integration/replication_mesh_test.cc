@@ -128,7 +128,16 @@ TEST(ReplicationMesh, StoreSyncWaitReconcilesNowAndFailsWhenThePeerIsUnreachable
   ASSERT_TRUE(peer.ok());
   ASSERT_TRUE(cluster->WaitForPeersConnected(0, 1, 20s).ok());
 
-  CommandResult synced = cluster->Ctl(0, {"--json", "store", "sync", *store, "--wait"});
+  // Node 1 takes part in reconciliations once it has bootstrapped the new store from node 0
+  // (it refuses them until then, and node 0 makes the store durable within its sync bound).
+  CommandResult synced;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        synced = cluster->Ctl(0, {"--json", "store", "sync", *store, "--wait"});
+        return synced.exit_code == 0 || synced.err.find("still bootstrapping") == std::string::npos;
+      },
+      20s))
+      << synced.err;
   ASSERT_EQ(synced.exit_code, 0) << synced.err;
   auto report = nlohmann::json::parse(synced.out);
   EXPECT_TRUE(report["ok"].get<bool>()) << synced.out;
