@@ -146,6 +146,11 @@ TEST(ReplicationSecurity, AForkByAMemberConvergesEverywhereAndIsReported) {
   // Once node 2 knows the forker as a member, it accepts a link from it.
   auto node2 = cluster->NodeId(2);
   ASSERT_TRUE(node2.ok());
+  // Node 2 has bootstrapped the store from the other nodes first: a bootstrap it started from
+  // the hand-played member, which answers none, would stall and refuse the reconciliations
+  // the fork needs (restarted every 10 s from the same source).
+  auto bootstrapped = cluster->WaitForConvergence(store, 30s);
+  ASSERT_TRUE(bootstrapped.ok()) << bootstrapped;
   std::shared_ptr<kernel::net::Link> to_node2;
   ASSERT_TRUE(WaitFor([&] {
     auto link = forker->Dial(Address(cluster->listen_address(2)), *node2);
@@ -163,7 +168,9 @@ TEST(ReplicationSecurity, AForkByAMemberConvergesEverywhereAndIsReported) {
   ASSERT_TRUE(forker->Push(*forker->inviter_link(), store, {left}).ok());
   ASSERT_TRUE(forker->Push(*to_node2, store, {right}).ok());
   auto converged = cluster->WaitForConvergence(store, 30s);
-  ASSERT_TRUE(converged.ok()) << converged;
+  ASSERT_TRUE(converged.ok()) << converged << "\n== node 0\n"
+                              << cluster->LogTail(0, 6000) << "\n== node 2\n"
+                              << cluster->LogTail(2, 6000);
   for (size_t i = 0; i < 3; ++i) {
     auto inspect = cluster->CtlJson(i, {"kv", "inspect", store, "k"});
     ASSERT_TRUE(inspect.ok());
