@@ -1,11 +1,10 @@
 // Creates answered here and sent to the kernel later. A tool that makes many files (tar,
 // cp -r, git checkout, a build) waits for none of the kernel's writes: creat(2) of a regular
 // file, or mkdir(2), in a directory whose names this daemon knows (one it made) is answered
-// at once, with the inode id
-// the mount mints itself (FsMintedId of the node's key and a random nonce, which the kernel
-// gives the file when the create arrives), and the create goes with the file's first content
-// in the write-back's CommitMany after close: one call and one intention for a batch of
-// files. Nothing may ask the kernel about a name or an inode it has not been told of yet, so
+// at once, with the inode id the mount mints itself (FsMintedId of the node's key and a
+// random nonce, which the kernel gives the file when the create arrives), and the create
+// goes with the file's first content in the write-back's CommitMany after close: one call
+// and one intention for a batch of files. Nothing may ask the kernel about a name or an inode it has not been told of yet, so
 // every other kernel call of the daemon first sends the creates answered before it
 // (FileSystem::SendPendingCreates, KernelLink's before-call hook).
 // A crash of lattice-fuse before a create is sent loses the file (with its unsaved content,

@@ -1,9 +1,9 @@
 // The file system lattice-fuse serves: every FUSE low-level operation answered from the Fs
 // service of the kernel (inode numbers are the kernel's 64-bit ids, 1 the root; a file
-// created here gets the id the kernel will give it before the kernel has it: creates.h), with writes
-// buffered per inode (overlay.h) and committed as a new content version after close (flush
-// and release queue it: write_back.h) and on fsync (inline, then Fs.Sync). Locks are left to
-// the FUSE kernel module (local to this node); permissions to the kernel's
+// created here gets the id the kernel will give it before the kernel has it: creates.h),
+// with writes buffered per inode (overlay.h) and committed as a new content version after
+// close (flush and release queue it: write_back.h) and on fsync (inline, then Fs.Sync). Locks
+// are left to the FUSE kernel module (local to this node); permissions to the kernel's
 // `default_permissions` checks.
 #pragma once
 

@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 
 #include <ctime>
-#include <string_view>
 
 #include "lattice/common/crypto.h"
 #include "lattice/common/fs_errno.h"
@@ -13,6 +12,7 @@
 #include "lattice/common/fs_limits.h"
 #include "lattice/common/hex.h"
 #include "lattice/common/quote.h"
+#include "lattice/common/status.h"
 #include "src/attrs.h"
 #include "src/filesystem.h"
 #include "src/filesystem_tuning.h"
@@ -35,10 +35,6 @@ std::string ConflictNameOf(const std::string& name, const std::string& nonce) {
                                    tm.tm_min, tm.tm_sec, ToHex(nonce.substr(0, 4)));
   size_t keep = std::min(name.size(), limits::kMaxFsNameBytes - suffix.size());
   return name.substr(0, keep) + suffix;
-}
-
-std::string_view MessageOf(const absl::Status& status) {
-  return std::string_view(status.message().data(), status.message().size());
 }
 
 }  // namespace
@@ -159,12 +155,12 @@ bool FileSystem::SettleCreate(const PendingCreate& create, const absl::Status& s
       return true;
     }
     spdlog::error("the file {} made in directory {} could not be kept under another name: {}",
-                  Quote(request.name()), request.parent(), MessageOf(retried));
+                  Quote(request.name()), request.parent(), retried.message());
     return false;
   }
   spdlog::error("the file {} made in directory {} could not be created in the store (its "
                 "content cannot be saved): {}",
-                Quote(request.name()), request.parent(), MessageOf(status));
+                Quote(request.name()), request.parent(), status.message());
   return false;
 }
 
