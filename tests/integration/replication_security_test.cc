@@ -147,8 +147,9 @@ TEST(ReplicationSecurity, AForkByAMemberConvergesEverywhereAndIsReported) {
   auto node2 = cluster->NodeId(2);
   ASSERT_TRUE(node2.ok());
   // Node 2 has bootstrapped the store from the other nodes first: a bootstrap it started from
-  // the hand-played member, which answers none, would stall and refuse the reconciliations
-  // the fork needs (restarted every 10 s from the same source).
+  // the hand-played member, which answers none, would stall for a while (then continue from
+  // another node: ReplicationTest.ABootstrapAPeerStallsContinuesFromAnotherPeer) and refuse
+  // the reconciliations the fork needs meanwhile.
   auto bootstrapped = cluster->WaitForConvergence(store, 30s);
   ASSERT_TRUE(bootstrapped.ok()) << bootstrapped;
   std::shared_ptr<kernel::net::Link> to_node2;

@@ -31,7 +31,7 @@ size_t HandshakeGate::pending() const {
 }
 
 void HandshakeGate::Offer(std::unique_ptr<ByteStream> stream,
-                          std::function<bool()> drop_outgoing) {
+                          DropOutgoing drop_outgoing) {
   std::list<Pending> done;
   absl::Status refusal;
   {
@@ -60,7 +60,7 @@ void HandshakeGate::Offer(std::unique_ptr<ByteStream> stream,
 }
 
 void HandshakeGate::Run(Pending* pending, std::unique_ptr<ByteStream> stream,
-                        std::function<bool()> drop_outgoing) {
+                        DropOutgoing drop_outgoing) {
   const std::string remote = stream->remote_address();
   Handshake handshake = Handshake::ForListener(config_->identity, config_->admit);
   auto session =

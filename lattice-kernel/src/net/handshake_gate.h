@@ -25,7 +25,7 @@ class HandshakeGate {
   ~HandshakeGate();
 
   // Takes a new connection; `drop_outgoing` is the fault hook of its link (in-memory).
-  void Offer(std::unique_ptr<ByteStream> stream, std::function<bool()> drop_outgoing = {});
+  void Offer(std::unique_ptr<ByteStream> stream, DropOutgoing drop_outgoing = {});
 
   // Refuses new connections, aborts the handshakes in progress and waits for their threads.
   // REQUIRES: not called from on_link or on_refused.
@@ -41,7 +41,7 @@ class HandshakeGate {
   };
 
   void Run(Pending* pending, std::unique_ptr<ByteStream> stream,
-           std::function<bool()> drop_outgoing);
+           DropOutgoing drop_outgoing);
   void Refuse(const std::string& remote_address, const absl::Status& reason);
   // Moves finished entries out, to be joined without the lock.
   std::list<Pending> TakeDoneLocked();

@@ -153,7 +153,14 @@ absl::StatusOr<InMemoryNetwork::Connection> InMemoryNetwork::Connect(const std::
   return connection;
 }
 
-bool InMemoryNetwork::ShouldDrop(const std::string& from, const std::string& to) {
+bool InMemoryNetwork::ShouldDrop(const std::string& from, const std::string& to,
+                                 std::string_view payload) {
+  PayloadFilter filter;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = filters_.find({from, to}); it != filters_.end()) filter = it->second;
+  }
+  if (filter && filter(payload)) return true;
   std::lock_guard lock(mu_);
   auto it = drops_.find({from, to});
   if (it == drops_.end() || it->second == 0) return false;
@@ -161,11 +168,11 @@ bool InMemoryNetwork::ShouldDrop(const std::string& from, const std::string& to)
   return true;
 }
 
-std::function<bool()> InMemoryNetwork::DropHook(const std::string& from, const std::string& to) {
+DropOutgoing InMemoryNetwork::DropHook(const std::string& from, const std::string& to) {
   std::weak_ptr<InMemoryNetwork> self = weak_from_this();
-  return [self, from, to] {
+  return [self, from, to](std::string_view payload) {
     auto network = self.lock();
-    return network && network->ShouldDrop(from, to);
+    return network && network->ShouldDrop(from, to, payload);
   };
 }
 
@@ -184,6 +191,16 @@ void InMemoryNetwork::DropNextPayloads(const std::string& from, const std::strin
                                        uint64_t n) {
   std::lock_guard lock(mu_);
   drops_[{from, to}] += n;
+}
+
+void InMemoryNetwork::DropPayloadsWhere(const std::string& from, const std::string& to,
+                                        PayloadFilter drop) {
+  std::lock_guard lock(mu_);
+  if (drop) {
+    filters_[{from, to}] = std::move(drop);
+  } else {
+    filters_.erase({from, to});
+  }
 }
 
 void InMemoryNetwork::SetDelay(const std::string& from, const std::string& to,

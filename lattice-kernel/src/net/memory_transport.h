@@ -12,10 +12,12 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "net/byte_stream.h"
+#include "net/stream_link.h"
 #include "net/transport.h"
 
 namespace lattice::kernel::net {
@@ -41,6 +43,10 @@ class InMemoryNetwork : public std::enable_shared_from_this<InMemoryNetwork> {
   // The next `n` payloads `from` sends to `to` are lost (before encryption, as a lost
   // message; the link stays up).
   void DropNextPayloads(const std::string& from, const std::string& to, uint64_t n);
+  // Every payload `from` sends to `to` for which `drop` answers true is lost, until the
+  // filter is cleared by an empty one (a peer that answers some messages and not others).
+  using PayloadFilter = std::function<bool(std::string_view payload)>;
+  void DropPayloadsWhere(const std::string& from, const std::string& to, PayloadFilter drop);
   // Bytes from `from` to `to` arrive `delay` later, on existing and new links.
   void SetDelay(const std::string& from, const std::string& to, Clock::duration delay);
   // Breaks every link between `a` and `b` (both close with UNAVAILABLE), and dials between
@@ -80,8 +86,8 @@ class InMemoryNetwork : public std::enable_shared_from_this<InMemoryNetwork> {
                         std::weak_ptr<HandshakeGate> gate);
   void Unregister(const std::string& address);
   absl::StatusOr<Connection> Connect(const std::string& dialer, const std::string& address);
-  bool ShouldDrop(const std::string& from, const std::string& to);
-  std::function<bool()> DropHook(const std::string& from, const std::string& to);
+  bool ShouldDrop(const std::string& from, const std::string& to, std::string_view payload);
+  DropOutgoing DropHook(const std::string& from, const std::string& to);
   void CountBytes(const std::string& from, const std::string& to, size_t n,
                   std::string_view bytes);
   static Pair Unordered(const std::string& a, const std::string& b);
@@ -90,6 +96,7 @@ class InMemoryNetwork : public std::enable_shared_from_this<InMemoryNetwork> {
   std::map<std::string, Endpoint> endpoints_;
   std::vector<PipeEntry> pipes_;
   std::map<Pair, uint64_t> drops_;
+  std::map<Pair, PayloadFilter> filters_;
   std::map<Pair, Clock::duration> delays_;
   std::set<Pair> cuts_;
   std::map<Pair, uint64_t> bytes_;

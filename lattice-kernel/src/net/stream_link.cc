@@ -103,7 +103,7 @@ absl::Status LinkCore::Send(std::string payload, std::chrono::milliseconds max_w
   };
   if (closing_) return closed();
   lock.unlock();
-  if (options_.drop_outgoing && options_.drop_outgoing()) {
+  if (options_.drop_outgoing && options_.drop_outgoing(payload)) {
     ++frames_dropped_;
     return absl::OkStatus();
   }

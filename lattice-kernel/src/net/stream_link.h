@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "net/byte_stream.h"
@@ -20,11 +21,13 @@ namespace lattice::kernel::net {
 
 class LinkRegistry;
 
+// Fault injection (in-memory transport): returns true to drop the payload being sent, as a
+// network that loses a message would.
+using DropOutgoing = std::function<bool(std::string_view payload)>;
+
 struct StreamLinkOptions {
   LinkLimits limits;
-  // Fault injection (in-memory transport): returns true to drop the payload being sent, as
-  // a network that loses a message would.
-  std::function<bool()> drop_outgoing;
+  DropOutgoing drop_outgoing;
 };
 
 // Makes and starts the link of an established session, tracked by `registry` (which must

@@ -14,11 +14,12 @@ namespace lattice::kernel::replication {
 namespace {
 
 constexpr std::string_view kRecordPrefix = "bootstrap/";
-// A bootstrap whose peer sent no chunk for this long is started again.
-constexpr auto kStallTimeout = std::chrono::seconds(10);
 // An interrupted bootstrap waits this long for its source to come back before it starts
 // over from another peer (whose witness numbers differ, so it cannot resume there).
 constexpr auto kSourceGrace = std::chrono::seconds(5);
+// A peer that stalled a bootstrap is asked again only after this many stall timeouts while
+// another peer shares the store, so that one is tried first; alone, it is asked again at once.
+constexpr int kStalledPeerPauses = 6;
 
 std::string RecordKey(std::string_view store_id) {
   return std::string(kRecordPrefix) + std::string(store_id);
@@ -26,8 +27,9 @@ std::string RecordKey(std::string_view store_id) {
 
 }  // namespace
 
-Bootstrapper::Bootstrapper(ReplicationContext& ctx, Gossip& gossip, Completed completed)
-    : ctx_(ctx), gossip_(gossip), completed_(std::move(completed)) {}
+Bootstrapper::Bootstrapper(ReplicationContext& ctx, Gossip& gossip,
+                           std::chrono::milliseconds stall_timeout, Completed completed)
+    : ctx_(ctx), gossip_(gossip), stall_timeout_(stall_timeout), completed_(std::move(completed)) {}
 
 std::optional<v1::BootstrapRecord> Bootstrapper::Load(const std::string& store_id) {
   auto stored = ctx_.node.node_db().Get(RecordKey(store_id));
@@ -64,20 +66,36 @@ void Bootstrapper::Request(PeerConnection& conn, const std::string& store_id, ui
   (void)conn.Send(message, std::chrono::milliseconds(5000));
 }
 
+bool Bootstrapper::StalledLately(const std::string& store_id, const std::string& peer,
+                                 std::chrono::steady_clock::time_point now) {
+  auto it = stalled_.find(store_id);
+  if (it == stalled_.end()) return false;
+  if (now - it->second.at >= kStalledPeerPauses * stall_timeout_) {
+    stalled_.erase(it);
+    return false;
+  }
+  return it->second.peer_id == peer;
+}
+
 void Bootstrapper::Start(const ConnectionPtr& conn, const std::string& store_id) {
   v1::BootstrapRecord record = Load(store_id).value_or(v1::BootstrapRecord());
   auto now = std::chrono::steady_clock::now();
   bool resumable = !record.source().empty() && record.next() > 0 && !record.done();
+  bool another_peer = false;
+  for (const auto& peer : ctx_.PeersOf(store_id)) another_peer |= peer->peer_id() != conn->peer_id();
   {
     std::lock_guard lock(mu_);
     if (running_.count(store_id)) return;
-    if (resumable && record.source() != conn->peer_id()) {
+    if (another_peer && StalledLately(store_id, conn->peer_id(), now)) return;
+    // A source that stalled is not waited for: the bootstrap starts over elsewhere.
+    if (resumable && record.source() != conn->peer_id() &&
+        !StalledLately(store_id, record.source(), now)) {
       // Resume from the source when it comes back; start over elsewhere only after a while.
       auto [since, fresh] = source_awaited_since_.try_emplace(store_id, now);
       if (ctx_.connections.Get(record.source()) || now - since->second < kSourceGrace) return;
     }
     source_awaited_since_.erase(store_id);
-    running_[store_id] = Running{conn.get(), now};
+    running_[store_id] = Running{conn.get(), conn->peer_id(), now};
   }
   if (record.source() != conn->peer_id()) {
     if (!record.source().empty()) {
@@ -198,6 +216,7 @@ void Bootstrapper::OnChunk(const ConnectionPtr& conn, const v1::BootstrapChunk& 
   {
     std::lock_guard lock(mu_);
     running_.erase(store_id);
+    stalled_.erase(store_id);
   }
   spdlog::info("store {}: bootstrap from {} complete, {} intentions", FormatStoreId(store_id),
                ShortHex(conn->peer_id()), record->received());
@@ -215,11 +234,13 @@ void Bootstrapper::Sweep() {
   auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mu_);
   for (auto it = running_.begin(); it != running_.end();) {
-    if (now - it->second.last_activity < kStallTimeout) {
+    if (now - it->second.last_activity < stall_timeout_) {
       ++it;
       continue;
     }
-    spdlog::warn("store {}: bootstrap stalled, starting it again", FormatStoreId(it->first));
+    spdlog::warn("store {}: bootstrap from {} stalled, starting it again", FormatStoreId(it->first),
+                 ShortHex(it->second.peer_id));
+    stalled_[it->first] = Stalled{it->second.peer_id, now};
     it = running_.erase(it);
   }
 }

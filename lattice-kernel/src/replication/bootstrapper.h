@@ -30,7 +30,9 @@ class Bootstrapper {
   // Runs (on a link's thread) when a store's bootstrap completes.
   using Completed = std::function<void(const ConnectionPtr& from, const std::string& store_id)>;
 
-  Bootstrapper(ReplicationContext& ctx, Gossip& gossip, Completed completed);
+  // A bootstrap whose peer sent nothing for `stall_timeout` is given up (Sweep).
+  Bootstrapper(ReplicationContext& ctx, Gossip& gossip, std::chrono::milliseconds stall_timeout,
+               Completed completed);
 
   // True when the store must be bootstrapped: it began one that is not done, or it has
   // never had one and holds nothing yet.
@@ -43,8 +45,9 @@ class Bootstrapper {
   void OnRequest(const ConnectionPtr& conn, const v1::BootstrapRequest& request);
   void OnChunk(const ConnectionPtr& conn, const v1::BootstrapChunk& chunk);
   void OnClosed(const PeerConnection* conn);
-  // Gives up on bootstraps whose peer stopped answering (a lost chunk), so the next
-  // maintenance pass starts them again.
+  // Gives up on bootstraps whose peer stopped answering (a lost chunk, a peer that lies
+  // about holding the store), so the next maintenance pass starts them again, from
+  // another peer when there is one.
   void Sweep();
 
   // Every bootstrap begun since the store was learnt of, done or not.
@@ -57,13 +60,26 @@ class Bootstrapper {
 
   ReplicationContext& ctx_;
   Gossip& gossip_;
+  const std::chrono::milliseconds stall_timeout_;
   Completed completed_;
   std::mutex mu_;
+  // True when `peer` stalled a bootstrap of `store_id` lately, so others go first.
+  bool StalledLately(const std::string& store_id, const std::string& peer,
+                     std::chrono::steady_clock::time_point now);
+
   struct Running {
     const PeerConnection* conn = nullptr;
+    std::string peer_id;
     std::chrono::steady_clock::time_point last_activity;
   };
   std::map<std::string, Running> running_;  // by store
+  struct Stalled {
+    std::string peer_id;
+    std::chrono::steady_clock::time_point at;
+  };
+  // The peer that last stopped answering a store's bootstrap, so that the next attempt
+  // asks another peer rather than the same mute one again.
+  std::map<std::string, Stalled> stalled_;  // by store
   // Interrupted bootstraps waiting for their source to reconnect, since when.
   std::map<std::string, std::chrono::steady_clock::time_point> source_awaited_since_;
 };

@@ -77,7 +77,7 @@ absl::Status Replicator::Begin(TransportFactory make_transport) {
       [this](const std::string& store_id) { return bootstrapper_->Needed(store_id); },
       options_.negentropy);
   bootstrapper_ = std::make_unique<Bootstrapper>(
-      ctx_, *gossip_,
+      ctx_, *gossip_, options_.bootstrap_stall_timeout,
       [this](const ConnectionPtr& from, const std::string& store_id) { OnBootstrapped(from, store_id); });
 
   net::TransportConfig config;

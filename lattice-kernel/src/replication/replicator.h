@@ -58,6 +58,9 @@ struct ReplicatorOptions {
   // A peer that misbehaved (invalid data, oversized frames) is not dialed nor admitted
   // for this long.
   std::chrono::milliseconds misbehaviour_backoff{60'000};
+  // A bootstrap whose peer sent no chunk for this long is started again, from another peer
+  // when one shares the store.
+  std::chrono::milliseconds bootstrap_stall_timeout{10'000};
   // Floating intentions whose dependencies did not come within this long are dropped
   // (a peer that has them offers them again at the next reconciliation).
   std::chrono::milliseconds floating_max_age{60 * 60 * 1000};

@@ -10,6 +10,7 @@
 
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
+#include "lattice/v1/replication.pb.h"
 #include "state/kv_state.h"
 #include "unit/replication/mesh_fixture.h"
 
@@ -204,6 +205,53 @@ TEST_F(ReplicationTest, AStoppedNodeCatchesUpAndAJoinerBootstrapsEverything) {
     }
     return false;
   }));
+}
+
+TEST_F(ReplicationTest, ABootstrapAPeerStallsContinuesFromAnotherPeer) {
+  options_.bootstrap_stall_timeout = 1s;
+  MakeMesh(3);
+  MeshNode& late = *nodes_[2];
+  const std::string root = nodes_[0]->node->own_mesh_id();
+  // Whichever of n0 and n1 is first asked for a chunk of a store other than the root stops
+  // answering them (a peer that lies about holding the store, or one that hangs): the
+  // bootstrap must not be asked of it again and again.
+  struct Mute {
+    std::mutex mu;
+    std::string name;
+  };
+  auto mute = std::make_shared<Mute>();  // shared: the filters outlive this body until TearDown
+  for (int i = 0; i < 2; ++i) {
+    std::string from = nodes_[i]->name;
+    network_->DropPayloadsWhere(from, late.name, [mute, root, from](std::string_view payload) {
+      v1::PeerMessage message;
+      if (!message.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
+          !message.has_chunk() || message.chunk().store_id() == root) {
+        return false;
+      }
+      std::lock_guard lock(mute->mu);
+      if (mute->name.empty()) mute->name = from;
+      return mute->name == from;
+    });
+  }
+  auto made = nodes_[0]->node->CreateStore("notes", StoreType::kKv, root);
+  ASSERT_TRUE(made.ok()) << made.status();
+  const std::string store = FormatStoreId(made->id);
+  for (int i = 0; i < 50; ++i) Put(*nodes_[0], store, "k" + std::to_string(i), "v");
+  ASSERT_TRUE(WaitConverged(All(), store, 30s)) << Describe(All(), store);
+  EXPECT_EQ(Get(late, store, "k49"), "v");
+  std::string mute_id;
+  {
+    std::lock_guard lock(mute->mu);
+    ASSERT_FALSE(mute->name.empty()) << "no bootstrap chunk was held back";
+    mute_id = mute->name == nodes_[0]->name ? nodes_[0]->id() : nodes_[1]->id();
+  }
+  bool bootstrapped = false;
+  for (const auto& record : late.replicator->Bootstraps()) {
+    if (record.store_id() != made->id) continue;
+    bootstrapped = record.done();
+    EXPECT_NE(record.source(), mute_id) << "the bootstrap finished from the peer that stalled it";
+  }
+  EXPECT_TRUE(bootstrapped);
 }
 
 TEST_F(ReplicationTest, ADifferenceTooLargeForOneSessionIsReconciledBySeveralInTurn) {
