@@ -5,6 +5,26 @@
 #include <algorithm>
 
 namespace lattice::fuse {
+namespace {
+
+// What Affects needs of a create in flight.
+v1::FsCreateRequest WhereOf(const v1::FsCreateRequest& request) {
+  v1::FsCreateRequest where;
+  where.set_parent(request.parent());
+  where.set_name(request.name());
+  where.set_replaces(request.replaces());
+  return where;
+}
+
+bool Names(const v1::FsCreateRequest& create, uint64_t parent, const std::string& name) {
+  return create.parent() == parent && create.name() == name;
+}
+
+bool Touches(const v1::FsCreateRequest& create, uint64_t ino) {
+  return create.parent() == ino || create.replaces() == ino;
+}
+
+}  // namespace
 
 size_t PendingCreates::Add(uint64_t ino, v1::FsCreateRequest request) {
   std::lock_guard lock(mu_);
@@ -20,16 +40,42 @@ bool PendingCreates::Pending(uint64_t ino) const {
   return waiting_seq_.count(ino) != 0 || in_flight_.count(ino) != 0;
 }
 
+bool PendingCreates::Affects(uint64_t parent, const std::string& name) const {
+  std::lock_guard lock(mu_);
+  if (waiting_seq_.count(parent) != 0 || in_flight_.count(parent) != 0) return true;
+  for (const auto& [seq, create] : waiting_) {
+    if (Names(create.request, parent, name)) return true;
+  }
+  for (const auto& [ino, where] : in_flight_) {
+    if (Names(where, parent, name)) return true;
+  }
+  return false;
+}
+
+bool PendingCreates::AffectsInode(uint64_t ino) const {
+  std::lock_guard lock(mu_);
+  if (waiting_seq_.count(ino) != 0 || in_flight_.count(ino) != 0) return true;
+  for (const auto& [seq, create] : waiting_) {
+    if (Touches(create.request, ino)) return true;
+  }
+  for (const auto& [made, where] : in_flight_) {
+    if (Touches(where, ino)) return true;
+  }
+  return false;
+}
+
 bool PendingCreates::Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
-                            const std::string& new_name) {
+                            const std::string& new_name, uint64_t replaces) {
   std::lock_guard lock(mu_);
   // Few wait at a time (the write-back sends them within its linger): a scan is enough.
   for (auto& [seq, create] : waiting_) {
     v1::FsCreateRequest& request = create.request;
     if (request.parent() != parent || request.name() != name) continue;
     if (!S_ISREG(request.mode())) return false;  // a directory moved: the kernel follows it
+    if (request.replaces() != 0) return false;
     request.set_parent(new_parent);
     request.set_name(new_name);
+    request.set_replaces(replaces);
     return true;
   }
   return false;
@@ -42,7 +88,7 @@ std::vector<PendingCreate> PendingCreates::TakeAll() {
   std::vector<PendingCreate> taken;
   taken.reserve(waiting_.size());
   for (auto& [seq, create] : waiting_) {
-    in_flight_.insert(create.ino);
+    in_flight_.emplace(create.ino, WhereOf(create.request));
     taken.push_back(std::move(create));
   }
   waiting_.clear();
@@ -86,7 +132,7 @@ std::vector<PendingCreate> PendingCreates::TakeFor(const std::vector<uint64_t>& 
   taken.reserve(seqs.size());
   for (uint64_t seq : seqs) {
     auto it = waiting_.find(seq);
-    in_flight_.insert(it->second.ino);
+    in_flight_.emplace(it->second.ino, WhereOf(it->second.request));
     taken.push_back(std::move(it->second));
     waiting_.erase(it);
   }

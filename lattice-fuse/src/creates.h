@@ -43,13 +43,20 @@ class PendingCreates {
   bool Quiet() const { return count_.load(std::memory_order_acquire) == 0; }
   // Whether `ino`'s create waits or is in flight.
   bool Pending(uint64_t ino) const;
+  // Whether the kernel's answer about `name` in `parent` may depend on a create that waits
+  // or is in flight: one of that name there, or of `parent` itself.
+  bool Affects(uint64_t parent, const std::string& name) const;
+  // Whether the kernel's answer about inode `ino` may depend on one: its own, one made in
+  // it (a directory's links and times), or one replacing it (its links).
+  bool AffectsInode(uint64_t ino) const;
 
   // Gives the waiting create of a regular file named (parent, name) the name (new_parent,
-  // new_name): a file renamed before its create was sent is created under its new name.
-  // False when no such create waits under that name (none, a directory's, or one taken by a
-  // sender already).
+  // new_name): a file renamed before its create was sent is created under its new name,
+  // replacing the file `replaces` there (0: none). False when no such create waits under
+  // that name (none, a directory's, one taken by a sender already, or one that replaces a
+  // file where it is: moved, it would leave that file in place).
   bool Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
-              const std::string& new_name);
+              const std::string& new_name, uint64_t replaces = 0);
 
   // Takes every waiting create, in the order they were answered, once no create is in
   // flight; the caller sends them and calls Done.
@@ -73,7 +80,8 @@ class PendingCreates {
 
   std::map<uint64_t, PendingCreate> waiting_;    // by answer order
   std::map<uint64_t, uint64_t> waiting_seq_;     // ino -> its key in waiting_
-  std::set<uint64_t> in_flight_;                 // inodes
+  // Inodes, with the name each is created under and the file it replaces.
+  std::map<uint64_t, v1::FsCreateRequest> in_flight_;
   std::atomic<size_t> count_{0};                 // waiting_ and in_flight_ together
 };
 

@@ -9,19 +9,26 @@ std::string EntryInodes::Key(uint64_t parent, std::string_view name) {
   return key;
 }
 
-void EntryInodes::Note(uint64_t parent, std::string_view name, uint64_t ino) {
+void EntryInodes::Note(uint64_t parent, std::string_view name, uint64_t ino, bool dir) {
   std::lock_guard lock(mu_);
   if (inodes_.size() >= max_names_) inodes_.clear();
-  inodes_[Key(parent, name)] = ino;
+  inodes_[Key(parent, name)] = Held{ino, dir};
 }
 
 std::optional<uint64_t> EntryInodes::Take(uint64_t parent, std::string_view name) {
   std::lock_guard lock(mu_);
   auto it = inodes_.find(Key(parent, name));
   if (it == inodes_.end()) return std::nullopt;
-  uint64_t ino = it->second;
+  uint64_t ino = it->second.ino;
   inodes_.erase(it);
   return ino;
+}
+
+std::optional<uint64_t> EntryInodes::FileAt(uint64_t parent, std::string_view name) const {
+  std::lock_guard lock(mu_);
+  auto it = inodes_.find(Key(parent, name));
+  if (it == inodes_.end() || it->second.dir) return std::nullopt;
+  return it->second.ino;
 }
 
 void EntryInodes::Forget(uint64_t parent, std::string_view name) {

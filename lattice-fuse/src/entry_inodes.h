@@ -24,9 +24,12 @@ class EntryInodes {
  public:
   explicit EntryInodes(size_t max_names) : max_names_(max_names) {}
 
-  void Note(uint64_t parent, std::string_view name, uint64_t ino);
+  // `dir`: the inode is a directory.
+  void Note(uint64_t parent, std::string_view name, uint64_t ino, bool dir);
   // The inode `name` was answered with, which is forgotten (the name is being unlinked).
   std::optional<uint64_t> Take(uint64_t parent, std::string_view name);
+  // The inode `name` was answered with when it is no directory (what a rename may replace).
+  std::optional<uint64_t> FileAt(uint64_t parent, std::string_view name) const;
   void Forget(uint64_t parent, std::string_view name);
   // A rename made through this daemon: the inode goes with its name (both swap places on
   // an exchange); a replaced name's inode is forgotten.
@@ -39,7 +42,11 @@ class EntryInodes {
 
   const size_t max_names_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, uint64_t> inodes_;
+  struct Held {
+    uint64_t ino = 0;
+    bool dir = false;
+  };
+  std::unordered_map<std::string, Held> inodes_;
 };
 
 }  // namespace lattice::fuse

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <unordered_set>
 
 #include <spdlog/spdlog.h>
@@ -307,7 +308,7 @@ fuse_entry_param FileSystem::EntryOf(const v1::FsStat& stat) const {
 
 void FileSystem::ReplyEntry(fuse_req_t req, uint64_t parent, const std::string& name,
                             const v1::FsStat& raw) {
-  entry_inodes_.Note(parent, name, raw.ino());
+  entry_inodes_.Note(parent, name, raw.ino(), S_ISDIR(raw.attr().mode()));
   auto state = Get(raw.ino());
   v1::FsStat stat;
   {
@@ -369,6 +370,10 @@ absl::StatusOr<v1::FsStat> FileSystem::Stat(uint64_t ino) {
   request.set_store(link_->store());
   request.set_ino(ino);
   v1::FsStat reply;
+  // The creates waiting stay waiting when the answer cannot depend on them (the attributes
+  // a program opening a file checks, as sed -i does for each file it edits).
+  std::optional<KernelLink::Unhooked> unhooked;
+  if (creates_ && !creates_->Quiet() && !creates_->AffectsInode(ino)) unhooked.emplace();
   absl::Status status = link_->Call("GetAttr", &Fs::Stub::GetAttr, request, &reply);
   if (!status.ok()) return status;
   return reply;

@@ -280,8 +280,11 @@ class FileSystem {
   // create waits to be sent: the create is sent under the new name (a tool writing a
   // temporary file and renaming it into place, as rsync and git do, then waits for no
   // kernel call). False: the caller asks the kernel.
+  // Over a file (sed -i, an editor's save: write a new file, rename it over the old one)
+  // too, unless `flags` say RENAME_NOREPLACE: the create then unlinks the file it replaces
+  // in its own intention (FsCreateRequest.replaces).
   bool RenameHere(uint64_t parent, const std::string& name, uint64_t new_parent,
-                  const std::string& new_name);
+                  const std::string& new_name, unsigned int flags);
   // Sends every create answered before the call, and returns once the kernel answered them
   // (and any other sender's): run before every other kernel call (KernelLink's hook).
   void SendPendingCreates();

@@ -4,7 +4,9 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <ctime>
+#include <optional>
 
 #include "lattice/common/crypto.h"
 #include "lattice/common/fs_errno.h"
@@ -75,19 +77,31 @@ bool FileSystem::MakeNodeHere(uint64_t parent, const std::string& name, mode_t m
 }
 
 bool FileSystem::RenameHere(uint64_t parent, const std::string& name, uint64_t new_parent,
-                            const std::string& new_name) {
+                            const std::string& new_name, unsigned int flags) {
   if (!creates_ || creates_->Quiet()) return false;
-  // Only onto a name known to be free: replacing a file needs the kernel. Not into a
-  // directory whose own create waits: it would be sent after the file's.
-  if (known_names_.Find(new_parent, new_name) != KnownNames::Answer::kAbsent) return false;
+  // Not into a directory whose own create waits: it would be sent after the file's.
   if (creates_->Pending(new_parent)) return false;
-  if (!creates_->Rename(parent, name, new_parent, new_name)) return false;
+  uint64_t replaces = 0;
+  if (known_names_.Find(new_parent, new_name) != KnownNames::Answer::kAbsent) {
+    // Onto a name that may be taken: only over a file this daemon answered there (never a
+    // directory: that is EISDIR), whose own create was sent (the kernel must know it), and
+    // that is not open (its last name going, it would have to be kept here while open).
+    if (flags & RENAME_NOREPLACE) return false;
+    std::optional<uint64_t> target = entry_inodes_.FileAt(new_parent, new_name);
+    if (!target || creates_->Pending(*target)) return false;
+    if (auto state = Find(*target)) {
+      std::lock_guard lock(mu_);
+      if (state->open != 0) return false;
+    }
+    replaces = *target;
+  }
+  if (!creates_->Rename(parent, name, new_parent, new_name, replaces)) return false;
   const v1::FsTime now = ToFsTime(WallNow());
   entry_inodes_.NoteRenamed(parent, name, new_parent, new_name, false);
   dir_attrs_.NoteRenamed(parent, new_parent, now);
   known_names_.NoteRenamed(parent, name, new_parent, new_name, false, now);
-  spdlog::trace("rename {} in {} to {} in {}: its create not sent yet, renamed here",
-                Quote(name), parent, Quote(new_name), new_parent);
+  spdlog::trace("rename {} in {} to {} in {} (replacing inode {}): its create not sent yet, "
+                "renamed here", Quote(name), parent, Quote(new_name), new_parent, replaces);
   return true;
 }
 
@@ -134,15 +148,18 @@ bool FileSystem::SettleCreate(const PendingCreate& create, const absl::Status& s
   }
   // What this daemon knew of the directory's names was wrong, whatever happened.
   known_names_.Forget(request.parent());
-  if (FsErrnoOf(status) == EEXIST) {
-    // Another client made the name before this create arrived: the file is kept under a
-    // conflict name, as the kernel keeps both files of two nodes creating one name.
+  const int err = FsErrnoOf(status);
+  if (err == EEXIST || (request.replaces() != 0 && err == EISDIR)) {
+    // Another client made the name (or put a directory where the file it replaces was)
+    // before this create arrived: the file is kept under a conflict name, as the kernel
+    // keeps both files of two nodes creating one name.
     v1::FsCommitManyRequest again;
     again.set_store(link_->store());
     again.set_durability(kApplied);
     v1::FsCreateRequest* renamed = again.add_creates();
     *renamed = request;
     renamed->set_name(ConflictNameOf(request.name(), request.nonce()));
+    renamed->set_replaces(0);
     v1::FsCommitManyResponse response;
     absl::Status retried = link_->Call("CommitMany", &Fs::Stub::CommitMany, again, &response);
     if (retried.ok() && response.created_size() == 1) {

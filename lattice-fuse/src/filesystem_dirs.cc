@@ -66,7 +66,7 @@ void FileSystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
           MaybeDrop(stat.ino());
           break;
         }
-        entry_inodes_.Note(ino, entry.name(), stat.ino());
+        entry_inodes_.Note(ino, entry.name(), stat.ino(), S_ISDIR(stat.attr().mode()));
         std::lock_guard lock(mu_);
         state->nlookup++;
       } else {

@@ -52,7 +52,18 @@ void FileSystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     return;
   }
   v1::FsEntryReply reply;
-  absl::Status status = LookupSeeingRemovals(parent, name, &reply);
+  absl::Status status;
+  bool asked = false;
+  if (creates_ && !creates_->Quiet() && !creates_->Affects(parent, name)) {
+    // The kernel's answer about this name cannot depend on the creates waiting (the name
+    // is none of theirs), so they stay waiting: the rename of a new file over this one (the
+    // FUSE module always looks the target up again) is then answered here too. A directory
+    // is asked again after them: its links may count directories made in it here.
+    KernelLink::Unhooked unhooked;
+    status = LookupSeeingRemovals(parent, name, &reply);
+    asked = !status.ok() || !S_ISDIR(reply.stat().attr().mode());
+  }
+  if (!asked) status = LookupSeeingRemovals(parent, name, &reply);
   if (!status.ok()) {
     if (FsErrnoOf(status) == ENOENT) {
       reply_absent();
@@ -367,7 +378,7 @@ void FileSystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, m
     ReplyEntry(req, parent, name, reply.stat());
     return;
   }
-  entry_inodes_.Note(parent, name, reply.stat().ino());
+  entry_inodes_.Note(parent, name, reply.stat().ino(), S_ISDIR(reply.stat().attr().mode()));
   auto state = Get(reply.stat().ino());
   fuse_entry_param entry;
   {
@@ -498,7 +509,7 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
     fuse_reply_err(req, EINVAL);
     return;
   }
-  if ((flags & RENAME_EXCHANGE) == 0 && RenameHere(parent, name, new_parent, new_name)) {
+  if ((flags & RENAME_EXCHANGE) == 0 && RenameHere(parent, name, new_parent, new_name, flags)) {
     fuse_reply_err(req, 0);
     return;
   }

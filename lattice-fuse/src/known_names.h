@@ -59,7 +59,9 @@ class KnownNames {
   void ForgetAll();
 
  private:
-  static constexpr size_t kMaxDirs = 256;
+  // A tree unpacked here (rsync, tar, git checkout) makes thousands of directories; the
+  // names bound the memory.
+  static constexpr size_t kMaxDirs = 16384;
   static constexpr size_t kMaxNames = 200'000;  // of all directories together
   struct Dir {
     std::unordered_set<std::string> names;

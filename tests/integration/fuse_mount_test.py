@@ -1102,6 +1102,73 @@ def renames_of_new_files_answered_here(w):
         second.stop()
 
 
+def renames_over_files_answered_here(w):
+    """A new file renamed over an existing one, as sed -i and editors save: the rename is
+    answered by lattice-fuse while the new file's create waits, which then goes with its
+    content and unlinks the old file in the same intention (no Fs.Rename call). The store,
+    this mount and another mount show the new content under the old names; the replaced
+    file's other hard link keeps the old content with one link less; a file still open, a
+    directory, and RENAME_NOREPLACE go through the kernel and keep their meaning."""
+    second, other = start_second_mount(w)
+    try:
+        os.mkdir(w.p("edit"))
+        count = 100
+        for i in range(count):
+            write(w.p("edit", "f%03d" % i), b"old %d" % i)
+        # The link elsewhere: a link made in a directory makes this mount ask the kernel
+        # about its names again (known_names.h), and with them about its creates.
+        os.mkdir(w.p("links"))
+        os.link(w.p("edit", "f000"), w.p("links", "also"))
+        os.mkdir(w.p("edit", "dir"))
+        fd = os.open(w.p("edit"), os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        renames = kernel_calls(w, "Fs", "Rename")
+        for i in range(count):
+            old = read(w.p("edit", "f%03d" % i))  # what sed does: read, write aside, rename
+            write(w.p("edit", ".sed%03d" % i), old.replace(b"old", b"new"))
+            os.rename(w.p("edit", ".sed%03d" % i), w.p("edit", "f%03d" % i))
+        calls = kernel_calls(w, "Fs", "Rename") - renames
+        check(calls < count // 4, "%d Fs.Rename calls for %d files renamed over others" %
+              (calls, count))
+        check(read(w.p("edit", "f042")) == b"new 42", "the new content here")
+        check(read(w.p("links", "also")) == b"old 0", "the other link keeps the old content")
+        check(os.stat(w.p("links", "also")).st_nlink == 1, "with one link less")
+        # GNU sed itself, on every file at once.
+        subprocess.run(["sed", "-i", "s/new/sed/", *[w.p("edit", "f%03d" % i)
+                                                      for i in range(count)]], check=True)
+        check(read(w.p("edit", "f099")) == b"sed 99", "sed -i's result here")
+        # Through the kernel: over a file open here (still readable through its descriptor),
+        # over a directory (EISDIR), and RENAME_NOREPLACE (EEXIST).
+        held = open(w.p("edit", "f001"), "rb")
+        write(w.p("edit", ".held"), b"replaced while open")
+        os.rename(w.p("edit", ".held"), w.p("edit", "f001"))
+        check(held.read() == b"sed 1", "the open file replaced is still readable")
+        held.close()
+        write(w.p("edit", ".dir"), b"not over a directory")
+        expect_errno(errno.EISDIR, os.rename, w.p("edit", ".dir"), w.p("edit", "dir"))
+        expect_errno(errno.EEXIST, renameat2, w.p("edit", ".dir"), w.p("edit", "f002"),
+                     RENAME_NOREPLACE)
+        os.unlink(w.p("edit", ".dir"))
+        fd = os.open(w.p("edit"), os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        names = sorted(["f%03d" % i for i in range(count)] + ["dir"])
+        check(sorted(os.listdir(w.p("edit"))) == names, "the listing: the old names only")
+        check(w.kernel.ctl("fs", "ls", "drive", "/edit").split() == names,
+              "the store lists the old names only, no conflict copy")
+        check(w.kernel.ctl("fs", "cat", "drive", "/edit/f042") == "sed 42", "the store's content")
+        check(w.kernel.ctl("fs", "cat", "drive", "/edit/f001") == "replaced while open",
+              "the file renamed over an open one")
+        check(w.kernel.ctl("fs", "cat", "drive", "/links/also") == "old 0", "the other link")
+        wait_until(lambda: read(os.path.join(other, "edit", "f099")) == b"sed 99",
+                   "the new content on the other mount")
+        check(sorted(os.listdir(os.path.join(other, "edit"))) == names,
+              "the other mount's listing")
+    finally:
+        second.stop()
+
+
 def create_of_a_name_taken_meanwhile_kept(w):
     """A file answered here whose name another client takes before the create reaches the
     kernel is not lost: it is kept under a conflict name with its content, and the other
@@ -1510,7 +1577,8 @@ SCENARIOS = {f.__name__: f for f in [
     attributes_set_after_writing_go_with_the_commit, attributes_of_files_in_use_answered_here,
     renames_of_files_followed_here, link_counts_after_unlinks_answered_here, trees_fixed_seed,
     trees_random_seed, creates_answered_here, create_of_a_name_taken_meanwhile_kept,
-    renames_of_new_files_answered_here, directories_made_here]}
+    renames_of_new_files_answered_here, directories_made_here,
+    renames_over_files_answered_here]}
 
 
 def main():

@@ -176,15 +176,26 @@ absl::StatusOr<FsPlan> FsPlanner::Create(const v1::FsCreateRequest& request) {
   }
   auto existing = reader_.Lookup(request.parent(), request.name());
   if (!existing.ok()) return existing.status();
+  FsPlan plan;
   if (existing->has_value()) {
-    if (minted != 0 && (*existing)->inode == minted) {
+    const FsDirEntryView& entry = **existing;
+    if (minted != 0 && entry.inode == minted) {
       // The same create again (its answer was lost): it answers the inode it made.
-      FsPlan plan;
       plan.no_change = true;
       plan.inode = minted;
       return plan;
     }
-    return FsError(EEXIST, fmt::format("{} already exists", Shown(request.name())));
+    // A conflict copy (entry 0) is never replaced: it is a version, not a link.
+    if (request.replaces() == 0 || entry.inode != request.replaces() || entry.entry == 0) {
+      return FsError(EEXIST, fmt::format("{} already exists", Shown(request.name())));
+    }
+    auto replaced = InodeOf(entry.inode, false);
+    if (!replaced.ok()) return replaced.status();
+    if (IsDir(replaced->attr.mode()) || IsDir(request.mode())) {
+      return FsError(EISDIR, fmt::format("a create replaces no directory, nor with one: {}",
+                                         Shown(request.name())));
+    }
+    Unlink(plan, entry, *replaced);
   }
   if (minted != 0) {
     bool made = minted_.count(minted) != 0;
@@ -223,7 +234,6 @@ absl::StatusOr<FsPlan> FsPlanner::Create(const v1::FsCreateRequest& request) {
   if (IsDir(mode) && parent->nlink >= kMaxFsLinks) {
     return FsError(EMLINK, fmt::format("directory {} holds too many directories", request.parent()));
   }
-  FsPlan plan;
   plan.created_op = plan.payload.ops_size();
   auto* create = plan.payload.add_ops()->mutable_create();
   create->set_parent(request.parent());

@@ -75,6 +75,56 @@ TEST(PendingCreates, AFileRenamedBeforeItsCreateWentIsCreatedUnderItsNewName) {
   creates.Done({5, 8});
 }
 
+TEST(PendingCreates, AFileRenamedOverAnotherReplacesItAndMovesNoFurther) {
+  PendingCreates creates;
+  creates.Add(5, CreateOf(".sed1"));
+  EXPECT_TRUE(creates.Rename(1, ".sed1", 1, "notes", /*replaces=*/42));
+  EXPECT_FALSE(creates.Rename(1, "notes", 1, "elsewhere"))
+      << "moved on, it would leave the file it replaces in place: the kernel renames";
+  std::vector<PendingCreate> sent = creates.TakeAll();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].request.name(), "notes");
+  EXPECT_EQ(sent[0].request.replaces(), 42u);
+  creates.Done({5});
+}
+
+TEST(PendingCreates, ANameIsAffectedByTheCreatesOfItOrOfItsDirectory) {
+  PendingCreates creates;
+  creates.Add(5, CreateOf("new"));
+  v1::FsCreateRequest dir = CreateOf("dir");
+  dir.set_mode(S_IFDIR | 0755);
+  creates.Add(8, dir);
+  EXPECT_TRUE(creates.Affects(1, "new"));
+  EXPECT_TRUE(creates.Affects(8, "anything")) << "a name in a directory not made yet";
+  EXPECT_FALSE(creates.Affects(1, "old")) << "another name: the kernel's answer stands";
+  EXPECT_FALSE(creates.Affects(2, "new"));
+  std::vector<PendingCreate> sent = creates.TakeFor({5});
+  EXPECT_TRUE(creates.Affects(1, "new")) << "in flight: the kernel may not have it yet";
+  creates.Done({5});
+  EXPECT_FALSE(creates.Affects(1, "new"));
+  creates.TakeAll();
+  EXPECT_TRUE(creates.Affects(8, "x")) << "a directory in flight";
+  creates.Done({8});
+  EXPECT_FALSE(creates.Affects(8, "x"));
+}
+
+TEST(PendingCreates, AnInodeIsAffectedByItsCreateThoseInItAndOneReplacingIt) {
+  PendingCreates creates;
+  creates.Add(5, CreateOf(".sed"));
+  EXPECT_TRUE(creates.AffectsInode(5)) << "its own create";
+  EXPECT_TRUE(creates.AffectsInode(1)) << "the directory it is made in";
+  EXPECT_FALSE(creates.AffectsInode(42));
+  ASSERT_TRUE(creates.Rename(1, ".sed", 1, "notes", /*replaces=*/42));
+  EXPECT_TRUE(creates.AffectsInode(42)) << "the file it replaces loses a link";
+  std::vector<PendingCreate> sent = creates.TakeAll();
+  EXPECT_TRUE(creates.AffectsInode(42)) << "in flight too";
+  EXPECT_TRUE(creates.AffectsInode(1));
+  creates.Done({5});
+  EXPECT_FALSE(creates.AffectsInode(42));
+  EXPECT_FALSE(creates.AffectsInode(1));
+  EXPECT_FALSE(creates.AffectsInode(5));
+}
+
 TEST(PendingCreates, AFilesCreateIsTakenWithThoseOfTheDirectoriesItIsIn) {
   PendingCreates creates;
   v1::FsCreateRequest dir = CreateOf("d");

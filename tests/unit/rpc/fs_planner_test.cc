@@ -502,6 +502,63 @@ TEST_F(FsPlannerTest, ACommitManyCreatesFilesWithTheirFirstContentInOneIntention
   EXPECT_EQ(CheckFsCommitMany(foreign).code(), absl::StatusCode::kInvalidArgument);
 }
 
+// What a mount sends for a new file it renamed over an existing one before the create went
+// (sed -i, an editor's save): the create unlinks the file it replaces in its own intention.
+TEST_F(FsPlannerTest, ACreateThatReplacesAFileUnlinksItInTheSameIntention) {
+  const uint64_t old = Create(kFsRootId, "notes.txt", S_IFREG | 0644);
+  const uint64_t other = Create(kFsRootId, "other", S_IFREG | 0644);
+  const uint64_t dir = Create(kFsRootId, "d", S_IFDIR | 0755);
+  ASSERT_NE(old, 0u);
+  ASSERT_NE(other, 0u);
+  ASSERT_NE(dir, 0u);
+  const std::string nonce = RandomBytes(kFsNonceBytes);
+  const uint64_t minted = FsMintedId(self_.public_key, nonce);
+  v1::FsCommitManyRequest request;
+  *request.add_creates() = MintedCreate(kFsRootId, "notes.txt", S_IFREG | 0644, nonce);
+  request.mutable_creates(0)->set_replaces(old);
+  *request.add_commits() = FsCommitOf(minted, {ChunkExtent("edited")});
+  ASSERT_TRUE(CheckFsCommitMany(request).ok());
+  std::vector<absl::Status> outcomes;
+  std::vector<absl::StatusOr<uint64_t>> created;
+  Done done = Run([&request, &outcomes, &created](FsPlanner& p) -> absl::StatusOr<FsPlan> {
+    outcomes.assign(1, absl::OkStatus());
+    return PlanFsCommitMany(p, request, outcomes, created);
+  });
+  ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
+  ASSERT_EQ(created.size(), 1u);
+  ASSERT_TRUE(created[0].ok()) << created[0].status();
+  EXPECT_EQ(*created[0], minted);
+  EXPECT_TRUE(outcomes[0].ok()) << outcomes[0];
+  EXPECT_EQ(Lookup(kFsRootId, "notes.txt")->inode, minted) << "the new file took the name";
+  EXPECT_EQ(Inode(minted).size, 6u);
+  EXPECT_EQ(Inode(old).nlink, 0u) << "the file it replaced has no name left";
+  EXPECT_TRUE(done.plan.payload.ops(0).has_move()) << "the unlink comes before the create";
+
+  FsReader reader(store_->db(), Names());
+  FsPlanner planner(reader, FsNow(), self_.public_key);
+  // Sent again (its answer lost): the inode it made, nothing written.
+  auto again = planner.Create(request.creates(0));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->no_change);
+  // The name naming another inode than the one said: taken, as for any create.
+  v1::FsCreateRequest stale = MintedCreate(kFsRootId, "other", S_IFREG | 0644, RandomBytes(kFsNonceBytes));
+  stale.set_replaces(old);
+  EXPECT_EQ(FsErrnoOf(planner.Create(stale).status()), EEXIST);
+  // No directory is replaced, nor replaces a file.
+  v1::FsCreateRequest over_dir = MintedCreate(kFsRootId, "d", S_IFREG | 0644, RandomBytes(kFsNonceBytes));
+  over_dir.set_replaces(dir);
+  EXPECT_EQ(FsErrnoOf(planner.Create(over_dir).status()), EISDIR);
+  v1::FsCreateRequest a_dir = MintedCreate(kFsRootId, "other", S_IFDIR | 0755, RandomBytes(kFsNonceBytes));
+  a_dir.set_replaces(other);
+  EXPECT_EQ(FsErrnoOf(planner.Create(a_dir).status()), EISDIR);
+  // The file it would replace is gone already: the name is simply taken.
+  v1::FsCreateRequest freed = MintedCreate(kFsRootId, "gone", S_IFREG | 0644, RandomBytes(kFsNonceBytes));
+  freed.set_replaces(old);
+  auto taken = planner.Create(freed);
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_FALSE(taken->no_change);
+}
+
 TEST_F(FsPlannerTest, ACommitManysCreatesPastItsIntentionsOpsFailToBeSentAgain) {
   // Creates in one directory: each one op, its directory's times once.
   v1::FsCommitManyRequest request;
