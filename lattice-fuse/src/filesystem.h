@@ -119,7 +119,11 @@ struct InodeState {
   struct ExactMark {
     uint64_t epoch = 0;
     uint64_t generation = 0;
+    uint64_t changes = 0;
   };
+  // Bumped when a change of this daemon moved the inode's attributes without giving them
+  // (a rename: its ctime, or the links of the file it replaced).
+  std::atomic<uint64_t> changes{0};
   std::optional<ExactMark> exact;
   std::chrono::steady_clock::time_point exact_at{};
 };
@@ -154,8 +158,11 @@ class FileSystem {
   // Taken before asking the kernel for an inode's attributes, and given to NoteExact once
   // they are in state.last (REQUIRES: state.mu held there).
   InodeState::ExactMark MarkExact(const InodeState& state) const {
-    return {state.epoch.load(), exact_generation_.load()};
+    return {state.epoch.load(), exact_generation_.load(), state.changes.load()};
   }
+  // A change this daemon made moved the attributes of `inodes` (InodeState::changes): what
+  // is kept of theirs is asked for again.
+  void NoteAttrsChanged(const google::protobuf::RepeatedField<uint64_t>& inodes);
   void NoteExact(InodeState& state, InodeState::ExactMark mark);
   // Whether a GETATTR can be answered from state.last (InodeState::exact): for a file with
   // unsaved writes, while this daemon holds them; else for the attribute timeout, as the FUSE
@@ -163,8 +170,8 @@ class FileSystem {
   // for the atime, and after every write). REQUIRES: state.mu held.
   bool AnswersAttrs(const InodeState& state) const;
   // Held across a call that changes attributes the daemon does not hold the kernel's answer
-  // for: an unlink or rename (they name names, not inodes, and a rename may replace a file),
-  // a link (nlink), an extended attribute (ctime). No attributes fetched before it ends are
+  // for: an unlink (it names a name, not an inode), a link (nlink), an extended attribute
+  // (ctime). (A rename is told which inodes it changed: NoteAttrsChanged.) No attributes fetched before it ends are
   // answered without asking the kernel: the generation moves when it starts and again when
   // it ends, for a fetch made meanwhile may predate the change.
   class ExactAttrsChange {

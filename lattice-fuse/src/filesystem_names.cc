@@ -277,9 +277,18 @@ absl::StatusOr<v1::FsStat> FileSystem::FetchLast(uint64_t ino, InodeState& state
   return stat;
 }
 
+void FileSystem::NoteAttrsChanged(const google::protobuf::RepeatedField<uint64_t>& inodes) {
+  // A fetch in flight now holds a mark taken after its state existed (Get comes before
+  // MarkExact), so the state is found here and the mark falls behind.
+  for (uint64_t ino : inodes) {
+    if (auto state = Find(ino)) state->changes.fetch_add(1);
+  }
+}
+
 bool FileSystem::AnswersAttrs(const InodeState& state) const {
   if (!state.exact || state.exact->epoch != state.epoch.load() ||
-      state.exact->generation != exact_generation_.load()) {
+      state.exact->generation != exact_generation_.load() ||
+      state.exact->changes != state.changes.load()) {
     return false;
   }
   if (state.overlay) return true;
@@ -514,7 +523,6 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
     return;
   }
   AwaitRemovalOf(new_parent, new_name);  // else the rename would replace a name unlinked here
-  const ExactAttrsChange change(*this);
   std::shared_ptr<InodeState> kept =
       (flags & (RENAME_NOREPLACE | RENAME_EXCHANGE)) ? nullptr : KeepIfOpen(new_parent, new_name);
   v1::FsRenameRequest request;
@@ -527,6 +535,14 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
   request.set_durability(kApplied);
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Rename", &Fs::Stub::Rename, request, &reply);
+  // The kernel says whose attributes moved (the file moved, the one it replaced); any
+  // attributes fetched of those before now are asked for again. Failed, it may still have
+  // been applied: none are trusted.
+  if (status.ok()) {
+    NoteAttrsChanged(reply.touched());
+  } else {
+    exact_generation_.fetch_add(1);
+  }
   spdlog::trace("rename {} in {} to {} in {}: {}", Quote(name), parent, Quote(new_name),
                 new_parent, status.ok() ? "done" : std::string(status.message()));
   if (status.ok()) {

@@ -1165,6 +1165,15 @@ def renames_over_files_answered_here(w):
                    "the new content on the other mount")
         check(sorted(os.listdir(os.path.join(other, "edit"))) == names,
               "the other mount's listing")
+        # A rename the kernel makes (both files known to it) tells which inodes it changed:
+        # the replaced file's other link shows one link less, though its attributes were held.
+        os.link(w.p("edit", "f006"), w.p("links", "six"))
+        check(os.stat(w.p("links", "six")).st_nlink == 2, "two links before")
+        before = os.stat(w.p("edit", "f005")).st_ctime_ns
+        os.rename(w.p("edit", "f005"), w.p("edit", "f006"))
+        check(os.stat(w.p("links", "six")).st_nlink == 1, "the replaced file's links after")
+        check(os.stat(w.p("edit", "f006")).st_ctime_ns >= before, "the moved file's ctime")
+        check(read(w.p("edit", "f006")) == b"sed 5", "the moved file's content")
     finally:
         second.stop()
 

@@ -422,6 +422,7 @@ absl::StatusOr<FsPlan> FsPlanner::Rename(const v1::FsRenameRequest& request) {
     b->set_name(request.name());
     TouchCtime(plan, src.inode);
     TouchCtime(plan, dst->inode);
+    plan.touched = {src.inode, dst->inode};
   } else {
     if (dst) {
       if (flags & kRenameNoReplace) {
@@ -435,6 +436,7 @@ absl::StatusOr<FsPlan> FsPlanner::Rename(const v1::FsRenameRequest& request) {
         auto* resolve = plan.payload.add_ops()->mutable_resolve();
         resolve->set_inode(copy->first);
         resolve->add_versions(copy->second);
+        plan.touched.push_back(copy->first);
       } else {
         bool dst_dir = IsDir(dst_inode->attr.mode());
         if (src_dir && !dst_dir) {
@@ -451,6 +453,7 @@ absl::StatusOr<FsPlan> FsPlanner::Rename(const v1::FsRenameRequest& request) {
           }
         }
         Unlink(plan, *dst, *dst_inode);
+        plan.touched.push_back(dst->inode);
       }
     }
     auto* move = plan.payload.add_ops()->mutable_move();
@@ -458,6 +461,7 @@ absl::StatusOr<FsPlan> FsPlanner::Rename(const v1::FsRenameRequest& request) {
     move->set_parent(request.new_parent());
     move->set_name(request.new_name());
     TouchCtime(plan, src.inode);
+    plan.touched.push_back(src.inode);
   }
   plan.moved_directory = src_dir || (dst_inode && IsDir(dst_inode->attr.mode()));
   TouchDir(plan, request.parent());

@@ -17,6 +17,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "lattice/v1/fs.pb.h"
@@ -41,6 +42,8 @@ struct FsPlan {
   std::optional<v1::FsTime> stamped;
   // Rename: a directory is moved, replaced or exchanged.
   bool moved_directory = false;
+  // Rename: the inodes whose own attributes change (FsChangeReply.touched).
+  std::vector<uint64_t> touched;
 };
 
 // Chunks cut short for a truncate: (source chunk, prefix length) -> the hash of that prefix

@@ -25,6 +25,7 @@ auto AnswerWithChange(v1::FsChangeReply* out) {
       FillReceipt(*receipt, out->mutable_write());
       if (plan.stamped) *out->mutable_stamped() = *plan.stamped;
       out->set_moved_directory(plan.moved_directory);
+      for (uint64_t ino : plan.touched) out->add_touched(ino);
     }
     return absl::OkStatus();
   };

@@ -559,6 +559,28 @@ TEST_F(FsPlannerTest, ACreateThatReplacesAFileUnlinksItInTheSameIntention) {
   EXPECT_FALSE(taken->no_change);
 }
 
+TEST_F(FsPlannerTest, ARenameTellsWhichInodesItsChangeTouched) {
+  const uint64_t a = Create(kFsRootId, "a", S_IFREG | 0644);
+  const uint64_t b = Create(kFsRootId, "b", S_IFREG | 0644);
+  const uint64_t c = Create(kFsRootId, "c", S_IFREG | 0644);
+  auto rename = [&](const std::string& from, const std::string& to, uint32_t flags) {
+    v1::FsRenameRequest request;
+    request.set_parent(kFsRootId);
+    request.set_name(from);
+    request.set_new_parent(kFsRootId);
+    request.set_new_name(to);
+    request.set_flags(flags);
+    FsReader reader(store_->db(), Names());
+    FsPlanner planner(reader, FsNow());
+    auto plan = planner.Rename(request);
+    EXPECT_TRUE(plan.ok()) << plan.status();
+    return plan.ok() ? plan->touched : std::vector<uint64_t>{};
+  };
+  EXPECT_EQ(rename("a", "free", 0), std::vector<uint64_t>{a}) << "the file moved";
+  EXPECT_EQ(rename("a", "b", 0), (std::vector<uint64_t>{b, a})) << "and the one replaced";
+  EXPECT_EQ(rename("a", "c", /*RENAME_EXCHANGE=*/2), (std::vector<uint64_t>{a, c})) << "both exchanged";
+}
+
 TEST_F(FsPlannerTest, ACommitManysCreatesPastItsIntentionsOpsFailToBeSentAgain) {
   // Creates in one directory: each one op, its directory's times once.
   v1::FsCommitManyRequest request;
