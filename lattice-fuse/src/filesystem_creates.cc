@@ -4,11 +4,12 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <optional>
 
 #include "lattice/common/crypto.h"
+#include "lattice/common/fs_conflict_names.h"
 #include "lattice/common/fs_errno.h"
 #include "lattice/common/fs_ids.h"
 #include "lattice/common/fs_limits.h"
@@ -26,17 +27,18 @@ using v1::Fs;
 namespace {
 
 // The name a file made here keeps when another client took its name before the create
-// arrived, in the form the kernel gives a name conflict between nodes
-// (`name.sync-conflict-YYYYMMDD-HHMMSS-<who>`), within the longest name.
+// arrived, in the form the kernel gives a name conflict between nodes, the mount's nonce
+// standing for the node's name; the name is cut so the whole stays within the longest name.
 std::string ConflictNameOf(const std::string& name, const std::string& nonce) {
-  time_t now = time(nullptr);
-  struct tm tm {};
-  gmtime_r(&now, &tm);
-  std::string suffix = fmt::format(".sync-conflict-{:04}{:02}{:02}-{:02}{:02}{:02}-{}",
-                                   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                   tm.tm_min, tm.tm_sec, ToHex(nonce.substr(0, 4)));
-  size_t keep = std::min(name.size(), limits::kMaxFsNameBytes - suffix.size());
-  return name.substr(0, keep) + suffix;
+  const uint64_t now_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  const std::string who = ToHex(nonce.substr(0, 4));
+  std::string whole = FsConflictName(name, now_ms, who);
+  if (whole.size() <= limits::kMaxFsNameBytes) return whole;
+  return FsConflictName(name.substr(0, name.size() - (whole.size() - limits::kMaxFsNameBytes)),
+                        now_ms, who);
 }
 
 }  // namespace

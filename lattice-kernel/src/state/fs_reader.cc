@@ -35,10 +35,6 @@
 //
 // fs::View (fs_view.h) evaluates these rules; this file keeps the reader's interface and the
 // ids and names every node derives alike.
-#include <fmt/format.h>
-
-#include <ctime>
-
 #include "lattice/common/crypto.h"
 #include "lattice/common/fs_ids.h"
 #include "lattice/common/status.h"
@@ -86,15 +82,6 @@ uint64_t FsConflictCopyId(uint64_t ino, std::string_view version_id) {
   AppendLe(&input, ino, 8);
   input.append(version_id);
   return FsIdFromDigest(Blake2b256(input));
-}
-
-std::string FsConflictName(std::string_view name, uint64_t wall_ms, std::string_view author_name) {
-  time_t secs = static_cast<time_t>(wall_ms / 1000);
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{}{}{:04}{:02}{:02}-{:02}{:02}{:02}-{}", name, fs::kConflictMarker,
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, author_name);
 }
 
 struct FsReader::Source {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lattice/common/fs_conflict_names.h"
 #include "lattice/v1/fs.pb.h"
 #include "storage/batch_view.h"
 #include "storage/database.h"
@@ -50,9 +51,8 @@ std::string FsVersionId(std::string_view intention_hash, uint32_t index);
 // version id), little-endian, top bit cleared, ids below 16 moved up by 16 (as FsDerivedId).
 uint64_t FsConflictCopyId(uint64_t ino, std::string_view version_id);
 
-// Renders a name for a conflict copy. `author_name` is the node's name as the root store has
-// it, or its short id when it has none.
-std::string FsConflictName(std::string_view name, uint64_t wall_ms, std::string_view author_name);
+// A conflict copy's name is FsConflictName (lattice/common/fs_conflict_names.h) of the
+// name, the time and the node's name as the root store has it (its short id when it has none).
 
 struct FsInode {
   uint64_t id = 0;

@@ -18,9 +18,6 @@
 
 namespace lattice::kernel::fs {
 
-// Names of conflict copies: NAME.sync-conflict-YYYYMMDD-HHMMSS-AUTHOR.
-inline constexpr std::string_view kConflictMarker = ".sync-conflict-";
-
 class View {
  public:
   View(const FsSource& source, const FsReader::NameOf& name_of)

@@ -142,8 +142,8 @@ absl::StatusOr<std::optional<FsDirEntryView>> View::Lookup(uint64_t parent,
     if (!items.empty()) return items[0];
   }
   // A conflict name: NAME.sync-conflict-...; NAME may itself hold the marker.
-  for (size_t pos = name.find(kConflictMarker); pos != std::string_view::npos && pos > 0;
-       pos = name.find(kConflictMarker, pos + 1)) {
+  for (size_t pos = name.find(kFsConflictMarker); pos != std::string_view::npos && pos > 0;
+       pos = name.find(kFsConflictMarker, pos + 1)) {
     LATTICE_ASSIGN_OR_RETURN(auto base, Named(parent, name.substr(0, pos)));
     for (const auto& [id, rec] : base) {
       LATTICE_ASSIGN_OR_RETURN(auto items, Items(id, rec));

@@ -4,6 +4,7 @@
 #include "lattice/common/base64.h"
 #include "lattice/common/crypto.h"
 #include "lattice/common/duration.h"
+#include "lattice/common/fs_conflict_names.h"
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
@@ -52,6 +53,13 @@ TEST(StoreIds, FormatAndParseAreInverse) {
   EXPECT_EQ(ParseStoreId(text), id);
   EXPECT_FALSE(ParseStoreId("not-a-uuid").has_value());
   EXPECT_FALSE(ParseStoreId(text.substr(0, 35) + "g").has_value());
+}
+
+TEST(FsConflictNames, AreTheNameTheMarkerTheUtcTimeAndWho) {
+  EXPECT_EQ(FsConflictName("a.txt", 1'700'000'000'123, "node1"),
+            "a.txt.sync-conflict-20231114-221320-node1");
+  EXPECT_EQ(FsConflictName("", 0, "x"), ".sync-conflict-19700101-000000-x");
+  EXPECT_NE(FsConflictName("a", 0, "x").find(kFsConflictMarker), std::string::npos);
 }
 
 TEST(Duration, ParsesUnits) {
