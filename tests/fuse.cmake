@@ -39,7 +39,8 @@ set(LATTICE_FUSE_SCENARIOS
   renames_of_files_followed_here link_counts_after_unlinks_answered_here
   unlinks_answered_here_remove_only_what_was_unlinked trees_fixed_seed
   trees_random_seed creates_answered_here create_of_a_name_taken_meanwhile_kept
-  renames_of_new_files_answered_here directories_made_here renames_over_files_answered_here)
+  renames_of_new_files_answered_here directories_made_here renames_over_files_answered_here
+  directories_listed_here_known)
 if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)
   foreach(_scenario ${LATTICE_FUSE_SCENARIOS})
     add_test(NAME fuse_${_scenario}

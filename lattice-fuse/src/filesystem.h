@@ -356,6 +356,18 @@ class FileSystem {
   std::unique_ptr<PendingCreates> creates_;  // null: creates wait for the kernel
   DirAttrCache dir_attrs_;
   KnownNames known_names_;
+  // Listings read from their start and not yet to their end, by directory (ReadDir reads
+  // them a buffer at a time): read whole, a listing makes the directory's names known.
+  struct Listing {
+    uint64_t next = 0;     // the offset the next part starts after
+    uint64_t forgets = 0;  // KnownNames::forgets() when it started
+    std::optional<v1::FsStat> dir;
+    std::vector<std::string> names;
+  };
+  static constexpr size_t kMaxListings = 64;
+  static constexpr size_t kMaxListedNames = 100'000;  // a larger directory is not kept
+  std::mutex listings_mu_;
+  std::unordered_map<uint64_t, Listing> listings_;
   EntryInodes entry_inodes_;
   KeptContent kept_content_;
   fuse_session* session_ = nullptr;

@@ -10,7 +10,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <string>
 #include <unordered_set>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -29,6 +32,24 @@ void FileSystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
   size_t used = 0;
   uint64_t offset = static_cast<uint64_t>(off);
   bool full = false;
+  // A listing read whole from its start, every page showing the directory with the same
+  // times, is all its names: then the mount knows them (known_names.h), as for a directory
+  // it made, and answers lookups of new names and creates in it itself. Its parts come in
+  // calls of their own, each resuming where the last ended.
+  Listing listing;
+  bool tracked = off == 0;
+  if (tracked) {
+    listing.forgets = known_names_.forgets();
+  } else {
+    std::lock_guard lock(listings_mu_);
+    auto it = listings_.find(ino);
+    if (it != listings_.end() && it->second.next == static_cast<uint64_t>(off)) {
+      listing = std::move(it->second);
+      tracked = true;
+    }
+    if (it != listings_.end()) listings_.erase(it);
+  }
+  bool ended = false;
   while (!full) {
     v1::FsReadDirRequest request;
     request.set_store(link_->store());
@@ -43,6 +64,14 @@ void FileSystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
       if (used > 0) break;
       ReplyError(req, status);
       return;
+    }
+    if (tracked && !reply.has_dir()) {
+      tracked = false;
+    } else if (tracked && !listing.dir) {
+      listing.dir = reply.dir();
+    } else if (tracked && (!SameTime(listing.dir->attr().mtime(), reply.dir().attr().mtime()) ||
+                           !SameTime(listing.dir->attr().ctime(), reply.dir().attr().ctime()))) {
+      tracked = false;  // its entries changed between pages
     }
     for (const v1::FsDirEntry& entry : reply.entries()) {
       size_t added = 0;
@@ -82,8 +111,19 @@ void FileSystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
       }
       used += added;
       offset = entry.offset();
+      if (tracked && listing.names.size() >= kMaxListedNames) tracked = false;
+      if (tracked) listing.names.push_back(entry.name());
     }
+    ended = !full && reply.end();
     if (reply.end() || reply.entries_size() == 0) break;
+  }
+  if (tracked && ended && listing.dir) {
+    known_names_.NoteListed(*listing.dir, listing.names, listing.forgets);
+  } else if (tracked && full) {
+    listing.next = offset;
+    std::lock_guard lock(listings_mu_);
+    if (listings_.size() >= kMaxListings) listings_.clear();
+    listings_[ino] = std::move(listing);
   }
   fuse_reply_buf(req, buffer.data(), used);
 }

@@ -2,13 +2,16 @@
 
 #include <sys/stat.h>
 
+#include "lattice/common/fs_conflict_names.h"
 #include "src/attrs.h"
 
 namespace lattice::fuse {
 
 KnownNames::Answer KnownNames::Find(uint64_t parent, const std::string& name,
                                     Clock::time_point now) {
-  if (name == "." || name == "..") return Answer::kAsk;
+  if (name == "." || name == ".." || name.find(kFsConflictMarker) != std::string::npos) {
+    return Answer::kAsk;
+  }
   std::lock_guard lock(mu_);
   auto it = dirs_.find(parent);
   if (it == dirs_.end() || it->second.names.contains(name)) return Answer::kAsk;
@@ -79,7 +82,23 @@ void KnownNames::AddName(std::unordered_map<uint64_t, Dir>::iterator dir,
   dir->second.Stamp(stamp);
 }
 
+void KnownNames::NoteListed(const v1::FsStat& dir, const std::vector<std::string>& names,
+                            uint64_t forgets, Clock::time_point now) {
+  if (trust_ <= Clock::duration::zero()) return;
+  std::lock_guard lock(mu_);
+  if (forgets_.load() != forgets || dirs_.count(dir.ino()) != 0) return;
+  if (names_ + names.size() > kMaxNames) return;
+  if (dirs_.size() >= kMaxDirs) {
+    dirs_.clear();
+    names_ = 0;
+  }
+  Dir& known = dirs_[dir.ino()];
+  known = Dir{{names.begin(), names.end()}, dir.attr().mtime(), dir.attr().ctime(), now + trust_};
+  names_ += known.names.size();
+}
+
 void KnownNames::Forget(uint64_t dir) {
+  forgets_.fetch_add(1);
   std::lock_guard lock(mu_);
   auto it = dirs_.find(dir);
   if (it == dirs_.end()) return;
@@ -88,6 +107,7 @@ void KnownNames::Forget(uint64_t dir) {
 }
 
 void KnownNames::ForgetAll() {
+  forgets_.fetch_add(1);
   std::lock_guard lock(mu_);
   dirs_.clear();
   names_ = 0;

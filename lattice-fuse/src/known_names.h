@@ -1,6 +1,7 @@
-// The names of the directories this daemon made, so that the Lookup the FUSE kernel module
-// sends before every create (is the new name free?) is answered here instead of by a call
-// to the kernel: in a directory this daemon made, a name it did not make there is absent.
+// The names of the directories this daemon made or listed whole, so that the Lookup the FUSE
+// kernel module sends before every create (is the new name free?) is answered here instead
+// of by a call to the kernel: in such a directory, a name not made or listed there is absent.
+// (A conflict copy's name is always asked: the kernel finds those by their form.)
 //
 // What keeps that true: the directory starts empty when made here; this daemon's own
 // creates in it are added, its renames of files followed (the kernel answers with the time
@@ -18,12 +19,14 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "lattice/v1/fs_service.pb.h"
 
@@ -55,6 +58,13 @@ class KnownNames {
   // `stamp`.
   void NoteRenamed(uint64_t parent, const std::string& name, uint64_t new_parent,
                    const std::string& new_name, bool exchange, const v1::FsTime& stamp);
+  // How many times a directory (or all) was forgotten: taken before a listing is asked for.
+  uint64_t forgets() const { return forgets_.load(); }
+  // `names` are all the names of directory `dir` (as the kernel listed them, in a state
+  // where the directory had `dir`'s times): known from now, unless a directory was
+  // forgotten since `forgets` was taken (a change heard meanwhile may postdate the listing).
+  void NoteListed(const v1::FsStat& dir, const std::vector<std::string>& names,
+                  uint64_t forgets, Clock::time_point now = Clock::now());
   void Forget(uint64_t dir);
   void ForgetAll();
 
@@ -79,6 +89,7 @@ class KnownNames {
   std::mutex mu_;
   std::unordered_map<uint64_t, Dir> dirs_;
   size_t names_ = 0;
+  std::atomic<uint64_t> forgets_{0};
 };
 
 }  // namespace lattice::fuse

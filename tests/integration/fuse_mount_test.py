@@ -1178,6 +1178,50 @@ def renames_over_files_answered_here(w):
         second.stop()
 
 
+def directories_listed_here_known(w):
+    """A directory this mount did not make (made before a remount) becomes known once it is
+    listed whole: the creates and renames over files in it are then answered here as in a
+    directory the mount made (no Fs.Create call), a listing longer than one FUSE buffer
+    included; a name another client adds afterwards is heard through the watch and not
+    mistaken for free."""
+    os.makedirs(w.p("old", "big"))
+    for i in range(20):
+        write(w.p("old", "f%02d" % i), b"old %d" % i)
+    for i in range(400):
+        write(w.p("old", "big", "entry-with-a-longish-name-%03d" % i), b"x")
+    w.mount.stop()
+    w.mount.start()
+    creates = kernel_calls(w, "Fs", "Create")
+    renames = kernel_calls(w, "Fs", "Rename")
+    check(len(os.listdir(w.p("old"))) == 21, "the listing after the remount")
+    check(len(os.listdir(w.p("old", "big"))) == 400, "the long listing")
+    for i in range(30):
+        write(w.p("old", "new%02d" % i), b"new %d" % i)
+        write(w.p("old", "big", "new%02d" % i), b"new %d" % i)
+    for i in range(20):  # as sed -i does
+        write(w.p("old", ".sed%02d" % i), read(w.p("old", "f%02d" % i)).replace(b"old", b"sed"))
+        os.rename(w.p("old", ".sed%02d" % i), w.p("old", "f%02d" % i))
+    made = kernel_calls(w, "Fs", "Create") - creates
+    check(made < 6, "%d Fs.Create calls for 60 files made in directories listed here" % made)
+    moved = kernel_calls(w, "Fs", "Rename") - renames
+    check(moved < 6, "%d Fs.Rename calls for 20 files renamed over others" % moved)
+    fd = os.open(w.p("old"), os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    check(w.kernel.ctl("fs", "cat", "drive", "/old/f07") == "sed 7", "a replaced file's content")
+    check(w.kernel.ctl("fs", "cat", "drive", "/old/big/new29") == "new 29", "a new file's content")
+    check(len(w.kernel.ctl("fs", "ls", "drive", "/old").split()) == 51, "the store's listing")
+    # Another client adds a name after the listing: the mount hears it and does not answer
+    # a create of it as free.
+    src = os.path.join(w.root, "late.src")
+    with open(src, "wb") as f:
+        f.write(b"from lattice-ctl")
+    w.kernel.ctl("fs", "put", "drive", "/old/late", src)
+    wait_until(lambda: os.path.exists(w.p("old", "late")), "the name added elsewhere, here")
+    expect_errno(errno.EEXIST, os.open, w.p("old", "late"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    check(read(w.p("old", "late")) == b"from lattice-ctl", "its content")
+
+
 def create_of_a_name_taken_meanwhile_kept(w):
     """A file answered here whose name another client takes before the create reaches the
     kernel is not lost: it is kept under a conflict name with its content, and the other
@@ -1587,7 +1631,7 @@ SCENARIOS = {f.__name__: f for f in [
     renames_of_files_followed_here, link_counts_after_unlinks_answered_here, trees_fixed_seed,
     trees_random_seed, creates_answered_here, create_of_a_name_taken_meanwhile_kept,
     renames_of_new_files_answered_here, directories_made_here,
-    renames_over_files_answered_here]}
+    renames_over_files_answered_here, directories_listed_here_known]}
 
 
 def main():

@@ -247,7 +247,7 @@ grpc::ServerUnaryReactor* FsService::ReadDir(Ctx* context, const v1::FsReadDirRe
       }
     }
     response->set_end(end);
-    return absl::OkStatus();
+    return FillStatOf(reader, request->ino(), response->mutable_dir());
   });
 }
 

@@ -119,5 +119,28 @@ TEST(KnownNames, NoTrustKnowsNothing) {
   EXPECT_EQ(names.Find(10, "a"), Answer::kAsk);
 }
 
+TEST_F(KnownNamesTest, ADirectoryListedWholeKnowsItsNamesUnlessForgottenMeanwhile) {
+  const v1::FsStat dir = Made(20, S_IFDIR | 0755, 200);
+  uint64_t forgets = names.forgets();
+  names.NoteListed(dir, {"a", "b"}, forgets, t0);
+  EXPECT_EQ(names.Find(20, "a", t0), Answer::kAsk) << "listed: the kernel answers for it";
+  EXPECT_EQ(names.Find(20, "c", t0), Answer::kAbsent) << "not listed: absent";
+  EXPECT_EQ(names.Find(20, "c.sync-conflict-20261205-120000-n1", t0), Answer::kAsk)
+      << "a conflict copy's name is always asked";
+  EXPECT_EQ(names.Find(20, "c", t0 + std::chrono::seconds(2)), Answer::kVerify);
+  EXPECT_TRUE(names.Verify(dir, t0 + std::chrono::seconds(2))) << "the same times: still known";
+  // A listing during which anything was forgotten (a change heard meanwhile may postdate
+  // the state it was read from) is not kept.
+  const v1::FsStat other = Made(30, S_IFDIR | 0755, 300);
+  forgets = names.forgets();
+  names.Forget(99);
+  names.NoteListed(other, {"x"}, forgets, t0);
+  EXPECT_EQ(names.Find(30, "y", t0), Answer::kAsk);
+  names.NoteListed(other, {"x"}, names.forgets(), t0);
+  EXPECT_EQ(names.Find(30, "y", t0), Answer::kAbsent);
+  names.ForgetAll();
+  EXPECT_EQ(names.Find(30, "y", t0), Answer::kAsk);
+}
+
 }  // namespace
 }  // namespace lattice::fuse
