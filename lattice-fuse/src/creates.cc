@@ -16,14 +16,6 @@ v1::FsCreateRequest WhereOf(const v1::FsCreateRequest& request) {
   return where;
 }
 
-bool Names(const v1::FsCreateRequest& create, uint64_t parent, const std::string& name) {
-  return create.parent() == parent && create.name() == name;
-}
-
-bool Touches(const v1::FsCreateRequest& create, uint64_t ino) {
-  return create.parent() == ino || create.replaces() == ino;
-}
-
 }  // namespace
 
 size_t PendingCreates::Add(uint64_t ino, v1::FsCreateRequest request) {
@@ -40,28 +32,30 @@ bool PendingCreates::Pending(uint64_t ino) const {
   return waiting_seq_.count(ino) != 0 || in_flight_.count(ino) != 0;
 }
 
-bool PendingCreates::Affects(uint64_t parent, const std::string& name) const {
-  std::lock_guard lock(mu_);
-  if (waiting_seq_.count(parent) != 0 || in_flight_.count(parent) != 0) return true;
+template <typename Match>
+bool PendingCreates::AnyLocked(uint64_t ino, const Match& match) const {
+  if (waiting_seq_.count(ino) != 0 || in_flight_.count(ino) != 0) return true;
   for (const auto& [seq, create] : waiting_) {
-    if (Names(create.request, parent, name)) return true;
+    if (match(create.request)) return true;
   }
-  for (const auto& [ino, where] : in_flight_) {
-    if (Names(where, parent, name)) return true;
+  for (const auto& [made, where] : in_flight_) {
+    if (match(where)) return true;
   }
   return false;
 }
 
+bool PendingCreates::Affects(uint64_t parent, const std::string& name) const {
+  std::lock_guard lock(mu_);
+  return AnyLocked(parent, [&](const v1::FsCreateRequest& create) {
+    return create.parent() == parent && create.name() == name;
+  });
+}
+
 bool PendingCreates::AffectsInode(uint64_t ino) const {
   std::lock_guard lock(mu_);
-  if (waiting_seq_.count(ino) != 0 || in_flight_.count(ino) != 0) return true;
-  for (const auto& [seq, create] : waiting_) {
-    if (Touches(create.request, ino)) return true;
-  }
-  for (const auto& [made, where] : in_flight_) {
-    if (Touches(where, ino)) return true;
-  }
-  return false;
+  return AnyLocked(ino, [&](const v1::FsCreateRequest& create) {
+    return create.parent() == ino || create.replaces() == ino;
+  });
 }
 
 bool PendingCreates::Rename(uint64_t parent, const std::string& name, uint64_t new_parent,

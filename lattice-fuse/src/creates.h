@@ -4,9 +4,10 @@
 // at once, with the inode id the mount mints itself (FsMintedId of the node's key and a
 // random nonce, which the kernel gives the file when the create arrives), and the create
 // goes with the file's first content in the write-back's CommitMany after close: one call
-// and one intention for a batch of files. Nothing may ask the kernel about a name or an inode it has not been told of yet, so
-// every other kernel call of the daemon first sends the creates answered before it
-// (FileSystem::SendPendingCreates, KernelLink's before-call hook).
+// and one intention for a batch of files. Nothing may ask the kernel about a name or an
+// inode it has not been told of yet, so every other kernel call of the daemon whose answer
+// a waiting create could change first sends the creates answered before it
+// (FileSystem::SendPendingCreates, KernelLink's before-call hook; Affects, AffectsInode).
 // A crash of lattice-fuse before a create is sent loses the file (with its unsaved content,
 // as the write-back already does for files closed and not yet committed).
 //
@@ -77,6 +78,10 @@ class PendingCreates {
   uint64_t next_seq_ = 0;
   // `inodes` and the waiting directories their creates are in, transitively. mu_ held.
   std::set<uint64_t> WithParents(const std::vector<uint64_t>& inodes) const;
+  // Whether the create of `ino` waits or is in flight, or `match` holds for one that does
+  // (for one in flight, only its parent, name and replaced inode are kept). mu_ held.
+  template <typename Match>
+  bool AnyLocked(uint64_t ino, const Match& match) const;
 
   std::map<uint64_t, PendingCreate> waiting_;    // by answer order
   std::map<uint64_t, uint64_t> waiting_seq_;     // ino -> its key in waiting_

@@ -171,9 +171,9 @@ class FileSystem {
   bool AnswersAttrs(const InodeState& state) const;
   // Held across a call that changes attributes the daemon does not hold the kernel's answer
   // for: an unlink (it names a name, not an inode), a link (nlink), an extended attribute
-  // (ctime). (A rename is told which inodes it changed: NoteAttrsChanged.) No attributes fetched before it ends are
-  // answered without asking the kernel: the generation moves when it starts and again when
-  // it ends, for a fetch made meanwhile may predate the change.
+  // (ctime). (A rename is told which inodes it changed: NoteAttrsChanged.) No attributes
+  // fetched before it ends are answered without asking the kernel: the generation moves
+  // when it starts and again when it ends, for a fetch made meanwhile may predate the change.
   class ExactAttrsChange {
    public:
     explicit ExactAttrsChange(FileSystem& fs) : fs_(fs) { fs_.exact_generation_.fetch_add(1); }

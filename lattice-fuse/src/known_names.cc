@@ -39,11 +39,7 @@ void KnownNames::NoteCreated(uint64_t parent, const std::string& name, const v1:
   // The kernel stamps the parent's mtime and ctime with the new inode's ctime.
   if (auto it = dirs_.find(parent); it != dirs_.end()) AddName(it, name, child.attr().ctime());
   if (!S_ISDIR(child.attr().mode())) return;
-  if (dirs_.size() >= kMaxDirs) {
-    dirs_.clear();
-    names_ = 0;
-  }
-  dirs_[child.ino()] = Dir{{}, child.attr().mtime(), child.attr().ctime(), now + trust_};
+  AddDir(child, {}, now);
 }
 
 void KnownNames::NoteAttrsSet(const v1::FsStat& dir) {
@@ -88,12 +84,18 @@ void KnownNames::NoteListed(const v1::FsStat& dir, const std::vector<std::string
   std::lock_guard lock(mu_);
   if (forgets_.load() != forgets || dirs_.count(dir.ino()) != 0) return;
   if (names_ + names.size() > kMaxNames) return;
+  AddDir(dir, {names.begin(), names.end()}, now);
+}
+
+void KnownNames::AddDir(const v1::FsStat& dir, std::unordered_set<std::string> names,
+                        Clock::time_point now) {
   if (dirs_.size() >= kMaxDirs) {
     dirs_.clear();
     names_ = 0;
   }
   Dir& known = dirs_[dir.ino()];
-  known = Dir{{names.begin(), names.end()}, dir.attr().mtime(), dir.attr().ctime(), now + trust_};
+  names_ -= known.names.size();
+  known = Dir{std::move(names), dir.attr().mtime(), dir.attr().ctime(), now + trust_};
   names_ += known.names.size();
 }
 

@@ -81,6 +81,10 @@ class KnownNames {
     // A change made here at `stamp`; changes answered out of order keep the latest.
     void Stamp(const v1::FsTime& stamp);
   };
+  // REQUIRES: mu_ held. `dir` is known from now with `names` (past the bound on
+  // directories, every other is forgotten first).
+  void AddDir(const v1::FsStat& dir, std::unordered_set<std::string> names,
+              Clock::time_point now);
   // REQUIRES: mu_ held. `name` was made in `dir` at `stamp`; past the bound on names, the
   // directory is forgotten instead.
   void AddName(std::unordered_map<uint64_t, Dir>::iterator dir, const std::string& name,

@@ -62,6 +62,16 @@ class FsPlannerTest : public StoreTest {
     return done;
   }
 
+  // Plans and writes one CommitMany as the service does once its chunks are there (every
+  // commit's outcome starts ok); `outcomes` and `created` get each commit's and create's.
+  Done RunCommitMany(const v1::FsCommitManyRequest& request, std::vector<absl::Status>& outcomes,
+                     std::vector<absl::StatusOr<uint64_t>>& created) {
+    return Run([&request, &outcomes, &created](FsPlanner& p) -> absl::StatusOr<FsPlan> {
+      outcomes.assign(static_cast<size_t>(request.commits_size()), absl::OkStatus());
+      return PlanFsCommitMany(p, request, outcomes, created);
+    });
+  }
+
   uint64_t Create(uint64_t parent, const std::string& name, uint32_t mode) {
     v1::FsCreateRequest request;
     request.set_parent(parent);
@@ -282,12 +292,9 @@ TEST_F(FsPlannerTest, ACommitManyWritesItsFilesInOneIntentionAndFailsOnlyTheBadO
   *request.add_commits() = FsCommitOf(987654321, {ChunkExtent("nobody")});
   *request.add_commits() = FsCommitOf(files[2], {});
   ASSERT_TRUE(CheckFsCommitMany(request).ok());
-  std::vector<absl::Status> outcomes(5);
+  std::vector<absl::Status> outcomes;
   std::vector<absl::StatusOr<uint64_t>> created;
-  Done done = Run([&request, &outcomes, &created](FsPlanner& p) -> absl::StatusOr<FsPlan> {
-    outcomes.assign(5, absl::OkStatus());
-    return PlanFsCommitMany(p, request, outcomes, created);
-  });
+  Done done = RunCommitMany(request, outcomes, created);
   ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
   EXPECT_EQ(done.plan.payload.ops_size(), 3);
   EXPECT_TRUE(outcomes[0].ok()) << outcomes[0];
@@ -358,10 +365,7 @@ TEST_F(FsPlannerTest, ACommitManyPastItsIntentionsOpsFailsTheRestToBeSentAgain) 
   ASSERT_TRUE(CheckFsCommitMany(request).ok());
   std::vector<absl::Status> outcomes;
   std::vector<absl::StatusOr<uint64_t>> created;
-  Done done = Run([&request, &outcomes, &created](FsPlanner& p) -> absl::StatusOr<FsPlan> {
-    outcomes.assign(kFiles, absl::OkStatus());
-    return PlanFsCommitMany(p, request, outcomes, created);
-  });
+  Done done = RunCommitMany(request, outcomes, created);
   ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
   EXPECT_EQ(done.plan.payload.ops_size(), static_cast<int>(limits::kMaxFsOpsPerIntention));
   const int fit = static_cast<int>(limits::kMaxFsOpsPerIntention) / 2;
@@ -460,10 +464,7 @@ TEST_F(FsPlannerTest, ACommitManyCreatesFilesWithTheirFirstContentInOneIntention
   ASSERT_TRUE(CheckFsCommitMany(request).ok());
   std::vector<absl::Status> outcomes;
   std::vector<absl::StatusOr<uint64_t>> created;
-  Done done = Run([&request, &outcomes, &created](FsPlanner& p) -> absl::StatusOr<FsPlan> {
-    outcomes.assign(2, absl::OkStatus());
-    return PlanFsCommitMany(p, request, outcomes, created);
-  });
+  Done done = RunCommitMany(request, outcomes, created);
   ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
   ASSERT_EQ(created.size(), 4u);
   ASSERT_TRUE(created[0].ok()) << created[0].status();
@@ -520,10 +521,7 @@ TEST_F(FsPlannerTest, ACreateThatReplacesAFileUnlinksItInTheSameIntention) {
   ASSERT_TRUE(CheckFsCommitMany(request).ok());
   std::vector<absl::Status> outcomes;
   std::vector<absl::StatusOr<uint64_t>> created;
-  Done done = Run([&request, &outcomes, &created](FsPlanner& p) -> absl::StatusOr<FsPlan> {
-    outcomes.assign(1, absl::OkStatus());
-    return PlanFsCommitMany(p, request, outcomes, created);
-  });
+  Done done = RunCommitMany(request, outcomes, created);
   ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
   ASSERT_EQ(created.size(), 1u);
   ASSERT_TRUE(created[0].ok()) << created[0].status();
@@ -593,9 +591,7 @@ TEST_F(FsPlannerTest, ACommitManysCreatesPastItsIntentionsOpsFailToBeSentAgain) 
   ASSERT_TRUE(CheckFsCommitMany(request).ok());
   std::vector<absl::Status> outcomes;
   std::vector<absl::StatusOr<uint64_t>> created;
-  Done done = Run([&request, &outcomes, &created](FsPlanner& p) -> absl::StatusOr<FsPlan> {
-    return PlanFsCommitMany(p, request, outcomes, created);
-  });
+  Done done = RunCommitMany(request, outcomes, created);
   ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
   ASSERT_EQ(created.size(), limits::kMaxFsOpsPerIntention);
   size_t made = 0;
