@@ -202,7 +202,9 @@ void FileSystem::CommitQueued(const std::vector<uint64_t>& inodes) {
       for (const auto& chunk : r.chunks()) more_bytes += chunk.data().size();
       size_t more_extents = static_cast<size_t>(r.extents_size());
       size_t more_ops = r.has_attrs() ? 2 : 1;  // the write, and the attributes set with it
-      if (creates.count(ready[end]->ino) != 0) more_ops += 2;  // the file, its directory's times
+      if (auto made = creates.find(ready[end]->ino); made != creates.end()) {
+        more_ops += limits::FsCreateOps(made->second.request.replaces() != 0);
+      }
       if (end > first && (bytes + more_bytes > limits::kMaxFsPutChunksBytes ||
                           extents + more_extents > limits::kMaxFsExtentsPerVersion ||
                           ops + more_ops > limits::kMaxFsOpsPerIntention)) {

@@ -117,8 +117,12 @@ void FileSystem::SendPendingCreates() {
 
 void FileSystem::SendCreates(std::vector<PendingCreate> creates) {
   KernelLink::Unhooked unhooked;
-  for (size_t first = 0; first < creates.size(); first += kCreatesPerCall) {
-    const size_t end = std::min(creates.size(), first + kCreatesPerCall);
+  for (size_t first = 0, end = 0; first < creates.size(); first = end) {
+    // As many as the intention's ops hold.
+    for (size_t ops = 0; end < creates.size(); ++end) {
+      ops += limits::FsCreateOps(creates[end].request.replaces() != 0);
+      if (ops > limits::kMaxFsOpsPerIntention) break;
+    }
     v1::FsCommitManyRequest request;
     request.set_store(link_->store());
     request.set_durability(kApplied);

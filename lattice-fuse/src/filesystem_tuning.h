@@ -30,10 +30,9 @@ inline constexpr std::chrono::milliseconds kWriteBackLinger{20};
 inline constexpr size_t kRemovalsPerCall = 32;
 inline constexpr int kRemovalThreads = 2;
 inline constexpr size_t kRemovalsQueued = 1024;
-// Creates answered here (creates.h): each is two ops of an intention at most (the file, and
-// its directory's times once per call), so a CommitMany carries this many without commits;
-// past kCreatesWaiting answered and not sent, the next create sends them all first.
-inline constexpr size_t kCreatesPerCall = limits::kMaxFsOpsPerIntention / 2;
+// Creates answered here (creates.h): a CommitMany carries as many as fit an intention's ops
+// (limits::FsCreateOps each); past kCreatesWaiting answered and not sent, the next create
+// sends them all first.
 inline constexpr size_t kCreatesWaiting = 1024;
 // The names whose inodes are held for the unlinks answered here (entry_inodes.h): about
 // 60 bytes each.

@@ -86,9 +86,6 @@ std::vector<absl::Status> FsPrepareCommits(ChunkStore& chunks,
 
 namespace {
 
-// A create is its op and its directory's times; one that replaces a file also unlinks it
-// and touches the file's other links.
-size_t MaxOpsOf(const v1::FsCreateRequest& create) { return create.replaces() != 0 ? 4 : 2; }
 
 // Appends `one`'s ops to `plan` unless they would take it past an intention's ops; a
 // set_attr op equal to one already in `plan` (a directory's times set by a second create) is
@@ -127,7 +124,7 @@ FsPlan PlanFsCommitMany(FsPlanner& planner, const v1::FsCommitManyRequest& reque
   for (int i = 0; i < request.creates_size(); ++i) {
     // Checked before planning: the planner counts a planned create as made, so the commits
     // after it may name its inode.
-    if (static_cast<size_t>(plan.payload.ops_size()) + MaxOpsOf(request.creates(i)) >
+    if (static_cast<size_t>(plan.payload.ops_size()) + limits::FsCreateOps(request.creates(i).replaces() != 0) >
         limits::kMaxFsOpsPerIntention) {
       created.push_back(absl::ResourceExhaustedError(fmt::format(
           "create {} does not fit in this call's intention of at most {} ops; send it again", i,

@@ -30,6 +30,10 @@ inline constexpr size_t kMaxFsHashesPerCall = 4096;
 inline constexpr uint32_t kMaxFsReadBytes = 4 * 1024 * 1024;
 inline constexpr uint32_t kMaxFsReadDirEntries = 4096;
 inline constexpr size_t kMaxFsOpsPerIntention = 64;
+// The most ops of an intention one create takes (FsCreateRequest): its own and its
+// directory's times, and, for one that replaces a file, that file's unlink and the ctime of
+// its other links. Clients size their CommitMany calls by it; the kernel checks it.
+inline constexpr size_t FsCreateOps(bool replaces) { return replaces ? 4 : 2; }
 // A content version lists its extents in its intention, so one version holds at most this many
 // (about 3.8 MB of payload): files up to about 6 GiB at the average chunk size, or larger when
 // they are sparse.
