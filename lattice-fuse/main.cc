@@ -218,8 +218,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   fs.set_session(session);
-  lattice::fuse::Watcher watcher(link->get(),
-                                 [&fs](const lattice::v1::FsChange& change) { fs.Invalidate(change); });
+  lattice::fuse::Watcher watcher(
+      link->get(), [&fs](const lattice::v1::FsChange& change) { fs.Invalidate(change); },
+      [&fs] { fs.ForgetExactAttrs(); });
+  fs.set_watcher(&watcher);
   watcher.Start();
   spdlog::info("mounted the store {} on {}", link_options.store, mountpoint);
   SignalReady();
@@ -239,6 +241,7 @@ int main(int argc, char** argv) {
   stop_signals->LoopReturned();
   spdlog::debug("the FUSE loop returned ({})", result);
 
+  fs.set_watcher(nullptr);
   watcher.Stop();
   fs.set_session(nullptr);
   // Files still open when the mount goes keep what was written to them.

@@ -11,6 +11,7 @@
 #include "lattice/common/crypto.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/logging.h"
+#include "lattice/common/published_witness.h"
 #include "lattice/common/status.h"
 #include "net/tcp_transport.h"
 #include "node/node.h"
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   options.chunk_gc_interval_ms = config->fs_gc_interval_ms;
   options.chunk_gc_grace_ms = config->fs_gc_grace_ms;
   options.chunk_gc_touch_ms = config->fs_gc_touch_ms;
+  options.witness_dir = WitnessDirForSocket(config->socket);
   auto node = Node::Open(options);
   if (!node.ok()) {
     spdlog::critical("cannot open data directory {}: {}", config->data_dir, node.status().message());

@@ -40,7 +40,8 @@ set(LATTICE_FUSE_SCENARIOS
   unlinks_answered_here_remove_only_what_was_unlinked trees_fixed_seed
   trees_random_seed creates_answered_here create_of_a_name_taken_meanwhile_kept
   renames_of_new_files_answered_here directories_made_here renames_over_files_answered_here
-  directories_listed_here_known)
+  directories_listed_here_known
+  opens_answered_here)
 if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)
   foreach(_scenario ${LATTICE_FUSE_SCENARIOS})
     add_test(NAME fuse_${_scenario}

@@ -76,6 +76,13 @@ std::string Blake2b256(std::string_view data) {
   return out;
 }
 
+std::string Blake2b256Keyed(std::string_view key, std::string_view data) {
+  std::string out(32, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(), Bytes(data),
+                     data.size(), Bytes(key), key.size());
+  return out;
+}
+
 std::string RandomBytes(size_t n) {
   InitCrypto();
   std::string out(n, '\0');

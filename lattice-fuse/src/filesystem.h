@@ -37,6 +37,7 @@
 #include "src/known_names.h"
 #include "src/overlay.h"
 #include "src/removals.h"
+#include "src/watcher.h"
 #include "src/write_back.h"
 
 namespace lattice::fuse {
@@ -169,6 +170,18 @@ class FileSystem {
   // kernel module would have kept them had it not dropped them (it does after every read,
   // for the atime, and after every write). REQUIRES: state.mu held.
   bool AnswersAttrs(const InodeState& state) const;
+  // Whether state.last is what the kernel holds now, for an open (close-to-open) to use
+  // without asking: nothing this daemon did or heard moved it since it was fetched, and the
+  // watch has heard every change the kernel applied (Watcher::HeardAll), so no change
+  // acknowledged before this call began is missing. REQUIRES: state.mu held.
+  bool HeldAttrsCurrent(const InodeState& state) const;
+  // Nothing this daemon did or heard moved state.last since it was fetched (the first half
+  // of AnswersAttrs). REQUIRES: state.mu held.
+  bool HeldUnmoved(const InodeState& state) const;
+  // Held attributes fetched before this are asked for again (the first watch started).
+  void ForgetExactAttrs() { exact_generation_.fetch_add(1); }
+  // What tells opens that nothing was missed (HeldAttrsCurrent); nullptr: opens always ask.
+  void set_watcher(const Watcher* watcher) { watcher_.store(watcher); }
   // Held across a call that changes attributes the daemon does not hold the kernel's answer
   // for: an unlink (it names a name, not an inode), a link (nlink), an extended attribute
   // (ctime). (A rename is told which inodes it changed: NoteAttrsChanged.) No attributes
@@ -361,6 +374,10 @@ class FileSystem {
   struct Listing {
     uint64_t next = 0;     // the offset the next part starts after
     uint64_t forgets = 0;  // KnownNames::forgets() when it started
+    // The kernel said the listing ends at `next`: the call for the rest (the FUSE module
+    // reads until a page comes back empty) is answered here, unless a change was heard
+    // since (`forgets` moved). Names made after the listing began may be left out (POSIX).
+    bool ended = false;
     std::optional<v1::FsStat> dir;
     std::vector<std::string> names;
   };
@@ -372,6 +389,7 @@ class FileSystem {
   KeptContent kept_content_;
   fuse_session* session_ = nullptr;
   std::atomic<uint64_t> exact_generation_{0};
+  std::atomic<const Watcher*> watcher_{nullptr};
   std::mutex mu_;
   std::unordered_map<uint64_t, std::shared_ptr<InodeState>> inodes_;
   std::atomic<int> open_files_{0};

@@ -85,6 +85,12 @@ void FileSystem::Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     NoteRemoteChanges(*state);
     if (state->overlay || state->orphan) {
       keep = true;  // the page cache holds what this daemon wrote
+    } else if (HeldAttrsCurrent(*state)) {
+      // Close-to-open without a call: nothing was applied that this daemon has not heard.
+      std::string version = Shown(*state, state->last).version();
+      keep = !version.empty() && version == state->cached_version;
+      state->cached_version = std::move(version);
+      spdlog::trace("open {}: version held here", ino);
     } else {
       auto stat = FetchLast(ino, *state);
       if (!stat.ok()) {

@@ -98,6 +98,11 @@ bool FileSystem::RenameHere(uint64_t parent, const std::string& name, uint64_t n
     replaces = *target;
   }
   if (!creates_->Rename(parent, name, new_parent, new_name, replaces)) return false;
+  if (replaces != 0) {
+    // It loses this name (its links and ctime move) once the create goes: what is held of
+    // it is asked for again, and that call sends the create first (PendingCreates).
+    if (auto state = Find(replaces)) state->changes.fetch_add(1);
+  }
   const v1::FsTime now = ToFsTime(WallNow());
   entry_inodes_.NoteRenamed(parent, name, new_parent, new_name, false);
   dir_attrs_.NoteRenamed(parent, new_parent, now);

@@ -37,17 +37,26 @@ void FileSystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
   // it made, and answers lookups of new names and creates in it itself. Its parts come in
   // calls of their own, each resuming where the last ended.
   Listing listing;
+  const uint64_t forgets = known_names_.forgets();
   bool tracked = off == 0;
   if (tracked) {
-    listing.forgets = known_names_.forgets();
+    listing.forgets = forgets;
   } else {
     std::lock_guard lock(listings_mu_);
     auto it = listings_.find(ino);
+    bool known_end = false;
     if (it != listings_.end() && it->second.next == static_cast<uint64_t>(off)) {
-      listing = std::move(it->second);
-      tracked = true;
+      known_end = it->second.ended && it->second.forgets == forgets;
+      if (!it->second.ended) {
+        listing = std::move(it->second);
+        tracked = true;
+      }
     }
     if (it != listings_.end()) listings_.erase(it);
+    if (known_end) {
+      fuse_reply_buf(req, nullptr, 0);
+      return;
+    }
   }
   bool ended = false;
   while (!full) {
@@ -119,7 +128,13 @@ void FileSystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
   }
   if (tracked && ended && listing.dir) {
     known_names_.NoteListed(*listing.dir, listing.names, listing.forgets);
-  } else if (tracked && full) {
+  }
+  if (ended || (tracked && full)) {
+    if (ended) {
+      listing = Listing{};
+      listing.forgets = forgets;
+      listing.ended = true;
+    }
     listing.next = offset;
     std::lock_guard lock(listings_mu_);
     if (listings_.size() >= kMaxListings) listings_.clear();

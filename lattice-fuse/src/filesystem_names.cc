@@ -285,15 +285,24 @@ void FileSystem::NoteAttrsChanged(const google::protobuf::RepeatedField<uint64_t
   }
 }
 
+bool FileSystem::HeldUnmoved(const InodeState& state) const {
+  return state.exact && state.exact->epoch == state.epoch.load() &&
+         state.exact->generation == exact_generation_.load() &&
+         state.exact->changes == state.changes.load();
+}
+
 bool FileSystem::AnswersAttrs(const InodeState& state) const {
-  if (!state.exact || state.exact->epoch != state.epoch.load() ||
-      state.exact->generation != exact_generation_.load() ||
-      state.exact->changes != state.changes.load()) {
-    return false;
-  }
+  if (!HeldUnmoved(state)) return false;
   if (state.overlay) return true;
   return std::chrono::steady_clock::now() - state.exact_at <
          std::chrono::duration<double>(options_.attr_timeout_s);
+}
+
+bool FileSystem::HeldAttrsCurrent(const InodeState& state) const {
+  const Watcher* watcher = watcher_.load();
+  // The watch first: it stores its cursor after the changes it handed on bumped their
+  // inodes' epochs, which HeldUnmoved then sees.
+  return watcher != nullptr && watcher->HeardAll() && HeldUnmoved(state);
 }
 
 void FileSystem::FoldIntoCommit(InodeState& state, const v1::FsSetAttrRequest& request) {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cerrno>
 #include <functional>
 #include <set>
@@ -23,6 +24,7 @@
 #include "lattice/common/fs_errno.h"
 #include "lattice/common/fs_ids.h"
 #include "lattice/common/fs_limits.h"
+#include "lattice/common/published_witness.h"
 
 namespace lattice::testing {
 namespace {
@@ -921,6 +923,83 @@ TEST_F(KernelFs, AWatchSkippingAWriterLeavesOutThatWritersChangesOnly) {
   EXPECT_EQ(named.count("by-me"), 0u) << "the skipped writer's create and unlink";
   EXPECT_EQ(named.count("by-an-untagged-client"), 1u);
   EXPECT_EQ(named.count("by-another-tag"), 1u);
+}
+
+TEST_F(KernelFs, AStorePublishesItsWitnessBeforeAnsweringAWriteInTheFileItsWatchNames) {
+  constexpr uint64_t kMine = 0x5eed0f0a11ce5eedULL;
+  client::FsClient mine(*admin_, "drive");
+  mine.set_writer_tag(kMine);
+  // The first response of a watch names the file and the cursor it starts at.
+  v1::FsWatchRequest request;
+  request.set_from_now(true);
+  request.set_skip_writer(kMine);
+  request.set_cursor_at_once(true);
+  v1::FsWatchResponse first;
+  auto watched = fs_->Watch(request, [&](const v1::FsWatchResponse& response) {
+    first = response;
+    return false;
+  });
+  ASSERT_TRUE(watched.ok()) << watched;
+  ASSERT_FALSE(first.witness_file().empty());
+  EXPECT_EQ(std::filesystem::path(first.witness_file()).parent_path().string(),
+            WitnessDirForSocket(kernel_.socket()));
+  auto published = PublishedWitnessReader::Open(first.witness_file());
+  ASSERT_TRUE(published.ok()) << published.status();
+  EXPECT_EQ((*published)->Read(), first.cursor());
+  struct stat st {};
+  ASSERT_EQ(::stat(first.witness_file().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0027, 0u) << "written by the kernel alone, read by its group at most";
+  // Found only by the name a watch of the store tells: the directory cannot be listed but
+  // by the kernel's user, and the name is not the store's id.
+  struct stat dir {};
+  ASSERT_EQ(::stat(WitnessDirForSocket(kernel_.socket()).c_str(), &dir), 0);
+  EXPECT_EQ(dir.st_mode & 0777, 0710u);
+  auto stores = admin_->ListStores();
+  ASSERT_TRUE(stores.ok()) << stores.status();
+  for (const auto& store : stores->stores()) {
+    EXPECT_EQ(first.witness_file().find(store.id()), std::string::npos) << store.id();
+  }
+
+  // A write is counted before it is answered: the caller reads the number it raised.
+  for (int i = 0; i < 5; ++i) {
+    uint64_t before = (*published)->Read();
+    v1::FsCreateRequest create;
+    create.set_parent(kRoot);
+    create.set_name("own-" + std::to_string(i));
+    create.set_mode(S_IFREG | 0644);
+    ASSERT_TRUE(mine.Create(create).ok());
+    EXPECT_EQ((*published)->Read(), before + 1);
+  }
+  // A watch leaving out this writer's changes still reaches that number, telling none.
+  request.set_from_now(false);
+  request.set_from_cursor(first.cursor());
+  int changes = 0;
+  WatchUntil(request, (*published)->Read(), [&](const v1::FsChange&) { ++changes; });
+  EXPECT_EQ(changes, 0);
+  // Another client's write is told, with the number it raised.
+  Make(kRoot, "theirs", S_IFREG | 0644);
+  uint64_t theirs = (*published)->Read();
+  std::vector<uint64_t> cursors;
+  WatchUntil(request, theirs, [&](const v1::FsChange& change) { cursors.push_back(change.cursor()); });
+  EXPECT_EQ(cursors, std::vector<uint64_t>{theirs});
+
+  // A kernel started again writes the same file (a mount's mapping of it stays live), with
+  // the store's number from the moment the store opens.
+  ASSERT_EQ(kernel_.Stop(), 0);
+  ASSERT_TRUE(kernel_.Start().ok());
+  struct stat again {};
+  ASSERT_EQ(::stat(first.witness_file().c_str(), &again), 0);
+  EXPECT_EQ(again.st_ino, st.st_ino);
+  EXPECT_EQ((*published)->Read(), theirs);
+  auto admin = kernel_.Connect();
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  client::FsClient after_restart(**admin, "drive");
+  v1::FsCreateRequest create;
+  create.set_parent(kRoot);
+  create.set_name("after-restart");
+  create.set_mode(S_IFREG | 0644);
+  ASSERT_TRUE(after_restart.Create(create).ok());
+  EXPECT_EQ((*published)->Read(), theirs + 1);
 }
 
 TEST_F(KernelFs, AWatchSkippingAWriterStillTellsItOfTheConflictCopyItsWriteMade) {

@@ -5,11 +5,14 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <set>
 
 #include "identity/node_identity.h"
+#include "lattice/common/crypto.h"
 #include "lattice/common/files.h"
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
@@ -61,6 +64,24 @@ std::string Node::name() const {
 
 absl::Status Node::Start() {
   LATTICE_RETURN_IF_ERROR(MakeDirsDurable(options_.data_dir));
+  if (!options_.witness_dir.empty()) {
+    // Its files are read by whoever may dial the socket beside it and written by the kernel
+    // alone; it cannot be listed (0710), so a file is found only by the name the kernel
+    // tells a client allowed to watch its store (FsWatchResponse.witness_file).
+    std::string parent = std::filesystem::path(options_.witness_dir).parent_path().string();
+    absl::Status made = parent.empty() ? absl::OkStatus() : MakeDirsDurable(parent, 0750);
+    if (made.ok() && !parent.empty()) made = CheckPrivateDirectory(parent, "socket directory");
+    if (made.ok()) made = MakeDirsDurable(options_.witness_dir, 0710);
+    if (made.ok()) made = CheckPrivateDirectory(options_.witness_dir, "fs witness directory");
+    if (made.ok() && ::chmod(options_.witness_dir.c_str(), 0710) != 0) {
+      made = ErrnoStatus(errno, "chmod " + options_.witness_dir);
+    }
+    if (!made.ok()) {
+      spdlog::warn("fs stores do not publish their witness, mounts ask for every open: {}",
+                   made.message());
+      options_.witness_dir.clear();
+    }
+  }
   LATTICE_ASSIGN_OR_RETURN(identity_, LoadOrCreateIdentity(options_.data_dir + "/identity.key"));
   LATTICE_ASSIGN_OR_RETURN(node_db_, Database::Open(options_.data_dir + "/node",
                                                     options_.write_buffer_bytes, options_.env));
@@ -163,6 +184,9 @@ absl::StatusOr<Store*> Node::OpenStore(const std::string& id, StoreType type,
   options.chunk_gc_touch_ms = options_.chunk_gc_touch_ms;
   // fs stores keep their file content as chunks.
   options.keep_chunks = type == StoreType::kFs || options_.chunks_in_every_store;
+  if (type == StoreType::kFs && !options_.witness_dir.empty()) {
+    options.published_witness_path = fmt::format("{}/{}", options_.witness_dir, WitnessFileName(id));
+  }
   options.may_write = [this, mesh_id, id](std::string_view author, BatchView& own) {
     return RightsOf(mesh_id, id, author, id == mesh_id ? &own : nullptr);
   };
@@ -175,6 +199,13 @@ absl::StatusOr<Store*> Node::OpenStore(const std::string& id, StoreType type,
   std::unique_lock lock(mutex_);
   auto [it, inserted] = stores_.emplace(id, std::move(store));
   return it->second.get();
+}
+
+std::string Node::WitnessFileName(const std::string& id) const {
+  // A keyed hash of the id (keyed by the node's secret seed, under a label of its own): stable
+  // across restarts, so mounts keep their mapping, and not guessable from the store's id.
+  std::string seed = identity_.secret_key.substr(0, 32);
+  return ToHex(Blake2b256Keyed(seed, std::string("lattice fs witness file\0", 24) + id).substr(0, 16));
 }
 
 Store* Node::RootOf(const std::string& mesh_id) {

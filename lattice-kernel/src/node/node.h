@@ -38,6 +38,10 @@ struct NodeOptions {
   // The file system below the node database and every store's database (Database::Open);
   // nullptr for the real one. Power-cut tests put a fault-injecting one here.
   leveldb::Env* env = nullptr;
+  // Where fs stores publish their last witness number for mounts (WitnessDirForSocket):
+  // made if missing, and left out (mounts then ask the kernel at every open) when it is not
+  // a private directory. Empty: not published.
+  std::string witness_dir = {};
 };
 
 struct StoreDescriptor {
@@ -151,6 +155,8 @@ class Node {
   explicit Node(NodeOptions options) : options_(std::move(options)) {}
   absl::Status Start();
   absl::Status OpenMesh(const v1::MeshRecord& mesh);
+  // The name of an fs store's published witness file in NodeOptions::witness_dir.
+  std::string WitnessFileName(const std::string& id) const;
   absl::StatusOr<Store*> OpenStore(const std::string& id, StoreType type,
                                    const std::string& mesh_id);
   // Revocations: a root store's changes to /nodes/{n}/status queue (mesh, n), and (mesh, "")

@@ -24,7 +24,9 @@ class FsWatchStream final : public WatchStream<v1::FsWatchResponse> {
       : WatchStream(ctx, context, request->from_now(), request->from_cursor()),
         ctx_(ctx),
         request_(*request),
-        tags_(tags) {}
+        tags_(tags) {
+    set_cursor_at_once(request->cursor_at_once());
+  }
 
  protected:
   AccessRequest Access() const override {
@@ -54,6 +56,10 @@ class FsWatchStream final : public WatchStream<v1::FsWatchResponse> {
   }
 
   int EventCount(const v1::FsWatchResponse& out) const override { return out.changes_size(); }
+
+  void Opening(v1::FsWatchResponse& out) override {
+    out.set_witness_file(this->store().published_witness_path());
+  }
 
  private:
   ServiceContext& ctx_;

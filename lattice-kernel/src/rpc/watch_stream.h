@@ -31,6 +31,11 @@ class WatchStream : public StreamReactor<Response> {
   virtual size_t Collect(Response& out, uint64_t witness, const DecodedIntention& intention,
                          bool noop) = 0;
   virtual int EventCount(const Response& out) const = 0;
+  // Adds what the first response says besides its cursor.
+  virtual void Opening(Response& /*out*/) {}
+  // Sends the cursor as soon as it moves past intentions that yielded no event, instead of
+  // about every second: for a client that compares it with the store's published witness.
+  void set_cursor_at_once(bool at_once) { cursor_at_once_ = at_once; }
 
   absl::Status Start(const StoreAccess& access) override {
     uint64_t end = access.store->last_witness();
@@ -49,10 +54,12 @@ class WatchStream : public StreamReactor<Response> {
     auto now = std::chrono::steady_clock::now();
     if (!started_) {
       started_ = true;
+      Opening(out);
       return Send(out, now);
     }
     if (this->store().last_witness() <= cursor_) {
-      bool refresh = tick && cursor_ != sent_cursor_ && now - last_sent_ >= kWatchCursorRefresh;
+      bool refresh = cursor_ != sent_cursor_ &&
+                     (cursor_at_once_ || (tick && now - last_sent_ >= kWatchCursorRefresh));
       return refresh ? Send(out, now) : Step::kIdle;
     }
     size_t bytes = 0;
@@ -69,8 +76,11 @@ class WatchStream : public StreamReactor<Response> {
     cursor_ = scanned;
     if (EventCount(out) > 0) return Send(out, now);
     // Read past intentions this watch does not show: read on at the next step.
-    if (this->store().last_witness() > cursor_) this->pump().Wake();
-    return Step::kIdle;
+    if (this->store().last_witness() > cursor_) {
+      this->pump().Wake();
+      return Step::kIdle;
+    }
+    return cursor_at_once_ && cursor_ != sent_cursor_ ? Send(out, now) : Step::kIdle;
   }
 
   std::string StoppingMessage() const override {
@@ -86,6 +96,7 @@ class WatchStream : public StreamReactor<Response> {
   }
 
   bool from_now_;
+  bool cursor_at_once_ = false;
   bool started_ = false;
   uint64_t cursor_;
   uint64_t sent_cursor_ = 0;

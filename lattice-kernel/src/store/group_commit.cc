@@ -364,6 +364,8 @@ absl::Status Store::Commit(leveldb::WriteBatch* batch, bool sync, uint64_t last_
 
 void Store::PublishCommit(BuiltGroup& built, bool durable) {
   last_witness_.store(built.last_witness);
+  // Before any reply of the group: a mount then counts every change acknowledged to anyone.
+  if (published_witness_) published_witness_->Publish(built.last_witness);
   floating_count_.store(built.floating_total);
   noop_count_.store(built.noops);
   std::vector<std::string> hashes = std::move(built.applied_hashes);

@@ -64,6 +64,15 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Options options) {
                                                               std::move(chunk_options)));
   }
   store->state_machine_ = MakeStateMachine(store->options_.type);
+  if (!store->options_.published_witness_path.empty()) {
+    auto published = PublishedWitnessWriter::Open(store->options_.published_witness_path);
+    if (published.ok()) {
+      store->published_witness_ = *std::move(published);
+    } else {
+      spdlog::warn("store {}: its witness is not published, mounts ask for every open: {}",
+                   FormatStoreId(store->options_.id), published.status().message());
+    }
+  }
   LATTICE_RETURN_IF_ERROR(store->LoadWriterState());
   // What an open finds is durable: LevelDB writes the log it replays out as a synced table.
   store->durable_witness_.store(store->state_.last_witness);
@@ -153,6 +162,7 @@ absl::Status Store::LoadWriterState() {
                  s.message());
   }
   last_witness_.store(state_.last_witness);
+  if (published_witness_) published_witness_->Publish(state_.last_witness);
   floating_count_.store(state_.floating_total);
   noop_count_.store(state_.noops);
   return absl::OkStatus();

@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "dag/hlc.h"
 #include "lattice/common/fs_limits.h"
+#include "lattice/common/published_witness.h"
 #include "dag/intention.h"
 #include "lattice/v1/store_protocol.pb.h"
 #include "state/state_machine.h"
@@ -166,6 +167,10 @@ class Store {
     // a wall clock that steps forward (NTP) releases them this late at most. Tests that
     // move a fake clock by hand lower it.
     uint64_t held_recheck_ms = 60 * 1000;
+    // Where the store publishes its last witness number for mounts to read without a call
+    // (lattice/common/published_witness.h), before any write that raised it is acknowledged;
+    // empty: nowhere. A file that cannot be opened is logged and left out.
+    std::string published_witness_path;
   };
   static constexpr uint64_t kChunkReserveBytes = 4ull << 20;
 
@@ -258,6 +263,10 @@ class Store {
   void TriggerChunkGc();
 
   uint64_t last_witness() const { return last_witness_.load(); }
+  // The file last_witness() is published in (Options::published_witness_path), or empty.
+  std::string published_witness_path() const {
+    return published_witness_ ? published_witness_->path() : std::string();
+  }
   // Every intention up to this witness number is durable; at most last_witness().
   uint64_t durable_witness() const { return durable_witness_.load(); }
   uint64_t floating_count() const { return floating_count_.load(); }
@@ -432,6 +441,7 @@ class Store {
   Options options_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<ChunkStore> chunks_;  // with Options::keep_chunks
+  std::unique_ptr<PublishedWitnessWriter> published_witness_;
   std::atomic<uint64_t> chunk_wants_generation_{0};
   // The collector thread (Options::chunk_gc_interval_ms).
   void ChunkGcLoop();

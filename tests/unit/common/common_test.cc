@@ -1,5 +1,7 @@
 // lattice-common: encodings, ids, durations and the crypto wrappers.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lattice/common/base64.h"
 #include "lattice/common/crypto.h"
@@ -7,9 +9,12 @@
 #include "lattice/common/fs_conflict_names.h"
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
+#include "lattice/common/files.h"
 #include "lattice/common/limits.h"
+#include "lattice/common/published_witness.h"
 #include "lattice/common/quote.h"
 #include "lattice/common/utf8.h"
+#include "unit/store/test_store.h"
 
 namespace lattice {
 namespace {
@@ -113,6 +118,68 @@ TEST(Quote, EscapesAndCutsWhatItEchoes) {
   for (int i = 0; i < 40; ++i) accents += "\xc3\xa9";
   std::string quoted = Quote(accents);
   EXPECT_EQ(quoted.find("\\x"), std::string::npos) << quoted;
+}
+
+}  // namespace
+}  // namespace lattice
+
+namespace lattice {
+namespace {
+
+using kernel::testing::TempDir;
+
+TEST(PublishedWitness, ReadersSeeWhatIsPublishedInAFileKeptAcrossWriters) {
+  TempDir dir;
+  const std::string path = dir.path() + "/store";
+  auto writer = PublishedWitnessWriter::Open(path);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  auto reader = PublishedWitnessReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ((*reader)->Read(), 0u);
+  (*writer)->Publish(41);
+  EXPECT_EQ((*reader)->Read(), 41u);
+  struct stat before {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  EXPECT_EQ(before.st_mode & 0027, 0u) << "written by its owner, read by its group at most";
+
+  // A kernel that starts again writes the same file: a mount's mapping stays live, and the
+  // number is kept until published again.
+  writer->reset();
+  auto again = PublishedWitnessWriter::Open(path);
+  ASSERT_TRUE(again.ok()) << again.status();
+  struct stat after {};
+  ASSERT_EQ(::stat(path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);
+  EXPECT_EQ((*reader)->Read(), 41u);
+  (*again)->Publish(42);
+  EXPECT_EQ((*reader)->Read(), 42u);
+}
+
+TEST(PublishedWitness, OnlyARegularFileIsOpenedNeverThroughALink) {
+  TempDir dir;
+  const std::string target = dir.path() + "/target";
+  ASSERT_TRUE(PublishedWitnessWriter::Open(target).ok());
+  const std::string link = dir.path() + "/link";
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  EXPECT_FALSE(PublishedWitnessWriter::Open(link).ok());
+  EXPECT_FALSE(PublishedWitnessReader::Open(link).ok());
+  const std::string fifo = dir.path() + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(PublishedWitnessWriter::Open(fifo).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(PublishedWitnessReader::Open(fifo).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // A file the writer did not size is not read past its end.
+  const std::string short_file = dir.path() + "/short";
+  ASSERT_TRUE(WriteFileAtomic(short_file, "1234", 0600).ok());
+  EXPECT_EQ(PublishedWitnessReader::Open(short_file).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(PublishedWitnessReader::Open(dir.path() + "/missing").ok());
+}
+
+TEST(PublishedWitness, LivesBesideTheSocketNamedAfterIt) {
+  EXPECT_EQ(WitnessDirForSocket("/run/lattice/kernel.sock"), "/run/lattice/fs-witness");
+  EXPECT_EQ(WitnessDirForSocket("/tmp/t/other.sock"), "/tmp/t/other.sock.fs-witness");
 }
 
 }  // namespace

@@ -31,6 +31,8 @@ bool Verify(std::string_view public_key, std::string_view context, std::string_v
 
 // BLAKE2b with a 32-byte output.
 std::string Blake2b256(std::string_view data);
+// Keyed BLAKE2b (a PRF) with a 32-byte output; `key` is 16 to 64 bytes.
+std::string Blake2b256Keyed(std::string_view key, std::string_view data);
 
 std::string RandomBytes(size_t n);
 

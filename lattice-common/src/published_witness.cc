@@ -1,0 +1,93 @@
+#include "lattice/common/published_witness.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "lattice/common/files.h"
+
+namespace lattice {
+namespace {
+
+// One page: the number sits at its start, the rest is left for what may follow it.
+constexpr size_t kFileBytes = 4096;
+
+static_assert(std::atomic_ref<uint64_t>::is_always_lock_free,
+              "the number is read across processes: it must be lock-free");
+
+absl::StatusOr<int> OpenRegular(const std::string& path, int flags, mode_t mode) {
+  int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, mode);
+  if (fd < 0) return ErrnoStatus(errno, "open " + path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return absl::FailedPreconditionError(path + " is not a regular file");
+  }
+  return fd;
+}
+
+}  // namespace
+
+std::string WitnessDirForSocket(const std::string& socket_path) {
+  std::filesystem::path socket(socket_path);
+  std::string name = socket.filename().string();
+  std::string dir = name == "kernel.sock" ? "fs-witness" : name + ".fs-witness";
+  return (socket.parent_path() / dir).string();
+}
+
+absl::StatusOr<std::unique_ptr<PublishedWitnessWriter>> PublishedWitnessWriter::Open(
+    const std::string& path) {
+  auto fd = OpenRegular(path, O_RDWR | O_CREAT, 0640);
+  if (!fd.ok()) return fd.status();
+  struct stat st;
+  // Grown, never truncated: a reader's mapping of this file stays valid across restarts.
+  if (::fstat(*fd, &st) != 0 ||
+      (st.st_size < static_cast<off_t>(kFileBytes) && ::ftruncate(*fd, kFileBytes) != 0)) {
+    int err = errno;
+    ::close(*fd);
+    return ErrnoStatus(err, "size " + path);
+  }
+  void* map = ::mmap(nullptr, kFileBytes, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+  int err = errno;
+  ::close(*fd);
+  if (map == MAP_FAILED) return ErrnoStatus(err, "map " + path);
+  return std::unique_ptr<PublishedWitnessWriter>(new PublishedWitnessWriter(path, map));
+}
+
+PublishedWitnessWriter::~PublishedWitnessWriter() { ::munmap(map_, kFileBytes); }
+
+void PublishedWitnessWriter::Publish(uint64_t witness) {
+  std::atomic_ref<uint64_t>(*static_cast<uint64_t*>(map_)).store(witness, std::memory_order_release);
+}
+
+absl::StatusOr<std::unique_ptr<PublishedWitnessReader>> PublishedWitnessReader::Open(
+    const std::string& path) {
+  auto fd = OpenRegular(path, O_RDONLY, 0);
+  if (!fd.ok()) return fd.status();
+  struct stat st;
+  if (::fstat(*fd, &st) != 0 || st.st_size < static_cast<off_t>(kFileBytes)) {
+    ::close(*fd);
+    return absl::FailedPreconditionError(path + " is shorter than a published witness");
+  }
+  void* map = ::mmap(nullptr, kFileBytes, PROT_READ, MAP_SHARED, *fd, 0);
+  int err = errno;
+  ::close(*fd);
+  if (map == MAP_FAILED) return ErrnoStatus(err, "map " + path);
+  return std::unique_ptr<PublishedWitnessReader>(new PublishedWitnessReader(path, map));
+}
+
+PublishedWitnessReader::~PublishedWitnessReader() {
+  ::munmap(const_cast<void*>(map_), kFileBytes);
+}
+
+uint64_t PublishedWitnessReader::Read() const {
+  // atomic_ref needs a non-const object; the mapping is read-only and only loaded from.
+  return std::atomic_ref<uint64_t>(*static_cast<uint64_t*>(const_cast<void*>(map_)))
+      .load(std::memory_order_acquire);
+}
+
+}  // namespace lattice
