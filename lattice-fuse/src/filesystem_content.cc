@@ -117,6 +117,13 @@ void FileSystem::Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   }
 }
 
+bool FileSystem::HeldAttrsCurrent(const InodeState& state) const {
+  const Watcher* watcher = watcher_.load();
+  // The watch first: it stores its cursor after the changes it handed on bumped their
+  // inodes' epochs, which HeldUnmoved then sees.
+  return watcher != nullptr && watcher->HeardAll() && HeldUnmoved(state);
+}
+
 void FileSystem::Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                       fuse_file_info* /*fi*/) {
   size = std::min<size_t>(size, limits::kMaxFsReadBytes);

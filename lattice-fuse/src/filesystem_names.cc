@@ -298,13 +298,6 @@ bool FileSystem::AnswersAttrs(const InodeState& state) const {
          std::chrono::duration<double>(options_.attr_timeout_s);
 }
 
-bool FileSystem::HeldAttrsCurrent(const InodeState& state) const {
-  const Watcher* watcher = watcher_.load();
-  // The watch first: it stores its cursor after the changes it handed on bumped their
-  // inodes' epochs, which HeldUnmoved then sees.
-  return watcher != nullptr && watcher->HeardAll() && HeldUnmoved(state);
-}
-
 void FileSystem::FoldIntoCommit(InodeState& state, const v1::FsSetAttrRequest& request) {
   if (!request.has_mode() && !request.has_uid() && !request.has_gid() && !request.has_atime() &&
       !request.atime_now()) {
