@@ -107,6 +107,12 @@ absl::Status CheckPrivateDirectory(const std::string& path, const std::string& w
   return absl::OkStatus();
 }
 
+absl::Status MakePrivateDirectory(const std::string& path, mode_t mode,
+                                  const std::string& what) {
+  if (auto s = MakeDirsDurable(path, mode); !s.ok()) return s;
+  return CheckPrivateDirectory(path, what);
+}
+
 absl::Status FsyncDir(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "open directory " + path);

@@ -19,15 +19,30 @@ constexpr size_t kFileBytes = 4096;
 static_assert(std::atomic_ref<uint64_t>::is_always_lock_free,
               "the number is read across processes: it must be lock-free");
 
-absl::StatusOr<int> OpenRegular(const std::string& path, int flags, mode_t mode) {
-  int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, mode);
+// Opens `path` as a regular file (never through a symbolic link), grows it to kFileBytes
+// when `grow` (never truncating it) or refuses it shorter, and maps it with `prot`.
+absl::StatusOr<void*> MapRegular(const std::string& path, int flags, int prot, bool grow) {
+  int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0640);
   if (fd < 0) return ErrnoStatus(errno, "open " + path);
   struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return absl::FailedPreconditionError(path + " is not a regular file");
+  absl::Status sized = absl::OkStatus();
+  if (::fstat(fd, &st) != 0) {
+    sized = ErrnoStatus(errno, "stat " + path);
+  } else if (!S_ISREG(st.st_mode)) {
+    sized = absl::FailedPreconditionError(path + " is not a regular file");
+  } else if (st.st_size < static_cast<off_t>(kFileBytes)) {
+    // Grown, never truncated: a reader's mapping of this file stays valid across restarts.
+    if (!grow) {
+      sized = absl::FailedPreconditionError(path + " is shorter than a published witness");
+    } else if (::ftruncate(fd, kFileBytes) != 0) {
+      sized = ErrnoStatus(errno, "size " + path);
+    }
   }
-  return fd;
+  void* map = sized.ok() ? ::mmap(nullptr, kFileBytes, prot, MAP_SHARED, fd, 0) : MAP_FAILED;
+  if (sized.ok() && map == MAP_FAILED) sized = ErrnoStatus(errno, "map " + path);
+  ::close(fd);
+  if (!sized.ok()) return sized;
+  return map;
 }
 
 }  // namespace
@@ -41,21 +56,9 @@ std::string WitnessDirForSocket(const std::string& socket_path) {
 
 absl::StatusOr<std::unique_ptr<PublishedWitnessWriter>> PublishedWitnessWriter::Open(
     const std::string& path) {
-  auto fd = OpenRegular(path, O_RDWR | O_CREAT, 0640);
-  if (!fd.ok()) return fd.status();
-  struct stat st;
-  // Grown, never truncated: a reader's mapping of this file stays valid across restarts.
-  if (::fstat(*fd, &st) != 0 ||
-      (st.st_size < static_cast<off_t>(kFileBytes) && ::ftruncate(*fd, kFileBytes) != 0)) {
-    int err = errno;
-    ::close(*fd);
-    return ErrnoStatus(err, "size " + path);
-  }
-  void* map = ::mmap(nullptr, kFileBytes, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
-  int err = errno;
-  ::close(*fd);
-  if (map == MAP_FAILED) return ErrnoStatus(err, "map " + path);
-  return std::unique_ptr<PublishedWitnessWriter>(new PublishedWitnessWriter(path, map));
+  auto map = MapRegular(path, O_RDWR | O_CREAT, PROT_READ | PROT_WRITE, /*grow=*/true);
+  if (!map.ok()) return map.status();
+  return std::unique_ptr<PublishedWitnessWriter>(new PublishedWitnessWriter(path, *map));
 }
 
 PublishedWitnessWriter::~PublishedWitnessWriter() { ::munmap(map_, kFileBytes); }
@@ -66,18 +69,9 @@ void PublishedWitnessWriter::Publish(uint64_t witness) {
 
 absl::StatusOr<std::unique_ptr<PublishedWitnessReader>> PublishedWitnessReader::Open(
     const std::string& path) {
-  auto fd = OpenRegular(path, O_RDONLY, 0);
-  if (!fd.ok()) return fd.status();
-  struct stat st;
-  if (::fstat(*fd, &st) != 0 || st.st_size < static_cast<off_t>(kFileBytes)) {
-    ::close(*fd);
-    return absl::FailedPreconditionError(path + " is shorter than a published witness");
-  }
-  void* map = ::mmap(nullptr, kFileBytes, PROT_READ, MAP_SHARED, *fd, 0);
-  int err = errno;
-  ::close(*fd);
-  if (map == MAP_FAILED) return ErrnoStatus(err, "map " + path);
-  return std::unique_ptr<PublishedWitnessReader>(new PublishedWitnessReader(path, map));
+  auto map = MapRegular(path, O_RDONLY, PROT_READ, /*grow=*/false);
+  if (!map.ok()) return map.status();
+  return std::unique_ptr<PublishedWitnessReader>(new PublishedWitnessReader(path, *map));
 }
 
 PublishedWitnessReader::~PublishedWitnessReader() {

@@ -69,10 +69,9 @@ absl::Status Node::Start() {
     // alone; it cannot be listed (0710), so a file is found only by the name the kernel
     // tells a client allowed to watch its store (FsWatchResponse.witness_file).
     std::string parent = std::filesystem::path(options_.witness_dir).parent_path().string();
-    absl::Status made = parent.empty() ? absl::OkStatus() : MakeDirsDurable(parent, 0750);
-    if (made.ok() && !parent.empty()) made = CheckPrivateDirectory(parent, "socket directory");
-    if (made.ok()) made = MakeDirsDurable(options_.witness_dir, 0710);
-    if (made.ok()) made = CheckPrivateDirectory(options_.witness_dir, "fs witness directory");
+    if (parent.empty()) parent = ".";  // beside a socket named without a directory
+    absl::Status made = MakePrivateDirectory(parent, 0750, "socket directory");
+    if (made.ok()) made = MakePrivateDirectory(options_.witness_dir, 0710, "fs witness directory");
     if (made.ok() && ::chmod(options_.witness_dir.c_str(), 0710) != 0) {
       made = ErrnoStatus(errno, "chmod " + options_.witness_dir);
     }

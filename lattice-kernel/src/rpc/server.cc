@@ -25,10 +25,9 @@ absl::StatusOr<std::unique_ptr<StoreProtocolServer>> StoreProtocolServer::Start(
   // A bare file name (--socket kernel.sock) is a socket in the working directory.
   std::string dir = std::filesystem::path(socket_path).parent_path().string();
   if (dir.empty()) dir = ".";
-  if (auto s = MakeDirsDurable(dir, 0750); !s.ok()) return s;
   // The cookie is written and the socket bound here: in a directory another user can write,
   // they could swap either for their own.
-  if (auto s = CheckPrivateDirectory(dir, "socket directory"); !s.ok()) return s;
+  if (auto s = MakePrivateDirectory(dir, 0750, "socket directory"); !s.ok()) return s;
 
   std::string cookie = ToHex(RandomBytes(32));
   if (auto s = WriteFileAtomic(CookiePathForSocket(socket_path), cookie + "\n", 0600); !s.ok()) {

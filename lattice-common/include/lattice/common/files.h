@@ -38,6 +38,10 @@ absl::Status FsyncDir(const std::string& path);
 // as ssh requires of ~/.ssh. FAILED_PRECONDITION naming the fix otherwise.
 absl::Status CheckPrivateDirectory(const std::string& path, const std::string& what);
 
+// MakeDirsDurable, then CheckPrivateDirectory: a directory made (or found) that only its
+// owner can write.
+absl::Status MakePrivateDirectory(const std::string& path, mode_t mode, const std::string& what);
+
 // ENOSPC and EDQUOT become RESOURCE_EXHAUSTED; other errno values INTERNAL.
 absl::Status ErrnoStatus(int err, const std::string& what);
 

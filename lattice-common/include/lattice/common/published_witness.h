@@ -17,7 +17,7 @@
 namespace lattice {
 
 // "fs-witness" beside the default "kernel.sock", "<socket file name>.fs-witness" beside any
-// other socket (as the admin cookie is named); one file per store, named by its hex id.
+// other socket (as the admin cookie is named); one file per store, named by the kernel.
 std::string WitnessDirForSocket(const std::string& socket_path);
 
 class PublishedWitnessWriter {
