@@ -234,7 +234,7 @@ grpc::ServerUnaryReactor* FsService::ReadDir(Ctx* context, const v1::FsReadDirRe
       return FsError(ENOTDIR, fmt::format("inode {} is not a directory", request->ino()));
     }
     bool end = false;
-    auto entries = reader.List(request->ino(), request->offset(), max, &end);
+    auto entries = reader.List(request->ino(), request->offset(), max, &end, request->plus());
     if (!entries.ok()) return entries.status();
     for (const auto& e : *entries) {
       auto* out = response->add_entries();
@@ -242,9 +242,7 @@ grpc::ServerUnaryReactor* FsService::ReadDir(Ctx* context, const v1::FsReadDirRe
       out->set_ino(e.inode);
       out->set_mode(e.mode);
       out->set_offset(e.offset);
-      if (request->plus()) {
-        if (auto s = FillStatOf(reader, e.inode, out->mutable_stat()); !s.ok()) return s;
-      }
+      if (e.attrs) FillFsStat(*e.attrs, out->mutable_stat());
     }
     response->set_end(end);
     return FillStatOf(reader, request->ino(), response->mutable_dir());

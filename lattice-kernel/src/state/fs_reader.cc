@@ -106,8 +106,9 @@ absl::StatusOr<std::optional<FsDirEntryView>> FsReader::Lookup(uint64_t parent,
 }
 
 absl::StatusOr<std::vector<FsDirEntryView>> FsReader::List(uint64_t dir, uint64_t offset,
-                                                           size_t max, bool* end) const {
-  return fs::View(*source_->source, name_of_).List(dir, offset, max, end);
+                                                           size_t max, bool* end,
+                                                           bool attrs) const {
+  return fs::View(*source_->source, name_of_).List(dir, offset, max, end, attrs);
 }
 
 absl::StatusOr<std::optional<std::pair<uint64_t, std::string>>> FsReader::PlaceOf(

@@ -76,6 +76,7 @@ struct FsDirEntryView {
   uint64_t inode = 0;
   uint32_t mode = 0;
   uint64_t offset = 0;         // stable readdir offset: resume after this entry
+  std::optional<FsInode> attrs;  // with List's `attrs`: what Inode(inode) shows
 };
 
 // What a conflict a person should know about is.
@@ -105,8 +106,10 @@ class FsReader {
   // Ordered by entry id: an entry's offset is 2 * its id (ids are at least 16, so offsets
   // never meet 1 and 2, free for "." and ".."), its conflict copies' 2 * id + 1; a page keeps
   // an entry's copies together (fs_reader.cc).
+  // With `attrs`, each entry comes with its inode as Inode shows it, made from the records
+  // the listing reads anyway (a listing with attributes reads each record once).
   absl::StatusOr<std::vector<FsDirEntryView>> List(uint64_t dir, uint64_t offset, size_t max,
-                                                   bool* end) const;
+                                                   bool* end, bool attrs = false) const;
   // Where the entry is now: its parent and name as stored (not as shown).
   absl::StatusOr<std::optional<std::pair<uint64_t, std::string>>> PlaceOf(uint64_t entry) const;
   // The version of `ino` with this id, head or not, while its record is kept.

@@ -94,11 +94,12 @@ bool View::ShownUnderItself(const v1::FsEntryRecord& rec) const {
 }
 
 absl::StatusOr<std::vector<std::pair<uint64_t, v1::FsEntryRecord>>> View::Named(
-    uint64_t dir, std::string_view name) const {
+    uint64_t dir, std::string_view name, uint64_t skip) const {
   std::vector<uint64_t> ids;
   std::string prefix = fs::NamePrefix(dir, name);
   LATTICE_RETURN_IF_ERROR(source_.ScanPrefix(prefix, [&](std::string_view key, std::string_view) {
-    ids.push_back(fs::ReadBe64(key.substr(prefix.size())));
+    uint64_t id = fs::ReadBe64(key.substr(prefix.size()));
+    if (id != skip || skip == 0) ids.push_back(id);
     return true;
   }));
   std::vector<std::pair<uint64_t, v1::FsEntryRecord>> out;
@@ -112,9 +113,9 @@ absl::StatusOr<std::vector<std::pair<uint64_t, v1::FsEntryRecord>>> View::Named(
 }
 
 absl::StatusOr<std::string> View::ShownName(uint64_t id, const v1::FsPlace& place) const {
-  LATTICE_ASSIGN_OR_RETURN(auto named, Named(place.parent(), place.name()));
-  for (const auto& [other, rec] : named) {
-    if (other != id && fs::ShownPlace(rec)->at() > place.at()) {
+  LATTICE_ASSIGN_OR_RETURN(auto named, Named(place.parent(), place.name(), id));
+  for (const auto& other : named) {
+    if (fs::ShownPlace(other.second)->at() > place.at()) {
       return FsConflictName(place.name(), fs::StampWallMs(place.at()),
                             NodeName(place.author()));
     }
@@ -122,14 +123,19 @@ absl::StatusOr<std::string> View::ShownName(uint64_t id, const v1::FsPlace& plac
   return place.name();
 }
 
-absl::StatusOr<uint32_t> View::ShownEntries(uint64_t ino) const {
+absl::StatusOr<uint32_t> View::ShownEntries(uint64_t ino, uint64_t shown_entry) const {
   std::vector<uint64_t> ids;
+  uint32_t n = 0;
   std::string prefix = Key(fs::kInodeEntriesTable, ino);
   LATTICE_RETURN_IF_ERROR(source_.ScanPrefix(prefix, [&](std::string_view key, std::string_view) {
-    ids.push_back(fs::ReadBe64(key.substr(prefix.size())));
+    uint64_t id = fs::ReadBe64(key.substr(prefix.size()));
+    if (id == shown_entry && shown_entry != 0) {
+      ++n;
+    } else {
+      ids.push_back(id);
+    }
     return true;
   }));
-  uint32_t n = 0;
   for (uint64_t id : ids) {
     LATTICE_ASSIGN_OR_RETURN(auto rec, fs::ReadEntry(source_, id));
     if (!rec) continue;

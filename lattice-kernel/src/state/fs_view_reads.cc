@@ -14,21 +14,27 @@
 namespace lattice::kernel::fs {
 
 absl::StatusOr<std::vector<FsDirEntryView>> View::Items(uint64_t id,
-                                                        const v1::FsEntryRecord& rec) const {
+                                                        const v1::FsEntryRecord& rec,
+                                                        bool attrs) const {
   std::vector<FsDirEntryView> out;
   auto place = fs::ShownPlace(rec);
   if (!place) return out;
   LATTICE_ASSIGN_OR_RETURN(auto inode, fs::ReadInodeRecord(source_, rec.inode()));
   if (!inode) return absl::DataLossError("an fs entry names an inode without a record");
+  std::vector<v1::FsVersion> heads;
+  if (inode->type() == S_IFREG) {
+    LATTICE_ASSIGN_OR_RETURN(heads, fs::ReadFsHeads(source_, rec.inode()));
+  }
   FsDirEntryView self;
   LATTICE_ASSIGN_OR_RETURN(self.name, ShownName(id, *place));
   self.entry = id;
   self.inode = rec.inode();
   self.mode = inode->type() | inode->perm().value();
   self.offset = 2 * id;
+  if (attrs) {
+    LATTICE_ASSIGN_OR_RETURN(self.attrs, InodeFrom(rec.inode(), *inode, heads, id));
+  }
   out.push_back(std::move(self));
-  if (inode->type() != S_IFREG) return out;
-  LATTICE_ASSIGN_OR_RETURN(auto heads, fs::ReadFsHeads(source_, rec.inode()));
   for (size_t i = 1; i < heads.size(); ++i) {
     FsDirEntryView copy;
     copy.name = FsConflictName(place->name(), heads[i].hlc().wall_ms(),
@@ -37,17 +43,18 @@ absl::StatusOr<std::vector<FsDirEntryView>> View::Items(uint64_t id,
     copy.inode = FsConflictCopyId(rec.inode(), heads[i].id());
     copy.mode = S_IFREG | (inode->perm().value() & 0444);
     copy.offset = 2 * id + 1;
+    if (attrs) copy.attrs = CopyFrom(copy.inode, *out.front().attrs, heads[i]);
     out.push_back(std::move(copy));
   }
   return out;
 }
 
-absl::StatusOr<std::vector<FsDirEntryView>> View::ItemsOf(uint64_t id) const {
+absl::StatusOr<std::vector<FsDirEntryView>> View::ItemsOf(uint64_t id, bool attrs) const {
   LATTICE_ASSIGN_OR_RETURN(auto rec, fs::ReadEntry(source_, id));
   if (!rec) return std::vector<FsDirEntryView>{};
   LATTICE_ASSIGN_OR_RETURN(bool shown, Shown(*rec));
   if (!shown) return std::vector<FsDirEntryView>{};
-  return Items(id, *rec);
+  return Items(id, *rec, attrs);
 }
 
 absl::StatusOr<std::optional<FsInode>> View::Inode(uint64_t ino) const {
@@ -56,21 +63,32 @@ absl::StatusOr<std::optional<FsInode>> View::Inode(uint64_t ino) const {
   if (copy && copy->size() > 8) return CopyInode(ino, fs::ReadBe64(*copy), copy->substr(8));
   LATTICE_ASSIGN_OR_RETURN(auto record, fs::ReadInodeRecord(source_, ino));
   if (!record) return std::nullopt;
+  std::vector<v1::FsVersion> heads;
+  if (record->type() == S_IFREG) {
+    LATTICE_ASSIGN_OR_RETURN(heads, fs::ReadFsHeads(source_, ino));
+  }
+  return InodeFrom(ino, *record, heads, 0);
+}
+
+absl::StatusOr<FsInode> View::InodeFrom(uint64_t ino, const v1::FsInodeRecord& record,
+                                        const std::vector<v1::FsVersion>& heads,
+                                        uint64_t shown_entry) const {
   FsInode out;
   out.id = ino;
   v1::FsAttr& attr = out.attr;
-  attr.set_mode(record->type() | record->perm().value());
-  attr.set_uid(record->uid().value());
-  attr.set_gid(record->gid().value());
-  attr.set_rdev(record->rdev());
-  *attr.mutable_atime() = record->atime().value();
-  *attr.mutable_mtime() = record->mtime().value();
-  *attr.mutable_ctime() = record->ctime().value();
-  out.symlink_target = record->symlink_target();
-  if (record->type() == S_IFDIR) {
+  attr.set_mode(record.type() | record.perm().value());
+  attr.set_uid(record.uid().value());
+  attr.set_gid(record.gid().value());
+  attr.set_rdev(record.rdev());
+  *attr.mutable_atime() = record.atime().value();
+  *attr.mutable_mtime() = record.mtime().value();
+  *attr.mutable_ctime() = record.ctime().value();
+  out.symlink_target = record.symlink_target();
+  if (record.type() == S_IFDIR) {
     LATTICE_ASSIGN_OR_RETURN(uint32_t subdirs, ShownSubdirs(ino));
     out.nlink = 2 + subdirs;
-    if (ino == kFsRootId) {
+    // A directory's one entry has the directory's id.
+    if (ino == kFsRootId || shown_entry == ino) {
       out.live = true;
     } else {
       LATTICE_ASSIGN_OR_RETURN(auto rec, fs::ReadEntry(source_, ino));
@@ -82,15 +100,12 @@ absl::StatusOr<std::optional<FsInode>> View::Inode(uint64_t ino) const {
     }
     return out;
   }
-  LATTICE_ASSIGN_OR_RETURN(out.nlink, ShownEntries(ino));
+  LATTICE_ASSIGN_OR_RETURN(out.nlink, ShownEntries(ino, shown_entry));
   out.live = out.nlink > 0;
-  if (record->type() == S_IFLNK) out.size = record->symlink_target().size();
-  if (record->type() == S_IFREG) {
-    LATTICE_ASSIGN_OR_RETURN(auto heads, fs::ReadFsHeads(source_, ino));
-    if (!heads.empty()) {
-      SetContent(&out, heads[0]);
-      out.other_heads.assign(heads.begin() + 1, heads.end());
-    }
+  if (record.type() == S_IFLNK) out.size = record.symlink_target().size();
+  if (record.type() == S_IFREG && !heads.empty()) {
+    SetContent(&out, heads[0]);
+    out.other_heads.assign(heads.begin() + 1, heads.end());
   }
   return out;
 }
@@ -113,17 +128,21 @@ absl::StatusOr<std::optional<FsInode>> View::CopyInode(uint64_t id, uint64_t ino
   LATTICE_ASSIGN_OR_RETURN(bool found,
                            source_.Read(Key(fs::kVersionTable, ino, version_id), &version));
   if (!found) return std::nullopt;
+  return CopyFrom(id, *base, version.version());
+}
+
+FsInode View::CopyFrom(uint64_t id, const FsInode& base, const v1::FsVersion& version) {
   FsInode out;
   out.id = id;
-  out.attr = base->attr;
-  out.attr.set_mode(S_IFREG | (base->attr.mode() & 0444));
-  if (version.version().has_mtime()) *out.attr.mutable_mtime() = version.version().mtime();
-  SetContent(&out, version.version());
+  out.attr = base.attr;
+  out.attr.set_mode(S_IFREG | (base.attr.mode() & 0444));
+  if (version.has_mtime()) *out.attr.mutable_mtime() = version.mtime();
+  SetContent(&out, version);
   out.conflict_copy = true;
-  out.copy_of = ino;
+  out.copy_of = base.id;
   bool losing = false;
-  for (const auto& head : base->other_heads) losing |= head.id() == version_id;
-  out.live = base->live && losing;
+  for (const auto& head : base.other_heads) losing |= head.id() == version.id();
+  out.live = base.live && losing;
   out.nlink = out.live ? 1 : 0;
   return out;
 }
@@ -156,7 +175,7 @@ absl::StatusOr<std::optional<FsDirEntryView>> View::Lookup(uint64_t parent,
 }
 
 absl::StatusOr<std::vector<FsDirEntryView>> View::List(uint64_t dir, uint64_t offset, size_t max,
-                                                       bool* end) const {
+                                                       bool* end, bool attrs) const {
   std::vector<FsDirEntryView> out;
   *end = true;
   std::string prefix = Key(fs::kChildTable, dir);
@@ -177,7 +196,7 @@ absl::StatusOr<std::vector<FsDirEntryView>> View::List(uint64_t dir, uint64_t of
       return true;
     }));
     for (uint64_t id : batch) {
-      LATTICE_ASSIGN_OR_RETURN(auto items, ItemsOf(id));
+      LATTICE_ASSIGN_OR_RETURN(auto items, ItemsOf(id, attrs));
       std::erase_if(items, [&](const FsDirEntryView& item) { return item.offset <= offset; });
       if (items.empty()) continue;
       if (!out.empty() && out.size() + items.size() > max) {

@@ -2,10 +2,11 @@
 // the third's writes while it sees theirs), applied in several causal orders, give the same
 // state tables byte for byte. And a large directory lists in pages with stable offsets.
 #include <algorithm>
+#include <cstdio>
 #include <random>
 #include <set>
 
-#include <cstdio>
+#include <fmt/format.h>
 
 #include "lattice/common/crypto.h"
 #include "lattice/common/fs_limits.h"
@@ -29,7 +30,19 @@ struct Seen {
   std::vector<FsDirEntryView> files;
 };
 
-// Everything shown, walking from the root; fails on a directory reached twice (a cycle).
+// Every field of an inode as shown, for comparing two readings of it.
+std::string Describe(const FsInode& inode) {
+  std::string out = fmt::format("{} {} size={} nlink={} blocks={} link={} copy={}/{} live={}",
+                                inode.id, inode.attr.ShortDebugString(), inode.size, inode.nlink,
+                                inode.blocks, inode.symlink_target, inode.conflict_copy,
+                                inode.copy_of, inode.live);
+  if (inode.winner) out += " winner=" + inode.winner->ShortDebugString();
+  for (const auto& head : inode.other_heads) out += " other=" + head.ShortDebugString();
+  return out;
+}
+
+// Everything shown, walking from the root; fails on a directory reached twice (a cycle),
+// and on an entry whose attributes as listed differ from its inode read on its own.
 Seen Walk(const FsReader& reader) {
   Seen seen;
   std::set<uint64_t> visited{kFsRootId};
@@ -38,10 +51,15 @@ Seen Walk(const FsReader& reader) {
     auto [dir, depth] = todo.back();
     todo.pop_back();
     bool end = false;
-    auto listed = reader.List(dir, 0, 1 << 20, &end);
+    auto listed = reader.List(dir, 0, 1 << 20, &end, /*attrs=*/true);
     EXPECT_TRUE(listed.ok()) << listed.status();
     if (!listed.ok()) return seen;
     for (const auto& e : *listed) {
+      auto inode = reader.Inode(e.inode);
+      EXPECT_TRUE(inode.ok() && inode->has_value() && e.attrs.has_value()) << e.name;
+      if (inode.ok() && inode->has_value() && e.attrs) {
+        EXPECT_EQ(Describe(*e.attrs), Describe(**inode)) << e.name;
+      }
       if (e.entry == 0) continue;  // a conflict copy
       seen.entries.push_back(e);
       if ((e.mode & S_IFMT) == S_IFDIR) {
