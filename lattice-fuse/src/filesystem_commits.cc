@@ -71,7 +71,14 @@ absl::StatusOr<std::optional<v1::FsCommitRequest>> FileSystem::PrepareCommit(
   request.set_size(overlay.size());
   request.set_based_on(overlay.base_version());
   *request.mutable_mtime() = ToFsTime(overlay.mtime());
-  if (state.pending_attrs) *request.mutable_attrs() = *state.pending_attrs;
+  // The ctime Shown showed for these writes: a commit landing after close keeps it (git
+  // rereads every file whose ctime moved since checkout).
+  v1::FsTime ctime = ToFsTime(overlay.mtime());
+  if (state.pending_attrs) {
+    *request.mutable_attrs() = *state.pending_attrs;
+    KeepLatest(&ctime, ToFsTime(state.pending_ctime));
+  }
+  *request.mutable_ctime() = ctime;
   request.set_durability(durability);
   return request;
 }

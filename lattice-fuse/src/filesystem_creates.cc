@@ -59,8 +59,8 @@ bool FileSystem::MakeNodeHere(uint64_t parent, const std::string& name, mode_t m
   request.set_durability(kApplied);
   request.set_nonce(RandomBytes(kFsNonceBytes));
   const uint64_t ino = FsMintedId(options_.author, request.nonce());
-  // What the kernel will answer, but for its times (stamped when the create arrives; the
-  // file's mtime is then its first content's).
+  // What the kernel will answer (the create carries the times shown here; the file's mtime
+  // and ctime are then its first content's).
   v1::FsStat* stat = reply->mutable_stat();
   stat->set_ino(ino);
   v1::FsAttr* attr = stat->mutable_attr();
@@ -71,6 +71,7 @@ bool FileSystem::MakeNodeHere(uint64_t parent, const std::string& name, mode_t m
   *attr->mutable_atime() = now;
   *attr->mutable_mtime() = now;
   *attr->mutable_ctime() = now;
+  *request.mutable_time() = now;
   stat->set_nlink(dir ? 2 : 1);
   reply->set_name(name);
   spdlog::trace("create {} in {}: inode {}, answered here", Quote(name), parent, ino);

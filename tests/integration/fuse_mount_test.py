@@ -1315,6 +1315,47 @@ def create_of_a_name_taken_meanwhile_kept(w):
                "the mount lists both")
 
 
+def times_shown_at_close_kept(w):
+    """A file keeps the mtime and ctime it showed when it was closed once its commit lands
+    (the write-back commits after close): a new file, an edit of a saved one and a file
+    chmodded after writing, as another mount sees them from the store. And git, which
+    records both at checkout, finds no file changed after a clone into the mount."""
+    write(w.p("saved"), b"first version")
+    fsync_dir(w.mnt)
+    write(w.p("new"), b"a new file")
+    write(w.p("saved"), b"edited")
+    write(w.p("chmodded"), b"written, then chmodded")
+    os.chmod(w.p("chmodded"), 0o600)
+    names = ["new", "saved", "chmodded"]
+    shown = {n: (os.stat(w.p(n)).st_mtime_ns, os.stat(w.p(n)).st_ctime_ns) for n in names}
+    fsync_dir(w.mnt)  # every commit has landed
+    second, other = start_second_mount(w)
+    try:
+        for n in names:
+            st = os.stat(os.path.join(other, n))
+            check((st.st_mtime_ns, st.st_ctime_ns) == shown[n],
+                  "%s: shown at close %r, stored %r" % (n, shown[n],
+                                                        (st.st_mtime_ns, st.st_ctime_ns)))
+    finally:
+        second.stop()
+    source = os.path.join(w.root, "source")
+    os.mkdir(source)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"]
+    subprocess.run(git + ["init", "-q", source], check=True)
+    for i in range(60):
+        d = os.path.join(source, "d%d" % (i % 6))
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "f%d.txt" % i), "w") as f:
+            f.write("line %d\n" % i * (i + 1))
+    subprocess.run(git + ["-C", source, "add", "."], check=True)
+    subprocess.run(git + ["-C", source, "commit", "-q", "-m", "files"], check=True)
+    subprocess.run(git + ["clone", "-q", "--no-local", source, w.p("repo")], check=True)
+    fsync_dir(w.mnt)
+    dirty = subprocess.run(["git", "-C", w.p("repo"), "diff-files", "--name-only"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    check(dirty == [], "files whose times moved since checkout: %r" % dirty)
+
+
 def kernel_calls(w, service, method):
     """How many calls of service.method the kernel has answered (lattice-ctl metrics)."""
     metrics = json.loads(w.kernel.ctl("--json", "metrics"))
@@ -1698,7 +1739,8 @@ SCENARIOS = {f.__name__: f for f in [
     renames_of_files_followed_here, link_counts_after_unlinks_answered_here, trees_fixed_seed,
     trees_random_seed, creates_answered_here, create_of_a_name_taken_meanwhile_kept,
     renames_of_new_files_answered_here, directories_made_here,
-    renames_over_files_answered_here, directories_listed_here_known, opens_answered_here]}
+    renames_over_files_answered_here, directories_listed_here_known, opens_answered_here,
+    times_shown_at_close_kept]}
 
 
 def main():

@@ -162,6 +162,7 @@ void FsPlanner::Unlink(FsPlan& plan, const FsDirEntryView& entry, const FsInode&
 
 absl::StatusOr<FsPlan> FsPlanner::Create(const v1::FsCreateRequest& request) {
   if (auto s = CheckFsCallName(request.name()); !s.ok()) return s;
+  if (auto s = CheckFsTime(request.time()); !s.ok()) return s;
   uint64_t minted = 0;
   if (!request.nonce().empty()) {
     if (request.nonce().size() != kFsNonceBytes || author_.empty()) {
@@ -243,9 +244,10 @@ absl::StatusOr<FsPlan> FsPlanner::Create(const v1::FsCreateRequest& request) {
   attr->set_uid(request.uid());
   attr->set_gid(request.gid());
   if (S_ISCHR(mode) || S_ISBLK(mode)) attr->set_rdev(request.rdev());
-  *attr->mutable_atime() = now_;
-  *attr->mutable_mtime() = now_;
-  *attr->mutable_ctime() = now_;
+  const v1::FsTime& time = request.has_time() ? request.time() : now_;
+  *attr->mutable_atime() = time;
+  *attr->mutable_mtime() = time;
+  *attr->mutable_ctime() = time;
   if (S_ISLNK(mode)) create->set_symlink_target(request.symlink_target());
   TouchDir(plan, request.parent());
   if (minted != 0) {

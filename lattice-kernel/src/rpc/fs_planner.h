@@ -57,6 +57,9 @@ absl::Status CheckFsCallName(std::string_view name);
 
 // The time now with nanoseconds, as the kernel stamps file times.
 v1::FsTime FsNow();
+// A time a caller gives (utimes, a commit's mtime and ctime, a create's) must be a valid
+// timespec: EINVAL otherwise.
+absl::Status CheckFsTime(const v1::FsTime& time);
 
 // The extents of `version` cut or extended (with a hole) to `size`. A cut inside a chunk
 // needs that chunk's prefix in `cut` (FsCutNeeded says which); EAGAIN when it is missing.

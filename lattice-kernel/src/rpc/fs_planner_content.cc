@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <utility>
 
 #include "lattice/common/fs_errno.h"
 #include "lattice/common/fs_limits.h"
@@ -24,12 +25,6 @@ constexpr size_t kHashBytes = 32;
 std::string Shown(std::string_view name) { return Quote(name); }
 
 bool IsDir(uint32_t mode) { return S_ISDIR(mode); }
-
-// A time a caller gives (utimes, a commit's mtime) must be a valid timespec.
-absl::Status CheckFsTime(const v1::FsTime& time) {
-  if (time.nsec() >= 1'000'000'000u) return FsError(EINVAL, "nanoseconds must be below 1e9");
-  return absl::OkStatus();
-}
 
 // Sends `write` (in full form) as a delta of `base` when that is smaller: splices of the
 // base's extent list instead of every extent, which for a small edit of a large file is a
@@ -51,6 +46,11 @@ void UseDeltaIfSmaller(v1::FsWrite* write, const v1::FsVersion& base) {
 }
 
 }  // namespace
+
+absl::Status CheckFsTime(const v1::FsTime& time) {
+  if (time.nsec() >= 1'000'000'000u) return FsError(EINVAL, "nanoseconds must be below 1e9");
+  return absl::OkStatus();
+}
 
 std::optional<std::pair<std::string, uint64_t>> FsCutNeeded(
     const google::protobuf::RepeatedPtrField<v1::FsExtent>& extents, uint64_t size) {
@@ -211,6 +211,15 @@ absl::StatusOr<FsPlan> FsPlanner::Commit(const v1::FsCommitRequest& request) {
     base = *std::move(*version);
   }
   if (auto s = CheckFsTime(request.mtime()); !s.ok()) return s;
+  if (auto s = CheckFsTime(request.ctime()); !s.ok()) return s;
+  // Never before the ctime the file has now (another client's change meanwhile).
+  v1::FsTime ctime = now_;
+  if (request.has_ctime()) {
+    const v1::FsTime& now_shown = inode->attr.ctime();
+    const bool earlier = std::make_pair(request.ctime().sec(), request.ctime().nsec()) <
+                         std::make_pair(now_shown.sec(), now_shown.nsec());
+    ctime = earlier ? now_shown : request.ctime();
+  }
   FsPlan plan;
   plan.inode = request.ino();
   auto* write = plan.payload.add_ops()->mutable_write();
@@ -219,7 +228,7 @@ absl::StatusOr<FsPlan> FsPlanner::Commit(const v1::FsCommitRequest& request) {
   write->set_size(request.size());
   if (!request.based_on().empty()) write->add_replaces(request.based_on());
   *write->mutable_mtime() = request.has_mtime() ? request.mtime() : now_;
-  *write->mutable_ctime() = now_;
+  *write->mutable_ctime() = ctime;
   if (base) UseDeltaIfSmaller(write, *base);
   if (request.has_attrs()) {
     // As given: the writer folded its calls in their order (a chown there dropped setuid
@@ -232,7 +241,7 @@ absl::StatusOr<FsPlan> FsPlanner::Commit(const v1::FsCommitRequest& request) {
     if (attrs.has_uid()) set->set_uid(attrs.uid());
     if (attrs.has_gid()) set->set_gid(attrs.gid());
     if (attrs.has_atime()) *set->mutable_atime() = attrs.atime();
-    *set->mutable_ctime() = now_;
+    *set->mutable_ctime() = ctime;
   }
   return plan;
 }

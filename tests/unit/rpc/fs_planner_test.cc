@@ -351,6 +351,78 @@ TEST_F(FsPlannerTest, ACommitWithAttributesSetsThemWithItsContentInOneIntention)
   EXPECT_EQ(FsErrnoOf(planner.Commit(bad).status()), EINVAL);
 }
 
+TEST_F(FsPlannerTest, ACreateKeepsTheTimesItsClientShowed) {
+  v1::FsCreateRequest request;
+  request.set_parent(kFsRootId);
+  request.set_name("answered-before-sent");
+  request.set_mode(S_IFREG | 0644);
+  request.mutable_time()->set_sec(1'700'000'000);
+  request.mutable_time()->set_nsec(123);
+  Done done = Run([request](FsPlanner& p) { return p.Create(request); });
+  ASSERT_TRUE(done.receipt.ok()) << done.receipt.status();
+  FsInode inode =
+      Inode(FsDerivedId(done.receipt->hash, static_cast<uint32_t>(done.plan.created_op)));
+  for (const v1::FsTime* t : {&inode.attr.atime(), &inode.attr.mtime(), &inode.attr.ctime()}) {
+    EXPECT_EQ(t->sec(), 1'700'000'000);
+    EXPECT_EQ(t->nsec(), 123u);
+  }
+  v1::FsCreateRequest bad = request;
+  bad.set_name("bad-time");
+  bad.mutable_time()->set_nsec(1'000'000'000);
+  FsReader reader(store_->db(), Names());
+  FsPlanner planner(reader, FsNow());
+  EXPECT_EQ(FsErrnoOf(planner.Create(bad).status()), EINVAL);
+}
+
+TEST_F(FsPlannerTest, ACommitKeepsTheCtimeItsWriterShowedButNeverGoesBack) {
+  uint64_t file = Create(kFsRootId, "checked-out", S_IFREG | 0644);
+  ASSERT_NE(file, 0u);
+  const v1::FsTime created = Inode(file).attr.ctime();
+  // Written a moment after its create, saved later: the ctime is the write's, not the save's.
+  v1::FsTime written = created;
+  written.set_nsec(written.nsec() < 999'999'000 ? written.nsec() + 1'000 : written.nsec());
+  v1::FsCommitRequest request = FsCommitOf(file, {ChunkExtent("content")});
+  *request.mutable_mtime() = written;
+  *request.mutable_ctime() = written;
+  ASSERT_TRUE(Run([request](FsPlanner& p) { return p.Commit(request); }).receipt.ok());
+  FsInode inode = Inode(file);
+  EXPECT_EQ(inode.attr.ctime().sec(), written.sec());
+  EXPECT_EQ(inode.attr.ctime().nsec(), written.nsec());
+
+  // With attributes folded in, their change carries the same ctime.
+  v1::FsCommitRequest chmod = FsCommitOf(file, {ChunkExtent("again")});
+  chmod.set_based_on(inode.winner->id());
+  chmod.mutable_attrs()->set_mode(0600);
+  *chmod.mutable_ctime() = written;
+  chmod.mutable_ctime()->set_sec(written.sec() + 3600);
+  ASSERT_TRUE(Run([chmod](FsPlanner& p) { return p.Commit(chmod); }).receipt.ok());
+  inode = Inode(file);
+  EXPECT_EQ(inode.attr.ctime().sec(), written.sec() + 3600);
+  EXPECT_EQ(inode.attr.ctime().nsec(), written.nsec());
+
+  // A ctime before the file's own (another client changed it since) keeps the file's.
+  v1::FsCommitRequest late = FsCommitOf(file, {ChunkExtent("late")});
+  late.set_based_on(inode.winner->id());
+  late.mutable_ctime()->set_sec(1'000);
+  ASSERT_TRUE(Run([late](FsPlanner& p) { return p.Commit(late); }).receipt.ok());
+  EXPECT_EQ(Inode(file).attr.ctime().sec(), written.sec() + 3600);
+
+  // None given: now.
+  inode = Inode(file);
+  v1::FsCommitRequest plain = FsCommitOf(file, {ChunkExtent("plain")});
+  plain.set_based_on(inode.winner->id());
+  const int64_t before = FsNow().sec();
+  ASSERT_TRUE(Run([plain](FsPlanner& p) { return p.Commit(plain); }).receipt.ok());
+  EXPECT_GE(Inode(file).attr.ctime().sec(), before);
+  EXPECT_LT(Inode(file).attr.ctime().sec(), written.sec() + 3600);
+
+  v1::FsCommitRequest bad = FsCommitOf(file, {ChunkExtent("bad")});
+  bad.mutable_ctime()->set_nsec(1'000'000'000);
+  FsReader reader(store_->db(), Names());
+  FsPlanner planner(reader, FsNow());
+  EXPECT_EQ(FsErrnoOf(planner.Commit(bad).status()), EINVAL);
+}
+
 TEST_F(FsPlannerTest, ACommitManyPastItsIntentionsOpsFailsTheRestToBeSentAgain) {
   // Each commit with attributes is two ops: 32 fit in the intention's 64, the rest wait.
   constexpr int kFiles = 40;
