@@ -319,6 +319,12 @@ class FileSystem {
   // is stale after any change of it, made here or heard of: the two caches go together.
   void ForgetDir(uint64_t dir);
   void ForgetAllDirs();
+  // Answers a READDIR of a directory whose names this daemon knows with their offsets
+  // (KnownNames::ListAfter) once the watch has heard every change the kernel applied, so
+  // none that could alter the listing is missing (as an open is answered: HeldAttrsCurrent).
+  // An entry comes with its attributes when they are held and current, else without (the
+  // FUSE module then looks it up when used). False: the caller asks the kernel.
+  bool ReadDirHere(fuse_req_t req, uint64_t ino, size_t size, off_t off, bool plus);
   // Takes note of how a queued commit ended: a failure is kept for the file's next flush or
   // fsync; an inode gone meanwhile has nothing left to save. state.mu held.
   void SettleQueued(uint64_t ino, InodeState& state, const absl::Status& status);
@@ -379,7 +385,7 @@ class FileSystem {
     // since (`forgets` moved). Names made after the listing began may be left out (POSIX).
     bool ended = false;
     std::optional<v1::FsStat> dir;
-    std::vector<std::string> names;
+    std::vector<KnownNames::Listed> names;
   };
   static constexpr size_t kMaxListings = 64;
   static constexpr size_t kMaxListedNames = 100'000;  // a larger directory is not kept

@@ -27,6 +27,7 @@ namespace lattice::fuse {
 using v1::Fs;
 
 void FileSystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus) {
+  if (ReadDirHere(req, ino, size, off, plus)) return;
   AwaitRemovals();  // the kernel lists no name unlinked here
   std::string buffer(size, '\0');
   size_t used = 0;
@@ -121,7 +122,10 @@ void FileSystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
       used += added;
       offset = entry.offset();
       if (tracked && listing.names.size() >= kMaxListedNames) tracked = false;
-      if (tracked) listing.names.push_back(entry.name());
+      if (tracked) {
+        listing.names.push_back(
+            {entry.name(), {entry.ino(), entry.mode() & S_IFMT, entry.offset()}});
+      }
     }
     ended = !full && reply.end();
     if (reply.end() || reply.entries_size() == 0) break;
@@ -141,6 +145,59 @@ void FileSystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     listings_[ino] = std::move(listing);
   }
   fuse_reply_buf(req, buffer.data(), used);
+}
+
+bool FileSystem::ReadDirHere(fuse_req_t req, uint64_t ino, size_t size, off_t off, bool plus) {
+  const Watcher* watcher = watcher_.load();
+  // The watch first: a change it handed on forgot the directory before its cursor moved.
+  if (watcher == nullptr || !watcher->HeardAll()) return false;
+  std::vector<KnownNames::Listed> names;
+  if (!known_names_.ListAfter(ino, static_cast<uint64_t>(off), kMaxNamesListedHere, &names)) {
+    return false;
+  }
+  std::string buffer(size, '\0');
+  size_t used = 0;
+  for (const KnownNames::Listed& listed : names) {
+    const KnownNames::Entry& entry = listed.entry;
+    const off_t next = static_cast<off_t>(entry.offset);
+    size_t added = 0;
+    if (plus) {
+      fuse_entry_param param{};
+      param.attr.st_ino = entry.ino;
+      param.attr.st_mode = entry.type;
+      std::shared_ptr<InodeState> state = Find(entry.ino);
+      bool with_attrs = false;
+      if (state) {
+        std::lock_guard lock(state->mu);
+        if (HeldAttrsCurrent(*state)) {
+          param = EntryOf(Shown(*state, state->last));
+          with_attrs = true;
+        }
+      }
+      // Without attributes (ino 0) the FUSE module takes the name only.
+      added = fuse_add_direntry_plus(req, buffer.data() + used, size - used,
+                                     listed.name.c_str(), &param, next);
+      if (added > size - used) break;
+      if (with_attrs) {
+        entry_inodes_.Note(ino, listed.name, entry.ino, S_ISDIR(entry.type));
+        auto held = Get(entry.ino);  // the same state, unless it was dropped meanwhile
+        std::lock_guard lock(mu_);
+        held->nlookup++;
+      }
+    } else {
+      struct stat attr {};
+      attr.st_ino = entry.ino;
+      attr.st_mode = entry.type;
+      added = fuse_add_direntry(req, buffer.data() + used, size - used, listed.name.c_str(),
+                                &attr, next);
+      if (added > size - used) break;
+    }
+    used += added;
+  }
+  spdlog::trace("readdir {} after {}: {} of {} names, answered here", ino, off,
+                used == 0 ? 0 : names.size(), names.size());
+  fuse_reply_buf(req, buffer.data(), used);
+  return true;
 }
 
 void FileSystem::StatFs(fuse_req_t req, fuse_ino_t /*ino*/) {

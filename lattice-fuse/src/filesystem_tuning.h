@@ -34,6 +34,9 @@ inline constexpr size_t kRemovalsQueued = 1024;
 // (limits::FsCreateOps each); past kCreatesWaiting answered and not sent, the next create
 // sends them all first.
 inline constexpr size_t kCreatesWaiting = 1024;
+// A directory of at most this many names known here is listed here (KnownNames::ListAfter):
+// each READDIR sorts them, so a larger one is read from the kernel a page at a time.
+inline constexpr size_t kMaxNamesListedHere = 2048;
 // The names whose inodes are held for the unlinks answered here (entry_inodes.h): about
 // 60 bytes each.
 inline constexpr size_t kEntryInodesHeld = 200'000;

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "lattice/common/fs_conflict_names.h"
 #include "src/attrs.h"
 
@@ -37,7 +39,11 @@ void KnownNames::NoteCreated(uint64_t parent, const std::string& name, const v1:
   if (trust_ <= Clock::duration::zero()) return;
   std::lock_guard lock(mu_);
   // The kernel stamps the parent's mtime and ctime with the new inode's ctime.
-  if (auto it = dirs_.find(parent); it != dirs_.end()) AddName(it, name, child.attr().ctime());
+  // A created entry has the id of its inode.
+  const Entry entry{child.ino(), child.attr().mode() & S_IFMT, 2 * child.ino()};
+  if (auto it = dirs_.find(parent); it != dirs_.end()) {
+    AddName(it, name, entry, child.attr().ctime());
+  }
   if (!S_ISDIR(child.attr().mode())) return;
   AddDir(child, {}, now);
 }
@@ -55,11 +61,28 @@ void KnownNames::NoteRenamed(uint64_t parent, const std::string& name, uint64_t 
                              const std::string& new_name, bool exchange,
                              const v1::FsTime& stamp) {
   std::lock_guard lock(mu_);
+  // The entry moves with its name: what each name lists is known only if its source was.
+  Entry moved;
+  Entry replaced;
   if (auto it = dirs_.find(parent); it != dirs_.end()) {
-    if (!exchange && it->second.names.erase(name) > 0) --names_;
+    if (auto named = it->second.names.find(name); named != it->second.names.end()) {
+      moved = named->second;
+      if (!exchange) {
+        it->second.names.erase(named);
+        --names_;
+      }
+    }
+  }
+  if (auto it = dirs_.find(new_parent); it != dirs_.end()) {
+    if (auto named = it->second.names.find(new_name); named != it->second.names.end()) {
+      replaced = named->second;
+    }
+    AddName(it, new_name, moved, stamp);
+  }
+  if (auto it = dirs_.find(parent); it != dirs_.end()) {
+    if (exchange && it->second.names.insert_or_assign(name, replaced).second) ++names_;
     it->second.Stamp(stamp);
   }
-  if (auto it = dirs_.find(new_parent); it != dirs_.end()) AddName(it, new_name, stamp);
 }
 
 void KnownNames::Dir::Stamp(const v1::FsTime& stamp) {
@@ -68,27 +91,44 @@ void KnownNames::Dir::Stamp(const v1::FsTime& stamp) {
 }
 
 void KnownNames::AddName(std::unordered_map<uint64_t, Dir>::iterator dir,
-                         const std::string& name, const v1::FsTime& stamp) {
+                         const std::string& name, const Entry& entry, const v1::FsTime& stamp) {
   if (names_ >= kMaxNames) {
     names_ -= dir->second.names.size();
     dirs_.erase(dir);
     return;
   }
-  if (dir->second.names.insert(name).second) ++names_;
+  if (dir->second.names.insert_or_assign(name, entry).second) ++names_;
   dir->second.Stamp(stamp);
 }
 
-void KnownNames::NoteListed(const v1::FsStat& dir, const std::vector<std::string>& names,
+void KnownNames::NoteListed(const v1::FsStat& dir, const std::vector<Listed>& names,
                             uint64_t forgets, Clock::time_point now) {
   if (trust_ <= Clock::duration::zero()) return;
   std::lock_guard lock(mu_);
   if (forgets_.load() != forgets || dirs_.count(dir.ino()) != 0) return;
   if (names_ + names.size() > kMaxNames) return;
-  AddDir(dir, {names.begin(), names.end()}, now);
+  Names known;
+  for (const Listed& listed : names) known.emplace(listed.name, listed.entry);
+  AddDir(dir, std::move(known), now);
 }
 
-void KnownNames::AddDir(const v1::FsStat& dir, std::unordered_set<std::string> names,
-                        Clock::time_point now) {
+bool KnownNames::ListAfter(uint64_t dir, uint64_t offset, size_t max_names,
+                           std::vector<Listed>* out) {
+  out->clear();
+  std::lock_guard lock(mu_);
+  auto it = dirs_.find(dir);
+  if (it == dirs_.end() || it->second.names.size() > max_names) return false;
+  for (const auto& [name, entry] : it->second.names) {
+    if (entry.offset == 0) return false;
+    if (entry.offset > offset) out->push_back(Listed{name, entry});
+  }
+  std::sort(out->begin(), out->end(), [](const Listed& a, const Listed& b) {
+    return a.entry.offset < b.entry.offset;
+  });
+  return true;
+}
+
+void KnownNames::AddDir(const v1::FsStat& dir, Names names, Clock::time_point now) {
   if (dirs_.size() >= kMaxDirs) {
     dirs_.clear();
     names_ = 0;

@@ -16,6 +16,13 @@
 // equal to those of the last change made here mean no other change was made, and anything
 // else forgets it.
 //
+// A directory whose every name is known with its inode and the offset the kernel lists it at
+// (made here, its entries created or renamed here, or listed whole) is also listed here
+// (ListAfter): the caller answers a READDIR itself once the watch has heard every change the
+// kernel applied (Watcher::HeardAll), so none that could alter the listing is missing. The
+// kernel lists a directory's entries by entry id, at offset 2 * id (a conflict copy at
+// 2 * id + 1); an entry created keeps the id of its inode, and a rename moves the entry.
+//
 // Thread-safe.
 #pragma once
 
@@ -25,7 +32,6 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "lattice/v1/fs_service.pb.h"
@@ -36,6 +42,18 @@ class KnownNames {
  public:
   using Clock = std::chrono::steady_clock;
   explicit KnownNames(Clock::duration trust) : trust_(trust) {}
+
+  // One name of a known directory as the kernel lists it; offset 0: not known here (a
+  // file moved in from a directory not known), and the directory is then not listed here.
+  struct Entry {
+    uint64_t ino = 0;
+    uint32_t type = 0;  // the S_IFMT bits of its mode
+    uint64_t offset = 0;
+  };
+  struct Listed {
+    std::string name;
+    Entry entry;
+  };
 
   enum class Answer {
     kAbsent,  // the name is not in the directory
@@ -63,8 +81,11 @@ class KnownNames {
   // `names` are all the names of directory `dir` (as the kernel listed them, in a state
   // where the directory had `dir`'s times): known from now, unless a directory was
   // forgotten since `forgets` was taken (a change heard meanwhile may postdate the listing).
-  void NoteListed(const v1::FsStat& dir, const std::vector<std::string>& names,
-                  uint64_t forgets, Clock::time_point now = Clock::now());
+  void NoteListed(const v1::FsStat& dir, const std::vector<Listed>& names, uint64_t forgets,
+                  Clock::time_point now = Clock::now());
+  // The names of known directory `dir` listed after `offset`, in the kernel's order, when
+  // every one's offset is known and they are at most `max_names`; false otherwise.
+  bool ListAfter(uint64_t dir, uint64_t offset, size_t max_names, std::vector<Listed>* out);
   void Forget(uint64_t dir);
   void ForgetAll();
 
@@ -73,8 +94,9 @@ class KnownNames {
   // names bound the memory.
   static constexpr size_t kMaxDirs = 16384;
   static constexpr size_t kMaxNames = 200'000;  // of all directories together
+  using Names = std::unordered_map<std::string, Entry>;
   struct Dir {
-    std::unordered_set<std::string> names;
+    Names names;
     v1::FsTime mtime;  // as the kernel stamped them at the last change made here
     v1::FsTime ctime;
     Clock::time_point until;
@@ -83,12 +105,11 @@ class KnownNames {
   };
   // REQUIRES: mu_ held. `dir` is known from now with `names` (past the bound on
   // directories, every other is forgotten first).
-  void AddDir(const v1::FsStat& dir, std::unordered_set<std::string> names,
-              Clock::time_point now);
+  void AddDir(const v1::FsStat& dir, Names names, Clock::time_point now);
   // REQUIRES: mu_ held. `name` was made in `dir` at `stamp`; past the bound on names, the
   // directory is forgotten instead.
   void AddName(std::unordered_map<uint64_t, Dir>::iterator dir, const std::string& name,
-               const v1::FsTime& stamp);
+               const Entry& entry, const v1::FsTime& stamp);
   const Clock::duration trust_;
   std::mutex mu_;
   std::unordered_map<uint64_t, Dir> dirs_;

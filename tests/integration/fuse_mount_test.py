@@ -1227,7 +1227,8 @@ def opens_answered_here(w):
     the kernel applied (its cursor is the store's published witness), an open of a file whose
     attributes the mount holds asks the kernel nothing; yet the first open after another
     client's write returned (a second mount's fsync, lattice-ctl fs put) reads that write,
-    every time. The end of a listing is answered here after the page that reached it."""
+    every time. A directory made here is listed here, one read whole from the kernel too
+    (the end of its listing answered here after the page that reached it)."""
     names = ["o%03d" % i for i in range(200)]
     for name in names:
         with open(w.p(name), "wb") as f:
@@ -1243,14 +1244,32 @@ def opens_answered_here(w):
     # The watch reaches the cursor of the mount's own commits a moment after their answers.
     wait_until(lambda: getattrs_for_opens() < 20, "200 opens answered without a GetAttr each")
 
+    # A directory made here is listed here; one made by another client is read from the
+    # kernel once (its end answered here), then listed here too; a name another client adds
+    # to either shows.
     os.mkdir(w.p("listed"))
     for i in range(10):
         write(w.p("listed", "e%d" % i), b"e")
+    made = ["e%d" % i for i in range(10)]
     before = kernel_calls(w, "Fs", "ReadDir")
-    check(sorted(os.listdir(w.p("listed"))) == ["e%d" % i for i in range(10)], "the listing")
+    check(sorted(os.listdir(w.p("listed"))) == made, "the listing")
+    listed = kernel_calls(w, "Fs", "ReadDir") - before
+    check(listed == 0, "%d Fs.ReadDir calls for a directory made here" % listed)
+    src = os.path.join(w.root, "round.src")
+    write(src, b"put")
+    w.kernel.ctl("fs", "mkdir", "drive", "/elsewhere")
+    for name in made:
+        w.kernel.ctl("fs", "put", "drive", "/elsewhere/" + name, src)
+    wait_until(lambda: os.path.isdir(w.p("elsewhere")), "the directory made elsewhere")
+    before = kernel_calls(w, "Fs", "ReadDir")
+    check(sorted(os.listdir(w.p("elsewhere"))) == made, "the listing made elsewhere")
     listed = kernel_calls(w, "Fs", "ReadDir") - before
     check(listed == 1, "%d Fs.ReadDir calls for a listing of one page, its end answered here"
           % listed)
+    for d in ("listed", "elsewhere"):
+        w.kernel.ctl("fs", "put", "drive", "/%s/added" % d, src)
+        wait_until(lambda: "added" in os.listdir(w.p(d)), "the name added to " + d)
+        check(sorted(os.listdir(w.p(d))) == sorted(made + ["added"]), "%s listed" % d)
 
     second, other = start_second_mount(w)
     try:
@@ -1260,7 +1279,6 @@ def opens_answered_here(w):
             os.fsync(f.fileno())
         wait_until(lambda: read(os.path.join(other, "shared")) == b"round 000",
                    "the file on the second mount")
-        src = os.path.join(w.root, "round.src")
         for i in range(1, 61):
             data = b"round %03d" % i
             if i % 3 == 0:

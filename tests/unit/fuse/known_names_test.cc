@@ -24,6 +24,23 @@ v1::FsStat Made(uint64_t ino, uint32_t mode, int64_t sec) {
   return stat;
 }
 
+KnownNames::Listed Listed(const std::string& name, uint64_t ino, uint64_t offset,
+                          uint32_t type = S_IFREG) {
+  return {name, {ino, type, offset}};
+}
+
+// name:ino@offset of each name ListAfter gives, in order; "unlisted" when it declines.
+std::string ListedAfter(KnownNames& names, uint64_t dir, uint64_t offset, size_t max = 100) {
+  std::vector<KnownNames::Listed> out;
+  if (!names.ListAfter(dir, offset, max, &out)) return "unlisted";
+  std::string shown;
+  for (const auto& listed : out) {
+    shown += listed.name + ":" + std::to_string(listed.entry.ino) + "@" +
+             std::to_string(listed.entry.offset) + " ";
+  }
+  return shown;
+}
+
 class KnownNamesTest : public ::testing::Test {
  protected:
   const Clock::time_point t0 = Clock::now();
@@ -122,7 +139,7 @@ TEST(KnownNames, NoTrustKnowsNothing) {
 TEST_F(KnownNamesTest, ADirectoryListedWholeKnowsItsNamesUnlessForgottenMeanwhile) {
   const v1::FsStat dir = Made(20, S_IFDIR | 0755, 200);
   uint64_t forgets = names.forgets();
-  names.NoteListed(dir, {"a", "b"}, forgets, t0);
+  names.NoteListed(dir, {Listed("a", 21, 42), Listed("b", 22, 44)}, forgets, t0);
   EXPECT_EQ(names.Find(20, "a", t0), Answer::kAsk) << "listed: the kernel answers for it";
   EXPECT_EQ(names.Find(20, "c", t0), Answer::kAbsent) << "not listed: absent";
   EXPECT_EQ(names.Find(20, "c.sync-conflict-20261205-120000-n1", t0), Answer::kAsk)
@@ -134,12 +151,52 @@ TEST_F(KnownNamesTest, ADirectoryListedWholeKnowsItsNamesUnlessForgottenMeanwhil
   const v1::FsStat other = Made(30, S_IFDIR | 0755, 300);
   forgets = names.forgets();
   names.Forget(99);
-  names.NoteListed(other, {"x"}, forgets, t0);
+  names.NoteListed(other, {Listed("x", 31, 62)}, forgets, t0);
   EXPECT_EQ(names.Find(30, "y", t0), Answer::kAsk);
-  names.NoteListed(other, {"x"}, names.forgets(), t0);
+  names.NoteListed(other, {Listed("x", 31, 62)}, names.forgets(), t0);
   EXPECT_EQ(names.Find(30, "y", t0), Answer::kAbsent);
   names.ForgetAll();
   EXPECT_EQ(names.Find(30, "y", t0), Answer::kAsk);
+}
+
+TEST_F(KnownNamesTest, AKnownDirectoryIsListedInTheKernelsOrderWhileEveryEntryIsKnown) {
+  names.NoteCreated(1, "d", Made(10, S_IFDIR | 0755, 100), t0);
+  EXPECT_EQ(ListedAfter(names, 10, 0), "") << "made here: empty";
+  EXPECT_EQ(ListedAfter(names, 1, 0), "unlisted") << "the root was not made here";
+  names.NoteCreated(10, "b", Made(30, S_IFREG | 0644, 101), t0);
+  names.NoteCreated(10, "a", Made(20, S_IFREG | 0644, 101), t0);
+  names.NoteCreated(10, "sub", Made(25, S_IFDIR | 0755, 101), t0);
+  // By entry id, which a created entry shares with its inode: offset 2 * id.
+  EXPECT_EQ(ListedAfter(names, 10, 0), "a:20@40 sub:25@50 b:30@60 ");
+  EXPECT_EQ(ListedAfter(names, 10, 50), "b:30@60 ") << "resumed after an offset";
+  EXPECT_EQ(ListedAfter(names, 10, 0, 2), "unlisted") << "more names than asked for";
+
+  v1::FsTime stamp;
+  stamp.set_sec(102);
+  // A rename moves the entry: it keeps its offset under its new name, replacing the old.
+  names.NoteRenamed(10, "a", 10, "b", /*exchange=*/false, stamp);
+  EXPECT_EQ(ListedAfter(names, 10, 0), "b:20@40 sub:25@50 ");
+  names.NoteCreated(10, "c", Made(40, S_IFREG | 0644, 103), t0);
+  names.NoteRenamed(10, "b", 10, "c", /*exchange=*/true, stamp);
+  EXPECT_EQ(ListedAfter(names, 10, 0), "c:20@40 sub:25@50 b:40@80 ");
+  // Moved into another known directory, and out of it.
+  names.NoteRenamed(10, "c", 25, "moved", /*exchange=*/false, stamp);
+  EXPECT_EQ(ListedAfter(names, 25, 0), "moved:20@40 ");
+  EXPECT_EQ(ListedAfter(names, 10, 0), "sub:25@50 b:40@80 ");
+  // Moved in from a directory not known: its entry is not known here, nor the listing.
+  names.NoteRenamed(99, "x", 10, "in", /*exchange=*/false, stamp);
+  EXPECT_EQ(names.Find(10, "in", t0), Answer::kAsk) << "the name is still known taken";
+  EXPECT_EQ(ListedAfter(names, 10, 0), "unlisted");
+
+  // A listing read whole carries the kernel's offsets, conflict copies' odd ones included.
+  const v1::FsStat listed = Made(50, S_IFDIR | 0755, 200);
+  names.NoteListed(listed,
+                   {Listed("z", 7, 34), Listed("z.sync-conflict-20261205-120000-n1", 8, 35),
+                    Listed("y", 6, 32, S_IFDIR)},
+                   names.forgets(), t0);
+  EXPECT_EQ(ListedAfter(names, 50, 0), "y:6@32 z:7@34 z.sync-conflict-20261205-120000-n1:8@35 ");
+  names.Forget(50);
+  EXPECT_EQ(ListedAfter(names, 50, 0), "unlisted") << "forgotten at a change heard";
 }
 
 }  // namespace
