@@ -102,6 +102,9 @@ void FileSystem::Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     }
     fi->keep_cache = keep ? 1 : 0;
   }
+  // A descriptor that cannot write has nothing to save at its close (the writes of others
+  // are saved at their own): its close waits for no FLUSH.
+  if ((fi->flags & O_ACCMODE) == O_RDONLY) fi->noflush = 1;
   {
     std::lock_guard lock(mu_);
     state->open++;

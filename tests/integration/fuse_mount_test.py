@@ -1374,6 +1374,34 @@ def times_shown_at_close_kept(w):
     check(dirty == [], "files whose times moved since checkout: %r" % dirty)
 
 
+def reads_close_without_a_flush(w):
+    """A descriptor opened only to read closes without a FLUSH request, as it has nothing of
+    its own to save (FOPEN_NOFLUSH): the close of each file git status or grep reads waits
+    for no round trip. One opened to write still flushes, and its writes are saved."""
+    path = os.path.join(w.root, "debugged")
+    os.mkdir(path)
+    debugged = Mount(w.args, w.kernel, w.root, "drive", path, extra=["--fuse-debug"])
+    debugged.log_path = os.path.join(w.root, "fuse-debugged.log")
+    debugged.start()
+
+    def flushes():
+        with open(debugged.log_path, errors="replace") as f:
+            return f.read().count("opcode: FLUSH")
+    try:
+        write(os.path.join(path, "f"), b"first")
+        before = flushes()
+        for _ in range(20):
+            check(read(os.path.join(path, "f")) == b"first", "read back")
+        check(flushes() == before, "%d FLUSH requests for 20 reads" % (flushes() - before))
+        with open(os.path.join(path, "f"), "r+b") as f:
+            f.write(b"again")
+        check(flushes() > before, "the close of a descriptor that wrote flushes")
+        fsync_dir(path)
+        check(w.kernel.ctl("fs", "cat", "drive", "/f") == "again", "and its write is saved")
+    finally:
+        debugged.stop()
+
+
 def kernel_calls(w, service, method):
     """How many calls of service.method the kernel has answered (lattice-ctl metrics)."""
     metrics = json.loads(w.kernel.ctl("--json", "metrics"))
@@ -1758,7 +1786,7 @@ SCENARIOS = {f.__name__: f for f in [
     trees_random_seed, creates_answered_here, create_of_a_name_taken_meanwhile_kept,
     renames_of_new_files_answered_here, directories_made_here,
     renames_over_files_answered_here, directories_listed_here_known, opens_answered_here,
-    times_shown_at_close_kept]}
+    times_shown_at_close_kept, reads_close_without_a_flush]}
 
 
 def main():
