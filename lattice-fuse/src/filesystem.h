@@ -322,8 +322,9 @@ class FileSystem {
   // Answers a READDIR of a directory whose names this daemon knows with their offsets
   // (KnownNames::ListAfter) once the watch has heard every change the kernel applied, so
   // none that could alter the listing is missing (as an open is answered: HeldAttrsCurrent).
-  // An entry comes with its attributes when they are held and current, else without (the
-  // FUSE module then looks it up when used). False: the caller asks the kernel.
+  // A regular file comes with its attributes when they are held and current, any other
+  // entry without (the FUSE module then looks it up when used). False: the caller asks the
+  // kernel.
   bool ReadDirHere(fuse_req_t req, uint64_t ino, size_t size, off_t off, bool plus);
   // Takes note of how a queued commit ended: a failure is kept for the file's next flush or
   // fsync; an inode gone meanwhile has nothing left to save. state.mu held.

@@ -157,6 +157,7 @@ bool FileSystem::ReadDirHere(fuse_req_t req, uint64_t ino, size_t size, off_t of
   }
   std::string buffer(size, '\0');
   size_t used = 0;
+  size_t given = 0;
   for (const KnownNames::Listed& listed : names) {
     const KnownNames::Entry& entry = listed.entry;
     const off_t next = static_cast<off_t>(entry.offset);
@@ -165,11 +166,13 @@ bool FileSystem::ReadDirHere(fuse_req_t req, uint64_t ino, size_t size, off_t of
       fuse_entry_param param{};
       param.attr.st_ino = entry.ino;
       param.attr.st_mode = entry.type;
-      std::shared_ptr<InodeState> state = Find(entry.ino);
+      // A regular file's only, as GetAttr answers: a directory's times and links follow the
+      // creates in it, which its held attributes do not.
+      std::shared_ptr<InodeState> state = S_ISREG(entry.type) ? Find(entry.ino) : nullptr;
       bool with_attrs = false;
       if (state) {
         std::lock_guard lock(state->mu);
-        if (HeldAttrsCurrent(*state)) {
+        if (S_ISREG(state->last.attr().mode()) && HeldAttrsCurrent(*state)) {
           param = EntryOf(Shown(*state, state->last));
           with_attrs = true;
         }
@@ -193,9 +196,10 @@ bool FileSystem::ReadDirHere(fuse_req_t req, uint64_t ino, size_t size, off_t of
       if (added > size - used) break;
     }
     used += added;
+    ++given;
   }
-  spdlog::trace("readdir {} after {}: {} of {} names, answered here", ino, off,
-                used == 0 ? 0 : names.size(), names.size());
+  spdlog::trace("readdir {} after {}: {} of {} names, answered here", ino, off, given,
+                names.size());
   fuse_reply_buf(req, buffer.data(), used);
   return true;
 }

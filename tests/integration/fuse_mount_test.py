@@ -1255,6 +1255,15 @@ def opens_answered_here(w):
     check(sorted(os.listdir(w.p("listed"))) == made, "the listing")
     listed = kernel_calls(w, "Fs", "ReadDir") - before
     check(listed == 0, "%d Fs.ReadDir calls for a directory made here" % listed)
+    # What a listing here shows of a subdirectory follows the directories made in it.
+    os.mkdir(w.p("listed", "sub"))
+    check("sub" in os.listdir(w.p("listed")), "the subdirectory listed")
+    os.mkdir(w.p("listed", "sub", "inner"))
+    check("sub" in os.listdir(w.p("listed")), "listed again")
+    check(os.stat(w.p("listed", "sub")).st_nlink == 3, "the subdirectory's links: %d"
+          % os.stat(w.p("listed", "sub")).st_nlink)
+    os.rmdir(w.p("listed", "sub", "inner"))
+    os.rmdir(w.p("listed", "sub"))
     src = os.path.join(w.root, "round.src")
     write(src, b"put")
     w.kernel.ctl("fs", "mkdir", "drive", "/elsewhere")
