@@ -326,6 +326,11 @@ class FileSystem {
   // entry without (the FUSE module then looks it up when used). False: the caller asks the
   // kernel.
   bool ReadDirHere(fuse_req_t req, uint64_t ino, size_t size, off_t off, bool plus);
+  // Puts entry `name` of directory `dir`, resuming after `next`, into a READDIR(PLUS) reply
+  // after the `*used` bytes of `buffer`; false when it does not fit. For READDIRPLUS an entry
+  // whose `param.ino` is set hands that inode to the FUSE module: it is counted looked up.
+  bool AddDirEntry(fuse_req_t req, std::string& buffer, size_t* used, bool plus, uint64_t dir,
+                   const std::string& name, const fuse_entry_param& param, off_t next);
   // Takes note of how a queued commit ended: a failure is kept for the file's next flush or
   // fsync; an inode gone meanwhile has nothing left to save. state.mu held.
   void SettleQueued(uint64_t ino, InodeState& state, const absl::Status& status);

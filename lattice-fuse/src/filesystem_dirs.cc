@@ -84,7 +84,9 @@ void FileSystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
       tracked = false;  // its entries changed between pages
     }
     for (const v1::FsDirEntry& entry : reply.entries()) {
-      size_t added = 0;
+      fuse_entry_param param{};
+      param.attr.st_ino = entry.ino();
+      param.attr.st_mode = entry.mode();
       if (plus) {
         v1::FsStat stat = entry.stat();
         if (stat.ino() == 0) {
@@ -92,34 +94,15 @@ void FileSystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
           stat.mutable_attr()->set_mode(entry.mode());
         }
         auto state = Get(stat.ino());
-        fuse_entry_param param;
-        {
-          std::lock_guard lock(state->mu);
-          param = EntryOf(Shown(*state, stat));
-        }
-        added = fuse_add_direntry_plus(req, buffer.data() + used, size - used,
-                                       entry.name().c_str(), &param,
-                                       static_cast<off_t>(entry.offset()));
-        if (added > size - used) {
-          full = true;
-          MaybeDrop(stat.ino());
-          break;
-        }
-        entry_inodes_.Note(ino, entry.name(), stat.ino(), S_ISDIR(stat.attr().mode()));
-        std::lock_guard lock(mu_);
-        state->nlookup++;
-      } else {
-        struct stat attr {};
-        attr.st_ino = entry.ino();
-        attr.st_mode = entry.mode();
-        added = fuse_add_direntry(req, buffer.data() + used, size - used, entry.name().c_str(),
-                                  &attr, static_cast<off_t>(entry.offset()));
-        if (added > size - used) {
-          full = true;
-          break;
-        }
+        std::lock_guard lock(state->mu);
+        param = EntryOf(Shown(*state, stat));
       }
-      used += added;
+      if (!AddDirEntry(req, buffer, &used, plus, ino, entry.name(), param,
+                       static_cast<off_t>(entry.offset()))) {
+        full = true;
+        if (plus) MaybeDrop(param.ino);
+        break;
+      }
       offset = entry.offset();
       if (tracked && listing.names.size() >= kMaxListedNames) tracked = false;
       if (tracked) {
@@ -147,6 +130,24 @@ void FileSystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
   fuse_reply_buf(req, buffer.data(), used);
 }
 
+bool FileSystem::AddDirEntry(fuse_req_t req, std::string& buffer, size_t* used, bool plus,
+                             uint64_t dir, const std::string& name,
+                             const fuse_entry_param& param, off_t next) {
+  const size_t room = buffer.size() - *used;
+  const size_t added =
+      plus ? fuse_add_direntry_plus(req, buffer.data() + *used, room, name.c_str(), &param, next)
+           : fuse_add_direntry(req, buffer.data() + *used, room, name.c_str(), &param.attr, next);
+  if (added > room) return false;
+  *used += added;
+  if (plus && param.ino != 0) {
+    entry_inodes_.Note(dir, name, param.ino, S_ISDIR(param.attr.st_mode));
+    auto state = Get(param.ino);  // the same state, unless it was dropped meanwhile
+    std::lock_guard lock(mu_);
+    state->nlookup++;
+  }
+  return true;
+}
+
 bool FileSystem::ReadDirHere(fuse_req_t req, uint64_t ino, size_t size, off_t off, bool plus) {
   const Watcher* watcher = watcher_.load();
   // The watch first: a change it handed on forgot the directory before its cursor moved.
@@ -160,42 +161,23 @@ bool FileSystem::ReadDirHere(fuse_req_t req, uint64_t ino, size_t size, off_t of
   size_t given = 0;
   for (const KnownNames::Listed& listed : names) {
     const KnownNames::Entry& entry = listed.entry;
-    const off_t next = static_cast<off_t>(entry.offset);
-    size_t added = 0;
-    if (plus) {
-      fuse_entry_param param{};
-      param.attr.st_ino = entry.ino;
-      param.attr.st_mode = entry.type;
-      // A regular file's only, as GetAttr answers: a directory's times and links follow the
-      // creates in it, which its held attributes do not.
-      std::shared_ptr<InodeState> state = S_ISREG(entry.type) ? Find(entry.ino) : nullptr;
-      bool with_attrs = false;
-      if (state) {
-        std::lock_guard lock(state->mu);
-        if (S_ISREG(state->last.attr().mode()) && HeldAttrsCurrent(*state)) {
-          param = EntryOf(Shown(*state, state->last));
-          with_attrs = true;
-        }
+    // Without attributes (ino 0) the FUSE module takes the name only. A regular file's are
+    // given, as GetAttr answers them: a directory's times and links follow the creates in
+    // it, which its held attributes do not.
+    fuse_entry_param param{};
+    param.attr.st_ino = entry.ino;
+    param.attr.st_mode = entry.type;
+    std::shared_ptr<InodeState> state = plus && S_ISREG(entry.type) ? Find(entry.ino) : nullptr;
+    if (state) {
+      std::lock_guard lock(state->mu);
+      if (S_ISREG(state->last.attr().mode()) && HeldAttrsCurrent(*state)) {
+        param = EntryOf(Shown(*state, state->last));
       }
-      // Without attributes (ino 0) the FUSE module takes the name only.
-      added = fuse_add_direntry_plus(req, buffer.data() + used, size - used,
-                                     listed.name.c_str(), &param, next);
-      if (added > size - used) break;
-      if (with_attrs) {
-        entry_inodes_.Note(ino, listed.name, entry.ino, S_ISDIR(entry.type));
-        auto held = Get(entry.ino);  // the same state, unless it was dropped meanwhile
-        std::lock_guard lock(mu_);
-        held->nlookup++;
-      }
-    } else {
-      struct stat attr {};
-      attr.st_ino = entry.ino;
-      attr.st_mode = entry.type;
-      added = fuse_add_direntry(req, buffer.data() + used, size - used, listed.name.c_str(),
-                                &attr, next);
-      if (added > size - used) break;
     }
-    used += added;
+    if (!AddDirEntry(req, buffer, &used, plus, ino, listed.name, param,
+                     static_cast<off_t>(entry.offset))) {
+      break;
+    }
     ++given;
   }
   spdlog::trace("readdir {} after {}: {} of {} names, answered here", ino, off, given,
