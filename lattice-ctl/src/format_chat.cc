@@ -62,7 +62,10 @@ nlohmann::json ChatMessageJson(const v1::ChatMessage& message) {
       {"sender", message.sender()}, {"author", message.author()},
       {"hlc", HlcJson(message.hlc())}, {"cursor", message.cursor()},
   };
+  if (!message.msgid().empty()) out["msgid"] = message.msgid();
+  if (message.time_ms() != 0) out["time_ms"] = message.time_ms();
   if (!message.ref().empty()) out["ref"] = message.ref();
+  if (!message.ref_msgid().empty()) out["ref_msgid"] = message.ref_msgid();
   if (message.action()) out["action"] = true;
   if (!message.tags().empty()) {
     nlohmann::json tags = nlohmann::json::array();

@@ -88,6 +88,44 @@ TEST_F(KernelE2E, ChatHistoryThroughCtlIsInOrder) {
   EXPECT_LT(two, re);  // the reply is newest by clock, and after its parent
 }
 
+TEST_F(KernelE2E, APostIsStoredWithItsMsgidAndRepliesAndReactionsMayNameItByIt) {
+  CtlOk({"store", "create", "talk", "--type", "chat"});
+  auto client = kernel_.Connect();
+  ASSERT_TRUE(client.ok());
+  v1::PostRequest post;
+  post.set_store("talk");
+  post.set_channel("#general");
+  post.set_text("hello");
+  post.set_sender("alice");
+  post.set_msgid("0123abcd.1");
+  auto posted = (*client)->Post(post);
+  ASSERT_TRUE(posted.ok()) << posted.status();
+
+  auto reply = (*client)->Reply("talk", "0123abcd.1", "hi alice", "bob");
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  auto history = (*client)->History("talk", "#general");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->messages_size(), 2);
+  EXPECT_EQ(history->messages(0).msgid(), "0123abcd.1");
+  EXPECT_EQ(history->messages(1).ref(), posted->hash());
+  EXPECT_EQ(history->messages(1).ref_msgid(), "0123abcd.1");
+  auto json = nlohmann::json::parse(CtlOk({"--json", "chat", "history", "talk", "#general"}).out);
+  EXPECT_NE(json.dump().find("\"msgid\":\"0123abcd.1\""), std::string::npos) << json.dump();
+
+  // What names no stored message, or could be taken for a hash, is refused with a reason.
+  EXPECT_EQ((*client)->Reply("talk", "0123abcd.2", "to nobody", "bob").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ((*client)->Reply("talk", "not an id", "to nobody", "bob").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  post.set_msgid(std::string(64, 'b'));
+  auto hashlike = (*client)->Post(post);
+  EXPECT_EQ(hashlike.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(hashlike.status().message().find("hash"), std::string::npos) << hashlike.status();
+  post.set_msgid(std::string(65, 'b'));
+  EXPECT_EQ((*client)->Post(post).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*client)->History("talk", "#general")->messages_size(), 2);
+}
+
 TEST_F(KernelE2E, WatcherSeesEveryChangeAndResumesWithoutGapsOrRepeats) {
   auto client = kernel_.Connect();
   ASSERT_TRUE(client.ok());

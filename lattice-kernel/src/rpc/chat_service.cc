@@ -33,12 +33,6 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, const abs
   return reactor;
 }
 
-absl::StatusOr<std::string> ParseRef(const std::string& hex) {
-  auto ref = ParseHash(hex);
-  if (!ref) return absl::InvalidArgumentError(fmt::format("{} is not a message hash", Quote(hex)));
-  return *ref;
-}
-
 // Starts the write; the store finishes the call once it is durable, or once applied as
 // `durability` asks. A post acknowledged applied is synced at once behind that answer
 // (store.h, Durability), so it reaches the peers as soon as a synced one would.
@@ -106,18 +100,23 @@ grpc::ServerUnaryReactor* ChatService::WriteToRef(grpc::CallbackServerContext* c
   auto access = OpenForCall(*context, ctx_.node, ctx_.auth,
                             AccessRequest{store, Right::kWrite, StoreType::kChat, {}, {}});
   if (!access.ok()) return Refuse(context, access.status());
-  auto parent = ReadChatMessage(access->store->db(), ref);
+  auto parent = FindChatMessage(access->store->db(), ref);
   if (parent.status().code() == absl::StatusCode::kNotFound) {
     return Refuse(context, absl::NotFoundError(fmt::format("store {} holds no message {}",
-                                                           access->descriptor.name, ToHex(ref))));
+                                                           access->descriptor.name, Quote(ref))));
   }
   if (!parent.ok()) return Refuse(context, parent.status());
   if (!access->caller.Covers(ChannelScope(parent->channel()))) {
     return Refuse(context, absl::PermissionDeniedError(fmt::format(
                                "token {} is limited to its prefixes and keys; message {} is in "
                                "channel {}, outside them",
-                               access->caller.token.id(), ToHex(ref), Quote(ChannelScope(parent->channel())))));
+                               access->caller.token.id(), Quote(ref), Quote(ChannelScope(parent->channel())))));
   }
+  auto hash = ParseHash(parent->hash());
+  if (!hash) return Refuse(context, absl::DataLossError("chat index holds a malformed hash"));
+  // The parent is cited by hash, whichever form named it.
+  if (payload.has_reply()) payload.mutable_reply()->set_ref(*hash);
+  if (payload.has_react()) payload.mutable_react()->set_ref(*hash);
   return Submit(context, *access->store, std::move(payload), out);
 }
 
@@ -125,6 +124,9 @@ grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context
                                             const v1::PostRequest* request,
                                             v1::WriteResult* response) {
   if (absl::Status tags = CheckChatTags(request->tags()); !tags.ok()) return Refuse(context, tags);
+  if (absl::Status msgid = CheckChatMsgid(request->msgid()); !msgid.ok()) {
+    return Refuse(context, msgid);
+  }
   // Stored by its canonical name, so that "#general" and "general" are one channel.
   std::string channel = CanonicalChatChannel(request->channel());
   v1::ChatPayload payload;
@@ -134,6 +136,8 @@ grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context
   post->set_sender(request->sender());
   post->set_action(request->action());
   *post->mutable_tags() = request->tags();
+  post->set_msgid(request->msgid());
+  post->set_time_ms(request->time_ms());
   return Write(context, request->store(), channel, std::move(payload), response,
                request->durability());
 }
@@ -141,25 +145,19 @@ grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context
 grpc::ServerUnaryReactor* ChatService::Reply(grpc::CallbackServerContext* context,
                                              const v1::ReplyRequest* request,
                                              v1::WriteResult* response) {
-  auto ref = ParseRef(request->ref());
-  if (!ref.ok()) return Refuse(context, ref.status());
   v1::ChatPayload payload;
-  payload.mutable_reply()->set_ref(*ref);
   payload.mutable_reply()->set_text(request->text());
   payload.mutable_reply()->set_sender(request->sender());
-  return WriteToRef(context, request->store(), *ref, std::move(payload), response);
+  return WriteToRef(context, request->store(), request->ref(), std::move(payload), response);
 }
 
 grpc::ServerUnaryReactor* ChatService::React(grpc::CallbackServerContext* context,
                                              const v1::ReactRequest* request,
                                              v1::WriteResult* response) {
-  auto ref = ParseRef(request->ref());
-  if (!ref.ok()) return Refuse(context, ref.status());
   v1::ChatPayload payload;
-  payload.mutable_react()->set_ref(*ref);
   payload.mutable_react()->set_emoji(request->emoji());
   payload.mutable_react()->set_sender(request->sender());
-  return WriteToRef(context, request->store(), *ref, std::move(payload), response);
+  return WriteToRef(context, request->store(), request->ref(), std::move(payload), response);
 }
 
 grpc::ServerUnaryReactor* ChatService::SetTopic(grpc::CallbackServerContext* context,

@@ -133,7 +133,8 @@ class ChatService final : public ChatServiceBase {
                                   std::string_view channel, v1::ChatPayload payload,
                                   v1::WriteResult* out,
                                   v1::Durability durability = v1::DURABILITY_SYNCED);
-  // The same for a reply or reaction, whose channel is that of the message `ref` it cites.
+  // The same for a reply or reaction, whose channel is that of the message `ref` names (its
+  // hash in hex or its msgid); the payload is given the parent's hash.
   grpc::ServerUnaryReactor* WriteToRef(grpc::CallbackServerContext* context,
                                        const std::string& store, const std::string& ref,
                                        v1::ChatPayload payload, v1::WriteResult* out);

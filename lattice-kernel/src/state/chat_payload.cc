@@ -91,4 +91,26 @@ absl::Status CheckChatModeChanges(
   return absl::OkStatus();
 }
 
+bool IsChatHashForm(std::string_view ref) {
+  return ref.size() == 64 && ref.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
+}
+
+absl::Status CheckChatMsgid(std::string_view msgid) {
+  if (msgid.empty()) return absl::OkStatus();
+  if (msgid.size() > limits::kMaxChatMsgidBytes) {
+    return Invalid(fmt::format("msgid is {} bytes; the limit is {}", msgid.size(),
+                               limits::kMaxChatMsgidBytes));
+  }
+  constexpr std::string_view kAllowed =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:";
+  if (msgid.find_first_not_of(kAllowed) != std::string_view::npos) {
+    return Invalid(fmt::format("msgid {} may hold only letters, digits, '-', '_', '.' and ':'",
+                               Quote(msgid)));
+  }
+  if (IsChatHashForm(msgid)) {
+    return Invalid(fmt::format("msgid {} has the form of a message hash", Quote(msgid)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace lattice::kernel

@@ -6,6 +6,7 @@
 #include <google/protobuf/repeated_ptr_field.h>
 
 #include <cstddef>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "lattice/v1/intention.pb.h"
@@ -22,6 +23,8 @@ inline constexpr size_t kMaxChatTagsBytes = 4096;
 inline constexpr size_t kMaxChatModeChanges = 16;
 inline constexpr size_t kMaxChatModeNameBytes = 16;
 inline constexpr size_t kMaxChatModeArgBytes = 256;
+// The id a client gives a post (PostRequest.msgid).
+inline constexpr size_t kMaxChatMsgidBytes = 64;
 
 }  // namespace lattice::limits
 
@@ -36,5 +39,13 @@ absl::Status CheckChatTags(const google::protobuf::RepeatedPtrField<v1::ChatTag>
 // without NUL, CR or LF.
 absl::Status CheckChatModeChanges(
     const google::protobuf::RepeatedPtrField<v1::ChatModeChange>& changes);
+
+// Empty, or 1..limits::kMaxChatMsgidBytes bytes of ASCII letters, digits, '-', '_', '.' and
+// ':' (nothing an IRC tag value or a CHATHISTORY parameter must escape) that are not 64 hex
+// digits, so a msgid is never taken for a message's hash.
+absl::Status CheckChatMsgid(std::string_view msgid);
+
+// Whether `ref` has the form of a message's hash in hex (64 hex digits).
+bool IsChatHashForm(std::string_view ref);
 
 }  // namespace lattice::kernel

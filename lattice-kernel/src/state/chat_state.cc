@@ -12,6 +12,7 @@
 #include "lattice/common/hex.h"
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
+#include "lattice/common/quote.h"
 #include "lattice/common/status.h"
 #include "state/chat_payload.h"
 #include "storage/keys.h"
@@ -26,6 +27,9 @@ constexpr char kCountTable = 'n';    // S n channel -> be64(entries)
 // S m canonical channel \0 mode -> ChatMessage: the change (modes[0]) that last set or cleared
 // that mode, with its sender, author, hlc and hash
 constexpr char kModeTable = 'm';
+// S i msgid -> the log key of the post that carries it (the first in (hlc, hash) order when
+// several do)
+constexpr char kByMsgidTable = 'i';
 
 std::string TableKey(char table, std::string_view rest) {
   std::string k{keys::kState, table};
@@ -37,6 +41,13 @@ std::string ChannelPrefix(std::string_view channel) {
   std::string k = TableKey(kLogTable, channel);
   k.push_back('\0');
   return k;
+}
+
+// What follows the channel in a log key: its order stamp and hash, which compare as the log
+// orders its entries.
+std::string_view LogOrderPart(std::string_view log_key) {
+  size_t channel_end = log_key.find('\0', 2);
+  return channel_end == std::string_view::npos ? log_key : log_key.substr(channel_end + 1);
 }
 
 HlcStamp OrderAfter(HlcStamp parent) {
@@ -129,6 +140,7 @@ absl::StatusOr<v1::ChatPayload> ParseChatPayload(std::string_view payload) {
       LATTICE_RETURN_IF_ERROR(CheckText("chat sender", parsed.post().sender(),
                                         limits::kMaxSenderBytes));
       LATTICE_RETURN_IF_ERROR(CheckChatTags(parsed.post().tags()));
+      LATTICE_RETURN_IF_ERROR(CheckChatMsgid(parsed.post().msgid()));
       return parsed;
     case v1::ChatPayload::kReply:
       if (parsed.reply().ref().size() != kHashBytes) {
@@ -190,9 +202,12 @@ absl::Status ChatStateMachine::Apply(BatchView& view, const DecodedIntention& in
   HlcStamp order = intention.hlc();
 
   auto attach_to_parent = [&](const std::string& ref) -> absl::Status {
-    // The parent must be a causal dependency, so every node has applied it first.
-    bool cited = std::find(intention.body.deps().begin(), intention.body.deps().end(), ref) !=
-                 intention.body.deps().end();
+    // The parent must be a causal dependency, so every node has applied it first: among the
+    // deps, or the author's own previous intention (a reply to its own last message, which
+    // its chain already follows and so its deps leave out).
+    bool cited = intention.body.prev() == ref ||
+                 std::find(intention.body.deps().begin(), intention.body.deps().end(), ref) !=
+                     intention.body.deps().end();
     if (!cited) return absl::InvalidArgumentError("chat reply or reaction does not cite its parent");
     auto parent_key = view.Get(TableKey(kByHashTable, ref));
     if (!parent_key) return absl::InvalidArgumentError("chat reply or reaction to an unknown message");
@@ -201,6 +216,10 @@ absl::Status ChatStateMachine::Apply(BatchView& view, const DecodedIntention& in
     if (channel_end == std::string_view::npos) return absl::DataLossError("chat index is corrupt");
     message.set_channel(std::string(log_key.substr(2, channel_end - 2)));
     message.set_ref(ToHex(ref));
+    if (auto stored = view.Get(log_key)) {
+      v1::ChatMessage parent;
+      if (parent.ParseFromString(*stored)) message.set_ref_msgid(parent.msgid());
+    }
     order = std::max(order, OrderAfter(OrderOfLogKey(log_key, channel_end + 1)));
     return absl::OkStatus();
   };
@@ -213,6 +232,8 @@ absl::Status ChatStateMachine::Apply(BatchView& view, const DecodedIntention& in
       message.set_sender(payload.post().sender());
       message.set_action(payload.post().action());
       *message.mutable_tags() = payload.post().tags();
+      message.set_msgid(payload.post().msgid());
+      message.set_time_ms(payload.post().time_ms());
       break;
     case v1::ChatPayload::kReply:
       message.set_kind("reply");
@@ -255,6 +276,13 @@ absl::Status ChatStateMachine::Apply(BatchView& view, const DecodedIntention& in
   std::string log_key = LogKey(message.channel(), order, intention.hash);
   view.Put(log_key, message.SerializeAsString());
   view.Put(TableKey(kByHashTable, intention.hash), log_key);
+  if (!message.msgid().empty()) {
+    // The same msgid on two posts (a client's mistake, or a writer's mischief) names the
+    // first of them in the log's order, whichever this node applied first.
+    std::string msgid_key = TableKey(kByMsgidTable, message.msgid());
+    auto holder = view.Get(msgid_key);
+    if (!holder || LogOrderPart(log_key) < LogOrderPart(*holder)) view.Put(msgid_key, log_key);
+  }
   std::string count_key = TableKey(kCountTable, message.channel());
   uint64_t count = 0;
   if (auto stored = view.Get(count_key)) count = keys::ReadBigEndian64(*stored);
@@ -264,15 +292,37 @@ absl::Status ChatStateMachine::Apply(BatchView& view, const DecodedIntention& in
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::ChatMessage> ReadChatMessage(const Database& db, std::string_view hash) {
-  LATTICE_ASSIGN_OR_RETURN(auto log_key, db.Get(TableKey(kByHashTable, hash)));
-  if (!log_key) return absl::NotFoundError("no chat entry for that hash");
+namespace {
+
+absl::StatusOr<v1::ChatMessage> ReadIndexedChatMessage(const Database& db, char table,
+                                                       std::string_view id) {
+  LATTICE_ASSIGN_OR_RETURN(auto log_key, db.Get(TableKey(table, id)));
+  if (!log_key) return absl::NotFoundError("no chat entry for that id");
   LATTICE_ASSIGN_OR_RETURN(auto stored, db.Get(*log_key));
   v1::ChatMessage message;
   if (!stored || !message.ParseFromString(*stored)) {
     return absl::DataLossError("chat index names a missing entry");
   }
   return message;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ChatMessage> ReadChatMessage(const Database& db, std::string_view hash) {
+  return ReadIndexedChatMessage(db, kByHashTable, hash);
+}
+
+absl::StatusOr<v1::ChatMessage> FindChatMessage(const Database& db, std::string_view ref) {
+  if (IsChatHashForm(ref)) {
+    auto hash = FromHex(ref);
+    if (!hash) return absl::InvalidArgumentError("message hash is not hex");
+    return ReadChatMessage(db, *hash);
+  }
+  if (ref.empty() || !CheckChatMsgid(ref).ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("{} is neither a message hash nor a msgid", Quote(ref)));
+  }
+  return ReadIndexedChatMessage(db, kByMsgidTable, ref);
 }
 
 absl::StatusOr<ChatPage> ReadChatHistory(const Database& db, std::string_view channel,

@@ -30,6 +30,11 @@ absl::StatusOr<v1::ChatPayload> ParseChatPayload(std::string_view payload);
 // The message's cursor is left for the caller to fill.
 absl::StatusOr<v1::ChatMessage> ReadChatMessage(const Database& db, std::string_view hash);
 
+// The message `ref` names: a hash in hex, or the msgid its client gave it (the first post in
+// the log's order that carries it). NOT_FOUND when none; INVALID_ARGUMENT when `ref` is
+// neither form.
+absl::StatusOr<v1::ChatMessage> FindChatMessage(const Database& db, std::string_view ref);
+
 struct ChatPage {
   std::vector<v1::ChatMessage> messages;  // oldest first
   std::string next_before;                // opaque; empty when nothing older remains

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "lattice/common/hex.h"
 #include "lattice/common/limits.h"
 #include "state/chat_payload.h"
 #include "state/chat_state.h"
@@ -195,6 +196,107 @@ TEST_F(ChatStateTest, APeerPostOverTheTagLimitsIsANoOp) {
   EXPECT_FALSE(modes.reason.empty());
   EXPECT_TRUE(Modes("general").empty());
   EXPECT_EQ(store_->last_witness(), 2u);
+}
+
+TEST(ChatMsgid, OnlyShortPlainIdsThatAreNoHashAreAccepted) {
+  EXPECT_TRUE(CheckChatMsgid("").ok());
+  EXPECT_TRUE(CheckChatMsgid("0123456789abcdef.1f").ok());
+  EXPECT_TRUE(CheckChatMsgid("A-z_0.9:x").ok());
+  EXPECT_TRUE(CheckChatMsgid(std::string(limits::kMaxChatMsgidBytes, 'm')).ok());
+  EXPECT_TRUE(CheckChatMsgid(std::string(63, 'a')).ok());
+  for (const std::string& bad :
+       {std::string(limits::kMaxChatMsgidBytes + 1, 'm'), std::string("a b"), std::string("a;b"),
+        std::string("a\\b"), std::string("caf\xc3\xa9"), std::string("a\0b", 3),
+        std::string(64, 'a'), std::string(64, 'F')}) {
+    EXPECT_EQ(CheckChatMsgid(bad).code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST_F(ChatStateTest, APostKeepsItsMsgidAndRepliesNameTheirParentByIt) {
+  ForeignAuthor other(store_id_);
+  members_.insert(other.id());
+  v1::ChatPayload post;
+  post.mutable_post()->set_channel("general");
+  post.mutable_post()->set_text("hello");
+  post.mutable_post()->set_msgid("gw.1");
+  auto receipt = store_->WriteChat(post);
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+
+  auto found = FindChatMessage(store_->db(), "gw.1");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->hash(), ToHex(receipt->hash));
+  EXPECT_EQ(found->msgid(), "gw.1");
+  auto by_hash = FindChatMessage(store_->db(), ToHex(receipt->hash));
+  ASSERT_TRUE(by_hash.ok()) << by_hash.status();
+  EXPECT_EQ(by_hash->msgid(), "gw.1");
+  EXPECT_EQ(FindChatMessage(store_->db(), "gw.2").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(FindChatMessage(store_->db(), "no such id").status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  v1::ChatPayload reply;
+  reply.mutable_reply()->set_ref(receipt->hash);
+  reply.mutable_reply()->set_text("hi back");
+  auto outcome = IngestOne(other.Next(kOpChat, reply.SerializeAsString(), {receipt->hash}));
+  ASSERT_EQ(outcome.kind, Kind::kApplied) << outcome.reason;
+  ASSERT_TRUE(outcome.reason.empty()) << outcome.reason;
+  auto history = History("general");
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].msgid(), "gw.1");
+  EXPECT_EQ(history[1].kind(), "reply");
+  EXPECT_EQ(history[1].ref(), ToHex(receipt->hash));
+  EXPECT_EQ(history[1].ref_msgid(), "gw.1");
+  EXPECT_TRUE(history[1].msgid().empty());
+}
+
+TEST_F(ChatStateTest, ALocalPostWithAMalformedMsgidIsRefusedAndAPeersIsANoOp) {
+  v1::ChatPayload post;
+  post.mutable_post()->set_channel("general");
+  post.mutable_post()->set_text("hello");
+  post.mutable_post()->set_msgid(std::string(64, 'a'));
+  EXPECT_EQ(store_->WriteChat(post).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->last_witness(), 0u);
+
+  ForeignAuthor other(store_id_);
+  members_.insert(other.id());
+  post.mutable_post()->set_msgid("bad id");
+  auto outcome = IngestOne(other.Next(kOpChat, post.SerializeAsString()));
+  EXPECT_EQ(outcome.kind, Kind::kApplied);
+  EXPECT_NE(outcome.reason.find("msgid"), std::string::npos) << outcome.reason;
+  EXPECT_TRUE(History("general").empty());
+}
+
+TEST_F(ChatStateTest, TwoPostsGivenOneMsgidNameTheFirstInTheLogInEitherOrder) {
+  ForeignAuthor alice(store_id_);
+  ForeignAuthor bob(store_id_);
+  members_ = {alice.id(), bob.id()};
+  auto post = [](const std::string& text) {
+    v1::ChatPayload payload;
+    payload.mutable_post()->set_channel("c");
+    payload.mutable_post()->set_text(text);
+    payload.mutable_post()->set_msgid("same.1");
+    return payload.SerializeAsString();
+  };
+  // Bob's copy is the later one by clock, whichever arrives first.
+  DecodedIntention first = alice.Next(kOpChat, post("alice's"), {}, {1'700'000'000'000, 0});
+  DecodedIntention second = bob.Next(kOpChat, post("bob's"), {}, {1'700'000'000'050, 0});
+  std::vector<std::string> state_hashes;
+  for (bool reversed : {false, true}) {
+    Reopen();
+    for (const DecodedIntention* intention :
+         reversed ? std::vector{&second, &first} : std::vector{&first, &second}) {
+      auto outcome = IngestOne(*intention);
+      ASSERT_EQ(outcome.kind, Kind::kApplied) << outcome.reason;
+      ASSERT_TRUE(outcome.reason.empty()) << outcome.reason;
+    }
+    auto found = FindChatMessage(store_->db(), "same.1");
+    ASSERT_TRUE(found.ok()) << found.status();
+    EXPECT_EQ(found->text(), "alice's") << "reversed " << reversed;
+    EXPECT_EQ(History("c").size(), 2u);  // both are kept; the msgid names one
+    auto hash = store_->StateHash();
+    ASSERT_TRUE(hash.ok()) << hash.status();
+    state_hashes.push_back(*hash);
+  }
+  EXPECT_EQ(state_hashes[1], state_hashes[0]);
 }
 
 TEST_F(ChatStateTest, ModesAreSetAndClearedAndShowInTheLog) {

@@ -591,6 +591,17 @@ TEST_F(ChatStoreTest, ReplyNotCitingItsParentIsANoOp) {
   EXPECT_EQ(Texts("#general").size(), 1u);
 }
 
+TEST_F(ChatStoreTest, AReplyToThisNodesOwnLastMessageIsKept) {
+  // Its parent is the author's previous intention, which the chain cites as prev, not in deps.
+  WriteReceipt first = Post("#general", "hello");
+  v1::ChatPayload reply;
+  reply.mutable_reply()->set_ref(first.hash);
+  reply.mutable_reply()->set_text("and more");
+  auto receipt = store_->WriteChat(reply);
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  EXPECT_EQ(Texts("#general"), (std::vector<std::string>{"hello", "and more"}));
+}
+
 TEST_F(ChatStoreTest, TopicIsTheLatestByClock) {
   ForeignAuthor other(store_id_);
   members_.insert(other.id());
