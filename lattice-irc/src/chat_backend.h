@@ -20,6 +20,23 @@ struct PostOutcome {
   uint64_t wall_ms = 0;  // the wall time of the message's HLC, when known (server-time)
 };
 
+// The IRC msgid of a stored message: the id this or another gateway gave a post (minted when
+// the post was accepted, so it could be shown at once), else the message's hash.
+inline const std::string& MsgidOf(const v1::ChatMessage& message) {
+  return message.msgid().empty() ? message.hash() : message.msgid();
+}
+
+// The msgid of a reply's or reaction's parent, as MsgidOf shows the parent.
+inline const std::string& RefMsgidOf(const v1::ChatMessage& message) {
+  return message.ref_msgid().empty() ? message.ref() : message.ref_msgid();
+}
+
+// The time shown with a stored message (server-time): when its gateway showed it, if said,
+// else its HLC's wall time.
+inline uint64_t ShownTimeOf(const v1::ChatMessage& message) {
+  return message.time_ms() != 0 ? message.time_ms() : message.hlc().wall_ms();
+}
+
 struct ChannelSnapshot {
   absl::Status status;  // not OK: the kernel could not be read in time
   v1::Topic topic;

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "chat_backend.h"
+
 namespace lattice::irc {
 namespace {
 
@@ -57,7 +59,7 @@ class Placed {
   Placed(const HistoryRef& ref, const std::vector<v1::ChatMessage>& messages) : ref_(ref) {
     if (ref.kind == HistoryRef::Kind::kMsgid) {
       for (size_t i = 0; i < messages.size(); ++i) {
-        if (messages[i].hash() == ref.msgid) {
+        if (MsgidOf(messages[i]) == ref.msgid || messages[i].hash() == ref.msgid) {
           index_ = i;
           found_ = true;
           time_ms_ = TimeOf(messages[i]);

@@ -249,7 +249,10 @@ int RunGateway(const GatewayOptions& options) {
   std::printf("lattice-irc listening on %s:%u\n", shown_host.c_str(), (*tcp)->port());
   std::fflush(stdout);
 
-  event_loop.Run([&] { (*tcp)->Flush(); });
+  event_loop.Run([&] {
+    (*tcp)->Flush();
+    backend.StartQueuedWrites();
+  });
 
   (*tcp)->Shutdown("Server shutting down");
   // The clients' departures reach the other nodes before the gateway goes.

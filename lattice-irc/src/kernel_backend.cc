@@ -208,7 +208,13 @@ void KernelBackend::Enqueue(uint64_t order, std::unique_ptr<WriteJob> job) {
   WriteQueue& queue = write_queues_[order];
   queue.jobs.push_back(std::move(job));
   ++queued_writes_;
-  if (!queue.busy) StartNext(order);
+  if (!queue.busy) to_start_.push_back(order);
+}
+
+void KernelBackend::StartQueuedWrites() {
+  std::vector<uint64_t> orders;
+  orders.swap(to_start_);
+  for (uint64_t order : orders) StartNext(order);
 }
 
 void KernelBackend::Post(const v1::PostRequest& request, uint64_t order,
@@ -360,10 +366,15 @@ void KernelBackend::OnCheckAnswer(uint64_t order, const absl::Status& status,
   const std::string& text = post ? job.post.text() : job.topic.text();
   const std::string& sender = post ? job.post.sender() : job.topic.sender();
   bool action = post && job.post.action();
+  // A post that carries a msgid is known by it; anything else by what it says.
+  bool by_msgid = post && !job.post.msgid().empty();
   for (auto m = page.messages().rbegin(); m != page.messages().rend(); ++m) {
     if (m->hlc().wall_ms() + kClockSlackMs < job.first_attempt_ms) break;
-    if (m->kind() == kind && m->author() == options_.node_id && m->sender() == sender &&
-        m->text() == text && m->action() == action && !IsRecentHash(m->hash())) {
+    bool same = by_msgid ? m->msgid() == job.post.msgid()
+                         : m->kind() == kind && m->author() == options_.node_id &&
+                               m->sender() == sender && m->text() == text &&
+                               m->action() == action;
+    if (same && !IsRecentHash(m->hash())) {
       spdlog::info("a write interrupted by the kernel's absence had been applied ({})",
                    m->hash());
       RememberHash(m->hash());

@@ -64,6 +64,11 @@ class KernelBackend final : public ChatBackend {
   // threads. Pending jobs are dropped without their callbacks.
   void Stop();
 
+  // Starts the writes queued since the last call. The gateway calls it after each round of the
+  // loop has flushed its output, so the kernel's work for a post (on this machine's same cores)
+  // begins once the post's local delivery is on the wire.
+  void StartQueuedWrites();
+
   void Post(const v1::PostRequest& request, uint64_t order,
             std::function<void(PostOutcome)> done) override;
   void SetTopic(const v1::SetTopicRequest& request, uint64_t order,
@@ -140,6 +145,7 @@ class KernelBackend final : public ChatBackend {
   std::string authorization_;
   std::unordered_map<uint64_t, WriteQueue> write_queues_;
   size_t queued_writes_ = 0;
+  std::vector<uint64_t> to_start_;  // order keys with writes queued this round
 
   std::unique_ptr<client::Client> reader_client_;
   std::unique_ptr<client::ResumingChatWatch> watch_;

@@ -11,14 +11,17 @@
 // completed. The transport is asked to stop reading from the client meanwhile (HoldInput),
 // so the held queue stays short and a fast client is slowed by TCP instead of cut off.
 //
-// Delivery model: a client's PRIVMSG to a channel is posted to the kernel. When the kernel
-// answers that it is applied (the post asks for DURABILITY_APPLIED: readable by everyone, its
-// fsync following at once behind the answer, and sent to other nodes once that is done),
-// the gateway delivers it at once to the channel's local members (and to its sender under
-// echo-message), with the hash the kernel returned as msgid, before
-// it handles the sender's next line; the watch event of that write is then recognised by its
-// hash and not delivered again (a TOPIC or MODE change is shown the same way; its watch event
-// only brings the store's stamp, quietly). Everything else (messages of other nodes, of other tools, of
+// Delivery model: a client's PRIVMSG to a channel is delivered to the channel's local members
+// (and to its sender under echo-message) as soon as the server accepts it, as a relay would,
+// with a msgid the gateway mints and stores with the post (PostRequest.msgid), so every node
+// and every later CHATHISTORY shows the same one. It is then posted to the kernel, which
+// answers once it is applied (DURABILITY_APPLIED: readable by everyone, its fsync following
+// at once behind the answer, and sent to other nodes once that is done); the sender's next
+// line is handled after that answer, so one client's posts are stored in the order it sent
+// them. The watch event of the post is recognised by its msgid and not delivered again. A
+// reply, a reaction, a TOPIC or a MODE change is delivered when the kernel answers, with the
+// hash it returned as msgid, and recognised by that hash (the watch event of a TOPIC or MODE
+// change only brings the store's stamp, quietly). Everything else (messages of other nodes, of other tools, of
 // this node written before a restart) is delivered from the watch. All deliveries happen on
 // the one loop thread, so every local member sees every message exactly once and all of them
 // in the same order: for the messages of this gateway, the order the kernel accepted them; a
@@ -26,8 +29,9 @@
 // submitted before it has answered (see DrainEvents), in case it is one of ours.
 // The price of answering in order is that a client has one channel write in flight at a time
 // (its next line waits for the kernel's answer); different clients write concurrently.
-// A message whose fsync then fails (a failing disk: the kernel reopens the store, or the
-// machine loses power before the fsync) was seen by the local members and may be missing
+// A post the kernel refuses or cannot store (its sender is told: "shown here but not
+// stored"), or whose fsync then fails (a failing disk: the kernel reopens the store, or the
+// machine loses power before the fsync), was seen by the local members and may be missing
 // from the history afterwards; it never reached another node (they get only durable
 // writes), so the stores still agree, and the node's chain goes on from what survived. The
 // gateway does not take it back: what its members saw is what a relay such as ngIRCd, which
@@ -177,14 +181,19 @@ class IrcServer {
   // 417 when the client's tag data is over the message-tags limit.
   bool TagsTooLong(LocalClient& client, const Message& message);
   std::string EphemeralMsgid();
+  std::string MintPostMsgid();
   void PostToChannel(LocalClient& client, const std::string& key, std::string text, bool action,
                      bool notice, const Message& message);
   enum class WriteKind { kMessage, kNotice, kTopic, kModes };
-  // `shown` is the message as delivered once the kernel has stored it (hash and time are
-  // filled in then). The client waits until the kernel answers.
+  // `shown` is the message as delivered: at once when it carries a msgid (a channel post),
+  // else once the kernel has stored it (hash and time are filled in then). Either way the
+  // client's later lines wait until the kernel answers, so its writes are stored in order.
   void SubmitWrite(LocalClient& client, const std::string& channel_name, WriteKind kind,
                    v1::ChatMessage shown,
                    const std::function<void(std::function<void(PostOutcome)>)>& submit);
+  // Own writes by msgid (MsgidOf: a post's minted msgid, else the hash), so their watch
+  // events are not delivered again.
+  void RememberOwnWrite(const std::string& msgid, OwnWrite write);
   void OnWriteDone(uint64_t seq, ClientId id, const std::string& channel_name, WriteKind kind,
                    const std::string& prefix, v1::ChatMessage shown, PostOutcome outcome,
                    uint64_t label);
@@ -366,7 +375,10 @@ class IrcServer {
   // Writes are numbered as submitted; those not answered yet.
   uint64_t last_write_seq_ = 0;
   std::set<uint64_t> unanswered_writes_;
-  // Hashes of messages this gateway wrote, until their watch event arrives.
+  // Those among them whose message is known by its hash only once answered (every write but
+  // a post, which carries its msgid): a watch event of this node may be one of them.
+  std::set<uint64_t> unanswered_unnamed_writes_;
+  // Msgids of messages this gateway wrote (MsgidOf), until their watch event arrives.
   std::unordered_map<std::string, OwnWrite> own_writes_;
   // Watch events not delivered yet. While the head is held, it waits for every write
   // numbered up to hold_until_seq_ to answer.
@@ -377,6 +389,7 @@ class IrcServer {
   uint64_t label_counter_ = 0;
   uint64_t ephemeral_msgid_base_ = 0;  // wall time of the first, so ids differ across restarts
   uint64_t ephemeral_msgid_counter_ = 0;
+  uint64_t post_msgid_counter_ = 0;
   std::string created_;
 
   PresencePublisher* presence_ = nullptr;

@@ -162,7 +162,7 @@ void IrcServer::CompleteJoin(ClientId id, const std::string& key, ChannelSnapsho
   membership.held.clear();
   for (const auto& delivery : held) {
     const v1::ChatMessage& message = delivery.message;
-    if (message.cursor() <= membership.horizon && membership.played.count(message.hash())) {
+    if (message.cursor() <= membership.horizon && membership.played.count(MsgidOf(message))) {
       continue;
     }
     SendDelivery(*client, delivery, nullptr);
@@ -227,7 +227,7 @@ void IrcServer::PlayHistory(LocalClient& client, Membership& membership, const C
     Send(client, Render(start));
   }
   for (const auto& message : history) {
-    membership.played.insert(message.hash());
+    membership.played.insert(MsgidOf(message));
     // The current topic was sent as 332; the current modes are MODE's answer (324).
     if (message.kind() == "topic" || message.kind() == "modes") continue;
     SendStored(client, message, channel.name, batch);

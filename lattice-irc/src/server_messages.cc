@@ -26,6 +26,15 @@ bool IsHashHex(std::string_view text) {
   return true;
 }
 
+// Whether a +draft/reply names a stored message: its hash, or a post's msgid (MintPostMsgid's
+// "<instance>.<n>"); an ephemeral msgid ("e<time>-<n>") names nothing the kernel holds.
+bool NamesStoredMessage(std::string_view text) {
+  if (IsHashHex(text)) return true;
+  return !text.empty() && text.size() <= 64 && text.find('.') != std::string_view::npos &&
+         text.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.") ==
+             std::string_view::npos;
+}
+
 }  // namespace
 
 // ---- Client-only tags ------------------------------------------------------------------------
@@ -42,6 +51,12 @@ bool IrcServer::TagsTooLong(LocalClient& client, const Message& m) {
 std::string IrcServer::EphemeralMsgid() {
   if (ephemeral_msgid_base_ == 0) ephemeral_msgid_base_ = NowWallMs();
   return fmt::format("e{:x}-{:x}", ephemeral_msgid_base_, ++ephemeral_msgid_counter_);
+}
+
+// A channel post's msgid is stored with it (PostRequest.msgid), so every node and every later
+// history shows the one its local members saw at once. The instance is random per start.
+std::string IrcServer::MintPostMsgid() {
+  return fmt::format("{}.{:x}", options_.presence_instance, ++post_msgid_counter_);
 }
 
 // ---- From clients ----------------------------------------------------------------------------
@@ -137,7 +152,7 @@ void IrcServer::PostToChannel(LocalClient& client, const std::string& key, std::
       (client.caps & kCapMessageTags) != 0 ? m.FindTag("+draft/reply") : nullptr;
   // A reply with more client tags than +draft/reply is posted with all of them (a ReplyRequest
   // carries no tags), so what the client sent is kept; +draft/reply then travels as a tag.
-  if (reply != nullptr && IsHashHex(*reply) && !action && !notice && tags.size() == 1) {
+  if (reply != nullptr && NamesStoredMessage(*reply) && !action && !notice && tags.size() == 1) {
     v1::ReplyRequest request;
     request.set_store(options_.store);
     request.set_ref(*reply);
@@ -159,15 +174,18 @@ void IrcServer::PostToChannel(LocalClient& client, const std::string& key, std::
   request.set_text(std::move(text));
   request.set_sender(client.nick);
   request.set_action(action);
-  // Delivered to the local members once the kernel has applied it, not after its fsync: the
-  // kernel syncs it at once behind that answer, and sends it to other nodes once synced
-  // (server.h, Delivery model).
+  // Shown to the local members now, with the msgid it is stored under; the kernel acknowledges
+  // it once applied and syncs it at once behind that answer (server.h, Delivery model).
   request.set_durability(v1::DURABILITY_APPLIED);
+  request.set_msgid(MintPostMsgid());
+  request.set_time_ms(NowWallMs());
   for (auto& tag : StorableTags(tags)) *request.add_tags() = std::move(tag);
   v1::ChatMessage shown;
   shown.set_kind("post");
   shown.set_text(request.text());
   shown.set_action(action);
+  shown.set_msgid(request.msgid());
+  shown.set_time_ms(request.time_ms());
   *shown.mutable_tags() = request.tags();
   SubmitWrite(client, key, notice ? WriteKind::kNotice : WriteKind::kMessage, std::move(shown),
               [&](std::function<void(PostOutcome)> done) {
@@ -197,7 +215,7 @@ void IrcServer::HandleTagMsg(LocalClient& client, const Message& m) {
       Numeric(client, kErrCannotSendToChan, {target, why});
       return;
     }
-    if (react != nullptr && reply != nullptr && IsHashHex(*reply) && !react->empty()) {
+    if (react != nullptr && reply != nullptr && NamesStoredMessage(*reply) && !react->empty()) {
       v1::ReactRequest request;
       request.set_store(options_.store);
       request.set_ref(*reply);
@@ -256,13 +274,21 @@ void IrcServer::SubmitWrite(LocalClient& client, const std::string& channel_name
                             const std::function<void(std::function<void(PostOutcome)>)>& submit) {
   uint64_t seq = ++last_write_seq_;
   unanswered_writes_.insert(seq);
+  if (shown.msgid().empty()) unanswered_unnamed_writes_.insert(seq);
   ++client.pending_writes;
   BeginWait(client);
   ClientId id = client.id;
   std::string prefix = client.Prefix();
-  uint64_t label = HoldLabel(client);
   shown.set_sender(client.nick);
   shown.set_author(options_.node_id);
+  // A labelled command's replies end with the kernel's answer (an echo shown now goes out
+  // then, labelled; a failure is the labelled reply).
+  uint64_t label = HoldLabel(client);
+  if (!shown.msgid().empty()) {
+    // A post that carries its msgid is shown now; its watch event is known by the msgid.
+    RememberOwnWrite(shown.msgid(), OwnWrite{id, prefix, kind == WriteKind::kNotice, true});
+    DeliverOwnWrite(id, channel_name, kind, prefix, shown);
+  }
   submit([this, seq, id, channel_name, kind, prefix,
           shown = std::move(shown), label](PostOutcome outcome) mutable {
     OnWriteDone(seq, id, channel_name, kind, prefix, std::move(shown), std::move(outcome),
@@ -274,14 +300,24 @@ void IrcServer::OnWriteDone(uint64_t seq, ClientId id, const std::string& channe
                             WriteKind kind, const std::string& prefix, v1::ChatMessage shown,
                             PostOutcome outcome, uint64_t label) {
   unanswered_writes_.erase(seq);
+  unanswered_unnamed_writes_.erase(seq);
   LocalClient* client = FindClient(id);
   if (client != nullptr && client->pending_writes > 0) --client->pending_writes;
   // The echo, the TOPIC change or the error is the labelled reply of the write; the label
   // ends before other events are delivered and before the client's next lines are handled.
   RunLabeled(id, label, [&] {
+    if (!shown.msgid().empty()) {  // shown when it was accepted
+      if (outcome.status.ok()) return;
+      own_writes_.erase(shown.msgid());
+      if (client != nullptr) {
+        Numeric(*client, kErrCannotSendToChan,
+                {channel_name, fmt::format("Message shown here but not stored: {}",
+                                           outcome.status.message())});
+      }
+      return;
+    }
     if (outcome.status.ok()) {
-      if (own_writes_.size() >= limits::kMaxRememberedOwnPosts) own_writes_.clear();
-      own_writes_[outcome.hash] = OwnWrite{id, prefix, kind == WriteKind::kNotice, true};
+      RememberOwnWrite(outcome.hash, OwnWrite{id, prefix, kind == WriteKind::kNotice, true});
       shown.set_hash(outcome.hash);
       // The time of the stored message's HLC, as its history will show it.
       shown.mutable_hlc()->set_wall_ms(outcome.wall_ms != 0 ? outcome.wall_ms : NowWallMs());
@@ -304,6 +340,11 @@ void IrcServer::OnWriteDone(uint64_t seq, ClientId id, const std::string& channe
   });
   DrainEvents();
   EndWait(id);
+}
+
+void IrcServer::RememberOwnWrite(const std::string& msgid, OwnWrite write) {
+  if (own_writes_.size() >= limits::kMaxRememberedOwnPosts) own_writes_.clear();
+  own_writes_[msgid] = std::move(write);
 }
 
 // ---- Delivery in the order the kernel accepted (see server.h) ---------------------------------
@@ -331,7 +372,7 @@ void IrcServer::DeliverOwnWrite(ClientId sender, const std::string& key, WriteKi
     out.command = "TOPIC";
     out.params = {channel.name,
                   std::string(TruncateUtf8(ScrubUtf8(message.text()), limits::kMaxTopicBytes))};
-    Outgoing change(std::move(out), true, message.hlc().wall_ms(), message.hash());
+    Outgoing change(std::move(out), true, message.hlc().wall_ms(), MsgidOf(message));
     Broadcast(channel, change);
     return;
   }
@@ -368,7 +409,7 @@ void IrcServer::DeliverToMembers(Channel& channel, const Delivery& delivery, Cli
     }
     if (!membership.played.empty()) {
       if (!numbered || message.cursor() <= membership.horizon) {
-        if (membership.played.count(message.hash()) != 0) continue;
+        if (membership.played.count(MsgidOf(message)) != 0) continue;
       } else {
         membership.played.clear();
       }
@@ -390,16 +431,17 @@ void IrcServer::DrainEvents() {
     const v1::ChatMessage& head = held_events_.front();
     // A message of this node that none of our answered writes produced may still be ours:
     // the write that made it was submitted before the message reached us, so once every
-    // write submitted until then has answered, we know.
-    bool maybe_ours = head.author() == options_.node_id && !unanswered_writes_.empty() &&
-                      own_writes_.count(head.hash()) == 0 &&
+    // write submitted until then has answered, we know. (A post is known by its msgid from
+    // the start, so only the other writes are waited for.)
+    bool maybe_ours = head.author() == options_.node_id && !unanswered_unnamed_writes_.empty() &&
+                      own_writes_.count(MsgidOf(head)) == 0 &&
                       held_events_.size() <= limits::kMaxQueuedWatchEvents;
     if (maybe_ours) {
       if (!holding_) {
         holding_ = true;
         hold_until_seq_ = last_write_seq_;
       }
-      if (*unanswered_writes_.begin() <= hold_until_seq_) return;
+      if (*unanswered_unnamed_writes_.begin() <= hold_until_seq_) return;
     }
     holding_ = false;
     v1::ChatMessage message = std::move(held_events_.front());
@@ -413,7 +455,7 @@ std::string IrcServer::SourceOf(const v1::ChatMessage& message, bool consume,
   *local_sender = 0;
   *notice = false;
   *external = nullptr;
-  auto own = own_writes_.find(message.hash());
+  auto own = own_writes_.find(MsgidOf(message));
   if (own != own_writes_.end()) {
     LocalClient* writer = FindClient(own->second.client);
     std::string prefix = writer != nullptr ? writer->Prefix() : own->second.prefix;
@@ -460,7 +502,7 @@ v1::Topic StoredTopic(const v1::ChatMessage& message) {
 }  // namespace
 
 void IrcServer::DeliverEvent(const v1::ChatMessage& message) {
-  auto own = own_writes_.find(message.hash());
+  auto own = own_writes_.find(MsgidOf(message));
   bool delivered = own != own_writes_.end() && own->second.delivered;
   ClientId sender = 0;
   bool notice = false;
@@ -513,7 +555,7 @@ void IrcServer::DeliverTopicEvent(const v1::ChatMessage& message, const std::str
   out.command = "TOPIC";
   out.params = {channel.name,
                 std::string(TruncateUtf8(ScrubUtf8(message.text()), limits::kMaxTopicBytes))};
-  Outgoing change(std::move(out), true, message.hlc().wall_ms(), message.hash());
+  Outgoing change(std::move(out), true, message.hlc().wall_ms(), MsgidOf(message));
   Broadcast(channel, change);
 }
 
@@ -525,9 +567,9 @@ std::vector<Outgoing> IrcServer::RenderDelivery(const Delivery& delivery,
   bool action = message.action();
   std::vector<Tag> client_tags;
   if (message.kind() == "reply") {
-    client_tags.push_back({"+draft/reply", message.ref()});
+    client_tags.push_back({"+draft/reply", RefMsgidOf(message)});
   } else if (message.kind() == "react") {
-    client_tags.push_back({"+draft/reply", message.ref()});
+    client_tags.push_back({"+draft/reply", RefMsgidOf(message)});
     client_tags.push_back({"+draft/react", message.text()});
     if (tags_client) {
       Message m;
@@ -535,7 +577,7 @@ std::vector<Outgoing> IrcServer::RenderDelivery(const Delivery& delivery,
       m.command = "TAGMSG";
       m.params = {delivery.channel};
       std::vector<Outgoing> out;
-      out.emplace_back(std::move(m), false, message.hlc().wall_ms(), message.hash(), batch,
+      out.emplace_back(std::move(m), false, ShownTimeOf(message), MsgidOf(message), batch,
                        std::move(client_tags));
       return out;
     }
@@ -558,8 +600,8 @@ std::vector<Outgoing> IrcServer::RenderDelivery(const Delivery& delivery,
                                     pieces[i] + "\x01"
                               : pieces[i];
     m.params = {delivery.channel, std::move(body)};
-    out.emplace_back(std::move(m), true, message.hlc().wall_ms(),
-                     i == 0 ? message.hash() : std::string(), batch,
+    out.emplace_back(std::move(m), true, ShownTimeOf(message),
+                     i == 0 ? MsgidOf(message) : std::string(), batch,
                      i == 0 ? client_tags : std::vector<Tag>{});
   }
   return out;

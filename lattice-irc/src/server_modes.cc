@@ -268,7 +268,7 @@ void IrcServer::DeliverModesEvent(const v1::ChatMessage& message, const std::str
   out.command = "MODE";
   out.params = {channel.name};
   for (auto& part : RenderModeChanges(shown)) out.params.push_back(std::move(part));
-  Outgoing line(std::move(out), /*trailing=*/false, message.hlc().wall_ms(), message.hash());
+  Outgoing line(std::move(out), /*trailing=*/false, message.hlc().wall_ms(), MsgidOf(message));
   Broadcast(channel, line);
 }
 

@@ -15,7 +15,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import irc_gateway_test as single  # noqa: E402
 import irc_mesh_test as mesh_test  # noqa: E402
-from irc_gateway_test import RawClient, check, iso_ms, wait_until  # noqa: E402
+from irc_gateway_test import (RawClient, check, gateway_msgid, iso_ms, shown_ms,  # noqa: E402
+                              wait_until)
 
 CHATHISTORY_CAPS = ["draft/chathistory", "batch", "server-time", "message-tags"]
 
@@ -66,8 +67,9 @@ def wait_batch(client, start, kind, what):
 
 def channel_tags(world):
     """A channel message with client-only tags reaches another client with message-tags with
-    its tags and msgid, one without them bare; the tags are stored (a later CHATHISTORY shows
-    them); a TAGMSG reaches local members with message-tags; over-long tag data gets 417."""
+    its tags and msgid, one without them bare; the tags and the msgid are stored (a later
+    CHATHISTORY shows them); a TAGMSG reaches local members with message-tags; over-long tag
+    data gets 417; a reply naming the msgid is stored as a reply to that message."""
     gw = world.gateway()
     alice = RawClient(gw.port)
     alice.register("alice", caps=["message-tags"])
@@ -84,11 +86,12 @@ def channel_tags(world):
     tags = tags_of(got)
     check(tags.get("+example.com/key") == "a\\sb\\:c", "bob's tags %r" % tags)
     check(tags.get("+draft/channel-context") == "#tags", "bob's tags %r" % tags)
-    check(len(tags.get("msgid", "")) == 64, "no msgid in %r" % got)
+    check(tags.get("msgid"), "no msgid in %r" % got)
     bare = carol.wait_for(lambda l: l.endswith("PRIVMSG #tags :tagged"), "the line at carol")
     check(not bare.startswith("@"), "carol (no message-tags) got tags: %r" % bare)
+    wait_until(lambda: len(world.history("tags")) == 1, "the tagged line in the store")
     stored = world.history("tags")
-    check(stored and stored[-1]["hash"] == tags["msgid"], "msgid is not the stored hash")
+    check(gateway_msgid(stored[-1]) == tags["msgid"], "msgid is not the one stored")
 
     # Kept in the store: a chathistory client reads them back.
     dave = RawClient(gw.port)
@@ -116,6 +119,16 @@ def channel_tags(world):
     bob.wait_for(lambda l: l.endswith(":fine"), "the line after the 417")
     check(not any(l.endswith(":too big") for l in lines_after(bob, start_bob)),
           "the over-long line was delivered")
+
+    # A reply naming the first line's msgid: the kernel finds the post by it, stores a reply
+    # to it (citing its hash), and every client is shown that msgid.
+    bob.line("@+draft/reply=%s PRIVMSG #tags :re" % tags["msgid"])
+    got = alice.wait_for(lambda l: l.endswith("PRIVMSG #tags :re"), "the reply at alice")
+    check(tags_of(got).get("+draft/reply") == tags["msgid"], "the reply at alice: %r" % got)
+    wait_until(lambda: len(world.history("tags")) == 4, "the reply in the store")
+    reply = world.history("tags")[-1]
+    check(reply["kind"] == "reply" and reply["ref"] == stored[0]["hash"]
+          and reply.get("ref_msgid") == tags["msgid"], "the stored reply %r" % reply)
 
 
 def echo_and_labels(world):
@@ -150,8 +163,8 @@ def echo_and_labels(world):
     check(tags.get("label") == "m1", "echo tags %r" % tags)
     wait_until(lambda: len(world.history("labels")) == 1, "the message in the store")
     stored = world.history("labels")[0]
-    check(tags.get("msgid") == stored["hash"], "echo msgid %r" % tags)
-    check(tags.get("time") == iso_ms(stored["hlc"]["wall_ms"]), "echo time %r" % tags)
+    check(tags.get("msgid") == gateway_msgid(stored), "echo msgid %r" % tags)
+    check(tags.get("time") == iso_ms(shown_ms(stored)), "echo time %r" % tags)
 
 
 def bouncer_chathistory(world):
@@ -186,11 +199,11 @@ def bouncer_chathistory(world):
           "LATEST lines %r" % inner)
     for line, message in zip(inner, stored[5:]):
         tags = tags_of(line)
-        check(tags.get("msgid") == message["hash"], "msgid of %r" % line)
-        check(tags.get("time") == iso_ms(message["hlc"]["wall_ms"]), "time of %r" % line)
+        check(tags.get("msgid") == gateway_msgid(message), "msgid of %r" % line)
+        check(tags.get("time") == iso_ms(shown_ms(message)), "time of %r" % line)
 
     start = len(bnc.lines)
-    bnc.line("CHATHISTORY BEFORE #bnc msgid=%s 10" % stored[5]["hash"])
+    bnc.line("CHATHISTORY BEFORE #bnc msgid=%s 10" % gateway_msgid(stored[5]))
     _, inner, _ = wait_batch(bnc, start, "chathistory", "the BEFORE batch")
     check([untagged(l).split(" :", 1)[1] for l in inner] == [m["text"] for m in stored[:5]],
           "BEFORE lines %r" % inner)

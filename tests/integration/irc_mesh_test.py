@@ -420,10 +420,10 @@ def history_across_nodes(mesh):
         check(len(lines) == len(sent), "%s played %d lines: %r" % (name, len(lines), lines))
         for line, message in zip(lines, stored_b):
             tags = dict(t.split("=", 1) for t in line[1:line.index(" ")].split(";"))
-            check(tags["time"] == iso_ms(message["hlc"]["wall_ms"]),
-                  "%s: time %s for a line stored at %s" % (name, tags["time"],
-                                                           message["hlc"]["wall_ms"]))
-            check(tags["msgid"] == message["hash"], "msgid")
+            check(tags["time"] == iso_ms(single.shown_ms(message)),
+                  "%s: time %s for a line shown at %s" % (name, tags["time"],
+                                                          single.shown_ms(message)))
+            check(tags["msgid"] == single.gateway_msgid(message), "msgid")
             source = line.split(" ")[1][1:]
             if message["text"].startswith("beta"):
                 wanted = "bob!bob@%s.lattice" % short(b_id)

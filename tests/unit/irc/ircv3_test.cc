@@ -11,6 +11,7 @@
 #include "src/chathistory.h"
 #include "src/message_tags.h"
 #include "src/server.h"
+#include "src/text_lines.h"
 
 namespace lattice::irc {
 namespace {
@@ -142,21 +143,29 @@ TEST_F(Ircv3Test, ChannelTagsAreStoredAndShownOnlyToMessageTagsClients) {
   EXPECT_EQ(post.tags(0).value(), "a b;c");  // stored unescaped
   EXPECT_EQ(post.tags(1).key(), "+draft/reply");
   EXPECT_EQ(post.tags(1).value(), kHashA);
+  EXPECT_EQ(Take(bob), (std::vector<std::string>{
+                           "@msgid=" + post.msgid() + ";+example=a\\sb\\:c;+draft/reply=" +
+                           kHashA + " :alice!alice@5e1f5e1f.lattice PRIVMSG #c :hi"}));
+  EXPECT_EQ(Take(carol),
+            (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :hi"}));
   backend_.AnswerWrite("h1");
 
-  v1::ChatMessage stored = Chat("h1", "hi", "alice", kSelf, 7, 1714566896789);
+  // Another node's post with the same tags, and one from another tool whose key would break
+  // the line: that one is left out.
+  v1::ChatMessage stored = Chat("h2", "hi", "dave", kNodeA, 7, 1714566896789);
+  stored.set_msgid("0123456789abcdef.1");
   *stored.add_tags() = post.tags(0);
   *stored.add_tags() = post.tags(1);
-  v1::ChatTag hostile;  // from another tool: a key that would break the line
+  v1::ChatTag hostile;
   hostile.set_key("+bad key");
   hostile.set_value("x");
   *stored.add_tags() = hostile;
   Watch(stored);
-  EXPECT_EQ(Take(bob), (std::vector<std::string>{
-                           "@msgid=h1;+example=a\\sb\\:c;+draft/reply=" + kHashA +
-                           " :alice!alice@5e1f5e1f.lattice PRIVMSG #c :hi"}));
-  EXPECT_EQ(Take(carol),
-            (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :hi"}));
+  auto lines = Take(bob);
+  ASSERT_EQ(lines.size(), 2u);  // dave's JOIN, then the line
+  EXPECT_EQ(lines[1], "@msgid=0123456789abcdef.1;+example=a\\sb\\:c;+draft/reply=" + kHashA +
+                          " :dave!dave@a1b2c3d4.lattice PRIVMSG #c :hi");
+  EXPECT_EQ(Take(carol).back(), ":dave!dave@a1b2c3d4.lattice PRIVMSG #c :hi");
 }
 
 TEST_F(Ircv3Test, AReplyWithOnlyTheReplyTagIsStillAReply) {
@@ -166,6 +175,34 @@ TEST_F(Ircv3Test, AReplyWithOnlyTheReplyTagIsStillAReply) {
   ASSERT_EQ(backend_.writes.size(), 1u);
   EXPECT_EQ(backend_.writes[0].kind, "reply");
   EXPECT_TRUE(backend_.posts.empty());
+}
+
+TEST_F(Ircv3Test, AReplyMayNameAPostByTheMsgidItWasShownWith) {
+  ClientId alice = Connect("alice", "message-tags");
+  ClientId bob = Connect("bob", "message-tags");
+  Join(alice, "#c");
+  Join(bob, "#c");
+  Take(alice), Take(bob);
+  Line(alice, "PRIVMSG #c :first");
+  ASSERT_EQ(backend_.posts.size(), 1u);
+  const std::string msgid = backend_.posts[0].msgid();
+  backend_.AnswerWrite("h1");
+  Take(bob);
+
+  // The kernel finds the parent by its msgid; the reply shows the msgid it was given.
+  Line(bob, "@+draft/reply=" + msgid + " PRIVMSG #c :re");
+  ASSERT_EQ(backend_.writes.size(), 1u);
+  EXPECT_EQ(backend_.writes[0].kind, "reply");
+  EXPECT_EQ(backend_.writes[0].channel, msgid);  // the fake keeps the ref there
+  backend_.AnswerWrite("h2");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{
+                             "@msgid=h2;+draft/reply=" + msgid +
+                             " :bob!bob@5e1f5e1f.lattice PRIVMSG #c :re"}));
+
+  // A private message's msgid names nothing stored: the tag travels with a post.
+  Line(bob, "@+draft/reply=e18b-1 PRIVMSG #c :not stored");
+  ASSERT_EQ(backend_.writes.size(), 1u);
+  EXPECT_EQ(backend_.writes[0].kind, "post");
 }
 
 TEST_F(Ircv3Test, ClientTagsOverTheLimitGet417AndAreNotSent) {
@@ -223,18 +260,20 @@ TEST_F(Ircv3Test, EchoedChannelMessageHasTheStoredMsgidAndTime) {
   Join(alice, "#c");
   Take(alice);
   Line(alice, "@+example=1 NOTICE #c :note");
-  EXPECT_TRUE(Take(alice).empty());
-  backend_.AnswerWrite("h1");
-  v1::ChatMessage stored = Chat("h1", "note", "alice", kSelf, 7, 1714566896789);
-  *stored.add_tags() = backend_.posts[0].tags(0);
-  Watch(stored);
-  // Once, whether shown when the kernel answered or when the watch brought it.
+  // Shown at once, with the msgid and time it is posted with.
+  ASSERT_EQ(backend_.posts.size(), 1u);
+  const v1::PostRequest& post = backend_.posts[0];
   auto lines = Take(alice);
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_EQ(lines[0].substr(0, 6), "@time=");
-  EXPECT_NE(lines[0].find(";msgid=h1;+example=1 :alice!alice@5e1f5e1f.lattice NOTICE #c :note"),
-            std::string::npos)
-      << lines[0];
+  EXPECT_EQ(lines[0], "@time=" + FormatServerTime(post.time_ms()) + ";msgid=" + post.msgid() +
+                          ";+example=1 :alice!alice@5e1f5e1f.lattice NOTICE #c :note");
+  backend_.AnswerWrite("h1");
+  v1::ChatMessage stored = Chat("h1", "note", "alice", kSelf, 7, post.time_ms() + 3);
+  stored.set_msgid(post.msgid());
+  stored.set_time_ms(post.time_ms());
+  *stored.add_tags() = post.tags(0);
+  Watch(stored);
+  EXPECT_TRUE(Take(alice).empty());  // once
 }
 
 // ---- labeled-response --------------------------------------------------------------------------
@@ -349,13 +388,13 @@ TEST_F(Ircv3Test, LabeledChannelMessageLabelsItsEchoOrIsAcked) {
   Take(alice), Take(bob);
 
   Line(alice, "@label=m1 PRIVMSG #c :hello");
-  backend_.AnswerWrite("h1");
-  Watch(Chat("h1", "hello", "alice", kSelf, 7, 1714566896789));
-  // The echo is the reply.
-  EXPECT_EQ(Take(alice), (std::vector<std::string>{
-                             "@label=m1 :alice!alice@5e1f5e1f.lattice PRIVMSG #c :hello"}));
+  // The others see it at once; the sender's labelled echo ends its command, at the answer.
   EXPECT_EQ(Take(bob),
             (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :hello"}));
+  EXPECT_TRUE(Take(alice).empty());
+  backend_.AnswerWrite("h1");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{
+                             "@label=m1 :alice!alice@5e1f5e1f.lattice PRIVMSG #c :hello"}));
 
   // Without echo-message, nothing answers the PRIVMSG: ACK once the kernel has it.
   Line(bob, "@label=m2 PRIVMSG #c :hi");

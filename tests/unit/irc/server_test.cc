@@ -271,7 +271,7 @@ TEST_F(ServerTest, MalformedAndOverlongLines) {
 
 // ---- The delivery model ------------------------------------------------------------------------
 
-TEST_F(ServerTest, APostIsDeliveredWhenTheKernelAnswersAndItsWatchEventIsNotShownAgain) {
+TEST_F(ServerTest, APostIsDeliveredWhenAcceptedAndItsWatchEventIsNotShownAgain) {
   ClientId alice = Connect("alice");
   ClientId bob = Connect("bob");
   ClientId carol = Connect("carol", "echo-message");
@@ -285,52 +285,73 @@ TEST_F(ServerTest, APostIsDeliveredWhenTheKernelAnswersAndItsWatchEventIsNotShow
   EXPECT_EQ(backend_.writes[0].kind, "post");
   EXPECT_EQ(backend_.writes[0].channel, "c");
   EXPECT_EQ(backend_.writes[0].sender, "alice");
-  // Nobody sees it before the kernel has it; everybody here as soon as it has.
-  EXPECT_TRUE(Take(bob).empty());
-  backend_.AnswerWrite("h1");
+  // Everybody here sees it at once, before the kernel answers, as a relay would show it.
   const std::string expected = ":alice!alice@5e1f5e1f.lattice PRIVMSG #c :hello";
   EXPECT_EQ(Take(bob), (std::vector<std::string>{expected}));
   EXPECT_EQ(Take(carol), (std::vector<std::string>{expected}));
   EXPECT_TRUE(Take(alice).empty());  // no echo-message
-  // Its watch event is the same message: not shown again.
-  Watch(Chat("h1", "c", "hello", "alice", kSelf, 7));
+  // Posted with the msgid it was shown with, and the time.
+  ASSERT_EQ(backend_.posts.size(), 1u);
+  const std::string msgid = backend_.posts[0].msgid();
+  EXPECT_EQ(msgid, "gateway.1");
+  EXPECT_EQ(backend_.posts[0].time_ms(), wall_ms_);
+  backend_.AnswerWrite("h1");
+  EXPECT_TRUE(Take(bob).empty());
+  // Its watch event is the same message, known by its msgid: not shown again.
+  auto event = Chat("h1", "c", "hello", "alice", kSelf, 7);
+  event.set_msgid(msgid);
+  Watch(event);
   EXPECT_TRUE(Take(bob).empty());
   EXPECT_TRUE(Take(carol).empty());
 
-  // Carol asked for echo-message and sees her own line back.
+  // Carol asked for echo-message and sees her own line back, at once too.
   Line(carol,
        "PRIVMSG #c :\x01"
        "ACTION waves\x01");
   EXPECT_TRUE(backend_.writes[0].action);
   EXPECT_EQ(backend_.writes[0].text, "waves");
-  backend_.AnswerWrite("h2");
-  auto action = Chat("h2", "c", "waves", "carol", kSelf, 8);
-  action.set_action(true);
   EXPECT_EQ(Take(carol), (std::vector<std::string>{":carol!carol@5e1f5e1f.lattice PRIVMSG #c :\x01"
                                                    "ACTION waves\x01"}));
   EXPECT_EQ(Take(alice).size(), 1u);
+  backend_.AnswerWrite("h2");
+  auto action = Chat("h2", "c", "waves", "carol", kSelf, 8);
+  action.set_action(true);
+  action.set_msgid(backend_.posts[1].msgid());
   Watch(action);
   EXPECT_TRUE(Take(carol).empty());
   EXPECT_TRUE(Take(alice).empty());
 }
 
-TEST_F(ServerTest, EchoAndCopiesOfAnAnsweredWriteCarryItsHashAsMsgid) {
-  ClientId alice = Connect("alice", "echo-message message-tags");
-  ClientId bob = Connect("bob", "message-tags");
+TEST_F(ServerTest, EchoAndCopiesOfAPostCarryTheMsgidAndTimeItIsStoredWith) {
+  ClientId alice = Connect("alice", "echo-message message-tags server-time");
+  ClientId bob = Connect("bob", "message-tags server-time");
   Join(alice, "#c");
   Join(bob, "#c");
   Take(alice), Take(bob);
   Line(alice, "PRIVMSG #c :tagged");
-  backend_.AnswerWrite(std::string(64, 'a'));
   auto mine = Take(alice);
   auto theirs = Take(bob);
   ASSERT_EQ(mine.size(), 1u);
   ASSERT_EQ(theirs.size(), 1u);
-  EXPECT_NE(mine[0].find("msgid=" + std::string(64, 'a')), std::string::npos) << mine[0];
+  ASSERT_EQ(backend_.posts.size(), 1u);
+  EXPECT_NE(mine[0].find("msgid=" + backend_.posts[0].msgid()), std::string::npos) << mine[0];
+  EXPECT_NE(mine[0].find("time=2023-11-14T22:13:20.000Z"), std::string::npos) << mine[0];
   EXPECT_EQ(mine[0], theirs[0]);
+  backend_.AnswerWrite(std::string(64, 'a'));
+  EXPECT_TRUE(Take(alice).empty());
+
+  // Another gateway's post, from the watch: the msgid and time it was shown with there.
+  auto remote = Chat(std::string(64, 'b'), "c", "from afar", "dave", kNodeA, 9, wall_ms_ + 50);
+  remote.set_msgid("0123456789abcdef.7");
+  remote.set_time_ms(wall_ms_ + 20);
+  Watch(remote);
+  auto lines = Take(bob);
+  ASSERT_EQ(lines.size(), 2u);  // dave's JOIN, then the line
+  EXPECT_NE(lines[1].find("msgid=0123456789abcdef.7"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("time=2023-11-14T22:13:20.020Z"), std::string::npos) << lines[1];
 }
 
-TEST_F(ServerTest, AnEventOfOurOwnWriteThatArrivesBeforeItsAnswerWaitsForIt) {
+TEST_F(ServerTest, AnEventOfOurOwnPostIsKnownByItsMsgidEvenBeforeItsAnswer) {
   ClientId alice = Connect("alice");
   ClientId bob = Connect("bob");
   Join(alice, "#c");
@@ -338,41 +359,72 @@ TEST_F(ServerTest, AnEventOfOurOwnWriteThatArrivesBeforeItsAnswerWaitsForIt) {
   Take(alice), Take(bob);
 
   Line(alice, "PRIVMSG #c :mine");
-  // The watch is faster than the answer to Post.
-  Watch(Chat("h1", "c", "mine", "alice", kSelf, 7));
-  Watch(Chat("h2", "c", "from afar", "dave", kNodeA, 8));
-  EXPECT_TRUE(Take(alice).empty());
-  EXPECT_TRUE(Take(bob).empty());
-  EXPECT_EQ(server_->held_event_count(), 2u);
-
-  backend_.AnswerWrite("h1");
-  EXPECT_EQ(server_->held_event_count(), 0u);
-  // Alice (without echo-message) is not sent her own line; order is kept for everyone.
   EXPECT_EQ(Take(bob),
-            (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :mine",
-                                      ":dave!dave@a1b2c3d4.lattice JOIN #c",
+            (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :mine"}));
+  // The watch is faster than the answer to Post: nothing waits for it.
+  auto own = Chat("h1", "c", "mine", "alice", kSelf, 7);
+  own.set_msgid(backend_.posts[0].msgid());
+  Watch(own);
+  Watch(Chat("h2", "c", "from afar", "dave", kNodeA, 8));
+  EXPECT_EQ(server_->held_event_count(), 0u);
+  EXPECT_EQ(Take(bob),
+            (std::vector<std::string>{":dave!dave@a1b2c3d4.lattice JOIN #c",
                                       ":dave!dave@a1b2c3d4.lattice PRIVMSG #c :from afar"}));
+  backend_.AnswerWrite("h1");
+  EXPECT_TRUE(Take(bob).empty());
   EXPECT_EQ(Take(alice),
             (std::vector<std::string>{":dave!dave@a1b2c3d4.lattice JOIN #c",
                                       ":dave!dave@a1b2c3d4.lattice PRIVMSG #c :from afar"}));
 }
 
-TEST_F(ServerTest, AMessageOfThisNodeFromAnotherToolIsReleasedByTheNextAnswer) {
+TEST_F(ServerTest, AnEventOfOurOwnTopicChangeThatArrivesBeforeItsAnswerWaitsForIt) {
   ClientId alice = Connect("alice");
+  ClientId bob = Connect("bob");
   Join(alice, "#c");
-  Take(alice);
-  Line(alice, "PRIVMSG #c :mine");
+  Join(bob, "#c");
+  Take(alice), Take(bob);
+
+  // A topic change is known by the hash the kernel answers with: a message of this node that
+  // arrives before that answer may be it, so it waits, and what follows it too.
+  Line(alice, "TOPIC #c :new topic");
   Watch(Chat("hx", "c", "from lattice-ctl", "ops", kSelf, 7));
-  EXPECT_TRUE(Take(alice).empty());
-  backend_.AnswerWrite("h1");
-  EXPECT_EQ(Take(alice),
-            (std::vector<std::string>{":ops!ops@5e1f5e1f.lattice JOIN #c",
-                                      ":ops!ops@5e1f5e1f.lattice PRIVMSG #c :from lattice-ctl"}));
-  Watch(Chat("h1", "c", "mine", "alice", kSelf, 8));
-  EXPECT_TRUE(Take(alice).empty());
+  Watch(Chat("h2", "c", "from afar", "dave", kNodeA, 8));
+  EXPECT_TRUE(Take(bob).empty());
+  EXPECT_EQ(server_->held_event_count(), 2u);
+  backend_.AnswerWrite("t1");
+  EXPECT_EQ(server_->held_event_count(), 0u);
+  EXPECT_EQ(Take(bob),
+            (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice TOPIC #c :new topic",
+                                      ":ops!ops@5e1f5e1f.lattice JOIN #c",
+                                      ":ops!ops@5e1f5e1f.lattice PRIVMSG #c :from lattice-ctl",
+                                      ":dave!dave@a1b2c3d4.lattice JOIN #c",
+                                      ":dave!dave@a1b2c3d4.lattice PRIVMSG #c :from afar"}));
 }
 
-TEST_F(ServerTest, WritesOfDifferentClientsMayAnswerOutOfOrder) {
+TEST_F(ServerTest, AMessageOfThisNodeFromAnotherToolWaitsOnlyForWritesWithoutAMsgid) {
+  ClientId alice = Connect("alice");
+  ClientId bob = Connect("bob");
+  Join(alice, "#c");
+  Join(bob, "#c");
+  Take(alice), Take(bob);
+  // Only a post is on its way, known by its msgid: another tool's message goes out at once.
+  Line(alice, "PRIVMSG #c :mine");
+  Take(bob);
+  Watch(Chat("hx", "c", "from lattice-ctl", "ops", kSelf, 7));
+  EXPECT_EQ(Take(bob),
+            (std::vector<std::string>{":ops!ops@5e1f5e1f.lattice JOIN #c",
+                                      ":ops!ops@5e1f5e1f.lattice PRIVMSG #c :from lattice-ctl"}));
+  backend_.AnswerWrite("h1");
+  // A topic change on its way: the next one waits for its answer.
+  Line(bob, "TOPIC #c :t");
+  Watch(Chat("hy", "c", "again", "ops", kSelf, 8));
+  EXPECT_TRUE(Take(alice).size() == 2u);  // ops' JOIN and line, before the TOPIC
+  backend_.AnswerWrite("t1");
+  EXPECT_EQ(Take(alice), (std::vector<std::string>{":bob!bob@5e1f5e1f.lattice TOPIC #c :t",
+                                                   ":ops!ops@5e1f5e1f.lattice PRIVMSG #c :again"}));
+}
+
+TEST_F(ServerTest, PostsAreShownInTheOrderAcceptedWhateverOrderTheKernelAnswers) {
   ClientId alice = Connect("alice");
   ClientId bob = Connect("bob");
   ClientId carol = Connect("carol");
@@ -384,33 +436,41 @@ TEST_F(ServerTest, WritesOfDifferentClientsMayAnswerOutOfOrder) {
   Line(bob, "PRIVMSG #c :from bob");
   ASSERT_EQ(backend_.writes.size(), 2u);
   EXPECT_NE(backend_.writes[0].order, backend_.writes[1].order);  // one ordering key each
-  // Bob's write is applied and answered first, while alice's is still on its way.
-  Watch(Chat("hb", "c", "from bob", "bob", kSelf, 7));
-  backend_.AnswerWrite("hb", absl::OkStatus(), /*index=*/1);
-  EXPECT_EQ(Take(carol),
-            (std::vector<std::string>{":bob!bob@5e1f5e1f.lattice PRIVMSG #c :from bob"}));
-  // A message of this node nobody here wrote waits for alice's write too, then goes out.
-  Watch(Chat("hx", "c", "via ctl", "ops", kSelf, 8));
-  EXPECT_TRUE(Take(carol).empty());
-  backend_.AnswerWrite("ha");
+  EXPECT_NE(backend_.posts[0].msgid(), backend_.posts[1].msgid());
   EXPECT_EQ(Take(carol),
             (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :from alice",
-                                      ":ops!ops@5e1f5e1f.lattice JOIN #c",
-                                      ":ops!ops@5e1f5e1f.lattice PRIVMSG #c :via ctl"}));
-  Watch(Chat("ha", "c", "from alice", "alice", kSelf, 9));
+                                      ":bob!bob@5e1f5e1f.lattice PRIVMSG #c :from bob"}));
+  // Bob's write is applied and answered first, while alice's is still on its way.
+  auto from_bob = Chat("hb", "c", "from bob", "bob", kSelf, 7);
+  from_bob.set_msgid(backend_.posts[1].msgid());
+  Watch(from_bob);
+  backend_.AnswerWrite("hb", absl::OkStatus(), /*index=*/1);
+  backend_.AnswerWrite("ha");
+  auto from_alice = Chat("ha", "c", "from alice", "alice", kSelf, 8);
+  from_alice.set_msgid(backend_.posts[0].msgid());
+  Watch(from_alice);
   EXPECT_TRUE(Take(carol).empty());
-  EXPECT_TRUE(Take(alice).size() == 3u);  // bob's, ops' JOIN and line; not her own
+  EXPECT_EQ(Take(alice).size(), 1u);  // bob's; not her own
 }
 
-TEST_F(ServerTest, AFailedWriteIsReportedTo404) {
+TEST_F(ServerTest, AFailedPostIsReportedTo404AfterItWasShown) {
   ClientId alice = Connect("alice");
+  ClientId bob = Connect("bob");
   Join(alice, "#c");
-  Take(alice);
+  Join(bob, "#c");
+  Take(alice), Take(bob);
   Line(alice, "PRIVMSG #c :x");
+  EXPECT_EQ(Take(bob).size(), 1u);
   backend_.AnswerWrite("", absl::PermissionDeniedError("token lacks the write right"));
   auto lines = Take(alice);
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_EQ(lines[0], ":irc.test 404 alice #c :Message not delivered: token lacks the write right");
+  EXPECT_EQ(lines[0],
+            ":irc.test 404 alice #c :Message shown here but not stored: token lacks the write right");
+  EXPECT_TRUE(Take(bob).empty());
+  Line(alice, "TOPIC #c :y");
+  backend_.AnswerWrite("", absl::PermissionDeniedError("token lacks the write right"));
+  EXPECT_EQ(Codes(Take(alice)), (std::vector<std::string>{"400"}));
+  EXPECT_TRUE(Take(bob).empty());
 }
 
 // ---- Replies in the order of the commands -----------------------------------------------------
@@ -454,7 +514,7 @@ TEST_F(ServerTest, LinesAfterATopicQueryOrListWaitForTheKernel) {
             (std::vector<std::string>{"332", "333", "PONG", "321", "322", "323", "PONG"}));
 }
 
-TEST_F(ServerTest, APrivmsgIsDeliveredToTheOthersBeforeTheSendersNextReply) {
+TEST_F(ServerTest, APostIsShownAtOnceAndTheSendersNextLineWaitsForItsAnswer) {
   ClientId alice = Connect("alice");
   ClientId bob = Connect("bob");
   Join(alice, "#c");
@@ -463,15 +523,17 @@ TEST_F(ServerTest, APrivmsgIsDeliveredToTheOthersBeforeTheSendersNextReply) {
   Line(alice, "PRIVMSG #c :one");
   Line(alice, "PRIVMSG #c :two");
   Line(alice, "PING after");
-  // One write at a time per client, in order; the rest waits, unanswered.
+  // One write at a time per client, in order, so the store keeps them in the order sent;
+  // the rest waits, unanswered.
   ASSERT_EQ(backend_.writes.size(), 1u);
+  EXPECT_EQ(Take(bob), (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :one"}));
   EXPECT_TRUE(Take(alice).empty());
   EXPECT_EQ(backend_.AnswerWrite("h1").text, "one");
-  EXPECT_EQ(Take(bob), (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :one"}));
+  EXPECT_EQ(Take(bob), (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :two"}));
   EXPECT_TRUE(Take(alice).empty());
   ASSERT_EQ(backend_.writes.size(), 1u);
   EXPECT_EQ(backend_.AnswerWrite("h2").text, "two");
-  EXPECT_EQ(Take(bob), (std::vector<std::string>{":alice!alice@5e1f5e1f.lattice PRIVMSG #c :two"}));
+  EXPECT_TRUE(Take(bob).empty());
   EXPECT_EQ(Take(alice), (std::vector<std::string>{":irc.test PONG irc.test :after"}));
 }
 
