@@ -194,6 +194,9 @@ class IrcServer {
   // Own writes by msgid (MsgidOf: a post's minted msgid, else the hash), so their watch
   // events are not delivered again.
   void RememberOwnWrite(const std::string& msgid, OwnWrite write);
+  // The ordering key for a reply or reaction to `parent`: that of the client whose post it is
+  // while the kernel has not answered the post, else the replying client's.
+  uint64_t OrderAfterParent(const LocalClient& client, const std::string& parent) const;
   void OnWriteDone(uint64_t seq, ClientId id, const std::string& channel_name, WriteKind kind,
                    const std::string& prefix, v1::ChatMessage shown, PostOutcome outcome,
                    uint64_t label);
@@ -378,6 +381,8 @@ class IrcServer {
   // Those among them whose message is known by its hash only once answered (every write but
   // a post, which carries its msgid): a watch event of this node may be one of them.
   std::set<uint64_t> unanswered_unnamed_writes_;
+  // Posts shown and not yet answered by the kernel: msgid -> the writing client's ordering key.
+  std::unordered_map<std::string, ClientId> posts_in_flight_;
   // Msgids of messages this gateway wrote (MsgidOf), until their watch event arrives.
   std::unordered_map<std::string, OwnWrite> own_writes_;
   // Watch events not delivered yet. While the head is held, it waits for every write

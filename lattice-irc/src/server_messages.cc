@@ -164,7 +164,7 @@ void IrcServer::PostToChannel(LocalClient& client, const std::string& key, std::
     shown.set_text(request.text());
     SubmitWrite(client, key, WriteKind::kMessage, std::move(shown),
                 [&](std::function<void(PostOutcome)> done) {
-                  backend_.Reply(request, client.id, std::move(done));
+                  backend_.Reply(request, OrderAfterParent(client, *reply), std::move(done));
                 });
     return;
   }
@@ -227,7 +227,7 @@ void IrcServer::HandleTagMsg(LocalClient& client, const Message& m) {
       shown.set_text(request.emoji());
       SubmitWrite(client, key, WriteKind::kMessage, std::move(shown),
                   [&](std::function<void(PostOutcome)> done) {
-                    backend_.React(request, client.id, std::move(done));
+                    backend_.React(request, OrderAfterParent(client, *reply), std::move(done));
                   });
       return;
     }
@@ -287,6 +287,7 @@ void IrcServer::SubmitWrite(LocalClient& client, const std::string& channel_name
   if (!shown.msgid().empty()) {
     // A post that carries its msgid is shown now; its watch event is known by the msgid.
     RememberOwnWrite(shown.msgid(), OwnWrite{id, prefix, kind == WriteKind::kNotice, true});
+    posts_in_flight_[shown.msgid()] = id;
     DeliverOwnWrite(id, channel_name, kind, prefix, shown);
   }
   submit([this, seq, id, channel_name, kind, prefix,
@@ -307,6 +308,7 @@ void IrcServer::OnWriteDone(uint64_t seq, ClientId id, const std::string& channe
   // ends before other events are delivered and before the client's next lines are handled.
   RunLabeled(id, label, [&] {
     if (!shown.msgid().empty()) {  // shown when it was accepted
+      posts_in_flight_.erase(shown.msgid());
       if (outcome.status.ok()) return;
       own_writes_.erase(shown.msgid());
       if (client != nullptr) {
@@ -340,6 +342,14 @@ void IrcServer::OnWriteDone(uint64_t seq, ClientId id, const std::string& channe
   });
   DrainEvents();
   EndWait(id);
+}
+
+// A post is shown before the kernel has it, so a reply may name one still on its way: the
+// reply then joins the writes of that post's client, which the backend makes one after
+// another, and so reaches the kernel after its parent.
+uint64_t IrcServer::OrderAfterParent(const LocalClient& client, const std::string& parent) const {
+  auto pending = posts_in_flight_.find(parent);
+  return pending != posts_in_flight_.end() ? pending->second : client.id;
 }
 
 void IrcServer::RememberOwnWrite(const std::string& msgid, OwnWrite write) {

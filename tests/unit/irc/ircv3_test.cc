@@ -186,18 +186,33 @@ TEST_F(Ircv3Test, AReplyMayNameAPostByTheMsgidItWasShownWith) {
   Line(alice, "PRIVMSG #c :first");
   ASSERT_EQ(backend_.posts.size(), 1u);
   const std::string msgid = backend_.posts[0].msgid();
-  backend_.AnswerWrite("h1");
   Take(bob);
 
-  // The kernel finds the parent by its msgid; the reply shows the msgid it was given.
+  // Bob saw it before the kernel answered, and answers at once: his reply goes after the post,
+  // in the same order of writes. The kernel finds the parent by its msgid; the reply shows the
+  // msgid it was given.
   Line(bob, "@+draft/reply=" + msgid + " PRIVMSG #c :re");
-  ASSERT_EQ(backend_.writes.size(), 1u);
-  EXPECT_EQ(backend_.writes[0].kind, "reply");
-  EXPECT_EQ(backend_.writes[0].channel, msgid);  // the fake keeps the ref there
+  ASSERT_EQ(backend_.writes.size(), 2u);
+  const uint64_t alices_order = backend_.writes[0].order;
+  EXPECT_EQ(backend_.writes[1].kind, "reply");
+  EXPECT_EQ(backend_.writes[1].channel, msgid);  // the fake keeps the ref there
+  EXPECT_EQ(backend_.writes[1].order, alices_order);
+  backend_.AnswerWrite("h1");
   backend_.AnswerWrite("h2");
   EXPECT_EQ(Take(alice), (std::vector<std::string>{
                              "@msgid=h2;+draft/reply=" + msgid +
                              " :bob!bob@5e1f5e1f.lattice PRIVMSG #c :re"}));
+  // Once the post is answered, a reply is bob's own write again.
+  Line(bob, "@+draft/reply=" + msgid + ";+draft/react=+1 TAGMSG #c");
+  ASSERT_EQ(backend_.writes.size(), 1u);
+  EXPECT_EQ(backend_.writes[0].kind, "react");
+  const uint64_t reacts_order = backend_.writes[0].order;
+  EXPECT_NE(reacts_order, alices_order);
+  backend_.AnswerWrite("h3");
+  Line(bob, "PRIVMSG #c :mine");
+  ASSERT_EQ(backend_.writes.size(), 1u);
+  EXPECT_EQ(backend_.writes[0].order, reacts_order);  // bob's
+  backend_.AnswerWrite("h4");
 
   // A private message's msgid names nothing stored: the tag travels with a post.
   Line(bob, "@+draft/reply=e18b-1 PRIVMSG #c :not stored");
