@@ -96,7 +96,7 @@ struct IrcServer::OwnWrite {
   ClientId client = 0;
   std::string prefix;  // the writer's hostmask when it wrote
   bool notice = false;
-  bool delivered = false;  // shown to local members when the kernel answered
+  bool delivered = false;  // shown to local members (when accepted, or when the kernel answered)
 };
 
 // Makes a held label context current for the completion of its command, and releases the
