@@ -4,6 +4,7 @@
 
 #include <string_view>
 
+#include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
 #include "lattice/common/quote.h"
 #include "lattice/common/utf8.h"
@@ -91,10 +92,6 @@ absl::Status CheckChatModeChanges(
   return absl::OkStatus();
 }
 
-bool IsChatHashForm(std::string_view ref) {
-  return ref.size() == 64 && ref.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
-}
-
 absl::Status CheckChatMsgid(std::string_view msgid) {
   if (msgid.empty()) return absl::OkStatus();
   if (msgid.size() > limits::kMaxChatMsgidBytes) {
@@ -107,7 +104,7 @@ absl::Status CheckChatMsgid(std::string_view msgid) {
     return Invalid(fmt::format("msgid {} may hold only letters, digits, '-', '_', '.' and ':'",
                                Quote(msgid)));
   }
-  if (IsChatHashForm(msgid)) {
+  if (ParseHash(msgid)) {
     return Invalid(fmt::format("msgid {} has the form of a message hash", Quote(msgid)));
   }
   return absl::OkStatus();

@@ -45,7 +45,4 @@ absl::Status CheckChatModeChanges(
 // digits, so a msgid is never taken for a message's hash.
 absl::Status CheckChatMsgid(std::string_view msgid);
 
-// Whether `ref` has the form of a message's hash in hex (64 hex digits).
-bool IsChatHashForm(std::string_view ref);
-
 }  // namespace lattice::kernel

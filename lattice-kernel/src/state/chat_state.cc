@@ -313,11 +313,7 @@ absl::StatusOr<v1::ChatMessage> ReadChatMessage(const Database& db, std::string_
 }
 
 absl::StatusOr<v1::ChatMessage> FindChatMessage(const Database& db, std::string_view ref) {
-  if (IsChatHashForm(ref)) {
-    auto hash = FromHex(ref);
-    if (!hash) return absl::InvalidArgumentError("message hash is not hex");
-    return ReadChatMessage(db, *hash);
-  }
+  if (auto hash = ParseHash(ref)) return ReadChatMessage(db, *hash);
   if (ref.empty() || !CheckChatMsgid(ref).ok()) {
     return absl::InvalidArgumentError(
         fmt::format("{} is neither a message hash nor a msgid", Quote(ref)));
