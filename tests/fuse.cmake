@@ -41,7 +41,8 @@ set(LATTICE_FUSE_SCENARIOS
   trees_random_seed creates_answered_here create_of_a_name_taken_meanwhile_kept
   renames_of_new_files_answered_here directories_made_here renames_over_files_answered_here
   directories_listed_here_known
-  opens_answered_here times_shown_at_close_kept reads_close_without_a_flush)
+  opens_answered_here times_shown_at_close_kept reads_close_without_a_flush
+  files_written_here_reopened_from_the_page_cache)
 if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)
   foreach(_scenario ${LATTICE_FUSE_SCENARIOS})
     add_test(NAME fuse_${_scenario}

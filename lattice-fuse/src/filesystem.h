@@ -85,6 +85,8 @@ struct InodeState {
   // Guarded by mu.
   std::unique_ptr<Overlay> overlay;
   std::string cached_version;  // the content version the page cache holds, when known
+  // The content version this daemon last stored into the page cache whole (StoreKept).
+  std::string stored_version;
   bool orphan = false;         // its last name was removed while open: kept here until closed
   v1::FsStat last;             // the last attributes seen
   // This daemon's last commit of the inode: the version it replaced and the attributes it
@@ -175,6 +177,14 @@ class FileSystem {
   // watch has heard every change the kernel applied (Watcher::HeardAll), so no change
   // acknowledged before this call began is missing. REQUIRES: state.mu held.
   bool HeldAttrsCurrent(const InodeState& state) const;
+  // Stores the content of state.cached_version, when this daemon committed it and keeps it
+  // (kept_content_), into the FUSE kernel module's page cache: after a write that ended inside
+  // a page, that page would otherwise be read again at the next open (git status after a
+  // clone rereads every file it just wrote). Only while no descriptor of the inode is open
+  // (none can write to the page cache or wait on one of its pages for this daemon) and the
+  // open being answered keeps the cache. Returns the epoch the content was current at, or
+  // nothing when none was stored. REQUIRES: state.mu held.
+  std::optional<uint64_t> StoreKept(uint64_t ino, InodeState& state);
   // Nothing this daemon did or heard moved state.last since it was fetched (the first half
   // of AnswersAttrs). REQUIRES: state.mu held.
   bool HeldUnmoved(const InodeState& state) const;

@@ -70,6 +70,7 @@ absl::StatusOr<Overlay*> FileSystem::OverlayOf(uint64_t ino, InodeState& state) 
 
 void FileSystem::Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   auto state = Get(ino);
+  std::optional<uint64_t> stored_at;  // the epoch at which the content was stored here
   {
     std::lock_guard lock(state->mu);
     bool keep = false;
@@ -101,14 +102,23 @@ void FileSystem::Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       state->cached_version = stat->version();
     }
     fi->keep_cache = keep ? 1 : 0;
+    bool alone = false;
+    {
+      // Counted while mu is held: no descriptor StoreKept does not see can exist.
+      std::lock_guard table(mu_);
+      alone = state->open == 0;
+      state->open++;
+    }
+    if (keep && alone) stored_at = StoreKept(ino, *state);
+  }
+  // A change from elsewhere heard while the content was stored may have dropped the page
+  // cache before the store filled it: dropped again.
+  if (stored_at && state->epoch.load() != *stored_at) {
+    fuse_lowlevel_notify_inval_inode(session_, ino, 0, 0);
   }
   // A descriptor that cannot write has nothing to save at its close (the writes of others
   // are saved at their own): its close waits for no FLUSH.
   if ((fi->flags & O_ACCMODE) == O_RDONLY) fi->noflush = 1;
-  {
-    std::lock_guard lock(mu_);
-    state->open++;
-  }
   open_files_++;
   fi->fh = ino;
   if (fuse_reply_open(req, fi) != 0) {
@@ -118,6 +128,24 @@ void FileSystem::Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     }
     open_files_--;
   }
+}
+
+std::optional<uint64_t> FileSystem::StoreKept(uint64_t ino, InodeState& state) {
+  if (session_ == nullptr || state.overlay || state.orphan || state.cached_version.empty() ||
+      state.stored_version == state.cached_version) {
+    return std::nullopt;
+  }
+  auto kept = kept_content_.Find(ino, state.cached_version);
+  if (!kept || kept->size() != Shown(state, state.last).size()) return std::nullopt;
+  fuse_bufvec content = FUSE_BUFVEC_INIT(kept->size());
+  content.buf[0].mem = const_cast<char*>(kept->data());
+  const int err = fuse_lowlevel_notify_store(session_, ino, 0, &content, FUSE_BUF_NO_SPLICE);
+  if (err != 0) {
+    spdlog::debug("inode {}: content not stored in the page cache: {}", ino, strerror(-err));
+    return std::nullopt;
+  }
+  state.stored_version = state.cached_version;
+  return state.seen_epoch;
 }
 
 bool FileSystem::HeldAttrsCurrent(const InodeState& state) const {

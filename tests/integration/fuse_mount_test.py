@@ -1383,19 +1383,29 @@ def times_shown_at_close_kept(w):
     check(dirty == [], "files whose times moved since checkout: %r" % dirty)
 
 
-def reads_close_without_a_flush(w):
-    """A descriptor opened only to read closes without a FLUSH request, as it has nothing of
-    its own to save (FOPEN_NOFLUSH): the close of each file git status or grep reads waits
-    for no round trip. One opened to write still flushes, and its writes are saved."""
+def start_debugged_mount(w):
+    """A second mount of the store at the root's "debugged" that logs every FUSE request: its
+    path, its Mount, and a count of the requests of one opcode logged so far."""
     path = os.path.join(w.root, "debugged")
     os.mkdir(path)
     debugged = Mount(w.args, w.kernel, w.root, "drive", path, extra=["--fuse-debug"])
     debugged.log_path = os.path.join(w.root, "fuse-debugged.log")
     debugged.start()
 
-    def flushes():
+    def requests(opcode):
         with open(debugged.log_path, errors="replace") as f:
-            return f.read().count("opcode: FLUSH")
+            return f.read().count("opcode: %s (" % opcode)
+    return path, debugged, requests
+
+
+def reads_close_without_a_flush(w):
+    """A descriptor opened only to read closes without a FLUSH request, as it has nothing of
+    its own to save (FOPEN_NOFLUSH): the close of each file git status or grep reads waits
+    for no round trip. One opened to write still flushes, and its writes are saved."""
+    path, debugged, requests = start_debugged_mount(w)
+
+    def flushes():
+        return requests("FLUSH")
     try:
         write(os.path.join(path, "f"), b"first")
         before = flushes()
@@ -1407,6 +1417,43 @@ def reads_close_without_a_flush(w):
         check(flushes() > before, "the close of a descriptor that wrote flushes")
         fsync_dir(path)
         check(w.kernel.ctl("fs", "cat", "drive", "/f") == "again", "and its write is saved")
+    finally:
+        debugged.stop()
+
+
+def files_written_here_reopened_from_the_page_cache(w):
+    """A file this mount wrote and committed is read again at its next open without a READ
+    request: its content is stored into the FUSE module's page cache (the last page a write
+    ended inside would be read again otherwise; git status after a clone rereads every file it
+    wrote). What is read is the version last written, also after a rewrite in place, and a
+    version another client of the node put is read from the kernel, never the stored one."""
+    path, debugged, requests = start_debugged_mount(w)
+
+    def reads():
+        return requests("READ")
+    try:
+        contents = {}
+        for i, size in enumerate([1, 100, 4095, 4096, 4097, 5000, 70000, 200000]):
+            contents["f%d" % i] = os.urandom(size)
+            write(os.path.join(path, "f%d" % i), contents["f%d" % i])
+        fsync_dir(path)  # every commit is in, its content kept by the mount
+        before = reads()
+        for name, data in contents.items():
+            check(read(os.path.join(path, name)) == data, "%s reads back what was written" % name)
+        check(reads() == before, "%d READ requests for %d files written here"
+              % (reads() - before, len(contents)))
+        with open(os.path.join(path, "f5"), "r+b") as f:  # rewritten in place, shorter
+            f.write(b"shorter")
+            f.truncate(7)
+        fsync_dir(path)
+        before = reads()
+        check(read(os.path.join(path, "f5")) == b"shorter", "the rewrite is read back")
+        check(reads() == before, "the rewrite is read back without a READ request")
+        src = os.path.join(w.root, "theirs.src")
+        write(src, b"theirs, longer than one byte")
+        w.kernel.ctl("fs", "put", "drive", "/f0", src)
+        wait_until(lambda: read(os.path.join(path, "f0")) == b"theirs, longer than one byte",
+                   "the other client's version read")
     finally:
         debugged.stop()
 
@@ -1795,7 +1842,8 @@ SCENARIOS = {f.__name__: f for f in [
     trees_random_seed, creates_answered_here, create_of_a_name_taken_meanwhile_kept,
     renames_of_new_files_answered_here, directories_made_here,
     renames_over_files_answered_here, directories_listed_here_known, opens_answered_here,
-    times_shown_at_close_kept, reads_close_without_a_flush]}
+    times_shown_at_close_kept, reads_close_without_a_flush,
+    files_written_here_reopened_from_the_page_cache]}
 
 
 def main():
