@@ -185,6 +185,11 @@ class FileSystem {
   // open being answered keeps the cache. Returns the epoch the content was current at, or
   // nothing when none was stored. REQUIRES: state.mu held.
   std::optional<uint64_t> StoreKept(uint64_t ino, InodeState& state);
+  // Answers the Lookup of `name` in `parent` without a call when the directory's names are
+  // known here (KnownNames::Present) and name a regular file whose held attributes are
+  // current (as GetAttr and Open answer them): the FUSE module looks up the target of every
+  // rename again, so each sed -i or editor save asked the kernel about the file it replaces.
+  bool LookupHere(fuse_req_t req, uint64_t parent, const std::string& name);
   // Nothing this daemon did or heard moved state.last since it was fetched (the first half
   // of AnswersAttrs). REQUIRES: state.mu held.
   bool HeldUnmoved(const InodeState& state) const;

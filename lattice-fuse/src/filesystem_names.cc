@@ -51,6 +51,7 @@ void FileSystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     reply_absent();
     return;
   }
+  if (LookupHere(req, parent, name)) return;
   v1::FsEntryReply reply;
   absl::Status status;
   bool asked = false;
@@ -73,6 +74,25 @@ void FileSystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     return;
   }
   ReplyEntry(req, parent, name, reply.stat());
+}
+
+bool FileSystem::LookupHere(fuse_req_t req, uint64_t parent, const std::string& name) {
+  auto entry = known_names_.Present(parent, name);
+  if (!entry || !S_ISREG(entry->type)) return false;
+  auto state = Find(entry->ino);
+  if (!state) return false;
+  v1::FsStat held;
+  {
+    std::lock_guard lock(state->mu);
+    if (state->orphan || state->last.ino() != entry->ino || !S_ISREG(state->last.attr().mode()) ||
+        !(AnswersAttrs(*state) || HeldAttrsCurrent(*state))) {
+      return false;
+    }
+    held = state->last;
+  }
+  spdlog::trace("lookup {} in {}: inode {}, answered here", Quote(name), parent, entry->ino);
+  ReplyEntry(req, parent, name, held);
+  return true;
 }
 
 absl::Status FileSystem::LookupSeeingRemovals(uint64_t parent, const std::string& name,

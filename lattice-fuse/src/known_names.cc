@@ -20,6 +20,17 @@ KnownNames::Answer KnownNames::Find(uint64_t parent, const std::string& name,
   return now < it->second.until ? Answer::kAbsent : Answer::kVerify;
 }
 
+std::optional<KnownNames::Entry> KnownNames::Present(uint64_t parent, const std::string& name,
+                                                     Clock::time_point now) {
+  if (name.find(kFsConflictMarker) != std::string::npos) return std::nullopt;
+  std::lock_guard lock(mu_);
+  auto dir = dirs_.find(parent);
+  if (dir == dirs_.end() || now >= dir->second.until) return std::nullopt;
+  auto it = dir->second.names.find(name);
+  if (it == dir->second.names.end() || it->second.ino == 0) return std::nullopt;
+  return it->second;
+}
+
 bool KnownNames::Verify(const v1::FsStat& dir, Clock::time_point now) {
   std::lock_guard lock(mu_);
   auto it = dirs_.find(dir.ino());

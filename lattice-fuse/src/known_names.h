@@ -1,6 +1,7 @@
 // The names of the directories this daemon made or listed whole, so that the Lookup the FUSE
 // kernel module sends before every create (is the new name free?) is answered here instead
-// of by a call to the kernel: in such a directory, a name not made or listed there is absent.
+// of by a call to the kernel: in such a directory, a name not made or listed there is absent
+// (and one that is names the inode it was made or listed with: Present).
 // (A conflict copy's name is always asked: the kernel finds those by their form.)
 //
 // What keeps that true: the directory starts empty when made here; this daemon's own
@@ -30,6 +31,7 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -61,6 +63,10 @@ class KnownNames {
     kAsk,     // unknown here: ask the kernel
   };
   Answer Find(uint64_t parent, const std::string& name, Clock::time_point now = Clock::now());
+  // The entry of `name` in known directory `parent` while the directory is trusted (as
+  // Find's kAbsent is), when its inode is known; nothing otherwise.
+  std::optional<Entry> Present(uint64_t parent, const std::string& name,
+                               Clock::time_point now = Clock::now());
   // `dir` as the kernel shows it now: renews the trust when its times are those of the last
   // change made here (returns true), else forgets the directory.
   bool Verify(const v1::FsStat& dir, Clock::time_point now = Clock::now());

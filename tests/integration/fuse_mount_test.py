@@ -1458,6 +1458,42 @@ def files_written_here_reopened_from_the_page_cache(w):
         debugged.stop()
 
 
+def lookups_of_known_files_answered_here(w):
+    """The FUSE module looks up the target of every rename again; in a directory whose names
+    this mount knows, the file there is answered from what the mount holds, so saving over a
+    file as sed -i does costs no Fs.Lookup call. A file another client put under a known name
+    (here a second mount, renaming a new file over it) is the one seen here, new inode and
+    content, once the watch has brought the change."""
+    second, other = start_second_mount(w)
+    try:
+        os.mkdir(w.p("saved"))
+        count = 40
+        for i in range(count):
+            write(w.p("saved", "f%02d" % i), b"first %d" % i)
+        fsync_dir(w.p("saved"))
+        lookups = kernel_calls(w, "Fs", "Lookup")
+        for i in range(count):
+            write(w.p("saved", ".tmp%02d" % i), b"second %d" % i)
+            os.rename(w.p("saved", ".tmp%02d" % i), w.p("saved", "f%02d" % i))
+        calls = kernel_calls(w, "Fs", "Lookup") - lookups
+        check(calls < count // 4, "%d Fs.Lookup calls for %d files saved over" % (calls, count))
+        check(read(w.p("saved", "f07")) == b"second 7", "the saved content")
+        fsync_dir(w.p("saved"))
+        wait_until(lambda: read(os.path.join(other, "saved", "f07")) == b"second 7",
+                   "the other mount sees the saved file")
+        write(os.path.join(other, "saved", ".theirs"), b"theirs")
+        os.rename(os.path.join(other, "saved", ".theirs"), os.path.join(other, "saved", "f07"))
+        fsync_dir(os.path.join(other, "saved"))
+        theirs = os.stat(os.path.join(other, "saved", "f07")).st_ino
+        wait_until(lambda: os.stat(w.p("saved", "f07")).st_ino == theirs,
+                   "this mount looks up the other mount's file under the name")
+        check(read(w.p("saved", "f07")) == b"theirs", "and reads its content")
+        check(sorted(os.listdir(w.p("saved"))) == ["f%02d" % i for i in range(count)],
+              "the listing has the names once each")
+    finally:
+        second.stop()
+
+
 def kernel_calls(w, service, method):
     """How many calls of service.method the kernel has answered (lattice-ctl metrics)."""
     metrics = json.loads(w.kernel.ctl("--json", "metrics"))
@@ -1843,7 +1879,7 @@ SCENARIOS = {f.__name__: f for f in [
     renames_of_new_files_answered_here, directories_made_here,
     renames_over_files_answered_here, directories_listed_here_known, opens_answered_here,
     times_shown_at_close_kept, reads_close_without_a_flush,
-    files_written_here_reopened_from_the_page_cache]}
+    files_written_here_reopened_from_the_page_cache, lookups_of_known_files_answered_here]}
 
 
 def main():

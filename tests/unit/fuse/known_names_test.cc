@@ -130,6 +130,25 @@ TEST_F(KnownNamesTest, ChangesMadeOtherwiseForgetTheDirectory) {
   EXPECT_EQ(names.Find(20, "a", t0), Answer::kAsk);
 }
 
+TEST_F(KnownNamesTest, ANamePresentIsGivenWithItsInodeOnlyWhileTrustedAndKnown) {
+  names.NoteCreated(1, "d", Made(10, S_IFDIR | 0755, 100), t0);
+  names.NoteCreated(10, "a", Made(11, S_IFREG | 0644, 101), t0);
+  auto present = names.Present(10, "a", t0);
+  ASSERT_TRUE(present.has_value());
+  EXPECT_EQ(present->ino, 11u);
+  EXPECT_EQ(present->type, static_cast<uint32_t>(S_IFREG));
+  EXPECT_FALSE(names.Present(10, "b", t0).has_value()) << "absent";
+  EXPECT_FALSE(names.Present(1, "d", t0).has_value()) << "the root was not made here";
+  EXPECT_FALSE(names.Present(10, "a", t0 + std::chrono::seconds(2)).has_value())
+      << "the trust lapsed: the kernel is asked";
+  const std::string conflict = "a.sync-conflict-20261206-050000-n1";
+  names.NoteRenamed(10, "a", 10, conflict, false, Made(10, 0, 102).attr().mtime());
+  EXPECT_FALSE(names.Present(10, conflict, t0).has_value())
+      << "a conflict copy's name is always asked";
+  names.Forget(10);
+  EXPECT_FALSE(names.Present(10, "a", t0).has_value());
+}
+
 TEST(KnownNames, NoTrustKnowsNothing) {
   KnownNames names{Clock::duration::zero()};
   names.NoteCreated(1, "d", Made(10, S_IFDIR | 0755, 100));
