@@ -137,8 +137,11 @@ std::optional<uint64_t> FileSystem::StoreKept(uint64_t ino, InodeState& state) {
   }
   auto kept = kept_content_.Find(ino, state.cached_version);
   if (!kept || kept->size() != Shown(state, state.last).size()) return std::nullopt;
-  fuse_bufvec content = FUSE_BUFVEC_INIT(kept->size());
+  fuse_bufvec content{};  // FUSE_BUFVEC_INIT, which is a C compound literal
+  content.count = 1;
+  content.buf[0].size = kept->size();
   content.buf[0].mem = const_cast<char*>(kept->data());
+  content.buf[0].fd = -1;
   const int err = fuse_lowlevel_notify_store(session_, ino, 0, &content, FUSE_BUF_NO_SPLICE);
   if (err != 0) {
     spdlog::debug("inode {}: content not stored in the page cache: {}", ino, strerror(-err));
