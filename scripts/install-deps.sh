@@ -10,7 +10,7 @@ packages=(
   libre2-dev libsodium-dev libleveldb-dev libsnappy-dev libfuse3-dev fuse3 libsystemd-dev
   libboost-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  systemd python3 python3-irc python3-jsonschema curl irssi weechat-curses tmux rsync vim-tiny fio dbench
+  systemd python3 python3-irc python3-jsonschema curl irssi weechat-curses tmux rsync vim-tiny fio dbench stress-ng
   chromium
   python3-prometheus-client
   # The IRC conformance test (tests/integration/irc_conformance_test.py) runs its cases against

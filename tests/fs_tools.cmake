@@ -47,7 +47,8 @@ lattice_fuse_scenarios(fuse_tools_test.py fuse_tools_ 600
     kill_fuse_mid_copy
     kill_kernel_mid_copy
     full_disk
-    public_exercisers)
+    public_exercisers
+    stress_ng_exercisers)
 lattice_fuse_scenarios(fuse_mesh_test.py fuse_mesh_ 600
   SCENARIOS
     tree_replicates
