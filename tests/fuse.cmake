@@ -42,7 +42,8 @@ set(LATTICE_FUSE_SCENARIOS
   renames_of_new_files_answered_here directories_made_here renames_over_files_answered_here
   directories_listed_here_known
   opens_answered_here times_shown_at_close_kept reads_close_without_a_flush
-  files_written_here_reopened_from_the_page_cache lookups_of_known_files_answered_here)
+  files_written_here_reopened_from_the_page_cache lookups_of_known_files_answered_here
+  renames_through_the_kernel_keep_held_attributes)
 if(LATTICE_FUSE_PYTHON AND TARGET lattice-kernel AND TARGET lattice-ctl)
   foreach(_scenario ${LATTICE_FUSE_SCENARIOS})
     add_test(NAME fuse_${_scenario}

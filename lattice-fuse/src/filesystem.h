@@ -190,6 +190,11 @@ class FileSystem {
   // current (as GetAttr and Open answer them): the FUSE module looks up the target of every
   // rename again, so each sed -i or editor save asked the kernel about the file it replaces.
   bool LookupHere(fuse_req_t req, uint64_t parent, const std::string& name);
+  // A rename through the kernel moved file `ino`, whose changes were counted `changes_before`
+  // when it began, and stamped `stamped`: the attributes held of it stay exact, with that
+  // ctime, when nothing else moved them (the next open of a file rsync renamed into place
+  // asked the kernel for them again).
+  void FollowMove(uint64_t ino, uint64_t changes_before, const v1::FsTime& stamped);
   // Nothing this daemon did or heard moved state.last since it was fetched (the first half
   // of AnswersAttrs). REQUIRES: state.mu held.
   bool HeldUnmoved(const InodeState& state) const;

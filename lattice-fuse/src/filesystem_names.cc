@@ -305,6 +305,22 @@ void FileSystem::NoteAttrsChanged(const google::protobuf::RepeatedField<uint64_t
   }
 }
 
+void FileSystem::FollowMove(uint64_t ino, uint64_t changes_before, const v1::FsTime& stamped) {
+  auto state = Find(ino);
+  if (!state) return;
+  std::lock_guard lock(state->mu);
+  // Held exactly before the call, and moved since by this rename alone (NoteAttrsChanged
+  // counted it once): a file's move changes its ctime, to the time stamped, and nothing else.
+  if (!S_ISREG(state->last.attr().mode()) || !state->exact ||
+      state->exact->changes != changes_before || state->changes.load() != changes_before + 1 ||
+      state->exact->epoch != state->epoch.load() ||
+      state->exact->generation != exact_generation_.load()) {
+    return;
+  }
+  *state->last.mutable_attr()->mutable_ctime() = stamped;
+  state->exact->changes = changes_before + 1;
+}
+
 bool FileSystem::HeldUnmoved(const InodeState& state) const {
   return state.exact && state.exact->epoch == state.epoch.load() &&
          state.exact->generation == exact_generation_.load() &&
@@ -555,6 +571,13 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
   request.set_new_name(new_name);
   request.set_flags(flags);
   request.set_durability(kApplied);
+  // The file moved, and how many changes of its held attributes were counted before the call.
+  std::optional<std::pair<uint64_t, uint64_t>> moved;
+  if ((flags & RENAME_EXCHANGE) == 0) {
+    if (auto ino = entry_inodes_.FileAt(parent, name)) {
+      if (auto state = Find(*ino)) moved.emplace(*ino, state->changes.load());
+    }
+  }
   v1::FsChangeReply reply;
   absl::Status status = link_->Call("Rename", &Fs::Stub::Rename, request, &reply);
   // The kernel says whose attributes moved (the file moved, the one it replaced); any
@@ -562,6 +585,9 @@ void FileSystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
   // been applied: none are trusted.
   if (status.ok()) {
     NoteAttrsChanged(reply.touched());
+    if (moved && reply.has_stamped() && !reply.moved_directory()) {
+      FollowMove(moved->first, moved->second, reply.stamped());
+    }
   } else {
     exact_generation_.fetch_add(1);
   }

@@ -1494,6 +1494,43 @@ def lookups_of_known_files_answered_here(w):
         second.stop()
 
 
+def renames_through_the_kernel_keep_held_attributes(w):
+    """A file renamed through the kernel (its create was sent, as rsync's temporary files'
+    are by the time it renames them into place) keeps the attributes the mount holds, with
+    the ctime the kernel stamped: opening it after costs no Fs.GetAttr call, and the ctime
+    shown here is the one another mount reads from the kernel."""
+    second, other = start_second_mount(w)
+    try:
+        os.mkdir(w.p("moving"))
+        count = 30
+        names = ["f%02d" % i for i in range(count)]
+        for i, name in enumerate(names):
+            write(w.p("moving", name), b"content %d" % i)
+        fsync_dir(w.p("moving"))  # their creates are in: the renames go through the kernel
+        before = {name: os.stat(w.p("moving", name)).st_ctime_ns for name in names}
+        renames = kernel_calls(w, "Fs", "Rename")
+        for name in names:
+            os.rename(w.p("moving", name), w.p("moving", "g" + name[1:]))
+        check(kernel_calls(w, "Fs", "Rename") - renames == count,
+              "the renames went through the kernel")
+        getattrs = kernel_calls(w, "Fs", "GetAttr")
+        for i, name in enumerate(names):
+            check(read(w.p("moving", "g" + name[1:])) == b"content %d" % i, "the content")
+        calls = kernel_calls(w, "Fs", "GetAttr") - getattrs
+        check(calls < count // 4, "%d Fs.GetAttr calls to open %d files renamed" % (calls, count))
+        fsync_dir(w.p("moving"))
+        for name in names:
+            moved = "g" + name[1:]
+            here = os.stat(w.p("moving", moved)).st_ctime_ns
+            check(here > before[name], "%s's ctime moved with the rename" % moved)
+            wait_until(lambda: os.path.exists(os.path.join(other, "moving", moved)),
+                       "the other mount sees %s" % moved)
+            there = os.stat(os.path.join(other, "moving", moved)).st_ctime_ns
+            check(here == there, "%s's ctime here %d, from the kernel %d" % (moved, here, there))
+    finally:
+        second.stop()
+
+
 def kernel_calls(w, service, method):
     """How many calls of service.method the kernel has answered (lattice-ctl metrics)."""
     metrics = json.loads(w.kernel.ctl("--json", "metrics"))
@@ -1879,7 +1916,8 @@ SCENARIOS = {f.__name__: f for f in [
     renames_of_new_files_answered_here, directories_made_here,
     renames_over_files_answered_here, directories_listed_here_known, opens_answered_here,
     times_shown_at_close_kept, reads_close_without_a_flush,
-    files_written_here_reopened_from_the_page_cache, lookups_of_known_files_answered_here]}
+    files_written_here_reopened_from_the_page_cache, lookups_of_known_files_answered_here,
+    renames_through_the_kernel_keep_held_attributes]}
 
 
 def main():
