@@ -309,16 +309,15 @@ void FileSystem::FollowMove(uint64_t ino, uint64_t changes_before, const v1::FsT
   auto state = Find(ino);
   if (!state) return;
   std::lock_guard lock(state->mu);
-  // Held exactly before the call, and moved since by this rename alone (NoteAttrsChanged
-  // counted it once): a file's move changes its ctime, to the time stamped, and nothing else.
   if (!S_ISREG(state->last.attr().mode()) || !state->exact ||
-      state->exact->changes != changes_before || state->changes.load() != changes_before + 1 ||
-      state->exact->epoch != state->epoch.load() ||
-      state->exact->generation != exact_generation_.load()) {
+      state->exact->changes != changes_before) {
     return;
   }
-  *state->last.mutable_attr()->mutable_ctime() = stamped;
+  // The one change this rename counted (NoteAttrsChanged) is followed here: a file's move
+  // changes its ctime, to the time stamped, and nothing else. If anything else moved the
+  // attributes too, they stay unexact (none of the counters goes back), and are left alone.
   state->exact->changes = changes_before + 1;
+  if (HeldUnmoved(*state)) *state->last.mutable_attr()->mutable_ctime() = stamped;
 }
 
 bool FileSystem::HeldUnmoved(const InodeState& state) const {
