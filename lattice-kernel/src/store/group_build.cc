@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <set>
+#include <span>
 
 #include "lattice/common/hex.h"
 #include "lattice/common/limits.h"
@@ -86,13 +87,46 @@ std::shared_ptr<Store::BuiltGroup> Store::StartGroup(
   return built;
 }
 
+// Where the run of kv writes starting at `begin` ends: the kv writes queued one after the
+// other whose keys are all distinct, within the limits of one batch. Such a run is built into
+// one intention: one signature, one record and one index item for all its writers, where
+// concurrent callers each paid their own; each writer's compare-and-set is still checked
+// alone (its keys are no other writer's), and the run is atomic, as a batch is.
+size_t Store::KvRunEnd(const std::vector<Request*>& requests, size_t begin) {
+  std::set<std::string_view> keys;
+  size_t ops = 0;
+  size_t bytes = 0;
+  size_t end = begin;
+  for (; end < requests.size(); ++end) {
+    const Request& request = *requests[end];
+    if (request.kind != Request::Kind::kLocalKv) break;
+    if (end > begin && (ops + request.kv.size() > limits::kMaxBatchOps ||
+                        bytes + request.bytes > limits::kMaxBatchBytes)) {
+      break;
+    }
+    bool repeats = false;
+    for (const auto& write : request.kv) repeats = repeats || keys.count(write.key) > 0;
+    if (repeats) break;
+    for (const auto& write : request.kv) keys.insert(write.key);
+    ops += request.kv.size();
+    bytes += request.bytes;
+  }
+  return end;
+}
+
 void Store::AddToGroup(BuiltGroup& built, const std::vector<Request*>& requests) {
-  BatchView& view = *built.view;
   IntentionApplier& applier = *built.applier;
-  const bool sign_at_once = options_.type == StoreType::kRoot;
-  for (Request* request : requests) {
+  for (size_t next = 0; next < requests.size();) {
+    Request* request = requests[next];
     // What comes next may read this node's earlier records of the group whole.
     if (!request->IsLocalWrite()) applier.SignOwn(*options_.identity);
+    if (request->kind == Request::Kind::kLocalKv) {
+      size_t end = options_.type == StoreType::kRoot ? next + 1 : KvRunEnd(requests, next);
+      AddKvWrites(built, std::span<Request* const>(requests).subspan(next, end - next));
+      next = end;
+      continue;
+    }
+    ++next;
     switch (request->kind) {
       case Request::Kind::kVerify:
       case Request::Kind::kReexamine:
@@ -113,100 +147,39 @@ void Store::AddToGroup(BuiltGroup& built, const std::vector<Request*>& requests)
         }
         break;
       case Request::Kind::kLocalKv:
-      case Request::Kind::kLocalChat:
+        break;  // taken above, with the kv writes queued beside it
       case Request::Kind::kLocalBuilt: {
-        std::string payload;
-        std::vector<std::string> must_cite;
-        std::string_view op_type;
-        if (request->kind == Request::Kind::kLocalKv) {
-          op_type = kOpKv;
-          v1::KvPayload kv;
-          bool refused = false;
-          for (const auto& write : request->kv) {
-            v1::KvOp* op = kv.add_ops();
-            op->set_key(write.key);
-            op->set_value(write.value);
-            op->set_tombstone(write.tombstone);
-            v1::KvHeads heads = ReadHeads(view, write.key);
-            for (const auto& head : heads.heads()) op->add_replaces(head.hash());
-            if (write.expected_heads && !SameHeads(heads, *write.expected_heads)) {
-              request->local_result = absl::AbortedError(fmt::format(
-                  "the key {} changed: its heads are not the ones the write expects",
-                  Quote(write.key)));
-              refused = true;
-              break;
-            }
-          }
-          if (refused) break;
-          if (options_.type == StoreType::kRoot) {
-            // Refused here rather than signed into a no-op.
-            if (auto allowed = CheckRootWrite(options_.identity->public_key, kv); !allowed.ok()) {
-              request->local_result = allowed;
-              break;
-            }
-          }
-          payload = kv.SerializeAsString();
-        } else if (request->kind == Request::Kind::kLocalBuilt) {
-          op_type = request->op_type;
-          absl::StatusOr<std::string> built = request->build(view);
-          if (!built.ok()) {
-            request->local_result = built.status();
-            break;
-          }
-          payload = *std::move(built);
-          if (op_type == kOpFs) {
-            // A write in delta form is resolved against its base on every node only when
-            // this intention cites the base's (fs.proto, FsWrite.base).
-            v1::FsPayload fs;
-            if (fs.ParseFromString(payload)) {
-              for (auto& hash : FsBaseIntentions(fs)) must_cite.push_back(std::move(hash));
-            }
-          }
-        } else {
-          op_type = kOpChat;
-          const auto& chat = request->chat;
-          std::string ref;
-          if (chat.has_reply()) ref = chat.reply().ref();
-          if (chat.has_react()) ref = chat.react().ref();
-          if (!ref.empty() && !view.Contains(keys::Intention(ref))) {
-            request->local_result = absl::NotFoundError(
-                fmt::format("no message {} in this store", ToHex(ref)));
-            break;
-          }
-          if (!ref.empty()) must_cite.push_back(std::move(ref));
-          payload = chat.SerializeAsString();
-        }
-        if (options_.may_write) {
-          // A revoked node's write would count nowhere: refuse it rather than keep it here.
-          AuthorRights own = options_.may_write(options_.identity->public_key, view);
-          if (own.member && own.Voids(state_.own_seq + 1)) {
-            request->local_result = absl::PermissionDeniedError(fmt::format(
-                "{}: this node's writes to the mesh's stores count nowhere",
-                own.void_reason.empty() ? "this node was revoked" : own.void_reason));
-            break;
-          }
-        }
-        HlcStamp hlc = options_.clock->Now();
-        v1::Intention body = NextLocalBody(options_.id, *options_.identity, state_, hlc,
-                                           op_type, std::move(payload), must_cite);
-        // Signed with the group's other own intentions (SignOwn), on several cores, except
-        // in a root store, whose policy reads the group's records whole.
-        DecodedIntention intention = sign_at_once ? SignIntention(*options_.identity, body)
-                                                  : UnsignedIntention(std::move(body));
-        uint64_t witness = 0;
-        IngestOutcome outcome = applier.ApplyOwn(intention, &witness);
-        if (outcome.kind != IngestOutcome::Kind::kApplied) {
-          request->local_result = absl::FailedPreconditionError(outcome.reason);
+        absl::StatusOr<std::string> built_payload = request->build(*built.view);
+        if (!built_payload.ok()) {
+          request->local_result = built_payload.status();
           break;
         }
-        if (!outcome.reason.empty()) {
-          // Our own write was validated before it was built; a no-op here is a bug.
-          request->local_result = absl::InternalError("local write became a no-op: " + outcome.reason);
-        } else {
-          request->local_result = WriteReceipt{intention.hash, witness, hlc};
+        std::vector<std::string> must_cite;
+        if (request->op_type == kOpFs) {
+          // A write in delta form is resolved against its base on every node only when
+          // this intention cites the base's (fs.proto, FsWrite.base).
+          v1::FsPayload fs;
+          if (fs.ParseFromString(*built_payload)) {
+            for (auto& hash : FsBaseIntentions(fs)) must_cite.push_back(std::move(hash));
+          }
         }
-        state_.own_seq = intention.body.seq();
-        state_.own_tip = intention.hash;
+        AddLocalWrite(built, {&request, 1}, request->op_type, *std::move(built_payload),
+                      must_cite);
+        break;
+      }
+      case Request::Kind::kLocalChat: {
+        const auto& chat = request->chat;
+        std::string ref;
+        if (chat.has_reply()) ref = chat.reply().ref();
+        if (chat.has_react()) ref = chat.react().ref();
+        if (!ref.empty() && !built.view->Contains(keys::Intention(ref))) {
+          request->local_result = absl::NotFoundError(
+              fmt::format("no message {} in this store", ToHex(ref)));
+          break;
+        }
+        std::vector<std::string> must_cite;
+        if (!ref.empty()) must_cite.push_back(std::move(ref));
+        AddLocalWrite(built, {&request, 1}, kOpChat, chat.SerializeAsString(), must_cite);
         break;
       }
     }
@@ -221,6 +194,86 @@ void Store::AddToGroup(BuiltGroup& built, const std::vector<Request*>& requests)
     if (request->NeedsSync()) built.needs_sync = true;
     if (request->SyncsAfter()) built.sync_after = true;
   }
+}
+
+void Store::AddKvWrites(BuiltGroup& built, std::span<Request* const> run) {
+  v1::KvPayload kv;
+  std::vector<Request*> writers;
+  writers.reserve(run.size());
+  for (Request* request : run) {
+    const int first_op = kv.ops_size();
+    bool refused = false;
+    for (const auto& write : request->kv) {
+      v1::KvOp* op = kv.add_ops();
+      op->set_key(write.key);
+      op->set_value(write.value);
+      op->set_tombstone(write.tombstone);
+      v1::KvHeads heads = ReadHeads(*built.view, write.key);
+      for (const auto& head : heads.heads()) op->add_replaces(head.hash());
+      if (write.expected_heads && !SameHeads(heads, *write.expected_heads)) {
+        request->local_result = absl::AbortedError(fmt::format(
+            "the key {} changed: its heads are not the ones the write expects",
+            Quote(write.key)));
+        refused = true;
+        break;
+      }
+    }
+    if (refused) {
+      // Refused alone: the others of the run write keys this one does not.
+      kv.mutable_ops()->DeleteSubrange(first_op, kv.ops_size() - first_op);
+      continue;
+    }
+    writers.push_back(request);
+  }
+  if (writers.empty()) return;
+  if (options_.type == StoreType::kRoot) {
+    // Refused here rather than signed into a no-op.
+    if (auto allowed = CheckRootWrite(options_.identity->public_key, kv); !allowed.ok()) {
+      for (Request* writer : writers) writer->local_result = allowed;
+      return;
+    }
+  }
+  AddLocalWrite(built, writers, kOpKv, kv.SerializeAsString(), {});
+}
+
+void Store::AddLocalWrite(BuiltGroup& built, std::span<Request* const> writers,
+                          std::string_view op_type, std::string payload,
+                          const std::vector<std::string>& must_cite) {
+  auto complete = [&](const absl::StatusOr<WriteReceipt>& result) {
+    for (Request* writer : writers) writer->local_result = result;
+  };
+  if (options_.may_write) {
+    // A revoked node's write would count nowhere: refuse it rather than keep it here.
+    AuthorRights own = options_.may_write(options_.identity->public_key, *built.view);
+    if (own.member && own.Voids(state_.own_seq + 1)) {
+      complete(absl::PermissionDeniedError(fmt::format(
+          "{}: this node's writes to the mesh's stores count nowhere",
+          own.void_reason.empty() ? "this node was revoked" : own.void_reason)));
+      return;
+    }
+  }
+  HlcStamp hlc = options_.clock->Now();
+  v1::Intention body = NextLocalBody(options_.id, *options_.identity, state_, hlc, op_type,
+                                     std::move(payload), must_cite);
+  // Signed with the group's other own intentions (SignOwn), on several cores, except in a
+  // root store, whose policy reads the group's records whole.
+  DecodedIntention intention = options_.type == StoreType::kRoot
+                                   ? SignIntention(*options_.identity, body)
+                                   : UnsignedIntention(std::move(body));
+  uint64_t witness = 0;
+  IngestOutcome outcome = built.applier->ApplyOwn(intention, &witness);
+  if (outcome.kind != IngestOutcome::Kind::kApplied) {
+    complete(absl::FailedPreconditionError(outcome.reason));
+    return;
+  }
+  if (!outcome.reason.empty()) {
+    // Our own write was validated before it was built; a no-op here is a bug.
+    complete(absl::InternalError("local write became a no-op: " + outcome.reason));
+  } else {
+    complete(WriteReceipt{intention.hash, witness, hlc});
+  }
+  state_.own_seq = intention.body.seq();
+  state_.own_tip = intention.hash;
 }
 
 void Store::SealGroup(BuiltGroup& built) {

@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -386,6 +387,16 @@ class Store {
   // disk; then sealed, ready for its commit.
   std::shared_ptr<BuiltGroup> StartGroup(std::shared_ptr<const BatchView::Writes> in_flight);
   void AddToGroup(BuiltGroup& built, const std::vector<Request*>& requests);
+  // Where the run of kv writes that starts at `begin` ends (group_build.cc).
+  static size_t KvRunEnd(const std::vector<Request*>& requests, size_t begin);
+  // A run of kv writes queued together (distinct keys), built into one intention; a writer
+  // whose compare-and-set fails is refused alone.
+  void AddKvWrites(BuiltGroup& built, std::span<Request* const> run);
+  // Stamps, applies and (with the group) signs this node's next intention, whose receipt
+  // is every writer's.
+  void AddLocalWrite(BuiltGroup& built, std::span<Request* const> writers,
+                     std::string_view op_type, std::string payload,
+                     const std::vector<std::string>& must_cite);
   void SealGroup(BuiltGroup& built);
   // The writer, with nothing being committed: a verification or a re-examination.
   CommitKind RunAlone(Request& request);

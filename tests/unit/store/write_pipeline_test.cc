@@ -10,6 +10,7 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "lattice/common/hex.h"
@@ -240,7 +241,8 @@ TEST_F(WritePipelineTest, AGroupBuiltOverAFailedCommitIsBuiltAgain) {
 
 // Many writes queued at once make large groups, whose intentions are signed together after
 // they are applied (on several cores): every stored intention and every one handed to a
-// listener carries a signature that verifies.
+// listener carries a signature that verifies. The writes all name one key, so each is an
+// intention of its own (writes of distinct keys queued together share one).
 TEST_F(WritePipelineTest, EveryIntentionOfALargeGroupIsSigned) {
   Open();
   std::mutex mutex;
@@ -253,7 +255,7 @@ TEST_F(WritePipelineTest, EveryIntentionOfALargeGroupIsSigned) {
   std::vector<std::string> hashes(kWrites);
   std::atomic<int> acknowledged{0};
   for (int i = 0; i < kWrites; ++i) {
-    store_->WriteKvAsync({{"k" + std::to_string(i), "v"}}, [&, i](absl::StatusOr<WriteReceipt> r) {
+    store_->WriteKvAsync({{"k", std::to_string(i)}}, [&, i](absl::StatusOr<WriteReceipt> r) {
       EXPECT_TRUE(r.ok()) << r.status();
       if (r.ok()) hashes[static_cast<size_t>(i)] = r->hash;
       ++acknowledged;
@@ -265,11 +267,79 @@ TEST_F(WritePipelineTest, EveryIntentionOfALargeGroupIsSigned) {
     ASSERT_TRUE(stored.ok()) << stored.status();
     EXPECT_TRUE(DecodeAndVerify(*stored).ok());
   }
+  EXPECT_EQ(std::set<std::string>(hashes.begin(), hashes.end()).size(),
+            static_cast<size_t>(kWrites));
   std::lock_guard lock(mutex);
   ASSERT_EQ(heard.size(), static_cast<size_t>(kWrites));
   for (const auto& intention : heard) {
     EXPECT_TRUE(DecodeAndVerify(intention.signed_intention).ok()) << ToHex(intention.hash);
   }
+}
+
+// Kv writes of distinct keys queued while the writer is busy are built into one intention:
+// one signature and one record for all of them, each caller given its receipt. A writer whose
+// compare-and-set fails is refused alone, and a second write of a key already in the run
+// starts an intention of its own, which replaces the first.
+TEST_F(WritePipelineTest, KvWritesQueuedTogetherShareOneIntention) {
+  Open();
+  auto before = store_->WriteKv({{"cas", "0"}});
+  ASSERT_TRUE(before.ok()) << before.status();
+  Gate building, go_on;
+  std::promise<absl::StatusOr<WriteReceipt>> held_result;
+  // Holds the writer, so what follows queues up behind it.
+  store_->WriteBuiltAsync(
+      kOpKv,
+      [&](BatchView&) -> absl::StatusOr<std::string> {
+        building.Open();
+        go_on.Wait(60s);
+        return KvPayloadOf("held", "1");
+      },
+      [&](absl::StatusOr<WriteReceipt> r) { held_result.set_value(r); });
+  ASSERT_TRUE(building.Wait(60s));
+
+  struct Submitted {
+    std::vector<KvWrite> writes;
+    std::promise<absl::StatusOr<WriteReceipt>> result;
+  };
+  std::vector<Submitted> submitted(7);
+  for (int i = 0; i < 4; ++i) submitted[static_cast<size_t>(i)].writes = {{"k" + std::to_string(i), "v"}};
+  KvWrite stale("cas", "1");
+  stale.expected_heads = std::vector<std::string>{std::string(32, '\x01')};
+  submitted[4].writes = {stale};
+  submitted[5].writes = {{"k0", "again"}, {"k9", "w"}};  // k0 is in the run already
+  submitted[6].writes = {{"k8", "w"}};
+  for (auto& one : submitted) {
+    store_->WriteKvAsync(one.writes, [&one](absl::StatusOr<WriteReceipt> r) { one.result.set_value(r); });
+  }
+  go_on.Open();
+  ASSERT_TRUE(held_result.get_future().get().ok());
+  std::vector<absl::StatusOr<WriteReceipt>> results;
+  for (auto& one : submitted) results.push_back(one.result.get_future().get());
+
+  for (int i : {0, 1, 2, 3, 5, 6}) ASSERT_TRUE(results[static_cast<size_t>(i)].ok()) << i << ": " << results[static_cast<size_t>(i)].status();
+  EXPECT_EQ(results[4].status().code(), absl::StatusCode::kAborted) << results[4].status();
+  const std::string first = results[0]->hash;
+  for (int i : {1, 2, 3}) EXPECT_EQ(results[static_cast<size_t>(i)]->hash, first) << i;
+  EXPECT_NE(results[5]->hash, first);
+  EXPECT_EQ(results[6]->hash, results[5]->hash);  // the run the second k0 starts
+
+  auto stored = store_->FindIntention(first);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  auto decoded = DecodeAndVerify(*stored);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  auto payload = ParseKvPayload(decoded->body.payload());
+  ASSERT_TRUE(payload.ok()) << payload.status();
+  std::set<std::string> keys;
+  for (const auto& op : payload->ops()) keys.insert(op.key());
+  EXPECT_EQ(keys, (std::set<std::string>{"k0", "k1", "k2", "k3"}));
+
+  ASSERT_EQ(Heads("k0").heads_size(), 1);
+  EXPECT_EQ(Heads("k0").heads(0).value(), "again");
+  ASSERT_EQ(Heads("cas").heads_size(), 1);
+  EXPECT_EQ(Heads("cas").heads(0).value(), "0");
+  EXPECT_EQ(Heads("k8").heads(0).hash(), results[6]->hash);
+  VerifyReport report = store_->Verify(dir_.path() + "/verify");
+  EXPECT_TRUE(report.ok) << (report.problems.empty() ? "" : report.problems.front());
 }
 
 }  // namespace
