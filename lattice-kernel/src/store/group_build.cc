@@ -226,6 +226,12 @@ void Store::AddKvWrites(BuiltGroup& built, std::span<Request* const> run) {
     writers.push_back(request);
   }
   if (writers.empty()) return;
+  if (writers.size() > 1 && kv.ByteSizeLong() > limits::kMaxPayloadBytes) {
+    // Their keys and values fit one batch, but with the heads they replace the payload would
+    // not fit an intention (peers refuse larger): each is built alone, as it fits.
+    for (Request* writer : writers) AddKvWrites(built, {&writer, 1});
+    return;
+  }
   if (options_.type == StoreType::kRoot) {
     // Refused here rather than signed into a no-op.
     if (auto allowed = CheckRootWrite(options_.identity->public_key, kv); !allowed.ok()) {

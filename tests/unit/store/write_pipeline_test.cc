@@ -342,5 +342,69 @@ TEST_F(WritePipelineTest, KvWritesQueuedTogetherShareOneIntention) {
   EXPECT_TRUE(report.ok) << (report.problems.empty() ? "" : report.problems.front());
 }
 
+// Writes queued together whose keys and values fit one batch, but whose replaced heads would
+// take the shared payload over an intention's limit, are each built alone: no intention is
+// made that a peer would refuse.
+TEST_F(WritePipelineTest, WritesTooLargeTogetherWithTheirHeadsAreBuiltAlone) {
+  Open();
+  constexpr int kKeys = 1000;
+  auto key_of = [](int i) { return "c" + std::to_string(i); };
+  // Four concurrent foreign writes of every key: each key has four heads to replace.
+  for (int author = 0; author < 4; ++author) {
+    ForeignAuthor other(store_id_);
+    v1::KvPayload payload;
+    for (int i = 0; i < kKeys; ++i) {
+      v1::KvOp* op = payload.add_ops();
+      op->set_key(key_of(i));
+      op->set_value("theirs");
+    }
+    auto outcomes = store_->Ingest({other.Next(kOpKv, payload.SerializeAsString()).signed_intention});
+    ASSERT_EQ(outcomes.size(), 1u);
+    ASSERT_EQ(outcomes.front().kind, IngestOutcome::Kind::kApplied) << outcomes.front().reason;
+  }
+  ASSERT_EQ(Heads(key_of(0)).heads_size(), 4);
+
+  Gate building, go_on;
+  std::promise<absl::StatusOr<WriteReceipt>> held_result;
+  store_->WriteBuiltAsync(
+      kOpKv,
+      [&](BatchView&) -> absl::StatusOr<std::string> {
+        building.Open();
+        go_on.Wait(60s);
+        return KvPayloadOf("held", "1");
+      },
+      [&](absl::StatusOr<WriteReceipt> r) { held_result.set_value(r); });
+  ASSERT_TRUE(building.Wait(60s));
+  // Keys and values of about 4.15 MB, within one batch (limits::kMaxBatchBytes); with four
+  // replaced heads an op, over an intention's payload (limits::kMaxPayloadBytes).
+  // A hundred batches of ten keys: one run, within a group's count of requests.
+  const std::string value(4150, 'v');
+  constexpr int kKeysPerBatch = 10;
+  std::vector<std::promise<absl::StatusOr<WriteReceipt>>> results(kKeys / kKeysPerBatch);
+  for (int b = 0; b < kKeys / kKeysPerBatch; ++b) {
+    std::vector<KvWrite> batch;
+    for (int i = b * kKeysPerBatch; i < (b + 1) * kKeysPerBatch; ++i) batch.push_back({key_of(i), value});
+    auto& result = results[static_cast<size_t>(b)];
+    store_->WriteKvAsync(batch, [&result](absl::StatusOr<WriteReceipt> r) { result.set_value(r); });
+  }
+  go_on.Open();
+  ASSERT_TRUE(held_result.get_future().get().ok());
+  std::set<std::string> hashes;
+  for (auto& result : results) {
+    absl::StatusOr<WriteReceipt> receipt = result.get_future().get();
+    ASSERT_TRUE(receipt.ok()) << receipt.status();
+    hashes.insert(receipt->hash);
+  }
+  EXPECT_GT(hashes.size(), 1u);
+  for (const auto& hash : hashes) {
+    auto stored = store_->FindIntention(hash);
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    auto decoded = DecodeAndVerify(*stored);  // refuses a payload over the limit, as a peer does
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+  }
+  ASSERT_EQ(Heads(key_of(kKeys - 1)).heads_size(), 1);
+  EXPECT_EQ(Heads(key_of(kKeys - 1)).heads(0).value(), value);
+}
+
 }  // namespace
 }  // namespace lattice::kernel::testing
