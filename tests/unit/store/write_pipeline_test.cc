@@ -97,6 +97,31 @@ class FailingLogEnv final : public leveldb::EnvWrapper {
   Gate release_;
 };
 
+// Holds the store's writer in the build of a write of its own until `go_on` opens (once
+// `building` is open), so what is submitted meanwhile queues up behind it.
+struct HeldWriter {
+  explicit HeldWriter(Store& store) {
+    store.WriteBuiltAsync(
+        kOpKv,
+        [this](BatchView&) -> absl::StatusOr<std::string> {
+          building.Open();
+          go_on.Wait(60s);
+          return KvPayloadOf("held", "1");
+        },
+        [this](absl::StatusOr<WriteReceipt> r) {
+          result.set_value(r);
+          done.Open();
+        });
+  }
+  // A test that stops early still lets the writer finish before the gates go away.
+  ~HeldWriter() {
+    go_on.Open();
+    done.Wait(60s);
+  }
+  Gate building, go_on, done;
+  std::promise<absl::StatusOr<WriteReceipt>> result;
+};
+
 class WritePipelineTest : public ::testing::Test {
  protected:
   void TearDown() override { store_.reset(); }
@@ -284,18 +309,8 @@ TEST_F(WritePipelineTest, KvWritesQueuedTogetherShareOneIntention) {
   Open();
   auto before = store_->WriteKv({{"cas", "0"}});
   ASSERT_TRUE(before.ok()) << before.status();
-  Gate building, go_on;
-  std::promise<absl::StatusOr<WriteReceipt>> held_result;
-  // Holds the writer, so what follows queues up behind it.
-  store_->WriteBuiltAsync(
-      kOpKv,
-      [&](BatchView&) -> absl::StatusOr<std::string> {
-        building.Open();
-        go_on.Wait(60s);
-        return KvPayloadOf("held", "1");
-      },
-      [&](absl::StatusOr<WriteReceipt> r) { held_result.set_value(r); });
-  ASSERT_TRUE(building.Wait(60s));
+  HeldWriter held(*store_);  // what follows queues up behind it
+  ASSERT_TRUE(held.building.Wait(60s));
 
   struct Submitted {
     std::vector<KvWrite> writes;
@@ -311,8 +326,8 @@ TEST_F(WritePipelineTest, KvWritesQueuedTogetherShareOneIntention) {
   for (auto& one : submitted) {
     store_->WriteKvAsync(one.writes, [&one](absl::StatusOr<WriteReceipt> r) { one.result.set_value(r); });
   }
-  go_on.Open();
-  ASSERT_TRUE(held_result.get_future().get().ok());
+  held.go_on.Open();
+  ASSERT_TRUE(held.result.get_future().get().ok());
   std::vector<absl::StatusOr<WriteReceipt>> results;
   for (auto& one : submitted) results.push_back(one.result.get_future().get());
 
@@ -364,17 +379,8 @@ TEST_F(WritePipelineTest, WritesTooLargeTogetherWithTheirHeadsAreBuiltAlone) {
   }
   ASSERT_EQ(Heads(key_of(0)).heads_size(), 4);
 
-  Gate building, go_on;
-  std::promise<absl::StatusOr<WriteReceipt>> held_result;
-  store_->WriteBuiltAsync(
-      kOpKv,
-      [&](BatchView&) -> absl::StatusOr<std::string> {
-        building.Open();
-        go_on.Wait(60s);
-        return KvPayloadOf("held", "1");
-      },
-      [&](absl::StatusOr<WriteReceipt> r) { held_result.set_value(r); });
-  ASSERT_TRUE(building.Wait(60s));
+  HeldWriter held(*store_);
+  ASSERT_TRUE(held.building.Wait(60s));
   // Keys and values of about 4.15 MB, within one batch (limits::kMaxBatchBytes); with four
   // replaced heads an op, over an intention's payload (limits::kMaxPayloadBytes).
   // A hundred batches of ten keys: one run, within a group's count of requests.
@@ -387,8 +393,8 @@ TEST_F(WritePipelineTest, WritesTooLargeTogetherWithTheirHeadsAreBuiltAlone) {
     auto& result = results[static_cast<size_t>(b)];
     store_->WriteKvAsync(batch, [&result](absl::StatusOr<WriteReceipt> r) { result.set_value(r); });
   }
-  go_on.Open();
-  ASSERT_TRUE(held_result.get_future().get().ok());
+  held.go_on.Open();
+  ASSERT_TRUE(held.result.get_future().get().ok());
   std::set<std::string> hashes;
   for (auto& result : results) {
     absl::StatusOr<WriteReceipt> receipt = result.get_future().get();
