@@ -226,7 +226,8 @@ void Store::AddKvWrites(BuiltGroup& built, std::span<Request* const> run) {
     writers.push_back(request);
   }
   if (writers.empty()) return;
-  if (writers.size() > 1 && kv.ByteSizeLong() > limits::kMaxPayloadBytes) {
+  std::string payload = kv.SerializeAsString();
+  if (writers.size() > 1 && payload.size() > limits::kMaxPayloadBytes) {
     // Their keys and values fit one batch, but with the heads they replace the payload would
     // not fit an intention (peers refuse larger): each is built alone, as it fits.
     for (Request* writer : writers) AddKvWrites(built, {&writer, 1});
@@ -239,7 +240,7 @@ void Store::AddKvWrites(BuiltGroup& built, std::span<Request* const> run) {
       return;
     }
   }
-  AddLocalWrite(built, writers, kOpKv, kv.SerializeAsString(), {});
+  AddLocalWrite(built, writers, kOpKv, std::move(payload), {});
 }
 
 void Store::AddLocalWrite(BuiltGroup& built, std::span<Request* const> writers,
