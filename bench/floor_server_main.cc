@@ -17,6 +17,10 @@ int main(int argc, char** argv) {
   app.add_option("--value-bytes", value_bytes, "size of the value Kv.Get answers");
   app.add_option("--sync-file", sync_file,
                  "write each write's request here as the kernel writes its log, and sync it before answering");
+  bool hand_off = false;
+  app.add_flag("--hand-off", hand_off,
+               "with --sync-file: sync on a writer thread of its own and answer from there, as the kernel must")
+      ->needs("--sync-file");
   CLI11_PARSE(app, argc, argv);
 
   sigset_t signals;
@@ -26,7 +30,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  auto server = lattice::bench::FloorServer::Start(socket, value_bytes, sync_file);
+  auto server = lattice::bench::FloorServer::Start(socket, value_bytes, sync_file, hand_off);
   if (!server.ok()) {
     std::fprintf(stderr, "lattice-bench-floor: %s\n", std::string(server.status().message()).c_str());
     return 1;

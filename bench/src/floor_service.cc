@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "handed_off_floor.h"
 #include "lattice/common/limits.h"
 #include "storage/prepared_log_file.h"
 
@@ -86,7 +87,8 @@ grpc::Status FloorKv::Batch(grpc::ServerContext*, const v1::BatchRequest* reques
 
 absl::StatusOr<std::unique_ptr<FloorServer>> FloorServer::Start(const std::string& socket_path,
                                                                 size_t value_bytes,
-                                                                const std::string& sync_path) {
+                                                                const std::string& sync_path,
+                                                                bool hand_off) {
   std::unique_ptr<leveldb::WritableFile> sync_file;
   if (!sync_path.empty()) {
     leveldb::Status s = kernel::PreparedLogFile::Create(sync_path, &sync_file);
@@ -95,7 +97,11 @@ absl::StatusOr<std::unique_ptr<FloorServer>> FloorServer::Start(const std::strin
   std::unique_ptr<FloorServer> server(new FloorServer());
   server->socket_path_ = socket_path;
   server->controller_ = std::make_unique<FloorController>();
-  server->kv_ = std::make_unique<FloorKv>(value_bytes, std::move(sync_file));
+  if (hand_off && sync_file) {
+    server->kv_ = std::make_unique<HandedOffFloorKv>(value_bytes, std::move(sync_file));
+  } else {
+    server->kv_ = std::make_unique<FloorKv>(value_bytes, std::move(sync_file));
+  }
   ::unlink(socket_path.c_str());
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());

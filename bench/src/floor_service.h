@@ -57,10 +57,12 @@ class FloorKv final : public v1::Kv::Service {
 // The floor's services bound to `socket_path`, with the kernel's server settings.
 class FloorServer {
  public:
-  // `sync_path` non-empty: writes are made durable in that file (FloorKv).
+  // `sync_path` non-empty: writes are made durable in that file, by the gRPC handler
+  // (FloorKv) or, with `hand_off`, by a writer thread of its own (HandedOffFloorKv).
   static absl::StatusOr<std::unique_ptr<FloorServer>> Start(const std::string& socket_path,
                                                             size_t value_bytes,
-                                                            const std::string& sync_path = "");
+                                                            const std::string& sync_path = "",
+                                                            bool hand_off = false);
   ~FloorServer();
   void Shutdown();
 
@@ -68,7 +70,7 @@ class FloorServer {
   FloorServer() = default;
 
   std::unique_ptr<FloorController> controller_;
-  std::unique_ptr<FloorKv> kv_;
+  std::unique_ptr<grpc::Service> kv_;
   std::unique_ptr<grpc::Server> server_;
   std::string socket_path_;
 };

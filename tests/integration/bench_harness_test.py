@@ -56,6 +56,19 @@ def main():
         elif "kernel put" not in done.stdout:
             failures.append("the kernel's figures were not printed:\n" + done.stdout[-2000:])
 
+        # The floors, the one that syncs on a writer thread of its own among them: each of its
+        # figures is a rate above zero, so its calls were answered from that thread.
+        floors = run(bench, work, "--only", "floor")
+        if floors.returncode != 0:
+            failures.append(f"the floors' figures failed (exit {floors.returncode}): "
+                            f"{floors.stderr[-2000:]}")
+        for name in ("handed-off durable floor put 1c", "handed-off durable floor put 16c",
+                     "handed-off durable floor batch64 16c"):
+            rates = [line.split()[len(name.split())] for line in floors.stdout.splitlines()
+                     if line.startswith(name + " ")]
+            if not rates or float(rates[0]) <= 0:
+                failures.append(f"no rate for {name!r}:\n" + floors.stdout[-3000:])
+
         # etcd missing: the run fails after its floors and kernel have started.
         failed = run(bench, work, "--only", "floor,kernel,etcd", "--etcd",
                      os.path.join(work, "no-such-etcd"))
