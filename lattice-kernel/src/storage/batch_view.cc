@@ -1,5 +1,6 @@
 #include "storage/batch_view.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -41,6 +42,20 @@ std::optional<std::string> BatchView::Get(std::string_view key) {
   if (*value) kept = Keep(**value);
   arena_->read.emplace(Keep(key), kept);
   return *std::move(value);
+}
+
+void BatchView::Prefetch(std::vector<std::string_view> keys) {
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  std::erase_if(keys, [&](std::string_view key) {
+    return arena_->writes.contains(key) || arena_->read.contains(key);
+  });
+  absl::Status s = below_.GetSorted(keys, [&](size_t i, std::optional<std::string_view> value) {
+    std::optional<std::string_view> kept;
+    if (value) kept = Keep(*value);
+    arena_->read.emplace(Keep(keys[i]), kept);
+  });
+  if (!s.ok() && status_.ok()) status_ = s;
 }
 
 void BatchView::Put(std::string_view key, std::string_view value) {

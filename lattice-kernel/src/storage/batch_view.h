@@ -39,6 +39,10 @@ class BatchView {
   // before committing, so a failed read can never lead to a committed wrong write.
   std::optional<std::string> Get(std::string_view key);
   bool Contains(std::string_view key) { return Get(key).has_value(); }
+  // Reads `keys` from below in one ordered pass (KvReader::GetSorted) and remembers what it
+  // read, so their Gets that follow are answered from memory: for the many keys of a group's
+  // kv writes, most of them new, one walk costs far less than a Get each.
+  void Prefetch(std::vector<std::string_view> keys);
   void Put(std::string_view key, std::string_view value);
   void Delete(std::string_view key);
 

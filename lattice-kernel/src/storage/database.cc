@@ -107,6 +107,59 @@ absl::StatusOr<std::optional<std::string>> Database::Get(std::string_view key) c
   return std::optional<std::string>(std::move(value));
 }
 
+absl::Status Database::GetSorted(std::span<const std::string_view> sorted,
+                                 const SortedVisitor& found) const {
+  // Steps tried before a Seek (a step costs a fraction of one), and the Seeks after which
+  // the walk is judged: while it has sought for more than one key in kKeysPerSeek, keys are
+  // read with Get. The iterator stays where it was meanwhile: at the first key at or after
+  // an earlier key, which is all the walk needs when it goes on.
+  constexpr int kStepsBeforeSeek = 8;
+  constexpr size_t kSeeksBeforeJudging = 4;
+  constexpr size_t kKeysPerSeek = 4;
+  std::shared_lock lock(mutex_);
+  if (!db_) return absl::UnavailableError("database " + dir_ + " is closed after an error");
+  std::unique_ptr<leveldb::Iterator> it;
+  size_t seeks = 0;
+  std::string value;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    leveldb::Slice key(sorted[i].data(), sorted[i].size());
+    const bool walking = seeks < kSeeksBeforeJudging || seeks * kKeysPerSeek <= i;
+    if (!walking) {
+      leveldb::Status s = db_->Get(leveldb::ReadOptions(), key, &value);
+      if (s.IsNotFound()) {
+        found(i, std::nullopt);
+        continue;
+      }
+      if (!s.ok()) return FromLevelDb(s, "read " + dir_);
+      found(i, value);
+      continue;
+    }
+    if (it == nullptr) {
+      it.reset(db_->NewIterator(leveldb::ReadOptions()));
+      it->Seek(key);
+      ++seeks;
+    } else {
+      // `it` is at the first key at or after the previous one, so at the first at or after
+      // this one once it is no longer below it.
+      for (int step = 0; step < kStepsBeforeSeek && it->Valid() && it->key().compare(key) < 0;
+           ++step) {
+        it->Next();
+      }
+      if (it->Valid() && it->key().compare(key) < 0) {
+        it->Seek(key);
+        ++seeks;
+      }
+    }
+    if (!it->status().ok()) return FromLevelDb(it->status(), "read " + dir_);
+    if (it->Valid() && it->key() == key) {
+      found(i, std::string_view(it->value().data(), it->value().size()));
+    } else {
+      found(i, std::nullopt);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Database::Scan(std::string_view start, std::string_view end,
                             const Visitor& visit) const {
   std::shared_lock lock(mutex_);

@@ -50,6 +50,13 @@ class Database : public KvReader {
   // until it returns false.
   absl::Status Scan(std::string_view start, std::string_view end,
                     const Visitor& visit) const override;
+  // One iterator walks the keys in order: a Seek finds the first and each following key is
+  // found by stepping on, or seeking when it lies further on, so keys that are new after one
+  // another cost one Seek where each Get of a missing key searches the memtable and asks
+  // every table's filter. Keys that lie far apart (a Seek for most of them) are read with
+  // Get after the first few, where the filters answer for missing keys without a read.
+  absl::Status GetSorted(std::span<const std::string_view> sorted,
+                         const SortedVisitor& found) const override;
   // The same, from the last key before `end` (or the last of all) down to `start`.
   absl::Status ScanReverse(std::string_view start, std::string_view end,
                            const Visitor& visit) const;

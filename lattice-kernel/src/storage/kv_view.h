@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,20 @@ class KvReader {
   using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
   virtual absl::Status Scan(std::string_view start, std::string_view end,
                             const Visitor& visit) const = 0;
+  // Reads every key of `sorted` (ascending, no repeats), calling `found(i, value)` once for
+  // each index i with sorted[i]'s value, or nullopt where it is absent; the value is valid
+  // during the call only. A reader over an ordered store overrides it to walk the store once
+  // for many nearby keys; this one gets each key in turn.
+  using SortedVisitor = std::function<void(size_t index, std::optional<std::string_view> value)>;
+  virtual absl::Status GetSorted(std::span<const std::string_view> sorted,
+                                 const SortedVisitor& found) const {
+    for (size_t i = 0; i < sorted.size(); ++i) {
+      absl::StatusOr<std::optional<std::string>> value = Get(sorted[i]);
+      if (!value.ok()) return value.status();
+      found(i, *value ? std::optional<std::string_view>(**value) : std::nullopt);
+    }
+    return absl::OkStatus();
+  }
 };
 
 // A write batch being built: Put is buffered into it, and Get and Scan through the same

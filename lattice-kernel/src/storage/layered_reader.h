@@ -24,6 +24,9 @@ class LayeredReader final : public KvReader {
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
   absl::Status Scan(std::string_view start, std::string_view end,
                     const Visitor& visit) const override;
+  // The keys `above` holds are answered from it; the others are read below in one call.
+  absl::Status GetSorted(std::span<const std::string_view> sorted,
+                         const SortedVisitor& found) const override;
 
  private:
   const KvReader& below_;

@@ -4,6 +4,8 @@
 // all signed.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -410,6 +412,61 @@ TEST_F(WritePipelineTest, WritesTooLargeTogetherWithTheirHeadsAreBuiltAlone) {
   }
   ASSERT_EQ(Heads(key_of(kKeys - 1)).heads_size(), 1);
   EXPECT_EQ(Heads(key_of(kKeys - 1)).heads(0).value(), value);
+}
+
+TEST_F(WritePipelineTest, ALargeRunReadsItsHeadsAheadAndReplacesEachKeysHeads) {
+  Open();
+  auto key_of = [](int i) { return fmt::format("p{:04}", i); };
+  std::vector<KvWrite> evens;
+  for (int i = 0; i < 400; i += 2) evens.push_back({key_of(i), "old"});
+  auto first = store_->WriteKv(evens);
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  // 400 keys, every other one written before: each compare-and-set holds only if the heads
+  // read ahead for the run are the key's own.
+  std::vector<KvWrite> all;
+  for (int i = 0; i < 400; ++i) {
+    KvWrite write(key_of(i), "new");
+    write.expected_heads = i % 2 == 0 ? std::vector<std::string>{first->hash}
+                                      : std::vector<std::string>{};
+    all.push_back(write);
+  }
+  auto second = store_->WriteKv(all);
+  ASSERT_TRUE(second.ok()) << second.status();
+  for (int i : {0, 1, 2, 199, 398, 399}) {
+    v1::KvHeads heads = Heads(key_of(i));
+    ASSERT_EQ(heads.heads_size(), 1) << key_of(i);
+    EXPECT_EQ(heads.heads(0).value(), "new");
+    EXPECT_EQ(heads.heads(0).hash(), second->hash);
+  }
+
+  // Two large runs in one group, the second over keys of the first: its heads are the ones
+  // the first just wrote in the same batch, not the ones read ahead from the database.
+  HeldWriter held(*store_);
+  ASSERT_TRUE(held.building.Wait(60s));
+  std::vector<KvWrite> third, fourth;
+  for (int i = 0; i < 100; ++i) third.push_back({key_of(i), "third"});
+  for (int i = 50; i < 150; ++i) fourth.push_back({key_of(i), "fourth"});
+  std::promise<absl::StatusOr<WriteReceipt>> third_done, fourth_done;
+  store_->WriteKvAsync(third, [&](absl::StatusOr<WriteReceipt> r) { third_done.set_value(r); });
+  store_->WriteKvAsync(fourth, [&](absl::StatusOr<WriteReceipt> r) { fourth_done.set_value(r); });
+  held.go_on.Open();
+  ASSERT_TRUE(held.result.get_future().get().ok());
+  auto third_receipt = third_done.get_future().get();
+  auto fourth_receipt = fourth_done.get_future().get();
+  ASSERT_TRUE(third_receipt.ok()) << third_receipt.status();
+  ASSERT_TRUE(fourth_receipt.ok()) << fourth_receipt.status();
+  ASSERT_NE(third_receipt->hash, fourth_receipt->hash);
+  for (int i : {0, 49}) {
+    ASSERT_EQ(Heads(key_of(i)).heads_size(), 1);
+    EXPECT_EQ(Heads(key_of(i)).heads(0).value(), "third");
+  }
+  for (int i : {50, 99, 100, 149}) {
+    ASSERT_EQ(Heads(key_of(i)).heads_size(), 1) << key_of(i);
+    EXPECT_EQ(Heads(key_of(i)).heads(0).value(), "fourth");
+  }
+  VerifyReport report = store_->Verify(dir_.path() + "/verify");
+  EXPECT_TRUE(report.ok) << (report.problems.empty() ? "" : report.problems.front());
 }
 
 }  // namespace
