@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <google/protobuf/arena.h>
+
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "lattice/common/ids.h"
 #include "lattice/common/limits.h"
@@ -16,6 +19,9 @@ namespace {
 constexpr char kHeadsTable = 'k';
 constexpr char kSupersededTable = 'x';
 constexpr size_t kMaxReplacesPerOp = 256;
+// Blocks of the arena a payload is applied in: small for a lone write, growing for batches.
+constexpr size_t kArenaFirstBlockBytes = 4 << 10;
+constexpr size_t kArenaLargestBlockBytes = 256 << 10;
 
 // Marks that `hash` was replaced as a head of `key` before `hash` itself arrived here, so it
 // must not become a head when it does.
@@ -60,6 +66,12 @@ void ForEachKeyWritten(const std::vector<DecodedIntention>& applied,
 
 absl::StatusOr<v1::KvPayload> ParseKvPayload(std::string_view payload) {
   v1::KvPayload parsed;
+  LATTICE_RETURN_IF_ERROR(ParseKvPayloadInto(payload, &parsed));
+  return parsed;
+}
+
+absl::Status ParseKvPayloadInto(std::string_view payload, v1::KvPayload* parsed_out) {
+  v1::KvPayload& parsed = *parsed_out;
   if (!parsed.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return absl::InvalidArgumentError("kv payload is not a valid KvPayload message");
   }
@@ -67,7 +79,17 @@ absl::StatusOr<v1::KvPayload> ParseKvPayload(std::string_view payload) {
   if (static_cast<size_t>(parsed.ops_size()) > limits::kMaxBatchOps) {
     return LimitExceeded("kv batch", parsed.ops_size(), limits::kMaxBatchOps, "operations");
   }
-  std::set<std::string_view> keys_seen;
+  // The first op that writes a key an earlier op wrote: its checks come first, as they would
+  // in one pass, so a payload wrong in several ways always names the same problem.
+  std::vector<std::pair<std::string_view, int>> keys;
+  keys.reserve(static_cast<size_t>(parsed.ops_size()));
+  for (int i = 0; i < parsed.ops_size(); ++i) keys.emplace_back(parsed.ops(i).key(), i);
+  std::sort(keys.begin(), keys.end());
+  int first_repeat = parsed.ops_size();
+  for (size_t i = 1; i < keys.size(); ++i) {
+    if (keys[i].first == keys[i - 1].first) first_repeat = std::min(first_repeat, keys[i].second);
+  }
+  int index = 0;
   for (const auto& op : parsed.ops()) {
     if (op.key().empty()) return absl::InvalidArgumentError("kv key must not be empty");
     if (op.key().size() > limits::kMaxKeyBytes) {
@@ -86,11 +108,11 @@ absl::StatusOr<v1::KvPayload> ParseKvPayload(std::string_view payload) {
     for (const auto& hash : op.replaces()) {
       if (hash.size() != kHashBytes) return absl::InvalidArgumentError("kv replaces a bad hash");
     }
-    if (!keys_seen.insert(op.key()).second) {
+    if (index++ == first_repeat) {
       return absl::InvalidArgumentError("kv batch writes the same key twice");
     }
   }
-  return parsed;
+  return absl::OkStatus();
 }
 
 std::string_view KvStateMachine::op_type() const { return kOpKv; }
@@ -101,16 +123,24 @@ absl::Status KvStateMachine::Apply(BatchView& view, const DecodedIntention& inte
     return absl::InvalidArgumentError(
         fmt::format("op_type \"{}\" is not understood by a kv store", intention.body.op_type()));
   }
-  LATTICE_ASSIGN_OR_RETURN(v1::KvPayload payload, ParseKvPayload(intention.body.payload()));
+  // The payload and each key's heads live in an arena freed at once at the end: a batch of a
+  // thousand ops would otherwise allocate and free each key, value, hash and head alone.
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.start_block_size = kArenaFirstBlockBytes;
+  arena_options.max_block_size = kArenaLargestBlockBytes;
+  google::protobuf::Arena arena(arena_options);
+  auto* payload = google::protobuf::Arena::CreateMessage<v1::KvPayload>(&arena);
+  LATTICE_RETURN_IF_ERROR(ParseKvPayloadInto(intention.body.payload(), payload));
 
-  for (const auto& op : payload.ops()) {
-    v1::KvHeads heads;
+  for (const auto& op : payload->ops()) {
+    auto* heads = google::protobuf::Arena::CreateMessage<v1::KvHeads>(&arena);
     std::string heads_key = KvHeadsKey(op.key());
-    if (auto stored = view.Get(heads_key)) heads.ParseFromString(*stored);
+    if (auto stored = view.Get(heads_key)) heads->ParseFromString(*stored);
 
     std::set<std::string_view> replaced(op.replaces().begin(), op.replaces().end());
-    v1::KvHeads kept;
-    for (auto& head : *heads.mutable_heads()) {
+    auto* kept_heads = google::protobuf::Arena::CreateMessage<v1::KvHeads>(&arena);
+    v1::KvHeads& kept = *kept_heads;
+    for (auto& head : *heads->mutable_heads()) {
       if (replaced.erase(head.hash()) == 0) *kept.add_heads() = std::move(head);
     }
     // A replaced head we have not seen yet: remember it so it never becomes a head.

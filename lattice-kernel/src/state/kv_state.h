@@ -24,6 +24,8 @@ class KvStateMachine final : public StateMachine {
 
 // Checks a kv.v1 payload against the limits without applying it.
 absl::StatusOr<v1::KvPayload> ParseKvPayload(std::string_view payload);
+// The same into `parsed` (which may live on an arena); it holds nothing useful on error.
+absl::Status ParseKvPayloadInto(std::string_view payload, v1::KvPayload* parsed);
 
 // Calls `visit` with each key the kv intentions among `applied` write, in order, until it
 // returns false. Intentions of other op types, or whose payload does not parse, are skipped.
