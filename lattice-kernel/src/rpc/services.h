@@ -8,6 +8,7 @@
 
 #include "lattice/v1/store_protocol.grpc.pb.h"
 #include "node/node.h"
+#include "rpc/arena_allocator.h"
 #include "rpc/call_context.h"
 
 namespace lattice::kernel {
@@ -73,7 +74,10 @@ using KvServiceBase = v1::Kv::WithCallbackMethod_Get<v1::Kv::WithCallbackMethod_
 
 class KvService final : public KvServiceBase {
  public:
-  explicit KvService(ServiceContext& ctx) : ctx_(ctx) {}
+  explicit KvService(ServiceContext& ctx) : ctx_(ctx) {
+    SetMessageAllocatorFor_Put(&put_messages_);
+    SetMessageAllocatorFor_Batch(&batch_messages_);
+  }
   grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext*, const v1::GetRequest*,
                                 v1::GetResponse*) override;
   grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext*, const v1::PutRequest*,
@@ -96,6 +100,9 @@ class KvService final : public KvServiceBase {
   grpc::Status DoInspect(grpc::CallbackServerContext*, const v1::InspectRequest*,
                          v1::InspectResponse*);
   ServiceContext& ctx_;
+  // The writes' requests in arenas (arena_allocator.h); the handlers copy what they keep.
+  ArenaMessageAllocator<v1::PutRequest, v1::WriteResult> put_messages_;
+  ArenaMessageAllocator<v1::BatchRequest, v1::WriteResult> batch_messages_;
 };
 
 // The writes are callback methods, as in KvService (Store::WriteChatAsync), and so is Watch.

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <google/protobuf/arena.h>
-
 #include <algorithm>
 #include <set>
 #include <utility>
@@ -19,9 +17,6 @@ namespace {
 constexpr char kHeadsTable = 'k';
 constexpr char kSupersededTable = 'x';
 constexpr size_t kMaxReplacesPerOp = 256;
-// Blocks of the arena a payload is applied in: small for a lone write, growing for batches.
-constexpr size_t kArenaFirstBlockBytes = 4 << 10;
-constexpr size_t kArenaLargestBlockBytes = 256 << 10;
 
 // Marks that `hash` was replaced as a head of `key` before `hash` itself arrived here, so it
 // must not become a head when it does.
@@ -39,6 +34,13 @@ bool HeadBefore(const v1::KvHead& a, const v1::KvHead& b) {
 }
 
 }  // namespace
+
+google::protobuf::ArenaOptions KvArenaOptions() {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 4 << 10;
+  options.max_block_size = 256 << 10;
+  return options;
+}
 
 std::string KvHeadsPrefix() { return std::string{keys::kState, kHeadsTable}; }
 
@@ -125,10 +127,7 @@ absl::Status KvStateMachine::Apply(BatchView& view, const DecodedIntention& inte
   }
   // The payload and each key's heads live in an arena freed at once at the end: a batch of a
   // thousand ops would otherwise allocate and free each key, value, hash and head alone.
-  google::protobuf::ArenaOptions arena_options;
-  arena_options.start_block_size = kArenaFirstBlockBytes;
-  arena_options.max_block_size = kArenaLargestBlockBytes;
-  google::protobuf::Arena arena(arena_options);
+  google::protobuf::Arena arena(KvArenaOptions());
   auto* payload = google::protobuf::Arena::CreateMessage<v1::KvPayload>(&arena);
   LATTICE_RETURN_IF_ERROR(ParseKvPayloadInto(intention.body.payload(), payload));
 

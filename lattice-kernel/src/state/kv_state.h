@@ -3,6 +3,8 @@
 // hlc, then author, then hash) and whether the key is conflicted (more than one head).
 #pragma once
 
+#include <google/protobuf/arena.h>
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -26,6 +28,10 @@ class KvStateMachine final : public StateMachine {
 absl::StatusOr<v1::KvPayload> ParseKvPayload(std::string_view payload);
 // The same into `parsed` (which may live on an arena); it holds nothing useful on error.
 absl::Status ParseKvPayloadInto(std::string_view payload, v1::KvPayload* parsed);
+// For the arena a kv payload is built or applied in, with its keys' heads: its first block
+// fits a lone write, and blocks grow for a batch of a thousand ops, whose keys, values and
+// heads are then freed at once rather than one by one.
+google::protobuf::ArenaOptions KvArenaOptions();
 
 // Calls `visit` with each key the kv intentions among `applied` write, in order, until it
 // returns false. Intentions of other op types, or whose payload does not parse, are skipped.

@@ -217,7 +217,8 @@ void Store::AddToGroup(BuiltGroup& built, const std::vector<Request*>& requests)
 
 void Store::AddKvWrites(BuiltGroup& built, std::span<Request* const> run) {
   PrefetchHeads(*built.view, run);
-  v1::KvPayload kv;
+  google::protobuf::Arena arena(KvArenaOptions());
+  v1::KvPayload& kv = *google::protobuf::Arena::CreateMessage<v1::KvPayload>(&arena);
   std::vector<Request*> writers;
   writers.reserve(run.size());
   for (Request* request : run) {
