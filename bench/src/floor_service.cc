@@ -41,20 +41,22 @@ grpc::Status FloorController::OpenStore(grpc::ServerContext*, const v1::OpenStor
   return grpc::Status::OK;
 }
 
-FloorKv::FloorKv(size_t value_bytes, std::unique_ptr<leveldb::WritableFile> sync_file)
-    : sync_file_(std::move(sync_file)) {
+FloorReplies::FloorReplies(size_t value_bytes) {
   uint64_t now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now().time_since_epoch()).count());
-  get_.set_found(true);
-  get_.set_value(std::string(value_bytes, 'v'));
-  get_.mutable_hlc()->set_wall_ms(now_ms);
-  get_.mutable_hlc()->set_counter(1);
-  get_.set_author(kHexId);
-  write_.set_hash(kHexId);
-  write_.set_cursor(123456);
-  write_.mutable_hlc()->set_wall_ms(now_ms);
-  write_.mutable_hlc()->set_counter(1);
+  get.set_found(true);
+  get.set_value(std::string(value_bytes, 'v'));
+  get.mutable_hlc()->set_wall_ms(now_ms);
+  get.mutable_hlc()->set_counter(1);
+  get.set_author(kHexId);
+  write.set_hash(kHexId);
+  write.set_cursor(123456);
+  write.mutable_hlc()->set_wall_ms(now_ms);
+  write.mutable_hlc()->set_counter(1);
 }
+
+FloorKv::FloorKv(size_t value_bytes, std::unique_ptr<leveldb::WritableFile> sync_file)
+    : replies_(value_bytes), sync_file_(std::move(sync_file)) {}
 
 FloorKv::~FloorKv() = default;
 
@@ -69,19 +71,19 @@ grpc::Status FloorKv::AppendDurably(const google::protobuf::MessageLite& request
 }
 
 grpc::Status FloorKv::Get(grpc::ServerContext*, const v1::GetRequest*, v1::GetResponse* response) {
-  *response = get_;
+  *response = replies_.get;
   return grpc::Status::OK;
 }
 
 grpc::Status FloorKv::Put(grpc::ServerContext*, const v1::PutRequest* request,
                           v1::WriteResult* response) {
-  *response = write_;
+  *response = replies_.write;
   return AppendDurably(*request);
 }
 
 grpc::Status FloorKv::Batch(grpc::ServerContext*, const v1::BatchRequest* request,
                             v1::WriteResult* response) {
-  *response = write_;
+  *response = replies_.write;
   return AppendDurably(*request);
 }
 

@@ -16,6 +16,15 @@
 
 namespace lattice::bench {
 
+// The floors' constant replies, of the kernel's sizes: a 64-hex-digit hash, author and
+// cursor for a write, the benchmark's value for a read, both stamped now. Built once and only
+// copied afterwards.
+struct FloorReplies {
+  explicit FloorReplies(size_t value_bytes);
+  v1::GetResponse get;
+  v1::WriteResult write;
+};
+
 // Thread-safe: the replies are built once and only copied afterwards.
 class FloorController final : public v1::Controller::Service {
  public:
@@ -48,8 +57,7 @@ class FloorKv final : public v1::Kv::Service {
  private:
   grpc::Status AppendDurably(const google::protobuf::MessageLite& request);
 
-  v1::GetResponse get_;
-  v1::WriteResult write_;
+  const FloorReplies replies_;
   std::unique_ptr<leveldb::WritableFile> sync_file_;
   std::mutex sync_mutex_;
 };

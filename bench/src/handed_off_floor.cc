@@ -1,24 +1,12 @@
 #include "handed_off_floor.h"
 
-#include <chrono>
 #include <vector>
 
 namespace lattice::bench {
 
 HandedOffFloorKv::HandedOffFloorKv(size_t value_bytes,
                                    std::unique_ptr<leveldb::WritableFile> sync_file)
-    : sync_file_(std::move(sync_file)) {
-  get_.set_found(true);
-  get_.set_value(std::string(value_bytes, 'v'));
-  get_.set_author(std::string(64, 'a'));
-  write_.set_hash(std::string(64, 'a'));
-  write_.set_cursor(123456);
-  uint64_t now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch()).count());
-  for (v1::Hlc* hlc : {get_.mutable_hlc(), write_.mutable_hlc()}) {
-    hlc->set_wall_ms(now_ms);
-    hlc->set_counter(1);
-  }
+    : replies_(value_bytes), sync_file_(std::move(sync_file)) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -34,7 +22,7 @@ HandedOffFloorKv::~HandedOffFloorKv() {
 grpc::ServerUnaryReactor* HandedOffFloorKv::Get(grpc::CallbackServerContext* context,
                                                 const v1::GetRequest*,
                                                 v1::GetResponse* response) {
-  *response = get_;
+  *response = replies_.get;
   auto* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;
@@ -80,7 +68,7 @@ void HandedOffFloorKv::WriterLoop() {
     ok = ok && sync_file_->Sync().ok();
     for (Pending& p : group) {
       if (ok) {
-        *p.response = write_;
+        *p.response = replies_.write;
         p.reactor->Finish(grpc::Status::OK);
       } else {
         p.reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the floor's sync file failed"));

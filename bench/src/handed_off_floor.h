@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "floor_service.h"
 #include "lattice/v1/store_protocol.grpc.pb.h"
 
 namespace lattice::bench {
@@ -45,8 +46,7 @@ class HandedOffFloorKv final : public v1::Kv::CallbackService {
                                     v1::WriteResult* response);
   void WriterLoop();
 
-  v1::GetResponse get_;
-  v1::WriteResult write_;
+  const FloorReplies replies_;
   std::unique_ptr<leveldb::WritableFile> sync_file_;
 
   std::mutex mutex_;

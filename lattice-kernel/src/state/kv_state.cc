@@ -137,8 +137,7 @@ absl::Status KvStateMachine::Apply(BatchView& view, const DecodedIntention& inte
     if (auto stored = view.Get(heads_key)) heads->ParseFromString(*stored);
 
     std::set<std::string_view> replaced(op.replaces().begin(), op.replaces().end());
-    auto* kept_heads = google::protobuf::Arena::CreateMessage<v1::KvHeads>(&arena);
-    v1::KvHeads& kept = *kept_heads;
+    v1::KvHeads& kept = *google::protobuf::Arena::CreateMessage<v1::KvHeads>(&arena);
     for (auto& head : *heads->mutable_heads()) {
       if (replaced.erase(head.hash()) == 0) *kept.add_heads() = std::move(head);
     }
