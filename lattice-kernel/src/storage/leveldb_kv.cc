@@ -12,6 +12,8 @@ absl::Status FromLevelDb(const leveldb::Status& s, std::string_view what) {
   return absl::UnavailableError(fmt::format("range index {}: {}", what, s.ToString()));
 }
 
+std::string_view ViewOf(const leveldb::Slice& slice) { return {slice.data(), slice.size()}; }
+
 }  // namespace
 
 LevelDbKv::~LevelDbKv() {
@@ -43,28 +45,42 @@ leveldb::Iterator* LevelDbKv::NewIterator() const {
 
 absl::Status LevelDbKv::Scan(std::string_view start, std::string_view end,
                              const Visitor& visit) const {
-  std::unique_ptr<leveldb::Iterator> own;
-  leveldb::Iterator* it = nullptr;
-  const bool shared = owns_snapshot_ && !scanning_;
-  if (shared) {
-    if (iterator_ == nullptr) iterator_.reset(NewIterator());
-    it = iterator_.get();
-    scanning_ = true;
-  } else {
-    own.reset(NewIterator());
-    it = own.get();
+  if (!owns_snapshot_ || scanning_) {
+    std::unique_ptr<leveldb::Iterator> own(NewIterator());
+    own->Seek(leveldb::Slice(start.data(), start.size()));
+    return ScanFrom(own.get(), end, visit);
   }
-  absl::Status status = ScanWith(it, start, end, visit);
-  if (shared) scanning_ = false;
+  if (iterator_ == nullptr) iterator_.reset(NewIterator());
+  leveldb::Iterator* it = iterator_.get();
+  // Scans of a reconciliation often start where the one before stopped (the next leaf of
+  // the index): the iterator already stands where a seek would put it.
+  const bool positioned = resumable_ && start >= resume_from_ &&
+                          (!it->Valid() || start <= ViewOf(it->key()));
+  if (!positioned) it->Seek(leveldb::Slice(start.data(), start.size()));
+  resumable_ = false;
+  scanning_ = true;
+  absl::Status status = ScanFrom(it, end, visit);
+  scanning_ = false;
+  if (!status.ok()) return status;
+  // The iterator stands at the first key at or above `resume_from_`: at the key the visitor
+  // stopped on, or at the first key at or past `end`, or past the last key.
+  if (it->Valid()) {
+    std::string_view at = ViewOf(it->key());
+    resume_from_.assign(!end.empty() && at >= end ? end : at);
+    resumable_ = true;
+  } else if (!end.empty()) {
+    resume_from_.assign(end);
+    resumable_ = true;
+  }
   return status;
 }
 
-absl::Status LevelDbKv::ScanWith(leveldb::Iterator* it, std::string_view start,
-                                 std::string_view end, const Visitor& visit) {
-  for (it->Seek(leveldb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
-    std::string_view key(it->key().data(), it->key().size());
+absl::Status LevelDbKv::ScanFrom(leveldb::Iterator* it, std::string_view end,
+                                 const Visitor& visit) {
+  for (; it->Valid(); it->Next()) {
+    std::string_view key = ViewOf(it->key());
     if (!end.empty() && key >= end) break;
-    if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;
+    if (!visit(key, ViewOf(it->value()))) break;
   }
   return FromLevelDb(it->status(), "scan");
 }

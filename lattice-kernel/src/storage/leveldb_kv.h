@@ -29,8 +29,9 @@ class LevelDbKv : public KvReader {
 
  private:
   leveldb::Iterator* NewIterator() const;
-  static absl::Status ScanWith(leveldb::Iterator* it, std::string_view start,
-                               std::string_view end, const Visitor& visit);
+  // Visits from where `it` stands up to `end` (empty: no end).
+  static absl::Status ScanFrom(leveldb::Iterator* it, std::string_view end,
+                               const Visitor& visit);
 
   leveldb::DB* db_;
   const leveldb::Snapshot* snapshot_;
@@ -39,6 +40,10 @@ class LevelDbKv : public KvReader {
   // another's visitor makes its own).
   mutable std::unique_ptr<leveldb::Iterator> iterator_;
   mutable bool scanning_ = false;
+  // Whether the shared iterator stands at the first key at or above `resume_from_` (or past
+  // the last key), so that a scan from there up to the iterator's key needs no seek.
+  mutable bool resumable_ = false;
+  mutable std::string resume_from_;
 };
 
 }  // namespace lattice::kernel

@@ -164,12 +164,12 @@ class RangeIndexReader : public ItemSource {
   absl::StatusOr<const ResidentChildren*> ChildrenOf(int level, const Key& path,
                                                      const ResidentBucket& bucket);
   // The items of a leaf, from the caches or the view.
-  absl::StatusOr<const std::vector<Item>*> LeafItems(const LeafRef& leaf);
+  absl::StatusOr<const Leaf*> LeafItems(const LeafRef& leaf);
   // Reads the leaves of `leaves` (consecutive, in order) that no cache holds, in one scan.
   absl::Status ReadLeaves(const std::vector<LeafRef>& leaves);
   absl::Status ItemsInLeaves(const Bound& lower, const Bound& upper, size_t limit,
                              std::vector<Item>* out);
-  const std::vector<Item>* CachedLeaf(const std::string& key, uint64_t count);
+  const Leaf* CachedLeaf(const std::string& key, uint64_t count);
   void TrimCache();  // between descents only: descents hold pointers into the caches
 
   const KvReader& kv_;

@@ -125,21 +125,21 @@ absl::StatusOr<const ResidentChildren*> RangeIndexReader::ChildrenOf(
   return out;
 }
 
-const std::vector<Item>* RangeIndexReader::CachedLeaf(const std::string& key, uint64_t count) {
+const Leaf* RangeIndexReader::CachedLeaf(const std::string& key, uint64_t count) {
   if (auto cached = leaf_cache_.find(key); cached != leaf_cache_.end()) {
     return cached->second.get();
   }
   if (shared_leaves_ == nullptr) return nullptr;
   LeafCache::Items items = shared_leaves_->Find(key, count);
   if (items == nullptr) return nullptr;
-  const std::vector<Item>* out = items.get();
+  const Leaf* out = items.get();
   leaf_cache_.emplace(key, std::move(items));
   return out;
 }
 
-absl::StatusOr<const std::vector<Item>*> RangeIndexReader::LeafItems(const LeafRef& leaf) {
+absl::StatusOr<const Leaf*> RangeIndexReader::LeafItems(const LeafRef& leaf) {
   std::string key = trie::NodeKey(options_.prefix, leaf.level, leaf.path);
-  if (const std::vector<Item>* cached = CachedLeaf(key, leaf.count)) return cached;
+  if (const Leaf* cached = CachedLeaf(key, leaf.count)) return cached;
   LATTICE_RETURN_IF_ERROR(ReadLeaves({leaf}));
   return leaf_cache_.at(key).get();
 }
@@ -180,7 +180,7 @@ absl::Status RangeIndexReader::ReadLeaves(const std::vector<LeafRef>& leaves) {
   auto next = items.begin();
   for (size_t i = first; i <= last; ++i) {
     auto stop = next + static_cast<ptrdiff_t>(leaves[i].count);
-    auto leaf = std::make_shared<std::vector<Item>>(next, stop);
+    auto leaf = std::make_shared<const Leaf>(std::vector<Item>(next, stop));
     next = stop;
     std::string key = trie::NodeKey(options_.prefix, leaves[i].level, leaves[i].path);
     if (shared_leaves_ != nullptr) shared_leaves_->Store(key, leaf);
@@ -242,11 +242,10 @@ absl::StatusOr<Aggregate> RangeIndexReader::Below(const Bound& bound) {
   if (bound.is_infinity()) return Total();
   LATTICE_ASSIGN_OR_RETURN(KeyDescent at, DescendToKey(trie::KeyOfBound(bound)));
   if (!at.leaf.has_value()) return at.below;
-  LATTICE_ASSIGN_OR_RETURN(const std::vector<Item>* items, LeafItems(*at.leaf));
-  for (const Item& item : *items) {
-    if (!ItemBelow(item, bound)) break;
-    at.below.Add(item);
-  }
+  LATTICE_ASSIGN_OR_RETURN(const Leaf* leaf, LeafItems(*at.leaf));
+  auto first_above = std::partition_point(leaf->items.begin(), leaf->items.end(),
+                                          [&](const Item& item) { return ItemBelow(item, bound); });
+  at.below.Add(leaf->Below(static_cast<size_t>(first_above - leaf->items.begin())));
   return at.below;
 }
 
@@ -327,10 +326,10 @@ absl::StatusOr<RangeIndexReader::RankDescent> RangeIndexReader::DescendToRank(
 
 absl::StatusOr<RankedItem> RangeIndexReader::AtRank(uint64_t rank) {
   LATTICE_ASSIGN_OR_RETURN(RankDescent at, DescendToRank(rank, std::nullopt));
-  LATTICE_ASSIGN_OR_RETURN(const std::vector<Item>* items, LeafItems(at.leaf));
-  for (uint64_t i = 0; i < at.rank; ++i) at.before.Add((*items)[i]);
-  RankedItem out{(*items)[at.rank], at.before, std::nullopt};
-  if (at.rank > 0) out.previous = (*items)[at.rank - 1];
+  LATTICE_ASSIGN_OR_RETURN(const Leaf* leaf, LeafItems(at.leaf));
+  at.before.Add(leaf->Below(at.rank));
+  RankedItem out{leaf->items[at.rank], at.before, std::nullopt};
+  if (at.rank > 0) out.previous = leaf->items[at.rank - 1];
   return out;
 }
 
@@ -341,9 +340,9 @@ absl::StatusOr<CutPoint> RangeIndexReader::CutNear(uint64_t rank, uint64_t lowes
   // the bound ends there too.
   if (at.edge.has_value()) return *at.edge;
   if (at.rank == 0) return CutPoint{EdgeOf(at.leaf.path), at.before};
-  LATTICE_ASSIGN_OR_RETURN(const std::vector<Item>* items, LeafItems(at.leaf));
-  for (uint64_t i = 0; i < at.rank; ++i) at.before.Add((*items)[i]);
-  return CutPoint{Bound::Between((*items)[at.rank - 1], (*items)[at.rank]), at.before};
+  LATTICE_ASSIGN_OR_RETURN(const Leaf* leaf, LeafItems(at.leaf));
+  at.before.Add(leaf->Below(at.rank));
+  return CutPoint{Bound::Between(leaf->items[at.rank - 1], leaf->items[at.rank]), at.before};
 }
 
 absl::Status RangeIndexReader::ItemsIn(const Bound& lower, const Bound& upper, size_t limit,
@@ -387,8 +386,8 @@ absl::Status RangeIndexReader::ItemsInLeaves(const Bound& lower, const Bound& up
   }
   LATTICE_RETURN_IF_ERROR(ReadLeaves(leaves));
   for (const LeafRef& leaf : leaves) {
-    LATTICE_ASSIGN_OR_RETURN(const std::vector<Item>* items, LeafItems(leaf));
-    for (const Item& item : *items) {
+    LATTICE_ASSIGN_OR_RETURN(const Leaf* read, LeafItems(leaf));
+    for (const Item& item : read->items) {
       if (ItemBelow(item, lower)) continue;
       if (!ItemBelow(item, upper) || limit == 0) return absl::OkStatus();
       out->push_back(item);
