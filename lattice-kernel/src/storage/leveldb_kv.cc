@@ -48,39 +48,37 @@ absl::Status LevelDbKv::Scan(std::string_view start, std::string_view end,
   if (!owns_snapshot_ || scanning_) {
     std::unique_ptr<leveldb::Iterator> own(NewIterator());
     own->Seek(leveldb::Slice(start.data(), start.size()));
-    return ScanFrom(own.get(), end, visit);
+    return ScanFrom(own.get(), end, visit, nullptr);
   }
   if (iterator_ == nullptr) iterator_.reset(NewIterator());
   leveldb::Iterator* it = iterator_.get();
   // Scans of a reconciliation often start where the one before stopped (the next leaf of
   // the index): the iterator already stands where a seek would put it.
-  const bool positioned = resumable_ && start >= resume_from_ &&
-                          (!it->Valid() || start <= ViewOf(it->key()));
+  const bool positioned =
+      resumable_ && (passed_any_ ? start > passed_ : start >= passed_) &&
+      (!it->Valid() || start <= ViewOf(it->key()));
   if (!positioned) it->Seek(leveldb::Slice(start.data(), start.size()));
   resumable_ = false;
   scanning_ = true;
-  absl::Status status = ScanFrom(it, end, visit);
+  passed_.assign(start);
+  passed_any_ = false;
+  absl::Status status = ScanFrom(it, end, visit, this);
   scanning_ = false;
-  if (!status.ok()) return status;
-  // The iterator stands at the first key at or above `resume_from_`: at the key the visitor
-  // stopped on, or at the first key at or past `end`, or past the last key.
-  if (it->Valid()) {
-    std::string_view at = ViewOf(it->key());
-    resume_from_.assign(!end.empty() && at >= end ? end : at);
-    resumable_ = true;
-  } else if (!end.empty()) {
-    resume_from_.assign(end);
-    resumable_ = true;
-  }
+  resumable_ = status.ok();
   return status;
 }
 
 absl::Status LevelDbKv::ScanFrom(leveldb::Iterator* it, std::string_view end,
-                                 const Visitor& visit) {
+                                 const Visitor& visit, const LevelDbKv* shared) {
   for (; it->Valid(); it->Next()) {
     std::string_view key = ViewOf(it->key());
     if (!end.empty() && key >= end) break;
     if (!visit(key, ViewOf(it->value()))) break;
+    if (shared != nullptr) {
+      // Stepped past `key`: the iterator now stands at the first key above it.
+      shared->passed_.assign(key);
+      shared->passed_any_ = true;
+    }
   }
   return FromLevelDb(it->status(), "scan");
 }

@@ -29,9 +29,10 @@ class LevelDbKv : public KvReader {
 
  private:
   leveldb::Iterator* NewIterator() const;
-  // Visits from where `it` stands up to `end` (empty: no end).
+  // Visits from where `it` stands up to `end` (empty: no end). With `shared`, records in it
+  // the keys the iterator steps past.
   static absl::Status ScanFrom(leveldb::Iterator* it, std::string_view end,
-                               const Visitor& visit);
+                               const Visitor& visit, const LevelDbKv* shared);
 
   leveldb::DB* db_;
   const leveldb::Snapshot* snapshot_;
@@ -40,10 +41,13 @@ class LevelDbKv : public KvReader {
   // another's visitor makes its own).
   mutable std::unique_ptr<leveldb::Iterator> iterator_;
   mutable bool scanning_ = false;
-  // Whether the shared iterator stands at the first key at or above `resume_from_` (or past
-  // the last key), so that a scan from there up to the iterator's key needs no seek.
+  // Where the shared iterator stands, when `resumable_`: at the first key above `passed_`
+  // (the last key it stepped past), or at or above it when `passed_any_` is false (then
+  // `passed_` is where the last scan began, which no key was stepped past since). A scan
+  // from there up to the iterator's key needs no seek.
   mutable bool resumable_ = false;
-  mutable std::string resume_from_;
+  mutable bool passed_any_ = false;
+  mutable std::string passed_;
 };
 
 }  // namespace lattice::kernel

@@ -76,8 +76,8 @@ TEST_F(LevelDbKvTest, PinnedReaderKeepsTheStateItWasPinnedIn) {
 }
 
 // Scans that start where the last stopped (at its end, or at the key its visitor stopped
-// on), just past it, inside it or before it, in random order, each list what a reader
-// without the shared iterator lists in the same state.
+// on), just past it, inside it or before it, in random order, empty or ending before they
+// start, each list what a reader without the shared iterator lists in the same state.
 TEST_F(LevelDbKvTest, PinnedScansInAnyOrderListWhatAFreshReaderLists) {
   Put("c1");
   Put("e5");
@@ -92,8 +92,8 @@ TEST_F(LevelDbKvTest, PinnedScansInAnyOrderListWhatAFreshReaderLists) {
   for (int i = 0; i < 3000; ++i) {
     // Half the scans begin where the last one ended, as the index's leaves are read.
     std::string start = rng() % 2 == 0 ? last_end : bounds[rng() % bounds.size()];
+    // Some ranges are empty, and some end before they start.
     std::string end = bounds[rng() % bounds.size()];
-    if (!end.empty() && end <= start) end.clear();
     const size_t stop_after = rng() % 4 == 0 ? size_t{1} + rng() % 3 : SIZE_MAX;
     auto scan = [&](const KvReader& kv) {
       Keys keys;
