@@ -40,7 +40,8 @@ struct Leaf {
 class LeafCache {
  public:
   using Items = std::shared_ptr<const Leaf>;
-  static constexpr size_t kDefaultMaxItems = size_t{1} << 18;  // ~19 MB of items and sums
+  // ~9.4 MB of items and their sums (72 bytes an item): the budget the items alone had.
+  static constexpr size_t kDefaultMaxItems = size_t{1} << 17;
 
   explicit LeafCache(size_t max_items = kDefaultMaxItems) : leaves_(max_items) {}
 
