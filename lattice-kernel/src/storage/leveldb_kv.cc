@@ -54,30 +54,28 @@ absl::Status LevelDbKv::Scan(std::string_view start, std::string_view end,
   leveldb::Iterator* it = iterator_.get();
   // Scans of a reconciliation often start where the one before stopped (the next leaf of
   // the index): the iterator already stands where a seek would put it.
-  const bool positioned =
-      resumable_ && (passed_any_ ? start > passed_ : start >= passed_) &&
-      (!it->Valid() || start <= ViewOf(it->key()));
+  const bool positioned = resumable_ && start >= resume_from_ &&
+                          (!it->Valid() || start <= ViewOf(it->key()));
   if (!positioned) it->Seek(leveldb::Slice(start.data(), start.size()));
   resumable_ = false;
   scanning_ = true;
-  passed_.assign(start);
-  passed_any_ = false;
-  absl::Status status = ScanFrom(it, end, visit, this);
+  resume_from_.assign(start);
+  absl::Status status = ScanFrom(it, end, visit, &resume_from_);
   scanning_ = false;
   resumable_ = status.ok();
   return status;
 }
 
 absl::Status LevelDbKv::ScanFrom(leveldb::Iterator* it, std::string_view end,
-                                 const Visitor& visit, const LevelDbKv* shared) {
+                                 const Visitor& visit, std::string* resume_from) {
   for (; it->Valid(); it->Next()) {
     std::string_view key = ViewOf(it->key());
     if (!end.empty() && key >= end) break;
     if (!visit(key, ViewOf(it->value()))) break;
-    if (shared != nullptr) {
-      // Stepped past `key`: the iterator now stands at the first key above it.
-      shared->passed_.assign(key);
-      shared->passed_any_ = true;
+    if (resume_from != nullptr) {
+      // Stepped past `key`: the iterator now stands at the first key at or above the
+      // smallest key after it, `key` with a zero byte appended.
+      resume_from->assign(key).push_back('\0');
     }
   }
   return FromLevelDb(it->status(), "scan");

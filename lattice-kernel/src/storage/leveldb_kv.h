@@ -29,10 +29,10 @@ class LevelDbKv : public KvReader {
 
  private:
   leveldb::Iterator* NewIterator() const;
-  // Visits from where `it` stands up to `end` (empty: no end). With `shared`, records in it
-  // the keys the iterator steps past.
+  // Visits from where `it` stands up to `end` (empty: no end). With `resume_from`, keeps it
+  // the smallest key the iterator's position answers for, as it steps past keys.
   static absl::Status ScanFrom(leveldb::Iterator* it, std::string_view end,
-                               const Visitor& visit, const LevelDbKv* shared);
+                               const Visitor& visit, std::string* resume_from);
 
   leveldb::DB* db_;
   const leveldb::Snapshot* snapshot_;
@@ -41,13 +41,11 @@ class LevelDbKv : public KvReader {
   // another's visitor makes its own).
   mutable std::unique_ptr<leveldb::Iterator> iterator_;
   mutable bool scanning_ = false;
-  // Where the shared iterator stands, when `resumable_`: at the first key above `passed_`
-  // (the last key it stepped past), or at or above it when `passed_any_` is false (then
-  // `passed_` is where the last scan began, which no key was stepped past since). A scan
-  // from there up to the iterator's key needs no seek.
+  // Where the shared iterator stands, when `resumable_`: at the first key at or above
+  // `resume_from_` (where its last scan began, or just past the last key it stepped over).
+  // A scan from there up to the iterator's key needs no seek.
   mutable bool resumable_ = false;
-  mutable bool passed_any_ = false;
-  mutable std::string passed_;
+  mutable std::string resume_from_;
 };
 
 }  // namespace lattice::kernel

@@ -163,7 +163,7 @@ class RangeIndexReader : public ItemSource {
   // The children of the split bucket `bucket` at `level` holding `path`.
   absl::StatusOr<const ResidentChildren*> ChildrenOf(int level, const Key& path,
                                                      const ResidentBucket& bucket);
-  // The items of a leaf, from the caches or the view.
+  // A leaf's items and their prefix sums, from the caches or the view.
   absl::StatusOr<const Leaf*> LeafItems(const LeafRef& leaf);
   // Reads the leaves of `leaves` (consecutive, in order) that no cache holds, in one scan.
   absl::Status ReadLeaves(const std::vector<LeafRef>& leaves);
