@@ -145,19 +145,23 @@ void Store::WriterLoop() {
     SealGroup(*built);
     lock.lock();
     in_flight_ = built;
-    if (taken_ < queue_.size() || built->requests.size() > 1) {
-      // More is waiting, or will be (the group is not a lone write): the committer writes
-      // this group while the writer builds the next.
+    const bool syncs = SyncsOnCommit(*built) || built->sync_after;
+    if (syncs && (taken_ < queue_.size() || built->requests.size() > 1)) {
+      // A sync, with more waiting or to come (the group is not a lone write): the committer
+      // writes this group while the writer builds the next.
       handed_over_ = true;
       committer_cv_.notify_one();
       continue;
     }
-    // A lone write with nothing behind it: committed here, so it wakes no other thread.
+    // A group acknowledged when applied, whose commit is a write to memory, or a lone write
+    // with nothing behind it: committed here, so it wakes no other thread.
     lock.unlock();
     CommitKind kind = CommitGroup(*built);
     lock.lock();
-    // Its replies are sent here too, unless requests came meanwhile.
-    EndCommit(built, kind, lock, /*send_replies=*/taken_ == queue_.size());
+    // Its replies are sent here too: what arrives meanwhile waits and forms one larger group
+    // (a thread switch costs more than a reply). Behind a lone write's sync, though, the
+    // requests that came meanwhile are built while the completion thread replies.
+    EndCommit(built, kind, lock, /*send_replies=*/!syncs || taken_ == queue_.size());
   }
   wait_for_commit();
 }
@@ -284,12 +288,16 @@ Store::CommitKind Store::RunAlone(Request& request) {
   return unsynced_requests_ == 0 ? CommitKind::kSynced : CommitKind::kNone;
 }
 
+bool Store::SyncsOnCommit(const BuiltGroup& built) const {
+  // The one decision of a group's durability: synced when any of its requests must be
+  // acknowledged durable, or when too much is unsynced already.
+  return unsynced_requests_ >= kMaxUnsyncedRequests || built.needs_sync;
+}
+
 Store::CommitKind Store::CommitGroup(BuiltGroup& built) {
   const std::vector<Request*>& group = built.requests;
   absl::Status commit = built.status;
-  // The one decision of a group's durability: synced when any of its requests must be
-  // acknowledged durable, or when too much is unsynced already.
-  bool sync = unsynced_requests_ >= kMaxUnsyncedRequests || built.needs_sync;
+  bool sync = SyncsOnCommit(built);
   auto complete_barriers = [&] {
     for (Request* request : group) {
       if (request->kind != Request::Kind::kSync) continue;

@@ -404,6 +404,8 @@ class Store {
   // fsynced when one of its requests or the unsynced backlog asks for it, and fills in what
   // is final only then (barriers, failures).
   CommitKind CommitGroup(BuiltGroup& built);
+  // Whether CommitGroup fsyncs `built`. Read by the stage about to commit it.
+  bool SyncsOnCommit(const BuiltGroup& built) const;
   // REQUIRES: `lock` holds queue_mutex_, `group` is at the front of queue_, just committed
   // or run, and in_flight_ is null (or still `group`'s, see EndCommit). Completes it: wakes
   // its blocking callers and the writer, and queues its callbacks (the replies) behind those
