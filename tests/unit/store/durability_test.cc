@@ -1,6 +1,7 @@
 // Writes acknowledged once applied and the sync barrier (DESIGN.md §4), on a file system that
 // can lose power: what was acknowledged as synced, or covered by a returned barrier, is never
 // lost; what was only applied may be, but only as a suffix of the store's writes.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -187,6 +188,52 @@ TEST_F(DurabilityTest, AsyncAppliedWritesAndBarrierCompleteInOrder) {
   uint64_t cursor = synced.get_future().get();
   EXPECT_GT(cursor, 0u);
   EXPECT_EQ(cursor, last_witness.load());
+}
+
+// Many writers at once, all acknowledged when applied: the groups are committed without a
+// sync by whichever of the store's threads commits them, and the answers still go out in
+// witness order, each write readable, one barrier making them all durable.
+TEST_F(DurabilityTest, ConcurrentAppliedWritersAreAnsweredInWitnessOrderWithoutASync) {
+  Open(kNever);
+  constexpr int kThreads = 4;
+  constexpr int kWritesEach = 200;
+  uint64_t syncs_before = fault_.log_syncs();
+  std::mutex mu;
+  std::vector<uint64_t> answered;  // witnesses, in the order the answers came
+  int failed = 0;
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < kWritesEach; ++i) {
+        store_->WriteKvAsync({{fmt::format("w{}/{}", t, i), "v"}},
+                             [&](absl::StatusOr<WriteReceipt> r) {
+                               std::lock_guard lock(mu);
+                               if (!r.ok()) ++failed;
+                               answered.push_back(r.ok() ? r->witness : 0);
+                             },
+                             Durability::kApplied);
+      }
+    });
+  }
+  for (auto& writer : writers) writer.join();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard lock(mu);
+        return answered.size() == kThreads * kWritesEach;
+      },
+      30'000ms));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(failed, 0);
+  EXPECT_TRUE(std::is_sorted(answered.begin(), answered.end()));
+  EXPECT_EQ(fault_.log_syncs(), syncs_before);
+  EXPECT_EQ(store_->durable_witness(), 0u);
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kWritesEach; ++i) EXPECT_EQ(Get(fmt::format("w{}/{}", t, i)), "v");
+  }
+  auto synced = store_->Sync();
+  ASSERT_TRUE(synced.ok()) << synced.status();
+  EXPECT_EQ(*synced, answered.back());
+  EXPECT_EQ(fault_.log_syncs(), syncs_before + 1);
 }
 
 // Peers must never hold an intention this node could lose in a power cut and then sign again
