@@ -1,6 +1,7 @@
 // The store's write pipeline: requests queue up, the writer thread builds them into groups,
-// and each group is committed (written, fsynced when it must be) by the writer itself when
-// nothing waits behind it, or by the committer thread while the writer builds the next.
+// and each group is committed (written, fsynced when it must be) by the writer itself when it
+// needs no sync or nothing waits behind it, or else by the committer thread while the writer
+// builds the next.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
