@@ -291,7 +291,9 @@ Store::CommitKind Store::RunAlone(Request& request) {
 
 bool Store::SyncsOnCommit(const BuiltGroup& built) const {
   // The one decision of a group's durability: synced when any of its requests must be
-  // acknowledged durable, or when too much is unsynced already.
+  // acknowledged durable, or when too much is unsynced already. `unsynced_requests_` is the
+  // commit stage's; the writer reads it here only with no other group in flight, just before
+  // it commits `built` itself or hands it over under queue_mutex_, so no commit runs beside.
   return unsynced_requests_ >= kMaxUnsyncedRequests || built.needs_sync;
 }
 
