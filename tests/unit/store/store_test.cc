@@ -211,7 +211,13 @@ TEST_F(StoreTest, LongParkedChainIsReleasedWithoutRecursion) {
   ForeignAuthor other(store_id_);
   members_.insert(other.id());
   std::vector<DecodedIntention> chain;
-  for (int i = 0; i < 3000; ++i) chain.push_back(other.NextKv("k", std::to_string(i)));
+  // Each write replaces the one before, as a writer's would: "k" keeps one head, so the
+  // release applies 3,000 writes in linear time (concurrent heads would grow to 3,000).
+  for (int i = 0; i < 3000; ++i) {
+    std::vector<std::string> replaces;
+    if (!chain.empty()) replaces.push_back(chain.back().hash);
+    chain.push_back(other.NextKv("k", std::to_string(i), std::move(replaces)));
+  }
   std::vector<v1::SignedIntention> reversed;
   for (auto it = chain.rbegin(); it != chain.rend() - 1; ++it) reversed.push_back(it->signed_intention);
   for (size_t i = 0; i < reversed.size(); i += limits::kMaxIngestPerCall) {
