@@ -119,7 +119,7 @@ elseif(TARGET lattice-kernel AND TARGET lattice-ctl)
       tags_across_nodes)
   # The conformance selection against InspIRCd and lattice-irc (standard library only; exit
   # status 77 when InspIRCd is not installed). InspIRCd completes a registration on its
-  # one-second timer, so its half takes about two minutes.
+  # one-second timer, so the cases run eight at a time.
   add_test(NAME irc_conformance
            COMMAND ${_irc_python} ${LATTICE_IRC_TESTS}/integration/irc_conformance_test.py
                    --kernel $<TARGET_FILE:lattice-kernel>
