@@ -131,18 +131,28 @@ def delete_versus_edit(mesh):
 
 def rmdir_versus_create(mesh):
     """Cut apart, alpha removes an empty directory while beta creates a file in it: after the
-    heal the file is there on both nodes."""
-    os.makedirs(os.path.join(mesh.a_mnt, "inbox"))
+    heal the file is there on both nodes, and alpha's mount shows the directory again as soon
+    as the letter arrives, though it keeps names (and their absence) cached for ten minutes:
+    the watch names the directory where it is shown again."""
+    deadline = 60.0  # well inside the cache's time: only an invalidation gets there
+    mesh.a_mount.stop()
+    a_mount = mesh.add_mount(mesh.a, mesh.store, os.path.join(mesh.root, "a-mnt-cached"),
+                             extra=["--cache-seconds", "600"])
+    a_mount.start()
+    mesh.a_mount, mesh.a_mnt = a_mount, a_mount.path
+    a = a_mount.path
+    os.makedirs(os.path.join(a, "inbox"))
     wait_until(lambda: os.path.isdir(os.path.join(mesh.b_mnt, "inbox")),
                "inbox to reach beta", MESH_DEADLINE)
     mesh.partition()
-    os.rmdir(os.path.join(mesh.a_mnt, "inbox"))
+    os.rmdir(os.path.join(a, "inbox"))
+    check(not os.path.exists(os.path.join(a, "inbox")), "inbox still on alpha")  # now cached
     write(os.path.join(mesh.b_mnt, "inbox", "letter.txt"), b"dear alpha\n")
     mesh.heal()
-    for root in (mesh.a_mnt, mesh.b_mnt):
+    for root in (a, mesh.b_mnt):
         path = os.path.join(root, "inbox", "letter.txt")
         wait_until(lambda: os.path.exists(path) and read(path) == b"dear alpha\n",
-                   "the letter to survive on %s" % root, MESH_DEADLINE)
+                   "the letter to survive on %s" % root, deadline)
     same_everywhere(mesh, "the trees to agree")
 
 

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "lattice/common/fs_limits.h"
 #include "lattice/common/hex.h"
 #include "lattice/v1/fs.pb.h"
 #include "lattice/v1/fs_state.pb.h"
@@ -91,6 +92,25 @@ void AddShownPlaces(const fs::FsSource& state, uint64_t ino, std::set<uint64_t>*
   }
 }
 
+// A name made in a directory that another node removed shows that directory again, and any
+// removed directory above it (fs_view.h: a removed directory with shown contents is shown):
+// their own names are new too, and a mount may hold them as absent since the removal.
+// `walked` holds the directories already looked at, so each is read once per change.
+void AddRevivedDirectories(const fs::FsSource& state, uint64_t dir, std::set<uint64_t>* walked,
+                           std::set<uint64_t>* inodes,
+                           std::set<std::pair<uint64_t, std::string>>* names) {
+  for (size_t depth = 0; dir != kFsRootId && depth < limits::kMaxFsTreeDepth; ++depth) {
+    if (!walked->insert(dir).second) return;
+    auto record = fs::ReadEntry(state, dir);
+    if (!record.ok() || !*record || (*record)->place().parent() != kFsTrashId) return;
+    auto place = fs::ShownPlace(**record);
+    if (!place || place->parent() == 0) return;
+    inodes->insert(place->parent());
+    names->insert({place->parent(), place->name()});
+    dir = place->parent();
+  }
+}
+
 }  // namespace
 
 bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, v1::FsChange* out,
@@ -162,6 +182,13 @@ bool FsChangeOf(const DecodedIntention& intention, std::string_view own_author, 
         break;
       case v1::FsOp::OP_NOT_SET:
         break;
+    }
+  }
+  if (state != nullptr) {
+    std::set<uint64_t> parents, walked;
+    for (const auto& place : names) parents.insert(place.first);
+    for (uint64_t parent : parents) {
+      AddRevivedDirectories(*state, parent, &walked, &inodes, &names);
     }
   }
   for (uint64_t ino : inodes) out->add_inodes(ino);

@@ -1,5 +1,6 @@
 // The watch's changes (rpc/fs_changes.h) against a real fs state: a move names the place its
-// entry left as well as the one it goes to, so a mount elsewhere drops the old name.
+// entry left as well as the one it goes to, so a mount elsewhere drops the old name; a name
+// made in a removed directory names the directory where it is shown again.
 #include "rpc/fs_changes.h"
 
 #include <gtest/gtest.h>
@@ -134,6 +135,48 @@ TEST(FsChangesTest, AWriteOrAResolveNamesTheDirectoriesWhereItsInodeIsShownAndTe
                                                              FsVersionId(edit.hash, 0)})}));
   ASSERT_TRUE(replica.Apply(later).ok());
   EXPECT_FALSE(FsChangeShowsMoreThanItsCalls(later, state));
+}
+
+TEST(FsChangesTest, ANameMadeInRemovedDirectoriesNamesThemWhereTheyAreShownAgain) {
+  FsReplica replica;
+  FsAuthor alice = MakeFsAuthor("alice", 'a');
+  FsAuthor bob = MakeFsAuthor("bob", 'b');
+  auto made = FsIntention(alice, 1000, 0,
+                          Payload({fsop::Create(kFsRootId, "outer", S_IFDIR | 0755),
+                                   fsop::Create(FsOpRef(0), "inbox", S_IFDIR | 0755)}));
+  ASSERT_TRUE(replica.Apply(made).ok());
+  uint64_t outer = FsDerivedId(made.hash, 0);
+  uint64_t inbox = FsDerivedId(made.hash, 1);
+  fs::DatabaseSource state(replica.db());
+
+  // Alice removes both directories while bob, not yet hearing of it, writes a letter into
+  // the inner one: both are shown again, so a mount that cached "outer" as absent after
+  // alice's rmdir must drop that, as well as the letter's own name.
+  auto removed = FsIntention(alice, 1001, 0,
+                             Payload({fsop::Move(inbox, kFsTrashId, "inbox"),
+                                      fsop::Move(outer, kFsTrashId, "outer")}));
+  ASSERT_TRUE(replica.Apply(removed).ok());
+  auto letter = FsIntention(bob, 1002, 0,
+                            Payload({fsop::Create(inbox, "letter.txt", S_IFREG | 0644)}));
+  ASSERT_TRUE(replica.Apply(letter).ok());
+  v1::FsChange change;
+  ASSERT_TRUE(FsChangeOf(letter, "someone else", &change, &state));
+  EXPECT_EQ(NamesOf(change),
+            (Names{{inbox, "letter.txt"}, {outer, "inbox"}, {kFsRootId, "outer"}}));
+  EXPECT_EQ(InodesOf(change),
+            (std::set<uint64_t>{FsDerivedId(letter.hash, 0), inbox, outer, kFsRootId}));
+
+  // A name made in a directory that is where it was: that name alone.
+  auto other = FsIntention(bob, 1003, 0,
+                           Payload({fsop::Create(kFsRootId, "notes", S_IFDIR | 0755)}));
+  ASSERT_TRUE(replica.Apply(other).ok());
+  auto note = FsIntention(bob, 1004, 0,
+                          Payload({fsop::Create(FsDerivedId(other.hash, 0), "n.txt",
+                                                S_IFREG | 0644)}));
+  ASSERT_TRUE(replica.Apply(note).ok());
+  v1::FsChange plain;
+  ASSERT_TRUE(FsChangeOf(note, "someone else", &plain, &state));
+  EXPECT_EQ(NamesOf(plain), (Names{{FsDerivedId(other.hash, 0), "n.txt"}}));
 }
 
 }  // namespace
