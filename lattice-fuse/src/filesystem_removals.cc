@@ -134,6 +134,9 @@ void FileSystem::SendRemovals(const std::vector<Removal>& batch) {
     } else {
       ForgetDir(parent);
     }
+    // The FUSE module may keep the times answered with the unlinks (this machine's clock)
+    // for its whole attribute time: it drops them and asks again, answered from here.
+    if (session_ != nullptr) fuse_lowlevel_notify_inval_inode(session_, parent, -1, 0);
   }
 }
 
