@@ -9,6 +9,6 @@ if(TARGET lattice-kernel AND TARGET lattice-ctl)
            COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/integration/fault_suite_test.py
                    --kernel $<TARGET_FILE:lattice-kernel> --ctl $<TARGET_FILE:lattice-ctl>
                    --seed 20261203 --nodes 3 --seconds 60)
-  set_tests_properties(fault_suite_fixed_seed PROPERTIES LABELS "integration;fault-suite"
+  set_tests_properties(fault_suite_fixed_seed PROPERTIES COST 70 LABELS "integration;fault-suite"
                        TIMEOUT 600)
 endif()

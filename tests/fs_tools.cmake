@@ -49,6 +49,10 @@ lattice_fuse_scenarios(fuse_tools_test.py fuse_tools_ 600
     full_disk
     public_exercisers
     stress_ng_exercisers)
+# The longest tests of the suite start first (ctest runs by COST until a run has measured
+# them): started last, one would run alone while the other jobs stand idle.
+set_tests_properties(fuse_tools_stress_ng_exercisers PROPERTIES COST 200)
+set_tests_properties(fuse_tools_public_exercisers PROPERTIES COST 35)
 lattice_fuse_scenarios(fuse_mesh_test.py fuse_mesh_ 600
   SCENARIOS
     tree_replicates
