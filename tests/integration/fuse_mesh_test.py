@@ -29,6 +29,21 @@ def write(path, data):
         f.write(data)
 
 
+# A mount that keeps names (and their absence) cached for ten minutes shows a change from the
+# other node within INVALIDATION_DEADLINE only when the watch makes it drop what it holds.
+LONG_CACHE_SECONDS = 600
+INVALIDATION_DEADLINE = 60.0
+
+
+def remount_with_long_cache(mesh, kernel, mount, name):
+    """Stops `mount` and mounts the store of `kernel` again at `name`, with the long cache."""
+    mount.stop()
+    cached = mesh.add_mount(kernel, mesh.store, os.path.join(mesh.root, name),
+                            extra=["--cache-seconds", str(LONG_CACHE_SECONDS)])
+    cached.start()
+    return cached
+
+
 def same_everywhere(mesh, what, deadline=MESH_DEADLINE):
     """Waits until both mounts show the same tree; returns its manifest."""
     last = []
@@ -134,11 +149,7 @@ def rmdir_versus_create(mesh):
     heal the file is there on both nodes, and alpha's mount shows the directory again as soon
     as the letter arrives, though it keeps names (and their absence) cached for ten minutes:
     the watch names the directory where it is shown again."""
-    deadline = 60.0  # well inside the cache's time: only an invalidation gets there
-    mesh.a_mount.stop()
-    a_mount = mesh.add_mount(mesh.a, mesh.store, os.path.join(mesh.root, "a-mnt-cached"),
-                             extra=["--cache-seconds", "600"])
-    a_mount.start()
+    a_mount = remount_with_long_cache(mesh, mesh.a, mesh.a_mount, "a-mnt-cached")
     mesh.a_mount, mesh.a_mnt = a_mount, a_mount.path
     a = a_mount.path
     os.makedirs(os.path.join(a, "inbox"))
@@ -152,7 +163,7 @@ def rmdir_versus_create(mesh):
     for root in (a, mesh.b_mnt):
         path = os.path.join(root, "inbox", "letter.txt")
         wait_until(lambda: os.path.exists(path) and read(path) == b"dear alpha\n",
-                   "the letter to survive on %s" % root, deadline)
+                   "the letter to survive on %s" % root, INVALIDATION_DEADLINE)
     same_everywhere(mesh, "the trees to agree")
 
 
@@ -180,12 +191,7 @@ def remote_rename_drops_the_old_name(mesh):
     as soon as they arrive: the old names gone, the new ones there, though beta's mount keeps
     names cached for ten minutes. The watch names the place a moved entry left, and beta
     drops it from its cache; waiting out the cache is not how it goes."""
-    cache_seconds = 600
-    deadline = 60.0  # well inside the cache's time: only an invalidation gets there
-    mesh.b_mount.stop()
-    b_mount = mesh.add_mount(mesh.b, mesh.store, os.path.join(mesh.root, "b-mnt-cached"),
-                             extra=["--cache-seconds", str(cache_seconds)])
-    b_mount.start()
+    b_mount = remount_with_long_cache(mesh, mesh.b, mesh.b_mount, "b-mnt-cached")
     a, b = mesh.a_mnt, b_mount.path
     os.makedirs(os.path.join(a, "from"))
     os.makedirs(os.path.join(a, "to"))
@@ -224,10 +230,10 @@ def remote_rename_drops_the_old_name(mesh):
         last.update(shown())
         return last == wanted
     try:
-        wait_until(arrived, "beta's mount to show alpha's renames", deadline)
+        wait_until(arrived, "beta's mount to show alpha's renames", INVALIDATION_DEADLINE)
     except AssertionError:
-        raise TestFailure("beta's mount after %.0f s (cache %d s): %r" % (deadline, cache_seconds,
-                                                                        last))
+        raise TestFailure("beta's mount after %.0f s (cache %d s): %r"
+                          % (INVALIDATION_DEADLINE, LONG_CACHE_SECONDS, last))
     check(read(os.path.join(b, "new.txt")) == b"old.txt", "new.txt on beta reads wrong")
     check(sorted(os.listdir(b)) == ["from", "new.txt", "renamed-folder", "to"],
           "beta lists %r" % sorted(os.listdir(b)))
