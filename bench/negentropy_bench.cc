@@ -122,14 +122,15 @@ double AddItems(leveldb::DB* db, ResidentTrie& trie, const std::vector<Item>& it
   double start = WallSeconds();
   for (size_t begin = 0; begin < items.size(); begin += kAddBatch) {
     leveldb::WriteBatch batch;
-    IndexBatch writer(committed, [&](std::string_view k, std::string_view v) {
-      batch.Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));
-    });
+    IndexBatch writer(committed, &batch);
+    uint64_t added = 0;
     for (size_t i = begin; i < std::min(items.size(), begin + kAddBatch); ++i) {
-      if (auto s = index.Add(writer, items[i].timestamp, items[i].id); !s.ok()) Fail("add", s);
+      auto add = index.Add(writer, items[i].timestamp, items[i].id);
+      if (!add.ok()) Fail("add", add.status());
+      added += *add ? 1 : 0;
     }
     if (!db->Write(leveldb::WriteOptions(), &batch).ok()) std::abort();
-    if (auto s = trie.Publish(writer.Update(), committed); !s.ok()) Fail("publish", s);
+    if (auto s = trie.Publish(writer.Update(added), committed); !s.ok()) Fail("publish", s);
   }
   return WallSeconds() - start;
 }

@@ -13,6 +13,7 @@ endif()
 
 add_executable(sync_unit_tests
   ${CMAKE_CURRENT_LIST_DIR}/unit/sync/negentropy_codec_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/unit/sync/legacy_item_table_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/sync/leveldb_kv_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/sync/negentropy_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/sync/range_index_test.cc

@@ -40,11 +40,12 @@ class KvReader {
   }
 };
 
-// A write batch being built: Put is buffered into it, and Get and Scan through the same
-// writer see those puts over the committed state.
+// A write batch being built: Put and Delete are buffered into it, and Get and Scan through
+// the same writer see them over the committed state.
 class KvWriter : public KvReader {
  public:
   virtual void Put(std::string_view key, std::string_view value) = 0;
+  virtual void Delete(std::string_view key) = 0;
 };
 
 }  // namespace lattice::kernel

@@ -1,6 +1,6 @@
 // The one merge of buffered writes over a KvReader, in key order, for every reader that lays
 // writes not yet committed over what lies below them: a BatchView and a LayeredReader
-// (writes that may delete), and the sync index's writers (puts only).
+// (writes that may delete), and the sync index's writers.
 #pragma once
 
 #include <optional>
@@ -18,13 +18,17 @@ inline std::optional<std::string_view> Written(const std::string& value) { retur
 inline std::optional<std::string_view> Written(const std::optional<std::string_view>& value) {
   return value;
 }
+inline std::optional<std::string_view> Written(const std::optional<std::string>& value) {
+  return value ? std::optional<std::string_view>(*value) : std::nullopt;
+}
 
 }  // namespace merged_scan_internal
 
 // Visits the keys in [start, end) (end empty: no bound) of `writes` over `below`, in order,
 // a write shadowing the value below and a delete hiding it, until `visit` returns false.
 // `Writes` is an ordered map from keys to values (std::string) or to writes that may be
-// deletes (std::optional<std::string_view>), looked up by std::string_view.
+// deletes (std::optional<std::string_view> or std::optional<std::string>), looked up by
+// std::string_view.
 template <typename Writes>
 absl::Status ScanMerged(const Writes& writes, const KvReader& below, std::string_view start,
                         std::string_view end, const KvReader::Visitor& visit) {

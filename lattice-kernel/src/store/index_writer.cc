@@ -34,16 +34,28 @@ void GroupIndexWriter::Put(std::string_view key, std::string_view value) {
   writes_.insert_or_assign(std::string(key), std::string(value));
 }
 
+void GroupIndexWriter::Delete(std::string_view key) {
+  writes_.insert_or_assign(std::string(key), std::nullopt);
+}
+
 void GroupIndexWriter::FlushTo(BatchView& view) {
   for (const auto& [key, value] : writes_) {
-    view.Put(key, value);
-    if (IsBucket(key)) cache_.Store(key, value);
+    if (!value.has_value()) {
+      // Only leaf records are deleted (a leaf that split), never a bucket.
+      view.Delete(key);
+      continue;
+    }
+    view.Put(key, *value);
+    if (IsBucket(key)) cache_.Store(key, *value);
   }
 }
 
-sync::IndexUpdate GroupIndexWriter::Update(const sync::RangeIndexOptions& options) const {
-  sync::IndexUpdate update(options);
-  for (const auto& [key, value] : writes_) update.Record(key, value);
+sync::IndexUpdate GroupIndexWriter::Update(uint64_t items_added,
+                                           const sync::RangeIndexOptions& options) const {
+  sync::IndexUpdate update(options, items_added);
+  for (const auto& [key, value] : writes_) {
+    if (value.has_value()) update.Record(key, *value);
+  }
   return update;
 }
 

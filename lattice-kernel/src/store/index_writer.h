@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -45,12 +46,14 @@ class GroupIndexWriter final : public KvWriter {
   absl::Status Scan(std::string_view start, std::string_view end,
                     const Visitor& visit) const override;
   void Put(std::string_view key, std::string_view value) override;
+  void Delete(std::string_view key) override;
 
   // Puts the group's index writes into `view`, each key once, and makes its bucket records
   // what the cache holds for the groups after it. REQUIRES: the last Put.
   void FlushTo(BatchView& view);
-  // What the group changes in the index, for its resident levels once the batch is committed.
-  sync::IndexUpdate Update(const sync::RangeIndexOptions& options) const;
+  // What the group changes in the index, which added `items_added` items, for its resident
+  // levels once the batch is committed.
+  sync::IndexUpdate Update(uint64_t items_added, const sync::RangeIndexOptions& options) const;
 
  private:
   bool IsBucket(std::string_view key) const { return key.substr(0, bucket_prefix_.size()) == bucket_prefix_; }
@@ -58,7 +61,7 @@ class GroupIndexWriter final : public KvWriter {
   const KvReader& below_;
   IndexBucketCache& cache_;
   std::string bucket_prefix_;
-  std::map<std::string, std::string, std::less<>> writes_;
+  std::map<std::string, std::optional<std::string>, std::less<>> writes_;  // nullopt: deleted
 };
 
 }  // namespace lattice::kernel

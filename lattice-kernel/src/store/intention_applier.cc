@@ -209,9 +209,9 @@ IngestOutcome IntentionApplier::Record(const DecodedIntention& intention, uint64
   if (fresh || !view_.Contains(author_seq)) view_.Put(author_seq, hash);
   uint64_t stamp = intention.body.hlc().wall_ms();
   sync::ItemId id = sync::IdFromBytes(hash);
-  absl::Status indexed = fresh ? sync_index_.AddNew(index_writer_, stamp, id)
-                               : sync_index_.Add(index_writer_, stamp, id);
-  if (!indexed.ok()) view_.Fail(indexed);
+  absl::StatusOr<bool> indexed = sync_index_.Add(index_writer_, stamp, id);
+  if (!indexed.ok()) view_.Fail(indexed.status());
+  else if (*indexed) ++index_items_added_;
   auto cite = [&](const std::string& dep) { state_.frontier.erase(dep); };
   if (!intention.body.prev().empty()) cite(intention.body.prev());
   for (const auto& dep : intention.body.deps()) cite(dep);

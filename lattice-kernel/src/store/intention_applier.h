@@ -41,7 +41,9 @@ class IntentionApplier {
   // group's last intention and SignOwn, and before the view is committed.
   void Finish();
   // What the group changed in the sync index, for its resident levels once committed.
-  sync::IndexUpdate SyncIndexUpdate() const { return index_writer_.Update(sync_index_.options()); }
+  sync::IndexUpdate SyncIndexUpdate() const {
+    return index_writer_.Update(index_items_added_, sync_index_.options());
+  }
 
   // A foreign intention whose signature was verified.
   IngestOutcome Ingest(const DecodedIntention& intention);
@@ -90,6 +92,7 @@ class IntentionApplier {
   // group's batch: the intentions of a group share most of their trie path, so each bucket
   // is written once per group rather than once per intention.
   GroupIndexWriter index_writer_;
+  uint64_t index_items_added_ = 0;
   // Own intentions applied unsigned: their records, and where the group keeps them for
   // listeners (state_.applied_intentions; kNotKept when it does not).
   struct Unsigned {

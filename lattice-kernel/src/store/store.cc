@@ -20,6 +20,7 @@
 #include "state/root_state.h"
 #include "store/chunk_wants.h"
 #include "store/write_request.h"
+#include "sync/legacy_item_table.h"
 
 namespace lattice::kernel {
 
@@ -72,6 +73,15 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Options options) {
       spdlog::warn("store {}: its witness is not published, mounts ask for every open: {}",
                    FormatStoreId(store->options_.id), published.status().message());
     }
+  }
+  // A sync index of the first format gets its leaf records before anything reads it.
+  LATTICE_ASSIGN_OR_RETURN(
+      uint64_t moved, sync::MoveItemsIntoLeaves(*store->db_, [&](leveldb::WriteBatch* batch) {
+        return store->db_->Write(batch, /*sync=*/true);
+      }));
+  if (moved > 0) {
+    spdlog::info("store {}: {} items of its sync index moved into leaf records",
+                 FormatStoreId(store->options_.id), moved);
   }
   LATTICE_RETURN_IF_ERROR(store->LoadWriterState());
   // What an open finds is durable: LevelDB writes the log it replays out as a synced table.

@@ -4,6 +4,16 @@
 
 namespace lattice::kernel::sync {
 
+IndexBatch::IndexBatch(const KvReader& committed, leveldb::WriteBatch* batch)
+    : IndexBatch(committed, [batch](std::string_view key, const std::string_view* value) {
+        leveldb::Slice k(key.data(), key.size());
+        if (value != nullptr) {
+          batch->Put(k, leveldb::Slice(value->data(), value->size()));
+        } else {
+          batch->Delete(k);
+        }
+      }) {}
+
 absl::StatusOr<std::optional<std::string>> IndexBatch::Get(std::string_view key) const {
   if (auto it = overlay_.find(key); it != overlay_.end()) return it->second;
   return committed_.Get(key);
@@ -14,15 +24,22 @@ absl::Status IndexBatch::Scan(std::string_view start, std::string_view end,
   return ScanMerged(overlay_, committed_, start, end, visit);
 }
 
-IndexUpdate IndexBatch::Update(const RangeIndexOptions& options) const {
-  IndexUpdate update(options);
-  for (const auto& [key, value] : overlay_) update.Record(key, value);
+IndexUpdate IndexBatch::Update(uint64_t items_added, const RangeIndexOptions& options) const {
+  IndexUpdate update(options, items_added);
+  for (const auto& [key, value] : overlay_) {
+    if (value.has_value()) update.Record(key, *value);
+  }
   return update;
 }
 
 void IndexBatch::Put(std::string_view key, std::string_view value) {
   overlay_.insert_or_assign(std::string(key), std::string(value));
-  sink_(key, value);
+  sink_(key, &value);
+}
+
+void IndexBatch::Delete(std::string_view key) {
+  overlay_.insert_or_assign(std::string(key), std::nullopt);
+  sink_(key, nullptr);
 }
 
 }  // namespace lattice::kernel::sync

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <span>
+#include <vector>
 
 #include "lattice/common/status.h"
 #include "sync/trie_layout.h"
@@ -10,24 +11,24 @@ namespace lattice::kernel::sync {
 namespace {
 
 using trie::AddChild;
-using trie::BucketItemRange;
 using trie::BucketRecord;
 using trie::ChildIndex;
 using trie::ChildSet;
+using trie::DecodeLeaf;
 using trie::DecodeRecord;
 using trie::DepthBits;
+using trie::EncodeLeaf;
 using trie::EncodeRecord;
-using trie::ItemKey;
-using trie::ItemOfKey;
 using trie::Key;
 using trie::KeyOfItem;
 using trie::kLevels;
-using trie::kMaxLeafScan;
+using trie::LeafKey;
 using trie::MaskTo;
 using trie::NodeKey;
 
-// Writes the children of a bucket at `level` that is being split, from its sorted items,
-// and returns which children exist.
+// Writes the children of a bucket at `level` that is being split, from its sorted items:
+// each child's bucket record and, for a child that is a leaf, its leaf record. Returns
+// which children exist.
 ChildSet WriteChildren(KvWriter& batch, const std::string& prefix, int level,
                        std::span<const Item> items) {
   ChildSet created{};
@@ -37,76 +38,98 @@ ChildSet WriteChildren(KvWriter& batch, const std::string& prefix, int level,
     unsigned child = ChildIndex(first, level + 1);
     size_t end = begin + 1;
     while (end < items.size() && ChildIndex(KeyOfItem(items[end]), level + 1) == child) ++end;
+    std::span<const Item> child_items = items.subspan(begin, end - begin);
+    Key child_path = MaskTo(first, DepthBits(level + 1));
     BucketRecord record;
-    for (size_t i = begin; i < end; ++i) record.aggregate.Add(items[i]);
+    for (const Item& item : child_items) record.aggregate.Add(item);
     record.split = record.aggregate.count > RangeIndex::kLeafCapacity && level + 2 < kLevels;
     if (record.split) {
-      record.children = WriteChildren(batch, prefix, level + 1, items.subspan(begin, end - begin));
+      record.children = WriteChildren(batch, prefix, level + 1, child_items);
+    } else {
+      batch.Put(LeafKey(prefix, child_path), EncodeLeaf(child_items));
     }
-    batch.Put(NodeKey(prefix, level + 1, MaskTo(first, DepthBits(level + 1))),
-              EncodeRecord(record, level + 1));
+    batch.Put(NodeKey(prefix, level + 1, child_path), EncodeRecord(record, level + 1));
     AddChild(&created, child);
     begin = end;
   }
   return created;
 }
 
+// A split bucket on an item's path, read on the way down and rewritten once the item is
+// known to be new.
+struct SplitStep {
+  int level;
+  std::string key;
+  BucketRecord record;
+};
+
 }  // namespace
 
-absl::Status RangeIndex::Add(KvWriter& batch, uint64_t timestamp, const ItemId& id) const {
-  return Insert(batch, timestamp, id, /*may_be_present=*/true);
-}
-
-absl::Status RangeIndex::AddNew(KvWriter& batch, uint64_t timestamp, const ItemId& id) const {
-  return Insert(batch, timestamp, id, /*may_be_present=*/false);
-}
-
-absl::Status RangeIndex::Insert(KvWriter& batch, uint64_t timestamp, const ItemId& id,
-                                bool may_be_present) const {
+absl::StatusOr<bool> RangeIndex::Add(KvWriter& batch, uint64_t timestamp,
+                                     const ItemId& id) const {
   const std::string& prefix = options_.prefix;
   Item item{std::min(timestamp, kMaxItemTimestamp), id};
   Key key = KeyOfItem(item);
-  std::string item_key = ItemKey(prefix, key);
-  if (may_be_present) {
-    LATTICE_ASSIGN_OR_RETURN(auto existing, batch.Get(item_key));
-    if (existing.has_value()) return absl::OkStatus();
-  }
-  batch.Put(item_key, "");
 
-  for (int level = 0; level < kLevels; ++level) {
-    Key path = MaskTo(key, DepthBits(level));
-    std::string node_key = NodeKey(prefix, level, path);
+  // Down to the leaf that holds the item or would.
+  std::vector<SplitStep> above;
+  int level = 0;
+  std::string node_key;
+  BucketRecord leaf;
+  while (true) {
+    node_key = NodeKey(prefix, level, MaskTo(key, DepthBits(level)));
     LATTICE_ASSIGN_OR_RETURN(auto raw, batch.Get(node_key));
     BucketRecord record;
     if (raw.has_value()) {
       LATTICE_ASSIGN_OR_RETURN(record, DecodeRecord(*raw, level));
     }
-    record.aggregate.Add(item);
-    if (record.split) {
-      AddChild(&record.children, ChildIndex(key, level + 1));
-      batch.Put(node_key, EncodeRecord(record, level));
-      continue;
+    if (!record.split) {
+      leaf = std::move(record);
+      break;
     }
-    if (record.aggregate.count > kLeafCapacity && level + 1 < kLevels) {
-      // The leaf overflows: write its children from its items (the new one included).
-      std::vector<Item> items;
-      auto [start, end] = BucketItemRange(prefix, level, path);
-      LATTICE_RETURN_IF_ERROR(batch.Scan(start, end, [&](std::string_view k, std::string_view) {
-        items.push_back(ItemOfKey(k.substr(prefix.size() + 1)));
-        return items.size() <= kMaxLeafScan;
-      }));
-      if (items.size() != record.aggregate.count) {
-        return absl::DataLossError(fmt::format(
-            "range index bucket at level {} counts {} items but holds {}", level,
-            record.aggregate.count, items.size()));
-      }
-      record.children = WriteChildren(batch, prefix, level, items);
-      record.split = true;
+    if (level + 1 >= kLevels) {
+      return absl::DataLossError("range index bucket at the deepest level is split");
     }
-    batch.Put(node_key, EncodeRecord(record, level));
-    return absl::OkStatus();
+    above.push_back(SplitStep{level, std::move(node_key), std::move(record)});
+    ++level;
   }
-  return absl::OkStatus();
+  std::string leaf_key = LeafKey(prefix, MaskTo(key, DepthBits(level)));
+  std::vector<Item> items;
+  if (leaf.aggregate.count > 0) {
+    LATTICE_ASSIGN_OR_RETURN(auto raw, batch.Get(leaf_key));
+    if (!raw.has_value()) {
+      return absl::DataLossError(fmt::format(
+          "range index leaf at level {} counts {} items but has no record", level,
+          leaf.aggregate.count));
+    }
+    items.reserve(leaf.aggregate.count + 1);
+    LATTICE_RETURN_IF_ERROR(DecodeLeaf(*raw, &items));
+    if (items.size() != leaf.aggregate.count) {
+      return absl::DataLossError(
+          fmt::format("range index leaf at level {} counts {} items but holds {}", level,
+                      leaf.aggregate.count, items.size()));
+    }
+  }
+  auto at = std::lower_bound(items.begin(), items.end(), item);
+  if (at != items.end() && *at == item) return false;
+  items.insert(at, item);
+
+  for (SplitStep& step : above) {
+    step.record.aggregate.Add(item);
+    AddChild(&step.record.children, ChildIndex(key, step.level + 1));
+    batch.Put(step.key, EncodeRecord(step.record, step.level));
+  }
+  leaf.aggregate.Add(item);
+  if (leaf.aggregate.count > kLeafCapacity && level + 1 < kLevels) {
+    // The leaf overflows: its items go to its children, one of which may take its key.
+    batch.Delete(leaf_key);
+    leaf.children = WriteChildren(batch, prefix, level, items);
+    leaf.split = true;
+  } else {
+    batch.Put(leaf_key, EncodeLeaf(items));
+  }
+  batch.Put(node_key, EncodeRecord(leaf, level));
+  return true;
 }
 
 }  // namespace lattice::kernel::sync

@@ -14,19 +14,22 @@
 // its children. A bucket is a leaf until it holds more than kLeafCapacity items; the Add
 // that pushes it over splits it, writing its children's aggregates from its (at most
 // kLeafCapacity + 1) items, so no leaf ever holds more than kLeafCapacity items and the
-// trie is only as deep as the data makes it. The items are a table of their own (one key
-// each, no value).
+// trie is only as deep as the data makes it. A leaf's items are one record of their own
+// (its K's, in order), beside its bucket.
 //
 // Costs. Add reads and rewrites the buckets on its item's path (~50 bytes each): about
 // log16(N / 64) levels plus the short chain on top, ~8 buckets for a million items spread
-// over a year; a split now and then reads at most kLeafCapacity + 1 items. Below(bound)
+// over a year, and its leaf's record (at most kLeafCapacity x 40 bytes; the store's writer
+// writes each record once a group, and new intentions share the newest leaf). Below(bound)
 // walks the same path and, at each level, adds up the children left of it, then reads at
 // most kLeafCapacity items of one leaf; AtRank descends by counts the same way. In the
 // resident levels those walks read nothing from LevelDB; below them each child is one Get
 // (not a scan, so the overwritten versions of hot buckets that LevelDB keeps until
 // compaction cost nothing): O(levels x fanout), independent of the number of items in the
-// range or in the store. What remains is reading leaves, a seek of LevelDB's iterator
-// each (~4 to 10 us): so a cut may land on a bucket edge near the rank it aims at
+// range or in the store. What remains is reading leaves, one record each (a leaf was one
+// LevelDB entry per item in the index's first format, whose steps over 64 entries cost a
+// reconciliation more than everything else it does; see bench/README.md, issue 18): and
+// a cut may still land on a bucket edge near the rank it aims at
 // (CutNear), where neither side needs a leaf, and a reconciliation reads leaves only near
 // its differences, where it lists, tests or tightly bounds items; the leaves read there
 // are kept for the next messages and sessions (leaf_cache.h).
@@ -47,9 +50,11 @@
 // where a trie bucket is one 50-byte record.
 //
 // Layout under `prefix` (one table byte, 'n' by default, outside the state machine's 'S'):
-//   prefix 'i' K                 -> ""   (the items)
 //   prefix 'a' level path-bytes  -> flags, varint count, 32-byte sum LE [, child bitmap]
-// where path-bytes are the bucket's bits of K, padded with zero bits to whole bytes.
+//   prefix 'l' path              -> format byte, K of each item of the leaf, in order
+// where path-bytes are the bucket's bits of K, padded with zero bits to whole bytes, and a
+// leaf's path is padded to all 40 bytes. (The first format's 'i' K -> "" entries, one an
+// item, are moved into leaf records when a store opens: legacy_item_table.h.)
 #pragma once
 
 #include <cstdint>
@@ -82,19 +87,15 @@ class RangeIndex {
 
   explicit RangeIndex(RangeIndexOptions options = {}) : options_(std::move(options)) {}
 
-  // Adds the item (timestamp, id) through `batch`, in the same batch as the intention.
-  // Adding an item already present changes nothing. Errors are the view's read errors or
-  // DATA_LOSS for a bucket record this code cannot parse; then nothing must be committed.
-  absl::Status Add(KvWriter& batch, uint64_t timestamp, const ItemId& id) const;
-  // Add for an item the index cannot hold yet (an id just created): skips the read that
-  // makes Add idempotent. Adding a present item this way would count it twice.
-  absl::Status AddNew(KvWriter& batch, uint64_t timestamp, const ItemId& id) const;
+  // Adds the item (timestamp, id) through `batch`, in the same batch as the intention, and
+  // says whether it was added: adding an item already present changes nothing. Errors are
+  // the view's read errors or DATA_LOSS for a record this code cannot parse; then nothing
+  // must be committed.
+  absl::StatusOr<bool> Add(KvWriter& batch, uint64_t timestamp, const ItemId& id) const;
 
   const RangeIndexOptions& options() const { return options_; }
 
  private:
-  absl::Status Insert(KvWriter& batch, uint64_t timestamp, const ItemId& id,
-                      bool may_be_present) const;
 
   RangeIndexOptions options_;
 };

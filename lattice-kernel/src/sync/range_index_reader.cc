@@ -146,7 +146,6 @@ absl::StatusOr<const Leaf*> RangeIndexReader::LeafItems(const LeafRef& leaf) {
 
 absl::Status RangeIndexReader::ReadLeaves(const std::vector<LeafRef>& leaves) {
   size_t first = leaves.size(), last = 0;
-  uint64_t expected = 0;
   for (size_t i = 0; i < leaves.size(); ++i) {
     if (leaves[i].count > trie::kMaxLeafScan) {
       return absl::DataLossError(fmt::format("range index leaf at level {} counts {} items",
@@ -158,33 +157,41 @@ absl::Status RangeIndexReader::ReadLeaves(const std::vector<LeafRef>& leaves) {
     last = i;
   }
   if (first == leaves.size()) return absl::OkStatus();
-  for (size_t i = first; i <= last; ++i) expected += leaves[i].count;
-  // The leaves are consecutive: their items are one range of the item table.
-  std::string start = trie::BucketItemRange(options_.prefix, leaves[first].level,
-                                            leaves[first].path).first;
-  std::string end = trie::BucketItemRange(options_.prefix, leaves[last].level,
-                                          leaves[last].path).second;
-  std::vector<Item> items;
-  items.reserve(expected);
+  // The leaves are consecutive: their records are one range of the leaf table.
+  std::string start = trie::LeafKey(options_.prefix, leaves[first].path);
+  std::string end =
+      trie::BucketLeafRange(options_.prefix, leaves[last].level, leaves[last].path).second;
   ++reads_;
-  size_t skip = options_.prefix.size() + 1;
-  LATTICE_RETURN_IF_ERROR(kv_.Scan(start, end, [&](std::string_view k, std::string_view) {
-    items.push_back(trie::ItemOfKey(k.substr(skip)));
-    return items.size() <= expected;
-  }));
-  if (items.size() != expected) {
-    return absl::DataLossError(fmt::format(
-        "range index leaves at level {} count {} items but hold {}", leaves[first].level,
-        expected, items.size() > expected ? "more" : std::to_string(items.size())));
-  }
-  auto next = items.begin();
-  for (size_t i = first; i <= last; ++i) {
-    auto stop = next + static_cast<ptrdiff_t>(leaves[i].count);
-    auto leaf = std::make_shared<const Leaf>(std::vector<Item>(next, stop));
-    next = stop;
-    std::string key = trie::NodeKey(options_.prefix, leaves[i].level, leaves[i].path);
+  size_t next = first;
+  absl::Status bad;
+  LATTICE_RETURN_IF_ERROR(kv_.Scan(start, end, [&](std::string_view k, std::string_view v) {
+    if (next > last || k != trie::LeafKey(options_.prefix, leaves[next].path)) {
+      bad = absl::DataLossError(fmt::format(
+          "range index leaf records do not match the leaves of level {}", leaves[first].level));
+      return false;
+    }
+    std::vector<Item> items;
+    items.reserve(leaves[next].count);
+    bad = trie::DecodeLeaf(v, &items);
+    if (bad.ok() && items.size() != leaves[next].count) {
+      bad = absl::DataLossError(
+          fmt::format("range index leaf at level {} counts {} items but holds {}",
+                      leaves[next].level, leaves[next].count, items.size()));
+    }
+    if (!bad.ok()) return false;
+    auto leaf = std::make_shared<const Leaf>(std::move(items));
+    std::string key = trie::NodeKey(options_.prefix, leaves[next].level, leaves[next].path);
     if (shared_leaves_ != nullptr) shared_leaves_->Store(key, leaf);
     leaf_cache_.insert_or_assign(std::move(key), std::move(leaf));
+    ++next;
+    // On to the scan's end even after the last leaf: the pinned reader's iterator then
+    // stands at the next record, where the next leaf read usually starts, and needs no seek.
+    return true;
+  }));
+  LATTICE_RETURN_IF_ERROR(bad);
+  if (next <= last) {
+    return absl::DataLossError(fmt::format("range index leaf at level {} has no record",
+                                           leaves[next].level));
   }
   return absl::OkStatus();
 }
@@ -352,15 +359,31 @@ absl::Status RangeIndexReader::ItemsIn(const Bound& lower, const Bound& upper, s
   if (resident && limit <= kMaxItemsListedThroughLeaves) {
     return ItemsInLeaves(lower, upper, limit, out);
   }
-  std::string start = trie::ItemKey(options_.prefix, trie::KeyOfBound(lower));
-  std::string end = upper.is_infinity() ? trie::ItemTableEnd(options_.prefix)
-                                        : trie::ItemKey(options_.prefix, trie::KeyOfBound(upper));
+  // From the leaf holding `lower` (a descent that ends on an edge has every item at or
+  // above `lower` in the leaves from there on), to the leaves from `upper` on, which hold
+  // nothing below it.
+  LATTICE_ASSIGN_OR_RETURN(KeyDescent from, DescendToKey(trie::KeyOfBound(lower)));
+  std::string start = trie::LeafKey(options_.prefix, from.leaf.has_value()
+                                                         ? from.leaf->path
+                                                         : trie::KeyOfBound(lower));
+  std::string end = upper.is_infinity() ? trie::LeafTableEnd(options_.prefix)
+                                        : trie::LeafKey(options_.prefix, trie::KeyOfBound(upper));
   ++reads_;
-  size_t skip = options_.prefix.size() + 1;
-  return kv_.Scan(start, end, [&](std::string_view k, std::string_view) {
-    out->push_back(trie::ItemOfKey(k.substr(skip)));
-    return --limit > 0;
-  });
+  std::vector<Item> items;
+  absl::Status bad;
+  LATTICE_RETURN_IF_ERROR(kv_.Scan(start, end, [&](std::string_view, std::string_view v) {
+    items.clear();
+    bad = trie::DecodeLeaf(v, &items);
+    if (!bad.ok()) return false;
+    for (const Item& item : items) {
+      if (ItemBelow(item, lower)) continue;
+      if (!ItemBelow(item, upper)) return false;
+      out->push_back(item);
+      if (--limit == 0) return false;
+    }
+    return true;
+  }));
+  return bad;
 }
 
 absl::Status RangeIndexReader::ItemsInLeaves(const Bound& lower, const Bound& upper,

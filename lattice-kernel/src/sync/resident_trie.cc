@@ -233,9 +233,7 @@ void Shrink(ResidentLevels* levels, size_t max_buckets) {
 
 void IndexUpdate::Record(std::string_view key, std::string_view value) {
   if (key.size() <= prefix_.size() || key.substr(0, prefix_.size()) != prefix_) return;
-  char table = key[prefix_.size()];
-  if (table == 'a') buckets_.insert_or_assign(std::string(key), std::string(value));
-  if (table == 'i') ++items_added_;
+  if (key[prefix_.size()] == 'a') buckets_.insert_or_assign(std::string(key), std::string(value));
 }
 
 ResidentTrie::ResidentTrie(RangeIndexOptions options, size_t max_buckets)

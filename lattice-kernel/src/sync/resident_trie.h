@@ -32,10 +32,12 @@
 namespace lattice::kernel::sync {
 
 // What one write batch changes in the index: the bucket records it puts and the number of
-// items it adds. Built from the batch's puts, each key once (the last value of a key).
+// items it adds. Built from the batch's puts, each key once (the last value of a key), and
+// the count of items its Adds added (RangeIndex::Add returns whether it added one).
 class IndexUpdate {
  public:
-  explicit IndexUpdate(const RangeIndexOptions& options = {}) : prefix_(options.prefix) {}
+  explicit IndexUpdate(const RangeIndexOptions& options = {}, uint64_t items_added = 0)
+      : prefix_(options.prefix), items_added_(items_added) {}
 
   // Takes one put of the batch; puts outside the index's table are ignored.
   void Record(std::string_view key, std::string_view value);

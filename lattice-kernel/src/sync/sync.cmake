@@ -6,6 +6,7 @@
 add_library(lattice_kernel_sync STATIC
   ${CMAKE_CURRENT_LIST_DIR}/index_batch.cc
   ${CMAKE_CURRENT_LIST_DIR}/item_source.cc
+  ${CMAKE_CURRENT_LIST_DIR}/legacy_item_table.cc
   ${CMAKE_CURRENT_LIST_DIR}/negentropy.cc
   ${CMAKE_CURRENT_LIST_DIR}/negentropy_codec.cc
   ${CMAKE_CURRENT_LIST_DIR}/negentropy_detect.cc

@@ -2,11 +2,14 @@
 
 #include <cstring>
 
+#include <fmt/format.h>
+
 namespace lattice::kernel::sync::trie {
 namespace {
 
 constexpr uint8_t kRecordFormat = 0x10;
 constexpr uint8_t kSplitFlag = 0x01;
+constexpr uint8_t kLeafFormat = 0x20;
 
 }  // namespace
 
@@ -90,6 +93,32 @@ absl::StatusOr<BucketRecord> DecodeRecord(std::string_view value, int level) {
   return record;
 }
 
+std::string EncodeLeaf(std::span<const Item> items) {
+  std::string out;
+  out.reserve(1 + items.size() * kKeyBytes);
+  out.push_back(static_cast<char>(kLeafFormat));
+  for (const Item& item : items) {
+    Key key = KeyOfItem(item);
+    out.append(reinterpret_cast<const char*>(key.data()), key.size());
+  }
+  return out;
+}
+
+absl::Status DecodeLeaf(std::string_view value, std::vector<Item>* out) {
+  if (value.empty() || static_cast<uint8_t>(value[0]) != kLeafFormat) {
+    return absl::DataLossError("range index leaf record has an unknown format");
+  }
+  value.remove_prefix(1);
+  if (value.size() % kKeyBytes != 0) {
+    return absl::DataLossError(
+        fmt::format("range index leaf record holds a partial item ({} bytes)", value.size()));
+  }
+  for (size_t at = 0; at < value.size(); at += kKeyBytes) {
+    out->push_back(ItemOfKey(value.substr(at, kKeyBytes)));
+  }
+  return absl::OkStatus();
+}
+
 std::string NodeKey(const std::string& prefix, int level, const Key& path) {
   std::string key = prefix;
   key.push_back('a');
@@ -98,14 +127,16 @@ std::string NodeKey(const std::string& prefix, int level, const Key& path) {
   return key;
 }
 
-std::string ItemKey(const std::string& prefix, const Key& key) {
+std::string LeafKey(const std::string& prefix, const Key& path) {
   std::string out = prefix;
-  out.push_back('i');
-  out.append(reinterpret_cast<const char*>(key.data()), key.size());
+  out.push_back('l');
+  out.append(reinterpret_cast<const char*>(path.data()), path.size());
   return out;
 }
 
-std::string ItemTableEnd(const std::string& prefix) { return prefix + "j"; }
+std::string LeafTableEnd(const std::string& prefix) { return prefix + "m"; }
+
+std::string LegacyItemTable(const std::string& prefix) { return prefix + "i"; }
 
 std::string BucketTable(const std::string& prefix) { return prefix + "a"; }
 
@@ -123,11 +154,11 @@ bool ParseNodeKey(const std::string& prefix, std::string_view key, int* level, K
   return true;
 }
 
-std::pair<std::string, std::string> BucketItemRange(const std::string& prefix, int level,
+std::pair<std::string, std::string> BucketLeafRange(const std::string& prefix, int level,
                                                     const Key& path) {
-  std::string start = ItemKey(prefix, path);
+  std::string start = LeafKey(prefix, path);
   int depth = DepthBits(level);
-  if (depth == 0) return {start, ItemTableEnd(prefix)};
+  if (depth == 0) return {start, LeafTableEnd(prefix)};
   Key end = path;
   size_t byte = static_cast<size_t>((depth - 1) / 8);
   unsigned carry = 1u << (7 - (depth - 1) % 8);
@@ -135,11 +166,11 @@ std::pair<std::string, std::string> BucketItemRange(const std::string& prefix, i
     unsigned sum = end[byte] + carry;
     end[byte] = static_cast<uint8_t>(sum);
     if (sum <= 0xff) break;
-    if (byte == 0) return {start, ItemTableEnd(prefix)};
+    if (byte == 0) return {start, LeafTableEnd(prefix)};
     carry = 1;
     --byte;
   }
-  return {start, ItemKey(prefix, end)};
+  return {start, LeafKey(prefix, end)};
 }
 
 }  // namespace lattice::kernel::sync::trie

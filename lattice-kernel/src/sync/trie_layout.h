@@ -7,8 +7,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <span>
 #include <utility>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "sync/negentropy_codec.h"
 
@@ -64,16 +67,28 @@ std::string EncodeRecord(const BucketRecord& record, int level);
 // DATA_LOSS for a record this code cannot parse.
 absl::StatusOr<BucketRecord> DecodeRecord(std::string_view value, int level);
 
-// Keys under the index's `prefix`: prefix 'i' K for an item, prefix 'a' level path-bytes
-// for a bucket (path-bytes are the bucket's bits of K, padded with zero bits).
+// A leaf's items, in order: a format byte, then each item's 40-byte K. A reader of a leaf
+// reads one record, not one LevelDB entry per item.
+std::string EncodeLeaf(std::span<const Item> items);
+// Appends the leaf's items to `out`; DATA_LOSS for a record this code cannot parse.
+absl::Status DecodeLeaf(std::string_view value, std::vector<Item>* out);
+
+// Keys under the index's `prefix`: prefix 'a' level path-bytes for a bucket (path-bytes are
+// the bucket's bits of K, padded with zero bits), prefix 'l' path for a leaf's items (its
+// path padded to all 40 bytes: the lowest K it can hold, so leaves lie in the order of
+// their items and consecutive leaves are one scan).
 std::string NodeKey(const std::string& prefix, int level, const Key& path);
-std::string ItemKey(const std::string& prefix, const Key& key);
-std::string ItemTableEnd(const std::string& prefix);
+std::string LeafKey(const std::string& prefix, const Key& path);
+std::string LeafTableEnd(const std::string& prefix);
 std::string BucketTable(const std::string& prefix);
 // The level and path of a bucket key under `prefix`; false when `key` is not one.
 bool ParseNodeKey(const std::string& prefix, std::string_view key, int* level, Key* path);
-// The item keys [start, end) of the bucket at `level` holding `path`.
-std::pair<std::string, std::string> BucketItemRange(const std::string& prefix, int level,
+// The leaf keys [start, end) of the leaves inside the bucket at `level` holding `path`.
+std::pair<std::string, std::string> BucketLeafRange(const std::string& prefix, int level,
                                                     const Key& path);
+
+// The table of the index's first format, one entry per item (prefix 'i' K -> ""), which
+// MoveItemsIntoLeaves (legacy_item_table.h) turns into leaf records.
+std::string LegacyItemTable(const std::string& prefix);
 
 }  // namespace lattice::kernel::sync::trie

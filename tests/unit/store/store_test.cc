@@ -22,6 +22,7 @@
 #include "storage/leveldb_kv.h"
 #include "sync/range_index.h"
 #include "unit/store/test_store.h"
+#include "unit/sync/temp_leveldb.h"
 
 namespace lattice::kernel::testing {
 namespace {
@@ -375,6 +376,33 @@ TEST_F(StoreTest, VerifyDetectsTamperedState) {
   EXPECT_NE(tampered.state_hash, tampered.replayed_hash);
 }
 
+TEST_F(StoreTest, ASyncIndexOfTheFirstFormatMovesIntoLeafRecordsWhenTheStoreOpens) {
+  constexpr uint64_t kWrites = 300;  // one intention each
+  for (uint64_t i = 0; i < kWrites; ++i) {
+    ASSERT_TRUE(store_->WriteKv({{"k" + std::to_string(i), "v"}}).ok());
+  }
+  store_.reset();
+  {
+    leveldb::DB* raw = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), dir_.path() + "/store", &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    sync::RewriteInFirstFormat(db.get());
+    ASSERT_EQ(sync::CountEntries(db.get(), "ni"), kWrites);
+    ASSERT_EQ(sync::CountEntries(db.get(), "nl"), 0u);
+  }
+  OpenStore();
+  VerifyReport report = store_->Verify(dir_.path() + "/verify");
+  EXPECT_TRUE(report.ok) << (report.problems.empty() ? "" : report.problems[0]);
+  EXPECT_EQ(report.intentions, kWrites);
+  ASSERT_TRUE(store_->WriteKv({{"after", "v"}}).ok());
+  store_.reset();
+  leveldb::DB* raw = nullptr;
+  ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), dir_.path() + "/store", &raw).ok());
+  std::unique_ptr<leveldb::DB> db(raw);
+  EXPECT_EQ(sync::CountEntries(db.get(), "ni"), 0u);
+  EXPECT_GT(sync::CountEntries(db.get(), "nl"), 0u);
+}
+
 TEST_F(StoreTest, GroupedOwnWritesIndexEachIntentionOnceAndVerifyChecksTheIndex) {
   ForeignAuthor other(store_id_);
   members_.insert(other.id());
@@ -408,7 +436,7 @@ TEST_F(StoreTest, GroupedOwnWritesIndexEachIntentionOnceAndVerifyChecksTheIndex)
     EXPECT_EQ((*index)->Total()->count, 1u + own.size());
   }
 
-  // An index that counts an intention twice (AddNew of an item it holds) fails verification.
+  // An index that holds an item no intention was witnessed for fails verification.
   v1::SignedIntention first;
   ASSERT_TRUE(store_->ReadLog(0, 1, [&](uint64_t, const DecodedIntention& intention, bool) {
     first = intention.signed_intention;
@@ -423,11 +451,12 @@ TEST_F(StoreTest, GroupedOwnWritesIndexEachIntentionOnceAndVerifyChecksTheIndex)
     std::unique_ptr<leveldb::DB> db(raw);
     LevelDbKv committed(db.get());
     leveldb::WriteBatch batch;
-    sync::IndexBatch writer(committed, [&](std::string_view k, std::string_view v) {
-      batch.Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));
-    });
-    ASSERT_TRUE(sync::RangeIndex().AddNew(writer, decoded->body.hlc().wall_ms(),
-                                          sync::IdFromBytes(decoded->hash)).ok());
+    sync::IndexBatch writer(committed, &batch);
+    std::string forged = decoded->hash;
+    forged[0] = static_cast<char>(forged[0] ^ 1);
+    absl::StatusOr<bool> added = sync::RangeIndex().Add(writer, decoded->body.hlc().wall_ms(),
+                                                        sync::IdFromBytes(forged));
+    ASSERT_TRUE(added.ok() && *added);
     ASSERT_TRUE(db->Write(leveldb::WriteOptions(), &batch).ok());
   }
   OpenStore();

@@ -1,7 +1,7 @@
 // The persistent range index on a real LevelDB in a temporary directory: aggregates,
 // ranks and item lists equal a naive computation over the same items, whatever the spread
 // of timestamps; it survives reopening without a rebuild; a fingerprint costs reads that do
-// not grow with its range; and two stores reconcile through it.
+// not grow with its range; each leaf is one record; and two stores reconcile through it.
 #include "sync/range_index.h"
 
 #include <gtest/gtest.h>
@@ -25,19 +25,16 @@ namespace {
 
 class RangeIndexTest : public TempLevelDbTest {
  protected:
-  // Adds items in batches, as the kernel's group commit would; with `known_new`, through
-  // AddNew, as the kernel adds the intentions it has just signed.
-  void Add(const std::vector<Item>& items, size_t batch_size = 100, bool known_new = false) {
+  // Adds items in batches, as the kernel's group commit would.
+  void Add(const std::vector<Item>& items, size_t batch_size = 100) {
     LevelDbKv committed(db_.get());
     for (size_t begin = 0; begin < items.size(); begin += batch_size) {
       leveldb::WriteBatch batch;
-      IndexBatch writer(committed, [&](std::string_view k, std::string_view v) {
-        batch.Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));
-      });
+      IndexBatch writer(committed, &batch);
       for (size_t i = begin; i < std::min(items.size(), begin + batch_size); ++i) {
-        absl::Status added = known_new ? index_.AddNew(writer, items[i].timestamp, items[i].id)
-                                       : index_.Add(writer, items[i].timestamp, items[i].id);
-        ASSERT_TRUE(added.ok()) << added;
+        absl::StatusOr<bool> added = index_.Add(writer, items[i].timestamp, items[i].id);
+        ASSERT_TRUE(added.ok()) << added.status();
+        EXPECT_TRUE(*added);
       }
       ASSERT_TRUE(db_->Write(leveldb::WriteOptions(), &batch).ok());
     }
@@ -142,23 +139,14 @@ TEST_F(RangeIndexTest, AddingAnItemTwiceChangesNothing) {
   Add(items);
   LevelDbKv committed(db_.get());
   leveldb::WriteBatch batch;
-  IndexBatch writer(committed, [&](std::string_view k, std::string_view v) {
-    batch.Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));
-  });
-  for (const Item& item : items) ASSERT_TRUE(index_.Add(writer, item.timestamp, item.id).ok());
-  EXPECT_EQ(writer.buffered_puts(), 0u);
+  IndexBatch writer(committed, &batch);
+  for (const Item& item : items) {
+    absl::StatusOr<bool> added = index_.Add(writer, item.timestamp, item.id);
+    ASSERT_TRUE(added.ok()) << added.status();
+    EXPECT_FALSE(*added);
+  }
+  EXPECT_EQ(writer.buffered_writes(), 0u);
   ExpectMatchesNaive(rng, 20);
-}
-
-TEST_F(RangeIndexTest, AddNewBuildsTheSameIndexAsAdd) {
-  std::mt19937_64 rng(12);
-  std::vector<Item> items;
-  for (int i = 0; i < 5000; ++i) items.push_back(RandomItem(rng, 1'700'000'000'000, 86'400'000));
-  std::vector<Item> older(items.begin(), items.begin() + 2500);
-  std::vector<Item> newer(items.begin() + 2500, items.end());
-  Add(older, 64, /*known_new=*/false);
-  Add(newer, 64, /*known_new=*/true);  // extends and splits the leaves that Add filled
-  ExpectMatchesNaive(rng, 100);
 }
 
 TEST_F(RangeIndexTest, PersistsAcrossReopenWithoutRebuilding) {
@@ -204,9 +192,7 @@ TEST_F(RangeIndexTest, IndexBatchReadsItsOwnWritesBeforeCommit) {
   std::mt19937_64 rng(8);
   LevelDbKv committed(db_.get());
   leveldb::WriteBatch batch;
-  IndexBatch writer(committed, [&](std::string_view k, std::string_view v) {
-    batch.Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));
-  });
+  IndexBatch writer(committed, &batch);
   std::vector<Item> items;
   // Enough in one batch to split buckets several times before anything is committed.
   for (int i = 0; i < 2000; ++i) items.push_back(RandomItem(rng, 5000, 10));
@@ -231,6 +217,45 @@ TEST_F(RangeIndexTest, TwoStoresReconcileThroughTheirIndexes) {
   ExpectIndexesReconcile(db_.get(), nullptr, db_b.get(), nullptr, only_a, only_b);
   db_b.reset();
   std::filesystem::remove_all(dir_b);
+}
+
+TEST_F(RangeIndexTest, EachLeafIsOneRecordOfAtMostItsCapacity) {
+  std::mt19937_64 rng(11);
+  std::vector<Item> items;
+  for (int i = 0; i < 10'000; ++i) items.push_back(RandomItem(rng, 1'700'000'000'000, 86'400'000));
+  Add(items, 64);
+  EXPECT_EQ(CountEntries(db_.get(), "ni"), 0u);
+  size_t held = 0, records = 0;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek("nl"); it->Valid() && it->key().starts_with("nl"); it->Next()) {
+    size_t count = (it->value().size() - 1) / 40;
+    EXPECT_GE(count, 1u);
+    EXPECT_LE(count, RangeIndex::kLeafCapacity);
+    held += count;
+    ++records;
+  }
+  EXPECT_EQ(held, items.size());
+  EXPECT_GE(records, items.size() / RangeIndex::kLeafCapacity);
+  ExpectMatchesNaive(rng, 50);
+}
+
+TEST_F(RangeIndexTest, CorruptLeafRecordIsDataLoss) {
+  std::mt19937_64 rng(13);
+  std::vector<Item> items;
+  for (int i = 0; i < 10; ++i) items.push_back(RandomItem(rng, 1000, 10));
+  Add(items);
+  std::string leaf_key = "nl" + std::string(40, '\0');  // the root, a leaf of ten items
+  ASSERT_TRUE(db_->Put(leveldb::WriteOptions(), leaf_key, "garbage").ok());
+  LevelDbKv kv(db_.get());
+  RangeIndexReader reader(kv);
+  EXPECT_EQ(reader.AtRank(3).status().code(), absl::StatusCode::kDataLoss);
+  std::vector<Item> listed;
+  EXPECT_EQ(reader.ItemsIn(Bound{}, Bound::Infinity(), 5, &listed).code(),
+            absl::StatusCode::kDataLoss);
+  // The writer will not add to it either.
+  leveldb::WriteBatch batch;
+  IndexBatch writer(kv, &batch);
+  EXPECT_EQ(index_.Add(writer, 1005, items[0].id).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(RangeIndexTest, CorruptBucketRecordIsDataLoss) {

@@ -67,14 +67,14 @@ class ResidentTrieTest : public TempLevelDbTest {
   std::unique_ptr<Batch> Build(const std::vector<Item>& items) {
     auto batch = std::make_unique<Batch>();
     LevelDbKv committed(db_.get());
-    IndexBatch writer(committed, [&](std::string_view k, std::string_view v) {
-      batch->writes.Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));
-    });
+    IndexBatch writer(committed, &batch->writes);
+    uint64_t added = 0;
     for (const Item& item : items) {
-      absl::Status added = index_.Add(writer, item.timestamp, item.id);
-      EXPECT_TRUE(added.ok()) << added;
+      absl::StatusOr<bool> add = index_.Add(writer, item.timestamp, item.id);
+      EXPECT_TRUE(add.ok()) << add.status();
+      added += add.value_or(false) ? 1 : 0;
     }
-    batch->update = writer.Update();
+    batch->update = writer.Update(added);
     return batch;
   }
 

@@ -53,17 +53,42 @@ inline IndexUpdate AddInOneBatch(leveldb::DB* db,
   RangeIndex index;
   LevelDbKv committed(db);
   leveldb::WriteBatch batch;
-  IndexBatch writer(committed, [&](std::string_view k, std::string_view v) {
-    batch.Put(leveldb::Slice(k.data(), k.size()), leveldb::Slice(v.data(), v.size()));
-  });
+  IndexBatch writer(committed, &batch);
+  uint64_t added = 0;
   for (const std::vector<Item>* list : lists) {
     for (const Item& item : *list) {
-      absl::Status added = index.Add(writer, item.timestamp, item.id);
-      EXPECT_TRUE(added.ok()) << added;
+      absl::StatusOr<bool> add = index.Add(writer, item.timestamp, item.id);
+      EXPECT_TRUE(add.ok()) << add.status();
+      added += add.value_or(false) ? 1 : 0;
     }
   }
   EXPECT_TRUE(db->Write(leveldb::WriteOptions(), &batch).ok());
-  return writer.Update();
+  return writer.Update(added);
+}
+
+// Entries of `db` under the key prefix `table`.
+inline size_t CountEntries(leveldb::DB* db, const std::string& table) {
+  size_t count = 0;
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek(table); it->Valid() && it->key().starts_with(table); it->Next()) ++count;
+  return count;
+}
+
+// Rewrites the index of `db` (under `prefix`) in its first format, one entry an item
+// (prefix 'i' K -> ""), as a store written before leaf records holds it.
+inline void RewriteInFirstFormat(leveldb::DB* db, const std::string& prefix = "n") {
+  constexpr size_t kKeyBytes = 40;
+  leveldb::WriteBatch batch;
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
+  const std::string leaves = prefix + "l";
+  for (it->Seek(leaves); it->Valid() && it->key().starts_with(leaves); it->Next()) {
+    std::string items = it->value().ToString().substr(1);  // after the format byte
+    for (size_t at = 0; at < items.size(); at += kKeyBytes) {
+      batch.Put(prefix + "i" + items.substr(at, kKeyBytes), "");
+    }
+    batch.Delete(it->key());
+  }
+  EXPECT_TRUE(db->Write(leveldb::WriteOptions(), &batch).ok());
 }
 
 // The index of `db` over a snapshot pinned now, through `levels` (null: LevelDB alone):
