@@ -315,7 +315,11 @@ def public_exercisers(world):
     os.makedirs(bench)
     out = run(["dbench", "-D", bench, "-t", "15", "3"], timeout=300)
     check("Throughput" in out, "dbench did not finish:\n%s" % out[-3000:])
-    failures = [line for line in out.splitlines() if "ERROR" in line or "failed" in line]
+    # dbench takes semaphore id 0, a valid one, for a failure to create its start barrier
+    # and says so; a real failure is followed by "failed to initialize the barrier", kept.
+    failures = [line for line in out.splitlines()
+                if ("ERROR" in line or "failed" in line)
+                and line.strip() != "failed to create barrier semaphore"]
     check(not failures, "dbench saw calls differ from a local disk:\n%s" % "\n".join(failures[:40]))
     world.kernel.ctl("debug", "verify", "docs")
 
