@@ -98,11 +98,24 @@ def make_cache(cache, deb):
                 raise RuntimeError(f"{' '.join(argv)} in the tree failed:\n"
                                    f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
         tar = os.path.join(work, "bookworm.tar")
-        run(["tar", "-C", tree, "--numeric-owner", "-cf", tar, "."], timeout=600, check_rc=True)
+        # debootstrap mounts proc (and at times sys) in the tree and has been seen to leave
+        # it mounted: the archive keeps to the tree's own file system.
+        run(["tar", "-C", tree, "--numeric-owner", "--one-file-system", "-cf", tar, "."],
+            timeout=600, check_rc=True)
         os.replace(tar, os.path.join(cache, "bookworm.tar"))
         print(f"made {cache}/bookworm.tar in {time.monotonic() - start:.0f} s", flush=True)
     finally:
+        unmount_below(work)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def unmount_below(path):
+    """Detaches whatever is still mounted inside `path`, deepest first, so it can be removed."""
+    path = os.path.realpath(path)
+    with open("/proc/self/mounts") as f:
+        points = [line.split()[1] for line in f]
+    for point in sorted((p for p in points if p.startswith(path + "/")), key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], check=False)
 
 
 def owner_names(root, path):
