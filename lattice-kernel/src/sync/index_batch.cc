@@ -4,16 +4,6 @@
 
 namespace lattice::kernel::sync {
 
-IndexBatch::IndexBatch(const KvReader& committed, leveldb::WriteBatch* batch)
-    : IndexBatch(committed, [batch](std::string_view key, const std::string_view* value) {
-        leveldb::Slice k(key.data(), key.size());
-        if (value != nullptr) {
-          batch->Put(k, leveldb::Slice(value->data(), value->size()));
-        } else {
-          batch->Delete(k);
-        }
-      }) {}
-
 absl::StatusOr<std::optional<std::string>> IndexBatch::Get(std::string_view key) const {
   if (auto it = overlay_.find(key); it != overlay_.end()) return it->second;
   return committed_.Get(key);
@@ -34,12 +24,12 @@ IndexUpdate IndexBatch::Update(uint64_t items_added, const RangeIndexOptions& op
 
 void IndexBatch::Put(std::string_view key, std::string_view value) {
   overlay_.insert_or_assign(std::string(key), std::string(value));
-  sink_(key, &value);
+  batch_->Put(leveldb::Slice(key.data(), key.size()), leveldb::Slice(value.data(), value.size()));
 }
 
 void IndexBatch::Delete(std::string_view key) {
   overlay_.insert_or_assign(std::string(key), std::nullopt);
-  sink_(key, nullptr);
+  batch_->Delete(leveldb::Slice(key.data(), key.size()));
 }
 
 }  // namespace lattice::kernel::sync

@@ -4,7 +4,6 @@
 // this one serves the index's tests and benchmarks.
 #pragma once
 
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,12 +19,9 @@ namespace lattice::kernel::sync {
 // index's own table), since only its own puts are overlaid on `committed`.
 class IndexBatch : public KvWriter {
  public:
-  // `value` is null for a delete.
-  using WriteSink = std::function<void(std::string_view key, const std::string_view* value)>;
-  IndexBatch(const KvReader& committed, WriteSink sink)
-      : committed_(committed), sink_(std::move(sink)) {}
   // Forwards the writes into `batch`, which must outlive this writer.
-  IndexBatch(const KvReader& committed, leveldb::WriteBatch* batch);
+  IndexBatch(const KvReader& committed, leveldb::WriteBatch* batch)
+      : committed_(committed), batch_(batch) {}
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
   absl::Status Scan(std::string_view start, std::string_view end,
@@ -40,7 +36,7 @@ class IndexBatch : public KvWriter {
 
  private:
   const KvReader& committed_;
-  WriteSink sink_;
+  leveldb::WriteBatch* batch_;
   std::map<std::string, std::optional<std::string>, std::less<>> overlay_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -13,6 +14,10 @@ namespace lattice::kernel::sync {
 namespace {
 
 using trie::Key;
+
+std::string_view BytesOf(const Key& key) {
+  return {reinterpret_cast<const char*>(key.data()), key.size()};
+}
 
 struct LeafBucket {
   int level = 0;
@@ -100,10 +105,8 @@ absl::StatusOr<uint64_t> MoveItemsIntoLeaves(const KvReader& committed,
       std::vector<Item> items;
       items.reserve(end - begin);
       for (size_t i = begin; i < end; ++i) {
-        items.push_back(trie::ItemOfKey(std::string_view(
-            reinterpret_cast<const char*>(keys[i].data()), keys[i].size())));
-        batch.Delete(table + std::string(reinterpret_cast<const char*>(keys[i].data()),
-                                         keys[i].size()));
+        items.push_back(trie::ItemOfKey(BytesOf(keys[i])));
+        batch.Delete(table + std::string(BytesOf(keys[i])));
       }
       batch.Put(trie::LeafKey(prefix, leaf.path), trie::EncodeLeaf(items));
       moved += end - begin;
@@ -112,11 +115,9 @@ absl::StatusOr<uint64_t> MoveItemsIntoLeaves(const KvReader& committed,
     LATTICE_RETURN_IF_ERROR(commit(&batch));
     // On from the first item not moved: a leaf the batch ended in the middle of.
     if (begin < keys.size()) {
-      cursor = table + std::string(reinterpret_cast<const char*>(keys[begin].data()),
-                                   trie::kKeyBytes);
+      cursor = table + std::string(BytesOf(keys[begin]));
     } else {
-      cursor = table + std::string(reinterpret_cast<const char*>(keys.back().data()),
-                                   trie::kKeyBytes) + '\0';
+      cursor = table + std::string(BytesOf(keys.back())) + '\0';  // just past the last moved
     }
   }
 }

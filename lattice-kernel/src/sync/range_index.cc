@@ -103,12 +103,7 @@ absl::StatusOr<bool> RangeIndex::Add(KvWriter& batch, uint64_t timestamp,
           leaf.aggregate.count));
     }
     items.reserve(leaf.aggregate.count + 1);
-    LATTICE_RETURN_IF_ERROR(DecodeLeaf(*raw, &items));
-    if (items.size() != leaf.aggregate.count) {
-      return absl::DataLossError(
-          fmt::format("range index leaf at level {} counts {} items but holds {}", level,
-                      leaf.aggregate.count, items.size()));
-    }
+    LATTICE_RETURN_IF_ERROR(DecodeLeaf(*raw, level, leaf.aggregate.count, &items));
   }
   auto at = std::lower_bound(items.begin(), items.end(), item);
   if (at != items.end() && *at == item) return false;

@@ -172,12 +172,7 @@ absl::Status RangeIndexReader::ReadLeaves(const std::vector<LeafRef>& leaves) {
     }
     std::vector<Item> items;
     items.reserve(leaves[next].count);
-    bad = trie::DecodeLeaf(v, &items);
-    if (bad.ok() && items.size() != leaves[next].count) {
-      bad = absl::DataLossError(
-          fmt::format("range index leaf at level {} counts {} items but holds {}",
-                      leaves[next].level, leaves[next].count, items.size()));
-    }
+    bad = trie::DecodeLeaf(v, leaves[next].level, leaves[next].count, &items);
     if (!bad.ok()) return false;
     auto leaf = std::make_shared<const Leaf>(std::move(items));
     std::string key = trie::NodeKey(options_.prefix, leaves[next].level, leaves[next].path);

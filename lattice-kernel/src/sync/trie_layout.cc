@@ -119,6 +119,18 @@ absl::Status DecodeLeaf(std::string_view value, std::vector<Item>* out) {
   return absl::OkStatus();
 }
 
+absl::Status DecodeLeaf(std::string_view value, int level, uint64_t count,
+                        std::vector<Item>* out) {
+  size_t before = out->size();
+  if (absl::Status decoded = DecodeLeaf(value, out); !decoded.ok()) return decoded;
+  if (out->size() - before != count) {
+    return absl::DataLossError(
+        fmt::format("range index leaf at level {} counts {} items but holds {}", level, count,
+                    out->size() - before));
+  }
+  return absl::OkStatus();
+}
+
 std::string NodeKey(const std::string& prefix, int level, const Key& path) {
   std::string key = prefix;
   key.push_back('a');

@@ -72,6 +72,10 @@ absl::StatusOr<BucketRecord> DecodeRecord(std::string_view value, int level);
 std::string EncodeLeaf(std::span<const Item> items);
 // Appends the leaf's items to `out`; DATA_LOSS for a record this code cannot parse.
 absl::Status DecodeLeaf(std::string_view value, std::vector<Item>* out);
+// DecodeLeaf of the leaf at `level` whose bucket counts `count` items: DATA_LOSS too when
+// the record holds another number.
+absl::Status DecodeLeaf(std::string_view value, int level, uint64_t count,
+                        std::vector<Item>* out);
 
 // Keys under the index's `prefix`: prefix 'a' level path-bytes for a bucket (path-bytes are
 // the bucket's bits of K, padded with zero bits), prefix 'l' path for a leaf's items (its

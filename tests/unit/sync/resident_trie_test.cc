@@ -68,13 +68,7 @@ class ResidentTrieTest : public TempLevelDbTest {
     auto batch = std::make_unique<Batch>();
     LevelDbKv committed(db_.get());
     IndexBatch writer(committed, &batch->writes);
-    uint64_t added = 0;
-    for (const Item& item : items) {
-      absl::StatusOr<bool> add = index_.Add(writer, item.timestamp, item.id);
-      EXPECT_TRUE(add.ok()) << add.status();
-      added += add.value_or(false) ? 1 : 0;
-    }
-    batch->update = writer.Update(added);
+    batch->update = writer.Update(AddThrough(index_, writer, items));
     return batch;
   }
 

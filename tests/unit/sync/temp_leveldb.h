@@ -46,6 +46,18 @@ inline std::unique_ptr<leveldb::DB> OpenEmptyDb(const std::string& dir) {
   return std::unique_ptr<leveldb::DB>(raw);
 }
 
+// Adds `items` to `index` through `writer`; returns how many of them were new.
+inline uint64_t AddThrough(const RangeIndex& index, IndexBatch& writer,
+                           const std::vector<Item>& items) {
+  uint64_t added = 0;
+  for (const Item& item : items) {
+    absl::StatusOr<bool> add = index.Add(writer, item.timestamp, item.id);
+    EXPECT_TRUE(add.ok()) << add.status();
+    added += add.value_or(false) ? 1 : 0;
+  }
+  return added;
+}
+
 // Adds the items of `lists` to the index of `db` in one committed batch, and returns what
 // the batch put (for a ResidentTrie to publish).
 inline IndexUpdate AddInOneBatch(leveldb::DB* db,
@@ -55,13 +67,7 @@ inline IndexUpdate AddInOneBatch(leveldb::DB* db,
   leveldb::WriteBatch batch;
   IndexBatch writer(committed, &batch);
   uint64_t added = 0;
-  for (const std::vector<Item>* list : lists) {
-    for (const Item& item : *list) {
-      absl::StatusOr<bool> add = index.Add(writer, item.timestamp, item.id);
-      EXPECT_TRUE(add.ok()) << add.status();
-      added += add.value_or(false) ? 1 : 0;
-    }
-  }
+  for (const std::vector<Item>* list : lists) added += AddThrough(index, writer, *list);
   EXPECT_TRUE(db->Write(leveldb::WriteOptions(), &batch).ok());
   return writer.Update(added);
 }
