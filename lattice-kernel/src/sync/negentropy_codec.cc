@@ -11,12 +11,6 @@
 namespace lattice::kernel::sync {
 namespace {
 
-uint64_t LoadLittleEndian64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-
 void StoreLittleEndian64(uint8_t* p, uint64_t v) {
   for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
 }
@@ -50,44 +44,10 @@ std::strong_ordering Bound::operator<=>(const Bound& other) const {
   return prefix <=> other.prefix;
 }
 
-void IdSum::Add(const ItemId& id) { Add(FromBytes(id)); }
-void IdSum::Subtract(const ItemId& id) { Subtract(FromBytes(id)); }
-
-void IdSum::Add(const IdSum& other) {
-  uint64_t carry = 0;
-  for (size_t i = 0; i < limbs_.size(); ++i) {
-    uint64_t partial = limbs_[i] + other.limbs_[i];
-    uint64_t carry_out = partial < limbs_[i] ? 1 : 0;
-    uint64_t total = partial + carry;
-    carry_out |= total < partial ? 1 : 0;
-    limbs_[i] = total;
-    carry = carry_out;
-  }
-}
-
-void IdSum::Subtract(const IdSum& other) {
-  uint64_t borrow = 0;
-  for (size_t i = 0; i < limbs_.size(); ++i) {
-    uint64_t a = limbs_[i];
-    uint64_t b = other.limbs_[i];
-    uint64_t d = a - b - borrow;
-    borrow = (a < b || (a == b && borrow)) ? 1 : 0;
-    limbs_[i] = d;
-  }
-}
-
 ItemId IdSum::Bytes() const {
   ItemId out{};
   for (size_t i = 0; i < limbs_.size(); ++i) StoreLittleEndian64(out.data() + 8 * i, limbs_[i]);
   return out;
-}
-
-IdSum IdSum::FromBytes(const ItemId& bytes) {
-  IdSum sum;
-  for (size_t i = 0; i < sum.limbs_.size(); ++i) {
-    sum.limbs_[i] = LoadLittleEndian64(bytes.data() + 8 * i);
-  }
-  return sum;
 }
 
 Aggregate Aggregate::Difference(const Aggregate& upper, const Aggregate& lower) {
@@ -98,14 +58,12 @@ Aggregate Aggregate::Difference(const Aggregate& upper, const Aggregate& lower) 
 }
 
 Fingerprint FingerprintOf(const Aggregate& aggregate) {
-  uint8_t input[kIdBytes + 10];
+  uint8_t input[kIdBytes + kMaxVarintBytes];
   ItemId sum = aggregate.sum.Bytes();
   std::memcpy(input, sum.data(), kIdBytes);
-  std::string count;
-  AppendVarint(&count, aggregate.count);
-  std::memcpy(input + kIdBytes, count.data(), count.size());
+  const size_t count_bytes = WriteVarint(aggregate.count, input + kIdBytes);
   uint8_t hash[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(hash, input, kIdBytes + count.size());
+  crypto_hash_sha256(hash, input, kIdBytes + count_bytes);
   Fingerprint out;
   std::memcpy(out.data(), hash, out.size());
   return out;
@@ -120,15 +78,17 @@ size_t VarintLength(uint64_t value) {
   return n;
 }
 
+size_t WriteVarint(uint64_t value, uint8_t* out) {
+  const size_t length = VarintLength(value);
+  for (size_t i = length; i-- > 0; value >>= 7) {
+    out[i] = static_cast<uint8_t>((value & 0x7f) | (i + 1 < length ? 0x80 : 0));
+  }
+  return length;
+}
+
 void AppendVarint(std::string* out, uint64_t value) {
-  char digits[10];
-  size_t n = 0;
-  do {
-    digits[n++] = static_cast<char>(value & 0x7f);
-    value >>= 7;
-  } while (value != 0);
-  while (n > 1) out->push_back(static_cast<char>(digits[--n] | 0x80));
-  out->push_back(digits[0]);
+  uint8_t digits[kMaxVarintBytes];
+  out->append(reinterpret_cast<const char*>(digits), WriteVarint(value, digits));
 }
 
 absl::StatusOr<uint64_t> ReadVarint(std::string_view* in) {

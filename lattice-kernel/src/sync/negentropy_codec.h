@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <compare>
 #include <cstdint>
 #include <cstring>
@@ -73,17 +74,41 @@ inline bool ItemBelow(const Item& item, const Bound& bound) {
 }
 
 // The sum of ids as 256-bit little-endian integers, modulo 2^256.
+// Inline, with the carries kept in a 128-bit sum: a reconciliation adds up the items of
+// every leaf it reads and subtracts aggregates at every bound, and a call and a
+// byte-by-byte carry per limb cost more than the additions.
 class IdSum {
  public:
-  void Add(const ItemId& id);
-  void Subtract(const ItemId& id);
-  void Add(const IdSum& other);
-  void Subtract(const IdSum& other);
+  void Add(const ItemId& id) { Add(FromBytes(id)); }
+  void Subtract(const ItemId& id) { Subtract(FromBytes(id)); }
+  void Add(const IdSum& other) {
+    Wide carry = 0;
+    for (size_t i = 0; i < limbs_.size(); ++i) {
+      carry += static_cast<Wide>(limbs_[i]) + other.limbs_[i];
+      limbs_[i] = static_cast<uint64_t>(carry);
+      carry >>= 64;
+    }
+  }
+  void Subtract(const IdSum& other) {
+    Wide borrow = 0;  // 0 or all ones: the high half of the last limb's difference
+    for (size_t i = 0; i < limbs_.size(); ++i) {
+      Wide difference = static_cast<Wide>(limbs_[i]) - other.limbs_[i] -
+                        static_cast<uint64_t>(borrow >> 64 != 0);
+      limbs_[i] = static_cast<uint64_t>(difference);
+      borrow = difference;
+    }
+  }
   ItemId Bytes() const;  // little-endian, as hashed into the fingerprint
-  static IdSum FromBytes(const ItemId& bytes);
+  static IdSum FromBytes(const ItemId& bytes) {
+    IdSum sum;
+    static_assert(std::endian::native == std::endian::little, "limbs are read in place");
+    std::memcpy(sum.limbs_.data(), bytes.data(), sizeof(sum.limbs_));
+    return sum;
+  }
   bool operator==(const IdSum&) const = default;
 
  private:
+  __extension__ using Wide = unsigned __int128;
   std::array<uint64_t, 4> limbs_{};  // least significant first
 };
 
@@ -105,8 +130,11 @@ Fingerprint FingerprintOf(const Aggregate& aggregate);
 enum class Mode : uint64_t { kSkip = 0, kFingerprint = 1, kIdList = 2 };
 
 // Varints: base-128 digits, most significant first, high bit set on all but the last.
+inline constexpr size_t kMaxVarintBytes = 10;  // 2^64 - 1 in base 128
 void AppendVarint(std::string* out, uint64_t value);
 size_t VarintLength(uint64_t value);
+// Writes `value`'s VarintLength(value) bytes at `out` (room for kMaxVarintBytes).
+size_t WriteVarint(uint64_t value, uint8_t* out);
 // Consumes one varint from `in`; INVALID_ARGUMENT when truncated or above 2^64 - 1.
 absl::StatusOr<uint64_t> ReadVarint(std::string_view* in);
 

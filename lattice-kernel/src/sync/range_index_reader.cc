@@ -146,13 +146,14 @@ absl::StatusOr<const Leaf*> RangeIndexReader::LeafItems(const LeafRef& leaf) {
 
 absl::Status RangeIndexReader::ReadLeaves(const std::vector<LeafRef>& leaves) {
   size_t first = leaves.size(), last = 0;
+  std::vector<std::string> keys(leaves.size());
   for (size_t i = 0; i < leaves.size(); ++i) {
     if (leaves[i].count > trie::kMaxLeafScan) {
       return absl::DataLossError(fmt::format("range index leaf at level {} counts {} items",
                                              leaves[i].level, leaves[i].count));
     }
-    std::string key = trie::NodeKey(options_.prefix, leaves[i].level, leaves[i].path);
-    if (CachedLeaf(key, leaves[i].count) != nullptr) continue;
+    keys[i] = trie::NodeKey(options_.prefix, leaves[i].level, leaves[i].path);
+    if (CachedLeaf(keys[i], leaves[i].count) != nullptr) continue;
     first = std::min(first, i);
     last = i;
   }
@@ -175,9 +176,8 @@ absl::Status RangeIndexReader::ReadLeaves(const std::vector<LeafRef>& leaves) {
     bad = trie::DecodeLeaf(v, leaves[next].level, leaves[next].count, &items);
     if (!bad.ok()) return false;
     auto leaf = std::make_shared<const Leaf>(std::move(items));
-    std::string key = trie::NodeKey(options_.prefix, leaves[next].level, leaves[next].path);
-    if (shared_leaves_ != nullptr) shared_leaves_->Store(key, leaf);
-    leaf_cache_.insert_or_assign(std::move(key), std::move(leaf));
+    if (shared_leaves_ != nullptr) shared_leaves_->Store(keys[next], leaf);
+    leaf_cache_.insert_or_assign(std::move(keys[next]), std::move(leaf));
     ++next;
     // On to the scan's end even after the last leaf: the pinned reader's iterator then
     // stands at the next record, where the next leaf read usually starts, and needs no seek.

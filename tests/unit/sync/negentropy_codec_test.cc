@@ -4,7 +4,9 @@
 #include "sync/negentropy_codec.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
+#include <cstring>
 #include <string>
 
 namespace lattice::kernel::sync {
@@ -106,6 +108,25 @@ TEST(NegentropyCodec, FingerprintsMatchPublishedVectors) {
   EXPECT_EQ(hex_of(FingerprintOf(agg)), "96b26d110825d4b1805fc56988a3e65d");
   agg.Add(Item{1678011279, c});
   EXPECT_EQ(hex_of(FingerprintOf(agg)), "c15ce60f185fd24ae341076caa93daa5");
+}
+
+TEST(NegentropyCodec, FingerprintHashesTheCountAsAVarintOfAnyLength) {
+  // SHA-256(sum || varint(count)), first 16 bytes, with the varint written by the codec's
+  // own AppendVarint: counts of one to ten varint bytes.
+  Aggregate agg;
+  agg.sum.Add(IdHex("eb6b05c2e3b008592ac666594d78ed83e7b9ab30f825b9b08878128f7500008c"));
+  for (uint64_t count : {uint64_t{0}, uint64_t{127}, uint64_t{128}, uint64_t{300},
+                         uint64_t{1} << 20, uint64_t{1} << 63, ~uint64_t{0}}) {
+    agg.count = count;
+    ItemId sum = agg.sum.Bytes();
+    std::string input(reinterpret_cast<const char*>(sum.data()), sum.size());
+    AppendVarint(&input, count);
+    uint8_t hash[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(hash, reinterpret_cast<const uint8_t*>(input.data()), input.size());
+    Fingerprint expected;
+    std::memcpy(expected.data(), hash, expected.size());
+    EXPECT_EQ(FingerprintOf(agg), expected) << "count " << count;
+  }
 }
 
 TEST(NegentropyCodec, IdSumCarriesAcrossLimbsAndSubtractionInvertsIt) {
