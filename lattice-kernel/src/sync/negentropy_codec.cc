@@ -9,14 +9,6 @@
 #include "lattice/common/status.h"
 
 namespace lattice::kernel::sync {
-namespace {
-
-void StoreLittleEndian64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
-}  // namespace
-
 ItemId IdFromBytes(std::string_view bytes) {
   ItemId id{};
   std::memcpy(id.data(), bytes.data(), std::min(bytes.size(), id.size()));
@@ -42,12 +34,6 @@ std::strong_ordering Bound::operator<=>(const Bound& other) const {
   if (auto c = timestamp <=> other.timestamp; c != 0) return c;
   if (is_infinity()) return std::strong_ordering::equal;  // the id of infinity is irrelevant
   return prefix <=> other.prefix;
-}
-
-ItemId IdSum::Bytes() const {
-  ItemId out{};
-  for (size_t i = 0; i < limbs_.size(); ++i) StoreLittleEndian64(out.data() + 8 * i, limbs_[i]);
-  return out;
 }
 
 Aggregate Aggregate::Difference(const Aggregate& upper, const Aggregate& lower) {

@@ -90,18 +90,22 @@ class IdSum {
     }
   }
   void Subtract(const IdSum& other) {
-    Wide borrow = 0;  // 0 or all ones: the high half of the last limb's difference
+    uint64_t borrow = 0;
     for (size_t i = 0; i < limbs_.size(); ++i) {
-      Wide difference = static_cast<Wide>(limbs_[i]) - other.limbs_[i] -
-                        static_cast<uint64_t>(borrow >> 64 != 0);
+      Wide difference = static_cast<Wide>(limbs_[i]) - other.limbs_[i] - borrow;
       limbs_[i] = static_cast<uint64_t>(difference);
-      borrow = difference;
+      borrow = static_cast<uint64_t>(difference >> 64) & 1;  // the high half wrapped
     }
   }
-  ItemId Bytes() const;  // little-endian, as hashed into the fingerprint
+  // Little-endian bytes, as hashed into the fingerprint: the limbs as they lie in memory.
+  static_assert(std::endian::native == std::endian::little, "limbs are the bytes in place");
+  ItemId Bytes() const {
+    ItemId out;
+    std::memcpy(out.data(), limbs_.data(), sizeof(limbs_));
+    return out;
+  }
   static IdSum FromBytes(const ItemId& bytes) {
     IdSum sum;
-    static_assert(std::endian::native == std::endian::little, "limbs are read in place");
     std::memcpy(sum.limbs_.data(), bytes.data(), sizeof(sum.limbs_));
     return sum;
   }

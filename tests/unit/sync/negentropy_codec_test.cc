@@ -111,8 +111,8 @@ TEST(NegentropyCodec, FingerprintsMatchPublishedVectors) {
 }
 
 TEST(NegentropyCodec, FingerprintHashesTheCountAsAVarintOfAnyLength) {
-  // SHA-256(sum || varint(count)), first 16 bytes, with the varint written by the codec's
-  // own AppendVarint: counts of one to ten varint bytes.
+  // SHA-256(sum || varint(count)), first 16 bytes, with the varint written by AppendVarint
+  // (held to the published vectors above): counts of one to ten varint bytes.
   Aggregate agg;
   agg.sum.Add(IdHex("eb6b05c2e3b008592ac666594d78ed83e7b9ab30f825b9b08878128f7500008c"));
   for (uint64_t count : {uint64_t{0}, uint64_t{127}, uint64_t{128}, uint64_t{300},
