@@ -16,7 +16,6 @@
 // reopening both (LevelDB's caches cold, resident levels just loaded, no leaf cached),
 // 'steady' after emptying the indexes' leaf caches (LevelDB warm: a store that has been
 // serving, syncing with a peer it differs from in new places), and 'warm' as it is left.
-#include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 #include <time.h>
 
@@ -34,7 +33,9 @@
 #include <fmt/format.h>
 
 #include "sync/index_batch.h"
-#include "storage/leveldb_kv.h"
+#include "storage/database.h"
+#include "store/store.h"
+#include "sync/index_compaction.h"
 #include "sync/negentropy.h"
 #include "sync/range_index.h"
 #include "sync/resident_trie.h"
@@ -103,22 +104,20 @@ Sets MakeSets(uint64_t items, uint64_t differences, uint64_t seed) {
   return sets;
 }
 
-std::unique_ptr<leveldb::DB> OpenDb(const std::string& dir, bool create) {
-  leveldb::Options options;
-  options.create_if_missing = create;
-  leveldb::DB* raw = nullptr;
-  if (leveldb::Status s = leveldb::DB::Open(options, dir, &raw); !s.ok()) {
-    fmt::print(stderr, "open {}: {}\n", dir, s.ToString());
-    std::exit(1);
-  }
-  return std::unique_ptr<leveldb::DB>(raw);
+// Opened as a store's database is (its memtable size, bloom filters, file system).
+std::unique_ptr<Database> OpenDb(const std::string& dir) {
+  auto db = Database::Open(dir);
+  if (!db.ok()) Fail("open " + dir, db.status());
+  return std::move(*db);
 }
 
 // Adds `items` in batches of kAddBatch, as the kernel's group commit would: each batch
 // committed, then published to the resident levels. Returns the seconds it took.
-double AddItems(leveldb::DB* db, ResidentTrie& trie, const std::vector<Item>& items) {
+double AddItems(Database& db, ResidentTrie& trie, const std::vector<Item>& items) {
   RangeIndex index;
-  LevelDbKv committed(db);
+  // As the store's commits do (Store::Options::sync_index_adds_before_compaction).
+  IndexCompactionSchedule compactions(Store::Options().sync_index_adds_before_compaction);
+  const KvReader& committed = db;
   double start = WallSeconds();
   for (size_t begin = 0; begin < items.size(); begin += kAddBatch) {
     leveldb::WriteBatch batch;
@@ -129,8 +128,13 @@ double AddItems(leveldb::DB* db, ResidentTrie& trie, const std::vector<Item>& it
       if (!add.ok()) Fail("add", add.status());
       added += *add ? 1 : 0;
     }
-    if (!db->Write(leveldb::WriteOptions(), &batch).ok()) std::abort();
+    if (auto s = db.Write(&batch, /*sync=*/false); !s.ok()) Fail("write", s);
     if (auto s = trie.Publish(writer.Update(added), committed); !s.ok()) Fail("publish", s);
+    const uint64_t held = trie.Current() != nullptr ? trie.Current()->root.aggregate.count : 0;
+    if (compactions.Add(added, held)) {
+      auto [start, end] = IndexTableRange(index.options().prefix);
+      if (db.CompactInBackground(std::move(start), std::move(end))) compactions.Started();
+    }
   }
   return WallSeconds() - start;
 }
@@ -140,22 +144,24 @@ struct IndexedSide {
   explicit IndexedSide(std::string directory) : dir(std::move(directory)) {}
 
   std::string dir;
-  std::unique_ptr<leveldb::DB> db;
+  std::unique_ptr<Database> db;
   std::unique_ptr<ResidentTrie> trie;
   double open_ms = 0;  // LevelDB's reopen
   double load_ms = 0;  // reading the resident levels at open
 
   void Reopen(size_t max_buckets) {
     trie.reset();
+    if (db != nullptr) {
+      if (auto s = db->FlushMemtable(); !s.ok()) Fail("flush", s);
+    }
     db.reset();
     double start = WallSeconds();
-    db = OpenDb(dir, false);
+    db = OpenDb(dir);
     open_ms = (WallSeconds() - start) * 1e3;
     start = WallSeconds();
     trie = std::make_unique<ResidentTrie>(RangeIndexOptions{}, max_buckets);
     if (max_buckets > 0) {
-      LevelDbKv kv(db.get());
-      if (auto s = trie->Load(kv); !s.ok()) Fail("load resident levels", s);
+      if (auto s = trie->Load(*db); !s.ok()) Fail("load resident levels", s);
     }
     load_ms = (WallSeconds() - start) * 1e3;
   }
@@ -165,10 +171,15 @@ struct IndexedSide {
 // starts in the resident levels of that moment.
 struct PinnedReader : RangeIndexReader {
   explicit PinnedReader(const IndexedSide& side)
-      : PinnedReader(side.trie->Current(), LevelDbKv::Pinned(side.db.get())) {}
-  PinnedReader(std::shared_ptr<const ResidentLevels> levels, std::unique_ptr<LevelDbKv> kv)
+      : PinnedReader(side.trie->Current(), Pin(*side.db)) {}
+  PinnedReader(std::shared_ptr<const ResidentLevels> levels, std::unique_ptr<KvReader> kv)
       : RangeIndexReader(*kv, std::move(levels)), kv_(std::move(kv)) {}
-  std::unique_ptr<LevelDbKv> kv_;
+  static std::unique_ptr<KvReader> Pin(const Database& db) {
+    auto kv = db.Pin();
+    if (!kv.ok()) Fail("pin", kv.status());
+    return std::move(*kv);
+  }
+  std::unique_ptr<KvReader> kv_;
 };
 
 struct Outcome {
@@ -338,18 +349,19 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(common_dir);
     double add_seconds = 0;
     {
-      auto db = OpenDb(common_dir, true);
+      auto db = OpenDb(common_dir);
       ResidentTrie trie;
-      add_seconds = AddItems(db.get(), trie, sets.common);
-      if (compact) db->CompactRange(nullptr, nullptr);
+      add_seconds = AddItems(*db, trie, sets.common);
+      if (compact) db->Compact("", "");
+      if (auto s = db->FlushMemtable(); !s.ok()) Fail("flush", s);  // as a kernel's clean stop
     }
     IndexedSide side_a(dir + "/a"), side_b(dir + "/b");
     for (auto [side, own] : {std::pair{&side_a, &sets.only_initiator},
                              std::pair{&side_b, &sets.only_responder}}) {
       std::filesystem::copy(common_dir, side->dir, std::filesystem::copy_options::recursive);
       side->Reopen(ResidentTrie::kDefaultMaxBuckets);
-      AddItems(side->db.get(), *side->trie, *own);
-      if (compact) side->db->CompactRange(nullptr, nullptr);
+      AddItems(*side->db, *side->trie, *own);
+      if (compact) side->db->Compact("", "");
     }
     std::filesystem::remove_all(common_dir);
 

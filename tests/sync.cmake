@@ -12,6 +12,7 @@ if(NOT TARGET lattice_kernel_sync)
 endif()
 
 add_executable(sync_unit_tests
+  ${CMAKE_CURRENT_LIST_DIR}/unit/sync/index_compaction_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/sync/negentropy_codec_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/sync/legacy_item_table_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/unit/sync/leveldb_kv_test.cc

@@ -58,7 +58,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& dir,
   return db;
 }
 
-Database::~Database() = default;
+Database::~Database() {
+  std::lock_guard guard(compactor_mutex_);
+  if (compactor_.joinable()) compactor_.join();
+}
 
 absl::Status Database::OpenLocked() {
   leveldb::Options options;
@@ -94,6 +97,37 @@ absl::Status Database::FlushMemtable() {
   db_->CompactRange(&past, &past);
   unflushed_writes_ = false;
   return absl::OkStatus();
+}
+
+void Database::Compact(std::string_view start, std::string_view end) {
+  leveldb::Slice begin(start.data(), start.size()), limit(end.data(), end.size());
+  std::shared_lock lock(mutex_);
+  if (db_) db_->CompactRange(start.empty() ? nullptr : &begin, end.empty() ? nullptr : &limit);
+}
+
+bool Database::CompactInBackground(std::string start, std::string end) {
+  std::lock_guard guard(compactor_mutex_);
+  if (compacting_.load()) return false;
+  {
+    std::shared_lock lock(mutex_);
+    if (!db_) return false;
+    leveldb::Range range(start, end.empty() ? leveldb::Slice("\xff\xff\xff\xff") : end);
+    uint64_t range_bytes = 0;
+    db_->GetApproximateSizes(&range, 1, &range_bytes);
+    struct statvfs fs {};
+    if (::statvfs(dir_.c_str(), &fs) == 0 &&
+        static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < min_free_bytes_ + 2 * range_bytes) {
+      return false;
+    }
+  }
+  if (compactor_.joinable()) compactor_.join();  // done: compacting_ is false
+  compacting_.store(true);
+  compactor_ = std::thread([this, start = std::move(start), end = std::move(end)] {
+    Compact(start, end);
+    background_compactions_.fetch_add(1);
+    compacting_.store(false);
+  });
+  return true;
 }
 
 absl::StatusOr<std::optional<std::string>> Database::Get(std::string_view key) const {

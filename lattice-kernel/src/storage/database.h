@@ -7,6 +7,7 @@
 #include <leveldb/env.h>
 #include <leveldb/write_batch.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -77,6 +79,20 @@ class Database : public KvReader {
   // error; a flush that fails (a full disk) leaves the log to be replayed, losing nothing.
   absl::Status FlushMemtable();
 
+  // Compacts the keys in [start, end) (an empty bound: no bound) now, and waits for it.
+  // LevelDB keeps every version of a rewritten key until a compaction that reaches it (a
+  // memtable's flush writes them all), and scans step over them: the sync index rewrites a
+  // leaf record at each add. LevelDB merges the range's tables level by level into the
+  // deepest level holding it, dropping old versions; a range that lies in one level alone
+  // stays as it is. Errors (a full disk) surface at the next write.
+  void Compact(std::string_view start, std::string_view end);
+  // The same on a thread of its own; returns false, starting nothing, while an earlier one
+  // runs or when the disk lacks room for a second copy of the range beside the free space
+  // writes keep (set_min_free_bytes). The destructor waits for it.
+  bool CompactInBackground(std::string start, std::string end);
+  // Background compactions finished so far (for tests).
+  uint64_t background_compactions() const { return background_compactions_.load(); }
+
   // A reader pinned to a snapshot taken now, so all its reads see one state (one
   // reconciliation message reads the sync index through it). While it lives the database
   // cannot be reopened after a write error, so keep it short-lived.
@@ -107,6 +123,10 @@ class Database : public KvReader {
   // any the log is already empty: an open writes what it recovers out as a table.
   bool unflushed_writes_ = false;
   uint64_t min_free_bytes_ = 0;
+  std::mutex compactor_mutex_;  // guards compactor_
+  std::thread compactor_;
+  std::atomic<bool> compacting_{false};
+  std::atomic<uint64_t> background_compactions_{0};
   // What the last look at the file system found (guarded by write_mutex_): asking it on
   // every commit costs a system call per write, so it is asked again only when this
   // database's own writes since may have used half the room above the minimum, or others

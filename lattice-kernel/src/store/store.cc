@@ -49,7 +49,9 @@ std::string_view IngestKindName(IngestOutcome::Kind kind) {
   return "unknown";
 }
 
-Store::Store(Options options) : options_(std::move(options)) {}
+Store::Store(Options options)
+    : options_(std::move(options)),
+      sync_compactions_(options_.sync_index_adds_before_compaction) {}
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(Options options) {
   std::unique_ptr<Store> store(new Store(std::move(options)));

@@ -44,6 +44,7 @@
 #include "store/serial_executor.h"
 #include "store/store_type.h"
 #include "store/writer_state.h"
+#include "sync/index_compaction.h"
 #include "sync/resident_trie.h"
 
 namespace lattice::kernel {
@@ -172,6 +173,10 @@ class Store {
     // (lattice/common/published_witness.h), before any write that raised it is acknowledged;
     // empty: nowhere. A file that cannot be opened is logged and left out.
     std::string published_witness_path;
+    // The sync index's table is compacted in the background once this many items were added
+    // to it since the last time, or a quarter of the items it holds when that is more, so a
+    // compaction costs a bounded amount per added item (Database::Compact says why). 0: never.
+    uint64_t sync_index_adds_before_compaction = uint64_t{1} << 14;
   };
   static constexpr uint64_t kChunkReserveBytes = 4ull << 20;
 
@@ -406,6 +411,8 @@ class Store {
   CommitKind CommitGroup(BuiltGroup& built);
   // Whether CommitGroup fsyncs `built`. Read by the stage about to commit it.
   bool SyncsOnCommit(const BuiltGroup& built) const;
+  // The commit stage, after a commit that added `items_added` items to the sync index.
+  void CompactSyncIndexWhenDue(uint64_t items_added);
   // REQUIRES: `lock` holds queue_mutex_, `group` is at the front of queue_, just committed
   // or run, and in_flight_ is null (or still `group`'s, see EndCommit). Completes it: wakes
   // its blocking callers and the writer, and queues its callbacks (the replies) behind those
@@ -475,6 +482,7 @@ class Store {
   // requests committed since the last synced commit, and the intentions they applied, held
   // back from listeners until durable.
   uint64_t unsynced_requests_ = 0;
+  sync::IndexCompactionSchedule sync_compactions_;
   std::vector<std::string> unsynced_hashes_;
   std::vector<DecodedIntention> unsynced_intentions_;
   std::atomic<uint64_t> floating_count_{0};

@@ -22,11 +22,13 @@ class SyncLevelsTest : public ::testing::Test {
  protected:
   void TearDown() override { store_.reset(); }
 
-  void Open(uint64_t min_free_bytes = 0) {
+  void Open(uint64_t min_free_bytes = 0,
+            uint64_t adds_before_compaction = Store::Options().sync_index_adds_before_compaction) {
     store_.reset();
     Store::Options options = StoreOptions(dir_.path() + "/store", store_id_, self_, clock_);
     options.max_unsynced_ms = kNever;
     options.min_free_bytes = min_free_bytes;
+    options.sync_index_adds_before_compaction = adds_before_compaction;
     options.env = &fault_;
     auto opened = Store::Open(std::move(options));
     ASSERT_TRUE(opened.ok()) << opened.status();
@@ -80,6 +82,21 @@ TEST_F(SyncLevelsTest, FollowEveryCommit) {
   Write(300);
   ExpectLevelsMatchTheDisk();
   Write(100, Durability::kApplied);
+  ExpectLevelsMatchTheDisk();
+}
+
+TEST_F(SyncLevelsTest, TheIndexIsCompactedInTheBackgroundOnceEnoughItemsWereAdded) {
+  Open(/*min_free_bytes=*/0, /*adds_before_compaction=*/0);
+  Write(150, Durability::kApplied);
+  EXPECT_EQ(store_->db().background_compactions(), 0u);  // 0: never
+  Open(/*min_free_bytes=*/0, /*adds_before_compaction=*/64);
+  Write(60, Durability::kApplied);
+  EXPECT_EQ(store_->db().background_compactions(), 0u);  // 210 held: due after 64 adds
+  Write(10, Durability::kApplied);
+  EXPECT_TRUE(WaitFor([&] { return store_->db().background_compactions() == 1; },
+                      std::chrono::seconds(30)));
+  ExpectLevelsMatchTheDisk();
+  Write(100);
   ExpectLevelsMatchTheDisk();
 }
 

@@ -1,0 +1,37 @@
+// IndexCompactionSchedule: a compaction of the sync index's table is due after `every`
+// added items, or a quarter of the items held when that is more, and never with 0.
+#include "sync/index_compaction.h"
+
+#include <gtest/gtest.h>
+
+namespace lattice::kernel::sync {
+namespace {
+
+TEST(IndexCompactionSchedule, DueAfterEveryOrAQuarterOfTheIndexWhicheverIsMore) {
+  IndexCompactionSchedule schedule(100);
+  EXPECT_FALSE(schedule.Add(60, 60));
+  EXPECT_TRUE(schedule.Add(40, 100));
+  EXPECT_TRUE(schedule.Add(0 + 1, 101));  // not started: still due
+  schedule.Started();
+  // An index of 1,000 items that grows: due once the adds reach a quarter of what it holds.
+  EXPECT_FALSE(schedule.Add(300, 1'300));
+  EXPECT_FALSE(schedule.Add(32, 1'332));
+  EXPECT_TRUE(schedule.Add(1, 1'333));
+  schedule.Started();
+  EXPECT_FALSE(schedule.Add(0, 1'333));  // a commit that added nothing is never the trigger
+}
+
+TEST(IndexCompactionSchedule, ZeroIsNever) {
+  IndexCompactionSchedule schedule(0);
+  EXPECT_FALSE(schedule.Add(uint64_t{1} << 40, 1));
+}
+
+TEST(IndexCompactionSchedule, TheTableRangeEndsAtThePrefixSuccessor) {
+  EXPECT_EQ(IndexTableRange("n"), std::make_pair(std::string("n"), std::string("o")));
+  EXPECT_EQ(IndexTableRange(std::string("a\xff", 2)),
+            std::make_pair(std::string("a\xff", 2), std::string("b")));
+  EXPECT_EQ(IndexTableRange(std::string("\xff", 1)).second, "");
+}
+
+}  // namespace
+}  // namespace lattice::kernel::sync
