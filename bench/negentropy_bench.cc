@@ -129,9 +129,11 @@ double AddItems(Database& db, ResidentTrie& trie, const std::vector<Item>& items
       added += *add ? 1 : 0;
     }
     if (auto s = db.Write(&batch, /*sync=*/false); !s.ok()) Fail("write", s);
-    if (auto s = trie.Publish(writer.Update(added), committed); !s.ok()) Fail("publish", s);
+    IndexUpdate update = writer.Update(added);
+    const uint64_t leaves_written = update.leaves_written();
+    if (auto s = trie.Publish(std::move(update), committed); !s.ok()) Fail("publish", s);
     const uint64_t held = trie.Current() != nullptr ? trie.Current()->root.aggregate.count : 0;
-    if (compactions.Add(added, held)) {
+    if (compactions.Add(leaves_written, held)) {
       auto [start, end] = IndexTableRange(index.options().prefix);
       if (db.CompactInBackground(std::move(start), std::move(end))) compactions.Started();
     }

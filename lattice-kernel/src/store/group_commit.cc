@@ -298,10 +298,10 @@ bool Store::SyncsOnCommit(const BuiltGroup& built) const {
   return unsynced_requests_ >= kMaxUnsyncedRequests || built.needs_sync;
 }
 
-void Store::CompactSyncIndexWhenDue(uint64_t items_added) {
+void Store::CompactSyncIndexWhenDue(uint64_t leaves_written) {
   std::shared_ptr<const sync::ResidentLevels> levels = sync_levels_.Current();
   const uint64_t held = levels != nullptr ? levels->root.aggregate.count : 0;
-  if (!sync_compactions_.Add(items_added, held)) return;
+  if (!sync_compactions_.Add(leaves_written, held)) return;
   // While one runs the count goes on, and the next commit tries again.
   auto [start, end] = sync::IndexTableRange(std::string(1, sync::kDefaultIndexTable));
   if (db_->CompactInBackground(std::move(start), std::move(end))) sync_compactions_.Started();
@@ -334,7 +334,7 @@ Store::CommitKind Store::CommitGroup(BuiltGroup& built) {
       spdlog::warn("store {}: sync index read from disk only: {}", FormatStoreId(options_.id),
                    s.message());
     }
-    CompactSyncIndexWhenDue(built.sync_update.items_added());
+    CompactSyncIndexWhenDue(built.sync_update.leaves_written());
     PublishCommit(built, sync);
     complete_barriers();
     return sync ? CommitKind::kSynced : CommitKind::kApplied;

@@ -173,9 +173,9 @@ class Store {
     // (lattice/common/published_witness.h), before any write that raised it is acknowledged;
     // empty: nowhere. A file that cannot be opened is logged and left out.
     std::string published_witness_path;
-    // The sync index's table is compacted in the background once this many items were added
-    // to it since the last time, or a quarter of the items it holds when that is more, so a
-    // compaction costs a bounded amount per added item (Database::Compact says why). 0: never.
+    // The sync index's table is compacted in the background once this many of its leaf
+    // records were written since the last time, or a quarter of the items it holds when that
+    // is more (sync/index_compaction.h, Database::Compact say why). 0: never.
     uint64_t sync_index_adds_before_compaction = uint64_t{1} << 14;
   };
   static constexpr uint64_t kChunkReserveBytes = 4ull << 20;
@@ -411,8 +411,8 @@ class Store {
   CommitKind CommitGroup(BuiltGroup& built);
   // Whether CommitGroup fsyncs `built`. Read by the stage about to commit it.
   bool SyncsOnCommit(const BuiltGroup& built) const;
-  // The commit stage, after a commit that added `items_added` items to the sync index.
-  void CompactSyncIndexWhenDue(uint64_t items_added);
+  // The commit stage, after a commit that wrote `leaves_written` leaf records of the index.
+  void CompactSyncIndexWhenDue(uint64_t leaves_written);
   // REQUIRES: `lock` holds queue_mutex_, `group` is at the front of queue_, just committed
   // or run, and in_flight_ is null (or still `group`'s, see EndCommit). Completes it: wakes
   // its blocking callers and the writer, and queues its callbacks (the replies) behind those

@@ -1,9 +1,11 @@
-// When the sync index's table is due a compaction. Each item added rewrites a leaf record
-// of the index and the buckets above it; LevelDB keeps the old versions until a compaction
-// reaches them, and every scan and seek of the index steps over them (a store that took in
-// a hundred thousand intentions at once read its leaves four times slower until then).
-// Compacting after every `every` added items, or a quarter of the items the index holds
-// when that is more, bounds what the compactions rewrite per added item.
+// When the sync index's table is due a compaction. A batch rewrites the leaf records its
+// items land in; LevelDB keeps the old versions until a compaction reaches them, and every
+// scan and seek of the index steps over them (a store that took in a hundred thousand
+// intentions at once read its leaves four times slower until then). Items taken in from
+// peers land all over the index, a leaf record each; a store's own writes land in its
+// newest leaf, one record a batch, and leave little behind. So the schedule counts leaf
+// records written: a compaction is due after `every` of them, or a quarter of the items
+// the index holds when that is more, which bounds what compactions rewrite per record.
 #pragma once
 
 #include <algorithm>
@@ -18,12 +20,13 @@ class IndexCompactionSchedule {
   // `every` 0: never due.
   explicit IndexCompactionSchedule(uint64_t every) : every_(every) {}
 
-  // Counts a commit's added items into an index that now holds `items_held`; true when a
-  // compaction is due. Call Started() once one is started; until then each call says so.
-  bool Add(uint64_t items_added, uint64_t items_held) {
+  // Counts a commit's leaf records written into an index that now holds `items_held`;
+  // true when a compaction is due. Call Started() once one is started; until then each
+  // call that wrote a leaf says so.
+  bool Add(uint64_t leaves_written, uint64_t items_held) {
     if (every_ == 0) return false;
-    since_ += items_added;
-    return items_added > 0 && since_ >= std::max(every_, items_held / 4);
+    since_ += leaves_written;
+    return leaves_written > 0 && since_ >= std::max(every_, items_held / 4);
   }
   void Started() { since_ = 0; }
 

@@ -234,6 +234,7 @@ void Shrink(ResidentLevels* levels, size_t max_buckets) {
 void IndexUpdate::Record(std::string_view key, std::string_view value) {
   if (key.size() <= prefix_.size() || key.substr(0, prefix_.size()) != prefix_) return;
   if (key[prefix_.size()] == 'a') buckets_.insert_or_assign(std::string(key), std::string(value));
+  if (key[prefix_.size()] == 'l') ++leaves_written_;
 }
 
 ResidentTrie::ResidentTrie(RangeIndexOptions options, size_t max_buckets)

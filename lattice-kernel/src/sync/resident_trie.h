@@ -43,12 +43,16 @@ class IndexUpdate {
   void Record(std::string_view key, std::string_view value);
   bool empty() const { return buckets_.empty() && items_added_ == 0; }
   uint64_t items_added() const { return items_added_; }
+  // Leaf records the batch writes: each leaves its old version in LevelDB until a
+  // compaction (index_compaction.h).
+  uint64_t leaves_written() const { return leaves_written_; }
 
  private:
   friend class ResidentTrie;
   std::string prefix_;
   std::unordered_map<std::string, std::string> buckets_;  // bucket key -> record
   uint64_t items_added_ = 0;
+  uint64_t leaves_written_ = 0;
 };
 
 // Thread-safe. Load, Publish and Invalidate come from the index's one writer; Current from

@@ -1,8 +1,11 @@
 // IndexCompactionSchedule: a compaction of the sync index's table is due after `every`
-// added items, or a quarter of the items held when that is more, and never with 0.
+// leaf records written, or a quarter of the items held when that is more, and never with
+// 0; a batch's IndexUpdate counts the leaf records it writes.
 #include "sync/index_compaction.h"
 
 #include <gtest/gtest.h>
+
+#include "sync/resident_trie.h"
 
 namespace lattice::kernel::sync {
 namespace {
@@ -19,6 +22,17 @@ TEST(IndexCompactionSchedule, DueAfterEveryOrAQuarterOfTheIndexWhicheverIsMore) 
   EXPECT_TRUE(schedule.Add(1, 1'333));
   schedule.Started();
   EXPECT_FALSE(schedule.Add(0, 1'333));  // a commit that added nothing is never the trigger
+}
+
+TEST(IndexCompactionSchedule, AnUpdateCountsTheLeafRecordsOfItsTableOnly) {
+  IndexUpdate update(RangeIndexOptions{"n"}, /*items_added=*/3);
+  update.Record("nl-leaf-1", "items");
+  update.Record("nl-leaf-2", "items");
+  update.Record("na-bucket", "record");
+  update.Record("xl-other-table", "items");
+  update.Record("n", "");
+  EXPECT_EQ(update.leaves_written(), 2u);
+  EXPECT_EQ(update.items_added(), 3u);
 }
 
 TEST(IndexCompactionSchedule, ZeroIsNever) {
