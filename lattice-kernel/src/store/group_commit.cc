@@ -11,8 +11,8 @@
 #include "lattice/common/ids.h"
 #include "lattice/common/status.h"
 #include "store/intention_applier.h"
-#include "sync/index_compaction.h"
 #include "store/write_request.h"
+#include "sync/index_compaction.h"
 
 namespace lattice::kernel {
 namespace {

@@ -1,7 +1,7 @@
 // When the sync index's table is due a compaction. A batch rewrites the leaf records its
 // items land in; LevelDB keeps the old versions until a compaction reaches them, and every
-// scan and seek of the index steps over them (a store that took in a hundred thousand
-// intentions at once read its leaves four times slower until then). Items taken in from
+// scan and seek of the index steps over them (a reconciliation over a hundred thousand
+// items just taken in cost about twice the CPU until then: bench/README.md). Items taken in from
 // peers land all over the index, a leaf record each; a store's own writes land in its
 // newest leaf, one record a batch, and leave little behind. So the schedule counts leaf
 // records written: a compaction is due after `every` of them, or a quarter of the items
