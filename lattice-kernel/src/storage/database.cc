@@ -20,6 +20,16 @@ namespace {
 // inside it: other processes filling the disk are noticed within this time.
 constexpr std::chrono::milliseconds kFreeSpaceRecheck(100);
 
+// A key past every key of every table (each begins with a table byte below 0xff).
+const std::string kPastEveryKey(8, '\xff');
+
+// Bytes the file system holding `dir` has free for this process, if it answers.
+std::optional<uint64_t> AvailableBytes(const std::string& dir) {
+  struct statvfs fs {};
+  if (::statvfs(dir.c_str(), &fs) != 0) return std::nullopt;
+  return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
+
 // Bits of bloom filter per key in each table: ~1% false positives, as LevelDB advises.
 constexpr int kBloomBitsPerKey = 10;
 
@@ -92,7 +102,6 @@ absl::Status Database::FlushMemtable() {
   // LevelDB has no flush call of its own. CompactRange writes the memtable out first, then
   // compacts only the tables that overlap its range, and none holds a key past every table
   // byte. A failure leaves the log in place, so nothing is lost; the next open replays it.
-  static const std::string kPastEveryKey(8, '\xff');
   leveldb::Slice past(kPastEveryKey);
   db_->CompactRange(&past, &past);
   unflushed_writes_ = false;
@@ -111,14 +120,11 @@ bool Database::CompactInBackground(std::string start, std::string end) {
   {
     std::shared_lock lock(mutex_);
     if (!db_) return false;
-    leveldb::Range range(start, end.empty() ? leveldb::Slice("\xff\xff\xff\xff") : end);
+    leveldb::Range range(start, end.empty() ? leveldb::Slice(kPastEveryKey) : end);
     uint64_t range_bytes = 0;
     db_->GetApproximateSizes(&range, 1, &range_bytes);
-    struct statvfs fs {};
-    if (::statvfs(dir_.c_str(), &fs) == 0 &&
-        static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < min_free_bytes_ + 2 * range_bytes) {
-      return false;
-    }
+    std::optional<uint64_t> available = AvailableBytes(dir_);
+    if (available.has_value() && *available < min_free_bytes_ + 2 * range_bytes) return false;
   }
   if (compactor_.joinable()) compactor_.join();  // done: compacting_ is false
   compacting_.store(true);
@@ -265,9 +271,9 @@ absl::Status Database::CheckFreeSpace(uint64_t bytes) {
   if (now - checked_at_ < kFreeSpaceRecheck && !needs_reopen_ && written_since_check_ < room / 2) {
     return absl::OkStatus();
   }
-  struct statvfs fs {};
-  if (::statvfs(dir_.c_str(), &fs) != 0) return absl::OkStatus();
-  available_at_check_ = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  std::optional<uint64_t> available = AvailableBytes(dir_);
+  if (!available.has_value()) return absl::OkStatus();
+  available_at_check_ = *available;
   written_since_check_ = bytes;
   checked_at_ = now;
   if (available_at_check_ < min_free_bytes_) {
