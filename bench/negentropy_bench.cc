@@ -8,6 +8,8 @@
 //   lattice-negentropy-bench                        the three sets
 //   lattice-negentropy-bench --sets 100000:10 --rounds 5
 //   lattice-negentropy-bench --resident-buckets 0   the index without resident levels
+//   lattice-negentropy-bench --no-quiet-compaction  the index as a bulk load leaves it, before
+//                                                   the store's compaction once writes stop
 //
 // "Differing in d" means a symmetric difference of d ids, half held only by the initiator
 // and half only by the responder. Round trips count the responder's replies. CPU is each
@@ -113,7 +115,8 @@ std::unique_ptr<Database> OpenDb(const std::string& dir) {
 
 // Adds `items` in batches of kAddBatch, as the kernel's group commit would: each batch
 // committed, then published to the resident levels. Returns the seconds it took.
-double AddItems(Database& db, ResidentTrie& trie, const std::vector<Item>& items) {
+double AddItems(Database& db, ResidentTrie& trie, const std::vector<Item>& items,
+                bool compact_when_quiet) {
   RangeIndex index;
   // As the store's commits do (Store::Options::sync_index_adds_before_compaction).
   IndexCompactionSchedule compactions(Store::Options().sync_index_adds_before_compaction);
@@ -138,7 +141,15 @@ double AddItems(Database& db, ResidentTrie& trie, const std::vector<Item>& items
       if (db.CompactInBackground(std::move(start), std::move(end))) compactions.Started();
     }
   }
-  return WallSeconds() - start;
+  const double seconds = WallSeconds() - start;
+  // And once the writes stop (Store::Options::sync_index_quiet_ms later): here at once, after
+  // the compaction still running, and not counted in the adds.
+  const uint64_t held = trie.Current() != nullptr ? trie.Current()->root.aggregate.count : 0;
+  if (compact_when_quiet && compactions.DueWhenQuiet(held)) {
+    auto [range_start, range_end] = IndexTableRange(index.options().prefix);
+    db.Compact(range_start, range_end);
+  }
+  return seconds;
 }
 
 // One side's persistent index: its LevelDB and resident levels, as a kernel holds them.
@@ -296,6 +307,7 @@ int main(int argc, char** argv) {
   uint64_t detect = NegentropyOptions().detect_max_items;
   uint64_t parts = NegentropyOptions().max_plan_parts;
   bool compact = false;
+  bool no_quiet = false;
   app.add_option("--sets", set_texts, "sets as ITEMS:DIFFERENCES");
   app.add_option("--rounds", rounds, "rounds per set (medians are reported)")
       ->check(CLI::Range(1, 100));
@@ -308,6 +320,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-plan-parts", parts);
   app.add_flag("--compact", compact,
                "compact LevelDB after the bulk load (a long-lived store's steady state)");
+  app.add_flag("--no-quiet-compaction", no_quiet,
+               "skip the index compaction a store starts once writes stop (a sync within "
+               "Store::Options::sync_index_quiet_ms of the bulk load)");
   CLI11_PARSE(app, argc, argv);
 
   NegentropyOptions opts;
@@ -353,7 +368,7 @@ int main(int argc, char** argv) {
     {
       auto db = OpenDb(common_dir);
       ResidentTrie trie;
-      add_seconds = AddItems(*db, trie, sets.common);
+      add_seconds = AddItems(*db, trie, sets.common, !no_quiet);
       if (compact) db->Compact("", "");
       if (auto s = db->FlushMemtable(); !s.ok()) Fail("flush", s);  // as a kernel's clean stop
     }
@@ -362,7 +377,7 @@ int main(int argc, char** argv) {
                              std::pair{&side_b, &sets.only_responder}}) {
       std::filesystem::copy(common_dir, side->dir, std::filesystem::copy_options::recursive);
       side->Reopen(ResidentTrie::kDefaultMaxBuckets);
-      AddItems(*side->db, *side->trie, *own);
+      AddItems(*side->db, *side->trie, *own, !no_quiet);
       if (compact) side->db->Compact("", "");
     }
     std::filesystem::remove_all(common_dir);

@@ -298,13 +298,42 @@ bool Store::SyncsOnCommit(const BuiltGroup& built) const {
   return unsynced_requests_ >= kMaxUnsyncedRequests || built.needs_sync;
 }
 
-void Store::CompactSyncIndexWhenDue(uint64_t leaves_written) {
-  std::shared_ptr<const sync::ResidentLevels> levels = sync_levels_.Current();
-  const uint64_t held = levels != nullptr ? levels->root.aggregate.count : 0;
-  if (!sync_compactions_.Add(leaves_written, held)) return;
-  // While one runs the count goes on, and the next commit tries again.
+namespace {
+
+uint64_t ItemsHeld(const sync::ResidentTrie& levels) {
+  std::shared_ptr<const sync::ResidentLevels> current = levels.Current();
+  return current != nullptr ? current->root.aggregate.count : 0;
+}
+
+}  // namespace
+
+bool Store::StartSyncIndexCompaction() {
   auto [start, end] = sync::IndexTableRange(std::string(1, sync::kDefaultIndexTable));
-  if (db_->CompactInBackground(std::move(start), std::move(end))) sync_compactions_.Started();
+  if (!db_->CompactInBackground(std::move(start), std::move(end))) return false;
+  sync_compactions_.Started();
+  return true;
+}
+
+void Store::CompactSyncIndexWhenDue(uint64_t leaves_written) {
+  if (leaves_written == 0) return;
+  const uint64_t held = ItemsHeld(sync_levels_);
+  std::lock_guard compactions(sync_compactions_mutex_);
+  // While one runs the count goes on, and the next commit tries again.
+  if (sync_compactions_.Add(leaves_written, held) && StartSyncIndexCompaction()) return;
+  if (options_.sync_index_quiet_ms == 0 || !sync_compactions_.DueWhenQuiet(held)) return;
+  std::lock_guard queue(queue_mutex_);
+  const bool timer_idle = !index_written_at_.has_value();
+  index_written_at_ = std::chrono::steady_clock::now();
+  if (timer_idle) background_cv_.notify_all();  // its timer starts now
+}
+
+void Store::CompactSyncIndexWhenQuiet() {
+  const uint64_t held = ItemsHeld(sync_levels_);
+  std::lock_guard compactions(sync_compactions_mutex_);
+  if (!sync_compactions_.DueWhenQuiet(held) || StartSyncIndexCompaction()) return;
+  // One is running, or the disk lacks room: try again once quiet as long again.
+  std::lock_guard queue(queue_mutex_);
+  if (!index_written_at_) index_written_at_ = std::chrono::steady_clock::now();
 }
 
 Store::CommitKind Store::CommitGroup(BuiltGroup& built) {
@@ -446,6 +475,7 @@ void Store::NotifyApplied(std::vector<std::string> hashes, std::vector<DecodedIn
 void Store::BackgroundLoop() {
   using Clock = std::chrono::steady_clock;
   const auto max_unsynced = std::chrono::milliseconds(options_.max_unsynced_ms);
+  const auto index_quiet = std::chrono::milliseconds(options_.sync_index_quiet_ms);
   // When the earliest held intention is due, by the store's clock; empty while none is.
   std::optional<uint64_t> held_due_ms;
   // A release whose commit failed is not retried in a loop: the next waits this long.
@@ -461,6 +491,10 @@ void Store::BackgroundLoop() {
     }
     std::optional<Clock::time_point> wake;
     if (unsynced_since_) wake = *unsynced_since_ + max_unsynced;
+    if (index_written_at_) {
+      auto quiet_end = *index_written_at_ + index_quiet;
+      wake = wake ? std::min(*wake, quiet_end) : quiet_end;
+    }
     if (held_due_ms) {
       uint64_t now_ms = options_.clock->WallMs();
       uint64_t wait_ms = std::min(*held_due_ms > now_ms ? *held_due_ms - now_ms : 0,
@@ -480,6 +514,13 @@ void Store::BackgroundLoop() {
     ++background_wakeups_;
     if (stopping_) break;
     auto now = Clock::now();
+    if (index_written_at_ && now >= *index_written_at_ + index_quiet) {
+      index_written_at_.reset();
+      lock.unlock();
+      CompactSyncIndexWhenQuiet();
+      lock.lock();
+      continue;
+    }
     Request::Kind kind;
     if (unsynced_since_ && now >= *unsynced_since_ + max_unsynced) {
       kind = Request::Kind::kSync;

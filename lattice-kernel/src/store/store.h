@@ -177,6 +177,9 @@ class Store {
     // records were written since the last time, or a quarter of the items it holds when that
     // is more (sync/index_compaction.h, Database::Compact say why). 0: never.
     uint64_t sync_index_adds_before_compaction = uint64_t{1} << 14;
+    // And once no commit has written to it for this long, when what was written since the
+    // last compaction is worth one (IndexCompactionSchedule::DueWhenQuiet). 0: never.
+    uint64_t sync_index_quiet_ms = 30 * 1000;
   };
   static constexpr uint64_t kChunkReserveBytes = 4ull << 20;
 
@@ -413,6 +416,11 @@ class Store {
   bool SyncsOnCommit(const BuiltGroup& built) const;
   // The commit stage, after a commit that wrote `leaves_written` leaf records of the index.
   void CompactSyncIndexWhenDue(uint64_t leaves_written);
+  // The background thread, once no commit wrote to the index for sync_index_quiet_ms.
+  void CompactSyncIndexWhenQuiet();
+  // REQUIRES: sync_compactions_mutex_ held. Starts a compaction of the index's table in the
+  // background; false when the database refused (one running, or no room on the disk).
+  bool StartSyncIndexCompaction();
   // REQUIRES: `lock` holds queue_mutex_, `group` is at the front of queue_, just committed
   // or run, and in_flight_ is null (or still `group`'s, see EndCommit). Completes it: wakes
   // its blocking callers and the writer, and queues its callbacks (the replies) behind those
@@ -430,7 +438,8 @@ class Store {
   static void FinishCalls(const std::vector<Request*>& calls);
   // Until the store closes: queues a release of held intentions once the earliest is due
   // (EarliestHeldDueMs, read again whenever an ingest held one), and a sync barrier once
-  // writes have been unsynced for max_unsynced_ms. With neither, it waits without a timer.
+  // writes have been unsynced for max_unsynced_ms, and compacts the sync index once it has
+  // been quiet for sync_index_quiet_ms. With none of these, it waits without a timer.
   void BackgroundLoop();
   void NotifyApplied(std::vector<std::string> hashes, std::vector<DecodedIntention> kept);
   // Tells listeners of what a synced commit made durable: every group committed unsynced
@@ -482,6 +491,8 @@ class Store {
   // requests committed since the last synced commit, and the intentions they applied, held
   // back from listeners until durable.
   uint64_t unsynced_requests_ = 0;
+  // Taken by the commit stage and the background thread, before queue_mutex_ when both.
+  std::mutex sync_compactions_mutex_;
   sync::IndexCompactionSchedule sync_compactions_;
   std::vector<std::string> unsynced_hashes_;
   std::vector<DecodedIntention> unsynced_intentions_;
@@ -525,6 +536,9 @@ class Store {
   // Guarded by queue_mutex_: an ingest held an intention (or the store just opened), so the
   // background thread reads the earliest held time again.
   bool held_changed_ = true;
+  // Guarded by queue_mutex_: the last commit that wrote to the sync index while a compaction
+  // would be due once writes stop; empty when none would be.
+  std::optional<std::chrono::steady_clock::time_point> index_written_at_;
   std::atomic<uint64_t> background_wakeups_{0};
   std::atomic<bool> background_waiting_{false};
   // The background thread's deadline (steady_clock ticks), or kNoDeadline.

@@ -6,6 +6,8 @@
 // newest leaf, one record a batch, and leave little behind. So the schedule counts leaf
 // records written: a compaction is due after `every` of them, or a quarter of the items
 // the index holds when that is more, which bounds what compactions rewrite per record.
+// What was written after the last one keeps its old versions until the next; a store that
+// goes quiet after taking in many (DueWhenQuiet) compacts them then, when nothing waits.
 #pragma once
 
 #include <algorithm>
@@ -27,6 +29,13 @@ class IndexCompactionSchedule {
     if (every_ == 0) return false;
     since_ += leaves_written;
     return leaves_written > 0 && since_ >= std::max(every_, items_held / 4);
+  }
+  // Whether the records written since the last compaction are worth one once writes have
+  // stopped: a quarter of `every`, or a 64th of the index when that is more, so a quiet
+  // store rewrites its index at most once per 64th of it rewritten, and a small trickle of
+  // writes never starts one.
+  bool DueWhenQuiet(uint64_t items_held) const {
+    return every_ != 0 && since_ > 0 && since_ >= std::max(every_ / 4, items_held / 64);
   }
   void Started() { since_ = 0; }
 

@@ -23,12 +23,14 @@ class SyncLevelsTest : public ::testing::Test {
   void TearDown() override { store_.reset(); }
 
   void Open(uint64_t min_free_bytes = 0,
-            uint64_t adds_before_compaction = Store::Options().sync_index_adds_before_compaction) {
+            uint64_t adds_before_compaction = Store::Options().sync_index_adds_before_compaction,
+            uint64_t quiet_ms = Store::Options().sync_index_quiet_ms) {
     store_.reset();
     Store::Options options = StoreOptions(dir_.path() + "/store", store_id_, self_, clock_);
     options.max_unsynced_ms = kNever;
     options.min_free_bytes = min_free_bytes;
     options.sync_index_adds_before_compaction = adds_before_compaction;
+    options.sync_index_quiet_ms = quiet_ms;
     options.env = &fault_;
     auto opened = Store::Open(std::move(options));
     ASSERT_TRUE(opened.ok()) << opened.status();
@@ -93,6 +95,30 @@ TEST_F(SyncLevelsTest, TheIndexIsCompactedInTheBackgroundOnceEnoughLeavesWereWri
   // of them reach 64, and a quarter of the 350 items held.
   Open(/*min_free_bytes=*/0, /*adds_before_compaction=*/64);
   Write(200);
+  EXPECT_TRUE(WaitFor([&] { return store_->db().background_compactions() >= 1; },
+                      std::chrono::seconds(30)));
+  ExpectLevelsMatchTheDisk();
+  Write(20);
+  ExpectLevelsMatchTheDisk();
+}
+
+TEST_F(SyncLevelsTest, TheIndexIsCompactedOnceNoWriteCameForTheQuietPeriod) {
+  // 300 synced writes, 300 leaf records or more: short of 1,024, so none is due while they
+  // come, and past a quarter of it, so one is once they stop.
+  Open(/*min_free_bytes=*/0, /*adds_before_compaction=*/1024, /*quiet_ms=*/7'200'000);
+  Write(300);
+  // The background thread now waits for the two quiet hours to pass.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        Store::BackgroundWait wait = store_->background_wait();
+        return wait.waiting && wait.until.has_value() &&
+               *wait.until > std::chrono::steady_clock::now() + std::chrono::minutes(90);
+      },
+      std::chrono::seconds(30)));
+  EXPECT_EQ(store_->db().background_compactions(), 0u);
+
+  Open(/*min_free_bytes=*/0, /*adds_before_compaction=*/1024, /*quiet_ms=*/50);
+  Write(300);
   EXPECT_TRUE(WaitFor([&] { return store_->db().background_compactions() >= 1; },
                       std::chrono::seconds(30)));
   ExpectLevelsMatchTheDisk();
