@@ -135,8 +135,7 @@ double AddItems(Database& db, ResidentTrie& trie, const std::vector<Item>& items
     IndexUpdate update = writer.Update(added);
     const uint64_t leaves_written = update.leaves_written();
     if (auto s = trie.Publish(std::move(update), committed); !s.ok()) Fail("publish", s);
-    const uint64_t held = trie.Current() != nullptr ? trie.Current()->root.aggregate.count : 0;
-    if (compactions.Add(leaves_written, held)) {
+    if (compactions.Add(leaves_written, trie.ItemsHeld())) {
       auto [start, end] = IndexTableRange(index.options().prefix);
       if (db.CompactInBackground(std::move(start), std::move(end))) compactions.Started();
     }
@@ -144,8 +143,7 @@ double AddItems(Database& db, ResidentTrie& trie, const std::vector<Item>& items
   const double seconds = WallSeconds() - start;
   // And once the writes stop (Store::Options::sync_index_quiet_ms later): here at once, after
   // the compaction still running, and not counted in the adds.
-  const uint64_t held = trie.Current() != nullptr ? trie.Current()->root.aggregate.count : 0;
-  if (compact_when_quiet && compactions.DueWhenQuiet(held)) {
+  if (compact_when_quiet && compactions.DueWhenQuiet(trie.ItemsHeld())) {
     auto [range_start, range_end] = IndexTableRange(index.options().prefix);
     db.Compact(range_start, range_end);
   }

@@ -186,6 +186,10 @@ void Store::CommitterLoop() {
 
 void Store::EndCommit(const std::shared_ptr<BuiltGroup>& built, CommitKind kind,
                       std::unique_lock<std::mutex>& lock, bool send_replies) {
+  if (built->index_quiet_due) {
+    if (!index_written_at_) background_cv_.notify_all();  // its timer starts now
+    index_written_at_ = std::chrono::steady_clock::now();
+  }
   bool sync_after = kind == CommitKind::kApplied && built->sync_after;
   if (!sync_after) {
     in_flight_ = nullptr;
@@ -298,15 +302,6 @@ bool Store::SyncsOnCommit(const BuiltGroup& built) const {
   return unsynced_requests_ >= kMaxUnsyncedRequests || built.needs_sync;
 }
 
-namespace {
-
-uint64_t ItemsHeld(const sync::ResidentTrie& levels) {
-  std::shared_ptr<const sync::ResidentLevels> current = levels.Current();
-  return current != nullptr ? current->root.aggregate.count : 0;
-}
-
-}  // namespace
-
 bool Store::StartSyncIndexCompaction() {
   auto [start, end] = sync::IndexTableRange(std::string(1, sync::kDefaultIndexTable));
   if (!db_->CompactInBackground(std::move(start), std::move(end))) return false;
@@ -314,21 +309,17 @@ bool Store::StartSyncIndexCompaction() {
   return true;
 }
 
-void Store::CompactSyncIndexWhenDue(uint64_t leaves_written) {
-  if (leaves_written == 0) return;
-  const uint64_t held = ItemsHeld(sync_levels_);
+bool Store::CompactSyncIndexWhenDue(uint64_t leaves_written) {
+  if (leaves_written == 0) return false;
+  const uint64_t held = sync_levels_.ItemsHeld();
   std::lock_guard compactions(sync_compactions_mutex_);
   // While one runs the count goes on, and the next commit tries again.
-  if (sync_compactions_.Add(leaves_written, held) && StartSyncIndexCompaction()) return;
-  if (options_.sync_index_quiet_ms == 0 || !sync_compactions_.DueWhenQuiet(held)) return;
-  std::lock_guard queue(queue_mutex_);
-  const bool timer_idle = !index_written_at_.has_value();
-  index_written_at_ = std::chrono::steady_clock::now();
-  if (timer_idle) background_cv_.notify_all();  // its timer starts now
+  if (sync_compactions_.Add(leaves_written, held) && StartSyncIndexCompaction()) return false;
+  return options_.sync_index_quiet_ms != 0 && sync_compactions_.DueWhenQuiet(held);
 }
 
 void Store::CompactSyncIndexWhenQuiet() {
-  const uint64_t held = ItemsHeld(sync_levels_);
+  const uint64_t held = sync_levels_.ItemsHeld();
   std::lock_guard compactions(sync_compactions_mutex_);
   if (!sync_compactions_.DueWhenQuiet(held) || StartSyncIndexCompaction()) return;
   // One is running, or the disk lacks room: try again once quiet as long again.
@@ -363,7 +354,7 @@ Store::CommitKind Store::CommitGroup(BuiltGroup& built) {
       spdlog::warn("store {}: sync index read from disk only: {}", FormatStoreId(options_.id),
                    s.message());
     }
-    CompactSyncIndexWhenDue(built.sync_update.leaves_written());
+    built.index_quiet_due = CompactSyncIndexWhenDue(built.sync_update.leaves_written());
     PublishCommit(built, sync);
     complete_barriers();
     return sync ? CommitKind::kSynced : CommitKind::kApplied;

@@ -414,8 +414,9 @@ class Store {
   CommitKind CommitGroup(BuiltGroup& built);
   // Whether CommitGroup fsyncs `built`. Read by the stage about to commit it.
   bool SyncsOnCommit(const BuiltGroup& built) const;
-  // The commit stage, after a commit that wrote `leaves_written` leaf records of the index.
-  void CompactSyncIndexWhenDue(uint64_t leaves_written);
+  // The commit stage, after a commit that wrote `leaves_written` leaf records of the index:
+  // starts a compaction when one is due; true when one will be once writes stop.
+  bool CompactSyncIndexWhenDue(uint64_t leaves_written);
   // The background thread, once no commit wrote to the index for sync_index_quiet_ms.
   void CompactSyncIndexWhenQuiet();
   // REQUIRES: sync_compactions_mutex_ held. Starts a compaction of the index's table in the
@@ -537,7 +538,7 @@ class Store {
   // background thread reads the earliest held time again.
   bool held_changed_ = true;
   // Guarded by queue_mutex_: the last commit that wrote to the sync index while a compaction
-  // would be due once writes stop; empty when none would be.
+  // would be due once writes stop (set by EndCommit); empty when none would be.
   std::optional<std::chrono::steady_clock::time_point> index_written_at_;
   std::atomic<uint64_t> background_wakeups_{0};
   std::atomic<bool> background_waiting_{false};

@@ -109,6 +109,8 @@ struct Store::BuiltGroup {
   uint64_t noops = 0;
   // Its changes to the sync index, for the resident levels once it is committed.
   sync::IndexUpdate sync_update;
+  // Set by its commit: the sync index is due a compaction once writes stop.
+  bool index_quiet_due = false;
   // What it applied, in witness order, for listeners; the intentions only when kept
   // (WriterState::keep_applied_intentions).
   std::vector<std::string> applied_hashes;

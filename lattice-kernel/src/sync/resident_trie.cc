@@ -297,6 +297,11 @@ std::shared_ptr<const ResidentLevels> ResidentTrie::Current() const {
   return current_;
 }
 
+uint64_t ResidentTrie::ItemsHeld() const {
+  std::lock_guard lock(mutex_);
+  return current_ != nullptr ? current_->root.aggregate.count : 0;
+}
+
 void ResidentTrie::Install(std::shared_ptr<const ResidentLevels> levels) {
   std::shared_ptr<const ResidentLevels> old;
   {

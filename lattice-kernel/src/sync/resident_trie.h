@@ -77,6 +77,8 @@ class ResidentTrie {
 
   // The levels as of the last commit; null when nothing is resident.
   std::shared_ptr<const ResidentLevels> Current() const;
+  // The items the index holds as of the last commit; 0 when nothing is resident.
+  uint64_t ItemsHeld() const;
 
   const RangeIndexOptions& options() const { return options_; }
 
