@@ -57,8 +57,12 @@ struct NegentropyOptions {
   // the session as incomplete instead (ReconcileResult::incomplete).
   size_t max_rounds = limits::kMaxRounds;
   // Ranges of at most this many of our items are tested for a single difference, and the
-  // plan aims for ranges of this size at its end (CPU: one SHA-256 per item tested).
-  uint64_t detect_max_items = 64;
+  // plan aims for ranges of this size at its end (CPU: one SHA-256 per item tested). Twice
+  // the range index's leaf capacity: a final range of about one leaf is cut inside a leaf,
+  // which both sides must then read, where a range of about two mostly ends on a bucket
+  // edge that both hold in memory. Sparse differences then cost a side about one leaf read
+  // each instead of three, and a sync fewer bytes (bench/README.md).
+  uint64_t detect_max_items = 128;
   // The plan's widest cut per message (the first message may cut up to 4x this).
   uint64_t max_plan_parts = 32;
 };

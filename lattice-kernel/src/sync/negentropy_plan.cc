@@ -21,6 +21,10 @@ constexpr double kConditionedDensityFloor = 2.0;
 // sparse range in this many parts for the initiator to test its own.
 constexpr uint64_t kPastPlanResponderParts = 4;
 constexpr uint64_t kMaxRoundTrips = 8;
+// A range the plan lists instead of cutting holds at most this many items: a list costs 32
+// bytes an item where a cut costs a fingerprint a part, so this bounds what a dense range
+// costs whatever size detection covers.
+constexpr uint64_t kMaxListedItems = 256;
 
 }  // namespace
 
@@ -79,7 +83,7 @@ SplitPlan::Decision SplitPlan::Decide(uint64_t n, uint64_t message_index, bool i
       parts = std::min(parts * kFirstMessageWidening, std::max(parts, kMaxFirstMessageParts));
     }
     if (message_index == last_cut && initiator && expected_differences >= 2 &&
-        n <= 4 * detect_max_items_) {
+        n <= kMaxListedItems) {
       return {true, 0};  // dense: the parts would nearly all differ and be listed anyway
     }
   } else if (initiator) {
@@ -91,7 +95,7 @@ SplitPlan::Decision SplitPlan::Decide(uint64_t n, uint64_t message_index, bool i
     // initiator to test its own, unless differences are dense (the plan's final ranges
     // were sized by density): then a list settles the range without another round trip.
     const bool dense = final_size < static_cast<double>(detect_max_items_);
-    if ((n <= kPastPlanResponderParts || dense) && n <= 4 * detect_max_items_) {
+    if ((n <= kPastPlanResponderParts || dense) && n <= kMaxListedItems) {
       return {true, 0};
     }
     parts = dense ? static_cast<uint64_t>(std::ceil(static_cast<double>(n) / final_size))

@@ -206,6 +206,23 @@ TEST(Negentropy, SmallDifferencesBeatTheReferenceFigures) {
   EXPECT_LT(outcome.bytes, 14'028u);
 }
 
+TEST(Negentropy, DenseDifferencesCostTheSameWhateverTheSizeDetectionCovers) {
+  // Dense differences end in ranges listed whole. Their size is the plan's own bound, not a
+  // multiple of the size detection covers: a wider detection must not list larger ranges
+  // that are mostly items both sides hold.
+  Pair pair = MakePair(23, 100'000, 5'000, 5'000);
+  NegentropyOptions narrow, wide;
+  narrow.detect_max_items = 64;
+  wide.detect_max_items = 128;
+  SyncOutcome with_narrow = RunSync(pair.initiator, pair.responder, narrow, narrow);
+  SyncOutcome with_wide = RunSync(pair.initiator, pair.responder, wide, wide);
+  ExpectExact(pair, with_narrow);
+  ExpectExact(pair, with_wide);
+  EXPECT_EQ(with_wide.round_trips, with_narrow.round_trips);
+  EXPECT_LE(with_wide.bytes, with_narrow.bytes + with_narrow.bytes / 10)
+      << "narrow " << with_narrow.bytes << " bytes, wide " << with_wide.bytes;
+}
+
 TEST(Negentropy, ResponderAnswersAReferenceStyleIdListWithOnlyTheDifference) {
   // A reference initiator lists sets under 32 items whole. Our responder, holding one
   // extra, answers with that id alone instead of echoing its whole list.

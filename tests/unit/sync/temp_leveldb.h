@@ -106,30 +106,42 @@ struct PinnedIndex {
   RangeIndexReader reader;
 };
 
+// LevelDB reads each side made over a whole sync, summed over its messages.
+struct SyncReads {
+  uint64_t initiator = 0;
+  uint64_t responder = 0;
+};
+
 // Reconciles the index of `db_a` (the initiator) with that of `db_b`, pinning each side
 // afresh for every message, and expects the initiator to end finding that it has exactly
-// `only_a` and needs exactly `only_b`.
+// `only_a` and needs exactly `only_b`. Both sides use `options`; `reads` may be null.
 inline void ExpectIndexesReconcile(leveldb::DB* db_a,
                                    std::shared_ptr<const ResidentLevels> levels_a,
                                    leveldb::DB* db_b,
                                    std::shared_ptr<const ResidentLevels> levels_b,
                                    const std::vector<Item>& only_a,
-                                   const std::vector<Item>& only_b) {
-  auto initiator = NegentropySession::Create(Role::kInitiator);
-  auto responder = NegentropySession::Create(Role::kResponder);
+                                   const std::vector<Item>& only_b,
+                                   const NegentropyOptions& options = {},
+                                   SyncReads* reads = nullptr) {
+  SyncReads counted;
+  auto initiator = NegentropySession::Create(Role::kInitiator, options);
+  auto responder = NegentropySession::Create(Role::kResponder, options);
   ASSERT_TRUE(initiator.ok() && responder.ok());
   std::set<ItemId> have, need;
   PinnedIndex first(db_a, levels_a);
   auto message = initiator->Initiate(first.reader);
   ASSERT_TRUE(message.ok()) << message.status();
+  counted.initiator += first.reader.reads();
   std::string next = *message;
   for (int round = 0; round < 10; ++round) {
     PinnedIndex b(db_b, levels_b);
     auto answer = responder->Reconcile(b.reader, next);
     ASSERT_TRUE(answer.ok()) << answer.status();
+    counted.responder += b.reader.reads();
     PinnedIndex a(db_a, levels_a);
     auto step = initiator->Reconcile(a.reader, *answer->reply);
     ASSERT_TRUE(step.ok()) << step.status();
+    counted.initiator += a.reader.reads();
     have.insert(step->have.begin(), step->have.end());
     need.insert(step->need.begin(), step->need.end());
     if (!step->reply) break;
@@ -141,6 +153,7 @@ inline void ExpectIndexesReconcile(leveldb::DB* db_a,
   for (const Item& item : only_b) expected_need.insert(item.id);
   EXPECT_EQ(have, expected_have);
   EXPECT_EQ(need, expected_need);
+  if (reads != nullptr) *reads = counted;
 }
 
 class TempLevelDbTest : public ::testing::Test {
