@@ -206,7 +206,7 @@ TEST(Negentropy, SmallDifferencesBeatTheReferenceFigures) {
   EXPECT_LT(outcome.bytes, 14'028u);
 }
 
-TEST(Negentropy, DenseDifferencesCostTheSameWhateverTheSizeDetectionCovers) {
+TEST(Negentropy, DenseDifferencesCostAboutTheSameWhateverTheSizeDetectionCovers) {
   // Dense differences end in ranges listed whole. Their size is the plan's own bound, not a
   // multiple of the size detection covers: a wider detection must not list larger ranges
   // that are mostly items both sides hold.

@@ -57,6 +57,16 @@ void ExpectSameLevels(const ResidentLevels& a, const ResidentLevels& b) {
   ExpectSameBuckets(a.root, b.root, 0, "root");
 }
 
+// Loads `trie` from `db`, then adds the items of `lists` in one committed batch and
+// publishes it.
+void IndexInOneBatch(leveldb::DB* db, ResidentTrie& trie,
+                     std::initializer_list<const std::vector<Item>*> lists) {
+  LevelDbKv committed(db);
+  ASSERT_TRUE(trie.Load(committed).ok());
+  IndexUpdate added = AddInOneBatch(db, lists);
+  ASSERT_TRUE(trie.Publish(added, committed).ok());
+}
+
 class ResidentTrieTest : public TempLevelDbTest {
  protected:
   // A batch adding `items` over the committed state, and what it puts.
@@ -292,10 +302,7 @@ TEST_F(ResidentTrieTest, TwoIndexesReconcileExactlyThroughTheirLevels) {
   std::unique_ptr<leveldb::DB> db_b = OpenEmptyDb(dir_b);
   ASSERT_NE(db_b, nullptr);
   ResidentTrie trie_b;
-  LevelDbKv committed_b(db_b.get());
-  ASSERT_TRUE(trie_b.Load(committed_b).ok());
-  IndexUpdate added_b = AddInOneBatch(db_b.get(), {&common, &only_b});
-  ASSERT_TRUE(trie_b.Publish(added_b, committed_b).ok());
+  IndexInOneBatch(db_b.get(), trie_b, {&common, &only_b});
   ExpectIndexesReconcile(db_.get(), trie_a.Current(), db_b.get(), trie_b.Current(), only_a,
                          only_b);
   db_b.reset();
@@ -309,19 +316,12 @@ TEST_F(ResidentTrieTest, ASparseDifferenceCostsEachSideAboutOneLeafRead) {
   std::mt19937_64 rng(9);
   std::vector<Item> common = RandomItems(rng, 50'000);
   std::vector<Item> only_a = RandomItems(rng, 25), only_b = RandomItems(rng, 25);
-  ResidentTrie trie_a;
-  LevelDbKv kv_a(db_.get());
-  ASSERT_TRUE(trie_a.Load(kv_a).ok());
-  IndexUpdate added_a = AddInOneBatch(db_.get(), {&common, &only_a});
-  ASSERT_TRUE(trie_a.Publish(added_a, kv_a).ok());
+  ResidentTrie trie_a, trie_b;
+  IndexInOneBatch(db_.get(), trie_a, {&common, &only_a});
   auto dir_b = SecondDir();
   std::unique_ptr<leveldb::DB> db_b = OpenEmptyDb(dir_b);
   ASSERT_NE(db_b, nullptr);
-  ResidentTrie trie_b;
-  LevelDbKv kv_b(db_b.get());
-  ASSERT_TRUE(trie_b.Load(kv_b).ok());
-  IndexUpdate added_b = AddInOneBatch(db_b.get(), {&common, &only_b});
-  ASSERT_TRUE(trie_b.Publish(added_b, kv_b).ok());
+  IndexInOneBatch(db_b.get(), trie_b, {&common, &only_b});
   SyncReads reads;
   ExpectIndexesReconcile(db_.get(), trie_a.Current(), db_b.get(), trie_b.Current(), only_a,
                          only_b, NegentropyOptions{}, &reads);
