@@ -33,8 +33,8 @@ if(TARGET lattice-web AND TARGET lattice-kernel AND TARGET lattice-ctl)
     keys_round_trip scan_pages bad_input chat admin_routes session_cookie
     started_by_the_service_manager)
   lattice_web_scenarios(web_events_test.py web_events_ 180
-    live_and_resume restarts many_watchers_and_slow_readers bad_requests
-    hostile_clients)
+    live_and_resume restarts joining_behind_a_feed_that_moved_on
+    many_watchers_and_slow_readers bad_requests hostile_clients)
   lattice_web_scenarios(web_mesh_test.py web_mesh_ 300
     write_on_a_seen_on_b conflicted_key_heads)
 endif()

@@ -126,6 +126,22 @@ def restarts(world):
     check(keys_of(got) == ["r/2", "r/3"], "across the kernel restart: %r" % keys_of(got))
 
 
+def joining_behind_a_feed_that_moved_on(world):
+    """A client joining a shared feed from a position the feed has passed, with no event of
+    its own in between (writes outside its prefix), is told where the feed stands at once."""
+    first = world.follow(prefix="p/")
+    wait_until(lambda: first.pump() and first.last_id is not None, "the first client to start")
+    start = first.last_id
+    world.put("q%2F1", "outside the prefix")
+    wait_until(lambda: first.pump() and first.last_id != start,
+               "the feed to move past a write outside its prefix")
+    # Resumes from the older position: the feed holds no event after it for this prefix.
+    late = world.follow(last_event_id=start, prefix="p/")
+    wait_until(lambda: late.pump() and late.last_id == first.last_id,
+               "the late client to be told the feed's position")
+    check(keys_of(late.events) == [], "the late client saw %r" % keys_of(late.events))
+
+
 def many_watchers_and_slow_readers(world):
     """Two hundred clients of one store share one kernel stream and all see a write; a client
     that never reads its stream is dropped without holding the others up."""
@@ -215,8 +231,9 @@ def hostile_clients(world):
         s.close()
 
 
-SCENARIOS = {f.__name__: f for f in (live_and_resume, restarts, many_watchers_and_slow_readers,
-                                     bad_requests, hostile_clients)}
+SCENARIOS = {f.__name__: f for f in (live_and_resume, restarts, joining_behind_a_feed_that_moved_on,
+                                     many_watchers_and_slow_readers, bad_requests,
+                                     hostile_clients)}
 
 
 def main():

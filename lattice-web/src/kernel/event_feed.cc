@@ -257,10 +257,18 @@ bool EventFeed::Attach(const std::shared_ptr<http::Stream>& stream, const EventP
   {
     std::lock_guard lock(mu_);
     if (stopped_ || !known_ || Before(since, floor_) || Before(position_, since)) return false;
+    EventPosition told = since;
     for (const Held& held : held_) {
-      if (Before(since, held.position)) stream->Write(held.frame);
+      if (!Before(since, held.position)) continue;
+      stream->Write(held.frame);
+      told = held.position;
     }
-    if (!Before(since, position_)) stream->Write("id: " + position_.ToId() + "\n\n");
+    // The feed may have moved on past intentions that held no event of this filter: the
+    // client learns where the feed stands, as its other clients did, or it would resume
+    // from `since` again and its first event could be a long wait away.
+    if (told == since || Before(told, position_)) {
+      stream->Write("id: " + position_.ToId() + "\n\n");
+    }
     clients_.push_back(stream);
     had_client_ = true;
   }
