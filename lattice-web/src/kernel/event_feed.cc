@@ -90,6 +90,11 @@ std::string Frame(const EventPosition& position, const FeedEvent& event) {
   return "id: " + position.ToId() + "\nevent: " + event.type + "\ndata: " + event.data + "\n\n";
 }
 
+// The feed's position alone, with no event.
+std::string PositionFrame(const EventPosition& position) {
+  return "id: " + position.ToId() + "\n\n";
+}
+
 }  // namespace
 
 EventFeed::EventFeed(KernelLink& link, FeedSpec spec, std::optional<EventPosition> start,
@@ -176,7 +181,7 @@ void EventFeed::OnResponse(std::vector<FeedEvent> events, uint64_t cursor) {
     if (first) floor_ = reached;
     // No data: a browser takes the id as its Last-Event-ID without firing an event, so a
     // reconnect resumes from here rather than replaying what it skipped.
-    Broadcast("id: " + position_.ToId() + "\n\n");
+    Broadcast(PositionFrame(position_));
   }
 }
 
@@ -267,7 +272,7 @@ bool EventFeed::Attach(const std::shared_ptr<http::Stream>& stream, const EventP
     // client learns where the feed stands, as its other clients did, or it would resume
     // from `since` again and its first event could be a long wait away.
     if (told == since || Before(told, position_)) {
-      stream->Write("id: " + position_.ToId() + "\n\n");
+      stream->Write(PositionFrame(position_));
     }
     clients_.push_back(stream);
     had_client_ = true;
@@ -279,7 +284,7 @@ bool EventFeed::Attach(const std::shared_ptr<http::Stream>& stream, const EventP
 void EventFeed::AttachFromNow(const std::shared_ptr<http::Stream>& stream) {
   {
     std::lock_guard lock(mu_);
-    if (known_) stream->Write("id: " + position_.ToId() + "\n\n");
+    if (known_) stream->Write(PositionFrame(position_));
     clients_.push_back(stream);
     had_client_ = true;
   }

@@ -324,7 +324,7 @@ TEST_F(ResidentTrieTest, ASparseDifferenceCostsEachSideAboutOneLeafRead) {
   IndexInOneBatch(db_b.get(), trie_b, {&common, &only_b});
   SyncReads reads;
   ExpectIndexesReconcile(db_.get(), trie_a.Current(), db_b.get(), trie_b.Current(), only_a,
-                         only_b, NegentropyOptions{}, &reads);
+                         only_b, &reads);
   const uint64_t differences = only_a.size() + only_b.size();
   EXPECT_LE(reads.initiator, differences + differences / 4) << reads.responder << " responder";
   EXPECT_LE(reads.responder, differences + differences / 4) << reads.initiator << " initiator";

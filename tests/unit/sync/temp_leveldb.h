@@ -114,18 +114,18 @@ struct SyncReads {
 
 // Reconciles the index of `db_a` (the initiator) with that of `db_b`, pinning each side
 // afresh for every message, and expects the initiator to end finding that it has exactly
-// `only_a` and needs exactly `only_b`. Both sides use `options`; `reads` may be null.
+// `only_a` and needs exactly `only_b`, both sides with the default options. Adds each side's
+// reads to `reads` when given.
 inline void ExpectIndexesReconcile(leveldb::DB* db_a,
                                    std::shared_ptr<const ResidentLevels> levels_a,
                                    leveldb::DB* db_b,
                                    std::shared_ptr<const ResidentLevels> levels_b,
                                    const std::vector<Item>& only_a,
                                    const std::vector<Item>& only_b,
-                                   const NegentropyOptions& options = {},
                                    SyncReads* reads = nullptr) {
   SyncReads counted;
-  auto initiator = NegentropySession::Create(Role::kInitiator, options);
-  auto responder = NegentropySession::Create(Role::kResponder, options);
+  auto initiator = NegentropySession::Create(Role::kInitiator);
+  auto responder = NegentropySession::Create(Role::kResponder);
   ASSERT_TRUE(initiator.ok() && responder.ok());
   std::set<ItemId> have, need;
   PinnedIndex first(db_a, levels_a);
