@@ -61,30 +61,92 @@ void Fetcher::Finish(const std::shared_ptr<Group>& group) {
 void Fetcher::FetchMissing(const ConnectionPtr& preferred, const std::string& store_id,
                            const std::vector<std::string>& missing) {
   std::vector<std::string> ask;
-  auto now = Clock::now();
   {
     std::lock_guard lock(mu_);
-    for (const auto& hash : missing) {
-      auto key = std::make_pair(store_id, hash);
-      auto it = asked_.find(key);
-      if (it != asked_.end() && now - it->second < limits::kFetchTimeout) continue;
-      asked_[key] = now;
-      ask.push_back(hash);
-    }
+    ask = MarkAsked(store_id, missing, Clock::now());
   }
-  if (ask.empty()) return;
-  ConnectionPtr to = preferred;
+  if (!ask.empty()) Ask(preferred, store_id, ask);
+}
+
+std::vector<std::string> Fetcher::MarkAsked(const std::string& store_id,
+                                            const std::vector<std::string>& missing,
+                                            Clock::time_point now) {
+  std::vector<std::string> fresh;
+  for (const auto& hash : missing) {
+    auto key = std::make_pair(store_id, hash);
+    auto it = asked_.find(key);
+    if (it != asked_.end() && now - it->second < limits::kFetchTimeout) continue;
+    asked_[key] = now;
+    fresh.push_back(hash);
+  }
+  return fresh;
+}
+
+void Fetcher::Ask(ConnectionPtr preferred, const std::string& store_id,
+                  const std::vector<std::string>& hashes) {
+  ConnectionPtr to = std::move(preferred);
   if (!to || !to->open()) {
     auto peers = ctx_.PeersOf(store_id);
     if (peers.empty()) return;
-    to = peers[std::hash<std::string>()(ask.front()) % peers.size()];
+    to = peers[std::hash<std::string>()(hashes.front()) % peers.size()];
   }
-  for (size_t start = 0; start < ask.size(); start += limits::kMaxHashesPerFetch) {
-    size_t end = std::min(ask.size(), start + limits::kMaxHashesPerFetch);
+  for (size_t start = 0; start < hashes.size(); start += limits::kMaxHashesPerFetch) {
+    size_t end = std::min(hashes.size(), start + limits::kMaxHashesPerFetch);
     auto group = std::make_shared<Group>();
     group->pending = 1;
-    SendRequest(to, store_id, {ask.begin() + start, ask.begin() + end}, group,
+    SendRequest(to, store_id, {hashes.begin() + start, hashes.begin() + end}, group,
                 /*for_dependencies=*/true, {});
+  }
+}
+
+void Fetcher::FetchMissingLater(const ConnectionPtr& preferred, const std::string& store_id,
+                                const std::vector<std::string>& missing) {
+  Gap gap{preferred, store_id, {}, Clock::now()};
+  {
+    std::lock_guard lock(mu_);
+    if (waiting_hashes_ + missing.size() <= limits::kMaxWaitingHashes) {
+      gap.hashes = MarkAsked(store_id, missing, gap.since);
+      waiting_hashes_ += gap.hashes.size();
+      if (!gap.hashes.empty()) gaps_.push_back(std::move(gap));
+      return;
+    }
+  }
+  FetchMissing(preferred, store_id, missing);
+}
+
+void Fetcher::OnOffer(const ConnectionPtr& conn, const v1::IntentionOffer& offer) {
+  {
+    std::lock_guard lock(mu_);
+    if (waiting_hashes_ + offer.hashes_size() > limits::kMaxWaitingHashes ||
+        asked_.size() + offer.hashes_size() > limits::kMaxAskedHashes) {
+      return;
+    }
+  }
+  FetchMissingLater(conn, offer.store_id(), {offer.hashes().begin(), offer.hashes().end()});
+}
+
+void Fetcher::FetchSettledGaps() {
+  auto now = Clock::now();
+  std::vector<Gap> settled;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = gaps_.begin(); it != gaps_.end();) {
+      if (hold_.Holds(it->store_id, it->since, now, gap_hold_)) {
+        ++it;
+        continue;
+      }
+      waiting_hashes_ -= it->hashes.size();
+      settled.push_back(std::move(*it));
+      it = gaps_.erase(it);
+    }
+  }
+  for (auto& gap : settled) {
+    Store* store = ctx_.node.StoreById(gap.store_id);
+    if (store == nullptr) continue;
+    // Should the store not answer, asking for everything costs bytes, not correctness.
+    auto lacking = store->Lacking(gap.hashes);
+    const auto& ask = lacking.ok() ? *lacking : gap.hashes;
+    if (!ask.empty()) Ask(gap.preferred.lock(), gap.store_id, ask);
   }
 }
 
@@ -237,12 +299,15 @@ void Fetcher::Sweep() {
     }
   }
   for (auto& group : finished) Finish(group);
+  FetchSettledGaps();
   // Dependencies still missing: ask again (the peer that sent their dependents may be
-  // gone, or the first answer may have been lost).
+  // gone, or the first answer may have been lost). Those not asked for yet are found here
+  // too when the sweep comes between a push's intention floating and its gap being marked:
+  // they wait for the pushes the same way.
   for (const auto& d : ctx_.node.ListStores(/*include_archived=*/true)) {
     Store* store = ctx_.node.StoreById(d.id);
     if (store == nullptr || store->floating_count() == 0) continue;
-    FetchMissing(nullptr, d.id, store->MissingDependencies(limits::kMaxMissingPerSweep));
+    FetchMissingLater(nullptr, d.id, store->MissingDependencies(limits::kMaxMissingPerSweep));
   }
 }
 

@@ -15,6 +15,7 @@
 
 #include "replication/gossip.h"
 #include "replication/replication_context.h"
+#include "replication/sync_hold.h"
 
 namespace lattice::kernel::replication {
 
@@ -30,7 +31,11 @@ class Fetcher {
  public:
   using Done = std::function<void(const FetchOutcome&)>;
 
-  Fetcher(ReplicationContext& ctx, Gossip& gossip) : ctx_(ctx), gossip_(gossip) {}
+  // `gap_hold`: how long at most a dependency found missing in a push waits for the
+  // store's pushes to settle before it is fetched (FetchMissingLater).
+  Fetcher(ReplicationContext& ctx, Gossip& gossip, const SyncHold& hold,
+          std::chrono::milliseconds gap_hold)
+      : ctx_(ctx), gossip_(gossip), hold_(hold), gap_hold_(gap_hold) {}
 
   // Asks `conn` for `hashes` of `store_id`, in batches, in the order given. `done` (optional)
   // runs once, after the last batch is answered, timed out or lost with the link.
@@ -42,7 +47,17 @@ class Fetcher {
   // at most once per kFetchTimeout.
   void FetchMissing(const ConnectionPtr& preferred, const std::string& store_id,
                     const std::vector<std::string>& missing);
+  // The same for dependencies that intentions pushed by `preferred` cite, and for what it
+  // offers. While the store's pushes are in flight these are nearly always among them,
+  // coming from the nodes that wrote them: they are asked for once the pushes settle (at
+  // most gap_hold later), and only those still missing then.
+  void FetchMissingLater(const ConnectionPtr& preferred, const std::string& store_id,
+                         const std::vector<std::string>& missing);
 
+  // What `conn`'s peer offers (IntentionOffer), fetched like FetchMissingLater. Offers cost
+  // a peer 32 bytes a hash: past kMaxWaitingHashes waiting, or kMaxAskedHashes asked for
+  // and not yet answered, they are dropped (a later reconciliation finds them again).
+  void OnOffer(const ConnectionPtr& conn, const v1::IntentionOffer& offer);
   void OnRequest(const ConnectionPtr& conn, const v1::FetchRequest& request);
   void OnResponse(const ConnectionPtr& conn, const v1::FetchResponse& response);
   void OnClosed(const PeerConnection* conn);
@@ -65,6 +80,23 @@ class Fetcher {
     std::set<std::string> tried;  // peers already asked (dependency fetches)
   };
 
+  struct Gap {
+    std::weak_ptr<PeerConnection> preferred;
+    std::string store_id;
+    std::vector<std::string> hashes;
+    std::chrono::steady_clock::time_point since;
+  };
+
+  // Those of `missing` not asked for in the last kFetchTimeout, marked asked at `now`.
+  // REQUIRES: mu_ held.
+  std::vector<std::string> MarkAsked(const std::string& store_id,
+                                     const std::vector<std::string>& missing,
+                                     std::chrono::steady_clock::time_point now);
+  // Asks `preferred` (or another peer of the store) for `hashes`, in batches.
+  void Ask(ConnectionPtr preferred, const std::string& store_id,
+           const std::vector<std::string>& hashes);
+  // Asks for what the gaps that waited for pushes still miss.
+  void FetchSettledGaps();
   void SendRequest(const ConnectionPtr& conn, const std::string& store_id,
                    std::vector<std::string> hashes, std::shared_ptr<Group> group,
                    bool for_dependencies, std::set<std::string> tried);
@@ -82,13 +114,18 @@ class Fetcher {
 
   ReplicationContext& ctx_;
   Gossip& gossip_;
+  const SyncHold& hold_;
+  const std::chrono::milliseconds gap_hold_;
   std::mutex mu_;
   std::map<uint64_t, Pending> pending_;  // by request id, unique across connections
   // The hashes of each pending reconciliation request (marked in asked_ while on their way).
   std::map<uint64_t, std::vector<std::string>> in_flight_;
   uint64_t next_request_id_ = 1;
   // (store, hash) of dependencies asked for, and when.
+  // (Those waiting in gaps_ count as asked, so the sweep does not ask for them meanwhile.)
   std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point> asked_;
+  std::vector<Gap> gaps_;
+  size_t waiting_hashes_ = 0;  // in gaps_
 };
 
 }  // namespace lattice::kernel::replication

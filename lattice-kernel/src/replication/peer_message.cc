@@ -141,6 +141,9 @@ absl::Status Check(const v1::PeerMessage& message) {
         }
       }
       return CheckIntentions(message.push().intentions(), "push");
+    case v1::PeerMessage::kOffer:
+      LATTICE_RETURN_IF_ERROR(CheckStoreId(message.offer().store_id()));
+      return CheckHashes(message.offer().hashes(), "offer");
     case v1::PeerMessage::kFetch:
       LATTICE_RETURN_IF_ERROR(CheckStoreId(message.fetch().store_id()));
       return CheckHashes(message.fetch().hashes(), "fetch request");

@@ -44,6 +44,11 @@ struct Reconciler::Initiation {
   uint64_t earlier_bytes = 0;
   bool finished = false;
   std::vector<Done> waiters;
+  // What the fetch waits for pushes to settle before it asks (Start): how long at most,
+  // the hashes found missing meanwhile, and since when they wait.
+  std::chrono::milliseconds fetch_hold{0};
+  std::vector<std::string> deferred;
+  Clock::time_point deferred_since;
 };
 
 void Reconciler::SendRound(PeerConnection& conn, const std::string& store_id,
@@ -63,10 +68,16 @@ void Reconciler::Start(const ConnectionPtr& conn, const std::string& store_id, D
   Key key{conn.get(), store_id};
   std::shared_ptr<Initiation> initiation;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     auto it = initiations_.find(key);
     if (it != initiations_.end() && !it->second->finished) {
-      if (done) it->second->waiters.push_back(std::move(done));
+      if (!done) return;
+      // Someone now waits for this one: it stops waiting for pushes.
+      initiation = it->second;
+      initiation->waiters.push_back(std::move(done));
+      initiation->fetch_hold = {};
+      lock.unlock();
+      FetchDeferred(initiation);
       return;
     }
     initiation = std::make_shared<Initiation>();
@@ -76,7 +87,11 @@ void Reconciler::Start(const ConnectionPtr& conn, const std::string& store_id, D
     initiation->last_activity = Clock::now();
     initiation->report.peer_id = conn->peer_id();
     initiation->report.store_id = store_id;
-    if (done) initiation->waiters.push_back(std::move(done));
+    if (done) {
+      initiation->waiters.push_back(std::move(done));
+    } else {
+      initiation->fetch_hold = fetch_hold_;
+    }
     initiations_[key] = initiation;
     PeerSyncState& state = states_[{conn->peer_id(), store_id}];
     state.peer_id = conn->peer_id();
@@ -227,6 +242,7 @@ void Reconciler::OnReply(const ConnectionPtr& conn, const v1::SyncRound& round) 
   }
   if (!result->have.empty()) {
     std::vector<std::string> to_push;
+    bool offer;
     {
       std::lock_guard lock(mu_);
       auto now = Clock::now();
@@ -237,30 +253,47 @@ void Reconciler::OnReply(const ConnectionPtr& conn, const v1::SyncRound& round) 
           to_push.push_back(std::move(hash));
         }
       }
+      // While pushes are in flight the peer is about to receive most of these from their
+      // writers: it is told what it lacks and fetches what is still missing once they settle.
+      offer = initiation->fetch_hold.count() > 0 &&
+              hold_.Holds(round.store_id(), now, now, initiation->fetch_hold);
     }
-    std::vector<v1::SignedIntention> found;
-    std::vector<std::string> unknown;
-    if (!to_push.empty() && store->FindInWitnessOrder(to_push, &found, &unknown).ok()) {
-      uint64_t sent = Gossip::SendBatch(*conn, round.store_id(), found, /*gossip=*/false,
-                                        std::chrono::milliseconds(5000));
+    if (offer) {
+      uint64_t offered = Offer(*conn, round.store_id(), to_push);
       std::lock_guard lock(mu_);
-      initiation->report.sent += sent;
+      initiation->report.offered += offered;
+    } else {
+      std::vector<v1::SignedIntention> found;
+      std::vector<std::string> unknown;
+      if (!to_push.empty() && store->FindInWitnessOrder(to_push, &found, &unknown).ok()) {
+        uint64_t sent = Gossip::SendBatch(*conn, round.store_id(), found, /*gossip=*/false,
+                                          std::chrono::milliseconds(5000));
+        std::lock_guard lock(mu_);
+        initiation->report.sent += sent;
+      }
     }
   }
   if (!result->need.empty()) {
+    std::vector<std::string> hashes = Hashes(result->need);
+    bool fetch_now = true;
     {
       std::lock_guard lock(mu_);
-      ++initiation->fetches_pending;
+      auto now = Clock::now();
+      if (!initiation->deferred.empty()) {
+        fetch_now = false;
+      } else if (initiation->fetch_hold.count() > 0 &&
+                 hold_.Holds(round.store_id(), now, now, initiation->fetch_hold)) {
+        fetch_now = false;
+        initiation->deferred_since = now;
+        ++initiation->fetches_pending;
+      } else {
+        ++initiation->fetches_pending;
+      }
+      if (!fetch_now) {
+        for (auto& hash : hashes) initiation->deferred.push_back(std::move(hash));
+      }
     }
-    fetcher_.Request(conn, round.store_id(), Hashes(result->need),
-                     [this, initiation](const FetchOutcome& outcome) {
-                       {
-                         std::lock_guard lock(mu_);
-                         initiation->report.fetched += outcome.received;
-                         --initiation->fetches_pending;
-                       }
-                       MaybeFinish(initiation, outcome.complete ? "" : "a fetch was not answered");
-                     });
+    if (fetch_now) Fetch(conn, initiation, std::move(hashes));
   }
   if (result->reply) {
     SendRound(*conn, round.store_id(), round.session_id(), *std::move(result->reply), true);
@@ -271,6 +304,61 @@ void Reconciler::OnReply(const ConnectionPtr& conn, const v1::SyncRound& round) 
     initiation->negentropy_done = true;
   }
   MaybeFinish(initiation);
+}
+
+uint64_t Reconciler::Offer(PeerConnection& conn, const std::string& store_id,
+                           const std::vector<std::string>& hashes) {
+  uint64_t offered = 0;
+  for (size_t start = 0; start < hashes.size(); start += limits::kMaxHashesPerFetch) {
+    size_t end = std::min(hashes.size(), start + limits::kMaxHashesPerFetch);
+    v1::PeerMessage message;
+    v1::IntentionOffer* offer = message.mutable_offer();
+    offer->set_store_id(store_id);
+    for (size_t i = start; i < end; ++i) offer->add_hashes(hashes[i]);
+    if (conn.Send(message, std::chrono::milliseconds(5000)).ok()) offered += end - start;
+  }
+  return offered;
+}
+
+void Reconciler::Fetch(const ConnectionPtr& conn, const std::shared_ptr<Initiation>& initiation,
+                       std::vector<std::string> hashes) {
+  fetcher_.Request(conn, initiation->key.second, std::move(hashes),
+                   [this, initiation](const FetchOutcome& outcome) {
+                     {
+                       std::lock_guard lock(mu_);
+                       initiation->report.fetched += outcome.received;
+                       --initiation->fetches_pending;
+                     }
+                     MaybeFinish(initiation, outcome.complete ? "" : "a fetch was not answered");
+                   });
+}
+
+void Reconciler::FetchDeferred(const std::shared_ptr<Initiation>& initiation) {
+  std::vector<std::string> hashes;
+  ConnectionPtr conn;
+  {
+    std::lock_guard lock(mu_);
+    if (initiation->deferred.empty()) return;
+    hashes.swap(initiation->deferred);
+    conn = initiation->conn.lock();
+  }
+  const std::string& store_id = initiation->key.second;
+  Store* store = conn ? ctx_.StoreFor(conn->peer_id(), store_id) : nullptr;
+  if (store == nullptr) {
+    {
+      std::lock_guard lock(mu_);
+      --initiation->fetches_pending;
+    }
+    MaybeFinish(initiation, conn ? "the peer no longer shares this store" : "the link closed");
+    return;
+  }
+  // Should the store not answer, asking for everything costs bytes, not correctness.
+  auto lacking = store->Lacking(hashes);
+  if (lacking.ok()) {
+    std::lock_guard lock(mu_);
+    initiation->report.arrived += hashes.size() - lacking->size();
+  }
+  Fetch(conn, initiation, lacking.ok() ? *std::move(lacking) : std::move(hashes));
 }
 
 void Reconciler::MaybeFinish(const std::shared_ptr<Initiation>& initiation,
@@ -308,8 +396,9 @@ void Reconciler::MaybeFinish(const std::shared_ptr<Initiation>& initiation,
     PeerSyncState& state = states_[{report.peer_id, report.store_id}];
     state.in_progress = false;
     state.last_error = failure;
-    uint64_t unresolved = (report.needed - std::min(report.needed, report.fetched)) +
-                          (report.had - std::min(report.had, report.sent));
+    uint64_t resolved_here = report.fetched + report.arrived;
+    uint64_t unresolved = (report.needed - std::min(report.needed, resolved_here)) +
+                          (report.had - std::min(report.had, report.sent + report.offered));
     if (report.ok) {
       state.last_sync_ms = HybridClock::SystemWallMs();
       state.lag = unresolved;
@@ -320,9 +409,11 @@ void Reconciler::MaybeFinish(const std::shared_ptr<Initiation>& initiation,
                   ShortHex(report.store_id), report.error);
   } else if (report.needed + report.had > 0) {
     spdlog::debug("peer {}: store {}: reconciled in {} rounds, {} bytes: fetched {} of {} "
-                  "missing here, sent {} of {} missing there",
+                  "missing here ({} more came in pushes meanwhile), sent {} and offered {} of {} "
+                  "missing there",
                   ShortHex(report.peer_id), ShortHex(report.store_id), report.rounds,
-                  report.bytes, report.fetched, report.needed, report.sent, report.had);
+                  report.bytes, report.fetched, report.needed, report.arrived, report.sent,
+                  report.offered, report.had);
   }
   for (auto& done : waiters) done(report);
 }
@@ -340,6 +431,7 @@ void Reconciler::Continue(const std::shared_ptr<Initiation>& previous) {
     next->report = previous->report;
     next->earlier_rounds = previous->report.rounds;
     next->earlier_bytes = previous->report.bytes;
+    next->fetch_hold = previous->fetch_hold;
     next->waiters.swap(previous->waiters);
     auto it = initiations_.find(previous->key);
     if (conn != nullptr && it != initiations_.end() && it->second == previous) {
@@ -371,11 +463,16 @@ void Reconciler::OnClosed(const PeerConnection* conn) {
 void Reconciler::Sweep() {
   auto now = Clock::now();
   std::vector<std::shared_ptr<Initiation>> stale;
+  std::vector<std::shared_ptr<Initiation>> settled;
   {
     std::lock_guard lock(mu_);
     for (auto& [key, initiation] : initiations_) {
       if (!initiation->negentropy_done && now - initiation->last_activity > kRoundTimeout) {
         stale.push_back(initiation);
+      } else if (!initiation->deferred.empty() &&
+                 !hold_.Holds(key.second, initiation->deferred_since, now,
+                              initiation->fetch_hold)) {
+        settled.push_back(initiation);
       }
     }
     for (auto it = responders_.begin(); it != responders_.end();) {
@@ -387,6 +484,7 @@ void Reconciler::Sweep() {
     }
   }
   for (auto& initiation : stale) MaybeFinish(initiation, "the peer stopped answering");
+  for (auto& initiation : settled) FetchDeferred(initiation);
 }
 
 std::vector<PeerSyncState> Reconciler::StateOf(const std::string& store_id) const {

@@ -18,6 +18,7 @@
 #include "replication/fetcher.h"
 #include "replication/gossip.h"
 #include "replication/replication_context.h"
+#include "replication/sync_hold.h"
 #include "sync/negentropy.h"
 
 namespace lattice::kernel::replication {
@@ -29,8 +30,10 @@ struct SyncReport {
   std::string error;
   uint64_t needed = 0;   // differences we lacked
   uint64_t fetched = 0;  // of those, received
+  uint64_t arrived = 0;  // of those, brought by pushes while their fetch waited
   uint64_t had = 0;      // differences the peer lacked
   uint64_t sent = 0;     // of those, sent
+  uint64_t offered = 0;  // of those, offered for the peer to fetch (IntentionOffer)
   uint64_t rounds = 0;
   uint64_t bytes = 0;    // Negentropy message bytes, both ways
   uint64_t sessions = 0;  // Negentropy sessions it took
@@ -53,16 +56,28 @@ class Reconciler {
 
   // `bootstrapping(store_id)` says whether this node is still bootstrapping the store; it
   // then declines to be reconciled (the bootstrap brings everything, once).
-  Reconciler(ReplicationContext& ctx, Fetcher& fetcher,
+  // `fetch_hold`: how long at most a fetch waits for the store's pushes to settle (Start).
+  Reconciler(ReplicationContext& ctx, Fetcher& fetcher, const SyncHold& hold,
+             std::chrono::milliseconds fetch_hold,
              std::function<bool(const std::string&)> bootstrapping,
              sync::NegentropyOptions options = {})
       : ctx_(ctx),
         fetcher_(fetcher),
+        hold_(hold),
+        fetch_hold_(fetch_hold),
         bootstrapping_(std::move(bootstrapping)),
         options_(options) {}
 
   // Reconciles `store_id` with `conn`'s peer as initiator. When one is already running with
   // that peer for that store, `done` waits for it instead. `done` runs exactly once.
+  //
+  // What the peer holds and this node lacks is fetched at once when the store's pushes are
+  // quiet. While they are not (`hold` holds the store), most of it is on its way in pushes
+  // from the nodes that wrote it, and fetching it too would bring it twice: then the fetch
+  // waits until the pushes settle, at most the constructor's `fetch_hold`, and asks only
+  // for what is still missing. What the peer lacks is offered instead of pushed then (IntentionOffer), for it
+  // to fetch the same way. A reconciliation someone waits for (`done`) never waits and
+  // pushes.
   void Start(const ConnectionPtr& conn, const std::string& store_id, Done done = {});
 
   void OnRound(const ConnectionPtr& conn, const v1::SyncRound& round);
@@ -87,6 +102,14 @@ class Reconciler {
   void Continue(const std::shared_ptr<Initiation>& previous);
   void OnReply(const ConnectionPtr& conn, const v1::SyncRound& round);
   void OnInitiatorMessage(const ConnectionPtr& conn, const v1::SyncRound& round);
+  // Tells the peer it may fetch `hashes` from here; returns how many the link took.
+  static uint64_t Offer(PeerConnection& conn, const std::string& store_id,
+                        const std::vector<std::string>& hashes);
+  // Asks the peer for `hashes` that `initiation` found missing (counted in fetches_pending).
+  void Fetch(const ConnectionPtr& conn, const std::shared_ptr<Initiation>& initiation,
+             std::vector<std::string> hashes);
+  // Fetches what `initiation` deferred and the pushes did not bring meanwhile.
+  void FetchDeferred(const std::shared_ptr<Initiation>& initiation);
   // Finishes `initiation` if nothing is outstanding, or with `error` when given.
   void MaybeFinish(const std::shared_ptr<Initiation>& initiation, const std::string& error = "");
   static void SendRound(PeerConnection& conn, const std::string& store_id, uint64_t session_id,
@@ -94,6 +117,8 @@ class Reconciler {
 
   ReplicationContext& ctx_;
   Fetcher& fetcher_;
+  const SyncHold& hold_;
+  const std::chrono::milliseconds fetch_hold_;
   std::function<bool(const std::string&)> bootstrapping_;
   const sync::NegentropyOptions options_;
   mutable std::mutex mu_;

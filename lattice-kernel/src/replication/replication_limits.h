@@ -9,7 +9,7 @@
 namespace lattice::kernel::replication::limits {
 
 // The replication protocol version in PeerHello.
-inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;
 
 // Intentions in one push, fetch response or bootstrap chunk.
 inline constexpr size_t kMaxIntentionsPerMessage = 1024;
@@ -26,6 +26,13 @@ inline constexpr size_t kMaxResponderSessions = 64;
 inline constexpr auto kResponderSessionIdle = std::chrono::seconds(60);
 // A fetch whose answer did not come back is given up (and may be asked again) after this.
 inline constexpr auto kFetchTimeout = std::chrono::seconds(30);
+// Hashes waiting, over all peers and stores, for the pushes to settle before they are
+// fetched (dependencies of pushed intentions, and what peers offer); past it they are
+// fetched at once.
+inline constexpr size_t kMaxWaitingHashes = 64 * 1024;
+// Hashes asked for and not answered yet, over all peers and stores, past which what peers
+// offer is no longer taken up.
+inline constexpr size_t kMaxAskedHashes = 256 * 1024;
 // Missing dependencies asked for in one periodic sweep of a store's floating index.
 inline constexpr size_t kMaxMissingPerSweep = 1024;
 // Hashes queued for fetching from one peer (what does not fit waits for the next sync).

@@ -69,11 +69,11 @@ absl::Status Replicator::Begin(TransportFactory make_transport) {
   gossip_ = std::make_unique<Gossip>(ctx_, self_id_, *sync_hold_);
   presence_hub_ = std::make_unique<presence::PresenceHub>(node_.identity());
   presence_ = std::make_unique<PresenceGossip>(ctx_, *presence_hub_);
-  fetcher_ = std::make_unique<Fetcher>(ctx_, *gossip_);
+  fetcher_ = std::make_unique<Fetcher>(ctx_, *gossip_, *sync_hold_, options_.max_gap_hold);
   chunk_fetcher_ = std::make_unique<ChunkFetcher>(
       ctx_, [this](const ConnectionPtr& conn, const std::string& why) { CutOff(conn, why); });
   reconciler_ = std::make_unique<Reconciler>(
-      ctx_, *fetcher_,
+      ctx_, *fetcher_, *sync_hold_, options_.max_gap_hold,
       [this](const std::string& store_id) { return bootstrapper_->Needed(store_id); },
       options_.negentropy);
   bootstrapper_ = std::make_unique<Bootstrapper>(
@@ -258,9 +258,13 @@ void Replicator::OnPayload(const ConnectionPtr& conn, std::string payload) {
           missing.insert(missing.end(), outcome.missing.begin(), outcome.missing.end());
         }
       }
-      if (!missing.empty()) fetcher_->FetchMissing(conn, push.store_id(), missing);
+      if (!missing.empty()) fetcher_->FetchMissingLater(conn, push.store_id(), missing);
       break;
     }
+    case v1::PeerMessage::kOffer:
+      if (ctx_.StoreFor(conn->peer_id(), message->offer().store_id()) == nullptr) break;
+      fetcher_->OnOffer(conn, message->offer());
+      break;
     case v1::PeerMessage::kFetch:
       fetcher_->OnRequest(conn, message->fetch());
       break;

@@ -50,6 +50,11 @@ struct ReplicatorOptions {
   // It waits at most this long past when it fell due (0: one sync_interval); the first
   // reconciliation of a new link at most sync_settle.
   std::chrono::milliseconds max_sync_hold{0};
+  // While a store's pushes are in flight, what this node lacks is nearly always among them:
+  // a dependency that a pushed intention cites, what a reconciliation finds missing and
+  // what a peer offers wait for the pushes to settle before they are fetched, at most this
+  // long, and only what is still missing then is fetched.
+  std::chrono::milliseconds max_gap_hold{2'000};
   // How often the maintenance loop looks at links, dials, bootstraps and timeouts.
   std::chrono::milliseconds tick{200};
   // Redial backoff: doubles from min to max while a peer cannot be reached.

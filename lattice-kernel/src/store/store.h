@@ -309,6 +309,8 @@ class Store {
 
   // The stored signed intention with this hash, witnessed or floating; NOT_FOUND otherwise.
   absl::StatusOr<v1::SignedIntention> FindIntention(std::string_view hash) const;
+  // Those of `hashes` this store holds neither witnessed nor floating, in the order given.
+  absl::StatusOr<std::vector<std::string>> Lacking(const std::vector<std::string>& hashes) const;
 
   // What may be handed to peers. An intention this node signed must never leave it while a
   // power cut could still take it (Durability::kApplied): after the cut the node would sign

@@ -37,6 +37,18 @@ absl::StatusOr<v1::SignedIntention> Store::FindIntention(std::string_view hash) 
   return absl::NotFoundError(fmt::format("no intention {}", ToHex(hash)));
 }
 
+absl::StatusOr<std::vector<std::string>> Store::Lacking(
+    const std::vector<std::string>& hashes) const {
+  std::vector<std::string> lacking;
+  for (const auto& hash : hashes) {
+    LATTICE_ASSIGN_OR_RETURN(auto stored, db_->Get(keys::Intention(hash)));
+    if (stored) continue;
+    LATTICE_ASSIGN_OR_RETURN(auto pending, db_->Get(keys::Pending(hash)));
+    if (!pending) lacking.push_back(hash);
+  }
+  return lacking;
+}
+
 absl::StatusOr<uint64_t> Store::DurableForPeers(uint64_t witness) {
   uint64_t durable = durable_witness_.load();
   if (durable >= std::max(witness, last_witness_.load())) return durable;

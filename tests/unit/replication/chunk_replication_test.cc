@@ -80,22 +80,6 @@ class ChunkReplicationTest : public MeshTest {
     // state machine.
     chunks_in_every_store_ = true;
   }
-
-  std::string CreateStore(const std::string& name) {
-    auto d = nodes_[0]->node->CreateStore(name, StoreType::kKv, nodes_[0]->node->own_mesh_id());
-    EXPECT_TRUE(d.ok()) << d.status();
-    std::string id = FormatStoreId(d->id);
-    EXPECT_TRUE(Eventually([&] {
-      for (auto& n : nodes_) {
-        if (StoreOf(*n, id) == nullptr) return false;
-        for (const auto& record : n->replicator->Bootstraps()) {
-          if (FormatStoreId(record.store_id()) == id && !record.done()) return false;
-        }
-      }
-      return true;
-    })) << "the new store did not reach every node";
-    return id;
-  }
 };
 
 TEST_F(ChunkReplicationTest, ANodeFetchesTheChunksThatAppliedIntentionsCite) {

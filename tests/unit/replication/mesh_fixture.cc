@@ -82,6 +82,23 @@ std::vector<MeshNode*> MeshTest::All() {
   return out;
 }
 
+std::string MeshTest::CreateStore(const std::string& name) {
+  auto d = nodes_[0]->node->CreateStore(name, StoreType::kKv, nodes_[0]->node->own_mesh_id());
+  EXPECT_TRUE(d.ok()) << d.status();
+  if (!d.ok()) return "";
+  std::string id = FormatStoreId(d->id);
+  EXPECT_TRUE(Eventually([&] {
+    for (auto& n : nodes_) {
+      if (StoreOf(*n, id) == nullptr) return false;
+      for (const auto& record : n->replicator->Bootstraps()) {
+        if (FormatStoreId(record.store_id()) == id && !record.done()) return false;
+      }
+    }
+    return true;
+  })) << "the new store did not reach every node";
+  return id;
+}
+
 Store* MeshTest::StoreOf(MeshNode& n, const std::string& store) {
   auto d = n.node->Resolve(store);
   if (!d.ok()) return nullptr;

@@ -40,6 +40,8 @@ class MeshTest : public ::testing::Test {
   // A mesh of `count` nodes: the first invites the others.
   void MakeMesh(size_t count);
 
+  // Creates a kv store in n0's mesh and waits until every node has it (and bootstrapped it).
+  std::string CreateStore(const std::string& name);
   // The winning value of `key` in store `store` (name or id) on `n`, or "" when absent.
   std::string Get(MeshNode& n, const std::string& store, const std::string& key);
   void Put(MeshNode& n, const std::string& store, const std::string& key, const std::string& value);

@@ -25,23 +25,6 @@ class ReplicationTest : public MeshTest {
     UseQuickTimings();
     options_.misbehaviour_backoff = 2s;
   }
-
-  // Creates a kv store in n0's mesh and waits until every node has it.
-  std::string CreateStore(const std::string& name) {
-    auto d = nodes_[0]->node->CreateStore(name, StoreType::kKv, nodes_[0]->node->own_mesh_id());
-    EXPECT_TRUE(d.ok()) << d.status();
-    std::string id = FormatStoreId(d->id);
-    EXPECT_TRUE(Eventually([&] {
-      for (auto& n : nodes_) {
-        if (StoreOf(*n, id) == nullptr) return false;
-        for (const auto& record : n->replicator->Bootstraps()) {
-          if (FormatStoreId(record.store_id()) == id && !record.done()) return false;
-        }
-      }
-      return true;
-    })) << "the new store did not reach every node";
-    return id;
-  }
 };
 
 // Whether `viewer` has a live link to `peer`.
