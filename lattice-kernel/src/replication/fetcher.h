@@ -31,8 +31,8 @@ class Fetcher {
  public:
   using Done = std::function<void(const FetchOutcome&)>;
 
-  // `gap_hold`: how long at most a dependency found missing in a push waits for the
-  // store's pushes to settle before it is fetched (FetchMissingLater).
+  // `gap_hold`: how long at most what FetchMissingLater and OnOffer take waits for the
+  // store's pushes to settle before it is fetched.
   Fetcher(ReplicationContext& ctx, Gossip& gossip, const SyncHold& hold,
           std::chrono::milliseconds gap_hold)
       : ctx_(ctx), gossip_(gossip), hold_(hold), gap_hold_(gap_hold) {}

@@ -75,9 +75,9 @@ class Reconciler {
   // quiet. While they are not (`hold` holds the store), most of it is on its way in pushes
   // from the nodes that wrote it, and fetching it too would bring it twice: then the fetch
   // waits until the pushes settle, at most the constructor's `fetch_hold`, and asks only
-  // for what is still missing. What the peer lacks is offered instead of pushed then (IntentionOffer), for it
-  // to fetch the same way. A reconciliation someone waits for (`done`) never waits and
-  // pushes.
+  // for what is still missing. What the peer lacks is then offered (IntentionOffer)
+  // instead of pushed, for it to fetch the same way. A reconciliation someone waits for
+  // (`done`) never waits, and pushes.
   void Start(const ConnectionPtr& conn, const std::string& store_id, Done done = {});
 
   void OnRound(const ConnectionPtr& conn, const v1::SyncRound& round);

@@ -40,9 +40,10 @@ class PushesInFlightTest : public MeshTest {
     options_.max_gap_hold = kGapHold;
   }
 
-  // Writes on `from` until one of its writes reaches `to` in a push: `from` then pushes
-  // the store's writes (its gossip watches a store from the maintenance pass after it got
-  // it), and `to` has received a push of the store, which holds its fetches from here on.
+  // Writes on `from` until one of its writes reaches `to` in a push. Then pushes flow
+  // between them (just after a mesh forms two nodes can hold two links for a moment, and a
+  // push sent on the one being closed is lost), and `to` has received a push of the store,
+  // which holds its fetches from here on.
   bool Pushing(MeshNode& from, MeshNode& to, const std::string& store);
 
   // n0 writes "top" over "base"; how long until n2 holds both (nullopt: not in 20 s).
