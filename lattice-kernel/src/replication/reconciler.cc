@@ -255,8 +255,7 @@ void Reconciler::OnReply(const ConnectionPtr& conn, const v1::SyncRound& round) 
       }
       // While pushes are in flight the peer is about to receive most of these from their
       // writers: it is told what it lacks and fetches what is still missing once they settle.
-      offer = initiation->fetch_hold.count() > 0 &&
-              hold_.Holds(round.store_id(), now, now, initiation->fetch_hold);
+      offer = PushesInFlight(*initiation, now);
     }
     if (offer) {
       uint64_t offered = Offer(*conn, round.store_id(), to_push);
@@ -275,25 +274,20 @@ void Reconciler::OnReply(const ConnectionPtr& conn, const v1::SyncRound& round) 
   }
   if (!result->need.empty()) {
     std::vector<std::string> hashes = Hashes(result->need);
-    bool fetch_now = true;
+    bool defer;
     {
       std::lock_guard lock(mu_);
       auto now = Clock::now();
-      if (!initiation->deferred.empty()) {
-        fetch_now = false;
-      } else if (initiation->fetch_hold.count() > 0 &&
-                 hold_.Holds(round.store_id(), now, now, initiation->fetch_hold)) {
-        fetch_now = false;
-        initiation->deferred_since = now;
-        ++initiation->fetches_pending;
-      } else {
-        ++initiation->fetches_pending;
-      }
-      if (!fetch_now) {
+      // A fetch already deferred takes these too: one fetch is pending for all of them.
+      bool deferring = !initiation->deferred.empty();
+      defer = deferring || PushesInFlight(*initiation, now);
+      if (!deferring) ++initiation->fetches_pending;
+      if (defer && !deferring) initiation->deferred_since = now;
+      if (defer) {
         for (auto& hash : hashes) initiation->deferred.push_back(std::move(hash));
       }
     }
-    if (fetch_now) Fetch(conn, initiation, std::move(hashes));
+    if (!defer) Fetch(conn, initiation, std::move(hashes));
   }
   if (result->reply) {
     SendRound(*conn, round.store_id(), round.session_id(), *std::move(result->reply), true);
@@ -304,6 +298,11 @@ void Reconciler::OnReply(const ConnectionPtr& conn, const v1::SyncRound& round) 
     initiation->negentropy_done = true;
   }
   MaybeFinish(initiation);
+}
+
+bool Reconciler::PushesInFlight(const Initiation& initiation, Clock::time_point now) const {
+  return initiation.fetch_hold.count() > 0 &&
+         hold_.Holds(initiation.key.second, now, now, initiation.fetch_hold);
 }
 
 uint64_t Reconciler::Offer(PeerConnection& conn, const std::string& store_id,

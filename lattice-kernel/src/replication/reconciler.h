@@ -102,6 +102,10 @@ class Reconciler {
   void Continue(const std::shared_ptr<Initiation>& previous);
   void OnReply(const ConnectionPtr& conn, const v1::SyncRound& round);
   void OnInitiatorMessage(const ConnectionPtr& conn, const v1::SyncRound& round);
+  // Whether `initiation` may wait for its store's pushes and they are in flight at `now`.
+  // REQUIRES: mu_ held.
+  bool PushesInFlight(const Initiation& initiation,
+                      std::chrono::steady_clock::time_point now) const;
   // Tells the peer it may fetch `hashes` from here; returns how many the link took.
   static uint64_t Offer(PeerConnection& conn, const std::string& store_id,
                         const std::vector<std::string>& hashes);
